@@ -1,0 +1,63 @@
+# Junction's developer commands. `make help` lists them.
+SHELL := /usr/bin/env bash
+.SHELLFLAGS := -euo pipefail -c
+.DEFAULT_GOAL := help
+
+# Project-local PostgreSQL clusters (scripts/localpg.sh): one for `make run`, a faster, non-durable one for tests.
+DEV_PG_PORT  ?= 54329
+TEST_PG_PORT ?= 54330
+TEST_PG_OPTS := -c fsync=off -c synchronous_commit=off -c full_page_writes=off
+SWAGGER_UI   := node_modules/swagger-ui-dist
+SWAGGER_FILES := swagger-ui-bundle.js swagger-ui-standalone-preset.js swagger-ui.css index.css \
+	favicon-16x16.png favicon-32x32.png oauth2-redirect.html oauth2-redirect.js LICENSE NOTICE
+
+.PHONY: help
+help: ## List the targets
+	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
+
+.PHONY: run
+run: ## Start the service (a project-local PostgreSQL unless DATABASE_URL is set)
+	@if [ -z "$${DATABASE_URL:-}" ]; then \
+		admin=$$(scripts/localpg.sh pgdev $(DEV_PG_PORT)); \
+		psql "$$admin" -Atqc "SELECT 1 FROM pg_database WHERE datname = 'junction'" | grep -q 1 \
+			|| psql "$$admin" -qc "CREATE DATABASE junction"; \
+		export DATABASE_URL="$${admin%/postgres*}/junction?sslmode=disable"; \
+		export APP_ENV=$${APP_ENV:-development}; \
+	fi; \
+	go run ./cmd/junction serve
+
+.PHONY: test
+test: ## Run every test against a project-local PostgreSQL (or TEST_DATABASE_URL)
+	@if [ -z "$${TEST_DATABASE_URL:-}" ]; then \
+		export TEST_DATABASE_URL=$$(PG_EXTRA_OPTS="$(TEST_PG_OPTS)" scripts/localpg.sh pgtest $(TEST_PG_PORT)); \
+	fi; \
+	go test -race -count=1 ./...
+
+.PHONY: generate
+generate: node_modules ## Regenerate gen/ from the contracts (openapi.yaml, queries/, migrations/)
+	go tool oapi-codegen -config oapi-codegen.yaml openapi.yaml
+	go tool sqlc generate
+	rm -rf gen/swaggerui && mkdir -p gen/swaggerui/dist
+	cp $(addprefix $(SWAGGER_UI)/,$(SWAGGER_FILES)) gen/swaggerui/dist/
+	scripts/embedgen.sh gen/swaggerui swaggerui "Swagger UI's assets from the swagger-ui-dist npm package." > gen/swaggerui/embed.gen.go
+
+node_modules: package.json package-lock.json
+	npm ci --no-audit --no-fund --ignore-scripts
+	@touch node_modules
+
+.PHONY: check-generated
+check-generated: generate ## Fail when gen/ differs from what the contracts generate
+	@if [ -n "$$(git status --porcelain -- gen)" ]; then \
+		echo "gen/ is out of date with the contracts; run 'make generate' and commit:"; \
+		git status --short -- gen; git --no-pager diff --stat -- gen; exit 1; \
+	fi
+
+.PHONY: db-stop
+db-stop: ## Stop the project-local PostgreSQL clusters
+	@for c in pgdev pgtest; do \
+		[ -d .data/$$c ] && runuser -u postgres -- pg_ctl -D .data/$$c stop -m fast 2>/dev/null || true; \
+	done
+
+.PHONY: lint
+lint: ## go vet
+	go vet ./...

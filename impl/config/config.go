@@ -1,0 +1,149 @@
+// Package config reads Junction's settings from the environment, once, into one [Config].
+package config
+
+import (
+	"errors"
+	"fmt"
+	"strconv"
+	"time"
+)
+
+// Config is every setting of the service. Each field comes from one environment variable, documented in the README.
+type Config struct {
+	// Env is APP_ENV: "development" shows internal error details in 500 responses; anything else hides them.
+	Env      string
+	Port     int
+	LogLevel string
+
+	DatabaseURL string
+	DB          DBConfig
+
+	Argon2 Argon2Config
+
+	HTTP HTTPConfig
+}
+
+// DBConfig sizes the pgx pool and bounds how long start-up waits for the database.
+type DBConfig struct {
+	MaxConns        int32
+	MinConns        int32
+	MaxConnIdleTime time.Duration
+	MaxConnLifetime time.Duration
+	ConnectTimeout  time.Duration
+	// WaitTimeout is how long start-up retries an unreachable database (with exponential backoff) before giving up.
+	WaitTimeout time.Duration
+}
+
+// Argon2Config are the argon2id cost parameters for password hashes.
+type Argon2Config struct {
+	MemoryKiB   uint32
+	Iterations  uint32
+	Parallelism uint8
+}
+
+// HTTPConfig bounds the HTTP server.
+type HTTPConfig struct {
+	ReadHeaderTimeout time.Duration
+	ReadTimeout       time.Duration
+	WriteTimeout      time.Duration
+	IdleTimeout       time.Duration
+	ShutdownTimeout   time.Duration
+}
+
+// Development reports whether APP_ENV=development.
+func (c Config) Development() bool { return c.Env == "development" }
+
+// Load parses the configuration from getenv, applying defaults for unset variables. Every malformed value is
+// reported, not just the first.
+func Load(getenv func(string) string) (Config, error) {
+	p := parser{getenv: getenv}
+	c := Config{
+		Env:         p.str("APP_ENV", "production"),
+		Port:        p.int("PORT", 8080),
+		LogLevel:    p.str("LOG_LEVEL", "info"),
+		DatabaseURL: p.str("DATABASE_URL", ""),
+		DB: DBConfig{
+			MaxConns:        int32(p.int("DB_MAX_CONNS", 20)),
+			MinConns:        int32(p.int("DB_MIN_CONNS", 5)),
+			MaxConnIdleTime: p.duration("DB_MAX_CONN_IDLE_TIME", 30*time.Second),
+			MaxConnLifetime: p.duration("DB_MAX_CONN_LIFETIME", time.Hour),
+			ConnectTimeout:  p.duration("DB_CONNECT_TIMEOUT", 2*time.Second),
+			WaitTimeout:     p.duration("DB_WAIT_TIMEOUT", 30*time.Second),
+		},
+		// OWASP's argon2id baseline: 19 MiB, 2 passes, 1 lane.
+		Argon2: Argon2Config{
+			MemoryKiB:   uint32(p.int("ARGON2_MEMORY_KIB", 19*1024)),
+			Iterations:  uint32(p.int("ARGON2_ITERATIONS", 2)),
+			Parallelism: uint8(p.int("ARGON2_PARALLELISM", 1)),
+		},
+		HTTP: HTTPConfig{
+			ReadHeaderTimeout: p.duration("HTTP_READ_HEADER_TIMEOUT", 5*time.Second),
+			ReadTimeout:       p.duration("HTTP_READ_TIMEOUT", 15*time.Second),
+			WriteTimeout:      p.duration("HTTP_WRITE_TIMEOUT", 30*time.Second),
+			IdleTimeout:       p.duration("HTTP_IDLE_TIMEOUT", 2*time.Minute),
+			ShutdownTimeout:   p.duration("SHUTDOWN_TIMEOUT", 20*time.Second),
+		},
+	}
+	c.check(&p)
+	if len(p.errs) > 0 {
+		return Config{}, fmt.Errorf("config: %w", errors.Join(p.errs...))
+	}
+	return c, nil
+}
+
+func (c Config) check(p *parser) {
+	if c.DatabaseURL == "" {
+		p.fail("DATABASE_URL is required")
+	}
+	if c.Port < 0 || c.Port > 65535 {
+		p.fail("PORT %d is out of range", c.Port)
+	}
+	if c.DB.MaxConns < 1 || c.DB.MinConns < 0 || c.DB.MinConns > c.DB.MaxConns {
+		p.fail("DB_MIN_CONNS (%d) and DB_MAX_CONNS (%d) need 0 <= min <= max and max >= 1", c.DB.MinConns, c.DB.MaxConns)
+	}
+	if c.Argon2.MemoryKiB < 8*uint32(c.Argon2.Parallelism) || c.Argon2.Iterations < 1 || c.Argon2.Parallelism < 1 {
+		p.fail("ARGON2_* parameters need memory >= 8*parallelism KiB, iterations >= 1, parallelism >= 1")
+	}
+}
+
+type parser struct {
+	getenv func(string) string
+	errs   []error
+}
+
+func (p *parser) fail(format string, args ...any) {
+	p.errs = append(p.errs, fmt.Errorf(format, args...))
+}
+
+func (p *parser) str(key, def string) string {
+	if v := p.getenv(key); v != "" {
+		return v
+	}
+	return def
+}
+
+func (p *parser) int(key string, def int) int {
+	v := p.getenv(key)
+	if v == "" {
+		return def
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil {
+		p.fail("%s=%q is not an integer", key, v)
+		return def
+	}
+	return n
+}
+
+func (p *parser) duration(key string, def time.Duration) time.Duration {
+	v := p.getenv(key)
+	if v == "" {
+		return def
+	}
+	d, err := time.ParseDuration(v)
+	if err != nil || d < 0 {
+		p.fail("%s=%q is not a duration such as 30s or 5m", key, v)
+		return def
+	}
+	return d
+}

@@ -1,0 +1,76 @@
+package httpapi
+
+import (
+	"encoding/json"
+	"errors"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/junction-dev/junction/gen/api"
+	"github.com/junction-dev/junction/impl/service"
+)
+
+// statusFor is the one table from service error codes to HTTP statuses.
+var statusFor = map[service.Code]int{
+	service.ENOTFOUND:     http.StatusNotFound,
+	service.ECONFLICT:     http.StatusConflict,
+	service.EINVALID:      http.StatusBadRequest,
+	service.EUNAUTHORIZED: http.StatusUnauthorized,
+	service.EFORBIDDEN:    http.StatusForbidden,
+	service.EUNAVAILABLE:  http.StatusServiceUnavailable,
+}
+
+// errorWriter renders the error envelope. In development a 500 carries the internal error's text; elsewhere the
+// text reaches only the log.
+type errorWriter struct {
+	dev    bool
+	logger *slog.Logger
+}
+
+// write sends status with the envelope. fields may be nil.
+func (e errorWriter) write(w http.ResponseWriter, r *http.Request, status int, message string, fields map[string][]string) {
+	body := api.Error{
+		Error:      http.StatusText(status),
+		StatusCode: status,
+		Path:       r.URL.Path,
+		Method:     r.Method,
+		Timestamp:  time.Now().UTC(),
+		RequestId:  RequestIDFromContext(r.Context()),
+	}
+	if message != "" {
+		body.Message = &message
+	}
+	if len(fields) > 0 {
+		body.Errors = &fields
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("X-Content-Type-Options", "nosniff")
+	w.WriteHeader(status)
+	if err := json.NewEncoder(w).Encode(body); err != nil {
+		e.logger.DebugContext(r.Context(), "write error response", "err", err)
+	}
+}
+
+// service renders err, which a handler or the service returned. Expected failures ([*service.Error]) keep their
+// message; anything else is a 500 whose details are logged.
+func (e errorWriter) service(w http.ResponseWriter, r *http.Request, err error) {
+	var se *service.Error
+	if errors.As(err, &se) {
+		if status, ok := statusFor[se.Code]; ok {
+			e.write(w, r, status, se.Message, se.Fields)
+			return
+		}
+	}
+	e.internal(w, r, err)
+}
+
+func (e errorWriter) internal(w http.ResponseWriter, r *http.Request, err error) {
+	e.logger.ErrorContext(r.Context(), "internal error", "err", err, "method", r.Method, "path", r.URL.Path,
+		"request_id", RequestIDFromContext(r.Context()))
+	msg := "An unexpected error occurred."
+	if e.dev {
+		msg = err.Error()
+	}
+	e.write(w, r, http.StatusInternalServerError, msg, nil)
+}

@@ -1,0 +1,102 @@
+package httpapi
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/go-chi/chi/v5"
+
+	junction "github.com/junction-dev/junction"
+	"github.com/junction-dev/junction/gen/api"
+	"github.com/junction-dev/junction/impl/service"
+)
+
+// Server implements the REST operations of openapi.yaml on top of the service layer.
+type Server struct {
+	svc *service.Service
+}
+
+var _ api.StrictServerInterface = (*Server)(nil)
+
+// Options configure [NewHandler].
+type Options struct {
+	// Development shows internal error details in 500 responses.
+	Development bool
+	Logger      *slog.Logger
+}
+
+// NewHandler returns the whole HTTP surface: the API under its spec's paths, the spec itself at /openapi.yaml and
+// /openapi.json, and Swagger UI at /docs.
+func NewHandler(svc *service.Service, opts Options) (http.Handler, error) {
+	errs := errorWriter{dev: opts.Development, logger: opts.Logger}
+	doc, err := api.GetSpec()
+	if err != nil {
+		return nil, fmt.Errorf("load embedded spec: %w", err)
+	}
+	validate, err := newValidator(doc, errs)
+	if err != nil {
+		return nil, err
+	}
+	specJSON, err := api.GetSpecJSON()
+	if err != nil {
+		return nil, fmt.Errorf("load embedded spec: %w", err)
+	}
+
+	r := chi.NewRouter()
+	r.Use(requestID, accessLog(opts.Logger), recoverer(errs))
+	r.NotFound(func(w http.ResponseWriter, r *http.Request) {
+		errs.write(w, r, http.StatusNotFound, "No such resource.", nil)
+	})
+	r.MethodNotAllowed(func(w http.ResponseWriter, r *http.Request) {
+		errs.write(w, r, http.StatusMethodNotAllowed, "This method is not allowed on this resource.", nil)
+	})
+
+	r.Get("/openapi.yaml", serveBytes("application/yaml", junction.OpenAPIYAML))
+	r.Get("/openapi.json", serveBytes("application/json", specJSON))
+	if err := mountDocs(r); err != nil {
+		return nil, err
+	}
+
+	strict := api.NewStrictHandlerWithOptions(&Server{svc: svc}, nil, api.StrictHTTPServerOptions{
+		RequestErrorHandlerFunc: func(w http.ResponseWriter, r *http.Request, err error) {
+			// The validator has already accepted the body, so this is rare: report it as a bad body.
+			errs.write(w, r, http.StatusBadRequest, "The request body is invalid.", map[string][]string{"body": {"could not be decoded"}})
+		},
+		ResponseErrorHandlerFunc: errs.service,
+	})
+	r.Group(func(r chi.Router) {
+		r.Use(validate.middleware)
+		api.HandlerWithOptions(strict, api.ChiServerOptions{
+			BaseRouter: r,
+			ErrorHandlerFunc: func(w http.ResponseWriter, r *http.Request, err error) {
+				errs.write(w, r, http.StatusBadRequest, "The request is invalid.", map[string][]string{"request": {err.Error()}})
+			},
+		})
+	})
+	return r, nil
+}
+
+func serveBytes(contentType string, b []byte) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", contentType)
+		_, _ = w.Write(b)
+	}
+}
+
+// GetHealth answers while the process runs.
+func (s *Server) GetHealth(context.Context, api.GetHealthRequestObject) (api.GetHealthResponseObject, error) {
+	return api.GetHealth200JSONResponse{Status: "ok"}, nil
+}
+
+// GetReadiness answers 200 when the database answers within a second.
+func (s *Server) GetReadiness(ctx context.Context, _ api.GetReadinessRequestObject) (api.GetReadinessResponseObject, error) {
+	ctx, cancel := context.WithTimeout(ctx, time.Second)
+	defer cancel()
+	if err := s.svc.Ready(ctx); err != nil {
+		return nil, err
+	}
+	return api.GetReadiness200JSONResponse{Status: "ok"}, nil
+}

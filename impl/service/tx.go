@@ -1,0 +1,17 @@
+package service
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/jackc/pgx/v5"
+)
+
+// inTx runs fn in a transaction, committing when it returns nil and rolling back otherwise. Every write goes
+// through it so that later steps (job inserts, notifications) join the same commit.
+func (s *Service) inTx(ctx context.Context, fn func(tx pgx.Tx) error) error {
+	if err := pgx.BeginFunc(ctx, s.pool, fn); err != nil {
+		return fmt.Errorf("tx: %w", err)
+	}
+	return nil
+}

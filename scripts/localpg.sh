@@ -1,0 +1,63 @@
+#!/usr/bin/env bash
+# localpg.sh NAME PORT: makes sure a project-local PostgreSQL cluster named NAME runs on 127.0.0.1:PORT and prints
+# its admin URL. Data lives in .data/NAME (git-ignored); a second call reuses the running or stopped cluster.
+# Installs Debian's postgresql package when no server binaries are found and we are root.
+# Extra server settings come from PG_EXTRA_OPTS (the test cluster trades durability for speed with it).
+set -euo pipefail
+
+name=${1:?usage: localpg.sh NAME PORT}
+port=${2:?usage: localpg.sh NAME PORT}
+root=$(cd "$(dirname "$0")/.." && pwd)
+data="$root/.data/$name"
+log="$root/.data/$name.log"
+
+log_info() { echo "localpg: $*" >&2; }
+
+find_bindir() {
+  local d
+  for d in $(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V -r); do
+    [ -x "$d/pg_ctl" ] && { echo "$d"; return; }
+  done
+  if command -v pg_ctl >/dev/null 2>&1; then dirname "$(command -v pg_ctl)"; fi
+}
+
+bindir=$(find_bindir)
+if [ -z "$bindir" ]; then
+  if [ "$(id -u)" -eq 0 ] && command -v apt-get >/dev/null 2>&1; then
+    log_info "installing Debian's postgresql package"
+    apt-get update -qq >&2 && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >&2
+    bindir=$(find_bindir)
+  fi
+  [ -n "$bindir" ] || { log_info "no PostgreSQL server found; install it (apt-get install postgresql) or set DATABASE_URL"; exit 1; }
+fi
+
+# PostgreSQL refuses to run as root: the cluster belongs to the postgres user then.
+as_owner() { "$@"; }
+owner=$(id -un)
+if [ "$(id -u)" -eq 0 ]; then
+  owner=postgres
+  id postgres >/dev/null 2>&1 || useradd --system --home-dir /var/lib/postgresql --shell /bin/bash postgres
+  as_owner() { runuser -u postgres -- "$@"; }
+fi
+
+mkdir -p "$root/.data"
+if [ ! -s "$data/PG_VERSION" ]; then
+  log_info "creating cluster in $data"
+  rm -rf "$data"
+  mkdir -p "$data"
+  chown "$owner" "$data"
+  chmod 700 "$data"
+  as_owner "$bindir/initdb" -D "$data" -U postgres -A trust -E UTF8 --locale=C.UTF-8 --no-sync >/dev/null
+fi
+touch "$log" && chown "$owner" "$log"
+
+if ! as_owner "$bindir/pg_ctl" -D "$data" status >/dev/null 2>&1; then
+  rm -f "$data/postmaster.pid"
+  # Unix sockets go in the data folder so no system directory is needed; TCP listens on loopback only.
+  as_owner "$bindir/pg_ctl" -D "$data" -l "$log" -w -t 60 start \
+    -o "-c listen_addresses=127.0.0.1 -p $port -k $data -c max_connections=300 ${PG_EXTRA_OPTS:-}" >/dev/null \
+    || { tail -20 "$log" >&2; exit 1; }
+  log_info "started $name on 127.0.0.1:$port"
+fi
+
+echo "postgres://postgres@127.0.0.1:$port/postgres?sslmode=disable"
