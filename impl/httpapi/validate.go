@@ -1,13 +1,16 @@
 package httpapi
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"mime"
 	"net/http"
 	"net/mail"
+	"net/url"
 	"regexp"
 	"sort"
 	"strings"
@@ -101,7 +104,14 @@ func (v *validator) middleware(next http.Handler) http.Handler {
 				v.errs.write(w, r, http.StatusUnsupportedMediaType, "The request body must be application/json.", nil)
 				return
 			}
-			r.Body = http.MaxBytesReader(w, r.Body, v.bodyLimit)
+			if !v.readJSONBody(w, r) {
+				return
+			}
+		}
+		if _, err := url.ParseQuery(r.URL.RawQuery); err != nil {
+			// net/http silently drops what it cannot parse (a ";" for one); refuse instead of guessing.
+			v.errs.write(w, r, http.StatusBadRequest, "The request is invalid.", map[string][]string{"query": {"is not a well-formed query string"}})
+			return
 		}
 		err = openapi3filter.ValidateRequest(r.Context(), &openapi3filter.RequestValidationInput{
 			Request:    r,
@@ -115,6 +125,24 @@ func (v *validator) middleware(next http.Handler) http.Handler {
 		}
 		next.ServeHTTP(w, r)
 	})
+}
+
+// readJSONBody reads the body, at most bodyLimit bytes, and checks that it is exactly one JSON value: the
+// decoders downstream stop after the first value and would accept trailing garbage. The body is put back for them.
+func (v *validator) readJSONBody(w http.ResponseWriter, r *http.Request) bool {
+	data, err := io.ReadAll(http.MaxBytesReader(w, r.Body, v.bodyLimit))
+	if err != nil {
+		v.reject(w, r, err)
+		return false
+	}
+	if len(data) > 0 && !json.Valid(data) {
+		v.errs.write(w, r, http.StatusBadRequest, "The request is invalid.", map[string][]string{"body": {"must be well-formed JSON"}})
+		return false
+	}
+	r.Body = io.NopCloser(bytes.NewReader(data))
+	r.GetBody = func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(data)), nil }
+	r.ContentLength = int64(len(data))
+	return true
 }
 
 func (v *validator) tooLarge(w http.ResponseWriter, r *http.Request) {

@@ -1,0 +1,155 @@
+package httpapi_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/stretchr/testify/require"
+
+	"github.com/junction-dev/junction/gen/api"
+	"github.com/junction-dev/junction/impl/apitest"
+	"github.com/junction-dev/junction/impl/dbtest"
+	"github.com/junction-dev/junction/impl/httpapi"
+	"github.com/junction-dev/junction/impl/password"
+	"github.com/junction-dev/junction/impl/service"
+)
+
+type testBundle struct {
+	t         *testing.T
+	url       string
+	pool      *pgxpool.Pool
+	client    *api.ClientWithResponses
+	http      *http.Client
+	transport *apitest.Transport
+	logs      *syncBuffer
+}
+
+type setupOptions struct {
+	development bool
+	pool        *pgxpool.Pool // instead of a fresh database
+}
+
+// setup starts the whole REST surface over real HTTP on a fresh database. Every response is validated against
+// openapi.yaml, and when the test ends no response body may hold a password or a hash.
+func setup(t *testing.T, opts ...setupOptions) *testBundle {
+	t.Helper()
+	var o setupOptions
+	if len(opts) > 0 {
+		o = opts[0]
+	}
+	pool := o.pool
+	if pool == nil {
+		pool = dbtest.New(t)
+	}
+	logs := &syncBuffer{}
+	logger := slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	// Cheap argon2 parameters: the tests exercise the flow, not the cost.
+	svc := service.New(pool, password.NewHasher(password.Params{MemoryKiB: 64, Iterations: 1, Parallelism: 1}), logger)
+	handler, err := httpapi.NewHandler(svc, httpapi.Options{Development: o.development, Logger: logger})
+	require.NoError(t, err)
+	srv := httptest.NewServer(handler)
+	t.Cleanup(srv.Close)
+
+	transport, err := apitest.NewTransport(nil)
+	require.NoError(t, err)
+	httpClient := &http.Client{Transport: transport}
+	client, err := api.NewClientWithResponses(srv.URL, api.WithHTTPClient(httpClient))
+	require.NoError(t, err)
+
+	b := &testBundle{t: t, url: srv.URL, pool: pool, client: client, http: httpClient, transport: transport, logs: logs}
+	t.Cleanup(func() {
+		for _, secret := range []string{"$argon2id$", testPassword, "password_hash"} {
+			require.Empty(t, transport.BodiesContaining(secret), "a response body holds %q", secret)
+			require.NotContains(t, logs.String(), secret, "a log line holds %q", secret)
+		}
+	})
+	return b
+}
+
+const testPassword = "correct horse battery staple"
+
+// createUser creates a user through the API and returns it.
+func (b *testBundle) createUser(name, email string) api.User {
+	b.t.Helper()
+	resp, err := b.client.CreateUserWithResponse(context.Background(), api.CreateUserJSONRequestBody{
+		Name: name, Email: api.Email(email), Password: ptr(testPassword),
+	})
+	require.NoError(b.t, err)
+	require.Equal(b.t, http.StatusCreated, resp.StatusCode(), string(resp.Body))
+	return resp.JSON201.Data
+}
+
+// response is a raw exchange, for requests the typed client cannot express (bad JSON, wrong types).
+type response struct {
+	status int
+	header http.Header
+	body   []byte
+}
+
+// envelope decodes the error envelope, failing the test when the body is not one.
+func (r response) envelope(t *testing.T) api.Error {
+	t.Helper()
+	var e api.Error
+	dec := json.NewDecoder(bytes.NewReader(r.body))
+	dec.DisallowUnknownFields()
+	require.NoError(t, dec.Decode(&e), "not an error envelope: %s", r.body)
+	require.Equal(t, r.status, e.StatusCode)
+	require.Equal(t, http.StatusText(r.status), e.Error)
+	require.NotEmpty(t, e.RequestId)
+	require.Equal(t, r.header.Get("X-Request-Id"), e.RequestId)
+	return e
+}
+
+func (b *testBundle) do(method, path, contentType, body string, headers ...string) response {
+	b.t.Helper()
+	req, err := http.NewRequest(method, b.url+path, strings.NewReader(body))
+	require.NoError(b.t, err)
+	if body == "" {
+		req.Body = http.NoBody
+	}
+	if contentType != "" {
+		req.Header.Set("Content-Type", contentType)
+	}
+	for i := 0; i+1 < len(headers); i += 2 {
+		req.Header.Set(headers[i], headers[i+1])
+	}
+	resp, err := b.http.Do(req)
+	require.NoError(b.t, err)
+	defer resp.Body.Close()
+	data, err := io.ReadAll(resp.Body)
+	require.NoError(b.t, err)
+	return response{status: resp.StatusCode, header: resp.Header, body: data}
+}
+
+func (b *testBundle) doJSON(method, path, body string) response {
+	b.t.Helper()
+	return b.do(method, path, "application/json", body)
+}
+
+func ptr[T any](v T) *T { return &v }
+
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.buf.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.buf.String()
+}
