@@ -13,18 +13,17 @@ SWAGGER_FILES := swagger-ui-bundle.js swagger-ui-standalone-preset.js swagger-ui
 
 .PHONY: help
 help: ## List the targets
-	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
+	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-16s %s\n", $$1, $$2}'
 
 .PHONY: run
 run: ## Start the service (a project-local PostgreSQL unless DATABASE_URL is set)
 	@if [ -z "$${DATABASE_URL:-}" ]; then \
-		admin=$$(scripts/localpg.sh pgdev $(DEV_PG_PORT)); \
-		psql "$$admin" -Atqc "SELECT 1 FROM pg_database WHERE datname = 'junction'" | grep -q 1 \
-			|| psql "$$admin" -qc "CREATE DATABASE junction"; \
-		export DATABASE_URL="$${admin%/postgres*}/junction?sslmode=disable"; \
+		export DATABASE_URL=$$(scripts/localpg.sh pgdev $(DEV_PG_PORT) junction); \
 		export APP_ENV=$${APP_ENV:-development}; \
 	fi; \
-	go run ./cmd/junction serve
+	go build -o bin/junction ./cmd/junction; \
+	echo "Junction: API http://localhost:$${PORT:-8080}/api/users  docs http://localhost:$${PORT:-8080}/docs"; \
+	exec bin/junction serve
 
 .PHONY: test
 test: ## Run every test against a project-local PostgreSQL (or TEST_DATABASE_URL)
@@ -54,9 +53,7 @@ check-generated: generate ## Fail when gen/ differs from what the contracts gene
 
 .PHONY: db-stop
 db-stop: ## Stop the project-local PostgreSQL clusters
-	@for c in pgdev pgtest; do \
-		[ -d .data/$$c ] && runuser -u postgres -- pg_ctl -D .data/$$c stop -m fast 2>/dev/null || true; \
-	done
+	@scripts/localpg.sh --stop
 
 .PHONY: lint
 lint: ## go vet

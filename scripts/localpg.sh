@@ -1,12 +1,12 @@
 #!/usr/bin/env bash
-# localpg.sh NAME PORT: makes sure a project-local PostgreSQL cluster named NAME runs on 127.0.0.1:PORT and prints
-# its admin URL. Data lives in .data/NAME (git-ignored); a second call reuses the running or stopped cluster.
+# localpg.sh NAME PORT [DB]: makes sure a project-local PostgreSQL cluster named NAME runs on 127.0.0.1:PORT and
+# prints its URL: the admin database's, or DB's, created when missing. Data lives in .data/NAME (git-ignored); a second call reuses the running or stopped cluster.
 # Installs Debian's postgresql package when no server binaries are found and we are root.
 # Extra server settings come from PG_EXTRA_OPTS (the test cluster trades durability for speed with it).
 set -euo pipefail
 
-name=${1:?usage: localpg.sh NAME PORT}
-port=${2:?usage: localpg.sh NAME PORT}
+name=${1:?usage: localpg.sh NAME PORT [DB] | --stop}
+port=${2:-}
 root=$(cd "$(dirname "$0")/.." && pwd)
 data="$root/.data/$name"
 log="$root/.data/$name.log"
@@ -40,6 +40,13 @@ if [ "$(id -u)" -eq 0 ]; then
   as_owner() { runuser -u postgres -- "$@"; }
 fi
 
+if [ "$name" = --stop ]; then
+  for d in "$root"/.data/*/; do
+    [ -s "$d/PG_VERSION" ] && as_owner "$bindir/pg_ctl" -D "$d" stop -m fast >/dev/null 2>&1 && log_info "stopped $(basename "$d")"
+  done
+  exit 0
+fi
+
 mkdir -p "$root/.data"
 if [ ! -s "$data/PG_VERSION" ]; then
   log_info "creating cluster in $data"
@@ -49,6 +56,7 @@ if [ ! -s "$data/PG_VERSION" ]; then
   chmod 700 "$data"
   as_owner "$bindir/initdb" -D "$data" -U postgres -A trust -E UTF8 --locale=C.UTF-8 --no-sync >/dev/null
 fi
+[ -n "$port" ] || { log_info "usage: localpg.sh NAME PORT [DB] | --stop"; exit 2; }
 touch "$log" && chown "$owner" "$log"
 
 if ! as_owner "$bindir/pg_ctl" -D "$data" status >/dev/null 2>&1; then
@@ -60,4 +68,10 @@ if ! as_owner "$bindir/pg_ctl" -D "$data" status >/dev/null 2>&1; then
   log_info "started $name on 127.0.0.1:$port"
 fi
 
-echo "postgres://postgres@127.0.0.1:$port/postgres?sslmode=disable"
+db=${3:-postgres}
+admin="postgres://postgres@127.0.0.1:$port/postgres?sslmode=disable"
+if [ "$db" != postgres ] && [ -z "$("$bindir/psql" "$admin" -Atqc "SELECT 1 FROM pg_database WHERE datname = '$db'")" ]; then
+  "$bindir/createdb" -h 127.0.0.1 -p "$port" -U postgres "$db"
+  log_info "created database $db"
+fi
+echo "postgres://postgres@127.0.0.1:$port/$db?sslmode=disable"

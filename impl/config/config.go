@@ -74,7 +74,7 @@ func Load(getenv func(string) string) (Config, error) {
 		Argon2: Argon2Config{
 			MemoryKiB:   uint32(p.int("ARGON2_MEMORY_KIB", 19*1024)),
 			Iterations:  uint32(p.int("ARGON2_ITERATIONS", 2)),
-			Parallelism: uint8(p.int("ARGON2_PARALLELISM", 1)),
+			Parallelism: uint8(p.intIn("ARGON2_PARALLELISM", 1, 1, 255)),
 		},
 		HTTP: HTTPConfig{
 			ReadHeaderTimeout: p.duration("HTTP_READ_HEADER_TIMEOUT", 5*time.Second),
@@ -130,6 +130,16 @@ func (p *parser) int(key string, def int) int {
 	n, err := strconv.Atoi(v)
 	if err != nil {
 		p.fail("%s=%q is not an integer", key, v)
+		return def
+	}
+	return n
+}
+
+// intIn is int limited to lo..hi, for values that must fit a smaller type.
+func (p *parser) intIn(key string, def, lo, hi int) int {
+	n := p.int(key, def)
+	if n < lo || n > hi {
+		p.fail("%s=%d is outside %d..%d", key, n, lo, hi)
 		return def
 	}
 	return n
