@@ -258,6 +258,10 @@ func TestListUsersPagination(t *testing.T) {
 	require.Nil(t, beyond.Links.Next)
 	require.Equal(t, link(3), *beyond.Links.Prev, "past the end, prev is the last page")
 
+	farthest := list("page=1000000&limit=100")
+	require.Empty(t, farthest.Data)
+	require.Equal(t, "/api/users?limit=100&order=desc&page=1&sort=createdAt", *farthest.Links.Prev)
+
 	defaults := list("")
 	require.Equal(t, api.Pagination{Page: 1, Limit: 20, Total: 25, Pages: 2}, defaults.Pagination)
 	require.Equal(t, "/api/users?limit=20&order=desc&page=1&sort=createdAt", defaults.Links.Self)
@@ -369,6 +373,9 @@ func TestListUsersBadParameters(t *testing.T) {
 		{"sort=name%3BDROP%20TABLE%20users", "sort"},
 		{"order=sideways", "order"},
 		{"search=" + strings.Repeat("x", 101), "search"},
+		{"search=", "search"},
+		{"search=%FF%FE", "search"},
+		{"search=a%00b", "search"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.query, func(t *testing.T) {
