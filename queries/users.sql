@@ -57,3 +57,28 @@ ORDER BY lower(email) ASC LIMIT @row_limit OFFSET @row_offset;
 SELECT * FROM users
 WHERE sqlc.narg(pattern)::text IS NULL OR name ILIKE sqlc.narg(pattern) OR email ILIKE sqlc.narg(pattern)
 ORDER BY lower(email) DESC LIMIT @row_limit OFFSET @row_offset;
+
+-- name: UserGetByEmail :one
+SELECT * FROM users WHERE lower(email) = lower(@email);
+
+-- name: UserExists :one
+SELECT EXISTS (SELECT 1 FROM users WHERE id = @id);
+
+-- name: UserListByIDs :many
+-- A batch lookup in one statement; unknown ids are simply absent.
+SELECT * FROM users WHERE id = ANY(@ids::uuid[]) ORDER BY created_at DESC, id DESC;
+
+-- name: UserGetWithPosts :one
+-- The user and its newest posts visible to viewer (NULL for anonymous) in one statement: a LEFT JOIN on a bounded
+-- lateral subquery, aggregated with json_agg. posts is a JSON array of posts rows.
+SELECT u.id, u.name, u.email, u.created_at, u.updated_at,
+       coalesce(json_agg(p ORDER BY p.created_at DESC, p.id DESC) FILTER (WHERE p.id IS NOT NULL), '[]')::json AS posts
+FROM users u
+LEFT JOIN LATERAL (
+    SELECT * FROM posts
+    WHERE posts.author_id = u.id AND (posts.published OR posts.author_id = sqlc.narg(viewer)::uuid)
+    ORDER BY posts.created_at DESC, posts.id DESC
+    LIMIT @max_posts
+) p ON true
+WHERE u.id = @id
+GROUP BY u.id;

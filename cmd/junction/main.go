@@ -8,6 +8,7 @@ package main
 
 import (
 	"context"
+	"crypto/rand"
 	"errors"
 	"fmt"
 	"io"
@@ -22,6 +23,7 @@ import (
 
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/junction-dev/junction/impl/auth"
 	"github.com/junction-dev/junction/impl/config"
 	"github.com/junction-dev/junction/impl/httpapi"
 	"github.com/junction-dev/junction/impl/password"
@@ -85,7 +87,7 @@ func serve(ctx context.Context, cfg config.Config, logger *slog.Logger) error {
 		return err
 	}
 
-	handler, err := newHandler(pool, cfg, logger)
+	handler, err := newHandler(ctx, pool, cfg, logger)
 	if err != nil {
 		return err
 	}
@@ -126,8 +128,25 @@ func serve(ctx context.Context, cfg config.Config, logger *slog.Logger) error {
 	return nil
 }
 
-func newHandler(pool *pgxpool.Pool, cfg config.Config, logger *slog.Logger) (http.Handler, error) {
-	hasher := password.NewHasher(password.Params(cfg.Argon2))
-	svc := service.New(pool, hasher, logger)
-	return httpapi.NewHandler(svc, httpapi.Options{Development: cfg.Development(), Logger: logger})
+func newHandler(ctx context.Context, pool *pgxpool.Pool, cfg config.Config, logger *slog.Logger) (http.Handler, error) {
+	secret := []byte(cfg.JWT.Secret)
+	if len(secret) == 0 {
+		// Only reachable with APP_ENV=development (config refuses it otherwise).
+		secret = make([]byte, 32)
+		if _, err := rand.Read(secret); err != nil {
+			return nil, fmt.Errorf("generate development JWT secret: %w", err)
+		}
+		logger.WarnContext(ctx, "JWT_SECRET is not set: using a generated development secret; tokens will not survive a restart")
+	}
+	tokens, err := auth.NewTokens(secret, cfg.JWT.Issuer, cfg.JWT.Audience, cfg.JWT.TTL)
+	if err != nil {
+		return nil, err
+	}
+	svc := service.New(service.Deps{
+		Pool:   pool,
+		Hasher: password.NewHasher(password.Params(cfg.Argon2)),
+		Tokens: tokens,
+		Logger: logger,
+	})
+	return httpapi.NewHandler(svc, httpapi.Options{Development: cfg.Development(), Logger: logger, RateLimit: cfg.RateLimit})
 }

@@ -23,7 +23,7 @@ func env(vars map[string]string) func(string) string {
 func TestMigrateIsIdempotent(t *testing.T) {
 	t.Parallel()
 	dbURL := dbtest.NewURL(t) // already migrated from the template: migrate must find nothing to do
-	getenv := env(map[string]string{"DATABASE_URL": dbURL})
+	getenv := env(map[string]string{"DATABASE_URL": dbURL, "APP_ENV": "development"})
 	for range 2 {
 		var out strings.Builder
 		require.NoError(t, run(context.Background(), []string{"migrate"}, getenv, &out))
@@ -45,12 +45,13 @@ func TestRunErrors(t *testing.T) {
 		env  map[string]string
 		want string
 	}{
-		{"no command", nil, map[string]string{"DATABASE_URL": "postgres://x"}, "usage"},
-		{"unknown command", []string{"launch"}, map[string]string{"DATABASE_URL": "postgres://x"}, `unknown command "launch"`},
+		{"no command", nil, map[string]string{}, "usage"},
+		{"unknown command", []string{"launch"}, map[string]string{"DATABASE_URL": "postgres://x", "APP_ENV": "development"}, `unknown command "launch"`},
 		{"no database", []string{"serve"}, map[string]string{}, "DATABASE_URL is required"},
+		{"no JWT secret outside development", []string{"serve"}, map[string]string{"DATABASE_URL": "postgres://x"}, "JWT_SECRET is required"},
 		{"bad setting", []string{"serve"}, map[string]string{"DATABASE_URL": "postgres://x", "DB_MAX_CONNS": "many"}, "DB_MAX_CONNS"},
 		{"database never answers", []string{"migrate"}, map[string]string{
-			"DATABASE_URL": "postgres://junction:s3cret@127.0.0.1:1/junction", "DB_WAIT_TIMEOUT": "300ms",
+			"DATABASE_URL": "postgres://junction:s3cret@127.0.0.1:1/junction", "DB_WAIT_TIMEOUT": "300ms", "APP_ENV": "development",
 		}, "not reachable"},
 	}
 	for _, tt := range tests {
@@ -72,7 +73,7 @@ func TestServeEndToEnd(t *testing.T) {
 	conn, err := pgx.Connect(context.Background(), dbURL)
 	require.NoError(t, err)
 	// Start from an empty schema so serve's own migration is what creates the tables.
-	_, err = conn.Exec(context.Background(), "DROP TABLE users, goose_db_version")
+	_, err = conn.Exec(context.Background(), "DROP TABLE comments, posts, users, goose_db_version")
 	require.NoError(t, err)
 	conn.Close(context.Background())
 
@@ -83,6 +84,7 @@ func TestServeEndToEnd(t *testing.T) {
 	go func() {
 		done <- run(ctx, []string{"serve"}, env(map[string]string{
 			"DATABASE_URL": dbURL, "PORT": "0", "ARGON2_MEMORY_KIB": "64", "ARGON2_ITERATIONS": "1",
+			"JWT_SECRET": "an end-to-end test secret, 32 bytes+",
 		}), logW)
 		logW.Close()
 	}()
@@ -112,7 +114,7 @@ func TestServeEndToEnd(t *testing.T) {
 	require.NoError(t, err)
 	resp.Body.Close()
 	require.Equal(t, http.StatusCreated, resp.StatusCode)
-	for _, path := range []string{"/healthz", "/readyz", "/docs", "/api/users"} {
+	for _, path := range []string{"/healthz", "/readyz", "/docs", "/api/posts"} {
 		resp, err := http.Get(base + path)
 		require.NoError(t, err)
 		resp.Body.Close()

@@ -10,6 +10,25 @@ import (
 	"github.com/google/uuid"
 )
 
+type Comment struct {
+	ID        uuid.UUID
+	PostID    uuid.UUID
+	AuthorID  uuid.UUID
+	Content   string
+	CreatedAt time.Time
+}
+
+type Post struct {
+	ID          uuid.UUID
+	AuthorID    uuid.UUID
+	Title       string
+	Content     string
+	Published   bool
+	CreatedAt   time.Time
+	UpdatedAt   time.Time
+	PublishedAt *time.Time
+}
+
 type User struct {
 	ID           uuid.UUID
 	Name         string

@@ -7,6 +7,7 @@ package db
 
 import (
 	"context"
+	"time"
 
 	"github.com/google/uuid"
 )
@@ -64,6 +65,35 @@ func (q *Queries) UserDelete(ctx context.Context, db DBTX, id uuid.UUID) (int64,
 	return result.RowsAffected(), nil
 }
 
+const userExists = `-- name: UserExists :one
+SELECT EXISTS (SELECT 1 FROM users WHERE id = $1)
+`
+
+func (q *Queries) UserExists(ctx context.Context, db DBTX, id uuid.UUID) (bool, error) {
+	row := db.QueryRow(ctx, userExists, id)
+	var exists bool
+	err := row.Scan(&exists)
+	return exists, err
+}
+
+const userGetByEmail = `-- name: UserGetByEmail :one
+SELECT id, name, email, password_hash, created_at, updated_at FROM users WHERE lower(email) = lower($1)
+`
+
+func (q *Queries) UserGetByEmail(ctx context.Context, db DBTX, email string) (User, error) {
+	row := db.QueryRow(ctx, userGetByEmail, email)
+	var i User
+	err := row.Scan(
+		&i.ID,
+		&i.Name,
+		&i.Email,
+		&i.PasswordHash,
+		&i.CreatedAt,
+		&i.UpdatedAt,
+	)
+	return i, err
+}
+
 const userGetByID = `-- name: UserGetByID :one
 SELECT id, name, email, password_hash, created_at, updated_at FROM users WHERE id = $1
 `
@@ -78,6 +108,51 @@ func (q *Queries) UserGetByID(ctx context.Context, db DBTX, id uuid.UUID) (User,
 		&i.PasswordHash,
 		&i.CreatedAt,
 		&i.UpdatedAt,
+	)
+	return i, err
+}
+
+const userGetWithPosts = `-- name: UserGetWithPosts :one
+SELECT u.id, u.name, u.email, u.created_at, u.updated_at,
+       coalesce(json_agg(p ORDER BY p.created_at DESC, p.id DESC) FILTER (WHERE p.id IS NOT NULL), '[]')::json AS posts
+FROM users u
+LEFT JOIN LATERAL (
+    SELECT id, author_id, title, content, published, created_at, updated_at, published_at FROM posts
+    WHERE posts.author_id = u.id AND (posts.published OR posts.author_id = $1::uuid)
+    ORDER BY posts.created_at DESC, posts.id DESC
+    LIMIT $2
+) p ON true
+WHERE u.id = $3
+GROUP BY u.id
+`
+
+type UserGetWithPostsParams struct {
+	Viewer   *uuid.UUID
+	MaxPosts int32
+	ID       uuid.UUID
+}
+
+type UserGetWithPostsRow struct {
+	ID        uuid.UUID
+	Name      string
+	Email     string
+	CreatedAt time.Time
+	UpdatedAt time.Time
+	Posts     []byte
+}
+
+// The user and its newest posts visible to viewer (NULL for anonymous) in one statement: a LEFT JOIN on a bounded
+// lateral subquery, aggregated with json_agg. posts is a JSON array of posts rows.
+func (q *Queries) UserGetWithPosts(ctx context.Context, db DBTX, arg UserGetWithPostsParams) (UserGetWithPostsRow, error) {
+	row := db.QueryRow(ctx, userGetWithPosts, arg.Viewer, arg.MaxPosts, arg.ID)
+	var i UserGetWithPostsRow
+	err := row.Scan(
+		&i.ID,
+		&i.Name,
+		&i.Email,
+		&i.CreatedAt,
+		&i.UpdatedAt,
+		&i.Posts,
 	)
 	return i, err
 }
@@ -216,6 +291,38 @@ type UserListByEmailDescParams struct {
 
 func (q *Queries) UserListByEmailDesc(ctx context.Context, db DBTX, arg UserListByEmailDescParams) ([]User, error) {
 	rows, err := db.Query(ctx, userListByEmailDesc, arg.Pattern, arg.RowOffset, arg.RowLimit)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []User{}
+	for rows.Next() {
+		var i User
+		if err := rows.Scan(
+			&i.ID,
+			&i.Name,
+			&i.Email,
+			&i.PasswordHash,
+			&i.CreatedAt,
+			&i.UpdatedAt,
+		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
+const userListByIDs = `-- name: UserListByIDs :many
+SELECT id, name, email, password_hash, created_at, updated_at FROM users WHERE id = ANY($1::uuid[]) ORDER BY created_at DESC, id DESC
+`
+
+// A batch lookup in one statement; unknown ids are simply absent.
+func (q *Queries) UserListByIDs(ctx context.Context, db DBTX, ids []uuid.UUID) ([]User, error) {
+	rows, err := db.Query(ctx, userListByIDs, ids)
 	if err != nil {
 		return nil, err
 	}

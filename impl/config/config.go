@@ -4,7 +4,9 @@ package config
 import (
 	"errors"
 	"fmt"
+	"net/netip"
 	"strconv"
+	"strings"
 	"time"
 )
 
@@ -21,6 +23,30 @@ type Config struct {
 	Argon2 Argon2Config
 
 	HTTP HTTPConfig
+
+	JWT JWTConfig
+
+	RateLimit RateLimitConfig
+}
+
+// JWTConfig signs and checks bearer tokens.
+type JWTConfig struct {
+	// Secret is JWT_SECRET. Empty only in development, where the server generates one at start-up.
+	Secret   string
+	Issuer   string
+	Audience string
+	TTL      time.Duration
+}
+
+// RateLimitConfig holds requests allowed per Window per client IP; 0 turns a limit off.
+type RateLimitConfig struct {
+	Window    time.Duration
+	Default   int
+	ListUsers int
+	SignUp    int
+	Login     int
+	// TrustedProxies are the CIDRs whose X-Forwarded-For is believed when finding the client's IP.
+	TrustedProxies []netip.Prefix
 }
 
 // DBConfig sizes the pgx pool and bounds how long start-up waits for the database.
@@ -84,6 +110,20 @@ func Load(getenv func(string) string) (Config, error) {
 			ShutdownTimeout:   p.duration("SHUTDOWN_TIMEOUT", 20*time.Second),
 		},
 	}
+	c.JWT = JWTConfig{
+		Secret:   p.str("JWT_SECRET", ""),
+		Issuer:   p.str("JWT_ISSUER", "junction"),
+		Audience: p.str("JWT_AUDIENCE", "junction-api"),
+		TTL:      p.duration("JWT_TTL", time.Hour),
+	}
+	c.RateLimit = RateLimitConfig{
+		Window:         p.duration("RATE_LIMIT_WINDOW", time.Minute),
+		Default:        p.int("RATE_LIMIT_DEFAULT", 300),
+		ListUsers:      p.int("RATE_LIMIT_LIST_USERS", 100),
+		SignUp:         p.int("RATE_LIMIT_SIGNUP", 10),
+		Login:          p.int("RATE_LIMIT_LOGIN", 10),
+		TrustedProxies: p.prefixes("TRUSTED_PROXIES"),
+	}
 	c.check(&p)
 	if len(p.errs) > 0 {
 		return Config{}, fmt.Errorf("config: %w", errors.Join(p.errs...))
@@ -100,6 +140,18 @@ func (c Config) check(p *parser) {
 	}
 	if c.DB.MaxConns < 1 || c.DB.MinConns < 0 || c.DB.MinConns > c.DB.MaxConns {
 		p.fail("DB_MIN_CONNS (%d) and DB_MAX_CONNS (%d) need 0 <= min <= max and max >= 1", c.DB.MinConns, c.DB.MaxConns)
+	}
+	if c.JWT.Secret == "" && !c.Development() {
+		p.fail("JWT_SECRET is required unless APP_ENV=development")
+	}
+	if c.JWT.Secret != "" && len(c.JWT.Secret) < 32 {
+		p.fail("JWT_SECRET must be at least 32 bytes")
+	}
+	if c.JWT.TTL <= 0 || c.RateLimit.Window <= 0 {
+		p.fail("JWT_TTL and RATE_LIMIT_WINDOW must be positive")
+	}
+	if c.RateLimit.Default < 0 || c.RateLimit.ListUsers < 0 || c.RateLimit.SignUp < 0 || c.RateLimit.Login < 0 {
+		p.fail("RATE_LIMIT_* limits must be 0 (off) or more")
 	}
 	if c.Argon2.MemoryKiB < 8*uint32(c.Argon2.Parallelism) || c.Argon2.Iterations < 1 || c.Argon2.Parallelism < 1 {
 		p.fail("ARGON2_* parameters need memory >= 8*parallelism KiB, iterations >= 1, parallelism >= 1")
@@ -143,6 +195,33 @@ func (p *parser) intIn(key string, def, lo, hi int) int {
 		return def
 	}
 	return n
+}
+
+// prefixes parses a comma-separated list of CIDRs or bare IPs.
+func (p *parser) prefixes(key string) []netip.Prefix {
+	var out []netip.Prefix
+	for _, f := range strings.Split(p.getenv(key), ",") {
+		f = strings.TrimSpace(f)
+		if f == "" {
+			continue
+		}
+		if !strings.Contains(f, "/") {
+			addr, err := netip.ParseAddr(f)
+			if err != nil {
+				p.fail("%s: %q is not an IP or CIDR", key, f)
+				continue
+			}
+			out = append(out, netip.PrefixFrom(addr, addr.BitLen()))
+			continue
+		}
+		prefix, err := netip.ParsePrefix(f)
+		if err != nil {
+			p.fail("%s: %q is not an IP or CIDR", key, f)
+			continue
+		}
+		out = append(out, prefix.Masked())
+	}
+	return out
 }
 
 func (p *parser) duration(key string, def time.Duration) time.Duration {

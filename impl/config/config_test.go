@@ -1,6 +1,8 @@
 package config
 
 import (
+	"net/netip"
+	"strings"
 	"testing"
 	"time"
 
@@ -9,7 +11,9 @@ import (
 
 func TestLoadDefaults(t *testing.T) {
 	t.Parallel()
-	c, err := Load(func(k string) string { return map[string]string{"DATABASE_URL": "postgres://db"}[k] })
+	c, err := Load(func(k string) string {
+		return map[string]string{"DATABASE_URL": "postgres://db", "JWT_SECRET": strings.Repeat("s", 32)}[k]
+	})
 	require.NoError(t, err)
 	require.Equal(t, 8080, c.Port)
 	require.False(t, c.Development())
@@ -18,6 +22,8 @@ func TestLoadDefaults(t *testing.T) {
 		ConnectTimeout: 2 * time.Second, WaitTimeout: 30 * time.Second,
 	}, c.DB)
 	require.Equal(t, Argon2Config{MemoryKiB: 19456, Iterations: 2, Parallelism: 1}, c.Argon2)
+	require.Equal(t, JWTConfig{Secret: strings.Repeat("s", 32), Issuer: "junction", Audience: "junction-api", TTL: time.Hour}, c.JWT)
+	require.Equal(t, RateLimitConfig{Window: time.Minute, Default: 300, ListUsers: 100, SignUp: 10, Login: 10}, c.RateLimit)
 }
 
 func TestLoadOverridesAndErrors(t *testing.T) {
@@ -31,7 +37,8 @@ func TestLoadOverridesAndErrors(t *testing.T) {
 		{
 			name: "overrides",
 			env: map[string]string{"DATABASE_URL": "postgres://db", "APP_ENV": "development", "PORT": "9000",
-				"DB_MAX_CONNS": "50", "DB_MIN_CONNS": "0", "DB_CONNECT_TIMEOUT": "500ms", "ARGON2_MEMORY_KIB": "65536"},
+				"DB_MAX_CONNS": "50", "DB_MIN_CONNS": "0", "DB_CONNECT_TIMEOUT": "500ms", "ARGON2_MEMORY_KIB": "65536",
+				"TRUSTED_PROXIES": "10.0.0.0/8, 192.168.1.7", "RATE_LIMIT_SIGNUP": "0"},
 			check: func(t *testing.T, c Config) {
 				require.True(t, c.Development())
 				require.Equal(t, 9000, c.Port)
@@ -39,9 +46,15 @@ func TestLoadOverridesAndErrors(t *testing.T) {
 				require.EqualValues(t, 0, c.DB.MinConns)
 				require.Equal(t, 500*time.Millisecond, c.DB.ConnectTimeout)
 				require.EqualValues(t, 65536, c.Argon2.MemoryKiB)
+				require.Empty(t, c.JWT.Secret, "development may run without a secret")
+				require.Equal(t, []netip.Prefix{netip.MustParsePrefix("10.0.0.0/8"), netip.MustParsePrefix("192.168.1.7/32")}, c.RateLimit.TrustedProxies)
+				require.Zero(t, c.RateLimit.SignUp)
 			},
 		},
 		{name: "no database", env: map[string]string{}, wantErr: []string{"DATABASE_URL is required"}},
+		{name: "no JWT secret in production", env: map[string]string{"DATABASE_URL": "x"}, wantErr: []string{"JWT_SECRET is required"}},
+		{name: "short JWT secret", env: map[string]string{"DATABASE_URL": "x", "JWT_SECRET": "short"}, wantErr: []string{"at least 32 bytes"}},
+		{name: "bad proxy", env: map[string]string{"DATABASE_URL": "x", "TRUSTED_PROXIES": "10.0.0.0/33"}, wantErr: []string{"TRUSTED_PROXIES"}},
 		{
 			name:    "every bad value is reported",
 			env:     map[string]string{"DATABASE_URL": "x", "PORT": "http", "DB_IDLE": "", "DB_MAX_CONN_IDLE_TIME": "soon"},

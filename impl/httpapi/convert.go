@@ -10,77 +10,113 @@ import (
 	"github.com/junction-dev/junction/impl/service"
 )
 
-const usersPath = "/api/users"
+const (
+	usersPath    = "/api/users"
+	postsPath    = "/api/posts"
+)
 
 func userPath(id uuid.UUID) string { return usersPath + "/" + id.String() }
+func postPath(id uuid.UUID) string { return postsPath + "/" + id.String() }
 
 func userLinks(id uuid.UUID) api.UserLinks {
 	self := userPath(id)
 	return api.UserLinks{Self: self, Posts: self + "/posts", Comments: self + "/comments"}
 }
 
+func postLinks(p service.Post) api.PostLinks {
+	self := postPath(p.ID)
+	return api.PostLinks{Self: self, Author: userPath(p.AuthorID), Comments: self + "/comments"}
+}
+
 func toAPIUser(u service.User) api.User {
 	return api.User{Id: u.ID, Name: u.Name, Email: api.Email(u.Email), CreatedAt: u.CreatedAt, UpdatedAt: u.UpdatedAt}
 }
 
-// toServiceListUsersParams fills the spec's defaults, so links can name every parameter explicitly.
-func toServiceListUsersParams(p api.ListUsersParams) service.ListUsersParams {
-	out := service.ListUsersParams{Page: 1, Limit: 20, Sort: service.UserSortCreatedAt, Order: service.Desc}
-	if p.Page != nil {
-		out.Page = int(*p.Page)
-	}
-	if p.Limit != nil {
-		out.Limit = int(*p.Limit)
-	}
-	if p.Sort != nil {
-		out.Sort = service.UserSort(*p.Sort)
-	}
-	if p.Order != nil {
-		out.Order = service.SortOrder(*p.Order)
-	}
-	if p.Search != nil {
-		out.Search = *p.Search
+func toAPIUsers(us []service.User) []api.User {
+	out := make([]api.User, len(us))
+	for i, u := range us {
+		out[i] = toAPIUser(u)
 	}
 	return out
 }
 
-func toAPIUserList(page service.UserPage, p service.ListUsersParams) api.UserList {
-	data := make([]api.User, len(page.Users))
-	for i, u := range page.Users {
-		data[i] = toAPIUser(u)
-	}
-	pages := (page.Total + int64(p.Limit) - 1) / int64(p.Limit)
-	return api.UserList{
-		Data:       data,
-		Pagination: api.Pagination{Page: p.Page, Limit: p.Limit, Total: page.Total, Pages: pages},
-		Links:      pageLinks(usersPath, p, pages),
+func toAPIPost(p service.Post) api.Post {
+	return api.Post{
+		Id: p.ID, AuthorId: p.AuthorID, Title: p.Title, Content: p.Content, Published: p.Published,
+		CreatedAt: p.CreatedAt, UpdatedAt: p.UpdatedAt, PublishedAt: p.PublishedAt,
 	}
 }
 
-// pageLinks builds self, next and prev with every query parameter kept; next and prev are nil past the ends.
-// A page beyond the last one links back to the last page.
-func pageLinks(path string, p service.ListUsersParams, pages int64) api.PageLinks {
+func toAPIPosts(ps []service.Post) []api.Post {
+	out := make([]api.Post, len(ps))
+	for i, p := range ps {
+		out[i] = toAPIPost(p)
+	}
+	return out
+}
+
+func toAPIComment(c service.Comment) api.Comment {
+	return api.Comment{Id: c.ID, PostId: c.PostID, AuthorId: c.AuthorID, Content: c.Content, CreatedAt: c.CreatedAt}
+}
+
+func toAPIComments(cs []service.Comment) []api.Comment {
+	out := make([]api.Comment, len(cs))
+	for i, c := range cs {
+		out[i] = toAPIComment(c)
+	}
+	return out
+}
+
+// listQuery is what a list's links must repeat: its path and every query parameter but the page, with defaults
+// filled in so that links are explicit.
+type listQuery struct {
+	path  string
+	page  int
+	limit int
+	other url.Values
+}
+
+// paginate builds the pagination block and the self, next and prev links, each keeping every other parameter;
+// next and prev are nil past the ends, and a page beyond the last one links back to the last page.
+func paginate(q listQuery, total int64) (api.Pagination, api.PageLinks) {
+	pages := (total + int64(q.limit) - 1) / int64(q.limit)
 	link := func(page int) string {
-		q := url.Values{}
-		q.Set("page", strconv.Itoa(page))
-		q.Set("limit", strconv.Itoa(p.Limit))
-		q.Set("sort", string(p.Sort))
-		q.Set("order", string(p.Order))
-		if p.Search != "" {
-			q.Set("search", p.Search)
+		v := url.Values{}
+		for k, vals := range q.other {
+			v[k] = vals
 		}
-		return path + "?" + q.Encode()
+		v.Set("page", strconv.Itoa(page))
+		v.Set("limit", strconv.Itoa(q.limit))
+		return q.path + "?" + v.Encode()
 	}
-	links := api.PageLinks{Self: link(p.Page)}
-	if int64(p.Page) < pages {
-		next := link(p.Page + 1)
-		links.Next = &next
+	links := api.PageLinks{Self: link(q.page)}
+	if int64(q.page) < pages {
+		links.Next = new(link(q.page + 1))
 	}
-	if p.Page > 1 {
-		prev := link(min(p.Page-1, int(max(pages, 1))))
-		links.Prev = &prev
+	if q.page > 1 {
+		links.Prev = new(link(min(q.page-1, int(max(pages, 1)))))
 	}
-	return links
+	return api.Pagination{Page: q.page, Limit: q.limit, Total: total, Pages: pages}, links
+}
+
+// pageParams fills the spec's paging defaults.
+func pageParams(page *api.Page, limit *api.Limit) (int, int) {
+	p, l := 1, service.DefaultPageSize
+	if page != nil {
+		p = int(*page)
+	}
+	if limit != nil {
+		l = int(*limit)
+	}
+	return p, l
+}
+
+// orString returns *p as a string, or def when p is nil.
+func orString[T ~string](p *T, def string) string {
+	if p == nil {
+		return def
+	}
+	return string(*p)
 }
 
 func deref[T any](p *T) T {

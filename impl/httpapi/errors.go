@@ -46,6 +46,9 @@ func (e errorWriter) write(w http.ResponseWriter, r *http.Request, status int, m
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("X-Content-Type-Options", "nosniff")
+	if status == http.StatusUnauthorized {
+		w.Header().Set("WWW-Authenticate", `Bearer realm="junction"`)
+	}
 	w.WriteHeader(status)
 	if err := json.NewEncoder(w).Encode(body); err != nil {
 		e.logger.DebugContext(r.Context(), "write error response", "err", err)

@@ -11,6 +11,7 @@ import (
 
 	junction "github.com/junction-dev/junction"
 	"github.com/junction-dev/junction/gen/api"
+	"github.com/junction-dev/junction/impl/config"
 	"github.com/junction-dev/junction/impl/service"
 )
 
@@ -26,6 +27,7 @@ type Options struct {
 	// Development shows internal error details in 500 responses.
 	Development bool
 	Logger      *slog.Logger
+	RateLimit   config.RateLimitConfig
 }
 
 // NewHandler returns the whole HTTP surface: the API under its spec's paths, the spec itself at /openapi.yaml and
@@ -36,7 +38,8 @@ func NewHandler(svc *service.Service, opts Options) (http.Handler, error) {
 	if err != nil {
 		return nil, fmt.Errorf("load embedded spec: %w", err)
 	}
-	validate, err := newValidator(doc, errs)
+	authn := &authenticator{doc: doc, svc: svc.Authenticate, errs: errs}
+	gate, err := newGate(doc, newRateLimits(opts.RateLimit, errs), authn, errs)
 	if err != nil {
 		return nil, err
 	}
@@ -68,7 +71,7 @@ func NewHandler(svc *service.Service, opts Options) (http.Handler, error) {
 		ResponseErrorHandlerFunc: errs.service,
 	})
 	r.Group(func(r chi.Router) {
-		r.Use(validate.middleware)
+		r.Use(gate.middleware)
 		api.HandlerWithOptions(strict, api.ChiServerOptions{
 			BaseRouter: r,
 			ErrorHandlerFunc: func(w http.ResponseWriter, r *http.Request, err error) {

@@ -43,7 +43,7 @@ func TestInternalErrorsHideDetailsOutsideDevelopment(t *testing.T) {
 		wantMessage string
 	}{
 		{"production", false, "An unexpected error occurred."},
-		{"development", true, "list users: closed pool"},
+		{"development", true, "list posts: closed pool"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -51,7 +51,7 @@ func TestInternalErrorsHideDetailsOutsideDevelopment(t *testing.T) {
 			pool := dbtest.New(t)
 			b := setup(t, setupOptions{development: tt.development, pool: pool})
 			pool.Close() // every query now fails with an internal error
-			r := b.do(http.MethodGet, "/api/users", "", "")
+			r := b.do(http.MethodGet, "/api/posts", "", "")
 			require.Equal(t, http.StatusInternalServerError, r.status)
 			e := r.envelope(t)
 			require.Equal(t, tt.wantMessage, *e.Message)
@@ -92,8 +92,8 @@ func TestRequestIDs(t *testing.T) {
 func TestAccessLog(t *testing.T) {
 	t.Parallel()
 	b := setup(t)
-	u := b.createUser("Ada", "ada@example.com")
-	b.do(http.MethodGet, "/api/users/"+u.Id.String(), "", "", "X-Request-Id", "trace-me")
+	u, token := b.signUp("Ada", "ada@example.com")
+	b.do(http.MethodGet, "/api/users/"+u.Id.String(), "", "", append(withToken(token), "X-Request-Id", "trace-me")...)
 
 	var line map[string]any
 	for _, l := range strings.Split(strings.TrimSpace(b.logs.String()), "\n") {

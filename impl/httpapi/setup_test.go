@@ -11,12 +11,15 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/stretchr/testify/require"
 
 	"github.com/junction-dev/junction/gen/api"
 	"github.com/junction-dev/junction/impl/apitest"
+	"github.com/junction-dev/junction/impl/auth"
+	"github.com/junction-dev/junction/impl/config"
 	"github.com/junction-dev/junction/impl/dbtest"
 	"github.com/junction-dev/junction/impl/httpapi"
 	"github.com/junction-dev/junction/impl/password"
@@ -36,7 +39,14 @@ type testBundle struct {
 type setupOptions struct {
 	development bool
 	pool        *pgxpool.Pool // instead of a fresh database
+	rateLimit   *config.RateLimitConfig
 }
+
+// testSecret signs the tests' tokens; tokens.go makes forged ones with it.
+var testSecret = []byte("a test secret that is 32 bytes long")
+
+// noLimits keeps rate limits out of the way of tests that are not about them.
+var noLimits = config.RateLimitConfig{Window: time.Minute, Default: 1_000_000, ListUsers: 1_000_000, SignUp: 1_000_000, Login: 1_000_000}
 
 // setup starts the whole REST surface over real HTTP on a fresh database. Every response is validated against
 // openapi.yaml, and when the test ends no response body may hold a password or a hash.
@@ -52,9 +62,20 @@ func setup(t *testing.T, opts ...setupOptions) *testBundle {
 	}
 	logs := &syncBuffer{}
 	logger := slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	// Cheap argon2 parameters: the tests exercise the flow, not the cost.
-	svc := service.New(pool, password.NewHasher(password.Params{MemoryKiB: 64, Iterations: 1, Parallelism: 1}), logger)
-	handler, err := httpapi.NewHandler(svc, httpapi.Options{Development: o.development, Logger: logger})
+	tokens, err := auth.NewTokens(testSecret, "junction", "junction-api", time.Hour)
+	require.NoError(t, err)
+	svc := service.New(service.Deps{
+		Pool: pool,
+		// Cheap argon2 parameters: the tests exercise the flow, not the cost.
+		Hasher: password.NewHasher(password.Params{MemoryKiB: 64, Iterations: 1, Parallelism: 1}),
+		Tokens: tokens,
+		Logger: logger,
+	})
+	limits := noLimits
+	if o.rateLimit != nil {
+		limits = *o.rateLimit
+	}
+	handler, err := httpapi.NewHandler(svc, httpapi.Options{Development: o.development, Logger: logger, RateLimit: limits})
 	require.NoError(t, err)
 	srv := httptest.NewServer(handler)
 	t.Cleanup(srv.Close)
@@ -67,15 +88,39 @@ func setup(t *testing.T, opts ...setupOptions) *testBundle {
 
 	b := &testBundle{t: t, url: srv.URL, pool: pool, client: client, http: httpClient, transport: transport, logs: logs}
 	t.Cleanup(func() {
-		for _, secret := range []string{"$argon2id$", testPassword, "password_hash"} {
+		for _, secret := range []string{"$argon2id$", testPassword, "password_hash", string(testSecret)} {
 			require.Empty(t, transport.BodiesContaining(secret), "a response body holds %q", secret)
 			require.NotContains(t, logs.String(), secret, "a log line holds %q", secret)
 		}
+		require.NotContains(t, logs.String(), "eyJhbGciOi", "a log line holds a token")
 	})
 	return b
 }
 
 const testPassword = "correct horse battery staple"
+
+// signUp creates a user through the API and signs them in, returning the user and a bearer token.
+func (b *testBundle) signUp(name, email string) (api.User, string) {
+	b.t.Helper()
+	u := b.createUser(name, email)
+	return u, b.login(email, testPassword)
+}
+
+func (b *testBundle) login(email, password string) string {
+	b.t.Helper()
+	resp, err := b.client.CreateTokenWithResponse(context.Background(), api.TokenRequest{Email: email, Password: &password})
+	require.NoError(b.t, err)
+	require.Equal(b.t, http.StatusOK, resp.StatusCode(), string(resp.Body))
+	return resp.JSON200.AccessToken
+}
+
+// bearer makes a typed client call with token.
+func bearer(token string) api.RequestEditorFn {
+	return func(_ context.Context, req *http.Request) error {
+		req.Header.Set("Authorization", "Bearer "+token)
+		return nil
+	}
+}
 
 // createUser creates a user through the API and returns it.
 func (b *testBundle) createUser(name, email string) api.User {
@@ -130,10 +175,13 @@ func (b *testBundle) do(method, path, contentType, body string, headers ...strin
 	return response{status: resp.StatusCode, header: resp.Header, body: data}
 }
 
-func (b *testBundle) doJSON(method, path, body string) response {
+func (b *testBundle) doJSON(method, path, body string, headers ...string) response {
 	b.t.Helper()
-	return b.do(method, path, "application/json", body)
+	return b.do(method, path, "application/json", body, headers...)
 }
+
+// withToken is the header pair for do and doJSON.
+func withToken(token string) []string { return []string{"Authorization", "Bearer " + token} }
 
 func ptr[T any](v T) *T { return &v }
 

@@ -2,19 +2,42 @@ package httpapi
 
 import (
 	"context"
+	"net/url"
 
 	"github.com/junction-dev/junction/gen/api"
 	"github.com/junction-dev/junction/impl/service"
 )
 
-// ListUsers serves GET /api/users.
+// ListUsers serves GET /api/users: a page of users, or with ids a batch lookup.
 func (s *Server) ListUsers(ctx context.Context, req api.ListUsersRequestObject) (api.ListUsersResponseObject, error) {
-	params := toServiceListUsersParams(req.Params)
-	page, err := s.svc.ListUsers(ctx, params)
+	if req.Params.Ids != nil {
+		users, err := s.svc.GetUsersByIDs(ctx, *req.Params.Ids)
+		if err != nil {
+			return nil, err
+		}
+		other := url.Values{}
+		for _, id := range *req.Params.Ids {
+			other.Add("ids", id.String())
+		}
+		pagination, links := paginate(listQuery{path: usersPath, page: 1, limit: max(len(users), 1), other: other}, int64(len(users)))
+		return api.ListUsers200JSONResponse{Data: toAPIUsers(users), Pagination: pagination, Links: links}, nil
+	}
+	p := service.ListUsersParams{
+		Sort:   service.UserSort(orString(req.Params.Sort, string(service.UserSortCreatedAt))),
+		Order:  service.SortOrder(orString(req.Params.Order, string(service.Desc))),
+		Search: deref(req.Params.Search),
+	}
+	p.Page, p.Limit = pageParams(req.Params.Page, req.Params.Limit)
+	page, err := s.svc.ListUsers(ctx, p)
 	if err != nil {
 		return nil, err
 	}
-	return api.ListUsers200JSONResponse(toAPIUserList(page, params)), nil
+	other := url.Values{"sort": {string(p.Sort)}, "order": {string(p.Order)}}
+	if p.Search != "" {
+		other.Set("search", p.Search)
+	}
+	pagination, links := paginate(listQuery{path: usersPath, page: p.Page, limit: p.Limit, other: other}, page.Total)
+	return api.ListUsers200JSONResponse{Data: toAPIUsers(page.Users), Pagination: pagination, Links: links}, nil
 }
 
 // CreateUser serves POST /api/users.
@@ -34,13 +57,28 @@ func (s *Server) CreateUser(ctx context.Context, req api.CreateUserRequestObject
 	}, nil
 }
 
-// GetUser serves GET /api/users/{id}.
+// GetUser serves GET /api/users/{id}, with include=posts embedding the user's posts.
 func (s *Server) GetUser(ctx context.Context, req api.GetUserRequestObject) (api.GetUserResponseObject, error) {
-	u, err := s.svc.GetUser(ctx, req.Id)
-	if err != nil {
-		return nil, err
+	var data api.UserWithPosts
+	if req.Params.Include != nil && *req.Params.Include == api.Posts {
+		u, posts, err := s.svc.GetUserWithPosts(ctx, req.Id)
+		if err != nil {
+			return nil, err
+		}
+		data = toAPIUserWithPosts(u)
+		data.Posts = new(toAPIPosts(posts))
+	} else {
+		u, err := s.svc.GetUser(ctx, req.Id)
+		if err != nil {
+			return nil, err
+		}
+		data = toAPIUserWithPosts(u)
 	}
-	return api.GetUser200JSONResponse{Data: toAPIUser(u), Links: userLinks(u.ID)}, nil
+	return api.GetUser200JSONResponse{Data: data, Links: userLinks(req.Id)}, nil
+}
+
+func toAPIUserWithPosts(u service.User) api.UserWithPosts {
+	return api.UserWithPosts{Id: u.ID, Name: u.Name, Email: api.Email(u.Email), CreatedAt: u.CreatedAt, UpdatedAt: u.UpdatedAt}
 }
 
 // ReplaceUser serves PUT /api/users/{id}.
@@ -57,8 +95,7 @@ func (s *Server) ReplaceUser(ctx context.Context, req api.ReplaceUserRequestObje
 func (s *Server) PatchUser(ctx context.Context, req api.PatchUserRequestObject) (api.PatchUserResponseObject, error) {
 	in := service.UpdateUserInput{Name: req.Body.Name}
 	if req.Body.Email != nil {
-		email := string(*req.Body.Email)
-		in.Email = &email
+		in.Email = new(string(*req.Body.Email))
 	}
 	u, err := s.svc.UpdateUser(ctx, req.Id, in)
 	if err != nil {
@@ -73,4 +110,15 @@ func (s *Server) DeleteUser(ctx context.Context, req api.DeleteUserRequestObject
 		return nil, err
 	}
 	return api.DeleteUser204Response{}, nil
+}
+
+// CreateToken serves POST /api/auth/token.
+func (s *Server) CreateToken(ctx context.Context, req api.CreateTokenRequestObject) (api.CreateTokenResponseObject, error) {
+	tok, err := s.svc.Login(ctx, req.Body.Email, deref(req.Body.Password))
+	if err != nil {
+		return nil, err
+	}
+	return api.CreateToken200JSONResponse{
+		AccessToken: tok.AccessToken, TokenType: api.Bearer, ExpiresIn: int(tok.ExpiresIn.Seconds()),
+	}, nil
 }

@@ -36,10 +36,12 @@ func TestCreateAndGetUser(t *testing.T) {
 	require.Equal(t, u.CreatedAt, u.UpdatedAt)
 	require.NotContains(t, string(created.Body), "password")
 
-	got, err := b.client.GetUserWithResponse(ctx, u.Id)
+	token := b.login("ada@example.com", testPassword)
+	got, err := b.client.GetUserWithResponse(ctx, u.Id, nil, bearer(token))
 	require.NoError(t, err)
 	require.Equal(t, http.StatusOK, got.StatusCode())
-	require.Equal(t, u, got.JSON200.Data)
+	require.Equal(t, api.UserWithPosts{Id: u.Id, Name: u.Name, Email: u.Email, CreatedAt: u.CreatedAt, UpdatedAt: u.UpdatedAt}, got.JSON200.Data)
+	require.Nil(t, got.JSON200.Data.Posts, "posts only with include=posts")
 	require.Equal(t, api.UserLinks{Self: self, Posts: self + "/posts", Comments: self + "/comments"}, got.JSON200.Links)
 
 	var hash string
@@ -66,6 +68,7 @@ func TestCreateUserDuplicateEmailIgnoresCase(t *testing.T) {
 func TestGetUserErrors(t *testing.T) {
 	t.Parallel()
 	b := setup(t)
+	_, token := b.signUp("Ada", "ada@example.com")
 	tests := []struct {
 		name   string
 		path   string
@@ -79,7 +82,7 @@ func TestGetUserErrors(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			r := b.do(http.MethodGet, tt.path, "", "")
+			r := b.do(http.MethodGet, tt.path, "", "", withToken(token)...)
 			require.Equal(t, tt.status, r.status, string(r.body))
 			e := r.envelope(t)
 			if tt.field != "" {
@@ -93,10 +96,10 @@ func TestReplaceUser(t *testing.T) {
 	t.Parallel()
 	b := setup(t)
 	ctx := context.Background()
-	u := b.createUser("Ada", "ada@example.com")
+	u, token := b.signUp("Ada", "ada@example.com")
 	b.createUser("Grace", "grace@example.com")
 
-	resp, err := b.client.ReplaceUserWithResponse(ctx, u.Id, api.ReplaceUserRequest{Name: "Ada King", Email: "ada.king@example.com"})
+	resp, err := b.client.ReplaceUserWithResponse(ctx, u.Id, api.ReplaceUserRequest{Name: "Ada King", Email: "ada.king@example.com"}, bearer(token))
 	require.NoError(t, err)
 	require.Equal(t, http.StatusOK, resp.StatusCode(), string(resp.Body))
 	require.Equal(t, "Ada King", resp.JSON200.Data.Name)
@@ -117,31 +120,31 @@ func TestReplaceUser(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			r := b.doJSON(http.MethodPut, "/api/users/"+tt.id, tt.body)
+			r := b.doJSON(http.MethodPut, "/api/users/"+tt.id, tt.body, withToken(token)...)
 			require.Equal(t, tt.status, r.status, string(r.body))
 			r.envelope(t)
 		})
 	}
 	// Changing only the case of one's own email is not a conflict.
-	r := b.doJSON(http.MethodPut, "/api/users/"+u.Id.String(), `{"name":"Ada King","email":"ADA.KING@example.com"}`)
+	r := b.doJSON(http.MethodPut, "/api/users/"+u.Id.String(), `{"name":"Ada King","email":"ADA.KING@example.com"}`, withToken(token)...)
 	require.Equal(t, http.StatusOK, r.status, string(r.body))
 }
 
 func TestPatchUser(t *testing.T) {
 	t.Parallel()
 	b := setup(t)
-	u := b.createUser("Ada", "ada@example.com")
+	u, token := b.signUp("Ada", "ada@example.com")
 	b.createUser("Grace", "grace@example.com")
 	path := "/api/users/" + u.Id.String()
 
-	r := b.doJSON(http.MethodPatch, path, `{"name":"Ada King"}`)
+	r := b.doJSON(http.MethodPatch, path, `{"name":"Ada King"}`, withToken(token)...)
 	require.Equal(t, http.StatusOK, r.status, string(r.body))
 	var got api.UserData
 	require.NoError(t, json.Unmarshal(r.body, &got))
 	require.Equal(t, "Ada King", got.Data.Name)
 	require.Equal(t, api.Email("ada@example.com"), got.Data.Email, "fields not sent are kept")
 
-	r = b.doJSON(http.MethodPatch, path, `{"email":"ada.king@example.com"}`)
+	r = b.doJSON(http.MethodPatch, path, `{"email":"ada.king@example.com"}`, withToken(token)...)
 	require.Equal(t, http.StatusOK, r.status, string(r.body))
 	require.NoError(t, json.Unmarshal(r.body, &got))
 	require.Equal(t, "Ada King", got.Data.Name)
@@ -163,7 +166,7 @@ func TestPatchUser(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			r := b.doJSON(http.MethodPatch, tt.path, tt.body)
+			r := b.doJSON(http.MethodPatch, tt.path, tt.body, withToken(token)...)
 			require.Equal(t, tt.status, r.status, string(r.body))
 			e := r.envelope(t)
 			if tt.field != "" {
@@ -177,21 +180,27 @@ func TestDeleteUser(t *testing.T) {
 	t.Parallel()
 	b := setup(t)
 	ctx := context.Background()
-	u := b.createUser("Ada", "ada@example.com")
+	u, token := b.signUp("Ada", "ada@example.com")
+	_, other := b.signUp("Grace", "grace@example.com")
 
-	del, err := b.client.DeleteUserWithResponse(ctx, u.Id)
+	del, err := b.client.DeleteUserWithResponse(ctx, u.Id, bearer(token))
 	require.NoError(t, err)
 	require.Equal(t, http.StatusNoContent, del.StatusCode())
 	require.Empty(t, del.Body)
 
-	got, err := b.client.GetUserWithResponse(ctx, u.Id)
+	got, err := b.client.GetUserWithResponse(ctx, u.Id, nil, bearer(other))
 	require.NoError(t, err)
 	require.Equal(t, http.StatusNotFound, got.StatusCode())
 	require.Equal(t, "User not found", *got.JSON404.Message)
 
-	again := b.do(http.MethodDelete, "/api/users/"+u.Id.String(), "", "")
+	again := b.do(http.MethodDelete, "/api/users/"+u.Id.String(), "", "", withToken(other)...)
 	require.Equal(t, http.StatusNotFound, again.status)
 	again.envelope(t)
+
+	// The deleted user's token stops working.
+	stale := b.do(http.MethodGet, "/api/users/"+u.Id.String(), "", "", withToken(token)...)
+	require.Equal(t, http.StatusUnauthorized, stale.status)
+	stale.envelope(t)
 
 	// The email is free again.
 	b.createUser("Ada again", "ADA@example.com")
@@ -211,10 +220,11 @@ func TestListUsersPagination(t *testing.T) {
 	t.Parallel()
 	b := setup(t)
 	seedUsers(b, 25)
+	token := b.login("user00@example.com", testPassword)
 
 	list := func(query string) api.UserList {
 		t.Helper()
-		r := b.do(http.MethodGet, "/api/users?"+query, "", "")
+		r := b.do(http.MethodGet, "/api/users?"+query, "", "", withToken(token)...)
 		require.Equal(t, http.StatusOK, r.status, string(r.body))
 		var l api.UserList
 		require.NoError(t, json.Unmarshal(r.body, &l))
@@ -270,7 +280,7 @@ func TestListUsersPagination(t *testing.T) {
 func TestListUsersSearch(t *testing.T) {
 	t.Parallel()
 	b := setup(t)
-	b.createUser("Ada Lovelace", "countess@example.com")
+	_, token := b.signUp("Ada Lovelace", "countess@example.com")
 	b.createUser("Grace Hopper", "grace@navy.example")
 	b.createUser("Alan Turing", "alan@bletchley.example")
 	b.createUser("100% Human", "percent@example.com")
@@ -293,7 +303,7 @@ func TestListUsersSearch(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.search, func(t *testing.T) {
-			resp, err := b.client.ListUsersWithResponse(context.Background(), &api.ListUsersParams{Search: &tt.search})
+			resp, err := b.client.ListUsersWithResponse(context.Background(), &api.ListUsersParams{Search: &tt.search}, bearer(token))
 			require.NoError(t, err)
 			require.Equal(t, http.StatusOK, resp.StatusCode(), string(resp.Body))
 			var names []string
@@ -309,7 +319,7 @@ func TestListUsersSearch(t *testing.T) {
 		})
 	}
 	// The table survived the injection attempt.
-	all, err := b.client.ListUsersWithResponse(context.Background(), nil)
+	all, err := b.client.ListUsersWithResponse(context.Background(), nil, bearer(token))
 	require.NoError(t, err)
 	require.Equal(t, int64(5), all.JSON200.Pagination.Total)
 }
@@ -318,6 +328,7 @@ func TestListUsersSort(t *testing.T) {
 	t.Parallel()
 	b := setup(t)
 	users := seedUsers(b, 6)
+	token := b.login("user00@example.com", testPassword)
 	ids := func(us []api.User) []uuid.UUID {
 		out := make([]uuid.UUID, len(us))
 		for i, u := range us {
@@ -345,7 +356,7 @@ func TestListUsersSort(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.sort+" "+tt.order, func(t *testing.T) {
 			s, o := api.ListUsersParamsSort(tt.sort), api.ListUsersParamsOrder(tt.order)
-			resp, err := b.client.ListUsersWithResponse(context.Background(), &api.ListUsersParams{Sort: &s, Order: &o})
+			resp, err := b.client.ListUsersWithResponse(context.Background(), &api.ListUsersParams{Sort: &s, Order: &o}, bearer(token))
 			require.NoError(t, err)
 			require.Equal(t, http.StatusOK, resp.StatusCode())
 			require.Equal(t, tt.want, ids(resp.JSON200.Data))
@@ -356,6 +367,7 @@ func TestListUsersSort(t *testing.T) {
 func TestListUsersBadParameters(t *testing.T) {
 	t.Parallel()
 	b := setup(t)
+	_, token := b.signUp("Ada", "ada@example.com")
 	tests := []struct {
 		query string
 		field string
@@ -379,7 +391,7 @@ func TestListUsersBadParameters(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.query, func(t *testing.T) {
-			r := b.do(http.MethodGet, "/api/users?"+tt.query, "", "")
+			r := b.do(http.MethodGet, "/api/users?"+tt.query, "", "", withToken(token)...)
 			require.Equal(t, http.StatusBadRequest, r.status, string(r.body))
 			e := r.envelope(t)
 			require.Contains(t, *e.Errors, tt.field, string(r.body))

@@ -18,15 +18,14 @@ import (
 	"github.com/getkin/kin-openapi/openapi3"
 	"github.com/getkin/kin-openapi/openapi3filter"
 	"github.com/getkin/kin-openapi/routers"
-	"github.com/getkin/kin-openapi/routers/gorillamux"
 )
 
 // bodyLimitExtension is where openapi.yaml states the request body limit, so the document and the server agree.
 const bodyLimitExtension = "x-request-body-max-bytes"
 
-// validator checks every request against openapi.yaml before a handler sees it.
+// validator checks requests against openapi.yaml: body size and media type, then kin-openapi's validation of
+// parameters and body. Security is checked by the gate before it, from the same document.
 type validator struct {
-	router    routers.Router
 	bodyLimit int64
 	options   *openapi3filter.Options
 	errs      errorWriter
@@ -37,18 +36,12 @@ func newValidator(doc *openapi3.T, errs errorWriter) (*validator, error) {
 	if err != nil {
 		return nil, err
 	}
-	// Servers name hosts for documentation; routing must match on the path alone.
-	doc.Servers = nil
-	router, err := gorillamux.NewRouter(doc)
-	if err != nil {
-		return nil, fmt.Errorf("openapi router: %w", err)
-	}
 	return &validator{
-		router:    router,
 		bodyLimit: limit,
 		errs:      errs,
 		options: &openapi3filter.Options{
-			MultiError:         true,
+			MultiError: true,
+			// The gate has authenticated the request already (see authn.go).
 			AuthenticationFunc: openapi3filter.NoopAuthenticationFunc,
 			SchemaValidationOptions: []openapi3.SchemaValidationOption{
 				openapi3.EnableFormatValidation(),
@@ -84,47 +77,37 @@ func validateEmail(s string) error {
 	return nil
 }
 
-func (v *validator) middleware(next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		route, pathParams, err := v.router.FindRoute(r)
-		switch {
-		case errors.Is(err, routers.ErrMethodNotAllowed):
-			v.errs.write(w, r, http.StatusMethodNotAllowed, "This method is not allowed on this resource.", nil)
-			return
-		case err != nil:
-			v.errs.write(w, r, http.StatusNotFound, "No such resource.", nil)
-			return
+// check validates r for route, answering and returning false when it fails.
+func (v *validator) check(w http.ResponseWriter, r *http.Request, route *routers.Route, pathParams map[string]string) bool {
+	if rb := route.Operation.RequestBody; rb != nil && rb.Value != nil {
+		if r.ContentLength > v.bodyLimit {
+			v.tooLarge(w, r)
+			return false
 		}
-		if rb := route.Operation.RequestBody; rb != nil && rb.Value != nil {
-			if r.ContentLength > v.bodyLimit {
-				v.tooLarge(w, r)
-				return
-			}
-			if !v.acceptsContentType(r, rb.Value) {
-				v.errs.write(w, r, http.StatusUnsupportedMediaType, "The request body must be application/json.", nil)
-				return
-			}
-			if !v.readJSONBody(w, r) {
-				return
-			}
+		if !v.acceptsContentType(r, rb.Value) {
+			v.errs.write(w, r, http.StatusUnsupportedMediaType, "The request body must be application/json.", nil)
+			return false
 		}
-		if _, err := url.ParseQuery(r.URL.RawQuery); err != nil {
-			// net/http silently drops what it cannot parse (a ";" for one); refuse instead of guessing.
-			v.errs.write(w, r, http.StatusBadRequest, "The request is invalid.", map[string][]string{"query": {"is not a well-formed query string"}})
-			return
+		if !v.readJSONBody(w, r) {
+			return false
 		}
-		err = openapi3filter.ValidateRequest(r.Context(), &openapi3filter.RequestValidationInput{
-			Request:    r,
-			PathParams: pathParams,
-			Route:      route,
-			Options:    v.options,
-		})
-		if err != nil {
-			v.reject(w, r, err)
-			return
-		}
-		next.ServeHTTP(w, r)
+	}
+	if _, err := url.ParseQuery(r.URL.RawQuery); err != nil {
+		// net/http silently drops what it cannot parse (a ";" for one); refuse instead of guessing.
+		v.errs.write(w, r, http.StatusBadRequest, "The request is invalid.", map[string][]string{"query": {"is not a well-formed query string"}})
+		return false
+	}
+	err := openapi3filter.ValidateRequest(r.Context(), &openapi3filter.RequestValidationInput{
+		Request:    r,
+		PathParams: pathParams,
+		Route:      route,
+		Options:    v.options,
 	})
+	if err != nil {
+		v.reject(w, r, err)
+		return false
+	}
+	return true
 }
 
 // readJSONBody reads the body, at most bodyLimit bytes, and checks that it is exactly one JSON value: the

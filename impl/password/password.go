@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"runtime"
 	"strings"
+	"sync"
 
 	"golang.org/x/crypto/argon2"
 )
@@ -35,6 +36,10 @@ var ErrMalformedHash = errors.New("password: malformed hash")
 type Hasher struct {
 	params Params
 	slots  chan struct{}
+
+	dummyOnce sync.Once
+	dummy     string
+	dummyErr  error
 }
 
 // NewHasher returns a Hasher for new hashes with params.
@@ -82,6 +87,17 @@ func (h *Hasher) Verify(ctx context.Context, plain, encoded string) (bool, error
 	defer h.release()
 	got := argon2.IDKey([]byte(plain), salt, p.Iterations, p.MemoryKiB, p.Parallelism, uint32(len(want)))
 	return subtle.ConstantTimeCompare(got, want) == 1, nil
+}
+
+// VerifyNothing spends the time of a [Hasher.Verify] against a hash made with the current parameters and reports
+// false. A sign-in for an unknown email calls it so that it takes as long as one with a wrong password.
+func (h *Hasher) VerifyNothing(ctx context.Context, plain string) error {
+	h.dummyOnce.Do(func() { h.dummy, h.dummyErr = h.Hash(ctx, "a password nobody has") })
+	if h.dummyErr != nil {
+		return h.dummyErr
+	}
+	_, err := h.Verify(ctx, plain, h.dummy)
+	return err
 }
 
 func decode(encoded string) (Params, []byte, []byte, error) {

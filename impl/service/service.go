@@ -7,6 +7,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/junction-dev/junction/gen/db"
+	"github.com/junction-dev/junction/impl/auth"
 	"github.com/junction-dev/junction/impl/password"
 )
 
@@ -15,12 +16,21 @@ type Service struct {
 	pool    *pgxpool.Pool
 	queries *db.Queries
 	hasher  *password.Hasher
+	tokens  *auth.Tokens
 	logger  *slog.Logger
 }
 
-// New returns a Service on pool that hashes passwords with hasher.
-func New(pool *pgxpool.Pool, hasher *password.Hasher, logger *slog.Logger) *Service {
-	return &Service{pool: pool, queries: db.New(), hasher: hasher, logger: logger}
+// Deps are what a Service needs.
+type Deps struct {
+	Pool   *pgxpool.Pool
+	Hasher *password.Hasher
+	Tokens *auth.Tokens
+	Logger *slog.Logger
+}
+
+// New returns a Service over d.
+func New(d Deps) *Service {
+	return &Service{pool: d.Pool, queries: db.New(), hasher: d.Hasher, tokens: d.Tokens, logger: d.Logger}
 }
 
 // Ready reports whether the database answers, for readiness probes: EUNAVAILABLE when it does not.

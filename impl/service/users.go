@@ -2,6 +2,7 @@ package service
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net/mail"
@@ -25,8 +26,9 @@ const (
 	PasswordMinLen = 8
 	PasswordMaxLen = 128
 	SearchMaxLen   = 100
-	MaxPageSize    = 100
-	MaxPage        = 1_000_000
+	MaxBatchIDs    = 100
+	// MaxIncludedPosts bounds the posts embedded in a user by GetUserWithPosts.
+	MaxIncludedPosts = 100
 )
 
 // emailUniqueIndex is the unique index on lower(email) (migrations/00001_users.sql).
@@ -88,8 +90,11 @@ type UpdateUserInput struct {
 	Email *string
 }
 
-// GetUser returns the user with id, or ENOTFOUND.
+// GetUser returns the user with id, or ENOTFOUND. Only signed-in callers may read users.
 func (s *Service) GetUser(ctx context.Context, id uuid.UUID) (User, error) {
+	if _, err := requireActor(ctx); err != nil {
+		return User{}, err
+	}
 	row, err := s.queries.UserGetByID(ctx, s.pool, id)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return User{}, notFound("User")
@@ -100,8 +105,54 @@ func (s *Service) GetUser(ctx context.Context, id uuid.UUID) (User, error) {
 	return toUser(row), nil
 }
 
-// ListUsers returns a page of users, filtered by a case-insensitive substring of name or email.
+// GetUserWithPosts returns the user with id and its newest posts that the caller may see, read in one statement.
+func (s *Service) GetUserWithPosts(ctx context.Context, id uuid.UUID) (User, []Post, error) {
+	if _, err := requireActor(ctx); err != nil {
+		return User{}, nil, err
+	}
+	row, err := s.queries.UserGetWithPosts(ctx, s.pool, db.UserGetWithPostsParams{
+		ID: id, Viewer: viewerOf(ctx), MaxPosts: MaxIncludedPosts,
+	})
+	if errors.Is(err, pgx.ErrNoRows) {
+		return User{}, nil, notFound("User")
+	}
+	if err != nil {
+		return User{}, nil, fmt.Errorf("get user with posts: %w", err)
+	}
+	var rows []postJSON
+	if err := json.Unmarshal(row.Posts, &rows); err != nil {
+		return User{}, nil, fmt.Errorf("get user with posts: decode posts: %w", err)
+	}
+	posts := make([]Post, len(rows))
+	for i, r := range rows {
+		posts[i] = r.toPost()
+	}
+	u := User{ID: row.ID, Name: row.Name, Email: row.Email, CreatedAt: row.CreatedAt, UpdatedAt: row.UpdatedAt}
+	return u, posts, nil
+}
+
+// GetUsersByIDs returns those of ids that are users, newest first, in one query.
+func (s *Service) GetUsersByIDs(ctx context.Context, ids []uuid.UUID) ([]User, error) {
+	if _, err := requireActor(ctx); err != nil {
+		return nil, err
+	}
+	if len(ids) == 0 || len(ids) > MaxBatchIDs {
+		return nil, &Error{Code: EINVALID, Message: "The request is invalid.",
+			Fields: map[string][]string{"ids": {fmt.Sprintf("must hold 1 to %d ids", MaxBatchIDs)}}}
+	}
+	rows, err := s.queries.UserListByIDs(ctx, s.pool, ids)
+	if err != nil {
+		return nil, fmt.Errorf("get users by ids: %w", err)
+	}
+	return toUsers(rows), nil
+}
+
+// ListUsers returns a page of users, filtered by a case-insensitive substring of name or email. Only signed-in
+// callers may list users.
 func (s *Service) ListUsers(ctx context.Context, p ListUsersParams) (UserPage, error) {
+	if _, err := requireActor(ctx); err != nil {
+		return UserPage{}, err
+	}
 	p, err := p.normalize()
 	if err != nil {
 		return UserPage{}, err
@@ -109,7 +160,7 @@ func (s *Service) ListUsers(ctx context.Context, p ListUsersParams) (UserPage, e
 	args := db.UserListByCreatedAtAscParams{
 		Pattern:   containsPattern(p.Search),
 		RowLimit:  int32(p.Limit),
-		RowOffset: int32((p.Page - 1) * p.Limit),
+		RowOffset: offset(p.Page, p.Limit),
 	}
 	var rows []db.User
 	q, conn := s.queries, s.pool
@@ -134,41 +185,21 @@ func (s *Service) ListUsers(ctx context.Context, p ListUsersParams) (UserPage, e
 	if err != nil {
 		return UserPage{}, fmt.Errorf("count users: %w", err)
 	}
-	users := make([]User, len(rows))
-	for i, r := range rows {
-		users[i] = toUser(r)
-	}
-	return UserPage{Users: users, Total: total}, nil
+	return UserPage{Users: toUsers(rows), Total: total}, nil
 }
 
 // normalize fills defaults and rejects values outside the whitelist, so that only known queries run.
 func (p ListUsersParams) normalize() (ListUsersParams, error) {
-	if p.Page == 0 {
-		p.Page = 1
-	}
-	if p.Limit == 0 {
-		p.Limit = 20
-	}
+	fe := fieldErrors{}
+	checkPage(fe, &p.Page, &p.Limit)
+	checkOrder(fe, &p.Order)
 	if p.Sort == "" {
 		p.Sort = UserSortCreatedAt
-	}
-	if p.Order == "" {
-		p.Order = Desc
-	}
-	fe := fieldErrors{}
-	if p.Page < 1 || p.Page > MaxPage {
-		fe.add("page", fmt.Sprintf("must be between 1 and %d", MaxPage))
-	}
-	if p.Limit < 1 || p.Limit > MaxPageSize {
-		fe.add("limit", fmt.Sprintf("must be between 1 and %d", MaxPageSize))
 	}
 	switch p.Sort {
 	case UserSortCreatedAt, UserSortName, UserSortEmail:
 	default:
 		fe.add("sort", "must be one of createdAt, name, email")
-	}
-	if p.Order != Asc && p.Order != Desc {
-		fe.add("order", "must be asc or desc")
 	}
 	if utf8.RuneCountInString(p.Search) > SearchMaxLen || !validText(p.Search) {
 		fe.add("search", fmt.Sprintf("must be at most %d characters of valid text", SearchMaxLen))
@@ -215,8 +246,11 @@ func (s *Service) CreateUser(ctx context.Context, in CreateUserInput) (User, err
 	return toUser(row), nil
 }
 
-// UpdateUser changes the given fields of user id. ENOTFOUND, ECONFLICT or EINVALID as the case may be.
+// UpdateUser changes the given fields of user id. Users may only change themselves.
 func (s *Service) UpdateUser(ctx context.Context, id uuid.UUID, in UpdateUserInput) (User, error) {
+	if err := s.requireSelf(ctx, id); err != nil {
+		return User{}, err
+	}
 	fe := fieldErrors{}
 	if in.Name == nil && in.Email == nil {
 		fe.add("body", "must set at least one field")
@@ -247,8 +281,11 @@ func (s *Service) UpdateUser(ctx context.Context, id uuid.UUID, in UpdateUserInp
 	return toUser(row), nil
 }
 
-// DeleteUser deletes user id, or returns ENOTFOUND.
+// DeleteUser deletes user id with their posts and comments. Users may only delete themselves.
 func (s *Service) DeleteUser(ctx context.Context, id uuid.UUID) error {
+	if err := s.requireSelf(ctx, id); err != nil {
+		return err
+	}
 	var n int64
 	err := s.inTx(ctx, func(tx pgx.Tx) error {
 		var err error
@@ -262,6 +299,26 @@ func (s *Service) DeleteUser(ctx context.Context, id uuid.UUID) error {
 		return notFound("User")
 	}
 	return nil
+}
+
+// requireSelf allows a signed-in caller to act on their own account only: ENOTFOUND for an account that does not
+// exist, EFORBIDDEN for someone else's.
+func (s *Service) requireSelf(ctx context.Context, id uuid.UUID) error {
+	actor, err := requireActor(ctx)
+	if err != nil {
+		return err
+	}
+	if actor.UserID == id {
+		return nil
+	}
+	exists, err := s.queries.UserExists(ctx, s.pool, id)
+	if err != nil {
+		return fmt.Errorf("check user: %w", err)
+	}
+	if !exists {
+		return notFound("User")
+	}
+	return forbidden("You may only change your own account.")
 }
 
 func emailTaken() error {

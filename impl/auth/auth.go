@@ -1,0 +1,75 @@
+// Package auth issues and verifies Junction's bearer tokens: JWTs signed with HS256, whose subject, issue time,
+// expiry, issuer and audience are all checked. No other algorithm is accepted, "none" included.
+package auth
+
+import (
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/golang-jwt/jwt/v5"
+)
+
+// ErrInvalidToken means a token is missing, malformed, expired, tampered with, or meant for someone else.
+var ErrInvalidToken = errors.New("auth: invalid token")
+
+// MinSecretLen is the shortest HS256 secret accepted: 256 bits.
+const MinSecretLen = 32
+
+// Tokens issues and verifies tokens with one secret.
+type Tokens struct {
+	secret   []byte
+	issuer   string
+	audience string
+	ttl      time.Duration
+	now      func() time.Time
+}
+
+// NewTokens returns a Tokens that signs with secret and issues tokens valid for ttl.
+func NewTokens(secret []byte, issuer, audience string, ttl time.Duration) (*Tokens, error) {
+	if len(secret) < MinSecretLen {
+		return nil, fmt.Errorf("auth: the secret must be at least %d bytes", MinSecretLen)
+	}
+	return &Tokens{secret: secret, issuer: issuer, audience: audience, ttl: ttl, now: time.Now}, nil
+}
+
+// TTL is how long issued tokens are valid.
+func (t *Tokens) TTL() time.Duration { return t.ttl }
+
+// Issue returns a signed token for subject.
+func (t *Tokens) Issue(subject string) (string, error) {
+	now := t.now()
+	claims := jwt.RegisteredClaims{
+		Subject:   subject,
+		Issuer:    t.issuer,
+		Audience:  jwt.ClaimStrings{t.audience},
+		IssuedAt:  jwt.NewNumericDate(now),
+		ExpiresAt: jwt.NewNumericDate(now.Add(t.ttl)),
+	}
+	signed, err := jwt.NewWithClaims(jwt.SigningMethodHS256, claims).SignedString(t.secret)
+	if err != nil {
+		return "", fmt.Errorf("auth: sign: %w", err)
+	}
+	return signed, nil
+}
+
+// Verify checks token and returns its subject. Every failure wraps [ErrInvalidToken].
+func (t *Tokens) Verify(token string) (string, error) {
+	var claims jwt.RegisteredClaims
+	_, err := jwt.ParseWithClaims(token, &claims,
+		func(*jwt.Token) (any, error) { return t.secret, nil },
+		jwt.WithValidMethods([]string{jwt.SigningMethodHS256.Alg()}),
+		jwt.WithIssuer(t.issuer),
+		jwt.WithAudience(t.audience),
+		jwt.WithExpirationRequired(),
+		jwt.WithIssuedAt(),
+		jwt.WithTimeFunc(t.now),
+	)
+	if err != nil {
+		return "", fmt.Errorf("%w: %w", ErrInvalidToken, err)
+	}
+	if claims.Subject == "" || claims.IssuedAt == nil {
+		return "", fmt.Errorf("%w: missing sub or iat", ErrInvalidToken)
+	}
+	return claims.Subject, nil
+}

@@ -1,0 +1,66 @@
+package httpapi
+
+import (
+	"context"
+	"net/url"
+
+	"github.com/google/uuid"
+
+	"github.com/junction-dev/junction/gen/api"
+	"github.com/junction-dev/junction/impl/service"
+)
+
+func (s *Server) listComments(
+	ctx context.Context, path string, page *api.Page, limit *api.Limit, order string,
+	list func(context.Context, uuid.UUID, service.ListCommentsParams) (service.CommentPage, error), id uuid.UUID,
+) (api.CommentList, error) {
+	p := service.ListCommentsParams{Order: service.SortOrder(order)}
+	p.Page, p.Limit = pageParams(page, limit)
+	res, err := list(ctx, id, p)
+	if err != nil {
+		return api.CommentList{}, err
+	}
+	pagination, links := paginate(listQuery{path: path, page: p.Page, limit: p.Limit, other: url.Values{"order": {order}}}, res.Total)
+	return api.CommentList{Data: toAPIComments(res.Comments), Pagination: pagination, Links: links}, nil
+}
+
+// ListPostComments serves GET /api/posts/{id}/comments.
+func (s *Server) ListPostComments(ctx context.Context, req api.ListPostCommentsRequestObject) (api.ListPostCommentsResponseObject, error) {
+	list, err := s.listComments(ctx, postPath(req.Id)+"/comments", req.Params.Page, req.Params.Limit,
+		orString(req.Params.Order, "desc"), s.svc.ListPostComments, req.Id)
+	if err != nil {
+		return nil, err
+	}
+	return api.ListPostComments200JSONResponse(list), nil
+}
+
+// ListUserComments serves GET /api/users/{id}/comments.
+func (s *Server) ListUserComments(ctx context.Context, req api.ListUserCommentsRequestObject) (api.ListUserCommentsResponseObject, error) {
+	list, err := s.listComments(ctx, userPath(req.Id)+"/comments", req.Params.Page, req.Params.Limit,
+		orString(req.Params.Order, "desc"), s.svc.ListUserComments, req.Id)
+	if err != nil {
+		return nil, err
+	}
+	return api.ListUserComments200JSONResponse(list), nil
+}
+
+// CreateComment serves POST /api/posts/{id}/comments.
+func (s *Server) CreateComment(ctx context.Context, req api.CreateCommentRequestObject) (api.CreateCommentResponseObject, error) {
+	c, err := s.svc.CreateComment(ctx, req.Id, req.Body.Content)
+	if err != nil {
+		return nil, err
+	}
+	var body api.CommentCreated
+	body.Data = toAPIComment(c)
+	body.Links.Post = postPath(c.PostID)
+	body.Links.Comments = postPath(c.PostID) + "/comments"
+	return api.CreateComment201JSONResponse(body), nil
+}
+
+// DeleteComment serves DELETE /api/comments/{id}.
+func (s *Server) DeleteComment(ctx context.Context, req api.DeleteCommentRequestObject) (api.DeleteCommentResponseObject, error) {
+	if err := s.svc.DeleteComment(ctx, req.Id); err != nil {
+		return nil, err
+	}
+	return api.DeleteComment204Response{}, nil
+}

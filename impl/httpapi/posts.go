@@ -1,0 +1,126 @@
+package httpapi
+
+import (
+	"context"
+	"net/url"
+	"strconv"
+
+	"github.com/google/uuid"
+
+	"github.com/junction-dev/junction/gen/api"
+	"github.com/junction-dev/junction/impl/service"
+)
+
+// postListParams are the query parameters the post lists share.
+type postListParams struct {
+	page, limit *int32
+	sort, order string
+	published   *bool
+	authorID    *uuid.UUID
+	search      *string
+}
+
+func (s *Server) listPosts(ctx context.Context, path string, userID *uuid.UUID, q postListParams) (api.PostList, error) {
+	p := service.ListPostsParams{
+		Sort: service.PostSort(q.sort), Order: service.SortOrder(q.order),
+		Published: q.published, AuthorID: q.authorID, Search: deref(q.search),
+	}
+	p.Page, p.Limit = pageParams(q.page, q.limit)
+	var page service.PostPage
+	var err error
+	if userID != nil {
+		page, err = s.svc.ListUserPosts(ctx, *userID, p)
+	} else {
+		page, err = s.svc.ListPosts(ctx, p)
+	}
+	if err != nil {
+		return api.PostList{}, err
+	}
+	other := url.Values{"sort": {q.sort}, "order": {q.order}}
+	if q.published != nil {
+		other.Set("published", strconv.FormatBool(*q.published))
+	}
+	if q.authorID != nil {
+		other.Set("authorId", q.authorID.String())
+	}
+	if p.Search != "" {
+		other.Set("search", p.Search)
+	}
+	pagination, links := paginate(listQuery{path: path, page: p.Page, limit: p.Limit, other: other}, page.Total)
+	return api.PostList{Data: toAPIPosts(page.Posts), Pagination: pagination, Links: links}, nil
+}
+
+// ListPosts serves GET /api/posts.
+func (s *Server) ListPosts(ctx context.Context, req api.ListPostsRequestObject) (api.ListPostsResponseObject, error) {
+	pr := req.Params
+	list, err := s.listPosts(ctx, postsPath, nil, postListParams{
+		page: pr.Page, limit: pr.Limit, sort: orString(pr.Sort, "createdAt"), order: orString(pr.Order, "desc"),
+		published: pr.Published, authorID: pr.AuthorId, search: pr.Search,
+	})
+	if err != nil {
+		return nil, err
+	}
+	return api.ListPosts200JSONResponse(list), nil
+}
+
+// ListUserPosts serves GET /api/users/{id}/posts.
+func (s *Server) ListUserPosts(ctx context.Context, req api.ListUserPostsRequestObject) (api.ListUserPostsResponseObject, error) {
+	pr := req.Params
+	list, err := s.listPosts(ctx, userPath(req.Id)+"/posts", &req.Id, postListParams{
+		page: pr.Page, limit: pr.Limit, sort: orString(pr.Sort, "createdAt"), order: orString(pr.Order, "desc"),
+		published: pr.Published, search: pr.Search,
+	})
+	if err != nil {
+		return nil, err
+	}
+	return api.ListUserPosts200JSONResponse(list), nil
+}
+
+// CreatePost serves POST /api/posts.
+func (s *Server) CreatePost(ctx context.Context, req api.CreatePostRequestObject) (api.CreatePostResponseObject, error) {
+	p, err := s.svc.CreatePost(ctx, service.CreatePostInput{
+		Title: req.Body.Title, Content: req.Body.Content, Published: deref(req.Body.Published),
+	})
+	if err != nil {
+		return nil, err
+	}
+	return api.CreatePost201JSONResponse{
+		Body:    api.PostDetail{Data: toAPIPost(p), Links: postLinks(p)},
+		Headers: api.CreatePost201ResponseHeaders{Location: postPath(p.ID)},
+	}, nil
+}
+
+// GetPost serves GET /api/posts/{id}.
+func (s *Server) GetPost(ctx context.Context, req api.GetPostRequestObject) (api.GetPostResponseObject, error) {
+	p, err := s.svc.GetPost(ctx, req.Id)
+	if err != nil {
+		return nil, err
+	}
+	return api.GetPost200JSONResponse{Data: toAPIPost(p), Links: postLinks(p)}, nil
+}
+
+// PatchPost serves PATCH /api/posts/{id}.
+func (s *Server) PatchPost(ctx context.Context, req api.PatchPostRequestObject) (api.PatchPostResponseObject, error) {
+	p, err := s.svc.UpdatePost(ctx, req.Id, service.UpdatePostInput{Title: req.Body.Title, Content: req.Body.Content})
+	if err != nil {
+		return nil, err
+	}
+	return api.PatchPost200JSONResponse{Data: toAPIPost(p)}, nil
+}
+
+// DeletePost serves DELETE /api/posts/{id}.
+func (s *Server) DeletePost(ctx context.Context, req api.DeletePostRequestObject) (api.DeletePostResponseObject, error) {
+	if err := s.svc.DeletePost(ctx, req.Id); err != nil {
+		return nil, err
+	}
+	return api.DeletePost204Response{}, nil
+}
+
+// PublishPost serves POST /api/posts/{id}/publish.
+func (s *Server) PublishPost(ctx context.Context, req api.PublishPostRequestObject) (api.PublishPostResponseObject, error) {
+	p, err := s.svc.PublishPost(ctx, req.Id)
+	if err != nil {
+		return nil, err
+	}
+	return api.PublishPost200JSONResponse{Data: toAPIPost(p)}, nil
+}

@@ -1,0 +1,72 @@
+package service
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+	"unicode/utf8"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+)
+
+// Token is a bearer token and how long it is valid.
+type Token struct {
+	AccessToken string
+	ExpiresIn   time.Duration
+}
+
+var errBadCredentials = &Error{Code: EUNAUTHORIZED, Message: "Invalid email or password."}
+
+// Login exchanges an email and password for a token. It fails the same way, and takes the same time, whether the
+// email is unknown or the password wrong, so that it does not tell which accounts exist.
+func (s *Service) Login(ctx context.Context, email, password string) (Token, error) {
+	if len(email) > EmailMaxLen || utf8.RuneCountInString(password) > PasswordMaxLen {
+		return Token{}, errBadCredentials
+	}
+	row, err := s.queries.UserGetByEmail(ctx, s.pool, email)
+	if errors.Is(err, pgx.ErrNoRows) {
+		if err := s.hasher.VerifyNothing(ctx, password); err != nil {
+			return Token{}, fmt.Errorf("login: %w", err)
+		}
+		return Token{}, errBadCredentials
+	}
+	if err != nil {
+		return Token{}, fmt.Errorf("login: %w", err)
+	}
+	ok, err := s.hasher.Verify(ctx, password, row.PasswordHash)
+	if err != nil {
+		return Token{}, fmt.Errorf("login: %w", err)
+	}
+	if !ok {
+		return Token{}, errBadCredentials
+	}
+	signed, err := s.tokens.Issue(row.ID.String())
+	if err != nil {
+		return Token{}, fmt.Errorf("login: %w", err)
+	}
+	return Token{AccessToken: signed, ExpiresIn: s.tokens.TTL()}, nil
+}
+
+var errInvalidToken = &Error{Code: EUNAUTHORIZED, Message: "The token is missing, invalid or expired."}
+
+// Authenticate checks a bearer token and returns its Actor. A token whose user has been deleted stops working.
+func (s *Service) Authenticate(ctx context.Context, token string) (Actor, error) {
+	sub, err := s.tokens.Verify(token)
+	if err != nil {
+		return Actor{}, errInvalidToken
+	}
+	id, err := uuid.Parse(sub)
+	if err != nil {
+		return Actor{}, errInvalidToken
+	}
+	exists, err := s.queries.UserExists(ctx, s.pool, id)
+	if err != nil {
+		return Actor{}, fmt.Errorf("authenticate: %w", err)
+	}
+	if !exists {
+		return Actor{}, errInvalidToken
+	}
+	return Actor{UserID: id}, nil
+}

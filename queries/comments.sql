@@ -1,0 +1,40 @@
+-- Queries on comments. Each list is scoped by an indexed key (the post, or the author), so the few rows it selects
+-- are ordered with a whitelisted CASE rather than one query per direction.
+
+-- name: CommentCreate :one
+INSERT INTO comments (post_id, author_id, content)
+VALUES (@post_id, @author_id, @content)
+RETURNING *;
+
+-- name: CommentGetWithPost :one
+-- The comment with what deciding a delete needs: the post's author and whether it is published.
+SELECT c.*, p.author_id AS post_author_id, p.published AS post_published
+FROM comments c JOIN posts p ON p.id = c.post_id
+WHERE c.id = @id;
+
+-- name: CommentDelete :execrows
+DELETE FROM comments WHERE id = @id;
+
+-- name: CommentCountByPost :one
+SELECT count(*) FROM comments WHERE post_id = @post_id;
+
+-- name: CommentListByPost :many
+SELECT * FROM comments
+WHERE post_id = @post_id
+ORDER BY CASE WHEN @descending::boolean THEN created_at END DESC,
+         CASE WHEN @descending::boolean THEN id END DESC,
+         created_at ASC, id ASC
+LIMIT @row_limit OFFSET @row_offset;
+
+-- name: CommentCountByAuthor :one
+-- Comments by an author on posts visible to viewer.
+SELECT count(*) FROM comments c JOIN posts p ON p.id = c.post_id
+WHERE c.author_id = @author_id AND (p.published OR p.author_id = sqlc.narg(viewer)::uuid);
+
+-- name: CommentListByAuthor :many
+SELECT c.* FROM comments c JOIN posts p ON p.id = c.post_id
+WHERE c.author_id = @author_id AND (p.published OR p.author_id = sqlc.narg(viewer)::uuid)
+ORDER BY CASE WHEN @descending::boolean THEN c.created_at END DESC,
+         CASE WHEN @descending::boolean THEN c.id END DESC,
+         c.created_at ASC, c.id ASC
+LIMIT @row_limit OFFSET @row_offset;

@@ -1,0 +1,76 @@
+-- Queries on posts. A post is visible to everyone once published, and to its author always; viewer is the caller's
+-- user id, NULL for anonymous callers.
+
+-- name: PostCreate :one
+INSERT INTO posts (author_id, title, content, published, published_at)
+VALUES (@author_id, @title, @content, @published, CASE WHEN @published::boolean THEN now() END)
+RETURNING *;
+
+-- name: PostGetByID :one
+SELECT * FROM posts WHERE id = @id;
+
+-- name: PostGetForUpdate :one
+SELECT * FROM posts WHERE id = @id FOR UPDATE;
+
+-- name: PostUpdate :one
+-- A NULL argument keeps the stored value.
+UPDATE posts
+SET title = coalesce(sqlc.narg(title), title),
+    content = coalesce(sqlc.narg(content), content),
+    updated_at = now()
+WHERE id = @id
+RETURNING *;
+
+-- name: PostPublish :one
+-- Idempotent: published_at is set the first time only.
+UPDATE posts
+SET published = true,
+    published_at = coalesce(published_at, now()),
+    updated_at = CASE WHEN published THEN updated_at ELSE now() END
+WHERE id = @id
+RETURNING *;
+
+-- name: PostDelete :execrows
+DELETE FROM posts WHERE id = @id;
+
+-- name: PostCount :one
+SELECT count(*) FROM posts
+WHERE (published OR author_id = sqlc.narg(viewer)::uuid)
+  AND (sqlc.narg(published)::boolean IS NULL OR published = sqlc.narg(published))
+  AND (sqlc.narg(author_id)::uuid IS NULL OR author_id = sqlc.narg(author_id))
+  AND (sqlc.narg(pattern)::text IS NULL OR title ILIKE sqlc.narg(pattern));
+
+-- One static query per (sort, order) pair, chosen from a whitelist in the service, so that each walks its own
+-- index; the filters are those of PostCount.
+
+-- name: PostListByCreatedAtAsc :many
+SELECT * FROM posts
+WHERE (published OR author_id = sqlc.narg(viewer)::uuid)
+  AND (sqlc.narg(published)::boolean IS NULL OR published = sqlc.narg(published))
+  AND (sqlc.narg(author_id)::uuid IS NULL OR author_id = sqlc.narg(author_id))
+  AND (sqlc.narg(pattern)::text IS NULL OR title ILIKE sqlc.narg(pattern))
+ORDER BY created_at ASC, id ASC LIMIT @row_limit OFFSET @row_offset;
+
+-- name: PostListByCreatedAtDesc :many
+SELECT * FROM posts
+WHERE (published OR author_id = sqlc.narg(viewer)::uuid)
+  AND (sqlc.narg(published)::boolean IS NULL OR published = sqlc.narg(published))
+  AND (sqlc.narg(author_id)::uuid IS NULL OR author_id = sqlc.narg(author_id))
+  AND (sqlc.narg(pattern)::text IS NULL OR title ILIKE sqlc.narg(pattern))
+ORDER BY created_at DESC, id DESC LIMIT @row_limit OFFSET @row_offset;
+
+-- name: PostListByTitleAsc :many
+SELECT * FROM posts
+WHERE (published OR author_id = sqlc.narg(viewer)::uuid)
+  AND (sqlc.narg(published)::boolean IS NULL OR published = sqlc.narg(published))
+  AND (sqlc.narg(author_id)::uuid IS NULL OR author_id = sqlc.narg(author_id))
+  AND (sqlc.narg(pattern)::text IS NULL OR title ILIKE sqlc.narg(pattern))
+ORDER BY title ASC, id ASC LIMIT @row_limit OFFSET @row_offset;
+
+-- name: PostListByTitleDesc :many
+SELECT * FROM posts
+WHERE (published OR author_id = sqlc.narg(viewer)::uuid)
+  AND (sqlc.narg(published)::boolean IS NULL OR published = sqlc.narg(published))
+  AND (sqlc.narg(author_id)::uuid IS NULL OR author_id = sqlc.narg(author_id))
+  AND (sqlc.narg(pattern)::text IS NULL OR title ILIKE sqlc.narg(pattern))
+ORDER BY title DESC, id DESC LIMIT @row_limit OFFSET @row_offset;
