@@ -11,8 +11,8 @@ import (
 )
 
 const (
-	usersPath    = "/api/users"
-	postsPath    = "/api/posts"
+	usersPath = "/api/users"
+	postsPath = "/api/posts"
 )
 
 func userPath(id uuid.UUID) string { return usersPath + "/" + id.String() }

@@ -70,16 +70,25 @@ func TestUserQueriesUseIndexes(t *testing.T) {
 	tests := []struct {
 		name  string
 		run   func(db.DBTX) error
-		index string // a name the plan must mention
+		index string // a name the plan must mention, if any
 	}{
 		{"createdAt asc", func(x db.DBTX) error { _, err := q.UserListByCreatedAtAsc(ctx, x, page); return err }, "users_created_at_id_idx"},
 		{"createdAt desc", func(x db.DBTX) error {
 			_, err := q.UserListByCreatedAtDesc(ctx, x, db.UserListByCreatedAtDescParams(page))
 			return err
 		}, "users_created_at_id_idx"},
-		{"name asc", func(x db.DBTX) error { _, err := q.UserListByNameAsc(ctx, x, db.UserListByNameAscParams(page)); return err }, "users_name_id_idx"},
-		{"name desc", func(x db.DBTX) error { _, err := q.UserListByNameDesc(ctx, x, db.UserListByNameDescParams(page)); return err }, "users_name_id_idx"},
-		{"email asc", func(x db.DBTX) error { _, err := q.UserListByEmailAsc(ctx, x, db.UserListByEmailAscParams(page)); return err }, "users_email_lower_key"},
+		{"name asc", func(x db.DBTX) error {
+			_, err := q.UserListByNameAsc(ctx, x, db.UserListByNameAscParams(page))
+			return err
+		}, "users_name_id_idx"},
+		{"name desc", func(x db.DBTX) error {
+			_, err := q.UserListByNameDesc(ctx, x, db.UserListByNameDescParams(page))
+			return err
+		}, "users_name_id_idx"},
+		{"email asc", func(x db.DBTX) error {
+			_, err := q.UserListByEmailAsc(ctx, x, db.UserListByEmailAscParams(page))
+			return err
+		}, "users_email_lower_key"},
 		{"email desc", func(x db.DBTX) error {
 			_, err := q.UserListByEmailDesc(ctx, x, db.UserListByEmailDescParams(page))
 			return err
@@ -87,7 +96,7 @@ func TestUserQueriesUseIndexes(t *testing.T) {
 		{"search", func(x db.DBTX) error {
 			_, err := q.UserListByNameAsc(ctx, x, db.UserListByNameAscParams(searchPage))
 			return err
-		}, "trgm_idx"},
+		}, ""}, // the planner may walk the sort index and filter, or use the trigram index and sort: both index scans
 		{"search count", func(x db.DBTX) error { _, err := q.UserCount(ctx, x, search); return err }, "trgm_idx"},
 		{"by id", func(x db.DBTX) error { _, err := q.UserGetByID(ctx, x, [16]byte{1}); return err }, "users_pkey"},
 	}
@@ -99,8 +108,10 @@ func TestUserQueriesUseIndexes(t *testing.T) {
 				require.NoError(t, err)
 			}
 			require.Len(t, e.plans, 1)
-			require.NotContains(t, e.plans[0], "Seq Scan", e.plans[0])
-			require.Contains(t, e.plans[0], tt.index, e.plans[0])
+			plan := e.plans[0]
+			if strings.Contains(plan, "Seq Scan") || !strings.Contains(plan, "Index") || !strings.Contains(plan, tt.index) {
+				t.Fatalf("want an index scan (%s), got:\n%s", tt.index, plan)
+			}
 		})
 	}
 }
