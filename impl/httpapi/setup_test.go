@@ -40,6 +40,7 @@ type setupOptions struct {
 	development bool
 	pool        *pgxpool.Pool // instead of a fresh database
 	rateLimit   *config.RateLimitConfig
+	slowHash    bool // production-like argon2 cost, for timing tests
 }
 
 // testSecret signs the tests' tokens; tokens.go makes forged ones with it.
@@ -67,7 +68,7 @@ func setup(t *testing.T, opts ...setupOptions) *testBundle {
 	svc := service.New(service.Deps{
 		Pool: pool,
 		// Cheap argon2 parameters: the tests exercise the flow, not the cost.
-		Hasher: password.NewHasher(password.Params{MemoryKiB: 64, Iterations: 1, Parallelism: 1}),
+		Hasher: password.NewHasher(hashParams(o.slowHash)),
 		Tokens: tokens,
 		Logger: logger,
 	})
@@ -98,6 +99,13 @@ func setup(t *testing.T, opts ...setupOptions) *testBundle {
 }
 
 const testPassword = "correct horse battery staple"
+
+func hashParams(slow bool) password.Params {
+	if slow {
+		return password.Params{MemoryKiB: 19 * 1024, Iterations: 2, Parallelism: 1}
+	}
+	return password.Params{MemoryKiB: 64, Iterations: 1, Parallelism: 1}
+}
 
 // signUp creates a user through the API and signs them in, returning the user and a bearer token.
 func (b *testBundle) signUp(name, email string) (api.User, string) {
