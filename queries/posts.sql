@@ -12,6 +12,10 @@ SELECT * FROM posts WHERE id = @id;
 -- name: PostGetForUpdate :one
 SELECT * FROM posts WHERE id = @id FOR UPDATE;
 
+-- name: PostGetForKeyShare :one
+-- Holds off a concurrent delete (as a foreign key check would) without blocking other readers and commenters.
+SELECT * FROM posts WHERE id = @id FOR KEY SHARE;
+
 -- name: PostUpdate :one
 -- A NULL argument keeps the stored value.
 UPDATE posts

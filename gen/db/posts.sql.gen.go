@@ -107,6 +107,27 @@ func (q *Queries) PostGetByID(ctx context.Context, db DBTX, id uuid.UUID) (Post,
 	return i, err
 }
 
+const postGetForKeyShare = `-- name: PostGetForKeyShare :one
+SELECT id, author_id, title, content, published, created_at, updated_at, published_at FROM posts WHERE id = $1 FOR KEY SHARE
+`
+
+// Holds off a concurrent delete (as a foreign key check would) without blocking other readers and commenters.
+func (q *Queries) PostGetForKeyShare(ctx context.Context, db DBTX, id uuid.UUID) (Post, error) {
+	row := db.QueryRow(ctx, postGetForKeyShare, id)
+	var i Post
+	err := row.Scan(
+		&i.ID,
+		&i.AuthorID,
+		&i.Title,
+		&i.Content,
+		&i.Published,
+		&i.CreatedAt,
+		&i.UpdatedAt,
+		&i.PublishedAt,
+	)
+	return i, err
+}
+
 const postGetForUpdate = `-- name: PostGetForUpdate :one
 SELECT id, author_id, title, content, published, created_at, updated_at, published_at FROM posts WHERE id = $1 FOR UPDATE
 `

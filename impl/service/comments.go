@@ -101,8 +101,8 @@ func (s *Service) CreateComment(ctx context.Context, postID uuid.UUID, content s
 	}
 	var row db.Comment
 	err = s.inTx(ctx, func(tx pgx.Tx) error {
-		// Lock the post so it cannot be deleted between the check and the insert.
-		p, err := s.queries.PostGetForUpdate(ctx, tx, postID)
+		// Keep the post from being deleted between the check and the insert.
+		p, err := s.queries.PostGetForKeyShare(ctx, tx, postID)
 		if errors.Is(err, pgx.ErrNoRows) || (err == nil && !visible(p, &actor.UserID)) {
 			return notFound("Post")
 		}
