@@ -82,3 +82,12 @@ LEFT JOIN LATERAL (
 ) p ON true
 WHERE u.id = @id
 GROUP BY u.id;
+
+-- name: UserSetPassword :exec
+UPDATE users SET password_hash = @password_hash, updated_at = now() WHERE id = @id;
+
+-- name: UserSetRoleByEmail :execrows
+UPDATE users SET role = @role, updated_at = now() WHERE lower(email) = lower(@email);
+
+-- name: UserGetRole :one
+SELECT role FROM users WHERE id = @id;

@@ -1,14 +1,15 @@
 // Command junction is Junction's one binary:
 //
-//	junction migrate   apply every pending database migration and exit
-//	junction serve     migrate, then serve the HTTP API on $PORT until SIGINT or SIGTERM
+//	junction migrate            apply every pending migration (River's and the app's) and exit
+//	junction serve              migrate, then serve the HTTP API on $PORT (and work jobs unless WORKERS_ENABLED=false)
+//	junction worker             migrate, then work jobs only
+//	junction grant-admin EMAIL  make a user an admin
 //
 // Settings come from the environment; see the README for the full table.
 package main
 
 import (
 	"context"
-	"crypto/rand"
 	"errors"
 	"fmt"
 	"io"
@@ -21,14 +22,8 @@ import (
 	"strings"
 	"syscall"
 
-	"github.com/jackc/pgx/v5/pgxpool"
-
-	"github.com/junction-dev/junction/impl/auth"
 	"github.com/junction-dev/junction/impl/config"
-	"github.com/junction-dev/junction/impl/httpapi"
-	"github.com/junction-dev/junction/impl/password"
 	"github.com/junction-dev/junction/impl/postgres"
-	"github.com/junction-dev/junction/impl/service"
 )
 
 func main() {
@@ -40,12 +35,12 @@ func main() {
 	}
 }
 
-const usage = "usage: junction migrate|serve"
+const usage = "usage: junction migrate | serve | worker | grant-admin EMAIL"
 
 // run is the whole program, with its inputs passed in so that tests can start it on port 0 with their own
 // environment. It returns when the command is done or ctx is cancelled (serve shuts down gracefully then).
 func run(ctx context.Context, args []string, getenv func(string) string, stdout io.Writer) error {
-	if len(args) != 1 {
+	if len(args) == 0 || (args[0] == "grant-admin") != (len(args) == 2) || len(args) > 2 {
 		return errors.New(usage)
 	}
 	cfg, err := config.Load(getenv)
@@ -64,6 +59,19 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 		return postgres.Migrate(ctx, pool, logger)
 	case "serve":
 		return serve(ctx, cfg, logger)
+	case "worker":
+		return work(ctx, cfg, logger)
+	case "grant-admin":
+		a, err := newApp(ctx, cfg, logger, false)
+		if err != nil {
+			return err
+		}
+		defer a.close()
+		if err := a.svc.GrantAdmin(ctx, args[1]); err != nil {
+			return fmt.Errorf("grant-admin: %w", err)
+		}
+		logger.InfoContext(ctx, "granted admin", "email", args[1])
+		return nil
 	default:
 		return fmt.Errorf("unknown command %q; %s", args[0], usage)
 	}
@@ -78,16 +86,12 @@ func newLogger(w io.Writer, level string) *slog.Logger {
 }
 
 func serve(ctx context.Context, cfg config.Config, logger *slog.Logger) error {
-	pool, err := postgres.Connect(ctx, cfg.DatabaseURL, cfg.DB, logger)
+	a, err := newApp(ctx, cfg, logger, cfg.Jobs.WorkersEnabled)
 	if err != nil {
 		return err
 	}
-	defer pool.Close()
-	if err := postgres.Migrate(ctx, pool, logger); err != nil {
-		return err
-	}
-
-	handler, err := newHandler(ctx, pool, cfg, logger)
+	defer a.close()
+	handler, err := a.handler(ctx)
 	if err != nil {
 		return err
 	}
@@ -104,12 +108,18 @@ func serve(ctx context.Context, cfg config.Config, logger *slog.Logger) error {
 	if err != nil {
 		return fmt.Errorf("listen: %w", err)
 	}
+	if cfg.Jobs.WorkersEnabled {
+		// Not ctx: a signal must stop jobs gracefully (Stop below), not cancel the running ones.
+		if err := a.river.Start(context.WithoutCancel(ctx)); err != nil {
+			return fmt.Errorf("start workers: %w", err)
+		}
+	}
 	port := ln.Addr().(*net.TCPAddr).Port
 	logger.InfoContext(ctx, "serving",
 		"addr", ln.Addr().String(),
 		"api", fmt.Sprintf("http://localhost:%d/api/users", port),
 		"docs", fmt.Sprintf("http://localhost:%d/docs", port),
-		"env", cfg.Env)
+		"env", cfg.Env, "workers", cfg.Jobs.WorkersEnabled)
 
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
@@ -121,32 +131,35 @@ func serve(ctx context.Context, cfg config.Config, logger *slog.Logger) error {
 	logger.Info("shutting down", "timeout", cfg.HTTP.ShutdownTimeout.String())
 	shutdownCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), cfg.HTTP.ShutdownTimeout)
 	defer cancel()
-	if err := srv.Shutdown(shutdownCtx); err != nil {
+	// Stop taking requests first (in-flight ones finish), then let running jobs finish.
+	err = srv.Shutdown(shutdownCtx)
+	if cfg.Jobs.WorkersEnabled {
+		err = errors.Join(err, a.river.Stop(shutdownCtx))
+	}
+	if err != nil {
 		return fmt.Errorf("shutdown: %w", err)
 	}
 	logger.Info("stopped")
 	return nil
 }
 
-func newHandler(ctx context.Context, pool *pgxpool.Pool, cfg config.Config, logger *slog.Logger) (http.Handler, error) {
-	secret := []byte(cfg.JWT.Secret)
-	if len(secret) == 0 {
-		// Only reachable with APP_ENV=development (config refuses it otherwise).
-		secret = make([]byte, 32)
-		if _, err := rand.Read(secret); err != nil {
-			return nil, fmt.Errorf("generate development JWT secret: %w", err)
-		}
-		logger.WarnContext(ctx, "JWT_SECRET is not set: using a generated development secret; tokens will not survive a restart")
-	}
-	tokens, err := auth.NewTokens(secret, cfg.JWT.Issuer, cfg.JWT.Audience, cfg.JWT.TTL)
+// work runs the job workers only, until ctx ends.
+func work(ctx context.Context, cfg config.Config, logger *slog.Logger) error {
+	a, err := newApp(ctx, cfg, logger, true)
 	if err != nil {
-		return nil, err
+		return err
 	}
-	svc := service.New(service.Deps{
-		Pool:   pool,
-		Hasher: password.NewHasher(password.Params(cfg.Argon2)),
-		Tokens: tokens,
-		Logger: logger,
-	})
-	return httpapi.NewHandler(svc, httpapi.Options{Development: cfg.Development(), Logger: logger, RateLimit: cfg.RateLimit})
+	defer a.close()
+	if err := a.river.Start(context.WithoutCancel(ctx)); err != nil {
+		return fmt.Errorf("start workers: %w", err)
+	}
+	logger.InfoContext(ctx, "working jobs", "email_concurrency", cfg.Jobs.EmailConcurrency)
+	<-ctx.Done()
+	stopCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), cfg.HTTP.ShutdownTimeout)
+	defer cancel()
+	if err := a.river.Stop(stopCtx); err != nil {
+		return fmt.Errorf("stop workers: %w", err)
+	}
+	logger.Info("stopped")
+	return nil
 }

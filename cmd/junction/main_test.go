@@ -4,9 +4,11 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
+	"errors"
 	"io"
 	"net/http"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -65,6 +67,85 @@ func TestRunErrors(t *testing.T) {
 	}
 }
 
+// server is the real program started by run on port 0.
+type server struct {
+	base string
+	logs *lockedBuffer
+	stop func() error
+}
+
+// startServe runs `junction serve` against dbURL until the test ends.
+func startServe(t *testing.T, vars map[string]string) *server {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	logs := &lockedBuffer{}
+	logR, logW := io.Pipe()
+	done := make(chan error, 1)
+	base := map[string]string{
+		"PORT": "0", "ARGON2_MEMORY_KIB": "64", "ARGON2_ITERATIONS": "1",
+		"JWT_SECRET": "an end-to-end test secret, 32 bytes+", "EMAIL_RETRY_BASE": "50ms",
+	}
+	for k, v := range vars {
+		base[k] = v
+	}
+	go func() {
+		done <- run(ctx, []string{"serve"}, env(base), logW)
+		logW.Close()
+	}()
+	addr := make(chan string, 1)
+	go func() {
+		sc := bufio.NewScanner(logR)
+		for sc.Scan() {
+			logs.Write(append(sc.Bytes(), '\n'))
+			var line struct{ Msg, Addr string }
+			if json.Unmarshal(sc.Bytes(), &line) == nil && line.Msg == "serving" {
+				addr <- line.Addr
+			}
+		}
+	}()
+	s := &server{logs: logs}
+	stopped := false
+	s.stop = func() error {
+		if stopped {
+			return nil
+		}
+		stopped = true
+		cancel()
+		select {
+		case err := <-done:
+			return err
+		case <-time.After(30 * time.Second):
+			return errors.New("serve did not stop")
+		}
+	}
+	t.Cleanup(func() { _ = s.stop() })
+	select {
+	case a := <-addr:
+		s.base = "http://" + strings.Replace(a, "[::]", "127.0.0.1", 1)
+	case err := <-done:
+		t.Fatalf("serve exited early: %v\n%s", err, logs.String())
+	case <-time.After(30 * time.Second):
+		t.Fatal("serve did not start")
+	}
+	return s
+}
+
+func (s *server) post(t *testing.T, path, body string, headers ...string) (int, map[string]any) {
+	t.Helper()
+	req, err := http.NewRequest(http.MethodPost, s.base+path, strings.NewReader(body))
+	require.NoError(t, err)
+	req.Header.Set("Content-Type", "application/json")
+	for i := 0; i+1 < len(headers); i += 2 {
+		req.Header.Set(headers[i], headers[i+1])
+	}
+	resp, err := http.DefaultClient.Do(req)
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	var out map[string]any
+	_ = json.NewDecoder(resp.Body).Decode(&out)
+	return resp.StatusCode, out
+}
+
 // TestServeEndToEnd starts the real program on port 0: it migrates a blank database, serves, answers, and shuts
 // down cleanly when its context ends (as on SIGTERM).
 func TestServeEndToEnd(t *testing.T) {
@@ -73,59 +154,36 @@ func TestServeEndToEnd(t *testing.T) {
 	conn, err := pgx.Connect(context.Background(), dbURL)
 	require.NoError(t, err)
 	// Start from an empty schema so serve's own migration is what creates the tables.
-	_, err = conn.Exec(context.Background(), "DROP TABLE comments, posts, users, goose_db_version")
+	_, err = conn.Exec(context.Background(), "DROP SCHEMA public CASCADE; CREATE SCHEMA public")
 	require.NoError(t, err)
 	conn.Close(context.Background())
 
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	logR, logW := io.Pipe()
-	done := make(chan error, 1)
-	go func() {
-		done <- run(ctx, []string{"serve"}, env(map[string]string{
-			"DATABASE_URL": dbURL, "PORT": "0", "ARGON2_MEMORY_KIB": "64", "ARGON2_ITERATIONS": "1",
-			"JWT_SECRET": "an end-to-end test secret, 32 bytes+",
-		}), logW)
-		logW.Close()
-	}()
-
-	addr := make(chan string, 1)
-	go func() {
-		sc := bufio.NewScanner(logR)
-		for sc.Scan() {
-			var line struct{ Msg, Addr string }
-			if json.Unmarshal(sc.Bytes(), &line) == nil && line.Msg == "serving" {
-				addr <- line.Addr
-			}
-		}
-	}()
-	var base string
-	select {
-	case a := <-addr:
-		base = "http://" + strings.Replace(a, "[::]", "127.0.0.1", 1)
-	case err := <-done:
-		t.Fatalf("serve exited early: %v", err)
-	case <-time.After(30 * time.Second):
-		t.Fatal("serve did not start")
-	}
-
-	resp, err := http.Post(base+"/api/users", "application/json",
-		strings.NewReader(`{"name":"Ada","email":"ada@example.com","password":"long enough"}`))
-	require.NoError(t, err)
-	resp.Body.Close()
-	require.Equal(t, http.StatusCreated, resp.StatusCode)
+	s := startServe(t, map[string]string{"DATABASE_URL": dbURL})
+	status, _ := s.post(t, "/api/users", `{"name":"Ada","email":"ada@example.com","password":"long enough"}`)
+	require.Equal(t, http.StatusCreated, status)
 	for _, path := range []string{"/healthz", "/readyz", "/docs", "/api/posts"} {
-		resp, err := http.Get(base + path)
+		resp, err := http.Get(s.base + path)
 		require.NoError(t, err)
 		resp.Body.Close()
 		require.Equal(t, http.StatusOK, resp.StatusCode, path)
 	}
+	require.NoError(t, s.stop(), "graceful shutdown returns nil")
+	require.Contains(t, s.logs.String(), `"msg":"stopped"`)
+}
 
-	cancel()
-	select {
-	case err := <-done:
-		require.NoError(t, err, "graceful shutdown returns nil")
-	case <-time.After(30 * time.Second):
-		t.Fatal("serve did not stop")
-	}
+type lockedBuffer struct {
+	mu  sync.Mutex
+	buf strings.Builder
+}
+
+func (b *lockedBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *lockedBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
 }

@@ -24,6 +24,21 @@ import (
 	openapi_types "github.com/oapi-codegen/runtime/types"
 )
 
+// Defines values for AcceptedStatus.
+const (
+	AcceptedStatusAccepted AcceptedStatus = "accepted"
+)
+
+// Valid indicates whether the value is a known member of the AcceptedStatus enum.
+func (e AcceptedStatus) Valid() bool {
+	switch e {
+	case AcceptedStatusAccepted:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for TokenTokenType.
 const (
 	Bearer TokenTokenType = "Bearer"
@@ -237,6 +252,14 @@ func (e ListUserPostsParamsOrder) Valid() bool {
 	}
 }
 
+// Accepted defines model for Accepted.
+type Accepted struct {
+	Status AcceptedStatus `json:"status"`
+}
+
+// AcceptedStatus defines model for Accepted.Status.
+type AcceptedStatus string
+
 // Comment defines model for Comment.
 type Comment struct {
 	AuthorId openapi_types.UUID `json:"authorId"`
@@ -380,6 +403,18 @@ type Pagination struct {
 
 // Password 8 to 128 characters. Never returned.
 type Password = string
+
+// PasswordResetConfirm defines model for PasswordResetConfirm.
+type PasswordResetConfirm struct {
+	// NewPassword 8 to 128 characters. Never returned.
+	NewPassword *Password `json:"newPassword,omitempty"`
+	Token       string    `json:"token"`
+}
+
+// PasswordResetRequest defines model for PasswordResetRequest.
+type PasswordResetRequest struct {
+	Email string `json:"email"`
+}
 
 // PatchPostRequest defines model for PatchPostRequest.
 type PatchPostRequest struct {
@@ -754,6 +789,12 @@ type ListUserPostsParamsSort string
 // ListUserPostsParamsOrder defines parameters for ListUserPosts.
 type ListUserPostsParamsOrder string
 
+// RequestPasswordResetJSONRequestBody defines body for RequestPasswordReset for application/json ContentType.
+type RequestPasswordResetJSONRequestBody = PasswordResetRequest
+
+// ConfirmPasswordResetJSONRequestBody defines body for ConfirmPasswordReset for application/json ContentType.
+type ConfirmPasswordResetJSONRequestBody = PasswordResetConfirm
+
 // CreateTokenJSONRequestBody defines body for CreateToken for application/json ContentType.
 type CreateTokenJSONRequestBody = TokenRequest
 
@@ -848,6 +889,44 @@ func WithRequestEditorFn(fn RequestEditorFn) ClientOption {
 
 // The interface specification for the client above.
 type ClientInterface interface {
+
+	// RequestPasswordResetWithBody Ask for a password reset
+	//
+	// Emails a single-use reset token, valid for 30 minutes by default, to the account with this email. The
+	// answer is 202 whether or not such an account exists, so that it does not tell which accounts exist.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /api/auth/password-reset (the `RequestPasswordReset` operationId).
+	RequestPasswordResetWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// RequestPasswordReset Ask for a password reset
+	//
+	// Emails a single-use reset token, valid for 30 minutes by default, to the account with this email. The
+	// answer is 202 whether or not such an account exists, so that it does not tell which accounts exist.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /api/auth/password-reset (the `RequestPasswordReset` operationId).
+	RequestPasswordReset(ctx context.Context, body RequestPasswordResetJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ConfirmPasswordResetWithBody Set a new password with a reset token
+	//
+	// Sets the password and burns the token (and any other open token of the account).
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /api/auth/password-reset/confirm (the `ConfirmPasswordReset` operationId).
+	ConfirmPasswordResetWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ConfirmPasswordReset Set a new password with a reset token
+	//
+	// Sets the password and burns the token (and any other open token of the account).
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /api/auth/password-reset/confirm (the `ConfirmPasswordReset` operationId).
+	ConfirmPasswordReset(ctx context.Context, body ConfirmPasswordResetJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// CreateTokenWithBody Sign in
 	//
@@ -1073,6 +1152,84 @@ type ClientInterface interface {
 	//
 	// Corresponds with GET /readyz (the `GetReadiness` operationId).
 	GetReadiness(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
+}
+
+// RequestPasswordResetWithBody Ask for a password reset
+//
+// Emails a single-use reset token, valid for 30 minutes by default, to the account with this email. The
+// answer is 202 whether or not such an account exists, so that it does not tell which accounts exist.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /api/auth/password-reset (the `RequestPasswordReset` operationId).
+func (c *Client) RequestPasswordResetWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewRequestPasswordResetRequestWithBody(c.Server, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// RequestPasswordReset Ask for a password reset
+//
+// Emails a single-use reset token, valid for 30 minutes by default, to the account with this email. The
+// answer is 202 whether or not such an account exists, so that it does not tell which accounts exist.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /api/auth/password-reset (the `RequestPasswordReset` operationId).
+func (c *Client) RequestPasswordReset(ctx context.Context, body RequestPasswordResetJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewRequestPasswordResetRequest(c.Server, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ConfirmPasswordResetWithBody Set a new password with a reset token
+//
+// Sets the password and burns the token (and any other open token of the account).
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /api/auth/password-reset/confirm (the `ConfirmPasswordReset` operationId).
+func (c *Client) ConfirmPasswordResetWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewConfirmPasswordResetRequestWithBody(c.Server, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ConfirmPasswordReset Set a new password with a reset token
+//
+// Sets the password and burns the token (and any other open token of the account).
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /api/auth/password-reset/confirm (the `ConfirmPasswordReset` operationId).
+func (c *Client) ConfirmPasswordReset(ctx context.Context, body ConfirmPasswordResetJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewConfirmPasswordResetRequest(c.Server, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
 }
 
 // CreateTokenWithBody Sign in
@@ -1568,6 +1725,86 @@ func (c *Client) GetReadiness(ctx context.Context, reqEditors ...RequestEditorFn
 		return nil, err
 	}
 	return c.Client.Do(req)
+}
+
+// NewRequestPasswordResetRequest calls the generic RequestPasswordReset builder with application/json body
+func NewRequestPasswordResetRequest(server string, body RequestPasswordResetJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewRequestPasswordResetRequestWithBody(server, "application/json", bodyReader)
+}
+
+// NewRequestPasswordResetRequestWithBody constructs an http.Request for the RequestPasswordReset method, with any body, and a specified content type
+func NewRequestPasswordResetRequestWithBody(server string, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/auth/password-reset")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewConfirmPasswordResetRequest calls the generic ConfirmPasswordReset builder with application/json body
+func NewConfirmPasswordResetRequest(server string, body ConfirmPasswordResetJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewConfirmPasswordResetRequestWithBody(server, "application/json", bodyReader)
+}
+
+// NewConfirmPasswordResetRequestWithBody constructs an http.Request for the ConfirmPasswordReset method, with any body, and a specified content type
+func NewConfirmPasswordResetRequestWithBody(server string, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/auth/password-reset/confirm")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
 }
 
 // NewCreateTokenRequest calls the generic CreateToken builder with application/json body
@@ -2738,6 +2975,44 @@ func WithBaseURL(baseURL string) ClientOption {
 // ClientWithResponsesInterface is the interface specification for the client with responses above.
 type ClientWithResponsesInterface interface {
 
+	// RequestPasswordResetWithBodyWithResponse Ask for a password reset
+	//
+	// Emails a single-use reset token, valid for 30 minutes by default, to the account with this email. The
+	// answer is 202 whether or not such an account exists, so that it does not tell which accounts exist.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/auth/password-reset (the `RequestPasswordReset` operationId).
+	RequestPasswordResetWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*RequestPasswordResetResponse, error)
+
+	// RequestPasswordResetWithResponse Ask for a password reset
+	//
+	// Emails a single-use reset token, valid for 30 minutes by default, to the account with this email. The
+	// answer is 202 whether or not such an account exists, so that it does not tell which accounts exist.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/auth/password-reset (the `RequestPasswordReset` operationId).
+	RequestPasswordResetWithResponse(ctx context.Context, body RequestPasswordResetJSONRequestBody, reqEditors ...RequestEditorFn) (*RequestPasswordResetResponse, error)
+
+	// ConfirmPasswordResetWithBodyWithResponse Set a new password with a reset token
+	//
+	// Sets the password and burns the token (and any other open token of the account).
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/auth/password-reset/confirm (the `ConfirmPasswordReset` operationId).
+	ConfirmPasswordResetWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*ConfirmPasswordResetResponse, error)
+
+	// ConfirmPasswordResetWithResponse Set a new password with a reset token
+	//
+	// Sets the password and burns the token (and any other open token of the account).
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/auth/password-reset/confirm (the `ConfirmPasswordReset` operationId).
+	ConfirmPasswordResetWithResponse(ctx context.Context, body ConfirmPasswordResetJSONRequestBody, reqEditors ...RequestEditorFn) (*ConfirmPasswordResetResponse, error)
+
 	// CreateTokenWithBodyWithResponse Sign in
 	//
 	// Exchanges an email and password for a bearer token (a JWT). A failed sign-in takes the same time whether
@@ -2988,6 +3263,171 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with GET /readyz (the `GetReadiness` operationId).
 	GetReadinessWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*GetReadinessResponse, error)
+}
+
+// RequestPasswordResetResponse429Headers the declared response headers of an HTTP 429 response for RequestPasswordReset
+type RequestPasswordResetResponse429Headers struct {
+	RateLimitLimit     *int
+	RateLimitRemaining *int
+	RateLimitReset     *int
+	RetryAfter         int
+}
+
+type RequestPasswordResetResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON202 the response for an HTTP 202 `application/json` response
+	JSON202 *Accepted
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *PayloadTooLarge
+	// JSON415 the response for an HTTP 415 `application/json` response
+	JSON415 *UnsupportedMediaType
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyRequests
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *InternalError
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *RequestPasswordResetResponse429Headers
+}
+
+// GetJSON202 returns the response for an HTTP 202 `application/json` response
+func (r RequestPasswordResetResponse) GetJSON202() *Accepted {
+	return r.JSON202
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r RequestPasswordResetResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r RequestPasswordResetResponse) GetJSON413() *PayloadTooLarge {
+	return r.JSON413
+}
+
+// GetJSON415 returns the response for an HTTP 415 `application/json` response
+func (r RequestPasswordResetResponse) GetJSON415() *UnsupportedMediaType {
+	return r.JSON415
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r RequestPasswordResetResponse) GetJSON429() *TooManyRequests {
+	return r.JSON429
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r RequestPasswordResetResponse) GetJSON500() *InternalError {
+	return r.JSON500
+}
+
+// GetBody returns the raw response body bytes
+func (r RequestPasswordResetResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r RequestPasswordResetResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r RequestPasswordResetResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r RequestPasswordResetResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// ConfirmPasswordResetResponse429Headers the declared response headers of an HTTP 429 response for ConfirmPasswordReset
+type ConfirmPasswordResetResponse429Headers struct {
+	RateLimitLimit     *int
+	RateLimitRemaining *int
+	RateLimitReset     *int
+	RetryAfter         int
+}
+
+type ConfirmPasswordResetResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *PayloadTooLarge
+	// JSON415 the response for an HTTP 415 `application/json` response
+	JSON415 *UnsupportedMediaType
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyRequests
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *InternalError
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *ConfirmPasswordResetResponse429Headers
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r ConfirmPasswordResetResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r ConfirmPasswordResetResponse) GetJSON413() *PayloadTooLarge {
+	return r.JSON413
+}
+
+// GetJSON415 returns the response for an HTTP 415 `application/json` response
+func (r ConfirmPasswordResetResponse) GetJSON415() *UnsupportedMediaType {
+	return r.JSON415
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r ConfirmPasswordResetResponse) GetJSON429() *TooManyRequests {
+	return r.JSON429
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r ConfirmPasswordResetResponse) GetJSON500() *InternalError {
+	return r.JSON500
+}
+
+// GetBody returns the raw response body bytes
+func (r ConfirmPasswordResetResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ConfirmPasswordResetResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ConfirmPasswordResetResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ConfirmPasswordResetResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
 }
 
 // CreateTokenResponse401Headers the declared response headers of an HTTP 401 response for CreateToken
@@ -4865,6 +5305,68 @@ func (r GetReadinessResponse) ContentType() string {
 	return ""
 }
 
+// RequestPasswordResetWithBodyWithResponse Ask for a password reset
+//
+// Emails a single-use reset token, valid for 30 minutes by default, to the account with this email. The
+// answer is 202 whether or not such an account exists, so that it does not tell which accounts exist.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/auth/password-reset (the `RequestPasswordReset` operationId).
+func (c *ClientWithResponses) RequestPasswordResetWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*RequestPasswordResetResponse, error) {
+	rsp, err := c.RequestPasswordResetWithBody(ctx, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseRequestPasswordResetResponse(rsp)
+}
+
+// RequestPasswordResetWithResponse Ask for a password reset
+//
+// Emails a single-use reset token, valid for 30 minutes by default, to the account with this email. The
+// answer is 202 whether or not such an account exists, so that it does not tell which accounts exist.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/auth/password-reset (the `RequestPasswordReset` operationId).
+func (c *ClientWithResponses) RequestPasswordResetWithResponse(ctx context.Context, body RequestPasswordResetJSONRequestBody, reqEditors ...RequestEditorFn) (*RequestPasswordResetResponse, error) {
+	rsp, err := c.RequestPasswordReset(ctx, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseRequestPasswordResetResponse(rsp)
+}
+
+// ConfirmPasswordResetWithBodyWithResponse Set a new password with a reset token
+//
+// Sets the password and burns the token (and any other open token of the account).
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/auth/password-reset/confirm (the `ConfirmPasswordReset` operationId).
+func (c *ClientWithResponses) ConfirmPasswordResetWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*ConfirmPasswordResetResponse, error) {
+	rsp, err := c.ConfirmPasswordResetWithBody(ctx, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseConfirmPasswordResetResponse(rsp)
+}
+
+// ConfirmPasswordResetWithResponse Set a new password with a reset token
+//
+// Sets the password and burns the token (and any other open token of the account).
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/auth/password-reset/confirm (the `ConfirmPasswordReset` operationId).
+func (c *ClientWithResponses) ConfirmPasswordResetWithResponse(ctx context.Context, body ConfirmPasswordResetJSONRequestBody, reqEditors ...RequestEditorFn) (*ConfirmPasswordResetResponse, error) {
+	rsp, err := c.ConfirmPasswordReset(ctx, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseConfirmPasswordResetResponse(rsp)
+}
+
 // CreateTokenWithBodyWithResponse Sign in
 //
 // Exchanges an email and password for a bearer token (a JWT). A failed sign-in takes the same time whether
@@ -5276,6 +5778,192 @@ func (c *ClientWithResponses) GetReadinessWithResponse(ctx context.Context, reqE
 		return nil, err
 	}
 	return ParseGetReadinessResponse(rsp)
+}
+
+// ParseRequestPasswordResetResponse parses an HTTP response from a RequestPasswordResetWithResponse call
+func ParseRequestPasswordResetResponse(rsp *http.Response) (*RequestPasswordResetResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &RequestPasswordResetResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 202:
+		var dest Accepted
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON202 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest PayloadTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
+		var dest UnsupportedMediaType
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON415 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest InternalError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 429:
+		var headers RequestPasswordResetResponse429Headers
+		if values := rsp.Header.Values("RateLimit-Limit"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitLimit = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Remaining"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitRemaining = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Reset"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitReset = &value
+		}
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		response.Headers429 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseConfirmPasswordResetResponse parses an HTTP response from a ConfirmPasswordResetWithResponse call
+func ParseConfirmPasswordResetResponse(rsp *http.Response) (*ConfirmPasswordResetResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ConfirmPasswordResetResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case rsp.StatusCode == 204:
+		break // No content-type
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest PayloadTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
+		var dest UnsupportedMediaType
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON415 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest InternalError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 429:
+		var headers ConfirmPasswordResetResponse429Headers
+		if values := rsp.Header.Values("RateLimit-Limit"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitLimit = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Remaining"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitRemaining = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Reset"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitReset = &value
+		}
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		response.Headers429 = &headers
+	}
+
+	return response, nil
 }
 
 // ParseCreateTokenResponse parses an HTTP response from a CreateTokenWithResponse call
@@ -7353,6 +8041,12 @@ func ParseGetReadinessResponse(rsp *http.Response) (*GetReadinessResponse, error
 
 // ServerInterface represents all server handlers.
 type ServerInterface interface {
+	// RequestPasswordReset Ask for a password reset
+	// (POST /api/auth/password-reset)
+	RequestPasswordReset(w http.ResponseWriter, r *http.Request)
+	// ConfirmPasswordReset Set a new password with a reset token
+	// (POST /api/auth/password-reset/confirm)
+	ConfirmPasswordReset(w http.ResponseWriter, r *http.Request)
 	// CreateToken Sign in
 	// (POST /api/auth/token)
 	CreateToken(w http.ResponseWriter, r *http.Request)
@@ -7418,6 +8112,18 @@ type ServerInterface interface {
 // Unimplemented server implementation that returns http.StatusNotImplemented for each endpoint.
 
 type Unimplemented struct{}
+
+// RequestPasswordReset Ask for a password reset
+// (POST /api/auth/password-reset)
+func (_ Unimplemented) RequestPasswordReset(w http.ResponseWriter, r *http.Request) {
+	w.WriteHeader(http.StatusNotImplemented)
+}
+
+// ConfirmPasswordReset Set a new password with a reset token
+// (POST /api/auth/password-reset/confirm)
+func (_ Unimplemented) ConfirmPasswordReset(w http.ResponseWriter, r *http.Request) {
+	w.WriteHeader(http.StatusNotImplemented)
+}
 
 // CreateToken Sign in
 // (POST /api/auth/token)
@@ -7547,6 +8253,34 @@ type ServerInterfaceWrapper struct {
 }
 
 type MiddlewareFunc func(http.Handler) http.Handler
+
+// RequestPasswordReset operation middleware
+func (siw *ServerInterfaceWrapper) RequestPasswordReset(w http.ResponseWriter, r *http.Request) {
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.RequestPasswordReset(w, r)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// ConfirmPasswordReset operation middleware
+func (siw *ServerInterfaceWrapper) ConfirmPasswordReset(w http.ResponseWriter, r *http.Request) {
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.ConfirmPasswordReset(w, r)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
 
 // CreateToken operation middleware
 func (siw *ServerInterfaceWrapper) CreateToken(w http.ResponseWriter, r *http.Request) {
@@ -8469,6 +9203,12 @@ func HandlerWithOptions(si ServerInterface, options ChiServerOptions) http.Handl
 		r.Post(options.BaseURL+"/api/auth/token", wrapper.CreateToken)
 	})
 	r.Group(func(r chi.Router) {
+		r.Post(options.BaseURL+"/api/auth/password-reset", wrapper.RequestPasswordReset)
+	})
+	r.Group(func(r chi.Router) {
+		r.Post(options.BaseURL+"/api/auth/password-reset/confirm", wrapper.ConfirmPasswordReset)
+	})
+	r.Group(func(r chi.Router) {
 		r.Get(options.BaseURL+"/api/users", wrapper.ListUsers)
 	})
 	r.Group(func(r chi.Router) {
@@ -8559,6 +9299,208 @@ type UnauthorizedJSONResponse struct {
 }
 
 type UnsupportedMediaTypeJSONResponse Error
+
+type RequestPasswordResetRequestObject struct {
+	Body *RequestPasswordResetJSONRequestBody
+}
+
+type RequestPasswordResetResponseObject interface {
+	VisitRequestPasswordResetResponse(w http.ResponseWriter) error
+}
+
+type RequestPasswordReset202JSONResponse Accepted
+
+func (response RequestPasswordReset202JSONResponse) VisitRequestPasswordResetResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(202)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RequestPasswordReset400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response RequestPasswordReset400JSONResponse) VisitRequestPasswordResetResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RequestPasswordReset413JSONResponse struct{ PayloadTooLargeJSONResponse }
+
+func (response RequestPasswordReset413JSONResponse) VisitRequestPasswordResetResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RequestPasswordReset415JSONResponse struct {
+	UnsupportedMediaTypeJSONResponse
+}
+
+func (response RequestPasswordReset415JSONResponse) VisitRequestPasswordResetResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RequestPasswordReset429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response RequestPasswordReset429JSONResponse) VisitRequestPasswordResetResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RequestPasswordReset500JSONResponse struct{ InternalErrorJSONResponse }
+
+func (response RequestPasswordReset500JSONResponse) VisitRequestPasswordResetResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ConfirmPasswordResetRequestObject struct {
+	Body *ConfirmPasswordResetJSONRequestBody
+}
+
+type ConfirmPasswordResetResponseObject interface {
+	VisitConfirmPasswordResetResponse(w http.ResponseWriter) error
+}
+
+type ConfirmPasswordReset204Response struct {
+}
+
+func (response ConfirmPasswordReset204Response) VisitConfirmPasswordResetResponse(w http.ResponseWriter) error {
+	w.WriteHeader(204)
+	return nil
+}
+
+type ConfirmPasswordReset400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response ConfirmPasswordReset400JSONResponse) VisitConfirmPasswordResetResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ConfirmPasswordReset413JSONResponse struct{ PayloadTooLargeJSONResponse }
+
+func (response ConfirmPasswordReset413JSONResponse) VisitConfirmPasswordResetResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ConfirmPasswordReset415JSONResponse struct {
+	UnsupportedMediaTypeJSONResponse
+}
+
+func (response ConfirmPasswordReset415JSONResponse) VisitConfirmPasswordResetResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ConfirmPasswordReset429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response ConfirmPasswordReset429JSONResponse) VisitConfirmPasswordResetResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ConfirmPasswordReset500JSONResponse struct{ InternalErrorJSONResponse }
+
+func (response ConfirmPasswordReset500JSONResponse) VisitConfirmPasswordResetResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
 
 type CreateTokenRequestObject struct {
 	Body *CreateTokenJSONRequestBody
@@ -10743,6 +11685,12 @@ func (response GetReadiness503JSONResponse) VisitGetReadinessResponse(w http.Res
 
 // StrictServerInterface represents all server handlers.
 type StrictServerInterface interface {
+	// RequestPasswordReset Ask for a password reset
+	// (POST /api/auth/password-reset)
+	RequestPasswordReset(ctx context.Context, request RequestPasswordResetRequestObject) (RequestPasswordResetResponseObject, error)
+	// ConfirmPasswordReset Set a new password with a reset token
+	// (POST /api/auth/password-reset/confirm)
+	ConfirmPasswordReset(ctx context.Context, request ConfirmPasswordResetRequestObject) (ConfirmPasswordResetResponseObject, error)
 	// CreateToken Sign in
 	// (POST /api/auth/token)
 	CreateToken(ctx context.Context, request CreateTokenRequestObject) (CreateTokenResponseObject, error)
@@ -10842,6 +11790,68 @@ type strictHandler struct {
 	ssi         StrictServerInterface
 	middlewares []StrictMiddlewareFunc
 	options     StrictHTTPServerOptions
+}
+
+// RequestPasswordReset operation middleware
+func (sh *strictHandler) RequestPasswordReset(w http.ResponseWriter, r *http.Request) {
+	var request RequestPasswordResetRequestObject
+
+	var body RequestPasswordResetJSONRequestBody
+	if err := runtime.BindJSONBody(r, &body); err != nil {
+		sh.options.RequestErrorHandlerFunc(w, r, fmt.Errorf("can't decode JSON body: %w", err))
+		return
+	}
+	request.Body = &body
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.RequestPasswordReset(ctx, request.(RequestPasswordResetRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "RequestPasswordReset")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(RequestPasswordResetResponseObject); ok {
+		if err := validResponse.VisitRequestPasswordResetResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// ConfirmPasswordReset operation middleware
+func (sh *strictHandler) ConfirmPasswordReset(w http.ResponseWriter, r *http.Request) {
+	var request ConfirmPasswordResetRequestObject
+
+	var body ConfirmPasswordResetJSONRequestBody
+	if err := runtime.BindJSONBody(r, &body); err != nil {
+		sh.options.RequestErrorHandlerFunc(w, r, fmt.Errorf("can't decode JSON body: %w", err))
+		return
+	}
+	request.Body = &body
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.ConfirmPasswordReset(ctx, request.(ConfirmPasswordResetRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ConfirmPasswordReset")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(ConfirmPasswordResetResponseObject); ok {
+		if err := validResponse.VisitConfirmPasswordResetResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
 }
 
 // CreateToken operation middleware
@@ -11412,104 +12422,110 @@ func (sh *strictHandler) GetReadiness(w http.ResponseWriter, r *http.Request) {
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7F3/c9u2kv9XMLw3U/uGkiXZzkuUydy5afqe+9zEEzsvNxfnnSByJaEmARYAJet1/L/fYAFSJEVKlL+l",
-	"nbo/pBYFEIvF7mJ38VnoNy8QcSI4cK284W/eDGgIEv/8SDWcsZhp/Mc8CUEFkiWaCe4NvY/wawpKK0Kj",
-	"SCwgJAlIsmA8FAsyEZLoGVMkiBhwTSgPiRSphq7neyqYQUzNC/UyAW/oMa5hCtK7vfVXo36EmDLO+HTD",
-	"yBFMNGGc6BmQIJXSDGUp2GUcBTWzu4BA8FCRlGsW1QxApOmntoxz63sJlTQG7ZjawMtTDbFCBiZ0ikxi",
-	"5vGvKcil53ucxua9EXYuDhjChKaR9oaDnu9NhIyptuMfDjzfi+kNi9PYG/Z7Pd+LGXef/DqGfJAhyHXK",
-	"LmdAlJCahExCYB42USfwBbXU4Ts93wNuxv/iUfyED7/mxCgtzWobWs7pFOpJ6XfGVBlZo1MgPI3HIJvo",
-	"MU3qyelv4ZX5byu/zoXSpz/UU5kIpb9ThIU5bQnVsxVpLPR8T8KvKZMQekMtUygSmhOXptiyhkFC6Qug",
-	"MpitE3BCAqqgw7gCrphmcyAqHdvORExQljXTUaOYKfviIkUxvTkDPtUzI2mWN9nnfiN9Qup69kwYRCHR",
-	"wgrWeNkllwwUoRLIWIpr4GS8JCwkSuA6K8JhDpKIOciIJo1km/HqxS+QQDWEJ7ogg8VnyI4GUUzHEVMz",
-	"s0zVqXzg0ZIk2fe46IrsmcXcJ0ISYb5Gw0GjCOR3ioSSTkyTCY0U7DfKbT5ijWkZCxEB5UjaJwWySQJT",
-	"hSM+lgTems4qEVwBmrXvaeiMsvkUCK6B4580SSIWUEPZwS/KkPebBzc0TiJUcJBSSG9o+pPsBb59iu81",
-	"e0BkVitOlSZjIJTMacRCgl8QGoYSlPK+3vpeDEqh2cD5S/sywhRhHLsYRsSgZyL0ht75h4tLz7c8GXoH",
-	"NGEHhmPKMQWUPjXNjif9oEdfwqvxX8Oj4JCaFdFUp+qtCMEbHhlV0CwGpWmceENv0Bu86PT6nd7gsn88",
-	"7B0Ne8f/690WGfsXCRNv6P3HwWrbPbDfqoN3yAxk7vqCZhMKhdEHoUlMdTCzm2wogjQGrl+TkWXdiJhl",
-	"Vih9qGyqa8h4K/gkYkGbNXpAigM3qiILpmcEbpjSxhSFVFOfqDSYEaoI5W5N9YzistFIAg2XRNNr4Ej+",
-	"j0KOWRgCfxr6rdoaUhSbcgiNozFODeOXuAChQO776Ow4mSbBjPIpEMqFnoHM1NBMFadwyjVITiM78KNP",
-	"44STlMNNAoGGkKBsdMkPoCmLrLmNxHQKoY/zkaBTyc2nlEegFBmdnJ//37v3/3wTwhwikRgRG+E03gv9",
-	"o0h5+PgzeC+shEhQIpUB4PDndBkJGl4KcUal9RSeTpzHIlwaoYjM0MbLpZy8OCL/YN8jbRcg5yyAT5zO",
-	"KYvoOHoi8oyIGdeIBJSb1RwbimkwgxDJuhTiZ8qXmef8RBpknX9l/tFCkJjyZcZH9ZosKNNk9BG0XHZO",
-	"JhrkiCjrdRtbXReJdHL3uY4m1+OgErgUnf1OKapo9ZJVj8qLXNjQ8iWmtXnBarbNMYcWljdjmAhp1lHL",
-	"JePT7sYtez32MC4Cp6meCcn+DU+jrHZ31ujELaiya78XM6UYn/okppFxLYyRgZvETMQnZu8E/EtIwrRC",
-	"o2k0bCo47ONT9KIkhMA1o850LaSwLCkIyufPnzsnqZ6ZdgHVDTEEzgMMl2mhLe5Om1mcOy7e90AlBjtr",
-	"jhEyXaVJIqSG8GcIGb3ENt/CRhlDMKqOZUx47pMg296KOHaEJVIkIDWzbp0VntOwhUvoF6e3aQJusLeu",
-	"temYe+LFYUKqoWOcq7qxWDuSjEveivrb4rJ/sd6x6+yvuLCaY5HoVdggxr9AoK2nVZrkmhj2jfQd+71e",
-	"z3gMkgYapLLbMI0iMo4ovzYfyftPZ0YmV5J3QiaMA2Eh0K4NW7NA7Li3HpklVBuHwxt6//ryr6urm17v",
-	"63+aP5T9O3/2lzruZZOwM12XDrPltFxt87qI8Wu1/pbAtlAFG1ZewJovKsuFrfzVm9ZXpNIBKc8o2rB+",
-	"Z0zp5nkzDbHagQFuFColXZYYsqn/OZ3CGTbEXNKUcWplaGu3rGXD5Avv2sgJXH03i0KMR8OQmc40Oi8w",
-	"ByNbf22F72QYKmRnb2km8lyox6XQDFCwW0k5NeCSDW6AaryeJRlaDHGJDavzt939Fnz4pEDejQ8u3N6y",
-	"A2Gj2yyVsLmxoeW9aYfSq9RCyHC77Lp2VRbggL6jsvC+Ola8y6ayFhGVUgdETAjVJBZKk8HxUckap5z9",
-	"mppNdUplGLnGAVVQtsg0pP/tPnUDEXuF5GJGaTF9dnxUY2rzeHB9TweOwReYwWEO0gSfvDO4uSFZBsaQ",
-	"U1nH5tf9/fLynNgkBtFwo8tzeS80sZFdDZGrtEy9SBUs4lrfqu0rE/ZP4zWiLSIujaPIeEl+uvjw3iUL",
-	"zdJ3vZp1ztM+1cl+nlFNFpiwN55iaZpGKnGznbi5mhA+AWGW0BvyNIpqpp8lj4p+4N/eXdb6HZhXKjZc",
-	"pZgOeuMevJgcH3dehseTzhH9a9B5RY+g84L2glfwEga03697aSExVXxzTY5qrWsxaVXoe9Q7Wk9tlzJa",
-	"7fyxippa6SuN6mfpR8fE4iDFmdVp8t+BRpadZSG3ry8zQ1xvpc51qxtptdeuDcbhRjet6H/hucybQe8q",
-	"7fUGL/Ac5I0RRvs5oVN4M7B/KyH1m2Lm2ciaTRLYYGNdlCTMkYBtDRVEk/tQ2G+gcAs3zai+ZY8jtoGz",
-	"BcelzNooi+lzyge9OrFMnJrnzfpNrdS6NQiARXtaaBqRA4Ij7hctwmH5ROjFkVerGKZ/0+Ed5mMZn7qk",
-	"a2T2kJJxPRq0GKTq2dozrOzgzxKQTbKe0as9tkzlSxNy9AcvC1tcl7zHg5Us89ct7l357lravvqDl6UY",
-	"42VVQHxvIZmGDzxaWlFFonQw28U7ixkvPu0/jL92Bweshr86mO3iYG2bymO6XLUTEOqJAv0K9x8xyi/6",
-	"4et+d/71ia7zEsDCB0wMiRmrCZNKr471SjpRpHarQd5V3HwvTcLdWFSXtqjGCX7pQLGYyygY+dXIZX59",
-	"bZCgLYmN3l0yG6fGXaNzUIRGUxhLygLi8heK/JIqTag90fqJBr+mVIYkEiLO+kwisQCpEGkS4aOa9MjD",
-	"5kcMI35wuYDdMyOoiLWxeRPT7cHNfUZrm3MQSrucw66Jk1XXBhtTGx1szAFljk0rR8QNsjEZlFF579xO",
-	"xtQ/ZGJnZXnqlXiwVYONhZEiKjoU1WASFBHWvp5wGi01C2hE3vEp41AJi9voZufq6qb/49XVzV9/LKpp",
-	"8XFdy1rl/QhJRIPfaa5kU96jbi0vIJoYWaoJkjZEBXeMROsUr46oS3ENNe4+DQJQKv+yil366fMl2fv7",
-	"xeD4xX63NgmBx0bqlLeB7NlzKNelJJyHL3q9ehf/Gnh2YJNBhdxpz9dtrChOrfiqItWNnLqnFG5NMRWz",
-	"b22c/G1ufTXob5OUMxJecwKwu2e4m/K19CN3zWc+iLtWyWnWO2VNvLzX0QwuRtvdKrcwO3sEZpi7e0mW",
-	"yLZeEo51Dy/J9P/MNMaqqjVvTK87ukurrrufiz2At2Rfs8VZsjTe21nKxO0P6Szlal/vK/Xv7SudhJSc",
-	"iTkYn6RijJ/aMyorgdmOoujDxBt+abW+VRnJJbUSdzM9IyPGgygN4Q02GiFi9jVu3A43Z/jKYQEmIEd0",
-	"7ZwpNo4Qu7FC1iLEdRd/PaY3p7Z9v+AFOIlcT5p8RbgEBKlkenmB4BEcaoxuwUlqk9P204/ZNvDT50tv",
-	"DY7nHJKJFDEZnX+4uCTojZmg5QC/GvkWMUMVGZ045A5K55BYJ4Rcpb3eYYCN8U8Y5SUImPeoAFNmWicW",
-	"LcL4RKyvw08pR1D/d4p8fHdxSU7OTxHPiA6i77huYurMRHSv+BV/K/gcuOmnLF5zJqLQ4iDxhMoIgCXb",
-	"tO6Qd/i0gMmd2wMfCAmdUsaVLgNZM+QT0w7EpgglM8pDs9rkJH8Tjj2hLFJXnGQvZYIjfpSrBUgILep0",
-	"dNTrjXAiRm5GeN42ys/WfLKYCQUr+GxMkwKEVkwmwEPGp2YUi6clY8R2M2kPqbBt10z14wqCk2HascXe",
-	"Og5nH+nJTh8thpDsjW46bnqdsQiXnZjedMZLDWq0/5pQBzs0hGQgn+pE+4cjPweguiwQMeKQNzgedckn",
-	"fs3FgmfToYgz+wWBot3VklWPGklApWSOLVUudotLXWlPORn9T8cxp3MajoiFbQ0tgzlYfS4ABvcyxvQH",
-	"L0kiGdfUaP7JxdvTUzP9lSW1GDFKpsCN2EFo3ofEfMjkUJGYyuucRyvNHREOELZXtk26+5pQQ9gGsBti",
-	"2RzczdmCOkntW0kdVeFsGV2jrhmnMDkrvZmJIjRSgkTMqO7ot9sRWQh5bSSCL2ORqmjp4+vVTCxIbNRs",
-	"bylSSYw02AqFfUsJtSS+NoO5v3N0Ni4RgvKVZmanA6t+yPZPvFoVYcSrbLuZJDZXg1Z/iGg8vjSCAJFC",
-	"aViSUOBOiohxsjc66h2N9otK5sSWarBHOq4GzUnR6TnZw8e2mQI5B0kUaM34VO13yZnrk1cyoLQuzXRH",
-	"FcjpyC8+yiGhbp0qqNAR2VNroWipagw1WcIkVRCa4QqWsSoMg1fZIAWcbPeK55nelQ03xtvzvTlIZY17",
-	"r9vv9jzfa7Io3vDF8fHhi1vfEwlwmjBv6B12e91Dd16Lu1xFyrM9fX0reXdjwe8FLL8hPAsIcXugxKqe",
-	"k6Y9auL9fWPSjRWHEKH2HcYR9W+tjKIxEBNPkcUMjE274sIe3ptv7TgoIcqKdV4goeiSLGYsmJGESpvb",
-	"t5hRZF6+RWGhhw27ssjdcet7ES53LGexYWkNJGQVfXuBkBICs2dKBWSMvtyyfZVIKVlwW3Zr3XlbqTRn",
-	"0Os9GPjUMqiu0MAuKELNj+yAde/JCTsoFAxhl/72LiUss+nUP9zeqVoqgP2O2wxWg+E1nQevtneugu1v",
-	"fe+4DVPK1SHodaZxTOXSG3oXbMoJQ7WnU4XZJuN4om+KKpo5aAe/sfDWamcEdRDoH/C58ahcly45cRW8",
-	"mVttn3+nMhONfpP9LjPak9WpGUPDZQtDy2plScggkGuCeVQPUXLDo8baN4RPK1i9FoK1KkbCHkfbe+RF",
-	"M99AjJxngEFcMWz58vX2a1HKrGysRKMgbqscQaWo+cuGNXzEEsSvmeDnEea0ro77vOyJ+CSJUlUuy1w5",
-	"PmaL4bmv49ycdbE2rtW5S51UOFG3MqsmmMfAIHlLu6xyZfsLs0LbFm1thXebl+YHxqZxXdErOnUYAjFb",
-	"r9FUzFo4b96hvrndtG2ZshHgR9vw8oPC2j0Pi9DFxLLjaU3Ut7MfZnU2mRDDLpIlFjPjYT9/LSD6y7y0",
-	"iWyzJ+GOMi4WTvuEWvXM6xLz6GJkdNQYjm6DR3duKwPu7NDlLTeiE7olkEWOAHfu+ZZj0NaO3zrIvZX3",
-	"139QZXDZ9Yb6oxxE444xKuVZZyLI07brnTkssosTPn08a1uJtdoCDl6M+5NB0IfOEe1NOkeT48POK3p8",
-	"3Bn3oUcHk37QC6GhZOvZZ/0GzsZnydDXcOU7VVtR2t938GpRCI3HaiL/PG1JPmTXMTgPNqZL5126Pk3u",
-	"a25D2viuuQY8O67fxnFtECa/3jv8iMjXTGq65MTtNEzZ0gC8iESrYqpqXUymoOtlpPfEpveJhe2PIzrb",
-	"fJa/gd4kOjv6+PZiIDNCQnXdDT1vXZ4sv4nHd2G3zdULScZCz+pNFoRMNxqsJANa38fnkTBnymy6rg6m",
-	"6Ma091bWMN9PnKrKwZkN+uLAFd9Cbx7fSD97GSvdfrdSmFZOxkEReFG7aRTyG+jXO5djFbGQgHKiAPzs",
-	"8NpiysfG4cAq0eaUwtts8G+eWXDZgseMrotV1hsD7NyLe97g7hGU0yy8ClZC1ia7t8N+Vxvcn4RhIdtc",
-	"Du7x3K9Jf5qi+mJC+d6BfelChR2D8UpZ/BPH45X7GZou4Slk0/Ow/HetRs+710px3Rqvtpl6na3ZxlxC",
-	"Cs9rH1aff87PZlFvC+f6iP4RHLrkNIQ4EdpeSleoKBrZrLp2VZJmW8Sz3frIynV8kuhqg69YRjM8h/RP",
-	"I/ruFGK772Zvbmzy1s4QB4NtzKuMR0HNXmjEzicisUD7aOlqdgFjftriDlVOjdxKC0HoXvERwke7HG60",
-	"g2zYB4mE+QghKCagMoMjcIGHFlh3DZBksDmEbOEJCskVEgF3Di4ZqpENFS1KBPEiZIwXQUZCXKcJYVxp",
-	"oOGQwA0NNIaPQkFG8pTNgTteIJIHgRO+sS6CwxU33DH6Sqcw8g39DvqihMT/Y+G4m5y9JXaUgXSM9i3r",
-	"oBXGs/3k7tZ8bJf2D3DVbEMtzw5nX6tjvN3v/c1kNofO3O0O4H6LO4DXkh4ijmlHgZmJCbztLW/2tjsj",
-	"vCRNjG4IHkAB+9fr7a+wiswBFRWLk2hJ6Dg7noWbJMLLLdzRS92MWKhK08kRw1vrQipw4Zjx7OM6ml3p",
-	"JWZLzEsfN3jKYfkbIyfU9T/L0eT2ECi75DfbSuznNueSeMhNsKTICmHz7UAEfYYM9mb8HS0Q/MmN0CI8",
-	"jsqp4AMWkhlVs6YwBxH1j4JGcypRKTp4OIza+j1UTxwaFYujmhKAxv7c56zS1SjselZ5r9LLO59VttDJ",
-	"/HboPye2Lk1q7ELJxWx9BplVsFhAKgJ5mSZ74yWZCAlsyjvXsDS2IqAh7DvnLz+2zAJ2hEAvpNCAj20r",
-	"9+UVt3gCJh34hKCLhScEaGbcyaaeQawgmoN67ZojtAlNUoK4cFYPiLX9cwvU5ugzV6jno89vc/SZ2tVa",
-	"39s2Hn0Kni2dkVMMWYxLxrSqq/4hdYVbPhnhDeeujAvLD2YiClETrvhOxVw+kUDD7EddEPytNNWAQNUa",
-	"QZ2CdlK6EZP4ESLqsP54jzjOEeIxhE0esJtiyWfMHHoXgdaAEh/Z4dt8BmyBeM8p8t11yB4ANyrQbnGr",
-	"+12ODQfAn/Dw0aiWLbGCONFLjNZAZ6Ga0xqM2ND+Y7hWtfPu9wZWdr7hUPi+vmTBY/xHVmnc/hx4Z0/w",
-	"gbWmxTnwN9Cdx9+xnt2+e9gEq6REiRgjaZpppK2YrLcTae1GizfNqHtp9VpMyYV2zUIyA1lzViZXN9w8",
-	"UBTZNd5icyi5m2GouYDn2TQ8m4Y/hGlwstvsMqzHje1gJc48FNElG33lnfAlmBR5xpc840seDV9SEd+H",
-	"wZfk7nSNUm2u/Spo1AYtIns2M+JKwOzP9onC5rt/Bz3785SHPVdq/Um1fEON1931e4aXvf+7UaVP8OBb",
-	"4e2UixmL7L0hiRQBKGX84jTpktPCzyRqkeLPJBZ+IQ1rQ+y3xbsjaoH97vL5OwluwYnO7qr3xHV7D9mN",
-	"3QRKKc25ktE+Y3Pg5ttEijEUFimfYOal4I8stuW3uyu5wEn7LSUJ41PMIDKEErgfcvPJce/QwhoWTEGX",
-	"vG/D849AQ2ao/z2yXdnf93MQRTnPf3TLmpXjNq57zW8Elpcv58CW9UP9lfP6lOeZCGhECr/dSPZGMb0G",
-	"IlM+2vd8L5WRuyFqeHAQmdYzofTwZe9lD221G3Otohp/J4MsZoLgnZB1aeJVYGg94hpwhj2HmDgwwmpe",
-	"FpiCt/JQ98ubHcbzIuNCXXHNW89tjbfbyu3tK6WrvLPf2HUX/NWBFEqOd6FP7sKsd8vVDX/nvLx4do5C",
-	"BjNQWlItZPGlhfW8/Xr7/wEAAP//",
+	"7H17c+M2kvhXQfG3VbF/RcmSbE8mSqXunMlk11lnxjX27GxdPHuCyJaEmAQYALSsTfm7X6EBPkVKlF+z",
+	"qTh/TCwSj0aju9FP8HcvEHEiOHCtvPHv3gJoCBL//EA1nLGYafzHPAlBBZIlmgnujb0P8FsKSitCo0gs",
+	"ISQJSLJkPBRLMhOS6AVTJIgYcE0oD4kUqYa+53sqWEBMzYB6lYA39hjXMAfp3d35xawfIKaMMz7fMHME",
+	"M00YJ3oBJEilNFNZCHaZR0HD6i4gEDxUJOWaRQ0TEGn6qS3z3PleQiWNQTuktuDyVEOsEIEJnSOSmHn8",
+	"Wwpy5fkep7EZN8LO5QlDmNE00t54NPC9mZAx1Xb+w5HnezG9ZXEae+PhYOB7MePul9+EkPcyBLkO2eUC",
+	"iBJSk5BJCMzDNugEDtAIHY7p+R5wM/8vHsVf+PBzDozS0uy2geWczqEZlGFvSpWhNToHwtN4CrINHtOk",
+	"GZzhFlyZ/7bi61woffpDM5SJUPorRViYw5ZQvShAY6HnexJ+S5mE0BtrmUIZ0By4NMWWDQgSSl8AlcFi",
+	"HYATElAFPcYVcMU0uwGi0qntTMQMaVkzHbWSmbIDlyGK6e0Z8LleGEqzuMl+D1vhE1I3o2fGIAqJFpaw",
+	"pqs+uWSgCJVAplJcAyfTFWEhUQL3WREONyCJuAEZ0aQVbDNfM/kFEqiG8ESXaLD8DNHRQorpNGJqYbap",
+	"vpT3PFqRJHuPm67IntnMfSIkEeY1Cg4aRSC/UiSUdGaazGikYL+VbvMZG0TLVIgIKEfQPiqQbRSYKpzx",
+	"qSjwznRWieAKUKx9T0MnlM2vQHANHP+kSRKxgBrIDn5VBrzfPbilcRIhg4OUQnpj059kA/j2KY5rzoDI",
+	"7FacKk2mQCi5oRELCb4gNAwlKOV9vvO9GJRCsYHrl3YwwhRhHLsYRMSgFyL0xt75+4tLz7c4GXsHNGEH",
+	"BmPKIQWUPjXNjmfDYEBfwzfTr8Oj4JCaHdFUp+qNCMEbHxlW0CwGpWmceGNvNBi96g2GvcHocng8HhyN",
+	"B8f/492VEfsXCTNv7P2/g+LYPbBv1cFbRAYid31DswWFwvCD0CSmOljYQzYUQRoD19+SiUXdhJhtVkh9",
+	"yGyqb8B4I/gsYkGXPXpEiAM3qyJLphcEbpnSRhSFVFOfqDRYEKoI5W5P9YLittFIAg1XRNNr4Aj+j0JO",
+	"WRgCfx74LdsaUBSbcwiNojFNDeJXuAGhQOz7qOw4mibBgvI5EMqFXoDM2NAsFZdwyjVITiM78ZMv44ST",
+	"lMNtAoGGkCBt9MkPoCmLrLiNxHwOoY/rkaBTyc2vlEegFJmcnJ//79t3//guhBuIRGJIbILLeCf0jyLl",
+	"4dOv4J2wFCJBiVQGgNOf01UkaHgpxBmVVlN4PnKeinBliCIyUxstl3Ly6oj8nX2PsF2AvGEBfOT0hrKI",
+	"TqNnAs+QmFGNSEC52c2pgZgGCwgRrEshfqZ8lWnOz8RBVvlX5h8tBIkpX2V4VN+SJWWaTD6AlqveyUyD",
+	"nBBltW4jq5sskV6uPjfB5Hoc1AyXsrLfq1gVnQYpetQGcmZDx0FMazNAsdp2m0MLi5spzIQ0+6jlivF5",
+	"f+ORvW57GBWB01QvhGT/hudhVns6a1TillTZvd+LmVKMz30S08ioFkbIwG1iFuITc3YC/iUkYVqh0DQc",
+	"Nhcc9vEpalESQuCaUSe6llJYlJQI5dOnT72TVC9Mu4DqFhsC1wEGy7TUFk+nzSjOFRfve6ASjZ01xQiR",
+	"rtIkEVJD+DOEjF5imy8ho4wgmNTnMiI810kQbSdBAIm2FJJIkYDUzOp1VtvBtWemW9a2UVsucPdL1rdo",
+	"J6a/QqCtIhLHDhPV+Sy1noYddFC/jM9NGHOTvXGtTcdc9S9PE1INPaPNNc3FuoFkbIBO0NdwhU1cZ7/A",
+	"QrHGMtAbMPqmQEmVOoaG3I/9wWBgVBRJAw1S2XOfRhGZRpRfm5/k3cczwwQFqZ+QGeNAWAi0b+3kzPI7",
+	"HqybggnVRsPxxt6/fvnX1dXtYPD5/5s/lP07f/aXJuxli7ArXacOc8Z13G0zXMT4tVofJbAtVEloVjew",
+	"4UVtu7CVX4y0viO1Dgh5BtGG/TtjSrevm2mI1Q4IcLNQKemqgpBN/c/pHM6wITqv5oxTS0Nbu2UtWxZf",
+	"GmsjJnD33SpKRiUNQ2Y60+i8hBw0pf21Hb6XYKiBnY3SDuS5UE8LoZmgJLeSqi/CeTfcBHUHQebV6DDF",
+	"JTasr9929zvg4aMCeT88OPt+y5GHje4y38XmxgaWd6YdUq9SSyHD7bTr2tVRgBP6DsrSeE2oeJstZc0E",
+	"q/gqiJgRqkkslCaj46OKNE45+y01p/icyjByjQOqoCqRaUj/2/3qByL2St7MDNKyv+74qEHU5gbouhIB",
+	"HK09MJPDDUhj7fLe6PaWZC4fA05tH9uH+9vl5TmxugDRcKura3knNLGmZAOQhR+omaRKEnGtb132VQH7",
+	"h1FTURYR5zdSZLoiP128f+e8k2br+17DPud+pvpiPy2oJkuMEBjVtLJMQ5V42M7cWmdCkgSE2UJvzNMo",
+	"alh+5q0qK55/fXvZqHegI6vcsPBpHQymA3g1Oz7uvQ6PZ70j+nXQ+4YeQe8VHQTfwGsY0eGwadCSJ6w8",
+	"coNTbK1r2UtW6ns0OFr3pVdcaN30sRqbWuqrzOpn/k6HxPIk5ZU1cfLfgEYWna3KcI4Mce09QA8uztq1",
+	"yTjc6rYd/S8MBH03Glylg8HoFQZevjPEaH8ndA7fjezfSkj9XdnVbWjNeiWsdbNOShJuEIBtDRVEs4dA",
+	"OGyBcAs2zay+RY8DtgWzJcWlitoocyLkkI8GTWSZODbPmw3bWql1aRAAi/a00DQiBwRn3C9LhMNqCOrV",
+	"kdfIGKZ/W7QQHcCMz52XNzJnSEW4Ho06TFLXbG3QLIs0WgCyRTYjujhjq1C+NibHcPS6dMT1yTuM5GSu",
+	"xn757MpP18rxNRy9rtgYr+sE4ntLyTS859HKkmoJKHS7vBF8xmS8o2bCYXm+s/pgEHZt/dMbljDcRuN2",
+	"EL8Cwybc4zIfqIDVNYZd4LWDNEOog8UuanLMePnp8HEU53tows1L2UXT3baUp9R9Gxcg1DN5XGrYf0J3",
+	"S9kgWjeA8tcnukldA5s4Yox59FXOmFS6COhWhFMZ2q0n467k5ntpEu6Goib/Ud1g8yuh5LJTqXTaFjNX",
+	"8fW5hYK2eJgG93ExnRq9md6AIjSaw1RSFhDnSFLk11RpQm0s8yca/JZSGZJIiDjrM4vEEqTCHKMIHzX4",
+	"qR7XUWUQ8YNzyuzuokJGbHSStCHdhuweMltX549Q2jl/dvVgFV1bZEyjmbbRGZdpmJ00QjfJRq9cBuWD",
+	"nWwZUv+QHrZC8jQz8WgrBxsJI0VU1uzqVj0oIqx8PeE0WmkW0Ii85XPGoeaf6MKbvaur2+GPV1e3X/9Y",
+	"ZtPy46aWjcz7AZKIBv+hTqtNDqimvbyAaGZoqcFa3WCe3dMl0MR4TUBdZkpwTQwEASiVv6xnrf306ZLs",
+	"/e1idPxqv9/oDcKAoTrlXZI1bQTSdakQ5+GrwaDZ1roGnoXqsmiXi/NtjXWVl1Yeqgx1K6YeWXNvcA4V",
+	"dkwXa2ubfdWo/W/xjhoKbwjF7K4Z7sZ8HfXIXR3Lj6Ku1ZzLzUpZGy4fFCPDzeh6WuUSZmeNwExzfy3J",
+	"AtlVS8K5HqAlmf6fmEZbVXXGjel1T3Wp6Lp7gPIRtCU7zBZlycL4YGUpI7c/pLKUs32zrjR8sK50ElJy",
+	"Jm7A6CQ1YfzcmlGVCcxxFEXvZ974l077W6eRnFJrdjfTCzJhPIjSEL7DRhPMlf4WD26XMWnwymEJxiDH",
+	"vOobptg0wqydIqcak5t30ddjentq2w9LWoCjyHWnyWdMlIEglUyvLjBtCKeaolpwktoogf31Y3YM/PTp",
+	"0ltLxHQKyUyKmEzO319cEtTGjNFygK8mvs2VoopMTlzOFlLnmFglhFylg8FhgI3xT5jkxSfo96ilJC20",
+	"TmyeEOMzsb4PP6Ucyzm+UuTD24tLcnJ+ipmsqCD6DuvGps5ERP+KX/E3gt8AN/2UzdRdiCi0GbAYKjQE",
+	"YME2rXvkLT4tZWPf2MgbhITOKeNKV1OYs5w3pl36oiKULCgPzW6Tk3wknHtGWaSuOMkGZYJj5jBXS5AQ",
+	"2nzjydFgMMGFGLqZYOBzkgc5fbJcCAVF4nRMk1LytJjNgIeMz80sNpOaTDGrn0kbLcS2fbPUD0XyVVbN",
+	"gC321jOw9hGeLAxss0fJ3uS255bXm4pw1YvpbW+60qAm+98S6hJODSBZeld9ocPDiZ+nHjsvEDHkkDc4",
+	"nvTJR37NxZJny6GYYfgrpgj3iy2rx3xJQKVkDi11LPbLW11rTzmZ/LPnkNM7DSfEJuyNLYI5WH4upYru",
+	"ZYgZjl6TRDKuqeH8k4s3p6dm+YUktdmBlMyBG7KD0IyHwLzP6FCRmMrrHEcF504IBwi7M9sm3v2WUAPY",
+	"hjRHzGJ0iY5OFjRR6tBS6qSeyJjBNembeUqLs9SbiShCIyVIxAzrTn6/m5ClkNeGIvgqFqmKVj4OrxZi",
+	"SWLDZnsrkUpiqMHWpuxbSKgF8Vszmfs7z8vHLcJyDKWZOenAsh+i/SOv18MY8qrKbiaJ9dWg1B9jHiZf",
+	"GUKASCE1rEgo8CTFWgGyNzkaHE32y0zmyJZqsLE1V33oqOj0nOzhY9tMgbwBSRRozfhc7ffJmeuT17Ag",
+	"ta7Mcie1ZOOJX36UJwO7farlA0/InlozRSv1gsjJEmapgtBMV5KMdWIYfZNNUsqQ7l/x3NNbyHAjvD3f",
+	"uwGprHAf9If9ged7bRLFG786Pj58ded7IgFOE+aNvcP+oH/oAud4yhVUnpl2PZllPWd5ctUzBe0uI7EN",
+	"G0TQSxXYdVsa8l16sDkuDgckZjzVNvHCJTP52fFOg0CkWGupXY0Lmkl9crmAK24xZXA2GozIcgEo8ITN",
+	"sLAFJTwfAmlI+UQJR8KlGhoNUUSWC2Z62ObKtrdozg8zLAZymKwE3Ypcgu9FuNqx9slasmvpPJ3rhRrD",
+	"f3dVddcFRCvFWqPB6NHSkfPU4YaM5NNZZS+zjTDPbEoUQx+hYdMlXWGZwtFg0DZjvoSDUrGZ6TI83N6l",
+	"XjGC/Y6392tM5TadR99s71yvubjzveMu66sWCaEKmsYxlSujSKprZB9KMp60DGaEAp0r9EUZtRQ11zYG",
+	"PgiKkHgzI1+Atid9PouRRNNUclVyr+2hFsNXxGocRpS4N6Ky9ejPqzKTg+DRmKkSrvcomUoDG4clKTm6",
+	"XHDeO/xt1Pt6+fafJz+fn73Fh21/35MZs5SDTsx41FJDnGF+SZUrKwtfeKQLj1yAJrSy95lWUzqLtjBM",
+	"nsfRctDd2h0p1S0aesvnsyxqlc2cWchPny73jRFj7BYIsaywxzhWOFq2UjQGolkM2aF2xd2pVgjNTIya",
+	"+fKDTNGVO8cSKm0029bHNJxj1tGY+aof/fgq+5u9QEgJgbESpQIyRe/FqjtTVdzjnZhp8Ggnm0VQU1Gl",
+	"3dB78+Jg2IWnSnVbfz4GZnNO2AYWzVwSB7+z8M5yZwRN5V4/4HOjkboufXLibivJHEn2+VcqM0rQU+C0",
+	"UGemzIo8Eaat1rJ+olkQsuqLrlLeTY8ca0cIn5ewBh0Iqyi8xh5H23vkBcJfgIycLYxuy7Kj7pfPd5/L",
+	"VGZpoyCNErkVXvHaBS6/bNjDJ7xu4XNG+LlPdd50Z8151fb2SRKlqnoFRWHqmyOG59a9M+zXyTpiSp+7",
+	"YEENE007UzRBzz26hbe0y6p0tw+YXSrSoa29zabLoHmKlGncdMEHujHQ6cdsbWrbxR2lDKsd7nLptmx7",
+	"JYsh4Cc78PLUmMYzDy/cETOLjucVUV9Ofpjd2SRCDLpIFkrLhIf9/blUTFjFpQ3dmjMJT5Rp+ZIYn1DL",
+	"nvkdDLk/bWJ41AiOfotGd26LEu+t0OUtN+bj9StphXnxmXNIbUn86az4rdfXddL+ho/KDC6e3FJrnaeN",
+	"usB9rRT9TAR5oHK9Mxon9pKojx/OuladF0fAwavpcDYKhtA7ooNZ72h2fNj7hh4f96ZDGNDRbBgMQmgp",
+	"T3/RWb+AsvFJMtQ1XOVwXVZUzvcdtFokQqOxMq2KQB15n1095TTYmK6cdun6tKmvuQzp5KHIOOBFcf0y",
+	"imsLMfnN2uEHLLrJqKZPTtxJw5StSsRL17QqB2fWyWQOuplGBs8sep+Z2P44pLNNZ/kresdaSWdHHd9e",
+	"gmhmSKhuuo3wjfOT5bcO+s7sttFpIclU6EWzyIKQ6VaBlWSlRQ/ReSTcMGUOXVeCW1ZjdvH91qqcntlV",
+	"lZcjtPCLSyf8Enzz9EL6RcsoePttwTCdlIyDcqph46FR8m+gXu9UjsJiIQHlRAH4WbqWraIqYrrtLoU3",
+	"2eRf3LPgvAVPaV2XL3jZaGDnWtzLAfcAo5xm5lVQEFkX794O512jcX8ShiVvc9W4x0yXNv5ps+rLDuUH",
+	"G/aVu5x2NMZrN/I8sz1euxqq7cLBkjc9N8v/o9no5fQqGNftcXHMNPNswzHmHFIYr31cfv45j80i35Yy",
+	"2TDfVXDok9MQ4kRoewFvqYZ2Yr3q2l3QYI5FjO02W1au47NYVxt0xWr+3otJ/zyk76IQ23U3e0t1m7Z2",
+	"hpmf2AYzhOZAqDkLDdn5RCS2tCxauetCAG1+2uG+eE4N3UqXhXfFJ1gw0edwq12Son2QSLiZYNKlMajM",
+	"5Ji4wEObSn4NkGSJ4pgyhBEUkjMkppi7AoFQTaypWGT7UTLFS68jIa7ThDCuNNBwTOCWBhrNR6EgA3nO",
+	"boA7XGDiHyZO+Ea6CA5X3GDH8Cudw8Q38LtkTyUk/h/vrHGLszfiT7K0VMN9q6bUCqPZfnT3iD+1SvsH",
+	"uFa/pXp1h9hXEcbb/RsHGc3mqTP3+97BsMP3DtacHiKOaU+BWYkxvO2NtvZmX0O8JE0MbwgeQCnbfTDY",
+	"L7LzmUvNVyxOohWh0yw8C7dJhPdqudBL04pYqCrLyWtktlZC1gpkYsazn+v1W0qv0FtiBn1a4ykvRNto",
+	"OSGv/1lCk9tNoOyDBtlRYn93iUtikJtkydwSNlxMSCqpikbf0QLLHbghWkyPo3Iu+IiFZEHVos3MwRqy",
+	"J8lGcyxRK7N7vBy19Sswn9k0KpcDtzkAjfx5SKzSVeXtGqt80GUD945VduDJ/EsYf87cujRpkAsVFbNz",
+	"DDKr2bQJqZhnyzTZm67ITEhgc967hpWRFQENYd8pf3nYMjPYsehnKYUGfGxbuZdX3OYTMOmSTwiqWBgh",
+	"QDHjIpt6AbGC6AbUt645pjahSEqwEoo1J8Ta/rkE6hL6zBnqJfT5ZUKfqd2t9bNtY+hT8GzrDJ2iyWJU",
+	"MqZVU70raSpV9skEv+biCpex4G4hohA54YrvVL7sEwk0zD5gh8nfSlMNmKjaQKhz0I5KN+YkfoCIuuo2",
+	"/GYKrhHiKYRtGrBbYkVnzBR6Z4E2JCU+scK3OQZsE/FeXOS785ANALcy0G52q/sG2YYA8EcMPiqsE+KC",
+	"9yBO9AqtNdCZqea4Bi02lP+22K8m5923lQo53xIUfqguWdIY/57drdE9DryzJvjIXNMhDvwFeOfpT6wX",
+	"te8BMsEyKVEiRkuaZhxp7wholhNp40GLd6upB3H1mk3Jhc4q4MgCZEOsTBZ3uj2SFdk32mK7KbmbYGi4",
+	"cu5FNLyIhj+EaHC0264yrNuN3dJKnHgoZ5ds1JV3yi9Bp8hLfslLfsmT5ZfUyPdx8ktydbqBqTbXfpU4",
+	"agMXkT3rGXElYPYTxaJ0+O7fg8/+POVhL5Vaf1Iu31DjdX/+XuB3Zv7dytInGPhWeB/zcsEie1NWIkUA",
+	"Shm9OE365LR8nY1I8ZPQpa/BYm2IfVu+Lakxsd999+ZehFtSorPP5HjiuruG7OZuS0qprLnm0T5jN8DN",
+	"20SKKZQ2KV9gpqXgB6W74tt9HaCESfuWkoTxOXoQGaYSuI/W+uR4cGjTGpZMQZ+864LzD0BDZqD/T0S7",
+	"st8ydimK8ib/wKgVK8ddVPeG7yFXty/HwJb9Q/6VN80uzzMR0IiUvlNN9iYxvQYiUz7Z93wvlZG7E3F8",
+	"cBCZ1guh9Pj14PUAZbWbc62iGj/RRZYLQfAW5CY3cWEYWo24ITnDxiFmLhmhWJdNTMF76Kj7yniP8bzI",
+	"uFRX3DDqua3xdke5vW+s8vEK1z1xV9o2JSlUFO9Sn1yFWe+Ws5tBgqxunl2jkMEClJZUC1ketLSfd5/v",
+	"/i8AAP//",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

@@ -18,6 +18,15 @@ type Comment struct {
 	CreatedAt time.Time
 }
 
+type PasswordResetToken struct {
+	ID        uuid.UUID
+	UserID    uuid.UUID
+	TokenHash []byte
+	ExpiresAt time.Time
+	UsedAt    *time.Time
+	CreatedAt time.Time
+}
+
 type Post struct {
 	ID          uuid.UUID
 	AuthorID    uuid.UUID
@@ -29,6 +38,18 @@ type Post struct {
 	PublishedAt *time.Time
 }
 
+type SentEmail struct {
+	ID        int64
+	JobID     int64
+	MessageID string
+	Type      string
+	ToAddress string
+	Subject   string
+	TextBody  string
+	HtmlBody  string
+	CreatedAt time.Time
+}
+
 type User struct {
 	ID           uuid.UUID
 	Name         string
@@ -36,4 +57,5 @@ type User struct {
 	PasswordHash string
 	CreatedAt    time.Time
 	UpdatedAt    time.Time
+	Role         string
 }

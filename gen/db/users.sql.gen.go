@@ -29,7 +29,7 @@ const userCreate = `-- name: UserCreate :one
 
 INSERT INTO users (name, email, password_hash)
 VALUES ($1, $2, $3)
-RETURNING id, name, email, password_hash, created_at, updated_at
+RETURNING id, name, email, password_hash, created_at, updated_at, role
 `
 
 type UserCreateParams struct {
@@ -49,6 +49,7 @@ func (q *Queries) UserCreate(ctx context.Context, db DBTX, arg UserCreateParams)
 		&i.PasswordHash,
 		&i.CreatedAt,
 		&i.UpdatedAt,
+		&i.Role,
 	)
 	return i, err
 }
@@ -77,7 +78,7 @@ func (q *Queries) UserExists(ctx context.Context, db DBTX, id uuid.UUID) (bool, 
 }
 
 const userGetByEmail = `-- name: UserGetByEmail :one
-SELECT id, name, email, password_hash, created_at, updated_at FROM users WHERE lower(email) = lower($1)
+SELECT id, name, email, password_hash, created_at, updated_at, role FROM users WHERE lower(email) = lower($1)
 `
 
 func (q *Queries) UserGetByEmail(ctx context.Context, db DBTX, email string) (User, error) {
@@ -90,12 +91,13 @@ func (q *Queries) UserGetByEmail(ctx context.Context, db DBTX, email string) (Us
 		&i.PasswordHash,
 		&i.CreatedAt,
 		&i.UpdatedAt,
+		&i.Role,
 	)
 	return i, err
 }
 
 const userGetByID = `-- name: UserGetByID :one
-SELECT id, name, email, password_hash, created_at, updated_at FROM users WHERE id = $1
+SELECT id, name, email, password_hash, created_at, updated_at, role FROM users WHERE id = $1
 `
 
 func (q *Queries) UserGetByID(ctx context.Context, db DBTX, id uuid.UUID) (User, error) {
@@ -108,8 +110,20 @@ func (q *Queries) UserGetByID(ctx context.Context, db DBTX, id uuid.UUID) (User,
 		&i.PasswordHash,
 		&i.CreatedAt,
 		&i.UpdatedAt,
+		&i.Role,
 	)
 	return i, err
+}
+
+const userGetRole = `-- name: UserGetRole :one
+SELECT role FROM users WHERE id = $1
+`
+
+func (q *Queries) UserGetRole(ctx context.Context, db DBTX, id uuid.UUID) (string, error) {
+	row := db.QueryRow(ctx, userGetRole, id)
+	var role string
+	err := row.Scan(&role)
+	return role, err
 }
 
 const userGetWithPosts = `-- name: UserGetWithPosts :one
@@ -159,7 +173,7 @@ func (q *Queries) UserGetWithPosts(ctx context.Context, db DBTX, arg UserGetWith
 
 const userListByCreatedAtAsc = `-- name: UserListByCreatedAtAsc :many
 
-SELECT id, name, email, password_hash, created_at, updated_at FROM users
+SELECT id, name, email, password_hash, created_at, updated_at, role FROM users
 WHERE $1::text IS NULL OR name ILIKE $1 OR email ILIKE $1
 ORDER BY created_at ASC, id ASC LIMIT $3 OFFSET $2
 `
@@ -188,6 +202,7 @@ func (q *Queries) UserListByCreatedAtAsc(ctx context.Context, db DBTX, arg UserL
 			&i.PasswordHash,
 			&i.CreatedAt,
 			&i.UpdatedAt,
+			&i.Role,
 		); err != nil {
 			return nil, err
 		}
@@ -200,7 +215,7 @@ func (q *Queries) UserListByCreatedAtAsc(ctx context.Context, db DBTX, arg UserL
 }
 
 const userListByCreatedAtDesc = `-- name: UserListByCreatedAtDesc :many
-SELECT id, name, email, password_hash, created_at, updated_at FROM users
+SELECT id, name, email, password_hash, created_at, updated_at, role FROM users
 WHERE $1::text IS NULL OR name ILIKE $1 OR email ILIKE $1
 ORDER BY created_at DESC, id DESC LIMIT $3 OFFSET $2
 `
@@ -227,6 +242,7 @@ func (q *Queries) UserListByCreatedAtDesc(ctx context.Context, db DBTX, arg User
 			&i.PasswordHash,
 			&i.CreatedAt,
 			&i.UpdatedAt,
+			&i.Role,
 		); err != nil {
 			return nil, err
 		}
@@ -239,7 +255,7 @@ func (q *Queries) UserListByCreatedAtDesc(ctx context.Context, db DBTX, arg User
 }
 
 const userListByEmailAsc = `-- name: UserListByEmailAsc :many
-SELECT id, name, email, password_hash, created_at, updated_at FROM users
+SELECT id, name, email, password_hash, created_at, updated_at, role FROM users
 WHERE $1::text IS NULL OR name ILIKE $1 OR email ILIKE $1
 ORDER BY lower(email) ASC LIMIT $3 OFFSET $2
 `
@@ -266,6 +282,7 @@ func (q *Queries) UserListByEmailAsc(ctx context.Context, db DBTX, arg UserListB
 			&i.PasswordHash,
 			&i.CreatedAt,
 			&i.UpdatedAt,
+			&i.Role,
 		); err != nil {
 			return nil, err
 		}
@@ -278,7 +295,7 @@ func (q *Queries) UserListByEmailAsc(ctx context.Context, db DBTX, arg UserListB
 }
 
 const userListByEmailDesc = `-- name: UserListByEmailDesc :many
-SELECT id, name, email, password_hash, created_at, updated_at FROM users
+SELECT id, name, email, password_hash, created_at, updated_at, role FROM users
 WHERE $1::text IS NULL OR name ILIKE $1 OR email ILIKE $1
 ORDER BY lower(email) DESC LIMIT $3 OFFSET $2
 `
@@ -305,6 +322,7 @@ func (q *Queries) UserListByEmailDesc(ctx context.Context, db DBTX, arg UserList
 			&i.PasswordHash,
 			&i.CreatedAt,
 			&i.UpdatedAt,
+			&i.Role,
 		); err != nil {
 			return nil, err
 		}
@@ -317,7 +335,7 @@ func (q *Queries) UserListByEmailDesc(ctx context.Context, db DBTX, arg UserList
 }
 
 const userListByIDs = `-- name: UserListByIDs :many
-SELECT id, name, email, password_hash, created_at, updated_at FROM users WHERE id = ANY($1::uuid[]) ORDER BY created_at DESC, id DESC
+SELECT id, name, email, password_hash, created_at, updated_at, role FROM users WHERE id = ANY($1::uuid[]) ORDER BY created_at DESC, id DESC
 `
 
 // A batch lookup in one statement; unknown ids are simply absent.
@@ -337,6 +355,7 @@ func (q *Queries) UserListByIDs(ctx context.Context, db DBTX, ids []uuid.UUID) (
 			&i.PasswordHash,
 			&i.CreatedAt,
 			&i.UpdatedAt,
+			&i.Role,
 		); err != nil {
 			return nil, err
 		}
@@ -349,7 +368,7 @@ func (q *Queries) UserListByIDs(ctx context.Context, db DBTX, ids []uuid.UUID) (
 }
 
 const userListByNameAsc = `-- name: UserListByNameAsc :many
-SELECT id, name, email, password_hash, created_at, updated_at FROM users
+SELECT id, name, email, password_hash, created_at, updated_at, role FROM users
 WHERE $1::text IS NULL OR name ILIKE $1 OR email ILIKE $1
 ORDER BY name ASC, id ASC LIMIT $3 OFFSET $2
 `
@@ -376,6 +395,7 @@ func (q *Queries) UserListByNameAsc(ctx context.Context, db DBTX, arg UserListBy
 			&i.PasswordHash,
 			&i.CreatedAt,
 			&i.UpdatedAt,
+			&i.Role,
 		); err != nil {
 			return nil, err
 		}
@@ -388,7 +408,7 @@ func (q *Queries) UserListByNameAsc(ctx context.Context, db DBTX, arg UserListBy
 }
 
 const userListByNameDesc = `-- name: UserListByNameDesc :many
-SELECT id, name, email, password_hash, created_at, updated_at FROM users
+SELECT id, name, email, password_hash, created_at, updated_at, role FROM users
 WHERE $1::text IS NULL OR name ILIKE $1 OR email ILIKE $1
 ORDER BY name DESC, id DESC LIMIT $3 OFFSET $2
 `
@@ -415,6 +435,7 @@ func (q *Queries) UserListByNameDesc(ctx context.Context, db DBTX, arg UserListB
 			&i.PasswordHash,
 			&i.CreatedAt,
 			&i.UpdatedAt,
+			&i.Role,
 		); err != nil {
 			return nil, err
 		}
@@ -426,13 +447,44 @@ func (q *Queries) UserListByNameDesc(ctx context.Context, db DBTX, arg UserListB
 	return items, nil
 }
 
+const userSetPassword = `-- name: UserSetPassword :exec
+UPDATE users SET password_hash = $1, updated_at = now() WHERE id = $2
+`
+
+type UserSetPasswordParams struct {
+	PasswordHash string
+	ID           uuid.UUID
+}
+
+func (q *Queries) UserSetPassword(ctx context.Context, db DBTX, arg UserSetPasswordParams) error {
+	_, err := db.Exec(ctx, userSetPassword, arg.PasswordHash, arg.ID)
+	return err
+}
+
+const userSetRoleByEmail = `-- name: UserSetRoleByEmail :execrows
+UPDATE users SET role = $1, updated_at = now() WHERE lower(email) = lower($2)
+`
+
+type UserSetRoleByEmailParams struct {
+	Role  string
+	Email string
+}
+
+func (q *Queries) UserSetRoleByEmail(ctx context.Context, db DBTX, arg UserSetRoleByEmailParams) (int64, error) {
+	result, err := db.Exec(ctx, userSetRoleByEmail, arg.Role, arg.Email)
+	if err != nil {
+		return 0, err
+	}
+	return result.RowsAffected(), nil
+}
+
 const userUpdate = `-- name: UserUpdate :one
 UPDATE users
 SET name = coalesce($1, name),
     email = coalesce($2, email),
     updated_at = now()
 WHERE id = $3
-RETURNING id, name, email, password_hash, created_at, updated_at
+RETURNING id, name, email, password_hash, created_at, updated_at, role
 `
 
 type UserUpdateParams struct {
@@ -452,6 +504,7 @@ func (q *Queries) UserUpdate(ctx context.Context, db DBTX, arg UserUpdateParams)
 		&i.PasswordHash,
 		&i.CreatedAt,
 		&i.UpdatedAt,
+		&i.Role,
 	)
 	return i, err
 }

@@ -4,6 +4,7 @@ package config
 import (
 	"errors"
 	"fmt"
+	"net/mail"
 	"net/netip"
 	"strconv"
 	"strings"
@@ -27,6 +28,33 @@ type Config struct {
 	JWT JWTConfig
 
 	RateLimit RateLimitConfig
+
+	Jobs JobsConfig
+	Mail MailConfig
+
+	// BaseURL is where the service is reached, for links in emails.
+	BaseURL string
+	// PasswordResetTTL is how long a password-reset token stays usable.
+	PasswordResetTTL time.Duration
+}
+
+// JobsConfig sets up River.
+type JobsConfig struct {
+	// WorkersEnabled lets `serve` work jobs too; turn it off to scale API and `junction worker` processes apart.
+	WorkersEnabled     bool
+	EmailConcurrency   int
+	EmailRetryBase     time.Duration
+	CompletedRetention time.Duration
+	DiscardedRetention time.Duration
+	JobTimeout         time.Duration
+	RescueStuckAfter   time.Duration
+}
+
+// MailConfig chooses the email transport.
+type MailConfig struct {
+	// SMTPURL is empty for the log transport (emails logged and kept in a table).
+	SMTPURL string
+	From    string
 }
 
 // JWTConfig signs and checks bearer tokens.
@@ -74,6 +102,16 @@ type HTTPConfig struct {
 	WriteTimeout      time.Duration
 	IdleTimeout       time.Duration
 	ShutdownTimeout   time.Duration
+}
+
+// MailDomain is the domain of MAIL_FROM, for Message-IDs.
+func (c Config) MailDomain() string {
+	addr, err := mail.ParseAddress(c.Mail.From)
+	if err != nil {
+		return "localhost"
+	}
+	_, domain, _ := strings.Cut(addr.Address, "@")
+	return domain
 }
 
 // Development reports whether APP_ENV=development.
@@ -124,6 +162,21 @@ func Load(getenv func(string) string) (Config, error) {
 		Login:          p.int("RATE_LIMIT_LOGIN", 10),
 		TrustedProxies: p.prefixes("TRUSTED_PROXIES"),
 	}
+	c.Jobs = JobsConfig{
+		WorkersEnabled:     p.bool("WORKERS_ENABLED", true),
+		EmailConcurrency:   p.int("EMAIL_CONCURRENCY", 5),
+		EmailRetryBase:     p.duration("EMAIL_RETRY_BASE", 2*time.Second),
+		CompletedRetention: p.duration("JOB_COMPLETED_RETENTION", 24*time.Hour),
+		DiscardedRetention: p.duration("JOB_DISCARDED_RETENTION", 7*24*time.Hour),
+		JobTimeout:         p.duration("JOB_TIMEOUT", time.Minute),
+		RescueStuckAfter:   p.duration("JOB_RESCUE_STUCK_AFTER", 5*time.Minute),
+	}
+	c.Mail = MailConfig{
+		SMTPURL: p.str("SMTP_URL", ""),
+		From:    p.str("MAIL_FROM", "Junction <no-reply@junction.local>"),
+	}
+	c.BaseURL = strings.TrimSuffix(p.str("BASE_URL", fmt.Sprintf("http://localhost:%d", c.Port)), "/")
+	c.PasswordResetTTL = p.duration("PASSWORD_RESET_TTL", 30*time.Minute)
 	c.check(&p)
 	if len(p.errs) > 0 {
 		return Config{}, fmt.Errorf("config: %w", errors.Join(p.errs...))
@@ -152,6 +205,18 @@ func (c Config) check(p *parser) {
 	}
 	if c.RateLimit.Default < 0 || c.RateLimit.ListUsers < 0 || c.RateLimit.SignUp < 0 || c.RateLimit.Login < 0 {
 		p.fail("RATE_LIMIT_* limits must be 0 (off) or more")
+	}
+	if c.Jobs.EmailConcurrency < 1 || c.Jobs.EmailRetryBase <= 0 || c.Jobs.JobTimeout <= 0 {
+		p.fail("EMAIL_CONCURRENCY, EMAIL_RETRY_BASE and JOB_TIMEOUT must be positive")
+	}
+	if c.Jobs.RescueStuckAfter <= c.Jobs.JobTimeout {
+		p.fail("JOB_RESCUE_STUCK_AFTER must be longer than JOB_TIMEOUT")
+	}
+	if _, err := mail.ParseAddress(c.Mail.From); err != nil {
+		p.fail("MAIL_FROM is not an email address")
+	}
+	if c.PasswordResetTTL <= 0 {
+		p.fail("PASSWORD_RESET_TTL must be positive")
 	}
 	if c.Argon2.MemoryKiB < 8*uint32(c.Argon2.Parallelism) || c.Argon2.Iterations < 1 || c.Argon2.Parallelism < 1 {
 		p.fail("ARGON2_* parameters need memory >= 8*parallelism KiB, iterations >= 1, parallelism >= 1")
@@ -195,6 +260,19 @@ func (p *parser) intIn(key string, def, lo, hi int) int {
 		return def
 	}
 	return n
+}
+
+func (p *parser) bool(key string, def bool) bool {
+	v := p.getenv(key)
+	if v == "" {
+		return def
+	}
+	b, err := strconv.ParseBool(v)
+	if err != nil {
+		p.fail("%s=%q is not true or false", key, v)
+		return def
+	}
+	return b
 }
 
 // prefixes parses a comma-separated list of CIDRs or bare IPs.

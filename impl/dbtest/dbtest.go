@@ -128,7 +128,7 @@ func ensureTemplate(ctx context.Context, admin string) (string, error) {
 	}
 	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
 	pool, err := postgres.Connect(ctx, buildingURL, config.DBConfig{
-		MaxConns: 2, MinConns: 0, MaxConnIdleTime: time.Minute, MaxConnLifetime: time.Hour,
+		MaxConns: 4, MinConns: 0, MaxConnIdleTime: time.Minute, MaxConnLifetime: time.Hour,
 		ConnectTimeout: 5 * time.Second, WaitTimeout: 10 * time.Second,
 	}, logger)
 	if err != nil {

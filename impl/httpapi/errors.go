@@ -46,7 +46,7 @@ func (e errorWriter) write(w http.ResponseWriter, r *http.Request, status int, m
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("X-Content-Type-Options", "nosniff")
-	if status == http.StatusUnauthorized {
+	if status == http.StatusUnauthorized && w.Header().Get("WWW-Authenticate") == "" {
 		w.Header().Set("WWW-Authenticate", `Bearer realm="junction"`)
 	}
 	w.WriteHeader(status)

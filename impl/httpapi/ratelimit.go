@@ -19,6 +19,9 @@ var (
 		"listUsers":   func(c config.RateLimitConfig) int { return c.ListUsers },
 		"createUser":  func(c config.RateLimitConfig) int { return c.SignUp },
 		"createToken": func(c config.RateLimitConfig) int { return c.Login },
+		// Each reset request sends an email: limit it like a sign-in.
+		"requestPasswordReset": func(c config.RateLimitConfig) int { return c.Login },
+		"confirmPasswordReset": func(c config.RateLimitConfig) int { return c.Login },
 	}
 	unlimitedOps = map[string]bool{"getHealth": true, "getReadiness": true}
 )

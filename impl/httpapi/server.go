@@ -28,6 +28,8 @@ type Options struct {
 	Development bool
 	Logger      *slog.Logger
 	RateLimit   config.RateLimitConfig
+	// AdminJobs is River UI, mounted at AdminJobsPath for admins only; nil mounts nothing.
+	AdminJobs http.Handler
 }
 
 // NewHandler returns the whole HTTP surface: the API under its spec's paths, the spec itself at /openapi.yaml and
@@ -63,7 +65,14 @@ func NewHandler(svc *service.Service, opts Options) (http.Handler, error) {
 		return nil, err
 	}
 
-	strict := api.NewStrictHandlerWithOptions(&Server{svc: svc}, nil, api.StrictHTTPServerOptions{
+	server := &Server{svc: svc}
+	if opts.AdminJobs != nil {
+		admin := server.adminOnly(errs, opts.AdminJobs)
+		r.Handle(AdminJobsPath, admin)
+		r.Handle(AdminJobsPath+"/*", admin)
+	}
+
+	strict := api.NewStrictHandlerWithOptions(server, nil, api.StrictHTTPServerOptions{
 		RequestErrorHandlerFunc: func(w http.ResponseWriter, r *http.Request, err error) {
 			// The validator has already accepted the body, so this is rare: report it as a bad body.
 			errs.write(w, r, http.StatusBadRequest, "The request body is invalid.", map[string][]string{"body": {"could not be decoded"}})

@@ -22,6 +22,7 @@ import (
 	"github.com/junction-dev/junction/impl/config"
 	"github.com/junction-dev/junction/impl/dbtest"
 	"github.com/junction-dev/junction/impl/httpapi"
+	"github.com/junction-dev/junction/impl/jobs"
 	"github.com/junction-dev/junction/impl/password"
 	"github.com/junction-dev/junction/impl/service"
 )
@@ -65,8 +66,11 @@ func setup(t *testing.T, opts ...setupOptions) *testBundle {
 	logger := slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	tokens, err := auth.NewTokens(testSecret, "junction", "junction-api", time.Hour)
 	require.NoError(t, err)
+	inserter, err := jobs.NewClient(pool, jobs.Config{Logger: logger}) // inserts jobs; another test works them
+	require.NoError(t, err)
 	svc := service.New(service.Deps{
 		Pool: pool,
+		Jobs: inserter,
 		// Cheap argon2 parameters: the tests exercise the flow, not the cost.
 		Hasher: password.NewHasher(hashParams(o.slowHash)),
 		Tokens: tokens,

@@ -122,3 +122,19 @@ func (s *Server) CreateToken(ctx context.Context, req api.CreateTokenRequestObje
 		AccessToken: tok.AccessToken, TokenType: api.Bearer, ExpiresIn: int(tok.ExpiresIn.Seconds()),
 	}, nil
 }
+
+// RequestPasswordReset serves POST /api/auth/password-reset. It answers 202 whether or not the account exists.
+func (s *Server) RequestPasswordReset(ctx context.Context, req api.RequestPasswordResetRequestObject) (api.RequestPasswordResetResponseObject, error) {
+	if err := s.svc.RequestPasswordReset(ctx, req.Body.Email); err != nil {
+		return nil, err
+	}
+	return api.RequestPasswordReset202JSONResponse{Status: api.AcceptedStatusAccepted}, nil
+}
+
+// ConfirmPasswordReset serves POST /api/auth/password-reset/confirm.
+func (s *Server) ConfirmPasswordReset(ctx context.Context, req api.ConfirmPasswordResetRequestObject) (api.ConfirmPasswordResetResponseObject, error) {
+	if err := s.svc.ConfirmPasswordReset(ctx, req.Body.Token, deref(req.Body.NewPassword)); err != nil {
+		return nil, err
+	}
+	return api.ConfirmPasswordReset204Response{}, nil
+}

@@ -12,6 +12,8 @@ import (
 	"github.com/jackc/pgx/v5/stdlib"
 	"github.com/pressly/goose/v3"
 	"github.com/pressly/goose/v3/lock"
+	"github.com/riverqueue/river/riverdriver/riverpgxv5"
+	"github.com/riverqueue/river/rivermigrate"
 
 	"github.com/junction-dev/junction/impl/config"
 	"github.com/junction-dev/junction/migrations"
@@ -73,9 +75,35 @@ func waitReady(ctx context.Context, pool *pgxpool.Pool, timeout time.Duration, l
 	}
 }
 
-// Migrate applies every pending migration. It holds a Postgres advisory lock while it runs, so that instances
-// starting together migrate once, and is a no-op when the schema is current.
+// Migrate applies every pending migration: River's own schema (its job tables), then the app's. It holds a
+// Postgres advisory lock while it runs, so that instances starting together migrate once, and is a no-op when the
+// schema is current.
 func Migrate(ctx context.Context, pool *pgxpool.Pool, logger *slog.Logger) error {
+	conn, err := pool.Acquire(ctx)
+	if err != nil {
+		return fmt.Errorf("postgres: migrate: %w", err)
+	}
+	defer conn.Release()
+	if _, err := conn.Exec(ctx, "SELECT pg_advisory_lock(hashtext('junction-migrate'))"); err != nil {
+		return fmt.Errorf("postgres: migration lock: %w", err)
+	}
+	defer conn.Exec(context.WithoutCancel(ctx), "SELECT pg_advisory_unlock(hashtext('junction-migrate'))") //nolint:errcheck
+
+	migrator, err := rivermigrate.New(riverpgxv5.New(pool), &rivermigrate.Config{Logger: logger})
+	if err != nil {
+		return fmt.Errorf("postgres: river migrations: %w", err)
+	}
+	res, err := migrator.Migrate(ctx, rivermigrate.DirectionUp, nil)
+	if err != nil {
+		return fmt.Errorf("postgres: river migrate up: %w", err)
+	}
+	for _, v := range res.Versions {
+		logger.InfoContext(ctx, "river migration applied", "version", v.Version, "duration", v.Duration.String())
+	}
+	return migrateApp(ctx, pool, logger)
+}
+
+func migrateApp(ctx context.Context, pool *pgxpool.Pool, logger *slog.Logger) error {
 	db := stdlib.OpenDBFromPool(pool)
 	defer db.Close()
 	locker, err := lock.NewPostgresSessionLocker()

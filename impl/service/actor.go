@@ -10,7 +10,17 @@ import (
 // context with [NewContextWithActor]; the service reads it from there to decide what the caller may see and do.
 type Actor struct {
 	UserID uuid.UUID
+	Role   string
 }
+
+// The roles a user can have.
+const (
+	RoleUser  = "user"
+	RoleAdmin = "admin"
+)
+
+// IsAdmin reports whether the actor may use admin-only routes.
+func (a Actor) IsAdmin() bool { return a.Role == RoleAdmin }
 
 type actorKey struct{}
 

@@ -61,12 +61,24 @@ func (s *Service) Authenticate(ctx context.Context, token string) (Actor, error)
 	if err != nil {
 		return Actor{}, errInvalidToken
 	}
-	exists, err := s.queries.UserExists(ctx, s.pool, id)
+	role, err := s.queries.UserGetRole(ctx, s.pool, id)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return Actor{}, errInvalidToken
+	}
 	if err != nil {
 		return Actor{}, fmt.Errorf("authenticate: %w", err)
 	}
-	if !exists {
-		return Actor{}, errInvalidToken
+	return Actor{UserID: id, Role: role}, nil
+}
+
+// AuthenticateAdmin is Authenticate for admin-only routes: EFORBIDDEN for a valid token of a non-admin.
+func (s *Service) AuthenticateAdmin(ctx context.Context, token string) (Actor, error) {
+	a, err := s.Authenticate(ctx, token)
+	if err != nil {
+		return Actor{}, err
 	}
-	return Actor{UserID: id}, nil
+	if !a.IsAdmin() {
+		return Actor{}, forbidden("This needs an admin account.")
+	}
+	return a, nil
 }

@@ -110,7 +110,10 @@ func (s *Service) CreateComment(ctx context.Context, postID uuid.UUID, content s
 			return err
 		}
 		row, err = s.queries.CommentCreate(ctx, tx, db.CommentCreateParams{PostID: postID, AuthorID: actor.UserID, Content: content})
-		return err
+		if err != nil || p.AuthorID == actor.UserID {
+			return err
+		}
+		return s.notifyAuthor(ctx, tx, p, actor, content)
 	})
 	var se *Error
 	if errors.As(err, &se) {
@@ -150,4 +153,29 @@ func (s *Service) DeleteComment(ctx context.Context, id uuid.UUID) error {
 		return fmt.Errorf("delete comment: %w", err)
 	}
 	return nil
+}
+
+// notifyAuthor queues the email that tells a post's author about someone else's comment.
+func (s *Service) notifyAuthor(ctx context.Context, tx pgx.Tx, p db.Post, actor Actor, content string) error {
+	author, err := s.queries.UserGetByID(ctx, tx, p.AuthorID)
+	if err != nil {
+		return fmt.Errorf("load post author: %w", err)
+	}
+	commenter, err := s.queries.UserGetByID(ctx, tx, actor.UserID)
+	if err != nil {
+		return fmt.Errorf("load commenter: %w", err)
+	}
+	return s.enqueue(ctx, tx, EmailArgs{
+		Type: EmailNotification, To: author.Email, Name: author.Name,
+		PostID: p.ID.String(), PostTitle: p.Title, ActorName: commenter.Name, Excerpt: excerpt(content, 280),
+	})
+}
+
+// excerpt cuts s to at most n characters, on a rune boundary.
+func excerpt(s string, n int) string {
+	r := []rune(s)
+	if len(r) <= n {
+		return s
+	}
+	return string(r[:n-1]) + "…"
 }

@@ -1,8 +1,10 @@
 package service
 
 import (
+	"cmp"
 	"context"
 	"log/slog"
+	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
 
@@ -13,11 +15,13 @@ import (
 
 // Service is the business layer. It is safe for concurrent use.
 type Service struct {
-	pool    *pgxpool.Pool
-	queries *db.Queries
-	hasher  *password.Hasher
-	tokens  *auth.Tokens
-	logger  *slog.Logger
+	pool     *pgxpool.Pool
+	queries  *db.Queries
+	hasher   *password.Hasher
+	tokens   *auth.Tokens
+	jobs     JobInserter
+	resetTTL time.Duration
+	logger   *slog.Logger
 }
 
 // Deps are what a Service needs.
@@ -25,12 +29,19 @@ type Deps struct {
 	Pool   *pgxpool.Pool
 	Hasher *password.Hasher
 	Tokens *auth.Tokens
-	Logger *slog.Logger
+	// Jobs inserts background jobs in the same transaction as the writes that cause them.
+	Jobs JobInserter
+	// PasswordResetTTL is how long a password-reset token stays usable.
+	PasswordResetTTL time.Duration
+	Logger           *slog.Logger
 }
 
 // New returns a Service over d.
 func New(d Deps) *Service {
-	return &Service{pool: d.Pool, queries: db.New(), hasher: d.Hasher, tokens: d.Tokens, logger: d.Logger}
+	return &Service{
+		pool: d.Pool, queries: db.New(), hasher: d.Hasher, tokens: d.Tokens, jobs: d.Jobs,
+		resetTTL: cmp.Or(d.PasswordResetTTL, 30*time.Minute), logger: d.Logger,
+	}
 }
 
 // Ready reports whether the database answers, for readiness probes: EUNAVAILABLE when it does not.

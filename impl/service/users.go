@@ -235,7 +235,10 @@ func (s *Service) CreateUser(ctx context.Context, in CreateUserInput) (User, err
 	err = s.inTx(ctx, func(tx pgx.Tx) error {
 		var err error
 		row, err = s.queries.UserCreate(ctx, tx, db.UserCreateParams{Name: in.Name, Email: in.Email, PasswordHash: hash})
-		return err
+		if err != nil {
+			return err
+		}
+		return s.enqueue(ctx, tx, EmailArgs{Type: EmailWelcome, To: row.Email, Name: row.Name})
 	})
 	if postgres.IsUniqueViolation(err, emailUniqueIndex) {
 		return User{}, emailTaken()

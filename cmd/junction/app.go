@@ -1,0 +1,136 @@
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"fmt"
+	"log/slog"
+	"net/http"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/riverqueue/river"
+	"riverqueue.com/riverui"
+
+	"github.com/junction-dev/junction/impl/auth"
+	"github.com/junction-dev/junction/impl/config"
+	"github.com/junction-dev/junction/impl/httpapi"
+	"github.com/junction-dev/junction/impl/jobs"
+	"github.com/junction-dev/junction/impl/mail"
+	"github.com/junction-dev/junction/impl/password"
+	"github.com/junction-dev/junction/impl/postgres"
+	"github.com/junction-dev/junction/impl/service"
+)
+
+// app is the wired program: the pool, the River client and the service over them.
+type app struct {
+	cfg    config.Config
+	logger *slog.Logger
+	pool   *pgxpool.Pool
+	river  *river.Client[pgx.Tx]
+	svc    *service.Service
+}
+
+// newApp connects to the database, migrates it and wires everything. work says whether this process works jobs.
+func newApp(ctx context.Context, cfg config.Config, logger *slog.Logger, work bool) (*app, error) {
+	pool, err := postgres.Connect(ctx, cfg.DatabaseURL, cfg.DB, logger)
+	if err != nil {
+		return nil, err
+	}
+	a := &app{cfg: cfg, logger: logger, pool: pool}
+	if err := a.wire(ctx, work); err != nil {
+		pool.Close()
+		return nil, err
+	}
+	return a, nil
+}
+
+func (a *app) wire(ctx context.Context, work bool) error {
+	cfg, logger := a.cfg, a.logger
+	if err := postgres.Migrate(ctx, a.pool, logger); err != nil {
+		return err
+	}
+	secret := []byte(cfg.JWT.Secret)
+	if len(secret) == 0 {
+		// Only reachable with APP_ENV=development (config refuses it otherwise).
+		secret = make([]byte, 32)
+		if _, err := rand.Read(secret); err != nil {
+			return fmt.Errorf("generate development JWT secret: %w", err)
+		}
+		logger.WarnContext(ctx, "JWT_SECRET is not set: using a generated development secret; tokens will not survive a restart")
+	}
+	tokens, err := auth.NewTokens(secret, cfg.JWT.Issuer, cfg.JWT.Audience, cfg.JWT.TTL)
+	if err != nil {
+		return err
+	}
+	templates, err := mail.NewTemplates()
+	if err != nil {
+		return err
+	}
+	var sender mail.Sender
+	if cfg.Mail.SMTPURL != "" {
+		if sender, err = mail.NewSMTP(cfg.Mail.SMTPURL, cfg.Mail.From); err != nil {
+			return err
+		}
+	} else {
+		// The log transport keeps emails through the service, which is built below with the River client that
+		// this sender belongs to.
+		sender = mail.NewLog(logger, func(ctx context.Context, m mail.Message) error {
+			return a.svc.RecordSentEmail(ctx, service.SentEmail{
+				JobID: m.JobID, MessageID: m.MessageID, Type: m.Type, To: m.To, Subject: m.Subject, Text: m.Text, HTML: m.HTML,
+			})
+		})
+		logger.InfoContext(ctx, "SMTP_URL is not set: emails go to the log and the sent_emails table")
+	}
+	a.river, err = jobs.NewClient(a.pool, jobs.Config{
+		Work:               work,
+		EmailConcurrency:   cfg.Jobs.EmailConcurrency,
+		EmailRetryBase:     cfg.Jobs.EmailRetryBase,
+		CompletedRetention: cfg.Jobs.CompletedRetention,
+		DiscardedRetention: cfg.Jobs.DiscardedRetention,
+		JobTimeout:         cfg.Jobs.JobTimeout,
+		RescueStuckAfter:   cfg.Jobs.RescueStuckAfter,
+		Templates:          templates,
+		Sender:             sender,
+		MailDomain:         cfg.MailDomain(),
+		BaseURL:            cfg.BaseURL,
+		Logger:             logger,
+	})
+	if err != nil {
+		return err
+	}
+	a.svc = service.New(service.Deps{
+		Pool:             a.pool,
+		Hasher:           password.NewHasher(password.Params(cfg.Argon2)),
+		Tokens:           tokens,
+		Jobs:             a.river,
+		PasswordResetTTL: cfg.PasswordResetTTL,
+		Logger:           logger,
+	})
+	return nil
+}
+
+// handler is the HTTP surface, River UI included.
+func (a *app) handler(ctx context.Context) (http.Handler, error) {
+	ui, err := riverui.NewHandler(&riverui.HandlerOpts{
+		Endpoints: riverui.NewEndpoints(a.river, nil),
+		Logger:    a.logger,
+		Prefix:    httpapi.AdminJobsPath,
+		// Args can hold secrets (a password-reset token): shown only on request.
+		JobListHideArgsByDefault: true,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("river ui: %w", err)
+	}
+	if err := ui.Start(ctx); err != nil {
+		return nil, fmt.Errorf("river ui: %w", err)
+	}
+	return httpapi.NewHandler(a.svc, httpapi.Options{
+		Development: a.cfg.Development(),
+		Logger:      a.logger,
+		RateLimit:   a.cfg.RateLimit,
+		AdminJobs:   ui,
+	})
+}
+
+func (a *app) close() { a.pool.Close() }

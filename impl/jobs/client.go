@@ -1,0 +1,68 @@
+package jobs
+
+import (
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/riverdriver/riverpgxv5"
+	"github.com/riverqueue/river/rivertype"
+
+	"github.com/junction-dev/junction/impl/mail"
+	"github.com/junction-dev/junction/impl/service"
+)
+
+// Config sets up the River client.
+type Config struct {
+	// Work says whether this process works jobs; without it the client only inserts.
+	Work             bool
+	EmailConcurrency int
+	// EmailRetryBase is the first retry delay of an email; later ones double.
+	EmailRetryBase     time.Duration
+	CompletedRetention time.Duration
+	DiscardedRetention time.Duration
+	// JobTimeout bounds one attempt; RescueStuckAfter returns a job whose worker vanished (a crash) to the queue.
+	JobTimeout       time.Duration
+	RescueStuckAfter time.Duration
+
+	Templates *mail.Templates
+	Sender    mail.Sender
+	// MailDomain goes into Message-IDs; BaseURL into links.
+	MailDomain string
+	BaseURL    string
+	Logger     *slog.Logger
+}
+
+// NewClient returns a River client with every worker registered. It works the queues only with cfg.Work.
+func NewClient(pool *pgxpool.Pool, cfg Config) (*river.Client[pgx.Tx], error) {
+	workers := river.NewWorkers()
+	if err := river.AddWorkerSafely(workers, &EmailWorker{
+		templates: cfg.Templates, sender: cfg.Sender, domain: cfg.MailDomain, baseURL: cfg.BaseURL, backoff: cfg.EmailRetryBase,
+	}); err != nil {
+		return nil, fmt.Errorf("jobs: register email worker: %w", err)
+	}
+	rc := &river.Config{
+		Logger:                      cfg.Logger,
+		Workers:                     workers,
+		Middleware:                  []rivertype.Middleware{&logMiddleware{logger: cfg.Logger}},
+		CompletedJobRetentionPeriod: cfg.CompletedRetention,
+		DiscardedJobRetentionPeriod: cfg.DiscardedRetention,
+		CancelledJobRetentionPeriod: cfg.DiscardedRetention,
+		JobTimeout:                  cfg.JobTimeout,
+		RescueStuckJobsAfter:        cfg.RescueStuckAfter,
+	}
+	if cfg.Work {
+		rc.Queues = map[string]river.QueueConfig{
+			river.QueueDefault: {MaxWorkers: 10},
+			service.EmailQueue: {MaxWorkers: cfg.EmailConcurrency},
+		}
+	}
+	client, err := river.NewClient(riverpgxv5.New(pool), rc)
+	if err != nil {
+		return nil, fmt.Errorf("jobs: river client: %w", err)
+	}
+	return client, nil
+}

@@ -1,0 +1,98 @@
+package mail
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/url"
+	"strconv"
+	"time"
+
+	gomail "github.com/wneessen/go-mail"
+)
+
+// SMTP sends messages through an SMTP server.
+type SMTP struct {
+	from string
+	opts []gomail.Option
+	host string
+}
+
+// NewSMTP returns an SMTP sender for rawURL:
+//
+//	smtp://[user:pass@]host[:port][?tls=opportunistic|required|none]   STARTTLS (default port 587; opportunistic)
+//	smtps://[user:pass@]host[:port]                                      implicit TLS (default port 465)
+//
+// from is the From address of every message.
+func NewSMTP(rawURL, from string) (*SMTP, error) {
+	u, err := url.Parse(rawURL)
+	if err != nil || u.Hostname() == "" {
+		return nil, errors.New("mail: SMTP_URL must look like smtp://user:pass@host:587") // the URL may hold a password
+	}
+	opts := []gomail.Option{gomail.WithTimeout(10 * time.Second)}
+	port := 587
+	switch u.Scheme {
+	case "smtp":
+		policy := gomail.TLSOpportunistic
+		switch u.Query().Get("tls") {
+		case "", "opportunistic":
+		case "required":
+			policy = gomail.TLSMandatory
+		case "none":
+			policy = gomail.NoTLS
+		default:
+			return nil, errors.New("mail: SMTP_URL tls must be opportunistic, required or none")
+		}
+		opts = append(opts, gomail.WithTLSPolicy(policy))
+	case "smtps":
+		port = 465
+		opts = append(opts, gomail.WithSSL())
+	default:
+		return nil, errors.New("mail: SMTP_URL scheme must be smtp or smtps")
+	}
+	if p := u.Port(); p != "" {
+		if port, err = strconv.Atoi(p); err != nil {
+			return nil, errors.New("mail: SMTP_URL port is not a number")
+		}
+	}
+	opts = append(opts, gomail.WithPort(port))
+	if u.User != nil {
+		pass, _ := u.User.Password()
+		opts = append(opts, gomail.WithSMTPAuth(gomail.SMTPAuthPlain),
+			gomail.WithUsername(u.User.Username()), gomail.WithPassword(pass))
+	}
+	return &SMTP{from: from, opts: opts, host: u.Hostname()}, nil
+}
+
+// Send delivers m, multipart text and HTML, with m.MessageID as its Message-ID.
+func (s *SMTP) Send(ctx context.Context, m Message) error {
+	msg := gomail.NewMsg()
+	if err := msg.From(s.from); err != nil {
+		return fmt.Errorf("mail: from: %w", err)
+	}
+	if err := msg.To(m.To); err != nil {
+		return fmt.Errorf("mail: to: %w", err)
+	}
+	msg.Subject(m.Subject)
+	msg.SetMessageIDWithValue(trimAngles(m.MessageID))
+	msg.SetDate()
+	msg.SetBodyString(gomail.TypeTextPlain, m.Text)
+	msg.AddAlternativeString(gomail.TypeTextHTML, m.HTML)
+
+	client, err := gomail.NewClient(s.host, s.opts...)
+	if err != nil {
+		return fmt.Errorf("mail: client: %w", err)
+	}
+	if err := client.DialAndSendWithContext(ctx, msg); err != nil {
+		return fmt.Errorf("mail: send: %w", err)
+	}
+	return nil
+}
+
+// trimAngles strips the <> that go-mail adds itself.
+func trimAngles(id string) string {
+	if len(id) >= 2 && id[0] == '<' && id[len(id)-1] == '>' {
+		return id[1 : len(id)-1]
+	}
+	return id
+}

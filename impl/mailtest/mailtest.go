@@ -1,0 +1,154 @@
+// Package mailtest runs a real SMTP server (github.com/emersion/go-smtp) on loopback for tests, capturing what
+// it receives and failing on demand.
+package mailtest
+
+import (
+	"bytes"
+	"errors"
+	"io"
+	"net"
+	"net/mail"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/emersion/go-smtp"
+)
+
+// Received is one message the server accepted, or refused at the end of DATA.
+type Received struct {
+	From     string
+	To       []string
+	Header   mail.Header
+	Raw      string
+	Accepted bool
+}
+
+// Server is an SMTP server on 127.0.0.1.
+type Server struct {
+	Addr string
+
+	mu       sync.Mutex
+	failures int // DATA commands still to refuse; -1 refuses all
+	got      []Received
+	notify   chan struct{}
+}
+
+// Start runs a server until t ends.
+func Start(t testing.TB) *Server {
+	t.Helper()
+	s := &Server{notify: make(chan struct{}, 1000)}
+	srv := smtp.NewServer(backend{s})
+	srv.Domain = "mailtest.local"
+	srv.AllowInsecureAuth = true
+	srv.ReadTimeout = 10 * time.Second
+	srv.WriteTimeout = 10 * time.Second
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatalf("mailtest: listen: %v", err)
+	}
+	s.Addr = ln.Addr().String()
+	go func() { _ = srv.Serve(ln) }()
+	t.Cleanup(func() { _ = srv.Close() })
+	return s
+}
+
+// URL is the SMTP_URL of the server (plain text, no TLS).
+func (s *Server) URL() string { return "smtp://" + s.Addr + "?tls=none" }
+
+// FailNext makes the next n messages fail with a temporary error after their data is sent; n < 0 fails all.
+func (s *Server) FailNext(n int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.failures = n
+}
+
+// All returns what the server has received so far, refused messages included.
+func (s *Server) All() []Received {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]Received(nil), s.got...)
+}
+
+// WaitAccepted waits until n messages have been accepted and returns them.
+func (s *Server) WaitAccepted(t testing.TB, n int, timeout time.Duration) []Received {
+	t.Helper()
+	deadline := time.After(timeout)
+	for {
+		var accepted []Received
+		for _, r := range s.All() {
+			if r.Accepted {
+				accepted = append(accepted, r)
+			}
+		}
+		if len(accepted) >= n {
+			return accepted
+		}
+		select {
+		case <-s.notify:
+		case <-deadline:
+			t.Fatalf("mailtest: %d of %d messages accepted after %s", len(accepted), n, timeout)
+		}
+	}
+}
+
+// Body returns the decoded text/plain part of a message, good enough for assertions on quoted-printable text.
+func (r Received) Body() string {
+	msg, err := mail.ReadMessage(strings.NewReader(r.Raw))
+	if err != nil {
+		return r.Raw
+	}
+	b, _ := io.ReadAll(msg.Body)
+	return string(b)
+}
+
+type backend struct{ s *Server }
+
+func (b backend) NewSession(*smtp.Conn) (smtp.Session, error) { return &session{s: b.s}, nil }
+
+type session struct {
+	s    *Server
+	from string
+	to   []string
+}
+
+func (ss *session) Reset()        { ss.from, ss.to = "", nil }
+func (ss *session) Logout() error { return nil }
+
+func (ss *session) Mail(from string, _ *smtp.MailOptions) error {
+	ss.from = from
+	return nil
+}
+
+func (ss *session) Rcpt(to string, _ *smtp.RcptOptions) error {
+	ss.to = append(ss.to, to)
+	return nil
+}
+
+func (ss *session) Data(r io.Reader) error {
+	raw, err := io.ReadAll(r)
+	if err != nil {
+		return err
+	}
+	msg, err := mail.ReadMessage(bytes.NewReader(raw))
+	if err != nil {
+		return errors.New("mailtest: not a message")
+	}
+	s := ss.s
+	s.mu.Lock()
+	fail := s.failures != 0
+	if s.failures > 0 {
+		s.failures--
+	}
+	s.got = append(s.got, Received{From: ss.from, To: ss.to, Header: msg.Header, Raw: string(raw), Accepted: !fail})
+	s.mu.Unlock()
+	select {
+	case s.notify <- struct{}{}:
+	default:
+	}
+	if fail {
+		return &smtp.SMTPError{Code: 451, EnhancedCode: smtp.EnhancedCode{4, 3, 0}, Message: "mailtest: try again later"}
+	}
+	return nil
+}

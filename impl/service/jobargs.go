@@ -1,0 +1,53 @@
+package service
+
+import (
+	"context"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/rivertype"
+)
+
+// EmailQueue is the River queue that email jobs run on.
+const EmailQueue = "email"
+
+// The email types; the worker cancels a job of any other type.
+const (
+	EmailWelcome       = "welcome"
+	EmailPasswordReset = "password-reset"
+	EmailNotification  = "notification"
+)
+
+// EmailMaxAttempts is how often an email job runs before it is discarded.
+const EmailMaxAttempts = 3
+
+// EmailArgs is the job that sends one email. Its fields are what the templates need, so that the worker renders
+// and sends without reading the database.
+type EmailArgs struct {
+	Type string `json:"type"`
+	To   string `json:"to"`
+	Name string `json:"name"`
+
+	// Token is the raw password-reset token (the database keeps only its hash).
+	Token     string `json:"token,omitempty"`
+	ExpiresIn string `json:"expires_in,omitempty"`
+
+	// PostID, PostTitle, ActorName and Excerpt describe a new comment, for a notification.
+	PostID    string `json:"post_id,omitempty"`
+	PostTitle string `json:"post_title,omitempty"`
+	ActorName string `json:"actor_name,omitempty"`
+	Excerpt   string `json:"excerpt,omitempty"`
+}
+
+// Kind never changes: jobs already queued are found by it.
+func (EmailArgs) Kind() string { return "email" }
+
+// InsertOpts puts email jobs on their own queue, with their own attempt budget.
+func (EmailArgs) InsertOpts() river.InsertOpts {
+	return river.InsertOpts{Queue: EmailQueue, MaxAttempts: EmailMaxAttempts}
+}
+
+// JobInserter inserts jobs in the caller's transaction; *river.Client[pgx.Tx] is one.
+type JobInserter interface {
+	InsertTx(ctx context.Context, tx pgx.Tx, args river.JobArgs, opts *river.InsertOpts) (*rivertype.JobInsertResult, error)
+}

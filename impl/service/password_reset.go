@@ -1,0 +1,92 @@
+package service
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/junction-dev/junction/gen/db"
+)
+
+// RequestPasswordReset starts a password reset. For an existing account it stores a single-use token, hashed, and
+// queues the email that carries it, in one transaction. It answers the same whether or not the account exists.
+func (s *Service) RequestPasswordReset(ctx context.Context, email string) error {
+	if len(email) > EmailMaxLen {
+		return nil
+	}
+	user, err := s.queries.UserGetByEmail(ctx, s.pool, email)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("password reset: %w", err)
+	}
+	raw := make([]byte, 32)
+	if _, err := rand.Read(raw); err != nil {
+		return fmt.Errorf("password reset: token: %w", err)
+	}
+	token := base64.RawURLEncoding.EncodeToString(raw)
+	err = s.inTx(ctx, func(tx pgx.Tx) error {
+		err := s.queries.PasswordResetTokenCreate(ctx, tx, db.PasswordResetTokenCreateParams{
+			UserID: user.ID, TokenHash: hashToken(token), ExpiresAt: time.Now().Add(s.resetTTL),
+		})
+		if err != nil {
+			return err
+		}
+		return s.enqueue(ctx, tx, EmailArgs{
+			Type: EmailPasswordReset, To: user.Email, Name: user.Name, Token: token, ExpiresIn: s.resetTTL.String(),
+		})
+	})
+	if err != nil {
+		return fmt.Errorf("password reset: %w", err)
+	}
+	return nil
+}
+
+var errBadResetToken = &Error{Code: EINVALID, Message: "The reset token is invalid, used or expired.",
+	Fields: map[string][]string{"token": {"is invalid, used or expired"}}}
+
+// ConfirmPasswordReset sets a new password with a token from RequestPasswordReset and burns the token, and any
+// other open token of the account.
+func (s *Service) ConfirmPasswordReset(ctx context.Context, token, newPassword string) error {
+	fe := fieldErrors{}
+	checkPassword(fe, newPassword)
+	if err := fe.err(); err != nil {
+		return err
+	}
+	hash, err := s.hasher.Hash(ctx, newPassword)
+	if err != nil {
+		return fmt.Errorf("confirm password reset: %w", err)
+	}
+	err = s.inTx(ctx, func(tx pgx.Tx) error {
+		t, err := s.queries.PasswordResetTokenGetUsable(ctx, tx, hashToken(token))
+		if errors.Is(err, pgx.ErrNoRows) {
+			return errBadResetToken
+		}
+		if err != nil {
+			return err
+		}
+		if err := s.queries.UserSetPassword(ctx, tx, db.UserSetPasswordParams{ID: t.UserID, PasswordHash: hash}); err != nil {
+			return err
+		}
+		return s.queries.PasswordResetTokenUseAll(ctx, tx, t.UserID)
+	})
+	if errors.Is(err, errBadResetToken) {
+		return errBadResetToken
+	}
+	if err != nil {
+		return fmt.Errorf("confirm password reset: %w", err)
+	}
+	return nil
+}
+
+func hashToken(token string) []byte {
+	sum := sha256.Sum256([]byte(token))
+	return sum[:]
+}
