@@ -1,0 +1,173 @@
+package main
+
+import (
+	"context"
+	"net/http"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/stretchr/testify/require"
+
+	"github.com/junction-dev/junction/impl/dbtest"
+	"github.com/junction-dev/junction/impl/mailtest"
+)
+
+var tokenLine = regexp.MustCompile(`token: (\S+)`)
+
+// TestPasswordResetEndToEnd runs the whole flow through the real program and a real SMTP server.
+func TestPasswordResetEndToEnd(t *testing.T) {
+	t.Parallel()
+	smtp := mailtest.Start(t)
+	dbURL := dbtest.NewURL(t)
+	s := startServe(t, map[string]string{"DATABASE_URL": dbURL, "SMTP_URL": smtp.URL()})
+
+	status, _ := s.post(t, "/api/users", `{"name":"Ada","email":"ada@example.com","password":"old password"}`)
+	require.Equal(t, http.StatusCreated, status)
+	welcome := smtp.WaitAccepted(t, 1, 20*time.Second)
+	require.Equal(t, "Welcome to Junction, Ada", welcome[0].Header.Get("Subject"))
+
+	for _, email := range []string{"nobody@example.com", "ada@example.com"} {
+		status, body := s.post(t, "/api/auth/password-reset", `{"email":"`+email+`"}`)
+		require.Equal(t, http.StatusAccepted, status, "the same answer whether or not the account exists")
+		require.Equal(t, map[string]any{"status": "accepted"}, body)
+	}
+	got := smtp.WaitAccepted(t, 2, 20*time.Second)
+	reset := got[1]
+	require.Equal(t, []string{"ada@example.com"}, reset.To)
+	require.Equal(t, "Reset your Junction password", reset.Header.Get("Subject"))
+	m := tokenLine.FindStringSubmatch(reset.Body())
+	require.NotNil(t, m, reset.Body())
+	token := m[1]
+	require.NotContains(t, s.logs.String(), token, "the token never reaches the log")
+
+	login := func(password string) int {
+		status, _ := s.post(t, "/api/auth/token", `{"email":"ada@example.com","password":"`+password+`"}`)
+		return status
+	}
+	confirm := func(token string) int {
+		status, _ := s.post(t, "/api/auth/password-reset/confirm", `{"token":"`+token+`","newPassword":"new password"}`)
+		return status
+	}
+	require.Equal(t, http.StatusOK, login("old password"))
+	require.Equal(t, http.StatusNoContent, confirm(token))
+	require.Equal(t, http.StatusOK, login("new password"))
+	require.Equal(t, http.StatusUnauthorized, login("old password"))
+	require.Equal(t, http.StatusBadRequest, confirm(token), "a token works once")
+	require.Equal(t, http.StatusBadRequest, confirm("made-up-token"))
+
+	// An expired token is refused.
+	status, _ = s.post(t, "/api/auth/password-reset", `{"email":"ada@example.com"}`)
+	require.Equal(t, http.StatusAccepted, status)
+	got = smtp.WaitAccepted(t, 3, 20*time.Second)
+	expired := tokenLine.FindStringSubmatch(got[2].Body())[1]
+	conn, err := pgx.Connect(context.Background(), dbURL)
+	require.NoError(t, err)
+	defer conn.Close(context.Background())
+	_, err = conn.Exec(context.Background(), "UPDATE password_reset_tokens SET expires_at = now() - interval '1 second' WHERE used_at IS NULL")
+	require.NoError(t, err)
+	require.Equal(t, http.StatusBadRequest, confirm(expired))
+	require.Equal(t, http.StatusOK, login("new password"))
+}
+
+// TestLogTransportKeepsEmails covers the default without SMTP_URL: the email is logged (without its body) and
+// kept in the sent_emails table.
+func TestLogTransportKeepsEmails(t *testing.T) {
+	t.Parallel()
+	dbURL := dbtest.NewURL(t)
+	s := startServe(t, map[string]string{"DATABASE_URL": dbURL})
+	status, _ := s.post(t, "/api/users", `{"name":"Ada","email":"ada@example.com","password":"long enough"}`)
+	require.Equal(t, http.StatusCreated, status)
+
+	conn, err := pgx.Connect(context.Background(), dbURL)
+	require.NoError(t, err)
+	defer conn.Close(context.Background())
+	var subject, text, messageID string
+	require.Eventually(t, func() bool {
+		err := conn.QueryRow(context.Background(), "SELECT subject, text_body, message_id FROM sent_emails WHERE to_address = 'ada@example.com'").
+			Scan(&subject, &text, &messageID)
+		return err == nil
+	}, 20*time.Second, 20*time.Millisecond)
+	require.Equal(t, "Welcome to Junction, Ada", subject)
+	require.Contains(t, text, "Hello Ada")
+	require.Regexp(t, `^<email-job-\d+@junction.local>$`, messageID)
+	require.Eventually(t, func() bool { return strings.Contains(s.logs.String(), `"msg":"email sent to the log transport"`) }, 5*time.Second, 10*time.Millisecond)
+	require.NotContains(t, s.logs.String(), "Hello Ada", "bodies are not logged")
+}
+
+// TestAdminJobsUI checks that River UI is mounted for admins only.
+func TestAdminJobsUI(t *testing.T) {
+	t.Parallel()
+	dbURL := dbtest.NewURL(t)
+	s := startServe(t, map[string]string{"DATABASE_URL": dbURL})
+	status, _ := s.post(t, "/api/users", `{"name":"Ada","email":"ada@example.com","password":"long enough"}`)
+	require.Equal(t, http.StatusCreated, status)
+	_, tok := s.post(t, "/api/auth/token", `{"email":"ada@example.com","password":"long enough"}`)
+	userToken := tok["accessToken"].(string)
+
+	get := func(path string, edit func(*http.Request)) *http.Response {
+		req, err := http.NewRequest(http.MethodGet, s.base+path, nil)
+		require.NoError(t, err)
+		if edit != nil {
+			edit(req)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		require.NoError(t, err)
+		resp.Body.Close()
+		return resp
+	}
+	resp := get("/admin/jobs", nil)
+	require.Equal(t, http.StatusUnauthorized, resp.StatusCode)
+	require.Contains(t, resp.Header.Get("WWW-Authenticate"), "Basic", "a browser asks for credentials")
+	resp = get("/admin/jobs", func(r *http.Request) { r.Header.Set("Authorization", "Bearer "+userToken) })
+	require.Equal(t, http.StatusForbidden, resp.StatusCode, "a user who is not an admin")
+
+	require.NoError(t, run(context.Background(), []string{"grant-admin", "ADA@example.com"},
+		env(map[string]string{"DATABASE_URL": dbURL, "APP_ENV": "development"}), &strings.Builder{}))
+	err := run(context.Background(), []string{"grant-admin", "nobody@example.com"},
+		env(map[string]string{"DATABASE_URL": dbURL, "APP_ENV": "development"}), &strings.Builder{})
+	require.ErrorContains(t, err, "not found")
+
+	resp = get("/admin/jobs", func(r *http.Request) { r.Header.Set("Authorization", "Bearer "+userToken) })
+	require.Equal(t, http.StatusOK, resp.StatusCode, "the same token, now an admin's")
+	resp = get("/admin/jobs", func(r *http.Request) { r.SetBasicAuth("ada@example.com", "wrong") })
+	require.Equal(t, http.StatusUnauthorized, resp.StatusCode)
+	resp = get("/admin/jobs", func(r *http.Request) { r.SetBasicAuth("ada@example.com", "long enough") })
+	require.Equal(t, http.StatusOK, resp.StatusCode)
+	cookies := resp.Cookies()
+	require.NotEmpty(t, cookies)
+	require.True(t, cookies[0].HttpOnly)
+	resp = get("/admin/jobs/api/jobs?state=completed", func(r *http.Request) { r.AddCookie(cookies[0]) })
+	require.Equal(t, http.StatusOK, resp.StatusCode, "the UI's API, with the session cookie")
+	require.Contains(t, resp.Header.Get("Content-Type"), "json")
+}
+
+// TestWorkerCommand runs `junction worker` beside an API that does not work jobs.
+func TestWorkerCommand(t *testing.T) {
+	t.Parallel()
+	smtp := mailtest.Start(t)
+	dbURL := dbtest.NewURL(t)
+	s := startServe(t, map[string]string{"DATABASE_URL": dbURL, "SMTP_URL": smtp.URL(), "WORKERS_ENABLED": "false"})
+	status, _ := s.post(t, "/api/users", `{"name":"Ada","email":"ada@example.com","password":"long enough"}`)
+	require.Equal(t, http.StatusCreated, status)
+	time.Sleep(300 * time.Millisecond)
+	require.Empty(t, smtp.All(), "the API process does not work jobs")
+
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() {
+		done <- run(ctx, []string{"worker"}, env(map[string]string{
+			"DATABASE_URL": dbURL, "SMTP_URL": smtp.URL(), "JWT_SECRET": "an end-to-end test secret, 32 bytes+",
+		}), &lockedBuffer{})
+	}()
+	smtp.WaitAccepted(t, 1, 20*time.Second)
+	cancel()
+	select {
+	case err := <-done:
+		require.NoError(t, err)
+	case <-time.After(30 * time.Second):
+		t.Fatal("worker did not stop")
+	}
+}

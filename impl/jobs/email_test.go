@@ -1,0 +1,189 @@
+package jobs_test
+
+import (
+	"context"
+	"log/slog"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/riverqueue/river"
+	"github.com/stretchr/testify/require"
+
+	"github.com/junction-dev/junction/impl/auth"
+	"github.com/junction-dev/junction/impl/dbtest"
+	"github.com/junction-dev/junction/impl/jobs"
+	"github.com/junction-dev/junction/impl/mail"
+	"github.com/junction-dev/junction/impl/mailtest"
+	"github.com/junction-dev/junction/impl/password"
+	"github.com/junction-dev/junction/impl/service"
+)
+
+type testBundle struct {
+	pool   *pgxpool.Pool
+	river  *river.Client[pgx.Tx]
+	svc    *service.Service
+	smtp   *mailtest.Server
+	logs   *lockedBuffer
+	tokens *auth.Tokens
+}
+
+// setup works jobs for real: a River client on a fresh database, sending through an SMTP server on loopback.
+func setup(t *testing.T) *testBundle {
+	t.Helper()
+	ctx := context.Background()
+	pool := dbtest.New(t)
+	smtp := mailtest.Start(t)
+	logs := &lockedBuffer{}
+	logger := slog.New(slog.NewJSONHandler(logs, nil))
+	templates, err := mail.NewTemplates()
+	require.NoError(t, err)
+	sender, err := mail.NewSMTP(smtp.URL(), "Junction <no-reply@junction.test>")
+	require.NoError(t, err)
+	client, err := jobs.NewClient(pool, jobs.Config{
+		Work: true, EmailConcurrency: 5, EmailRetryBase: 20 * time.Millisecond,
+		CompletedRetention: time.Hour, DiscardedRetention: time.Hour, JobTimeout: 10 * time.Second, RescueStuckAfter: time.Minute,
+		Templates: templates, Sender: sender, MailDomain: "junction.test", BaseURL: "http://junction.test", Logger: logger,
+	})
+	require.NoError(t, err)
+	require.NoError(t, client.Start(ctx))
+	t.Cleanup(func() {
+		stopCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		_ = client.Stop(stopCtx)
+	})
+	tokens, err := auth.NewTokens([]byte("a test secret that is 32 bytes long"), "junction", "junction-api", time.Hour)
+	require.NoError(t, err)
+	svc := service.New(service.Deps{
+		Pool: pool, Hasher: password.NewHasher(password.Params{MemoryKiB: 64, Iterations: 1, Parallelism: 1}),
+		Tokens: tokens, Jobs: client, Logger: logger,
+	})
+	return &testBundle{pool: pool, river: client, svc: svc, smtp: smtp, logs: logs, tokens: tokens}
+}
+
+// waitJob waits until the only email job reaches state and returns its attempt count.
+func (b *testBundle) waitJob(t *testing.T, state string) int {
+	t.Helper()
+	var got string
+	var attempt int
+	require.Eventually(t, func() bool {
+		err := b.pool.QueryRow(context.Background(),
+			"SELECT state::text, attempt FROM river_job WHERE kind = 'email' ORDER BY id DESC LIMIT 1").Scan(&got, &attempt)
+		return err == nil && got == state
+	}, 20*time.Second, 20*time.Millisecond, "job state %q, want %q", got, state)
+	return attempt
+}
+
+func TestWelcomeEmailIsDelivered(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	_, err := b.svc.CreateUser(context.Background(), service.CreateUserInput{Name: "Ada", Email: "ada@example.com", Password: "long enough"})
+	require.NoError(t, err)
+
+	got := b.smtp.WaitAccepted(t, 1, 20*time.Second)
+	require.Len(t, got, 1)
+	m := got[0]
+	require.Equal(t, []string{"ada@example.com"}, m.To)
+	require.Equal(t, "no-reply@junction.test", m.From)
+	require.Equal(t, "Welcome to Junction, Ada", m.Header.Get("Subject"))
+	require.Contains(t, m.Body(), "Hello Ada")
+	require.Contains(t, m.Raw, "text/html", "an HTML part")
+	require.Contains(t, m.Raw, "text/plain", "and a text part")
+	require.Equal(t, 1, b.waitJob(t, "completed"))
+	var jobID int64
+	require.NoError(t, b.pool.QueryRow(context.Background(), "SELECT id FROM river_job WHERE kind = 'email'").Scan(&jobID))
+	require.Equal(t, "<email-job-"+itoa(jobID)+"@junction.test>", m.Header.Get("Message-Id"))
+	require.Contains(t, b.logs.String(), `"msg":"job completed"`)
+}
+
+func TestEmailRetriesThenDelivers(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	b.smtp.FailNext(2)
+	_, err := b.svc.CreateUser(context.Background(), service.CreateUserInput{Name: "Ada", Email: "ada@example.com", Password: "long enough"})
+	require.NoError(t, err)
+
+	b.smtp.WaitAccepted(t, 1, 20*time.Second)
+	require.Equal(t, 3, b.waitJob(t, "completed"), "delivered on attempt 3")
+	all := b.smtp.All()
+	require.Len(t, all, 3)
+	for _, m := range all {
+		require.Equal(t, all[0].Header.Get("Message-Id"), m.Header.Get("Message-Id"), "every attempt carries the same Message-ID")
+	}
+	require.Equal(t, 2, strings.Count(b.logs.String(), `"msg":"job failed; will retry"`))
+}
+
+func TestEmailDiscardedAfterThreeAttempts(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	b.smtp.FailNext(-1)
+	_, err := b.svc.CreateUser(context.Background(), service.CreateUserInput{Name: "Ada", Email: "ada@example.com", Password: "long enough"})
+	require.NoError(t, err)
+
+	require.Equal(t, 3, b.waitJob(t, "discarded"))
+	require.Len(t, b.smtp.All(), 3)
+	require.Contains(t, b.logs.String(), `"msg":"job failed for good; discarded"`)
+}
+
+func TestUnknownEmailTypeIsCancelled(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	_, err := b.river.Insert(context.Background(), service.EmailArgs{Type: "birthday", To: "ada@example.com"}, nil)
+	require.NoError(t, err)
+
+	require.Equal(t, 1, b.waitJob(t, "cancelled"), "cancelled after one attempt, without retries")
+	require.Empty(t, b.smtp.All())
+	require.Contains(t, b.logs.String(), `"msg":"job cancelled"`)
+}
+
+func TestCommentNotifiesThePostAuthor(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	ctx := context.Background()
+	ada, err := b.svc.CreateUser(ctx, service.CreateUserInput{Name: "Ada", Email: "ada@example.com", Password: "long enough"})
+	require.NoError(t, err)
+	grace, err := b.svc.CreateUser(ctx, service.CreateUserInput{Name: "Grace", Email: "grace@example.com", Password: "long enough"})
+	require.NoError(t, err)
+	b.smtp.WaitAccepted(t, 2, 20*time.Second) // the welcomes
+
+	adaCtx := service.NewContextWithActor(ctx, service.Actor{UserID: ada.ID})
+	post, err := b.svc.CreatePost(adaCtx, service.CreatePostInput{Title: "Engines", Content: "On engines.", Published: true})
+	require.NoError(t, err)
+	_, err = b.svc.CreateComment(adaCtx, post.ID, "My own comment: no email")
+	require.NoError(t, err)
+	graceCtx := service.NewContextWithActor(ctx, service.Actor{UserID: grace.ID})
+	_, err = b.svc.CreateComment(graceCtx, post.ID, "Lovely engines")
+	require.NoError(t, err)
+
+	got := b.smtp.WaitAccepted(t, 3, 20*time.Second)
+	n := got[2]
+	require.Equal(t, []string{"ada@example.com"}, n.To)
+	require.Equal(t, `Grace commented on "Engines"`, n.Header.Get("Subject"))
+	require.Contains(t, n.Body(), "Lovely engines")
+	time.Sleep(200 * time.Millisecond)
+	require.Len(t, b.smtp.All(), 3, "commenting on one's own post sends nothing")
+}
+
+func itoa(n int64) string { return strconv.FormatInt(n, 10) }
+
+// lockedBuffer collects log lines written from the workers' goroutines.
+type lockedBuffer struct {
+	mu  sync.Mutex
+	buf strings.Builder
+}
+
+func (b *lockedBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *lockedBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
