@@ -12,6 +12,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/junction-dev/junction/impl/dbtest"
+	"github.com/junction-dev/junction/impl/logtest"
 	"github.com/junction-dev/junction/impl/mailtest"
 )
 
@@ -160,7 +161,7 @@ func TestWorkerCommand(t *testing.T) {
 	go func() {
 		done <- run(ctx, []string{"worker"}, env(map[string]string{
 			"DATABASE_URL": dbURL, "SMTP_URL": smtp.URL(), "JWT_SECRET": "an end-to-end test secret, 32 bytes+",
-		}), &lockedBuffer{})
+		}), &logtest.Buffer{})
 	}()
 	smtp.WaitAccepted(t, 1, 20*time.Second)
 	cancel()

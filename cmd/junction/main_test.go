@@ -8,7 +8,6 @@ import (
 	"io"
 	"net/http"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -16,6 +15,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/junction-dev/junction/impl/dbtest"
+	"github.com/junction-dev/junction/impl/logtest"
 )
 
 func env(vars map[string]string) func(string) string {
@@ -70,7 +70,7 @@ func TestRunErrors(t *testing.T) {
 // server is the real program started by run on port 0.
 type server struct {
 	base string
-	logs *lockedBuffer
+	logs *logtest.Buffer
 	stop func() error
 }
 
@@ -78,7 +78,7 @@ type server struct {
 func startServe(t *testing.T, vars map[string]string) *server {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
-	logs := &lockedBuffer{}
+	logs := &logtest.Buffer{}
 	logR, logW := io.Pipe()
 	done := make(chan error, 1)
 	base := map[string]string{
@@ -169,21 +169,4 @@ func TestServeEndToEnd(t *testing.T) {
 	}
 	require.NoError(t, s.stop(), "graceful shutdown returns nil")
 	require.Contains(t, s.logs.String(), `"msg":"stopped"`)
-}
-
-type lockedBuffer struct {
-	mu  sync.Mutex
-	buf strings.Builder
-}
-
-func (b *lockedBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *lockedBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }

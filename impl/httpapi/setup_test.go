@@ -5,11 +5,9 @@ import (
 	"context"
 	"encoding/json"
 	"io"
-	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -23,6 +21,7 @@ import (
 	"github.com/junction-dev/junction/impl/dbtest"
 	"github.com/junction-dev/junction/impl/httpapi"
 	"github.com/junction-dev/junction/impl/jobs"
+	"github.com/junction-dev/junction/impl/logtest"
 	"github.com/junction-dev/junction/impl/password"
 	"github.com/junction-dev/junction/impl/service"
 )
@@ -34,7 +33,7 @@ type testBundle struct {
 	client    *api.ClientWithResponses
 	http      *http.Client
 	transport *apitest.Transport
-	logs      *syncBuffer
+	logs      *logtest.Buffer
 }
 
 type setupOptions struct {
@@ -62,8 +61,7 @@ func setup(t *testing.T, opts ...setupOptions) *testBundle {
 	if pool == nil {
 		pool = dbtest.New(t)
 	}
-	logs := &syncBuffer{}
-	logger := slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	logger, logs := logtest.New()
 	tokens, err := auth.NewTokens(testSecret, "junction", "junction-api", time.Hour)
 	require.NoError(t, err)
 	inserter, err := jobs.NewClient(pool, jobs.Config{Logger: logger}) // inserts jobs; another test works them
@@ -196,20 +194,3 @@ func (b *testBundle) doJSON(method, path, body string, headers ...string) respon
 func withToken(token string) []string { return []string{"Authorization", "Bearer " + token} }
 
 func ptr[T any](v T) *T { return &v }
-
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.buf.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.buf.String()
-}

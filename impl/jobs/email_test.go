@@ -2,10 +2,8 @@ package jobs_test
 
 import (
 	"context"
-	"log/slog"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -17,6 +15,7 @@ import (
 	"github.com/junction-dev/junction/impl/auth"
 	"github.com/junction-dev/junction/impl/dbtest"
 	"github.com/junction-dev/junction/impl/jobs"
+	"github.com/junction-dev/junction/impl/logtest"
 	"github.com/junction-dev/junction/impl/mail"
 	"github.com/junction-dev/junction/impl/mailtest"
 	"github.com/junction-dev/junction/impl/password"
@@ -28,7 +27,7 @@ type testBundle struct {
 	river  *river.Client[pgx.Tx]
 	svc    *service.Service
 	smtp   *mailtest.Server
-	logs   *lockedBuffer
+	logs   *logtest.Buffer
 	tokens *auth.Tokens
 }
 
@@ -38,8 +37,7 @@ func setup(t *testing.T) *testBundle {
 	ctx := context.Background()
 	pool := dbtest.New(t)
 	smtp := mailtest.Start(t)
-	logs := &lockedBuffer{}
-	logger := slog.New(slog.NewJSONHandler(logs, nil))
+	logger, logs := logtest.New()
 	templates, err := mail.NewTemplates()
 	require.NoError(t, err)
 	sender, err := mail.NewSMTP(smtp.URL(), "Junction <no-reply@junction.test>")
@@ -169,21 +167,3 @@ func TestCommentNotifiesThePostAuthor(t *testing.T) {
 }
 
 func itoa(n int64) string { return strconv.FormatInt(n, 10) }
-
-// lockedBuffer collects log lines written from the workers' goroutines.
-type lockedBuffer struct {
-	mu  sync.Mutex
-	buf strings.Builder
-}
-
-func (b *lockedBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *lockedBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
