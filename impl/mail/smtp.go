@@ -9,6 +9,8 @@ import (
 	"time"
 
 	gomail "github.com/wneessen/go-mail"
+
+	"github.com/junction-dev/junction/impl/retry"
 )
 
 // SMTP sends messages through an SMTP server.
@@ -83,7 +85,12 @@ func (s *SMTP) Send(ctx context.Context, m Message) error {
 	if err != nil {
 		return fmt.Errorf("mail: client: %w", err)
 	}
-	if err := client.DialAndSendWithContext(ctx, msg); err != nil {
+	// Within one job attempt, retry only what failed on the way (a refused or reset connection, a timeout);
+	// what the server answered, such as a 4xx, is the job's retry policy's business.
+	err = retry.Do(ctx, func(ctx context.Context) error {
+		return client.DialAndSendWithContext(ctx, msg)
+	}, retry.Policy{MaxAttempts: 3, Initial: 200 * time.Millisecond, Max: 2 * time.Second})
+	if err != nil {
 		return fmt.Errorf("mail: send: %w", err)
 	}
 	return nil

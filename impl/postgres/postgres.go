@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -16,6 +17,7 @@ import (
 	"github.com/riverqueue/river/rivermigrate"
 
 	"github.com/junction-dev/junction/impl/config"
+	"github.com/junction-dev/junction/impl/retry"
 	"github.com/junction-dev/junction/migrations"
 )
 
@@ -57,22 +59,22 @@ func Connect(ctx context.Context, url string, cfg config.DBConfig, logger *slog.
 }
 
 func waitReady(ctx context.Context, pool *pgxpool.Pool, timeout time.Duration, logger *slog.Logger) error {
-	ctx, cancel := context.WithTimeout(ctx, timeout)
-	defer cancel()
-	delay := 100 * time.Millisecond
-	for attempt := 1; ; attempt++ {
+	attempt := 0
+	ping := func(ctx context.Context) error {
+		attempt++
 		err := pool.Ping(ctx)
-		if err == nil {
-			return nil
+		if err != nil {
+			logger.WarnContext(ctx, "database not ready", "attempt", attempt, "err", err)
 		}
-		logger.WarnContext(ctx, "database not ready", "attempt", attempt, "retry_in", delay.String(), "err", err)
-		select {
-		case <-ctx.Done():
-			return fmt.Errorf("postgres: database not reachable after %s: %w", timeout, err)
-		case <-time.After(delay):
-		}
-		delay = min(delay*2, 5*time.Second)
+		return err
 	}
+	err := retry.Do(ctx, ping, retry.Policy{
+		MaxAttempts: math.MaxInt, Initial: 200 * time.Millisecond, Max: 5 * time.Second, MaxElapsed: timeout,
+	})
+	if err != nil {
+		return fmt.Errorf("postgres: database not reachable: %w", err)
+	}
+	return nil
 }
 
 // Migrate applies every pending migration: River's own schema (its job tables), then the app's. It holds a
