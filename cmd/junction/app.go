@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -20,6 +21,7 @@ import (
 	"github.com/junction-dev/junction/impl/password"
 	"github.com/junction-dev/junction/impl/postgres"
 	"github.com/junction-dev/junction/impl/service"
+	"github.com/junction-dev/junction/impl/webhook"
 )
 
 // app is the wired program: the pool, the River client and the service over them.
@@ -94,7 +96,11 @@ func (a *app) wire(ctx context.Context, work bool) error {
 		Sender:             sender,
 		MailDomain:         cfg.MailDomain(),
 		BaseURL:            cfg.BaseURL,
-		Logger:             logger,
+		WebhookRetryBase:   cfg.Webhooks.RetryBase,
+		ProcessWebhook: func(ctx context.Context, args service.ProcessWebhookArgs) error {
+			return a.svc.ProcessWebhookEvent(ctx, args.EventID)
+		},
+		Logger: logger,
 	})
 	if err != nil {
 		return err
@@ -125,11 +131,15 @@ func (a *app) handler(ctx context.Context) (http.Handler, error) {
 	if err := ui.Start(ctx); err != nil {
 		return nil, fmt.Errorf("river ui: %w", err)
 	}
+	if len(a.cfg.Webhooks.StripeSecrets) == 0 {
+		a.logger.WarnContext(ctx, "STRIPE_WEBHOOK_SECRET is not set: every Stripe webhook delivery will be refused")
+	}
 	return httpapi.NewHandler(a.svc, httpapi.Options{
-		Development: a.cfg.Development(),
-		Logger:      a.logger,
-		RateLimit:   a.cfg.RateLimit,
-		AdminJobs:   ui,
+		Development:    a.cfg.Development(),
+		Logger:         a.logger,
+		RateLimit:      a.cfg.RateLimit,
+		StripeVerifier: webhook.NewVerifier(a.cfg.Webhooks.StripeSecrets, a.cfg.Webhooks.Tolerance, time.Now),
+		AdminJobs:      ui,
 	})
 }
 

@@ -54,6 +54,45 @@ func (e TokenTokenType) Valid() bool {
 	}
 }
 
+// Defines values for WebhookEventStatus.
+const (
+	Failed    WebhookEventStatus = "failed"
+	Ignored   WebhookEventStatus = "ignored"
+	Processed WebhookEventStatus = "processed"
+	Received  WebhookEventStatus = "received"
+)
+
+// Valid indicates whether the value is a known member of the WebhookEventStatus enum.
+func (e WebhookEventStatus) Valid() bool {
+	switch e {
+	case Failed:
+		return true
+	case Ignored:
+		return true
+	case Processed:
+		return true
+	case Received:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for WebhookReceivedReceived.
+const (
+	True WebhookReceivedReceived = true
+)
+
+// Valid indicates whether the value is a known member of the WebhookReceivedReceived enum.
+func (e WebhookReceivedReceived) Valid() bool {
+	switch e {
+	case True:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for Order.
 const (
 	OrderAsc  Order = "asc"
@@ -518,6 +557,9 @@ type SelfLink struct {
 	Self string `json:"self"`
 }
 
+// StripeEvent A Stripe event; fields beyond these are kept as sent.
+type StripeEvent = json.RawMessage
+
 // Token defines model for Token.
 type Token struct {
 	// AccessToken A JWT (HS256).
@@ -612,6 +654,50 @@ type UserWithPosts struct {
 	UpdatedAt time.Time `json:"updatedAt"`
 }
 
+// WebhookEvent defines model for WebhookEvent.
+type WebhookEvent struct {
+	Attempts int `json:"attempts"`
+
+	// CreatedAt When the provider created the event.
+	CreatedAt time.Time          `json:"createdAt"`
+	EventId   string             `json:"eventId"`
+	Id        openapi_types.UUID `json:"id"`
+	LastError *string            `json:"lastError"`
+
+	// Payload The event as delivered.
+	Payload     json.RawMessage `json:"payload"`
+	ProcessedAt *time.Time      `json:"processedAt"`
+
+	// Provider Example: stripe
+	Provider   string             `json:"provider"`
+	ReceivedAt time.Time          `json:"receivedAt"`
+	Status     WebhookEventStatus `json:"status"`
+	Type       string             `json:"type"`
+}
+
+// WebhookEventData defines model for WebhookEventData.
+type WebhookEventData struct {
+	Data WebhookEvent `json:"data"`
+}
+
+// WebhookEventList defines model for WebhookEventList.
+type WebhookEventList struct {
+	Data       []WebhookEvent `json:"data"`
+	Links      PageLinks      `json:"links"`
+	Pagination Pagination     `json:"pagination"`
+}
+
+// WebhookEventStatus defines model for WebhookEventStatus.
+type WebhookEventStatus string
+
+// WebhookReceived defines model for WebhookReceived.
+type WebhookReceived struct {
+	Received WebhookReceivedReceived `json:"received"`
+}
+
+// WebhookReceivedReceived defines model for WebhookReceived.Received.
+type WebhookReceivedReceived bool
+
 // Limit defines model for Limit.
 type Limit = int32
 
@@ -665,6 +751,22 @@ type Unauthorized = Error
 
 // UnsupportedMediaType The envelope of every non-2xx response.
 type UnsupportedMediaType = Error
+
+// WebhookRejected The envelope of every non-2xx response.
+type WebhookRejected = Error
+
+// ListWebhookEventsParams defines parameters for ListWebhookEvents.
+type ListWebhookEventsParams struct {
+	// Page The 1-based page number.
+	Page *Page `form:"page,omitempty" json:"page,omitempty"`
+
+	// Limit Items per page.
+	Limit  *Limit              `form:"limit,omitempty" json:"limit,omitempty"`
+	Status *WebhookEventStatus `form:"status,omitempty" json:"status,omitempty"`
+
+	// Type An event type, such as payment_intent.succeeded.
+	Type *string `form:"type,omitempty" json:"type,omitempty"`
+}
 
 // ListPostsParams defines parameters for ListPosts.
 type ListPostsParams struct {
@@ -816,6 +918,9 @@ type PatchUserJSONRequestBody = PatchUserRequest
 // ReplaceUserJSONRequestBody defines body for ReplaceUser for application/json ContentType.
 type ReplaceUserJSONRequestBody = ReplaceUserRequest
 
+// ReceiveStripeWebhookJSONRequestBody defines body for ReceiveStripeWebhook for application/json ContentType.
+type ReceiveStripeWebhookJSONRequestBody = StripeEvent
+
 // RequestEditorFn is the function signature for the RequestEditor callback function
 type RequestEditorFn func(ctx context.Context, req *http.Request) error
 
@@ -889,6 +994,20 @@ func WithRequestEditorFn(fn RequestEditorFn) ClientOption {
 
 // The interface specification for the client above.
 type ClientInterface interface {
+
+	// ListWebhookEvents List received webhook events
+	//
+	// Newest first, filtered by status and type.
+	//
+	// Corresponds with GET /api/admin/webhook-events (the `ListWebhookEvents` operationId).
+	ListWebhookEvents(ctx context.Context, params *ListWebhookEventsParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ReplayWebhookEvent Process a webhook event again
+	//
+	// Queues the event's processing job again. Processing is idempotent, so a replay never applies an event twice.
+	//
+	// Corresponds with POST /api/admin/webhook-events/{id}/replay (the `ReplayWebhookEvent` operationId).
+	ReplayWebhookEvent(ctx context.Context, id openapi_types.UUID, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// RequestPasswordResetWithBody Ask for a password reset
 	//
@@ -1139,6 +1258,34 @@ type ClientInterface interface {
 	// Corresponds with GET /api/users/{id}/posts (the `ListUserPosts` operationId).
 	ListUserPosts(ctx context.Context, id UserID, params *ListUserPostsParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
+	// ReceiveStripeWebhookWithBody Receive a Stripe event
+	//
+	// Verifies the `Stripe-Signature` header over the raw body, byte for byte, before anything parses it:
+	// `t=<unix seconds>,v1=<hex>[,v1=<hex>...]`, where a v1 is hex(HMAC-SHA256(secret, "<t>.<body>")) for one of
+	// the configured secrets and `t` is within the tolerance (300 s by default) of the server's clock. A verified
+	// event is stored and queued for processing in one transaction; a repeated event id is acknowledged again
+	// and stored once. Every failure (header, signature, time, a body over 1 MiB, invalid JSON) is a 400 whose
+	// `error` is "Webhook validation failed", and nothing is stored. Not rate limited: the signature authenticates.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /api/webhooks/stripe (the `ReceiveStripeWebhook` operationId).
+	ReceiveStripeWebhookWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ReceiveStripeWebhook Receive a Stripe event
+	//
+	// Verifies the `Stripe-Signature` header over the raw body, byte for byte, before anything parses it:
+	// `t=<unix seconds>,v1=<hex>[,v1=<hex>...]`, where a v1 is hex(HMAC-SHA256(secret, "<t>.<body>")) for one of
+	// the configured secrets and `t` is within the tolerance (300 s by default) of the server's clock. A verified
+	// event is stored and queued for processing in one transaction; a repeated event id is acknowledged again
+	// and stored once. Every failure (header, signature, time, a body over 1 MiB, invalid JSON) is a 400 whose
+	// `error` is "Webhook validation failed", and nothing is stored. Not rate limited: the signature authenticates.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /api/webhooks/stripe (the `ReceiveStripeWebhook` operationId).
+	ReceiveStripeWebhook(ctx context.Context, body ReceiveStripeWebhookJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
 	// GetHealth Liveness probe
 	//
 	// Answers 200 while the process is up. It does not touch the database and is not rate limited.
@@ -1152,6 +1299,40 @@ type ClientInterface interface {
 	//
 	// Corresponds with GET /readyz (the `GetReadiness` operationId).
 	GetReadiness(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
+}
+
+// ListWebhookEvents List received webhook events
+//
+// Newest first, filtered by status and type.
+//
+// Corresponds with GET /api/admin/webhook-events (the `ListWebhookEvents` operationId).
+func (c *Client) ListWebhookEvents(ctx context.Context, params *ListWebhookEventsParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewListWebhookEventsRequest(c.Server, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ReplayWebhookEvent Process a webhook event again
+//
+// Queues the event's processing job again. Processing is idempotent, so a replay never applies an event twice.
+//
+// Corresponds with POST /api/admin/webhook-events/{id}/replay (the `ReplayWebhookEvent` operationId).
+func (c *Client) ReplayWebhookEvent(ctx context.Context, id openapi_types.UUID, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewReplayWebhookEventRequest(c.Server, id)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
 }
 
 // RequestPasswordResetWithBody Ask for a password reset
@@ -1693,6 +1874,54 @@ func (c *Client) ListUserPosts(ctx context.Context, id UserID, params *ListUserP
 	return c.Client.Do(req)
 }
 
+// ReceiveStripeWebhookWithBody Receive a Stripe event
+//
+// Verifies the `Stripe-Signature` header over the raw body, byte for byte, before anything parses it:
+// `t=<unix seconds>,v1=<hex>[,v1=<hex>...]`, where a v1 is hex(HMAC-SHA256(secret, "<t>.<body>")) for one of
+// the configured secrets and `t` is within the tolerance (300 s by default) of the server's clock. A verified
+// event is stored and queued for processing in one transaction; a repeated event id is acknowledged again
+// and stored once. Every failure (header, signature, time, a body over 1 MiB, invalid JSON) is a 400 whose
+// `error` is "Webhook validation failed", and nothing is stored. Not rate limited: the signature authenticates.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /api/webhooks/stripe (the `ReceiveStripeWebhook` operationId).
+func (c *Client) ReceiveStripeWebhookWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewReceiveStripeWebhookRequestWithBody(c.Server, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ReceiveStripeWebhook Receive a Stripe event
+//
+// Verifies the `Stripe-Signature` header over the raw body, byte for byte, before anything parses it:
+// `t=<unix seconds>,v1=<hex>[,v1=<hex>...]`, where a v1 is hex(HMAC-SHA256(secret, "<t>.<body>")) for one of
+// the configured secrets and `t` is within the tolerance (300 s by default) of the server's clock. A verified
+// event is stored and queued for processing in one transaction; a repeated event id is acknowledged again
+// and stored once. Every failure (header, signature, time, a body over 1 MiB, invalid JSON) is a 400 whose
+// `error` is "Webhook validation failed", and nothing is stored. Not rate limited: the signature authenticates.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /api/webhooks/stripe (the `ReceiveStripeWebhook` operationId).
+func (c *Client) ReceiveStripeWebhook(ctx context.Context, body ReceiveStripeWebhookJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewReceiveStripeWebhookRequest(c.Server, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
 // GetHealth Liveness probe
 //
 // Answers 200 while the process is up. It does not touch the database and is not rate limited.
@@ -1725,6 +1954,130 @@ func (c *Client) GetReadiness(ctx context.Context, reqEditors ...RequestEditorFn
 		return nil, err
 	}
 	return c.Client.Do(req)
+}
+
+// NewListWebhookEventsRequest constructs an http.Request for the ListWebhookEvents method
+func NewListWebhookEventsRequest(server string, params *ListWebhookEventsParams) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/admin/webhook-events")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.Page != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "page", *params.Page, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: "int32"}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Limit != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "limit", *params.Limit, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: "int32"}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Status != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "status", *params.Status, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Type != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "type", *params.Type, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewReplayWebhookEventRequest constructs an http.Request for the ReplayWebhookEvent method
+func NewReplayWebhookEventRequest(server string, id openapi_types.UUID) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: "uuid"})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/admin/webhook-events/%s/replay", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
 }
 
 // NewRequestPasswordResetRequest calls the generic RequestPasswordReset builder with application/json body
@@ -2877,6 +3230,46 @@ func NewListUserPostsRequest(server string, id UserID, params *ListUserPostsPara
 	return req, nil
 }
 
+// NewReceiveStripeWebhookRequest calls the generic ReceiveStripeWebhook builder with application/json body
+func NewReceiveStripeWebhookRequest(server string, body ReceiveStripeWebhookJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewReceiveStripeWebhookRequestWithBody(server, "application/json", bodyReader)
+}
+
+// NewReceiveStripeWebhookRequestWithBody constructs an http.Request for the ReceiveStripeWebhook method, with any body, and a specified content type
+func NewReceiveStripeWebhookRequestWithBody(server string, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/webhooks/stripe")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
 // NewGetHealthRequest constructs an http.Request for the GetHealth method
 func NewGetHealthRequest(server string) (*http.Request, error) {
 	var err error
@@ -2974,6 +3367,24 @@ func WithBaseURL(baseURL string) ClientOption {
 
 // ClientWithResponsesInterface is the interface specification for the client with responses above.
 type ClientWithResponsesInterface interface {
+
+	// ListWebhookEventsWithResponse List received webhook events
+	//
+	// Newest first, filtered by status and type.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /api/admin/webhook-events (the `ListWebhookEvents` operationId).
+	ListWebhookEventsWithResponse(ctx context.Context, params *ListWebhookEventsParams, reqEditors ...RequestEditorFn) (*ListWebhookEventsResponse, error)
+
+	// ReplayWebhookEventWithResponse Process a webhook event again
+	//
+	// Queues the event's processing job again. Processing is idempotent, so a replay never applies an event twice.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/admin/webhook-events/{id}/replay (the `ReplayWebhookEvent` operationId).
+	ReplayWebhookEventWithResponse(ctx context.Context, id openapi_types.UUID, reqEditors ...RequestEditorFn) (*ReplayWebhookEventResponse, error)
 
 	// RequestPasswordResetWithBodyWithResponse Ask for a password reset
 	//
@@ -3246,6 +3657,34 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with GET /api/users/{id}/posts (the `ListUserPosts` operationId).
 	ListUserPostsWithResponse(ctx context.Context, id UserID, params *ListUserPostsParams, reqEditors ...RequestEditorFn) (*ListUserPostsResponse, error)
 
+	// ReceiveStripeWebhookWithBodyWithResponse Receive a Stripe event
+	//
+	// Verifies the `Stripe-Signature` header over the raw body, byte for byte, before anything parses it:
+	// `t=<unix seconds>,v1=<hex>[,v1=<hex>...]`, where a v1 is hex(HMAC-SHA256(secret, "<t>.<body>")) for one of
+	// the configured secrets and `t` is within the tolerance (300 s by default) of the server's clock. A verified
+	// event is stored and queued for processing in one transaction; a repeated event id is acknowledged again
+	// and stored once. Every failure (header, signature, time, a body over 1 MiB, invalid JSON) is a 400 whose
+	// `error` is "Webhook validation failed", and nothing is stored. Not rate limited: the signature authenticates.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/webhooks/stripe (the `ReceiveStripeWebhook` operationId).
+	ReceiveStripeWebhookWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*ReceiveStripeWebhookResponse, error)
+
+	// ReceiveStripeWebhookWithResponse Receive a Stripe event
+	//
+	// Verifies the `Stripe-Signature` header over the raw body, byte for byte, before anything parses it:
+	// `t=<unix seconds>,v1=<hex>[,v1=<hex>...]`, where a v1 is hex(HMAC-SHA256(secret, "<t>.<body>")) for one of
+	// the configured secrets and `t` is within the tolerance (300 s by default) of the server's clock. A verified
+	// event is stored and queued for processing in one transaction; a repeated event id is acknowledged again
+	// and stored once. Every failure (header, signature, time, a body over 1 MiB, invalid JSON) is a 400 whose
+	// `error` is "Webhook validation failed", and nothing is stored. Not rate limited: the signature authenticates.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/webhooks/stripe (the `ReceiveStripeWebhook` operationId).
+	ReceiveStripeWebhookWithResponse(ctx context.Context, body ReceiveStripeWebhookJSONRequestBody, reqEditors ...RequestEditorFn) (*ReceiveStripeWebhookResponse, error)
+
 	// GetHealthWithResponse Liveness probe
 	//
 	// Answers 200 while the process is up. It does not touch the database and is not rate limited.
@@ -3263,6 +3702,199 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with GET /readyz (the `GetReadiness` operationId).
 	GetReadinessWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*GetReadinessResponse, error)
+}
+
+// ListWebhookEventsResponse401Headers the declared response headers of an HTTP 401 response for ListWebhookEvents
+type ListWebhookEventsResponse401Headers struct {
+	WWWAuthenticate string
+}
+
+// ListWebhookEventsResponse429Headers the declared response headers of an HTTP 429 response for ListWebhookEvents
+type ListWebhookEventsResponse429Headers struct {
+	RateLimitLimit     *int
+	RateLimitRemaining *int
+	RateLimitReset     *int
+	RetryAfter         int
+}
+
+type ListWebhookEventsResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *WebhookEventList
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyRequests
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *InternalError
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *ListWebhookEventsResponse401Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *ListWebhookEventsResponse429Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ListWebhookEventsResponse) GetJSON200() *WebhookEventList {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r ListWebhookEventsResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r ListWebhookEventsResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r ListWebhookEventsResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r ListWebhookEventsResponse) GetJSON429() *TooManyRequests {
+	return r.JSON429
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r ListWebhookEventsResponse) GetJSON500() *InternalError {
+	return r.JSON500
+}
+
+// GetBody returns the raw response body bytes
+func (r ListWebhookEventsResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ListWebhookEventsResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ListWebhookEventsResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ListWebhookEventsResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// ReplayWebhookEventResponse401Headers the declared response headers of an HTTP 401 response for ReplayWebhookEvent
+type ReplayWebhookEventResponse401Headers struct {
+	WWWAuthenticate string
+}
+
+// ReplayWebhookEventResponse429Headers the declared response headers of an HTTP 429 response for ReplayWebhookEvent
+type ReplayWebhookEventResponse429Headers struct {
+	RateLimitLimit     *int
+	RateLimitRemaining *int
+	RateLimitReset     *int
+	RetryAfter         int
+}
+
+type ReplayWebhookEventResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON202 the response for an HTTP 202 `application/json` response
+	JSON202 *WebhookEventData
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *NotFound
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyRequests
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *InternalError
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *ReplayWebhookEventResponse401Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *ReplayWebhookEventResponse429Headers
+}
+
+// GetJSON202 returns the response for an HTTP 202 `application/json` response
+func (r ReplayWebhookEventResponse) GetJSON202() *WebhookEventData {
+	return r.JSON202
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r ReplayWebhookEventResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r ReplayWebhookEventResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r ReplayWebhookEventResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r ReplayWebhookEventResponse) GetJSON404() *NotFound {
+	return r.JSON404
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r ReplayWebhookEventResponse) GetJSON429() *TooManyRequests {
+	return r.JSON429
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r ReplayWebhookEventResponse) GetJSON500() *InternalError {
+	return r.JSON500
+}
+
+// GetBody returns the raw response body bytes
+func (r ReplayWebhookEventResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ReplayWebhookEventResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ReplayWebhookEventResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ReplayWebhookEventResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
 }
 
 // RequestPasswordResetResponse429Headers the declared response headers of an HTTP 429 response for RequestPasswordReset
@@ -5216,6 +5848,61 @@ func (r ListUserPostsResponse) ContentType() string {
 	return ""
 }
 
+type ReceiveStripeWebhookResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *WebhookReceived
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *WebhookRejected
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *InternalError
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ReceiveStripeWebhookResponse) GetJSON200() *WebhookReceived {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r ReceiveStripeWebhookResponse) GetJSON400() *WebhookRejected {
+	return r.JSON400
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r ReceiveStripeWebhookResponse) GetJSON500() *InternalError {
+	return r.JSON500
+}
+
+// GetBody returns the raw response body bytes
+func (r ReceiveStripeWebhookResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ReceiveStripeWebhookResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ReceiveStripeWebhookResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ReceiveStripeWebhookResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
 type GetHealthResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -5303,6 +5990,36 @@ func (r GetReadinessResponse) ContentType() string {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
 	return ""
+}
+
+// ListWebhookEventsWithResponse List received webhook events
+//
+// Newest first, filtered by status and type.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /api/admin/webhook-events (the `ListWebhookEvents` operationId).
+func (c *ClientWithResponses) ListWebhookEventsWithResponse(ctx context.Context, params *ListWebhookEventsParams, reqEditors ...RequestEditorFn) (*ListWebhookEventsResponse, error) {
+	rsp, err := c.ListWebhookEvents(ctx, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseListWebhookEventsResponse(rsp)
+}
+
+// ReplayWebhookEventWithResponse Process a webhook event again
+//
+// Queues the event's processing job again. Processing is idempotent, so a replay never applies an event twice.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/admin/webhook-events/{id}/replay (the `ReplayWebhookEvent` operationId).
+func (c *ClientWithResponses) ReplayWebhookEventWithResponse(ctx context.Context, id openapi_types.UUID, reqEditors ...RequestEditorFn) (*ReplayWebhookEventResponse, error) {
+	rsp, err := c.ReplayWebhookEvent(ctx, id, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseReplayWebhookEventResponse(rsp)
 }
 
 // RequestPasswordResetWithBodyWithResponse Ask for a password reset
@@ -5750,6 +6467,46 @@ func (c *ClientWithResponses) ListUserPostsWithResponse(ctx context.Context, id 
 	return ParseListUserPostsResponse(rsp)
 }
 
+// ReceiveStripeWebhookWithBodyWithResponse Receive a Stripe event
+//
+// Verifies the `Stripe-Signature` header over the raw body, byte for byte, before anything parses it:
+// `t=<unix seconds>,v1=<hex>[,v1=<hex>...]`, where a v1 is hex(HMAC-SHA256(secret, "<t>.<body>")) for one of
+// the configured secrets and `t` is within the tolerance (300 s by default) of the server's clock. A verified
+// event is stored and queued for processing in one transaction; a repeated event id is acknowledged again
+// and stored once. Every failure (header, signature, time, a body over 1 MiB, invalid JSON) is a 400 whose
+// `error` is "Webhook validation failed", and nothing is stored. Not rate limited: the signature authenticates.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/webhooks/stripe (the `ReceiveStripeWebhook` operationId).
+func (c *ClientWithResponses) ReceiveStripeWebhookWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*ReceiveStripeWebhookResponse, error) {
+	rsp, err := c.ReceiveStripeWebhookWithBody(ctx, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseReceiveStripeWebhookResponse(rsp)
+}
+
+// ReceiveStripeWebhookWithResponse Receive a Stripe event
+//
+// Verifies the `Stripe-Signature` header over the raw body, byte for byte, before anything parses it:
+// `t=<unix seconds>,v1=<hex>[,v1=<hex>...]`, where a v1 is hex(HMAC-SHA256(secret, "<t>.<body>")) for one of
+// the configured secrets and `t` is within the tolerance (300 s by default) of the server's clock. A verified
+// event is stored and queued for processing in one transaction; a repeated event id is acknowledged again
+// and stored once. Every failure (header, signature, time, a body over 1 MiB, invalid JSON) is a 400 whose
+// `error` is "Webhook validation failed", and nothing is stored. Not rate limited: the signature authenticates.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/webhooks/stripe (the `ReceiveStripeWebhook` operationId).
+func (c *ClientWithResponses) ReceiveStripeWebhookWithResponse(ctx context.Context, body ReceiveStripeWebhookJSONRequestBody, reqEditors ...RequestEditorFn) (*ReceiveStripeWebhookResponse, error) {
+	rsp, err := c.ReceiveStripeWebhook(ctx, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseReceiveStripeWebhookResponse(rsp)
+}
+
 // GetHealthWithResponse Liveness probe
 //
 // Answers 200 while the process is up. It does not touch the database and is not rate limited.
@@ -5778,6 +6535,223 @@ func (c *ClientWithResponses) GetReadinessWithResponse(ctx context.Context, reqE
 		return nil, err
 	}
 	return ParseGetReadinessResponse(rsp)
+}
+
+// ParseListWebhookEventsResponse parses an HTTP response from a ListWebhookEventsWithResponse call
+func ParseListWebhookEventsResponse(rsp *http.Response) (*ListWebhookEventsResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ListWebhookEventsResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest WebhookEventList
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest InternalError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers ListWebhookEventsResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 429:
+		var headers ListWebhookEventsResponse429Headers
+		if values := rsp.Header.Values("RateLimit-Limit"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitLimit = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Remaining"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitRemaining = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Reset"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitReset = &value
+		}
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		response.Headers429 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseReplayWebhookEventResponse parses an HTTP response from a ReplayWebhookEventWithResponse call
+func ParseReplayWebhookEventResponse(rsp *http.Response) (*ReplayWebhookEventResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ReplayWebhookEventResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 202:
+		var dest WebhookEventData
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON202 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest InternalError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers ReplayWebhookEventResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 429:
+		var headers ReplayWebhookEventResponse429Headers
+		if values := rsp.Header.Values("RateLimit-Limit"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitLimit = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Remaining"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitRemaining = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Reset"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitReset = &value
+		}
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		response.Headers429 = &headers
+	}
+
+	return response, nil
 }
 
 // ParseRequestPasswordResetResponse parses an HTTP response from a RequestPasswordResetWithResponse call
@@ -7980,6 +8954,46 @@ func ParseListUserPostsResponse(rsp *http.Response) (*ListUserPostsResponse, err
 	return response, nil
 }
 
+// ParseReceiveStripeWebhookResponse parses an HTTP response from a ReceiveStripeWebhookWithResponse call
+func ParseReceiveStripeWebhookResponse(rsp *http.Response) (*ReceiveStripeWebhookResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ReceiveStripeWebhookResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest WebhookReceived
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest WebhookRejected
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest InternalError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	}
+
+	return response, nil
+}
+
 // ParseGetHealthResponse parses an HTTP response from a GetHealthWithResponse call
 func ParseGetHealthResponse(rsp *http.Response) (*GetHealthResponse, error) {
 	bodyBytes, err := io.ReadAll(rsp.Body)
@@ -8041,6 +9055,12 @@ func ParseGetReadinessResponse(rsp *http.Response) (*GetReadinessResponse, error
 
 // ServerInterface represents all server handlers.
 type ServerInterface interface {
+	// ListWebhookEvents List received webhook events
+	// (GET /api/admin/webhook-events)
+	ListWebhookEvents(w http.ResponseWriter, r *http.Request, params ListWebhookEventsParams)
+	// ReplayWebhookEvent Process a webhook event again
+	// (POST /api/admin/webhook-events/{id}/replay)
+	ReplayWebhookEvent(w http.ResponseWriter, r *http.Request, id openapi_types.UUID)
 	// RequestPasswordReset Ask for a password reset
 	// (POST /api/auth/password-reset)
 	RequestPasswordReset(w http.ResponseWriter, r *http.Request)
@@ -8101,6 +9121,9 @@ type ServerInterface interface {
 	// ListUserPosts List a user's posts
 	// (GET /api/users/{id}/posts)
 	ListUserPosts(w http.ResponseWriter, r *http.Request, id UserID, params ListUserPostsParams)
+	// ReceiveStripeWebhook Receive a Stripe event
+	// (POST /api/webhooks/stripe)
+	ReceiveStripeWebhook(w http.ResponseWriter, r *http.Request)
 	// GetHealth Liveness probe
 	// (GET /healthz)
 	GetHealth(w http.ResponseWriter, r *http.Request)
@@ -8112,6 +9135,18 @@ type ServerInterface interface {
 // Unimplemented server implementation that returns http.StatusNotImplemented for each endpoint.
 
 type Unimplemented struct{}
+
+// ListWebhookEvents List received webhook events
+// (GET /api/admin/webhook-events)
+func (_ Unimplemented) ListWebhookEvents(w http.ResponseWriter, r *http.Request, params ListWebhookEventsParams) {
+	w.WriteHeader(http.StatusNotImplemented)
+}
+
+// ReplayWebhookEvent Process a webhook event again
+// (POST /api/admin/webhook-events/{id}/replay)
+func (_ Unimplemented) ReplayWebhookEvent(w http.ResponseWriter, r *http.Request, id openapi_types.UUID) {
+	w.WriteHeader(http.StatusNotImplemented)
+}
 
 // RequestPasswordReset Ask for a password reset
 // (POST /api/auth/password-reset)
@@ -8233,6 +9268,12 @@ func (_ Unimplemented) ListUserPosts(w http.ResponseWriter, r *http.Request, id 
 	w.WriteHeader(http.StatusNotImplemented)
 }
 
+// ReceiveStripeWebhook Receive a Stripe event
+// (POST /api/webhooks/stripe)
+func (_ Unimplemented) ReceiveStripeWebhook(w http.ResponseWriter, r *http.Request) {
+	w.WriteHeader(http.StatusNotImplemented)
+}
+
 // GetHealth Liveness probe
 // (GET /healthz)
 func (_ Unimplemented) GetHealth(w http.ResponseWriter, r *http.Request) {
@@ -8253,6 +9294,104 @@ type ServerInterfaceWrapper struct {
 }
 
 type MiddlewareFunc func(http.Handler) http.Handler
+
+// ListWebhookEvents operation middleware
+func (siw *ServerInterfaceWrapper) ListWebhookEvents(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ListWebhookEventsParams
+
+	// ------------- Optional query parameter "page" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "page", r.URL.Query(), &params.Page, runtime.BindQueryParameterOptions{Type: "integer", Format: "int32"})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "page"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "page", Err: err})
+		}
+		return
+	}
+
+	// ------------- Optional query parameter "limit" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "limit", r.URL.Query(), &params.Limit, runtime.BindQueryParameterOptions{Type: "integer", Format: "int32"})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "limit"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "limit", Err: err})
+		}
+		return
+	}
+
+	// ------------- Optional query parameter "status" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "status", r.URL.Query(), &params.Status, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "status"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "status", Err: err})
+		}
+		return
+	}
+
+	// ------------- Optional query parameter "type" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "type", r.URL.Query(), &params.Type, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "type"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "type", Err: err})
+		}
+		return
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.ListWebhookEvents(w, r, params)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// ReplayWebhookEvent operation middleware
+func (siw *ServerInterfaceWrapper) ReplayWebhookEvent(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "id" -------------
+	var id openapi_types.UUID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", chi.URLParam(r, "id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: r.URL.RawPath == ""})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "id", Err: err})
+		return
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.ReplayWebhookEvent(w, r, id)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
 
 // RequestPasswordReset operation middleware
 func (siw *ServerInterfaceWrapper) RequestPasswordReset(w http.ResponseWriter, r *http.Request) {
@@ -9052,6 +10191,20 @@ func (siw *ServerInterfaceWrapper) ListUserPosts(w http.ResponseWriter, r *http.
 	handler.ServeHTTP(w, r)
 }
 
+// ReceiveStripeWebhook operation middleware
+func (siw *ServerInterfaceWrapper) ReceiveStripeWebhook(w http.ResponseWriter, r *http.Request) {
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.ReceiveStripeWebhook(w, r)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
 // GetHealth operation middleware
 func (siw *ServerInterfaceWrapper) GetHealth(w http.ResponseWriter, r *http.Request) {
 
@@ -9209,6 +10362,15 @@ func HandlerWithOptions(si ServerInterface, options ChiServerOptions) http.Handl
 		r.Post(options.BaseURL+"/api/auth/password-reset/confirm", wrapper.ConfirmPasswordReset)
 	})
 	r.Group(func(r chi.Router) {
+		r.Post(options.BaseURL+"/api/webhooks/stripe", wrapper.ReceiveStripeWebhook)
+	})
+	r.Group(func(r chi.Router) {
+		r.Get(options.BaseURL+"/api/admin/webhook-events", wrapper.ListWebhookEvents)
+	})
+	r.Group(func(r chi.Router) {
+		r.Post(options.BaseURL+"/api/admin/webhook-events/{id}/replay", wrapper.ReplayWebhookEvent)
+	})
+	r.Group(func(r chi.Router) {
 		r.Get(options.BaseURL+"/api/users", wrapper.ListUsers)
 	})
 	r.Group(func(r chi.Router) {
@@ -9299,6 +10461,228 @@ type UnauthorizedJSONResponse struct {
 }
 
 type UnsupportedMediaTypeJSONResponse Error
+
+type WebhookRejectedJSONResponse Error
+
+type ListWebhookEventsRequestObject struct {
+	Params ListWebhookEventsParams
+}
+
+type ListWebhookEventsResponseObject interface {
+	VisitListWebhookEventsResponse(w http.ResponseWriter) error
+}
+
+type ListWebhookEvents200JSONResponse WebhookEventList
+
+func (response ListWebhookEvents200JSONResponse) VisitListWebhookEventsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListWebhookEvents400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response ListWebhookEvents400JSONResponse) VisitListWebhookEventsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListWebhookEvents401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response ListWebhookEvents401JSONResponse) VisitListWebhookEventsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("WWW-Authenticate", fmt.Sprint(response.Headers.WWWAuthenticate))
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListWebhookEvents403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response ListWebhookEvents403JSONResponse) VisitListWebhookEventsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListWebhookEvents429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response ListWebhookEvents429JSONResponse) VisitListWebhookEventsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListWebhookEvents500JSONResponse struct{ InternalErrorJSONResponse }
+
+func (response ListWebhookEvents500JSONResponse) VisitListWebhookEventsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ReplayWebhookEventRequestObject struct {
+	Id openapi_types.UUID `json:"id"`
+}
+
+type ReplayWebhookEventResponseObject interface {
+	VisitReplayWebhookEventResponse(w http.ResponseWriter) error
+}
+
+type ReplayWebhookEvent202JSONResponse WebhookEventData
+
+func (response ReplayWebhookEvent202JSONResponse) VisitReplayWebhookEventResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(202)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ReplayWebhookEvent400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response ReplayWebhookEvent400JSONResponse) VisitReplayWebhookEventResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ReplayWebhookEvent401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response ReplayWebhookEvent401JSONResponse) VisitReplayWebhookEventResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("WWW-Authenticate", fmt.Sprint(response.Headers.WWWAuthenticate))
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ReplayWebhookEvent403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response ReplayWebhookEvent403JSONResponse) VisitReplayWebhookEventResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ReplayWebhookEvent404JSONResponse struct{ NotFoundJSONResponse }
+
+func (response ReplayWebhookEvent404JSONResponse) VisitReplayWebhookEventResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ReplayWebhookEvent429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response ReplayWebhookEvent429JSONResponse) VisitReplayWebhookEventResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ReplayWebhookEvent500JSONResponse struct{ InternalErrorJSONResponse }
+
+func (response ReplayWebhookEvent500JSONResponse) VisitReplayWebhookEventResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
 
 type RequestPasswordResetRequestObject struct {
 	Body *RequestPasswordResetJSONRequestBody
@@ -11627,6 +13011,56 @@ func (response ListUserPosts500JSONResponse) VisitListUserPostsResponse(w http.R
 	return err
 }
 
+type ReceiveStripeWebhookRequestObject struct {
+	Body *ReceiveStripeWebhookJSONRequestBody
+}
+
+type ReceiveStripeWebhookResponseObject interface {
+	VisitReceiveStripeWebhookResponse(w http.ResponseWriter) error
+}
+
+type ReceiveStripeWebhook200JSONResponse WebhookReceived
+
+func (response ReceiveStripeWebhook200JSONResponse) VisitReceiveStripeWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ReceiveStripeWebhook400JSONResponse struct{ WebhookRejectedJSONResponse }
+
+func (response ReceiveStripeWebhook400JSONResponse) VisitReceiveStripeWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ReceiveStripeWebhook500JSONResponse struct{ InternalErrorJSONResponse }
+
+func (response ReceiveStripeWebhook500JSONResponse) VisitReceiveStripeWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type GetHealthRequestObject struct {
 }
 
@@ -11685,6 +13119,12 @@ func (response GetReadiness503JSONResponse) VisitGetReadinessResponse(w http.Res
 
 // StrictServerInterface represents all server handlers.
 type StrictServerInterface interface {
+	// ListWebhookEvents List received webhook events
+	// (GET /api/admin/webhook-events)
+	ListWebhookEvents(ctx context.Context, request ListWebhookEventsRequestObject) (ListWebhookEventsResponseObject, error)
+	// ReplayWebhookEvent Process a webhook event again
+	// (POST /api/admin/webhook-events/{id}/replay)
+	ReplayWebhookEvent(ctx context.Context, request ReplayWebhookEventRequestObject) (ReplayWebhookEventResponseObject, error)
 	// RequestPasswordReset Ask for a password reset
 	// (POST /api/auth/password-reset)
 	RequestPasswordReset(ctx context.Context, request RequestPasswordResetRequestObject) (RequestPasswordResetResponseObject, error)
@@ -11745,6 +13185,9 @@ type StrictServerInterface interface {
 	// ListUserPosts List a user's posts
 	// (GET /api/users/{id}/posts)
 	ListUserPosts(ctx context.Context, request ListUserPostsRequestObject) (ListUserPostsResponseObject, error)
+	// ReceiveStripeWebhook Receive a Stripe event
+	// (POST /api/webhooks/stripe)
+	ReceiveStripeWebhook(ctx context.Context, request ReceiveStripeWebhookRequestObject) (ReceiveStripeWebhookResponseObject, error)
 	// GetHealth Liveness probe
 	// (GET /healthz)
 	GetHealth(ctx context.Context, request GetHealthRequestObject) (GetHealthResponseObject, error)
@@ -11790,6 +13233,58 @@ type strictHandler struct {
 	ssi         StrictServerInterface
 	middlewares []StrictMiddlewareFunc
 	options     StrictHTTPServerOptions
+}
+
+// ListWebhookEvents operation middleware
+func (sh *strictHandler) ListWebhookEvents(w http.ResponseWriter, r *http.Request, params ListWebhookEventsParams) {
+	var request ListWebhookEventsRequestObject
+
+	request.Params = params
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.ListWebhookEvents(ctx, request.(ListWebhookEventsRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListWebhookEvents")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(ListWebhookEventsResponseObject); ok {
+		if err := validResponse.VisitListWebhookEventsResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// ReplayWebhookEvent operation middleware
+func (sh *strictHandler) ReplayWebhookEvent(w http.ResponseWriter, r *http.Request, id openapi_types.UUID) {
+	var request ReplayWebhookEventRequestObject
+
+	request.Id = id
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.ReplayWebhookEvent(ctx, request.(ReplayWebhookEventRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ReplayWebhookEvent")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(ReplayWebhookEventResponseObject); ok {
+		if err := validResponse.VisitReplayWebhookEventResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
 }
 
 // RequestPasswordReset operation middleware
@@ -12369,6 +13864,37 @@ func (sh *strictHandler) ListUserPosts(w http.ResponseWriter, r *http.Request, i
 	}
 }
 
+// ReceiveStripeWebhook operation middleware
+func (sh *strictHandler) ReceiveStripeWebhook(w http.ResponseWriter, r *http.Request) {
+	var request ReceiveStripeWebhookRequestObject
+
+	var body ReceiveStripeWebhookJSONRequestBody
+	if err := runtime.BindJSONBody(r, &body); err != nil {
+		sh.options.RequestErrorHandlerFunc(w, r, fmt.Errorf("can't decode JSON body: %w", err))
+		return
+	}
+	request.Body = &body
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.ReceiveStripeWebhook(ctx, request.(ReceiveStripeWebhookRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ReceiveStripeWebhook")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(ReceiveStripeWebhookResponseObject); ok {
+		if err := validResponse.VisitReceiveStripeWebhookResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
 // GetHealth operation middleware
 func (sh *strictHandler) GetHealth(w http.ResponseWriter, r *http.Request) {
 	var request GetHealthRequestObject
@@ -12422,110 +13948,133 @@ func (sh *strictHandler) GetReadiness(w http.ResponseWriter, r *http.Request) {
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7H17c+M2kvhXQfG3VbF/RcmSbE8mSqXunMlk11lnxjX27GxdPHuCyJaEmAQYALSsTfm7X6EBPkVKlF+z",
-	"qTh/TCwSj0aju9FP8HcvEHEiOHCtvPHv3gJoCBL//EA1nLGYafzHPAlBBZIlmgnujb0P8FsKSitCo0gs",
-	"ISQJSLJkPBRLMhOS6AVTJIgYcE0oD4kUqYa+53sqWEBMzYB6lYA39hjXMAfp3d35xawfIKaMMz7fMHME",
-	"M00YJ3oBJEilNFNZCHaZR0HD6i4gEDxUJOWaRQ0TEGn6qS3z3PleQiWNQTuktuDyVEOsEIEJnSOSmHn8",
-	"Wwpy5fkep7EZN8LO5QlDmNE00t54NPC9mZAx1Xb+w5HnezG9ZXEae+PhYOB7MePul9+EkPcyBLkO2eUC",
-	"iBJSk5BJCMzDNugEDtAIHY7p+R5wM/8vHsVf+PBzDozS0uy2geWczqEZlGFvSpWhNToHwtN4CrINHtOk",
-	"GZzhFlyZ/7bi61woffpDM5SJUPorRViYw5ZQvShAY6HnexJ+S5mE0BtrmUIZ0By4NMWWDQgSSl8AlcFi",
-	"HYATElAFPcYVcMU0uwGi0qntTMQMaVkzHbWSmbIDlyGK6e0Z8LleGEqzuMl+D1vhE1I3o2fGIAqJFpaw",
-	"pqs+uWSgCJVAplJcAyfTFWEhUQL3WREONyCJuAEZ0aQVbDNfM/kFEqiG8ESXaLD8DNHRQorpNGJqYbap",
-	"vpT3PFqRJHuPm67IntnMfSIkEeY1Cg4aRSC/UiSUdGaazGikYL+VbvMZG0TLVIgIKEfQPiqQbRSYKpzx",
-	"qSjwznRWieAKUKx9T0MnlM2vQHANHP+kSRKxgBrIDn5VBrzfPbilcRIhg4OUQnpj059kA/j2KY5rzoDI",
-	"7FacKk2mQCi5oRELCb4gNAwlKOV9vvO9GJRCsYHrl3YwwhRhHLsYRMSgFyL0xt75+4tLz7c4GXsHNGEH",
-	"BmPKIQWUPjXNjmfDYEBfwzfTr8Oj4JCaHdFUp+qNCMEbHxlW0CwGpWmceGNvNBi96g2GvcHocng8HhyN",
-	"B8f/492VEfsXCTNv7P2/g+LYPbBv1cFbRAYid31DswWFwvCD0CSmOljYQzYUQRoD19+SiUXdhJhtVkh9",
-	"yGyqb8B4I/gsYkGXPXpEiAM3qyJLphcEbpnSRhSFVFOfqDRYEKoI5W5P9YLittFIAg1XRNNr4Aj+j0JO",
-	"WRgCfx74LdsaUBSbcwiNojFNDeJXuAGhQOz7qOw4mibBgvI5EMqFXoDM2NAsFZdwyjVITiM78ZMv44ST",
-	"lMNtAoGGkCBt9MkPoCmLrLiNxHwOoY/rkaBTyc2vlEegFJmcnJ//79t3//guhBuIRGJIbILLeCf0jyLl",
-	"4dOv4J2wFCJBiVQGgNOf01UkaHgpxBmVVlN4PnKeinBliCIyUxstl3Ly6oj8nX2PsF2AvGEBfOT0hrKI",
-	"TqNnAs+QmFGNSEC52c2pgZgGCwgRrEshfqZ8lWnOz8RBVvlX5h8tBIkpX2V4VN+SJWWaTD6AlqveyUyD",
-	"nBBltW4jq5sskV6uPjfB5Hoc1AyXsrLfq1gVnQYpetQGcmZDx0FMazNAsdp2m0MLi5spzIQ0+6jlivF5",
-	"f+ORvW57GBWB01QvhGT/hudhVns6a1TillTZvd+LmVKMz30S08ioFkbIwG1iFuITc3YC/iUkYVqh0DQc",
-	"Nhcc9vEpalESQuCaUSe6llJYlJQI5dOnT72TVC9Mu4DqFhsC1wEGy7TUFk+nzSjOFRfve6ASjZ01xQiR",
-	"rtIkEVJD+DOEjF5imy8ho4wgmNTnMiI810kQbSdBAIm2FJJIkYDUzOp1VtvBtWemW9a2UVsucPdL1rdo",
-	"J6a/QqCtIhLHDhPV+Sy1noYddFC/jM9NGHOTvXGtTcdc9S9PE1INPaPNNc3FuoFkbIBO0NdwhU1cZ7/A",
-	"QrHGMtAbMPqmQEmVOoaG3I/9wWBgVBRJAw1S2XOfRhGZRpRfm5/k3cczwwQFqZ+QGeNAWAi0b+3kzPI7",
-	"HqybggnVRsPxxt6/fvnX1dXtYPD5/5s/lP07f/aXJuxli7ArXacOc8Z13G0zXMT4tVofJbAtVEloVjew",
-	"4UVtu7CVX4y0viO1Dgh5BtGG/TtjSrevm2mI1Q4IcLNQKemqgpBN/c/pHM6wITqv5oxTS0Nbu2UtWxZf",
-	"GmsjJnD33SpKRiUNQ2Y60+i8hBw0pf21Hb6XYKiBnY3SDuS5UE8LoZmgJLeSqi/CeTfcBHUHQebV6DDF",
-	"JTasr9929zvg4aMCeT88OPt+y5GHje4y38XmxgaWd6YdUq9SSyHD7bTr2tVRgBP6DsrSeE2oeJstZc0E",
-	"q/gqiJgRqkkslCaj46OKNE45+y01p/icyjByjQOqoCqRaUj/2/3qByL2St7MDNKyv+74qEHU5gbouhIB",
-	"HK09MJPDDUhj7fLe6PaWZC4fA05tH9uH+9vl5TmxugDRcKura3knNLGmZAOQhR+omaRKEnGtb132VQH7",
-	"h1FTURYR5zdSZLoiP128f+e8k2br+17DPud+pvpiPy2oJkuMEBjVtLJMQ5V42M7cWmdCkgSE2UJvzNMo",
-	"alh+5q0qK55/fXvZqHegI6vcsPBpHQymA3g1Oz7uvQ6PZ70j+nXQ+4YeQe8VHQTfwGsY0eGwadCSJ6w8",
-	"coNTbK1r2UtW6ns0OFr3pVdcaN30sRqbWuqrzOpn/k6HxPIk5ZU1cfLfgEYWna3KcI4Mce09QA8uztq1",
-	"yTjc6rYd/S8MBH03Glylg8HoFQZevjPEaH8ndA7fjezfSkj9XdnVbWjNeiWsdbNOShJuEIBtDRVEs4dA",
-	"OGyBcAs2zay+RY8DtgWzJcWlitoocyLkkI8GTWSZODbPmw3bWql1aRAAi/a00DQiBwRn3C9LhMNqCOrV",
-	"kdfIGKZ/W7QQHcCMz52XNzJnSEW4Ho06TFLXbG3QLIs0WgCyRTYjujhjq1C+NibHcPS6dMT1yTuM5GSu",
-	"xn757MpP18rxNRy9rtgYr+sE4ntLyTS859HKkmoJKHS7vBF8xmS8o2bCYXm+s/pgEHZt/dMbljDcRuN2",
-	"EL8Cwybc4zIfqIDVNYZd4LWDNEOog8UuanLMePnp8HEU53tows1L2UXT3baUp9R9Gxcg1DN5XGrYf0J3",
-	"S9kgWjeA8tcnukldA5s4Yox59FXOmFS6COhWhFMZ2q0n467k5ntpEu6Goib/Ud1g8yuh5LJTqXTaFjNX",
-	"8fW5hYK2eJgG93ExnRq9md6AIjSaw1RSFhDnSFLk11RpQm0s8yca/JZSGZJIiDjrM4vEEqTCHKMIHzX4",
-	"qR7XUWUQ8YNzyuzuokJGbHSStCHdhuweMltX549Q2jl/dvVgFV1bZEyjmbbRGZdpmJ00QjfJRq9cBuWD",
-	"nWwZUv+QHrZC8jQz8WgrBxsJI0VU1uzqVj0oIqx8PeE0WmkW0Ii85XPGoeaf6MKbvaur2+GPV1e3X/9Y",
-	"ZtPy46aWjcz7AZKIBv+hTqtNDqimvbyAaGZoqcFa3WCe3dMl0MR4TUBdZkpwTQwEASiVv6xnrf306ZLs",
-	"/e1idPxqv9/oDcKAoTrlXZI1bQTSdakQ5+GrwaDZ1roGnoXqsmiXi/NtjXWVl1Yeqgx1K6YeWXNvcA4V",
-	"dkwXa2ubfdWo/W/xjhoKbwjF7K4Z7sZ8HfXIXR3Lj6Ku1ZzLzUpZGy4fFCPDzeh6WuUSZmeNwExzfy3J",
-	"AtlVS8K5HqAlmf6fmEZbVXXGjel1T3Wp6Lp7gPIRtCU7zBZlycL4YGUpI7c/pLKUs32zrjR8sK50ElJy",
-	"Jm7A6CQ1YfzcmlGVCcxxFEXvZ974l077W6eRnFJrdjfTCzJhPIjSEL7DRhPMlf4WD26XMWnwymEJxiDH",
-	"vOobptg0wqydIqcak5t30ddjentq2w9LWoCjyHWnyWdMlIEglUyvLjBtCKeaolpwktoogf31Y3YM/PTp",
-	"0ltLxHQKyUyKmEzO319cEtTGjNFygK8mvs2VoopMTlzOFlLnmFglhFylg8FhgI3xT5jkxSfo96ilJC20",
-	"TmyeEOMzsb4PP6Ucyzm+UuTD24tLcnJ+ipmsqCD6DuvGps5ERP+KX/E3gt8AN/2UzdRdiCi0GbAYKjQE",
-	"YME2rXvkLT4tZWPf2MgbhITOKeNKV1OYs5w3pl36oiKULCgPzW6Tk3wknHtGWaSuOMkGZYJj5jBXS5AQ",
-	"2nzjydFgMMGFGLqZYOBzkgc5fbJcCAVF4nRMk1LytJjNgIeMz80sNpOaTDGrn0kbLcS2fbPUD0XyVVbN",
-	"gC321jOw9hGeLAxss0fJ3uS255bXm4pw1YvpbW+60qAm+98S6hJODSBZeld9ocPDiZ+nHjsvEDHkkDc4",
-	"nvTJR37NxZJny6GYYfgrpgj3iy2rx3xJQKVkDi11LPbLW11rTzmZ/LPnkNM7DSfEJuyNLYI5WH4upYru",
-	"ZYgZjl6TRDKuqeH8k4s3p6dm+YUktdmBlMyBG7KD0IyHwLzP6FCRmMrrHEcF504IBwi7M9sm3v2WUAPY",
-	"hjRHzGJ0iY5OFjRR6tBS6qSeyJjBNembeUqLs9SbiShCIyVIxAzrTn6/m5ClkNeGIvgqFqmKVj4OrxZi",
-	"SWLDZnsrkUpiqMHWpuxbSKgF8Vszmfs7z8vHLcJyDKWZOenAsh+i/SOv18MY8qrKbiaJ9dWg1B9jHiZf",
-	"GUKASCE1rEgo8CTFWgGyNzkaHE32y0zmyJZqsLE1V33oqOj0nOzhY9tMgbwBSRRozfhc7ffJmeuT17Ag",
-	"ta7Mcie1ZOOJX36UJwO7farlA0/InlozRSv1gsjJEmapgtBMV5KMdWIYfZNNUsqQ7l/x3NNbyHAjvD3f",
-	"uwGprHAf9If9ged7bRLFG786Pj58ded7IgFOE+aNvcP+oH/oAud4yhVUnpl2PZllPWd5ctUzBe0uI7EN",
-	"G0TQSxXYdVsa8l16sDkuDgckZjzVNvHCJTP52fFOg0CkWGupXY0Lmkl9crmAK24xZXA2GozIcgEo8ITN",
-	"sLAFJTwfAmlI+UQJR8KlGhoNUUSWC2Z62ObKtrdozg8zLAZymKwE3Ypcgu9FuNqx9slasmvpPJ3rhRrD",
-	"f3dVddcFRCvFWqPB6NHSkfPU4YaM5NNZZS+zjTDPbEoUQx+hYdMlXWGZwtFg0DZjvoSDUrGZ6TI83N6l",
-	"XjGC/Y6392tM5TadR99s71yvubjzveMu66sWCaEKmsYxlSujSKprZB9KMp60DGaEAp0r9EUZtRQ11zYG",
-	"PgiKkHgzI1+Atid9PouRRNNUclVyr+2hFsNXxGocRpS4N6Ky9ejPqzKTg+DRmKkSrvcomUoDG4clKTm6",
-	"XHDeO/xt1Pt6+fafJz+fn73Fh21/35MZs5SDTsx41FJDnGF+SZUrKwtfeKQLj1yAJrSy95lWUzqLtjBM",
-	"nsfRctDd2h0p1S0aesvnsyxqlc2cWchPny73jRFj7BYIsaywxzhWOFq2UjQGolkM2aF2xd2pVgjNTIya",
-	"+fKDTNGVO8cSKm0029bHNJxj1tGY+aof/fgq+5u9QEgJgbESpQIyRe/FqjtTVdzjnZhp8Ggnm0VQU1Gl",
-	"3dB78+Jg2IWnSnVbfz4GZnNO2AYWzVwSB7+z8M5yZwRN5V4/4HOjkboufXLibivJHEn2+VcqM0rQU+C0",
-	"UGemzIo8Eaat1rJ+olkQsuqLrlLeTY8ca0cIn5ewBh0Iqyi8xh5H23vkBcJfgIycLYxuy7Kj7pfPd5/L",
-	"VGZpoyCNErkVXvHaBS6/bNjDJ7xu4XNG+LlPdd50Z8151fb2SRKlqnoFRWHqmyOG59a9M+zXyTpiSp+7",
-	"YEENE007UzRBzz26hbe0y6p0tw+YXSrSoa29zabLoHmKlGncdMEHujHQ6cdsbWrbxR2lDKsd7nLptmx7",
-	"JYsh4Cc78PLUmMYzDy/cETOLjucVUV9Ofpjd2SRCDLpIFkrLhIf9/blUTFjFpQ3dmjMJT5Rp+ZIYn1DL",
-	"nvkdDLk/bWJ41AiOfotGd26LEu+t0OUtN+bj9StphXnxmXNIbUn86az4rdfXddL+ho/KDC6e3FJrnaeN",
-	"usB9rRT9TAR5oHK9Mxon9pKojx/OuladF0fAwavpcDYKhtA7ooNZ72h2fNj7hh4f96ZDGNDRbBgMQmgp",
-	"T3/RWb+AsvFJMtQ1XOVwXVZUzvcdtFokQqOxMq2KQB15n1095TTYmK6cdun6tKmvuQzp5KHIOOBFcf0y",
-	"imsLMfnN2uEHLLrJqKZPTtxJw5StSsRL17QqB2fWyWQOuplGBs8sep+Z2P44pLNNZ/kresdaSWdHHd9e",
-	"gmhmSKhuuo3wjfOT5bcO+s7sttFpIclU6EWzyIKQ6VaBlWSlRQ/ReSTcMGUOXVeCW1ZjdvH91qqcntlV",
-	"lZcjtPCLSyf8Enzz9EL6RcsoePttwTCdlIyDcqph46FR8m+gXu9UjsJiIQHlRAH4WbqWraIqYrrtLoU3",
-	"2eRf3LPgvAVPaV2XL3jZaGDnWtzLAfcAo5xm5lVQEFkX794O512jcX8ShiVvc9W4x0yXNv5ps+rLDuUH",
-	"G/aVu5x2NMZrN/I8sz1euxqq7cLBkjc9N8v/o9no5fQqGNftcXHMNPNswzHmHFIYr31cfv45j80i35Yy",
-	"2TDfVXDok9MQ4kRoewFvqYZ2Yr3q2l3QYI5FjO02W1au47NYVxt0xWr+3otJ/zyk76IQ23U3e0t1m7Z2",
-	"hpmf2AYzhOZAqDkLDdn5RCS2tCxauetCAG1+2uG+eE4N3UqXhXfFJ1gw0edwq12Son2QSLiZYNKlMajM",
-	"5Ji4wEObSn4NkGSJ4pgyhBEUkjMkppi7AoFQTaypWGT7UTLFS68jIa7ThDCuNNBwTOCWBhrNR6EgA3nO",
-	"boA7XGDiHyZO+Ea6CA5X3GDH8Cudw8Q38LtkTyUk/h/vrHGLszfiT7K0VMN9q6bUCqPZfnT3iD+1SvsH",
-	"uFa/pXp1h9hXEcbb/RsHGc3mqTP3+97BsMP3DtacHiKOaU+BWYkxvO2NtvZmX0O8JE0MbwgeQCnbfTDY",
-	"L7LzmUvNVyxOohWh0yw8C7dJhPdqudBL04pYqCrLyWtktlZC1gpkYsazn+v1W0qv0FtiBn1a4ykvRNto",
-	"OSGv/1lCk9tNoOyDBtlRYn93iUtikJtkydwSNlxMSCqpikbf0QLLHbghWkyPo3Iu+IiFZEHVos3MwRqy",
-	"J8lGcyxRK7N7vBy19Sswn9k0KpcDtzkAjfx5SKzSVeXtGqt80GUD945VduDJ/EsYf87cujRpkAsVFbNz",
-	"DDKr2bQJqZhnyzTZm67ITEhgc967hpWRFQENYd8pf3nYMjPYsehnKYUGfGxbuZdX3OYTMOmSTwiqWBgh",
-	"QDHjIpt6AbGC6AbUt645pjahSEqwEoo1J8Ta/rkE6hL6zBnqJfT5ZUKfqd2t9bNtY+hT8GzrDJ2iyWJU",
-	"MqZVU70raSpV9skEv+biCpex4G4hohA54YrvVL7sEwk0zD5gh8nfSlMNmKjaQKhz0I5KN+YkfoCIuuo2",
-	"/GYKrhHiKYRtGrBbYkVnzBR6Z4E2JCU+scK3OQZsE/FeXOS785ANALcy0G52q/sG2YYA8EcMPiqsE+KC",
-	"9yBO9AqtNdCZqea4Bi02lP+22K8m5923lQo53xIUfqguWdIY/57drdE9DryzJvjIXNMhDvwFeOfpT6wX",
-	"te8BMsEyKVEiRkuaZhxp7wholhNp40GLd6upB3H1mk3Jhc4q4MgCZEOsTBZ3uj2SFdk32mK7KbmbYGi4",
-	"cu5FNLyIhj+EaHC0264yrNuN3dJKnHgoZ5ds1JV3yi9Bp8hLfslLfsmT5ZfUyPdx8ktydbqBqTbXfpU4",
-	"agMXkT3rGXElYPYTxaJ0+O7fg8/+POVhL5Vaf1Iu31DjdX/+XuB3Zv7dytInGPhWeB/zcsEie1NWIkUA",
-	"Shm9OE365LR8nY1I8ZPQpa/BYm2IfVu+Lakxsd999+ZehFtSorPP5HjiuruG7OZuS0qprLnm0T5jN8DN",
-	"20SKKZQ2KV9gpqXgB6W74tt9HaCESfuWkoTxOXoQGaYSuI/W+uR4cGjTGpZMQZ+864LzD0BDZqD/T0S7",
-	"st8ydimK8ib/wKgVK8ddVPeG7yFXty/HwJb9Q/6VN80uzzMR0IiUvlNN9iYxvQYiUz7Z93wvlZG7E3F8",
-	"cBCZ1guh9Pj14PUAZbWbc62iGj/RRZYLQfAW5CY3cWEYWo24ITnDxiFmLhmhWJdNTMF76Kj7yniP8bzI",
-	"uFRX3DDqua3xdke5vW+s8vEK1z1xV9o2JSlUFO9Sn1yFWe+Ws5tBgqxunl2jkMEClJZUC1ketLSfd5/v",
-	"/i8AAP//",
+	"7H37c+M20uC/guJ9VbGvKFmS7cmMp1J3zsTZOHFmfGPPzt4XeyOIbEmIKYABQMnalP/3r9AA+JBIPfya",
+	"pOL9ITumAKLR6G70m38EkZikggPXKjj6IxgDjUHiPz9SDWdswjT+xzyJQUWSpZoJHhwFH+H3DJRWhCaJ",
+	"mEFMUpBkxngsZmQoJNFjpkiUMOCaUB4TKTIN7SAMVDSGCTUv1PMUgqOAcQ0jkMHdXVis+hEmlHHGRytW",
+	"TmCoCeNEj4FEmZRmKQvBNusoqNndBUSCx4pkXLOkZgEizTy1Zp27MEippBPQDqkNuDzVMFGIwJSOEEnM",
+	"PP49AzkPwoDTiXlvgpPLC8YwpFmig6NeJwyGQk6otuvv94IwmNBbNskmwVG30wmDCePur7AOIR9kDHIZ",
+	"sssxECWkJjGTEJmHTdAJfEEtdPjOIAyAm/V/CSj+hQ+vc2CUlua0DSzndAT1oHRbA6oMrdEREJ5NBiCb",
+	"4DFD6sHprsGV+d9afJ0LpU+/q4cyFUp/pQiLc9hSqscFaCwOwkDC7xmTEAdHWmZQBjQHLstwZA2ChNIX",
+	"QGU0XgbgmERUQYtxBVwxzaZAVDawk4kYIi1rppNGMlP2xWWIJvT2DPhIjw2lWdz4v7uN8Amp69EzZJDE",
+	"RAtLWIN5m1wyUIRKIAMpboCTwZywmCiB56wIhylIIqYgE5o2gm3Wqye/SALVEB/rEg2WnyE6GkgxGyRM",
+	"jc0xLW7lA0/mJPW/46ErsmMOc5cISYT5GQUHTRKQXykSSzo0Q4Y0UbDbSLf5ijWiZSBEApQjaJ8UyCYK",
+	"zBSu+FQUeGcmq1RwBSjWvqWxE8rmr0hwDRz/SdM0YRE1kO39pgx4fwRwSydpggwOUgoZHJn5xL8gtE/x",
+	"veYOSMxpTTKlyQAIJVOasJjgD4TGsQSlguu7MJiAUig2cP/SvowwRRjHKQYRE9BjEQdHwfmHi8sgtDg5",
+	"CvZoyvYMxpRDCih9aoYdDrtRh76GN4Ov44Non5oT0VRn6p2IITg6MKyg2QSUppM0OAp6nd6rVqfb6vQu",
+	"u4dHnYOjzuF/B3dlxP6XhGFwFPyvveLa3bO/qr0TRAYid/lA/YZiYfhBaDKhOhrbSzYWUTYBrt+SvkVd",
+	"n5hjVkh9yGyqbcB4J/gwYdEmZ/SIEEduVUVmTI8J3DKljSiKqaYhUVk0JlQRyt2Z6jHFY6OJBBrPiaY3",
+	"wBH874UcsDgG/jzwW7Y1oCg24hAbRWOQGcTP8QBigdgPUdlxNE2iMeUjIJQLPQbp2dBsFbdwyjVIThO7",
+	"8JNv45iTjMNtCpGGmCBttMl3oClLrLhNxGgEcYj7kaAzyc1fGU9AKdI/Pj//9eT9P7+JYQqJSA2J9XEb",
+	"74X+XmQ8fvodvBeWQiQokckIcPlzOk8EjS+FOKPSagrPR84DEc8NUSRmaaPlUk5eHZCf2LcI2wXIKYvg",
+	"E6dTyhI6SJ4JPENiRjUiEeXmNAcGYhqNIUawLoX4mfK515yfiYOs8q/Mf7QQZEL53ONRvSUzyjTpfwQt",
+	"563joQbZJ8pq3UZW11kirVx9roPJzdhbMFzKyn6rYlVs9JJixsKLnNmw4UvMaPOCYrfNNocWFjcDGApp",
+	"zlHLOeOj9sore9n2MCoCp5keC8n+A8/DrPZ21qjEzaiyZ78zYUoxPgrJhCZGtTBCBm5Ts5GQmLsT8F9C",
+	"EqYVCk3DYSPBYRefohYlIQauGXWiayaFRUmJUD5//tw6zvTYjIuobrAhcB9gsExLY/F2Wo3iXHEJvgUq",
+	"0dhZUowQ6SpLUyE1xD9DzOgljvkSMsoIgv7iWlaEf4bBWIibj/AbXg73U9vcS+yp42gypCxB1bXQx4wM",
+	"ZyNOdSbBqi2g1mljM/tmtWcwm8KfVy+LIWFTkHO3cTIFyYYOdWQn33dIcnhCoth/wJD1jxcf3u++Nac0",
+	"NgoR8osWEkV2Dh0S9nEUQeqOKZUiBamZ1bztvvFQvHHtx9baMwV1/+LnFuPEwFCDVRUnE0cL1fWsPDmN",
+	"N7ASwjJFrUKwW+ydG20m5sZZeZmYamgZPNatxTYDyVhpG0G/gCsc4iaHBRaKPZaBXoHRdwVKqsTUNQLp",
+	"MOx0OkaJlDTSIJXVzGiSkEFC+Y35k7z/dGa4pxBGx2TIOBAWA21bT4a3zQ87y8Z6SrXRQYOj4N+//Pvq",
+	"6rbTuf7f5h/K/jt/9l912PObsDtdpg6jhWx42uZ1CeM3avktkR2hStda9QBrflg4LhwVFm9aPpGFCQi5",
+	"h2jF+Z0xpZv3zTRM1BYIcKtQKem8gpBV88/pCM5wILoXR4xTS0Nrp/mRDZsvvWslJvD03S5KZj+NY2Ym",
+	"0+S8hBx0doRLJ3wvwbAAtn9LM5DnQj0thGaBktxKq94i539yCyy6cLzfaYMlLnHg4v7t9HADPHxSIO+H",
+	"B+eBWXND4qA7711aPdjA8t6MQ+pVaiZkvJ523bhFFOCCoYOy9L46VJz4rSwZyRVvEhFDQjWZCKVJ7/Cg",
+	"Io0zzn7PjJ41ojJO3OCIKqhKZBrT/+v+akdiEpT8zR7Sskf18KBG1OYugmWdAzja42AWB1Q+uOCt3u0t",
+	"8U45A87COTa/7ofLy3NidQGi4VZX9/JeaGKN/RogC09dPUmVJOLS3EXZVwXsn4VK6TRJRQZzVJmc/9gc",
+	"fTuoOedc81zc7Ocx1WSGMRxjPFS2aagSL9uh2+tQSJKCMEcYHPEsSWq27zXYsmnwj5PLWr0DldvywMLr",
+	"uNcZdODV8PCw9To+HLYO6NdR6w09gNYr2onewGvo0W637qUlnbj85hr1eGlqWV8uzT3oHCxHOyrK9Gb6",
+	"2AKbWuqrrBp6j7RDYnmR8s7qOPkHoIlFZ6MynCND3AQP0IOLu3ZpMQ63uulE/w+G6r7pda6yTqf3CkNj",
+	"3xhitH+ndATf9Oy/lZD6m3IwwtCa9RtZ+3OZlCRMEYB1AxUkw4dA2G2AcA02zaqhRY8DtgGzJcWlitrE",
+	"u3lyyHudOrJMHZvnw7pNo9SyNIiAJTtaaJqQPYIr7pYlwn41SPjqIKhlDDO/KZ6Ltq6x7KwfPjF3SEW4",
+	"HvQ2WGRRs7VhTR8LtgD4TdYjurhjq1C+NiZHt/e6dMW1yXuMtXlncLt8d+W3a+X66vZeV2yM14sEEgYz",
+	"yTR84MnckmoJKHSMvRN8yORkS82Ew+x8a/XBIOzGRhBWbKG7jsbtS8IKDKtwj9t8oAK2qDFsA699ST2E",
+	"OhpvoyZPGC8/7T6O4nwPTbh+K9touuu28pS6b+0GhHomj8sC9p/Q3VI2iJYNoPznY12nroFN7THGPHrH",
+	"hkwqXYTcK8KpDO3am3FbcguDLI23Q1Gd/2jRYAsrwf6yU6l02xYrV/F13UBBazxMnfu4mE6N3kynoAhN",
+	"RjCQlEXEOZIU+S1TmlAbbf6RRr9nVMYkEWLi5wwTMQOpMAsswUc1fqrHdVQZRHznnDLbu6iQEWudJE1I",
+	"t0HVh6y2qfNHKO2cP9t6sIqpDTKm1kxb6YzzGuZGGqFbZKVXzkP5YCebR+pf0sNWSJ56Ju6t5WAjYaRI",
+	"yprdolUPiggrX485TeaaRTQhJ3zEOCz4JzbhzdbV1W33+6ur26+/L7Np+XHdyFrm/QhpQqM/qdNqlQOq",
+	"7iwvIBkaWqqxVleYZ/d0CdQxXi1QGFU7mdbeE8fE/kxgiklFNoOIDGAueGwIRgFGYG8gRbmvgOtlh1NU",
+	"xAiqr//E2W050L+BlRXXSnK3nUL8NLj23eM6PFgtpqJZH67RrP2DLafVqgNzjGx6TIUNV0wY3LZGouUe",
+	"/qYEb3+ks5+dlwuTO5xJsyDUowiUyn9cPOQfP1+SnR8ueoevdtu1vj0M0KtTvklytI34uykVUbP/qtOp",
+	"t5xvgPvQuI9durj62shleWvlV5WhrjtvnPHIdliNq6+wSjexnddZy7W23Bpft5FXNYG17fX87UTphlbB",
+	"tmGCR1G+F0IF9Sp2Ey4fFPHEw9hU98jvi631O7PM/XVeC+SmOi+u9QCd18z/zDR6HtTGuDGz7qn8FlO3",
+	"Dzc/gu5rX7NG9bUwPlj19eT2l1R9c7av13y7D9Z8j2NKzsQUjIa5IIyfW8+tMoG5jpLkwzA4+mWj812k",
+	"kZxSF7woTI9Jn/EoyWL4Bgf1sTbhLV7cLkPZ4JXDDJR2dQxTptggwSy5ooYBiwm2sb4m9PbUju+WtABH",
+	"kcsusOsiMS3XTRd0Gq1hklY4sqRTVO63JmeSFFMWgyRuMD5ETbfRnbR8KZrhp3GtWNjwCkyo0nmId33I",
+	"x2Y8N4SDp1hip3wumnWMbalDplIYlWrlJbtBZMritmrV5Cl8NfHLCNh0O4WkiPGtIsAyFV3YGSXNfZNU",
+	"L7+V4rRzhd2BEBbUWD7PqmpR2mIVycWh1onBMvz3v9MrvLTx3V6e9QjXURWIv+i1VENPJbPFH3L5iI2o",
+	"HHEh8V8uK/a6hp7zRFz3iiVky9IvbkHDftdhXU1YeYf5xNrkNwVRJpmeX2A2tMvhmDB+nNnI+gBNse89",
+	"T/74+TJYKi9xZt9Qignpn3+4uCTowaCZHu/hT30yGwsFeUo35QQXeUuwPkaREWhy0NnPy2hxPwvJ1WOt",
+	"U4Mp+/xx4QtthjpVpH/sMuWRGI6INUXJVdbp7Ec4GP8J/Y1gtTLvwqf/Lgvuvv7GvjoruUPsCuG0634b",
+	"wy354efjd62LH457h6+IGJKrwEFkx7btX5LOMOnbPnRjoG8rrgTHTKGLy4+n5ye/fj759ocPH3769eLk",
+	"3ceTy6+UWVu6SmYsFLT59EWpoHUGtYq9FCycsp9gbjOjGR+K5V3+mHGsGf5KkY8nF5fk+PwUy6XQxxU6",
+	"VYPymHi9uH3Fr/g7wQ2fMcGVLQcbiyS2ZVaY7WS4w56SGd0iJ/i0VPLn8tEhJnREGVe6WifnCyuYdjUy",
+	"ilAypjw2Kg45zt+EaxvWVVeclJPckZLVzFy1FsX9g06njxsx2kQfL4J+nqcVOi7Iq/MmNC1V6InhEHjM",
+	"+Mis4p1tWDrKbI64Hds2W/1YZPj7klkcsbOc5r+L8PhMNluiRHb6ty23vZYhmNaE3rYGcw2qv/uWUFfV",
+	"ZADxNQSLG+3u98O8vs0FsoghiHzAYb9NPvEbLmbcb4diGYstNWgXR7aYtkYiKiVzaFnEYrt81AvjKSf9",
+	"f7UcclqncZ9YKj6yCOZgldhSPdKOR0y395qkknFtNBtyfPHu9NRsvzAfbAkKJSPghuwgNu9DYD54OlRk",
+	"QuVNjqNCUPUJB4g3ly2rRNVbQg1gK2ppsFTGVdM40VdHqV1Lqf3FahkPV79t1iltzlKvvzAITZQgCTOs",
+	"2//jrk9mQt4YiuDzichUMg/x9WosZmRi2GxnLjJJDDXYAuhdCwm1IL41i7l/58WfeERY86s0M+YdWPZD",
+	"tH/ii0XXhryqBguTxIab0NQ5wmIfPjeEAIlCapiTWKD5iAWpZKd/0Dno75aZzJEt1WDTg1yLC0dFp+dk",
+	"Bx/bYQrkFCRRoDXjI7XbJmduTl4ojdQ6N9vtL1S09cPyo7zizJ3TQtFZn+yoJf9rpSkFcrKEYaYgNsuV",
+	"JOMiMfTe+EVKZXjtK54HqwsZboR3EAZTkMoK90672+6gZVEvUYKjV4eH+6/uwkCkwGnKgqNgv91p77vc",
+	"P9Q5LJUbncDX/LRQ38YfR3WdOd5bMxVzAUKXVgWxkZguhxXF8DzF5ND8qsC6IUO0ZU1OBdX+HA2GdzEE",
+	"9VC0vdeM86WHf9S3KvAGxGYFSHXGjHn1ch7z1AvjorA6pXNz5/3KUFK3VRZFADHETe0HvI1T2/thfZjj",
+	"eqEzQK/TebTatyXDpK7k2bYGsZnRRqEw2tiBBaLu3Tmwe6UeBjilu35KpbwSJ+2vn1SUsZsZvTfrZywW",
+	"796FweEmO6pWm5eVfiT1krr/y7U5OJVNJlTOg6PAYJd4+4E4xnQYNaKBjhSGYcwbgmvz5kY+3vuDxXd7",
+	"EtKEztG4qfJbTXkmlsDZxbCFBdkxYrrsu/lKOVJn8e7TNLi4LgqNqhD+vwwyp6B4CJ3Jx/iI/CYGVuVs",
+	"k/PiKTO7gEkqDAuERAkUzwYhrrMJsoRVYxwLz1hUI7/spIpBvcRuvSdhN/RBNJRALuyfKfK7QVL8Z2e9",
+	"zsH6GXmngz8vrzpCI7TKp5YOVzGrUS19ELElfT17PdljhM+sYY45gVamwCobVnELXeG3sdH2O2TCeKZt",
+	"wYYrggq9I5lGkciwi5Z23UswINcml2O44lY9MSTU6/TIbAxoZQhbmWFvNJ6/AhU3hfxk9cZSdxQNSUJm",
+	"Y2Zm2OHKjre6zSJb4WFVknWLGoRvRTzfsjzaxkyXyoA2rjiuTRu+q/p3XCL1k3F/XnJcw/Wnw8pZ+oNA",
+	"oYilVAxzi4xuPKPze8uB7gYsvdgLBOcdbiI/aor0vwCT52x8rG6QfSjxPGkZrMzBhv9XMvBeVKTS1zPy",
+	"BWh7e+WrGHV5kEmuSokcO+g64HPrpiNGf3e/iMrR7y7fUQ6CR2OmSpp/QMlAGtg4zEgppcIl9Qf7v/da",
+	"X89O/nX88/nZCT5s+vc9mdGXKmzEjAcN3eE85mdUuYZB8QuPbMIjF6AJrZy9dyWU7qI1DJPXfzRcdLf2",
+	"REodqQy95etZFrUenpxZyI+fL3fb5Ng3gVBsxFuMY+8qy1aKTgBbQPhL7Yq7W60Qml6MmvXyi0zRubvH",
+	"UiptFrztfFJzj9m4k8+KevTrq5zZFERCSog0GQupgAwwTj7fnKkqiVgbMdPjmZEWQbW2Ix7o8+qtfy8G",
+	"ZiNO2AoW9XEAtBotdyZQ18jnO3xuNFI3pU2OXR9an7Jgn3+lvCcQ/UJOC3W+wWFRX8K01VqWbzQLgu/a",
+	"sKmUd8sjx9o3vBhEj2gQlYOBixaRpY2CNErkVuRf3YXrXREFCT1VI81rT/h59k6tz/O86vAOSZpkqtpc",
+	"tPCvmyuG5y51ViRoLztDz11a2lM7Qde90LeL3WCs7VO8yUvz0qplX6lt3YqxA4y0Mdt1rMknWqrM2qJL",
+	"72bbts12n9RvmpfUrPSXIjqeV0R9OflhTmeVCEEHqE/a9MLD/n191+QbtEnC5k7CG2VQbv8bEmrZM++u",
+	"mQex+oZHjeBoN2h057aZ0b0Vunzkyjq+dqUcMW9a46JAawqGNlb8lvvybKT9dR+VGVzmcpM/05ebujyu",
+	"hSaDZyLKc4+WJ6NxYtt/f/p4tmk/weIK2Hs16A57URdaB7QzbB0MD/dbb+jhYWvQhQ7tDbtRJ4aGxoMv",
+	"OusXUDY+S4a6hus4tigrKvf7FlotEqHRWJlWRXYM+eCbijsNdkLnTrt0c5rU11yGbOSh8Bzworh+GcW1",
+	"gZjCeu3wIzbr8FTTJsfupmHKdjPCdvpalTMilslkBLqeRjrPLHqfmdj+OqSzTmf5B3rHGklnSx3fft4C",
+	"A6FU131n4p3zk+Xfkwid2W1TwoQkA6HH9SILYqYbBVbqW5I8ROeRMGXKXLqudVdZjdnG97vQHeWZXVV5",
+	"G4MGfnGFa1+Cb55eSL9oGQVvnxQMs5GSsVcuaqu9NEr+DdTrncpRWCwkopwogNAXBtnuK0VMt9ml8M4v",
+	"/sU9C85b8JTWdbkx7EoDO9fiXi64Bxjl1JtXUUFkm3j3trjvao374zgueZurxj2mlzbxT5NVX3YoP9iw",
+	"r/SA3tIYX+jk+8z2+EJL6aZPSZS86blZ/qdmo5fbq2Bcd8bFNVPPszXXmHNI1SQOPpSff85js8i3pfRx",
+	"LDIRHNrkNM/ae1vy1x3rvvWqa9fY0VyLGNutt6zcxGexrlal6VViCC8m/fOQvotCrNfd7PfHmrS1Myy3",
+	"wDGYITQCQs1daMguJCK1TUySeSUfnm7wJUBOJ/gtCpuFd8X7WAPZ5nCrXWWAfZBKmPax0sEYVGZxTFzg",
+	"sc23vwFIfXUWpgxhBIXkDIl1Xa4UPVZ9ayoW2X6UDPBzZokQN1lKGFcaaHxE4JZGGs1HocCDPGJT4A4X",
+	"mPiHiROhkS6CwxU32DH8SkfQDw38rsJCCYn/j71u3ebstw77vhbEcN+8LrXCaLaf3Bfinlql/Qt8MLGh",
+	"69UWsa8ijLf91ys9zeapM/f7kmV3gy9ZLjk9xGRCWwrMTozhbQtb7TebDPGSLDW8IXgEpRKzTme3KIlj",
+	"rh5OsUmazAkd+PAs3KYJ9uN2oZe6HbG4WjaSV2CvbTiw0Iphwrj/c7kkW+k5ekvMS5/WeMpbnqy0nJDX",
+	"/y6hyfUmkP9Upb9K7N+bxCUxyE18MreEFR80IJVUReY/TWQ/a2o/2EjlSPAei8mYqnGTmYPdSp4kG82x",
+	"xEJDl8fLUVv+dMYzm0blxlNNDkAjfx4Sq3T9X7aNVT6oSeG9Y5Ub8GT+jdO/Z25dltbIhYqKuXEM0ncH",
+	"sgmpmGfLNNkZzMlQSGAj3rqBuZEVEY1h1yl/edjSG+xYaTuTQgM+tqPcj1fc5hMw6ZJPCKpYGCFAMeMi",
+	"m3oMEwXJFNRbNxxTm1AkpVh+zOoTYu38XAJtEvrMGeol9PllQp+ZPa3lu21l6FNwf3SGTtFkMSoZ06qu",
+	"yQSpa4oVkj5+p9e1yMIq97FIYuSEK75Vo6yQSKD4xeA8+VtpqgETVWsIdQTaUenKnMSPkFBXUo5fw8U9",
+	"wmTQXM3rtljRGb1C7yzQ563hLTUOXHGlvbjI78NDNgDcyEDb2a3u6/IrAsCfMPiosE6IC96CSarnaK2B",
+	"9qaa4xq02FD+22K/BTnvvppdyPmGoPBDdcmSxviTbye2eRx4a03wkblmgzjwF+Cdp7+xXtS+B8gEy6RE",
+	"iQla0tRzpG3MUy8nstqLFnuyqwdx9ZJNyYX2FXBkDLKp5D16TCuybbTFZlNyO8FQ06r+RTS8iIa/hGhw",
+	"tNusMizbjZullTjxUM4uWakrb5Vfgk6Rl/ySl/ySJ8svWSDfx8kvydXpGqZaXftV4qgVXER2rGfElYDh",
+	"BWwHuMt39x589vcpD3up1PqbcvmKGq+H8bdrxqP2XPvrxo4D/wTJhnnTy8Vuq76TJQZzcYjv9RqSwVwD",
+	"NiQw/wh9V1PK5xq/OppSqUARpo+u+KbtZu2jX2qetdvt635IZkZNJ5RMu0Z/H8PtTqlB7Y7tJRs2dKkt",
+	"d6jd3UXIbW/aK+4yx4dslEmIfU9aG6O36TYzZnblepQkICmGWPc7HVLuM7TrHQ+2H6MR44mIbtrkmEwt",
+	"nuMr7nqH5SEts4ptWYUwlfpZMW6bh0rKFcUuiLa1Ympbx/smZJjCEN1wMUsgHvm2s1cc+2D6sFkEbde+",
+	"dEhZkkkgO/ZoQ+wXgacduoQOatuv4pl3yc/s25Awblss/Xjx4f2uzZk46HRsb84rblvLIqKufEvpcsda",
+	"25jiKrDOfC4sheQoaJP3QldaXdrOqTlgmLzvG4Wq+iZK2C3O0q+D4EG5jf6LK91Xr191Xr9583Wn+BBU",
+	"8eknOhGZeV8PvyAYZVICjwybZwpbcKPviP26//4fr7/TPfjv6U//PxG9d53Jm/lZ93hUdHM/CvLWiChS",
+	"cCZM9a9dMzUrpn46/frN9F+f50Vgq6nF4uZmZPl7XI9mP1aqIXwPcfe6rTrA5b3JG0xMywYzqoqWgTtc",
+	"zLAEBGXS7uaXVb6kbRb8WHbQUj/uZWMIISe08vGz0sXg5XlwHQa3tsmpiOe+02m3c/D68OtXthmqAd0F",
+	"Xd1n95tZskSAB50OInhvjJ83/0+jRniMeVMKPwM4G7MEfHNE7APHFMnSNjktd0MTWTTGQYaBBlRZt41z",
+	"wJTZvrYuzH1u/aFEmDOauNmcM9zaq1sPuj0vBETP2BS4+TWVYgClo8w36I1cCTSeb4pv9x2REibtr5Sk",
+	"Rqa6e8pcG/aaDclhZ99mxc2YgmVRW4vzj0BjZqD/M6LdXK4sApfhLqfgWwxbrfRwE8/PhX3HJ06nlNnP",
+	"ilSPL8fAmvNDVjeXfV3E7ExENCExYAtxDEjv9Cf0BojMeH83CINMJq5t/9HeXmJGj4XSR687rzuo6rs1",
+	"lxpygEgTMLcvwc+11UUZC7+idajU5PbZMPbQ5bIV+7J5jdg7nOIlDHGL8bxHRaktRc1bz22LEGcJ2h7R",
+	"lW8mu+mp+/ZWXY5bxW9TmpNbwMvTbEdl28Hc5oA6MlFhrnthl2YvhEuvzYVrTauOAinYeyueMK7ITv83",
+	"35Z6JCnXLXxOTn4+Pj3r75ZxhF0vl1+bCwdzZLJKanYlIaMxKC2pFrKMghL13V3f/U8AAAD//w==",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

@@ -27,6 +27,19 @@ type PasswordResetToken struct {
 	CreatedAt time.Time
 }
 
+type Payment struct {
+	StripeID       string
+	UserID         *uuid.UUID
+	Customer       *string
+	Amount         int64
+	Currency       string
+	Status         string
+	EventCreatedAt time.Time
+	LastEventID    string
+	CreatedAt      time.Time
+	UpdatedAt      time.Time
+}
+
 type Post struct {
 	ID          uuid.UUID
 	AuthorID    uuid.UUID
@@ -50,6 +63,19 @@ type SentEmail struct {
 	CreatedAt time.Time
 }
 
+type Subscription struct {
+	StripeID         string
+	UserID           *uuid.UUID
+	Customer         *string
+	Status           string
+	Price            *string
+	CurrentPeriodEnd *time.Time
+	EventCreatedAt   time.Time
+	LastEventID      string
+	CreatedAt        time.Time
+	UpdatedAt        time.Time
+}
+
 type User struct {
 	ID           uuid.UUID
 	Name         string
@@ -58,4 +84,18 @@ type User struct {
 	CreatedAt    time.Time
 	UpdatedAt    time.Time
 	Role         string
+}
+
+type WebhookEvent struct {
+	ID             uuid.UUID
+	Provider       string
+	EventID        string
+	Type           string
+	Payload        []byte
+	EventCreatedAt time.Time
+	ReceivedAt     time.Time
+	Status         string
+	Attempts       int32
+	LastError      *string
+	ProcessedAt    *time.Time
 }

@@ -36,6 +36,18 @@ type Config struct {
 	BaseURL string
 	// PasswordResetTTL is how long a password-reset token stays usable.
 	PasswordResetTTL time.Duration
+
+	Webhooks WebhooksConfig
+}
+
+// WebhooksConfig verifies and processes incoming webhooks.
+type WebhooksConfig struct {
+	// StripeSecrets are the signing secrets accepted at once (rotation), from comma-separated STRIPE_WEBHOOK_SECRET.
+	StripeSecrets []string
+	// Tolerance is how far a signature's timestamp may be from now, either way.
+	Tolerance time.Duration
+	// RetryBase is the first retry delay of a failed processing job.
+	RetryBase time.Duration
 }
 
 // JobsConfig sets up River.
@@ -177,6 +189,11 @@ func Load(getenv func(string) string) (Config, error) {
 	}
 	c.BaseURL = strings.TrimSuffix(p.str("BASE_URL", fmt.Sprintf("http://localhost:%d", c.Port)), "/")
 	c.PasswordResetTTL = p.duration("PASSWORD_RESET_TTL", 30*time.Minute)
+	c.Webhooks = WebhooksConfig{
+		StripeSecrets: p.list("STRIPE_WEBHOOK_SECRET"),
+		Tolerance:     p.duration("STRIPE_WEBHOOK_TOLERANCE", 5*time.Minute),
+		RetryBase:     p.duration("WEBHOOK_RETRY_BASE", 2*time.Second),
+	}
 	c.check(&p)
 	if len(p.errs) > 0 {
 		return Config{}, fmt.Errorf("config: %w", errors.Join(p.errs...))
@@ -214,6 +231,9 @@ func (c Config) check(p *parser) {
 	}
 	if _, err := mail.ParseAddress(c.Mail.From); err != nil {
 		p.fail("MAIL_FROM is not an email address")
+	}
+	if c.Webhooks.Tolerance <= 0 || c.Webhooks.RetryBase <= 0 {
+		p.fail("STRIPE_WEBHOOK_TOLERANCE and WEBHOOK_RETRY_BASE must be positive")
 	}
 	if c.PasswordResetTTL <= 0 {
 		p.fail("PASSWORD_RESET_TTL must be positive")
@@ -273,6 +293,17 @@ func (p *parser) bool(key string, def bool) bool {
 		return def
 	}
 	return b
+}
+
+// list splits a comma-separated value, dropping empty items.
+func (p *parser) list(key string) []string {
+	var out []string
+	for _, f := range strings.Split(p.getenv(key), ",") {
+		if f = strings.TrimSpace(f); f != "" {
+			out = append(out, f)
+		}
+	}
+	return out
 }
 
 // prefixes parses a comma-separated list of CIDRs or bare IPs.

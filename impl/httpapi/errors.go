@@ -24,14 +24,22 @@ var statusFor = map[service.Code]int{
 // errorWriter renders the error envelope. In development a 500 carries the internal error's text; elsewhere the
 // text reaches only the log.
 type errorWriter struct {
-	dev    bool
-	logger *slog.Logger
+	dev       bool
+	logger    *slog.Logger
+	rejection *rejection
+}
+
+// with returns the writer for an operation with its own rejection status (nil for none).
+func (e errorWriter) with(r *rejection) errorWriter {
+	e.rejection = r
+	return e
 }
 
 // write sends status with the envelope. fields may be nil.
 func (e errorWriter) write(w http.ResponseWriter, r *http.Request, status int, message string, fields map[string][]string) {
+	status, title := e.rejection.statusOf(status)
 	body := api.Error{
-		Error:      http.StatusText(status),
+		Error:      title,
 		StatusCode: status,
 		Path:       r.URL.Path,
 		Method:     r.Method,

@@ -11,10 +11,12 @@ import (
 )
 
 // gate is the one middleware in front of every operation of openapi.yaml. It finds the operation, then in order:
-// applies its rate limit, authenticates the caller as its security requirement says, and validates the request.
-// Everything it enforces is read from the spec, so a new operation is covered by declaring it.
+// applies its rate limit, reads its body within its limit (without parsing it), authenticates the caller as its
+// security requirement says (a bearer token, an admin's, or a webhook signature over the raw body), and validates
+// the request. Everything it enforces is read from the spec, so a new operation is covered by declaring it.
 type gate struct {
 	router   routers.Router
+	rules    map[*openapi3.Operation]opRules
 	limits   *rateLimits
 	authn    *authenticator
 	validate *validator
@@ -22,7 +24,7 @@ type gate struct {
 }
 
 func newGate(doc *openapi3.T, limits *rateLimits, authn *authenticator, errs errorWriter) (*gate, error) {
-	validate, err := newValidator(doc, errs)
+	rules, err := compileRules(doc)
 	if err != nil {
 		return nil, err
 	}
@@ -32,7 +34,7 @@ func newGate(doc *openapi3.T, limits *rateLimits, authn *authenticator, errs err
 	if err != nil {
 		return nil, fmt.Errorf("openapi router: %w", err)
 	}
-	return &gate{router: router, limits: limits, authn: authn, validate: validate, errs: errs}, nil
+	return &gate{router: router, rules: rules, limits: limits, authn: authn, validate: newValidator(), errs: errs}, nil
 }
 
 func (g *gate) middleware(next http.Handler) http.Handler {
@@ -46,14 +48,21 @@ func (g *gate) middleware(next http.Handler) http.Handler {
 			g.errs.write(w, r, http.StatusNotFound, "No such resource.", nil)
 			return
 		}
-		if !g.limits.allow(w, r, route.Operation.OperationID) {
+		op := route.Operation
+		rules := g.rules[op]
+		errs := g.errs.with(rules.rejection)
+		if !g.limits.allow(w, r, op.OperationID, errs) {
 			return
 		}
-		r, ok := g.authn.authenticate(w, r, route)
+		body, ok := g.validate.readBody(w, r, op, rules, errs)
 		if !ok {
 			return
 		}
-		if !g.validate.check(w, r, route, pathParams) {
+		r, ok = g.authn.authenticate(w, r, rules, body, errs)
+		if !ok {
+			return
+		}
+		if !g.validate.check(w, r, route, pathParams, body, errs) {
 			return
 		}
 		next.ServeHTTP(w, r)

@@ -23,7 +23,8 @@ var (
 		"requestPasswordReset": func(c config.RateLimitConfig) int { return c.Login },
 		"confirmPasswordReset": func(c config.RateLimitConfig) int { return c.Login },
 	}
-	unlimitedOps = map[string]bool{"getHealth": true, "getReadiness": true}
+	// Probes must always answer; webhook senders are authenticated by signature and come in bursts.
+	unlimitedOps = map[string]bool{"getHealth": true, "getReadiness": true, "receiveStripeWebhook": true}
 )
 
 // rateLimits holds one sliding-window limiter per limited operation, keyed by client IP.
@@ -32,11 +33,10 @@ type rateLimits struct {
 	byOp     map[string]*httprate.RateLimiter
 	fallback *httprate.RateLimiter
 	trusted  []netip.Prefix
-	errs     errorWriter
 	now      func() time.Time
 }
 
-func newRateLimits(cfg config.RateLimitConfig, errs errorWriter) *rateLimits {
+func newRateLimits(cfg config.RateLimitConfig) *rateLimits {
 	newLimiter := func(n int) *httprate.RateLimiter {
 		if n <= 0 {
 			return nil
@@ -48,7 +48,7 @@ func newRateLimits(cfg config.RateLimitConfig, errs errorWriter) *rateLimits {
 	}
 	rl := &rateLimits{
 		window: cfg.Window, byOp: map[string]*httprate.RateLimiter{}, fallback: newLimiter(cfg.Default),
-		trusted: cfg.TrustedProxies, errs: errs, now: time.Now,
+		trusted: cfg.TrustedProxies, now: time.Now,
 	}
 	for op, limit := range limitedOps {
 		rl.byOp[op] = newLimiter(limit(cfg))
@@ -58,7 +58,7 @@ func newRateLimits(cfg config.RateLimitConfig, errs errorWriter) *rateLimits {
 
 // allow counts the request against its operation's limit and sets the RateLimit headers. Over the limit, it
 // answers 429 with Retry-After and returns false.
-func (rl *rateLimits) allow(w http.ResponseWriter, r *http.Request, op string) bool {
+func (rl *rateLimits) allow(w http.ResponseWriter, r *http.Request, op string, errs errorWriter) bool {
 	if unlimitedOps[op] {
 		return true
 	}
@@ -74,7 +74,7 @@ func (rl *rateLimits) allow(w http.ResponseWriter, r *http.Request, op string) b
 	w.Header().Set("RateLimit-Reset", reset)
 	if limited {
 		w.Header().Set("Retry-After", reset)
-		rl.errs.write(w, r, http.StatusTooManyRequests, "Too many requests: retry after "+reset+" seconds.", nil)
+		errs.write(w, r, http.StatusTooManyRequests, "Too many requests: retry after "+reset+" seconds.", nil)
 		return false
 	}
 	return true

@@ -13,6 +13,7 @@ import (
 	"github.com/junction-dev/junction/gen/api"
 	"github.com/junction-dev/junction/impl/config"
 	"github.com/junction-dev/junction/impl/service"
+	"github.com/junction-dev/junction/impl/webhook"
 )
 
 // Server implements the REST operations of openapi.yaml on top of the service layer.
@@ -28,6 +29,8 @@ type Options struct {
 	Development bool
 	Logger      *slog.Logger
 	RateLimit   config.RateLimitConfig
+	// StripeVerifier checks the signatures of Stripe webhooks.
+	StripeVerifier *webhook.Verifier
 	// AdminJobs is River UI, mounted at AdminJobsPath for admins only; nil mounts nothing.
 	AdminJobs http.Handler
 }
@@ -40,8 +43,8 @@ func NewHandler(svc *service.Service, opts Options) (http.Handler, error) {
 	if err != nil {
 		return nil, fmt.Errorf("load embedded spec: %w", err)
 	}
-	authn := &authenticator{doc: doc, svc: svc.Authenticate, errs: errs}
-	gate, err := newGate(doc, newRateLimits(opts.RateLimit, errs), authn, errs)
+	authn := &authenticator{user: svc.Authenticate, admin: svc.AuthenticateAdmin, stripe: opts.StripeVerifier}
+	gate, err := newGate(doc, newRateLimits(opts.RateLimit), authn, errs)
 	if err != nil {
 		return nil, err
 	}

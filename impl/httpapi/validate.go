@@ -20,25 +20,14 @@ import (
 	"github.com/getkin/kin-openapi/routers"
 )
 
-// bodyLimitExtension is where openapi.yaml states the request body limit, so the document and the server agree.
-const bodyLimitExtension = "x-request-body-max-bytes"
-
-// validator checks requests against openapi.yaml: body size and media type, then kin-openapi's validation of
-// parameters and body. Security is checked by the gate before it, from the same document.
+// validator checks requests against openapi.yaml: the body's size and media type, then kin-openapi's validation of
+// parameters and body.
 type validator struct {
-	bodyLimit int64
-	options   *openapi3filter.Options
-	errs      errorWriter
+	options *openapi3filter.Options
 }
 
-func newValidator(doc *openapi3.T, errs errorWriter) (*validator, error) {
-	limit, err := bodyLimit(doc)
-	if err != nil {
-		return nil, err
-	}
+func newValidator() *validator {
 	return &validator{
-		bodyLimit: limit,
-		errs:      errs,
 		options: &openapi3filter.Options{
 			MultiError: true,
 			// The gate has authenticated the request already (see authn.go).
@@ -49,23 +38,7 @@ func newValidator(doc *openapi3.T, errs errorWriter) (*validator, error) {
 				openapi3.WithStringFormatValidator("email", openapi3.NewCallbackValidator(validateEmail)),
 			},
 		},
-	}, nil
-}
-
-func bodyLimit(doc *openapi3.T) (int64, error) {
-	if doc.Info != nil {
-		switch v := doc.Info.Extensions[bodyLimitExtension].(type) {
-		case float64:
-			if v > 0 {
-				return int64(v), nil
-			}
-		case json.Number:
-			if n, err := v.Int64(); err == nil && n > 0 {
-				return n, nil
-			}
-		}
 	}
-	return 0, fmt.Errorf("openapi.yaml: info.%s must be a positive number of bytes", bodyLimitExtension)
 }
 
 // validateEmail accepts a bare RFC 5322 address, the same rule the service applies.
@@ -77,24 +50,48 @@ func validateEmail(s string) error {
 	return nil
 }
 
-// check validates r for route, answering and returning false when it fails.
-func (v *validator) check(w http.ResponseWriter, r *http.Request, route *routers.Route, pathParams map[string]string) bool {
-	if rb := route.Operation.RequestBody; rb != nil && rb.Value != nil {
-		if r.ContentLength > v.bodyLimit {
-			v.tooLarge(w, r)
-			return false
+// readBody reads the body of an operation that takes one: at most its limit, of a media type it declares. It
+// parses nothing, so that a signature can be checked over the raw bytes first. The body is put back for the
+// decoders downstream.
+func (v *validator) readBody(w http.ResponseWriter, r *http.Request, op *openapi3.Operation, rules opRules, errs errorWriter) ([]byte, bool) {
+	rb := op.RequestBody
+	if rb == nil || rb.Value == nil {
+		return nil, true
+	}
+	if r.ContentLength > rules.bodyLimit {
+		tooLarge(w, r, rules.bodyLimit, errs)
+		return nil, false
+	}
+	if !v.acceptsContentType(r, rb.Value) {
+		errs.write(w, r, http.StatusUnsupportedMediaType, "The request body must be application/json.", nil)
+		return nil, false
+	}
+	data, err := io.ReadAll(http.MaxBytesReader(w, r.Body, rules.bodyLimit))
+	if err != nil {
+		var tooBig *http.MaxBytesError
+		if errors.As(err, &tooBig) {
+			tooLarge(w, r, rules.bodyLimit, errs)
+		} else {
+			errs.write(w, r, http.StatusBadRequest, "The request body could not be read.", nil)
 		}
-		if !v.acceptsContentType(r, rb.Value) {
-			v.errs.write(w, r, http.StatusUnsupportedMediaType, "The request body must be application/json.", nil)
-			return false
-		}
-		if !v.readJSONBody(w, r) {
-			return false
-		}
+		return nil, false
+	}
+	r.Body = io.NopCloser(bytes.NewReader(data))
+	r.GetBody = func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(data)), nil }
+	r.ContentLength = int64(len(data))
+	return data, true
+}
+
+// check validates r for route, answering and returning false when it fails. body is what readBody read.
+func (v *validator) check(w http.ResponseWriter, r *http.Request, route *routers.Route, pathParams map[string]string, body []byte, errs errorWriter) bool {
+	// The decoders downstream stop after the first JSON value and would accept trailing garbage.
+	if len(body) > 0 && !json.Valid(body) {
+		errs.write(w, r, http.StatusBadRequest, "The request is invalid.", map[string][]string{"body": {"must be well-formed JSON"}})
+		return false
 	}
 	if _, err := url.ParseQuery(r.URL.RawQuery); err != nil {
 		// net/http silently drops what it cannot parse (a ";" for one); refuse instead of guessing.
-		v.errs.write(w, r, http.StatusBadRequest, "The request is invalid.", map[string][]string{"query": {"is not a well-formed query string"}})
+		errs.write(w, r, http.StatusBadRequest, "The request is invalid.", map[string][]string{"query": {"is not a well-formed query string"}})
 		return false
 	}
 	err := openapi3filter.ValidateRequest(r.Context(), &openapi3filter.RequestValidationInput{
@@ -104,33 +101,14 @@ func (v *validator) check(w http.ResponseWriter, r *http.Request, route *routers
 		Options:    v.options,
 	})
 	if err != nil {
-		v.reject(w, r, err)
+		reject(w, r, err, errs)
 		return false
 	}
 	return true
 }
 
-// readJSONBody reads the body, at most bodyLimit bytes, and checks that it is exactly one JSON value: the
-// decoders downstream stop after the first value and would accept trailing garbage. The body is put back for them.
-func (v *validator) readJSONBody(w http.ResponseWriter, r *http.Request) bool {
-	data, err := io.ReadAll(http.MaxBytesReader(w, r.Body, v.bodyLimit))
-	if err != nil {
-		v.reject(w, r, err)
-		return false
-	}
-	if len(data) > 0 && !json.Valid(data) {
-		v.errs.write(w, r, http.StatusBadRequest, "The request is invalid.", map[string][]string{"body": {"must be well-formed JSON"}})
-		return false
-	}
-	r.Body = io.NopCloser(bytes.NewReader(data))
-	r.GetBody = func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(data)), nil }
-	r.ContentLength = int64(len(data))
-	return true
-}
-
-func (v *validator) tooLarge(w http.ResponseWriter, r *http.Request) {
-	v.errs.write(w, r, http.StatusRequestEntityTooLarge,
-		fmt.Sprintf("The request body must be at most %d bytes.", v.bodyLimit), nil)
+func tooLarge(w http.ResponseWriter, r *http.Request, limit int64, errs errorWriter) {
+	errs.write(w, r, http.StatusRequestEntityTooLarge, fmt.Sprintf("The request body must be at most %d bytes.", limit), nil)
 }
 
 // acceptsContentType reports whether the request's body has a media type the operation declares. A request with
@@ -147,15 +125,10 @@ func (v *validator) acceptsContentType(r *http.Request, body *openapi3.RequestBo
 	return body.Content.Get(mt) != nil
 }
 
-// reject answers a request that failed validation: 413 for an oversize body, otherwise 400 with messages by field.
-func (v *validator) reject(w http.ResponseWriter, r *http.Request, err error) {
-	var tooBig *http.MaxBytesError
-	if errors.As(err, &tooBig) {
-		v.tooLarge(w, r)
-		return
-	}
+// reject answers a request that failed validation with 400 and messages by field.
+func reject(w http.ResponseWriter, r *http.Request, err error, errs errorWriter) {
 	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
-		v.errs.write(w, r, http.StatusRequestTimeout, "The request was not read in time.", nil)
+		errs.write(w, r, http.StatusRequestTimeout, "The request was not read in time.", nil)
 		return
 	}
 	fields := map[string][]string{}
@@ -164,7 +137,7 @@ func (v *validator) reject(w http.ResponseWriter, r *http.Request, err error) {
 		sort.Strings(msgs)
 		fields[k] = dedupe(msgs)
 	}
-	v.errs.write(w, r, http.StatusBadRequest, "The request is invalid.", fields)
+	errs.write(w, r, http.StatusBadRequest, "The request is invalid.", fields)
 }
 
 // collectFieldErrors flattens kin-openapi's nested errors into messages keyed by JSON field name: body fields by

@@ -1,6 +1,7 @@
 package jobs
 
 import (
+	"context"
 	"fmt"
 	"log/slog"
 	"time"
@@ -28,6 +29,11 @@ type Config struct {
 	JobTimeout       time.Duration
 	RescueStuckAfter time.Duration
 
+	// WebhookRetryBase is the first retry delay of webhook processing.
+	WebhookRetryBase time.Duration
+	// ProcessWebhook applies a stored webhook event (the service's ProcessWebhookEvent).
+	ProcessWebhook func(ctx context.Context, args service.ProcessWebhookArgs) error
+
 	Templates *mail.Templates
 	Sender    mail.Sender
 	// MailDomain goes into Message-IDs; BaseURL into links.
@@ -43,6 +49,9 @@ func NewClient(pool *pgxpool.Pool, cfg Config) (*river.Client[pgx.Tx], error) {
 		templates: cfg.Templates, sender: cfg.Sender, domain: cfg.MailDomain, baseURL: cfg.BaseURL, backoff: cfg.EmailRetryBase,
 	}); err != nil {
 		return nil, fmt.Errorf("jobs: register email worker: %w", err)
+	}
+	if err := river.AddWorkerSafely(workers, &WebhookWorker{process: cfg.ProcessWebhook, backoff: cfg.WebhookRetryBase}); err != nil {
+		return nil, fmt.Errorf("jobs: register webhook worker: %w", err)
 	}
 	rc := &river.Config{
 		Logger:                      cfg.Logger,

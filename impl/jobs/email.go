@@ -29,6 +29,7 @@ func (w *EmailWorker) Work(ctx context.Context, job *river.Job[service.EmailArgs
 	data := map[string]any{
 		"Name": a.Name, "To": a.To, "BaseURL": w.baseURL, "Token": a.Token, "ExpiresIn": a.ExpiresIn,
 		"PostID": a.PostID, "PostTitle": a.PostTitle, "ActorName": a.ActorName, "Excerpt": a.Excerpt,
+		"PaymentID": a.PaymentID, "Amount": a.Amount,
 	}
 	subject, text, html, err := w.templates.Render(a.Type, data)
 	if errors.Is(err, mail.ErrUnknownType) {

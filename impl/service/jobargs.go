@@ -16,6 +16,7 @@ const (
 	EmailWelcome       = "welcome"
 	EmailPasswordReset = "password-reset"
 	EmailNotification  = "notification"
+	EmailReceipt       = "receipt"
 )
 
 // EmailMaxAttempts is how often an email job runs before it is discarded.
@@ -37,6 +38,10 @@ type EmailArgs struct {
 	PostTitle string `json:"post_title,omitempty"`
 	ActorName string `json:"actor_name,omitempty"`
 	Excerpt   string `json:"excerpt,omitempty"`
+
+	// PaymentID and Amount describe a successful payment, for a receipt.
+	PaymentID string `json:"payment_id,omitempty"`
+	Amount    string `json:"amount,omitempty"`
 }
 
 // Kind never changes: jobs already queued are found by it.

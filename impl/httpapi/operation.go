@@ -1,0 +1,113 @@
+package httpapi
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/http"
+
+	"github.com/getkin/kin-openapi/openapi3"
+)
+
+// Extensions of openapi.yaml that the gate enforces, so that the document and the server cannot disagree.
+const (
+	// bodyLimitExtension on info: the default request body limit in bytes.
+	bodyLimitExtension = "x-request-body-max-bytes"
+	// opBodyLimitExtension on an operation: its own body limit.
+	opBodyLimitExtension = "x-max-body-bytes"
+	// rejectionExtension on an operation: {status, error} for every request the gate refuses (webhooks answer
+	// their senders with one status whatever went wrong).
+	rejectionExtension = "x-rejection"
+)
+
+// The security schemes of openapi.yaml.
+const (
+	schemeBearer          = "bearerAuth"
+	schemeAdmin           = "adminAuth"
+	schemeStripeSignature = "stripeSignature"
+)
+
+// opRules are what the gate enforces for one operation, read once from openapi.yaml.
+type opRules struct {
+	// scheme is the security scheme ("" for a public operation); optional means anonymous calls are allowed too.
+	scheme   string
+	optional bool
+	// bodyLimit is the most bytes a body may have.
+	bodyLimit int64
+	rejection *rejection
+}
+
+// rejection replaces the status and error title of every 4xx the gate answers for an operation (but 429).
+type rejection struct {
+	status int
+	title  string
+}
+
+func compileRules(doc *openapi3.T) (map[*openapi3.Operation]opRules, error) {
+	defaultLimit, ok := positiveNumber(doc.Info.Extensions[bodyLimitExtension])
+	if !ok {
+		return nil, fmt.Errorf("openapi.yaml: info.%s must be a positive number of bytes", bodyLimitExtension)
+	}
+	rules := map[*openapi3.Operation]opRules{}
+	for path, item := range doc.Paths.Map() {
+		for method, op := range item.Operations() {
+			r := opRules{bodyLimit: defaultLimit}
+			if v, ok := op.Extensions[opBodyLimitExtension]; ok {
+				if r.bodyLimit, ok = positiveNumber(v); !ok {
+					return nil, fmt.Errorf("openapi.yaml: %s %s: %s must be a positive number", method, path, opBodyLimitExtension)
+				}
+			}
+			if v, ok := op.Extensions[rejectionExtension]; ok {
+				m, _ := v.(map[string]any)
+				status, okStatus := positiveNumber(m["status"])
+				title, okTitle := m["error"].(string)
+				if !okStatus || !okTitle || status < 400 || status > 499 {
+					return nil, fmt.Errorf("openapi.yaml: %s %s: %s needs a 4xx status and an error", method, path, rejectionExtension)
+				}
+				r.rejection = &rejection{status: int(status), title: title}
+			}
+			reqs := doc.Security
+			if op.Security != nil {
+				reqs = *op.Security
+			}
+			for _, req := range reqs {
+				if len(req) == 0 {
+					r.optional = true
+				}
+				for name := range req {
+					if r.scheme != "" && r.scheme != name {
+						return nil, fmt.Errorf("openapi.yaml: %s %s: one security scheme per operation", method, path)
+					}
+					r.scheme = name
+				}
+			}
+			switch r.scheme {
+			case "", schemeBearer, schemeAdmin, schemeStripeSignature:
+			default:
+				return nil, fmt.Errorf("openapi.yaml: %s %s: unknown security scheme %q", method, path, r.scheme)
+			}
+			rules[op] = r
+		}
+	}
+	return rules, nil
+}
+
+func positiveNumber(v any) (int64, bool) {
+	switch n := v.(type) {
+	case float64:
+		return int64(n), n > 0
+	case json.Number:
+		i, err := n.Int64()
+		return i, err == nil && i > 0
+	case int:
+		return int64(n), n > 0
+	}
+	return 0, false
+}
+
+// statusOf applies a rejection to a status the gate is about to answer.
+func (r *rejection) statusOf(status int) (int, string) {
+	if r == nil || status < 400 || status > 499 || status == http.StatusTooManyRequests {
+		return status, http.StatusText(status)
+	}
+	return r.status, r.title
+}
