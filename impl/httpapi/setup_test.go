@@ -24,6 +24,7 @@ import (
 	"github.com/junction-dev/junction/impl/logtest"
 	"github.com/junction-dev/junction/impl/password"
 	"github.com/junction-dev/junction/impl/service"
+	"github.com/junction-dev/junction/impl/webhook"
 )
 
 type testBundle struct {
@@ -45,6 +46,9 @@ type setupOptions struct {
 
 // testSecret signs the tests' tokens; tokens.go makes forged ones with it.
 var testSecret = []byte("a test secret that is 32 bytes long")
+
+// webhookSecret signs the tests' Stripe deliveries.
+const webhookSecret = "whsec_test_secret"
 
 // noLimits keeps rate limits out of the way of tests that are not about them.
 var noLimits = config.RateLimitConfig{Window: time.Minute, Default: 1_000_000, ListUsers: 1_000_000, SignUp: 1_000_000, Login: 1_000_000}
@@ -78,7 +82,10 @@ func setup(t *testing.T, opts ...setupOptions) *testBundle {
 	if o.rateLimit != nil {
 		limits = *o.rateLimit
 	}
-	handler, err := httpapi.NewHandler(svc, httpapi.Options{Development: o.development, Logger: logger, RateLimit: limits})
+	handler, err := httpapi.NewHandler(svc, httpapi.Options{
+		Development: o.development, Logger: logger, RateLimit: limits,
+		StripeVerifier: webhook.NewVerifier([]string{"whsec_old", webhookSecret}, 5*time.Minute, time.Now),
+	})
 	require.NoError(t, err)
 	srv := httptest.NewServer(handler)
 	t.Cleanup(srv.Close)

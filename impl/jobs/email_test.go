@@ -42,8 +42,12 @@ func setup(t *testing.T) *testBundle {
 	require.NoError(t, err)
 	sender, err := mail.NewSMTP(smtp.URL(), "Junction <no-reply@junction.test>")
 	require.NoError(t, err)
+	var svc *service.Service
 	client, err := jobs.NewClient(pool, jobs.Config{
-		Work: true, EmailConcurrency: 5, EmailRetryBase: 20 * time.Millisecond,
+		Work: true, EmailConcurrency: 5, EmailRetryBase: 20 * time.Millisecond, WebhookRetryBase: 20 * time.Millisecond,
+		ProcessWebhook: func(ctx context.Context, a service.ProcessWebhookArgs) error {
+			return svc.ProcessWebhookEvent(ctx, a.EventID)
+		},
 		CompletedRetention: time.Hour, DiscardedRetention: time.Hour, JobTimeout: 10 * time.Second, RescueStuckAfter: time.Minute,
 		Templates: templates, Sender: sender, MailDomain: "junction.test", BaseURL: "http://junction.test", Logger: logger,
 	})
@@ -56,7 +60,7 @@ func setup(t *testing.T) *testBundle {
 	})
 	tokens, err := auth.NewTokens([]byte("a test secret that is 32 bytes long"), "junction", "junction-api", time.Hour)
 	require.NoError(t, err)
-	svc := service.New(service.Deps{
+	svc = service.New(service.Deps{
 		Pool: pool, Hasher: password.NewHasher(password.Params{MemoryKiB: 64, Iterations: 1, Parallelism: 1}),
 		Tokens: tokens, Jobs: client, Logger: logger,
 	})
