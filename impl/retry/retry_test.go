@@ -121,7 +121,7 @@ func TestDoStopsAtOnceOnCancel(t *testing.T) {
 
 	// A cancel during a sleep stops it at once: this sleeper blocks until the context ends.
 	ctx, cancel = context.WithCancel(context.Background())
-	sleeping := Policy{MaxAttempts: 5, Initial: time.Hour, Sleep: func(ctx context.Context, time.Duration) error {
+	sleeping := Policy{MaxAttempts: 5, Initial: time.Hour, Sleep: func(ctx context.Context, _ time.Duration) error {
 		cancel()
 		<-ctx.Done()
 		return ctx.Err()
