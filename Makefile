@@ -33,9 +33,10 @@ test: ## Run every test against a project-local PostgreSQL (or TEST_DATABASE_URL
 	go test -race -count=1 ./...
 
 .PHONY: generate
-generate: node_modules ## Regenerate gen/ from the contracts (openapi.yaml, queries/, migrations/)
+generate: node_modules ## Regenerate gen/ from the contracts (openapi.yaml, schema.graphqls, queries/, migrations/)
 	go tool oapi-codegen -config oapi-codegen.yaml openapi.yaml
 	go tool sqlc generate
+	go tool gqlgen generate --config gqlgen.yml
 	rm -rf gen/swaggerui && mkdir -p gen/swaggerui/dist
 	cp $(addprefix $(SWAGGER_UI)/,$(SWAGGER_FILES)) gen/swaggerui/dist/
 	scripts/embedgen.sh gen/swaggerui swaggerui "Swagger UI's assets from the swagger-ui-dist npm package." > gen/swaggerui/embed.gen.go

@@ -38,3 +38,13 @@ ORDER BY CASE WHEN @descending::boolean THEN c.created_at END DESC,
          CASE WHEN @descending::boolean THEN c.id END DESC,
          c.created_at ASC, c.id ASC
 LIMIT @row_limit OFFSET @row_offset;
+
+-- name: CommentListByPosts :many
+-- Each post's first comments, at most per_post each, in one statement, for dataloaders.
+SELECT c.* FROM unnest(@post_ids::uuid[]) AS x(id)
+CROSS JOIN LATERAL (
+    SELECT * FROM comments WHERE comments.post_id = x.id ORDER BY comments.created_at, comments.id LIMIT @per_post
+) c;
+
+-- name: CommentGetByID :one
+SELECT * FROM comments WHERE id = @id;

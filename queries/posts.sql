@@ -78,3 +78,36 @@ WHERE (published OR author_id = sqlc.narg(viewer)::uuid)
   AND (sqlc.narg(author_id)::uuid IS NULL OR author_id = sqlc.narg(author_id))
   AND (sqlc.narg(pattern)::text IS NULL OR title ILIKE sqlc.narg(pattern))
 ORDER BY title DESC, id DESC LIMIT @row_limit OFFSET @row_offset;
+
+-- name: PostKeysetForward :many
+-- Keyset pages for Relay cursors, as UserKeysetForward, with the visibility rule and the published filter.
+SELECT * FROM posts
+WHERE (published OR author_id = sqlc.narg(viewer)::uuid)
+  AND (sqlc.narg(published)::boolean IS NULL OR published = sqlc.narg(published))
+  AND (sqlc.narg(cursor_time)::timestamptz IS NULL OR (created_at, id) < (sqlc.narg(cursor_time), sqlc.narg(cursor_id)::uuid))
+ORDER BY created_at DESC, id DESC LIMIT @row_limit;
+
+-- name: PostKeysetBackward :many
+SELECT * FROM posts
+WHERE (published OR author_id = sqlc.narg(viewer)::uuid)
+  AND (sqlc.narg(published)::boolean IS NULL OR published = sqlc.narg(published))
+  AND (sqlc.narg(cursor_time)::timestamptz IS NULL OR (created_at, id) > (sqlc.narg(cursor_time), sqlc.narg(cursor_id)::uuid))
+ORDER BY created_at ASC, id ASC LIMIT @row_limit;
+
+-- name: PostListByIDs :many
+-- A batch of posts visible to viewer, for dataloaders.
+SELECT * FROM posts WHERE id = ANY(@ids::uuid[]) AND (published OR author_id = sqlc.narg(viewer)::uuid);
+
+-- name: PostListByAuthors :many
+-- Each author's newest posts visible to viewer, at most per_author each, in one statement, for dataloaders.
+SELECT p.* FROM unnest(@author_ids::uuid[]) AS a(id)
+CROSS JOIN LATERAL (
+    SELECT * FROM posts
+    WHERE posts.author_id = a.id AND (posts.published OR posts.author_id = sqlc.narg(viewer)::uuid)
+    ORDER BY posts.created_at DESC, posts.id DESC
+    LIMIT @per_author
+) p;
+
+-- name: EventNotify :exec
+-- Sends an event to every instance's listener when the transaction commits, and never if it rolls back.
+SELECT pg_notify('junction_events', @payload::text);

@@ -91,3 +91,18 @@ UPDATE users SET role = @role, updated_at = now() WHERE lower(email) = lower(@em
 
 -- name: UserGetRole :one
 SELECT role FROM users WHERE id = @id;
+
+-- Keyset pages for Relay cursors, newest first: forward walks to older users after a cursor, backward to newer
+-- ones before it (ascending; the caller reverses). A NULL cursor starts at the newest (or oldest) end.
+
+-- name: UserKeysetForward :many
+SELECT * FROM users
+WHERE (sqlc.narg(pattern)::text IS NULL OR name ILIKE sqlc.narg(pattern) OR email ILIKE sqlc.narg(pattern))
+  AND (sqlc.narg(cursor_time)::timestamptz IS NULL OR (created_at, id) < (sqlc.narg(cursor_time), sqlc.narg(cursor_id)::uuid))
+ORDER BY created_at DESC, id DESC LIMIT @row_limit;
+
+-- name: UserKeysetBackward :many
+SELECT * FROM users
+WHERE (sqlc.narg(pattern)::text IS NULL OR name ILIKE sqlc.narg(pattern) OR email ILIKE sqlc.narg(pattern))
+  AND (sqlc.narg(cursor_time)::timestamptz IS NULL OR (created_at, id) > (sqlc.narg(cursor_time), sqlc.narg(cursor_id)::uuid))
+ORDER BY created_at ASC, id ASC LIMIT @row_limit;

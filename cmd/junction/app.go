@@ -15,6 +15,7 @@ import (
 
 	"github.com/junction-dev/junction/impl/auth"
 	"github.com/junction-dev/junction/impl/config"
+	"github.com/junction-dev/junction/impl/graph"
 	"github.com/junction-dev/junction/impl/httpapi"
 	"github.com/junction-dev/junction/impl/jobs"
 	"github.com/junction-dev/junction/impl/mail"
@@ -116,8 +117,22 @@ func (a *app) wire(ctx context.Context, work bool) error {
 	return nil
 }
 
-// handler is the HTTP surface, River UI included.
+// handler is the HTTP surface, River UI and GraphQL included. Its subscription broker listens until ctx ends.
 func (a *app) handler(ctx context.Context) (http.Handler, error) {
+	broker := graph.NewBroker(a.svc, a.logger)
+	go func() {
+		if err := broker.Run(ctx); err != nil {
+			a.logger.ErrorContext(ctx, "event listener stopped", "err", err)
+		}
+	}()
+	gqlHandler := graph.NewHandler(a.svc, broker, graph.Options{
+		Introspection: a.cfg.GraphQL.Introspection,
+		MaxDepth:      a.cfg.GraphQL.MaxDepth,
+		MaxComplexity: a.cfg.GraphQL.MaxComplexity,
+		BodyLimit:     a.cfg.GraphQL.BodyLimit,
+		Development:   a.cfg.Development(),
+		Logger:        a.logger,
+	})
 	ui, err := riverui.NewHandler(&riverui.HandlerOpts{
 		Endpoints: riverui.NewEndpoints(a.river, nil),
 		Logger:    a.logger,
@@ -140,6 +155,7 @@ func (a *app) handler(ctx context.Context) (http.Handler, error) {
 		RateLimit:      a.cfg.RateLimit,
 		StripeVerifier: webhook.NewVerifier(a.cfg.Webhooks.StripeSecrets, a.cfg.Webhooks.Tolerance, time.Now),
 		AdminJobs:      ui,
+		GraphQL:        gqlHandler,
 	})
 }
 

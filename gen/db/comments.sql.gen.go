@@ -81,6 +81,23 @@ func (q *Queries) CommentDelete(ctx context.Context, db DBTX, id uuid.UUID) (int
 	return result.RowsAffected(), nil
 }
 
+const commentGetByID = `-- name: CommentGetByID :one
+SELECT id, post_id, author_id, content, created_at FROM comments WHERE id = $1
+`
+
+func (q *Queries) CommentGetByID(ctx context.Context, db DBTX, id uuid.UUID) (Comment, error) {
+	row := db.QueryRow(ctx, commentGetByID, id)
+	var i Comment
+	err := row.Scan(
+		&i.ID,
+		&i.PostID,
+		&i.AuthorID,
+		&i.Content,
+		&i.CreatedAt,
+	)
+	return i, err
+}
+
 const commentGetWithPost = `-- name: CommentGetWithPost :one
 SELECT c.id, c.post_id, c.author_id, c.content, c.created_at, p.author_id AS post_author_id, p.published AS post_published
 FROM comments c JOIN posts p ON p.id = c.post_id
@@ -185,6 +202,45 @@ func (q *Queries) CommentListByPost(ctx context.Context, db DBTX, arg CommentLis
 		arg.RowOffset,
 		arg.RowLimit,
 	)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []Comment{}
+	for rows.Next() {
+		var i Comment
+		if err := rows.Scan(
+			&i.ID,
+			&i.PostID,
+			&i.AuthorID,
+			&i.Content,
+			&i.CreatedAt,
+		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
+const commentListByPosts = `-- name: CommentListByPosts :many
+SELECT c.id, c.post_id, c.author_id, c.content, c.created_at FROM unnest($1::uuid[]) AS x(id)
+CROSS JOIN LATERAL (
+    SELECT id, post_id, author_id, content, created_at FROM comments WHERE comments.post_id = x.id ORDER BY comments.created_at, comments.id LIMIT $2
+) c
+`
+
+type CommentListByPostsParams struct {
+	PostIds []uuid.UUID
+	PerPost int32
+}
+
+// Each post's first comments, at most per_post each, in one statement, for dataloaders.
+func (q *Queries) CommentListByPosts(ctx context.Context, db DBTX, arg CommentListByPostsParams) ([]Comment, error) {
+	rows, err := db.Query(ctx, commentListByPosts, arg.PostIds, arg.PerPost)
 	if err != nil {
 		return nil, err
 	}

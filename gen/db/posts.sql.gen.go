@@ -7,9 +7,20 @@ package db
 
 import (
 	"context"
+	"time"
 
 	"github.com/google/uuid"
 )
+
+const eventNotify = `-- name: EventNotify :exec
+SELECT pg_notify('junction_events', $1::text)
+`
+
+// Sends an event to every instance's listener when the transaction commits, and never if it rolls back.
+func (q *Queries) EventNotify(ctx context.Context, db DBTX, payload string) error {
+	_, err := db.Exec(ctx, eventNotify, payload)
+	return err
+}
 
 const postCount = `-- name: PostCount :one
 SELECT count(*) FROM posts
@@ -148,6 +159,155 @@ func (q *Queries) PostGetForUpdate(ctx context.Context, db DBTX, id uuid.UUID) (
 	return i, err
 }
 
+const postKeysetBackward = `-- name: PostKeysetBackward :many
+SELECT id, author_id, title, content, published, created_at, updated_at, published_at FROM posts
+WHERE (published OR author_id = $1::uuid)
+  AND ($2::boolean IS NULL OR published = $2)
+  AND ($3::timestamptz IS NULL OR (created_at, id) > ($3, $4::uuid))
+ORDER BY created_at ASC, id ASC LIMIT $5
+`
+
+type PostKeysetBackwardParams struct {
+	Viewer     *uuid.UUID
+	Published  *bool
+	CursorTime *time.Time
+	CursorID   *uuid.UUID
+	RowLimit   int32
+}
+
+func (q *Queries) PostKeysetBackward(ctx context.Context, db DBTX, arg PostKeysetBackwardParams) ([]Post, error) {
+	rows, err := db.Query(ctx, postKeysetBackward,
+		arg.Viewer,
+		arg.Published,
+		arg.CursorTime,
+		arg.CursorID,
+		arg.RowLimit,
+	)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []Post{}
+	for rows.Next() {
+		var i Post
+		if err := rows.Scan(
+			&i.ID,
+			&i.AuthorID,
+			&i.Title,
+			&i.Content,
+			&i.Published,
+			&i.CreatedAt,
+			&i.UpdatedAt,
+			&i.PublishedAt,
+		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
+const postKeysetForward = `-- name: PostKeysetForward :many
+SELECT id, author_id, title, content, published, created_at, updated_at, published_at FROM posts
+WHERE (published OR author_id = $1::uuid)
+  AND ($2::boolean IS NULL OR published = $2)
+  AND ($3::timestamptz IS NULL OR (created_at, id) < ($3, $4::uuid))
+ORDER BY created_at DESC, id DESC LIMIT $5
+`
+
+type PostKeysetForwardParams struct {
+	Viewer     *uuid.UUID
+	Published  *bool
+	CursorTime *time.Time
+	CursorID   *uuid.UUID
+	RowLimit   int32
+}
+
+// Keyset pages for Relay cursors, as UserKeysetForward, with the visibility rule and the published filter.
+func (q *Queries) PostKeysetForward(ctx context.Context, db DBTX, arg PostKeysetForwardParams) ([]Post, error) {
+	rows, err := db.Query(ctx, postKeysetForward,
+		arg.Viewer,
+		arg.Published,
+		arg.CursorTime,
+		arg.CursorID,
+		arg.RowLimit,
+	)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []Post{}
+	for rows.Next() {
+		var i Post
+		if err := rows.Scan(
+			&i.ID,
+			&i.AuthorID,
+			&i.Title,
+			&i.Content,
+			&i.Published,
+			&i.CreatedAt,
+			&i.UpdatedAt,
+			&i.PublishedAt,
+		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
+const postListByAuthors = `-- name: PostListByAuthors :many
+SELECT p.id, p.author_id, p.title, p.content, p.published, p.created_at, p.updated_at, p.published_at FROM unnest($1::uuid[]) AS a(id)
+CROSS JOIN LATERAL (
+    SELECT id, author_id, title, content, published, created_at, updated_at, published_at FROM posts
+    WHERE posts.author_id = a.id AND (posts.published OR posts.author_id = $2::uuid)
+    ORDER BY posts.created_at DESC, posts.id DESC
+    LIMIT $3
+) p
+`
+
+type PostListByAuthorsParams struct {
+	AuthorIds []uuid.UUID
+	Viewer    *uuid.UUID
+	PerAuthor int32
+}
+
+// Each author's newest posts visible to viewer, at most per_author each, in one statement, for dataloaders.
+func (q *Queries) PostListByAuthors(ctx context.Context, db DBTX, arg PostListByAuthorsParams) ([]Post, error) {
+	rows, err := db.Query(ctx, postListByAuthors, arg.AuthorIds, arg.Viewer, arg.PerAuthor)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []Post{}
+	for rows.Next() {
+		var i Post
+		if err := rows.Scan(
+			&i.ID,
+			&i.AuthorID,
+			&i.Title,
+			&i.Content,
+			&i.Published,
+			&i.CreatedAt,
+			&i.UpdatedAt,
+			&i.PublishedAt,
+		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
 const postListByCreatedAtAsc = `-- name: PostListByCreatedAtAsc :many
 
 SELECT id, author_id, title, content, published, created_at, updated_at, published_at FROM posts
@@ -232,6 +392,45 @@ func (q *Queries) PostListByCreatedAtDesc(ctx context.Context, db DBTX, arg Post
 		arg.RowOffset,
 		arg.RowLimit,
 	)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []Post{}
+	for rows.Next() {
+		var i Post
+		if err := rows.Scan(
+			&i.ID,
+			&i.AuthorID,
+			&i.Title,
+			&i.Content,
+			&i.Published,
+			&i.CreatedAt,
+			&i.UpdatedAt,
+			&i.PublishedAt,
+		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
+const postListByIDs = `-- name: PostListByIDs :many
+SELECT id, author_id, title, content, published, created_at, updated_at, published_at FROM posts WHERE id = ANY($1::uuid[]) AND (published OR author_id = $2::uuid)
+`
+
+type PostListByIDsParams struct {
+	Ids    []uuid.UUID
+	Viewer *uuid.UUID
+}
+
+// A batch of posts visible to viewer, for dataloaders.
+func (q *Queries) PostListByIDs(ctx context.Context, db DBTX, arg PostListByIDsParams) ([]Post, error) {
+	rows, err := db.Query(ctx, postListByIDs, arg.Ids, arg.Viewer)
 	if err != nil {
 		return nil, err
 	}

@@ -171,6 +171,103 @@ func (q *Queries) UserGetWithPosts(ctx context.Context, db DBTX, arg UserGetWith
 	return i, err
 }
 
+const userKeysetBackward = `-- name: UserKeysetBackward :many
+SELECT id, name, email, password_hash, created_at, updated_at, role FROM users
+WHERE ($1::text IS NULL OR name ILIKE $1 OR email ILIKE $1)
+  AND ($2::timestamptz IS NULL OR (created_at, id) > ($2, $3::uuid))
+ORDER BY created_at ASC, id ASC LIMIT $4
+`
+
+type UserKeysetBackwardParams struct {
+	Pattern    *string
+	CursorTime *time.Time
+	CursorID   *uuid.UUID
+	RowLimit   int32
+}
+
+func (q *Queries) UserKeysetBackward(ctx context.Context, db DBTX, arg UserKeysetBackwardParams) ([]User, error) {
+	rows, err := db.Query(ctx, userKeysetBackward,
+		arg.Pattern,
+		arg.CursorTime,
+		arg.CursorID,
+		arg.RowLimit,
+	)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []User{}
+	for rows.Next() {
+		var i User
+		if err := rows.Scan(
+			&i.ID,
+			&i.Name,
+			&i.Email,
+			&i.PasswordHash,
+			&i.CreatedAt,
+			&i.UpdatedAt,
+			&i.Role,
+		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
+const userKeysetForward = `-- name: UserKeysetForward :many
+
+SELECT id, name, email, password_hash, created_at, updated_at, role FROM users
+WHERE ($1::text IS NULL OR name ILIKE $1 OR email ILIKE $1)
+  AND ($2::timestamptz IS NULL OR (created_at, id) < ($2, $3::uuid))
+ORDER BY created_at DESC, id DESC LIMIT $4
+`
+
+type UserKeysetForwardParams struct {
+	Pattern    *string
+	CursorTime *time.Time
+	CursorID   *uuid.UUID
+	RowLimit   int32
+}
+
+// Keyset pages for Relay cursors, newest first: forward walks to older users after a cursor, backward to newer
+// ones before it (ascending; the caller reverses). A NULL cursor starts at the newest (or oldest) end.
+func (q *Queries) UserKeysetForward(ctx context.Context, db DBTX, arg UserKeysetForwardParams) ([]User, error) {
+	rows, err := db.Query(ctx, userKeysetForward,
+		arg.Pattern,
+		arg.CursorTime,
+		arg.CursorID,
+		arg.RowLimit,
+	)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []User{}
+	for rows.Next() {
+		var i User
+		if err := rows.Scan(
+			&i.ID,
+			&i.Name,
+			&i.Email,
+			&i.PasswordHash,
+			&i.CreatedAt,
+			&i.UpdatedAt,
+			&i.Role,
+		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
 const userListByCreatedAtAsc = `-- name: UserListByCreatedAtAsc :many
 
 SELECT id, name, email, password_hash, created_at, updated_at, role FROM users

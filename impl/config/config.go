@@ -38,6 +38,16 @@ type Config struct {
 	PasswordResetTTL time.Duration
 
 	Webhooks WebhooksConfig
+
+	GraphQL GraphQLConfig
+}
+
+// GraphQLConfig bounds the GraphQL endpoint.
+type GraphQLConfig struct {
+	Introspection bool
+	MaxDepth      int
+	MaxComplexity int
+	BodyLimit     int64
 }
 
 // WebhooksConfig verifies and processes incoming webhooks.
@@ -194,6 +204,12 @@ func Load(getenv func(string) string) (Config, error) {
 		Tolerance:     p.duration("STRIPE_WEBHOOK_TOLERANCE", 5*time.Minute),
 		RetryBase:     p.duration("WEBHOOK_RETRY_BASE", 2*time.Second),
 	}
+	c.GraphQL = GraphQLConfig{
+		Introspection: p.bool("GRAPHQL_INTROSPECTION", true),
+		MaxDepth:      p.int("GRAPHQL_MAX_DEPTH", 10),
+		MaxComplexity: p.int("GRAPHQL_MAX_COMPLEXITY", 1000),
+		BodyLimit:     int64(p.int("GRAPHQL_BODY_LIMIT", 64<<10)),
+	}
 	c.check(&p)
 	if len(p.errs) > 0 {
 		return Config{}, fmt.Errorf("config: %w", errors.Join(p.errs...))
@@ -234,6 +250,9 @@ func (c Config) check(p *parser) {
 	}
 	if c.Webhooks.Tolerance <= 0 || c.Webhooks.RetryBase <= 0 {
 		p.fail("STRIPE_WEBHOOK_TOLERANCE and WEBHOOK_RETRY_BASE must be positive")
+	}
+	if c.GraphQL.MaxDepth < 1 || c.GraphQL.MaxComplexity < 1 || c.GraphQL.BodyLimit < 1 {
+		p.fail("GRAPHQL_MAX_DEPTH, GRAPHQL_MAX_COMPLEXITY and GRAPHQL_BODY_LIMIT must be positive")
 	}
 	if c.PasswordResetTTL <= 0 {
 		p.fail("PASSWORD_RESET_TTL must be positive")

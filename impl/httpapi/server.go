@@ -31,6 +31,8 @@ type Options struct {
 	RateLimit   config.RateLimitConfig
 	// StripeVerifier checks the signatures of Stripe webhooks.
 	StripeVerifier *webhook.Verifier
+	// GraphQL is mounted at /graphql; nil mounts nothing.
+	GraphQL http.Handler
 	// AdminJobs is River UI, mounted at AdminJobsPath for admins only; nil mounts nothing.
 	AdminJobs http.Handler
 }
@@ -69,6 +71,9 @@ func NewHandler(svc *service.Service, opts Options) (http.Handler, error) {
 	}
 
 	server := &Server{svc: svc}
+	if opts.GraphQL != nil {
+		r.Handle("/graphql", opts.GraphQL)
+	}
 	if opts.AdminJobs != nil {
 		admin := server.adminOnly(errs, opts.AdminJobs)
 		r.Handle(AdminJobsPath, admin)

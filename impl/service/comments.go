@@ -110,8 +110,16 @@ func (s *Service) CreateComment(ctx context.Context, postID uuid.UUID, content s
 			return err
 		}
 		row, err = s.queries.CommentCreate(ctx, tx, db.CommentCreateParams{PostID: postID, AuthorID: actor.UserID, Content: content})
-		if err != nil || p.AuthorID == actor.UserID {
+		if err != nil {
 			return err
+		}
+		if p.Published {
+			if err := s.notify(ctx, tx, Event{Kind: EventCommentAdded, ID: row.ID, PostID: postID}); err != nil {
+				return err
+			}
+		}
+		if p.AuthorID == actor.UserID {
+			return nil
 		}
 		return s.notifyAuthor(ctx, tx, p, actor, content)
 	})

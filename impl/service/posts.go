@@ -51,12 +51,15 @@ type ListPostsParams struct {
 	Published *bool
 	AuthorID  *uuid.UUID
 	Search    string
+	// SkipTotal leaves Total at -1 and saves the count query.
+	SkipTotal bool
 }
 
-// PostPage is one page of posts and the number on all pages.
+// PostPage is one page of posts, whether more follow, and the number on all pages.
 type PostPage struct {
-	Posts []Post
-	Total int64
+	Posts   []Post
+	HasMore bool
+	Total   int64
 }
 
 // CreatePostInput is a new post.
@@ -100,7 +103,7 @@ func (s *Service) ListPosts(ctx context.Context, p ListPostsParams) (PostPage, e
 		Published: published,
 		AuthorID:  p.AuthorID,
 		Pattern:   containsPattern(p.Search),
-		RowLimit:  int32(p.Limit),
+		RowLimit:  int32(p.Limit) + 1, // one more, to know whether a next page exists
 		RowOffset: offset(p.Page, p.Limit),
 	}
 	q, conn := s.queries, s.pool
@@ -119,13 +122,17 @@ func (s *Service) ListPosts(ctx context.Context, p ListPostsParams) (PostPage, e
 	if err != nil {
 		return PostPage{}, fmt.Errorf("list posts: %w", err)
 	}
-	total, err := q.PostCount(ctx, conn, db.PostCountParams{
-		Viewer: args.Viewer, Published: args.Published, AuthorID: args.AuthorID, Pattern: args.Pattern,
-	})
-	if err != nil {
-		return PostPage{}, fmt.Errorf("count posts: %w", err)
+	page := PostPage{Total: -1, HasMore: len(rows) > p.Limit}
+	page.Posts = toPosts(rows[:min(len(rows), p.Limit)])
+	if !p.SkipTotal {
+		page.Total, err = q.PostCount(ctx, conn, db.PostCountParams{
+			Viewer: args.Viewer, Published: args.Published, AuthorID: args.AuthorID, Pattern: args.Pattern,
+		})
+		if err != nil {
+			return PostPage{}, fmt.Errorf("count posts: %w", err)
+		}
 	}
-	return PostPage{Posts: toPosts(rows), Total: total}, nil
+	return page, nil
 }
 
 // ListUserPosts is ListPosts for one author; ENOTFOUND when there is no such user.
@@ -166,7 +173,10 @@ func (s *Service) CreatePost(ctx context.Context, in CreatePostInput) (Post, err
 		row, err = s.queries.PostCreate(ctx, tx, db.PostCreateParams{
 			AuthorID: actor.UserID, Title: in.Title, Content: in.Content, Published: in.Published,
 		})
-		return err
+		if err != nil || !row.Published {
+			return err // drafts are not broadcast
+		}
+		return s.notify(ctx, tx, Event{Kind: EventPostCreated, ID: row.ID, PostID: row.ID})
 	})
 	if err != nil {
 		return Post{}, fmt.Errorf("create post: %w", err)
@@ -200,7 +210,11 @@ func (s *Service) PublishPost(ctx context.Context, id uuid.UUID) (Post, error) {
 		if p.Published {
 			return p, nil
 		}
-		return s.queries.PostPublish(ctx, tx, id)
+		published, err := s.queries.PostPublish(ctx, tx, id)
+		if err != nil {
+			return published, err
+		}
+		return published, s.notify(ctx, tx, Event{Kind: EventPostCreated, ID: id, PostID: id})
 	})
 }
 

@@ -69,12 +69,16 @@ type ListUsersParams struct {
 	Sort   UserSort
 	Order  SortOrder
 	Search string
+	// SkipTotal leaves Total at -1 and saves the count query, for callers that count only on demand.
+	SkipTotal bool
 }
 
-// UserPage is one page of users and the number of users that match the filters on all pages.
+// UserPage is one page of users, whether more pages follow, and the number of users that match the filters on
+// all pages.
 type UserPage struct {
-	Users []User
-	Total int64
+	Users   []User
+	HasMore bool
+	Total   int64
 }
 
 // CreateUserInput is what a new user needs.
@@ -159,7 +163,7 @@ func (s *Service) ListUsers(ctx context.Context, p ListUsersParams) (UserPage, e
 	}
 	args := db.UserListByCreatedAtAscParams{
 		Pattern:   containsPattern(p.Search),
-		RowLimit:  int32(p.Limit),
+		RowLimit:  int32(p.Limit) + 1, // one more, to know whether a next page exists
 		RowOffset: offset(p.Page, p.Limit),
 	}
 	var rows []db.User
@@ -181,11 +185,14 @@ func (s *Service) ListUsers(ctx context.Context, p ListUsersParams) (UserPage, e
 	if err != nil {
 		return UserPage{}, fmt.Errorf("list users: %w", err)
 	}
-	total, err := q.UserCount(ctx, conn, args.Pattern)
-	if err != nil {
-		return UserPage{}, fmt.Errorf("count users: %w", err)
+	page := UserPage{Total: -1, HasMore: len(rows) > p.Limit}
+	page.Users = toUsers(rows[:min(len(rows), p.Limit)])
+	if !p.SkipTotal {
+		if page.Total, err = q.UserCount(ctx, conn, args.Pattern); err != nil {
+			return UserPage{}, fmt.Errorf("count users: %w", err)
+		}
 	}
-	return UserPage{Users: toUsers(rows), Total: total}, nil
+	return page, nil
 }
 
 // normalize fills defaults and rejects values outside the whitelist, so that only known queries run.

@@ -1,0 +1,157 @@
+package graph
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/99designs/gqlgen/graphql"
+	"github.com/99designs/gqlgen/graphql/handler"
+	"github.com/99designs/gqlgen/graphql/handler/extension"
+	"github.com/99designs/gqlgen/graphql/handler/lru"
+	"github.com/99designs/gqlgen/graphql/handler/transport"
+	"github.com/99designs/gqlgen/graphql/playground"
+	"github.com/vektah/gqlparser/v2/ast"
+	"github.com/vektah/gqlparser/v2/gqlerror"
+
+	"github.com/junction-dev/junction/gen/gql"
+	"github.com/junction-dev/junction/impl/service"
+)
+
+// Options bound and configure the GraphQL endpoint.
+type Options struct {
+	Introspection bool
+	MaxDepth      int
+	MaxComplexity int
+	// BodyLimit bounds a request body in bytes (and a WebSocket message).
+	BodyLimit   int64
+	Development bool
+	Logger      *slog.Logger
+}
+
+// Path is where the endpoint is mounted: POST for operations, GET for GraphiQL and WebSocket subscriptions.
+const Path = "/graphql"
+
+// NewHandler returns the GraphQL endpoint over svc, with subscriptions fed by broker.
+func NewHandler(svc *service.Service, broker *Broker, opts Options) http.Handler {
+	srv := handler.New(gql.NewExecutableSchema(gql.Config{Resolvers: &Resolver{svc: svc, broker: broker}}))
+	readLimit := opts.BodyLimit
+	srv.AddTransport(transport.Websocket{
+		KeepAlivePingInterval: 15 * time.Second,
+		InitTimeout:           10 * time.Second,
+		PayloadReadLimit:      &readLimit,
+		// The token comes in connection_init's payload ({"Authorization": "Bearer ..."}), as browsers cannot set
+		// headers on a WebSocket.
+		InitFunc: func(ctx context.Context, p transport.InitPayload) (context.Context, *transport.InitPayload, error) {
+			token, ok := bearerToken(p.Authorization())
+			if !ok {
+				return ctx, &p, nil
+			}
+			actor, err := svc.Authenticate(ctx, token)
+			if err != nil {
+				return ctx, nil, errors.New("invalid token")
+			}
+			return service.NewContextWithActor(ctx, actor), &p, nil
+		},
+	})
+	srv.AddTransport(transport.Options{})
+	srv.AddTransport(transport.POST{})
+	srv.SetQueryCache(lru.New[*ast.QueryDocument](1000))
+	if opts.Introspection {
+		srv.Use(extension.Introspection{})
+	}
+	srv.Use(extension.FixedComplexityLimit(opts.MaxComplexity))
+	srv.Use(depthLimit{max: opts.MaxDepth})
+	srv.SetErrorPresenter(errorPresenter(opts))
+	srv.SetRecoverFunc(func(ctx context.Context, v any) error {
+		opts.Logger.ErrorContext(ctx, "graphql panic", "panic", v)
+		return errors.New("internal error")
+	})
+
+	graphiql := playground.Handler("Junction GraphQL", Path)
+	api := authenticate(svc, withLoaders(svc, srv))
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method == http.MethodGet && !strings.EqualFold(r.Header.Get("Upgrade"), "websocket") {
+			graphiql(w, r)
+			return
+		}
+		if r.Body != nil {
+			r.Body = http.MaxBytesReader(w, r.Body, opts.BodyLimit)
+		}
+		api.ServeHTTP(w, r)
+	})
+}
+
+// authenticate reads a bearer token like REST does: none means anonymous; an invalid one is refused.
+func authenticate(svc *service.Service, next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		header := r.Header.Get("Authorization")
+		if header == "" {
+			next.ServeHTTP(w, r)
+			return
+		}
+		token, ok := bearerToken(header)
+		var actor service.Actor
+		var err error
+		if ok {
+			actor, err = svc.Authenticate(r.Context(), token)
+		}
+		if !ok || err != nil {
+			w.Header().Set("Content-Type", "application/json")
+			w.Header().Set("WWW-Authenticate", `Bearer realm="junction"`)
+			w.WriteHeader(http.StatusUnauthorized)
+			_, _ = w.Write([]byte(`{"errors":[{"message":"The token is missing, invalid or expired.","extensions":{"code":"UNAUTHENTICATED"}}],"data":null}`))
+			return
+		}
+		next.ServeHTTP(w, r.WithContext(service.NewContextWithActor(r.Context(), actor)))
+	})
+}
+
+func bearerToken(header string) (string, bool) {
+	scheme, token, ok := strings.Cut(header, " ")
+	token = strings.TrimSpace(token)
+	return token, ok && strings.EqualFold(scheme, "Bearer") && token != ""
+}
+
+// codes maps service errors to extensions.code, in one table.
+var codes = map[service.Code]string{
+	service.EUNAUTHORIZED: "UNAUTHENTICATED",
+	service.EFORBIDDEN:    "FORBIDDEN",
+	service.ENOTFOUND:     "NOT_FOUND",
+	service.EINVALID:      "BAD_USER_INPUT",
+	service.ECONFLICT:     "CONFLICT",
+	service.EUNAVAILABLE:  "SERVICE_UNAVAILABLE",
+}
+
+func errorPresenter(opts Options) graphql.ErrorPresenterFunc {
+	return func(ctx context.Context, err error) *gqlerror.Error {
+		gqlErr := graphql.DefaultErrorPresenter(ctx, err)
+		var se *service.Error
+		switch {
+		case errors.As(err, &se):
+			gqlErr.Message = se.Message
+			gqlErr.Extensions = map[string]any{"code": codes[se.Code]}
+			if len(se.Fields) > 0 {
+				gqlErr.Extensions["fields"] = se.Fields
+			}
+		case gqlErr.Err == nil:
+			// gqlgen's own: a parse, validation or input-coercion error about the request.
+			if gqlErr.Extensions == nil {
+				gqlErr.Extensions = map[string]any{}
+			}
+			if _, ok := gqlErr.Extensions["code"]; !ok {
+				gqlErr.Extensions["code"] = "BAD_USER_INPUT"
+			}
+		default:
+			opts.Logger.ErrorContext(ctx, "graphql internal error", "err", err, "path", gqlErr.Path.String())
+			if !opts.Development {
+				gqlErr.Message = "An unexpected error occurred."
+			}
+			gqlErr.Extensions = map[string]any{"code": "INTERNAL_SERVER_ERROR"}
+		}
+		return gqlErr
+	}
+}

@@ -1,0 +1,89 @@
+package graph
+
+import (
+	"context"
+
+	"github.com/junction-dev/junction/gen/gql"
+	"github.com/junction-dev/junction/impl/service"
+)
+
+type mutationResolver struct{ *Resolver }
+
+func (r mutationResolver) CreateUser(ctx context.Context, in gql.CreateUserInput) (*gql.User, error) {
+	u, err := r.svc.CreateUser(ctx, service.CreateUserInput{Name: in.Name, Email: in.Email, Password: in.Password})
+	if err != nil {
+		return nil, err
+	}
+	return toGQLUser(u), nil
+}
+
+func (r mutationResolver) Login(ctx context.Context, email, password string) (*gql.AuthPayload, error) {
+	tok, err := r.svc.Login(ctx, email, password)
+	if err != nil {
+		return nil, err
+	}
+	actor, err := r.svc.Authenticate(ctx, tok.AccessToken)
+	if err != nil {
+		return nil, err
+	}
+	u, err := r.svc.GetUser(service.NewContextWithActor(ctx, actor), actor.UserID)
+	if err != nil {
+		return nil, err
+	}
+	return &gql.AuthPayload{AccessToken: tok.AccessToken, TokenType: "Bearer", ExpiresIn: int(tok.ExpiresIn.Seconds()), User: toGQLUser(u)}, nil
+}
+
+func (r mutationResolver) UpdateUser(ctx context.Context, id string, in gql.UpdateUserInput) (*gql.User, error) {
+	uid, err := parseID("id", id)
+	if err != nil {
+		return nil, err
+	}
+	u, err := r.svc.UpdateUser(ctx, uid, service.UpdateUserInput{Name: in.Name, Email: in.Email})
+	if err != nil {
+		return nil, err
+	}
+	return toGQLUser(u), nil
+}
+
+func (r mutationResolver) DeleteUser(ctx context.Context, id string) (bool, error) {
+	uid, err := parseID("id", id)
+	if err != nil {
+		return false, err
+	}
+	if err := r.svc.DeleteUser(ctx, uid); err != nil {
+		return false, err
+	}
+	return true, nil
+}
+
+func (r mutationResolver) CreatePost(ctx context.Context, in gql.CreatePostInput) (*gql.Post, error) {
+	p, err := r.svc.CreatePost(ctx, service.CreatePostInput{Title: in.Title, Content: in.Content, Published: deref(in.Published)})
+	if err != nil {
+		return nil, err
+	}
+	return toGQLPost(p), nil
+}
+
+func (r mutationResolver) PublishPost(ctx context.Context, id string) (*gql.Post, error) {
+	pid, err := parseID("id", id)
+	if err != nil {
+		return nil, err
+	}
+	p, err := r.svc.PublishPost(ctx, pid)
+	if err != nil {
+		return nil, err
+	}
+	return toGQLPost(p), nil
+}
+
+func (r mutationResolver) CreateComment(ctx context.Context, in gql.CreateCommentInput) (*gql.Comment, error) {
+	pid, err := parseID("postId", in.PostID)
+	if err != nil {
+		return nil, err
+	}
+	c, err := r.svc.CreateComment(ctx, pid, in.Content)
+	if err != nil {
+		return nil, err
+	}
+	return toGQLComment(c), nil
+}

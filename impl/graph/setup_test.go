@@ -1,0 +1,145 @@
+package graph_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"net/http"
+	"net/http/httptest"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/stretchr/testify/require"
+
+	"github.com/junction-dev/junction/impl/auth"
+	"github.com/junction-dev/junction/impl/config"
+	"github.com/junction-dev/junction/impl/dbtest"
+	"github.com/junction-dev/junction/impl/graph"
+	"github.com/junction-dev/junction/impl/httpapi"
+	"github.com/junction-dev/junction/impl/jobs"
+	"github.com/junction-dev/junction/impl/logtest"
+	"github.com/junction-dev/junction/impl/password"
+	"github.com/junction-dev/junction/impl/service"
+)
+
+// counter is a pgx tracer that counts the statements sent, to prove the dataloaders batch.
+type counter struct{ n atomic.Int64 }
+
+func (c *counter) TraceQueryStart(ctx context.Context, _ *pgx.Conn, _ pgx.TraceQueryStartData) context.Context {
+	c.n.Add(1)
+	return ctx
+}
+func (c *counter) TraceQueryEnd(context.Context, *pgx.Conn, pgx.TraceQueryEndData) {}
+
+// instance is one running Junction (REST and GraphQL) on a shared database, like one `junction serve`.
+type instance struct {
+	url   string
+	pool  *pgxpool.Pool
+	count *counter
+}
+
+func newInstance(t *testing.T, dbURL string) *instance {
+	t.Helper()
+	cfg, err := pgxpool.ParseConfig(dbURL)
+	require.NoError(t, err)
+	c := &counter{}
+	cfg.ConnConfig.Tracer = c
+	pool, err := pgxpool.NewWithConfig(context.Background(), cfg)
+	require.NoError(t, err)
+	t.Cleanup(pool.Close)
+	logger, _ := logtest.New()
+	inserter, err := jobs.NewClient(pool, jobs.Config{Logger: logger})
+	require.NoError(t, err)
+	tokens, err := auth.NewTokens([]byte("a test secret that is 32 bytes long"), "junction", "junction-api", time.Hour)
+	require.NoError(t, err)
+	svc := service.New(service.Deps{
+		Pool: pool, Hasher: password.NewHasher(password.Params{MemoryKiB: 64, Iterations: 1, Parallelism: 1}),
+		Tokens: tokens, Jobs: inserter, Logger: logger,
+	})
+	ctx, cancel := context.WithCancel(context.Background())
+	t.Cleanup(cancel)
+	broker := graph.NewBroker(svc, logger)
+	go func() { _ = broker.Run(ctx) }()
+	gqlHandler := graph.NewHandler(svc, broker, graph.Options{
+		Introspection: true, MaxDepth: 8, MaxComplexity: 500, BodyLimit: 16 << 10, Logger: logger,
+	})
+	h, err := httpapi.NewHandler(svc, httpapi.Options{
+		Logger: logger, GraphQL: gqlHandler,
+		RateLimit: config.RateLimitConfig{Window: time.Minute, Default: 1e6, ListUsers: 1e6, SignUp: 1e6, Login: 1e6},
+	})
+	require.NoError(t, err)
+	srv := httptest.NewServer(h)
+	t.Cleanup(srv.Close)
+	return &instance{url: srv.URL, pool: pool, count: c}
+}
+
+func setup(t *testing.T) *instance { return newInstance(t, dbtest.NewURL(t)) }
+
+type gqlError struct {
+	Message    string         `json:"message"`
+	Extensions map[string]any `json:"extensions"`
+}
+
+type gqlResponse struct {
+	Data   map[string]any `json:"data"`
+	Errors []gqlError     `json:"errors"`
+	status int
+}
+
+func (e gqlResponse) code() string {
+	if len(e.Errors) == 0 {
+		return ""
+	}
+	c, _ := e.Errors[0].Extensions["code"].(string)
+	return c
+}
+
+// do runs one operation over HTTP.
+func (in *instance) do(t *testing.T, token, query string, vars map[string]any) gqlResponse {
+	t.Helper()
+	body, err := json.Marshal(map[string]any{"query": query, "variables": vars})
+	require.NoError(t, err)
+	req, err := http.NewRequest(http.MethodPost, in.url+"/graphql", bytes.NewReader(body))
+	require.NoError(t, err)
+	req.Header.Set("Content-Type", "application/json")
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	var out gqlResponse
+	require.NoError(t, json.NewDecoder(resp.Body).Decode(&out))
+	out.status = resp.StatusCode
+	return out
+}
+
+// ok runs an operation that must succeed and returns its data.
+func (in *instance) ok(t *testing.T, token, query string, vars map[string]any) map[string]any {
+	t.Helper()
+	r := in.do(t, token, query, vars)
+	require.Empty(t, r.Errors, "%+v", r.Errors)
+	return r.Data
+}
+
+// signUp creates a user through GraphQL and signs in.
+func (in *instance) signUp(t *testing.T, name, email string) (id, token string) {
+	t.Helper()
+	d := in.ok(t, "", `mutation($in: CreateUserInput!) { createUser(input: $in) { id } }`,
+		map[string]any{"in": map[string]any{"name": name, "email": email, "password": "long enough"}})
+	id = get(d, "createUser", "id").(string)
+	d = in.ok(t, "", `mutation { login(email: "`+email+`", password: "long enough") { accessToken tokenType user { id } } }`, nil)
+	require.Equal(t, id, get(d, "login", "user", "id"))
+	return id, get(d, "login", "accessToken").(string)
+}
+
+// get walks a decoded JSON value by keys.
+func get(v any, keys ...string) any {
+	for _, k := range keys {
+		v = v.(map[string]any)[k]
+	}
+	return v
+}

@@ -1,0 +1,87 @@
+package service
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"math"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+
+	"github.com/junction-dev/junction/impl/retry"
+)
+
+// The kinds of [Event].
+const (
+	EventPostCreated  = "post_created"
+	EventCommentAdded = "comment_added"
+)
+
+// eventsChannel is the PostgreSQL NOTIFY channel every instance listens on.
+const eventsChannel = "junction_events"
+
+// Event says that something became visible to everyone: a post published, or a comment on a published post. It
+// carries ids only (NOTIFY payloads are small); listeners read what they need.
+type Event struct {
+	Kind   string    `json:"kind"`
+	ID     uuid.UUID `json:"id"`
+	PostID uuid.UUID `json:"post_id"`
+}
+
+// notify sends e when tx commits, and never if it rolls back.
+func (s *Service) notify(ctx context.Context, tx pgx.Tx, e Event) error {
+	payload, err := json.Marshal(e)
+	if err != nil {
+		return fmt.Errorf("encode event: %w", err)
+	}
+	if err := s.queries.EventNotify(ctx, tx, string(payload)); err != nil {
+		return fmt.Errorf("notify %s: %w", e.Kind, err)
+	}
+	return nil
+}
+
+// Listen delivers every event from every instance until ctx ends. It holds one dedicated connection (not one of
+// the pool's) and reconnects with backoff when the connection drops; events sent while it is down are lost, as
+// with any LISTEN, which subscriptions accept.
+func (s *Service) Listen(ctx context.Context, deliver func(Event)) error {
+	cfg := s.pool.Config().ConnConfig.Copy()
+	for ctx.Err() == nil {
+		var conn *pgx.Conn
+		err := retry.Do(ctx, func(ctx context.Context) error {
+			var err error
+			conn, err = pgx.ConnectConfig(ctx, cfg)
+			if err != nil {
+				return err
+			}
+			_, err = conn.Exec(ctx, "LISTEN "+eventsChannel)
+			return err
+		}, retry.Policy{MaxAttempts: math.MaxInt, Initial: 100 * time.Millisecond, Max: 5 * time.Second, Retryable: func(error) bool { return true }})
+		if err != nil {
+			return nil // ctx ended
+		}
+		s.logger.InfoContext(ctx, "listening for events", "channel", eventsChannel)
+		err = s.receive(ctx, conn, deliver)
+		conn.Close(context.WithoutCancel(ctx))
+		if ctx.Err() == nil {
+			s.logger.WarnContext(ctx, "event listener lost its connection; reconnecting", "err", err)
+		}
+	}
+	return nil
+}
+
+func (s *Service) receive(ctx context.Context, conn *pgx.Conn, deliver func(Event)) error {
+	for {
+		n, err := conn.WaitForNotification(ctx)
+		if err != nil {
+			return err
+		}
+		var e Event
+		if err := json.Unmarshal([]byte(n.Payload), &e); err != nil {
+			s.logger.WarnContext(ctx, "malformed event", "payload", n.Payload)
+			continue
+		}
+		deliver(e)
+	}
+}

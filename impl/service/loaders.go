@@ -1,0 +1,84 @@
+package service
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/google/uuid"
+
+	"github.com/junction-dev/junction/gen/db"
+)
+
+// The batch reads below serve dataloaders: each answers for many keys in one statement.
+
+// PerParentLimit bounds the posts of a user and the comments of a post that nested reads return.
+const PerParentLimit = 100
+
+// LoadUsers returns the users among ids. Signed-in callers only, as every read of users.
+func (s *Service) LoadUsers(ctx context.Context, ids []uuid.UUID) (map[uuid.UUID]User, error) {
+	if _, err := requireActor(ctx); err != nil {
+		return nil, err
+	}
+	rows, err := s.queries.UserListByIDs(ctx, s.pool, ids)
+	if err != nil {
+		return nil, fmt.Errorf("load users: %w", err)
+	}
+	out := make(map[uuid.UUID]User, len(rows))
+	for _, r := range rows {
+		out[r.ID] = toUser(r)
+	}
+	return out, nil
+}
+
+// LoadPosts returns those of the posts among ids that the caller may see.
+func (s *Service) LoadPosts(ctx context.Context, ids []uuid.UUID) (map[uuid.UUID]Post, error) {
+	rows, err := s.queries.PostListByIDs(ctx, s.pool, db.PostListByIDsParams{Ids: ids, Viewer: viewerOf(ctx)})
+	if err != nil {
+		return nil, fmt.Errorf("load posts: %w", err)
+	}
+	out := make(map[uuid.UUID]Post, len(rows))
+	for _, r := range rows {
+		out[r.ID] = toPost(r)
+	}
+	return out, nil
+}
+
+// LoadPostsByAuthors returns each author's newest posts that the caller may see.
+func (s *Service) LoadPostsByAuthors(ctx context.Context, authorIDs []uuid.UUID) (map[uuid.UUID][]Post, error) {
+	rows, err := s.queries.PostListByAuthors(ctx, s.pool, db.PostListByAuthorsParams{
+		AuthorIds: authorIDs, Viewer: viewerOf(ctx), PerAuthor: PerParentLimit,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("load posts by authors: %w", err)
+	}
+	out := make(map[uuid.UUID][]Post, len(authorIDs))
+	for _, r := range rows {
+		out[r.AuthorID] = append(out[r.AuthorID], toPost(r))
+	}
+	return out, nil
+}
+
+// LoadCommentsByPosts returns each post's first comments. The posts come from visible reads.
+func (s *Service) LoadCommentsByPosts(ctx context.Context, postIDs []uuid.UUID) (map[uuid.UUID][]Comment, error) {
+	rows, err := s.queries.CommentListByPosts(ctx, s.pool, db.CommentListByPostsParams{PostIds: postIDs, PerPost: PerParentLimit})
+	if err != nil {
+		return nil, fmt.Errorf("load comments by posts: %w", err)
+	}
+	out := make(map[uuid.UUID][]Comment, len(postIDs))
+	for _, r := range rows {
+		out[r.PostID] = append(out[r.PostID], toComment(r))
+	}
+	return out, nil
+}
+
+// GetComment returns a comment on a post the caller may see.
+func (s *Service) GetComment(ctx context.Context, id uuid.UUID) (Comment, error) {
+	row, err := s.queries.CommentGetByID(ctx, s.pool, id)
+	if err != nil {
+		return Comment{}, notFound("Comment")
+	}
+	if _, err := s.GetPost(ctx, row.PostID); err != nil {
+		return Comment{}, notFound("Comment")
+	}
+	return toComment(row), nil
+}
