@@ -95,9 +95,9 @@ func TestPaging(t *testing.T) {
 	}
 
 	type page struct {
-		ids                []string
-		next, prev         bool
-		start, end         string
+		ids        []string
+		next, prev bool
+		start, end string
 	}
 	fetch := func(args string) page {
 		d := in.ok(t, token, `query { users(`+args+`) { edges { cursor node { id } } pageInfo { hasNextPage hasPreviousPage startCursor endCursor } } }`, nil)
