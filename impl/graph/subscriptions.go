@@ -14,23 +14,7 @@ const subscriberBuffer = 32
 func (r subscriptionResolver) PostCreated(ctx context.Context) (<-chan *gql.Post, error) {
 	s := &subscriber{kind: service.EventPostCreated, posts: make(chan *service.Post, subscriberBuffer)}
 	r.broker.subscribe(ctx, s)
-	out := make(chan *gql.Post)
-	go func() {
-		defer close(out)
-		for {
-			select {
-			case <-ctx.Done():
-				return
-			case p := <-s.posts:
-				select {
-				case out <- toGQLPost(*p):
-				case <-ctx.Done():
-					return
-				}
-			}
-		}
-	}()
-	return out, nil
+	return relay(ctx, s.posts, func(p *service.Post) *gql.Post { return toGQLPost(*p) }), nil
 }
 
 func (r subscriptionResolver) CommentAdded(ctx context.Context, postID string) (<-chan *gql.Comment, error) {
@@ -44,21 +28,26 @@ func (r subscriptionResolver) CommentAdded(ctx context.Context, postID string) (
 	}
 	s := &subscriber{kind: service.EventCommentAdded, postID: pid, comms: make(chan *service.Comment, subscriberBuffer)}
 	r.broker.subscribe(ctx, s)
-	out := make(chan *gql.Comment)
+	return relay(ctx, s.comms, func(c *service.Comment) *gql.Comment { return toGQLComment(*c) }), nil
+}
+
+// relay converts what the broker delivers into the schema's type until the subscription ends.
+func relay[From, To any](ctx context.Context, in <-chan From, convert func(From) To) <-chan To {
+	out := make(chan To)
 	go func() {
 		defer close(out)
 		for {
 			select {
 			case <-ctx.Done():
 				return
-			case c := <-s.comms:
+			case v := <-in:
 				select {
-				case out <- toGQLComment(*c):
+				case out <- convert(v):
 				case <-ctx.Done():
 					return
 				}
 			}
 		}
 	}()
-	return out, nil
+	return out
 }
