@@ -133,3 +133,26 @@ func TestSubscriptionsAcrossInstances(t *testing.T) {
 	reply := bad.read(5 * time.Second)
 	require.NotEqual(t, "connection_ack", reply["type"])
 }
+
+// TestLegacyGraphQLWSProtocol: clients of the older subscriptions-transport-ws protocol are served too.
+func TestLegacyGraphQLWSProtocol(t *testing.T) {
+	t.Parallel()
+	in := setup(t)
+	_, token := in.signUp(t, "Ada", "ada@example.com")
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	conn, _, err := websocket.Dial(ctx, "ws"+strings.TrimPrefix(in.url, "http")+"/graphql",
+		&websocket.DialOptions{Subprotocols: []string{"graphql-ws"}})
+	require.NoError(t, err)
+	defer conn.Close(websocket.StatusNormalClosure, "")
+	require.Equal(t, "graphql-ws", conn.Subprotocol())
+	c := &wsClient{t: t, conn: conn}
+	c.send(map[string]any{"type": "connection_init", "payload": map[string]any{"Authorization": "Bearer " + token}})
+	require.Equal(t, "connection_ack", c.read(5*time.Second)["type"])
+	c.send(map[string]any{"id": "1", "type": "start", "payload": map[string]any{"query": `subscription { postCreated { title } }`}})
+	time.Sleep(200 * time.Millisecond)
+	restPost(t, in, token, "Old protocol", true)
+	msg := c.read(10 * time.Second)
+	require.Equal(t, "data", msg["type"], "%v", msg)
+	require.Equal(t, "Old protocol", get(msg, "payload", "data", "postCreated", "title"))
+}
