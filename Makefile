@@ -18,7 +18,8 @@ help: ## List the targets
 .PHONY: run
 run: ## Start the service (a project-local PostgreSQL unless DATABASE_URL is set)
 	@if [ -z "$${DATABASE_URL:-}" ]; then \
-		export DATABASE_URL=$$(scripts/localpg.sh pgdev $(DEV_PG_PORT) junction); \
+		url=$$(scripts/localpg.sh pgdev $(DEV_PG_PORT) junction) || exit 1; \
+		export DATABASE_URL=$$url; \
 		export APP_ENV=$${APP_ENV:-development}; \
 	fi; \
 	go build -o bin/junction ./cmd/junction; \
@@ -28,7 +29,8 @@ run: ## Start the service (a project-local PostgreSQL unless DATABASE_URL is set
 .PHONY: test
 test: ## Run every test against a project-local PostgreSQL (or TEST_DATABASE_URL)
 	@if [ -z "$${TEST_DATABASE_URL:-}" ]; then \
-		export TEST_DATABASE_URL=$$(PG_EXTRA_OPTS="$(TEST_PG_OPTS)" scripts/localpg.sh pgtest $(TEST_PG_PORT)); \
+		url=$$(PG_EXTRA_OPTS="$(TEST_PG_OPTS)" scripts/localpg.sh pgtest $(TEST_PG_PORT)) || exit 1; \
+		export TEST_DATABASE_URL=$$url; \
 	fi; \
 	go test -race -count=1 ./...
 
