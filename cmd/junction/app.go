@@ -130,6 +130,7 @@ func (a *app) handler(ctx context.Context) (http.Handler, error) {
 		MaxDepth:      a.cfg.GraphQL.MaxDepth,
 		MaxComplexity: a.cfg.GraphQL.MaxComplexity,
 		BodyLimit:     a.cfg.GraphQL.BodyLimit,
+		LoaderWait:    a.cfg.GraphQL.LoaderWait,
 		Development:   a.cfg.Development(),
 		Logger:        a.logger,
 	})

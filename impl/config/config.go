@@ -48,6 +48,7 @@ type GraphQLConfig struct {
 	MaxDepth      int
 	MaxComplexity int
 	BodyLimit     int64
+	LoaderWait    time.Duration
 }
 
 // WebhooksConfig verifies and processes incoming webhooks.
@@ -209,6 +210,7 @@ func Load(getenv func(string) string) (Config, error) {
 		MaxDepth:      p.int("GRAPHQL_MAX_DEPTH", 10),
 		MaxComplexity: p.int("GRAPHQL_MAX_COMPLEXITY", 1000),
 		BodyLimit:     int64(p.int("GRAPHQL_BODY_LIMIT", 64<<10)),
+		LoaderWait:    p.duration("GRAPHQL_LOADER_WAIT", 2*time.Millisecond),
 	}
 	c.check(&p)
 	if len(p.errs) > 0 {

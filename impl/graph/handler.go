@@ -1,6 +1,7 @@
 package graph
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"log/slog"
@@ -27,7 +28,9 @@ type Options struct {
 	MaxDepth      int
 	MaxComplexity int
 	// BodyLimit bounds a request body in bytes (and a WebSocket message).
-	BodyLimit   int64
+	BodyLimit int64
+	// LoaderWait is how long dataloaders collect keys before querying (default 2 ms).
+	LoaderWait  time.Duration
 	Development bool
 	Logger      *slog.Logger
 }
@@ -72,7 +75,7 @@ func NewHandler(svc *service.Service, broker *Broker, opts Options) http.Handler
 	})
 
 	graphiql := playground.Handler("Junction GraphQL", Path)
-	api := authenticate(svc, withLoaders(svc, srv))
+	api := authenticate(svc, withLoaders(svc, cmp.Or(opts.LoaderWait, 2*time.Millisecond), srv))
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.Method == http.MethodGet && !strings.EqualFold(r.Header.Get("Upgrade"), "websocket") {
 			graphiql(w, r)

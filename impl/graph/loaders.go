@@ -22,8 +22,8 @@ type loaders struct {
 
 type loadersKey struct{}
 
-func newLoaders(svc *service.Service) *loaders {
-	wait := dataloadgen.WithWait(time.Millisecond)
+func newLoaders(svc *service.Service, batchWait time.Duration) *loaders {
+	wait := dataloadgen.WithWait(batchWait)
 	return &loaders{
 		users: dataloadgen.NewMappedLoader(func(ctx context.Context, ids []uuid.UUID) (map[uuid.UUID]service.User, error) {
 			return svc.LoadUsers(ctx, ids)
@@ -55,10 +55,11 @@ func withEmpty[T any](m map[uuid.UUID][]T, err error) func([]uuid.UUID) (map[uui
 	}
 }
 
-// withLoaders puts fresh loaders in each request's context.
-func withLoaders(svc *service.Service, next http.Handler) http.Handler {
+// withLoaders puts fresh loaders in each request's context. batchWait is how long a loader collects keys before
+// it queries: long enough for the sibling resolvers of a list to ask, short enough not to be noticed.
+func withLoaders(svc *service.Service, batchWait time.Duration, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), loadersKey{}, newLoaders(svc))))
+		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), loadersKey{}, newLoaders(svc, batchWait))))
 	})
 }
 
@@ -66,5 +67,5 @@ func loadersFrom(ctx context.Context, svc *service.Service) *loaders {
 	if l, ok := ctx.Value(loadersKey{}).(*loaders); ok {
 		return l
 	}
-	return newLoaders(svc) // a subscription's event: one read per field is all there is
+	return newLoaders(svc, 0) // a subscription's event: one read per field is all there is
 }

@@ -65,6 +65,8 @@ func newInstance(t *testing.T, dbURL string) *instance {
 	go func() { _ = broker.Run(ctx) }()
 	gqlHandler := graph.NewHandler(svc, broker, graph.Options{
 		Introspection: true, MaxDepth: 8, MaxComplexity: 500, BodyLimit: 16 << 10, Logger: logger,
+		// Generous, so that a slow machine (CI, the race detector) never splits a batch and flakes the count.
+		LoaderWait: 50 * time.Millisecond,
 	})
 	h, err := httpapi.NewHandler(svc, httpapi.Options{
 		Logger: logger, GraphQL: gqlHandler,

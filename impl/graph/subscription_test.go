@@ -148,7 +148,7 @@ func TestLegacyGraphQLWSProtocol(t *testing.T) {
 	require.Equal(t, "graphql-ws", conn.Subprotocol())
 	c := &wsClient{t: t, conn: conn}
 	c.send(map[string]any{"type": "connection_init", "payload": map[string]any{"Authorization": "Bearer " + token}})
-	require.Equal(t, "connection_ack", c.read(5*time.Second)["type"])
+	require.Equal(t, "connection_ack", c.read(5 * time.Second)["type"])
 	c.send(map[string]any{"id": "1", "type": "start", "payload": map[string]any{"query": `subscription { postCreated { title } }`}})
 	time.Sleep(200 * time.Millisecond)
 	restPost(t, in, token, "Old protocol", true)
