@@ -42,17 +42,23 @@ generate: node_modules ## Regenerate gen/ from the contracts (openapi.yaml, sche
 	rm -rf gen/swaggerui && mkdir -p gen/swaggerui/dist
 	cp $(addprefix $(SWAGGER_UI)/,$(SWAGGER_FILES)) gen/swaggerui/dist/
 	scripts/embedgen.sh gen/swaggerui swaggerui "Swagger UI's assets from the swagger-ui-dist npm package." > gen/swaggerui/embed.gen.go
+	cd sdk/typescript && npm ci --no-audit --no-fund --ignore-scripts >/dev/null && npm run -s generate >/dev/null
+	cp schema.graphqls sdk/typescript/schema.graphql
 
 node_modules: package.json package-lock.json
 	npm ci --no-audit --no-fund --ignore-scripts
 	@touch node_modules
 
 .PHONY: check-generated
-check-generated: generate ## Fail when gen/ differs from what the contracts generate
-	@if [ -n "$$(git status --porcelain -- gen)" ]; then \
-		echo "gen/ is out of date with the contracts; run 'make generate' and commit:"; \
-		git status --short -- gen; git --no-pager diff --stat -- gen; exit 1; \
+check-generated: generate ## Fail when gen/ or the SDK differ from what the contracts generate
+	@if [ -n "$$(git status --porcelain -- gen sdk)" ]; then \
+		echo "generated code is out of date with the contracts; run 'make generate' and commit:"; \
+		git status --short -- gen sdk; git --no-pager diff --stat -- gen sdk; exit 1; \
 	fi
+
+.PHONY: e2e
+e2e: ## Run the Go and TypeScript SDK examples against a freshly started server
+	scripts/e2e.sh
 
 .PHONY: db-stop
 db-stop: ## Stop the project-local PostgreSQL clusters
