@@ -65,5 +65,7 @@ db-stop: ## Stop the project-local PostgreSQL clusters
 	@scripts/localpg.sh --stop
 
 .PHONY: lint
-lint: ## go vet
+lint: node_modules ## go vet, staticcheck and the OpenAPI lint (Redocly)
 	go vet ./...
+	go tool staticcheck ./...
+	npx --no-install redocly lint openapi.yaml
