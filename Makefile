@@ -56,6 +56,15 @@ check-generated: generate ## Fail when gen/ or the SDK differ from what the cont
 		git status --short -- gen sdk; git --no-pager diff --stat -- gen sdk; exit 1; \
 	fi
 
+.PHONY: browser-test
+browser-test: ## Open Swagger UI in headless Chromium and try an operation (screenshot in artifacts/)
+	scripts/ensure-chromium.sh
+	@if [ -z "$${TEST_DATABASE_URL:-}" ]; then \
+		url=$$(PG_EXTRA_OPTS="$(TEST_PG_OPTS)" scripts/localpg.sh pgtest $(TEST_PG_PORT)) || exit 1; \
+		export TEST_DATABASE_URL=$$url; \
+	fi; \
+	go test -tags browser -count=1 -run TestSwaggerUIInABrowser ./impl/httpapi/
+
 .PHONY: e2e
 e2e: ## Run the Go and TypeScript SDK examples against a freshly started server
 	scripts/e2e.sh
