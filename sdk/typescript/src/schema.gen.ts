@@ -431,7 +431,7 @@ export interface components {
             /** @example 404 */
             statusCode: number;
             /**
-             * @description What went wrong
+             * @description What went wrong, for people.
              * @example User not found
              */
             message?: string;
@@ -1573,8 +1573,7 @@ export interface operations {
             content: {
                 /**
                  * @example {
-                 *       "title": "Notes",
-                 *       "revised": null
+                 *       "title": "Notes, revised"
                  *     }
                  */
                 "application/json": components["schemas"]["PatchPostRequest"];
