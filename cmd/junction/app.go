@@ -19,6 +19,7 @@ import (
 	"github.com/junction-dev/junction/impl/httpapi"
 	"github.com/junction-dev/junction/impl/jobs"
 	"github.com/junction-dev/junction/impl/mail"
+	"github.com/junction-dev/junction/impl/metrics"
 	"github.com/junction-dev/junction/impl/password"
 	"github.com/junction-dev/junction/impl/postgres"
 	"github.com/junction-dev/junction/impl/service"
@@ -157,6 +158,7 @@ func (a *app) handler(ctx context.Context) (http.Handler, error) {
 		StripeVerifier: webhook.NewVerifier(a.cfg.Webhooks.StripeSecrets, a.cfg.Webhooks.Tolerance, time.Now),
 		AdminJobs:      ui,
 		GraphQL:        gqlHandler,
+		Metrics:        metrics.New(a.pool, a.svc, a.logger),
 	})
 }
 

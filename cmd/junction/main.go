@@ -16,11 +16,13 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/http/pprof"
 	"os"
 	"os/signal"
 	"strconv"
 	"strings"
 	"syscall"
+	"time"
 
 	"github.com/junction-dev/junction/impl/config"
 	"github.com/junction-dev/junction/impl/postgres"
@@ -121,6 +123,11 @@ func serve(ctx context.Context, cfg config.Config, logger *slog.Logger) error {
 		"docs", fmt.Sprintf("http://localhost:%d/docs", port),
 		"env", cfg.Env, "workers", cfg.Jobs.WorkersEnabled)
 
+	if cfg.DebugAddr != "" {
+		if err := serveDebug(ctx, cfg.DebugAddr, logger); err != nil {
+			return err
+		}
+	}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	select {
@@ -161,5 +168,27 @@ func work(ctx context.Context, cfg config.Config, logger *slog.Logger) error {
 		return fmt.Errorf("stop workers: %w", err)
 	}
 	logger.Info("stopped")
+	return nil
+}
+
+// serveDebug serves the pprof profiles on addr, apart from the API so that they are never exposed with it.
+func serveDebug(ctx context.Context, addr string, logger *slog.Logger) error {
+	mux := http.NewServeMux()
+	mux.HandleFunc("/debug/pprof/", pprof.Index)
+	mux.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)
+	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+	mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
+	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return fmt.Errorf("debug listen: %w", err)
+	}
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
+	logger.InfoContext(ctx, "debug server", "addr", ln.Addr().String())
+	go func() { _ = srv.Serve(ln) }()
+	go func() {
+		<-ctx.Done()
+		_ = srv.Close()
+	}()
 	return nil
 }

@@ -158,7 +158,7 @@ func TestServeEndToEnd(t *testing.T) {
 	require.NoError(t, err)
 	conn.Close(context.Background())
 
-	s := startServe(t, map[string]string{"DATABASE_URL": dbURL})
+	s := startServe(t, map[string]string{"DATABASE_URL": dbURL, "DEBUG_ADDR": "127.0.0.1:0"})
 	status, _ := s.post(t, "/api/users", `{"name":"Ada","email":"ada@example.com","password":"long enough"}`)
 	require.Equal(t, http.StatusCreated, status)
 	for _, path := range []string{"/healthz", "/readyz", "/docs", "/api/posts"} {
@@ -167,6 +167,42 @@ func TestServeEndToEnd(t *testing.T) {
 		resp.Body.Close()
 		require.Equal(t, http.StatusOK, resp.StatusCode, path)
 	}
+
+	metrics := getBody(t, s.base+"/metrics")
+	for _, series := range []string{
+		`junction_http_requests_total{method="POST",route="/api/users",status="201"} 1`,
+		`junction_http_request_duration_seconds_bucket{method="GET",route="/api/posts"`,
+		`junction_db_pool_total_connections`, `junction_db_pool_waited_acquires_total`,
+		`junction_river_jobs{kind="email",state=`,
+	} {
+		if !strings.Contains(metrics, series) {
+			t.Errorf("/metrics lacks %s", series)
+		}
+	}
+	resp, err := http.Get(s.base + "/debug/pprof/")
+	require.NoError(t, err)
+	resp.Body.Close()
+	require.Equal(t, http.StatusNotFound, resp.StatusCode, "profiles are not on the API's port")
+	var debugAddr string
+	for _, line := range strings.Split(s.logs.String(), "\n") {
+		var l struct{ Msg, Addr string }
+		if json.Unmarshal([]byte(line), &l) == nil && l.Msg == "debug server" {
+			debugAddr = l.Addr
+		}
+	}
+	require.NotEmpty(t, debugAddr)
+	require.Contains(t, getBody(t, "http://"+debugAddr+"/debug/pprof/"), "goroutine")
 	require.NoError(t, s.stop(), "graceful shutdown returns nil")
 	require.Contains(t, s.logs.String(), `"msg":"stopped"`)
+}
+
+func getBody(t *testing.T, url string) string {
+	t.Helper()
+	resp, err := http.Get(url)
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	require.Equal(t, http.StatusOK, resp.StatusCode, url)
+	b, err := io.ReadAll(resp.Body)
+	require.NoError(t, err)
+	return string(b)
 }

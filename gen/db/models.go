@@ -51,6 +51,12 @@ type Post struct {
 	PublishedAt *time.Time
 }
 
+type RiverJob struct {
+	ID    int64
+	Kind  string
+	State string
+}
+
 type SentEmail struct {
 	ID        int64
 	JobID     int64

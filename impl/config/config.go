@@ -40,6 +40,9 @@ type Config struct {
 	Webhooks WebhooksConfig
 
 	GraphQL GraphQLConfig
+
+	// DebugAddr, when set (e.g. 127.0.0.1:6060), serves /debug/pprof there, apart from the API.
+	DebugAddr string
 }
 
 // GraphQLConfig bounds the GraphQL endpoint.
@@ -212,6 +215,7 @@ func Load(getenv func(string) string) (Config, error) {
 		BodyLimit:     int64(p.int("GRAPHQL_BODY_LIMIT", 64<<10)),
 		LoaderWait:    p.duration("GRAPHQL_LOADER_WAIT", 2*time.Millisecond),
 	}
+	c.DebugAddr = p.str("DEBUG_ADDR", "")
 	c.check(&p)
 	if len(p.errs) > 0 {
 		return Config{}, fmt.Errorf("config: %w", errors.Join(p.errs...))

@@ -31,10 +31,18 @@ type Options struct {
 	RateLimit   config.RateLimitConfig
 	// StripeVerifier checks the signatures of Stripe webhooks.
 	StripeVerifier *webhook.Verifier
+	// Metrics, when set, counts every request and serves GET /metrics.
+	Metrics Metrics
 	// GraphQL is mounted at /graphql; nil mounts nothing.
 	GraphQL http.Handler
 	// AdminJobs is River UI, mounted at AdminJobsPath for admins only; nil mounts nothing.
 	AdminJobs http.Handler
+}
+
+// Metrics counts requests and serves them (impl/metrics).
+type Metrics interface {
+	Middleware(http.Handler) http.Handler
+	Handler() http.Handler
 }
 
 // NewHandler returns the whole HTTP surface: the API under its spec's paths, the spec itself at /openapi.yaml and
@@ -57,6 +65,10 @@ func NewHandler(svc *service.Service, opts Options) (http.Handler, error) {
 
 	r := chi.NewRouter()
 	r.Use(requestID, accessLog(opts.Logger), recoverer(errs))
+	if opts.Metrics != nil {
+		r.Use(opts.Metrics.Middleware)
+		r.Handle("/metrics", opts.Metrics.Handler())
+	}
 	r.NotFound(func(w http.ResponseWriter, r *http.Request) {
 		errs.write(w, r, http.StatusNotFound, "No such resource.", nil)
 	})

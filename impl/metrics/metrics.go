@@ -1,0 +1,147 @@
+// Package metrics exposes Junction's Prometheus metrics: HTTP requests by route and status, the database pool,
+// River jobs by kind and state, and webhook events by status. Counts that live in the database are read at scrape
+// time, so every instance reports the same totals and nothing has to be kept in step.
+package metrics
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/go-chi/chi/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/junction-dev/junction/impl/service"
+)
+
+// Counts are the database counts a scrape reports; the service provides them.
+type Counts interface {
+	JobCounts(ctx context.Context) ([]service.Count, error)
+	WebhookEventCounts(ctx context.Context) ([]service.Count, error)
+}
+
+// Metrics is one registry with Junction's collectors.
+type Metrics struct {
+	registry *prometheus.Registry
+	requests *prometheus.CounterVec
+	duration *prometheus.HistogramVec
+}
+
+// New registers the collectors for pool and counts.
+func New(pool *pgxpool.Pool, counts Counts, logger *slog.Logger) *Metrics {
+	m := &Metrics{
+		registry: prometheus.NewRegistry(),
+		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "junction_http_requests_total", Help: "HTTP requests by route pattern, method and status.",
+		}, []string{"route", "method", "status"}),
+		duration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name: "junction_http_request_duration_seconds", Help: "HTTP request duration by route pattern and method.",
+			Buckets: []float64{.0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5},
+		}, []string{"route", "method"}),
+	}
+	m.registry.MustRegister(
+		m.requests, m.duration,
+		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
+		&poolCollector{pool: pool},
+		&countsCollector{counts: counts, logger: logger},
+	)
+	return m
+}
+
+// Handler serves the metrics in Prometheus' text format.
+func (m *Metrics) Handler() http.Handler {
+	return promhttp.HandlerFor(m.registry, promhttp.HandlerOpts{})
+}
+
+// Middleware counts and times each request by its route pattern (not its path: ids would explode the series).
+func (m *Metrics) Middleware(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		rec := &statusWriter{ResponseWriter: w, status: http.StatusOK}
+		next.ServeHTTP(rec, r)
+		route := "unmatched"
+		if rctx := chi.RouteContext(r.Context()); rctx != nil && rctx.RoutePattern() != "" {
+			route = rctx.RoutePattern()
+		}
+		m.requests.WithLabelValues(route, r.Method, strconv.Itoa(rec.status)).Inc()
+		m.duration.WithLabelValues(route, r.Method).Observe(time.Since(start).Seconds())
+	})
+}
+
+type statusWriter struct {
+	http.ResponseWriter
+	status int
+	wrote  bool
+}
+
+func (s *statusWriter) WriteHeader(code int) {
+	if !s.wrote {
+		s.status, s.wrote = code, true
+	}
+	s.ResponseWriter.WriteHeader(code)
+}
+
+func (s *statusWriter) Unwrap() http.ResponseWriter { return s.ResponseWriter }
+
+var (
+	poolAcquired = prometheus.NewDesc("junction_db_pool_acquired_connections", "Connections in use.", nil, nil)
+	poolIdle     = prometheus.NewDesc("junction_db_pool_idle_connections", "Idle connections.", nil, nil)
+	poolTotal    = prometheus.NewDesc("junction_db_pool_total_connections", "Open connections.", nil, nil)
+	poolMax      = prometheus.NewDesc("junction_db_pool_max_connections", "The pool's size.", nil, nil)
+	poolWaiting  = prometheus.NewDesc("junction_db_pool_waited_acquires_total", "Acquires that had to wait for a connection.", nil, nil)
+	poolWaitTime = prometheus.NewDesc("junction_db_pool_acquire_wait_seconds_total", "Time spent waiting for a connection.", nil, nil)
+	jobs         = prometheus.NewDesc("junction_river_jobs", "River jobs by kind and state.", []string{"kind", "state"}, nil)
+	webhooks     = prometheus.NewDesc("junction_webhook_events", "Stored webhook events by provider and status.", []string{"provider", "status"}, nil)
+)
+
+type poolCollector struct{ pool *pgxpool.Pool }
+
+func (c *poolCollector) Describe(ch chan<- *prometheus.Desc) {
+	for _, d := range []*prometheus.Desc{poolAcquired, poolIdle, poolTotal, poolMax, poolWaiting, poolWaitTime} {
+		ch <- d
+	}
+}
+
+func (c *poolCollector) Collect(ch chan<- prometheus.Metric) {
+	s := c.pool.Stat()
+	ch <- prometheus.MustNewConstMetric(poolAcquired, prometheus.GaugeValue, float64(s.AcquiredConns()))
+	ch <- prometheus.MustNewConstMetric(poolIdle, prometheus.GaugeValue, float64(s.IdleConns()))
+	ch <- prometheus.MustNewConstMetric(poolTotal, prometheus.GaugeValue, float64(s.TotalConns()))
+	ch <- prometheus.MustNewConstMetric(poolMax, prometheus.GaugeValue, float64(s.MaxConns()))
+	ch <- prometheus.MustNewConstMetric(poolWaiting, prometheus.CounterValue, float64(s.EmptyAcquireCount()))
+	ch <- prometheus.MustNewConstMetric(poolWaitTime, prometheus.CounterValue, s.EmptyAcquireWaitTime().Seconds())
+}
+
+type countsCollector struct {
+	counts Counts
+	logger *slog.Logger
+}
+
+func (c *countsCollector) Describe(ch chan<- *prometheus.Desc) {
+	ch <- jobs
+	ch <- webhooks
+}
+
+func (c *countsCollector) Collect(ch chan<- prometheus.Metric) {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	for _, g := range []struct {
+		desc *prometheus.Desc
+		read func(context.Context) ([]service.Count, error)
+	}{{jobs, c.counts.JobCounts}, {webhooks, c.counts.WebhookEventCounts}} {
+		rows, err := g.read(ctx)
+		if err != nil {
+			// A scrape during a database outage reports what it can rather than failing whole.
+			c.logger.WarnContext(ctx, "metrics: read counts", "err", err)
+			continue
+		}
+		for _, r := range rows {
+			ch <- prometheus.MustNewConstMetric(g.desc, prometheus.GaugeValue, float64(r.N), r.A, r.B)
+		}
+	}
+}
