@@ -56,6 +56,15 @@ check-generated: generate ## Fail when gen/ or the SDK differ from what the cont
 		git status --short -- gen sdk; git --no-pager diff --stat -- gen sdk; exit 1; \
 	fi
 
+BENCH_PG_PORT ?= 54331
+BENCH_ARGS ?=
+
+.PHONY: bench
+bench: ## Load-test a production build against seeded data; results in docs/benchmarks.md (BENCH_ARGS=-scale 0.1)
+	go build -o bin/junction ./cmd/junction
+	url=$$(scripts/localpg.sh pgbench $(BENCH_PG_PORT)) || exit 1; \
+	BENCH_ADMIN_URL=$$url go run ./cmd/bench $(BENCH_ARGS)
+
 .PHONY: browser-test
 browser-test: ## Open Swagger UI in headless Chromium and try an operation (screenshot in artifacts/)
 	scripts/ensure-chromium.sh

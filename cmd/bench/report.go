@@ -1,0 +1,70 @@
+package main
+
+import (
+	"fmt"
+	"os"
+	"os/exec"
+	"runtime"
+	"strings"
+	"time"
+)
+
+func writeReport(o options, results []result, pgbenchTPS, jobsPerSec, idleRSS float64, d dataset, seedTime time.Duration) error {
+	var b strings.Builder
+	fmt.Fprintf(&b, "# Benchmarks\n\nWritten by `make bench` (cmd/bench); numbers from one run on one machine: compare them only with each other.\n\n")
+	fmt.Fprintf(&b, "- Date: %s\n- Machine: %s, %d cores, %s; %s\n", time.Now().UTC().Format("2006-01-02 15:04 MST"), cpuModel(), runtime.NumCPU(), memTotal(), pgVersion())
+	fmt.Fprintf(&b, "- Command: `make bench` (= `go run ./cmd/bench -scale %g -duration %s -concurrency %d`)\n", o.scale, o.duration, o.concurrency)
+	fmt.Fprintf(&b, "- Data: %d users, %d posts, %d comments, loaded with COPY in %s\n", len(d.users), d.posts, d.comments, seedTime.Round(time.Second))
+	fmt.Fprintf(&b, "- Server: production build, `LOG_LEVEL=warn`, rate limits off, `DB_MAX_CONNS=32`; the load generator (vegeta, %d connections) and PostgreSQL share the same 2 cores.\n\n", o.concurrency)
+	fmt.Fprintf(&b, "| scenario | requests/s | p50 | p95 | p99 | errors | peak RSS | note |\n|---|---:|---:|---:|---:|---:|---:|---|\n")
+	for _, r := range results {
+		fmt.Fprintf(&b, "| %s | %.0f | %s | %s | %s | %d / %d | %.0f MiB | %s |\n", r.name, r.rps, ms(r.p50), ms(r.p95), ms(r.p99), r.errors, r.requests, r.peakRSSMiB, r.note)
+	}
+	fmt.Fprintf(&b, "\n| measure | value |\n|---|---:|\n")
+	fmt.Fprintf(&b, "| `pgbench -S -M prepared -c %d -j 2` (the database's ceiling) | %.0f TPS |\n", o.concurrency, pgbenchTPS)
+	if len(results) > 0 && pgbenchTPS > 0 {
+		fmt.Fprintf(&b, "| by-id read / pgbench | %.0f%% |\n", 100*results[0].rps/pgbenchTPS)
+	}
+	fmt.Fprintf(&b, "| email jobs completed per second (no-op transport, 100 workers) | %.0f |\n", jobsPerSec)
+	fmt.Fprintf(&b, "| idle RSS after start-up | %.0f MiB |\n", idleRSS)
+	if err := os.MkdirAll("docs", 0o755); err != nil {
+		return err
+	}
+	if err := os.WriteFile(o.out, []byte(b.String()), 0o644); err != nil {
+		return err
+	}
+	fmt.Print(b.String())
+	return nil
+}
+
+func ms(d time.Duration) string { return fmt.Sprintf("%.1f ms", float64(d.Microseconds())/1000) }
+
+func cpuModel() string {
+	b, _ := os.ReadFile("/proc/cpuinfo")
+	for _, line := range strings.Split(string(b), "\n") {
+		if strings.HasPrefix(line, "model name") {
+			return strings.TrimSpace(strings.SplitN(line, ":", 2)[1])
+		}
+	}
+	return runtime.GOARCH
+}
+
+func memTotal() string {
+	b, _ := os.ReadFile("/proc/meminfo")
+	for _, line := range strings.Split(string(b), "\n") {
+		if strings.HasPrefix(line, "MemTotal:") {
+			var kb float64
+			fmt.Sscanf(strings.Fields(line)[1], "%f", &kb)
+			return fmt.Sprintf("%.0f GiB RAM", kb/1024/1024)
+		}
+	}
+	return "?"
+}
+
+func pgVersion() string {
+	out, err := exec.Command("pgbench", "--version").Output()
+	if err != nil {
+		return "PostgreSQL ?"
+	}
+	return strings.TrimSpace(strings.Replace(string(out), "pgbench (PostgreSQL)", "PostgreSQL", 1))
+}
