@@ -12,6 +12,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"log"
 	"math/rand/v2"
 	"net/http"
@@ -39,6 +40,7 @@ type options struct {
 	port        int
 	out         string
 	binary      string
+	profile     bool
 }
 
 func main() {
@@ -50,6 +52,7 @@ func main() {
 	flag.IntVar(&o.port, "port", 18300, "port of the server under test")
 	flag.StringVar(&o.out, "out", "docs/benchmarks.md", "where the results go")
 	flag.StringVar(&o.binary, "binary", "bin/junction", "the server binary (a production build)")
+	flag.BoolVar(&o.profile, "profile", false, "save a CPU profile of the server for each scenario under artifacts/")
 	flag.Parse()
 	if err := run(context.Background(), o); err != nil {
 		log.Fatal(err)
@@ -81,7 +84,7 @@ func run(ctx context.Context, o options) error {
 		"DATABASE_URL="+dbURL, "PORT="+strconv.Itoa(o.port), "APP_ENV=production", "LOG_LEVEL=warn",
 		"JWT_SECRET=benchmark-secret-benchmark-secret-32", "STRIPE_WEBHOOK_SECRET=whsec_bench",
 		"RATE_LIMIT_DEFAULT=0", "RATE_LIMIT_LIST_USERS=0", "RATE_LIMIT_SIGNUP=0", "RATE_LIMIT_LOGIN=0",
-		"WORKERS_ENABLED=false", "DB_MAX_CONNS=32",
+		"WORKERS_ENABLED=false", "DB_MAX_CONNS=32", "DEBUG_ADDR="+debugAddr(o),
 	)
 	if out, err := command(ctx, env, o.binary, "migrate").CombinedOutput(); err != nil {
 		return fmt.Errorf("migrate: %w\n%s", err, out)
@@ -311,6 +314,27 @@ func scenarios(base, token string, d dataset) []scenario {
 	}
 }
 
+func debugAddr(o options) string { return fmt.Sprintf("127.0.0.1:%d", o.port+1) }
+
+// profileCPU saves the server's CPU profile while a scenario runs, for `go tool pprof`.
+func profileCPU(o options, name string) {
+	secs := max(int(o.duration.Seconds())-1, 1)
+	resp, err := http.Get(fmt.Sprintf("http://%s/debug/pprof/profile?seconds=%d", debugAddr(o), secs))
+	if err != nil {
+		log.Printf("profile %s: %v", name, err)
+		return
+	}
+	defer resp.Body.Close()
+	_ = os.MkdirAll("artifacts", 0o755)
+	slug := strings.Trim(regexp.MustCompile(`[^a-z0-9]+`).ReplaceAllString(strings.ToLower(name), "-"), "-")
+	f, err := os.Create("artifacts/cpu-" + slug + ".pprof")
+	if err != nil {
+		return
+	}
+	defer f.Close()
+	_, _ = io.Copy(f, resp.Body)
+}
+
 // attack runs one scenario at full speed with o.concurrency workers, sampling the server's RSS meanwhile.
 func attack(s scenario, o options, pid int) result {
 	a := vegeta.NewAttacker(vegeta.Workers(uint64(o.concurrency)), vegeta.MaxWorkers(uint64(o.concurrency)),
@@ -329,6 +353,9 @@ func attack(s scenario, o options, pid int) result {
 			}
 		}
 	}()
+	if o.profile {
+		go profileCPU(o, s.name)
+	}
 	var metrics vegeta.Metrics
 	for res := range a.Attack(s.targeter, vegeta.Rate{Freq: 0}, o.duration, s.name) {
 		metrics.Add(res)
