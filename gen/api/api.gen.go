@@ -299,7 +299,7 @@ type Accepted struct {
 // AcceptedStatus defines model for Accepted.Status.
 type AcceptedStatus string
 
-// Comment defines model for Comment.
+// Comment Example: {"authorId":"0b0e6f55-8d5f-4a7c-9a4e-6a0c9e8e2a11","content":"A fine idea.","createdAt":"2026-01-02T17:00:00Z","id":"9d4c1a6e-2b5f-4c1d-8e7a-3f2b1c0d9e8f","postId":"6b1f2c1e-4a0f-4f53-9a55-b1e0a2f1c0de"}
 type Comment struct {
 	AuthorId openapi_types.UUID `json:"authorId"`
 
@@ -319,6 +319,7 @@ type CommentContent = string
 
 // CommentCreated defines model for CommentCreated.
 type CommentCreated struct {
+	// Data Example: {"authorId":"0b0e6f55-8d5f-4a7c-9a4e-6a0c9e8e2a11","content":"A fine idea.","createdAt":"2026-01-02T17:00:00Z","id":"9d4c1a6e-2b5f-4c1d-8e7a-3f2b1c0d9e8f","postId":"6b1f2c1e-4a0f-4f53-9a55-b1e0a2f1c0de"}
 	Data  Comment `json:"data"`
 	Links struct {
 		Comments string `json:"comments"`
@@ -328,8 +329,10 @@ type CommentCreated struct {
 
 // CommentList defines model for CommentList.
 type CommentList struct {
-	Data       []Comment  `json:"data"`
-	Links      PageLinks  `json:"links"`
+	Data  []Comment `json:"data"`
+	Links PageLinks `json:"links"`
+
+	// Pagination Example: {"limit":20,"page":2,"pages":3,"total":42}
 	Pagination Pagination `json:"pagination"`
 }
 
@@ -421,7 +424,7 @@ type PageLinks struct {
 	Self string `json:"self"`
 }
 
-// Pagination defines model for Pagination.
+// Pagination Example: {"limit":20,"page":2,"pages":3,"total":42}
 type Pagination struct {
 	// Limit Example: 20
 	Limit int `json:"limit"`
@@ -481,7 +484,7 @@ type PatchUserRequest struct {
 	Name *UserName `json:"name,omitempty"`
 }
 
-// Post defines model for Post.
+// Post Example: {"authorId":"0b0e6f55-8d5f-4a7c-9a4e-6a0c9e8e2a11","content":"It weaves algebraic patterns just as the Jacquard loom weaves flowers and leaves.","createdAt":"2026-01-02T15:04:05Z","id":"6b1f2c1e-4a0f-4f53-9a55-b1e0a2f1c0de","published":true,"publishedAt":"2026-01-02T16:00:00Z","title":"Notes on the Analytical Engine","updatedAt":"2026-01-02T16:00:00Z"}
 type Post struct {
 	AuthorId openapi_types.UUID `json:"authorId"`
 
@@ -510,11 +513,13 @@ type PostContent = string
 
 // PostData defines model for PostData.
 type PostData struct {
+	// Data Example: {"authorId":"0b0e6f55-8d5f-4a7c-9a4e-6a0c9e8e2a11","content":"It weaves algebraic patterns just as the Jacquard loom weaves flowers and leaves.","createdAt":"2026-01-02T15:04:05Z","id":"6b1f2c1e-4a0f-4f53-9a55-b1e0a2f1c0de","published":true,"publishedAt":"2026-01-02T16:00:00Z","title":"Notes on the Analytical Engine","updatedAt":"2026-01-02T16:00:00Z"}
 	Data Post `json:"data"`
 }
 
 // PostDetail defines model for PostDetail.
 type PostDetail struct {
+	// Data Example: {"authorId":"0b0e6f55-8d5f-4a7c-9a4e-6a0c9e8e2a11","content":"It weaves algebraic patterns just as the Jacquard loom weaves flowers and leaves.","createdAt":"2026-01-02T15:04:05Z","id":"6b1f2c1e-4a0f-4f53-9a55-b1e0a2f1c0de","published":true,"publishedAt":"2026-01-02T16:00:00Z","title":"Notes on the Analytical Engine","updatedAt":"2026-01-02T16:00:00Z"}
 	Data  Post      `json:"data"`
 	Links PostLinks `json:"links"`
 }
@@ -528,8 +533,10 @@ type PostLinks struct {
 
 // PostList defines model for PostList.
 type PostList struct {
-	Data       []Post     `json:"data"`
-	Links      PageLinks  `json:"links"`
+	Data  []Post    `json:"data"`
+	Links PageLinks `json:"links"`
+
+	// Pagination Example: {"limit":20,"page":2,"pages":3,"total":42}
 	Pagination Pagination `json:"pagination"`
 }
 
@@ -560,7 +567,7 @@ type SelfLink struct {
 // StripeEvent A Stripe event; fields beyond these are kept as sent.
 type StripeEvent = json.RawMessage
 
-// Token defines model for Token.
+// Token Example: {"accessToken":"eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.e30.c2lnbmF0dXJl","expiresIn":3600,"tokenType":"Bearer"}
 type Token struct {
 	// AccessToken A JWT (HS256).
 	AccessToken string `json:"accessToken"`
@@ -581,7 +588,7 @@ type TokenRequest struct {
 	Password *string `json:"password,omitempty"`
 }
 
-// User defines model for User.
+// User Example: {"createdAt":"2026-01-02T15:04:05Z","email":"ada@example.com","id":"0b0e6f55-8d5f-4a7c-9a4e-6a0c9e8e2a11","name":"Ada Lovelace","updatedAt":"2026-01-02T15:04:05Z"}
 type User struct {
 	CreatedAt time.Time `json:"createdAt"`
 
@@ -600,12 +607,14 @@ type User struct {
 
 // UserCreated defines model for UserCreated.
 type UserCreated struct {
+	// Data Example: {"createdAt":"2026-01-02T15:04:05Z","email":"ada@example.com","id":"0b0e6f55-8d5f-4a7c-9a4e-6a0c9e8e2a11","name":"Ada Lovelace","updatedAt":"2026-01-02T15:04:05Z"}
 	Data  User     `json:"data"`
 	Links SelfLink `json:"links"`
 }
 
 // UserData defines model for UserData.
 type UserData struct {
+	// Data Example: {"createdAt":"2026-01-02T15:04:05Z","email":"ada@example.com","id":"0b0e6f55-8d5f-4a7c-9a4e-6a0c9e8e2a11","name":"Ada Lovelace","updatedAt":"2026-01-02T15:04:05Z"}
 	Data User `json:"data"`
 }
 
@@ -624,8 +633,10 @@ type UserLinks struct {
 
 // UserList defines model for UserList.
 type UserList struct {
-	Data       []User     `json:"data"`
-	Links      PageLinks  `json:"links"`
+	Data  []User    `json:"data"`
+	Links PageLinks `json:"links"`
+
+	// Pagination Example: {"limit":20,"page":2,"pages":3,"total":42}
 	Pagination Pagination `json:"pagination"`
 }
 
@@ -682,9 +693,11 @@ type WebhookEventData struct {
 
 // WebhookEventList defines model for WebhookEventList.
 type WebhookEventList struct {
-	Data       []WebhookEvent `json:"data"`
-	Links      PageLinks      `json:"links"`
-	Pagination Pagination     `json:"pagination"`
+	Data  []WebhookEvent `json:"data"`
+	Links PageLinks      `json:"links"`
+
+	// Pagination Example: {"limit":20,"page":2,"pages":3,"total":42}
+	Pagination Pagination `json:"pagination"`
 }
 
 // WebhookEventStatus defines model for WebhookEventStatus.
@@ -3704,6 +3717,13 @@ type ClientWithResponsesInterface interface {
 	GetReadinessWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*GetReadinessResponse, error)
 }
 
+// ListWebhookEventsResponse200Headers the declared response headers of an HTTP 200 response for ListWebhookEvents
+type ListWebhookEventsResponse200Headers struct {
+	RateLimitLimit     *int
+	RateLimitRemaining *int
+	RateLimitReset     *int
+}
+
 // ListWebhookEventsResponse401Headers the declared response headers of an HTTP 401 response for ListWebhookEvents
 type ListWebhookEventsResponse401Headers struct {
 	WWWAuthenticate string
@@ -3732,6 +3752,8 @@ type ListWebhookEventsResponse struct {
 	JSON429 *TooManyRequests
 	// JSON500 the response for an HTTP 500 `application/json` response
 	JSON500 *InternalError
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *ListWebhookEventsResponse200Headers
 	// Headers401 the parsed response headers for an HTTP 401 response
 	Headers401 *ListWebhookEventsResponse401Headers
 	// Headers429 the parsed response headers for an HTTP 429 response
@@ -3797,6 +3819,13 @@ func (r ListWebhookEventsResponse) ContentType() string {
 	return ""
 }
 
+// ReplayWebhookEventResponse202Headers the declared response headers of an HTTP 202 response for ReplayWebhookEvent
+type ReplayWebhookEventResponse202Headers struct {
+	RateLimitLimit     *int
+	RateLimitRemaining *int
+	RateLimitReset     *int
+}
+
 // ReplayWebhookEventResponse401Headers the declared response headers of an HTTP 401 response for ReplayWebhookEvent
 type ReplayWebhookEventResponse401Headers struct {
 	WWWAuthenticate string
@@ -3827,6 +3856,8 @@ type ReplayWebhookEventResponse struct {
 	JSON429 *TooManyRequests
 	// JSON500 the response for an HTTP 500 `application/json` response
 	JSON500 *InternalError
+	// Headers202 the parsed response headers for an HTTP 202 response
+	Headers202 *ReplayWebhookEventResponse202Headers
 	// Headers401 the parsed response headers for an HTTP 401 response
 	Headers401 *ReplayWebhookEventResponse401Headers
 	// Headers429 the parsed response headers for an HTTP 429 response
@@ -3897,6 +3928,13 @@ func (r ReplayWebhookEventResponse) ContentType() string {
 	return ""
 }
 
+// RequestPasswordResetResponse202Headers the declared response headers of an HTTP 202 response for RequestPasswordReset
+type RequestPasswordResetResponse202Headers struct {
+	RateLimitLimit     *int
+	RateLimitRemaining *int
+	RateLimitReset     *int
+}
+
 // RequestPasswordResetResponse429Headers the declared response headers of an HTTP 429 response for RequestPasswordReset
 type RequestPasswordResetResponse429Headers struct {
 	RateLimitLimit     *int
@@ -3920,6 +3958,8 @@ type RequestPasswordResetResponse struct {
 	JSON429 *TooManyRequests
 	// JSON500 the response for an HTTP 500 `application/json` response
 	JSON500 *InternalError
+	// Headers202 the parsed response headers for an HTTP 202 response
+	Headers202 *RequestPasswordResetResponse202Headers
 	// Headers429 the parsed response headers for an HTTP 429 response
 	Headers429 *RequestPasswordResetResponse429Headers
 }
@@ -3983,6 +4023,13 @@ func (r RequestPasswordResetResponse) ContentType() string {
 	return ""
 }
 
+// ConfirmPasswordResetResponse204Headers the declared response headers of an HTTP 204 response for ConfirmPasswordReset
+type ConfirmPasswordResetResponse204Headers struct {
+	RateLimitLimit     *int
+	RateLimitRemaining *int
+	RateLimitReset     *int
+}
+
 // ConfirmPasswordResetResponse429Headers the declared response headers of an HTTP 429 response for ConfirmPasswordReset
 type ConfirmPasswordResetResponse429Headers struct {
 	RateLimitLimit     *int
@@ -4004,6 +4051,8 @@ type ConfirmPasswordResetResponse struct {
 	JSON429 *TooManyRequests
 	// JSON500 the response for an HTTP 500 `application/json` response
 	JSON500 *InternalError
+	// Headers204 the parsed response headers for an HTTP 204 response
+	Headers204 *ConfirmPasswordResetResponse204Headers
 	// Headers429 the parsed response headers for an HTTP 429 response
 	Headers429 *ConfirmPasswordResetResponse429Headers
 }
@@ -4062,6 +4111,13 @@ func (r ConfirmPasswordResetResponse) ContentType() string {
 	return ""
 }
 
+// CreateTokenResponse200Headers the declared response headers of an HTTP 200 response for CreateToken
+type CreateTokenResponse200Headers struct {
+	RateLimitLimit     *int
+	RateLimitRemaining *int
+	RateLimitReset     *int
+}
+
 // CreateTokenResponse401Headers the declared response headers of an HTTP 401 response for CreateToken
 type CreateTokenResponse401Headers struct {
 	WWWAuthenticate string
@@ -4092,6 +4148,8 @@ type CreateTokenResponse struct {
 	JSON429 *TooManyRequests
 	// JSON500 the response for an HTTP 500 `application/json` response
 	JSON500 *InternalError
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *CreateTokenResponse200Headers
 	// Headers401 the parsed response headers for an HTTP 401 response
 	Headers401 *CreateTokenResponse401Headers
 	// Headers429 the parsed response headers for an HTTP 429 response
@@ -4162,6 +4220,13 @@ func (r CreateTokenResponse) ContentType() string {
 	return ""
 }
 
+// DeleteCommentResponse204Headers the declared response headers of an HTTP 204 response for DeleteComment
+type DeleteCommentResponse204Headers struct {
+	RateLimitLimit     *int
+	RateLimitRemaining *int
+	RateLimitReset     *int
+}
+
 // DeleteCommentResponse401Headers the declared response headers of an HTTP 401 response for DeleteComment
 type DeleteCommentResponse401Headers struct {
 	WWWAuthenticate string
@@ -4190,6 +4255,8 @@ type DeleteCommentResponse struct {
 	JSON429 *TooManyRequests
 	// JSON500 the response for an HTTP 500 `application/json` response
 	JSON500 *InternalError
+	// Headers204 the parsed response headers for an HTTP 204 response
+	Headers204 *DeleteCommentResponse204Headers
 	// Headers401 the parsed response headers for an HTTP 401 response
 	Headers401 *DeleteCommentResponse401Headers
 	// Headers429 the parsed response headers for an HTTP 429 response
@@ -4255,6 +4322,13 @@ func (r DeleteCommentResponse) ContentType() string {
 	return ""
 }
 
+// ListPostsResponse200Headers the declared response headers of an HTTP 200 response for ListPosts
+type ListPostsResponse200Headers struct {
+	RateLimitLimit     *int
+	RateLimitRemaining *int
+	RateLimitReset     *int
+}
+
 // ListPostsResponse401Headers the declared response headers of an HTTP 401 response for ListPosts
 type ListPostsResponse401Headers struct {
 	WWWAuthenticate string
@@ -4281,6 +4355,8 @@ type ListPostsResponse struct {
 	JSON429 *TooManyRequests
 	// JSON500 the response for an HTTP 500 `application/json` response
 	JSON500 *InternalError
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *ListPostsResponse200Headers
 	// Headers401 the parsed response headers for an HTTP 401 response
 	Headers401 *ListPostsResponse401Headers
 	// Headers429 the parsed response headers for an HTTP 429 response
@@ -4343,7 +4419,10 @@ func (r ListPostsResponse) ContentType() string {
 
 // CreatePostResponse201Headers the declared response headers of an HTTP 201 response for CreatePost
 type CreatePostResponse201Headers struct {
-	Location string
+	Location           string
+	RateLimitLimit     *int
+	RateLimitRemaining *int
+	RateLimitReset     *int
 }
 
 // CreatePostResponse401Headers the declared response headers of an HTTP 401 response for CreatePost
@@ -4448,6 +4527,13 @@ func (r CreatePostResponse) ContentType() string {
 	return ""
 }
 
+// DeletePostResponse204Headers the declared response headers of an HTTP 204 response for DeletePost
+type DeletePostResponse204Headers struct {
+	RateLimitLimit     *int
+	RateLimitRemaining *int
+	RateLimitReset     *int
+}
+
 // DeletePostResponse401Headers the declared response headers of an HTTP 401 response for DeletePost
 type DeletePostResponse401Headers struct {
 	WWWAuthenticate string
@@ -4476,6 +4562,8 @@ type DeletePostResponse struct {
 	JSON429 *TooManyRequests
 	// JSON500 the response for an HTTP 500 `application/json` response
 	JSON500 *InternalError
+	// Headers204 the parsed response headers for an HTTP 204 response
+	Headers204 *DeletePostResponse204Headers
 	// Headers401 the parsed response headers for an HTTP 401 response
 	Headers401 *DeletePostResponse401Headers
 	// Headers429 the parsed response headers for an HTTP 429 response
@@ -4541,6 +4629,13 @@ func (r DeletePostResponse) ContentType() string {
 	return ""
 }
 
+// GetPostResponse200Headers the declared response headers of an HTTP 200 response for GetPost
+type GetPostResponse200Headers struct {
+	RateLimitLimit     *int
+	RateLimitRemaining *int
+	RateLimitReset     *int
+}
+
 // GetPostResponse401Headers the declared response headers of an HTTP 401 response for GetPost
 type GetPostResponse401Headers struct {
 	WWWAuthenticate string
@@ -4569,6 +4664,8 @@ type GetPostResponse struct {
 	JSON429 *TooManyRequests
 	// JSON500 the response for an HTTP 500 `application/json` response
 	JSON500 *InternalError
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *GetPostResponse200Headers
 	// Headers401 the parsed response headers for an HTTP 401 response
 	Headers401 *GetPostResponse401Headers
 	// Headers429 the parsed response headers for an HTTP 429 response
@@ -4634,6 +4731,13 @@ func (r GetPostResponse) ContentType() string {
 	return ""
 }
 
+// PatchPostResponse200Headers the declared response headers of an HTTP 200 response for PatchPost
+type PatchPostResponse200Headers struct {
+	RateLimitLimit     *int
+	RateLimitRemaining *int
+	RateLimitReset     *int
+}
+
 // PatchPostResponse401Headers the declared response headers of an HTTP 401 response for PatchPost
 type PatchPostResponse401Headers struct {
 	WWWAuthenticate string
@@ -4668,6 +4772,8 @@ type PatchPostResponse struct {
 	JSON429 *TooManyRequests
 	// JSON500 the response for an HTTP 500 `application/json` response
 	JSON500 *InternalError
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *PatchPostResponse200Headers
 	// Headers401 the parsed response headers for an HTTP 401 response
 	Headers401 *PatchPostResponse401Headers
 	// Headers429 the parsed response headers for an HTTP 429 response
@@ -4748,6 +4854,13 @@ func (r PatchPostResponse) ContentType() string {
 	return ""
 }
 
+// ListPostCommentsResponse200Headers the declared response headers of an HTTP 200 response for ListPostComments
+type ListPostCommentsResponse200Headers struct {
+	RateLimitLimit     *int
+	RateLimitRemaining *int
+	RateLimitReset     *int
+}
+
 // ListPostCommentsResponse401Headers the declared response headers of an HTTP 401 response for ListPostComments
 type ListPostCommentsResponse401Headers struct {
 	WWWAuthenticate string
@@ -4776,6 +4889,8 @@ type ListPostCommentsResponse struct {
 	JSON429 *TooManyRequests
 	// JSON500 the response for an HTTP 500 `application/json` response
 	JSON500 *InternalError
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *ListPostCommentsResponse200Headers
 	// Headers401 the parsed response headers for an HTTP 401 response
 	Headers401 *ListPostCommentsResponse401Headers
 	// Headers429 the parsed response headers for an HTTP 429 response
@@ -4841,6 +4956,13 @@ func (r ListPostCommentsResponse) ContentType() string {
 	return ""
 }
 
+// CreateCommentResponse201Headers the declared response headers of an HTTP 201 response for CreateComment
+type CreateCommentResponse201Headers struct {
+	RateLimitLimit     *int
+	RateLimitRemaining *int
+	RateLimitReset     *int
+}
+
 // CreateCommentResponse401Headers the declared response headers of an HTTP 401 response for CreateComment
 type CreateCommentResponse401Headers struct {
 	WWWAuthenticate string
@@ -4873,6 +4995,8 @@ type CreateCommentResponse struct {
 	JSON429 *TooManyRequests
 	// JSON500 the response for an HTTP 500 `application/json` response
 	JSON500 *InternalError
+	// Headers201 the parsed response headers for an HTTP 201 response
+	Headers201 *CreateCommentResponse201Headers
 	// Headers401 the parsed response headers for an HTTP 401 response
 	Headers401 *CreateCommentResponse401Headers
 	// Headers429 the parsed response headers for an HTTP 429 response
@@ -4948,6 +5072,13 @@ func (r CreateCommentResponse) ContentType() string {
 	return ""
 }
 
+// PublishPostResponse200Headers the declared response headers of an HTTP 200 response for PublishPost
+type PublishPostResponse200Headers struct {
+	RateLimitLimit     *int
+	RateLimitRemaining *int
+	RateLimitReset     *int
+}
+
 // PublishPostResponse401Headers the declared response headers of an HTTP 401 response for PublishPost
 type PublishPostResponse401Headers struct {
 	WWWAuthenticate string
@@ -4978,6 +5109,8 @@ type PublishPostResponse struct {
 	JSON429 *TooManyRequests
 	// JSON500 the response for an HTTP 500 `application/json` response
 	JSON500 *InternalError
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *PublishPostResponse200Headers
 	// Headers401 the parsed response headers for an HTTP 401 response
 	Headers401 *PublishPostResponse401Headers
 	// Headers429 the parsed response headers for an HTTP 429 response
@@ -5048,6 +5181,13 @@ func (r PublishPostResponse) ContentType() string {
 	return ""
 }
 
+// ListUsersResponse200Headers the declared response headers of an HTTP 200 response for ListUsers
+type ListUsersResponse200Headers struct {
+	RateLimitLimit     *int
+	RateLimitRemaining *int
+	RateLimitReset     *int
+}
+
 // ListUsersResponse401Headers the declared response headers of an HTTP 401 response for ListUsers
 type ListUsersResponse401Headers struct {
 	WWWAuthenticate string
@@ -5074,6 +5214,8 @@ type ListUsersResponse struct {
 	JSON429 *TooManyRequests
 	// JSON500 the response for an HTTP 500 `application/json` response
 	JSON500 *InternalError
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *ListUsersResponse200Headers
 	// Headers401 the parsed response headers for an HTTP 401 response
 	Headers401 *ListUsersResponse401Headers
 	// Headers429 the parsed response headers for an HTTP 429 response
@@ -5136,7 +5278,10 @@ func (r ListUsersResponse) ContentType() string {
 
 // CreateUserResponse201Headers the declared response headers of an HTTP 201 response for CreateUser
 type CreateUserResponse201Headers struct {
-	Location string
+	Location           string
+	RateLimitLimit     *int
+	RateLimitRemaining *int
+	RateLimitReset     *int
 }
 
 // CreateUserResponse429Headers the declared response headers of an HTTP 429 response for CreateUser
@@ -5234,6 +5379,13 @@ func (r CreateUserResponse) ContentType() string {
 	return ""
 }
 
+// DeleteUserResponse204Headers the declared response headers of an HTTP 204 response for DeleteUser
+type DeleteUserResponse204Headers struct {
+	RateLimitLimit     *int
+	RateLimitRemaining *int
+	RateLimitReset     *int
+}
+
 // DeleteUserResponse401Headers the declared response headers of an HTTP 401 response for DeleteUser
 type DeleteUserResponse401Headers struct {
 	WWWAuthenticate string
@@ -5262,6 +5414,8 @@ type DeleteUserResponse struct {
 	JSON429 *TooManyRequests
 	// JSON500 the response for an HTTP 500 `application/json` response
 	JSON500 *InternalError
+	// Headers204 the parsed response headers for an HTTP 204 response
+	Headers204 *DeleteUserResponse204Headers
 	// Headers401 the parsed response headers for an HTTP 401 response
 	Headers401 *DeleteUserResponse401Headers
 	// Headers429 the parsed response headers for an HTTP 429 response
@@ -5327,6 +5481,13 @@ func (r DeleteUserResponse) ContentType() string {
 	return ""
 }
 
+// GetUserResponse200Headers the declared response headers of an HTTP 200 response for GetUser
+type GetUserResponse200Headers struct {
+	RateLimitLimit     *int
+	RateLimitRemaining *int
+	RateLimitReset     *int
+}
+
 // GetUserResponse401Headers the declared response headers of an HTTP 401 response for GetUser
 type GetUserResponse401Headers struct {
 	WWWAuthenticate string
@@ -5355,6 +5516,8 @@ type GetUserResponse struct {
 	JSON429 *TooManyRequests
 	// JSON500 the response for an HTTP 500 `application/json` response
 	JSON500 *InternalError
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *GetUserResponse200Headers
 	// Headers401 the parsed response headers for an HTTP 401 response
 	Headers401 *GetUserResponse401Headers
 	// Headers429 the parsed response headers for an HTTP 429 response
@@ -5420,6 +5583,13 @@ func (r GetUserResponse) ContentType() string {
 	return ""
 }
 
+// PatchUserResponse200Headers the declared response headers of an HTTP 200 response for PatchUser
+type PatchUserResponse200Headers struct {
+	RateLimitLimit     *int
+	RateLimitRemaining *int
+	RateLimitReset     *int
+}
+
 // PatchUserResponse401Headers the declared response headers of an HTTP 401 response for PatchUser
 type PatchUserResponse401Headers struct {
 	WWWAuthenticate string
@@ -5456,6 +5626,8 @@ type PatchUserResponse struct {
 	JSON429 *TooManyRequests
 	// JSON500 the response for an HTTP 500 `application/json` response
 	JSON500 *InternalError
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *PatchUserResponse200Headers
 	// Headers401 the parsed response headers for an HTTP 401 response
 	Headers401 *PatchUserResponse401Headers
 	// Headers429 the parsed response headers for an HTTP 429 response
@@ -5541,6 +5713,13 @@ func (r PatchUserResponse) ContentType() string {
 	return ""
 }
 
+// ReplaceUserResponse200Headers the declared response headers of an HTTP 200 response for ReplaceUser
+type ReplaceUserResponse200Headers struct {
+	RateLimitLimit     *int
+	RateLimitRemaining *int
+	RateLimitReset     *int
+}
+
 // ReplaceUserResponse401Headers the declared response headers of an HTTP 401 response for ReplaceUser
 type ReplaceUserResponse401Headers struct {
 	WWWAuthenticate string
@@ -5577,6 +5756,8 @@ type ReplaceUserResponse struct {
 	JSON429 *TooManyRequests
 	// JSON500 the response for an HTTP 500 `application/json` response
 	JSON500 *InternalError
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *ReplaceUserResponse200Headers
 	// Headers401 the parsed response headers for an HTTP 401 response
 	Headers401 *ReplaceUserResponse401Headers
 	// Headers429 the parsed response headers for an HTTP 429 response
@@ -5662,6 +5843,13 @@ func (r ReplaceUserResponse) ContentType() string {
 	return ""
 }
 
+// ListUserCommentsResponse200Headers the declared response headers of an HTTP 200 response for ListUserComments
+type ListUserCommentsResponse200Headers struct {
+	RateLimitLimit     *int
+	RateLimitRemaining *int
+	RateLimitReset     *int
+}
+
 // ListUserCommentsResponse401Headers the declared response headers of an HTTP 401 response for ListUserComments
 type ListUserCommentsResponse401Headers struct {
 	WWWAuthenticate string
@@ -5690,6 +5878,8 @@ type ListUserCommentsResponse struct {
 	JSON429 *TooManyRequests
 	// JSON500 the response for an HTTP 500 `application/json` response
 	JSON500 *InternalError
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *ListUserCommentsResponse200Headers
 	// Headers401 the parsed response headers for an HTTP 401 response
 	Headers401 *ListUserCommentsResponse401Headers
 	// Headers429 the parsed response headers for an HTTP 429 response
@@ -5755,6 +5945,13 @@ func (r ListUserCommentsResponse) ContentType() string {
 	return ""
 }
 
+// ListUserPostsResponse200Headers the declared response headers of an HTTP 200 response for ListUserPosts
+type ListUserPostsResponse200Headers struct {
+	RateLimitLimit     *int
+	RateLimitRemaining *int
+	RateLimitReset     *int
+}
+
 // ListUserPostsResponse401Headers the declared response headers of an HTTP 401 response for ListUserPosts
 type ListUserPostsResponse401Headers struct {
 	WWWAuthenticate string
@@ -5783,6 +5980,8 @@ type ListUserPostsResponse struct {
 	JSON429 *TooManyRequests
 	// JSON500 the response for an HTTP 500 `application/json` response
 	JSON500 *InternalError
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *ListUserPostsResponse200Headers
 	// Headers401 the parsed response headers for an HTTP 401 response
 	Headers401 *ListUserPostsResponse401Headers
 	// Headers429 the parsed response headers for an HTTP 429 response
@@ -6596,6 +6795,30 @@ func ParseListWebhookEventsResponse(rsp *http.Response) (*ListWebhookEventsRespo
 	}
 
 	switch {
+	case rsp.StatusCode == 200:
+		var headers ListWebhookEventsResponse200Headers
+		if values := rsp.Header.Values("RateLimit-Limit"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitLimit = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Remaining"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitRemaining = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Reset"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitReset = &value
+		}
+		response.Headers200 = &headers
 	case rsp.StatusCode == 401:
 		var headers ListWebhookEventsResponse401Headers
 		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
@@ -6708,6 +6931,30 @@ func ParseReplayWebhookEventResponse(rsp *http.Response) (*ReplayWebhookEventRes
 	}
 
 	switch {
+	case rsp.StatusCode == 202:
+		var headers ReplayWebhookEventResponse202Headers
+		if values := rsp.Header.Values("RateLimit-Limit"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitLimit = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Remaining"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitRemaining = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Reset"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitReset = &value
+		}
+		response.Headers202 = &headers
 	case rsp.StatusCode == 401:
 		var headers ReplayWebhookEventResponse401Headers
 		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
@@ -6813,6 +7060,30 @@ func ParseRequestPasswordResetResponse(rsp *http.Response) (*RequestPasswordRese
 	}
 
 	switch {
+	case rsp.StatusCode == 202:
+		var headers RequestPasswordResetResponse202Headers
+		if values := rsp.Header.Values("RateLimit-Limit"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitLimit = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Remaining"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitRemaining = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Reset"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitReset = &value
+		}
+		response.Headers202 = &headers
 	case rsp.StatusCode == 429:
 		var headers RequestPasswordResetResponse429Headers
 		if values := rsp.Header.Values("RateLimit-Limit"); len(values) > 0 {
@@ -6904,6 +7175,30 @@ func ParseConfirmPasswordResetResponse(rsp *http.Response) (*ConfirmPasswordRese
 	}
 
 	switch {
+	case rsp.StatusCode == 204:
+		var headers ConfirmPasswordResetResponse204Headers
+		if values := rsp.Header.Values("RateLimit-Limit"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitLimit = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Remaining"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitRemaining = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Reset"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitReset = &value
+		}
+		response.Headers204 = &headers
 	case rsp.StatusCode == 429:
 		var headers ConfirmPasswordResetResponse429Headers
 		if values := rsp.Header.Values("RateLimit-Limit"); len(values) > 0 {
@@ -7006,6 +7301,30 @@ func ParseCreateTokenResponse(rsp *http.Response) (*CreateTokenResponse, error) 
 	}
 
 	switch {
+	case rsp.StatusCode == 200:
+		var headers CreateTokenResponse200Headers
+		if values := rsp.Header.Values("RateLimit-Limit"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitLimit = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Remaining"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitRemaining = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Reset"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitReset = &value
+		}
+		response.Headers200 = &headers
 	case rsp.StatusCode == 401:
 		var headers CreateTokenResponse401Headers
 		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
@@ -7114,6 +7433,30 @@ func ParseDeleteCommentResponse(rsp *http.Response) (*DeleteCommentResponse, err
 	}
 
 	switch {
+	case rsp.StatusCode == 204:
+		var headers DeleteCommentResponse204Headers
+		if values := rsp.Header.Values("RateLimit-Limit"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitLimit = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Remaining"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitRemaining = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Reset"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitReset = &value
+		}
+		response.Headers204 = &headers
 	case rsp.StatusCode == 401:
 		var headers DeleteCommentResponse401Headers
 		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
@@ -7212,6 +7555,30 @@ func ParseListPostsResponse(rsp *http.Response) (*ListPostsResponse, error) {
 	}
 
 	switch {
+	case rsp.StatusCode == 200:
+		var headers ListPostsResponse200Headers
+		if values := rsp.Header.Values("RateLimit-Limit"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitLimit = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Remaining"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitRemaining = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Reset"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitReset = &value
+		}
+		response.Headers200 = &headers
 	case rsp.StatusCode == 401:
 		var headers ListPostsResponse401Headers
 		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
@@ -7333,6 +7700,27 @@ func ParseCreatePostResponse(rsp *http.Response) (*CreatePostResponse, error) {
 			}
 			headers.Location = value
 		}
+		if values := rsp.Header.Values("RateLimit-Limit"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitLimit = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Remaining"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitRemaining = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Reset"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitReset = &value
+		}
 		response.Headers201 = &headers
 	case rsp.StatusCode == 401:
 		var headers CreatePostResponse401Headers
@@ -7442,6 +7830,30 @@ func ParseDeletePostResponse(rsp *http.Response) (*DeletePostResponse, error) {
 	}
 
 	switch {
+	case rsp.StatusCode == 204:
+		var headers DeletePostResponse204Headers
+		if values := rsp.Header.Values("RateLimit-Limit"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitLimit = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Remaining"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitRemaining = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Reset"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitReset = &value
+		}
+		response.Headers204 = &headers
 	case rsp.StatusCode == 401:
 		var headers DeletePostResponse401Headers
 		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
@@ -7547,6 +7959,30 @@ func ParseGetPostResponse(rsp *http.Response) (*GetPostResponse, error) {
 	}
 
 	switch {
+	case rsp.StatusCode == 200:
+		var headers GetPostResponse200Headers
+		if values := rsp.Header.Values("RateLimit-Limit"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitLimit = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Remaining"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitRemaining = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Reset"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitReset = &value
+		}
+		response.Headers200 = &headers
 	case rsp.StatusCode == 401:
 		var headers GetPostResponse401Headers
 		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
@@ -7673,6 +8109,30 @@ func ParsePatchPostResponse(rsp *http.Response) (*PatchPostResponse, error) {
 	}
 
 	switch {
+	case rsp.StatusCode == 200:
+		var headers PatchPostResponse200Headers
+		if values := rsp.Header.Values("RateLimit-Limit"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitLimit = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Remaining"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitRemaining = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Reset"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitReset = &value
+		}
+		response.Headers200 = &headers
 	case rsp.StatusCode == 401:
 		var headers PatchPostResponse401Headers
 		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
@@ -7778,6 +8238,30 @@ func ParseListPostCommentsResponse(rsp *http.Response) (*ListPostCommentsRespons
 	}
 
 	switch {
+	case rsp.StatusCode == 200:
+		var headers ListPostCommentsResponse200Headers
+		if values := rsp.Header.Values("RateLimit-Limit"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitLimit = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Remaining"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitRemaining = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Reset"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitReset = &value
+		}
+		response.Headers200 = &headers
 	case rsp.StatusCode == 401:
 		var headers ListPostCommentsResponse401Headers
 		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
@@ -7897,6 +8381,30 @@ func ParseCreateCommentResponse(rsp *http.Response) (*CreateCommentResponse, err
 	}
 
 	switch {
+	case rsp.StatusCode == 201:
+		var headers CreateCommentResponse201Headers
+		if values := rsp.Header.Values("RateLimit-Limit"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitLimit = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Remaining"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitRemaining = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Reset"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitReset = &value
+		}
+		response.Headers201 = &headers
 	case rsp.StatusCode == 401:
 		var headers CreateCommentResponse401Headers
 		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
@@ -8009,6 +8517,30 @@ func ParsePublishPostResponse(rsp *http.Response) (*PublishPostResponse, error) 
 	}
 
 	switch {
+	case rsp.StatusCode == 200:
+		var headers PublishPostResponse200Headers
+		if values := rsp.Header.Values("RateLimit-Limit"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitLimit = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Remaining"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitRemaining = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Reset"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitReset = &value
+		}
+		response.Headers200 = &headers
 	case rsp.StatusCode == 401:
 		var headers PublishPostResponse401Headers
 		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
@@ -8107,6 +8639,30 @@ func ParseListUsersResponse(rsp *http.Response) (*ListUsersResponse, error) {
 	}
 
 	switch {
+	case rsp.StatusCode == 200:
+		var headers ListUsersResponse200Headers
+		if values := rsp.Header.Values("RateLimit-Limit"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitLimit = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Remaining"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitRemaining = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Reset"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitReset = &value
+		}
+		response.Headers200 = &headers
 	case rsp.StatusCode == 401:
 		var headers ListUsersResponse401Headers
 		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
@@ -8228,6 +8784,27 @@ func ParseCreateUserResponse(rsp *http.Response) (*CreateUserResponse, error) {
 			}
 			headers.Location = value
 		}
+		if values := rsp.Header.Values("RateLimit-Limit"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitLimit = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Remaining"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitRemaining = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Reset"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitReset = &value
+		}
 		response.Headers201 = &headers
 	case rsp.StatusCode == 429:
 		var headers CreateUserResponse429Headers
@@ -8327,6 +8904,30 @@ func ParseDeleteUserResponse(rsp *http.Response) (*DeleteUserResponse, error) {
 	}
 
 	switch {
+	case rsp.StatusCode == 204:
+		var headers DeleteUserResponse204Headers
+		if values := rsp.Header.Values("RateLimit-Limit"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitLimit = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Remaining"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitRemaining = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Reset"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitReset = &value
+		}
+		response.Headers204 = &headers
 	case rsp.StatusCode == 401:
 		var headers DeleteUserResponse401Headers
 		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
@@ -8432,6 +9033,30 @@ func ParseGetUserResponse(rsp *http.Response) (*GetUserResponse, error) {
 	}
 
 	switch {
+	case rsp.StatusCode == 200:
+		var headers GetUserResponse200Headers
+		if values := rsp.Header.Values("RateLimit-Limit"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitLimit = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Remaining"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitRemaining = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Reset"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitReset = &value
+		}
+		response.Headers200 = &headers
 	case rsp.StatusCode == 401:
 		var headers GetUserResponse401Headers
 		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
@@ -8565,6 +9190,30 @@ func ParsePatchUserResponse(rsp *http.Response) (*PatchUserResponse, error) {
 	}
 
 	switch {
+	case rsp.StatusCode == 200:
+		var headers PatchUserResponse200Headers
+		if values := rsp.Header.Values("RateLimit-Limit"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitLimit = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Remaining"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitRemaining = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Reset"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitReset = &value
+		}
+		response.Headers200 = &headers
 	case rsp.StatusCode == 401:
 		var headers PatchUserResponse401Headers
 		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
@@ -8698,6 +9347,30 @@ func ParseReplaceUserResponse(rsp *http.Response) (*ReplaceUserResponse, error) 
 	}
 
 	switch {
+	case rsp.StatusCode == 200:
+		var headers ReplaceUserResponse200Headers
+		if values := rsp.Header.Values("RateLimit-Limit"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitLimit = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Remaining"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitRemaining = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Reset"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitReset = &value
+		}
+		response.Headers200 = &headers
 	case rsp.StatusCode == 401:
 		var headers ReplaceUserResponse401Headers
 		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
@@ -8803,6 +9476,30 @@ func ParseListUserCommentsResponse(rsp *http.Response) (*ListUserCommentsRespons
 	}
 
 	switch {
+	case rsp.StatusCode == 200:
+		var headers ListUserCommentsResponse200Headers
+		if values := rsp.Header.Values("RateLimit-Limit"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitLimit = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Remaining"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitRemaining = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Reset"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitReset = &value
+		}
+		response.Headers200 = &headers
 	case rsp.StatusCode == 401:
 		var headers ListUserCommentsResponse401Headers
 		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
@@ -8908,6 +9605,30 @@ func ParseListUserPostsResponse(rsp *http.Response) (*ListUserPostsResponse, err
 	}
 
 	switch {
+	case rsp.StatusCode == 200:
+		var headers ListUserPostsResponse200Headers
+		if values := rsp.Header.Values("RateLimit-Limit"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitLimit = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Remaining"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitRemaining = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Reset"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitReset = &value
+		}
+		response.Headers200 = &headers
 	case rsp.StatusCode == 401:
 		var headers ListUserPostsResponse401Headers
 		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
@@ -10472,15 +11193,33 @@ type ListWebhookEventsResponseObject interface {
 	VisitListWebhookEventsResponse(w http.ResponseWriter) error
 }
 
-type ListWebhookEvents200JSONResponse WebhookEventList
+type ListWebhookEvents200ResponseHeaders struct {
+	RateLimitLimit     *int
+	RateLimitRemaining *int
+	RateLimitReset     *int
+}
+
+type ListWebhookEvents200JSONResponse struct {
+	Body    WebhookEventList
+	Headers ListWebhookEvents200ResponseHeaders
+}
 
 func (response ListWebhookEvents200JSONResponse) VisitListWebhookEventsResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
 	w.WriteHeader(200)
 	_, err := buf.WriteTo(w)
 	return err
@@ -10575,15 +11314,33 @@ type ReplayWebhookEventResponseObject interface {
 	VisitReplayWebhookEventResponse(w http.ResponseWriter) error
 }
 
-type ReplayWebhookEvent202JSONResponse WebhookEventData
+type ReplayWebhookEvent202ResponseHeaders struct {
+	RateLimitLimit     *int
+	RateLimitRemaining *int
+	RateLimitReset     *int
+}
+
+type ReplayWebhookEvent202JSONResponse struct {
+	Body    WebhookEventData
+	Headers ReplayWebhookEvent202ResponseHeaders
+}
 
 func (response ReplayWebhookEvent202JSONResponse) VisitReplayWebhookEventResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
 	w.WriteHeader(202)
 	_, err := buf.WriteTo(w)
 	return err
@@ -10692,15 +11449,33 @@ type RequestPasswordResetResponseObject interface {
 	VisitRequestPasswordResetResponse(w http.ResponseWriter) error
 }
 
-type RequestPasswordReset202JSONResponse Accepted
+type RequestPasswordReset202ResponseHeaders struct {
+	RateLimitLimit     *int
+	RateLimitRemaining *int
+	RateLimitReset     *int
+}
+
+type RequestPasswordReset202JSONResponse struct {
+	Body    Accepted
+	Headers RequestPasswordReset202ResponseHeaders
+}
 
 func (response RequestPasswordReset202JSONResponse) VisitRequestPasswordResetResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
 	w.WriteHeader(202)
 	_, err := buf.WriteTo(w)
 	return err
@@ -10796,10 +11571,26 @@ type ConfirmPasswordResetResponseObject interface {
 	VisitConfirmPasswordResetResponse(w http.ResponseWriter) error
 }
 
+type ConfirmPasswordReset204ResponseHeaders struct {
+	RateLimitLimit     *int
+	RateLimitRemaining *int
+	RateLimitReset     *int
+}
+
 type ConfirmPasswordReset204Response struct {
+	Headers ConfirmPasswordReset204ResponseHeaders
 }
 
 func (response ConfirmPasswordReset204Response) VisitConfirmPasswordResetResponse(w http.ResponseWriter) error {
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
 	w.WriteHeader(204)
 	return nil
 }
@@ -10894,15 +11685,33 @@ type CreateTokenResponseObject interface {
 	VisitCreateTokenResponse(w http.ResponseWriter) error
 }
 
-type CreateToken200JSONResponse Token
+type CreateToken200ResponseHeaders struct {
+	RateLimitLimit     *int
+	RateLimitRemaining *int
+	RateLimitReset     *int
+}
+
+type CreateToken200JSONResponse struct {
+	Body    Token
+	Headers CreateToken200ResponseHeaders
+}
 
 func (response CreateToken200JSONResponse) VisitCreateTokenResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
 	w.WriteHeader(200)
 	_, err := buf.WriteTo(w)
 	return err
@@ -11013,10 +11822,26 @@ type DeleteCommentResponseObject interface {
 	VisitDeleteCommentResponse(w http.ResponseWriter) error
 }
 
+type DeleteComment204ResponseHeaders struct {
+	RateLimitLimit     *int
+	RateLimitRemaining *int
+	RateLimitReset     *int
+}
+
 type DeleteComment204Response struct {
+	Headers DeleteComment204ResponseHeaders
 }
 
 func (response DeleteComment204Response) VisitDeleteCommentResponse(w http.ResponseWriter) error {
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
 	w.WriteHeader(204)
 	return nil
 }
@@ -11124,15 +11949,33 @@ type ListPostsResponseObject interface {
 	VisitListPostsResponse(w http.ResponseWriter) error
 }
 
-type ListPosts200JSONResponse PostList
+type ListPosts200ResponseHeaders struct {
+	RateLimitLimit     *int
+	RateLimitRemaining *int
+	RateLimitReset     *int
+}
+
+type ListPosts200JSONResponse struct {
+	Body    PostList
+	Headers ListPosts200ResponseHeaders
+}
 
 func (response ListPosts200JSONResponse) VisitListPostsResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
 	w.WriteHeader(200)
 	_, err := buf.WriteTo(w)
 	return err
@@ -11214,7 +12057,10 @@ type CreatePostResponseObject interface {
 }
 
 type CreatePost201ResponseHeaders struct {
-	Location string
+	Location           string
+	RateLimitLimit     *int
+	RateLimitRemaining *int
+	RateLimitReset     *int
 }
 
 type CreatePost201JSONResponse struct {
@@ -11230,6 +12076,15 @@ func (response CreatePost201JSONResponse) VisitCreatePostResponse(w http.Respons
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("Location", fmt.Sprint(response.Headers.Location))
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
 	w.WriteHeader(201)
 	_, err := buf.WriteTo(w)
 	return err
@@ -11340,10 +12195,26 @@ type DeletePostResponseObject interface {
 	VisitDeletePostResponse(w http.ResponseWriter) error
 }
 
+type DeletePost204ResponseHeaders struct {
+	RateLimitLimit     *int
+	RateLimitRemaining *int
+	RateLimitReset     *int
+}
+
 type DeletePost204Response struct {
+	Headers DeletePost204ResponseHeaders
 }
 
 func (response DeletePost204Response) VisitDeletePostResponse(w http.ResponseWriter) error {
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
 	w.WriteHeader(204)
 	return nil
 }
@@ -11451,15 +12322,33 @@ type GetPostResponseObject interface {
 	VisitGetPostResponse(w http.ResponseWriter) error
 }
 
-type GetPost200JSONResponse PostDetail
+type GetPost200ResponseHeaders struct {
+	RateLimitLimit     *int
+	RateLimitRemaining *int
+	RateLimitReset     *int
+}
+
+type GetPost200JSONResponse struct {
+	Body    PostDetail
+	Headers GetPost200ResponseHeaders
+}
 
 func (response GetPost200JSONResponse) VisitGetPostResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
 	w.WriteHeader(200)
 	_, err := buf.WriteTo(w)
 	return err
@@ -11555,15 +12444,33 @@ type PatchPostResponseObject interface {
 	VisitPatchPostResponse(w http.ResponseWriter) error
 }
 
-type PatchPost200JSONResponse PostData
+type PatchPost200ResponseHeaders struct {
+	RateLimitLimit     *int
+	RateLimitRemaining *int
+	RateLimitReset     *int
+}
+
+type PatchPost200JSONResponse struct {
+	Body    PostData
+	Headers PatchPost200ResponseHeaders
+}
 
 func (response PatchPost200JSONResponse) VisitPatchPostResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
 	w.WriteHeader(200)
 	_, err := buf.WriteTo(w)
 	return err
@@ -11703,15 +12610,33 @@ type ListPostCommentsResponseObject interface {
 	VisitListPostCommentsResponse(w http.ResponseWriter) error
 }
 
-type ListPostComments200JSONResponse CommentList
+type ListPostComments200ResponseHeaders struct {
+	RateLimitLimit     *int
+	RateLimitRemaining *int
+	RateLimitReset     *int
+}
+
+type ListPostComments200JSONResponse struct {
+	Body    CommentList
+	Headers ListPostComments200ResponseHeaders
+}
 
 func (response ListPostComments200JSONResponse) VisitListPostCommentsResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
 	w.WriteHeader(200)
 	_, err := buf.WriteTo(w)
 	return err
@@ -11807,15 +12732,33 @@ type CreateCommentResponseObject interface {
 	VisitCreateCommentResponse(w http.ResponseWriter) error
 }
 
-type CreateComment201JSONResponse CommentCreated
+type CreateComment201ResponseHeaders struct {
+	RateLimitLimit     *int
+	RateLimitRemaining *int
+	RateLimitReset     *int
+}
+
+type CreateComment201JSONResponse struct {
+	Body    CommentCreated
+	Headers CreateComment201ResponseHeaders
+}
 
 func (response CreateComment201JSONResponse) VisitCreateCommentResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
 	w.WriteHeader(201)
 	_, err := buf.WriteTo(w)
 	return err
@@ -11940,15 +12883,33 @@ type PublishPostResponseObject interface {
 	VisitPublishPostResponse(w http.ResponseWriter) error
 }
 
-type PublishPost200JSONResponse PostData
+type PublishPost200ResponseHeaders struct {
+	RateLimitLimit     *int
+	RateLimitRemaining *int
+	RateLimitReset     *int
+}
+
+type PublishPost200JSONResponse struct {
+	Body    PostData
+	Headers PublishPost200ResponseHeaders
+}
 
 func (response PublishPost200JSONResponse) VisitPublishPostResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
 	w.WriteHeader(200)
 	_, err := buf.WriteTo(w)
 	return err
@@ -12057,15 +13018,33 @@ type ListUsersResponseObject interface {
 	VisitListUsersResponse(w http.ResponseWriter) error
 }
 
-type ListUsers200JSONResponse UserList
+type ListUsers200ResponseHeaders struct {
+	RateLimitLimit     *int
+	RateLimitRemaining *int
+	RateLimitReset     *int
+}
+
+type ListUsers200JSONResponse struct {
+	Body    UserList
+	Headers ListUsers200ResponseHeaders
+}
 
 func (response ListUsers200JSONResponse) VisitListUsersResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
 	w.WriteHeader(200)
 	_, err := buf.WriteTo(w)
 	return err
@@ -12147,7 +13126,10 @@ type CreateUserResponseObject interface {
 }
 
 type CreateUser201ResponseHeaders struct {
-	Location string
+	Location           string
+	RateLimitLimit     *int
+	RateLimitRemaining *int
+	RateLimitReset     *int
 }
 
 type CreateUser201JSONResponse struct {
@@ -12163,6 +13145,15 @@ func (response CreateUser201JSONResponse) VisitCreateUserResponse(w http.Respons
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("Location", fmt.Sprint(response.Headers.Location))
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
 	w.WriteHeader(201)
 	_, err := buf.WriteTo(w)
 	return err
@@ -12272,10 +13263,26 @@ type DeleteUserResponseObject interface {
 	VisitDeleteUserResponse(w http.ResponseWriter) error
 }
 
+type DeleteUser204ResponseHeaders struct {
+	RateLimitLimit     *int
+	RateLimitRemaining *int
+	RateLimitReset     *int
+}
+
 type DeleteUser204Response struct {
+	Headers DeleteUser204ResponseHeaders
 }
 
 func (response DeleteUser204Response) VisitDeleteUserResponse(w http.ResponseWriter) error {
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
 	w.WriteHeader(204)
 	return nil
 }
@@ -12384,15 +13391,33 @@ type GetUserResponseObject interface {
 	VisitGetUserResponse(w http.ResponseWriter) error
 }
 
-type GetUser200JSONResponse UserDetail
+type GetUser200ResponseHeaders struct {
+	RateLimitLimit     *int
+	RateLimitRemaining *int
+	RateLimitReset     *int
+}
+
+type GetUser200JSONResponse struct {
+	Body    UserDetail
+	Headers GetUser200ResponseHeaders
+}
 
 func (response GetUser200JSONResponse) VisitGetUserResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
 	w.WriteHeader(200)
 	_, err := buf.WriteTo(w)
 	return err
@@ -12488,15 +13513,33 @@ type PatchUserResponseObject interface {
 	VisitPatchUserResponse(w http.ResponseWriter) error
 }
 
-type PatchUser200JSONResponse UserData
+type PatchUser200ResponseHeaders struct {
+	RateLimitLimit     *int
+	RateLimitRemaining *int
+	RateLimitReset     *int
+}
+
+type PatchUser200JSONResponse struct {
+	Body    UserData
+	Headers PatchUser200ResponseHeaders
+}
 
 func (response PatchUser200JSONResponse) VisitPatchUserResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
 	w.WriteHeader(200)
 	_, err := buf.WriteTo(w)
 	return err
@@ -12650,15 +13693,33 @@ type ReplaceUserResponseObject interface {
 	VisitReplaceUserResponse(w http.ResponseWriter) error
 }
 
-type ReplaceUser200JSONResponse UserData
+type ReplaceUser200ResponseHeaders struct {
+	RateLimitLimit     *int
+	RateLimitRemaining *int
+	RateLimitReset     *int
+}
+
+type ReplaceUser200JSONResponse struct {
+	Body    UserData
+	Headers ReplaceUser200ResponseHeaders
+}
 
 func (response ReplaceUser200JSONResponse) VisitReplaceUserResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
 	w.WriteHeader(200)
 	_, err := buf.WriteTo(w)
 	return err
@@ -12812,15 +13873,33 @@ type ListUserCommentsResponseObject interface {
 	VisitListUserCommentsResponse(w http.ResponseWriter) error
 }
 
-type ListUserComments200JSONResponse CommentList
+type ListUserComments200ResponseHeaders struct {
+	RateLimitLimit     *int
+	RateLimitRemaining *int
+	RateLimitReset     *int
+}
+
+type ListUserComments200JSONResponse struct {
+	Body    CommentList
+	Headers ListUserComments200ResponseHeaders
+}
 
 func (response ListUserComments200JSONResponse) VisitListUserCommentsResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
 	w.WriteHeader(200)
 	_, err := buf.WriteTo(w)
 	return err
@@ -12916,15 +13995,33 @@ type ListUserPostsResponseObject interface {
 	VisitListUserPostsResponse(w http.ResponseWriter) error
 }
 
-type ListUserPosts200JSONResponse PostList
+type ListUserPosts200ResponseHeaders struct {
+	RateLimitLimit     *int
+	RateLimitRemaining *int
+	RateLimitReset     *int
+}
+
+type ListUserPosts200JSONResponse struct {
+	Body    PostList
+	Headers ListUserPosts200ResponseHeaders
+}
 
 func (response ListUserPosts200JSONResponse) VisitListUserPostsResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
 	w.WriteHeader(200)
 	_, err := buf.WriteTo(w)
 	return err
@@ -13948,133 +15045,139 @@ func (sh *strictHandler) GetReadiness(w http.ResponseWriter, r *http.Request) {
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7H15c+M2svhXQfG3VbF/RcmSbE9mPJV6z5k4Gydz+I09O/s29kYQ2ZIQUwADgJK1KX/3V2gAPCRSh69J",
-	"Ks4fE5sGiEaju9E3fw8iMUkFB65VcPR7MAYag8QfP1INb9mEafzHPIlBRZKlmgkeHAUf4bcMlFaEJomY",
-	"QUxSkGTGeCxmZCgk0WOmSJQw4JpQHhMpMg3tIAxUNIYJNS/U8xSCo4BxDSOQwe1tWKz6ESaUccZHK1ZO",
-	"YKgJ40SPgUSZlGYpC8E26yio2d05RILHimRcs6RmASLNPLVmndswSKmkE9AOqQ24PNUwUYjAlI4QScw8",
-	"/i0DOQ/CgNOJeW+Ck8sLxjCkWaKDo14nDIZCTqi26+/3gjCY0Bs2ySbBUbfTCYMJ4+63sA4hH2QMchmy",
-	"izEQJaQmMZMQmYdN0Al8QS10+M4gDICb9X8OKP6GD69yYJSW5rQNLGd0BPWgdFsDqgyt0REQnk0GIJvg",
-	"MUPqwemuwZX5by2+zoTSp9/VQ5kKpb9ShMU5bCnV4wI0FgdhIOG3jEmIgyMtMygDmgOXZTiyBkFC6XOg",
-	"MhovA3BMIqqgxbgCrphmUyAqG9jJRAyRljXTSSOZKfviMkQTevMW+EiPDaVZ3Pjfu43wCanr0TNkkMRE",
-	"C0tYg3mbXDBQhEogAymugZPBnLCYKIHnrAiHKUgipiATmjaCbdarJ79IAtUQH+sSDZafIToaSDEbJEyN",
-	"zTEtbuUDT+Yk9X/HQ1dkxxzmLhGSCPNnFBw0SUB+pUgs6dAMGdJEwW4j3eYr1oiWgRAJUI6gfVIgmygw",
-	"U7jiY1HgrZmsUsEVoFj7lsZOKJvfIsE1cPyRpmnCImog2/tVGfB+D+CGTtIEGRykFDI4MvOJf0Fon+J7",
-	"zR2QmNOaZEqTARBKpjRhMcE/EBrHEpQKrm7DYAJKodjA/Uv7MsIUYRynGERMQI9FHBwFZx/OL4LQ4uQo",
-	"2KMp2zMYUw4poPSpGXY47EYd+hJeDb6OD6J9ak5EU52pNyKG4OjAsIJmE1CaTtLgKOh1ei9anW6r07vo",
-	"Hh51Do46h/8KbsuI/ZuEYXAU/L+94trds39VeyeIDETu8oH6DcXC8IPQZEJ1NLaXbCyibAJcvyZ9i7o+",
-	"MceskPqQ2VTbgPFG8GHCok3O6AEhjtyqisyYHhO4YUobURRTTUOismhMqCKUuzPVY4rHRhMJNJ4TTa+B",
-	"I/jfCzlgcQz8aeC3bGtAUWzEITaKxiAziJ/jAcQCsR+isuNomkRjykdAKBd6DNKzodkqbuGUa5CcJnbh",
-	"R9/GMScZh5sUIg0xQdpok+9AU5ZYcZuI0QjiEPcjQWeSm98ynoBSpH98dvbLyft/fBPDFBKRGhLr4zbe",
-	"C/29yHj8+Dt4LyyFSFAikxHg8md0nggaXwjxlkqrKTwdOQ9EPDdEkZiljZZLOXlxQH5i3yJs5yCnLIJP",
-	"nE4pS+ggeSLwDIkZ1YhElJvTHBiIaTSGGMG6EOId5XOvOT8RB1nlX5l/tBBkQvnc41G9JjPKNOl/BC3n",
-	"reOhBtknymrdRlbXWSKtXH2ug8nN2FswXMrKfqtiVWz0kmLGwouc2bDhS8xo84Jit802hxYWNwMYCmnO",
-	"Ucs546P2yit72fYwKgKnmR4Lyf4DT8Os9nbWqMTNqLJnvzNhSjE+CsmEJka1MEIGblKzkZCYuxPwJyEJ",
-	"0wqFpuGwkeCwi09Ri5IQA9eMOtE1k8KipEQonz9/bh1nemzGRVQ32BC4DzBYpqWxeDutRnGuuATfApVo",
-	"7CwpRoh0laWpkBridxAzeoFjvoSMMoKgv7iWFeGfYTAW4voj/IqXw93UNvcSe+o4mgwpS1B1LfQxI8PZ",
-	"iFOdSbBqC6h12tjMvlntGcym8MfVy2JI2BTk3G2cTEGyoUMd2cn3HZIcnpAo9h8wZP3j+Yf3u6/NKY2N",
-	"QoT8ooVEkZ1Dh4R9HEWQumNKpUhBamY1b7tvPBRvXPuxtfZMQd0/+7nFODEw1GBVxcnE0UJ1PStPTuMN",
-	"rISwTFGrEOwWe+NGm4m5cVZeJqYaWgaPdWuxzUAyVtpG0C/gCoe4yWGBhWKPZaBXYPRNgZIqMXWNQDoM",
-	"O52OUSIljTRIZTUzmiRkkFB+bX4l7z+9NdxTCKNjMmQcCIuBtq0nw9vmh51lYz2l2uigwVHw75//fXl5",
-	"0+lc/X/zg7I/58/+Voc9vwm702XqMFrIhqdtXpcwfq2W3xLZEap0rVUPsOYPC8eFo8LiTcsnsjABIfcQ",
-	"rTi/t0zp5n0zDRO1BQLcKlRKOq8gZNX8MzqCtzgQ3YsjxqmlobXT/MiGzZfetRITePpuFyWzn8YxM5Np",
-	"clZCDjo7wqUTvpNgWADbv6UZyDOhHhdCs0BJbqVVb5HzP7kFFl043u+0wRIXOHBx/3Z6uAEePimQd8OD",
-	"88CsuSFx0K33Lq0ebGB5b8Yh9So1EzJeT7tu3CIKcMHQQVl6Xx0qTvxWlozkijeJiCGhmkyE0qR3eFCR",
-	"xhlnv2VGzxpRGSducEQVVCUyjel/u9/akZgEJX+zh7TsUT08qBG1uYtgWecAjvY4mMUBlQ8ueKt3c0O8",
-	"U86As3COza/74eLijFhdgGi40dW9vBeaWGO/BsjCU1dPUiWJuDR3UfZVAftHoVI6TVKRwRxVJuc/Nkff",
-	"DmrOOdc8Fzf7eUw1mWEMxxgP1nOTgkiThfMzJIo377Bp4153LRsFfz+5qNU4UK0tDyz8jXudQQdeDA8P",
-	"Wy/jw2HrgH4dtV7RA2i9oJ3oFbyEHu12615a0obLb65RjJemljXl0tyDzsFynKOiRm+miS0wqKW7yqqh",
-	"90U7JJYXKe+sjod/AJpYdDaqwTkyxHVwDw24uGWXFuNwo5tO9L8wSPdNr3OZdTq9FxgU+8aQof09pSP4",
-	"pmd/VkLqb8phCJ4lzmNkLc9lUpIwRQDWDVSQDO8DYbcBwjXYNKuGFj0O2AbMllSWKmoT7+DJIe916sgy",
-	"dQyeD+s2jVLLciACluxooWlC9giuuFtm//1qePDFQVDLGGZ+UyQXrVxj01kPfGJuj4qIOehtsMiiTmsD",
-	"mj4KbAHwm6xHdHG7VqF8aYyNbu9l6XJrk/cYZfNu4Hb51srv1crF1e29rFgXLxcJJAxmkmn4wJO5JdUS",
-	"UOgSeyP4kMnJljoJh9nZ1oqDQdi1jR2s2EJ3HY3bl4QVGFbhHrd5T9VrUVfYBl77knoIdTTeRkGeMF5+",
-	"2n0YlfkOOnD9VrbRcddt5TG13toNCPVEvpYF7D+io6VsCi2bPvmfj3WdogY2qceY8egXGzKpdBFsrwin",
-	"MrRrb8ZtyS0MsjTeDkV1nqNFUy2shPnL7qTSbVusXMXXVQMFrfEtde7iXDo1GjOdgiI0GcFAUhYR50JS",
-	"5NdMaUJtnPlHGv2WURmTRIiJnzNMxAykwvyvBB/VeKge1kVlEPGdc8ds75xCRqx1jzQh3YZT77Papm4f",
-	"obRz+2zruyqmNsiYWgNtpRvOa5gbaYRukZX+OA/lvd1rHql/St9aIXnqmbi3loONhJEiKWt2i/Y8KCKs",
-	"fD3mNJlrFtGEnPAR47DgmdiEN1uXlzfd7y8vb77+vsym5cd1I2uZ9yOkCY3+oO6qVa6nurM8h2RoaKnG",
-	"Wl1hnt3RJVDHeLVAYTztZFp7TxwT+2cCU0wnsrlDZABzwWNDMAow9noNKcp9BVwvu5qiIjpQff0nzm7K",
-	"If4NrKy4VpK77RTip8Gp7x7X4cFqMRXN+nCNZu0fbDmtVh2YY0zTYypsuGLC4KY1Ei338FclePsjnb1z",
-	"/i1M63AmzYJQjyJQKv/j4iH/+PmC7Pxw3jt8sduu9ephaF6d8k3Som2s302piJr9F51OveV8DdwHxX3U",
-	"0kXU18Ysy1srv6oMdd1544wHtsNqXH2FVbqJ7bzOWq615dZ4uY28qgmpba/nbydKN7QKtg0QPIjyvRAk",
-	"qFexm3B5r1gnHsamukd+X2yt35ll7q7zWiA31XlxrXvovGb+Z6bR86A2xo2ZdUflt5i6faD5AXRf+5o1",
-	"qq+F8d6qrye3P6Xqm7N9vebbvbfmexxT8lZMwWiYC8L4qfXcKhOY6yhJPgyDo583Ot9FGskpdcGLwvSY",
-	"9BmPkiyGb3BQH6sSXuPF7XKTDV45zEBpV8EwZYoNEsyPK6oXsIxgG+trQm9O7fhuSQtwFLnsArsqUtJy",
-	"3XRBp9EaJmmFI0s6ReV+a3ImSTFlMUjiBuND1HQb3UnLl6IZfhrXioUNr8CEKp0Hd9eHfGyuc0MgeIrF",
-	"dcpnoVnH2JY6ZCqFUalWXrIbRKYsbqtWTZ68VxO/jIBNt1NIihjfKgIsU9G5nVHS3DdJ8vJbKU47V9gd",
-	"CGFBjeXzrKoWpS1WkVwcap0YLMN/9zu9wksb3+3lWQ9wHVWB+JNeSzX0VDJb/CGXj9iIyhEXEn9y+bBX",
-	"NfScp+C6VywhW5b+4hY07HcV1lWDlXeYT6xNe1MQZZLp+TnmQbvsjQnjx5mNrA/QFPve8+SPny+CpcIS",
-	"Z/YNpZiQ/tmH8wuCHgya6fEe/qlPZmOhIE/mppzgIq8JVsYoMgJNDjr7eQEt7mchrXqsdWowZZ8/LHyh",
-	"zU2nivSPXY48EsMRsaYoucw6nf0IB+OP0N8IVivzzn3i77Lg7utv7KuzkjvErhBOu+5vY7ghP7w7ftM6",
-	"/+G4d/iCiCG5DBxEdmzb/ibpDNO97UM3Bvq21kpwzBE6v/h4enbyy+eTb3/48OGnX85P3nw8ufhKmbWl",
-	"q2HGEkGbSV8UCVpnUKvYS8HCKfsJ5jYnmvGhWN7ljxnHauGvFPl4cn5Bjs9OMd0GfVyhUzUoj4nXi9uX",
-	"/JK/EdzwGRNc2UKwsUhiW2CFeU6GO+wpmdEtcoJPS8V+LhMdYkJHlHGlqxVyvqSCaVcdowglY8pjo+KQ",
-	"4/xNuLZhXXXJSTm9HSlZzcxVa1HcP+h0+rgRo0308SLo5xlaoeOCvC5vQtNSbZ4YDoHHjI/MKt7ZhkWj",
-	"zGaH27Fts9WPRW6/L5bFETvLCf67CI/PYbPFSWSnf9Ny22sZgmlN6E1rMNeg+ruvCXX1TAYQXz2wuNHu",
-	"fj/MK9tcIIsYgsgHHPbb5BO/5mLG/XYoFrDYIoN2cWSLCWskolIyh5ZFLLbLR70wnnLS/2fLIad1GveJ",
-	"peIji2AOVoktVSLteMR0ey9JKhnXRrMhx+dvTk/N9gvzwRafUDICbsgOYvM+BOaDp0NFJlRe5zgqBFWf",
-	"cIB4c9mySlS9JtQAtqKKBotkXB2NE311lNq1lNpfrJPxcPXbZp3S5iz1+guD0EQJkjDDuv3fb/tkJuS1",
-	"oQg+n4hMJfMQX6/GYkYmhs125iKTxFCDLX3etZBQC+Jrs5j7OS/7xCPCal+lmTHvwLIfov0TXyy3NuRV",
-	"NViYJDbchKbOEZb58LkhBEgUUsOcxALNRyxFJTv9g85Bf7fMZI5sqQabHuSaWzgqOj0jO/jYDlMgpyCJ",
-	"Aq0ZH6ndNnnr5uQl0kitc7Pd/kItWz8sP8przdw5LZSb9cmOWvK/VtpRICdLGGYKYrNcSTIuEkPvlV+k",
-	"VIDXvuR5sLqQ4UZ4B2EwBamscO+0u+0OWhb1EiU4enF4uP/iNgxECpymLDgK9tud9r7L/UOdw1K50Ql8",
-	"tU8L9W3846iuJ8d7a6ZiLkDo0qogNhLTZa+iGJ6nmM2ZXxVYMWSItqzJqaDamaPB8C6GoB6Ktveacb7o",
-	"8Pf6JgXegNis9KjOmDGvXs5gnnphXJRUp3Ru7rxfGErqtsqiCCCGuKnxgLdxars+rA9zXC30BOh1Og9W",
-	"9bZkmNQVO9umIDYn2igURhs7sEDUvTsHdq/UvQCndNdPqRRW4qT99ZOKAnYzo/dq/YzFst3bMDjcZEfV",
-	"OvOy0o+kXlL3f74yB6eyyYTKeXAUGOwSbz8Qx5gOo0Y00JHCMIx5Q3Bl3tzIx3u/s/h2T0Ka0DkaN1V+",
-	"qynMxOI3uxg2ryA7RkyXfTdfKUfqLN59nNYWV0WJURXC/8kgcwqKh9CZfIyPyK9iYFXONjkrnjKzC5ik",
-	"wrBASJRA8WwQ4nqaIEtYNcax8IxFNfLLTqoY1Evs1nsUdkMfREPx48L+mSK/GSTFf3TW6xysn5H3OPjj",
-	"8qojNEKrfGrpcBWzGtXSBxFb0ley15M9RvjMGuaYE2hlCqyyYRW30JV8Gxttv0MmjGfalmq48qfQO5Jp",
-	"FIkM+2dp17cEA3JtcjGGS27VE0NCvU6PzMaAVoawZRj2RuP5K1BxU8hPVm8s9UXRkCRkNmZmhh2u7Hir",
-	"2yyyFR5WJVm3qEH4VsTzLQujbcx0qQBo41rj2rTh26p/xyVSPxr358XGNVx/OqycpT8IFIpYRMUwt8jo",
-	"xjM6v7Mc6G7A0otdQHDe4Sbyo6Y8/4syeYWpj9U1MhMlnkMtu5X52UiDley8FxWJ9fVsfQ7a3mX5KkZ5",
-	"HmSSq1Jaxw46EvjcOu2I0ebdX0SFEHaXbywHwYOxViXpP6BkIA1sHGaklGDhUvyD/d96ra9nJ/88fnf2",
-	"9gQfNv18R9b0hQsbseZBQ5c4j/kZVa5xUPzMMdtzzDloQiuU4N0MpXtqDfvktSENl+CNPZ9SnypDffl6",
-	"lmGt9ydnHfLj54vdNjn2rSEUG/EW49jRyjKZohPAxhD+wrvk7sYrBKoXsWa9/JJTdO7uuJRKmyFv+6HU",
-	"3HE2JuUzph78aitnPQWRkBIiTcZCKiADjKHPN2exSpLWRqz1cCamRVCtXYkH+rQ67V+ZndmIE7aCYX3E",
-	"AO1Ly6sJ1DX7+Q6fG93VTWmTY9er1ic32OdfKe8zRA+S01edF3FYVKIwbfWb5dvOguA7O2x6A7jlkX/t",
-	"G55Npwc0ncphw0XbydJGQRolcisytW7D9U6LgoQeq9nmlSf8PM+n1jt6VnWNhyRNMlVtQFp44s2Fw3Pn",
-	"OytSuZfdpmcuge2x3aXrXuhbym4w1vYy3uSleRHWslfVtnfFKAPG5JjtTNbkPS3VcG3RyXezbduGvI/q",
-	"Yc2Lb1Z6VhEdTyuivpz8MKezSoSgq9Snd3rhYX+/um3yItp0YnMn4Y0yKLcIDgm17Jl34MzDXX3Do0Zw",
-	"tBv0uzPb8OjO6l0+cmXFX7tSuJg3tnHxojWlRRurgcu9ezbSBbsPygwux7nJ8+kLU13G10IjwrciyrOU",
-	"liejqWJbhH/6+HbTnoPFFbD3YtAd9qIutA5oZ9g6GB7ut17Rw8PWoAsd2ht2o04MDc0JnzXYL6BsfJYM",
-	"dQ3XlWxRVlTu9y20WiRCo7EyrYo8GvLBNx53GuyEzp126eY0qa+5DNnIe+E54Flx/TKKawMxhfXa4Uds",
-	"6+Gppk2O3U3DlG1yhC33tSrnTiyTyQh0PY10nlj0PjGx/XlIZ53O8nf0lTWSzpY6vv0EBoZMqa77FsUb",
-	"5zXLvzkROrPbJo8JSQZCj+tFFsRMNwqs1DcvuY/OU9FbQiJhypQ98k09wgsdVJ7YZZW3OmjgFFfc9iU4",
-	"5vHF87N+UXD1ScEqG6kXe+XCt9rrouTZQI3eKRuFrUIiyokCCH3xkO3QUsR9m50Jb/ziX9yn4PwEj2lX",
-	"l9vGrjStc/3t+Wq7hzlOvWEVFUS2iV9vi5uu1qw/juOSn7lq1mMKahP/NNnzZVfyvU36SofoLc3whT6/",
-	"T2yJLzScbvrQRMmPnhvkf2g2er69CsZ1Z1xcM/U8W3ONOVdUTXLhffn5XR6jRb4tpZhjIYrg0CaneWbf",
-	"65Kn7lj3rT9du+aP5lrEGG+9TeUmPoldtSqVrxI9eDbmn4b0Xfxhve5mv07WpK29xZIMHIN5QyMg1NyF",
-	"huxCIlLb6CSZV3Lm6QbfCeR0gl+qsJl6l7yPdZJtDjfaVQ/YB6mEaR+rIXiWJGZxTGDgsc3JvwZIfQUX",
-	"JhJh7ITkDIm1X65cPVZ9ayQWGYGUDPBjZ4kQ11lKGFcaaHxE4IZGGg1HocCDPGJT4A4XmByICRShkS6C",
-	"wyU32DH8SkfQDw38rgpDCYn/x364bnP2S4h9Xy9iuG9el2JhNNtP7vtxj63S/gk+p9jQGWuLqFcRwNv+",
-	"25aeZvMUmrt957K7wXcul9wdYjKhLQVmJ8bwtsWv9otOhnhJlhreEDyCUhlap7NblM0xVzOn2CRN5oQO",
-	"fGAWbtIEe3a7oEvdjlhcLS3Jq7TXNiVYaNcwYdz/uly2rfQc3SbmpY9rPOVtUVZaTsjrf5Wg5HoTyH/I",
-	"0l8l9vdNIpIY3iY+4VvCis8dkEoCI/MfLrIfPbWfc6RyJHiPxWRM1bjJzMGOJo+SleZYYqHpy8Plqi1/",
-	"WOOJTaNyc6omB6CRP/eJUroeMdtGKe/VyPDOUcoNeDL/Aupzjh0nWVojJSoK58axSN9PyKapYvYt02Rn",
-	"MCdDIYGNeOsa5kZyRDSGXacK5uFLb75jbe5MCg342I5yf7zkNq+ASZeEQlDhwkgBCh0X4dRjmChIpqBe",
-	"u+GY4oQCKsWCZVafJmvn5/JokxBozl7PIdAvEwLN7Gkt33QrQ6CC+6MzdIoGjFHQmFZ1bSlIXRutkPTx",
-	"m76uqRbWxY9FEiMnXPKtWmuFRALFrwvnKeFKUw2YsFpDqCPQjkpX5iZ+hIS6InT8ci7uESaD5vpft8WK",
-	"BunVe2ePPm3Vb6nV4IoL7tlhfhcesoHgRgbazop1X6JfEQj+hKFIhbVEXPAWTFI9R9sNtDfcHNeg/Yby",
-	"35YHLsh594XtQs43BIfvq1mW9MeffAOyzaPCW+uFD8w1G0SFvwDvPP6N9awE3kMmWCYlSkzQrqaeI20r",
-	"n3o5kdVetNjFXd2Lq5csTC60r5IjY5BNRfLRQ9qUbaMtNhuW2wmGmub2z6LhWTT8KUSDo91mlWHZbtws",
-	"ycSJh3KuyUpdeatsE3SRPGebPGebPFq2yQL5Pky2Sa5O1zDV6hqwEket4CKyYz0jrhQML2A7wF2+u3fg",
-	"s79OmdhzxdZflMtX1Hrdj79d+x615xpmN/Yh+AdINszbZC72Z/W9LzG0i0N8d9iQDOYasE2B+SH0fVAp",
-	"n2v8TmlKpQJFmD665Js2qLWPfq551m63r/ohmRk1nVAy7Rr9fQw3O6WWtju2+2zY0Ne23NN2dxcht91s",
-	"L7nLIB+yUSYh9l1sbcTeJt/MmNmV62OSgKQYcN3vdEi5M9GudzzYDo5GjCcium6TYzK1eI4vues2lge4",
-	"zCq2yZX9enSp1xe37UYl5Ypi30TbjDG1zeZ92zJMaIiuuZglEI98o9pLjp0zfRAtgrZreDqkLMkkkB17",
-	"tCF2kcDTDl16B7UNW/HMu+Qd+zYkjNumTD+ef3i/azMoDjod283zkttmtIioS9+Eutzj1raruAysM58L",
-	"SyE5CtrkvdCV5pi212oOGCbx+9aiqr7tEvaXs/TrILhXpqP/Rkv3xcsXnZevXn3dKT4dVXwsik5EZt7X",
-	"w28ORpmUwCPD5pnCpt3oO2K/7L//+8vvdA/+Nf3pfxPRe9OZvJq/7R6Piv7vR0HeTBFFCs6Eqf6la6Zm",
-	"xdRPp1+/mv7z87wIczU1ZdzcjCx/wevB7McSMouu4+51W/WMy7uZN5iYlg1mVBVNBne4mGEpCMqk3c0v",
-	"q3xJ2174oeygpQ7ey8YQQk5o5XNppYvBy/PgKgxubFtUEc99b9Ru5+Dl4dcvbPtUA7oLwbpP9DezZIkA",
-	"DzodRPDeGD+I/p9GjfAYs6gUfjhwNmYJ+HaK2DmOKZKlbXJa7p8msmiMgwwDDaiybhvngCmzfW19mPtA",
-	"+32JMGc0cb05Z7i1VzcrdHteGR59y6bAzdhUigGUDjbfrjd5JdB4vin23XdISni1f6UkNRLW3VrmErGX",
-	"bkgOO/s2Y27GFCwL3toT+Ag0Zgb6P+IhmKuWReCy3+UUfItiq6MebuIHOrfv+MTplDL7WZJVh5njY81p",
-	"4iuMItDYntQ2esakQvxZVZvLB2GQySQ4CvZQ8XerLLXpAJEmYO5igp97q4s5Fl5G616pyfuzQe2hy3Mr",
-	"dmLBw97jFK9kiFuM550rSs0qat56ZhuHOLvQ9piufHPZTU/dt7vq8t8qXpzSnNweXp5mOzLbDug2P9SR",
-	"iQpzTQy7PHuRXHptLmprGngUSMH+XPGEcUV2+r/6ttYjSblu4XNy8u749G1/t4wj7Jq5/NpcOJgjk1Xi",
-	"sisJGY1BaUm1kGUUlOjt9ur2/wIAAP//",
+	"7H37c9u20ui/guH9ZmrfoWRJfiRxpnOvm6anTvPwjZ2T3lP7qyByJaGmABYAJet0/L9/gwVIghKpR2yn",
+	"p+eoP6Q2jcdisVjsLvbxRxCJSSo4cK2C0z+CMdAYJP74kWp4yyZM4z/mSwwqkizVTPDgNPgIv2egtCI0",
+	"ScQMYpKCJDPGYzEjQyGJHjNFooQB14TymEiRaWgHYaCiMUyoGVDPUwhOA8Y1jEAG9/dhOetHmFDGGR+t",
+	"mDmBoSaMEz0GEmVSmqksBNvMo6BmdZcQCR4rknHNkpoJiDT91Jp57sMgpZJOQDukNuDyXMNEIQJTOkIk",
+	"MfP59wzkPAgDTidm3AQ7+xPGMKRZooPTXicMhkJOqLbzH/aCMJjQOzbJJsFpt9MJgwnj7rewDiEfZAxy",
+	"GbKrMRAlpCYxkxCZj03QCRygFjocMwgD4Gb+XwKKv+HHmwIYpaXZbQPLBR1BPSjd1oAqQ2t0BIRnkwHI",
+	"JnhMk3pwumtwZf5bi68LofT59/VQpkLpbxRhcQFbSvW4BI3FQRhI+D1jEuLgVMsMfEAL4LIMW9YgSCh9",
+	"CVRG42UAzkhEFbQYV8AV02wKRGUD25mIIdKyZjppJDNlB/YhmtC7t8BHemwozeIm/73bCJ+Quh49QwZJ",
+	"TLSwhDWYt8kVA0WoBDKQ4hY4GcwJi4kSuM+KcJiCJGIKMqFpI9hmvnryiyRQDfGZ9mjQ/4boaCDFbJAw",
+	"NTbbtLiUDzyZkzT/O266IntmM/eJkESYPyPjoEkC8htFYkmHpsmQJgr2G+m2mLGGtQyESIByBO2TAtlE",
+	"gZnCGZ+KAu9NZ5UKrgDZ2nc0dkzZ/BYJroHjjzRNExZRA9nBb8qA90cAd3SSJnjAQUohg1PTn+QDhPYr",
+	"jmvugMTs1iRTmgyAUDKlCYsJ/oHQOJagVHBzHwYTUArZBq5f2sEIU4Rx7GIQMQE9FnFwGlx8uLwKQouT",
+	"0+CApuzAYEw5pIDS56bZ8bAbdehzeDF4Fh9Fh9TsiKY6U69EDMHpkTkKmk1AaTpJg9Og1+mdtDrdVqd3",
+	"1T0+7Ryddo7/Edz7iP0vCcPgNPhfB+W1e2D/qg5eIzIQucsbmi8oFuY8CE0mVEdje8nGIsomwPVL0reo",
+	"6xOzzQqpDw+bahswXgk+TFi0yR49IsSRm1WRGdNjAndMacOKYqppSFQWjQlVhHK3p3pMcdtoIoHGc6Lp",
+	"LXAE/wchByyOgX8d+O2xNaAoNuIQG0FjkBnEz3EDYoHYD1HYcTRNojHlIyCUCz0GmR9Ds1RcwjnXIDlN",
+	"7MRPvowzTjIOdylEGmKCtNEm34OmLLHsNhGjEcQhrkeCziQ3v2U8AaVI/+zi4tfX7//+bQxTSERqSKyP",
+	"y3gv9A8i4/HTr+C9sBQiQYlMRoDTX9B5Imh8JcRbKq2k8PXIeSDiuSGKxExtpFzKyckR+Yl9h7Bdgpyy",
+	"CD5xOqUsoYPkK4FnSMyIRiSi3OzmwEBMozHECNaVEO8on+eS81c6QVb4V+YfLQSZUD7P8ahekhllmvQ/",
+	"gpbz1tlQg+wTZaVuw6vrNJFWIT7XweR6HCwoLr6w36poFRsNUvZYGMipDRsOYlqbAcrVNuscWljcDGAo",
+	"pNlHLeeMj9orr+xl3cOICJxmeiwk+yd8ncNqb2eNQtyMKrv3exOmFOOjkExoYkQLw2TgLjULCYm5OwF/",
+	"EpIwrZBpmhM2Ehz28StKURJi4JpRx7pmUliUeITy+fPn1lmmx6ZdRHWDDoHrAINl6rXF22k1igvBJfgO",
+	"qERlZ0kwQqSrLE2F1BC/g5jRK2zzZ/Aowwj6i3NZFv4ZBmMhbj/Cb3g5fJnY5gaxu46tyZCyBEXXUh4z",
+	"PJyNONWZBCu2gFonjc3syOrAYDaFf125LIaETUHO3cLJFCQbOtSRvWLdISngCYli/wRD1m8uP7zff2l2",
+	"aWwEIjwvWkhk2QV0SNhnUQSp26ZUihSkZlbytuvGTcmV67xtrT5TUvcved+ynRgYarCi4mTiaMHbd8tM",
+	"cAs6gw6cDI+PW8/j42HriD6LWi/oEbROaCd6Ac+hR7vdICxpKjgjQ8aBsBio2fxS/apuz7PTTue00/mH",
+	"UVvMPC/io6hLT6DVG5h5om7ceg7PaOtw2Bt0o078Ap4PDe0IRxong+6wF3WhdUQ7w9bR8Piw9YIeH7cG",
+	"XejQnqGbGMwCq1gsF7ZW9wn9c7KKbBwKX7nW95U1e9PEVEPLUEfdXGwzkPLlb2I78CkAm7jOYYmFco0+",
+	"0Cvo5FWJkuoR6Ro2exx2Oh0jGksaaZDKyps0ScggofzW/Eref3pryKJksQv04lkgjjvLJoiUaiNZB6fB",
+	"f//y39fXd53Ozf82Pyj7c/Htv+qwly/CrnT5jBnZasPdNsMljN+q5VEi20J5l3V1A2v+sLBd2CosR1re",
+	"kYUOCHkO0Yr9e8vs9PXrZhomagsEuFmolHReQciq/hd0BG+xIRpNR4xTS0Nru+UtGxbvjbUSE7j7bhWe",
+	"MYPGMTOdaXLhIQdNOOHSDn8RY1gAOx+lGcgLoZ4WQjOBx7fSqg3MWdXcBIuGqdyatsEUV9hwcf22e7gB",
+	"Hj4pkF+GB2dXWnPvY6P73Ga2urGB5b1ph9Sr1EzIeD3tunaLKMAJQwelN14dKl7nS1lS/Ss2MiKGhGoy",
+	"EUqT3vFRhRtnnP2eGelxRGWcuMYRVVDlyDSm/9f91o7EJPCs6Dmkvp34+KiG1RaGj2VJCjhaGcBMDihS",
+	"ccFbvbs7kpsaDTgL+9g83I9XVxfESjhEw52uruW90MSaMGqALO2P9STlccSlvou8rwrY30tB2cnHigzm",
+	"KAg6q7jZ+nZQs8+FPL242M9jqskMX6aMSmTtUSmINFnYP0OiePMOmxaeS+S+qvO311e1EgcK637D0op6",
+	"sKFwuDSoJ+P7I9eI+0tdffnf63vUOVp+vakoB5tJYgsH1NJdZdYwt7A7JPqT+CurO8M/Ak0sOhuF+wIZ",
+	"4jZ4gFxf3rJLk3G40007+n/w6fHbXuc663R6J/jU960hQ/t7Skfwbc/+rITU3/qPKzxLnB3M6tPLpCRh",
+	"igCsa6ggGT4Ewm4DhGuwaWYNLXocsA2Y9UQWT2myr7b4QotPkqc9+4MKTg/DQAtNk+D0qLekkyS5rasY",
+	"ywyxTMup4wpFs25TK7XMPCJgyR7CQA4Izrjv84zD6kvpyVFQe5rsGuoftVHhN+qtfYxIzJVT4UtHvQ0m",
+	"WRSE7dtu/iBuAcgXWb875ZVchfK50VC6vefejdgm7/HBMbeIt/2rrriMK7ddt/e8opI8X6SqMJhJpuED",
+	"T+aWvj2g0Dr4SvAhk5MtBRkOs4utpQ2DsFv7jLJiCd11B8MOElZgWIV7XOYD5bVFAWMbeO0g9RDqaLyN",
+	"VD1h3P/afRw5+wsE5/qlbCMYr1vKU4rKtQtwmvAjmZ3OjWxEp6AITUYwkJRFxBkLFPktU5pQ+076hka/",
+	"Z1TGJBFikvcZJmIGUqH/UoKfVtmuCtOis11tZIuqqFf24is+LM1wUlrHHLEYSRYUEdYJ6ozTZK5ZRBPy",
+	"mo8YN8NnaVwLbTHWV7GGLZD6E5rCfGV1WTmt4HZZlAaLx9SoSTOqyJBJpUsnj8pN4EO7VnbZ9mxX9u2L",
+	"ZFSLngVlOqy4l/gGP08eKmeu4uum4biusf51vsT89xTndsGG+LhGRIOI753BbHvzIXK9WgNWE9LtM/5D",
+	"ZtvUMCeUdoa5ba2LZdclMC3p1arQKw2luQ6wkczuJllpMc2hfLABNEfqX9L6WXKe+kPcW3uCDYeRIvHF",
+	"6EWLy+p7arWP4fLZbF1f33V/uL6+e/aDf0z9z3Utaw/vR0gTGv2LGhRXGQfr9vISkqGhpRp7wgoF+guN",
+	"NnUHrxYofMd9Pa29J86I/TOBKbqxWZ81MoC54LEhGAX45n8LKfJ9BVwvGwOj8v2mOvwnzu5815INVNq4",
+	"lpO75ZTsp+HZxX2uw4OVYipqzPEaNSb/sGW3WnFgjm/pOabChismDO5aI9FyH39Tgrc/0tk7Z4FEdyKn",
+	"P/pSehSBUu4vAczfjAd/i9gH9ub80z/Pu+/ZuTrnH4+jV+cn57fpz39/9eZFGw477aiX8MHkh07885sE",
+	"GUbKJKhzHpwenuA7vhnQulDkbhfLAqs/9TJxvfl8RfZ+vOwdn+y3a+295ZzrwwCsb4vrUmFxDt4a80ix",
+	"gvKV3i1l7Ru9vzR/KB/qOjrDHo+sbNcYgUvTwyYGknUmkVqFfc37h+GTC5S4gX7m1ljzpsG2UDOdM/VZ",
+	"TMlbMQVzhaxQuHzPk1rOtY02tN2Fs6HutO1D16OoKAuPXfWKSNPOP+jNHklnUwmtuFW3loLNNF+uGVgg",
+	"N9UMcK4HaAam/2em0RimNsaN6fWFKkLZdXuHiUfQEOwwaxQEC+ODFYSc3P6SCkJx7Ov1g+6D9YMFJupf",
+	"HV9bG6geAnN5JsmHYXD6y0b7u0gjBaUu2JqYHpM+41GSxfAtNupjzNBLFDNc5IDBK4cZKO3ii6ZMsUGC",
+	"3qtlbBEG+Wyjo07o3blt3/VkFkeRy1bZm9JhtJDgFyQwrWGSVk6kJwFV7rcmk5sUUxaDJK4xfkR9oNHo",
+	"tnwpmubncS1b2PAKTKjShZPC+qdLG4nQ4NAwxdBXlfuIWvPhlpJ2KoURAFdeshu8sFrcVnW/wrW25h0+",
+	"AjbdTiAp36pXEaBPRZe2h6ffbOKsmC+l3O1CrXEghCU1+vtZFS28JVaRXG5qHRv04f/yO71ylja+2/1e",
+	"j3AdVYH4i15LNfTkKVn5JvtbbFjliAuJPzlv9Zsaei4c5N0QS8iW3l/chOb43YR1sZr+CouOte6bCqJM",
+	"Mj2/xCgF54U0Yfwssx4iA1Qcf8jP5JvPV8FS2JdTUodSTEj/4sPlFUE7D830+AD/1CezsVBQhFpQTnCS",
+	"lwTj1hQZgSZHncMivB3XsxD0MNY6NZiy3x8XvtBGjlBF+mcuggWJ4ZRYxZlcZ53OYYSN8UfobwSr5XmX",
+	"uVv+MuPu62/t0JlnNLIzhNOu+9sY7siP785etS5/POsdnxAxJNeBg8i2bdvfJJ1hMIb96NpA30ZCCo6+",
+	"bpdXH88vXv/6+fV3P3748NOvl69ffXx99Y0yc0uXYQADeG2cS6l1WpNZq1xLeYRT9hPMbcQC40OxvMo3",
+	"GcdY/m8U+fj68oqcXZyj2xhaAkMnalAek1wubl/za/5KcHPOmODKhmmORRLb8Ef01zOnw+6Sad0ir/Gr",
+	"F4rr4kQgJnREGVe6Gr+aBzwx7WLXFKFkTHlsRBxyVoyEc5ujq6458YNPkJLVzFy1FsX9o06njwsx0kQf",
+	"L4J+4WkYulNQRM1OaOpFzorhEHjM+MjMkpskMaSb2dgN27ZtlvqxjLzJQ9mxxd5y+M0+wpP7YtrQQbLX",
+	"v2u55bUMwbQm9K41mGtQ/f2XhLpoQwNIHtuzuNDuYT8s4k7dcx8xBFE0OO63ySd+y8WM58uhGF5mQ4Da",
+	"5ZYtOl6SiErJHFoWsdj2t3qhPeWk/3PLIad1HveJpeJTi2AOVoj14gT3csR0e89JKhnXRrIhZ5evzs/N",
+	"8kv1wYaGUTICbsgOYjMeAvMhp0NFJlTeFjgqGVWfcIB4c96yilW9JNQAtiLGDUPYXJSbY311lNq1lNpf",
+	"jGLL4eq3zTze4iz15hcGoYkSJGHm6Pb/uO+TmZC3hiL4fCIylcxDHF6NxYxMzDHbm4tMEkMNNjHBvoWE",
+	"WhBfmsncz0VQNm4RxuIrzYx6B/b4Ido/8cVkCIa8qgoLk8Q+yqGqc4pBeHxuCAEShdQwJ7FA9REDxcle",
+	"/6hz1N/3D5kjW6rBeqy51DOOis4vyB5+ts0UyClIokBrxkdqv03euj5FAgOk1rlZbn8h0rQf+p+KSFC3",
+	"TwvBoH2yp5asxZVkMXiSJQwzBbGZzuOMi8TQe5FP4oXHtq+55/iR83DDvIMwmIJUlrl32t12BzWLeo4S",
+	"nJ4cHx+e3IeBSIHTlAWnwWG70z50Pqwoc1gqNzJBHovXQnkb/ziqy5jz3qqp6DEROk8/iA3HdF7YyIbn",
+	"KXolF1cFevUYovUlORVU8+Y0KN5lE5RDUfde0y4PCf6jPoVIrkBsFhhYp8yYoZc98ac5My4THqR0bu68",
+	"Xxly6rbKoggghrgpLUiu49TmZFn/GHSzkLGj1+k8WkzqkmJSl4rApuyxvv1c/9uGeJuVH1nc1nUr9uDA",
+	"S5mCXbrru1SiubHT4fpOZdYM06P3Yn2PxVwB92FwvMmKqsktfF0GT7CnxfxyY+hRZZMJlfPgNDBEQ3K1",
+	"iDh+4wjFcDw6UvgWZkYIbszIjezp4A8W3x9ISBM6R52tykZqosEx4tZOhhlzyJ65fXyT1DfKnWAW7z9N",
+	"Pp2bMgKwCuH/yyBzclcOodNkGR+R38TAStJtclF+ZWYVMEmFOdkhUQJvHYMQl0gJT7qVzhxnmrGohi3b",
+	"ThU7wRIX6T0JF0HTSkPE9cL6mSK/GyTFO47yp3CUztH6HkW+mH9dFuTOD6FV9mOP1yoeZBSB/IG6JfMN",
+	"rj/N+B5r5jDUm0ArU2BFQytmhy59htGoDztkwnimbYCYC7oMc7M/jSKRYS5C7XJA4fNpm1yN4ZpbYdKc",
+	"jF6nR2ZjQJ1Q2OAvK3/wYggUsxWyCSvlezmmNCQJmY2Z6WGbK9veSqKL3AI3q+LtX0Y+fSfi+ZZJJhqe",
+	"6DfO21Abd3Bftca5SIwnY2pF4oYaZnY+rOxlvhHI6zF0k6G/nNFkZnS+Y29V9tbdgFMtJorCfsebsMWa",
+	"DC5/Ku+q8KozdYs8gpKc8Vgu4rMpw+RWcqmDqAw4qudWl6Ct5FHMYjS4QSa58jyh9tCaxefWckyMSun+",
+	"Iir0vb8sXzgIHo1jVIKhAkoG0sDGYUY8nyQX+hQc/t5rPZu9/vns3cXb1/ix6ecv5Dh5QNdGHOeoIZFo",
+	"jvkZVS633E7O2TGCnBFcgia0QuC5Cc+TKtZwhSIUsEFkubNk52VoNIeqmM/yIWtZLTgCefP5ar9NzvKk",
+	"SIqNeItxzOVoeYeiE8CUSLl4cs2dfFJef/mFaOYrRBJF504iSam0MTo2E1iNRGLfe3PfyUcXRHz/xyAS",
+	"UkKkyVhIBWSA/inzzTlHxV1zI47xeOYbi6Bamw1u6I7hPIJi9Z/MpdiIE7aCD+WPjGi7sSwogbrsfd/j",
+	"d6NAuS5tcuaSz+f+UPb7Nyp/ZkCjs1Oa3MPDsAzxY9oK2cuyiQUhT2q06X3tpke2ZEfYXdc7s8Q6s4Tv",
+	"QLFol7AkX1K8d4pKn9X7cL2dszwZT5UU/CY/z4XHY+070UX1kTAkaZKpaqL08k3SiAe8eIZkZejP8gPS",
+	"hXPlfeqHo3UD5qnvN2hray5sMmgRtLv8vmTT0ON7K3onMJtBtekdyYv53aLiwGbLtoUDnvStqQjWXPnG",
+	"hOjYcd5H4Lx/Hls0RLeKM+KjUe6/n/NE+/vNfdN7io0XMRIE3v8Dv0JDSKjlOkUC9MKfoW9Yj+GH7QYl",
+	"48JmZvxiHWOzhBXtaraIPAPfZpkgNtZFlpMMbqSQdB/1jLsglqY3oDw/g3PpXTjqb0VUuKEud0Z92VZo",
+	"+fTx7aYpn8ub7WDDvB7L3sw7FrRTnR4mDn6WDKVBlwl2ke1VJLAt1Ck8T0ZVYlqVPp/kQ17CxqlOEzp3",
+	"ao3r06Q3FexwIyNnfph3GtNOY3pEjanhjIT1aslHTPaWH4Y2OXOyAFM2XybWpNLKd19cpv4R6HrS73zl",
+	"y3F3hh7jDP11TsQ6Yflv+FLQeCK21Jlt6Tv0WqK6rgbdK/dmUNSaC511zrqlC0kGQo/rLxiImW68XtI8",
+	"U99DhO2KwBwSCVOm7JZv+sy3kC7wKxvsi1RTDQzAhc3vGMFf6DLdCbkls3pdcoCNZNwDP1NA7eXuGUBR",
+	"Q3YSb6n7k4hyogDCPNraJv4rXa+abY6v8sn/dNOjMyc+pfnNrxex0gJXKBE7/rMTRBatdjS3v0Tl2dnk",
+	"VWMLuaTW+ncWx97jYdX6h6FITWyhyeznvw8+2PJXqXizpbVuoW7JVzbYLRTQaSoH6D2O1tvtdtzhq3CH",
+	"naxR8iNHuqVQUM+KaoQOZ4ivCTJ5KJt6V7hJITvyIigxzlpwaJPzIsLjpfdOcab79pFUu3T7RohBN6t6",
+	"e4Xr+FVsFqtCOipPwjumsLP/PeBEu7fy9QqErfjdpDK8xUBqbIOO1iMg1Egu5jSFRKQ2mWIyr0S60g1q",
+	"73M6weqPNmLjmvcxu0mbw512Mb/2Qyph2scYZp4liZkcXSN5bCNpbwHSPO8Cel7jOz8p+AxmbHBJpmLV",
+	"twaYMjKEkgEWEE+EuM1SwrjSQONTAnc00miUEQpykEdsCtzhAoNE0DUzNExTcLjmBjuGDdER9EMDv4ud",
+	"VkLi/7Eai1ucQieBfh7lbZjKvM5506hXn1xN9qfWq5Y5ki3GpAUxSyCDeZtc5XkdBhJ9UQZzwmKiBJKG",
+	"cpF1YgoyoWmT74UZrOJ3URRTq+QmytPXVKro1Gf93cJDo3Q2WdTZNqfZwjm3cYXWBaQhTrkmk1vNOhZM",
+	"iWIyoS0FZiUaYpeyxlZJNsRLstScDcEj8JJHdDr7ZbIL5jJdKDZJkzmhg9yJCO7SBCtGuZf0uhWxuBoQ",
+	"XuRWWptKbCHJ2oTx/NflZEtKz9EkaQZ9Wg2+SGa4Un3Hs767iP/SDjTr9fDM8df8hrS/b+I9gx5mJI9n",
+	"lLCihiCpBLKwvMYxSqSE2txTciR4j8VkTNW4SdfG9IpP4sZfn8b38Zz7l6tVfmX93M+U2/RmYNjqQzxq",
+	"XMLKbT1qHph7fseTNmAvrwQfJizahUuxESdZWsPwKirBxn4zeZ5WG6KEkVdMk73BnAyFBDbirVuYGyYY",
+	"0Rj2nbBeuNrk5jDMeTSTQgN+tq3cH6+5dedj0rm0EhSJ8Z0U+afzxtFjmChIpqBeuuboMI28NsVEUKw+",
+	"RMr2L1jrJu46BafYuevs1PVHdNfJLBEuyyIr3XUEzynSHD/UnI1mwLSqy2JI6rIuh6QfU03bLgczplEb",
+	"iyTGA37Nt8rEHBIJNCaMl1GOSlMNGKxUc/5GoN3hWxnA8RES6nKWiUxGgGuEyaA5XZRbYkV1yfVKZwj5",
+	"ukmivMz0K0SQHTP5z3ou3MBpqZEvbGcVMvS32mnpE7rNKExmwAVvwSTVc7SFgM4NIY4ZoD0Eb2ubdmXh",
+	"VrYh096t3ODI9FCVxlNcfsrTcG/uwbS1QvLIzGADD6YdS/jryBc7TeQBrM7yHqLEBM1vNGc0Nk9vPfvL",
+	"asUiLGSnHsSsliw2XOg8+wgZg2xKFRc9po2mbVSWZkPNdvyupr7fjuPtON6O4/15HM8dyWYBb9kms5mf",
+	"p+N6vrvnSoVtK4dPtKTuHD53Dp87DW47h8+FU/k4Dp+FTlfDK1YnofAYxQrmQPasMdXlokBxyTZwotL+",
+	"F7CP/5w8FbuUETvm9e/EvFYkm3gY23Iph9WBK8nWmI3v7yDZsCjEslgBKK+ugm5I2CSvPxSSwVwDJusz",
+	"P4R5pR3K53rM+IikVCpQhOnTa75pCST76Zeab+12+6YfkpnRFQkl065RIsdwt+cVTdqz9Y3ChspJftWk",
+	"/X2E3NZLuuYuknDIRpmEOK+TZL3LrP/rjJlVuSSlCUiKzkGHnQ7xsynv50Y9WyPE3E6JiG7b5IxMLZ7j",
+	"a+4SvxdeC2YWm28cYfKSkTNuC9pIyhXFyhy23EdqyxnmGeTR+S665WKWQDzKSyFdc6zNkntGRNB2JXWG",
+	"lCWZBLJntzbEXIq426FzRaS2JBDueZe8Y9+FhHGbSPrN5Yf3+9bb76jTsfVirrktd4SIus7LnPlVlGzS",
+	"xuvAPmtyYSmkQEGbvBe6Un7FVvMpAMNgzrx4japPFY2p/i39OggeFEORVwHunjw/6Tx/8eJZpyzhXhZt",
+	"pxORmfF6nU4nDKJMSuCROeaZivPKzyn79fD9355/r3vwj+lP/z8RvVedyYv52+7ZqKwweBoU5TqQpWBP",
+	"mOpfu6ZrVnb9dP7sxfTnz/PSd6Gp7Mfmtgy/kv6jGTE8ZJZ17dxwW6XvL+rlNdg57DGYUVXWe9jjYoYh",
+	"wciT9tvBppdVMaUtYPVYWutSjbhl1RUhJ5TYvbCL8i6GnJ8HN2FwZwvviHieV9/pdo6eHz87sQV6DOjO",
+	"rwZs2dHmI+kR4FGngwg2N36ix/9sFHTP0ONXkR6ef5ZAXtkCs90zRbK0Tc79nO8ii8bYyBygAVXWduis",
+	"gP6xr01/8CPCEzyUCIuDJm43Pxlu7tV1I9yaVzqKvGVT4KZtKsUAvI0tlpsbKCTQeL4p9l2lWw+v9q+U",
+	"pIbDulvLXCL20g3JcefQenfPmIJlxlu7Ax+BxsxA/6+4CeaqZRG4uDo5hbwIlmrb47uBhezSjvGJ0yll",
+	"tvDtqs0s8LFmN3EIIwg0VoqxpcTQAR5/VtXyhUEYZDIJToMD1GfcLEvpD0GkCZi7mMwwmU+Nm0Jp6rbG",
+	"sBofdeveM3Q+2eVKLHhY3Y7ilQxxi/HCrOwlAawZ9cImZHTqrq1iVsTmeN1TVx2+zle7YnPz+hRq/nI3",
+	"W/PL1tizsQyOTFRYSGJYRyxnyd6wBautSYxYIgWzVMcTxhXZ6/+WF04bScp1C7+T1+/Ozt/2930cYaWP",
+	"5WEL5mC2TFaJy84kZDQGpSXVQvoo8Ojt/ub+fwIAAP//",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

@@ -31,7 +31,7 @@ func (s *Server) ListPostComments(ctx context.Context, req api.ListPostCommentsR
 	if err != nil {
 		return nil, err
 	}
-	return api.ListPostComments200JSONResponse(list), nil
+	return api.ListPostComments200JSONResponse{Body: list}, nil
 }
 
 // ListUserComments serves GET /api/users/{id}/comments.
@@ -41,7 +41,7 @@ func (s *Server) ListUserComments(ctx context.Context, req api.ListUserCommentsR
 	if err != nil {
 		return nil, err
 	}
-	return api.ListUserComments200JSONResponse(list), nil
+	return api.ListUserComments200JSONResponse{Body: list}, nil
 }
 
 // CreateComment serves POST /api/posts/{id}/comments.
@@ -54,7 +54,7 @@ func (s *Server) CreateComment(ctx context.Context, req api.CreateCommentRequest
 	body.Data = toAPIComment(c)
 	body.Links.Post = postPath(c.PostID)
 	body.Links.Comments = postPath(c.PostID) + "/comments"
-	return api.CreateComment201JSONResponse(body), nil
+	return api.CreateComment201JSONResponse{Body: body}, nil
 }
 
 // DeleteComment serves DELETE /api/comments/{id}.

@@ -60,7 +60,7 @@ func (s *Server) ListPosts(ctx context.Context, req api.ListPostsRequestObject) 
 	if err != nil {
 		return nil, err
 	}
-	return api.ListPosts200JSONResponse(list), nil
+	return api.ListPosts200JSONResponse{Body: list}, nil
 }
 
 // ListUserPosts serves GET /api/users/{id}/posts.
@@ -73,7 +73,7 @@ func (s *Server) ListUserPosts(ctx context.Context, req api.ListUserPostsRequest
 	if err != nil {
 		return nil, err
 	}
-	return api.ListUserPosts200JSONResponse(list), nil
+	return api.ListUserPosts200JSONResponse{Body: list}, nil
 }
 
 // CreatePost serves POST /api/posts.
@@ -96,7 +96,7 @@ func (s *Server) GetPost(ctx context.Context, req api.GetPostRequestObject) (api
 	if err != nil {
 		return nil, err
 	}
-	return api.GetPost200JSONResponse{Data: toAPIPost(p), Links: postLinks(p)}, nil
+	return api.GetPost200JSONResponse{Body: api.PostDetail{Data: toAPIPost(p), Links: postLinks(p)}}, nil
 }
 
 // PatchPost serves PATCH /api/posts/{id}.
@@ -105,7 +105,7 @@ func (s *Server) PatchPost(ctx context.Context, req api.PatchPostRequestObject) 
 	if err != nil {
 		return nil, err
 	}
-	return api.PatchPost200JSONResponse{Data: toAPIPost(p)}, nil
+	return api.PatchPost200JSONResponse{Body: api.PostData{Data: toAPIPost(p)}}, nil
 }
 
 // DeletePost serves DELETE /api/posts/{id}.
@@ -122,5 +122,5 @@ func (s *Server) PublishPost(ctx context.Context, req api.PublishPostRequestObje
 	if err != nil {
 		return nil, err
 	}
-	return api.PublishPost200JSONResponse{Data: toAPIPost(p)}, nil
+	return api.PublishPost200JSONResponse{Body: api.PostData{Data: toAPIPost(p)}}, nil
 }

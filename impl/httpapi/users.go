@@ -20,7 +20,7 @@ func (s *Server) ListUsers(ctx context.Context, req api.ListUsersRequestObject) 
 			other.Add("ids", id.String())
 		}
 		pagination, links := paginate(listQuery{path: usersPath, page: 1, limit: max(len(users), 1), other: other}, int64(len(users)))
-		return api.ListUsers200JSONResponse{Data: toAPIUsers(users), Pagination: pagination, Links: links}, nil
+		return api.ListUsers200JSONResponse{Body: api.UserList{Data: toAPIUsers(users), Pagination: pagination, Links: links}}, nil
 	}
 	p := service.ListUsersParams{
 		Sort:   service.UserSort(orString(req.Params.Sort, string(service.UserSortCreatedAt))),
@@ -37,7 +37,7 @@ func (s *Server) ListUsers(ctx context.Context, req api.ListUsersRequestObject) 
 		other.Set("search", p.Search)
 	}
 	pagination, links := paginate(listQuery{path: usersPath, page: p.Page, limit: p.Limit, other: other}, page.Total)
-	return api.ListUsers200JSONResponse{Data: toAPIUsers(page.Users), Pagination: pagination, Links: links}, nil
+	return api.ListUsers200JSONResponse{Body: api.UserList{Data: toAPIUsers(page.Users), Pagination: pagination, Links: links}}, nil
 }
 
 // CreateUser serves POST /api/users.
@@ -74,7 +74,7 @@ func (s *Server) GetUser(ctx context.Context, req api.GetUserRequestObject) (api
 		}
 		data = toAPIUserWithPosts(u)
 	}
-	return api.GetUser200JSONResponse{Data: data, Links: userLinks(req.Id)}, nil
+	return api.GetUser200JSONResponse{Body: api.UserDetail{Data: data, Links: userLinks(req.Id)}}, nil
 }
 
 func toAPIUserWithPosts(u service.User) api.UserWithPosts {
@@ -88,7 +88,7 @@ func (s *Server) ReplaceUser(ctx context.Context, req api.ReplaceUserRequestObje
 	if err != nil {
 		return nil, err
 	}
-	return api.ReplaceUser200JSONResponse{Data: toAPIUser(u)}, nil
+	return api.ReplaceUser200JSONResponse{Body: api.UserData{Data: toAPIUser(u)}}, nil
 }
 
 // PatchUser serves PATCH /api/users/{id}.
@@ -101,7 +101,7 @@ func (s *Server) PatchUser(ctx context.Context, req api.PatchUserRequestObject) 
 	if err != nil {
 		return nil, err
 	}
-	return api.PatchUser200JSONResponse{Data: toAPIUser(u)}, nil
+	return api.PatchUser200JSONResponse{Body: api.UserData{Data: toAPIUser(u)}}, nil
 }
 
 // DeleteUser serves DELETE /api/users/{id}.
@@ -118,9 +118,9 @@ func (s *Server) CreateToken(ctx context.Context, req api.CreateTokenRequestObje
 	if err != nil {
 		return nil, err
 	}
-	return api.CreateToken200JSONResponse{
+	return api.CreateToken200JSONResponse{Body: api.Token{
 		AccessToken: tok.AccessToken, TokenType: api.Bearer, ExpiresIn: int(tok.ExpiresIn.Seconds()),
-	}, nil
+	}}, nil
 }
 
 // RequestPasswordReset serves POST /api/auth/password-reset. It answers 202 whether or not the account exists.
@@ -128,7 +128,7 @@ func (s *Server) RequestPasswordReset(ctx context.Context, req api.RequestPasswo
 	if err := s.svc.RequestPasswordReset(ctx, req.Body.Email); err != nil {
 		return nil, err
 	}
-	return api.RequestPasswordReset202JSONResponse{Status: api.AcceptedStatusAccepted}, nil
+	return api.RequestPasswordReset202JSONResponse{Body: api.Accepted{Status: api.AcceptedStatusAccepted}}, nil
 }
 
 // ConfirmPasswordReset serves POST /api/auth/password-reset/confirm.

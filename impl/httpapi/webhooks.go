@@ -36,7 +36,7 @@ func (s *Server) ListWebhookEvents(ctx context.Context, req api.ListWebhookEvent
 	for i, e := range page.Events {
 		data[i] = toAPIWebhookEvent(e)
 	}
-	return api.ListWebhookEvents200JSONResponse{Data: data, Pagination: pagination, Links: links}, nil
+	return api.ListWebhookEvents200JSONResponse{Body: api.WebhookEventList{Data: data, Pagination: pagination, Links: links}}, nil
 }
 
 // ReplayWebhookEvent serves POST /api/admin/webhook-events/{id}/replay.
@@ -45,7 +45,7 @@ func (s *Server) ReplayWebhookEvent(ctx context.Context, req api.ReplayWebhookEv
 	if err != nil {
 		return nil, err
 	}
-	return api.ReplayWebhookEvent202JSONResponse{Data: toAPIWebhookEvent(e)}, nil
+	return api.ReplayWebhookEvent202JSONResponse{Body: api.WebhookEventData{Data: toAPIWebhookEvent(e)}}, nil
 }
 
 func toAPIWebhookEvent(e service.WebhookEvent) api.WebhookEvent {

@@ -448,6 +448,15 @@ export interface components {
             /** @example 5f1c0a8e9b7d4c3a */
             requestId: string;
         };
+        /**
+         * @example {
+         *       "id": "0b0e6f55-8d5f-4a7c-9a4e-6a0c9e8e2a11",
+         *       "name": "Ada Lovelace",
+         *       "email": "ada@example.com",
+         *       "createdAt": "2026-01-02T15:04:05Z",
+         *       "updatedAt": "2026-01-02T15:04:05Z"
+         *     }
+         */
         User: {
             /** Format: uuid */
             id: string;
@@ -516,6 +525,14 @@ export interface components {
             pagination: components["schemas"]["Pagination"];
             links: components["schemas"]["PageLinks"];
         };
+        /**
+         * @example {
+         *       "page": 2,
+         *       "limit": 20,
+         *       "total": 42,
+         *       "pages": 3
+         *     }
+         */
         Pagination: {
             /** @example 1 */
             page: number;
@@ -607,6 +624,13 @@ export interface components {
             /** Format: password */
             password: string;
         };
+        /**
+         * @example {
+         *       "accessToken": "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.e30.c2lnbmF0dXJl",
+         *       "tokenType": "Bearer",
+         *       "expiresIn": 3600
+         *     }
+         */
         Token: {
             /** @description A JWT (HS256). */
             accessToken: string;
@@ -633,6 +657,18 @@ export interface components {
          * @example A fine idea.
          */
         CommentContent: string;
+        /**
+         * @example {
+         *       "id": "6b1f2c1e-4a0f-4f53-9a55-b1e0a2f1c0de",
+         *       "title": "Notes on the Analytical Engine",
+         *       "content": "It weaves algebraic patterns just as the Jacquard loom weaves flowers and leaves.",
+         *       "published": true,
+         *       "authorId": "0b0e6f55-8d5f-4a7c-9a4e-6a0c9e8e2a11",
+         *       "createdAt": "2026-01-02T15:04:05Z",
+         *       "updatedAt": "2026-01-02T16:00:00Z",
+         *       "publishedAt": "2026-01-02T16:00:00Z"
+         *     }
+         */
         Post: {
             /** Format: uuid */
             id: string;
@@ -678,6 +714,15 @@ export interface components {
             pagination: components["schemas"]["Pagination"];
             links: components["schemas"]["PageLinks"];
         };
+        /**
+         * @example {
+         *       "id": "9d4c1a6e-2b5f-4c1d-8e7a-3f2b1c0d9e8f",
+         *       "postId": "6b1f2c1e-4a0f-4f53-9a55-b1e0a2f1c0de",
+         *       "authorId": "0b0e6f55-8d5f-4a7c-9a4e-6a0c9e8e2a11",
+         *       "content": "A fine idea.",
+         *       "createdAt": "2026-01-02T17:00:00Z"
+         *     }
+         */
         Comment: {
             /** Format: uuid */
             id: string;
@@ -944,6 +989,9 @@ export interface operations {
             /** @description A token. */
             200: {
                 headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimitReset"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -979,6 +1027,9 @@ export interface operations {
             /** @description If the account exists, the email is on its way. */
             202: {
                 headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimitReset"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1014,6 +1065,9 @@ export interface operations {
             /** @description The password was changed. */
             204: {
                 headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimitReset"];
                     [name: string]: unknown;
                 };
                 content?: never;
@@ -1091,6 +1145,9 @@ export interface operations {
             /** @description A page of events. */
             200: {
                 headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimitReset"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1119,6 +1176,9 @@ export interface operations {
             /** @description The processing job is queued. */
             202: {
                 headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimitReset"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1158,6 +1218,9 @@ export interface operations {
             /** @description A page of users. */
             200: {
                 headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimitReset"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1193,6 +1256,9 @@ export interface operations {
             /** @description The user was created. */
             201: {
                 headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimitReset"];
                     /** @description The new user's URL. */
                     Location: string;
                     [name: string]: unknown;
@@ -1227,6 +1293,9 @@ export interface operations {
             /** @description The user. */
             200: {
                 headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimitReset"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1265,6 +1334,9 @@ export interface operations {
             /** @description The updated user. */
             200: {
                 headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimitReset"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1297,6 +1369,9 @@ export interface operations {
             /** @description The user was deleted. */
             204: {
                 headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimitReset"];
                     [name: string]: unknown;
                 };
                 content?: never;
@@ -1333,6 +1408,9 @@ export interface operations {
             /** @description The updated user. */
             200: {
                 headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimitReset"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1378,6 +1456,9 @@ export interface operations {
             /** @description A page of posts. */
             200: {
                 headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimitReset"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1413,6 +1494,9 @@ export interface operations {
             /** @description A page of comments. */
             200: {
                 headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimitReset"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1453,6 +1537,9 @@ export interface operations {
             /** @description A page of posts. */
             200: {
                 headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimitReset"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1488,6 +1575,9 @@ export interface operations {
             /** @description The post was created. */
             201: {
                 headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimitReset"];
                     /** @description The new post's URL. */
                     Location: string;
                     [name: string]: unknown;
@@ -1519,6 +1609,9 @@ export interface operations {
             /** @description The post. */
             200: {
                 headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimitReset"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1547,6 +1640,9 @@ export interface operations {
             /** @description The post was deleted. */
             204: {
                 headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimitReset"];
                     [name: string]: unknown;
                 };
                 content?: never;
@@ -1583,6 +1679,9 @@ export interface operations {
             /** @description The updated post. */
             200: {
                 headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimitReset"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1614,6 +1713,9 @@ export interface operations {
             /** @description The published post. */
             200: {
                 headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimitReset"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1650,6 +1752,9 @@ export interface operations {
             /** @description A page of comments. */
             200: {
                 headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimitReset"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1687,6 +1792,9 @@ export interface operations {
             /** @description The comment was created. */
             201: {
                 headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimitReset"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1717,6 +1825,9 @@ export interface operations {
             /** @description The comment was deleted. */
             204: {
                 headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimitReset"];
                     [name: string]: unknown;
                 };
                 content?: never;
