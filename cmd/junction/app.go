@@ -67,6 +67,10 @@ func (a *app) wire(ctx context.Context, work bool) error {
 	if err != nil {
 		return err
 	}
+	sealer, err := auth.NewSealer(secret)
+	if err != nil {
+		return err
+	}
 	templates, err := mail.NewTemplates()
 	if err != nil {
 		return err
@@ -99,6 +103,7 @@ func (a *app) wire(ctx context.Context, work bool) error {
 		MailDomain:         cfg.MailDomain(),
 		BaseURL:            cfg.BaseURL,
 		WebhookRetryBase:   cfg.Webhooks.RetryBase,
+		Open:               sealer.Open,
 		ProcessWebhook: func(ctx context.Context, args service.ProcessWebhookArgs) error {
 			return a.svc.ProcessWebhookEvent(ctx, args.EventID)
 		},
@@ -111,6 +116,7 @@ func (a *app) wire(ctx context.Context, work bool) error {
 		Pool:             a.pool,
 		Hasher:           password.NewHasher(password.Params(cfg.Argon2)),
 		Tokens:           tokens,
+		Sealer:           sealer,
 		Jobs:             a.river,
 		PasswordResetTTL: cfg.PasswordResetTTL,
 		Logger:           logger,

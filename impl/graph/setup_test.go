@@ -55,9 +55,11 @@ func newInstance(t *testing.T, dbURL string) *instance {
 	require.NoError(t, err)
 	tokens, err := auth.NewTokens([]byte("a test secret that is 32 bytes long"), "junction", "junction-api", time.Hour)
 	require.NoError(t, err)
+	sealer, err := auth.NewSealer([]byte("a test secret that is 32 bytes long"))
+	require.NoError(t, err)
 	svc := service.New(service.Deps{
 		Pool: pool, Hasher: password.NewHasher(password.Params{MemoryKiB: 64, Iterations: 1, Parallelism: 1}),
-		Tokens: tokens, Jobs: inserter, Logger: logger,
+		Tokens: tokens, Sealer: sealer, Jobs: inserter, Logger: logger,
 	})
 	ctx, cancel := context.WithCancel(context.Background())
 	t.Cleanup(cancel)

@@ -68,6 +68,8 @@ func setup(t *testing.T, opts ...setupOptions) *testBundle {
 	logger, logs := logtest.New()
 	tokens, err := auth.NewTokens(testSecret, "junction", "junction-api", time.Hour)
 	require.NoError(t, err)
+	sealer, err := auth.NewSealer(testSecret)
+	require.NoError(t, err)
 	inserter, err := jobs.NewClient(pool, jobs.Config{Logger: logger}) // inserts jobs; another test works them
 	require.NoError(t, err)
 	svc := service.New(service.Deps{
@@ -75,7 +77,7 @@ func setup(t *testing.T, opts ...setupOptions) *testBundle {
 		Jobs: inserter,
 		// Cheap argon2 parameters: the tests exercise the flow, not the cost.
 		Hasher: password.NewHasher(hashParams(o.slowHash)),
-		Tokens: tokens,
+		Tokens: tokens, Sealer: sealer,
 		Logger: logger,
 	})
 	limits := noLimits

@@ -34,6 +34,9 @@ type Config struct {
 	// ProcessWebhook applies a stored webhook event (the service's ProcessWebhookEvent).
 	ProcessWebhook func(ctx context.Context, args service.ProcessWebhookArgs) error
 
+	// Open decrypts the secrets that the service sealed into job args (auth.Sealer.Open).
+	Open func(sealed string) (string, error)
+
 	Templates *mail.Templates
 	Sender    mail.Sender
 	// MailDomain goes into Message-IDs; BaseURL into links.
@@ -47,6 +50,7 @@ func NewClient(pool *pgxpool.Pool, cfg Config) (*river.Client[pgx.Tx], error) {
 	workers := river.NewWorkers()
 	if err := river.AddWorkerSafely(workers, &EmailWorker{
 		templates: cfg.Templates, sender: cfg.Sender, domain: cfg.MailDomain, baseURL: cfg.BaseURL, backoff: cfg.EmailRetryBase,
+		open: cfg.Open,
 	}); err != nil {
 		return nil, fmt.Errorf("jobs: register email worker: %w", err)
 	}

@@ -21,13 +21,21 @@ type EmailWorker struct {
 	domain    string
 	baseURL   string
 	backoff   time.Duration
+	open      func(sealed string) (string, error)
 }
 
 // Work sends one email. An unknown type is cancelled at once: no retry can fix it.
 func (w *EmailWorker) Work(ctx context.Context, job *river.Job[service.EmailArgs]) error {
 	a := job.Args
+	var token string
+	if a.SealedToken != "" {
+		var err error
+		if token, err = w.open(a.SealedToken); err != nil {
+			return river.JobCancel(fmt.Errorf("open the reset token: %w", err)) // another key: no retry can help
+		}
+	}
 	data := map[string]any{
-		"Name": a.Name, "To": a.To, "BaseURL": w.baseURL, "Token": a.Token, "ExpiresIn": a.ExpiresIn,
+		"Name": a.Name, "To": a.To, "BaseURL": w.baseURL, "Token": token, "ExpiresIn": a.ExpiresIn,
 		"PostID": a.PostID, "PostTitle": a.PostTitle, "ActorName": a.ActorName, "Excerpt": a.Excerpt,
 		"PaymentID": a.PaymentID, "Amount": a.Amount,
 	}

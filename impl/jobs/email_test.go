@@ -60,9 +60,11 @@ func setup(t *testing.T) *testBundle {
 	})
 	tokens, err := auth.NewTokens([]byte("a test secret that is 32 bytes long"), "junction", "junction-api", time.Hour)
 	require.NoError(t, err)
+	sealer, err := auth.NewSealer([]byte("a test secret that is 32 bytes long"))
+	require.NoError(t, err)
 	svc = service.New(service.Deps{
 		Pool: pool, Hasher: password.NewHasher(password.Params{MemoryKiB: 64, Iterations: 1, Parallelism: 1}),
-		Tokens: tokens, Jobs: client, Logger: logger,
+		Tokens: tokens, Sealer: sealer, Jobs: client, Logger: logger,
 	})
 	return &testBundle{pool: pool, river: client, svc: svc, smtp: smtp, logs: logs, tokens: tokens}
 }

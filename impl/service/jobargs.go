@@ -29,9 +29,10 @@ type EmailArgs struct {
 	To   string `json:"to"`
 	Name string `json:"name"`
 
-	// Token is the raw password-reset token (the database keeps only its hash).
-	Token     string `json:"token,omitempty"`
-	ExpiresIn string `json:"expires_in,omitempty"`
+	// SealedToken is the password-reset token, encrypted (auth.Sealer): the job's args sit in the database, and
+	// reading them must not be enough to reset a password. The token table keeps only a hash.
+	SealedToken string `json:"sealed_token,omitempty"`
+	ExpiresIn   string `json:"expires_in,omitempty"`
 
 	// PostID, PostTitle, ActorName and Excerpt describe a new comment, for a notification.
 	PostID    string `json:"post_id,omitempty"`

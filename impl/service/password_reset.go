@@ -32,6 +32,10 @@ func (s *Service) RequestPasswordReset(ctx context.Context, email string) error 
 		return fmt.Errorf("password reset: token: %w", err)
 	}
 	token := base64.RawURLEncoding.EncodeToString(raw)
+	sealed, err := s.sealer.Seal(token)
+	if err != nil {
+		return fmt.Errorf("password reset: %w", err)
+	}
 	err = s.inTx(ctx, func(tx pgx.Tx) error {
 		err := s.queries.PasswordResetTokenCreate(ctx, tx, db.PasswordResetTokenCreateParams{
 			UserID: user.ID, TokenHash: hashToken(token), ExpiresAt: time.Now().Add(s.resetTTL),
@@ -40,7 +44,7 @@ func (s *Service) RequestPasswordReset(ctx context.Context, email string) error 
 			return err
 		}
 		return s.enqueue(ctx, tx, EmailArgs{
-			Type: EmailPasswordReset, To: user.Email, Name: user.Name, Token: token, ExpiresIn: s.resetTTL.String(),
+			Type: EmailPasswordReset, To: user.Email, Name: user.Name, SealedToken: sealed, ExpiresIn: s.resetTTL.String(),
 		})
 	})
 	if err != nil {

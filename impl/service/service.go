@@ -19,6 +19,7 @@ type Service struct {
 	queries  *db.Queries
 	hasher   *password.Hasher
 	tokens   *auth.Tokens
+	sealer   *auth.Sealer
 	jobs     JobInserter
 	resetTTL time.Duration
 	logger   *slog.Logger
@@ -29,6 +30,8 @@ type Deps struct {
 	Pool   *pgxpool.Pool
 	Hasher *password.Hasher
 	Tokens *auth.Tokens
+	// Sealer encrypts secrets that travel in job args.
+	Sealer *auth.Sealer
 	// Jobs inserts background jobs in the same transaction as the writes that cause them.
 	Jobs JobInserter
 	// PasswordResetTTL is how long a password-reset token stays usable.
@@ -39,7 +42,7 @@ type Deps struct {
 // New returns a Service over d.
 func New(d Deps) *Service {
 	return &Service{
-		pool: d.Pool, queries: db.New(), hasher: d.Hasher, tokens: d.Tokens, jobs: d.Jobs,
+		pool: d.Pool, queries: db.New(), hasher: d.Hasher, tokens: d.Tokens, sealer: d.Sealer, jobs: d.Jobs,
 		resetTTL: cmp.Or(d.PasswordResetTTL, 30*time.Minute), logger: d.Logger,
 	}
 }
