@@ -161,6 +161,7 @@ func (a *app) handler(ctx context.Context) (http.Handler, error) {
 		Development:    a.cfg.Development(),
 		Logger:         a.logger,
 		RateLimit:      a.cfg.RateLimit,
+		CORSOrigins:    a.cfg.CORSOrigins,
 		StripeVerifier: webhook.NewVerifier(a.cfg.Webhooks.StripeSecrets, a.cfg.Webhooks.Tolerance, time.Now),
 		AdminJobs:      ui,
 		GraphQL:        gqlHandler,

@@ -41,6 +41,9 @@ type Config struct {
 
 	GraphQL GraphQLConfig
 
+	// CORSOrigins may call the API from browsers on other origins (CORS_ALLOWED_ORIGINS, comma-separated).
+	CORSOrigins []string
+
 	// DebugAddr, when set (e.g. 127.0.0.1:6060), serves /debug/pprof there, apart from the API.
 	DebugAddr string
 }
@@ -216,6 +219,7 @@ func Load(getenv func(string) string) (Config, error) {
 		LoaderWait:    p.duration("GRAPHQL_LOADER_WAIT", 2*time.Millisecond),
 	}
 	c.DebugAddr = p.str("DEBUG_ADDR", "")
+	c.CORSOrigins = p.list("CORS_ALLOWED_ORIGINS")
 	c.check(&p)
 	if len(p.errs) > 0 {
 		return Config{}, fmt.Errorf("config: %w", errors.Join(p.errs...))

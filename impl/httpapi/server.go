@@ -29,6 +29,8 @@ type Options struct {
 	Development bool
 	Logger      *slog.Logger
 	RateLimit   config.RateLimitConfig
+	// CORSOrigins may call the API from browsers on other origins; none by default.
+	CORSOrigins []string
 	// StripeVerifier checks the signatures of Stripe webhooks.
 	StripeVerifier *webhook.Verifier
 	// Metrics, when set, counts every request and serves GET /metrics.
@@ -64,7 +66,7 @@ func NewHandler(svc *service.Service, opts Options) (http.Handler, error) {
 	}
 
 	r := chi.NewRouter()
-	r.Use(requestID, accessLog(opts.Logger), recoverer(errs))
+	r.Use(requestID, accessLog(opts.Logger), recoverer(errs), securityHeaders, corsFor(opts.CORSOrigins))
 	if opts.Metrics != nil {
 		r.Use(opts.Metrics.Middleware)
 		r.Handle("/metrics", opts.Metrics.Handler())

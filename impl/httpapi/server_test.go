@@ -166,3 +166,33 @@ func TestDocsAndSpec(t *testing.T) {
 	require.Equal(t, "3.0.3", doc.OpenAPI)
 	require.Contains(t, doc.Paths, "/api/users/{id}")
 }
+
+func TestSecurityHeadersAndCORS(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	for _, path := range []string{"/api/posts", "/nothing", "/docs"} {
+		r := b.do(http.MethodGet, path, "", "", "Origin", "https://evil.example")
+		require.Equal(t, "nosniff", r.header.Get("X-Content-Type-Options"), path)
+		require.Equal(t, "DENY", r.header.Get("X-Frame-Options"), path)
+		require.Equal(t, "no-referrer", r.header.Get("Referrer-Policy"), path)
+		require.Empty(t, r.header.Get("Access-Control-Allow-Origin"), "no origin is allowed by default")
+		if path != "/docs" {
+			require.Equal(t, "default-src 'none'; frame-ancestors 'none'", r.header.Get("Content-Security-Policy"), path)
+		}
+	}
+
+	allowed := setup(t, setupOptions{cors: []string{"https://app.example"}})
+	r := allowed.do(http.MethodGet, "/api/posts", "", "", "Origin", "https://app.example")
+	require.Equal(t, "https://app.example", r.header.Get("Access-Control-Allow-Origin"))
+	r = allowed.do(http.MethodGet, "/api/posts", "", "", "Origin", "https://evil.example")
+	require.Empty(t, r.header.Get("Access-Control-Allow-Origin"))
+	req, err := http.NewRequest(http.MethodOptions, allowed.url+"/api/posts", nil)
+	require.NoError(t, err)
+	req.Header.Set("Origin", "https://app.example")
+	req.Header.Set("Access-Control-Request-Method", "POST")
+	req.Header.Set("Access-Control-Request-Headers", "authorization, content-type")
+	resp, err := http.DefaultClient.Do(req)
+	require.NoError(t, err)
+	resp.Body.Close()
+	require.Equal(t, "https://app.example", resp.Header.Get("Access-Control-Allow-Origin"), "preflight")
+}

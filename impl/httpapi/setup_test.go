@@ -42,6 +42,7 @@ type setupOptions struct {
 	pool        *pgxpool.Pool // instead of a fresh database
 	rateLimit   *config.RateLimitConfig
 	slowHash    bool // production-like argon2 cost, for timing tests
+	cors        []string
 }
 
 // testSecret signs the tests' tokens; tokens.go makes forged ones with it.
@@ -85,7 +86,7 @@ func setup(t *testing.T, opts ...setupOptions) *testBundle {
 		limits = *o.rateLimit
 	}
 	handler, err := httpapi.NewHandler(svc, httpapi.Options{
-		Development: o.development, Logger: logger, RateLimit: limits,
+		Development: o.development, Logger: logger, RateLimit: limits, CORSOrigins: o.cors,
 		StripeVerifier: webhook.NewVerifier([]string{"whsec_old", webhookSecret}, 5*time.Minute, time.Now),
 	})
 	require.NoError(t, err)
