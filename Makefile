@@ -65,6 +65,14 @@ bench: ## Load-test a production build against seeded data; results in docs/benc
 	url=$$(scripts/localpg.sh pgbench $(BENCH_PG_PORT)) || exit 1; \
 	BENCH_ADMIN_URL=$$url go run ./cmd/bench $(BENCH_ARGS)
 
+FUZZTIME ?= 30s
+
+.PHONY: fuzz
+fuzz: ## Fuzz the webhook verifier, the cursor decoder and request decoding, FUZZTIME each (not part of make test)
+	go test -run='^$$' -fuzz='^FuzzVerify$$' -fuzztime=$(FUZZTIME) ./impl/webhook
+	go test -run='^$$' -fuzz='^FuzzDecodeCursor$$' -fuzztime=$(FUZZTIME) ./impl/service
+	go test -run='^$$' -fuzz='^FuzzRequestDecoding$$' -fuzztime=$(FUZZTIME) ./impl/httpapi
+
 .PHONY: browser-test
 browser-test: ## Open Swagger UI in headless Chromium and try an operation (screenshot in artifacts/)
 	scripts/ensure-chromium.sh
