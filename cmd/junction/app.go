@@ -162,6 +162,8 @@ func (a *app) handler(ctx context.Context) (http.Handler, error) {
 		Logger:         a.logger,
 		RateLimit:      a.cfg.RateLimit,
 		CORSOrigins:    a.cfg.CORSOrigins,
+		RequestTimeout: a.cfg.HTTP.RequestTimeout,
+		MaxConcurrent:  a.cfg.HTTP.MaxConcurrent,
 		StripeVerifier: webhook.NewVerifier(a.cfg.Webhooks.StripeSecrets, a.cfg.Webhooks.Tolerance, time.Now),
 		AdminJobs:      ui,
 		GraphQL:        gqlHandler,

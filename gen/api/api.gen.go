@@ -3737,6 +3737,11 @@ type ListWebhookEventsResponse429Headers struct {
 	RetryAfter         int
 }
 
+// ListWebhookEventsResponse503Headers the declared response headers of an HTTP 503 response for ListWebhookEvents
+type ListWebhookEventsResponse503Headers struct {
+	RetryAfter *int
+}
+
 type ListWebhookEventsResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -3752,12 +3757,16 @@ type ListWebhookEventsResponse struct {
 	JSON429 *TooManyRequests
 	// JSON500 the response for an HTTP 500 `application/json` response
 	JSON500 *InternalError
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *ServiceUnavailable
 	// Headers200 the parsed response headers for an HTTP 200 response
 	Headers200 *ListWebhookEventsResponse200Headers
 	// Headers401 the parsed response headers for an HTTP 401 response
 	Headers401 *ListWebhookEventsResponse401Headers
 	// Headers429 the parsed response headers for an HTTP 429 response
 	Headers429 *ListWebhookEventsResponse429Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *ListWebhookEventsResponse503Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -3788,6 +3797,11 @@ func (r ListWebhookEventsResponse) GetJSON429() *TooManyRequests {
 // GetJSON500 returns the response for an HTTP 500 `application/json` response
 func (r ListWebhookEventsResponse) GetJSON500() *InternalError {
 	return r.JSON500
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r ListWebhookEventsResponse) GetJSON503() *ServiceUnavailable {
+	return r.JSON503
 }
 
 // GetBody returns the raw response body bytes
@@ -3839,6 +3853,11 @@ type ReplayWebhookEventResponse429Headers struct {
 	RetryAfter         int
 }
 
+// ReplayWebhookEventResponse503Headers the declared response headers of an HTTP 503 response for ReplayWebhookEvent
+type ReplayWebhookEventResponse503Headers struct {
+	RetryAfter *int
+}
+
 type ReplayWebhookEventResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -3856,12 +3875,16 @@ type ReplayWebhookEventResponse struct {
 	JSON429 *TooManyRequests
 	// JSON500 the response for an HTTP 500 `application/json` response
 	JSON500 *InternalError
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *ServiceUnavailable
 	// Headers202 the parsed response headers for an HTTP 202 response
 	Headers202 *ReplayWebhookEventResponse202Headers
 	// Headers401 the parsed response headers for an HTTP 401 response
 	Headers401 *ReplayWebhookEventResponse401Headers
 	// Headers429 the parsed response headers for an HTTP 429 response
 	Headers429 *ReplayWebhookEventResponse429Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *ReplayWebhookEventResponse503Headers
 }
 
 // GetJSON202 returns the response for an HTTP 202 `application/json` response
@@ -3897,6 +3920,11 @@ func (r ReplayWebhookEventResponse) GetJSON429() *TooManyRequests {
 // GetJSON500 returns the response for an HTTP 500 `application/json` response
 func (r ReplayWebhookEventResponse) GetJSON500() *InternalError {
 	return r.JSON500
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r ReplayWebhookEventResponse) GetJSON503() *ServiceUnavailable {
+	return r.JSON503
 }
 
 // GetBody returns the raw response body bytes
@@ -3943,6 +3971,11 @@ type RequestPasswordResetResponse429Headers struct {
 	RetryAfter         int
 }
 
+// RequestPasswordResetResponse503Headers the declared response headers of an HTTP 503 response for RequestPasswordReset
+type RequestPasswordResetResponse503Headers struct {
+	RetryAfter *int
+}
+
 type RequestPasswordResetResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -3958,10 +3991,14 @@ type RequestPasswordResetResponse struct {
 	JSON429 *TooManyRequests
 	// JSON500 the response for an HTTP 500 `application/json` response
 	JSON500 *InternalError
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *ServiceUnavailable
 	// Headers202 the parsed response headers for an HTTP 202 response
 	Headers202 *RequestPasswordResetResponse202Headers
 	// Headers429 the parsed response headers for an HTTP 429 response
 	Headers429 *RequestPasswordResetResponse429Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *RequestPasswordResetResponse503Headers
 }
 
 // GetJSON202 returns the response for an HTTP 202 `application/json` response
@@ -3992,6 +4029,11 @@ func (r RequestPasswordResetResponse) GetJSON429() *TooManyRequests {
 // GetJSON500 returns the response for an HTTP 500 `application/json` response
 func (r RequestPasswordResetResponse) GetJSON500() *InternalError {
 	return r.JSON500
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r RequestPasswordResetResponse) GetJSON503() *ServiceUnavailable {
+	return r.JSON503
 }
 
 // GetBody returns the raw response body bytes
@@ -4038,6 +4080,11 @@ type ConfirmPasswordResetResponse429Headers struct {
 	RetryAfter         int
 }
 
+// ConfirmPasswordResetResponse503Headers the declared response headers of an HTTP 503 response for ConfirmPasswordReset
+type ConfirmPasswordResetResponse503Headers struct {
+	RetryAfter *int
+}
+
 type ConfirmPasswordResetResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -4051,10 +4098,14 @@ type ConfirmPasswordResetResponse struct {
 	JSON429 *TooManyRequests
 	// JSON500 the response for an HTTP 500 `application/json` response
 	JSON500 *InternalError
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *ServiceUnavailable
 	// Headers204 the parsed response headers for an HTTP 204 response
 	Headers204 *ConfirmPasswordResetResponse204Headers
 	// Headers429 the parsed response headers for an HTTP 429 response
 	Headers429 *ConfirmPasswordResetResponse429Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *ConfirmPasswordResetResponse503Headers
 }
 
 // GetJSON400 returns the response for an HTTP 400 `application/json` response
@@ -4080,6 +4131,11 @@ func (r ConfirmPasswordResetResponse) GetJSON429() *TooManyRequests {
 // GetJSON500 returns the response for an HTTP 500 `application/json` response
 func (r ConfirmPasswordResetResponse) GetJSON500() *InternalError {
 	return r.JSON500
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r ConfirmPasswordResetResponse) GetJSON503() *ServiceUnavailable {
+	return r.JSON503
 }
 
 // GetBody returns the raw response body bytes
@@ -4131,6 +4187,11 @@ type CreateTokenResponse429Headers struct {
 	RetryAfter         int
 }
 
+// CreateTokenResponse503Headers the declared response headers of an HTTP 503 response for CreateToken
+type CreateTokenResponse503Headers struct {
+	RetryAfter *int
+}
+
 type CreateTokenResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -4148,12 +4209,16 @@ type CreateTokenResponse struct {
 	JSON429 *TooManyRequests
 	// JSON500 the response for an HTTP 500 `application/json` response
 	JSON500 *InternalError
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *ServiceUnavailable
 	// Headers200 the parsed response headers for an HTTP 200 response
 	Headers200 *CreateTokenResponse200Headers
 	// Headers401 the parsed response headers for an HTTP 401 response
 	Headers401 *CreateTokenResponse401Headers
 	// Headers429 the parsed response headers for an HTTP 429 response
 	Headers429 *CreateTokenResponse429Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *CreateTokenResponse503Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -4189,6 +4254,11 @@ func (r CreateTokenResponse) GetJSON429() *TooManyRequests {
 // GetJSON500 returns the response for an HTTP 500 `application/json` response
 func (r CreateTokenResponse) GetJSON500() *InternalError {
 	return r.JSON500
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r CreateTokenResponse) GetJSON503() *ServiceUnavailable {
+	return r.JSON503
 }
 
 // GetBody returns the raw response body bytes
@@ -4240,6 +4310,11 @@ type DeleteCommentResponse429Headers struct {
 	RetryAfter         int
 }
 
+// DeleteCommentResponse503Headers the declared response headers of an HTTP 503 response for DeleteComment
+type DeleteCommentResponse503Headers struct {
+	RetryAfter *int
+}
+
 type DeleteCommentResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -4255,12 +4330,16 @@ type DeleteCommentResponse struct {
 	JSON429 *TooManyRequests
 	// JSON500 the response for an HTTP 500 `application/json` response
 	JSON500 *InternalError
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *ServiceUnavailable
 	// Headers204 the parsed response headers for an HTTP 204 response
 	Headers204 *DeleteCommentResponse204Headers
 	// Headers401 the parsed response headers for an HTTP 401 response
 	Headers401 *DeleteCommentResponse401Headers
 	// Headers429 the parsed response headers for an HTTP 429 response
 	Headers429 *DeleteCommentResponse429Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *DeleteCommentResponse503Headers
 }
 
 // GetJSON400 returns the response for an HTTP 400 `application/json` response
@@ -4291,6 +4370,11 @@ func (r DeleteCommentResponse) GetJSON429() *TooManyRequests {
 // GetJSON500 returns the response for an HTTP 500 `application/json` response
 func (r DeleteCommentResponse) GetJSON500() *InternalError {
 	return r.JSON500
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r DeleteCommentResponse) GetJSON503() *ServiceUnavailable {
+	return r.JSON503
 }
 
 // GetBody returns the raw response body bytes
@@ -4342,6 +4426,11 @@ type ListPostsResponse429Headers struct {
 	RetryAfter         int
 }
 
+// ListPostsResponse503Headers the declared response headers of an HTTP 503 response for ListPosts
+type ListPostsResponse503Headers struct {
+	RetryAfter *int
+}
+
 type ListPostsResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -4355,12 +4444,16 @@ type ListPostsResponse struct {
 	JSON429 *TooManyRequests
 	// JSON500 the response for an HTTP 500 `application/json` response
 	JSON500 *InternalError
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *ServiceUnavailable
 	// Headers200 the parsed response headers for an HTTP 200 response
 	Headers200 *ListPostsResponse200Headers
 	// Headers401 the parsed response headers for an HTTP 401 response
 	Headers401 *ListPostsResponse401Headers
 	// Headers429 the parsed response headers for an HTTP 429 response
 	Headers429 *ListPostsResponse429Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *ListPostsResponse503Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -4386,6 +4479,11 @@ func (r ListPostsResponse) GetJSON429() *TooManyRequests {
 // GetJSON500 returns the response for an HTTP 500 `application/json` response
 func (r ListPostsResponse) GetJSON500() *InternalError {
 	return r.JSON500
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r ListPostsResponse) GetJSON503() *ServiceUnavailable {
+	return r.JSON503
 }
 
 // GetBody returns the raw response body bytes
@@ -4438,6 +4536,11 @@ type CreatePostResponse429Headers struct {
 	RetryAfter         int
 }
 
+// CreatePostResponse503Headers the declared response headers of an HTTP 503 response for CreatePost
+type CreatePostResponse503Headers struct {
+	RetryAfter *int
+}
+
 type CreatePostResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -4455,12 +4558,16 @@ type CreatePostResponse struct {
 	JSON429 *TooManyRequests
 	// JSON500 the response for an HTTP 500 `application/json` response
 	JSON500 *InternalError
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *ServiceUnavailable
 	// Headers201 the parsed response headers for an HTTP 201 response
 	Headers201 *CreatePostResponse201Headers
 	// Headers401 the parsed response headers for an HTTP 401 response
 	Headers401 *CreatePostResponse401Headers
 	// Headers429 the parsed response headers for an HTTP 429 response
 	Headers429 *CreatePostResponse429Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *CreatePostResponse503Headers
 }
 
 // GetJSON201 returns the response for an HTTP 201 `application/json` response
@@ -4496,6 +4603,11 @@ func (r CreatePostResponse) GetJSON429() *TooManyRequests {
 // GetJSON500 returns the response for an HTTP 500 `application/json` response
 func (r CreatePostResponse) GetJSON500() *InternalError {
 	return r.JSON500
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r CreatePostResponse) GetJSON503() *ServiceUnavailable {
+	return r.JSON503
 }
 
 // GetBody returns the raw response body bytes
@@ -4547,6 +4659,11 @@ type DeletePostResponse429Headers struct {
 	RetryAfter         int
 }
 
+// DeletePostResponse503Headers the declared response headers of an HTTP 503 response for DeletePost
+type DeletePostResponse503Headers struct {
+	RetryAfter *int
+}
+
 type DeletePostResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -4562,12 +4679,16 @@ type DeletePostResponse struct {
 	JSON429 *TooManyRequests
 	// JSON500 the response for an HTTP 500 `application/json` response
 	JSON500 *InternalError
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *ServiceUnavailable
 	// Headers204 the parsed response headers for an HTTP 204 response
 	Headers204 *DeletePostResponse204Headers
 	// Headers401 the parsed response headers for an HTTP 401 response
 	Headers401 *DeletePostResponse401Headers
 	// Headers429 the parsed response headers for an HTTP 429 response
 	Headers429 *DeletePostResponse429Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *DeletePostResponse503Headers
 }
 
 // GetJSON400 returns the response for an HTTP 400 `application/json` response
@@ -4598,6 +4719,11 @@ func (r DeletePostResponse) GetJSON429() *TooManyRequests {
 // GetJSON500 returns the response for an HTTP 500 `application/json` response
 func (r DeletePostResponse) GetJSON500() *InternalError {
 	return r.JSON500
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r DeletePostResponse) GetJSON503() *ServiceUnavailable {
+	return r.JSON503
 }
 
 // GetBody returns the raw response body bytes
@@ -4649,6 +4775,11 @@ type GetPostResponse429Headers struct {
 	RetryAfter         int
 }
 
+// GetPostResponse503Headers the declared response headers of an HTTP 503 response for GetPost
+type GetPostResponse503Headers struct {
+	RetryAfter *int
+}
+
 type GetPostResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -4664,12 +4795,16 @@ type GetPostResponse struct {
 	JSON429 *TooManyRequests
 	// JSON500 the response for an HTTP 500 `application/json` response
 	JSON500 *InternalError
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *ServiceUnavailable
 	// Headers200 the parsed response headers for an HTTP 200 response
 	Headers200 *GetPostResponse200Headers
 	// Headers401 the parsed response headers for an HTTP 401 response
 	Headers401 *GetPostResponse401Headers
 	// Headers429 the parsed response headers for an HTTP 429 response
 	Headers429 *GetPostResponse429Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *GetPostResponse503Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -4700,6 +4835,11 @@ func (r GetPostResponse) GetJSON429() *TooManyRequests {
 // GetJSON500 returns the response for an HTTP 500 `application/json` response
 func (r GetPostResponse) GetJSON500() *InternalError {
 	return r.JSON500
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r GetPostResponse) GetJSON503() *ServiceUnavailable {
+	return r.JSON503
 }
 
 // GetBody returns the raw response body bytes
@@ -4751,6 +4891,11 @@ type PatchPostResponse429Headers struct {
 	RetryAfter         int
 }
 
+// PatchPostResponse503Headers the declared response headers of an HTTP 503 response for PatchPost
+type PatchPostResponse503Headers struct {
+	RetryAfter *int
+}
+
 type PatchPostResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -4772,12 +4917,16 @@ type PatchPostResponse struct {
 	JSON429 *TooManyRequests
 	// JSON500 the response for an HTTP 500 `application/json` response
 	JSON500 *InternalError
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *ServiceUnavailable
 	// Headers200 the parsed response headers for an HTTP 200 response
 	Headers200 *PatchPostResponse200Headers
 	// Headers401 the parsed response headers for an HTTP 401 response
 	Headers401 *PatchPostResponse401Headers
 	// Headers429 the parsed response headers for an HTTP 429 response
 	Headers429 *PatchPostResponse429Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *PatchPostResponse503Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -4823,6 +4972,11 @@ func (r PatchPostResponse) GetJSON429() *TooManyRequests {
 // GetJSON500 returns the response for an HTTP 500 `application/json` response
 func (r PatchPostResponse) GetJSON500() *InternalError {
 	return r.JSON500
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r PatchPostResponse) GetJSON503() *ServiceUnavailable {
+	return r.JSON503
 }
 
 // GetBody returns the raw response body bytes
@@ -4874,6 +5028,11 @@ type ListPostCommentsResponse429Headers struct {
 	RetryAfter         int
 }
 
+// ListPostCommentsResponse503Headers the declared response headers of an HTTP 503 response for ListPostComments
+type ListPostCommentsResponse503Headers struct {
+	RetryAfter *int
+}
+
 type ListPostCommentsResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -4889,12 +5048,16 @@ type ListPostCommentsResponse struct {
 	JSON429 *TooManyRequests
 	// JSON500 the response for an HTTP 500 `application/json` response
 	JSON500 *InternalError
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *ServiceUnavailable
 	// Headers200 the parsed response headers for an HTTP 200 response
 	Headers200 *ListPostCommentsResponse200Headers
 	// Headers401 the parsed response headers for an HTTP 401 response
 	Headers401 *ListPostCommentsResponse401Headers
 	// Headers429 the parsed response headers for an HTTP 429 response
 	Headers429 *ListPostCommentsResponse429Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *ListPostCommentsResponse503Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -4925,6 +5088,11 @@ func (r ListPostCommentsResponse) GetJSON429() *TooManyRequests {
 // GetJSON500 returns the response for an HTTP 500 `application/json` response
 func (r ListPostCommentsResponse) GetJSON500() *InternalError {
 	return r.JSON500
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r ListPostCommentsResponse) GetJSON503() *ServiceUnavailable {
+	return r.JSON503
 }
 
 // GetBody returns the raw response body bytes
@@ -4976,6 +5144,11 @@ type CreateCommentResponse429Headers struct {
 	RetryAfter         int
 }
 
+// CreateCommentResponse503Headers the declared response headers of an HTTP 503 response for CreateComment
+type CreateCommentResponse503Headers struct {
+	RetryAfter *int
+}
+
 type CreateCommentResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -4995,12 +5168,16 @@ type CreateCommentResponse struct {
 	JSON429 *TooManyRequests
 	// JSON500 the response for an HTTP 500 `application/json` response
 	JSON500 *InternalError
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *ServiceUnavailable
 	// Headers201 the parsed response headers for an HTTP 201 response
 	Headers201 *CreateCommentResponse201Headers
 	// Headers401 the parsed response headers for an HTTP 401 response
 	Headers401 *CreateCommentResponse401Headers
 	// Headers429 the parsed response headers for an HTTP 429 response
 	Headers429 *CreateCommentResponse429Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *CreateCommentResponse503Headers
 }
 
 // GetJSON201 returns the response for an HTTP 201 `application/json` response
@@ -5041,6 +5218,11 @@ func (r CreateCommentResponse) GetJSON429() *TooManyRequests {
 // GetJSON500 returns the response for an HTTP 500 `application/json` response
 func (r CreateCommentResponse) GetJSON500() *InternalError {
 	return r.JSON500
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r CreateCommentResponse) GetJSON503() *ServiceUnavailable {
+	return r.JSON503
 }
 
 // GetBody returns the raw response body bytes
@@ -5092,6 +5274,11 @@ type PublishPostResponse429Headers struct {
 	RetryAfter         int
 }
 
+// PublishPostResponse503Headers the declared response headers of an HTTP 503 response for PublishPost
+type PublishPostResponse503Headers struct {
+	RetryAfter *int
+}
+
 type PublishPostResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -5109,12 +5296,16 @@ type PublishPostResponse struct {
 	JSON429 *TooManyRequests
 	// JSON500 the response for an HTTP 500 `application/json` response
 	JSON500 *InternalError
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *ServiceUnavailable
 	// Headers200 the parsed response headers for an HTTP 200 response
 	Headers200 *PublishPostResponse200Headers
 	// Headers401 the parsed response headers for an HTTP 401 response
 	Headers401 *PublishPostResponse401Headers
 	// Headers429 the parsed response headers for an HTTP 429 response
 	Headers429 *PublishPostResponse429Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *PublishPostResponse503Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -5150,6 +5341,11 @@ func (r PublishPostResponse) GetJSON429() *TooManyRequests {
 // GetJSON500 returns the response for an HTTP 500 `application/json` response
 func (r PublishPostResponse) GetJSON500() *InternalError {
 	return r.JSON500
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r PublishPostResponse) GetJSON503() *ServiceUnavailable {
+	return r.JSON503
 }
 
 // GetBody returns the raw response body bytes
@@ -5201,6 +5397,11 @@ type ListUsersResponse429Headers struct {
 	RetryAfter         int
 }
 
+// ListUsersResponse503Headers the declared response headers of an HTTP 503 response for ListUsers
+type ListUsersResponse503Headers struct {
+	RetryAfter *int
+}
+
 type ListUsersResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -5214,12 +5415,16 @@ type ListUsersResponse struct {
 	JSON429 *TooManyRequests
 	// JSON500 the response for an HTTP 500 `application/json` response
 	JSON500 *InternalError
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *ServiceUnavailable
 	// Headers200 the parsed response headers for an HTTP 200 response
 	Headers200 *ListUsersResponse200Headers
 	// Headers401 the parsed response headers for an HTTP 401 response
 	Headers401 *ListUsersResponse401Headers
 	// Headers429 the parsed response headers for an HTTP 429 response
 	Headers429 *ListUsersResponse429Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *ListUsersResponse503Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -5245,6 +5450,11 @@ func (r ListUsersResponse) GetJSON429() *TooManyRequests {
 // GetJSON500 returns the response for an HTTP 500 `application/json` response
 func (r ListUsersResponse) GetJSON500() *InternalError {
 	return r.JSON500
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r ListUsersResponse) GetJSON503() *ServiceUnavailable {
+	return r.JSON503
 }
 
 // GetBody returns the raw response body bytes
@@ -5292,6 +5502,11 @@ type CreateUserResponse429Headers struct {
 	RetryAfter         int
 }
 
+// CreateUserResponse503Headers the declared response headers of an HTTP 503 response for CreateUser
+type CreateUserResponse503Headers struct {
+	RetryAfter *int
+}
+
 type CreateUserResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -5309,10 +5524,14 @@ type CreateUserResponse struct {
 	JSON429 *TooManyRequests
 	// JSON500 the response for an HTTP 500 `application/json` response
 	JSON500 *InternalError
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *ServiceUnavailable
 	// Headers201 the parsed response headers for an HTTP 201 response
 	Headers201 *CreateUserResponse201Headers
 	// Headers429 the parsed response headers for an HTTP 429 response
 	Headers429 *CreateUserResponse429Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *CreateUserResponse503Headers
 }
 
 // GetJSON201 returns the response for an HTTP 201 `application/json` response
@@ -5348,6 +5567,11 @@ func (r CreateUserResponse) GetJSON429() *TooManyRequests {
 // GetJSON500 returns the response for an HTTP 500 `application/json` response
 func (r CreateUserResponse) GetJSON500() *InternalError {
 	return r.JSON500
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r CreateUserResponse) GetJSON503() *ServiceUnavailable {
+	return r.JSON503
 }
 
 // GetBody returns the raw response body bytes
@@ -5399,6 +5623,11 @@ type DeleteUserResponse429Headers struct {
 	RetryAfter         int
 }
 
+// DeleteUserResponse503Headers the declared response headers of an HTTP 503 response for DeleteUser
+type DeleteUserResponse503Headers struct {
+	RetryAfter *int
+}
+
 type DeleteUserResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -5414,12 +5643,16 @@ type DeleteUserResponse struct {
 	JSON429 *TooManyRequests
 	// JSON500 the response for an HTTP 500 `application/json` response
 	JSON500 *InternalError
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *ServiceUnavailable
 	// Headers204 the parsed response headers for an HTTP 204 response
 	Headers204 *DeleteUserResponse204Headers
 	// Headers401 the parsed response headers for an HTTP 401 response
 	Headers401 *DeleteUserResponse401Headers
 	// Headers429 the parsed response headers for an HTTP 429 response
 	Headers429 *DeleteUserResponse429Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *DeleteUserResponse503Headers
 }
 
 // GetJSON400 returns the response for an HTTP 400 `application/json` response
@@ -5450,6 +5683,11 @@ func (r DeleteUserResponse) GetJSON429() *TooManyRequests {
 // GetJSON500 returns the response for an HTTP 500 `application/json` response
 func (r DeleteUserResponse) GetJSON500() *InternalError {
 	return r.JSON500
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r DeleteUserResponse) GetJSON503() *ServiceUnavailable {
+	return r.JSON503
 }
 
 // GetBody returns the raw response body bytes
@@ -5501,6 +5739,11 @@ type GetUserResponse429Headers struct {
 	RetryAfter         int
 }
 
+// GetUserResponse503Headers the declared response headers of an HTTP 503 response for GetUser
+type GetUserResponse503Headers struct {
+	RetryAfter *int
+}
+
 type GetUserResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -5516,12 +5759,16 @@ type GetUserResponse struct {
 	JSON429 *TooManyRequests
 	// JSON500 the response for an HTTP 500 `application/json` response
 	JSON500 *InternalError
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *ServiceUnavailable
 	// Headers200 the parsed response headers for an HTTP 200 response
 	Headers200 *GetUserResponse200Headers
 	// Headers401 the parsed response headers for an HTTP 401 response
 	Headers401 *GetUserResponse401Headers
 	// Headers429 the parsed response headers for an HTTP 429 response
 	Headers429 *GetUserResponse429Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *GetUserResponse503Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -5552,6 +5799,11 @@ func (r GetUserResponse) GetJSON429() *TooManyRequests {
 // GetJSON500 returns the response for an HTTP 500 `application/json` response
 func (r GetUserResponse) GetJSON500() *InternalError {
 	return r.JSON500
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r GetUserResponse) GetJSON503() *ServiceUnavailable {
+	return r.JSON503
 }
 
 // GetBody returns the raw response body bytes
@@ -5603,6 +5855,11 @@ type PatchUserResponse429Headers struct {
 	RetryAfter         int
 }
 
+// PatchUserResponse503Headers the declared response headers of an HTTP 503 response for PatchUser
+type PatchUserResponse503Headers struct {
+	RetryAfter *int
+}
+
 type PatchUserResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -5626,12 +5883,16 @@ type PatchUserResponse struct {
 	JSON429 *TooManyRequests
 	// JSON500 the response for an HTTP 500 `application/json` response
 	JSON500 *InternalError
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *ServiceUnavailable
 	// Headers200 the parsed response headers for an HTTP 200 response
 	Headers200 *PatchUserResponse200Headers
 	// Headers401 the parsed response headers for an HTTP 401 response
 	Headers401 *PatchUserResponse401Headers
 	// Headers429 the parsed response headers for an HTTP 429 response
 	Headers429 *PatchUserResponse429Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *PatchUserResponse503Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -5684,6 +5945,11 @@ func (r PatchUserResponse) GetJSON500() *InternalError {
 	return r.JSON500
 }
 
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r PatchUserResponse) GetJSON503() *ServiceUnavailable {
+	return r.JSON503
+}
+
 // GetBody returns the raw response body bytes
 func (r PatchUserResponse) GetBody() []byte {
 	return r.Body
@@ -5733,6 +5999,11 @@ type ReplaceUserResponse429Headers struct {
 	RetryAfter         int
 }
 
+// ReplaceUserResponse503Headers the declared response headers of an HTTP 503 response for ReplaceUser
+type ReplaceUserResponse503Headers struct {
+	RetryAfter *int
+}
+
 type ReplaceUserResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -5756,12 +6027,16 @@ type ReplaceUserResponse struct {
 	JSON429 *TooManyRequests
 	// JSON500 the response for an HTTP 500 `application/json` response
 	JSON500 *InternalError
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *ServiceUnavailable
 	// Headers200 the parsed response headers for an HTTP 200 response
 	Headers200 *ReplaceUserResponse200Headers
 	// Headers401 the parsed response headers for an HTTP 401 response
 	Headers401 *ReplaceUserResponse401Headers
 	// Headers429 the parsed response headers for an HTTP 429 response
 	Headers429 *ReplaceUserResponse429Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *ReplaceUserResponse503Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -5814,6 +6089,11 @@ func (r ReplaceUserResponse) GetJSON500() *InternalError {
 	return r.JSON500
 }
 
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r ReplaceUserResponse) GetJSON503() *ServiceUnavailable {
+	return r.JSON503
+}
+
 // GetBody returns the raw response body bytes
 func (r ReplaceUserResponse) GetBody() []byte {
 	return r.Body
@@ -5863,6 +6143,11 @@ type ListUserCommentsResponse429Headers struct {
 	RetryAfter         int
 }
 
+// ListUserCommentsResponse503Headers the declared response headers of an HTTP 503 response for ListUserComments
+type ListUserCommentsResponse503Headers struct {
+	RetryAfter *int
+}
+
 type ListUserCommentsResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -5878,12 +6163,16 @@ type ListUserCommentsResponse struct {
 	JSON429 *TooManyRequests
 	// JSON500 the response for an HTTP 500 `application/json` response
 	JSON500 *InternalError
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *ServiceUnavailable
 	// Headers200 the parsed response headers for an HTTP 200 response
 	Headers200 *ListUserCommentsResponse200Headers
 	// Headers401 the parsed response headers for an HTTP 401 response
 	Headers401 *ListUserCommentsResponse401Headers
 	// Headers429 the parsed response headers for an HTTP 429 response
 	Headers429 *ListUserCommentsResponse429Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *ListUserCommentsResponse503Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -5914,6 +6203,11 @@ func (r ListUserCommentsResponse) GetJSON429() *TooManyRequests {
 // GetJSON500 returns the response for an HTTP 500 `application/json` response
 func (r ListUserCommentsResponse) GetJSON500() *InternalError {
 	return r.JSON500
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r ListUserCommentsResponse) GetJSON503() *ServiceUnavailable {
+	return r.JSON503
 }
 
 // GetBody returns the raw response body bytes
@@ -5965,6 +6259,11 @@ type ListUserPostsResponse429Headers struct {
 	RetryAfter         int
 }
 
+// ListUserPostsResponse503Headers the declared response headers of an HTTP 503 response for ListUserPosts
+type ListUserPostsResponse503Headers struct {
+	RetryAfter *int
+}
+
 type ListUserPostsResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -5980,12 +6279,16 @@ type ListUserPostsResponse struct {
 	JSON429 *TooManyRequests
 	// JSON500 the response for an HTTP 500 `application/json` response
 	JSON500 *InternalError
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *ServiceUnavailable
 	// Headers200 the parsed response headers for an HTTP 200 response
 	Headers200 *ListUserPostsResponse200Headers
 	// Headers401 the parsed response headers for an HTTP 401 response
 	Headers401 *ListUserPostsResponse401Headers
 	// Headers429 the parsed response headers for an HTTP 429 response
 	Headers429 *ListUserPostsResponse429Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *ListUserPostsResponse503Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -6018,6 +6321,11 @@ func (r ListUserPostsResponse) GetJSON500() *InternalError {
 	return r.JSON500
 }
 
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r ListUserPostsResponse) GetJSON503() *ServiceUnavailable {
+	return r.JSON503
+}
+
 // GetBody returns the raw response body bytes
 func (r ListUserPostsResponse) GetBody() []byte {
 	return r.Body
@@ -6047,6 +6355,11 @@ func (r ListUserPostsResponse) ContentType() string {
 	return ""
 }
 
+// ReceiveStripeWebhookResponse503Headers the declared response headers of an HTTP 503 response for ReceiveStripeWebhook
+type ReceiveStripeWebhookResponse503Headers struct {
+	RetryAfter *int
+}
+
 type ReceiveStripeWebhookResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -6056,6 +6369,10 @@ type ReceiveStripeWebhookResponse struct {
 	JSON400 *WebhookRejected
 	// JSON500 the response for an HTTP 500 `application/json` response
 	JSON500 *InternalError
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *ServiceUnavailable
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *ReceiveStripeWebhookResponse503Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -6071,6 +6388,11 @@ func (r ReceiveStripeWebhookResponse) GetJSON400() *WebhookRejected {
 // GetJSON500 returns the response for an HTTP 500 `application/json` response
 func (r ReceiveStripeWebhookResponse) GetJSON500() *InternalError {
 	return r.JSON500
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r ReceiveStripeWebhookResponse) GetJSON503() *ServiceUnavailable {
+	return r.JSON503
 }
 
 // GetBody returns the raw response body bytes
@@ -6143,6 +6465,11 @@ func (r GetHealthResponse) ContentType() string {
 	return ""
 }
 
+// GetReadinessResponse503Headers the declared response headers of an HTTP 503 response for GetReadiness
+type GetReadinessResponse503Headers struct {
+	RetryAfter *int
+}
+
 type GetReadinessResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -6150,6 +6477,8 @@ type GetReadinessResponse struct {
 	JSON200 *Health
 	// JSON503 the response for an HTTP 503 `application/json` response
 	JSON503 *ServiceUnavailable
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *GetReadinessResponse503Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -6792,6 +7121,13 @@ func ParseListWebhookEventsResponse(rsp *http.Response) (*ListWebhookEventsRespo
 		}
 		response.JSON500 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ServiceUnavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
 	}
 
 	switch {
@@ -6860,6 +7196,16 @@ func ParseListWebhookEventsResponse(rsp *http.Response) (*ListWebhookEventsRespo
 			headers.RetryAfter = value
 		}
 		response.Headers429 = &headers
+	case rsp.StatusCode == 503:
+		var headers ListWebhookEventsResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
 	}
 
 	return response, nil
@@ -6927,6 +7273,13 @@ func ParseReplayWebhookEventResponse(rsp *http.Response) (*ReplayWebhookEventRes
 			return nil, err
 		}
 		response.JSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ServiceUnavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
 
 	}
 
@@ -6996,6 +7349,16 @@ func ParseReplayWebhookEventResponse(rsp *http.Response) (*ReplayWebhookEventRes
 			headers.RetryAfter = value
 		}
 		response.Headers429 = &headers
+	case rsp.StatusCode == 503:
+		var headers ReplayWebhookEventResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
 	}
 
 	return response, nil
@@ -7057,6 +7420,13 @@ func ParseRequestPasswordResetResponse(rsp *http.Response) (*RequestPasswordRese
 		}
 		response.JSON500 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ServiceUnavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
 	}
 
 	switch {
@@ -7115,6 +7485,16 @@ func ParseRequestPasswordResetResponse(rsp *http.Response) (*RequestPasswordRese
 			headers.RetryAfter = value
 		}
 		response.Headers429 = &headers
+	case rsp.StatusCode == 503:
+		var headers RequestPasswordResetResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
 	}
 
 	return response, nil
@@ -7171,6 +7551,13 @@ func ParseConfirmPasswordResetResponse(rsp *http.Response) (*ConfirmPasswordRese
 			return nil, err
 		}
 		response.JSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ServiceUnavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
 
 	}
 
@@ -7230,6 +7617,16 @@ func ParseConfirmPasswordResetResponse(rsp *http.Response) (*ConfirmPasswordRese
 			headers.RetryAfter = value
 		}
 		response.Headers429 = &headers
+	case rsp.StatusCode == 503:
+		var headers ConfirmPasswordResetResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
 	}
 
 	return response, nil
@@ -7297,6 +7694,13 @@ func ParseCreateTokenResponse(rsp *http.Response) (*CreateTokenResponse, error) 
 			return nil, err
 		}
 		response.JSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ServiceUnavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
 
 	}
 
@@ -7366,6 +7770,16 @@ func ParseCreateTokenResponse(rsp *http.Response) (*CreateTokenResponse, error) 
 			headers.RetryAfter = value
 		}
 		response.Headers429 = &headers
+	case rsp.StatusCode == 503:
+		var headers CreateTokenResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
 	}
 
 	return response, nil
@@ -7429,6 +7843,13 @@ func ParseDeleteCommentResponse(rsp *http.Response) (*DeleteCommentResponse, err
 			return nil, err
 		}
 		response.JSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ServiceUnavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
 
 	}
 
@@ -7498,6 +7919,16 @@ func ParseDeleteCommentResponse(rsp *http.Response) (*DeleteCommentResponse, err
 			headers.RetryAfter = value
 		}
 		response.Headers429 = &headers
+	case rsp.StatusCode == 503:
+		var headers DeleteCommentResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
 	}
 
 	return response, nil
@@ -7551,6 +7982,13 @@ func ParseListPostsResponse(rsp *http.Response) (*ListPostsResponse, error) {
 			return nil, err
 		}
 		response.JSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ServiceUnavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
 
 	}
 
@@ -7620,6 +8058,16 @@ func ParseListPostsResponse(rsp *http.Response) (*ListPostsResponse, error) {
 			headers.RetryAfter = value
 		}
 		response.Headers429 = &headers
+	case rsp.StatusCode == 503:
+		var headers ListPostsResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
 	}
 
 	return response, nil
@@ -7687,6 +8135,13 @@ func ParseCreatePostResponse(rsp *http.Response) (*CreatePostResponse, error) {
 			return nil, err
 		}
 		response.JSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ServiceUnavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
 
 	}
 
@@ -7763,6 +8218,16 @@ func ParseCreatePostResponse(rsp *http.Response) (*CreatePostResponse, error) {
 			headers.RetryAfter = value
 		}
 		response.Headers429 = &headers
+	case rsp.StatusCode == 503:
+		var headers CreatePostResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
 	}
 
 	return response, nil
@@ -7826,6 +8291,13 @@ func ParseDeletePostResponse(rsp *http.Response) (*DeletePostResponse, error) {
 			return nil, err
 		}
 		response.JSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ServiceUnavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
 
 	}
 
@@ -7895,6 +8367,16 @@ func ParseDeletePostResponse(rsp *http.Response) (*DeletePostResponse, error) {
 			headers.RetryAfter = value
 		}
 		response.Headers429 = &headers
+	case rsp.StatusCode == 503:
+		var headers DeletePostResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
 	}
 
 	return response, nil
@@ -7955,6 +8437,13 @@ func ParseGetPostResponse(rsp *http.Response) (*GetPostResponse, error) {
 			return nil, err
 		}
 		response.JSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ServiceUnavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
 
 	}
 
@@ -8024,6 +8513,16 @@ func ParseGetPostResponse(rsp *http.Response) (*GetPostResponse, error) {
 			headers.RetryAfter = value
 		}
 		response.Headers429 = &headers
+	case rsp.StatusCode == 503:
+		var headers GetPostResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
 	}
 
 	return response, nil
@@ -8106,6 +8605,13 @@ func ParsePatchPostResponse(rsp *http.Response) (*PatchPostResponse, error) {
 		}
 		response.JSON500 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ServiceUnavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
 	}
 
 	switch {
@@ -8174,6 +8680,16 @@ func ParsePatchPostResponse(rsp *http.Response) (*PatchPostResponse, error) {
 			headers.RetryAfter = value
 		}
 		response.Headers429 = &headers
+	case rsp.StatusCode == 503:
+		var headers PatchPostResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
 	}
 
 	return response, nil
@@ -8234,6 +8750,13 @@ func ParseListPostCommentsResponse(rsp *http.Response) (*ListPostCommentsRespons
 			return nil, err
 		}
 		response.JSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ServiceUnavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
 
 	}
 
@@ -8303,6 +8826,16 @@ func ParseListPostCommentsResponse(rsp *http.Response) (*ListPostCommentsRespons
 			headers.RetryAfter = value
 		}
 		response.Headers429 = &headers
+	case rsp.StatusCode == 503:
+		var headers ListPostCommentsResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
 	}
 
 	return response, nil
@@ -8378,6 +8911,13 @@ func ParseCreateCommentResponse(rsp *http.Response) (*CreateCommentResponse, err
 		}
 		response.JSON500 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ServiceUnavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
 	}
 
 	switch {
@@ -8446,6 +8986,16 @@ func ParseCreateCommentResponse(rsp *http.Response) (*CreateCommentResponse, err
 			headers.RetryAfter = value
 		}
 		response.Headers429 = &headers
+	case rsp.StatusCode == 503:
+		var headers CreateCommentResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
 	}
 
 	return response, nil
@@ -8513,6 +9063,13 @@ func ParsePublishPostResponse(rsp *http.Response) (*PublishPostResponse, error) 
 			return nil, err
 		}
 		response.JSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ServiceUnavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
 
 	}
 
@@ -8582,6 +9139,16 @@ func ParsePublishPostResponse(rsp *http.Response) (*PublishPostResponse, error) 
 			headers.RetryAfter = value
 		}
 		response.Headers429 = &headers
+	case rsp.StatusCode == 503:
+		var headers PublishPostResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
 	}
 
 	return response, nil
@@ -8635,6 +9202,13 @@ func ParseListUsersResponse(rsp *http.Response) (*ListUsersResponse, error) {
 			return nil, err
 		}
 		response.JSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ServiceUnavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
 
 	}
 
@@ -8704,6 +9278,16 @@ func ParseListUsersResponse(rsp *http.Response) (*ListUsersResponse, error) {
 			headers.RetryAfter = value
 		}
 		response.Headers429 = &headers
+	case rsp.StatusCode == 503:
+		var headers ListUsersResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
 	}
 
 	return response, nil
@@ -8772,6 +9356,13 @@ func ParseCreateUserResponse(rsp *http.Response) (*CreateUserResponse, error) {
 		}
 		response.JSON500 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ServiceUnavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
 	}
 
 	switch {
@@ -8837,6 +9428,16 @@ func ParseCreateUserResponse(rsp *http.Response) (*CreateUserResponse, error) {
 			headers.RetryAfter = value
 		}
 		response.Headers429 = &headers
+	case rsp.StatusCode == 503:
+		var headers CreateUserResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
 	}
 
 	return response, nil
@@ -8900,6 +9501,13 @@ func ParseDeleteUserResponse(rsp *http.Response) (*DeleteUserResponse, error) {
 			return nil, err
 		}
 		response.JSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ServiceUnavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
 
 	}
 
@@ -8969,6 +9577,16 @@ func ParseDeleteUserResponse(rsp *http.Response) (*DeleteUserResponse, error) {
 			headers.RetryAfter = value
 		}
 		response.Headers429 = &headers
+	case rsp.StatusCode == 503:
+		var headers DeleteUserResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
 	}
 
 	return response, nil
@@ -9029,6 +9647,13 @@ func ParseGetUserResponse(rsp *http.Response) (*GetUserResponse, error) {
 			return nil, err
 		}
 		response.JSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ServiceUnavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
 
 	}
 
@@ -9098,6 +9723,16 @@ func ParseGetUserResponse(rsp *http.Response) (*GetUserResponse, error) {
 			headers.RetryAfter = value
 		}
 		response.Headers429 = &headers
+	case rsp.StatusCode == 503:
+		var headers GetUserResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
 	}
 
 	return response, nil
@@ -9187,6 +9822,13 @@ func ParsePatchUserResponse(rsp *http.Response) (*PatchUserResponse, error) {
 		}
 		response.JSON500 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ServiceUnavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
 	}
 
 	switch {
@@ -9255,6 +9897,16 @@ func ParsePatchUserResponse(rsp *http.Response) (*PatchUserResponse, error) {
 			headers.RetryAfter = value
 		}
 		response.Headers429 = &headers
+	case rsp.StatusCode == 503:
+		var headers PatchUserResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
 	}
 
 	return response, nil
@@ -9344,6 +9996,13 @@ func ParseReplaceUserResponse(rsp *http.Response) (*ReplaceUserResponse, error) 
 		}
 		response.JSON500 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ServiceUnavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
 	}
 
 	switch {
@@ -9412,6 +10071,16 @@ func ParseReplaceUserResponse(rsp *http.Response) (*ReplaceUserResponse, error) 
 			headers.RetryAfter = value
 		}
 		response.Headers429 = &headers
+	case rsp.StatusCode == 503:
+		var headers ReplaceUserResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
 	}
 
 	return response, nil
@@ -9472,6 +10141,13 @@ func ParseListUserCommentsResponse(rsp *http.Response) (*ListUserCommentsRespons
 			return nil, err
 		}
 		response.JSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ServiceUnavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
 
 	}
 
@@ -9541,6 +10217,16 @@ func ParseListUserCommentsResponse(rsp *http.Response) (*ListUserCommentsRespons
 			headers.RetryAfter = value
 		}
 		response.Headers429 = &headers
+	case rsp.StatusCode == 503:
+		var headers ListUserCommentsResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
 	}
 
 	return response, nil
@@ -9601,6 +10287,13 @@ func ParseListUserPostsResponse(rsp *http.Response) (*ListUserPostsResponse, err
 			return nil, err
 		}
 		response.JSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ServiceUnavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
 
 	}
 
@@ -9670,6 +10363,16 @@ func ParseListUserPostsResponse(rsp *http.Response) (*ListUserPostsResponse, err
 			headers.RetryAfter = value
 		}
 		response.Headers429 = &headers
+	case rsp.StatusCode == 503:
+		var headers ListUserPostsResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
 	}
 
 	return response, nil
@@ -9710,6 +10413,26 @@ func ParseReceiveStripeWebhookResponse(rsp *http.Response) (*ReceiveStripeWebhoo
 		}
 		response.JSON500 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ServiceUnavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 503:
+		var headers ReceiveStripeWebhookResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
 	}
 
 	return response, nil
@@ -9769,6 +10492,19 @@ func ParseGetReadinessResponse(rsp *http.Response) (*GetReadinessResponse, error
 		}
 		response.JSON503 = &dest
 
+	}
+
+	switch {
+	case rsp.StatusCode == 503:
+		var headers GetReadinessResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
 	}
 
 	return response, nil
@@ -11158,7 +11894,14 @@ type NotFoundJSONResponse Error
 
 type PayloadTooLargeJSONResponse Error
 
-type ServiceUnavailableJSONResponse Error
+type ServiceUnavailableResponseHeaders struct {
+	RetryAfter *int
+}
+type ServiceUnavailableJSONResponse struct {
+	Body Error
+
+	Headers ServiceUnavailableResponseHeaders
+}
 
 type TooManyRequestsResponseHeaders struct {
 	RateLimitLimit     *int
@@ -11306,6 +12049,23 @@ func (response ListWebhookEvents500JSONResponse) VisitListWebhookEventsResponse(
 	return err
 }
 
+type ListWebhookEvents503JSONResponse struct{ ServiceUnavailableJSONResponse }
+
+func (response ListWebhookEvents503JSONResponse) VisitListWebhookEventsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type ReplayWebhookEventRequestObject struct {
 	Id openapi_types.UUID `json:"id"`
 }
@@ -11441,6 +12201,23 @@ func (response ReplayWebhookEvent500JSONResponse) VisitReplayWebhookEventRespons
 	return err
 }
 
+type ReplayWebhookEvent503JSONResponse struct{ ServiceUnavailableJSONResponse }
+
+func (response ReplayWebhookEvent503JSONResponse) VisitReplayWebhookEventResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type RequestPasswordResetRequestObject struct {
 	Body *RequestPasswordResetJSONRequestBody
 }
@@ -11563,6 +12340,23 @@ func (response RequestPasswordReset500JSONResponse) VisitRequestPasswordResetRes
 	return err
 }
 
+type RequestPasswordReset503JSONResponse struct{ ServiceUnavailableJSONResponse }
+
+func (response RequestPasswordReset503JSONResponse) VisitRequestPasswordResetResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type ConfirmPasswordResetRequestObject struct {
 	Body *ConfirmPasswordResetJSONRequestBody
 }
@@ -11673,6 +12467,23 @@ func (response ConfirmPasswordReset500JSONResponse) VisitConfirmPasswordResetRes
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ConfirmPasswordReset503JSONResponse struct{ ServiceUnavailableJSONResponse }
+
+func (response ConfirmPasswordReset503JSONResponse) VisitConfirmPasswordResetResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -11814,6 +12625,23 @@ func (response CreateToken500JSONResponse) VisitCreateTokenResponse(w http.Respo
 	return err
 }
 
+type CreateToken503JSONResponse struct{ ServiceUnavailableJSONResponse }
+
+func (response CreateToken503JSONResponse) VisitCreateTokenResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type DeleteCommentRequestObject struct {
 	Id openapi_types.UUID `json:"id"`
 }
@@ -11941,6 +12769,23 @@ func (response DeleteComment500JSONResponse) VisitDeleteCommentResponse(w http.R
 	return err
 }
 
+type DeleteComment503JSONResponse struct{ ServiceUnavailableJSONResponse }
+
+func (response DeleteComment503JSONResponse) VisitDeleteCommentResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type ListPostsRequestObject struct {
 	Params ListPostsParams
 }
@@ -12044,6 +12889,23 @@ func (response ListPosts500JSONResponse) VisitListPostsResponse(w http.ResponseW
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListPosts503JSONResponse struct{ ServiceUnavailableJSONResponse }
+
+func (response ListPosts503JSONResponse) VisitListPostsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -12187,6 +13049,23 @@ func (response CreatePost500JSONResponse) VisitCreatePostResponse(w http.Respons
 	return err
 }
 
+type CreatePost503JSONResponse struct{ ServiceUnavailableJSONResponse }
+
+func (response CreatePost503JSONResponse) VisitCreatePostResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type DeletePostRequestObject struct {
 	Id PostID `json:"id"`
 }
@@ -12314,6 +13193,23 @@ func (response DeletePost500JSONResponse) VisitDeletePostResponse(w http.Respons
 	return err
 }
 
+type DeletePost503JSONResponse struct{ ServiceUnavailableJSONResponse }
+
+func (response DeletePost503JSONResponse) VisitDeletePostResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type GetPostRequestObject struct {
 	Id PostID `json:"id"`
 }
@@ -12431,6 +13327,23 @@ func (response GetPost500JSONResponse) VisitGetPostResponse(w http.ResponseWrite
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetPost503JSONResponse struct{ ServiceUnavailableJSONResponse }
+
+func (response GetPost503JSONResponse) VisitGetPostResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -12601,6 +13514,23 @@ func (response PatchPost500JSONResponse) VisitPatchPostResponse(w http.ResponseW
 	return err
 }
 
+type PatchPost503JSONResponse struct{ ServiceUnavailableJSONResponse }
+
+func (response PatchPost503JSONResponse) VisitPatchPostResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type ListPostCommentsRequestObject struct {
 	Id     PostID `json:"id"`
 	Params ListPostCommentsParams
@@ -12719,6 +13649,23 @@ func (response ListPostComments500JSONResponse) VisitListPostCommentsResponse(w 
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListPostComments503JSONResponse struct{ ServiceUnavailableJSONResponse }
+
+func (response ListPostComments503JSONResponse) VisitListPostCommentsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -12875,6 +13822,23 @@ func (response CreateComment500JSONResponse) VisitCreateCommentResponse(w http.R
 	return err
 }
 
+type CreateComment503JSONResponse struct{ ServiceUnavailableJSONResponse }
+
+func (response CreateComment503JSONResponse) VisitCreateCommentResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type PublishPostRequestObject struct {
 	Id PostID `json:"id"`
 }
@@ -13010,6 +13974,23 @@ func (response PublishPost500JSONResponse) VisitPublishPostResponse(w http.Respo
 	return err
 }
 
+type PublishPost503JSONResponse struct{ ServiceUnavailableJSONResponse }
+
+func (response PublishPost503JSONResponse) VisitPublishPostResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type ListUsersRequestObject struct {
 	Params ListUsersParams
 }
@@ -13113,6 +14094,23 @@ func (response ListUsers500JSONResponse) VisitListUsersResponse(w http.ResponseW
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListUsers503JSONResponse struct{ ServiceUnavailableJSONResponse }
+
+func (response ListUsers503JSONResponse) VisitListUsersResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -13255,6 +14253,23 @@ func (response CreateUser500JSONResponse) VisitCreateUserResponse(w http.Respons
 	return err
 }
 
+type CreateUser503JSONResponse struct{ ServiceUnavailableJSONResponse }
+
+func (response CreateUser503JSONResponse) VisitCreateUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type DeleteUserRequestObject struct {
 	Id UserID `json:"id"`
 }
@@ -13382,6 +14397,23 @@ func (response DeleteUser500JSONResponse) VisitDeleteUserResponse(w http.Respons
 	return err
 }
 
+type DeleteUser503JSONResponse struct{ ServiceUnavailableJSONResponse }
+
+func (response DeleteUser503JSONResponse) VisitDeleteUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type GetUserRequestObject struct {
 	Id     UserID `json:"id"`
 	Params GetUserParams
@@ -13500,6 +14532,23 @@ func (response GetUser500JSONResponse) VisitGetUserResponse(w http.ResponseWrite
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetUser503JSONResponse struct{ ServiceUnavailableJSONResponse }
+
+func (response GetUser503JSONResponse) VisitGetUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -13684,6 +14733,23 @@ func (response PatchUser500JSONResponse) VisitPatchUserResponse(w http.ResponseW
 	return err
 }
 
+type PatchUser503JSONResponse struct{ ServiceUnavailableJSONResponse }
+
+func (response PatchUser503JSONResponse) VisitPatchUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type ReplaceUserRequestObject struct {
 	Id   UserID `json:"id"`
 	Body *ReplaceUserJSONRequestBody
@@ -13864,6 +14930,23 @@ func (response ReplaceUser500JSONResponse) VisitReplaceUserResponse(w http.Respo
 	return err
 }
 
+type ReplaceUser503JSONResponse struct{ ServiceUnavailableJSONResponse }
+
+func (response ReplaceUser503JSONResponse) VisitReplaceUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type ListUserCommentsRequestObject struct {
 	Id     UserID `json:"id"`
 	Params ListUserCommentsParams
@@ -13982,6 +15065,23 @@ func (response ListUserComments500JSONResponse) VisitListUserCommentsResponse(w 
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListUserComments503JSONResponse struct{ ServiceUnavailableJSONResponse }
+
+func (response ListUserComments503JSONResponse) VisitListUserCommentsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -14108,6 +15208,23 @@ func (response ListUserPosts500JSONResponse) VisitListUserPostsResponse(w http.R
 	return err
 }
 
+type ListUserPosts503JSONResponse struct{ ServiceUnavailableJSONResponse }
+
+func (response ListUserPosts503JSONResponse) VisitListUserPostsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type ReceiveStripeWebhookRequestObject struct {
 	Body *ReceiveStripeWebhookJSONRequestBody
 }
@@ -14154,6 +15271,23 @@ func (response ReceiveStripeWebhook500JSONResponse) VisitReceiveStripeWebhookRes
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ReceiveStripeWebhook503JSONResponse struct{ ServiceUnavailableJSONResponse }
+
+func (response ReceiveStripeWebhook503JSONResponse) VisitReceiveStripeWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -14205,10 +15339,13 @@ type GetReadiness503JSONResponse struct{ ServiceUnavailableJSONResponse }
 func (response GetReadiness503JSONResponse) VisitGetReadinessResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
 	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
@@ -15045,139 +16182,140 @@ func (sh *strictHandler) GetReadiness(w http.ResponseWriter, r *http.Request) {
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7H37c9u20ui/guH9ZmrfoWRJfiRxpnOvm6anTvPwjZ2T3lP7qyByJaGmABYAJet0/L9/gwVIghKpR2yn",
-	"p+eoP6Q2jcdisVjsLvbxRxCJSSo4cK2C0z+CMdAYJP74kWp4yyZM4z/mSwwqkizVTPDgNPgIv2egtCI0",
-	"ScQMYpKCJDPGYzEjQyGJHjNFooQB14TymEiRaWgHYaCiMUyoGVDPUwhOA8Y1jEAG9/dhOetHmFDGGR+t",
-	"mDmBoSaMEz0GEmVSmqksBNvMo6BmdZcQCR4rknHNkpoJiDT91Jp57sMgpZJOQDukNuDyXMNEIQJTOkIk",
-	"MfP59wzkPAgDTidm3AQ7+xPGMKRZooPTXicMhkJOqLbzH/aCMJjQOzbJJsFpt9MJgwnj7rewDiEfZAxy",
-	"GbKrMRAlpCYxkxCZj03QCRygFjocMwgD4Gb+XwKKv+HHmwIYpaXZbQPLBR1BPSjd1oAqQ2t0BIRnkwHI",
-	"JnhMk3pwumtwZf5bi68LofT59/VQpkLpbxRhcQFbSvW4BI3FQRhI+D1jEuLgVMsMfEAL4LIMW9YgSCh9",
-	"CVRG42UAzkhEFbQYV8AV02wKRGUD25mIIdKyZjppJDNlB/YhmtC7t8BHemwozeIm/73bCJ+Quh49QwZJ",
-	"TLSwhDWYt8kVA0WoBDKQ4hY4GcwJi4kSuM+KcJiCJGIKMqFpI9hmvnryiyRQDfGZ9mjQ/4boaCDFbJAw",
-	"NTbbtLiUDzyZkzT/O266IntmM/eJkESYPyPjoEkC8htFYkmHpsmQJgr2G+m2mLGGtQyESIByBO2TAtlE",
-	"gZnCGZ+KAu9NZ5UKrgDZ2nc0dkzZ/BYJroHjjzRNExZRA9nBb8qA90cAd3SSJnjAQUohg1PTn+QDhPYr",
-	"jmvugMTs1iRTmgyAUDKlCYsJ/oHQOJagVHBzHwYTUArZBq5f2sEIU4Rx7GIQMQE9FnFwGlx8uLwKQouT",
-	"0+CApuzAYEw5pIDS56bZ8bAbdehzeDF4Fh9Fh9TsiKY6U69EDMHpkTkKmk1AaTpJg9Og1+mdtDrdVqd3",
-	"1T0+7Ryddo7/Edz7iP0vCcPgNPhfB+W1e2D/qg5eIzIQucsbmi8oFuY8CE0mVEdje8nGIsomwPVL0reo",
-	"6xOzzQqpDw+bahswXgk+TFi0yR49IsSRm1WRGdNjAndMacOKYqppSFQWjQlVhHK3p3pMcdtoIoHGc6Lp",
-	"LXAE/wchByyOgX8d+O2xNaAoNuIQG0FjkBnEz3EDYoHYD1HYcTRNojHlIyCUCz0GmR9Ds1RcwjnXIDlN",
-	"7MRPvowzTjIOdylEGmKCtNEm34OmLLHsNhGjEcQhrkeCziQ3v2U8AaVI/+zi4tfX7//+bQxTSERqSKyP",
-	"y3gv9A8i4/HTr+C9sBQiQYlMRoDTX9B5Imh8JcRbKq2k8PXIeSDiuSGKxExtpFzKyckR+Yl9h7Bdgpyy",
-	"CD5xOqUsoYPkK4FnSMyIRiSi3OzmwEBMozHECNaVEO8on+eS81c6QVb4V+YfLQSZUD7P8ahekhllmvQ/",
-	"gpbz1tlQg+wTZaVuw6vrNJFWIT7XweR6HCwoLr6w36poFRsNUvZYGMipDRsOYlqbAcrVNuscWljcDGAo",
-	"pNlHLeeMj9orr+xl3cOICJxmeiwk+yd8ncNqb2eNQtyMKrv3exOmFOOjkExoYkQLw2TgLjULCYm5OwF/",
-	"EpIwrZBpmhM2Ehz28StKURJi4JpRx7pmUliUeITy+fPn1lmmx6ZdRHWDDoHrAINl6rXF22k1igvBJfgO",
-	"qERlZ0kwQqSrLE2F1BC/g5jRK2zzZ/Aowwj6i3NZFv4ZBmMhbj/Cb3g5fJnY5gaxu46tyZCyBEXXUh4z",
-	"PJyNONWZBCu2gFonjc3syOrAYDaFf125LIaETUHO3cLJFCQbOtSRvWLdISngCYli/wRD1m8uP7zff2l2",
-	"aWwEIjwvWkhk2QV0SNhnUQSp26ZUihSkZlbytuvGTcmV67xtrT5TUvcved+ynRgYarCi4mTiaMHbd8tM",
-	"cAs6gw6cDI+PW8/j42HriD6LWi/oEbROaCd6Ac+hR7vdICxpKjgjQ8aBsBio2fxS/apuz7PTTue00/mH",
-	"UVvMPC/io6hLT6DVG5h5om7ceg7PaOtw2Bt0o078Ap4PDe0IRxong+6wF3WhdUQ7w9bR8Piw9YIeH7cG",
-	"XejQnqGbGMwCq1gsF7ZW9wn9c7KKbBwKX7nW95U1e9PEVEPLUEfdXGwzkPLlb2I78CkAm7jOYYmFco0+",
-	"0Cvo5FWJkuoR6Ro2exx2Oh0jGksaaZDKyps0ScggofzW/Eref3pryKJksQv04lkgjjvLJoiUaiNZB6fB",
-	"f//y39fXd53Ozf82Pyj7c/Htv+qwly/CrnT5jBnZasPdNsMljN+q5VEi20J5l3V1A2v+sLBd2CosR1re",
-	"kYUOCHkO0Yr9e8vs9PXrZhomagsEuFmolHReQciq/hd0BG+xIRpNR4xTS0Nru+UtGxbvjbUSE7j7bhWe",
-	"MYPGMTOdaXLhIQdNOOHSDn8RY1gAOx+lGcgLoZ4WQjOBx7fSqg3MWdXcBIuGqdyatsEUV9hwcf22e7gB",
-	"Hj4pkF+GB2dXWnPvY6P73Ga2urGB5b1ph9Sr1EzIeD3tunaLKMAJQwelN14dKl7nS1lS/Ss2MiKGhGoy",
-	"EUqT3vFRhRtnnP2eGelxRGWcuMYRVVDlyDSm/9f91o7EJPCs6Dmkvp34+KiG1RaGj2VJCjhaGcBMDihS",
-	"ccFbvbs7kpsaDTgL+9g83I9XVxfESjhEw52uruW90MSaMGqALO2P9STlccSlvou8rwrY30tB2cnHigzm",
-	"KAg6q7jZ+nZQs8+FPL242M9jqskMX6aMSmTtUSmINFnYP0OiePMOmxaeS+S+qvO311e1EgcK637D0op6",
-	"sKFwuDSoJ+P7I9eI+0tdffnf63vUOVp+vakoB5tJYgsH1NJdZdYwt7A7JPqT+CurO8M/Ak0sOhuF+wIZ",
-	"4jZ4gFxf3rJLk3G40007+n/w6fHbXuc663R6J/jU960hQ/t7Skfwbc/+rITU3/qPKzxLnB3M6tPLpCRh",
-	"igCsa6ggGT4Ewm4DhGuwaWYNLXocsA2Y9UQWT2myr7b4QotPkqc9+4MKTg/DQAtNk+D0qLekkyS5rasY",
-	"ywyxTMup4wpFs25TK7XMPCJgyR7CQA4Izrjv84zD6kvpyVFQe5rsGuoftVHhN+qtfYxIzJVT4UtHvQ0m",
-	"WRSE7dtu/iBuAcgXWb875ZVchfK50VC6vefejdgm7/HBMbeIt/2rrriMK7ddt/e8opI8X6SqMJhJpuED",
-	"T+aWvj2g0Dr4SvAhk5MtBRkOs4utpQ2DsFv7jLJiCd11B8MOElZgWIV7XOYD5bVFAWMbeO0g9RDqaLyN",
-	"VD1h3P/afRw5+wsE5/qlbCMYr1vKU4rKtQtwmvAjmZ3OjWxEp6AITUYwkJRFxBkLFPktU5pQ+076hka/",
-	"Z1TGJBFikvcZJmIGUqH/UoKfVtmuCtOis11tZIuqqFf24is+LM1wUlrHHLEYSRYUEdYJ6ozTZK5ZRBPy",
-	"mo8YN8NnaVwLbTHWV7GGLZD6E5rCfGV1WTmt4HZZlAaLx9SoSTOqyJBJpUsnj8pN4EO7VnbZ9mxX9u2L",
-	"ZFSLngVlOqy4l/gGP08eKmeu4uum4biusf51vsT89xTndsGG+LhGRIOI753BbHvzIXK9WgNWE9LtM/5D",
-	"ZtvUMCeUdoa5ba2LZdclMC3p1arQKw2luQ6wkczuJllpMc2hfLABNEfqX9L6WXKe+kPcW3uCDYeRIvHF",
-	"6EWLy+p7arWP4fLZbF1f33V/uL6+e/aDf0z9z3Utaw/vR0gTGv2LGhRXGQfr9vISkqGhpRp7wgoF+guN",
-	"NnUHrxYofMd9Pa29J86I/TOBKbqxWZ81MoC54LEhGAX45n8LKfJ9BVwvGwOj8v2mOvwnzu5815INVNq4",
-	"lpO75ZTsp+HZxX2uw4OVYipqzPEaNSb/sGW3WnFgjm/pOabChismDO5aI9FyH39Tgrc/0tk7Z4FEdyKn",
-	"P/pSehSBUu4vAczfjAd/i9gH9ub80z/Pu+/ZuTrnH4+jV+cn57fpz39/9eZFGw477aiX8MHkh07885sE",
-	"GUbKJKhzHpwenuA7vhnQulDkbhfLAqs/9TJxvfl8RfZ+vOwdn+y3a+295ZzrwwCsb4vrUmFxDt4a80ix",
-	"gvKV3i1l7Ru9vzR/KB/qOjrDHo+sbNcYgUvTwyYGknUmkVqFfc37h+GTC5S4gX7m1ljzpsG2UDOdM/VZ",
-	"TMlbMQVzhaxQuHzPk1rOtY02tN2Fs6HutO1D16OoKAuPXfWKSNPOP+jNHklnUwmtuFW3loLNNF+uGVgg",
-	"N9UMcK4HaAam/2em0RimNsaN6fWFKkLZdXuHiUfQEOwwaxQEC+ODFYSc3P6SCkJx7Ov1g+6D9YMFJupf",
-	"HV9bG6geAnN5JsmHYXD6y0b7u0gjBaUu2JqYHpM+41GSxfAtNupjzNBLFDNc5IDBK4cZKO3ii6ZMsUGC",
-	"3qtlbBEG+Wyjo07o3blt3/VkFkeRy1bZm9JhtJDgFyQwrWGSVk6kJwFV7rcmk5sUUxaDJK4xfkR9oNHo",
-	"tnwpmubncS1b2PAKTKjShZPC+qdLG4nQ4NAwxdBXlfuIWvPhlpJ2KoURAFdeshu8sFrcVnW/wrW25h0+",
-	"AjbdTiAp36pXEaBPRZe2h6ffbOKsmC+l3O1CrXEghCU1+vtZFS28JVaRXG5qHRv04f/yO71ylja+2/1e",
-	"j3AdVYH4i15LNfTkKVn5JvtbbFjliAuJPzlv9Zsaei4c5N0QS8iW3l/chOb43YR1sZr+CouOte6bCqJM",
-	"Mj2/xCgF54U0Yfwssx4iA1Qcf8jP5JvPV8FS2JdTUodSTEj/4sPlFUE7D830+AD/1CezsVBQhFpQTnCS",
-	"lwTj1hQZgSZHncMivB3XsxD0MNY6NZiy3x8XvtBGjlBF+mcuggWJ4ZRYxZlcZ53OYYSN8UfobwSr5XmX",
-	"uVv+MuPu62/t0JlnNLIzhNOu+9sY7siP785etS5/POsdnxAxJNeBg8i2bdvfJJ1hMIb96NpA30ZCCo6+",
-	"bpdXH88vXv/6+fV3P3748NOvl69ffXx99Y0yc0uXYQADeG2cS6l1WpNZq1xLeYRT9hPMbcQC40OxvMo3",
-	"GcdY/m8U+fj68oqcXZyj2xhaAkMnalAek1wubl/za/5KcHPOmODKhmmORRLb8Ef01zOnw+6Sad0ir/Gr",
-	"F4rr4kQgJnREGVe6Gr+aBzwx7WLXFKFkTHlsRBxyVoyEc5ujq6458YNPkJLVzFy1FsX9o06njwsx0kQf",
-	"L4J+4WkYulNQRM1OaOpFzorhEHjM+MjMkpskMaSb2dgN27ZtlvqxjLzJQ9mxxd5y+M0+wpP7YtrQQbLX",
-	"v2u55bUMwbQm9K41mGtQ/f2XhLpoQwNIHtuzuNDuYT8s4k7dcx8xBFE0OO63ySd+y8WM58uhGF5mQ4Da",
-	"5ZYtOl6SiErJHFoWsdj2t3qhPeWk/3PLIad1HveJpeJTi2AOVoj14gT3csR0e89JKhnXRrIhZ5evzs/N",
-	"8kv1wYaGUTICbsgOYjMeAvMhp0NFJlTeFjgqGVWfcIB4c96yilW9JNQAtiLGDUPYXJSbY311lNq1lNpf",
-	"jGLL4eq3zTze4iz15hcGoYkSJGHm6Pb/uO+TmZC3hiL4fCIylcxDHF6NxYxMzDHbm4tMEkMNNjHBvoWE",
-	"WhBfmsncz0VQNm4RxuIrzYx6B/b4Ido/8cVkCIa8qgoLk8Q+yqGqc4pBeHxuCAEShdQwJ7FA9REDxcle",
-	"/6hz1N/3D5kjW6rBeqy51DOOis4vyB5+ts0UyClIokBrxkdqv03euj5FAgOk1rlZbn8h0rQf+p+KSFC3",
-	"TwvBoH2yp5asxZVkMXiSJQwzBbGZzuOMi8TQe5FP4oXHtq+55/iR83DDvIMwmIJUlrl32t12BzWLeo4S",
-	"nJ4cHx+e3IeBSIHTlAWnwWG70z50Pqwoc1gqNzJBHovXQnkb/ziqy5jz3qqp6DEROk8/iA3HdF7YyIbn",
-	"KXolF1cFevUYovUlORVU8+Y0KN5lE5RDUfde0y4PCf6jPoVIrkBsFhhYp8yYoZc98ac5My4THqR0bu68",
-	"Xxly6rbKoggghrgpLUiu49TmZFn/GHSzkLGj1+k8WkzqkmJSl4rApuyxvv1c/9uGeJuVH1nc1nUr9uDA",
-	"S5mCXbrru1SiubHT4fpOZdYM06P3Yn2PxVwB92FwvMmKqsktfF0GT7CnxfxyY+hRZZMJlfPgNDBEQ3K1",
-	"iDh+4wjFcDw6UvgWZkYIbszIjezp4A8W3x9ISBM6R52tykZqosEx4tZOhhlzyJ65fXyT1DfKnWAW7z9N",
-	"Pp2bMgKwCuH/yyBzclcOodNkGR+R38TAStJtclF+ZWYVMEmFOdkhUQJvHYMQl0gJT7qVzhxnmrGohi3b",
-	"ThU7wRIX6T0JF0HTSkPE9cL6mSK/GyTFO47yp3CUztH6HkW+mH9dFuTOD6FV9mOP1yoeZBSB/IG6JfMN",
-	"rj/N+B5r5jDUm0ArU2BFQytmhy59htGoDztkwnimbYCYC7oMc7M/jSKRYS5C7XJA4fNpm1yN4ZpbYdKc",
-	"jF6nR2ZjQJ1Q2OAvK3/wYggUsxWyCSvlezmmNCQJmY2Z6WGbK9veSqKL3AI3q+LtX0Y+fSfi+ZZJJhqe",
-	"6DfO21Abd3Bftca5SIwnY2pF4oYaZnY+rOxlvhHI6zF0k6G/nNFkZnS+Y29V9tbdgFMtJorCfsebsMWa",
-	"DC5/Ku+q8KozdYs8gpKc8Vgu4rMpw+RWcqmDqAw4qudWl6Ct5FHMYjS4QSa58jyh9tCaxefWckyMSun+",
-	"Iir0vb8sXzgIHo1jVIKhAkoG0sDGYUY8nyQX+hQc/t5rPZu9/vns3cXb1/ix6ecv5Dh5QNdGHOeoIZFo",
-	"jvkZVS633E7O2TGCnBFcgia0QuC5Cc+TKtZwhSIUsEFkubNk52VoNIeqmM/yIWtZLTgCefP5ar9NzvKk",
-	"SIqNeItxzOVoeYeiE8CUSLl4cs2dfFJef/mFaOYrRBJF504iSam0MTo2E1iNRGLfe3PfyUcXRHz/xyAS",
-	"UkKkyVhIBWSA/inzzTlHxV1zI47xeOYbi6Bamw1u6I7hPIJi9Z/MpdiIE7aCD+WPjGi7sSwogbrsfd/j",
-	"d6NAuS5tcuaSz+f+UPb7Nyp/ZkCjs1Oa3MPDsAzxY9oK2cuyiQUhT2q06X3tpke2ZEfYXdc7s8Q6s4Tv",
-	"QLFol7AkX1K8d4pKn9X7cL2dszwZT5UU/CY/z4XHY+070UX1kTAkaZKpaqL08k3SiAe8eIZkZejP8gPS",
-	"hXPlfeqHo3UD5qnvN2hray5sMmgRtLv8vmTT0ON7K3onMJtBtekdyYv53aLiwGbLtoUDnvStqQjWXPnG",
-	"hOjYcd5H4Lx/Hls0RLeKM+KjUe6/n/NE+/vNfdN7io0XMRIE3v8Dv0JDSKjlOkUC9MKfoW9Yj+GH7QYl",
-	"48JmZvxiHWOzhBXtaraIPAPfZpkgNtZFlpMMbqSQdB/1jLsglqY3oDw/g3PpXTjqb0VUuKEud0Z92VZo",
-	"+fTx7aYpn8ub7WDDvB7L3sw7FrRTnR4mDn6WDKVBlwl2ke1VJLAt1Ck8T0ZVYlqVPp/kQ17CxqlOEzp3",
-	"ao3r06Q3FexwIyNnfph3GtNOY3pEjanhjIT1aslHTPaWH4Y2OXOyAFM2XybWpNLKd19cpv4R6HrS73zl",
-	"y3F3hh7jDP11TsQ6Yflv+FLQeCK21Jlt6Tv0WqK6rgbdK/dmUNSaC511zrqlC0kGQo/rLxiImW68XtI8",
-	"U99DhO2KwBwSCVOm7JZv+sy3kC7wKxvsi1RTDQzAhc3vGMFf6DLdCbkls3pdcoCNZNwDP1NA7eXuGUBR",
-	"Q3YSb6n7k4hyogDCPNraJv4rXa+abY6v8sn/dNOjMyc+pfnNrxex0gJXKBE7/rMTRBatdjS3v0Tl2dnk",
-	"VWMLuaTW+ncWx97jYdX6h6FITWyhyeznvw8+2PJXqXizpbVuoW7JVzbYLRTQaSoH6D2O1tvtdtzhq3CH",
-	"naxR8iNHuqVQUM+KaoQOZ4ivCTJ5KJt6V7hJITvyIigxzlpwaJPzIsLjpfdOcab79pFUu3T7RohBN6t6",
-	"e4Xr+FVsFqtCOipPwjumsLP/PeBEu7fy9QqErfjdpDK8xUBqbIOO1iMg1Egu5jSFRKQ2mWIyr0S60g1q",
-	"73M6weqPNmLjmvcxu0mbw512Mb/2Qyph2scYZp4liZkcXSN5bCNpbwHSPO8Cel7jOz8p+AxmbHBJpmLV",
-	"twaYMjKEkgEWEE+EuM1SwrjSQONTAnc00miUEQpykEdsCtzhAoNE0DUzNExTcLjmBjuGDdER9EMDv4ud",
-	"VkLi/7Eai1ucQieBfh7lbZjKvM5506hXn1xN9qfWq5Y5ki3GpAUxSyCDeZtc5XkdBhJ9UQZzwmKiBJKG",
-	"cpF1YgoyoWmT74UZrOJ3URRTq+QmytPXVKro1Gf93cJDo3Q2WdTZNqfZwjm3cYXWBaQhTrkmk1vNOhZM",
-	"iWIyoS0FZiUaYpeyxlZJNsRLstScDcEj8JJHdDr7ZbIL5jJdKDZJkzmhg9yJCO7SBCtGuZf0uhWxuBoQ",
-	"XuRWWptKbCHJ2oTx/NflZEtKz9EkaQZ9Wg2+SGa4Un3Hs767iP/SDjTr9fDM8df8hrS/b+I9gx5mJI9n",
-	"lLCihiCpBLKwvMYxSqSE2txTciR4j8VkTNW4SdfG9IpP4sZfn8b38Zz7l6tVfmX93M+U2/RmYNjqQzxq",
-	"XMLKbT1qHph7fseTNmAvrwQfJizahUuxESdZWsPwKirBxn4zeZ5WG6KEkVdMk73BnAyFBDbirVuYGyYY",
-	"0Rj2nbBeuNrk5jDMeTSTQgN+tq3cH6+5dedj0rm0EhSJ8Z0U+afzxtFjmChIpqBeuuboMI28NsVEUKw+",
-	"RMr2L1jrJu46BafYuevs1PVHdNfJLBEuyyIr3XUEzynSHD/UnI1mwLSqy2JI6rIuh6QfU03bLgczplEb",
-	"iyTGA37Nt8rEHBIJNCaMl1GOSlMNGKxUc/5GoN3hWxnA8RES6nKWiUxGgGuEyaA5XZRbYkV1yfVKZwj5",
-	"ukmivMz0K0SQHTP5z3ou3MBpqZEvbGcVMvS32mnpE7rNKExmwAVvwSTVc7SFgM4NIY4ZoD0Eb2ubdmXh",
-	"VrYh096t3ODI9FCVxlNcfsrTcG/uwbS1QvLIzGADD6YdS/jryBc7TeQBrM7yHqLEBM1vNGc0Nk9vPfvL",
-	"asUiLGSnHsSsliw2XOg8+wgZg2xKFRc9po2mbVSWZkPNdvyupr7fjuPtON6O4/15HM8dyWYBb9kms5mf",
-	"p+N6vrvnSoVtK4dPtKTuHD53Dp87DW47h8+FU/k4Dp+FTlfDK1YnofAYxQrmQPasMdXlokBxyTZwotL+",
-	"F7CP/5w8FbuUETvm9e/EvFYkm3gY23Iph9WBK8nWmI3v7yDZsCjEslgBKK+ugm5I2CSvPxSSwVwDJusz",
-	"P4R5pR3K53rM+IikVCpQhOnTa75pCST76Zeab+12+6YfkpnRFQkl065RIsdwt+cVTdqz9Y3ChspJftWk",
-	"/X2E3NZLuuYuknDIRpmEOK+TZL3LrP/rjJlVuSSlCUiKzkGHnQ7xsynv50Y9WyPE3E6JiG7b5IxMLZ7j",
-	"a+4SvxdeC2YWm28cYfKSkTNuC9pIyhXFyhy23EdqyxnmGeTR+S665WKWQDzKSyFdc6zNkntGRNB2JXWG",
-	"lCWZBLJntzbEXIq426FzRaS2JBDueZe8Y9+FhHGbSPrN5Yf3+9bb76jTsfVirrktd4SIus7LnPlVlGzS",
-	"xuvAPmtyYSmkQEGbvBe6Un7FVvMpAMNgzrx4japPFY2p/i39OggeFEORVwHunjw/6Tx/8eJZpyzhXhZt",
-	"pxORmfF6nU4nDKJMSuCROeaZivPKzyn79fD9355/r3vwj+lP/z8RvVedyYv52+7ZqKwweBoU5TqQpWBP",
-	"mOpfu6ZrVnb9dP7sxfTnz/PSd6Gp7Mfmtgy/kv6jGTE8ZJZ17dxwW6XvL+rlNdg57DGYUVXWe9jjYoYh",
-	"wciT9tvBppdVMaUtYPVYWutSjbhl1RUhJ5TYvbCL8i6GnJ8HN2FwZwvviHieV9/pdo6eHz87sQV6DOjO",
-	"rwZs2dHmI+kR4FGngwg2N36ix/9sFHTP0ONXkR6ef5ZAXtkCs90zRbK0Tc79nO8ii8bYyBygAVXWduis",
-	"gP6xr01/8CPCEzyUCIuDJm43Pxlu7tV1I9yaVzqKvGVT4KZtKsUAvI0tlpsbKCTQeL4p9l2lWw+v9q+U",
-	"pIbDulvLXCL20g3JcefQenfPmIJlxlu7Ax+BxsxA/6+4CeaqZRG4uDo5hbwIlmrb47uBhezSjvGJ0yll",
-	"tvDtqs0s8LFmN3EIIwg0VoqxpcTQAR5/VtXyhUEYZDIJToMD1GfcLEvpD0GkCZi7mMwwmU+Nm0Jp6rbG",
-	"sBofdeveM3Q+2eVKLHhY3Y7ilQxxi/HCrOwlAawZ9cImZHTqrq1iVsTmeN1TVx2+zle7YnPz+hRq/nI3",
-	"W/PL1tizsQyOTFRYSGJYRyxnyd6wBautSYxYIgWzVMcTxhXZ6/+WF04bScp1C7+T1+/Ozt/2930cYaWP",
-	"5WEL5mC2TFaJy84kZDQGpSXVQvoo8Ojt/ub+fwIAAP//",
+	"7H37c9u20ui/guH9ZmrfoWRJfiRxpnOvm6anTtPEN3ZOek/tr4LIlYSaAlgAlKx2/L9/gwVIghKpR2yn",
+	"7TnqD6lN47FYLBa7i338EURikgoOXKvg9I9gDDQGiT9+oBresgnT+I/5EoOKJEs1Ezw4DT7AbxkorQhN",
+	"EjGDmKQgyYzxWMzIUEiix0yRKGHANaE8JlJkGtpBGKhoDBNqBtTzFILTgHENI5DB/X1YzvoBJpRxxkcr",
+	"Zk5gqAnjRI+BRJmUZioLwTbzKKhZ3SVEgseKZFyzpGYCIk0/tWae+zBIqaQT0A6pDbg81zBRiMCUjhBJ",
+	"zHz+LQM5D8KA04kZN8HO/oQxDGmW6OC01wmDoZATqu38h70gDCb0jk2ySXDa7XTCYMK4+y2sQ8h7GYNc",
+	"huxqDEQJqUnMJETmYxN0AgeohQ7HDMIAuJn/54Dib/jxpgBGaWl228ByQUdQD0q3NaDK0BodAeHZZACy",
+	"CR7TpB6c7hpcmf/W4utCKH3+bT2UqVD6K0VYXMCWUj0uQWNxEAYSfsuYhDg41TIDH9ACuCzDljUIEkpf",
+	"ApXReBmAMxJRBS3GFXDFNJsCUdnAdiZiiLSsmU4ayUzZgX2IJvTuLfCRHhtKs7jJf+82wiekrkfPkEES",
+	"Ey0sYQ3mbXLFQBEqgQykuAVOBnPCYqIE7rMiHKYgiZiCTGjaCLaZr578IglUQ3ymPRr0vyE6GkgxGyRM",
+	"jc02LS7lPU/mJM3/jpuuyJ7ZzH0iJBHmz8g4aJKA/EqRWNKhaTKkiYL9RrotZqxhLQMhEqAcQfuoQDZR",
+	"YKZwxqeiwHvTWaWCK0C29g2NHVM2v0WCa+D4I03ThEXUQHbwqzLg/RHAHZ2kCR5wkFLI4NT0J/kAof2K",
+	"45o7IDG7NcmUJgMglExpwmKCfyA0jiUoFdzch8EElEK2geuXdjDCFGEcuxhETECPRRycBhfvL6+C0OLk",
+	"NDigKTswGFMOKaD0uWl2POxGHfocXgyexUfRITU7oqnO1CsRQ3B6ZI6CZhNQmk7S4DTodXonrU631eld",
+	"dY9PO0enneN/Bfc+Yv9LwjA4Df7XQXntHti/qoPXiAxE7vKG5guKhTkPQpMJ1dHYXrKxiLIJcP2S9C3q",
+	"+sRss0Lqw8Om2gaMV4IPExZtskePCHHkZlVkxvSYwB1T2rCimGoaEpVFY0IVodztqR5T3DaaSKDxnGh6",
+	"CxzB/07IAYtj4F8GfntsDSiKjTjERtAYZAbxc9yAWCD2QxR2HE2TaEz5CAjlQo9B5sfQLBWXcM41SE4T",
+	"O/GTL+OMk4zDXQqRhpggbbTJt6ApSyy7TcRoBHGI65GgM8nNbxlPQCnSP7u4+OX1u39+HcMUEpEaEuvj",
+	"Mt4J/Z3IePz0K3gnLIVIUCKTEeD0F3SeCBpfCfGWSispfDlyHoh4bogiMVMbKZdycnJEfmDfIGyXIKcs",
+	"go+cTilL6CD5QuAZEjOiEYkoN7s5MBDTaGzp1jApskc5EZmmIwgJxU8i03hVGT6hQE4tuZvzp5U5t1bk",
+	"jeYkounLay5ByzmhQw2S9D+YX1pn5pc+UVZabl/zIKzoEGWjZhFbCzKjzIA8FNKAreWc8dE60fo+DK6E",
+	"+JHyea4PfCG+YFUaZf7RQpAJ5fOcOtRLu5R67CzgJtdAWoVSUAeT63GwoI75KkyroittNEjZY2Egpwxt",
+	"OIhpbQZ44DY3CyK12/6R00yPhWS/w5dhQVbm0Ciazqiye783YUoxPgrJhCZGYDKsE+5Ss5CQGIkA8Cch",
+	"8TiZq8CcrpHgsB/mpy6SEAPXjDqGPJPCosQjlE+fPrXOMj027SKqGzQjXAcYLFOvLd65q1FciGPBN0Al",
+	"qnBL4h4iXWVpKqSG+EeIGb3CNn8G5zXsrb84l72YPsFgLMTtB/gVr7zPE0bdIHbXsTUZUpagQF5KmeZm",
+	"YiNOdSbBCmOg1smYMzuyOjCYTeGvK23GkLApyLlbOJmCZEOHOrJXrDskBTwhUex3MGT95vL9u/2XZpfG",
+	"RszD86KFhLiNWoub34B3FkWQum1KpUhBamb1Cbtu3JTcZJC3rdXSSur+Oe9bthMDQw1WAJ5MHC14+26Z",
+	"CW5BZ9CBk+Hxcet5fDxsHdFnUesFPYLWCe1EL+A59Gi3G4QlTQVnZMg4EBYDNZtfKpXV7Xl22umcdjr/",
+	"MsqYmedFfBR16Qm0egMzT9SNW8/hGW0dDnuDbtSJX8DzoaEd4UjjZNAd9qIutI5oZ9g6Gh4ftl7Q4+PW",
+	"oAsd2jN0E4NZYBWL5cLWanShf05WkY1D4SvX+r6yZm+amGpoGeqom4ttBlK+/E0sIj4FYBPXOSyxUK7R",
+	"B3oFnbwqUVI9Il3DZo/DTqdjBH5JIw1SWSmaJgkZJJTfml/Ju49vDVmULHaBXjy7ynFn2bCSUm30heA0",
+	"+O+f//v6+q7Tufnf5gdlfy6+/Vcd9vJF2JUunzEjMW6422a4hPFbtTxKZFso77KubmDNHxa2C1uF5UjL",
+	"O7LQASHPIVqxf2+Znb5+3UzDRG2BADcLlZLOKwhZ1f+CjuAtNkRT8Ihxamlobbe8ZcPivbFWYgJ3363C",
+	"M9HQOGamM00uPOSgYSpc2uHPYgwLYOejNAN5IdTTQmgm8PhWWrXsOVuhm2DR3JbbCDeY4gobLq7fdg83",
+	"wMNHBfLz8OCsZWvufWx0n1sCVzc2sLwz7ZB6lZoJGa+nXdduEQU4Yeig9MarQ8XrfClLBo2K5Y+IoVFX",
+	"J0Jp0js+qnDjjLPfMiM9jqiME9c4ogqqHJnG9P+639qRmATe20AOqW/9Pj6qYbWFOWdZkgKOthMwkwOK",
+	"VFzwVu/ujuQGVAPOwj42D/f91dUFsRIO0XCnq2t5JzSxhpkaIEuraj1JeRxxqe8i76sC9s9SUHbysSKD",
+	"OQqCztZvtr4d1OxzIU8vLvbTmGoyw/c2oxJZK1sKIk0W9s+QKN68w6aF5xK5r+r84/VVrcSBwrrfsLQN",
+	"H2woHC4N6sn4/sg14v5SV1/+9/oedY6W36QqysFmktjCAbV0V5k1zN8NHBL9SfyV1Z3h74EmFp2Nwn2B",
+	"DHEbPECuL2/Zpck43OmmHf0/+KD6da9znXU6vRN8wPzakKH9PaUj+Lpnf1ZC6q/9JyOeJc66Z/XpZVKS",
+	"MEUA1jVUkAwfAmG3AcI12DSzhhY9DtgGzHoii6c02bdofHfGh9bTnv1BBaeHYaCFpklwetRb0kmS3NZV",
+	"jGWGWKbl1HGFolm3qZVaZh4RsGQPYSAHBGfc93nGYfX99+QoqD1Ndg31T/Wo8Bv11j6xJObKqfClo94G",
+	"kywKwvbFOn/mtwDki6zfnfJKrkL53Ggo3d5z70Zsk3f4jJrb+dv+VVdcxpXbrtt7XlFJni9SVRjMJNPw",
+	"nidzS98eUGgdfCX4kMnJloIMh9nF1tKGQditfRxasYTuuoNhBwkrMKzCPS7zgfLaooCxDbx2kHoIdTTe",
+	"RqqeMO5/7T6OnP0ZgnP9UrYRjNct5SlF5doFOE34kcxO50Y2olNQhCYjGEjKIuKMBYr8milNqH39fUOj",
+	"3zIqY5IIMcn7DBMxA6nQKyvBT6tsV4Vp0dmuNrJFVdQre/EVH5ZmOCmtY45YjCQLigjr2nXGaTLXLKIJ",
+	"ec1HjJvhszSuhbYY64tYwxZI/QlNYb6yuqycVnC7LEqDxWNq1KQZVWTIpNKl60rlJvChXSu7bHu2K/v2",
+	"WTKqRc+CMh1WnGZ8g58nD5UzV/F103Bc11j/Op9j/nuKc7tgQ3xcI6JBxLfOYLa9+RC5Xq0Bqwnp1jnh",
+	"IbNtapgTSjvD3LbWxbLrEpiW9GpV6JWG0lwH2Ehmd5OstJjmUD7YAJoj9W9p/Sw5T/0h7q09wYbDSJH4",
+	"YvSixWX1PbXac3L5bLaur++6311f3z37zj+m/ue6lrWH9wOkCY3+ogbFVcbBur28hGRoaKnGnrBCgf5M",
+	"o03dwasFCt9xX09r74kzYv9MYIrOedYTjwxgLnhsCEYBvvnfQop8XwHXy8bAqHy/qQ7/kbM737VkA5U2",
+	"ruXkbjkl+2l4dnGf6/BgpZiKGnO8Ro3JP2zZrVYcmONbeo6psOGKCYO71ki03MdfleDtD3T2o7NAojuR",
+	"0x99KT2KQCn3lwDmb8aDf0TsPXtz/vH38+47dq7O+Yfj6NX5yflt+tM/X7150YbDTjvqJXww+a4T//Qm",
+	"QYaRMgnqnAenhyf4jm8GtC4UudvFssDqT71MXG8+XZG97y97xyf77Vp7bznn+uAG69viulRYnIO3xjxS",
+	"rKB8pXdLWftG7y/NH8qHuo7OsMcjK9s1RuDS9LCJgWSdSaRWYV/z/mH45AIlbqCfuTXWvGmwLdRM5yJ+",
+	"FlPyVkzBXCErFC7f86SWc22jDW134WyoO2370PUoKsrCY1e9ItK08w96s0fS2VRCK27VraVgM83nawYW",
+	"yE01A5zrAZqB6f+JaTSGqY1xY3p9popQdt3eYeIRNAQ7zBoFwcL4YAUhJ7e/pYJQHPt6/aD7YP1ggYn6",
+	"V8eX1gaqh8Bcnknyfhic/rzR/i7SSEGpC7Ympsekz3iUZDF8jY36GAn1EsUMFw9h8MphBkq7qKkpU2yQ",
+	"oPdqGTGFoUvb6KgTendu23c9mcVR5LJV9qZ0GC0k+AUJTGuYpJUT6UlAlfutyeQmxZTFIIlrjB9RH2g0",
+	"ui1fiqb5eVzLFja8AhOqdOGksP7p0sZXNDg0TDGgV+U+otZ8uKWknUphBMCVl+wGL6wWt1Xdr3CtrXmH",
+	"j4BNtxNIyrfqVQToU9Gl7eHpN5s4K+ZLKXe7UGscCGFJjf5+VkULb4lVJJebWscGffg//06vnKWN73a/",
+	"1yNcR1Ug/qbXUg09eUpWvsn+FhtWOeJC4k/OW/2mhp4LB3k3xBKypfcXN6E5fjdhXQSqv8KiY637poIo",
+	"k0zPLzFKwXkhTRg/y6yHyAAVx+/yM/nm01WwFMzmlNShFBPSv3h/eUXQzkMzPT7AP/XJbCwUFKEWlBOc",
+	"5CXBaDxFRqDJUeewiCzC9SwEPYy1Tg2m7PfHhS+0kSNUkf6Zi2BBYjglVnEm11mncxhhY/wR+hvBanne",
+	"Ze6Wv8y4+/prO3TmGY3sDOG06/42hjvy/Y9nr1qX35/1jk+IGJLrwEFk27btb5LOMBjDfnRtoG/jOwVH",
+	"X7fLqw/nF69/+fT6m+/fv//hl8vXrz68vvpKmbmly5uAYck2zqXUOq3JrFWupTzCKfsB5jZigfGhWF7l",
+	"m4xjhoKvFPnw+vKKnF2co9sYWgJDJ2pQHpNcLm5f82v+SnBzzpjgygafjkUS26BO9Nczp8PukmndIq/x",
+	"qxdg7OJEICZ0RBlXuhqVmwc8Me0i8hShZEx5bEQcclaMhHObo6uuOfGDT5CS1cxctRbF/aNOp48LMdJE",
+	"Hy+CfuFpGLpTUMQCT2jqxQOL4RB4zPjIzJKbJDFQndnYDdu2bZb6oYy8yQP0scXecvjNPsKT+2LagEiy",
+	"179rueW1DMG0JvSuNZhrUP39l4S6GEoDSB7bs7jQ7mE/LKJp3XMfMQRRNDjut8lHfsvFjOfLoRheZkOA",
+	"2uWWLTpekohKyRxaFrHY9rd6oT3lpP9TyyGndR73iaXiU4tgDlaI9eIE93LEdHvPSSoZ10ayIWeXr87P",
+	"zfJL9cGGhlEyAm7IDmIzHgLzPqdDRSZU3hY4KhlVn3CAeHPesopVvSTUALYixg1D2FyUm2N9dZTatZTa",
+	"X4xiy+Hqt8083uIs9eYXBqGJEiRh5uj2/7jvk5mQt4Yi+HwiMpXMQxxejcWMTMwx25uLTBJDDTbdwr6F",
+	"hFoQX5rJ3M9FqDluEWYYUJoZ9Q7s8UO0f+SLKR4MeVUVFiaJfZRDVecUg/D43BACJAqpYU5igeojhr+T",
+	"vf5R56i/7x8yR7ZUg/VYcwl1HBWdX5A9/GybuWBdBVozPlL7bfLW9SnSMiC1zs1y+wuRpv3Q/1REgrp9",
+	"WggG7ZM9tWQtrqTAwZMsYZgpiM10HmdcJIbei3wSLzzWBg3njh85DzfMOwiDKUhlmXun3W13ULOo5yjB",
+	"6cnx8eHJfRiIFDhNWXAaHLY77UPnw4oyh6VyIxPksXgtlLfxj6O6PEDvrJqKHhOh8/SD2HBM54WNbHie",
+	"oldycVWgV48hWl+SU0E1G1CD4l02QTkUde817fKQ4D/qE6PkCsRmgYF1yowZetkTf5oz4zKNQ0rn5s77",
+	"hSGnbqssigBiiJuSneQ6Tm2mmfWPQTcLeUh6nc6jxaQuKSZ1CRZsIiLr28/1v22It1n5kcVtXbdiDw68",
+	"RDDYpbu+SyWaGzsdru9U5gIxPXov1vdYzBVwHwbHm6yomrIDe20AX00aCF8NwsPvKUA/3xhSVtlkQuU8",
+	"OA0MvZFcoyKOVTkaM8ySjhQ+o5kRghszciNnO/iDxfcHEtKEzlHdq3KgmkByDNa1k2EKIbJnLi7fmvWV",
+	"coefxftPk2DopgwerEL4/zLInMiWQ+iUYMZH5FcxsEJ4m1yUX5lZBUxSYZhCSJTAC8sgxGWWQiZhBTvH",
+	"1GYsquHotlPFxLDEgHpPwoDQKtMQrL2wfqbIbwZJ8Y4Z/SnMqHO0vkeRQOffknu5o0dolXPZk7mKfRn1",
+	"I38Wb8mcNuoZAb4CmzkM4SfQyhRYgdQK96FL2mH0+MMOmTCeaRuW5kI9w/yxgUaRyDCvo3b5tPDRtk2u",
+	"xnDNrQhrDlWv0yOzMaAmKmzImZV6eDEECvcKOYzVLbx8XRqShMzGzPSwzZVtb+XfRUaD+1yJMSjjrb4R",
+	"8XzL1BYNjgEbZ4uojXa4r9oAXfzHk/HDIl1EDR88H1b2Mt8IvCYwYJShl57Rn2Z0vuOMVc7Y3YAnLCbd",
+	"wn7Hm3DUmrwxf1e2V2FzZ+oW2QslOc+yDMjncIY/rmRwB1EZIVXP6C5BW3mnmMWonINMcuW5bu2h+Y3P",
+	"rambGB3Y/UVUjsb+slTjIHg0ZlOJ3gooGUgDG4cZ8ZyoXKxWcPhbr/Vs9vqnsx8v3r7Gj00/fyazyiPQ",
+	"NmJWRw35XHPMz6hyKf520tWOhzwCD7kETWjlbOTmSk+WWcNQirDHBkHpzlKsl2PTnMdiPsvCrBW5YCbk",
+	"zaer/TY5yxNAKTbiLcYxG6dlO4pOwOYVdELRNXdSUXnp5tewma8QhBSdOzkopdLGI9msZzVykH3bzv1E",
+	"H1388X09g0hICZEmYyEVkAH64sw3ZzoV19SNmM3jmaosgmrtU7ihO171CJrgjsF9FoNjI07YChaWv8Wi",
+	"ncpyrwTqkhx+i9+Nxue6tMmZqzyQu43Z71+p/DUGbfNOy3PvM8MyEpJpqxUsS0QWhDz306ZSgpseOZod",
+	"YSck7EwwT2iC8V1UFm0w9rSUh8U7gKVX8H243hxcHqqnSiZ/k7OCwqe09iXuovoMG5I0yVQ1wX756muE",
+	"El489LIyuGr5ie7COUs/9dPcugHzkgkbtLW1OjYZtAiLXn7Bs+UL8EUb/T+YzVHb9FLnRVVvUalis2Xb",
+	"ghNP+ppXhMOufMVDdOyY9iMw7b8lRzX0uoqp4rNcHlyRs1P7+81904uVDeYxcgtKHQO/KEhIqGVYRc79",
+	"wtmkb7iWYaXtBq3owqbN/GylaLNsIu1qKo88PeJmaTo2Vp6WM0BupEF1H5U9uAijple2PHmG87de4BJv",
+	"RVT4CC93RgXfFgX6+OHtpvm4y0vxYMOkK8uu5jvutdP1/jQh9JNkKIO6DL+LHLMi922h/+FRNLqdLVPh",
+	"fHnJ+7zgktP1JnTu9DDXp0nRKzjpRrbgnA/sVLydivfXUPEajldYr0d9wPx/+TlqkzMngTBlU6hi8TWt",
+	"fI/W5YMzAl1/ajpf+EreHb/HOH7/EYdpnXT/D3yLaTxMW9oHbHlIdGSjuq5O4yv3KlPUYwydEdMGOQhJ",
+	"BkKP6681iJluvNTSPO/jQ7SDioQfEglTpiy1bPoGu5B88gs/iRSJyxp4h0vCsOMhf6MrfCeVP4rc8Lpk",
+	"HhsJ5Qd+yopakcKzE6M1wInopZ2DRJQTBRDmYf82A2Xpjddsmn2VT/6nW2id1fUprZR+4ZKVhspC69mx",
+	"rp3484jGTZqbqaLy2G3ybrSFNFRrJD2LY+9lt2okxXC6Jo7SZB31H28fbCCtVG3a0qi5UHvnC9s1F4pA",
+	"NZW09F6u682bO8byRRjLTsJ5FAnHUX0pitRzsRpRxz111ARKPZTD/Vh4ziEn8wKIMc2A4NAm50WU0kvv",
+	"JehM9+0LtnbVJozohJ539bYZ1/GL2GdWhSVV3ut3/GRnJv1zmIHzgViv8WCakEYd5y2mIMA26PE/AkK1",
+	"q6MdEpHaNKTJvBIjTrHgWItxBVwxzaZAVDawz3O5LxqnE6ybaqOOrnkf8wK1OdxpFy1vP6QSpn2M/udZ",
+	"kpjJ0dGWxzYG/RYgzTOWYAgA+m+QgkVhrhOXni1WfWtsKqObKBlQHY1JIsRtlhLGlQYanxK4o5FGA5RQ",
+	"kIM8YlPgDhcY6ISOvqHht4LDNTfYMRyMjqAfGvhd1gElJP4f6xi5xSl0/ujn+REMP5rXuQIbffAj7tDT",
+	"K4LLzMyWMdOCmCWQwbxNrvKMKAOJPkaDOWExUQJJQ7nAUjEFmdC0yafGDFbxpynKEFayeuWJnyr1p+rz",
+	"ZW/heVM6ES0qmZvTbOHq3bhC69rTEOFfkwOxZh0LZlMxmdCWArMSDbFL9mTrixviJVlqzobgEXhpVzqd",
+	"/TJNDHM5YhSbpMmc0EHuHAZ3aYK11pybQ92KWFxNpVBkJVubhG8hPeGE8fzX5TRlSs/R/GoGfVqTQ5EG",
+	"dKW9Ac/67g7/T3WMWm84yBxrzi9X+/smXlHodEjycF4JKwp3kkowFssLi6McTKhN+CZHgvdYTMZUjZuM",
+	"A5jT9EniSepzZz9elMlyidgvbFDw01M3Pa0YjvwQTymXJXZbT6kHFnzYsbMNONMrwYcJi3Yhfw+MiMnS",
+	"Gl5ZUUQ29ofK8yrbMDuMHmSa7A3mZCgksBFv3cLc8M+IxrDvVITChSo3/WGOspkUGvCzbeX+eM2thyeT",
+	"zkGaoCCOL9HIep2XlR7DREEyBfXSNUf3e2TTKSZuY/VhfrZ/wZU3ccMqmMzODWtnX/hruGFlln6XJaCV",
+	"bliC58RsTi6q+kaVYVrVJSwldQnWQ9KPqaZtl24dMyaORRIjb7jmWyVdD4kEGhPGyyBfpakGDLirOboj",
+	"0O7crowk+gAJdekJRSYjwDXCZNCcGc4tsaJr5Yqws9x82XxwXhGKFYLPjg/tHmQfg6tYZ7RGlrKdBcyQ",
+	"7mpntI/oDqUwgwgXvAWTVM/R7gM6N/o4PoK2H5QRbJqkBVnAJhvwZIEGB7WH6mCepvVDnqx/c8+0rTWo",
+	"R+YjG3im7bjJ30eq2alOfw6XtGyLKDFBKyXNeZRNBF7PObNaYQwrZaoH8bkl6xQXOs8WRMYgmxJKRo9p",
+	"j2obHavZKLUdq6wpILpjljtmuWOWf0tm6U5zs1i5bH/azPXXMUzfA3ilhrmVDzAanHc+wDsf4J3K+cV8",
+	"gBcO9OP4ABdKaA2bWZ35xeMxK/gK2bM2Z5cABoU028AJaPufwXn+c5LD7PK07Pjeju+VTOYRYkCXOJ5L",
+	"h64OXJHKxpyd/wTJhkVpqsWaaHm9KXQvwyZ5RbaQDOYaMKWn+SHMa49RPtdjxkckpVKBIkyfXvNNi8LZ",
+	"Tz/XfGu32zf9kMyMcksomXaN1juGuz2vjNyerfgWNtSS8+vI7e8j5LaC3DV30bBDNsokxHnlOOs1aF2i",
+	"Z8ysymVBTkBSdPo67HSIn+l9Pzdg2qpJ5mJLRHTbJmdkavEcX3NXz6JwKTGz2DIKCJNXY4FxW+JLUq4o",
+	"1iqyBZBSW+A1L4yBTpXRLRezBOJRXhzummO1qtxtJYK2KzI2pCzJJJA9u7UhZlzF3Q6diym1RdJwz7vk",
+	"R/ZNSBi3Se7fXL5/t2+9OI86HVtB65rbAnCIqOu88KNfV86mdr0O7MMxF5ZCChS0yTuhKwWpbH2zAjAM",
+	"SM7Lean6NPZYwcTSr4PgQRE5eV307snzk87zFy+edcKiPKirNmlGmYjMjNfrdDphEGVSAo/MMc9UnNfC",
+	"T9kvh+/+8fxb3YN/TX/4/4novepMXszfds9GZc3V06AoYIQsBXvCVP/SNV2zsuvH82cvpj99mpeOJU2F",
+	"kDY3vlis5dVUH8nq4iGzrPTphtuqKklRQbTBMGOPwYyqsozNHhczDGtHnrTfDja954opbUm/v4CavVRw",
+	"c1nXxkUTSuw2Wnx4d0p+FQQ3YXBnq5iJeJ6XMut2jp4fPzux1c7Mqp2/FNgazs2n2aPdo04H98bIGYke",
+	"/94oXp+hE7giPWQdLIG81g8W8WCKZGmbnPulLEQWjbGROXsDqqyd1Fk8fY5Rmzjke4QneCj9FmdU3G5+",
+	"qNzcqyvpuDWv9OJ5y6bATdtUigF4G1ssN7eoSKDxfFPsu7LhHl7tXylJDXN2F565f+x9HZLjzqF1+J8x",
+	"Bcs8u3YHPgCNmYH+r7gJyp4/F+App5BXFFTtp3LJKvCxZjdxCCNDNNbOsnUZMSYCf1bVWrBBGGQyCU6D",
+	"A9Si3CxLmU5BpAmYa5zMMINWjSNIada31ruasAXrezV0bvrlSix4WCqU4m0OcYvxwoTu5fusGfXC5l51",
+	"SrYtCVlEenndrcxc775fMRJ6fQrjwnI3W0DRFiy14S2OTFRYCHFYlDFnyd6wBautyYFaIgXT4McTxhXZ",
+	"6/+aV6EcScp1C7+T1z+enb/t7/s4wgJGy8MWzMFsmawSl51JyGgMSkuqhfRR4NHb/c39/wQAAP//",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

@@ -113,6 +113,8 @@ type DBConfig struct {
 	MaxConnIdleTime time.Duration
 	MaxConnLifetime time.Duration
 	ConnectTimeout  time.Duration
+	// StatementTimeout bounds every statement the service runs (migrations excepted); 0 means none.
+	StatementTimeout time.Duration
 	// WaitTimeout is how long start-up retries an unreachable database (with exponential backoff) before giving up.
 	WaitTimeout time.Duration
 }
@@ -131,6 +133,10 @@ type HTTPConfig struct {
 	WriteTimeout      time.Duration
 	IdleTimeout       time.Duration
 	ShutdownTimeout   time.Duration
+	// RequestTimeout is the deadline of each request's context (WebSockets excepted).
+	RequestTimeout time.Duration
+	// MaxConcurrent caps the requests served at once; more are answered 503 at once.
+	MaxConcurrent int
 }
 
 // MailDomain is the domain of MAIL_FROM, for Message-IDs.
@@ -156,12 +162,13 @@ func Load(getenv func(string) string) (Config, error) {
 		LogLevel:    p.str("LOG_LEVEL", "info"),
 		DatabaseURL: p.str("DATABASE_URL", ""),
 		DB: DBConfig{
-			MaxConns:        int32(p.int("DB_MAX_CONNS", 20)),
-			MinConns:        int32(p.int("DB_MIN_CONNS", 5)),
-			MaxConnIdleTime: p.duration("DB_MAX_CONN_IDLE_TIME", 30*time.Second),
-			MaxConnLifetime: p.duration("DB_MAX_CONN_LIFETIME", time.Hour),
-			ConnectTimeout:  p.duration("DB_CONNECT_TIMEOUT", 2*time.Second),
-			WaitTimeout:     p.duration("DB_WAIT_TIMEOUT", 30*time.Second),
+			MaxConns:         int32(p.int("DB_MAX_CONNS", 20)),
+			MinConns:         int32(p.int("DB_MIN_CONNS", 5)),
+			MaxConnIdleTime:  p.duration("DB_MAX_CONN_IDLE_TIME", 30*time.Second),
+			MaxConnLifetime:  p.duration("DB_MAX_CONN_LIFETIME", time.Hour),
+			ConnectTimeout:   p.duration("DB_CONNECT_TIMEOUT", 2*time.Second),
+			WaitTimeout:      p.duration("DB_WAIT_TIMEOUT", 30*time.Second),
+			StatementTimeout: p.duration("DB_STATEMENT_TIMEOUT", 10*time.Second),
 		},
 		// OWASP's argon2id baseline: 19 MiB, 2 passes, 1 lane.
 		Argon2: Argon2Config{
@@ -175,6 +182,8 @@ func Load(getenv func(string) string) (Config, error) {
 			WriteTimeout:      p.duration("HTTP_WRITE_TIMEOUT", 30*time.Second),
 			IdleTimeout:       p.duration("HTTP_IDLE_TIMEOUT", 2*time.Minute),
 			ShutdownTimeout:   p.duration("SHUTDOWN_TIMEOUT", 20*time.Second),
+			RequestTimeout:    p.duration("REQUEST_TIMEOUT", 15*time.Second),
+			MaxConcurrent:     p.int("MAX_CONCURRENT_REQUESTS", 1000),
 		},
 	}
 	c.JWT = JWTConfig{

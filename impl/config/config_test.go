@@ -19,7 +19,7 @@ func TestLoadDefaults(t *testing.T) {
 	require.False(t, c.Development())
 	require.Equal(t, DBConfig{
 		MaxConns: 20, MinConns: 5, MaxConnIdleTime: 30 * time.Second, MaxConnLifetime: time.Hour,
-		ConnectTimeout: 2 * time.Second, WaitTimeout: 30 * time.Second,
+		ConnectTimeout: 2 * time.Second, WaitTimeout: 30 * time.Second, StatementTimeout: 10 * time.Second,
 	}, c.DB)
 	require.Equal(t, Argon2Config{MemoryKiB: 19456, Iterations: 2, Parallelism: 1}, c.Argon2)
 	require.Equal(t, JWTConfig{Secret: strings.Repeat("s", 32), Issuer: "junction", Audience: "junction-api", TTL: time.Hour}, c.JWT)

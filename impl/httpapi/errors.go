@@ -1,13 +1,17 @@
 package httpapi
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"log/slog"
 	"net/http"
 	"time"
 
+	"github.com/jackc/pgx/v5/pgconn"
+
 	"github.com/junction-dev/junction/gen/api"
+	"github.com/junction-dev/junction/impl/retry"
 	"github.com/junction-dev/junction/impl/service"
 )
 
@@ -66,6 +70,13 @@ func (e errorWriter) write(w http.ResponseWriter, r *http.Request, status int, m
 // service renders err, which a handler or the service returned. Expected failures ([*service.Error]) keep their
 // message; anything else is a 500 whose details are logged.
 func (e errorWriter) service(w http.ResponseWriter, r *http.Request, err error) {
+	if unavailable(err) {
+		e.logger.WarnContext(r.Context(), "unavailable", "err", err, "method", r.Method, "path", r.URL.Path,
+			"request_id", RequestIDFromContext(r.Context()))
+		w.Header().Set("Retry-After", "1")
+		e.write(w, r, http.StatusServiceUnavailable, "The service is temporarily unavailable; retry shortly.", nil)
+		return
+	}
 	var se *service.Error
 	if errors.As(err, &se) {
 		if status, ok := statusFor[se.Code]; ok {
@@ -74,6 +85,16 @@ func (e errorWriter) service(w http.ResponseWriter, r *http.Request, err error) 
 		}
 	}
 	e.internal(w, r, err)
+}
+
+// unavailable reports whether err means the database could not be reached in time (an outage, a timeout), which
+// is the client's to retry, rather than a bug.
+func unavailable(err error) bool {
+	var pgErr *pgconn.PgError
+	if errors.As(err, &pgErr) && pgErr.Code == "57014" { // statement_timeout
+		return true
+	}
+	return errors.Is(err, context.DeadlineExceeded) || retry.Retryable(err)
 }
 
 func (e errorWriter) internal(w http.ResponseWriter, r *http.Request, err error) {

@@ -29,6 +29,9 @@ type Options struct {
 	Development bool
 	Logger      *slog.Logger
 	RateLimit   config.RateLimitConfig
+	// RequestTimeout is each request's deadline (0: none); MaxConcurrent caps requests in flight (0: none).
+	RequestTimeout time.Duration
+	MaxConcurrent  int
 	// CORSOrigins may call the API from browsers on other origins; none by default.
 	CORSOrigins []string
 	// StripeVerifier checks the signatures of Stripe webhooks.
@@ -66,7 +69,8 @@ func NewHandler(svc *service.Service, opts Options) (http.Handler, error) {
 	}
 
 	r := chi.NewRouter()
-	r.Use(requestID, accessLog(opts.Logger), recoverer(errs), securityHeaders, corsFor(opts.CORSOrigins))
+	r.Use(requestID, accessLog(opts.Logger), recoverer(errs), securityHeaders, corsFor(opts.CORSOrigins),
+		concurrencyCap(opts.MaxConcurrent, errs), deadline(opts.RequestTimeout))
 	if opts.Metrics != nil {
 		r.Use(opts.Metrics.Middleware)
 		r.Handle("/metrics", opts.Metrics.Handler())

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"math"
+	"strconv"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -46,6 +47,9 @@ func Connect(ctx context.Context, url string, cfg config.DBConfig, logger *slog.
 		pcfg.ConnConfig.RuntimeParams["plan_cache_mode"] = "force_custom_plan"
 	}
 	pcfg.ConnConfig.Tracer = errorLogger{logger: logger}
+	if cfg.StatementTimeout > 0 {
+		pcfg.ConnConfig.RuntimeParams["statement_timeout"] = strconv.FormatInt(cfg.StatementTimeout.Milliseconds(), 10)
+	}
 
 	pool, err := pgxpool.NewWithConfig(ctx, pcfg)
 	if err != nil {
@@ -80,7 +84,16 @@ func waitReady(ctx context.Context, pool *pgxpool.Pool, timeout time.Duration, l
 // Migrate applies every pending migration: River's own schema (its job tables), then the app's. It holds a
 // Postgres advisory lock while it runs, so that instances starting together migrate once, and is a no-op when the
 // schema is current.
-func Migrate(ctx context.Context, pool *pgxpool.Pool, logger *slog.Logger) error {
+func Migrate(ctx context.Context, appPool *pgxpool.Pool, logger *slog.Logger) error {
+	// Migrations may run longer than the service's statement timeout (an index on a big table): their own pool.
+	mcfg := appPool.Config()
+	mcfg.ConnConfig.RuntimeParams["statement_timeout"] = "0"
+	mcfg.MinConns = 0
+	pool, err := pgxpool.NewWithConfig(ctx, mcfg)
+	if err != nil {
+		return fmt.Errorf("postgres: migration pool: %w", err)
+	}
+	defer pool.Close()
 	conn, err := pool.Acquire(ctx)
 	if err != nil {
 		return fmt.Errorf("postgres: migrate: %w", err)

@@ -1,0 +1,52 @@
+package httpapi
+
+import (
+	"context"
+	"net/http"
+	"strings"
+	"time"
+)
+
+// deadline gives each request's context a deadline, so that no query or call it makes can outlive it. WebSocket
+// connections (GraphQL subscriptions) live as long as their client and are left alone.
+func deadline(timeout time.Duration) func(http.Handler) http.Handler {
+	return func(next http.Handler) http.Handler {
+		if timeout <= 0 {
+			return next
+		}
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if strings.EqualFold(r.Header.Get("Upgrade"), "websocket") {
+				next.ServeHTTP(w, r)
+				return
+			}
+			ctx, cancel := context.WithTimeout(r.Context(), timeout)
+			defer cancel()
+			next.ServeHTTP(w, r.WithContext(ctx))
+		})
+	}
+}
+
+// concurrencyCap serves at most n requests at once and answers the rest 503 at once, instead of queueing work the
+// database cannot take. The probes always pass, so an overloaded instance still reports its state.
+func concurrencyCap(n int, errs errorWriter) func(http.Handler) http.Handler {
+	return func(next http.Handler) http.Handler {
+		if n <= 0 {
+			return next
+		}
+		slots := make(chan struct{}, n)
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if r.URL.Path == "/healthz" || r.URL.Path == "/readyz" {
+				next.ServeHTTP(w, r)
+				return
+			}
+			select {
+			case slots <- struct{}{}:
+				defer func() { <-slots }()
+				next.ServeHTTP(w, r)
+			default:
+				w.Header().Set("Retry-After", "1")
+				errs.write(w, r, http.StatusServiceUnavailable, "The server is busy; retry shortly.", nil)
+			}
+		})
+	}
+}

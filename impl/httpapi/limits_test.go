@@ -1,0 +1,56 @@
+package httpapi
+
+import (
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+)
+
+func TestConcurrencyCap(t *testing.T) {
+	t.Parallel()
+	errs := errorWriter{logger: slog.New(slog.NewTextHandler(io.Discard, nil))}
+	release := make(chan struct{})
+	entered := make(chan struct{}, 2)
+	h := concurrencyCap(2, errs)(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		entered <- struct{}{}
+		<-release
+	}))
+	var wg sync.WaitGroup
+	for range 2 {
+		wg.Go(func() { h.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest("GET", "/api/posts", nil)) })
+	}
+	<-entered
+	<-entered
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, httptest.NewRequest("GET", "/api/posts", nil))
+	require.Equal(t, http.StatusServiceUnavailable, rec.Code, "a third request at a cap of two")
+	require.Equal(t, "1", rec.Header().Get("Retry-After"))
+	close(release)
+	wg.Wait()
+	rec = httptest.NewRecorder()
+	h.ServeHTTP(rec, httptest.NewRequest("GET", "/api/posts", nil))
+	require.Equal(t, http.StatusOK, rec.Code, "slots are given back")
+}
+
+func TestDeadline(t *testing.T) {
+	t.Parallel()
+	var got time.Time
+	var hasDeadline bool
+	h := deadline(time.Minute)(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		got, hasDeadline = r.Context().Deadline()
+	}))
+	h.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest("GET", "/api/posts", nil))
+	require.True(t, hasDeadline)
+	require.WithinDuration(t, time.Now().Add(time.Minute), got, 5*time.Second)
+
+	ws := httptest.NewRequest("GET", "/graphql", nil)
+	ws.Header.Set("Upgrade", "websocket")
+	h.ServeHTTP(httptest.NewRecorder(), ws)
+	require.False(t, hasDeadline, "WebSockets live as long as their client")
+}
