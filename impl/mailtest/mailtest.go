@@ -31,6 +31,7 @@ type Server struct {
 
 	mu       sync.Mutex
 	failures int // DATA commands still to refuse; -1 refuses all
+	delay    time.Duration
 	got      []Received
 	notify   chan struct{}
 }
@@ -62,6 +63,13 @@ func (s *Server) FailNext(n int) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.failures = n
+}
+
+// Delay makes every message take d to accept, like a slow server.
+func (s *Server) Delay(d time.Duration) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.delay = d
 }
 
 // All returns what the server has received so far, refused messages included.
@@ -136,6 +144,10 @@ func (ss *session) Data(r io.Reader) error {
 		return errors.New("mailtest: not a message")
 	}
 	s := ss.s
+	s.mu.Lock()
+	delay := s.delay
+	s.mu.Unlock()
+	time.Sleep(delay)
 	s.mu.Lock()
 	fail := s.failures != 0
 	if s.failures > 0 {
