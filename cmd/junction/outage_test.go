@@ -15,6 +15,8 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/stretchr/testify/require"
+
+	"github.com/junction-dev/junction/impl/logtest"
 )
 
 // TestDatabaseOutage stops a dedicated PostgreSQL for 10 s under load: meanwhile /readyz is 503 and requests get
@@ -57,8 +59,8 @@ func TestDatabaseOutage(t *testing.T) {
 	cmd.Env = append(os.Environ(), "DATABASE_URL="+dbURL, fmt.Sprintf("PORT=%d", appPort), "APP_ENV=development",
 		"LOG_LEVEL=error", "ARGON2_MEMORY_KIB=64", "ARGON2_ITERATIONS=1", "RATE_LIMIT_DEFAULT=0",
 		"RATE_LIMIT_SIGNUP=0", "DB_CONNECT_TIMEOUT=1s", "REQUEST_TIMEOUT=3s", "DB_MIN_CONNS=2")
-	var logs strings.Builder
-	cmd.Stdout, cmd.Stderr = &logs, &logs
+	logs := &logtest.Buffer{}
+	cmd.Stdout, cmd.Stderr = logs, logs
 	require.NoError(t, cmd.Start())
 	t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
 	base := fmt.Sprintf("http://127.0.0.1:%d", appPort)

@@ -19,6 +19,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/junction-dev/junction/impl/dbtest"
+	"github.com/junction-dev/junction/impl/logtest"
 	"github.com/junction-dev/junction/impl/mailtest"
 )
 
@@ -40,8 +41,8 @@ func TestGracefulShutdown(t *testing.T) {
 		"JWT_SECRET=a shutdown test secret, 32 bytes ok", "LOG_LEVEL=warn", "SHUTDOWN_TIMEOUT=20s",
 		// A costly hash keeps sign-ups in flight for a while.
 		"ARGON2_MEMORY_KIB=131072", "ARGON2_ITERATIONS=4", "RATE_LIMIT_SIGNUP=0")
-	var logs strings.Builder
-	cmd.Stdout, cmd.Stderr = &logs, &logs
+	logs := &logtest.Buffer{}
+	cmd.Stdout, cmd.Stderr = logs, logs
 	require.NoError(t, cmd.Start())
 	t.Cleanup(func() { _ = cmd.Process.Kill() })
 	base := fmt.Sprintf("http://127.0.0.1:%d", port)
