@@ -5,6 +5,7 @@ package auth
 import (
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/golang-jwt/jwt/v5"
@@ -72,4 +73,12 @@ func (t *Tokens) Verify(token string) (string, error) {
 		return "", fmt.Errorf("%w: missing sub or iat", ErrInvalidToken)
 	}
 	return claims.Subject, nil
+}
+
+// BearerToken returns the token of an "Authorization: Bearer <token>" header value (the scheme in any case), and
+// false for anything else.
+func BearerToken(header string) (string, bool) {
+	scheme, token, ok := strings.Cut(header, " ")
+	token = strings.TrimSpace(token)
+	return token, ok && strings.EqualFold(scheme, "Bearer") && token != ""
 }

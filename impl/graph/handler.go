@@ -19,6 +19,7 @@ import (
 	"github.com/vektah/gqlparser/v2/gqlerror"
 
 	"github.com/junction-dev/junction/gen/gql"
+	"github.com/junction-dev/junction/impl/auth"
 	"github.com/junction-dev/junction/impl/service"
 )
 
@@ -49,7 +50,7 @@ func NewHandler(svc *service.Service, broker *Broker, opts Options) http.Handler
 		// The token comes in connection_init's payload ({"Authorization": "Bearer ..."}), as browsers cannot set
 		// headers on a WebSocket.
 		InitFunc: func(ctx context.Context, p transport.InitPayload) (context.Context, *transport.InitPayload, error) {
-			token, ok := bearerToken(p.Authorization())
+			token, ok := auth.BearerToken(p.Authorization())
 			if !ok {
 				return ctx, &p, nil
 			}
@@ -96,7 +97,7 @@ func authenticate(svc *service.Service, next http.Handler) http.Handler {
 			next.ServeHTTP(w, r)
 			return
 		}
-		token, ok := bearerToken(header)
+		token, ok := auth.BearerToken(header)
 		var actor service.Actor
 		var err error
 		if ok {
@@ -111,12 +112,6 @@ func authenticate(svc *service.Service, next http.Handler) http.Handler {
 		}
 		next.ServeHTTP(w, r.WithContext(service.NewContextWithActor(r.Context(), actor)))
 	})
-}
-
-func bearerToken(header string) (string, bool) {
-	scheme, token, ok := strings.Cut(header, " ")
-	token = strings.TrimSpace(token)
-	return token, ok && strings.EqualFold(scheme, "Bearer") && token != ""
 }
 
 // codes maps service errors to extensions.code, in one table.

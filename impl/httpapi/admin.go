@@ -2,8 +2,8 @@ package httpapi
 
 import (
 	"net/http"
-	"strings"
 
+	"github.com/junction-dev/junction/impl/auth"
 	"github.com/junction-dev/junction/impl/service"
 )
 
@@ -17,8 +17,8 @@ const adminCookie = "junction_admin"
 func (s *Server) adminOnly(errs errorWriter, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		token := ""
-		if scheme, t, ok := strings.Cut(r.Header.Get("Authorization"), " "); ok && strings.EqualFold(scheme, "Bearer") {
-			token = strings.TrimSpace(t)
+		if t, ok := auth.BearerToken(r.Header.Get("Authorization")); ok {
+			token = t
 		} else if c, err := r.Cookie(adminCookie); err == nil {
 			token = c.Value
 		} else if email, pw, ok := r.BasicAuth(); ok {

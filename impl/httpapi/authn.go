@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"strings"
 
+	"github.com/junction-dev/junction/impl/auth"
 	"github.com/junction-dev/junction/impl/service"
 	"github.com/junction-dev/junction/impl/webhook"
 )
@@ -40,8 +41,8 @@ func (a *authenticator) authenticate(w http.ResponseWriter, r *http.Request, rul
 		errs.write(w, r, http.StatusUnauthorized, "Sign in: send Authorization: Bearer <token>.", nil)
 		return r, false
 	}
-	scheme, token, ok := strings.Cut(header, " ")
-	if !ok || !strings.EqualFold(scheme, "Bearer") || strings.TrimSpace(token) == "" {
+	token, ok := auth.BearerToken(header)
+	if !ok {
 		errs.write(w, r, http.StatusUnauthorized, "The Authorization header must be: Bearer <token>.", nil)
 		return r, false
 	}
@@ -49,7 +50,7 @@ func (a *authenticator) authenticate(w http.ResponseWriter, r *http.Request, rul
 	if rules.scheme == schemeAdmin {
 		check = a.admin
 	}
-	actor, err := check(r.Context(), strings.TrimSpace(token))
+	actor, err := check(r.Context(), token)
 	if err != nil {
 		errs.service(w, r, err)
 		return r, false

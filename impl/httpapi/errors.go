@@ -57,7 +57,6 @@ func (e errorWriter) write(w http.ResponseWriter, r *http.Request, status int, m
 		body.Errors = &fields
 	}
 	w.Header().Set("Content-Type", "application/json")
-	w.Header().Set("X-Content-Type-Options", "nosniff")
 	if status == http.StatusUnauthorized && w.Header().Get("WWW-Authenticate") == "" {
 		w.Header().Set("WWW-Authenticate", `Bearer realm="junction"`)
 	}
