@@ -51,9 +51,7 @@ func TestDatabaseOutage(t *testing.T) {
 		_ = os.Remove(filepath.Join(root, ".data", name+".log"))
 	})
 
-	bin := filepath.Join(t.TempDir(), "junction")
-	out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput()
-	require.NoError(t, err, "%s", out)
+	bin := buildJunction(t)
 	appPort := freePort(t)
 	cmd := exec.Command(bin, "serve")
 	cmd.Env = append(os.Environ(), "DATABASE_URL="+dbURL, fmt.Sprintf("PORT=%d", appPort), "APP_ENV=development",

@@ -27,10 +27,7 @@ import (
 // the requests complete, new connections are refused, the running job finishes, and the process exits 0.
 func TestGracefulShutdown(t *testing.T) {
 	t.Parallel()
-	bin := filepath.Join(t.TempDir(), "junction")
-	build := exec.Command("go", "build", "-o", bin, ".")
-	out, err := build.CombinedOutput()
-	require.NoError(t, err, "%s", out)
+	bin := buildJunction(t)
 
 	smtp := mailtest.Start(t)
 	smtp.Delay(1500 * time.Millisecond) // the welcome job is still sending when the signal comes
@@ -108,6 +105,36 @@ func TestGracefulShutdown(t *testing.T) {
 	var completed int
 	require.NoError(t, conn.QueryRow(context.Background(), "SELECT count(*) FROM river_job WHERE state = 'completed'").Scan(&completed))
 	require.GreaterOrEqual(t, completed, 1)
+}
+
+var build struct {
+	once sync.Once
+	dir  string
+	bin  string
+	err  error
+	out  []byte
+}
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if build.dir != "" {
+		_ = os.RemoveAll(build.dir)
+	}
+	os.Exit(code)
+}
+
+// buildJunction builds the binary once for the tests that run it as a real process, and returns its path.
+func buildJunction(t *testing.T) string {
+	t.Helper()
+	build.once.Do(func() {
+		if build.dir, build.err = os.MkdirTemp("", "junction-bin-"); build.err != nil {
+			return
+		}
+		build.bin = filepath.Join(build.dir, "junction")
+		build.out, build.err = exec.Command("go", "build", "-o", build.bin, ".").CombinedOutput()
+	})
+	require.NoError(t, build.err, "%s", build.out)
+	return build.bin
 }
 
 func freePort(t *testing.T) int {

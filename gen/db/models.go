@@ -18,6 +18,12 @@ type Comment struct {
 	CreatedAt time.Time
 }
 
+type EmailDelivery struct {
+	JobID     int64
+	MessageID string
+	SentAt    time.Time
+}
+
 type PasswordResetToken struct {
 	ID        uuid.UUID
 	UserID    uuid.UUID

@@ -12,6 +12,7 @@ import (
 	"github.com/riverqueue/river/riverdriver/riverpgxv5"
 	"github.com/riverqueue/river/rivertype"
 
+	"github.com/junction-dev/junction/gen/db"
 	"github.com/junction-dev/junction/impl/mail"
 	"github.com/junction-dev/junction/impl/service"
 )
@@ -50,7 +51,7 @@ func NewClient(pool *pgxpool.Pool, cfg Config) (*river.Client[pgx.Tx], error) {
 	workers := river.NewWorkers()
 	if err := river.AddWorkerSafely(workers, &EmailWorker{
 		templates: cfg.Templates, sender: cfg.Sender, domain: cfg.MailDomain, baseURL: cfg.BaseURL, backoff: cfg.EmailRetryBase,
-		open: cfg.Open,
+		open: cfg.Open, deliveries: &deliveries{pool: pool, queries: db.New()}, logger: cfg.Logger,
 	}); err != nil {
 		return nil, fmt.Errorf("jobs: register email worker: %w", err)
 	}

@@ -4,11 +4,14 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"math/rand/v2"
 	"time"
 
+	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/riverqueue/river"
 
+	"github.com/junction-dev/junction/gen/db"
 	"github.com/junction-dev/junction/impl/mail"
 	"github.com/junction-dev/junction/impl/service"
 )
@@ -22,10 +25,32 @@ type EmailWorker struct {
 	baseURL   string
 	backoff   time.Duration
 	open      func(sealed string) (string, error)
+	// deliveries remembers which jobs' messages the mail server accepted. River runs a job at least once:
+	// after a crash, a job whose email went out may run again because its completion was not yet written, and
+	// the record makes that run a no-op. What remains is the moment between the server's acceptance and the
+	// record, which the stable Message-ID lets a receiver recognise.
+	deliveries *deliveries
+	logger     *slog.Logger
 }
 
-// Work sends one email. An unknown type is cancelled at once: no retry can fix it.
+type deliveries struct {
+	pool    *pgxpool.Pool
+	queries *db.Queries
+}
+
+// Work sends one email, once. An unknown type is cancelled at once: no retry can fix it.
 func (w *EmailWorker) Work(ctx context.Context, job *river.Job[service.EmailArgs]) error {
+	id := messageID(job.ID, w.domain)
+	// A first attempt cannot have sent anything yet, so only a later one pays for the lookup.
+	if job.Attempt > 1 {
+		sent, err := w.deliveries.queries.EmailDeliveryExists(ctx, w.deliveries.pool, job.ID)
+		if err != nil {
+			return fmt.Errorf("look up the delivery: %w", err)
+		}
+		if sent {
+			return nil
+		}
+	}
 	a := job.Args
 	var token string
 	if a.SealedToken != "" {
@@ -46,8 +71,8 @@ func (w *EmailWorker) Work(ctx context.Context, job *river.Job[service.EmailArgs
 	if err != nil {
 		return err
 	}
-	return w.sender.Send(ctx, mail.Message{
-		MessageID: messageID(job.ID, w.domain),
+	err = w.sender.Send(ctx, mail.Message{
+		MessageID: id,
 		Type:      a.Type,
 		To:        a.To,
 		Subject:   subject,
@@ -55,6 +80,17 @@ func (w *EmailWorker) Work(ctx context.Context, job *river.Job[service.EmailArgs
 		HTML:      html,
 		JobID:     job.ID,
 	})
+	if err != nil {
+		return err
+	}
+	// The server has the message: from here on no error may send it again, so a failed record is logged and the
+	// job still completes. The context may be ending (a job timeout), which must not lose the record.
+	if err := w.deliveries.queries.EmailDeliveryCreate(context.WithoutCancel(ctx), w.deliveries.pool,
+		db.EmailDeliveryCreateParams{JobID: job.ID, MessageID: id}); err != nil {
+		w.logger.ErrorContext(ctx, "email sent but its delivery not recorded: a crash before the job completes would send it again",
+			"job_id", job.ID, "message_id", id, "err", err)
+	}
+	return nil
 }
 
 // messageID is the same for every attempt of a job, so a retried send is recognisable downstream.

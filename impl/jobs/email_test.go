@@ -121,6 +121,28 @@ func TestEmailRetriesThenDelivers(t *testing.T) {
 	require.Equal(t, 2, strings.Count(b.logs.String(), `"msg":"job failed; will retry"`))
 }
 
+// TestEmailJobRunAgainDoesNotResend runs a completed email job a second time, as a crash before River wrote its
+// completion would (or a retry from the admin UI): the message already went out, so it is not sent again.
+func TestEmailJobRunAgainDoesNotResend(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	ctx := context.Background()
+	_, err := b.svc.CreateUser(ctx, service.CreateUserInput{Name: "Ada", Email: "ada@example.com", Password: "long enough"})
+	require.NoError(t, err)
+	b.smtp.WaitAccepted(t, 1, 20*time.Second)
+	require.Equal(t, 1, b.waitJob(t, "completed"))
+	var jobID int64
+	var recorded int
+	require.NoError(t, b.pool.QueryRow(ctx, "SELECT id FROM river_job WHERE kind = 'email'").Scan(&jobID))
+	require.NoError(t, b.pool.QueryRow(ctx, "SELECT count(*) FROM email_deliveries WHERE job_id = $1", jobID).Scan(&recorded))
+	require.Equal(t, 1, recorded, "the delivery is recorded")
+
+	_, err = b.river.JobRetry(ctx, jobID)
+	require.NoError(t, err)
+	require.Equal(t, 2, b.waitJob(t, "completed"), "the job ran again")
+	require.Len(t, b.smtp.All(), 1, "and sent nothing")
+}
+
 func TestEmailDiscardedAfterThreeAttempts(t *testing.T) {
 	t.Parallel()
 	b := setup(t)
