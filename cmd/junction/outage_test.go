@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"os"
@@ -108,6 +109,20 @@ func TestDatabaseOutage(t *testing.T) {
 	status, took := get("/api/posts")
 	require.Equal(t, http.StatusServiceUnavailable, status, "a request during the outage")
 	require.Less(t, took, 5*time.Second, "answered within a bounded time")
+	// GraphQL says the same, in its own terms.
+	resp, err := client.Post(base+"/graphql", "application/json", strings.NewReader(`{"query":"{ posts(first: 1) { totalCount } }"}`))
+	require.NoError(t, err)
+	var gql struct {
+		Errors []struct {
+			Message    string         `json:"message"`
+			Extensions map[string]any `json:"extensions"`
+		} `json:"errors"`
+	}
+	require.NoError(t, json.NewDecoder(resp.Body).Decode(&gql))
+	resp.Body.Close()
+	require.NotEmpty(t, gql.Errors)
+	require.Equal(t, "SERVICE_UNAVAILABLE", gql.Errors[0].Extensions["code"], "GraphQL during the outage")
+	require.Equal(t, "The service is temporarily unavailable; retry shortly.", gql.Errors[0].Message)
 	time.Sleep(10 * time.Second)
 
 	startPG()
@@ -128,4 +143,7 @@ func TestDatabaseOutage(t *testing.T) {
 	var users int
 	require.NoError(t, conn.QueryRow(context.Background(), "SELECT count(*) FROM users").Scan(&users))
 	require.Equal(t, 5, users, "no committed write was lost")
+	var welcomes int
+	require.NoError(t, conn.QueryRow(context.Background(), "SELECT count(*) FROM river_job WHERE kind = 'email'").Scan(&welcomes))
+	require.Equal(t, 5, welcomes, "nor any committed job")
 }

@@ -127,9 +127,12 @@ var codes = map[service.Code]string{
 func errorPresenter(opts Options) graphql.ErrorPresenterFunc {
 	return func(ctx context.Context, err error) *gqlerror.Error {
 		gqlErr := graphql.DefaultErrorPresenter(ctx, err)
-		var se *service.Error
+		se, public := service.Public(err)
 		switch {
-		case errors.As(err, &se):
+		case public:
+			if se.Code == service.EUNAVAILABLE {
+				opts.Logger.WarnContext(ctx, "graphql unavailable", "err", err, "path", gqlErr.Path.String())
+			}
 			gqlErr.Message = se.Message
 			gqlErr.Extensions = map[string]any{"code": codes[se.Code]}
 			if len(se.Fields) > 0 {

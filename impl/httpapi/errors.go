@@ -1,17 +1,12 @@
 package httpapi
 
 import (
-	"context"
 	"encoding/json"
-	"errors"
 	"log/slog"
 	"net/http"
 	"time"
 
-	"github.com/jackc/pgx/v5/pgconn"
-
 	"github.com/junction-dev/junction/gen/api"
-	"github.com/junction-dev/junction/impl/retry"
 	"github.com/junction-dev/junction/impl/service"
 )
 
@@ -66,34 +61,25 @@ func (e errorWriter) write(w http.ResponseWriter, r *http.Request, status int, m
 	}
 }
 
-// service renders err, which a handler or the service returned. Expected failures ([*service.Error]) keep their
-// message; anything else is a 500 whose details are logged.
+// service renders err, which a handler or the service returned. Expected failures keep their message; an outage
+// is a 503 with Retry-After; anything else is a 500 whose details are logged.
 func (e errorWriter) service(w http.ResponseWriter, r *http.Request, err error) {
-	if unavailable(err) {
+	se, ok := service.Public(err)
+	if !ok {
+		e.internal(w, r, err)
+		return
+	}
+	if se.Code == service.EUNAVAILABLE {
 		e.logger.WarnContext(r.Context(), "unavailable", "err", err, "method", r.Method, "path", r.URL.Path,
 			"request_id", RequestIDFromContext(r.Context()))
 		w.Header().Set("Retry-After", "1")
-		e.write(w, r, http.StatusServiceUnavailable, "The service is temporarily unavailable; retry shortly.", nil)
+	}
+	status, ok := statusFor[se.Code]
+	if !ok {
+		e.internal(w, r, err)
 		return
 	}
-	var se *service.Error
-	if errors.As(err, &se) {
-		if status, ok := statusFor[se.Code]; ok {
-			e.write(w, r, status, se.Message, se.Fields)
-			return
-		}
-	}
-	e.internal(w, r, err)
-}
-
-// unavailable reports whether err means the database could not be reached in time (an outage, a timeout), which
-// is the client's to retry, rather than a bug.
-func unavailable(err error) bool {
-	var pgErr *pgconn.PgError
-	if errors.As(err, &pgErr) && pgErr.Code == "57014" { // statement_timeout
-		return true
-	}
-	return errors.Is(err, context.DeadlineExceeded) || retry.Retryable(err)
+	e.write(w, r, status, se.Message, se.Fields)
 }
 
 func (e errorWriter) internal(w http.ResponseWriter, r *http.Request, err error) {

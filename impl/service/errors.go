@@ -1,8 +1,13 @@
 package service
 
 import (
+	"context"
 	"errors"
 	"fmt"
+
+	"github.com/jackc/pgx/v5/pgconn"
+
+	"github.com/junction-dev/junction/impl/retry"
 )
 
 // Code classifies an [Error] so that each transport can map it to a status once, in one table.
@@ -29,13 +34,42 @@ type Error struct {
 
 func (e *Error) Error() string { return fmt.Sprintf("%s: %s", e.Code, e.Message) }
 
-// ErrorCode returns the [Code] of err, or EINTERNAL when err is not (or does not wrap) an [*Error].
+// ErrorCode returns the [Code] of err: its own when err is (or wraps) an [*Error]; EUNAVAILABLE when the database
+// could not answer in time (an outage, a statement timeout, the request's deadline), which the caller may retry;
+// EINTERNAL otherwise. Every transport maps outages the same way because they all ask here.
 func ErrorCode(err error) Code {
 	var e *Error
 	if errors.As(err, &e) {
 		return e.Code
 	}
+	if unavailable(err) {
+		return EUNAVAILABLE
+	}
 	return EINTERNAL
+}
+
+// unavailableMessage is what a caller sees when the database could not answer in time.
+const unavailableMessage = "The service is temporarily unavailable; retry shortly."
+
+// Public returns err as an [*Error] whose message is safe to show, and true; or nil and false for an internal error,
+// whose details belong in the log only.
+func Public(err error) (*Error, bool) {
+	var e *Error
+	if errors.As(err, &e) {
+		return e, true
+	}
+	if unavailable(err) {
+		return &Error{Code: EUNAVAILABLE, Message: unavailableMessage}, true
+	}
+	return nil, false
+}
+
+func unavailable(err error) bool {
+	var pgErr *pgconn.PgError
+	if errors.As(err, &pgErr) && pgErr.Code == "57014" { // query_canceled: the statement_timeout
+		return true
+	}
+	return errors.Is(err, context.DeadlineExceeded) || retry.Retryable(err)
 }
 
 func notFound(what string) error { return &Error{Code: ENOTFOUND, Message: what + " not found"} }
