@@ -37,6 +37,15 @@ func newGate(doc *openapi3.T, limits *rateLimits, authn *authenticator, errs err
 	return &gate{router: router, rules: rules, limits: limits, authn: authn, validate: newValidator(), errs: errs}, nil
 }
 
+// maxBodyLimit is the largest body any operation accepts.
+func (g *gate) maxBodyLimit() int64 {
+	var n int64
+	for _, r := range g.rules {
+		n = max(n, r.bodyLimit)
+	}
+	return n
+}
+
 func (g *gate) middleware(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		route, pathParams, err := g.router.FindRoute(r)

@@ -1,7 +1,9 @@
 package httpapi
 
 import (
+	"bytes"
 	"context"
+	"io"
 	"net/http"
 	"strings"
 	"time"
@@ -24,6 +26,32 @@ func deadline(timeout time.Duration) func(http.Handler) http.Handler {
 			next.ServeHTTP(w, r.WithContext(ctx))
 		})
 	}
+}
+
+// bodyFirst reads a request's body, up to limit bytes, before the request takes a concurrency slot: a client that
+// trickles its body then holds only its own connection (until the server's read timeout), never a slot that
+// others need. The body is put back unparsed; what lies beyond limit is left for the gate to refuse.
+func bodyFirst(limit int64, errs errorWriter) func(http.Handler) http.Handler {
+	return func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if r.Body == nil || r.Body == http.NoBody || r.ContentLength == 0 || r.ContentLength > limit {
+				next.ServeHTTP(w, r)
+				return
+			}
+			buf, err := io.ReadAll(io.LimitReader(r.Body, limit+1))
+			if err != nil {
+				errs.write(w, r, http.StatusBadRequest, "The request body could not be read.", nil)
+				return
+			}
+			r.Body = readCloser{Reader: io.MultiReader(bytes.NewReader(buf), r.Body), Closer: r.Body}
+			next.ServeHTTP(w, r)
+		})
+	}
+}
+
+type readCloser struct {
+	io.Reader
+	io.Closer
 }
 
 // concurrencyCap serves at most n requests at once and answers the rest 503 at once, instead of queueing work the
