@@ -119,6 +119,7 @@ func (a *app) wire(ctx context.Context, work bool) error {
 		Sealer:           sealer,
 		Jobs:             a.river,
 		PasswordResetTTL: cfg.PasswordResetTTL,
+		AuthCacheTTL:     cfg.JWT.CacheTTL,
 		Logger:           logger,
 	})
 	return nil

@@ -93,6 +93,9 @@ type JWTConfig struct {
 	Issuer   string
 	Audience string
 	TTL      time.Duration
+	// CacheTTL (AUTH_CACHE_TTL) is how long an instance remembers a token's user; deletions and role changes
+	// reach every instance at once regardless. 0 reads the user on every request.
+	CacheTTL time.Duration
 }
 
 // RateLimitConfig holds requests allowed per Window per client IP; 0 turns a limit off.
@@ -191,6 +194,7 @@ func Load(getenv func(string) string) (Config, error) {
 		Issuer:   p.str("JWT_ISSUER", "junction"),
 		Audience: p.str("JWT_AUDIENCE", "junction-api"),
 		TTL:      p.duration("JWT_TTL", time.Hour),
+		CacheTTL: p.duration("AUTH_CACHE_TTL", 10*time.Second),
 	}
 	c.RateLimit = RateLimitConfig{
 		Window:         p.duration("RATE_LIMIT_WINDOW", time.Minute),

@@ -22,7 +22,7 @@ func TestLoadDefaults(t *testing.T) {
 		ConnectTimeout: 2 * time.Second, WaitTimeout: 30 * time.Second, StatementTimeout: 10 * time.Second,
 	}, c.DB)
 	require.Equal(t, Argon2Config{MemoryKiB: 19456, Iterations: 2, Parallelism: 1}, c.Argon2)
-	require.Equal(t, JWTConfig{Secret: strings.Repeat("s", 32), Issuer: "junction", Audience: "junction-api", TTL: time.Hour}, c.JWT)
+	require.Equal(t, JWTConfig{Secret: strings.Repeat("s", 32), Issuer: "junction", Audience: "junction-api", TTL: time.Hour, CacheTTL: 10 * time.Second}, c.JWT)
 	require.Equal(t, RateLimitConfig{Window: time.Minute, Default: 300, ListUsers: 100, SignUp: 10, Login: 10}, c.RateLimit)
 }
 

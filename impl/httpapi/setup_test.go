@@ -79,8 +79,14 @@ func setup(t *testing.T, opts ...setupOptions) *testBundle {
 		// Cheap argon2 parameters: the tests exercise the flow, not the cost.
 		Hasher: password.NewHasher(hashParams(o.slowHash)),
 		Tokens: tokens, Sealer: sealer,
-		Logger: logger,
+		// As in production: authentication is cached, and the listener keeps the cache coherent.
+		AuthCacheTTL: time.Minute,
+		Logger:       logger,
 	})
+	listenCtx, stopListening := context.WithCancel(context.Background())
+	listening := make(chan struct{})
+	go func() { defer close(listening); _ = svc.Listen(listenCtx, func(service.Event) {}) }()
+	t.Cleanup(func() { stopListening(); <-listening })
 	limits := noLimits
 	if o.rateLimit != nil {
 		limits = *o.rateLimit

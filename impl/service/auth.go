@@ -61,13 +61,18 @@ func (s *Service) Authenticate(ctx context.Context, token string) (Actor, error)
 	if err != nil {
 		return Actor{}, errInvalidToken
 	}
-	role, err := s.queries.UserGetRole(ctx, s.pool, id)
+	role, gen, ok := s.authCache.get(id)
+	if ok {
+		return Actor{UserID: id, Role: role}, nil
+	}
+	role, err = s.queries.UserGetRole(ctx, s.pool, id)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return Actor{}, errInvalidToken
 	}
 	if err != nil {
 		return Actor{}, fmt.Errorf("authenticate: %w", err)
 	}
+	s.authCache.put(id, role, gen)
 	return Actor{UserID: id, Role: role}, nil
 }
 

@@ -19,8 +19,12 @@ const (
 	EventCommentAdded = "comment_added"
 )
 
-// eventsChannel is the PostgreSQL NOTIFY channel every instance listens on.
-const eventsChannel = "junction_events"
+// The PostgreSQL NOTIFY channels every instance listens on: events for subscribers, and the ids of users deleted
+// or whose role changed (sent by a trigger, migrations/00006) for the authentication cache.
+const (
+	eventsChannel = "junction_events"
+	usersChannel  = "junction_users"
+)
 
 // Event says that something became visible to everyone: a post published, or a comment on a published post. It
 // carries ids only (NOTIFY payloads are small); listeners read what they need.
@@ -44,7 +48,8 @@ func (s *Service) notify(ctx context.Context, tx pgx.Tx, e Event) error {
 
 // Listen delivers every event from every instance until ctx ends. It holds one dedicated connection (not one of
 // the pool's) and reconnects with backoff when the connection drops; events sent while it is down are lost, as
-// with any LISTEN, which subscriptions accept.
+// with any LISTEN, which subscriptions accept. It also keeps the authentication cache coherent: the cache is used
+// only while this connection is up, since a user deleted meanwhile would go unheard.
 func (s *Service) Listen(ctx context.Context, deliver func(Event)) error {
 	cfg := s.pool.Config().ConnConfig.Copy()
 	for ctx.Err() == nil {
@@ -55,14 +60,16 @@ func (s *Service) Listen(ctx context.Context, deliver func(Event)) error {
 			if err != nil {
 				return err
 			}
-			_, err = conn.Exec(ctx, "LISTEN "+eventsChannel)
+			_, err = conn.Exec(ctx, "LISTEN "+eventsChannel+"; LISTEN "+usersChannel)
 			return err
 		}, retry.Policy{MaxAttempts: math.MaxInt, Initial: 100 * time.Millisecond, Max: 5 * time.Second, Retryable: func(error) bool { return true }})
 		if err != nil {
 			return nil // ctx ended
 		}
-		s.logger.InfoContext(ctx, "listening for events", "channel", eventsChannel)
+		s.logger.InfoContext(ctx, "listening for events", "channels", []string{eventsChannel, usersChannel})
+		s.authCache.trust(true)
 		err = s.receive(ctx, conn, deliver)
+		s.authCache.trust(false)
 		conn.Close(context.WithoutCancel(ctx))
 		if ctx.Err() == nil {
 			s.logger.WarnContext(ctx, "event listener lost its connection; reconnecting", "err", err)
@@ -76,6 +83,14 @@ func (s *Service) receive(ctx context.Context, conn *pgx.Conn, deliver func(Even
 		n, err := conn.WaitForNotification(ctx)
 		if err != nil {
 			return err
+		}
+		if n.Channel == usersChannel {
+			if id, err := uuid.Parse(n.Payload); err == nil {
+				s.authCache.evict(id)
+			} else {
+				s.authCache.trust(true) // an unreadable id: forget everyone rather than someone in particular
+			}
+			continue
 		}
 		var e Event
 		if err := json.Unmarshal([]byte(n.Payload), &e); err != nil {

@@ -23,6 +23,8 @@ type Service struct {
 	jobs     JobInserter
 	resetTTL time.Duration
 	logger   *slog.Logger
+	// authCache spares authenticated requests a query; Listen keeps it coherent across instances.
+	authCache *authCache
 }
 
 // Deps are what a Service needs.
@@ -36,14 +38,21 @@ type Deps struct {
 	Jobs JobInserter
 	// PasswordResetTTL is how long a password-reset token stays usable.
 	PasswordResetTTL time.Duration
-	Logger           *slog.Logger
+	// AuthCacheTTL is how long a token's user (that they exist, their role) is remembered; 0 remembers nothing.
+	// The cache is used only while Listen runs: every instance hears of a deletion or a role change at once.
+	AuthCacheTTL time.Duration
+	Logger       *slog.Logger
 }
+
+// authCacheMaxEntries bounds the authentication cache: about 100 bytes an entry.
+const authCacheMaxEntries = 100_000
 
 // New returns a Service over d.
 func New(d Deps) *Service {
 	return &Service{
 		pool: d.Pool, queries: db.New(), hasher: d.Hasher, tokens: d.Tokens, sealer: d.Sealer, jobs: d.Jobs,
 		resetTTL: cmp.Or(d.PasswordResetTTL, 30*time.Minute), logger: d.Logger,
+		authCache: newAuthCache(d.AuthCacheTTL, authCacheMaxEntries),
 	}
 }
 

@@ -308,6 +308,7 @@ func (s *Service) DeleteUser(ctx context.Context, id uuid.UUID) error {
 	if n == 0 {
 		return notFound("User")
 	}
+	s.authCache.evict(id) // at once here; other instances hear of it from the database
 	return nil
 }
 

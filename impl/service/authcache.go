@@ -1,0 +1,78 @@
+package service
+
+import (
+	"sync"
+	"time"
+
+	"github.com/google/uuid"
+)
+
+// authCache remembers, for a few seconds, that a token's user exists and what their role is, so that an
+// authenticated request costs no query of its own. It is only trusted while the instance's listener is connected:
+// the database announces every deletion and role change (a trigger on users) and the listener evicts the entry,
+// so a deleted user's token stops working everywhere as soon as the deletion commits. While the listener is down
+// the cache is off, and the TTL bounds an entry's life should an announcement ever be missed.
+type authCache struct {
+	ttl time.Duration
+	max int
+	now func() time.Time
+
+	mu      sync.Mutex
+	on      bool
+	gen     uint64 // bumped by every eviction: a lookup that raced one must not store what it read
+	entries map[uuid.UUID]authEntry
+}
+
+type authEntry struct {
+	role    string
+	expires time.Time
+}
+
+// newAuthCache returns a cache of at most max entries; a ttl of 0 disables it.
+func newAuthCache(ttl time.Duration, max int) *authCache {
+	return &authCache{ttl: ttl, max: max, now: time.Now, entries: map[uuid.UUID]authEntry{}}
+}
+
+// get returns the cached role of id, or false with the generation to hand to put after reading the database.
+func (c *authCache) get(id uuid.UUID) (role string, gen uint64, ok bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if !c.on || c.ttl <= 0 {
+		return "", c.gen, false
+	}
+	e, ok := c.entries[id]
+	if !ok || !c.now().Before(e.expires) {
+		return "", c.gen, false
+	}
+	return e.role, c.gen, true
+}
+
+// put stores what was read for id unless an eviction happened since get returned gen.
+func (c *authCache) put(id uuid.UUID, role string, gen uint64) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if !c.on || c.ttl <= 0 || gen != c.gen {
+		return
+	}
+	if len(c.entries) >= c.max {
+		clear(c.entries) // rare, and cheaper than tracking recency on every hit
+	}
+	c.entries[id] = authEntry{role: role, expires: c.now().Add(c.ttl)}
+}
+
+// evict forgets id: the user was deleted or their role changed.
+func (c *authCache) evict(id uuid.UUID) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.gen++
+	delete(c.entries, id)
+}
+
+// trust turns the cache on while the listener is connected, and off (and empty) when it is not.
+func (c *authCache) trust(on bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.gen++
+	c.on = on
+	clear(c.entries)
+}
