@@ -21,41 +21,42 @@ RETURNING *;
 DELETE FROM users WHERE id = @id;
 
 -- name: UserCount :one
--- pattern is an ILIKE pattern with wildcards escaped, or NULL for every user.
+-- pattern is a LIKE pattern with wildcards escaped, or NULL for every user; search holds the lower-cased name and
+-- email (migrations/00007), so lower(pattern) matches either regardless of case.
 SELECT count(*) FROM users
-WHERE sqlc.narg(pattern)::text IS NULL OR name ILIKE sqlc.narg(pattern) OR email ILIKE sqlc.narg(pattern);
+WHERE sqlc.narg(pattern)::text IS NULL OR search LIKE lower(sqlc.narg(pattern));
 
 -- The list is one static query per (sort, order) pair, chosen from a whitelist in the service, so that each one
 -- walks its own index (a CASE in ORDER BY would sort the whole table) and nothing is built from strings.
 
 -- name: UserListByCreatedAtAsc :many
 SELECT * FROM users
-WHERE sqlc.narg(pattern)::text IS NULL OR name ILIKE sqlc.narg(pattern) OR email ILIKE sqlc.narg(pattern)
+WHERE sqlc.narg(pattern)::text IS NULL OR search LIKE lower(sqlc.narg(pattern))
 ORDER BY created_at ASC, id ASC LIMIT @row_limit OFFSET @row_offset;
 
 -- name: UserListByCreatedAtDesc :many
 SELECT * FROM users
-WHERE sqlc.narg(pattern)::text IS NULL OR name ILIKE sqlc.narg(pattern) OR email ILIKE sqlc.narg(pattern)
+WHERE sqlc.narg(pattern)::text IS NULL OR search LIKE lower(sqlc.narg(pattern))
 ORDER BY created_at DESC, id DESC LIMIT @row_limit OFFSET @row_offset;
 
 -- name: UserListByNameAsc :many
 SELECT * FROM users
-WHERE sqlc.narg(pattern)::text IS NULL OR name ILIKE sqlc.narg(pattern) OR email ILIKE sqlc.narg(pattern)
+WHERE sqlc.narg(pattern)::text IS NULL OR search LIKE lower(sqlc.narg(pattern))
 ORDER BY name ASC, id ASC LIMIT @row_limit OFFSET @row_offset;
 
 -- name: UserListByNameDesc :many
 SELECT * FROM users
-WHERE sqlc.narg(pattern)::text IS NULL OR name ILIKE sqlc.narg(pattern) OR email ILIKE sqlc.narg(pattern)
+WHERE sqlc.narg(pattern)::text IS NULL OR search LIKE lower(sqlc.narg(pattern))
 ORDER BY name DESC, id DESC LIMIT @row_limit OFFSET @row_offset;
 
 -- name: UserListByEmailAsc :many
 SELECT * FROM users
-WHERE sqlc.narg(pattern)::text IS NULL OR name ILIKE sqlc.narg(pattern) OR email ILIKE sqlc.narg(pattern)
+WHERE sqlc.narg(pattern)::text IS NULL OR search LIKE lower(sqlc.narg(pattern))
 ORDER BY lower(email) ASC LIMIT @row_limit OFFSET @row_offset;
 
 -- name: UserListByEmailDesc :many
 SELECT * FROM users
-WHERE sqlc.narg(pattern)::text IS NULL OR name ILIKE sqlc.narg(pattern) OR email ILIKE sqlc.narg(pattern)
+WHERE sqlc.narg(pattern)::text IS NULL OR search LIKE lower(sqlc.narg(pattern))
 ORDER BY lower(email) DESC LIMIT @row_limit OFFSET @row_offset;
 
 -- name: UserGetByEmail :one
@@ -97,12 +98,12 @@ SELECT role FROM users WHERE id = @id;
 
 -- name: UserKeysetForward :many
 SELECT * FROM users
-WHERE (sqlc.narg(pattern)::text IS NULL OR name ILIKE sqlc.narg(pattern) OR email ILIKE sqlc.narg(pattern))
+WHERE (sqlc.narg(pattern)::text IS NULL OR search LIKE lower(sqlc.narg(pattern)))
   AND (sqlc.narg(cursor_time)::timestamptz IS NULL OR (created_at, id) < (sqlc.narg(cursor_time), sqlc.narg(cursor_id)::uuid))
 ORDER BY created_at DESC, id DESC LIMIT @row_limit;
 
 -- name: UserKeysetBackward :many
 SELECT * FROM users
-WHERE (sqlc.narg(pattern)::text IS NULL OR name ILIKE sqlc.narg(pattern) OR email ILIKE sqlc.narg(pattern))
+WHERE (sqlc.narg(pattern)::text IS NULL OR search LIKE lower(sqlc.narg(pattern)))
   AND (sqlc.narg(cursor_time)::timestamptz IS NULL OR (created_at, id) > (sqlc.narg(cursor_time), sqlc.narg(cursor_id)::uuid))
 ORDER BY created_at ASC, id ASC LIMIT @row_limit;

@@ -96,6 +96,7 @@ type User struct {
 	CreatedAt    time.Time
 	UpdatedAt    time.Time
 	Role         string
+	Search       string
 }
 
 type WebhookEvent struct {

@@ -14,10 +14,11 @@ import (
 
 const userCount = `-- name: UserCount :one
 SELECT count(*) FROM users
-WHERE $1::text IS NULL OR name ILIKE $1 OR email ILIKE $1
+WHERE $1::text IS NULL OR search LIKE lower($1)
 `
 
-// pattern is an ILIKE pattern with wildcards escaped, or NULL for every user.
+// pattern is a LIKE pattern with wildcards escaped, or NULL for every user; search holds the lower-cased name and
+// email (migrations/00007), so lower(pattern) matches either regardless of case.
 func (q *Queries) UserCount(ctx context.Context, db DBTX, pattern *string) (int64, error) {
 	row := db.QueryRow(ctx, userCount, pattern)
 	var count int64
@@ -29,7 +30,7 @@ const userCreate = `-- name: UserCreate :one
 
 INSERT INTO users (name, email, password_hash)
 VALUES ($1, $2, $3)
-RETURNING id, name, email, password_hash, created_at, updated_at, role
+RETURNING id, name, email, password_hash, created_at, updated_at, role, search
 `
 
 type UserCreateParams struct {
@@ -50,6 +51,7 @@ func (q *Queries) UserCreate(ctx context.Context, db DBTX, arg UserCreateParams)
 		&i.CreatedAt,
 		&i.UpdatedAt,
 		&i.Role,
+		&i.Search,
 	)
 	return i, err
 }
@@ -78,7 +80,7 @@ func (q *Queries) UserExists(ctx context.Context, db DBTX, id uuid.UUID) (bool, 
 }
 
 const userGetByEmail = `-- name: UserGetByEmail :one
-SELECT id, name, email, password_hash, created_at, updated_at, role FROM users WHERE lower(email) = lower($1)
+SELECT id, name, email, password_hash, created_at, updated_at, role, search FROM users WHERE lower(email) = lower($1)
 `
 
 func (q *Queries) UserGetByEmail(ctx context.Context, db DBTX, email string) (User, error) {
@@ -92,12 +94,13 @@ func (q *Queries) UserGetByEmail(ctx context.Context, db DBTX, email string) (Us
 		&i.CreatedAt,
 		&i.UpdatedAt,
 		&i.Role,
+		&i.Search,
 	)
 	return i, err
 }
 
 const userGetByID = `-- name: UserGetByID :one
-SELECT id, name, email, password_hash, created_at, updated_at, role FROM users WHERE id = $1
+SELECT id, name, email, password_hash, created_at, updated_at, role, search FROM users WHERE id = $1
 `
 
 func (q *Queries) UserGetByID(ctx context.Context, db DBTX, id uuid.UUID) (User, error) {
@@ -111,6 +114,7 @@ func (q *Queries) UserGetByID(ctx context.Context, db DBTX, id uuid.UUID) (User,
 		&i.CreatedAt,
 		&i.UpdatedAt,
 		&i.Role,
+		&i.Search,
 	)
 	return i, err
 }
@@ -172,8 +176,8 @@ func (q *Queries) UserGetWithPosts(ctx context.Context, db DBTX, arg UserGetWith
 }
 
 const userKeysetBackward = `-- name: UserKeysetBackward :many
-SELECT id, name, email, password_hash, created_at, updated_at, role FROM users
-WHERE ($1::text IS NULL OR name ILIKE $1 OR email ILIKE $1)
+SELECT id, name, email, password_hash, created_at, updated_at, role, search FROM users
+WHERE ($1::text IS NULL OR search LIKE lower($1))
   AND ($2::timestamptz IS NULL OR (created_at, id) > ($2, $3::uuid))
 ORDER BY created_at ASC, id ASC LIMIT $4
 `
@@ -207,6 +211,7 @@ func (q *Queries) UserKeysetBackward(ctx context.Context, db DBTX, arg UserKeyse
 			&i.CreatedAt,
 			&i.UpdatedAt,
 			&i.Role,
+			&i.Search,
 		); err != nil {
 			return nil, err
 		}
@@ -220,8 +225,8 @@ func (q *Queries) UserKeysetBackward(ctx context.Context, db DBTX, arg UserKeyse
 
 const userKeysetForward = `-- name: UserKeysetForward :many
 
-SELECT id, name, email, password_hash, created_at, updated_at, role FROM users
-WHERE ($1::text IS NULL OR name ILIKE $1 OR email ILIKE $1)
+SELECT id, name, email, password_hash, created_at, updated_at, role, search FROM users
+WHERE ($1::text IS NULL OR search LIKE lower($1))
   AND ($2::timestamptz IS NULL OR (created_at, id) < ($2, $3::uuid))
 ORDER BY created_at DESC, id DESC LIMIT $4
 `
@@ -257,6 +262,7 @@ func (q *Queries) UserKeysetForward(ctx context.Context, db DBTX, arg UserKeyset
 			&i.CreatedAt,
 			&i.UpdatedAt,
 			&i.Role,
+			&i.Search,
 		); err != nil {
 			return nil, err
 		}
@@ -270,8 +276,8 @@ func (q *Queries) UserKeysetForward(ctx context.Context, db DBTX, arg UserKeyset
 
 const userListByCreatedAtAsc = `-- name: UserListByCreatedAtAsc :many
 
-SELECT id, name, email, password_hash, created_at, updated_at, role FROM users
-WHERE $1::text IS NULL OR name ILIKE $1 OR email ILIKE $1
+SELECT id, name, email, password_hash, created_at, updated_at, role, search FROM users
+WHERE $1::text IS NULL OR search LIKE lower($1)
 ORDER BY created_at ASC, id ASC LIMIT $3 OFFSET $2
 `
 
@@ -300,6 +306,7 @@ func (q *Queries) UserListByCreatedAtAsc(ctx context.Context, db DBTX, arg UserL
 			&i.CreatedAt,
 			&i.UpdatedAt,
 			&i.Role,
+			&i.Search,
 		); err != nil {
 			return nil, err
 		}
@@ -312,8 +319,8 @@ func (q *Queries) UserListByCreatedAtAsc(ctx context.Context, db DBTX, arg UserL
 }
 
 const userListByCreatedAtDesc = `-- name: UserListByCreatedAtDesc :many
-SELECT id, name, email, password_hash, created_at, updated_at, role FROM users
-WHERE $1::text IS NULL OR name ILIKE $1 OR email ILIKE $1
+SELECT id, name, email, password_hash, created_at, updated_at, role, search FROM users
+WHERE $1::text IS NULL OR search LIKE lower($1)
 ORDER BY created_at DESC, id DESC LIMIT $3 OFFSET $2
 `
 
@@ -340,6 +347,7 @@ func (q *Queries) UserListByCreatedAtDesc(ctx context.Context, db DBTX, arg User
 			&i.CreatedAt,
 			&i.UpdatedAt,
 			&i.Role,
+			&i.Search,
 		); err != nil {
 			return nil, err
 		}
@@ -352,8 +360,8 @@ func (q *Queries) UserListByCreatedAtDesc(ctx context.Context, db DBTX, arg User
 }
 
 const userListByEmailAsc = `-- name: UserListByEmailAsc :many
-SELECT id, name, email, password_hash, created_at, updated_at, role FROM users
-WHERE $1::text IS NULL OR name ILIKE $1 OR email ILIKE $1
+SELECT id, name, email, password_hash, created_at, updated_at, role, search FROM users
+WHERE $1::text IS NULL OR search LIKE lower($1)
 ORDER BY lower(email) ASC LIMIT $3 OFFSET $2
 `
 
@@ -380,6 +388,7 @@ func (q *Queries) UserListByEmailAsc(ctx context.Context, db DBTX, arg UserListB
 			&i.CreatedAt,
 			&i.UpdatedAt,
 			&i.Role,
+			&i.Search,
 		); err != nil {
 			return nil, err
 		}
@@ -392,8 +401,8 @@ func (q *Queries) UserListByEmailAsc(ctx context.Context, db DBTX, arg UserListB
 }
 
 const userListByEmailDesc = `-- name: UserListByEmailDesc :many
-SELECT id, name, email, password_hash, created_at, updated_at, role FROM users
-WHERE $1::text IS NULL OR name ILIKE $1 OR email ILIKE $1
+SELECT id, name, email, password_hash, created_at, updated_at, role, search FROM users
+WHERE $1::text IS NULL OR search LIKE lower($1)
 ORDER BY lower(email) DESC LIMIT $3 OFFSET $2
 `
 
@@ -420,6 +429,7 @@ func (q *Queries) UserListByEmailDesc(ctx context.Context, db DBTX, arg UserList
 			&i.CreatedAt,
 			&i.UpdatedAt,
 			&i.Role,
+			&i.Search,
 		); err != nil {
 			return nil, err
 		}
@@ -432,7 +442,7 @@ func (q *Queries) UserListByEmailDesc(ctx context.Context, db DBTX, arg UserList
 }
 
 const userListByIDs = `-- name: UserListByIDs :many
-SELECT id, name, email, password_hash, created_at, updated_at, role FROM users WHERE id = ANY($1::uuid[]) ORDER BY created_at DESC, id DESC
+SELECT id, name, email, password_hash, created_at, updated_at, role, search FROM users WHERE id = ANY($1::uuid[]) ORDER BY created_at DESC, id DESC
 `
 
 // A batch lookup in one statement; unknown ids are simply absent.
@@ -453,6 +463,7 @@ func (q *Queries) UserListByIDs(ctx context.Context, db DBTX, ids []uuid.UUID) (
 			&i.CreatedAt,
 			&i.UpdatedAt,
 			&i.Role,
+			&i.Search,
 		); err != nil {
 			return nil, err
 		}
@@ -465,8 +476,8 @@ func (q *Queries) UserListByIDs(ctx context.Context, db DBTX, ids []uuid.UUID) (
 }
 
 const userListByNameAsc = `-- name: UserListByNameAsc :many
-SELECT id, name, email, password_hash, created_at, updated_at, role FROM users
-WHERE $1::text IS NULL OR name ILIKE $1 OR email ILIKE $1
+SELECT id, name, email, password_hash, created_at, updated_at, role, search FROM users
+WHERE $1::text IS NULL OR search LIKE lower($1)
 ORDER BY name ASC, id ASC LIMIT $3 OFFSET $2
 `
 
@@ -493,6 +504,7 @@ func (q *Queries) UserListByNameAsc(ctx context.Context, db DBTX, arg UserListBy
 			&i.CreatedAt,
 			&i.UpdatedAt,
 			&i.Role,
+			&i.Search,
 		); err != nil {
 			return nil, err
 		}
@@ -505,8 +517,8 @@ func (q *Queries) UserListByNameAsc(ctx context.Context, db DBTX, arg UserListBy
 }
 
 const userListByNameDesc = `-- name: UserListByNameDesc :many
-SELECT id, name, email, password_hash, created_at, updated_at, role FROM users
-WHERE $1::text IS NULL OR name ILIKE $1 OR email ILIKE $1
+SELECT id, name, email, password_hash, created_at, updated_at, role, search FROM users
+WHERE $1::text IS NULL OR search LIKE lower($1)
 ORDER BY name DESC, id DESC LIMIT $3 OFFSET $2
 `
 
@@ -533,6 +545,7 @@ func (q *Queries) UserListByNameDesc(ctx context.Context, db DBTX, arg UserListB
 			&i.CreatedAt,
 			&i.UpdatedAt,
 			&i.Role,
+			&i.Search,
 		); err != nil {
 			return nil, err
 		}
@@ -581,7 +594,7 @@ SET name = coalesce($1, name),
     email = coalesce($2, email),
     updated_at = now()
 WHERE id = $3
-RETURNING id, name, email, password_hash, created_at, updated_at, role
+RETURNING id, name, email, password_hash, created_at, updated_at, role, search
 `
 
 type UserUpdateParams struct {
@@ -602,6 +615,7 @@ func (q *Queries) UserUpdate(ctx context.Context, db DBTX, arg UserUpdateParams)
 		&i.CreatedAt,
 		&i.UpdatedAt,
 		&i.Role,
+		&i.Search,
 	)
 	return i, err
 }

@@ -214,7 +214,7 @@ func (p ListUsersParams) normalize() (ListUsersParams, error) {
 	return p, fe.err()
 }
 
-// containsPattern turns a search term into an ILIKE pattern matching it anywhere, with LIKE's wildcards in the
+// containsPattern turns a search term into a LIKE pattern matching it anywhere, with LIKE's wildcards in the
 // term escaped so that "%" and "_" match themselves. An empty term means no filter.
 func containsPattern(term string) *string {
 	if term == "" {
