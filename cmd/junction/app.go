@@ -120,6 +120,7 @@ func (a *app) wire(ctx context.Context, work bool) error {
 		Jobs:             a.river,
 		PasswordResetTTL: cfg.PasswordResetTTL,
 		AuthCacheTTL:     cfg.JWT.CacheTTL,
+		ListTotalTTL:     cfg.ListTotalTTL,
 		Logger:           logger,
 	})
 	return nil

@@ -725,6 +725,10 @@ type UserEdge {
 type UserConnection {
   edges: [UserEdge!]!
   pageInfo: PageInfo!
+  """
+  Items matching the filters, counted only when asked for. Exact when counted, and counted at most every few
+  seconds per filter (LIST_TOTAL_CACHE_TTL): another instance's writes may take that long to show.
+  """
   totalCount: Int!
 }
 
@@ -736,6 +740,10 @@ type PostEdge {
 type PostConnection {
   edges: [PostEdge!]!
   pageInfo: PageInfo!
+  """
+  Items matching the filters, counted only when asked for. Exact when counted, and counted at most every few
+  seconds per filter (LIST_TOTAL_CACHE_TTL): another instance's writes may take that long to show.
+  """
   totalCount: Int!
 }
 

@@ -69,10 +69,12 @@ type Post struct {
 }
 
 type PostConnection struct {
-	Edges      []*PostEdge `json:"edges"`
-	PageInfo   *PageInfo   `json:"pageInfo"`
-	TotalCount int         `json:"totalCount"`
-	Published  *bool       `json:"-"`
+	Edges    []*PostEdge `json:"edges"`
+	PageInfo *PageInfo   `json:"pageInfo"`
+	// Items matching the filters, counted only when asked for. Exact when counted, and counted at most every few
+	// seconds per filter (LIST_TOTAL_CACHE_TTL): another instance's writes may take that long to show.
+	TotalCount int   `json:"totalCount"`
+	Published  *bool `json:"-"`
 }
 
 type PostEdge struct {
@@ -102,10 +104,12 @@ type User struct {
 }
 
 type UserConnection struct {
-	Edges      []*UserEdge `json:"edges"`
-	PageInfo   *PageInfo   `json:"pageInfo"`
-	TotalCount int         `json:"totalCount"`
-	Search     string      `json:"-"`
+	Edges    []*UserEdge `json:"edges"`
+	PageInfo *PageInfo   `json:"pageInfo"`
+	// Items matching the filters, counted only when asked for. Exact when counted, and counted at most every few
+	// seconds per filter (LIST_TOTAL_CACHE_TTL): another instance's writes may take that long to show.
+	TotalCount int    `json:"totalCount"`
+	Search     string `json:"-"`
 }
 
 type UserEdge struct {

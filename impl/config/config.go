@@ -36,6 +36,8 @@ type Config struct {
 	BaseURL string
 	// PasswordResetTTL is how long a password-reset token stays usable.
 	PasswordResetTTL time.Duration
+	// ListTotalTTL (LIST_TOTAL_CACHE_TTL) is how long an instance remembers a list's total; 0 counts every time.
+	ListTotalTTL time.Duration
 
 	Webhooks WebhooksConfig
 
@@ -219,6 +221,7 @@ func Load(getenv func(string) string) (Config, error) {
 	}
 	c.BaseURL = strings.TrimSuffix(p.str("BASE_URL", fmt.Sprintf("http://localhost:%d", c.Port)), "/")
 	c.PasswordResetTTL = p.duration("PASSWORD_RESET_TTL", 30*time.Minute)
+	c.ListTotalTTL = p.duration("LIST_TOTAL_CACHE_TTL", 5*time.Second)
 	c.Webhooks = WebhooksConfig{
 		StripeSecrets: p.list("STRIPE_WEBHOOK_SECRET"),
 		Tolerance:     p.duration("STRIPE_WEBHOOK_TOLERANCE", 5*time.Minute),

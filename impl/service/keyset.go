@@ -38,7 +38,7 @@ func (s *Service) CountUsers(ctx context.Context, search string) (int64, error) 
 	if _, err := requireActor(ctx); err != nil {
 		return 0, err
 	}
-	n, err := s.queries.UserCount(ctx, s.pool, containsPattern(search))
+	n, err := s.countUsers(ctx, containsPattern(search))
 	if err != nil {
 		return 0, fmt.Errorf("count users: %w", err)
 	}
@@ -67,7 +67,7 @@ func (s *Service) PostsByCursor(ctx context.Context, published *bool, p KeysetPa
 
 // CountPosts counts the posts the caller may see, optionally only published ones or only drafts.
 func (s *Service) CountPosts(ctx context.Context, published *bool) (int64, error) {
-	n, err := s.queries.PostCount(ctx, s.pool, db.PostCountParams{Viewer: viewerOf(ctx), Published: published})
+	n, err := s.countPosts(ctx, db.PostCountParams{Viewer: viewerOf(ctx), Published: published})
 	if err != nil {
 		return 0, fmt.Errorf("count posts: %w", err)
 	}

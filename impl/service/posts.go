@@ -125,7 +125,7 @@ func (s *Service) ListPosts(ctx context.Context, p ListPostsParams) (PostPage, e
 	page := PostPage{Total: -1, HasMore: len(rows) > p.Limit}
 	page.Posts = toPosts(rows[:min(len(rows), p.Limit)])
 	if !p.SkipTotal {
-		page.Total, err = q.PostCount(ctx, conn, db.PostCountParams{
+		page.Total, err = s.countPosts(ctx, db.PostCountParams{
 			Viewer: args.Viewer, Published: args.Published, AuthorID: args.AuthorID, Pattern: args.Pattern,
 		})
 		if err != nil {
@@ -181,6 +181,7 @@ func (s *Service) CreatePost(ctx context.Context, in CreatePostInput) (Post, err
 	if err != nil {
 		return Post{}, fmt.Errorf("create post: %w", err)
 	}
+	s.totals.forget(totalsPosts)
 	return toPost(row), nil
 }
 
@@ -256,6 +257,7 @@ func (s *Service) writeOwnPost(ctx context.Context, id uuid.UUID, write func(pgx
 		}
 		return Post{}, fmt.Errorf("write post: %w", err)
 	}
+	s.totals.forget(totalsPosts)
 	return toPost(out), nil
 }
 

@@ -25,6 +25,8 @@ type Service struct {
 	logger   *slog.Logger
 	// authCache spares authenticated requests a query; Listen keeps it coherent across instances.
 	authCache *authCache
+	// totals remembers list totals briefly (see totals).
+	totals *totals
 }
 
 // Deps are what a Service needs.
@@ -41,11 +43,17 @@ type Deps struct {
 	// AuthCacheTTL is how long a token's user (that they exist, their role) is remembered; 0 remembers nothing.
 	// The cache is used only while Listen runs: every instance hears of a deletion or a role change at once.
 	AuthCacheTTL time.Duration
+	// ListTotalTTL is how long a list's total is remembered; 0 counts on every request. This instance's writes
+	// forget the totals they change; other instances' writes show within ListTotalTTL.
+	ListTotalTTL time.Duration
 	Logger       *slog.Logger
 }
 
 // authCacheMaxEntries bounds the authentication cache: about 100 bytes an entry.
 const authCacheMaxEntries = 100_000
+
+// totalsMaxEntries bounds the totals cache: one entry per distinct filter (a search term, a viewer's drafts).
+const totalsMaxEntries = 10_000
 
 // New returns a Service over d.
 func New(d Deps) *Service {
@@ -53,6 +61,7 @@ func New(d Deps) *Service {
 		pool: d.Pool, queries: db.New(), hasher: d.Hasher, tokens: d.Tokens, sealer: d.Sealer, jobs: d.Jobs,
 		resetTTL: cmp.Or(d.PasswordResetTTL, 30*time.Minute), logger: d.Logger,
 		authCache: newAuthCache(d.AuthCacheTTL, authCacheMaxEntries),
+		totals:    newTotals(d.ListTotalTTL, totalsMaxEntries),
 	}
 }
 

@@ -188,7 +188,7 @@ func (s *Service) ListUsers(ctx context.Context, p ListUsersParams) (UserPage, e
 	page := UserPage{Total: -1, HasMore: len(rows) > p.Limit}
 	page.Users = toUsers(rows[:min(len(rows), p.Limit)])
 	if !p.SkipTotal {
-		if page.Total, err = q.UserCount(ctx, conn, args.Pattern); err != nil {
+		if page.Total, err = s.countUsers(ctx, args.Pattern); err != nil {
 			return UserPage{}, fmt.Errorf("count users: %w", err)
 		}
 	}
@@ -253,6 +253,7 @@ func (s *Service) CreateUser(ctx context.Context, in CreateUserInput) (User, err
 	if err != nil {
 		return User{}, fmt.Errorf("create user: %w", err)
 	}
+	s.totals.forget(totalsUsers)
 	return toUser(row), nil
 }
 
@@ -288,6 +289,7 @@ func (s *Service) UpdateUser(ctx context.Context, id uuid.UUID, in UpdateUserInp
 	case err != nil:
 		return User{}, fmt.Errorf("update user: %w", err)
 	}
+	s.totals.forget(totalsUsers) // a new name or email changes what a search counts
 	return toUser(row), nil
 }
 
@@ -309,6 +311,8 @@ func (s *Service) DeleteUser(ctx context.Context, id uuid.UUID) error {
 		return notFound("User")
 	}
 	s.authCache.evict(id) // at once here; other instances hear of it from the database
+	s.totals.forget(totalsUsers)
+	s.totals.forget(totalsPosts) // their posts went with them
 	return nil
 }
 

@@ -1,0 +1,122 @@
+package service
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+)
+
+func TestTotals(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	now := time.Now()
+	counter := func(n *atomic.Int64) func(context.Context) (int64, error) {
+		return func(context.Context) (int64, error) { return n.Add(1), nil }
+	}
+	tests := []struct {
+		name   string
+		ttl    time.Duration
+		act    func(tc *totals, count func(context.Context) (int64, error))
+		counts int64 // how many times the list was counted in all, after a final get
+	}{
+		{"a total is remembered", time.Minute, func(tc *totals, c func(context.Context) (int64, error)) { _, _ = tc.get(ctx, "users\x00", c) }, 1},
+		{"until its TTL", time.Minute, func(tc *totals, c func(context.Context) (int64, error)) {
+			_, _ = tc.get(ctx, "users\x00", c)
+			tc.now = func() time.Time { return now.Add(time.Minute) }
+		}, 2},
+		{"a write to its list forgets it", time.Minute, func(tc *totals, c func(context.Context) (int64, error)) {
+			_, _ = tc.get(ctx, "users\x00", c)
+			tc.forget(totalsUsers)
+		}, 2},
+		{"a write to another list does not", time.Minute, func(tc *totals, c func(context.Context) (int64, error)) {
+			_, _ = tc.get(ctx, "users\x00", c)
+			tc.forget(totalsPosts)
+		}, 1},
+		{"a TTL of 0 counts every time", 0, func(tc *totals, c func(context.Context) (int64, error)) { _, _ = tc.get(ctx, "users\x00", c) }, 2},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			tc := newTotals(tt.ttl, 10)
+			tc.now = func() time.Time { return now }
+			var n atomic.Int64
+			tt.act(tc, counter(&n))
+			_, err := tc.get(ctx, "users\x00", counter(&n))
+			require.NoError(t, err)
+			require.Equal(t, tt.counts, n.Load())
+		})
+	}
+
+	t.Run("a count that raced a write is not kept", func(t *testing.T) {
+		tc := newTotals(time.Minute, 10)
+		var n atomic.Int64
+		_, err := tc.get(ctx, "users\x00", func(context.Context) (int64, error) {
+			tc.forget(totalsUsers) // the write commits while the count runs
+			return n.Add(1), nil
+		})
+		require.NoError(t, err)
+		_, err = tc.get(ctx, "users\x00", counter(&n))
+		require.NoError(t, err)
+		require.Equal(t, int64(2), n.Load())
+	})
+
+	t.Run("concurrent misses share one count, and errors are not kept", func(t *testing.T) {
+		tc := newTotals(time.Minute, 10)
+		release := make(chan struct{})
+		var n atomic.Int64
+		var wg sync.WaitGroup
+		for range 20 {
+			wg.Go(func() {
+				got, err := tc.get(ctx, "posts\x00", func(context.Context) (int64, error) {
+					<-release
+					return 41 + n.Add(1), nil
+				})
+				require.NoError(t, err)
+				require.Equal(t, int64(42), got)
+			})
+		}
+		time.Sleep(50 * time.Millisecond)
+		close(release)
+		wg.Wait()
+		require.Equal(t, int64(1), n.Load())
+
+		_, err := tc.get(ctx, "users\x00", func(context.Context) (int64, error) { return 0, errors.New("down") })
+		require.Error(t, err)
+		got, err := tc.get(ctx, "users\x00", func(context.Context) (int64, error) { return 7, nil })
+		require.NoError(t, err)
+		require.Equal(t, int64(7), got)
+	})
+}
+
+// TestListTotalsLagOnlyOtherInstances: with the totals cache on, this instance's own writes show in the next total
+// at once; another instance's show once the TTL has passed.
+func TestListTotalsLagOnlyOtherInstances(t *testing.T) {
+	t.Parallel()
+	s, pool := newTestService(t)
+	s.totals = newTotals(time.Hour, 100)
+	other := New(Deps{Pool: pool, Hasher: s.hasher, Tokens: s.tokens, Sealer: s.sealer, Jobs: s.jobs, Logger: s.logger})
+	ctx := context.Background()
+	create := func(svc *Service, name string) User {
+		u, err := svc.CreateUser(ctx, CreateUserInput{Name: name, Email: name + "@example.com", Password: "long enough"})
+		require.NoError(t, err)
+		return u
+	}
+	ada := create(s, "ada")
+	actx := NewContextWithActor(ctx, Actor{UserID: ada.ID, Role: RoleUser})
+	total := func() int64 {
+		page, err := s.ListUsers(actx, ListUsersParams{})
+		require.NoError(t, err)
+		return page.Total
+	}
+	require.Equal(t, int64(1), total())
+	create(s, "grace")
+	require.Equal(t, int64(2), total(), "this instance's write shows at once")
+	create(other, "alan")
+	require.Equal(t, int64(2), total(), "another instance's write waits for the TTL")
+	s.totals.now = func() time.Time { return time.Now().Add(time.Hour) }
+	require.Equal(t, int64(3), total(), "and shows after it")
+}
