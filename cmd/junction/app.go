@@ -98,6 +98,7 @@ func (a *app) wire(ctx context.Context, work bool) error {
 		DiscardedRetention: cfg.Jobs.DiscardedRetention,
 		JobTimeout:         cfg.Jobs.JobTimeout,
 		RescueStuckAfter:   cfg.Jobs.RescueStuckAfter,
+		FetchCooldown:      cfg.Jobs.FetchCooldown,
 		Templates:          templates,
 		Sender:             sender,
 		MailDomain:         cfg.MailDomain(),

@@ -79,6 +79,8 @@ type JobsConfig struct {
 	DiscardedRetention time.Duration
 	JobTimeout         time.Duration
 	RescueStuckAfter   time.Duration
+	// FetchCooldown (JOB_FETCH_COOLDOWN) is the least time between two fetches of a queue.
+	FetchCooldown time.Duration
 }
 
 // MailConfig chooses the email transport.
@@ -214,6 +216,7 @@ func Load(getenv func(string) string) (Config, error) {
 		DiscardedRetention: p.duration("JOB_DISCARDED_RETENTION", 7*24*time.Hour),
 		JobTimeout:         p.duration("JOB_TIMEOUT", time.Minute),
 		RescueStuckAfter:   p.duration("JOB_RESCUE_STUCK_AFTER", 5*time.Minute),
+		FetchCooldown:      p.duration("JOB_FETCH_COOLDOWN", 10*time.Millisecond),
 	}
 	c.Mail = MailConfig{
 		SMTPURL: p.str("SMTP_URL", ""),

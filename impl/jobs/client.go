@@ -29,6 +29,9 @@ type Config struct {
 	// JobTimeout bounds one attempt; RescueStuckAfter returns a job whose worker vanished (a crash) to the queue.
 	JobTimeout       time.Duration
 	RescueStuckAfter time.Duration
+	// FetchCooldown is the least time between two fetches of a queue. A queue works at most its workers' count
+	// of jobs per fetch, so this bounds its throughput (River's default, 100 ms, caps 100 workers at 1,000/s).
+	FetchCooldown time.Duration
 
 	// WebhookRetryBase is the first retry delay of webhook processing.
 	WebhookRetryBase time.Duration
@@ -70,8 +73,8 @@ func NewClient(pool *pgxpool.Pool, cfg Config) (*river.Client[pgx.Tx], error) {
 	}
 	if cfg.Work {
 		rc.Queues = map[string]river.QueueConfig{
-			river.QueueDefault: {MaxWorkers: 10},
-			service.EmailQueue: {MaxWorkers: cfg.EmailConcurrency},
+			river.QueueDefault: {MaxWorkers: 10, FetchCooldown: cfg.FetchCooldown},
+			service.EmailQueue: {MaxWorkers: cfg.EmailConcurrency, FetchCooldown: cfg.FetchCooldown},
 		}
 	}
 	client, err := river.NewClient(riverpgxv5.New(pool), rc)
