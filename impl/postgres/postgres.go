@@ -40,12 +40,6 @@ func Connect(ctx context.Context, url string, cfg config.DBConfig, logger *slog.
 		pcfg.ConnConfig.RuntimeParams = map[string]string{}
 	}
 	pcfg.ConnConfig.RuntimeParams["application_name"] = "junction"
-	// The list queries take optional filters ("$1 IS NULL OR col = $1"). A cached generic plan cannot drop the
-	// filters that are unused, and may pick a worse index than the custom plan does; planning these short queries
-	// each time costs far less than a wrong plan. It is also what the EXPLAIN tests check.
-	if _, set := pcfg.ConnConfig.RuntimeParams["plan_cache_mode"]; !set {
-		pcfg.ConnConfig.RuntimeParams["plan_cache_mode"] = "force_custom_plan"
-	}
 	pcfg.ConnConfig.Tracer = errorLogger{logger: logger}
 	if cfg.StatementTimeout > 0 {
 		pcfg.ConnConfig.RuntimeParams["statement_timeout"] = strconv.FormatInt(cfg.StatementTimeout.Milliseconds(), 10)

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/stretchr/testify/require"
 
@@ -36,7 +37,30 @@ func TestConnectAppliesTheStatementTimeout(t *testing.T) {
 
 	// Migrations run without it, on their own pool.
 	require.NoError(t, postgres.Migrate(ctx, pool, logger))
-	var plan string
-	require.NoError(t, pool.QueryRow(ctx, "SHOW plan_cache_mode").Scan(&plan))
-	require.Equal(t, "force_custom_plan", plan)
+}
+
+// TestCustomPlans: a statement run through CustomPlans is planned for its values every time, never cached as a
+// generic plan; any other statement is a named prepared statement that PostgreSQL switches to a generic plan.
+func TestCustomPlans(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	pool := dbtest.New(t)
+	conn, err := pool.Acquire(ctx)
+	require.NoError(t, err)
+	defer conn.Release()
+	const cached, custom = "SELECT count(*) FROM users WHERE id = $1", "SELECT count(*) FROM users WHERE name = $1"
+	for range 10 {
+		var n int
+		require.NoError(t, conn.QueryRow(ctx, cached, uuid.New()).Scan(&n))
+		require.NoError(t, postgres.CustomPlans(conn).QueryRow(ctx, custom, "Ada").Scan(&n))
+	}
+	plans := func(statement string) (found bool, generic int64) {
+		err := conn.QueryRow(ctx, "SELECT generic_plans FROM pg_prepared_statements WHERE statement = $1", statement).Scan(&generic)
+		return err == nil, generic
+	}
+	found, generic := plans(cached)
+	require.True(t, found)
+	require.Positive(t, generic, "the cached statement went generic")
+	found, _ = plans(custom)
+	require.False(t, found, "the custom-planned statement is never a named, cached one")
 }

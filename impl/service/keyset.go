@@ -6,6 +6,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/junction-dev/junction/gen/db"
+	"github.com/junction-dev/junction/impl/postgres"
 )
 
 // UsersByCursor returns a keyset page of users, newest first, filtered like ListUsers. Signed-in callers only.
@@ -23,9 +24,9 @@ func (s *Service) UsersByCursor(ctx context.Context, search string, p KeysetPara
 	t, id, limit := k.args()
 	var rows []db.User
 	if k.forward {
-		rows, err = s.queries.UserKeysetForward(ctx, s.pool, db.UserKeysetForwardParams{Pattern: containsPattern(search), CursorTime: t, CursorID: id, RowLimit: limit})
+		rows, err = s.queries.UserKeysetForward(ctx, postgres.CustomPlans(s.pool), db.UserKeysetForwardParams{Pattern: containsPattern(search), CursorTime: t, CursorID: id, RowLimit: limit})
 	} else {
-		rows, err = s.queries.UserKeysetBackward(ctx, s.pool, db.UserKeysetBackwardParams{Pattern: containsPattern(search), CursorTime: t, CursorID: id, RowLimit: limit})
+		rows, err = s.queries.UserKeysetBackward(ctx, postgres.CustomPlans(s.pool), db.UserKeysetBackwardParams{Pattern: containsPattern(search), CursorTime: t, CursorID: id, RowLimit: limit})
 	}
 	if err != nil {
 		return Page[User]{}, fmt.Errorf("users by cursor: %w", err)
@@ -55,9 +56,9 @@ func (s *Service) PostsByCursor(ctx context.Context, published *bool, p KeysetPa
 	t, id, limit := k.args()
 	var rows []db.Post
 	if k.forward {
-		rows, err = s.queries.PostKeysetForward(ctx, s.pool, db.PostKeysetForwardParams{Viewer: viewer, Published: published, CursorTime: t, CursorID: id, RowLimit: limit})
+		rows, err = s.queries.PostKeysetForward(ctx, postgres.CustomPlans(s.pool), db.PostKeysetForwardParams{Viewer: viewer, Published: published, CursorTime: t, CursorID: id, RowLimit: limit})
 	} else {
-		rows, err = s.queries.PostKeysetBackward(ctx, s.pool, db.PostKeysetBackwardParams{Viewer: viewer, Published: published, CursorTime: t, CursorID: id, RowLimit: limit})
+		rows, err = s.queries.PostKeysetBackward(ctx, postgres.CustomPlans(s.pool), db.PostKeysetBackwardParams{Viewer: viewer, Published: published, CursorTime: t, CursorID: id, RowLimit: limit})
 	}
 	if err != nil {
 		return Page[Post]{}, fmt.Errorf("posts by cursor: %w", err)

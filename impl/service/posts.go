@@ -13,6 +13,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/junction-dev/junction/gen/db"
+	"github.com/junction-dev/junction/impl/postgres"
 )
 
 // The limits on post fields, as in openapi.yaml.
@@ -106,7 +107,7 @@ func (s *Service) ListPosts(ctx context.Context, p ListPostsParams) (PostPage, e
 		RowLimit:  int32(p.Limit) + 1, // one more, to know whether a next page exists
 		RowOffset: offset(p.Page, p.Limit),
 	}
-	q, conn := s.queries, s.pool
+	q, conn := s.queries, postgres.CustomPlans(s.pool)
 	var rows []db.Post
 	var err error
 	switch {

@@ -11,6 +11,7 @@ import (
 	"golang.org/x/sync/singleflight"
 
 	"github.com/junction-dev/junction/gen/db"
+	"github.com/junction-dev/junction/impl/postgres"
 )
 
 // The lists whose totals are cached, as key prefixes: a write forgets every total of its list.
@@ -105,7 +106,7 @@ func filterKey[T any](v *T, format func(T) string) string {
 func (s *Service) countUsers(ctx context.Context, pattern *string) (int64, error) {
 	key := totalKey(totalsUsers, filterKey(pattern, func(p string) string { return p }))
 	return s.totals.get(ctx, key, func(ctx context.Context) (int64, error) {
-		return s.queries.UserCount(ctx, s.pool, pattern)
+		return s.queries.UserCount(ctx, postgres.CustomPlans(s.pool), pattern)
 	})
 }
 
@@ -118,6 +119,6 @@ func (s *Service) countPosts(ctx context.Context, p db.PostCountParams) (int64, 
 	key := totalKey(totalsPosts, viewer, filterKey(p.Published, strconv.FormatBool),
 		filterKey(p.AuthorID, uuid.UUID.String), filterKey(p.Pattern, func(p string) string { return p }))
 	return s.totals.get(ctx, key, func(ctx context.Context) (int64, error) {
-		return s.queries.PostCount(ctx, s.pool, p)
+		return s.queries.PostCount(ctx, postgres.CustomPlans(s.pool), p)
 	})
 }

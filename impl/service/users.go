@@ -167,7 +167,7 @@ func (s *Service) ListUsers(ctx context.Context, p ListUsersParams) (UserPage, e
 		RowOffset: offset(p.Page, p.Limit),
 	}
 	var rows []db.User
-	q, conn := s.queries, s.pool
+	q, conn := s.queries, postgres.CustomPlans(s.pool)
 	switch {
 	case p.Sort == UserSortCreatedAt && p.Order == Asc:
 		rows, err = q.UserListByCreatedAtAsc(ctx, conn, args)

@@ -13,6 +13,7 @@ import (
 	"github.com/riverqueue/river"
 
 	"github.com/junction-dev/junction/gen/db"
+	"github.com/junction-dev/junction/impl/postgres"
 )
 
 // ProviderStripe names Stripe's events in webhook_events.
@@ -301,13 +302,13 @@ func (s *Service) ListWebhookEvents(ctx context.Context, p ListWebhookEventsPara
 		return WebhookEventPage{}, err
 	}
 	status, typ := optional(p.Status), optional(p.Type)
-	rows, err := s.queries.WebhookEventList(ctx, s.pool, db.WebhookEventListParams{
+	rows, err := s.queries.WebhookEventList(ctx, postgres.CustomPlans(s.pool), db.WebhookEventListParams{
 		Status: status, Type: typ, RowLimit: int32(p.Limit), RowOffset: offset(p.Page, p.Limit),
 	})
 	if err != nil {
 		return WebhookEventPage{}, fmt.Errorf("list webhook events: %w", err)
 	}
-	total, err := s.queries.WebhookEventCount(ctx, s.pool, db.WebhookEventCountParams{Status: status, Type: typ})
+	total, err := s.queries.WebhookEventCount(ctx, postgres.CustomPlans(s.pool), db.WebhookEventCountParams{Status: status, Type: typ})
 	if err != nil {
 		return WebhookEventPage{}, fmt.Errorf("count webhook events: %w", err)
 	}
