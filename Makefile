@@ -60,7 +60,8 @@ BENCH_PG_PORT ?= 54331
 BENCH_ARGS ?=
 
 .PHONY: bench
-bench: ## Load-test a production build against seeded data; results in docs/benchmarks.md (BENCH_ARGS=-scale 0.1)
+bench: ## Load-test a production build with wrk against seeded data; results in docs/benchmarks.md (BENCH_ARGS=-scale 0.1)
+	scripts/ensure-wrk.sh
 	go build -o bin/junction ./cmd/junction
 	url=$$(scripts/localpg.sh pgbench $(BENCH_PG_PORT)) || exit 1; \
 	BENCH_ADMIN_URL=$$url go run ./cmd/bench $(BENCH_ARGS)

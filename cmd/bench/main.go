@@ -1,5 +1,5 @@
 // Command bench measures Junction under load on this machine and writes docs/benchmarks.md: it seeds realistic
-// data with COPY, starts a production build of the server, drives each scenario with vegeta for a bounded time,
+// data with COPY, starts a production build of the server, drives each scenario with wrk for a bounded time,
 // and runs pgbench at the same concurrency for the database's own ceiling. Run it with `make bench`.
 package main
 
@@ -14,6 +14,7 @@ import (
 	"fmt"
 	"io"
 	"log"
+	"math"
 	"math/rand/v2"
 	"net/http"
 	"os"
@@ -21,13 +22,11 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
-	"sync/atomic"
 	"time"
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
-	vegeta "github.com/tsenart/vegeta/v12/lib"
 
 	"github.com/junction-dev/junction/impl/password"
 )
@@ -41,6 +40,8 @@ type options struct {
 	out         string
 	binary      string
 	profile     bool
+	reuse       bool
+	only        string
 }
 
 func main() {
@@ -53,6 +54,8 @@ func main() {
 	flag.StringVar(&o.out, "out", "docs/benchmarks.md", "where the results go")
 	flag.StringVar(&o.binary, "binary", "bin/junction", "the server binary (a production build)")
 	flag.BoolVar(&o.profile, "profile", false, "save a CPU profile of the server for each scenario under artifacts/")
+	flag.BoolVar(&o.reuse, "reuse", false, "keep the seeded database of an earlier run at the same scale (for iterating on one scenario)")
+	flag.StringVar(&o.only, "only", "", "run only the scenarios whose name matches this regexp, and skip pgbench and the job run; the report is not written")
 	flag.Parse()
 	if err := run(context.Background(), o); err != nil {
 		log.Fatal(err)
@@ -70,19 +73,33 @@ type result struct {
 	note       string
 }
 
-const benchPassword = "benchmark password"
+const (
+	benchPassword = "benchmark password"
+	webhookSecret = "whsec_bench"
+)
 
 func run(ctx context.Context, o options) error {
 	if o.adminURL == "" {
 		return errors.New("set BENCH_ADMIN_URL or -admin-url")
 	}
-	dbURL, err := recreate(ctx, o.adminURL, "junction_bench")
+	only, err := regexp.Compile(o.only)
 	if err != nil {
+		return fmt.Errorf("-only: %w", err)
+	}
+	w, err := newWrkRunner(o)
+	if err != nil {
+		return err
+	}
+	defer w.close()
+	var dbURL string
+	if o.reuse {
+		dbURL = databaseURL(o.adminURL, "junction_bench")
+	} else if dbURL, err = recreate(ctx, o.adminURL, "junction_bench"); err != nil {
 		return err
 	}
 	env := append(os.Environ(),
 		"DATABASE_URL="+dbURL, "PORT="+strconv.Itoa(o.port), "APP_ENV=production", "LOG_LEVEL=warn",
-		"JWT_SECRET=benchmark-secret-benchmark-secret-32", "STRIPE_WEBHOOK_SECRET=whsec_bench",
+		"JWT_SECRET=benchmark-secret-benchmark-secret-32", "STRIPE_WEBHOOK_SECRET="+webhookSecret,
 		"RATE_LIMIT_DEFAULT=0", "RATE_LIMIT_LIST_USERS=0", "RATE_LIMIT_SIGNUP=0", "RATE_LIMIT_LOGIN=0",
 		"WORKERS_ENABLED=false", "DB_MAX_CONNS=32", "DEBUG_ADDR="+debugAddr(o),
 	)
@@ -95,9 +112,11 @@ func run(ctx context.Context, o options) error {
 	}
 	defer pool.Close()
 	start := time.Now()
-	data, err := seed(ctx, pool, o.scale)
-	if err != nil {
-		return err
+	data, err := reload(ctx, pool, o.scale)
+	if err != nil || len(data.users) == 0 {
+		if data, err = seed(ctx, pool, o.scale); err != nil {
+			return err
+		}
 	}
 	seedTime := time.Since(start)
 	log.Printf("seeded %d users, %d posts, %d comments in %s", len(data.users), data.posts, data.comments, seedTime.Round(time.Second))
@@ -120,10 +139,24 @@ func run(ctx context.Context, o options) error {
 	}
 
 	var results []result
-	for _, s := range scenarios(base, token, data) {
+	for _, s := range scenarios(token, data, o.duration) {
+		if !only.MatchString(s.name) {
+			continue
+		}
 		log.Printf("scenario: %s", s.name)
-		r := attack(s, o, srv.Process.Pid)
+		r, err := attack(ctx, w, s, o, srv.Process.Pid)
+		if err != nil {
+			return err
+		}
 		results = append(results, r)
+	}
+	if o.only != "" {
+		for _, r := range results {
+			log.Printf("%s: %.0f req/s, p50 %s, p95 %s, p99 %s, %d errors of %d, peak RSS %.0f MiB%s",
+				r.name, r.rps, r.p50.Round(10*time.Microsecond), r.p95.Round(10*time.Microsecond), r.p99.Round(10*time.Microsecond),
+				r.errors, r.requests, r.peakRSSMiB, strings.TrimSuffix("; "+r.note, "; "))
+		}
+		return nil
 	}
 	tps, err := pgbenchCeiling(ctx, o)
 	if err != nil {
@@ -153,7 +186,39 @@ func recreate(ctx context.Context, adminURL, name string) (string, error) {
 			return "", fmt.Errorf("%s: %w", sql, err)
 		}
 	}
-	return strings.Replace(adminURL, "/postgres?", "/"+name+"?", 1), nil
+	return databaseURL(adminURL, name), nil
+}
+
+func databaseURL(adminURL, name string) string {
+	return strings.Replace(adminURL, "/postgres?", "/"+name+"?", 1)
+}
+
+// reload reads back the users of an earlier run when its data has the size scale asks for; otherwise it returns
+// no users, and the caller seeds afresh.
+func reload(ctx context.Context, pool *pgxpool.Pool, scale float64) (dataset, error) {
+	var d dataset
+	var n int
+	if err := pool.QueryRow(ctx, "SELECT count(*) FROM users WHERE email NOT LIKE 'bench-%'").Scan(&n); err != nil || n != int(100_000*scale) {
+		return d, err
+	}
+	rows, err := pool.Query(ctx, "SELECT id, email FROM users WHERE email NOT LIKE 'bench-%' ORDER BY created_at")
+	if err != nil {
+		return d, err
+	}
+	for rows.Next() {
+		var id uuid.UUID
+		var email string
+		if err := rows.Scan(&id, &email); err != nil {
+			return d, err
+		}
+		d.users, d.emails = append(d.users, id), append(d.emails, email)
+	}
+	if err := rows.Err(); err != nil {
+		return d, err
+	}
+	d.posts, d.comments = n*5, n*20
+	log.Printf("reusing the seeded database (%d users)", n)
+	return d, nil
 }
 
 type dataset struct {
@@ -260,58 +325,87 @@ func login(base, email string) (string, error) {
 	return m[1], nil
 }
 
+// scenario is one endpoint under load. Its requests are generated just before it runs, rather than while wrk's
+// clock runs, and wrk cycles through them.
 type scenario struct {
 	name     string
 	note     string
-	targeter vegeta.Targeter
+	unique   bool // a repeated request would be a different workload (a duplicate sign-up or webhook)
+	requests func() []request
 }
 
-func scenarios(base, token string, d dataset) []scenario {
+func scenarios(token string, d dataset, duration time.Duration) []scenario {
+	secs := int(math.Ceil(duration.Seconds()))
 	auth := http.Header{"Authorization": {"Bearer " + token}}
 	jsonAuth := http.Header{"Authorization": {"Bearer " + token}, "Content-Type": {"application/json"}}
-	var seq atomic.Int64
-	searches := []string{"ada", "hopper", "turing", "knuth", "liskov", "grace", "ritchie", "perl"}
-	get := func(url func() string, h http.Header) vegeta.Targeter {
-		return func(t *vegeta.Target) error {
-			t.Method, t.URL, t.Header = http.MethodGet, url(), h
-			return nil
-		}
-	}
-	post := func(url string, body func() []byte, h func([]byte) http.Header) vegeta.Targeter {
-		return func(t *vegeta.Target) error {
-			t.Method, t.URL = http.MethodPost, url
-			t.Body = body()
-			t.Header = h(t.Body)
-			return nil
-		}
-	}
+	graphql := []byte(`{"query":"{ users(limit: 20) { edges { node { posts { comments { author { id } } } } } } }"}`)
 	return []scenario{
-		{name: "GET /api/users/{id}", targeter: get(func() string {
-			return base + "/api/users/" + d.users[rand.IntN(len(d.users))].String()
-		}, auth)},
-		{name: "GET /api/users?search=…&limit=20", note: "trigram search and an exact count", targeter: get(func() string {
-			return base + "/api/users?limit=20&search=" + searches[rand.IntN(len(searches))]
-		}, auth)},
-		{name: "GET /api/posts?published=true", note: "newest published posts and an exact count", targeter: get(func() string {
-			return base + "/api/posts?published=true"
-		}, nil)},
-		{name: "POST /api/users", note: "argon2id (19 MiB, 2 passes) and the welcome job: slow by design", targeter: post(base+"/api/users", func() []byte {
-			return fmt.Appendf(nil, `{"name":"Bench User","email":"bench-%d-%d@example.com","password":"benchmark password"}`, time.Now().UnixNano(), seq.Add(1))
-		}, func([]byte) http.Header { return http.Header{"Content-Type": {"application/json"}} })},
-		{name: "POST /graphql (users → posts → comments → author)", note: "20 users, dataloaders", targeter: post(base+"/graphql", func() []byte {
-			return []byte(`{"query":"{ users(limit: 20) { edges { node { posts { comments { author { id } } } } } } }"}`)
-		}, func([]byte) http.Header { return jsonAuth })},
-		{name: "POST /api/webhooks/stripe", note: "verified, stored, job inserted", targeter: post(base+"/api/webhooks/stripe", func() []byte {
-			return fmt.Appendf(nil, `{"id":"evt_bench_%d_%d","type":"payment_intent.succeeded","created":%d,"data":{"object":{"id":"pi_%d","amount":2000,"currency":"usd","status":"succeeded"}}}`,
-				time.Now().UnixNano(), seq.Add(1), time.Now().Unix(), seq.Load())
-		}, func(body []byte) http.Header {
-			ts := strconv.FormatInt(time.Now().Unix(), 10)
-			m := hmac.New(sha256.New, []byte("whsec_bench"))
-			m.Write([]byte(ts + "."))
-			m.Write(body)
-			return http.Header{"Content-Type": {"application/json"}, "Stripe-Signature": {"t=" + ts + ",v1=" + hex.EncodeToString(m.Sum(nil))}}
-		})},
+		{name: "GET /api/users/{id}", requests: func() []request { return usersByID(d.users, auth, 20_000) }},
+		{name: "GET /api/users?search=…&limit=20", note: "trigram search and an exact count", requests: func() []request { return searches(auth) }},
+		{name: "GET /api/posts?published=true", note: "newest published posts and an exact count", requests: func() []request {
+			return []request{{method: http.MethodGet, path: "/api/posts?published=true"}}
+		}},
+		{name: "POST /api/users", note: "argon2id (19 MiB, 2 passes) and the welcome job: slow by design", unique: true,
+			requests: func() []request { return signUps(1_000*secs, time.Now()) }},
+		{name: "POST /graphql (users → posts → comments → author)", note: "20 users, dataloaders", requests: func() []request {
+			return []request{{method: http.MethodPost, path: "/graphql", header: jsonAuth, body: graphql}}
+		}},
+		{name: "POST /api/webhooks/stripe", note: "verified, stored, job inserted", unique: true,
+			requests: func() []request { return webhooks(3_000*secs, time.Now()) }},
 	}
+}
+
+// usersByID picks n users at random; repeats are fine, and n is enough for the ids to spread over the table.
+func usersByID(users []uuid.UUID, h http.Header, n int) []request {
+	reqs := make([]request, n)
+	for i := range reqs {
+		reqs[i] = request{method: http.MethodGet, path: "/api/users/" + users[rand.IntN(len(users))].String(), header: h}
+	}
+	return reqs
+}
+
+func searches(h http.Header) []request {
+	var reqs []request
+	for _, term := range []string{"ada", "hopper", "turing", "knuth", "liskov", "grace", "ritchie", "perl"} {
+		reqs = append(reqs, request{method: http.MethodGet, path: "/api/users?limit=20&search=" + term, header: h})
+	}
+	return reqs
+}
+
+// signUps are n sign-ups with emails unique across runs too; the "bench-" prefix keeps them apart from the
+// seeded users (see reload).
+func signUps(n int, now time.Time) []request {
+	h := http.Header{"Content-Type": {"application/json"}}
+	reqs := make([]request, n)
+	for i := range reqs {
+		body := fmt.Appendf(nil, `{"name":"Bench User","email":"bench-%d-%d@example.com","password":%q}`, now.UnixNano(), i, benchPassword)
+		reqs[i] = request{method: http.MethodPost, path: "/api/users", header: h, body: body}
+	}
+	return reqs
+}
+
+// webhooks are n Stripe events with ids unique across runs, so that the server stores each rather than
+// answering a duplicate. They are all signed now, just before the scenario runs: the server accepts a timestamp
+// for 300 s, so a -duration of 5m or more would see the last ones rejected (counted as errors).
+func webhooks(n int, now time.Time) []request {
+	ts := strconv.FormatInt(now.Unix(), 10)
+	reqs := make([]request, n)
+	for i := range reqs {
+		body := fmt.Appendf(nil, `{"id":"evt_bench_%d_%d","type":"payment_intent.succeeded","created":%d,"data":{"object":{"id":"pi_%d","amount":2000,"currency":"usd","status":"succeeded"}}}`,
+			now.UnixNano(), i, now.Unix(), i)
+		reqs[i] = request{method: http.MethodPost, path: "/api/webhooks/stripe", body: body, header: http.Header{
+			"Content-Type": {"application/json"}, "Stripe-Signature": {stripeSignature(ts, body)},
+		}}
+	}
+	return reqs
+}
+
+// stripeSignature signs body as Stripe does: HMAC-SHA256 of "timestamp.body".
+func stripeSignature(ts string, body []byte) string {
+	m := hmac.New(sha256.New, []byte(webhookSecret))
+	m.Write([]byte(ts + "."))
+	m.Write(body)
+	return "t=" + ts + ",v1=" + hex.EncodeToString(m.Sum(nil))
 }
 
 func debugAddr(o options) string { return fmt.Sprintf("127.0.0.1:%d", o.port+1) }
@@ -335,10 +429,33 @@ func profileCPU(o options, name string) {
 	_, _ = io.Copy(f, resp.Body)
 }
 
-// attack runs one scenario at full speed with o.concurrency workers, sampling the server's RSS meanwhile.
-func attack(s scenario, o options, pid int) result {
-	a := vegeta.NewAttacker(vegeta.Workers(uint64(o.concurrency)), vegeta.MaxWorkers(uint64(o.concurrency)),
-		vegeta.Connections(o.concurrency), vegeta.KeepAlive(true), vegeta.Timeout(30*time.Second))
+// attack runs one scenario at full speed with o.concurrency connections, sampling the server's RSS meanwhile.
+func attack(ctx context.Context, w *wrkRunner, s scenario, o options, pid int) (result, error) {
+	file, err := w.writeRequests(s.requests())
+	if err != nil {
+		return result{}, fmt.Errorf("%s: %w", s.name, err)
+	}
+	peak := sampleRSS(pid)
+	if o.profile {
+		go profileCPU(o, s.name)
+	}
+	sum, err := w.run(ctx, file)
+	r := result{name: s.name, note: s.note, peakRSSMiB: peak()}
+	if err != nil {
+		return r, fmt.Errorf("%s: %w", s.name, err)
+	}
+	r.requests, r.errors = sum.Requests, sum.SocketErrors+sum.StatusErrors
+	r.rps = float64(sum.Requests) / (float64(sum.DurationMicros) / 1e6)
+	r.p50, r.p95, r.p99 = microseconds(sum.P50Micros), microseconds(sum.P95Micros), microseconds(sum.P99Micros)
+	if s.unique && sum.Repeated > 0 {
+		// Said rather than hidden: the repeats measured the server answering duplicates, a different workload.
+		r.note = strings.TrimPrefix(r.note+fmt.Sprintf("; %d requests repeated earlier ones (the generated list ran out)", sum.Repeated), "; ")
+	}
+	return r, nil
+}
+
+// sampleRSS samples pid's resident set every 100 ms until the returned function is called, which returns the peak.
+func sampleRSS(pid int) func() float64 {
 	stop := make(chan struct{})
 	peak := make(chan float64)
 	go func() {
@@ -353,19 +470,9 @@ func attack(s scenario, o options, pid int) result {
 			}
 		}
 	}()
-	if o.profile {
-		go profileCPU(o, s.name)
-	}
-	var metrics vegeta.Metrics
-	for res := range a.Attack(s.targeter, vegeta.Rate{Freq: 0}, o.duration, s.name) {
-		metrics.Add(res)
-	}
-	metrics.Close()
-	close(stop)
-	errs := metrics.Requests - uint64(float64(metrics.Requests)*metrics.Success+0.5)
-	return result{
-		name: s.name, note: s.note, rps: metrics.Throughput, requests: metrics.Requests, errors: errs,
-		p50: metrics.Latencies.P50, p95: metrics.Latencies.P95, p99: metrics.Latencies.P99, peakRSSMiB: <-peak,
+	return func() float64 {
+		close(stop)
+		return <-peak
 	}
 }
 
