@@ -7,6 +7,9 @@ ALTER TABLE users ADD COLUMN search text NOT NULL GENERATED ALWAYS AS (lower(nam
 CREATE INDEX users_search_trgm_idx ON users USING gin (search gin_trgm_ops);
 DROP INDEX users_name_trgm_idx;
 DROP INDEX users_email_trgm_idx;
+-- Statistics for the new column now: without them the planner guesses a search term rare, and sorts thousands of
+-- bitmap-scanned rows where walking the newest users would stop after a few dozen.
+ANALYZE users;
 
 -- +goose Down
 CREATE INDEX users_name_trgm_idx ON users USING gin (name gin_trgm_ops);

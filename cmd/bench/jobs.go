@@ -32,7 +32,7 @@ func jobThroughput(ctx context.Context, dbURL string, n int) (float64, error) {
 	}
 	client, err := jobs.NewClient(pool, jobs.Config{
 		Work: true, EmailConcurrency: 100, EmailRetryBase: time.Second, WebhookRetryBase: time.Second,
-		CompletedRetention: time.Hour, DiscardedRetention: time.Hour, JobTimeout: time.Minute, RescueStuckAfter: time.Hour,
+		CompletedRetention: time.Hour, DiscardedRetention: time.Hour, JobTimeout: time.Minute, RescueStuckAfter: time.Hour, FetchCooldown: 10 * time.Millisecond,
 		Templates: templates, Sender: noopSender{}, MailDomain: "bench.local", BaseURL: "http://bench.local",
 		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
 	})

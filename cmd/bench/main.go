@@ -41,6 +41,7 @@ type options struct {
 	binary      string
 	profile     bool
 	reuse       bool
+	dbConns     int
 	only        string
 }
 
@@ -54,8 +55,9 @@ func main() {
 	flag.StringVar(&o.out, "out", "docs/benchmarks.md", "where the results go")
 	flag.StringVar(&o.binary, "binary", "bin/junction", "the server binary (a production build)")
 	flag.BoolVar(&o.profile, "profile", false, "save a CPU profile of the server for each scenario under artifacts/")
+	flag.IntVar(&o.dbConns, "db-conns", 8, "the server's DB_MAX_CONNS")
 	flag.BoolVar(&o.reuse, "reuse", false, "keep the seeded database of an earlier run at the same scale (for iterating on one scenario)")
-	flag.StringVar(&o.only, "only", "", "run only the scenarios whose name matches this regexp, and skip pgbench and the job run; the report is not written")
+	flag.StringVar(&o.only, "only", "", "run only the scenarios whose name matches this regexp (\"jobs\" and \"pgbench\" name the job run and the ceiling), logging the results instead of writing the report")
 	flag.Parse()
 	if err := run(context.Background(), o); err != nil {
 		log.Fatal(err)
@@ -101,7 +103,7 @@ func run(ctx context.Context, o options) error {
 		"DATABASE_URL="+dbURL, "PORT="+strconv.Itoa(o.port), "APP_ENV=production", "LOG_LEVEL=warn",
 		"JWT_SECRET=benchmark-secret-benchmark-secret-32", "STRIPE_WEBHOOK_SECRET="+webhookSecret,
 		"RATE_LIMIT_DEFAULT=0", "RATE_LIMIT_LIST_USERS=0", "RATE_LIMIT_SIGNUP=0", "RATE_LIMIT_LOGIN=0",
-		"WORKERS_ENABLED=false", "DB_MAX_CONNS=32", "DEBUG_ADDR="+debugAddr(o),
+		"WORKERS_ENABLED=false", "DB_MAX_CONNS="+strconv.Itoa(o.dbConns), "DB_MIN_CONNS="+strconv.Itoa(o.dbConns), "DEBUG_ADDR="+debugAddr(o),
 	)
 	if out, err := command(ctx, env, o.binary, "migrate").CombinedOutput(); err != nil {
 		return fmt.Errorf("migrate: %w\n%s", err, out)
@@ -155,6 +157,20 @@ func run(ctx context.Context, o options) error {
 			log.Printf("%s: %.0f req/s, p50 %s, p95 %s, p99 %s, %d errors of %d, peak RSS %.0f MiB%s",
 				r.name, r.rps, r.p50.Round(10*time.Microsecond), r.p95.Round(10*time.Microsecond), r.p99.Round(10*time.Microsecond),
 				r.errors, r.requests, r.peakRSSMiB, strings.TrimSuffix("; "+r.note, "; "))
+		}
+		if only.MatchString("jobs") {
+			jobsPerSec, err := jobThroughput(ctx, dbURL, 20000)
+			if err != nil {
+				return err
+			}
+			log.Printf("email jobs: %.0f completed per second", jobsPerSec)
+		}
+		if only.MatchString("pgbench") {
+			tps, err := pgbenchCeiling(ctx, o)
+			if err != nil {
+				return err
+			}
+			log.Printf("pgbench: %.0f TPS", tps)
 		}
 		return nil
 	}

@@ -727,7 +727,7 @@ type UserConnection {
   pageInfo: PageInfo!
   """
   Items matching the filters, counted only when asked for. Exact when counted, and counted at most every few
-  seconds per filter (LIST_TOTAL_CACHE_TTL): another instance's writes may take that long to show.
+  seconds per filter (LIST_TOTAL_CACHE_TTL): another instance's writes may take up to twice that to show.
   """
   totalCount: Int!
 }
@@ -742,7 +742,7 @@ type PostConnection {
   pageInfo: PageInfo!
   """
   Items matching the filters, counted only when asked for. Exact when counted, and counted at most every few
-  seconds per filter (LIST_TOTAL_CACHE_TTL): another instance's writes may take that long to show.
+  seconds per filter (LIST_TOTAL_CACHE_TTL): another instance's writes may take up to twice that to show.
   """
   totalCount: Int!
 }

@@ -72,7 +72,7 @@ type PostConnection struct {
 	Edges    []*PostEdge `json:"edges"`
 	PageInfo *PageInfo   `json:"pageInfo"`
 	// Items matching the filters, counted only when asked for. Exact when counted, and counted at most every few
-	// seconds per filter (LIST_TOTAL_CACHE_TTL): another instance's writes may take that long to show.
+	// seconds per filter (LIST_TOTAL_CACHE_TTL): another instance's writes may take up to twice that to show.
 	TotalCount int   `json:"totalCount"`
 	Published  *bool `json:"-"`
 }
@@ -107,7 +107,7 @@ type UserConnection struct {
 	Edges    []*UserEdge `json:"edges"`
 	PageInfo *PageInfo   `json:"pageInfo"`
 	// Items matching the filters, counted only when asked for. Exact when counted, and counted at most every few
-	// seconds per filter (LIST_TOTAL_CACHE_TTL): another instance's writes may take that long to show.
+	// seconds per filter (LIST_TOTAL_CACHE_TTL): another instance's writes may take up to twice that to show.
 	TotalCount int    `json:"totalCount"`
 	Search     string `json:"-"`
 }

@@ -22,8 +22,9 @@ const (
 
 // totals remembers list totals for a short while. An exact count(*) costs as much as the rows it counts (10–60 ms
 // over 100k users or 350k published posts) while the page itself is a short index walk, and paging through a
-// result asks for the same total again and again. A total may therefore lag other instances' writes by up to the
-// TTL; this instance's own writes forget the totals they change. Concurrent misses of one key share one count.
+// result asks for the same total again and again. A total may therefore lag other instances' writes by up to
+// twice the TTL (see get); this instance's own writes forget the totals they change. Concurrent misses of one key
+// share one count.
 type totals struct {
 	ttl time.Duration
 	max int
@@ -45,7 +46,9 @@ func newTotals(ttl time.Duration, max int) *totals {
 	return &totals{ttl: ttl, max: max, now: time.Now, entries: map[string]totalEntry{}}
 }
 
-// get returns the total for key, counting it with count when it is not known or too old.
+// get returns the total for key. A fresh total (younger than the TTL) is returned as is; a stale one (younger
+// than twice the TTL) too, while one count in the background replaces it, so that no request waits for a recount
+// of a list in steady use; otherwise the caller counts, sharing the count with concurrent callers.
 func (t *totals) get(ctx context.Context, key string, count func(context.Context) (int64, error)) (int64, error) {
 	if t.ttl <= 0 {
 		return count(ctx)
@@ -53,29 +56,38 @@ func (t *totals) get(ctx context.Context, key string, count func(context.Context
 	t.mu.Lock()
 	e, ok := t.entries[key]
 	t.mu.Unlock()
-	if ok && t.now().Before(e.expires) {
+	now := t.now()
+	switch {
+	case ok && now.Before(e.expires):
+		return e.n, nil
+	case ok && now.Before(e.expires.Add(t.ttl)):
+		// The request may end before the count does; the count is bounded by the statement timeout.
+		t.group.DoChan(key, func() (any, error) { return t.count(context.WithoutCancel(ctx), key, count) })
 		return e.n, nil
 	}
-	v, err, _ := t.group.Do(key, func() (any, error) {
-		t.mu.Lock()
-		gen := t.gen
-		t.mu.Unlock()
-		n, err := count(ctx)
-		if err != nil {
-			return int64(0), err
-		}
-		t.mu.Lock()
-		defer t.mu.Unlock()
-		if gen != t.gen {
-			return n, nil
-		}
-		if len(t.entries) >= t.max {
-			clear(t.entries)
-		}
-		t.entries[key] = totalEntry{n: n, expires: t.now().Add(t.ttl)}
-		return n, nil
-	})
+	v, err, _ := t.group.Do(key, func() (any, error) { return t.count(ctx, key, count) })
 	return v.(int64), err
+}
+
+// count counts key's list and keeps the total, unless a write forgot the list meanwhile.
+func (t *totals) count(ctx context.Context, key string, count func(context.Context) (int64, error)) (int64, error) {
+	t.mu.Lock()
+	gen := t.gen
+	t.mu.Unlock()
+	n, err := count(ctx)
+	if err != nil {
+		return 0, err
+	}
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if gen != t.gen {
+		return n, nil
+	}
+	if len(t.entries) >= t.max {
+		clear(t.entries)
+	}
+	t.entries[key] = totalEntry{n: n, expires: t.now().Add(t.ttl)}
+	return n, nil
 }
 
 // forget drops every total whose key starts with prefix: a write changed that list.

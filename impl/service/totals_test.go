@@ -25,9 +25,9 @@ func TestTotals(t *testing.T) {
 		counts int64 // how many times the list was counted in all, after a final get
 	}{
 		{"a total is remembered", time.Minute, func(tc *totals, c func(context.Context) (int64, error)) { _, _ = tc.get(ctx, "users\x00", c) }, 1},
-		{"until its TTL", time.Minute, func(tc *totals, c func(context.Context) (int64, error)) {
+		{"until twice its TTL", time.Minute, func(tc *totals, c func(context.Context) (int64, error)) {
 			_, _ = tc.get(ctx, "users\x00", c)
-			tc.now = func() time.Time { return now.Add(time.Minute) }
+			tc.now = func() time.Time { return now.Add(2 * time.Minute) }
 		}, 2},
 		{"a write to its list forgets it", time.Minute, func(tc *totals, c func(context.Context) (int64, error)) {
 			_, _ = tc.get(ctx, "users\x00", c)
@@ -50,6 +50,23 @@ func TestTotals(t *testing.T) {
 			require.Equal(t, tt.counts, n.Load())
 		})
 	}
+
+	t.Run("a stale total is served while it is recounted in the background", func(t *testing.T) {
+		tc := newTotals(time.Minute, 10)
+		tc.now = func() time.Time { return now }
+		_, err := tc.get(ctx, "users\x00", func(context.Context) (int64, error) { return 1, nil })
+		require.NoError(t, err)
+		tc.now = func() time.Time { return now.Add(90 * time.Second) }
+		recounted := make(chan struct{})
+		got, err := tc.get(ctx, "users\x00", func(context.Context) (int64, error) { defer close(recounted); return 2, nil })
+		require.NoError(t, err)
+		require.Equal(t, int64(1), got, "the stale total, at once")
+		<-recounted
+		require.Eventually(t, func() bool {
+			got, _ := tc.get(ctx, "users\x00", func(context.Context) (int64, error) { return 3, nil })
+			return got == 2
+		}, time.Second, time.Millisecond, "then the new one")
+	})
 
 	t.Run("a count that raced a write is not kept", func(t *testing.T) {
 		tc := newTotals(time.Minute, 10)
@@ -117,6 +134,6 @@ func TestListTotalsLagOnlyOtherInstances(t *testing.T) {
 	require.Equal(t, int64(2), total(), "this instance's write shows at once")
 	create(other, "alan")
 	require.Equal(t, int64(2), total(), "another instance's write waits for the TTL")
-	s.totals.now = func() time.Time { return time.Now().Add(time.Hour) }
+	s.totals.now = func() time.Time { return time.Now().Add(3 * time.Hour) }
 	require.Equal(t, int64(3), total(), "and shows after it")
 }

@@ -540,7 +540,7 @@ export interface components {
             limit: number;
             /**
              * Format: int64
-             * @description Items matching the filters. Exact when counted, and counted at most every few seconds per filter (`LIST_TOTAL_CACHE_TTL`, 5 s by default): another instance's writes may take that long to show.
+             * @description Items matching the filters. Exact when counted, and counted at most every few seconds per filter (`LIST_TOTAL_CACHE_TTL`, 5 s by default): another instance's writes may take up to twice that to show.
              * @example 42
              */
             total: number;
