@@ -32,11 +32,29 @@ func TestIssueAndVerify(t *testing.T) {
 	require.Equal(t, "user-1", sub)
 }
 
+// TestVerifiedTokensStillExpire: a remembered token is refused once it expires.
+func TestVerifiedTokensStillExpire(t *testing.T) {
+	t.Parallel()
+	now := time.Now()
+	tok := newTokens(t, now)
+	signed, err := tok.Issue("user-1")
+	require.NoError(t, err)
+	for range 2 {
+		_, err = tok.Verify(signed)
+		require.NoError(t, err)
+	}
+	tok.now = func() time.Time { return now.Add(time.Hour + time.Second) }
+	_, err = tok.Verify(signed)
+	require.ErrorIs(t, err, ErrInvalidToken)
+}
+
 func TestVerifyRejects(t *testing.T) {
 	t.Parallel()
 	now := time.Now()
 	tok := newTokens(t, now)
 	valid, err := tok.Issue("user-1")
+	require.NoError(t, err)
+	_, err = tok.Verify(valid) // remembered now: its tampered variants below must still fail
 	require.NoError(t, err)
 	sign := func(method jwt.SigningMethod, key any, claims jwt.MapClaims) string {
 		s, err := jwt.NewWithClaims(method, claims).SignedString(key)

@@ -78,6 +78,7 @@ func New(t testing.TB) *pgxpool.Pool {
 		t.Fatalf("dbtest: %v", err)
 	}
 	cfg.MaxConns = 8
+	cfg.AfterConnect = postgres.AfterConnect // the types the service's pool registers
 	pool, err := pgxpool.NewWithConfig(context.Background(), cfg)
 	if err != nil {
 		t.Fatalf("dbtest: pool: %v", err)

@@ -34,7 +34,7 @@ func newValidator() *validator {
 			AuthenticationFunc: openapi3filter.NoopAuthenticationFunc,
 			SchemaValidationOptions: []openapi3.SchemaValidationOption{
 				openapi3.EnableFormatValidation(),
-				openapi3.WithStringFormatValidator("uuid", openapi3.NewRegexpFormatValidator(openapi3.FormatOfStringForUUIDOfRFC9562)),
+				openapi3.WithStringFormatValidator("uuid", openapi3.NewCallbackValidator(validateUUID)),
 				openapi3.WithStringFormatValidator("email", openapi3.NewCallbackValidator(validateEmail)),
 			},
 		},
@@ -42,6 +42,34 @@ func newValidator() *validator {
 }
 
 // validateEmail accepts a bare RFC 5322 address, the same rule the service applies.
+// validateUUID accepts what RFC 9562 calls a UUID in its hyphenated form: versions 1 to 8 of the RFC's variant,
+// the nil UUID and the max UUID (kin-openapi's FormatOfStringForUUIDOfRFC9562, without a regular expression, which
+// cost 3% of a by-id read's CPU).
+func validateUUID(s string) error {
+	if len(s) != 36 {
+		return errNotUUID
+	}
+	for i := range len(s) {
+		switch c := s[i]; {
+		case i == 8 || i == 13 || i == 18 || i == 23:
+			if c != '-' {
+				return errNotUUID
+			}
+		case !('0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F'):
+			return errNotUUID
+		}
+	}
+	if s == "00000000-0000-0000-0000-000000000000" || strings.EqualFold(s, "ffffffff-ffff-ffff-ffff-ffffffffffff") {
+		return nil
+	}
+	if s[14] < '1' || s[14] > '8' || !strings.ContainsRune("89abAB", rune(s[19])) {
+		return errNotUUID
+	}
+	return nil
+}
+
+var errNotUUID = errors.New("must be a UUID")
+
 func validateEmail(s string) error {
 	addr, err := mail.ParseAddress(s)
 	if err != nil || addr.Address != s || addr.Name != "" {

@@ -41,6 +41,7 @@ func Connect(ctx context.Context, url string, cfg config.DBConfig, logger *slog.
 	}
 	pcfg.ConnConfig.RuntimeParams["application_name"] = "junction"
 	pcfg.ConnConfig.Tracer = errorLogger{logger: logger}
+	pcfg.AfterConnect = AfterConnect
 	if cfg.StatementTimeout > 0 {
 		pcfg.ConnConfig.RuntimeParams["statement_timeout"] = strconv.FormatInt(cfg.StatementTimeout.Milliseconds(), 10)
 	}

@@ -64,3 +64,28 @@ func TestCustomPlans(t *testing.T) {
 	found, _ = plans(custom)
 	require.False(t, found, "the custom-planned statement is never a named, cached one")
 }
+
+// TestUUIDsTravelAsBinary: uuid.UUID values, plain, nullable and in arrays, go to PostgreSQL and back unchanged
+// through the binary codec, and NULL into a plain uuid.UUID is an error, not a zero value.
+func TestUUIDsTravelAsBinary(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	pool := dbtest.New(t)
+	id := uuid.New()
+	var got uuid.UUID
+	require.NoError(t, pool.QueryRow(ctx, "SELECT $1::uuid", id).Scan(&got))
+	require.Equal(t, id, got)
+	var text string
+	require.NoError(t, pool.QueryRow(ctx, "SELECT $1::uuid::text", id).Scan(&text))
+	require.Equal(t, id.String(), text, "sent as the same uuid")
+	var nullable *uuid.UUID
+	require.NoError(t, pool.QueryRow(ctx, "SELECT $1::uuid", (*uuid.UUID)(nil)).Scan(&nullable))
+	require.Nil(t, nullable)
+	require.NoError(t, pool.QueryRow(ctx, "SELECT $1::uuid", &id).Scan(&nullable))
+	require.Equal(t, id, *nullable)
+	ids := []uuid.UUID{uuid.New(), uuid.New()}
+	var back []uuid.UUID
+	require.NoError(t, pool.QueryRow(ctx, "SELECT $1::uuid[]", ids).Scan(&back))
+	require.Equal(t, ids, back)
+	require.Error(t, pool.QueryRow(ctx, "SELECT NULL::uuid").Scan(&got))
+}
