@@ -63,6 +63,7 @@ BENCH_ARGS ?=
 bench: ## Load-test a production build with wrk against seeded data; results in docs/benchmarks.md (BENCH_ARGS=-scale 0.1)
 	scripts/ensure-wrk.sh
 	go build -o bin/junction ./cmd/junction
+	go build -o bin/bare ./cmd/bench/bare
 	url=$$(scripts/localpg.sh pgbench $(BENCH_PG_PORT)) || exit 1; \
 	BENCH_ADMIN_URL=$$url go run ./cmd/bench $(BENCH_ARGS)
 

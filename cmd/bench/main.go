@@ -42,6 +42,7 @@ type options struct {
 	profile     bool
 	reuse       bool
 	dbConns     int
+	bare        string
 	only        string
 }
 
@@ -54,6 +55,7 @@ func main() {
 	flag.IntVar(&o.port, "port", 18300, "port of the server under test")
 	flag.StringVar(&o.out, "out", "docs/benchmarks.md", "where the results go")
 	flag.StringVar(&o.binary, "binary", "bin/junction", "the server binary (a production build)")
+	flag.StringVar(&o.bare, "bare", "bin/bare", "the reference server binary (cmd/bench/bare)")
 	flag.BoolVar(&o.profile, "profile", false, "save a CPU profile of the server for each scenario under artifacts/")
 	flag.IntVar(&o.dbConns, "db-conns", 8, "the server's DB_MAX_CONNS")
 	flag.BoolVar(&o.reuse, "reuse", false, "keep the seeded database of an earlier run at the same scale (for iterating on one scenario)")
@@ -152,6 +154,15 @@ func run(ctx context.Context, o options) error {
 		}
 		results = append(results, r)
 	}
+	var bare result
+	if only.MatchString("bare") {
+		if bare, err = bareReference(ctx, w, o, dbURL, token, data); err != nil {
+			return err
+		}
+		if o.only != "" {
+			results = append(results, bare)
+		}
+	}
 	if o.only != "" {
 		for _, r := range results {
 			log.Printf("%s: %.0f req/s, p50 %s, p95 %s, p99 %s, %d errors of %d, peak RSS %.0f MiB%s",
@@ -182,7 +193,7 @@ func run(ctx context.Context, o options) error {
 	if err != nil {
 		return err
 	}
-	return writeReport(o, results, tps, jobsPerSec, idle, data, seedTime)
+	return writeReport(o, results, bare, tps, jobsPerSec, idle, data, seedTime)
 }
 
 func command(ctx context.Context, env []string, name string, args ...string) *exec.Cmd {
@@ -526,3 +537,25 @@ func pgbenchCeiling(ctx context.Context, o options) (float64, error) {
 	}
 	return strconv.ParseFloat(string(m[1]), 64)
 }
+
+// bareReference runs the by-id scenario against cmd/bench/bare, a server that does nothing but the query, with
+// the same pool size: what any Go service could reach here, and the measure of what Junction's own work costs.
+func bareReference(ctx context.Context, w *wrkRunner, o options, dbURL, token string, d dataset) (result, error) {
+	bo := o
+	bo.port = o.port + 2
+	bo.profile = false
+	srv := command(ctx, append(os.Environ(), "DATABASE_URL="+dbURL, "PORT="+strconv.Itoa(bo.port), "DB_MAX_CONNS="+strconv.Itoa(o.dbConns)), o.bare)
+	srv.Stdout, srv.Stderr = os.Stderr, os.Stderr
+	if err := srv.Start(); err != nil {
+		return result{}, fmt.Errorf("the bare reference server: %w", err)
+	}
+	defer func() { _ = srv.Process.Kill(); _ = srv.Wait() }()
+	if err := waitReady(fmt.Sprintf("http://127.0.0.1:%d", bo.port)); err != nil {
+		return result{}, err
+	}
+	log.Printf("scenario: the bare reference server, GET /api/users/{id}")
+	auth := http.Header{"Authorization": {"Bearer " + token}} // ignored; sent so that the requests weigh the same
+	return attack(ctx, w, scenario{name: bareName, requests: func() []request { return usersByID(d.users, auth, 20_000) }}, bo, srv.Process.Pid)
+}
+
+const bareName = "reference: bare net/http + pgx, GET /api/users/{id}"

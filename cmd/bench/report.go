@@ -9,7 +9,7 @@ import (
 	"time"
 )
 
-func writeReport(o options, results []result, pgbenchTPS, jobsPerSec, idleRSS float64, d dataset, seedTime time.Duration) error {
+func writeReport(o options, results []result, bare result, pgbenchTPS, jobsPerSec, idleRSS float64, d dataset, seedTime time.Duration) error {
 	var b strings.Builder
 	fmt.Fprintf(&b, "# Benchmarks\n\nWritten by `make bench` (cmd/bench); numbers from one run on one machine: compare them only with each other.\n\n")
 	fmt.Fprintf(&b, "- Date: %s\n- Machine: %s, %d cores, %s; %s\n", time.Now().UTC().Format("2006-01-02 15:04 MST"), cpuModel(), runtime.NumCPU(), memTotal(), pgVersion())
@@ -26,6 +26,13 @@ func writeReport(o options, results []result, pgbenchTPS, jobsPerSec, idleRSS fl
 	fmt.Fprintf(&b, "| `pgbench -S -M prepared -c %d -j 2` (the database's ceiling) | %.0f TPS |\n", o.concurrency, pgbenchTPS)
 	if len(results) > 0 && pgbenchTPS > 0 {
 		fmt.Fprintf(&b, "| by-id read / pgbench | %.0f%% |\n", 100*results[0].rps/pgbenchTPS)
+	}
+	if bare.rps > 0 {
+		fmt.Fprintf(&b, "| a bare net/http + pgx server, GET by id, same pool (cmd/bench/bare: no auth, validation, limits, logs or metrics) | %.0f req/s, p99 %s |\n", bare.rps, ms(bare.p99))
+		fmt.Fprintf(&b, "| bare server / pgbench | %.0f%% |\n", 100*bare.rps/pgbenchTPS)
+		if len(results) > 0 {
+			fmt.Fprintf(&b, "| Junction's by-id read / bare server | %.0f%% |\n", 100*results[0].rps/bare.rps)
+		}
 	}
 	fmt.Fprintf(&b, "| email jobs completed per second (no-op transport, 100 workers) | %.0f |\n", jobsPerSec)
 	fmt.Fprintf(&b, "| idle RSS after start-up | %.0f MiB |\n", idleRSS)
