@@ -146,6 +146,11 @@ func errorPresenter(opts Options) graphql.ErrorPresenterFunc {
 			if _, ok := gqlErr.Extensions["code"]; !ok {
 				gqlErr.Extensions["code"] = "BAD_USER_INPUT"
 			}
+		case errors.Is(err, context.Canceled) && ctx.Err() != nil:
+			// The client went away: nobody will read the answer, and it is not the server's failure.
+			opts.Logger.InfoContext(ctx, "graphql client closed the request", "path", gqlErr.Path.String())
+			gqlErr.Message = "The request was cancelled."
+			gqlErr.Extensions = map[string]any{"code": "CLIENT_CLOSED_REQUEST"}
 		default:
 			opts.Logger.ErrorContext(ctx, "graphql internal error", "err", err, "path", gqlErr.Path.String())
 			if !opts.Development {

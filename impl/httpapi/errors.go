@@ -1,7 +1,9 @@
 package httpapi
 
 import (
+	"context"
 	"encoding/json"
+	"errors"
 	"log/slog"
 	"net/http"
 	"time"
@@ -9,6 +11,10 @@ import (
 	"github.com/junction-dev/junction/gen/api"
 	"github.com/junction-dev/junction/impl/service"
 )
+
+// statusClientClosedRequest is what the access log and the metrics record for a request whose client left before
+// the answer (nginx's convention); the client never sees it.
+const statusClientClosedRequest = 499
 
 // statusFor is the one table from service error codes to HTTP statuses.
 var statusFor = map[service.Code]int{
@@ -64,6 +70,13 @@ func (e errorWriter) write(w http.ResponseWriter, r *http.Request, status int, m
 // service renders err, which a handler or the service returned. Expected failures keep their message; an outage
 // is a 503 with Retry-After; anything else is a 500 whose details are logged.
 func (e errorWriter) service(w http.ResponseWriter, r *http.Request, err error) {
+	if errors.Is(err, context.Canceled) && r.Context().Err() != nil {
+		// The client went away: nobody will read an answer, and it is not the server's failure.
+		e.logger.InfoContext(r.Context(), "client closed the request", "method", r.Method, "path", r.URL.Path,
+			"request_id", RequestIDFromContext(r.Context()))
+		w.WriteHeader(statusClientClosedRequest)
+		return
+	}
 	se, ok := service.Public(err)
 	if !ok {
 		e.internal(w, r, err)
