@@ -57,7 +57,7 @@ func main() {
 	flag.StringVar(&o.binary, "binary", "bin/junction", "the server binary (a production build)")
 	flag.StringVar(&o.bare, "bare", "bin/bare", "the reference server binary (cmd/bench/bare)")
 	flag.BoolVar(&o.profile, "profile", false, "save a CPU profile of the server for each scenario under artifacts/")
-	flag.IntVar(&o.dbConns, "db-conns", 8, "the server's DB_MAX_CONNS")
+	flag.IntVar(&o.dbConns, "db-conns", 4, "the server's DB_MAX_CONNS (4 did best on 2 cores: more connections only queue in the kernel instead of the pool)")
 	flag.BoolVar(&o.reuse, "reuse", false, "keep the seeded database of an earlier run at the same scale (for iterating on one scenario)")
 	flag.StringVar(&o.only, "only", "", "run only the scenarios whose name matches this regexp (\"jobs\" and \"pgbench\" name the job run and the ceiling), logging the results instead of writing the report")
 	flag.Parse()
