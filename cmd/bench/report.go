@@ -11,7 +11,7 @@ import (
 
 func writeReport(o options, results []result, bare result, pgbenchTPS, jobsPerSec, idleRSS float64, d dataset, seedTime time.Duration) error {
 	var b strings.Builder
-	fmt.Fprintf(&b, "# Benchmarks\n\nWritten by `make bench` (cmd/bench); numbers from one run on one machine: compare them only with each other.\n\n")
+	fmt.Fprintf(&b, "# Benchmarks\n\nWritten by `make bench` (cmd/bench); numbers from one run on one machine: compare them only with each other. What bounds each figure, and what changed them: `docs/performance.md`.\n\n")
 	fmt.Fprintf(&b, "- Date: %s\n- Machine: %s, %d cores, %s; %s\n", time.Now().UTC().Format("2006-01-02 15:04 MST"), cpuModel(), runtime.NumCPU(), memTotal(), pgVersion())
 	fmt.Fprintf(&b, "- Command: `make bench` (= `go run ./cmd/bench -scale %g -duration %s -concurrency %d`)\n", o.scale, o.duration, o.concurrency)
 	fmt.Fprintf(&b, "- Data: %d users, %d posts, %d comments, loaded with COPY in %s\n", len(d.users), d.posts, d.comments, seedTime.Round(time.Second))
