@@ -85,13 +85,16 @@ WHERE u.id = @id
 GROUP BY u.id;
 
 -- name: UserSetPassword :exec
-UPDATE users SET password_hash = @password_hash, updated_at = now() WHERE id = @id;
+-- Also ends every session: tokens issued before password_changed_at are refused.
+UPDATE users SET password_hash = @password_hash, password_changed_at = now(), updated_at = now() WHERE id = @id;
 
 -- name: UserSetRoleByEmail :execrows
 UPDATE users SET role = @role, updated_at = now() WHERE lower(email) = lower(@email);
 
--- name: UserGetRole :one
-SELECT role FROM users WHERE id = @id;
+-- name: UserGetAuth :one
+-- What authenticating a token needs to know of its user: that they exist, their role, and since when their
+-- earlier tokens are void.
+SELECT role, password_changed_at FROM users WHERE id = @id;
 
 -- Keyset pages for Relay cursors, newest first: forward walks to older users after a cursor, backward to newer
 -- ones before it (ascending; the caller reverses). A NULL cursor starts at the newest (or oldest) end.

@@ -44,18 +44,30 @@ func TestPasswordResetEndToEnd(t *testing.T) {
 	token := m[1]
 	require.NotContains(t, s.logs.String(), token, "the token never reaches the log")
 
-	login := func(password string) int {
-		status, _ := s.post(t, "/api/auth/token", `{"email":"ada@example.com","password":"`+password+`"}`)
-		return status
+	login := func(password string) (int, string) {
+		status, body := s.post(t, "/api/auth/token", `{"email":"ada@example.com","password":"`+password+`"}`)
+		access, _ := body["accessToken"].(string)
+		return status, access
 	}
 	confirm := func(token string) int {
 		status, _ := s.post(t, "/api/auth/password-reset/confirm", `{"token":"`+token+`","newPassword":"new password"}`)
 		return status
 	}
-	require.Equal(t, http.StatusOK, login("old password"))
+	writePost := func(access string) int {
+		status, _ := s.post(t, "/api/posts", `{"title":"T","content":"C"}`, "Authorization", "Bearer "+access)
+		return status
+	}
+	status, session := login("old password")
+	require.Equal(t, http.StatusOK, status)
+	require.Equal(t, http.StatusCreated, writePost(session))
+	time.Sleep(1100 * time.Millisecond) // tokens carry whole seconds: the reset comes in a later one
 	require.Equal(t, http.StatusNoContent, confirm(token))
-	require.Equal(t, http.StatusOK, login("new password"))
-	require.Equal(t, http.StatusUnauthorized, login("old password"))
+	require.Equal(t, http.StatusUnauthorized, writePost(session), "the reset ended the session before it")
+	status, session = login("new password")
+	require.Equal(t, http.StatusOK, status)
+	require.Equal(t, http.StatusCreated, writePost(session))
+	status, _ = login("old password")
+	require.Equal(t, http.StatusUnauthorized, status)
 	require.Equal(t, http.StatusBadRequest, confirm(token), "a token works once")
 	require.Equal(t, http.StatusBadRequest, confirm("made-up-token"))
 
@@ -70,7 +82,8 @@ func TestPasswordResetEndToEnd(t *testing.T) {
 	_, err = conn.Exec(context.Background(), "UPDATE password_reset_tokens SET expires_at = now() - interval '1 second' WHERE used_at IS NULL")
 	require.NoError(t, err)
 	require.Equal(t, http.StatusBadRequest, confirm(expired))
-	require.Equal(t, http.StatusOK, login("new password"))
+	status, _ = login("new password")
+	require.Equal(t, http.StatusOK, status)
 }
 
 // TestLogTransportKeepsEmails covers the default without SMTP_URL: the email is logged (without its body) and

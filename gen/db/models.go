@@ -89,14 +89,15 @@ type Subscription struct {
 }
 
 type User struct {
-	ID           uuid.UUID
-	Name         string
-	Email        string
-	PasswordHash string
-	CreatedAt    time.Time
-	UpdatedAt    time.Time
-	Role         string
-	Search       string
+	ID                uuid.UUID
+	Name              string
+	Email             string
+	PasswordHash      string
+	CreatedAt         time.Time
+	UpdatedAt         time.Time
+	Role              string
+	Search            string
+	PasswordChangedAt *time.Time
 }
 
 type WebhookEvent struct {

@@ -30,7 +30,7 @@ const userCreate = `-- name: UserCreate :one
 
 INSERT INTO users (name, email, password_hash)
 VALUES ($1, $2, $3)
-RETURNING id, name, email, password_hash, created_at, updated_at, role, search
+RETURNING id, name, email, password_hash, created_at, updated_at, role, search, password_changed_at
 `
 
 type UserCreateParams struct {
@@ -52,6 +52,7 @@ func (q *Queries) UserCreate(ctx context.Context, db DBTX, arg UserCreateParams)
 		&i.UpdatedAt,
 		&i.Role,
 		&i.Search,
+		&i.PasswordChangedAt,
 	)
 	return i, err
 }
@@ -79,8 +80,26 @@ func (q *Queries) UserExists(ctx context.Context, db DBTX, id uuid.UUID) (bool, 
 	return exists, err
 }
 
+const userGetAuth = `-- name: UserGetAuth :one
+SELECT role, password_changed_at FROM users WHERE id = $1
+`
+
+type UserGetAuthRow struct {
+	Role              string
+	PasswordChangedAt *time.Time
+}
+
+// What authenticating a token needs to know of its user: that they exist, their role, and since when their
+// earlier tokens are void.
+func (q *Queries) UserGetAuth(ctx context.Context, db DBTX, id uuid.UUID) (UserGetAuthRow, error) {
+	row := db.QueryRow(ctx, userGetAuth, id)
+	var i UserGetAuthRow
+	err := row.Scan(&i.Role, &i.PasswordChangedAt)
+	return i, err
+}
+
 const userGetByEmail = `-- name: UserGetByEmail :one
-SELECT id, name, email, password_hash, created_at, updated_at, role, search FROM users WHERE lower(email) = lower($1)
+SELECT id, name, email, password_hash, created_at, updated_at, role, search, password_changed_at FROM users WHERE lower(email) = lower($1)
 `
 
 func (q *Queries) UserGetByEmail(ctx context.Context, db DBTX, email string) (User, error) {
@@ -95,12 +114,13 @@ func (q *Queries) UserGetByEmail(ctx context.Context, db DBTX, email string) (Us
 		&i.UpdatedAt,
 		&i.Role,
 		&i.Search,
+		&i.PasswordChangedAt,
 	)
 	return i, err
 }
 
 const userGetByID = `-- name: UserGetByID :one
-SELECT id, name, email, password_hash, created_at, updated_at, role, search FROM users WHERE id = $1
+SELECT id, name, email, password_hash, created_at, updated_at, role, search, password_changed_at FROM users WHERE id = $1
 `
 
 func (q *Queries) UserGetByID(ctx context.Context, db DBTX, id uuid.UUID) (User, error) {
@@ -115,19 +135,9 @@ func (q *Queries) UserGetByID(ctx context.Context, db DBTX, id uuid.UUID) (User,
 		&i.UpdatedAt,
 		&i.Role,
 		&i.Search,
+		&i.PasswordChangedAt,
 	)
 	return i, err
-}
-
-const userGetRole = `-- name: UserGetRole :one
-SELECT role FROM users WHERE id = $1
-`
-
-func (q *Queries) UserGetRole(ctx context.Context, db DBTX, id uuid.UUID) (string, error) {
-	row := db.QueryRow(ctx, userGetRole, id)
-	var role string
-	err := row.Scan(&role)
-	return role, err
 }
 
 const userGetWithPosts = `-- name: UserGetWithPosts :one
@@ -176,7 +186,7 @@ func (q *Queries) UserGetWithPosts(ctx context.Context, db DBTX, arg UserGetWith
 }
 
 const userKeysetBackward = `-- name: UserKeysetBackward :many
-SELECT id, name, email, password_hash, created_at, updated_at, role, search FROM users
+SELECT id, name, email, password_hash, created_at, updated_at, role, search, password_changed_at FROM users
 WHERE ($1::text IS NULL OR search LIKE lower($1))
   AND ($2::timestamptz IS NULL OR (created_at, id) > ($2, $3::uuid))
 ORDER BY created_at ASC, id ASC LIMIT $4
@@ -212,6 +222,7 @@ func (q *Queries) UserKeysetBackward(ctx context.Context, db DBTX, arg UserKeyse
 			&i.UpdatedAt,
 			&i.Role,
 			&i.Search,
+			&i.PasswordChangedAt,
 		); err != nil {
 			return nil, err
 		}
@@ -225,7 +236,7 @@ func (q *Queries) UserKeysetBackward(ctx context.Context, db DBTX, arg UserKeyse
 
 const userKeysetForward = `-- name: UserKeysetForward :many
 
-SELECT id, name, email, password_hash, created_at, updated_at, role, search FROM users
+SELECT id, name, email, password_hash, created_at, updated_at, role, search, password_changed_at FROM users
 WHERE ($1::text IS NULL OR search LIKE lower($1))
   AND ($2::timestamptz IS NULL OR (created_at, id) < ($2, $3::uuid))
 ORDER BY created_at DESC, id DESC LIMIT $4
@@ -263,6 +274,7 @@ func (q *Queries) UserKeysetForward(ctx context.Context, db DBTX, arg UserKeyset
 			&i.UpdatedAt,
 			&i.Role,
 			&i.Search,
+			&i.PasswordChangedAt,
 		); err != nil {
 			return nil, err
 		}
@@ -276,7 +288,7 @@ func (q *Queries) UserKeysetForward(ctx context.Context, db DBTX, arg UserKeyset
 
 const userListByCreatedAtAsc = `-- name: UserListByCreatedAtAsc :many
 
-SELECT id, name, email, password_hash, created_at, updated_at, role, search FROM users
+SELECT id, name, email, password_hash, created_at, updated_at, role, search, password_changed_at FROM users
 WHERE $1::text IS NULL OR search LIKE lower($1)
 ORDER BY created_at ASC, id ASC LIMIT $3 OFFSET $2
 `
@@ -307,6 +319,7 @@ func (q *Queries) UserListByCreatedAtAsc(ctx context.Context, db DBTX, arg UserL
 			&i.UpdatedAt,
 			&i.Role,
 			&i.Search,
+			&i.PasswordChangedAt,
 		); err != nil {
 			return nil, err
 		}
@@ -319,7 +332,7 @@ func (q *Queries) UserListByCreatedAtAsc(ctx context.Context, db DBTX, arg UserL
 }
 
 const userListByCreatedAtDesc = `-- name: UserListByCreatedAtDesc :many
-SELECT id, name, email, password_hash, created_at, updated_at, role, search FROM users
+SELECT id, name, email, password_hash, created_at, updated_at, role, search, password_changed_at FROM users
 WHERE $1::text IS NULL OR search LIKE lower($1)
 ORDER BY created_at DESC, id DESC LIMIT $3 OFFSET $2
 `
@@ -348,6 +361,7 @@ func (q *Queries) UserListByCreatedAtDesc(ctx context.Context, db DBTX, arg User
 			&i.UpdatedAt,
 			&i.Role,
 			&i.Search,
+			&i.PasswordChangedAt,
 		); err != nil {
 			return nil, err
 		}
@@ -360,7 +374,7 @@ func (q *Queries) UserListByCreatedAtDesc(ctx context.Context, db DBTX, arg User
 }
 
 const userListByEmailAsc = `-- name: UserListByEmailAsc :many
-SELECT id, name, email, password_hash, created_at, updated_at, role, search FROM users
+SELECT id, name, email, password_hash, created_at, updated_at, role, search, password_changed_at FROM users
 WHERE $1::text IS NULL OR search LIKE lower($1)
 ORDER BY lower(email) ASC LIMIT $3 OFFSET $2
 `
@@ -389,6 +403,7 @@ func (q *Queries) UserListByEmailAsc(ctx context.Context, db DBTX, arg UserListB
 			&i.UpdatedAt,
 			&i.Role,
 			&i.Search,
+			&i.PasswordChangedAt,
 		); err != nil {
 			return nil, err
 		}
@@ -401,7 +416,7 @@ func (q *Queries) UserListByEmailAsc(ctx context.Context, db DBTX, arg UserListB
 }
 
 const userListByEmailDesc = `-- name: UserListByEmailDesc :many
-SELECT id, name, email, password_hash, created_at, updated_at, role, search FROM users
+SELECT id, name, email, password_hash, created_at, updated_at, role, search, password_changed_at FROM users
 WHERE $1::text IS NULL OR search LIKE lower($1)
 ORDER BY lower(email) DESC LIMIT $3 OFFSET $2
 `
@@ -430,6 +445,7 @@ func (q *Queries) UserListByEmailDesc(ctx context.Context, db DBTX, arg UserList
 			&i.UpdatedAt,
 			&i.Role,
 			&i.Search,
+			&i.PasswordChangedAt,
 		); err != nil {
 			return nil, err
 		}
@@ -442,7 +458,7 @@ func (q *Queries) UserListByEmailDesc(ctx context.Context, db DBTX, arg UserList
 }
 
 const userListByIDs = `-- name: UserListByIDs :many
-SELECT id, name, email, password_hash, created_at, updated_at, role, search FROM users WHERE id = ANY($1::uuid[]) ORDER BY created_at DESC, id DESC
+SELECT id, name, email, password_hash, created_at, updated_at, role, search, password_changed_at FROM users WHERE id = ANY($1::uuid[]) ORDER BY created_at DESC, id DESC
 `
 
 // A batch lookup in one statement; unknown ids are simply absent.
@@ -464,6 +480,7 @@ func (q *Queries) UserListByIDs(ctx context.Context, db DBTX, ids []uuid.UUID) (
 			&i.UpdatedAt,
 			&i.Role,
 			&i.Search,
+			&i.PasswordChangedAt,
 		); err != nil {
 			return nil, err
 		}
@@ -476,7 +493,7 @@ func (q *Queries) UserListByIDs(ctx context.Context, db DBTX, ids []uuid.UUID) (
 }
 
 const userListByNameAsc = `-- name: UserListByNameAsc :many
-SELECT id, name, email, password_hash, created_at, updated_at, role, search FROM users
+SELECT id, name, email, password_hash, created_at, updated_at, role, search, password_changed_at FROM users
 WHERE $1::text IS NULL OR search LIKE lower($1)
 ORDER BY name ASC, id ASC LIMIT $3 OFFSET $2
 `
@@ -505,6 +522,7 @@ func (q *Queries) UserListByNameAsc(ctx context.Context, db DBTX, arg UserListBy
 			&i.UpdatedAt,
 			&i.Role,
 			&i.Search,
+			&i.PasswordChangedAt,
 		); err != nil {
 			return nil, err
 		}
@@ -517,7 +535,7 @@ func (q *Queries) UserListByNameAsc(ctx context.Context, db DBTX, arg UserListBy
 }
 
 const userListByNameDesc = `-- name: UserListByNameDesc :many
-SELECT id, name, email, password_hash, created_at, updated_at, role, search FROM users
+SELECT id, name, email, password_hash, created_at, updated_at, role, search, password_changed_at FROM users
 WHERE $1::text IS NULL OR search LIKE lower($1)
 ORDER BY name DESC, id DESC LIMIT $3 OFFSET $2
 `
@@ -546,6 +564,7 @@ func (q *Queries) UserListByNameDesc(ctx context.Context, db DBTX, arg UserListB
 			&i.UpdatedAt,
 			&i.Role,
 			&i.Search,
+			&i.PasswordChangedAt,
 		); err != nil {
 			return nil, err
 		}
@@ -558,7 +577,7 @@ func (q *Queries) UserListByNameDesc(ctx context.Context, db DBTX, arg UserListB
 }
 
 const userSetPassword = `-- name: UserSetPassword :exec
-UPDATE users SET password_hash = $1, updated_at = now() WHERE id = $2
+UPDATE users SET password_hash = $1, password_changed_at = now(), updated_at = now() WHERE id = $2
 `
 
 type UserSetPasswordParams struct {
@@ -566,6 +585,7 @@ type UserSetPasswordParams struct {
 	ID           uuid.UUID
 }
 
+// Also ends every session: tokens issued before password_changed_at are refused.
 func (q *Queries) UserSetPassword(ctx context.Context, db DBTX, arg UserSetPasswordParams) error {
 	_, err := db.Exec(ctx, userSetPassword, arg.PasswordHash, arg.ID)
 	return err
@@ -594,7 +614,7 @@ SET name = coalesce($1, name),
     email = coalesce($2, email),
     updated_at = now()
 WHERE id = $3
-RETURNING id, name, email, password_hash, created_at, updated_at, role, search
+RETURNING id, name, email, password_hash, created_at, updated_at, role, search, password_changed_at
 `
 
 type UserUpdateParams struct {
@@ -616,6 +636,7 @@ func (q *Queries) UserUpdate(ctx context.Context, db DBTX, arg UserUpdateParams)
 		&i.UpdatedAt,
 		&i.Role,
 		&i.Search,
+		&i.PasswordChangedAt,
 	)
 	return i, err
 }

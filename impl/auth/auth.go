@@ -34,8 +34,14 @@ type Tokens struct {
 }
 
 type verifiedToken struct {
-	subject string
+	claims  Claims
 	expires time.Time
+}
+
+// Claims are what a verified token says.
+type Claims struct {
+	Subject  string
+	IssuedAt time.Time
 }
 
 // verifiedMax bounds the verified-token cache (about 300 bytes an entry).
@@ -69,13 +75,13 @@ func (t *Tokens) Issue(subject string) (string, error) {
 	return signed, nil
 }
 
-// Verify checks token and returns its subject. Every failure wraps [ErrInvalidToken].
-func (t *Tokens) Verify(token string) (string, error) {
+// Verify checks token and returns its claims. Every failure wraps [ErrInvalidToken].
+func (t *Tokens) Verify(token string) (Claims, error) {
 	t.mu.Lock()
 	v, ok := t.verified[token]
 	t.mu.Unlock()
 	if ok && t.now().Before(v.expires) {
-		return v.subject, nil
+		return v.claims, nil
 	}
 	var claims jwt.RegisteredClaims
 	_, err := jwt.ParseWithClaims(token, &claims,
@@ -88,18 +94,19 @@ func (t *Tokens) Verify(token string) (string, error) {
 		jwt.WithTimeFunc(t.now),
 	)
 	if err != nil {
-		return "", fmt.Errorf("%w: %w", ErrInvalidToken, err)
+		return Claims{}, fmt.Errorf("%w: %w", ErrInvalidToken, err)
 	}
 	if claims.Subject == "" || claims.IssuedAt == nil {
-		return "", fmt.Errorf("%w: missing sub or iat", ErrInvalidToken)
+		return Claims{}, fmt.Errorf("%w: missing sub or iat", ErrInvalidToken)
 	}
+	c := Claims{Subject: claims.Subject, IssuedAt: claims.IssuedAt.Time}
 	t.mu.Lock()
 	if len(t.verified) >= verifiedMax {
 		clear(t.verified) // rare; cheaper than tracking recency on every hit
 	}
-	t.verified[token] = verifiedToken{subject: claims.Subject, expires: claims.ExpiresAt.Time}
+	t.verified[token] = verifiedToken{claims: c, expires: claims.ExpiresAt.Time}
 	t.mu.Unlock()
-	return claims.Subject, nil
+	return c, nil
 }
 
 // BearerToken returns the token of an "Authorization: Bearer <token>" header value (the scheme in any case), and

@@ -27,9 +27,10 @@ func TestIssueAndVerify(t *testing.T) {
 	tok := newTokens(t, now)
 	signed, err := tok.Issue("user-1")
 	require.NoError(t, err)
-	sub, err := tok.Verify(signed)
+	claims, err := tok.Verify(signed)
 	require.NoError(t, err)
-	require.Equal(t, "user-1", sub)
+	require.Equal(t, "user-1", claims.Subject)
+	require.Equal(t, now.Unix(), claims.IssuedAt.Unix())
 }
 
 // TestVerifiedTokensStillExpire: a remembered token is refused once it expires.

@@ -51,29 +51,37 @@ func (s *Service) Login(ctx context.Context, email, password string) (Token, err
 
 var errInvalidToken = &Error{Code: EUNAUTHORIZED, Message: "The token is missing, invalid or expired."}
 
-// Authenticate checks a bearer token and returns its Actor. A token whose user has been deleted stops working.
+// Authenticate checks a bearer token and returns its Actor. A token whose user has been deleted stops working, and
+// so does one issued before its user's last password reset.
 func (s *Service) Authenticate(ctx context.Context, token string) (Actor, error) {
-	sub, err := s.tokens.Verify(token)
+	claims, err := s.tokens.Verify(token)
 	if err != nil {
 		return Actor{}, errInvalidToken
 	}
-	id, err := uuid.Parse(sub)
+	id, err := uuid.Parse(claims.Subject)
 	if err != nil {
 		return Actor{}, errInvalidToken
 	}
-	role, gen, ok := s.authCache.get(id)
-	if ok {
-		return Actor{UserID: id, Role: role}, nil
+	u, gen, ok := s.authCache.get(id)
+	if !ok {
+		row, err := s.queries.UserGetAuth(ctx, s.pool, id)
+		if errors.Is(err, pgx.ErrNoRows) {
+			return Actor{}, errInvalidToken
+		}
+		if err != nil {
+			return Actor{}, fmt.Errorf("authenticate: %w", err)
+		}
+		u = authUser{role: row.Role}
+		if row.PasswordChangedAt != nil {
+			// Issue times are whole seconds: a token from the very second of the change still counts.
+			u.tokensAfter = row.PasswordChangedAt.Truncate(time.Second)
+		}
+		s.authCache.put(id, u, gen)
 	}
-	role, err = s.queries.UserGetRole(ctx, s.pool, id)
-	if errors.Is(err, pgx.ErrNoRows) {
+	if claims.IssuedAt.Before(u.tokensAfter) {
 		return Actor{}, errInvalidToken
 	}
-	if err != nil {
-		return Actor{}, fmt.Errorf("authenticate: %w", err)
-	}
-	s.authCache.put(id, role, gen)
-	return Actor{UserID: id, Role: role}, nil
+	return Actor{UserID: id, Role: u.role}, nil
 }
 
 // AuthenticateAdmin is Authenticate for admin-only routes: EFORBIDDEN for a valid token of a non-admin.

@@ -24,21 +24,21 @@ func TestAuthCache(t *testing.T) {
 		act  func(c *authCache)
 		hit  bool
 	}{
-		{"a stored entry is found", func(c *authCache) { _, gen, _ := c.get(id); c.put(id, "admin", gen) }, true},
-		{"not while the listener is down", func(c *authCache) { _, gen, _ := c.get(id); c.put(id, "admin", gen); c.trust(false) }, false},
-		{"not what was stored while it was down", func(c *authCache) { c.trust(false); _, gen, _ := c.get(id); c.put(id, "admin", gen) }, false},
-		{"not after an eviction", func(c *authCache) { _, gen, _ := c.get(id); c.put(id, "admin", gen); c.evict(id) }, false},
-		{"not what a lookup read before an eviction", func(c *authCache) { _, gen, _ := c.get(id); c.evict(id); c.put(id, "admin", gen) }, false},
+		{"a stored entry is found", func(c *authCache) { _, gen, _ := c.get(id); c.put(id, authUser{role: "admin"}, gen) }, true},
+		{"not while the listener is down", func(c *authCache) { _, gen, _ := c.get(id); c.put(id, authUser{role: "admin"}, gen); c.trust(false) }, false},
+		{"not what was stored while it was down", func(c *authCache) { c.trust(false); _, gen, _ := c.get(id); c.put(id, authUser{role: "admin"}, gen) }, false},
+		{"not after an eviction", func(c *authCache) { _, gen, _ := c.get(id); c.put(id, authUser{role: "admin"}, gen); c.evict(id) }, false},
+		{"not what a lookup read before an eviction", func(c *authCache) { _, gen, _ := c.get(id); c.evict(id); c.put(id, authUser{role: "admin"}, gen) }, false},
 		{"not after its TTL", func(c *authCache) {
 			_, gen, _ := c.get(id)
-			c.put(id, "admin", gen)
+			c.put(id, authUser{role: "admin"}, gen)
 			c.now = func() time.Time { return now.Add(10 * time.Second) }
 		}, false},
-		{"not with a TTL of 0", func(c *authCache) { c.ttl = 0; _, gen, _ := c.get(id); c.put(id, "admin", gen) }, false},
+		{"not with a TTL of 0", func(c *authCache) { c.ttl = 0; _, gen, _ := c.get(id); c.put(id, authUser{role: "admin"}, gen) }, false},
 		{"a full cache starts over", func(c *authCache) {
 			for range 3 {
 				_, gen, _ := c.get(id)
-				c.put(uuid.New(), "user", gen)
+				c.put(uuid.New(), authUser{role: "user"}, gen)
 			}
 			require.LessOrEqual(t, len(c.entries), 2)
 		}, false},
@@ -47,17 +47,18 @@ func TestAuthCache(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			c := fresh()
 			tt.act(c)
-			role, _, ok := c.get(id)
+			u, _, ok := c.get(id)
 			require.Equal(t, tt.hit, ok)
 			if ok {
-				require.Equal(t, "admin", role)
+				require.Equal(t, "admin", u.role)
 			}
 		})
 	}
 }
 
 // TestAuthCacheHearsOfDeletions: a user deleted behind the service's back (another instance, an operator's SQL)
-// stops authenticating as soon as the deletion commits, though the cache had them; so does a role change.
+// stops authenticating as soon as the deletion commits, though the cache had them; a role change and a password
+// change are heard the same way.
 func TestAuthCacheHearsOfDeletions(t *testing.T) {
 	t.Parallel()
 	s, _ := newTestService(t)
@@ -81,6 +82,14 @@ func TestAuthCacheHearsOfDeletions(t *testing.T) {
 	require.NoError(t, err)
 	require.Eventually(t, func() bool { a, err := s.Authenticate(ctx, token); return err == nil && a.Role == RoleAdmin }, 5*time.Second, 10*time.Millisecond,
 		"a role change is heard")
+
+	_, err = s.pool.Exec(ctx, "UPDATE users SET password_changed_at = now() + interval '1 hour' WHERE id = $1", u.ID)
+	require.NoError(t, err)
+	require.Eventually(t, func() bool { _, err := s.Authenticate(ctx, token); return ErrorCode(err) == EUNAUTHORIZED }, 5*time.Second, 10*time.Millisecond,
+		"a password change is heard: the tokens issued before it stop working")
+	_, err = s.pool.Exec(ctx, "UPDATE users SET password_changed_at = NULL WHERE id = $1", u.ID)
+	require.NoError(t, err)
+	require.Eventually(t, func() bool { _, err := s.Authenticate(ctx, token); return err == nil }, 5*time.Second, 10*time.Millisecond)
 
 	_, err = s.pool.Exec(ctx, "DELETE FROM users WHERE id = $1", u.ID)
 	require.NoError(t, err)
