@@ -1044,7 +1044,7 @@ type ClientInterface interface {
 
 	// ConfirmPasswordResetWithBody Set a new password with a reset token
 	//
-	// Sets the password and burns the token (and any other open token of the account).
+	// Sets the password and burns the token (and any other open reset token of the account). Every bearer token issued before the change stops working: sign in again with the new password.
 	//
 	// Takes any type of body and a specified content type.
 	//
@@ -1053,7 +1053,7 @@ type ClientInterface interface {
 
 	// ConfirmPasswordReset Set a new password with a reset token
 	//
-	// Sets the password and burns the token (and any other open token of the account).
+	// Sets the password and burns the token (and any other open reset token of the account). Every bearer token issued before the change stops working: sign in again with the new password.
 	//
 	// Takes a body of the `application/json` content type.
 	//
@@ -1390,7 +1390,7 @@ func (c *Client) RequestPasswordReset(ctx context.Context, body RequestPasswordR
 
 // ConfirmPasswordResetWithBody Set a new password with a reset token
 //
-// Sets the password and burns the token (and any other open token of the account).
+// Sets the password and burns the token (and any other open reset token of the account). Every bearer token issued before the change stops working: sign in again with the new password.
 //
 // Takes any type of body and a specified content type.
 //
@@ -1409,7 +1409,7 @@ func (c *Client) ConfirmPasswordResetWithBody(ctx context.Context, contentType s
 
 // ConfirmPasswordReset Set a new password with a reset token
 //
-// Sets the password and burns the token (and any other open token of the account).
+// Sets the password and burns the token (and any other open reset token of the account). Every bearer token issued before the change stops working: sign in again with the new password.
 //
 // Takes a body of the `application/json` content type.
 //
@@ -3421,7 +3421,7 @@ type ClientWithResponsesInterface interface {
 
 	// ConfirmPasswordResetWithBodyWithResponse Set a new password with a reset token
 	//
-	// Sets the password and burns the token (and any other open token of the account).
+	// Sets the password and burns the token (and any other open reset token of the account). Every bearer token issued before the change stops working: sign in again with the new password.
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -3430,7 +3430,7 @@ type ClientWithResponsesInterface interface {
 
 	// ConfirmPasswordResetWithResponse Set a new password with a reset token
 	//
-	// Sets the password and burns the token (and any other open token of the account).
+	// Sets the password and burns the token (and any other open reset token of the account). Every bearer token issued before the change stops working: sign in again with the new password.
 	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -6584,7 +6584,7 @@ func (c *ClientWithResponses) RequestPasswordResetWithResponse(ctx context.Conte
 
 // ConfirmPasswordResetWithBodyWithResponse Set a new password with a reset token
 //
-// Sets the password and burns the token (and any other open token of the account).
+// Sets the password and burns the token (and any other open reset token of the account). Every bearer token issued before the change stops working: sign in again with the new password.
 //
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
@@ -6599,7 +6599,7 @@ func (c *ClientWithResponses) ConfirmPasswordResetWithBodyWithResponse(ctx conte
 
 // ConfirmPasswordResetWithResponse Set a new password with a reset token
 //
-// Sets the password and burns the token (and any other open token of the account).
+// Sets the password and burns the token (and any other open reset token of the account). Every bearer token issued before the change stops working: sign in again with the new password.
 //
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
@@ -16182,142 +16182,143 @@ func (sh *strictHandler) GetReadiness(w http.ResponseWriter, r *http.Request) {
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7H1rcxu3suBfQc3eqkhbQ4qkHrbpSu0qinIsR7a1knycPZGuCc40SURDYAJgSDEp/fdbaGBe5AwfluTE",
-	"5zAfHGmER6PRaHQ3+vGnF4hxLDhwrbzun94IaAgSf7ykGs7ZmGn8x3wJQQWSxZoJ7nW9S/g9AaUVoVEk",
-	"phCSGCSZMh6KKRkISfSIKRJEDLgmlIdEikRD0/M9FYxgTM2AehaD1/UY1zAE6T08+PmslzCmjDM+XDJz",
-	"BANNGCd6BCRIpDRTWQg2mUdBxequIBA8VCThmkUVExBp+qkV8zz4XkwlHYN2SK3B5ZmGsUIExnSISGLm",
-	"8+8JyJnne5yOzbgRdi5OGMKAJpH2up2W7w2EHFNt59/veL43pvdsnIy9brvV8r0x4+43vwohH2QIchGy",
-	"6xEQJaQmIZMQmI910AkcoBI6HNPzPeBm/l89ir/hx9sMGKWl2W0DywUdQjUo7UafKkNrdAiEJ+M+yDp4",
-	"TJNqcNorcGX+W4mvC6H02Y/VUMZC6e8UYWEGW0z1KAeNhZ7vSfg9YRJCr6tlAkVAM+CSBFtWIEgofQVU",
-	"BqNFAI5JQBU0GFfAFdNsAkQlfduZiAHSsmY6qiUzZQcuQjSm9+fAh3pkKM3iJv29XQufkLoaPQMGUUi0",
-	"sITVnzXJNQNFqATSl+IOOOnPCAuJErjPinCYgCRiAjKicS3YZr5q8gskUA3hsS7QYPEboqOGFJN+xNTI",
-	"bNP8Uj7waEbi9O+46YrsmM3cJUISYf6MjINGEcjvFAklHZgmAxop2K2l22zGCtbSFyICyhG0jwpkHQUm",
-	"Cmd8Lgp8MJ1VLLgCZGs/0NAxZfNbILgGjj/SOI5YQA1ke78pA96fHtzTcRzhAQcphfS6pj9JB/DtVxzX",
-	"3AGR2a1xojTpA6FkQiMWEvwDoWEoQSnv9sH3xqAUsg1cv7SDEaYI49jFIGIMeiRCr+tdfLi69nyLk663",
-	"R2O2ZzCmHFJA6TPT7HDQDlr0JbzqvwgPgn1qdkRTnagTEYLXPTBHQbMxKE3Hsdf1Oq3OUaPVbrQ61+3D",
-	"buug2zr8l/dQROx/SRh4Xe9/7eXX7p79q9o7RWQgchc3NF1QKMx5EJqMqQ5G9pINRZCMgevXpGdR1yNm",
-	"mxVSHx421TRgnAg+iFiwzh49IcSBm1WRKdMjAvdMacOKQqqpT1QSjAhVhHK3p3pEcdtoJIGGM6LpHXAE",
-	"/ych+ywMgX8d+O2xNaAoNuQQGkGjnxjEz3ADQoHY91HYcTRNghHlQyCUCz0CmR5Ds1RcwhnXIDmN7MTP",
-	"voxjThIO9zEEGkKCtNEkP4KmLLLsNhLDIYQ+rkeCTiQ3vyU8AqVI7/ji4vPp+39+H8IEIhEbEuvhMt4L",
-	"/ZNIePj8K3gvLIVIUCKRAeD0F3QWCRpeC3FOpZUUvh4590U4M0QRmamNlEs5OTogP7MfELYrkBMWwEdO",
-	"J5RFtB99JfAMiRnRiASUm93sG4hpMLJ0a5gU2aGciETTIfiE4ieRaLyqDJ9QICeW3M3508qcWyvyBjMS",
-	"0Pj1DZeg5YzQgQZJepfml8ax+aVHlJWWmzfc80s6RN6oXsTWgkwpMyAPhDRgazljfLhKtH7wvWsh3lE+",
-	"S/WBr8QXrEqjzD9aCDKmfJZSh3ptl1KNnTncpBpII1MKqmByPfbm1LGiCtMo6UprDZL3mBvIKUNrDmJa",
-	"mwEeuc31gkjltn/kNNEjIdkf8HVYkJU5NIqmU6rs3u+MmVKMD30yppERmAzrhPvYLMQnRiIA/ElIPE7m",
-	"KjCnayg47PrpqQskhMA1o44hT6WwKCkQyqdPnxrHiR6ZdgHVNZoRrgMMlmmhLd65y1GciWPeD0AlqnAL",
-	"4h4iXSVxLKSG8B2EjF5jm7+C8xr21pufy15Mn6A/EuLuEn7DK+/LhFE3iN11bE0GlEUokOdSprmZ2JBT",
-	"nUiwwhioVTLm1I6s9gxmY/j7SpshRGwCcuYWTiYg2cChjuxk6/ZJBo9PFPsDDFm/vfrwfve12aWREfPw",
-	"vGghIWyi1uLmN+AdBwHEbptiKWKQmll9wq4bNyU1GaRtK7W0nLp/Tfvm7UTfUIMVgMdjRwuFfbfMBLeg",
-	"1W/B0eDwsPEyPBw0DuiLoPGKHkDjiLaCV/ASOrTd9vycprxjMmAcCAuBms3Plcry9rzotlrdVutfRhkz",
-	"87wKD4I2PYJGp2/mCdph4yW8oI39QaffDlrhK3g5MLQjHGkc9duDTtCGxgFtDRoHg8P9xit6eNjot6FF",
-	"O4ZuQjALLGMxX9hKjc4vnpNlZONQeOJaP5TWXJgmpBoahjqq5mLrgZQufx2LSJECsInr7OdYyNdYBHoJ",
-	"nZzkKCkfkbZhs4d+q9UyAr+kgQaprBRNo4j0I8rvzK/k/cdzQxY5i52jl4Jd5bC1aFiJqTb6gtf1/vvX",
-	"/765uW+1bv+3+UHZn7Nv/1WFvXQRdqWLZ8xIjGvuthkuYvxOLY4S2BaqcFmXN7DiD3Pbha38fKTFHZnr",
-	"gJCnEC3Zv3Nmp69eN9MwVhsgwM1CpaSzEkKW9b+gQzjHhmgKHjJOLQ2t7Ja2rFl8YaylmMDdd6somGho",
-	"GDLTmUYXBeSgYcpf2OEvYgxzYKej1AN5IdTzQmgmKPCtuGzZc7ZCN8G8uS21Ea4xxTU2nF+/7e6vgYeP",
-	"CuSX4cFZy1bc+9joIbUELm9sYHlv2iH1KjUVMlxNu67dPApwQt9BWRivChWn6VIWDBolyx8RA6OujoXS",
-	"pHN4UOLGCWe/J0Z6HFIZRq5xQBWUOTIN6f91vzUDMfYKbwMppEXr9+HBPKv1vfvGUDQWmF9m41kUr4Cj",
-	"QQUMRIByFhe80bm/J6lV1cA4t7n1w725vr4gVuwhGu51eYHvhSbWWlNxSeSm1mo6K7DJhb7zDLEM2D9z",
-	"6dkJzYr0ZygdugcAQw9Nr2LzMyF7frGfRlSTKT7CGT3Jmt5iEHE0t6mGbvE6HtQtPBXTi/rPP06vK8UQ",
-	"lOCLDXOD8d6aEuPCoAXBvzhyhQ6w0LWoFBT6HrQOFh+qShrDeuLZ3Km1dFea1U8fExwSi5MUV1Z1sN8A",
-	"jSw6ayX+DBniznuEsJ9fvQuTcbjXdTv6f/CV9ftO6yZptTpH+Kr5vSFD+3tMh/B9x/6shNTfF9+ReBI5",
-	"k59VshdJScIEAVjVUEE0eAyE7RoIV2DTzOpb9DhgazBbkGMKmpR9oMbHaHx97XbsD8rr7vueFppGXveg",
-	"s6CoRKkBLBvLDLFIy7HjClmzdl0rtcg8AmDRDsJA9gjOuFvkGfvlR+GjA6/yNNk1VL/foxXA6Lz23SUy",
-	"91CTnN7TQJPpCDgJRMI1hD76Q7hfsvvLXgQDmKb2QvQHsMOQnd752dX15+sP18fnn0+OT96cfr6+Pu/5",
-	"5JAgW3Xyy243e3pgXGnKA/hOkalkGhQ+XGh6BySJjf6ipywA+9yiBVEj6zSRs5POGgiZl+Ttk3vqp2CR",
-	"lW5INSXlMkUZoy8NUO3Oy8KV3iTv8R04fahoFu/qTJooXdftzsuSTvVy8fJG5Hzg0cyexQJQaN48EXzA",
-	"5HhDSYzD9GJjcckg7M6+bi1ZQnvVIbaD+CUYluEel/lIgXNeQtoEXjtINYQ6GG2iFowZL35tP42i8AWS",
-	"f/VSNpHsVy3lOWX9ygU4Vf6J7GZnRo6jE1CERkPoS8oC4qwdivyWKE2ofb5+S4PfEypDEgkxTvsMIjEF",
-	"qZCNRvhpmfEts40649taxrSSfmgv6ezDwgxHuXnPEYuRukERYX3TjjmNZpoFNCKnfMi4GT6Jw0pos7G+",
-	"ijlvjtSf0ZZX1LYXtesSbhfFfrB4jM09OaWKDJhUOve9Kd0ERWhXylmbnu3Svn2RPG3RM2cN8EteP0WL",
-	"ZUF2y2cu4+u25riuMF+2vsR++Rznds4I+rRWUIOIH53Fb3P7J3K9SgtcHdKtd8VjZlvXsiiUdpbFTc2j",
-	"edcFMC3pVar7Sy29qb6yln7hJllq8k2hfLQFN0XqN2m+zTlP9SHurDzBhsNIERXF6Hnr0PJ7arnr5+LZ",
-	"bNzc3Ld/urm5f/FT8ZgWP1e1rDy8lxBHNPibWkSXWTer9vIKooGhpQrbxxJl/wsNTFUHrxIofIg+nVTe",
-	"E8fE/tmoply/dq6EpA8zwUNDMArQaeEOYuT7CrheNFwG+QNUefiPnN0XfWPWUL/DSk7ulpOzn5p3I/e5",
-	"Cg9WiimpMYcr1Jj0w4bdKsWBGToDpJjya66YsqX5NyV485JO3zlrKfpDOf2xKKUHASjl/uLB7O2o/4+A",
-	"fWBvzz7+cdZ+z87UGb88DE7Ojs7u4l/+efL2VRP2W82gE/H++KdW+MvbCBlGzCSoM+5194/QEcEMaH1A",
-	"Ur+RRYG1OPUicb39dE123lx1Do92m5W26XzO1dEZ1jnHdSmxOAdvhSknW0HuZuCWstLJoLi04lBFqKvo",
-	"DHs8sbJdYbDOTQ/rGEhWmUQqFfYVDziGT85R4hr6mVtjxaMM20DNdD7uxyEl52IC5gpZonAVXWcqOdcm",
-	"2tBmF86autOmL3VPoqLMvdZVKyJ1O/8opwMknXUltOxW3VgKNtN8uWZggVxXM8C5HqEZmP6fmEZjmFob",
-	"N6bXF6oIedfNPT6eQEOww6xQECyMj1YQUnL7JhWE7NhX6wftR+sHc0y0eHV8bW2gfAjM5RlFHwZe99e1",
-	"9neeRjJKnbM1MT0iPcaDKAnhe2zUw1Cu1yhmuIAOg1cOU1DahX1NmGL9CN1v85AvjL3aREcd0/sz275d",
-	"kFkcRS5aZW9zj9dMgp+TwLSGcVw6kQUJqHS/1ZncpJiwECRxjfEj6gO1RrfFS9E0Pwsr2cKaV2BElc4c",
-	"KlY/s9oAkRrniwlGJKvUydWaDzeUtGMpjAC49JJd4zXY4ras+2W+wRU+AwGwyWYCSf6uvowAi1R0ZXsU",
-	"9Jt1vC3TpeS7nak1DgQ/p8bifpZFi8ISy0jON7WKDRbh//I7vXSW1r7bi72e4DoqA/GNXksV9FRQstJN",
-	"Lm6xYZVDLiT+5NztbyvoOfPwd0MsIFsW/uImNMfv1q8KoS2uMOtY6X+qIEgk07MrDLNwHlNjxo8T683S",
-	"R8Xxp/RMvv107S1E4zkldSDFmPQuPlxdE7Tz0ESP9vBPPTIdCQVZrAjlBCd5TfBNX5EhaHLQ2s9Co3A9",
-	"c1EbI61jgyn7/Wnh823oC1Wkd+xCcJAYusQqzuQmabX2A2yMP0JvLVgtz7tK4woWGXdPf2+HTgpGIzuD",
-	"P2m7v43gnrx5d3zSuHpz3Dk8ImJAbjwHkW3btL9JOsVoEvvRtYGeDVAVHP3yrq4vzy5OP386/eHNhw8/",
-	"f746Pbk8vf5OmbmlS/yAcdU2UCfXOq3JrJGvJT/CMfsZZjbkgvGBWFzl24RjioXvFLk8vbomxxdn6OKG",
-	"lkDfiRrWd8TKxc0bfsNPBDfnjAmurDvHSEShjUpFlxJzOuwumdYNcopfCxHSLtAFQkKHlHGly2HFacQW",
-	"0y6kUBFKRpSHRsQhx9lIOLc5uuqGk2L0DFKympqr1qK4d9Bq9XAhRpro4UXQy7wifXcKsmDmMY0LAc1i",
-	"MAAeMj40s6QmSYy0Zzb4xLZtmqVe5qFDaYYBbLGzGD+0i/Ckzjg2opPs9O4bbnkNQzCNMb1v9GcaVG/3",
-	"NaEuCNQAkgYnzS+0vd/zM58c99xHDEFkDQ57TfKR33Ex5elyKMbH2RimZr5l806iJKBSMoeWeSw2i1s9",
-	"155y0vul4ZDTOAt7xFJx1yKYgxViC4GOOyli2p2XJJaMayPZkOOrk7Mzs/xcfbCxbZQMgRuyg9CMh8B8",
-	"SOlQkTGVdxmOckbVIxwgXJ+3LGNVrwk1gC0J0sMYPBem51hfFaW2LaX25sPwUrh6TTNPYXGWetMLg9BI",
-	"CRIxc3R7fz70yFTIO0MRfDYWiYpm1htMjcSUjM0x25mJRBJDDTZfxK6FhFoQX5vJ3M9ZrDxuEaZIUJoZ",
-	"9Q7s8UO0f+TzOSoMeZUVFiaJfZRDVaeLUYR8ZggBIoXUMCOhQPUR4/fJTu+gddDbLR4yR7ZUg/WucxmB",
-	"HBWdXZAd/GybuWhjBVozPlS7TXLu+mR5JZBaZ2a5vblQ2Z5f/JSFsrp9motm7ZEdtWAtLuXwwZMsYZAo",
-	"CM10Bc44TwydV+kkhfheG/WcOn6kPNwwb8/3JiCVZe6tZrvZQs2imqN43aPDw/2jB98TMXAaM6/r7Tdb",
-	"zX3nb4syh6VyIxOkwYQNlLfxj8OqREbvrZqKHhO+cyeE0HBM5zGObHgWowd1dlWgV48h2qIkp7xyOqMa",
-	"xTtvgnIo6t4r2qUxzX9WZ3ZJFYj1IhurlBkz9GIowSRlxnkeipjOzJ33mSGnbqokCABCCOuytaQ6TmWq",
-	"nNWPQbdziVQ6rdaTBdUuKCZVGSJsJiUbh8D1v22Muln5gcVtVbdsD/YKmWywS3t1l1I4OnbaX90pT2Zi",
-	"enRere4xn+zgwfcO11lROecI9loDvoo8FkU1CA9/QQH69daQskrGYypnXtcz9EZSjYo4VuVozDBLOlT4",
-	"jGZG8G7NyLWcbe9PFj7sSYgjOkN1r8yBKiLhMdrYToY5kMiOubiK1qzvlDv8LNx9ngxJt3n0YxnC/5dA",
-	"4kS2FEKnBDM+JL+JvhXCm+Qi/8rMKmAcC8MUfKIEXlgGIS41FjIJK9g5pjZlQQVHt51KJoYFBtR5FgaE",
-	"VpmaaPO59TNFfjdICrfM6C9hRq2D1T2yDED/ltzLHT1Cy5zLnsxl7MuoH+mzeEOmtFHNCPAV2MxhCD+C",
-	"RqLACqRWuPdd1hGjx++3yJjxREMx1sNPHxtogKEkVkZFzR0fbZvkegQ33Iqw5lB1Wh0yHQFqosKGx1mp",
-	"h2dDoHCvkMNY3aKQcExDFJHpiJketrmy7a38O89ocJ9LMQZ5bNgPIpxtmJujxjFg7XQXldEOD2UboIv/",
-	"eDZ+mOW7qOCDZ4PSXqYbgdcERrwy9NIz+tOUzracscwZ22vwhPmsYdjvcB2OWpH45ltleyU2d6zukL1Q",
-	"kvIsy4CKHM7wx6UMbi/II6SqGd0VaCvvZLMYlbOfSK4Krls7aH7jM2vqJkYHdn8RpaOxuyjVOAiejNmU",
-	"orc8SvrSwMZhSgpOVC5Wy9v/vdN4MT395fjdxfkpfqz7+QuZVRqBthazOqhJSJtifkqVy1G4la62POQJ",
-	"eMgVaEJLZyM1VxZkmRUMJQt7rBGU7i3FFpKEmvOYzWdZmLUiZ8yEvP10vdskx2kGK8WGvME4BsBatqPo",
-	"GGxiRCcU3XAnFeWXbnoNm/kyQUjRmZODYiptPJJN21YhB9m37dRP9MnFn6KvpxcIKSHQZCSkAtJHX5zZ",
-	"+kyn5Jq6FrN5OlOVRVClfQo3dMurnkAT3DK4L2JwbMgJW8LC0rdYtFNZ7hVBVZbGH/G70fhclyY5dqUT",
-	"Urcx+/07lb7GoG3eaXnufWaQR0IybbWCRYnIgpAmr1pXSnDTI0ezI2yFhK0J5hlNMEUXlXkbjD0t+WEp",
-	"HMDcK/jBX20Ozg/Vc2XDv01ZQeZTWvkSd1F+hvVJHCWqXCEgf/W1CUNo/i6dBlctPtFdOGfp536aWzVg",
-	"WvNhjba22Mg6g2Zh0YsveLb+Ar5oo/8Hs0l2617qClHVG5TaWG/ZtmLGs77mZeGwS1/xEB1bpv0ETPub",
-	"5KiGXpcxVXyWS4MrUnZqf799qHuxssE8Rm5BqaNfrGriE2oZVlY0IHM26RmuZVhps0YrurB5P79YKVov",
-	"m0iznMojze+4XpqOtZWnxRSWa2lQ7SdlDy7CqO6VLU2e4fyt57jEuQgyH+HFzqjg26pGHy/P100onl+K",
-	"e2smXVl0Nd9yr62u95cJoZ8kQxnUpSie55gluW8D/Q+PotHtbJ0N58tLPqQVo5yuN6Yzp4e5PnWKXsZJ",
-	"17IFp3xgq+JtVby/h4pXc7z8aj3qEvP/peeoSY6dBMKUTfeK1eO0Knq0Lh6cIejqU9P6ylfy9vg9xfH7",
-	"jzhMq6T7f+BbTO1h2tA+YOtboiMb1VWFJk/cq0xWUNJ3Rkwb5CAk6Qs9qr7WIGS69lKL07yPj9EOShK+",
-	"TyRMmLLUsu4b7Fzyya/8JJIlLqvhHS4Jw5aHfENX+FYqfxK54TRnHmsJ5XvFlBWVIkXBTozWACei53YO",
-	"ElBOFICfhv3bDJS5N169afYknfwvt9A6q+tzWimLlVeWGiozrWfLurbizxMaN2lqpgryY7fOu9EG0lCl",
-	"kfQ4DAsvu2UjKYbT1XGUOuto8fH20QbSUtmpDY2ac8WDvrJdc66KVV1NzsLLdbV5c8tYvgpj2Uo4TyLh",
-	"OKrPRZFqLlYh6rinjopAqcdyuHeZ5xxyskIAMaYZEBya5CyLUnpdeAk61j37gq1dZQwjOqHnXbVtxnX8",
-	"KvaZZWFJpff6LT/Zmkn/GmbgfCBWazyYJqRWxznHFATYBj3+h0CodoXAfSJim4Y0mpVixClWTGswroAr",
-	"ptkEiEr69nku9UXjdIyFX23U0Q3vYV6gJod77aLl7YdYwqSH0f88iSIzOTra8tDGoN8BxGnGEgwBQP8N",
-	"krEozHXi0rOFqmeNTXl0EyV9qoMRiYS4S2IsfwM07BK4p4FGA5RQkII8ZBPgDhcY6ISOvr7ht4LDDTfY",
-	"MRyMDqHnG/hd1gElJP4fay65xSl0/uil+REMP5pVuQIbffAj7tDzK4KLzMyWXNOCmCWQ/qxJrtOMKH2J",
-	"Pkb9GWEhUQJJQ7nAUjEBGdG4zqfGDFbyp8nqKJayeqWJn0q1sqrzZW/geZM7Ec0rmevTbObqXbtC69pT",
-	"E+FfkQOxYh1zZlMxHtOGArMSDaFL9mQLpBviJUlszobgARTSrrRau3maGOZyxCg2jqMZof3UOQzu4wjr",
-	"wjk3h6oVsbCcSiHLSrYyCd9cesIx4+mvi2nKlJ6h+dUM+rwmhywN6FJ7A5717R3+n+oYtdpwkDjWnF6u",
-	"9vd1vKLQ6ZCk4bwSllQeJaVgLJZWRkc5mFCb8E0OBe+wkIyoGtUZBzCn6bPEk1Tnzn66KJPFGrdf2aBQ",
-	"TE9d97RiOPJjPKVclthNPaUeWfBhy87W4Ewngg8iFmxD/h4ZEZPEFbyypIis7Q+V5lW2YXYYPcg02enP",
-	"yEBIYEPeuIOZ4Z8BDWHXqQiZC1Vq+sMcZVMpNOBn28r98YZbD08mnYM0QUEcX6KR9TovKz2CsYJoAuq1",
-	"a47u98imY0zcxqrD/Gz/jCuv44aVMZmtG9bWvvD3cMNKLP0uSkBL3bAET4nZnFxU9Y0qw7SqSlhKqhKs",
-	"+6QXUk2bLt06ZkwciShE3nDDN0q67hMJNCSM50G+SlMNGHBXcXSHoN25XRpJdAkRdekJRSIDwDXCuF+f",
-	"Gc4tsaRrpYqws9x83XxwhSIUSwSfLR/aPsg+BVexzmi1LGUzC5gh3eXOaB/RHUphBhEueAPGsZ6h3Qd0",
-	"avRxfARtPygj2DRJc7KATTZQkAVqHNQeq4MVNK2f02T963umbaxBPTEfWcMzbctNvh2pZqs6/TVc0rIt",
-	"osQYrZQ05VE2EXg150wqhTGslKkexecWrFNc6DRbEBmBrEsoGTylPappdKx6o9RmrLKigOiWWW6Z5ZZZ",
-	"fpPM0p3merFy0f60nuuvY5hFD+ClGuZGPsBocN76AG99gLcq51fzAZ470E/jA5wpoRVsZnnmlwKPWcJX",
-	"yI61ObsEMCik2QZOQNv9As7zn5McZpunZcv3tnwvZzJPEAO6wPFcOnS154pU1ubs/CdINshKU83XREvr",
-	"TaF7GTZJK7L5pD/TgCk9zQ9+WnuM8pkeMT4kMZUKFGG6e8PXLQpnP/1a8a3ZbN72fDI1yi2hZNI2Wu8I",
-	"7ncKZeR2bMU3v6aWXLGO3O4uQm4ryN1wFw07YMNEQphWjrNeg9YlesrMqlwW5AgkRaev/VaLFDO976YG",
-	"TFs1yVxskQjumuSYTCyewxvu6llkLiVmFltGAWEq1Fhg3Jb4kpQrirWKbAGk2BZ4TQtjoFNlcMfFNIJw",
-	"mBaHu+FYrSp1Wwmg6YqMDSiLEglkx26tjxlXcbd952JKbZE03PM2ecd+8AnjNsn926sP73etF+dBq2Ur",
-	"aN1wWwAOEXWTFn4s1pWzqV1vPPtwzIWlkAwFTfJe6FJBKlvfLAMMA5LTcl6qOo09VjCx9OsgeFRETloX",
-	"vX308qj18tWrFy0/Kw/qqk2aUcYiMeN1Wq2W7wWJlMADc8wTFaa18GP2ef/9P17+qDvwr8nP/z8SnZPW",
-	"+NXsvH08zGuudr2sgBGyFOwJE/25bbomedePZy9eTX75NMsdS+oKIa1vfLFYS6upPpHVpYDMvNKnG26j",
-	"qiRZBdEaw4w9BlOq8jI2O1xMMawdedJu01v3nsumtCX9/gZq9kLBzUVdGxdNKLHbaPFRuFPSq8C79b17",
-	"W8VMhLO0lFm7dfDy8MWRrXZmVu38pcDWcK4/zQXaPWi1cG+MnBHp0R+14vUxOoEr0kHWwSJIa/1gEQ+m",
-	"SBI3yVmxlIVIghE2MmevT5W1kzqLZ5FjVCYOeYPweI+l3+yMirv1D5Wbe3klHbfmpV4852wC3LSNpehD",
-	"YWOz5aYWFQk0nK2LfVc2vIBX+1dKYsOc3YVn7h97X/vksLVvHf6nTMEiz67cgUugITPQ/x03Qdnz5wI8",
-	"5QTSioKq+VwuWRk+VuwmDmFkiNraWbYuI8ZE4M+qXAvW871ERl7X20Mtys2ykOkURByBucbJFDNoVTiC",
-	"5GZ9a72rCFuwvlcD56afr8SCh6VCKd7mEDYYz0zohXyfFaNe2NyrTsm2JSGzSK9CdyszV7vvl4yEhT6Z",
-	"cWGxmy2gaAuW2vAWRybKz4Q4LMqYsuTCsBmrrciBmiMF0+CHY8YV2en9llahHErKdQO/k9N3x2fnvd0i",
-	"jrCA0eKwGXMwWybLxGVnEjIYgdKSaiGLKCjQ28Ptw/8EAAD//w==",
+	"7L15cxu30i/8VVDzPlWR3hpSJLXYlit1r6IoJ3IUW9eSj3NP5McEZ5okoiEwATCieFL67rfQAGYhZ7hY",
+	"kpM8h/nDkUbY0fihu9HLH0EkJqngwLUKjv8IxkBjkPjje6rhgk2Yxn/MlxhUJFmqmeDBcfAefs9AaUVo",
+	"kogpxCQFSaaMx2JKhkISPWaKRAkDrgnlMZEi09AOwkBFY5hQ06CepRAcB4xrGIEMHh7Cotf3MKGMMz5a",
+	"0nMCQ00YJ3oMJMqkNF3ZEWzSj4Ka2V1BJHisSMY1S2o6INLUUyv6eQiDlEo6Ae0WtWEtzzVMFC5gSke4",
+	"SMx8/j0DOQvCgNOJaTfByuUOYxjSLNHBca8TBkMhJ1Tb/vd7QRhM6D2bZJPguNvphMGEcfdbWLcg72QM",
+	"cnFk12MgSkhNYiYhMh+bRiewgdrRYZtBGAA3/f8aUPwNP37KB6O0NLttxnJJR1A/lG5rQJWhNToCwrPJ",
+	"AGTTeEyR+uF0V6yV+W/lel0Kpc+/rx9lKpT+RhEW52NLqR4XQ2NxEAYSfs+YhDg41jKD8kDzwWUZlqxZ",
+	"IKH0FVAZjRcHcEIiqqDFuAKumGZ3QFQ2sJWJGCIta6aTRjJTtuHyiCb0/gL4SI8Npdm18b93G8cnpK5f",
+	"niGDJCZaWMIazNrkmoEiVAIZSHELnAxmhMVECdxnRTjcgSTiDmRC08Zhm/7qyS+SQDXEJ7pEg+VvuBwN",
+	"pJgNEqbGZpvmp/KOJzOS+r/jpiuyYzZzlwhJhPkzAgdNEpDfKBJLOjRFhjRRsNtIt3mPNdAyECIBynFo",
+	"HxTIJgrMFPb4XBT4YCqrVHAFCGvf0diBsvktElwDxx9pmiYsomZke78pM7w/ArinkzTBAw5SChkcm/rE",
+	"NxDar9iuuQMSs1uTTGkyAELJHU1YTPAPhMaxBKWCTw9hMAGlEDZw/tI2RpgijGMVsxAT0GMRB8fB5bur",
+	"6yC0a3Ic7NGU7ZkVU25RQOlzU+xw2I069CW8GryID6J9anZEU52pUxFDcHxgjoJmE1CaTtLgOOh1eket",
+	"TrfV6V13D487B8edw38FD+WF/S8Jw+A4+P/2imt3z/5V7Z3hYuDiLm6on1AszHkQmkyojsb2ko1FlE2A",
+	"69ekb5euT8w2K6Q+PGyqbYZxKvgwYdE6e/SEI45cr4pMmR4TuGdKGyiKqaYhUVk0JlQRyt2e6jHFbaOJ",
+	"BBrPiKa3wHH4Pwg5YHEM/OuM3x5bMxTFRhxiw2gMMrPwM9yAWODqh8jsOJom0ZjyERDKhR6D9MfQTBWn",
+	"cM41SE4T2/GzT+OEk4zDfQqRhpggbbTJ96ApSyzcJmI0gjjE+UjQmeTmt4wnoBTpn1xefj57+89vY7iD",
+	"RKSGxPo4jbdC/yAyHj//DN4KSyESlMhkBNj9JZ0lgsbXQlxQaTmFr0fOAxHPDFEkpmvD5VJOjg7IT+w7",
+	"HNsVyDsWwQdO7yhL6CD5SsMzJGZYIxJRbnZzYEZMo7GlWwNSZIdyIjJNRxASip9EpvGqMjihQN5Zcjfn",
+	"Tytzbi3LG81IRNPXN1yCljNChxok6b83v7ROzC99oiy33L7hQViRIYpCzSy2FmRKmRnyUEgzbC1njI9W",
+	"sdYPYXAtxM+Uz7w88JVwwYo0yvyjhSATymeeOtRrO5X61ZlbGy+BtHKhoG5MrsbenDhWFmFaFVlprUaK",
+	"GnMNOWFozUZMadPAI7e5mRGp3fYPnGZ6LCT7N3wdCLI8h0bWdEqV3fudCVOK8VFIJjQxDJOBTrhPzURC",
+	"YjgCwJ+ExONkrgJzukaCw27oT10kIQauGXWAPJXCLkmJUD5+/Ng6yfTYlIuobpCMcB5gVpmWyuKdu3yJ",
+	"c3Ys+A6oRBFugd3DRVdZmgqpIf4ZYkavscyfgbwG3vrzfdmL6SMMxkLcvoff8Mr7MmbUNWJ3HUuTIWUJ",
+	"MuQFl2luJjbiVGcSLDMGahWPObUtqz2zsin8dbnNGBJ2B3LmJk7uQLKhWzqyk887JPl4QqLYv8GQ9Zur",
+	"d293X5tdGhs2D8+LFhLiNkotrn8zvJMogtRtUypFClIzK0/YeeOmeJWBL1srpRXU/auvW5QTA0MNlgGe",
+	"TBwtlPbdggluQWfQgaPh4WHrZXw4bB3QF1HrFT2A1hHtRK/gJfRotxuEBU0FJ2TIOBAWAzWbXwiV1e15",
+	"cdzpHHc6/zLCmOnnVXwQdekRtHoD00/UjVsv4QVt7Q97g27UiV/By6GhHeFI42jQHfaiLrQOaGfYOhge",
+	"7rde0cPD1qALHdozdBODmWB1FYuJrZTowvI5WUY2bglPXemHypxL3cRUQ8tQR11fbL0h+emvoxEpUwAW",
+	"cZXDYhWKOZYHvYROToslqR6RroHZw7DT6RiGX9JIg1SWi6ZJQgYJ5bfmV/L2w4UhiwJi5+ilpFc57Cwq",
+	"VlKqjbwQHAf//et/39zcdzqf/n/zg7I/59/+q271/CTsTBfPmOEY19xt01zC+K1abCWyJVTpsq5uYM0f",
+	"5rYLS4VFS4s7MlcBR+5HtGT/Lpjtvn7eTMNEbbAArhcqJZ1VFmRZ/Us6ggssiKrgEePU0tDKar5kw+RL",
+	"bS1dCdx9N4uSiobGMTOVaXJZWhxUTIULO/xFwDA3bN9K8yAvhXreEZoOSriVVjV7TlfoOphXt3kd4Rpd",
+	"XGPB+fnb6uEa6/BBgfyydXDashX3PhZ68JrA5YXNWN6acki9Sk2FjFfTris3vwTYYehGWWqvbinO/FQW",
+	"FBoVzR8RQyOuToTSpHd4UEHjjLPfM8M9jqiME1c4ogqqiExj+r/db+1ITILS24AfaVn7fXgwD7VhcN8a",
+	"idYC+OU6nkX2CjgqVMCMCJDP4oK3evf3xGtVzRjnNre5uR+vry+JZXuIhntdneBboYnV1tRcEoWqtZ7O",
+	"SjC5UHceEKsD+2fBPTumWZHBDLlD9wBg6KEd1Gx+zmTPT/bjmGoyxUc4IydZ1VsKIk3mNtXQLV7Hw6aJ",
+	"eza9LP/84+y6lg1BDr5csFAY763JMS40WmL8yy3XyAALVctCQanuQedg8aGqIjGsx57NnVpLd5VeQ/+Y",
+	"4Bax3El5ZnUH+0egiV3ORo4/XwxxGzyC2S+u3oXOONzrph39X/jK+m2vc5N1Or0jfNX81pCh/T2lI/i2",
+	"Z39WQupvy+9IPEucys8K2YukJOEOB7CqoIJk+JgRdhtGuGI1Ta+hXR432IaVLfExJUnKPlDjYzS+vh73",
+	"7A8qON4PAy00TYLjg96CoJJ4BVjelmlikZZThwp5sW5TKbUIHhGwZAfHQPYI9rhbxoz96qPw0UFQe5rs",
+	"HOrf71ELYGRe++6SmHuoTc7uaaTJdAycRCLjGuIQ7SHcL/n9ZS+CIUy9vhDtAWwzZKd/cX51/fn63fXJ",
+	"xefTk9Mfzz5fX1/0Q3JIEFYd/7J7nD89MK405RF8o8hUMg0KHy40vQWSpUZ+0VMWgX1u0YKosTWaKOCk",
+	"t8aCzHPy9snd2ynYxfIbUk9JBU9RXdGXZlDd3svSld4mb/Ed2D9UtMt3dc5NVK7rbu9lRaZ6uXh54+K8",
+	"48nMnsXSoFC9eSr4kMnJhpwYh+nlxuySWbBb+7q1ZArdVYfYNhJWxrBs7XGaj2Q45zmkTcZrG6kfoY7G",
+	"m4gFE8bLX7tPIyh8AedfP5VNOPtVU3lOXr92Ak6UfyK92bnh4+gdKEKTEQwkZRFx2g5FfsuUJtQ+X7+h",
+	"0e8ZlTFJhJj4OsNETEEqhNEEPy1TvuW6Uad8W0uZVpEP7SWdf1jo4ahQ7zliMVw3KCKsbdoJp8lMs4gm",
+	"5IyPGDfNZ2lcO9q8ra+izpsj9WfU5ZWl7UXpurK2i2w/2HVMzT05pYoMmVS6sL2p3ATl0a7kszY925V9",
+	"+yJ+2i7PnDYgrFj9lDWWJd6t6Lm6Xp8ajusK9WXnS/SXz3Fu55SgT6sFNQvxvdP4ba7/RNSr1cA1Lbq1",
+	"rnhMb+tqFoXSTrO4qXq0qLowTEt6teL+Uk2vl1fWki9cJ0tVvn6Uj9bg+kX9W6pvC+SpP8S9lSfYIIwU",
+	"SZmNntcOLb+nlpt+Lp7N1s3NffeHm5v7Fz+Uj2n5c13J2sP7HtKERn9Rjegy7WbdXl5BMjS0VKP7WCLs",
+	"f6GCqe7g1Q4KH6LP7mrviRNi/2xEU65fO1NCMoCZ4LEhGAVotHALKeK+Aq4XFZdR8QBVbf4DZ/dl25g1",
+	"xO+4FsnddAr4aXg3cp/r1sFyMRUx5nCFGOM/bFitlh2YoTGAX6mw4Yqpapp/U4K339Ppz05bivZQTn4s",
+	"c+lRBEq5vwQwezMe/CNi79ib8w//Pu++ZefqnL8/jE7Pj85v01/+efrmVRv2O+2ol/DB5IdO/MubBAEj",
+	"ZRLUOQ+O94/QEME0aG1AvN3IIsNa7nqRuN58vCY7P171Do9227W66aLP1d4Z1jjHValAnBtvjSonn0Fh",
+	"ZuCmstLIoDy1clPlUdfRGdZ4YmG7RmFdqB7WUZCsUonUCuwrHnAMTs5R4hrymZtjzaMM20DMdDbuJzEl",
+	"F+IOzBWyROAqm87UItcm0tBmF86astOmL3VPIqLMvdbVCyJNO/8oowMknXU5tPxW3ZgLNt18uWRgB7mu",
+	"ZIB9PUIyMPU/Mo3KMLX22phaXygiFFU3t/h4AgnBNrNCQLBjfLSA4Mntbykg5Me+Xj7oPlo+mAPR8tXx",
+	"taWB6iEwl2eSvBsGx7+utb/zNJJT6pyuiekx6TMeJVkM32KhPrpyvUY2wzl0mHXlMAWlndvXHVNskKD5",
+	"beHyhb5Xm8ioE3p/bst3SzyLo8hFreynwuI15+DnODCtYZJWTmSJA6rcb00qNynuWAySuML4EeWBRqXb",
+	"4qVoip/HtbCw5hWYUKVzg4rVz6zWQaTB+OIOPZKVN3K16sMNOe1UCsMALr1k13gNtmtblf1y2+Aam4EI",
+	"2N1mDEnxrr6MAMtUdGVrlOSbdawt/VSK3c7FGjeEsKDG8n5WWYvSFKuLXGxqHQyWx//ld3rlLK19t5dr",
+	"PcF1VB3E3/RaqqGnkpDlN7m8xQYqR1xI/MmZ23+qoefcwt81sbDYsvQX16E5fp/COhfa8gzzirX2pwqi",
+	"TDI9u0I3C2cxNWH8JLPWLAMUHH/wZ/LNx+tgwRvPCalDKSakf/nu6pqgnodmeryHf+qT6VgoyH1FKCfY",
+	"yWuCb/qKjECTg85+7hqF85nz2hhrnZqVst+fdnyhdX2hivRPnAsOEsMxsYIzuck6nf0IC+OP0F9rrBbz",
+	"rrxfwSJw9/W3tumspDSyPYR3Xfe3MdyTH38+OW1d/XjSOzwiYkhuAjciW7Ztf5N0it4k9qMrA33roCo4",
+	"2uVdXb8/vzz7/PHsux/fvfvp89XZ6fuz62+U6Vu6wA/oV20ddQqp06rMWsVciiOcsp9gZl0uGB+KxVm+",
+	"yTiGWPhGkfdnV9fk5PIcTdxQExg6VsPajli+uH3Db/ip4OacMcGVNecYiyS2XqloUmJOh90lU7pFzvBr",
+	"yUPaObpATOiIMq501a3Ye2wx7VwKFaFkTHlsWBxykreEfZujq244KXvPICWrqblq7RL3DzqdPk7EcBN9",
+	"vAj6uVVk6E5B7sw8oWnJoVkMh8BjxkemF6+SRE97Zp1PbNm2mer7wnXIRxjAEjuL/kO7OB5vjGM9OslO",
+	"/77lptcyBNOa0PvWYKZB9XdfE+qcQM1AvHPS/ES7+/0wt8lxz33EEERe4LDfJh/4LRdT7qdD0T/O+jC1",
+	"iy2bNxIlEZWSuWWZX8V2eavnylNO+r+03OK0zuM+sVR8bBeYg2ViS46OO35hur2XJJWMa8PZkJOr0/Nz",
+	"M/1CfLC+bZSMgBuyg9i0h4N55+lQkQmVt/kaFUDVJxwgXh9blkHVa0LNwJY46aEPnnPTc9BXR6ldS6n9",
+	"eTc8P65+2/RTmpylXn9hEJooQRJmjm7/j4c+mQp5ayiCzyYiU8nMWoOpsZiSiTlmOzORSWKowcaL2LUj",
+	"oXaIr01n7ufcVx63CEMkKM2MeAf2+OGyf+DzMSoMeVUFFiaJfZRDUecYvQj5zBACJAqpYUZigeIj+u+T",
+	"nf5B56C/Wz5kjmypBmtd5yICOSo6vyQ7+NkWc97GCrRmfKR22+TC1cnjSiC1zsx0+3Ousv2w/Cl3ZXX7",
+	"NOfN2ic7akFbXInhgydZwjBTEJvuSsg4Twy9V76Tkn+v9Xr2hh8eww14B2FwB1JZcO+0u+0OShb1iBIc",
+	"Hx0e7h89hIFIgdOUBcfBfrvT3nf2tshzWCo3PIF3Jmwhv41/HNUFMnprxVS0mAidOSHEBjGdxTjC8CxF",
+	"C+r8qkCrHkO0ZU5OBdVwRg2Cd1EE+VCUvVeU8z7Nf9RHdvECxHqejXXCjGl60ZXgzoNxEYcipTNz531m",
+	"iNRtlUURQAxxU7QWL+PUhspZ/Rj0aS6QSq/TeTKn2gXBpC5ChI2kZP0QuP4f66NuZn5g17auWr4He6VI",
+	"Nlilu7pKxR0dK+2vrlQEMzE1eq9W15gPdvAQBofrzKgacwRrrTG+mjgWZTEID39JAPr1kyFllU0mVM6C",
+	"48DQG/ESFXFQ5WjMgCUdKXxGMy0En0zLjci29weLH/YkpAmdobhXRaAaT3j0NradYQwksmMurrI26xvl",
+	"Dj+Ld58nQtKnwvuxOsL/k0HmWDY/QicEMz4iv4mBZcLb5LL4yswsYJIKAwohUQIvLLMgLjQWgoRl7Byo",
+	"TVlUg+i2UkXFsABAvWcBINTKNHibz82fKfK7WaR4C0Z/Chh1DlbXyCMA/Y9EL3f0CK0ilz2Zy+DLiB/+",
+	"WbwlPW3UAwG+Aps+DOEn0MoUWIbUMvehizpi5Pj9Dpkwnmko+3qE/rGBRuhKYnlUlNzx0bZNrsdwwy0L",
+	"aw5Vr9Mj0zGgJCqse5zlenjeBDL3ChHGyhalgGMakoRMx8zUsMWVLW/533mgwX2u+BgUvmHfiXi2YWyO",
+	"BsOAtcNd1Ho7PFR1gM7/49nwMI93UYOD58PKXvqNwGsCPV4ZWukZ+WlKZ1tkrCJjdw1MmI8ahvUO10HU",
+	"msA3f1fYq8DcibpFeKHEY5YFoDLCGXxcCnB7UeEhVQ90V6Atv5P3YkTOQSa5Kplu7aD6jc+sqpsYGbgM",
+	"hz5yqTsgu22n27LKo1x9ozIj21p9JeqwbDw+pUWqUPPC+OgYA/cQxi2ee9wEwmGaj3GRd3LzfDJIq/iI",
+	"BZQMpFmB8hiC3CMs2P+913oxPfvl5OfLizP82PTzF0Ki93NbCxIPGsLe+v2dUuVWfsvDbZHqCZDqCjSh",
+	"lbPhlaIliFgBW7lzZQM7dm8pthSK1JzHvD8LlBW42aHkzcfr3TY58XGyDLC0GEc3Wwtuik7Ahl90rNcN",
+	"d7xXcbX7y970l7Nbis4ct5VSab2ebHC4Gm7LvqB7a9QnZ7LKFqVBJKSESJOxkArIAC1+ZuuDTsUAdi2w",
+	"eTqFmF2gWi0YbugWq55A3twC3BcBnOVImiHMv/iiNsyiVwJ1sSC/x+9GrnRV2uTEJWjwxmn2+zfKv/ng",
+	"C4CTJd0r0LDwt2Tayh6LHJEdgg+RtS6X4LpHRLMtbJmEraLnGRU9ZUOYeU2PPS3FYSkdwML2+CFcrXQu",
+	"DtVzxdz/5KEgt1ytfe+7rD72hiRNMlXNQ1C8LduwJLR4/fYuXIsPgZfOJPu5HwBXNegzS6xR1qY0WafR",
+	"3Pl68Z3QZnnAd3O0MmE2lG/Te2DJd3uDhB7rTdvm5XjWN8Pc6XbpWyEuxxa0nwC0/5aIauh1Gaji4593",
+	"4fBwan//9ND0LmZdhgzfglzHoJw7JSTUAlaemiA3aekb1DJQ2m6Qii5tdNEvForWi1nSrgYM8VEk1wsG",
+	"srbwtBgocy0Jqvuk8OD8mJre8nyIDmfVPYcSFyLKLZEXK6OAb3MnfXh/sW7Y8uJS3FsztMuiQfsWvbay",
+	"3p/GhH6UDHlQFwh5HjErfN8G8h8eRSPb2WwezmKYvPN5qZysN6EzJ4e5Ok2CXo6ka+mCPQ5sRbytiPfX",
+	"EPEajldYL0e9xyiD/hy1yYnjQJiyQWUxR51WZbvZxYMzAl1/ajpf+UreHr+nOH7/EYdpFXf/D3yLaTxM",
+	"G+oHbBZNNJejui6d5al7lcnTVoZOiWldKYQkA6HH9dcaxEw3Xmqpjy75GOmgwuGHRMIdU5Za1n2DnQtx",
+	"+ZWfRPLwaA3Y4UI9bDHkb3SFb7nyJ+EbzgrwWIsp3ysHxqhlKUp6YtQGOBa90HOQiHKiAEIfXMDGuSxs",
+	"/ppVs6e+8z9dQ+u0rs+ppSznd1mqqMylni10bdmfJ1RuUq+miopjt8670QbcUK2S9CSOSy+7VSUpOu01",
+	"IUqTdrT8ePtoBWkludWGSs25FEVfWa85lyurKfNn6eW6Xr25BZavAixbDudJOBxH9QUrUo9iNayOe+qo",
+	"ccd6LML9nFvOIZKV3JQxmIHg0CbnuS/U69JL0Inu2xds7fJvGNYJLe/qdTOu4lfRzyxzfqq812/xZKsm",
+	"/XPAwNlArJZ4MBhJo4xzgYEOsAz6FYyAUO3SjYdEpDbYaTKreKJTzMvWYlwBV0yzOyAqG9jnOW+LxukE",
+	"08ta36Yb3sfoQ20O99r55NsPqYS7PsYY4FmSmM7R0JbH1tP9FiD1cVHQ0QDtN0gOURhRxQWBi1XfKpsK",
+	"HypKBlRHY5IIcZulmGQHaHxM4J5GGhVQQoEf8ojdAXdrge5UaOgbGrwVHG64WR2DYHQE/dCM38U2UELi",
+	"/zGzk5ucQuOPvo/CYPBoVmcKbOTBD7hDzy8ILoKZTeymBTFTIINZm1z7uCsDiTZGgxlhMVECSUM591Vx",
+	"BzKhaZNNjWmsYk+TZ2usxA7z4aUqGbnqo3JvYHlTGBHNC5nr02xu6t04Q2va0xBHoCbSYs085tSmYjKh",
+	"LQVmJhpiF1LKpmE3xEuy1JwNwSMoBXfpdHaLYDTMRaJRbJImM0IH3jgM7tMEs885M4e6GbG4GrAhj322",
+	"MtTfXBDECeP+18VgaErPUP1qGn1elUMebHSpvgHP+vYO/081jFqtOMgcNPvL1f6+jlUUGh0S7zQsYUl+",
+	"U1JxxmI+/zrywYTasHJyJHiPxWRM1bhJOYCRU5/Fn6Q+QvfTeZksZtL9ygqFchDspqcVg8iPsZRysWg3",
+	"tZR6ZFqJLZytgUyngg8TFm1d/h7pEZOlNVhZEUTWtofy0Zutmx16DzJNdgYzMhQS2Ii3bmFm8DOiMew6",
+	"ESE3ofKqP4yENpVCA362pdwfb7i18GTSGUgTZMTxJRqh11lZ6TFMFCR3oF674mh+jzCdeiflOt7e1s9R",
+	"eR0zrBxktmZYW/3CX8MMK7P0u8gBLTXDEtwTszm5KOobUYZpVRcWldSFcQ9JP6aatl1Qd4zLOBZJjNhw",
+	"wzcK7R4SCTQmjBdOvkpTDehwV3N0R6DduV3qSfQeEuqCIIpMRoBzhMmgOf6cm2JF1vKCsNPcfN2oc6VU",
+	"F0sYny0ObR9knwJVrDFaI6RspgEzpLvcGO0DmkMpjFPCBW/BJNUz1PuA9kofhyOo+0EewQZjmuMFXGCS",
+	"ghdoMFB7rAxWkrR+8ikB1rdM21iCemIcWcMybYsmfx+uZis6/TkoaWGLKDFBLSX1GGXDjdcjZ1bLjGE+",
+	"TvUonFvQTnGhfbQgMgbZFLYyekp9VNvIWM1Kqc2gsiZN6RYst2C5Bcu/JVi609zMVi7qn9Yz/XWAWbYA",
+	"XiphbmQDjArnrQ3w1gZ4K3J+NRvguQP9NDbAuRBaAzPLI7+UMGYJrpAdq3N2AWCQSbMFHIO2+wXI858T",
+	"HGYbp2WLe1vcK0DmCXxAFxDPBV1Xey4VZmPMzn+CZMM8AdZ85jWf1QrNy7CIz/sWksFMA4b0ND+EPmIw",
+	"5TM9ZnxEUioVKML08Q1fN/Wc/fRrzbd2u/2pH5KpEW4JJXddI/WO4X6nlKxux+aVCxsy1pWz1e3u4sht",
+	"nrob7rxhh2yUSYh9fjprNWhNoqfMzMrFWk5AUjT62u90SDme/K5XYNrcTOZiS0R02yYn5M6uc3zDXdaM",
+	"3KTE9GKTNeCYSpkcGLeJxCTlimJGJJtmKbVpZH36DTSqjG65mCYQj3wKuhuOObG82UoEPtzzkLIkk0B2",
+	"7NaGGHEVdzt0JqbUpmLDPe+Sn9l3IWHchtJ/c/Xu7a614jzodGyerhtu08zhQt349JLl7HU2tOtNYB+O",
+	"ubAUki9Bm7wVupL2ymZRyweGDsk+aZiqD5aPeVIs/boRPMojx2df7x69POq8fPXqRSfMk5C6nJamlYnI",
+	"THu9TqcTBlEmJfDIHPNMxT7jfso+77/9x8vvdQ/+dffT/01E77QzeTW76J6Misyux0GeJgkhBWvCnf7c",
+	"NVWzouqH8xev7n75OCsMS5rSLa2vfLGr5nO2PpHWpbSYRT5R19xGuU/yPKUNihl7DKZUFclydriYols7",
+	"YtJuO1j3nsu7tIkD/wJi9kJaz0VZGydNKLHbaNejdKf4qyD4FAb3NleaiGc+YVq3c/Dy8MWRzalmZu3s",
+	"pcBmim4+zSXaPeh0cG8Mn5Ho8b8b2esTNAJXpIfQwRLwGYUwVQhTJEvb5LycMENkkQ0sb87egCqrJ3Ua",
+	"zzJi1AYO+RHHEzyWfvMzKm7XP1Su7+X5etycl1rxXLA74KZsKsUAShubT9drVCTQeLbu6rvk5KV1tX+l",
+	"JDXg7C48c//Y+zokh519a/A/ZQoWMbt2B94DjZkZ/V9xE5Q9f87BU96Bz1uo2s9lkpWvx4rdxCYMD9GY",
+	"octmf0SfCPxZVTPOBmGQySQ4DvZQinK9LEQ6BZEmYK5xMsUIWjWGIIVa32rvatwWrO3V0JnpFzOxw8OE",
+	"pBRvc4hbjOcq9FK8z5pWL23sVSdk28STuadXqbrlmevN9ytKwlKdXLmwWM2mabRpUa17iyMTFeZMHKZ+",
+	"9JBcajaH2poYqMWiYBj8eMK4Ijv933yuy5GkXLfwOzn7+eT8or9bXiNMk7TYbA4OZstklbhsT0JGY1Ba",
+	"Ui1keQlK9Pbw6eH/BQAA//8=",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

@@ -97,7 +97,7 @@ export interface paths {
         put?: never;
         /**
          * Set a new password with a reset token
-         * @description Sets the password and burns the token (and any other open token of the account).
+         * @description Sets the password and burns the token (and any other open reset token of the account). Every bearer token issued before the change stops working: sign in again with the new password.
          */
         post: operations["confirmPasswordReset"];
         delete?: never;
