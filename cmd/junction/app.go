@@ -127,7 +127,8 @@ func (a *app) wire(ctx context.Context, work bool) error {
 	return nil
 }
 
-// handler is the HTTP surface, River UI and GraphQL included. Its subscription broker listens until ctx ends.
+// handler is the HTTP surface, River UI and GraphQL included. Its subscription broker listens until ctx ends; that
+// listener (the service's Listen) is also what lets the service cache authentication, so serving starts it always.
 func (a *app) handler(ctx context.Context) (http.Handler, error) {
 	broker := graph.NewBroker(a.svc, a.logger)
 	go func() {
