@@ -7,6 +7,8 @@ SHELL := /usr/bin/env bash
 DEV_PG_PORT  ?= 54329
 TEST_PG_PORT ?= 54330
 TEST_PG_OPTS := -c fsync=off -c synchronous_commit=off -c full_page_writes=off
+GRAPHIQL_FILES := node_modules/graphiql/graphiql.min.js node_modules/graphiql/graphiql.min.css \
+	node_modules/react/umd/react.production.min.js node_modules/react-dom/umd/react-dom.production.min.js
 SWAGGER_UI   := node_modules/swagger-ui-dist
 SWAGGER_FILES := swagger-ui-bundle.js swagger-ui-standalone-preset.js swagger-ui.css index.css \
 	favicon-16x16.png favicon-32x32.png oauth2-redirect.html oauth2-redirect.js LICENSE NOTICE
@@ -42,6 +44,10 @@ generate: node_modules ## Regenerate gen/ from the contracts (openapi.yaml, sche
 	rm -rf gen/swaggerui && mkdir -p gen/swaggerui/dist
 	cp $(addprefix $(SWAGGER_UI)/,$(SWAGGER_FILES)) gen/swaggerui/dist/
 	scripts/embedgen.sh gen/swaggerui swaggerui "Swagger UI's assets from the swagger-ui-dist npm package." > gen/swaggerui/embed.gen.go
+	rm -rf gen/graphiql && mkdir -p gen/graphiql/dist
+	cp $(GRAPHIQL_FILES) gen/graphiql/dist/
+	for p in graphiql react react-dom; do cp node_modules/$$p/LICENSE gen/graphiql/dist/LICENSE-$$p; done
+	scripts/embedgen.sh gen/graphiql graphiql "GraphiQL's assets from the graphiql, react and react-dom npm packages." > gen/graphiql/embed.gen.go
 	cd sdk/typescript && npm ci --no-audit --no-fund --ignore-scripts >/dev/null && npm run -s generate >/dev/null
 	cp schema.graphqls sdk/typescript/schema.graphql
 
@@ -76,13 +82,13 @@ fuzz: ## Fuzz the webhook verifier, the cursor decoder and request decoding, FUZ
 	go test -run='^$$' -fuzz='^FuzzRequestDecoding$$' -fuzztime=$(FUZZTIME) ./impl/httpapi
 
 .PHONY: browser-test
-browser-test: ## Open Swagger UI in headless Chromium and try an operation (screenshot in artifacts/)
+browser-test: ## Open Swagger UI and GraphiQL in headless Chromium, offline (screenshots in artifacts/)
 	scripts/ensure-chromium.sh
 	@if [ -z "$${TEST_DATABASE_URL:-}" ]; then \
 		url=$$(PG_EXTRA_OPTS="$(TEST_PG_OPTS)" scripts/localpg.sh pgtest $(TEST_PG_PORT)) || exit 1; \
 		export TEST_DATABASE_URL=$$url; \
 	fi; \
-	go test -tags browser -count=1 -run TestSwaggerUIInABrowser ./impl/httpapi/
+	go test -tags browser -count=1 -run 'InABrowser' ./impl/httpapi/ ./impl/graph/
 
 .PHONY: e2e
 e2e: ## Run the Go and TypeScript SDK examples against a freshly started server

@@ -219,4 +219,12 @@ func TestLimits(t *testing.T) {
 
 	d := in.ok(t, "", `query { __schema { queryType { name } } }`, nil)
 	require.Equal(t, "Query", get(d, "__schema", "queryType", "name"), "introspection is on by default")
+
+	// GraphiQL's introspection nests ofType far deeper than the data limit: the limit is for data, not for it.
+	typeRef := `kind name`
+	for range 8 {
+		typeRef = `kind name ofType { ` + typeRef + ` }`
+	}
+	d = in.ok(t, "", `query { __schema { types { name fields { name type { `+typeRef+` } } } } }`, nil)
+	require.NotEmpty(t, get(d, "__schema", "types"))
 }

@@ -14,7 +14,6 @@ import (
 	"github.com/99designs/gqlgen/graphql/handler/extension"
 	"github.com/99designs/gqlgen/graphql/handler/lru"
 	"github.com/99designs/gqlgen/graphql/handler/transport"
-	"github.com/99designs/gqlgen/graphql/playground"
 	"github.com/vektah/gqlparser/v2/ast"
 	"github.com/vektah/gqlparser/v2/gqlerror"
 
@@ -39,7 +38,8 @@ type Options struct {
 // Path is where the endpoint is mounted: POST for operations, GET for GraphiQL and WebSocket subscriptions.
 const Path = "/graphql"
 
-// NewHandler returns the GraphQL endpoint over svc, with subscriptions fed by broker.
+// NewHandler returns the GraphQL endpoint over svc, with subscriptions fed by broker, GraphiQL's page and its
+// assets (mount it at Path and under AssetsPath).
 func NewHandler(svc *service.Service, broker *Broker, opts Options) http.Handler {
 	srv := handler.New(gql.NewExecutableSchema(gql.Config{Resolvers: &Resolver{svc: svc, broker: broker}}))
 	readLimit := opts.BodyLimit
@@ -75,11 +75,15 @@ func NewHandler(svc *service.Service, broker *Broker, opts Options) http.Handler
 		return errors.New("internal error")
 	})
 
-	graphiql := playground.Handler("Junction GraphQL", Path)
+	page, assets := graphiQL()
 	api := authenticate(svc, withLoaders(svc, cmp.Or(opts.LoaderWait, 2*time.Millisecond), srv))
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if strings.HasPrefix(r.URL.Path, AssetsPath) {
+			assets.ServeHTTP(w, r)
+			return
+		}
 		if r.Method == http.MethodGet && !strings.EqualFold(r.Header.Get("Upgrade"), "websocket") {
-			graphiql(w, r)
+			page.ServeHTTP(w, r)
 			return
 		}
 		if r.Body != nil {

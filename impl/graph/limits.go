@@ -44,7 +44,11 @@ func selectionDepth(set ast.SelectionSet, fragments ast.FragmentDefinitionList, 
 		var d int
 		switch s := sel.(type) {
 		case *ast.Field:
-			d = 0
+			if s.Name == "__schema" || s.Name == "__type" {
+				// Introspection walks the schema, which is finite, through ofType chains deeper than any limit
+				// fit for data (GraphiQL's own query is 13 levels deep); Introspection turns it off.
+				continue
+			}
 			if len(s.SelectionSet) > 0 {
 				d = 1 + selectionDepth(s.SelectionSet, fragments, guard+1)
 			} else {

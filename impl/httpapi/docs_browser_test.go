@@ -3,15 +3,15 @@
 package httpapi_test
 
 import (
-	"context"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/chromedp/chromedp"
 	"github.com/stretchr/testify/require"
+
+	"github.com/junction-dev/junction/impl/browsertest"
 )
 
 // TestSwaggerUIInABrowser opens /docs in headless Chromium as a person would: the operations render, and "Try it
@@ -21,23 +21,7 @@ func TestSwaggerUIInABrowser(t *testing.T) {
 	b := setup(t)
 	_, token := b.signUp("Ada", "ada@example.com")
 
-	opts := append(chromedp.DefaultExecAllocatorOptions[:],
-		chromedp.ExecPath(chromiumPath(t)),
-		chromedp.NoSandbox,
-		chromedp.DisableGPU,
-		chromedp.Flag("disable-quic", true),
-		chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true),
-		chromedp.UserDataDir(t.TempDir()),
-		chromedp.WindowSize(1400, 2000),
-	)
-	allocCtx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
-	defer cancelAlloc()
-	ctx, cancel := chromedp.NewContext(allocCtx)
-	defer cancel()
-	ctx, cancelTimeout := context.WithTimeout(ctx, 90*time.Second)
-	defer cancelTimeout()
+	ctx := browsertest.New(t)
 
 	op := `#operations-users-listUsers`
 	require.NoError(t, chromedp.Do(ctx,
@@ -68,16 +52,4 @@ func TestSwaggerUIInABrowser(t *testing.T) {
 	dir := filepath.Join("..", "..", "artifacts")
 	require.NoError(t, os.MkdirAll(dir, 0o755))
 	require.NoError(t, os.WriteFile(filepath.Join(dir, "swagger-ui.png"), screenshot, 0o644))
-}
-
-func chromiumPath(t *testing.T) string {
-	for _, p := range []string{os.Getenv("CHROMIUM"), "/usr/bin/chromium", "/usr/bin/chromium-browser"} {
-		if p != "" {
-			if _, err := os.Stat(p); err == nil {
-				return p
-			}
-		}
-	}
-	t.Fatal("no chromium: run `make browser-test`, which installs it")
-	return ""
 }

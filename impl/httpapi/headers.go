@@ -26,7 +26,7 @@ func securityHeaders(next http.Handler) http.Handler {
 func servesPage(r *http.Request) bool {
 	p := r.URL.Path
 	return p == "/docs" || strings.HasPrefix(p, "/docs/") || strings.HasPrefix(p, AdminJobsPath) ||
-		(p == "/graphql" && r.Method == http.MethodGet)
+		(p == "/graphql" && r.Method == http.MethodGet) || strings.HasPrefix(p, "/graphql/assets/")
 }
 
 // corsFor allows cross-origin calls from the listed origins only; with none listed, browsers on other origins

@@ -38,7 +38,7 @@ type Options struct {
 	StripeVerifier *webhook.Verifier
 	// Metrics, when set, counts every request and serves GET /metrics.
 	Metrics Metrics
-	// GraphQL is mounted at /graphql; nil mounts nothing.
+	// GraphQL is mounted at /graphql, and GraphiQL's assets under /graphql/assets/; nil mounts nothing.
 	GraphQL http.Handler
 	// AdminJobs is River UI, mounted at AdminJobsPath for admins only; nil mounts nothing.
 	AdminJobs http.Handler
@@ -91,6 +91,7 @@ func NewHandler(svc *service.Service, opts Options) (http.Handler, error) {
 	server := &Server{svc: svc}
 	if opts.GraphQL != nil {
 		r.Handle("/graphql", opts.GraphQL)
+		r.Get("/graphql/assets/*", opts.GraphQL.ServeHTTP) // GraphiQL's scripts and styles
 	}
 	if opts.AdminJobs != nil {
 		admin := server.adminOnly(errs, opts.AdminJobs)
