@@ -93,7 +93,9 @@ func startServe(t *testing.T, vars map[string]string) *server {
 		logW.Close()
 	}()
 	addr := make(chan string, 1)
+	logsRead := make(chan struct{})
 	go func() {
+		defer close(logsRead)
 		sc := bufio.NewScanner(logR)
 		for sc.Scan() {
 			logs.Write(append(sc.Bytes(), '\n'))
@@ -113,6 +115,7 @@ func startServe(t *testing.T, vars map[string]string) *server {
 		cancel()
 		select {
 		case err := <-done:
+			<-logsRead // every line the process wrote, its last one included, is in s.logs
 			return err
 		case <-time.After(30 * time.Second):
 			return errors.New("serve did not stop")
