@@ -7,6 +7,8 @@ import (
 	"net/http"
 	"strings"
 	"time"
+
+	"golang.org/x/sync/semaphore"
 )
 
 // deadline gives each request's context a deadline, so that no query or call it makes can outlive it. WebSocket
@@ -30,15 +32,27 @@ func deadline(timeout time.Duration) func(http.Handler) http.Handler {
 
 // bodyFirst reads a request's body, up to limit bytes, before the request takes a concurrency slot: a client that
 // trickles its body then holds only its own connection (until the server's read timeout), never a slot that
-// others need. The body is put back unparsed; what lies beyond limit is left for the gate to refuse.
-func bodyFirst(limit int64, errs errorWriter) func(http.Handler) http.Handler {
+// others need. The body is put back unparsed; what lies beyond limit is left for the gate to refuse. The bodies
+// held this way share a budget of budget bytes, so that many connections cannot make the server hold more than
+// that: beyond it a body is read in its slot, as any body was before.
+func bodyFirst(limit, budget int64, errs errorWriter) func(http.Handler) http.Handler {
+	held := semaphore.NewWeighted(budget)
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			if r.Body == nil || r.Body == http.NoBody || r.ContentLength == 0 || r.ContentLength > limit {
 				next.ServeHTTP(w, r)
 				return
 			}
-			buf, err := io.ReadAll(io.LimitReader(r.Body, limit+1))
+			size := limit + 1 // a body of unknown length may take all of it
+			if r.ContentLength > 0 {
+				size = r.ContentLength + 1
+			}
+			if !held.TryAcquire(size) {
+				next.ServeHTTP(w, r)
+				return
+			}
+			defer held.Release(size)
+			buf, err := io.ReadAll(io.LimitReader(r.Body, size))
 			if err != nil {
 				errs.write(w, r, http.StatusBadRequest, "The request body could not be read.", nil)
 				return
@@ -48,6 +62,9 @@ func bodyFirst(limit int64, errs errorWriter) func(http.Handler) http.Handler {
 		})
 	}
 }
+
+// bodyBudget is what bodyFirst may hold at once: a thousand bodies of the usual limit (64 KiB).
+const bodyBudget = 64 << 20
 
 type readCloser struct {
 	io.Reader

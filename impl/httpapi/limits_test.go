@@ -5,11 +5,14 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/junction-dev/junction/impl/logtest"
 )
 
 func TestConcurrencyCap(t *testing.T) {
@@ -53,4 +56,27 @@ func TestDeadline(t *testing.T) {
 	ws.Header.Set("Upgrade", "websocket")
 	h.ServeHTTP(httptest.NewRecorder(), ws)
 	require.False(t, hasDeadline, "WebSockets live as long as their client")
+}
+
+// TestBodyFirstKeepsToItsBudget: a body is read ahead of the concurrency slot only while the bodies held so far
+// fit the budget; beyond it the request goes on with its body unread, and the budget comes back when it ends.
+func TestBodyFirstKeepsToItsBudget(t *testing.T) {
+	t.Parallel()
+	logger, _ := logtest.New()
+	var readAhead []bool
+	var h http.Handler
+	inner := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, ok := r.Body.(readCloser)
+		readAhead = append(readAhead, ok)
+		if r.URL.Path == "/nested" { // a second request while the first still holds its body
+			h.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest(http.MethodPost, "/", strings.NewReader("0123456789")))
+		}
+		b, err := io.ReadAll(r.Body)
+		require.NoError(t, err)
+		require.Len(t, b, 10, "the whole body, read ahead or not")
+	})
+	h = bodyFirst(100, 15, errorWriter{logger: logger})(inner)
+	h.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest(http.MethodPost, "/nested", strings.NewReader("0123456789")))
+	h.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest(http.MethodPost, "/", strings.NewReader("0123456789")))
+	require.Equal(t, []bool{true, false, true}, readAhead, "read ahead; over budget while the first is held; back within it")
 }

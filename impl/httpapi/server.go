@@ -70,7 +70,7 @@ func NewHandler(svc *service.Service, opts Options) (http.Handler, error) {
 
 	r := chi.NewRouter()
 	r.Use(requestID, accessLog(opts.Logger), recoverer(errs), securityHeaders, corsFor(opts.CORSOrigins),
-		bodyFirst(gate.maxBodyLimit(), errs), concurrencyCap(opts.MaxConcurrent, errs), deadline(opts.RequestTimeout))
+		bodyFirst(gate.maxBodyLimit(), bodyBudget, errs), concurrencyCap(opts.MaxConcurrent, errs), deadline(opts.RequestTimeout))
 	if opts.Metrics != nil {
 		r.Use(opts.Metrics.Middleware)
 		r.Handle("/metrics", opts.Metrics.Handler())
