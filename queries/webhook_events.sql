@@ -1,9 +1,11 @@
--- name: WebhookEventInsert :one
--- Stores a delivery once: a repeated (provider, event_id) inserts nothing and returns no row.
+-- name: WebhookEventInsertMany :many
+-- Stores a batch of deliveries in one statement, each once: the rows that were new come back with their event
+-- ids (repeats, within the batch or of stored events, insert nothing).
 INSERT INTO webhook_events (provider, event_id, type, payload, event_created_at)
-VALUES (@provider, @event_id, @type, @payload, @event_created_at)
+SELECT unnest(@providers::text[]), unnest(@event_ids::text[]), unnest(@types::text[]), unnest(@payloads::jsonb[]),
+       unnest(@created_ats::timestamptz[])
 ON CONFLICT (provider, event_id) DO NOTHING
-RETURNING id;
+RETURNING id, event_id;
 
 -- name: WebhookEventGetByID :one
 SELECT * FROM webhook_events WHERE id = @id;

@@ -108,33 +108,53 @@ func (q *Queries) WebhookEventGetForUpdate(ctx context.Context, db DBTX, id uuid
 	return i, err
 }
 
-const webhookEventInsert = `-- name: WebhookEventInsert :one
+const webhookEventInsertMany = `-- name: WebhookEventInsertMany :many
 INSERT INTO webhook_events (provider, event_id, type, payload, event_created_at)
-VALUES ($1, $2, $3, $4, $5)
+SELECT unnest($1::text[]), unnest($2::text[]), unnest($3::text[]), unnest($4::jsonb[]),
+       unnest($5::timestamptz[])
 ON CONFLICT (provider, event_id) DO NOTHING
-RETURNING id
+RETURNING id, event_id
 `
 
-type WebhookEventInsertParams struct {
-	Provider       string
-	EventID        string
-	Type           string
-	Payload        []byte
-	EventCreatedAt time.Time
+type WebhookEventInsertManyParams struct {
+	Providers  []string
+	EventIds   []string
+	Types      []string
+	Payloads   [][]byte
+	CreatedAts []time.Time
 }
 
-// Stores a delivery once: a repeated (provider, event_id) inserts nothing and returns no row.
-func (q *Queries) WebhookEventInsert(ctx context.Context, db DBTX, arg WebhookEventInsertParams) (uuid.UUID, error) {
-	row := db.QueryRow(ctx, webhookEventInsert,
-		arg.Provider,
-		arg.EventID,
-		arg.Type,
-		arg.Payload,
-		arg.EventCreatedAt,
+type WebhookEventInsertManyRow struct {
+	ID      uuid.UUID
+	EventID string
+}
+
+// Stores a batch of deliveries in one statement, each once: the rows that were new come back with their event
+// ids (repeats, within the batch or of stored events, insert nothing).
+func (q *Queries) WebhookEventInsertMany(ctx context.Context, db DBTX, arg WebhookEventInsertManyParams) ([]WebhookEventInsertManyRow, error) {
+	rows, err := db.Query(ctx, webhookEventInsertMany,
+		arg.Providers,
+		arg.EventIds,
+		arg.Types,
+		arg.Payloads,
+		arg.CreatedAts,
 	)
-	var id uuid.UUID
-	err := row.Scan(&id)
-	return id, err
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []WebhookEventInsertManyRow{}
+	for rows.Next() {
+		var i WebhookEventInsertManyRow
+		if err := rows.Scan(&i.ID, &i.EventID); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
 }
 
 const webhookEventList = `-- name: WebhookEventList :many

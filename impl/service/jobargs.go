@@ -56,4 +56,5 @@ func (EmailArgs) InsertOpts() river.InsertOpts {
 // JobInserter inserts jobs in the caller's transaction; *river.Client[pgx.Tx] is one.
 type JobInserter interface {
 	InsertTx(ctx context.Context, tx pgx.Tx, args river.JobArgs, opts *river.InsertOpts) (*rivertype.JobInsertResult, error)
+	InsertManyTx(ctx context.Context, tx pgx.Tx, params []river.InsertManyParams) ([]*rivertype.JobInsertResult, error)
 }

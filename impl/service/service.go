@@ -27,6 +27,8 @@ type Service struct {
 	authCache *authCache
 	// totals remembers list totals briefly (see totals).
 	totals *totals
+	// intake stores webhook deliveries, batching those that arrive together.
+	intake *intake
 }
 
 // Deps are what a Service needs.
@@ -57,12 +59,14 @@ const totalsMaxEntries = 10_000
 
 // New returns a Service over d.
 func New(d Deps) *Service {
-	return &Service{
+	s := &Service{
 		pool: d.Pool, queries: db.New(), hasher: d.Hasher, tokens: d.Tokens, sealer: d.Sealer, jobs: d.Jobs,
 		resetTTL: cmp.Or(d.PasswordResetTTL, 30*time.Minute), logger: d.Logger,
 		authCache: newAuthCache(d.AuthCacheTTL, authCacheMaxEntries),
 		totals:    newTotals(d.ListTotalTTL, totalsMaxEntries),
 	}
+	s.intake = &intake{store: s.storeDeliveries}
+	return s
 }
 
 // Ready reports whether the database answers, for readiness probes: EUNAVAILABLE when it does not.

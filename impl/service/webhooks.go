@@ -69,29 +69,15 @@ type stripeEvent struct {
 	} `json:"data"`
 }
 
-// ReceiveStripeEvent stores a verified Stripe event and queues its processing in one transaction. A second
-// delivery of the same event id stores nothing and queues nothing; it is not an error.
+// ReceiveStripeEvent stores a verified Stripe event and queues its processing in one transaction, which it may
+// share with deliveries that arrive at the same time (see intake). A second delivery of the same event id stores
+// nothing and queues nothing; it is not an error.
 func (s *Service) ReceiveStripeEvent(ctx context.Context, payload []byte) error {
 	var ev stripeEvent
 	if err := json.Unmarshal(payload, &ev); err != nil || ev.ID == "" || ev.Type == "" {
 		return &Error{Code: EINVALID, Message: "The event is not a Stripe event.", Fields: map[string][]string{"body": {"must be a Stripe event"}}}
 	}
-	err := s.inTx(ctx, func(tx pgx.Tx) error {
-		id, err := s.queries.WebhookEventInsert(ctx, tx, db.WebhookEventInsertParams{
-			Provider: ProviderStripe, EventID: ev.ID, Type: ev.Type, Payload: payload, EventCreatedAt: time.Unix(ev.Created, 0),
-		})
-		if errors.Is(err, pgx.ErrNoRows) {
-			return nil // a repeated delivery
-		}
-		if err != nil {
-			return err
-		}
-		return s.enqueue(ctx, tx, ProcessWebhookArgs{EventID: id})
-	})
-	if err != nil {
-		return fmt.Errorf("receive stripe event: %w", err)
-	}
-	return nil
+	return s.intake.submit(&delivery{ctx: ctx, ev: ev, payload: payload, done: make(chan error, 1)})
 }
 
 // ProcessWebhookEvent applies a stored event: it upserts payments and subscriptions, never letting an older event
