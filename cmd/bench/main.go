@@ -382,7 +382,7 @@ func scenarios(token string, d dataset, duration time.Duration) []scenario {
 			return []request{{method: http.MethodPost, path: "/graphql", header: jsonAuth, body: graphql}}
 		}},
 		{name: "POST /api/webhooks/stripe", note: "verified, stored, job inserted", unique: true,
-			requests: func() []request { return webhooks(3_000*secs, time.Now()) }},
+			requests: func() []request { return webhooks(8_000*secs, time.Now()) }},
 	}
 }
 
