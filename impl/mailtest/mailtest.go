@@ -14,11 +14,14 @@ import (
 	"testing"
 	"time"
 
+	"github.com/emersion/go-sasl"
 	"github.com/emersion/go-smtp"
 )
 
 // Received is one message the server accepted, or refused at the end of DATA.
 type Received struct {
+	// User is who signed in (AUTH PLAIN), when the server asks for it (RequireAuth).
+	User     string
 	From     string
 	To       []string
 	Header   mail.Header
@@ -33,6 +36,8 @@ type Server struct {
 	mu       sync.Mutex
 	failures int // DATA commands still to refuse; -1 refuses all
 	delay    time.Duration
+	user     string // with pass, the credentials AUTH PLAIN must present; "" asks for none
+	pass     string
 	got      []Received
 	notify   chan struct{}
 }
@@ -66,6 +71,13 @@ func (s *Server) FailNext(n int) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.failures = n
+}
+
+// RequireAuth makes the server refuse mail from a client that has not signed in with AUTH PLAIN as user and pass.
+func (s *Server) RequireAuth(user, pass string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.user, s.pass = user, pass
 }
 
 // Delay makes every message take d to accept, like a slow server.
@@ -120,14 +132,37 @@ func (b backend) NewSession(*smtp.Conn) (smtp.Session, error) { return &session{
 
 type session struct {
 	s    *Server
+	user string
 	from string
 	to   []string
+}
+
+var errAuthRequired = &smtp.SMTPError{Code: 530, EnhancedCode: smtp.EnhancedCode{5, 7, 0}, Message: "Authentication required"}
+
+func (ss *session) AuthMechanisms() []string { return []string{sasl.Plain} }
+
+func (ss *session) Auth(string) (sasl.Server, error) {
+	return sasl.NewPlainServer(func(_, user, pass string) error {
+		ss.s.mu.Lock()
+		defer ss.s.mu.Unlock()
+		if ss.s.user == "" || user != ss.s.user || pass != ss.s.pass {
+			return smtp.ErrAuthFailed
+		}
+		ss.user = user
+		return nil
+	}), nil
 }
 
 func (ss *session) Reset()        { ss.from, ss.to = "", nil }
 func (ss *session) Logout() error { return nil }
 
 func (ss *session) Mail(from string, _ *smtp.MailOptions) error {
+	ss.s.mu.Lock()
+	required := ss.s.user != ""
+	ss.s.mu.Unlock()
+	if required && ss.user == "" {
+		return errAuthRequired
+	}
 	ss.from = from
 	return nil
 }
@@ -156,7 +191,7 @@ func (ss *session) Data(r io.Reader) error {
 	if s.failures > 0 {
 		s.failures--
 	}
-	s.got = append(s.got, Received{From: ss.from, To: ss.to, Header: msg.Header, Raw: string(raw), Accepted: !fail})
+	s.got = append(s.got, Received{User: ss.user, From: ss.from, To: ss.to, Header: msg.Header, Raw: string(raw), Accepted: !fail})
 	s.mu.Unlock()
 	select {
 	case s.notify <- struct{}{}:

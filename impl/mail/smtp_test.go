@@ -1,0 +1,51 @@
+package mail_test
+
+import (
+	"context"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/junction-dev/junction/impl/mail"
+	"github.com/junction-dev/junction/impl/mailtest"
+)
+
+// TestSMTPSignsIn: the credentials of SMTP_URL sign in with AUTH PLAIN before the message is sent; wrong or
+// missing ones make the send fail instead of the message going out unsigned.
+func TestSMTPSignsIn(t *testing.T) {
+	t.Parallel()
+	server := mailtest.Start(t)
+	server.RequireAuth("mailer", "s3cret pass")
+	withUser := func(userinfo string) string {
+		return strings.Replace(server.URL(), "smtp://", "smtp://"+userinfo, 1)
+	}
+	msg := mail.Message{MessageID: "<t@junction.test>", Type: "welcome", To: "ada@example.com", Subject: "Hi", Text: "Hello", HTML: "<p>Hello</p>"}
+	tests := []struct {
+		name     string
+		url      string
+		accepted bool
+	}{
+		{"the right credentials", withUser("mailer:s3cret%20pass@"), true},
+		{"a wrong password", withUser("mailer:nope@"), false},
+		{"none", server.URL(), false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			sender, err := mail.NewSMTP(tt.url, "Junction <no-reply@junction.test>")
+			require.NoError(t, err)
+			before := len(server.All())
+			err = sender.Send(context.Background(), msg)
+			if !tt.accepted {
+				require.Error(t, err)
+				require.Len(t, server.All(), before, "nothing was sent")
+				require.NotContains(t, err.Error(), "s3cret", "the password is not in the error")
+				return
+			}
+			require.NoError(t, err)
+			got := server.All()
+			require.Len(t, got, before+1)
+			require.Equal(t, "mailer", got[len(got)-1].User)
+		})
+	}
+}
