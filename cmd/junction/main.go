@@ -50,6 +50,11 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 		return err
 	}
 	logger := newLogger(stdout, cfg.LogLevel)
+	if args[0] != "migrate" {
+		if err := cfg.RequireJWTSecret(); err != nil {
+			return err
+		}
+	}
 
 	switch args[0] {
 	case "migrate":
