@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"crypto/rand"
+	"crypto/x509"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -77,7 +78,13 @@ func (a *app) wire(ctx context.Context, work bool) error {
 	}
 	var sender mail.Sender
 	if cfg.Mail.SMTPURL != "" {
-		if sender, err = mail.NewSMTP(cfg.Mail.SMTPURL, cfg.Mail.From); err != nil {
+		var roots *x509.CertPool // nil: the system's
+		if cfg.Mail.CAFile != "" {
+			if roots, err = mail.CertPool(cfg.Mail.CAFile); err != nil {
+				return err
+			}
+		}
+		if sender, err = mail.NewSMTP(cfg.Mail.SMTPURL, cfg.Mail.From, roots); err != nil {
 			return err
 		}
 	} else {

@@ -87,7 +87,10 @@ type JobsConfig struct {
 type MailConfig struct {
 	// SMTPURL is empty for the log transport (emails logged and kept in a table).
 	SMTPURL string
-	From    string
+	// CAFile (SMTP_CA_FILE) is a PEM bundle of authorities trusted besides the system's, for a server whose
+	// certificate a private authority signed.
+	CAFile string
+	From   string
 }
 
 // JWTConfig signs and checks bearer tokens.
@@ -220,6 +223,7 @@ func Load(getenv func(string) string) (Config, error) {
 	}
 	c.Mail = MailConfig{
 		SMTPURL: p.str("SMTP_URL", ""),
+		CAFile:  p.str("SMTP_CA_FILE", ""),
 		From:    p.str("MAIL_FROM", "Junction <no-reply@junction.local>"),
 	}
 	c.BaseURL = strings.TrimSuffix(p.str("BASE_URL", fmt.Sprintf("http://localhost:%d", c.Port)), "/")

@@ -40,7 +40,7 @@ func setup(t *testing.T) *testBundle {
 	logger, logs := logtest.New()
 	templates, err := mail.NewTemplates()
 	require.NoError(t, err)
-	sender, err := mail.NewSMTP(smtp.URL(), "Junction <no-reply@junction.test>")
+	sender, err := mail.NewSMTP(smtp.URL(), "Junction <no-reply@junction.test>", nil)
 	require.NoError(t, err)
 	var svc *service.Service
 	client, err := jobs.NewClient(pool, jobs.Config{

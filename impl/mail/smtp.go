@@ -2,9 +2,12 @@ package mail
 
 import (
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"net/url"
+	"os"
 	"strconv"
 	"time"
 
@@ -25,8 +28,9 @@ type SMTP struct {
 //	smtp://[user:pass@]host[:port][?tls=opportunistic|required|none]   STARTTLS (default port 587; opportunistic)
 //	smtps://[user:pass@]host[:port]                                      implicit TLS (default port 465)
 //
-// from is the From address of every message.
-func NewSMTP(rawURL, from string) (*SMTP, error) {
+// from is the From address of every message. roots are the certificate authorities the server's certificate must
+// chain to; nil means the system's.
+func NewSMTP(rawURL, from string, roots *x509.CertPool) (*SMTP, error) {
 	u, err := url.Parse(rawURL)
 	if err != nil || u.Hostname() == "" {
 		return nil, errors.New("mail: SMTP_URL must look like smtp://user:pass@host:587") // the URL may hold a password
@@ -57,7 +61,8 @@ func NewSMTP(rawURL, from string) (*SMTP, error) {
 			return nil, errors.New("mail: SMTP_URL port is not a number")
 		}
 	}
-	opts = append(opts, gomail.WithPort(port))
+	opts = append(opts, gomail.WithPort(port),
+		gomail.WithTLSConfig(&tls.Config{ServerName: u.Hostname(), RootCAs: roots, MinVersion: tls.VersionTLS12}))
 	if u.User != nil {
 		pass, _ := u.User.Password()
 		opts = append(opts, gomail.WithSMTPAuth(gomail.SMTPAuthPlain),
@@ -102,4 +107,21 @@ func trimAngles(id string) string {
 		return id[1 : len(id)-1]
 	}
 	return id
+}
+
+// CertPool returns the system's certificate authorities with those of the PEM file at path added, for an SMTP
+// server whose certificate a private authority signed (SMTP_CA_FILE).
+func CertPool(path string) (*x509.CertPool, error) {
+	pool, err := x509.SystemCertPool()
+	if err != nil {
+		pool = x509.NewCertPool()
+	}
+	pem, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("mail: SMTP_CA_FILE: %w", err)
+	}
+	if !pool.AppendCertsFromPEM(pem) {
+		return nil, errors.New("mail: SMTP_CA_FILE holds no PEM certificate")
+	}
+	return pool, nil
 }

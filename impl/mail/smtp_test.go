@@ -2,6 +2,7 @@ package mail_test
 
 import (
 	"context"
+	"crypto/x509"
 	"strings"
 	"testing"
 
@@ -32,7 +33,7 @@ func TestSMTPSignsIn(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			sender, err := mail.NewSMTP(tt.url, "Junction <no-reply@junction.test>")
+			sender, err := mail.NewSMTP(tt.url, "Junction <no-reply@junction.test>", nil)
 			require.NoError(t, err)
 			before := len(server.All())
 			err = sender.Send(context.Background(), msg)
@@ -45,6 +46,48 @@ func TestSMTPSignsIn(t *testing.T) {
 			require.NoError(t, err)
 			got := server.All()
 			require.Len(t, got, before+1)
+			require.Equal(t, "mailer", got[len(got)-1].User)
+		})
+	}
+}
+
+// TestSMTPStartTLS: with tls=required the message goes over STARTTLS to a server whose certificate chains to the
+// given authorities (SMTP_CA_FILE's, here) and is never sent to one it cannot verify.
+func TestSMTPStartTLS(t *testing.T) {
+	t.Parallel()
+	server := mailtest.StartTLS(t)
+	server.RequireAuth("mailer", "pass")
+	caFile, err := mail.CertPool(server.CAFile(t))
+	require.NoError(t, err)
+	url := func(tlsMode string) string {
+		return strings.Replace(strings.Replace(server.URL(), "tls=none", "tls="+tlsMode, 1), "smtp://", "smtp://mailer:pass@", 1)
+	}
+	msg := mail.Message{MessageID: "<tls@junction.test>", Type: "welcome", To: "ada@example.com", Subject: "Hi", Text: "Hello", HTML: "<p>Hello</p>"}
+	tests := []struct {
+		name  string
+		url   string
+		roots *x509.CertPool
+		sent  bool
+	}{
+		{"required, the server's authority trusted", url("required"), server.RootCAs(), true},
+		{"opportunistic, the authority from SMTP_CA_FILE", url("opportunistic"), caFile, true},
+		{"required, an authority nobody trusts", url("required"), nil, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			sender, err := mail.NewSMTP(tt.url, "Junction <no-reply@junction.test>", tt.roots)
+			require.NoError(t, err)
+			before := len(server.All())
+			err = sender.Send(context.Background(), msg)
+			if !tt.sent {
+				require.Error(t, err)
+				require.Len(t, server.All(), before, "nothing was sent")
+				return
+			}
+			require.NoError(t, err)
+			got := server.All()
+			require.Len(t, got, before+1)
+			require.True(t, got[len(got)-1].TLS, "over TLS")
 			require.Equal(t, "mailer", got[len(got)-1].User)
 		})
 	}

@@ -4,11 +4,21 @@ package mailtest
 
 import (
 	"bytes"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/pem"
 	"errors"
 	"io"
 	"log"
+	"math/big"
 	"net"
 	"net/mail"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -21,7 +31,9 @@ import (
 // Received is one message the server accepted, or refused at the end of DATA.
 type Received struct {
 	// User is who signed in (AUTH PLAIN), when the server asks for it (RequireAuth).
-	User     string
+	User string
+	// TLS says whether the message came over TLS (STARTTLS, offered by a server from StartTLS).
+	TLS      bool
 	From     string
 	To       []string
 	Header   mail.Header
@@ -38,15 +50,43 @@ type Server struct {
 	delay    time.Duration
 	user     string // with pass, the credentials AUTH PLAIN must present; "" asks for none
 	pass     string
+	roots    *x509.CertPool
+	caPEM    []byte
 	got      []Received
 	notify   chan struct{}
 }
 
 // Start runs a server until t ends.
-func Start(t testing.TB) *Server {
+func Start(t testing.TB) *Server { return start(t, nil) }
+
+// StartTLS runs a server that offers STARTTLS with a certificate for 127.0.0.1, signed by an authority of its own
+// that only RootCAs trusts.
+func StartTLS(t testing.TB) *Server {
+	t.Helper()
+	cert, roots, caPEM := selfSigned(t)
+	s := start(t, &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12})
+	s.roots, s.caPEM = roots, caPEM
+	return s
+}
+
+// RootCAs trusts the authority that signed a StartTLS server's certificate.
+func (s *Server) RootCAs() *x509.CertPool { return s.roots }
+
+// CAFile writes that authority's certificate to a PEM file (for SMTP_CA_FILE) and returns its path.
+func (s *Server) CAFile(t testing.TB) string {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "ca.pem")
+	if err := os.WriteFile(path, s.caPEM, 0o600); err != nil {
+		t.Fatalf("mailtest: %v", err)
+	}
+	return path
+}
+
+func start(t testing.TB, tlsConfig *tls.Config) *Server {
 	t.Helper()
 	s := &Server{notify: make(chan struct{}, 1000)}
 	srv := smtp.NewServer(backend{s})
+	srv.TLSConfig = tlsConfig
 	srv.Domain = "mailtest.local"
 	srv.AllowInsecureAuth = true
 	srv.ReadTimeout = 10 * time.Second
@@ -128,10 +168,13 @@ func (r Received) Body() string {
 
 type backend struct{ s *Server }
 
-func (b backend) NewSession(*smtp.Conn) (smtp.Session, error) { return &session{s: b.s}, nil }
+func (b backend) NewSession(c *smtp.Conn) (smtp.Session, error) {
+	return &session{s: b.s, conn: c}, nil
+}
 
 type session struct {
 	s    *Server
+	conn *smtp.Conn
 	user string
 	from string
 	to   []string
@@ -191,7 +234,7 @@ func (ss *session) Data(r io.Reader) error {
 	if s.failures > 0 {
 		s.failures--
 	}
-	s.got = append(s.got, Received{User: ss.user, From: ss.from, To: ss.to, Header: msg.Header, Raw: string(raw), Accepted: !fail})
+	s.got = append(s.got, Received{User: ss.user, TLS: isTLS(ss.conn), From: ss.from, To: ss.to, Header: msg.Header, Raw: string(raw), Accepted: !fail})
 	s.mu.Unlock()
 	select {
 	case s.notify <- struct{}{}:
@@ -201,4 +244,44 @@ func (ss *session) Data(r io.Reader) error {
 		return &smtp.SMTPError{Code: 451, EnhancedCode: smtp.EnhancedCode{4, 3, 0}, Message: "mailtest: try again later"}
 	}
 	return nil
+}
+
+func isTLS(c *smtp.Conn) bool {
+	_, ok := c.TLSConnectionState()
+	return ok
+}
+
+// selfSigned makes an authority and a certificate it signs for 127.0.0.1.
+func selfSigned(t testing.TB) (tls.Certificate, *x509.CertPool, []byte) {
+	t.Helper()
+	fail := func(err error) {
+		if err != nil {
+			t.Fatalf("mailtest: certificate: %v", err)
+		}
+	}
+	caKey, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	fail(err)
+	ca := &x509.Certificate{
+		SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "mailtest CA"},
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
+		IsCA: true, BasicConstraintsValid: true, KeyUsage: x509.KeyUsageCertSign,
+	}
+	caDER, err := x509.CreateCertificate(rand.Reader, ca, ca, &caKey.PublicKey, caKey)
+	fail(err)
+	caCert, err := x509.ParseCertificate(caDER)
+	fail(err)
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	fail(err)
+	leaf := &x509.Certificate{
+		SerialNumber: big.NewInt(2), Subject: pkix.Name{CommonName: "127.0.0.1"},
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
+		IPAddresses: []net.IP{net.ParseIP("127.0.0.1")}, KeyUsage: x509.KeyUsageDigitalSignature,
+		ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
+	}
+	leafDER, err := x509.CreateCertificate(rand.Reader, leaf, caCert, &key.PublicKey, caKey)
+	fail(err)
+	roots := x509.NewCertPool()
+	roots.AddCert(caCert)
+	caPEM := pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: caDER})
+	return tls.Certificate{Certificate: [][]byte{leafDER}, PrivateKey: key}, roots, caPEM
 }
