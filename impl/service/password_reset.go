@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 
 	"github.com/junction-dev/junction/gen/db"
@@ -68,6 +69,7 @@ func (s *Service) ConfirmPasswordReset(ctx context.Context, token, newPassword s
 	if err != nil {
 		return fmt.Errorf("confirm password reset: %w", err)
 	}
+	var userID uuid.UUID
 	err = s.inTx(ctx, func(tx pgx.Tx) error {
 		t, err := s.queries.PasswordResetTokenGetUsable(ctx, tx, hashToken(token))
 		if errors.Is(err, pgx.ErrNoRows) {
@@ -76,6 +78,7 @@ func (s *Service) ConfirmPasswordReset(ctx context.Context, token, newPassword s
 		if err != nil {
 			return err
 		}
+		userID = t.UserID
 		if err := s.queries.UserSetPassword(ctx, tx, db.UserSetPasswordParams{ID: t.UserID, PasswordHash: hash}); err != nil {
 			return err
 		}
@@ -87,6 +90,7 @@ func (s *Service) ConfirmPasswordReset(ctx context.Context, token, newPassword s
 	if err != nil {
 		return fmt.Errorf("confirm password reset: %w", err)
 	}
+	s.authCache.evict(userID) // the earlier sessions end here at once; other instances hear of it from the database
 	return nil
 }
 
