@@ -22,15 +22,7 @@ func (r mutationResolver) Login(ctx context.Context, email, password string) (*g
 	if err != nil {
 		return nil, err
 	}
-	actor, err := r.svc.Authenticate(ctx, tok.AccessToken)
-	if err != nil {
-		return nil, err
-	}
-	u, err := r.svc.GetUser(service.NewContextWithActor(ctx, actor), actor.UserID)
-	if err != nil {
-		return nil, err
-	}
-	return &gql.AuthPayload{AccessToken: tok.AccessToken, TokenType: "Bearer", ExpiresIn: int(tok.ExpiresIn.Seconds()), User: toGQLUser(u)}, nil
+	return &gql.AuthPayload{AccessToken: tok.AccessToken, TokenType: "Bearer", ExpiresIn: int(tok.ExpiresIn.Seconds()), User: toGQLUser(tok.User)}, nil
 }
 
 func (r mutationResolver) UpdateUser(ctx context.Context, id string, in gql.UpdateUserInput) (*gql.User, error) {

@@ -11,10 +11,12 @@ import (
 	"github.com/jackc/pgx/v5"
 )
 
-// Token is a bearer token and how long it is valid.
+// Token is a bearer token, how long it is valid, and whom it is for.
 type Token struct {
 	AccessToken string
 	ExpiresIn   time.Duration
+	// User is who signed in.
+	User User
 }
 
 var errBadCredentials = &Error{Code: EUNAUTHORIZED, Message: "Invalid email or password."}
@@ -46,7 +48,7 @@ func (s *Service) Login(ctx context.Context, email, password string) (Token, err
 	if err != nil {
 		return Token{}, fmt.Errorf("login: %w", err)
 	}
-	return Token{AccessToken: signed, ExpiresIn: s.tokens.TTL()}, nil
+	return Token{AccessToken: signed, ExpiresIn: s.tokens.TTL(), User: toUser(row)}, nil
 }
 
 var errInvalidToken = &Error{Code: EUNAUTHORIZED, Message: "The token is missing, invalid or expired."}
