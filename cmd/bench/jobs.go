@@ -10,6 +10,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/riverqueue/river"
 
+	"github.com/junction-dev/junction/impl/config"
 	"github.com/junction-dev/junction/impl/jobs"
 	"github.com/junction-dev/junction/impl/mail"
 	"github.com/junction-dev/junction/impl/service"
@@ -31,8 +32,11 @@ func jobThroughput(ctx context.Context, dbURL string, n int) (float64, error) {
 		return 0, err
 	}
 	client, err := jobs.NewClient(pool, jobs.Config{
-		Work: true, EmailConcurrency: 100, EmailRetryBase: time.Second, WebhookRetryBase: time.Second,
-		CompletedRetention: time.Hour, DiscardedRetention: time.Hour, JobTimeout: time.Minute, RescueStuckAfter: time.Hour, FetchCooldown: 10 * time.Millisecond,
+		Work: true, WebhookRetryBase: time.Second,
+		JobsConfig: config.JobsConfig{
+			EmailConcurrency: 100, EmailRetryBase: time.Second, CompletedRetention: time.Hour, DiscardedRetention: time.Hour,
+			JobTimeout: time.Minute, RescueStuckAfter: time.Hour, FetchCooldown: 10 * time.Millisecond,
+		},
 		Templates: templates, Sender: noopSender{}, MailDomain: "bench.local", BaseURL: "http://bench.local",
 		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
 	})

@@ -98,20 +98,14 @@ func (a *app) wire(ctx context.Context, work bool) error {
 		logger.InfoContext(ctx, "SMTP_URL is not set: emails go to the log and the sent_emails table")
 	}
 	a.river, err = jobs.NewClient(a.pool, jobs.Config{
-		Work:               work,
-		EmailConcurrency:   cfg.Jobs.EmailConcurrency,
-		EmailRetryBase:     cfg.Jobs.EmailRetryBase,
-		CompletedRetention: cfg.Jobs.CompletedRetention,
-		DiscardedRetention: cfg.Jobs.DiscardedRetention,
-		JobTimeout:         cfg.Jobs.JobTimeout,
-		RescueStuckAfter:   cfg.Jobs.RescueStuckAfter,
-		FetchCooldown:      cfg.Jobs.FetchCooldown,
-		Templates:          templates,
-		Sender:             sender,
-		MailDomain:         cfg.MailDomain(),
-		BaseURL:            cfg.BaseURL,
-		WebhookRetryBase:   cfg.Webhooks.RetryBase,
-		Open:               sealer.Open,
+		Work:             work,
+		JobsConfig:       cfg.Jobs,
+		Templates:        templates,
+		Sender:           sender,
+		MailDomain:       cfg.MailDomain(),
+		BaseURL:          cfg.BaseURL,
+		WebhookRetryBase: cfg.Webhooks.RetryBase,
+		Open:             sealer.Open,
 		ProcessWebhook: func(ctx context.Context, args service.ProcessWebhookArgs) error {
 			return a.svc.ProcessWebhookEvent(ctx, args.EventID)
 		},

@@ -13,6 +13,7 @@ import (
 	"github.com/riverqueue/river/rivertype"
 
 	"github.com/junction-dev/junction/gen/db"
+	"github.com/junction-dev/junction/impl/config"
 	"github.com/junction-dev/junction/impl/mail"
 	"github.com/junction-dev/junction/impl/service"
 )
@@ -20,18 +21,13 @@ import (
 // Config sets up the River client.
 type Config struct {
 	// Work says whether this process works jobs; without it the client only inserts.
-	Work             bool
-	EmailConcurrency int
-	// EmailRetryBase is the first retry delay of an email; later ones double.
-	EmailRetryBase     time.Duration
-	CompletedRetention time.Duration
-	DiscardedRetention time.Duration
-	// JobTimeout bounds one attempt; RescueStuckAfter returns a job whose worker vanished (a crash) to the queue.
-	JobTimeout       time.Duration
-	RescueStuckAfter time.Duration
-	// FetchCooldown is the least time between two fetches of a queue. A queue works at most its workers' count
-	// of jobs per fetch, so this bounds its throughput (River's default, 100 ms, caps 100 workers at 1,000/s).
-	FetchCooldown time.Duration
+	Work bool
+	// JobsConfig holds the settings from the environment (its WorkersEnabled is the caller's to turn into Work).
+	// EmailRetryBase is the first retry delay of an email, later ones double; JobTimeout bounds one attempt;
+	// RescueStuckAfter returns a job whose worker vanished (a crash) to the queue; FetchCooldown is the least
+	// time between two fetches of a queue, which bounds its throughput as a queue works at most its workers'
+	// count of jobs per fetch (River's default, 100 ms, caps 100 workers at 1,000/s).
+	config.JobsConfig
 
 	// WebhookRetryBase is the first retry delay of webhook processing.
 	WebhookRetryBase time.Duration

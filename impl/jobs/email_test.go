@@ -13,6 +13,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/junction-dev/junction/impl/auth"
+	"github.com/junction-dev/junction/impl/config"
 	"github.com/junction-dev/junction/impl/dbtest"
 	"github.com/junction-dev/junction/impl/jobs"
 	"github.com/junction-dev/junction/impl/logtest"
@@ -44,11 +45,14 @@ func setup(t *testing.T) *testBundle {
 	require.NoError(t, err)
 	var svc *service.Service
 	client, err := jobs.NewClient(pool, jobs.Config{
-		Work: true, EmailConcurrency: 5, EmailRetryBase: 20 * time.Millisecond, WebhookRetryBase: 20 * time.Millisecond,
+		Work: true, WebhookRetryBase: 20 * time.Millisecond,
+		JobsConfig: config.JobsConfig{
+			EmailConcurrency: 5, EmailRetryBase: 20 * time.Millisecond, CompletedRetention: time.Hour, DiscardedRetention: time.Hour,
+			JobTimeout: 10 * time.Second, RescueStuckAfter: time.Minute,
+		},
 		ProcessWebhook: func(ctx context.Context, a service.ProcessWebhookArgs) error {
 			return svc.ProcessWebhookEvent(ctx, a.EventID)
 		},
-		CompletedRetention: time.Hour, DiscardedRetention: time.Hour, JobTimeout: 10 * time.Second, RescueStuckAfter: time.Minute,
 		Templates: templates, Sender: sender, MailDomain: "junction.test", BaseURL: "http://junction.test", Logger: logger,
 	})
 	require.NoError(t, err)
