@@ -92,3 +92,23 @@ func TestSMTPStartTLS(t *testing.T) {
 		})
 	}
 }
+
+// TestSMTPImplicitTLS: smtps:// speaks TLS from the first byte, verified against the given authorities.
+func TestSMTPImplicitTLS(t *testing.T) {
+	t.Parallel()
+	server := mailtest.StartImplicitTLS(t)
+	url := "smtps://" + server.Addr
+	msg := mail.Message{MessageID: "<smtps@junction.test>", Type: "welcome", To: "ada@example.com", Subject: "Hi", Text: "Hello", HTML: "<p>Hello</p>"}
+
+	untrusting, err := mail.NewSMTP(url, "Junction <no-reply@junction.test>", nil)
+	require.NoError(t, err)
+	require.Error(t, untrusting.Send(context.Background(), msg), "a certificate nobody trusts")
+	require.Empty(t, server.All())
+
+	sender, err := mail.NewSMTP(url, "Junction <no-reply@junction.test>", server.RootCAs())
+	require.NoError(t, err)
+	require.NoError(t, sender.Send(context.Background(), msg))
+	got := server.All()
+	require.Len(t, got, 1)
+	require.True(t, got[0].TLS)
+}

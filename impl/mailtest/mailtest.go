@@ -57,14 +57,23 @@ type Server struct {
 }
 
 // Start runs a server until t ends.
-func Start(t testing.TB) *Server { return start(t, nil) }
+func Start(t testing.TB) *Server { return start(t, nil, false) }
 
 // StartTLS runs a server that offers STARTTLS with a certificate for 127.0.0.1, signed by an authority of its own
 // that only RootCAs trusts.
 func StartTLS(t testing.TB) *Server {
 	t.Helper()
 	cert, roots, caPEM := selfSigned(t)
-	s := start(t, &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12})
+	s := start(t, &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}, false)
+	s.roots, s.caPEM = roots, caPEM
+	return s
+}
+
+// StartImplicitTLS runs a server that speaks TLS from the first byte (smtps), with a certificate as StartTLS's.
+func StartImplicitTLS(t testing.TB) *Server {
+	t.Helper()
+	cert, roots, caPEM := selfSigned(t)
+	s := start(t, &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}, true)
 	s.roots, s.caPEM = roots, caPEM
 	return s
 }
@@ -82,7 +91,7 @@ func (s *Server) CAFile(t testing.TB) string {
 	return path
 }
 
-func start(t testing.TB, tlsConfig *tls.Config) *Server {
+func start(t testing.TB, tlsConfig *tls.Config, implicit bool) *Server {
 	t.Helper()
 	s := &Server{notify: make(chan struct{}, 1000)}
 	srv := smtp.NewServer(backend{s})
@@ -98,6 +107,9 @@ func start(t testing.TB, tlsConfig *tls.Config) *Server {
 		t.Fatalf("mailtest: listen: %v", err)
 	}
 	s.Addr = ln.Addr().String()
+	if implicit {
+		ln = tls.NewListener(ln, tlsConfig)
+	}
 	go func() { _ = srv.Serve(ln) }()
 	t.Cleanup(func() { _ = srv.Close() })
 	return s
