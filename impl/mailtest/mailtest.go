@@ -63,17 +63,19 @@ func Start(t testing.TB) *Server { return start(t, nil, false) }
 // that only RootCAs trusts.
 func StartTLS(t testing.TB) *Server {
 	t.Helper()
-	cert, roots, caPEM := selfSigned(t)
-	s := start(t, &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}, false)
-	s.roots, s.caPEM = roots, caPEM
-	return s
+	return startWithCertificate(t, false)
 }
 
 // StartImplicitTLS runs a server that speaks TLS from the first byte (smtps), with a certificate as StartTLS's.
 func StartImplicitTLS(t testing.TB) *Server {
 	t.Helper()
+	return startWithCertificate(t, true)
+}
+
+func startWithCertificate(t testing.TB, implicit bool) *Server {
+	t.Helper()
 	cert, roots, caPEM := selfSigned(t)
-	s := start(t, &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}, true)
+	s := start(t, &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}, implicit)
 	s.roots, s.caPEM = roots, caPEM
 	return s
 }

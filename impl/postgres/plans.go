@@ -5,14 +5,9 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
-)
 
-// DBTX is what sqlc's generated queries run on: a pool, a connection or a transaction.
-type DBTX interface {
-	Exec(context.Context, string, ...any) (pgconn.CommandTag, error)
-	Query(context.Context, string, ...any) (pgx.Rows, error)
-	QueryRow(context.Context, string, ...any) pgx.Row
-}
+	gendb "github.com/junction-dev/junction/gen/db"
+)
 
 // CustomPlans runs statements on db as unnamed prepared statements, which PostgreSQL plans for the values given,
 // every time. The list queries need that: their filters are optional ("$1 IS NULL OR col = $1"), and a cached
@@ -20,9 +15,9 @@ type DBTX interface {
 // wrong index. Every other statement keeps pgx's named, cached statements, whose generic plans PostgreSQL adopts
 // after a few runs and then never re-plans (a lookup by primary key costs about a third less that way). It is one
 // round trip either way: pgx caches the statement's description.
-func CustomPlans(db DBTX) DBTX { return customPlans{db: db} }
+func CustomPlans(db gendb.DBTX) gendb.DBTX { return customPlans{db: db} }
 
-type customPlans struct{ db DBTX }
+type customPlans struct{ db gendb.DBTX }
 
 func (c customPlans) Exec(ctx context.Context, sql string, args ...any) (pgconn.CommandTag, error) {
 	return c.db.Exec(ctx, sql, withMode(args)...)

@@ -38,12 +38,8 @@ func (e *Error) Error() string { return fmt.Sprintf("%s: %s", e.Code, e.Message)
 // could not answer in time (an outage, a statement timeout, the request's deadline), which the caller may retry;
 // EINTERNAL otherwise. Every transport maps outages the same way because they all ask here.
 func ErrorCode(err error) Code {
-	var e *Error
-	if errors.As(err, &e) {
+	if e, ok := Public(err); ok {
 		return e.Code
-	}
-	if unavailable(err) {
-		return EUNAVAILABLE
 	}
 	return EINTERNAL
 }
