@@ -1,15 +1,13 @@
 package httpapi
 
 import (
-	"net"
 	"net/http"
-	"net/netip"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/go-chi/httprate"
 
+	"github.com/junction-dev/junction/impl/clientip"
 	"github.com/junction-dev/junction/impl/config"
 )
 
@@ -32,7 +30,6 @@ type rateLimits struct {
 	window   time.Duration
 	byOp     map[string]*httprate.RateLimiter
 	fallback *httprate.RateLimiter
-	trusted  []netip.Prefix
 	now      func() time.Time
 }
 
@@ -48,7 +45,7 @@ func newRateLimits(cfg config.RateLimitConfig) *rateLimits {
 	}
 	rl := &rateLimits{
 		window: cfg.Window, byOp: map[string]*httprate.RateLimiter{}, fallback: newLimiter(cfg.Default),
-		trusted: cfg.TrustedProxies, now: time.Now,
+		now: time.Now,
 	}
 	for op, limit := range limitedOps {
 		rl.byOp[op] = newLimiter(limit(cfg))
@@ -69,7 +66,7 @@ func (rl *rateLimits) allow(w http.ResponseWriter, r *http.Request, op string, e
 	if limiter == nil {
 		return true
 	}
-	limited := limiter.OnLimit(w, r, clientIP(r, rl.trusted).String())
+	limited := limiter.OnLimit(w, r, clientip.Key(clientip.FromContext(r.Context())))
 	reset := strconv.Itoa(rl.secondsToReset())
 	w.Header().Set("RateLimit-Reset", reset)
 	if limited {
@@ -86,43 +83,4 @@ func (rl *rateLimits) secondsToReset() int {
 	now := rl.now()
 	left := now.Truncate(rl.window).Add(rl.window).Sub(now)
 	return int((left + time.Second - 1) / time.Second)
-}
-
-// clientIP is the IP a request came from. X-Forwarded-For is believed only as far as it was written by trusted
-// proxies: walking it from the right, the first address that is not a trusted proxy is the client.
-func clientIP(r *http.Request, trusted []netip.Prefix) netip.Addr {
-	host, _, err := net.SplitHostPort(r.RemoteAddr)
-	if err != nil {
-		host = r.RemoteAddr
-	}
-	remote, err := netip.ParseAddr(host)
-	if err != nil {
-		return netip.IPv4Unspecified()
-	}
-	remote = remote.Unmap()
-	if !isTrusted(remote, trusted) {
-		return remote
-	}
-	hops := strings.Split(strings.Join(r.Header.Values("X-Forwarded-For"), ","), ",")
-	client := remote
-	for i := len(hops) - 1; i >= 0; i-- {
-		addr, err := netip.ParseAddr(strings.TrimSpace(hops[i]))
-		if err != nil {
-			break // a garbled hop: trust nothing beyond it
-		}
-		client = addr.Unmap()
-		if !isTrusted(client, trusted) {
-			break
-		}
-	}
-	return client
-}
-
-func isTrusted(addr netip.Addr, trusted []netip.Prefix) bool {
-	for _, p := range trusted {
-		if p.Contains(addr) {
-			return true
-		}
-	}
-	return false
 }

@@ -11,6 +11,7 @@ import (
 
 	junction "github.com/junction-dev/junction"
 	"github.com/junction-dev/junction/gen/api"
+	"github.com/junction-dev/junction/impl/clientip"
 	"github.com/junction-dev/junction/impl/config"
 	"github.com/junction-dev/junction/impl/service"
 	"github.com/junction-dev/junction/impl/webhook"
@@ -69,7 +70,7 @@ func NewHandler(svc *service.Service, opts Options) (http.Handler, error) {
 	}
 
 	r := chi.NewRouter()
-	r.Use(requestID, accessLog(opts.Logger), recoverer(errs), securityHeaders, corsFor(opts.CORSOrigins),
+	r.Use(requestID, clientip.Middleware(opts.RateLimit.TrustedProxies), accessLog(opts.Logger), recoverer(errs), securityHeaders, corsFor(opts.CORSOrigins),
 		bodyFirst(gate.maxBodyLimit(), bodyBudget, errs), concurrencyCap(opts.MaxConcurrent, errs), deadline(opts.RequestTimeout))
 	if opts.Metrics != nil {
 		r.Use(opts.Metrics.Middleware)

@@ -1,4 +1,4 @@
-package httpapi
+package clientip
 
 import (
 	"net/http/httptest"
@@ -6,8 +6,6 @@ import (
 	"testing"
 
 	"github.com/stretchr/testify/require"
-
-	"github.com/junction-dev/junction/gen/api"
 )
 
 func TestClientIP(t *testing.T) {
@@ -39,27 +37,19 @@ func TestClientIP(t *testing.T) {
 			for _, h := range tt.xff {
 				r.Header.Add("X-Forwarded-For", h)
 			}
-			require.Equal(t, tt.want, clientIP(r, tt.trusted).String())
+			require.Equal(t, tt.want, Of(r, tt.trusted).String())
 		})
 	}
 }
 
-// TestRateLimitedOperationsExist keeps the limit table in step with openapi.yaml: a renamed operation would
-// otherwise silently fall back to the default limit.
-func TestRateLimitedOperationsExist(t *testing.T) {
+func TestKey(t *testing.T) {
 	t.Parallel()
-	doc, err := api.GetSpec()
-	require.NoError(t, err)
-	ids := map[string]bool{}
-	for _, item := range doc.Paths.Map() {
-		for _, op := range item.Operations() {
-			ids[op.OperationID] = true
-		}
-	}
-	for op := range limitedOps {
-		require.True(t, ids[op], op)
-	}
-	for op := range unlimitedOps {
-		require.True(t, ids[op], op)
+	for in, want := range map[string]string{
+		"203.0.113.7":          "203.0.113.7",
+		"2001:db8:1:2:3:4:5:6": "2001:db8:1:2::/64",
+		"2001:db8:1:2:ffff::1": "2001:db8:1:2::/64",
+		"::ffff:203.0.113.7":   "::ffff:203.0.113.7",
+	} {
+		require.Equal(t, want, Key(netip.MustParseAddr(in)), in)
 	}
 }
