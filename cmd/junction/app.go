@@ -23,6 +23,7 @@ import (
 	"github.com/junction-dev/junction/impl/metrics"
 	"github.com/junction-dev/junction/impl/password"
 	"github.com/junction-dev/junction/impl/postgres"
+	"github.com/junction-dev/junction/impl/ratelimit"
 	"github.com/junction-dev/junction/impl/service"
 	"github.com/junction-dev/junction/impl/webhook"
 )
@@ -131,6 +132,8 @@ func (a *app) wire(ctx context.Context, work bool) error {
 // handler is the HTTP surface, River UI and GraphQL included. Its subscription broker listens until ctx ends; that
 // listener (the service's Listen) is also what lets the service cache authentication, so serving starts it always.
 func (a *app) handler(ctx context.Context) (http.Handler, error) {
+	// One set of limits for every entrance: an action costs the same whichever transport it comes through.
+	limits := ratelimit.New(a.cfg.RateLimit, ratelimit.NewMemory(rateLimitKeys, time.Now))
 	broker := graph.NewBroker(a.svc, a.logger)
 	go func() {
 		if err := broker.Run(ctx); err != nil {
@@ -143,6 +146,7 @@ func (a *app) handler(ctx context.Context) (http.Handler, error) {
 		MaxComplexity: a.cfg.GraphQL.MaxComplexity,
 		BodyLimit:     a.cfg.GraphQL.BodyLimit,
 		LoaderWait:    a.cfg.GraphQL.LoaderWait,
+		Limits:        limits,
 		Development:   a.cfg.Development(),
 		Logger:        a.logger,
 	})
@@ -165,7 +169,8 @@ func (a *app) handler(ctx context.Context) (http.Handler, error) {
 	return httpapi.NewHandler(a.svc, httpapi.Options{
 		Development:    a.cfg.Development(),
 		Logger:         a.logger,
-		RateLimit:      a.cfg.RateLimit,
+		Limits:         limits,
+		TrustedProxies: a.cfg.RateLimit.TrustedProxies,
 		CORSOrigins:    a.cfg.CORSOrigins,
 		RequestTimeout: a.cfg.HTTP.RequestTimeout,
 		MaxConcurrent:  a.cfg.HTTP.MaxConcurrent,
@@ -175,5 +180,9 @@ func (a *app) handler(ctx context.Context) (http.Handler, error) {
 		Metrics:        metrics.New(a.pool, a.svc, a.logger),
 	})
 }
+
+// rateLimitKeys bounds the in-process limiter's memory (about 100 bytes a key): clients and accounts seen within
+// one window.
+const rateLimitKeys = 1 << 20
 
 func (a *app) close() { a.pool.Close() }

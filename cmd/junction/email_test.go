@@ -2,6 +2,8 @@ package main
 
 import (
 	"context"
+	"encoding/json"
+	"fmt"
 	"net/http"
 	"regexp"
 	"strings"
@@ -137,6 +139,11 @@ func TestAdminJobsUI(t *testing.T) {
 	require.Contains(t, resp.Header.Get("WWW-Authenticate"), "Basic", "a browser asks for credentials")
 	resp = get("/admin/jobs", func(r *http.Request) { r.Header.Set("Authorization", "Bearer "+userToken) })
 	require.Equal(t, http.StatusForbidden, resp.StatusCode, "a user who is not an admin")
+	// The Basic sign-in is no password oracle: a non-admin's right password fails as a wrong one does.
+	wrong := adminSignIn(t, s.base, "ada@example.com", "wrong")
+	right := adminSignIn(t, s.base, "ada@example.com", "long enough")
+	require.Equal(t, http.StatusUnauthorized, wrong.status)
+	require.Equal(t, wrong, right)
 
 	require.NoError(t, run(context.Background(), []string{"grant-admin", "ADA@example.com"},
 		env(map[string]string{"DATABASE_URL": dbURL, "APP_ENV": "development"}), &strings.Builder{}))
@@ -184,4 +191,47 @@ func TestWorkerCommand(t *testing.T) {
 	case <-time.After(30 * time.Second):
 		t.Fatal("worker did not stop")
 	}
+}
+
+// adminAnswer is what a Basic sign-in to the admin UI answers, without what differs per request.
+type adminAnswer struct {
+	status        int
+	challenge     string
+	cookies, body string
+}
+
+func adminSignIn(t *testing.T, base, email, password string) adminAnswer {
+	t.Helper()
+	req, err := http.NewRequest(http.MethodGet, base+"/admin/jobs", nil)
+	require.NoError(t, err)
+	req.SetBasicAuth(email, password)
+	resp, err := http.DefaultClient.Do(req)
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	var body map[string]any
+	require.NoError(t, json.NewDecoder(resp.Body).Decode(&body))
+	delete(body, "timestamp")
+	delete(body, "requestId")
+	return adminAnswer{
+		status: resp.StatusCode, challenge: resp.Header.Get("WWW-Authenticate"),
+		cookies: strings.Join(resp.Header.Values("Set-Cookie"), "; "), body: fmt.Sprint(body),
+	}
+}
+
+// TestAdminSignInIsASignIn: the admin UI's Basic sign-in spends the same login budget as REST and GraphQL.
+func TestAdminSignInIsASignIn(t *testing.T) {
+	t.Parallel()
+	dbURL := dbtest.NewURL(t)
+	s := startServe(t, map[string]string{"DATABASE_URL": dbURL, "RATE_LIMIT_LOGIN": "2"})
+	status, _ := s.post(t, "/api/users", `{"name":"Ada","email":"ada@example.com","password":"long enough"}`)
+	require.Equal(t, http.StatusCreated, status)
+	require.NoError(t, run(context.Background(), []string{"grant-admin", "ada@example.com"},
+		env(map[string]string{"DATABASE_URL": dbURL, "APP_ENV": "development"}), &strings.Builder{}))
+	for range 2 {
+		status, _ = s.post(t, "/api/auth/token", `{"email":"ada@example.com","password":"a wrong guess"}`)
+		require.Equal(t, http.StatusUnauthorized, status)
+	}
+	a := adminSignIn(t, s.base, "ada@example.com", "long enough")
+	require.Equal(t, http.StatusTooManyRequests, a.status, "the right admin password, after the budget is spent")
+	require.Empty(t, a.cookies, "no session")
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
 	"os"
 	"os/exec"
@@ -57,7 +58,7 @@ func TestDatabaseOutage(t *testing.T) {
 	cmd := exec.Command(bin, "serve")
 	cmd.Env = append(os.Environ(), "DATABASE_URL="+dbURL, fmt.Sprintf("PORT=%d", appPort), "APP_ENV=development",
 		"LOG_LEVEL=error", "ARGON2_MEMORY_KIB=64", "ARGON2_ITERATIONS=1", "RATE_LIMIT_DEFAULT=0",
-		"RATE_LIMIT_SIGNUP=0", "DB_CONNECT_TIMEOUT=1s", "REQUEST_TIMEOUT=3s", "DB_MIN_CONNS=2")
+		"RATE_LIMIT_SIGNUP=0", "AUTH_CACHE_TTL=0", "DB_CONNECT_TIMEOUT=1s", "REQUEST_TIMEOUT=3s", "DB_MIN_CONNS=2")
 	logs := &logtest.Buffer{}
 	cmd.Stdout, cmd.Stderr = logs, logs
 	require.NoError(t, cmd.Start())
@@ -83,6 +84,12 @@ func TestDatabaseOutage(t *testing.T) {
 		resp.Body.Close()
 		require.Equal(t, http.StatusCreated, resp.StatusCode)
 	}
+
+	resp, err := client.Post(base+"/api/auth/token", "application/json", strings.NewReader(`{"email":"u0@example.com","password":"long enough"}`))
+	require.NoError(t, err)
+	var signedIn struct{ AccessToken string }
+	require.NoError(t, json.NewDecoder(resp.Body).Decode(&signedIn))
+	resp.Body.Close()
 
 	// Load throughout.
 	var stop atomic.Bool
@@ -110,7 +117,7 @@ func TestDatabaseOutage(t *testing.T) {
 	require.Equal(t, http.StatusServiceUnavailable, status, "a request during the outage")
 	require.Less(t, took, 5*time.Second, "answered within a bounded time")
 	// GraphQL says the same, in its own terms.
-	resp, err := client.Post(base+"/graphql", "application/json", strings.NewReader(`{"query":"{ posts(first: 1) { totalCount } }"}`))
+	resp, err = client.Post(base+"/graphql", "application/json", strings.NewReader(`{"query":"{ posts(first: 1) { totalCount } }"}`))
 	require.NoError(t, err)
 	var gql struct {
 		Errors []struct {
@@ -123,6 +130,20 @@ func TestDatabaseOutage(t *testing.T) {
 	require.NotEmpty(t, gql.Errors)
 	require.Equal(t, "SERVICE_UNAVAILABLE", gql.Errors[0].Extensions["code"], "GraphQL during the outage")
 	require.Equal(t, "The service is temporarily unavailable; retry shortly.", gql.Errors[0].Message)
+	// And so does the authentication path of either: a good session is not told it is invalid.
+	for _, path := range []string{"/graphql", "/api/posts"} {
+		req, err := http.NewRequest(http.MethodPost, base+path, strings.NewReader(`{"query":"{ posts(first: 1) { totalCount } }"}`))
+		require.NoError(t, err)
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("Authorization", "Bearer "+signedIn.AccessToken)
+		resp, err := client.Do(req)
+		require.NoError(t, err)
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		require.Equal(t, http.StatusServiceUnavailable, resp.StatusCode, "%s with a valid token: %s", path, body)
+		require.Contains(t, string(body), "temporarily unavailable")
+		require.Equal(t, "1", resp.Header.Get("Retry-After"))
+	}
 	time.Sleep(10 * time.Second)
 
 	startPG()

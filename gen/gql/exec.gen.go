@@ -39,6 +39,7 @@ type ResolverRoot interface {
 }
 
 type DirectiveRoot struct {
+	RateLimit func(ctx context.Context, obj any, next graphql.Resolver, action string, account *string) (res any, err error)
 }
 
 type ComplexityRoot struct {
@@ -676,6 +677,16 @@ var sources = []*ast.Source{
 	{Name: "../../schema.graphqls", Input: `# Junction's GraphQL API. It calls the same service layer as the REST API: same validation, ownership rules,
 # transactions and jobs. Reading users needs a signed-in caller, as in REST; drafts are visible to their author only.
 
+"""
+The rate-limit action a root field performs (impl/ratelimit): every root field names one, and each execution of
+it counts once, so aliases and batched operations count one each. Actions are shared with the REST API's
+x-rate-limit, so signing in costs the same through POST /api/auth/token and login. Each action is counted per
+client IP; account names the argument holding the account it targets, which is counted too. A refused field
+fails with extensions.code RATE_LIMITED and extensions.retryAfter (seconds); over HTTP the response also carries
+the RateLimit-Policy, RateLimit and Retry-After fields.
+"""
+directive @rateLimit(action: String!, account: String) on FIELD_DEFINITION
+
 "An RFC 3339 timestamp."
 scalar DateTime
 
@@ -756,15 +767,15 @@ type AuthPayload {
 }
 
 type Query {
-  user(id: ID!): User
+  user(id: ID!): User @rateLimit(action: "default")
   """
   Users newest first. Page with page/limit, or with Relay cursors: first/after forwards, last/before backwards
   (cursors are opaque and stable; at most 100 per page). Cursors and page/limit cannot be mixed.
   """
-  users(page: Int = 1, limit: Int = 20, search: String, first: Int, after: String, last: Int, before: String): UserConnection!
-  post(id: ID!): Post
+  users(page: Int = 1, limit: Int = 20, search: String, first: Int, after: String, last: Int, before: String): UserConnection! @rateLimit(action: "list-users")
+  post(id: ID!): Post @rateLimit(action: "default")
   "Posts newest first: published ones, and the caller's drafts. Paging as for users."
-  posts(page: Int = 1, limit: Int = 20, published: Boolean, first: Int, after: String, last: Int, before: String): PostConnection!
+  posts(page: Int = 1, limit: Int = 20, published: Boolean, first: Int, after: String, last: Int, before: String): PostConnection! @rateLimit(action: "default")
 }
 
 input CreateUserInput {
@@ -790,20 +801,20 @@ input CreateCommentInput {
 }
 
 type Mutation {
-  createUser(input: CreateUserInput!): User!
-  login(email: String!, password: String!): AuthPayload!
-  updateUser(id: ID!, input: UpdateUserInput!): User!
-  deleteUser(id: ID!): Boolean!
-  createPost(input: CreatePostInput!): Post!
-  publishPost(id: ID!): Post!
-  createComment(input: CreateCommentInput!): Comment!
+  createUser(input: CreateUserInput!): User! @rateLimit(action: "signup")
+  login(email: String!, password: String!): AuthPayload! @rateLimit(action: "login", account: "email")
+  updateUser(id: ID!, input: UpdateUserInput!): User! @rateLimit(action: "default")
+  deleteUser(id: ID!): Boolean! @rateLimit(action: "default")
+  createPost(input: CreatePostInput!): Post! @rateLimit(action: "default")
+  publishPost(id: ID!): Post! @rateLimit(action: "default")
+  createComment(input: CreateCommentInput!): Comment! @rateLimit(action: "default")
 }
 
 type Subscription {
   "Posts as they become visible to everyone: created published, or published later."
-  postCreated: Post!
+  postCreated: Post! @rateLimit(action: "default")
   "Comments on a post the subscriber can see."
-  commentAdded(postId: ID!): Comment!
+  commentAdded(postId: ID!): Comment! @rateLimit(action: "default")
 }
 `, BuiltIn: false},
 }
@@ -1058,6 +1069,28 @@ func (ec *executionContext) childFields___Type(ctx context.Context, field graphq
 // endregion ************************** internal!.gotpl ***************************
 
 // region    ***************************** args.gotpl *****************************
+
+func (ec *executionContext) dir_rateLimit_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "action",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNString2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["action"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "account",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["account"] = arg1
+	return args, nil
+}
 
 func (ec *executionContext) field_Mutation_createComment_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
@@ -1673,7 +1706,25 @@ func (ec *executionContext) _Mutation_createUser(ctx context.Context, field grap
 			fc := graphql.GetFieldContext(ctx)
 			return ec.Resolvers.Mutation().CreateUser(ctx, fc.Args["input"].(CreateUserInput))
 		},
-		nil,
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				action, err := ec.unmarshalNString2string(ctx, "signup")
+				if err != nil {
+					var zeroVal *User
+					return zeroVal, err
+				}
+				if ec.Directives.RateLimit == nil {
+					var zeroVal *User
+					return zeroVal, errors.New("directive rateLimit is not implemented")
+				}
+				return ec.Directives.RateLimit(ctx, nil, directive0, action, nil)
+			}
+
+			next = directive1
+			return next
+		},
 		func(ctx context.Context, selections ast.SelectionSet, v *User) graphql.Marshaler {
 			return ec.marshalNUser2ᚖgithubᚗcomᚋjunctionᚑdevᚋjunctionᚋgenᚋgqlᚐUser(ctx, selections, v)
 		},
@@ -1717,7 +1768,30 @@ func (ec *executionContext) _Mutation_login(ctx context.Context, field graphql.C
 			fc := graphql.GetFieldContext(ctx)
 			return ec.Resolvers.Mutation().Login(ctx, fc.Args["email"].(string), fc.Args["password"].(string))
 		},
-		nil,
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				action, err := ec.unmarshalNString2string(ctx, "login")
+				if err != nil {
+					var zeroVal *AuthPayload
+					return zeroVal, err
+				}
+				account, err := ec.unmarshalOString2ᚖstring(ctx, "email")
+				if err != nil {
+					var zeroVal *AuthPayload
+					return zeroVal, err
+				}
+				if ec.Directives.RateLimit == nil {
+					var zeroVal *AuthPayload
+					return zeroVal, errors.New("directive rateLimit is not implemented")
+				}
+				return ec.Directives.RateLimit(ctx, nil, directive0, action, account)
+			}
+
+			next = directive1
+			return next
+		},
 		func(ctx context.Context, selections ast.SelectionSet, v *AuthPayload) graphql.Marshaler {
 			return ec.marshalNAuthPayload2ᚖgithubᚗcomᚋjunctionᚑdevᚋjunctionᚋgenᚋgqlᚐAuthPayload(ctx, selections, v)
 		},
@@ -1761,7 +1835,25 @@ func (ec *executionContext) _Mutation_updateUser(ctx context.Context, field grap
 			fc := graphql.GetFieldContext(ctx)
 			return ec.Resolvers.Mutation().UpdateUser(ctx, fc.Args["id"].(string), fc.Args["input"].(UpdateUserInput))
 		},
-		nil,
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				action, err := ec.unmarshalNString2string(ctx, "default")
+				if err != nil {
+					var zeroVal *User
+					return zeroVal, err
+				}
+				if ec.Directives.RateLimit == nil {
+					var zeroVal *User
+					return zeroVal, errors.New("directive rateLimit is not implemented")
+				}
+				return ec.Directives.RateLimit(ctx, nil, directive0, action, nil)
+			}
+
+			next = directive1
+			return next
+		},
 		func(ctx context.Context, selections ast.SelectionSet, v *User) graphql.Marshaler {
 			return ec.marshalNUser2ᚖgithubᚗcomᚋjunctionᚑdevᚋjunctionᚋgenᚋgqlᚐUser(ctx, selections, v)
 		},
@@ -1805,7 +1897,25 @@ func (ec *executionContext) _Mutation_deleteUser(ctx context.Context, field grap
 			fc := graphql.GetFieldContext(ctx)
 			return ec.Resolvers.Mutation().DeleteUser(ctx, fc.Args["id"].(string))
 		},
-		nil,
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				action, err := ec.unmarshalNString2string(ctx, "default")
+				if err != nil {
+					var zeroVal bool
+					return zeroVal, err
+				}
+				if ec.Directives.RateLimit == nil {
+					var zeroVal bool
+					return zeroVal, errors.New("directive rateLimit is not implemented")
+				}
+				return ec.Directives.RateLimit(ctx, nil, directive0, action, nil)
+			}
+
+			next = directive1
+			return next
+		},
 		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
 			return ec.marshalNBoolean2bool(ctx, selections, v)
 		},
@@ -1849,7 +1959,25 @@ func (ec *executionContext) _Mutation_createPost(ctx context.Context, field grap
 			fc := graphql.GetFieldContext(ctx)
 			return ec.Resolvers.Mutation().CreatePost(ctx, fc.Args["input"].(CreatePostInput))
 		},
-		nil,
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				action, err := ec.unmarshalNString2string(ctx, "default")
+				if err != nil {
+					var zeroVal *Post
+					return zeroVal, err
+				}
+				if ec.Directives.RateLimit == nil {
+					var zeroVal *Post
+					return zeroVal, errors.New("directive rateLimit is not implemented")
+				}
+				return ec.Directives.RateLimit(ctx, nil, directive0, action, nil)
+			}
+
+			next = directive1
+			return next
+		},
 		func(ctx context.Context, selections ast.SelectionSet, v *Post) graphql.Marshaler {
 			return ec.marshalNPost2ᚖgithubᚗcomᚋjunctionᚑdevᚋjunctionᚋgenᚋgqlᚐPost(ctx, selections, v)
 		},
@@ -1893,7 +2021,25 @@ func (ec *executionContext) _Mutation_publishPost(ctx context.Context, field gra
 			fc := graphql.GetFieldContext(ctx)
 			return ec.Resolvers.Mutation().PublishPost(ctx, fc.Args["id"].(string))
 		},
-		nil,
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				action, err := ec.unmarshalNString2string(ctx, "default")
+				if err != nil {
+					var zeroVal *Post
+					return zeroVal, err
+				}
+				if ec.Directives.RateLimit == nil {
+					var zeroVal *Post
+					return zeroVal, errors.New("directive rateLimit is not implemented")
+				}
+				return ec.Directives.RateLimit(ctx, nil, directive0, action, nil)
+			}
+
+			next = directive1
+			return next
+		},
 		func(ctx context.Context, selections ast.SelectionSet, v *Post) graphql.Marshaler {
 			return ec.marshalNPost2ᚖgithubᚗcomᚋjunctionᚑdevᚋjunctionᚋgenᚋgqlᚐPost(ctx, selections, v)
 		},
@@ -1937,7 +2083,25 @@ func (ec *executionContext) _Mutation_createComment(ctx context.Context, field g
 			fc := graphql.GetFieldContext(ctx)
 			return ec.Resolvers.Mutation().CreateComment(ctx, fc.Args["input"].(CreateCommentInput))
 		},
-		nil,
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				action, err := ec.unmarshalNString2string(ctx, "default")
+				if err != nil {
+					var zeroVal *Comment
+					return zeroVal, err
+				}
+				if ec.Directives.RateLimit == nil {
+					var zeroVal *Comment
+					return zeroVal, errors.New("directive rateLimit is not implemented")
+				}
+				return ec.Directives.RateLimit(ctx, nil, directive0, action, nil)
+			}
+
+			next = directive1
+			return next
+		},
 		func(ctx context.Context, selections ast.SelectionSet, v *Comment) graphql.Marshaler {
 			return ec.marshalNComment2ᚖgithubᚗcomᚋjunctionᚑdevᚋjunctionᚋgenᚋgqlᚐComment(ctx, selections, v)
 		},
@@ -2440,7 +2604,25 @@ func (ec *executionContext) _Query_user(ctx context.Context, field graphql.Colle
 			fc := graphql.GetFieldContext(ctx)
 			return ec.Resolvers.Query().User(ctx, fc.Args["id"].(string))
 		},
-		nil,
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				action, err := ec.unmarshalNString2string(ctx, "default")
+				if err != nil {
+					var zeroVal *User
+					return zeroVal, err
+				}
+				if ec.Directives.RateLimit == nil {
+					var zeroVal *User
+					return zeroVal, errors.New("directive rateLimit is not implemented")
+				}
+				return ec.Directives.RateLimit(ctx, nil, directive0, action, nil)
+			}
+
+			next = directive1
+			return next
+		},
 		func(ctx context.Context, selections ast.SelectionSet, v *User) graphql.Marshaler {
 			return ec.marshalOUser2ᚖgithubᚗcomᚋjunctionᚑdevᚋjunctionᚋgenᚋgqlᚐUser(ctx, selections, v)
 		},
@@ -2484,7 +2666,25 @@ func (ec *executionContext) _Query_users(ctx context.Context, field graphql.Coll
 			fc := graphql.GetFieldContext(ctx)
 			return ec.Resolvers.Query().Users(ctx, fc.Args["page"].(*int), fc.Args["limit"].(*int), fc.Args["search"].(*string), fc.Args["first"].(*int), fc.Args["after"].(*string), fc.Args["last"].(*int), fc.Args["before"].(*string))
 		},
-		nil,
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				action, err := ec.unmarshalNString2string(ctx, "list-users")
+				if err != nil {
+					var zeroVal *UserConnection
+					return zeroVal, err
+				}
+				if ec.Directives.RateLimit == nil {
+					var zeroVal *UserConnection
+					return zeroVal, errors.New("directive rateLimit is not implemented")
+				}
+				return ec.Directives.RateLimit(ctx, nil, directive0, action, nil)
+			}
+
+			next = directive1
+			return next
+		},
 		func(ctx context.Context, selections ast.SelectionSet, v *UserConnection) graphql.Marshaler {
 			return ec.marshalNUserConnection2ᚖgithubᚗcomᚋjunctionᚑdevᚋjunctionᚋgenᚋgqlᚐUserConnection(ctx, selections, v)
 		},
@@ -2528,7 +2728,25 @@ func (ec *executionContext) _Query_post(ctx context.Context, field graphql.Colle
 			fc := graphql.GetFieldContext(ctx)
 			return ec.Resolvers.Query().Post(ctx, fc.Args["id"].(string))
 		},
-		nil,
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				action, err := ec.unmarshalNString2string(ctx, "default")
+				if err != nil {
+					var zeroVal *Post
+					return zeroVal, err
+				}
+				if ec.Directives.RateLimit == nil {
+					var zeroVal *Post
+					return zeroVal, errors.New("directive rateLimit is not implemented")
+				}
+				return ec.Directives.RateLimit(ctx, nil, directive0, action, nil)
+			}
+
+			next = directive1
+			return next
+		},
 		func(ctx context.Context, selections ast.SelectionSet, v *Post) graphql.Marshaler {
 			return ec.marshalOPost2ᚖgithubᚗcomᚋjunctionᚑdevᚋjunctionᚋgenᚋgqlᚐPost(ctx, selections, v)
 		},
@@ -2572,7 +2790,25 @@ func (ec *executionContext) _Query_posts(ctx context.Context, field graphql.Coll
 			fc := graphql.GetFieldContext(ctx)
 			return ec.Resolvers.Query().Posts(ctx, fc.Args["page"].(*int), fc.Args["limit"].(*int), fc.Args["published"].(*bool), fc.Args["first"].(*int), fc.Args["after"].(*string), fc.Args["last"].(*int), fc.Args["before"].(*string))
 		},
-		nil,
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				action, err := ec.unmarshalNString2string(ctx, "default")
+				if err != nil {
+					var zeroVal *PostConnection
+					return zeroVal, err
+				}
+				if ec.Directives.RateLimit == nil {
+					var zeroVal *PostConnection
+					return zeroVal, errors.New("directive rateLimit is not implemented")
+				}
+				return ec.Directives.RateLimit(ctx, nil, directive0, action, nil)
+			}
+
+			next = directive1
+			return next
+		},
 		func(ctx context.Context, selections ast.SelectionSet, v *PostConnection) graphql.Marshaler {
 			return ec.marshalNPostConnection2ᚖgithubᚗcomᚋjunctionᚑdevᚋjunctionᚋgenᚋgqlᚐPostConnection(ctx, selections, v)
 		},
@@ -2691,7 +2927,25 @@ func (ec *executionContext) _Subscription_postCreated(ctx context.Context, field
 		func(ctx context.Context) (any, error) {
 			return ec.Resolvers.Subscription().PostCreated(ctx)
 		},
-		nil,
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				action, err := ec.unmarshalNString2string(ctx, "default")
+				if err != nil {
+					var zeroVal *Post
+					return zeroVal, err
+				}
+				if ec.Directives.RateLimit == nil {
+					var zeroVal *Post
+					return zeroVal, errors.New("directive rateLimit is not implemented")
+				}
+				return ec.Directives.RateLimit(ctx, nil, directive0, action, nil)
+			}
+
+			next = directive1
+			return next
+		},
 		func(ctx context.Context, selections ast.SelectionSet, v *Post) graphql.Marshaler {
 			return ec.marshalNPost2ᚖgithubᚗcomᚋjunctionᚑdevᚋjunctionᚋgenᚋgqlᚐPost(ctx, selections, v)
 		},
@@ -2724,7 +2978,25 @@ func (ec *executionContext) _Subscription_commentAdded(ctx context.Context, fiel
 			fc := graphql.GetFieldContext(ctx)
 			return ec.Resolvers.Subscription().CommentAdded(ctx, fc.Args["postId"].(string))
 		},
-		nil,
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				action, err := ec.unmarshalNString2string(ctx, "default")
+				if err != nil {
+					var zeroVal *Comment
+					return zeroVal, err
+				}
+				if ec.Directives.RateLimit == nil {
+					var zeroVal *Comment
+					return zeroVal, errors.New("directive rateLimit is not implemented")
+				}
+				return ec.Directives.RateLimit(ctx, nil, directive0, action, nil)
+			}
+
+			next = directive1
+			return next
+		},
 		func(ctx context.Context, selections ast.SelectionSet, v *Comment) graphql.Marshaler {
 			return ec.marshalNComment2ᚖgithubᚗcomᚋjunctionᚑdevᚋjunctionᚋgenᚋgqlᚐComment(ctx, selections, v)
 		},

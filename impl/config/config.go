@@ -105,13 +105,15 @@ type JWTConfig struct {
 	CacheTTL time.Duration
 }
 
-// RateLimitConfig holds requests allowed per Window per client IP; 0 turns a limit off.
+// RateLimitConfig holds the requests allowed per Window for each action (impl/ratelimit), per client IP and, for
+// sign-in and password resets, per account too; 0 turns a limit off.
 type RateLimitConfig struct {
-	Window    time.Duration
-	Default   int
-	ListUsers int
-	SignUp    int
-	Login     int
+	Window        time.Duration
+	Default       int
+	ListUsers     int
+	SignUp        int
+	Login         int
+	PasswordReset int
 	// TrustedProxies are the CIDRs whose X-Forwarded-For is believed when finding the client's IP.
 	TrustedProxies []netip.Prefix
 }
@@ -209,6 +211,7 @@ func Load(getenv func(string) string) (Config, error) {
 		ListUsers:      p.int("RATE_LIMIT_LIST_USERS", 100),
 		SignUp:         p.int("RATE_LIMIT_SIGNUP", 10),
 		Login:          p.int("RATE_LIMIT_LOGIN", 10),
+		PasswordReset:  p.int("RATE_LIMIT_PASSWORD_RESET", 10),
 		TrustedProxies: p.prefixes("TRUSTED_PROXIES"),
 	}
 	c.Jobs = JobsConfig{
@@ -276,7 +279,8 @@ func (c Config) check(p *parser) {
 	if c.JWT.TTL <= 0 || c.RateLimit.Window <= 0 {
 		p.fail("JWT_TTL and RATE_LIMIT_WINDOW must be positive")
 	}
-	if c.RateLimit.Default < 0 || c.RateLimit.ListUsers < 0 || c.RateLimit.SignUp < 0 || c.RateLimit.Login < 0 {
+	if c.RateLimit.Default < 0 || c.RateLimit.ListUsers < 0 || c.RateLimit.SignUp < 0 || c.RateLimit.Login < 0 ||
+		c.RateLimit.PasswordReset < 0 {
 		p.fail("RATE_LIMIT_* limits must be 0 (off) or more")
 	}
 	if c.Jobs.EmailConcurrency < 1 || c.Jobs.EmailRetryBase <= 0 || c.Jobs.JobTimeout <= 0 {

@@ -18,7 +18,8 @@ import (
 	"github.com/vektah/gqlparser/v2/gqlerror"
 
 	"github.com/junction-dev/junction/gen/gql"
-	"github.com/junction-dev/junction/impl/auth"
+	"github.com/junction-dev/junction/impl/authn"
+	"github.com/junction-dev/junction/impl/ratelimit"
 	"github.com/junction-dev/junction/impl/service"
 )
 
@@ -33,6 +34,8 @@ type Options struct {
 	LoaderWait  time.Duration
 	Development bool
 	Logger      *slog.Logger
+	// Limits is the rate-limit policy shared with REST; schema.graphqls' @rateLimit says what each root field counts as.
+	Limits *ratelimit.Limits
 }
 
 // Path is where the endpoint is mounted: POST for operations, GET for GraphiQL and WebSocket subscriptions.
@@ -41,7 +44,11 @@ const Path = "/graphql"
 // NewHandler returns the GraphQL endpoint over svc, with subscriptions fed by broker, GraphiQL's page and its
 // assets (mount it at Path and under AssetsPath).
 func NewHandler(svc *service.Service, broker *Broker, opts Options) http.Handler {
-	srv := handler.New(gql.NewExecutableSchema(gql.Config{Resolvers: &Resolver{svc: svc, broker: broker}}))
+	signIn := authn.New(svc)
+	srv := handler.New(gql.NewExecutableSchema(gql.Config{
+		Resolvers:  &Resolver{svc: svc, broker: broker},
+		Directives: gql.DirectiveRoot{RateLimit: rateLimit(opts.Limits)},
+	}))
 	readLimit := opts.BodyLimit
 	srv.AddTransport(transport.Websocket{
 		KeepAlivePingInterval: 15 * time.Second,
@@ -50,15 +57,18 @@ func NewHandler(svc *service.Service, broker *Broker, opts Options) http.Handler
 		// The token comes in connection_init's payload ({"Authorization": "Bearer ..."}), as browsers cannot set
 		// headers on a WebSocket.
 		InitFunc: func(ctx context.Context, p transport.InitPayload) (context.Context, *transport.InitPayload, error) {
-			token, ok := auth.BearerToken(p.Authorization())
-			if !ok {
-				return ctx, &p, nil
-			}
-			actor, err := svc.Authenticate(ctx, token)
+			actor, signedIn, err := signIn.Authorization(ctx, p.Authorization(), authn.Optional)
 			if err != nil {
-				return ctx, nil, errors.New("invalid token")
+				if service.ErrorCode(err) == service.EUNAVAILABLE {
+					// RFC 6455's Try Again Later: the session may be good, the database is not answering.
+					return transport.WithWebsocketCloseCode(ctx, 1013), nil, errors.New(codes[service.EUNAVAILABLE])
+				}
+				return transport.WithWebsocketCloseCode(ctx, 4403), nil, errors.New("invalid token")
 			}
-			return service.NewContextWithActor(ctx, actor), &p, nil
+			if signedIn {
+				ctx = service.NewContextWithActor(ctx, actor)
+			}
+			return ctx, nil, nil
 		},
 	})
 	srv.AddTransport(transport.Options{})
@@ -76,7 +86,7 @@ func NewHandler(svc *service.Service, broker *Broker, opts Options) http.Handler
 	})
 
 	page, assets := graphiQL()
-	api := authenticate(svc, withLoaders(svc, cmp.Or(opts.LoaderWait, 2*time.Millisecond), srv))
+	api := withLimitHeaders(authenticate(signIn, withLoaders(svc, cmp.Or(opts.LoaderWait, 2*time.Millisecond), srv)))
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if strings.HasPrefix(r.URL.Path, AssetsPath) {
 			assets.ServeHTTP(w, r)
@@ -93,28 +103,28 @@ func NewHandler(svc *service.Service, broker *Broker, opts Options) http.Handler
 	})
 }
 
-// authenticate reads a bearer token like REST does: none means anonymous; an invalid one is refused.
-func authenticate(svc *service.Service, next http.Handler) http.Handler {
+// authenticate signs the caller in as every entrance does ([authn]): none means anonymous; an invalid token is a
+// 401, and an outage a 503, as in REST.
+func authenticate(signIn *authn.Authenticator, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		header := r.Header.Get("Authorization")
-		if header == "" {
-			next.ServeHTTP(w, r)
-			return
-		}
-		token, ok := auth.BearerToken(header)
-		var actor service.Actor
-		var err error
-		if ok {
-			actor, err = svc.Authenticate(r.Context(), token)
-		}
-		if !ok || err != nil {
+		actor, signedIn, err := signIn.Authorization(r.Context(), r.Header.Get("Authorization"), authn.Optional)
+		if err != nil {
+			status, body := http.StatusUnauthorized, `{"errors":[{"message":"The token is missing, invalid or expired.","extensions":{"code":"UNAUTHENTICATED"}}],"data":null}`
+			if service.ErrorCode(err) == service.EUNAVAILABLE {
+				status, body = http.StatusServiceUnavailable, `{"errors":[{"message":"The service is temporarily unavailable; retry shortly.","extensions":{"code":"SERVICE_UNAVAILABLE"}}],"data":null}`
+				w.Header().Set("Retry-After", "1")
+			} else {
+				w.Header().Set("WWW-Authenticate", `Bearer realm="junction"`)
+			}
 			w.Header().Set("Content-Type", "application/json")
-			w.Header().Set("WWW-Authenticate", `Bearer realm="junction"`)
-			w.WriteHeader(http.StatusUnauthorized)
-			_, _ = w.Write([]byte(`{"errors":[{"message":"The token is missing, invalid or expired.","extensions":{"code":"UNAUTHENTICATED"}}],"data":null}`))
+			w.WriteHeader(status)
+			_, _ = w.Write([]byte(body))
 			return
 		}
-		next.ServeHTTP(w, r.WithContext(service.NewContextWithActor(r.Context(), actor)))
+		if signedIn {
+			r = r.WithContext(service.NewContextWithActor(r.Context(), actor))
+		}
+		next.ServeHTTP(w, r)
 	})
 }
 
@@ -132,7 +142,11 @@ func errorPresenter(opts Options) graphql.ErrorPresenterFunc {
 	return func(ctx context.Context, err error) *gqlerror.Error {
 		gqlErr := graphql.DefaultErrorPresenter(ctx, err)
 		se, public := service.Public(err)
+		var exceeded *ratelimit.ExceededError
 		switch {
+		case errors.As(err, &exceeded):
+			gqlErr.Message = exceeded.Error()
+			gqlErr.Extensions = map[string]any{"code": "RATE_LIMITED", "retryAfter": exceeded.RetryAfterSeconds(), "rateLimit": limitExtensions(exceeded.Result)}
 		case public:
 			if se.Code == service.EUNAVAILABLE {
 				opts.Logger.WarnContext(ctx, "graphql unavailable", "err", err, "path", gqlErr.Path.String())

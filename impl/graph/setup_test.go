@@ -22,6 +22,7 @@ import (
 	"github.com/junction-dev/junction/impl/jobs"
 	"github.com/junction-dev/junction/impl/logtest"
 	"github.com/junction-dev/junction/impl/password"
+	"github.com/junction-dev/junction/impl/ratelimit"
 	"github.com/junction-dev/junction/impl/service"
 )
 
@@ -41,8 +42,23 @@ type instance struct {
 	count *counter
 }
 
-func newInstance(t *testing.T, dbURL string) *instance {
+// instanceOptions change what newInstance starts; the zero value is the usual test instance.
+type instanceOptions struct {
+	// limits replaces the rate limits, which are otherwise out of the way.
+	limits *config.RateLimitConfig
+}
+
+// noLimits keeps rate limits out of the way of tests that are not about them.
+var noLimits = config.RateLimitConfig{Window: time.Minute, Default: 1e6, ListUsers: 1e6, SignUp: 1e6, Login: 1e6, PasswordReset: 1e6}
+
+func newInstance(t *testing.T, dbURL string, opts ...instanceOptions) *instance {
 	t.Helper()
+	o := instanceOptions{limits: &noLimits}
+	for _, opt := range opts {
+		if opt.limits != nil {
+			o.limits = opt.limits
+		}
+	}
 	cfg, err := pgxpool.ParseConfig(dbURL)
 	require.NoError(t, err)
 	c := &counter{}
@@ -65,14 +81,14 @@ func newInstance(t *testing.T, dbURL string) *instance {
 	t.Cleanup(cancel)
 	broker := graph.NewBroker(svc, logger)
 	go func() { _ = broker.Run(ctx) }()
+	limits := ratelimit.New(*o.limits, ratelimit.NewMemory(1<<16, time.Now))
 	gqlHandler := graph.NewHandler(svc, broker, graph.Options{
-		Introspection: true, MaxDepth: 8, MaxComplexity: 500, BodyLimit: 16 << 10, Logger: logger,
+		Introspection: true, MaxDepth: 8, MaxComplexity: 500, BodyLimit: 16 << 10, Logger: logger, Limits: limits,
 		// Generous, so that a slow machine (CI, the race detector) never splits a batch and flakes the count.
 		LoaderWait: 50 * time.Millisecond,
 	})
 	h, err := httpapi.NewHandler(svc, httpapi.Options{
-		Logger: logger, GraphQL: gqlHandler,
-		RateLimit: config.RateLimitConfig{Window: time.Minute, Default: 1e6, ListUsers: 1e6, SignUp: 1e6, Login: 1e6},
+		Logger: logger, GraphQL: gqlHandler, Limits: limits, TrustedProxies: o.limits.TrustedProxies,
 	})
 	require.NoError(t, err)
 	srv := httptest.NewServer(h)

@@ -4,6 +4,8 @@ import (
 	"net/http"
 
 	"github.com/junction-dev/junction/impl/auth"
+	"github.com/junction-dev/junction/impl/authn"
+	"github.com/junction-dev/junction/impl/ratelimit"
 	"github.com/junction-dev/junction/impl/service"
 )
 
@@ -13,31 +15,43 @@ const AdminJobsPath = "/admin/jobs"
 const adminCookie = "junction_admin"
 
 // adminOnly lets only admins through. It takes a bearer token, or the session cookie it sets after a browser
-// signs in with HTTP Basic (email and password), so that a person can open the admin UI without a client.
-func (s *Server) adminOnly(errs errorWriter, next http.Handler) http.Handler {
+// signs in with HTTP Basic (email and password), so that a person can open the admin UI without a client. A Basic
+// sign-in is a sign-in like any other: it counts against the login action's limits, and it fails alike for a
+// wrong password and for a non-admin's right one.
+func (s *Server) adminOnly(signIn *authn.Authenticator, limits *ratelimit.Limits, errs errorWriter, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		token := ""
-		if t, ok := auth.BearerToken(r.Header.Get("Authorization")); ok {
-			token = t
-		} else if c, err := r.Cookie(adminCookie); err == nil {
-			token = c.Value
-		} else if email, pw, ok := r.BasicAuth(); ok {
-			tok, err := s.svc.Login(r.Context(), email, pw)
-			if err != nil {
-				s.challenge(w, r, errs, err)
-				return
+		header := r.Header.Get("Authorization")
+		if _, ok := auth.BearerToken(header); !ok {
+			header = ""
+			if c, err := r.Cookie(adminCookie); err == nil {
+				header = "Bearer " + c.Value
+			} else if email, pw, ok := r.BasicAuth(); ok {
+				res, err := limits.Check(r.Context(), ratelimit.ActionLogin, email)
+				if err == nil {
+					res.SetHeaders(w.Header())
+					err = res.Err()
+				}
+				if err != nil {
+					errs.service(w, r, err)
+					return
+				}
+				tok, err := s.svc.LoginAdmin(r.Context(), email, pw)
+				if err != nil {
+					s.challenge(w, r, errs, err)
+					return
+				}
+				header = "Bearer " + tok.AccessToken
+				http.SetCookie(w, &http.Cookie{
+					Name: adminCookie, Value: tok.AccessToken, Path: "/admin", MaxAge: int(tok.ExpiresIn.Seconds()),
+					HttpOnly: true, Secure: r.TLS != nil, SameSite: http.SameSiteStrictMode,
+				})
 			}
-			token = tok.AccessToken
-			http.SetCookie(w, &http.Cookie{
-				Name: adminCookie, Value: token, Path: "/admin", MaxAge: int(tok.ExpiresIn.Seconds()),
-				HttpOnly: true, Secure: r.TLS != nil, SameSite: http.SameSiteStrictMode,
-			})
 		}
-		if token == "" {
+		if header == "" {
 			s.challenge(w, r, errs, &service.Error{Code: service.EUNAUTHORIZED, Message: "Sign in as an admin."})
 			return
 		}
-		actor, err := s.svc.AuthenticateAdmin(r.Context(), token)
+		actor, _, err := signIn.Authorization(r.Context(), header, authn.Admin)
 		if err != nil {
 			s.challenge(w, r, errs, err)
 			return

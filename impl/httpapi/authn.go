@@ -1,11 +1,10 @@
 package httpapi
 
 import (
-	"context"
 	"net/http"
 	"strings"
 
-	"github.com/junction-dev/junction/impl/auth"
+	"github.com/junction-dev/junction/impl/authn"
 	"github.com/junction-dev/junction/impl/service"
 	"github.com/junction-dev/junction/impl/webhook"
 )
@@ -15,45 +14,37 @@ import (
 //   - bearerAuth: a valid token is required; adminAuth: an admin's;
 //   - bearerAuth or {} (anonymous): a token is optional, but one that is sent must be valid;
 //   - stripeSignature: the Stripe-Signature header must sign the raw body.
+//
+// Tokens are checked by [authn.Authenticator], as on every other entrance.
 type authenticator struct {
-	user   func(ctx context.Context, token string) (service.Actor, error)
-	admin  func(ctx context.Context, token string) (service.Actor, error)
+	authn  *authn.Authenticator
 	stripe *webhook.Verifier
 }
 
 // authenticate returns r with the caller's [service.Actor] in its context, or answers and returns false.
 func (a *authenticator) authenticate(w http.ResponseWriter, r *http.Request, rules opRules, body []byte, errs errorWriter) (*http.Request, bool) {
-	switch rules.scheme {
-	case "":
+	need := authn.User
+	switch {
+	case rules.scheme == "":
 		return r, true
-	case schemeStripeSignature:
+	case rules.scheme == schemeStripeSignature:
 		if err := a.stripe.Verify(r.Header.Get("Stripe-Signature"), body); err != nil {
 			errs.write(w, r, http.StatusUnauthorized, signatureMessage(err), nil)
 			return r, false
 		}
 		return r, true
+	case rules.scheme == schemeAdmin:
+		need = authn.Admin
+	case rules.optional:
+		need = authn.Optional
 	}
-	header := r.Header.Get("Authorization")
-	if header == "" {
-		if rules.optional {
-			return r, true
-		}
-		errs.write(w, r, http.StatusUnauthorized, "Sign in: send Authorization: Bearer <token>.", nil)
-		return r, false
-	}
-	token, ok := auth.BearerToken(header)
-	if !ok {
-		errs.write(w, r, http.StatusUnauthorized, "The Authorization header must be: Bearer <token>.", nil)
-		return r, false
-	}
-	check := a.user
-	if rules.scheme == schemeAdmin {
-		check = a.admin
-	}
-	actor, err := check(r.Context(), token)
+	actor, signedIn, err := a.authn.Authorization(r.Context(), r.Header.Get("Authorization"), need)
 	if err != nil {
 		errs.service(w, r, err)
 		return r, false
+	}
+	if !signedIn {
+		return r, true
 	}
 	return r.WithContext(service.NewContextWithActor(r.Context(), actor)), true
 }

@@ -6,9 +6,11 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
+	"strconv"
 	"time"
 
 	"github.com/junction-dev/junction/gen/api"
+	"github.com/junction-dev/junction/impl/ratelimit"
 	"github.com/junction-dev/junction/impl/service"
 )
 
@@ -75,6 +77,13 @@ func (e errorWriter) service(w http.ResponseWriter, r *http.Request, err error) 
 		e.logger.InfoContext(r.Context(), "client closed the request", "method", r.Method, "path", r.URL.Path,
 			"request_id", RequestIDFromContext(r.Context()))
 		w.WriteHeader(statusClientClosedRequest)
+		return
+	}
+	var exceeded *ratelimit.ExceededError
+	if errors.As(err, &exceeded) {
+		exceeded.SetHeaders(w.Header())
+		w.Header().Set("Retry-After", strconv.Itoa(exceeded.RetryAfterSeconds()))
+		e.write(w, r, http.StatusTooManyRequests, exceeded.Error(), nil)
 		return
 	}
 	se, ok := service.Public(err)

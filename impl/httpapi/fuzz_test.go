@@ -13,6 +13,7 @@ import (
 
 	"github.com/junction-dev/junction/gen/api"
 	"github.com/junction-dev/junction/impl/config"
+	"github.com/junction-dev/junction/impl/ratelimit"
 )
 
 // FuzzRequestDecoding sends arbitrary bodies and content types to POST /api/users through the gate: the answer is
@@ -29,7 +30,7 @@ func FuzzRequestDecoding(f *testing.F) {
 		f.Fatal(err)
 	}
 	errs := errorWriter{logger: slog.New(slog.NewTextHandler(io.Discard, nil))}
-	g, err := newGate(doc, newRateLimits(config.RateLimitConfig{}), &authenticator{}, errs)
+	g, err := newGate(doc, ratelimit.New(config.RateLimitConfig{}, nil), &authenticator{}, errs)
 	if err != nil {
 		f.Fatal(err)
 	}

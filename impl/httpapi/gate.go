@@ -6,10 +6,12 @@ import (
 	"github.com/getkin/kin-openapi/openapi3"
 	"github.com/getkin/kin-openapi/routers"
 	"github.com/go-chi/chi/v5"
+
+	"github.com/junction-dev/junction/impl/ratelimit"
 )
 
 // gate is the one middleware in front of every operation of openapi.yaml. It finds the operation, then in order:
-// applies its rate limit, reads its body within its limit (without parsing it), authenticates the caller as its
+// reads its body within its limit (without parsing it), counts it against its action's rate limit, authenticates the caller as its
 // security requirement says (a bearer token, an admin's, or a webhook signature over the raw body), and validates
 // the request. Everything it enforces is read from the spec, so a new operation is covered by declaring it.
 type gate struct {
@@ -18,13 +20,13 @@ type gate struct {
 	// by-id read's CPU).
 	routes   map[string]*routers.Route
 	rules    map[*openapi3.Operation]opRules
-	limits   *rateLimits
+	limits   *ratelimit.Limits
 	authn    *authenticator
 	validate *validator
 	errs     errorWriter
 }
 
-func newGate(doc *openapi3.T, limits *rateLimits, authn *authenticator, errs errorWriter) (*gate, error) {
+func newGate(doc *openapi3.T, limits *ratelimit.Limits, authn *authenticator, errs errorWriter) (*gate, error) {
 	rules, err := compileRules(doc)
 	if err != nil {
 		return nil, err
@@ -62,11 +64,8 @@ func (g *gate) middleware(next http.Handler) http.Handler {
 		op := route.Operation
 		rules := g.rules[op]
 		errs := g.errs.with(rules.rejection)
-		if !g.limits.allow(w, r, op.OperationID, errs) {
-			return
-		}
 		body, ok := g.validate.readBody(w, r, op, rules, errs)
-		if !ok {
+		if !ok || !g.limit(w, r, rules.limit, body, errs) {
 			return
 		}
 		r, ok = g.authn.authenticate(w, r, rules, body, errs)

@@ -34,6 +34,7 @@ type opRules struct {
 	// bodyLimit is the most bytes a body may have.
 	bodyLimit int64
 	rejection *rejection
+	limit     limitRule
 }
 
 // rejection replaces the status and error title of every 4xx the gate answers for an operation (but 429).
@@ -48,6 +49,7 @@ func compileRules(doc *openapi3.T) (map[*openapi3.Operation]opRules, error) {
 		return nil, fmt.Errorf("openapi.yaml: info.%s must be a positive number of bytes", bodyLimitExtension)
 	}
 	rules := map[*openapi3.Operation]opRules{}
+	var err error
 	for path, item := range doc.Paths.Map() {
 		for method, op := range item.Operations() {
 			r := opRules{bodyLimit: defaultLimit}
@@ -55,6 +57,9 @@ func compileRules(doc *openapi3.T) (map[*openapi3.Operation]opRules, error) {
 				if r.bodyLimit, ok = positiveNumber(v); !ok {
 					return nil, fmt.Errorf("openapi.yaml: %s %s: %s must be a positive number", method, path, opBodyLimitExtension)
 				}
+			}
+			if r.limit, err = parseLimitRule(op.Extensions[rateLimitExtension]); err != nil {
+				return nil, fmt.Errorf("openapi.yaml: %s %s: %w", method, path, err)
 			}
 			if v, ok := op.Extensions[rejectionExtension]; ok {
 				m, _ := v.(map[string]any)

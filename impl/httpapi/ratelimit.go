@@ -1,86 +1,61 @@
 package httpapi
 
 import (
+	"encoding/json"
+	"fmt"
 	"net/http"
-	"strconv"
-	"time"
 
-	"github.com/go-chi/httprate"
-
-	"github.com/junction-dev/junction/impl/clientip"
-	"github.com/junction-dev/junction/impl/config"
+	"github.com/junction-dev/junction/impl/ratelimit"
 )
 
-// Operations with limits of their own; every other operation has the default, except the probes, which have none.
-var (
-	limitedOps = map[string]func(config.RateLimitConfig) int{
-		"listUsers":   func(c config.RateLimitConfig) int { return c.ListUsers },
-		"createUser":  func(c config.RateLimitConfig) int { return c.SignUp },
-		"createToken": func(c config.RateLimitConfig) int { return c.Login },
-		// Each reset request sends an email: limit it like a sign-in.
-		"requestPasswordReset": func(c config.RateLimitConfig) int { return c.Login },
-		"confirmPasswordReset": func(c config.RateLimitConfig) int { return c.Login },
-	}
-	// Probes must always answer; webhook senders are authenticated by signature and come in bursts.
-	unlimitedOps = map[string]bool{"getHealth": true, "getReadiness": true, "receiveStripeWebhook": true}
-)
+// rateLimitExtension on every operation: {action, account}, the [ratelimit.Action] the operation performs and,
+// for actions also counted per account, the body property that names the account.
+const rateLimitExtension = "x-rate-limit"
 
-// rateLimits holds one sliding-window limiter per limited operation, keyed by client IP.
-type rateLimits struct {
-	window   time.Duration
-	byOp     map[string]*httprate.RateLimiter
-	fallback *httprate.RateLimiter
-	now      func() time.Time
+// limitRule is an operation's x-rate-limit.
+type limitRule struct {
+	action ratelimit.Action
+	// account is the body property holding the account the request targets ("" for none).
+	account string
 }
 
-func newRateLimits(cfg config.RateLimitConfig) *rateLimits {
-	newLimiter := func(n int) *httprate.RateLimiter {
-		if n <= 0 {
-			return nil
-		}
-		// Reset and Retry-After are set here as seconds from now; httprate would send an epoch time.
-		return httprate.NewRateLimiter(n, cfg.Window, httprate.WithResponseHeaders(httprate.ResponseHeaders{
-			Limit: "RateLimit-Limit", Remaining: "RateLimit-Remaining",
-		}))
+func parseLimitRule(v any) (limitRule, error) {
+	m, _ := v.(map[string]any)
+	action, _ := m["action"].(string)
+	if !ratelimit.Known(ratelimit.Action(action)) {
+		return limitRule{}, fmt.Errorf("%s needs an action of impl/ratelimit, not %q", rateLimitExtension, action)
 	}
-	rl := &rateLimits{
-		window: cfg.Window, byOp: map[string]*httprate.RateLimiter{}, fallback: newLimiter(cfg.Default),
-		now: time.Now,
-	}
-	for op, limit := range limitedOps {
-		rl.byOp[op] = newLimiter(limit(cfg))
-	}
-	return rl
+	account, _ := m["account"].(string)
+	return limitRule{action: ratelimit.Action(action), account: account}, nil
 }
 
-// allow counts the request against its operation's limit and sets the RateLimit headers. Over the limit, it
-// answers 429 with Retry-After and returns false.
-func (rl *rateLimits) allow(w http.ResponseWriter, r *http.Request, op string, errs errorWriter) bool {
-	if unlimitedOps[op] {
-		return true
+// limit counts the request against its operation's action and sets the RateLimit fields. Over a limit it answers
+// 429 with Retry-After and returns false.
+func (g *gate) limit(w http.ResponseWriter, r *http.Request, rule limitRule, body []byte, errs errorWriter) bool {
+	res, err := g.limits.Check(r.Context(), rule.action, bodyProperty(body, rule.account))
+	if err == nil {
+		res.SetHeaders(w.Header())
+		err = res.Err()
 	}
-	limiter, ok := rl.byOp[op]
-	if !ok {
-		limiter = rl.fallback
-	}
-	if limiter == nil {
-		return true
-	}
-	limited := limiter.OnLimit(w, r, clientip.Key(clientip.FromContext(r.Context())))
-	reset := strconv.Itoa(rl.secondsToReset())
-	w.Header().Set("RateLimit-Reset", reset)
-	if limited {
-		w.Header().Set("Retry-After", reset)
-		errs.write(w, r, http.StatusTooManyRequests, "Too many requests: retry after "+reset+" seconds.", nil)
+	if err != nil {
+		errs.service(w, r, err)
 		return false
 	}
 	return true
 }
 
-// secondsToReset is the time left in the current window, rounded up: httprate's windows are aligned to
-// multiples of the window length.
-func (rl *rateLimits) secondsToReset() int {
-	now := rl.now()
-	left := now.Truncate(rl.window).Add(rl.window).Sub(now)
-	return int((left + time.Second - 1) / time.Second)
+// bodyProperty is the string property name of a JSON object body, or "" (validation refuses a body without it).
+func bodyProperty(body []byte, name string) string {
+	if name == "" || len(body) == 0 {
+		return ""
+	}
+	var m map[string]json.RawMessage
+	if json.Unmarshal(body, &m) != nil {
+		return ""
+	}
+	var s string
+	if json.Unmarshal(m[name], &s) != nil {
+		return ""
+	}
+	return s
 }

@@ -6,24 +6,38 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/junction-dev/junction/gen/api"
+	"github.com/junction-dev/junction/impl/ratelimit"
 )
 
-// TestRateLimitedOperationsExist keeps the limit table in step with openapi.yaml: a renamed operation would
-// otherwise silently fall back to the default limit.
-func TestRateLimitedOperationsExist(t *testing.T) {
+// TestEveryOperationNamesItsAction keeps openapi.yaml's x-rate-limit complete: the gate refuses to start without it,
+// and the sign-in and reset operations name the body property of their account.
+func TestEveryOperationNamesItsAction(t *testing.T) {
 	t.Parallel()
 	doc, err := api.GetSpec()
 	require.NoError(t, err)
-	ids := map[string]bool{}
+	rules, err := compileRules(doc)
+	require.NoError(t, err)
+	byID := map[string]limitRule{}
 	for _, item := range doc.Paths.Map() {
 		for _, op := range item.Operations() {
-			ids[op.OperationID] = true
+			byID[op.OperationID] = rules[op].limit
 		}
 	}
-	for op := range limitedOps {
-		require.True(t, ids[op], op)
+	for id, want := range map[string]limitRule{
+		"createToken":          {action: ratelimit.ActionLogin, account: "email"},
+		"requestPasswordReset": {action: ratelimit.ActionPasswordReset, account: "email"},
+		"confirmPasswordReset": {action: ratelimit.ActionPasswordReset},
+		"createUser":           {action: ratelimit.ActionSignup},
+		"listUsers":            {action: ratelimit.ActionListUsers},
+		"getHealth":            {action: ratelimit.ActionNone},
+		"getReadiness":         {action: ratelimit.ActionNone},
+		"receiveStripeWebhook": {action: ratelimit.ActionNone},
+		"listPosts":            {action: ratelimit.ActionDefault},
+	} {
+		require.Equal(t, want, byID[id], id)
 	}
-	for op := range unlimitedOps {
-		require.True(t, ids[op], op)
-	}
+
+	delete(doc.Paths.Value("/api/posts").Get.Extensions, rateLimitExtension)
+	_, err = compileRules(doc)
+	require.ErrorContains(t, err, "x-rate-limit", "an operation without its action")
 }

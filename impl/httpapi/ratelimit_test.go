@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"net/netip"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -26,37 +27,44 @@ func TestRateLimits(t *testing.T) {
 	}
 	var token string
 	tests := []struct {
-		name  string
-		limit int
-		call  func(i int) response
+		name     string
+		limit    int
+		policies []string
+		call     func(i int) response
 	}{
-		{"sign up", 2, signUp},
-		{"sign in", 2, func(int) response {
+		{"sign up", 2, []string{"signup"}, signUp},
+		{"sign in", 2, []string{"login", "login-account"}, func(int) response {
 			r := login()
 			if r.status == http.StatusOK {
 				token = "set" // only to show a login went through
 			}
 			return r
 		}},
-		{"default limit (list posts)", 4, func(int) response { return b.do(http.MethodGet, "/api/posts", "", "") }},
+		{"default limit (list posts)", 4, []string{"default"}, func(int) response { return b.do(http.MethodGet, "/api/posts", "", "") }},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
+			var policy, state []string
+			for _, p := range tt.policies {
+				policy = append(policy, fmt.Sprintf("%q;q=%d;w=3600", p, tt.limit))
+			}
 			for i := range tt.limit {
 				r := tt.call(i)
 				require.Less(t, r.status, 300, "request %d: %s", i+1, r.body)
-				require.Equal(t, strconv.Itoa(tt.limit), r.header.Get("RateLimit-Limit"))
-				require.Equal(t, strconv.Itoa(tt.limit-i-1), r.header.Get("RateLimit-Remaining"))
-				reset, err := strconv.Atoi(r.header.Get("RateLimit-Reset"))
-				require.NoError(t, err)
-				require.InDelta(t, 1800, reset, 1800, "seconds to the end of the window, not a timestamp")
+				require.Equal(t, strings.Join(policy, ", "), r.header.Get("RateLimit-Policy"))
+				state = state[:0]
+				for _, p := range tt.policies {
+					// GCRA: all of the quota is back 1800 s after each of 2 requests an hour, 900 s for 4.
+					state = append(state, fmt.Sprintf("%q;r=%d;t=%d", p, tt.limit-i-1, (i+1)*3600/tt.limit))
+				}
+				require.Equal(t, strings.Join(state, ", "), r.header.Get("RateLimit"))
 			}
 			r := tt.call(tt.limit)
 			require.Equal(t, http.StatusTooManyRequests, r.status, string(r.body))
-			require.Equal(t, "0", r.header.Get("RateLimit-Remaining"))
+			require.Contains(t, r.header.Get("RateLimit"), fmt.Sprintf("%q;r=0;", tt.policies[0]))
 			retry, err := strconv.Atoi(r.header.Get("Retry-After"))
 			require.NoError(t, err)
-			require.Positive(t, retry)
+			require.InDelta(t, 3600/tt.limit, retry, 1, "one request's share of the window")
 			require.Contains(t, *r.envelope(t).Message, "Too many requests")
 		})
 	}

@@ -5,14 +5,16 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"net/netip"
 	"time"
 
 	"github.com/go-chi/chi/v5"
 
 	junction "github.com/junction-dev/junction"
 	"github.com/junction-dev/junction/gen/api"
+	"github.com/junction-dev/junction/impl/authn"
 	"github.com/junction-dev/junction/impl/clientip"
-	"github.com/junction-dev/junction/impl/config"
+	"github.com/junction-dev/junction/impl/ratelimit"
 	"github.com/junction-dev/junction/impl/service"
 	"github.com/junction-dev/junction/impl/webhook"
 )
@@ -29,7 +31,11 @@ type Options struct {
 	// Development shows internal error details in 500 responses.
 	Development bool
 	Logger      *slog.Logger
-	RateLimit   config.RateLimitConfig
+	// Limits is the rate-limit policy, shared with every other entrance (GraphQL) so that each action is counted
+	// once whichever way it comes.
+	Limits *ratelimit.Limits
+	// TrustedProxies are the proxies whose X-Forwarded-For names the client ([clientip]).
+	TrustedProxies []netip.Prefix
 	// RequestTimeout is each request's deadline (0: none); MaxConcurrent caps requests in flight (0: none).
 	RequestTimeout time.Duration
 	MaxConcurrent  int
@@ -59,8 +65,9 @@ func NewHandler(svc *service.Service, opts Options) (http.Handler, error) {
 	if err != nil {
 		return nil, fmt.Errorf("load embedded spec: %w", err)
 	}
-	authn := &authenticator{user: svc.Authenticate, admin: svc.AuthenticateAdmin, stripe: opts.StripeVerifier}
-	gate, err := newGate(doc, newRateLimits(opts.RateLimit), authn, errs)
+	signIn := authn.New(svc)
+	authr := &authenticator{authn: signIn, stripe: opts.StripeVerifier}
+	gate, err := newGate(doc, opts.Limits, authr, errs)
 	if err != nil {
 		return nil, err
 	}
@@ -70,7 +77,7 @@ func NewHandler(svc *service.Service, opts Options) (http.Handler, error) {
 	}
 
 	r := chi.NewRouter()
-	r.Use(requestID, clientip.Middleware(opts.RateLimit.TrustedProxies), accessLog(opts.Logger), recoverer(errs), securityHeaders, corsFor(opts.CORSOrigins),
+	r.Use(requestID, clientip.Middleware(opts.TrustedProxies), accessLog(opts.Logger), recoverer(errs), securityHeaders, corsFor(opts.CORSOrigins),
 		bodyFirst(gate.maxBodyLimit(), bodyBudget, errs), concurrencyCap(opts.MaxConcurrent, errs), deadline(opts.RequestTimeout))
 	if opts.Metrics != nil {
 		r.Use(opts.Metrics.Middleware)
@@ -95,7 +102,7 @@ func NewHandler(svc *service.Service, opts Options) (http.Handler, error) {
 		r.Get("/graphql/assets/*", opts.GraphQL.ServeHTTP) // GraphiQL's scripts and styles
 	}
 	if opts.AdminJobs != nil {
-		admin := server.adminOnly(errs, opts.AdminJobs)
+		admin := server.adminOnly(signIn, opts.Limits, errs, opts.AdminJobs)
 		r.Handle(AdminJobsPath, admin)
 		r.Handle(AdminJobsPath+"/*", admin)
 	}

@@ -23,6 +23,7 @@ import (
 	"github.com/junction-dev/junction/impl/jobs"
 	"github.com/junction-dev/junction/impl/logtest"
 	"github.com/junction-dev/junction/impl/password"
+	"github.com/junction-dev/junction/impl/ratelimit"
 	"github.com/junction-dev/junction/impl/service"
 	"github.com/junction-dev/junction/impl/webhook"
 )
@@ -52,7 +53,7 @@ var testSecret = []byte("a test secret that is 32 bytes long")
 const webhookSecret = "whsec_test_secret"
 
 // noLimits keeps rate limits out of the way of tests that are not about them.
-var noLimits = config.RateLimitConfig{Window: time.Minute, Default: 1_000_000, ListUsers: 1_000_000, SignUp: 1_000_000, Login: 1_000_000}
+var noLimits = config.RateLimitConfig{Window: time.Minute, Default: 1_000_000, ListUsers: 1_000_000, SignUp: 1_000_000, Login: 1_000_000, PasswordReset: 1_000_000}
 
 // setup starts the whole REST surface over real HTTP on a fresh database. Every response is validated against
 // openapi.yaml, and when the test ends no response body may hold a password or a hash.
@@ -92,7 +93,8 @@ func setup(t *testing.T, opts ...setupOptions) *testBundle {
 		limits = *o.rateLimit
 	}
 	handler, err := httpapi.NewHandler(svc, httpapi.Options{
-		Development: o.development, Logger: logger, RateLimit: limits, CORSOrigins: o.cors,
+		Development: o.development, Logger: logger, CORSOrigins: o.cors,
+		Limits: ratelimit.New(limits, ratelimit.NewMemory(1<<16, time.Now)), TrustedProxies: limits.TrustedProxies,
 		StripeVerifier: webhook.NewVerifier([]string{"whsec_old", webhookSecret}, 5*time.Minute, time.Now),
 	})
 	require.NoError(t, err)

@@ -15,8 +15,9 @@ import (
 type Token struct {
 	AccessToken string
 	ExpiresIn   time.Duration
-	// User is who signed in.
+	// User is who signed in, and Role their role.
 	User User
+	Role string
 }
 
 var errBadCredentials = &Error{Code: EUNAUTHORIZED, Message: "Invalid email or password."}
@@ -48,7 +49,17 @@ func (s *Service) Login(ctx context.Context, email, password string) (Token, err
 	if err != nil {
 		return Token{}, fmt.Errorf("login: %w", err)
 	}
-	return Token{AccessToken: signed, ExpiresIn: s.tokens.TTL(), User: toUser(row)}, nil
+	return Token{AccessToken: signed, ExpiresIn: s.tokens.TTL(), User: toUser(row), Role: row.Role}, nil
+}
+
+// LoginAdmin is Login for the admin UI: a non-admin's right password fails exactly as a wrong one does, so that
+// the admin sign-in does not tell which passwords are right.
+func (s *Service) LoginAdmin(ctx context.Context, email, password string) (Token, error) {
+	tok, err := s.Login(ctx, email, password)
+	if err == nil && tok.Role != RoleAdmin {
+		return Token{}, errBadCredentials
+	}
+	return tok, err
 }
 
 var errInvalidToken = &Error{Code: EUNAUTHORIZED, Message: "The token is missing, invalid or expired."}
