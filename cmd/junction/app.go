@@ -35,6 +35,8 @@ type app struct {
 	pool   *pgxpool.Pool
 	river  *river.Client[pgx.Tx]
 	svc    *service.Service
+	// metrics counts requests; serve shows them on METRICS_ADDR.
+	metrics *metrics.Metrics
 }
 
 // newApp connects to the database, migrates it and wires everything. work says whether this process works jobs.
@@ -132,6 +134,7 @@ func (a *app) wire(ctx context.Context, work bool) error {
 // handler is the HTTP surface, River UI and GraphQL included. Its subscription broker listens until ctx ends; that
 // listener (the service's Listen) is also what lets the service cache authentication, so serving starts it always.
 func (a *app) handler(ctx context.Context) (http.Handler, error) {
+	a.metrics = metrics.New(a.pool, a.svc, a.logger)
 	// One set of limits for every entrance: an action costs the same whichever transport it comes through.
 	limits := ratelimit.New(a.cfg.RateLimit, ratelimit.NewMemory(rateLimitKeys, time.Now))
 	broker := graph.NewBroker(a.svc, a.logger)
@@ -177,7 +180,7 @@ func (a *app) handler(ctx context.Context) (http.Handler, error) {
 		StripeVerifier: webhook.NewVerifier(a.cfg.Webhooks.StripeSecrets, a.cfg.Webhooks.Tolerance, time.Now),
 		AdminJobs:      ui,
 		GraphQL:        gqlHandler,
-		Metrics:        metrics.New(a.pool, a.svc, a.logger),
+		Metrics:        a.metrics,
 	})
 }
 

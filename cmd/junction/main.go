@@ -129,7 +129,12 @@ func serve(ctx context.Context, cfg config.Config, logger *slog.Logger) error {
 		"env", cfg.Env, "workers", cfg.Jobs.WorkersEnabled)
 
 	if cfg.DebugAddr != "" {
-		if err := serveDebug(ctx, cfg.DebugAddr, logger); err != nil {
+		if err := serveAside(ctx, "debug server", cfg.DebugAddr, debugHandler(), logger); err != nil {
+			return err
+		}
+	}
+	if cfg.MetricsAddr != "" {
+		if err := serveAside(ctx, "metrics server", cfg.MetricsAddr, a.metrics.Handler(), logger); err != nil {
 			return err
 		}
 	}
@@ -176,20 +181,26 @@ func work(ctx context.Context, cfg config.Config, logger *slog.Logger) error {
 	return nil
 }
 
-// serveDebug serves the pprof profiles on addr, apart from the API so that they are never exposed with it.
-func serveDebug(ctx context.Context, addr string, logger *slog.Logger) error {
+// debugHandler serves the pprof profiles.
+func debugHandler() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("/debug/pprof/", pprof.Index)
 	mux.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)
 	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
 	mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
 	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
+	return mux
+}
+
+// serveAside serves h on addr until ctx ends, apart from the API so that what it shows (profiles, metrics) is
+// never exposed with it. It logs msg with the address it listens on.
+func serveAside(ctx context.Context, msg, addr string, h http.Handler, logger *slog.Logger) error {
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
-		return fmt.Errorf("debug listen: %w", err)
+		return fmt.Errorf("%s: listen: %w", msg, err)
 	}
-	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
-	logger.InfoContext(ctx, "debug server", "addr", ln.Addr().String())
+	srv := &http.Server{Handler: h, ReadHeaderTimeout: 5 * time.Second}
+	logger.InfoContext(ctx, msg, "addr", ln.Addr().String())
 	go func() { _ = srv.Serve(ln) }()
 	go func() {
 		<-ctx.Done()

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"strings"
@@ -162,7 +163,7 @@ func TestServeEndToEnd(t *testing.T) {
 	require.NoError(t, err)
 	conn.Close(context.Background())
 
-	s := startServe(t, map[string]string{"DATABASE_URL": dbURL, "DEBUG_ADDR": "127.0.0.1:0"})
+	s := startServe(t, map[string]string{"DATABASE_URL": dbURL, "DEBUG_ADDR": "127.0.0.1:0", "METRICS_ADDR": "127.0.0.1:0"})
 	status, _ := s.post(t, "/api/users", `{"name":"Ada","email":"ada@example.com","password":"long enough"}`)
 	require.Equal(t, http.StatusCreated, status)
 	for _, path := range []string{"/healthz", "/readyz", "/docs", "/api/posts"} {
@@ -172,7 +173,22 @@ func TestServeEndToEnd(t *testing.T) {
 		require.Equal(t, http.StatusOK, resp.StatusCode, path)
 	}
 
-	metrics := getBody(t, s.base+"/metrics")
+	// Made-up methods and paths make no new series.
+	for i := range 50 {
+		req, err := http.NewRequest(fmt.Sprintf("M%d", i), fmt.Sprintf("%s/nowhere/%d", s.base, i), nil)
+		require.NoError(t, err)
+		resp, err := http.DefaultClient.Do(req)
+		require.NoError(t, err)
+		resp.Body.Close()
+	}
+	resp, err := http.Get(s.base + "/metrics")
+	require.NoError(t, err)
+	resp.Body.Close()
+	require.Equal(t, http.StatusNotFound, resp.StatusCode, "metrics are not on the API's port")
+	metrics := getBody(t, "http://"+logged(t, s, "metrics server")+"/metrics")
+	require.NotContains(t, metrics, `method="M1"`)
+	require.NotContains(t, metrics, `/nowhere/1`)
+	require.Contains(t, metrics, `method="other"`)
 	for _, series := range []string{
 		`junction_http_requests_total{method="POST",route="/api/users",status="201"} 1`,
 		`junction_http_request_duration_seconds_bucket{method="GET",route="/api/posts"`,
@@ -183,19 +199,11 @@ func TestServeEndToEnd(t *testing.T) {
 			t.Errorf("/metrics lacks %s", series)
 		}
 	}
-	resp, err := http.Get(s.base + "/debug/pprof/")
+	resp, err = http.Get(s.base + "/debug/pprof/")
 	require.NoError(t, err)
 	resp.Body.Close()
 	require.Equal(t, http.StatusNotFound, resp.StatusCode, "profiles are not on the API's port")
-	var debugAddr string
-	for _, line := range strings.Split(s.logs.String(), "\n") {
-		var l struct{ Msg, Addr string }
-		if json.Unmarshal([]byte(line), &l) == nil && l.Msg == "debug server" {
-			debugAddr = l.Addr
-		}
-	}
-	require.NotEmpty(t, debugAddr)
-	require.Contains(t, getBody(t, "http://"+debugAddr+"/debug/pprof/"), "goroutine")
+	require.Contains(t, getBody(t, "http://"+logged(t, s, "debug server")+"/debug/pprof/"), "goroutine")
 	require.NoError(t, s.stop(), "graceful shutdown returns nil")
 	require.Contains(t, s.logs.String(), `"msg":"stopped"`)
 }
@@ -209,4 +217,17 @@ func getBody(t *testing.T, url string) string {
 	b, err := io.ReadAll(resp.Body)
 	require.NoError(t, err)
 	return string(b)
+}
+
+// logged is the address that the line msg of s's log names.
+func logged(t *testing.T, s *server, msg string) string {
+	t.Helper()
+	for _, line := range strings.Split(s.logs.String(), "\n") {
+		var l struct{ Msg, Addr string }
+		if json.Unmarshal([]byte(line), &l) == nil && l.Msg == msg {
+			return l.Addr
+		}
+	}
+	t.Fatalf("no %q in the log", msg)
+	return ""
 }

@@ -48,6 +48,8 @@ type Config struct {
 
 	// DebugAddr, when set (e.g. 127.0.0.1:6060), serves /debug/pprof there, apart from the API.
 	DebugAddr string
+	// MetricsAddr, when set (e.g. 127.0.0.1:9090), serves /metrics there, apart from the API.
+	MetricsAddr string
 }
 
 // GraphQLConfig bounds the GraphQL endpoint.
@@ -245,6 +247,7 @@ func Load(getenv func(string) string) (Config, error) {
 		LoaderWait:    p.duration("GRAPHQL_LOADER_WAIT", 2*time.Millisecond),
 	}
 	c.DebugAddr = p.str("DEBUG_ADDR", "")
+	c.MetricsAddr = p.str("METRICS_ADDR", "")
 	c.CORSOrigins = p.list("CORS_ALLOWED_ORIGINS")
 	c.check(&p)
 	if len(p.errs) > 0 {

@@ -43,7 +43,7 @@ type Options struct {
 	CORSOrigins []string
 	// StripeVerifier checks the signatures of Stripe webhooks.
 	StripeVerifier *webhook.Verifier
-	// Metrics, when set, counts every request and serves GET /metrics.
+	// Metrics, when set, counts every request (its handler is served elsewhere, never on the API's port).
 	Metrics Metrics
 	// GraphQL is mounted at /graphql, and GraphiQL's assets under /graphql/assets/; nil mounts nothing.
 	GraphQL http.Handler
@@ -51,10 +51,9 @@ type Options struct {
 	AdminJobs http.Handler
 }
 
-// Metrics counts requests and serves them (impl/metrics).
+// Metrics counts requests (impl/metrics).
 type Metrics interface {
 	Middleware(http.Handler) http.Handler
-	Handler() http.Handler
 }
 
 // NewHandler returns the whole HTTP surface: the API under its spec's paths, the spec itself at /openapi.yaml and
@@ -81,7 +80,6 @@ func NewHandler(svc *service.Service, opts Options) (http.Handler, error) {
 		bodyFirst(gate.maxBodyLimit(), bodyBudget, errs), concurrencyCap(opts.MaxConcurrent, errs), deadline(opts.RequestTimeout))
 	if opts.Metrics != nil {
 		r.Use(opts.Metrics.Middleware)
-		r.Handle("/metrics", opts.Metrics.Handler())
 	}
 	r.NotFound(func(w http.ResponseWriter, r *http.Request) {
 		errs.write(w, r, http.StatusNotFound, "No such resource.", nil)
