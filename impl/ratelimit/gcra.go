@@ -84,7 +84,7 @@ func (s *memoryShard) sweep(now time.Time) {
 // gcra decides one request at now for a key whose theoretical arrival time is tat, and returns the decision and
 // the key's next tat (to store when allowed).
 func gcra(p Policy, tat, now time.Time) (Decision, time.Time) {
-	interval := p.Window / time.Duration(p.Quota)
+	interval := max(p.Window/time.Duration(p.Quota), 1) // a quota beyond one a nanosecond is one a nanosecond
 	if tat.Before(now) {
 		tat = now
 	}

@@ -1,0 +1,153 @@
+package ratelimit_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/netip"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/junction-dev/junction/impl/clientip"
+	"github.com/junction-dev/junction/impl/config"
+	"github.com/junction-dev/junction/impl/ratelimit"
+)
+
+type clock struct {
+	mu  sync.Mutex
+	now time.Time
+}
+
+func (c *clock) Now() time.Time          { c.mu.Lock(); defer c.mu.Unlock(); return c.now }
+func (c *clock) Advance(d time.Duration) { c.mu.Lock(); c.now = c.now.Add(d); c.mu.Unlock() }
+
+func newClock() *clock { return &clock{now: time.Date(2026, 12, 1, 12, 0, 0, 0, time.UTC)} }
+
+func TestGCRA(t *testing.T) {
+	t.Parallel()
+	p := ratelimit.Policy{Name: "login", Quota: 4, Window: time.Minute} // one back every 15 s
+	type step struct {
+		after     time.Duration
+		allowed   bool
+		remaining int
+		reset     time.Duration
+		retry     time.Duration
+	}
+	tests := []struct {
+		name  string
+		steps []step
+	}{
+		{"the whole quota at once, then one every interval", []step{
+			{0, true, 3, 15 * time.Second, 0},
+			{0, true, 2, 30 * time.Second, 0},
+			{0, true, 1, 45 * time.Second, 0},
+			{0, true, 0, time.Minute, 0},
+			{0, false, 0, time.Minute, 15 * time.Second},
+			{10 * time.Second, false, 0, 50 * time.Second, 5 * time.Second},
+			{5 * time.Second, true, 0, time.Minute, 0},
+		}},
+		{"a quiet key has its whole quota back", []step{
+			{0, true, 3, 15 * time.Second, 0},
+			{0, true, 2, 30 * time.Second, 0},
+			{time.Hour, true, 3, 15 * time.Second, 0},
+		}},
+		{"spread evenly, never refused", []step{
+			{0, true, 3, 15 * time.Second, 0},
+			{15 * time.Second, true, 3, 15 * time.Second, 0},
+			{15 * time.Second, true, 3, 15 * time.Second, 0},
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			c := newClock()
+			m := ratelimit.NewMemory(1000, c.Now)
+			for i, s := range tt.steps {
+				c.Advance(s.after)
+				d, err := m.Allow(context.Background(), p, "k")
+				require.NoError(t, err)
+				want := ratelimit.Decision{Policy: p, Allowed: s.allowed, Remaining: s.remaining, Reset: s.reset, RetryAfter: s.retry}
+				require.Equal(t, want, d, "step %d", i)
+			}
+		})
+	}
+}
+
+func TestMemoryStaysBounded(t *testing.T) {
+	t.Parallel()
+	c := newClock()
+	m := ratelimit.NewMemory(64*4, c.Now) // 4 keys a shard
+	p := ratelimit.Policy{Name: "default", Quota: 2, Window: time.Minute}
+	refused := 0
+	for i := range 10_000 {
+		d, err := m.Allow(context.Background(), p, fmt.Sprint("client-", i))
+		require.NoError(t, err)
+		if !d.Allowed {
+			refused++
+		}
+	}
+	require.Greater(t, refused, 9000, "a flood of new keys is counted as one once the limiter is full")
+	c.Advance(time.Minute)
+	d, err := m.Allow(context.Background(), p, "a newcomer")
+	require.NoError(t, err)
+	require.True(t, d.Allowed, "keys whose quota came back are forgotten, and the room is reused")
+}
+
+func TestLimits(t *testing.T) {
+	t.Parallel()
+	c := newClock()
+	limits := ratelimit.New(config.RateLimitConfig{Window: time.Minute, Login: 2, Default: 0}, ratelimit.NewMemory(1000, c.Now))
+	from := func(ip string) context.Context {
+		return clientip.NewContext(context.Background(), netip.MustParseAddr(ip))
+	}
+
+	res, err := limits.Check(from("203.0.113.1"), ratelimit.ActionDefault, "")
+	require.NoError(t, err)
+	require.Empty(t, res.Decisions, "a limit of 0 is off")
+	require.NoError(t, res.Err())
+
+	check := func(ip, account string) ratelimit.Result {
+		res, err := limits.Check(from(ip), ratelimit.ActionLogin, account)
+		require.NoError(t, err)
+		return res
+	}
+	require.NoError(t, check("203.0.113.1", "ada@example.com").Err())
+	res = check("203.0.113.2", " ADA@example.com ")
+	require.NoError(t, res.Err())
+	h := http.Header{}
+	res.SetHeaders(h)
+	require.Equal(t, `"login";q=2;w=60, "login-account";q=2;w=60`, h.Get("RateLimit-Policy"))
+	require.Equal(t, `"login";r=1;t=30, "login-account";r=0;t=60`, h.Get("RateLimit"))
+
+	var exceeded *ratelimit.ExceededError
+	require.True(t, errors.As(check("203.0.113.3", "ada@example.com").Err(), &exceeded), "the account is spent, whatever the address")
+	require.Equal(t, 30, exceeded.RetryAfterSeconds())
+	require.NoError(t, check("203.0.113.3", "bob@example.com").Err(), "another account from the same address")
+
+	// IPv6 clients are counted by their /64.
+	require.NoError(t, check("2001:db8::1", "").Err())
+	require.NoError(t, check("2001:db8::2", "").Err())
+	require.Error(t, check("2001:db8::3", "").Err())
+	require.NoError(t, check("2001:db8:0:1::1", "").Err())
+}
+
+func BenchmarkMemoryAllow(b *testing.B) {
+	m := ratelimit.NewMemory(1<<20, time.Now)
+	p := ratelimit.Policy{Name: "default", Quota: 1_000_000_000, Window: time.Minute}
+	keys := make([]string, 1024)
+	for i := range keys {
+		keys[i] = fmt.Sprintf("198.51.100.%d", i)
+	}
+	b.ReportAllocs()
+	b.RunParallel(func(pb *testing.PB) {
+		i := 0
+		for pb.Next() {
+			_, _ = m.Allow(context.Background(), p, keys[i%len(keys)])
+			i++
+		}
+	})
+}
