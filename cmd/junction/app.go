@@ -145,6 +145,12 @@ func (a *app) handler(ctx context.Context) (http.Handler, error) {
 		LoaderWait:    a.cfg.GraphQL.LoaderWait,
 		Development:   a.cfg.Development(),
 		Logger:        a.logger,
+		WebSocket: graph.WebSocketOptions{
+			MaxConnections:      a.cfg.WebSocket.MaxConnections,
+			MaxConnectionsPerIP: a.cfg.WebSocket.MaxConnectionsPerIP,
+			MaxSubscriptions:    a.cfg.WebSocket.MaxSubscriptions,
+			MessageRate:         a.cfg.WebSocket.MessageRate,
+		},
 	})
 	ui, err := riverui.NewHandler(&riverui.HandlerOpts{
 		Endpoints: riverui.NewEndpoints(a.river, nil),

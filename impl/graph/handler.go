@@ -33,6 +33,8 @@ type Options struct {
 	LoaderWait  time.Duration
 	Development bool
 	Logger      *slog.Logger
+	// WebSocket caps the subscription sockets.
+	WebSocket WebSocketOptions
 }
 
 // Path is where the endpoint is mounted: POST for operations, GET for GraphiQL and WebSocket subscriptions.
@@ -44,22 +46,11 @@ func NewHandler(svc *service.Service, broker *Broker, opts Options) http.Handler
 	srv := handler.New(gql.NewExecutableSchema(gql.Config{Resolvers: &Resolver{svc: svc, broker: broker}}))
 	readLimit := opts.BodyLimit
 	srv.AddTransport(transport.Websocket{
+		Implementation:        wsImplementation{inner: transport.CoderWebsocketImplementation{}, rate: opts.WebSocket.MessageRate},
 		KeepAlivePingInterval: 15 * time.Second,
 		InitTimeout:           10 * time.Second,
 		PayloadReadLimit:      &readLimit,
-		// The token comes in connection_init's payload ({"Authorization": "Bearer ..."}), as browsers cannot set
-		// headers on a WebSocket.
-		InitFunc: func(ctx context.Context, p transport.InitPayload) (context.Context, *transport.InitPayload, error) {
-			token, ok := auth.BearerToken(p.Authorization())
-			if !ok {
-				return ctx, &p, nil
-			}
-			actor, err := svc.Authenticate(ctx, token)
-			if err != nil {
-				return ctx, nil, errors.New("invalid token")
-			}
-			return service.NewContextWithActor(ctx, actor), &p, nil
-		},
+		InitFunc:              initSocket(svc, broker),
 	})
 	srv.AddTransport(transport.Options{})
 	srv.AddTransport(transport.POST{})
@@ -77,6 +68,7 @@ func NewHandler(svc *service.Service, broker *Broker, opts Options) http.Handler
 
 	page, assets := graphiQL()
 	api := authenticate(svc, withLoaders(svc, cmp.Or(opts.LoaderWait, 2*time.Millisecond), srv))
+	caps := newWSCaps(opts.WebSocket)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if strings.HasPrefix(r.URL.Path, AssetsPath) {
 			assets.ServeHTTP(w, r)
@@ -88,6 +80,10 @@ func NewHandler(svc *service.Service, broker *Broker, opts Options) http.Handler
 		}
 		if r.Body != nil {
 			r.Body = http.MaxBytesReader(w, r.Body, opts.BodyLimit)
+		}
+		if r.Header.Get("Upgrade") != "" { // what gqlgen's WebSocket transport takes
+			serveWebSocket(w, r, caps, broker, api)
+			return
 		}
 		api.ServeHTTP(w, r)
 	})
