@@ -48,7 +48,7 @@ func TestLoadDefaults(t *testing.T) {
 	require.Equal(t, Argon2Config{MemoryKiB: 19456, Iterations: 2, Parallelism: 1}, c.Argon2)
 	require.Equal(t, JWTConfig{Secret: strings.Repeat("s", 32), Issuer: "junction", Audience: "junction-api", TTL: time.Hour, CacheTTL: 10 * time.Second}, c.JWT)
 	require.Equal(t, RateLimitConfig{Window: time.Minute, Default: 300, ListUsers: 100, SignUp: 10, Login: 10}, c.RateLimit)
-	require.Equal(t, WebSocketConfig{MaxConnections: 10_000, MaxConnectionsPerIP: 50, MaxSubscriptions: 20, MessageRate: 10}, c.WebSocket)
+	require.Equal(t, WebSocketConfig{MaxConnections: 5000, MaxConnectionsPerIP: 50, MaxSubscriptions: 20, MessageRate: 10}, c.WebSocket)
 }
 
 func TestLoadOverridesAndErrors(t *testing.T) {
