@@ -412,4 +412,3 @@ func confirmReset(t *testing.T, in *instance, email string) {
 	resp.Body.Close()
 	require.Equal(t, http.StatusNoContent, resp.StatusCode)
 }
-
