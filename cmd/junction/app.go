@@ -152,6 +152,12 @@ func (a *app) handler(ctx context.Context) (http.Handler, error) {
 		Limits:        limits,
 		Development:   a.cfg.Development(),
 		Logger:        a.logger,
+		WebSocket: graph.WebSocketOptions{
+			MaxConnections:      a.cfg.WebSocket.MaxConnections,
+			MaxConnectionsPerIP: a.cfg.WebSocket.MaxConnectionsPerIP,
+			MaxSubscriptions:    a.cfg.WebSocket.MaxSubscriptions,
+			MessageRate:         a.cfg.WebSocket.MessageRate,
+		},
 	})
 	ui, err := riverui.NewHandler(&riverui.HandlerOpts{
 		Endpoints: riverui.NewEndpoints(a.river, nil),

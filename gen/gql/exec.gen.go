@@ -810,6 +810,23 @@ type Mutation {
   createComment(input: CreateCommentInput!): Comment! @rateLimit(action: "default")
 }
 
+"""
+Subscriptions run over a WebSocket at /graphql, with the ` + "`" + `graphql-transport-ws` + "`" + ` subprotocol or the legacy ` + "`" + `graphql-ws` + "`" + `.
+The token goes in ` + "`" + `connection_init` + "`" + `'s payload (` + "`" + `{"Authorization": "Bearer ..."}` + "`" + `) or the upgrade's ` + "`" + `Authorization` + "`" + `
+header; ` + "`" + `connection_ack` + "`" + ` carries no payload.
+
+Each socket is capped, by settings with these defaults:
+- ` + "`" + `WS_MAX_CONNECTIONS` + "`" + ` (5000) sockets open at once per instance: one more is refused with HTTP 503 before the upgrade;
+- ` + "`" + `WS_MAX_CONNECTIONS_PER_IP` + "`" + ` (50) sockets open at once per client IP: one more is refused with HTTP 429;
+- ` + "`" + `WS_MAX_SUBSCRIPTIONS` + "`" + ` (20) subscriptions active at once per socket: one more gets an ` + "`" + `error` + "`" + ` message for its id
+  (extensions.code ` + "`" + `TOO_MANY_SUBSCRIPTIONS` + "`" + `), and the socket's other subscriptions carry on;
+- ` + "`" + `WS_MESSAGE_RATE` + "`" + ` (10) messages per second per socket, with a burst of twice that: a faster socket is closed with
+  1008 (policy violation).
+
+A signed-in socket lives as long as its session: it is closed with 4401 when its token expires, its user is deleted
+or its password is reset, and with 4403 when its role changes (connect again to get the new one). No event committed
+after such a change is delivered to it.
+"""
 type Subscription {
   "Posts as they become visible to everyone: created published, or published later."
   postCreated: Post! @rateLimit(action: "default")

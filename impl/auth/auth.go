@@ -42,6 +42,8 @@ type verifiedToken struct {
 type Claims struct {
 	Subject  string
 	IssuedAt time.Time
+	// ExpiresAt is when the token stops being valid: a session that outlives a request (a WebSocket) ends then.
+	ExpiresAt time.Time
 }
 
 // verifiedMax bounds the verified-token cache (about 300 bytes an entry).
@@ -99,7 +101,7 @@ func (t *Tokens) Verify(token string) (Claims, error) {
 	if claims.Subject == "" || claims.IssuedAt == nil {
 		return Claims{}, fmt.Errorf("%w: missing sub or iat", ErrInvalidToken)
 	}
-	c := Claims{Subject: claims.Subject, IssuedAt: claims.IssuedAt.Time}
+	c := Claims{Subject: claims.Subject, IssuedAt: claims.IssuedAt.Time, ExpiresAt: claims.ExpiresAt.Time}
 	t.mu.Lock()
 	if len(t.verified) >= verifiedMax {
 		clear(t.verified) // rare; cheaper than tracking recency on every hit

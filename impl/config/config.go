@@ -43,6 +43,8 @@ type Config struct {
 
 	GraphQL GraphQLConfig
 
+	WebSocket WebSocketConfig
+
 	// CORSOrigins may call the API from browsers on other origins (CORS_ALLOWED_ORIGINS, comma-separated).
 	CORSOrigins []string
 
@@ -59,6 +61,19 @@ type GraphQLConfig struct {
 	MaxComplexity int
 	BodyLimit     int64
 	LoaderWait    time.Duration
+}
+
+// WebSocketConfig caps the GraphQL WebSockets, which hold no request slot (MAX_CONCURRENT_REQUESTS) and no request
+// deadline, since they live as long as their client. 0 turns a cap off.
+type WebSocketConfig struct {
+	// MaxConnections (WS_MAX_CONNECTIONS) caps the sockets open at once on an instance.
+	MaxConnections int
+	// MaxConnectionsPerIP (WS_MAX_CONNECTIONS_PER_IP) caps the sockets one client IP has open at once.
+	MaxConnectionsPerIP int
+	// MaxSubscriptions (WS_MAX_SUBSCRIPTIONS) caps the subscriptions active at once on one socket.
+	MaxSubscriptions int
+	// MessageRate (WS_MESSAGE_RATE) is how many messages a second one socket may send (burst: twice as many).
+	MessageRate int
 }
 
 // WebhooksConfig verifies and processes incoming webhooks.
@@ -246,6 +261,12 @@ func Load(getenv func(string) string) (Config, error) {
 		BodyLimit:     int64(p.int("GRAPHQL_BODY_LIMIT", 64<<10)),
 		LoaderWait:    p.duration("GRAPHQL_LOADER_WAIT", 2*time.Millisecond),
 	}
+	c.WebSocket = WebSocketConfig{
+		MaxConnections:      p.int("WS_MAX_CONNECTIONS", 5000),
+		MaxConnectionsPerIP: p.int("WS_MAX_CONNECTIONS_PER_IP", 50),
+		MaxSubscriptions:    p.int("WS_MAX_SUBSCRIPTIONS", 20),
+		MessageRate:         p.int("WS_MESSAGE_RATE", 10),
+	}
 	c.DebugAddr = p.str("DEBUG_ADDR", "")
 	c.MetricsAddr = p.str("METRICS_ADDR", "")
 	c.CORSOrigins = p.list("CORS_ALLOWED_ORIGINS")
@@ -300,6 +321,9 @@ func (c Config) check(p *parser) {
 	}
 	if c.GraphQL.MaxDepth < 1 || c.GraphQL.MaxComplexity < 1 || c.GraphQL.BodyLimit < 1 {
 		p.fail("GRAPHQL_MAX_DEPTH, GRAPHQL_MAX_COMPLEXITY and GRAPHQL_BODY_LIMIT must be positive")
+	}
+	if ws := c.WebSocket; ws.MaxConnections < 0 || ws.MaxConnectionsPerIP < 0 || ws.MaxSubscriptions < 0 || ws.MessageRate < 0 {
+		p.fail("WS_* caps must be 0 (off) or more")
 	}
 	if c.PasswordResetTTL <= 0 {
 		p.fail("PASSWORD_RESET_TTL must be positive")

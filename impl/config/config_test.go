@@ -47,7 +47,8 @@ func TestLoadDefaults(t *testing.T) {
 	}, c.DB)
 	require.Equal(t, Argon2Config{MemoryKiB: 19456, Iterations: 2, Parallelism: 1}, c.Argon2)
 	require.Equal(t, JWTConfig{Secret: strings.Repeat("s", 32), Issuer: "junction", Audience: "junction-api", TTL: time.Hour, CacheTTL: 10 * time.Second}, c.JWT)
-	require.Equal(t, RateLimitConfig{Window: time.Minute, Default: 300, ListUsers: 100, SignUp: 10, Login: 10}, c.RateLimit)
+	require.Equal(t, RateLimitConfig{Window: time.Minute, Default: 300, ListUsers: 100, SignUp: 10, Login: 10, PasswordReset: 10}, c.RateLimit)
+	require.Equal(t, WebSocketConfig{MaxConnections: 5000, MaxConnectionsPerIP: 50, MaxSubscriptions: 20, MessageRate: 10}, c.WebSocket)
 }
 
 func TestLoadOverridesAndErrors(t *testing.T) {
@@ -62,7 +63,8 @@ func TestLoadOverridesAndErrors(t *testing.T) {
 			name: "overrides",
 			env: map[string]string{"DATABASE_URL": "postgres://db", "APP_ENV": "development", "PORT": "9000",
 				"DB_MAX_CONNS": "50", "DB_MIN_CONNS": "0", "DB_CONNECT_TIMEOUT": "500ms", "ARGON2_MEMORY_KIB": "65536",
-				"TRUSTED_PROXIES": "10.0.0.0/8, 192.168.1.7", "RATE_LIMIT_SIGNUP": "0"},
+				"TRUSTED_PROXIES": "10.0.0.0/8, 192.168.1.7", "RATE_LIMIT_SIGNUP": "0",
+				"WS_MAX_CONNECTIONS": "0", "WS_MAX_CONNECTIONS_PER_IP": "5", "WS_MAX_SUBSCRIPTIONS": "3", "WS_MESSAGE_RATE": "7"},
 			check: func(t *testing.T, c Config) {
 				require.True(t, c.Development())
 				require.Equal(t, 9000, c.Port)
@@ -73,6 +75,7 @@ func TestLoadOverridesAndErrors(t *testing.T) {
 				require.Empty(t, c.JWT.Secret, "development may run without a secret")
 				require.Equal(t, []netip.Prefix{netip.MustParsePrefix("10.0.0.0/8"), netip.MustParsePrefix("192.168.1.7/32")}, c.RateLimit.TrustedProxies)
 				require.Zero(t, c.RateLimit.SignUp)
+				require.Equal(t, WebSocketConfig{MaxConnections: 0, MaxConnectionsPerIP: 5, MaxSubscriptions: 3, MessageRate: 7}, c.WebSocket)
 			},
 		},
 		{name: "no database", env: map[string]string{}, wantErr: []string{"DATABASE_URL is required"}},
@@ -83,6 +86,7 @@ func TestLoadOverridesAndErrors(t *testing.T) {
 			env:     map[string]string{"DATABASE_URL": "x", "PORT": "http", "DB_IDLE": "", "DB_MAX_CONN_IDLE_TIME": "soon"},
 			wantErr: []string{"PORT", "DB_MAX_CONN_IDLE_TIME"},
 		},
+		{name: "negative websocket cap", env: map[string]string{"DATABASE_URL": "x", "WS_MESSAGE_RATE": "-1"}, wantErr: []string{"WS_*"}},
 		{name: "min above max", env: map[string]string{"DATABASE_URL": "x", "DB_MIN_CONNS": "30"}, wantErr: []string{"DB_MIN_CONNS"}},
 		{name: "argon2 parallelism out of range", env: map[string]string{"DATABASE_URL": "x", "ARGON2_PARALLELISM": "300"}, wantErr: []string{"ARGON2_PARALLELISM"}},
 	}

@@ -12,36 +12,128 @@ import (
 
 // Broker fans the events of every instance (the service's LISTEN) out to this instance's subscribers. Each event
 // is read once per instance; a subscriber too slow to keep up loses events rather than stalling the others.
+//
+// It also ends the signed-in WebSockets whose session no longer stands. The listener delivers user changes
+// (deletion, role, password) in commit order with the events, one at a time, so a socket is rechecked, and ended,
+// before any event committed after the change that ended it is published.
 type Broker struct {
 	svc    *service.Service
 	logger *slog.Logger
 
 	mu   sync.Mutex
 	subs map[*subscriber]struct{}
+	// sessions are the signed-in sockets, by user.
+	sessions map[uuid.UUID]map[*session]struct{}
+	// changed counts the user changes (and resyncs) heard, for sessions that authenticated meanwhile.
+	changed uint64
 }
 
 type subscriber struct {
 	kind   string
 	postID uuid.UUID // for comments: the post watched
+	sess   *session  // nil outside a WebSocket
 	posts  chan *service.Post
 	comms  chan *service.Comment
 }
 
 // NewBroker returns a Broker; Run starts its listener.
 func NewBroker(svc *service.Service, logger *slog.Logger) *Broker {
-	return &Broker{svc: svc, logger: logger, subs: map[*subscriber]struct{}{}}
+	return &Broker{svc: svc, logger: logger, subs: map[*subscriber]struct{}{}, sessions: map[uuid.UUID]map[*session]struct{}{}}
 }
 
 // Run listens for events until ctx ends.
 func (b *Broker) Run(ctx context.Context) error {
-	return b.svc.Listen(ctx, func(e service.Event) { b.publish(ctx, e) })
+	return b.svc.Listen(ctx, func(e service.Event) { b.handle(ctx, e) })
+}
+
+func (b *Broker) handle(ctx context.Context, e service.Event) {
+	switch e.Kind {
+	case service.EventUserChanged:
+		b.recheck(ctx, &e.ID)
+	case service.EventResync:
+		b.recheck(ctx, nil)
+	default:
+		b.publish(ctx, e)
+	}
+}
+
+// recheck ends the sessions of user id (of every user when id is nil) that no longer stand.
+func (b *Broker) recheck(ctx context.Context, id *uuid.UUID) {
+	b.mu.Lock()
+	b.changed++
+	var sessions []*session
+	for uid, set := range b.sessions {
+		if id != nil && uid != *id {
+			continue
+		}
+		for s := range set {
+			sessions = append(sessions, s)
+		}
+	}
+	b.mu.Unlock()
+	for _, s := range sessions {
+		b.recheckSession(ctx, s)
+	}
+}
+
+func (b *Broker) recheckSession(ctx context.Context, s *session) {
+	err := b.svc.Recheck(ctx, s.actor)
+	switch {
+	case err == nil:
+	case service.ErrorCode(err) == service.EUNAUTHORIZED:
+		s.end(closeUnauthorized, "session ended")
+	case service.ErrorCode(err) == service.EFORBIDDEN:
+		s.end(closeForbidden, "role changed")
+	default:
+		// Unsure whether the session stands: end it rather than deliver to it; the client reconnects and
+		// authenticates again.
+		b.logger.WarnContext(ctx, "websocket session could not be rechecked", "err", err)
+		s.end(closeTryAgainLater, "try again later")
+	}
+}
+
+// changes is where the user changes heard stand, for track.
+func (b *Broker) changes() uint64 {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.changed
+}
+
+// track registers a signed-in session until it ends, so that a change of its user ends it. If a change was heard
+// since the socket arrived (s.seen), before it was tracked, it may have concerned this session unnoticed, so the
+// session is rechecked now.
+func (b *Broker) track(ctx context.Context, s *session) {
+	b.mu.Lock()
+	set := b.sessions[s.actor.UserID]
+	if set == nil {
+		set = map[*session]struct{}{}
+		b.sessions[s.actor.UserID] = set
+	}
+	set[s] = struct{}{}
+	missed := b.changed != s.seen
+	b.mu.Unlock()
+	if missed {
+		b.recheckSession(ctx, s)
+	}
+}
+
+// forget unregisters s.
+func (b *Broker) forget(s *session) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if set := b.sessions[s.actor.UserID]; set != nil {
+		delete(set, s)
+		if len(set) == 0 {
+			delete(b.sessions, s.actor.UserID)
+		}
+	}
 }
 
 func (b *Broker) publish(ctx context.Context, e service.Event) {
 	b.mu.Lock()
 	var targets []*subscriber
 	for s := range b.subs {
-		if s.kind == e.Kind && (e.Kind != service.EventCommentAdded || s.postID == e.PostID) {
+		if s.kind == e.Kind && (e.Kind != service.EventCommentAdded || s.postID == e.PostID) && s.live() {
 			targets = append(targets, s)
 		}
 	}
@@ -78,8 +170,11 @@ func (b *Broker) publish(ctx context.Context, e service.Event) {
 	}
 }
 
-// subscribe registers s until ctx ends.
-func (b *Broker) subscribe(ctx context.Context, s *subscriber) {
+// live reports whether the subscriber's socket may still receive events.
+func (s *subscriber) live() bool { return s.sess == nil || s.sess.live() }
+
+// subscribe registers s until ctx ends, then calls done.
+func (b *Broker) subscribe(ctx context.Context, s *subscriber, done func()) {
 	b.mu.Lock()
 	b.subs[s] = struct{}{}
 	b.mu.Unlock()
@@ -88,5 +183,6 @@ func (b *Broker) subscribe(ctx context.Context, s *subscriber) {
 		b.mu.Lock()
 		delete(b.subs, s)
 		b.mu.Unlock()
+		done()
 	}()
 }

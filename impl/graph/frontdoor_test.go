@@ -56,7 +56,7 @@ func TestSignInIsOneActionAtEveryEntrance(t *testing.T) {
 	t.Parallel()
 	limits := config.RateLimitConfig{Window: time.Hour, Default: 1000, ListUsers: 1000, SignUp: 1000, Login: 3, PasswordReset: 1000,
 		TrustedProxies: []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")}}
-	in := newInstance(t, dbtest.NewURL(t), instanceOptions{limits: &limits})
+	in := newInstanceWith(t, dbtest.NewURL(t), instanceOptions{limits: &limits})
 	in.ok(t, "", `mutation { createUser(input: {name: "Ada", email: "ada@example.com", password: "long enough"}) { id } }`, nil)
 	in.ok(t, "", `mutation { createUser(input: {name: "Bob", email: "bob@example.com", password: "long enough"}) { id } }`, nil)
 	login := func(email, pw string) string {
@@ -108,7 +108,7 @@ func TestAliasedSignUpsCountOneEach(t *testing.T) {
 	t.Parallel()
 	limits := noLimits
 	limits.SignUp = 5
-	in := newInstance(t, dbtest.NewURL(t), instanceOptions{limits: &limits})
+	in := newInstanceWith(t, dbtest.NewURL(t), instanceOptions{limits: &limits})
 	query := "mutation {\n" + aliased(50, `createUser(input: {name: "U$i", email: "u$i@example.com", password: "long enough"}) { id }`) + "}"
 	status, _, out := in.post(t, "/graphql", gqlBody(t, query))
 	require.Equal(t, http.StatusOK, status)
@@ -129,7 +129,7 @@ func TestEveryQueryFieldIsLimited(t *testing.T) {
 	t.Parallel()
 	limits := noLimits
 	limits.Default = 4
-	in := newInstance(t, dbtest.NewURL(t), instanceOptions{limits: &limits})
+	in := newInstanceWith(t, dbtest.NewURL(t), instanceOptions{limits: &limits})
 	status, h, out := in.post(t, "/graphql", gqlBody(t, "{\n"+aliased(6, `posts(limit: 1) { totalCount }`)+"}"))
 	require.Equal(t, http.StatusOK, status)
 	require.Len(t, out["errors"], 2)

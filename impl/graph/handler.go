@@ -36,6 +36,8 @@ type Options struct {
 	Logger      *slog.Logger
 	// Limits is the rate-limit policy shared with REST; schema.graphqls' @rateLimit says what each root field counts as.
 	Limits *ratelimit.Limits
+	// WebSocket caps the subscription sockets.
+	WebSocket WebSocketOptions
 }
 
 // Path is where the endpoint is mounted: POST for operations, GET for GraphiQL and WebSocket subscriptions.
@@ -51,25 +53,13 @@ func NewHandler(svc *service.Service, broker *Broker, opts Options) http.Handler
 	}))
 	readLimit := opts.BodyLimit
 	srv.AddTransport(transport.Websocket{
+		Implementation:        wsImplementation{inner: transport.CoderWebsocketImplementation{}, rate: opts.WebSocket.MessageRate},
 		KeepAlivePingInterval: 15 * time.Second,
 		InitTimeout:           10 * time.Second,
 		PayloadReadLimit:      &readLimit,
 		// The token comes in connection_init's payload ({"Authorization": "Bearer ..."}), as browsers cannot set
 		// headers on a WebSocket.
-		InitFunc: func(ctx context.Context, p transport.InitPayload) (context.Context, *transport.InitPayload, error) {
-			actor, signedIn, err := signIn.Authorization(ctx, p.Authorization(), authn.Optional)
-			if err != nil {
-				if service.ErrorCode(err) == service.EUNAVAILABLE {
-					// RFC 6455's Try Again Later: the session may be good, the database is not answering.
-					return transport.WithWebsocketCloseCode(ctx, 1013), nil, errors.New(codes[service.EUNAVAILABLE])
-				}
-				return transport.WithWebsocketCloseCode(ctx, 4403), nil, errors.New("invalid token")
-			}
-			if signedIn {
-				ctx = service.NewContextWithActor(ctx, actor)
-			}
-			return ctx, nil, nil
-		},
+		InitFunc: initSocket(signIn, broker),
 	})
 	srv.AddTransport(transport.Options{})
 	srv.AddTransport(transport.POST{})
@@ -87,6 +77,7 @@ func NewHandler(svc *service.Service, broker *Broker, opts Options) http.Handler
 
 	page, assets := graphiQL()
 	api := withLimitHeaders(authenticate(signIn, withLoaders(svc, cmp.Or(opts.LoaderWait, 2*time.Millisecond), srv)))
+	caps := newWSCaps(opts.WebSocket)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if strings.HasPrefix(r.URL.Path, AssetsPath) {
 			assets.ServeHTTP(w, r)
@@ -98,6 +89,10 @@ func NewHandler(svc *service.Service, broker *Broker, opts Options) http.Handler
 		}
 		if r.Body != nil {
 			r.Body = http.MaxBytesReader(w, r.Body, opts.BodyLimit)
+		}
+		if r.Header.Get("Upgrade") != "" { // what gqlgen's WebSocket transport takes
+			serveWebSocket(w, r, caps, broker, api)
+			return
 		}
 		api.ServeHTTP(w, r)
 	})

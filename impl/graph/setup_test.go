@@ -2,10 +2,12 @@ package graph_test
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
+	"net/netip"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -37,13 +39,20 @@ func (c *counter) TraceQueryEnd(context.Context, *pgx.Conn, pgx.TraceQueryEndDat
 
 // instance is one running Junction (REST and GraphQL) on a shared database, like one `junction serve`.
 type instance struct {
-	url   string
-	pool  *pgxpool.Pool
-	count *counter
+	url    string
+	pool   *pgxpool.Pool
+	count  *counter
+	svc    *service.Service
+	sealer *auth.Sealer
 }
 
-// instanceOptions change what newInstance starts; the zero value is the usual test instance.
+// instanceOptions change an instance from the defaults the other tests use.
 type instanceOptions struct {
+	tokenTTL      time.Duration // default an hour
+	maxConcurrent int           // MAX_CONCURRENT_REQUESTS; default none
+	webSocket     graph.WebSocketOptions
+	// trustLoopback believes X-Forwarded-For from 127.0.0.1, so that a test can be many clients.
+	trustLoopback bool
 	// limits replaces the rate limits, which are otherwise out of the way.
 	limits *config.RateLimitConfig
 }
@@ -51,13 +60,19 @@ type instanceOptions struct {
 // noLimits keeps rate limits out of the way of tests that are not about them.
 var noLimits = config.RateLimitConfig{Window: time.Minute, Default: 1e6, ListUsers: 1e6, SignUp: 1e6, Login: 1e6, PasswordReset: 1e6}
 
-func newInstance(t *testing.T, dbURL string, opts ...instanceOptions) *instance {
+func newInstance(t *testing.T, dbURL string) *instance {
 	t.Helper()
-	o := instanceOptions{limits: &noLimits}
-	for _, opt := range opts {
-		if opt.limits != nil {
-			o.limits = opt.limits
-		}
+	return newInstanceWith(t, dbURL, instanceOptions{})
+}
+
+func newInstanceWith(t *testing.T, dbURL string, o instanceOptions) *instance {
+	t.Helper()
+	rl := noLimits
+	if o.limits != nil {
+		rl = *o.limits
+	}
+	if o.trustLoopback {
+		rl.TrustedProxies = []netip.Prefix{netip.MustParsePrefix("127.0.0.1/32")}
 	}
 	cfg, err := pgxpool.ParseConfig(dbURL)
 	require.NoError(t, err)
@@ -69,7 +84,7 @@ func newInstance(t *testing.T, dbURL string, opts ...instanceOptions) *instance 
 	logger, _ := logtest.New()
 	inserter, err := jobs.NewClient(pool, jobs.Config{Logger: logger})
 	require.NoError(t, err)
-	tokens, err := auth.NewTokens([]byte("a test secret that is 32 bytes long"), "junction", "junction-api", time.Hour)
+	tokens, err := auth.NewTokens([]byte("a test secret that is 32 bytes long"), "junction", "junction-api", cmp.Or(o.tokenTTL, time.Hour))
 	require.NoError(t, err)
 	sealer, err := auth.NewSealer([]byte("a test secret that is 32 bytes long"))
 	require.NoError(t, err)
@@ -81,19 +96,20 @@ func newInstance(t *testing.T, dbURL string, opts ...instanceOptions) *instance 
 	t.Cleanup(cancel)
 	broker := graph.NewBroker(svc, logger)
 	go func() { _ = broker.Run(ctx) }()
-	limits := ratelimit.New(*o.limits, ratelimit.NewMemory(1<<16, time.Now))
+	limits := ratelimit.New(rl, ratelimit.NewMemory(1<<16, time.Now))
 	gqlHandler := graph.NewHandler(svc, broker, graph.Options{
 		Introspection: true, MaxDepth: 8, MaxComplexity: 500, BodyLimit: 16 << 10, Logger: logger, Limits: limits,
 		// Generous, so that a slow machine (CI, the race detector) never splits a batch and flakes the count.
 		LoaderWait: 50 * time.Millisecond,
+		WebSocket:  o.webSocket,
 	})
 	h, err := httpapi.NewHandler(svc, httpapi.Options{
-		Logger: logger, GraphQL: gqlHandler, Limits: limits, TrustedProxies: o.limits.TrustedProxies,
+		Logger: logger, GraphQL: gqlHandler, Limits: limits, TrustedProxies: rl.TrustedProxies, MaxConcurrent: o.maxConcurrent,
 	})
 	require.NoError(t, err)
 	srv := httptest.NewServer(h)
 	t.Cleanup(srv.Close)
-	return &instance{url: srv.URL, pool: pool, count: c}
+	return &instance{url: srv.URL, pool: pool, count: c, svc: svc, sealer: sealer}
 }
 
 func setup(t *testing.T) *instance { return newInstance(t, dbtest.NewURL(t)) }

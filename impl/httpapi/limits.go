@@ -11,6 +11,29 @@ import (
 	"golang.org/x/sync/semaphore"
 )
 
+// graphQLPath is where the GraphQL endpoint, the only one that upgrades to WebSockets, is mounted.
+const graphQLPath = "/graphql"
+
+// webSocketUpgrade reports whether r asks to become a GraphQL WebSocket. Only such a request may skip the request
+// deadline and the concurrency cap: an Upgrade header on any other path or method gets no exemption, so it
+// cannot be used to slip a REST call past them. The WebSocket endpoint caps its sockets itself.
+func webSocketUpgrade(r *http.Request) bool {
+	return r.Method == http.MethodGet && r.URL.Path == graphQLPath &&
+		headerHas(r.Header, "Upgrade", "websocket") && headerHas(r.Header, "Connection", "upgrade")
+}
+
+// headerHas reports whether the comma-separated values of header name include token, in any case.
+func headerHas(h http.Header, name, token string) bool {
+	for _, v := range h.Values(name) {
+		for _, t := range strings.Split(v, ",") {
+			if strings.EqualFold(strings.TrimSpace(t), token) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
 // deadline gives each request's context a deadline, so that no query or call it makes can outlive it. WebSocket
 // connections (GraphQL subscriptions) live as long as their client and are left alone.
 func deadline(timeout time.Duration) func(http.Handler) http.Handler {
@@ -19,7 +42,7 @@ func deadline(timeout time.Duration) func(http.Handler) http.Handler {
 			return next
 		}
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			if strings.EqualFold(r.Header.Get("Upgrade"), "websocket") {
+			if webSocketUpgrade(r) {
 				next.ServeHTTP(w, r)
 				return
 			}
@@ -72,7 +95,9 @@ type readCloser struct {
 }
 
 // concurrencyCap serves at most n requests at once and answers the rest 503 at once, instead of queueing work the
-// database cannot take. The probes always pass, so an overloaded instance still reports its state.
+// database cannot take. The probes always pass, so an overloaded instance still reports its state. WebSocket
+// upgrades pass too: a socket would hold its slot as long as it stays open (a thousand idle sockets would take
+// every slot), and it has caps of its own (impl/graph's WebSocketOptions).
 func concurrencyCap(n int, errs errorWriter) func(http.Handler) http.Handler {
 	return func(next http.Handler) http.Handler {
 		if n <= 0 {
@@ -80,7 +105,7 @@ func concurrencyCap(n int, errs errorWriter) func(http.Handler) http.Handler {
 		}
 		slots := make(chan struct{}, n)
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			if r.URL.Path == "/healthz" || r.URL.Path == "/readyz" {
+			if r.URL.Path == "/healthz" || r.URL.Path == "/readyz" || webSocketUpgrade(r) {
 				next.ServeHTTP(w, r)
 				return
 			}

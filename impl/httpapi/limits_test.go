@@ -54,8 +54,52 @@ func TestDeadline(t *testing.T) {
 
 	ws := httptest.NewRequest("GET", "/graphql", nil)
 	ws.Header.Set("Upgrade", "websocket")
+	ws.Header.Set("Connection", "Upgrade")
 	h.ServeHTTP(httptest.NewRecorder(), ws)
 	require.False(t, hasDeadline, "WebSockets live as long as their client")
+
+	rest := httptest.NewRequest("GET", "/api/posts", nil)
+	rest.Header.Set("Upgrade", "websocket")
+	rest.Header.Set("Connection", "Upgrade")
+	h.ServeHTTP(httptest.NewRecorder(), rest)
+	require.True(t, hasDeadline, "an Upgrade header does not take a REST call past the deadline")
+}
+
+// TestConcurrencyCapSkipsWebSockets: a WebSocket upgrade never takes a request slot, however many are open (each
+// would hold its slot as long as it lives), while an Upgrade header on anything but the GraphQL endpoint's GET
+// gets no such exemption.
+func TestConcurrencyCapSkipsWebSockets(t *testing.T) {
+	t.Parallel()
+	errs := errorWriter{logger: slog.New(slog.NewTextHandler(io.Discard, nil))}
+	release := make(chan struct{})
+	entered := make(chan struct{}, 10)
+	h := concurrencyCap(1, errs)(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		entered <- struct{}{}
+		<-release
+	}))
+	upgrade := func(method, path string) *http.Request {
+		r := httptest.NewRequest(method, path, nil)
+		r.Header.Set("Upgrade", "websocket")
+		r.Header.Set("Connection", "keep-alive, Upgrade")
+		return r
+	}
+	var wg sync.WaitGroup
+	for range 5 { // five sockets held open at a cap of one
+		wg.Go(func() { h.ServeHTTP(httptest.NewRecorder(), upgrade("GET", "/graphql")) })
+	}
+	for range 5 {
+		<-entered
+	}
+	wg.Go(func() { h.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest("GET", "/api/posts", nil)) })
+	<-entered // the one slot is free for a request beside the sockets
+
+	for _, r := range []*http.Request{upgrade("GET", "/api/posts"), upgrade("POST", "/graphql"), httptest.NewRequest("GET", "/graphql", nil)} {
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, r)
+		require.Equal(t, http.StatusServiceUnavailable, rec.Code, "%s %s takes a slot like any request", r.Method, r.URL.Path)
+	}
+	close(release)
+	wg.Wait()
 }
 
 // TestBodyFirstKeepsToItsBudget: a body is read ahead of the concurrency slot only while the bodies held so far

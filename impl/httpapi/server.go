@@ -96,8 +96,8 @@ func NewHandler(svc *service.Service, opts Options) (http.Handler, error) {
 
 	server := &Server{svc: svc}
 	if opts.GraphQL != nil {
-		r.Handle("/graphql", opts.GraphQL)
-		r.Get("/graphql/assets/*", opts.GraphQL.ServeHTTP) // GraphiQL's scripts and styles
+		r.Handle(graphQLPath, opts.GraphQL)
+		r.Get(graphQLPath+"/assets/*", opts.GraphQL.ServeHTTP) // GraphiQL's scripts and styles
 	}
 	if opts.AdminJobs != nil {
 		admin := server.adminOnly(signIn, opts.Limits, errs, opts.AdminJobs)

@@ -2,6 +2,7 @@ package service
 
 import (
 	"context"
+	"time"
 
 	"github.com/google/uuid"
 )
@@ -11,6 +12,11 @@ import (
 type Actor struct {
 	UserID uuid.UUID
 	Role   string
+	// TokenIssuedAt and TokenExpiresAt are the bearer token's issue and expiry times. A request ends long before
+	// either matters; a session that outlives one (a WebSocket) must end at TokenExpiresAt, and when a password
+	// reset voids the tokens issued before it ([Service.Recheck]).
+	TokenIssuedAt  time.Time
+	TokenExpiresAt time.Time
 }
 
 // The roles a user can have.

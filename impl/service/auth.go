@@ -94,7 +94,40 @@ func (s *Service) Authenticate(ctx context.Context, token string) (Actor, error)
 	if claims.IssuedAt.Before(u.tokensAfter) {
 		return Actor{}, errInvalidToken
 	}
-	return Actor{UserID: id, Role: u.role}, nil
+	return Actor{UserID: id, Role: u.role, TokenIssuedAt: claims.IssuedAt, TokenExpiresAt: claims.ExpiresAt}, nil
+}
+
+// The ways a session that outlives a request can stop standing, for [Service.Recheck].
+var (
+	errSessionExpired   = &Error{Code: EUNAUTHORIZED, Message: "The token has expired; sign in again."}
+	errSessionUserGone  = &Error{Code: EUNAUTHORIZED, Message: "The account no longer exists."}
+	errSessionReset     = &Error{Code: EUNAUTHORIZED, Message: "The password was reset; sign in again."}
+	errSessionRoleMoved = &Error{Code: EFORBIDDEN, Message: "The account's role changed; connect again."}
+)
+
+// Recheck reports whether a, authenticated earlier for a session that outlives a request (a WebSocket), still
+// stands: EUNAUTHORIZED when its token has expired, its user was deleted, or a password reset voided the tokens
+// issued before it; EFORBIDDEN when its user's role is no longer a's (the session keeps the role it was opened
+// with, so it must be reopened to get the new one). It reads the user afresh, never from the cache: it is called
+// right after the listener heard that the user changed, when the cache has just forgotten them anyway.
+func (s *Service) Recheck(ctx context.Context, a Actor) error {
+	if !a.TokenExpiresAt.IsZero() && !time.Now().Before(a.TokenExpiresAt) {
+		return errSessionExpired
+	}
+	row, err := s.queries.UserGetAuth(ctx, s.pool, a.UserID)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return errSessionUserGone
+	}
+	if err != nil {
+		return fmt.Errorf("recheck session: %w", err)
+	}
+	if row.PasswordChangedAt != nil && a.TokenIssuedAt.Before(row.PasswordChangedAt.Truncate(time.Second)) {
+		return errSessionReset
+	}
+	if row.Role != a.Role {
+		return errSessionRoleMoved
+	}
+	return nil
 }
 
 // AuthenticateAdmin is Authenticate for admin-only routes: EFORBIDDEN for a valid token of a non-admin.

@@ -17,6 +17,15 @@ import (
 const (
 	EventPostCreated  = "post_created"
 	EventCommentAdded = "comment_added"
+	// EventUserChanged says that user ID was deleted, or their role or password changed (a trigger on users,
+	// migrations/00006 and 00008). It is delivered in commit order with the others, after the authentication
+	// cache forgot the user: a session that outlives a request ([Service.Recheck]) hears of the change before
+	// any event committed after it.
+	EventUserChanged = "user_changed"
+	// EventResync says that any user may have changed unheard: the listener (re)connected, and what was sent
+	// while it was down is lost, or a user notification could not be read. A listener that keeps sessions
+	// rechecks them all.
+	EventResync = "resync"
 )
 
 // The PostgreSQL NOTIFY channels every instance listens on: events for subscribers, and the ids of users deleted
@@ -46,7 +55,7 @@ func (s *Service) notify(ctx context.Context, tx pgx.Tx, e Event) error {
 	return nil
 }
 
-// Listen delivers every event from every instance until ctx ends. It holds one dedicated connection (not one of
+// Listen delivers every event from every instance until ctx ends, one at a time and in commit order. It holds one dedicated connection (not one of
 // the pool's) and reconnects with backoff when the connection drops; events sent while it is down are lost, as
 // with any LISTEN, which subscriptions accept. It also keeps the authentication cache coherent: the cache is used
 // only while this connection is up, since a user deleted meanwhile would go unheard.
@@ -68,6 +77,7 @@ func (s *Service) Listen(ctx context.Context, deliver func(Event)) error {
 		}
 		s.logger.InfoContext(ctx, "listening for events", "channels", []string{eventsChannel, usersChannel})
 		s.authCache.trust(true)
+		deliver(Event{Kind: EventResync})
 		err = s.receive(ctx, conn, deliver)
 		s.authCache.trust(false)
 		conn.Close(context.WithoutCancel(ctx))
@@ -87,8 +97,10 @@ func (s *Service) receive(ctx context.Context, conn *pgx.Conn, deliver func(Even
 		if n.Channel == usersChannel {
 			if id, err := uuid.Parse(n.Payload); err == nil {
 				s.authCache.evict(id)
+				deliver(Event{Kind: EventUserChanged, ID: id})
 			} else {
 				s.authCache.trust(true) // an unreadable id: forget everyone rather than someone in particular
+				deliver(Event{Kind: EventResync})
 			}
 			continue
 		}
