@@ -136,3 +136,23 @@ func TestEveryQueryFieldIsLimited(t *testing.T) {
 	require.Contains(t, h.Get("RateLimit-Policy"), `"default";q=4;w=60`)
 	_ = bytes.MinRead
 }
+
+// TestWebSocketMessagesAreActionsToo: operations sent over a WebSocket are counted by the same limits as over HTTP:
+// a login mutation over the socket after REST spent the budget is refused, in the socket's own terms.
+func TestWebSocketMessagesAreActionsToo(t *testing.T) {
+	t.Parallel()
+	limits := noLimits
+	limits.Login = 2
+	in := newInstanceWith(t, dbtest.NewURL(t), instanceOptions{limits: &limits})
+	for range 2 {
+		status, _, _ := in.post(t, "/api/auth/token", `{"email":"nobody@example.com","password":"wrong guess"}`)
+		require.Equal(t, http.StatusUnauthorized, status)
+	}
+	c := dialWS(t, in, "")
+	c.send(map[string]any{"id": "1", "type": "subscribe", "payload": map[string]any{
+		"query": `mutation { login(email: "nobody@example.com", password: "another guess") { accessToken } }`,
+	}})
+	msg := c.read(5 * time.Second)
+	require.Equal(t, "next", msg["type"], "%v", msg)
+	require.Contains(t, fmt.Sprint(msg["payload"]), "RATE_LIMITED")
+}
