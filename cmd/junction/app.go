@@ -138,13 +138,14 @@ func (a *app) handler(ctx context.Context) (http.Handler, error) {
 		}
 	}()
 	gqlHandler := graph.NewHandler(a.svc, broker, graph.Options{
-		Introspection: a.cfg.GraphQL.Introspection,
-		MaxDepth:      a.cfg.GraphQL.MaxDepth,
-		MaxComplexity: a.cfg.GraphQL.MaxComplexity,
-		BodyLimit:     a.cfg.GraphQL.BodyLimit,
-		LoaderWait:    a.cfg.GraphQL.LoaderWait,
-		Development:   a.cfg.Development(),
-		Logger:        a.logger,
+		Introspection:    a.cfg.GraphQL.Introspection,
+		MaxDepth:         a.cfg.GraphQL.MaxDepth,
+		MaxComplexity:    a.cfg.GraphQL.MaxComplexity,
+		MaxResponseBytes: a.cfg.GraphQL.MaxResponseBytes,
+		BodyLimit:        a.cfg.GraphQL.BodyLimit,
+		LoaderWait:       a.cfg.GraphQL.LoaderWait,
+		Development:      a.cfg.Development(),
+		Logger:           a.logger,
 	})
 	ui, err := riverui.NewHandler(&riverui.HandlerOpts{
 		Endpoints: riverui.NewEndpoints(a.river, nil),

@@ -48,6 +48,10 @@ func TestLoadDefaults(t *testing.T) {
 	require.Equal(t, Argon2Config{MemoryKiB: 19456, Iterations: 2, Parallelism: 1}, c.Argon2)
 	require.Equal(t, JWTConfig{Secret: strings.Repeat("s", 32), Issuer: "junction", Audience: "junction-api", TTL: time.Hour, CacheTTL: 10 * time.Second}, c.JWT)
 	require.Equal(t, RateLimitConfig{Window: time.Minute, Default: 300, ListUsers: 100, SignUp: 10, Login: 10}, c.RateLimit)
+	require.Equal(t, GraphQLConfig{
+		Introspection: true, MaxDepth: 10, MaxComplexity: 50_000, MaxResponseBytes: 4 << 20, BodyLimit: 64 << 10,
+		LoaderWait: 2 * time.Millisecond,
+	}, c.GraphQL)
 }
 
 func TestLoadOverridesAndErrors(t *testing.T) {
@@ -84,6 +88,7 @@ func TestLoadOverridesAndErrors(t *testing.T) {
 			wantErr: []string{"PORT", "DB_MAX_CONN_IDLE_TIME"},
 		},
 		{name: "min above max", env: map[string]string{"DATABASE_URL": "x", "DB_MIN_CONNS": "30"}, wantErr: []string{"DB_MIN_CONNS"}},
+		{name: "no response cap", env: map[string]string{"DATABASE_URL": "x", "GRAPHQL_MAX_RESPONSE_BYTES": "0"}, wantErr: []string{"GRAPHQL_MAX_RESPONSE_BYTES"}},
 		{name: "argon2 parallelism out of range", env: map[string]string{"DATABASE_URL": "x", "ARGON2_PARALLELISM": "300"}, wantErr: []string{"ARGON2_PARALLELISM"}},
 	}
 	for _, tt := range tests {

@@ -41,7 +41,8 @@ type instance struct {
 	count *counter
 }
 
-func newInstance(t *testing.T, dbURL string) *instance {
+// newInstance serves on dbURL with the production limits, changed by each of with.
+func newInstance(t *testing.T, dbURL string, with ...func(*graph.Options)) *instance {
 	t.Helper()
 	cfg, err := pgxpool.ParseConfig(dbURL)
 	require.NoError(t, err)
@@ -65,11 +66,15 @@ func newInstance(t *testing.T, dbURL string) *instance {
 	t.Cleanup(cancel)
 	broker := graph.NewBroker(svc, logger)
 	go func() { _ = broker.Run(ctx) }()
-	gqlHandler := graph.NewHandler(svc, broker, graph.Options{
-		Introspection: true, MaxDepth: 8, MaxComplexity: 500, BodyLimit: 16 << 10, Logger: logger,
+	opts := graph.Options{
+		Introspection: true, MaxDepth: 8, MaxComplexity: 50_000, MaxResponseBytes: 4 << 20, BodyLimit: 16 << 10, Logger: logger,
 		// Generous, so that a slow machine (CI, the race detector) never splits a batch and flakes the count.
 		LoaderWait: 50 * time.Millisecond,
-	})
+	}
+	for _, w := range with {
+		w(&opts)
+	}
+	gqlHandler := graph.NewHandler(svc, broker, opts)
 	h, err := httpapi.NewHandler(svc, httpapi.Options{
 		Logger: logger, GraphQL: gqlHandler,
 		RateLimit: config.RateLimitConfig{Window: time.Minute, Default: 1e6, ListUsers: 1e6, SignUp: 1e6, Login: 1e6},
@@ -80,7 +85,9 @@ func newInstance(t *testing.T, dbURL string) *instance {
 	return &instance{url: srv.URL, pool: pool, count: c}
 }
 
-func setup(t *testing.T) *instance { return newInstance(t, dbtest.NewURL(t)) }
+func setup(t *testing.T, with ...func(*graph.Options)) *instance {
+	return newInstance(t, dbtest.NewURL(t), with...)
+}
 
 type gqlError struct {
 	Message    string         `json:"message"`
