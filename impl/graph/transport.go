@@ -232,7 +232,7 @@ func decodeMessage(err error) string {
 type queryText struct{}
 
 var (
-	_ graphql.HandlerExtension           = queryText{}
+	_ graphql.HandlerExtension          = queryText{}
 	_ graphql.OperationParameterMutator = queryText{}
 )
 
@@ -286,7 +286,9 @@ func stringLiteralSurrogate(q string) bool {
 
 // checkedWebsocket refuses a WebSocket message that is not valid UTF-8 or escapes a lone surrogate, as postJSON
 // does a body: it closes the connection with 1007 (RFC 6455's "inconsistent data"), the message unread.
-type checkedWebsocket struct{ transport.WebsocketImplementation }
+type checkedWebsocket struct {
+	transport.WebsocketImplementation
+}
 
 func (c checkedWebsocket) Accept(w http.ResponseWriter, r *http.Request, opts transport.WebsocketAcceptOptions) (transport.WebsocketConn, error) {
 	conn, err := c.WebsocketImplementation.Accept(w, r, opts)
