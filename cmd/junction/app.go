@@ -144,14 +144,15 @@ func (a *app) handler(ctx context.Context) (http.Handler, error) {
 		}
 	}()
 	gqlHandler := graph.NewHandler(a.svc, broker, graph.Options{
-		Introspection: a.cfg.GraphQL.Introspection,
-		MaxDepth:      a.cfg.GraphQL.MaxDepth,
-		MaxComplexity: a.cfg.GraphQL.MaxComplexity,
-		BodyLimit:     a.cfg.GraphQL.BodyLimit,
-		LoaderWait:    a.cfg.GraphQL.LoaderWait,
-		Limits:        limits,
-		Development:   a.cfg.Development(),
-		Logger:        a.logger,
+		Introspection:    a.cfg.GraphQL.Introspection,
+		MaxDepth:         a.cfg.GraphQL.MaxDepth,
+		MaxComplexity:    a.cfg.GraphQL.MaxComplexity,
+		MaxResponseBytes: a.cfg.GraphQL.MaxResponseBytes,
+		BodyLimit:        a.cfg.GraphQL.BodyLimit,
+		LoaderWait:       a.cfg.GraphQL.LoaderWait,
+		Limits:           limits,
+		Development:      a.cfg.Development(),
+		Logger:           a.logger,
 		WebSocket: graph.WebSocketOptions{
 			MaxConnections:      a.cfg.WebSocket.MaxConnections,
 			MaxConnectionsPerIP: a.cfg.WebSocket.MaxConnectionsPerIP,

@@ -77,7 +77,7 @@ type ComplexityRoot struct {
 
 	Post struct {
 		Author      func(childComplexity int) int
-		Comments    func(childComplexity int) int
+		Comments    func(childComplexity int, limit *int) int
 		Content     func(childComplexity int) int
 		CreatedAt   func(childComplexity int) int
 		ID          func(childComplexity int) int
@@ -115,7 +115,7 @@ type ComplexityRoot struct {
 		Email     func(childComplexity int) int
 		ID        func(childComplexity int) int
 		Name      func(childComplexity int) int
-		Posts     func(childComplexity int) int
+		Posts     func(childComplexity int, limit *int) int
 		UpdatedAt func(childComplexity int) int
 	}
 
@@ -150,7 +150,7 @@ type MutationResolver interface {
 }
 type PostResolver interface {
 	Author(ctx context.Context, obj *Post) (*User, error)
-	Comments(ctx context.Context, obj *Post) ([]*Comment, error)
+	Comments(ctx context.Context, obj *Post, limit *int) ([]*Comment, error)
 }
 type PostConnectionResolver interface {
 	TotalCount(ctx context.Context, obj *PostConnection) (int, error)
@@ -166,7 +166,7 @@ type SubscriptionResolver interface {
 	CommentAdded(ctx context.Context, postID string) (<-chan *Comment, error)
 }
 type UserResolver interface {
-	Posts(ctx context.Context, obj *User) ([]*Post, error)
+	Posts(ctx context.Context, obj *User, limit *int) ([]*Post, error)
 }
 type UserConnectionResolver interface {
 	TotalCount(ctx context.Context, obj *UserConnection) (int, error)
@@ -360,7 +360,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			break
 		}
 
-		return e.ComplexityRoot.Post.Comments(childComplexity), true
+		args, err := ec.field_Post_comments_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Post.Comments(childComplexity, args["limit"].(*int)), true
 	case "Post.content":
 		if e.ComplexityRoot.Post.Content == nil {
 			break
@@ -528,7 +533,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			break
 		}
 
-		return e.ComplexityRoot.User.Posts(childComplexity), true
+		args, err := ec.field_User_posts_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.User.Posts(childComplexity, args["limit"].(*int)), true
 	case "User.updatedAt":
 		if e.ComplexityRoot.User.UpdatedAt == nil {
 			break
@@ -676,6 +686,19 @@ func newExecutionContext(
 var sources = []*ast.Source{
 	{Name: "../../schema.graphqls", Input: `# Junction's GraphQL API. It calls the same service layer as the REST API: same validation, ownership rules,
 # transactions and jobs. Reading users needs a signed-in caller, as in REST; drafts are visible to their author only.
+#
+# Cost. Every operation is priced from its text and its arguments before any of it runs, and refused with
+# QUERY_TOO_COMPLEX (extensions.cost and extensions.limit) when the price is over GRAPHQL_MAX_COMPLEXITY (50,000
+# by default):
+#   - a field costs 1 plus the cost of its selection;
+#   - a list field costs 1 plus n times the cost of its selection, n being the items it may return: users and posts
+#     take first or last when given, else limit (default 20); User.posts and Post.comments take limit (default 20);
+#     n is never more than 100, the most the service serves;
+#   - aliases and fragments add up: a field asked for twice costs twice.
+# So users(limit: 20) { edges { node { posts { comments { author { id } } } } } } costs
+# 1 + 20 * (1 + 1 + (1 + 20 * (1 + 20 * (1 + 1)))) = 16,461.
+# An answer is also cut while it is built, with RESPONSE_TOO_LARGE, once its values pass GRAPHQL_MAX_RESPONSE_BYTES
+# (4 MiB by default): the price counts items, not the length of the text in them.
 
 """
 The rate-limit action a root field performs (impl/ratelimit): every root field names one, and each execution of
@@ -694,8 +717,8 @@ type User {
   id: ID!
   name: String!
   email: String!
-  "The user's 100 newest posts visible to the caller."
-  posts: [Post!]!
+  "The user's newest posts visible to the caller: limit of them (1 to 100, default 20)."
+  posts(limit: Int = 20): [Post!]!
   createdAt: DateTime!
   updatedAt: DateTime!
 }
@@ -705,8 +728,8 @@ type Post {
   title: String!
   content: String!
   author: User!
-  "The post's first 100 comments, oldest first."
-  comments: [Comment!]!
+  "The post's first comments, oldest first: limit of them (1 to 100, default 20)."
+  comments(limit: Int = 20): [Comment!]!
   published: Boolean!
   publishedAt: DateTime
   createdAt: DateTime!
@@ -1223,6 +1246,20 @@ func (ec *executionContext) field_Mutation_updateUser_args(ctx context.Context, 
 	return args, nil
 }
 
+func (ec *executionContext) field_Post_comments_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "limit",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["limit"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Query___type_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -1400,6 +1437,20 @@ func (ec *executionContext) field_Subscription_commentAdded_args(ctx context.Con
 		return nil, err
 	}
 	args["postId"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_User_posts_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "limit",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["limit"] = arg0
 	return args, nil
 }
 
@@ -2352,7 +2403,8 @@ func (ec *executionContext) _Post_comments(ctx context.Context, field graphql.Co
 			return ec.fieldContext_Post_comments(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.Post().Comments(ctx, obj)
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Post().Comments(ctx, obj, fc.Args["limit"].(*int))
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v []*Comment) graphql.Marshaler {
@@ -2362,7 +2414,7 @@ func (ec *executionContext) _Post_comments(ctx context.Context, field graphql.Co
 		true,
 	)
 }
-func (ec *executionContext) fieldContext_Post_comments(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+func (ec *executionContext) fieldContext_Post_comments(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
 		Object:     "Post",
 		Field:      field,
@@ -2371,6 +2423,17 @@ func (ec *executionContext) fieldContext_Post_comments(_ context.Context, field 
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_Comment(ctx, field)
 		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Post_comments_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
 	}
 	return fc, nil
 }
@@ -3123,7 +3186,8 @@ func (ec *executionContext) _User_posts(ctx context.Context, field graphql.Colle
 			return ec.fieldContext_User_posts(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.User().Posts(ctx, obj)
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.User().Posts(ctx, obj, fc.Args["limit"].(*int))
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v []*Post) graphql.Marshaler {
@@ -3133,7 +3197,7 @@ func (ec *executionContext) _User_posts(ctx context.Context, field graphql.Colle
 		true,
 	)
 }
-func (ec *executionContext) fieldContext_User_posts(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+func (ec *executionContext) fieldContext_User_posts(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
 		Object:     "User",
 		Field:      field,
@@ -3142,6 +3206,17 @@ func (ec *executionContext) fieldContext_User_posts(_ context.Context, field gra
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_Post(ctx, field)
 		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_User_posts_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
 	}
 	return fc, nil
 }

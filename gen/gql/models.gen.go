@@ -58,7 +58,7 @@ type Post struct {
 	Title   string `json:"title"`
 	Content string `json:"content"`
 	Author  *User  `json:"author"`
-	// The post's first 100 comments, oldest first.
+	// The post's first comments, oldest first: limit of them (1 to 100, default 20).
 	Comments    []*Comment `json:"comments"`
 	Published   bool       `json:"published"`
 	PublishedAt *time.Time `json:"publishedAt,omitempty"`
@@ -112,7 +112,7 @@ type User struct {
 	ID    string `json:"id"`
 	Name  string `json:"name"`
 	Email string `json:"email"`
-	// The user's 100 newest posts visible to the caller.
+	// The user's newest posts visible to the caller: limit of them (1 to 100, default 20).
 	Posts     []*Post   `json:"posts"`
 	CreatedAt time.Time `json:"createdAt"`
 	UpdatedAt time.Time `json:"updatedAt"`

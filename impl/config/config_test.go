@@ -49,6 +49,10 @@ func TestLoadDefaults(t *testing.T) {
 	require.Equal(t, JWTConfig{Secret: strings.Repeat("s", 32), Issuer: "junction", Audience: "junction-api", TTL: time.Hour, CacheTTL: 10 * time.Second}, c.JWT)
 	require.Equal(t, RateLimitConfig{Window: time.Minute, Default: 300, ListUsers: 100, SignUp: 10, Login: 10, PasswordReset: 10}, c.RateLimit)
 	require.Equal(t, WebSocketConfig{MaxConnections: 5000, MaxConnectionsPerIP: 50, MaxSubscriptions: 20, MessageRate: 10}, c.WebSocket)
+	require.Equal(t, GraphQLConfig{
+		Introspection: true, MaxDepth: 10, MaxComplexity: 50_000, MaxResponseBytes: 4 << 20, BodyLimit: 64 << 10,
+		LoaderWait: 2 * time.Millisecond,
+	}, c.GraphQL)
 }
 
 func TestLoadOverridesAndErrors(t *testing.T) {
@@ -88,6 +92,7 @@ func TestLoadOverridesAndErrors(t *testing.T) {
 		},
 		{name: "negative websocket cap", env: map[string]string{"DATABASE_URL": "x", "WS_MESSAGE_RATE": "-1"}, wantErr: []string{"WS_*"}},
 		{name: "min above max", env: map[string]string{"DATABASE_URL": "x", "DB_MIN_CONNS": "30"}, wantErr: []string{"DB_MIN_CONNS"}},
+		{name: "no response cap", env: map[string]string{"DATABASE_URL": "x", "GRAPHQL_MAX_RESPONSE_BYTES": "0"}, wantErr: []string{"GRAPHQL_MAX_RESPONSE_BYTES"}},
 		{name: "argon2 parallelism out of range", env: map[string]string{"DATABASE_URL": "x", "ARGON2_PARALLELISM": "300"}, wantErr: []string{"ARGON2_PARALLELISM"}},
 	}
 	for _, tt := range tests {

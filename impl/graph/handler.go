@@ -27,7 +27,10 @@ import (
 type Options struct {
 	Introspection bool
 	MaxDepth      int
+	// MaxComplexity is the most an operation may cost, priced from its text and arguments (cost.go).
 	MaxComplexity int
+	// MaxResponseBytes cuts an answer whose values pass it, while they resolve (size.go); 0 means 4 MiB.
+	MaxResponseBytes int64
 	// BodyLimit bounds a request body in bytes (and a WebSocket message).
 	BodyLimit int64
 	// LoaderWait is how long dataloaders collect keys before querying (default 2 ms).
@@ -50,10 +53,13 @@ func NewHandler(svc *service.Service, broker *Broker, opts Options) http.Handler
 	srv := handler.New(gql.NewExecutableSchema(gql.Config{
 		Resolvers:  &Resolver{svc: svc, broker: broker},
 		Directives: gql.DirectiveRoot{RateLimit: rateLimit(opts.Limits)},
+		Complexity: costs(),
 	}))
 	readLimit := opts.BodyLimit
 	srv.AddTransport(transport.Websocket{
-		Implementation:        wsImplementation{inner: transport.CoderWebsocketImplementation{}, rate: opts.WebSocket.MessageRate},
+		Implementation: wsImplementation{
+			inner: checkedWebsocket{transport.CoderWebsocketImplementation{}}, rate: opts.WebSocket.MessageRate,
+		},
 		KeepAlivePingInterval: 15 * time.Second,
 		InitTimeout:           10 * time.Second,
 		PayloadReadLimit:      &readLimit,
@@ -62,13 +68,16 @@ func NewHandler(svc *service.Service, broker *Broker, opts Options) http.Handler
 		InitFunc: initSocket(signIn, broker),
 	})
 	srv.AddTransport(transport.Options{})
-	srv.AddTransport(transport.POST{})
+	srv.AddTransport(postJSON{logger: opts.Logger})
 	srv.SetQueryCache(lru.New[*ast.QueryDocument](1000))
 	if opts.Introspection {
 		srv.Use(extension.Introspection{})
 	}
-	srv.Use(extension.FixedComplexityLimit(opts.MaxComplexity))
+	srv.Use(queryText{})
+	// Depth first: it is the cheaper walk, and says more about a deep query than its (saturated) cost does.
 	srv.Use(depthLimit{max: opts.MaxDepth})
+	srv.Use(&costLimit{limit: opts.MaxComplexity})
+	srv.Use(sizeCap{max: cmp.Or(opts.MaxResponseBytes, 4<<20), logger: opts.Logger})
 	srv.SetErrorPresenter(errorPresenter(opts))
 	srv.SetRecoverFunc(func(ctx context.Context, v any) error {
 		opts.Logger.ErrorContext(ctx, "graphql panic", "panic", v)
@@ -135,6 +144,9 @@ var codes = map[service.Code]string{
 
 func errorPresenter(opts Options) graphql.ErrorPresenterFunc {
 	return func(ctx context.Context, err error) *gqlerror.Error {
+		if errors.Is(err, errResponseTooLarge) {
+			return nil // the answer is replaced by one error (sizeCap); this field's would be one of thousands
+		}
 		gqlErr := graphql.DefaultErrorPresenter(ctx, err)
 		se, public := service.Public(err)
 		var exceeded *ratelimit.ExceededError

@@ -16,8 +16,16 @@ import (
 type loaders struct {
 	users          *dataloadgen.Loader[uuid.UUID, service.User]
 	posts          *dataloadgen.Loader[uuid.UUID, service.Post]
-	postsByAuthor  *dataloadgen.Loader[uuid.UUID, []service.Post]
-	commentsByPost *dataloadgen.Loader[uuid.UUID, []service.Comment]
+	postsByAuthor  *dataloadgen.Loader[childrenKey, []service.Post]
+	commentsByPost *dataloadgen.Loader[childrenKey, []service.Comment]
+}
+
+// childrenKey asks for the first limit children of a parent. Parents asked for with different limits (aliases
+// such as a: posts(limit: 1) b: posts(limit: 50)) still share one statement: it fetches the largest limit asked
+// for, and each key keeps its own first limit.
+type childrenKey struct {
+	parent uuid.UUID
+	limit  int
 }
 
 type loadersKey struct{}
@@ -31,27 +39,39 @@ func newLoaders(svc *service.Service, batchWait time.Duration) *loaders {
 		posts: dataloadgen.NewMappedLoader(func(ctx context.Context, ids []uuid.UUID) (map[uuid.UUID]service.Post, error) {
 			return svc.LoadPosts(ctx, ids)
 		}, wait),
-		postsByAuthor: dataloadgen.NewMappedLoader(func(ctx context.Context, ids []uuid.UUID) (map[uuid.UUID][]service.Post, error) {
-			return withEmpty(svc.LoadPostsByAuthors(ctx, ids))(ids)
-		}, wait),
-		commentsByPost: dataloadgen.NewMappedLoader(func(ctx context.Context, ids []uuid.UUID) (map[uuid.UUID][]service.Comment, error) {
-			return withEmpty(svc.LoadCommentsByPosts(ctx, ids))(ids)
-		}, wait),
+		postsByAuthor:  dataloadgen.NewMappedLoader(children(svc.LoadPostsByAuthors), wait),
+		commentsByPost: dataloadgen.NewMappedLoader(children(svc.LoadCommentsByPosts), wait),
 	}
 }
 
-// withEmpty gives every key a (possibly empty) list, so that a parent with no children is not "not found".
-func withEmpty[T any](m map[uuid.UUID][]T, err error) func([]uuid.UUID) (map[uuid.UUID][]T, error) {
-	return func(ids []uuid.UUID) (map[uuid.UUID][]T, error) {
+// children turns a batch read of many parents' first n children into a loader's fetch over childrenKeys: one
+// read with the largest limit among the keys, each key then cut to its own limit. Every key gets a (possibly
+// empty) list, so that a parent with no children is not "not found".
+func children[T any](load func(context.Context, []uuid.UUID, int) (map[uuid.UUID][]T, error)) func(context.Context, []childrenKey) (map[childrenKey][]T, error) {
+	return func(ctx context.Context, keys []childrenKey) (map[childrenKey][]T, error) {
+		parents := make([]uuid.UUID, 0, len(keys))
+		seen := make(map[uuid.UUID]struct{}, len(keys))
+		most := 0
+		for _, k := range keys {
+			most = max(most, k.limit)
+			if _, ok := seen[k.parent]; !ok {
+				seen[k.parent] = struct{}{}
+				parents = append(parents, k.parent)
+			}
+		}
+		byParent, err := load(ctx, parents, most)
 		if err != nil {
 			return nil, err
 		}
-		for _, id := range ids {
-			if _, ok := m[id]; !ok {
-				m[id] = []T{}
+		out := make(map[childrenKey][]T, len(keys))
+		for _, k := range keys {
+			items := byParent[k.parent]
+			if items == nil {
+				items = []T{}
 			}
+			out[k] = items[:min(len(items), k.limit)]
 		}
-		return m, nil
+		return out, nil
 	}
 }
 

@@ -168,12 +168,17 @@ func (r postConnectionResolver) TotalCount(ctx context.Context, obj *gql.PostCon
 
 type userResolver struct{ *Resolver }
 
-func (r userResolver) Posts(ctx context.Context, obj *gql.User) ([]*gql.Post, error) {
+func (r userResolver) Posts(ctx context.Context, obj *gql.User, limit *int) ([]*gql.Post, error) {
 	id, err := uuid.Parse(obj.ID)
 	if err != nil {
 		return nil, err
 	}
-	posts, err := loadersFrom(ctx, r.svc).postsByAuthor.Load(ctx, id)
+	n := perParent(limit)
+	// Checked here as well as in the service, so that one bad limit fails its own field, not its whole batch.
+	if err := service.CheckPerParent("limit", n); err != nil {
+		return nil, err
+	}
+	posts, err := loadersFrom(ctx, r.svc).postsByAuthor.Load(ctx, childrenKey{parent: id, limit: n})
 	if err != nil {
 		return nil, err
 	}
@@ -190,12 +195,16 @@ func (r postResolver) Author(ctx context.Context, obj *gql.Post) (*gql.User, err
 	return toGQLUser(u), nil
 }
 
-func (r postResolver) Comments(ctx context.Context, obj *gql.Post) ([]*gql.Comment, error) {
+func (r postResolver) Comments(ctx context.Context, obj *gql.Post, limit *int) ([]*gql.Comment, error) {
 	id, err := uuid.Parse(obj.ID)
 	if err != nil {
 		return nil, err
 	}
-	comments, err := loadersFrom(ctx, r.svc).commentsByPost.Load(ctx, id)
+	n := perParent(limit)
+	if err := service.CheckPerParent("limit", n); err != nil {
+		return nil, err
+	}
+	comments, err := loadersFrom(ctx, r.svc).commentsByPost.Load(ctx, childrenKey{parent: id, limit: n})
 	if err != nil {
 		return nil, err
 	}
@@ -230,6 +239,15 @@ func loadError(err error, what string) error {
 		return &service.Error{Code: service.ENOTFOUND, Message: what + " not found"}
 	}
 	return err
+}
+
+// perParent is the limit of User.posts or Post.comments; the schema's default fills it unless it is an explicit
+// null.
+func perParent(limit *int) int {
+	if limit == nil {
+		return service.DefaultPerParent
+	}
+	return *limit
 }
 
 func deref[T any](p *T) T {

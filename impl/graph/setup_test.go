@@ -55,14 +55,17 @@ type instanceOptions struct {
 	trustLoopback bool
 	// limits replaces the rate limits, which are otherwise out of the way.
 	limits *config.RateLimitConfig
+	// graph changes the GraphQL options, which are otherwise production's.
+	graph []func(*graph.Options)
 }
 
 // noLimits keeps rate limits out of the way of tests that are not about them.
 var noLimits = config.RateLimitConfig{Window: time.Minute, Default: 1e6, ListUsers: 1e6, SignUp: 1e6, Login: 1e6, PasswordReset: 1e6}
 
-func newInstance(t *testing.T, dbURL string) *instance {
+// newInstance serves on dbURL with the production limits, changed by each of with.
+func newInstance(t *testing.T, dbURL string, with ...func(*graph.Options)) *instance {
 	t.Helper()
-	return newInstanceWith(t, dbURL, instanceOptions{})
+	return newInstanceWith(t, dbURL, instanceOptions{graph: with})
 }
 
 func newInstanceWith(t *testing.T, dbURL string, o instanceOptions) *instance {
@@ -97,12 +100,16 @@ func newInstanceWith(t *testing.T, dbURL string, o instanceOptions) *instance {
 	broker := graph.NewBroker(svc, logger)
 	go func() { _ = broker.Run(ctx) }()
 	limits := ratelimit.New(rl, ratelimit.NewMemory(1<<16, time.Now))
-	gqlHandler := graph.NewHandler(svc, broker, graph.Options{
-		Introspection: true, MaxDepth: 8, MaxComplexity: 500, BodyLimit: 16 << 10, Logger: logger, Limits: limits,
+	opts := graph.Options{
+		Introspection: true, MaxDepth: 8, MaxComplexity: 50_000, MaxResponseBytes: 4 << 20, BodyLimit: 16 << 10, Logger: logger,
+		Limits: limits, WebSocket: o.webSocket,
 		// Generous, so that a slow machine (CI, the race detector) never splits a batch and flakes the count.
 		LoaderWait: 50 * time.Millisecond,
-		WebSocket:  o.webSocket,
-	})
+	}
+	for _, w := range o.graph {
+		w(&opts)
+	}
+	gqlHandler := graph.NewHandler(svc, broker, opts)
 	h, err := httpapi.NewHandler(svc, httpapi.Options{
 		Logger: logger, GraphQL: gqlHandler, Limits: limits, TrustedProxies: rl.TrustedProxies, MaxConcurrent: o.maxConcurrent,
 	})
@@ -112,7 +119,9 @@ func newInstanceWith(t *testing.T, dbURL string, o instanceOptions) *instance {
 	return &instance{url: srv.URL, pool: pool, count: c, svc: svc, sealer: sealer}
 }
 
-func setup(t *testing.T) *instance { return newInstance(t, dbtest.NewURL(t)) }
+func setup(t *testing.T, with ...func(*graph.Options)) *instance {
+	return newInstance(t, dbtest.NewURL(t), with...)
+}
 
 type gqlError struct {
 	Message    string         `json:"message"`

@@ -11,8 +11,23 @@ import (
 
 // The batch reads below serve dataloaders: each answers for many keys in one statement.
 
-// PerParentLimit bounds the posts of a user and the comments of a post that nested reads return.
-const PerParentLimit = 100
+// PerParentLimit bounds the posts of a user and the comments of a post that nested reads return;
+// DefaultPerParent is how many they return when the caller does not say.
+const (
+	PerParentLimit   = 100
+	DefaultPerParent = 20
+)
+
+// CheckPerParent refuses a per-parent item count (the limit of User.posts or Post.comments) outside
+// 1..[PerParentLimit], naming field in the error.
+func CheckPerParent(field string, n int) error {
+	if n < 1 || n > PerParentLimit {
+		fe := fieldErrors{}
+		fe.add(field, fmt.Sprintf("must be between 1 and %d", PerParentLimit))
+		return fe.err()
+	}
+	return nil
+}
 
 // LoadUsers returns the users among ids. Signed-in callers only, as every read of users.
 func (s *Service) LoadUsers(ctx context.Context, ids []uuid.UUID) (map[uuid.UUID]User, error) {
@@ -43,10 +58,13 @@ func (s *Service) LoadPosts(ctx context.Context, ids []uuid.UUID) (map[uuid.UUID
 	return out, nil
 }
 
-// LoadPostsByAuthors returns each author's newest posts that the caller may see.
-func (s *Service) LoadPostsByAuthors(ctx context.Context, authorIDs []uuid.UUID) (map[uuid.UUID][]Post, error) {
+// LoadPostsByAuthors returns each author's perAuthor newest posts that the caller may see.
+func (s *Service) LoadPostsByAuthors(ctx context.Context, authorIDs []uuid.UUID, perAuthor int) (map[uuid.UUID][]Post, error) {
+	if err := CheckPerParent("limit", perAuthor); err != nil {
+		return nil, err
+	}
 	rows, err := s.queries.PostListByAuthors(ctx, s.pool, db.PostListByAuthorsParams{
-		AuthorIds: authorIDs, Viewer: viewerOf(ctx), PerAuthor: PerParentLimit,
+		AuthorIds: authorIDs, Viewer: viewerOf(ctx), PerAuthor: int32(perAuthor),
 	})
 	if err != nil {
 		return nil, fmt.Errorf("load posts by authors: %w", err)
@@ -58,9 +76,12 @@ func (s *Service) LoadPostsByAuthors(ctx context.Context, authorIDs []uuid.UUID)
 	return out, nil
 }
 
-// LoadCommentsByPosts returns each post's first comments. The posts come from visible reads.
-func (s *Service) LoadCommentsByPosts(ctx context.Context, postIDs []uuid.UUID) (map[uuid.UUID][]Comment, error) {
-	rows, err := s.queries.CommentListByPosts(ctx, s.pool, db.CommentListByPostsParams{PostIds: postIDs, PerPost: PerParentLimit})
+// LoadCommentsByPosts returns each post's perPost first comments. The posts come from visible reads.
+func (s *Service) LoadCommentsByPosts(ctx context.Context, postIDs []uuid.UUID, perPost int) (map[uuid.UUID][]Comment, error) {
+	if err := CheckPerParent("limit", perPost); err != nil {
+		return nil, err
+	}
+	rows, err := s.queries.CommentListByPosts(ctx, s.pool, db.CommentListByPostsParams{PostIds: postIDs, PerPost: int32(perPost)})
 	if err != nil {
 		return nil, fmt.Errorf("load comments by posts: %w", err)
 	}

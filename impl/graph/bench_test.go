@@ -1,0 +1,109 @@
+package graph_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/stretchr/testify/require"
+
+	"github.com/junction-dev/junction/impl/auth"
+	"github.com/junction-dev/junction/impl/config"
+	"github.com/junction-dev/junction/impl/dbtest"
+	"github.com/junction-dev/junction/impl/graph"
+	"github.com/junction-dev/junction/impl/httpapi"
+	"github.com/junction-dev/junction/impl/jobs"
+	"github.com/junction-dev/junction/impl/logtest"
+	"github.com/junction-dev/junction/impl/password"
+	"github.com/junction-dev/junction/impl/ratelimit"
+	"github.com/junction-dev/junction/impl/service"
+)
+
+// benchServer serves GraphQL with the production loader wait over 20 users with 2 posts of 1 comment each. It
+// uses only what every version of the package has, so the same benchmark runs on older commits for comparison.
+func benchServer(b *testing.B) (url, token, userID string) {
+	b.Helper()
+	pool, err := pgxpool.New(context.Background(), dbtest.NewURL(b))
+	require.NoError(b, err)
+	b.Cleanup(pool.Close)
+	logger, _ := logtest.New()
+	inserter, err := jobs.NewClient(pool, jobs.Config{Logger: logger})
+	require.NoError(b, err)
+	tokens, err := auth.NewTokens([]byte("a bench secret that is 32 bytes long"), "junction", "junction-api", time.Hour)
+	require.NoError(b, err)
+	sealer, err := auth.NewSealer([]byte("a bench secret that is 32 bytes long"))
+	require.NoError(b, err)
+	svc := service.New(service.Deps{
+		Pool: pool, Hasher: password.NewHasher(password.Params{MemoryKiB: 64, Iterations: 1, Parallelism: 1}),
+		Tokens: tokens, Sealer: sealer, Jobs: inserter, Logger: logger,
+	})
+	broker := graph.NewBroker(svc, logger)
+	limits := ratelimit.New(config.RateLimitConfig{Window: time.Minute, Default: 1e9, ListUsers: 1e9, SignUp: 1e9, Login: 1e9, PasswordReset: 1e9},
+		ratelimit.NewMemory(1<<16, time.Now))
+	gqlHandler := graph.NewHandler(svc, broker, graph.Options{
+		Introspection: true, MaxDepth: 10, MaxComplexity: 50_000, BodyLimit: 64 << 10, Logger: logger,
+		LoaderWait: 2 * time.Millisecond, Limits: limits,
+	})
+	h, err := httpapi.NewHandler(svc, httpapi.Options{Logger: logger, GraphQL: gqlHandler, Limits: limits})
+	require.NoError(b, err)
+	srv := httptest.NewServer(h)
+	b.Cleanup(srv.Close)
+
+	ctx := context.Background()
+	for _, q := range []string{
+		`INSERT INTO users (name, email, password_hash) SELECT 'U' || g, 'u' || g || '@example.com', 'x' FROM generate_series(1, 20) g`,
+		`INSERT INTO posts (author_id, title, content, published, published_at) SELECT u.id, 'P' || g, 'Content', true, now() FROM users u, generate_series(1, 2) g`,
+		`INSERT INTO comments (post_id, author_id, content) SELECT p.id, p.author_id, 'c' FROM posts p`,
+	} {
+		_, err := pool.Exec(ctx, q)
+		require.NoError(b, err)
+	}
+	require.NoError(b, pool.QueryRow(ctx, `SELECT id::text FROM users LIMIT 1`).Scan(&userID))
+	tok, err := tokens.Issue(userID)
+	require.NoError(b, err)
+	return srv.URL, tok, userID
+}
+
+func benchQuery(b *testing.B, query string, vars map[string]any) {
+	url, token, userID := benchServer(b)
+	if vars != nil {
+		vars["id"] = userID
+	}
+	body, err := json.Marshal(map[string]any{"query": query, "variables": vars})
+	require.NoError(b, err)
+	do := func() []byte {
+		req, _ := http.NewRequest(http.MethodPost, url+"/graphql", bytes.NewReader(body))
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("Authorization", "Bearer "+token)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			b.Fatal(err)
+		}
+		out, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		return out
+	}
+	first := do()
+	require.NotContains(b, string(first), `"errors"`, string(first))
+	b.ReportAllocs()
+	b.ResetTimer()
+	for b.Loop() {
+		do()
+	}
+}
+
+// BenchmarkNestedQuery is the README's nested query: 20 users, their posts, the posts' comments and authors.
+func BenchmarkNestedQuery(b *testing.B) {
+	benchQuery(b, `query { users(limit: 20) { edges { node { posts { comments { author { id } } } } } } }`, nil)
+}
+
+// BenchmarkUserByID is the by-id read: every field pays the field middleware, no dataloader waits.
+func BenchmarkUserByID(b *testing.B) {
+	benchQuery(b, `query($id: ID!) { user(id: $id) { id name email createdAt updatedAt } }`, map[string]any{})
+}
