@@ -374,6 +374,10 @@ type CreateUserRequest struct {
 	Password *Password `json:"password,omitempty"`
 }
 
+// CurrentPassword The account's password now, checked like a sign-in. Required to change the email or the password; a
+// wrong one is answered with `403`.
+type CurrentPassword = string
+
 // Email An email address of at most 254 characters, unique regardless of case.
 //
 // Example: ada@example.com
@@ -473,6 +477,10 @@ type PatchPostRequest struct {
 
 // PatchUserRequest defines model for PatchUserRequest.
 type PatchUserRequest struct {
+	// CurrentPassword The account's password now, checked like a sign-in. Required to change the email or the password; a
+	// wrong one is answered with `403`.
+	CurrentPassword *CurrentPassword `json:"currentPassword,omitempty"`
+
 	// Email An email address of at most 254 characters, unique regardless of case.
 	//
 	// Example: ada@example.com
@@ -482,6 +490,9 @@ type PatchUserRequest struct {
 	//
 	// Example: Ada Lovelace
 	Name *UserName `json:"name,omitempty"`
+
+	// Password 8 to 128 characters. Never returned.
+	Password *Password `json:"password,omitempty"`
 }
 
 // Post Example: {"authorId":"0b0e6f55-8d5f-4a7c-9a4e-6a0c9e8e2a11","content":"It weaves algebraic patterns just as the Jacquard loom weaves flowers and leaves.","createdAt":"2026-01-02T15:04:05Z","id":"6b1f2c1e-4a0f-4f53-9a55-b1e0a2f1c0de","published":true,"publishedAt":"2026-01-02T16:00:00Z","title":"Notes on the Analytical Engine","updatedAt":"2026-01-02T16:00:00Z"}
@@ -547,6 +558,10 @@ type PostTitle = string
 
 // ReplaceUserRequest defines model for ReplaceUserRequest.
 type ReplaceUserRequest struct {
+	// CurrentPassword The account's password now, checked like a sign-in. Required to change the email or the password; a
+	// wrong one is answered with `403`.
+	CurrentPassword *CurrentPassword `json:"currentPassword,omitempty"`
+
 	// Email An email address of at most 254 characters, unique regardless of case.
 	//
 	// Example: ada@example.com
@@ -1025,7 +1040,9 @@ type ClientInterface interface {
 	// RequestPasswordResetWithBody Ask for a password reset
 	//
 	// Emails a single-use reset token, valid for 30 minutes by default, to the account with this email. The
-	// answer is 202 whether or not such an account exists, so that it does not tell which accounts exist.
+	// answer is the same 202, with the same body and in the same time, whether or not such an account exists, so
+	// that it does not tell which accounts exist: the request only queues a job, and the job looks the account
+	// up and sends the email if there is one.
 	//
 	// Takes any type of body and a specified content type.
 	//
@@ -1035,7 +1052,9 @@ type ClientInterface interface {
 	// RequestPasswordReset Ask for a password reset
 	//
 	// Emails a single-use reset token, valid for 30 minutes by default, to the account with this email. The
-	// answer is 202 whether or not such an account exists, so that it does not tell which accounts exist.
+	// answer is the same 202, with the same body and in the same time, whether or not such an account exists, so
+	// that it does not tell which accounts exist: the request only queues a job, and the job looks the account
+	// up and sends the email if there is one.
 	//
 	// Takes a body of the `application/json` content type.
 	//
@@ -1191,6 +1210,10 @@ type ClientInterface interface {
 	//
 	// Creates a user. Emails are unique regardless of case. The password is stored only as an argon2id hash.
 	//
+	// A taken email is answered with `409`, so sign-up tells whether an address has an account. What bounds
+	// that enumeration is this operation's own rate limit per client (`RATE_LIMIT_SIGNUP`, 10 a minute by
+	// default); sign-in and password resets answer alike for known and unknown emails.
+	//
 	// Takes any type of body and a specified content type.
 	//
 	// Corresponds with POST /api/users (the `CreateUser` operationId).
@@ -1199,6 +1222,10 @@ type ClientInterface interface {
 	// CreateUser Sign up
 	//
 	// Creates a user. Emails are unique regardless of case. The password is stored only as an argon2id hash.
+	//
+	// A taken email is answered with `409`, so sign-up tells whether an address has an account. What bounds
+	// that enumeration is this operation's own rate limit per client (`RATE_LIMIT_SIGNUP`, 10 a minute by
+	// default); sign-in and password resets answer alike for known and unknown emails.
 	//
 	// Takes a body of the `application/json` content type.
 	//
@@ -1223,7 +1250,17 @@ type ClientInterface interface {
 
 	// PatchUserWithBody Update some of a user's fields
 	//
-	// Updates any non-empty subset of the user's name and email. Users may only change themselves.
+	// Updates any non-empty subset of the user's name, email and password. Users may only change themselves.
+	//
+	// Changing the email (other than in the case of ASCII letters) or the password needs `currentPassword`, the
+	// password the account has now: without it the answer is `400` (`errors.currentPassword`), with a wrong
+	// one `403` (`errors.currentPassword`), so that a bearer token alone cannot take the account over. A name
+	// alone needs no password.
+	//
+	// An email change is told to the old address by email; a password change is told to the account's address.
+	// Either one voids the account's open password-reset tokens. A password change also ends every session:
+	// each bearer token issued before it stops working, the one that made the change included, so sign in
+	// again with the new password.
 	//
 	// Takes any type of body and a specified content type.
 	//
@@ -1232,7 +1269,17 @@ type ClientInterface interface {
 
 	// PatchUser Update some of a user's fields
 	//
-	// Updates any non-empty subset of the user's name and email. Users may only change themselves.
+	// Updates any non-empty subset of the user's name, email and password. Users may only change themselves.
+	//
+	// Changing the email (other than in the case of ASCII letters) or the password needs `currentPassword`, the
+	// password the account has now: without it the answer is `400` (`errors.currentPassword`), with a wrong
+	// one `403` (`errors.currentPassword`), so that a bearer token alone cannot take the account over. A name
+	// alone needs no password.
+	//
+	// An email change is told to the old address by email; a password change is told to the account's address.
+	// Either one voids the account's open password-reset tokens. A password change also ends every session:
+	// each bearer token issued before it stops working, the one that made the change included, so sign in
+	// again with the new password.
 	//
 	// Takes a body of the `application/json` content type.
 	//
@@ -1243,6 +1290,11 @@ type ClientInterface interface {
 	//
 	// Replaces the user's name and email. Users may only change themselves. The password is not changed here.
 	//
+	// A new email (one that differs from the stored one other than in the case of ASCII letters) needs
+	// `currentPassword`: without it the answer is `400` (`errors.currentPassword`), with a wrong one `403`
+	// (`errors.currentPassword`). A bearer token alone cannot move the account to another address. The old
+	// address is told of the change by email, and open password-reset tokens stop working.
+	//
 	// Takes any type of body and a specified content type.
 	//
 	// Corresponds with PUT /api/users/{id} (the `ReplaceUser` operationId).
@@ -1251,6 +1303,11 @@ type ClientInterface interface {
 	// ReplaceUser Replace a user
 	//
 	// Replaces the user's name and email. Users may only change themselves. The password is not changed here.
+	//
+	// A new email (one that differs from the stored one other than in the case of ASCII letters) needs
+	// `currentPassword`: without it the answer is `400` (`errors.currentPassword`), with a wrong one `403`
+	// (`errors.currentPassword`). A bearer token alone cannot move the account to another address. The old
+	// address is told of the change by email, and open password-reset tokens stop working.
 	//
 	// Takes a body of the `application/json` content type.
 	//
@@ -1351,7 +1408,9 @@ func (c *Client) ReplayWebhookEvent(ctx context.Context, id openapi_types.UUID, 
 // RequestPasswordResetWithBody Ask for a password reset
 //
 // Emails a single-use reset token, valid for 30 minutes by default, to the account with this email. The
-// answer is 202 whether or not such an account exists, so that it does not tell which accounts exist.
+// answer is the same 202, with the same body and in the same time, whether or not such an account exists, so
+// that it does not tell which accounts exist: the request only queues a job, and the job looks the account
+// up and sends the email if there is one.
 //
 // Takes any type of body and a specified content type.
 //
@@ -1371,7 +1430,9 @@ func (c *Client) RequestPasswordResetWithBody(ctx context.Context, contentType s
 // RequestPasswordReset Ask for a password reset
 //
 // Emails a single-use reset token, valid for 30 minutes by default, to the account with this email. The
-// answer is 202 whether or not such an account exists, so that it does not tell which accounts exist.
+// answer is the same 202, with the same body and in the same time, whether or not such an account exists, so
+// that it does not tell which accounts exist: the request only queues a job, and the job looks the account
+// up and sends the email if there is one.
 //
 // Takes a body of the `application/json` content type.
 //
@@ -1707,6 +1768,10 @@ func (c *Client) ListUsers(ctx context.Context, params *ListUsersParams, reqEdit
 //
 // Creates a user. Emails are unique regardless of case. The password is stored only as an argon2id hash.
 //
+// A taken email is answered with `409`, so sign-up tells whether an address has an account. What bounds
+// that enumeration is this operation's own rate limit per client (`RATE_LIMIT_SIGNUP`, 10 a minute by
+// default); sign-in and password resets answer alike for known and unknown emails.
+//
 // Takes any type of body and a specified content type.
 //
 // Corresponds with POST /api/users (the `CreateUser` operationId).
@@ -1725,6 +1790,10 @@ func (c *Client) CreateUserWithBody(ctx context.Context, contentType string, bod
 // CreateUser Sign up
 //
 // Creates a user. Emails are unique regardless of case. The password is stored only as an argon2id hash.
+//
+// A taken email is answered with `409`, so sign-up tells whether an address has an account. What bounds
+// that enumeration is this operation's own rate limit per client (`RATE_LIMIT_SIGNUP`, 10 a minute by
+// default); sign-in and password resets answer alike for known and unknown emails.
 //
 // Takes a body of the `application/json` content type.
 //
@@ -1779,7 +1848,17 @@ func (c *Client) GetUser(ctx context.Context, id UserID, params *GetUserParams, 
 
 // PatchUserWithBody Update some of a user's fields
 //
-// Updates any non-empty subset of the user's name and email. Users may only change themselves.
+// Updates any non-empty subset of the user's name, email and password. Users may only change themselves.
+//
+// Changing the email (other than in the case of ASCII letters) or the password needs `currentPassword`, the
+// password the account has now: without it the answer is `400` (`errors.currentPassword`), with a wrong
+// one `403` (`errors.currentPassword`), so that a bearer token alone cannot take the account over. A name
+// alone needs no password.
+//
+// An email change is told to the old address by email; a password change is told to the account's address.
+// Either one voids the account's open password-reset tokens. A password change also ends every session:
+// each bearer token issued before it stops working, the one that made the change included, so sign in
+// again with the new password.
 //
 // Takes any type of body and a specified content type.
 //
@@ -1798,7 +1877,17 @@ func (c *Client) PatchUserWithBody(ctx context.Context, id UserID, contentType s
 
 // PatchUser Update some of a user's fields
 //
-// Updates any non-empty subset of the user's name and email. Users may only change themselves.
+// Updates any non-empty subset of the user's name, email and password. Users may only change themselves.
+//
+// Changing the email (other than in the case of ASCII letters) or the password needs `currentPassword`, the
+// password the account has now: without it the answer is `400` (`errors.currentPassword`), with a wrong
+// one `403` (`errors.currentPassword`), so that a bearer token alone cannot take the account over. A name
+// alone needs no password.
+//
+// An email change is told to the old address by email; a password change is told to the account's address.
+// Either one voids the account's open password-reset tokens. A password change also ends every session:
+// each bearer token issued before it stops working, the one that made the change included, so sign in
+// again with the new password.
 //
 // Takes a body of the `application/json` content type.
 //
@@ -1819,6 +1908,11 @@ func (c *Client) PatchUser(ctx context.Context, id UserID, body PatchUserJSONReq
 //
 // Replaces the user's name and email. Users may only change themselves. The password is not changed here.
 //
+// A new email (one that differs from the stored one other than in the case of ASCII letters) needs
+// `currentPassword`: without it the answer is `400` (`errors.currentPassword`), with a wrong one `403`
+// (`errors.currentPassword`). A bearer token alone cannot move the account to another address. The old
+// address is told of the change by email, and open password-reset tokens stop working.
+//
 // Takes any type of body and a specified content type.
 //
 // Corresponds with PUT /api/users/{id} (the `ReplaceUser` operationId).
@@ -1837,6 +1931,11 @@ func (c *Client) ReplaceUserWithBody(ctx context.Context, id UserID, contentType
 // ReplaceUser Replace a user
 //
 // Replaces the user's name and email. Users may only change themselves. The password is not changed here.
+//
+// A new email (one that differs from the stored one other than in the case of ASCII letters) needs
+// `currentPassword`: without it the answer is `400` (`errors.currentPassword`), with a wrong one `403`
+// (`errors.currentPassword`). A bearer token alone cannot move the account to another address. The old
+// address is told of the change by email, and open password-reset tokens stop working.
 //
 // Takes a body of the `application/json` content type.
 //
@@ -3402,7 +3501,9 @@ type ClientWithResponsesInterface interface {
 	// RequestPasswordResetWithBodyWithResponse Ask for a password reset
 	//
 	// Emails a single-use reset token, valid for 30 minutes by default, to the account with this email. The
-	// answer is 202 whether or not such an account exists, so that it does not tell which accounts exist.
+	// answer is the same 202, with the same body and in the same time, whether or not such an account exists, so
+	// that it does not tell which accounts exist: the request only queues a job, and the job looks the account
+	// up and sends the email if there is one.
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -3412,7 +3513,9 @@ type ClientWithResponsesInterface interface {
 	// RequestPasswordResetWithResponse Ask for a password reset
 	//
 	// Emails a single-use reset token, valid for 30 minutes by default, to the account with this email. The
-	// answer is 202 whether or not such an account exists, so that it does not tell which accounts exist.
+	// answer is the same 202, with the same body and in the same time, whether or not such an account exists, so
+	// that it does not tell which accounts exist: the request only queues a job, and the job looks the account
+	// up and sends the email if there is one.
 	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -3582,6 +3685,10 @@ type ClientWithResponsesInterface interface {
 	//
 	// Creates a user. Emails are unique regardless of case. The password is stored only as an argon2id hash.
 	//
+	// A taken email is answered with `409`, so sign-up tells whether an address has an account. What bounds
+	// that enumeration is this operation's own rate limit per client (`RATE_LIMIT_SIGNUP`, 10 a minute by
+	// default); sign-in and password resets answer alike for known and unknown emails.
+	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with POST /api/users (the `CreateUser` operationId).
@@ -3590,6 +3697,10 @@ type ClientWithResponsesInterface interface {
 	// CreateUserWithResponse Sign up
 	//
 	// Creates a user. Emails are unique regardless of case. The password is stored only as an argon2id hash.
+	//
+	// A taken email is answered with `409`, so sign-up tells whether an address has an account. What bounds
+	// that enumeration is this operation's own rate limit per client (`RATE_LIMIT_SIGNUP`, 10 a minute by
+	// default); sign-in and password resets answer alike for known and unknown emails.
 	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -3618,7 +3729,17 @@ type ClientWithResponsesInterface interface {
 
 	// PatchUserWithBodyWithResponse Update some of a user's fields
 	//
-	// Updates any non-empty subset of the user's name and email. Users may only change themselves.
+	// Updates any non-empty subset of the user's name, email and password. Users may only change themselves.
+	//
+	// Changing the email (other than in the case of ASCII letters) or the password needs `currentPassword`, the
+	// password the account has now: without it the answer is `400` (`errors.currentPassword`), with a wrong
+	// one `403` (`errors.currentPassword`), so that a bearer token alone cannot take the account over. A name
+	// alone needs no password.
+	//
+	// An email change is told to the old address by email; a password change is told to the account's address.
+	// Either one voids the account's open password-reset tokens. A password change also ends every session:
+	// each bearer token issued before it stops working, the one that made the change included, so sign in
+	// again with the new password.
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -3627,7 +3748,17 @@ type ClientWithResponsesInterface interface {
 
 	// PatchUserWithResponse Update some of a user's fields
 	//
-	// Updates any non-empty subset of the user's name and email. Users may only change themselves.
+	// Updates any non-empty subset of the user's name, email and password. Users may only change themselves.
+	//
+	// Changing the email (other than in the case of ASCII letters) or the password needs `currentPassword`, the
+	// password the account has now: without it the answer is `400` (`errors.currentPassword`), with a wrong
+	// one `403` (`errors.currentPassword`), so that a bearer token alone cannot take the account over. A name
+	// alone needs no password.
+	//
+	// An email change is told to the old address by email; a password change is told to the account's address.
+	// Either one voids the account's open password-reset tokens. A password change also ends every session:
+	// each bearer token issued before it stops working, the one that made the change included, so sign in
+	// again with the new password.
 	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -3638,6 +3769,11 @@ type ClientWithResponsesInterface interface {
 	//
 	// Replaces the user's name and email. Users may only change themselves. The password is not changed here.
 	//
+	// A new email (one that differs from the stored one other than in the case of ASCII letters) needs
+	// `currentPassword`: without it the answer is `400` (`errors.currentPassword`), with a wrong one `403`
+	// (`errors.currentPassword`). A bearer token alone cannot move the account to another address. The old
+	// address is told of the change by email, and open password-reset tokens stop working.
+	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with PUT /api/users/{id} (the `ReplaceUser` operationId).
@@ -3646,6 +3782,11 @@ type ClientWithResponsesInterface interface {
 	// ReplaceUserWithResponse Replace a user
 	//
 	// Replaces the user's name and email. Users may only change themselves. The password is not changed here.
+	//
+	// A new email (one that differs from the stored one other than in the case of ASCII letters) needs
+	// `currentPassword`: without it the answer is `400` (`errors.currentPassword`), with a wrong one `403`
+	// (`errors.currentPassword`). A bearer token alone cannot move the account to another address. The old
+	// address is told of the change by email, and open password-reset tokens stop working.
 	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -6553,7 +6694,9 @@ func (c *ClientWithResponses) ReplayWebhookEventWithResponse(ctx context.Context
 // RequestPasswordResetWithBodyWithResponse Ask for a password reset
 //
 // Emails a single-use reset token, valid for 30 minutes by default, to the account with this email. The
-// answer is 202 whether or not such an account exists, so that it does not tell which accounts exist.
+// answer is the same 202, with the same body and in the same time, whether or not such an account exists, so
+// that it does not tell which accounts exist: the request only queues a job, and the job looks the account
+// up and sends the email if there is one.
 //
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
@@ -6569,7 +6712,9 @@ func (c *ClientWithResponses) RequestPasswordResetWithBodyWithResponse(ctx conte
 // RequestPasswordResetWithResponse Ask for a password reset
 //
 // Emails a single-use reset token, valid for 30 minutes by default, to the account with this email. The
-// answer is 202 whether or not such an account exists, so that it does not tell which accounts exist.
+// answer is the same 202, with the same body and in the same time, whether or not such an account exists, so
+// that it does not tell which accounts exist: the request only queues a job, and the job looks the account
+// up and sends the email if there is one.
 //
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
@@ -6847,6 +6992,10 @@ func (c *ClientWithResponses) ListUsersWithResponse(ctx context.Context, params 
 //
 // Creates a user. Emails are unique regardless of case. The password is stored only as an argon2id hash.
 //
+// A taken email is answered with `409`, so sign-up tells whether an address has an account. What bounds
+// that enumeration is this operation's own rate limit per client (`RATE_LIMIT_SIGNUP`, 10 a minute by
+// default); sign-in and password resets answer alike for known and unknown emails.
+//
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
 // Corresponds with POST /api/users (the `CreateUser` operationId).
@@ -6861,6 +7010,10 @@ func (c *ClientWithResponses) CreateUserWithBodyWithResponse(ctx context.Context
 // CreateUserWithResponse Sign up
 //
 // Creates a user. Emails are unique regardless of case. The password is stored only as an argon2id hash.
+//
+// A taken email is answered with `409`, so sign-up tells whether an address has an account. What bounds
+// that enumeration is this operation's own rate limit per client (`RATE_LIMIT_SIGNUP`, 10 a minute by
+// default); sign-in and password resets answer alike for known and unknown emails.
 //
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
@@ -6907,7 +7060,17 @@ func (c *ClientWithResponses) GetUserWithResponse(ctx context.Context, id UserID
 
 // PatchUserWithBodyWithResponse Update some of a user's fields
 //
-// Updates any non-empty subset of the user's name and email. Users may only change themselves.
+// Updates any non-empty subset of the user's name, email and password. Users may only change themselves.
+//
+// Changing the email (other than in the case of ASCII letters) or the password needs `currentPassword`, the
+// password the account has now: without it the answer is `400` (`errors.currentPassword`), with a wrong
+// one `403` (`errors.currentPassword`), so that a bearer token alone cannot take the account over. A name
+// alone needs no password.
+//
+// An email change is told to the old address by email; a password change is told to the account's address.
+// Either one voids the account's open password-reset tokens. A password change also ends every session:
+// each bearer token issued before it stops working, the one that made the change included, so sign in
+// again with the new password.
 //
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
@@ -6922,7 +7085,17 @@ func (c *ClientWithResponses) PatchUserWithBodyWithResponse(ctx context.Context,
 
 // PatchUserWithResponse Update some of a user's fields
 //
-// Updates any non-empty subset of the user's name and email. Users may only change themselves.
+// Updates any non-empty subset of the user's name, email and password. Users may only change themselves.
+//
+// Changing the email (other than in the case of ASCII letters) or the password needs `currentPassword`, the
+// password the account has now: without it the answer is `400` (`errors.currentPassword`), with a wrong
+// one `403` (`errors.currentPassword`), so that a bearer token alone cannot take the account over. A name
+// alone needs no password.
+//
+// An email change is told to the old address by email; a password change is told to the account's address.
+// Either one voids the account's open password-reset tokens. A password change also ends every session:
+// each bearer token issued before it stops working, the one that made the change included, so sign in
+// again with the new password.
 //
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
@@ -6939,6 +7112,11 @@ func (c *ClientWithResponses) PatchUserWithResponse(ctx context.Context, id User
 //
 // Replaces the user's name and email. Users may only change themselves. The password is not changed here.
 //
+// A new email (one that differs from the stored one other than in the case of ASCII letters) needs
+// `currentPassword`: without it the answer is `400` (`errors.currentPassword`), with a wrong one `403`
+// (`errors.currentPassword`). A bearer token alone cannot move the account to another address. The old
+// address is told of the change by email, and open password-reset tokens stop working.
+//
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
 // Corresponds with PUT /api/users/{id} (the `ReplaceUser` operationId).
@@ -6953,6 +7131,11 @@ func (c *ClientWithResponses) ReplaceUserWithBodyWithResponse(ctx context.Contex
 // ReplaceUserWithResponse Replace a user
 //
 // Replaces the user's name and email. Users may only change themselves. The password is not changed here.
+//
+// A new email (one that differs from the stored one other than in the case of ASCII letters) needs
+// `currentPassword`: without it the answer is `400` (`errors.currentPassword`), with a wrong one `403`
+// (`errors.currentPassword`). A bearer token alone cannot move the account to another address. The old
+// address is told of the change by email, and open password-reset tokens stop working.
 //
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
@@ -16182,143 +16365,152 @@ func (sh *strictHandler) GetReadiness(w http.ResponseWriter, r *http.Request) {
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7L15cxu30i/8VVDzPlWR3hpSJLXYlit1r6IoJ3IUW9eSj3NP5McEZ5okoiEwATCieFL67rfQAGYhZ7hY",
-	"kpM8h/nDkUbY0fihu9HLH0EkJqngwLUKjv8IxkBjkPjje6rhgk2Yxn/MlxhUJFmqmeDBcfAefs9AaUVo",
-	"kogpxCQFSaaMx2JKhkISPWaKRAkDrgnlMZEi09AOwkBFY5hQ06CepRAcB4xrGIEMHh7Cotf3MKGMMz5a",
-	"0nMCQ00YJ3oMJMqkNF3ZEWzSj4Ka2V1BJHisSMY1S2o6INLUUyv6eQiDlEo6Ae0WtWEtzzVMFC5gSke4",
-	"SMx8/j0DOQvCgNOJaTfByuUOYxjSLNHBca8TBkMhJ1Tb/vd7QRhM6D2bZJPguNvphMGEcfdbWLcg72QM",
-	"cnFk12MgSkhNYiYhMh+bRiewgdrRYZtBGAA3/f8aUPwNP37KB6O0NLttxnJJR1A/lG5rQJWhNToCwrPJ",
-	"AGTTeEyR+uF0V6yV+W/lel0Kpc+/rx9lKpT+RhEW52NLqR4XQ2NxEAYSfs+YhDg41jKD8kDzwWUZlqxZ",
-	"IKH0FVAZjRcHcEIiqqDFuAKumGZ3QFQ2sJWJGCIta6aTRjJTtuHyiCb0/gL4SI8Npdm18b93G8cnpK5f",
-	"niGDJCZaWMIazNrkmoEiVAIZSHELnAxmhMVECdxnRTjcgSTiDmRC08Zhm/7qyS+SQDXEJ7pEg+VvuBwN",
-	"pJgNEqbGZpvmp/KOJzOS+r/jpiuyYzZzlwhJhPkzAgdNEpDfKBJLOjRFhjRRsNtIt3mPNdAyECIBynFo",
-	"HxTIJgrMFPb4XBT4YCqrVHAFCGvf0diBsvktElwDxx9pmiYsomZke78pM7w/ArinkzTBAw5SChkcm/rE",
-	"NxDar9iuuQMSs1uTTGkyAELJHU1YTPAPhMaxBKWCTw9hMAGlEDZw/tI2RpgijGMVsxAT0GMRB8fB5bur",
-	"6yC0a3Ic7NGU7ZkVU25RQOlzU+xw2I069CW8GryID6J9anZEU52pUxFDcHxgjoJmE1CaTtLgOOh1eket",
-	"TrfV6V13D487B8edw38FD+WF/S8Jw+A4+P/2imt3z/5V7Z3hYuDiLm6on1AszHkQmkyojsb2ko1FlE2A",
-	"69ekb5euT8w2K6Q+PGyqbYZxKvgwYdE6e/SEI45cr4pMmR4TuGdKGyiKqaYhUVk0JlQRyt2e6jHFbaOJ",
-	"BBrPiKa3wHH4Pwg5YHEM/OuM3x5bMxTFRhxiw2gMMrPwM9yAWODqh8jsOJom0ZjyERDKhR6D9MfQTBWn",
-	"cM41SE4T2/GzT+OEk4zDfQqRhpggbbTJ96ApSyzcJmI0gjjE+UjQmeTmt4wnoBTpn1xefj57+89vY7iD",
-	"RKSGxPo4jbdC/yAyHj//DN4KSyESlMhkBNj9JZ0lgsbXQlxQaTmFr0fOAxHPDFEkpmvD5VJOjg7IT+w7",
-	"HNsVyDsWwQdO7yhL6CD5SsMzJGZYIxJRbnZzYEZMo7GlWwNSZIdyIjJNRxASip9EpvGqMjihQN5Zcjfn",
-	"Tytzbi3LG81IRNPXN1yCljNChxok6b83v7ROzC99oiy33L7hQViRIYpCzSy2FmRKmRnyUEgzbC1njI9W",
-	"sdYPYXAtxM+Uz7w88JVwwYo0yvyjhSATymeeOtRrO5X61ZlbGy+BtHKhoG5MrsbenDhWFmFaFVlprUaK",
-	"GnMNOWFozUZMadPAI7e5mRGp3fYPnGZ6LCT7N3wdCLI8h0bWdEqV3fudCVOK8VFIJjQxDJOBTrhPzURC",
-	"YjgCwJ+ExONkrgJzukaCw27oT10kIQauGXWAPJXCLkmJUD5+/Ng6yfTYlIuobpCMcB5gVpmWyuKdu3yJ",
-	"c3Ys+A6oRBFugd3DRVdZmgqpIf4ZYkavscyfgbwG3vrzfdmL6SMMxkLcvoff8Mr7MmbUNWJ3HUuTIWUJ",
-	"MuQFl2luJjbiVGcSLDMGahWPObUtqz2zsin8dbnNGBJ2B3LmJk7uQLKhWzqyk887JPl4QqLYv8GQ9Zur",
-	"d293X5tdGhs2D8+LFhLiNkotrn8zvJMogtRtUypFClIzK0/YeeOmeJWBL1srpRXU/auvW5QTA0MNlgGe",
-	"TBwtlPbdggluQWfQgaPh4WHrZXw4bB3QF1HrFT2A1hHtRK/gJfRotxuEBU0FJ2TIOBAWAzWbXwiV1e15",
-	"cdzpHHc6/zLCmOnnVXwQdekRtHoD00/UjVsv4QVt7Q97g27UiV/By6GhHeFI42jQHfaiLrQOaGfYOhge",
-	"7rde0cPD1qALHdozdBODmWB1FYuJrZTowvI5WUY2bglPXemHypxL3cRUQ8tQR11fbL0h+emvoxEpUwAW",
-	"cZXDYhWKOZYHvYROToslqR6RroHZw7DT6RiGX9JIg1SWi6ZJQgYJ5bfmV/L2w4UhiwJi5+ilpFc57Cwq",
-	"VlKqjbwQHAf//et/39zcdzqf/n/zg7I/59/+q271/CTsTBfPmOEY19xt01zC+K1abCWyJVTpsq5uYM0f",
-	"5rYLS4VFS4s7MlcBR+5HtGT/Lpjtvn7eTMNEbbAArhcqJZ1VFmRZ/Us6ggssiKrgEePU0tDKar5kw+RL",
-	"bS1dCdx9N4uSiobGMTOVaXJZWhxUTIULO/xFwDA3bN9K8yAvhXreEZoOSriVVjV7TlfoOphXt3kd4Rpd",
-	"XGPB+fnb6uEa6/BBgfyydXDashX3PhZ68JrA5YXNWN6acki9Sk2FjFfTris3vwTYYehGWWqvbinO/FQW",
-	"FBoVzR8RQyOuToTSpHd4UEHjjLPfM8M9jqiME1c4ogqqiExj+r/db+1ITILS24AfaVn7fXgwD7VhcN8a",
-	"idYC+OU6nkX2CjgqVMCMCJDP4oK3evf3xGtVzRjnNre5uR+vry+JZXuIhntdneBboYnV1tRcEoWqtZ7O",
-	"SjC5UHceEKsD+2fBPTumWZHBDLlD9wBg6KEd1Gx+zmTPT/bjmGoyxUc4IydZ1VsKIk3mNtXQLV7Hw6aJ",
-	"eza9LP/84+y6lg1BDr5csFAY763JMS40WmL8yy3XyAALVctCQanuQedg8aGqIjGsx57NnVpLd5VeQ/+Y",
-	"4Bax3El5ZnUH+0egiV3ORo4/XwxxGzyC2S+u3oXOONzrph39X/jK+m2vc5N1Or0jfNX81pCh/T2lI/i2",
-	"Z39WQupvy+9IPEucys8K2YukJOEOB7CqoIJk+JgRdhtGuGI1Ta+hXR432IaVLfExJUnKPlDjYzS+vh73",
-	"7A8qON4PAy00TYLjg96CoJJ4BVjelmlikZZThwp5sW5TKbUIHhGwZAfHQPYI9rhbxoz96qPw0UFQe5rs",
-	"HOrf71ELYGRe++6SmHuoTc7uaaTJdAycRCLjGuIQ7SHcL/n9ZS+CIUy9vhDtAWwzZKd/cX51/fn63fXJ",
-	"xefTk9Mfzz5fX1/0Q3JIEFYd/7J7nD89MK405RF8o8hUMg0KHy40vQWSpUZ+0VMWgX1u0YKosTWaKOCk",
-	"t8aCzHPy9snd2ynYxfIbUk9JBU9RXdGXZlDd3svSld4mb/Ed2D9UtMt3dc5NVK7rbu9lRaZ6uXh54+K8",
-	"48nMnsXSoFC9eSr4kMnJhpwYh+nlxuySWbBb+7q1ZArdVYfYNhJWxrBs7XGaj2Q45zmkTcZrG6kfoY7G",
-	"m4gFE8bLX7tPIyh8AedfP5VNOPtVU3lOXr92Ak6UfyK92bnh4+gdKEKTEQwkZRFx2g5FfsuUJtQ+X7+h",
-	"0e8ZlTFJhJj4OsNETEEqhNEEPy1TvuW6Uad8W0uZVpEP7SWdf1jo4ahQ7zliMVw3KCKsbdoJp8lMs4gm",
-	"5IyPGDfNZ2lcO9q8ra+izpsj9WfU5ZWl7UXpurK2i2w/2HVMzT05pYoMmVS6sL2p3ATl0a7kszY925V9",
-	"+yJ+2i7PnDYgrFj9lDWWJd6t6Lm6Xp8ajusK9WXnS/SXz3Fu55SgT6sFNQvxvdP4ba7/RNSr1cA1Lbq1",
-	"rnhMb+tqFoXSTrO4qXq0qLowTEt6teL+Uk2vl1fWki9cJ0tVvn6Uj9bg+kX9W6pvC+SpP8S9lSfYIIwU",
-	"SZmNntcOLb+nlpt+Lp7N1s3NffeHm5v7Fz+Uj2n5c13J2sP7HtKERn9Rjegy7WbdXl5BMjS0VKP7WCLs",
-	"f6GCqe7g1Q4KH6LP7mrviRNi/2xEU65fO1NCMoCZ4LEhGAVotHALKeK+Aq4XFZdR8QBVbf4DZ/dl25g1",
-	"xO+4FsnddAr4aXg3cp/r1sFyMRUx5nCFGOM/bFitlh2YoTGAX6mw4Yqpapp/U4K339Ppz05bivZQTn4s",
-	"c+lRBEq5vwQwezMe/CNi79ib8w//Pu++ZefqnL8/jE7Pj85v01/+efrmVRv2O+2ol/DB5IdO/MubBAEj",
-	"ZRLUOQ+O94/QEME0aG1AvN3IIsNa7nqRuN58vCY7P171Do9227W66aLP1d4Z1jjHValAnBtvjSonn0Fh",
-	"ZuCmstLIoDy1clPlUdfRGdZ4YmG7RmFdqB7WUZCsUonUCuwrHnAMTs5R4hrymZtjzaMM20DMdDbuJzEl",
-	"F+IOzBWyROAqm87UItcm0tBmF86astOmL3VPIqLMvdbVCyJNO/8oowMknXU5tPxW3ZgLNt18uWRgB7mu",
-	"ZIB9PUIyMPU/Mo3KMLX22phaXygiFFU3t/h4AgnBNrNCQLBjfLSA4Mntbykg5Me+Xj7oPlo+mAPR8tXx",
-	"taWB6iEwl2eSvBsGx7+utb/zNJJT6pyuiekx6TMeJVkM32KhPrpyvUY2wzl0mHXlMAWlndvXHVNskKD5",
-	"beHyhb5Xm8ioE3p/bst3SzyLo8hFreynwuI15+DnODCtYZJWTmSJA6rcb00qNynuWAySuML4EeWBRqXb",
-	"4qVoip/HtbCw5hWYUKVzg4rVz6zWQaTB+OIOPZKVN3K16sMNOe1UCsMALr1k13gNtmtblf1y2+Aam4EI",
-	"2N1mDEnxrr6MAMtUdGVrlOSbdawt/VSK3c7FGjeEsKDG8n5WWYvSFKuLXGxqHQyWx//ld3rlLK19t5dr",
-	"PcF1VB3E3/RaqqGnkpDlN7m8xQYqR1xI/MmZ23+qoefcwt81sbDYsvQX16E5fp/COhfa8gzzirX2pwqi",
-	"TDI9u0I3C2cxNWH8JLPWLAMUHH/wZ/LNx+tgwRvPCalDKSakf/nu6pqgnodmeryHf+qT6VgoyH1FKCfY",
-	"yWuCb/qKjECTg85+7hqF85nz2hhrnZqVst+fdnyhdX2hivRPnAsOEsMxsYIzuck6nf0IC+OP0F9rrBbz",
-	"rrxfwSJw9/W3tumspDSyPYR3Xfe3MdyTH38+OW1d/XjSOzwiYkhuAjciW7Ztf5N0it4k9qMrA33roCo4",
-	"2uVdXb8/vzz7/PHsux/fvfvp89XZ6fuz62+U6Vu6wA/oV20ddQqp06rMWsVciiOcsp9gZl0uGB+KxVm+",
-	"yTiGWPhGkfdnV9fk5PIcTdxQExg6VsPajli+uH3Db/ip4OacMcGVNecYiyS2XqloUmJOh90lU7pFzvBr",
-	"yUPaObpATOiIMq501a3Ye2wx7VwKFaFkTHlsWBxykreEfZujq244KXvPICWrqblq7RL3DzqdPk7EcBN9",
-	"vAj6uVVk6E5B7sw8oWnJoVkMh8BjxkemF6+SRE97Zp1PbNm2mer7wnXIRxjAEjuL/kO7OB5vjGM9OslO",
-	"/77lptcyBNOa0PvWYKZB9XdfE+qcQM1AvHPS/ES7+/0wt8lxz33EEERe4LDfJh/4LRdT7qdD0T/O+jC1",
-	"iy2bNxIlEZWSuWWZX8V2eavnylNO+r+03OK0zuM+sVR8bBeYg2ViS46OO35hur2XJJWMa8PZkJOr0/Nz",
-	"M/1CfLC+bZSMgBuyg9i0h4N55+lQkQmVt/kaFUDVJxwgXh9blkHVa0LNwJY46aEPnnPTc9BXR6ldS6n9",
-	"eTc8P65+2/RTmpylXn9hEJooQRJmjm7/j4c+mQp5ayiCzyYiU8nMWoOpsZiSiTlmOzORSWKowcaL2LUj",
-	"oXaIr01n7ufcVx63CEMkKM2MeAf2+OGyf+DzMSoMeVUFFiaJfZRDUecYvQj5zBACJAqpYUZigeIj+u+T",
-	"nf5B56C/Wz5kjmypBmtd5yICOSo6vyQ7+NkWc97GCrRmfKR22+TC1cnjSiC1zsx0+3Ousv2w/Cl3ZXX7",
-	"NOfN2ic7akFbXInhgydZwjBTEJvuSsg4Twy9V76Tkn+v9Xr2hh8eww14B2FwB1JZcO+0u+0OShb1iBIc",
-	"Hx0e7h89hIFIgdOUBcfBfrvT3nf2tshzWCo3PIF3Jmwhv41/HNUFMnprxVS0mAidOSHEBjGdxTjC8CxF",
-	"C+r8qkCrHkO0ZU5OBdVwRg2Cd1EE+VCUvVeU8z7Nf9RHdvECxHqejXXCjGl60ZXgzoNxEYcipTNz531m",
-	"iNRtlUURQAxxU7QWL+PUhspZ/Rj0aS6QSq/TeTKn2gXBpC5ChI2kZP0QuP4f66NuZn5g17auWr4He6VI",
-	"Nlilu7pKxR0dK+2vrlQEMzE1eq9W15gPdvAQBofrzKgacwRrrTG+mjgWZTEID39JAPr1kyFllU0mVM6C",
-	"48DQG/ESFXFQ5WjMgCUdKXxGMy0En0zLjci29weLH/YkpAmdobhXRaAaT3j0NradYQwksmMurrI26xvl",
-	"Dj+Ld58nQtKnwvuxOsL/k0HmWDY/QicEMz4iv4mBZcLb5LL4yswsYJIKAwohUQIvLLMgLjQWgoRl7Byo",
-	"TVlUg+i2UkXFsABAvWcBINTKNHibz82fKfK7WaR4C0Z/Chh1DlbXyCMA/Y9EL3f0CK0ilz2Zy+DLiB/+",
-	"WbwlPW3UAwG+Aps+DOEn0MoUWIbUMvehizpi5Pj9Dpkwnmko+3qE/rGBRuhKYnlUlNzx0bZNrsdwwy0L",
-	"aw5Vr9Mj0zGgJCqse5zlenjeBDL3ChHGyhalgGMakoRMx8zUsMWVLW/533mgwX2u+BgUvmHfiXi2YWyO",
-	"BsOAtcNd1Ho7PFR1gM7/49nwMI93UYOD58PKXvqNwGsCPV4ZWukZ+WlKZ1tkrCJjdw1MmI8ahvUO10HU",
-	"msA3f1fYq8DcibpFeKHEY5YFoDLCGXxcCnB7UeEhVQ90V6Atv5P3YkTOQSa5Kplu7aD6jc+sqpsYGbgM",
-	"hz5yqTsgu22n27LKo1x9ozIj21p9JeqwbDw+pUWqUPPC+OgYA/cQxi2ee9wEwmGaj3GRd3LzfDJIq/iI",
-	"BZQMpFmB8hiC3CMs2P+913oxPfvl5OfLizP82PTzF0Ki93NbCxIPGsLe+v2dUuVWfsvDbZHqCZDqCjSh",
-	"lbPhlaIliFgBW7lzZQM7dm8pthSK1JzHvD8LlBW42aHkzcfr3TY58XGyDLC0GEc3Wwtuik7Ahl90rNcN",
-	"d7xXcbX7y970l7Nbis4ct5VSab2ebHC4Gm7LvqB7a9QnZ7LKFqVBJKSESJOxkArIAC1+ZuuDTsUAdi2w",
-	"eTqFmF2gWi0YbugWq55A3twC3BcBnOVImiHMv/iiNsyiVwJ1sSC/x+9GrnRV2uTEJWjwxmn2+zfKv/ng",
-	"C4CTJd0r0LDwt2Tayh6LHJEdgg+RtS6X4LpHRLMtbJmEraLnGRU9ZUOYeU2PPS3FYSkdwML2+CFcrXQu",
-	"DtVzxdz/5KEgt1ytfe+7rD72hiRNMlXNQ1C8LduwJLR4/fYuXIsPgZfOJPu5HwBXNegzS6xR1qY0WafR",
-	"3Pl68Z3QZnnAd3O0MmE2lG/Te2DJd3uDhB7rTdvm5XjWN8Pc6XbpWyEuxxa0nwC0/5aIauh1Gaji4593",
-	"4fBwan//9ND0LmZdhgzfglzHoJw7JSTUAlaemiA3aekb1DJQ2m6Qii5tdNEvForWi1nSrgYM8VEk1wsG",
-	"srbwtBgocy0Jqvuk8OD8mJre8nyIDmfVPYcSFyLKLZEXK6OAb3MnfXh/sW7Y8uJS3FsztMuiQfsWvbay",
-	"3p/GhH6UDHlQFwh5HjErfN8G8h8eRSPb2WwezmKYvPN5qZysN6EzJ4e5Ok2CXo6ka+mCPQ5sRbytiPfX",
-	"EPEajldYL0e9xyiD/hy1yYnjQJiyQWUxR51WZbvZxYMzAl1/ajpf+UreHr+nOH7/EYdpFXf/D3yLaTxM",
-	"G+oHbBZNNJejui6d5al7lcnTVoZOiWldKYQkA6HH9dcaxEw3Xmqpjy75GOmgwuGHRMIdU5Za1n2DnQtx",
-	"+ZWfRPLwaA3Y4UI9bDHkb3SFb7nyJ+EbzgrwWIsp3ysHxqhlKUp6YtQGOBa90HOQiHKiAEIfXMDGuSxs",
-	"/ppVs6e+8z9dQ+u0rs+ppSznd1mqqMylni10bdmfJ1RuUq+miopjt8670QbcUK2S9CSOSy+7VSUpOu01",
-	"IUqTdrT8ePtoBWkludWGSs25FEVfWa85lyurKfNn6eW6Xr25BZavAixbDudJOBxH9QUrUo9iNayOe+qo",
-	"ccd6LML9nFvOIZKV3JQxmIHg0CbnuS/U69JL0Inu2xds7fJvGNYJLe/qdTOu4lfRzyxzfqq812/xZKsm",
-	"/XPAwNlArJZ4MBhJo4xzgYEOsAz6FYyAUO3SjYdEpDbYaTKreKJTzMvWYlwBV0yzOyAqG9jnOW+LxukE",
-	"08ta36Yb3sfoQ20O99r55NsPqYS7PsYY4FmSmM7R0JbH1tP9FiD1cVHQ0QDtN0gOURhRxQWBi1XfKpsK",
-	"HypKBlRHY5IIcZulmGQHaHxM4J5GGhVQQoEf8ojdAXdrge5UaOgbGrwVHG64WR2DYHQE/dCM38U2UELi",
-	"/zGzk5ucQuOPvo/CYPBoVmcKbOTBD7hDzy8ILoKZTeymBTFTIINZm1z7uCsDiTZGgxlhMVECSUM591Vx",
-	"BzKhaZNNjWmsYk+TZ2usxA7z4aUqGbnqo3JvYHlTGBHNC5nr02xu6t04Q2va0xBHoCbSYs085tSmYjKh",
-	"LQVmJhpiF1LKpmE3xEuy1JwNwSMoBXfpdHaLYDTMRaJRbJImM0IH3jgM7tMEs885M4e6GbG4GrAhj322",
-	"MtTfXBDECeP+18VgaErPUP1qGn1elUMebHSpvgHP+vYO/081jFqtOMgcNPvL1f6+jlUUGh0S7zQsYUl+",
-	"U1JxxmI+/zrywYTasHJyJHiPxWRM1bhJOYCRU5/Fn6Q+QvfTeZksZtL9ygqFchDspqcVg8iPsZRysWg3",
-	"tZR6ZFqJLZytgUyngg8TFm1d/h7pEZOlNVhZEUTWtofy0Zutmx16DzJNdgYzMhQS2Ii3bmFm8DOiMew6",
-	"ESE3ofKqP4yENpVCA362pdwfb7i18GTSGUgTZMTxJRqh11lZ6TFMFCR3oF674mh+jzCdeiflOt7e1s9R",
-	"eR0zrBxktmZYW/3CX8MMK7P0u8gBLTXDEtwTszm5KOobUYZpVRcWldSFcQ9JP6aatl1Qd4zLOBZJjNhw",
-	"wzcK7R4SCTQmjBdOvkpTDehwV3N0R6DduV3qSfQeEuqCIIpMRoBzhMmgOf6cm2JF1vKCsNPcfN2oc6VU",
-	"F0sYny0ObR9knwJVrDFaI6RspgEzpLvcGO0DmkMpjFPCBW/BJNUz1PuA9kofhyOo+0EewQZjmuMFXGCS",
-	"ghdoMFB7rAxWkrR+8ikB1rdM21iCemIcWcMybYsmfx+uZis6/TkoaWGLKDFBLSX1GGXDjdcjZ1bLjGE+",
-	"TvUonFvQTnGhfbQgMgbZFLYyekp9VNvIWM1Kqc2gsiZN6RYst2C5Bcu/JVi609zMVi7qn9Yz/XWAWbYA",
-	"XiphbmQDjArnrQ3w1gZ4K3J+NRvguQP9NDbAuRBaAzPLI7+UMGYJrpAdq3N2AWCQSbMFHIO2+wXI858T",
-	"HGYbp2WLe1vcK0DmCXxAFxDPBV1Xey4VZmPMzn+CZMM8AdZ85jWf1QrNy7CIz/sWksFMA4b0ND+EPmIw",
-	"5TM9ZnxEUioVKML08Q1fN/Wc/fRrzbd2u/2pH5KpEW4JJXddI/WO4X6nlKxux+aVCxsy1pWz1e3u4sht",
-	"nrob7rxhh2yUSYh9fjprNWhNoqfMzMrFWk5AUjT62u90SDme/K5XYNrcTOZiS0R02yYn5M6uc3zDXdaM",
-	"3KTE9GKTNeCYSpkcGLeJxCTlimJGJJtmKbVpZH36DTSqjG65mCYQj3wKuhuOObG82UoEPtzzkLIkk0B2",
-	"7NaGGHEVdzt0JqbUpmLDPe+Sn9l3IWHchtJ/c/Xu7a614jzodGyerhtu08zhQt349JLl7HU2tOtNYB+O",
-	"ubAUki9Bm7wVupL2ymZRyweGDsk+aZiqD5aPeVIs/boRPMojx2df7x69POq8fPXqRSfMk5C6nJamlYnI",
-	"THu9TqcTBlEmJfDIHPNMxT7jfso+77/9x8vvdQ/+dffT/01E77QzeTW76J6Misyux0GeJgkhBWvCnf7c",
-	"NVWzouqH8xev7n75OCsMS5rSLa2vfLGr5nO2PpHWpbSYRT5R19xGuU/yPKUNihl7DKZUFclydriYols7",
-	"YtJuO1j3nsu7tIkD/wJi9kJaz0VZGydNKLHbaNejdKf4qyD4FAb3NleaiGc+YVq3c/Dy8MWRzalmZu3s",
-	"pcBmim4+zSXaPeh0cG8Mn5Ho8b8b2esTNAJXpIfQwRLwGYUwVQhTJEvb5LycMENkkQ0sb87egCqrJ3Ua",
-	"zzJi1AYO+RHHEzyWfvMzKm7XP1Su7+X5etycl1rxXLA74KZsKsUAShubT9drVCTQeLbu6rvk5KV1tX+l",
-	"JDXg7C48c//Y+zokh519a/A/ZQoWMbt2B94DjZkZ/V9xE5Q9f87BU96Bz1uo2s9lkpWvx4rdxCYMD9GY",
-	"octmf0SfCPxZVTPOBmGQySQ4DvZQinK9LEQ6BZEmYK5xMsUIWjWGIIVa32rvatwWrO3V0JnpFzOxw8OE",
-	"pBRvc4hbjOcq9FK8z5pWL23sVSdk28STuadXqbrlmevN9ytKwlKdXLmwWM2mabRpUa17iyMTFeZMHKZ+",
-	"9JBcajaH2poYqMWiYBj8eMK4Ijv933yuy5GkXLfwOzn7+eT8or9bXiNMk7TYbA4OZstklbhsT0JGY1Ba",
-	"Ui1keQlK9Pbw6eH/BQAA//8=",
+	"7H1rcxu3suBfQc3eqkhbQ4qkJMemK7WrOEoiR7G1lnycPaGvCc40SURDYAJgSPGk9N9voQHMgxy+LMlJ",
+	"zmE+ONIIz0ajX+jHH0EkJqngwLUKun8EY6AxSPzxHdVwySZM4z/mSwwqkizVTPCgG7yD3zNQWhGaJGIG",
+	"MUlBkhnjsZiRoZBEj5kiUcKAa0J5TKTINDSDMFDRGCbUDKjnKQTdgHENI5DB/X1YzPoOJpRxxkdrZk5g",
+	"qAnjRI+BRJmUZiq7gl3mUVCzu2uIBI8VybhmSc0ERJp+asM892GQUkknoB1QV8DyQsNEIQBTOkIgMfP5",
+	"9wzkPAgDTidm3AQ7lyeMYUizRAfdTisMhkJOqLbzH3eCMJjQOzbJJkG33WqFwYRx91tYB5C3Mga5vLKb",
+	"MRAlpCYxkxCZj6tWJ3CA2tXhmEEYADfz/xpQ/A0/fswXo7Q0p23WckVHUL+UdmNAlcE1OgLCs8kA5Kr1",
+	"mCb1y2lvgJX5byO8roTSF9/VrzIVSn+lCIvztaVUj4ulsTgIAwm/Z0xCHHS1zKC80HxxWYYtawAklL4G",
+	"KqPx8gLOSEQVNBhXwBXTbApEZQPbmYgh4rJmOlmJZsoOXF7RhN5dAh/pscE0Cxv/e3vl+oTU9eAZMkhi",
+	"ooVFrMG8SW4YKEIlkIEUt8DJYE5YTJTAc1aEwxQkEVOQCU1XLtvMV49+kQSqIT7TJRwsf0NwrEDFbJAw",
+	"NTbHtLiVtzyZk9T/HQ9dkQNzmIdESCLMn5Fw0CQB+ZUisaRD02RIEwWHK/E2n7GGtAyESIByXNp7BXIV",
+	"BmYKZ3wqDLw3nVUquAIka9/S2BFl81skuAaOP9I0TVhEzcqOflNmeX8EcEcnaYIXHKQUMuia/sQPENqv",
+	"OK7hAYk5rUmmNBkAoWRKExYT/AOhcSxBqeDjfRhMQCkkG7h/aQcjTBHGsYsBxAT0WMRBN7h6e30ThBYm",
+	"3eCIpuzIQEw5oIDSF6bZ6bAdtehzeDH4Oj6Jjqk5EU11pl6JGILuibkKmk1AaTpJg27QaXWeNVrtRqtz",
+	"0z7ttk66rdN/BvdlwP6XhGHQDf7XUcF2j+xf1dE5AgOBu3ygfkOxMPdBaDKhOhpbJhuLKJsA1y9J34Ku",
+	"T8wxK8Q+vGyqaZbxSvBhwqJtzugRVxy5WRWZMT0mcMeUNqQoppqGRGXRmFBFKHdnqscUj40mEmg8J5re",
+	"Asflfy/kgMUx8C+zfnttzVIUG3GIjaAxyAzg53gAsUDohyjsOJwm0ZjyERDKhR6D9NfQbBW3cME1SE4T",
+	"O/GTb+OMk4zDXQqRhpggbjTJd6ApSyy5TcRoBHGI+5GgM8nNbxlPQCnSP7u6+nT+5h/fxDCFRKQGxfq4",
+	"jTdCfy8yHj/9Dt4IiyESlMhkBDj9FZ0ngsY3QlxSaSWFL4fOAxHPDVIkZmoj5VJOnp2Qn9i3uLZrkFMW",
+	"wXtOp5QldJB8oeUZFDOiEYkoN6c5MCum0djirSFS5IByIjJNRxASip9EppFVGTqhQE4tupv7p5W5t1bk",
+	"jeYkounLHpeg5ZzQoQZJ+u/ML40z80ufKCstN3s8CCs6RNFotYitBZlRZpY8FNIsW8s546NNovV9GNwI",
+	"8TPlc68PfCG6YFUaZf7RQpAJ5XOPHeql3Uo9dBZg4zWQRq4U1K3J9ThaUMfKKkyjoittNUjRY2Egpwxt",
+	"OYhpbQZ44DGvFkRqj/09p5keC8n+BV+GBFmZQ6NoOqPKnv3BhCnF+CgkE5oYgcmQTrhLzUZCYiQCwJ+E",
+	"xOtkWIG5XSPB4TD0ty6SEAPXjDqCPJPCgqSEKB8+fGicZXps2kVUr9CMcB9goExLbZHnrgdxLo4F3wKV",
+	"qMItiXsIdJWlqZAa4p8hZvQG2/wZlNeQt/7iXJYxfYDBWIjbd/AbsrzPE0bdIPbUsTUZUpagQF5ImYYz",
+	"sRGnOpNghTFQm2TMmR1ZHRnIpvDXlTZjSNgU5NxtnExBsqEDHTnI9x2SfD0hUexfYND69fXbN4cvzSmN",
+	"jZiH90ULCXETtRY3v1neWRRB6o4plSIFqZnVJ+y+8VC8ycC3rdXSCuz+1fct2omBwQYrAE8mDhdK526J",
+	"CR5Ba9CCZ8PT08bz+HTYOKFfR40X9AQaz2gregHPoUPb7SAscCo4I0PGgbAYqDn8QqmsHs/X3Var22r9",
+	"0yhjZp4X8UnUps+g0RmYeaJ23HgOX9PG8bAzaEet+AU8HxrcEQ41ng3aw07UhsYJbQ0bJ8PT48YLenra",
+	"GLShRTsGb2IwG6xCsdjYRo0uLN+TdWjjQPjKtb6v7Lk0TUw1NAx21M3FtluS3/42FpEyBmAT1zksoFDs",
+	"sbzoNXjyqgBJ9Yq0DZk9DVutlhH4JY00SGWlaJokZJBQfmt+JW/eXxq0KEjsAr6U7CqnrWXDSkq10ReC",
+	"bvDfv/53r3fXan383+YHZX/Ov/1XHfT8JuxOl++YkRi3PG0zXML4rVoeJbItVIlZVw+w5g8Lx4WtwmKk",
+	"5RNZ6IAr9ytac36XzE5fv2+mYaJ2AICbhUpJ5xWArOt/RUdwiQ3RFDxinFoc2tjNt1yx+dJYayGBp+92",
+	"UTLR0DhmpjNNrkrAQcNUuHTCn0UYFpbtR1m9yCuhnnaFZoIS3Uqrlj1nK3QTLJrbvI1wiylusOHi/m33",
+	"cAs4vFcgPw8Ozlq2ge9jo3tvCVzf2KzljWmH2KvUTMh4M+66dosgwAlDt8rSeLWgsI8tV6U5l6UUGkUi",
+	"4/orRfxYhItZSKIxRLcQk4TdAqEopjUYb6KF0SzGUG9nqDEyuLU7OYHcj/SS0B5HaZwIQ7AVoVzNjERv",
+	"zVj9k9Zx3+q7OXPKd1Qh7O3O8/UG8zCYSabhLU/mVjq/D4Nzf5RLBp2K5ZOIoVHXJ0Jp0jk9qXCjjLPf",
+	"MyM9j6iME9c4ogqqHInG9P+635qRmJT340+qbP0/PVle/l1jJBpLxD+3cS0fHHA0KIFZEaCcyQVvdO7u",
+	"iLcqmzUuIPfq4X68ubkiVuwjGu50dYNvhCbWWlXDJAtTc/09K7GJpb6LDKG6sH8U2oNTGhQZzFE6dg8g",
+	"5j40gxrkz5WMxc1+GFNNZvgIaTDTmh5TEGmycKjm3qI4Mly1ca+mlPW/H85vasUw1GDKDQuD+dGWEvPS",
+	"oCXFpzxyjQ601LWsFJX6nrROlh/qKhrTduLpAtWyeFeZNfSPKQ6I5UnKO6sjbD8CTSw4V2o8OTDEbfAA",
+	"ZacQPZYm43CnV53o/8FX5m86rV7WanWe4avuNwYN7e8pHcE3HfuzElJ/U35H41niTJ7WyLCMShKmuIBN",
+	"DRUkw4essL1ihRugaWYNLXjcYldAtiTHlTRJ+0CPj/H4+tzt2B9U0D0OAy00TYLuSWdJUUu8ATAfywyx",
+	"jMupowp5s/aqVmqZeETAkgNcAzkiOONhmWYcVx/Fn50EtbfJ7qHefwGtIEbnt+9OieFDTXJ+RyNNZmPg",
+	"BNk1xCH6g7hfcv5lGcEQZt5eiv4Qdhhy0L+8uL75dPP25uzy06uzVz+ef7q5ueyH5JQgWXXy22E3f3ph",
+	"XGnKI/hKEWSvCh9uNL0FkqVGAtAzFoF9btKCqLF1GinISWcLgCxqMtblwPtpWGD5A6nHpFXyzXOzqHbn",
+	"eYmlN8kbfAf3DzXN3WWP59vIHn5RaN59JfiQycmOkiiH2dXO4qIB2K193dtFfFqStHGQsLKGdbDHbT5Q",
+	"4F6UkHZZrx2kfoU6Gu+iFk0YL39tP46i9BmaT/1WdtFsNm5lWUFYq50uNL8P/4ra0jLYnAHlkayVF0Z6",
+	"pFNQhCYjGEjKIuJsTIr8lilNqHUaeE2j3zMqY5IIMfF9homYgVRIvBP8tM7kmVuknclzKxNmRSu3okH+",
+	"YWmGZ4VR1aGokfVBEWE9As84TeaaRTQh53zEuBk+S+Pa1eZjfREj6sIFe0ILatnGsWzTqMB2WdkAC8fU",
+	"cOcZVWTIpNKFx1OF/5RXu1G625WiVM7ts6R4C54FG0xY8bUq24lLEmMxcxVeH1dc1w1G49bnWI2f4t4u",
+	"mJ4f1/ZsAPGds7PubnVGqldr91wFdOvT8pDZtrXnCqWdPXdXo3TRdWmZFvVqjQxr7eteS9pKq3GTrDW0",
+	"+1U+2G7ugfq3NJoXlKf+Enc23mBDYaRIysL7ok1qPZ9a73C7fDcbvd5d+/te7+7r78vXtPy5rmXt5X0H",
+	"aUKjB9ih/9qy2TqrdB02XEMyNNhYY7NZY6T4TMNY3dWtXRQ6EJxPaznNGbF/Nio11y+dCygZwFzw2KCc",
+	"AnQ2uYUUOYcCrpcNrlHxcFgd/j1nd2Wfpi3MBnEtL3DbKQjYivc+97kODlYOqqhfpxvUL/9hx261AsUc",
+	"nTg8pMIVTKpqIf9NCd58R2c/Oysv+rE5vbcs50cRKOX+EsD89XjwQ8TestcX7/910X7DLtQFf3cavbp4",
+	"dnGb/vKPV69fNOG41Yw6CR9Mvm/Fv7xOkOSkTIK64EH3+Bk6kJgBre+O9/dZFnnLUy8j1+sPN+Tgx+vO",
+	"6bPDZq1NvZhzc1SNdapyXSpE0q23xgSV76BwD3Fb2egcUt5aeajyquvwDHs8spGgxtBeEMxtDDubTDm1",
+	"hoYND2+GTi5g4hYanttjzWMS20FRdbEJZzEll2IKhgmtUdnKLk+1lGsXfWo3hrOl9rWrzeBRlJyFV9Z6",
+	"VWbVyT/IWQRRZ1sZL+eqO8vRZprP1y3sIrfVLXCuB+gWpv8HptGIp7aGjen1mUpG0XV3T51H0DHsMBtU",
+	"DLvGB6sYHt3+lipGfu3rNYz2gzWMBSJaZh1fWp+oXgLDPJPk7TDo/rrV+S7iSI6pC9YqdMpgPEqyGL7B",
+	"Rn0MwXuJYoYLxDFw5TADpV243pQpNkjQbboI1cOYuV203Am9u7Dt2yWZxWHksl33Y+GpnEvwCxKY1jBJ",
+	"KzeyJAFV+Nsqo50UUxaDJK6x9XSZOkl/S6Zoml/EtWRhSxaYUKVzR5DNz8M2sGeF08gUI8mVd062Bsgd",
+	"Je1UCiMArmWyW7xiW9hWdb/cp7vG1yECNt1NICn8AdYhYBmLrm2Pkn6zjZes30px2rla45YQFthYPs+q",
+	"aFHaYhXIxaHWkcHy+j+fp1fu0ta8vdzrEdhRdRF/U7ZUg08lJcsfcvmIDakccSHxJxcm8bEGn/PIDDfE",
+	"ErBl6S9uQnP9PoZ1oc/lHeYda/2GFUSZZHp+jeExztNrwvhZZr1wBqg4fu/v5OsPN8FSFKVTUodSTEj/",
+	"6u31DUE7D830+Aj/1CezsVCQx/hQTnCSlwR9ERQZgSYnreM8pA33sxBtM9Y6NZCy3x93faENWaKK9M9c",
+	"6BQiQ5dYxZn0slbrOMLG+CP0t1qrpXnXPh5kmXD39Td26KxkNLIzhNO2+9sY7siPP5+9alz/eNY5fUbE",
+	"kPQCtyLbtml/k3SGUUD2o2sDfeuRKTj6E17fvLu4Ov/04fzbH9++/enT9fmrd+c3Xykzt3QJOzAe3gZY",
+	"FVqnNZk1ir0UVzhlP8HchsowPhTLu3ydcUyN8ZUi786vb8jZ1QW65qElMHSihvV5sXJxs8d7/JXg5p4x",
+	"wZV1QxmLJLbRxOgKY26HPSXTukHO8Wspst0FKEFM6IgyrnQ1HNxH2jHtQkEVoWRMeWxEHHKWj4Rzm6ur",
+	"epyUo57qnF5bfdyIkSb6yAj6uTdn6G5BHoQ+oWkpEF0Mh8BjxkdmFm+SxAwJzAYN2bZNs9V3RciXzwyB",
+	"LQ6W474OcT3eichG4pKD/l3Dba9hEKYxoXeNwVyD6h++JNQF75qF+KCyxY22j/th7kvkHgyJQYi8wWm/",
+	"Sd7zWy5m3G+HYlyjjT1rFke26NxKIiolc2BZhGKzfNQL7Skn/V8aDjiNi7hPLBZ3LYC59WcuB6geeMC0",
+	"O89JKhnXRrIhZ9evLi7M9gv1wcYkUjICbtAOYjMeLuatx0NFJlTe5jAqCFWfcIB4e9qyjlSh4zUha4Ir",
+	"0VXbhVc60leHqW2Lqf3F8Em/rn7TzFPanMVezzAITZQgCTNXt//HfZ/MhLw1GMHnE5GpZG692NRYzMjE",
+	"XLODucgkMdhg83wc2pVQu8SXZjL3c57jAI8IU1sozYx6B/b6Idjf88XcIga9qgoLk8Q+66Gq08XoTz43",
+	"iACJQmyYk1ig+oh5F8hB/6R10j8sXzKHtlSD9Qp0mZwcFl1ckQP8bJu5KHEFWjM+UodNcun65PlAEFvn",
+	"Zrv9hRDnflj+lIcgu3NaiELukwO1ZC2u5F7CmyxhmCmIzXQlyriIDJ0XfpJSXLb13veuI56GG+IdhMEU",
+	"pLLEvdVsN1uoWdRTlKD77PT0+Nl9GIgUOE1Z0A2Om63msfMTRpnDYrmRCXwQaAPlbfzjqC4B1RurpqLP",
+	"RejcICE2FNN5uiMZnqfo+Z2zCvQLMkhbluRUUE1DtULxLpqgHIq694Z2Phb9j/qMPF6B2C4itU6ZMUMv",
+	"h0BMPTEu8oekdG543ieGlLqpsigCiCFelWXH6zi1KY42PwZ9XEiA02m1Hi0YekkxqcvsYTNg2fgJrv9t",
+	"cwuYnZ9Y2NZ1y8/gqJSBCLu0N3eppBHATsebOxVJaEyPzovNPRaTVNyHwek2O6rmisFeW6yvJv9IWQ3C",
+	"y19SgH79aFBZZZMJlfOgGxh8I16jIo5UORwzxJKOFD6jmRGCj2bklZTt6A8W3x9JSBM6R3WvSoFqMhhg",
+	"lLidDHNXkQPDuMrWrK+Uu/wsPnyazFYfi6jV6gr/XwaZE9n8Cp0SzPiI/CYGVghvkqviKzO7gEkqDFEI",
+	"iRLIsAxAXEozJBJWsHNEbcaiGopuO1VMDEsEqPMkBAitMiuyBCzsnynyuwFSvCdGfwoxap1s7pFnbvq3",
+	"pF7u6hFapVz2Zq4jX0b98M/iDelxo54Q4CuwwrhSPkqgkSmwAqkV7kOXLcbo8cctMmE801COUQn9Y4ML",
+	"X7UyKmru+GjbJDdj6HErwppLhdmZ6ARIp9UJfWv3CdVXIwm6LKj4UbMJKuOAyquwkYBWUOL5rKgPKEOU",
+	"etzqI6XkchqShMzGzHSx7ZXtYDVNL2ljisPfLWGkhgaEuXHAEIREiFtV3mqPZ6nVmgAzAuXBtwzTUkqM",
+	"s7VqZw0JxDkrURtFtN23Ip7vmO1lhcvC1glUauNH7qvWSRdR82SUOs+gUkOhL4YVLPPnXQI6eiAazW5G",
+	"53uaXaXZ7S2o1WIeOux3ug2tr0ml9HclyBUCfKZukfDRIiJfuoua015DudeS3qOoiDmrJ8HXoFUlWh+J",
+	"yiCTXJWcyg7QMMjn1ghPjHZeJtQ+F667IIdNZ3WzZq3csKQyo3VbSypa12ziAKVFqtAmxPioizkGDA1G",
+	"TlPQaA6zfI3LUp3b56ORtErUXUDJQBoIlNcQ5DF2wfHvncbXs/Nfzn6+ujzHj6t+/kyS6CMHtyKJJysS",
+	"KfvznVHlIL+XLveU6hEo1TVoQit3w5trSyRiA9nKw1VXCIp3FmNLyW3Nfczns4SyQm4OKHn94eawSc58",
+	"5jWXvAQDl1VVxPMSXo87Ea9g7Z7Zm/lyoU7RuZPpUiptRJdNN1gjbdm3fe8n++hCVtnXNYiElBBpMhZS",
+	"ARmgL9J8e6JTcc3ditg8nqnOAqjWPocHuqdVj6AJ7wncZxE4K5GsJmH+LRrtdJZ6JVCXXfQ7/G40PNel",
+	"Sc5cyQ/vNme/f6X8axRqgU7Lde9TwyKWlGmreyxLRHYJPunatlKCmx4pmh1hLyTsTVBPaIIqu+gs2qDs",
+	"bSkuS+kCFl7R9+Fmc3hxqZ6qisNHTwpyn9ral8ir6jN0SNIkU9XKFsWrt030Qot3eR9ctvxEeeWcxZ/6",
+	"aXLTgL5WyRZtbZGcbQbNA8uXXzBt3RB80Uf/F2aTQ696qSzFpe9QIma7bdtKL0/6mpkHFK99xURw7In2",
+	"IxDtvyVFNfi6jqjis6QPLvHk1P7+8X7Vi50NZjJyC0odg3I1npBQS7DyYhe5s00fbe4yq3mGi/JEpQ9R",
+	"irbLx9KsJkPxeUm3S3SytfK0nHp1Kw2q/ajkwUVYrXpl9OlHnL/5ApW4FFHuI73cGRV8W43r/bvLbRPh",
+	"F0zxaMu0Ncuu9nvqtdf1/jQh9INkKIO61NqLFLMi9+2g/+FVxNdGrA/jfJnJW1/pzOl6Ezp3epjrs0rR",
+	"yynpVrZgTwf2Kt5exftrqHgrrldYr0e9w7yN/h41yZmTQJiyaXqx6qFWZY/e5YszAl1/a1pfmCXvr99j",
+	"XL//iMu0Sbr/Ad9iVl6mHe0Dti4rOvJRXVcg9ZV7lckLoYbOiGmDPIQkA6HH9WwNYqZXMrXU5+t8iHZQ",
+	"kfBDImHKlMWWbd9gF5KGfuEnkTz12wra4ZJQ7GnI34iF76XyR5EbzgvisZVQflRO2VErUpTsxGgNcCJ6",
+	"YecgEeVEAYQ+7YHN4Vl4I642zb7yk//pFlpndX1KK2W5YtBaQ2Wu9exJ1178eUTjJvVmqqi4dtu8G+0g",
+	"DdUaSc/iuPSyWzWSYjjhKoqyyjpafrx9sIG0Ui5tR6PmQtGrL2zXXKi+tqqWbOnlut68uScsX4Sw7CWc",
+	"R5FwHNYXokg9FasRddxTR02g2EMp3M+55xxSslIANaZZEBya5CKP0npZegk60337gq1dRRMjOqHnXb1t",
+	"xnX8IvaZdWFZlff6PT3Zm0n/HGLgfCA2azyYJmWljnOJKRiwDcYVjIBQ7QrYh0SkNg1rMq/EyFOsdNdg",
+	"XAFXTLMpEJUN7POc90XjdIIFi23UVY/3MS9Sk8OddtkC7IdUwrSP2Q94liRmcnS05bGNwb8FSH3GFgw0",
+	"QP8NkpMozPXi0tPFqm+NTUV0FyUDqqMxBktlKZYtAhp3CdzRSKMBSijwSx6xKXAHCwzaQkff0NBbwaHH",
+	"DXQMBaMj6Idm/S7rghIS/4+1stzmFDp/9H1+CEOP5nWuwEYffI8n9PSK4DIxs6XytCBmC2Qwb5IbnxFm",
+	"INHHaDAnLCZKIGooF1grpiATmq7yqTGDVfxp8vqflaxmPvFVpcZZfb7wHTxvCieiRSVze5zNXb1X7tC6",
+	"9qzIcFCTA7JmHwtmUzGZ0IYCsxMNsUt2ZQv7G+QlWWruhuARlNLOtFqHRZoc5nLkKDZJkzmhA+8cBndp",
+	"gvX8nJtD3Y5YXE0lkWdl25iEcCE944Rx/+tymjal52h+NYM+rckhT4O61t6Ad33Pw/9THaM2Gw4yR5o9",
+	"c7W/b+MVhU6HxIczS1hTMZZUgrGYr+hvA4CpTXgnR4J3WEzGVI2R551h0Aovok2XUjS96GNSBIxxyVKM",
+	"OlZ53DIm0bNVbsduChup1yRYB3VgRCflgpcNpXZMy4ZMM1XkT3MOqkWKo3KCo4P+u7Ob80+XFz9f3Hy6",
+	"vvjhzfurfkjaLUJd7DYZzHvc1xd8mQfkVEJ5bEIiz9UpFh4eCkks2TNNM0cCERhqdcgNZr19koib+uzq",
+	"jxeHs1y9+gubXMoJzFc9Phme9RBfMpdHeFdfsgeWBNkT/C1o9yvBhwmL9kGRD4wZytIablJR1bb2GPOZ",
+	"t20gIlJ9psnBYG6IIxhCegtzw2EiGsOhU6JyJzNvHMUsdjMpNOBn28r9scetDyyTzoWcoKqCb/XInJwf",
+	"mh7DREEyBfXSNccABWRkqQ/jrqPKtn9OlbdxVMuJzN5RbW+B+Ws4qmUWf5dlxLWOaoJ7ZDY3F40hRtlj",
+	"WtWltCV1KfhD0o+ppk2XkB9zao5FYpO/9PhOaflDIoFWM90oTTVgSGLN1R2Bdvd2bazVO0ioS2ApMhkB",
+	"7hEmg9W5A90WK9qoNxU429aXzRhYKlOyRvDZ06H9k/VjUBXrrreSpOxmIzSou95d7z06jCnM5MIFb8Ak",
+	"1XO0jIH2ZjFHR8z9DGtSLSxJBS6JSyEV2ITc5quvX29HObAmXT2m3BMeoxCbeTGHMklAY/Zkb5TLVUIO",
+	"ECvSX6iFaM2/PZ43K6doMmouF7Mu0luRYaB01VhsE3AfuAzbzcXBD0OfxAITOxjhCEyf4/V9lLDG5IVk",
+	"FDQx3SPKMbcEvYXKYsXUZhE3MO9x29bumYsC8GgH8CYAB3Wjn4skDxA3P3pFfzC3TV+WMwjVd3Pr+Er5",
+	"zs0eP2c20w8HMhUsVgsNMQNQNdeQEwPNRhbnQ16FVn4rcSpQyiZjBxqN16UJYrqaHigspeemmkxoXEkl",
+	"5NhJnNtCCOM9vi6TUA2zS32B9QclECpMBD/5OiTbO53urPo/MgPcwul0zwb/PuL4Xuf/c9i75bdEiQmy",
+	"OeqZq61xUM/ys1otAssIq0UGbZV4m+lyI1teMjwbXuQSgZExSHCWZkMePcf2dDZmw6EZHosN6CLBMBYK",
+	"2ZatI0vr8SU+/mhMmuQ8usdX9zEMajVznohplTljHQC7R88dEZIiiXvcM1vPUJ0M5YDvWbC12axmmRst",
+	"J7IoI/1IBu2mmWq1VXs3llVT5XrPtPZMa8+0/pZMy93m1XrpsgF7u+gKx7jKQRZrTVQ7hVngi9U+zGIf",
+	"ZrG3WX2xMIuFC/04YRa5FauGzKxPrlWiMWvoCjmwj1YuxxYKy7aBE5QPP4Py/Ofk39qnwtrTvT3dK4jM",
+	"I4TZL1E8V3FDHbk6yCvTIv8DJBvm1Q8Xy276koZoX7bFJlzRz5AM5tq6VZkfQm9tpXyux4yPSEqlAkWY",
+	"7vb4tnVH7adfa741m82PfayiYeYg07bRl8dwd1CqVHpgi4qGK8qVlkuVHh7iym2R0h53CQeGbJRJiH1x",
+	"UuuYbaNOZszsyqWzT0BS9Ks9brVIuZjIodfebWE+w9gSEd02yRmZWjjHPe5KJuVee2YWW6kH11Qq48O4",
+	"NVNLyhXFcni2xl5qa4j72kvozBfdcjFLIB75+qM9jqU9vJElAp9Rf0hZkkkgB/ZoQzRy42mHzouf2kIm",
+	"eOZt8jP7NiSM2zoqr6/fvjm0jvInrZYt0tjj1lCCgOr52sLl0qU2e3YvsFYMLiyG5CBokjdCV2oe2sIm",
+	"+cIw54OvGKnqzRtYJMvir1vBg4Ienedat/3s+bPW8xcvvm6FeQVqV9DYjDIRmRmv02q1wsDaiSJzzTOF",
+	"tZjxLYB9On7zw/PvdAf+Of3p/yei86o1eTG/bJ+NirLe3SCvkYckBXvCVH9qm65Z0fX9xdcvpr98mBee",
+	"aatq7W1vfLFQ8wW7H8nqUgJmUUzaDbdT4au8SPUKw4y9BjOqikppB1zMMHMI0qTDZrAtn8untFVj/wJq",
+	"9lJN52VdGzdNKLHHaOFR4imeFQQfw+DOFsoU8dxXy2y3Tp6ffv3MFtQ0u3YOl3ijg+7q21zC3ZNWC8/G",
+	"yBmJHv9rpXh9hlZZRTpIOlgCvpxc5CygWdokF+XKRyKL7IubuXsDqqy92lmeyxSjNjfTj7ie4KH4m99R",
+	"cbv9pXJzry/W5va81g3wkk2Bm7apFAMoHWy+XW9RkUDj+bbQB74IV/tXSlJDnB3DM/zH8uuQnLaOraV+",
+	"xhQs0+zaE3gHNGZm9X/FQ1D2/rkYejnNS2mp5lP5dObw2HCaOISRIVaWZ7Slf/FpBX9W1XLjQRhkMgm6",
+	"wRFqUW6WpWTSINIEDBsnM0xSWONJVpj1rfWuJjLMPkEMndNFsRO7PKxGTZGbQ9xgPDehl1Iq14x6ZdNb",
+	"OyXbVh3Og2lL3a3MXB8hVTESlvrkxoXlbrZGr32msm82Dk1UmAtxWPfXk+TSsDmprUkzXQAFK43EE8YV",
+	"Oej/5gsdjyTluoHfyfnPZxeX/cMyjLBG3vKwOXEwRyaryGVnEjIag9KSaiHLICjh2/3H+/8JAAD//w==",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,
