@@ -92,7 +92,9 @@ func (a *app) wire(ctx context.Context, work bool) error {
 		ProcessWebhook: func(ctx context.Context, args service.ProcessWebhookArgs) error {
 			return a.svc.ProcessWebhookEvent(ctx, args.EventID)
 		},
-		SendPasswordReset: func(ctx context.Context, email string) error { return a.svc.SendPasswordReset(ctx, email) },
+		SendPasswordReset: func(ctx context.Context, email string) error {
+			return a.svc.SendPasswordReset(ctx, email)
+		},
 		Logger: logger,
 	})
 	if err != nil {

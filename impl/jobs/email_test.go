@@ -74,7 +74,9 @@ func setupWith(t *testing.T, logTransport bool) *testBundle {
 		ProcessWebhook: func(ctx context.Context, a service.ProcessWebhookArgs) error {
 			return svc.ProcessWebhookEvent(ctx, a.EventID)
 		},
-		SendPasswordReset: func(ctx context.Context, email string) error { return svc.SendPasswordReset(ctx, email) },
+		SendPasswordReset: func(ctx context.Context, email string) error {
+			return svc.SendPasswordReset(ctx, email)
+		},
 		Templates: templates, Sender: sender, MailDomain: "junction.test", BaseURL: "http://junction.test", Logger: logger,
 	})
 	require.NoError(t, err)
