@@ -105,7 +105,7 @@ func run(ctx context.Context, o options) error {
 		"DATABASE_URL="+dbURL, "PORT="+strconv.Itoa(o.port), "APP_ENV=production", "LOG_LEVEL=warn",
 		"JWT_SECRET=benchmark-secret-benchmark-secret-32", "STRIPE_WEBHOOK_SECRET="+webhookSecret,
 		"RATE_LIMIT_DEFAULT=0", "RATE_LIMIT_LIST_USERS=0", "RATE_LIMIT_SIGNUP=0", "RATE_LIMIT_LOGIN=0",
-		"WORKERS_ENABLED=false", "DB_MAX_CONNS="+strconv.Itoa(o.dbConns), "DB_MIN_CONNS="+strconv.Itoa(o.dbConns), "DEBUG_ADDR="+debugAddr(o),
+		"WORKERS_ENABLED=false", "MAIL_TRANSPORT=log", "DB_MAX_CONNS="+strconv.Itoa(o.dbConns), "DB_MIN_CONNS="+strconv.Itoa(o.dbConns), "DEBUG_ADDR="+debugAddr(o),
 	)
 	if out, err := command(ctx, env, o.binary, "migrate").CombinedOutput(); err != nil {
 		return fmt.Errorf("migrate: %w\n%s", err, out)
