@@ -18,6 +18,7 @@ import (
 	"github.com/riverqueue/river/rivertype"
 	"github.com/stretchr/testify/require"
 
+	"github.com/junction-dev/junction/gen/db"
 	"github.com/junction-dev/junction/impl/auth"
 	"github.com/junction-dev/junction/impl/dbtest"
 	"github.com/junction-dev/junction/impl/password"
@@ -253,4 +254,40 @@ func newServiceOn(t *testing.T, pool *pgxpool.Pool, wrap func(JobInserter) JobIn
 		Pool: pool, Hasher: password.NewHasher(password.Params{MemoryKiB: 64, Iterations: 1, Parallelism: 1}),
 		Tokens: tokens, Sealer: sealer, Jobs: jobs, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
 	})
+}
+
+// TestUserUpdateRefusesAStaleCheck: the update applies only while the row holds the email and hash the current
+// password was checked against, so a change that lands between the check and the write is not overwritten.
+func TestUserUpdateRefusesAStaleCheck(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	s, pool := newTestService(t)
+	ada, err := s.CreateUser(ctx, CreateUserInput{Name: "Ada", Email: "ada@example.com", Password: "long enough"})
+	require.NoError(t, err)
+	cur, err := s.queries.UserGetByID(ctx, pool, ada.ID)
+	require.NoError(t, err)
+	tests := []struct {
+		name        string
+		email, hash string
+		applies     bool
+	}{
+		{"as read", cur.Email, cur.PasswordHash, true},
+		{"the password changed meanwhile", cur.Email, "$argon2id$other", false},
+		{"the email changed meanwhile", "other@example.com", cur.PasswordHash, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := s.queries.UserUpdate(ctx, pool, db.UserUpdateParams{
+				ID: ada.ID, Name: ptr("Ada " + tt.name), SeenEmail: tt.email, SeenPasswordHash: tt.hash,
+			})
+			if tt.applies {
+				require.NoError(t, err)
+			} else {
+				require.ErrorIs(t, err, pgx.ErrNoRows)
+			}
+		})
+	}
+	got, err := s.queries.UserGetByID(ctx, pool, ada.ID)
+	require.NoError(t, err)
+	require.Equal(t, "Ada as read", got.Name, "only the fresh check wrote")
 }
