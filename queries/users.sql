@@ -9,12 +9,17 @@ RETURNING *;
 SELECT * FROM users WHERE id = @id;
 
 -- name: UserUpdate :one
--- Replaces name and email; a NULL argument keeps the stored value, so PUT and PATCH share it.
+-- Changes name, email and password; a NULL argument keeps the stored value, so PUT and PATCH share it. A new
+-- password ends every session (password_changed_at). The row changes only while it still holds the email and hash
+-- that the service read and checked the current password against (no row otherwise), so that a concurrent change
+-- cannot slip between that check and this write.
 UPDATE users
 SET name = coalesce(sqlc.narg(name), name),
     email = coalesce(sqlc.narg(email), email),
+    password_hash = coalesce(sqlc.narg(password_hash), password_hash),
+    password_changed_at = CASE WHEN sqlc.narg(password_hash)::text IS NULL THEN password_changed_at ELSE now() END,
     updated_at = now()
-WHERE id = @id
+WHERE id = @id AND email = @seen_email AND password_hash = @seen_password_hash
 RETURNING *;
 
 -- name: UserDelete :execrows

@@ -79,26 +79,9 @@ func (a *app) wire(ctx context.Context, work bool) error {
 	if err != nil {
 		return err
 	}
-	var sender mail.Sender
-	if cfg.Mail.SMTPURL != "" {
-		var roots *x509.CertPool // nil: the system's
-		if cfg.Mail.CAFile != "" {
-			if roots, err = mail.CertPool(cfg.Mail.CAFile); err != nil {
-				return err
-			}
-		}
-		if sender, err = mail.NewSMTP(cfg.Mail.SMTPURL, cfg.Mail.From, roots); err != nil {
-			return err
-		}
-	} else {
-		// The log transport keeps emails through the service, which is built below with the River client that
-		// this sender belongs to.
-		sender = mail.NewLog(logger, func(ctx context.Context, m mail.Message) error {
-			return a.svc.RecordSentEmail(ctx, service.SentEmail{
-				JobID: m.JobID, MessageID: m.MessageID, Type: m.Type, To: m.To, Subject: m.Subject, Text: m.Text, HTML: m.HTML,
-			})
-		})
-		logger.InfoContext(ctx, "SMTP_URL is not set: emails go to the log and the sent_emails table")
+	sender, err := a.mailSender(ctx, work)
+	if err != nil {
+		return err
 	}
 	a.river, err = jobs.NewClient(a.pool, jobs.Config{
 		Work:             work,
@@ -111,6 +94,9 @@ func (a *app) wire(ctx context.Context, work bool) error {
 		Open:             sealer.Open,
 		ProcessWebhook: func(ctx context.Context, args service.ProcessWebhookArgs) error {
 			return a.svc.ProcessWebhookEvent(ctx, args.EventID)
+		},
+		SendPasswordReset: func(ctx context.Context, email string) error {
+			return a.svc.SendPasswordReset(ctx, email)
 		},
 		Logger: logger,
 	})
@@ -129,6 +115,41 @@ func (a *app) wire(ctx context.Context, work bool) error {
 		Logger:           logger,
 	})
 	return nil
+}
+
+// mailSender is the transport MAIL_TRANSPORT chose (config resolves its default from SMTP_URL and APP_ENV).
+func (a *app) mailSender(ctx context.Context, work bool) (mail.Sender, error) {
+	cfg, logger := a.cfg, a.logger
+	switch cfg.Mail.Transport {
+	case config.MailSMTP:
+		var roots *x509.CertPool // nil: the system's
+		if cfg.Mail.CAFile != "" {
+			var err error
+			if roots, err = mail.CertPool(cfg.Mail.CAFile); err != nil {
+				return nil, err
+			}
+		}
+		return mail.NewSMTP(cfg.Mail.SMTPURL, cfg.Mail.From, roots)
+	case config.MailLog:
+		if cfg.Mail.SMTPURL != "" {
+			logger.WarnContext(ctx, "MAIL_TRANSPORT=log: SMTP_URL is set but not used")
+		}
+		logger.InfoContext(ctx, "emails go to the log and the sent_emails table, their secrets redacted: password resets cannot be completed; set SMTP_URL to send them")
+		// The log transport keeps emails through the service, which is built after the River client that this
+		// sender belongs to.
+		return mail.NewLog(logger, func(ctx context.Context, m mail.Message) error {
+			return a.svc.RecordSentEmail(ctx, service.SentEmail{
+				JobID: m.JobID, MessageID: m.MessageID, Type: m.Type, To: m.To, Subject: m.Subject, Text: m.Text, HTML: m.HTML,
+			})
+		}), nil
+	default:
+		// No transport (production without SMTP_URL): serve and worker refuse to start before here; a command
+		// that works no jobs (grant-admin) sends no email and needs none.
+		if work {
+			return nil, cfg.RequireMailTransport()
+		}
+		return nil, nil
+	}
 }
 
 // handler is the HTTP surface, River UI and GraphQL included. Its subscription broker listens until ctx ends; that

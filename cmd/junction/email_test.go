@@ -88,29 +88,95 @@ func TestPasswordResetEndToEnd(t *testing.T) {
 	require.Equal(t, http.StatusOK, status)
 }
 
-// TestLogTransportKeepsEmails covers the default without SMTP_URL: the email is logged (without its body) and
-// kept in the sent_emails table.
+// TestLogTransportKeepsEmails covers MAIL_TRANSPORT=log: the email is logged (without its body) and kept in the
+// sent_emails table, except a reset token, which neither the table nor the log holds in a usable form.
 func TestLogTransportKeepsEmails(t *testing.T) {
 	t.Parallel()
 	dbURL := dbtest.NewURL(t)
-	s := startServe(t, map[string]string{"DATABASE_URL": dbURL})
+	s := startServe(t, map[string]string{"DATABASE_URL": dbURL, "MAIL_TRANSPORT": "log"})
 	status, _ := s.post(t, "/api/users", `{"name":"Ada","email":"ada@example.com","password":"long enough"}`)
 	require.Equal(t, http.StatusCreated, status)
+	status, _ = s.post(t, "/api/auth/password-reset", `{"email":"ada@example.com"}`)
+	require.Equal(t, http.StatusAccepted, status)
 
 	conn, err := pgx.Connect(context.Background(), dbURL)
 	require.NoError(t, err)
 	defer conn.Close(context.Background())
-	var subject, text, messageID string
-	require.Eventually(t, func() bool {
-		err := conn.QueryRow(context.Background(), "SELECT subject, text_body, message_id FROM sent_emails WHERE to_address = 'ada@example.com'").
-			Scan(&subject, &text, &messageID)
-		return err == nil
-	}, 20*time.Second, 20*time.Millisecond)
+	kept := func(typ string) (subject, text, messageID string) {
+		require.Eventually(t, func() bool {
+			err := conn.QueryRow(context.Background(), "SELECT subject, text_body, message_id FROM sent_emails WHERE to_address = 'ada@example.com' AND type = $1", typ).
+				Scan(&subject, &text, &messageID)
+			return err == nil
+		}, 20*time.Second, 20*time.Millisecond)
+		return subject, text, messageID
+	}
+	subject, text, messageID := kept("welcome")
 	require.Equal(t, "Welcome to Junction, Ada", subject)
 	require.Contains(t, text, "Hello Ada")
 	require.Regexp(t, `^<email-job-\d+@junction.local>$`, messageID)
 	require.Eventually(t, func() bool { return strings.Contains(s.logs.String(), `"msg":"email sent to the log transport"`) }, 5*time.Second, 10*time.Millisecond)
 	require.NotContains(t, s.logs.String(), "Hello Ada", "bodies are not logged")
+
+	// The reset email is kept without its token: what its token line shows resets nothing.
+	_, text, _ = kept("password-reset")
+	m := tokenLine.FindStringSubmatch(text)
+	require.NotNil(t, m, text)
+	require.Contains(t, text, "[redacted")
+	status, _ = s.post(t, "/api/auth/password-reset/confirm", `{"token":"`+m[1]+`","newPassword":"new password"}`)
+	require.Equal(t, http.StatusBadRequest, status)
+	var stored int
+	require.NoError(t, conn.QueryRow(context.Background(), "SELECT count(*) FROM password_reset_tokens WHERE used_at IS NULL").Scan(&stored))
+	require.Equal(t, 1, stored, "a token was issued, and is still unused")
+	require.Contains(t, s.logs.String(), "password resets cannot be completed", "the start-up log says so")
+}
+
+// TestProductionRefusesToStartWithoutMail: without SMTP_URL, serve and worker refuse to start in production unless
+// MAIL_TRANSPORT=log says the log transport is meant; migrate, which sends no email, runs.
+func TestProductionRefusesToStartWithoutMail(t *testing.T) {
+	t.Parallel()
+	dbURL := dbtest.NewURL(t)
+	vars := map[string]string{"DATABASE_URL": dbURL, "JWT_SECRET": "an end-to-end test secret, 32 bytes+"}
+	for _, cmd := range []string{"serve", "worker"} {
+		err := run(context.Background(), []string{cmd}, env(vars), &logtest.Buffer{})
+		require.ErrorContains(t, err, "SMTP_URL is required unless APP_ENV=development or MAIL_TRANSPORT=log", cmd)
+	}
+	require.NoError(t, run(context.Background(), []string{"migrate"}, env(vars), &logtest.Buffer{}))
+	s := startServe(t, map[string]string{"DATABASE_URL": dbURL, "MAIL_TRANSPORT": "log"})
+	status, _ := s.post(t, "/api/auth/password-reset", `{"email":"nobody@example.com"}`)
+	require.Equal(t, http.StatusAccepted, status, "with MAIL_TRANSPORT=log it serves")
+}
+
+// TestEmailChangeEndToEnd: through the real program and a real SMTP server, an email change with the current
+// password is told to the old address; one without it changes nothing and sends nothing.
+func TestEmailChangeEndToEnd(t *testing.T) {
+	t.Parallel()
+	smtp := mailtest.Start(t)
+	s := startServe(t, map[string]string{"DATABASE_URL": dbtest.NewURL(t), "SMTP_URL": smtp.URL()})
+	status, body := s.post(t, "/api/users", `{"name":"Ada","email":"ada@example.com","password":"long enough"}`)
+	require.Equal(t, http.StatusCreated, status)
+	id := body["data"].(map[string]any)["id"].(string)
+	_, tok := s.post(t, "/api/auth/token", `{"email":"ada@example.com","password":"long enough"}`)
+	access := tok["accessToken"].(string)
+	smtp.WaitAccepted(t, 1, 20*time.Second) // the welcome
+
+	patch := func(body string) int {
+		req, err := http.NewRequest(http.MethodPatch, s.base+"/api/users/"+id, strings.NewReader(body))
+		require.NoError(t, err)
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("Authorization", "Bearer "+access)
+		resp, err := http.DefaultClient.Do(req)
+		require.NoError(t, err)
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	require.Equal(t, http.StatusBadRequest, patch(`{"email":"mallory@example.com"}`))
+	require.Equal(t, http.StatusForbidden, patch(`{"email":"mallory@example.com","currentPassword":"a guess"}`))
+	require.Equal(t, http.StatusOK, patch(`{"email":"ada.king@example.com","currentPassword":"long enough"}`))
+	got := smtp.WaitAccepted(t, 2, 20*time.Second)
+	require.Equal(t, []string{"ada@example.com"}, got[1].To)
+	require.Equal(t, "The email of your Junction account changed", got[1].Header.Get("Subject"))
+	time.Sleep(200 * time.Millisecond)
+	require.Len(t, smtp.All(), 2, "the refused changes sent nothing")
 }
 
 // TestAdminJobsUI checks that River UI is mounted for admins only.

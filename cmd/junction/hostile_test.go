@@ -33,7 +33,7 @@ func TestHostileGraphQL(t *testing.T) {
 	cmd := exec.Command(bin, "serve")
 	cmd.Env = append(os.Environ(), "DATABASE_URL="+dbURL, fmt.Sprintf("PORT=%d", port),
 		"JWT_SECRET=a hostile test secret, 32 bytes ok", "LOG_LEVEL=warn", "ARGON2_MEMORY_KIB=64", "ARGON2_ITERATIONS=1",
-		"RATE_LIMIT_DEFAULT=0")
+		"RATE_LIMIT_DEFAULT=0", "MAIL_TRANSPORT=log")
 	logs := &logtest.Buffer{}
 	cmd.Stdout, cmd.Stderr = logs, logs
 	require.NoError(t, cmd.Start())

@@ -55,6 +55,11 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 			return err
 		}
 	}
+	if args[0] == "serve" || args[0] == "worker" {
+		if err := cfg.RequireMailTransport(); err != nil {
+			return err
+		}
+	}
 
 	switch args[0] {
 	case "migrate":

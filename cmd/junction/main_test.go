@@ -87,6 +87,9 @@ func startServe(t *testing.T, vars map[string]string) *server {
 		"PORT": "0", "ARGON2_MEMORY_KIB": "64", "ARGON2_ITERATIONS": "1",
 		"JWT_SECRET": "an end-to-end test secret, 32 bytes+", "EMAIL_RETRY_BASE": "50ms",
 	}
+	if vars["SMTP_URL"] == "" {
+		base["MAIL_TRANSPORT"] = "log" // production refuses to start without a mail transport
+	}
 	for k, v := range vars {
 		base[k] = v
 	}

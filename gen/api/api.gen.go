@@ -374,6 +374,10 @@ type CreateUserRequest struct {
 	Password *Password `json:"password,omitempty"`
 }
 
+// CurrentPassword The account's password now, checked like a sign-in. Required to change the email or the password; a
+// wrong one is answered with `403`.
+type CurrentPassword = string
+
 // Email An email address of at most 254 characters, unique regardless of case.
 //
 // Example: ada@example.com
@@ -473,6 +477,10 @@ type PatchPostRequest struct {
 
 // PatchUserRequest defines model for PatchUserRequest.
 type PatchUserRequest struct {
+	// CurrentPassword The account's password now, checked like a sign-in. Required to change the email or the password; a
+	// wrong one is answered with `403`.
+	CurrentPassword *CurrentPassword `json:"currentPassword,omitempty"`
+
 	// Email An email address of at most 254 characters, unique regardless of case.
 	//
 	// Example: ada@example.com
@@ -482,6 +490,9 @@ type PatchUserRequest struct {
 	//
 	// Example: Ada Lovelace
 	Name *UserName `json:"name,omitempty"`
+
+	// Password 8 to 128 characters. Never returned.
+	Password *Password `json:"password,omitempty"`
 }
 
 // Post Example: {"authorId":"0b0e6f55-8d5f-4a7c-9a4e-6a0c9e8e2a11","content":"It weaves algebraic patterns just as the Jacquard loom weaves flowers and leaves.","createdAt":"2026-01-02T15:04:05Z","id":"6b1f2c1e-4a0f-4f53-9a55-b1e0a2f1c0de","published":true,"publishedAt":"2026-01-02T16:00:00Z","title":"Notes on the Analytical Engine","updatedAt":"2026-01-02T16:00:00Z"}
@@ -547,6 +558,10 @@ type PostTitle = string
 
 // ReplaceUserRequest defines model for ReplaceUserRequest.
 type ReplaceUserRequest struct {
+	// CurrentPassword The account's password now, checked like a sign-in. Required to change the email or the password; a
+	// wrong one is answered with `403`.
+	CurrentPassword *CurrentPassword `json:"currentPassword,omitempty"`
+
 	// Email An email address of at most 254 characters, unique regardless of case.
 	//
 	// Example: ada@example.com
@@ -1025,7 +1040,9 @@ type ClientInterface interface {
 	// RequestPasswordResetWithBody Ask for a password reset
 	//
 	// Emails a single-use reset token, valid for 30 minutes by default, to the account with this email. The
-	// answer is 202 whether or not such an account exists, so that it does not tell which accounts exist.
+	// answer is the same 202, with the same body and in the same time, whether or not such an account exists, so
+	// that it does not tell which accounts exist: the request only queues a job, and the job looks the account
+	// up and sends the email if there is one.
 	//
 	// Takes any type of body and a specified content type.
 	//
@@ -1035,7 +1052,9 @@ type ClientInterface interface {
 	// RequestPasswordReset Ask for a password reset
 	//
 	// Emails a single-use reset token, valid for 30 minutes by default, to the account with this email. The
-	// answer is 202 whether or not such an account exists, so that it does not tell which accounts exist.
+	// answer is the same 202, with the same body and in the same time, whether or not such an account exists, so
+	// that it does not tell which accounts exist: the request only queues a job, and the job looks the account
+	// up and sends the email if there is one.
 	//
 	// Takes a body of the `application/json` content type.
 	//
@@ -1191,6 +1210,10 @@ type ClientInterface interface {
 	//
 	// Creates a user. Emails are unique regardless of case. The password is stored only as an argon2id hash.
 	//
+	// A taken email is answered with `409`, so sign-up tells whether an address has an account. What bounds
+	// that enumeration is this operation's own rate limit per client (`RATE_LIMIT_SIGNUP`, 10 a minute by
+	// default); sign-in and password resets answer alike for known and unknown emails.
+	//
 	// Takes any type of body and a specified content type.
 	//
 	// Corresponds with POST /api/users (the `CreateUser` operationId).
@@ -1199,6 +1222,10 @@ type ClientInterface interface {
 	// CreateUser Sign up
 	//
 	// Creates a user. Emails are unique regardless of case. The password is stored only as an argon2id hash.
+	//
+	// A taken email is answered with `409`, so sign-up tells whether an address has an account. What bounds
+	// that enumeration is this operation's own rate limit per client (`RATE_LIMIT_SIGNUP`, 10 a minute by
+	// default); sign-in and password resets answer alike for known and unknown emails.
 	//
 	// Takes a body of the `application/json` content type.
 	//
@@ -1223,7 +1250,17 @@ type ClientInterface interface {
 
 	// PatchUserWithBody Update some of a user's fields
 	//
-	// Updates any non-empty subset of the user's name and email. Users may only change themselves.
+	// Updates any non-empty subset of the user's name, email and password. Users may only change themselves.
+	//
+	// Changing the email (other than in the case of ASCII letters) or the password needs `currentPassword`, the
+	// password the account has now: without it the answer is `400` (`errors.currentPassword`), with a wrong
+	// one `403` (`errors.currentPassword`), so that a bearer token alone cannot take the account over. A name
+	// alone needs no password.
+	//
+	// An email change is told to the old address by email; a password change is told to the account's address.
+	// Either one voids the account's open password-reset tokens. A password change also ends every session:
+	// each bearer token issued before it stops working, the one that made the change included, so sign in
+	// again with the new password.
 	//
 	// Takes any type of body and a specified content type.
 	//
@@ -1232,7 +1269,17 @@ type ClientInterface interface {
 
 	// PatchUser Update some of a user's fields
 	//
-	// Updates any non-empty subset of the user's name and email. Users may only change themselves.
+	// Updates any non-empty subset of the user's name, email and password. Users may only change themselves.
+	//
+	// Changing the email (other than in the case of ASCII letters) or the password needs `currentPassword`, the
+	// password the account has now: without it the answer is `400` (`errors.currentPassword`), with a wrong
+	// one `403` (`errors.currentPassword`), so that a bearer token alone cannot take the account over. A name
+	// alone needs no password.
+	//
+	// An email change is told to the old address by email; a password change is told to the account's address.
+	// Either one voids the account's open password-reset tokens. A password change also ends every session:
+	// each bearer token issued before it stops working, the one that made the change included, so sign in
+	// again with the new password.
 	//
 	// Takes a body of the `application/json` content type.
 	//
@@ -1243,6 +1290,11 @@ type ClientInterface interface {
 	//
 	// Replaces the user's name and email. Users may only change themselves. The password is not changed here.
 	//
+	// A new email (one that differs from the stored one other than in the case of ASCII letters) needs
+	// `currentPassword`: without it the answer is `400` (`errors.currentPassword`), with a wrong one `403`
+	// (`errors.currentPassword`). A bearer token alone cannot move the account to another address. The old
+	// address is told of the change by email, and open password-reset tokens stop working.
+	//
 	// Takes any type of body and a specified content type.
 	//
 	// Corresponds with PUT /api/users/{id} (the `ReplaceUser` operationId).
@@ -1251,6 +1303,11 @@ type ClientInterface interface {
 	// ReplaceUser Replace a user
 	//
 	// Replaces the user's name and email. Users may only change themselves. The password is not changed here.
+	//
+	// A new email (one that differs from the stored one other than in the case of ASCII letters) needs
+	// `currentPassword`: without it the answer is `400` (`errors.currentPassword`), with a wrong one `403`
+	// (`errors.currentPassword`). A bearer token alone cannot move the account to another address. The old
+	// address is told of the change by email, and open password-reset tokens stop working.
 	//
 	// Takes a body of the `application/json` content type.
 	//
@@ -1351,7 +1408,9 @@ func (c *Client) ReplayWebhookEvent(ctx context.Context, id openapi_types.UUID, 
 // RequestPasswordResetWithBody Ask for a password reset
 //
 // Emails a single-use reset token, valid for 30 minutes by default, to the account with this email. The
-// answer is 202 whether or not such an account exists, so that it does not tell which accounts exist.
+// answer is the same 202, with the same body and in the same time, whether or not such an account exists, so
+// that it does not tell which accounts exist: the request only queues a job, and the job looks the account
+// up and sends the email if there is one.
 //
 // Takes any type of body and a specified content type.
 //
@@ -1371,7 +1430,9 @@ func (c *Client) RequestPasswordResetWithBody(ctx context.Context, contentType s
 // RequestPasswordReset Ask for a password reset
 //
 // Emails a single-use reset token, valid for 30 minutes by default, to the account with this email. The
-// answer is 202 whether or not such an account exists, so that it does not tell which accounts exist.
+// answer is the same 202, with the same body and in the same time, whether or not such an account exists, so
+// that it does not tell which accounts exist: the request only queues a job, and the job looks the account
+// up and sends the email if there is one.
 //
 // Takes a body of the `application/json` content type.
 //
@@ -1707,6 +1768,10 @@ func (c *Client) ListUsers(ctx context.Context, params *ListUsersParams, reqEdit
 //
 // Creates a user. Emails are unique regardless of case. The password is stored only as an argon2id hash.
 //
+// A taken email is answered with `409`, so sign-up tells whether an address has an account. What bounds
+// that enumeration is this operation's own rate limit per client (`RATE_LIMIT_SIGNUP`, 10 a minute by
+// default); sign-in and password resets answer alike for known and unknown emails.
+//
 // Takes any type of body and a specified content type.
 //
 // Corresponds with POST /api/users (the `CreateUser` operationId).
@@ -1725,6 +1790,10 @@ func (c *Client) CreateUserWithBody(ctx context.Context, contentType string, bod
 // CreateUser Sign up
 //
 // Creates a user. Emails are unique regardless of case. The password is stored only as an argon2id hash.
+//
+// A taken email is answered with `409`, so sign-up tells whether an address has an account. What bounds
+// that enumeration is this operation's own rate limit per client (`RATE_LIMIT_SIGNUP`, 10 a minute by
+// default); sign-in and password resets answer alike for known and unknown emails.
 //
 // Takes a body of the `application/json` content type.
 //
@@ -1779,7 +1848,17 @@ func (c *Client) GetUser(ctx context.Context, id UserID, params *GetUserParams, 
 
 // PatchUserWithBody Update some of a user's fields
 //
-// Updates any non-empty subset of the user's name and email. Users may only change themselves.
+// Updates any non-empty subset of the user's name, email and password. Users may only change themselves.
+//
+// Changing the email (other than in the case of ASCII letters) or the password needs `currentPassword`, the
+// password the account has now: without it the answer is `400` (`errors.currentPassword`), with a wrong
+// one `403` (`errors.currentPassword`), so that a bearer token alone cannot take the account over. A name
+// alone needs no password.
+//
+// An email change is told to the old address by email; a password change is told to the account's address.
+// Either one voids the account's open password-reset tokens. A password change also ends every session:
+// each bearer token issued before it stops working, the one that made the change included, so sign in
+// again with the new password.
 //
 // Takes any type of body and a specified content type.
 //
@@ -1798,7 +1877,17 @@ func (c *Client) PatchUserWithBody(ctx context.Context, id UserID, contentType s
 
 // PatchUser Update some of a user's fields
 //
-// Updates any non-empty subset of the user's name and email. Users may only change themselves.
+// Updates any non-empty subset of the user's name, email and password. Users may only change themselves.
+//
+// Changing the email (other than in the case of ASCII letters) or the password needs `currentPassword`, the
+// password the account has now: without it the answer is `400` (`errors.currentPassword`), with a wrong
+// one `403` (`errors.currentPassword`), so that a bearer token alone cannot take the account over. A name
+// alone needs no password.
+//
+// An email change is told to the old address by email; a password change is told to the account's address.
+// Either one voids the account's open password-reset tokens. A password change also ends every session:
+// each bearer token issued before it stops working, the one that made the change included, so sign in
+// again with the new password.
 //
 // Takes a body of the `application/json` content type.
 //
@@ -1819,6 +1908,11 @@ func (c *Client) PatchUser(ctx context.Context, id UserID, body PatchUserJSONReq
 //
 // Replaces the user's name and email. Users may only change themselves. The password is not changed here.
 //
+// A new email (one that differs from the stored one other than in the case of ASCII letters) needs
+// `currentPassword`: without it the answer is `400` (`errors.currentPassword`), with a wrong one `403`
+// (`errors.currentPassword`). A bearer token alone cannot move the account to another address. The old
+// address is told of the change by email, and open password-reset tokens stop working.
+//
 // Takes any type of body and a specified content type.
 //
 // Corresponds with PUT /api/users/{id} (the `ReplaceUser` operationId).
@@ -1837,6 +1931,11 @@ func (c *Client) ReplaceUserWithBody(ctx context.Context, id UserID, contentType
 // ReplaceUser Replace a user
 //
 // Replaces the user's name and email. Users may only change themselves. The password is not changed here.
+//
+// A new email (one that differs from the stored one other than in the case of ASCII letters) needs
+// `currentPassword`: without it the answer is `400` (`errors.currentPassword`), with a wrong one `403`
+// (`errors.currentPassword`). A bearer token alone cannot move the account to another address. The old
+// address is told of the change by email, and open password-reset tokens stop working.
 //
 // Takes a body of the `application/json` content type.
 //
@@ -3402,7 +3501,9 @@ type ClientWithResponsesInterface interface {
 	// RequestPasswordResetWithBodyWithResponse Ask for a password reset
 	//
 	// Emails a single-use reset token, valid for 30 minutes by default, to the account with this email. The
-	// answer is 202 whether or not such an account exists, so that it does not tell which accounts exist.
+	// answer is the same 202, with the same body and in the same time, whether or not such an account exists, so
+	// that it does not tell which accounts exist: the request only queues a job, and the job looks the account
+	// up and sends the email if there is one.
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -3412,7 +3513,9 @@ type ClientWithResponsesInterface interface {
 	// RequestPasswordResetWithResponse Ask for a password reset
 	//
 	// Emails a single-use reset token, valid for 30 minutes by default, to the account with this email. The
-	// answer is 202 whether or not such an account exists, so that it does not tell which accounts exist.
+	// answer is the same 202, with the same body and in the same time, whether or not such an account exists, so
+	// that it does not tell which accounts exist: the request only queues a job, and the job looks the account
+	// up and sends the email if there is one.
 	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -3582,6 +3685,10 @@ type ClientWithResponsesInterface interface {
 	//
 	// Creates a user. Emails are unique regardless of case. The password is stored only as an argon2id hash.
 	//
+	// A taken email is answered with `409`, so sign-up tells whether an address has an account. What bounds
+	// that enumeration is this operation's own rate limit per client (`RATE_LIMIT_SIGNUP`, 10 a minute by
+	// default); sign-in and password resets answer alike for known and unknown emails.
+	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with POST /api/users (the `CreateUser` operationId).
@@ -3590,6 +3697,10 @@ type ClientWithResponsesInterface interface {
 	// CreateUserWithResponse Sign up
 	//
 	// Creates a user. Emails are unique regardless of case. The password is stored only as an argon2id hash.
+	//
+	// A taken email is answered with `409`, so sign-up tells whether an address has an account. What bounds
+	// that enumeration is this operation's own rate limit per client (`RATE_LIMIT_SIGNUP`, 10 a minute by
+	// default); sign-in and password resets answer alike for known and unknown emails.
 	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -3618,7 +3729,17 @@ type ClientWithResponsesInterface interface {
 
 	// PatchUserWithBodyWithResponse Update some of a user's fields
 	//
-	// Updates any non-empty subset of the user's name and email. Users may only change themselves.
+	// Updates any non-empty subset of the user's name, email and password. Users may only change themselves.
+	//
+	// Changing the email (other than in the case of ASCII letters) or the password needs `currentPassword`, the
+	// password the account has now: without it the answer is `400` (`errors.currentPassword`), with a wrong
+	// one `403` (`errors.currentPassword`), so that a bearer token alone cannot take the account over. A name
+	// alone needs no password.
+	//
+	// An email change is told to the old address by email; a password change is told to the account's address.
+	// Either one voids the account's open password-reset tokens. A password change also ends every session:
+	// each bearer token issued before it stops working, the one that made the change included, so sign in
+	// again with the new password.
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -3627,7 +3748,17 @@ type ClientWithResponsesInterface interface {
 
 	// PatchUserWithResponse Update some of a user's fields
 	//
-	// Updates any non-empty subset of the user's name and email. Users may only change themselves.
+	// Updates any non-empty subset of the user's name, email and password. Users may only change themselves.
+	//
+	// Changing the email (other than in the case of ASCII letters) or the password needs `currentPassword`, the
+	// password the account has now: without it the answer is `400` (`errors.currentPassword`), with a wrong
+	// one `403` (`errors.currentPassword`), so that a bearer token alone cannot take the account over. A name
+	// alone needs no password.
+	//
+	// An email change is told to the old address by email; a password change is told to the account's address.
+	// Either one voids the account's open password-reset tokens. A password change also ends every session:
+	// each bearer token issued before it stops working, the one that made the change included, so sign in
+	// again with the new password.
 	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -3638,6 +3769,11 @@ type ClientWithResponsesInterface interface {
 	//
 	// Replaces the user's name and email. Users may only change themselves. The password is not changed here.
 	//
+	// A new email (one that differs from the stored one other than in the case of ASCII letters) needs
+	// `currentPassword`: without it the answer is `400` (`errors.currentPassword`), with a wrong one `403`
+	// (`errors.currentPassword`). A bearer token alone cannot move the account to another address. The old
+	// address is told of the change by email, and open password-reset tokens stop working.
+	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with PUT /api/users/{id} (the `ReplaceUser` operationId).
@@ -3646,6 +3782,11 @@ type ClientWithResponsesInterface interface {
 	// ReplaceUserWithResponse Replace a user
 	//
 	// Replaces the user's name and email. Users may only change themselves. The password is not changed here.
+	//
+	// A new email (one that differs from the stored one other than in the case of ASCII letters) needs
+	// `currentPassword`: without it the answer is `400` (`errors.currentPassword`), with a wrong one `403`
+	// (`errors.currentPassword`). A bearer token alone cannot move the account to another address. The old
+	// address is told of the change by email, and open password-reset tokens stop working.
 	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -6553,7 +6694,9 @@ func (c *ClientWithResponses) ReplayWebhookEventWithResponse(ctx context.Context
 // RequestPasswordResetWithBodyWithResponse Ask for a password reset
 //
 // Emails a single-use reset token, valid for 30 minutes by default, to the account with this email. The
-// answer is 202 whether or not such an account exists, so that it does not tell which accounts exist.
+// answer is the same 202, with the same body and in the same time, whether or not such an account exists, so
+// that it does not tell which accounts exist: the request only queues a job, and the job looks the account
+// up and sends the email if there is one.
 //
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
@@ -6569,7 +6712,9 @@ func (c *ClientWithResponses) RequestPasswordResetWithBodyWithResponse(ctx conte
 // RequestPasswordResetWithResponse Ask for a password reset
 //
 // Emails a single-use reset token, valid for 30 minutes by default, to the account with this email. The
-// answer is 202 whether or not such an account exists, so that it does not tell which accounts exist.
+// answer is the same 202, with the same body and in the same time, whether or not such an account exists, so
+// that it does not tell which accounts exist: the request only queues a job, and the job looks the account
+// up and sends the email if there is one.
 //
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
@@ -6847,6 +6992,10 @@ func (c *ClientWithResponses) ListUsersWithResponse(ctx context.Context, params 
 //
 // Creates a user. Emails are unique regardless of case. The password is stored only as an argon2id hash.
 //
+// A taken email is answered with `409`, so sign-up tells whether an address has an account. What bounds
+// that enumeration is this operation's own rate limit per client (`RATE_LIMIT_SIGNUP`, 10 a minute by
+// default); sign-in and password resets answer alike for known and unknown emails.
+//
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
 // Corresponds with POST /api/users (the `CreateUser` operationId).
@@ -6861,6 +7010,10 @@ func (c *ClientWithResponses) CreateUserWithBodyWithResponse(ctx context.Context
 // CreateUserWithResponse Sign up
 //
 // Creates a user. Emails are unique regardless of case. The password is stored only as an argon2id hash.
+//
+// A taken email is answered with `409`, so sign-up tells whether an address has an account. What bounds
+// that enumeration is this operation's own rate limit per client (`RATE_LIMIT_SIGNUP`, 10 a minute by
+// default); sign-in and password resets answer alike for known and unknown emails.
 //
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
@@ -6907,7 +7060,17 @@ func (c *ClientWithResponses) GetUserWithResponse(ctx context.Context, id UserID
 
 // PatchUserWithBodyWithResponse Update some of a user's fields
 //
-// Updates any non-empty subset of the user's name and email. Users may only change themselves.
+// Updates any non-empty subset of the user's name, email and password. Users may only change themselves.
+//
+// Changing the email (other than in the case of ASCII letters) or the password needs `currentPassword`, the
+// password the account has now: without it the answer is `400` (`errors.currentPassword`), with a wrong
+// one `403` (`errors.currentPassword`), so that a bearer token alone cannot take the account over. A name
+// alone needs no password.
+//
+// An email change is told to the old address by email; a password change is told to the account's address.
+// Either one voids the account's open password-reset tokens. A password change also ends every session:
+// each bearer token issued before it stops working, the one that made the change included, so sign in
+// again with the new password.
 //
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
@@ -6922,7 +7085,17 @@ func (c *ClientWithResponses) PatchUserWithBodyWithResponse(ctx context.Context,
 
 // PatchUserWithResponse Update some of a user's fields
 //
-// Updates any non-empty subset of the user's name and email. Users may only change themselves.
+// Updates any non-empty subset of the user's name, email and password. Users may only change themselves.
+//
+// Changing the email (other than in the case of ASCII letters) or the password needs `currentPassword`, the
+// password the account has now: without it the answer is `400` (`errors.currentPassword`), with a wrong
+// one `403` (`errors.currentPassword`), so that a bearer token alone cannot take the account over. A name
+// alone needs no password.
+//
+// An email change is told to the old address by email; a password change is told to the account's address.
+// Either one voids the account's open password-reset tokens. A password change also ends every session:
+// each bearer token issued before it stops working, the one that made the change included, so sign in
+// again with the new password.
 //
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
@@ -6939,6 +7112,11 @@ func (c *ClientWithResponses) PatchUserWithResponse(ctx context.Context, id User
 //
 // Replaces the user's name and email. Users may only change themselves. The password is not changed here.
 //
+// A new email (one that differs from the stored one other than in the case of ASCII letters) needs
+// `currentPassword`: without it the answer is `400` (`errors.currentPassword`), with a wrong one `403`
+// (`errors.currentPassword`). A bearer token alone cannot move the account to another address. The old
+// address is told of the change by email, and open password-reset tokens stop working.
+//
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
 // Corresponds with PUT /api/users/{id} (the `ReplaceUser` operationId).
@@ -6953,6 +7131,11 @@ func (c *ClientWithResponses) ReplaceUserWithBodyWithResponse(ctx context.Contex
 // ReplaceUserWithResponse Replace a user
 //
 // Replaces the user's name and email. Users may only change themselves. The password is not changed here.
+//
+// A new email (one that differs from the stored one other than in the case of ASCII letters) needs
+// `currentPassword`: without it the answer is `400` (`errors.currentPassword`), with a wrong one `403`
+// (`errors.currentPassword`). A bearer token alone cannot move the account to another address. The old
+// address is told of the change by email, and open password-reset tokens stop working.
 //
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
@@ -16182,150 +16365,159 @@ func (sh *strictHandler) GetReadiness(w http.ResponseWriter, r *http.Request) {
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7H0Lcxs30uBfQc19VZGuhhRJPWzT5bpTHCWRo9j6LHmd28ifCc40SURDYAJgRHFT/u9XaADzIIfU0Hok",
-	"2eXWliOSeDQajUZ3ox9/BJGYpoID1yro/xFMgMYg8c/3VMMZmzKN/5hvYlCRZKlmggf94D38noHSitAk",
-	"ETOISQqSzBiPxYyMhCR6whSJEgZcE8pjIkWmoR2EgYomMKVmQD1PIegHjGsYgwy+fAmLWd/DlDLO+HjN",
-	"zAmMNGGc6AmQKJPSTGUh2GQeBTWru4BI8FiRjGuW1ExApOmn7pjnSxikVNIpaIfUFbg81TBViMCUjhFJ",
-	"zHz9ewZyHoQBp1MzboKdyxPGMKJZooN+rxMGIyGnVNv593tBGEzpLZtm06Df7XTCYMq4+xTWIeSdjEEu",
-	"Q3Y5AaKE1CRmEiLz5SroBA5QCx2OGYQBcDP/rwHFT/jlpxwYpaXZbQPLOR1DPSjd1pAqQ2t0DIRn0yHI",
-	"VfCYJvXgdO/Alfnfnfg6F0qfflcPZSqU/kYRFuewpVRPCtBYHISBhN8zJiEO+lpmUAY0By7LsGUNgoTS",
-	"F0BlNFkG4JhEVEGLcQVcMc1ugKhsaDsTMUJa1kwnK8lM2YHLEE3p7RnwsZ4YSrO48Z+7K+ETUtejZ8Qg",
-	"iYkWlrCG8za5ZKAIlUCGUlwDJ8M5YTFRAvdZEQ43IIm4AZnQdCXYZr568oskUA3xsS7RYPk7RMcKUsyG",
-	"CVMTs02LS3nHkzlJ/e+46YrsmM3cJUISYX5GxkGTBOQ3isSSjkyTEU0U7K6k23zGGtYyFCIByhG0Dwrk",
-	"KgrMFM74WBT4xXRWqeAKkK19S2PHlM2nSHANHP+kaZqwiBrI9n5TBrw/Aril0zTBAw5SChn0TX/iBwjt",
-	"tziuuQMSs1vTTGkyBELJDU1YTPAHQuNYglLBpy9hMAWlkG3g+qUdjDBFGMcuBhFT0BMRB/3g/N3FZRBa",
-	"nPSDPZqyPYMx5ZACSp+aZoejbtShz+HF8Fl8EO1TsyOa6ky9FjEE/QNzFDSbgtJ0mgb9oNfpHbU63Van",
-	"d9k97HcO+p3DfwZfyoj9LwmjoB/8r73i2t2zv6q9E0QGInd5Q/2CYmHOg9BkSnU0sZdsLKJsCly/JAOL",
-	"ugEx26yQ+vCwqbYB47Xgo4RFTfboASGO3KyKzJieELhlShtWFFNNQ6KyaEKoIpS7PdUTittGEwk0nhNN",
-	"r4Ej+N8LOWRxDPxp4LfH1oCi2JhDbASNYWYQP8cNiAViP0Rhx9E0iSaUj4FQLvQEpD+GZqm4hFOuQXKa",
-	"2IkffRnHnGQcblOINMQEaaNNvgNNWWLZbSLGY4hDXI8EnUluPmU8AaXI4Pj8/PPJ23+8iuEGEpEaEhvg",
-	"Mt4K/b3IePz4K3grLIVIUCKTEeD053SeCBpfCnFGpZUUno6chyKeG6JIzNRGyqWcHB2Qn9i3CNsFyBsW",
-	"wQdObyhL6DB5IvAMiRnRiESUm90cGohpNLF0a5gU2aGciEzTMYSE4lci03hVGT6hQN5YcjfnTytzbq3I",
-	"G81JRNOXV1yClnNCRxokGbw3H1rH5sOAKCstt694EFZ0iKLRahFbCzKjzIA8EtKAreWc8fFdovWXMLgU",
-	"4mfK514feCK+YFUaZf7RQpAp5XNPHeqlXUo9dhZw4zWQVq4U1MHkeuwtqGNlFaZV0ZUaDVL0WBjIKUMN",
-	"BzGtzQD33ObVgkjttn/gNNMTIdm/4GlYkJU5NIqmM6rs3u9MmVKMj0MypYkRmAzrhNvULCQkRiIA/EtI",
-	"PE7mKjCnayw47Ib+1EUSYuCaUceQZ1JYlJQI5ePHj63jTE9Mu4jqFZoRrgMMlmmpLd6561Gci2PBt0Al",
-	"qnBL4h4iXWVpKqSG+GeIGb3ENn8G5zXsbbA4l72YPsJwIsT1e/gNr7yvE0bdIHbXsTUZUZagQF5ImeZm",
-	"YmNOdSbBCmOg7pIxZ3ZktWcwm8JfV9qMIWE3IOdu4eQGJBs51JGdfN0hyeEJiWL/AkPWby7evd19aXZp",
-	"YsQ8PC9aSIjbqLW4+Q14x1EEqdumVIoUpGZWn7Drxk3xJgPftlZLK6j7V9+3aCeGhhqsADydOloo7btl",
-	"JrgFnWEHjkaHh63n8eGodUCfRa0X9ABaR7QTvYDn0KPdbhAWNBUckxHjQFgM1Gx+oVRWt+dZv9Ppdzr/",
-	"NMqYmedFfBB16RG0ekMzT9SNW8/hGW3tj3rDbtSJX8DzkaEd4UjjaNgd9aIutA5oZ9Q6GB3ut17Qw8PW",
-	"sAsd2jN0E4NZYBWLxcLu1OjC8jlZRzYOha9d6y+VNZemiamGlqGOurlYM5D88ptYRMoUgE1c57DAQrHG",
-	"MtBr6OR1gZLqEekaNnsYdjodI/BLGmmQykrRNEnIMKH82nwkbz+cGbIoWOwCvZTsKoedZcNKSrXRF4J+",
-	"8D+//s/V1W2n8+l/mz+U/Tv/7r/qsOcXYVe6fMaMxNhwt81wCePXanmUyLZQpcu6uoE1PyxsF7YKi5GW",
-	"d2ShA0LuIVqzf2fMTl+/bqZhqjZAgJuFSknnFYSs639Ox3CGDdEUPGacWhq6s5tvuWLxpbHWYgJ3362i",
-	"ZKKhccxMZ5qcl5CDhqlwaYe/ijEsgO1HWQ3kuVCPC6GZoMS30qplz9kK3QSL5jZvI2wwxSU2XFy/7R42",
-	"wMMHBfLr8OCsZXfc+9joi7cErm9sYHlr2iH1KjUTMr6bdl27RRTghKGDsjReHSpO/FKWDBoVyx8RI6Ou",
-	"ToXSpHd4UOHGGWe/Z0Z6HFMZJ65xRBVUOTKN6f91n9qRmAaltwEPadn6fXiwyGrD4LY1Fq0l5pfbeJbF",
-	"K+BoUAEDEaCcxQVv9W5vibeqGhgXNnf1cD9eXp4TK/YQDbe6usC3QhNrram5JApTaz2dldjkUt9FhlgF",
-	"7B+F9OyEZkWGc5QO3QOAoYd2ULP5uZC9uNiPE6rJDB/hjJ5kTW8piDRZ2FRDt3gdj1Yt3IvpZf3nh5PL",
-	"WjEEJfhyw8JgvNdQYlwatCT4l0eu0QGWupaVglLfg87B8kNVRWNoJp4tnFpLd5VZQ/+Y4JBYnqS8srqD",
-	"/SPQxKJzpcSfI0NcB/cQ9ourd2kyDrd61Y7+H3xlfdXrXGWdTu8IXzVfGTK0n1M6hlc9+7cSUr8qvyPx",
-	"LHEmP6tkL5OShBsE4K6GCpLRfSDsroDwDmyaWUOLHgfsCsyW5JiSJmUfqPExGl9f+z37hwr6+2GghaZJ",
-	"0D/oLSkqiTeA5WOZIZZpOXVcIW/WXdVKLTOPCFiygzCQPYIz7pZ5xn71UfjoIKg9TXYN9e/3aAUwOq99",
-	"d0nMPdQmJ7c00mQ2AU4ikXENcYj+EO5Dfn/Zi2AEM28vRH8AOwzZGZydXlx+vnx3eXz2+fXx6x9PPl9e",
-	"ng1CckiQrTr5ZbefPz0wrjTlEXyjyEwyDQofLjS9BpKlRn/RMxaBfW7RgqiJdZoo2EmvAUIWJXn75O79",
-	"FCyy/IbUU1IhU1Qx+twA1e09L13pbfIW34H9Q0W7fFfn0kTluu72nld0qufLlzci5x1P5vYsloBC8+Zr",
-	"wUdMTjeUxDjMzjcWlwzCru3r1poldO86xHaQsALDOtzjMu8pcC5KSJvAaweph1BHk03Uginj5W+7D6Mo",
-	"fIXkX7+UTST7u5bymLJ+7QKcKv9AdrNTI8fRG1CEJmMYSsoi4qwdivyWKU2ofb5+Q6PfMypjkggx9X1G",
-	"iZiBVMhGE/xqnfEtt40641sjY1pFP7SXdP7F0gxHhXnPEYuRukERYX3TjjlN5ppFNCEnfMy4GT5L41po",
-	"87GexJy3QOqPaMsra9vL2nUFt8tiP1g8puaenFFFRkwqXfjeVG6CMrR3ylmbnu3Kvn2VPG3Rs2ANCCte",
-	"P2WLZUl2K2au4uvTiuN6h/my8zX2y8c4twtG0Ie1ghpEfOcsfpvbP5Hr1VrgViHdelfcZ7amlkWhtLMs",
-	"bmoeLbougWlJr1bdX2vp9fpKI/3CTbLW5OuhvLcF1yP1b2m+LThP/SHu3XmCDYeRIimL0YvWofX31HrX",
-	"z+Wz2bq6uu1+f3V1++z78jEtf13Xsvbwvoc0odFf1CK6zrpZt5cXkIwMLdXYPtYo+19pYKo7eLVA4UP0",
-	"yU3tPXFM7M9GNeX6pXMlJEOYCx4bglGATgvXkCLfV8D1suEyKh6gqsN/4Oy27BvTQP2Oazm5W07Bfla8",
-	"G7mv6/BgpZiKGnN4hxrjv9iwW604MEdnAI+pcMUVU7U0/6YEb7+ns5+dtRT9oZz+WJbSowiUcr8EMH8z",
-	"Gf4QsXfszemHf51237JTdcrfH0avT49Or9Nf/vH6zYs27HfaUS/hw+n3nfiXNwkyjJRJUKc86O8foSOC",
-	"GdD6gHi/kWWBtTz1MnG9+XhJdn686B0e7bZrbdPFnHdHZ1jnHNelwuIcvDWmnHwFhZuBW8qdTgblpZWH",
-	"KkNdR2fY44GV7RqDdWF6aGIgucskUquw3/GAY/jkAiU20M/cGmseZdgGaqbzcT+OKTkTN2CukDUKV9l1",
-	"ppZzbaINbXbhNNSdNn2pexAVZeG1rl4RWbXz93I6QNJpKqHlt+rGUrCZ5us1AwtkU80A57qHZmD6f2Qa",
-	"jWGqMW5Mr69UEYqum3t8PICGYIe5Q0GwMN5bQfDk9rdUEPJjX68fdO+tHyww0fLV8dTaQPUQmMszSd6N",
-	"gv6vjfZ3kUZySl2wNTE9IQPGoySL4RU2GmAo10sUM1xAh8Erhxko7cK+bphiwwTdb4uQL4y92kRHndLb",
-	"U9u+W5JZHEUuW2U/FR6vuQS/IIFpDdO0ciJLElDlfltlcpPihsUgiWuMX6I+sNLotnwpmuancS1baHgF",
-	"JlTp3KHi7mdWGyCywvniBiOSlXdytebDDSXtVAojAK69ZBu8BlvcVnW/3De4xmcgAnazmUBSvKuvI8Ay",
-	"FV3YHiX9pom3pV9Ksdu5WuNACAtqLO9nVbQoLbGK5GJT69hgGf6vv9MrZ6nx3V7u9QDXURWIv+m1VENP",
-	"JSXLb3J5iw2rHHMh8S/nbv+php5zD383xBKyZekXN6E5fp/CuhDa8grzjrX+pwqiTDI9v8AwC+cxNWX8",
-	"OLPeLENUHL/3Z/LNx8tgKRrPKakjKaZkcP7u4pKgnYdmerKHPw3IbCIU5LEilBOc5CXBN31FxqDJQWc/",
-	"D43C9SxEbUy0Tg2m7PcPC19oQ1+oIoNjF4KDxNAnVnEmV1mnsx9hY/wTBo1gtTzvwscVLDPugX5lh85K",
-	"RiM7Q3jTdb9N4Jb8+PPx69bFj8e9wyMiRuQqcBDZtm37SdIZRpPYL10bGNgAVcHRL+/i8v3p+cnnjyff",
-	"/vju3U+fL05evz+5/EaZuaVL/IBx1TZQp9A6rcmsVaylOMIp+wnmNuSC8ZFYXuWbjGOKhW8UeX9ycUmO",
-	"z0/RxQ0tgaETNazviJWL21f8ir8W3JwzJriy7hwTkcQ2KhVdSszpsLtkWrfICX5bipB2gS4QEzqmjCtd",
-	"DSv2EVtMu5BCRSiZUB4bEYcc5yPh3OboqitOytEzSMlqZq5ai+LBQaczwIUYaWKAF8Eg94oM3SnIg5mn",
-	"NC0FNIvRCHjM+NjM4k2SGGnPbPCJbds2S31fhA75DAPYYmc5fmgX4fHOODaik+wMbltueS1DMK0pvW0N",
-	"5xrUYPcloS4I1ADig5MWF9rdH4S5T4577iOGIPIGh4M2+cCvuZhxvxyK8XE2hqldbNmikyiJqJTMoWUR",
-	"i+3yVi+0p5wMfmk55LRO4wGxVNy3COZghdhSoOOOR0y395ykknFtJBtyfPH69NQsv1AfbGwbJWPghuwg",
-	"NuMhMO88HSoypfI6x1HBqAaEA8TNecs6VvWSUAPYmiA9jMFzYXqO9dVRatdS6mAxDM/DNWibeUqLs9Tr",
-	"LwxCEyVIwszRHfzxZUBmQl4biuDzqchUMrfeYGoiZmRqjtnOXGSSGGqw+SJ2LSTUgvjSTOb+zmPlcYsw",
-	"RYLSzKh3YI8fov0DX8xRYcirqrAwSeyjHKo6fYwi5HNDCJAopIY5iQWqjxi/T3YGB52DwW75kDmypRqs",
-	"d53LCESRo1nV03wuuBExzKT47I44MwNFlm9ws1hzBI2Ei4MOyM4gEWNmrqKBYmOepeYvb4psYVYe841B",
-	"eAv5pvnk3OMGSJsDLrihHReCmUoxxDMRm9lcrL+L1PM6AgND12affpA0nfz32TfKn1UDtQ2gNn9YyFVI",
-	"lA0PZHxMGCcR4j1vpSdSZOMJrm7FPVvM49ZLdhBdNGFUWd9BtZuzUJQSyIfTtjvxHoEq9zJMLZtyZ/r0",
-	"HKPBT89vjvxXZm/2jg52X+YTItUvYNZSs91XHJrsIPNxnwbECWNzIkZmPvOjYY2hubJSas7VYnaaZL6L",
-	"6BpnRhBURKUSaIzZXmxstfP1Nz8hdatEzEhsDogw/wc8EXb+NjEans0LZOnRhbUr0JrxsWqTM0ebef4S",
-	"5IrzUq4MBzqevhYDPWoZMYWmDOkQybDlwnNb3W6fDIr46XORsGhuiPQqQCxeBS9/f9XtvJy9OuoM+qTb",
-	"QdwddYjdPKSAvHu1n3y1/1K/OugN+mQfM12F1nRDo2tDUgc9YmjS8QYrERGjYRSDtBxWroLBrid3M2MK",
-	"0v9k6cNcZRJGmUK85HLBIivsvXBEUYlu33HS2K6N/vcOUF6WMUJMEAY3IJUVcjrtbruDGnb9zRr0jw4P",
-	"94++hIFIgdOUBf1gv91p7zu/c5S97YExVO+Daluod+KP47qEXm+tuQY9h0LnVguxkRxc5ASepXmKkQQ5",
-	"U0LvNsNLyhqNCqppvVYYoIomqI+hDeqOdj62/4/6DEdekW4W4Vun1Juhl0NqbrxQUuRjSencyH6fGUos",
-	"bZVFEUAM8aqsRV7Xr00Zdfej6KeFhEK9TufBgsuXFPS6TCk2o5iNx+H63zZXg1n5gcVtXbd8D/ZKGZ2w",
-	"S/fuLpW0DNhp/+5ORVIf06P34u4ei0k/voTBYZMVVXPvYK8G8NXkcymbA/DwlwwBv34ypKyy6ZTKedAP",
-	"DL0Rb1nIpQrwXETTscLnZDNC8AmZYi7r2Cd0R6A+QBF3cCX32/uDxV/2JKQJnaNppMqlarJGYGS+BQjz",
-	"hZEdI6iVLb/fKMcgWLz7ONnEPhWRwlUI/zuDzKk3HkJnMDJy1W9iaBXWNjkvvmVmFTBNhWEcKFiYu80g",
-	"xKWRQ0ZilSDH+GYsquH6tlPFHLfEpHqPwqTQgrkiM8PC+pkivxskxVuG9acwrM7B3T3ybFn/lhzOHT1C",
-	"q9zNnsz7sjijEVU1EP90t8ws0KvCwGEORwJG+bNJWq2yHLosPkYO3u+QKeOZhnLsVOgf77xojFIvWsLQ",
-	"CQJ1iytuhWJz8HqdHplNAC07woabWumJ50Ogsmy1QaurlxL4aUgSMpsw08M2V7a9laMXmRHSQiVmp4i1",
-	"/FbE8w1z3axwtGmcPqY2euhL1abu4qkejWfm+WNqeOXpqLKXfiPwKsEIcoZer0wrMqPzLfescs9uA76x",
-	"mIUP+x024bo1iaT+rqyxwgqP1TWyF0o8z7IMqMwFDQ+tZYJIp6WkAzlbXOB/a7njXlSEK9ZzyQtwhqgc",
-	"RKP3DjPJVcmPcgdt4Xxu352IUcTLvNSnEXZQ73qzk7Xk5rZUlRkF2z4eoEHZJsdUWqQKzaCMj/toJiOM",
-	"2wvDM10gHGY5jMvCmVvng/HDSsBmQMlQGgyUYQjy8Mxg//de69ns5Jfjn8/PTvDLVX9/JT/1QaeN+OnB",
-	"ihzUfn9nVDnMb4XELZt7ADZ3AZrQytnwVsgSi2jE8xpxuDwoeoXYd2uJu5RC2BzdHDTLkCucaYeSNx8v",
-	"d9vk2Oe3MzyoxTiGx5ft9GwKXsS74k7GK0QIL1SY+XKxTtG5k+pSKm20ok3qWCPVWc8X70X+4MJc2RM8",
-	"iISUEGkyEVIBGaKn3rw5f6o4rjfiSw9nwLMIqrXa4YZu2doD6L5bXvhVvNAKL/eT8PCxpsT2vHcHWvMs",
-	"x0ugLu/rd/i90XldlzY5dsVYvCOq/f4b5d938ZXD6bnuxXdUxFYzbfWiZYHLguDT4TUVQtz0yAXtCFsZ",
-	"ZGuoekRDVdnpbdFSZU9LcVhKh7YcZ9DAPhXebVgvDt5j1eD45NlF7sle++55XnX+CEmaZKpal6TwNbFp",
-	"imjhDeNDOpcfRM9diMZjP4TeNaCvNNOgrS1x1GTQPBnD8nuprfqC/hzodcZsau9V76KlXA4bFPhptmxb",
-	"p+dR307zIPy1b6aIji1jfwDG/rfkuoZe1zFefAT1IV2e5drPjfltre5nwwyN/IPSy7Bcbykk1DK1vJxJ",
-	"7gY3MJzNsNv2Co3s3GYk/mqFrFmeo3Y1yZDPPNssgVBjxW05uW4j7a37oCzExT6uetP0aX1cJMgCJzkT",
-	"UR69sNwZ7RC23tqH92dNSx0UF+dew3RQy0EwWw631TP/NGH2o2Qoy7rk6V/DVSvy4wa6Jh5Xit6GqohE",
-	"IO98vTunV07p3Ol8rs8qpTLnto3M2p5XbNXJrTr511An73EEw3qd7T1mOPVnrU2OnSTDlE1ojfUxtSr7",
-	"7C8frjHo+pPVeeKrfXtEH+KI/kccuLs0iR/w6eleB25De4Wt8osuilTXldt97V6f8rK6oTO82lAvIclQ",
-	"6En99Qgx0ysvx9Rnv72PJlLRJkIi4YYpS1FNn6UXUvA+8dNPnr5xBX9xqWi2fOZvJApsNYAHkT9OCubx",
-	"YArAXjm5T61oUrJto3XCqQOF3YVElBMFEPoEKTZXb+Fnudqc/NpP/qdblZ2l+DEtq+UaVWuNq7mGtWVv",
-	"WzHqAQ2y1JvNouLYPdR72AZSVa1h9ziOS6/aVcMuBiev4jqrLLrlh+t7G3UrRfw2NMQulGJ7YlvsQk3A",
-	"VRWOS6/29SbZLfN5EuazlZQeRFJyVF+IK1/P6WpEJveEUxNud18u+HPujYjcrpSyARO7CA5tcprHur0s",
-	"vXAd64F9vdcurt2IYOjNWG8rch2fxF60Lrit4quw5Tlb0+6fwzCc/8fDaFeYhGSlPnWGiWGwDcaNjIFQ",
-	"I5uZwxoSkdrk0Mm8krGALiXRICob2qdJ78+HeUmEdLFrV3yA2draHG61y+Jgv0gl3AwwVQbPksRMjg7O",
-	"PLYZEa4BUp9HCmNB0L+F5GwMM1C5pJmxGljjVxEjR8mQ6mhCEiGusxSLkgGN+wRuaaTRICYUeJDH7Aa4",
-	"wwWGy6GDdZin+TDYMVyOjsGmeJkyzPWihMT/YiU8tziFzjEDn7XG8Kx5nQu20T0/4A49vtK5zPBsIUwt",
-	"iFkCGc7b5NLnqRpK9MEazgmLiRJIGsqFMIsbkAlNV/kcmcEq/kZ5ddtKrkWfjq9SwbC+isEGnkmFk9Wi",
-	"QtucZnMX+5UrtK5PK/JN1GSmrVnHghlXTKe0pcCsREPsUvDFymyOIV6SpeZsCB5BKRlWp7NbJO9iLnOX",
-	"YtM0mRM69M5zcJsmWK3TuXjUrYjF1cQeea7IO1OjLiSNnTLuPy4nj1R6juZgM+jjmjfy5MxrbRt41rf3",
-	"/H+q49jdRorMsWZ/AdvP6y7gIvFXI8cx9N0kPnZcwpqy0aQSVmfEa5s8w4jUhNpsnXIseI/FZELVZJUt",
-	"AhNSP0q4T33hg4cLAlouUP7E9otybYFVL0KGcd/Hmcyl+N7Umeye1Xq2XK8BA3st+Chh0TZ4854BS1m6",
-	"EUu1eRYXVZrGHmM+b74NlMRQUabJznBORkICG/PWNcwNi41oDLtO2cidzLwxEnNQzqTQgF/bVu7HK279",
-	"ZJl0rugERXp8Y0fu7PzQ9ASmCpIbUC9dcwx0QE6e+oj0Oi3B9s8ZdxNHtZwPbR3VttaMv4ajWmbpt/nB",
-	"b+yoJrgneHO60bBgFCemVV3SalJXZCMkg5hq2nYlNzDP6EQksbJZKzcqvBESTCHKeBHKrTTVgCGSNcd7",
-	"DNqd7bVxXe8hoS51qMhkBLhGmA5XZ0V0S6xodl7tzm1JT5kLsVSIaI38tOVV26fmh+A81l3vXmxnM5uc",
-	"Ie/17nof0GFMYXIbLngLpqmeoyUKtDdDOV6D1iiUNWz6rwWZwmWzKWSKFS5891X3SkrdT76oS3PfvY2V",
-	"tQfmNQ1897Yc5+8jHW21tD+Hk1q2RZSYot2Ueh5lM5Z/PXfNaoU6rLqs7sULl4xlXGifhopMQK5KuBo9",
-	"pHmsbfS51TayzdhpTTHqLUPdMtQtQ/1bMlR3mu8nni7bw5o5UDumWvajXqvNbuRJjTbyrSf11pN6q94+",
-	"mSf1woF+Ok/qXOGtYUXr8wKV+NAa3oPlfZj06YFQ2LMNnKC3+xXc6T8nddA2i8+WN255Y8Fknihqd4kr",
-	"utIEas8VV16ZTfYfINkoL6m4WMvT10m0xclME19JNCTDuQZMNmv+CH3aa8rnesL4mKRUKqxu17/iTYuZ",
-	"2q9+rfmu3W5/GoRkZhRpQslN12jYE7jdKZU/3bGVSsMVNVDL9U93bXkwW/n0irv45REbZxJiX/HU+lVa",
-	"x/IZM6tyCcMTkBTd4vY7HVKuqLDrDaq2CJu5IBMRXbfJMbmxeI6vuKstk3vTmFlsSROEqVTvhHFbmlJS",
-	"riyR2LplqS1M7ovUoNtpdM3FLIF47IuaXnGssug9diLwOctHlCWZBLJjtzbEXMC426FzwqW2uCfueZf8",
-	"zL4NCeO2mMSbi3dvd62f60GnYys/XnFbuBQRdeULFpfrodqkw1eBfRDnwlJIjoI2eSt0pZCircuZA4Yh",
-	"5L4MpaovF4EVhyz9OgjuFfvkfG763aPnR53nL14864R5WWtXJdmMMrUpTnudTicMokxK4JFhBZnCAs9o",
-	"E2ef99/+8Pw73YN/3vz0/xLRe92ZvpifdY/HRa3wfpAXHMPjjz3hRn/umq5Z0fXD6bMXN798nBc+NasK",
-	"lzU39Fis+SrgD2ThKSGzqFDthtuoQlBe+XqFEcgegxlVRdmpHS5mmIgAedJuO2h6F+ZT2lK0fwGVfqlQ",
-	"9LJej4smlNhttPgo3Tv+KrBXD1YdFPHclx7sdg6eHz47WnMrcWGzr922bIVe50uGRz7orz7uJeI+6HSs",
-	"7WACNNGTf62U0Y/Rj16RHvIWloAvzIUVd5giWdomp+WaMiKLbPkEcziHVFmjrTO/lllKbb6YHxGe4L4E",
-	"nh9icd381Lm515e9cmte6+F0xm6Am7ZY2LW08/ly14sddoNxfyTQeN50e4AvIt7+Sklq2Lu7Ms0NZm/8",
-	"kBx29m1QxYwpWOb6tVv0HmjMzPL+iruk7Al2wbjyBnw1UdV+LH+2HB/33W6cw4gpK0vl2UqyGJiCf6tq",
-	"mfQgDDKZBP1gD5U5B8ZSOl4QaQJGUiAzTOFW4x9TvFI4P+bl2BHrtuZLGBdLteBhFW3qahm3GM9fBEpJ",
-	"aWtGPbcJgp2un3HNkiIkr9Tdiu71MRQVe2apT24HWe5ma6raWt42xsjRkQpzORHrtHquXxo25+Y1iXoL",
-	"pGANiHjKuCI7g998YdqxpFy3bOnkk5+PT88Gu2UcYb2y5WFz9mK2TFapz84kZDQBpSXVQpZRUCLIL5++",
-	"/P8AAAD//w==",
+	"7H0Lcxs30uBfQc19VZauhhRJPWLT5bpTHCWRo9j6JHmd29CfCc6AJKIhMAEwpLgp//crdAPzIIcUaUlO",
+	"ssutLUck8Ww0+oV+/BFEcpJKwYTRQfePYMxozBT8eUUNu+ATbuAf+03MdKR4argUQTe4Yr9nTBtNaJLI",
+	"GYtJyhSZcRHLGRlKRcyYaxIlnAlDqIiJkplhzSAMdDRmE2oHNPOUBd2AC8NGTAWfP4fFrFdsQrngYrRm",
+	"5oQNDeGCmDEjUaaUnQpXsM08mtXs7ppFUsSaZMLwpGYComw/fc88n8MgpYpOmHFAXQHLc8MmGgCY0hEA",
+	"iduvf8+YmgdhIOjEjptA5/KEMRvSLDFBt9MKg6FUE2pw/sNOEAYTescn2STotlutMJhw4T6FdQB5p2Km",
+	"lld2M2ZES2VIzBWL7JerVidhgNrVwZhBGDBh5/81oPAJvvyYL0YbZU/bruWSjlj9UtqNAdUW1+iIEZFN",
+	"BkytWo9tUr+c9j2wsv+7F16XUpvz7+pXmUptnmnC43xtKTXjYmk8DsJAsd8zrlgcdI3KWHmh+eKyDFrW",
+	"AEhqc82oisbLCzglEdWswYVmQnPDp4zobICdiRwCLhtukpVopnHg8oom9O6CiZEZW0xD2PjP7ZXrk8rU",
+	"g2fIWRITIxGxBvMmueFME6oYGSh5ywQZzAmPiZZwzpoINmWKyClTCU1XLtvOV49+kWLUsPjUlHCw/B2A",
+	"YwUqZoOE67E9psWtvBPJnKT+dzh0TfbsYe4TqYi0PwPhoEnC1DNNYkWHtsmQJprtr8TbfMYa0jKQMmFU",
+	"wNLea6ZWYWCmYcanwsDPtrNOpdAMyNq3NHZE2X6KpDBMwJ80TRMeUbuyg9+0Xd4fAbujkzSBC86Ukiro",
+	"2v7EDxDitzCu5QGJPa1Jpg0ZMELJlCY8JvADoXGsmNbBx89hMGFaA9mA/SscjHBNuIAuFhATZsYyDrrB",
+	"5bvrmyBEmHSDA5ryAwsx7YDCtDm3zY6H7ahFn7MXg2/io+iQ2hMx1GT6tYxZ0D2yV8HwCdOGTtKgG3Ra",
+	"nZNGq91odW7ax93WUbd1/M/gcxmw/6XYMOgG/+ugYLsH+Ks+OANgAHCXD9RvKJb2PkhDJtREY2SysYyy",
+	"CRPmJekj6PrEHrMG7IPLppt2Ga+lGCY82uSMHnHFkZtVkxk3Y8LuuDaWFMXU0JDoLBoTqgkV7kzNmMKx",
+	"0UQxGs+JobdMwPK/l2rA45iJr7N+vLZ2KZqPBIutoDHILODncACxBOiHIOw4nCbRmIoRI1RIM2bKX0O7",
+	"VdjCuTBMCZrgxE++jVNBMsHuUhYZFhPAjSb5jhnKEyS3iRyNWBzCfhQzmRL2UyYSpjXpn15efjp7+49X",
+	"MZuyRKYWxfqwjbfSfC8zET/9Dt5KxBDFtMxUxGD6SzpPJI1vpLygCiWFr4fOAxnPLVIkdmor5VJBTo7I",
+	"T/xbWNs1U1MesfeCTilP6CD5SsuzKGZFIxJRYU9zYFdMozHirSVSZI8KIjNDRywkFL6SmQFWZemEZmqK",
+	"6G7vn9H23qLIG81JRNOXPaGYUXNCh4Yp0r+yHxqn9kOfaJSWmz0RhBUdomi0WsQ2kswot0seSmWXbdSc",
+	"i9F9ovXnMLiR8mcq5l4f+Ep0AVUabf8xUpIJFXOPHfolbqUeOguw8RpII1cK6tbkehwsqGNlFaZR0ZU2",
+	"GqTosTCQU4Y2HMS2tgM88JhXCyK1x/5e0MyMpeL/Yl+HBKHMYUA0nVGNZ7834VpzMQrJhCZWYLKkk92l",
+	"diMhsRIBg7+kgutkWYG9XSMp2H7ob12kWMyE4dQR5JmSCJISonz48KFxmpmxbRdRs0Izgn0wC2Vaags8",
+	"dz2Ic3Es+JZRBSrckrgHQNdZmkplWPwzizm9gTZ/BuW15K2/OBcypg9sMJby9or9Bizvy4RRNwieOrQm",
+	"Q8oTEMgLKdNyJj4S1GSKoTDG9H0y5gxH1gcWsin760qbMUv4lKm52ziZMsWHDnRkL993SPL1hETzfzGL",
+	"1m+u373df2lPaWzFPLgvRioWN0FrcfPb5Z1GEUvdMaVKpkwZjvoE7hsOxZsMfNtaLa3A7l9936KdHFhs",
+	"QAF4MnG4UDp3JCZwBK1Bi50Mj48bz+PjYeOIfhM1XtAj1jihregFe846tN0OwgKnglMy5IIRHjNqD79Q",
+	"KqvH80231eq2Wv+0ypid50V8FLXpCWt0BnaeqB03nrNvaONw2Bm0o1b8gj0fWtyRDjVOBu1hJ2qzxhFt",
+	"DRtHw+PDxgt6fNwYtFmLdizexMxusArFYmP3anRh+Z6sQxsHwteu9efKnkvTxNSwhsWOurn4Zkvy29/E",
+	"IlLGAGjiOocFFIo9lhe9Bk9eFyCpXpG2JbPHYavVsgK/opFhSqMUTZOEDBIqbu1H8vb9hUWLgsQu4EvJ",
+	"rnLcWjaspNRYfSHoBv/z6//0enet1sf/bf/Q+Hf+3X/VQc9vAne6fMesxLjhadvhEi5u9fIoEbbQJWZd",
+	"PcCaHxaOC1qFxUjLJ7LQAVbuV7Tm/C44Tl+/b27YRG8BADcLVYrOKwBZ1/+SjtgFNART8IgLijh0bzff",
+	"csXmS2OthQScvttFyURD45jbzjS5LAEHDFPh0gl/EWFYWLYfZfUiL6V+2hXaCUp0K61a9pyt0E2waG7z",
+	"NsINpriBhov7x+7hBnB4r5n6Mjg4a9k9fB8affaWwPWN7Vre2naAvVrPpIrvx13XbhEEMGHoVlkarxYU",
+	"+NhyWZpzWUqhUSQzYZ5p4sciQs5CEo1ZdMtikvBbRiiIaQ0ummBhtIux1NsZaqwMjnYnJ5D7kV4S2hMg",
+	"jRNpCbYmVOiZlejRjNU/ah32Ud/NmVO+owphb3eerzeYh8FMccPeiWSO0vnnMDjzR7lk0KlYPokcWnV9",
+	"IrUhneOjCjfKBP89s9LziKo4cY0jqlmVI9GY/l/3qRnJSXk//qTK1v/jo+Xl3zVGsrFE/HMb1/LBMQEG",
+	"JWZXxEDOFFI0Ond3xFuV7RoXkHv1cD/e3FwSFPuIYXemusG30hC0VtUwycLUXH/PSmxiqe8iQ6gu7B+F",
+	"9uCUBk0Gc5CO3QOIvQ/NoAb5cyVjcbMfxtSQGTxCWsxE02PKZJosHKq9tyCODFdt3KspZf3vh7ObWjEM",
+	"NJhyw8JgfrChxLw0aEnxKY9cowMtdS0rRaW+R62j5Ye6isa0mXi6QLUQ7yqzhv4xxQGxPEl5Z3WE7UdG",
+	"EwTnSo0nB4a8DR6g7BSix9Jkgt2ZVSf6f+CV+VWn1ctarc4JvOq+smiIn1M6Yq86+LeWyrwqv6OJLHEm",
+	"TzQyLKOSYlNYwH0NNUuGD1lhe8UK74GmnTVE8LjFroBsSY4raZL4QA+P8fD63O3gHzroHoaBkYYmQfeo",
+	"s6SoJd4AmI9lh1jG5dRRhbxZe1UrvUw8IsaTPVgDOSAw436ZZhxWH8VPjoLa24R7qPdfACuI1fnx3Smx",
+	"fKhJzu5oZMhszAQBds3iEPxB3IecfyEjGLKZt5eCPwQOQ/b6F+fXN59u3t2cXnx6ffr6x7NPNzcX/ZAc",
+	"EyCrTn7b7+ZPL1xoQ0XEnmkC7FXDw42ht4xkqZUAzIxHDJ+bjCR6jE4jBTnpbACQRU0GXQ68nwYCyx9I",
+	"PSatkm+e20W1O89LLL1J3sI7uH+oaW4vezzfRPbwiwLz7msphlxNtpREBZtdbi0uWoDd4uveNuLTkqQN",
+	"g4SVNayDPWzzgQL3ooS0zXpxkPoVmmi8jVo04aL8bftxFKUv0Hzqt7KNZnPvVpYVhLXa6ULzz+FfUVta",
+	"BpszoDyStfLcSo90yjShyYgNFOURcTYmTX7LtCEUnQbe0Oj3jKqYJFJOfJ9hImdMaSDeCXy1zuSZW6Sd",
+	"yXMjE2ZFK0fRIP9iaYaTwqjqUNTK+kwTiR6Bp4Imc8MjmpAzMeLCDp+lce1q87G+ihF14YI9oQW1bONY",
+	"tmlUYLusbDCEY2q584xqMuRKm8LjqcJ/yqu9V7rblqJUzu2LpHgEz4INJqz4WpXtxCWJsZi5Cq+PK67r",
+	"PUbj1pdYjZ/i3i6Ynh/X9mwB8Z2zs25vdQaqV2v3XAV09Gl5yGyb2nOlNs6eu61Ruui6tExEvVojw1r7",
+	"uteSNtJq3CRrDe1+lQ+2m3ug/i2N5gXlqb/EnXtvsKUwSiZl4X3RJrWeT613uF2+m41e7679fa939833",
+	"5Wta/rquZe3lvWJpQqMH2KH/2rLZOqt0HTZcs2RosbHGZrPGSPGFhrG6q1u7KHAgOJvWcppTgj9blVqY",
+	"l84FlAzYXIrYopxm4Gxyy1LgHJoJs2xwjYqHw+rw7wW/K/s0bWA2iGt5gdtOQcBWvPe5r+vggHJQRf06",
+	"vkf98l9s2a1WoJiDE4eHVLiCSVUt5L9pKZpXdPazs/KCH5vTe8tyfhQxrd0vAZu/GQ9+iPg7/ub8/b/O",
+	"22/5uT4XV8fR6/OT89v0l3+8fvOiyQ5bzaiTiMHk+1b8y5sESE7KFdPnIugenoADiR0QfXe8v8+yyFue",
+	"ehm53ny4IXs/XneOT/abtTb1Ys77o2rQqcp1qRBJt94aE1S+g8I9xG3lXueQ8tbKQ5VXXYdn0OORjQQ1",
+	"hvaCYG5i2LnPlFNraLjn4c3SyQVM3EDDc3useUziWyiqLjbhNKbkQk6ZZUJrVLayy1Mt5dpGn9qO4Wyo",
+	"fW1rM3gUJWfhlbVelVl18g9yFgHU2VTGy7nq1nK0nebLdQtc5Ka6Bcz1AN3C9v/ADRjx9Mawsb2+UMko",
+	"um7vqfMIOgYOc4+KgWt8sIrh0e1vqWLk175ew2g/WMNYIKJl1vG19YnqJbDMM0neDYPurxud7yKO5Ji6",
+	"YK0CpwwuoiSL2Sto1IcQvJcgZrhAHAtXwWZMGxeuN+WaDxJwmy5C9SBmbhstd0LvzrF9uySzOIxctut+",
+	"LDyVcwl+QQIzhk3Syo0sSUAV/rbKaKfklMdMEdcYPV2mTtLfkCna5udxLVnYkAUmVJvcEeT+52EM7Fnh",
+	"NDKFSHLtnZPRALmlpJ0qaQXAtUx2g1dshG1V98t9umt8HSLGp9sJJIU/wDoELGPRNfYo6TebeMn6rRSn",
+	"nas1bglhgY3l86yKFqUtVoFcHGodGSyv/8t5euUubczby70egR1VF/E3ZUs1+FRSsvwhl4/YksqRkAr+",
+	"cmESH2vwOY/McEMsAVuVfnET2uv3MawLfS7vMO9Y6zesWZQpbubXEB7jPL0mXJxm6IUzAMXxe38n33y4",
+	"CZaiKJ2SOlRyQvqX765vCNh5aGbGB/BTn8zGUrM8xocKApO8JOCLoMmIGXLUOsxD2mA/C9E2Y2NSCyn8",
+	"/nHXF2LIEtWkf+pCpwAZugQVZ9LLWq3DCBrDn6y/0VqR5l37eJBlwt03r3DorGQ0whnCadv9NmZ35Mef",
+	"T183rn887RyfEDkkvcCtCNs28ZOiM4gCwi9dG9ZHj0wpwJ/w+ubq/PLs04ezb3989+6nT9dnr6/Obp5p",
+	"O7dyCTsgHh4DrAqtE01mjWIvxRVO+U9sjqEyXAzl8i7fZAJSYzzT5Ors+oacXp6Dax5YAkMnaqDPC8rF",
+	"zZ7oiddS2HvGpdDohjKWSYzRxOAKY28HnpJt3SBn8G0pst0FKLGY0BHlQptqOLiPtOPGhYJqQsmYitiK",
+	"OOQ0HwnmtldX9wQpRz3VOb22+rARK030gRH0c2/O0N2CPAh9QtNSILocDpmIuRjZWbxJEjIkcAwawrZN",
+	"u9WrIuTLZ4aAFnvLcV/7sB7vRISRuGSvf9dw22tYhGlM6F1jMDdM9/dfEuqCd+1CfFDZ4kbbh/0w9yVy",
+	"D4bEIkTe4LjfJO/FrZAz4bdDIa4RY8+axZEtOreSiCrFHVgWodgsH/VCeypI/5eGA07jPO4TxOIuAlig",
+	"P3M5QHXPA6bdeU5SxYWxkg05vX59fm63X6gPGJNIyYgJi3YstuPBYt55PNRkQtVtDqOCUPWJYCzenLas",
+	"I1XgeE3ImuBKcNV24ZWO9NVhahsxtb8YPunX1W/aeUqbQ+z1DIPQREuScHt1+3987pOZVLcWI8R8IjOd",
+	"zNGLTY/ljEzsNduby0wRiw2Y52MfV0JxiS/tZO7vPMcBHBGkttCGW/WO4fUDsL8Xi7lFLHpVFRauCD7r",
+	"garThehPMbeIwBIN2DAnsQT1EfIukL3+Ueuov1++ZA5tqWHoFegyOVGgaKh62s8FNSKWmBSf3RXndqAI",
+	"6Yawm7VX0Eq4MGif7PUTOeKWFfU1H4kstX95U2QDsinZbyzAG0A37Sfn1tcH3OwLKSzueE99JQdwJ2I7",
+	"m8vR4CIsvY7AmcVre04/KJqO//vimfZ31a4aA9/tH7hyHRKNYZ1cjAgXJAK4563MWMlsNIbdreCzxTxu",
+	"v2QPwEUTTjX6POr9nISClEDenzfdjfcA1Ll3ZIpkyt3p80uI4j+/nJ74r+zZHJwc7b/MJwSsX4AsYjOe",
+	"KwxN9oD4uE994oSxOZFDO5/90ZLG0LKslNp7tZhVKJnvA7hGmRUENdGpYjSGLD0YE+9iFOxPgN06kTMS",
+	"2wsi7f8Z3Aicv0mshof5nBAfXToCzYzhYqSb5MLhZp53BqjivJTjxC0dbl+DMzNsWDGFphzwENCw4cKq",
+	"G+12l/SLuPdLmfBobpG0FwAUe8HL31+1Wy9nr05a/S5ptwB2Jy2ChwcYkHev9lOvDl+aV0edfpccQoay",
+	"EE03NLq1KHXUIRYnHW1AiYhYDaMYpOGg0gv6+x7d7YwpU/4nxA/LyhQbZhrgkssFi6Sw88IhRSUrwZ6T",
+	"xvYxisW7UHlZxgoxQRhMmdIo5LSa7WYLNOx6zhp0T46PD08+h4FMmaApD7rBYbPVPHT+8iB744WxWO+D",
+	"oRugd8KPo7pEbG/RXAO+R6FzB2axlRxcxAfcpXkKERA5UQL/OEtLyhqNDqrp2FYYoIomoI+BDeqedj4n",
+	"wx/1mam8Ir1ZZHadUm+HXg4FmnqhpMijk9K5lf0+cZBYmjqLIsZiFq/KNuV1/dpUX/c/in5cSATVabUe",
+	"LSnAkoJel+EGM8FhHJEw/7Y5NuzOjxC2dd3yMzgoZeKCLu37u1TSaUCnw/s7FcmYbI/Oi/t7LCZr+RwG",
+	"x5vsqJozCXptsL6aPDxlcwBc/pIh4NePFpV1NplQNQ+6gcU34i0LuVTBPBUxdKThOdmOEHwEopjLOviE",
+	"7hDUB5bCCa6kfgd/8PjzgWJpQudgGqlSqZpsH5BRARcEed7InhXUypbfZ9oRCB7vP00WuI9FhHd1hf+d",
+	"scypN36FzmBk5arf5AAV1ia5LL7ldhdskkpLOECwsLzNAsSl/wNCgkqQI3wzHtVQfexUMcctEanOkxAp",
+	"sGCuyKixsH+uye8WSPGOYP0pBKt1dH+PPMvZvyWFc1eP0Cp1w5v5UBJnNaKqBuKf7paJBXhVaIjTFqOE",
+	"WeUPk+uishy67EtWDj5skQkXmWHlmK/QP9550RikXrCEgRME6BY9gUKxvXi5OtdpdULf2n0F5iArUbqs",
+	"wqj28QkYtxgYgyRG1qLAJfJZQb8GBbInUL8vJWs0LEnIbMxtF2yvsQNabrzsDilDf0fiSS2dCHNN0RKN",
+	"RMpbXd5qT2QpWiEYZNjKg9k5pHlVELeOZpwaMglzVqKgiujVb2U83zJ70goXoI0TEtXGY32uWvtdhNqT",
+	"UfM8I1ENFT8fVrDMn3cJ6ODRy40mMzrf0fUqXW9vQNEW8zpCv+NN+EFNarK/K9GuEOlTfQuEjxYZLpS7",
+	"qDl9ttS9ljwDnpbSOOQEe4Eyr6XbB1ERAFpPv6+ZM5HlS7QUaZApoUsenntgpRdzfBEjMmWiTOV9Ymq3",
+	"6n1vEEMbc27l1ZlV/fFZA0zdmMVDG5lqMNByMeqCAc8ScGBlBYEXbJavcVlsdPt8NHpYCYENKBkoC4Hy",
+	"GoI84DU4/L3T+GZ29svpz5cXZ/Dlqr+/kJ76MN6N6OnRiqzm/nxnVDvI78TXHZl7BDJ3zQyhlbvh7aMl",
+	"ErERzduIwuVh5isE0jtE7lJSant186UhQa5Qpj1K3ny42W+SU58x0SUdgoQDuipKekmyJ5woWYgQXqiw",
+	"8+XCo6ZzJzumVGEkJqYJrZHq0CfH+7c/ujBX9lEPIqkUiwwZS6UZGYAP4Xxz+lRxqd+ILj2eaREBVGtP",
+	"hAPdkbVH0Mp3tPCLaCEKLw+T8OAZqUT2vN8J2BmR4iWsLpPwd/C91T5dlyY5deV9vIssfv9M+5dn0FCd",
+	"Bu7eoodF3Dg3qBctC1y4BJ9gcVMhxE0PVBBH2MkgOxPaE5rQyu54izY0vC3FZSld2nIExAaWs/B+k39x",
+	"8Z6qqstHTy5yH/vaF9nLqltKSNIk09VKN4UXDCZ+ooWfjg82XX6qvXTBI0/9RHvfgL520QZtsWjWJoPm",
+	"iSaWX3KxjhB4moA/HMdk8atebEt5KrYoGbXZtrHy05O+6uYJBta+5gI4doT9EQj735LqWnxdR3jhedYH",
+	"m3mSi583pre1uh8GQFr5B6SXQbmCV0goErW8QE7uoNeHdwWV1TxHRnly44coZJvlcGpWEyj5XMabJUfa",
+	"WHFbTte8kfbWflQS4qIyV722+pRFLkZlgZJcyCiPq1juDHYIrOD3/upi0+IZBeM82DDV1XJ4zo7C7fTM",
+	"P02Y/aA4yLIuHf+XUNWK/LiFrgnXFV5doe6Ui5Eg73wFRadXTujc6XyuzyqlMqe2G5m1Pa3YqZM7dfKv",
+	"oU4+4AqG9TrbFeSM9XetSU6dJMM1pgiHiqtGl6MJli/XiJn6m9X6yqx9d0Uf44r+R1y4+zSJH+Dp6UEX",
+	"bkt7BdaNBudJauoKOL92r095oebQGV4xCE0qMpBmXM8eWczNSuaY+nzCD9FEKtpESBSbco0Ytemz9EJS",
+	"46/89JOnplxBX1ySnB2d+RuJAjsN4FHkj7OCeDyaAnBQTjtUK5qUbNtgnXDqQGF3IREVRDMW+tQtmIe4",
+	"8ABdbU5+7Sf/063KzlL8lJbVctWztcbVXMPakbedGPWIBlnqzWZRce0e6z1sC6mq1rB7GselV+2qYRfC",
+	"pldRnVUW3fLD9YONupWykFsaYheK+31lW+xClclVNbNLr/b1Jtkd8fkqxGcnKT2KpOSwvhBXvpzS1YhM",
+	"7gmnJhDwoVTw59wbEahdKZkEpJyRgjXJeR6F97L0wnVq+vh6b1zEvRXBwJux3lbkOn4Ve9G6sLuKr8KO",
+	"5uxMu38OwXD+H4+jXUF6lJX61AWkrIE2EDcyYoRa2Qyj2GSKaauTeSWXAl1K70F0NsCnSe/PBxlTpHJR",
+	"dT3RhzxyTcHujMsvgV+kik37kMRDZEliJwcHZxFjroZbxlKf4QpiQcC/heRkDHJjuXSese6j8auI3qNk",
+	"QE00hmC4LIUyb4zGXcLuaGTAICY180se8SkTDhYQlAcO1mGegMRCx1I5OmKYfGbCIQuNlgr+C7UF3eY0",
+	"OMf0fT4dS7PmdS7YVvd8Dyf09ErnMsHD0qJGErsFMpg3yY3PoDVQ4IM1mBMeEy0BNbQLrpZTphKarvI5",
+	"soNV/I3yesmVLJA+UWClJmR9fYUtPJMKJ6tFhXZznM1d7FfuEF2fVmTCqMmZW7OPBTOunExoQzO7E8Ni",
+	"lxww1vZwLPKSLLV3Q4qIldJ0tVr7RVox7nKKaT5JkzmhA+88x+7SBOqfOhePuh3xuJpyJM9ieW/S1oV0",
+	"thMu/MfltJbazMEcbAd9WvNGnjZ6rW0D7vqOz/+nOo7db6TIHGn2DBg/r2PARUqyjRzHwHeT+Kh2xdYU",
+	"4iaVsDorXmNaD4gDp5hHVI2k6PCYjKkeA2s8hZgiUQQdL2W+e9HP85g1shSCz3Uevg65SbF4+NhN4XNw",
+	"QXnpgZXCtIthtwTdp3mDyHmui8Rvzs+3yBwHObJcWrK9/tXpzdmni/Ofz28+XZ//8Pb9ZT8k7RahLoSf",
+	"DOY94cu2vszjpSqRVhC95TdIKNRzH0pFkDrappmjlAAMvToiCpKJP0lAVH3RiscLk3qdr/9PsvCU60Ks",
+	"ejOzrO0h7nYuPfu27nYPrLS04wsbkPjXUgwTHu3CWx8Y0pWlWzEdzJG5qPRt7FPnax5gKCkwBm7I3mBu",
+	"6SeztPaWzS0TimjM9p06lrvheXMt5A+dKWkYfI2t3I89gZ7EXDlnfQJKD3ghAP9ynnpmzCaaJVOmX7rm",
+	"EAoCvC71Mft1hBv754R7E1e+nA7tXPl29p6/hitfhvi7+cXf2JVPCo/w9naD6cWqltzouoTjpK5ASkj6",
+	"MTW06cqlQI7YsUwwlVBPbFU0JSSQ/rWcN0kbahgEkdZc7xEz7m6vjXy7Ygl1aV9lpiIGe2STweqMlm6L",
+	"Fd3XGyZya9vXzGNZKiK1Rn7a0ardY/xjUB50aHwQ2dnOamnRe71D43twqdOQ/kdI0WCT1MzBVseMN9Q5",
+	"WmPvcFiTdGNJunCZfwrpAksq2G+5GJVSauyhkdmMqfDEyeredl7Igk8SZiD/vTcT5tqnYCzWpL9QzRYN",
+	"0j2RNysnBbMatZCzLtBkmUH4e9V8jSUU9lyNhObi4EVmaEjxYYUsZvscru+jJZq3F9KS0MR2j6iALCP0",
+	"llUWK6dYB8LCvCewLe5ZyALwYHLw1gYHdW6pcJKH/ds/vU1hMMemL8s5q+q7uXU8075zsyfOOKaHEoxM",
+	"JY/1QkNIG1VN7uLESbuRxfmAn8G7A0qummmN5TQgJfua3FLcVHNKhaUCC9SQCY0r+accy4lzswukwF+X",
+	"fqqGIcLleaidomSN+MlXktrcLXdrK8MjM8kN3HJ3rPLvI9bvzAt/jgiA/JZoOQE2Rz1zxTIJXy4WZLXa",
+	"CBSL14tMHA0GmH/1Xta9ZAe3/MplmCNjppgzfFsS6rm6p8UxHw7t8FBSxhSpsaEc1KasH9heTyzx+kdj",
+	"5CTn4z2xuo9lYqsZ+EROqwwcqr3gHj0HBUjKJO4Jz5A903VylgO+Z9NoH1rNVu+10ig8/0e0rzftVKuN",
+	"7NuxtatieTvGtmNsO8b2t2Zs7jY/TL9dNqhvFqPimFs5VGWtOWyrYBV4ZNsFq+yCVXb2sa8WrLJwob9e",
+	"sEpuMashRetTr5Xo0BraA7XduPIZ2EDoxgZO4N7/Aur0n5OdbZcobUcbd7SxIDJfKTHCElV0dWn0gaus",
+	"vzJh9z+Y4sO8nu5iIWdfJBcrU0K5FVdGOiSDuUGPMvtH6K2/VMzNmIsRSanSUNq02xObVrLGr36t+a7Z",
+	"bH7sQx0ZOweZtq1uPmZ3e6Xa13tYpjpcUQC7XPx6H2tDYtnrnnApIoZ8lCkW+3LX6LqOsTszbnflajIk",
+	"TFHwPD5stUi5nM6+txRgBU7LIBMZ3TbJKZkinOOecIXFcodFOwvWs4I1lYpdcYFmc0WFRiTBopUpOIrl",
+	"FcrAjzG6FXKWsHjkK1r3BBS38QadiPmyEEPKk0wxsodHG4LRHU47dHEOFEv5wJm3yc/825BwgZWE3ly/",
+	"e7uPoQRHrRaW/e0JNMoAoHq+Wn25GDbmde8FaDEREjEkB0GTvJWmUkUXS/vkC4MsHb4Gsa43pUC5OcRf",
+	"t4IHhZc6p71u++T5Sev5ixfftMIgpgY4jyuRb0eZYBbpTqvVCgO0SUWWFGQaqvvD2wT/dPj2h+ffmQ77",
+	"5/Sn/5fIzuvW5MX8on06CkJf37Ib5NUm4fpDTzY1n9q2a1Z0fX/+zYvpLx/mhVPeqqqVmxt6EGpY7u3R",
+	"LDwlYPpagPlwW5WHu/K9VxiB8BrMqC5qDu4JOYNcL0CT9pvBprwwnxLrkP8FVHqk30Vl/Rq9HjZNKMFj",
+	"RHiU+I5nBch6oOSsjOe+7my7dfT8+JuTNVxJSExwedfA8uzOGRWufNBdfd1LyH3UaqHtYMxoYsb/Wimj",
+	"n4KJWJMO0BaeMF+VMXLm2CxtkvNycTCZRfhEaC/ngGo0njszeJmk1Kbk+hHWEzwUwfNLLG83v3Vu7vU1",
+	"D92e17pIXvApE7YtVPUunXy+3fViBx4wnI9iNJ5vejxMLAIef6UkteTdsUzLwZDjh+S4dYjvCjOu2TLV",
+	"rz2iK0Zjbrf3VzwljTfY5TtQ07wcnW4+lUNsDo+HHjfMYcWUlXVSsYw4vBTB3y6IIZZR5tI3ZCoJusEB",
+	"KHNuGUsZz5lME2YlBTKDLJk1DnbFK4ULFVkOz8MXFV+/vtgqLk8wK/a4QvYNLvIXgVLe75pRLzEHu9P1",
+	"M2F4UkQ9l7qj6F4fplaxZ5b65HaQ5W5YUBtf3fAJyuGRDnM5EYp0e6pfGjan5jW50AugQJmdeMKFJnv9",
+	"33xV8pGiwjSwbv7Zz6fnF/39MoygWOXysDl5sUemqtiHM0kVjZk2ihqpyiAoIeTnj5//fwAAAP//",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

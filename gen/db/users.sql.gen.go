@@ -612,20 +612,35 @@ const userUpdate = `-- name: UserUpdate :one
 UPDATE users
 SET name = coalesce($1, name),
     email = coalesce($2, email),
+    password_hash = coalesce($3, password_hash),
+    password_changed_at = CASE WHEN $3::text IS NULL THEN password_changed_at ELSE now() END,
     updated_at = now()
-WHERE id = $3
+WHERE id = $4 AND email = $5 AND password_hash = $6
 RETURNING id, name, email, password_hash, created_at, updated_at, role, search, password_changed_at
 `
 
 type UserUpdateParams struct {
-	Name  *string
-	Email *string
-	ID    uuid.UUID
+	Name             *string
+	Email            *string
+	PasswordHash     *string
+	ID               uuid.UUID
+	SeenEmail        string
+	SeenPasswordHash string
 }
 
-// Replaces name and email; a NULL argument keeps the stored value, so PUT and PATCH share it.
+// Changes name, email and password; a NULL argument keeps the stored value, so PUT and PATCH share it. A new
+// password ends every session (password_changed_at). The row changes only while it still holds the email and hash
+// that the service read and checked the current password against (no row otherwise), so that a concurrent change
+// cannot slip between that check and this write.
 func (q *Queries) UserUpdate(ctx context.Context, db DBTX, arg UserUpdateParams) (User, error) {
-	row := db.QueryRow(ctx, userUpdate, arg.Name, arg.Email, arg.ID)
+	row := db.QueryRow(ctx, userUpdate,
+		arg.Name,
+		arg.Email,
+		arg.PasswordHash,
+		arg.ID,
+		arg.SeenEmail,
+		arg.SeenPasswordHash,
+	)
 	var i User
 	err := row.Scan(
 		&i.ID,

@@ -807,9 +807,19 @@ input CreateUserInput {
   password: String!
 }
 
+"""
+Changes the fields that are set. Changing the email (other than in the case of ASCII letters) or the password
+needs currentPassword, the account's password now: without it the error is BAD_USER_INPUT, with a wrong one
+FORBIDDEN (extensions.fields.currentPassword either way), so that a token alone cannot take the account over.
+The old address is told of an email change; a password change ends every session, this one included.
+"""
 input UpdateUserInput {
   name: String
   email: String
+  "A new password, 8 to 128 characters."
+  password: String
+  "The account's password now; required to change email or password."
+  currentPassword: String
 }
 
 input CreatePostInput {
@@ -4658,7 +4668,7 @@ func (ec *executionContext) unmarshalInputUpdateUserInput(ctx context.Context, o
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"name", "email"}
+	fieldsInOrder := [...]string{"name", "email", "password", "currentPassword"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -4679,6 +4689,20 @@ func (ec *executionContext) unmarshalInputUpdateUserInput(ctx context.Context, o
 				return it, err
 			}
 			it.Email = data
+		case "password":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("password"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Password = data
+		case "currentPassword":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("currentPassword"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CurrentPassword = data
 		}
 	}
 	return it, nil

@@ -103,9 +103,17 @@ type Query struct {
 type Subscription struct {
 }
 
+// Changes the fields that are set. Changing the email (other than in the case of ASCII letters) or the password
+// needs currentPassword, the account's password now: without it the error is BAD_USER_INPUT, with a wrong one
+// FORBIDDEN (extensions.fields.currentPassword either way), so that a token alone cannot take the account over.
+// The old address is told of an email change; a password change ends every session, this one included.
 type UpdateUserInput struct {
 	Name  *string `json:"name,omitempty"`
 	Email *string `json:"email,omitempty"`
+	// A new password, 8 to 128 characters.
+	Password *string `json:"password,omitempty"`
+	// The account's password now; required to change email or password.
+	CurrentPassword *string `json:"currentPassword,omitempty"`
 }
 
 type User struct {

@@ -107,9 +107,21 @@ type JobsConfig struct {
 	FetchCooldown time.Duration
 }
 
+// The email transports (MAIL_TRANSPORT).
+const (
+	MailSMTP = "smtp"
+	// MailLog logs each email's envelope and keeps the email in the sent_emails table, its secrets redacted:
+	// every flow works without a mail server except a password reset, whose token it never delivers.
+	MailLog = "log"
+)
+
 // MailConfig chooses the email transport.
 type MailConfig struct {
-	// SMTPURL is empty for the log transport (emails logged and kept in a table).
+	// Transport is MailSMTP or MailLog, from MAIL_TRANSPORT; by default smtp when SMTP_URL is set, log in
+	// development without it, and none in production without it: [Config.RequireMailTransport] refuses that,
+	// because a production that silently logged its emails would never deliver a password reset.
+	Transport string
+	// SMTPURL is where the smtp transport sends.
 	SMTPURL string
 	// CAFile (SMTP_CA_FILE) is a PEM bundle of authorities trusted besides the system's, for a server whose
 	// certificate a private authority signed.
@@ -249,9 +261,17 @@ func Load(getenv func(string) string) (Config, error) {
 		FetchCooldown:      p.duration("JOB_FETCH_COOLDOWN", 10*time.Millisecond),
 	}
 	c.Mail = MailConfig{
-		SMTPURL: p.str("SMTP_URL", ""),
-		CAFile:  p.str("SMTP_CA_FILE", ""),
-		From:    p.str("MAIL_FROM", "Junction <no-reply@junction.local>"),
+		Transport: p.str("MAIL_TRANSPORT", ""),
+		SMTPURL:   p.str("SMTP_URL", ""),
+		CAFile:    p.str("SMTP_CA_FILE", ""),
+		From:      p.str("MAIL_FROM", "Junction <no-reply@junction.local>"),
+	}
+	switch {
+	case c.Mail.Transport != "":
+	case c.Mail.SMTPURL != "":
+		c.Mail.Transport = MailSMTP
+	case c.Development():
+		c.Mail.Transport = MailLog
 	}
 	c.BaseURL = strings.TrimSuffix(p.str("BASE_URL", fmt.Sprintf("http://localhost:%d", c.Port)), "/")
 	c.PasswordResetTTL = p.duration("PASSWORD_RESET_TTL", 30*time.Minute)
@@ -295,6 +315,16 @@ func (c Config) RequireJWTSecret() error {
 	return nil
 }
 
+// RequireMailTransport reports a production without a mail transport: no SMTP_URL, and MAIL_TRANSPORT not set to
+// log. The commands that send or queue email (serve, worker) call it; migrate and grant-admin send none.
+func (c Config) RequireMailTransport() error {
+	if c.Mail.Transport == "" {
+		return errors.New("config: SMTP_URL is required unless APP_ENV=development or MAIL_TRANSPORT=log " +
+			"(the log transport delivers no password-reset token, so resets cannot work with it)")
+	}
+	return nil
+}
+
 func (c Config) check(p *parser) {
 	if c.DatabaseURL == "" {
 		p.fail("DATABASE_URL is required")
@@ -320,6 +350,15 @@ func (c Config) check(p *parser) {
 	}
 	if c.Jobs.RescueStuckAfter <= c.Jobs.JobTimeout {
 		p.fail("JOB_RESCUE_STUCK_AFTER must be longer than JOB_TIMEOUT")
+	}
+	switch c.Mail.Transport {
+	case "", MailLog:
+	case MailSMTP:
+		if c.Mail.SMTPURL == "" {
+			p.fail("MAIL_TRANSPORT=smtp needs SMTP_URL")
+		}
+	default:
+		p.fail("MAIL_TRANSPORT=%q is not smtp or log", c.Mail.Transport)
 	}
 	if _, err := mail.ParseAddress(c.Mail.From); err != nil {
 		p.fail("MAIL_FROM is not an email address")

@@ -33,6 +33,49 @@ func TestRequireJWTSecret(t *testing.T) {
 	}
 }
 
+// TestMailTransport: production never falls back to the log transport on its own, because that transport delivers
+// no reset token; development does, and an explicit MAIL_TRANSPORT wins.
+func TestMailTransport(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name      string
+		env       map[string]string
+		transport string
+		loadErr   string // from Load
+		refused   bool   // by RequireMailTransport
+	}{
+		{name: "production without SMTP_URL", env: map[string]string{}, refused: true},
+		{name: "production with SMTP_URL", env: map[string]string{"SMTP_URL": "smtp://mail:587"}, transport: MailSMTP},
+		{name: "production set to log", env: map[string]string{"MAIL_TRANSPORT": "log"}, transport: MailLog},
+		{name: "log wins over SMTP_URL", env: map[string]string{"MAIL_TRANSPORT": "log", "SMTP_URL": "smtp://mail:587"}, transport: MailLog},
+		{name: "development without SMTP_URL", env: map[string]string{"APP_ENV": "development"}, transport: MailLog},
+		{name: "development with SMTP_URL", env: map[string]string{"APP_ENV": "development", "SMTP_URL": "smtp://mail:587"}, transport: MailSMTP},
+		{name: "smtp without SMTP_URL", env: map[string]string{"MAIL_TRANSPORT": "smtp"}, loadErr: "MAIL_TRANSPORT=smtp needs SMTP_URL"},
+		{name: "unknown transport", env: map[string]string{"MAIL_TRANSPORT": "pigeon", "SMTP_URL": "smtp://mail:587"}, loadErr: `MAIL_TRANSPORT="pigeon"`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			env := map[string]string{"DATABASE_URL": "x"}
+			for k, v := range tt.env {
+				env[k] = v
+			}
+			c, err := Load(func(k string) string { return env[k] })
+			if tt.loadErr != "" {
+				require.ErrorContains(t, err, tt.loadErr)
+				return
+			}
+			require.NoError(t, err, "loading does not ask for a transport: migrate sends no email")
+			if tt.refused {
+				require.ErrorContains(t, c.RequireMailTransport(), "SMTP_URL is required unless APP_ENV=development or MAIL_TRANSPORT=log")
+				return
+			}
+			require.NoError(t, c.RequireMailTransport())
+			require.Equal(t, tt.transport, c.Mail.Transport)
+		})
+	}
+}
+
 func TestLoadDefaults(t *testing.T) {
 	t.Parallel()
 	c, err := Load(func(k string) string {

@@ -30,7 +30,9 @@ func (r mutationResolver) UpdateUser(ctx context.Context, id string, in gql.Upda
 	if err != nil {
 		return nil, err
 	}
-	u, err := r.svc.UpdateUser(ctx, uid, service.UpdateUserInput{Name: in.Name, Email: in.Email})
+	u, err := r.svc.UpdateUser(ctx, uid, service.UpdateUserInput{
+		Name: in.Name, Email: in.Email, Password: in.Password, CurrentPassword: in.CurrentPassword,
+	})
 	if err != nil {
 		return nil, err
 	}

@@ -84,7 +84,9 @@ func toAPIUserWithPosts(u service.User) api.UserWithPosts {
 // ReplaceUser serves PUT /api/users/{id}.
 func (s *Server) ReplaceUser(ctx context.Context, req api.ReplaceUserRequestObject) (api.ReplaceUserResponseObject, error) {
 	email := string(req.Body.Email)
-	u, err := s.svc.UpdateUser(ctx, req.Id, service.UpdateUserInput{Name: &req.Body.Name, Email: &email})
+	u, err := s.svc.UpdateUser(ctx, req.Id, service.UpdateUserInput{
+		Name: &req.Body.Name, Email: &email, CurrentPassword: req.Body.CurrentPassword,
+	})
 	if err != nil {
 		return nil, err
 	}
@@ -93,7 +95,7 @@ func (s *Server) ReplaceUser(ctx context.Context, req api.ReplaceUserRequestObje
 
 // PatchUser serves PATCH /api/users/{id}.
 func (s *Server) PatchUser(ctx context.Context, req api.PatchUserRequestObject) (api.PatchUserResponseObject, error) {
-	in := service.UpdateUserInput{Name: req.Body.Name}
+	in := service.UpdateUserInput{Name: req.Body.Name, Password: req.Body.Password, CurrentPassword: req.Body.CurrentPassword}
 	if req.Body.Email != nil {
 		in.Email = new(string(*req.Body.Email))
 	}

@@ -99,7 +99,9 @@ func TestReplaceUser(t *testing.T) {
 	u, token := b.signUp("Ada", "ada@example.com")
 	b.createUser("Grace", "grace@example.com")
 
-	resp, err := b.client.ReplaceUserWithResponse(ctx, u.Id, api.ReplaceUserRequest{Name: "Ada King", Email: "ada.king@example.com"}, bearer(token))
+	resp, err := b.client.ReplaceUserWithResponse(ctx, u.Id, api.ReplaceUserRequest{
+		Name: "Ada King", Email: "ada.king@example.com", CurrentPassword: new(testPassword),
+	}, bearer(token))
 	require.NoError(t, err)
 	require.Equal(t, http.StatusOK, resp.StatusCode(), string(resp.Body))
 	require.Equal(t, "Ada King", resp.JSON200.Data.Name)
@@ -114,7 +116,7 @@ func TestReplaceUser(t *testing.T) {
 		status int
 	}{
 		{"unknown id", uuid.NewString(), `{"name":"X","email":"x@example.com"}`, http.StatusNotFound},
-		{"email taken in another case", u.Id.String(), `{"name":"X","email":"GRACE@example.com"}`, http.StatusConflict},
+		{"email taken in another case", u.Id.String(), `{"name":"X","email":"GRACE@example.com","currentPassword":"` + testPassword + `"}`, http.StatusConflict},
 		{"missing email", u.Id.String(), `{"name":"X"}`, http.StatusBadRequest},
 		{"password is not replaceable here", u.Id.String(), `{"name":"X","email":"x@example.com","password":"long enough"}`, http.StatusBadRequest},
 	}
@@ -144,7 +146,7 @@ func TestPatchUser(t *testing.T) {
 	require.Equal(t, "Ada King", got.Data.Name)
 	require.Equal(t, api.Email("ada@example.com"), got.Data.Email, "fields not sent are kept")
 
-	r = b.doJSON(http.MethodPatch, path, `{"email":"ada.king@example.com"}`, withToken(token)...)
+	r = b.doJSON(http.MethodPatch, path, `{"email":"ada.king@example.com","currentPassword":"`+testPassword+`"}`, withToken(token)...)
 	require.Equal(t, http.StatusOK, r.status, string(r.body))
 	require.NoError(t, json.Unmarshal(r.body, &got))
 	require.Equal(t, "Ada King", got.Data.Name)
@@ -161,7 +163,7 @@ func TestPatchUser(t *testing.T) {
 		{"null name", path, `{"name":null}`, http.StatusBadRequest, "name"},
 		{"unknown field", path, `{"nickname":"x"}`, http.StatusBadRequest, "nickname"},
 		{"unknown id", "/api/users/" + uuid.NewString(), `{"name":"X"}`, http.StatusNotFound, ""},
-		{"email taken", path, `{"email":"Grace@Example.com"}`, http.StatusConflict, "email"},
+		{"email taken", path, `{"email":"Grace@Example.com","currentPassword":"` + testPassword + `"}`, http.StatusConflict, "email"},
 		{"invalid uuid", "/api/users/123", `{"name":"X"}`, http.StatusBadRequest, "id"},
 	}
 	for _, tt := range tests {

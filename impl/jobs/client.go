@@ -34,6 +34,9 @@ type Config struct {
 	// ProcessWebhook applies a stored webhook event (the service's ProcessWebhookEvent).
 	ProcessWebhook func(ctx context.Context, args service.ProcessWebhookArgs) error
 
+	// SendPasswordReset does the work of a password-reset request (the service's SendPasswordReset).
+	SendPasswordReset func(ctx context.Context, email string) error
+
 	// Open decrypts the secrets that the service sealed into job args (auth.Sealer.Open).
 	Open func(sealed string) (string, error)
 
@@ -56,6 +59,9 @@ func NewClient(pool *pgxpool.Pool, cfg Config) (*river.Client[pgx.Tx], error) {
 	}
 	if err := river.AddWorkerSafely(workers, &WebhookWorker{process: cfg.ProcessWebhook, backoff: cfg.WebhookRetryBase}); err != nil {
 		return nil, fmt.Errorf("jobs: register webhook worker: %w", err)
+	}
+	if err := river.AddWorkerSafely(workers, &PasswordResetWorker{send: cfg.SendPasswordReset, backoff: cfg.EmailRetryBase}); err != nil {
+		return nil, fmt.Errorf("jobs: register password reset worker: %w", err)
 	}
 	rc := &river.Config{
 		Logger:                      cfg.Logger,

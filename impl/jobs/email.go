@@ -62,7 +62,7 @@ func (w *EmailWorker) Work(ctx context.Context, job *river.Job[service.EmailArgs
 	data := map[string]any{
 		"Name": a.Name, "To": a.To, "BaseURL": w.baseURL, "Token": token, "ExpiresIn": a.ExpiresIn,
 		"PostID": a.PostID, "PostTitle": a.PostTitle, "ActorName": a.ActorName, "Excerpt": a.Excerpt,
-		"PaymentID": a.PaymentID, "Amount": a.Amount,
+		"PaymentID": a.PaymentID, "Amount": a.Amount, "NewEmail": a.NewEmail,
 	}
 	subject, text, html, err := w.templates.Render(a.Type, data)
 	if errors.Is(err, mail.ErrUnknownType) {
@@ -79,6 +79,7 @@ func (w *EmailWorker) Work(ctx context.Context, job *river.Job[service.EmailArgs
 		Text:      text,
 		HTML:      html,
 		JobID:     job.ID,
+		Secrets:   secrets(token),
 	})
 	if err != nil {
 		return err
@@ -91,6 +92,14 @@ func (w *EmailWorker) Work(ctx context.Context, job *river.Job[service.EmailArgs
 			"job_id", job.ID, "message_id", id, "err", err)
 	}
 	return nil
+}
+
+// secrets lists the values in a message that only its recipient may read.
+func secrets(token string) []string {
+	if token == "" {
+		return nil
+	}
+	return []string{token}
 }
 
 // messageID is the same for every attempt of a job, so a retried send is recognisable downstream.

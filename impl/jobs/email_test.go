@@ -30,10 +30,19 @@ type testBundle struct {
 	smtp   *mailtest.Server
 	logs   *logtest.Buffer
 	tokens *auth.Tokens
+	sealer *auth.Sealer
 }
+
+const testSecret = "a test secret that is 32 bytes long"
 
 // setup works jobs for real: a River client on a fresh database, sending through an SMTP server on loopback.
 func setup(t *testing.T) *testBundle {
+	t.Helper()
+	return setupWith(t, false)
+}
+
+// setupWith is setup; with logTransport, emails go to the log transport (kept in sent_emails) instead of SMTP.
+func setupWith(t *testing.T, logTransport bool) *testBundle {
 	t.Helper()
 	ctx := context.Background()
 	pool := dbtest.New(t)
@@ -41,10 +50,22 @@ func setup(t *testing.T) *testBundle {
 	logger, logs := logtest.New()
 	templates, err := mail.NewTemplates()
 	require.NoError(t, err)
-	sender, err := mail.NewSMTP(smtp.URL(), "Junction <no-reply@junction.test>", nil)
-	require.NoError(t, err)
 	var svc *service.Service
+	var sender mail.Sender
+	if logTransport {
+		sender = mail.NewLog(logger, func(ctx context.Context, m mail.Message) error {
+			return svc.RecordSentEmail(ctx, service.SentEmail{
+				JobID: m.JobID, MessageID: m.MessageID, Type: m.Type, To: m.To, Subject: m.Subject, Text: m.Text, HTML: m.HTML,
+			})
+		})
+	} else {
+		sender, err = mail.NewSMTP(smtp.URL(), "Junction <no-reply@junction.test>", nil)
+		require.NoError(t, err)
+	}
+	sealer, err := auth.NewSealer([]byte(testSecret))
+	require.NoError(t, err)
 	client, err := jobs.NewClient(pool, jobs.Config{
+		Open: sealer.Open,
 		Work: true, WebhookRetryBase: 20 * time.Millisecond,
 		JobsConfig: config.JobsConfig{
 			EmailConcurrency: 5, EmailRetryBase: 20 * time.Millisecond, CompletedRetention: time.Hour, DiscardedRetention: time.Hour,
@@ -52,6 +73,9 @@ func setup(t *testing.T) *testBundle {
 		},
 		ProcessWebhook: func(ctx context.Context, a service.ProcessWebhookArgs) error {
 			return svc.ProcessWebhookEvent(ctx, a.EventID)
+		},
+		SendPasswordReset: func(ctx context.Context, email string) error {
+			return svc.SendPasswordReset(ctx, email)
 		},
 		Templates: templates, Sender: sender, MailDomain: "junction.test", BaseURL: "http://junction.test", Logger: logger,
 	})
@@ -64,13 +88,11 @@ func setup(t *testing.T) *testBundle {
 	})
 	tokens, err := auth.NewTokens([]byte("a test secret that is 32 bytes long"), "junction", "junction-api", time.Hour)
 	require.NoError(t, err)
-	sealer, err := auth.NewSealer([]byte("a test secret that is 32 bytes long"))
-	require.NoError(t, err)
 	svc = service.New(service.Deps{
 		Pool: pool, Hasher: password.NewHasher(password.Params{MemoryKiB: 64, Iterations: 1, Parallelism: 1}),
 		Tokens: tokens, Sealer: sealer, Jobs: client, Logger: logger,
 	})
-	return &testBundle{pool: pool, river: client, svc: svc, smtp: smtp, logs: logs, tokens: tokens}
+	return &testBundle{pool: pool, river: client, svc: svc, smtp: smtp, logs: logs, tokens: tokens, sealer: sealer}
 }
 
 // waitJob waits until the only email job reaches state and returns its attempt count.

@@ -1,5 +1,5 @@
-// Package mail renders Junction's emails from templates and sends them: over SMTP when SMTP_URL is set, or to the
-// log and a table otherwise, so that every flow works without a mail server.
+// Package mail renders Junction's emails from templates and sends them: over SMTP, or, where MAIL_TRANSPORT=log
+// (the development default without SMTP_URL), to the log and a table with every secret redacted.
 package mail
 
 import (
@@ -24,6 +24,9 @@ type Message struct {
 	HTML      string
 	// JobID is the job that sends the message.
 	JobID int64
+	// Secrets are values in the message (a password-reset token) that only its recipient may read. A transport
+	// that delivers to the recipient sends them; one that keeps or logs messages instead must not (see [Log]).
+	Secrets []string
 }
 
 // Sender delivers messages.

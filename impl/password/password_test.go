@@ -54,3 +54,29 @@ func TestVerifyMalformed(t *testing.T) {
 		require.True(t, errors.Is(err, ErrMalformedHash), "%q: %v", encoded, err)
 	}
 }
+
+// TestStandInHashMatchesARealOne: the hash that a sign-in for an unknown email verifies against costs what a real
+// user's does (the same parameters, salt and key lengths), and exists before the first such sign-in, which would
+// otherwise pay for making it too.
+func TestStandInHashMatchesARealOne(t *testing.T) {
+	t.Parallel()
+	tests := []Params{
+		{MemoryKiB: 64, Iterations: 1, Parallelism: 1},
+		{MemoryKiB: 256, Iterations: 3, Parallelism: 2},
+	}
+	for _, p := range tests {
+		h := NewHasher(p)
+		require.NotEmpty(t, h.dummy, "made up front")
+		genuine, err := h.Hash(context.Background(), "a real password")
+		require.NoError(t, err)
+		dp, dsalt, dkey, err := decode(h.dummy)
+		require.NoError(t, err)
+		rp, rsalt, rkey, err := decode(genuine)
+		require.NoError(t, err)
+		require.Equal(t, rp, dp)
+		require.Equal(t, p, dp)
+		require.Len(t, dsalt, len(rsalt))
+		require.Len(t, dkey, len(rkey))
+		require.NoError(t, h.VerifyNothing(context.Background(), "a real password"))
+	}
+}

@@ -17,6 +17,10 @@ const (
 	EmailPasswordReset = "password-reset"
 	EmailNotification  = "notification"
 	EmailReceipt       = "receipt"
+	// EmailEmailChanged goes to the old address of an account whose email changed.
+	EmailEmailChanged = "email-changed"
+	// EmailPasswordChanged goes to the address of an account whose password changed while signed in.
+	EmailPasswordChanged = "password-changed"
 )
 
 // EmailMaxAttempts is how often an email job runs before it is discarded.
@@ -43,6 +47,9 @@ type EmailArgs struct {
 	// PaymentID and Amount describe a successful payment, for a receipt.
 	PaymentID string `json:"payment_id,omitempty"`
 	Amount    string `json:"amount,omitempty"`
+
+	// NewEmail is the address an account moved to, for the notice to its old one.
+	NewEmail string `json:"new_email,omitempty"`
 }
 
 // Kind never changes: jobs already queued are found by it.
@@ -50,6 +57,21 @@ func (EmailArgs) Kind() string { return "email" }
 
 // InsertOpts puts email jobs on their own queue, with their own attempt budget.
 func (EmailArgs) InsertOpts() river.InsertOpts {
+	return river.InsertOpts{Queue: EmailQueue, MaxAttempts: EmailMaxAttempts}
+}
+
+// PasswordResetArgs is the job that a reset request queues whatever the email: it looks the account up and, if
+// there is one, issues a token and queues the email that carries it. The request itself does nothing else, so it
+// answers in the same time for known and unknown emails.
+type PasswordResetArgs struct {
+	Email string `json:"email"`
+}
+
+// Kind never changes: jobs already queued are found by it.
+func (PasswordResetArgs) Kind() string { return "password_reset" }
+
+// InsertOpts puts the job beside the email it leads to, with the same attempt budget.
+func (PasswordResetArgs) InsertOpts() river.InsertOpts {
 	return river.InsertOpts{Queue: EmailQueue, MaxAttempts: EmailMaxAttempts}
 }
 

@@ -13,6 +13,7 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
+	"github.com/riverqueue/river"
 
 	"github.com/junction-dev/junction/gen/db"
 	"github.com/junction-dev/junction/impl/postgres"
@@ -88,10 +89,16 @@ type CreateUserInput struct {
 	Password string
 }
 
-// UpdateUserInput changes the fields that are not nil; at least one must be set.
+// UpdateUserInput changes the fields that are not nil; at least one of Name, Email and Password must be set.
 type UpdateUserInput struct {
 	Name  *string
 	Email *string
+	// Password is a new password, under the same rules as at sign-up.
+	Password *string
+	// CurrentPassword is the account's password now. A bearer token can be stolen (a shared machine, a leaked
+	// log): on its own it must not be enough to move the account to another address or lock its owner out, so
+	// changing the email or the password needs this too.
+	CurrentPassword *string
 }
 
 // GetUser returns the user with id, or ENOTFOUND. Only signed-in callers may read users.
@@ -257,14 +264,18 @@ func (s *Service) CreateUser(ctx context.Context, in CreateUserInput) (User, err
 	return toUser(row), nil
 }
 
-// UpdateUser changes the given fields of user id. Users may only change themselves.
+// UpdateUser changes the given fields of user id. Users may only change themselves. Changing the email or the
+// password needs the current password: EINVALID without it, EFORBIDDEN with a wrong one. In the transaction of the
+// update, an email change queues a notice to the old address and a password change one to the account's address;
+// either burns the open reset tokens (they went to, or were asked for by, an address or password no longer
+// current), and a new password ends every session, as a reset does.
 func (s *Service) UpdateUser(ctx context.Context, id uuid.UUID, in UpdateUserInput) (User, error) {
 	if err := s.requireSelf(ctx, id); err != nil {
 		return User{}, err
 	}
 	fe := fieldErrors{}
-	if in.Name == nil && in.Email == nil {
-		fe.add("body", "must set at least one field")
+	if in.Name == nil && in.Email == nil && in.Password == nil {
+		fe.add("body", "must set at least one of name, email and password")
 	}
 	if in.Name != nil {
 		checkName(fe, *in.Name)
@@ -272,25 +283,129 @@ func (s *Service) UpdateUser(ctx context.Context, id uuid.UUID, in UpdateUserInp
 	if in.Email != nil {
 		checkEmail(fe, *in.Email)
 	}
+	if in.Password != nil {
+		checkPassword(fe, *in.Password)
+	}
 	if err := fe.err(); err != nil {
 		return User{}, err
 	}
+	cur, err := s.queries.UserGetByID(ctx, s.pool, id)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return User{}, notFound("User")
+	}
+	if err != nil {
+		return User{}, fmt.Errorf("update user: %w", err)
+	}
+	emailChanges := in.Email != nil && !sameEmail(*in.Email, cur.Email)
+	passwordChanges := in.Password != nil
+	var newHash *string
+	if emailChanges || passwordChanges {
+		if err := s.checkCurrentPassword(ctx, in.CurrentPassword, cur.PasswordHash); err != nil {
+			return User{}, err
+		}
+		if passwordChanges {
+			hash, err := s.hasher.Hash(ctx, *in.Password)
+			if err != nil {
+				return User{}, fmt.Errorf("update user: %w", err)
+			}
+			newHash = &hash
+		}
+	}
 	var row db.User
-	err := s.inTx(ctx, func(tx pgx.Tx) error {
+	err = s.inTx(ctx, func(tx pgx.Tx) error {
 		var err error
-		row, err = s.queries.UserUpdate(ctx, tx, db.UserUpdateParams{ID: id, Name: in.Name, Email: in.Email})
-		return err
+		row, err = s.queries.UserUpdate(ctx, tx, db.UserUpdateParams{
+			ID: id, Name: in.Name, Email: in.Email, PasswordHash: newHash,
+			SeenEmail: cur.Email, SeenPasswordHash: cur.PasswordHash,
+		})
+		if err != nil {
+			return err
+		}
+		if !emailChanges && !passwordChanges {
+			return nil
+		}
+		if err := s.queries.PasswordResetTokenUseAll(ctx, tx, id); err != nil {
+			return err
+		}
+		// The notices go to the address the account had until now: after a takeover that is the owner's.
+		var notices []river.InsertManyParams
+		if emailChanges {
+			notices = append(notices, river.InsertManyParams{Args: EmailArgs{Type: EmailEmailChanged, To: cur.Email, Name: row.Name, NewEmail: row.Email}})
+		}
+		if passwordChanges {
+			notices = append(notices, river.InsertManyParams{Args: EmailArgs{Type: EmailPasswordChanged, To: cur.Email, Name: row.Name}})
+		}
+		if _, err := s.jobs.InsertManyTx(ctx, tx, notices); err != nil {
+			return fmt.Errorf("insert notice jobs: %w", err)
+		}
+		return nil
 	})
 	switch {
 	case errors.Is(err, pgx.ErrNoRows):
-		return User{}, notFound("User")
+		// Deleted, or its email or password changed since it was read: either way this request's check is stale.
+		exists, xerr := s.queries.UserExists(ctx, s.pool, id)
+		if xerr != nil {
+			return User{}, fmt.Errorf("update user: %w", xerr)
+		}
+		if !exists {
+			return User{}, notFound("User")
+		}
+		return User{}, &Error{Code: ECONFLICT, Message: "The account changed while this request was checked; retry."}
 	case postgres.IsUniqueViolation(err, emailUniqueIndex):
 		return User{}, emailTaken()
 	case err != nil:
 		return User{}, fmt.Errorf("update user: %w", err)
 	}
+	if passwordChanges {
+		s.authCache.evict(id) // the earlier sessions end here at once; other instances hear of it from the database
+	}
 	s.totals.forget(totalsUsers) // a new name or email changes what a search counts
 	return toUser(row), nil
+}
+
+var errCurrentPasswordWrong = &Error{Code: EFORBIDDEN, Message: "The current password is wrong.",
+	Fields: map[string][]string{"currentPassword": {"is wrong"}}}
+
+// checkCurrentPassword verifies the proof that the caller knows the account's password, with the same argon2id
+// check as a sign-in.
+func (s *Service) checkCurrentPassword(ctx context.Context, current *string, hash string) error {
+	if current == nil || *current == "" {
+		return &Error{Code: EINVALID, Message: "The request is invalid.",
+			Fields: map[string][]string{"currentPassword": {"is required to change the email or the password"}}}
+	}
+	if utf8.RuneCountInString(*current) > PasswordMaxLen {
+		return errCurrentPasswordWrong
+	}
+	ok, err := s.hasher.Verify(ctx, *current, hash)
+	if err != nil {
+		return fmt.Errorf("check current password: %w", err)
+	}
+	if !ok {
+		return errCurrentPasswordWrong
+	}
+	return nil
+}
+
+// sameEmail reports whether a and b differ at most in the case of ASCII letters, as the unique index and every
+// lookup by email treat them (lower(email)). Other differences count as a new address: folding non-ASCII case
+// the way PostgreSQL's lower() does is locale-dependent, and calling a new address old would skip the password.
+func sameEmail(a, b string) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range len(a) {
+		x, y := a[i], b[i]
+		if 'A' <= x && x <= 'Z' {
+			x += 'a' - 'A'
+		}
+		if 'A' <= y && y <= 'Z' {
+			y += 'a' - 'A'
+		}
+		if x != y {
+			return false
+		}
+	}
+	return true
 }
 
 // DeleteUser deletes user id with their posts and comments. Users may only delete themselves.

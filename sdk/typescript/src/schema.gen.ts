@@ -77,7 +77,9 @@ export interface paths {
         /**
          * Ask for a password reset
          * @description Emails a single-use reset token, valid for 30 minutes by default, to the account with this email. The
-         *     answer is 202 whether or not such an account exists, so that it does not tell which accounts exist.
+         *     answer is the same 202, with the same body and in the same time, whether or not such an account exists, so
+         *     that it does not tell which accounts exist: the request only queues a job, and the job looks the account
+         *     up and sends the email if there is one.
          */
         post: operations["requestPasswordReset"];
         delete?: never;
@@ -194,6 +196,10 @@ export interface paths {
         /**
          * Sign up
          * @description Creates a user. Emails are unique regardless of case. The password is stored only as an argon2id hash.
+         *
+         *     A taken email is answered with `409`, so sign-up tells whether an address has an account. What bounds
+         *     that enumeration is this operation's own rate limit per client (`RATE_LIMIT_SIGNUP`, 10 a minute by
+         *     default); sign-in and password resets answer alike for known and unknown emails.
          */
         post: operations["createUser"];
         delete?: never;
@@ -221,6 +227,11 @@ export interface paths {
         /**
          * Replace a user
          * @description Replaces the user's name and email. Users may only change themselves. The password is not changed here.
+         *
+         *     A new email (one that differs from the stored one other than in the case of ASCII letters) needs
+         *     `currentPassword`: without it the answer is `400` (`errors.currentPassword`), with a wrong one `403`
+         *     (`errors.currentPassword`). A bearer token alone cannot move the account to another address. The old
+         *     address is told of the change by email, and open password-reset tokens stop working.
          */
         put: operations["replaceUser"];
         post?: never;
@@ -234,7 +245,17 @@ export interface paths {
         head?: never;
         /**
          * Update some of a user's fields
-         * @description Updates any non-empty subset of the user's name and email. Users may only change themselves.
+         * @description Updates any non-empty subset of the user's name, email and password. Users may only change themselves.
+         *
+         *     Changing the email (other than in the case of ASCII letters) or the password needs `currentPassword`, the
+         *     password the account has now: without it the answer is `400` (`errors.currentPassword`), with a wrong
+         *     one `403` (`errors.currentPassword`), so that a bearer token alone cannot take the account over. A name
+         *     alone needs no password.
+         *
+         *     An email change is told to the old address by email; a password change is told to the account's address.
+         *     Either one voids the account's open password-reset tokens. A password change also ends every session:
+         *     each bearer token issued before it stops working, the one that made the change included, so sign in
+         *     again with the new password.
          */
         patch: operations["patchUser"];
         trace?: never;
@@ -488,13 +509,22 @@ export interface components {
             email: components["schemas"]["Email"];
             password: components["schemas"]["Password"];
         };
+        /**
+         * Format: password
+         * @description The account's password now, checked like a sign-in. Required to change the email or the password; a
+         *     wrong one is answered with `403`.
+         */
+        CurrentPassword: string;
         ReplaceUserRequest: {
             name: components["schemas"]["UserName"];
             email: components["schemas"]["Email"];
+            currentPassword?: components["schemas"]["CurrentPassword"];
         };
         PatchUserRequest: {
             name?: components["schemas"]["UserName"];
             email?: components["schemas"]["Email"];
+            password?: components["schemas"]["Password"];
+            currentPassword?: components["schemas"]["CurrentPassword"];
         };
         UserData: {
             data: components["schemas"]["User"];
