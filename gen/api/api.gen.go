@@ -303,7 +303,7 @@ type AcceptedStatus string
 type Comment struct {
 	AuthorId openapi_types.UUID `json:"authorId"`
 
-	// Content 1 to 5,000 characters, not all blank, no NUL.
+	// Content 1 to 5,000 characters, not all blank (ECMA-262's `\s`), no NUL.
 	//
 	// Example: A fine idea.
 	Content   CommentContent     `json:"content"`
@@ -312,7 +312,7 @@ type Comment struct {
 	PostId    openapi_types.UUID `json:"postId"`
 }
 
-// CommentContent 1 to 5,000 characters, not all blank, no NUL.
+// CommentContent 1 to 5,000 characters, not all blank (ECMA-262's `\s`), no NUL.
 //
 // Example: A fine idea.
 type CommentContent = string
@@ -338,7 +338,7 @@ type CommentList struct {
 
 // CreateCommentRequest defines model for CreateCommentRequest.
 type CreateCommentRequest struct {
-	// Content 1 to 5,000 characters, not all blank, no NUL.
+	// Content 1 to 5,000 characters, not all blank (ECMA-262's `\s`), no NUL.
 	//
 	// Example: A fine idea.
 	Content CommentContent `json:"content"`
@@ -346,7 +346,7 @@ type CreateCommentRequest struct {
 
 // CreatePostRequest defines model for CreatePostRequest.
 type CreatePostRequest struct {
-	// Content 1 to 50,000 characters, not all blank, no NUL.
+	// Content 1 to 50,000 characters, not all blank (ECMA-262's `\s`), no NUL.
 	//
 	// Example: It weaves algebraic patterns just as the Jacquard loom weaves flowers and leaves.
 	Content   PostContent `json:"content"`
@@ -360,7 +360,7 @@ type CreatePostRequest struct {
 
 // CreateUserRequest defines model for CreateUserRequest.
 type CreateUserRequest struct {
-	// Email An email address of at most 254 characters, unique regardless of case.
+	// Email An email address of at most 254 characters, unique regardless of case: ASCII only, a dot-atom local part and a host name of at least two labels (the `pattern`, which is also what JSON Schema validators such as ajv-formats check for `format: email`).
 	//
 	// Example: ada@example.com
 	Email Email `json:"email"`
@@ -374,7 +374,7 @@ type CreateUserRequest struct {
 	Password *Password `json:"password,omitempty"`
 }
 
-// Email An email address of at most 254 characters, unique regardless of case.
+// Email An email address of at most 254 characters, unique regardless of case: ASCII only, a dot-atom local part and a host name of at least two labels (the `pattern`, which is also what JSON Schema validators such as ajv-formats check for `format: email`).
 //
 // Example: ada@example.com
 type Email = string
@@ -460,7 +460,7 @@ type PasswordResetRequest struct {
 
 // PatchPostRequest defines model for PatchPostRequest.
 type PatchPostRequest struct {
-	// Content 1 to 50,000 characters, not all blank, no NUL.
+	// Content 1 to 50,000 characters, not all blank (ECMA-262's `\s`), no NUL.
 	//
 	// Example: It weaves algebraic patterns just as the Jacquard loom weaves flowers and leaves.
 	Content *PostContent `json:"content,omitempty"`
@@ -473,7 +473,7 @@ type PatchPostRequest struct {
 
 // PatchUserRequest defines model for PatchUserRequest.
 type PatchUserRequest struct {
-	// Email An email address of at most 254 characters, unique regardless of case.
+	// Email An email address of at most 254 characters, unique regardless of case: ASCII only, a dot-atom local part and a host name of at least two labels (the `pattern`, which is also what JSON Schema validators such as ajv-formats check for `format: email`).
 	//
 	// Example: ada@example.com
 	Email *Email `json:"email,omitempty"`
@@ -488,7 +488,7 @@ type PatchUserRequest struct {
 type Post struct {
 	AuthorId openapi_types.UUID `json:"authorId"`
 
-	// Content 1 to 50,000 characters, not all blank, no NUL.
+	// Content 1 to 50,000 characters, not all blank (ECMA-262's `\s`), no NUL.
 	//
 	// Example: It weaves algebraic patterns just as the Jacquard loom weaves flowers and leaves.
 	Content   PostContent        `json:"content"`
@@ -506,7 +506,7 @@ type Post struct {
 	UpdatedAt time.Time `json:"updatedAt"`
 }
 
-// PostContent 1 to 50,000 characters, not all blank, no NUL.
+// PostContent 1 to 50,000 characters, not all blank (ECMA-262's `\s`), no NUL.
 //
 // Example: It weaves algebraic patterns just as the Jacquard loom weaves flowers and leaves.
 type PostContent = string
@@ -547,7 +547,7 @@ type PostTitle = string
 
 // ReplaceUserRequest defines model for ReplaceUserRequest.
 type ReplaceUserRequest struct {
-	// Email An email address of at most 254 characters, unique regardless of case.
+	// Email An email address of at most 254 characters, unique regardless of case: ASCII only, a dot-atom local part and a host name of at least two labels (the `pattern`, which is also what JSON Schema validators such as ajv-formats check for `format: email`).
 	//
 	// Example: ada@example.com
 	Email Email `json:"email"`
@@ -592,7 +592,7 @@ type TokenRequest struct {
 type User struct {
 	CreatedAt time.Time `json:"createdAt"`
 
-	// Email An email address of at most 254 characters, unique regardless of case.
+	// Email An email address of at most 254 characters, unique regardless of case: ASCII only, a dot-atom local part and a host name of at least two labels (the `pattern`, which is also what JSON Schema validators such as ajv-formats check for `format: email`).
 	//
 	// Example: ada@example.com
 	Email Email              `json:"email"`
@@ -649,7 +649,7 @@ type UserName = string
 type UserWithPosts struct {
 	CreatedAt time.Time `json:"createdAt"`
 
-	// Email An email address of at most 254 characters, unique regardless of case.
+	// Email An email address of at most 254 characters, unique regardless of case: ASCII only, a dot-atom local part and a host name of at least two labels (the `pattern`, which is also what JSON Schema validators such as ajv-formats check for `format: email`).
 	//
 	// Example: ada@example.com
 	Email Email              `json:"email"`
@@ -738,6 +738,9 @@ type UserID = openapi_types.UUID
 // BadRequest The envelope of every non-2xx response.
 type BadRequest = Error
 
+// BadRequestUnlimited The envelope of every non-2xx response.
+type BadRequestUnlimited = Error
+
 // Conflict The envelope of every non-2xx response.
 type Conflict = Error
 
@@ -747,6 +750,9 @@ type Forbidden = Error
 // InternalError The envelope of every non-2xx response.
 type InternalError = Error
 
+// InternalErrorUnlimited The envelope of every non-2xx response.
+type InternalErrorUnlimited = Error
+
 // NotFound The envelope of every non-2xx response.
 type NotFound = Error
 
@@ -755,6 +761,9 @@ type PayloadTooLarge = Error
 
 // ServiceUnavailable The envelope of every non-2xx response.
 type ServiceUnavailable = Error
+
+// ServiceUnavailableUnlimited The envelope of every non-2xx response.
+type ServiceUnavailableUnlimited = Error
 
 // TooManyRequests The envelope of every non-2xx response.
 type TooManyRequests = Error
@@ -843,7 +852,7 @@ type ListUsersParams struct {
 	// Search A case-insensitive substring of the name or the email.
 	Search *string `form:"search,omitempty" json:"search,omitempty"`
 
-	// Ids Comma-separated user ids to look up at once (at most 100). Unknown ids are simply absent.
+	// Ids User ids to look up at once (at most 100), comma-separated in one parameter (`ids=A,B`: `form` style without `explode`). Unknown ids are simply absent.
 	Ids *[]openapi_types.UUID `form:"ids,omitempty" json:"ids,omitempty"`
 }
 
@@ -1301,14 +1310,14 @@ type ClientInterface interface {
 
 	// GetHealth Liveness probe
 	//
-	// Answers 200 while the process is up. It does not touch the database and is not rate limited.
+	// Answers 200 while the process is up. It does not touch the database and is not rate limited. A malformed query string is answered with 400.
 	//
 	// Corresponds with GET /healthz (the `GetHealth` operationId).
 	GetHealth(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// GetReadiness Readiness probe
 	//
-	// Answers 200 when the database answers a ping within one second, 503 otherwise. Not rate limited.
+	// Answers 200 when the database answers a ping within one second, 503 otherwise. Not rate limited. A malformed query string is answered with 400.
 	//
 	// Corresponds with GET /readyz (the `GetReadiness` operationId).
 	GetReadiness(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
@@ -1937,7 +1946,7 @@ func (c *Client) ReceiveStripeWebhook(ctx context.Context, body ReceiveStripeWeb
 
 // GetHealth Liveness probe
 //
-// Answers 200 while the process is up. It does not touch the database and is not rate limited.
+// Answers 200 while the process is up. It does not touch the database and is not rate limited. A malformed query string is answered with 400.
 //
 // Corresponds with GET /healthz (the `GetHealth` operationId).
 func (c *Client) GetHealth(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
@@ -1954,7 +1963,7 @@ func (c *Client) GetHealth(ctx context.Context, reqEditors ...RequestEditorFn) (
 
 // GetReadiness Readiness probe
 //
-// Answers 200 when the database answers a ping within one second, 503 otherwise. Not rate limited.
+// Answers 200 when the database answers a ping within one second, 503 otherwise. Not rate limited. A malformed query string is answered with 400.
 //
 // Corresponds with GET /readyz (the `GetReadiness` operationId).
 func (c *Client) GetReadiness(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
@@ -3700,7 +3709,7 @@ type ClientWithResponsesInterface interface {
 
 	// GetHealthWithResponse Liveness probe
 	//
-	// Answers 200 while the process is up. It does not touch the database and is not rate limited.
+	// Answers 200 while the process is up. It does not touch the database and is not rate limited. A malformed query string is answered with 400.
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
@@ -3709,7 +3718,7 @@ type ClientWithResponsesInterface interface {
 
 	// GetReadinessWithResponse Readiness probe
 	//
-	// Answers 200 when the database answers a ping within one second, 503 otherwise. Not rate limited.
+	// Answers 200 when the database answers a ping within one second, 503 otherwise. Not rate limited. A malformed query string is answered with 400.
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
@@ -3719,27 +3728,13 @@ type ClientWithResponsesInterface interface {
 
 // ListWebhookEventsResponse200Headers the declared response headers of an HTTP 200 response for ListWebhookEvents
 type ListWebhookEventsResponse200Headers struct {
-	RateLimitLimit     *int
-	RateLimitRemaining *int
-	RateLimitReset     *int
+	RateLimit       *string
+	RateLimitPolicy *string
 }
 
 // ListWebhookEventsResponse401Headers the declared response headers of an HTTP 401 response for ListWebhookEvents
 type ListWebhookEventsResponse401Headers struct {
 	WWWAuthenticate string
-}
-
-// ListWebhookEventsResponse429Headers the declared response headers of an HTTP 429 response for ListWebhookEvents
-type ListWebhookEventsResponse429Headers struct {
-	RateLimitLimit     *int
-	RateLimitRemaining *int
-	RateLimitReset     *int
-	RetryAfter         int
-}
-
-// ListWebhookEventsResponse503Headers the declared response headers of an HTTP 503 response for ListWebhookEvents
-type ListWebhookEventsResponse503Headers struct {
-	RetryAfter *int
 }
 
 type ListWebhookEventsResponse struct {
@@ -3763,10 +3758,6 @@ type ListWebhookEventsResponse struct {
 	Headers200 *ListWebhookEventsResponse200Headers
 	// Headers401 the parsed response headers for an HTTP 401 response
 	Headers401 *ListWebhookEventsResponse401Headers
-	// Headers429 the parsed response headers for an HTTP 429 response
-	Headers429 *ListWebhookEventsResponse429Headers
-	// Headers503 the parsed response headers for an HTTP 503 response
-	Headers503 *ListWebhookEventsResponse503Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -3835,27 +3826,13 @@ func (r ListWebhookEventsResponse) ContentType() string {
 
 // ReplayWebhookEventResponse202Headers the declared response headers of an HTTP 202 response for ReplayWebhookEvent
 type ReplayWebhookEventResponse202Headers struct {
-	RateLimitLimit     *int
-	RateLimitRemaining *int
-	RateLimitReset     *int
+	RateLimit       *string
+	RateLimitPolicy *string
 }
 
 // ReplayWebhookEventResponse401Headers the declared response headers of an HTTP 401 response for ReplayWebhookEvent
 type ReplayWebhookEventResponse401Headers struct {
 	WWWAuthenticate string
-}
-
-// ReplayWebhookEventResponse429Headers the declared response headers of an HTTP 429 response for ReplayWebhookEvent
-type ReplayWebhookEventResponse429Headers struct {
-	RateLimitLimit     *int
-	RateLimitRemaining *int
-	RateLimitReset     *int
-	RetryAfter         int
-}
-
-// ReplayWebhookEventResponse503Headers the declared response headers of an HTTP 503 response for ReplayWebhookEvent
-type ReplayWebhookEventResponse503Headers struct {
-	RetryAfter *int
 }
 
 type ReplayWebhookEventResponse struct {
@@ -3881,10 +3858,6 @@ type ReplayWebhookEventResponse struct {
 	Headers202 *ReplayWebhookEventResponse202Headers
 	// Headers401 the parsed response headers for an HTTP 401 response
 	Headers401 *ReplayWebhookEventResponse401Headers
-	// Headers429 the parsed response headers for an HTTP 429 response
-	Headers429 *ReplayWebhookEventResponse429Headers
-	// Headers503 the parsed response headers for an HTTP 503 response
-	Headers503 *ReplayWebhookEventResponse503Headers
 }
 
 // GetJSON202 returns the response for an HTTP 202 `application/json` response
@@ -3958,22 +3931,8 @@ func (r ReplayWebhookEventResponse) ContentType() string {
 
 // RequestPasswordResetResponse202Headers the declared response headers of an HTTP 202 response for RequestPasswordReset
 type RequestPasswordResetResponse202Headers struct {
-	RateLimitLimit     *int
-	RateLimitRemaining *int
-	RateLimitReset     *int
-}
-
-// RequestPasswordResetResponse429Headers the declared response headers of an HTTP 429 response for RequestPasswordReset
-type RequestPasswordResetResponse429Headers struct {
-	RateLimitLimit     *int
-	RateLimitRemaining *int
-	RateLimitReset     *int
-	RetryAfter         int
-}
-
-// RequestPasswordResetResponse503Headers the declared response headers of an HTTP 503 response for RequestPasswordReset
-type RequestPasswordResetResponse503Headers struct {
-	RetryAfter *int
+	RateLimit       *string
+	RateLimitPolicy *string
 }
 
 type RequestPasswordResetResponse struct {
@@ -3995,10 +3954,6 @@ type RequestPasswordResetResponse struct {
 	JSON503 *ServiceUnavailable
 	// Headers202 the parsed response headers for an HTTP 202 response
 	Headers202 *RequestPasswordResetResponse202Headers
-	// Headers429 the parsed response headers for an HTTP 429 response
-	Headers429 *RequestPasswordResetResponse429Headers
-	// Headers503 the parsed response headers for an HTTP 503 response
-	Headers503 *RequestPasswordResetResponse503Headers
 }
 
 // GetJSON202 returns the response for an HTTP 202 `application/json` response
@@ -4067,22 +4022,8 @@ func (r RequestPasswordResetResponse) ContentType() string {
 
 // ConfirmPasswordResetResponse204Headers the declared response headers of an HTTP 204 response for ConfirmPasswordReset
 type ConfirmPasswordResetResponse204Headers struct {
-	RateLimitLimit     *int
-	RateLimitRemaining *int
-	RateLimitReset     *int
-}
-
-// ConfirmPasswordResetResponse429Headers the declared response headers of an HTTP 429 response for ConfirmPasswordReset
-type ConfirmPasswordResetResponse429Headers struct {
-	RateLimitLimit     *int
-	RateLimitRemaining *int
-	RateLimitReset     *int
-	RetryAfter         int
-}
-
-// ConfirmPasswordResetResponse503Headers the declared response headers of an HTTP 503 response for ConfirmPasswordReset
-type ConfirmPasswordResetResponse503Headers struct {
-	RetryAfter *int
+	RateLimit       *string
+	RateLimitPolicy *string
 }
 
 type ConfirmPasswordResetResponse struct {
@@ -4102,10 +4043,6 @@ type ConfirmPasswordResetResponse struct {
 	JSON503 *ServiceUnavailable
 	// Headers204 the parsed response headers for an HTTP 204 response
 	Headers204 *ConfirmPasswordResetResponse204Headers
-	// Headers429 the parsed response headers for an HTTP 429 response
-	Headers429 *ConfirmPasswordResetResponse429Headers
-	// Headers503 the parsed response headers for an HTTP 503 response
-	Headers503 *ConfirmPasswordResetResponse503Headers
 }
 
 // GetJSON400 returns the response for an HTTP 400 `application/json` response
@@ -4169,27 +4106,13 @@ func (r ConfirmPasswordResetResponse) ContentType() string {
 
 // CreateTokenResponse200Headers the declared response headers of an HTTP 200 response for CreateToken
 type CreateTokenResponse200Headers struct {
-	RateLimitLimit     *int
-	RateLimitRemaining *int
-	RateLimitReset     *int
+	RateLimit       *string
+	RateLimitPolicy *string
 }
 
 // CreateTokenResponse401Headers the declared response headers of an HTTP 401 response for CreateToken
 type CreateTokenResponse401Headers struct {
 	WWWAuthenticate string
-}
-
-// CreateTokenResponse429Headers the declared response headers of an HTTP 429 response for CreateToken
-type CreateTokenResponse429Headers struct {
-	RateLimitLimit     *int
-	RateLimitRemaining *int
-	RateLimitReset     *int
-	RetryAfter         int
-}
-
-// CreateTokenResponse503Headers the declared response headers of an HTTP 503 response for CreateToken
-type CreateTokenResponse503Headers struct {
-	RetryAfter *int
 }
 
 type CreateTokenResponse struct {
@@ -4215,10 +4138,6 @@ type CreateTokenResponse struct {
 	Headers200 *CreateTokenResponse200Headers
 	// Headers401 the parsed response headers for an HTTP 401 response
 	Headers401 *CreateTokenResponse401Headers
-	// Headers429 the parsed response headers for an HTTP 429 response
-	Headers429 *CreateTokenResponse429Headers
-	// Headers503 the parsed response headers for an HTTP 503 response
-	Headers503 *CreateTokenResponse503Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -4292,27 +4211,13 @@ func (r CreateTokenResponse) ContentType() string {
 
 // DeleteCommentResponse204Headers the declared response headers of an HTTP 204 response for DeleteComment
 type DeleteCommentResponse204Headers struct {
-	RateLimitLimit     *int
-	RateLimitRemaining *int
-	RateLimitReset     *int
+	RateLimit       *string
+	RateLimitPolicy *string
 }
 
 // DeleteCommentResponse401Headers the declared response headers of an HTTP 401 response for DeleteComment
 type DeleteCommentResponse401Headers struct {
 	WWWAuthenticate string
-}
-
-// DeleteCommentResponse429Headers the declared response headers of an HTTP 429 response for DeleteComment
-type DeleteCommentResponse429Headers struct {
-	RateLimitLimit     *int
-	RateLimitRemaining *int
-	RateLimitReset     *int
-	RetryAfter         int
-}
-
-// DeleteCommentResponse503Headers the declared response headers of an HTTP 503 response for DeleteComment
-type DeleteCommentResponse503Headers struct {
-	RetryAfter *int
 }
 
 type DeleteCommentResponse struct {
@@ -4336,10 +4241,6 @@ type DeleteCommentResponse struct {
 	Headers204 *DeleteCommentResponse204Headers
 	// Headers401 the parsed response headers for an HTTP 401 response
 	Headers401 *DeleteCommentResponse401Headers
-	// Headers429 the parsed response headers for an HTTP 429 response
-	Headers429 *DeleteCommentResponse429Headers
-	// Headers503 the parsed response headers for an HTTP 503 response
-	Headers503 *DeleteCommentResponse503Headers
 }
 
 // GetJSON400 returns the response for an HTTP 400 `application/json` response
@@ -4408,27 +4309,13 @@ func (r DeleteCommentResponse) ContentType() string {
 
 // ListPostsResponse200Headers the declared response headers of an HTTP 200 response for ListPosts
 type ListPostsResponse200Headers struct {
-	RateLimitLimit     *int
-	RateLimitRemaining *int
-	RateLimitReset     *int
+	RateLimit       *string
+	RateLimitPolicy *string
 }
 
 // ListPostsResponse401Headers the declared response headers of an HTTP 401 response for ListPosts
 type ListPostsResponse401Headers struct {
 	WWWAuthenticate string
-}
-
-// ListPostsResponse429Headers the declared response headers of an HTTP 429 response for ListPosts
-type ListPostsResponse429Headers struct {
-	RateLimitLimit     *int
-	RateLimitRemaining *int
-	RateLimitReset     *int
-	RetryAfter         int
-}
-
-// ListPostsResponse503Headers the declared response headers of an HTTP 503 response for ListPosts
-type ListPostsResponse503Headers struct {
-	RetryAfter *int
 }
 
 type ListPostsResponse struct {
@@ -4450,10 +4337,6 @@ type ListPostsResponse struct {
 	Headers200 *ListPostsResponse200Headers
 	// Headers401 the parsed response headers for an HTTP 401 response
 	Headers401 *ListPostsResponse401Headers
-	// Headers429 the parsed response headers for an HTTP 429 response
-	Headers429 *ListPostsResponse429Headers
-	// Headers503 the parsed response headers for an HTTP 503 response
-	Headers503 *ListPostsResponse503Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -4517,28 +4400,14 @@ func (r ListPostsResponse) ContentType() string {
 
 // CreatePostResponse201Headers the declared response headers of an HTTP 201 response for CreatePost
 type CreatePostResponse201Headers struct {
-	Location           string
-	RateLimitLimit     *int
-	RateLimitRemaining *int
-	RateLimitReset     *int
+	Location        string
+	RateLimit       *string
+	RateLimitPolicy *string
 }
 
 // CreatePostResponse401Headers the declared response headers of an HTTP 401 response for CreatePost
 type CreatePostResponse401Headers struct {
 	WWWAuthenticate string
-}
-
-// CreatePostResponse429Headers the declared response headers of an HTTP 429 response for CreatePost
-type CreatePostResponse429Headers struct {
-	RateLimitLimit     *int
-	RateLimitRemaining *int
-	RateLimitReset     *int
-	RetryAfter         int
-}
-
-// CreatePostResponse503Headers the declared response headers of an HTTP 503 response for CreatePost
-type CreatePostResponse503Headers struct {
-	RetryAfter *int
 }
 
 type CreatePostResponse struct {
@@ -4564,10 +4433,6 @@ type CreatePostResponse struct {
 	Headers201 *CreatePostResponse201Headers
 	// Headers401 the parsed response headers for an HTTP 401 response
 	Headers401 *CreatePostResponse401Headers
-	// Headers429 the parsed response headers for an HTTP 429 response
-	Headers429 *CreatePostResponse429Headers
-	// Headers503 the parsed response headers for an HTTP 503 response
-	Headers503 *CreatePostResponse503Headers
 }
 
 // GetJSON201 returns the response for an HTTP 201 `application/json` response
@@ -4641,27 +4506,13 @@ func (r CreatePostResponse) ContentType() string {
 
 // DeletePostResponse204Headers the declared response headers of an HTTP 204 response for DeletePost
 type DeletePostResponse204Headers struct {
-	RateLimitLimit     *int
-	RateLimitRemaining *int
-	RateLimitReset     *int
+	RateLimit       *string
+	RateLimitPolicy *string
 }
 
 // DeletePostResponse401Headers the declared response headers of an HTTP 401 response for DeletePost
 type DeletePostResponse401Headers struct {
 	WWWAuthenticate string
-}
-
-// DeletePostResponse429Headers the declared response headers of an HTTP 429 response for DeletePost
-type DeletePostResponse429Headers struct {
-	RateLimitLimit     *int
-	RateLimitRemaining *int
-	RateLimitReset     *int
-	RetryAfter         int
-}
-
-// DeletePostResponse503Headers the declared response headers of an HTTP 503 response for DeletePost
-type DeletePostResponse503Headers struct {
-	RetryAfter *int
 }
 
 type DeletePostResponse struct {
@@ -4685,10 +4536,6 @@ type DeletePostResponse struct {
 	Headers204 *DeletePostResponse204Headers
 	// Headers401 the parsed response headers for an HTTP 401 response
 	Headers401 *DeletePostResponse401Headers
-	// Headers429 the parsed response headers for an HTTP 429 response
-	Headers429 *DeletePostResponse429Headers
-	// Headers503 the parsed response headers for an HTTP 503 response
-	Headers503 *DeletePostResponse503Headers
 }
 
 // GetJSON400 returns the response for an HTTP 400 `application/json` response
@@ -4757,27 +4604,13 @@ func (r DeletePostResponse) ContentType() string {
 
 // GetPostResponse200Headers the declared response headers of an HTTP 200 response for GetPost
 type GetPostResponse200Headers struct {
-	RateLimitLimit     *int
-	RateLimitRemaining *int
-	RateLimitReset     *int
+	RateLimit       *string
+	RateLimitPolicy *string
 }
 
 // GetPostResponse401Headers the declared response headers of an HTTP 401 response for GetPost
 type GetPostResponse401Headers struct {
 	WWWAuthenticate string
-}
-
-// GetPostResponse429Headers the declared response headers of an HTTP 429 response for GetPost
-type GetPostResponse429Headers struct {
-	RateLimitLimit     *int
-	RateLimitRemaining *int
-	RateLimitReset     *int
-	RetryAfter         int
-}
-
-// GetPostResponse503Headers the declared response headers of an HTTP 503 response for GetPost
-type GetPostResponse503Headers struct {
-	RetryAfter *int
 }
 
 type GetPostResponse struct {
@@ -4801,10 +4634,6 @@ type GetPostResponse struct {
 	Headers200 *GetPostResponse200Headers
 	// Headers401 the parsed response headers for an HTTP 401 response
 	Headers401 *GetPostResponse401Headers
-	// Headers429 the parsed response headers for an HTTP 429 response
-	Headers429 *GetPostResponse429Headers
-	// Headers503 the parsed response headers for an HTTP 503 response
-	Headers503 *GetPostResponse503Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -4873,27 +4702,13 @@ func (r GetPostResponse) ContentType() string {
 
 // PatchPostResponse200Headers the declared response headers of an HTTP 200 response for PatchPost
 type PatchPostResponse200Headers struct {
-	RateLimitLimit     *int
-	RateLimitRemaining *int
-	RateLimitReset     *int
+	RateLimit       *string
+	RateLimitPolicy *string
 }
 
 // PatchPostResponse401Headers the declared response headers of an HTTP 401 response for PatchPost
 type PatchPostResponse401Headers struct {
 	WWWAuthenticate string
-}
-
-// PatchPostResponse429Headers the declared response headers of an HTTP 429 response for PatchPost
-type PatchPostResponse429Headers struct {
-	RateLimitLimit     *int
-	RateLimitRemaining *int
-	RateLimitReset     *int
-	RetryAfter         int
-}
-
-// PatchPostResponse503Headers the declared response headers of an HTTP 503 response for PatchPost
-type PatchPostResponse503Headers struct {
-	RetryAfter *int
 }
 
 type PatchPostResponse struct {
@@ -4923,10 +4738,6 @@ type PatchPostResponse struct {
 	Headers200 *PatchPostResponse200Headers
 	// Headers401 the parsed response headers for an HTTP 401 response
 	Headers401 *PatchPostResponse401Headers
-	// Headers429 the parsed response headers for an HTTP 429 response
-	Headers429 *PatchPostResponse429Headers
-	// Headers503 the parsed response headers for an HTTP 503 response
-	Headers503 *PatchPostResponse503Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -5010,27 +4821,13 @@ func (r PatchPostResponse) ContentType() string {
 
 // ListPostCommentsResponse200Headers the declared response headers of an HTTP 200 response for ListPostComments
 type ListPostCommentsResponse200Headers struct {
-	RateLimitLimit     *int
-	RateLimitRemaining *int
-	RateLimitReset     *int
+	RateLimit       *string
+	RateLimitPolicy *string
 }
 
 // ListPostCommentsResponse401Headers the declared response headers of an HTTP 401 response for ListPostComments
 type ListPostCommentsResponse401Headers struct {
 	WWWAuthenticate string
-}
-
-// ListPostCommentsResponse429Headers the declared response headers of an HTTP 429 response for ListPostComments
-type ListPostCommentsResponse429Headers struct {
-	RateLimitLimit     *int
-	RateLimitRemaining *int
-	RateLimitReset     *int
-	RetryAfter         int
-}
-
-// ListPostCommentsResponse503Headers the declared response headers of an HTTP 503 response for ListPostComments
-type ListPostCommentsResponse503Headers struct {
-	RetryAfter *int
 }
 
 type ListPostCommentsResponse struct {
@@ -5054,10 +4851,6 @@ type ListPostCommentsResponse struct {
 	Headers200 *ListPostCommentsResponse200Headers
 	// Headers401 the parsed response headers for an HTTP 401 response
 	Headers401 *ListPostCommentsResponse401Headers
-	// Headers429 the parsed response headers for an HTTP 429 response
-	Headers429 *ListPostCommentsResponse429Headers
-	// Headers503 the parsed response headers for an HTTP 503 response
-	Headers503 *ListPostCommentsResponse503Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -5126,27 +4919,13 @@ func (r ListPostCommentsResponse) ContentType() string {
 
 // CreateCommentResponse201Headers the declared response headers of an HTTP 201 response for CreateComment
 type CreateCommentResponse201Headers struct {
-	RateLimitLimit     *int
-	RateLimitRemaining *int
-	RateLimitReset     *int
+	RateLimit       *string
+	RateLimitPolicy *string
 }
 
 // CreateCommentResponse401Headers the declared response headers of an HTTP 401 response for CreateComment
 type CreateCommentResponse401Headers struct {
 	WWWAuthenticate string
-}
-
-// CreateCommentResponse429Headers the declared response headers of an HTTP 429 response for CreateComment
-type CreateCommentResponse429Headers struct {
-	RateLimitLimit     *int
-	RateLimitRemaining *int
-	RateLimitReset     *int
-	RetryAfter         int
-}
-
-// CreateCommentResponse503Headers the declared response headers of an HTTP 503 response for CreateComment
-type CreateCommentResponse503Headers struct {
-	RetryAfter *int
 }
 
 type CreateCommentResponse struct {
@@ -5174,10 +4953,6 @@ type CreateCommentResponse struct {
 	Headers201 *CreateCommentResponse201Headers
 	// Headers401 the parsed response headers for an HTTP 401 response
 	Headers401 *CreateCommentResponse401Headers
-	// Headers429 the parsed response headers for an HTTP 429 response
-	Headers429 *CreateCommentResponse429Headers
-	// Headers503 the parsed response headers for an HTTP 503 response
-	Headers503 *CreateCommentResponse503Headers
 }
 
 // GetJSON201 returns the response for an HTTP 201 `application/json` response
@@ -5256,27 +5031,13 @@ func (r CreateCommentResponse) ContentType() string {
 
 // PublishPostResponse200Headers the declared response headers of an HTTP 200 response for PublishPost
 type PublishPostResponse200Headers struct {
-	RateLimitLimit     *int
-	RateLimitRemaining *int
-	RateLimitReset     *int
+	RateLimit       *string
+	RateLimitPolicy *string
 }
 
 // PublishPostResponse401Headers the declared response headers of an HTTP 401 response for PublishPost
 type PublishPostResponse401Headers struct {
 	WWWAuthenticate string
-}
-
-// PublishPostResponse429Headers the declared response headers of an HTTP 429 response for PublishPost
-type PublishPostResponse429Headers struct {
-	RateLimitLimit     *int
-	RateLimitRemaining *int
-	RateLimitReset     *int
-	RetryAfter         int
-}
-
-// PublishPostResponse503Headers the declared response headers of an HTTP 503 response for PublishPost
-type PublishPostResponse503Headers struct {
-	RetryAfter *int
 }
 
 type PublishPostResponse struct {
@@ -5302,10 +5063,6 @@ type PublishPostResponse struct {
 	Headers200 *PublishPostResponse200Headers
 	// Headers401 the parsed response headers for an HTTP 401 response
 	Headers401 *PublishPostResponse401Headers
-	// Headers429 the parsed response headers for an HTTP 429 response
-	Headers429 *PublishPostResponse429Headers
-	// Headers503 the parsed response headers for an HTTP 503 response
-	Headers503 *PublishPostResponse503Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -5379,27 +5136,13 @@ func (r PublishPostResponse) ContentType() string {
 
 // ListUsersResponse200Headers the declared response headers of an HTTP 200 response for ListUsers
 type ListUsersResponse200Headers struct {
-	RateLimitLimit     *int
-	RateLimitRemaining *int
-	RateLimitReset     *int
+	RateLimit       *string
+	RateLimitPolicy *string
 }
 
 // ListUsersResponse401Headers the declared response headers of an HTTP 401 response for ListUsers
 type ListUsersResponse401Headers struct {
 	WWWAuthenticate string
-}
-
-// ListUsersResponse429Headers the declared response headers of an HTTP 429 response for ListUsers
-type ListUsersResponse429Headers struct {
-	RateLimitLimit     *int
-	RateLimitRemaining *int
-	RateLimitReset     *int
-	RetryAfter         int
-}
-
-// ListUsersResponse503Headers the declared response headers of an HTTP 503 response for ListUsers
-type ListUsersResponse503Headers struct {
-	RetryAfter *int
 }
 
 type ListUsersResponse struct {
@@ -5421,10 +5164,6 @@ type ListUsersResponse struct {
 	Headers200 *ListUsersResponse200Headers
 	// Headers401 the parsed response headers for an HTTP 401 response
 	Headers401 *ListUsersResponse401Headers
-	// Headers429 the parsed response headers for an HTTP 429 response
-	Headers429 *ListUsersResponse429Headers
-	// Headers503 the parsed response headers for an HTTP 503 response
-	Headers503 *ListUsersResponse503Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -5488,23 +5227,9 @@ func (r ListUsersResponse) ContentType() string {
 
 // CreateUserResponse201Headers the declared response headers of an HTTP 201 response for CreateUser
 type CreateUserResponse201Headers struct {
-	Location           string
-	RateLimitLimit     *int
-	RateLimitRemaining *int
-	RateLimitReset     *int
-}
-
-// CreateUserResponse429Headers the declared response headers of an HTTP 429 response for CreateUser
-type CreateUserResponse429Headers struct {
-	RateLimitLimit     *int
-	RateLimitRemaining *int
-	RateLimitReset     *int
-	RetryAfter         int
-}
-
-// CreateUserResponse503Headers the declared response headers of an HTTP 503 response for CreateUser
-type CreateUserResponse503Headers struct {
-	RetryAfter *int
+	Location        string
+	RateLimit       *string
+	RateLimitPolicy *string
 }
 
 type CreateUserResponse struct {
@@ -5528,10 +5253,6 @@ type CreateUserResponse struct {
 	JSON503 *ServiceUnavailable
 	// Headers201 the parsed response headers for an HTTP 201 response
 	Headers201 *CreateUserResponse201Headers
-	// Headers429 the parsed response headers for an HTTP 429 response
-	Headers429 *CreateUserResponse429Headers
-	// Headers503 the parsed response headers for an HTTP 503 response
-	Headers503 *CreateUserResponse503Headers
 }
 
 // GetJSON201 returns the response for an HTTP 201 `application/json` response
@@ -5605,27 +5326,13 @@ func (r CreateUserResponse) ContentType() string {
 
 // DeleteUserResponse204Headers the declared response headers of an HTTP 204 response for DeleteUser
 type DeleteUserResponse204Headers struct {
-	RateLimitLimit     *int
-	RateLimitRemaining *int
-	RateLimitReset     *int
+	RateLimit       *string
+	RateLimitPolicy *string
 }
 
 // DeleteUserResponse401Headers the declared response headers of an HTTP 401 response for DeleteUser
 type DeleteUserResponse401Headers struct {
 	WWWAuthenticate string
-}
-
-// DeleteUserResponse429Headers the declared response headers of an HTTP 429 response for DeleteUser
-type DeleteUserResponse429Headers struct {
-	RateLimitLimit     *int
-	RateLimitRemaining *int
-	RateLimitReset     *int
-	RetryAfter         int
-}
-
-// DeleteUserResponse503Headers the declared response headers of an HTTP 503 response for DeleteUser
-type DeleteUserResponse503Headers struct {
-	RetryAfter *int
 }
 
 type DeleteUserResponse struct {
@@ -5649,10 +5356,6 @@ type DeleteUserResponse struct {
 	Headers204 *DeleteUserResponse204Headers
 	// Headers401 the parsed response headers for an HTTP 401 response
 	Headers401 *DeleteUserResponse401Headers
-	// Headers429 the parsed response headers for an HTTP 429 response
-	Headers429 *DeleteUserResponse429Headers
-	// Headers503 the parsed response headers for an HTTP 503 response
-	Headers503 *DeleteUserResponse503Headers
 }
 
 // GetJSON400 returns the response for an HTTP 400 `application/json` response
@@ -5721,27 +5424,13 @@ func (r DeleteUserResponse) ContentType() string {
 
 // GetUserResponse200Headers the declared response headers of an HTTP 200 response for GetUser
 type GetUserResponse200Headers struct {
-	RateLimitLimit     *int
-	RateLimitRemaining *int
-	RateLimitReset     *int
+	RateLimit       *string
+	RateLimitPolicy *string
 }
 
 // GetUserResponse401Headers the declared response headers of an HTTP 401 response for GetUser
 type GetUserResponse401Headers struct {
 	WWWAuthenticate string
-}
-
-// GetUserResponse429Headers the declared response headers of an HTTP 429 response for GetUser
-type GetUserResponse429Headers struct {
-	RateLimitLimit     *int
-	RateLimitRemaining *int
-	RateLimitReset     *int
-	RetryAfter         int
-}
-
-// GetUserResponse503Headers the declared response headers of an HTTP 503 response for GetUser
-type GetUserResponse503Headers struct {
-	RetryAfter *int
 }
 
 type GetUserResponse struct {
@@ -5765,10 +5454,6 @@ type GetUserResponse struct {
 	Headers200 *GetUserResponse200Headers
 	// Headers401 the parsed response headers for an HTTP 401 response
 	Headers401 *GetUserResponse401Headers
-	// Headers429 the parsed response headers for an HTTP 429 response
-	Headers429 *GetUserResponse429Headers
-	// Headers503 the parsed response headers for an HTTP 503 response
-	Headers503 *GetUserResponse503Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -5837,27 +5522,13 @@ func (r GetUserResponse) ContentType() string {
 
 // PatchUserResponse200Headers the declared response headers of an HTTP 200 response for PatchUser
 type PatchUserResponse200Headers struct {
-	RateLimitLimit     *int
-	RateLimitRemaining *int
-	RateLimitReset     *int
+	RateLimit       *string
+	RateLimitPolicy *string
 }
 
 // PatchUserResponse401Headers the declared response headers of an HTTP 401 response for PatchUser
 type PatchUserResponse401Headers struct {
 	WWWAuthenticate string
-}
-
-// PatchUserResponse429Headers the declared response headers of an HTTP 429 response for PatchUser
-type PatchUserResponse429Headers struct {
-	RateLimitLimit     *int
-	RateLimitRemaining *int
-	RateLimitReset     *int
-	RetryAfter         int
-}
-
-// PatchUserResponse503Headers the declared response headers of an HTTP 503 response for PatchUser
-type PatchUserResponse503Headers struct {
-	RetryAfter *int
 }
 
 type PatchUserResponse struct {
@@ -5889,10 +5560,6 @@ type PatchUserResponse struct {
 	Headers200 *PatchUserResponse200Headers
 	// Headers401 the parsed response headers for an HTTP 401 response
 	Headers401 *PatchUserResponse401Headers
-	// Headers429 the parsed response headers for an HTTP 429 response
-	Headers429 *PatchUserResponse429Headers
-	// Headers503 the parsed response headers for an HTTP 503 response
-	Headers503 *PatchUserResponse503Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -5981,27 +5648,13 @@ func (r PatchUserResponse) ContentType() string {
 
 // ReplaceUserResponse200Headers the declared response headers of an HTTP 200 response for ReplaceUser
 type ReplaceUserResponse200Headers struct {
-	RateLimitLimit     *int
-	RateLimitRemaining *int
-	RateLimitReset     *int
+	RateLimit       *string
+	RateLimitPolicy *string
 }
 
 // ReplaceUserResponse401Headers the declared response headers of an HTTP 401 response for ReplaceUser
 type ReplaceUserResponse401Headers struct {
 	WWWAuthenticate string
-}
-
-// ReplaceUserResponse429Headers the declared response headers of an HTTP 429 response for ReplaceUser
-type ReplaceUserResponse429Headers struct {
-	RateLimitLimit     *int
-	RateLimitRemaining *int
-	RateLimitReset     *int
-	RetryAfter         int
-}
-
-// ReplaceUserResponse503Headers the declared response headers of an HTTP 503 response for ReplaceUser
-type ReplaceUserResponse503Headers struct {
-	RetryAfter *int
 }
 
 type ReplaceUserResponse struct {
@@ -6033,10 +5686,6 @@ type ReplaceUserResponse struct {
 	Headers200 *ReplaceUserResponse200Headers
 	// Headers401 the parsed response headers for an HTTP 401 response
 	Headers401 *ReplaceUserResponse401Headers
-	// Headers429 the parsed response headers for an HTTP 429 response
-	Headers429 *ReplaceUserResponse429Headers
-	// Headers503 the parsed response headers for an HTTP 503 response
-	Headers503 *ReplaceUserResponse503Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -6125,27 +5774,13 @@ func (r ReplaceUserResponse) ContentType() string {
 
 // ListUserCommentsResponse200Headers the declared response headers of an HTTP 200 response for ListUserComments
 type ListUserCommentsResponse200Headers struct {
-	RateLimitLimit     *int
-	RateLimitRemaining *int
-	RateLimitReset     *int
+	RateLimit       *string
+	RateLimitPolicy *string
 }
 
 // ListUserCommentsResponse401Headers the declared response headers of an HTTP 401 response for ListUserComments
 type ListUserCommentsResponse401Headers struct {
 	WWWAuthenticate string
-}
-
-// ListUserCommentsResponse429Headers the declared response headers of an HTTP 429 response for ListUserComments
-type ListUserCommentsResponse429Headers struct {
-	RateLimitLimit     *int
-	RateLimitRemaining *int
-	RateLimitReset     *int
-	RetryAfter         int
-}
-
-// ListUserCommentsResponse503Headers the declared response headers of an HTTP 503 response for ListUserComments
-type ListUserCommentsResponse503Headers struct {
-	RetryAfter *int
 }
 
 type ListUserCommentsResponse struct {
@@ -6169,10 +5804,6 @@ type ListUserCommentsResponse struct {
 	Headers200 *ListUserCommentsResponse200Headers
 	// Headers401 the parsed response headers for an HTTP 401 response
 	Headers401 *ListUserCommentsResponse401Headers
-	// Headers429 the parsed response headers for an HTTP 429 response
-	Headers429 *ListUserCommentsResponse429Headers
-	// Headers503 the parsed response headers for an HTTP 503 response
-	Headers503 *ListUserCommentsResponse503Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -6241,27 +5872,13 @@ func (r ListUserCommentsResponse) ContentType() string {
 
 // ListUserPostsResponse200Headers the declared response headers of an HTTP 200 response for ListUserPosts
 type ListUserPostsResponse200Headers struct {
-	RateLimitLimit     *int
-	RateLimitRemaining *int
-	RateLimitReset     *int
+	RateLimit       *string
+	RateLimitPolicy *string
 }
 
 // ListUserPostsResponse401Headers the declared response headers of an HTTP 401 response for ListUserPosts
 type ListUserPostsResponse401Headers struct {
 	WWWAuthenticate string
-}
-
-// ListUserPostsResponse429Headers the declared response headers of an HTTP 429 response for ListUserPosts
-type ListUserPostsResponse429Headers struct {
-	RateLimitLimit     *int
-	RateLimitRemaining *int
-	RateLimitReset     *int
-	RetryAfter         int
-}
-
-// ListUserPostsResponse503Headers the declared response headers of an HTTP 503 response for ListUserPosts
-type ListUserPostsResponse503Headers struct {
-	RetryAfter *int
 }
 
 type ListUserPostsResponse struct {
@@ -6285,10 +5902,6 @@ type ListUserPostsResponse struct {
 	Headers200 *ListUserPostsResponse200Headers
 	// Headers401 the parsed response headers for an HTTP 401 response
 	Headers401 *ListUserPostsResponse401Headers
-	// Headers429 the parsed response headers for an HTTP 429 response
-	Headers429 *ListUserPostsResponse429Headers
-	// Headers503 the parsed response headers for an HTTP 503 response
-	Headers503 *ListUserPostsResponse503Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -6355,11 +5968,6 @@ func (r ListUserPostsResponse) ContentType() string {
 	return ""
 }
 
-// ReceiveStripeWebhookResponse503Headers the declared response headers of an HTTP 503 response for ReceiveStripeWebhook
-type ReceiveStripeWebhookResponse503Headers struct {
-	RetryAfter *int
-}
-
 type ReceiveStripeWebhookResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -6368,11 +5976,9 @@ type ReceiveStripeWebhookResponse struct {
 	// JSON400 the response for an HTTP 400 `application/json` response
 	JSON400 *WebhookRejected
 	// JSON500 the response for an HTTP 500 `application/json` response
-	JSON500 *InternalError
+	JSON500 *InternalErrorUnlimited
 	// JSON503 the response for an HTTP 503 `application/json` response
-	JSON503 *ServiceUnavailable
-	// Headers503 the parsed response headers for an HTTP 503 response
-	Headers503 *ReceiveStripeWebhookResponse503Headers
+	JSON503 *ServiceUnavailableUnlimited
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -6386,12 +5992,12 @@ func (r ReceiveStripeWebhookResponse) GetJSON400() *WebhookRejected {
 }
 
 // GetJSON500 returns the response for an HTTP 500 `application/json` response
-func (r ReceiveStripeWebhookResponse) GetJSON500() *InternalError {
+func (r ReceiveStripeWebhookResponse) GetJSON500() *InternalErrorUnlimited {
 	return r.JSON500
 }
 
 // GetJSON503 returns the response for an HTTP 503 `application/json` response
-func (r ReceiveStripeWebhookResponse) GetJSON503() *ServiceUnavailable {
+func (r ReceiveStripeWebhookResponse) GetJSON503() *ServiceUnavailableUnlimited {
 	return r.JSON503
 }
 
@@ -6429,11 +6035,25 @@ type GetHealthResponse struct {
 	HTTPResponse *http.Response
 	// JSON200 the response for an HTTP 200 `application/json` response
 	JSON200 *Health
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequestUnlimited
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *InternalErrorUnlimited
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
 func (r GetHealthResponse) GetJSON200() *Health {
 	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r GetHealthResponse) GetJSON400() *BadRequestUnlimited {
+	return r.JSON400
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r GetHealthResponse) GetJSON500() *InternalErrorUnlimited {
+	return r.JSON500
 }
 
 // GetBody returns the raw response body bytes
@@ -6465,20 +6085,17 @@ func (r GetHealthResponse) ContentType() string {
 	return ""
 }
 
-// GetReadinessResponse503Headers the declared response headers of an HTTP 503 response for GetReadiness
-type GetReadinessResponse503Headers struct {
-	RetryAfter *int
-}
-
 type GetReadinessResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
 	// JSON200 the response for an HTTP 200 `application/json` response
 	JSON200 *Health
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequestUnlimited
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *InternalErrorUnlimited
 	// JSON503 the response for an HTTP 503 `application/json` response
-	JSON503 *ServiceUnavailable
-	// Headers503 the parsed response headers for an HTTP 503 response
-	Headers503 *GetReadinessResponse503Headers
+	JSON503 *ServiceUnavailableUnlimited
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -6486,8 +6103,18 @@ func (r GetReadinessResponse) GetJSON200() *Health {
 	return r.JSON200
 }
 
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r GetReadinessResponse) GetJSON400() *BadRequestUnlimited {
+	return r.JSON400
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r GetReadinessResponse) GetJSON500() *InternalErrorUnlimited {
+	return r.JSON500
+}
+
 // GetJSON503 returns the response for an HTTP 503 `application/json` response
-func (r GetReadinessResponse) GetJSON503() *ServiceUnavailable {
+func (r GetReadinessResponse) GetJSON503() *ServiceUnavailableUnlimited {
 	return r.JSON503
 }
 
@@ -7037,7 +6664,7 @@ func (c *ClientWithResponses) ReceiveStripeWebhookWithResponse(ctx context.Conte
 
 // GetHealthWithResponse Liveness probe
 //
-// Answers 200 while the process is up. It does not touch the database and is not rate limited.
+// Answers 200 while the process is up. It does not touch the database and is not rate limited. A malformed query string is answered with 400.
 //
 // Returns a wrapper object for the known response body format(s).
 //
@@ -7052,7 +6679,7 @@ func (c *ClientWithResponses) GetHealthWithResponse(ctx context.Context, reqEdit
 
 // GetReadinessWithResponse Readiness probe
 //
-// Answers 200 when the database answers a ping within one second, 503 otherwise. Not rate limited.
+// Answers 200 when the database answers a ping within one second, 503 otherwise. Not rate limited. A malformed query string is answered with 400.
 //
 // Returns a wrapper object for the known response body format(s).
 //
@@ -7133,26 +6760,19 @@ func ParseListWebhookEventsResponse(rsp *http.Response) (*ListWebhookEventsRespo
 	switch {
 	case rsp.StatusCode == 200:
 		var headers ListWebhookEventsResponse200Headers
-		if values := rsp.Header.Values("RateLimit-Limit"); len(values) > 0 {
-			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
 				return nil, err
 			}
-			headers.RateLimitLimit = &value
+			headers.RateLimit = &value
 		}
-		if values := rsp.Header.Values("RateLimit-Remaining"); len(values) > 0 {
-			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+		if values := rsp.Header.Values("RateLimit-Policy"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Policy", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
 				return nil, err
 			}
-			headers.RateLimitRemaining = &value
-		}
-		if values := rsp.Header.Values("RateLimit-Reset"); len(values) > 0 {
-			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
-				return nil, err
-			}
-			headers.RateLimitReset = &value
+			headers.RateLimitPolicy = &value
 		}
 		response.Headers200 = &headers
 	case rsp.StatusCode == 401:
@@ -7165,47 +6785,6 @@ func ParseListWebhookEventsResponse(rsp *http.Response) (*ListWebhookEventsRespo
 			headers.WWWAuthenticate = value
 		}
 		response.Headers401 = &headers
-	case rsp.StatusCode == 429:
-		var headers ListWebhookEventsResponse429Headers
-		if values := rsp.Header.Values("RateLimit-Limit"); len(values) > 0 {
-			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
-				return nil, err
-			}
-			headers.RateLimitLimit = &value
-		}
-		if values := rsp.Header.Values("RateLimit-Remaining"); len(values) > 0 {
-			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
-				return nil, err
-			}
-			headers.RateLimitRemaining = &value
-		}
-		if values := rsp.Header.Values("RateLimit-Reset"); len(values) > 0 {
-			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
-				return nil, err
-			}
-			headers.RateLimitReset = &value
-		}
-		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
-			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
-				return nil, err
-			}
-			headers.RetryAfter = value
-		}
-		response.Headers429 = &headers
-	case rsp.StatusCode == 503:
-		var headers ListWebhookEventsResponse503Headers
-		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
-			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
-				return nil, err
-			}
-			headers.RetryAfter = &value
-		}
-		response.Headers503 = &headers
 	}
 
 	return response, nil
@@ -7286,26 +6865,19 @@ func ParseReplayWebhookEventResponse(rsp *http.Response) (*ReplayWebhookEventRes
 	switch {
 	case rsp.StatusCode == 202:
 		var headers ReplayWebhookEventResponse202Headers
-		if values := rsp.Header.Values("RateLimit-Limit"); len(values) > 0 {
-			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
 				return nil, err
 			}
-			headers.RateLimitLimit = &value
+			headers.RateLimit = &value
 		}
-		if values := rsp.Header.Values("RateLimit-Remaining"); len(values) > 0 {
-			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+		if values := rsp.Header.Values("RateLimit-Policy"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Policy", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
 				return nil, err
 			}
-			headers.RateLimitRemaining = &value
-		}
-		if values := rsp.Header.Values("RateLimit-Reset"); len(values) > 0 {
-			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
-				return nil, err
-			}
-			headers.RateLimitReset = &value
+			headers.RateLimitPolicy = &value
 		}
 		response.Headers202 = &headers
 	case rsp.StatusCode == 401:
@@ -7318,47 +6890,6 @@ func ParseReplayWebhookEventResponse(rsp *http.Response) (*ReplayWebhookEventRes
 			headers.WWWAuthenticate = value
 		}
 		response.Headers401 = &headers
-	case rsp.StatusCode == 429:
-		var headers ReplayWebhookEventResponse429Headers
-		if values := rsp.Header.Values("RateLimit-Limit"); len(values) > 0 {
-			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
-				return nil, err
-			}
-			headers.RateLimitLimit = &value
-		}
-		if values := rsp.Header.Values("RateLimit-Remaining"); len(values) > 0 {
-			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
-				return nil, err
-			}
-			headers.RateLimitRemaining = &value
-		}
-		if values := rsp.Header.Values("RateLimit-Reset"); len(values) > 0 {
-			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
-				return nil, err
-			}
-			headers.RateLimitReset = &value
-		}
-		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
-			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
-				return nil, err
-			}
-			headers.RetryAfter = value
-		}
-		response.Headers429 = &headers
-	case rsp.StatusCode == 503:
-		var headers ReplayWebhookEventResponse503Headers
-		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
-			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
-				return nil, err
-			}
-			headers.RetryAfter = &value
-		}
-		response.Headers503 = &headers
 	}
 
 	return response, nil
@@ -7432,69 +6963,21 @@ func ParseRequestPasswordResetResponse(rsp *http.Response) (*RequestPasswordRese
 	switch {
 	case rsp.StatusCode == 202:
 		var headers RequestPasswordResetResponse202Headers
-		if values := rsp.Header.Values("RateLimit-Limit"); len(values) > 0 {
-			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
 				return nil, err
 			}
-			headers.RateLimitLimit = &value
+			headers.RateLimit = &value
 		}
-		if values := rsp.Header.Values("RateLimit-Remaining"); len(values) > 0 {
-			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+		if values := rsp.Header.Values("RateLimit-Policy"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Policy", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
 				return nil, err
 			}
-			headers.RateLimitRemaining = &value
-		}
-		if values := rsp.Header.Values("RateLimit-Reset"); len(values) > 0 {
-			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
-				return nil, err
-			}
-			headers.RateLimitReset = &value
+			headers.RateLimitPolicy = &value
 		}
 		response.Headers202 = &headers
-	case rsp.StatusCode == 429:
-		var headers RequestPasswordResetResponse429Headers
-		if values := rsp.Header.Values("RateLimit-Limit"); len(values) > 0 {
-			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
-				return nil, err
-			}
-			headers.RateLimitLimit = &value
-		}
-		if values := rsp.Header.Values("RateLimit-Remaining"); len(values) > 0 {
-			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
-				return nil, err
-			}
-			headers.RateLimitRemaining = &value
-		}
-		if values := rsp.Header.Values("RateLimit-Reset"); len(values) > 0 {
-			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
-				return nil, err
-			}
-			headers.RateLimitReset = &value
-		}
-		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
-			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
-				return nil, err
-			}
-			headers.RetryAfter = value
-		}
-		response.Headers429 = &headers
-	case rsp.StatusCode == 503:
-		var headers RequestPasswordResetResponse503Headers
-		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
-			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
-				return nil, err
-			}
-			headers.RetryAfter = &value
-		}
-		response.Headers503 = &headers
 	}
 
 	return response, nil
@@ -7564,69 +7047,21 @@ func ParseConfirmPasswordResetResponse(rsp *http.Response) (*ConfirmPasswordRese
 	switch {
 	case rsp.StatusCode == 204:
 		var headers ConfirmPasswordResetResponse204Headers
-		if values := rsp.Header.Values("RateLimit-Limit"); len(values) > 0 {
-			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
 				return nil, err
 			}
-			headers.RateLimitLimit = &value
+			headers.RateLimit = &value
 		}
-		if values := rsp.Header.Values("RateLimit-Remaining"); len(values) > 0 {
-			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+		if values := rsp.Header.Values("RateLimit-Policy"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Policy", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
 				return nil, err
 			}
-			headers.RateLimitRemaining = &value
-		}
-		if values := rsp.Header.Values("RateLimit-Reset"); len(values) > 0 {
-			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
-				return nil, err
-			}
-			headers.RateLimitReset = &value
+			headers.RateLimitPolicy = &value
 		}
 		response.Headers204 = &headers
-	case rsp.StatusCode == 429:
-		var headers ConfirmPasswordResetResponse429Headers
-		if values := rsp.Header.Values("RateLimit-Limit"); len(values) > 0 {
-			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
-				return nil, err
-			}
-			headers.RateLimitLimit = &value
-		}
-		if values := rsp.Header.Values("RateLimit-Remaining"); len(values) > 0 {
-			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
-				return nil, err
-			}
-			headers.RateLimitRemaining = &value
-		}
-		if values := rsp.Header.Values("RateLimit-Reset"); len(values) > 0 {
-			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
-				return nil, err
-			}
-			headers.RateLimitReset = &value
-		}
-		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
-			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
-				return nil, err
-			}
-			headers.RetryAfter = value
-		}
-		response.Headers429 = &headers
-	case rsp.StatusCode == 503:
-		var headers ConfirmPasswordResetResponse503Headers
-		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
-			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
-				return nil, err
-			}
-			headers.RetryAfter = &value
-		}
-		response.Headers503 = &headers
 	}
 
 	return response, nil
@@ -7707,26 +7142,19 @@ func ParseCreateTokenResponse(rsp *http.Response) (*CreateTokenResponse, error) 
 	switch {
 	case rsp.StatusCode == 200:
 		var headers CreateTokenResponse200Headers
-		if values := rsp.Header.Values("RateLimit-Limit"); len(values) > 0 {
-			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
 				return nil, err
 			}
-			headers.RateLimitLimit = &value
+			headers.RateLimit = &value
 		}
-		if values := rsp.Header.Values("RateLimit-Remaining"); len(values) > 0 {
-			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+		if values := rsp.Header.Values("RateLimit-Policy"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Policy", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
 				return nil, err
 			}
-			headers.RateLimitRemaining = &value
-		}
-		if values := rsp.Header.Values("RateLimit-Reset"); len(values) > 0 {
-			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
-				return nil, err
-			}
-			headers.RateLimitReset = &value
+			headers.RateLimitPolicy = &value
 		}
 		response.Headers200 = &headers
 	case rsp.StatusCode == 401:
@@ -7739,47 +7167,6 @@ func ParseCreateTokenResponse(rsp *http.Response) (*CreateTokenResponse, error) 
 			headers.WWWAuthenticate = value
 		}
 		response.Headers401 = &headers
-	case rsp.StatusCode == 429:
-		var headers CreateTokenResponse429Headers
-		if values := rsp.Header.Values("RateLimit-Limit"); len(values) > 0 {
-			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
-				return nil, err
-			}
-			headers.RateLimitLimit = &value
-		}
-		if values := rsp.Header.Values("RateLimit-Remaining"); len(values) > 0 {
-			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
-				return nil, err
-			}
-			headers.RateLimitRemaining = &value
-		}
-		if values := rsp.Header.Values("RateLimit-Reset"); len(values) > 0 {
-			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
-				return nil, err
-			}
-			headers.RateLimitReset = &value
-		}
-		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
-			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
-				return nil, err
-			}
-			headers.RetryAfter = value
-		}
-		response.Headers429 = &headers
-	case rsp.StatusCode == 503:
-		var headers CreateTokenResponse503Headers
-		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
-			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
-				return nil, err
-			}
-			headers.RetryAfter = &value
-		}
-		response.Headers503 = &headers
 	}
 
 	return response, nil
@@ -7856,26 +7243,19 @@ func ParseDeleteCommentResponse(rsp *http.Response) (*DeleteCommentResponse, err
 	switch {
 	case rsp.StatusCode == 204:
 		var headers DeleteCommentResponse204Headers
-		if values := rsp.Header.Values("RateLimit-Limit"); len(values) > 0 {
-			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
 				return nil, err
 			}
-			headers.RateLimitLimit = &value
+			headers.RateLimit = &value
 		}
-		if values := rsp.Header.Values("RateLimit-Remaining"); len(values) > 0 {
-			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+		if values := rsp.Header.Values("RateLimit-Policy"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Policy", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
 				return nil, err
 			}
-			headers.RateLimitRemaining = &value
-		}
-		if values := rsp.Header.Values("RateLimit-Reset"); len(values) > 0 {
-			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
-				return nil, err
-			}
-			headers.RateLimitReset = &value
+			headers.RateLimitPolicy = &value
 		}
 		response.Headers204 = &headers
 	case rsp.StatusCode == 401:
@@ -7888,47 +7268,6 @@ func ParseDeleteCommentResponse(rsp *http.Response) (*DeleteCommentResponse, err
 			headers.WWWAuthenticate = value
 		}
 		response.Headers401 = &headers
-	case rsp.StatusCode == 429:
-		var headers DeleteCommentResponse429Headers
-		if values := rsp.Header.Values("RateLimit-Limit"); len(values) > 0 {
-			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
-				return nil, err
-			}
-			headers.RateLimitLimit = &value
-		}
-		if values := rsp.Header.Values("RateLimit-Remaining"); len(values) > 0 {
-			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
-				return nil, err
-			}
-			headers.RateLimitRemaining = &value
-		}
-		if values := rsp.Header.Values("RateLimit-Reset"); len(values) > 0 {
-			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
-				return nil, err
-			}
-			headers.RateLimitReset = &value
-		}
-		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
-			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
-				return nil, err
-			}
-			headers.RetryAfter = value
-		}
-		response.Headers429 = &headers
-	case rsp.StatusCode == 503:
-		var headers DeleteCommentResponse503Headers
-		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
-			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
-				return nil, err
-			}
-			headers.RetryAfter = &value
-		}
-		response.Headers503 = &headers
 	}
 
 	return response, nil
@@ -7995,26 +7334,19 @@ func ParseListPostsResponse(rsp *http.Response) (*ListPostsResponse, error) {
 	switch {
 	case rsp.StatusCode == 200:
 		var headers ListPostsResponse200Headers
-		if values := rsp.Header.Values("RateLimit-Limit"); len(values) > 0 {
-			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
 				return nil, err
 			}
-			headers.RateLimitLimit = &value
+			headers.RateLimit = &value
 		}
-		if values := rsp.Header.Values("RateLimit-Remaining"); len(values) > 0 {
-			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+		if values := rsp.Header.Values("RateLimit-Policy"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Policy", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
 				return nil, err
 			}
-			headers.RateLimitRemaining = &value
-		}
-		if values := rsp.Header.Values("RateLimit-Reset"); len(values) > 0 {
-			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
-				return nil, err
-			}
-			headers.RateLimitReset = &value
+			headers.RateLimitPolicy = &value
 		}
 		response.Headers200 = &headers
 	case rsp.StatusCode == 401:
@@ -8027,47 +7359,6 @@ func ParseListPostsResponse(rsp *http.Response) (*ListPostsResponse, error) {
 			headers.WWWAuthenticate = value
 		}
 		response.Headers401 = &headers
-	case rsp.StatusCode == 429:
-		var headers ListPostsResponse429Headers
-		if values := rsp.Header.Values("RateLimit-Limit"); len(values) > 0 {
-			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
-				return nil, err
-			}
-			headers.RateLimitLimit = &value
-		}
-		if values := rsp.Header.Values("RateLimit-Remaining"); len(values) > 0 {
-			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
-				return nil, err
-			}
-			headers.RateLimitRemaining = &value
-		}
-		if values := rsp.Header.Values("RateLimit-Reset"); len(values) > 0 {
-			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
-				return nil, err
-			}
-			headers.RateLimitReset = &value
-		}
-		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
-			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
-				return nil, err
-			}
-			headers.RetryAfter = value
-		}
-		response.Headers429 = &headers
-	case rsp.StatusCode == 503:
-		var headers ListPostsResponse503Headers
-		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
-			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
-				return nil, err
-			}
-			headers.RetryAfter = &value
-		}
-		response.Headers503 = &headers
 	}
 
 	return response, nil
@@ -8155,26 +7446,19 @@ func ParseCreatePostResponse(rsp *http.Response) (*CreatePostResponse, error) {
 			}
 			headers.Location = value
 		}
-		if values := rsp.Header.Values("RateLimit-Limit"); len(values) > 0 {
-			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
 				return nil, err
 			}
-			headers.RateLimitLimit = &value
+			headers.RateLimit = &value
 		}
-		if values := rsp.Header.Values("RateLimit-Remaining"); len(values) > 0 {
-			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+		if values := rsp.Header.Values("RateLimit-Policy"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Policy", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
 				return nil, err
 			}
-			headers.RateLimitRemaining = &value
-		}
-		if values := rsp.Header.Values("RateLimit-Reset"); len(values) > 0 {
-			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
-				return nil, err
-			}
-			headers.RateLimitReset = &value
+			headers.RateLimitPolicy = &value
 		}
 		response.Headers201 = &headers
 	case rsp.StatusCode == 401:
@@ -8187,47 +7471,6 @@ func ParseCreatePostResponse(rsp *http.Response) (*CreatePostResponse, error) {
 			headers.WWWAuthenticate = value
 		}
 		response.Headers401 = &headers
-	case rsp.StatusCode == 429:
-		var headers CreatePostResponse429Headers
-		if values := rsp.Header.Values("RateLimit-Limit"); len(values) > 0 {
-			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
-				return nil, err
-			}
-			headers.RateLimitLimit = &value
-		}
-		if values := rsp.Header.Values("RateLimit-Remaining"); len(values) > 0 {
-			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
-				return nil, err
-			}
-			headers.RateLimitRemaining = &value
-		}
-		if values := rsp.Header.Values("RateLimit-Reset"); len(values) > 0 {
-			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
-				return nil, err
-			}
-			headers.RateLimitReset = &value
-		}
-		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
-			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
-				return nil, err
-			}
-			headers.RetryAfter = value
-		}
-		response.Headers429 = &headers
-	case rsp.StatusCode == 503:
-		var headers CreatePostResponse503Headers
-		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
-			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
-				return nil, err
-			}
-			headers.RetryAfter = &value
-		}
-		response.Headers503 = &headers
 	}
 
 	return response, nil
@@ -8304,26 +7547,19 @@ func ParseDeletePostResponse(rsp *http.Response) (*DeletePostResponse, error) {
 	switch {
 	case rsp.StatusCode == 204:
 		var headers DeletePostResponse204Headers
-		if values := rsp.Header.Values("RateLimit-Limit"); len(values) > 0 {
-			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
 				return nil, err
 			}
-			headers.RateLimitLimit = &value
+			headers.RateLimit = &value
 		}
-		if values := rsp.Header.Values("RateLimit-Remaining"); len(values) > 0 {
-			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+		if values := rsp.Header.Values("RateLimit-Policy"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Policy", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
 				return nil, err
 			}
-			headers.RateLimitRemaining = &value
-		}
-		if values := rsp.Header.Values("RateLimit-Reset"); len(values) > 0 {
-			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
-				return nil, err
-			}
-			headers.RateLimitReset = &value
+			headers.RateLimitPolicy = &value
 		}
 		response.Headers204 = &headers
 	case rsp.StatusCode == 401:
@@ -8336,47 +7572,6 @@ func ParseDeletePostResponse(rsp *http.Response) (*DeletePostResponse, error) {
 			headers.WWWAuthenticate = value
 		}
 		response.Headers401 = &headers
-	case rsp.StatusCode == 429:
-		var headers DeletePostResponse429Headers
-		if values := rsp.Header.Values("RateLimit-Limit"); len(values) > 0 {
-			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
-				return nil, err
-			}
-			headers.RateLimitLimit = &value
-		}
-		if values := rsp.Header.Values("RateLimit-Remaining"); len(values) > 0 {
-			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
-				return nil, err
-			}
-			headers.RateLimitRemaining = &value
-		}
-		if values := rsp.Header.Values("RateLimit-Reset"); len(values) > 0 {
-			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
-				return nil, err
-			}
-			headers.RateLimitReset = &value
-		}
-		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
-			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
-				return nil, err
-			}
-			headers.RetryAfter = value
-		}
-		response.Headers429 = &headers
-	case rsp.StatusCode == 503:
-		var headers DeletePostResponse503Headers
-		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
-			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
-				return nil, err
-			}
-			headers.RetryAfter = &value
-		}
-		response.Headers503 = &headers
 	}
 
 	return response, nil
@@ -8450,26 +7645,19 @@ func ParseGetPostResponse(rsp *http.Response) (*GetPostResponse, error) {
 	switch {
 	case rsp.StatusCode == 200:
 		var headers GetPostResponse200Headers
-		if values := rsp.Header.Values("RateLimit-Limit"); len(values) > 0 {
-			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
 				return nil, err
 			}
-			headers.RateLimitLimit = &value
+			headers.RateLimit = &value
 		}
-		if values := rsp.Header.Values("RateLimit-Remaining"); len(values) > 0 {
-			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+		if values := rsp.Header.Values("RateLimit-Policy"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Policy", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
 				return nil, err
 			}
-			headers.RateLimitRemaining = &value
-		}
-		if values := rsp.Header.Values("RateLimit-Reset"); len(values) > 0 {
-			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
-				return nil, err
-			}
-			headers.RateLimitReset = &value
+			headers.RateLimitPolicy = &value
 		}
 		response.Headers200 = &headers
 	case rsp.StatusCode == 401:
@@ -8482,47 +7670,6 @@ func ParseGetPostResponse(rsp *http.Response) (*GetPostResponse, error) {
 			headers.WWWAuthenticate = value
 		}
 		response.Headers401 = &headers
-	case rsp.StatusCode == 429:
-		var headers GetPostResponse429Headers
-		if values := rsp.Header.Values("RateLimit-Limit"); len(values) > 0 {
-			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
-				return nil, err
-			}
-			headers.RateLimitLimit = &value
-		}
-		if values := rsp.Header.Values("RateLimit-Remaining"); len(values) > 0 {
-			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
-				return nil, err
-			}
-			headers.RateLimitRemaining = &value
-		}
-		if values := rsp.Header.Values("RateLimit-Reset"); len(values) > 0 {
-			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
-				return nil, err
-			}
-			headers.RateLimitReset = &value
-		}
-		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
-			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
-				return nil, err
-			}
-			headers.RetryAfter = value
-		}
-		response.Headers429 = &headers
-	case rsp.StatusCode == 503:
-		var headers GetPostResponse503Headers
-		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
-			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
-				return nil, err
-			}
-			headers.RetryAfter = &value
-		}
-		response.Headers503 = &headers
 	}
 
 	return response, nil
@@ -8617,26 +7764,19 @@ func ParsePatchPostResponse(rsp *http.Response) (*PatchPostResponse, error) {
 	switch {
 	case rsp.StatusCode == 200:
 		var headers PatchPostResponse200Headers
-		if values := rsp.Header.Values("RateLimit-Limit"); len(values) > 0 {
-			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
 				return nil, err
 			}
-			headers.RateLimitLimit = &value
+			headers.RateLimit = &value
 		}
-		if values := rsp.Header.Values("RateLimit-Remaining"); len(values) > 0 {
-			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+		if values := rsp.Header.Values("RateLimit-Policy"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Policy", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
 				return nil, err
 			}
-			headers.RateLimitRemaining = &value
-		}
-		if values := rsp.Header.Values("RateLimit-Reset"); len(values) > 0 {
-			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
-				return nil, err
-			}
-			headers.RateLimitReset = &value
+			headers.RateLimitPolicy = &value
 		}
 		response.Headers200 = &headers
 	case rsp.StatusCode == 401:
@@ -8649,47 +7789,6 @@ func ParsePatchPostResponse(rsp *http.Response) (*PatchPostResponse, error) {
 			headers.WWWAuthenticate = value
 		}
 		response.Headers401 = &headers
-	case rsp.StatusCode == 429:
-		var headers PatchPostResponse429Headers
-		if values := rsp.Header.Values("RateLimit-Limit"); len(values) > 0 {
-			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
-				return nil, err
-			}
-			headers.RateLimitLimit = &value
-		}
-		if values := rsp.Header.Values("RateLimit-Remaining"); len(values) > 0 {
-			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
-				return nil, err
-			}
-			headers.RateLimitRemaining = &value
-		}
-		if values := rsp.Header.Values("RateLimit-Reset"); len(values) > 0 {
-			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
-				return nil, err
-			}
-			headers.RateLimitReset = &value
-		}
-		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
-			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
-				return nil, err
-			}
-			headers.RetryAfter = value
-		}
-		response.Headers429 = &headers
-	case rsp.StatusCode == 503:
-		var headers PatchPostResponse503Headers
-		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
-			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
-				return nil, err
-			}
-			headers.RetryAfter = &value
-		}
-		response.Headers503 = &headers
 	}
 
 	return response, nil
@@ -8763,26 +7862,19 @@ func ParseListPostCommentsResponse(rsp *http.Response) (*ListPostCommentsRespons
 	switch {
 	case rsp.StatusCode == 200:
 		var headers ListPostCommentsResponse200Headers
-		if values := rsp.Header.Values("RateLimit-Limit"); len(values) > 0 {
-			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
 				return nil, err
 			}
-			headers.RateLimitLimit = &value
+			headers.RateLimit = &value
 		}
-		if values := rsp.Header.Values("RateLimit-Remaining"); len(values) > 0 {
-			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+		if values := rsp.Header.Values("RateLimit-Policy"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Policy", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
 				return nil, err
 			}
-			headers.RateLimitRemaining = &value
-		}
-		if values := rsp.Header.Values("RateLimit-Reset"); len(values) > 0 {
-			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
-				return nil, err
-			}
-			headers.RateLimitReset = &value
+			headers.RateLimitPolicy = &value
 		}
 		response.Headers200 = &headers
 	case rsp.StatusCode == 401:
@@ -8795,47 +7887,6 @@ func ParseListPostCommentsResponse(rsp *http.Response) (*ListPostCommentsRespons
 			headers.WWWAuthenticate = value
 		}
 		response.Headers401 = &headers
-	case rsp.StatusCode == 429:
-		var headers ListPostCommentsResponse429Headers
-		if values := rsp.Header.Values("RateLimit-Limit"); len(values) > 0 {
-			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
-				return nil, err
-			}
-			headers.RateLimitLimit = &value
-		}
-		if values := rsp.Header.Values("RateLimit-Remaining"); len(values) > 0 {
-			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
-				return nil, err
-			}
-			headers.RateLimitRemaining = &value
-		}
-		if values := rsp.Header.Values("RateLimit-Reset"); len(values) > 0 {
-			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
-				return nil, err
-			}
-			headers.RateLimitReset = &value
-		}
-		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
-			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
-				return nil, err
-			}
-			headers.RetryAfter = value
-		}
-		response.Headers429 = &headers
-	case rsp.StatusCode == 503:
-		var headers ListPostCommentsResponse503Headers
-		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
-			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
-				return nil, err
-			}
-			headers.RetryAfter = &value
-		}
-		response.Headers503 = &headers
 	}
 
 	return response, nil
@@ -8923,26 +7974,19 @@ func ParseCreateCommentResponse(rsp *http.Response) (*CreateCommentResponse, err
 	switch {
 	case rsp.StatusCode == 201:
 		var headers CreateCommentResponse201Headers
-		if values := rsp.Header.Values("RateLimit-Limit"); len(values) > 0 {
-			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
 				return nil, err
 			}
-			headers.RateLimitLimit = &value
+			headers.RateLimit = &value
 		}
-		if values := rsp.Header.Values("RateLimit-Remaining"); len(values) > 0 {
-			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+		if values := rsp.Header.Values("RateLimit-Policy"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Policy", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
 				return nil, err
 			}
-			headers.RateLimitRemaining = &value
-		}
-		if values := rsp.Header.Values("RateLimit-Reset"); len(values) > 0 {
-			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
-				return nil, err
-			}
-			headers.RateLimitReset = &value
+			headers.RateLimitPolicy = &value
 		}
 		response.Headers201 = &headers
 	case rsp.StatusCode == 401:
@@ -8955,47 +7999,6 @@ func ParseCreateCommentResponse(rsp *http.Response) (*CreateCommentResponse, err
 			headers.WWWAuthenticate = value
 		}
 		response.Headers401 = &headers
-	case rsp.StatusCode == 429:
-		var headers CreateCommentResponse429Headers
-		if values := rsp.Header.Values("RateLimit-Limit"); len(values) > 0 {
-			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
-				return nil, err
-			}
-			headers.RateLimitLimit = &value
-		}
-		if values := rsp.Header.Values("RateLimit-Remaining"); len(values) > 0 {
-			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
-				return nil, err
-			}
-			headers.RateLimitRemaining = &value
-		}
-		if values := rsp.Header.Values("RateLimit-Reset"); len(values) > 0 {
-			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
-				return nil, err
-			}
-			headers.RateLimitReset = &value
-		}
-		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
-			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
-				return nil, err
-			}
-			headers.RetryAfter = value
-		}
-		response.Headers429 = &headers
-	case rsp.StatusCode == 503:
-		var headers CreateCommentResponse503Headers
-		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
-			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
-				return nil, err
-			}
-			headers.RetryAfter = &value
-		}
-		response.Headers503 = &headers
 	}
 
 	return response, nil
@@ -9076,26 +8079,19 @@ func ParsePublishPostResponse(rsp *http.Response) (*PublishPostResponse, error) 
 	switch {
 	case rsp.StatusCode == 200:
 		var headers PublishPostResponse200Headers
-		if values := rsp.Header.Values("RateLimit-Limit"); len(values) > 0 {
-			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
 				return nil, err
 			}
-			headers.RateLimitLimit = &value
+			headers.RateLimit = &value
 		}
-		if values := rsp.Header.Values("RateLimit-Remaining"); len(values) > 0 {
-			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+		if values := rsp.Header.Values("RateLimit-Policy"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Policy", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
 				return nil, err
 			}
-			headers.RateLimitRemaining = &value
-		}
-		if values := rsp.Header.Values("RateLimit-Reset"); len(values) > 0 {
-			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
-				return nil, err
-			}
-			headers.RateLimitReset = &value
+			headers.RateLimitPolicy = &value
 		}
 		response.Headers200 = &headers
 	case rsp.StatusCode == 401:
@@ -9108,47 +8104,6 @@ func ParsePublishPostResponse(rsp *http.Response) (*PublishPostResponse, error) 
 			headers.WWWAuthenticate = value
 		}
 		response.Headers401 = &headers
-	case rsp.StatusCode == 429:
-		var headers PublishPostResponse429Headers
-		if values := rsp.Header.Values("RateLimit-Limit"); len(values) > 0 {
-			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
-				return nil, err
-			}
-			headers.RateLimitLimit = &value
-		}
-		if values := rsp.Header.Values("RateLimit-Remaining"); len(values) > 0 {
-			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
-				return nil, err
-			}
-			headers.RateLimitRemaining = &value
-		}
-		if values := rsp.Header.Values("RateLimit-Reset"); len(values) > 0 {
-			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
-				return nil, err
-			}
-			headers.RateLimitReset = &value
-		}
-		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
-			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
-				return nil, err
-			}
-			headers.RetryAfter = value
-		}
-		response.Headers429 = &headers
-	case rsp.StatusCode == 503:
-		var headers PublishPostResponse503Headers
-		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
-			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
-				return nil, err
-			}
-			headers.RetryAfter = &value
-		}
-		response.Headers503 = &headers
 	}
 
 	return response, nil
@@ -9215,26 +8170,19 @@ func ParseListUsersResponse(rsp *http.Response) (*ListUsersResponse, error) {
 	switch {
 	case rsp.StatusCode == 200:
 		var headers ListUsersResponse200Headers
-		if values := rsp.Header.Values("RateLimit-Limit"); len(values) > 0 {
-			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
 				return nil, err
 			}
-			headers.RateLimitLimit = &value
+			headers.RateLimit = &value
 		}
-		if values := rsp.Header.Values("RateLimit-Remaining"); len(values) > 0 {
-			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+		if values := rsp.Header.Values("RateLimit-Policy"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Policy", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
 				return nil, err
 			}
-			headers.RateLimitRemaining = &value
-		}
-		if values := rsp.Header.Values("RateLimit-Reset"); len(values) > 0 {
-			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
-				return nil, err
-			}
-			headers.RateLimitReset = &value
+			headers.RateLimitPolicy = &value
 		}
 		response.Headers200 = &headers
 	case rsp.StatusCode == 401:
@@ -9247,47 +8195,6 @@ func ParseListUsersResponse(rsp *http.Response) (*ListUsersResponse, error) {
 			headers.WWWAuthenticate = value
 		}
 		response.Headers401 = &headers
-	case rsp.StatusCode == 429:
-		var headers ListUsersResponse429Headers
-		if values := rsp.Header.Values("RateLimit-Limit"); len(values) > 0 {
-			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
-				return nil, err
-			}
-			headers.RateLimitLimit = &value
-		}
-		if values := rsp.Header.Values("RateLimit-Remaining"); len(values) > 0 {
-			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
-				return nil, err
-			}
-			headers.RateLimitRemaining = &value
-		}
-		if values := rsp.Header.Values("RateLimit-Reset"); len(values) > 0 {
-			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
-				return nil, err
-			}
-			headers.RateLimitReset = &value
-		}
-		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
-			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
-				return nil, err
-			}
-			headers.RetryAfter = value
-		}
-		response.Headers429 = &headers
-	case rsp.StatusCode == 503:
-		var headers ListUsersResponse503Headers
-		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
-			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
-				return nil, err
-			}
-			headers.RetryAfter = &value
-		}
-		response.Headers503 = &headers
 	}
 
 	return response, nil
@@ -9375,69 +8282,21 @@ func ParseCreateUserResponse(rsp *http.Response) (*CreateUserResponse, error) {
 			}
 			headers.Location = value
 		}
-		if values := rsp.Header.Values("RateLimit-Limit"); len(values) > 0 {
-			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
 				return nil, err
 			}
-			headers.RateLimitLimit = &value
+			headers.RateLimit = &value
 		}
-		if values := rsp.Header.Values("RateLimit-Remaining"); len(values) > 0 {
-			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+		if values := rsp.Header.Values("RateLimit-Policy"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Policy", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
 				return nil, err
 			}
-			headers.RateLimitRemaining = &value
-		}
-		if values := rsp.Header.Values("RateLimit-Reset"); len(values) > 0 {
-			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
-				return nil, err
-			}
-			headers.RateLimitReset = &value
+			headers.RateLimitPolicy = &value
 		}
 		response.Headers201 = &headers
-	case rsp.StatusCode == 429:
-		var headers CreateUserResponse429Headers
-		if values := rsp.Header.Values("RateLimit-Limit"); len(values) > 0 {
-			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
-				return nil, err
-			}
-			headers.RateLimitLimit = &value
-		}
-		if values := rsp.Header.Values("RateLimit-Remaining"); len(values) > 0 {
-			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
-				return nil, err
-			}
-			headers.RateLimitRemaining = &value
-		}
-		if values := rsp.Header.Values("RateLimit-Reset"); len(values) > 0 {
-			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
-				return nil, err
-			}
-			headers.RateLimitReset = &value
-		}
-		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
-			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
-				return nil, err
-			}
-			headers.RetryAfter = value
-		}
-		response.Headers429 = &headers
-	case rsp.StatusCode == 503:
-		var headers CreateUserResponse503Headers
-		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
-			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
-				return nil, err
-			}
-			headers.RetryAfter = &value
-		}
-		response.Headers503 = &headers
 	}
 
 	return response, nil
@@ -9514,26 +8373,19 @@ func ParseDeleteUserResponse(rsp *http.Response) (*DeleteUserResponse, error) {
 	switch {
 	case rsp.StatusCode == 204:
 		var headers DeleteUserResponse204Headers
-		if values := rsp.Header.Values("RateLimit-Limit"); len(values) > 0 {
-			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
 				return nil, err
 			}
-			headers.RateLimitLimit = &value
+			headers.RateLimit = &value
 		}
-		if values := rsp.Header.Values("RateLimit-Remaining"); len(values) > 0 {
-			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+		if values := rsp.Header.Values("RateLimit-Policy"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Policy", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
 				return nil, err
 			}
-			headers.RateLimitRemaining = &value
-		}
-		if values := rsp.Header.Values("RateLimit-Reset"); len(values) > 0 {
-			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
-				return nil, err
-			}
-			headers.RateLimitReset = &value
+			headers.RateLimitPolicy = &value
 		}
 		response.Headers204 = &headers
 	case rsp.StatusCode == 401:
@@ -9546,47 +8398,6 @@ func ParseDeleteUserResponse(rsp *http.Response) (*DeleteUserResponse, error) {
 			headers.WWWAuthenticate = value
 		}
 		response.Headers401 = &headers
-	case rsp.StatusCode == 429:
-		var headers DeleteUserResponse429Headers
-		if values := rsp.Header.Values("RateLimit-Limit"); len(values) > 0 {
-			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
-				return nil, err
-			}
-			headers.RateLimitLimit = &value
-		}
-		if values := rsp.Header.Values("RateLimit-Remaining"); len(values) > 0 {
-			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
-				return nil, err
-			}
-			headers.RateLimitRemaining = &value
-		}
-		if values := rsp.Header.Values("RateLimit-Reset"); len(values) > 0 {
-			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
-				return nil, err
-			}
-			headers.RateLimitReset = &value
-		}
-		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
-			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
-				return nil, err
-			}
-			headers.RetryAfter = value
-		}
-		response.Headers429 = &headers
-	case rsp.StatusCode == 503:
-		var headers DeleteUserResponse503Headers
-		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
-			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
-				return nil, err
-			}
-			headers.RetryAfter = &value
-		}
-		response.Headers503 = &headers
 	}
 
 	return response, nil
@@ -9660,26 +8471,19 @@ func ParseGetUserResponse(rsp *http.Response) (*GetUserResponse, error) {
 	switch {
 	case rsp.StatusCode == 200:
 		var headers GetUserResponse200Headers
-		if values := rsp.Header.Values("RateLimit-Limit"); len(values) > 0 {
-			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
 				return nil, err
 			}
-			headers.RateLimitLimit = &value
+			headers.RateLimit = &value
 		}
-		if values := rsp.Header.Values("RateLimit-Remaining"); len(values) > 0 {
-			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+		if values := rsp.Header.Values("RateLimit-Policy"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Policy", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
 				return nil, err
 			}
-			headers.RateLimitRemaining = &value
-		}
-		if values := rsp.Header.Values("RateLimit-Reset"); len(values) > 0 {
-			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
-				return nil, err
-			}
-			headers.RateLimitReset = &value
+			headers.RateLimitPolicy = &value
 		}
 		response.Headers200 = &headers
 	case rsp.StatusCode == 401:
@@ -9692,47 +8496,6 @@ func ParseGetUserResponse(rsp *http.Response) (*GetUserResponse, error) {
 			headers.WWWAuthenticate = value
 		}
 		response.Headers401 = &headers
-	case rsp.StatusCode == 429:
-		var headers GetUserResponse429Headers
-		if values := rsp.Header.Values("RateLimit-Limit"); len(values) > 0 {
-			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
-				return nil, err
-			}
-			headers.RateLimitLimit = &value
-		}
-		if values := rsp.Header.Values("RateLimit-Remaining"); len(values) > 0 {
-			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
-				return nil, err
-			}
-			headers.RateLimitRemaining = &value
-		}
-		if values := rsp.Header.Values("RateLimit-Reset"); len(values) > 0 {
-			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
-				return nil, err
-			}
-			headers.RateLimitReset = &value
-		}
-		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
-			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
-				return nil, err
-			}
-			headers.RetryAfter = value
-		}
-		response.Headers429 = &headers
-	case rsp.StatusCode == 503:
-		var headers GetUserResponse503Headers
-		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
-			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
-				return nil, err
-			}
-			headers.RetryAfter = &value
-		}
-		response.Headers503 = &headers
 	}
 
 	return response, nil
@@ -9834,26 +8597,19 @@ func ParsePatchUserResponse(rsp *http.Response) (*PatchUserResponse, error) {
 	switch {
 	case rsp.StatusCode == 200:
 		var headers PatchUserResponse200Headers
-		if values := rsp.Header.Values("RateLimit-Limit"); len(values) > 0 {
-			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
 				return nil, err
 			}
-			headers.RateLimitLimit = &value
+			headers.RateLimit = &value
 		}
-		if values := rsp.Header.Values("RateLimit-Remaining"); len(values) > 0 {
-			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+		if values := rsp.Header.Values("RateLimit-Policy"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Policy", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
 				return nil, err
 			}
-			headers.RateLimitRemaining = &value
-		}
-		if values := rsp.Header.Values("RateLimit-Reset"); len(values) > 0 {
-			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
-				return nil, err
-			}
-			headers.RateLimitReset = &value
+			headers.RateLimitPolicy = &value
 		}
 		response.Headers200 = &headers
 	case rsp.StatusCode == 401:
@@ -9866,47 +8622,6 @@ func ParsePatchUserResponse(rsp *http.Response) (*PatchUserResponse, error) {
 			headers.WWWAuthenticate = value
 		}
 		response.Headers401 = &headers
-	case rsp.StatusCode == 429:
-		var headers PatchUserResponse429Headers
-		if values := rsp.Header.Values("RateLimit-Limit"); len(values) > 0 {
-			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
-				return nil, err
-			}
-			headers.RateLimitLimit = &value
-		}
-		if values := rsp.Header.Values("RateLimit-Remaining"); len(values) > 0 {
-			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
-				return nil, err
-			}
-			headers.RateLimitRemaining = &value
-		}
-		if values := rsp.Header.Values("RateLimit-Reset"); len(values) > 0 {
-			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
-				return nil, err
-			}
-			headers.RateLimitReset = &value
-		}
-		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
-			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
-				return nil, err
-			}
-			headers.RetryAfter = value
-		}
-		response.Headers429 = &headers
-	case rsp.StatusCode == 503:
-		var headers PatchUserResponse503Headers
-		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
-			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
-				return nil, err
-			}
-			headers.RetryAfter = &value
-		}
-		response.Headers503 = &headers
 	}
 
 	return response, nil
@@ -10008,26 +8723,19 @@ func ParseReplaceUserResponse(rsp *http.Response) (*ReplaceUserResponse, error) 
 	switch {
 	case rsp.StatusCode == 200:
 		var headers ReplaceUserResponse200Headers
-		if values := rsp.Header.Values("RateLimit-Limit"); len(values) > 0 {
-			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
 				return nil, err
 			}
-			headers.RateLimitLimit = &value
+			headers.RateLimit = &value
 		}
-		if values := rsp.Header.Values("RateLimit-Remaining"); len(values) > 0 {
-			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+		if values := rsp.Header.Values("RateLimit-Policy"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Policy", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
 				return nil, err
 			}
-			headers.RateLimitRemaining = &value
-		}
-		if values := rsp.Header.Values("RateLimit-Reset"); len(values) > 0 {
-			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
-				return nil, err
-			}
-			headers.RateLimitReset = &value
+			headers.RateLimitPolicy = &value
 		}
 		response.Headers200 = &headers
 	case rsp.StatusCode == 401:
@@ -10040,47 +8748,6 @@ func ParseReplaceUserResponse(rsp *http.Response) (*ReplaceUserResponse, error) 
 			headers.WWWAuthenticate = value
 		}
 		response.Headers401 = &headers
-	case rsp.StatusCode == 429:
-		var headers ReplaceUserResponse429Headers
-		if values := rsp.Header.Values("RateLimit-Limit"); len(values) > 0 {
-			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
-				return nil, err
-			}
-			headers.RateLimitLimit = &value
-		}
-		if values := rsp.Header.Values("RateLimit-Remaining"); len(values) > 0 {
-			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
-				return nil, err
-			}
-			headers.RateLimitRemaining = &value
-		}
-		if values := rsp.Header.Values("RateLimit-Reset"); len(values) > 0 {
-			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
-				return nil, err
-			}
-			headers.RateLimitReset = &value
-		}
-		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
-			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
-				return nil, err
-			}
-			headers.RetryAfter = value
-		}
-		response.Headers429 = &headers
-	case rsp.StatusCode == 503:
-		var headers ReplaceUserResponse503Headers
-		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
-			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
-				return nil, err
-			}
-			headers.RetryAfter = &value
-		}
-		response.Headers503 = &headers
 	}
 
 	return response, nil
@@ -10154,26 +8821,19 @@ func ParseListUserCommentsResponse(rsp *http.Response) (*ListUserCommentsRespons
 	switch {
 	case rsp.StatusCode == 200:
 		var headers ListUserCommentsResponse200Headers
-		if values := rsp.Header.Values("RateLimit-Limit"); len(values) > 0 {
-			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
 				return nil, err
 			}
-			headers.RateLimitLimit = &value
+			headers.RateLimit = &value
 		}
-		if values := rsp.Header.Values("RateLimit-Remaining"); len(values) > 0 {
-			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+		if values := rsp.Header.Values("RateLimit-Policy"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Policy", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
 				return nil, err
 			}
-			headers.RateLimitRemaining = &value
-		}
-		if values := rsp.Header.Values("RateLimit-Reset"); len(values) > 0 {
-			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
-				return nil, err
-			}
-			headers.RateLimitReset = &value
+			headers.RateLimitPolicy = &value
 		}
 		response.Headers200 = &headers
 	case rsp.StatusCode == 401:
@@ -10186,47 +8846,6 @@ func ParseListUserCommentsResponse(rsp *http.Response) (*ListUserCommentsRespons
 			headers.WWWAuthenticate = value
 		}
 		response.Headers401 = &headers
-	case rsp.StatusCode == 429:
-		var headers ListUserCommentsResponse429Headers
-		if values := rsp.Header.Values("RateLimit-Limit"); len(values) > 0 {
-			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
-				return nil, err
-			}
-			headers.RateLimitLimit = &value
-		}
-		if values := rsp.Header.Values("RateLimit-Remaining"); len(values) > 0 {
-			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
-				return nil, err
-			}
-			headers.RateLimitRemaining = &value
-		}
-		if values := rsp.Header.Values("RateLimit-Reset"); len(values) > 0 {
-			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
-				return nil, err
-			}
-			headers.RateLimitReset = &value
-		}
-		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
-			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
-				return nil, err
-			}
-			headers.RetryAfter = value
-		}
-		response.Headers429 = &headers
-	case rsp.StatusCode == 503:
-		var headers ListUserCommentsResponse503Headers
-		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
-			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
-				return nil, err
-			}
-			headers.RetryAfter = &value
-		}
-		response.Headers503 = &headers
 	}
 
 	return response, nil
@@ -10300,26 +8919,19 @@ func ParseListUserPostsResponse(rsp *http.Response) (*ListUserPostsResponse, err
 	switch {
 	case rsp.StatusCode == 200:
 		var headers ListUserPostsResponse200Headers
-		if values := rsp.Header.Values("RateLimit-Limit"); len(values) > 0 {
-			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
 				return nil, err
 			}
-			headers.RateLimitLimit = &value
+			headers.RateLimit = &value
 		}
-		if values := rsp.Header.Values("RateLimit-Remaining"); len(values) > 0 {
-			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+		if values := rsp.Header.Values("RateLimit-Policy"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Policy", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
 				return nil, err
 			}
-			headers.RateLimitRemaining = &value
-		}
-		if values := rsp.Header.Values("RateLimit-Reset"); len(values) > 0 {
-			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
-				return nil, err
-			}
-			headers.RateLimitReset = &value
+			headers.RateLimitPolicy = &value
 		}
 		response.Headers200 = &headers
 	case rsp.StatusCode == 401:
@@ -10332,47 +8944,6 @@ func ParseListUserPostsResponse(rsp *http.Response) (*ListUserPostsResponse, err
 			headers.WWWAuthenticate = value
 		}
 		response.Headers401 = &headers
-	case rsp.StatusCode == 429:
-		var headers ListUserPostsResponse429Headers
-		if values := rsp.Header.Values("RateLimit-Limit"); len(values) > 0 {
-			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
-				return nil, err
-			}
-			headers.RateLimitLimit = &value
-		}
-		if values := rsp.Header.Values("RateLimit-Remaining"); len(values) > 0 {
-			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
-				return nil, err
-			}
-			headers.RateLimitRemaining = &value
-		}
-		if values := rsp.Header.Values("RateLimit-Reset"); len(values) > 0 {
-			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
-				return nil, err
-			}
-			headers.RateLimitReset = &value
-		}
-		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
-			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
-				return nil, err
-			}
-			headers.RetryAfter = value
-		}
-		response.Headers429 = &headers
-	case rsp.StatusCode == 503:
-		var headers ListUserPostsResponse503Headers
-		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
-			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
-				return nil, err
-			}
-			headers.RetryAfter = &value
-		}
-		response.Headers503 = &headers
 	}
 
 	return response, nil
@@ -10407,32 +8978,19 @@ func ParseReceiveStripeWebhookResponse(rsp *http.Response) (*ReceiveStripeWebhoo
 		response.JSON400 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
-		var dest InternalError
+		var dest InternalErrorUnlimited
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON500 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
-		var dest ServiceUnavailable
+		var dest ServiceUnavailableUnlimited
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON503 = &dest
 
-	}
-
-	switch {
-	case rsp.StatusCode == 503:
-		var headers ReceiveStripeWebhookResponse503Headers
-		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
-			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
-				return nil, err
-			}
-			headers.RetryAfter = &value
-		}
-		response.Headers503 = &headers
 	}
 
 	return response, nil
@@ -10458,6 +9016,20 @@ func ParseGetHealthResponse(rsp *http.Response) (*GetHealthResponse, error) {
 			return nil, err
 		}
 		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequestUnlimited
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest InternalErrorUnlimited
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
 
 	}
 
@@ -10485,26 +9057,27 @@ func ParseGetReadinessResponse(rsp *http.Response) (*GetReadinessResponse, error
 		}
 		response.JSON200 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequestUnlimited
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest InternalErrorUnlimited
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
-		var dest ServiceUnavailable
+		var dest ServiceUnavailableUnlimited
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON503 = &dest
 
-	}
-
-	switch {
-	case rsp.StatusCode == 503:
-		var headers GetReadinessResponse503Headers
-		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
-			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
-				return nil, err
-			}
-			headers.RetryAfter = &value
-		}
-		response.Headers503 = &headers
 	}
 
 	return response, nil
@@ -11804,13 +10377,10 @@ func HandlerWithOptions(si ServerInterface, options ChiServerOptions) http.Handl
 	}
 
 	r.Group(func(r chi.Router) {
-		r.Get(options.BaseURL+"/healthz", wrapper.GetHealth)
+		r.Get(options.BaseURL+"/api/admin/webhook-events", wrapper.ListWebhookEvents)
 	})
 	r.Group(func(r chi.Router) {
-		r.Get(options.BaseURL+"/readyz", wrapper.GetReadiness)
-	})
-	r.Group(func(r chi.Router) {
-		r.Post(options.BaseURL+"/api/auth/token", wrapper.CreateToken)
+		r.Post(options.BaseURL+"/api/admin/webhook-events/{id}/replay", wrapper.ReplayWebhookEvent)
 	})
 	r.Group(func(r chi.Router) {
 		r.Post(options.BaseURL+"/api/auth/password-reset", wrapper.RequestPasswordReset)
@@ -11819,13 +10389,34 @@ func HandlerWithOptions(si ServerInterface, options ChiServerOptions) http.Handl
 		r.Post(options.BaseURL+"/api/auth/password-reset/confirm", wrapper.ConfirmPasswordReset)
 	})
 	r.Group(func(r chi.Router) {
-		r.Post(options.BaseURL+"/api/webhooks/stripe", wrapper.ReceiveStripeWebhook)
+		r.Post(options.BaseURL+"/api/auth/token", wrapper.CreateToken)
 	})
 	r.Group(func(r chi.Router) {
-		r.Get(options.BaseURL+"/api/admin/webhook-events", wrapper.ListWebhookEvents)
+		r.Delete(options.BaseURL+"/api/comments/{id}", wrapper.DeleteComment)
 	})
 	r.Group(func(r chi.Router) {
-		r.Post(options.BaseURL+"/api/admin/webhook-events/{id}/replay", wrapper.ReplayWebhookEvent)
+		r.Get(options.BaseURL+"/api/posts", wrapper.ListPosts)
+	})
+	r.Group(func(r chi.Router) {
+		r.Post(options.BaseURL+"/api/posts", wrapper.CreatePost)
+	})
+	r.Group(func(r chi.Router) {
+		r.Delete(options.BaseURL+"/api/posts/{id}", wrapper.DeletePost)
+	})
+	r.Group(func(r chi.Router) {
+		r.Get(options.BaseURL+"/api/posts/{id}", wrapper.GetPost)
+	})
+	r.Group(func(r chi.Router) {
+		r.Patch(options.BaseURL+"/api/posts/{id}", wrapper.PatchPost)
+	})
+	r.Group(func(r chi.Router) {
+		r.Get(options.BaseURL+"/api/posts/{id}/comments", wrapper.ListPostComments)
+	})
+	r.Group(func(r chi.Router) {
+		r.Post(options.BaseURL+"/api/posts/{id}/comments", wrapper.CreateComment)
+	})
+	r.Group(func(r chi.Router) {
+		r.Post(options.BaseURL+"/api/posts/{id}/publish", wrapper.PublishPost)
 	})
 	r.Group(func(r chi.Router) {
 		r.Get(options.BaseURL+"/api/users", wrapper.ListUsers)
@@ -11846,37 +10437,19 @@ func HandlerWithOptions(si ServerInterface, options ChiServerOptions) http.Handl
 		r.Put(options.BaseURL+"/api/users/{id}", wrapper.ReplaceUser)
 	})
 	r.Group(func(r chi.Router) {
-		r.Get(options.BaseURL+"/api/users/{id}/posts", wrapper.ListUserPosts)
-	})
-	r.Group(func(r chi.Router) {
 		r.Get(options.BaseURL+"/api/users/{id}/comments", wrapper.ListUserComments)
 	})
 	r.Group(func(r chi.Router) {
-		r.Get(options.BaseURL+"/api/posts", wrapper.ListPosts)
+		r.Get(options.BaseURL+"/api/users/{id}/posts", wrapper.ListUserPosts)
 	})
 	r.Group(func(r chi.Router) {
-		r.Post(options.BaseURL+"/api/posts", wrapper.CreatePost)
+		r.Post(options.BaseURL+"/api/webhooks/stripe", wrapper.ReceiveStripeWebhook)
 	})
 	r.Group(func(r chi.Router) {
-		r.Delete(options.BaseURL+"/api/posts/{id}", wrapper.DeletePost)
+		r.Get(options.BaseURL+"/healthz", wrapper.GetHealth)
 	})
 	r.Group(func(r chi.Router) {
-		r.Get(options.BaseURL+"/api/posts/{id}", wrapper.GetPost)
-	})
-	r.Group(func(r chi.Router) {
-		r.Patch(options.BaseURL+"/api/posts/{id}", wrapper.PatchPost)
-	})
-	r.Group(func(r chi.Router) {
-		r.Post(options.BaseURL+"/api/posts/{id}/publish", wrapper.PublishPost)
-	})
-	r.Group(func(r chi.Router) {
-		r.Get(options.BaseURL+"/api/posts/{id}/comments", wrapper.ListPostComments)
-	})
-	r.Group(func(r chi.Router) {
-		r.Post(options.BaseURL+"/api/posts/{id}/comments", wrapper.CreateComment)
-	})
-	r.Group(func(r chi.Router) {
-		r.Delete(options.BaseURL+"/api/comments/{id}", wrapper.DeleteComment)
+		r.Get(options.BaseURL+"/readyz", wrapper.GetReadiness)
 	})
 
 	return r
@@ -11884,36 +10457,25 @@ func HandlerWithOptions(si ServerInterface, options ChiServerOptions) http.Handl
 
 type BadRequestJSONResponse Error
 
+type BadRequestUnlimitedJSONResponse Error
+
 type ConflictJSONResponse Error
 
 type ForbiddenJSONResponse Error
 
 type InternalErrorJSONResponse Error
 
+type InternalErrorUnlimitedJSONResponse Error
+
 type NotFoundJSONResponse Error
 
 type PayloadTooLargeJSONResponse Error
 
-type ServiceUnavailableResponseHeaders struct {
-	RetryAfter *int
-}
-type ServiceUnavailableJSONResponse struct {
-	Body Error
+type ServiceUnavailableJSONResponse Error
 
-	Headers ServiceUnavailableResponseHeaders
-}
+type ServiceUnavailableUnlimitedJSONResponse Error
 
-type TooManyRequestsResponseHeaders struct {
-	RateLimitLimit     *int
-	RateLimitRemaining *int
-	RateLimitReset     *int
-	RetryAfter         int
-}
-type TooManyRequestsJSONResponse struct {
-	Body Error
-
-	Headers TooManyRequestsResponseHeaders
-}
+type TooManyRequestsJSONResponse Error
 
 type UnauthorizedResponseHeaders struct {
 	WWWAuthenticate string
@@ -11937,9 +10499,8 @@ type ListWebhookEventsResponseObject interface {
 }
 
 type ListWebhookEvents200ResponseHeaders struct {
-	RateLimitLimit     *int
-	RateLimitRemaining *int
-	RateLimitReset     *int
+	RateLimit       *string
+	RateLimitPolicy *string
 }
 
 type ListWebhookEvents200JSONResponse struct {
@@ -11954,14 +10515,11 @@ func (response ListWebhookEvents200JSONResponse) VisitListWebhookEventsResponse(
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
-	if response.Headers.RateLimitLimit != nil {
-		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
 	}
-	if response.Headers.RateLimitRemaining != nil {
-		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
-	}
-	if response.Headers.RateLimitReset != nil {
-		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	w.WriteHeader(200)
 	_, err := buf.WriteTo(w)
@@ -12016,20 +10574,10 @@ type ListWebhookEvents429JSONResponse struct{ TooManyRequestsJSONResponse }
 func (response ListWebhookEvents429JSONResponse) VisitListWebhookEventsResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
-	if response.Headers.RateLimitLimit != nil {
-		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
-	}
-	if response.Headers.RateLimitRemaining != nil {
-		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
-	}
-	if response.Headers.RateLimitReset != nil {
-		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
-	}
-	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
 	w.WriteHeader(429)
 	_, err := buf.WriteTo(w)
 	return err
@@ -12054,13 +10602,10 @@ type ListWebhookEvents503JSONResponse struct{ ServiceUnavailableJSONResponse }
 func (response ListWebhookEvents503JSONResponse) VisitListWebhookEventsResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
-	if response.Headers.RetryAfter != nil {
-		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
-	}
 	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
@@ -12075,9 +10620,8 @@ type ReplayWebhookEventResponseObject interface {
 }
 
 type ReplayWebhookEvent202ResponseHeaders struct {
-	RateLimitLimit     *int
-	RateLimitRemaining *int
-	RateLimitReset     *int
+	RateLimit       *string
+	RateLimitPolicy *string
 }
 
 type ReplayWebhookEvent202JSONResponse struct {
@@ -12092,14 +10636,11 @@ func (response ReplayWebhookEvent202JSONResponse) VisitReplayWebhookEventRespons
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
-	if response.Headers.RateLimitLimit != nil {
-		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
 	}
-	if response.Headers.RateLimitRemaining != nil {
-		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
-	}
-	if response.Headers.RateLimitReset != nil {
-		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	w.WriteHeader(202)
 	_, err := buf.WriteTo(w)
@@ -12168,20 +10709,10 @@ type ReplayWebhookEvent429JSONResponse struct{ TooManyRequestsJSONResponse }
 func (response ReplayWebhookEvent429JSONResponse) VisitReplayWebhookEventResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
-	if response.Headers.RateLimitLimit != nil {
-		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
-	}
-	if response.Headers.RateLimitRemaining != nil {
-		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
-	}
-	if response.Headers.RateLimitReset != nil {
-		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
-	}
-	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
 	w.WriteHeader(429)
 	_, err := buf.WriteTo(w)
 	return err
@@ -12206,13 +10737,10 @@ type ReplayWebhookEvent503JSONResponse struct{ ServiceUnavailableJSONResponse }
 func (response ReplayWebhookEvent503JSONResponse) VisitReplayWebhookEventResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
-	if response.Headers.RetryAfter != nil {
-		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
-	}
 	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
@@ -12227,9 +10755,8 @@ type RequestPasswordResetResponseObject interface {
 }
 
 type RequestPasswordReset202ResponseHeaders struct {
-	RateLimitLimit     *int
-	RateLimitRemaining *int
-	RateLimitReset     *int
+	RateLimit       *string
+	RateLimitPolicy *string
 }
 
 type RequestPasswordReset202JSONResponse struct {
@@ -12244,14 +10771,11 @@ func (response RequestPasswordReset202JSONResponse) VisitRequestPasswordResetRes
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
-	if response.Headers.RateLimitLimit != nil {
-		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
 	}
-	if response.Headers.RateLimitRemaining != nil {
-		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
-	}
-	if response.Headers.RateLimitReset != nil {
-		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	w.WriteHeader(202)
 	_, err := buf.WriteTo(w)
@@ -12307,20 +10831,10 @@ type RequestPasswordReset429JSONResponse struct{ TooManyRequestsJSONResponse }
 func (response RequestPasswordReset429JSONResponse) VisitRequestPasswordResetResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
-	if response.Headers.RateLimitLimit != nil {
-		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
-	}
-	if response.Headers.RateLimitRemaining != nil {
-		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
-	}
-	if response.Headers.RateLimitReset != nil {
-		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
-	}
-	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
 	w.WriteHeader(429)
 	_, err := buf.WriteTo(w)
 	return err
@@ -12345,13 +10859,10 @@ type RequestPasswordReset503JSONResponse struct{ ServiceUnavailableJSONResponse 
 func (response RequestPasswordReset503JSONResponse) VisitRequestPasswordResetResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
-	if response.Headers.RetryAfter != nil {
-		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
-	}
 	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
@@ -12366,9 +10877,8 @@ type ConfirmPasswordResetResponseObject interface {
 }
 
 type ConfirmPasswordReset204ResponseHeaders struct {
-	RateLimitLimit     *int
-	RateLimitRemaining *int
-	RateLimitReset     *int
+	RateLimit       *string
+	RateLimitPolicy *string
 }
 
 type ConfirmPasswordReset204Response struct {
@@ -12376,14 +10886,11 @@ type ConfirmPasswordReset204Response struct {
 }
 
 func (response ConfirmPasswordReset204Response) VisitConfirmPasswordResetResponse(w http.ResponseWriter) error {
-	if response.Headers.RateLimitLimit != nil {
-		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
 	}
-	if response.Headers.RateLimitRemaining != nil {
-		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
-	}
-	if response.Headers.RateLimitReset != nil {
-		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	w.WriteHeader(204)
 	return nil
@@ -12438,20 +10945,10 @@ type ConfirmPasswordReset429JSONResponse struct{ TooManyRequestsJSONResponse }
 func (response ConfirmPasswordReset429JSONResponse) VisitConfirmPasswordResetResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
-	if response.Headers.RateLimitLimit != nil {
-		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
-	}
-	if response.Headers.RateLimitRemaining != nil {
-		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
-	}
-	if response.Headers.RateLimitReset != nil {
-		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
-	}
-	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
 	w.WriteHeader(429)
 	_, err := buf.WriteTo(w)
 	return err
@@ -12476,13 +10973,10 @@ type ConfirmPasswordReset503JSONResponse struct{ ServiceUnavailableJSONResponse 
 func (response ConfirmPasswordReset503JSONResponse) VisitConfirmPasswordResetResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
-	if response.Headers.RetryAfter != nil {
-		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
-	}
 	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
@@ -12497,9 +10991,8 @@ type CreateTokenResponseObject interface {
 }
 
 type CreateToken200ResponseHeaders struct {
-	RateLimitLimit     *int
-	RateLimitRemaining *int
-	RateLimitReset     *int
+	RateLimit       *string
+	RateLimitPolicy *string
 }
 
 type CreateToken200JSONResponse struct {
@@ -12514,14 +11007,11 @@ func (response CreateToken200JSONResponse) VisitCreateTokenResponse(w http.Respo
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
-	if response.Headers.RateLimitLimit != nil {
-		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
 	}
-	if response.Headers.RateLimitRemaining != nil {
-		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
-	}
-	if response.Headers.RateLimitReset != nil {
-		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	w.WriteHeader(200)
 	_, err := buf.WriteTo(w)
@@ -12592,20 +11082,10 @@ type CreateToken429JSONResponse struct{ TooManyRequestsJSONResponse }
 func (response CreateToken429JSONResponse) VisitCreateTokenResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
-	if response.Headers.RateLimitLimit != nil {
-		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
-	}
-	if response.Headers.RateLimitRemaining != nil {
-		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
-	}
-	if response.Headers.RateLimitReset != nil {
-		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
-	}
-	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
 	w.WriteHeader(429)
 	_, err := buf.WriteTo(w)
 	return err
@@ -12630,13 +11110,10 @@ type CreateToken503JSONResponse struct{ ServiceUnavailableJSONResponse }
 func (response CreateToken503JSONResponse) VisitCreateTokenResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
-	if response.Headers.RetryAfter != nil {
-		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
-	}
 	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
@@ -12651,9 +11128,8 @@ type DeleteCommentResponseObject interface {
 }
 
 type DeleteComment204ResponseHeaders struct {
-	RateLimitLimit     *int
-	RateLimitRemaining *int
-	RateLimitReset     *int
+	RateLimit       *string
+	RateLimitPolicy *string
 }
 
 type DeleteComment204Response struct {
@@ -12661,14 +11137,11 @@ type DeleteComment204Response struct {
 }
 
 func (response DeleteComment204Response) VisitDeleteCommentResponse(w http.ResponseWriter) error {
-	if response.Headers.RateLimitLimit != nil {
-		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
 	}
-	if response.Headers.RateLimitRemaining != nil {
-		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
-	}
-	if response.Headers.RateLimitReset != nil {
-		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	w.WriteHeader(204)
 	return nil
@@ -12736,20 +11209,10 @@ type DeleteComment429JSONResponse struct{ TooManyRequestsJSONResponse }
 func (response DeleteComment429JSONResponse) VisitDeleteCommentResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
-	if response.Headers.RateLimitLimit != nil {
-		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
-	}
-	if response.Headers.RateLimitRemaining != nil {
-		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
-	}
-	if response.Headers.RateLimitReset != nil {
-		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
-	}
-	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
 	w.WriteHeader(429)
 	_, err := buf.WriteTo(w)
 	return err
@@ -12774,13 +11237,10 @@ type DeleteComment503JSONResponse struct{ ServiceUnavailableJSONResponse }
 func (response DeleteComment503JSONResponse) VisitDeleteCommentResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
-	if response.Headers.RetryAfter != nil {
-		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
-	}
 	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
@@ -12795,9 +11255,8 @@ type ListPostsResponseObject interface {
 }
 
 type ListPosts200ResponseHeaders struct {
-	RateLimitLimit     *int
-	RateLimitRemaining *int
-	RateLimitReset     *int
+	RateLimit       *string
+	RateLimitPolicy *string
 }
 
 type ListPosts200JSONResponse struct {
@@ -12812,14 +11271,11 @@ func (response ListPosts200JSONResponse) VisitListPostsResponse(w http.ResponseW
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
-	if response.Headers.RateLimitLimit != nil {
-		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
 	}
-	if response.Headers.RateLimitRemaining != nil {
-		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
-	}
-	if response.Headers.RateLimitReset != nil {
-		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	w.WriteHeader(200)
 	_, err := buf.WriteTo(w)
@@ -12860,20 +11316,10 @@ type ListPosts429JSONResponse struct{ TooManyRequestsJSONResponse }
 func (response ListPosts429JSONResponse) VisitListPostsResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
-	if response.Headers.RateLimitLimit != nil {
-		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
-	}
-	if response.Headers.RateLimitRemaining != nil {
-		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
-	}
-	if response.Headers.RateLimitReset != nil {
-		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
-	}
-	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
 	w.WriteHeader(429)
 	_, err := buf.WriteTo(w)
 	return err
@@ -12898,13 +11344,10 @@ type ListPosts503JSONResponse struct{ ServiceUnavailableJSONResponse }
 func (response ListPosts503JSONResponse) VisitListPostsResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
-	if response.Headers.RetryAfter != nil {
-		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
-	}
 	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
@@ -12919,10 +11362,9 @@ type CreatePostResponseObject interface {
 }
 
 type CreatePost201ResponseHeaders struct {
-	Location           string
-	RateLimitLimit     *int
-	RateLimitRemaining *int
-	RateLimitReset     *int
+	Location        string
+	RateLimit       *string
+	RateLimitPolicy *string
 }
 
 type CreatePost201JSONResponse struct {
@@ -12938,14 +11380,11 @@ func (response CreatePost201JSONResponse) VisitCreatePostResponse(w http.Respons
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("Location", fmt.Sprint(response.Headers.Location))
-	if response.Headers.RateLimitLimit != nil {
-		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
 	}
-	if response.Headers.RateLimitRemaining != nil {
-		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
-	}
-	if response.Headers.RateLimitReset != nil {
-		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	w.WriteHeader(201)
 	_, err := buf.WriteTo(w)
@@ -13016,20 +11455,10 @@ type CreatePost429JSONResponse struct{ TooManyRequestsJSONResponse }
 func (response CreatePost429JSONResponse) VisitCreatePostResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
-	if response.Headers.RateLimitLimit != nil {
-		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
-	}
-	if response.Headers.RateLimitRemaining != nil {
-		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
-	}
-	if response.Headers.RateLimitReset != nil {
-		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
-	}
-	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
 	w.WriteHeader(429)
 	_, err := buf.WriteTo(w)
 	return err
@@ -13054,13 +11483,10 @@ type CreatePost503JSONResponse struct{ ServiceUnavailableJSONResponse }
 func (response CreatePost503JSONResponse) VisitCreatePostResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
-	if response.Headers.RetryAfter != nil {
-		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
-	}
 	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
@@ -13075,9 +11501,8 @@ type DeletePostResponseObject interface {
 }
 
 type DeletePost204ResponseHeaders struct {
-	RateLimitLimit     *int
-	RateLimitRemaining *int
-	RateLimitReset     *int
+	RateLimit       *string
+	RateLimitPolicy *string
 }
 
 type DeletePost204Response struct {
@@ -13085,14 +11510,11 @@ type DeletePost204Response struct {
 }
 
 func (response DeletePost204Response) VisitDeletePostResponse(w http.ResponseWriter) error {
-	if response.Headers.RateLimitLimit != nil {
-		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
 	}
-	if response.Headers.RateLimitRemaining != nil {
-		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
-	}
-	if response.Headers.RateLimitReset != nil {
-		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	w.WriteHeader(204)
 	return nil
@@ -13160,20 +11582,10 @@ type DeletePost429JSONResponse struct{ TooManyRequestsJSONResponse }
 func (response DeletePost429JSONResponse) VisitDeletePostResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
-	if response.Headers.RateLimitLimit != nil {
-		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
-	}
-	if response.Headers.RateLimitRemaining != nil {
-		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
-	}
-	if response.Headers.RateLimitReset != nil {
-		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
-	}
-	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
 	w.WriteHeader(429)
 	_, err := buf.WriteTo(w)
 	return err
@@ -13198,13 +11610,10 @@ type DeletePost503JSONResponse struct{ ServiceUnavailableJSONResponse }
 func (response DeletePost503JSONResponse) VisitDeletePostResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
-	if response.Headers.RetryAfter != nil {
-		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
-	}
 	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
@@ -13219,9 +11628,8 @@ type GetPostResponseObject interface {
 }
 
 type GetPost200ResponseHeaders struct {
-	RateLimitLimit     *int
-	RateLimitRemaining *int
-	RateLimitReset     *int
+	RateLimit       *string
+	RateLimitPolicy *string
 }
 
 type GetPost200JSONResponse struct {
@@ -13236,14 +11644,11 @@ func (response GetPost200JSONResponse) VisitGetPostResponse(w http.ResponseWrite
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
-	if response.Headers.RateLimitLimit != nil {
-		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
 	}
-	if response.Headers.RateLimitRemaining != nil {
-		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
-	}
-	if response.Headers.RateLimitReset != nil {
-		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	w.WriteHeader(200)
 	_, err := buf.WriteTo(w)
@@ -13298,20 +11703,10 @@ type GetPost429JSONResponse struct{ TooManyRequestsJSONResponse }
 func (response GetPost429JSONResponse) VisitGetPostResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
-	if response.Headers.RateLimitLimit != nil {
-		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
-	}
-	if response.Headers.RateLimitRemaining != nil {
-		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
-	}
-	if response.Headers.RateLimitReset != nil {
-		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
-	}
-	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
 	w.WriteHeader(429)
 	_, err := buf.WriteTo(w)
 	return err
@@ -13336,13 +11731,10 @@ type GetPost503JSONResponse struct{ ServiceUnavailableJSONResponse }
 func (response GetPost503JSONResponse) VisitGetPostResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
-	if response.Headers.RetryAfter != nil {
-		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
-	}
 	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
@@ -13358,9 +11750,8 @@ type PatchPostResponseObject interface {
 }
 
 type PatchPost200ResponseHeaders struct {
-	RateLimitLimit     *int
-	RateLimitRemaining *int
-	RateLimitReset     *int
+	RateLimit       *string
+	RateLimitPolicy *string
 }
 
 type PatchPost200JSONResponse struct {
@@ -13375,14 +11766,11 @@ func (response PatchPost200JSONResponse) VisitPatchPostResponse(w http.ResponseW
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
-	if response.Headers.RateLimitLimit != nil {
-		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
 	}
-	if response.Headers.RateLimitRemaining != nil {
-		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
-	}
-	if response.Headers.RateLimitReset != nil {
-		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	w.WriteHeader(200)
 	_, err := buf.WriteTo(w)
@@ -13481,20 +11869,10 @@ type PatchPost429JSONResponse struct{ TooManyRequestsJSONResponse }
 func (response PatchPost429JSONResponse) VisitPatchPostResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
-	if response.Headers.RateLimitLimit != nil {
-		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
-	}
-	if response.Headers.RateLimitRemaining != nil {
-		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
-	}
-	if response.Headers.RateLimitReset != nil {
-		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
-	}
-	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
 	w.WriteHeader(429)
 	_, err := buf.WriteTo(w)
 	return err
@@ -13519,13 +11897,10 @@ type PatchPost503JSONResponse struct{ ServiceUnavailableJSONResponse }
 func (response PatchPost503JSONResponse) VisitPatchPostResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
-	if response.Headers.RetryAfter != nil {
-		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
-	}
 	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
@@ -13541,9 +11916,8 @@ type ListPostCommentsResponseObject interface {
 }
 
 type ListPostComments200ResponseHeaders struct {
-	RateLimitLimit     *int
-	RateLimitRemaining *int
-	RateLimitReset     *int
+	RateLimit       *string
+	RateLimitPolicy *string
 }
 
 type ListPostComments200JSONResponse struct {
@@ -13558,14 +11932,11 @@ func (response ListPostComments200JSONResponse) VisitListPostCommentsResponse(w 
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
-	if response.Headers.RateLimitLimit != nil {
-		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
 	}
-	if response.Headers.RateLimitRemaining != nil {
-		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
-	}
-	if response.Headers.RateLimitReset != nil {
-		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	w.WriteHeader(200)
 	_, err := buf.WriteTo(w)
@@ -13620,20 +11991,10 @@ type ListPostComments429JSONResponse struct{ TooManyRequestsJSONResponse }
 func (response ListPostComments429JSONResponse) VisitListPostCommentsResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
-	if response.Headers.RateLimitLimit != nil {
-		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
-	}
-	if response.Headers.RateLimitRemaining != nil {
-		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
-	}
-	if response.Headers.RateLimitReset != nil {
-		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
-	}
-	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
 	w.WriteHeader(429)
 	_, err := buf.WriteTo(w)
 	return err
@@ -13658,13 +12019,10 @@ type ListPostComments503JSONResponse struct{ ServiceUnavailableJSONResponse }
 func (response ListPostComments503JSONResponse) VisitListPostCommentsResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
-	if response.Headers.RetryAfter != nil {
-		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
-	}
 	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
@@ -13680,9 +12038,8 @@ type CreateCommentResponseObject interface {
 }
 
 type CreateComment201ResponseHeaders struct {
-	RateLimitLimit     *int
-	RateLimitRemaining *int
-	RateLimitReset     *int
+	RateLimit       *string
+	RateLimitPolicy *string
 }
 
 type CreateComment201JSONResponse struct {
@@ -13697,14 +12054,11 @@ func (response CreateComment201JSONResponse) VisitCreateCommentResponse(w http.R
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
-	if response.Headers.RateLimitLimit != nil {
-		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
 	}
-	if response.Headers.RateLimitRemaining != nil {
-		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
-	}
-	if response.Headers.RateLimitReset != nil {
-		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	w.WriteHeader(201)
 	_, err := buf.WriteTo(w)
@@ -13789,20 +12143,10 @@ type CreateComment429JSONResponse struct{ TooManyRequestsJSONResponse }
 func (response CreateComment429JSONResponse) VisitCreateCommentResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
-	if response.Headers.RateLimitLimit != nil {
-		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
-	}
-	if response.Headers.RateLimitRemaining != nil {
-		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
-	}
-	if response.Headers.RateLimitReset != nil {
-		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
-	}
-	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
 	w.WriteHeader(429)
 	_, err := buf.WriteTo(w)
 	return err
@@ -13827,13 +12171,10 @@ type CreateComment503JSONResponse struct{ ServiceUnavailableJSONResponse }
 func (response CreateComment503JSONResponse) VisitCreateCommentResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
-	if response.Headers.RetryAfter != nil {
-		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
-	}
 	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
@@ -13848,9 +12189,8 @@ type PublishPostResponseObject interface {
 }
 
 type PublishPost200ResponseHeaders struct {
-	RateLimitLimit     *int
-	RateLimitRemaining *int
-	RateLimitReset     *int
+	RateLimit       *string
+	RateLimitPolicy *string
 }
 
 type PublishPost200JSONResponse struct {
@@ -13865,14 +12205,11 @@ func (response PublishPost200JSONResponse) VisitPublishPostResponse(w http.Respo
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
-	if response.Headers.RateLimitLimit != nil {
-		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
 	}
-	if response.Headers.RateLimitRemaining != nil {
-		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
-	}
-	if response.Headers.RateLimitReset != nil {
-		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	w.WriteHeader(200)
 	_, err := buf.WriteTo(w)
@@ -13941,20 +12278,10 @@ type PublishPost429JSONResponse struct{ TooManyRequestsJSONResponse }
 func (response PublishPost429JSONResponse) VisitPublishPostResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
-	if response.Headers.RateLimitLimit != nil {
-		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
-	}
-	if response.Headers.RateLimitRemaining != nil {
-		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
-	}
-	if response.Headers.RateLimitReset != nil {
-		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
-	}
-	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
 	w.WriteHeader(429)
 	_, err := buf.WriteTo(w)
 	return err
@@ -13979,13 +12306,10 @@ type PublishPost503JSONResponse struct{ ServiceUnavailableJSONResponse }
 func (response PublishPost503JSONResponse) VisitPublishPostResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
-	if response.Headers.RetryAfter != nil {
-		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
-	}
 	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
@@ -14000,9 +12324,8 @@ type ListUsersResponseObject interface {
 }
 
 type ListUsers200ResponseHeaders struct {
-	RateLimitLimit     *int
-	RateLimitRemaining *int
-	RateLimitReset     *int
+	RateLimit       *string
+	RateLimitPolicy *string
 }
 
 type ListUsers200JSONResponse struct {
@@ -14017,14 +12340,11 @@ func (response ListUsers200JSONResponse) VisitListUsersResponse(w http.ResponseW
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
-	if response.Headers.RateLimitLimit != nil {
-		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
 	}
-	if response.Headers.RateLimitRemaining != nil {
-		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
-	}
-	if response.Headers.RateLimitReset != nil {
-		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	w.WriteHeader(200)
 	_, err := buf.WriteTo(w)
@@ -14065,20 +12385,10 @@ type ListUsers429JSONResponse struct{ TooManyRequestsJSONResponse }
 func (response ListUsers429JSONResponse) VisitListUsersResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
-	if response.Headers.RateLimitLimit != nil {
-		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
-	}
-	if response.Headers.RateLimitRemaining != nil {
-		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
-	}
-	if response.Headers.RateLimitReset != nil {
-		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
-	}
-	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
 	w.WriteHeader(429)
 	_, err := buf.WriteTo(w)
 	return err
@@ -14103,13 +12413,10 @@ type ListUsers503JSONResponse struct{ ServiceUnavailableJSONResponse }
 func (response ListUsers503JSONResponse) VisitListUsersResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
-	if response.Headers.RetryAfter != nil {
-		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
-	}
 	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
@@ -14124,10 +12431,9 @@ type CreateUserResponseObject interface {
 }
 
 type CreateUser201ResponseHeaders struct {
-	Location           string
-	RateLimitLimit     *int
-	RateLimitRemaining *int
-	RateLimitReset     *int
+	Location        string
+	RateLimit       *string
+	RateLimitPolicy *string
 }
 
 type CreateUser201JSONResponse struct {
@@ -14143,14 +12449,11 @@ func (response CreateUser201JSONResponse) VisitCreateUserResponse(w http.Respons
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("Location", fmt.Sprint(response.Headers.Location))
-	if response.Headers.RateLimitLimit != nil {
-		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
 	}
-	if response.Headers.RateLimitRemaining != nil {
-		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
-	}
-	if response.Headers.RateLimitReset != nil {
-		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	w.WriteHeader(201)
 	_, err := buf.WriteTo(w)
@@ -14220,20 +12523,10 @@ type CreateUser429JSONResponse struct{ TooManyRequestsJSONResponse }
 func (response CreateUser429JSONResponse) VisitCreateUserResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
-	if response.Headers.RateLimitLimit != nil {
-		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
-	}
-	if response.Headers.RateLimitRemaining != nil {
-		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
-	}
-	if response.Headers.RateLimitReset != nil {
-		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
-	}
-	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
 	w.WriteHeader(429)
 	_, err := buf.WriteTo(w)
 	return err
@@ -14258,13 +12551,10 @@ type CreateUser503JSONResponse struct{ ServiceUnavailableJSONResponse }
 func (response CreateUser503JSONResponse) VisitCreateUserResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
-	if response.Headers.RetryAfter != nil {
-		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
-	}
 	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
@@ -14279,9 +12569,8 @@ type DeleteUserResponseObject interface {
 }
 
 type DeleteUser204ResponseHeaders struct {
-	RateLimitLimit     *int
-	RateLimitRemaining *int
-	RateLimitReset     *int
+	RateLimit       *string
+	RateLimitPolicy *string
 }
 
 type DeleteUser204Response struct {
@@ -14289,14 +12578,11 @@ type DeleteUser204Response struct {
 }
 
 func (response DeleteUser204Response) VisitDeleteUserResponse(w http.ResponseWriter) error {
-	if response.Headers.RateLimitLimit != nil {
-		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
 	}
-	if response.Headers.RateLimitRemaining != nil {
-		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
-	}
-	if response.Headers.RateLimitReset != nil {
-		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	w.WriteHeader(204)
 	return nil
@@ -14364,20 +12650,10 @@ type DeleteUser429JSONResponse struct{ TooManyRequestsJSONResponse }
 func (response DeleteUser429JSONResponse) VisitDeleteUserResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
-	if response.Headers.RateLimitLimit != nil {
-		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
-	}
-	if response.Headers.RateLimitRemaining != nil {
-		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
-	}
-	if response.Headers.RateLimitReset != nil {
-		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
-	}
-	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
 	w.WriteHeader(429)
 	_, err := buf.WriteTo(w)
 	return err
@@ -14402,13 +12678,10 @@ type DeleteUser503JSONResponse struct{ ServiceUnavailableJSONResponse }
 func (response DeleteUser503JSONResponse) VisitDeleteUserResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
-	if response.Headers.RetryAfter != nil {
-		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
-	}
 	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
@@ -14424,9 +12697,8 @@ type GetUserResponseObject interface {
 }
 
 type GetUser200ResponseHeaders struct {
-	RateLimitLimit     *int
-	RateLimitRemaining *int
-	RateLimitReset     *int
+	RateLimit       *string
+	RateLimitPolicy *string
 }
 
 type GetUser200JSONResponse struct {
@@ -14441,14 +12713,11 @@ func (response GetUser200JSONResponse) VisitGetUserResponse(w http.ResponseWrite
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
-	if response.Headers.RateLimitLimit != nil {
-		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
 	}
-	if response.Headers.RateLimitRemaining != nil {
-		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
-	}
-	if response.Headers.RateLimitReset != nil {
-		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	w.WriteHeader(200)
 	_, err := buf.WriteTo(w)
@@ -14503,20 +12772,10 @@ type GetUser429JSONResponse struct{ TooManyRequestsJSONResponse }
 func (response GetUser429JSONResponse) VisitGetUserResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
-	if response.Headers.RateLimitLimit != nil {
-		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
-	}
-	if response.Headers.RateLimitRemaining != nil {
-		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
-	}
-	if response.Headers.RateLimitReset != nil {
-		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
-	}
-	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
 	w.WriteHeader(429)
 	_, err := buf.WriteTo(w)
 	return err
@@ -14541,13 +12800,10 @@ type GetUser503JSONResponse struct{ ServiceUnavailableJSONResponse }
 func (response GetUser503JSONResponse) VisitGetUserResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
-	if response.Headers.RetryAfter != nil {
-		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
-	}
 	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
@@ -14563,9 +12819,8 @@ type PatchUserResponseObject interface {
 }
 
 type PatchUser200ResponseHeaders struct {
-	RateLimitLimit     *int
-	RateLimitRemaining *int
-	RateLimitReset     *int
+	RateLimit       *string
+	RateLimitPolicy *string
 }
 
 type PatchUser200JSONResponse struct {
@@ -14580,14 +12835,11 @@ func (response PatchUser200JSONResponse) VisitPatchUserResponse(w http.ResponseW
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
-	if response.Headers.RateLimitLimit != nil {
-		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
 	}
-	if response.Headers.RateLimitRemaining != nil {
-		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
-	}
-	if response.Headers.RateLimitReset != nil {
-		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	w.WriteHeader(200)
 	_, err := buf.WriteTo(w)
@@ -14700,20 +12952,10 @@ type PatchUser429JSONResponse struct{ TooManyRequestsJSONResponse }
 func (response PatchUser429JSONResponse) VisitPatchUserResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
-	if response.Headers.RateLimitLimit != nil {
-		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
-	}
-	if response.Headers.RateLimitRemaining != nil {
-		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
-	}
-	if response.Headers.RateLimitReset != nil {
-		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
-	}
-	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
 	w.WriteHeader(429)
 	_, err := buf.WriteTo(w)
 	return err
@@ -14738,13 +12980,10 @@ type PatchUser503JSONResponse struct{ ServiceUnavailableJSONResponse }
 func (response PatchUser503JSONResponse) VisitPatchUserResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
-	if response.Headers.RetryAfter != nil {
-		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
-	}
 	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
@@ -14760,9 +12999,8 @@ type ReplaceUserResponseObject interface {
 }
 
 type ReplaceUser200ResponseHeaders struct {
-	RateLimitLimit     *int
-	RateLimitRemaining *int
-	RateLimitReset     *int
+	RateLimit       *string
+	RateLimitPolicy *string
 }
 
 type ReplaceUser200JSONResponse struct {
@@ -14777,14 +13015,11 @@ func (response ReplaceUser200JSONResponse) VisitReplaceUserResponse(w http.Respo
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
-	if response.Headers.RateLimitLimit != nil {
-		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
 	}
-	if response.Headers.RateLimitRemaining != nil {
-		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
-	}
-	if response.Headers.RateLimitReset != nil {
-		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	w.WriteHeader(200)
 	_, err := buf.WriteTo(w)
@@ -14897,20 +13132,10 @@ type ReplaceUser429JSONResponse struct{ TooManyRequestsJSONResponse }
 func (response ReplaceUser429JSONResponse) VisitReplaceUserResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
-	if response.Headers.RateLimitLimit != nil {
-		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
-	}
-	if response.Headers.RateLimitRemaining != nil {
-		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
-	}
-	if response.Headers.RateLimitReset != nil {
-		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
-	}
-	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
 	w.WriteHeader(429)
 	_, err := buf.WriteTo(w)
 	return err
@@ -14935,13 +13160,10 @@ type ReplaceUser503JSONResponse struct{ ServiceUnavailableJSONResponse }
 func (response ReplaceUser503JSONResponse) VisitReplaceUserResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
-	if response.Headers.RetryAfter != nil {
-		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
-	}
 	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
@@ -14957,9 +13179,8 @@ type ListUserCommentsResponseObject interface {
 }
 
 type ListUserComments200ResponseHeaders struct {
-	RateLimitLimit     *int
-	RateLimitRemaining *int
-	RateLimitReset     *int
+	RateLimit       *string
+	RateLimitPolicy *string
 }
 
 type ListUserComments200JSONResponse struct {
@@ -14974,14 +13195,11 @@ func (response ListUserComments200JSONResponse) VisitListUserCommentsResponse(w 
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
-	if response.Headers.RateLimitLimit != nil {
-		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
 	}
-	if response.Headers.RateLimitRemaining != nil {
-		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
-	}
-	if response.Headers.RateLimitReset != nil {
-		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	w.WriteHeader(200)
 	_, err := buf.WriteTo(w)
@@ -15036,20 +13254,10 @@ type ListUserComments429JSONResponse struct{ TooManyRequestsJSONResponse }
 func (response ListUserComments429JSONResponse) VisitListUserCommentsResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
-	if response.Headers.RateLimitLimit != nil {
-		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
-	}
-	if response.Headers.RateLimitRemaining != nil {
-		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
-	}
-	if response.Headers.RateLimitReset != nil {
-		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
-	}
-	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
 	w.WriteHeader(429)
 	_, err := buf.WriteTo(w)
 	return err
@@ -15074,13 +13282,10 @@ type ListUserComments503JSONResponse struct{ ServiceUnavailableJSONResponse }
 func (response ListUserComments503JSONResponse) VisitListUserCommentsResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
-	if response.Headers.RetryAfter != nil {
-		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
-	}
 	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
@@ -15096,9 +13301,8 @@ type ListUserPostsResponseObject interface {
 }
 
 type ListUserPosts200ResponseHeaders struct {
-	RateLimitLimit     *int
-	RateLimitRemaining *int
-	RateLimitReset     *int
+	RateLimit       *string
+	RateLimitPolicy *string
 }
 
 type ListUserPosts200JSONResponse struct {
@@ -15113,14 +13317,11 @@ func (response ListUserPosts200JSONResponse) VisitListUserPostsResponse(w http.R
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
-	if response.Headers.RateLimitLimit != nil {
-		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
 	}
-	if response.Headers.RateLimitRemaining != nil {
-		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
-	}
-	if response.Headers.RateLimitReset != nil {
-		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	w.WriteHeader(200)
 	_, err := buf.WriteTo(w)
@@ -15175,20 +13376,10 @@ type ListUserPosts429JSONResponse struct{ TooManyRequestsJSONResponse }
 func (response ListUserPosts429JSONResponse) VisitListUserPostsResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
-	if response.Headers.RateLimitLimit != nil {
-		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
-	}
-	if response.Headers.RateLimitRemaining != nil {
-		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
-	}
-	if response.Headers.RateLimitReset != nil {
-		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
-	}
-	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
 	w.WriteHeader(429)
 	_, err := buf.WriteTo(w)
 	return err
@@ -15213,13 +13404,10 @@ type ListUserPosts503JSONResponse struct{ ServiceUnavailableJSONResponse }
 func (response ListUserPosts503JSONResponse) VisitListUserPostsResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
-	if response.Headers.RetryAfter != nil {
-		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
-	}
 	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
@@ -15261,7 +13449,9 @@ func (response ReceiveStripeWebhook400JSONResponse) VisitReceiveStripeWebhookRes
 	return err
 }
 
-type ReceiveStripeWebhook500JSONResponse struct{ InternalErrorJSONResponse }
+type ReceiveStripeWebhook500JSONResponse struct {
+	InternalErrorUnlimitedJSONResponse
+}
 
 func (response ReceiveStripeWebhook500JSONResponse) VisitReceiveStripeWebhookResponse(w http.ResponseWriter) error {
 
@@ -15275,18 +13465,17 @@ func (response ReceiveStripeWebhook500JSONResponse) VisitReceiveStripeWebhookRes
 	return err
 }
 
-type ReceiveStripeWebhook503JSONResponse struct{ ServiceUnavailableJSONResponse }
+type ReceiveStripeWebhook503JSONResponse struct {
+	ServiceUnavailableUnlimitedJSONResponse
+}
 
 func (response ReceiveStripeWebhook503JSONResponse) VisitReceiveStripeWebhookResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
-	if response.Headers.RetryAfter != nil {
-		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
-	}
 	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
@@ -15313,6 +13502,38 @@ func (response GetHealth200JSONResponse) VisitGetHealthResponse(w http.ResponseW
 	return err
 }
 
+type GetHealth400JSONResponse struct {
+	BadRequestUnlimitedJSONResponse
+}
+
+func (response GetHealth400JSONResponse) VisitGetHealthResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetHealth500JSONResponse struct {
+	InternalErrorUnlimitedJSONResponse
+}
+
+func (response GetHealth500JSONResponse) VisitGetHealthResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type GetReadinessRequestObject struct {
 }
 
@@ -15334,18 +13555,49 @@ func (response GetReadiness200JSONResponse) VisitGetReadinessResponse(w http.Res
 	return err
 }
 
-type GetReadiness503JSONResponse struct{ ServiceUnavailableJSONResponse }
+type GetReadiness400JSONResponse struct {
+	BadRequestUnlimitedJSONResponse
+}
+
+func (response GetReadiness400JSONResponse) VisitGetReadinessResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetReadiness500JSONResponse struct {
+	InternalErrorUnlimitedJSONResponse
+}
+
+func (response GetReadiness500JSONResponse) VisitGetReadinessResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetReadiness503JSONResponse struct {
+	ServiceUnavailableUnlimitedJSONResponse
+}
 
 func (response GetReadiness503JSONResponse) VisitGetReadinessResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
-	if response.Headers.RetryAfter != nil {
-		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
-	}
 	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
@@ -16182,143 +14434,162 @@ func (sh *strictHandler) GetReadiness(w http.ResponseWriter, r *http.Request) {
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7L15cxu30i/8VVDzPlWR3hpSJLXYlit1r6IoJ3IUW9eSj3NP5McEZ5okoiEwATCieFL67rfQAGYhZ7hY",
-	"kpM8h/nDkUbY0fihu9HLH0EkJqngwLUKjv8IxkBjkPjje6rhgk2Yxn/MlxhUJFmqmeDBcfAefs9AaUVo",
-	"kogpxCQFSaaMx2JKhkISPWaKRAkDrgnlMZEi09AOwkBFY5hQ06CepRAcB4xrGIEMHh7Cotf3MKGMMz5a",
-	"0nMCQ00YJ3oMJMqkNF3ZEWzSj4Ka2V1BJHisSMY1S2o6INLUUyv6eQiDlEo6Ae0WtWEtzzVMFC5gSke4",
-	"SMx8/j0DOQvCgNOJaTfByuUOYxjSLNHBca8TBkMhJ1Tb/vd7QRhM6D2bZJPguNvphMGEcfdbWLcg72QM",
-	"cnFk12MgSkhNYiYhMh+bRiewgdrRYZtBGAA3/f8aUPwNP37KB6O0NLttxnJJR1A/lG5rQJWhNToCwrPJ",
-	"AGTTeEyR+uF0V6yV+W/lel0Kpc+/rx9lKpT+RhEW52NLqR4XQ2NxEAYSfs+YhDg41jKD8kDzwWUZlqxZ",
-	"IKH0FVAZjRcHcEIiqqDFuAKumGZ3QFQ2sJWJGCIta6aTRjJTtuHyiCb0/gL4SI8Npdm18b93G8cnpK5f",
-	"niGDJCZaWMIazNrkmoEiVAIZSHELnAxmhMVECdxnRTjcgSTiDmRC08Zhm/7qyS+SQDXEJ7pEg+VvuBwN",
-	"pJgNEqbGZpvmp/KOJzOS+r/jpiuyYzZzlwhJhPkzAgdNEpDfKBJLOjRFhjRRsNtIt3mPNdAyECIBynFo",
-	"HxTIJgrMFPb4XBT4YCqrVHAFCGvf0diBsvktElwDxx9pmiYsomZke78pM7w/ArinkzTBAw5SChkcm/rE",
-	"NxDar9iuuQMSs1uTTGkyAELJHU1YTPAPhMaxBKWCTw9hMAGlEDZw/tI2RpgijGMVsxAT0GMRB8fB5bur",
-	"6yC0a3Ic7NGU7ZkVU25RQOlzU+xw2I069CW8GryID6J9anZEU52pUxFDcHxgjoJmE1CaTtLgOOh1eket",
-	"TrfV6V13D487B8edw38FD+WF/S8Jw+A4+P/2imt3z/5V7Z3hYuDiLm6on1AszHkQmkyojsb2ko1FlE2A",
-	"69ekb5euT8w2K6Q+PGyqbYZxKvgwYdE6e/SEI45cr4pMmR4TuGdKGyiKqaYhUVk0JlQRyt2e6jHFbaOJ",
-	"BBrPiKa3wHH4Pwg5YHEM/OuM3x5bMxTFRhxiw2gMMrPwM9yAWODqh8jsOJom0ZjyERDKhR6D9MfQTBWn",
-	"cM41SE4T2/GzT+OEk4zDfQqRhpggbbTJ96ApSyzcJmI0gjjE+UjQmeTmt4wnoBTpn1xefj57+89vY7iD",
-	"RKSGxPo4jbdC/yAyHj//DN4KSyESlMhkBNj9JZ0lgsbXQlxQaTmFr0fOAxHPDFEkpmvD5VJOjg7IT+w7",
-	"HNsVyDsWwQdO7yhL6CD5SsMzJGZYIxJRbnZzYEZMo7GlWwNSZIdyIjJNRxASip9EpvGqMjihQN5Zcjfn",
-	"Tytzbi3LG81IRNPXN1yCljNChxok6b83v7ROzC99oiy33L7hQViRIYpCzSy2FmRKmRnyUEgzbC1njI9W",
-	"sdYPYXAtxM+Uz7w88JVwwYo0yvyjhSATymeeOtRrO5X61ZlbGy+BtHKhoG5MrsbenDhWFmFaFVlprUaK",
-	"GnMNOWFozUZMadPAI7e5mRGp3fYPnGZ6LCT7N3wdCLI8h0bWdEqV3fudCVOK8VFIJjQxDJOBTrhPzURC",
-	"YjgCwJ+ExONkrgJzukaCw27oT10kIQauGXWAPJXCLkmJUD5+/Ng6yfTYlIuobpCMcB5gVpmWyuKdu3yJ",
-	"c3Ys+A6oRBFugd3DRVdZmgqpIf4ZYkavscyfgbwG3vrzfdmL6SMMxkLcvoff8Mr7MmbUNWJ3HUuTIWUJ",
-	"MuQFl2luJjbiVGcSLDMGahWPObUtqz2zsin8dbnNGBJ2B3LmJk7uQLKhWzqyk887JPl4QqLYv8GQ9Zur",
-	"d293X5tdGhs2D8+LFhLiNkotrn8zvJMogtRtUypFClIzK0/YeeOmeJWBL1srpRXU/auvW5QTA0MNlgGe",
-	"TBwtlPbdggluQWfQgaPh4WHrZXw4bB3QF1HrFT2A1hHtRK/gJfRotxuEBU0FJ2TIOBAWAzWbXwiV1e15",
-	"cdzpHHc6/zLCmOnnVXwQdekRtHoD00/UjVsv4QVt7Q97g27UiV/By6GhHeFI42jQHfaiLrQOaGfYOhge",
-	"7rde0cPD1qALHdozdBODmWB1FYuJrZTowvI5WUY2bglPXemHypxL3cRUQ8tQR11fbL0h+emvoxEpUwAW",
-	"cZXDYhWKOZYHvYROToslqR6RroHZw7DT6RiGX9JIg1SWi6ZJQgYJ5bfmV/L2w4UhiwJi5+ilpFc57Cwq",
-	"VlKqjbwQHAf//et/39zcdzqf/n/zg7I/59/+q271/CTsTBfPmOEY19xt01zC+K1abCWyJVTpsq5uYM0f",
-	"5rYLS4VFS4s7MlcBR+5HtGT/Lpjtvn7eTMNEbbAArhcqJZ1VFmRZ/Us6ggssiKrgEePU0tDKar5kw+RL",
-	"bS1dCdx9N4uSiobGMTOVaXJZWhxUTIULO/xFwDA3bN9K8yAvhXreEZoOSriVVjV7TlfoOphXt3kd4Rpd",
-	"XGPB+fnb6uEa6/BBgfyydXDashX3PhZ68JrA5YXNWN6acki9Sk2FjFfTris3vwTYYehGWWqvbinO/FQW",
-	"FBoVzR8RQyOuToTSpHd4UEHjjLPfM8M9jqiME1c4ogqqiExj+r/db+1ITILS24AfaVn7fXgwD7VhcN8a",
-	"idYC+OU6nkX2CjgqVMCMCJDP4oK3evf3xGtVzRjnNre5uR+vry+JZXuIhntdneBboYnV1tRcEoWqtZ7O",
-	"SjC5UHceEKsD+2fBPTumWZHBDLlD9wBg6KEd1Gx+zmTPT/bjmGoyxUc4IydZ1VsKIk3mNtXQLV7Hw6aJ",
-	"eza9LP/84+y6lg1BDr5csFAY763JMS40WmL8yy3XyAALVctCQanuQedg8aGqIjGsx57NnVpLd5VeQ/+Y",
-	"4Bax3El5ZnUH+0egiV3ORo4/XwxxGzyC2S+u3oXOONzrph39X/jK+m2vc5N1Or0jfNX81pCh/T2lI/i2",
-	"Z39WQupvy+9IPEucys8K2YukJOEOB7CqoIJk+JgRdhtGuGI1Ta+hXR432IaVLfExJUnKPlDjYzS+vh73",
-	"7A8qON4PAy00TYLjg96CoJJ4BVjelmlikZZThwp5sW5TKbUIHhGwZAfHQPYI9rhbxoz96qPw0UFQe5rs",
-	"HOrf71ELYGRe++6SmHuoTc7uaaTJdAycRCLjGuIQ7SHcL/n9ZS+CIUy9vhDtAWwzZKd/cX51/fn63fXJ",
-	"xefTk9Mfzz5fX1/0Q3JIEFYd/7J7nD89MK405RF8o8hUMg0KHy40vQWSpUZ+0VMWgX1u0YKosTWaKOCk",
-	"t8aCzHPy9snd2ynYxfIbUk9JBU9RXdGXZlDd3svSld4mb/Ed2D9UtMt3dc5NVK7rbu9lRaZ6uXh54+K8",
-	"48nMnsXSoFC9eSr4kMnJhpwYh+nlxuySWbBb+7q1ZArdVYfYNhJWxrBs7XGaj2Q45zmkTcZrG6kfoY7G",
-	"m4gFE8bLX7tPIyh8AedfP5VNOPtVU3lOXr92Ak6UfyK92bnh4+gdKEKTEQwkZRFx2g5FfsuUJtQ+X7+h",
-	"0e8ZlTFJhJj4OsNETEEqhNEEPy1TvuW6Uad8W0uZVpEP7SWdf1jo4ahQ7zliMVw3KCKsbdoJp8lMs4gm",
-	"5IyPGDfNZ2lcO9q8ra+izpsj9WfU5ZWl7UXpurK2i2w/2HVMzT05pYoMmVS6sL2p3ATl0a7kszY925V9",
-	"+yJ+2i7PnDYgrFj9lDWWJd6t6Lm6Xp8ajusK9WXnS/SXz3Fu55SgT6sFNQvxvdP4ba7/RNSr1cA1Lbq1",
-	"rnhMb+tqFoXSTrO4qXq0qLowTEt6teL+Uk2vl1fWki9cJ0tVvn6Uj9bg+kX9W6pvC+SpP8S9lSfYIIwU",
-	"SZmNntcOLb+nlpt+Lp7N1s3NffeHm5v7Fz+Uj2n5c13J2sP7HtKERn9Rjegy7WbdXl5BMjS0VKP7WCLs",
-	"f6GCqe7g1Q4KH6LP7mrviRNi/2xEU65fO1NCMoCZ4LEhGAVotHALKeK+Aq4XFZdR8QBVbf4DZ/dl25g1",
-	"xO+4FsnddAr4aXg3cp/r1sFyMRUx5nCFGOM/bFitlh2YoTGAX6mw4Yqpapp/U4K339Ppz05bivZQTn4s",
-	"c+lRBEq5vwQwezMe/CNi79ib8w//Pu++ZefqnL8/jE7Pj85v01/+efrmVRv2O+2ol/DB5IdO/MubBAEj",
-	"ZRLUOQ+O94/QEME0aG1AvN3IIsNa7nqRuN58vCY7P171Do9227W66aLP1d4Z1jjHValAnBtvjSonn0Fh",
-	"ZuCmstLIoDy1clPlUdfRGdZ4YmG7RmFdqB7WUZCsUonUCuwrHnAMTs5R4hrymZtjzaMM20DMdDbuJzEl",
-	"F+IOzBWyROAqm87UItcm0tBmF86astOmL3VPIqLMvdbVCyJNO/8oowMknXU5tPxW3ZgLNt18uWRgB7mu",
-	"ZIB9PUIyMPU/Mo3KMLX22phaXygiFFU3t/h4AgnBNrNCQLBjfLSA4Mntbykg5Me+Xj7oPlo+mAPR8tXx",
-	"taWB6iEwl2eSvBsGx7+utb/zNJJT6pyuiekx6TMeJVkM32KhPrpyvUY2wzl0mHXlMAWlndvXHVNskKD5",
-	"beHyhb5Xm8ioE3p/bst3SzyLo8hFreynwuI15+DnODCtYZJWTmSJA6rcb00qNynuWAySuML4EeWBRqXb",
-	"4qVoip/HtbCw5hWYUKVzg4rVz6zWQaTB+OIOPZKVN3K16sMNOe1UCsMALr1k13gNtmtblf1y2+Aam4EI",
-	"2N1mDEnxrr6MAMtUdGVrlOSbdawt/VSK3c7FGjeEsKDG8n5WWYvSFKuLXGxqHQyWx//ld3rlLK19t5dr",
-	"PcF1VB3E3/RaqqGnkpDlN7m8xQYqR1xI/MmZ23+qoefcwt81sbDYsvQX16E5fp/COhfa8gzzirX2pwqi",
-	"TDI9u0I3C2cxNWH8JLPWLAMUHH/wZ/LNx+tgwRvPCalDKSakf/nu6pqgnodmeryHf+qT6VgoyH1FKCfY",
-	"yWuCb/qKjECTg85+7hqF85nz2hhrnZqVst+fdnyhdX2hivRPnAsOEsMxsYIzuck6nf0IC+OP0F9rrBbz",
-	"rrxfwSJw9/W3tumspDSyPYR3Xfe3MdyTH38+OW1d/XjSOzwiYkhuAjciW7Ztf5N0it4k9qMrA33roCo4",
-	"2uVdXb8/vzz7/PHsux/fvfvp89XZ6fuz62+U6Vu6wA/oV20ddQqp06rMWsVciiOcsp9gZl0uGB+KxVm+",
-	"yTiGWPhGkfdnV9fk5PIcTdxQExg6VsPajli+uH3Db/ip4OacMcGVNecYiyS2XqloUmJOh90lU7pFzvBr",
-	"yUPaObpATOiIMq501a3Ye2wx7VwKFaFkTHlsWBxykreEfZujq244KXvPICWrqblq7RL3DzqdPk7EcBN9",
-	"vAj6uVVk6E5B7sw8oWnJoVkMh8BjxkemF6+SRE97Zp1PbNm2mer7wnXIRxjAEjuL/kO7OB5vjGM9OslO",
-	"/77lptcyBNOa0PvWYKZB9XdfE+qcQM1AvHPS/ES7+/0wt8lxz33EEERe4LDfJh/4LRdT7qdD0T/O+jC1",
-	"iy2bNxIlEZWSuWWZX8V2eavnylNO+r+03OK0zuM+sVR8bBeYg2ViS46OO35hur2XJJWMa8PZkJOr0/Nz",
-	"M/1CfLC+bZSMgBuyg9i0h4N55+lQkQmVt/kaFUDVJxwgXh9blkHVa0LNwJY46aEPnnPTc9BXR6ldS6n9",
-	"eTc8P65+2/RTmpylXn9hEJooQRJmjm7/j4c+mQp5ayiCzyYiU8nMWoOpsZiSiTlmOzORSWKowcaL2LUj",
-	"oXaIr01n7ufcVx63CEMkKM2MeAf2+OGyf+DzMSoMeVUFFiaJfZRDUecYvQj5zBACJAqpYUZigeIj+u+T",
-	"nf5B56C/Wz5kjmypBmtd5yICOSo6vyQ7+NkWc97GCrRmfKR22+TC1cnjSiC1zsx0+3Ousv2w/Cl3ZXX7",
-	"NOfN2ic7akFbXInhgydZwjBTEJvuSsg4Twy9V76Tkn+v9Xr2hh8eww14B2FwB1JZcO+0u+0OShb1iBIc",
-	"Hx0e7h89hIFIgdOUBcfBfrvT3nf2tshzWCo3PIF3Jmwhv41/HNUFMnprxVS0mAidOSHEBjGdxTjC8CxF",
-	"C+r8qkCrHkO0ZU5OBdVwRg2Cd1EE+VCUvVeU8z7Nf9RHdvECxHqejXXCjGl60ZXgzoNxEYcipTNz531m",
-	"iNRtlUURQAxxU7QWL+PUhspZ/Rj0aS6QSq/TeTKn2gXBpC5ChI2kZP0QuP4f66NuZn5g17auWr4He6VI",
-	"Nlilu7pKxR0dK+2vrlQEMzE1eq9W15gPdvAQBofrzKgacwRrrTG+mjgWZTEID39JAPr1kyFllU0mVM6C",
-	"48DQG/ESFXFQ5WjMgCUdKXxGMy0En0zLjci29weLH/YkpAmdobhXRaAaT3j0NradYQwksmMurrI26xvl",
-	"Dj+Ld58nQtKnwvuxOsL/k0HmWDY/QicEMz4iv4mBZcLb5LL4yswsYJIKAwohUQIvLLMgLjQWgoRl7Byo",
-	"TVlUg+i2UkXFsABAvWcBINTKNHibz82fKfK7WaR4C0Z/Chh1DlbXyCMA/Y9EL3f0CK0ilz2Zy+DLiB/+",
-	"WbwlPW3UAwG+Aps+DOEn0MoUWIbUMvehizpi5Pj9Dpkwnmko+3qE/rGBRuhKYnlUlNzx0bZNrsdwwy0L",
-	"aw5Vr9Mj0zGgJCqse5zlenjeBDL3ChHGyhalgGMakoRMx8zUsMWVLW/533mgwX2u+BgUvmHfiXi2YWyO",
-	"BsOAtcNd1Ho7PFR1gM7/49nwMI93UYOD58PKXvqNwGsCPV4ZWukZ+WlKZ1tkrCJjdw1MmI8ahvUO10HU",
-	"msA3f1fYq8DcibpFeKHEY5YFoDLCGXxcCnB7UeEhVQ90V6Atv5P3YkTOQSa5Kplu7aD6jc+sqpsYGbgM",
-	"hz5yqTsgu22n27LKo1x9ozIj21p9JeqwbDw+pUWqUPPC+OgYA/cQxi2ee9wEwmGaj3GRd3LzfDJIq/iI",
-	"BZQMpFmB8hiC3CMs2P+913oxPfvl5OfLizP82PTzF0Ki93NbCxIPGsLe+v2dUuVWfsvDbZHqCZDqCjSh",
-	"lbPhlaIliFgBW7lzZQM7dm8pthSK1JzHvD8LlBW42aHkzcfr3TY58XGyDLC0GEc3Wwtuik7Ahl90rNcN",
-	"d7xXcbX7y970l7Nbis4ct5VSab2ebHC4Gm7LvqB7a9QnZ7LKFqVBJKSESJOxkArIAC1+ZuuDTsUAdi2w",
-	"eTqFmF2gWi0YbugWq55A3twC3BcBnOVImiHMv/iiNsyiVwJ1sSC/x+9GrnRV2uTEJWjwxmn2+zfKv/ng",
-	"C4CTJd0r0LDwt2Tayh6LHJEdgg+RtS6X4LpHRLMtbJmEraLnGRU9ZUOYeU2PPS3FYSkdwML2+CFcrXQu",
-	"DtVzxdz/5KEgt1ytfe+7rD72hiRNMlXNQ1C8LduwJLR4/fYuXIsPgZfOJPu5HwBXNegzS6xR1qY0WafR",
-	"3Pl68Z3QZnnAd3O0MmE2lG/Te2DJd3uDhB7rTdvm5XjWN8Pc6XbpWyEuxxa0nwC0/5aIauh1Gaji4593",
-	"4fBwan//9ND0LmZdhgzfglzHoJw7JSTUAlaemiA3aekb1DJQ2m6Qii5tdNEvForWi1nSrgYM8VEk1wsG",
-	"srbwtBgocy0Jqvuk8OD8mJre8nyIDmfVPYcSFyLKLZEXK6OAb3MnfXh/sW7Y8uJS3FsztMuiQfsWvbay",
-	"3p/GhH6UDHlQFwh5HjErfN8G8h8eRSPb2WwezmKYvPN5qZysN6EzJ4e5Ok2CXo6ka+mCPQ5sRbytiPfX",
-	"EPEajldYL0e9xyiD/hy1yYnjQJiyQWUxR51WZbvZxYMzAl1/ajpf+UreHr+nOH7/EYdpFXf/D3yLaTxM",
-	"G+oHbBZNNJejui6d5al7lcnTVoZOiWldKYQkA6HH9dcaxEw3Xmqpjy75GOmgwuGHRMIdU5Za1n2DnQtx",
-	"+ZWfRPLwaA3Y4UI9bDHkb3SFb7nyJ+EbzgrwWIsp3ysHxqhlKUp6YtQGOBa90HOQiHKiAEIfXMDGuSxs",
-	"/ppVs6e+8z9dQ+u0rs+ppSznd1mqqMylni10bdmfJ1RuUq+miopjt8670QbcUK2S9CSOSy+7VSUpOu01",
-	"IUqTdrT8ePtoBWkludWGSs25FEVfWa85lyurKfNn6eW6Xr25BZavAixbDudJOBxH9QUrUo9iNayOe+qo",
-	"ccd6LML9nFvOIZKV3JQxmIHg0CbnuS/U69JL0Inu2xds7fJvGNYJLe/qdTOu4lfRzyxzfqq812/xZKsm",
-	"/XPAwNlArJZ4MBhJo4xzgYEOsAz6FYyAUO3SjYdEpDbYaTKreKJTzMvWYlwBV0yzOyAqG9jnOW+LxukE",
-	"08ta36Yb3sfoQ20O99r55NsPqYS7PsYY4FmSmM7R0JbH1tP9FiD1cVHQ0QDtN0gOURhRxQWBi1XfKpsK",
-	"HypKBlRHY5IIcZulmGQHaHxM4J5GGhVQQoEf8ojdAXdrge5UaOgbGrwVHG64WR2DYHQE/dCM38U2UELi",
-	"/zGzk5ucQuOPvo/CYPBoVmcKbOTBD7hDzy8ILoKZTeymBTFTIINZm1z7uCsDiTZGgxlhMVECSUM591Vx",
-	"BzKhaZNNjWmsYk+TZ2usxA7z4aUqGbnqo3JvYHlTGBHNC5nr02xu6t04Q2va0xBHoCbSYs085tSmYjKh",
-	"LQVmJhpiF1LKpmE3xEuy1JwNwSMoBXfpdHaLYDTMRaJRbJImM0IH3jgM7tMEs885M4e6GbG4GrAhj322",
-	"MtTfXBDECeP+18VgaErPUP1qGn1elUMebHSpvgHP+vYO/081jFqtOMgcNPvL1f6+jlUUGh0S7zQsYUl+",
-	"U1JxxmI+/zrywYTasHJyJHiPxWRM1bhJOYCRU5/Fn6Q+QvfTeZksZtL9ygqFchDspqcVg8iPsZRysWg3",
-	"tZR6ZFqJLZytgUyngg8TFm1d/h7pEZOlNVhZEUTWtofy0Zutmx16DzJNdgYzMhQS2Ii3bmFm8DOiMew6",
-	"ESE3ofKqP4yENpVCA362pdwfb7i18GTSGUgTZMTxJRqh11lZ6TFMFCR3oF674mh+jzCdeiflOt7e1s9R",
-	"eR0zrBxktmZYW/3CX8MMK7P0u8gBLTXDEtwTszm5KOobUYZpVRcWldSFcQ9JP6aatl1Qd4zLOBZJjNhw",
-	"wzcK7R4SCTQmjBdOvkpTDehwV3N0R6DduV3qSfQeEuqCIIpMRoBzhMmgOf6cm2JF1vKCsNPcfN2oc6VU",
-	"F0sYny0ObR9knwJVrDFaI6RspgEzpLvcGO0DmkMpjFPCBW/BJNUz1PuA9kofhyOo+0EewQZjmuMFXGCS",
-	"ghdoMFB7rAxWkrR+8ikB1rdM21iCemIcWcMybYsmfx+uZis6/TkoaWGLKDFBLSX1GGXDjdcjZ1bLjGE+",
-	"TvUonFvQTnGhfbQgMgbZFLYyekp9VNvIWM1Kqc2gsiZN6RYst2C5Bcu/JVi609zMVi7qn9Yz/XWAWbYA",
-	"XiphbmQDjArnrQ3w1gZ4K3J+NRvguQP9NDbAuRBaAzPLI7+UMGYJrpAdq3N2AWCQSbMFHIO2+wXI858T",
-	"HGYbp2WLe1vcK0DmCXxAFxDPBV1Xey4VZmPMzn+CZMM8AdZ85jWf1QrNy7CIz/sWksFMA4b0ND+EPmIw",
-	"5TM9ZnxEUioVKML08Q1fN/Wc/fRrzbd2u/2pH5KpEW4JJXddI/WO4X6nlKxux+aVCxsy1pWz1e3u4sht",
-	"nrob7rxhh2yUSYh9fjprNWhNoqfMzMrFWk5AUjT62u90SDme/K5XYNrcTOZiS0R02yYn5M6uc3zDXdaM",
-	"3KTE9GKTNeCYSpkcGLeJxCTlimJGJJtmKbVpZH36DTSqjG65mCYQj3wKuhuOObG82UoEPtzzkLIkk0B2",
-	"7NaGGHEVdzt0JqbUpmLDPe+Sn9l3IWHchtJ/c/Xu7a614jzodGyerhtu08zhQt349JLl7HU2tOtNYB+O",
-	"ubAUki9Bm7wVupL2ymZRyweGDsk+aZiqD5aPeVIs/boRPMojx2df7x69POq8fPXqRSfMk5C6nJamlYnI",
-	"THu9TqcTBlEmJfDIHPNMxT7jfso+77/9x8vvdQ/+dffT/01E77QzeTW76J6Misyux0GeJgkhBWvCnf7c",
-	"NVWzouqH8xev7n75OCsMS5rSLa2vfLGr5nO2PpHWpbSYRT5R19xGuU/yPKUNihl7DKZUFclydriYols7",
-	"YtJuO1j3nsu7tIkD/wJi9kJaz0VZGydNKLHbaNejdKf4qyD4FAb3NleaiGc+YVq3c/Dy8MWRzalmZu3s",
-	"pcBmim4+zSXaPeh0cG8Mn5Ho8b8b2esTNAJXpIfQwRLwGYUwVQhTJEvb5LycMENkkQ0sb87egCqrJ3Ua",
-	"zzJi1AYO+RHHEzyWfvMzKm7XP1Su7+X5etycl1rxXLA74KZsKsUAShubT9drVCTQeLbu6rvk5KV1tX+l",
-	"JDXg7C48c//Y+zokh519a/A/ZQoWMbt2B94DjZkZ/V9xE5Q9f87BU96Bz1uo2s9lkpWvx4rdxCYMD9GY",
-	"octmf0SfCPxZVTPOBmGQySQ4DvZQinK9LEQ6BZEmYK5xMsUIWjWGIIVa32rvatwWrO3V0JnpFzOxw8OE",
-	"pBRvc4hbjOcq9FK8z5pWL23sVSdk28STuadXqbrlmevN9ytKwlKdXLmwWM2mabRpUa17iyMTFeZMHKZ+",
-	"9JBcajaH2poYqMWiYBj8eMK4Ijv933yuy5GkXLfwOzn7+eT8or9bXiNMk7TYbA4OZstklbhsT0JGY1Ba",
-	"Ui1keQlK9Pbw6eH/BQAA//8=",
+	"7H2Ldhs3suCvYPvOHkszTYqkHrHp4zOjOPJEjh+6ljzOTuhxg91FElET6ABoUUxW+xv7Dfsd98f2oAD0",
+	"g2xSlCU5k2sl5yQiiWehqlBVqMdvQSymmeDAtQr6vwUToAlI/PMd1fCKTZk2HxJQsWSZZoIH/eDDhGrC",
+	"FElhpIkYET0BkomUxfNHivySC03JViLpSLcY6FFronVGM9aSVENqRmy5aVrd7na/3pvTKYRkxvSERDIi",
+	"WxJ+yUFpRSRMKeOMj7cJ5QmJdES2FMSCJ4rkXLMUx7GTS1Cg1XabnALXbrBiO60TnCtqB2Gg4glMqdkg",
+	"XNJplkLQDwZBKsaMD4Kn8tnuU/1srxeEgZ5n5jelJePj4OoqLMFjh1sG0lmxHLs5og3UaJalDBTRgugJ",
+	"M9vC/d0EXpScapnHOpeQkBcM0kSRlClNZhOhgDANUwSjqkDWg/SXKkgzkGTGeCJmDqaziGzZL4gDrYfh",
+	"cE7gAuScmDW1cFGQEJGBpGa7ZDZhqZnarGTKEDkEvx7Cvzzrdp7Onh10GkB8FQYZlXQK2iHkCmQ81jC1",
+	"e8noGMyczHz9Sw5yHoSBgUTQD3BZtfUkMKJ5qoN+rxMGIyGnVAf9gHG9aw58Si/ZNJ8G/W6nEwZTxt2n",
+	"Yp2MaxiDRFx4KxOQzRighNQkYRJi8+Wq1QkcoHF1OGYQBsDN/D8FFD/hlx+b8PKEjqF5Kd3WkCpIEEyE",
+	"59MhyFXrMU2al9O9Blbmn2vhdSKUPv6ueZWZUPqRIiwp1pZRPSmXxpIgDAwKMwlJ0Ncyh+pCi8XlObZs",
+	"AJBQ+hSojCfLCzgkMVXQYlwBV0yzCyAqH9rOntFpptOVaKbswNUVTenlK+BjPTGYZmHjP3dXrk9I3Qye",
+	"kaF3wz0QsYbzNjkz7IRKIEMpzoEbUmUJUQLPWRFu6JaIC5ApzVYu28zXjH6xBKohOdQVHKx+h+BYgYr5",
+	"MGVqYo5pcStveTonmf8dD12RLXOY20RIIszPBtgxTVOQjxRB9qjI1oimCrZX4m0xY3UzbmVDIVKgHJf2",
+	"XoFchYG5whnvCwOvTGeVCa4A2dq3NHlnObL5FAuugeOfeFXEyF93flZmeRUm+lsAUgoZ9E1/4gcI7bc4",
+	"rrkvU3Na01xpMgRCyQVNWULsDx+vwmAKSiG7wH37q4gpwjg2NQCYgp6IJOgHJ29Pz4LQwqIf7NCM7RhI",
+	"KQcMUPrYNNsfdeMOfQxPht8ke/EuNSehqc7Vc5FA0N8zJKDZFJSm0yzoB71O76DV6bY6vbPufr+z1+/s",
+	"/zO4qgL0TxJGQT/4j51SVNmxv6qdIwQCAnX5IP2GEmHoQGgypTqe2Hs3EXE+Ba6fksiCLKrcmUhkqm2W",
+	"UZ7Oe+6uvQ2O6Q4XzxSZ0tQgFSRky9ywiPPE4lNIRkgusN0mL4TE1Re3ssJLX+SaULy37d2M23ou+Chl",
+	"sf6ye4ndrHZhBC6Z0oazJlTTkKg8nhCqCOUWRa3AxBShqQSazImm58Bx+S+EHLIkAf5l1m+5kFmKYmMO",
+	"CWGcDHODT3PEq8QKc/YwHImSeEL5GAjlQk9Aeq5itopbOOYaJKepnfjet3HISc7hMoPYCG6I8m3yHWjK",
+	"Unt7pGI8hiTE/UjQueTmU85TUIpEhycnn47e/ONZAheQisxQTrS8jS9IIvexnxtR0BuhX4icf4GtvhGW",
+	"NCQokcsYcPoTOk8FTc6EeEWllfi+HB0PRTJH/c9MbUBGeR1uj7wesBVdtqb0smV6tIZzDSoKCaQKSMT4",
+	"SLQvW25M2wKbYqvtpyRy11NEFJ1bxlyC/xTkBYvhPacXlKV0mH4hEBj6NWI0iSk3qDU0UKHxxDIFc7GR",
+	"LcqJyDUdQ0gofiVyjWKN2YICeWF5iWFuWhmmGOdSAo/nJKbZ0wGXoOWc0JEGSaJ35kPr0HyIvFbWHvBm",
+	"GHzhO+p6YITVbbO4aGlYOX7vUYqL2VNy/cZvRKJnQrymfO7ub/WF7oqUGYVZmf9oIciU8rnfpXpKZpTp",
+	"FXszS37Paa4nQrJf4ctwFisSatQcZlTZdW9NmVIoXRSiR0jgMjMCb0iM4Ab4l5CIweZqMwg9NnJIceKx",
+	"hAS4ZtQx5JkUfGwkyoqN6cOHD63DXE9Mu5jqFYor7gOM0kMrbfHc22tF8dLk8C1QiRr2kjSOQFd5lgmp",
+	"IXkNCaNn2Ob3YKiGNKLFuexF+wGGEyHO38HPeOV9nq7gBrGnbi03I8pS1JdKZcBcOGzMqc4lWJkZ1HWq",
+	"wMyOrHYMZDP491UKEkgZWrLsxskFSDZyoCNbxb5DUqwnJIr9CgatX56+fbP91JzSxIitSC9aSEjaqFS6",
+	"+c3yDuMYMndMmTTMSjOr7tl946F4i45v26hEl9j9k+9bthNDgw1WoJ9OHS5Uzt0yEzyCzrADB6P9/dbj",
+	"ZH/U2qPfxK0ndA9aB7QTP4HH0KPdbhCWOBUckhHjQFgC1Bx+qfPXj+ebfqfT73T+aXRlM8+TZC/u0gNo",
+	"9YZmnribtB7DN7S1O+oNu3EneQKPRwZ3hEONg2F31Iu70NqjnVFrb7S/23pC9/dbwy50aM/gTQJmg3Uo",
+	"lhu7VuEOq3SyDm0cCJ+71le1PVemSaiGlsGOprnYZkvy29/EYFXFAGziOoclFMo9Vhe9Bk+elyCpk0jX",
+	"sNn9sNPpGAVG0liDVFaKpmlKhinl52Tr6Pnrw1bvoPdIkWgwUNG2aUHevH9lMKXkugsoVLGE7XeWTWEZ",
+	"1UaXCPrBv37612Bw2el8/LP5Q9m/i+/+1ARQvy+7+WWyM6LKhghghksZP1fLo8S2hapYlepn2vDDwgli",
+	"q7AcafmQFjrgyv2K1hzpK2anb9430zBVNwCAm4VKSec1gKzrf0LH8AobovF+zDi1aHVtN99yxeYrY62F",
+	"BJ6+20XFqEaThJnOND2pAAdNieHSCX8Wr1hYth9l9SJPhLrfFZoJKqwsq9tinXXXTbBoIPVW3Q2mOMOG",
+	"i/u33cMN4PBegfw8ODj75jWiADa68rbb9Y3NWt6Ydoi9Ss2ETK7HXdduEQQ4YehWWRmvCRRHfitLNg5r",
+	"CKNJIkEpIkZGaZwKpUlvf6/GoHPOfsmNQDmmMkld45gq6JPD0+fHx2hSN/poInSLajElqYhpSjIqNT7+",
+	"UTIx45plu3lSoEoTPRMkpUNIFdkyYn3k2HQUktmExRNroFOCzCZUo4REThE2XsgUUpWmvZ8vWvbCUySe",
+	"QHyOFrPIftW3u42265cITejf3Kd2LKZB5QHKA7f6xLK/V79JDlv/pK1fO60n/+M//vQ/B3mn0zt49Oe/",
+	"7Dz7678+Rb/976v/0/r4l63BoL1Ju+0//22rbPex8nfr458rP2z/dTBob/9ls6bLt1kYXLbGorV0vxSW",
+	"wmWhFjiasfDk7DstF7zVu7wk/qnBwHSBflYP9/3Z2QmxwibRcKnrB/JGaGJNXw33cPn+0EzKlZtoqe/i",
+	"nVNf2D9KncWpKooM5xbj7KuYwd120EBfhWrT6MgwQycBo51aA24GIrMvfOWeDWtAIWi0auNeOapqnX8/",
+	"OmsU/lBvqjYsX1N2NpTTlwatqFvVkRs0r6WuVVWs0nevs7f8elvT0zYTihcYo8W72qyhf2FzQKxOUt1Z",
+	"E+/8HmhqwblSzyqAIc6DW6hYpXSzNBmHS73qRP+KBqlnvY5lKvjU/8ygof2c0TE869m/lZD6WfVxleep",
+	"s21a08YyKkm4wAVc11BBOrrNCrsrVngNNM2soQWPW+wKyFZExYr+ar020EMDXRL6PfuHCvq7YaCFpmnQ",
+	"3+stqYepdxUpxjJDLONy5rhC0ay7qpVaZh4xsHQL10B2rNVxu8ozduueEgd7QSM12T00O7Wg7YXxsXuU",
+	"TM1V3yZHlzTWZDYBTmKRcw1JiDe4+1CICPYiGEHhzINOMnYYshW9Oj49+3T29uzw1afnh8+/P/p0dvYq",
+	"Csk+QbbqRMTtfvGAxbjSlMfwSJGZZBoUPn+hITfP0J9pxmKwj3ZaEDURsxoP3ettAJBFZcn6oXjnHQss",
+	"fyDNmFSKbXWIPjaL6vYeV6SmNnmDzhH+eahdlS0Kga0mXnR7j2tq6+PlyxuB85anc0uLlUW9AwVGJh8x",
+	"Ob2hsMthdnJjidQA7Ny+ka7ZQvc6IraDhLU1rIM9bvOWMv2iRHeT9Tr/hsYV6nhyE81rynj12+7d6GKf",
+	"oVw1b+UmytN1W7lPdapxA85ackfWymMjx9ELMMrIGIaSspg4NUCRn3Oljfph2OhLGv+SU5mQVIip7zNK",
+	"xQykQjaa4lfrTJ6FRdqZPDcyYdZUcHtJF18szXBQGlUdshipGxQR9qH1kNN0rplR4I74mHEzfJ4ljast",
+	"xvoiRtQFVL9HC2rVoLFswKjBdlnsB+6cY5VGM/6ISaVLh7TaTVBd7bVy1k1pu3ZunyVPW/AsGFzCmitc",
+	"1U5ckd3Kmevw+riCXK8xGnfuyGp8H6S8YHq+W9uzgc13zs56c6szMsJGu+eqc7BuLreZbVN7rlDa2XNv",
+	"apQuuy4t02JjowVgrX3dqzAbqRxukrWGdr/KW9vNPVD/kEbzkhk103VvHVEjBRumI0ValawXDUbrr671",
+	"LtLLtNkaDC67LwaDy29emD+fvKgS6/KPq3s1kvM7yFIa/5taptdZmZtO9xTSkcGuBgPJGovAZ1qhmkix",
+	"cVHoI3B00XiZHBL7s9FfuX7qnHHJEOaCJwaFFKA/yTlkeBMo4HrZuhmXD4H14d9zdlm63GykoyeNvN1t",
+	"p2RIK97v3NdNcLCiTk3X2b9G1/Ff3LBbo8wwRz8ND6lwxaVTN0f/rARvv6Oz186kim5WTsmsivJxDEq5",
+	"XwKYv5wM/x6zt+zl8ftfj7tv2LE65u/24+fHB8fn2Y//eP7ySRt2O+24l/Lh9EUn+fFliiwkYxLUMQ/6",
+	"uwfoI2IGtO453qVnWaqtTr2MXC8/nJGt7097+wfb7UYDdjnnYufTpXAz6zflutSYnltvg72n2EHpAeK2",
+	"cq3/R3Vr1aGqq27CM+xxxxp5g1W7tE9sYkW5zm7SqNVf85Bm+OQCJm6gxLk9Nrw0sRvooi465DCh5JW4",
+	"AHOFrNHKql5NjZzrJirTzS6cDRWsm76Y3okes/Bq2qytrDr5Wzl/IOpsKrMVt+qN5WIzzefrCnaRm+oK",
+	"ONctdAXT/wPTaDFTG8PG9PpMpaHsenPPmzvQGeww16gMdo23Vhk8uv0hVYaC7Js1hu6tNYYFJlq9On5/",
+	"/aBOFuY6TdO3o6D/00Ynvog1Be4umKgwXJvxOM0TeIaNIvTheIqCh4smMpDmMAOlXQjlBVNsmIINL/eB",
+	"SxjHeBM9dkovj237bkWKcTi6bMz9WLonFzL9gkymNUyzGo1WZKLajbfKUifFBUtAEtcYv0QNYaWtbvma",
+	"NM2Pk0ZGseGlmFKlCz+M619nbZDOCp8NsxqjwDiPZGt1vKHsnUlhRMK11+4Gj8gWtnVtsHDkbnA1iIFd",
+	"3ExEKZ/j1yFgFYtObY+KxrOJa6zfSnnahaLjlhCW2Fg9z7qwUdliHcjloTYxxur6P/+Wr9HSxrd9tdcd",
+	"XFD1RfxBL6oGfKqoXf6Qq0dsWOWYC4l/udiIjw34XIRjuCGWgC0rv7gJDfl9DJvC0as7LDo2egYriHPJ",
+	"9Bx97BxzTaaMH+bWCWaIquQLT5MvP5wFS6GTTm0dSTEl0cnb0zOClh+a68kO/hS5VCI+sIdygpM8JegK",
+	"oMgYNNnr7BYJPnA/CyE2E60zAyn7/d2uL7RxSlSR6NDFSyEy9IlVpckg73R2Y2yMf0K00Votzzv1QSDL",
+	"jDvSz+zQecWMZGcIL7rutwlcku9fHz5vnX5/2Ns/IGJEBoFbkW3btp8knWHoj/3StYHIRkcLju58p2fv",
+	"jk+OPn04+vb7t29/+HR69Pzd0dkjZeaWoFWRo8BGVZV6qDWitcq9lCScsR9gbuNjGB+J5V2+zHnswjjf",
+	"HZ2ekcOTY/SMQ9tg6EQN63JiJeX2gA/4c8ENnWFMHnqBTESa2JBo9EQpQvb6pnWLHNmEMmWcu3MYhYTQ",
+	"MWVc6XqoPhnCSEggTLsoQ0UomVCeGBGHHBYj4dyGdNWAk2qoE2Kympmr1qXD2et0ItwIerbiRRAVzpSh",
+	"o4IiQcCUZpUkAWI0Ap4wPjazeCMlZq1gNlLItm2brVZ8F0ciTcVM1TxlqSJvM+AGzLvtDklgxDgownS/",
+	"dLe1QXT+CY1IGOcplQQuMwlKGaCbdWwpYd/WzGYr722zCdOgMhpDSN7/5cXRixfEyZYJ7v/9Xzqdx/tG",
+	"Ut8OSVTI25F1KlIVQZ1sxSIBM1cmGNfKtPf+u0ZqiiyY5+Tdi+dkr9vrkehxaw//7fYiYmjD5VPZMq0u",
+	"QJrF4yIuqGSUa0xGZCZY8At2nMiMu7/b6xLz5VBchoRTKcUMEgd+Gy9IH6kSeEYetm7QEbo9/20ilG4n",
+	"YkoZj9pmrv/EpAplwiGEtgLJaMp+NUBSxOAcUmUCcUolKLIVscSCGpcaFaGoEVxmqUgg6uM+WKKeHYbf",
+	"Rtuhc7V2vN/0hEsa63ROInM7RATdoWmqIELEeVcGCPo0L4g4W8tRgtuEcfL+7EXrcd/n77Afcc6cZ9Tc",
+	"MPhV94CoXEoxphoIqJhmYLEnGgSDQZ487nQGQbSN00kY5apOMIY0gSaGOw3BnKS0LyZJm7zn51zMuKcH",
+	"O4CNWDQk6uMcqTbToZfawR75gX2LgeKrQsF91D7TqpJyCoPC8T6aMQVNkeZ90iWv2bdIn0JW2JYPVtx+",
+	"SqgPYi+WtsAhurtRWPjAued1Yjhp0WA/apMjGk/MPDbq3VyWWjm2hwNbr7iFEHnlqB8ZQohedRp4gUQl",
+	"zZIh6BkYTchcaHhURrp1WTRwloJADfnnUcueakK2uj2C0EAQ0Eq78kGFfPv6ZLvvH/D/6/+SQfBf/28Q",
+	"GGgY/a/T6ZgZ7ShUVZBq1/7qUCgJyVDoCa6KcUJ9Kic8hHbJ8Rdd00lMpWSOqy4y4Xb1plhoTzmJfmw5",
+	"EmkdJ4a7mEvQppQzlKoXArK3vG9kt/eYZJJxbRQjyxrMHks2Z+OYKRkDNwcGiRmvspjo70dnUQUbMQTC",
+	"4o4i0fdHh99FdhmKTsH70huYuehnNIMY1DBkYd2eXYI4klE9wZw1ZkVcaDKhF9B4ee0japLo0GCQ3z3m",
+	"gvNOo3ZkQzpkQlW48q6z1F8TxoskRTuvcZA3QuM8kESGbjjJHa3jev2S9izfeluG50+pPC/WXAqDEeEA",
+	"yeby2zpx8CmhyE9WR61jULqLW3fiZRNAu1YaiBbj0v267F1R2ZyVELxQbrHAwF+R6LeriMyEPDfMg8+n",
+	"IlcYgMMTdI0lUyPKbM1FLokBos1vtW1XQu0Sn5rJ3N9FMhzEY0zppDRLUzIEK+Ig2N/zxZxahgPXjUJM",
+	"EuscgeakPobV87mhFszLoScwJ4lAxMMEPWQLj3W7eh85zl6kWzDTGfZoSQ3vuNgGVOPPxW16AZIo0AY9",
+	"1VNv1xmCKvDScWbT3mO/m2C7Td55jDQ3z1IOQoV8wUoAy9ke7bkWX0f+hhIjM88myRddikbS7W6HBNrj",
+	"9vIsfdKQ2jAqxJmiebWdTzJpkLi4bCtC8SKO9p74vVRzSPhUmEbCUIQpiznRfmfXoGzFjdCL9kamD8LA",
+	"iV9BP+i0u+0OGpyar+Ggf7C/v3twFQYiA04zFvSD3XanveuiN1AVtYRpVEWfEKCFZhj8cQwNBr431nqJ",
+	"/nehc063klyFZ5rr1ig6xVmjj6ihs6qCr4J6xsgV9tiyCZon0CR7TTubedI0bEye5+1Km2UnaLJxmaGX",
+	"Y/8uvKhR5sbK6NyoQp8YyiFtlccxQALJqoR43vTVmI3weq+Bjwu56nqdzp0lxliyVzVlebLJKm1UG7fa",
+	"7qoUtU1zubY7ZcNq5tZWmbp1o86uOa5zz0KiqV95cVZS+2GX7vVdaglgsNPu9Z3KdGimR+/J9T0WU+Nc",
+	"hcH+JjuqZy3DXhusryFZU9WWhaRasWL99NEgnsqnUyrnQT8w2EG8Way4IsDTvKZjhd4RZoTgoxl5JR/a",
+	"+Y0lVzuor+C5L/CLhtwzmN/DToZJIckW5i+qPEk8Uo5UWbJ9PykjP5bJBeor/M8ccic4+xU6S6YRAH8W",
+	"Q2tJaZOT8ltmdgHTTBgSDokRW60CN3e5Qn2KYlqwoBmLG/iv7VSzEy+xi969sAs0ra/I77Kwf4b5EnPL",
+	"IR9YxzWso7N3fY8i8d1/S17jCIXQOp+xdLSO2RhtxPsmtTABuX/dXSZbdMUxcxg0TaGVK7A5y62sH7qs",
+	"XEZj3+2QKeO5hmpUXujfd2mM9jkrG6KxFE1lbXI2gQG3oqMhgV6nR2YTQBuGsIHMVqLgxRAo6yvkB1bV",
+	"qORN1ZCmLtrfNVe2vZUtF9kCnnMtGqyM4v1WJPMb5q5a4Z21cTqoxri0q/qzi4vUuzfuVeSDauBax6Pa",
+	"WfqDQKaO6R8wmTpav2Z0/sfmY90NKHgxtSX229+E/zWkcfujMqkaUzpU58585zmMZRdVfmS42Vp2tBOX",
+	"kafNbOkUtKsZ4Gcxytcwl1xVvF23UL3nc2t7Nfo3rzIvnybdofN22xnMrOWnsL2o3Gh59kEHrXQ2W67S",
+	"IlNoNmF83Mc0dIRxy309lwPCYVascVkucfu8MwZUi70NKBlKA4HqGoIi0jbY/aXX+mZ29OPh65NXR/jl",
+	"qr8/k4H5+OGNGNjeihz7/nxnVDnIJw985evjK6egCa1hsrc/Vgj6GiZThJivEHUuLX5V0nob6inms2yt",
+	"xhy2KHn54Wy7TQ59jkbDBlqMY7IBVVrVMduuE2sG3Mk15bXpL1IzXyHKKDp3kgxmPjIEYBOTNkgy1iHI",
+	"u9vfuQBTdZkPYiElxJpMhFRAhvhuOd+cRdQ8/DdiDXdnyLEAarTe4IF+hZrXAzv6LHZkb/vVDMe7m6AV",
+	"x/KaFJqyBn+H3xsNy3VpE/d2VXjG2u8fKf8YgnZmp1W555FRGSNeLWlUZxJ2CT5z4qY3sJse+Y8d4cFA",
+	"8WCgKAwUVZ+5RQuFxe0StSvkUgYuXIXXmzZLErivUjcfPeEWTu6Nb0An9TfLkGRprurlf8onUpv4iJaP",
+	"uD7+c/lx6MTFc9z3o9B1A/qCThu0tZXENhm0SO+w/HZkiyvh8y96RDGbon3VG1ElO8QN6mhttm1bDute",
+	"35GKGP6170cIjq+Qxf4h+Z/BrnUsEB+EfLSWZ37288erVW8lNjpQOb8k7ytoOQwmRsXXfV8gpvCjQPc+",
+	"w/jaK/SDE5vQ+bPVg81yGLXrCYR84t7NkgNtrEYs5ybeSJfo3ikxu5DFVe87PmWPC9dYoOlXIi5CDJY7",
+	"o6prvdLev3u1afGI8grb2TDV05pyoQ9az4PWs567fZAM5TuXKX6Bv4XBop9r0O929h7vf3NwVRO3bqAk",
+	"IU0ZBcjWI3I+/eStr8LoFKIpnTtlxfVZpQ0VLHEjY6Qn6Ac96EEP+hw9qJlOrsJmZeMdJvv0WN8mh+7i",
+	"Z8rmdsb6qVpVfSSX0XwMuhnHO1/4JvwaieWrQP3rROC/o+l+JerfUOW19ZjRz4jqpsLIz50RvyiAHDor",
+	"mo2HEBJd/5uvDEiYXnlhZD4l621E6JoYHBIJF0xZbNn0gW0hL+wXtqAXCQRXULpLffLVUvz9X48Pouud",
+	"3MlHJanfVnLdqWZ8abzJKzZM1H2dHFtq9SSmnCiA0OfIsFleSz+q1WbD537y39166CyC92lBqxaQWmtE",
+	"K1SDB6nj65Q60PBWBPbFJZFs8gJxAyGk0YB3mCSVF726AQ+jmFbR/yrLXfXR7tbGu1qtuxsa3BYqln1h",
+	"m9tC6bxVdW0rL5bNprcHNvAgWNyXYOFwtLzmm3lOgxjhjOYNwR635UevC28k5DuVKEsMyRYc2uS4iLR4",
+	"WnlTONSRfbnUrrKLEUvQm6nZ3OA6fhGTw7rQito77YMi8mCn24R03Uv1amuFJ1rMLrNS2n+FUdXYBv2g",
+	"x0AwWt5Vmc9sPtt0XoshpVgCscW4Aq6YZhdAVD50+Uecf4+teChd5MSAR5hOqs3hUrtIW/tFJuEiwkBm",
+	"nqcpcfkcgCc2RvUcIPOJbtAx+pd6RhFMkeOy+iUqsvaTMkKDkiHV8YSkQpznmU+x0S/Sg2gMNHdLHrML",
+	"4A4WGKyBro6h4Y6Cw4Ab6Bh+Q8cQhWb9U6bNH0pI/D9W+HKbU/hEH/mQb8M95k3OkEYzeo8ndP8q0TLr",
+	"sQX+tCBmC2Q4b5Mznw9lKNETZDgnLCFKIGooF8omLkCmNFvl+WAGq3k9FIVRa8ngfL6wWmW25sTrN/CP",
+	"KF09FtWtzXG2cHZduUPrgLEiArghmWbDPhbyp2NOsESZwzDISvLM0ILgMVTSa3Q62yGKjLSlwGxaQ0IY",
+	"omdJEjZ/DmbG6fsMOkrPU1jOo7NdppZhLq+MYtMsnRM69A5Arm3xON4ED5bUA7WLVHjXZn5cyIk5Zdx/",
+	"XM6Nh5sI+jjo/aruRTbatXo7cooH55f/BpcpKuC5Y8P+IrWfN/F8QTcw4sMPJawuG4whhKWbvpFWbSS0",
+	"kVCxlC8nVI4F77GETKiarFKyMe3tvXjPNydcvzuf+uUC1V9YMa/mNF/1MmC48W28YVwi4Zt6w9yySsgf",
+	"jflswEeeCz5KWfwQjnRL//88a+BsNRVhY8cWnyjbhgBhZBPTZGs4JyMhgY156xzmhtvFNIFtJ7wXvjDe",
+	"4IUJkWZSaMCvXbo1++OAW5875rLLtQmKyPjsiYzSucvoCUwVpBdgsx4xF+qETDXz4Y5NUrftX/DQTfxp",
+	"Cpbw4E/zoKd/jj9NbrFtWbpY609jJHuLeobOUGU2KgLTqilfLGnKbx+SKKGatl22e0ymNhFpgpQ84DfK",
+	"eR8SCRRVjloSPsBgoAZCG4N2VLY2buIdpKjKSFAilzHgHmE6XJ2ByW2xpnV4hbJ4GP2SeZcqVUHWCBUP",
+	"tv2vkQdYr6KVDOBmdh+DaOu9it6jX4tNF8wFb8E003O0doD2pg5H9WjxwPvXJjhZuGdd+oDynl3haXRb",
+	"baSic/zgKxts7mJ0Y13ijql+Axejr5X2719ieFAifh+eZpkMUWKKtjDqOYpNANrM5/JGQQeTXKtbcaUl",
+	"qwoX2mfgIBOQq9KsxXdpR2kbbWO1MeVmjK2hWuoDa3tgbQ+s7QuwNkd7q0W2ZbvJZm6Vjr1VvSvX6lo3",
+	"8q9Es+aDf+WDf+WDf+UK/8oF8rsb/8pCHWtgCuvzM1Q4whouQLasZdOlaUAByDZwws/2Z/CJryeFw0M2",
+	"hQcu9YfkUmvyMNyOP/kqPTuuEuXKHHP/AMlGRQGZxcJnRV0UcQHWY8aXXQuxpg2moDN/hD4fJeVzPWF8",
+	"TDIqla3DNeCbVn6zX/3U8F273f4YhWRm1DxCyUXX6H8TuNyq1IrbsmXdwhUF46rF4ra3ceW2TNyAu3C8",
+	"ERvnEhJfHs76eFl3U1eXx2byTEFSdNnZ7XRINbfwtje82XId5hpKRXzeJofkwsI5GXCX77xwCjCz2DTb",
+	"ttJSJdu49fnRknJla4LYOheZreLqE6ejC1x8zsUshWTsK8ANOJZL8Y4HMfhkoiPK0lwC2bJHG2KGQDzt",
+	"0DkEUlt3Cc8cCxCFRVGsl6dv32xbn7u9TseWcBlwW+UNATXw1R2rxeNsKsJBYB8TubAYUoCgTd4IXauI",
+	"4sr/+IVhRKSvJ6OaEydjhnuLv24Ft4pN8OXQuwePDzqPnzz5phMWNUBdSUkzylTkZrxep9MJgziXErjh",
+	"w0GuEl8CP2Ofdt/8/fF3ugf/vPjhf6Wi97wzfTJ/1T0cl4VV+0FRjgJZCvaEC/2pa7rmZdf3x988ufjx",
+	"w7x0DVhV1mJzM4SFmi+Zekf2hwowy3KebrgbZa0vyoSuMFFYMphRVZY52OJihnG1yJO228Gm91wxpS27",
+	"9nnXyXvusPgW90pljEWldqnO5rJmi2AglNiDtRCq3DL+clgbVmir2Rg4OB8YsKWbV9N3BZv3Oh08LSN6",
+	"pHry60rx+NBV/eohM2Ep+OoQmEieKZJnbXJcTacu8tgmMjbUOKTK2hCdNbDKQ7A4mC9m5TyKnSfoUmmg",
+	"vU6nMVHB97j84LYEUBC5ON+cKt3c60s1OBAFNxfkFrD0Fki+xivlFbsAbpaJpaoqKFhWnnKWFgk0mW+K",
+	"J66ueQUD7K+UZOZ43WVt7k4ra4Rkv7Nb1jtcvm/uAlfeAU2Y2ey/I7ooy2FcVJ+8AF8mS/2+uHP3DHKB",
+	"FbozuQYBcQgjsq0sZWPrr2HAAP6t6vV1gzDIZRr0gx1UMd0sS8kaQWQpGKkJC1ZCk3dH+Z5gDZENPv3W",
+	"/WnkfNgrRdxweVgakKLwBEmL8cJ2X0lZ2DDqiU0f6SwQOdcsLYOWKt2tirLc//mivbPSp7C8LHez1cds",
+	"gUIb++FQVYWFzIwVzfx9Vxm2uMca0jiWQMEs2cmUcUW2op99CbexpFy38Hty9Prw+FW0XYURVihZHrbg",
+	"Z+bIZB257ExCxhNQWlItZBUEFXy7+nj1/wMAAP//",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

@@ -346,7 +346,7 @@ func checkName(fe fieldErrors, name string) {
 	switch {
 	case n < 1 || n > NameMaxLen:
 		fe.add("name", fmt.Sprintf("must be 1 to %d characters", NameMaxLen))
-	case strings.TrimSpace(name) == "":
+	case blank(name):
 		fe.add("name", "must not be blank")
 	case !validText(name) || strings.ContainsFunc(name, unicode.IsControl):
 		fe.add("name", "must not contain control characters")
