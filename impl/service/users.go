@@ -359,7 +359,7 @@ func checkEmail(fe fieldErrors, email string) {
 		return
 	}
 	addr, err := mail.ParseAddress(email)
-	if err != nil || addr.Address != email || addr.Name != "" {
+	if err != nil || addr.Address != email || addr.Name != "" || !emailPattern.MatchString(email) {
 		fe.add("email", "must be a valid email address")
 	}
 }

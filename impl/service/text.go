@@ -1,6 +1,9 @@
 package service
 
-import "strings"
+import (
+	"regexp"
+	"strings"
+)
 
 // blank reports whether s is only whitespace as openapi.yaml's patterns define it (ECMA-262's \s: U+FEFF is
 // whitespace, U+0085 is not), so that the service and every validator of the spec agree on what "not all blank"
@@ -18,3 +21,8 @@ func isECMAWhitespace(r rune) bool {
 	}
 	return r >= 0x2000 && r <= 0x200A
 }
+
+// emailPattern is openapi.yaml's Email pattern (ASCII dot-atom @ a host name of two labels or more), so that an
+// address GraphQL accepts is one REST accepts and every later response that carries it is valid. RE2 and ECMA-262
+// read it alike: it has no \s, ".", or \u.
+var emailPattern = regexp.MustCompile("^[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(\\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*@([A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?\\.)+[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?$")
