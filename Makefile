@@ -91,7 +91,7 @@ browser-test: ## Open Swagger UI and GraphiQL in headless Chromium, offline (scr
 	go test -tags browser -count=1 -run 'InABrowser' ./impl/httpapi/ ./impl/graph/
 
 .PHONY: e2e
-e2e: ## Run the Go and TypeScript SDK examples against a freshly started server
+e2e: node_modules ## Run the SDK examples and the spec-walking traffic suite through Prism against a fresh server (TEST_DATABASE_URL or the local test cluster)
 	scripts/e2e.sh
 
 .PHONY: db-stop

@@ -1,5 +1,5 @@
 // Command example shows Junction's Go SDK (the client generated into gen/api) from an API consumer's side: it
-// signs up and in, writes a post, pages through posts, and handles a typed 4xx. Run it against a live server:
+// signs up and in, writes a post, pages through posts, and handles a typed 4xx (409). Run it against a live server:
 //
 //	JUNCTION_URL=http://localhost:8080 go run ./examples/go
 package main
@@ -90,15 +90,16 @@ func run(ctx context.Context, baseURL string) error {
 		return fmt.Errorf("paged through %d posts, want 3", seen)
 	}
 
-	// A 4xx is typed: the error envelope, with the offending fields.
-	bad, err := client.CreatePostWithResponse(ctx, api.CreatePostRequest{Title: "", Content: "x"})
+	// A 4xx is typed: the error envelope, with the offending fields. (The request itself is valid, so that a
+	// validating proxy such as Prism, which make e2e puts in front of the server, lets it through.)
+	again, err := client.CreateUserWithResponse(ctx, api.CreateUserRequest{Name: "Go SDK", Email: api.Email(email), Password: &password})
 	if err != nil {
 		return err
 	}
-	if bad.JSON400 == nil {
-		return errors.New("an empty title was accepted")
+	if again.JSON409 == nil {
+		return errors.New("a second account with the same email was accepted")
 	}
-	fmt.Printf("refused as expected: %d %s: %v\n", bad.JSON400.StatusCode, bad.JSON400.Error, *bad.JSON400.Errors)
+	fmt.Printf("refused as expected: %d %s: %v\n", again.JSON409.StatusCode, again.JSON409.Error, *again.JSON409.Errors)
 	return nil
 }
 

@@ -303,7 +303,7 @@ type AcceptedStatus string
 type Comment struct {
 	AuthorId openapi_types.UUID `json:"authorId"`
 
-	// Content 1 to 5,000 characters, not all blank, no NUL.
+	// Content 1 to 5,000 characters, not all blank (ECMA-262's `\s`), no NUL.
 	//
 	// Example: A fine idea.
 	Content   CommentContent     `json:"content"`
@@ -312,7 +312,7 @@ type Comment struct {
 	PostId    openapi_types.UUID `json:"postId"`
 }
 
-// CommentContent 1 to 5,000 characters, not all blank, no NUL.
+// CommentContent 1 to 5,000 characters, not all blank (ECMA-262's `\s`), no NUL.
 //
 // Example: A fine idea.
 type CommentContent = string
@@ -338,7 +338,7 @@ type CommentList struct {
 
 // CreateCommentRequest defines model for CreateCommentRequest.
 type CreateCommentRequest struct {
-	// Content 1 to 5,000 characters, not all blank, no NUL.
+	// Content 1 to 5,000 characters, not all blank (ECMA-262's `\s`), no NUL.
 	//
 	// Example: A fine idea.
 	Content CommentContent `json:"content"`
@@ -346,7 +346,7 @@ type CreateCommentRequest struct {
 
 // CreatePostRequest defines model for CreatePostRequest.
 type CreatePostRequest struct {
-	// Content 1 to 50,000 characters, not all blank, no NUL.
+	// Content 1 to 50,000 characters, not all blank (ECMA-262's `\s`), no NUL.
 	//
 	// Example: It weaves algebraic patterns just as the Jacquard loom weaves flowers and leaves.
 	Content   PostContent `json:"content"`
@@ -360,7 +360,7 @@ type CreatePostRequest struct {
 
 // CreateUserRequest defines model for CreateUserRequest.
 type CreateUserRequest struct {
-	// Email An email address of at most 254 characters, unique regardless of case.
+	// Email An email address of at most 254 characters, unique regardless of case: ASCII only, a dot-atom local part and a host name of at least two labels (the `pattern`, which is also what JSON Schema validators such as ajv-formats check for `format: email`).
 	//
 	// Example: ada@example.com
 	Email Email `json:"email"`
@@ -378,7 +378,7 @@ type CreateUserRequest struct {
 // wrong one is answered with `403`.
 type CurrentPassword = string
 
-// Email An email address of at most 254 characters, unique regardless of case.
+// Email An email address of at most 254 characters, unique regardless of case: ASCII only, a dot-atom local part and a host name of at least two labels (the `pattern`, which is also what JSON Schema validators such as ajv-formats check for `format: email`).
 //
 // Example: ada@example.com
 type Email = string
@@ -464,7 +464,7 @@ type PasswordResetRequest struct {
 
 // PatchPostRequest defines model for PatchPostRequest.
 type PatchPostRequest struct {
-	// Content 1 to 50,000 characters, not all blank, no NUL.
+	// Content 1 to 50,000 characters, not all blank (ECMA-262's `\s`), no NUL.
 	//
 	// Example: It weaves algebraic patterns just as the Jacquard loom weaves flowers and leaves.
 	Content *PostContent `json:"content,omitempty"`
@@ -481,7 +481,7 @@ type PatchUserRequest struct {
 	// wrong one is answered with `403`.
 	CurrentPassword *CurrentPassword `json:"currentPassword,omitempty"`
 
-	// Email An email address of at most 254 characters, unique regardless of case.
+	// Email An email address of at most 254 characters, unique regardless of case: ASCII only, a dot-atom local part and a host name of at least two labels (the `pattern`, which is also what JSON Schema validators such as ajv-formats check for `format: email`).
 	//
 	// Example: ada@example.com
 	Email *Email `json:"email,omitempty"`
@@ -499,7 +499,7 @@ type PatchUserRequest struct {
 type Post struct {
 	AuthorId openapi_types.UUID `json:"authorId"`
 
-	// Content 1 to 50,000 characters, not all blank, no NUL.
+	// Content 1 to 50,000 characters, not all blank (ECMA-262's `\s`), no NUL.
 	//
 	// Example: It weaves algebraic patterns just as the Jacquard loom weaves flowers and leaves.
 	Content   PostContent        `json:"content"`
@@ -517,7 +517,7 @@ type Post struct {
 	UpdatedAt time.Time `json:"updatedAt"`
 }
 
-// PostContent 1 to 50,000 characters, not all blank, no NUL.
+// PostContent 1 to 50,000 characters, not all blank (ECMA-262's `\s`), no NUL.
 //
 // Example: It weaves algebraic patterns just as the Jacquard loom weaves flowers and leaves.
 type PostContent = string
@@ -562,7 +562,7 @@ type ReplaceUserRequest struct {
 	// wrong one is answered with `403`.
 	CurrentPassword *CurrentPassword `json:"currentPassword,omitempty"`
 
-	// Email An email address of at most 254 characters, unique regardless of case.
+	// Email An email address of at most 254 characters, unique regardless of case: ASCII only, a dot-atom local part and a host name of at least two labels (the `pattern`, which is also what JSON Schema validators such as ajv-formats check for `format: email`).
 	//
 	// Example: ada@example.com
 	Email Email `json:"email"`
@@ -607,7 +607,7 @@ type TokenRequest struct {
 type User struct {
 	CreatedAt time.Time `json:"createdAt"`
 
-	// Email An email address of at most 254 characters, unique regardless of case.
+	// Email An email address of at most 254 characters, unique regardless of case: ASCII only, a dot-atom local part and a host name of at least two labels (the `pattern`, which is also what JSON Schema validators such as ajv-formats check for `format: email`).
 	//
 	// Example: ada@example.com
 	Email Email              `json:"email"`
@@ -664,7 +664,7 @@ type UserName = string
 type UserWithPosts struct {
 	CreatedAt time.Time `json:"createdAt"`
 
-	// Email An email address of at most 254 characters, unique regardless of case.
+	// Email An email address of at most 254 characters, unique regardless of case: ASCII only, a dot-atom local part and a host name of at least two labels (the `pattern`, which is also what JSON Schema validators such as ajv-formats check for `format: email`).
 	//
 	// Example: ada@example.com
 	Email Email              `json:"email"`
@@ -753,6 +753,9 @@ type UserID = openapi_types.UUID
 // BadRequest The envelope of every non-2xx response.
 type BadRequest = Error
 
+// BadRequestUnlimited The envelope of every non-2xx response.
+type BadRequestUnlimited = Error
+
 // Conflict The envelope of every non-2xx response.
 type Conflict = Error
 
@@ -762,6 +765,9 @@ type Forbidden = Error
 // InternalError The envelope of every non-2xx response.
 type InternalError = Error
 
+// InternalErrorUnlimited The envelope of every non-2xx response.
+type InternalErrorUnlimited = Error
+
 // NotFound The envelope of every non-2xx response.
 type NotFound = Error
 
@@ -770,6 +776,9 @@ type PayloadTooLarge = Error
 
 // ServiceUnavailable The envelope of every non-2xx response.
 type ServiceUnavailable = Error
+
+// ServiceUnavailableUnlimited The envelope of every non-2xx response.
+type ServiceUnavailableUnlimited = Error
 
 // TooManyRequests The envelope of every non-2xx response.
 type TooManyRequests = Error
@@ -858,7 +867,7 @@ type ListUsersParams struct {
 	// Search A case-insensitive substring of the name or the email.
 	Search *string `form:"search,omitempty" json:"search,omitempty"`
 
-	// Ids Comma-separated user ids to look up at once (at most 100). Unknown ids are simply absent.
+	// Ids User ids to look up at once (at most 100), comma-separated in one parameter (`ids=A,B`: `form` style without `explode`). Unknown ids are simply absent.
 	Ids *[]openapi_types.UUID `form:"ids,omitempty" json:"ids,omitempty"`
 }
 
@@ -1358,14 +1367,14 @@ type ClientInterface interface {
 
 	// GetHealth Liveness probe
 	//
-	// Answers 200 while the process is up. It does not touch the database and is not rate limited.
+	// Answers 200 while the process is up. It does not touch the database and is not rate limited. A malformed query string is answered with 400.
 	//
 	// Corresponds with GET /healthz (the `GetHealth` operationId).
 	GetHealth(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// GetReadiness Readiness probe
 	//
-	// Answers 200 when the database answers a ping within one second, 503 otherwise. Not rate limited.
+	// Answers 200 when the database answers a ping within one second, 503 otherwise. Not rate limited. A malformed query string is answered with 400.
 	//
 	// Corresponds with GET /readyz (the `GetReadiness` operationId).
 	GetReadiness(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
@@ -2036,7 +2045,7 @@ func (c *Client) ReceiveStripeWebhook(ctx context.Context, body ReceiveStripeWeb
 
 // GetHealth Liveness probe
 //
-// Answers 200 while the process is up. It does not touch the database and is not rate limited.
+// Answers 200 while the process is up. It does not touch the database and is not rate limited. A malformed query string is answered with 400.
 //
 // Corresponds with GET /healthz (the `GetHealth` operationId).
 func (c *Client) GetHealth(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
@@ -2053,7 +2062,7 @@ func (c *Client) GetHealth(ctx context.Context, reqEditors ...RequestEditorFn) (
 
 // GetReadiness Readiness probe
 //
-// Answers 200 when the database answers a ping within one second, 503 otherwise. Not rate limited.
+// Answers 200 when the database answers a ping within one second, 503 otherwise. Not rate limited. A malformed query string is answered with 400.
 //
 // Corresponds with GET /readyz (the `GetReadiness` operationId).
 func (c *Client) GetReadiness(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
@@ -3841,7 +3850,7 @@ type ClientWithResponsesInterface interface {
 
 	// GetHealthWithResponse Liveness probe
 	//
-	// Answers 200 while the process is up. It does not touch the database and is not rate limited.
+	// Answers 200 while the process is up. It does not touch the database and is not rate limited. A malformed query string is answered with 400.
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
@@ -3850,7 +3859,7 @@ type ClientWithResponsesInterface interface {
 
 	// GetReadinessWithResponse Readiness probe
 	//
-	// Answers 200 when the database answers a ping within one second, 503 otherwise. Not rate limited.
+	// Answers 200 when the database answers a ping within one second, 503 otherwise. Not rate limited. A malformed query string is answered with 400.
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
@@ -3860,27 +3869,13 @@ type ClientWithResponsesInterface interface {
 
 // ListWebhookEventsResponse200Headers the declared response headers of an HTTP 200 response for ListWebhookEvents
 type ListWebhookEventsResponse200Headers struct {
-	RateLimitLimit     *int
-	RateLimitRemaining *int
-	RateLimitReset     *int
+	RateLimit       *string
+	RateLimitPolicy *string
 }
 
 // ListWebhookEventsResponse401Headers the declared response headers of an HTTP 401 response for ListWebhookEvents
 type ListWebhookEventsResponse401Headers struct {
 	WWWAuthenticate string
-}
-
-// ListWebhookEventsResponse429Headers the declared response headers of an HTTP 429 response for ListWebhookEvents
-type ListWebhookEventsResponse429Headers struct {
-	RateLimitLimit     *int
-	RateLimitRemaining *int
-	RateLimitReset     *int
-	RetryAfter         int
-}
-
-// ListWebhookEventsResponse503Headers the declared response headers of an HTTP 503 response for ListWebhookEvents
-type ListWebhookEventsResponse503Headers struct {
-	RetryAfter *int
 }
 
 type ListWebhookEventsResponse struct {
@@ -3904,10 +3899,6 @@ type ListWebhookEventsResponse struct {
 	Headers200 *ListWebhookEventsResponse200Headers
 	// Headers401 the parsed response headers for an HTTP 401 response
 	Headers401 *ListWebhookEventsResponse401Headers
-	// Headers429 the parsed response headers for an HTTP 429 response
-	Headers429 *ListWebhookEventsResponse429Headers
-	// Headers503 the parsed response headers for an HTTP 503 response
-	Headers503 *ListWebhookEventsResponse503Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -3976,27 +3967,13 @@ func (r ListWebhookEventsResponse) ContentType() string {
 
 // ReplayWebhookEventResponse202Headers the declared response headers of an HTTP 202 response for ReplayWebhookEvent
 type ReplayWebhookEventResponse202Headers struct {
-	RateLimitLimit     *int
-	RateLimitRemaining *int
-	RateLimitReset     *int
+	RateLimit       *string
+	RateLimitPolicy *string
 }
 
 // ReplayWebhookEventResponse401Headers the declared response headers of an HTTP 401 response for ReplayWebhookEvent
 type ReplayWebhookEventResponse401Headers struct {
 	WWWAuthenticate string
-}
-
-// ReplayWebhookEventResponse429Headers the declared response headers of an HTTP 429 response for ReplayWebhookEvent
-type ReplayWebhookEventResponse429Headers struct {
-	RateLimitLimit     *int
-	RateLimitRemaining *int
-	RateLimitReset     *int
-	RetryAfter         int
-}
-
-// ReplayWebhookEventResponse503Headers the declared response headers of an HTTP 503 response for ReplayWebhookEvent
-type ReplayWebhookEventResponse503Headers struct {
-	RetryAfter *int
 }
 
 type ReplayWebhookEventResponse struct {
@@ -4022,10 +3999,6 @@ type ReplayWebhookEventResponse struct {
 	Headers202 *ReplayWebhookEventResponse202Headers
 	// Headers401 the parsed response headers for an HTTP 401 response
 	Headers401 *ReplayWebhookEventResponse401Headers
-	// Headers429 the parsed response headers for an HTTP 429 response
-	Headers429 *ReplayWebhookEventResponse429Headers
-	// Headers503 the parsed response headers for an HTTP 503 response
-	Headers503 *ReplayWebhookEventResponse503Headers
 }
 
 // GetJSON202 returns the response for an HTTP 202 `application/json` response
@@ -4099,22 +4072,8 @@ func (r ReplayWebhookEventResponse) ContentType() string {
 
 // RequestPasswordResetResponse202Headers the declared response headers of an HTTP 202 response for RequestPasswordReset
 type RequestPasswordResetResponse202Headers struct {
-	RateLimitLimit     *int
-	RateLimitRemaining *int
-	RateLimitReset     *int
-}
-
-// RequestPasswordResetResponse429Headers the declared response headers of an HTTP 429 response for RequestPasswordReset
-type RequestPasswordResetResponse429Headers struct {
-	RateLimitLimit     *int
-	RateLimitRemaining *int
-	RateLimitReset     *int
-	RetryAfter         int
-}
-
-// RequestPasswordResetResponse503Headers the declared response headers of an HTTP 503 response for RequestPasswordReset
-type RequestPasswordResetResponse503Headers struct {
-	RetryAfter *int
+	RateLimit       *string
+	RateLimitPolicy *string
 }
 
 type RequestPasswordResetResponse struct {
@@ -4136,10 +4095,6 @@ type RequestPasswordResetResponse struct {
 	JSON503 *ServiceUnavailable
 	// Headers202 the parsed response headers for an HTTP 202 response
 	Headers202 *RequestPasswordResetResponse202Headers
-	// Headers429 the parsed response headers for an HTTP 429 response
-	Headers429 *RequestPasswordResetResponse429Headers
-	// Headers503 the parsed response headers for an HTTP 503 response
-	Headers503 *RequestPasswordResetResponse503Headers
 }
 
 // GetJSON202 returns the response for an HTTP 202 `application/json` response
@@ -4208,22 +4163,8 @@ func (r RequestPasswordResetResponse) ContentType() string {
 
 // ConfirmPasswordResetResponse204Headers the declared response headers of an HTTP 204 response for ConfirmPasswordReset
 type ConfirmPasswordResetResponse204Headers struct {
-	RateLimitLimit     *int
-	RateLimitRemaining *int
-	RateLimitReset     *int
-}
-
-// ConfirmPasswordResetResponse429Headers the declared response headers of an HTTP 429 response for ConfirmPasswordReset
-type ConfirmPasswordResetResponse429Headers struct {
-	RateLimitLimit     *int
-	RateLimitRemaining *int
-	RateLimitReset     *int
-	RetryAfter         int
-}
-
-// ConfirmPasswordResetResponse503Headers the declared response headers of an HTTP 503 response for ConfirmPasswordReset
-type ConfirmPasswordResetResponse503Headers struct {
-	RetryAfter *int
+	RateLimit       *string
+	RateLimitPolicy *string
 }
 
 type ConfirmPasswordResetResponse struct {
@@ -4243,10 +4184,6 @@ type ConfirmPasswordResetResponse struct {
 	JSON503 *ServiceUnavailable
 	// Headers204 the parsed response headers for an HTTP 204 response
 	Headers204 *ConfirmPasswordResetResponse204Headers
-	// Headers429 the parsed response headers for an HTTP 429 response
-	Headers429 *ConfirmPasswordResetResponse429Headers
-	// Headers503 the parsed response headers for an HTTP 503 response
-	Headers503 *ConfirmPasswordResetResponse503Headers
 }
 
 // GetJSON400 returns the response for an HTTP 400 `application/json` response
@@ -4310,27 +4247,13 @@ func (r ConfirmPasswordResetResponse) ContentType() string {
 
 // CreateTokenResponse200Headers the declared response headers of an HTTP 200 response for CreateToken
 type CreateTokenResponse200Headers struct {
-	RateLimitLimit     *int
-	RateLimitRemaining *int
-	RateLimitReset     *int
+	RateLimit       *string
+	RateLimitPolicy *string
 }
 
 // CreateTokenResponse401Headers the declared response headers of an HTTP 401 response for CreateToken
 type CreateTokenResponse401Headers struct {
 	WWWAuthenticate string
-}
-
-// CreateTokenResponse429Headers the declared response headers of an HTTP 429 response for CreateToken
-type CreateTokenResponse429Headers struct {
-	RateLimitLimit     *int
-	RateLimitRemaining *int
-	RateLimitReset     *int
-	RetryAfter         int
-}
-
-// CreateTokenResponse503Headers the declared response headers of an HTTP 503 response for CreateToken
-type CreateTokenResponse503Headers struct {
-	RetryAfter *int
 }
 
 type CreateTokenResponse struct {
@@ -4356,10 +4279,6 @@ type CreateTokenResponse struct {
 	Headers200 *CreateTokenResponse200Headers
 	// Headers401 the parsed response headers for an HTTP 401 response
 	Headers401 *CreateTokenResponse401Headers
-	// Headers429 the parsed response headers for an HTTP 429 response
-	Headers429 *CreateTokenResponse429Headers
-	// Headers503 the parsed response headers for an HTTP 503 response
-	Headers503 *CreateTokenResponse503Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -4433,27 +4352,13 @@ func (r CreateTokenResponse) ContentType() string {
 
 // DeleteCommentResponse204Headers the declared response headers of an HTTP 204 response for DeleteComment
 type DeleteCommentResponse204Headers struct {
-	RateLimitLimit     *int
-	RateLimitRemaining *int
-	RateLimitReset     *int
+	RateLimit       *string
+	RateLimitPolicy *string
 }
 
 // DeleteCommentResponse401Headers the declared response headers of an HTTP 401 response for DeleteComment
 type DeleteCommentResponse401Headers struct {
 	WWWAuthenticate string
-}
-
-// DeleteCommentResponse429Headers the declared response headers of an HTTP 429 response for DeleteComment
-type DeleteCommentResponse429Headers struct {
-	RateLimitLimit     *int
-	RateLimitRemaining *int
-	RateLimitReset     *int
-	RetryAfter         int
-}
-
-// DeleteCommentResponse503Headers the declared response headers of an HTTP 503 response for DeleteComment
-type DeleteCommentResponse503Headers struct {
-	RetryAfter *int
 }
 
 type DeleteCommentResponse struct {
@@ -4477,10 +4382,6 @@ type DeleteCommentResponse struct {
 	Headers204 *DeleteCommentResponse204Headers
 	// Headers401 the parsed response headers for an HTTP 401 response
 	Headers401 *DeleteCommentResponse401Headers
-	// Headers429 the parsed response headers for an HTTP 429 response
-	Headers429 *DeleteCommentResponse429Headers
-	// Headers503 the parsed response headers for an HTTP 503 response
-	Headers503 *DeleteCommentResponse503Headers
 }
 
 // GetJSON400 returns the response for an HTTP 400 `application/json` response
@@ -4549,27 +4450,13 @@ func (r DeleteCommentResponse) ContentType() string {
 
 // ListPostsResponse200Headers the declared response headers of an HTTP 200 response for ListPosts
 type ListPostsResponse200Headers struct {
-	RateLimitLimit     *int
-	RateLimitRemaining *int
-	RateLimitReset     *int
+	RateLimit       *string
+	RateLimitPolicy *string
 }
 
 // ListPostsResponse401Headers the declared response headers of an HTTP 401 response for ListPosts
 type ListPostsResponse401Headers struct {
 	WWWAuthenticate string
-}
-
-// ListPostsResponse429Headers the declared response headers of an HTTP 429 response for ListPosts
-type ListPostsResponse429Headers struct {
-	RateLimitLimit     *int
-	RateLimitRemaining *int
-	RateLimitReset     *int
-	RetryAfter         int
-}
-
-// ListPostsResponse503Headers the declared response headers of an HTTP 503 response for ListPosts
-type ListPostsResponse503Headers struct {
-	RetryAfter *int
 }
 
 type ListPostsResponse struct {
@@ -4591,10 +4478,6 @@ type ListPostsResponse struct {
 	Headers200 *ListPostsResponse200Headers
 	// Headers401 the parsed response headers for an HTTP 401 response
 	Headers401 *ListPostsResponse401Headers
-	// Headers429 the parsed response headers for an HTTP 429 response
-	Headers429 *ListPostsResponse429Headers
-	// Headers503 the parsed response headers for an HTTP 503 response
-	Headers503 *ListPostsResponse503Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -4658,28 +4541,14 @@ func (r ListPostsResponse) ContentType() string {
 
 // CreatePostResponse201Headers the declared response headers of an HTTP 201 response for CreatePost
 type CreatePostResponse201Headers struct {
-	Location           string
-	RateLimitLimit     *int
-	RateLimitRemaining *int
-	RateLimitReset     *int
+	Location        string
+	RateLimit       *string
+	RateLimitPolicy *string
 }
 
 // CreatePostResponse401Headers the declared response headers of an HTTP 401 response for CreatePost
 type CreatePostResponse401Headers struct {
 	WWWAuthenticate string
-}
-
-// CreatePostResponse429Headers the declared response headers of an HTTP 429 response for CreatePost
-type CreatePostResponse429Headers struct {
-	RateLimitLimit     *int
-	RateLimitRemaining *int
-	RateLimitReset     *int
-	RetryAfter         int
-}
-
-// CreatePostResponse503Headers the declared response headers of an HTTP 503 response for CreatePost
-type CreatePostResponse503Headers struct {
-	RetryAfter *int
 }
 
 type CreatePostResponse struct {
@@ -4705,10 +4574,6 @@ type CreatePostResponse struct {
 	Headers201 *CreatePostResponse201Headers
 	// Headers401 the parsed response headers for an HTTP 401 response
 	Headers401 *CreatePostResponse401Headers
-	// Headers429 the parsed response headers for an HTTP 429 response
-	Headers429 *CreatePostResponse429Headers
-	// Headers503 the parsed response headers for an HTTP 503 response
-	Headers503 *CreatePostResponse503Headers
 }
 
 // GetJSON201 returns the response for an HTTP 201 `application/json` response
@@ -4782,27 +4647,13 @@ func (r CreatePostResponse) ContentType() string {
 
 // DeletePostResponse204Headers the declared response headers of an HTTP 204 response for DeletePost
 type DeletePostResponse204Headers struct {
-	RateLimitLimit     *int
-	RateLimitRemaining *int
-	RateLimitReset     *int
+	RateLimit       *string
+	RateLimitPolicy *string
 }
 
 // DeletePostResponse401Headers the declared response headers of an HTTP 401 response for DeletePost
 type DeletePostResponse401Headers struct {
 	WWWAuthenticate string
-}
-
-// DeletePostResponse429Headers the declared response headers of an HTTP 429 response for DeletePost
-type DeletePostResponse429Headers struct {
-	RateLimitLimit     *int
-	RateLimitRemaining *int
-	RateLimitReset     *int
-	RetryAfter         int
-}
-
-// DeletePostResponse503Headers the declared response headers of an HTTP 503 response for DeletePost
-type DeletePostResponse503Headers struct {
-	RetryAfter *int
 }
 
 type DeletePostResponse struct {
@@ -4826,10 +4677,6 @@ type DeletePostResponse struct {
 	Headers204 *DeletePostResponse204Headers
 	// Headers401 the parsed response headers for an HTTP 401 response
 	Headers401 *DeletePostResponse401Headers
-	// Headers429 the parsed response headers for an HTTP 429 response
-	Headers429 *DeletePostResponse429Headers
-	// Headers503 the parsed response headers for an HTTP 503 response
-	Headers503 *DeletePostResponse503Headers
 }
 
 // GetJSON400 returns the response for an HTTP 400 `application/json` response
@@ -4898,27 +4745,13 @@ func (r DeletePostResponse) ContentType() string {
 
 // GetPostResponse200Headers the declared response headers of an HTTP 200 response for GetPost
 type GetPostResponse200Headers struct {
-	RateLimitLimit     *int
-	RateLimitRemaining *int
-	RateLimitReset     *int
+	RateLimit       *string
+	RateLimitPolicy *string
 }
 
 // GetPostResponse401Headers the declared response headers of an HTTP 401 response for GetPost
 type GetPostResponse401Headers struct {
 	WWWAuthenticate string
-}
-
-// GetPostResponse429Headers the declared response headers of an HTTP 429 response for GetPost
-type GetPostResponse429Headers struct {
-	RateLimitLimit     *int
-	RateLimitRemaining *int
-	RateLimitReset     *int
-	RetryAfter         int
-}
-
-// GetPostResponse503Headers the declared response headers of an HTTP 503 response for GetPost
-type GetPostResponse503Headers struct {
-	RetryAfter *int
 }
 
 type GetPostResponse struct {
@@ -4942,10 +4775,6 @@ type GetPostResponse struct {
 	Headers200 *GetPostResponse200Headers
 	// Headers401 the parsed response headers for an HTTP 401 response
 	Headers401 *GetPostResponse401Headers
-	// Headers429 the parsed response headers for an HTTP 429 response
-	Headers429 *GetPostResponse429Headers
-	// Headers503 the parsed response headers for an HTTP 503 response
-	Headers503 *GetPostResponse503Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -5014,27 +4843,13 @@ func (r GetPostResponse) ContentType() string {
 
 // PatchPostResponse200Headers the declared response headers of an HTTP 200 response for PatchPost
 type PatchPostResponse200Headers struct {
-	RateLimitLimit     *int
-	RateLimitRemaining *int
-	RateLimitReset     *int
+	RateLimit       *string
+	RateLimitPolicy *string
 }
 
 // PatchPostResponse401Headers the declared response headers of an HTTP 401 response for PatchPost
 type PatchPostResponse401Headers struct {
 	WWWAuthenticate string
-}
-
-// PatchPostResponse429Headers the declared response headers of an HTTP 429 response for PatchPost
-type PatchPostResponse429Headers struct {
-	RateLimitLimit     *int
-	RateLimitRemaining *int
-	RateLimitReset     *int
-	RetryAfter         int
-}
-
-// PatchPostResponse503Headers the declared response headers of an HTTP 503 response for PatchPost
-type PatchPostResponse503Headers struct {
-	RetryAfter *int
 }
 
 type PatchPostResponse struct {
@@ -5064,10 +4879,6 @@ type PatchPostResponse struct {
 	Headers200 *PatchPostResponse200Headers
 	// Headers401 the parsed response headers for an HTTP 401 response
 	Headers401 *PatchPostResponse401Headers
-	// Headers429 the parsed response headers for an HTTP 429 response
-	Headers429 *PatchPostResponse429Headers
-	// Headers503 the parsed response headers for an HTTP 503 response
-	Headers503 *PatchPostResponse503Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -5151,27 +4962,13 @@ func (r PatchPostResponse) ContentType() string {
 
 // ListPostCommentsResponse200Headers the declared response headers of an HTTP 200 response for ListPostComments
 type ListPostCommentsResponse200Headers struct {
-	RateLimitLimit     *int
-	RateLimitRemaining *int
-	RateLimitReset     *int
+	RateLimit       *string
+	RateLimitPolicy *string
 }
 
 // ListPostCommentsResponse401Headers the declared response headers of an HTTP 401 response for ListPostComments
 type ListPostCommentsResponse401Headers struct {
 	WWWAuthenticate string
-}
-
-// ListPostCommentsResponse429Headers the declared response headers of an HTTP 429 response for ListPostComments
-type ListPostCommentsResponse429Headers struct {
-	RateLimitLimit     *int
-	RateLimitRemaining *int
-	RateLimitReset     *int
-	RetryAfter         int
-}
-
-// ListPostCommentsResponse503Headers the declared response headers of an HTTP 503 response for ListPostComments
-type ListPostCommentsResponse503Headers struct {
-	RetryAfter *int
 }
 
 type ListPostCommentsResponse struct {
@@ -5195,10 +4992,6 @@ type ListPostCommentsResponse struct {
 	Headers200 *ListPostCommentsResponse200Headers
 	// Headers401 the parsed response headers for an HTTP 401 response
 	Headers401 *ListPostCommentsResponse401Headers
-	// Headers429 the parsed response headers for an HTTP 429 response
-	Headers429 *ListPostCommentsResponse429Headers
-	// Headers503 the parsed response headers for an HTTP 503 response
-	Headers503 *ListPostCommentsResponse503Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -5267,27 +5060,13 @@ func (r ListPostCommentsResponse) ContentType() string {
 
 // CreateCommentResponse201Headers the declared response headers of an HTTP 201 response for CreateComment
 type CreateCommentResponse201Headers struct {
-	RateLimitLimit     *int
-	RateLimitRemaining *int
-	RateLimitReset     *int
+	RateLimit       *string
+	RateLimitPolicy *string
 }
 
 // CreateCommentResponse401Headers the declared response headers of an HTTP 401 response for CreateComment
 type CreateCommentResponse401Headers struct {
 	WWWAuthenticate string
-}
-
-// CreateCommentResponse429Headers the declared response headers of an HTTP 429 response for CreateComment
-type CreateCommentResponse429Headers struct {
-	RateLimitLimit     *int
-	RateLimitRemaining *int
-	RateLimitReset     *int
-	RetryAfter         int
-}
-
-// CreateCommentResponse503Headers the declared response headers of an HTTP 503 response for CreateComment
-type CreateCommentResponse503Headers struct {
-	RetryAfter *int
 }
 
 type CreateCommentResponse struct {
@@ -5315,10 +5094,6 @@ type CreateCommentResponse struct {
 	Headers201 *CreateCommentResponse201Headers
 	// Headers401 the parsed response headers for an HTTP 401 response
 	Headers401 *CreateCommentResponse401Headers
-	// Headers429 the parsed response headers for an HTTP 429 response
-	Headers429 *CreateCommentResponse429Headers
-	// Headers503 the parsed response headers for an HTTP 503 response
-	Headers503 *CreateCommentResponse503Headers
 }
 
 // GetJSON201 returns the response for an HTTP 201 `application/json` response
@@ -5397,27 +5172,13 @@ func (r CreateCommentResponse) ContentType() string {
 
 // PublishPostResponse200Headers the declared response headers of an HTTP 200 response for PublishPost
 type PublishPostResponse200Headers struct {
-	RateLimitLimit     *int
-	RateLimitRemaining *int
-	RateLimitReset     *int
+	RateLimit       *string
+	RateLimitPolicy *string
 }
 
 // PublishPostResponse401Headers the declared response headers of an HTTP 401 response for PublishPost
 type PublishPostResponse401Headers struct {
 	WWWAuthenticate string
-}
-
-// PublishPostResponse429Headers the declared response headers of an HTTP 429 response for PublishPost
-type PublishPostResponse429Headers struct {
-	RateLimitLimit     *int
-	RateLimitRemaining *int
-	RateLimitReset     *int
-	RetryAfter         int
-}
-
-// PublishPostResponse503Headers the declared response headers of an HTTP 503 response for PublishPost
-type PublishPostResponse503Headers struct {
-	RetryAfter *int
 }
 
 type PublishPostResponse struct {
@@ -5443,10 +5204,6 @@ type PublishPostResponse struct {
 	Headers200 *PublishPostResponse200Headers
 	// Headers401 the parsed response headers for an HTTP 401 response
 	Headers401 *PublishPostResponse401Headers
-	// Headers429 the parsed response headers for an HTTP 429 response
-	Headers429 *PublishPostResponse429Headers
-	// Headers503 the parsed response headers for an HTTP 503 response
-	Headers503 *PublishPostResponse503Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -5520,27 +5277,13 @@ func (r PublishPostResponse) ContentType() string {
 
 // ListUsersResponse200Headers the declared response headers of an HTTP 200 response for ListUsers
 type ListUsersResponse200Headers struct {
-	RateLimitLimit     *int
-	RateLimitRemaining *int
-	RateLimitReset     *int
+	RateLimit       *string
+	RateLimitPolicy *string
 }
 
 // ListUsersResponse401Headers the declared response headers of an HTTP 401 response for ListUsers
 type ListUsersResponse401Headers struct {
 	WWWAuthenticate string
-}
-
-// ListUsersResponse429Headers the declared response headers of an HTTP 429 response for ListUsers
-type ListUsersResponse429Headers struct {
-	RateLimitLimit     *int
-	RateLimitRemaining *int
-	RateLimitReset     *int
-	RetryAfter         int
-}
-
-// ListUsersResponse503Headers the declared response headers of an HTTP 503 response for ListUsers
-type ListUsersResponse503Headers struct {
-	RetryAfter *int
 }
 
 type ListUsersResponse struct {
@@ -5562,10 +5305,6 @@ type ListUsersResponse struct {
 	Headers200 *ListUsersResponse200Headers
 	// Headers401 the parsed response headers for an HTTP 401 response
 	Headers401 *ListUsersResponse401Headers
-	// Headers429 the parsed response headers for an HTTP 429 response
-	Headers429 *ListUsersResponse429Headers
-	// Headers503 the parsed response headers for an HTTP 503 response
-	Headers503 *ListUsersResponse503Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -5629,23 +5368,9 @@ func (r ListUsersResponse) ContentType() string {
 
 // CreateUserResponse201Headers the declared response headers of an HTTP 201 response for CreateUser
 type CreateUserResponse201Headers struct {
-	Location           string
-	RateLimitLimit     *int
-	RateLimitRemaining *int
-	RateLimitReset     *int
-}
-
-// CreateUserResponse429Headers the declared response headers of an HTTP 429 response for CreateUser
-type CreateUserResponse429Headers struct {
-	RateLimitLimit     *int
-	RateLimitRemaining *int
-	RateLimitReset     *int
-	RetryAfter         int
-}
-
-// CreateUserResponse503Headers the declared response headers of an HTTP 503 response for CreateUser
-type CreateUserResponse503Headers struct {
-	RetryAfter *int
+	Location        string
+	RateLimit       *string
+	RateLimitPolicy *string
 }
 
 type CreateUserResponse struct {
@@ -5669,10 +5394,6 @@ type CreateUserResponse struct {
 	JSON503 *ServiceUnavailable
 	// Headers201 the parsed response headers for an HTTP 201 response
 	Headers201 *CreateUserResponse201Headers
-	// Headers429 the parsed response headers for an HTTP 429 response
-	Headers429 *CreateUserResponse429Headers
-	// Headers503 the parsed response headers for an HTTP 503 response
-	Headers503 *CreateUserResponse503Headers
 }
 
 // GetJSON201 returns the response for an HTTP 201 `application/json` response
@@ -5746,27 +5467,13 @@ func (r CreateUserResponse) ContentType() string {
 
 // DeleteUserResponse204Headers the declared response headers of an HTTP 204 response for DeleteUser
 type DeleteUserResponse204Headers struct {
-	RateLimitLimit     *int
-	RateLimitRemaining *int
-	RateLimitReset     *int
+	RateLimit       *string
+	RateLimitPolicy *string
 }
 
 // DeleteUserResponse401Headers the declared response headers of an HTTP 401 response for DeleteUser
 type DeleteUserResponse401Headers struct {
 	WWWAuthenticate string
-}
-
-// DeleteUserResponse429Headers the declared response headers of an HTTP 429 response for DeleteUser
-type DeleteUserResponse429Headers struct {
-	RateLimitLimit     *int
-	RateLimitRemaining *int
-	RateLimitReset     *int
-	RetryAfter         int
-}
-
-// DeleteUserResponse503Headers the declared response headers of an HTTP 503 response for DeleteUser
-type DeleteUserResponse503Headers struct {
-	RetryAfter *int
 }
 
 type DeleteUserResponse struct {
@@ -5790,10 +5497,6 @@ type DeleteUserResponse struct {
 	Headers204 *DeleteUserResponse204Headers
 	// Headers401 the parsed response headers for an HTTP 401 response
 	Headers401 *DeleteUserResponse401Headers
-	// Headers429 the parsed response headers for an HTTP 429 response
-	Headers429 *DeleteUserResponse429Headers
-	// Headers503 the parsed response headers for an HTTP 503 response
-	Headers503 *DeleteUserResponse503Headers
 }
 
 // GetJSON400 returns the response for an HTTP 400 `application/json` response
@@ -5862,27 +5565,13 @@ func (r DeleteUserResponse) ContentType() string {
 
 // GetUserResponse200Headers the declared response headers of an HTTP 200 response for GetUser
 type GetUserResponse200Headers struct {
-	RateLimitLimit     *int
-	RateLimitRemaining *int
-	RateLimitReset     *int
+	RateLimit       *string
+	RateLimitPolicy *string
 }
 
 // GetUserResponse401Headers the declared response headers of an HTTP 401 response for GetUser
 type GetUserResponse401Headers struct {
 	WWWAuthenticate string
-}
-
-// GetUserResponse429Headers the declared response headers of an HTTP 429 response for GetUser
-type GetUserResponse429Headers struct {
-	RateLimitLimit     *int
-	RateLimitRemaining *int
-	RateLimitReset     *int
-	RetryAfter         int
-}
-
-// GetUserResponse503Headers the declared response headers of an HTTP 503 response for GetUser
-type GetUserResponse503Headers struct {
-	RetryAfter *int
 }
 
 type GetUserResponse struct {
@@ -5906,10 +5595,6 @@ type GetUserResponse struct {
 	Headers200 *GetUserResponse200Headers
 	// Headers401 the parsed response headers for an HTTP 401 response
 	Headers401 *GetUserResponse401Headers
-	// Headers429 the parsed response headers for an HTTP 429 response
-	Headers429 *GetUserResponse429Headers
-	// Headers503 the parsed response headers for an HTTP 503 response
-	Headers503 *GetUserResponse503Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -5978,27 +5663,13 @@ func (r GetUserResponse) ContentType() string {
 
 // PatchUserResponse200Headers the declared response headers of an HTTP 200 response for PatchUser
 type PatchUserResponse200Headers struct {
-	RateLimitLimit     *int
-	RateLimitRemaining *int
-	RateLimitReset     *int
+	RateLimit       *string
+	RateLimitPolicy *string
 }
 
 // PatchUserResponse401Headers the declared response headers of an HTTP 401 response for PatchUser
 type PatchUserResponse401Headers struct {
 	WWWAuthenticate string
-}
-
-// PatchUserResponse429Headers the declared response headers of an HTTP 429 response for PatchUser
-type PatchUserResponse429Headers struct {
-	RateLimitLimit     *int
-	RateLimitRemaining *int
-	RateLimitReset     *int
-	RetryAfter         int
-}
-
-// PatchUserResponse503Headers the declared response headers of an HTTP 503 response for PatchUser
-type PatchUserResponse503Headers struct {
-	RetryAfter *int
 }
 
 type PatchUserResponse struct {
@@ -6030,10 +5701,6 @@ type PatchUserResponse struct {
 	Headers200 *PatchUserResponse200Headers
 	// Headers401 the parsed response headers for an HTTP 401 response
 	Headers401 *PatchUserResponse401Headers
-	// Headers429 the parsed response headers for an HTTP 429 response
-	Headers429 *PatchUserResponse429Headers
-	// Headers503 the parsed response headers for an HTTP 503 response
-	Headers503 *PatchUserResponse503Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -6122,27 +5789,13 @@ func (r PatchUserResponse) ContentType() string {
 
 // ReplaceUserResponse200Headers the declared response headers of an HTTP 200 response for ReplaceUser
 type ReplaceUserResponse200Headers struct {
-	RateLimitLimit     *int
-	RateLimitRemaining *int
-	RateLimitReset     *int
+	RateLimit       *string
+	RateLimitPolicy *string
 }
 
 // ReplaceUserResponse401Headers the declared response headers of an HTTP 401 response for ReplaceUser
 type ReplaceUserResponse401Headers struct {
 	WWWAuthenticate string
-}
-
-// ReplaceUserResponse429Headers the declared response headers of an HTTP 429 response for ReplaceUser
-type ReplaceUserResponse429Headers struct {
-	RateLimitLimit     *int
-	RateLimitRemaining *int
-	RateLimitReset     *int
-	RetryAfter         int
-}
-
-// ReplaceUserResponse503Headers the declared response headers of an HTTP 503 response for ReplaceUser
-type ReplaceUserResponse503Headers struct {
-	RetryAfter *int
 }
 
 type ReplaceUserResponse struct {
@@ -6174,10 +5827,6 @@ type ReplaceUserResponse struct {
 	Headers200 *ReplaceUserResponse200Headers
 	// Headers401 the parsed response headers for an HTTP 401 response
 	Headers401 *ReplaceUserResponse401Headers
-	// Headers429 the parsed response headers for an HTTP 429 response
-	Headers429 *ReplaceUserResponse429Headers
-	// Headers503 the parsed response headers for an HTTP 503 response
-	Headers503 *ReplaceUserResponse503Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -6266,27 +5915,13 @@ func (r ReplaceUserResponse) ContentType() string {
 
 // ListUserCommentsResponse200Headers the declared response headers of an HTTP 200 response for ListUserComments
 type ListUserCommentsResponse200Headers struct {
-	RateLimitLimit     *int
-	RateLimitRemaining *int
-	RateLimitReset     *int
+	RateLimit       *string
+	RateLimitPolicy *string
 }
 
 // ListUserCommentsResponse401Headers the declared response headers of an HTTP 401 response for ListUserComments
 type ListUserCommentsResponse401Headers struct {
 	WWWAuthenticate string
-}
-
-// ListUserCommentsResponse429Headers the declared response headers of an HTTP 429 response for ListUserComments
-type ListUserCommentsResponse429Headers struct {
-	RateLimitLimit     *int
-	RateLimitRemaining *int
-	RateLimitReset     *int
-	RetryAfter         int
-}
-
-// ListUserCommentsResponse503Headers the declared response headers of an HTTP 503 response for ListUserComments
-type ListUserCommentsResponse503Headers struct {
-	RetryAfter *int
 }
 
 type ListUserCommentsResponse struct {
@@ -6310,10 +5945,6 @@ type ListUserCommentsResponse struct {
 	Headers200 *ListUserCommentsResponse200Headers
 	// Headers401 the parsed response headers for an HTTP 401 response
 	Headers401 *ListUserCommentsResponse401Headers
-	// Headers429 the parsed response headers for an HTTP 429 response
-	Headers429 *ListUserCommentsResponse429Headers
-	// Headers503 the parsed response headers for an HTTP 503 response
-	Headers503 *ListUserCommentsResponse503Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -6382,27 +6013,13 @@ func (r ListUserCommentsResponse) ContentType() string {
 
 // ListUserPostsResponse200Headers the declared response headers of an HTTP 200 response for ListUserPosts
 type ListUserPostsResponse200Headers struct {
-	RateLimitLimit     *int
-	RateLimitRemaining *int
-	RateLimitReset     *int
+	RateLimit       *string
+	RateLimitPolicy *string
 }
 
 // ListUserPostsResponse401Headers the declared response headers of an HTTP 401 response for ListUserPosts
 type ListUserPostsResponse401Headers struct {
 	WWWAuthenticate string
-}
-
-// ListUserPostsResponse429Headers the declared response headers of an HTTP 429 response for ListUserPosts
-type ListUserPostsResponse429Headers struct {
-	RateLimitLimit     *int
-	RateLimitRemaining *int
-	RateLimitReset     *int
-	RetryAfter         int
-}
-
-// ListUserPostsResponse503Headers the declared response headers of an HTTP 503 response for ListUserPosts
-type ListUserPostsResponse503Headers struct {
-	RetryAfter *int
 }
 
 type ListUserPostsResponse struct {
@@ -6426,10 +6043,6 @@ type ListUserPostsResponse struct {
 	Headers200 *ListUserPostsResponse200Headers
 	// Headers401 the parsed response headers for an HTTP 401 response
 	Headers401 *ListUserPostsResponse401Headers
-	// Headers429 the parsed response headers for an HTTP 429 response
-	Headers429 *ListUserPostsResponse429Headers
-	// Headers503 the parsed response headers for an HTTP 503 response
-	Headers503 *ListUserPostsResponse503Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -6496,11 +6109,6 @@ func (r ListUserPostsResponse) ContentType() string {
 	return ""
 }
 
-// ReceiveStripeWebhookResponse503Headers the declared response headers of an HTTP 503 response for ReceiveStripeWebhook
-type ReceiveStripeWebhookResponse503Headers struct {
-	RetryAfter *int
-}
-
 type ReceiveStripeWebhookResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -6509,11 +6117,9 @@ type ReceiveStripeWebhookResponse struct {
 	// JSON400 the response for an HTTP 400 `application/json` response
 	JSON400 *WebhookRejected
 	// JSON500 the response for an HTTP 500 `application/json` response
-	JSON500 *InternalError
+	JSON500 *InternalErrorUnlimited
 	// JSON503 the response for an HTTP 503 `application/json` response
-	JSON503 *ServiceUnavailable
-	// Headers503 the parsed response headers for an HTTP 503 response
-	Headers503 *ReceiveStripeWebhookResponse503Headers
+	JSON503 *ServiceUnavailableUnlimited
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -6527,12 +6133,12 @@ func (r ReceiveStripeWebhookResponse) GetJSON400() *WebhookRejected {
 }
 
 // GetJSON500 returns the response for an HTTP 500 `application/json` response
-func (r ReceiveStripeWebhookResponse) GetJSON500() *InternalError {
+func (r ReceiveStripeWebhookResponse) GetJSON500() *InternalErrorUnlimited {
 	return r.JSON500
 }
 
 // GetJSON503 returns the response for an HTTP 503 `application/json` response
-func (r ReceiveStripeWebhookResponse) GetJSON503() *ServiceUnavailable {
+func (r ReceiveStripeWebhookResponse) GetJSON503() *ServiceUnavailableUnlimited {
 	return r.JSON503
 }
 
@@ -6570,11 +6176,25 @@ type GetHealthResponse struct {
 	HTTPResponse *http.Response
 	// JSON200 the response for an HTTP 200 `application/json` response
 	JSON200 *Health
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequestUnlimited
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *InternalErrorUnlimited
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
 func (r GetHealthResponse) GetJSON200() *Health {
 	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r GetHealthResponse) GetJSON400() *BadRequestUnlimited {
+	return r.JSON400
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r GetHealthResponse) GetJSON500() *InternalErrorUnlimited {
+	return r.JSON500
 }
 
 // GetBody returns the raw response body bytes
@@ -6606,20 +6226,17 @@ func (r GetHealthResponse) ContentType() string {
 	return ""
 }
 
-// GetReadinessResponse503Headers the declared response headers of an HTTP 503 response for GetReadiness
-type GetReadinessResponse503Headers struct {
-	RetryAfter *int
-}
-
 type GetReadinessResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
 	// JSON200 the response for an HTTP 200 `application/json` response
 	JSON200 *Health
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequestUnlimited
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *InternalErrorUnlimited
 	// JSON503 the response for an HTTP 503 `application/json` response
-	JSON503 *ServiceUnavailable
-	// Headers503 the parsed response headers for an HTTP 503 response
-	Headers503 *GetReadinessResponse503Headers
+	JSON503 *ServiceUnavailableUnlimited
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -6627,8 +6244,18 @@ func (r GetReadinessResponse) GetJSON200() *Health {
 	return r.JSON200
 }
 
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r GetReadinessResponse) GetJSON400() *BadRequestUnlimited {
+	return r.JSON400
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r GetReadinessResponse) GetJSON500() *InternalErrorUnlimited {
+	return r.JSON500
+}
+
 // GetJSON503 returns the response for an HTTP 503 `application/json` response
-func (r GetReadinessResponse) GetJSON503() *ServiceUnavailable {
+func (r GetReadinessResponse) GetJSON503() *ServiceUnavailableUnlimited {
 	return r.JSON503
 }
 
@@ -7220,7 +6847,7 @@ func (c *ClientWithResponses) ReceiveStripeWebhookWithResponse(ctx context.Conte
 
 // GetHealthWithResponse Liveness probe
 //
-// Answers 200 while the process is up. It does not touch the database and is not rate limited.
+// Answers 200 while the process is up. It does not touch the database and is not rate limited. A malformed query string is answered with 400.
 //
 // Returns a wrapper object for the known response body format(s).
 //
@@ -7235,7 +6862,7 @@ func (c *ClientWithResponses) GetHealthWithResponse(ctx context.Context, reqEdit
 
 // GetReadinessWithResponse Readiness probe
 //
-// Answers 200 when the database answers a ping within one second, 503 otherwise. Not rate limited.
+// Answers 200 when the database answers a ping within one second, 503 otherwise. Not rate limited. A malformed query string is answered with 400.
 //
 // Returns a wrapper object for the known response body format(s).
 //
@@ -7316,26 +6943,19 @@ func ParseListWebhookEventsResponse(rsp *http.Response) (*ListWebhookEventsRespo
 	switch {
 	case rsp.StatusCode == 200:
 		var headers ListWebhookEventsResponse200Headers
-		if values := rsp.Header.Values("RateLimit-Limit"); len(values) > 0 {
-			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
 				return nil, err
 			}
-			headers.RateLimitLimit = &value
+			headers.RateLimit = &value
 		}
-		if values := rsp.Header.Values("RateLimit-Remaining"); len(values) > 0 {
-			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+		if values := rsp.Header.Values("RateLimit-Policy"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Policy", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
 				return nil, err
 			}
-			headers.RateLimitRemaining = &value
-		}
-		if values := rsp.Header.Values("RateLimit-Reset"); len(values) > 0 {
-			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
-				return nil, err
-			}
-			headers.RateLimitReset = &value
+			headers.RateLimitPolicy = &value
 		}
 		response.Headers200 = &headers
 	case rsp.StatusCode == 401:
@@ -7348,47 +6968,6 @@ func ParseListWebhookEventsResponse(rsp *http.Response) (*ListWebhookEventsRespo
 			headers.WWWAuthenticate = value
 		}
 		response.Headers401 = &headers
-	case rsp.StatusCode == 429:
-		var headers ListWebhookEventsResponse429Headers
-		if values := rsp.Header.Values("RateLimit-Limit"); len(values) > 0 {
-			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
-				return nil, err
-			}
-			headers.RateLimitLimit = &value
-		}
-		if values := rsp.Header.Values("RateLimit-Remaining"); len(values) > 0 {
-			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
-				return nil, err
-			}
-			headers.RateLimitRemaining = &value
-		}
-		if values := rsp.Header.Values("RateLimit-Reset"); len(values) > 0 {
-			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
-				return nil, err
-			}
-			headers.RateLimitReset = &value
-		}
-		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
-			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
-				return nil, err
-			}
-			headers.RetryAfter = value
-		}
-		response.Headers429 = &headers
-	case rsp.StatusCode == 503:
-		var headers ListWebhookEventsResponse503Headers
-		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
-			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
-				return nil, err
-			}
-			headers.RetryAfter = &value
-		}
-		response.Headers503 = &headers
 	}
 
 	return response, nil
@@ -7469,26 +7048,19 @@ func ParseReplayWebhookEventResponse(rsp *http.Response) (*ReplayWebhookEventRes
 	switch {
 	case rsp.StatusCode == 202:
 		var headers ReplayWebhookEventResponse202Headers
-		if values := rsp.Header.Values("RateLimit-Limit"); len(values) > 0 {
-			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
 				return nil, err
 			}
-			headers.RateLimitLimit = &value
+			headers.RateLimit = &value
 		}
-		if values := rsp.Header.Values("RateLimit-Remaining"); len(values) > 0 {
-			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+		if values := rsp.Header.Values("RateLimit-Policy"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Policy", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
 				return nil, err
 			}
-			headers.RateLimitRemaining = &value
-		}
-		if values := rsp.Header.Values("RateLimit-Reset"); len(values) > 0 {
-			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
-				return nil, err
-			}
-			headers.RateLimitReset = &value
+			headers.RateLimitPolicy = &value
 		}
 		response.Headers202 = &headers
 	case rsp.StatusCode == 401:
@@ -7501,47 +7073,6 @@ func ParseReplayWebhookEventResponse(rsp *http.Response) (*ReplayWebhookEventRes
 			headers.WWWAuthenticate = value
 		}
 		response.Headers401 = &headers
-	case rsp.StatusCode == 429:
-		var headers ReplayWebhookEventResponse429Headers
-		if values := rsp.Header.Values("RateLimit-Limit"); len(values) > 0 {
-			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
-				return nil, err
-			}
-			headers.RateLimitLimit = &value
-		}
-		if values := rsp.Header.Values("RateLimit-Remaining"); len(values) > 0 {
-			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
-				return nil, err
-			}
-			headers.RateLimitRemaining = &value
-		}
-		if values := rsp.Header.Values("RateLimit-Reset"); len(values) > 0 {
-			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
-				return nil, err
-			}
-			headers.RateLimitReset = &value
-		}
-		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
-			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
-				return nil, err
-			}
-			headers.RetryAfter = value
-		}
-		response.Headers429 = &headers
-	case rsp.StatusCode == 503:
-		var headers ReplayWebhookEventResponse503Headers
-		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
-			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
-				return nil, err
-			}
-			headers.RetryAfter = &value
-		}
-		response.Headers503 = &headers
 	}
 
 	return response, nil
@@ -7615,69 +7146,21 @@ func ParseRequestPasswordResetResponse(rsp *http.Response) (*RequestPasswordRese
 	switch {
 	case rsp.StatusCode == 202:
 		var headers RequestPasswordResetResponse202Headers
-		if values := rsp.Header.Values("RateLimit-Limit"); len(values) > 0 {
-			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
 				return nil, err
 			}
-			headers.RateLimitLimit = &value
+			headers.RateLimit = &value
 		}
-		if values := rsp.Header.Values("RateLimit-Remaining"); len(values) > 0 {
-			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+		if values := rsp.Header.Values("RateLimit-Policy"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Policy", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
 				return nil, err
 			}
-			headers.RateLimitRemaining = &value
-		}
-		if values := rsp.Header.Values("RateLimit-Reset"); len(values) > 0 {
-			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
-				return nil, err
-			}
-			headers.RateLimitReset = &value
+			headers.RateLimitPolicy = &value
 		}
 		response.Headers202 = &headers
-	case rsp.StatusCode == 429:
-		var headers RequestPasswordResetResponse429Headers
-		if values := rsp.Header.Values("RateLimit-Limit"); len(values) > 0 {
-			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
-				return nil, err
-			}
-			headers.RateLimitLimit = &value
-		}
-		if values := rsp.Header.Values("RateLimit-Remaining"); len(values) > 0 {
-			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
-				return nil, err
-			}
-			headers.RateLimitRemaining = &value
-		}
-		if values := rsp.Header.Values("RateLimit-Reset"); len(values) > 0 {
-			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
-				return nil, err
-			}
-			headers.RateLimitReset = &value
-		}
-		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
-			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
-				return nil, err
-			}
-			headers.RetryAfter = value
-		}
-		response.Headers429 = &headers
-	case rsp.StatusCode == 503:
-		var headers RequestPasswordResetResponse503Headers
-		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
-			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
-				return nil, err
-			}
-			headers.RetryAfter = &value
-		}
-		response.Headers503 = &headers
 	}
 
 	return response, nil
@@ -7747,69 +7230,21 @@ func ParseConfirmPasswordResetResponse(rsp *http.Response) (*ConfirmPasswordRese
 	switch {
 	case rsp.StatusCode == 204:
 		var headers ConfirmPasswordResetResponse204Headers
-		if values := rsp.Header.Values("RateLimit-Limit"); len(values) > 0 {
-			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
 				return nil, err
 			}
-			headers.RateLimitLimit = &value
+			headers.RateLimit = &value
 		}
-		if values := rsp.Header.Values("RateLimit-Remaining"); len(values) > 0 {
-			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+		if values := rsp.Header.Values("RateLimit-Policy"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Policy", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
 				return nil, err
 			}
-			headers.RateLimitRemaining = &value
-		}
-		if values := rsp.Header.Values("RateLimit-Reset"); len(values) > 0 {
-			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
-				return nil, err
-			}
-			headers.RateLimitReset = &value
+			headers.RateLimitPolicy = &value
 		}
 		response.Headers204 = &headers
-	case rsp.StatusCode == 429:
-		var headers ConfirmPasswordResetResponse429Headers
-		if values := rsp.Header.Values("RateLimit-Limit"); len(values) > 0 {
-			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
-				return nil, err
-			}
-			headers.RateLimitLimit = &value
-		}
-		if values := rsp.Header.Values("RateLimit-Remaining"); len(values) > 0 {
-			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
-				return nil, err
-			}
-			headers.RateLimitRemaining = &value
-		}
-		if values := rsp.Header.Values("RateLimit-Reset"); len(values) > 0 {
-			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
-				return nil, err
-			}
-			headers.RateLimitReset = &value
-		}
-		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
-			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
-				return nil, err
-			}
-			headers.RetryAfter = value
-		}
-		response.Headers429 = &headers
-	case rsp.StatusCode == 503:
-		var headers ConfirmPasswordResetResponse503Headers
-		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
-			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
-				return nil, err
-			}
-			headers.RetryAfter = &value
-		}
-		response.Headers503 = &headers
 	}
 
 	return response, nil
@@ -7890,26 +7325,19 @@ func ParseCreateTokenResponse(rsp *http.Response) (*CreateTokenResponse, error) 
 	switch {
 	case rsp.StatusCode == 200:
 		var headers CreateTokenResponse200Headers
-		if values := rsp.Header.Values("RateLimit-Limit"); len(values) > 0 {
-			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
 				return nil, err
 			}
-			headers.RateLimitLimit = &value
+			headers.RateLimit = &value
 		}
-		if values := rsp.Header.Values("RateLimit-Remaining"); len(values) > 0 {
-			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+		if values := rsp.Header.Values("RateLimit-Policy"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Policy", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
 				return nil, err
 			}
-			headers.RateLimitRemaining = &value
-		}
-		if values := rsp.Header.Values("RateLimit-Reset"); len(values) > 0 {
-			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
-				return nil, err
-			}
-			headers.RateLimitReset = &value
+			headers.RateLimitPolicy = &value
 		}
 		response.Headers200 = &headers
 	case rsp.StatusCode == 401:
@@ -7922,47 +7350,6 @@ func ParseCreateTokenResponse(rsp *http.Response) (*CreateTokenResponse, error) 
 			headers.WWWAuthenticate = value
 		}
 		response.Headers401 = &headers
-	case rsp.StatusCode == 429:
-		var headers CreateTokenResponse429Headers
-		if values := rsp.Header.Values("RateLimit-Limit"); len(values) > 0 {
-			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
-				return nil, err
-			}
-			headers.RateLimitLimit = &value
-		}
-		if values := rsp.Header.Values("RateLimit-Remaining"); len(values) > 0 {
-			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
-				return nil, err
-			}
-			headers.RateLimitRemaining = &value
-		}
-		if values := rsp.Header.Values("RateLimit-Reset"); len(values) > 0 {
-			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
-				return nil, err
-			}
-			headers.RateLimitReset = &value
-		}
-		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
-			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
-				return nil, err
-			}
-			headers.RetryAfter = value
-		}
-		response.Headers429 = &headers
-	case rsp.StatusCode == 503:
-		var headers CreateTokenResponse503Headers
-		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
-			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
-				return nil, err
-			}
-			headers.RetryAfter = &value
-		}
-		response.Headers503 = &headers
 	}
 
 	return response, nil
@@ -8039,26 +7426,19 @@ func ParseDeleteCommentResponse(rsp *http.Response) (*DeleteCommentResponse, err
 	switch {
 	case rsp.StatusCode == 204:
 		var headers DeleteCommentResponse204Headers
-		if values := rsp.Header.Values("RateLimit-Limit"); len(values) > 0 {
-			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
 				return nil, err
 			}
-			headers.RateLimitLimit = &value
+			headers.RateLimit = &value
 		}
-		if values := rsp.Header.Values("RateLimit-Remaining"); len(values) > 0 {
-			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+		if values := rsp.Header.Values("RateLimit-Policy"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Policy", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
 				return nil, err
 			}
-			headers.RateLimitRemaining = &value
-		}
-		if values := rsp.Header.Values("RateLimit-Reset"); len(values) > 0 {
-			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
-				return nil, err
-			}
-			headers.RateLimitReset = &value
+			headers.RateLimitPolicy = &value
 		}
 		response.Headers204 = &headers
 	case rsp.StatusCode == 401:
@@ -8071,47 +7451,6 @@ func ParseDeleteCommentResponse(rsp *http.Response) (*DeleteCommentResponse, err
 			headers.WWWAuthenticate = value
 		}
 		response.Headers401 = &headers
-	case rsp.StatusCode == 429:
-		var headers DeleteCommentResponse429Headers
-		if values := rsp.Header.Values("RateLimit-Limit"); len(values) > 0 {
-			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
-				return nil, err
-			}
-			headers.RateLimitLimit = &value
-		}
-		if values := rsp.Header.Values("RateLimit-Remaining"); len(values) > 0 {
-			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
-				return nil, err
-			}
-			headers.RateLimitRemaining = &value
-		}
-		if values := rsp.Header.Values("RateLimit-Reset"); len(values) > 0 {
-			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
-				return nil, err
-			}
-			headers.RateLimitReset = &value
-		}
-		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
-			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
-				return nil, err
-			}
-			headers.RetryAfter = value
-		}
-		response.Headers429 = &headers
-	case rsp.StatusCode == 503:
-		var headers DeleteCommentResponse503Headers
-		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
-			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
-				return nil, err
-			}
-			headers.RetryAfter = &value
-		}
-		response.Headers503 = &headers
 	}
 
 	return response, nil
@@ -8178,26 +7517,19 @@ func ParseListPostsResponse(rsp *http.Response) (*ListPostsResponse, error) {
 	switch {
 	case rsp.StatusCode == 200:
 		var headers ListPostsResponse200Headers
-		if values := rsp.Header.Values("RateLimit-Limit"); len(values) > 0 {
-			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
 				return nil, err
 			}
-			headers.RateLimitLimit = &value
+			headers.RateLimit = &value
 		}
-		if values := rsp.Header.Values("RateLimit-Remaining"); len(values) > 0 {
-			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+		if values := rsp.Header.Values("RateLimit-Policy"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Policy", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
 				return nil, err
 			}
-			headers.RateLimitRemaining = &value
-		}
-		if values := rsp.Header.Values("RateLimit-Reset"); len(values) > 0 {
-			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
-				return nil, err
-			}
-			headers.RateLimitReset = &value
+			headers.RateLimitPolicy = &value
 		}
 		response.Headers200 = &headers
 	case rsp.StatusCode == 401:
@@ -8210,47 +7542,6 @@ func ParseListPostsResponse(rsp *http.Response) (*ListPostsResponse, error) {
 			headers.WWWAuthenticate = value
 		}
 		response.Headers401 = &headers
-	case rsp.StatusCode == 429:
-		var headers ListPostsResponse429Headers
-		if values := rsp.Header.Values("RateLimit-Limit"); len(values) > 0 {
-			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
-				return nil, err
-			}
-			headers.RateLimitLimit = &value
-		}
-		if values := rsp.Header.Values("RateLimit-Remaining"); len(values) > 0 {
-			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
-				return nil, err
-			}
-			headers.RateLimitRemaining = &value
-		}
-		if values := rsp.Header.Values("RateLimit-Reset"); len(values) > 0 {
-			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
-				return nil, err
-			}
-			headers.RateLimitReset = &value
-		}
-		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
-			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
-				return nil, err
-			}
-			headers.RetryAfter = value
-		}
-		response.Headers429 = &headers
-	case rsp.StatusCode == 503:
-		var headers ListPostsResponse503Headers
-		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
-			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
-				return nil, err
-			}
-			headers.RetryAfter = &value
-		}
-		response.Headers503 = &headers
 	}
 
 	return response, nil
@@ -8338,26 +7629,19 @@ func ParseCreatePostResponse(rsp *http.Response) (*CreatePostResponse, error) {
 			}
 			headers.Location = value
 		}
-		if values := rsp.Header.Values("RateLimit-Limit"); len(values) > 0 {
-			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
 				return nil, err
 			}
-			headers.RateLimitLimit = &value
+			headers.RateLimit = &value
 		}
-		if values := rsp.Header.Values("RateLimit-Remaining"); len(values) > 0 {
-			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+		if values := rsp.Header.Values("RateLimit-Policy"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Policy", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
 				return nil, err
 			}
-			headers.RateLimitRemaining = &value
-		}
-		if values := rsp.Header.Values("RateLimit-Reset"); len(values) > 0 {
-			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
-				return nil, err
-			}
-			headers.RateLimitReset = &value
+			headers.RateLimitPolicy = &value
 		}
 		response.Headers201 = &headers
 	case rsp.StatusCode == 401:
@@ -8370,47 +7654,6 @@ func ParseCreatePostResponse(rsp *http.Response) (*CreatePostResponse, error) {
 			headers.WWWAuthenticate = value
 		}
 		response.Headers401 = &headers
-	case rsp.StatusCode == 429:
-		var headers CreatePostResponse429Headers
-		if values := rsp.Header.Values("RateLimit-Limit"); len(values) > 0 {
-			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
-				return nil, err
-			}
-			headers.RateLimitLimit = &value
-		}
-		if values := rsp.Header.Values("RateLimit-Remaining"); len(values) > 0 {
-			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
-				return nil, err
-			}
-			headers.RateLimitRemaining = &value
-		}
-		if values := rsp.Header.Values("RateLimit-Reset"); len(values) > 0 {
-			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
-				return nil, err
-			}
-			headers.RateLimitReset = &value
-		}
-		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
-			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
-				return nil, err
-			}
-			headers.RetryAfter = value
-		}
-		response.Headers429 = &headers
-	case rsp.StatusCode == 503:
-		var headers CreatePostResponse503Headers
-		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
-			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
-				return nil, err
-			}
-			headers.RetryAfter = &value
-		}
-		response.Headers503 = &headers
 	}
 
 	return response, nil
@@ -8487,26 +7730,19 @@ func ParseDeletePostResponse(rsp *http.Response) (*DeletePostResponse, error) {
 	switch {
 	case rsp.StatusCode == 204:
 		var headers DeletePostResponse204Headers
-		if values := rsp.Header.Values("RateLimit-Limit"); len(values) > 0 {
-			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
 				return nil, err
 			}
-			headers.RateLimitLimit = &value
+			headers.RateLimit = &value
 		}
-		if values := rsp.Header.Values("RateLimit-Remaining"); len(values) > 0 {
-			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+		if values := rsp.Header.Values("RateLimit-Policy"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Policy", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
 				return nil, err
 			}
-			headers.RateLimitRemaining = &value
-		}
-		if values := rsp.Header.Values("RateLimit-Reset"); len(values) > 0 {
-			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
-				return nil, err
-			}
-			headers.RateLimitReset = &value
+			headers.RateLimitPolicy = &value
 		}
 		response.Headers204 = &headers
 	case rsp.StatusCode == 401:
@@ -8519,47 +7755,6 @@ func ParseDeletePostResponse(rsp *http.Response) (*DeletePostResponse, error) {
 			headers.WWWAuthenticate = value
 		}
 		response.Headers401 = &headers
-	case rsp.StatusCode == 429:
-		var headers DeletePostResponse429Headers
-		if values := rsp.Header.Values("RateLimit-Limit"); len(values) > 0 {
-			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
-				return nil, err
-			}
-			headers.RateLimitLimit = &value
-		}
-		if values := rsp.Header.Values("RateLimit-Remaining"); len(values) > 0 {
-			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
-				return nil, err
-			}
-			headers.RateLimitRemaining = &value
-		}
-		if values := rsp.Header.Values("RateLimit-Reset"); len(values) > 0 {
-			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
-				return nil, err
-			}
-			headers.RateLimitReset = &value
-		}
-		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
-			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
-				return nil, err
-			}
-			headers.RetryAfter = value
-		}
-		response.Headers429 = &headers
-	case rsp.StatusCode == 503:
-		var headers DeletePostResponse503Headers
-		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
-			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
-				return nil, err
-			}
-			headers.RetryAfter = &value
-		}
-		response.Headers503 = &headers
 	}
 
 	return response, nil
@@ -8633,26 +7828,19 @@ func ParseGetPostResponse(rsp *http.Response) (*GetPostResponse, error) {
 	switch {
 	case rsp.StatusCode == 200:
 		var headers GetPostResponse200Headers
-		if values := rsp.Header.Values("RateLimit-Limit"); len(values) > 0 {
-			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
 				return nil, err
 			}
-			headers.RateLimitLimit = &value
+			headers.RateLimit = &value
 		}
-		if values := rsp.Header.Values("RateLimit-Remaining"); len(values) > 0 {
-			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+		if values := rsp.Header.Values("RateLimit-Policy"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Policy", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
 				return nil, err
 			}
-			headers.RateLimitRemaining = &value
-		}
-		if values := rsp.Header.Values("RateLimit-Reset"); len(values) > 0 {
-			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
-				return nil, err
-			}
-			headers.RateLimitReset = &value
+			headers.RateLimitPolicy = &value
 		}
 		response.Headers200 = &headers
 	case rsp.StatusCode == 401:
@@ -8665,47 +7853,6 @@ func ParseGetPostResponse(rsp *http.Response) (*GetPostResponse, error) {
 			headers.WWWAuthenticate = value
 		}
 		response.Headers401 = &headers
-	case rsp.StatusCode == 429:
-		var headers GetPostResponse429Headers
-		if values := rsp.Header.Values("RateLimit-Limit"); len(values) > 0 {
-			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
-				return nil, err
-			}
-			headers.RateLimitLimit = &value
-		}
-		if values := rsp.Header.Values("RateLimit-Remaining"); len(values) > 0 {
-			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
-				return nil, err
-			}
-			headers.RateLimitRemaining = &value
-		}
-		if values := rsp.Header.Values("RateLimit-Reset"); len(values) > 0 {
-			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
-				return nil, err
-			}
-			headers.RateLimitReset = &value
-		}
-		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
-			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
-				return nil, err
-			}
-			headers.RetryAfter = value
-		}
-		response.Headers429 = &headers
-	case rsp.StatusCode == 503:
-		var headers GetPostResponse503Headers
-		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
-			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
-				return nil, err
-			}
-			headers.RetryAfter = &value
-		}
-		response.Headers503 = &headers
 	}
 
 	return response, nil
@@ -8800,26 +7947,19 @@ func ParsePatchPostResponse(rsp *http.Response) (*PatchPostResponse, error) {
 	switch {
 	case rsp.StatusCode == 200:
 		var headers PatchPostResponse200Headers
-		if values := rsp.Header.Values("RateLimit-Limit"); len(values) > 0 {
-			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
 				return nil, err
 			}
-			headers.RateLimitLimit = &value
+			headers.RateLimit = &value
 		}
-		if values := rsp.Header.Values("RateLimit-Remaining"); len(values) > 0 {
-			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+		if values := rsp.Header.Values("RateLimit-Policy"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Policy", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
 				return nil, err
 			}
-			headers.RateLimitRemaining = &value
-		}
-		if values := rsp.Header.Values("RateLimit-Reset"); len(values) > 0 {
-			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
-				return nil, err
-			}
-			headers.RateLimitReset = &value
+			headers.RateLimitPolicy = &value
 		}
 		response.Headers200 = &headers
 	case rsp.StatusCode == 401:
@@ -8832,47 +7972,6 @@ func ParsePatchPostResponse(rsp *http.Response) (*PatchPostResponse, error) {
 			headers.WWWAuthenticate = value
 		}
 		response.Headers401 = &headers
-	case rsp.StatusCode == 429:
-		var headers PatchPostResponse429Headers
-		if values := rsp.Header.Values("RateLimit-Limit"); len(values) > 0 {
-			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
-				return nil, err
-			}
-			headers.RateLimitLimit = &value
-		}
-		if values := rsp.Header.Values("RateLimit-Remaining"); len(values) > 0 {
-			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
-				return nil, err
-			}
-			headers.RateLimitRemaining = &value
-		}
-		if values := rsp.Header.Values("RateLimit-Reset"); len(values) > 0 {
-			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
-				return nil, err
-			}
-			headers.RateLimitReset = &value
-		}
-		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
-			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
-				return nil, err
-			}
-			headers.RetryAfter = value
-		}
-		response.Headers429 = &headers
-	case rsp.StatusCode == 503:
-		var headers PatchPostResponse503Headers
-		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
-			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
-				return nil, err
-			}
-			headers.RetryAfter = &value
-		}
-		response.Headers503 = &headers
 	}
 
 	return response, nil
@@ -8946,26 +8045,19 @@ func ParseListPostCommentsResponse(rsp *http.Response) (*ListPostCommentsRespons
 	switch {
 	case rsp.StatusCode == 200:
 		var headers ListPostCommentsResponse200Headers
-		if values := rsp.Header.Values("RateLimit-Limit"); len(values) > 0 {
-			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
 				return nil, err
 			}
-			headers.RateLimitLimit = &value
+			headers.RateLimit = &value
 		}
-		if values := rsp.Header.Values("RateLimit-Remaining"); len(values) > 0 {
-			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+		if values := rsp.Header.Values("RateLimit-Policy"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Policy", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
 				return nil, err
 			}
-			headers.RateLimitRemaining = &value
-		}
-		if values := rsp.Header.Values("RateLimit-Reset"); len(values) > 0 {
-			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
-				return nil, err
-			}
-			headers.RateLimitReset = &value
+			headers.RateLimitPolicy = &value
 		}
 		response.Headers200 = &headers
 	case rsp.StatusCode == 401:
@@ -8978,47 +8070,6 @@ func ParseListPostCommentsResponse(rsp *http.Response) (*ListPostCommentsRespons
 			headers.WWWAuthenticate = value
 		}
 		response.Headers401 = &headers
-	case rsp.StatusCode == 429:
-		var headers ListPostCommentsResponse429Headers
-		if values := rsp.Header.Values("RateLimit-Limit"); len(values) > 0 {
-			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
-				return nil, err
-			}
-			headers.RateLimitLimit = &value
-		}
-		if values := rsp.Header.Values("RateLimit-Remaining"); len(values) > 0 {
-			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
-				return nil, err
-			}
-			headers.RateLimitRemaining = &value
-		}
-		if values := rsp.Header.Values("RateLimit-Reset"); len(values) > 0 {
-			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
-				return nil, err
-			}
-			headers.RateLimitReset = &value
-		}
-		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
-			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
-				return nil, err
-			}
-			headers.RetryAfter = value
-		}
-		response.Headers429 = &headers
-	case rsp.StatusCode == 503:
-		var headers ListPostCommentsResponse503Headers
-		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
-			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
-				return nil, err
-			}
-			headers.RetryAfter = &value
-		}
-		response.Headers503 = &headers
 	}
 
 	return response, nil
@@ -9106,26 +8157,19 @@ func ParseCreateCommentResponse(rsp *http.Response) (*CreateCommentResponse, err
 	switch {
 	case rsp.StatusCode == 201:
 		var headers CreateCommentResponse201Headers
-		if values := rsp.Header.Values("RateLimit-Limit"); len(values) > 0 {
-			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
 				return nil, err
 			}
-			headers.RateLimitLimit = &value
+			headers.RateLimit = &value
 		}
-		if values := rsp.Header.Values("RateLimit-Remaining"); len(values) > 0 {
-			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+		if values := rsp.Header.Values("RateLimit-Policy"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Policy", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
 				return nil, err
 			}
-			headers.RateLimitRemaining = &value
-		}
-		if values := rsp.Header.Values("RateLimit-Reset"); len(values) > 0 {
-			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
-				return nil, err
-			}
-			headers.RateLimitReset = &value
+			headers.RateLimitPolicy = &value
 		}
 		response.Headers201 = &headers
 	case rsp.StatusCode == 401:
@@ -9138,47 +8182,6 @@ func ParseCreateCommentResponse(rsp *http.Response) (*CreateCommentResponse, err
 			headers.WWWAuthenticate = value
 		}
 		response.Headers401 = &headers
-	case rsp.StatusCode == 429:
-		var headers CreateCommentResponse429Headers
-		if values := rsp.Header.Values("RateLimit-Limit"); len(values) > 0 {
-			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
-				return nil, err
-			}
-			headers.RateLimitLimit = &value
-		}
-		if values := rsp.Header.Values("RateLimit-Remaining"); len(values) > 0 {
-			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
-				return nil, err
-			}
-			headers.RateLimitRemaining = &value
-		}
-		if values := rsp.Header.Values("RateLimit-Reset"); len(values) > 0 {
-			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
-				return nil, err
-			}
-			headers.RateLimitReset = &value
-		}
-		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
-			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
-				return nil, err
-			}
-			headers.RetryAfter = value
-		}
-		response.Headers429 = &headers
-	case rsp.StatusCode == 503:
-		var headers CreateCommentResponse503Headers
-		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
-			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
-				return nil, err
-			}
-			headers.RetryAfter = &value
-		}
-		response.Headers503 = &headers
 	}
 
 	return response, nil
@@ -9259,26 +8262,19 @@ func ParsePublishPostResponse(rsp *http.Response) (*PublishPostResponse, error) 
 	switch {
 	case rsp.StatusCode == 200:
 		var headers PublishPostResponse200Headers
-		if values := rsp.Header.Values("RateLimit-Limit"); len(values) > 0 {
-			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
 				return nil, err
 			}
-			headers.RateLimitLimit = &value
+			headers.RateLimit = &value
 		}
-		if values := rsp.Header.Values("RateLimit-Remaining"); len(values) > 0 {
-			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+		if values := rsp.Header.Values("RateLimit-Policy"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Policy", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
 				return nil, err
 			}
-			headers.RateLimitRemaining = &value
-		}
-		if values := rsp.Header.Values("RateLimit-Reset"); len(values) > 0 {
-			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
-				return nil, err
-			}
-			headers.RateLimitReset = &value
+			headers.RateLimitPolicy = &value
 		}
 		response.Headers200 = &headers
 	case rsp.StatusCode == 401:
@@ -9291,47 +8287,6 @@ func ParsePublishPostResponse(rsp *http.Response) (*PublishPostResponse, error) 
 			headers.WWWAuthenticate = value
 		}
 		response.Headers401 = &headers
-	case rsp.StatusCode == 429:
-		var headers PublishPostResponse429Headers
-		if values := rsp.Header.Values("RateLimit-Limit"); len(values) > 0 {
-			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
-				return nil, err
-			}
-			headers.RateLimitLimit = &value
-		}
-		if values := rsp.Header.Values("RateLimit-Remaining"); len(values) > 0 {
-			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
-				return nil, err
-			}
-			headers.RateLimitRemaining = &value
-		}
-		if values := rsp.Header.Values("RateLimit-Reset"); len(values) > 0 {
-			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
-				return nil, err
-			}
-			headers.RateLimitReset = &value
-		}
-		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
-			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
-				return nil, err
-			}
-			headers.RetryAfter = value
-		}
-		response.Headers429 = &headers
-	case rsp.StatusCode == 503:
-		var headers PublishPostResponse503Headers
-		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
-			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
-				return nil, err
-			}
-			headers.RetryAfter = &value
-		}
-		response.Headers503 = &headers
 	}
 
 	return response, nil
@@ -9398,26 +8353,19 @@ func ParseListUsersResponse(rsp *http.Response) (*ListUsersResponse, error) {
 	switch {
 	case rsp.StatusCode == 200:
 		var headers ListUsersResponse200Headers
-		if values := rsp.Header.Values("RateLimit-Limit"); len(values) > 0 {
-			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
 				return nil, err
 			}
-			headers.RateLimitLimit = &value
+			headers.RateLimit = &value
 		}
-		if values := rsp.Header.Values("RateLimit-Remaining"); len(values) > 0 {
-			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+		if values := rsp.Header.Values("RateLimit-Policy"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Policy", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
 				return nil, err
 			}
-			headers.RateLimitRemaining = &value
-		}
-		if values := rsp.Header.Values("RateLimit-Reset"); len(values) > 0 {
-			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
-				return nil, err
-			}
-			headers.RateLimitReset = &value
+			headers.RateLimitPolicy = &value
 		}
 		response.Headers200 = &headers
 	case rsp.StatusCode == 401:
@@ -9430,47 +8378,6 @@ func ParseListUsersResponse(rsp *http.Response) (*ListUsersResponse, error) {
 			headers.WWWAuthenticate = value
 		}
 		response.Headers401 = &headers
-	case rsp.StatusCode == 429:
-		var headers ListUsersResponse429Headers
-		if values := rsp.Header.Values("RateLimit-Limit"); len(values) > 0 {
-			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
-				return nil, err
-			}
-			headers.RateLimitLimit = &value
-		}
-		if values := rsp.Header.Values("RateLimit-Remaining"); len(values) > 0 {
-			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
-				return nil, err
-			}
-			headers.RateLimitRemaining = &value
-		}
-		if values := rsp.Header.Values("RateLimit-Reset"); len(values) > 0 {
-			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
-				return nil, err
-			}
-			headers.RateLimitReset = &value
-		}
-		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
-			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
-				return nil, err
-			}
-			headers.RetryAfter = value
-		}
-		response.Headers429 = &headers
-	case rsp.StatusCode == 503:
-		var headers ListUsersResponse503Headers
-		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
-			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
-				return nil, err
-			}
-			headers.RetryAfter = &value
-		}
-		response.Headers503 = &headers
 	}
 
 	return response, nil
@@ -9558,69 +8465,21 @@ func ParseCreateUserResponse(rsp *http.Response) (*CreateUserResponse, error) {
 			}
 			headers.Location = value
 		}
-		if values := rsp.Header.Values("RateLimit-Limit"); len(values) > 0 {
-			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
 				return nil, err
 			}
-			headers.RateLimitLimit = &value
+			headers.RateLimit = &value
 		}
-		if values := rsp.Header.Values("RateLimit-Remaining"); len(values) > 0 {
-			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+		if values := rsp.Header.Values("RateLimit-Policy"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Policy", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
 				return nil, err
 			}
-			headers.RateLimitRemaining = &value
-		}
-		if values := rsp.Header.Values("RateLimit-Reset"); len(values) > 0 {
-			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
-				return nil, err
-			}
-			headers.RateLimitReset = &value
+			headers.RateLimitPolicy = &value
 		}
 		response.Headers201 = &headers
-	case rsp.StatusCode == 429:
-		var headers CreateUserResponse429Headers
-		if values := rsp.Header.Values("RateLimit-Limit"); len(values) > 0 {
-			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
-				return nil, err
-			}
-			headers.RateLimitLimit = &value
-		}
-		if values := rsp.Header.Values("RateLimit-Remaining"); len(values) > 0 {
-			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
-				return nil, err
-			}
-			headers.RateLimitRemaining = &value
-		}
-		if values := rsp.Header.Values("RateLimit-Reset"); len(values) > 0 {
-			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
-				return nil, err
-			}
-			headers.RateLimitReset = &value
-		}
-		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
-			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
-				return nil, err
-			}
-			headers.RetryAfter = value
-		}
-		response.Headers429 = &headers
-	case rsp.StatusCode == 503:
-		var headers CreateUserResponse503Headers
-		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
-			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
-				return nil, err
-			}
-			headers.RetryAfter = &value
-		}
-		response.Headers503 = &headers
 	}
 
 	return response, nil
@@ -9697,26 +8556,19 @@ func ParseDeleteUserResponse(rsp *http.Response) (*DeleteUserResponse, error) {
 	switch {
 	case rsp.StatusCode == 204:
 		var headers DeleteUserResponse204Headers
-		if values := rsp.Header.Values("RateLimit-Limit"); len(values) > 0 {
-			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
 				return nil, err
 			}
-			headers.RateLimitLimit = &value
+			headers.RateLimit = &value
 		}
-		if values := rsp.Header.Values("RateLimit-Remaining"); len(values) > 0 {
-			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+		if values := rsp.Header.Values("RateLimit-Policy"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Policy", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
 				return nil, err
 			}
-			headers.RateLimitRemaining = &value
-		}
-		if values := rsp.Header.Values("RateLimit-Reset"); len(values) > 0 {
-			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
-				return nil, err
-			}
-			headers.RateLimitReset = &value
+			headers.RateLimitPolicy = &value
 		}
 		response.Headers204 = &headers
 	case rsp.StatusCode == 401:
@@ -9729,47 +8581,6 @@ func ParseDeleteUserResponse(rsp *http.Response) (*DeleteUserResponse, error) {
 			headers.WWWAuthenticate = value
 		}
 		response.Headers401 = &headers
-	case rsp.StatusCode == 429:
-		var headers DeleteUserResponse429Headers
-		if values := rsp.Header.Values("RateLimit-Limit"); len(values) > 0 {
-			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
-				return nil, err
-			}
-			headers.RateLimitLimit = &value
-		}
-		if values := rsp.Header.Values("RateLimit-Remaining"); len(values) > 0 {
-			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
-				return nil, err
-			}
-			headers.RateLimitRemaining = &value
-		}
-		if values := rsp.Header.Values("RateLimit-Reset"); len(values) > 0 {
-			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
-				return nil, err
-			}
-			headers.RateLimitReset = &value
-		}
-		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
-			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
-				return nil, err
-			}
-			headers.RetryAfter = value
-		}
-		response.Headers429 = &headers
-	case rsp.StatusCode == 503:
-		var headers DeleteUserResponse503Headers
-		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
-			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
-				return nil, err
-			}
-			headers.RetryAfter = &value
-		}
-		response.Headers503 = &headers
 	}
 
 	return response, nil
@@ -9843,26 +8654,19 @@ func ParseGetUserResponse(rsp *http.Response) (*GetUserResponse, error) {
 	switch {
 	case rsp.StatusCode == 200:
 		var headers GetUserResponse200Headers
-		if values := rsp.Header.Values("RateLimit-Limit"); len(values) > 0 {
-			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
 				return nil, err
 			}
-			headers.RateLimitLimit = &value
+			headers.RateLimit = &value
 		}
-		if values := rsp.Header.Values("RateLimit-Remaining"); len(values) > 0 {
-			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+		if values := rsp.Header.Values("RateLimit-Policy"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Policy", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
 				return nil, err
 			}
-			headers.RateLimitRemaining = &value
-		}
-		if values := rsp.Header.Values("RateLimit-Reset"); len(values) > 0 {
-			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
-				return nil, err
-			}
-			headers.RateLimitReset = &value
+			headers.RateLimitPolicy = &value
 		}
 		response.Headers200 = &headers
 	case rsp.StatusCode == 401:
@@ -9875,47 +8679,6 @@ func ParseGetUserResponse(rsp *http.Response) (*GetUserResponse, error) {
 			headers.WWWAuthenticate = value
 		}
 		response.Headers401 = &headers
-	case rsp.StatusCode == 429:
-		var headers GetUserResponse429Headers
-		if values := rsp.Header.Values("RateLimit-Limit"); len(values) > 0 {
-			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
-				return nil, err
-			}
-			headers.RateLimitLimit = &value
-		}
-		if values := rsp.Header.Values("RateLimit-Remaining"); len(values) > 0 {
-			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
-				return nil, err
-			}
-			headers.RateLimitRemaining = &value
-		}
-		if values := rsp.Header.Values("RateLimit-Reset"); len(values) > 0 {
-			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
-				return nil, err
-			}
-			headers.RateLimitReset = &value
-		}
-		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
-			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
-				return nil, err
-			}
-			headers.RetryAfter = value
-		}
-		response.Headers429 = &headers
-	case rsp.StatusCode == 503:
-		var headers GetUserResponse503Headers
-		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
-			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
-				return nil, err
-			}
-			headers.RetryAfter = &value
-		}
-		response.Headers503 = &headers
 	}
 
 	return response, nil
@@ -10017,26 +8780,19 @@ func ParsePatchUserResponse(rsp *http.Response) (*PatchUserResponse, error) {
 	switch {
 	case rsp.StatusCode == 200:
 		var headers PatchUserResponse200Headers
-		if values := rsp.Header.Values("RateLimit-Limit"); len(values) > 0 {
-			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
 				return nil, err
 			}
-			headers.RateLimitLimit = &value
+			headers.RateLimit = &value
 		}
-		if values := rsp.Header.Values("RateLimit-Remaining"); len(values) > 0 {
-			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+		if values := rsp.Header.Values("RateLimit-Policy"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Policy", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
 				return nil, err
 			}
-			headers.RateLimitRemaining = &value
-		}
-		if values := rsp.Header.Values("RateLimit-Reset"); len(values) > 0 {
-			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
-				return nil, err
-			}
-			headers.RateLimitReset = &value
+			headers.RateLimitPolicy = &value
 		}
 		response.Headers200 = &headers
 	case rsp.StatusCode == 401:
@@ -10049,47 +8805,6 @@ func ParsePatchUserResponse(rsp *http.Response) (*PatchUserResponse, error) {
 			headers.WWWAuthenticate = value
 		}
 		response.Headers401 = &headers
-	case rsp.StatusCode == 429:
-		var headers PatchUserResponse429Headers
-		if values := rsp.Header.Values("RateLimit-Limit"); len(values) > 0 {
-			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
-				return nil, err
-			}
-			headers.RateLimitLimit = &value
-		}
-		if values := rsp.Header.Values("RateLimit-Remaining"); len(values) > 0 {
-			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
-				return nil, err
-			}
-			headers.RateLimitRemaining = &value
-		}
-		if values := rsp.Header.Values("RateLimit-Reset"); len(values) > 0 {
-			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
-				return nil, err
-			}
-			headers.RateLimitReset = &value
-		}
-		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
-			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
-				return nil, err
-			}
-			headers.RetryAfter = value
-		}
-		response.Headers429 = &headers
-	case rsp.StatusCode == 503:
-		var headers PatchUserResponse503Headers
-		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
-			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
-				return nil, err
-			}
-			headers.RetryAfter = &value
-		}
-		response.Headers503 = &headers
 	}
 
 	return response, nil
@@ -10191,26 +8906,19 @@ func ParseReplaceUserResponse(rsp *http.Response) (*ReplaceUserResponse, error) 
 	switch {
 	case rsp.StatusCode == 200:
 		var headers ReplaceUserResponse200Headers
-		if values := rsp.Header.Values("RateLimit-Limit"); len(values) > 0 {
-			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
 				return nil, err
 			}
-			headers.RateLimitLimit = &value
+			headers.RateLimit = &value
 		}
-		if values := rsp.Header.Values("RateLimit-Remaining"); len(values) > 0 {
-			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+		if values := rsp.Header.Values("RateLimit-Policy"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Policy", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
 				return nil, err
 			}
-			headers.RateLimitRemaining = &value
-		}
-		if values := rsp.Header.Values("RateLimit-Reset"); len(values) > 0 {
-			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
-				return nil, err
-			}
-			headers.RateLimitReset = &value
+			headers.RateLimitPolicy = &value
 		}
 		response.Headers200 = &headers
 	case rsp.StatusCode == 401:
@@ -10223,47 +8931,6 @@ func ParseReplaceUserResponse(rsp *http.Response) (*ReplaceUserResponse, error) 
 			headers.WWWAuthenticate = value
 		}
 		response.Headers401 = &headers
-	case rsp.StatusCode == 429:
-		var headers ReplaceUserResponse429Headers
-		if values := rsp.Header.Values("RateLimit-Limit"); len(values) > 0 {
-			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
-				return nil, err
-			}
-			headers.RateLimitLimit = &value
-		}
-		if values := rsp.Header.Values("RateLimit-Remaining"); len(values) > 0 {
-			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
-				return nil, err
-			}
-			headers.RateLimitRemaining = &value
-		}
-		if values := rsp.Header.Values("RateLimit-Reset"); len(values) > 0 {
-			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
-				return nil, err
-			}
-			headers.RateLimitReset = &value
-		}
-		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
-			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
-				return nil, err
-			}
-			headers.RetryAfter = value
-		}
-		response.Headers429 = &headers
-	case rsp.StatusCode == 503:
-		var headers ReplaceUserResponse503Headers
-		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
-			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
-				return nil, err
-			}
-			headers.RetryAfter = &value
-		}
-		response.Headers503 = &headers
 	}
 
 	return response, nil
@@ -10337,26 +9004,19 @@ func ParseListUserCommentsResponse(rsp *http.Response) (*ListUserCommentsRespons
 	switch {
 	case rsp.StatusCode == 200:
 		var headers ListUserCommentsResponse200Headers
-		if values := rsp.Header.Values("RateLimit-Limit"); len(values) > 0 {
-			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
 				return nil, err
 			}
-			headers.RateLimitLimit = &value
+			headers.RateLimit = &value
 		}
-		if values := rsp.Header.Values("RateLimit-Remaining"); len(values) > 0 {
-			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+		if values := rsp.Header.Values("RateLimit-Policy"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Policy", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
 				return nil, err
 			}
-			headers.RateLimitRemaining = &value
-		}
-		if values := rsp.Header.Values("RateLimit-Reset"); len(values) > 0 {
-			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
-				return nil, err
-			}
-			headers.RateLimitReset = &value
+			headers.RateLimitPolicy = &value
 		}
 		response.Headers200 = &headers
 	case rsp.StatusCode == 401:
@@ -10369,47 +9029,6 @@ func ParseListUserCommentsResponse(rsp *http.Response) (*ListUserCommentsRespons
 			headers.WWWAuthenticate = value
 		}
 		response.Headers401 = &headers
-	case rsp.StatusCode == 429:
-		var headers ListUserCommentsResponse429Headers
-		if values := rsp.Header.Values("RateLimit-Limit"); len(values) > 0 {
-			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
-				return nil, err
-			}
-			headers.RateLimitLimit = &value
-		}
-		if values := rsp.Header.Values("RateLimit-Remaining"); len(values) > 0 {
-			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
-				return nil, err
-			}
-			headers.RateLimitRemaining = &value
-		}
-		if values := rsp.Header.Values("RateLimit-Reset"); len(values) > 0 {
-			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
-				return nil, err
-			}
-			headers.RateLimitReset = &value
-		}
-		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
-			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
-				return nil, err
-			}
-			headers.RetryAfter = value
-		}
-		response.Headers429 = &headers
-	case rsp.StatusCode == 503:
-		var headers ListUserCommentsResponse503Headers
-		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
-			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
-				return nil, err
-			}
-			headers.RetryAfter = &value
-		}
-		response.Headers503 = &headers
 	}
 
 	return response, nil
@@ -10483,26 +9102,19 @@ func ParseListUserPostsResponse(rsp *http.Response) (*ListUserPostsResponse, err
 	switch {
 	case rsp.StatusCode == 200:
 		var headers ListUserPostsResponse200Headers
-		if values := rsp.Header.Values("RateLimit-Limit"); len(values) > 0 {
-			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
 				return nil, err
 			}
-			headers.RateLimitLimit = &value
+			headers.RateLimit = &value
 		}
-		if values := rsp.Header.Values("RateLimit-Remaining"); len(values) > 0 {
-			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+		if values := rsp.Header.Values("RateLimit-Policy"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Policy", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
 				return nil, err
 			}
-			headers.RateLimitRemaining = &value
-		}
-		if values := rsp.Header.Values("RateLimit-Reset"); len(values) > 0 {
-			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
-				return nil, err
-			}
-			headers.RateLimitReset = &value
+			headers.RateLimitPolicy = &value
 		}
 		response.Headers200 = &headers
 	case rsp.StatusCode == 401:
@@ -10515,47 +9127,6 @@ func ParseListUserPostsResponse(rsp *http.Response) (*ListUserPostsResponse, err
 			headers.WWWAuthenticate = value
 		}
 		response.Headers401 = &headers
-	case rsp.StatusCode == 429:
-		var headers ListUserPostsResponse429Headers
-		if values := rsp.Header.Values("RateLimit-Limit"); len(values) > 0 {
-			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
-				return nil, err
-			}
-			headers.RateLimitLimit = &value
-		}
-		if values := rsp.Header.Values("RateLimit-Remaining"); len(values) > 0 {
-			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
-				return nil, err
-			}
-			headers.RateLimitRemaining = &value
-		}
-		if values := rsp.Header.Values("RateLimit-Reset"); len(values) > 0 {
-			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
-				return nil, err
-			}
-			headers.RateLimitReset = &value
-		}
-		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
-			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
-				return nil, err
-			}
-			headers.RetryAfter = value
-		}
-		response.Headers429 = &headers
-	case rsp.StatusCode == 503:
-		var headers ListUserPostsResponse503Headers
-		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
-			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
-				return nil, err
-			}
-			headers.RetryAfter = &value
-		}
-		response.Headers503 = &headers
 	}
 
 	return response, nil
@@ -10590,32 +9161,19 @@ func ParseReceiveStripeWebhookResponse(rsp *http.Response) (*ReceiveStripeWebhoo
 		response.JSON400 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
-		var dest InternalError
+		var dest InternalErrorUnlimited
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON500 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
-		var dest ServiceUnavailable
+		var dest ServiceUnavailableUnlimited
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON503 = &dest
 
-	}
-
-	switch {
-	case rsp.StatusCode == 503:
-		var headers ReceiveStripeWebhookResponse503Headers
-		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
-			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
-				return nil, err
-			}
-			headers.RetryAfter = &value
-		}
-		response.Headers503 = &headers
 	}
 
 	return response, nil
@@ -10641,6 +9199,20 @@ func ParseGetHealthResponse(rsp *http.Response) (*GetHealthResponse, error) {
 			return nil, err
 		}
 		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequestUnlimited
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest InternalErrorUnlimited
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
 
 	}
 
@@ -10668,26 +9240,27 @@ func ParseGetReadinessResponse(rsp *http.Response) (*GetReadinessResponse, error
 		}
 		response.JSON200 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequestUnlimited
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest InternalErrorUnlimited
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
-		var dest ServiceUnavailable
+		var dest ServiceUnavailableUnlimited
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON503 = &dest
 
-	}
-
-	switch {
-	case rsp.StatusCode == 503:
-		var headers GetReadinessResponse503Headers
-		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
-			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
-				return nil, err
-			}
-			headers.RetryAfter = &value
-		}
-		response.Headers503 = &headers
 	}
 
 	return response, nil
@@ -11987,13 +10560,10 @@ func HandlerWithOptions(si ServerInterface, options ChiServerOptions) http.Handl
 	}
 
 	r.Group(func(r chi.Router) {
-		r.Get(options.BaseURL+"/healthz", wrapper.GetHealth)
+		r.Get(options.BaseURL+"/api/admin/webhook-events", wrapper.ListWebhookEvents)
 	})
 	r.Group(func(r chi.Router) {
-		r.Get(options.BaseURL+"/readyz", wrapper.GetReadiness)
-	})
-	r.Group(func(r chi.Router) {
-		r.Post(options.BaseURL+"/api/auth/token", wrapper.CreateToken)
+		r.Post(options.BaseURL+"/api/admin/webhook-events/{id}/replay", wrapper.ReplayWebhookEvent)
 	})
 	r.Group(func(r chi.Router) {
 		r.Post(options.BaseURL+"/api/auth/password-reset", wrapper.RequestPasswordReset)
@@ -12002,13 +10572,34 @@ func HandlerWithOptions(si ServerInterface, options ChiServerOptions) http.Handl
 		r.Post(options.BaseURL+"/api/auth/password-reset/confirm", wrapper.ConfirmPasswordReset)
 	})
 	r.Group(func(r chi.Router) {
-		r.Post(options.BaseURL+"/api/webhooks/stripe", wrapper.ReceiveStripeWebhook)
+		r.Post(options.BaseURL+"/api/auth/token", wrapper.CreateToken)
 	})
 	r.Group(func(r chi.Router) {
-		r.Get(options.BaseURL+"/api/admin/webhook-events", wrapper.ListWebhookEvents)
+		r.Delete(options.BaseURL+"/api/comments/{id}", wrapper.DeleteComment)
 	})
 	r.Group(func(r chi.Router) {
-		r.Post(options.BaseURL+"/api/admin/webhook-events/{id}/replay", wrapper.ReplayWebhookEvent)
+		r.Get(options.BaseURL+"/api/posts", wrapper.ListPosts)
+	})
+	r.Group(func(r chi.Router) {
+		r.Post(options.BaseURL+"/api/posts", wrapper.CreatePost)
+	})
+	r.Group(func(r chi.Router) {
+		r.Delete(options.BaseURL+"/api/posts/{id}", wrapper.DeletePost)
+	})
+	r.Group(func(r chi.Router) {
+		r.Get(options.BaseURL+"/api/posts/{id}", wrapper.GetPost)
+	})
+	r.Group(func(r chi.Router) {
+		r.Patch(options.BaseURL+"/api/posts/{id}", wrapper.PatchPost)
+	})
+	r.Group(func(r chi.Router) {
+		r.Get(options.BaseURL+"/api/posts/{id}/comments", wrapper.ListPostComments)
+	})
+	r.Group(func(r chi.Router) {
+		r.Post(options.BaseURL+"/api/posts/{id}/comments", wrapper.CreateComment)
+	})
+	r.Group(func(r chi.Router) {
+		r.Post(options.BaseURL+"/api/posts/{id}/publish", wrapper.PublishPost)
 	})
 	r.Group(func(r chi.Router) {
 		r.Get(options.BaseURL+"/api/users", wrapper.ListUsers)
@@ -12029,37 +10620,19 @@ func HandlerWithOptions(si ServerInterface, options ChiServerOptions) http.Handl
 		r.Put(options.BaseURL+"/api/users/{id}", wrapper.ReplaceUser)
 	})
 	r.Group(func(r chi.Router) {
-		r.Get(options.BaseURL+"/api/users/{id}/posts", wrapper.ListUserPosts)
-	})
-	r.Group(func(r chi.Router) {
 		r.Get(options.BaseURL+"/api/users/{id}/comments", wrapper.ListUserComments)
 	})
 	r.Group(func(r chi.Router) {
-		r.Get(options.BaseURL+"/api/posts", wrapper.ListPosts)
+		r.Get(options.BaseURL+"/api/users/{id}/posts", wrapper.ListUserPosts)
 	})
 	r.Group(func(r chi.Router) {
-		r.Post(options.BaseURL+"/api/posts", wrapper.CreatePost)
+		r.Post(options.BaseURL+"/api/webhooks/stripe", wrapper.ReceiveStripeWebhook)
 	})
 	r.Group(func(r chi.Router) {
-		r.Delete(options.BaseURL+"/api/posts/{id}", wrapper.DeletePost)
+		r.Get(options.BaseURL+"/healthz", wrapper.GetHealth)
 	})
 	r.Group(func(r chi.Router) {
-		r.Get(options.BaseURL+"/api/posts/{id}", wrapper.GetPost)
-	})
-	r.Group(func(r chi.Router) {
-		r.Patch(options.BaseURL+"/api/posts/{id}", wrapper.PatchPost)
-	})
-	r.Group(func(r chi.Router) {
-		r.Post(options.BaseURL+"/api/posts/{id}/publish", wrapper.PublishPost)
-	})
-	r.Group(func(r chi.Router) {
-		r.Get(options.BaseURL+"/api/posts/{id}/comments", wrapper.ListPostComments)
-	})
-	r.Group(func(r chi.Router) {
-		r.Post(options.BaseURL+"/api/posts/{id}/comments", wrapper.CreateComment)
-	})
-	r.Group(func(r chi.Router) {
-		r.Delete(options.BaseURL+"/api/comments/{id}", wrapper.DeleteComment)
+		r.Get(options.BaseURL+"/readyz", wrapper.GetReadiness)
 	})
 
 	return r
@@ -12067,36 +10640,25 @@ func HandlerWithOptions(si ServerInterface, options ChiServerOptions) http.Handl
 
 type BadRequestJSONResponse Error
 
+type BadRequestUnlimitedJSONResponse Error
+
 type ConflictJSONResponse Error
 
 type ForbiddenJSONResponse Error
 
 type InternalErrorJSONResponse Error
 
+type InternalErrorUnlimitedJSONResponse Error
+
 type NotFoundJSONResponse Error
 
 type PayloadTooLargeJSONResponse Error
 
-type ServiceUnavailableResponseHeaders struct {
-	RetryAfter *int
-}
-type ServiceUnavailableJSONResponse struct {
-	Body Error
+type ServiceUnavailableJSONResponse Error
 
-	Headers ServiceUnavailableResponseHeaders
-}
+type ServiceUnavailableUnlimitedJSONResponse Error
 
-type TooManyRequestsResponseHeaders struct {
-	RateLimitLimit     *int
-	RateLimitRemaining *int
-	RateLimitReset     *int
-	RetryAfter         int
-}
-type TooManyRequestsJSONResponse struct {
-	Body Error
-
-	Headers TooManyRequestsResponseHeaders
-}
+type TooManyRequestsJSONResponse Error
 
 type UnauthorizedResponseHeaders struct {
 	WWWAuthenticate string
@@ -12120,9 +10682,8 @@ type ListWebhookEventsResponseObject interface {
 }
 
 type ListWebhookEvents200ResponseHeaders struct {
-	RateLimitLimit     *int
-	RateLimitRemaining *int
-	RateLimitReset     *int
+	RateLimit       *string
+	RateLimitPolicy *string
 }
 
 type ListWebhookEvents200JSONResponse struct {
@@ -12137,14 +10698,11 @@ func (response ListWebhookEvents200JSONResponse) VisitListWebhookEventsResponse(
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
-	if response.Headers.RateLimitLimit != nil {
-		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
 	}
-	if response.Headers.RateLimitRemaining != nil {
-		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
-	}
-	if response.Headers.RateLimitReset != nil {
-		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	w.WriteHeader(200)
 	_, err := buf.WriteTo(w)
@@ -12199,20 +10757,10 @@ type ListWebhookEvents429JSONResponse struct{ TooManyRequestsJSONResponse }
 func (response ListWebhookEvents429JSONResponse) VisitListWebhookEventsResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
-	if response.Headers.RateLimitLimit != nil {
-		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
-	}
-	if response.Headers.RateLimitRemaining != nil {
-		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
-	}
-	if response.Headers.RateLimitReset != nil {
-		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
-	}
-	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
 	w.WriteHeader(429)
 	_, err := buf.WriteTo(w)
 	return err
@@ -12237,13 +10785,10 @@ type ListWebhookEvents503JSONResponse struct{ ServiceUnavailableJSONResponse }
 func (response ListWebhookEvents503JSONResponse) VisitListWebhookEventsResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
-	if response.Headers.RetryAfter != nil {
-		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
-	}
 	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
@@ -12258,9 +10803,8 @@ type ReplayWebhookEventResponseObject interface {
 }
 
 type ReplayWebhookEvent202ResponseHeaders struct {
-	RateLimitLimit     *int
-	RateLimitRemaining *int
-	RateLimitReset     *int
+	RateLimit       *string
+	RateLimitPolicy *string
 }
 
 type ReplayWebhookEvent202JSONResponse struct {
@@ -12275,14 +10819,11 @@ func (response ReplayWebhookEvent202JSONResponse) VisitReplayWebhookEventRespons
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
-	if response.Headers.RateLimitLimit != nil {
-		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
 	}
-	if response.Headers.RateLimitRemaining != nil {
-		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
-	}
-	if response.Headers.RateLimitReset != nil {
-		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	w.WriteHeader(202)
 	_, err := buf.WriteTo(w)
@@ -12351,20 +10892,10 @@ type ReplayWebhookEvent429JSONResponse struct{ TooManyRequestsJSONResponse }
 func (response ReplayWebhookEvent429JSONResponse) VisitReplayWebhookEventResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
-	if response.Headers.RateLimitLimit != nil {
-		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
-	}
-	if response.Headers.RateLimitRemaining != nil {
-		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
-	}
-	if response.Headers.RateLimitReset != nil {
-		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
-	}
-	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
 	w.WriteHeader(429)
 	_, err := buf.WriteTo(w)
 	return err
@@ -12389,13 +10920,10 @@ type ReplayWebhookEvent503JSONResponse struct{ ServiceUnavailableJSONResponse }
 func (response ReplayWebhookEvent503JSONResponse) VisitReplayWebhookEventResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
-	if response.Headers.RetryAfter != nil {
-		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
-	}
 	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
@@ -12410,9 +10938,8 @@ type RequestPasswordResetResponseObject interface {
 }
 
 type RequestPasswordReset202ResponseHeaders struct {
-	RateLimitLimit     *int
-	RateLimitRemaining *int
-	RateLimitReset     *int
+	RateLimit       *string
+	RateLimitPolicy *string
 }
 
 type RequestPasswordReset202JSONResponse struct {
@@ -12427,14 +10954,11 @@ func (response RequestPasswordReset202JSONResponse) VisitRequestPasswordResetRes
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
-	if response.Headers.RateLimitLimit != nil {
-		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
 	}
-	if response.Headers.RateLimitRemaining != nil {
-		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
-	}
-	if response.Headers.RateLimitReset != nil {
-		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	w.WriteHeader(202)
 	_, err := buf.WriteTo(w)
@@ -12490,20 +11014,10 @@ type RequestPasswordReset429JSONResponse struct{ TooManyRequestsJSONResponse }
 func (response RequestPasswordReset429JSONResponse) VisitRequestPasswordResetResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
-	if response.Headers.RateLimitLimit != nil {
-		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
-	}
-	if response.Headers.RateLimitRemaining != nil {
-		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
-	}
-	if response.Headers.RateLimitReset != nil {
-		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
-	}
-	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
 	w.WriteHeader(429)
 	_, err := buf.WriteTo(w)
 	return err
@@ -12528,13 +11042,10 @@ type RequestPasswordReset503JSONResponse struct{ ServiceUnavailableJSONResponse 
 func (response RequestPasswordReset503JSONResponse) VisitRequestPasswordResetResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
-	if response.Headers.RetryAfter != nil {
-		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
-	}
 	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
@@ -12549,9 +11060,8 @@ type ConfirmPasswordResetResponseObject interface {
 }
 
 type ConfirmPasswordReset204ResponseHeaders struct {
-	RateLimitLimit     *int
-	RateLimitRemaining *int
-	RateLimitReset     *int
+	RateLimit       *string
+	RateLimitPolicy *string
 }
 
 type ConfirmPasswordReset204Response struct {
@@ -12559,14 +11069,11 @@ type ConfirmPasswordReset204Response struct {
 }
 
 func (response ConfirmPasswordReset204Response) VisitConfirmPasswordResetResponse(w http.ResponseWriter) error {
-	if response.Headers.RateLimitLimit != nil {
-		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
 	}
-	if response.Headers.RateLimitRemaining != nil {
-		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
-	}
-	if response.Headers.RateLimitReset != nil {
-		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	w.WriteHeader(204)
 	return nil
@@ -12621,20 +11128,10 @@ type ConfirmPasswordReset429JSONResponse struct{ TooManyRequestsJSONResponse }
 func (response ConfirmPasswordReset429JSONResponse) VisitConfirmPasswordResetResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
-	if response.Headers.RateLimitLimit != nil {
-		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
-	}
-	if response.Headers.RateLimitRemaining != nil {
-		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
-	}
-	if response.Headers.RateLimitReset != nil {
-		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
-	}
-	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
 	w.WriteHeader(429)
 	_, err := buf.WriteTo(w)
 	return err
@@ -12659,13 +11156,10 @@ type ConfirmPasswordReset503JSONResponse struct{ ServiceUnavailableJSONResponse 
 func (response ConfirmPasswordReset503JSONResponse) VisitConfirmPasswordResetResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
-	if response.Headers.RetryAfter != nil {
-		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
-	}
 	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
@@ -12680,9 +11174,8 @@ type CreateTokenResponseObject interface {
 }
 
 type CreateToken200ResponseHeaders struct {
-	RateLimitLimit     *int
-	RateLimitRemaining *int
-	RateLimitReset     *int
+	RateLimit       *string
+	RateLimitPolicy *string
 }
 
 type CreateToken200JSONResponse struct {
@@ -12697,14 +11190,11 @@ func (response CreateToken200JSONResponse) VisitCreateTokenResponse(w http.Respo
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
-	if response.Headers.RateLimitLimit != nil {
-		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
 	}
-	if response.Headers.RateLimitRemaining != nil {
-		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
-	}
-	if response.Headers.RateLimitReset != nil {
-		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	w.WriteHeader(200)
 	_, err := buf.WriteTo(w)
@@ -12775,20 +11265,10 @@ type CreateToken429JSONResponse struct{ TooManyRequestsJSONResponse }
 func (response CreateToken429JSONResponse) VisitCreateTokenResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
-	if response.Headers.RateLimitLimit != nil {
-		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
-	}
-	if response.Headers.RateLimitRemaining != nil {
-		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
-	}
-	if response.Headers.RateLimitReset != nil {
-		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
-	}
-	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
 	w.WriteHeader(429)
 	_, err := buf.WriteTo(w)
 	return err
@@ -12813,13 +11293,10 @@ type CreateToken503JSONResponse struct{ ServiceUnavailableJSONResponse }
 func (response CreateToken503JSONResponse) VisitCreateTokenResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
-	if response.Headers.RetryAfter != nil {
-		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
-	}
 	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
@@ -12834,9 +11311,8 @@ type DeleteCommentResponseObject interface {
 }
 
 type DeleteComment204ResponseHeaders struct {
-	RateLimitLimit     *int
-	RateLimitRemaining *int
-	RateLimitReset     *int
+	RateLimit       *string
+	RateLimitPolicy *string
 }
 
 type DeleteComment204Response struct {
@@ -12844,14 +11320,11 @@ type DeleteComment204Response struct {
 }
 
 func (response DeleteComment204Response) VisitDeleteCommentResponse(w http.ResponseWriter) error {
-	if response.Headers.RateLimitLimit != nil {
-		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
 	}
-	if response.Headers.RateLimitRemaining != nil {
-		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
-	}
-	if response.Headers.RateLimitReset != nil {
-		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	w.WriteHeader(204)
 	return nil
@@ -12919,20 +11392,10 @@ type DeleteComment429JSONResponse struct{ TooManyRequestsJSONResponse }
 func (response DeleteComment429JSONResponse) VisitDeleteCommentResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
-	if response.Headers.RateLimitLimit != nil {
-		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
-	}
-	if response.Headers.RateLimitRemaining != nil {
-		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
-	}
-	if response.Headers.RateLimitReset != nil {
-		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
-	}
-	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
 	w.WriteHeader(429)
 	_, err := buf.WriteTo(w)
 	return err
@@ -12957,13 +11420,10 @@ type DeleteComment503JSONResponse struct{ ServiceUnavailableJSONResponse }
 func (response DeleteComment503JSONResponse) VisitDeleteCommentResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
-	if response.Headers.RetryAfter != nil {
-		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
-	}
 	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
@@ -12978,9 +11438,8 @@ type ListPostsResponseObject interface {
 }
 
 type ListPosts200ResponseHeaders struct {
-	RateLimitLimit     *int
-	RateLimitRemaining *int
-	RateLimitReset     *int
+	RateLimit       *string
+	RateLimitPolicy *string
 }
 
 type ListPosts200JSONResponse struct {
@@ -12995,14 +11454,11 @@ func (response ListPosts200JSONResponse) VisitListPostsResponse(w http.ResponseW
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
-	if response.Headers.RateLimitLimit != nil {
-		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
 	}
-	if response.Headers.RateLimitRemaining != nil {
-		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
-	}
-	if response.Headers.RateLimitReset != nil {
-		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	w.WriteHeader(200)
 	_, err := buf.WriteTo(w)
@@ -13043,20 +11499,10 @@ type ListPosts429JSONResponse struct{ TooManyRequestsJSONResponse }
 func (response ListPosts429JSONResponse) VisitListPostsResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
-	if response.Headers.RateLimitLimit != nil {
-		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
-	}
-	if response.Headers.RateLimitRemaining != nil {
-		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
-	}
-	if response.Headers.RateLimitReset != nil {
-		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
-	}
-	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
 	w.WriteHeader(429)
 	_, err := buf.WriteTo(w)
 	return err
@@ -13081,13 +11527,10 @@ type ListPosts503JSONResponse struct{ ServiceUnavailableJSONResponse }
 func (response ListPosts503JSONResponse) VisitListPostsResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
-	if response.Headers.RetryAfter != nil {
-		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
-	}
 	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
@@ -13102,10 +11545,9 @@ type CreatePostResponseObject interface {
 }
 
 type CreatePost201ResponseHeaders struct {
-	Location           string
-	RateLimitLimit     *int
-	RateLimitRemaining *int
-	RateLimitReset     *int
+	Location        string
+	RateLimit       *string
+	RateLimitPolicy *string
 }
 
 type CreatePost201JSONResponse struct {
@@ -13121,14 +11563,11 @@ func (response CreatePost201JSONResponse) VisitCreatePostResponse(w http.Respons
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("Location", fmt.Sprint(response.Headers.Location))
-	if response.Headers.RateLimitLimit != nil {
-		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
 	}
-	if response.Headers.RateLimitRemaining != nil {
-		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
-	}
-	if response.Headers.RateLimitReset != nil {
-		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	w.WriteHeader(201)
 	_, err := buf.WriteTo(w)
@@ -13199,20 +11638,10 @@ type CreatePost429JSONResponse struct{ TooManyRequestsJSONResponse }
 func (response CreatePost429JSONResponse) VisitCreatePostResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
-	if response.Headers.RateLimitLimit != nil {
-		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
-	}
-	if response.Headers.RateLimitRemaining != nil {
-		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
-	}
-	if response.Headers.RateLimitReset != nil {
-		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
-	}
-	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
 	w.WriteHeader(429)
 	_, err := buf.WriteTo(w)
 	return err
@@ -13237,13 +11666,10 @@ type CreatePost503JSONResponse struct{ ServiceUnavailableJSONResponse }
 func (response CreatePost503JSONResponse) VisitCreatePostResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
-	if response.Headers.RetryAfter != nil {
-		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
-	}
 	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
@@ -13258,9 +11684,8 @@ type DeletePostResponseObject interface {
 }
 
 type DeletePost204ResponseHeaders struct {
-	RateLimitLimit     *int
-	RateLimitRemaining *int
-	RateLimitReset     *int
+	RateLimit       *string
+	RateLimitPolicy *string
 }
 
 type DeletePost204Response struct {
@@ -13268,14 +11693,11 @@ type DeletePost204Response struct {
 }
 
 func (response DeletePost204Response) VisitDeletePostResponse(w http.ResponseWriter) error {
-	if response.Headers.RateLimitLimit != nil {
-		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
 	}
-	if response.Headers.RateLimitRemaining != nil {
-		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
-	}
-	if response.Headers.RateLimitReset != nil {
-		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	w.WriteHeader(204)
 	return nil
@@ -13343,20 +11765,10 @@ type DeletePost429JSONResponse struct{ TooManyRequestsJSONResponse }
 func (response DeletePost429JSONResponse) VisitDeletePostResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
-	if response.Headers.RateLimitLimit != nil {
-		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
-	}
-	if response.Headers.RateLimitRemaining != nil {
-		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
-	}
-	if response.Headers.RateLimitReset != nil {
-		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
-	}
-	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
 	w.WriteHeader(429)
 	_, err := buf.WriteTo(w)
 	return err
@@ -13381,13 +11793,10 @@ type DeletePost503JSONResponse struct{ ServiceUnavailableJSONResponse }
 func (response DeletePost503JSONResponse) VisitDeletePostResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
-	if response.Headers.RetryAfter != nil {
-		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
-	}
 	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
@@ -13402,9 +11811,8 @@ type GetPostResponseObject interface {
 }
 
 type GetPost200ResponseHeaders struct {
-	RateLimitLimit     *int
-	RateLimitRemaining *int
-	RateLimitReset     *int
+	RateLimit       *string
+	RateLimitPolicy *string
 }
 
 type GetPost200JSONResponse struct {
@@ -13419,14 +11827,11 @@ func (response GetPost200JSONResponse) VisitGetPostResponse(w http.ResponseWrite
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
-	if response.Headers.RateLimitLimit != nil {
-		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
 	}
-	if response.Headers.RateLimitRemaining != nil {
-		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
-	}
-	if response.Headers.RateLimitReset != nil {
-		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	w.WriteHeader(200)
 	_, err := buf.WriteTo(w)
@@ -13481,20 +11886,10 @@ type GetPost429JSONResponse struct{ TooManyRequestsJSONResponse }
 func (response GetPost429JSONResponse) VisitGetPostResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
-	if response.Headers.RateLimitLimit != nil {
-		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
-	}
-	if response.Headers.RateLimitRemaining != nil {
-		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
-	}
-	if response.Headers.RateLimitReset != nil {
-		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
-	}
-	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
 	w.WriteHeader(429)
 	_, err := buf.WriteTo(w)
 	return err
@@ -13519,13 +11914,10 @@ type GetPost503JSONResponse struct{ ServiceUnavailableJSONResponse }
 func (response GetPost503JSONResponse) VisitGetPostResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
-	if response.Headers.RetryAfter != nil {
-		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
-	}
 	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
@@ -13541,9 +11933,8 @@ type PatchPostResponseObject interface {
 }
 
 type PatchPost200ResponseHeaders struct {
-	RateLimitLimit     *int
-	RateLimitRemaining *int
-	RateLimitReset     *int
+	RateLimit       *string
+	RateLimitPolicy *string
 }
 
 type PatchPost200JSONResponse struct {
@@ -13558,14 +11949,11 @@ func (response PatchPost200JSONResponse) VisitPatchPostResponse(w http.ResponseW
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
-	if response.Headers.RateLimitLimit != nil {
-		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
 	}
-	if response.Headers.RateLimitRemaining != nil {
-		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
-	}
-	if response.Headers.RateLimitReset != nil {
-		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	w.WriteHeader(200)
 	_, err := buf.WriteTo(w)
@@ -13664,20 +12052,10 @@ type PatchPost429JSONResponse struct{ TooManyRequestsJSONResponse }
 func (response PatchPost429JSONResponse) VisitPatchPostResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
-	if response.Headers.RateLimitLimit != nil {
-		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
-	}
-	if response.Headers.RateLimitRemaining != nil {
-		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
-	}
-	if response.Headers.RateLimitReset != nil {
-		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
-	}
-	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
 	w.WriteHeader(429)
 	_, err := buf.WriteTo(w)
 	return err
@@ -13702,13 +12080,10 @@ type PatchPost503JSONResponse struct{ ServiceUnavailableJSONResponse }
 func (response PatchPost503JSONResponse) VisitPatchPostResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
-	if response.Headers.RetryAfter != nil {
-		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
-	}
 	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
@@ -13724,9 +12099,8 @@ type ListPostCommentsResponseObject interface {
 }
 
 type ListPostComments200ResponseHeaders struct {
-	RateLimitLimit     *int
-	RateLimitRemaining *int
-	RateLimitReset     *int
+	RateLimit       *string
+	RateLimitPolicy *string
 }
 
 type ListPostComments200JSONResponse struct {
@@ -13741,14 +12115,11 @@ func (response ListPostComments200JSONResponse) VisitListPostCommentsResponse(w 
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
-	if response.Headers.RateLimitLimit != nil {
-		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
 	}
-	if response.Headers.RateLimitRemaining != nil {
-		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
-	}
-	if response.Headers.RateLimitReset != nil {
-		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	w.WriteHeader(200)
 	_, err := buf.WriteTo(w)
@@ -13803,20 +12174,10 @@ type ListPostComments429JSONResponse struct{ TooManyRequestsJSONResponse }
 func (response ListPostComments429JSONResponse) VisitListPostCommentsResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
-	if response.Headers.RateLimitLimit != nil {
-		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
-	}
-	if response.Headers.RateLimitRemaining != nil {
-		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
-	}
-	if response.Headers.RateLimitReset != nil {
-		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
-	}
-	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
 	w.WriteHeader(429)
 	_, err := buf.WriteTo(w)
 	return err
@@ -13841,13 +12202,10 @@ type ListPostComments503JSONResponse struct{ ServiceUnavailableJSONResponse }
 func (response ListPostComments503JSONResponse) VisitListPostCommentsResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
-	if response.Headers.RetryAfter != nil {
-		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
-	}
 	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
@@ -13863,9 +12221,8 @@ type CreateCommentResponseObject interface {
 }
 
 type CreateComment201ResponseHeaders struct {
-	RateLimitLimit     *int
-	RateLimitRemaining *int
-	RateLimitReset     *int
+	RateLimit       *string
+	RateLimitPolicy *string
 }
 
 type CreateComment201JSONResponse struct {
@@ -13880,14 +12237,11 @@ func (response CreateComment201JSONResponse) VisitCreateCommentResponse(w http.R
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
-	if response.Headers.RateLimitLimit != nil {
-		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
 	}
-	if response.Headers.RateLimitRemaining != nil {
-		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
-	}
-	if response.Headers.RateLimitReset != nil {
-		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	w.WriteHeader(201)
 	_, err := buf.WriteTo(w)
@@ -13972,20 +12326,10 @@ type CreateComment429JSONResponse struct{ TooManyRequestsJSONResponse }
 func (response CreateComment429JSONResponse) VisitCreateCommentResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
-	if response.Headers.RateLimitLimit != nil {
-		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
-	}
-	if response.Headers.RateLimitRemaining != nil {
-		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
-	}
-	if response.Headers.RateLimitReset != nil {
-		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
-	}
-	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
 	w.WriteHeader(429)
 	_, err := buf.WriteTo(w)
 	return err
@@ -14010,13 +12354,10 @@ type CreateComment503JSONResponse struct{ ServiceUnavailableJSONResponse }
 func (response CreateComment503JSONResponse) VisitCreateCommentResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
-	if response.Headers.RetryAfter != nil {
-		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
-	}
 	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
@@ -14031,9 +12372,8 @@ type PublishPostResponseObject interface {
 }
 
 type PublishPost200ResponseHeaders struct {
-	RateLimitLimit     *int
-	RateLimitRemaining *int
-	RateLimitReset     *int
+	RateLimit       *string
+	RateLimitPolicy *string
 }
 
 type PublishPost200JSONResponse struct {
@@ -14048,14 +12388,11 @@ func (response PublishPost200JSONResponse) VisitPublishPostResponse(w http.Respo
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
-	if response.Headers.RateLimitLimit != nil {
-		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
 	}
-	if response.Headers.RateLimitRemaining != nil {
-		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
-	}
-	if response.Headers.RateLimitReset != nil {
-		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	w.WriteHeader(200)
 	_, err := buf.WriteTo(w)
@@ -14124,20 +12461,10 @@ type PublishPost429JSONResponse struct{ TooManyRequestsJSONResponse }
 func (response PublishPost429JSONResponse) VisitPublishPostResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
-	if response.Headers.RateLimitLimit != nil {
-		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
-	}
-	if response.Headers.RateLimitRemaining != nil {
-		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
-	}
-	if response.Headers.RateLimitReset != nil {
-		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
-	}
-	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
 	w.WriteHeader(429)
 	_, err := buf.WriteTo(w)
 	return err
@@ -14162,13 +12489,10 @@ type PublishPost503JSONResponse struct{ ServiceUnavailableJSONResponse }
 func (response PublishPost503JSONResponse) VisitPublishPostResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
-	if response.Headers.RetryAfter != nil {
-		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
-	}
 	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
@@ -14183,9 +12507,8 @@ type ListUsersResponseObject interface {
 }
 
 type ListUsers200ResponseHeaders struct {
-	RateLimitLimit     *int
-	RateLimitRemaining *int
-	RateLimitReset     *int
+	RateLimit       *string
+	RateLimitPolicy *string
 }
 
 type ListUsers200JSONResponse struct {
@@ -14200,14 +12523,11 @@ func (response ListUsers200JSONResponse) VisitListUsersResponse(w http.ResponseW
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
-	if response.Headers.RateLimitLimit != nil {
-		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
 	}
-	if response.Headers.RateLimitRemaining != nil {
-		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
-	}
-	if response.Headers.RateLimitReset != nil {
-		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	w.WriteHeader(200)
 	_, err := buf.WriteTo(w)
@@ -14248,20 +12568,10 @@ type ListUsers429JSONResponse struct{ TooManyRequestsJSONResponse }
 func (response ListUsers429JSONResponse) VisitListUsersResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
-	if response.Headers.RateLimitLimit != nil {
-		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
-	}
-	if response.Headers.RateLimitRemaining != nil {
-		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
-	}
-	if response.Headers.RateLimitReset != nil {
-		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
-	}
-	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
 	w.WriteHeader(429)
 	_, err := buf.WriteTo(w)
 	return err
@@ -14286,13 +12596,10 @@ type ListUsers503JSONResponse struct{ ServiceUnavailableJSONResponse }
 func (response ListUsers503JSONResponse) VisitListUsersResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
-	if response.Headers.RetryAfter != nil {
-		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
-	}
 	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
@@ -14307,10 +12614,9 @@ type CreateUserResponseObject interface {
 }
 
 type CreateUser201ResponseHeaders struct {
-	Location           string
-	RateLimitLimit     *int
-	RateLimitRemaining *int
-	RateLimitReset     *int
+	Location        string
+	RateLimit       *string
+	RateLimitPolicy *string
 }
 
 type CreateUser201JSONResponse struct {
@@ -14326,14 +12632,11 @@ func (response CreateUser201JSONResponse) VisitCreateUserResponse(w http.Respons
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("Location", fmt.Sprint(response.Headers.Location))
-	if response.Headers.RateLimitLimit != nil {
-		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
 	}
-	if response.Headers.RateLimitRemaining != nil {
-		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
-	}
-	if response.Headers.RateLimitReset != nil {
-		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	w.WriteHeader(201)
 	_, err := buf.WriteTo(w)
@@ -14403,20 +12706,10 @@ type CreateUser429JSONResponse struct{ TooManyRequestsJSONResponse }
 func (response CreateUser429JSONResponse) VisitCreateUserResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
-	if response.Headers.RateLimitLimit != nil {
-		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
-	}
-	if response.Headers.RateLimitRemaining != nil {
-		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
-	}
-	if response.Headers.RateLimitReset != nil {
-		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
-	}
-	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
 	w.WriteHeader(429)
 	_, err := buf.WriteTo(w)
 	return err
@@ -14441,13 +12734,10 @@ type CreateUser503JSONResponse struct{ ServiceUnavailableJSONResponse }
 func (response CreateUser503JSONResponse) VisitCreateUserResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
-	if response.Headers.RetryAfter != nil {
-		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
-	}
 	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
@@ -14462,9 +12752,8 @@ type DeleteUserResponseObject interface {
 }
 
 type DeleteUser204ResponseHeaders struct {
-	RateLimitLimit     *int
-	RateLimitRemaining *int
-	RateLimitReset     *int
+	RateLimit       *string
+	RateLimitPolicy *string
 }
 
 type DeleteUser204Response struct {
@@ -14472,14 +12761,11 @@ type DeleteUser204Response struct {
 }
 
 func (response DeleteUser204Response) VisitDeleteUserResponse(w http.ResponseWriter) error {
-	if response.Headers.RateLimitLimit != nil {
-		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
 	}
-	if response.Headers.RateLimitRemaining != nil {
-		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
-	}
-	if response.Headers.RateLimitReset != nil {
-		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	w.WriteHeader(204)
 	return nil
@@ -14547,20 +12833,10 @@ type DeleteUser429JSONResponse struct{ TooManyRequestsJSONResponse }
 func (response DeleteUser429JSONResponse) VisitDeleteUserResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
-	if response.Headers.RateLimitLimit != nil {
-		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
-	}
-	if response.Headers.RateLimitRemaining != nil {
-		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
-	}
-	if response.Headers.RateLimitReset != nil {
-		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
-	}
-	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
 	w.WriteHeader(429)
 	_, err := buf.WriteTo(w)
 	return err
@@ -14585,13 +12861,10 @@ type DeleteUser503JSONResponse struct{ ServiceUnavailableJSONResponse }
 func (response DeleteUser503JSONResponse) VisitDeleteUserResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
-	if response.Headers.RetryAfter != nil {
-		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
-	}
 	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
@@ -14607,9 +12880,8 @@ type GetUserResponseObject interface {
 }
 
 type GetUser200ResponseHeaders struct {
-	RateLimitLimit     *int
-	RateLimitRemaining *int
-	RateLimitReset     *int
+	RateLimit       *string
+	RateLimitPolicy *string
 }
 
 type GetUser200JSONResponse struct {
@@ -14624,14 +12896,11 @@ func (response GetUser200JSONResponse) VisitGetUserResponse(w http.ResponseWrite
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
-	if response.Headers.RateLimitLimit != nil {
-		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
 	}
-	if response.Headers.RateLimitRemaining != nil {
-		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
-	}
-	if response.Headers.RateLimitReset != nil {
-		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	w.WriteHeader(200)
 	_, err := buf.WriteTo(w)
@@ -14686,20 +12955,10 @@ type GetUser429JSONResponse struct{ TooManyRequestsJSONResponse }
 func (response GetUser429JSONResponse) VisitGetUserResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
-	if response.Headers.RateLimitLimit != nil {
-		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
-	}
-	if response.Headers.RateLimitRemaining != nil {
-		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
-	}
-	if response.Headers.RateLimitReset != nil {
-		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
-	}
-	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
 	w.WriteHeader(429)
 	_, err := buf.WriteTo(w)
 	return err
@@ -14724,13 +12983,10 @@ type GetUser503JSONResponse struct{ ServiceUnavailableJSONResponse }
 func (response GetUser503JSONResponse) VisitGetUserResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
-	if response.Headers.RetryAfter != nil {
-		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
-	}
 	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
@@ -14746,9 +13002,8 @@ type PatchUserResponseObject interface {
 }
 
 type PatchUser200ResponseHeaders struct {
-	RateLimitLimit     *int
-	RateLimitRemaining *int
-	RateLimitReset     *int
+	RateLimit       *string
+	RateLimitPolicy *string
 }
 
 type PatchUser200JSONResponse struct {
@@ -14763,14 +13018,11 @@ func (response PatchUser200JSONResponse) VisitPatchUserResponse(w http.ResponseW
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
-	if response.Headers.RateLimitLimit != nil {
-		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
 	}
-	if response.Headers.RateLimitRemaining != nil {
-		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
-	}
-	if response.Headers.RateLimitReset != nil {
-		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	w.WriteHeader(200)
 	_, err := buf.WriteTo(w)
@@ -14883,20 +13135,10 @@ type PatchUser429JSONResponse struct{ TooManyRequestsJSONResponse }
 func (response PatchUser429JSONResponse) VisitPatchUserResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
-	if response.Headers.RateLimitLimit != nil {
-		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
-	}
-	if response.Headers.RateLimitRemaining != nil {
-		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
-	}
-	if response.Headers.RateLimitReset != nil {
-		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
-	}
-	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
 	w.WriteHeader(429)
 	_, err := buf.WriteTo(w)
 	return err
@@ -14921,13 +13163,10 @@ type PatchUser503JSONResponse struct{ ServiceUnavailableJSONResponse }
 func (response PatchUser503JSONResponse) VisitPatchUserResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
-	if response.Headers.RetryAfter != nil {
-		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
-	}
 	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
@@ -14943,9 +13182,8 @@ type ReplaceUserResponseObject interface {
 }
 
 type ReplaceUser200ResponseHeaders struct {
-	RateLimitLimit     *int
-	RateLimitRemaining *int
-	RateLimitReset     *int
+	RateLimit       *string
+	RateLimitPolicy *string
 }
 
 type ReplaceUser200JSONResponse struct {
@@ -14960,14 +13198,11 @@ func (response ReplaceUser200JSONResponse) VisitReplaceUserResponse(w http.Respo
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
-	if response.Headers.RateLimitLimit != nil {
-		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
 	}
-	if response.Headers.RateLimitRemaining != nil {
-		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
-	}
-	if response.Headers.RateLimitReset != nil {
-		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	w.WriteHeader(200)
 	_, err := buf.WriteTo(w)
@@ -15080,20 +13315,10 @@ type ReplaceUser429JSONResponse struct{ TooManyRequestsJSONResponse }
 func (response ReplaceUser429JSONResponse) VisitReplaceUserResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
-	if response.Headers.RateLimitLimit != nil {
-		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
-	}
-	if response.Headers.RateLimitRemaining != nil {
-		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
-	}
-	if response.Headers.RateLimitReset != nil {
-		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
-	}
-	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
 	w.WriteHeader(429)
 	_, err := buf.WriteTo(w)
 	return err
@@ -15118,13 +13343,10 @@ type ReplaceUser503JSONResponse struct{ ServiceUnavailableJSONResponse }
 func (response ReplaceUser503JSONResponse) VisitReplaceUserResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
-	if response.Headers.RetryAfter != nil {
-		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
-	}
 	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
@@ -15140,9 +13362,8 @@ type ListUserCommentsResponseObject interface {
 }
 
 type ListUserComments200ResponseHeaders struct {
-	RateLimitLimit     *int
-	RateLimitRemaining *int
-	RateLimitReset     *int
+	RateLimit       *string
+	RateLimitPolicy *string
 }
 
 type ListUserComments200JSONResponse struct {
@@ -15157,14 +13378,11 @@ func (response ListUserComments200JSONResponse) VisitListUserCommentsResponse(w 
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
-	if response.Headers.RateLimitLimit != nil {
-		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
 	}
-	if response.Headers.RateLimitRemaining != nil {
-		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
-	}
-	if response.Headers.RateLimitReset != nil {
-		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	w.WriteHeader(200)
 	_, err := buf.WriteTo(w)
@@ -15219,20 +13437,10 @@ type ListUserComments429JSONResponse struct{ TooManyRequestsJSONResponse }
 func (response ListUserComments429JSONResponse) VisitListUserCommentsResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
-	if response.Headers.RateLimitLimit != nil {
-		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
-	}
-	if response.Headers.RateLimitRemaining != nil {
-		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
-	}
-	if response.Headers.RateLimitReset != nil {
-		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
-	}
-	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
 	w.WriteHeader(429)
 	_, err := buf.WriteTo(w)
 	return err
@@ -15257,13 +13465,10 @@ type ListUserComments503JSONResponse struct{ ServiceUnavailableJSONResponse }
 func (response ListUserComments503JSONResponse) VisitListUserCommentsResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
-	if response.Headers.RetryAfter != nil {
-		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
-	}
 	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
@@ -15279,9 +13484,8 @@ type ListUserPostsResponseObject interface {
 }
 
 type ListUserPosts200ResponseHeaders struct {
-	RateLimitLimit     *int
-	RateLimitRemaining *int
-	RateLimitReset     *int
+	RateLimit       *string
+	RateLimitPolicy *string
 }
 
 type ListUserPosts200JSONResponse struct {
@@ -15296,14 +13500,11 @@ func (response ListUserPosts200JSONResponse) VisitListUserPostsResponse(w http.R
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
-	if response.Headers.RateLimitLimit != nil {
-		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
 	}
-	if response.Headers.RateLimitRemaining != nil {
-		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
-	}
-	if response.Headers.RateLimitReset != nil {
-		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	w.WriteHeader(200)
 	_, err := buf.WriteTo(w)
@@ -15358,20 +13559,10 @@ type ListUserPosts429JSONResponse struct{ TooManyRequestsJSONResponse }
 func (response ListUserPosts429JSONResponse) VisitListUserPostsResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
-	if response.Headers.RateLimitLimit != nil {
-		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
-	}
-	if response.Headers.RateLimitRemaining != nil {
-		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
-	}
-	if response.Headers.RateLimitReset != nil {
-		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
-	}
-	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
 	w.WriteHeader(429)
 	_, err := buf.WriteTo(w)
 	return err
@@ -15396,13 +13587,10 @@ type ListUserPosts503JSONResponse struct{ ServiceUnavailableJSONResponse }
 func (response ListUserPosts503JSONResponse) VisitListUserPostsResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
-	if response.Headers.RetryAfter != nil {
-		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
-	}
 	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
@@ -15444,7 +13632,9 @@ func (response ReceiveStripeWebhook400JSONResponse) VisitReceiveStripeWebhookRes
 	return err
 }
 
-type ReceiveStripeWebhook500JSONResponse struct{ InternalErrorJSONResponse }
+type ReceiveStripeWebhook500JSONResponse struct {
+	InternalErrorUnlimitedJSONResponse
+}
 
 func (response ReceiveStripeWebhook500JSONResponse) VisitReceiveStripeWebhookResponse(w http.ResponseWriter) error {
 
@@ -15458,18 +13648,17 @@ func (response ReceiveStripeWebhook500JSONResponse) VisitReceiveStripeWebhookRes
 	return err
 }
 
-type ReceiveStripeWebhook503JSONResponse struct{ ServiceUnavailableJSONResponse }
+type ReceiveStripeWebhook503JSONResponse struct {
+	ServiceUnavailableUnlimitedJSONResponse
+}
 
 func (response ReceiveStripeWebhook503JSONResponse) VisitReceiveStripeWebhookResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
-	if response.Headers.RetryAfter != nil {
-		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
-	}
 	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
@@ -15496,6 +13685,38 @@ func (response GetHealth200JSONResponse) VisitGetHealthResponse(w http.ResponseW
 	return err
 }
 
+type GetHealth400JSONResponse struct {
+	BadRequestUnlimitedJSONResponse
+}
+
+func (response GetHealth400JSONResponse) VisitGetHealthResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetHealth500JSONResponse struct {
+	InternalErrorUnlimitedJSONResponse
+}
+
+func (response GetHealth500JSONResponse) VisitGetHealthResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type GetReadinessRequestObject struct {
 }
 
@@ -15517,18 +13738,49 @@ func (response GetReadiness200JSONResponse) VisitGetReadinessResponse(w http.Res
 	return err
 }
 
-type GetReadiness503JSONResponse struct{ ServiceUnavailableJSONResponse }
+type GetReadiness400JSONResponse struct {
+	BadRequestUnlimitedJSONResponse
+}
+
+func (response GetReadiness400JSONResponse) VisitGetReadinessResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetReadiness500JSONResponse struct {
+	InternalErrorUnlimitedJSONResponse
+}
+
+func (response GetReadiness500JSONResponse) VisitGetReadinessResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetReadiness503JSONResponse struct {
+	ServiceUnavailableUnlimitedJSONResponse
+}
 
 func (response GetReadiness503JSONResponse) VisitGetReadinessResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
-	if response.Headers.RetryAfter != nil {
-		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
-	}
 	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
@@ -16365,159 +14617,177 @@ func (sh *strictHandler) GetReadiness(w http.ResponseWriter, r *http.Request) {
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7H0Lcxs30uBfQc19VZauhhRJPWLT5bpTHCWRo9j6JHmd29CfCc6AJKIhMAEwpLgp//crdAPzIIcUaUlO",
-	"ssutLUck8Ww0+oV+/BFEcpJKwYTRQfePYMxozBT8eUUNu+ATbuAf+03MdKR4argUQTe4Yr9nTBtNaJLI",
-	"GYtJyhSZcRHLGRlKRcyYaxIlnAlDqIiJkplhzSAMdDRmE2oHNPOUBd2AC8NGTAWfP4fFrFdsQrngYrRm",
-	"5oQNDeGCmDEjUaaUnQpXsM08mtXs7ppFUsSaZMLwpGYComw/fc88n8MgpYpOmHFAXQHLc8MmGgCY0hEA",
-	"iduvf8+YmgdhIOjEjptA5/KEMRvSLDFBt9MKg6FUE2pw/sNOEAYTescn2STotlutMJhw4T6FdQB5p2Km",
-	"lld2M2ZES2VIzBWL7JerVidhgNrVwZhBGDBh5/81oPAJvvyYL0YbZU/bruWSjlj9UtqNAdUW1+iIEZFN",
-	"BkytWo9tUr+c9j2wsv+7F16XUpvz7+pXmUptnmnC43xtKTXjYmk8DsJAsd8zrlgcdI3KWHmh+eKyDFrW",
-	"AEhqc82oisbLCzglEdWswYVmQnPDp4zobICdiRwCLhtukpVopnHg8oom9O6CiZEZW0xD2PjP7ZXrk8rU",
-	"g2fIWRITIxGxBvMmueFME6oYGSh5ywQZzAmPiZZwzpoINmWKyClTCU1XLtvOV49+kWLUsPjUlHCw/B2A",
-	"YwUqZoOE67E9psWtvBPJnKT+dzh0TfbsYe4TqYi0PwPhoEnC1DNNYkWHtsmQJprtr8TbfMYa0jKQMmFU",
-	"wNLea6ZWYWCmYcanwsDPtrNOpdAMyNq3NHZE2X6KpDBMwJ80TRMeUbuyg9+0Xd4fAbujkzSBC86Ukiro",
-	"2v7EDxDitzCu5QGJPa1Jpg0ZMELJlCY8JvADoXGsmNbBx89hMGFaA9mA/SscjHBNuIAuFhATZsYyDrrB",
-	"5bvrmyBEmHSDA5ryAwsx7YDCtDm3zY6H7ahFn7MXg2/io+iQ2hMx1GT6tYxZ0D2yV8HwCdOGTtKgG3Ra",
-	"nZNGq91odW7ax93WUbd1/M/gcxmw/6XYMOgG/+ugYLsH+Ks+OANgAHCXD9RvKJb2PkhDJtREY2SysYyy",
-	"CRPmJekj6PrEHrMG7IPLppt2Ga+lGCY82uSMHnHFkZtVkxk3Y8LuuDaWFMXU0JDoLBoTqgkV7kzNmMKx",
-	"0UQxGs+JobdMwPK/l2rA45iJr7N+vLZ2KZqPBIutoDHILODncACxBOiHIOw4nCbRmIoRI1RIM2bKX0O7",
-	"VdjCuTBMCZrgxE++jVNBMsHuUhYZFhPAjSb5jhnKEyS3iRyNWBzCfhQzmRL2UyYSpjXpn15efjp7+49X",
-	"MZuyRKYWxfqwjbfSfC8zET/9Dt5KxBDFtMxUxGD6SzpPJI1vpLygCiWFr4fOAxnPLVIkdmor5VJBTo7I",
-	"T/xbWNs1U1MesfeCTilP6CD5SsuzKGZFIxJRYU9zYFdMozHirSVSZI8KIjNDRywkFL6SmQFWZemEZmqK",
-	"6G7vn9H23qLIG81JRNOXPaGYUXNCh4Yp0r+yHxqn9kOfaJSWmz0RhBUdomi0WsQ2kswot0seSmWXbdSc",
-	"i9F9ovXnMLiR8mcq5l4f+Ep0AVUabf8xUpIJFXOPHfolbqUeOguw8RpII1cK6tbkehwsqGNlFaZR0ZU2",
-	"GqTosTCQU4Y2HMS2tgM88JhXCyK1x/5e0MyMpeL/Yl+HBKHMYUA0nVGNZ7834VpzMQrJhCZWYLKkk92l",
-	"diMhsRIBg7+kgutkWYG9XSMp2H7ob12kWMyE4dQR5JmSCJISonz48KFxmpmxbRdRs0Izgn0wC2Vaags8",
-	"dz2Ic3Es+JZRBSrckrgHQNdZmkplWPwzizm9gTZ/BuW15K2/OBcypg9sMJby9or9Bizvy4RRNwieOrQm",
-	"Q8oTEMgLKdNyJj4S1GSKoTDG9H0y5gxH1gcWsin760qbMUv4lKm52ziZMsWHDnRkL993SPL1hETzfzGL",
-	"1m+u373df2lPaWzFPLgvRioWN0FrcfPb5Z1GEUvdMaVKpkwZjvoE7hsOxZsMfNtaLa3A7l9936KdHFhs",
-	"QAF4MnG4UDp3JCZwBK1Bi50Mj48bz+PjYeOIfhM1XtAj1jihregFe846tN0OwgKnglMy5IIRHjNqD79Q",
-	"KqvH80231eq2Wv+0ypid50V8FLXpCWt0BnaeqB03nrNvaONw2Bm0o1b8gj0fWtyRDjVOBu1hJ2qzxhFt",
-	"DRtHw+PDxgt6fNwYtFmLdizexMxusArFYmP3anRh+Z6sQxsHwteu9efKnkvTxNSwhsWOurn4Zkvy29/E",
-	"IlLGAGjiOocFFIo9lhe9Bk9eFyCpXpG2JbPHYavVsgK/opFhSqMUTZOEDBIqbu1H8vb9hUWLgsQu4EvJ",
-	"rnLcWjaspNRYfSHoBv/z6//0enet1sf/bf/Q+Hf+3X/VQc9vAne6fMesxLjhadvhEi5u9fIoEbbQJWZd",
-	"PcCaHxaOC1qFxUjLJ7LQAVbuV7Tm/C44Tl+/b27YRG8BADcLVYrOKwBZ1/+SjtgFNART8IgLijh0bzff",
-	"csXmS2OthQScvttFyURD45jbzjS5LAEHDFPh0gl/EWFYWLYfZfUiL6V+2hXaCUp0K61a9pyt0E2waG7z",
-	"NsINpriBhov7x+7hBnB4r5n6Mjg4a9k9fB8affaWwPWN7Vre2naAvVrPpIrvx13XbhEEMGHoVlkarxYU",
-	"+NhyWZpzWUqhUSQzYZ5p4sciQs5CEo1ZdMtikvBbRiiIaQ0ummBhtIux1NsZaqwMjnYnJ5D7kV4S2hMg",
-	"jRNpCbYmVOiZlejRjNU/ah32Ud/NmVO+owphb3eerzeYh8FMccPeiWSO0vnnMDjzR7lk0KlYPokcWnV9",
-	"IrUhneOjCjfKBP89s9LziKo4cY0jqlmVI9GY/l/3qRnJSXk//qTK1v/jo+Xl3zVGsrFE/HMb1/LBMQEG",
-	"JWZXxEDOFFI0Ond3xFuV7RoXkHv1cD/e3FwSFPuIYXemusG30hC0VtUwycLUXH/PSmxiqe8iQ6gu7B+F",
-	"9uCUBk0Gc5CO3QOIvQ/NoAb5cyVjcbMfxtSQGTxCWsxE02PKZJosHKq9tyCODFdt3KspZf3vh7ObWjEM",
-	"NJhyw8JgfrChxLw0aEnxKY9cowMtdS0rRaW+R62j5Ye6isa0mXi6QLUQ7yqzhv4xxQGxPEl5Z3WE7UdG",
-	"EwTnSo0nB4a8DR6g7BSix9Jkgt2ZVSf6f+CV+VWn1ctarc4JvOq+smiIn1M6Yq86+LeWyrwqv6OJLHEm",
-	"TzQyLKOSYlNYwH0NNUuGD1lhe8UK74GmnTVE8LjFroBsSY4raZL4QA+P8fD63O3gHzroHoaBkYYmQfeo",
-	"s6SoJd4AmI9lh1jG5dRRhbxZe1UrvUw8IsaTPVgDOSAw436ZZhxWH8VPjoLa24R7qPdfACuI1fnx3Smx",
-	"fKhJzu5oZMhszAQBds3iEPxB3IecfyEjGLKZt5eCPwQOQ/b6F+fXN59u3t2cXnx6ffr6x7NPNzcX/ZAc",
-	"EyCrTn7b7+ZPL1xoQ0XEnmkC7FXDw42ht4xkqZUAzIxHDJ+bjCR6jE4jBTnpbACQRU0GXQ68nwYCyx9I",
-	"PSatkm+e20W1O89LLL1J3sI7uH+oaW4vezzfRPbwiwLz7msphlxNtpREBZtdbi0uWoDd4uveNuLTkqQN",
-	"g4SVNayDPWzzgQL3ooS0zXpxkPoVmmi8jVo04aL8bftxFKUv0Hzqt7KNZnPvVpYVhLXa6ULzz+FfUVta",
-	"BpszoDyStfLcSo90yjShyYgNFOURcTYmTX7LtCEUnQbe0Oj3jKqYJFJOfJ9hImdMaSDeCXy1zuSZW6Sd",
-	"yXMjE2ZFK0fRIP9iaYaTwqjqUNTK+kwTiR6Bp4Imc8MjmpAzMeLCDp+lce1q87G+ihF14YI9oQW1bONY",
-	"tmlUYLusbDCEY2q584xqMuRKm8LjqcJ/yqu9V7rblqJUzu2LpHgEz4INJqz4WpXtxCWJsZi5Cq+PK67r",
-	"PUbj1pdYjZ/i3i6Ynh/X9mwB8Z2zs25vdQaqV2v3XAV09Gl5yGyb2nOlNs6eu61Ruui6tExEvVojw1r7",
-	"uteSNtJq3CRrDe1+lQ+2m3ug/i2N5gXlqb/EnXtvsKUwSiZl4X3RJrWeT613uF2+m41e7679fa939833",
-	"5Wta/rquZe3lvWJpQqMH2KH/2rLZOqt0HTZcs2RosbHGZrPGSPGFhrG6q1u7KHAgOJvWcppTgj9blVqY",
-	"l84FlAzYXIrYopxm4Gxyy1LgHJoJs2xwjYqHw+rw7wW/K/s0bWA2iGt5gdtOQcBWvPe5r+vggHJQRf06",
-	"vkf98l9s2a1WoJiDE4eHVLiCSVUt5L9pKZpXdPazs/KCH5vTe8tyfhQxrd0vAZu/GQ9+iPg7/ub8/b/O",
-	"22/5uT4XV8fR6/OT89v0l3+8fvOiyQ5bzaiTiMHk+1b8y5sESE7KFdPnIugenoADiR0QfXe8v8+yyFue",
-	"ehm53ny4IXs/XneOT/abtTb1Ys77o2rQqcp1qRBJt94aE1S+g8I9xG3lXueQ8tbKQ5VXXYdn0OORjQQ1",
-	"hvaCYG5i2LnPlFNraLjn4c3SyQVM3EDDc3useUziWyiqLjbhNKbkQk6ZZUJrVLayy1Mt5dpGn9qO4Wyo",
-	"fW1rM3gUJWfhlbVelVl18g9yFgHU2VTGy7nq1nK0nebLdQtc5Ka6Bcz1AN3C9v/ADRjx9Mawsb2+UMko",
-	"um7vqfMIOgYOc4+KgWt8sIrh0e1vqWLk175ew2g/WMNYIKJl1vG19YnqJbDMM0neDYPurxud7yKO5Ji6",
-	"YK0CpwwuoiSL2Sto1IcQvJcgZrhAHAtXwWZMGxeuN+WaDxJwmy5C9SBmbhstd0LvzrF9uySzOIxctut+",
-	"LDyVcwl+QQIzhk3Syo0sSUAV/rbKaKfklMdMEdcYPV2mTtLfkCna5udxLVnYkAUmVJvcEeT+52EM7Fnh",
-	"NDKFSHLtnZPRALmlpJ0qaQXAtUx2g1dshG1V98t9umt8HSLGp9sJJIU/wDoELGPRNfYo6TebeMn6rRSn",
-	"nas1bglhgY3l86yKFqUtVoFcHGodGSyv/8t5euUubczby70egR1VF/E3ZUs1+FRSsvwhl4/YksqRkAr+",
-	"cmESH2vwOY/McEMsAVuVfnET2uv3MawLfS7vMO9Y6zesWZQpbubXEB7jPL0mXJxm6IUzAMXxe38n33y4",
-	"CZaiKJ2SOlRyQvqX765vCNh5aGbGB/BTn8zGUrM8xocKApO8JOCLoMmIGXLUOsxD2mA/C9E2Y2NSCyn8",
-	"/nHXF2LIEtWkf+pCpwAZugQVZ9LLWq3DCBrDn6y/0VqR5l37eJBlwt03r3DorGQ0whnCadv9NmZ35Mef",
-	"T183rn887RyfEDkkvcCtCNs28ZOiM4gCwi9dG9ZHj0wpwJ/w+ubq/PLs04ezb3989+6nT9dnr6/Obp5p",
-	"O7dyCTsgHh4DrAqtE01mjWIvxRVO+U9sjqEyXAzl8i7fZAJSYzzT5Ors+oacXp6Dax5YAkMnaqDPC8rF",
-	"zZ7oiddS2HvGpdDohjKWSYzRxOAKY28HnpJt3SBn8G0pst0FKLGY0BHlQptqOLiPtOPGhYJqQsmYitiK",
-	"OOQ0HwnmtldX9wQpRz3VOb22+rARK030gRH0c2/O0N2CPAh9QtNSILocDpmIuRjZWbxJEjIkcAwawrZN",
-	"u9WrIuTLZ4aAFnvLcV/7sB7vRISRuGSvf9dw22tYhGlM6F1jMDdM9/dfEuqCd+1CfFDZ4kbbh/0w9yVy",
-	"D4bEIkTe4LjfJO/FrZAz4bdDIa4RY8+axZEtOreSiCrFHVgWodgsH/VCeypI/5eGA07jPO4TxOIuAlig",
-	"P3M5QHXPA6bdeU5SxYWxkg05vX59fm63X6gPGJNIyYgJi3YstuPBYt55PNRkQtVtDqOCUPWJYCzenLas",
-	"I1XgeE3ImuBKcNV24ZWO9NVhahsxtb8YPunX1W/aeUqbQ+z1DIPQREuScHt1+3987pOZVLcWI8R8IjOd",
-	"zNGLTY/ljEzsNduby0wRiw2Y52MfV0JxiS/tZO7vPMcBHBGkttCGW/WO4fUDsL8Xi7lFLHpVFRauCD7r",
-	"garThehPMbeIwBIN2DAnsQT1EfIukL3+Ueuov1++ZA5tqWHoFegyOVGgaKh62s8FNSKWmBSf3RXndqAI",
-	"6Yawm7VX0Eq4MGif7PUTOeKWFfU1H4kstX95U2QDsinZbyzAG0A37Sfn1tcH3OwLKSzueE99JQdwJ2I7",
-	"m8vR4CIsvY7AmcVre04/KJqO//vimfZ31a4aA9/tH7hyHRKNYZ1cjAgXJAK4563MWMlsNIbdreCzxTxu",
-	"v2QPwEUTTjX6POr9nISClEDenzfdjfcA1Ll3ZIpkyt3p80uI4j+/nJ74r+zZHJwc7b/MJwSsX4AsYjOe",
-	"KwxN9oD4uE994oSxOZFDO5/90ZLG0LKslNp7tZhVKJnvA7hGmRUENdGpYjSGLD0YE+9iFOxPgN06kTMS",
-	"2wsi7f8Z3Aicv0mshof5nBAfXToCzYzhYqSb5MLhZp53BqjivJTjxC0dbl+DMzNsWDGFphzwENCw4cKq",
-	"G+12l/SLuPdLmfBobpG0FwAUe8HL31+1Wy9nr05a/S5ptwB2Jy2ChwcYkHev9lOvDl+aV0edfpccQoay",
-	"EE03NLq1KHXUIRYnHW1AiYhYDaMYpOGg0gv6+x7d7YwpU/4nxA/LyhQbZhrgkssFi6Sw88IhRSUrwZ6T",
-	"xvYxisW7UHlZxgoxQRhMmdIo5LSa7WYLNOx6zhp0T46PD08+h4FMmaApD7rBYbPVPHT+8iB744WxWO+D",
-	"oRugd8KPo7pEbG/RXAO+R6FzB2axlRxcxAfcpXkKERA5UQL/OEtLyhqNDqrp2FYYoIomoI+BDeqedj4n",
-	"wx/1mam8Ir1ZZHadUm+HXg4FmnqhpMijk9K5lf0+cZBYmjqLIsZiFq/KNuV1/dpUX/c/in5cSATVabUe",
-	"LSnAkoJel+EGM8FhHJEw/7Y5NuzOjxC2dd3yMzgoZeKCLu37u1TSaUCnw/s7FcmYbI/Oi/t7LCZr+RwG",
-	"x5vsqJozCXptsL6aPDxlcwBc/pIh4NePFpV1NplQNQ+6gcU34i0LuVTBPBUxdKThOdmOEHwEopjLOviE",
-	"7hDUB5bCCa6kfgd/8PjzgWJpQudgGqlSqZpsH5BRARcEed7InhXUypbfZ9oRCB7vP00WuI9FhHd1hf+d",
-	"scypN36FzmBk5arf5AAV1ia5LL7ldhdskkpLOECwsLzNAsSl/wNCgkqQI3wzHtVQfexUMcctEanOkxAp",
-	"sGCuyKixsH+uye8WSPGOYP0pBKt1dH+PPMvZvyWFc1eP0Cp1w5v5UBJnNaKqBuKf7paJBXhVaIjTFqOE",
-	"WeUPk+uishy67EtWDj5skQkXmWHlmK/QP9550RikXrCEgRME6BY9gUKxvXi5OtdpdULf2n0F5iArUbqs",
-	"wqj28QkYtxgYgyRG1qLAJfJZQb8GBbInUL8vJWs0LEnIbMxtF2yvsQNabrzsDilDf0fiSS2dCHNN0RKN",
-	"RMpbXd5qT2QpWiEYZNjKg9k5pHlVELeOZpwaMglzVqKgiujVb2U83zJ70goXoI0TEtXGY32uWvtdhNqT",
-	"UfM8I1ENFT8fVrDMn3cJ6ODRy40mMzrf0fUqXW9vQNEW8zpCv+NN+EFNarK/K9GuEOlTfQuEjxYZLpS7",
-	"qDl9ttS9ljwDnpbSOOQEe4Eyr6XbB1ERAFpPv6+ZM5HlS7QUaZApoUsenntgpRdzfBEjMmWiTOV9Ymq3",
-	"6n1vEEMbc27l1ZlV/fFZA0zdmMVDG5lqMNByMeqCAc8ScGBlBYEXbJavcVlsdPt8NHpYCYENKBkoC4Hy",
-	"GoI84DU4/L3T+GZ29svpz5cXZ/Dlqr+/kJ76MN6N6OnRiqzm/nxnVDvI78TXHZl7BDJ3zQyhlbvh7aMl",
-	"ErERzduIwuVh5isE0jtE7lJSant186UhQa5Qpj1K3ny42W+SU58x0SUdgoQDuipKekmyJ5woWYgQXqiw",
-	"8+XCo6ZzJzumVGEkJqYJrZHq0CfH+7c/ujBX9lEPIqkUiwwZS6UZGYAP4Xxz+lRxqd+ILj2eaREBVGtP",
-	"hAPdkbVH0Mp3tPCLaCEKLw+T8OAZqUT2vN8J2BmR4iWsLpPwd/C91T5dlyY5deV9vIssfv9M+5dn0FCd",
-	"Bu7eoodF3Dg3qBctC1y4BJ9gcVMhxE0PVBBH2MkgOxPaE5rQyu54izY0vC3FZSld2nIExAaWs/B+k39x",
-	"8Z6qqstHTy5yH/vaF9nLqltKSNIk09VKN4UXDCZ+ooWfjg82XX6qvXTBI0/9RHvfgL520QZtsWjWJoPm",
-	"iSaWX3KxjhB4moA/HMdk8atebEt5KrYoGbXZtrHy05O+6uYJBta+5gI4doT9EQj735LqWnxdR3jhedYH",
-	"m3mSi583pre1uh8GQFr5B6SXQbmCV0goErW8QE7uoNeHdwWV1TxHRnly44coZJvlcGpWEyj5XMabJUfa",
-	"WHFbTte8kfbWflQS4qIyV722+pRFLkZlgZJcyCiPq1juDHYIrOD3/upi0+IZBeM82DDV1XJ4zo7C7fTM",
-	"P02Y/aA4yLIuHf+XUNWK/LiFrgnXFV5doe6Ui5Eg73wFRadXTujc6XyuzyqlMqe2G5m1Pa3YqZM7dfKv",
-	"oU4+4AqG9TrbFeSM9XetSU6dJMM1pgiHiqtGl6MJli/XiJn6m9X6yqx9d0Uf44r+R1y4+zSJH+Dp6UEX",
-	"bkt7BdaNBudJauoKOL92r095oebQGV4xCE0qMpBmXM8eWczNSuaY+nzCD9FEKtpESBSbco0Ytemz9EJS",
-	"46/89JOnplxBX1ySnB2d+RuJAjsN4FHkj7OCeDyaAnBQTjtUK5qUbNtgnXDqQGF3IREVRDMW+tQtmIe4",
-	"8ABdbU5+7Sf/063KzlL8lJbVctWztcbVXMPakbedGPWIBlnqzWZRce0e6z1sC6mq1rB7GselV+2qYRfC",
-	"pldRnVUW3fLD9YONupWykFsaYheK+31lW+xClclVNbNLr/b1Jtkd8fkqxGcnKT2KpOSwvhBXvpzS1YhM",
-	"7gmnJhDwoVTw59wbEahdKZkEpJyRgjXJeR6F97L0wnVq+vh6b1zEvRXBwJux3lbkOn4Ve9G6sLuKr8KO",
-	"5uxMu38OwXD+H4+jXUF6lJX61AWkrIE2EDcyYoRa2Qyj2GSKaauTeSWXAl1K70F0NsCnSe/PBxlTpHJR",
-	"dT3RhzxyTcHujMsvgV+kik37kMRDZEliJwcHZxFjroZbxlKf4QpiQcC/heRkDHJjuXSese6j8auI3qNk",
-	"QE00hmC4LIUyb4zGXcLuaGTAICY180se8SkTDhYQlAcO1mGegMRCx1I5OmKYfGbCIQuNlgr+C7UF3eY0",
-	"OMf0fT4dS7PmdS7YVvd8Dyf09ErnMsHD0qJGErsFMpg3yY3PoDVQ4IM1mBMeEy0BNbQLrpZTphKarvI5",
-	"soNV/I3yesmVLJA+UWClJmR9fYUtPJMKJ6tFhXZznM1d7FfuEF2fVmTCqMmZW7OPBTOunExoQzO7E8Ni",
-	"lxww1vZwLPKSLLV3Q4qIldJ0tVr7RVox7nKKaT5JkzmhA+88x+7SBOqfOhePuh3xuJpyJM9ieW/S1oV0",
-	"thMu/MfltJbazMEcbAd9WvNGnjZ6rW0D7vqOz/+nOo7db6TIHGn2DBg/r2PARUqyjRzHwHeT+Kh2xdYU",
-	"4iaVsDorXmNaD4gDp5hHVI2k6PCYjKkeA2s8hZgiUQQdL2W+e9HP85g1shSCz3Uevg65SbF4+NhN4XNw",
-	"QXnpgZXCtIthtwTdp3mDyHmui8Rvzs+3yBwHObJcWrK9/tXpzdmni/Ofz28+XZ//8Pb9ZT8k7RahLoSf",
-	"DOY94cu2vszjpSqRVhC95TdIKNRzH0pFkDrappmjlAAMvToiCpKJP0lAVH3RiscLk3qdr/9PsvCU60Ks",
-	"ejOzrO0h7nYuPfu27nYPrLS04wsbkPjXUgwTHu3CWx8Y0pWlWzEdzJG5qPRt7FPnax5gKCkwBm7I3mBu",
-	"6SeztPaWzS0TimjM9p06lrvheXMt5A+dKWkYfI2t3I89gZ7EXDlnfQJKD3ghAP9ynnpmzCaaJVOmX7rm",
-	"EAoCvC71Mft1hBv754R7E1e+nA7tXPl29p6/hitfhvi7+cXf2JVPCo/w9naD6cWqltzouoTjpK5ASkj6",
-	"MTW06cqlQI7YsUwwlVBPbFU0JSSQ/rWcN0kbahgEkdZc7xEz7m6vjXy7Ygl1aV9lpiIGe2STweqMlm6L",
-	"Fd3XGyZya9vXzGNZKiK1Rn7a0ardY/xjUB50aHwQ2dnOamnRe71D43twqdOQ/kdI0WCT1MzBVseMN9Q5",
-	"WmPvcFiTdGNJunCZfwrpAksq2G+5GJVSauyhkdmMqfDEyeredl7Igk8SZiD/vTcT5tqnYCzWpL9QzRYN",
-	"0j2RNysnBbMatZCzLtBkmUH4e9V8jSUU9lyNhObi4EVmaEjxYYUsZvscru+jJZq3F9KS0MR2j6iALCP0",
-	"llUWK6dYB8LCvCewLe5ZyALwYHLw1gYHdW6pcJKH/ds/vU1hMMemL8s5q+q7uXU8075zsyfOOKaHEoxM",
-	"JY/1QkNIG1VN7uLESbuRxfmAn8G7A0qummmN5TQgJfua3FLcVHNKhaUCC9SQCY0r+accy4lzswukwF+X",
-	"fqqGIcLleaidomSN+MlXktrcLXdrK8MjM8kN3HJ3rPLvI9bvzAt/jgiA/JZoOQE2Rz1zxTIJXy4WZLXa",
-	"CBSL14tMHA0GmH/1Xta9ZAe3/MplmCNjppgzfFsS6rm6p8UxHw7t8FBSxhSpsaEc1KasH9heTyzx+kdj",
-	"5CTn4z2xuo9lYqsZ+EROqwwcqr3gHj0HBUjKJO4Jz5A903VylgO+Z9NoH1rNVu+10ig8/0e0rzftVKuN",
-	"7NuxtatieTvGtmNsO8b2t2Zs7jY/TL9dNqhvFqPimFs5VGWtOWyrYBV4ZNsFq+yCVXb2sa8WrLJwob9e",
-	"sEpuMashRetTr5Xo0BraA7XduPIZ2EDoxgZO4N7/Aur0n5OdbZcobUcbd7SxIDJfKTHCElV0dWn0gaus",
-	"vzJh9z+Y4sO8nu5iIWdfJBcrU0K5FVdGOiSDuUGPMvtH6K2/VMzNmIsRSanSUNq02xObVrLGr36t+a7Z",
-	"bH7sQx0ZOweZtq1uPmZ3e6Xa13tYpjpcUQC7XPx6H2tDYtnrnnApIoZ8lCkW+3LX6LqOsTszbnflajIk",
-	"TFHwPD5stUi5nM6+txRgBU7LIBMZ3TbJKZkinOOecIXFcodFOwvWs4I1lYpdcYFmc0WFRiTBopUpOIrl",
-	"FcrAjzG6FXKWsHjkK1r3BBS38QadiPmyEEPKk0wxsodHG4LRHU47dHEOFEv5wJm3yc/825BwgZWE3ly/",
-	"e7uPoQRHrRaW/e0JNMoAoHq+Wn25GDbmde8FaDEREjEkB0GTvJWmUkUXS/vkC4MsHb4Gsa43pUC5OcRf",
-	"t4IHhZc6p71u++T5Sev5ixfftMIgpgY4jyuRb0eZYBbpTqvVCgO0SUWWFGQaqvvD2wT/dPj2h+ffmQ77",
-	"5/Sn/5fIzuvW5MX8on06CkJf37Ib5NUm4fpDTzY1n9q2a1Z0fX/+zYvpLx/mhVPeqqqVmxt6EGpY7u3R",
-	"LDwlYPpagPlwW5WHu/K9VxiB8BrMqC5qDu4JOYNcL0CT9pvBprwwnxLrkP8FVHqk30Vl/Rq9HjZNKMFj",
-	"RHiU+I5nBch6oOSsjOe+7my7dfT8+JuTNVxJSExwedfA8uzOGRWufNBdfd1LyH3UaqHtYMxoYsb/Wimj",
-	"n4KJWJMO0BaeMF+VMXLm2CxtkvNycTCZRfhEaC/ngGo0njszeJmk1Kbk+hHWEzwUwfNLLG83v3Vu7vU1",
-	"D92e17pIXvApE7YtVPUunXy+3fViBx4wnI9iNJ5vejxMLAIef6UkteTdsUzLwZDjh+S4dYjvCjOu2TLV",
-	"rz2iK0Zjbrf3VzwljTfY5TtQ07wcnW4+lUNsDo+HHjfMYcWUlXVSsYw4vBTB3y6IIZZR5tI3ZCoJusEB",
-	"KHNuGUsZz5lME2YlBTKDLJk1DnbFK4ULFVkOz8MXFV+/vtgqLk8wK/a4QvYNLvIXgVLe75pRLzEHu9P1",
-	"M2F4UkQ9l7qj6F4fplaxZ5b65HaQ5W5YUBtf3fAJyuGRDnM5EYp0e6pfGjan5jW50AugQJmdeMKFJnv9",
-	"33xV8pGiwjSwbv7Zz6fnF/39MoygWOXysDl5sUemqtiHM0kVjZk2ihqpyiAoIeTnj5//fwAAAP//",
+	"7H2Ldhs3suCvYPvePZZmmjRJPWLTx+dexZETefzQWPJ4dkKPG+wGSURNgGmgRTFZ72/sN+x33B/bU1VA",
+	"P8gmRVmyM7nRTE4ikngWCvVCPX4NYj2daSWUNUH/12AieCIy/PMtt+KlnEoLHxJh4kzOrNQq6AfvJ9wy",
+	"aVgqRpbpEbMTwWY6lfHigWE/59pytpNkfGRbUthRa2LtjM9kK+NWpDBiy03T6nZ3+/Xeik9FyObSTliU",
+	"RWwnEz/nwljDMjHlUkk13mVcJSyyEdsxItYqMSxXVqY4Dk2eCSOs2W2zM6GsG6zYTusU54raQRiYeCKm",
+	"HDYorvh0loqgHwyCVI+lGgRPsqd7T+zT/V4QBnYxg9+MzaQaB58+hSV4aLhVIJ0Xy6HNMQtQ47NZKoVh",
+	"VjM7kbAt3N9N4MXZmc3y2OaZSNhzKdLEsFQay+YTbQSTVkwRjKYCWQ/Sn6sgnYmMzaVK9NzBdB6xHfqC",
+	"OdB6GA4XTFyKbMFgTS1clEiYnomMw3bZfCJTmBpWMpWIHFpdD+Gfn3Y7T+ZPDzsNIP4UBjOe8amwDiHX",
+	"IOOJFVPay4yPBcwp4eufc5EtgjAASAT9AJdVW08iRjxPbdDvdcJgpLMpt0E/kMruwYFP+ZWc5tOg3+10",
+	"wmAqlftUrFMqK8YiQ1x4kyUia8YAozPLEpmJGL5ctzqNAzSuDscMwkAomP/HgOMn/PJDE16e8rFoXkq3",
+	"NeRGJAgmpvLpUGTr1gNNmpfTvQZW8L9r4XWqjT35rnmVM23sA8NkUqxtxu2kXJpMgjAAFJaZSIK+zXJR",
+	"XWixuDzHlg0A0saeCZ7Fk9UFHLGYG9GSyghlpJWXgpl8SJ09obPSpmvRzNDA1RVN+dVLocZ2AphGsPGf",
+	"u2vXpzPbDJ4R3HegHohYw0WbnQM54Zlgw0xfCAVXVSbMaDxnwxTcW6YvRZby2dplw3zN6BdngluRHNkK",
+	"Dla/Q3CsQcV8mEozgWNa3soblS7YzP+Oh27YDhzmLtMZ0/AzADvmaSqyB4YheTRsZ8RTI3bX4m0xY3Uz",
+	"bmVDrVPBFS7tnRHZOgzMDc74pTDwE3Q2M62MQLL2LU/eEkWGT7FWVij8E1lFjPT14U8Gllchor8GIst0",
+	"FvShP/MDhPQtjgv8MoXTmubGsqFgnF3yVCaMfvjwKQymwhgkF7hvz4qkYVJhUwDAVNiJToJ+cPrm7DwI",
+	"CRb94CGfyYcAKeOAIYw9gWYHo27c4Y/E4+E3yX68x+EkLLe5eaYTEfT34QpYORXG8uks6Ae9Tu+w1em2",
+	"Or3z7kG/s9/vHPwj+FQF6L9nYhT0g397WIoqD+lX8/AYgYBAXT1Iv6FEwz3Qlk25jSfEdxMd51Oh7BMW",
+	"EciiCs/ES2basIzydN4px/a2OKY7XLw0bMpTQCqRsB3gsIjzjPApZCO8LmK3zZ7rDFdfcGWDTF/nlnHk",
+	"28SbcVvPtBqlMrZfdy+xm5UWxsSVNBYoa8ItD5nJ4wnjhnFFKEoCkzSMp5ngyYJZfiEULv+5zoYySYT6",
+	"OusnKgRLMXKsRMKkYsMc8GmBeJWQMEeH4a4oiydcjQXjStuJyDxVga3iFk6UFZniKU38xbdxpFiuxNVM",
+	"xCC4Icq32XfCcpkS90j1eCySEPeTCZtnCj7lKhXGsOjo9PTj8eu/PU3EpUj1DG5OtLqNr3hFvsR+bnSD",
+	"Xmv7XOfqK2z1taarkQmj8ywWOP0pX6SaJ+dav+QZSXxf7x4PdbJA/Q+mBpBxVYfbA68H7ERXrSm/akGP",
+	"1nBhhYlCJlIjWCTVSLevWm5MaoFNsdXuExY59hQxwxdEmEvwn4nsUsbineKXXKZ8mH4lEMD9BTGaxVwB",
+	"ag0BKjyeEFEAxsZ2uGI6t3wsQsbxK51bFGtgC0Zkl0RLgLhZA0QxzrNMqHjBYj57MlCZsNmC8ZEVGYve",
+	"wofWEXyIvFbWHqhmGHxlHnU9MMLqtmVctARSjt97lFJ6/oRdv/EbXdFzrV9xtXD823wlXpFKUJgN/Mtq",
+	"zaZcLfwuzRM259Ku2Rss+Z3iuZ3oTP4ivg5lIZHQouYw54bWvTOVxqB0UYgeIRNXMxB4QwaCm8C/dIYY",
+	"DKwNEHoMckhx4nEmEqGs5I4gzzOtxiBRVmxM79+/bx3ldgLtYm7XKK64DwFKD6+0xXNvbxTFS5PDt4Jn",
+	"qGGvSOMIdJPPZjqzInklEsnPsc1vQVDhakTLcxGjfS+GE60v3oqfkOV9nq7gBqFTJ8vNiMsU9aVSGQCG",
+	"I8eK2zwTJDMLc50qMKeRzUOA7Ez86yoFiUglWrJo4+xSZHLkQMd2in2HrFhPyIz8RQBavzh783r3CZzS",
+	"BMRWvC9WZyJpo1Lp5oflHcWxmLljmmVArKwkdY/2jYfiLTq+baMSXWL3j75v2U4PARtIoJ9OHS5Uzp2I",
+	"CR5BZ9gRh6ODg9aj5GDU2uffxK3HfF+0DnknfiweiR7vdoOwxKngiI2kEkwmgsPhlzp//Xi+6Xc6/U7n",
+	"H6ArwzyPk/24yw9FqzeEeeJu0nokvuGtvVFv2I07yWPxaAS4ox1qHA67o17cFa193hm19kcHe63H/OCg",
+	"NeyKDu8B3iQCNliHYrmxaxXusHpPNqGNA+Ez1/pTbc+VaRJuRQuwo2kuud2S/Pa3MVhVMQCbuM5hCYVy",
+	"j9VFb8CTZyVI6lekC2T2IOx0OqDAZDy2IjMkRfM0ZcOUqwu2c/zs1VGrd9h7YFg0GJhoF1qw1+9eAqaU",
+	"VHcJhSqWsIPOqilsxi3oEkE/+OeP/xwMrjqdD3+CPwz9XXz3700A9fuiza9eOxBVtkQAGC6V6sKsjhJT",
+	"C1OxKtXPtOGHpRPEVmE50uohLXXAlfsVbTjSl5Kmb963tGJqbgAANwvPMr6oAWRT/1M+Fi+xIRrvx1Jx",
+	"Qqtru/mWazZfGWsjJPD03S4qRjWeJBI68/S0Ahw0JYYrJ/xZtGJp2X6U9Ys81ebLrhAmqJCyWd0W66y7",
+	"boJlA6m36m4xxTk2XN4/dQ+3gMM7I7LPg4Ozb14jCmCjT952u7kxrOU1tEPsNWaus+R63HXtlkGAE4Zu",
+	"lZXxGkGB+p89rcy5KrjwONa5sg8M82OB0hSyeCLiC5GwVF4IxlFya0nVRpswLAYIurNFgVhOpjUno/uR",
+	"njA+UCigMw0E2zCuzByEfPduuN/Zi0DrrLz+FDuqEfZu79HmJ44wmGfSijcqXZDA/ikMjv1Rrth4aLU8",
+	"STJhDNMjUJqn2ljWO9ivMahcyZ9zEKjHPEtS1zjmRvTZ0dmzkxN8UgB9PNG2xa2eslTHPGUznll8/ORs",
+	"AuPCsbl5UsGNZXauWcqHIjVsB0AWOTYVhWw+kfGEDJRGs/mEW5QQ2RnihheydWZK0+ZPly0CoKFzQ4th",
+	"RF/1abfRbp2J8oT/p/vUjvW0egQeuapPTAf7dU561PoHb/3SaT3+H//27/9zkHc6vcMHf/rzw6f/8c+P",
+	"0a//+9P/aX34885g0N6m3e6f/nOnbPeh8nfrw58qP+z+x2DQ3v3zdk1XuXkYXLXGurXCXwtL6erdEArN",
+	"eHhy9E6ttGr1rq6Yf2oBmC7Rj/XD/XB+fspI2GZWXNn6gbzWlpHpr0EOKd9fmklZhROv9F3mufWF/a3U",
+	"2ZyqZthwQRhHr4KAu+2ggb4Uql2jI8ccnSTg8pMBeyb0jF44yz0DaUQhcLRu4145rGrd3x+fNwq/qDdW",
+	"G5avSQ+31FNWBq2om9WRGzTPla5VVbTSd7+zv/p6XdNTt1MKlhgD4V1t1tC/MDogViep7qyJd/wgeErg",
+	"XKtnFsDQF8EtVMxSuluZTIkru+5E/wMNck97HSIq6OrwFNCQPs/4WDzt0d9GZ/Zp9XFZ5amz7ZJpZxWV",
+	"MnGJC7iuoRHp6DYr7K5Z4TXQhFlDAo9b7BrIVkTliv5OXivooYIuGf0e/WGC/l4YWG15GvT3eyvqcepd",
+	"ZYqxYIhVXJ45qlA0665rZVaJRyxkuoNrYA/J6rpbpRl7dU+Rw/2g8TbRHpqdetD2JNXYPcqmwOrb7PiK",
+	"x5bNJ0IxlIhEEiIHdx8KEYEYwUgUzkzoJETDsJ3o5cnZ+cfzN+dHLz8+O3r2w/HH8/OXUcgOGJJVJyLv",
+	"9osHPKmM5SoWDwxDCcbg8x8asvMZ+nPNZSzo0dJqZiZ6XqOh+70tALKsLJIfjndeImD5A2nGpHUi5CNY",
+	"VLf3qCI1tdlrdA7xz2Ptm4t3j7YR7/yi3gojQCcZyWx6Q2FfifnpjSVyANgFvRHfREJdUWZwkLC2hk2w",
+	"x23eUqdZluhusl7n39G4QhtPbqJ5TqWqftu9G130M5TL5q3cRHm8diurOthGA8BS80/hv6JCugo2Z6O6",
+	"IxvxCUiP/FKACjQWw4zLmDnlw7CfcmNB6QHi/YLHP+c8S1iq9dT3GaV6LjKDxDvFrzYZmot3AGdo3spw",
+	"XDN8kGhQfLEyw2FpynYoCrK+MEzT8/aR4unCSlAbj9VYKhg+nyWNqy3G+iqm66UL9gXt1lUz0qrZqAbb",
+	"VWVDKOeSbCw+noxkZmzpBljjP9XVXivd3ZSi1M7ts6R4As+SmSusOSBWrfMVibGcuQ6vD2uu6zWm+s4d",
+	"2eq/xFVeMvjfrcUfYPOds27f3NaPhLDR2rzuHMi56DazbWtF18Y6K/pNnwLKrivLJGxstDtsfNXwitNW",
+	"io6bZOPzhl/lrV8rPFB/l08VJTFqvte9TZcabzAQnUynVXl+2Uy1mXVtdkxfvZutweCq+3wwuPrmOfz5",
+	"+Hn1sq7+uL5X43V+K2Ypj2/xHvCvLcBteh1owo8zkY4APxsMOxssGZ9pPWu6zI2LQt+O48tGdnTE6GfQ",
+	"u5V94pyo2VAstEoACY1AP6ALMUNeYoSyq1bZuHzArQ//Tsmr0lVqK9tC0sgd3HZKkrbm3dV93QQHEpZq",
+	"OtrBNTqa/+KG3RqljgX613hIhWvYVt2M/pPRqv2Wz185UzC6xznluKoMxLEwxv0SiMWLyfD7WL6RL07e",
+	"/XLSfS1PzIl6exA/Ozk8uZj9/W/PXjxui71OO+6lajh93kn+/iJFIjSTmTAnKujvHaJvDwxIblXeFWtV",
+	"Lq5OvYpcL96fs50fznoHh7vtRsN7Oedy57OVMEHyd3NdamTTrbfBTlXsoPTccVu51m+nurXqUNVVN+EZ",
+	"9rhjS0KDNb4kmNtYf66z9zRaI655AAU6uYSJW6iBbo8NL2TyBtqsi+o5Sjh7qS8FMKENel3VG62Rct1E",
+	"6boZw9lSRbupYeFONKGl1+5mfWfdyd/KaQdRZ1upr+CqN5asYZrP1zZokdtqGzjXLbQN6P9eWrT0ma1h",
+	"A70+U+0ou97cY+oOtA4a5hqlg9Z4a6XDo9vvUukorn2zztG9tc6xRESrrOO31zDq1wLYaZq+GQX9H7c6",
+	"8WWsKXB3yciF7jJSxWmeiKfYKELfkycoeLgoMIC0EnNhrAt9vZRGDlNBaQF8wBnGn95EE57yqxNq361I",
+	"MQ5HV83BH0q38kKmX5LJrBXTWe2OVmSiGsdbZ+vL9KVMRMZcY/JBunSy/5ZsEpqfJI2EYkummHJjC/+R",
+	"61+VKbhqja8JrAYUGOdJTnbLG8res0yDSLiR7W7x+E2wrWuDhQN+g4tELOTlzUSU0o1gEwJWseiMelQ0",
+	"nm1cmv1WytMuFB23hLDExup51oWNyhbrQC4PtYkwVtf/+Vy+dpe25vbVXnfAoOqL+J0yqgZ8qqhd/pCr",
+	"Rwykcqx0hn+5mJYPDfhchNG4IVaAnVV+cRPC9fsQNqURqO6w6Njo0W1EnGfSLtA30BHXZCrVUU7OO0NU",
+	"JZ/7O/ni/XmwEvLq1NZRpqcsOn1zds7Q8sNzO3mIP0UuBYwPyOKK4SRPGLowGDYWlu139orELLifpdCo",
+	"ibUzgBR9f7frCym+jBsWHbk4N0SGPiNVmg3yTmcvxsb4p4i2WivRvDMfvLNKuCP7lIbOK2YkmiG87Lrf",
+	"JuKK/fDq6Fnr7Iej3sEh0yM2CNyKqG2bPmV8jiFb9KVrIyLyldUK3RDPzt+enB5/fH/87Q9v3vzl49nx",
+	"s7fH5w8MzJ0Ja4rcEhQNV+qhZERrlXspr/BM/kUsKK5JqpFe3eWLXMUu/Pbt8dk5Ozo9QY8+tA2GTtQg",
+	"VxmSlNsDNVDPtIJ7hrGU6L0y0WlCoezoQVOEWvahdYsdUyKgMj+Bc3QVCeNjLpWx9RQLbChGOhNMWhcd",
+	"ahhnE64SEHHYUTESzg1X1wwUq4aoNbkjdyLcCHrkIiOICifQ0N2CIrHDlM8qyR30aCRUItUYZvFGSsw2",
+	"IinCi9q2YasVn8uRTlM9NzUPX27Ym5lQAOa9doclYiSVMEzafukmTMGP/hGOZWKcpzxj4mqWCWMA6LCO",
+	"HaPpdQ42W3mxm0+kFWbGYxGyd39+fvz8OXOyZYL7f/fnTufRAUjquyGLCnk7ImcoUxHU2U6sEwFzzbRU",
+	"1kB773cMUlNEYF6wt8+fsf1ur8eiR619/H+3FzG4Gy4Pzg60uhQZLB4XcckzyZXFJFIwwZI/s6NEMO7B",
+	"Xq/L4MuhvgqZ4lmm5yJx4Kc4T/7AlMADeZjctyN01/7PiTa2negplypqw1x/xWQYZaIohLYRmeSp/AWA",
+	"ZBjgHN7KRMQpz4RhO5FMCNS41KgIIY7E1SzViYj6uA+ZmKdH4bfRbuhcxB3th57iisc2XbAIuEPE0I2b",
+	"p0ZEiDhvy8BOn54HEWdnNbpzl0nF3p0/bz3q+7wr9BHnzNWMoxc/fNU9ZCbPMj3mVjBhYj4ThD3RIBgM",
+	"8uRRpzMIol2cLhOj3NQvDFxNwROgTkMBJ5nRm0vSZu/UhdJz5e8DDUCRpnBFfXwqtzAdetcd7rO/yG8x",
+	"wH9dCL/PtiCtqaQKw2B+5EdzaURThoA+67JX8lu8nzqrkC0fZLr7hHGffKBY2hKF6O5FYeG75x7oGVDS",
+	"osFB1GbvJyITjMNUMBDQZ7raQ52rBJbOdogK4jzD3CKmuoU8MKQNVEIBKNZdJaDm7YZl0gJkxNYQSfXT",
+	"VbAeFG09NyH6FlqhCpQsKQAbCjsXoFcBe6SpXSIVXGFx14GS5FGLEARv5E63xxC2CFBeaVo+z7BvX53u",
+	"9r1DwX/9XzYI/uv/DQLYFGiT8CUNwU0FP/fcT26ykLZmJ7gwqRj3Cb3wSNsl/1h20GcxzzLpaPQySW9X",
+	"+c5Se65Y9PeWu3CtkwRoFbBUSiwI994uheXveA/Rbu8Rm2VSWVCziNDA+kuiSdHsnI2FAvQVCYxXWUz0",
+	"/fF5VMFtDAQhTDQs+uH46LuIlmH4VPiIAgCbi4FHowpgAlwycv52aQLZjNsJZi6CFSlt2YRfNkfmHCCi",
+	"s+gIMMjvHjMCetdZGhmxecJNuJZzEi2pifZFqqqHr3CQ19riPCKJ4BYqljvKgev1S9onKvimTNIw5dlF",
+	"seZStIyYEiLZXhrcJFw+oXu8IXcBhj257AVOWG0CaJdki2g5O4FfF3GeyuZI3vAiPmEBwN+w6NdPEZvr",
+	"7AJIkVpMdW4wDEkl6CDMpiAY7Sx0njEAImU526WVcFriE5jM/V2kREI8xsRexso0ZUNBAhOC/Z1azqwG",
+	"9LxuYpIZI2cNNE71MbmCWsBtwewsdiIWLNGIeJimie3gse5WuZvjE0XSDZhOZIyjDErmQ/hcyo+OFRfX",
+	"hYQyIIvUh0mFfPeqVaaZjNhOhOkio5BFRo5VPoO//HNSC3N9wjcA8BZKuvDJ+W9HeIEjpRXgjo96y/QQ",
+	"CQfSRpfSyZF0b9WRwjiu/33GZ5O/vnxgPHPEELHiUtPKTcgMZU2AOycVixHuRSs7yXQ+nuDu1mhG5Txu",
+	"v2wHwcVTyY2T53aLq4t6HXt30naUyAPQFG7wM5EhMSPCd3KKeWlOTi8P/VdwNg8P93efFBMi1i9BlrCZ",
+	"zhWHdmFw7lPEnPq8YHoE88GPQNFCUDJmHO7Vck7FdLGL4BrnoLobZmYZiiWXIqN0KS7eD35C7DapnrME",
+	"LoiGf5BOufnb7Hzis1kWwh8MZIQF+mfa7KXDzYKUIetYVDK9uaVvmYK135BMFkWwlaymIMl0EHaHHWZK",
+	"+bjoXu/n881GfbaHuXVDMr/z+AJQar/HACcdbSAdlrK9FoO0HFRQCnTojiK/yPxPhB8gQHkJsaLJLZPC",
+	"3mOHFLWENTtFclgY+4hFB529qODH9bZWa4ob9R61XkcF5TQIA6dHBP2g0+62O2g5bZYng/7hwcHe4acw",
+	"0DOh+EwG/WCv3WnvufAptKnQtYK74TOStFBCwx/HosFS/ZrM8OiKGrroEFJJKuwa5EbQ2AvShe7SQHGq",
+	"lioT1FPWrnlYKJugnQ3fFq5pR6lvoWFj9k5vIN0uPUqTsRaGXg2+vfQyc5mcb8YXoNN/lChQt00ex0Ik",
+	"IlmXkdPbcBvToV7v/vJhKVlmr9O5s8w8K4bXpjRzlC2XwkoVmW3W5chumsu1fVg2rKaObpW5o7fq7Jrj",
+	"OvcJEk39SpmtklsUu3Sv71LLQIWd9q7vVOZjhB69x9f3WM7N9SkMDrbZUT1tIvbaYn0N2eKqRlm8qhVz",
+	"7I8fAPFMPp3ybBH0A8AO5u27haQg/J23fGzQzQdGCD4gCSvkF3JtcujkEy/gCa6lVQ9/lcmnh6icI24s",
+	"0ZSGBFmYhIgWhJlr2Q4mWau8v3lVlclk98vktf1QZkCpr/CvucidXudX6Mz2ICv9pIdkNmyz0/JbCbsQ",
+	"05m2qF6DVkXWioVLaOzzqPOCTM1l3ECjqVPtUWSFpPS+CEnBd6Q1SaiW9i8xqWtOVPSevFxDXjr71/co",
+	"snP+t6RH7qIwXqdFdI9uS5BAJ6nrAN7dYfVqo2+awawjapwKUL+o+AKpq6FLLwiS6F6HTaXKraiG14be",
+	"4cELpyh34usB2o5Ruh8oEksL8xooVL1OL/St3VdoUQNpTaqK4oVJKOcTgXZATUkMSJhRxayo4aIKN1Ck",
+	"YVeSRluRps6+59ob6tCvJbDElOU/E6njcKtLMwtc8VTrC1Pd6kDlM7IDCJWYSmoWiWnmM0E1FARJz8tE",
+	"DeesBZyWiQK+1cnihukB1zhSbp1xrzH09VP9hdQFA38x2luk3GuguSejGpb5864AHSMlpDVszhe/byrc",
+	"3YL+LGcPxn4H21DvhkyZv1cSWyOpR+bC2caL7EqZu1YFNQVa3EhMEasq+XgK8rpERzdS2YdxGRnfTG3P",
+	"hDMpFUsE+jHMM2UqXu07+FSlFvTGwkBZrtJkX8bCrXrXG5DIJltYRU0OSjA93KL9nDJIGatnBg2aUo37",
+	"aPACcouMpyTHSsyLNa6KZG6fd0a9arkBAs6GGUCguoagyAQQ7P3ca30zP/770avTl8f45bq/P5P6+fwG",
+	"W1G//TU1UPz5zrlxkE/uidIfjyidCct4DZO99a9yobeiUFvRoyJbxhph74pQsVKhAS5asTQinzU6ssPZ",
+	"i/fnu2125NPtuvR0mDfF1MU0L6UNlBPTSvbsGTbMVwhmhi+cXIZJ3OCuUI7pBomJfAR9BM6dC0rVKJog",
+	"1lkmYssmOjOCDdGVYbE9NakF/WxFRe7OJEYAarSD4YH+AfXTe8r1WZSLBIPbSU/4pFEhUt5rDe1jRJ9S",
+	"0ZQ0/jv8HvQw16XN3KN14WBP3z8w/hUUdTWni7p30VGZrKJa0a5OWGgJPnHutgzeTY80i0a4N/3cm34K",
+	"00/V9XbZ9kO4XaJ25YpV45+2sPiE1xuWy2vypaqhffCXu4inaXylO607NIRsluamXiGu9J+g3HC89PDw",
+	"oearz3enLnTsSz/bXTegr/m3RVsqNrnNoEUumtXXPaq/hz4K6HwpqYrHule8SiqbG5Ra3G7bVDHxi770",
+	"FQlHNr7wITj+gGT4d0kjAbs2kUl8svOBoZ5A0uetqWOjFkTBysY5NnrXZaJCmF8aSFBRZ6xwxEJvYyCO",
+	"7TW6ySnVBfhs1WS7pGztekY0n/99u2xnW6swqynut9Jjund64V0E9boXOJ+DzEWPLd37lzouIp5WO6NG",
+	"Tm6t796+3LYGUcnmHm6Zu25D1el7jete49pMAd9nEuVEV3CkgQbW3e6Dfrez/+jgm8MbPRcSPm+vkOG9",
+	"w0c6LH3nwpDYG1/w1ylfU75wipHrs07zKsjmVnZVf+nvda57netzdK71d2kLeaJRsXmLuZf9zWizIydA",
+	"SEOp9rGctzVVZ+3VqzAWtvkedL4yR/0jXqg/xPW4Ttz+Hl8qbnU9bqiCa2NPvkO1ccZtUy3/Z+6xoqjZ",
+	"HzrLH4WC6QzjlJpZj0ikXct4Zj6L9m3E9ZrIHbJMXEpDGLXtm+NSKu+v/FJQZF9dQw1c1qc/LFX48mz2",
+	"Xky+E95+XF71ryElP6wmxGqUCCp2V9TFncxcWhlYzBUzQoQ+hRCl0S696tabOp/5yX9zi6ezYn5Jq1+1",
+	"LuJGw1+hhtxLL39M6QWNhUWkclxekrt6WbmBMNNodDxKksprZt3oiKGb62jEOmtj9cHy1gbHWpnXGxoJ",
+	"l4p1fmU74VLV2HUl3Suvtc3mwntScS+gfCkBxeFoKQp8Pl1qEEfcY0BDmNFtadarwsMLaVMl/BzTVWgl",
+	"2uykiPF5UnkrObIRvdpaF6ML4g16iDWbP1zHr2IC2RTUU3ujvld67m2L21xv90p/O+uJv9iY/mCtZvES",
+	"U1JgG/RzHwuGqUYoRkbPKLV4uqhFQfOV8H1m8qFLBeV8pKhobuZidgYqwsx+bSWurIsfpy9mmbiMMEhf",
+	"5WkKk6OLp0ooyvpCiJnPOYa+6z/XkzthtjKXYDUxEdlzytggzobcxhMMtclnPttRv8jUZDFLh1vyWF4K",
+	"5WCBIT/oYhoWCQYAOkCT+FhQcompxCwTRmf4XywS6TZn0IUh8vkygMIsmpxQQQt7hyf05dWvVfJENWKt",
+	"ZrAFNly02blPTTXM0FNmuGAyYUYjahgXaKkvRZby2TrPEBis5hVS1Bav5eX0qRtrxT2ba2DcwH+kdIVZ",
+	"Vu22x9nCyXjtDslBZU0Me0Ne44Z9LJWywPSMiYHDAGRl+QzuglaxqOQm6nR2MYfGlLeMgE1bgaFtWony",
+	"SlAqM0xS1vfJzIxdpGI1pdlumeVLuhRfRk5n6YLxoXeQcm0Lx4AmeMiknmqgyEp6bRLepfTEU6n8x9U0",
+	"pbiJoI+DflkzQZEYfKONACnFvXPQfwOGi8p+7siwZ7b0eROzLdMLbeUchN50zMfHZmJ9gXrKYFNEUYDg",
+	"S+H8GFHKKYtrNtaqJxM24WaCbPAIIyhUGb64ksXqcVTkJGrlMwxjNUUgLGaGpaL6EzeFz6eDNcEp/Z2L",
+	"hgXi7VM2YQyurOTzc56XZRYozHfjUgztRG+Pzo8/vjx5dXL+8ezk+9fvTqOQdTuMu2BgNlwMlK+1+6SI",
+	"DqnFlWCsit8g46m8EBhrQrSMkiTS3wgMsz7+A1O5f5Hwj+YiIncXFPKsWP9vZCmp1ulY9+QDbO02LlUu",
+	"Of5NXapuWfnq90bFtyDIz7QapTK+D727ZQBLPrsRi6DsdMvq2NbOUb4+BIW5IRmXlu0MF0DtBFDGC7EA",
+	"lhHzROw6Ranwp/JGSszcN8+0Ffi1Sw1KPw4U+XZKl1S1zVAdwSdv5DbO5cpOxNSI9FKYJ665SzlqrJ75",
+	"6N8mMkv9CzK7jU9WQTXufbLu7Saf45OVE7Ztf0239skCTYvQE+4imjBAZZPWNKVSZ02lX0IWJdzytisE",
+	"g7kUJzqlhB8DdaNyMCHDNInV7CbGciswwK3hMo6FdTdxY5zPW5Fylx5R51kscI9iOlyf081tsaYFegW/",
+	"sFp9zUxulYJZG2ST+zebPyKdIM+0WxGJm9nqABk3e6a9Q98oyravtGqJ6cwu0EIlrDdPOcoANy5sCLZf",
+	"4dwuP0fJuam0A3zrs0DTKDtkWrUTrjwpAS0U5qVM+6mwmPraG8cKPUwJkRgWLdXZJTPsQBXNqol2QLdU",
+	"et4vrFHSLhltKTP9jqvV0F4evMx3iqH9IMAI6LO3uY/RPo12LR0BT6F7zBVmF+AXorZYfUn1KADmA0Vt",
+	"ac9Kl4BH5dvr3Q7qoBTrtAgghj+9dj1cUNMn1cwyzd3cOh4Y37k9UMeSkrgowS61TMxSQ0zuUk/q4EQ1",
+	"2MjyfMh90NpOUqGhAhT9gcJEwxsywEhbz/wSVnKrc8umPKllifElKgoDBCZ23pQkpoF94eW5rcZe0cv/",
+	"4itabe9feWN9+45Z2hb+lX9UxvblReZ7Rfu3YdjEHZnRU2RK3LNCStX9+Uw8b5T0sQCKWWa5pDpTBsJr",
+	"Ge2K/Ra4i8vaxCYiE85gCwTP82BPORM5GsHwWNbAlqlcsYjUtowamdRArXDmO2O7rOC6A7W+DxaKWctu",
+	"p/qyzm6x4gDt0fM7hKROk4Hy7NOzSCcVOeB7pkqWkvVM8Fp7hSuAc4d24TZMtd44fDMm9LZc3j0bumdD",
+	"92zoK7Ihd/dupzuuGoK38/93rKgaBrDRMHSjQAB8yrkPBLgPBLgPBFgTCLB0/b5eIEBhO2ogHJsTJFWo",
+	"xgZKgbV7ZObzJKFASw2cMLv7GbTkj5ND6T6d0T0l+11SslsmQrodDfNVOx+6yvRrE8z+TWRyVJSAXC6E",
+	"XFQ2xDphmHrflWEOsTAl+gTBH6G3WnK1sBOpxmzGM0N1eQdq20rQ9NWPDd+12+0PEdYUgDnYZRe01Im4",
+	"2qnUjt6hMs/hmgLS1eLRu1Spi8pGD5SLUR/JcZ6JxJeLJkdjiotwlTUp43cqMo5+o3udDquWVtj1OjPV",
+	"QwN2lur4ApT0S4JzMlCuJEzhcgazUCUSqrxaKchCjqc248oQklAJsRm6+hS1ZdATLb5Qep6KZOwrQg8U",
+	"Fjrwpo1Y+KTjIy7TPBNsh442RGMxnnbovNI5lXXAM8cSomFRJPfF2ZvXu+T4vd/pUBHGgSLzBAJq4Ku9",
+	"V4tJUx7iQUC2A6UJQwoQtNlrbWs1DV0BT78wTBPgK0KaZqMCFgoi/HUruFWgnXO76ncPHx12Hj1+/E0n",
+	"pHr6/V99iXkYZUp5VHudTicMyDoDtDrIDVbHR5u6/Lj3+vtH39me+MflX/5XqnvPOtPHi5fdo3EQ+jpi",
+	"/aCo6oXXH3uKS/uxC13zsuu7k28eX/79/aJ0q1pXHWx7kwdBjQr13JmtowLMsry/G+5GhX3e+t5rzCF0",
+	"DebclNWidpSeY7IJpEm77WBbXlhMSWWYP4/lvFMOi2/BeypjLCvQK3X3V7VoBAPjjA6WIFThRJ45fG6s",
+	"vdKUmO6qRfWqnYMhEoGgv54AVNB9v9MhTX0ieGonv6yVsY9cYd8eUhuZCl9hK3amynzWZifV0jE6j+mx",
+	"C67rkBsyLDsTcZXIYP1fX6/Wxb24eIUV3979TqcxBdAPuPzgtjekoAL6Yvtr6+beXO7KgSi4uTS4hMa3",
+	"uAUbXP5eykuhYJlYH7aCowWkN4tMhIqISZngyWJbRBJqGUXoV85mcP6O3QP3JWklZAedvbKC+irHugtk",
+	"eit4IgEa/4r4ZIhGuSD37LKowmR+W+S6exK7REzdmdwWQ3EOkArXFhSkGrr4RIV/O6//RMe5yxuQZ2nQ",
+	"Dx6ipuuWsZK0WehZKkAww6r2oslrrnwecbEVq7Fr9JTjizeXW6XlYf1w7qo4t6QqniIqqYsbRj2lNNLO",
+	"EJIrK9MygLfSnTSl1f7Plk2zlT6FkWi1G9WJpec+evtyuGzCQizH2rOepVaGLVhlQzrnEihYhSOZSmXY",
+	"TvSTL7Y7zriyLSoaffzq6ORltFuFEdaJWx22oIhwZFkd+2gmncUTYWzGrc6qIKgg5KcPn/5/AAAA//8=",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

@@ -19,18 +19,23 @@ func TestTransportRejectsWhatTheSpecDoesNot(t *testing.T) {
 		status  int
 		body    string
 		wantErr bool
+		noID    bool // leave out X-Request-Id
 	}{
-		{"documented", http.StatusOK, `{"data":` + user + `,"links":{"self":"a","posts":"b","comments":"c"}}`, false},
-		{"undocumented status", http.StatusTeapot, `{}`, true},
-		{"missing required field", http.StatusOK, `{"data":` + user + `}`, true},
-		{"field of the wrong type", http.StatusOK, `{"data":{"id":1},"links":{"self":"a","posts":"b","comments":"c"}}`, true},
-		{"error without the envelope", http.StatusNotFound, `{"message":"nope"}`, true},
+		{"documented", http.StatusOK, `{"data":` + user + `,"links":{"self":"a","posts":"b","comments":"c"}}`, false, false},
+		{"undocumented status", http.StatusTeapot, `{}`, true, false},
+		{"missing required field", http.StatusOK, `{"data":` + user + `}`, true, false},
+		{"field of the wrong type", http.StatusOK, `{"data":{"id":1},"links":{"self":"a","posts":"b","comments":"c"}}`, true, false},
+		{"error without the envelope", http.StatusNotFound, `{"message":"nope"}`, true, false},
+		{"no X-Request-Id", http.StatusOK, `{"data":` + user + `,"links":{"self":"a","posts":"b","comments":"c"}}`, true, true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 				w.Header().Set("Content-Type", "application/json")
+				if !tt.noID {
+					w.Header().Set("X-Request-Id", "5f1c0a8e9b7d4c3a")
+				}
 				w.WriteHeader(tt.status)
 				_, _ = w.Write([]byte(tt.body))
 			}))

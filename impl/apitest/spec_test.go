@@ -5,16 +5,14 @@ import (
 	"testing"
 
 	"github.com/stretchr/testify/require"
-
-	"github.com/junction-dev/junction/gen/api"
 )
 
 // TestSpecIsAProduct keeps openapi.yaml complete for the people who read it: every operation is named, summarized,
 // tagged and described; every body has an example; every error is the envelope; limited operations document
-// their rate-limit headers.
+// their rate-limit headers, every response its X-Request-Id.
 func TestSpecIsAProduct(t *testing.T) {
 	t.Parallel()
-	doc, err := api.GetSpec()
+	doc, err := Contract()
 	require.NoError(t, err)
 	unlimited := map[string]bool{"getHealth": true, "getReadiness": true, "receiveStripeWebhook": true}
 	for path, item := range doc.Paths.Map() {
@@ -37,10 +35,22 @@ func TestSpecIsAProduct(t *testing.T) {
 					schema := resp.Value.Content.Get("application/json").Schema
 					require.Equal(t, "#/components/schemas/Error", schema.Ref, "%s %s: the error envelope", where, code)
 				}
-				if status < 300 && !unlimited[op.OperationID] {
-					for _, h := range []string{"RateLimit-Limit", "RateLimit-Remaining", "RateLimit-Reset"} {
-						require.Contains(t, resp.Value.Headers, h, "%s %s", where, code)
+				headers := resp.Value.Headers
+				require.Contains(t, headers, "X-Request-Id", "%s %s", where, code)
+				require.Equal(t, "#/components/headers/XRequestId", headers["X-Request-Id"].Ref, "%s %s", where, code)
+				for _, h := range []string{"RateLimit-Policy", "RateLimit"} {
+					if unlimited[op.OperationID] {
+						require.NotContains(t, headers, h, "%s %s: not rate limited", where, code)
+					} else {
+						require.Contains(t, headers, h, "%s %s", where, code)
 					}
+				}
+				for _, old := range []string{"RateLimit-Limit", "RateLimit-Remaining", "RateLimit-Reset"} {
+					require.NotContains(t, headers, old, "%s %s: the draft-11 fields replace it", where, code)
+				}
+				if status == 429 || status == 503 {
+					require.Contains(t, headers, "Retry-After", "%s %s", where, code)
+					require.True(t, headers["Retry-After"].Value.Required, "%s %s", where, code)
 				}
 			}
 		}

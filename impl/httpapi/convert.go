@@ -1,8 +1,11 @@
 package httpapi
 
 import (
+	"maps"
 	"net/url"
+	"slices"
 	"strconv"
+	"strings"
 
 	"github.com/google/uuid"
 
@@ -74,6 +77,9 @@ type listQuery struct {
 	page  int
 	limit int
 	other url.Values
+	// lists are array parameters, written as openapi.yaml declares them: form style without explode, one
+	// parameter whose items are separated by literal commas (ids=A,B); an escaped comma would be part of an item.
+	lists map[string][]string
 }
 
 // paginate builds the pagination block and the self, next and prev links, each keeping every other parameter;
@@ -87,7 +93,15 @@ func paginate(q listQuery, total int64) (api.Pagination, api.PageLinks) {
 		}
 		v.Set("page", strconv.Itoa(page))
 		v.Set("limit", strconv.Itoa(q.limit))
-		return q.path + "?" + v.Encode()
+		query := v.Encode()
+		for _, k := range slices.Sorted(maps.Keys(q.lists)) {
+			items := make([]string, len(q.lists[k]))
+			for i, item := range q.lists[k] {
+				items[i] = url.QueryEscape(item)
+			}
+			query += "&" + url.QueryEscape(k) + "=" + strings.Join(items, ",")
+		}
+		return q.path + "?" + query
 	}
 	links := api.PageLinks{Self: link(q.page)}
 	if int64(q.page) < pages {

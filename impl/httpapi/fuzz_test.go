@@ -25,6 +25,8 @@ func FuzzRequestDecoding(f *testing.F) {
 	f.Add([]byte(`[[[[[[[[[[]]]]]]]]]]`), "application/json")
 	f.Add([]byte("name=Ada"), "application/x-www-form-urlencoded")
 	f.Add([]byte{0xff, 0xfe, 0x00}, "")
+	f.Add([]byte(`{"name":"\ud83d\ude00\ud800","email":"a@b.co","password":"12345678"}`), "application/json")
+	f.Add([]byte(`{"name":"\\ud800\udc00","email":"a@b.co","password":"12345678"}`), "application/json")
 	doc, err := api.GetSpec()
 	if err != nil {
 		f.Fatal(err)

@@ -37,7 +37,7 @@ func newGate(doc *openapi3.T, limits *ratelimit.Limits, authn *authenticator, er
 			routes[method+" "+path] = &routers.Route{Spec: doc, Path: path, PathItem: item, Method: method, Operation: op}
 		}
 	}
-	return &gate{routes: routes, rules: rules, limits: limits, authn: authn, validate: newValidator(), errs: errs}, nil
+	return &gate{routes: routes, rules: rules, limits: limits, authn: authn, validate: newValidator(doc), errs: errs}, nil
 }
 
 // maxBodyLimit is the largest body any operation accepts.
@@ -52,7 +52,11 @@ func (g *gate) maxBodyLimit() int64 {
 func (g *gate) middleware(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		rctx := chi.RouteContext(r.Context())
-		route, ok := g.routes[r.Method+" "+rctx.RoutePattern()]
+		method := r.Method
+		if method == http.MethodHead { // middleware.GetHead routed it to the GET operation
+			method = http.MethodGet
+		}
+		route, ok := g.routes[method+" "+rctx.RoutePattern()]
 		if !ok { // a route of the generated server that the spec lacks: cannot happen while both come from it
 			g.errs.write(w, r, http.StatusNotFound, "No such resource.", nil)
 			return

@@ -39,7 +39,7 @@ func corsFor(origins []string) func(http.Handler) http.Handler {
 		AllowedOrigins: origins,
 		AllowedMethods: []string{http.MethodGet, http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete, http.MethodOptions},
 		AllowedHeaders: []string{"Authorization", "Content-Type", "X-Request-Id"},
-		ExposedHeaders: []string{"X-Request-Id", "Location", "RateLimit-Limit", "RateLimit-Remaining", "RateLimit-Reset", "Retry-After"},
+		ExposedHeaders: []string{"X-Request-Id", "Location", "RateLimit-Policy", "RateLimit", "Retry-After", "Allow"},
 		MaxAge:         600,
 	})
 }

@@ -2,13 +2,17 @@ package httpapi
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"log/slog"
 	"net/http"
 	"net/netip"
+	"strings"
 	"time"
 
+	"github.com/getkin/kin-openapi/openapi3"
 	"github.com/go-chi/chi/v5"
+	"github.com/go-chi/chi/v5/middleware"
 
 	junction "github.com/junction-dev/junction"
 	"github.com/junction-dev/junction/gen/api"
@@ -70,13 +74,15 @@ func NewHandler(svc *service.Service, opts Options) (http.Handler, error) {
 	if err != nil {
 		return nil, err
 	}
-	specJSON, err := api.GetSpecJSON()
+	specJSON, err := contractJSON()
 	if err != nil {
-		return nil, fmt.Errorf("load embedded spec: %w", err)
+		return nil, err
 	}
 
 	r := chi.NewRouter()
-	r.Use(requestID, clientip.Middleware(opts.TrustedProxies), accessLog(opts.Logger), recoverer(errs), securityHeaders, corsFor(opts.CORSOrigins),
+	// GetHead first: every GET route answers HEAD through the same handler, so with the same status and headers
+	// (net/http drops the body).
+	r.Use(middleware.GetHead, requestID, clientip.Middleware(opts.TrustedProxies), accessLog(opts.Logger), recoverer(errs), securityHeaders, corsFor(opts.CORSOrigins),
 		bodyFirst(gate.maxBodyLimit(), bodyBudget, errs), concurrencyCap(opts.MaxConcurrent, errs), deadline(opts.RequestTimeout))
 	if opts.Metrics != nil {
 		r.Use(opts.Metrics.Middleware)
@@ -84,8 +90,9 @@ func NewHandler(svc *service.Service, opts Options) (http.Handler, error) {
 	r.NotFound(func(w http.ResponseWriter, r *http.Request) {
 		errs.write(w, r, http.StatusNotFound, "No such resource.", nil)
 	})
-	r.MethodNotAllowed(func(w http.ResponseWriter, r *http.Request) {
-		errs.write(w, r, http.StatusMethodNotAllowed, "This method is not allowed on this resource.", nil)
+	r.MethodNotAllowed(func(w http.ResponseWriter, req *http.Request) {
+		w.Header().Set("Allow", strings.Join(allowedMethods(r, req), ", "))
+		errs.write(w, req, http.StatusMethodNotAllowed, "This method is not allowed on this resource.", nil)
 	})
 
 	r.Get("/openapi.yaml", serveBytes("application/yaml", junction.OpenAPIYAML))
@@ -122,6 +129,38 @@ func NewHandler(svc *service.Service, opts Options) (http.Handler, error) {
 		})
 	})
 	return r, nil
+}
+
+// allowedMethods lists the methods that routes has for req's path (RFC 9110's Allow), HEAD wherever GET is.
+func allowedMethods(routes chi.Routes, req *http.Request) []string {
+	path := req.URL.RawPath
+	if path == "" {
+		path = req.URL.Path
+	}
+	var out []string
+	for _, m := range []string{http.MethodGet, http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete} {
+		if routes.Match(chi.NewRouteContext(), m, path) {
+			out = append(out, m)
+			if m == http.MethodGet {
+				out = append(out, http.MethodHead)
+			}
+		}
+	}
+	return out
+}
+
+// contractJSON is openapi.yaml as JSON, as written: the generated package's embedded copy is what oapi-codegen
+// generated from (oapi-codegen.overlay.yaml leaves out the headers middleware sets).
+func contractJSON() ([]byte, error) {
+	doc, err := openapi3.NewLoader().LoadFromData(junction.OpenAPIYAML)
+	if err != nil {
+		return nil, fmt.Errorf("load openapi.yaml: %w", err)
+	}
+	b, err := json.Marshal(doc)
+	if err != nil {
+		return nil, fmt.Errorf("openapi.yaml as JSON: %w", err)
+	}
+	return b, nil
 }
 
 func serveBytes(contentType string, b []byte) http.HandlerFunc {

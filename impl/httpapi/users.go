@@ -15,11 +15,13 @@ func (s *Server) ListUsers(ctx context.Context, req api.ListUsersRequestObject) 
 		if err != nil {
 			return nil, err
 		}
-		other := url.Values{}
-		for _, id := range *req.Params.Ids {
-			other.Add("ids", id.String())
+		ids := make([]string, len(*req.Params.Ids))
+		for i, id := range *req.Params.Ids {
+			ids[i] = id.String()
 		}
-		pagination, links := paginate(listQuery{path: usersPath, page: 1, limit: max(len(users), 1), other: other}, int64(len(users)))
+		pagination, links := paginate(listQuery{
+			path: usersPath, page: 1, limit: max(len(users), 1), lists: map[string][]string{"ids": ids},
+		}, int64(len(users)))
 		return api.ListUsers200JSONResponse{Body: api.UserList{Data: toAPIUsers(users), Pagination: pagination, Links: links}}, nil
 	}
 	p := service.ListUsersParams{

@@ -284,7 +284,7 @@ func checkTitle(fe fieldErrors, title string) {
 	switch {
 	case n < 1 || n > TitleMaxLen:
 		fe.add("title", fmt.Sprintf("must be 1 to %d characters", TitleMaxLen))
-	case strings.TrimSpace(title) == "":
+	case blank(title):
 		fe.add("title", "must not be blank")
 	case !validText(title) || strings.ContainsFunc(title, unicode.IsControl):
 		fe.add("title", "must not contain control characters")
@@ -297,7 +297,7 @@ func checkBody(fe fieldErrors, field, text string, max int) {
 	switch {
 	case n < 1 || n > max:
 		fe.add(field, fmt.Sprintf("must be 1 to %d characters", max))
-	case strings.TrimSpace(text) == "":
+	case blank(text):
 		fe.add(field, "must not be blank")
 	case !validText(text):
 		fe.add(field, "must be valid text without NUL characters")

@@ -461,7 +461,7 @@ func checkName(fe fieldErrors, name string) {
 	switch {
 	case n < 1 || n > NameMaxLen:
 		fe.add("name", fmt.Sprintf("must be 1 to %d characters", NameMaxLen))
-	case strings.TrimSpace(name) == "":
+	case blank(name):
 		fe.add("name", "must not be blank")
 	case !validText(name) || strings.ContainsFunc(name, unicode.IsControl):
 		fe.add("name", "must not contain control characters")
@@ -474,7 +474,7 @@ func checkEmail(fe fieldErrors, email string) {
 		return
 	}
 	addr, err := mail.ParseAddress(email)
-	if err != nil || addr.Address != email || addr.Name != "" {
+	if err != nil || addr.Address != email || addr.Name != "" || !emailPattern.MatchString(email) {
 		fe.add("email", "must be a valid email address")
 	}
 }

@@ -13,7 +13,7 @@ export interface paths {
         };
         /**
          * Liveness probe
-         * @description Answers 200 while the process is up. It does not touch the database and is not rate limited.
+         * @description Answers 200 while the process is up. It does not touch the database and is not rate limited. A malformed query string is answered with 400.
          */
         get: operations["getHealth"];
         put?: never;
@@ -33,7 +33,7 @@ export interface paths {
         };
         /**
          * Readiness probe
-         * @description Answers 200 when the database answers a ping within one second, 503 otherwise. Not rate limited.
+         * @description Answers 200 when the database answers a ping within one second, 503 otherwise. Not rate limited. A malformed query string is answered with 400.
          */
         get: operations["getReadiness"];
         put?: never;
@@ -495,7 +495,7 @@ export interface components {
         UserName: string;
         /**
          * Format: email
-         * @description An email address of at most 254 characters, unique regardless of case.
+         * @description An email address of at most 254 characters, unique regardless of case: ASCII only, a dot-atom local part and a host name of at least two labels (the `pattern`, which is also what JSON Schema validators such as ajv-formats check for `format: email`).
          * @example ada@example.com
          */
         Email: string;
@@ -678,12 +678,12 @@ export interface components {
          */
         PostTitle: string;
         /**
-         * @description 1 to 50,000 characters, not all blank, no NUL.
+         * @description 1 to 50,000 characters, not all blank (ECMA-262's `\s`), no NUL.
          * @example It weaves algebraic patterns just as the Jacquard loom weaves flowers and leaves.
          */
         PostContent: string;
         /**
-         * @description 1 to 5,000 characters, not all blank, no NUL.
+         * @description 1 to 5,000 characters, not all blank (ECMA-262's `\s`), no NUL.
          * @example A fine idea.
          */
         CommentContent: string;
@@ -784,6 +784,7 @@ export interface components {
         /** @description The delivery failed verification (signature, timestamp, size or JSON); nothing was stored. */
         WebhookRejected: {
             headers: {
+                "X-Request-Id": components["headers"]["XRequestId"];
                 [name: string]: unknown;
             };
             content: {
@@ -804,6 +805,9 @@ export interface components {
         /** @description No valid token was sent (missing, malformed, expired, tampered, or its user is gone), or the credentials are wrong. */
         Unauthorized: {
             headers: {
+                "X-Request-Id": components["headers"]["XRequestId"];
+                "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                RateLimit: components["headers"]["RateLimit"];
                 /** @description The scheme to authenticate with. */
                 "WWW-Authenticate": string;
                 [name: string]: unknown;
@@ -815,6 +819,9 @@ export interface components {
         /** @description The caller is signed in but may not do this, for example change another user's data. */
         Forbidden: {
             headers: {
+                "X-Request-Id": components["headers"]["XRequestId"];
+                "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                RateLimit: components["headers"]["RateLimit"];
                 [name: string]: unknown;
             };
             content: {
@@ -824,11 +831,10 @@ export interface components {
         /** @description The client sent too many requests; wait `Retry-After` seconds. */
         TooManyRequests: {
             headers: {
-                /** @description Seconds to wait before retrying. */
-                "Retry-After": number;
-                "RateLimit-Limit": components["headers"]["RateLimitLimit"];
-                "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
-                "RateLimit-Reset": components["headers"]["RateLimitReset"];
+                "X-Request-Id": components["headers"]["XRequestId"];
+                "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                RateLimit: components["headers"]["RateLimit"];
+                "Retry-After": components["headers"]["RetryAfter"];
                 [name: string]: unknown;
             };
             content: {
@@ -838,6 +844,9 @@ export interface components {
         /** @description The request does not match this document; `errors` names the fields. */
         BadRequest: {
             headers: {
+                "X-Request-Id": components["headers"]["XRequestId"];
+                "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                RateLimit: components["headers"]["RateLimit"];
                 [name: string]: unknown;
             };
             content: {
@@ -848,7 +857,7 @@ export interface components {
                  *       "message": "The request is invalid.",
                  *       "errors": {
                  *         "email": [
-                 *           "must be a valid email address"
+                 *           "must be a valid email"
                  *         ]
                  *       },
                  *       "path": "/api/users",
@@ -860,27 +869,68 @@ export interface components {
                 "application/json": components["schemas"]["Error"];
             };
         };
-        /** @description No such resource. */
-        NotFound: {
+        /** @description The request is malformed (its query string, for one). For the operations without a rate limit. */
+        BadRequestUnlimited: {
             headers: {
+                "X-Request-Id": components["headers"]["XRequestId"];
                 [name: string]: unknown;
             };
             content: {
+                "application/json": components["schemas"]["Error"];
+            };
+        };
+        /** @description No such resource. */
+        NotFound: {
+            headers: {
+                "X-Request-Id": components["headers"]["XRequestId"];
+                "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                RateLimit: components["headers"]["RateLimit"];
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["Error"];
+            };
+        };
+        /** @description The path exists but does not have this method (any path of this document, for any method it does not list; every `GET` also answers `HEAD`). `Allow` lists the methods it has. */
+        MethodNotAllowed: {
+            headers: {
+                "X-Request-Id": components["headers"]["XRequestId"];
+                Allow: components["headers"]["Allow"];
+                [name: string]: unknown;
+            };
+            content: {
+                /**
+                 * @example {
+                 *       "error": "Method Not Allowed",
+                 *       "statusCode": 405,
+                 *       "message": "This method is not allowed on this resource.",
+                 *       "path": "/api/posts",
+                 *       "method": "PUT",
+                 *       "timestamp": "2026-01-02T15:04:05Z",
+                 *       "requestId": "5f1c0a8e9b7d4c3a"
+                 *     }
+                 */
                 "application/json": components["schemas"]["Error"];
             };
         };
         /** @description The request conflicts with existing data, such as an email that is already taken. */
         Conflict: {
             headers: {
+                "X-Request-Id": components["headers"]["XRequestId"];
+                "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                RateLimit: components["headers"]["RateLimit"];
                 [name: string]: unknown;
             };
             content: {
                 "application/json": components["schemas"]["Error"];
             };
         };
-        /** @description The request body is larger than 64 KiB. */
+        /** @description The request body is larger than the operation's limit (`x-max-body-bytes`, else `info.x-request-body-max-bytes`); `message` says the limit. */
         PayloadTooLarge: {
             headers: {
+                "X-Request-Id": components["headers"]["XRequestId"];
+                "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                RateLimit: components["headers"]["RateLimit"];
                 [name: string]: unknown;
             };
             content: {
@@ -890,6 +940,9 @@ export interface components {
         /** @description The request body is not `application/json`. */
         UnsupportedMediaType: {
             headers: {
+                "X-Request-Id": components["headers"]["XRequestId"];
+                "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                RateLimit: components["headers"]["RateLimit"];
                 [name: string]: unknown;
             };
             content: {
@@ -902,8 +955,21 @@ export interface components {
          */
         ServiceUnavailable: {
             headers: {
-                /** @description Seconds to wait before retrying. */
-                "Retry-After"?: number;
+                "X-Request-Id": components["headers"]["XRequestId"];
+                "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                RateLimit: components["headers"]["RateLimit"];
+                "Retry-After": components["headers"]["RetryAfter"];
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["Error"];
+            };
+        };
+        /** @description The database cannot be reached in time, or the service cannot take the request now; retry after `Retry-After` seconds. For the operations without a rate limit. */
+        ServiceUnavailableUnlimited: {
+            headers: {
+                "X-Request-Id": components["headers"]["XRequestId"];
+                "Retry-After": components["headers"]["RetryAfter"];
                 [name: string]: unknown;
             };
             content: {
@@ -913,6 +979,19 @@ export interface components {
         /** @description An unexpected error. Details are logged, not returned, unless `APP_ENV=development`. */
         InternalError: {
             headers: {
+                "X-Request-Id": components["headers"]["XRequestId"];
+                "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                RateLimit: components["headers"]["RateLimit"];
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["Error"];
+            };
+        };
+        /** @description An unexpected error. Details are logged, not returned, unless `APP_ENV=development`. For the operations without a rate limit. */
+        InternalErrorUnlimited: {
+            headers: {
+                "X-Request-Id": components["headers"]["XRequestId"];
                 [name: string]: unknown;
             };
             content: {
@@ -940,12 +1019,16 @@ export interface components {
     };
     requestBodies: never;
     headers: {
-        /** @description Requests allowed per window for this client and route. */
-        RateLimitLimit: number;
-        /** @description Requests left in the current window. */
-        RateLimitRemaining: number;
-        /** @description Seconds until the current window resets. */
-        RateLimitReset: number;
+        /** @description The request's id: the `X-Request-Id` the client sent when it is 1 to 128 printable ASCII characters, otherwise a generated one. Logs and the error envelope's `requestId` carry the same id. */
+        XRequestId: string;
+        /** @description The quota policy that applies to this request (draft-ietf-httpapi-ratelimit-headers-11): a Structured Fields list whose item names the policy, with `q` (requests per window) and `w` (window seconds). Sent by every rate-limited operation while its limit is on. */
+        RateLimitPolicy: string;
+        /** @description What is left of the policy's quota (draft-ietf-httpapi-ratelimit-headers-11): the policy's name, with `r` (requests remaining) and `t` (seconds until the quota resets). Sent with `RateLimit-Policy`. */
+        RateLimit: string;
+        /** @description Seconds to wait before retrying. */
+        RetryAfter: number;
+        /** @description The methods the path has (RFC 9110), e.g. `GET, HEAD, PATCH, DELETE`. */
+        Allow: string;
     };
     pathItems: never;
 }
@@ -963,6 +1046,7 @@ export interface operations {
             /** @description The process is up. */
             200: {
                 headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -974,6 +1058,8 @@ export interface operations {
                     "application/json": components["schemas"]["Health"];
                 };
             };
+            400: components["responses"]["BadRequestUnlimited"];
+            500: components["responses"]["InternalErrorUnlimited"];
         };
     };
     getReadiness: {
@@ -988,6 +1074,7 @@ export interface operations {
             /** @description The service can serve requests. */
             200: {
                 headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -999,7 +1086,9 @@ export interface operations {
                     "application/json": components["schemas"]["Health"];
                 };
             };
-            503: components["responses"]["ServiceUnavailable"];
+            400: components["responses"]["BadRequestUnlimited"];
+            500: components["responses"]["InternalErrorUnlimited"];
+            503: components["responses"]["ServiceUnavailableUnlimited"];
         };
     };
     createToken: {
@@ -1024,9 +1113,9 @@ export interface operations {
             /** @description A token. */
             200: {
                 headers: {
-                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
-                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
-                    "RateLimit-Reset": components["headers"]["RateLimitReset"];
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    RateLimit: components["headers"]["RateLimit"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1063,9 +1152,9 @@ export interface operations {
             /** @description If the account exists, the email is on its way. */
             202: {
                 headers: {
-                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
-                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
-                    "RateLimit-Reset": components["headers"]["RateLimitReset"];
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    RateLimit: components["headers"]["RateLimit"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1102,9 +1191,9 @@ export interface operations {
             /** @description The password was changed. */
             204: {
                 headers: {
-                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
-                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
-                    "RateLimit-Reset": components["headers"]["RateLimitReset"];
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    RateLimit: components["headers"]["RateLimit"];
                     [name: string]: unknown;
                 };
                 content?: never;
@@ -1148,6 +1237,7 @@ export interface operations {
             /** @description The event was received (now or before). */
             200: {
                 headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1160,8 +1250,8 @@ export interface operations {
                 };
             };
             400: components["responses"]["WebhookRejected"];
-            500: components["responses"]["InternalError"];
-            503: components["responses"]["ServiceUnavailable"];
+            500: components["responses"]["InternalErrorUnlimited"];
+            503: components["responses"]["ServiceUnavailableUnlimited"];
         };
     };
     listWebhookEvents: {
@@ -1184,9 +1274,9 @@ export interface operations {
             /** @description A page of events. */
             200: {
                 headers: {
-                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
-                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
-                    "RateLimit-Reset": components["headers"]["RateLimitReset"];
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    RateLimit: components["headers"]["RateLimit"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1216,9 +1306,9 @@ export interface operations {
             /** @description The processing job is queued. */
             202: {
                 headers: {
-                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
-                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
-                    "RateLimit-Reset": components["headers"]["RateLimitReset"];
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    RateLimit: components["headers"]["RateLimit"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1247,7 +1337,7 @@ export interface operations {
                 order?: components["parameters"]["Order"];
                 /** @description A case-insensitive substring of the name or the email. */
                 search?: string;
-                /** @description Comma-separated user ids to look up at once (at most 100). Unknown ids are simply absent. */
+                /** @description User ids to look up at once (at most 100), comma-separated in one parameter (`ids=A,B`: `form` style without `explode`). Unknown ids are simply absent. */
                 ids?: string[];
             };
             header?: never;
@@ -1259,9 +1349,9 @@ export interface operations {
             /** @description A page of users. */
             200: {
                 headers: {
-                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
-                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
-                    "RateLimit-Reset": components["headers"]["RateLimitReset"];
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    RateLimit: components["headers"]["RateLimit"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1298,9 +1388,9 @@ export interface operations {
             /** @description The user was created. */
             201: {
                 headers: {
-                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
-                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
-                    "RateLimit-Reset": components["headers"]["RateLimitReset"];
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    RateLimit: components["headers"]["RateLimit"];
                     /** @description The new user's URL. */
                     Location: string;
                     [name: string]: unknown;
@@ -1336,9 +1426,9 @@ export interface operations {
             /** @description The user. */
             200: {
                 headers: {
-                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
-                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
-                    "RateLimit-Reset": components["headers"]["RateLimitReset"];
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    RateLimit: components["headers"]["RateLimit"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1378,9 +1468,9 @@ export interface operations {
             /** @description The updated user. */
             200: {
                 headers: {
-                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
-                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
-                    "RateLimit-Reset": components["headers"]["RateLimitReset"];
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    RateLimit: components["headers"]["RateLimit"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1414,9 +1504,9 @@ export interface operations {
             /** @description The user was deleted. */
             204: {
                 headers: {
-                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
-                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
-                    "RateLimit-Reset": components["headers"]["RateLimitReset"];
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    RateLimit: components["headers"]["RateLimit"];
                     [name: string]: unknown;
                 };
                 content?: never;
@@ -1454,9 +1544,9 @@ export interface operations {
             /** @description The updated user. */
             200: {
                 headers: {
-                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
-                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
-                    "RateLimit-Reset": components["headers"]["RateLimitReset"];
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    RateLimit: components["headers"]["RateLimit"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1503,9 +1593,9 @@ export interface operations {
             /** @description A page of posts. */
             200: {
                 headers: {
-                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
-                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
-                    "RateLimit-Reset": components["headers"]["RateLimitReset"];
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    RateLimit: components["headers"]["RateLimit"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1542,9 +1632,9 @@ export interface operations {
             /** @description A page of comments. */
             200: {
                 headers: {
-                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
-                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
-                    "RateLimit-Reset": components["headers"]["RateLimitReset"];
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    RateLimit: components["headers"]["RateLimit"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1586,9 +1676,9 @@ export interface operations {
             /** @description A page of posts. */
             200: {
                 headers: {
-                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
-                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
-                    "RateLimit-Reset": components["headers"]["RateLimitReset"];
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    RateLimit: components["headers"]["RateLimit"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1625,9 +1715,9 @@ export interface operations {
             /** @description The post was created. */
             201: {
                 headers: {
-                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
-                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
-                    "RateLimit-Reset": components["headers"]["RateLimitReset"];
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    RateLimit: components["headers"]["RateLimit"];
                     /** @description The new post's URL. */
                     Location: string;
                     [name: string]: unknown;
@@ -1660,9 +1750,9 @@ export interface operations {
             /** @description The post. */
             200: {
                 headers: {
-                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
-                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
-                    "RateLimit-Reset": components["headers"]["RateLimitReset"];
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    RateLimit: components["headers"]["RateLimit"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1692,9 +1782,9 @@ export interface operations {
             /** @description The post was deleted. */
             204: {
                 headers: {
-                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
-                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
-                    "RateLimit-Reset": components["headers"]["RateLimitReset"];
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    RateLimit: components["headers"]["RateLimit"];
                     [name: string]: unknown;
                 };
                 content?: never;
@@ -1732,9 +1822,9 @@ export interface operations {
             /** @description The updated post. */
             200: {
                 headers: {
-                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
-                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
-                    "RateLimit-Reset": components["headers"]["RateLimitReset"];
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    RateLimit: components["headers"]["RateLimit"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1767,9 +1857,9 @@ export interface operations {
             /** @description The published post. */
             200: {
                 headers: {
-                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
-                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
-                    "RateLimit-Reset": components["headers"]["RateLimitReset"];
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    RateLimit: components["headers"]["RateLimit"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1807,9 +1897,9 @@ export interface operations {
             /** @description A page of comments. */
             200: {
                 headers: {
-                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
-                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
-                    "RateLimit-Reset": components["headers"]["RateLimitReset"];
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    RateLimit: components["headers"]["RateLimit"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1848,9 +1938,9 @@ export interface operations {
             /** @description The comment was created. */
             201: {
                 headers: {
-                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
-                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
-                    "RateLimit-Reset": components["headers"]["RateLimitReset"];
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    RateLimit: components["headers"]["RateLimit"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1882,9 +1972,9 @@ export interface operations {
             /** @description The comment was deleted. */
             204: {
                 headers: {
-                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
-                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
-                    "RateLimit-Reset": components["headers"]["RateLimitReset"];
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    RateLimit: components["headers"]["RateLimit"];
                     [name: string]: unknown;
                 };
                 content?: never;

@@ -1,4 +1,5 @@
-// Runs against a live server: JUNCTION_URL (default http://localhost:8080).
+// Runs against a live server: JUNCTION_URL (default http://localhost:8080), and JUNCTION_INVALID_URL (default the
+// same) for requests that are invalid on purpose.
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { createJunctionClient, type ApiError, type Post } from "../src/index.js";
@@ -43,10 +44,38 @@ test("sign up, sign in, write and publish a post, page through posts, read a typ
   assert.equal(seen.length, 3);
   assert.ok(seen.includes(post.id));
 
-  // A 4xx comes back typed as the error envelope.
-  const bad = await api.POST("/api/posts", { body: { title: "", content: "x" } });
+  // A 4xx comes back typed as the error envelope. An invalid request goes to JUNCTION_INVALID_URL when set: make e2e
+  // points it at a Prism proxy that forwards invalid requests (the one at JUNCTION_URL answers them itself).
+  const lax = createJunctionClient(process.env.JUNCTION_INVALID_URL ?? baseUrl, () => token);
+  const bad = await lax.POST("/api/posts", { body: { title: "", content: "x" } });
   assert.equal(bad.response.status, 400);
   const err: ApiError | undefined = bad.error;
   assert.equal(err?.statusCode, 400);
   assert.ok(err?.errors?.title);
+});
+
+test("batch lookup: ids with several values, serialized as the spec says, and links.self followed as it is", async () => {
+  let token: string | undefined;
+  const api = createJunctionClient(baseUrl, () => token);
+  const ids: string[] = [];
+  for (const who of ["a", "b", "c"]) {
+    const email = `ts-ids-${who}-${Date.now()}-${Math.random().toString(16).slice(2)}@example.com`;
+    const signUp = await api.POST("/api/users", { body: { name: `Batch ${who}`, email, password: "correct horse battery" } });
+    assert.equal(signUp.response.status, 201);
+    ids.push(signUp.data!.data.id);
+    if (!token) {
+      const login = await api.POST("/api/auth/token", { body: { email, password: "correct horse battery" } });
+      token = login.data?.accessToken;
+    }
+  }
+  const missing = "0b0e6f55-8d5f-0a7c-ca4e-6a0c9e8e2a11"; // version 0, variant c: well formed, nobody's
+  const { data, response } = await api.GET("/api/users", { params: { query: { ids: [...ids, missing] } } });
+  assert.equal(response.status, 200);
+  assert.equal(new URL(response.url).search, `?ids=${[...ids, missing].join(",")}`);
+  assert.deepEqual(data?.data.map((u) => u.id).sort(), [...ids].sort());
+
+  const self = await fetch(new URL(data!.links.self, baseUrl), { headers: { Authorization: `Bearer ${token}` } });
+  assert.equal(self.status, 200);
+  const again = (await self.json()) as { data: { id: string }[] };
+  assert.deepEqual(again.data.map((u) => u.id).sort(), [...ids].sort());
 });
