@@ -217,6 +217,11 @@ function bodyFor(o: Operation): Json {
     case "replaceUser":
     case "patchUser":
       if ("email" in body || o.op.operationId !== "patchUser") body.email = unique("body");
+      // A new password would end the session the rest of the walk uses; a new email needs the current one.
+      if (o.op.operationId !== "createUser") {
+        delete body.password;
+        body.currentPassword = password;
+      }
       break;
     case "createToken":
       return { email: fx.a!.email, password };
