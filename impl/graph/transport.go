@@ -11,7 +11,6 @@ import (
 	"mime"
 	"net/http"
 	"strings"
-	"time"
 	"unicode/utf8"
 
 	"github.com/99designs/gqlgen/graphql"
@@ -295,12 +294,12 @@ func (c checkedWebsocket) Accept(w http.ResponseWriter, r *http.Request, opts tr
 	if err != nil {
 		return nil, err
 	}
-	return &checkedConn{WebsocketConn: conn}, nil
+	return &checkedConn{innerConn{conn}}, nil
 }
 
 // checkedConn keeps the optional read limit and deadline of the connection it wraps: gqlgen enforces
 // PayloadReadLimit and pongs only through them.
-type checkedConn struct{ transport.WebsocketConn }
+type checkedConn struct{ innerConn }
 
 const closeInvalidPayload = 1007
 
@@ -318,17 +317,4 @@ func (c *checkedConn) NextReader() (int, io.Reader, error) {
 		return kind, nil, errors.New("websocket message " + problem)
 	}
 	return kind, bytes.NewReader(msg), nil
-}
-
-func (c *checkedConn) SetReadLimit(limit int64) {
-	if l, ok := c.WebsocketConn.(transport.WebsocketReadLimiter); ok {
-		l.SetReadLimit(limit)
-	}
-}
-
-func (c *checkedConn) SetReadDeadline(t time.Time) error {
-	if d, ok := c.WebsocketConn.(transport.WebsocketReadDeadliner); ok {
-		return d.SetReadDeadline(t)
-	}
-	return nil
 }

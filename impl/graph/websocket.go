@@ -219,7 +219,7 @@ func (i wsImplementation) Accept(w http.ResponseWriter, r *http.Request, opts tr
 	if sess == nil {
 		return nil, errors.New("websocket without a session")
 	}
-	c := &wsConn{WebsocketConn: conn, sess: sess}
+	c := &wsConn{innerConn: innerConn{conn}, sess: sess}
 	if i.rate > 0 {
 		c.bucket = newBucket(float64(i.rate), float64(2*i.rate), time.Now)
 	}
@@ -230,7 +230,7 @@ func (i wsImplementation) Accept(w http.ResponseWriter, r *http.Request, opts tr
 // nothing once its session has ended (so no event reaches a session after the change that ended it), and closes
 // with the session's code instead of the one gqlgen picks (gqlgen closes a cancelled connection with 1000).
 type wsConn struct {
-	transport.WebsocketConn
+	innerConn
 	sess   *session
 	bucket *bucket // nil: no rate cap
 }
@@ -268,14 +268,17 @@ func (c *wsConn) WriteClose(code int, message string) error {
 	return c.WebsocketConn.WriteClose(code, message)
 }
 
-// SetReadLimit passes gqlgen's PayloadReadLimit on: without it the limit would silently not apply.
-func (c *wsConn) SetReadLimit(limit int64) {
+// innerConn is the connection a wrapper wraps, with gqlgen's optional interfaces passed on: without them
+// PayloadReadLimit and the ping deadline would silently not apply through a wrapper.
+type innerConn struct{ transport.WebsocketConn }
+
+func (c innerConn) SetReadLimit(limit int64) {
 	if l, ok := c.WebsocketConn.(transport.WebsocketReadLimiter); ok {
 		l.SetReadLimit(limit)
 	}
 }
 
-func (c *wsConn) SetReadDeadline(t time.Time) error {
+func (c innerConn) SetReadDeadline(t time.Time) error {
 	if d, ok := c.WebsocketConn.(transport.WebsocketReadDeadliner); ok {
 		return d.SetReadDeadline(t)
 	}
