@@ -234,3 +234,21 @@ func logged(t *testing.T, s *server, msg string) string {
 	t.Fatalf("no %q in the log", msg)
 	return ""
 }
+
+// TestWhatRESTAcceptsGraphQLAccepts: with the production defaults, a post as large as openapi.yaml allows
+// (50,000 characters of two UTF-8 bytes each, escaped in JSON) is accepted through both APIs.
+func TestWhatRESTAcceptsGraphQLAccepts(t *testing.T) {
+	t.Parallel()
+	s := startServe(t, map[string]string{"DATABASE_URL": dbtest.NewURL(t)})
+	status, _ := s.post(t, "/api/users", `{"name":"Ada","email":"ada@example.com","password":"long enough"}`)
+	require.Equal(t, http.StatusCreated, status)
+	_, tok := s.post(t, "/api/auth/token", `{"email":"ada@example.com","password":"long enough"}`)
+	auth := "Bearer " + tok["accessToken"].(string)
+	content := strings.Repeat(`\u00e9`, 50_000) // 300,000 bytes on the wire
+	status, out := s.post(t, "/api/posts", `{"title":"Long","content":"`+content+`","published":true}`, "Authorization", auth)
+	require.Equal(t, http.StatusCreated, status, "%v", out)
+	status, out = s.post(t, "/graphql", `{"query":"mutation($c: String!) { createPost(input: {title: \"Long\", content: $c}) { id } }","variables":{"c":"`+content+`"}}`,
+		"Authorization", auth)
+	require.Equal(t, http.StatusOK, status)
+	require.Nil(t, out["errors"], "%v", out["errors"])
+}

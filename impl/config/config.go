@@ -286,7 +286,7 @@ func Load(getenv func(string) string) (Config, error) {
 		MaxDepth:         p.int("GRAPHQL_MAX_DEPTH", 10),
 		MaxComplexity:    p.int("GRAPHQL_MAX_COMPLEXITY", 50_000),
 		MaxResponseBytes: int64(p.int("GRAPHQL_MAX_RESPONSE_BYTES", 4<<20)),
-		BodyLimit:        int64(p.int("GRAPHQL_BODY_LIMIT", 64<<10)),
+		BodyLimit:        int64(p.int("GRAPHQL_BODY_LIMIT", 1<<20)),
 		LoaderWait:       p.duration("GRAPHQL_LOADER_WAIT", 2*time.Millisecond),
 	}
 	c.WebSocket = WebSocketConfig{

@@ -93,7 +93,7 @@ func TestLoadDefaults(t *testing.T) {
 	require.Equal(t, RateLimitConfig{Window: time.Minute, Default: 300, ListUsers: 100, SignUp: 10, Login: 10, PasswordReset: 10}, c.RateLimit)
 	require.Equal(t, WebSocketConfig{MaxConnections: 5000, MaxConnectionsPerIP: 50, MaxSubscriptions: 20, MessageRate: 10}, c.WebSocket)
 	require.Equal(t, GraphQLConfig{
-		Introspection: true, MaxDepth: 10, MaxComplexity: 50_000, MaxResponseBytes: 4 << 20, BodyLimit: 64 << 10,
+		Introspection: true, MaxDepth: 10, MaxComplexity: 50_000, MaxResponseBytes: 4 << 20, BodyLimit: 1 << 20,
 		LoaderWait: 2 * time.Millisecond,
 	}, c.GraphQL)
 }
