@@ -212,8 +212,8 @@ func (a *app) handler(ctx context.Context) (http.Handler, error) {
 	})
 }
 
-// rateLimitKeys bounds the in-process limiter's memory (about 100 bytes a key): clients and accounts seen within
-// one window.
-const rateLimitKeys = 1 << 20
+// rateLimitKeys bounds the in-process limiter's memory (about 120 bytes a key, 31 MB in all, measured): clients
+// and accounts seen within one window.
+const rateLimitKeys = 1 << 18
 
 func (a *app) close() { a.pool.Close() }

@@ -290,7 +290,7 @@ func Load(getenv func(string) string) (Config, error) {
 		LoaderWait:       p.duration("GRAPHQL_LOADER_WAIT", 2*time.Millisecond),
 	}
 	c.WebSocket = WebSocketConfig{
-		MaxConnections:      p.int("WS_MAX_CONNECTIONS", 5000),
+		MaxConnections:      p.int("WS_MAX_CONNECTIONS", 1000),
 		MaxConnectionsPerIP: p.int("WS_MAX_CONNECTIONS_PER_IP", 50),
 		MaxSubscriptions:    p.int("WS_MAX_SUBSCRIPTIONS", 20),
 		MessageRate:         p.int("WS_MESSAGE_RATE", 10),

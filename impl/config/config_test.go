@@ -91,7 +91,7 @@ func TestLoadDefaults(t *testing.T) {
 	require.Equal(t, Argon2Config{MemoryKiB: 19456, Iterations: 2, Parallelism: 1}, c.Argon2)
 	require.Equal(t, JWTConfig{Secret: strings.Repeat("s", 32), Issuer: "junction", Audience: "junction-api", TTL: time.Hour, CacheTTL: 10 * time.Second}, c.JWT)
 	require.Equal(t, RateLimitConfig{Window: time.Minute, Default: 300, ListUsers: 100, SignUp: 10, Login: 10, PasswordReset: 10}, c.RateLimit)
-	require.Equal(t, WebSocketConfig{MaxConnections: 5000, MaxConnectionsPerIP: 50, MaxSubscriptions: 20, MessageRate: 10}, c.WebSocket)
+	require.Equal(t, WebSocketConfig{MaxConnections: 1000, MaxConnectionsPerIP: 50, MaxSubscriptions: 20, MessageRate: 10}, c.WebSocket)
 	require.Equal(t, GraphQLConfig{
 		Introspection: true, MaxDepth: 10, MaxComplexity: 50_000, MaxResponseBytes: 4 << 20, BodyLimit: 1 << 20,
 		LoaderWait: 2 * time.Millisecond,

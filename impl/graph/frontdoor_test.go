@@ -93,7 +93,13 @@ func TestSignInIsOneActionAtEveryEntrance(t *testing.T) {
 	})
 
 	t.Run("guesses from many addresses still slow down on one account", func(t *testing.T) {
-		// Bob's account has had 3 guesses above: a fresh address is refused for Bob but not for Ada.
+		// Bob's account has had 3 guesses above, and takes five times a client's quota (15): 12 more from four
+		// fresh addresses spend it, and a fifth address is then refused for Bob but not for Ada.
+		for i := range 12 {
+			status, _, _ := in.post(t, "/api/auth/token", `{"email":"bob@example.com","password":"a wrong guess"}`,
+				"X-Forwarded-For", fmt.Sprintf("198.51.100.%d", i/3))
+			require.Equal(t, http.StatusUnauthorized, status, "guess %d", i)
+		}
 		status, _, _ := in.post(t, "/api/auth/token", `{"email":"BOB@example.com","password":"long enough"}`, "X-Forwarded-For", "198.51.100.7")
 		require.Equal(t, http.StatusTooManyRequests, status, "case does not make another account")
 		status, _, out := in.post(t, "/graphql", login("ada@example.com", "long enough"), "X-Forwarded-For", "198.51.100.8")
@@ -155,4 +161,21 @@ func TestWebSocketMessagesAreActionsToo(t *testing.T) {
 	msg := c.read(5 * time.Second)
 	require.Equal(t, "next", msg["type"], "%v", msg)
 	require.Contains(t, fmt.Sprint(msg["payload"]), "RATE_LIMITED")
+}
+
+// TestRefusedTokensSpendActions: a token refused by GraphQL's authentication spends a default action, as REST's
+// does, so token guessing is limited too.
+func TestRefusedTokensSpendActions(t *testing.T) {
+	t.Parallel()
+	limits := noLimits
+	limits.Default = 3
+	in := newInstanceWith(t, dbtest.NewURL(t), instanceOptions{limits: &limits})
+	for range 3 {
+		status, _, _ := in.post(t, "/graphql", gqlBody(t, `{ __typename }`), "Authorization", "Bearer not.a.token")
+		require.Equal(t, http.StatusUnauthorized, status)
+	}
+	status, h, out := in.post(t, "/graphql", gqlBody(t, `{ __typename }`), "Authorization", "Bearer not.a.token")
+	require.Equal(t, http.StatusTooManyRequests, status, "%v", out)
+	require.NotEmpty(t, h.Get("Retry-After"))
+	require.Equal(t, "RATE_LIMITED", out["errors"].([]any)[0].(map[string]any)["extensions"].(map[string]any)["code"])
 }

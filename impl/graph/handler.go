@@ -3,6 +3,7 @@ package graph
 import (
 	"cmp"
 	"context"
+	"encoding/json"
 	"errors"
 	"log/slog"
 	"net/http"
@@ -85,7 +86,7 @@ func NewHandler(svc *service.Service, broker *Broker, opts Options) http.Handler
 	})
 
 	page, assets := graphiQL()
-	api := withLimitHeaders(authenticate(signIn, withLoaders(svc, cmp.Or(opts.LoaderWait, 2*time.Millisecond), srv)))
+	api := withLimitHeaders(authenticate(signIn, opts.Limits, withLoaders(svc, cmp.Or(opts.LoaderWait, 2*time.Millisecond), srv)))
 	caps := newWSCaps(opts.WebSocket)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if strings.HasPrefix(r.URL.Path, AssetsPath) {
@@ -108,11 +109,23 @@ func NewHandler(svc *service.Service, broker *Broker, opts Options) http.Handler
 }
 
 // authenticate signs the caller in as every entrance does ([authn]): none means anonymous; an invalid token is a
-// 401, and an outage a 503, as in REST.
-func authenticate(signIn *authn.Authenticator, next http.Handler) http.Handler {
+// 401, and an outage a 503, as in REST. A refused token spends one default action, as a REST request refused at
+// the same point does, so that token guessing is limited like anything else.
+func authenticate(signIn *authn.Authenticator, limits *ratelimit.Limits, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		actor, signedIn, err := signIn.Authorization(r.Context(), r.Header.Get("Authorization"), authn.Optional)
 		if err != nil {
+			if res, lerr := limits.Check(r.Context(), ratelimit.ActionDefault, ""); lerr == nil {
+				(&limitHeaders{header: w.Header(), byPolicy: map[string]int{}}).add(res)
+				if exceeded, ok := res.Err().(*ratelimit.ExceededError); ok {
+					w.Header().Set("Content-Type", "application/json")
+					w.WriteHeader(http.StatusTooManyRequests)
+					_ = json.NewEncoder(w).Encode(map[string]any{"data": nil, "errors": []any{map[string]any{
+						"message": exceeded.Error(), "extensions": rateLimitedExtensions(exceeded),
+					}}})
+					return
+				}
+			}
 			status, body := http.StatusUnauthorized, `{"errors":[{"message":"The token is missing, invalid or expired.","extensions":{"code":"UNAUTHENTICATED"}}],"data":null}`
 			if service.ErrorCode(err) == service.EUNAVAILABLE {
 				status, body = http.StatusServiceUnavailable, `{"errors":[{"message":"The service is temporarily unavailable; retry shortly.","extensions":{"code":"SERVICE_UNAVAILABLE"}}],"data":null}`
@@ -153,7 +166,7 @@ func errorPresenter(opts Options) graphql.ErrorPresenterFunc {
 		switch {
 		case errors.As(err, &exceeded):
 			gqlErr.Message = exceeded.Error()
-			gqlErr.Extensions = map[string]any{"code": "RATE_LIMITED", "retryAfter": exceeded.RetryAfterSeconds(), "rateLimit": limitExtensions(exceeded.Result)}
+			gqlErr.Extensions = rateLimitedExtensions(exceeded)
 		case public:
 			if se.Code == service.EUNAVAILABLE {
 				opts.Logger.WarnContext(ctx, "graphql unavailable", "err", err, "path", gqlErr.Path.String())

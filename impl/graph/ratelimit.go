@@ -77,6 +77,11 @@ func (h *limitHeaders) add(res ratelimit.Result) {
 	}
 }
 
+// rateLimitedExtensions are a refusal's extensions: its code, and the numbers the RateLimit fields give over HTTP.
+func rateLimitedExtensions(e *ratelimit.ExceededError) map[string]any {
+	return map[string]any{"code": "RATE_LIMITED", "retryAfter": e.RetryAfterSeconds(), "rateLimit": limitExtensions(e.Result)}
+}
+
 // limitExtensions are a refusal's numbers for extensions.rateLimit, as the RateLimit fields give them over HTTP.
 func limitExtensions(r ratelimit.Result) []map[string]any {
 	out := make([]map[string]any, 0, len(r.Decisions))

@@ -44,9 +44,16 @@ func TestRateLimits(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
+			// An account's quota is five times a client's.
+			quota := func(p string) int {
+				if strings.HasSuffix(p, "-account") {
+					return 5 * tt.limit
+				}
+				return tt.limit
+			}
 			var policy, state []string
 			for _, p := range tt.policies {
-				policy = append(policy, fmt.Sprintf("%q;q=%d;w=3600", p, tt.limit))
+				policy = append(policy, fmt.Sprintf("%q;q=%d;w=3600", p, quota(p)))
 			}
 			for i := range tt.limit {
 				r := tt.call(i)
@@ -55,7 +62,7 @@ func TestRateLimits(t *testing.T) {
 				state = state[:0]
 				for _, p := range tt.policies {
 					// GCRA: all of the quota is back 1800 s after each of 2 requests an hour, 900 s for 4.
-					state = append(state, fmt.Sprintf("%q;r=%d;t=%d", p, tt.limit-i-1, (i+1)*3600/tt.limit))
+					state = append(state, fmt.Sprintf("%q;r=%d;t=%d", p, quota(p)-i-1, (i+1)*3600/quota(p)))
 				}
 				require.Equal(t, strings.Join(state, ", "), r.header.Get("RateLimit"))
 			}

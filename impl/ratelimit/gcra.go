@@ -38,7 +38,7 @@ type memoryShard struct {
 // clients the limiter's memory stays bounded, and new clients are limited as one rather than not at all.
 const overflowKey = "\x00overflow"
 
-// NewMemory returns a Memory holding at most maxKeys keys (about 100 bytes each); now is the clock (time.Now).
+// NewMemory returns a Memory holding at most maxKeys keys (about 120 bytes each); now is the clock (time.Now).
 func NewMemory(maxKeys int, now func() time.Time) *Memory {
 	m := &Memory{now: now, seed: maphash.MakeSeed(), perShard: max(1, maxKeys/memoryShards)}
 	for i := range m.shards {

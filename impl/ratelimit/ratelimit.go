@@ -3,13 +3,15 @@
 // admin UI's Basic sign-in. Which action an entrance performs is declared in its contract (x-rate-limit in
 // openapi.yaml, @rateLimit in schema.graphqls); how many each action allows comes from the configuration. Every
 // action is counted per client IP ([clientip]), and the actions that name an account (sign-in, password reset)
-// also per account, so guesses spread over many addresses still slow down on one account.
+// also per account (with five times a client's quota, so that no one client can lock an account's owner out), so
+// guesses spread over many addresses still slow down on one account.
 //
 // Answers carry the fields of draft-ietf-httpapi-ratelimit-headers-11 ([Result.SetHeaders]).
 package ratelimit
 
 import (
 	"context"
+	"crypto/sha256"
 	"fmt"
 	"net/http"
 	"strconv"
@@ -62,6 +64,11 @@ type Limits struct {
 // accountSuffix names the policy that counts an action per account.
 const accountSuffix = "-account"
 
+// accountFactor is how many times a client's quota an account gets: one client alone can never spend an
+// account's budget (and so lock its owner out of signing in or resetting), while guesses spread over many
+// addresses still slow down on it.
+const accountFactor = 5
+
 // New returns the limits that cfg sets, counted in store. A limit of 0 turns its action's limit off.
 func New(cfg config.RateLimitConfig, store Store) *Limits {
 	l := &Limits{store: store, byAction: map[Action]Policy{}}
@@ -102,16 +109,22 @@ func (l *Limits) Check(ctx context.Context, a Action, account string) (Result, e
 	if !d.Allowed {
 		return r, nil
 	}
-	if account = strings.ToLower(strings.TrimSpace(account)); account != "" {
-		ap := p
-		ap.Name += accountSuffix
-		d, err := l.store.Allow(ctx, ap, account)
+	if account = strings.TrimSpace(account); account != "" {
+		ap := Policy{Name: p.Name + accountSuffix, Quota: p.Quota * accountFactor, Window: p.Window}
+		d, err := l.store.Allow(ctx, ap, accountKey(account))
 		if err != nil {
 			return Result{}, fmt.Errorf("rate limit %s: %w", a, err)
 		}
 		r.Decisions = append(r.Decisions, d)
 	}
 	return r, nil
+}
+
+// accountKey is a fixed-size key for an account: whatever a client sends as an email (refused later or not), a
+// key costs the limiter the same few bytes, and no address is kept in its memory.
+func accountKey(account string) string {
+	sum := sha256.Sum256([]byte(strings.ToLower(account)))
+	return string(sum[:16])
 }
 
 // Result is what Check decided, policy by policy; it is empty for an action without a limit.

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/netip"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -120,13 +121,20 @@ func TestLimits(t *testing.T) {
 	require.NoError(t, res.Err())
 	h := http.Header{}
 	res.SetHeaders(h)
-	require.Equal(t, `"login";q=2;w=60, "login-account";q=2;w=60`, h.Get("RateLimit-Policy"))
-	require.Equal(t, `"login";r=1;t=30, "login-account";r=0;t=60`, h.Get("RateLimit"))
+	require.Equal(t, `"login";q=2;w=60, "login-account";q=10;w=60`, h.Get("RateLimit-Policy"))
+	require.Equal(t, `"login";r=1;t=30, "login-account";r=8;t=12`, h.Get("RateLimit"), "the same account, whatever its case")
 
+	// One client cannot spend an account's budget; five can.
+	for i := range 8 {
+		require.NoError(t, check(fmt.Sprintf("198.51.100.%d", i/2), "ada@example.com").Err(), "try %d", i)
+	}
 	var exceeded *ratelimit.ExceededError
 	require.True(t, errors.As(check("203.0.113.3", "ada@example.com").Err(), &exceeded), "the account is spent, whatever the address")
-	require.Equal(t, 30, exceeded.RetryAfterSeconds())
+	require.Equal(t, 6, exceeded.RetryAfterSeconds())
 	require.NoError(t, check("203.0.113.3", "bob@example.com").Err(), "another account from the same address")
+
+	// A key costs the same whatever is sent as the account.
+	require.NoError(t, check("203.0.113.4", strings.Repeat("x", 65_536)).Err())
 
 	// IPv6 clients are counted by their /64.
 	require.NoError(t, check("2001:db8::1", "").Err())
