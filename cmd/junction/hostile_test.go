@@ -180,3 +180,94 @@ func peakRSS(t *testing.T, pid int) int64 {
 	t.Fatal("no VmHWM in /proc/PID/status")
 	return 0
 }
+
+// TestHostileGraphQLDocuments sends a real `junction serve`, with its production defaults, the documents that
+// once cost it seconds of CPU or a gigabyte each (the outside review's F1 to F4), several at once: 3,000 aliases
+// of an introspection fragment (6-8 s and 28 MB each), {__typename ×5890} and one list field ×2,700 (3.4 and
+// 4.5 s of validation), 1,600 conflicting aliases (a 166 MB answer of errors, 1.18 GB resident) and a fragment
+// bomb of 28 (55 s of CPU). Each is refused with QUERY_TOO_LARGE in a short answer within a second, and the
+// process's peak resident memory stays under 512 MB.
+func TestHostileGraphQLDocuments(t *testing.T) {
+	t.Parallel()
+	bin := buildJunction(t)
+	dbURL := dbtest.NewURL(t)
+	port := freePort(t)
+	cmd := exec.Command(bin, "serve")
+	cmd.Env = append(os.Environ(), "DATABASE_URL="+dbURL, fmt.Sprintf("PORT=%d", port),
+		"JWT_SECRET=a hostile test secret, 32 bytes ok", "LOG_LEVEL=warn", "ARGON2_MEMORY_KIB=64", "ARGON2_ITERATIONS=1",
+		"RATE_LIMIT_DEFAULT=0", "MAIL_TRANSPORT=log")
+	logs := &logtest.Buffer{}
+	cmd.Stdout, cmd.Stderr = logs, logs
+	require.NoError(t, cmd.Start())
+	t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
+	base := fmt.Sprintf("http://127.0.0.1:%d", port)
+	require.Eventually(t, func() bool {
+		resp, err := http.Get(base + "/readyz")
+		if err != nil {
+			return false
+		}
+		resp.Body.Close()
+		return resp.StatusCode == http.StatusOK
+	}, 30*time.Second, 50*time.Millisecond)
+
+	const introFragment = `fragment F on __Schema{types{name kind description fields(includeDeprecated:true){name description isDeprecated args{name description defaultValue type{name kind ofType{name kind ofType{name kind ofType{name}}}}} type{name kind ofType{name kind ofType{name kind ofType{name}}}}}}}`
+	var intro, conflicts, bomb strings.Builder
+	intro.WriteString("{")
+	for i := range 3000 {
+		fmt.Fprintf(&intro, "a%d:__schema{...F} ", i)
+	}
+	intro.WriteString("} " + introFragment)
+	conflicts.WriteString("{")
+	for i := range 1600 {
+		if i%2 == 0 {
+			conflicts.WriteString("a:posts{totalCount} ")
+		} else {
+			conflicts.WriteString("a:__typename ")
+		}
+	}
+	conflicts.WriteString("}")
+	bomb.WriteString("{...F0} ")
+	for i := range 27 {
+		fmt.Fprintf(&bomb, "fragment F%d on Query{...F%d ...F%d} ", i, i+1, i+1)
+	}
+	bomb.WriteString("fragment F27 on Query{__typename}")
+	hostile := []struct{ name, query string }{
+		{"F1 introspection aliases", intro.String()},
+		{"F2 __typename x5890", "{" + strings.Repeat("__typename ", 5890) + "}"},
+		{"F2 a list field x2700", "query{" + strings.Repeat("posts{edges{node{id}}} ", 2700) + "}"},
+		{"F3 conflicting aliases x1600", conflicts.String()},
+		{"F4 fragment bomb k=28", bomb.String()},
+	}
+	var wg sync.WaitGroup
+	for _, h := range hostile {
+		for i := range 8 {
+			wg.Go(func() {
+				// A comment of its own makes each request miss the query cache, as an attacker's would.
+				body, err := json.Marshal(map[string]any{"query": fmt.Sprintf("# %d\n%s", i, h.query)})
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				start := time.Now()
+				resp, err := http.Post(base+"/graphql", "application/json", strings.NewReader(string(body)))
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				answer, err := io.ReadAll(resp.Body)
+				resp.Body.Close()
+				took := time.Since(start)
+				if err != nil || len(answer) > 1<<10 || !strings.Contains(string(answer), `"code":"QUERY_TOO_LARGE"`) || took > 2*time.Second {
+					t.Errorf("%s: %d, %d bytes in %v: %.300s", h.name, resp.StatusCode, len(answer), took, answer)
+				}
+				if i == 0 {
+					t.Logf("%s (%d bytes): %d bytes in %v", h.name, len(body), len(answer), took.Round(time.Millisecond))
+				}
+			})
+		}
+	}
+	wg.Wait()
+	hwm := peakRSS(t, cmd.Process.Pid)
+	t.Logf("junction serve's peak RSS (VmHWM): %d MB", hwm>>20)
+	require.Less(t, hwm, int64(512<<20), "peak RSS")
+}

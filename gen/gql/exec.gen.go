@@ -699,6 +699,14 @@ var sources = []*ast.Source{
 # 1 + 20 * (1 + 1 + (1 + 20 * (1 + 20 * (1 + 1)))) = 16,461.
 # An answer is also cut while it is built, with RESPONSE_TOO_LARGE, once its values pass GRAPHQL_MAX_RESPONSE_BYTES
 # (4 MiB by default): the price counts items, not the length of the text in them.
+# Introspection is priced like any other field (GraphiQL's query costs a few hundred), counts against a depth of
+# its own (20: GraphiQL's is 15), and each root __schema, __type or __typename is one "default" rate-limit action.
+#
+# Size. Before it is validated, a document is refused with QUERY_TOO_LARGE (extensions.limit) when it has more than
+# 5,000 tokens; more than 5,000 fields once every fragment spread is replaced by its fragment (over all its
+# operations and fragments); one response name (alias, else name) more than 16 times in one selection set; or
+# more than 3 __schema and __type fields in one operation. An answer carries at most 50 errors, the last of them
+# TOO_MANY_ERRORS with extensions.omitted.
 
 """
 The rate-limit action a root field performs (impl/ratelimit): every root field names one, and each execution of

@@ -3,8 +3,8 @@ package graph
 import (
 	"context"
 
-	"github.com/99designs/gqlgen/complexity"
 	"github.com/99designs/gqlgen/graphql"
+	"github.com/vektah/gqlparser/v2/ast"
 	"github.com/vektah/gqlparser/v2/gqlerror"
 
 	"github.com/junction-dev/junction/gen/gql"
@@ -85,7 +85,8 @@ func (c *costLimit) MutateOperationContext(ctx context.Context, oc *graphql.Oper
 	if oc.Operation == nil {
 		return nil
 	}
-	cost := complexity.Calculate(ctx, c.es, oc.Operation, oc.Variables)
+	w := &costWalker{es: c.es, schema: c.es.Schema(), vars: oc.Variables, fragments: map[string]int{}}
+	cost := w.selections(ctx, oc.Operation.SelectionSet)
 	if cost <= c.limit {
 		return nil
 	}
@@ -93,4 +94,68 @@ func (c *costLimit) MutateOperationContext(ctx context.Context, oc *graphql.Oper
 		cost, c.limit)
 	err.Extensions = map[string]any{"code": "QUERY_TOO_COMPLEX", "cost": cost, "limit": c.limit}
 	return err
+}
+
+// costWalker prices an operation as gqlgen's complexity.Calculate does, with two differences: introspection
+// (__schema and all under it) is priced like any other field instead of costing nothing, and each fragment is
+// priced once, however often it is spread, instead of being walked again at each spread (2^k walks for k
+// fragments that each spread the next twice). A fragment's price depends only on its selection and the
+// operation's variables, so one price per fragment is exact.
+type costWalker struct {
+	es        graphql.ExecutableSchema
+	schema    *ast.Schema
+	vars      map[string]any
+	fragments map[string]int
+}
+
+func (w *costWalker) selections(ctx context.Context, set ast.SelectionSet) int {
+	total := 0
+	for _, sel := range set {
+		switch s := sel.(type) {
+		case *ast.Field:
+			total = satAdd(total, w.field(ctx, s))
+		case *ast.InlineFragment:
+			total = satAdd(total, w.selections(ctx, s.SelectionSet))
+		case *ast.FragmentSpread:
+			cost, ok := w.fragments[s.Name]
+			if !ok {
+				if s.Definition != nil {
+					w.fragments[s.Name] = 0 // a cycle, which validation refused, prices nothing
+					cost = w.selections(ctx, s.Definition.SelectionSet)
+				}
+				w.fragments[s.Name] = cost
+			}
+			total = satAdd(total, cost)
+		}
+	}
+	return total
+}
+
+func (w *costWalker) field(ctx context.Context, f *ast.Field) int {
+	if f.Definition == nil || f.ObjectDefinition == nil {
+		return 1
+	}
+	def := w.schema.Types[f.Definition.Type.Name()]
+	child := 0
+	if def != nil && (def.Kind == ast.Object || def.Kind == ast.Interface || def.Kind == ast.Union) {
+		child = w.selections(ctx, f.SelectionSet)
+	}
+	args := f.ArgumentMap(w.vars)
+	if f.ObjectDefinition.Kind != ast.Interface {
+		return w.price(ctx, f.ObjectDefinition.Name, f.Name, child, args)
+	}
+	// An interface's field is priced at its dearest implementation, as gqlgen does.
+	most := 0
+	for _, t := range w.schema.GetPossibleTypes(f.ObjectDefinition) {
+		most = max(most, w.price(ctx, t.Name, f.Name, child, args))
+	}
+	return most
+}
+
+// price is a field's own price (costs()), else 1 plus its selection's.
+func (w *costWalker) price(ctx context.Context, typeName, field string, child int, args map[string]any) int {
+	if cost, ok := w.es.Complexity(ctx, typeName, field, child, args); ok && cost >= 1 {
+		return cost
+	}
+	return satAdd(1, child)
 }

@@ -70,16 +70,25 @@ func NewHandler(svc *service.Service, broker *Broker, opts Options) http.Handler
 	})
 	srv.AddTransport(transport.Options{})
 	srv.AddTransport(postJSON{logger: opts.Logger})
-	srv.SetQueryCache(lru.New[*ast.QueryDocument](1000))
+	cache := lru.New[*ast.QueryDocument](1000)
+	srv.SetQueryCache(cache)
+	srv.SetParserTokenLimit(maxTokens)
+	srv.SetValidationRulesFn(validationRules)
 	if opts.Introspection {
 		srv.Use(extension.Introspection{})
 	}
 	srv.Use(queryText{})
+	// Before gqlgen parses and validates: the bounds keep validation's pairwise comparisons and the walkers below
+	// small (bounds.go).
+	srv.Use(documentBounds{cache: cache})
+	srv.Use(errorCap{})
 	// Depth first: it is the cheaper walk, and says more about a deep query than its (saturated) cost does.
 	srv.Use(depthLimit{max: opts.MaxDepth})
 	srv.Use(&costLimit{limit: opts.MaxComplexity})
 	srv.Use(sizeCap{max: cmp.Or(opts.MaxResponseBytes, 4<<20), logger: opts.Logger})
-	srv.SetErrorPresenter(errorPresenter(opts))
+	present := errorPresenter(opts)
+	srv.Use(introspectionLimit{limits: opts.Limits, present: present})
+	srv.SetErrorPresenter(present)
 	srv.SetRecoverFunc(func(ctx context.Context, v any) error {
 		opts.Logger.ErrorContext(ctx, "graphql panic", "panic", v)
 		return errors.New("internal error")
@@ -104,8 +113,34 @@ func NewHandler(svc *service.Service, broker *Broker, opts Options) http.Handler
 			serveWebSocket(w, r, caps, broker, api)
 			return
 		}
+		if refuseTransport(w, r) {
+			return
+		}
 		api.ServeHTTP(w, r)
 	})
+}
+
+// refuseTransport answers what no transport takes, as gqlgen would with a 400 and no code: another method is a
+// 405 naming the allowed ones, a POST of another type than JSON (text/plain, application/graphql, a form) a 415.
+func refuseTransport(w http.ResponseWriter, r *http.Request) bool {
+	status, msg := 0, ""
+	switch r.Method {
+	case http.MethodGet, http.MethodOptions:
+		return false
+	case http.MethodPost:
+		if (postJSON{}).Supports(r) {
+			return false
+		}
+		status, msg = http.StatusUnsupportedMediaType, "A GraphQL request is a POST of Content-Type application/json."
+		w.Header().Set("Accept-Post", "application/json")
+	default:
+		status, msg = http.StatusMethodNotAllowed, "GraphQL takes GET (GraphiQL, WebSocket), POST (operations) and OPTIONS."
+		w.Header().Set("Allow", "GET, POST, OPTIONS")
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	_, _ = w.Write([]byte(`{"errors":[{"message":"` + msg + `","extensions":{"code":"BAD_REQUEST"}}],"data":null}`))
+	return true
 }
 
 // authenticate signs the caller in as every entrance does ([authn]): none means anonymous; an invalid token is a
@@ -178,6 +213,11 @@ func errorPresenter(opts Options) graphql.ErrorPresenterFunc {
 			}
 		case gqlErr.Err == nil:
 			// gqlgen's own: a parse, validation or input-coercion error about the request.
+			var oc *graphql.OperationContext
+			if graphql.HasOperationContext(ctx) {
+				oc = graphql.GetOperationContext(ctx)
+			}
+			redactRequestError(oc, gqlErr)
 			if gqlErr.Extensions == nil {
 				gqlErr.Extensions = map[string]any{}
 			}

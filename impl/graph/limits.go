@@ -2,15 +2,20 @@ package graph
 
 import (
 	"context"
-	"fmt"
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/vektah/gqlparser/v2/ast"
 	"github.com/vektah/gqlparser/v2/gqlerror"
 )
 
+// maxIntrospectionDepth bounds the nesting under __schema and __type. Introspection walks the schema, which is
+// finite, through ofType chains deeper than any limit fit for data: GraphiQL's own query is 15 levels deep
+// (__schema types fields args type and TypeRef's nine ofType), so it has a limit of its own.
+const maxIntrospectionDepth = 20
+
 // depthLimit refuses operations nested deeper than max: complexity bounds the work, depth bounds the recursion
-// that users { posts { author { posts ... } } } allows.
+// that users { posts { author { posts ... } } } allows. Introspection fields count against
+// maxIntrospectionDepth instead.
 type depthLimit struct{ max int }
 
 var (
@@ -25,45 +30,86 @@ func (d depthLimit) MutateOperationContext(_ context.Context, oc *graphql.Operat
 	if oc.Operation == nil {
 		return nil
 	}
-	if depth := selectionDepth(oc.Operation.SelectionSet, oc.Doc.Fragments, 0); depth > d.max {
-		err := gqlerror.Errorf("The query is %d levels deep; the limit is %d.", depth, d.max)
+	w := newDepthWalker(oc.Doc.Fragments)
+	data, intro := w.root(oc.Operation.SelectionSet)
+	if data > d.max {
+		err := gqlerror.Errorf("The query is %d levels deep; the limit is %d.", data, d.max)
+		err.Extensions = map[string]any{"code": "BAD_USER_INPUT"}
+		return err
+	}
+	if intro > maxIntrospectionDepth {
+		err := gqlerror.Errorf("The introspection query is %d levels deep; the limit is %d.", intro, maxIntrospectionDepth)
 		err.Extensions = map[string]any{"code": "BAD_USER_INPUT"}
 		return err
 	}
 	return nil
 }
 
-// selectionDepth counts field nesting, looking through fragments; seen guards against fragment cycles (which
-// validation rejects anyway).
-func selectionDepth(set ast.SelectionSet, fragments ast.FragmentDefinitionList, guard int) int {
-	if guard > 100 {
-		return guard
-	}
-	deepest := 0
+// depthWalker measures field nesting through fragments, each fragment measured once: without the memo, a
+// fragment spread twice in each of k nested fragments is walked 2^k times.
+type depthWalker struct {
+	fragments ast.FragmentDefinitionList
+	depth     map[string]int
+	rootDepth map[string][2]int
+	active    map[string]bool
+}
+
+func newDepthWalker(fragments ast.FragmentDefinitionList) *depthWalker {
+	return &depthWalker{fragments: fragments, depth: map[string]int{}, rootDepth: map[string][2]int{}, active: map[string]bool{}}
+}
+
+// root returns the depth of an operation's data fields and, apart, of its __schema and __type fields.
+func (w *depthWalker) root(set ast.SelectionSet) (data, intro int) {
 	for _, sel := range set {
-		var d int
 		switch s := sel.(type) {
 		case *ast.Field:
+			d := 1 + w.nested(s.SelectionSet)
 			if s.Name == "__schema" || s.Name == "__type" {
-				// Introspection walks the schema, which is finite, through ofType chains deeper than any limit
-				// fit for data (GraphiQL's own query is 13 levels deep); Introspection turns it off.
-				continue
-			}
-			if len(s.SelectionSet) > 0 {
-				d = 1 + selectionDepth(s.SelectionSet, fragments, guard+1)
+				intro = max(intro, d)
 			} else {
-				d = 1
+				data = max(data, d)
 			}
 		case *ast.InlineFragment:
-			d = selectionDepth(s.SelectionSet, fragments, guard+1)
+			dd, di := w.root(s.SelectionSet)
+			data, intro = max(data, dd), max(intro, di)
 		case *ast.FragmentSpread:
-			if f := fragments.ForName(s.Name); f != nil {
-				d = selectionDepth(f.SelectionSet, fragments, guard+1)
+			got, ok := w.rootDepth[s.Name]
+			if !ok {
+				if f := w.fragments.ForName(s.Name); f != nil && !w.active[s.Name] {
+					w.active[s.Name] = true
+					got[0], got[1] = w.root(f.SelectionSet)
+					delete(w.active, s.Name)
+				}
+				w.rootDepth[s.Name] = got
 			}
-		default:
-			panic(fmt.Sprintf("unexpected selection %T", sel))
+			data, intro = max(data, got[0]), max(intro, got[1])
 		}
-		deepest = max(deepest, d)
+	}
+	return data, intro
+}
+
+// nested is the depth of a selection set below the root: a field is one level more than its selection.
+func (w *depthWalker) nested(set ast.SelectionSet) int {
+	deepest := 0
+	for _, sel := range set {
+		switch s := sel.(type) {
+		case *ast.Field:
+			deepest = max(deepest, 1+w.nested(s.SelectionSet))
+		case *ast.InlineFragment:
+			deepest = max(deepest, w.nested(s.SelectionSet))
+		case *ast.FragmentSpread:
+			d, ok := w.depth[s.Name]
+			if !ok {
+				// A cycle counts nothing here: validation has refused it already.
+				if f := w.fragments.ForName(s.Name); f != nil && !w.active[s.Name] {
+					w.active[s.Name] = true
+					d = w.nested(f.SelectionSet)
+					delete(w.active, s.Name)
+				}
+				w.depth[s.Name] = d
+			}
+			deepest = max(deepest, d)
+		}
 	}
 	return deepest
 }

@@ -2,12 +2,16 @@ package graph
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
 	"github.com/99designs/gqlgen/graphql"
+	"github.com/vektah/gqlparser/v2/ast"
+	"github.com/vektah/gqlparser/v2/gqlerror"
 
 	"github.com/junction-dev/junction/impl/ratelimit"
 )
@@ -21,14 +25,7 @@ func rateLimit(limits *ratelimit.Limits) func(context.Context, any, graphql.Reso
 		if account != nil {
 			target, _ = graphql.GetFieldContext(ctx).Args[*account].(string)
 		}
-		res, err := limits.Check(ctx, ratelimit.Action(action), target)
-		if err != nil {
-			return nil, err
-		}
-		if h, ok := ctx.Value(limitHeadersKey{}).(*limitHeaders); ok {
-			h.add(res)
-		}
-		if err := res.Err(); err != nil {
+		if err := countAction(ctx, limits, ratelimit.Action(action), target); err != nil {
 			return nil, err
 		}
 		return next(ctx)
@@ -92,4 +89,57 @@ func limitExtensions(r ratelimit.Result) []map[string]any {
 		})
 	}
 	return out
+}
+
+// introspectionLimit counts each root field whose name starts with "__" (__schema, __type, __typename) as one
+// `default` action, through the same [ratelimit.Limits] as @rateLimit: the schema cannot put a directive on
+// them, and gqlgen answers a root __typename without any middleware, so without this {__typename} and
+// {__schema {...}} counted nothing at all. It runs before any of the operation's fields; a refusal answers the
+// whole operation with the one RATE_LIMITED error.
+type introspectionLimit struct {
+	limits  *ratelimit.Limits
+	present graphql.ErrorPresenterFunc
+}
+
+var (
+	_ graphql.HandlerExtension     = introspectionLimit{}
+	_ graphql.OperationInterceptor = introspectionLimit{}
+)
+
+func (introspectionLimit) ExtensionName() string                   { return "IntrospectionRateLimit" }
+func (introspectionLimit) Validate(graphql.ExecutableSchema) error { return nil }
+
+func (l introspectionLimit) InterceptOperation(ctx context.Context, next graphql.OperationHandler) graphql.ResponseHandler {
+	oc := graphql.GetOperationContext(ctx)
+	root := "Query"
+	switch oc.Operation.Operation {
+	case ast.Mutation:
+		root = "Mutation"
+	case ast.Subscription:
+		root = "Subscription"
+	}
+	// CollectFields applies @skip and @include and merges one response name into one field, as execution does:
+	// each field counted is one that would run.
+	for _, f := range graphql.CollectFields(oc, oc.Operation.SelectionSet, []string{root}) {
+		if !strings.HasPrefix(f.Name, "__") {
+			continue
+		}
+		if err := countAction(ctx, l.limits, ratelimit.ActionDefault, ""); err != nil {
+			return graphql.OneShot(&graphql.Response{Errors: gqlerror.List{l.present(ctx, err)}})
+		}
+	}
+	return next(ctx)
+}
+
+// countAction counts one action against limits, shows it in the HTTP answer's RateLimit fields, and returns the
+// refusal if it is over.
+func countAction(ctx context.Context, limits *ratelimit.Limits, action ratelimit.Action, target string) error {
+	res, err := limits.Check(ctx, action, target)
+	if err != nil {
+		return fmt.Errorf("rate limit %s: %w", action, err)
+	}
+	if h, ok := ctx.Value(limitHeadersKey{}).(*limitHeaders); ok {
+		h.add(res)
+	}
+	return res.Err()
 }
