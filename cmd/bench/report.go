@@ -15,7 +15,7 @@ func writeReport(o options, results []result, bare result, pgbenchTPS, jobsPerSe
 	fmt.Fprintf(&b, "- Date: %s\n- Machine: %s, %d cores, %s; %s\n", time.Now().UTC().Format("2006-01-02 15:04 MST"), cpuModel(), runtime.NumCPU(), memTotal(), pgVersion())
 	fmt.Fprintf(&b, "- Command: `make bench` (= `go run ./cmd/bench -scale %g -duration %s -concurrency %d`)\n", o.scale, o.duration, o.concurrency)
 	fmt.Fprintf(&b, "- Data: %d users, %d posts, %d comments, loaded with COPY in %s\n", len(d.users), d.posts, d.comments, seedTime.Round(time.Second))
-	fmt.Fprintf(&b, "- Server: production build, `LOG_LEVEL=warn`, rate limits off, `DB_MAX_CONNS=%d`; the load generator and PostgreSQL share the same 2 cores.\n", o.dbConns)
+	fmt.Fprintf(&b, "- Server: production build, `LOG_LEVEL=warn`, rate limits, authentication, validation, logging and metrics on (limits too high to refuse), `DB_MAX_CONNS=%d`; the load generator and PostgreSQL share the same 2 cores.\n", o.dbConns)
 	fmt.Fprintf(&b, "- Load generator: %s, %s, %d keep-alive connections, for each scenario `wrk %s`; wrk.lua cycles through requests generated beforehand (random user ids, unique sign-ups, unique signed webhooks).\n\n",
 		wrkVersion(), count(wrkThreads, "thread"), o.concurrency, strings.Join(wrkArgs(o, "cmd/bench/wrk.lua", "<requests>"), " "))
 	fmt.Fprintf(&b, "| scenario | requests/s | p50 | p95 | p99 | errors | peak RSS | note |\n|---|---:|---:|---:|---:|---:|---:|---|\n")
