@@ -27,26 +27,7 @@ import (
 // resident memory (VmHWM) stays under 512 MB.
 func TestHostileGraphQL(t *testing.T) {
 	t.Parallel()
-	bin := buildJunction(t)
-	dbURL := dbtest.NewURL(t)
-	port := freePort(t)
-	cmd := exec.Command(bin, "serve")
-	cmd.Env = append(os.Environ(), "DATABASE_URL="+dbURL, fmt.Sprintf("PORT=%d", port),
-		"JWT_SECRET=a hostile test secret, 32 bytes ok", "LOG_LEVEL=warn", "ARGON2_MEMORY_KIB=64", "ARGON2_ITERATIONS=1",
-		"RATE_LIMIT_DEFAULT=0", "MAIL_TRANSPORT=log")
-	logs := &logtest.Buffer{}
-	cmd.Stdout, cmd.Stderr = logs, logs
-	require.NoError(t, cmd.Start())
-	t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
-	base := fmt.Sprintf("http://127.0.0.1:%d", port)
-	require.Eventually(t, func() bool {
-		resp, err := http.Get(base + "/readyz")
-		if err != nil {
-			return false
-		}
-		resp.Body.Close()
-		return resp.StatusCode == http.StatusOK
-	}, 30*time.Second, 50*time.Millisecond)
+	cmd, dbURL, base, logs := startHostileTarget(t)
 
 	send := func(token, body string) (int, string) {
 		req, err := http.NewRequest(http.MethodPost, base+"/graphql", strings.NewReader(body))
@@ -189,26 +170,7 @@ func peakRSS(t *testing.T, pid int) int64 {
 // process's peak resident memory stays under 512 MB.
 func TestHostileGraphQLDocuments(t *testing.T) {
 	t.Parallel()
-	bin := buildJunction(t)
-	dbURL := dbtest.NewURL(t)
-	port := freePort(t)
-	cmd := exec.Command(bin, "serve")
-	cmd.Env = append(os.Environ(), "DATABASE_URL="+dbURL, fmt.Sprintf("PORT=%d", port),
-		"JWT_SECRET=a hostile test secret, 32 bytes ok", "LOG_LEVEL=warn", "ARGON2_MEMORY_KIB=64", "ARGON2_ITERATIONS=1",
-		"RATE_LIMIT_DEFAULT=0", "MAIL_TRANSPORT=log")
-	logs := &logtest.Buffer{}
-	cmd.Stdout, cmd.Stderr = logs, logs
-	require.NoError(t, cmd.Start())
-	t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
-	base := fmt.Sprintf("http://127.0.0.1:%d", port)
-	require.Eventually(t, func() bool {
-		resp, err := http.Get(base + "/readyz")
-		if err != nil {
-			return false
-		}
-		resp.Body.Close()
-		return resp.StatusCode == http.StatusOK
-	}, 30*time.Second, 50*time.Millisecond)
+	cmd, _, base, _ := startHostileTarget(t)
 
 	const introFragment = `fragment F on __Schema{types{name kind description fields(includeDeprecated:true){name description isDeprecated args{name description defaultValue type{name kind ofType{name kind ofType{name kind ofType{name}}}}} type{name kind ofType{name kind ofType{name kind ofType{name}}}}}}}`
 	var intro, conflicts, bomb strings.Builder
@@ -270,4 +232,32 @@ func TestHostileGraphQLDocuments(t *testing.T) {
 	hwm := peakRSS(t, cmd.Process.Pid)
 	t.Logf("junction serve's peak RSS (VmHWM): %d MB", hwm>>20)
 	require.Less(t, hwm, int64(512<<20), "peak RSS")
+}
+
+// startHostileTarget starts a real `junction serve` with production defaults (but a cheap argon2 and no default
+// limit, so that the attacks, not the limits, are what is measured) on a fresh database, and waits until it is
+// ready.
+func startHostileTarget(t *testing.T) (cmd *exec.Cmd, dbURL, base string, logs *logtest.Buffer) {
+	t.Helper()
+	bin := buildJunction(t)
+	dbURL = dbtest.NewURL(t)
+	port := freePort(t)
+	cmd = exec.Command(bin, "serve")
+	cmd.Env = append(os.Environ(), "DATABASE_URL="+dbURL, fmt.Sprintf("PORT=%d", port),
+		"JWT_SECRET=a hostile test secret, 32 bytes ok", "LOG_LEVEL=warn", "ARGON2_MEMORY_KIB=64", "ARGON2_ITERATIONS=1",
+		"RATE_LIMIT_DEFAULT=0", "MAIL_TRANSPORT=log")
+	logs = &logtest.Buffer{}
+	cmd.Stdout, cmd.Stderr = logs, logs
+	require.NoError(t, cmd.Start())
+	t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
+	base = fmt.Sprintf("http://127.0.0.1:%d", port)
+	require.Eventually(t, func() bool {
+		resp, err := http.Get(base + "/readyz")
+		if err != nil {
+			return false
+		}
+		resp.Body.Close()
+		return resp.StatusCode == http.StatusOK
+	}, 30*time.Second, 50*time.Millisecond)
+	return cmd, dbURL, base, logs
 }
