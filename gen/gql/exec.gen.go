@@ -844,7 +844,7 @@ input CreateCommentInput {
 type Mutation {
   createUser(input: CreateUserInput!): User! @rateLimit(action: "signup")
   login(email: String!, password: String!): AuthPayload! @rateLimit(action: "login", account: "email")
-  updateUser(id: ID!, input: UpdateUserInput!): User! @rateLimit(action: "default")
+  updateUser(id: ID!, input: UpdateUserInput!): User! @rateLimit(action: "login", account: "id")
   deleteUser(id: ID!): Boolean! @rateLimit(action: "default")
   createPost(input: CreatePostInput!): Post! @rateLimit(action: "default")
   publishPost(id: ID!): Post! @rateLimit(action: "default")
@@ -1925,7 +1925,12 @@ func (ec *executionContext) _Mutation_updateUser(ctx context.Context, field grap
 			directive0 := next
 
 			directive1 := func(ctx context.Context) (any, error) {
-				action, err := ec.unmarshalNString2string(ctx, "default")
+				action, err := ec.unmarshalNString2string(ctx, "login")
+				if err != nil {
+					var zeroVal *User
+					return zeroVal, err
+				}
+				account, err := ec.unmarshalOString2ᚖstring(ctx, "id")
 				if err != nil {
 					var zeroVal *User
 					return zeroVal, err
@@ -1934,7 +1939,7 @@ func (ec *executionContext) _Mutation_updateUser(ctx context.Context, field grap
 					var zeroVal *User
 					return zeroVal, errors.New("directive rateLimit is not implemented")
 				}
-				return ec.Directives.RateLimit(ctx, nil, directive0, action, nil)
+				return ec.Directives.RateLimit(ctx, nil, directive0, action, account)
 			}
 
 			next = directive1

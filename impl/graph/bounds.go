@@ -34,6 +34,13 @@ const (
 	// the whole schema whatever the query's size (F1: 3,000 aliases of one fragment, 62 KB, 28 MB each to
 	// answer), and a client needs one.
 	maxIntrospectionRoots = 3
+	// maxNameBytes is the longest alias (or name) a field may have. An alias is repeated in the answer for every
+	// item of the lists around it, and __typename is answered without the size cap seeing it: 400 aliases of
+	// __typename 2,000 characters long under a list answered 215 MB from an 806 KB query.
+	maxNameBytes = 64
+	// maxTypenames is how many __typename fields, whatever their aliases, one selection set may hold, fragments
+	// included: a client needs one (Apollo's adds one to each fragment, which merge).
+	maxTypenames = 16
 	// maxErrors is the most errors one answer carries: the last says how many were left out. A query of 2,900
 	// aliases of a missing post would otherwise answer 2,900 errors.
 	maxErrors = 50
@@ -55,6 +62,9 @@ func (documentBounds) ExtensionName() string                   { return "Documen
 func (documentBounds) Validate(graphql.ExecutableSchema) error { return nil }
 
 func (b documentBounds) MutateOperationParameters(ctx context.Context, p *graphql.RawParams) *gqlerror.Error {
+	if len(p.OperationName) > maxNameBytes {
+		return tooLarge(fmt.Sprintf("The operationName is longer than %d bytes.", maxNameBytes), maxNameBytes)
+	}
 	if _, cached := b.cache.Get(ctx, p.Query); cached {
 		return nil
 	}
@@ -101,6 +111,9 @@ func checkDocument(doc *ast.QueryDocument) *gqlerror.Error {
 	if total > maxSelections {
 		return tooLarge(fmt.Sprintf("The query selects more than %d fields once its fragments are spread; ask for fewer fields or fewer aliases.", maxSelections), maxSelections)
 	}
+	if c.longName {
+		return tooLarge(fmt.Sprintf("An alias is longer than %d bytes, the longest this server answers.", maxNameBytes), maxNameBytes)
+	}
 	for _, op := range doc.Operations {
 		if n := c.introspectionRoots(op.SelectionSet); n > maxIntrospectionRoots {
 			err := gqlerror.Errorf("The operation asks for __schema or __type %d times; the limit is %d.", n, maxIntrospectionRoots)
@@ -124,7 +137,7 @@ func checkDocument(doc *ast.QueryDocument) *gqlerror.Error {
 // sameName refuses a selection set that repeats a response name. The name is the client's own text, and
 // validated by nothing yet: it is not repeated back.
 func sameName() *gqlerror.Error {
-	return tooLarge(fmt.Sprintf("A selection set asks for one field name or alias more than %d times, its fragments included.", maxSameName), maxSameName)
+	return tooLarge(fmt.Sprintf("A selection set asks for one field name or alias more than %d times, or for __typename more than %d times, its fragments included.", maxSameName, maxTypenames), maxSameName)
 }
 
 // docCounter expands fragment spreads with memoization: each fragment is counted once, however many times and
@@ -135,6 +148,8 @@ type docCounter struct {
 	roots     map[string]int            // __schema and __type fields at a fragment's top level
 	names     map[string]map[string]int // response names at a fragment's top level, spreads merged
 	active    map[string]bool
+	// longName is set when a field's alias is longer than maxNameBytes.
+	longName bool
 }
 
 func (c *docCounter) selections(set ast.SelectionSet) int {
@@ -142,6 +157,9 @@ func (c *docCounter) selections(set ast.SelectionSet) int {
 	for _, sel := range set {
 		switch s := sel.(type) {
 		case *ast.Field:
+			if len(s.Alias) > maxNameBytes {
+				c.longName = true
+			}
 			n = satAdd(n, satAdd(1, c.selections(s.SelectionSet)))
 		case *ast.InlineFragment:
 			n = satAdd(n, c.selections(s.SelectionSet))
@@ -213,6 +231,12 @@ func (c *docCounter) addNames(set ast.SelectionSet, counts map[string]int) bool 
 			}
 			if counts[name]++; counts[name] > maxSameName {
 				return false
+			}
+			// Counted apart from response names, under a key no name can be ("\x00" is not a name character).
+			if s.Name == "__typename" {
+				if counts["\x00__typename"]++; counts["\x00__typename"] > maxTypenames {
+					return false
+				}
 			}
 			if len(s.SelectionSet) > 0 {
 				if _, ok := c.responseNames(s.SelectionSet); !ok {

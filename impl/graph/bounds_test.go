@@ -107,6 +107,13 @@ func TestHostileDocumentsRefusedQuickly(t *testing.T) {
 		{"F4 fragment bomb k=28", fragmentBomb(28), "QUERY_TOO_LARGE"},
 		{"F4 fragment bomb k=60", fragmentBomb(60), "QUERY_TOO_LARGE"},
 		{"many distinct aliases", "{" + aliased(2400, "__typename") + "}", "QUERY_TOO_LARGE"},
+		// N1 of the second review: __typename is answered outside the size cap, and its alias is repeated for
+		// every item of the lists around it (806 KB once answered 215 MB).
+		{"N1 aliases of __typename under a list", "{posts(limit: 100) { edges { node { ...G } } } } fragment G on Post {" +
+			aliased(17, "__typename") + "}", "QUERY_TOO_LARGE"},
+		{"N1 long aliases", "{posts(limit: 100) { edges { node { " + strings.Repeat("a", 65) + ": __typename } } } }", "QUERY_TOO_LARGE"},
+		{"N1 through introspection", "{__schema { types { fields { ...G } } } } fragment G on __Field {" +
+			aliased(17, "__typename") + "}", "QUERY_TOO_LARGE"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
@@ -137,6 +144,14 @@ func TestHostileDocumentsRefusedQuickly(t *testing.T) {
 	t.Run("a name repeated within the bound", func(t *testing.T) {
 		t.Parallel()
 		in.ok(t, "", "{"+strings.Repeat("__typename ", 16)+"}", nil)
+		in.ok(t, "", "{"+aliased(16, "__typename")+" "+strings.Repeat("a", 64)+": posts { totalCount } }", nil)
+	})
+	t.Run("an operationName is not repeated back", func(t *testing.T) {
+		t.Parallel()
+		for _, name := range []string{"SECRETMARK", strings.Repeat("x", 65)} {
+			_, body := rawPost(t, in.url, "application/json", `{"query":"query A { __typename }","operationName":"`+name+`"}`)
+			require.NotContains(t, string(body), name[:10])
+		}
 	})
 }
 

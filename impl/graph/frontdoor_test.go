@@ -179,3 +179,40 @@ func TestRefusedTokensSpendActions(t *testing.T) {
 	require.NotEmpty(t, h.Get("Retry-After"))
 	require.Equal(t, "RATE_LIMITED", out["errors"].([]any)[0].(map[string]any)["extensions"].(map[string]any)["code"])
 }
+
+// TestCurrentPasswordGuessesAreSignIns: an email change checks the current password, so with a stolen token it
+// is a password oracle unless it is limited like a sign-in (N2 of the second review: 80 aliased updateUser
+// guesses in one request, the last one right, took the account).
+func TestCurrentPasswordGuessesAreSignIns(t *testing.T) {
+	t.Parallel()
+	limits := noLimits
+	limits.Login = 3
+	in := newInstanceWith(t, dbtest.NewURL(t), instanceOptions{limits: &limits})
+	id, token := in.signUp(t, "Ada", "ada@example.com")
+	query := "mutation {\n" + aliased(20, `updateUser(id: "`+id+`", input: {email: "thief$i@example.com", currentPassword: "guess $i"}) { id }`) + "}"
+	status, _, out := in.post(t, "/graphql", gqlBody(t, query), "Authorization", "Bearer "+token)
+	require.Equal(t, http.StatusOK, status)
+	codes := map[string]int{}
+	for _, e := range out["errors"].([]any) {
+		codes[e.(map[string]any)["extensions"].(map[string]any)["code"].(string)]++
+	}
+	// signUp signed in once: two guesses are left of the three.
+	require.Equal(t, map[string]int{"FORBIDDEN": 2, "RATE_LIMITED": 18}, codes)
+	// REST's PATCH and PUT name the same action (impl/httpapi TestEveryOperationNamesItsAction).
+}
+
+// TestImpossibleEmailsAreUnknownAccounts: a NUL or broken UTF-8 in a sign-in or reset email is an unknown
+// account at every entrance, never a 500 (N3 of the second review: PostgreSQL refused the comparison).
+func TestImpossibleEmailsAreUnknownAccounts(t *testing.T) {
+	t.Parallel()
+	in := setup(t)
+	for _, email := range []string{`z\u0000@example.com`, "z\xff\xfe@example.com"} {
+		status, _, _ := in.post(t, "/api/auth/token", `{"email":"`+email+`","password":"long enough"}`)
+		require.Contains(t, []int{http.StatusBadRequest, http.StatusUnauthorized}, status, "%q", email)
+		status, _, _ = in.post(t, "/api/auth/password-reset", `{"email":"`+email+`"}`)
+		require.Contains(t, []int{http.StatusBadRequest, http.StatusAccepted}, status, "%q", email)
+	}
+	status, _, out := in.post(t, "/graphql", `{"query":"mutation { login(email: \"z\\u0000@example.com\", password: \"long enough\") { accessToken } }"}`)
+	require.Equal(t, http.StatusOK, status)
+	require.Equal(t, "UNAUTHENTICATED", out["errors"].([]any)[0].(map[string]any)["extensions"].(map[string]any)["code"], "%v", out)
+}

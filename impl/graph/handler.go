@@ -102,7 +102,7 @@ func NewHandler(svc *service.Service, broker *Broker, opts Options) http.Handler
 			assets.ServeHTTP(w, r)
 			return
 		}
-		if r.Method == http.MethodGet && !strings.EqualFold(r.Header.Get("Upgrade"), "websocket") {
+		if (r.Method == http.MethodGet || r.Method == http.MethodHead) && !strings.EqualFold(r.Header.Get("Upgrade"), "websocket") {
 			page.ServeHTTP(w, r)
 			return
 		}

@@ -201,6 +201,11 @@ func endsWithTokenKind(s string) bool {
 
 // redactRequestError rewrites the errors of a request that gqlgen refused before running it.
 func redactRequestError(oc *graphql.OperationContext, e *gqlerror.Error) {
+	if strings.HasPrefix(e.Message, "operation ") && strings.HasSuffix(e.Message, " not found") {
+		// gqlgen quotes the client's operationName.
+		e.Message = "The document has no operation of the operationName given."
+		return
+	}
 	switch e.Extensions["code"] {
 	case errcode.ValidationFailed:
 		redactVariableError(oc, e)

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/99designs/gqlgen/graphql"
+	"github.com/vektah/gqlparser/v2/ast"
 	"github.com/vektah/gqlparser/v2/gqlerror"
 )
 
@@ -35,9 +36,15 @@ var errResponseTooLarge = errors.New("graphql: response over its size cap")
 
 // sizeBudget is one answer's count (a subscription's each event is one answer).
 type sizeBudget struct {
-	used atomic.Int64
-	over atomic.Bool
+	limit int64
+	used  atomic.Int64
+	over  atomic.Bool
 }
+
+// maxEventBytes caps each event of a subscription, below an answer's cap: one write fans out to every
+// subscriber at once (a socket may hold 20 subscriptions, an address 50 sockets), so what one event may weigh is
+// multiplied by them all. A post with its largest content and its author fits.
+const maxEventBytes = 512 << 10
 
 type sizeBudgetKey struct{}
 
@@ -45,14 +52,18 @@ func (sizeCap) ExtensionName() string                   { return "ResponseSizeCa
 func (sizeCap) Validate(graphql.ExecutableSchema) error { return nil }
 
 func (s sizeCap) InterceptResponse(ctx context.Context, next graphql.ResponseHandler) *graphql.Response {
-	b := &sizeBudget{}
+	b := &sizeBudget{limit: s.max}
+	if graphql.HasOperationContext(ctx) && graphql.GetOperationContext(ctx).Operation != nil &&
+		graphql.GetOperationContext(ctx).Operation.Operation == ast.Subscription {
+		b.limit = min(b.limit, maxEventBytes)
+	}
 	resp := next(context.WithValue(ctx, sizeBudgetKey{}, b))
 	if resp == nil || !b.over.Load() {
 		return resp
 	}
-	s.logger.WarnContext(ctx, "graphql response too large", "limit", s.max)
-	err := gqlerror.Errorf("The answer is over %d bytes, the most this server sends. Ask for fewer items (limit, first, last) or fewer fields.", s.max)
-	err.Extensions = map[string]any{"code": "RESPONSE_TOO_LARGE", "limit": s.max}
+	s.logger.WarnContext(ctx, "graphql response too large", "limit", b.limit)
+	err := gqlerror.Errorf("The answer is over %d bytes, the most this server sends. Ask for fewer items (limit, first, last) or fewer fields.", b.limit)
+	err.Extensions = map[string]any{"code": "RESPONSE_TOO_LARGE", "limit": b.limit}
 	return &graphql.Response{Errors: gqlerror.List{err}, Extensions: resp.Extensions}
 }
 
@@ -72,7 +83,7 @@ func (s sizeCap) InterceptField(ctx context.Context, next graphql.Resolver) (any
 	if fc := graphql.GetFieldContext(ctx); fc != nil {
 		n += int64(len(fc.Field.Alias)) + 4 // "alias":  and a comma
 	}
-	if b.used.Add(n) > s.max {
+	if b.used.Add(n) > b.limit {
 		b.over.Store(true)
 		return nil, errResponseTooLarge
 	}

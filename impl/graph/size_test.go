@@ -2,10 +2,12 @@ package graph_test
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 
@@ -90,4 +92,28 @@ func post(t *testing.T, in *instance, token, body string) rawResponse {
 	b, err := io.ReadAll(resp.Body)
 	require.NoError(t, err)
 	return rawResponse{status: resp.StatusCode, body: string(b)}
+}
+
+// TestSubscriptionEventsHaveTheirOwnCap: one write reaches every subscriber at once, so an event is capped below
+// an answer (N1b of the second review: three subscriptions of an author's 100 posts answered 97 MB each on one
+// ordinary post).
+func TestSubscriptionEventsHaveTheirOwnCap(t *testing.T) {
+	t.Parallel()
+	in := setup(t)
+	id, token := in.signUp(t, "Ada", "ada@example.com")
+	_, err := in.pool.Exec(context.Background(), `INSERT INTO posts (author_id, title, content, published, published_at)
+		SELECT $1, 'Long ' || g, repeat('x', 50000), true, now() FROM generate_series(1, 12) g`, id)
+	require.NoError(t, err)
+	c := dialWS(t, in, token)
+	c.subscribe("big", `subscription { postCreated { author { posts(limit: 100) { content } } } }`)
+	c.subscribe("small", `subscription { postCreated { title author { name } } }`)
+	restPost(t, in, token, "Short", true)
+	got := map[string]string{}
+	for range 2 {
+		msg := c.read(10 * time.Second)
+		require.NotNil(t, msg)
+		got[msg["id"].(string)] = fmt.Sprint(msg["payload"])
+	}
+	require.Contains(t, got["big"], "RESPONSE_TOO_LARGE", "600 KB of posts in one event")
+	require.Contains(t, got["small"], "Short")
 }

@@ -380,3 +380,21 @@ func maxJSONBytes(s *openapi3.Schema) (int64, bool) {
 	}
 	return 0, false
 }
+
+// TestFieldErrorsAreCapped: a body of 100,000 unknown keys (N4 of the second review: a 3.2 MB answer) names at
+// most 50 of them.
+func TestFieldErrorsAreCapped(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	_, token := b.signUp("Ada", "ada@example.com")
+	var body strings.Builder
+	body.WriteString(`{"title":"T","content":"C"`)
+	for i := range 20_000 {
+		fmt.Fprintf(&body, `,"k%d":1`, i)
+	}
+	body.WriteString("}")
+	r := b.do(http.MethodPost, "/api/posts", "application/json", body.String(), "Authorization", "Bearer "+token)
+	require.Equal(t, http.StatusBadRequest, r.status)
+	require.Less(t, len(r.body), 8<<10, "%.300s", r.body)
+	require.Len(t, *r.envelope(t).Errors, 51)
+}

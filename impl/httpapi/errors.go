@@ -4,8 +4,11 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"log/slog"
+	"maps"
 	"net/http"
+	"slices"
 	"strconv"
 	"time"
 
@@ -57,6 +60,7 @@ func (e errorWriter) write(w http.ResponseWriter, r *http.Request, status int, m
 		body.Message = &message
 	}
 	if len(fields) > 0 {
+		fields = capFields(fields)
 		body.Errors = &fields
 	}
 	w.Header().Set("Content-Type", "application/json")
@@ -102,6 +106,25 @@ func (e errorWriter) service(w http.ResponseWriter, r *http.Request, err error) 
 		return
 	}
 	e.write(w, r, status, se.Message, se.Fields)
+}
+
+// maxFieldErrors is the most fields an envelope names: a body of 100,000 unknown keys would otherwise answer
+// 3 MB of "is not a known field".
+const maxFieldErrors = 50
+
+// capFields keeps the first maxFieldErrors fields, by name, and says how many were left out under the key "…"
+// (no field has it).
+func capFields(fields map[string][]string) map[string][]string {
+	if len(fields) <= maxFieldErrors {
+		return fields
+	}
+	names := slices.Sorted(maps.Keys(fields))
+	kept := make(map[string][]string, maxFieldErrors+1)
+	for _, n := range names[:maxFieldErrors] {
+		kept[n] = fields[n]
+	}
+	kept["…"] = []string{fmt.Sprintf("%d more fields are wrong, left out here", len(names)-maxFieldErrors)}
+	return kept
 }
 
 func (e errorWriter) internal(w http.ResponseWriter, r *http.Request, err error) {

@@ -69,7 +69,7 @@ func (g *gate) middleware(next http.Handler) http.Handler {
 		rules := g.rules[op]
 		errs := g.errs.with(rules.rejection)
 		body, ok := g.validate.readBody(w, r, op, rules, errs)
-		if !ok || !g.limit(w, r, rules.limit, body, errs) {
+		if !ok || !g.limit(w, r, rules.limit, pathParams, body, errs) {
 			return
 		}
 		r, ok = g.authn.authenticate(w, r, rules, body, errs)

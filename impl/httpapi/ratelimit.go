@@ -8,15 +8,17 @@ import (
 	"github.com/junction-dev/junction/impl/ratelimit"
 )
 
-// rateLimitExtension on every operation: {action, account}, the [ratelimit.Action] the operation performs and,
-// for actions also counted per account, the body property that names the account.
+// rateLimitExtension on every operation: {action, account, account-path}, the [ratelimit.Action] the operation
+// performs and, for actions also counted per account, the body property (account) or the path parameter
+// (account-path) that names the account.
 const rateLimitExtension = "x-rate-limit"
 
 // limitRule is an operation's x-rate-limit.
 type limitRule struct {
 	action ratelimit.Action
-	// account is the body property holding the account the request targets ("" for none).
-	account string
+	// account is the body property holding the account the request targets, accountPath the path parameter
+	// ("" for none).
+	account, accountPath string
 }
 
 func parseLimitRule(v any) (limitRule, error) {
@@ -26,13 +28,18 @@ func parseLimitRule(v any) (limitRule, error) {
 		return limitRule{}, fmt.Errorf("%s needs an action of impl/ratelimit, not %q", rateLimitExtension, action)
 	}
 	account, _ := m["account"].(string)
-	return limitRule{action: ratelimit.Action(action), account: account}, nil
+	accountPath, _ := m["account-path"].(string)
+	return limitRule{action: ratelimit.Action(action), account: account, accountPath: accountPath}, nil
 }
 
 // limit counts the request against its operation's action and sets the RateLimit fields. Over a limit it answers
 // 429 with Retry-After and returns false.
-func (g *gate) limit(w http.ResponseWriter, r *http.Request, rule limitRule, body []byte, errs errorWriter) bool {
-	res, err := g.limits.Check(r.Context(), rule.action, bodyProperty(body, rule.account))
+func (g *gate) limit(w http.ResponseWriter, r *http.Request, rule limitRule, pathParams map[string]string, body []byte, errs errorWriter) bool {
+	account := bodyProperty(body, rule.account)
+	if rule.accountPath != "" {
+		account = pathParams[rule.accountPath]
+	}
+	res, err := g.limits.Check(r.Context(), rule.action, account)
 	if err == nil {
 		res.SetHeaders(w.Header())
 		err = res.Err()

@@ -33,6 +33,8 @@ func TestEveryOperationNamesItsAction(t *testing.T) {
 		"getReadiness":         {action: ratelimit.ActionNone},
 		"receiveStripeWebhook": {action: ratelimit.ActionNone},
 		"listPosts":            {action: ratelimit.ActionDefault},
+		"patchUser":            {action: ratelimit.ActionLogin, accountPath: "id"},
+		"replaceUser":          {action: ratelimit.ActionLogin, accountPath: "id"},
 	} {
 		require.Equal(t, want, byID[id], id)
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 	"unicode/utf8"
 
@@ -25,7 +26,7 @@ var errBadCredentials = &Error{Code: EUNAUTHORIZED, Message: "Invalid email or p
 // Login exchanges an email and password for a token. It fails the same way, and takes the same time, whether the
 // email is unknown or the password wrong, so that it does not tell which accounts exist.
 func (s *Service) Login(ctx context.Context, email, password string) (Token, error) {
-	if len(email) > EmailMaxLen || utf8.RuneCountInString(password) > PasswordMaxLen {
+	if !possibleEmail(email) || utf8.RuneCountInString(password) > PasswordMaxLen {
 		return Token{}, errBadCredentials
 	}
 	row, err := s.queries.UserGetByEmail(ctx, s.pool, email)
@@ -50,6 +51,13 @@ func (s *Service) Login(ctx context.Context, email, password string) (Token, err
 		return Token{}, fmt.Errorf("login: %w", err)
 	}
 	return Token{AccessToken: signed, ExpiresIn: s.tokens.TTL(), User: toUser(row), Role: row.Role}, nil
+}
+
+// possibleEmail reports whether some account could have email: one too long, not UTF-8 or holding a NUL was
+// refused at sign-up (and PostgreSQL refuses to even compare text with a NUL), so it is answered as unknown
+// without asking the database.
+func possibleEmail(email string) bool {
+	return len(email) <= EmailMaxLen && utf8.ValidString(email) && !strings.ContainsRune(email, 0)
 }
 
 // LoginAdmin is Login for the admin UI: a non-admin's right password fails exactly as a wrong one does, so that
