@@ -15,6 +15,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/coder/websocket"
+	"github.com/coder/websocket/wsjson"
 	"github.com/jackc/pgx/v5"
 	"github.com/stretchr/testify/require"
 
@@ -143,6 +145,24 @@ func TestDatabaseOutage(t *testing.T) {
 		require.Equal(t, http.StatusServiceUnavailable, resp.StatusCode, "%s with a valid token: %s", path, body)
 		require.Contains(t, string(body), "temporarily unavailable")
 		require.Equal(t, "1", resp.Header.Get("Retry-After"))
+	}
+	// A WebSocket's connection_init with that token is closed with 1013 (Try Again Later), not as a bad session.
+	wsCtx, wsCancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer wsCancel()
+	ws, _, err := websocket.Dial(wsCtx, "ws"+strings.TrimPrefix(base, "http")+"/graphql", &websocket.DialOptions{
+		Subprotocols: []string{"graphql-transport-ws"},
+	})
+	require.NoError(t, err)
+	require.NoError(t, wsjson.Write(wsCtx, ws, map[string]any{
+		"type": "connection_init", "payload": map[string]any{"Authorization": "Bearer " + signedIn.AccessToken},
+	}))
+	for {
+		var msg map[string]any
+		if err := wsjson.Read(wsCtx, ws, &msg); err != nil {
+			require.Equal(t, websocket.StatusTryAgainLater, websocket.CloseStatus(err), "%v", err)
+			break
+		}
+		require.NotEqual(t, "connection_ack", msg["type"], "no session is opened during the outage")
 	}
 	time.Sleep(10 * time.Second)
 
