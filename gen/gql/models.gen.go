@@ -90,7 +90,7 @@ type Query struct {
 // header; `connection_ack` carries no payload.
 //
 // Each socket is capped, by settings with these defaults:
-//   - `WS_MAX_CONNECTIONS` (5000) sockets open at once per instance: one more is refused with HTTP 503 before the upgrade;
+//   - `WS_MAX_CONNECTIONS` (1000) sockets open at once per instance: one more is refused with HTTP 503 before the upgrade;
 //   - `WS_MAX_CONNECTIONS_PER_IP` (50) sockets open at once per client IP: one more is refused with HTTP 429;
 //   - `WS_MAX_SUBSCRIPTIONS` (20) subscriptions active at once per socket: one more gets an `error` message for its id
 //     (extensions.code `TOO_MANY_SUBSCRIPTIONS`), and the socket's other subscriptions carry on;
