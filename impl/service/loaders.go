@@ -2,9 +2,11 @@ package service
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
 	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
 
 	"github.com/junction-dev/junction/gen/db"
 )
@@ -95,11 +97,17 @@ func (s *Service) LoadCommentsByPosts(ctx context.Context, postIDs []uuid.UUID, 
 // GetComment returns a comment on a post the caller may see.
 func (s *Service) GetComment(ctx context.Context, id uuid.UUID) (Comment, error) {
 	row, err := s.queries.CommentGetByID(ctx, s.pool, id)
-	if err != nil {
+	if errors.Is(err, pgx.ErrNoRows) {
 		return Comment{}, notFound("Comment")
 	}
+	if err != nil {
+		return Comment{}, fmt.Errorf("get comment: %w", err) // an outage is not "not found"
+	}
 	if _, err := s.GetPost(ctx, row.PostID); err != nil {
-		return Comment{}, notFound("Comment")
+		if ErrorCode(err) == ENOTFOUND {
+			return Comment{}, notFound("Comment") // on a post the caller cannot see
+		}
+		return Comment{}, fmt.Errorf("get comment: %w", err)
 	}
 	return toComment(row), nil
 }
