@@ -1,10 +1,10 @@
 package graph_test
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
 	"net/netip"
 	"strings"
@@ -17,8 +17,9 @@ import (
 	"github.com/junction-dev/junction/impl/dbtest"
 )
 
-// post sends a raw request with headers as name, value pairs and decodes the JSON answer.
-func (in *instance) post(t *testing.T, path, body string, headers ...string) (int, http.Header, map[string]any) {
+// send posts body to path with headers as name, value pairs (JSON unless they say otherwise) and returns the raw
+// answer.
+func (in *instance) send(t *testing.T, path, body string, headers ...string) (int, http.Header, []byte) {
 	t.Helper()
 	req, err := http.NewRequest(http.MethodPost, in.url+path, strings.NewReader(body))
 	require.NoError(t, err)
@@ -29,9 +30,18 @@ func (in *instance) post(t *testing.T, path, body string, headers ...string) (in
 	resp, err := http.DefaultClient.Do(req)
 	require.NoError(t, err)
 	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	require.NoError(t, err)
+	return resp.StatusCode, resp.Header, b
+}
+
+// post is send with the JSON answer decoded.
+func (in *instance) post(t *testing.T, path, body string, headers ...string) (int, http.Header, map[string]any) {
+	t.Helper()
+	status, h, b := in.send(t, path, body, headers...)
 	var out map[string]any
-	require.NoError(t, json.NewDecoder(resp.Body).Decode(&out))
-	return resp.StatusCode, resp.Header, out
+	require.NoError(t, json.Unmarshal(b, &out), "%.300s", b)
+	return status, h, out
 }
 
 func gqlBody(t *testing.T, query string) string {
@@ -140,7 +150,6 @@ func TestEveryQueryFieldIsLimited(t *testing.T) {
 	require.Equal(t, http.StatusOK, status)
 	require.Len(t, out["errors"], 2)
 	require.Contains(t, h.Get("RateLimit-Policy"), `"default";q=4;w=60`)
-	_ = bytes.MinRead
 }
 
 // TestWebSocketMessagesAreActionsToo: operations sent over a WebSocket are counted by the same limits as over HTTP:

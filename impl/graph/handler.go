@@ -137,9 +137,7 @@ func refuseTransport(w http.ResponseWriter, r *http.Request) bool {
 		status, msg = http.StatusMethodNotAllowed, "GraphQL takes GET (GraphiQL, WebSocket), POST (operations) and OPTIONS."
 		w.Header().Set("Allow", "GET, POST, OPTIONS")
 	}
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(status)
-	_, _ = w.Write([]byte(`{"errors":[{"message":"` + msg + `","extensions":{"code":"BAD_REQUEST"}}],"data":null}`))
+	writeError(w, status, msg, map[string]any{"code": "BAD_REQUEST"})
 	return true
 }
 
@@ -150,27 +148,20 @@ func authenticate(signIn *authn.Authenticator, limits *ratelimit.Limits, next ht
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		actor, signedIn, err := signIn.Authorization(r.Context(), r.Header.Get("Authorization"), authn.Optional)
 		if err != nil {
-			if res, lerr := limits.Check(r.Context(), ratelimit.ActionDefault, ""); lerr == nil {
-				(&limitHeaders{header: w.Header(), byPolicy: map[string]int{}}).add(res)
-				if exceeded, ok := res.Err().(*ratelimit.ExceededError); ok {
-					w.Header().Set("Content-Type", "application/json")
-					w.WriteHeader(http.StatusTooManyRequests)
-					_ = json.NewEncoder(w).Encode(map[string]any{"data": nil, "errors": []any{map[string]any{
-						"message": exceeded.Error(), "extensions": rateLimitedExtensions(exceeded),
-					}}})
-					return
-				}
+			var exceeded *ratelimit.ExceededError
+			if errors.As(countAction(r.Context(), limits, ratelimit.ActionDefault, ""), &exceeded) {
+				writeError(w, http.StatusTooManyRequests, exceeded.Error(), rateLimitedExtensions(exceeded))
+				return
 			}
-			status, body := http.StatusUnauthorized, `{"errors":[{"message":"The token is missing, invalid or expired.","extensions":{"code":"UNAUTHENTICATED"}}],"data":null}`
 			if service.ErrorCode(err) == service.EUNAVAILABLE {
-				status, body = http.StatusServiceUnavailable, `{"errors":[{"message":"The service is temporarily unavailable; retry shortly.","extensions":{"code":"SERVICE_UNAVAILABLE"}}],"data":null}`
 				w.Header().Set("Retry-After", "1")
-			} else {
-				w.Header().Set("WWW-Authenticate", `Bearer realm="junction"`)
+				writeError(w, http.StatusServiceUnavailable, "The service is temporarily unavailable; retry shortly.",
+					map[string]any{"code": codes[service.EUNAVAILABLE]})
+				return
 			}
-			w.Header().Set("Content-Type", "application/json")
-			w.WriteHeader(status)
-			_, _ = w.Write([]byte(body))
+			w.Header().Set("WWW-Authenticate", `Bearer realm="junction"`)
+			writeError(w, http.StatusUnauthorized, "The token is missing, invalid or expired.",
+				map[string]any{"code": codes[service.EUNAUTHORIZED]})
 			return
 		}
 		if signedIn {
@@ -178,6 +169,17 @@ func authenticate(signIn *authn.Authenticator, limits *ratelimit.Limits, next ht
 		}
 		next.ServeHTTP(w, r)
 	})
+}
+
+// writeError answers a request refused before any operation ran (by its transport, its token, its limits) in
+// GraphQL's JSON error shape, with status.
+func writeError(w http.ResponseWriter, status int, message string, extensions map[string]any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(struct {
+		Errors []gqlerror.Error `json:"errors"`
+		Data   any              `json:"data"`
+	}{Errors: []gqlerror.Error{{Message: message, Extensions: extensions}}})
 }
 
 // codes maps service errors to extensions.code, in one table.

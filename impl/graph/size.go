@@ -53,9 +53,10 @@ func (sizeCap) Validate(graphql.ExecutableSchema) error { return nil }
 
 func (s sizeCap) InterceptResponse(ctx context.Context, next graphql.ResponseHandler) *graphql.Response {
 	b := &sizeBudget{limit: s.max}
-	if graphql.HasOperationContext(ctx) && graphql.GetOperationContext(ctx).Operation != nil &&
-		graphql.GetOperationContext(ctx).Operation.Operation == ast.Subscription {
-		b.limit = min(b.limit, maxEventBytes)
+	if graphql.HasOperationContext(ctx) {
+		if op := graphql.GetOperationContext(ctx).Operation; op != nil && op.Operation == ast.Subscription {
+			b.limit = min(b.limit, maxEventBytes)
+		}
 	}
 	resp := next(context.WithValue(ctx, sizeBudgetKey{}, b))
 	if resp == nil || !b.over.Load() {

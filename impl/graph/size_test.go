@@ -3,9 +3,7 @@ package graph_test
 import (
 	"context"
 	"fmt"
-	"io"
 	"net/http"
-	"strings"
 	"testing"
 	"time"
 
@@ -80,18 +78,12 @@ type rawResponse struct {
 // post sends body as is to the GraphQL endpoint.
 func post(t *testing.T, in *instance, token, body string) rawResponse {
 	t.Helper()
-	req, err := http.NewRequest(http.MethodPost, in.url+"/graphql", strings.NewReader(body))
-	require.NoError(t, err)
-	req.Header.Set("Content-Type", "application/json")
+	var headers []string
 	if token != "" {
-		req.Header.Set("Authorization", "Bearer "+token)
+		headers = []string{"Authorization", "Bearer " + token}
 	}
-	resp, err := http.DefaultClient.Do(req)
-	require.NoError(t, err)
-	defer resp.Body.Close()
-	b, err := io.ReadAll(resp.Body)
-	require.NoError(t, err)
-	return rawResponse{status: resp.StatusCode, body: string(b)}
+	status, _, b := in.send(t, "/graphql", body, headers...)
+	return rawResponse{status: status, body: string(b)}
 }
 
 // TestSubscriptionEventsHaveTheirOwnCap: one write reaches every subscriber at once, so an event is capped below

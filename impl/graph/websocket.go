@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"strconv"
 	"sync"
 	"time"
 
@@ -197,10 +196,8 @@ func (c *wsCaps) acquire(w http.ResponseWriter, key string) (release func(), ok 
 
 // refuse answers a WebSocket upgrade with status in GraphQL's JSON error shape.
 func refuse(w http.ResponseWriter, status int, code, message string) {
-	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("Retry-After", "1")
-	w.WriteHeader(status)
-	_, _ = fmt.Fprintf(w, `{"errors":[{"message":%s,"extensions":{"code":%q}}],"data":null}`, strconv.Quote(message), code)
+	writeError(w, status, message, map[string]any{"code": code})
 }
 
 // wsImplementation accepts WebSockets with coder/websocket, as gqlgen does by default, and wraps each in a wsConn

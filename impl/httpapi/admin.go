@@ -26,12 +26,7 @@ func (s *Server) adminOnly(signIn *authn.Authenticator, limits *ratelimit.Limits
 			if c, err := r.Cookie(adminCookie); err == nil {
 				header = "Bearer " + c.Value
 			} else if email, pw, ok := r.BasicAuth(); ok {
-				res, err := limits.Check(r.Context(), ratelimit.ActionLogin, email)
-				if err == nil {
-					res.SetHeaders(w.Header())
-					err = res.Err()
-				}
-				if err != nil {
+				if err := countAction(w, r, limits, ratelimit.ActionLogin, email); err != nil {
 					errs.service(w, r, err)
 					return
 				}

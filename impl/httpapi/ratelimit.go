@@ -39,16 +39,22 @@ func (g *gate) limit(w http.ResponseWriter, r *http.Request, rule limitRule, pat
 	if rule.accountPath != "" {
 		account = pathParams[rule.accountPath]
 	}
-	res, err := g.limits.Check(r.Context(), rule.action, account)
-	if err == nil {
-		res.SetHeaders(w.Header())
-		err = res.Err()
-	}
-	if err != nil {
+	if err := countAction(w, r, g.limits, rule.action, account); err != nil {
 		errs.service(w, r, err)
 		return false
 	}
 	return true
+}
+
+// countAction counts one action of r's client (and account) and shows it in w's RateLimit fields; over a limit it
+// returns the [ratelimit.ExceededError] that the error writer renders as 429.
+func countAction(w http.ResponseWriter, r *http.Request, limits *ratelimit.Limits, action ratelimit.Action, account string) error {
+	res, err := limits.Check(r.Context(), action, account)
+	if err != nil {
+		return err
+	}
+	res.SetHeaders(w.Header())
+	return res.Err()
 }
 
 // bodyProperty is the string property name of a JSON object body, or "" (validation refuses a body without it).
