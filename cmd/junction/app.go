@@ -19,22 +19,24 @@ import (
 	"github.com/junction-dev/junction/impl/graph"
 	"github.com/junction-dev/junction/impl/httpapi"
 	"github.com/junction-dev/junction/impl/jobs"
+	"github.com/junction-dev/junction/impl/lifecycle"
 	"github.com/junction-dev/junction/impl/mail"
 	"github.com/junction-dev/junction/impl/metrics"
 	"github.com/junction-dev/junction/impl/password"
 	"github.com/junction-dev/junction/impl/postgres"
 	"github.com/junction-dev/junction/impl/ratelimit"
 	"github.com/junction-dev/junction/impl/service"
+	"github.com/junction-dev/junction/impl/service/wire"
 	"github.com/junction-dev/junction/impl/webhook"
 )
 
-// app is the wired program: the pool, the River client and the service over them.
+// app is the wired program: the pool, the River client and the services over them.
 type app struct {
 	cfg    config.Config
 	logger *slog.Logger
 	pool   *pgxpool.Pool
 	river  *river.Client[pgx.Tx]
-	svc    *service.Service
+	svc    *wire.Services
 	// metrics counts requests; serve shows them on METRICS_ADDR.
 	metrics *metrics.Metrics
 }
@@ -83,6 +85,9 @@ func (a *app) wire(ctx context.Context, work bool) error {
 	if err != nil {
 		return err
 	}
+	// The workers call the services and the services insert through River's client: the client comes first, and
+	// its workers get the services before it starts.
+	workerServices := &jobs.Services{}
 	a.river, err = jobs.NewClient(a.pool, jobs.Config{
 		Work:             work,
 		JobsConfig:       cfg.Jobs,
@@ -92,18 +97,13 @@ func (a *app) wire(ctx context.Context, work bool) error {
 		BaseURL:          cfg.BaseURL,
 		WebhookRetryBase: cfg.Webhooks.RetryBase,
 		Open:             sealer.Open,
-		ProcessWebhook: func(ctx context.Context, args service.ProcessWebhookArgs) error {
-			return a.svc.ProcessWebhookEvent(ctx, args.EventID)
-		},
-		SendPasswordReset: func(ctx context.Context, email string) error {
-			return a.svc.SendPasswordReset(ctx, email)
-		},
-		Logger: logger,
+		Services:         workerServices,
+		Logger:           logger,
 	})
 	if err != nil {
 		return err
 	}
-	a.svc = service.New(service.Deps{
+	a.svc = wire.New(wire.Deps{
 		Pool:             a.pool,
 		Hasher:           password.NewHasher(password.Params(cfg.Argon2)),
 		Tokens:           tokens,
@@ -114,6 +114,7 @@ func (a *app) wire(ctx context.Context, work bool) error {
 		ListTotalTTL:     cfg.ListTotalTTL,
 		Logger:           logger,
 	})
+	*workerServices = jobs.Services{Billing: a.svc.Billing, Accounts: a.svc.Accounts, Emails: a.svc.Emails}
 	return nil
 }
 
@@ -135,11 +136,11 @@ func (a *app) mailSender(ctx context.Context, work bool) (mail.Sender, error) {
 			logger.WarnContext(ctx, "MAIL_TRANSPORT=log: SMTP_URL is set but not used")
 		}
 		logger.InfoContext(ctx, "emails go to the log and the sent_emails table, their secrets redacted: password resets cannot be completed; set SMTP_URL to send them")
-		// The log transport keeps emails through the service, which is built after the River client that this
-		// sender belongs to.
+		// The log transport keeps emails through the emails service, which is built after the River client that
+		// this sender belongs to.
 		return mail.NewLog(logger, func(ctx context.Context, m mail.Message) error {
-			return a.svc.RecordSentEmail(ctx, service.SentEmail{
-				JobID: m.JobID, MessageID: m.MessageID, Type: m.Type, To: m.To, Subject: m.Subject, Text: m.Text, HTML: m.HTML,
+			return a.svc.Emails.RecordSent(ctx, service.SentEmail{
+				JobID: m.JobID, MessageID: m.MessageID, Type: service.EmailKind(m.Type), To: m.To, Subject: m.Subject, Text: m.Text, HTML: m.HTML,
 			})
 		}), nil
 	default:
@@ -152,19 +153,16 @@ func (a *app) mailSender(ctx context.Context, work bool) (mail.Sender, error) {
 	}
 }
 
-// handler is the HTTP surface, River UI and GraphQL included. Its subscription broker listens until ctx ends; that
-// listener (the service's Listen) is also what lets the service cache authentication, so serving starts it always.
-func (a *app) handler(ctx context.Context) (http.Handler, error) {
-	a.metrics = metrics.New(a.pool, a.svc, a.logger)
+// handler is the HTTP surface, River UI and GraphQL included, and the components it needs running: River UI's
+// background services. The subscription broker hears events from the services' listener, which serve starts.
+func (a *app) handler(ctx context.Context) (http.Handler, []lifecycle.Named, error) {
+	a.metrics = metrics.New(a.pool, a.svc.Ops, a.logger)
 	// One set of limits for every entrance: an action costs the same whichever transport it comes through.
 	limits := ratelimit.New(a.cfg.RateLimit, ratelimit.NewMemory(rateLimitKeys, time.Now))
-	broker := graph.NewBroker(a.svc, a.logger)
-	go func() {
-		if err := broker.Run(ctx); err != nil {
-			a.logger.ErrorContext(ctx, "event listener stopped", "err", err)
-		}
-	}()
-	gqlHandler := graph.NewHandler(a.svc, broker, graph.Options{
+	gqlServices := graph.Services{Accounts: a.svc.Accounts, Users: a.svc.Users, Posts: a.svc.Posts, Comments: a.svc.Comments}
+	broker := graph.NewBroker(gqlServices, a.logger)
+	a.svc.Listener.Handle(broker.Handle)
+	gqlHandler := graph.NewHandler(gqlServices, broker, graph.Options{
 		Introspection:    a.cfg.GraphQL.Introspection,
 		MaxDepth:         a.cfg.GraphQL.MaxDepth,
 		MaxComplexity:    a.cfg.GraphQL.MaxComplexity,
@@ -189,15 +187,24 @@ func (a *app) handler(ctx context.Context) (http.Handler, error) {
 		JobListHideArgsByDefault: true,
 	})
 	if err != nil {
-		return nil, fmt.Errorf("river ui: %w", err)
+		return nil, nil, fmt.Errorf("river ui: %w", err)
 	}
-	if err := ui.Start(ctx); err != nil {
-		return nil, fmt.Errorf("river ui: %w", err)
-	}
+	// River UI's background services run until the context they started with ends.
+	var stopUI context.CancelFunc = func() {}
+	uiComponent := lifecycle.Named{Name: "river ui", Component: lifecycle.Funcs{
+		StartFunc: func(ctx context.Context) error {
+			ctx, stopUI = context.WithCancel(ctx)
+			return ui.Start(ctx)
+		},
+		StopFunc: func(context.Context) error { stopUI(); return nil },
+	}}
 	if len(a.cfg.Webhooks.StripeSecrets) == 0 {
 		a.logger.WarnContext(ctx, "STRIPE_WEBHOOK_SECRET is not set: every Stripe webhook delivery will be refused")
 	}
-	return httpapi.NewHandler(a.svc, httpapi.Options{
+	h, err := httpapi.NewHandler(httpapi.Services{
+		Accounts: a.svc.Accounts, Users: a.svc.Users, Posts: a.svc.Posts, Comments: a.svc.Comments,
+		Billing: a.svc.Billing, Ops: a.svc.Ops,
+	}, httpapi.Options{
 		Development:    a.cfg.Development(),
 		Logger:         a.logger,
 		Limits:         limits,
@@ -210,6 +217,10 @@ func (a *app) handler(ctx context.Context) (http.Handler, error) {
 		GraphQL:        gqlHandler,
 		Metrics:        a.metrics,
 	})
+	if err != nil {
+		return nil, nil, err
+	}
+	return h, []lifecycle.Named{uiComponent}, nil
 }
 
 // rateLimitKeys bounds the in-process limiter's memory (about 120 bytes a key, 31 MB in all, measured): clients

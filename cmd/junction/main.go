@@ -25,6 +25,7 @@ import (
 	"time"
 
 	"github.com/junction-dev/junction/impl/config"
+	"github.com/junction-dev/junction/impl/lifecycle"
 	"github.com/junction-dev/junction/impl/postgres"
 )
 
@@ -79,7 +80,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 			return err
 		}
 		defer a.close()
-		if err := a.svc.GrantAdmin(ctx, args[1]); err != nil {
+		if err := a.svc.Accounts.GrantAdmin(ctx, args[1]); err != nil {
 			return fmt.Errorf("grant-admin: %w", err)
 		}
 		logger.InfoContext(ctx, "granted admin", "email", args[1])
@@ -97,17 +98,47 @@ func newLogger(w io.Writer, level string) *slog.Logger {
 	return slog.New(slog.NewJSONHandler(w, &slog.HandlerOptions{Level: l}))
 }
 
+// serve runs the API until ctx ends. Its components start in this order and stop in reverse, each after what it
+// uses and before it (the pool opens first and closes last, in newApp and close):
+//
+//  1. the debug and metrics servers, so that a start-up or a shutdown can be watched;
+//  2. the event listener, so that the authentication cache and subscribers hear every change before a request
+//     arrives, and the webhook intake;
+//  3. River UI's background services, then River's workers (WORKERS_ENABLED);
+//  4. the API server, last: it takes requests only once everything they reach runs. Stopping it first drains the
+//     requests in flight, whose jobs and deliveries the later stops then finish.
 func serve(ctx context.Context, cfg config.Config, logger *slog.Logger) error {
 	a, err := newApp(ctx, cfg, logger, cfg.Jobs.WorkersEnabled)
 	if err != nil {
 		return err
 	}
 	defer a.close()
-	handler, err := a.handler(ctx)
+	handler, parts, err := a.handler(ctx)
 	if err != nil {
 		return err
 	}
-	srv := &http.Server{
+	failed := make(chan error, 3)
+	var components []lifecycle.Named
+	if cfg.DebugAddr != "" {
+		aside, err := listenAside("debug server", cfg.DebugAddr, debugHandler(), failed)
+		if err != nil {
+			return err
+		}
+		components = append(components, aside)
+	}
+	if cfg.MetricsAddr != "" {
+		aside, err := listenAside("metrics server", cfg.MetricsAddr, a.metrics.Handler(), failed)
+		if err != nil {
+			return err
+		}
+		components = append(components, aside)
+	}
+	components = append(components, a.svc.Components()...)
+	components = append(components, parts...)
+	if cfg.Jobs.WorkersEnabled {
+		components = append(components, lifecycle.Named{Name: "river workers", Component: a.river})
+	}
+	api, err := listen(net.JoinHostPort("", strconv.Itoa(cfg.Port)), &http.Server{
 		Handler:           handler,
 		ReadHeaderTimeout: cfg.HTTP.ReadHeaderTimeout,
 		ReadTimeout:       cfg.HTTP.ReadTimeout,
@@ -115,54 +146,28 @@ func serve(ctx context.Context, cfg config.Config, logger *slog.Logger) error {
 		IdleTimeout:       cfg.HTTP.IdleTimeout,
 		MaxHeaderBytes:    64 << 10,
 		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
-	}
-	ln, err := net.Listen("tcp", net.JoinHostPort("", strconv.Itoa(cfg.Port)))
+	}, true, failed)
 	if err != nil {
-		return fmt.Errorf("listen: %w", err)
+		return err
 	}
-	if cfg.Jobs.WorkersEnabled {
-		// Not ctx: a signal must stop jobs gracefully (Stop below), not cancel the running ones.
-		if err := a.river.Start(context.WithoutCancel(ctx)); err != nil {
-			return fmt.Errorf("start workers: %w", err)
-		}
+	components = append(components, lifecycle.Named{Name: "api server", Component: api})
+
+	group := lifecycle.New(logger)
+	if err := group.Start(ctx, components...); err != nil {
+		return err
 	}
-	port := ln.Addr().(*net.TCPAddr).Port
+	port := api.ln.Addr().(*net.TCPAddr).Port
 	logger.InfoContext(ctx, "serving",
-		"addr", ln.Addr().String(),
+		"addr", api.ln.Addr().String(),
 		"api", fmt.Sprintf("http://localhost:%d/api/users", port),
 		"docs", fmt.Sprintf("http://localhost:%d/docs", port),
 		"env", cfg.Env, "workers", cfg.Jobs.WorkersEnabled)
-
-	if cfg.DebugAddr != "" {
-		if err := serveAside(ctx, "debug server", cfg.DebugAddr, debugHandler(), logger); err != nil {
-			return err
+	for _, c := range components[:len(components)-1] {
+		if s, ok := c.Component.(*httpServer); ok {
+			logger.InfoContext(ctx, c.Name, "addr", s.ln.Addr().String())
 		}
 	}
-	if cfg.MetricsAddr != "" {
-		if err := serveAside(ctx, "metrics server", cfg.MetricsAddr, a.metrics.Handler(), logger); err != nil {
-			return err
-		}
-	}
-	errc := make(chan error, 1)
-	go func() { errc <- srv.Serve(ln) }()
-	select {
-	case err := <-errc:
-		return fmt.Errorf("serve: %w", err)
-	case <-ctx.Done():
-	}
-	logger.Info("shutting down", "timeout", cfg.HTTP.ShutdownTimeout.String())
-	shutdownCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), cfg.HTTP.ShutdownTimeout)
-	defer cancel()
-	// Stop taking requests first (in-flight ones finish), then let running jobs finish.
-	err = srv.Shutdown(shutdownCtx)
-	if cfg.Jobs.WorkersEnabled {
-		err = errors.Join(err, a.river.Stop(shutdownCtx))
-	}
-	if err != nil {
-		return fmt.Errorf("shutdown: %w", err)
-	}
-	logger.Info("stopped")
-	return nil
+	return runUntil(ctx, cfg, logger, group, failed)
 }
 
 // work runs the job workers only, until ctx ends.
@@ -172,15 +177,27 @@ func work(ctx context.Context, cfg config.Config, logger *slog.Logger) error {
 		return err
 	}
 	defer a.close()
-	if err := a.river.Start(context.WithoutCancel(ctx)); err != nil {
-		return fmt.Errorf("start workers: %w", err)
+	group := lifecycle.New(logger)
+	if err := group.Start(ctx, lifecycle.Named{Name: "river workers", Component: a.river}); err != nil {
+		return err
 	}
 	logger.InfoContext(ctx, "working jobs", "email_concurrency", cfg.Jobs.EmailConcurrency)
-	<-ctx.Done()
+	return runUntil(ctx, cfg, logger, group, nil)
+}
+
+// runUntil waits for ctx to end (a signal) or a server to fail, then stops group within the shutdown timeout.
+func runUntil(ctx context.Context, cfg config.Config, logger *slog.Logger, group *lifecycle.Group, failed <-chan error) error {
+	var serveErr error
+	select {
+	case serveErr = <-failed:
+		logger.ErrorContext(ctx, "a server failed; shutting down", "err", serveErr)
+	case <-ctx.Done():
+	}
+	logger.Info("shutting down", "timeout", cfg.HTTP.ShutdownTimeout.String())
 	stopCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), cfg.HTTP.ShutdownTimeout)
 	defer cancel()
-	if err := a.river.Stop(stopCtx); err != nil {
-		return fmt.Errorf("stop workers: %w", err)
+	if err := errors.Join(serveErr, group.Stop(stopCtx)); err != nil {
+		return fmt.Errorf("shutdown: %w", err)
 	}
 	logger.Info("stopped")
 	return nil
@@ -197,19 +214,45 @@ func debugHandler() http.Handler {
 	return mux
 }
 
-// serveAside serves h on addr until ctx ends, apart from the API so that what it shows (profiles, metrics) is
-// never exposed with it. It logs msg with the address it listens on.
-func serveAside(ctx context.Context, msg, addr string, h http.Handler, logger *slog.Logger) error {
+// httpServer serves on a listener between Start and Stop. A graceful one stops taking connections and waits,
+// until its context ends, for the requests in flight; one that is not (the debug and metrics servers) just closes.
+type httpServer struct {
+	srv      *http.Server
+	ln       net.Listener
+	graceful bool
+	failed   chan<- error
+}
+
+// listen binds addr now, so that a port in use fails the start-up before anything runs.
+func listen(addr string, srv *http.Server, graceful bool, failed chan<- error) (*httpServer, error) {
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
-		return fmt.Errorf("%s: listen: %w", msg, err)
+		return nil, fmt.Errorf("listen: %w", err)
 	}
-	srv := &http.Server{Handler: h, ReadHeaderTimeout: 5 * time.Second}
-	logger.InfoContext(ctx, msg, "addr", ln.Addr().String())
-	go func() { _ = srv.Serve(ln) }()
+	return &httpServer{srv: srv, ln: ln, graceful: graceful, failed: failed}, nil
+}
+
+// listenAside is a server apart from the API, so that what it shows (profiles, metrics) is never exposed with it.
+func listenAside(name, addr string, h http.Handler, failed chan<- error) (lifecycle.Named, error) {
+	s, err := listen(addr, &http.Server{Handler: h, ReadHeaderTimeout: 5 * time.Second}, false, failed)
+	if err != nil {
+		return lifecycle.Named{}, fmt.Errorf("%s: %w", name, err)
+	}
+	return lifecycle.Named{Name: name, Component: s}, nil
+}
+
+func (s *httpServer) Start(context.Context) error {
 	go func() {
-		<-ctx.Done()
-		_ = srv.Close()
+		if err := s.srv.Serve(s.ln); !errors.Is(err, http.ErrServerClosed) {
+			s.failed <- fmt.Errorf("serve %s: %w", s.ln.Addr(), err)
+		}
 	}()
 	return nil
+}
+
+func (s *httpServer) Stop(ctx context.Context) error {
+	if s.graceful {
+		return s.srv.Shutdown(ctx)
+	}
+	return s.srv.Close()
 }

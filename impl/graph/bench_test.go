@@ -18,31 +18,23 @@ import (
 	"github.com/junction-dev/junction/impl/dbtest"
 	"github.com/junction-dev/junction/impl/graph"
 	"github.com/junction-dev/junction/impl/httpapi"
-	"github.com/junction-dev/junction/impl/jobs"
 	"github.com/junction-dev/junction/impl/logtest"
-	"github.com/junction-dev/junction/impl/password"
 	"github.com/junction-dev/junction/impl/ratelimit"
-	"github.com/junction-dev/junction/impl/service"
+	"github.com/junction-dev/junction/impl/servicetest"
 )
 
 // benchServer serves GraphQL with the production loader wait over 20 users with 2 posts of 1 comment each. It
-// uses only what every version of the package has, so the same benchmark runs on older commits for comparison.
+// builds the services as every test does (servicetest).
 func benchServer(b *testing.B) (url, token, userID string) {
 	b.Helper()
 	pool, err := pgxpool.New(context.Background(), dbtest.NewURL(b))
 	require.NoError(b, err)
 	b.Cleanup(pool.Close)
 	logger, _ := logtest.New()
-	inserter, err := jobs.NewClient(pool, jobs.Config{Logger: logger})
-	require.NoError(b, err)
 	tokens, err := auth.NewTokens([]byte("a bench secret that is 32 bytes long"), "junction", "junction-api", time.Hour)
 	require.NoError(b, err)
-	sealer, err := auth.NewSealer([]byte("a bench secret that is 32 bytes long"))
-	require.NoError(b, err)
-	svc := service.New(service.Deps{
-		Pool: pool, Hasher: password.NewHasher(password.Params{MemoryKiB: 64, Iterations: 1, Parallelism: 1}),
-		Tokens: tokens, Sealer: sealer, Jobs: inserter, Logger: logger,
-	})
+	all := servicetest.New(b, pool, servicetest.Options{Tokens: tokens, Logger: logger})
+	svc := servicetest.GraphQL(all)
 	broker := graph.NewBroker(svc, logger)
 	limits := ratelimit.New(config.RateLimitConfig{Window: time.Minute, Default: 1e9, ListUsers: 1e9, SignUp: 1e9, Login: 1e9, PasswordReset: 1e9},
 		ratelimit.NewMemory(1<<16, time.Now))
@@ -50,7 +42,7 @@ func benchServer(b *testing.B) (url, token, userID string) {
 		Introspection: true, MaxDepth: 10, MaxComplexity: 50_000, BodyLimit: 64 << 10, Logger: logger,
 		LoaderWait: 2 * time.Millisecond, Limits: limits,
 	})
-	h, err := httpapi.NewHandler(svc, httpapi.Options{Logger: logger, GraphQL: gqlHandler, Limits: limits})
+	h, err := httpapi.NewHandler(servicetest.REST(all), httpapi.Options{Logger: logger, GraphQL: gqlHandler, Limits: limits})
 	require.NoError(b, err)
 	srv := httptest.NewServer(h)
 	b.Cleanup(srv.Close)

@@ -17,7 +17,7 @@ import (
 // (deletion, role, password) in commit order with the events, one at a time, so a socket is rechecked, and ended,
 // before any event committed after the change that ended it is published.
 type Broker struct {
-	svc    *service.Service
+	svc    Services
 	logger *slog.Logger
 
 	mu   sync.Mutex
@@ -29,24 +29,22 @@ type Broker struct {
 }
 
 type subscriber struct {
-	kind   string
+	kind   service.EventKind
 	postID uuid.UUID // for comments: the post watched
 	sess   *session  // nil outside a WebSocket
 	posts  chan *service.Post
 	comms  chan *service.Comment
 }
 
-// NewBroker returns a Broker; Run starts its listener.
-func NewBroker(svc *service.Service, logger *slog.Logger) *Broker {
+// NewBroker returns a Broker. Hand its Handle to the event listener (impl/service/listener), which owns the
+// connection and its lifecycle.
+func NewBroker(svc Services, logger *slog.Logger) *Broker {
 	return &Broker{svc: svc, logger: logger, subs: map[*subscriber]struct{}{}, sessions: map[uuid.UUID]map[*session]struct{}{}}
 }
 
-// Run listens for events until ctx ends.
-func (b *Broker) Run(ctx context.Context) error {
-	return b.svc.Listen(ctx, func(e service.Event) { b.handle(ctx, e) })
-}
-
-func (b *Broker) handle(ctx context.Context, e service.Event) {
+// Handle takes one event from the listener: it publishes posts and comments to their subscribers, and rechecks
+// the sessions a user change (or a resync) may have ended.
+func (b *Broker) Handle(ctx context.Context, e service.Event) {
 	switch e.Kind {
 	case service.EventUserChanged:
 		b.recheck(ctx, &e.ID)
@@ -77,7 +75,7 @@ func (b *Broker) recheck(ctx context.Context, id *uuid.UUID) {
 }
 
 func (b *Broker) recheckSession(ctx context.Context, s *session) {
-	err := b.svc.Recheck(ctx, s.actor)
+	err := b.svc.Accounts.Recheck(ctx, s.actor)
 	switch {
 	case err == nil:
 	case service.ErrorCode(err) == service.EUNAUTHORIZED:
@@ -144,7 +142,7 @@ func (b *Broker) publish(ctx context.Context, e service.Event) {
 	// Events are only sent for what everyone may see, so one anonymous read serves every subscriber.
 	switch e.Kind {
 	case service.EventPostCreated:
-		p, err := b.svc.GetPost(ctx, e.ID)
+		p, err := b.svc.Posts.Get(ctx, e.ID)
 		if err != nil {
 			b.logger.WarnContext(ctx, "event for a post that cannot be read", "post", e.ID, "err", err)
 			return
@@ -156,7 +154,7 @@ func (b *Broker) publish(ctx context.Context, e service.Event) {
 			}
 		}
 	case service.EventCommentAdded:
-		c, err := b.svc.GetComment(ctx, e.ID)
+		c, err := b.svc.Comments.Get(ctx, e.ID)
 		if err != nil {
 			b.logger.WarnContext(ctx, "event for a comment that cannot be read", "comment", e.ID, "err", err)
 			return

@@ -49,8 +49,8 @@ const Path = "/graphql"
 
 // NewHandler returns the GraphQL endpoint over svc, with subscriptions fed by broker, GraphiQL's page and its
 // assets (mount it at Path and under AssetsPath).
-func NewHandler(svc *service.Service, broker *Broker, opts Options) http.Handler {
-	signIn := authn.New(svc)
+func NewHandler(svc Services, broker *Broker, opts Options) http.Handler {
+	signIn := authn.New(svc.Accounts)
 	srv := handler.New(gql.NewExecutableSchema(gql.Config{
 		Resolvers:  &Resolver{svc: svc, broker: broker},
 		Directives: gql.DirectiveRoot{RateLimit: rateLimit(opts.Limits)},

@@ -30,17 +30,23 @@ type childrenKey struct {
 
 type loadersKey struct{}
 
-func newLoaders(svc *service.Service, batchWait time.Duration) *loaders {
+func newLoaders(svc Services, batchWait time.Duration) *loaders {
 	wait := dataloadgen.WithWait(batchWait)
 	return &loaders{
 		users: dataloadgen.NewMappedLoader(func(ctx context.Context, ids []uuid.UUID) (map[uuid.UUID]service.User, error) {
-			return svc.LoadUsers(ctx, ids)
+			users, err := svc.Users.ByIDs(ctx, ids)
+			if err != nil {
+				return nil, err
+			}
+			byID := make(map[uuid.UUID]service.User, len(users))
+			for _, u := range users {
+				byID[u.ID] = u
+			}
+			return byID, nil
 		}, wait),
-		posts: dataloadgen.NewMappedLoader(func(ctx context.Context, ids []uuid.UUID) (map[uuid.UUID]service.Post, error) {
-			return svc.LoadPosts(ctx, ids)
-		}, wait),
-		postsByAuthor:  dataloadgen.NewMappedLoader(children(svc.LoadPostsByAuthors), wait),
-		commentsByPost: dataloadgen.NewMappedLoader(children(svc.LoadCommentsByPosts), wait),
+		posts:          dataloadgen.NewMappedLoader(svc.Posts.ByIDs, wait),
+		postsByAuthor:  dataloadgen.NewMappedLoader(children(svc.Posts.ByAuthors), wait),
+		commentsByPost: dataloadgen.NewMappedLoader(children(svc.Comments.ByPosts), wait),
 	}
 }
 
@@ -77,13 +83,13 @@ func children[T any](load func(context.Context, []uuid.UUID, int) (map[uuid.UUID
 
 // withLoaders puts fresh loaders in each request's context. batchWait is how long a loader collects keys before
 // it queries: long enough for the sibling resolvers of a list to ask, short enough not to be noticed.
-func withLoaders(svc *service.Service, batchWait time.Duration, next http.Handler) http.Handler {
+func withLoaders(svc Services, batchWait time.Duration, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), loadersKey{}, newLoaders(svc, batchWait))))
 	})
 }
 
-func loadersFrom(ctx context.Context, svc *service.Service) *loaders {
+func loadersFrom(ctx context.Context, svc Services) *loaders {
 	if l, ok := ctx.Value(loadersKey{}).(*loaders); ok {
 		return l
 	}

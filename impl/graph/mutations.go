@@ -10,7 +10,7 @@ import (
 type mutationResolver struct{ *Resolver }
 
 func (r mutationResolver) CreateUser(ctx context.Context, in gql.CreateUserInput) (*gql.User, error) {
-	u, err := r.svc.CreateUser(ctx, service.CreateUserInput{Name: in.Name, Email: in.Email, Password: in.Password})
+	u, err := r.svc.Users.Create(ctx, service.CreateUserInput{Name: in.Name, Email: in.Email, Password: in.Password})
 	if err != nil {
 		return nil, err
 	}
@@ -18,7 +18,7 @@ func (r mutationResolver) CreateUser(ctx context.Context, in gql.CreateUserInput
 }
 
 func (r mutationResolver) Login(ctx context.Context, email, password string) (*gql.AuthPayload, error) {
-	tok, err := r.svc.Login(ctx, email, password)
+	tok, err := r.svc.Accounts.Login(ctx, email, password)
 	if err != nil {
 		return nil, err
 	}
@@ -30,7 +30,7 @@ func (r mutationResolver) UpdateUser(ctx context.Context, id string, in gql.Upda
 	if err != nil {
 		return nil, err
 	}
-	u, err := r.svc.UpdateUser(ctx, uid, service.UpdateUserInput{
+	u, err := r.svc.Users.Update(ctx, uid, service.UpdateUserInput{
 		Name: in.Name, Email: in.Email, Password: in.Password, CurrentPassword: in.CurrentPassword,
 	})
 	if err != nil {
@@ -44,14 +44,14 @@ func (r mutationResolver) DeleteUser(ctx context.Context, id string) (bool, erro
 	if err != nil {
 		return false, err
 	}
-	if err := r.svc.DeleteUser(ctx, uid); err != nil {
+	if err := r.svc.Users.Delete(ctx, uid); err != nil {
 		return false, err
 	}
 	return true, nil
 }
 
 func (r mutationResolver) CreatePost(ctx context.Context, in gql.CreatePostInput) (*gql.Post, error) {
-	p, err := r.svc.CreatePost(ctx, service.CreatePostInput{Title: in.Title, Content: in.Content, Published: deref(in.Published)})
+	p, err := r.svc.Posts.Create(ctx, service.CreatePostInput{Title: in.Title, Content: in.Content, Published: deref(in.Published)})
 	if err != nil {
 		return nil, err
 	}
@@ -63,7 +63,7 @@ func (r mutationResolver) PublishPost(ctx context.Context, id string) (*gql.Post
 	if err != nil {
 		return nil, err
 	}
-	p, err := r.svc.PublishPost(ctx, pid)
+	p, err := r.svc.Posts.Publish(ctx, pid)
 	if err != nil {
 		return nil, err
 	}
@@ -75,7 +75,7 @@ func (r mutationResolver) CreateComment(ctx context.Context, in gql.CreateCommen
 	if err != nil {
 		return nil, err
 	}
-	c, err := r.svc.CreateComment(ctx, pid, in.Content)
+	c, err := r.svc.Comments.Create(ctx, pid, in.Content)
 	if err != nil {
 		return nil, err
 	}

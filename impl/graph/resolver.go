@@ -14,7 +14,7 @@ import (
 
 // Resolver is the root of the resolvers: one service, one broker.
 type Resolver struct {
-	svc    *service.Service
+	svc    Services
 	broker *Broker
 }
 
@@ -36,7 +36,7 @@ func (r queryResolver) User(ctx context.Context, id string) (*gql.User, error) {
 	if err != nil {
 		return nil, err
 	}
-	u, err := r.svc.GetUser(ctx, uid)
+	u, err := r.svc.Users.Get(ctx, uid)
 	if service.ErrorCode(err) == service.ENOTFOUND {
 		return nil, nil
 	}
@@ -51,7 +51,7 @@ func (r queryResolver) Post(ctx context.Context, id string) (*gql.Post, error) {
 	if err != nil {
 		return nil, err
 	}
-	p, err := r.svc.GetPost(ctx, pid)
+	p, err := r.svc.Posts.Get(ctx, pid)
 	if service.ErrorCode(err) == service.ENOTFOUND {
 		return nil, nil
 	}
@@ -73,7 +73,7 @@ func (r queryResolver) Users(ctx context.Context, page, limit *int, search *stri
 		if fieldSet(ctx, "page") || fieldSet(ctx, "limit") {
 			return nil, mixedPaging()
 		}
-		res, err := r.svc.UsersByCursor(ctx, term, service.KeysetParams{First: first, Last: last, After: after, Before: before})
+		res, err := r.svc.Users.ByCursor(ctx, term, service.KeysetParams{First: first, Last: last, After: after, Before: before})
 		if err != nil {
 			return nil, err
 		}
@@ -84,7 +84,7 @@ func (r queryResolver) Users(ctx context.Context, page, limit *int, search *stri
 		return conn, nil
 	}
 	p := service.ListUsersParams{Page: deref(page), Limit: deref(limit), Search: term, SkipTotal: true}
-	res, err := r.svc.ListUsers(ctx, p)
+	res, err := r.svc.Users.List(ctx, p)
 	if err != nil {
 		return nil, err
 	}
@@ -103,7 +103,7 @@ func (r queryResolver) Posts(ctx context.Context, page, limit *int, published *b
 		if fieldSet(ctx, "page") || fieldSet(ctx, "limit") {
 			return nil, mixedPaging()
 		}
-		res, err := r.svc.PostsByCursor(ctx, published, service.KeysetParams{First: first, Last: last, After: after, Before: before})
+		res, err := r.svc.Posts.ByCursor(ctx, published, service.KeysetParams{First: first, Last: last, After: after, Before: before})
 		if err != nil {
 			return nil, err
 		}
@@ -113,7 +113,7 @@ func (r queryResolver) Posts(ctx context.Context, page, limit *int, published *b
 		setPageInfo(conn.PageInfo, res.Cursors, res.HasNext, res.HasPrevious)
 		return conn, nil
 	}
-	res, err := r.svc.ListPosts(ctx, service.ListPostsParams{Page: deref(page), Limit: deref(limit), Published: published, SkipTotal: true})
+	res, err := r.svc.Posts.List(ctx, service.ListPostsParams{Page: deref(page), Limit: deref(limit), Published: published, SkipTotal: true})
 	if err != nil {
 		return nil, err
 	}
@@ -155,14 +155,14 @@ func mixedPaging() error {
 type userConnectionResolver struct{ *Resolver }
 
 func (r userConnectionResolver) TotalCount(ctx context.Context, obj *gql.UserConnection) (int, error) {
-	n, err := r.svc.CountUsers(ctx, obj.Search)
+	n, err := r.svc.Users.Count(ctx, obj.Search)
 	return int(n), err
 }
 
 type postConnectionResolver struct{ *Resolver }
 
 func (r postConnectionResolver) TotalCount(ctx context.Context, obj *gql.PostConnection) (int, error) {
-	n, err := r.svc.CountPosts(ctx, obj.Published)
+	n, err := r.svc.Posts.Count(ctx, obj.Published)
 	return int(n), err
 }
 

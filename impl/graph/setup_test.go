@@ -21,11 +21,10 @@ import (
 	"github.com/junction-dev/junction/impl/dbtest"
 	"github.com/junction-dev/junction/impl/graph"
 	"github.com/junction-dev/junction/impl/httpapi"
-	"github.com/junction-dev/junction/impl/jobs"
 	"github.com/junction-dev/junction/impl/logtest"
-	"github.com/junction-dev/junction/impl/password"
 	"github.com/junction-dev/junction/impl/ratelimit"
-	"github.com/junction-dev/junction/impl/service"
+	"github.com/junction-dev/junction/impl/service/wire"
+	"github.com/junction-dev/junction/impl/servicetest"
 )
 
 // counter is a pgx tracer that counts the statements sent, to prove the dataloaders batch.
@@ -42,7 +41,7 @@ type instance struct {
 	url    string
 	pool   *pgxpool.Pool
 	count  *counter
-	svc    *service.Service
+	svc    *wire.Services
 	sealer *auth.Sealer
 }
 
@@ -85,20 +84,14 @@ func newInstanceWith(t *testing.T, dbURL string, o instanceOptions) *instance {
 	require.NoError(t, err)
 	t.Cleanup(pool.Close)
 	logger, _ := logtest.New()
-	inserter, err := jobs.NewClient(pool, jobs.Config{Logger: logger})
+	tokens, err := auth.NewTokens([]byte(servicetest.Secret), "junction", "junction-api", cmp.Or(o.tokenTTL, time.Hour))
 	require.NoError(t, err)
-	tokens, err := auth.NewTokens([]byte("a test secret that is 32 bytes long"), "junction", "junction-api", cmp.Or(o.tokenTTL, time.Hour))
+	sealer, err := auth.NewSealer([]byte(servicetest.Secret))
 	require.NoError(t, err)
-	sealer, err := auth.NewSealer([]byte("a test secret that is 32 bytes long"))
-	require.NoError(t, err)
-	svc := service.New(service.Deps{
-		Pool: pool, Hasher: password.NewHasher(password.Params{MemoryKiB: 64, Iterations: 1, Parallelism: 1}),
-		Tokens: tokens, Sealer: sealer, Jobs: inserter, Logger: logger,
-	})
-	ctx, cancel := context.WithCancel(context.Background())
-	t.Cleanup(cancel)
-	broker := graph.NewBroker(svc, logger)
-	go func() { _ = broker.Run(ctx) }()
+	svc := servicetest.New(t, pool, servicetest.Options{Tokens: tokens, Sealer: sealer, Logger: logger})
+	gql := servicetest.GraphQL(svc)
+	broker := graph.NewBroker(gql, logger)
+	svc.Listener.Handle(broker.Handle)
 	limits := ratelimit.New(rl, ratelimit.NewMemory(1<<16, time.Now))
 	opts := graph.Options{
 		Introspection: true, MaxDepth: 8, MaxComplexity: 50_000, MaxResponseBytes: 4 << 20, BodyLimit: 16 << 10, Logger: logger,
@@ -109,8 +102,8 @@ func newInstanceWith(t *testing.T, dbURL string, o instanceOptions) *instance {
 	for _, w := range o.graph {
 		w(&opts)
 	}
-	gqlHandler := graph.NewHandler(svc, broker, opts)
-	h, err := httpapi.NewHandler(svc, httpapi.Options{
+	gqlHandler := graph.NewHandler(gql, broker, opts)
+	h, err := httpapi.NewHandler(servicetest.REST(svc), httpapi.Options{
 		Logger: logger, GraphQL: gqlHandler, Limits: limits, TrustedProxies: rl.TrustedProxies, MaxConcurrent: o.maxConcurrent,
 	})
 	require.NoError(t, err)

@@ -31,7 +31,7 @@ func (r subscriptionResolver) CommentAdded(ctx context.Context, postID string) (
 		return nil, err
 	}
 	// Only a post the subscriber can see may be watched.
-	if _, err := r.svc.GetPost(ctx, pid); err != nil {
+	if _, err := r.svc.Posts.Get(ctx, pid); err != nil {
 		return nil, err
 	}
 	sess := sessionFrom(ctx)

@@ -352,7 +352,7 @@ func TestWebSocketSessionEnds(t *testing.T) {
 			confirmReset(t, in, email)
 		}},
 		{name: "role changed", want: 4403, change: func(t *testing.T, in *instance, _, email, _ string) {
-			require.NoError(t, in.svc.GrantAdmin(context.Background(), email))
+			require.NoError(t, in.svc.Accounts.GrantAdmin(context.Background(), email))
 		}},
 	}
 	for _, tt := range tests {
@@ -401,7 +401,7 @@ func confirmReset(t *testing.T, in *instance, email string) {
 	resp.Body.Close()
 	require.Equal(t, http.StatusAccepted, resp.StatusCode)
 	// The request only queues a job, which this instance does not work: do its work here.
-	require.NoError(t, in.svc.SendPasswordReset(context.Background(), email))
+	require.NoError(t, in.svc.Accounts.SendPasswordReset(context.Background(), email))
 	var sealed string
 	require.NoError(t, in.pool.QueryRow(context.Background(),
 		`SELECT args->>'sealed_token' FROM river_job WHERE kind = 'email' AND args->>'to' = $1 AND args ? 'sealed_token'`, email).Scan(&sealed))

@@ -30,7 +30,7 @@ func (s *Server) adminOnly(signIn *authn.Authenticator, limits *ratelimit.Limits
 					errs.service(w, r, err)
 					return
 				}
-				tok, err := s.svc.LoginAdmin(r.Context(), email, pw)
+				tok, err := s.svc.Accounts.LoginAdmin(r.Context(), email, pw)
 				if err != nil {
 					s.challenge(w, r, errs, err)
 					return

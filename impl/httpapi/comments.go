@@ -27,7 +27,7 @@ func (s *Server) listComments(
 // ListPostComments serves GET /api/posts/{id}/comments.
 func (s *Server) ListPostComments(ctx context.Context, req api.ListPostCommentsRequestObject) (api.ListPostCommentsResponseObject, error) {
 	list, err := s.listComments(ctx, postPath(req.Id)+"/comments", req.Params.Page, req.Params.Limit,
-		orString(req.Params.Order, "desc"), s.svc.ListPostComments, req.Id)
+		orString(req.Params.Order, "desc"), s.svc.Comments.ListByPost, req.Id)
 	if err != nil {
 		return nil, err
 	}
@@ -37,7 +37,7 @@ func (s *Server) ListPostComments(ctx context.Context, req api.ListPostCommentsR
 // ListUserComments serves GET /api/users/{id}/comments.
 func (s *Server) ListUserComments(ctx context.Context, req api.ListUserCommentsRequestObject) (api.ListUserCommentsResponseObject, error) {
 	list, err := s.listComments(ctx, userPath(req.Id)+"/comments", req.Params.Page, req.Params.Limit,
-		orString(req.Params.Order, "desc"), s.svc.ListUserComments, req.Id)
+		orString(req.Params.Order, "desc"), s.svc.Comments.ListByAuthor, req.Id)
 	if err != nil {
 		return nil, err
 	}
@@ -46,7 +46,7 @@ func (s *Server) ListUserComments(ctx context.Context, req api.ListUserCommentsR
 
 // CreateComment serves POST /api/posts/{id}/comments.
 func (s *Server) CreateComment(ctx context.Context, req api.CreateCommentRequestObject) (api.CreateCommentResponseObject, error) {
-	c, err := s.svc.CreateComment(ctx, req.Id, req.Body.Content)
+	c, err := s.svc.Comments.Create(ctx, req.Id, req.Body.Content)
 	if err != nil {
 		return nil, err
 	}
@@ -59,7 +59,7 @@ func (s *Server) CreateComment(ctx context.Context, req api.CreateCommentRequest
 
 // DeleteComment serves DELETE /api/comments/{id}.
 func (s *Server) DeleteComment(ctx context.Context, req api.DeleteCommentRequestObject) (api.DeleteCommentResponseObject, error) {
-	if err := s.svc.DeleteComment(ctx, req.Id); err != nil {
+	if err := s.svc.Comments.Delete(ctx, req.Id); err != nil {
 		return nil, err
 	}
 	return api.DeleteComment204Response{}, nil

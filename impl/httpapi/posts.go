@@ -29,9 +29,9 @@ func (s *Server) listPosts(ctx context.Context, path string, userID *uuid.UUID, 
 	var page service.PostPage
 	var err error
 	if userID != nil {
-		page, err = s.svc.ListUserPosts(ctx, *userID, p)
+		page, err = s.svc.Posts.ListByAuthor(ctx, *userID, p)
 	} else {
-		page, err = s.svc.ListPosts(ctx, p)
+		page, err = s.svc.Posts.List(ctx, p)
 	}
 	if err != nil {
 		return api.PostList{}, err
@@ -78,7 +78,7 @@ func (s *Server) ListUserPosts(ctx context.Context, req api.ListUserPostsRequest
 
 // CreatePost serves POST /api/posts.
 func (s *Server) CreatePost(ctx context.Context, req api.CreatePostRequestObject) (api.CreatePostResponseObject, error) {
-	p, err := s.svc.CreatePost(ctx, service.CreatePostInput{
+	p, err := s.svc.Posts.Create(ctx, service.CreatePostInput{
 		Title: req.Body.Title, Content: req.Body.Content, Published: deref(req.Body.Published),
 	})
 	if err != nil {
@@ -92,7 +92,7 @@ func (s *Server) CreatePost(ctx context.Context, req api.CreatePostRequestObject
 
 // GetPost serves GET /api/posts/{id}.
 func (s *Server) GetPost(ctx context.Context, req api.GetPostRequestObject) (api.GetPostResponseObject, error) {
-	p, err := s.svc.GetPost(ctx, req.Id)
+	p, err := s.svc.Posts.Get(ctx, req.Id)
 	if err != nil {
 		return nil, err
 	}
@@ -101,7 +101,7 @@ func (s *Server) GetPost(ctx context.Context, req api.GetPostRequestObject) (api
 
 // PatchPost serves PATCH /api/posts/{id}.
 func (s *Server) PatchPost(ctx context.Context, req api.PatchPostRequestObject) (api.PatchPostResponseObject, error) {
-	p, err := s.svc.UpdatePost(ctx, req.Id, service.UpdatePostInput{Title: req.Body.Title, Content: req.Body.Content})
+	p, err := s.svc.Posts.Update(ctx, req.Id, service.UpdatePostInput{Title: req.Body.Title, Content: req.Body.Content})
 	if err != nil {
 		return nil, err
 	}
@@ -110,7 +110,7 @@ func (s *Server) PatchPost(ctx context.Context, req api.PatchPostRequestObject) 
 
 // DeletePost serves DELETE /api/posts/{id}.
 func (s *Server) DeletePost(ctx context.Context, req api.DeletePostRequestObject) (api.DeletePostResponseObject, error) {
-	if err := s.svc.DeletePost(ctx, req.Id); err != nil {
+	if err := s.svc.Posts.Delete(ctx, req.Id); err != nil {
 		return nil, err
 	}
 	return api.DeletePost204Response{}, nil
@@ -118,7 +118,7 @@ func (s *Server) DeletePost(ctx context.Context, req api.DeletePostRequestObject
 
 // PublishPost serves POST /api/posts/{id}/publish.
 func (s *Server) PublishPost(ctx context.Context, req api.PublishPostRequestObject) (api.PublishPostResponseObject, error) {
-	p, err := s.svc.PublishPost(ctx, req.Id)
+	p, err := s.svc.Posts.Publish(ctx, req.Id)
 	if err != nil {
 		return nil, err
 	}

@@ -19,13 +19,12 @@ import (
 	"github.com/junction-dev/junction/impl/authn"
 	"github.com/junction-dev/junction/impl/clientip"
 	"github.com/junction-dev/junction/impl/ratelimit"
-	"github.com/junction-dev/junction/impl/service"
 	"github.com/junction-dev/junction/impl/webhook"
 )
 
-// Server implements the REST operations of openapi.yaml on top of the service layer.
+// Server implements the REST operations of openapi.yaml on top of the services.
 type Server struct {
-	svc *service.Service
+	svc Services
 }
 
 var _ api.StrictServerInterface = (*Server)(nil)
@@ -62,13 +61,13 @@ type Metrics interface {
 
 // NewHandler returns the whole HTTP surface: the API under its spec's paths, the spec itself at /openapi.yaml and
 // /openapi.json, and Swagger UI at /docs.
-func NewHandler(svc *service.Service, opts Options) (http.Handler, error) {
+func NewHandler(svc Services, opts Options) (http.Handler, error) {
 	errs := errorWriter{dev: opts.Development, logger: opts.Logger}
 	doc, err := api.GetSpec()
 	if err != nil {
 		return nil, fmt.Errorf("load embedded spec: %w", err)
 	}
-	signIn := authn.New(svc)
+	signIn := authn.New(svc.Accounts)
 	authr := &authenticator{authn: signIn, stripe: opts.StripeVerifier}
 	gate, err := newGate(doc, opts.Limits, authr, errs)
 	if err != nil {
@@ -179,7 +178,7 @@ func (s *Server) GetHealth(context.Context, api.GetHealthRequestObject) (api.Get
 func (s *Server) GetReadiness(ctx context.Context, _ api.GetReadinessRequestObject) (api.GetReadinessResponseObject, error) {
 	ctx, cancel := context.WithTimeout(ctx, time.Second)
 	defer cancel()
-	if err := s.svc.Ready(ctx); err != nil {
+	if err := s.svc.Ops.Ready(ctx); err != nil {
 		return nil, err
 	}
 	return api.GetReadiness200JSONResponse{Status: "ok"}, nil

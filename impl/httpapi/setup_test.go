@@ -20,11 +20,10 @@ import (
 	"github.com/junction-dev/junction/impl/config"
 	"github.com/junction-dev/junction/impl/dbtest"
 	"github.com/junction-dev/junction/impl/httpapi"
-	"github.com/junction-dev/junction/impl/jobs"
 	"github.com/junction-dev/junction/impl/logtest"
 	"github.com/junction-dev/junction/impl/password"
 	"github.com/junction-dev/junction/impl/ratelimit"
-	"github.com/junction-dev/junction/impl/service"
+	"github.com/junction-dev/junction/impl/servicetest"
 	"github.com/junction-dev/junction/impl/webhook"
 )
 
@@ -72,27 +71,20 @@ func setup(t *testing.T, opts ...setupOptions) *testBundle {
 	require.NoError(t, err)
 	sealer, err := auth.NewSealer(testSecret)
 	require.NoError(t, err)
-	inserter, err := jobs.NewClient(pool, jobs.Config{Logger: logger}) // inserts jobs; another test works them
-	require.NoError(t, err)
-	svc := service.New(service.Deps{
-		Pool: pool,
-		Jobs: inserter,
-		// Cheap argon2 parameters: the tests exercise the flow, not the cost.
-		Hasher: password.NewHasher(hashParams(o.slowHash)),
+	// Jobs are only inserted here; another test works them.
+	svc := servicetest.New(t, pool, servicetest.Options{
+		// Cheap argon2 parameters unless the test is about the cost.
+		Hash:   hashParams(o.slowHash),
 		Tokens: tokens, Sealer: sealer,
 		// As in production: authentication is cached, and the listener keeps the cache coherent.
 		AuthCacheTTL: time.Minute,
 		Logger:       logger,
 	})
-	listenCtx, stopListening := context.WithCancel(context.Background())
-	listening := make(chan struct{})
-	go func() { defer close(listening); _ = svc.Listen(listenCtx, func(service.Event) {}) }()
-	t.Cleanup(func() { stopListening(); <-listening })
 	limits := noLimits
 	if o.rateLimit != nil {
 		limits = *o.rateLimit
 	}
-	handler, err := httpapi.NewHandler(svc, httpapi.Options{
+	handler, err := httpapi.NewHandler(servicetest.REST(svc), httpapi.Options{
 		Development: o.development, Logger: logger, CORSOrigins: o.cors,
 		Limits: ratelimit.New(limits, ratelimit.NewMemory(1<<16, time.Now)), TrustedProxies: limits.TrustedProxies,
 		StripeVerifier: webhook.NewVerifier([]string{"whsec_old", webhookSecret}, 5*time.Minute, time.Now),

@@ -11,7 +11,7 @@ import (
 // ListUsers serves GET /api/users: a page of users, or with ids a batch lookup.
 func (s *Server) ListUsers(ctx context.Context, req api.ListUsersRequestObject) (api.ListUsersResponseObject, error) {
 	if req.Params.Ids != nil {
-		users, err := s.svc.GetUsersByIDs(ctx, *req.Params.Ids)
+		users, err := s.svc.Users.ByIDs(ctx, *req.Params.Ids)
 		if err != nil {
 			return nil, err
 		}
@@ -30,7 +30,7 @@ func (s *Server) ListUsers(ctx context.Context, req api.ListUsersRequestObject) 
 		Search: deref(req.Params.Search),
 	}
 	p.Page, p.Limit = pageParams(req.Params.Page, req.Params.Limit)
-	page, err := s.svc.ListUsers(ctx, p)
+	page, err := s.svc.Users.List(ctx, p)
 	if err != nil {
 		return nil, err
 	}
@@ -44,7 +44,7 @@ func (s *Server) ListUsers(ctx context.Context, req api.ListUsersRequestObject) 
 
 // CreateUser serves POST /api/users.
 func (s *Server) CreateUser(ctx context.Context, req api.CreateUserRequestObject) (api.CreateUserResponseObject, error) {
-	u, err := s.svc.CreateUser(ctx, service.CreateUserInput{
+	u, err := s.svc.Users.Create(ctx, service.CreateUserInput{
 		Name:     req.Body.Name,
 		Email:    string(req.Body.Email),
 		Password: deref(req.Body.Password),
@@ -63,14 +63,14 @@ func (s *Server) CreateUser(ctx context.Context, req api.CreateUserRequestObject
 func (s *Server) GetUser(ctx context.Context, req api.GetUserRequestObject) (api.GetUserResponseObject, error) {
 	var data api.UserWithPosts
 	if req.Params.Include != nil && *req.Params.Include == api.Posts {
-		u, posts, err := s.svc.GetUserWithPosts(ctx, req.Id)
+		u, posts, err := s.svc.Users.GetWithPosts(ctx, req.Id)
 		if err != nil {
 			return nil, err
 		}
 		data = toAPIUserWithPosts(u)
 		data.Posts = new(toAPIPosts(posts))
 	} else {
-		u, err := s.svc.GetUser(ctx, req.Id)
+		u, err := s.svc.Users.Get(ctx, req.Id)
 		if err != nil {
 			return nil, err
 		}
@@ -86,7 +86,7 @@ func toAPIUserWithPosts(u service.User) api.UserWithPosts {
 // ReplaceUser serves PUT /api/users/{id}.
 func (s *Server) ReplaceUser(ctx context.Context, req api.ReplaceUserRequestObject) (api.ReplaceUserResponseObject, error) {
 	email := string(req.Body.Email)
-	u, err := s.svc.UpdateUser(ctx, req.Id, service.UpdateUserInput{
+	u, err := s.svc.Users.Update(ctx, req.Id, service.UpdateUserInput{
 		Name: &req.Body.Name, Email: &email, CurrentPassword: req.Body.CurrentPassword,
 	})
 	if err != nil {
@@ -101,7 +101,7 @@ func (s *Server) PatchUser(ctx context.Context, req api.PatchUserRequestObject) 
 	if req.Body.Email != nil {
 		in.Email = new(string(*req.Body.Email))
 	}
-	u, err := s.svc.UpdateUser(ctx, req.Id, in)
+	u, err := s.svc.Users.Update(ctx, req.Id, in)
 	if err != nil {
 		return nil, err
 	}
@@ -110,7 +110,7 @@ func (s *Server) PatchUser(ctx context.Context, req api.PatchUserRequestObject) 
 
 // DeleteUser serves DELETE /api/users/{id}.
 func (s *Server) DeleteUser(ctx context.Context, req api.DeleteUserRequestObject) (api.DeleteUserResponseObject, error) {
-	if err := s.svc.DeleteUser(ctx, req.Id); err != nil {
+	if err := s.svc.Users.Delete(ctx, req.Id); err != nil {
 		return nil, err
 	}
 	return api.DeleteUser204Response{}, nil
@@ -118,7 +118,7 @@ func (s *Server) DeleteUser(ctx context.Context, req api.DeleteUserRequestObject
 
 // CreateToken serves POST /api/auth/token.
 func (s *Server) CreateToken(ctx context.Context, req api.CreateTokenRequestObject) (api.CreateTokenResponseObject, error) {
-	tok, err := s.svc.Login(ctx, req.Body.Email, deref(req.Body.Password))
+	tok, err := s.svc.Accounts.Login(ctx, req.Body.Email, deref(req.Body.Password))
 	if err != nil {
 		return nil, err
 	}
@@ -129,7 +129,7 @@ func (s *Server) CreateToken(ctx context.Context, req api.CreateTokenRequestObje
 
 // RequestPasswordReset serves POST /api/auth/password-reset. It answers 202 whether or not the account exists.
 func (s *Server) RequestPasswordReset(ctx context.Context, req api.RequestPasswordResetRequestObject) (api.RequestPasswordResetResponseObject, error) {
-	if err := s.svc.RequestPasswordReset(ctx, req.Body.Email); err != nil {
+	if err := s.svc.Accounts.RequestPasswordReset(ctx, req.Body.Email); err != nil {
 		return nil, err
 	}
 	return api.RequestPasswordReset202JSONResponse{Body: api.Accepted{Status: api.AcceptedStatusAccepted}}, nil
@@ -137,7 +137,7 @@ func (s *Server) RequestPasswordReset(ctx context.Context, req api.RequestPasswo
 
 // ConfirmPasswordReset serves POST /api/auth/password-reset/confirm.
 func (s *Server) ConfirmPasswordReset(ctx context.Context, req api.ConfirmPasswordResetRequestObject) (api.ConfirmPasswordResetResponseObject, error) {
-	if err := s.svc.ConfirmPasswordReset(ctx, req.Body.Token, deref(req.Body.NewPassword)); err != nil {
+	if err := s.svc.Accounts.ConfirmPasswordReset(ctx, req.Body.Token, deref(req.Body.NewPassword)); err != nil {
 		return nil, err
 	}
 	return api.ConfirmPasswordReset204Response{}, nil

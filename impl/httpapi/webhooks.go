@@ -10,7 +10,7 @@ import (
 
 // ReceiveStripeWebhook serves POST /api/webhooks/stripe. The gate has verified the signature over the raw body.
 func (s *Server) ReceiveStripeWebhook(ctx context.Context, req api.ReceiveStripeWebhookRequestObject) (api.ReceiveStripeWebhookResponseObject, error) {
-	if err := s.svc.ReceiveStripeEvent(ctx, *req.Body); err != nil {
+	if err := s.svc.Billing.ReceiveStripe(ctx, *req.Body); err != nil {
 		return nil, err
 	}
 	return api.ReceiveStripeWebhook200JSONResponse{Received: true}, nil
@@ -18,15 +18,15 @@ func (s *Server) ReceiveStripeWebhook(ctx context.Context, req api.ReceiveStripe
 
 // ListWebhookEvents serves GET /api/admin/webhook-events.
 func (s *Server) ListWebhookEvents(ctx context.Context, req api.ListWebhookEventsRequestObject) (api.ListWebhookEventsResponseObject, error) {
-	p := service.ListWebhookEventsParams{Status: orString(req.Params.Status, ""), Type: deref(req.Params.Type)}
+	p := service.ListWebhookEventsParams{Status: service.WebhookStatus(orString(req.Params.Status, "")), Type: deref(req.Params.Type)}
 	p.Page, p.Limit = pageParams(req.Params.Page, req.Params.Limit)
-	page, err := s.svc.ListWebhookEvents(ctx, p)
+	page, err := s.svc.Billing.List(ctx, p)
 	if err != nil {
 		return nil, err
 	}
 	other := url.Values{}
 	if p.Status != "" {
-		other.Set("status", p.Status)
+		other.Set("status", string(p.Status))
 	}
 	if p.Type != "" {
 		other.Set("type", p.Type)
@@ -41,7 +41,7 @@ func (s *Server) ListWebhookEvents(ctx context.Context, req api.ListWebhookEvent
 
 // ReplayWebhookEvent serves POST /api/admin/webhook-events/{id}/replay.
 func (s *Server) ReplayWebhookEvent(ctx context.Context, req api.ReplayWebhookEventRequestObject) (api.ReplayWebhookEventResponseObject, error) {
-	e, err := s.svc.ReplayWebhookEvent(ctx, req.Id)
+	e, err := s.svc.Billing.Replay(ctx, req.Id)
 	if err != nil {
 		return nil, err
 	}
@@ -50,7 +50,7 @@ func (s *Server) ReplayWebhookEvent(ctx context.Context, req api.ReplayWebhookEv
 
 func toAPIWebhookEvent(e service.WebhookEvent) api.WebhookEvent {
 	return api.WebhookEvent{
-		Id: e.ID, Provider: e.Provider, EventId: e.EventID, Type: e.Type, Status: api.WebhookEventStatus(e.Status),
+		Id: e.ID, Provider: string(e.Provider), EventId: e.EventID, Type: e.Type, Status: api.WebhookEventStatus(e.Status),
 		Attempts: e.Attempts, LastError: e.LastError, CreatedAt: e.CreatedAt, ReceivedAt: e.ReceivedAt,
 		ProcessedAt: e.ProcessedAt, Payload: e.Payload,
 	}

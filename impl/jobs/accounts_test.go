@@ -34,14 +34,14 @@ func TestEmailChangeNoticeReachesTheOldAddress(t *testing.T) {
 	t.Parallel()
 	b := setup(t)
 	ctx := context.Background()
-	ada, err := b.svc.CreateUser(ctx, service.CreateUserInput{Name: "Ada", Email: "ada@example.com", Password: "long enough"})
+	ada, err := b.svc.Users.Create(ctx, service.CreateUserInput{Name: "Ada", Email: "ada@example.com", Password: "long enough"})
 	require.NoError(t, err)
 	b.smtp.WaitAccepted(t, 1, 20*time.Second) // the welcome
 	adaCtx := service.NewContextWithActor(ctx, service.Actor{UserID: ada.ID, Role: service.RoleUser})
 
-	_, err = b.svc.UpdateUser(adaCtx, ada.ID, service.UpdateUserInput{Email: new("ada.king@example.com")})
+	_, err = b.svc.Users.Update(adaCtx, ada.ID, service.UpdateUserInput{Email: new("ada.king@example.com")})
 	require.Equal(t, service.EINVALID, service.ErrorCode(err), "no current password, no change")
-	_, err = b.svc.UpdateUser(adaCtx, ada.ID, service.UpdateUserInput{
+	_, err = b.svc.Users.Update(adaCtx, ada.ID, service.UpdateUserInput{
 		Email: new("ada.king@example.com"), Password: new("a new password"), CurrentPassword: new("long enough"),
 	})
 	require.NoError(t, err)
@@ -64,10 +64,10 @@ func TestPasswordResetRequestSendsOnlyForAccounts(t *testing.T) {
 	t.Parallel()
 	b := setup(t)
 	ctx := context.Background()
-	_, err := b.svc.CreateUser(ctx, service.CreateUserInput{Name: "Ada", Email: "ada@example.com", Password: "long enough"})
+	_, err := b.svc.Users.Create(ctx, service.CreateUserInput{Name: "Ada", Email: "ada@example.com", Password: "long enough"})
 	require.NoError(t, err)
-	require.NoError(t, b.svc.RequestPasswordReset(ctx, "nobody@example.com"))
-	require.NoError(t, b.svc.RequestPasswordReset(ctx, "ADA@example.com"))
+	require.NoError(t, b.svc.Accounts.RequestPasswordReset(ctx, "nobody@example.com"))
+	require.NoError(t, b.svc.Accounts.RequestPasswordReset(ctx, "ADA@example.com"))
 
 	got := b.smtp.WaitAccepted(t, 2, 20*time.Second)
 	require.Equal(t, []string{"ada@example.com"}, got[1].To)
@@ -88,13 +88,13 @@ func TestLogTransportKeepsNoUsableResetToken(t *testing.T) {
 	t.Parallel()
 	b := setupWith(t, true)
 	ctx := context.Background()
-	_, err := b.svc.CreateUser(ctx, service.CreateUserInput{Name: "Ada", Email: "ada@example.com", Password: "long enough"})
+	_, err := b.svc.Users.Create(ctx, service.CreateUserInput{Name: "Ada", Email: "ada@example.com", Password: "long enough"})
 	require.NoError(t, err)
-	require.NoError(t, b.svc.RequestPasswordReset(ctx, "ada@example.com"))
+	require.NoError(t, b.svc.Accounts.RequestPasswordReset(ctx, "ada@example.com"))
 
 	var emails []service.SentEmail
 	require.Eventually(t, func() bool {
-		emails, err = b.svc.SentEmailsTo(ctx, "ada@example.com")
+		emails, err = b.svc.Emails.SentTo(ctx, "ada@example.com")
 		return err == nil && len(emails) == 2
 	}, 20*time.Second, 20*time.Millisecond)
 	reset := emails[0] // newest first

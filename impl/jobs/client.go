@@ -6,13 +6,13 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/riverqueue/river"
 	"github.com/riverqueue/river/riverdriver/riverpgxv5"
 	"github.com/riverqueue/river/rivertype"
 
-	"github.com/junction-dev/junction/gen/db"
 	"github.com/junction-dev/junction/impl/config"
 	"github.com/junction-dev/junction/impl/mail"
 	"github.com/junction-dev/junction/impl/service"
@@ -31,11 +31,9 @@ type Config struct {
 
 	// WebhookRetryBase is the first retry delay of webhook processing.
 	WebhookRetryBase time.Duration
-	// ProcessWebhook applies a stored webhook event (the service's ProcessWebhookEvent).
-	ProcessWebhook func(ctx context.Context, args service.ProcessWebhookArgs) error
 
-	// SendPasswordReset does the work of a password-reset request (the service's SendPasswordReset).
-	SendPasswordReset func(ctx context.Context, email string) error
+	// Services are what the workers call; see [Services].
+	Services *Services
 
 	// Open decrypts the secrets that the service sealed into job args (auth.Sealer.Open).
 	Open func(sealed string) (string, error)
@@ -48,19 +46,48 @@ type Config struct {
 	Logger     *slog.Logger
 }
 
+// Services are what the workers call: they reach data only through these. The services insert their jobs through
+// the client NewClient returns, so one of the two is built first: a working client's Services must be filled in
+// before it starts, and an insert-only client needs none.
+type Services struct {
+	Billing  Billing
+	Accounts Accounts
+	Emails   Emails
+}
+
+// Billing applies stored webhook events (the billing service).
+type Billing interface {
+	Process(ctx context.Context, id uuid.UUID) error
+}
+
+// Accounts does the work of password-reset requests (the accounts service).
+type Accounts interface {
+	SendPasswordReset(ctx context.Context, email string) error
+}
+
+// Emails records which jobs' messages a mail server accepted (the emails service).
+type Emails interface {
+	Delivered(ctx context.Context, jobID int64) (bool, error)
+	RecordDelivery(ctx context.Context, jobID int64, messageID string) error
+}
+
 // NewClient returns a River client with every worker registered. It works the queues only with cfg.Work.
 func NewClient(pool *pgxpool.Pool, cfg Config) (*river.Client[pgx.Tx], error) {
+	svcs := cfg.Services
+	if svcs == nil {
+		svcs = &Services{}
+	}
 	workers := river.NewWorkers()
 	if err := river.AddWorkerSafely(workers, &EmailWorker{
 		templates: cfg.Templates, sender: cfg.Sender, domain: cfg.MailDomain, baseURL: cfg.BaseURL, backoff: cfg.EmailRetryBase,
-		open: cfg.Open, deliveries: &deliveries{pool: pool, queries: db.New()}, logger: cfg.Logger,
+		open: cfg.Open, svcs: svcs, logger: cfg.Logger,
 	}); err != nil {
 		return nil, fmt.Errorf("jobs: register email worker: %w", err)
 	}
-	if err := river.AddWorkerSafely(workers, &WebhookWorker{process: cfg.ProcessWebhook, backoff: cfg.WebhookRetryBase}); err != nil {
+	if err := river.AddWorkerSafely(workers, &WebhookWorker{svcs: svcs, backoff: cfg.WebhookRetryBase}); err != nil {
 		return nil, fmt.Errorf("jobs: register webhook worker: %w", err)
 	}
-	if err := river.AddWorkerSafely(workers, &PasswordResetWorker{send: cfg.SendPasswordReset, backoff: cfg.EmailRetryBase}); err != nil {
+	if err := river.AddWorkerSafely(workers, &PasswordResetWorker{svcs: svcs, backoff: cfg.EmailRetryBase}); err != nil {
 		return nil, fmt.Errorf("jobs: register password reset worker: %w", err)
 	}
 	rc := &river.Config{

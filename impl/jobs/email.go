@@ -8,10 +8,8 @@ import (
 	"math/rand/v2"
 	"time"
 
-	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/riverqueue/river"
 
-	"github.com/junction-dev/junction/gen/db"
 	"github.com/junction-dev/junction/impl/mail"
 	"github.com/junction-dev/junction/impl/service"
 )
@@ -25,17 +23,12 @@ type EmailWorker struct {
 	baseURL   string
 	backoff   time.Duration
 	open      func(sealed string) (string, error)
-	// deliveries remembers which jobs' messages the mail server accepted. River runs a job at least once:
+	// svcs.Emails remembers which jobs' messages the mail server accepted. River runs a job at least once:
 	// after a crash, a job whose email went out may run again because its completion was not yet written, and
 	// the record makes that run a no-op. What remains is the moment between the server's acceptance and the
 	// record, which the stable Message-ID lets a receiver recognise.
-	deliveries *deliveries
-	logger     *slog.Logger
-}
-
-type deliveries struct {
-	pool    *pgxpool.Pool
-	queries *db.Queries
+	svcs   *Services
+	logger *slog.Logger
 }
 
 // Work sends one email, once. An unknown type is cancelled at once: no retry can fix it.
@@ -43,9 +36,9 @@ func (w *EmailWorker) Work(ctx context.Context, job *river.Job[service.EmailArgs
 	id := messageID(job.ID, w.domain)
 	// A first attempt cannot have sent anything yet, so only a later one pays for the lookup.
 	if job.Attempt > 1 {
-		sent, err := w.deliveries.queries.EmailDeliveryExists(ctx, w.deliveries.pool, job.ID)
+		sent, err := w.svcs.Emails.Delivered(ctx, job.ID)
 		if err != nil {
-			return fmt.Errorf("look up the delivery: %w", err)
+			return err
 		}
 		if sent {
 			return nil
@@ -59,12 +52,12 @@ func (w *EmailWorker) Work(ctx context.Context, job *river.Job[service.EmailArgs
 			return river.JobCancel(fmt.Errorf("open the reset token: %w", err)) // another key: no retry can help
 		}
 	}
-	data := map[string]any{
-		"Name": a.Name, "To": a.To, "BaseURL": w.baseURL, "Token": token, "ExpiresIn": a.ExpiresIn,
-		"PostID": a.PostID, "PostTitle": a.PostTitle, "ActorName": a.ActorName, "Excerpt": a.Excerpt,
-		"PaymentID": a.PaymentID, "Amount": a.Amount, "NewEmail": a.NewEmail,
+	data := mail.Data{
+		Name: a.Name, To: a.To, BaseURL: w.baseURL, Token: token, ExpiresIn: a.ExpiresIn,
+		PostID: a.PostID, PostTitle: a.PostTitle, ActorName: a.ActorName, Excerpt: a.Excerpt,
+		PaymentID: a.PaymentID, Amount: a.Amount, NewEmail: a.NewEmail,
 	}
-	subject, text, html, err := w.templates.Render(a.Type, data)
+	subject, text, html, err := w.templates.Render(string(a.Type), data)
 	if errors.Is(err, mail.ErrUnknownType) {
 		return river.JobCancel(err)
 	}
@@ -73,7 +66,7 @@ func (w *EmailWorker) Work(ctx context.Context, job *river.Job[service.EmailArgs
 	}
 	err = w.sender.Send(ctx, mail.Message{
 		MessageID: id,
-		Type:      a.Type,
+		Type:      string(a.Type),
 		To:        a.To,
 		Subject:   subject,
 		Text:      text,
@@ -86,8 +79,7 @@ func (w *EmailWorker) Work(ctx context.Context, job *river.Job[service.EmailArgs
 	}
 	// The server has the message: from here on no error may send it again, so a failed record is logged and the
 	// job still completes. The context may be ending (a job timeout), which must not lose the record.
-	if err := w.deliveries.queries.EmailDeliveryCreate(context.WithoutCancel(ctx), w.deliveries.pool,
-		db.EmailDeliveryCreateParams{JobID: job.ID, MessageID: id}); err != nil {
+	if err := w.svcs.Emails.RecordDelivery(context.WithoutCancel(ctx), job.ID, id); err != nil {
 		w.logger.ErrorContext(ctx, "email sent but its delivery not recorded: a crash before the job completes would send it again",
 			"job_id", job.ID, "message_id", id, "err", err)
 	}

@@ -16,17 +16,19 @@ import (
 	"github.com/junction-dev/junction/impl/config"
 	"github.com/junction-dev/junction/impl/dbtest"
 	"github.com/junction-dev/junction/impl/jobs"
+	"github.com/junction-dev/junction/impl/lifecycle"
 	"github.com/junction-dev/junction/impl/logtest"
 	"github.com/junction-dev/junction/impl/mail"
 	"github.com/junction-dev/junction/impl/mailtest"
-	"github.com/junction-dev/junction/impl/password"
 	"github.com/junction-dev/junction/impl/service"
+	"github.com/junction-dev/junction/impl/service/wire"
+	"github.com/junction-dev/junction/impl/servicetest"
 )
 
 type testBundle struct {
 	pool   *pgxpool.Pool
 	river  *river.Client[pgx.Tx]
-	svc    *service.Service
+	svc    *wire.Services
 	smtp   *mailtest.Server
 	logs   *logtest.Buffer
 	tokens *auth.Tokens
@@ -44,18 +46,17 @@ func setup(t *testing.T) *testBundle {
 // setupWith is setup; with logTransport, emails go to the log transport (kept in sent_emails) instead of SMTP.
 func setupWith(t *testing.T, logTransport bool) *testBundle {
 	t.Helper()
-	ctx := context.Background()
 	pool := dbtest.New(t)
 	smtp := mailtest.Start(t)
 	logger, logs := logtest.New()
 	templates, err := mail.NewTemplates()
 	require.NoError(t, err)
-	var svc *service.Service
+	var svc *wire.Services
 	var sender mail.Sender
 	if logTransport {
 		sender = mail.NewLog(logger, func(ctx context.Context, m mail.Message) error {
-			return svc.RecordSentEmail(ctx, service.SentEmail{
-				JobID: m.JobID, MessageID: m.MessageID, Type: m.Type, To: m.To, Subject: m.Subject, Text: m.Text, HTML: m.HTML,
+			return svc.Emails.RecordSent(ctx, service.SentEmail{
+				JobID: m.JobID, MessageID: m.MessageID, Type: service.EmailKind(m.Type), To: m.To, Subject: m.Subject, Text: m.Text, HTML: m.HTML,
 			})
 		})
 	} else {
@@ -64,6 +65,7 @@ func setupWith(t *testing.T, logTransport bool) *testBundle {
 	}
 	sealer, err := auth.NewSealer([]byte(testSecret))
 	require.NoError(t, err)
+	workerServices := &jobs.Services{}
 	client, err := jobs.NewClient(pool, jobs.Config{
 		Open: sealer.Open,
 		Work: true, WebhookRetryBase: 20 * time.Millisecond,
@@ -71,27 +73,15 @@ func setupWith(t *testing.T, logTransport bool) *testBundle {
 			EmailConcurrency: 5, EmailRetryBase: 20 * time.Millisecond, CompletedRetention: time.Hour, DiscardedRetention: time.Hour,
 			JobTimeout: 10 * time.Second, RescueStuckAfter: time.Minute,
 		},
-		ProcessWebhook: func(ctx context.Context, a service.ProcessWebhookArgs) error {
-			return svc.ProcessWebhookEvent(ctx, a.EventID)
-		},
-		SendPasswordReset: func(ctx context.Context, email string) error {
-			return svc.SendPasswordReset(ctx, email)
-		},
+		Services:  workerServices,
 		Templates: templates, Sender: sender, MailDomain: "junction.test", BaseURL: "http://junction.test", Logger: logger,
 	})
 	require.NoError(t, err)
-	require.NoError(t, client.Start(ctx))
-	t.Cleanup(func() {
-		stopCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		_ = client.Stop(stopCtx)
-	})
-	tokens, err := auth.NewTokens([]byte("a test secret that is 32 bytes long"), "junction", "junction-api", time.Hour)
+	tokens, err := auth.NewTokens([]byte(testSecret), "junction", "junction-api", time.Hour)
 	require.NoError(t, err)
-	svc = service.New(service.Deps{
-		Pool: pool, Hasher: password.NewHasher(password.Params{MemoryKiB: 64, Iterations: 1, Parallelism: 1}),
-		Tokens: tokens, Sealer: sealer, Jobs: client, Logger: logger,
-	})
+	svc = servicetest.New(t, pool, servicetest.Options{Jobs: client, Tokens: tokens, Sealer: sealer, Logger: logger})
+	*workerServices = jobs.Services{Billing: svc.Billing, Accounts: svc.Accounts, Emails: svc.Emails}
+	servicetest.Start(t, logger, lifecycle.Named{Name: "river workers", Component: client})
 	return &testBundle{pool: pool, river: client, svc: svc, smtp: smtp, logs: logs, tokens: tokens, sealer: sealer}
 }
 
@@ -111,7 +101,7 @@ func (b *testBundle) waitJob(t *testing.T, state string) int {
 func TestWelcomeEmailIsDelivered(t *testing.T) {
 	t.Parallel()
 	b := setup(t)
-	_, err := b.svc.CreateUser(context.Background(), service.CreateUserInput{Name: "Ada", Email: "ada@example.com", Password: "long enough"})
+	_, err := b.svc.Users.Create(context.Background(), service.CreateUserInput{Name: "Ada", Email: "ada@example.com", Password: "long enough"})
 	require.NoError(t, err)
 
 	got := b.smtp.WaitAccepted(t, 1, 20*time.Second)
@@ -134,7 +124,7 @@ func TestEmailRetriesThenDelivers(t *testing.T) {
 	t.Parallel()
 	b := setup(t)
 	b.smtp.FailNext(2)
-	_, err := b.svc.CreateUser(context.Background(), service.CreateUserInput{Name: "Ada", Email: "ada@example.com", Password: "long enough"})
+	_, err := b.svc.Users.Create(context.Background(), service.CreateUserInput{Name: "Ada", Email: "ada@example.com", Password: "long enough"})
 	require.NoError(t, err)
 
 	b.smtp.WaitAccepted(t, 1, 20*time.Second)
@@ -153,7 +143,7 @@ func TestEmailJobRunAgainDoesNotResend(t *testing.T) {
 	t.Parallel()
 	b := setup(t)
 	ctx := context.Background()
-	_, err := b.svc.CreateUser(ctx, service.CreateUserInput{Name: "Ada", Email: "ada@example.com", Password: "long enough"})
+	_, err := b.svc.Users.Create(ctx, service.CreateUserInput{Name: "Ada", Email: "ada@example.com", Password: "long enough"})
 	require.NoError(t, err)
 	b.smtp.WaitAccepted(t, 1, 20*time.Second)
 	require.Equal(t, 1, b.waitJob(t, "completed"))
@@ -173,7 +163,7 @@ func TestEmailDiscardedAfterThreeAttempts(t *testing.T) {
 	t.Parallel()
 	b := setup(t)
 	b.smtp.FailNext(-1)
-	_, err := b.svc.CreateUser(context.Background(), service.CreateUserInput{Name: "Ada", Email: "ada@example.com", Password: "long enough"})
+	_, err := b.svc.Users.Create(context.Background(), service.CreateUserInput{Name: "Ada", Email: "ada@example.com", Password: "long enough"})
 	require.NoError(t, err)
 
 	require.Equal(t, 3, b.waitJob(t, "discarded"))
@@ -196,19 +186,19 @@ func TestCommentNotifiesThePostAuthor(t *testing.T) {
 	t.Parallel()
 	b := setup(t)
 	ctx := context.Background()
-	ada, err := b.svc.CreateUser(ctx, service.CreateUserInput{Name: "Ada", Email: "ada@example.com", Password: "long enough"})
+	ada, err := b.svc.Users.Create(ctx, service.CreateUserInput{Name: "Ada", Email: "ada@example.com", Password: "long enough"})
 	require.NoError(t, err)
-	grace, err := b.svc.CreateUser(ctx, service.CreateUserInput{Name: "Grace", Email: "grace@example.com", Password: "long enough"})
+	grace, err := b.svc.Users.Create(ctx, service.CreateUserInput{Name: "Grace", Email: "grace@example.com", Password: "long enough"})
 	require.NoError(t, err)
 	b.smtp.WaitAccepted(t, 2, 20*time.Second) // the welcomes
 
 	adaCtx := service.NewContextWithActor(ctx, service.Actor{UserID: ada.ID})
-	post, err := b.svc.CreatePost(adaCtx, service.CreatePostInput{Title: "Engines", Content: "On engines.", Published: true})
+	post, err := b.svc.Posts.Create(adaCtx, service.CreatePostInput{Title: "Engines", Content: "On engines.", Published: true})
 	require.NoError(t, err)
-	_, err = b.svc.CreateComment(adaCtx, post.ID, "My own comment: no email")
+	_, err = b.svc.Comments.Create(adaCtx, post.ID, "My own comment: no email")
 	require.NoError(t, err)
 	graceCtx := service.NewContextWithActor(ctx, service.Actor{UserID: grace.ID})
-	_, err = b.svc.CreateComment(graceCtx, post.ID, "Lovely engines")
+	_, err = b.svc.Comments.Create(graceCtx, post.ID, "Lovely engines")
 	require.NoError(t, err)
 
 	got := b.smtp.WaitAccepted(t, 3, 20*time.Second)

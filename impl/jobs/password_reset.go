@@ -13,13 +13,13 @@ import (
 // only queued this job, whether or not the account exists, so that it answers alike for every email.
 type PasswordResetWorker struct {
 	river.WorkerDefaults[service.PasswordResetArgs]
-	send    func(ctx context.Context, email string) error
+	svcs    *Services
 	backoff time.Duration
 }
 
 // Work looks the account up and, if it exists, issues a token and queues its email.
 func (w *PasswordResetWorker) Work(ctx context.Context, job *river.Job[service.PasswordResetArgs]) error {
-	return w.send(ctx, job.Args.Email)
+	return w.svcs.Accounts.SendPasswordReset(ctx, job.Args.Email)
 }
 
 // NextRetry backs off like email jobs do.

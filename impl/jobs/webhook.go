@@ -12,13 +12,13 @@ import (
 // WebhookWorker processes stored webhook events. Processing is idempotent, so retries and replays are safe.
 type WebhookWorker struct {
 	river.WorkerDefaults[service.ProcessWebhookArgs]
-	process func(ctx context.Context, args service.ProcessWebhookArgs) error
+	svcs    *Services
 	backoff time.Duration
 }
 
 // Work applies the event. An event that no longer exists is cancelled: no retry can bring it back.
 func (w *WebhookWorker) Work(ctx context.Context, job *river.Job[service.ProcessWebhookArgs]) error {
-	err := w.process(ctx, job.Args)
+	err := w.svcs.Billing.Process(ctx, job.Args.EventID)
 	if service.ErrorCode(err) == service.ENOTFOUND {
 		return river.JobCancel(err)
 	}

@@ -17,7 +17,7 @@ func TestWebhookProcessingThroughTheWorker(t *testing.T) {
 	deliver := func(id, object string) {
 		t.Helper()
 		body := fmt.Sprintf(`{"id":%q,"type":"payment_intent.succeeded","created":%d,"data":{"object":%s}}`, id, created, object)
-		require.NoError(t, b.svc.ReceiveStripeEvent(ctx, []byte(body)))
+		require.NoError(t, b.svc.Billing.ReceiveStripe(ctx, []byte(body)))
 	}
 	state := func(eventID string) (status string, attempts int) {
 		require.NoError(t, b.pool.QueryRow(ctx, "SELECT status, attempts FROM webhook_events WHERE event_id = $1", eventID).Scan(&status, &attempts))

@@ -54,84 +54,10 @@ type KeysetParams struct {
 	After, Before *string
 }
 
-// keysetPlan is a validated KeysetParams.
-type keysetPlan struct {
-	forward bool
-	n       int
-	cursor  *Cursor
-}
-
-func (p KeysetParams) plan() (keysetPlan, error) {
-	fe := fieldErrors{}
-	if p.First != nil && p.Last != nil {
-		fe.add("first", "cannot be combined with last")
-	}
-	if p.After != nil && p.Before != nil {
-		fe.add("after", "cannot be combined with before")
-	}
-	forward := p.Last == nil && p.Before == nil
-	if (p.First != nil && p.Before != nil) || (p.Last != nil && p.After != nil) {
-		fe.add("first", "pairs with after, and last with before")
-	}
-	n := DefaultPageSize
-	for field, v := range map[string]*int{"first": p.First, "last": p.Last} {
-		if v != nil {
-			if *v < 1 || *v > MaxPageSize {
-				fe.add(field, fmt.Sprintf("must be between 1 and %d", MaxPageSize))
-			}
-			n = *v
-		}
-	}
-	var cursor *Cursor
-	for field, v := range map[string]*string{"after": p.After, "before": p.Before} {
-		if v != nil {
-			c, err := DecodeCursor(*v)
-			if err != nil {
-				fe.add(field, "is not a valid cursor")
-			}
-			cursor = &c
-		}
-	}
-	if err := fe.err(); err != nil {
-		return keysetPlan{}, err
-	}
-	return keysetPlan{forward: forward, n: n, cursor: cursor}, nil
-}
-
-func (k keysetPlan) args() (*time.Time, *uuid.UUID, int32) {
-	if k.cursor == nil {
-		return nil, nil, int32(k.n + 1)
-	}
-	return &k.cursor.CreatedAt, &k.cursor.ID, int32(k.n + 1)
-}
-
 // Page is a keyset page: the items, their cursors, and whether there is more either way.
 type Page[T any] struct {
 	Items       []T
 	Cursors     []string
 	HasNext     bool
 	HasPrevious bool
-}
-
-// finish trims the extra row fetched to see past the page, restores newest-first order and computes the flags.
-func finish[T any](k keysetPlan, rows []T, key func(T) Cursor) Page[T] {
-	more := len(rows) > k.n
-	if more {
-		rows = rows[:k.n]
-	}
-	p := Page[T]{}
-	if k.forward {
-		p.HasNext, p.HasPrevious = more, k.cursor != nil
-	} else {
-		for i, j := 0, len(rows)-1; i < j; i, j = i+1, j-1 {
-			rows[i], rows[j] = rows[j], rows[i]
-		}
-		p.HasPrevious, p.HasNext = more, k.cursor != nil
-	}
-	p.Items = rows
-	p.Cursors = make([]string, len(rows))
-	for i, r := range rows {
-		p.Cursors[i] = EncodeCursor(key(r))
-	}
-	return p
 }

@@ -1,6 +1,10 @@
-// Package service holds Junction's business rules. REST handlers and GraphQL resolvers call it and only translate
-// to and from its types, so both APIs validate, authorize and write the same way.
+// Package service is the vocabulary of Junction's business layer: the types that REST handlers, GraphQL resolvers
+// and workers hand to the services and get back (users, posts, comments, pages, the signed-in [Actor]), the
+// [Error] every service fails with and its [Code]s, the job args the services insert, and the events they announce.
 //
-// It is the only package that touches the generated queries (gen/db). Every write runs in one transaction:
-// sqlc writes, then job inserts, then notifications, then commit, so a rolled-back write leaves no trace.
+// The services themselves live in its subpackages, one per aggregate (accounts, users, posts, comments, billing,
+// emails, ops) over a shared core (internal/core); listener keeps the caches and subscribers in step with the
+// database, and wire builds them all. Only those subpackages touch the generated queries (gen/db). Every write runs
+// in one transaction: sqlc writes, then job inserts, then notifications, then commit, so a rolled-back write
+// leaves no trace. docs/architecture.md is the map.
 package service

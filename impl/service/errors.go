@@ -44,8 +44,11 @@ func ErrorCode(err error) Code {
 	return EINTERNAL
 }
 
-// unavailableMessage is what a caller sees when the database could not answer in time.
-const unavailableMessage = "The service is temporarily unavailable; retry shortly."
+// Unavailable is the error a caller sees when the database could not answer in time, or a component that would
+// answer is stopping: retry shortly.
+func Unavailable() *Error {
+	return &Error{Code: EUNAVAILABLE, Message: "The service is temporarily unavailable; retry shortly."}
+}
 
 // Public returns err as an [*Error] whose message is safe to show, and true; or nil and false for an internal error,
 // whose details belong in the log only.
@@ -55,7 +58,7 @@ func Public(err error) (*Error, bool) {
 		return e, true
 	}
 	if unavailable(err) {
-		return &Error{Code: EUNAVAILABLE, Message: unavailableMessage}, true
+		return Unavailable(), true
 	}
 	return nil, false
 }
@@ -66,18 +69,4 @@ func unavailable(err error) bool {
 		return true
 	}
 	return errors.Is(err, context.DeadlineExceeded) || retry.Retryable(err)
-}
-
-func notFound(what string) error { return &Error{Code: ENOTFOUND, Message: what + " not found"} }
-
-// fieldErrors collects validation messages and turns them into one EINVALID error.
-type fieldErrors map[string][]string
-
-func (f fieldErrors) add(field, msg string) { f[field] = append(f[field], msg) }
-
-func (f fieldErrors) err() error {
-	if len(f) == 0 {
-		return nil
-	}
-	return &Error{Code: EINVALID, Message: "The request is invalid.", Fields: f}
 }

@@ -1,8 +1,13 @@
 package service
 
+// The job args of every background job, in one place: the services insert them in the transaction of the write
+// that causes them, and impl/jobs works them. A job's Kind never changes once released, since jobs already queued
+// are found by it.
+
 import (
 	"context"
 
+	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 	"github.com/riverqueue/river"
 	"github.com/riverqueue/river/rivertype"
@@ -11,16 +16,19 @@ import (
 // EmailQueue is the River queue that email jobs run on.
 const EmailQueue = "email"
 
-// The email types; the worker cancels a job of any other type.
+// EmailKind says which email a job sends: it names the template (impl/mail/templates).
+type EmailKind string
+
+// The email kinds; the worker cancels a job of any other kind.
 const (
-	EmailWelcome       = "welcome"
-	EmailPasswordReset = "password-reset"
-	EmailNotification  = "notification"
-	EmailReceipt       = "receipt"
+	EmailWelcome       EmailKind = "welcome"
+	EmailPasswordReset EmailKind = "password-reset"
+	EmailNotification  EmailKind = "notification"
+	EmailReceipt       EmailKind = "receipt"
 	// EmailEmailChanged goes to the old address of an account whose email changed.
-	EmailEmailChanged = "email-changed"
+	EmailEmailChanged EmailKind = "email-changed"
 	// EmailPasswordChanged goes to the address of an account whose password changed while signed in.
-	EmailPasswordChanged = "password-changed"
+	EmailPasswordChanged EmailKind = "password-changed"
 )
 
 // EmailMaxAttempts is how often an email job runs before it is discarded.
@@ -29,9 +37,9 @@ const EmailMaxAttempts = 3
 // EmailArgs is the job that sends one email. Its fields are what the templates need, so that the worker renders
 // and sends without reading the database.
 type EmailArgs struct {
-	Type string `json:"type"`
-	To   string `json:"to"`
-	Name string `json:"name"`
+	Type EmailKind `json:"type"`
+	To   string    `json:"to"`
+	Name string    `json:"name"`
 
 	// SealedToken is the password-reset token, encrypted (auth.Sealer): the job's args sit in the database, and
 	// reading them must not be enough to reset a password. The token table keeps only a hash.
@@ -73,6 +81,23 @@ func (PasswordResetArgs) Kind() string { return "password_reset" }
 // InsertOpts puts the job beside the email it leads to, with the same attempt budget.
 func (PasswordResetArgs) InsertOpts() river.InsertOpts {
 	return river.InsertOpts{Queue: EmailQueue, MaxAttempts: EmailMaxAttempts}
+}
+
+// WebhookMaxAttempts bounds the processing of one event; a failing event stays visible (status failed) and can
+// be replayed by an admin.
+const WebhookMaxAttempts = 10
+
+// ProcessWebhookArgs is the job that applies one stored webhook event.
+type ProcessWebhookArgs struct {
+	EventID uuid.UUID `json:"event_id"`
+}
+
+// Kind never changes: jobs already queued are found by it.
+func (ProcessWebhookArgs) Kind() string { return "webhook_event" }
+
+// InsertOpts gives webhook processing a longer attempt budget than email.
+func (ProcessWebhookArgs) InsertOpts() river.InsertOpts {
+	return river.InsertOpts{MaxAttempts: WebhookMaxAttempts}
 }
 
 // JobInserter inserts jobs in the caller's transaction; *river.Client[pgx.Tx] is one.

@@ -1,0 +1,72 @@
+package httpapi
+
+import (
+	"context"
+
+	"github.com/google/uuid"
+
+	"github.com/junction-dev/junction/impl/authn"
+	"github.com/junction-dev/junction/impl/service"
+)
+
+// Services are the business operations REST calls, one interface per service, each with what the handlers use.
+// The services of impl/service/wire satisfy them.
+type Services struct {
+	Accounts Accounts
+	Users    Users
+	Posts    Posts
+	Comments Comments
+	Billing  Billing
+	Ops      Ops
+}
+
+// Accounts signs callers in (the accounts service).
+type Accounts interface {
+	authn.Tokens
+	Login(ctx context.Context, email, password string) (service.Token, error)
+	LoginAdmin(ctx context.Context, email, password string) (service.Token, error)
+	RequestPasswordReset(ctx context.Context, email string) error
+	ConfirmPasswordReset(ctx context.Context, token, newPassword string) error
+}
+
+// Users is the user resource (the users service).
+type Users interface {
+	Get(ctx context.Context, id uuid.UUID) (service.User, error)
+	GetWithPosts(ctx context.Context, id uuid.UUID) (service.User, []service.Post, error)
+	ByIDs(ctx context.Context, ids []uuid.UUID) ([]service.User, error)
+	List(ctx context.Context, p service.ListUsersParams) (service.UserPage, error)
+	Create(ctx context.Context, in service.CreateUserInput) (service.User, error)
+	Update(ctx context.Context, id uuid.UUID, in service.UpdateUserInput) (service.User, error)
+	Delete(ctx context.Context, id uuid.UUID) error
+}
+
+// Posts is the post resource (the posts service).
+type Posts interface {
+	Get(ctx context.Context, id uuid.UUID) (service.Post, error)
+	List(ctx context.Context, p service.ListPostsParams) (service.PostPage, error)
+	ListByAuthor(ctx context.Context, userID uuid.UUID, p service.ListPostsParams) (service.PostPage, error)
+	Create(ctx context.Context, in service.CreatePostInput) (service.Post, error)
+	Update(ctx context.Context, id uuid.UUID, in service.UpdatePostInput) (service.Post, error)
+	Publish(ctx context.Context, id uuid.UUID) (service.Post, error)
+	Delete(ctx context.Context, id uuid.UUID) error
+}
+
+// Comments is the comment resource (the comments service).
+type Comments interface {
+	ListByPost(ctx context.Context, postID uuid.UUID, p service.ListCommentsParams) (service.CommentPage, error)
+	ListByAuthor(ctx context.Context, userID uuid.UUID, p service.ListCommentsParams) (service.CommentPage, error)
+	Create(ctx context.Context, postID uuid.UUID, content string) (service.Comment, error)
+	Delete(ctx context.Context, id uuid.UUID) error
+}
+
+// Billing takes Stripe's events and shows them to admins (the billing service).
+type Billing interface {
+	ReceiveStripe(ctx context.Context, payload []byte) error
+	List(ctx context.Context, p service.ListWebhookEventsParams) (service.WebhookEventPage, error)
+	Replay(ctx context.Context, id uuid.UUID) (service.WebhookEvent, error)
+}
+
+// Ops answers readiness probes (the ops service).
+type Ops interface {
+	Ready(ctx context.Context) error
+}

@@ -1,0 +1,84 @@
+// Package core is what every service is built from: the pool, the queries, transactions, job inserts and
+// notifications, and the checks and conversions that more than one aggregate shares. It is internal to the
+// services: transports see only what the services return.
+package core
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/riverqueue/river"
+
+	"github.com/junction-dev/junction/gen/db"
+	"github.com/junction-dev/junction/impl/service"
+)
+
+// Core is the shared part of every service. It is safe for concurrent use.
+type Core struct {
+	Pool    *pgxpool.Pool
+	Queries *db.Queries
+	Jobs    service.JobInserter
+	Logger  *slog.Logger
+}
+
+// New returns a Core over pool that inserts jobs through jobs.
+func New(pool *pgxpool.Pool, jobs service.JobInserter, logger *slog.Logger) *Core {
+	return &Core{Pool: pool, Queries: db.New(), Jobs: jobs, Logger: logger}
+}
+
+// InTx runs fn in a transaction, committing when it returns nil and rolling back otherwise. Every write goes
+// through it so that later steps (job inserts, notifications) join the same commit.
+func (c *Core) InTx(ctx context.Context, fn func(tx pgx.Tx) error) error {
+	if err := pgx.BeginFunc(ctx, c.Pool, fn); err != nil {
+		return fmt.Errorf("tx: %w", err)
+	}
+	return nil
+}
+
+// Enqueue inserts a job in tx, so that it exists exactly when tx commits.
+func (c *Core) Enqueue(ctx context.Context, tx pgx.Tx, args river.JobArgs) error {
+	if _, err := c.Jobs.InsertTx(ctx, tx, args, nil); err != nil {
+		return fmt.Errorf("insert %s job: %w", args.Kind(), err)
+	}
+	return nil
+}
+
+// EnqueueMany inserts jobs in tx in one statement.
+func (c *Core) EnqueueMany(ctx context.Context, tx pgx.Tx, jobs []river.InsertManyParams) error {
+	if len(jobs) == 0 {
+		return nil
+	}
+	if _, err := c.Jobs.InsertManyTx(ctx, tx, jobs); err != nil {
+		return fmt.Errorf("insert %s jobs: %w", jobs[0].Args.Kind(), err)
+	}
+	return nil
+}
+
+// Notify sends e to every instance's listener when tx commits, and never if it rolls back.
+func (c *Core) Notify(ctx context.Context, tx pgx.Tx, e service.Event) error {
+	payload, err := json.Marshal(e)
+	if err != nil {
+		return fmt.Errorf("encode event: %w", err)
+	}
+	if err := c.Queries.EventNotify(ctx, tx, string(payload)); err != nil {
+		return fmt.Errorf("notify %s: %w", e.Kind, err)
+	}
+	return nil
+}
+
+// RequireUser returns ENOTFOUND when user id does not exist.
+func (c *Core) RequireUser(ctx context.Context, id uuid.UUID) error {
+	exists, err := c.Queries.UserExists(ctx, c.Pool, id)
+	if err != nil {
+		return fmt.Errorf("check user: %w", err)
+	}
+	if !exists {
+		return NotFound("User")
+	}
+	return nil
+}

@@ -1,0 +1,71 @@
+package core
+
+import (
+	"context"
+
+	"github.com/google/uuid"
+
+	"github.com/junction-dev/junction/impl/service"
+)
+
+// NotFound says that what does not exist, or not for this caller.
+func NotFound(what string) error {
+	return &service.Error{Code: service.ENOTFOUND, Message: what + " not found"}
+}
+
+// Forbidden says that the caller may not do this.
+func Forbidden(msg string) error { return &service.Error{Code: service.EFORBIDDEN, Message: msg} }
+
+// Invalid is EINVALID with one message for one field.
+func Invalid(field, msg string) error {
+	fe := FieldErrors{}
+	fe.Add(field, msg)
+	return fe.Err()
+}
+
+// FieldErrors collects validation messages and turns them into one EINVALID error.
+type FieldErrors map[string][]string
+
+// Add records msg for field.
+func (f FieldErrors) Add(field, msg string) { f[field] = append(f[field], msg) }
+
+// Err is nil when nothing was recorded, and EINVALID with every message otherwise.
+func (f FieldErrors) Err() error {
+	if len(f) == 0 {
+		return nil
+	}
+	return &service.Error{Code: service.EINVALID, Message: "The request is invalid.", Fields: f}
+}
+
+// RequireActor returns the caller, or EUNAUTHORIZED for an anonymous call.
+func RequireActor(ctx context.Context) (service.Actor, error) {
+	a, ok := service.ActorFromContext(ctx)
+	if !ok {
+		return service.Actor{}, &service.Error{Code: service.EUNAUTHORIZED, Message: "Sign in to do this."}
+	}
+	return a, nil
+}
+
+// ErrAdminOnly is what a signed-in caller who is not an admin gets from an admin-only action.
+var ErrAdminOnly = &service.Error{Code: service.EFORBIDDEN, Message: "This needs an admin account."}
+
+// RequireAdmin returns the caller if they are an admin: EUNAUTHORIZED for an anonymous call, EFORBIDDEN for
+// anyone else.
+func RequireAdmin(ctx context.Context) (service.Actor, error) {
+	a, err := RequireActor(ctx)
+	if err != nil {
+		return service.Actor{}, err
+	}
+	if !a.IsAdmin() {
+		return service.Actor{}, ErrAdminOnly
+	}
+	return a, nil
+}
+
+// Viewer returns the caller's user id, or nil for an anonymous call: what the queries' visibility rule takes.
+func Viewer(ctx context.Context) *uuid.UUID {
+	if a, ok := service.ActorFromContext(ctx); ok {
+		return &a.UserID
+	}
+	return nil
+}

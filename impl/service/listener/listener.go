@@ -1,0 +1,156 @@
+// Package listener hears what every instance commits: the events the services announce (for subscriptions) and
+// the users that changed (a trigger on users), over one dedicated PostgreSQL connection. It keeps the
+// authentication cache coherent, trusting it only while connected, and hands every event to its handlers in
+// commit order.
+package listener
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math"
+	"sync"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/junction-dev/junction/impl/retry"
+	"github.com/junction-dev/junction/impl/service"
+	"github.com/junction-dev/junction/impl/service/internal/authcache"
+)
+
+// The PostgreSQL NOTIFY channels every instance listens on: events for subscribers (queries/posts.sql,
+// EventNotify), and the ids of users deleted or whose role or password changed (a trigger, migrations/00006).
+const (
+	eventsChannel = "junction_events"
+	usersChannel  = "junction_users"
+)
+
+// Handler is called with each event, one at a time, in commit order. It must not block for long: the next event
+// waits for it.
+type Handler func(ctx context.Context, e service.Event)
+
+// Listener delivers every event from every instance between Start and Stop. It holds one dedicated connection (not
+// one of the pool's) and reconnects with backoff when the connection drops; events sent while it is down are lost,
+// as with any LISTEN, which subscriptions accept, and a [service.EventResync] follows every (re)connection.
+type Listener struct {
+	config *pgx.ConnConfig
+	cache  *authcache.Cache
+	logger *slog.Logger
+
+	mu       sync.Mutex
+	handlers []Handler
+	cancel   context.CancelFunc
+	done     chan struct{}
+}
+
+// New returns a Listener that connects as pool does and keeps cache coherent.
+func New(pool *pgxpool.Pool, cache *authcache.Cache, logger *slog.Logger) *Listener {
+	return &Listener{config: pool.Config().ConnConfig.Copy(), cache: cache, logger: logger}
+}
+
+// Handle adds h to the handlers. Handlers added after Start do not hear the events delivered before.
+func (l *Listener) Handle(h Handler) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.handlers = append(l.handlers, h)
+}
+
+// Start begins listening in the background and returns at once; the cache is trusted from the first connection.
+func (l *Listener) Start(ctx context.Context) error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.cancel != nil {
+		return errors.New("listener: already started")
+	}
+	// Not ctx's cancellation: Stop ends the listener, in the order its owner chose.
+	ctx, l.cancel = context.WithCancel(context.WithoutCancel(ctx))
+	l.done = make(chan struct{})
+	go func() {
+		defer close(l.done)
+		l.run(ctx)
+	}()
+	return nil
+}
+
+// Stop ends the listener and waits, until ctx ends, for its connection to close. The cache is off from then on.
+func (l *Listener) Stop(ctx context.Context) error {
+	l.mu.Lock()
+	cancel, done := l.cancel, l.done
+	l.mu.Unlock()
+	if cancel == nil {
+		return nil
+	}
+	cancel()
+	select {
+	case <-done:
+		return nil
+	case <-ctx.Done():
+		return fmt.Errorf("listener: %w", ctx.Err())
+	}
+}
+
+func (l *Listener) deliver(ctx context.Context, e service.Event) {
+	l.mu.Lock()
+	handlers := l.handlers
+	l.mu.Unlock()
+	for _, h := range handlers {
+		h(ctx, e)
+	}
+}
+
+func (l *Listener) run(ctx context.Context) {
+	for ctx.Err() == nil {
+		var conn *pgx.Conn
+		err := retry.Do(ctx, func(ctx context.Context) error {
+			var err error
+			conn, err = pgx.ConnectConfig(ctx, l.config)
+			if err != nil {
+				return err
+			}
+			_, err = conn.Exec(ctx, "LISTEN "+eventsChannel+"; LISTEN "+usersChannel)
+			return err
+		}, retry.Policy{MaxAttempts: math.MaxInt, Initial: 100 * time.Millisecond, Max: 5 * time.Second, Retryable: func(error) bool { return true }})
+		if err != nil {
+			return // ctx ended
+		}
+		l.logger.InfoContext(ctx, "listening for events", "channels", []string{eventsChannel, usersChannel})
+		l.cache.Trust(true)
+		l.deliver(ctx, service.Event{Kind: service.EventResync})
+		err = l.receive(ctx, conn)
+		l.cache.Trust(false)
+		conn.Close(context.WithoutCancel(ctx))
+		if ctx.Err() == nil {
+			l.logger.WarnContext(ctx, "event listener lost its connection; reconnecting", "err", err)
+		}
+	}
+}
+
+func (l *Listener) receive(ctx context.Context, conn *pgx.Conn) error {
+	for {
+		n, err := conn.WaitForNotification(ctx)
+		if err != nil {
+			return err
+		}
+		if n.Channel == usersChannel {
+			if id, err := uuid.Parse(n.Payload); err == nil {
+				l.cache.Evict(id)
+				l.deliver(ctx, service.Event{Kind: service.EventUserChanged, ID: id})
+			} else {
+				l.cache.Trust(true) // an unreadable id: forget everyone rather than someone in particular
+				l.deliver(ctx, service.Event{Kind: service.EventResync})
+			}
+			continue
+		}
+		var e service.Event
+		if err := json.Unmarshal([]byte(n.Payload), &e); err != nil {
+			l.logger.WarnContext(ctx, "malformed event", "payload", n.Payload)
+			continue
+		}
+		l.deliver(ctx, e)
+	}
+}

@@ -1,0 +1,432 @@
+// Package users is the user resource: sign-up, reading and listing users, changing and deleting one's own account.
+package users
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/mail"
+	"unicode/utf8"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+	"github.com/riverqueue/river"
+
+	"github.com/junction-dev/junction/gen/db"
+	"github.com/junction-dev/junction/impl/password"
+	"github.com/junction-dev/junction/impl/postgres"
+	"github.com/junction-dev/junction/impl/service"
+	"github.com/junction-dev/junction/impl/service/internal/authcache"
+	"github.com/junction-dev/junction/impl/service/internal/core"
+	"github.com/junction-dev/junction/impl/service/internal/totals"
+)
+
+// emailUniqueIndex is the unique index on lower(email) (migrations/00001_users.sql).
+const emailUniqueIndex = "users_email_lower_key"
+
+// Service reads and writes users. It is safe for concurrent use.
+type Service struct {
+	core   *core.Core
+	hasher *password.Hasher
+	// sessions is forgotten for a user whose password changes or who is deleted, so that their tokens stop at once.
+	sessions *authcache.Cache
+	totals   *totals.Cache
+}
+
+// New returns a Service over c.
+func New(c *core.Core, hasher *password.Hasher, sessions *authcache.Cache, totals *totals.Cache) *Service {
+	return &Service{core: c, hasher: hasher, sessions: sessions, totals: totals}
+}
+
+// Get returns the user with id, or ENOTFOUND. Only signed-in callers may read users.
+func (s *Service) Get(ctx context.Context, id uuid.UUID) (service.User, error) {
+	if _, err := core.RequireActor(ctx); err != nil {
+		return service.User{}, err
+	}
+	row, err := s.core.Queries.UserGetByID(ctx, s.core.Pool, id)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return service.User{}, core.NotFound("User")
+	}
+	if err != nil {
+		return service.User{}, fmt.Errorf("get user: %w", err)
+	}
+	return core.ToUser(row), nil
+}
+
+// GetWithPosts returns the user with id and its newest posts that the caller may see, read in one statement.
+func (s *Service) GetWithPosts(ctx context.Context, id uuid.UUID) (service.User, []service.Post, error) {
+	if _, err := core.RequireActor(ctx); err != nil {
+		return service.User{}, nil, err
+	}
+	row, err := s.core.Queries.UserGetWithPosts(ctx, s.core.Pool, db.UserGetWithPostsParams{
+		ID: id, Viewer: core.Viewer(ctx), MaxPosts: service.MaxIncludedPosts,
+	})
+	if errors.Is(err, pgx.ErrNoRows) {
+		return service.User{}, nil, core.NotFound("User")
+	}
+	if err != nil {
+		return service.User{}, nil, fmt.Errorf("get user with posts: %w", err)
+	}
+	var rows []core.PostJSON
+	if err := json.Unmarshal(row.Posts, &rows); err != nil {
+		return service.User{}, nil, fmt.Errorf("get user with posts: decode posts: %w", err)
+	}
+	posts := make([]service.Post, len(rows))
+	for i, r := range rows {
+		posts[i] = service.Post(r)
+	}
+	u := service.User{ID: row.ID, Name: row.Name, Email: row.Email, CreatedAt: row.CreatedAt, UpdatedAt: row.UpdatedAt}
+	return u, posts, nil
+}
+
+// ByIDs returns those of ids that are users, newest first, in one statement: REST's batch lookup (which the
+// contract caps at 100 ids) and GraphQL's dataloader (whose batches the query cost bounds). Signed-in callers only,
+// as every read of users.
+func (s *Service) ByIDs(ctx context.Context, ids []uuid.UUID) ([]service.User, error) {
+	if _, err := core.RequireActor(ctx); err != nil {
+		return nil, err
+	}
+	rows, err := s.core.Queries.UserListByIDs(ctx, s.core.Pool, ids)
+	if err != nil {
+		return nil, fmt.Errorf("users by ids: %w", err)
+	}
+	return core.ToUsers(rows), nil
+}
+
+// List returns a page of users, filtered by a case-insensitive substring of name or email. Only signed-in
+// callers may list users.
+func (s *Service) List(ctx context.Context, p service.ListUsersParams) (service.UserPage, error) {
+	if _, err := core.RequireActor(ctx); err != nil {
+		return service.UserPage{}, err
+	}
+	p, err := normalize(p)
+	if err != nil {
+		return service.UserPage{}, err
+	}
+	args := db.UserListByCreatedAtAscParams{
+		Pattern:   core.ContainsPattern(p.Search),
+		RowLimit:  int32(p.Limit) + 1, // one more, to know whether a next page exists
+		RowOffset: core.Offset(p.Page, p.Limit),
+	}
+	var rows []db.User
+	q, conn := s.core.Queries, postgres.CustomPlans(s.core.Pool)
+	switch {
+	case p.Sort == service.UserSortCreatedAt && p.Order == service.Asc:
+		rows, err = q.UserListByCreatedAtAsc(ctx, conn, args)
+	case p.Sort == service.UserSortCreatedAt && p.Order == service.Desc:
+		rows, err = q.UserListByCreatedAtDesc(ctx, conn, db.UserListByCreatedAtDescParams(args))
+	case p.Sort == service.UserSortName && p.Order == service.Asc:
+		rows, err = q.UserListByNameAsc(ctx, conn, db.UserListByNameAscParams(args))
+	case p.Sort == service.UserSortName && p.Order == service.Desc:
+		rows, err = q.UserListByNameDesc(ctx, conn, db.UserListByNameDescParams(args))
+	case p.Sort == service.UserSortEmail && p.Order == service.Asc:
+		rows, err = q.UserListByEmailAsc(ctx, conn, db.UserListByEmailAscParams(args))
+	case p.Sort == service.UserSortEmail && p.Order == service.Desc:
+		rows, err = q.UserListByEmailDesc(ctx, conn, db.UserListByEmailDescParams(args))
+	}
+	if err != nil {
+		return service.UserPage{}, fmt.Errorf("list users: %w", err)
+	}
+	page := service.UserPage{Total: -1, HasMore: len(rows) > p.Limit}
+	page.Users = core.ToUsers(rows[:min(len(rows), p.Limit)])
+	if !p.SkipTotal {
+		if page.Total, err = s.count(ctx, args.Pattern); err != nil {
+			return service.UserPage{}, fmt.Errorf("count users: %w", err)
+		}
+	}
+	return page, nil
+}
+
+// normalize fills defaults and rejects values outside the whitelist, so that only known queries run.
+func normalize(p service.ListUsersParams) (service.ListUsersParams, error) {
+	fe := core.FieldErrors{}
+	core.CheckPage(fe, &p.Page, &p.Limit)
+	core.CheckOrder(fe, &p.Order)
+	if p.Sort == "" {
+		p.Sort = service.UserSortCreatedAt
+	}
+	switch p.Sort {
+	case service.UserSortCreatedAt, service.UserSortName, service.UserSortEmail:
+	default:
+		fe.Add("sort", "must be one of createdAt, name, email")
+	}
+	core.CheckSearch(fe, p.Search, service.SearchMaxLen)
+	return p, fe.Err()
+}
+
+// ByCursor returns a keyset page of users, newest first, filtered like List. Signed-in callers only.
+func (s *Service) ByCursor(ctx context.Context, search string, p service.KeysetParams) (service.Page[service.User], error) {
+	if _, err := core.RequireActor(ctx); err != nil {
+		return service.Page[service.User]{}, err
+	}
+	k, err := core.PlanKeyset(p)
+	if err != nil {
+		return service.Page[service.User]{}, err
+	}
+	fe := core.FieldErrors{}
+	core.CheckSearch(fe, search, service.SearchMaxLen)
+	if err := fe.Err(); err != nil {
+		return service.Page[service.User]{}, err
+	}
+	t, id, limit := k.Args()
+	pattern, conn := core.ContainsPattern(search), postgres.CustomPlans(s.core.Pool)
+	var rows []db.User
+	if k.Forward {
+		rows, err = s.core.Queries.UserKeysetForward(ctx, conn, db.UserKeysetForwardParams{Pattern: pattern, CursorTime: t, CursorID: id, RowLimit: limit})
+	} else {
+		rows, err = s.core.Queries.UserKeysetBackward(ctx, conn, db.UserKeysetBackwardParams{Pattern: pattern, CursorTime: t, CursorID: id, RowLimit: limit})
+	}
+	if err != nil {
+		return service.Page[service.User]{}, fmt.Errorf("users by cursor: %w", err)
+	}
+	return core.FinishKeyset(k, core.ToUsers(rows), func(u service.User) service.Cursor { return service.Cursor{CreatedAt: u.CreatedAt, ID: u.ID} }), nil
+}
+
+// Count counts the users matching search. Signed-in callers only.
+func (s *Service) Count(ctx context.Context, search string) (int64, error) {
+	if _, err := core.RequireActor(ctx); err != nil {
+		return 0, err
+	}
+	n, err := s.count(ctx, core.ContainsPattern(search))
+	if err != nil {
+		return 0, fmt.Errorf("count users: %w", err)
+	}
+	return n, nil
+}
+
+// count counts the users matching pattern (nil: all), through the totals cache.
+func (s *Service) count(ctx context.Context, pattern *string) (int64, error) {
+	key := totals.Key(totals.Users, totals.Filter(pattern, func(p string) string { return p }))
+	return s.totals.Get(ctx, key, func(ctx context.Context) (int64, error) {
+		return s.core.Queries.UserCount(ctx, postgres.CustomPlans(s.core.Pool), pattern)
+	})
+}
+
+// Create validates in, hashes the password and inserts the user, queuing the welcome email in the same
+// transaction. ECONFLICT when the email is taken in any case.
+func (s *Service) Create(ctx context.Context, in service.CreateUserInput) (service.User, error) {
+	fe := core.FieldErrors{}
+	core.CheckLine(fe, "name", in.Name, service.NameMaxLen)
+	checkEmail(fe, in.Email)
+	core.CheckPassword(fe, in.Password)
+	if err := fe.Err(); err != nil {
+		return service.User{}, err
+	}
+	hash, err := s.hasher.Hash(ctx, in.Password)
+	if err != nil {
+		return service.User{}, fmt.Errorf("create user: %w", err)
+	}
+	var row db.User
+	err = s.core.InTx(ctx, func(tx pgx.Tx) error {
+		var err error
+		row, err = s.core.Queries.UserCreate(ctx, tx, db.UserCreateParams{Name: in.Name, Email: in.Email, PasswordHash: hash})
+		if err != nil {
+			return err
+		}
+		return s.core.Enqueue(ctx, tx, service.EmailArgs{Type: service.EmailWelcome, To: row.Email, Name: row.Name})
+	})
+	if postgres.IsUniqueViolation(err, emailUniqueIndex) {
+		return service.User{}, emailTaken()
+	}
+	if err != nil {
+		return service.User{}, fmt.Errorf("create user: %w", err)
+	}
+	s.totals.Forget(totals.Users)
+	return core.ToUser(row), nil
+}
+
+// Update changes the given fields of user id. Users may only change themselves. Changing the email or the
+// password needs the current password: EINVALID without it, EFORBIDDEN with a wrong one. In the transaction of the
+// update, an email change queues a notice to the old address and a password change one to the account's address;
+// either burns the open reset tokens (they went to, or were asked for by, an address or password no longer
+// current), and a new password ends every session, as a reset does.
+func (s *Service) Update(ctx context.Context, id uuid.UUID, in service.UpdateUserInput) (service.User, error) {
+	if err := s.requireSelf(ctx, id); err != nil {
+		return service.User{}, err
+	}
+	fe := core.FieldErrors{}
+	if in.Name == nil && in.Email == nil && in.Password == nil {
+		fe.Add("body", "must set at least one of name, email and password")
+	}
+	if in.Name != nil {
+		core.CheckLine(fe, "name", *in.Name, service.NameMaxLen)
+	}
+	if in.Email != nil {
+		checkEmail(fe, *in.Email)
+	}
+	if in.Password != nil {
+		core.CheckPassword(fe, *in.Password)
+	}
+	if err := fe.Err(); err != nil {
+		return service.User{}, err
+	}
+	cur, err := s.core.Queries.UserGetByID(ctx, s.core.Pool, id)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return service.User{}, core.NotFound("User")
+	}
+	if err != nil {
+		return service.User{}, fmt.Errorf("update user: %w", err)
+	}
+	emailChanges := in.Email != nil && !sameEmail(*in.Email, cur.Email)
+	passwordChanges := in.Password != nil
+	var newHash *string
+	if emailChanges || passwordChanges {
+		if err := s.checkCurrentPassword(ctx, in.CurrentPassword, cur.PasswordHash); err != nil {
+			return service.User{}, err
+		}
+		if passwordChanges {
+			hash, err := s.hasher.Hash(ctx, *in.Password)
+			if err != nil {
+				return service.User{}, fmt.Errorf("update user: %w", err)
+			}
+			newHash = &hash
+		}
+	}
+	var row db.User
+	err = s.core.InTx(ctx, func(tx pgx.Tx) error {
+		var err error
+		row, err = s.core.Queries.UserUpdate(ctx, tx, db.UserUpdateParams{
+			ID: id, Name: in.Name, Email: in.Email, PasswordHash: newHash,
+			SeenEmail: cur.Email, SeenPasswordHash: cur.PasswordHash,
+		})
+		if err != nil {
+			return err
+		}
+		if !emailChanges && !passwordChanges {
+			return nil
+		}
+		if err := s.core.Queries.PasswordResetTokenUseAll(ctx, tx, id); err != nil {
+			return err
+		}
+		// The notices go to the address the account had until now: after a takeover that is the owner's.
+		var notices []river.InsertManyParams
+		if emailChanges {
+			notices = append(notices, river.InsertManyParams{Args: service.EmailArgs{Type: service.EmailEmailChanged, To: cur.Email, Name: row.Name, NewEmail: row.Email}})
+		}
+		if passwordChanges {
+			notices = append(notices, river.InsertManyParams{Args: service.EmailArgs{Type: service.EmailPasswordChanged, To: cur.Email, Name: row.Name}})
+		}
+		return s.core.EnqueueMany(ctx, tx, notices)
+	})
+	switch {
+	case errors.Is(err, pgx.ErrNoRows):
+		// Deleted, or its email or password changed since it was read: either way this request's check is stale.
+		exists, xerr := s.core.Queries.UserExists(ctx, s.core.Pool, id)
+		if xerr != nil {
+			return service.User{}, fmt.Errorf("update user: %w", xerr)
+		}
+		if !exists {
+			return service.User{}, core.NotFound("User")
+		}
+		return service.User{}, &service.Error{Code: service.ECONFLICT, Message: "The account changed while this request was checked; retry."}
+	case postgres.IsUniqueViolation(err, emailUniqueIndex):
+		return service.User{}, emailTaken()
+	case err != nil:
+		return service.User{}, fmt.Errorf("update user: %w", err)
+	}
+	if passwordChanges {
+		s.sessions.Evict(id) // the earlier sessions end here at once; other instances hear of it from the database
+	}
+	s.totals.Forget(totals.Users) // a new name or email changes what a search counts
+	return core.ToUser(row), nil
+}
+
+var errCurrentPasswordWrong = &service.Error{Code: service.EFORBIDDEN, Message: "The current password is wrong.",
+	Fields: map[string][]string{"currentPassword": {"is wrong"}}}
+
+// checkCurrentPassword verifies the proof that the caller knows the account's password, with the same argon2id
+// check as a sign-in.
+func (s *Service) checkCurrentPassword(ctx context.Context, current *string, hash string) error {
+	if current == nil || *current == "" {
+		return core.Invalid("currentPassword", "is required to change the email or the password")
+	}
+	if utf8.RuneCountInString(*current) > service.PasswordMaxLen {
+		return errCurrentPasswordWrong
+	}
+	ok, err := s.hasher.Verify(ctx, *current, hash)
+	if err != nil {
+		return fmt.Errorf("check current password: %w", err)
+	}
+	if !ok {
+		return errCurrentPasswordWrong
+	}
+	return nil
+}
+
+// sameEmail reports whether a and b differ at most in the case of ASCII letters, as the unique index and every
+// lookup by email treat them (lower(email)). Other differences count as a new address: folding non-ASCII case
+// the way PostgreSQL's lower() does is locale-dependent, and calling a new address old would skip the password.
+func sameEmail(a, b string) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range len(a) {
+		x, y := a[i], b[i]
+		if 'A' <= x && x <= 'Z' {
+			x += 'a' - 'A'
+		}
+		if 'A' <= y && y <= 'Z' {
+			y += 'a' - 'A'
+		}
+		if x != y {
+			return false
+		}
+	}
+	return true
+}
+
+// Delete deletes user id with their posts and comments. Users may only delete themselves.
+func (s *Service) Delete(ctx context.Context, id uuid.UUID) error {
+	if err := s.requireSelf(ctx, id); err != nil {
+		return err
+	}
+	var n int64
+	err := s.core.InTx(ctx, func(tx pgx.Tx) error {
+		var err error
+		n, err = s.core.Queries.UserDelete(ctx, tx, id)
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("delete user: %w", err)
+	}
+	if n == 0 {
+		return core.NotFound("User")
+	}
+	s.sessions.Evict(id) // at once here; other instances hear of it from the database
+	s.totals.Forget(totals.Users)
+	s.totals.Forget(totals.Posts) // their posts went with them
+	return nil
+}
+
+// requireSelf allows a signed-in caller to act on their own account only: ENOTFOUND for an account that does not
+// exist, EFORBIDDEN for someone else's.
+func (s *Service) requireSelf(ctx context.Context, id uuid.UUID) error {
+	actor, err := core.RequireActor(ctx)
+	if err != nil {
+		return err
+	}
+	if actor.UserID == id {
+		return nil
+	}
+	if err := s.core.RequireUser(ctx, id); err != nil {
+		return err
+	}
+	return core.Forbidden("You may only change your own account.")
+}
+
+func emailTaken() error {
+	return &service.Error{Code: service.ECONFLICT, Message: "A user with this email already exists.",
+		Fields: map[string][]string{"email": {"is already taken"}}}
+}
+
+func checkEmail(fe core.FieldErrors, email string) {
+	if len(email) > service.EmailMaxLen {
+		fe.Add("email", fmt.Sprintf("must be at most %d characters", service.EmailMaxLen))
+		return
+	}
+	addr, err := mail.ParseAddress(email)
+	if err != nil || addr.Address != email || addr.Name != "" || !core.EmailPattern.MatchString(email) {
+		fe.Add("email", "must be a valid email address")
+	}
+}

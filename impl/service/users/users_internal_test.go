@@ -1,0 +1,83 @@
+package users
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/getkin/kin-openapi/openapi3"
+
+	"github.com/stretchr/testify/require"
+
+	junction "github.com/junction-dev/junction"
+	"github.com/junction-dev/junction/impl/ecma262"
+	"github.com/junction-dev/junction/impl/service"
+	"github.com/junction-dev/junction/impl/service/internal/core"
+)
+
+func TestListUsersParamsWhitelist(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name  string
+		in    service.ListUsersParams
+		field string
+	}{
+		{"unknown sort", service.ListUsersParams{Sort: "password_hash"}, "sort"},
+		{"unknown order", service.ListUsersParams{Order: "random()"}, "order"},
+		{"limit too big", service.ListUsersParams{Limit: 101}, "limit"},
+		{"negative page", service.ListUsersParams{Page: -1}, "page"},
+		{"NUL in search", service.ListUsersParams{Search: "a\x00"}, "search"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := normalize(tt.in)
+			var se *service.Error
+			require.ErrorAs(t, err, &se)
+			require.Equal(t, service.EINVALID, se.Code)
+			require.Contains(t, se.Fields, tt.field)
+		})
+	}
+	p, err := normalize(service.ListUsersParams{})
+	require.NoError(t, err)
+	require.Equal(t, service.ListUsersParams{Page: 1, Limit: 20, Sort: service.UserSortCreatedAt, Order: service.Desc}, p)
+}
+
+// TestEmailIsTheSpecsEmail: the service accepts exactly the addresses openapi.yaml's Email schema does (its
+// pattern, read as ECMA-262, and its maxLength), so GraphQL and REST agree.
+func TestEmailIsTheSpecsEmail(t *testing.T) {
+	t.Parallel()
+	doc, err := openapi3.NewLoader().LoadFromData(junction.OpenAPIYAML)
+	require.NoError(t, err)
+	schema := doc.Components.Schemas["Email"].Value
+	re, err := ecma262.Compile(schema.Pattern)
+	require.NoError(t, err)
+	for _, email := range []string{
+		"ada@example.com", "a.b+c@mail.example.co.uk", "x@a-b.io", "!#$%&'*+/=?^_`{|}~-@example.com",
+		"zoë@example.com", "ada@exämple.com", "ada@localhost", `"ada lovelace"@example.com`, "ada@[127.0.0.1]",
+		"a..b@example.com", ".a@example.com", "a.@example.com", "ada@-example.com", "ada@example-.com", "ada@example.com.",
+		"Ada <ada@example.com>", "ada@example", "@example.com", "ada@", "", "ada@@example.com", "ada @example.com",
+		strings.Repeat("a", 242) + "@example.com", strings.Repeat("a", 243) + "@example.com",
+	} {
+		fe := core.FieldErrors{}
+		checkEmail(fe, email)
+		want := re.MatchString(email) && len(email) <= int(*schema.MaxLength)
+		require.Equal(t, want, len(fe) == 0, "%q: %v", email, fe)
+	}
+}
+
+func TestSameEmail(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		a, b string
+		same bool
+	}{
+		{"ada@example.com", "ada@example.com", true},
+		{"ada@example.com", "ADA@Example.COM", true},
+		{"ada@example.com", "ada@example.org", false},
+		{"ada@example.com", "ada@example.co", false},
+		{"ädä@example.com", "ÄDÄ@example.com", false},
+		{"kelvin@example.com", "\u212aelvin@example.com", false}, // the Kelvin sign folds to k in Unicode, not in ASCII
+	}
+	for _, tt := range tests {
+		require.Equal(t, tt.same, sameEmail(tt.a, tt.b), "%s vs %s", tt.a, tt.b)
+	}
+}

@@ -1,0 +1,96 @@
+// Package wire builds the business layer: one shared core and every service over it, with the caches they share.
+// cmd/junction and the tests build it the same way, so that no caller assembles the services by hand.
+package wire
+
+import (
+	"log/slog"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/junction-dev/junction/impl/auth"
+	"github.com/junction-dev/junction/impl/lifecycle"
+	"github.com/junction-dev/junction/impl/password"
+	"github.com/junction-dev/junction/impl/service"
+	"github.com/junction-dev/junction/impl/service/accounts"
+	"github.com/junction-dev/junction/impl/service/billing"
+	"github.com/junction-dev/junction/impl/service/comments"
+	"github.com/junction-dev/junction/impl/service/emails"
+	"github.com/junction-dev/junction/impl/service/internal/authcache"
+	"github.com/junction-dev/junction/impl/service/internal/core"
+	"github.com/junction-dev/junction/impl/service/internal/totals"
+	"github.com/junction-dev/junction/impl/service/listener"
+	"github.com/junction-dev/junction/impl/service/ops"
+	"github.com/junction-dev/junction/impl/service/posts"
+	"github.com/junction-dev/junction/impl/service/users"
+)
+
+// Deps are what the services need.
+type Deps struct {
+	Pool   *pgxpool.Pool
+	Hasher *password.Hasher
+	Tokens *auth.Tokens
+	// Sealer encrypts secrets that travel in job args.
+	Sealer *auth.Sealer
+	// Jobs inserts background jobs in the same transaction as the writes that cause them.
+	Jobs service.JobInserter
+	// PasswordResetTTL is how long a password-reset token stays usable.
+	PasswordResetTTL time.Duration
+	// AuthCacheTTL is how long a token's user (that they exist, their role) is remembered; 0 remembers nothing.
+	// The cache is used only while the Listener runs: every instance hears of a deletion or a role change at once.
+	AuthCacheTTL time.Duration
+	// ListTotalTTL is how long a list's total is remembered; 0 counts on every request. This instance's writes
+	// forget the totals they change; other instances' writes show within ListTotalTTL.
+	ListTotalTTL time.Duration
+	Logger       *slog.Logger
+}
+
+// Services is the business layer. Listener and Billing have a lifecycle (Start, Stop); Lifecycle lists them in
+// the order to start them.
+type Services struct {
+	Accounts *accounts.Service
+	Users    *users.Service
+	Posts    *posts.Service
+	Comments *comments.Service
+	Billing  *billing.Service
+	Emails   *emails.Service
+	Ops      *ops.Service
+	Listener *listener.Listener
+}
+
+// authCacheMaxEntries bounds the authentication cache: about 100 bytes an entry.
+const authCacheMaxEntries = 100_000
+
+// totalsMaxEntries bounds the totals cache: one entry per distinct filter (a search term, a viewer's drafts).
+const totalsMaxEntries = 10_000
+
+// New builds every service over d.
+func New(d Deps) *Services {
+	c := core.New(d.Pool, d.Jobs, d.Logger)
+	sessions := authcache.New(d.AuthCacheTTL, authCacheMaxEntries)
+	counts := totals.New(d.ListTotalTTL, totalsMaxEntries)
+	p := posts.New(c, counts)
+	return &Services{
+		Accounts: accounts.New(c, accounts.Deps{
+			Hasher: d.Hasher, Tokens: d.Tokens, Sealer: d.Sealer, PasswordResetTTL: d.PasswordResetTTL, Cache: sessions,
+		}),
+		Users:    users.New(c, d.Hasher, sessions, counts),
+		Posts:    p,
+		Comments: comments.New(c, p),
+		Billing:  billing.New(c),
+		Emails:   emails.New(c),
+		Ops:      ops.New(c),
+		Listener: listener.New(d.Pool, sessions, d.Logger),
+	}
+}
+
+// Components are the business layer's background parts in the order to start them: the listener first, so that
+// the authentication cache is trusted and subscribers hear every change before requests arrive; then the webhook
+// intake. Their owner stops them in reverse, after the HTTP server has drained, so that every delivery taken is
+// stored before the listener and the pool go.
+func (s *Services) Components() []lifecycle.Named {
+	return []lifecycle.Named{
+		{Name: "event listener", Component: s.Listener},
+		{Name: "webhook intake", Component: s.Billing},
+	}
+}

@@ -1,0 +1,127 @@
+// Package servicetest builds the business layer for a test as cmd/junction builds it, starts its background
+// components in the same order, and stops them in reverse when the test ends: no test has to remember a step.
+package servicetest
+
+import (
+	"cmp"
+	"context"
+	"encoding/json"
+	"log/slog"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/junction-dev/junction/impl/auth"
+	"github.com/junction-dev/junction/impl/graph"
+	"github.com/junction-dev/junction/impl/httpapi"
+	"github.com/junction-dev/junction/impl/jobs"
+	"github.com/junction-dev/junction/impl/lifecycle"
+	"github.com/junction-dev/junction/impl/logtest"
+	"github.com/junction-dev/junction/impl/password"
+	"github.com/junction-dev/junction/impl/service"
+	"github.com/junction-dev/junction/impl/service/wire"
+)
+
+// Secret is the key the test tokens are signed and the job secrets sealed with.
+const Secret = "a test secret that is 32 bytes long"
+
+// FastHash are argon2 parameters cheap enough for tests: they exercise the flow, not the cost.
+var FastHash = password.Params{MemoryKiB: 64, Iterations: 1, Parallelism: 1}
+
+// Options change what New builds; the zero value is the usual test setup.
+type Options struct {
+	// Jobs inserts the services' jobs; nil builds an insert-only River client (no job runs).
+	Jobs service.JobInserter
+	// Hash is the argon2 cost; zero takes FastHash.
+	Hash password.Params
+	// AuthCacheTTL and ListTotalTTL are the caches' lives; zero turns a cache off.
+	AuthCacheTTL time.Duration
+	ListTotalTTL time.Duration
+	// Tokens and Sealer default to ones keyed with Secret.
+	Tokens *auth.Tokens
+	Sealer *auth.Sealer
+	Logger *slog.Logger
+}
+
+// New builds the services over pool and starts their components until t ends.
+func New(t testing.TB, pool *pgxpool.Pool, o Options) *wire.Services {
+	t.Helper()
+	if o.Logger == nil {
+		o.Logger, _ = logtest.New()
+	}
+	var err error
+	if o.Tokens == nil {
+		if o.Tokens, err = auth.NewTokens([]byte(Secret), "junction", "junction-api", time.Hour); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if o.Sealer == nil {
+		if o.Sealer, err = auth.NewSealer([]byte(Secret)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if o.Jobs == nil {
+		if o.Jobs, err = jobs.NewClient(pool, jobs.Config{Logger: o.Logger}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	svcs := wire.New(wire.Deps{
+		Pool: pool, Jobs: o.Jobs, Hasher: password.NewHasher(cmp.Or(o.Hash, FastHash)),
+		Tokens: o.Tokens, Sealer: o.Sealer,
+		AuthCacheTTL: o.AuthCacheTTL, ListTotalTTL: o.ListTotalTTL, Logger: o.Logger,
+	})
+	Start(t, o.Logger, svcs.Components()...)
+	return svcs
+}
+
+// Start starts cs in order and stops them in reverse when t ends.
+func Start(t testing.TB, logger *slog.Logger, cs ...lifecycle.Named) {
+	t.Helper()
+	g := lifecycle.New(logger)
+	if err := g.Start(context.Background(), cs...); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		if err := g.Stop(ctx); err != nil {
+			t.Error(err)
+		}
+	})
+}
+
+// REST picks the services REST calls.
+func REST(s *wire.Services) httpapi.Services {
+	return httpapi.Services{Accounts: s.Accounts, Users: s.Users, Posts: s.Posts, Comments: s.Comments, Billing: s.Billing, Ops: s.Ops}
+}
+
+// GraphQL picks the services GraphQL calls.
+func GraphQL(s *wire.Services) graph.Services {
+	return graph.Services{Accounts: s.Accounts, Users: s.Users, Posts: s.Posts, Comments: s.Comments}
+}
+
+// EmailJobs returns the args of every email job queued on pool, oldest first.
+func EmailJobs(t testing.TB, pool *pgxpool.Pool) []service.EmailArgs {
+	t.Helper()
+	rows, err := pool.Query(context.Background(), "SELECT args FROM river_job WHERE kind = 'email' ORDER BY id")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []service.EmailArgs
+	for rows.Next() {
+		var raw []byte
+		var a service.EmailArgs
+		if err := rows.Scan(&raw); err != nil {
+			t.Fatal(err)
+		}
+		if err := json.Unmarshal(raw, &a); err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, a)
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
