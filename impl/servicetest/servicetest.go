@@ -72,6 +72,12 @@ func New(t testing.TB, pool *pgxpool.Pool, o Options) *wire.Services {
 		AuthCacheTTL: o.AuthCacheTTL, ListTotalTTL: o.ListTotalTTL, Logger: o.Logger,
 	})
 	Start(t, o.Logger, svcs.Components()...)
+	// Tests then see every commit heard, and the authentication cache on, from their first step.
+	select {
+	case <-svcs.Listener.Listening():
+	case <-time.After(10 * time.Second):
+		t.Fatal("servicetest: the event listener did not connect")
+	}
 	return svcs
 }
 

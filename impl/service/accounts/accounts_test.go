@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -118,4 +119,63 @@ func TestPasswordResetRequestDoesTheSameWorkForAnyEmail(t *testing.T) {
 	}
 	require.NoError(t, rows.Err())
 	require.Equal(t, []string{"warm@example.com", "ada@example.com", "nobody@example.com"}, emails)
+}
+
+// TestRecheck: a session opened with Authenticate's service.Actor stands until its token expires, its user is deleted,
+// a password reset voids its token (service.EUNAUTHORIZED), or its user's role changes (service.EFORBIDDEN).
+func TestRecheck(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name   string
+		change func(t *testing.T, pool *pgxpool.Pool, a *service.Actor)
+		want   service.Code // "" for a session that stands
+	}{
+		{name: "unchanged"},
+		{name: "expired", want: service.EUNAUTHORIZED, change: func(t *testing.T, _ *pgxpool.Pool, a *service.Actor) {
+			a.TokenExpiresAt = time.Now().Add(-time.Second)
+		}},
+		{name: "deleted", want: service.EUNAUTHORIZED, change: func(t *testing.T, pool *pgxpool.Pool, a *service.Actor) {
+			_, err := pool.Exec(context.Background(), "DELETE FROM users WHERE id = $1", a.UserID)
+			require.NoError(t, err)
+		}},
+		{name: "password reset after the token", want: service.EUNAUTHORIZED, change: func(t *testing.T, pool *pgxpool.Pool, a *service.Actor) {
+			_, err := pool.Exec(context.Background(), "UPDATE users SET password_changed_at = now() + interval '2 seconds' WHERE id = $1", a.UserID)
+			require.NoError(t, err)
+		}},
+		{name: "password reset in the token's second", change: func(t *testing.T, pool *pgxpool.Pool, a *service.Actor) {
+			_, err := pool.Exec(context.Background(), "UPDATE users SET password_changed_at = $2 WHERE id = $1", a.UserID, a.TokenIssuedAt.Add(500*time.Millisecond))
+			require.NoError(t, err)
+		}},
+		{name: "role changed", want: service.EFORBIDDEN, change: func(t *testing.T, pool *pgxpool.Pool, a *service.Actor) {
+			_, err := pool.Exec(context.Background(), "UPDATE users SET role = 'admin' WHERE id = $1", a.UserID)
+			require.NoError(t, err)
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			pool := dbtest.New(t)
+			tokens, err := auth.NewTokens([]byte(servicetest.Secret), "junction", "junction-api", time.Hour)
+			require.NoError(t, err)
+			s := servicetest.New(t, pool, servicetest.Options{Tokens: tokens})
+			ctx := context.Background()
+			u, err := s.Users.Create(ctx, service.CreateUserInput{Name: "Ada", Email: "ada@example.com", Password: "long enough"})
+			require.NoError(t, err)
+			token, err := tokens.Issue(u.ID.String())
+			require.NoError(t, err)
+			a, err := s.Accounts.Authenticate(ctx, token)
+			require.NoError(t, err)
+			require.WithinDuration(t, time.Now().Add(time.Hour), a.TokenExpiresAt, 2*time.Second, "the service.Actor knows its token's expiry")
+			require.WithinDuration(t, time.Now(), a.TokenIssuedAt, 2*time.Second)
+			if tt.change != nil {
+				tt.change(t, pool, &a)
+			}
+			err = s.Accounts.Recheck(ctx, a)
+			if tt.want == "" {
+				require.NoError(t, err)
+				return
+			}
+			require.Equal(t, tt.want, service.ErrorCode(err), "%v", err)
+		})
+	}
 }

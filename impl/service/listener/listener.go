@@ -46,12 +46,19 @@ type Listener struct {
 	handlers []Handler
 	cancel   context.CancelFunc
 	done     chan struct{}
+	// listening is closed once the first connection listens.
+	listening chan struct{}
+	once      sync.Once
 }
 
 // New returns a Listener that connects as pool does and keeps cache coherent.
 func New(pool *pgxpool.Pool, cache *authcache.Cache, logger *slog.Logger) *Listener {
-	return &Listener{config: pool.Config().ConnConfig.Copy(), cache: cache, logger: logger}
+	return &Listener{config: pool.Config().ConnConfig.Copy(), cache: cache, logger: logger, listening: make(chan struct{})}
 }
+
+// Listening is closed once the listener first listens: from then on every commit is heard (and the cache is on)
+// while the connection stays up.
+func (l *Listener) Listening() <-chan struct{} { return l.listening }
 
 // Handle adds h to the handlers. Handlers added after Start do not hear the events delivered before.
 func (l *Listener) Handle(h Handler) {
@@ -120,6 +127,7 @@ func (l *Listener) run(ctx context.Context) {
 		}
 		l.logger.InfoContext(ctx, "listening for events", "channels", []string{eventsChannel, usersChannel})
 		l.cache.Trust(true)
+		l.once.Do(func() { close(l.listening) })
 		l.deliver(ctx, service.Event{Kind: service.EventResync})
 		err = l.receive(ctx, conn)
 		l.cache.Trust(false)

@@ -1,17 +1,28 @@
 package users
 
 import (
+	"context"
+	"io"
+	"log/slog"
 	"strings"
+	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/getkin/kin-openapi/openapi3"
+	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/riverdriver/riverpgxv5"
 
 	"github.com/stretchr/testify/require"
 
 	junction "github.com/junction-dev/junction"
+	"github.com/junction-dev/junction/impl/dbtest"
 	"github.com/junction-dev/junction/impl/ecma262"
+	"github.com/junction-dev/junction/impl/password"
 	"github.com/junction-dev/junction/impl/service"
+	"github.com/junction-dev/junction/impl/service/internal/authcache"
 	"github.com/junction-dev/junction/impl/service/internal/core"
+	"github.com/junction-dev/junction/impl/service/internal/totals"
 )
 
 func TestListUsersParamsWhitelist(t *testing.T) {
@@ -80,4 +91,44 @@ func TestSameEmail(t *testing.T) {
 	for _, tt := range tests {
 		require.Equal(t, tt.same, sameEmail(tt.a, tt.b), "%s vs %s", tt.a, tt.b)
 	}
+}
+
+// TestListTotalsLagOnlyOtherInstances: with the totals cache on, this instance's own writes show in the next total
+// at once; another instance's show once the TTL has passed.
+func TestListTotalsLagOnlyOtherInstances(t *testing.T) {
+	t.Parallel()
+	pool := dbtest.New(t)
+	inserter, err := river.NewClient(riverpgxv5.New(pool), &river.Config{})
+	require.NoError(t, err)
+	c := core.New(pool, inserter, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	hasher := password.NewHasher(password.Params{MemoryKiB: 64, Iterations: 1, Parallelism: 1})
+	var later atomic.Bool // the clock of s's totals, moved past their TTL
+	clock := func() time.Time {
+		if later.Load() {
+			return time.Now().Add(3 * time.Hour)
+		}
+		return time.Now()
+	}
+	s := New(c, hasher, authcache.New(0, 1), totals.New(time.Hour, 100, clock))
+	other := New(c, hasher, authcache.New(0, 1), totals.New(0, 100, time.Now))
+	ctx := context.Background()
+	create := func(svc *Service, name string) service.User {
+		u, err := svc.Create(ctx, service.CreateUserInput{Name: name, Email: name + "@example.com", Password: "long enough"})
+		require.NoError(t, err)
+		return u
+	}
+	ada := create(s, "ada")
+	actx := service.NewContextWithActor(ctx, service.Actor{UserID: ada.ID, Role: service.RoleUser})
+	total := func() int64 {
+		page, err := s.List(actx, service.ListUsersParams{})
+		require.NoError(t, err)
+		return page.Total
+	}
+	require.Equal(t, int64(1), total())
+	create(s, "grace")
+	require.Equal(t, int64(2), total(), "this instance's write shows at once")
+	create(other, "alan")
+	require.Equal(t, int64(2), total(), "another instance's write waits for the TTL")
+	later.Store(true)
+	require.Equal(t, int64(3), total(), "and shows after it")
 }

@@ -68,7 +68,7 @@ const totalsMaxEntries = 10_000
 func New(d Deps) *Services {
 	c := core.New(d.Pool, d.Jobs, d.Logger)
 	sessions := authcache.New(d.AuthCacheTTL, authCacheMaxEntries)
-	counts := totals.New(d.ListTotalTTL, totalsMaxEntries)
+	counts := totals.New(d.ListTotalTTL, totalsMaxEntries, time.Now)
 	p := posts.New(c, counts)
 	return &Services{
 		Accounts: accounts.New(c, accounts.Deps{

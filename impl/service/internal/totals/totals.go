@@ -37,9 +37,9 @@ type totalEntry struct {
 	expires time.Time
 }
 
-// New returns a cache of at most max totals; a ttl of 0 counts every time.
-func New(ttl time.Duration, max int) *Cache {
-	return &Cache{ttl: ttl, max: max, now: time.Now, entries: map[string]totalEntry{}}
+// New returns a cache of at most max totals, telling their age by now; a ttl of 0 counts every time.
+func New(ttl time.Duration, max int, now func() time.Time) *Cache {
+	return &Cache{ttl: ttl, max: max, now: now, entries: map[string]totalEntry{}}
 }
 
 // Get returns the total for key. A fresh total (younger than the TTL) is returned as is; a stale one (younger

@@ -41,7 +41,7 @@ func TestTotals(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			tc := New(tt.ttl, 10)
+			tc := New(tt.ttl, 10, time.Now)
 			tc.now = func() time.Time { return now }
 			var n atomic.Int64
 			tt.act(tc, counter(&n))
@@ -52,7 +52,7 @@ func TestTotals(t *testing.T) {
 	}
 
 	t.Run("a stale total is served while it is recounted in the background", func(t *testing.T) {
-		tc := New(time.Minute, 10)
+		tc := New(time.Minute, 10, time.Now)
 		tc.now = func() time.Time { return now }
 		_, err := tc.Get(ctx, "users\x00", func(context.Context) (int64, error) { return 1, nil })
 		require.NoError(t, err)
@@ -69,7 +69,7 @@ func TestTotals(t *testing.T) {
 	})
 
 	t.Run("a count that raced a write is not kept", func(t *testing.T) {
-		tc := New(time.Minute, 10)
+		tc := New(time.Minute, 10, time.Now)
 		var n atomic.Int64
 		_, err := tc.Get(ctx, "users\x00", func(context.Context) (int64, error) {
 			tc.Forget(Users) // the write commits while the count runs
@@ -82,7 +82,7 @@ func TestTotals(t *testing.T) {
 	})
 
 	t.Run("concurrent misses share one count, and errors are not kept", func(t *testing.T) {
-		tc := New(time.Minute, 10)
+		tc := New(time.Minute, 10, time.Now)
 		release := make(chan struct{})
 		var n atomic.Int64
 		var wg sync.WaitGroup

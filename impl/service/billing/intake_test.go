@@ -1,14 +1,23 @@
-package service
+package billing
 
 import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
+	"log/slog"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/riverdriver/riverpgxv5"
 	"github.com/stretchr/testify/require"
+
+	"github.com/junction-dev/junction/impl/dbtest"
+	"github.com/junction-dev/junction/impl/service"
+	"github.com/junction-dev/junction/impl/service/internal/core"
 )
 
 func testDelivery(ctx context.Context, t *testing.T, id, body string) *delivery {
@@ -22,8 +31,21 @@ func testDelivery(ctx context.Context, t *testing.T, id, body string) *delivery 
 func countRows(t *testing.T, s *Service, query string) int {
 	t.Helper()
 	var n int
-	require.NoError(t, s.pool.QueryRow(context.Background(), query).Scan(&n))
+	require.NoError(t, s.core.Pool.QueryRow(context.Background(), query).Scan(&n))
 	return n
+}
+
+// newTestService is a billing Service on a fresh database, its intake open, whose jobs an insert-only River
+// client inserts.
+func newTestService(t *testing.T) (*Service, *pgxpool.Pool) {
+	t.Helper()
+	pool := dbtest.New(t)
+	inserter, err := river.NewClient(riverpgxv5.New(pool), &river.Config{})
+	require.NoError(t, err)
+	s := New(core.New(pool, inserter, slog.New(slog.NewTextHandler(io.Discard, nil))))
+	require.NoError(t, s.Start(context.Background()))
+	t.Cleanup(func() { require.NoError(t, s.Stop(context.Background())) })
+	return s, pool
 }
 
 // TestIntakeBatchesConcurrentDeliveries: deliveries that arrive while a batch is being written are written
@@ -35,7 +57,7 @@ func TestIntakeBatchesConcurrentDeliveries(t *testing.T) {
 	first := make(chan struct{})
 	var mu sync.Mutex
 	var sizes []int
-	s.intake = &intake{store: func(ctx context.Context, batch []*delivery) error {
+	s.intake = newIntake(func(ctx context.Context, batch []*delivery) error {
 		mu.Lock()
 		sizes = append(sizes, len(batch))
 		calls := len(sizes)
@@ -44,7 +66,8 @@ func TestIntakeBatchesConcurrentDeliveries(t *testing.T) {
 			<-first // hold the first batch until the others queue behind it
 		}
 		return s.storeDeliveries(ctx, batch)
-	}}
+	})
+	require.NoError(t, s.intake.start())
 	var wg sync.WaitGroup
 	errs := make([]error, 50)
 	wg.Go(func() { errs[0] = s.intake.submit(testDelivery(ctx, t, "evt_0", `{"id":"pi_0"}`)) })
@@ -76,7 +99,7 @@ func TestIntakeFailureIsPerDelivery(t *testing.T) {
 	}
 	s.intake.write(batch)
 	require.NoError(t, <-batch[0].done)
-	require.Equal(t, EINVALID, ErrorCode(<-batch[1].done), "refused for itself, as bad input")
+	require.Equal(t, service.EINVALID, service.ErrorCode(<-batch[1].done), "refused for itself, as bad input")
 	require.NoError(t, <-batch[2].done)
 	require.Equal(t, 2, countRows(t, s, "SELECT count(*) FROM webhook_events"))
 }
@@ -99,5 +122,5 @@ func TestIntakeSkipsAbandonedAndRefusesBeyondItsQueue(t *testing.T) {
 	}
 	s.intake.mu.Unlock()
 	err := s.intake.submit(testDelivery(context.Background(), t, "evt_late", `{}`))
-	require.Equal(t, EUNAVAILABLE, ErrorCode(err))
+	require.Equal(t, service.EUNAVAILABLE, service.ErrorCode(err))
 }
