@@ -12,7 +12,7 @@ import (
 	"github.com/junction-dev/junction/impl/service"
 )
 
-// Tokens checks bearer tokens; [*service.Service] is one.
+// Tokens checks bearer tokens; the accounts service (impl/service/accounts) is one.
 type Tokens interface {
 	Authenticate(ctx context.Context, token string) (service.Actor, error)
 	AuthenticateAdmin(ctx context.Context, token string) (service.Actor, error)

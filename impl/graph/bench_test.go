@@ -34,7 +34,7 @@ func benchServer(b *testing.B) (url, token, userID string) {
 	tokens, err := auth.NewTokens([]byte("a bench secret that is 32 bytes long"), "junction", "junction-api", time.Hour)
 	require.NoError(b, err)
 	all := servicetest.New(b, pool, servicetest.Options{Tokens: tokens, Logger: logger})
-	svc := servicetest.GraphQL(all)
+	svc := graph.Services{Accounts: all.Accounts, Users: all.Users, Posts: all.Posts, Comments: all.Comments}
 	broker := graph.NewBroker(svc, logger)
 	limits := ratelimit.New(config.RateLimitConfig{Window: time.Minute, Default: 1e9, ListUsers: 1e9, SignUp: 1e9, Login: 1e9, PasswordReset: 1e9},
 		ratelimit.NewMemory(1<<16, time.Now))
@@ -42,7 +42,7 @@ func benchServer(b *testing.B) (url, token, userID string) {
 		Introspection: true, MaxDepth: 10, MaxComplexity: 50_000, BodyLimit: 64 << 10, Logger: logger,
 		LoaderWait: 2 * time.Millisecond, Limits: limits,
 	})
-	h, err := httpapi.NewHandler(servicetest.REST(all), httpapi.Options{Logger: logger, GraphQL: gqlHandler, Limits: limits})
+	h, err := httpapi.NewHandler(httpapi.Services{Accounts: all.Accounts, Users: all.Users, Posts: all.Posts, Comments: all.Comments, Billing: all.Billing, Ops: all.Ops}, httpapi.Options{Logger: logger, GraphQL: gqlHandler, Limits: limits})
 	require.NoError(b, err)
 	srv := httptest.NewServer(h)
 	b.Cleanup(srv.Close)

@@ -89,7 +89,7 @@ func newInstanceWith(t *testing.T, dbURL string, o instanceOptions) *instance {
 	sealer, err := auth.NewSealer([]byte(servicetest.Secret))
 	require.NoError(t, err)
 	svc := servicetest.New(t, pool, servicetest.Options{Tokens: tokens, Sealer: sealer, Logger: logger})
-	gql := servicetest.GraphQL(svc)
+	gql := graph.Services{Accounts: svc.Accounts, Users: svc.Users, Posts: svc.Posts, Comments: svc.Comments}
 	broker := graph.NewBroker(gql, logger)
 	svc.Listener.Handle(broker.Handle)
 	limits := ratelimit.New(rl, ratelimit.NewMemory(1<<16, time.Now))
@@ -103,7 +103,7 @@ func newInstanceWith(t *testing.T, dbURL string, o instanceOptions) *instance {
 		w(&opts)
 	}
 	gqlHandler := graph.NewHandler(gql, broker, opts)
-	h, err := httpapi.NewHandler(servicetest.REST(svc), httpapi.Options{
+	h, err := httpapi.NewHandler(httpapi.Services{Accounts: svc.Accounts, Users: svc.Users, Posts: svc.Posts, Comments: svc.Comments, Billing: svc.Billing, Ops: svc.Ops}, httpapi.Options{
 		Logger: logger, GraphQL: gqlHandler, Limits: limits, TrustedProxies: rl.TrustedProxies, MaxConcurrent: o.maxConcurrent,
 	})
 	require.NoError(t, err)

@@ -9,7 +9,7 @@ import (
 	"github.com/junction-dev/junction/impl/service"
 )
 
-// PasswordResetWorker does the work of a password-reset request (the service's SendPasswordReset): the request
+// PasswordResetWorker does the work of a password-reset request (the accounts service's SendPasswordReset): the request
 // only queued this job, whether or not the account exists, so that it answers alike for every email.
 type PasswordResetWorker struct {
 	river.WorkerDefaults[service.PasswordResetArgs]

@@ -13,8 +13,6 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/junction-dev/junction/impl/auth"
-	"github.com/junction-dev/junction/impl/graph"
-	"github.com/junction-dev/junction/impl/httpapi"
 	"github.com/junction-dev/junction/impl/jobs"
 	"github.com/junction-dev/junction/impl/lifecycle"
 	"github.com/junction-dev/junction/impl/logtest"
@@ -95,16 +93,6 @@ func Start(t testing.TB, logger *slog.Logger, cs ...lifecycle.Named) {
 			t.Error(err)
 		}
 	})
-}
-
-// REST picks the services REST calls.
-func REST(s *wire.Services) httpapi.Services {
-	return httpapi.Services{Accounts: s.Accounts, Users: s.Users, Posts: s.Posts, Comments: s.Comments, Billing: s.Billing, Ops: s.Ops}
-}
-
-// GraphQL picks the services GraphQL calls.
-func GraphQL(s *wire.Services) graph.Services {
-	return graph.Services{Accounts: s.Accounts, Users: s.Users, Posts: s.Posts, Comments: s.Comments}
 }
 
 // EmailJobs returns the args of every email job queued on pool, oldest first.
