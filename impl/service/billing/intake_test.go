@@ -124,3 +124,37 @@ func TestIntakeSkipsAbandonedAndRefusesBeyondItsQueue(t *testing.T) {
 	err := s.intake.submit(testDelivery(context.Background(), t, "evt_late", `{}`))
 	require.Equal(t, service.EUNAVAILABLE, service.ErrorCode(err))
 }
+
+// TestIntakeStopWaitsForWhatItTook: Stop refuses new deliveries at once (unavailable: the sender retries), and
+// returns only once the batch being written is stored and answered, or its context ends.
+func TestIntakeStopWaitsForWhatItTook(t *testing.T) {
+	t.Parallel()
+	s, _ := newTestService(t)
+	ctx := context.Background()
+	release := make(chan struct{})
+	s.intake = newIntake(func(ctx context.Context, batch []*delivery) error {
+		<-release
+		return s.storeDeliveries(ctx, batch)
+	})
+	require.NoError(t, s.intake.start())
+	taken := make(chan error, 1)
+	go func() { taken <- s.intake.submit(testDelivery(ctx, t, "evt_taken", `{"id":"pi_1"}`)) }()
+	require.Eventually(t, func() bool { s.intake.mu.Lock(); defer s.intake.mu.Unlock(); return s.intake.busy }, 5*time.Second, time.Millisecond)
+
+	expired, cancel := context.WithTimeout(ctx, 50*time.Millisecond)
+	defer cancel()
+	require.ErrorIs(t, s.Stop(expired), context.DeadlineExceeded, "a stop that runs out of time says so")
+	stopped := make(chan error, 1)
+	go func() { stopped <- s.Stop(ctx) }()
+	require.Equal(t, service.EUNAVAILABLE, service.ErrorCode(s.intake.submit(testDelivery(ctx, t, "evt_late", `{"id":"pi_2"}`))),
+		"nothing new is taken once stopping")
+	select {
+	case err := <-stopped:
+		t.Fatalf("Stop returned (%v) before the batch it took was stored", err)
+	case <-time.After(100 * time.Millisecond):
+	}
+	close(release)
+	require.NoError(t, <-taken)
+	require.NoError(t, <-stopped)
+	require.Equal(t, 1, countRows(t, s, "SELECT count(*) FROM webhook_events"))
+}
