@@ -85,9 +85,6 @@ func Do(ctx context.Context, op func(ctx context.Context) error, p Policy) error
 			return fmt.Errorf("%w after %d attempts: %w", ErrExhausted, attempt, last)
 		}
 		delay := time.Duration(p.Rand() * capDelay)
-		if after, ok := RetryAfter(last); ok {
-			delay = after // the server said when: honour it, even past our cap
-		}
 		if p.MaxElapsed > 0 && p.Clock().Sub(start)+delay > p.MaxElapsed {
 			return fmt.Errorf("%w after %s: %w", ErrExhausted, p.Clock().Sub(start).Round(time.Millisecond), last)
 		}

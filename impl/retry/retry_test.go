@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"net"
-	"net/http"
 	"syscall"
 	"testing"
 	"time"
@@ -132,18 +131,6 @@ func TestDoStopsAtOnceOnCancel(t *testing.T) {
 	require.Equal(t, 1, calls, "no attempt after the cancel")
 }
 
-func TestDoHonoursRetryAfter(t *testing.T) {
-	t.Parallel()
-	f := &fakeTime{now: time.Unix(1_700_000_000, 0)}
-	resp := &http.Response{StatusCode: http.StatusTooManyRequests, Header: http.Header{"Retry-After": {"7"}}}
-	dated := &http.Response{StatusCode: http.StatusServiceUnavailable, Header: http.Header{
-		"Retry-After": {f.now.Add(30 * time.Second).UTC().Format(http.TimeFormat)},
-	}}
-	op, _ := failing(NewHTTPError(resp, f.now), NewHTTPError(dated, f.now))
-	require.NoError(t, Do(context.Background(), op, policy(f, Policy{MaxAttempts: 3})))
-	require.Equal(t, []time.Duration{7 * time.Second, 30 * time.Second}, f.sleeps)
-}
-
 func TestRetryable(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
@@ -161,12 +148,6 @@ func TestRetryable(t *testing.T) {
 		{"pg connection failure", &pgconn.PgError{Code: "08006"}, true},
 		{"pg unique violation", &pgconn.PgError{Code: "23505"}, false},
 		{"pg wrong password", fmt.Errorf("connect: %w", &pgconn.PgError{Code: "28P01"}), false},
-		{"http 429", &HTTPError{StatusCode: 429}, true},
-		{"http 502", &HTTPError{StatusCode: 502}, true},
-		{"http 503", &HTTPError{StatusCode: 503}, true},
-		{"http 504", &HTTPError{StatusCode: 504}, true},
-		{"http 500", &HTTPError{StatusCode: 500}, false},
-		{"http 400", &HTTPError{StatusCode: 400}, false},
 		{"cancelled", context.Canceled, false},
 		{"deadline", fmt.Errorf("op: %w", context.DeadlineExceeded), false},
 		{"plain error", errors.New("nope"), false},
