@@ -6,9 +6,6 @@ package main
 import (
 	"bufio"
 	"context"
-	"crypto/hmac"
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"flag"
 	"fmt"
@@ -29,6 +26,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/junction-dev/junction/impl/password"
+	"github.com/junction-dev/junction/impl/webhook"
 )
 
 type options struct {
@@ -421,24 +419,15 @@ func signUps(n int, now time.Time) []request {
 // answering a duplicate. They are all signed now, just before the scenario runs: the server accepts a timestamp
 // for 300 s, so a -duration of 5m or more would see the last ones rejected (counted as errors).
 func webhooks(n int, now time.Time) []request {
-	ts := strconv.FormatInt(now.Unix(), 10)
 	reqs := make([]request, n)
 	for i := range reqs {
 		body := fmt.Appendf(nil, `{"id":"evt_bench_%d_%d","type":"payment_intent.succeeded","created":%d,"data":{"object":{"id":"pi_%d","amount":2000,"currency":"usd","status":"succeeded"}}}`,
 			now.UnixNano(), i, now.Unix(), i)
 		reqs[i] = request{method: http.MethodPost, path: "/api/webhooks/stripe", body: body, header: http.Header{
-			"Content-Type": {"application/json"}, "Stripe-Signature": {stripeSignature(ts, body)},
+			"Content-Type": {"application/json"}, "Stripe-Signature": {webhook.Sign([]byte(webhookSecret), now, body)},
 		}}
 	}
 	return reqs
-}
-
-// stripeSignature signs body as Stripe does: HMAC-SHA256 of "timestamp.body".
-func stripeSignature(ts string, body []byte) string {
-	m := hmac.New(sha256.New, []byte(webhookSecret))
-	m.Write([]byte(ts + "."))
-	m.Write(body)
-	return "t=" + ts + ",v1=" + hex.EncodeToString(m.Sum(nil))
 }
 
 func debugAddr(o options) string { return fmt.Sprintf("127.0.0.1:%d", o.port+1) }

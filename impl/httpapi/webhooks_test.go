@@ -2,9 +2,6 @@ package httpapi_test
 
 import (
 	"context"
-	"crypto/hmac"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -16,14 +13,13 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/junction-dev/junction/gen/api"
+	"github.com/junction-dev/junction/impl/webhook"
 )
 
-// stripeSignature signs like Stripe does, written here from Stripe's documentation rather than with the code
-// under test: hex(HMAC-SHA256(secret, "<t>.<body>")).
+// stripeSignature is the Stripe-Signature header for body sent at t: webhook.Sign's, which impl/webhook pins to
+// Stripe's scheme with a known answer.
 func stripeSignature(secret string, t time.Time, body string) string {
-	m := hmac.New(sha256.New, []byte(secret))
-	fmt.Fprintf(m, "%d.%s", t.Unix(), body)
-	return fmt.Sprintf("t=%d,v1=%s", t.Unix(), hex.EncodeToString(m.Sum(nil)))
+	return webhook.Sign([]byte(secret), t, []byte(body))
 }
 
 func stripeEvent(id, typ string, created int64, object string) string {

@@ -1,5 +1,5 @@
-// Package webhook verifies incoming webhook signatures the way Stripe signs them, and signs outgoing ones the same
-// way: header "t=<unix seconds>,v1=<hex HMAC-SHA256(secret, "<t>.<body>")>".
+// Package webhook verifies incoming webhook signatures the way Stripe signs them, and signs the same way for tests
+// and tools: header "t=<unix seconds>,v1=<hex HMAC-SHA256(secret, "<t>.<body>")>".
 package webhook
 
 import (
@@ -102,7 +102,9 @@ func mac(secret []byte, ts int64, body []byte) []byte {
 	return h.Sum(nil)
 }
 
-// Sign returns the signature header for body sent at t.
+// Sign returns the Stripe-Signature header for body sent at t, signed with secret. Junction itself only verifies:
+// Sign is the one signer of its tests and tools (cmd/bench), so that they sign exactly as Stripe does, which
+// TestSignMatchesAKnownAnswer pins.
 func Sign(secret []byte, t time.Time, body []byte) string {
 	return fmt.Sprintf("t=%d,v1=%s", t.Unix(), hex.EncodeToString(mac(secret, t.Unix(), body)))
 }
