@@ -52,7 +52,8 @@ func newRequestID() string {
 	return hex.EncodeToString(b)
 }
 
-// statusRecorder remembers the status and size of a response for the access log.
+// statusRecorder remembers the status and size of a response, for the access log and the metrics: the status is
+// the first one written, by WriteHeader or implied by a Write, which is what net/http sends.
 type statusRecorder struct {
 	http.ResponseWriter
 	status int
@@ -78,33 +79,60 @@ func (s *statusRecorder) Write(b []byte) (int, error) {
 // Unwrap lets http.ResponseController reach the underlying writer (flush, deadlines).
 func (s *statusRecorder) Unwrap() http.ResponseWriter { return s.ResponseWriter }
 
-// accessLog writes one line per request with its method, route pattern (not the raw path, so ids do not explode
-// cardinality), status, duration and request id.
+// code is the status sent: 200 when the handler wrote nothing at all.
+func (s *statusRecorder) code() int {
+	if s.status == 0 {
+		return http.StatusOK
+	}
+	return s.status
+}
+
+// routePattern is the pattern of the route that served r, or "" when none matched. Logs and metrics name routes by
+// pattern, never by raw path, so that ids do not explode their cardinality.
+func routePattern(r *http.Request) string {
+	if rctx := chi.RouteContext(r.Context()); rctx != nil {
+		return rctx.RoutePattern()
+	}
+	return ""
+}
+
+// accessLog writes one line per request with its method, route pattern (the raw path when no route matched),
+// status, duration and request id.
 func accessLog(logger *slog.Logger) func(http.Handler) http.Handler {
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			start := time.Now()
 			rec := &statusRecorder{ResponseWriter: w}
 			next.ServeHTTP(rec, r)
-			route := r.URL.Path
-			if rctx := chi.RouteContext(r.Context()); rctx != nil && rctx.RoutePattern() != "" {
-				route = rctx.RoutePattern()
+			route := routePattern(r)
+			if route == "" {
+				route = r.URL.Path
 			}
-			if rec.status == 0 {
-				rec.status = http.StatusOK
-			}
+			status := rec.code()
 			level := slog.LevelInfo
-			if rec.status >= 500 {
+			if status >= 500 {
 				level = slog.LevelError
 			}
 			logger.LogAttrs(r.Context(), level, "request",
 				slog.String("method", r.Method),
 				slog.String("route", route),
-				slog.Int("status", rec.status),
+				slog.Int("status", status),
 				slog.Float64("duration_ms", float64(time.Since(start).Microseconds())/1000),
 				slog.Int("bytes", rec.bytes),
 				slog.String("request_id", RequestIDFromContext(r.Context())),
 			)
+		})
+	}
+}
+
+// countRequests reports each request that reaches it to m, with its route pattern, method, status and duration.
+func countRequests(m Metrics) func(http.Handler) http.Handler {
+	return func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			start := time.Now()
+			rec := &statusRecorder{ResponseWriter: w}
+			next.ServeHTTP(rec, r)
+			m.ObserveRequest(routePattern(r), r.Method, rec.code(), time.Since(start))
 		})
 	}
 }

@@ -56,7 +56,9 @@ type Options struct {
 
 // Metrics counts requests (impl/metrics).
 type Metrics interface {
-	Middleware(http.Handler) http.Handler
+	// ObserveRequest counts one request: its route pattern ("" when no route matched), method, status and
+	// duration.
+	ObserveRequest(route, method string, status int, elapsed time.Duration)
 }
 
 // NewHandler returns the whole HTTP surface: the API under its spec's paths, the spec itself at /openapi.yaml and
@@ -84,7 +86,7 @@ func NewHandler(svc Services, opts Options) (http.Handler, error) {
 	r.Use(middleware.GetHead, requestID, clientip.Middleware(opts.TrustedProxies), accessLog(opts.Logger), recoverer(errs), securityHeaders, corsFor(opts.CORSOrigins),
 		bodyFirst(gate.maxBodyLimit(), bodyBudget, errs), concurrencyCap(opts.MaxConcurrent, errs), deadline(opts.RequestTimeout))
 	if opts.Metrics != nil {
-		r.Use(opts.Metrics.Middleware)
+		r.Use(countRequests(opts.Metrics))
 	}
 	r.NotFound(func(w http.ResponseWriter, r *http.Request) {
 		errs.write(w, r, http.StatusNotFound, "No such resource.", nil)

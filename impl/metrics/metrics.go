@@ -10,7 +10,6 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/go-chi/chi/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
@@ -58,22 +57,16 @@ func (m *Metrics) Handler() http.Handler {
 	return promhttp.HandlerFor(m.registry, promhttp.HandlerOpts{})
 }
 
-// Middleware counts and times each request by its route pattern and method. Both are bounded whatever clients
-// send: a path no route matched is "unmatched" (ids in paths would explode the series), and a method other than
-// the ones HTTP defines is "other".
-func (m *Metrics) Middleware(next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		start := time.Now()
-		rec := &statusWriter{ResponseWriter: w, status: http.StatusOK}
-		next.ServeHTTP(rec, r)
-		route := "unmatched"
-		if rctx := chi.RouteContext(r.Context()); rctx != nil && rctx.RoutePattern() != "" {
-			route = rctx.RoutePattern()
-		}
-		method := knownMethod(r.Method)
-		m.requests.WithLabelValues(route, method, strconv.Itoa(rec.status)).Inc()
-		m.duration.WithLabelValues(route, method).Observe(time.Since(start).Seconds())
-	})
+// ObserveRequest counts and times one request by its route pattern and method (impl/httpapi reports each). Both
+// are bounded whatever clients send: a path no route matched (route "") is "unmatched" (ids in paths would explode
+// the series), and a method other than the ones HTTP defines is "other".
+func (m *Metrics) ObserveRequest(route, method string, status int, elapsed time.Duration) {
+	if route == "" {
+		route = "unmatched"
+	}
+	method = knownMethod(method)
+	m.requests.WithLabelValues(route, method, strconv.Itoa(status)).Inc()
+	m.duration.WithLabelValues(route, method).Observe(elapsed.Seconds())
 }
 
 // knownMethod is method when HTTP defines it (RFC 9110, and PATCH), else "other".
@@ -85,21 +78,6 @@ func knownMethod(method string) string {
 	}
 	return "other"
 }
-
-type statusWriter struct {
-	http.ResponseWriter
-	status int
-	wrote  bool
-}
-
-func (s *statusWriter) WriteHeader(code int) {
-	if !s.wrote {
-		s.status, s.wrote = code, true
-	}
-	s.ResponseWriter.WriteHeader(code)
-}
-
-func (s *statusWriter) Unwrap() http.ResponseWriter { return s.ResponseWriter }
 
 var (
 	poolAcquired = prometheus.NewDesc("junction_db_pool_acquired_connections", "Connections in use.", nil, nil)

@@ -1,0 +1,25 @@
+package metrics
+
+import (
+	"log/slog"
+	"net/http"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus/testutil"
+	"github.com/stretchr/testify/require"
+)
+
+// TestObserveRequestBoundsItsLabels: whatever clients send, a request is labelled with a route pattern or
+// "unmatched", and with a method HTTP defines or "other".
+func TestObserveRequestBoundsItsLabels(t *testing.T) {
+	t.Parallel()
+	m := New(nil, nil, slog.New(slog.DiscardHandler))
+	m.ObserveRequest("/api/users/{id}", http.MethodGet, http.StatusOK, time.Millisecond)
+	m.ObserveRequest("", "M1", http.StatusNotFound, time.Millisecond)
+	m.ObserveRequest("", "M2", http.StatusNotFound, time.Millisecond)
+	require.Equal(t, 1.0, testutil.ToFloat64(m.requests.WithLabelValues("/api/users/{id}", http.MethodGet, "200")))
+	require.Equal(t, 2.0, testutil.ToFloat64(m.requests.WithLabelValues("unmatched", "other", "404")))
+	require.Equal(t, 2, testutil.CollectAndCount(m.requests))
+	require.Equal(t, 2, testutil.CollectAndCount(m.duration))
+}
