@@ -61,76 +61,85 @@ func (r queryResolver) Post(ctx context.Context, id string) (*gql.Post, error) {
 	return toGQLPost(p), nil
 }
 
-// usesCursors tells Relay paging from page/limit paging; mixing them is refused.
-func usesCursors(first, last *int, after, before *string) bool {
-	return first != nil || last != nil || after != nil || before != nil
-}
-
 func (r queryResolver) Users(ctx context.Context, page, limit *int, search *string, first *int, after *string, last *int, before *string) (*gql.UserConnection, error) {
 	term := deref(search)
-	conn := &gql.UserConnection{Search: term, PageInfo: &gql.PageInfo{}}
-	if usesCursors(first, last, after, before) {
-		if fieldSet(ctx, "page") || fieldSet(ctx, "limit") {
-			return nil, mixedPaging()
-		}
-		res, err := r.svc.Users.ByCursor(ctx, term, service.KeysetParams{First: first, Last: last, After: after, Before: before})
-		if err != nil {
-			return nil, err
-		}
-		for i, u := range res.Items {
-			conn.Edges = append(conn.Edges, &gql.UserEdge{Node: toGQLUser(u), Cursor: res.Cursors[i]})
-		}
-		setPageInfo(conn.PageInfo, res.Cursors, res.HasNext, res.HasPrevious)
-		return conn, nil
-	}
-	p := service.ListUsersParams{Page: deref(page), Limit: deref(limit), Search: term, SkipTotal: true}
-	res, err := r.svc.Users.List(ctx, p)
+	res, err := listPage(ctx, page, limit, service.KeysetParams{First: first, Last: last, After: after, Before: before},
+		func(k service.KeysetParams) (service.Page[service.User], error) {
+			return r.svc.Users.ByCursor(ctx, term, k)
+		},
+		func(page, limit int) ([]service.User, bool, error) {
+			res, err := r.svc.Users.List(ctx, service.ListUsersParams{Page: page, Limit: limit, Search: term, SkipTotal: true})
+			return res.Users, res.HasMore, err
+		},
+		func(u service.User) service.Cursor { return service.Cursor{CreatedAt: u.CreatedAt, ID: u.ID} })
 	if err != nil {
 		return nil, err
 	}
-	cursors := make([]string, len(res.Users))
-	for i, u := range res.Users {
-		cursors[i] = service.EncodeCursor(service.Cursor{CreatedAt: u.CreatedAt, ID: u.ID})
-		conn.Edges = append(conn.Edges, &gql.UserEdge{Node: toGQLUser(u), Cursor: cursors[i]})
-	}
-	setPageInfo(conn.PageInfo, cursors, res.HasMore, deref(page) > 1)
-	return conn, nil
+	return &gql.UserConnection{Search: term, PageInfo: pageInfo(res), Edges: edges(res, func(u service.User, cursor string) *gql.UserEdge {
+		return &gql.UserEdge{Node: toGQLUser(u), Cursor: cursor}
+	})}, nil
 }
 
 func (r queryResolver) Posts(ctx context.Context, page, limit *int, published *bool, first *int, after *string, last *int, before *string) (*gql.PostConnection, error) {
-	conn := &gql.PostConnection{Published: published, PageInfo: &gql.PageInfo{}}
-	if usesCursors(first, last, after, before) {
-		if fieldSet(ctx, "page") || fieldSet(ctx, "limit") {
-			return nil, mixedPaging()
-		}
-		res, err := r.svc.Posts.ByCursor(ctx, published, service.KeysetParams{First: first, Last: last, After: after, Before: before})
-		if err != nil {
-			return nil, err
-		}
-		for i, p := range res.Items {
-			conn.Edges = append(conn.Edges, &gql.PostEdge{Node: toGQLPost(p), Cursor: res.Cursors[i]})
-		}
-		setPageInfo(conn.PageInfo, res.Cursors, res.HasNext, res.HasPrevious)
-		return conn, nil
-	}
-	res, err := r.svc.Posts.List(ctx, service.ListPostsParams{Page: deref(page), Limit: deref(limit), Published: published, SkipTotal: true})
+	res, err := listPage(ctx, page, limit, service.KeysetParams{First: first, Last: last, After: after, Before: before},
+		func(k service.KeysetParams) (service.Page[service.Post], error) {
+			return r.svc.Posts.ByCursor(ctx, published, k)
+		},
+		func(page, limit int) ([]service.Post, bool, error) {
+			res, err := r.svc.Posts.List(ctx, service.ListPostsParams{Page: page, Limit: limit, Published: published, SkipTotal: true})
+			return res.Posts, res.HasMore, err
+		},
+		func(p service.Post) service.Cursor { return service.Cursor{CreatedAt: p.CreatedAt, ID: p.ID} })
 	if err != nil {
 		return nil, err
 	}
-	cursors := make([]string, len(res.Posts))
-	for i, p := range res.Posts {
-		cursors[i] = service.EncodeCursor(service.Cursor{CreatedAt: p.CreatedAt, ID: p.ID})
-		conn.Edges = append(conn.Edges, &gql.PostEdge{Node: toGQLPost(p), Cursor: cursors[i]})
-	}
-	setPageInfo(conn.PageInfo, cursors, res.HasMore, deref(page) > 1)
-	return conn, nil
+	return &gql.PostConnection{Published: published, PageInfo: pageInfo(res), Edges: edges(res, func(p service.Post, cursor string) *gql.PostEdge {
+		return &gql.PostEdge{Node: toGQLPost(p), Cursor: cursor}
+	})}, nil
 }
 
-func setPageInfo(pi *gql.PageInfo, cursors []string, hasNext, hasPrevious bool) {
-	pi.HasNextPage, pi.HasPreviousPage = hasNext, hasPrevious
-	if len(cursors) > 0 {
-		pi.StartCursor, pi.EndCursor = &cursors[0], &cursors[len(cursors)-1]
+// listPage reads the page a list query asks for, as one keyset page whichever paging it uses. Relay's arguments
+// go to byCursor; mixing them with page or limit is refused. Otherwise page and limit go to byPage, and each item
+// gets its cursor from cursorOf, so that a client can switch to cursors from any page; there is a previous page
+// when this is not the first.
+func listPage[T any](ctx context.Context, page, limit *int, k service.KeysetParams,
+	byCursor func(service.KeysetParams) (service.Page[T], error),
+	byPage func(page, limit int) (items []T, hasMore bool, err error),
+	cursorOf func(T) service.Cursor,
+) (service.Page[T], error) {
+	if k.First != nil || k.Last != nil || k.After != nil || k.Before != nil {
+		if fieldSet(ctx, "page") || fieldSet(ctx, "limit") {
+			return service.Page[T]{}, mixedPaging()
+		}
+		return byCursor(k)
 	}
+	items, hasMore, err := byPage(deref(page), deref(limit))
+	if err != nil {
+		return service.Page[T]{}, err
+	}
+	cursors := make([]string, len(items))
+	for i, item := range items {
+		cursors[i] = service.EncodeCursor(cursorOf(item))
+	}
+	return service.Page[T]{Items: items, Cursors: cursors, HasNext: hasMore, HasPrevious: deref(page) > 1}, nil
+}
+
+// edges are a page's items with their cursors, as a connection's edges (nil for an empty page).
+func edges[T, E any](p service.Page[T], edge func(item T, cursor string) E) []E {
+	var out []E
+	for i, item := range p.Items {
+		out = append(out, edge(item, p.Cursors[i]))
+	}
+	return out
+}
+
+// pageInfo is Relay's PageInfo of a page: whether there is more either way, and its first and last cursors.
+func pageInfo[T any](p service.Page[T]) *gql.PageInfo {
+	pi := &gql.PageInfo{HasNextPage: p.HasNext, HasPreviousPage: p.HasPrevious}
+	if len(p.Cursors) > 0 {
+		pi.StartCursor, pi.EndCursor = &p.Cursors[0], &p.Cursors[len(p.Cursors)-1]
+	}
+	return pi
 }
 
 // fieldSet reports whether the query passed an argument explicitly (page and limit have defaults).
