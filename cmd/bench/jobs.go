@@ -14,6 +14,7 @@ import (
 	"github.com/junction-dev/junction/impl/jobs"
 	"github.com/junction-dev/junction/impl/mail"
 	"github.com/junction-dev/junction/impl/service"
+	"github.com/junction-dev/junction/impl/service/wire"
 )
 
 type noopSender struct{}
@@ -31,6 +32,8 @@ func jobThroughput(ctx context.Context, dbURL string, n int) (float64, error) {
 	if err != nil {
 		return 0, err
 	}
+	// The email worker records deliveries through the emails service, as in production.
+	workerServices := &jobs.Services{}
 	client, err := jobs.NewClient(pool, jobs.Config{
 		Work: true, WebhookRetryBase: time.Second,
 		JobsConfig: config.JobsConfig{
@@ -38,11 +41,14 @@ func jobThroughput(ctx context.Context, dbURL string, n int) (float64, error) {
 			JobTimeout: time.Minute, RescueStuckAfter: time.Hour, FetchCooldown: 10 * time.Millisecond,
 		},
 		Templates: templates, Sender: noopSender{}, MailDomain: "bench.local", BaseURL: "http://bench.local",
-		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
+		Services: workerServices,
+		Logger:   slog.New(slog.NewTextHandler(io.Discard, nil)),
 	})
 	if err != nil {
 		return 0, err
 	}
+	svcs := wire.New(wire.Deps{Pool: pool, Jobs: client, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	*workerServices = jobs.Services{Billing: svcs.Billing, Accounts: svcs.Accounts, Emails: svcs.Emails}
 	if _, err := pool.Exec(ctx, "DELETE FROM river_job"); err != nil {
 		return 0, err
 	}

@@ -9,9 +9,7 @@ import (
 	"net/http"
 	"time"
 
-	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
-	"github.com/riverqueue/river"
 	"riverqueue.com/riverui"
 
 	"github.com/junction-dev/junction/impl/auth"
@@ -35,7 +33,7 @@ type app struct {
 	cfg    config.Config
 	logger *slog.Logger
 	pool   *pgxpool.Pool
-	river  *river.Client[pgx.Tx]
+	river  *jobs.Client
 	svc    *wire.Services
 	// metrics counts requests; serve shows them on METRICS_ADDR.
 	metrics *metrics.Metrics
@@ -180,7 +178,7 @@ func (a *app) handler(ctx context.Context) (http.Handler, []lifecycle.Named, err
 		},
 	})
 	ui, err := riverui.NewHandler(&riverui.HandlerOpts{
-		Endpoints: riverui.NewEndpoints(a.river, nil),
+		Endpoints: riverui.NewEndpoints(a.river.Client, nil),
 		Logger:    a.logger,
 		Prefix:    httpapi.AdminJobsPath,
 		// Args can hold secrets (a password-reset token): shown only on request.

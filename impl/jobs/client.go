@@ -2,6 +2,7 @@ package jobs
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"time"
@@ -71,8 +72,24 @@ type Emails interface {
 	RecordDelivery(ctx context.Context, jobID int64, messageID string) error
 }
 
-// NewClient returns a River client with every worker registered. It works the queues only with cfg.Work.
-func NewClient(pool *pgxpool.Pool, cfg Config) (*river.Client[pgx.Tx], error) {
+// Client is River's client with Junction's workers registered. It inserts jobs as River's does; Start refuses to
+// work them before the workers' services are set, rather than failing every job.
+type Client struct {
+	*river.Client[pgx.Tx]
+	svcs *Services
+	work bool
+}
+
+// Start works the queues (with Config.Work) until Stop. Config.Services must be complete by then.
+func (c *Client) Start(ctx context.Context) error {
+	if c.work && (c.svcs.Billing == nil || c.svcs.Accounts == nil || c.svcs.Emails == nil) {
+		return errors.New("jobs: the workers' services (Config.Services) are not set")
+	}
+	return c.Client.Start(ctx)
+}
+
+// NewClient returns a Client with every worker registered. It works the queues only with cfg.Work.
+func NewClient(pool *pgxpool.Pool, cfg Config) (*Client, error) {
 	svcs := cfg.Services
 	if svcs == nil {
 		svcs = &Services{}
@@ -110,5 +127,5 @@ func NewClient(pool *pgxpool.Pool, cfg Config) (*river.Client[pgx.Tx], error) {
 	if err != nil {
 		return nil, fmt.Errorf("jobs: river client: %w", err)
 	}
-	return client, nil
+	return &Client{Client: client, svcs: svcs, work: cfg.Work}, nil
 }

@@ -7,9 +7,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
-	"github.com/riverqueue/river"
 	"github.com/stretchr/testify/require"
 
 	"github.com/junction-dev/junction/impl/auth"
@@ -27,7 +25,7 @@ import (
 
 type testBundle struct {
 	pool   *pgxpool.Pool
-	river  *river.Client[pgx.Tx]
+	river  *jobs.Client
 	svc    *wire.Services
 	smtp   *mailtest.Server
 	logs   *logtest.Buffer

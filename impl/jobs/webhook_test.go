@@ -7,6 +7,11 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/junction-dev/junction/impl/config"
+	"github.com/junction-dev/junction/impl/dbtest"
+	"github.com/junction-dev/junction/impl/jobs"
+	"github.com/junction-dev/junction/impl/logtest"
 )
 
 func TestWebhookProcessingThroughTheWorker(t *testing.T) {
@@ -37,4 +42,16 @@ func TestWebhookProcessingThroughTheWorker(t *testing.T) {
 	var jobAttempt int
 	require.NoError(t, b.pool.QueryRow(ctx, "SELECT attempt FROM river_job WHERE kind = 'webhook_event' ORDER BY id DESC LIMIT 1").Scan(&jobAttempt))
 	require.GreaterOrEqual(t, jobAttempt, 2)
+}
+
+// TestAWorkingClientNeedsItsServices: a client that works jobs refuses to start before its workers have the
+// services they call, instead of failing every job it fetches.
+func TestAWorkingClientNeedsItsServices(t *testing.T) {
+	t.Parallel()
+	pool := dbtest.New(t)
+	logger, _ := logtest.New()
+	working, err := jobs.NewClient(pool, jobs.Config{Work: true, Services: &jobs.Services{}, Logger: logger,
+		JobsConfig: config.JobsConfig{EmailConcurrency: 1, JobTimeout: time.Second, RescueStuckAfter: time.Minute}})
+	require.NoError(t, err)
+	require.ErrorContains(t, working.Start(context.Background()), "services")
 }

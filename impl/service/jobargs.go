@@ -100,7 +100,7 @@ func (ProcessWebhookArgs) InsertOpts() river.InsertOpts {
 	return river.InsertOpts{MaxAttempts: WebhookMaxAttempts}
 }
 
-// JobInserter inserts jobs in the caller's transaction; *river.Client[pgx.Tx] is one.
+// JobInserter inserts jobs in the caller's transaction; River's client (and impl/jobs.Client) is one.
 type JobInserter interface {
 	InsertTx(ctx context.Context, tx pgx.Tx, args river.JobArgs, opts *river.InsertOpts) (*rivertype.JobInsertResult, error)
 	InsertManyTx(ctx context.Context, tx pgx.Tx, params []river.InsertManyParams) ([]*rivertype.JobInsertResult, error)
