@@ -10,8 +10,9 @@ import (
 	"github.com/junction-dev/junction/impl/service"
 )
 
-// Broker fans the events of every instance (the service's LISTEN) out to this instance's subscribers. Each event
-// is read once per instance; a subscriber too slow to keep up loses events rather than stalling the others.
+// Broker fans the events of every instance (impl/service/listener hands them to Handle) out to this instance's
+// subscribers. Each event is read once per instance; a subscriber too slow to keep up loses events rather than
+// stalling the others.
 //
 // It also ends the signed-in WebSockets whose session no longer stands. The listener delivers user changes
 // (deletion, role, password) in commit order with the events, one at a time, so a socket is rechecked, and ended,

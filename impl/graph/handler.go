@@ -48,8 +48,12 @@ type Options struct {
 const Path = "/graphql"
 
 // NewHandler returns the GraphQL endpoint over svc, with subscriptions fed by broker, GraphiQL's page and its
-// assets (mount it at Path and under AssetsPath).
+// assets (mount it at Path and under AssetsPath). It panics when a service is not set: a wiring mistake, caught at
+// start-up rather than by the first query that needs it.
 func NewHandler(svc Services, broker *Broker, opts Options) http.Handler {
+	if svc.Accounts == nil || svc.Users == nil || svc.Posts == nil || svc.Comments == nil {
+		panic("graph: NewHandler needs every service (Accounts, Users, Posts, Comments)")
+	}
 	signIn := authn.New(svc.Accounts)
 	srv := handler.New(gql.NewExecutableSchema(gql.Config{
 		Resolvers:  &Resolver{svc: svc, broker: broker},

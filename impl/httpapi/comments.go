@@ -27,7 +27,7 @@ func (s *Server) listComments(
 // ListPostComments serves GET /api/posts/{id}/comments.
 func (s *Server) ListPostComments(ctx context.Context, req api.ListPostCommentsRequestObject) (api.ListPostCommentsResponseObject, error) {
 	list, err := s.listComments(ctx, postPath(req.Id)+"/comments", req.Params.Page, req.Params.Limit,
-		orString(req.Params.Order, "desc"), s.svc.Comments.ListByPost, req.Id)
+		orString(req.Params.Order, string(service.Desc)), s.svc.Comments.ListByPost, req.Id)
 	if err != nil {
 		return nil, err
 	}
@@ -37,7 +37,7 @@ func (s *Server) ListPostComments(ctx context.Context, req api.ListPostCommentsR
 // ListUserComments serves GET /api/users/{id}/comments.
 func (s *Server) ListUserComments(ctx context.Context, req api.ListUserCommentsRequestObject) (api.ListUserCommentsResponseObject, error) {
 	list, err := s.listComments(ctx, userPath(req.Id)+"/comments", req.Params.Page, req.Params.Limit,
-		orString(req.Params.Order, "desc"), s.svc.Comments.ListByAuthor, req.Id)
+		orString(req.Params.Order, string(service.Desc)), s.svc.Comments.ListByAuthor, req.Id)
 	if err != nil {
 		return nil, err
 	}

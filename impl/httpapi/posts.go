@@ -54,7 +54,7 @@ func (s *Server) listPosts(ctx context.Context, path string, userID *uuid.UUID, 
 func (s *Server) ListPosts(ctx context.Context, req api.ListPostsRequestObject) (api.ListPostsResponseObject, error) {
 	pr := req.Params
 	list, err := s.listPosts(ctx, postsPath, nil, postListParams{
-		page: pr.Page, limit: pr.Limit, sort: orString(pr.Sort, "createdAt"), order: orString(pr.Order, "desc"),
+		page: pr.Page, limit: pr.Limit, sort: orString(pr.Sort, string(service.PostSortCreatedAt)), order: orString(pr.Order, string(service.Desc)),
 		published: pr.Published, authorID: pr.AuthorId, search: pr.Search,
 	})
 	if err != nil {
@@ -67,7 +67,7 @@ func (s *Server) ListPosts(ctx context.Context, req api.ListPostsRequestObject) 
 func (s *Server) ListUserPosts(ctx context.Context, req api.ListUserPostsRequestObject) (api.ListUserPostsResponseObject, error) {
 	pr := req.Params
 	list, err := s.listPosts(ctx, userPath(req.Id)+"/posts", &req.Id, postListParams{
-		page: pr.Page, limit: pr.Limit, sort: orString(pr.Sort, "createdAt"), order: orString(pr.Order, "desc"),
+		page: pr.Page, limit: pr.Limit, sort: orString(pr.Sort, string(service.PostSortCreatedAt)), order: orString(pr.Order, string(service.Desc)),
 		published: pr.Published, search: pr.Search,
 	})
 	if err != nil {

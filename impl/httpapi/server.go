@@ -64,6 +64,9 @@ type Metrics interface {
 // NewHandler returns the whole HTTP surface: the API under its spec's paths, the spec itself at /openapi.yaml and
 // /openapi.json, and Swagger UI at /docs.
 func NewHandler(svc Services, opts Options) (http.Handler, error) {
+	if err := svc.missing(); err != nil {
+		return nil, err
+	}
 	errs := errorWriter{dev: opts.Development, logger: opts.Logger}
 	doc, err := api.GetSpec()
 	if err != nil {

@@ -12,6 +12,7 @@ import (
 
 	junction "github.com/junction-dev/junction"
 	"github.com/junction-dev/junction/impl/dbtest"
+	"github.com/junction-dev/junction/impl/httpapi"
 )
 
 func TestHealthAndReadiness(t *testing.T) {
@@ -195,4 +196,12 @@ func TestSecurityHeadersAndCORS(t *testing.T) {
 	require.NoError(t, err)
 	resp.Body.Close()
 	require.Equal(t, "https://app.example", resp.Header.Get("Access-Control-Allow-Origin"), "preflight")
+}
+
+// TestNewHandlerNeedsEveryService: a service left out of the wiring fails at start-up, naming it, not as a 500 on
+// the first request that needs it.
+func TestNewHandlerNeedsEveryService(t *testing.T) {
+	t.Parallel()
+	_, err := httpapi.NewHandler(httpapi.Services{}, httpapi.Options{})
+	require.ErrorContains(t, err, "Accounts, Billing, Comments, Ops, Posts, Users")
 }

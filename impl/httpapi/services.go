@@ -2,6 +2,9 @@ package httpapi
 
 import (
 	"context"
+	"fmt"
+	"slices"
+	"strings"
 
 	"github.com/google/uuid"
 
@@ -18,6 +21,24 @@ type Services struct {
 	Comments Comments
 	Billing  Billing
 	Ops      Ops
+}
+
+// missing names the services that are not set: a handler calling one would fail only when its route is hit.
+func (s Services) missing() error {
+	var names []string
+	for name, set := range map[string]bool{
+		"Accounts": s.Accounts != nil, "Users": s.Users != nil, "Posts": s.Posts != nil,
+		"Comments": s.Comments != nil, "Billing": s.Billing != nil, "Ops": s.Ops != nil,
+	} {
+		if !set {
+			names = append(names, name)
+		}
+	}
+	if len(names) == 0 {
+		return nil
+	}
+	slices.Sort(names)
+	return fmt.Errorf("httpapi: services not set: %s", strings.Join(names, ", "))
 }
 
 // Accounts signs callers in (the accounts service).

@@ -19,7 +19,7 @@ const EmailQueue = "email"
 // EmailKind says which email a job sends: it names the template (impl/mail/templates).
 type EmailKind string
 
-// The email kinds; the worker cancels a job of any other kind.
+// The email kinds, one template each (impl/mail/templates); the worker cancels a job whose kind has none.
 const (
 	EmailWelcome       EmailKind = "welcome"
 	EmailPasswordReset EmailKind = "password-reset"

@@ -67,20 +67,34 @@ func (l *Listener) Handle(h Handler) {
 	l.handlers = append(l.handlers, h)
 }
 
-// Start begins listening in the background and returns at once; the cache is trusted from the first connection.
+// startWait bounds how long Start waits for the first connection. The database answered moments ago (the pool
+// and the migrations need it), so this is a formality unless it just went away; then the listener keeps trying in
+// the background, and until it connects the cache is off and subscribers hear nothing, which is safe.
+const startWait = 5 * time.Second
+
+// Start begins listening in the background. It returns once the listener listens, so that requests served after
+// it find the cache on and their events heard, or after startWait, or when ctx ends.
 func (l *Listener) Start(ctx context.Context) error {
 	l.mu.Lock()
-	defer l.mu.Unlock()
 	if l.cancel != nil {
+		l.mu.Unlock()
 		return errors.New("listener: already started")
 	}
 	// Not ctx's cancellation: Stop ends the listener, in the order its owner chose.
-	ctx, l.cancel = context.WithCancel(context.WithoutCancel(ctx))
-	l.done = make(chan struct{})
+	runCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	l.cancel, l.done = cancel, make(chan struct{})
+	done := l.done
+	l.mu.Unlock()
 	go func() {
-		defer close(l.done)
-		l.run(ctx)
+		defer close(done)
+		l.run(runCtx)
 	}()
+	select {
+	case <-l.listening:
+	case <-time.After(startWait):
+		l.logger.WarnContext(ctx, "event listener not connected yet; serving with the authentication cache off until it is", "waited", startWait.String())
+	case <-ctx.Done():
+	}
 	return nil
 }
 
@@ -149,7 +163,7 @@ func (l *Listener) receive(ctx context.Context, conn *pgx.Conn) error {
 				l.cache.Evict(id)
 				l.deliver(ctx, service.Event{Kind: service.EventUserChanged, ID: id})
 			} else {
-				l.cache.Trust(true) // an unreadable id: forget everyone rather than someone in particular
+				l.cache.Reset() // an unreadable id: forget everyone rather than someone in particular
 				l.deliver(ctx, service.Event{Kind: service.EventResync})
 			}
 			continue

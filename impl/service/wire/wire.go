@@ -45,7 +45,7 @@ type Deps struct {
 	Logger       *slog.Logger
 }
 
-// Services is the business layer. Listener and Billing have a lifecycle (Start, Stop); Lifecycle lists them in
+// Services is the business layer. Listener and Billing have a lifecycle (Start, Stop); Components lists them in
 // the order to start them.
 type Services struct {
 	Accounts *accounts.Service

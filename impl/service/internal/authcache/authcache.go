@@ -96,3 +96,11 @@ func (c *Cache) Trusted() bool {
 	defer c.mu.Unlock()
 	return c.on
 }
+
+// Reset forgets everyone, keeping the cache on: the listener heard of a change it could not attribute to a user.
+func (c *Cache) Reset() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.gen++
+	clear(c.entries)
+}
