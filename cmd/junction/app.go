@@ -37,6 +37,8 @@ type app struct {
 	svc    *wire.Services
 	// metrics counts requests; serve shows them on METRICS_ADDR.
 	metrics *metrics.Metrics
+	// graphql is the GraphQL endpoint, whose WebSockets serve ends when it stops.
+	graphql *graph.Handler
 }
 
 // newApp connects to the database, migrates it and wires everything. work says whether this process works jobs.
@@ -160,7 +162,7 @@ func (a *app) handler(ctx context.Context) (http.Handler, []lifecycle.Named, err
 	gqlServices := graph.Services{Accounts: a.svc.Accounts, Users: a.svc.Users, Posts: a.svc.Posts, Comments: a.svc.Comments}
 	broker := graph.NewBroker(gqlServices, a.logger)
 	a.svc.Listener.Handle(broker.Handle)
-	gqlHandler := graph.NewHandler(gqlServices, broker, graph.Options{
+	a.graphql = graph.NewHandler(gqlServices, broker, graph.Options{
 		Introspection:    a.cfg.GraphQL.Introspection,
 		MaxDepth:         a.cfg.GraphQL.MaxDepth,
 		MaxComplexity:    a.cfg.GraphQL.MaxComplexity,
@@ -212,7 +214,7 @@ func (a *app) handler(ctx context.Context) (http.Handler, []lifecycle.Named, err
 		MaxConcurrent:  a.cfg.HTTP.MaxConcurrent,
 		StripeVerifier: webhook.NewVerifier(a.cfg.Webhooks.StripeSecrets, a.cfg.Webhooks.Tolerance, time.Now),
 		AdminJobs:      ui,
-		GraphQL:        gqlHandler,
+		GraphQL:        a.graphql,
 		Metrics:        a.metrics,
 	})
 	if err != nil {

@@ -105,7 +105,9 @@ func newLogger(w io.Writer, level string) *slog.Logger {
 //  2. the event listener, so that the authentication cache and subscribers hear every change before a request
 //     arrives, and the webhook intake;
 //  3. River UI's background services, then River's workers (WORKERS_ENABLED);
-//  4. the API server, last: it takes requests only once everything they reach runs. Stopping it first drains the
+//  4. the WebSockets, which only stop: once the API server has drained, they are ended with 1001 (Going Away),
+//     while the listener still feeds them, since http.Server.Shutdown does not reach hijacked connections;
+//  5. the API server, last: it takes requests only once everything they reach runs. Stopping it first drains the
 //     requests in flight, whose jobs and deliveries the later stops then finish.
 func serve(ctx context.Context, cfg config.Config, logger *slog.Logger) error {
 	a, err := newApp(ctx, cfg, logger, cfg.Jobs.WorkersEnabled)
@@ -150,7 +152,12 @@ func serve(ctx context.Context, cfg config.Config, logger *slog.Logger) error {
 	if err != nil {
 		return err
 	}
-	components = append(components, lifecycle.Named{Name: "api server", Component: api})
+	components = append(components,
+		lifecycle.Named{Name: "websockets", Component: lifecycle.Funcs{
+			StartFunc: func(context.Context) error { return nil },
+			StopFunc:  a.graphql.CloseSockets,
+		}},
+		lifecycle.Named{Name: "api server", Component: api})
 
 	group := lifecycle.New(logger)
 	if err := group.Start(ctx, components...); err != nil {

@@ -47,10 +47,20 @@ type Options struct {
 // Path is where the endpoint is mounted: POST for operations, GET for GraphiQL and WebSocket subscriptions.
 const Path = "/graphql"
 
+// Handler is the GraphQL endpoint: queries and mutations over HTTP, subscriptions over WebSocket, GraphiQL.
+type Handler struct {
+	http.Handler
+	caps *wsCaps
+}
+
+// CloseSockets ends every open WebSocket with 1001 (Going Away), refuses new ones, and waits until they have
+// closed or ctx ends. A server's Shutdown does not reach WebSockets: their owner calls this when it stops.
+func (h *Handler) CloseSockets(ctx context.Context) error { return h.caps.closeAll(ctx) }
+
 // NewHandler returns the GraphQL endpoint over svc, with subscriptions fed by broker, GraphiQL's page and its
 // assets (mount it at Path and under AssetsPath). It panics when a service is not set: a wiring mistake, caught at
 // start-up rather than by the first query that needs it.
-func NewHandler(svc Services, broker *Broker, opts Options) http.Handler {
+func NewHandler(svc Services, broker *Broker, opts Options) *Handler {
 	if svc.Accounts == nil || svc.Users == nil || svc.Posts == nil || svc.Comments == nil {
 		panic("graph: NewHandler needs every service (Accounts, Users, Posts, Comments)")
 	}
@@ -101,7 +111,7 @@ func NewHandler(svc Services, broker *Broker, opts Options) http.Handler {
 	page, assets := graphiQL()
 	api := withLimitHeaders(authenticate(signIn, opts.Limits, withLoaders(svc, cmp.Or(opts.LoaderWait, 2*time.Millisecond), srv)))
 	caps := newWSCaps(opts.WebSocket)
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	return &Handler{caps: caps, Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if strings.HasPrefix(r.URL.Path, AssetsPath) {
 			assets.ServeHTTP(w, r)
 			return
@@ -121,7 +131,7 @@ func NewHandler(svc Services, broker *Broker, opts Options) http.Handler {
 			return
 		}
 		api.ServeHTTP(w, r)
-	})
+	})}
 }
 
 // refuseTransport answers what no transport takes, as gqlgen would with a 400 and no code: another method is a

@@ -43,6 +43,7 @@ type instance struct {
 	count  *counter
 	svc    *wire.Services
 	sealer *auth.Sealer
+	gql    *graph.Handler
 }
 
 // instanceOptions change an instance from the defaults the other tests use.
@@ -109,7 +110,7 @@ func newInstanceWith(t *testing.T, dbURL string, o instanceOptions) *instance {
 	require.NoError(t, err)
 	srv := httptest.NewServer(h)
 	t.Cleanup(srv.Close)
-	return &instance{url: srv.URL, pool: pool, count: c, svc: svc, sealer: sealer}
+	return &instance{url: srv.URL, pool: pool, count: c, svc: svc, sealer: sealer, gql: gqlHandler}
 }
 
 func setup(t *testing.T, with ...func(*graph.Options)) *instance {

@@ -40,6 +40,7 @@ const (
 	closeForbidden       = 4403 // the user's role changed: reconnect to get the new one
 	closePolicyViolation = 1008 // too many messages
 	closeTryAgainLater   = 1013 // the session could not be rechecked (the database failed)
+	closeGoingAway       = 1001 // the server is shutting down: reconnect, to another instance
 )
 
 // session is one WebSocket: who it is for, how it ends, and what it may still do. It lives in the upgrade
@@ -156,21 +157,33 @@ func (s *session) releaseSub() {
 	s.mu.Unlock()
 }
 
-// wsCaps counts the open sockets, in all and per client, and refuses one more before the upgrade.
+// wsCaps counts the open sockets, in all and per client, and refuses one more before the upgrade. It also knows
+// every open socket's session, so that a shutdown can end them all.
 type wsCaps struct {
 	opts WebSocketOptions
 
-	mu    sync.Mutex
-	total int
-	perIP map[string]int
+	mu       sync.Mutex
+	total    int
+	perIP    map[string]int
+	sessions map[*session]struct{}
+	closing  bool
+	// gone is closed when the last session leaves after closeAll.
+	gone chan struct{}
 }
 
-func newWSCaps(opts WebSocketOptions) *wsCaps { return &wsCaps{opts: opts, perIP: map[string]int{}} }
+func newWSCaps(opts WebSocketOptions) *wsCaps {
+	return &wsCaps{opts: opts, perIP: map[string]int{}, sessions: map[*session]struct{}{}}
+}
 
-// acquire takes a socket for client key, or answers why not (429 or 503) and returns false.
-func (c *wsCaps) acquire(w http.ResponseWriter, key string) (release func(), ok bool) {
+// acquire takes a socket for client key and its session, or answers why not (429, or 503 when full or shutting
+// down) and returns false.
+func (c *wsCaps) acquire(w http.ResponseWriter, key string, sess *session) (release func(), ok bool) {
 	c.mu.Lock()
 	switch {
+	case c.closing:
+		c.mu.Unlock()
+		refuse(w, http.StatusServiceUnavailable, "SERVICE_UNAVAILABLE", "The server is shutting down; connect again.")
+		return nil, false
 	case c.opts.MaxConnectionsPerIP > 0 && c.perIP[key] >= c.opts.MaxConnectionsPerIP:
 		c.mu.Unlock()
 		refuse(w, http.StatusTooManyRequests, "RATE_LIMITED",
@@ -183,6 +196,7 @@ func (c *wsCaps) acquire(w http.ResponseWriter, key string) (release func(), ok 
 	}
 	c.total++
 	c.perIP[key]++
+	c.sessions[sess] = struct{}{}
 	c.mu.Unlock()
 	return func() {
 		c.mu.Lock()
@@ -191,7 +205,43 @@ func (c *wsCaps) acquire(w http.ResponseWriter, key string) (release func(), ok 
 		if c.perIP[key]--; c.perIP[key] <= 0 {
 			delete(c.perIP, key)
 		}
+		delete(c.sessions, sess)
+		if c.closing && len(c.sessions) == 0 && c.gone != nil {
+			close(c.gone)
+			c.gone = nil
+		}
 	}, true
+}
+
+// closeAll refuses new sockets, ends every open one with 1001 (Going Away), and waits until they have closed or
+// ctx ends. http.Server.Shutdown does neither: a WebSocket is a hijacked connection it no longer tracks.
+func (c *wsCaps) closeAll(ctx context.Context) error {
+	c.mu.Lock()
+	c.closing = true
+	open := make([]*session, 0, len(c.sessions))
+	for s := range c.sessions {
+		open = append(open, s)
+	}
+	var gone chan struct{}
+	if len(open) > 0 {
+		if c.gone == nil {
+			c.gone = make(chan struct{})
+		}
+		gone = c.gone
+	}
+	c.mu.Unlock()
+	for _, s := range open {
+		s.end(closeGoingAway, "server shutting down")
+	}
+	if gone == nil {
+		return nil
+	}
+	select {
+	case <-gone:
+		return nil
+	case <-ctx.Done():
+		return fmt.Errorf("websockets: %d still open: %w", len(open), ctx.Err())
+	}
 }
 
 // refuse answers a WebSocket upgrade with status in GraphQL's JSON error shape.
@@ -307,12 +357,12 @@ func (b *bucket) take() bool {
 
 // serveWebSocket runs one WebSocket upgrade through the caps and its session's life.
 func serveWebSocket(w http.ResponseWriter, r *http.Request, caps *wsCaps, broker *Broker, next http.Handler) {
-	release, ok := caps.acquire(w, clientip.Key(clientip.FromContext(r.Context())))
+	sess := newSession(caps.opts.MaxSubscriptions)
+	release, ok := caps.acquire(w, clientip.Key(clientip.FromContext(r.Context())), sess)
 	if !ok {
 		return
 	}
 	defer release()
-	sess := newSession(caps.opts.MaxSubscriptions)
 	sess.seen = broker.changes()
 	defer func() {
 		broker.forget(sess)

@@ -414,3 +414,28 @@ func confirmReset(t *testing.T, in *instance, email string) {
 	resp.Body.Close()
 	require.Equal(t, http.StatusNoContent, resp.StatusCode)
 }
+
+// TestWebSocketsEndAtShutdown: CloseSockets (what serve calls once the API server has drained) ends every open
+// socket with 1001 Going Away, signed in or not, in both subprotocols, and waits until they have closed; a socket
+// that arrives after it is refused 503 before the upgrade.
+func TestWebSocketsEndAtShutdown(t *testing.T) {
+	t.Parallel()
+	in := setup(t)
+	_, token := in.signUp(t, "Ada", "ada@example.com")
+	var clients []*wsClient
+	for _, p := range protocols {
+		clients = append(clients, dialProto(t, in, dialOpts{protocol: p.name}), dialProto(t, in, dialOpts{protocol: p.name, token: token}))
+	}
+	clients[1].send(map[string]any{"id": "1", "type": "subscribe", "payload": map[string]any{"query": `subscription { postCreated { id } }`}})
+
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	require.NoError(t, in.gql.CloseSockets(ctx))
+	for i, c := range clients {
+		_, code := c.readUntilClose(5 * time.Second)
+		require.Equal(t, websocket.StatusGoingAway, code, "socket %d", i)
+	}
+	_, resp, err := dial(t, in, dialOpts{})
+	require.Error(t, err)
+	require.Equal(t, http.StatusServiceUnavailable, refusal(t, resp).status)
+}
