@@ -147,6 +147,7 @@ func TestRetryable(t *testing.T) {
 		{"pg admin shutdown", &pgconn.PgError{Code: "57P01"}, true},
 		{"pg connection failure", &pgconn.PgError{Code: "08006"}, true},
 		{"pg unique violation", &pgconn.PgError{Code: "23505"}, false},
+		{"pg error without a code", &pgconn.PgError{}, false},
 		{"pg wrong password", fmt.Errorf("connect: %w", &pgconn.PgError{Code: "28P01"}), false},
 		{"cancelled", context.Canceled, false},
 		{"deadline", fmt.Errorf("op: %w", context.DeadlineExceeded), false},
