@@ -76,6 +76,13 @@ func (e errorWriter) write(w http.ResponseWriter, r *http.Request, status int, m
 // service renders err, which a handler or the service returned. Expected failures keep their message; an outage
 // is a 503 with Retry-After; anything else is a 500 whose details are logged.
 func (e errorWriter) service(w http.ResponseWriter, r *http.Request, err error) {
+	if responseStarted(w) {
+		// The answer is under way: the client hung up while it was written, or encoding failed after the status
+		// went out. No other status can follow it, and writing one would only add net/http's complaint.
+		e.logger.InfoContext(r.Context(), "response failed after it started", "err", err, "method", r.Method,
+			"path", r.URL.Path, "request_id", RequestIDFromContext(r.Context()))
+		return
+	}
 	if errors.Is(err, context.Canceled) && r.Context().Err() != nil {
 		// The client went away: nobody will read an answer, and it is not the server's failure.
 		e.logger.InfoContext(r.Context(), "client closed the request", "method", r.Method, "path", r.URL.Path,

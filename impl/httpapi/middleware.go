@@ -79,6 +79,21 @@ func (s *statusRecorder) Write(b []byte) (int, error) {
 // Unwrap lets http.ResponseController reach the underlying writer (flush, deadlines).
 func (s *statusRecorder) Unwrap() http.ResponseWriter { return s.ResponseWriter }
 
+// responseStarted reports whether a status has already been sent on w, found through its wrappers' Unwrap.
+func responseStarted(w http.ResponseWriter) bool {
+	for w != nil {
+		if rec, ok := w.(*statusRecorder); ok {
+			return rec.status != 0
+		}
+		u, ok := w.(interface{ Unwrap() http.ResponseWriter })
+		if !ok {
+			return false
+		}
+		w = u.Unwrap()
+	}
+	return false
+}
+
 // code is the status sent: 200 when the handler wrote nothing at all.
 func (s *statusRecorder) code() int {
 	if s.status == 0 {
