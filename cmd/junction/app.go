@@ -20,6 +20,7 @@ import (
 	"github.com/junction-dev/junction/impl/lifecycle"
 	"github.com/junction-dev/junction/impl/mail"
 	"github.com/junction-dev/junction/impl/metrics"
+	"github.com/junction-dev/junction/impl/outbound"
 	"github.com/junction-dev/junction/impl/password"
 	"github.com/junction-dev/junction/impl/postgres"
 	"github.com/junction-dev/junction/impl/ratelimit"
@@ -112,7 +113,10 @@ func (a *app) wire(ctx context.Context, work bool) error {
 		PasswordResetTTL: cfg.PasswordResetTTL,
 		AuthCacheTTL:     cfg.JWT.CacheTTL,
 		ListTotalTTL:     cfg.ListTotalTTL,
-		Logger:           logger,
+		WebhookTargets: outbound.Policy{
+			AllowPrivate: cfg.Webhooks.AllowPrivateTargets, RequireHTTPS: !cfg.Webhooks.AllowPrivateTargets,
+		},
+		Logger: logger,
 	})
 	*workerServices = jobs.Services{Billing: a.svc.Billing, Accounts: a.svc.Accounts, Emails: a.svc.Emails}
 	return nil

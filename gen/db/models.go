@@ -100,6 +100,21 @@ type User struct {
 	PasswordChangedAt *time.Time
 }
 
+type WebhookEndpoint struct {
+	ID                      uuid.UUID
+	OwnerID                 uuid.UUID
+	Url                     string
+	Description             string
+	EventTypes              []string
+	Enabled                 bool
+	DisabledReason          *string
+	SecretSealed            string
+	PreviousSecretSealed    *string
+	PreviousSecretExpiresAt *time.Time
+	CreatedAt               time.Time
+	UpdatedAt               time.Time
+}
+
 type WebhookEvent struct {
 	ID             uuid.UUID
 	Provider       string

@@ -91,6 +91,9 @@ type WebhooksConfig struct {
 	Tolerance time.Duration
 	// RetryBase is the first retry delay of a failed processing job.
 	RetryBase time.Duration
+	// AllowPrivateTargets lets outgoing webhook endpoints name loopback and private addresses, and plain http
+	// (WEBHOOK_ALLOW_PRIVATE_TARGETS; on by default in development only, for local receivers).
+	AllowPrivateTargets bool
 }
 
 // JobsConfig sets up River.
@@ -281,6 +284,7 @@ func Load(getenv func(string) string) (Config, error) {
 		Tolerance:     p.duration("STRIPE_WEBHOOK_TOLERANCE", 5*time.Minute),
 		RetryBase:     p.duration("WEBHOOK_RETRY_BASE", 2*time.Second),
 	}
+	c.Webhooks.AllowPrivateTargets = p.bool("WEBHOOK_ALLOW_PRIVATE_TARGETS", c.Development())
 	c.GraphQL = GraphQLConfig{
 		Introspection:    p.bool("GRAPHQL_INTROSPECTION", true),
 		MaxDepth:         p.int("GRAPHQL_MAX_DEPTH", 10),

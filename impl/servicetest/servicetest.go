@@ -17,6 +17,7 @@ import (
 	"github.com/junction-dev/junction/impl/auth"
 	"github.com/junction-dev/junction/impl/lifecycle"
 	"github.com/junction-dev/junction/impl/logtest"
+	"github.com/junction-dev/junction/impl/outbound"
 	"github.com/junction-dev/junction/impl/password"
 	"github.com/junction-dev/junction/impl/service"
 	"github.com/junction-dev/junction/impl/service/wire"
@@ -37,6 +38,8 @@ type Options struct {
 	// AuthCacheTTL and ListTotalTTL are the caches' lives; zero turns a cache off.
 	AuthCacheTTL time.Duration
 	ListTotalTTL time.Duration
+	// WebhookTargets is the destination policy of webhook endpoints; the zero value refuses private addresses.
+	WebhookTargets outbound.Policy
 	// Tokens and Sealer default to ones keyed with Secret.
 	Tokens *auth.Tokens
 	Sealer *auth.Sealer
@@ -69,7 +72,7 @@ func New(t testing.TB, pool *pgxpool.Pool, o Options) *wire.Services {
 	svcs := wire.New(wire.Deps{
 		Pool: pool, Jobs: o.Jobs, Hasher: password.NewHasher(cmp.Or(o.Hash, FastHash)),
 		Tokens: o.Tokens, Sealer: o.Sealer,
-		AuthCacheTTL: o.AuthCacheTTL, ListTotalTTL: o.ListTotalTTL, Logger: o.Logger,
+		AuthCacheTTL: o.AuthCacheTTL, ListTotalTTL: o.ListTotalTTL, WebhookTargets: o.WebhookTargets, Logger: o.Logger,
 	})
 	Start(t, o.Logger, svcs.Components()...)
 	// Tests then see every commit heard, and the authentication cache on, from their first step.

@@ -3,6 +3,7 @@
 package wire
 
 import (
+	"context"
 	"log/slog"
 	"time"
 
@@ -10,12 +11,14 @@ import (
 
 	"github.com/junction-dev/junction/impl/auth"
 	"github.com/junction-dev/junction/impl/lifecycle"
+	"github.com/junction-dev/junction/impl/outbound"
 	"github.com/junction-dev/junction/impl/password"
 	"github.com/junction-dev/junction/impl/service"
 	"github.com/junction-dev/junction/impl/service/accounts"
 	"github.com/junction-dev/junction/impl/service/billing"
 	"github.com/junction-dev/junction/impl/service/comments"
 	"github.com/junction-dev/junction/impl/service/emails"
+	"github.com/junction-dev/junction/impl/service/endpoints"
 	"github.com/junction-dev/junction/impl/service/internal/authcache"
 	"github.com/junction-dev/junction/impl/service/internal/core"
 	"github.com/junction-dev/junction/impl/service/internal/totals"
@@ -42,7 +45,10 @@ type Deps struct {
 	// ListTotalTTL is how long a list's total is remembered; 0 counts on every request. This instance's writes
 	// forget the totals they change; other instances' writes show within ListTotalTTL.
 	ListTotalTTL time.Duration
-	Logger       *slog.Logger
+	// WebhookTargets says which destinations webhook endpoints may name (impl/outbound): production refuses
+	// private and loopback ones and plain http.
+	WebhookTargets outbound.Policy
+	Logger         *slog.Logger
 }
 
 // Services is the business layer. Listener and Billing have a lifecycle (Start, Stop); Components lists them in
@@ -56,6 +62,8 @@ type Services struct {
 	Emails   *emails.Service
 	Ops      *ops.Service
 	Listener *listener.Listener
+	// Endpoints are where outgoing webhooks go (issue 16: managed here; sending comes next).
+	Endpoints *endpoints.Service
 }
 
 // authCacheMaxEntries bounds the authentication cache: about 100 bytes an entry.
@@ -81,6 +89,9 @@ func New(d Deps) *Services {
 		Emails:   emails.New(c),
 		Ops:      ops.New(c),
 		Listener: listener.New(d.Pool, sessions, d.Logger),
+		Endpoints: endpoints.New(c, d.Sealer, func(ctx context.Context, url string) error {
+			return outbound.CheckURL(ctx, url, d.WebhookTargets, nil)
+		}, time.Now),
 	}
 }
 
