@@ -207,7 +207,7 @@ func (a *app) handler(ctx context.Context) (http.Handler, []lifecycle.Named, err
 	}
 	h, err := httpapi.NewHandler(httpapi.Services{
 		Accounts: a.svc.Accounts, Users: a.svc.Users, Posts: a.svc.Posts, Comments: a.svc.Comments,
-		Billing: a.svc.Billing, Ops: a.svc.Ops,
+		Billing: a.svc.Billing, Endpoints: a.svc.Endpoints, Ops: a.svc.Ops,
 	}, httpapi.Options{
 		Development:    a.cfg.Development(),
 		Logger:         a.logger,

@@ -54,6 +54,42 @@ func (e TokenTokenType) Valid() bool {
 	}
 }
 
+// Defines values for WebhookEndpointDisabledReason.
+const (
+	WebhookEndpointDisabledReasonFailing WebhookEndpointDisabledReason = "failing"
+	WebhookEndpointDisabledReasonGone    WebhookEndpointDisabledReason = "gone"
+)
+
+// Valid indicates whether the value is a known member of the WebhookEndpointDisabledReason enum.
+func (e WebhookEndpointDisabledReason) Valid() bool {
+	switch e {
+	case WebhookEndpointDisabledReasonFailing:
+		return true
+	case WebhookEndpointDisabledReasonGone:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for WebhookEndpointWithSecretDisabledReason.
+const (
+	WebhookEndpointWithSecretDisabledReasonFailing WebhookEndpointWithSecretDisabledReason = "failing"
+	WebhookEndpointWithSecretDisabledReasonGone    WebhookEndpointWithSecretDisabledReason = "gone"
+)
+
+// Valid indicates whether the value is a known member of the WebhookEndpointWithSecretDisabledReason enum.
+func (e WebhookEndpointWithSecretDisabledReason) Valid() bool {
+	switch e {
+	case WebhookEndpointWithSecretDisabledReasonFailing:
+		return true
+	case WebhookEndpointWithSecretDisabledReasonGone:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for WebhookEventStatus.
 const (
 	Failed    WebhookEventStatus = "failed"
@@ -72,6 +108,51 @@ func (e WebhookEventStatus) Valid() bool {
 	case Processed:
 		return true
 	case Received:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for WebhookEventType.
+const (
+	WebhookEventTypeCommentCreated      WebhookEventType = "comment.created"
+	WebhookEventTypeCommentDeleted      WebhookEventType = "comment.deleted"
+	WebhookEventTypePaymentFailed       WebhookEventType = "payment.failed"
+	WebhookEventTypePaymentSucceeded    WebhookEventType = "payment.succeeded"
+	WebhookEventTypePostDeleted         WebhookEventType = "post.deleted"
+	WebhookEventTypePostPublished       WebhookEventType = "post.published"
+	WebhookEventTypePostUpdated         WebhookEventType = "post.updated"
+	WebhookEventTypeSubscriptionUpdated WebhookEventType = "subscription.updated"
+	WebhookEventTypeUserCreated         WebhookEventType = "user.created"
+	WebhookEventTypeUserDeleted         WebhookEventType = "user.deleted"
+	WebhookEventTypeWebhookTest         WebhookEventType = "webhook.test"
+)
+
+// Valid indicates whether the value is a known member of the WebhookEventType enum.
+func (e WebhookEventType) Valid() bool {
+	switch e {
+	case WebhookEventTypeCommentCreated:
+		return true
+	case WebhookEventTypeCommentDeleted:
+		return true
+	case WebhookEventTypePaymentFailed:
+		return true
+	case WebhookEventTypePaymentSucceeded:
+		return true
+	case WebhookEventTypePostDeleted:
+		return true
+	case WebhookEventTypePostPublished:
+		return true
+	case WebhookEventTypePostUpdated:
+		return true
+	case WebhookEventTypeSubscriptionUpdated:
+		return true
+	case WebhookEventTypeUserCreated:
+		return true
+	case WebhookEventTypeUserDeleted:
+		return true
+	case WebhookEventTypeWebhookTest:
 		return true
 	default:
 		return false
@@ -374,6 +455,18 @@ type CreateUserRequest struct {
 	Password *Password `json:"password,omitempty"`
 }
 
+// CreateWebhookEndpointRequest defines model for CreateWebhookEndpointRequest.
+type CreateWebhookEndpointRequest struct {
+	Description *WebhookEndpointDescription `json:"description,omitempty"`
+	Enabled     *bool                       `json:"enabled,omitempty"`
+	EventTypes  WebhookEventTypes           `json:"eventTypes"`
+
+	// Url Where deliveries are POSTed. https to a public address, unless the server allows private targets.
+	//
+	// Example: https://93.184.216.34/hooks/junction
+	Url WebhookEndpointURL `json:"url"`
+}
+
 // CurrentPassword The account's password now, checked like a sign-in. Required to change the email or the password; a
 // wrong one is answered with `403`.
 type CurrentPassword = string
@@ -493,6 +586,18 @@ type PatchUserRequest struct {
 
 	// Password 8 to 128 characters. Never returned.
 	Password *Password `json:"password,omitempty"`
+}
+
+// PatchWebhookEndpointRequest defines model for PatchWebhookEndpointRequest.
+type PatchWebhookEndpointRequest struct {
+	Description *WebhookEndpointDescription `json:"description,omitempty"`
+	Enabled     *bool                       `json:"enabled,omitempty"`
+	EventTypes  *WebhookEventTypes          `json:"eventTypes,omitempty"`
+
+	// Url Where deliveries are POSTed. https to a public address, unless the server allows private targets.
+	//
+	// Example: https://93.184.216.34/hooks/junction
+	Url *WebhookEndpointURL `json:"url,omitempty"`
 }
 
 // Post Example: {"authorId":"0b0e6f55-8d5f-4a7c-9a4e-6a0c9e8e2a11","content":"It weaves algebraic patterns just as the Jacquard loom weaves flowers and leaves.","createdAt":"2026-01-02T15:04:05Z","id":"6b1f2c1e-4a0f-4f53-9a55-b1e0a2f1c0de","published":true,"publishedAt":"2026-01-02T16:00:00Z","title":"Notes on the Analytical Engine","updatedAt":"2026-01-02T16:00:00Z"}
@@ -680,6 +785,82 @@ type UserWithPosts struct {
 	UpdatedAt time.Time `json:"updatedAt"`
 }
 
+// WebhookEndpoint defines model for WebhookEndpoint.
+type WebhookEndpoint struct {
+	CreatedAt   time.Time                  `json:"createdAt"`
+	Description WebhookEndpointDescription `json:"description"`
+
+	// DisabledReason Why Junction disabled it (`gone`, it answered 410; `failing`, 5 days of failures); null otherwise.
+	DisabledReason *WebhookEndpointDisabledReason `json:"disabledReason"`
+	Enabled        bool                           `json:"enabled"`
+	EventTypes     WebhookEventTypes              `json:"eventTypes"`
+	Id             openapi_types.UUID             `json:"id"`
+	OwnerId        openapi_types.UUID             `json:"ownerId"`
+	UpdatedAt      time.Time                      `json:"updatedAt"`
+
+	// Url Where deliveries are POSTed. https to a public address, unless the server allows private targets.
+	//
+	// Example: https://93.184.216.34/hooks/junction
+	Url WebhookEndpointURL `json:"url"`
+}
+
+// WebhookEndpointDisabledReason Why Junction disabled it (`gone`, it answered 410; `failing`, 5 days of failures); null otherwise.
+type WebhookEndpointDisabledReason string
+
+// WebhookEndpointData defines model for WebhookEndpointData.
+type WebhookEndpointData struct {
+	Data WebhookEndpoint `json:"data"`
+}
+
+// WebhookEndpointDescription defines model for WebhookEndpointDescription.
+type WebhookEndpointDescription = string
+
+// WebhookEndpointList defines model for WebhookEndpointList.
+type WebhookEndpointList struct {
+	Data  []WebhookEndpoint `json:"data"`
+	Links PageLinks         `json:"links"`
+
+	// Pagination Example: {"limit":20,"page":2,"pages":3,"total":42}
+	Pagination Pagination `json:"pagination"`
+}
+
+// WebhookEndpointSecretData defines model for WebhookEndpointSecretData.
+type WebhookEndpointSecretData struct {
+	Data WebhookEndpointWithSecret `json:"data"`
+}
+
+// WebhookEndpointURL Where deliveries are POSTed. https to a public address, unless the server allows private targets.
+//
+// Example: https://93.184.216.34/hooks/junction
+type WebhookEndpointURL = string
+
+// WebhookEndpointWithSecret defines model for WebhookEndpointWithSecret.
+type WebhookEndpointWithSecret struct {
+	CreatedAt   time.Time                  `json:"createdAt"`
+	Description WebhookEndpointDescription `json:"description"`
+
+	// DisabledReason Why Junction disabled it (`gone`, it answered 410; `failing`, 5 days of failures); null otherwise.
+	DisabledReason *WebhookEndpointWithSecretDisabledReason `json:"disabledReason"`
+	Enabled        bool                                     `json:"enabled"`
+	EventTypes     WebhookEventTypes                        `json:"eventTypes"`
+	Id             openapi_types.UUID                       `json:"id"`
+	OwnerId        openapi_types.UUID                       `json:"ownerId"`
+
+	// Secret The signing secret, shown in this answer only.
+	//
+	// Example: whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw7Ao7bkZ6dNY=
+	Secret    string    `json:"secret"`
+	UpdatedAt time.Time `json:"updatedAt"`
+
+	// Url Where deliveries are POSTed. https to a public address, unless the server allows private targets.
+	//
+	// Example: https://93.184.216.34/hooks/junction
+	Url WebhookEndpointURL `json:"url"`
+}
+
+// WebhookEndpointWithSecretDisabledReason Why Junction disabled it (`gone`, it answered 410; `failing`, 5 days of failures); null otherwise.
+type WebhookEndpointWithSecretDisabledReason string
+
 // WebhookEvent defines model for WebhookEvent.
 type WebhookEvent struct {
 	Attempts int `json:"attempts"`
@@ -718,6 +899,12 @@ type WebhookEventList struct {
 // WebhookEventStatus defines model for WebhookEventStatus.
 type WebhookEventStatus string
 
+// WebhookEventType What an outgoing webhook tells. `user.*`, `payment.*` and `subscription.*` are for admins' endpoints only.
+type WebhookEventType string
+
+// WebhookEventTypes defines model for WebhookEventTypes.
+type WebhookEventTypes = []WebhookEventType
+
 // WebhookReceived defines model for WebhookReceived.
 type WebhookReceived struct {
 	Received WebhookReceivedReceived `json:"received"`
@@ -749,6 +936,9 @@ type Published = bool
 
 // UserID defines model for UserID.
 type UserID = openapi_types.UUID
+
+// WebhookEndpointID defines model for WebhookEndpointID.
+type WebhookEndpointID = openapi_types.UUID
 
 // BadRequest The envelope of every non-2xx response.
 type BadRequest = Error
@@ -928,6 +1118,15 @@ type ListUserPostsParamsSort string
 // ListUserPostsParamsOrder defines parameters for ListUserPosts.
 type ListUserPostsParamsOrder string
 
+// ListWebhookEndpointsParams defines parameters for ListWebhookEndpoints.
+type ListWebhookEndpointsParams struct {
+	// Page The 1-based page number.
+	Page *Page `form:"page,omitempty" json:"page,omitempty"`
+
+	// Limit Items per page.
+	Limit *Limit `form:"limit,omitempty" json:"limit,omitempty"`
+}
+
 // RequestPasswordResetJSONRequestBody defines body for RequestPasswordReset for application/json ContentType.
 type RequestPasswordResetJSONRequestBody = PasswordResetRequest
 
@@ -954,6 +1153,12 @@ type PatchUserJSONRequestBody = PatchUserRequest
 
 // ReplaceUserJSONRequestBody defines body for ReplaceUser for application/json ContentType.
 type ReplaceUserJSONRequestBody = ReplaceUserRequest
+
+// CreateWebhookEndpointJSONRequestBody defines body for CreateWebhookEndpoint for application/json ContentType.
+type CreateWebhookEndpointJSONRequestBody = CreateWebhookEndpointRequest
+
+// PatchWebhookEndpointJSONRequestBody defines body for PatchWebhookEndpoint for application/json ContentType.
+type PatchWebhookEndpointJSONRequestBody = PatchWebhookEndpointRequest
 
 // ReceiveStripeWebhookJSONRequestBody defines body for ReceiveStripeWebhook for application/json ContentType.
 type ReceiveStripeWebhookJSONRequestBody = StripeEvent
@@ -1336,6 +1541,70 @@ type ClientInterface interface {
 	//
 	// Corresponds with GET /api/users/{id}/posts (the `ListUserPosts` operationId).
 	ListUserPosts(ctx context.Context, id UserID, params *ListUserPostsParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ListWebhookEndpoints List your webhook endpoints
+	//
+	// The caller's endpoints, newest first. No answer carries an endpoint's secret.
+	//
+	// Corresponds with GET /api/webhook-endpoints (the `ListWebhookEndpoints` operationId).
+	ListWebhookEndpoints(ctx context.Context, params *ListWebhookEndpointsParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// CreateWebhookEndpointWithBody Register a webhook endpoint
+	//
+	// Registers where Junction sends the event types named, and returns the endpoint with its signing secret (`whsec_` and 32 random bytes in base64): this answer is the only one that shows it. An account has at most 10 endpoints (409 beyond). User, payment and subscription events are for admins' endpoints only (403). The URL is https, to a public address (unless the server allows private targets, as in development), checked when saved.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /api/webhook-endpoints (the `CreateWebhookEndpoint` operationId).
+	CreateWebhookEndpointWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// CreateWebhookEndpoint Register a webhook endpoint
+	//
+	// Registers where Junction sends the event types named, and returns the endpoint with its signing secret (`whsec_` and 32 random bytes in base64): this answer is the only one that shows it. An account has at most 10 endpoints (409 beyond). User, payment and subscription events are for admins' endpoints only (403). The URL is https, to a public address (unless the server allows private targets, as in development), checked when saved.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /api/webhook-endpoints (the `CreateWebhookEndpoint` operationId).
+	CreateWebhookEndpoint(ctx context.Context, body CreateWebhookEndpointJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// DeleteWebhookEndpoint Delete a webhook endpoint
+	//
+	// Deletes one of the caller's endpoints; nothing more is sent to it.
+	//
+	// Corresponds with DELETE /api/webhook-endpoints/{id} (the `DeleteWebhookEndpoint` operationId).
+	DeleteWebhookEndpoint(ctx context.Context, id WebhookEndpointID, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetWebhookEndpoint Get a webhook endpoint
+	//
+	// Returns one of the caller's endpoints (an admin's, any); anyone else's is 404.
+	//
+	// Corresponds with GET /api/webhook-endpoints/{id} (the `GetWebhookEndpoint` operationId).
+	GetWebhookEndpoint(ctx context.Context, id WebhookEndpointID, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// PatchWebhookEndpointWithBody Change a webhook endpoint
+	//
+	// Changes the URL, the description, the event types or whether it is enabled. Enabling it again clears why Junction disabled it.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with PATCH /api/webhook-endpoints/{id} (the `PatchWebhookEndpoint` operationId).
+	PatchWebhookEndpointWithBody(ctx context.Context, id WebhookEndpointID, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// PatchWebhookEndpoint Change a webhook endpoint
+	//
+	// Changes the URL, the description, the event types or whether it is enabled. Enabling it again clears why Junction disabled it.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with PATCH /api/webhook-endpoints/{id} (the `PatchWebhookEndpoint` operationId).
+	PatchWebhookEndpoint(ctx context.Context, id WebhookEndpointID, body PatchWebhookEndpointJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// RotateWebhookEndpointSecret Rotate a webhook endpoint's secret
+	//
+	// Gives the endpoint a new signing secret, shown in this answer only. The one it replaces stays valid for 24 hours: meanwhile every delivery carries both signatures, space-separated, as the Standard Webhooks specification says.
+	//
+	// Corresponds with POST /api/webhook-endpoints/{id}/rotate-secret (the `RotateWebhookEndpointSecret` operationId).
+	RotateWebhookEndpointSecret(ctx context.Context, id WebhookEndpointID, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// ReceiveStripeWebhookWithBody Receive a Stripe event
 	//
@@ -1985,6 +2254,150 @@ func (c *Client) ListUserComments(ctx context.Context, id UserID, params *ListUs
 // Corresponds with GET /api/users/{id}/posts (the `ListUserPosts` operationId).
 func (c *Client) ListUserPosts(ctx context.Context, id UserID, params *ListUserPostsParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewListUserPostsRequest(c.Server, id, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ListWebhookEndpoints List your webhook endpoints
+//
+// The caller's endpoints, newest first. No answer carries an endpoint's secret.
+//
+// Corresponds with GET /api/webhook-endpoints (the `ListWebhookEndpoints` operationId).
+func (c *Client) ListWebhookEndpoints(ctx context.Context, params *ListWebhookEndpointsParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewListWebhookEndpointsRequest(c.Server, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// CreateWebhookEndpointWithBody Register a webhook endpoint
+//
+// Registers where Junction sends the event types named, and returns the endpoint with its signing secret (`whsec_` and 32 random bytes in base64): this answer is the only one that shows it. An account has at most 10 endpoints (409 beyond). User, payment and subscription events are for admins' endpoints only (403). The URL is https, to a public address (unless the server allows private targets, as in development), checked when saved.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /api/webhook-endpoints (the `CreateWebhookEndpoint` operationId).
+func (c *Client) CreateWebhookEndpointWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewCreateWebhookEndpointRequestWithBody(c.Server, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// CreateWebhookEndpoint Register a webhook endpoint
+//
+// Registers where Junction sends the event types named, and returns the endpoint with its signing secret (`whsec_` and 32 random bytes in base64): this answer is the only one that shows it. An account has at most 10 endpoints (409 beyond). User, payment and subscription events are for admins' endpoints only (403). The URL is https, to a public address (unless the server allows private targets, as in development), checked when saved.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /api/webhook-endpoints (the `CreateWebhookEndpoint` operationId).
+func (c *Client) CreateWebhookEndpoint(ctx context.Context, body CreateWebhookEndpointJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewCreateWebhookEndpointRequest(c.Server, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// DeleteWebhookEndpoint Delete a webhook endpoint
+//
+// Deletes one of the caller's endpoints; nothing more is sent to it.
+//
+// Corresponds with DELETE /api/webhook-endpoints/{id} (the `DeleteWebhookEndpoint` operationId).
+func (c *Client) DeleteWebhookEndpoint(ctx context.Context, id WebhookEndpointID, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewDeleteWebhookEndpointRequest(c.Server, id)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetWebhookEndpoint Get a webhook endpoint
+//
+// Returns one of the caller's endpoints (an admin's, any); anyone else's is 404.
+//
+// Corresponds with GET /api/webhook-endpoints/{id} (the `GetWebhookEndpoint` operationId).
+func (c *Client) GetWebhookEndpoint(ctx context.Context, id WebhookEndpointID, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetWebhookEndpointRequest(c.Server, id)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// PatchWebhookEndpointWithBody Change a webhook endpoint
+//
+// Changes the URL, the description, the event types or whether it is enabled. Enabling it again clears why Junction disabled it.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with PATCH /api/webhook-endpoints/{id} (the `PatchWebhookEndpoint` operationId).
+func (c *Client) PatchWebhookEndpointWithBody(ctx context.Context, id WebhookEndpointID, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewPatchWebhookEndpointRequestWithBody(c.Server, id, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// PatchWebhookEndpoint Change a webhook endpoint
+//
+// Changes the URL, the description, the event types or whether it is enabled. Enabling it again clears why Junction disabled it.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with PATCH /api/webhook-endpoints/{id} (the `PatchWebhookEndpoint` operationId).
+func (c *Client) PatchWebhookEndpoint(ctx context.Context, id WebhookEndpointID, body PatchWebhookEndpointJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewPatchWebhookEndpointRequest(c.Server, id, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// RotateWebhookEndpointSecret Rotate a webhook endpoint's secret
+//
+// Gives the endpoint a new signing secret, shown in this answer only. The one it replaces stays valid for 24 hours: meanwhile every delivery carries both signatures, space-separated, as the Standard Webhooks specification says.
+//
+// Corresponds with POST /api/webhook-endpoints/{id}/rotate-secret (the `RotateWebhookEndpointSecret` operationId).
+func (c *Client) RotateWebhookEndpointSecret(ctx context.Context, id WebhookEndpointID, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewRotateWebhookEndpointSecretRequest(c.Server, id)
 	if err != nil {
 		return nil, err
 	}
@@ -3351,6 +3764,261 @@ func NewListUserPostsRequest(server string, id UserID, params *ListUserPostsPara
 	return req, nil
 }
 
+// NewListWebhookEndpointsRequest constructs an http.Request for the ListWebhookEndpoints method
+func NewListWebhookEndpointsRequest(server string, params *ListWebhookEndpointsParams) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/webhook-endpoints")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.Page != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "page", *params.Page, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: "int32"}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Limit != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "limit", *params.Limit, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: "int32"}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewCreateWebhookEndpointRequest calls the generic CreateWebhookEndpoint builder with application/json body
+func NewCreateWebhookEndpointRequest(server string, body CreateWebhookEndpointJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewCreateWebhookEndpointRequestWithBody(server, "application/json", bodyReader)
+}
+
+// NewCreateWebhookEndpointRequestWithBody constructs an http.Request for the CreateWebhookEndpoint method, with any body, and a specified content type
+func NewCreateWebhookEndpointRequestWithBody(server string, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/webhook-endpoints")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewDeleteWebhookEndpointRequest constructs an http.Request for the DeleteWebhookEndpoint method
+func NewDeleteWebhookEndpointRequest(server string, id WebhookEndpointID) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: "uuid"})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/webhook-endpoints/%s", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodDelete, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewGetWebhookEndpointRequest constructs an http.Request for the GetWebhookEndpoint method
+func NewGetWebhookEndpointRequest(server string, id WebhookEndpointID) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: "uuid"})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/webhook-endpoints/%s", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewPatchWebhookEndpointRequest calls the generic PatchWebhookEndpoint builder with application/json body
+func NewPatchWebhookEndpointRequest(server string, id WebhookEndpointID, body PatchWebhookEndpointJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewPatchWebhookEndpointRequestWithBody(server, id, "application/json", bodyReader)
+}
+
+// NewPatchWebhookEndpointRequestWithBody constructs an http.Request for the PatchWebhookEndpoint method, with any body, and a specified content type
+func NewPatchWebhookEndpointRequestWithBody(server string, id WebhookEndpointID, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: "uuid"})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/webhook-endpoints/%s", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPatch, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewRotateWebhookEndpointSecretRequest constructs an http.Request for the RotateWebhookEndpointSecret method
+func NewRotateWebhookEndpointSecretRequest(server string, id WebhookEndpointID) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: "uuid"})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/webhook-endpoints/%s/rotate-secret", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
 // NewReceiveStripeWebhookRequest calls the generic ReceiveStripeWebhook builder with application/json body
 func NewReceiveStripeWebhookRequest(server string, body ReceiveStripeWebhookJSONRequestBody) (*http.Request, error) {
 	var bodyReader io.Reader
@@ -3819,6 +4487,78 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with GET /api/users/{id}/posts (the `ListUserPosts` operationId).
 	ListUserPostsWithResponse(ctx context.Context, id UserID, params *ListUserPostsParams, reqEditors ...RequestEditorFn) (*ListUserPostsResponse, error)
+
+	// ListWebhookEndpointsWithResponse List your webhook endpoints
+	//
+	// The caller's endpoints, newest first. No answer carries an endpoint's secret.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /api/webhook-endpoints (the `ListWebhookEndpoints` operationId).
+	ListWebhookEndpointsWithResponse(ctx context.Context, params *ListWebhookEndpointsParams, reqEditors ...RequestEditorFn) (*ListWebhookEndpointsResponse, error)
+
+	// CreateWebhookEndpointWithBodyWithResponse Register a webhook endpoint
+	//
+	// Registers where Junction sends the event types named, and returns the endpoint with its signing secret (`whsec_` and 32 random bytes in base64): this answer is the only one that shows it. An account has at most 10 endpoints (409 beyond). User, payment and subscription events are for admins' endpoints only (403). The URL is https, to a public address (unless the server allows private targets, as in development), checked when saved.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/webhook-endpoints (the `CreateWebhookEndpoint` operationId).
+	CreateWebhookEndpointWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CreateWebhookEndpointResponse, error)
+
+	// CreateWebhookEndpointWithResponse Register a webhook endpoint
+	//
+	// Registers where Junction sends the event types named, and returns the endpoint with its signing secret (`whsec_` and 32 random bytes in base64): this answer is the only one that shows it. An account has at most 10 endpoints (409 beyond). User, payment and subscription events are for admins' endpoints only (403). The URL is https, to a public address (unless the server allows private targets, as in development), checked when saved.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/webhook-endpoints (the `CreateWebhookEndpoint` operationId).
+	CreateWebhookEndpointWithResponse(ctx context.Context, body CreateWebhookEndpointJSONRequestBody, reqEditors ...RequestEditorFn) (*CreateWebhookEndpointResponse, error)
+
+	// DeleteWebhookEndpointWithResponse Delete a webhook endpoint
+	//
+	// Deletes one of the caller's endpoints; nothing more is sent to it.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with DELETE /api/webhook-endpoints/{id} (the `DeleteWebhookEndpoint` operationId).
+	DeleteWebhookEndpointWithResponse(ctx context.Context, id WebhookEndpointID, reqEditors ...RequestEditorFn) (*DeleteWebhookEndpointResponse, error)
+
+	// GetWebhookEndpointWithResponse Get a webhook endpoint
+	//
+	// Returns one of the caller's endpoints (an admin's, any); anyone else's is 404.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /api/webhook-endpoints/{id} (the `GetWebhookEndpoint` operationId).
+	GetWebhookEndpointWithResponse(ctx context.Context, id WebhookEndpointID, reqEditors ...RequestEditorFn) (*GetWebhookEndpointResponse, error)
+
+	// PatchWebhookEndpointWithBodyWithResponse Change a webhook endpoint
+	//
+	// Changes the URL, the description, the event types or whether it is enabled. Enabling it again clears why Junction disabled it.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PATCH /api/webhook-endpoints/{id} (the `PatchWebhookEndpoint` operationId).
+	PatchWebhookEndpointWithBodyWithResponse(ctx context.Context, id WebhookEndpointID, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*PatchWebhookEndpointResponse, error)
+
+	// PatchWebhookEndpointWithResponse Change a webhook endpoint
+	//
+	// Changes the URL, the description, the event types or whether it is enabled. Enabling it again clears why Junction disabled it.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PATCH /api/webhook-endpoints/{id} (the `PatchWebhookEndpoint` operationId).
+	PatchWebhookEndpointWithResponse(ctx context.Context, id WebhookEndpointID, body PatchWebhookEndpointJSONRequestBody, reqEditors ...RequestEditorFn) (*PatchWebhookEndpointResponse, error)
+
+	// RotateWebhookEndpointSecretWithResponse Rotate a webhook endpoint's secret
+	//
+	// Gives the endpoint a new signing secret, shown in this answer only. The one it replaces stays valid for 24 hours: meanwhile every delivery carries both signatures, space-separated, as the Standard Webhooks specification says.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/webhook-endpoints/{id}/rotate-secret (the `RotateWebhookEndpointSecret` operationId).
+	RotateWebhookEndpointSecretWithResponse(ctx context.Context, id WebhookEndpointID, reqEditors ...RequestEditorFn) (*RotateWebhookEndpointSecretResponse, error)
 
 	// ReceiveStripeWebhookWithBodyWithResponse Receive a Stripe event
 	//
@@ -6109,6 +6849,623 @@ func (r ListUserPostsResponse) ContentType() string {
 	return ""
 }
 
+// ListWebhookEndpointsResponse200Headers the declared response headers of an HTTP 200 response for ListWebhookEndpoints
+type ListWebhookEndpointsResponse200Headers struct {
+	RateLimit       *string
+	RateLimitPolicy *string
+}
+
+// ListWebhookEndpointsResponse401Headers the declared response headers of an HTTP 401 response for ListWebhookEndpoints
+type ListWebhookEndpointsResponse401Headers struct {
+	WWWAuthenticate string
+}
+
+type ListWebhookEndpointsResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *WebhookEndpointList
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyRequests
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *InternalError
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *ServiceUnavailable
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *ListWebhookEndpointsResponse200Headers
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *ListWebhookEndpointsResponse401Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ListWebhookEndpointsResponse) GetJSON200() *WebhookEndpointList {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r ListWebhookEndpointsResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r ListWebhookEndpointsResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r ListWebhookEndpointsResponse) GetJSON429() *TooManyRequests {
+	return r.JSON429
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r ListWebhookEndpointsResponse) GetJSON500() *InternalError {
+	return r.JSON500
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r ListWebhookEndpointsResponse) GetJSON503() *ServiceUnavailable {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r ListWebhookEndpointsResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ListWebhookEndpointsResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ListWebhookEndpointsResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ListWebhookEndpointsResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// CreateWebhookEndpointResponse201Headers the declared response headers of an HTTP 201 response for CreateWebhookEndpoint
+type CreateWebhookEndpointResponse201Headers struct {
+	Location        string
+	RateLimit       *string
+	RateLimitPolicy *string
+}
+
+// CreateWebhookEndpointResponse401Headers the declared response headers of an HTTP 401 response for CreateWebhookEndpoint
+type CreateWebhookEndpointResponse401Headers struct {
+	WWWAuthenticate string
+}
+
+type CreateWebhookEndpointResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON201 the response for an HTTP 201 `application/json` response
+	JSON201 *WebhookEndpointSecretData
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON409 the response for an HTTP 409 `application/json` response
+	JSON409 *Conflict
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *PayloadTooLarge
+	// JSON415 the response for an HTTP 415 `application/json` response
+	JSON415 *UnsupportedMediaType
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyRequests
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *InternalError
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *ServiceUnavailable
+	// Headers201 the parsed response headers for an HTTP 201 response
+	Headers201 *CreateWebhookEndpointResponse201Headers
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *CreateWebhookEndpointResponse401Headers
+}
+
+// GetJSON201 returns the response for an HTTP 201 `application/json` response
+func (r CreateWebhookEndpointResponse) GetJSON201() *WebhookEndpointSecretData {
+	return r.JSON201
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r CreateWebhookEndpointResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r CreateWebhookEndpointResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r CreateWebhookEndpointResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON409 returns the response for an HTTP 409 `application/json` response
+func (r CreateWebhookEndpointResponse) GetJSON409() *Conflict {
+	return r.JSON409
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r CreateWebhookEndpointResponse) GetJSON413() *PayloadTooLarge {
+	return r.JSON413
+}
+
+// GetJSON415 returns the response for an HTTP 415 `application/json` response
+func (r CreateWebhookEndpointResponse) GetJSON415() *UnsupportedMediaType {
+	return r.JSON415
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r CreateWebhookEndpointResponse) GetJSON429() *TooManyRequests {
+	return r.JSON429
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r CreateWebhookEndpointResponse) GetJSON500() *InternalError {
+	return r.JSON500
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r CreateWebhookEndpointResponse) GetJSON503() *ServiceUnavailable {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r CreateWebhookEndpointResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r CreateWebhookEndpointResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r CreateWebhookEndpointResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r CreateWebhookEndpointResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// DeleteWebhookEndpointResponse204Headers the declared response headers of an HTTP 204 response for DeleteWebhookEndpoint
+type DeleteWebhookEndpointResponse204Headers struct {
+	RateLimit       *string
+	RateLimitPolicy *string
+}
+
+// DeleteWebhookEndpointResponse401Headers the declared response headers of an HTTP 401 response for DeleteWebhookEndpoint
+type DeleteWebhookEndpointResponse401Headers struct {
+	WWWAuthenticate string
+}
+
+type DeleteWebhookEndpointResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *NotFound
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyRequests
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *InternalError
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *ServiceUnavailable
+	// Headers204 the parsed response headers for an HTTP 204 response
+	Headers204 *DeleteWebhookEndpointResponse204Headers
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *DeleteWebhookEndpointResponse401Headers
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r DeleteWebhookEndpointResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r DeleteWebhookEndpointResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r DeleteWebhookEndpointResponse) GetJSON404() *NotFound {
+	return r.JSON404
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r DeleteWebhookEndpointResponse) GetJSON429() *TooManyRequests {
+	return r.JSON429
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r DeleteWebhookEndpointResponse) GetJSON500() *InternalError {
+	return r.JSON500
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r DeleteWebhookEndpointResponse) GetJSON503() *ServiceUnavailable {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r DeleteWebhookEndpointResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r DeleteWebhookEndpointResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r DeleteWebhookEndpointResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r DeleteWebhookEndpointResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// GetWebhookEndpointResponse200Headers the declared response headers of an HTTP 200 response for GetWebhookEndpoint
+type GetWebhookEndpointResponse200Headers struct {
+	RateLimit       *string
+	RateLimitPolicy *string
+}
+
+// GetWebhookEndpointResponse401Headers the declared response headers of an HTTP 401 response for GetWebhookEndpoint
+type GetWebhookEndpointResponse401Headers struct {
+	WWWAuthenticate string
+}
+
+type GetWebhookEndpointResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *WebhookEndpointData
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *NotFound
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyRequests
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *InternalError
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *ServiceUnavailable
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *GetWebhookEndpointResponse200Headers
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *GetWebhookEndpointResponse401Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetWebhookEndpointResponse) GetJSON200() *WebhookEndpointData {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r GetWebhookEndpointResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r GetWebhookEndpointResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r GetWebhookEndpointResponse) GetJSON404() *NotFound {
+	return r.JSON404
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r GetWebhookEndpointResponse) GetJSON429() *TooManyRequests {
+	return r.JSON429
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r GetWebhookEndpointResponse) GetJSON500() *InternalError {
+	return r.JSON500
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r GetWebhookEndpointResponse) GetJSON503() *ServiceUnavailable {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r GetWebhookEndpointResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetWebhookEndpointResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetWebhookEndpointResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetWebhookEndpointResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// PatchWebhookEndpointResponse200Headers the declared response headers of an HTTP 200 response for PatchWebhookEndpoint
+type PatchWebhookEndpointResponse200Headers struct {
+	RateLimit       *string
+	RateLimitPolicy *string
+}
+
+// PatchWebhookEndpointResponse401Headers the declared response headers of an HTTP 401 response for PatchWebhookEndpoint
+type PatchWebhookEndpointResponse401Headers struct {
+	WWWAuthenticate string
+}
+
+type PatchWebhookEndpointResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *WebhookEndpointData
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *NotFound
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *PayloadTooLarge
+	// JSON415 the response for an HTTP 415 `application/json` response
+	JSON415 *UnsupportedMediaType
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyRequests
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *InternalError
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *ServiceUnavailable
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *PatchWebhookEndpointResponse200Headers
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *PatchWebhookEndpointResponse401Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r PatchWebhookEndpointResponse) GetJSON200() *WebhookEndpointData {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r PatchWebhookEndpointResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r PatchWebhookEndpointResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r PatchWebhookEndpointResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r PatchWebhookEndpointResponse) GetJSON404() *NotFound {
+	return r.JSON404
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r PatchWebhookEndpointResponse) GetJSON413() *PayloadTooLarge {
+	return r.JSON413
+}
+
+// GetJSON415 returns the response for an HTTP 415 `application/json` response
+func (r PatchWebhookEndpointResponse) GetJSON415() *UnsupportedMediaType {
+	return r.JSON415
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r PatchWebhookEndpointResponse) GetJSON429() *TooManyRequests {
+	return r.JSON429
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r PatchWebhookEndpointResponse) GetJSON500() *InternalError {
+	return r.JSON500
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r PatchWebhookEndpointResponse) GetJSON503() *ServiceUnavailable {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r PatchWebhookEndpointResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r PatchWebhookEndpointResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r PatchWebhookEndpointResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r PatchWebhookEndpointResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// RotateWebhookEndpointSecretResponse200Headers the declared response headers of an HTTP 200 response for RotateWebhookEndpointSecret
+type RotateWebhookEndpointSecretResponse200Headers struct {
+	RateLimit       *string
+	RateLimitPolicy *string
+}
+
+// RotateWebhookEndpointSecretResponse401Headers the declared response headers of an HTTP 401 response for RotateWebhookEndpointSecret
+type RotateWebhookEndpointSecretResponse401Headers struct {
+	WWWAuthenticate string
+}
+
+type RotateWebhookEndpointSecretResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *WebhookEndpointSecretData
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *NotFound
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyRequests
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *InternalError
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *ServiceUnavailable
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *RotateWebhookEndpointSecretResponse200Headers
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *RotateWebhookEndpointSecretResponse401Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r RotateWebhookEndpointSecretResponse) GetJSON200() *WebhookEndpointSecretData {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r RotateWebhookEndpointSecretResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r RotateWebhookEndpointSecretResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r RotateWebhookEndpointSecretResponse) GetJSON404() *NotFound {
+	return r.JSON404
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r RotateWebhookEndpointSecretResponse) GetJSON429() *TooManyRequests {
+	return r.JSON429
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r RotateWebhookEndpointSecretResponse) GetJSON500() *InternalError {
+	return r.JSON500
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r RotateWebhookEndpointSecretResponse) GetJSON503() *ServiceUnavailable {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r RotateWebhookEndpointSecretResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r RotateWebhookEndpointSecretResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r RotateWebhookEndpointSecretResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r RotateWebhookEndpointSecretResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
 type ReceiveStripeWebhookResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -6803,6 +8160,126 @@ func (c *ClientWithResponses) ListUserPostsWithResponse(ctx context.Context, id 
 		return nil, err
 	}
 	return ParseListUserPostsResponse(rsp)
+}
+
+// ListWebhookEndpointsWithResponse List your webhook endpoints
+//
+// The caller's endpoints, newest first. No answer carries an endpoint's secret.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /api/webhook-endpoints (the `ListWebhookEndpoints` operationId).
+func (c *ClientWithResponses) ListWebhookEndpointsWithResponse(ctx context.Context, params *ListWebhookEndpointsParams, reqEditors ...RequestEditorFn) (*ListWebhookEndpointsResponse, error) {
+	rsp, err := c.ListWebhookEndpoints(ctx, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseListWebhookEndpointsResponse(rsp)
+}
+
+// CreateWebhookEndpointWithBodyWithResponse Register a webhook endpoint
+//
+// Registers where Junction sends the event types named, and returns the endpoint with its signing secret (`whsec_` and 32 random bytes in base64): this answer is the only one that shows it. An account has at most 10 endpoints (409 beyond). User, payment and subscription events are for admins' endpoints only (403). The URL is https, to a public address (unless the server allows private targets, as in development), checked when saved.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/webhook-endpoints (the `CreateWebhookEndpoint` operationId).
+func (c *ClientWithResponses) CreateWebhookEndpointWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CreateWebhookEndpointResponse, error) {
+	rsp, err := c.CreateWebhookEndpointWithBody(ctx, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseCreateWebhookEndpointResponse(rsp)
+}
+
+// CreateWebhookEndpointWithResponse Register a webhook endpoint
+//
+// Registers where Junction sends the event types named, and returns the endpoint with its signing secret (`whsec_` and 32 random bytes in base64): this answer is the only one that shows it. An account has at most 10 endpoints (409 beyond). User, payment and subscription events are for admins' endpoints only (403). The URL is https, to a public address (unless the server allows private targets, as in development), checked when saved.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/webhook-endpoints (the `CreateWebhookEndpoint` operationId).
+func (c *ClientWithResponses) CreateWebhookEndpointWithResponse(ctx context.Context, body CreateWebhookEndpointJSONRequestBody, reqEditors ...RequestEditorFn) (*CreateWebhookEndpointResponse, error) {
+	rsp, err := c.CreateWebhookEndpoint(ctx, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseCreateWebhookEndpointResponse(rsp)
+}
+
+// DeleteWebhookEndpointWithResponse Delete a webhook endpoint
+//
+// Deletes one of the caller's endpoints; nothing more is sent to it.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with DELETE /api/webhook-endpoints/{id} (the `DeleteWebhookEndpoint` operationId).
+func (c *ClientWithResponses) DeleteWebhookEndpointWithResponse(ctx context.Context, id WebhookEndpointID, reqEditors ...RequestEditorFn) (*DeleteWebhookEndpointResponse, error) {
+	rsp, err := c.DeleteWebhookEndpoint(ctx, id, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseDeleteWebhookEndpointResponse(rsp)
+}
+
+// GetWebhookEndpointWithResponse Get a webhook endpoint
+//
+// Returns one of the caller's endpoints (an admin's, any); anyone else's is 404.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /api/webhook-endpoints/{id} (the `GetWebhookEndpoint` operationId).
+func (c *ClientWithResponses) GetWebhookEndpointWithResponse(ctx context.Context, id WebhookEndpointID, reqEditors ...RequestEditorFn) (*GetWebhookEndpointResponse, error) {
+	rsp, err := c.GetWebhookEndpoint(ctx, id, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetWebhookEndpointResponse(rsp)
+}
+
+// PatchWebhookEndpointWithBodyWithResponse Change a webhook endpoint
+//
+// Changes the URL, the description, the event types or whether it is enabled. Enabling it again clears why Junction disabled it.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PATCH /api/webhook-endpoints/{id} (the `PatchWebhookEndpoint` operationId).
+func (c *ClientWithResponses) PatchWebhookEndpointWithBodyWithResponse(ctx context.Context, id WebhookEndpointID, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*PatchWebhookEndpointResponse, error) {
+	rsp, err := c.PatchWebhookEndpointWithBody(ctx, id, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParsePatchWebhookEndpointResponse(rsp)
+}
+
+// PatchWebhookEndpointWithResponse Change a webhook endpoint
+//
+// Changes the URL, the description, the event types or whether it is enabled. Enabling it again clears why Junction disabled it.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PATCH /api/webhook-endpoints/{id} (the `PatchWebhookEndpoint` operationId).
+func (c *ClientWithResponses) PatchWebhookEndpointWithResponse(ctx context.Context, id WebhookEndpointID, body PatchWebhookEndpointJSONRequestBody, reqEditors ...RequestEditorFn) (*PatchWebhookEndpointResponse, error) {
+	rsp, err := c.PatchWebhookEndpoint(ctx, id, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParsePatchWebhookEndpointResponse(rsp)
+}
+
+// RotateWebhookEndpointSecretWithResponse Rotate a webhook endpoint's secret
+//
+// Gives the endpoint a new signing secret, shown in this answer only. The one it replaces stays valid for 24 hours: meanwhile every delivery carries both signatures, space-separated, as the Standard Webhooks specification says.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/webhook-endpoints/{id}/rotate-secret (the `RotateWebhookEndpointSecret` operationId).
+func (c *ClientWithResponses) RotateWebhookEndpointSecretWithResponse(ctx context.Context, id WebhookEndpointID, reqEditors ...RequestEditorFn) (*RotateWebhookEndpointSecretResponse, error) {
+	rsp, err := c.RotateWebhookEndpointSecret(ctx, id, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseRotateWebhookEndpointSecretResponse(rsp)
 }
 
 // ReceiveStripeWebhookWithBodyWithResponse Receive a Stripe event
@@ -9132,6 +10609,632 @@ func ParseListUserPostsResponse(rsp *http.Response) (*ListUserPostsResponse, err
 	return response, nil
 }
 
+// ParseListWebhookEndpointsResponse parses an HTTP response from a ListWebhookEndpointsWithResponse call
+func ParseListWebhookEndpointsResponse(rsp *http.Response) (*ListWebhookEndpointsResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ListWebhookEndpointsResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest WebhookEndpointList
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest InternalError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ServiceUnavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers ListWebhookEndpointsResponse200Headers
+		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimit = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Policy"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Policy", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitPolicy = &value
+		}
+		response.Headers200 = &headers
+	case rsp.StatusCode == 401:
+		var headers ListWebhookEndpointsResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = value
+		}
+		response.Headers401 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseCreateWebhookEndpointResponse parses an HTTP response from a CreateWebhookEndpointWithResponse call
+func ParseCreateWebhookEndpointResponse(rsp *http.Response) (*CreateWebhookEndpointResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &CreateWebhookEndpointResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 201:
+		var dest WebhookEndpointSecretData
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON201 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest Conflict
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest PayloadTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
+		var dest UnsupportedMediaType
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON415 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest InternalError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ServiceUnavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 201:
+		var headers CreateWebhookEndpointResponse201Headers
+		if values := rsp.Header.Values("Location"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Location", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.Location = value
+		}
+		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimit = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Policy"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Policy", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitPolicy = &value
+		}
+		response.Headers201 = &headers
+	case rsp.StatusCode == 401:
+		var headers CreateWebhookEndpointResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = value
+		}
+		response.Headers401 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseDeleteWebhookEndpointResponse parses an HTTP response from a DeleteWebhookEndpointWithResponse call
+func ParseDeleteWebhookEndpointResponse(rsp *http.Response) (*DeleteWebhookEndpointResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &DeleteWebhookEndpointResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case rsp.StatusCode == 204:
+		break // No content-type
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest InternalError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ServiceUnavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 204:
+		var headers DeleteWebhookEndpointResponse204Headers
+		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimit = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Policy"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Policy", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitPolicy = &value
+		}
+		response.Headers204 = &headers
+	case rsp.StatusCode == 401:
+		var headers DeleteWebhookEndpointResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = value
+		}
+		response.Headers401 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseGetWebhookEndpointResponse parses an HTTP response from a GetWebhookEndpointWithResponse call
+func ParseGetWebhookEndpointResponse(rsp *http.Response) (*GetWebhookEndpointResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetWebhookEndpointResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest WebhookEndpointData
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest InternalError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ServiceUnavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers GetWebhookEndpointResponse200Headers
+		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimit = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Policy"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Policy", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitPolicy = &value
+		}
+		response.Headers200 = &headers
+	case rsp.StatusCode == 401:
+		var headers GetWebhookEndpointResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = value
+		}
+		response.Headers401 = &headers
+	}
+
+	return response, nil
+}
+
+// ParsePatchWebhookEndpointResponse parses an HTTP response from a PatchWebhookEndpointWithResponse call
+func ParsePatchWebhookEndpointResponse(rsp *http.Response) (*PatchWebhookEndpointResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &PatchWebhookEndpointResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest WebhookEndpointData
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest PayloadTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
+		var dest UnsupportedMediaType
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON415 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest InternalError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ServiceUnavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers PatchWebhookEndpointResponse200Headers
+		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimit = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Policy"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Policy", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitPolicy = &value
+		}
+		response.Headers200 = &headers
+	case rsp.StatusCode == 401:
+		var headers PatchWebhookEndpointResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = value
+		}
+		response.Headers401 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseRotateWebhookEndpointSecretResponse parses an HTTP response from a RotateWebhookEndpointSecretWithResponse call
+func ParseRotateWebhookEndpointSecretResponse(rsp *http.Response) (*RotateWebhookEndpointSecretResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &RotateWebhookEndpointSecretResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest WebhookEndpointSecretData
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest InternalError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ServiceUnavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers RotateWebhookEndpointSecretResponse200Headers
+		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimit = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Policy"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Policy", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitPolicy = &value
+		}
+		response.Headers200 = &headers
+	case rsp.StatusCode == 401:
+		var headers RotateWebhookEndpointSecretResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = value
+		}
+		response.Headers401 = &headers
+	}
+
+	return response, nil
+}
+
 // ParseReceiveStripeWebhookResponse parses an HTTP response from a ReceiveStripeWebhookWithResponse call
 func ParseReceiveStripeWebhookResponse(rsp *http.Response) (*ReceiveStripeWebhookResponse, error) {
 	bodyBytes, err := io.ReadAll(rsp.Body)
@@ -9334,6 +11437,24 @@ type ServerInterface interface {
 	// ListUserPosts List a user's posts
 	// (GET /api/users/{id}/posts)
 	ListUserPosts(w http.ResponseWriter, r *http.Request, id UserID, params ListUserPostsParams)
+	// ListWebhookEndpoints List your webhook endpoints
+	// (GET /api/webhook-endpoints)
+	ListWebhookEndpoints(w http.ResponseWriter, r *http.Request, params ListWebhookEndpointsParams)
+	// CreateWebhookEndpoint Register a webhook endpoint
+	// (POST /api/webhook-endpoints)
+	CreateWebhookEndpoint(w http.ResponseWriter, r *http.Request)
+	// DeleteWebhookEndpoint Delete a webhook endpoint
+	// (DELETE /api/webhook-endpoints/{id})
+	DeleteWebhookEndpoint(w http.ResponseWriter, r *http.Request, id WebhookEndpointID)
+	// GetWebhookEndpoint Get a webhook endpoint
+	// (GET /api/webhook-endpoints/{id})
+	GetWebhookEndpoint(w http.ResponseWriter, r *http.Request, id WebhookEndpointID)
+	// PatchWebhookEndpoint Change a webhook endpoint
+	// (PATCH /api/webhook-endpoints/{id})
+	PatchWebhookEndpoint(w http.ResponseWriter, r *http.Request, id WebhookEndpointID)
+	// RotateWebhookEndpointSecret Rotate a webhook endpoint's secret
+	// (POST /api/webhook-endpoints/{id}/rotate-secret)
+	RotateWebhookEndpointSecret(w http.ResponseWriter, r *http.Request, id WebhookEndpointID)
 	// ReceiveStripeWebhook Receive a Stripe event
 	// (POST /api/webhooks/stripe)
 	ReceiveStripeWebhook(w http.ResponseWriter, r *http.Request)
@@ -9478,6 +11599,42 @@ func (_ Unimplemented) ListUserComments(w http.ResponseWriter, r *http.Request, 
 // ListUserPosts List a user's posts
 // (GET /api/users/{id}/posts)
 func (_ Unimplemented) ListUserPosts(w http.ResponseWriter, r *http.Request, id UserID, params ListUserPostsParams) {
+	w.WriteHeader(http.StatusNotImplemented)
+}
+
+// ListWebhookEndpoints List your webhook endpoints
+// (GET /api/webhook-endpoints)
+func (_ Unimplemented) ListWebhookEndpoints(w http.ResponseWriter, r *http.Request, params ListWebhookEndpointsParams) {
+	w.WriteHeader(http.StatusNotImplemented)
+}
+
+// CreateWebhookEndpoint Register a webhook endpoint
+// (POST /api/webhook-endpoints)
+func (_ Unimplemented) CreateWebhookEndpoint(w http.ResponseWriter, r *http.Request) {
+	w.WriteHeader(http.StatusNotImplemented)
+}
+
+// DeleteWebhookEndpoint Delete a webhook endpoint
+// (DELETE /api/webhook-endpoints/{id})
+func (_ Unimplemented) DeleteWebhookEndpoint(w http.ResponseWriter, r *http.Request, id WebhookEndpointID) {
+	w.WriteHeader(http.StatusNotImplemented)
+}
+
+// GetWebhookEndpoint Get a webhook endpoint
+// (GET /api/webhook-endpoints/{id})
+func (_ Unimplemented) GetWebhookEndpoint(w http.ResponseWriter, r *http.Request, id WebhookEndpointID) {
+	w.WriteHeader(http.StatusNotImplemented)
+}
+
+// PatchWebhookEndpoint Change a webhook endpoint
+// (PATCH /api/webhook-endpoints/{id})
+func (_ Unimplemented) PatchWebhookEndpoint(w http.ResponseWriter, r *http.Request, id WebhookEndpointID) {
+	w.WriteHeader(http.StatusNotImplemented)
+}
+
+// RotateWebhookEndpointSecret Rotate a webhook endpoint's secret
+// (POST /api/webhook-endpoints/{id}/rotate-secret)
+func (_ Unimplemented) RotateWebhookEndpointSecret(w http.ResponseWriter, r *http.Request, id WebhookEndpointID) {
 	w.WriteHeader(http.StatusNotImplemented)
 }
 
@@ -10404,6 +12561,170 @@ func (siw *ServerInterfaceWrapper) ListUserPosts(w http.ResponseWriter, r *http.
 	handler.ServeHTTP(w, r)
 }
 
+// ListWebhookEndpoints operation middleware
+func (siw *ServerInterfaceWrapper) ListWebhookEndpoints(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ListWebhookEndpointsParams
+
+	// ------------- Optional query parameter "page" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "page", r.URL.Query(), &params.Page, runtime.BindQueryParameterOptions{Type: "integer", Format: "int32"})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "page"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "page", Err: err})
+		}
+		return
+	}
+
+	// ------------- Optional query parameter "limit" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "limit", r.URL.Query(), &params.Limit, runtime.BindQueryParameterOptions{Type: "integer", Format: "int32"})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "limit"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "limit", Err: err})
+		}
+		return
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.ListWebhookEndpoints(w, r, params)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// CreateWebhookEndpoint operation middleware
+func (siw *ServerInterfaceWrapper) CreateWebhookEndpoint(w http.ResponseWriter, r *http.Request) {
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.CreateWebhookEndpoint(w, r)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// DeleteWebhookEndpoint operation middleware
+func (siw *ServerInterfaceWrapper) DeleteWebhookEndpoint(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "id" -------------
+	var id WebhookEndpointID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", chi.URLParam(r, "id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: r.URL.RawPath == ""})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "id", Err: err})
+		return
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.DeleteWebhookEndpoint(w, r, id)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// GetWebhookEndpoint operation middleware
+func (siw *ServerInterfaceWrapper) GetWebhookEndpoint(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "id" -------------
+	var id WebhookEndpointID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", chi.URLParam(r, "id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: r.URL.RawPath == ""})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "id", Err: err})
+		return
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.GetWebhookEndpoint(w, r, id)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// PatchWebhookEndpoint operation middleware
+func (siw *ServerInterfaceWrapper) PatchWebhookEndpoint(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "id" -------------
+	var id WebhookEndpointID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", chi.URLParam(r, "id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: r.URL.RawPath == ""})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "id", Err: err})
+		return
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.PatchWebhookEndpoint(w, r, id)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// RotateWebhookEndpointSecret operation middleware
+func (siw *ServerInterfaceWrapper) RotateWebhookEndpointSecret(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "id" -------------
+	var id WebhookEndpointID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", chi.URLParam(r, "id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: r.URL.RawPath == ""})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "id", Err: err})
+		return
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.RotateWebhookEndpointSecret(w, r, id)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
 // ReceiveStripeWebhook operation middleware
 func (siw *ServerInterfaceWrapper) ReceiveStripeWebhook(w http.ResponseWriter, r *http.Request) {
 
@@ -10624,6 +12945,24 @@ func HandlerWithOptions(si ServerInterface, options ChiServerOptions) http.Handl
 	})
 	r.Group(func(r chi.Router) {
 		r.Get(options.BaseURL+"/api/users/{id}/posts", wrapper.ListUserPosts)
+	})
+	r.Group(func(r chi.Router) {
+		r.Get(options.BaseURL+"/api/webhook-endpoints", wrapper.ListWebhookEndpoints)
+	})
+	r.Group(func(r chi.Router) {
+		r.Post(options.BaseURL+"/api/webhook-endpoints", wrapper.CreateWebhookEndpoint)
+	})
+	r.Group(func(r chi.Router) {
+		r.Delete(options.BaseURL+"/api/webhook-endpoints/{id}", wrapper.DeleteWebhookEndpoint)
+	})
+	r.Group(func(r chi.Router) {
+		r.Get(options.BaseURL+"/api/webhook-endpoints/{id}", wrapper.GetWebhookEndpoint)
+	})
+	r.Group(func(r chi.Router) {
+		r.Patch(options.BaseURL+"/api/webhook-endpoints/{id}", wrapper.PatchWebhookEndpoint)
+	})
+	r.Group(func(r chi.Router) {
+		r.Post(options.BaseURL+"/api/webhook-endpoints/{id}/rotate-secret", wrapper.RotateWebhookEndpointSecret)
 	})
 	r.Group(func(r chi.Router) {
 		r.Post(options.BaseURL+"/api/webhooks/stripe", wrapper.ReceiveStripeWebhook)
@@ -13596,6 +15935,801 @@ func (response ListUserPosts503JSONResponse) VisitListUserPostsResponse(w http.R
 	return err
 }
 
+type ListWebhookEndpointsRequestObject struct {
+	Params ListWebhookEndpointsParams
+}
+
+type ListWebhookEndpointsResponseObject interface {
+	VisitListWebhookEndpointsResponse(w http.ResponseWriter) error
+}
+
+type ListWebhookEndpoints200ResponseHeaders struct {
+	RateLimit       *string
+	RateLimitPolicy *string
+}
+
+type ListWebhookEndpoints200JSONResponse struct {
+	Body    WebhookEndpointList
+	Headers ListWebhookEndpoints200ResponseHeaders
+}
+
+func (response ListWebhookEndpoints200JSONResponse) VisitListWebhookEndpointsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListWebhookEndpoints400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response ListWebhookEndpoints400JSONResponse) VisitListWebhookEndpointsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListWebhookEndpoints401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response ListWebhookEndpoints401JSONResponse) VisitListWebhookEndpointsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("WWW-Authenticate", fmt.Sprint(response.Headers.WWWAuthenticate))
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListWebhookEndpoints429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response ListWebhookEndpoints429JSONResponse) VisitListWebhookEndpointsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListWebhookEndpoints500JSONResponse struct{ InternalErrorJSONResponse }
+
+func (response ListWebhookEndpoints500JSONResponse) VisitListWebhookEndpointsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListWebhookEndpoints503JSONResponse struct{ ServiceUnavailableJSONResponse }
+
+func (response ListWebhookEndpoints503JSONResponse) VisitListWebhookEndpointsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateWebhookEndpointRequestObject struct {
+	Body *CreateWebhookEndpointJSONRequestBody
+}
+
+type CreateWebhookEndpointResponseObject interface {
+	VisitCreateWebhookEndpointResponse(w http.ResponseWriter) error
+}
+
+type CreateWebhookEndpoint201ResponseHeaders struct {
+	Location        string
+	RateLimit       *string
+	RateLimitPolicy *string
+}
+
+type CreateWebhookEndpoint201JSONResponse struct {
+	Body    WebhookEndpointSecretData
+	Headers CreateWebhookEndpoint201ResponseHeaders
+}
+
+func (response CreateWebhookEndpoint201JSONResponse) VisitCreateWebhookEndpointResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Location", fmt.Sprint(response.Headers.Location))
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	w.WriteHeader(201)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateWebhookEndpoint400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response CreateWebhookEndpoint400JSONResponse) VisitCreateWebhookEndpointResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateWebhookEndpoint401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response CreateWebhookEndpoint401JSONResponse) VisitCreateWebhookEndpointResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("WWW-Authenticate", fmt.Sprint(response.Headers.WWWAuthenticate))
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateWebhookEndpoint403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response CreateWebhookEndpoint403JSONResponse) VisitCreateWebhookEndpointResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateWebhookEndpoint409JSONResponse struct{ ConflictJSONResponse }
+
+func (response CreateWebhookEndpoint409JSONResponse) VisitCreateWebhookEndpointResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateWebhookEndpoint413JSONResponse struct{ PayloadTooLargeJSONResponse }
+
+func (response CreateWebhookEndpoint413JSONResponse) VisitCreateWebhookEndpointResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateWebhookEndpoint415JSONResponse struct {
+	UnsupportedMediaTypeJSONResponse
+}
+
+func (response CreateWebhookEndpoint415JSONResponse) VisitCreateWebhookEndpointResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateWebhookEndpoint429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response CreateWebhookEndpoint429JSONResponse) VisitCreateWebhookEndpointResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateWebhookEndpoint500JSONResponse struct{ InternalErrorJSONResponse }
+
+func (response CreateWebhookEndpoint500JSONResponse) VisitCreateWebhookEndpointResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateWebhookEndpoint503JSONResponse struct{ ServiceUnavailableJSONResponse }
+
+func (response CreateWebhookEndpoint503JSONResponse) VisitCreateWebhookEndpointResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteWebhookEndpointRequestObject struct {
+	Id WebhookEndpointID `json:"id"`
+}
+
+type DeleteWebhookEndpointResponseObject interface {
+	VisitDeleteWebhookEndpointResponse(w http.ResponseWriter) error
+}
+
+type DeleteWebhookEndpoint204ResponseHeaders struct {
+	RateLimit       *string
+	RateLimitPolicy *string
+}
+
+type DeleteWebhookEndpoint204Response struct {
+	Headers DeleteWebhookEndpoint204ResponseHeaders
+}
+
+func (response DeleteWebhookEndpoint204Response) VisitDeleteWebhookEndpointResponse(w http.ResponseWriter) error {
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	w.WriteHeader(204)
+	return nil
+}
+
+type DeleteWebhookEndpoint400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response DeleteWebhookEndpoint400JSONResponse) VisitDeleteWebhookEndpointResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteWebhookEndpoint401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response DeleteWebhookEndpoint401JSONResponse) VisitDeleteWebhookEndpointResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("WWW-Authenticate", fmt.Sprint(response.Headers.WWWAuthenticate))
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteWebhookEndpoint404JSONResponse struct{ NotFoundJSONResponse }
+
+func (response DeleteWebhookEndpoint404JSONResponse) VisitDeleteWebhookEndpointResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteWebhookEndpoint429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response DeleteWebhookEndpoint429JSONResponse) VisitDeleteWebhookEndpointResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteWebhookEndpoint500JSONResponse struct{ InternalErrorJSONResponse }
+
+func (response DeleteWebhookEndpoint500JSONResponse) VisitDeleteWebhookEndpointResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteWebhookEndpoint503JSONResponse struct{ ServiceUnavailableJSONResponse }
+
+func (response DeleteWebhookEndpoint503JSONResponse) VisitDeleteWebhookEndpointResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetWebhookEndpointRequestObject struct {
+	Id WebhookEndpointID `json:"id"`
+}
+
+type GetWebhookEndpointResponseObject interface {
+	VisitGetWebhookEndpointResponse(w http.ResponseWriter) error
+}
+
+type GetWebhookEndpoint200ResponseHeaders struct {
+	RateLimit       *string
+	RateLimitPolicy *string
+}
+
+type GetWebhookEndpoint200JSONResponse struct {
+	Body    WebhookEndpointData
+	Headers GetWebhookEndpoint200ResponseHeaders
+}
+
+func (response GetWebhookEndpoint200JSONResponse) VisitGetWebhookEndpointResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetWebhookEndpoint400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response GetWebhookEndpoint400JSONResponse) VisitGetWebhookEndpointResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetWebhookEndpoint401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response GetWebhookEndpoint401JSONResponse) VisitGetWebhookEndpointResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("WWW-Authenticate", fmt.Sprint(response.Headers.WWWAuthenticate))
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetWebhookEndpoint404JSONResponse struct{ NotFoundJSONResponse }
+
+func (response GetWebhookEndpoint404JSONResponse) VisitGetWebhookEndpointResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetWebhookEndpoint429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response GetWebhookEndpoint429JSONResponse) VisitGetWebhookEndpointResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetWebhookEndpoint500JSONResponse struct{ InternalErrorJSONResponse }
+
+func (response GetWebhookEndpoint500JSONResponse) VisitGetWebhookEndpointResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetWebhookEndpoint503JSONResponse struct{ ServiceUnavailableJSONResponse }
+
+func (response GetWebhookEndpoint503JSONResponse) VisitGetWebhookEndpointResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PatchWebhookEndpointRequestObject struct {
+	Id   WebhookEndpointID `json:"id"`
+	Body *PatchWebhookEndpointJSONRequestBody
+}
+
+type PatchWebhookEndpointResponseObject interface {
+	VisitPatchWebhookEndpointResponse(w http.ResponseWriter) error
+}
+
+type PatchWebhookEndpoint200ResponseHeaders struct {
+	RateLimit       *string
+	RateLimitPolicy *string
+}
+
+type PatchWebhookEndpoint200JSONResponse struct {
+	Body    WebhookEndpointData
+	Headers PatchWebhookEndpoint200ResponseHeaders
+}
+
+func (response PatchWebhookEndpoint200JSONResponse) VisitPatchWebhookEndpointResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PatchWebhookEndpoint400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response PatchWebhookEndpoint400JSONResponse) VisitPatchWebhookEndpointResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PatchWebhookEndpoint401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response PatchWebhookEndpoint401JSONResponse) VisitPatchWebhookEndpointResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("WWW-Authenticate", fmt.Sprint(response.Headers.WWWAuthenticate))
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PatchWebhookEndpoint403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response PatchWebhookEndpoint403JSONResponse) VisitPatchWebhookEndpointResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PatchWebhookEndpoint404JSONResponse struct{ NotFoundJSONResponse }
+
+func (response PatchWebhookEndpoint404JSONResponse) VisitPatchWebhookEndpointResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PatchWebhookEndpoint413JSONResponse struct{ PayloadTooLargeJSONResponse }
+
+func (response PatchWebhookEndpoint413JSONResponse) VisitPatchWebhookEndpointResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PatchWebhookEndpoint415JSONResponse struct {
+	UnsupportedMediaTypeJSONResponse
+}
+
+func (response PatchWebhookEndpoint415JSONResponse) VisitPatchWebhookEndpointResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PatchWebhookEndpoint429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response PatchWebhookEndpoint429JSONResponse) VisitPatchWebhookEndpointResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PatchWebhookEndpoint500JSONResponse struct{ InternalErrorJSONResponse }
+
+func (response PatchWebhookEndpoint500JSONResponse) VisitPatchWebhookEndpointResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PatchWebhookEndpoint503JSONResponse struct{ ServiceUnavailableJSONResponse }
+
+func (response PatchWebhookEndpoint503JSONResponse) VisitPatchWebhookEndpointResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RotateWebhookEndpointSecretRequestObject struct {
+	Id WebhookEndpointID `json:"id"`
+}
+
+type RotateWebhookEndpointSecretResponseObject interface {
+	VisitRotateWebhookEndpointSecretResponse(w http.ResponseWriter) error
+}
+
+type RotateWebhookEndpointSecret200ResponseHeaders struct {
+	RateLimit       *string
+	RateLimitPolicy *string
+}
+
+type RotateWebhookEndpointSecret200JSONResponse struct {
+	Body    WebhookEndpointSecretData
+	Headers RotateWebhookEndpointSecret200ResponseHeaders
+}
+
+func (response RotateWebhookEndpointSecret200JSONResponse) VisitRotateWebhookEndpointSecretResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RotateWebhookEndpointSecret400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response RotateWebhookEndpointSecret400JSONResponse) VisitRotateWebhookEndpointSecretResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RotateWebhookEndpointSecret401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response RotateWebhookEndpointSecret401JSONResponse) VisitRotateWebhookEndpointSecretResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("WWW-Authenticate", fmt.Sprint(response.Headers.WWWAuthenticate))
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RotateWebhookEndpointSecret404JSONResponse struct{ NotFoundJSONResponse }
+
+func (response RotateWebhookEndpointSecret404JSONResponse) VisitRotateWebhookEndpointSecretResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RotateWebhookEndpointSecret429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response RotateWebhookEndpointSecret429JSONResponse) VisitRotateWebhookEndpointSecretResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RotateWebhookEndpointSecret500JSONResponse struct{ InternalErrorJSONResponse }
+
+func (response RotateWebhookEndpointSecret500JSONResponse) VisitRotateWebhookEndpointSecretResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RotateWebhookEndpointSecret503JSONResponse struct{ ServiceUnavailableJSONResponse }
+
+func (response RotateWebhookEndpointSecret503JSONResponse) VisitRotateWebhookEndpointSecretResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type ReceiveStripeWebhookRequestObject struct {
 	Body *ReceiveStripeWebhookJSONRequestBody
 }
@@ -13854,6 +16988,24 @@ type StrictServerInterface interface {
 	// ListUserPosts List a user's posts
 	// (GET /api/users/{id}/posts)
 	ListUserPosts(ctx context.Context, request ListUserPostsRequestObject) (ListUserPostsResponseObject, error)
+	// ListWebhookEndpoints List your webhook endpoints
+	// (GET /api/webhook-endpoints)
+	ListWebhookEndpoints(ctx context.Context, request ListWebhookEndpointsRequestObject) (ListWebhookEndpointsResponseObject, error)
+	// CreateWebhookEndpoint Register a webhook endpoint
+	// (POST /api/webhook-endpoints)
+	CreateWebhookEndpoint(ctx context.Context, request CreateWebhookEndpointRequestObject) (CreateWebhookEndpointResponseObject, error)
+	// DeleteWebhookEndpoint Delete a webhook endpoint
+	// (DELETE /api/webhook-endpoints/{id})
+	DeleteWebhookEndpoint(ctx context.Context, request DeleteWebhookEndpointRequestObject) (DeleteWebhookEndpointResponseObject, error)
+	// GetWebhookEndpoint Get a webhook endpoint
+	// (GET /api/webhook-endpoints/{id})
+	GetWebhookEndpoint(ctx context.Context, request GetWebhookEndpointRequestObject) (GetWebhookEndpointResponseObject, error)
+	// PatchWebhookEndpoint Change a webhook endpoint
+	// (PATCH /api/webhook-endpoints/{id})
+	PatchWebhookEndpoint(ctx context.Context, request PatchWebhookEndpointRequestObject) (PatchWebhookEndpointResponseObject, error)
+	// RotateWebhookEndpointSecret Rotate a webhook endpoint's secret
+	// (POST /api/webhook-endpoints/{id}/rotate-secret)
+	RotateWebhookEndpointSecret(ctx context.Context, request RotateWebhookEndpointSecretRequestObject) (RotateWebhookEndpointSecretResponseObject, error)
 	// ReceiveStripeWebhook Receive a Stripe event
 	// (POST /api/webhooks/stripe)
 	ReceiveStripeWebhook(ctx context.Context, request ReceiveStripeWebhookRequestObject) (ReceiveStripeWebhookResponseObject, error)
@@ -14533,6 +17685,174 @@ func (sh *strictHandler) ListUserPosts(w http.ResponseWriter, r *http.Request, i
 	}
 }
 
+// ListWebhookEndpoints operation middleware
+func (sh *strictHandler) ListWebhookEndpoints(w http.ResponseWriter, r *http.Request, params ListWebhookEndpointsParams) {
+	var request ListWebhookEndpointsRequestObject
+
+	request.Params = params
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.ListWebhookEndpoints(ctx, request.(ListWebhookEndpointsRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListWebhookEndpoints")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(ListWebhookEndpointsResponseObject); ok {
+		if err := validResponse.VisitListWebhookEndpointsResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// CreateWebhookEndpoint operation middleware
+func (sh *strictHandler) CreateWebhookEndpoint(w http.ResponseWriter, r *http.Request) {
+	var request CreateWebhookEndpointRequestObject
+
+	var body CreateWebhookEndpointJSONRequestBody
+	if err := runtime.BindJSONBody(r, &body); err != nil {
+		sh.options.RequestErrorHandlerFunc(w, r, fmt.Errorf("can't decode JSON body: %w", err))
+		return
+	}
+	request.Body = &body
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.CreateWebhookEndpoint(ctx, request.(CreateWebhookEndpointRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "CreateWebhookEndpoint")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(CreateWebhookEndpointResponseObject); ok {
+		if err := validResponse.VisitCreateWebhookEndpointResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// DeleteWebhookEndpoint operation middleware
+func (sh *strictHandler) DeleteWebhookEndpoint(w http.ResponseWriter, r *http.Request, id WebhookEndpointID) {
+	var request DeleteWebhookEndpointRequestObject
+
+	request.Id = id
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.DeleteWebhookEndpoint(ctx, request.(DeleteWebhookEndpointRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "DeleteWebhookEndpoint")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(DeleteWebhookEndpointResponseObject); ok {
+		if err := validResponse.VisitDeleteWebhookEndpointResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// GetWebhookEndpoint operation middleware
+func (sh *strictHandler) GetWebhookEndpoint(w http.ResponseWriter, r *http.Request, id WebhookEndpointID) {
+	var request GetWebhookEndpointRequestObject
+
+	request.Id = id
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.GetWebhookEndpoint(ctx, request.(GetWebhookEndpointRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetWebhookEndpoint")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(GetWebhookEndpointResponseObject); ok {
+		if err := validResponse.VisitGetWebhookEndpointResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// PatchWebhookEndpoint operation middleware
+func (sh *strictHandler) PatchWebhookEndpoint(w http.ResponseWriter, r *http.Request, id WebhookEndpointID) {
+	var request PatchWebhookEndpointRequestObject
+
+	request.Id = id
+
+	var body PatchWebhookEndpointJSONRequestBody
+	if err := runtime.BindJSONBody(r, &body); err != nil {
+		sh.options.RequestErrorHandlerFunc(w, r, fmt.Errorf("can't decode JSON body: %w", err))
+		return
+	}
+	request.Body = &body
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.PatchWebhookEndpoint(ctx, request.(PatchWebhookEndpointRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "PatchWebhookEndpoint")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(PatchWebhookEndpointResponseObject); ok {
+		if err := validResponse.VisitPatchWebhookEndpointResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// RotateWebhookEndpointSecret operation middleware
+func (sh *strictHandler) RotateWebhookEndpointSecret(w http.ResponseWriter, r *http.Request, id WebhookEndpointID) {
+	var request RotateWebhookEndpointSecretRequestObject
+
+	request.Id = id
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.RotateWebhookEndpointSecret(ctx, request.(RotateWebhookEndpointSecretRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "RotateWebhookEndpointSecret")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(RotateWebhookEndpointSecretResponseObject); ok {
+		if err := validResponse.VisitRotateWebhookEndpointSecretResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
 // ReceiveStripeWebhook operation middleware
 func (sh *strictHandler) ReceiveStripeWebhook(w http.ResponseWriter, r *http.Request) {
 	var request ReceiveStripeWebhookRequestObject
@@ -14617,178 +17937,203 @@ func (sh *strictHandler) GetReadiness(w http.ResponseWriter, r *http.Request) {
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7H2Ndhs3suarYPvePZZmmjRJ/cSmj8+9iiMn8vhHY8nj2Qk9brAbJBE1AaaBFsVkva+xz7DPcV9sT1UB",
-	"/UM2KcqSncmNknMSkUTjrwv1h6qvfg1iPZ1pJZQ1Qf/XYCJ4IjL88y234qWcSgsfEmHiTM6s1CroB+8n",
-	"3DJpWCpGlukRsxPBZjqV8eKBYT/n2nK2k2R8ZFtS2FFrYu2Mz2Qr41ak0GPLDdPqdnf79acVn4qQzaWd",
-	"sCiL2E4mfs6FsYZlYsqlkmq8y7hKWGQjtmNErFViWK6sTLEfGjwTRliz22ZnQlnXWbGc1imOFbWDMDDx",
-	"REw5LFBc8eksFUE/GASpHks1CJ5kT/ee2Kf7vSAM7GIGvxmbSTUOPn0Ky+2h7lY36byYDi2OWdg1Ppul",
-	"UhhmNbMTCcvC9d1kvzg7s1ke2zwTCXsuRZoYlkpj2XyijWDSiiluo6nsrN/Sn6tbOhMZm0uV6Lnb03nE",
-	"dugL5rbW7+FwwcSlyBYM5tTCSYmE6ZnIOCyXzScyhaFhJlOJxKHV9Tv889Nu58n86WGnYYs/hcGMZ3wq",
-	"rCPINcR4YsWU1jLjYwFjSvj651xkiyAMYCeCfoDTqs0nESOepzbo9zphMNLZlNugH0hl9+CFT/mVnObT",
-	"oN/tdMJgKpX7VMxTKivGIkNaeJMlImumAKMzyxKZiRi+XDc7jR00zg77DMJAKBj/x4DjJ/zyQxNdnvKx",
-	"aJ5KtzXkRiS4TUzl06HI1s0HmjRPp3vNXsE/1+7XqTb25LvmWc60sQ8Mk0kxtxm3k3JqMgnCAEhYZiIJ",
-	"+jbLRXWixeTyHFs2bJA29kzwLJ6sTuCIxdyIllRGKCOtvBTM5EN62DM6K226lswMdVyd0ZRfvRRqbCdA",
-	"abQ3/nN37fx0Zpu3ZwTnHbgHEtZw0WbnwE54Jtgw0xdCwVGVCTMa37NhCs4t05ciS/ls7bRhvGbyizPB",
-	"rUiObIUGq9/hdqwhxXyYSjOB17S8lDcqXbCZ/x1fumE78DJ3mc6Yhp9hs2OepiJ7YBiyR8N2Rjw1Ynct",
-	"3RYjVhfjZjbUOhVc4dTeGZGto8Dc4IhfigI/wcNmppURyNa+5clb4sjwKdbKCoV/oqiIkb8+/MnA9CpM",
-	"9NdAZJnOgj48z3wHIX2L/YK8TOFtTXNj2VAwzi55KhNGP3z4FAZTYQyyC1y3F0XSMKmwKWzAVNiJToJ+",
-	"cPrm7DwIaS/6wUM+kw9hp4zbDGHsCTQ7GHXjDn8kHg+/SfbjPQ5vwnKbm2c6EUF/H46AlVNhLJ/Ogn7Q",
-	"6/QOW51uq9M77x70O/v9zsE/gk/VDf33TIyCfvBvD0tV5SH9ah4e4ybgpq6+SL+gRMM50JZNuY0nJHcT",
-	"HedToewTFtGWRRWZiYfMtGEa5dt5p5zY2+I13eHkpWFTngJRiYTtgIRFmmdETyEb4XERu232XGc4+0Iq",
-	"GxT6OreMo9wm2YzLeqbVKJWx/bprid2oNDEmrqSxwFkTbnnITB5PGDeMKyJRUpikYTzNBE8WzPILoXD6",
-	"z3U2lEki1NeZP3EhmIqRYyUSJhUb5kBPC6SrhJQ5ehnuiLJ4wtVYMK60nYjMcxVYKi7hRFmRKZ7SwF98",
-	"GUeK5UpczUQMihuSfJt9JyyXKUmPVI/HIglxPZmweabgU65SYQyLjk5PPx6//tvTRFyKVM/g5ESry/iK",
-	"R+RLrOdGJ+i1ts91rr7CUl9rOhqZMDrPYoHDn/JFqnlyrvVLnpHG9/XO8VAnC7T/YGjYMq7q+/bA2wE7",
-	"0VVryq9a8ERruLDCRCETqREskmqk21ct1ye1wKbYavcJi5x4ipjhC2LM5fafiexSxuKd4pdcpnyYfqUt",
-	"gPMLajSLuQLSGsKu8HhCTAEEG9vhiunc8rEIGcevdG5RrYElGJFdEi8B5mYNMMU4zzKh4gWL+ezJQGXC",
-	"ZgvGR1ZkLHoLH1pH8CHyVll7oJr34CvLqOs3I6wuW8ZFS2Dl+L0nKaXnT9j1C7/RET3X+hVXCye/zVeS",
-	"FakEg9nAf6zWbMrVwq/SPGFzLu2atcGU3yme24nO5C/i63AWUgktWg5zbmjeO1NpDGoXheoRMnE1A4U3",
-	"ZKC4CfxLZ0jBINqAoMeghxRvPM5EIpSV3DHkeabVGDTKio/p/fv3raPcTqBdzO0awxXXIcDo4ZW2+N7b",
-	"G1Xx0uXwreAZWtgr2jhuuslnM51ZkbwSieTn2Oa3YKhwNKLlsUjQvhfDidYXb8VPKPI+z1ZwndBbJ8/N",
-	"iMsU7aXSGACBI8eK2zwTpDMLc50pMKeezUPY2Zn41zUKEpFK9GTRwtmlyOTIbR3bKdYdsmI+ITPyFwFk",
-	"/eLszevdJ/CWJqC24nmxOhNJG41KNz5M7yiOxcy9plkGzMpKMvdo3fhSvEfHt200okvq/tE/W7bTQ6AG",
-	"UuinU0cLlfdOzARfQWfYEYejg4PWo+Rg1Nrn38Stx3xftA55J34sHoke73aDsKSp4IiNpBJMJoLDyy9t",
-	"/vrr+abf6fQ7nX+ArQzjPE724y4/FK3eEMaJu0nrkfiGt/ZGvWE37iSPxaMR0I52pHE47I56cVe09nln",
-	"1NofHey1HvODg9awKzq8B3STCFhgfRfLhV1rcIfVc7KJbNwWPnOtP9XWXBkm4Va0gDqaxpLbTckvfxuH",
-	"VZUCsIl7OCx3oVxjddIb6ORZuSX1I9IFNnsQdjodMGAyHluRGdKieZqyYcrVBds5fvbqqNU77D0wLBoM",
-	"TLQLLdjrdy+BUkquu0RCFU/YQWfVFTbjFmyJoB/888d/DgZXnc6HP8Efhv4uvvv3pg3166LFrx47UFW2",
-	"JADoLpXqwqz2ElMLU/Eq1d9pww9LbxBbhWVPqy9p6QGcuZ/Rhlf6UtLwzeuWVkzNDTbAjcKzjC9qG7Lp",
-	"+VM+Fi+xITrvx1JxIqtrH/Mt1yy+0tfGncC371ZRcarxJJHwME9PK5uDrsRw5Q1/Fq9YmrbvZf0kT7X5",
-	"sjOEASqsbFb3xTrvrhtg2UHqvbpbDHGODZfXT4+HW+zDOyOyz9sH59+8RhXARp+873ZzY5jLa2iH1GvM",
-	"XGfJ9bTr2i1vAQ4YullW+mvcCrT/7GllzFXFhcexzpV9YJjvC4ymkMUTEV+IhKXyQjCOmltLqjb6hGEy",
-	"wNCdLwrUcnKtOR3d9/SE8YFCBZ1pYNiGcWXmoOS7e8P9zl4EVmfl9qdYUY2xd3uPNl9xhME8k1a8UemC",
-	"FPZPYXDsX+WKj4dmy5MkE8YwPQKjeaqNZb2D/ZqAypX8OQeFesyzJHWNY25Enx2dPTs5wSsFsMcTbVvc",
-	"6ilLdcxTNuOZxctPzibQL7w2N04quLHMzjVL+VCkhu3AlkVOTEUhm09kPCEHpdFsPuEWNUR2hrThlWyd",
-	"mdK1+dNlizbQ0HtDj2FEX/VptdFuXYjyhP+n+9SO9bT6CjxxVa+YDvbrkvSo9Q/e+qXTevw//u3f/+cg",
-	"73R6hw/+9OeHT//jnx+jX//3p//T+vDnncGgvU273T/9507Z7kPl79aHP1V+2P2PwaC9++ftmq5K8zC4",
-	"ao11a0W+Fp7S1bMhFLrx8M3RPbXSqtW7umL+qgX2dIl/rO/uh/PzU0bKNrPiytZfyGttGbn+GvSQ8v6l",
-	"mZVVJPHKs8sytz6xv5U2mzPVDBsuiOLoVhBotx008JfCtGsM5JhjkAQcfnJgz4Se0Q1nuWZgjagEjtYt",
-	"3BuHVav7++PzRuUX7cZqw/I26eGWdspKpxVzs9pzg+W58mjVFK08u9/ZX729rtmp2xkFS4KB6K42auhv",
-	"GN0mVgeprqxJdvwgeErbudbOLDZDXwS3MDFL7W5lMCWu7Lo3+h/okHva6xBTwVCHp0CG9HnGx+Jpj/42",
-	"OrNPq5fLKk+db5dcO6uklIlLnMB1DY1IR7eZYXfNDK/ZTRg1pO1xk12zsxVVuWK/U9QKRqhgSEa/R3+Y",
-	"oL8XBlZbngb9/d6KeZz6UJmiL+hilZZnjisUzbrrWplV5hELme7gHNhD8rruVnnGXj1S5HA/aDxNtIbm",
-	"oB70PUk1dpeyKYj6Nju+4rFl84lQDDUikYQowd2HQkUgQTASRTATBglRN2wnenlydv7x/M350cuPz46e",
-	"/XD88fz8ZRSyA4Zs1anIu/3iAk8qY7mKxQPDUIMxeP2Hjux8hvFccxkLurS0mpmJntd46H5viw1ZNhYp",
-	"DscHL9Fm+RfSTEnrVMhHMKlu71FFa2qz1xgc4q/H2jdX7x5to975Sb0VRoBNMpLZ9IbKvhLz0xtr5LBh",
-	"F3RHfBMNdcWYwU7C2hw27T0u85Y2zbJGd5P5uviOxhnaeHITy3MqVfXb7t3Yop9hXDYv5SbG47VLWbXB",
-	"NjoAlpp/Cv8VDdLVbXM+qjvyEZ+A9sgvBZhAYzHMuIyZMz4M+yk3FoweYN4vePxzzrOEpVpP/TOjVM9F",
-	"ZpB5p/jVJkdzcQ/gHM1bOY5rjg9SDYovVkY4LF3ZjkRB1xeGabrePlI8XVgJZuOxGksF3eezpHG2RV9f",
-	"xXW9dMC+oN+66kZadRvV9nbV2BDKhSQbi5cnI5kZW4YB1uRPdbbXanc35Si19/ZZWjxtz5KbK6wFIFa9",
-	"8xWNsRy5vl8f1hzXa1z1nTvy1X+Jo7zk8L9bjz/szXfOu31zXz8ywkZv87r3QMFFtxltWy+6NtZ50W96",
-	"FVA+ujJNosZGv8PGWw1vOG1l6LhBNl5v+Fne+rbCb+rv8qqiZEbN57q36VDjCQamk+m0qs8vu6k2i67N",
-	"gemrZ7M1GFx1nw8GV988hz8fP68e1tUf1z/VeJzfilnK41vcB/xrK3Cbbgea6ONMpCOgzwbHzgZPxmd6",
-	"z5oOc+OkMLbj+LJRHB0x+hnsbmWfuCBqNhQLrRIgQiMwDuhCzFCWGKHsqlc2Li9w692/U/KqDJXayreQ",
-	"NEoHt5ySpa25d3VfN+0DKUs1G+3gGhvNf3HDxxq1jgXG1/idCteIrbob/SejVfstn79yrmAMj3PGcdUY",
-	"iGNhjPslEIsXk+H3sXwjX5y8++Wk+1qemBP19iB+dnJ4cjH7+9+evXjcFnuddtxL1XD6vJP8/UWKTGgm",
-	"M2FOVNDfO8TYHuiQwqp8KNaqXlwdepW4Xrw/Zzs/nPUODnfbjY73cszlh89W0gQp3s09UmObbr4Nfqpi",
-	"BWXkjlvKtXE71aVVu6rOuonO8Ik79iQ0eONLhrmN9+c6f0+jN+KaC1Dgk0uUuIUZ6NbYcEMmb2DNuqye",
-	"o4Szl/pSgBDaYNdVo9EaOddNjK6bCZwtTbSbOhbuxBJauu1utnfWvflbBe0g6Wyr9RVS9caaNQzz+dYG",
-	"TXJbawPHuoW1Ac+/lxY9fWbrvYGnPtPsKB+9ecTUHVgd1M01RgfN8dZGhye336XRURz7Zpuje2ubY4mJ",
-	"VkXHb29h1I8FiNM0fTMK+j9u9caXqaag3SUnF4bLSBWneSKeYqMIY0+eoOLhssBgp5WYC2Nd6uulNHKY",
-	"CoIF8AlnmH96E0t4yq9OqH23osU4Gl11B38ow8oLnX5JJ7NWTGe1M1rRiWoSb52vL9OXMhEZc40pBunS",
-	"6f5biklofpI0MoothWLKjS3iR66/VabkqjWxJjAbMGBcJDn5LW+oe88yDSrhRrG7xeU37W3dGiwC8BtC",
-	"JGIhL2+mopRhBJsIsEpFZ/RExeLZJqTZL6V824Wh46YQltRYfZ91ZaOyxPomly+1iTFW5//5Ur52lraW",
-	"9tWn7kBA1SfxOxVUDfRUMbv8S66+YmCVY6Uz/MvltHxooOcijcZ1sbLZWeUXNyAcvw9hE4xAdYXFg40R",
-	"3UbEeSbtAmMDHXNNplId5RS8M0RT8rk/ky/enwcrKa/ObB1lesqi0zdn5ww9Pzy3k4f4U+QgYHxCFlcM",
-	"B3nCMITBsLGwbL+zVwCz4HqWUqMm1s5gp+j7u51fSPll3LDoyOW5ITH0GZnSbJB3OnsxNsY/RbTVXInn",
-	"nfnknVXGHdmn1HVecSPRCOFl1/02EVfsh1dHz1pnPxz1Dg6ZHrFB4GZEbdv0KeNzTNmiL10bEVGsrFYY",
-	"hnh2/vbk9Pjj++Nvf3jz5i8fz46fvT0+f2Bg7ExYU2BLUDZcaYeSE61VrqU8wjP5F7GgvCapRnp1lS9y",
-	"Fbv027fHZ+fs6PQEI/rQNxg6VYNCZUhTbg/UQD3TCs4Z5lJi9MpEpwmlsmMETZFq2YfWLXZMQEAlPoEL",
-	"dBUJ42MulbF1iAU2FCOdCSatyw41jLMJVwmoOOyo6AnHhqNrBopVU9SawpE7ES4EI3JREERFEGjoTkEB",
-	"7DDlswq4gx6NhEqkGsMo3kmJaCOSMryobRuWWom5HOk01XNTi/Dlhr2ZCQXbvNfusESMpBKGSdsvw4Qp",
-	"+dFfwrFMjPOUZ0xczTJhDGw6zGPHaLqdg8VWbuzmE2mFmfFYhOzdn58fP3/OnG6Z4Prf/bnTeXQAmvpu",
-	"yKJC344oGMpUFHW2E+tEwFgzLZU10N7HHYPWFNE2L9jb58/YfrfXY9Gj1j7+2+1FDM6Gw8HZgVaXIoPJ",
-	"4yQueSa5sggiBQMsxTM7TgT9Huz1ugy+HOqrkCmeZXouErf9lOfJH5hy80AfpvDtCMO1/3OijW0nesql",
-	"itow1l8RDKMEisLdNiKTPJW/wCYZBjSHpzIRccozYdhOJBPaapxqVKQQR+JqlupERH1ch0zM06Pw22g3",
-	"dCHijvfDk+KKxzZdsAikQ8QwjJunRkRIOG/LxE4Pz4OEs7Oa3bnLpGLvzp+3HvU97gp9xDFzNeMYxQ9f",
-	"dQ+ZybNMj7kVTJiYzwRRTzQIBoM8edTpDIJoF4fLxCg39QMDR1PwBLjTUMCbzOjOJWmzd+pC6bny54E6",
-	"oExTOKI+P5VbGA6j6w732V/kt5jgvy6F36MtSGsqUGGYzI/yaC6NaEII6LMueyW/xfOpswrb8kmmu08Y",
-	"9+ADxdSWOER3LwqL2D13Qc+AkxYNDqI2ez8RmWAchoKOgD/T0R7qXCUwdbZDXBDHGeYWKdVN5IEha6CS",
-	"CkC57ioBM283LEELUBBbQyzVD1ehejC09dyEGFtohSpIsuQAbCjsXIBdBeKRhnZAKjjD4qwDJ8mjFhEI",
-	"nsidbo/h3uKG8krT8nqGffvqdLfvAwr+6/+yQfBf/28QwKLAmoQvqQtuKvS5535yg4W0NDvBiUnFuAf0",
-	"wlfaLuXHcoA+i3mWScejl1l6uyp3ltpzxaK/t9yBa50kwKtApBKwIJx7u5SWv+MjRLu9R2yWSWXBzCJG",
-	"A/MvmSZls3M2FgrIVyTQX2Uy0ffH51GFtjERhCjRsOiH46PvIpqG4VPhMwpg21wOPDpVgBLgkFHwt4MJ",
-	"ZDNuJ4hcBDNS2rIJv2zOzDlAQmfREVCQXz0iAvrQWeoZqXnCTbhWchIvqan2BVTVw1fYyWttcRyRRHAK",
-	"Fcsd58D5+intExd8U4I0THl2Ucy5VC0jpoRIttcGNymXT+gcb8AuwLQnh17glNWmDe2SbhEtoxP4eZHk",
-	"qSyO9A2v4hMVwP4bFv36KWJznV0AK1KLqc4NpiGpBAOE2RQUo52FzjMGm0goZ7s0E05TfAKDub8LSCSk",
-	"YwT2MlamKRsKUphw29+pZWQ14Od1F5PMGAVroHOqj+AKagGnBdFZ7EQsWKKR8BCmie3ga92tSjcnJwrQ",
-	"DRhOZIyjDkruQ/hc6o9OFBfHhZQyYIv0DJMK5e5Vq4SZjNhOhHCRUcgiI8cqn8Ff/jqphVif8A1seAs1",
-	"Xfjk4rcjPMCR0gpox2e9ZXqIjAN5o4N0cizde3WkME7qf5/x2eSvLx8YLxwxRaw41DRzEzJDqAlw5qRi",
-	"Me570cpOMp2PJ7i6NZZROY5bL9vB7eKp5Mbpc7vF0UW7jr07aTtO5DfQFGHwM5EhMyPGd3KKuDQnp5eH",
-	"/it4Nw8P93efFAMi1S/tLFEzvVfs2qXBuU8Rc+bzgukRjAc/AkcLwciYcThXy5iKqYcjHclLQTgLIJNw",
-	"VgWArNFE7ECSbsIOOybV8YUfqUyK1HMFtJaDImw0G+fCGGGYmWWo8lyKjKBYXC4h/IQnx6R6zhI4fFrh",
-	"YK7LNjufeJjMQquEXoywwFhNm710RF/wSJRJiwqEnNuTLbFd+w0otajbrcClgorUwZdy2GGmVLyLx+vP",
-	"eSDbqM/2ELQ3JL8+jy+AVvd7DIjdMR0yjglGtuik5XYF1Ut3jtCWEJn/iQgPNDOvelZMxGUe23vsqK2G",
-	"hLNToM5C30csOujsRYWgr7e1WlNCqg/V9cYvWL1BGDgDJegHnXa33UGXbLOiGvQPDw72Dj+FgZ4JxWcy",
-	"6Ad77U57z+VlobOGziscOg910kLVD38ciwYX+Gvy72OMa+jSTsjWqegBoJC2AxyZeCLGYQMrq7rATFDH",
-	"wl1zY1E2QQceXlpc044wdaFhIyyo97xuh7vS5AWGrlezei+9Ml6i/s34YiqU/ShRU2+bPI6FSESyDurT",
-	"O4cbcVavj6v5sITC2et07gzyZ8Wj24RfRzC8lK+qyB+0Dny7aSzX9mHZsIpJ3SpBqbd62DXHee7TTjQ9",
-	"VyqDFdBSfKR7/SM1aCt8aO/6h0qgR3ii9/j6J5ZBvz6FwcE2K6rjMeJTW8yvAYau6u3Fo1rx8/74AQjP",
-	"5NMpzxZBPwDqYN5xXKggwp95y8cG44egh+ADsrBCMaKYKUdOHtEB3+BaXvXwV5l8eohWP9LGEk9pQN5C",
-	"dCOaEELish1Eb6tc7HkbmMlk98sA5n4ooVXqM/xrLnJnMPoZuvsAUMJ+0kPyR7bZafmthFWI6UxbtNvB",
-	"XCM3yMIhJXuAdl6wqbmMG3g0PVS7bVlhKb0vwlLwgmoNutXS+iWixebERe/ZyzXspbN//RMF7Od/S37k",
-	"DgrjdV5E5+i2DAmMnbpx4eMoVo82Br0ZhDNR41SAXUdVHcgODh1uIWiiex02lSq3opq3G/pICq+cot6J",
-	"1xLolEbtfqBILS38dmCp9Tq90Ld2X6GrDrQ1qSoWHaJbzicCHYya0BFImVHFqGg6o204UGS6V9CorUhT",
-	"5zh07Q090K8hYyIW+s/E6jic6tJ/A0c81frCVJc6UPmMHAxCJaaC+SIRvz4TVJxBkPa8zNRwzFoma4lA",
-	"8K1OFjfEHVwTobk1lF9jTu2n+tWryzL+Yry3wPJr4LknoxqV+fdd2XRMwZDWsDlf/L65cHcL/rMMS4zP",
-	"HWzDvRsgOH+vLLbGUo/MhXO6F7BNmTtWBTcFXtzITJGqKkA/BXtd4qMbuezDuEy5b+a2Z8L5qoopAv8Y",
-	"5pkylXD5HbwDUwu6vGFgLFd5sq+P4Wa96z1T5Owt3K0mByOYboTRMU/QVMbqmUFPqVTjPnrSgN2i4CnZ",
-	"sRLzYo6rKplb551xrxroQMDZMIMdqM4hKCAGgr2fe61v5sd/P3p1+vIYv1z392dyPw+csBX3219TXMW/",
-	"3zk3bueTe6b0x2NKZ8IyXqNk7/2rHOitONRW/KiA4Vij7F0RKVZKP8BBK6ZG7LPGR3Y4e/H+fLfNjjyO",
-	"r8O9Q0AWU1fTvJY2UE5NK8WzF9gwXqGYGb5wehmiw8FZIfDqBo2Jgg99as+dK0rV9Jwg1lkmYssmOjOC",
-	"DTFGYrE9N6llE23FRe7OJUYb1OgHwxf6B7RP7znXZ3EuUgxupz3hlUaFSflwOPSPEX9KRRMa/Xf4Pd5W",
-	"0SNt5m7Di8h9+v6B8deraKs5W9RduI5KFIxqqbw6Y6EpeETebQW8Gx55FvVw7/q5d/0Urp9qTO+y74do",
-	"uyTtyhGrJlZt4fEJr3csl8fkS5VZ++APd5Go03hLd1qPlAjZLM1NvfRcGZhBoHO8DB3xOeyr13enLift",
-	"S1/bXdehLya4RVuqYrlNpwXIzertHhX2w+AHjOqUVB5k3S1eBSPnBjUct1s2lWL8ojd9BZLJxhs+3I4/",
-	"IBv+XfJIoK5NbBKv7HzGqWeQ9Hlr7thoBVEWtHERkz4mmrgQAlcDCyoKmBURXhjGDMyxvcY2OaWCA59t",
-	"mmyH9tauQ615YPntYNS2NmFWsfO3smO6d3rgXWr2uhs4D27m0tKWzv1LHRepVKsPo0VO8bLv3r7ctrhR",
-	"KeYebgmKt6Gc9b3FdW9xbeaA7zOJeqKrZNLAA+vx/EG/29l/dPDN4Y2uC4metzfI8NzhJR3W1HP5TeyN",
-	"ryTsjK8pXzjDyD2zzvIq2OZWflV/6O9trnub63NsrvVnaQt9otGweYugzv5ktNmRUyCkIQx/rBNuTTUK",
-	"fPUojIVtPgedryxR/4gH6g9xPK5Tt7/Hm4pbHY8bmuDa2JPv0GyccRtPGhR1d1mBN6Og4IbO80c5ZjrD",
-	"BKhm0SMSadcKnpmH576Nul5TuUOWiUtpiKK2vXNcwgj/yjcFBazrGm7g4KT+sFzhy4vZezX5TmT7cXnU",
-	"v4aW/LCKtNWoEVT8rmiLO5259DKwmCtmhAg9NhHhc5dRdetdnc/84L+5x9N5Mb+k169acHGj468wQ+61",
-	"lz+m9oLOwiIFOi4PyV3drNxAmWl0Oh4lSeU2s+50xJzQdTxinbexemF5a4djrX7sDZ2ES1VAv7KfcKkc",
-	"7bpa8ZXb2mZ34T2ruFdQvpSC4mi0VAU+ny81qCPuMqAhzei2POtVEeGFvKmS1444GFqJNjspcnyeVO5K",
-	"jmxEt7bW5eiCeoMRYs3uD/fgV3GBbErqqd1R3xs9977FbY63u6W/nffEH2zEVVhrWbxErAtsg3HuY8EQ",
-	"w4RyZPSMMMvTRS0Lmq/gAjCTDx3GlIuRomq8mcvZGagIIQPbSlxZlz9OX8wycRlhkr7K0xQGxxBPlVCW",
-	"9YUQMw9mhrHrP9dRoxAGzSG3JiYif06ZG8TZkNt4gqk2+czDKPULCCiL8B9uymN5KZTbC0z5wRDT0KEL",
-	"DBTsDvAkPhaEWjGVCF9hdIb/x+qTbnEGQxgiD8QBHGbRFIQKVtg7fENf3vxaZU9UfNZqBktgw0WbnXvM",
-	"q2GGkTLDBZMJMxpJw7hES30pspTP1kWGQGe1qJCiaHkN8NNjQtaqhjYX17hB/EgZCrNs2m1Ps0WQ8doV",
-	"UoDKmhz2BsDkhnUs1chA3MfEwMsAYmX5jCGERiwqoEedzi6Cc0x5ywhYtBWY2qaVKI8EYaQh+lnfo6QZ",
-	"u0jFKlbabgkfJh12mJHTWbpgfOgDpFzbIjCgaT9kUocaKOBOr0X3XcI9nkrlP67in+Iigj52+mXdBAXi",
-	"+EYfAXKK++Cg/wYCF4393LFhL2zp8yZhW+IWbRUchNF0zOfHZmJ95XtCsCmyKEDxpXR+zCjlBA+bjbXq",
-	"yYRNuJmgGDzCDApVpi+uwGM9jgqwo1Y+wzRWUyTCIuQsVeufuCE8ng4WGydcPZcNC8zbY0FhDq6sAAW6",
-	"yMsSXgrxbhwU0E709uj8+OPLk1cn5x/PTr5//e40Clm3w7hLBmbDxUD5Ir5PiuyQWl4J5qr4BTKeyguB",
-	"uSbEywh9kf7GzTDr8z8QI/6LpH80Vye5u6SQZ8X8fyNPSbUAyLorHxBrtwmpcqj7Nw2pumVJrd8bF9+C",
-	"IT/TapTK+D717pYJLPnsRiKCYO+WzbGtg6N84QlKc0M2Li3bGS6A2wngjBdiASIj5onYdYZSEU/lnZQI",
-	"CTjPtBX4tcMcpR8HimI7pUNrbTM0R/DKG6WNC7myEzE1Ir0U5olr7rBMjdUzn/3bxGbp+YLNbhOTVXCN",
-	"+5ise7/J58Rk5URt2x/TrWOywNIi8oSziC4MMNmkNU0Y7ayppkzIooRb3nYVZhCkcaJTAvwYqBvVmQkZ",
-	"YiRW0U2M5VZgglvDYRwL607ixjyftyLlDh5R51kscI1iOlyP6eaWWLMCvYFfeK2+JpJbpRLXBt3k/s7m",
-	"j8gnKDLtVkziZr46IMbNkWnvMDaKYPyVVi0xndkFeqiE9e4pxxngxIUNyfYrktvhc5SSm2pGwLceXpp6",
-	"2SHXqp1w5VkJWKEwLkH4p8IiprZ3jhV2mBIiMSxaKuBLbtiBKppVgXbAtlR63i+8UdIuOW0J8n7HFYFo",
-	"L3de4p1iaj8oMAKe2dv8jEelXYIj4CnC1BI+LdjPtcnqSyp0AXs+UNSW1qx0ufFofHu72+06GMU6LRKI",
-	"4U9vXQ8X1PRJFVmm+bESJNc93B6oY0kgLkqwSy0Ts4ymOxOK1UEdnKoGC1keD6UPettJKzRU2aI/UIhg",
-	"vAEBRto68ktYAW3nlk15UkOJ8bUvCgcEIkZvAolpEF94eG5rsVfs8r/4Ulnbx1fe2N6+Y5G2RXzlH1Ww",
-	"fXmV+d7Q/m0ENklHZvQUhRL3opCgurcT4sgfW5io7jLUV0AlwmCWN+r+WGvFLAthMqYJk/Ba0bvi0QV5",
-	"43Cc2ERkwrlwgQV6qex5aSJHI+geKyjYEtwV61VtK7pRbA3Uiqy+M0HMCjk8UOufwZo0awXwVF/WBTAW",
-	"N6A1egmIO6nTZKC8QPVC0+lJbvO9mCXfyXqxeK0Hw9XauUNPcRuGWu8uvplYeltO714w3Qume8H0FQWT",
-	"O3s3sia3EESrzuLtcgSccKqmCmx0Ht0oWQCve+6TBe6TBe6TBdYkCywdv6+XLFD4lxoYx2YQpQrX2MAp",
-	"sHCQzDyWEqq41MCpt7ufwUv+ODhL95BH95zsd8nJbgmWdDse5kuGPnRl8deC0P5NZHJU1J9crsJclFXE",
-	"QmIIz+9qQIdYFRPjhuCP0Hs2uVrYiVRjNuOZoaLAA7VtGWr66seG79rt9ocI6w7AGOyyC3brRFztVApX",
-	"71CN6XBN9epq5epdquZFNasHyuWxj+Q4z0Tia1VTMDLlTriynoQKnoqMY2zpXqfDquUXdr0VTTXTQJyl",
-	"Or4As/2S9jkZKFc2pghLg1GoWgmVfa0UbaHgVJtxZYhIqMzYDMOBivozGK0WXyg9T0Uy9uWoBwqLIXhn",
-	"Ryw8MPmIyzTPBNuhVxuiQxnfdugi1zmVfsB3jvVLw6JC74uzN693KTh8v9OhCpADRQ4L3KiBLzVfrWRN",
-	"WMWDgLwJShOFFFvQZq+1rRVUdNVD/cQQSsCXozTNbgYsJkT062Zwq2Q8F5rV7x4+Ouw8evz4m05Ixfz7",
-	"v/r69tDLlLBWe51OJwzIXwO8OsgNluZHv7v8uPf6+0ff2Z74x+Vf/leqe88608eLl92jcRD6WmP9oKj8",
-	"hccfnxSX9mMXHs3LR9+dfPP48u/vF2Xo1boKYts7QWjXqJjPnXk/KpvpKz0V3d2o+M9b//QaBwkdgzk3",
-	"ZUWpHaXnCEiBPGm3HWwrC4shqQb054mcd8pR8S1kT6WPZZN6pej/ql2N28A4oxdLO1SRRF44fG4+vtIE",
-	"XnfVomLZLggRmUDQX88AKuS+3+mQpT4RPLWTX9bq2EeuqnAPuY1Mha/CFTvnZT5rs5NqeRmdx3QhBsd1",
-	"yA25mp3TuMpksPiwL5brcmNcTsNK/O9+p9MIE/QDTj+47QkpuIC+2P7YurE3l8RyWxTcXBtcIuNbnIIN",
-	"YYEv5aVQME0sTluh0WKnN6tMRIpISZngyWJbQhJqmUToV85m8P6duAfpS9pKyA46e2X59lWJdRfE9Fbw",
-	"RMJu/CvSkyEe5RLhs8uiUpP5bYnr7lnsEjN17+S2FIpjgFa4tugg1dnFSyv822UGJDrOHbZAnqVBP3iI",
-	"lq6bxgqws9CzVIBihiX1RVNkXXlh4vIvVvPb6HLHV44ul0rTw+Ll3JWQbklVXE5U4I0bej0lqGnnCMmV",
-	"lWmZ5Ft5nCyl1eefLbtmK88UTqLVx6iWLF0A0m2Yo2UTFmo51qf1IrXSbSEqGyCfy03BSh3JVCrDdqKf",
-	"fEHeccaVbVHF6uNXRycvo93qHmEtudVuC44IryyrUx+NpLN4IozNuNVZdQsqBPnpw6f/HwAA//8=",
+	"7L2Ldhs3si78Kvh7z79MzTQpkrrEppbX3oojJ0pkW6PLePYMPW6wu0giagKdBpoUJ8fnNc4znOfYL3YW",
+	"CkBfyCZFWpIzGStZKxFJdONWqBuqvvrVC8UkERy4kl7vV28MNIIU/7ygCs7YhCn9IQIZpixRTHCv570f",
+	"U0WYJDEMFRFDosZAEhGzcP5Mkl8yoShpRCkdqiYDNWyOlUpowpopVRDrNzZtN81OZ6dXfZrTCfhkxtSY",
+	"BGlAGin8koFUkqQwoYwzPtohlEckUAFpSAgFjyTJuGIxvsd0noIEJXda5BK4si/Lp9M8x76Clud7MhzD",
+	"hOoJwi2dJDF4Pa/vxWLEeN87Sl/uHamX+13P99Q80b9JlTI+8j598ovlMa9bXqSrfDhmckTpVaNJEjOQ",
+	"RAmixkxPC+e3zXpRcqnSLFRZChF5zSCOJImZVGQ2FhIIUzDBZZSllXVL+kt5SRNIyYzxSMzsms4C0jBf",
+	"ELu0bg0HcwJTSOdEj6mJg4KIiARSqqdLZmMW6671SCYMiUPwu1f4l5ed9tHs5WG7Zok/+V5CUzoBZQly",
+	"BTGeKpiYuSR0BLpPpr/+JYN07vmeXgmv5+GwKuOJYEizWHm9btv3hiKdUOX1PMbVnt7wCb1lk2zi9Trt",
+	"tu9NGLef8nEyrmAEKdLCuzSCtJ4CpEgViVgKof5y1egEvqB2dPhOz/eA6/7/7lH8hF9+qKPLczqC+qF0",
+	"mgMqIcJlIjybDCBdNR7dpH44nTvWSv9z53qdC6lOv6sfZSKkeiYJi/KxJVSNi6GxyPM9TcIshcjrqTSD",
+	"8kDzwWUZtqxZICHVJdA0HC8P4JiEVEKTcQlcMsWmQGQ2MA87RqeYileSmTQvLo9oQm/PgI/UWFOaWRv3",
+	"ubNyfCJV9csz1Oddcw8krMG8Ra40O6EpkEEqboDro8oiIgXusyRcn1sippDGNFk5bN1fPfmFKVAF0bEq",
+	"0WD5O1yOFaSYDWImx3qbFqfyjsdzkrjfcdMlaejN3CEiJUL/rBc7pHEM6TNJkD1K0hjSWMLOSrrNeyxP",
+	"xo5sIEQMlOPQriWkqygwk9jj41HgexiMhbg54VEiGF95EmamGQHb7hHH9Ek/LBPBJSCr/ZZGF0ZK6E+h",
+	"4Ao4/oniK0Sev/uz1EMtMfZfPUhTkXo9/TxxL/DNt/heLcNjTUGTTCoyAELJlMYsIuaHD598bwJSIgvD",
+	"NXDikUnCODbVCzABNRaR1/PO311eeb5Zi563SxO2q3dP2sUAqU51s4NhJ2zT5/Bi8E20H+5RTR2Kqky+",
+	"EhF4vX19LBWbgFR0kng9r9vuHjbbnWa7e9U56LX3e+2Dv3mfygv6hxSGXs/7j91Cfdo1v8rdE1wEXNTl",
+	"TXUTioQ+m0KRCVXh2OgCkQizCXB1RAKzZEFJjuPBly09jGJ3rrkVxRts0wMOnkkyobEmKohIQ0t9PIfE",
+	"0JNPhniEYadFXosUR59rChIVEZEpQlGXMPoCTuuV4MOYherLziW0vZqBEbhlUmluH1FFfSKzcEyoJJQb",
+	"EjVKHJOExinQaE4UvQGOw38t0gGLIuBfZvyGM+qhSDbiEBHGySDT9DRHuoqMgmk2wx5REo4pHwGhXKgx",
+	"pI7T6aniFE65gpTT2HT86NM45iTjcJtAqJVJJPkW+Q4UZbGRaLEYjSDycT4pqCzl+lPGY5CSBMfn5x9P",
+	"3v7lZQRTiEWiT06wPI0veEQeYz5bnaC3Qr0WGf8CU30rzNFIQYosDQG7P6fzWNDoSogzmhot9Mud44GI",
+	"5miT6q71klFeXbdnzjZpBLfNCb1t6ieag7kCGfgEYgkkYHwoWrdN+07TAptiq50jEljxFBBJ54YxF8t/",
+	"CemUhXDN6ZSymA7iL7QE+vxq1Z6ElGvSGuhVoeHYMAUt2EiDciIyRUfgE4pfiUyhqqWnICGdGl6imZuS",
+	"mimGWZoCD+ckpMlRn6eg0jmhQwUpCS70h+ax/hA4S7HV5/Vr8IVl1N2L4ZenzcK8pWbl+L0jKS5mR+Tu",
+	"iW91RK+EeEP53Mpv+YVkRcy0ES/1f5QQZEL53M1SHpEZZWrF3PSQrznN1Fik7J/wZTiLUQkVWjMzKs24",
+	"GxMmJWoXuerhE7hNtMLrE624Af4lUqRgLdo0QY+0HpLveJhCBFwxahnyLBV8pDXKkt/r/fv3zeNMjXW7",
+	"kKoVxjTOA7QhRkttcd9ba1Xxwg3yLdAUrf4lbRwXXWZJIlIF0RuIGL3CNr8FQ9VHI1jsywhaa8hcwM8o",
+	"8j7PVrAvMbtuvElDymK04QpjQAscNuJUZSkYnRnkXaaANaDkrl7ZBP51jYIIYobeNTNxMoWUDe3SkUY+",
+	"b5/k4/GJZP8ETdY/Xr57u3Okd2ms1VY8L0qkELXQ1rT96+EdhyEkdpuSVDMrxYy5Z+aNm+K8TK5trWFf",
+	"UPff3bNFOzHQ1GAU+snE0kJp3w0zwS1oD9pwODw4aD6PDobNffpN2HxB96F5SNvhC3gOXdrpeH5BU94x",
+	"GTIOhEVA9eYXfojq9nzTa7d77fbftK2s+3kR7YcdegjN7kD3E3ai5nP4hjb3ht1BJ2xHL+D5UNOOsKRx",
+	"OOgMu2EHmvu0PWzuDw/2mi/owUFz0IE27Wq6iUBPsLqKxcTuNLj98jlZRzZ2CV/Z1p8qcy51E1EFTU0d",
+	"dX2xzYbkpr+JC6NMAdjEPuwXq1DMsTzoNXTyqliS6hHpaDZ74LfbbW3ApDRUkEqjRdM4JoOY8hvSOHn1",
+	"5rjZPew+kyTo92Wwo1uQt9dnmlIKrrtAQiXv3EF72T2XUKVtCa/n/ePv/+j3b9vtD3/Uf0jzd/7dH+oW",
+	"1M3LTH752GlVZUMC0K+LGb+Ry28JTQtZ8nRV97Tmh4UdxFZ+8ablTVp4AEfuRrRmS8+Y6b5+3kzBRG6x",
+	"ALYXmqZ0XlmQdc+f0xGcYUO8UBgxTg1Z3fmYa7li8qV3rV0J3H07i5JTjUYR0w/T+Ly0OOje9Jd2+LN4",
+	"xcKw3VtWD/JcyMcdoe6gxMqSqn/YepxtB4tOW+dp3qCLK2y4OH/zuL/BOlxLSD9vHax/8w5VABt9cr7b",
+	"9Y31WN7qdki9Us5EGt1Nu7bd4hJgh74dZel9q5diwVX9eatS4ebrh77Q33elJz/5HnBtUFbJxejXy9QC",
+	"U+BKa81y0z6LBz75XpbGW471+uJsacH1WypDqV1ptLTVeWl3l1VEGoYiwzsAt2vaPPVJOIbwBiISsxsg",
+	"FHXkJuMt9L7rUWjRab1+2gAyTkxrDbk3HRHa52gKEaFFoySUy5k2p+yt8X57L9D2fenuL6edigjtdJ+v",
+	"v+DyvVnKFLzj8dxs3SffO3GHZsmbZkZLoygFKYkYEqrIREhFugf7FVUg4+yXTJsuI5pGsW0cUgk9cnz5",
+	"6vQUL5R8QkkkVJMqMSGxCGlMEpoqvPqmZKzfqw+I7ScGKhVRM0FiOoBYkoZessAqBIFPZmMWjo0rWAoy",
+	"G1OFuji5RPJw5oxIZeFE/nnaNAsozb6hbzYwX/XMbIOdqrpCI/pf9lMrFJPyFrhjXL5gPNiv6izHzb/R",
+	"5j/bzRf/33/84f/vZ+129/DZH/+0+/I///Ex+PV/ffrfzQ9/avT7rU3a7fzxvxpFuw+lv5sf/lj6Yec/",
+	"+/3Wzp82a7qsN/nebXMkmkuaTO6TXj4bwNFhijtnohS44M3u7S1xl1p6TRc49erX/XB1dU6MWUMU3Krq",
+	"hrwVihgna43GV9x01bPHks6z9OyidlMd2F8K69gaxZIM5obizJ2wpt2WV8NfciO6NoxnhiEy+vCbq4IE",
+	"RGLut4s5ayGE6vZw1cSdGV72b3x/clVrZqCFXm5Y3NvtbmgRLr20ZNiX31xj4y89Wjb6S8/ut/eXYxcq",
+	"HoHNzK8FiWDortKr7+5y7SKWOynPrE52/AA0Nsu50qLPF0PcePcw5gs9eqkzDrdq1Y7+J7o+X3bbhqlg",
+	"oMtLTYbmc0JH8LJr/pYiVS/LoQU8i60XvSLkS6SUwhQHcFdDCfHwPiPsrBjhHaupe/XN8tjBrljZklFS",
+	"8pSYmCWMT8KAnF7X/CG93p7vKaFo7PX2u0uOiNgFSuXv0q9YpuXEcoW8WWdVq2U1zguBxQ0cA9k1/u2d",
+	"Ms/Yq8YJHe57tafJzKE+pAu9fIyP7PV3rEV9i5zc0lCR2Rg4QY0IIh8luP2QqwhGEAwhD2XDEDHzGtII",
+	"zk4vrz5evbs6Pvv46vjVDycfr67OAp8cEGSrVrvc6eVXpYxLRXkIzyRBDUbiRSteGWQJRvPNWAjmelgJ",
+	"IsdiVuGh+90NFmTRLDdRWC50zSyW25B6SlqlQj7Xg+p0n5e0phZ5i6FB7iKytb1693wT9c4N6gIkaOtv",
+	"yNLJlgYEh9n51raPXrAbcxu/jYa6ZDbiS/zKGNatPU7zntbjoka3zXhtJE3tCFU43sbGnzBe/rbzMFb/",
+	"Z5jx9VPZxky/cyrLNthaV8tC80/+v6LpX79sn2nS37WCj2Hk/wtZ9ctraT2rD3Szcao1cToFbU6OYJBS",
+	"FhJryEnycyaVNiC1IPyRhr9kNI1ILMTEPTOMxQxSiYIwxq/WXY/kt1f2emSj646Ku86oWfkXSz0cFhcw",
+	"9rhruwkkESYo45jTeK6YNsFP+Ihx/fosiWpHm7/ri1y4LDCrR7xtKTs/lwm9srbLhhtwG9wvFV75DVkq",
+	"VRFQW5Hl5dHeqSlvy50r+/ZZFpFZngXnrF8J5S3fKZW076Ln6np9WHFc77hgaj/QDdNjHOWFa6qHvafS",
+	"a/OdvZPZ/oYKGWHtHcmqfTAhcffpbdO7HyGVvfvZ9gKreHRpmIYaa304a+/inBG6kdFoO1l7KedGee87",
+	"Nreov8sLtoIZ1Z/r7rpDjSdYM51UxGXbaNHlt150rU/xWD6bzX7/tvO637/95rX+88Xr8mFd/nH1U7XH",
+	"+QKSmIb3uMX611aG191p1dHHJcRDTZ81TrI1XqHP9ETWHebaQWFEEiqndVlI5meC2u6RDf0nA5gLHmki",
+	"lIDRazeQoCyRwNWyhzsswg6qr7/m7LYI8NvITxPVSgc7nYKlrYgWsF/XrYNRlir27sEd9q77YsvHarWO",
+	"OUaFuZXyV4it6pXEz1Lw1gWdvbFudQzqtI6GsjEQhiCl/cWD+Y/jwfche8d+PL3+52nnLTuVp/ziIHx1",
+	"enh6k/z1L69+fNGCvXYr7MZ8MHndjv76I14dYoCjPOVeb+8QI9L0C00woAsgXNaLy10vE9eP769I44fL",
+	"7sHhTqv2EqPoc/Hhy6WEWxOlaR+psE073hqfXz6DIt7MTuXOaLPy1MqvKo+6js7wiQf2ytTcbBQMcxNP",
+	"2l2+s1rPzh3X9ppPLlDiBmagnWPNbSPbwpq1uWjHESVnYgpaCK2x68oxlLWcaxujazuBs6GJtq2T5kEs",
+	"oYUYjXp7Z9XO3yvUDElnU60vl6pba9a6m8+3NswgN7U2sK97WBv6+fdModdUbrw2+qnPNDuKR7eP83sA",
+	"q8O85g6jw4zx3kaHI7ffpdGRH/t6m6Nzb5tjgYmWRcdvb2FUj4UWp3H8buj1/r7Rji9STU67C04uDD1i",
+	"PIyzCF5iowDjeI5Q8bC5i3qlOcxAKptEPmWSDWIwABsuTRKzprexhCf09tS075S0GEujy+7gD8tZ3TUH",
+	"eHux9mBO9YhJ9KpfALWZGIsexTn5MeMIUkFcY4LJciPBIfD133lU2H6nfUSCIWUx4yO8NY3oHGOu9HdZ",
+	"CnLniPAsjglens6YicBxyp5+o7Y7zPP6fN3plnzMS4ENtQEx47Cps3lrTeChAg5xOG6kvo0/LG91ZbWK",
+	"dV2ikG00j0XS+2zhvniENpbza4i/qrgflE5zsfYLjz+AcFuaye9Uzi3M4xLCFB5ugzWLN6/87K3Wh6Du",
+	"fiTNs6ocPMr5u8sriFpkrFSC+EvU3JeELsA0z8QupcTSOBYzSZKUTakComg6ArUgqvGFvd3dF3utzvP9",
+	"Vrdz2Nrb3zWZZz9bnrroJNx/fqeXY/VabSxwl6lw2QXm3liT4shGnPERMW18jGnhmEQ7zkOEUSBXl2M2",
+	"lhB+fDP86c8v0uff//Tfv6RXs5+vz797fnp2/rdT0T2jZ/Ry9s2x+GZw87fD6O1/v/QqGox5vogS/dPu",
+	"h1/39z69/MMG3jaczIe14tm53BZcJkrBJKmo0CWXRUVyr7qKS8WURZAS29iEW0+ta25DK1Y3P41q9fgN",
+	"pVRMpcpDZe8OoDMZ+yvCavVoCJXuIJlrxS1dY0kqQpByrSzcIM7PrG3VWZtnddZEg4bAptvJ3yJiclMF",
+	"4tI8UXJIbpIn56ZS7Hbuh7RD8AtqLO9nVSKXplhd5GJT13FP3fX92fgUPkdIT+FBRewU/g3ka4meSl5R",
+	"t8nlLdaWzIiLFP+yidIf1ogPp+2tCP82uBAjgbnDNhNbQRzLFgm0idX6Y+CTIKHzieZkfwwMUKDMBvmb",
+	"8MsUMHicRhPG5bMcskoW8sFOSRtprfLdPn5h9Uv3MYIYzEfriGgVLnr3TdEGh1k0wI/Fr27oMgtDgKjy",
+	"XZ5nXplPMRi7IC0FUm20yPKzqBe3p2p0dlA9cJ8WiNv3TL6L/dnGWebJ+JZmlk5XWvrFbod+9INfB5BW",
+	"Jun8wdq8UAlhljI1x7wXK001GRxnJjB9gK79144J//j+ylsCzrHXCMNUTEigFTWCN3E0U+Nd/Cmw4JYO",
+	"1oFyQ2tHxsKUZASK7Lf3cshJnM8CwIJW1PQ6m+8fdny+QamgkgTHFi0DT3+PmKsN0s/a7b0QG+OfEGw0",
+	"ViPkLh0EwPIpDtRL8+qsdK1nevCnHfvbGG7JD2+OXzUvfzjuHhxqS73v2RGZti3zKaUzBH4wX9o2EJg8",
+	"MMExxeby6uL0/OTj+5Nvf3j37qePlyevLk6unkmrJ8ococ5gahT3AuZSs1nMpSDrhP0Ec4OOwPhQLM/S",
+	"+SaeSXJxcnlFjs9PkeHgXa1vXT8mDNx4Llt93uevBNfnCxFZMDJ7LOLIAGJhdHgO2NLTrZvkxECcFihn",
+	"NokLIkJHlHGpqkBtZABDkQJhymLMSELJmPIohrRFjvM3Yd+a2cg+J2Wgi7pUu7bhsZhthpI/yBOcfHsK",
+	"cni4CU1KEHFiOAQeMT7SvbhLY8RRZAYnwrRt6amW8omGwhg55ew1Ksm7BLhe5r1Wm0QwZBwkYapXpMAZ",
+	"s8oFRZEURllMUwK3ibam9KLrcTSkMNFSerKlCKrZmCmQCQ3BJ9d/en3y+jWxvr4I53/9p3b7+QHhQu34",
+	"JMiNp8AE+suS45Q0QhGB7svIHN3e5dRpNTkwyzwnF69fkf1Ot0uC5819/LfTDYg+Gxbhs6FbTSHVg8dB",
+	"TGnKKFcIj6s7WMjVs5xIv/dgr9sh+suBuPUJp2kqZhDZ5TdoMfSZLBZPG6AmNTHAVMT/GqPgExPKeNDS",
+	"ff0ZIfUKCFxcbQkpozH7p14kSTTN4amMIIxpCpI0AhaZpcahBjkQUQC3SSwiCHo4DxbJl8f+t8GOb9Mf",
+	"Le/XT8ItDVU8J4GWDgHBFEUaSwiQcC4KeBhnWSPhNJYxYna0sXh99br5vOfQG81H7DPjCcUMVf1V55DI",
+	"LE3FSFvZIEOagKGeoO/1+1n0vN3ue8EOdpfCMJPVA6OPJtBIc6cB6J1MTQxM1CLX/IZru9WeB/MCg1ej",
+	"j6hDuaFKd4eZI4f75Cf2LcKErQICc54CpjWcHAQZIcFyj2cdzliPdMgb9i2eT5GW2JaDqtk5ItRBmOVD",
+	"W+AQnb3Az/NSbMAk0Zw0b3AQtIjxgVDdlX6R5s/maA9ExiOJvl3DBbGfQaaQUu1Anklj/pXSXI1XhEeQ",
+	"PtNHLIc+Q0GspGGprrsS1Vsfio95Mwp4TpIFByADUDPQhrQWj6ZrC8eII8zPuuYkWdA0BIInstHpElxb",
+	"o3+WmhbhMuTbN+c7PRfg+T//h/S9//m/fU9PqtM2X5pXUFmizz37k+3MN1NTYxwY44Q6qGLc0lYhPxaT",
+	"T0lIU/RC1bH0VlnuLLSnnAR/bdoD1zyNNK/SItVAputzrxbAvRou+6nTfU6SlHGl7WrDaPT4C6ZpMLEo",
+	"GQHX5AuRfl9pMMH3J1dBibYxydlQoiTBDyfH3wVmGJJOwGXL6mWzSFp4yaUpQR8yk9hoAdBJQtUY8U/1",
+	"iLhQZEyn9VnnB0joJDjWFORmj1jnLi3MvBmpeUylv1JyGl5S0cRzwNvdN/iSt0JhPxAF+hRyklnOgeN1",
+	"Q9o3XPBdAfU2oelNPuZCtQwIB4g21wbXKZdH5hyvQUDDlH6LgWaV1boF7Vj7bRHjzI3LSJ7S5Iy+4VR8",
+	"QwV6/SUJfv0UkJlIbzQr4vOJyCSm2PMIHYVkohWjxlxkKdGLaPCbd8xIqBnike7M/p0DqyIdIzywVCyO",
+	"yQCMwoTLfs0XMaM1P69e+bGUmOBZtD176Onlc31aEONRjWFOIoGEh2CvpIHbulOWblZO5NB9ujtICUUd",
+	"1Fzn6s+F/mhFcX5cjFKm2aJ5hjCOcve2WQDoB6QRIBC+trAlG/EsMba2Ce9pYhUD/Y1e8CZquvqTzU0M",
+	"8AAHXHBNOw7RIRUDZBzIGy0wrDPrC3+4lfrfpzQZ//nsmXTCEeEP8kNtRi59IkXuC2achLjueSs1TkU2",
+	"GuPsVlhGRT92vqSBy0VjRqXV53byo4t2Hbk+bVlO5BZQ5imeCaTIzAzjOz1HdMvT8+mh+0rvze7h/s5R",
+	"3iFS/cLKGmo2+4qvthAP9lNArPk8J2Ko+9M/ao7mayMjofpcLaLFx67QwpBNwaC1aZmEo8pLY0hhiF2T",
+	"pB2wRaCMRXjjeioAP/A6j4hMK8JSkFEGUoIkMklR5ZlCagAd7TWG/glPjozFjET68AmOndlXtsjV2BUA",
+	"yLVK/RYJSjNW2SJnluhzHokyaV4CorZrsmHVil5N/Q3U7ZYKQWgVqY2bctgmslC888erz7kSHUGP7GE5",
+	"Et/EWdDwRtPqfpdoYrdMxxjHpkBG/pKmXRVUL+05QlsCUveTITytmTnVs2QiLvLY7gtLbRU8zUZeT0O/",
+	"+5gEB+29IBf01bZKCAO24lKn8ov54/NTz/esgeL1vHar02qjD75eUfV6hwcHe4effE8kwGnCvJ6312q3",
+	"9izmADprzHnVh84BJjZR9cMfR3WXQ29NvAXmHPk2pdrYOiU9QCukLQ97NjwR8+I0Kyu7vqRXrfKx4kKr",
+	"aIIeW7zIuqOdqRaiG9YWPHCu9s3QG+vc/vrVy4g1U6eMF9jh1tv4kaGmXjgiVxUxcLcBtRUk7o5z/rCA",
+	"5d9ttx8MOHTJhV+Hgm0KjBgsFm78QavKCtX1ZdvuFg3L1XaaRbmdjR62zXGc+2Yl6p4rlMFS6QN8pHP3",
+	"IxWAXHxo7+6HCrh4/UT3xd1PLEIHf/K9g01mVEV1x6c2GF8NmHXZ24tHteTn/fsHTXgym0xoOvd6nqYO",
+	"4hzHRSkLd+YVHUmM59Zv8D4gC8sVIxPDbsnJAX3hDq7kVbu/sujTLlr9SBsLPKXmchsxUs2AsLAGaSAG",
+	"dOkm19nAhEU7j1N240MB0Fgd4Z8zyKzB6EZoL4C0EvazGBh/ZIucF98yPQuYJEKh3a7NNeMGmdsaMK70",
+	"FM3Z1IyFNTzaPFS5XltiKd1HYSl4I7kCI3dh/gxrTmSGiz6xlzvYS3v/7ify4gH/lvzIHhRCq7zInKP7",
+	"MiRt7FSNCxfXuny0MQlBIlQfH8Wg7TpTr87Ywb5FP9ea6F6bTBjPFJQxaXwX2eqUU9Q78VoCndKo3fe5",
+	"Dc9hJUut2+76rrX9Cl11WltjvGTRIUb+bAzoYBQG+csoMzzvFU1ntA373JjupZo2CuLYOg5te2ke6FXw",
+	"9bHK0y+G1VF9qgv/jT7isRA3sjzVPs8S42AAHskSniHDylwpmLJzYLTnRaaGfVZQWgp0rW9FNN8SvXxF",
+	"xszGgOC1eDGfqlev9mb30Xhvjghew3NPhxUqc/tdWnRMiWVKkhmd/765cGcD/rNY3ASfO9iEe9cA+f9e",
+	"WWyFpR7LG+t0zyFJU3uscm6qeXEtM0WqKoFY5ux1gY+u5bK7YQEnVc9tL8H6qvIhav4xyFIuS+mLDbwD",
+	"43NzeUO0sVzmya7ynx31jvNMGWdv7m6VmTaCzY0wOuYN7KpUIpHoKWV81ENPmma3KHgKdsxhlo9xWSWz",
+	"83ww7lUB1PIoGaR6Bcpj8HL4LG/vl27zm9nJX4/fnJ+d4Jer/v5M7udAwTbifvsryka6/Z1RaVc+emJK",
+	"Xx9TugRFaIWSnfevdKA34lAb8aMcYm6FsndrSLFUQE4ftHxohn1W+EiDkh/fX+20yLGrBmIxnRFsUFbV",
+	"NKel9blV0wrx7AS27i9XzCSdW70MkY/1WTElcGo0JhNR51KtH1xRKqdLe6FIUwgVGYtUAhlgjMR8c25S",
+	"ye7eiIs8nEvMLFCtHww39Cu0T58412dxLqMY3E97wiuNEpNy4XDoHzP8KYa6mlbf4fd4W2UDbIm9Dc8z",
+	"Kc33z6S7XkVbzdqi9sJ1WKCSlYuAVxmLGYKr67GpgLfdI8+y0b1Prp8n149z/ZRjehd9P4a2C9IuHbFy",
+	"ovsGHh//bsdycUweq1jzB3e488Tp2lu682qkhE+SOJPVotpFYIYBVKZF6IjDFFq+vju3GAGPfW131wtd",
+	"mfQN2pr6/Ju8NE9MWL7dMyXLMfgBozqZKTK46havhFm4RW3wzaZtisw/6k1fjiy39oYPl+MrZMO/Sx6p",
+	"qWsdm8QrO4cA4hik+bwxd6y1ggwqjbQRky4m2nAhLMqiWVBeBjmP8MIwZs0cWytsk3NTtuyzTZPN0Hdb",
+	"VehbV55qM1jbjU2Y5QpcG9kxnQc98BYqZ9UNnAObtblWC+f+TIR57tzyw2iRm3jZ64uzTUukFmJud0OQ",
+	"4uUUzCeL68ni2lBRfJ8y1BNtPcQaHliN5/d6nfb+84NvDre6LjT0vLlBhucOL+mwMrfNbyKoj5SMrwmd",
+	"W8PIPrPK8srZ5kZ+VXfon2yuJ5vrc2yu1WdpA32i1rC5wIIl7mS0yLFVIJg09am0goGR10UU+PJRGIGq",
+	"PwftLyxRv8YD9VUcj7vU7e/xpuJex2NLE1xIdfodmo0JVeG4RlG3lxV4M6oVXN96/kyOmUgxAape9EDE",
+	"1ErBk7jSM/dR1ysqt09SmDJpKGrTO8eF+jdf+KYgh9lfwQ0s7sBXyxUeX8w+qckPIttPiqP+JbTk3TLy",
+	"6WgVWpVrpG1xqzMXXgYSUk4kgO+wIk29lCKqbrWr85Xr/Df3eFov5mN6/cpl29c6/nIz5El7+Tq1F3QW",
+	"5inQYXFIHupmZQtlptbpeBxFpdvMqtPRov/V84hV3sbyheW9HY7HZMg4EBYBbW3rJLQD+Y38hLZ3hzS+",
+	"Qpcp39bWuwufWMWTgvJYCoql0UIV+Hy+VKOO2MuAmjSj+/KsN3mEF/KmUl474mAIDi1ymuf4HJXuSo5V",
+	"YG5tlc3R1eoNRojVuz/sg1/EBbIuqadyR/1k9Dz5Fjc53vaW/n7eE3ewEVdhpWVxhlgX2Abj3EdAEMPE",
+	"5MiIxNSQieeVLGi6hAtAZDawGFM2RgqhFkRqc3b6PECMyBaHW2Xzx80XSQpTg6+IeOrUhnjyyGRZ3wAk",
+	"DswMY9d/qaJGIQyaRdKPZGD8OUVuECUDqsIxptpkiYNR6uUQUArhP+yQR2wK3K4FpvxgiKlv0QX6XK+O",
+	"5kl0BAa1YsIQvkKKFP+PldUdgCSGMAQOiENzmHldEKq2wq5xhx7f/FpmTwh1gOW8RapVyBa5cphXgxQj",
+	"ZQZzwiIiBZKGtImWYgppTJNVkSH6ZZWoEEeUvQrCq0PMrFTEry92tkX8SBEKs2jabU6zeZDxyhmaAJUV",
+	"Oew1BSxq5rFQswxxHyPE7dbESrKEIIRGCCXQo3Z7B8E5JrQpQU9aAaa2CQ7FkTAYaYh+1nMoaVLNY1jG",
+	"Stsp4MOYxQ6TbJLEc0IHLkDKts0DA+rWg0VVqIEcIfROOOeFOhSrMUERKnKO/lH90sd1E+QVYNb6CJBT",
+	"PAUH/RsIXDT2M8uGnbA1n9cJ2wK3aKPgIIymIy4/NgViUG5JCiOaRhgcJIbIpgyCTZ5FoRVfk86PGaXU",
+	"wMOmI8G7LCJjKscoBo8xg4IX6YtL8FgvghzsqJklBgc5T4RFyFlE2NGvLOXCtggiKRtcPZsNq5m3w4LC",
+	"HFxWAgq0kZcFvBTi3VgooEZwcXx18vHs9M3p1cfL0+/fXp8HPum0CbXJwGQw73MrMnaO8uyQSl4J5qrk",
+	"GP00ZjcGn9nwMoO+aP7GxZCr8z+wZs+jpH/UV4t7uKSQV/n4fyNPSbkg26orHy3W7hNSZasgbRtSdc8S",
+	"p783Lr4BQ34l+DBm4VPq3T0TWLJkKxFhYO8WzbGNg6NcITCT5oZsnCnSGMw1twPNGW9grkVGSCPYsYZS",
+	"Hk/lnJQICThLhQL82mKOmh/73MR2MovW2iJojuCVN0obG3KlxjCREE9BHtnmFstUKpG47N86Nmuez9ns",
+	"JjFZOdd4isl68pt8TkxWZqht82O6cUyWtrQMeeqziC4MbbIxJesw2kldjT+fBBFVtGUr/iFI41jEBvCj",
+	"z7eq++cTxEgso5tIRRVgglvNYRyBsidxbZ7PBcTUwiOKLA0B5wiTwWpMNzvFihVYLokh66z5xzbh1gen",
+	"ueSWpzubr41PmMi0ezGJ7Xx1mhjXR6ZdY2yUgfHngjdhkqg5eqhAOfeU5Qz6xPk1yfZLktvicxSS29SM",
+	"0N86eGnzloZxraox5Y6VaCtU92sg/GNQiKntnGO5HcYBIkmCMEtT4Dn4kHHD9nnerAy0o21LLma93BvF",
+	"1ILT1kDeN2wRiNbiywu8U0zt1woM6Gf21j/jUGkX4AhojDC1Bp9W28+VwYqpKXSh17zPTVszZy6KhUfj",
+	"29nddtW1USziPIFY/+ms68HcND0qI8vUP1aA5NqHW31+wgyICwcyFSySi2i6CXBSBXWwqpqeyGJ/KH3Q",
+	"2260QmkqW/T6HBGM1yDAMFVFfvFLoO1UkQmNKigxrvZF7oBAxOh1IDE14gsPz30t9pJd/pOrjbZ5fOXW",
+	"9vYDi7QN4iu/VsH2+Crzk6H92whsIx2JFBMUStSJQgPVvZkQR/7YxER1m6G+BCrhe0lWq/tjrRW5KISN",
+	"MW0wCe8UvUseXS1vLI4TGUMK1oWrWaCTyo6XRmw41K/HCgqqAHfFelWbim4UW32+JKsfTBCTXA73+epn",
+	"sCbNSgE8EdOqAMbiBmaOTgLiSoo46nMnUJ3QtHqSXXwnZo3vZLVYvNODYWvtPKCnuKW7Wu0u3k4sXRTD",
+	"exJMT4LpSTB9QcFkz95W1uQGgmjZWbxZjoAVTuVUgbXOo62SBfC65ylZ4ClZ4ClZYEWywMLx+3LJArl/",
+	"qYZxrAdRKnGNNZwCCwex1GEpoYprGlj1duczeMnXg7P0BHn0xMl+l5zsnmBJ9+NheQEUV2t9fXqkw3zL",
+	"m1dZUou8dfUdy/UnXeu8vPP6kk75UB6ZbX2JGkd2LhuUOXKzfop1/HeJdcSylXmhkBJVu5O+fPjuB5F2",
+	"ASMmscrzDAtZ5CXfSqUu8tJixr0WGcdNam/ebVoAjsZFwsi8bqM5vKQRzMYSwo8mCn+vS1LKIzGx5W8Z",
+	"JwMq4XB/p2ciFqtFRFCtyZ1ucixmkjDVIse8cnlVRGMXK0ca++0XtiLvjvEG+q4umqnokQ3y5bBVojAE",
+	"FAGyownj8lnpbTiSxn57b8d4u64vzvQgx0ol0rfJnVrDCPM7pYZFlzNFjLHaoSlLTJKUTakCorQNj4DZ",
+	"uBARYOFYPcAdn4RjCLHI6xg4kXQK0aos0QXucR+HWC2cp97MhCUQM46ZAHqprjRNOPnTKrDqfKdXt2x4",
+	"oSbSLI29nodL1dvdfbHX6jzfb3U7h629/V0sQb37s6W9bUMtF6b+G0VdLoziEgl/nffNkZVfOjW5qNsq",
+	"GLMkLLcNyFziJ094dw/sMnzyAP5GHkAj2MqFtwreeF9xulIX3jiCFO+IhlVY5PwtR4QLhSwXq1m76tQY",
+	"0LYKXa9OAGwS1FnI7q87sPMp/CoP03yEA7NB+ObK04BltlEZe4Z1ReZYJj+vrP4MLxr32/u1YHt3HotH",
+	"M+A2kf1PB+3rjXN8lFO2nfdjgWI3B+m7vjgzcWWlJv6StSjSPInNVOUArhcrapET/QcWj7WVMEkYA0Ur",
+	"dF7YoBGT2L5W6uEoH9DqsWOz+bTbBZ/dxwL5TfiPC3D5mvnQE+zf7wVVx4bEfnlFfjcVSr/B2OXbA++s",
+	"4K+1nrjv2RQWvGmmnlzVleajA8wGlRWuMkTbMRFYHGOAUxccJxWdy1Jx3+4+GYsslT0yAcpnYxaDjTGO",
+	"IGYmBc364QdCjbF7qrIUpE9kQkMoIA7QZ6VHfKkoj2gaETthSWQCIRtaPkYkncuaet+4uLV+ky+opn2W",
+	"owb3pc5Z86TBfRUa3AWSbg1Lyu+rHp43yV2pUpbA6qqPf4GUDZnlIsEltm5euvMbEEM+mDxh6mHTGVbi",
+	"9tEPj9xB/+G7VALK58YLkdBUgiRM9fo8UC/7Wbu9F2ac3erJCh5J/Ab8acf+NoZb89Xfa75rtVofAt9e",
+	"OFAy7aAPHW4bP7w5ftW8/OG4e3DYcNyu75mnlX3WfNKjNl/0vZ0dHLkxIfvcAkcP2ShLIbK7YfL/AgNW",
+	"pk+xjclVIoaUIpjLXrtNyvXOd5xBatz2zyQJYxHetMgxmZp1jvrcaLsFDoTuBQuLG16bmOLvqOgaNBiV",
+	"Ui7NXh9hbdAEHeRWbWYYgUzDGy5mMURaQ0PtuM/xrsJFF4fgKgEPKYuzFEjDbK1fcGvfQkVRU2sd97xD",
+	"3rBvfcK4kQY/Xr57u2PQmPbbbTIbCwl9biKEcaH6nuWVRnwYXm6Kg/Y9cwvk/FT5ErTIW6FKEBMQmdrr",
+	"+cAQuxu40swbZH1cbwhsCoZ+7QjuhX5pLyF6ncPnh+3nL1580/a9SDP83q+eGPwMoXnLxBQ37Lbbbd8z",
+	"AdKaFXuZjDzfY2h0sI97b79//p3qwt+mP/13LLqv2pMX87PO8cjzPamoyqTX82QWhgAR4i/YJ2GqPnb0",
+	"o1nx6PXpNy+mf30/L9zp9mrqI8O5tUrv2dQeMat2osnp4eyP0mLazSlet5XQvXBPrxK1Uwfe6fohDS5m",
+	"iACPPGmn5W0q6vIu9QabJdxeolxzS8X3EC2ldyzKGMPRcxZd58bGZSCUmI01K7QsXD4bAJsLUy3qtpni",
+	"QtmLJmQCXm81AyiR+367bYTVGGisxv9cGQ9yjLqqJF3kNlrxxKRFwyQ1C8mSFjlVRdlgJbLQZKDp4zqg",
+	"0uR22CyNMpPRbHlC46FIJxBZMDoLIrYEuLPfbte6Cn/A4Xv3PSE5FxA3mx9b2/cquMrKEnnbK3sLZHyP",
+	"U7AGh+OMTYHrYSapGECJRvOVXq/5GFJESkqBRvNNCQn4IomYXylJ9P5bca+lr9FWfHLQ3jMJOjMmYVli",
+	"PQQxXQCNmF6Nf0V6koZHWeTpdArEClf52xLXw7PYBWZq9+S+FIp9aK1wVTFWG+phAlb03xaKKxJhZsG8",
+	"TTzELnoE7DCWQi9AJDFoxYzMsEJYDZRFkaFkAc+WASVNNtXQ5ogXUzXD46C1TNTPIGoynmcDleqJ1rz1",
+	"3NR2tZHHGVcsLlB1S4+b0MTl518t5kKUnsmjspcfOzEhOphxZ9LPLC1LP1fLtRKfq5ul1+aicvm17+uC",
+	"n7ShL2bc2XjSt4vkYrDv8Hq0SOMSeGS5xgD0H4OMxapXutrSJ3AAZEI51do+F7PWztKIS5ZjTXnYYj+L",
+	"oCXSCFw0DRmllKsmfk9O3hyfngU75e3V39e8NmfmJtarcnBMTyINxyBVSpVIy7tXOkufPnz6fwEAAP//",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

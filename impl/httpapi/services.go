@@ -15,12 +15,13 @@ import (
 // Services are the business operations REST calls, one interface per service, each with what the handlers use.
 // The services of impl/service/wire satisfy them.
 type Services struct {
-	Accounts Accounts
-	Users    Users
-	Posts    Posts
-	Comments Comments
-	Billing  Billing
-	Ops      Ops
+	Accounts  Accounts
+	Users     Users
+	Posts     Posts
+	Comments  Comments
+	Billing   Billing
+	Endpoints Endpoints
+	Ops       Ops
 }
 
 // missing names the services that are not set: a handler calling one would fail only when its route is hit.
@@ -28,7 +29,7 @@ func (s Services) missing() error {
 	var names []string
 	for name, set := range map[string]bool{
 		"Accounts": s.Accounts != nil, "Users": s.Users != nil, "Posts": s.Posts != nil,
-		"Comments": s.Comments != nil, "Billing": s.Billing != nil, "Ops": s.Ops != nil,
+		"Comments": s.Comments != nil, "Billing": s.Billing != nil, "Endpoints": s.Endpoints != nil, "Ops": s.Ops != nil,
 	} {
 		if !set {
 			names = append(names, name)
@@ -85,6 +86,16 @@ type Billing interface {
 	ReceiveStripe(ctx context.Context, payload []byte) error
 	List(ctx context.Context, p service.ListWebhookEventsParams) (service.WebhookEventPage, error)
 	Replay(ctx context.Context, id uuid.UUID) (service.WebhookEvent, error)
+}
+
+// Endpoints manages where outgoing webhooks go (the endpoints service).
+type Endpoints interface {
+	List(ctx context.Context, page, limit int) (service.WebhookEndpointPage, error)
+	Create(ctx context.Context, in service.CreateWebhookEndpointInput) (service.NewWebhookSecret, error)
+	Get(ctx context.Context, id uuid.UUID) (service.WebhookEndpoint, error)
+	Update(ctx context.Context, id uuid.UUID, in service.UpdateWebhookEndpointInput) (service.WebhookEndpoint, error)
+	Delete(ctx context.Context, id uuid.UUID) error
+	RotateSecret(ctx context.Context, id uuid.UUID) (service.NewWebhookSecret, error)
 }
 
 // Ops answers readiness probes (the ops service).
