@@ -461,7 +461,7 @@ type CreateWebhookEndpointRequest struct {
 	Enabled     *bool                       `json:"enabled,omitempty"`
 	EventTypes  WebhookEventTypes           `json:"eventTypes"`
 
-	// Url Where deliveries are POSTed. https to a public address, unless the server allows private targets.
+	// Url Where deliveries are POSTed: https to a public address (unless the server allows private targets), in printable ASCII (percent-encode anything else).
 	//
 	// Example: https://93.184.216.34/hooks/junction
 	Url WebhookEndpointURL `json:"url"`
@@ -594,7 +594,7 @@ type PatchWebhookEndpointRequest struct {
 	Enabled     *bool                       `json:"enabled,omitempty"`
 	EventTypes  *WebhookEventTypes          `json:"eventTypes,omitempty"`
 
-	// Url Where deliveries are POSTed. https to a public address, unless the server allows private targets.
+	// Url Where deliveries are POSTed: https to a public address (unless the server allows private targets), in printable ASCII (percent-encode anything else).
 	//
 	// Example: https://93.184.216.34/hooks/junction
 	Url *WebhookEndpointURL `json:"url,omitempty"`
@@ -798,7 +798,7 @@ type WebhookEndpoint struct {
 	OwnerId        openapi_types.UUID             `json:"ownerId"`
 	UpdatedAt      time.Time                      `json:"updatedAt"`
 
-	// Url Where deliveries are POSTed. https to a public address, unless the server allows private targets.
+	// Url Where deliveries are POSTed: https to a public address (unless the server allows private targets), in printable ASCII (percent-encode anything else).
 	//
 	// Example: https://93.184.216.34/hooks/junction
 	Url WebhookEndpointURL `json:"url"`
@@ -829,7 +829,7 @@ type WebhookEndpointSecretData struct {
 	Data WebhookEndpointWithSecret `json:"data"`
 }
 
-// WebhookEndpointURL Where deliveries are POSTed. https to a public address, unless the server allows private targets.
+// WebhookEndpointURL Where deliveries are POSTed: https to a public address (unless the server allows private targets), in printable ASCII (percent-encode anything else).
 //
 // Example: https://93.184.216.34/hooks/junction
 type WebhookEndpointURL = string
@@ -852,7 +852,7 @@ type WebhookEndpointWithSecret struct {
 	Secret    string    `json:"secret"`
 	UpdatedAt time.Time `json:"updatedAt"`
 
-	// Url Where deliveries are POSTed. https to a public address, unless the server allows private targets.
+	// Url Where deliveries are POSTed: https to a public address (unless the server allows private targets), in printable ASCII (percent-encode anything else).
 	//
 	// Example: https://93.184.216.34/hooks/junction
 	Url WebhookEndpointURL `json:"url"`
@@ -1569,7 +1569,7 @@ type ClientInterface interface {
 
 	// DeleteWebhookEndpoint Delete a webhook endpoint
 	//
-	// Deletes one of the caller's endpoints; nothing more is sent to it.
+	// Deletes one of the caller's endpoints (only the owner may); nothing more is sent to it.
 	//
 	// Corresponds with DELETE /api/webhook-endpoints/{id} (the `DeleteWebhookEndpoint` operationId).
 	DeleteWebhookEndpoint(ctx context.Context, id WebhookEndpointID, reqEditors ...RequestEditorFn) (*http.Response, error)
@@ -1583,7 +1583,7 @@ type ClientInterface interface {
 
 	// PatchWebhookEndpointWithBody Change a webhook endpoint
 	//
-	// Changes the URL, the description, the event types or whether it is enabled. Enabling it again clears why Junction disabled it.
+	// Changes the URL, the description, the event types or whether it is enabled; only the owner may (an admin may look at anyone's endpoint, not change it). Enabling it again clears why Junction disabled it. The event types it ends up with are judged by the owner's role now: an account that is no longer an admin may disable an endpoint that takes admins' events, or drop those types, but not change it otherwise (403).
 	//
 	// Takes any type of body and a specified content type.
 	//
@@ -1592,7 +1592,7 @@ type ClientInterface interface {
 
 	// PatchWebhookEndpoint Change a webhook endpoint
 	//
-	// Changes the URL, the description, the event types or whether it is enabled. Enabling it again clears why Junction disabled it.
+	// Changes the URL, the description, the event types or whether it is enabled; only the owner may (an admin may look at anyone's endpoint, not change it). Enabling it again clears why Junction disabled it. The event types it ends up with are judged by the owner's role now: an account that is no longer an admin may disable an endpoint that takes admins' events, or drop those types, but not change it otherwise (403).
 	//
 	// Takes a body of the `application/json` content type.
 	//
@@ -1601,7 +1601,7 @@ type ClientInterface interface {
 
 	// RotateWebhookEndpointSecret Rotate a webhook endpoint's secret
 	//
-	// Gives the endpoint a new signing secret, shown in this answer only. The one it replaces stays valid for 24 hours: meanwhile every delivery carries both signatures, space-separated, as the Standard Webhooks specification says.
+	// Gives one of the caller's endpoints a new signing secret, shown in this answer only (only the owner may rotate it). The one it replaces stays valid for 24 hours: meanwhile every delivery carries both signatures, space-separated, as the Standard Webhooks specification says.
 	//
 	// Corresponds with POST /api/webhook-endpoints/{id}/rotate-secret (the `RotateWebhookEndpointSecret` operationId).
 	RotateWebhookEndpointSecret(ctx context.Context, id WebhookEndpointID, reqEditors ...RequestEditorFn) (*http.Response, error)
@@ -2321,7 +2321,7 @@ func (c *Client) CreateWebhookEndpoint(ctx context.Context, body CreateWebhookEn
 
 // DeleteWebhookEndpoint Delete a webhook endpoint
 //
-// Deletes one of the caller's endpoints; nothing more is sent to it.
+// Deletes one of the caller's endpoints (only the owner may); nothing more is sent to it.
 //
 // Corresponds with DELETE /api/webhook-endpoints/{id} (the `DeleteWebhookEndpoint` operationId).
 func (c *Client) DeleteWebhookEndpoint(ctx context.Context, id WebhookEndpointID, reqEditors ...RequestEditorFn) (*http.Response, error) {
@@ -2355,7 +2355,7 @@ func (c *Client) GetWebhookEndpoint(ctx context.Context, id WebhookEndpointID, r
 
 // PatchWebhookEndpointWithBody Change a webhook endpoint
 //
-// Changes the URL, the description, the event types or whether it is enabled. Enabling it again clears why Junction disabled it.
+// Changes the URL, the description, the event types or whether it is enabled; only the owner may (an admin may look at anyone's endpoint, not change it). Enabling it again clears why Junction disabled it. The event types it ends up with are judged by the owner's role now: an account that is no longer an admin may disable an endpoint that takes admins' events, or drop those types, but not change it otherwise (403).
 //
 // Takes any type of body and a specified content type.
 //
@@ -2374,7 +2374,7 @@ func (c *Client) PatchWebhookEndpointWithBody(ctx context.Context, id WebhookEnd
 
 // PatchWebhookEndpoint Change a webhook endpoint
 //
-// Changes the URL, the description, the event types or whether it is enabled. Enabling it again clears why Junction disabled it.
+// Changes the URL, the description, the event types or whether it is enabled; only the owner may (an admin may look at anyone's endpoint, not change it). Enabling it again clears why Junction disabled it. The event types it ends up with are judged by the owner's role now: an account that is no longer an admin may disable an endpoint that takes admins' events, or drop those types, but not change it otherwise (403).
 //
 // Takes a body of the `application/json` content type.
 //
@@ -2393,7 +2393,7 @@ func (c *Client) PatchWebhookEndpoint(ctx context.Context, id WebhookEndpointID,
 
 // RotateWebhookEndpointSecret Rotate a webhook endpoint's secret
 //
-// Gives the endpoint a new signing secret, shown in this answer only. The one it replaces stays valid for 24 hours: meanwhile every delivery carries both signatures, space-separated, as the Standard Webhooks specification says.
+// Gives one of the caller's endpoints a new signing secret, shown in this answer only (only the owner may rotate it). The one it replaces stays valid for 24 hours: meanwhile every delivery carries both signatures, space-separated, as the Standard Webhooks specification says.
 //
 // Corresponds with POST /api/webhook-endpoints/{id}/rotate-secret (the `RotateWebhookEndpointSecret` operationId).
 func (c *Client) RotateWebhookEndpointSecret(ctx context.Context, id WebhookEndpointID, reqEditors ...RequestEditorFn) (*http.Response, error) {
@@ -4517,7 +4517,7 @@ type ClientWithResponsesInterface interface {
 
 	// DeleteWebhookEndpointWithResponse Delete a webhook endpoint
 	//
-	// Deletes one of the caller's endpoints; nothing more is sent to it.
+	// Deletes one of the caller's endpoints (only the owner may); nothing more is sent to it.
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
@@ -4535,7 +4535,7 @@ type ClientWithResponsesInterface interface {
 
 	// PatchWebhookEndpointWithBodyWithResponse Change a webhook endpoint
 	//
-	// Changes the URL, the description, the event types or whether it is enabled. Enabling it again clears why Junction disabled it.
+	// Changes the URL, the description, the event types or whether it is enabled; only the owner may (an admin may look at anyone's endpoint, not change it). Enabling it again clears why Junction disabled it. The event types it ends up with are judged by the owner's role now: an account that is no longer an admin may disable an endpoint that takes admins' events, or drop those types, but not change it otherwise (403).
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -4544,7 +4544,7 @@ type ClientWithResponsesInterface interface {
 
 	// PatchWebhookEndpointWithResponse Change a webhook endpoint
 	//
-	// Changes the URL, the description, the event types or whether it is enabled. Enabling it again clears why Junction disabled it.
+	// Changes the URL, the description, the event types or whether it is enabled; only the owner may (an admin may look at anyone's endpoint, not change it). Enabling it again clears why Junction disabled it. The event types it ends up with are judged by the owner's role now: an account that is no longer an admin may disable an endpoint that takes admins' events, or drop those types, but not change it otherwise (403).
 	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -4553,7 +4553,7 @@ type ClientWithResponsesInterface interface {
 
 	// RotateWebhookEndpointSecretWithResponse Rotate a webhook endpoint's secret
 	//
-	// Gives the endpoint a new signing secret, shown in this answer only. The one it replaces stays valid for 24 hours: meanwhile every delivery carries both signatures, space-separated, as the Standard Webhooks specification says.
+	// Gives one of the caller's endpoints a new signing secret, shown in this answer only (only the owner may rotate it). The one it replaces stays valid for 24 hours: meanwhile every delivery carries both signatures, space-separated, as the Standard Webhooks specification says.
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
@@ -8209,7 +8209,7 @@ func (c *ClientWithResponses) CreateWebhookEndpointWithResponse(ctx context.Cont
 
 // DeleteWebhookEndpointWithResponse Delete a webhook endpoint
 //
-// Deletes one of the caller's endpoints; nothing more is sent to it.
+// Deletes one of the caller's endpoints (only the owner may); nothing more is sent to it.
 //
 // Returns a wrapper object for the known response body format(s).
 //
@@ -8239,7 +8239,7 @@ func (c *ClientWithResponses) GetWebhookEndpointWithResponse(ctx context.Context
 
 // PatchWebhookEndpointWithBodyWithResponse Change a webhook endpoint
 //
-// Changes the URL, the description, the event types or whether it is enabled. Enabling it again clears why Junction disabled it.
+// Changes the URL, the description, the event types or whether it is enabled; only the owner may (an admin may look at anyone's endpoint, not change it). Enabling it again clears why Junction disabled it. The event types it ends up with are judged by the owner's role now: an account that is no longer an admin may disable an endpoint that takes admins' events, or drop those types, but not change it otherwise (403).
 //
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
@@ -8254,7 +8254,7 @@ func (c *ClientWithResponses) PatchWebhookEndpointWithBodyWithResponse(ctx conte
 
 // PatchWebhookEndpointWithResponse Change a webhook endpoint
 //
-// Changes the URL, the description, the event types or whether it is enabled. Enabling it again clears why Junction disabled it.
+// Changes the URL, the description, the event types or whether it is enabled; only the owner may (an admin may look at anyone's endpoint, not change it). Enabling it again clears why Junction disabled it. The event types it ends up with are judged by the owner's role now: an account that is no longer an admin may disable an endpoint that takes admins' events, or drop those types, but not change it otherwise (403).
 //
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
@@ -8269,7 +8269,7 @@ func (c *ClientWithResponses) PatchWebhookEndpointWithResponse(ctx context.Conte
 
 // RotateWebhookEndpointSecretWithResponse Rotate a webhook endpoint's secret
 //
-// Gives the endpoint a new signing secret, shown in this answer only. The one it replaces stays valid for 24 hours: meanwhile every delivery carries both signatures, space-separated, as the Standard Webhooks specification says.
+// Gives one of the caller's endpoints a new signing secret, shown in this answer only (only the owner may rotate it). The one it replaces stays valid for 24 hours: meanwhile every delivery carries both signatures, space-separated, as the Standard Webhooks specification says.
 //
 // Returns a wrapper object for the known response body format(s).
 //
@@ -17937,203 +17937,206 @@ func (sh *strictHandler) GetReadiness(w http.ResponseWriter, r *http.Request) {
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7L2Ldhs3si78Kvh7z79MzTQpkrrEppbX3oojJ0pkW6PLePYMPW6wu0giagKdBpoUJ8fnNc4znOfYL3YW",
-	"CkBfyCZFWpIzGStZKxFJdONWqBuqvvrVC8UkERy4kl7vV28MNIIU/7ygCs7YhCn9IQIZpixRTHCv570f",
-	"U0WYJDEMFRFDosZAEhGzcP5Mkl8yoShpRCkdqiYDNWyOlUpowpopVRDrNzZtN81OZ6dXfZrTCfhkxtSY",
-	"BGlAGin8koFUkqQwoYwzPtohlEckUAFpSAgFjyTJuGIxvsd0noIEJXda5BK4si/Lp9M8x76Clud7MhzD",
-	"hOoJwi2dJDF4Pa/vxWLEeN87Sl/uHamX+13P99Q80b9JlTI+8j598ovlMa9bXqSrfDhmckTpVaNJEjOQ",
-	"RAmixkxPC+e3zXpRcqnSLFRZChF5zSCOJImZVGQ2FhIIUzDBZZSllXVL+kt5SRNIyYzxSMzsms4C0jBf",
-	"ELu0bg0HcwJTSOdEj6mJg4KIiARSqqdLZmMW6671SCYMiUPwu1f4l5ed9tHs5WG7Zok/+V5CUzoBZQly",
-	"BTGeKpiYuSR0BLpPpr/+JYN07vmeXgmv5+GwKuOJYEizWHm9btv3hiKdUOX1PMbVnt7wCb1lk2zi9Trt",
-	"tu9NGLef8nEyrmAEKdLCuzSCtJ4CpEgViVgKof5y1egEvqB2dPhOz/eA6/7/7lH8hF9+qKPLczqC+qF0",
-	"mgMqIcJlIjybDCBdNR7dpH44nTvWSv9z53qdC6lOv6sfZSKkeiYJi/KxJVSNi6GxyPM9TcIshcjrqTSD",
-	"8kDzwWUZtqxZICHVJdA0HC8P4JiEVEKTcQlcMsWmQGQ2MA87RqeYileSmTQvLo9oQm/PgI/UWFOaWRv3",
-	"ubNyfCJV9csz1Oddcw8krMG8Ra40O6EpkEEqboDro8oiIgXusyRcn1sippDGNFk5bN1fPfmFKVAF0bEq",
-	"0WD5O1yOFaSYDWImx3qbFqfyjsdzkrjfcdMlaejN3CEiJUL/rBc7pHEM6TNJkD1K0hjSWMLOSrrNeyxP",
-	"xo5sIEQMlOPQriWkqygwk9jj41HgexiMhbg54VEiGF95EmamGQHb7hHH9Ek/LBPBJSCr/ZZGF0ZK6E+h",
-	"4Ao4/oniK0Sev/uz1EMtMfZfPUhTkXo9/TxxL/DNt/heLcNjTUGTTCoyAELJlMYsIuaHD598bwJSIgvD",
-	"NXDikUnCODbVCzABNRaR1/PO311eeb5Zi563SxO2q3dP2sUAqU51s4NhJ2zT5/Bi8E20H+5RTR2Kqky+",
-	"EhF4vX19LBWbgFR0kng9r9vuHjbbnWa7e9U56LX3e+2Dv3mfygv6hxSGXs/7j91Cfdo1v8rdE1wEXNTl",
-	"TXUTioQ+m0KRCVXh2OgCkQizCXB1RAKzZEFJjuPBly09jGJ3rrkVxRts0wMOnkkyobEmKohIQ0t9PIfE",
-	"0JNPhniEYadFXosUR59rChIVEZEpQlGXMPoCTuuV4MOYherLziW0vZqBEbhlUmluH1FFfSKzcEyoJJQb",
-	"EjVKHJOExinQaE4UvQGOw38t0gGLIuBfZvyGM+qhSDbiEBHGySDT9DRHuoqMgmk2wx5REo4pHwGhXKgx",
-	"pI7T6aniFE65gpTT2HT86NM45iTjcJtAqJVJJPkW+Q4UZbGRaLEYjSDycT4pqCzl+lPGY5CSBMfn5x9P",
-	"3v7lZQRTiEWiT06wPI0veEQeYz5bnaC3Qr0WGf8CU30rzNFIQYosDQG7P6fzWNDoSogzmhot9Mud44GI",
-	"5miT6q71klFeXbdnzjZpBLfNCb1t6ieag7kCGfgEYgkkYHwoWrdN+07TAptiq50jEljxFBBJ54YxF8t/",
-	"CemUhXDN6ZSymA7iL7QE+vxq1Z6ElGvSGuhVoeHYMAUt2EiDciIyRUfgE4pfiUyhqqWnICGdGl6imZuS",
-	"mimGWZoCD+ckpMlRn6eg0jmhQwUpCS70h+ax/hA4S7HV5/Vr8IVl1N2L4ZenzcK8pWbl+L0jKS5mR+Tu",
-	"iW91RK+EeEP53Mpv+YVkRcy0ES/1f5QQZEL53M1SHpEZZWrF3PSQrznN1Fik7J/wZTiLUQkVWjMzKs24",
-	"GxMmJWoXuerhE7hNtMLrE624Af4lUqRgLdo0QY+0HpLveJhCBFwxahnyLBV8pDXKkt/r/fv3zeNMjXW7",
-	"kKoVxjTOA7QhRkttcd9ba1Xxwg3yLdAUrf4lbRwXXWZJIlIF0RuIGL3CNr8FQ9VHI1jsywhaa8hcwM8o",
-	"8j7PVrAvMbtuvElDymK04QpjQAscNuJUZSkYnRnkXaaANaDkrl7ZBP51jYIIYobeNTNxMoWUDe3SkUY+",
-	"b5/k4/GJZP8ETdY/Xr57u3Okd2ms1VY8L0qkELXQ1rT96+EdhyEkdpuSVDMrxYy5Z+aNm+K8TK5trWFf",
-	"UPff3bNFOzHQ1GAU+snE0kJp3w0zwS1oD9pwODw4aD6PDobNffpN2HxB96F5SNvhC3gOXdrpeH5BU94x",
-	"GTIOhEVA9eYXfojq9nzTa7d77fbftK2s+3kR7YcdegjN7kD3E3ai5nP4hjb3ht1BJ2xHL+D5UNOOsKRx",
-	"OOgMu2EHmvu0PWzuDw/2mi/owUFz0IE27Wq6iUBPsLqKxcTuNLj98jlZRzZ2CV/Z1p8qcy51E1EFTU0d",
-	"dX2xzYbkpr+JC6NMAdjEPuwXq1DMsTzoNXTyqliS6hHpaDZ74LfbbW3ApDRUkEqjRdM4JoOY8hvSOHn1",
-	"5rjZPew+kyTo92Wwo1uQt9dnmlIKrrtAQiXv3EF72T2XUKVtCa/n/ePv/+j3b9vtD3/Uf0jzd/7dH+oW",
-	"1M3LTH752GlVZUMC0K+LGb+Ry28JTQtZ8nRV97Tmh4UdxFZ+8ablTVp4AEfuRrRmS8+Y6b5+3kzBRG6x",
-	"ALYXmqZ0XlmQdc+f0xGcYUO8UBgxTg1Z3fmYa7li8qV3rV0J3H07i5JTjUYR0w/T+Ly0OOje9Jd2+LN4",
-	"xcKw3VtWD/JcyMcdoe6gxMqSqn/YepxtB4tOW+dp3qCLK2y4OH/zuL/BOlxLSD9vHax/8w5VABt9cr7b",
-	"9Y31WN7qdki9Us5EGt1Nu7bd4hJgh74dZel9q5diwVX9eatS4ebrh77Q33elJz/5HnBtUFbJxejXy9QC",
-	"U+BKa81y0z6LBz75XpbGW471+uJsacH1WypDqV1ptLTVeWl3l1VEGoYiwzsAt2vaPPVJOIbwBiISsxsg",
-	"FHXkJuMt9L7rUWjRab1+2gAyTkxrDbk3HRHa52gKEaFFoySUy5k2p+yt8X57L9D2fenuL6edigjtdJ+v",
-	"v+DyvVnKFLzj8dxs3SffO3GHZsmbZkZLoygFKYkYEqrIREhFugf7FVUg4+yXTJsuI5pGsW0cUgk9cnz5",
-	"6vQUL5R8QkkkVJMqMSGxCGlMEpoqvPqmZKzfqw+I7ScGKhVRM0FiOoBYkoZessAqBIFPZmMWjo0rWAoy",
-	"G1OFuji5RPJw5oxIZeFE/nnaNAsozb6hbzYwX/XMbIOdqrpCI/pf9lMrFJPyFrhjXL5gPNiv6izHzb/R",
-	"5j/bzRf/33/84f/vZ+129/DZH/+0+/I///Ex+PV/ffrfzQ9/avT7rU3a7fzxvxpFuw+lv5sf/lj6Yec/",
-	"+/3Wzp82a7qsN/nebXMkmkuaTO6TXj4bwNFhijtnohS44M3u7S1xl1p6TRc49erX/XB1dU6MWUMU3Krq",
-	"hrwVihgna43GV9x01bPHks6z9OyidlMd2F8K69gaxZIM5obizJ2wpt2WV8NfciO6NoxnhiEy+vCbq4IE",
-	"RGLut4s5ayGE6vZw1cSdGV72b3x/clVrZqCFXm5Y3NvtbmgRLr20ZNiX31xj4y89Wjb6S8/ut/eXYxcq",
-	"HoHNzK8FiWDortKr7+5y7SKWOynPrE52/AA0Nsu50qLPF0PcePcw5gs9eqkzDrdq1Y7+J7o+X3bbhqlg",
-	"oMtLTYbmc0JH8LJr/pYiVS/LoQU8i60XvSLkS6SUwhQHcFdDCfHwPiPsrBjhHaupe/XN8tjBrljZklFS",
-	"8pSYmCWMT8KAnF7X/CG93p7vKaFo7PX2u0uOiNgFSuXv0q9YpuXEcoW8WWdVq2U1zguBxQ0cA9k1/u2d",
-	"Ms/Yq8YJHe57tafJzKE+pAu9fIyP7PV3rEV9i5zc0lCR2Rg4QY0IIh8luP2QqwhGEAwhD2XDEDHzGtII",
-	"zk4vrz5evbs6Pvv46vjVDycfr67OAp8cEGSrVrvc6eVXpYxLRXkIzyRBDUbiRSteGWQJRvPNWAjmelgJ",
-	"IsdiVuGh+90NFmTRLDdRWC50zSyW25B6SlqlQj7Xg+p0n5e0phZ5i6FB7iKytb1693wT9c4N6gIkaOtv",
-	"yNLJlgYEh9n51raPXrAbcxu/jYa6ZDbiS/zKGNatPU7zntbjoka3zXhtJE3tCFU43sbGnzBe/rbzMFb/",
-	"Z5jx9VPZxky/cyrLNthaV8tC80/+v6LpX79sn2nS37WCj2Hk/wtZ9ctraT2rD3Szcao1cToFbU6OYJBS",
-	"FhJryEnycyaVNiC1IPyRhr9kNI1ILMTEPTOMxQxSiYIwxq/WXY/kt1f2emSj646Ku86oWfkXSz0cFhcw",
-	"9rhruwkkESYo45jTeK6YNsFP+Ihx/fosiWpHm7/ri1y4LDCrR7xtKTs/lwm9srbLhhtwG9wvFV75DVkq",
-	"VRFQW5Hl5dHeqSlvy50r+/ZZFpFZngXnrF8J5S3fKZW076Ln6np9WHFc77hgaj/QDdNjHOWFa6qHvafS",
-	"a/OdvZPZ/oYKGWHtHcmqfTAhcffpbdO7HyGVvfvZ9gKreHRpmIYaa304a+/inBG6kdFoO1l7KedGee87",
-	"Nreov8sLtoIZ1Z/r7rpDjSdYM51UxGXbaNHlt150rU/xWD6bzX7/tvO637/95rX+88Xr8mFd/nH1U7XH",
-	"+QKSmIb3uMX611aG191p1dHHJcRDTZ81TrI1XqHP9ETWHebaQWFEEiqndVlI5meC2u6RDf0nA5gLHmki",
-	"lIDRazeQoCyRwNWyhzsswg6qr7/m7LYI8NvITxPVSgc7nYKlrYgWsF/XrYNRlir27sEd9q77YsvHarWO",
-	"OUaFuZXyV4it6pXEz1Lw1gWdvbFudQzqtI6GsjEQhiCl/cWD+Y/jwfche8d+PL3+52nnLTuVp/ziIHx1",
-	"enh6k/z1L69+fNGCvXYr7MZ8MHndjv76I14dYoCjPOVeb+8QI9L0C00woAsgXNaLy10vE9eP769I44fL",
-	"7sHhTqv2EqPoc/Hhy6WEWxOlaR+psE073hqfXz6DIt7MTuXOaLPy1MqvKo+6js7wiQf2ytTcbBQMcxNP",
-	"2l2+s1rPzh3X9ppPLlDiBmagnWPNbSPbwpq1uWjHESVnYgpaCK2x68oxlLWcaxujazuBs6GJtq2T5kEs",
-	"oYUYjXp7Z9XO3yvUDElnU60vl6pba9a6m8+3NswgN7U2sK97WBv6+fdModdUbrw2+qnPNDuKR7eP83sA",
-	"q8O85g6jw4zx3kaHI7ffpdGRH/t6m6Nzb5tjgYmWRcdvb2FUj4UWp3H8buj1/r7Rji9STU67C04uDD1i",
-	"PIyzCF5iowDjeI5Q8bC5i3qlOcxAKptEPmWSDWIwABsuTRKzprexhCf09tS075S0GEujy+7gD8tZ3TUH",
-	"eHux9mBO9YhJ9KpfALWZGIsexTn5MeMIUkFcY4LJciPBIfD133lU2H6nfUSCIWUx4yO8NY3oHGOu9HdZ",
-	"CnLniPAsjglens6YicBxyp5+o7Y7zPP6fN3plnzMS4ENtQEx47Cps3lrTeChAg5xOG6kvo0/LG91ZbWK",
-	"dV2ikG00j0XS+2zhvniENpbza4i/qrgflE5zsfYLjz+AcFuaye9Uzi3M4xLCFB5ugzWLN6/87K3Wh6Du",
-	"fiTNs6ocPMr5u8sriFpkrFSC+EvU3JeELsA0z8QupcTSOBYzSZKUTakComg6ArUgqvGFvd3dF3utzvP9",
-	"Vrdz2Nrb3zWZZz9bnrroJNx/fqeXY/VabSxwl6lw2QXm3liT4shGnPERMW18jGnhmEQ7zkOEUSBXl2M2",
-	"lhB+fDP86c8v0uff//Tfv6RXs5+vz797fnp2/rdT0T2jZ/Ry9s2x+GZw87fD6O1/v/QqGox5vogS/dPu",
-	"h1/39z69/MMG3jaczIe14tm53BZcJkrBJKmo0CWXRUVyr7qKS8WURZAS29iEW0+ta25DK1Y3P41q9fgN",
-	"pVRMpcpDZe8OoDMZ+yvCavVoCJXuIJlrxS1dY0kqQpByrSzcIM7PrG3VWZtnddZEg4bAptvJ3yJiclMF",
-	"4tI8UXJIbpIn56ZS7Hbuh7RD8AtqLO9nVSKXplhd5GJT13FP3fX92fgUPkdIT+FBRewU/g3ka4meSl5R",
-	"t8nlLdaWzIiLFP+yidIf1ogPp+2tCP82uBAjgbnDNhNbQRzLFgm0idX6Y+CTIKHzieZkfwwMUKDMBvmb",
-	"8MsUMHicRhPG5bMcskoW8sFOSRtprfLdPn5h9Uv3MYIYzEfriGgVLnr3TdEGh1k0wI/Fr27oMgtDgKjy",
-	"XZ5nXplPMRi7IC0FUm20yPKzqBe3p2p0dlA9cJ8WiNv3TL6L/dnGWebJ+JZmlk5XWvrFbod+9INfB5BW",
-	"Jun8wdq8UAlhljI1x7wXK001GRxnJjB9gK79144J//j+ylsCzrHXCMNUTEigFTWCN3E0U+Nd/Cmw4JYO",
-	"1oFyQ2tHxsKUZASK7Lf3cshJnM8CwIJW1PQ6m+8fdny+QamgkgTHFi0DT3+PmKsN0s/a7b0QG+OfEGw0",
-	"ViPkLh0EwPIpDtRL8+qsdK1nevCnHfvbGG7JD2+OXzUvfzjuHhxqS73v2RGZti3zKaUzBH4wX9o2EJg8",
-	"MMExxeby6uL0/OTj+5Nvf3j37qePlyevLk6unkmrJ8ococ5gahT3AuZSs1nMpSDrhP0Ec4OOwPhQLM/S",
-	"+SaeSXJxcnlFjs9PkeHgXa1vXT8mDNx4Llt93uevBNfnCxFZMDJ7LOLIAGJhdHgO2NLTrZvkxECcFihn",
-	"NokLIkJHlHGpqkBtZABDkQJhymLMSELJmPIohrRFjvM3Yd+a2cg+J2Wgi7pUu7bhsZhthpI/yBOcfHsK",
-	"cni4CU1KEHFiOAQeMT7SvbhLY8RRZAYnwrRt6amW8omGwhg55ew1Ksm7BLhe5r1Wm0QwZBwkYapXpMAZ",
-	"s8oFRZEURllMUwK3ibam9KLrcTSkMNFSerKlCKrZmCmQCQ3BJ9d/en3y+jWxvr4I53/9p3b7+QHhQu34",
-	"JMiNp8AE+suS45Q0QhGB7svIHN3e5dRpNTkwyzwnF69fkf1Ot0uC5819/LfTDYg+Gxbhs6FbTSHVg8dB",
-	"TGnKKFcIj6s7WMjVs5xIv/dgr9sh+suBuPUJp2kqZhDZ5TdoMfSZLBZPG6AmNTHAVMT/GqPgExPKeNDS",
-	"ff0ZIfUKCFxcbQkpozH7p14kSTTN4amMIIxpCpI0AhaZpcahBjkQUQC3SSwiCHo4DxbJl8f+t8GOb9Mf",
-	"Le/XT8ItDVU8J4GWDgHBFEUaSwiQcC4KeBhnWSPhNJYxYna0sXh99br5vOfQG81H7DPjCcUMVf1V55DI",
-	"LE3FSFvZIEOagKGeoO/1+1n0vN3ue8EOdpfCMJPVA6OPJtBIc6cB6J1MTQxM1CLX/IZru9WeB/MCg1ej",
-	"j6hDuaFKd4eZI4f75Cf2LcKErQICc54CpjWcHAQZIcFyj2cdzliPdMgb9i2eT5GW2JaDqtk5ItRBmOVD",
-	"W+AQnb3Az/NSbMAk0Zw0b3AQtIjxgVDdlX6R5s/maA9ExiOJvl3DBbGfQaaQUu1Anklj/pXSXI1XhEeQ",
-	"PtNHLIc+Q0GspGGprrsS1Vsfio95Mwp4TpIFByADUDPQhrQWj6ZrC8eII8zPuuYkWdA0BIInstHpElxb",
-	"o3+WmhbhMuTbN+c7PRfg+T//h/S9//m/fU9PqtM2X5pXUFmizz37k+3MN1NTYxwY44Q6qGLc0lYhPxaT",
-	"T0lIU/RC1bH0VlnuLLSnnAR/bdoD1zyNNK/SItVAputzrxbAvRou+6nTfU6SlHGl7WrDaPT4C6ZpMLEo",
-	"GQHX5AuRfl9pMMH3J1dBibYxydlQoiTBDyfH3wVmGJJOwGXL6mWzSFp4yaUpQR8yk9hoAdBJQtUY8U/1",
-	"iLhQZEyn9VnnB0joJDjWFORmj1jnLi3MvBmpeUylv1JyGl5S0cRzwNvdN/iSt0JhPxAF+hRyklnOgeN1",
-	"Q9o3XPBdAfU2oelNPuZCtQwIB4g21wbXKZdH5hyvQUDDlH6LgWaV1boF7Vj7bRHjzI3LSJ7S5Iy+4VR8",
-	"QwV6/SUJfv0UkJlIbzQr4vOJyCSm2PMIHYVkohWjxlxkKdGLaPCbd8xIqBnike7M/p0DqyIdIzywVCyO",
-	"yQCMwoTLfs0XMaM1P69e+bGUmOBZtD176Onlc31aEONRjWFOIoGEh2CvpIHbulOWblZO5NB9ujtICUUd",
-	"1Fzn6s+F/mhFcX5cjFKm2aJ5hjCOcve2WQDoB6QRIBC+trAlG/EsMba2Ce9pYhUD/Y1e8CZquvqTzU0M",
-	"8AAHXHBNOw7RIRUDZBzIGy0wrDPrC3+4lfrfpzQZ//nsmXTCEeEP8kNtRi59IkXuC2achLjueSs1TkU2",
-	"GuPsVlhGRT92vqSBy0VjRqXV53byo4t2Hbk+bVlO5BZQ5imeCaTIzAzjOz1HdMvT8+mh+0rvze7h/s5R",
-	"3iFS/cLKGmo2+4qvthAP9lNArPk8J2Ko+9M/ao7mayMjofpcLaLFx67QwpBNwaC1aZmEo8pLY0hhiF2T",
-	"pB2wRaCMRXjjeioAP/A6j4hMK8JSkFEGUoIkMklR5ZlCagAd7TWG/glPjozFjET68AmOndlXtsjV2BUA",
-	"yLVK/RYJSjNW2SJnluhzHokyaV4CorZrsmHVil5N/Q3U7ZYKQWgVqY2bctgmslC888erz7kSHUGP7GE5",
-	"Et/EWdDwRtPqfpdoYrdMxxjHpkBG/pKmXRVUL+05QlsCUveTITytmTnVs2QiLvLY7gtLbRU8zUZeT0O/",
-	"+5gEB+29IBf01bZKCAO24lKn8ov54/NTz/esgeL1vHar02qjD75eUfV6hwcHe4effE8kwGnCvJ6312q3",
-	"9izmADprzHnVh84BJjZR9cMfR3WXQ29NvAXmHPk2pdrYOiU9QCukLQ97NjwR8+I0Kyu7vqRXrfKx4kKr",
-	"aIIeW7zIuqOdqRaiG9YWPHCu9s3QG+vc/vrVy4g1U6eMF9jh1tv4kaGmXjgiVxUxcLcBtRUk7o5z/rCA",
-	"5d9ttx8MOHTJhV+Hgm0KjBgsFm78QavKCtX1ZdvuFg3L1XaaRbmdjR62zXGc+2Yl6p4rlMFS6QN8pHP3",
-	"IxWAXHxo7+6HCrh4/UT3xd1PLEIHf/K9g01mVEV1x6c2GF8NmHXZ24tHteTn/fsHTXgym0xoOvd6nqYO",
-	"4hzHRSkLd+YVHUmM59Zv8D4gC8sVIxPDbsnJAX3hDq7kVbu/sujTLlr9SBsLPKXmchsxUs2AsLAGaSAG",
-	"dOkm19nAhEU7j1N240MB0Fgd4Z8zyKzB6EZoL4C0EvazGBh/ZIucF98yPQuYJEKh3a7NNeMGmdsaMK70",
-	"FM3Z1IyFNTzaPFS5XltiKd1HYSl4I7kCI3dh/gxrTmSGiz6xlzvYS3v/7ify4gH/lvzIHhRCq7zInKP7",
-	"MiRt7FSNCxfXuny0MQlBIlQfH8Wg7TpTr87Ywb5FP9ea6F6bTBjPFJQxaXwX2eqUU9Q78VoCndKo3fe5",
-	"Dc9hJUut2+76rrX9Cl11WltjvGTRIUb+bAzoYBQG+csoMzzvFU1ntA373JjupZo2CuLYOg5te2ke6FXw",
-	"9bHK0y+G1VF9qgv/jT7isRA3sjzVPs8S42AAHskSniHDylwpmLJzYLTnRaaGfVZQWgp0rW9FNN8SvXxF",
-	"xszGgOC1eDGfqlev9mb30Xhvjghew3NPhxUqc/tdWnRMiWVKkhmd/765cGcD/rNY3ASfO9iEe9cA+f9e",
-	"WWyFpR7LG+t0zyFJU3uscm6qeXEtM0WqKoFY5ux1gY+u5bK7YQEnVc9tL8H6qvIhav4xyFIuS+mLDbwD",
-	"43NzeUO0sVzmya7ynx31jvNMGWdv7m6VmTaCzY0wOuYN7KpUIpHoKWV81ENPmma3KHgKdsxhlo9xWSWz",
-	"83ww7lUB1PIoGaR6Bcpj8HL4LG/vl27zm9nJX4/fnJ+d4Jer/v5M7udAwTbifvsryka6/Z1RaVc+emJK",
-	"Xx9TugRFaIWSnfevdKA34lAb8aMcYm6FsndrSLFUQE4ftHxohn1W+EiDkh/fX+20yLGrBmIxnRFsUFbV",
-	"NKel9blV0wrx7AS27i9XzCSdW70MkY/1WTElcGo0JhNR51KtH1xRKqdLe6FIUwgVGYtUAhlgjMR8c25S",
-	"ye7eiIs8nEvMLFCtHww39Cu0T58412dxLqMY3E97wiuNEpNy4XDoHzP8KYa6mlbf4fd4W2UDbIm9Dc8z",
-	"Kc33z6S7XkVbzdqi9sJ1WKCSlYuAVxmLGYKr67GpgLfdI8+y0b1Prp8n149z/ZRjehd9P4a2C9IuHbFy",
-	"ovsGHh//bsdycUweq1jzB3e488Tp2lu682qkhE+SOJPVotpFYIYBVKZF6IjDFFq+vju3GAGPfW131wtd",
-	"mfQN2pr6/Ju8NE9MWL7dMyXLMfgBozqZKTK46havhFm4RW3wzaZtisw/6k1fjiy39oYPl+MrZMO/Sx6p",
-	"qWsdm8QrO4cA4hik+bwxd6y1ggwqjbQRky4m2nAhLMqiWVBeBjmP8MIwZs0cWytsk3NTtuyzTZPN0Hdb",
-	"VehbV55qM1jbjU2Y5QpcG9kxnQc98BYqZ9UNnAObtblWC+f+TIR57tzyw2iRm3jZ64uzTUukFmJud0OQ",
-	"4uUUzCeL68ni2lBRfJ8y1BNtPcQaHliN5/d6nfb+84NvDre6LjT0vLlBhucOL+mwMrfNbyKoj5SMrwmd",
-	"W8PIPrPK8srZ5kZ+VXfon2yuJ5vrc2yu1WdpA32i1rC5wIIl7mS0yLFVIJg09am0goGR10UU+PJRGIGq",
-	"PwftLyxRv8YD9VUcj7vU7e/xpuJex2NLE1xIdfodmo0JVeG4RlG3lxV4M6oVXN96/kyOmUgxAape9EDE",
-	"1ErBk7jSM/dR1ysqt09SmDJpKGrTO8eF+jdf+KYgh9lfwQ0s7sBXyxUeX8w+qckPIttPiqP+JbTk3TLy",
-	"6WgVWpVrpG1xqzMXXgYSUk4kgO+wIk29lCKqbrWr85Xr/Df3eFov5mN6/cpl29c6/nIz5El7+Tq1F3QW",
-	"5inQYXFIHupmZQtlptbpeBxFpdvMqtPRov/V84hV3sbyheW9HY7HZMg4EBYBbW3rJLQD+Y38hLZ3hzS+",
-	"Qpcp39bWuwufWMWTgvJYCoql0UIV+Hy+VKOO2MuAmjSj+/KsN3mEF/KmUl474mAIDi1ymuf4HJXuSo5V",
-	"YG5tlc3R1eoNRojVuz/sg1/EBbIuqadyR/1k9Dz5Fjc53vaW/n7eE3ewEVdhpWVxhlgX2Abj3EdAEMPE",
-	"5MiIxNSQieeVLGi6hAtAZDawGFM2RgqhFkRqc3b6PECMyBaHW2Xzx80XSQpTg6+IeOrUhnjyyGRZ3wAk",
-	"DswMY9d/qaJGIQyaRdKPZGD8OUVuECUDqsIxptpkiYNR6uUQUArhP+yQR2wK3K4FpvxgiKlv0QX6XK+O",
-	"5kl0BAa1YsIQvkKKFP+PldUdgCSGMAQOiENzmHldEKq2wq5xhx7f/FpmTwh1gOW8RapVyBa5cphXgxQj",
-	"ZQZzwiIiBZKGtImWYgppTJNVkSH6ZZWoEEeUvQrCq0PMrFTEry92tkX8SBEKs2jabU6zeZDxyhmaAJUV",
-	"Oew1BSxq5rFQswxxHyPE7dbESrKEIIRGCCXQo3Z7B8E5JrQpQU9aAaa2CQ7FkTAYaYh+1nMoaVLNY1jG",
-	"Stsp4MOYxQ6TbJLEc0IHLkDKts0DA+rWg0VVqIEcIfROOOeFOhSrMUERKnKO/lH90sd1E+QVYNb6CJBT",
-	"PAUH/RsIXDT2M8uGnbA1n9cJ2wK3aKPgIIymIy4/NgViUG5JCiOaRhgcJIbIpgyCTZ5FoRVfk86PGaXU",
-	"wMOmI8G7LCJjKscoBo8xg4IX6YtL8FgvghzsqJklBgc5T4RFyFlE2NGvLOXCtggiKRtcPZsNq5m3w4LC",
-	"HFxWAgq0kZcFvBTi3VgooEZwcXx18vHs9M3p1cfL0+/fXp8HPum0CbXJwGQw73MrMnaO8uyQSl4J5qrk",
-	"GP00ZjcGn9nwMoO+aP7GxZCr8z+wZs+jpH/UV4t7uKSQV/n4fyNPSbkg26orHy3W7hNSZasgbRtSdc8S",
-	"p783Lr4BQ34l+DBm4VPq3T0TWLJkKxFhYO8WzbGNg6NcITCT5oZsnCnSGMw1twPNGW9grkVGSCPYsYZS",
-	"Hk/lnJQICThLhQL82mKOmh/73MR2MovW2iJojuCVN0obG3KlxjCREE9BHtnmFstUKpG47N86Nmuez9ns",
-	"JjFZOdd4isl68pt8TkxWZqht82O6cUyWtrQMeeqziC4MbbIxJesw2kldjT+fBBFVtGUr/iFI41jEBvCj",
-	"z7eq++cTxEgso5tIRRVgglvNYRyBsidxbZ7PBcTUwiOKLA0B5wiTwWpMNzvFihVYLokh66z5xzbh1gen",
-	"ueSWpzubr41PmMi0ezGJ7Xx1mhjXR6ZdY2yUgfHngjdhkqg5eqhAOfeU5Qz6xPk1yfZLktvicxSS29SM",
-	"0N86eGnzloZxraox5Y6VaCtU92sg/GNQiKntnGO5HcYBIkmCMEtT4Dn4kHHD9nnerAy0o21LLma93BvF",
-	"1ILT1kDeN2wRiNbiywu8U0zt1woM6Gf21j/jUGkX4AhojDC1Bp9W28+VwYqpKXSh17zPTVszZy6KhUfj",
-	"29nddtW1USziPIFY/+ms68HcND0qI8vUP1aA5NqHW31+wgyICwcyFSySi2i6CXBSBXWwqpqeyGJ/KH3Q",
-	"2260QmkqW/T6HBGM1yDAMFVFfvFLoO1UkQmNKigxrvZF7oBAxOh1IDE14gsPz30t9pJd/pOrjbZ5fOXW",
-	"9vYDi7QN4iu/VsH2+Crzk6H92whsIx2JFBMUStSJQgPVvZkQR/7YxER1m6G+BCrhe0lWq/tjrRW5KISN",
-	"MW0wCe8UvUseXS1vLI4TGUMK1oWrWaCTyo6XRmw41K/HCgqqAHfFelWbim4UW32+JKsfTBCTXA73+epn",
-	"sCbNSgE8EdOqAMbiBmaOTgLiSoo46nMnUJ3QtHqSXXwnZo3vZLVYvNODYWvtPKCnuKW7Wu0u3k4sXRTD",
-	"exJMT4LpSTB9QcFkz95W1uQGgmjZWbxZjoAVTuVUgbXOo62SBfC65ylZ4ClZ4ClZYEWywMLx+3LJArl/",
-	"qYZxrAdRKnGNNZwCCwex1GEpoYprGlj1duczeMnXg7P0BHn0xMl+l5zsnmBJ9+NheQEUV2t9fXqkw3zL",
-	"m1dZUou8dfUdy/UnXeu8vPP6kk75UB6ZbX2JGkd2LhuUOXKzfop1/HeJdcSylXmhkBJVu5O+fPjuB5F2",
-	"ASMmscrzDAtZ5CXfSqUu8tJixr0WGcdNam/ebVoAjsZFwsi8bqM5vKQRzMYSwo8mCn+vS1LKIzGx5W8Z",
-	"JwMq4XB/p2ciFqtFRFCtyZ1ucixmkjDVIse8cnlVRGMXK0ca++0XtiLvjvEG+q4umqnokQ3y5bBVojAE",
-	"FAGyownj8lnpbTiSxn57b8d4u64vzvQgx0ol0rfJnVrDCPM7pYZFlzNFjLHaoSlLTJKUTakCorQNj4DZ",
-	"uBARYOFYPcAdn4RjCLHI6xg4kXQK0aos0QXucR+HWC2cp97MhCUQM46ZAHqprjRNOPnTKrDqfKdXt2x4",
-	"oSbSLI29nodL1dvdfbHX6jzfb3U7h629/V0sQb37s6W9bUMtF6b+G0VdLoziEgl/nffNkZVfOjW5qNsq",
-	"GLMkLLcNyFziJ094dw/sMnzyAP5GHkAj2MqFtwreeF9xulIX3jiCFO+IhlVY5PwtR4QLhSwXq1m76tQY",
-	"0LYKXa9OAGwS1FnI7q87sPMp/CoP03yEA7NB+ObK04BltlEZe4Z1ReZYJj+vrP4MLxr32/u1YHt3HotH",
-	"M+A2kf1PB+3rjXN8lFO2nfdjgWI3B+m7vjgzcWWlJv6StSjSPInNVOUArhcrapET/QcWj7WVMEkYA0Ur",
-	"dF7YoBGT2L5W6uEoH9DqsWOz+bTbBZ/dxwL5TfiPC3D5mvnQE+zf7wVVx4bEfnlFfjcVSr/B2OXbA++s",
-	"4K+1nrjv2RQWvGmmnlzVleajA8wGlRWuMkTbMRFYHGOAUxccJxWdy1Jx3+4+GYsslT0yAcpnYxaDjTGO",
-	"IGYmBc364QdCjbF7qrIUpE9kQkMoIA7QZ6VHfKkoj2gaETthSWQCIRtaPkYkncuaet+4uLV+ky+opn2W",
-	"owb3pc5Z86TBfRUa3AWSbg1Lyu+rHp43yV2pUpbA6qqPf4GUDZnlIsEltm5euvMbEEM+mDxh6mHTGVbi",
-	"9tEPj9xB/+G7VALK58YLkdBUgiRM9fo8UC/7Wbu9F2ac3erJCh5J/Ab8acf+NoZb89Xfa75rtVofAt9e",
-	"OFAy7aAPHW4bP7w5ftW8/OG4e3DYcNyu75mnlX3WfNKjNl/0vZ0dHLkxIfvcAkcP2ShLIbK7YfL/AgNW",
-	"pk+xjclVIoaUIpjLXrtNyvXOd5xBatz2zyQJYxHetMgxmZp1jvrcaLsFDoTuBQuLG16bmOLvqOgaNBiV",
-	"Ui7NXh9hbdAEHeRWbWYYgUzDGy5mMURaQ0PtuM/xrsJFF4fgKgEPKYuzFEjDbK1fcGvfQkVRU2sd97xD",
-	"3rBvfcK4kQY/Xr57u2PQmPbbbTIbCwl9biKEcaH6nuWVRnwYXm6Kg/Y9cwvk/FT5ErTIW6FKEBMQmdrr",
-	"+cAQuxu40swbZH1cbwhsCoZ+7QjuhX5pLyF6ncPnh+3nL1580/a9SDP83q+eGPwMoXnLxBQ37Lbbbd8z",
-	"AdKaFXuZjDzfY2h0sI97b79//p3qwt+mP/13LLqv2pMX87PO8cjzPamoyqTX82QWhgAR4i/YJ2GqPnb0",
-	"o1nx6PXpNy+mf30/L9zp9mrqI8O5tUrv2dQeMat2osnp4eyP0mLazSlet5XQvXBPrxK1Uwfe6fohDS5m",
-	"iACPPGmn5W0q6vIu9QabJdxeolxzS8X3EC2ldyzKGMPRcxZd58bGZSCUmI01K7QsXD4bAJsLUy3qtpni",
-	"QtmLJmQCXm81AyiR+367bYTVGGisxv9cGQ9yjLqqJF3kNlrxxKRFwyQ1C8mSFjlVRdlgJbLQZKDp4zqg",
-	"0uR22CyNMpPRbHlC46FIJxBZMDoLIrYEuLPfbte6Cn/A4Xv3PSE5FxA3mx9b2/cquMrKEnnbK3sLZHyP",
-	"U7AGh+OMTYHrYSapGECJRvOVXq/5GFJESkqBRvNNCQn4IomYXylJ9P5bca+lr9FWfHLQ3jMJOjMmYVli",
-	"PQQxXQCNmF6Nf0V6koZHWeTpdArEClf52xLXw7PYBWZq9+S+FIp9aK1wVTFWG+phAlb03xaKKxJhZsG8",
-	"TTzELnoE7DCWQi9AJDFoxYzMsEJYDZRFkaFkAc+WASVNNtXQ5ogXUzXD46C1TNTPIGoynmcDleqJ1rz1",
-	"3NR2tZHHGVcsLlB1S4+b0MTl518t5kKUnsmjspcfOzEhOphxZ9LPLC1LP1fLtRKfq5ul1+aicvm17+uC",
-	"n7ShL2bc2XjSt4vkYrDv8Hq0SOMSeGS5xgD0H4OMxapXutrSJ3AAZEI51do+F7PWztKIS5ZjTXnYYj+L",
-	"oCXSCFw0DRmllKsmfk9O3hyfngU75e3V39e8NmfmJtarcnBMTyINxyBVSpVIy7tXOkufPnz6fwEAAP//",
+	"7L2Ldhs3kjf+Ktje+R9TkyZFUpfY1PHZVRw5USLbGkkezyb0usFukETUBDoNNCkmf+9rfM/wPce+2HdQ",
+	"BfSFbFKkJTmTsZJzEpFEN26FuqHqV797oZwkUjChldf73RszGrEU/rygmp3xCdfmQ8RUmPJEcym8nvdu",
+	"TDXhisRsqIkcEj1mJJExD+dPFPk1k5qSRpTSoW5ypofNsdYJTXgzpZrF5o1N202z09npVZ8WdMJ8MuN6",
+	"TII0II2U/ZoxpRVJ2YRywcVoh1ARkUAHpKFYKEWkSCY0j+E92HnKFNNqp0UumdD2Zfl0mufQV9DyfE+F",
+	"YzahZoLshk6SmHk9r+/FcsRF3ztKn+8d6ef7Xc/39DwxvymdcjHyPn70i+XB1y0v0lU+HJwc0WbVaJLE",
+	"nCmiJdFjbqYF89tmvSi51GkW6ixlEXnJWRwpEnOlyWwsFSNcswksoyqtrFvSX8tLmrCUzLiI5Myu6Swg",
+	"DfyC2KV1aziYEzZl6ZyYMTVhUCwiMmEpNdMlszGPTddmJBMOxCHF7Sv86/NO+2j2/LBds8QffS+hKZ0w",
+	"bQlyBTGeajbBuSR0xEyf3Hz9a8bSued7ZiW8ngfDqownYkOaxdrrddu+N5TphGqv53Gh98yGT+gNn2QT",
+	"r9dpt31vwoX9lI+TC81GLAVaeJNGLK2nACVTTSKestB8uWp0El5QOzp4p+d7TJj+f/YofIIv39fR5Tkd",
+	"sfqhdJoDqlgEy0RENhmwdNV4TJP64XRuWSvzz63rdS6VPv22fpSJVPqJIjzKx5ZQPS6GxiPP9wwJ85RF",
+	"Xk+nGSsPNB9clkHLmgWSSl8ymobj5QEck5Aq1uRCMaG45lNGVDbAhx2j01zHK8lM4YvLI5rQmzMmRnps",
+	"KA3Xxn3urByfTHX98gzNeTfcAwhrMG+RK8NOaMrIIJXXTJijyiOiJOyzIsKcWyKnLI1psnLYpr968gtT",
+	"RjWLjnWJBsvfwXKsIMVsEHM1Ntu0OJU3Ip6TxP0Om65Iw2zmDpEpkeZns9ghjWOWPlEE2KMijSGNFdtZ",
+	"Sbd5j+XJ2JENpIwZFTC0t4qlqygwU9Djw1HgOzYYS3l9IqJEcrHyJMywGWG23QOO6aN5WCVSKAas9hsa",
+	"XaCUMJ9CKTQT8CeIrxB4/u4vygy1xNh/91iaytTrmeeJe4GP38J7jQyPDQVNMqXJgBFKpjTmEcEf3n/0",
+	"vQlTClgYrIETj1wRLqCpWYAJ02MZeT3v/M3llefjWvS8XZrwXbN7yi4GU/rUNDsYdsI2fcqeDb6O9sM9",
+	"aqhDU52pFzJiXm/fHEvNJ0xpOkm8ntdtdw+b7U6z3b3qHPTa+732wU/ex/KC/iVlQ6/n/ftuoT7t4q9q",
+	"9wQWARZ1eVPdhCJpzqbUZEJ1OEZdIJJhNmFCH5EAlywoyXE4+KplhlHszlthRfEG23SPg+eKTGhsiIpF",
+	"pGGkPpxDgvTkkyEcYbbTIi9lCqPPNQUFiojMNKGgS6C+ANN6IcUw5qH+vHMJba84MMJuuNKG20dUU5+o",
+	"LBwTqggVSKKoxHFFaJwyGs2JptdMwPBfynTAo4iJzzN+5IxmKIqPBIsIF2SQGXqaA11FqGDiZtgjSsIx",
+	"FSNGqJB6zFLH6cxUYQqnQrNU0Bg7fvBpHAuSCXaTsNAok0DyLfIt05THKNFiORqxyIf5pExnqTCfMhEz",
+	"pUhwfH7+4eT1359HbMpimZiTEyxP4zMekYeYz1Yn6LXUL2UmPsNUX0s8GilTMktDBt2f03ksaXQl5RlN",
+	"UQv9fOd4IKM52KSma7NkVFTX7YmzTRrBTXNCb5rmieZgrpkKfMJixUjAxVC2bpr2ndgCmkKrnSMSWPEU",
+	"EEXnyJiL5b9k6ZSH7K2gU8pjOog/0xKY82tUexJSYUhrYFaFhmNkCkawkQYVRGaajphPKHwlMw2qlpmC",
+	"YukUeYlhbloZphhmacpEOCchTY76ImU6nRM61CwlwYX50Dw2HwJnKbb6on4NPrOMun0x/PK0eZi3NKwc",
+	"vnckJeTsiNw+8a2O6JWUr6iYW/mtPpOsiLkx4pX5j5aSTKiYu1mqIzKjXK+YmxnyW0EzPZYp/419Hs6C",
+	"KqEGa2ZGFY67MeFKgXaRqx4+YTeJUXh9YhQ3Bn/JFCjYiDZD0COjh+Q7HqYsYkJzahnyLJViZDTKkt/r",
+	"3bt3zeNMj027kOoVxjTMgxlDjJbawr631qrihRvkG0ZTsPqXtHFYdJUliUw1i16xiNMraPNHMFRzNILF",
+	"vlDQWkPmgv0CIu/TbAX7Etx19CYNKY/BhiuMASNw+EhQnaUMdWambjMFrAGlds3KJuyf1yiIWMzBu4YT",
+	"J1OW8qFdOtLI5+2TfDw+Ufw3Zsj6h8s3r3eOzC6NjdoK50XLlEUtsDVt/2Z4x2HIErtNSWqYleZo7uG8",
+	"YVOcl8m1rTXsC+r+2T1btJMDQw2o0E8mlhZK+47MBLagPWizw+HBQfNpdDBs7tOvw+Yzus+ah7QdPmNP",
+	"WZd2Op5f0JR3TIZcMMIjRs3mF36I6vZ83Wu3e+32T8ZWNv08i/bDDj1kze7A9BN2ouZT9jVt7g27g07Y",
+	"jp6xp0NDO9KSxuGgM+yGHdbcp+1hc394sNd8Rg8OmoMOa9OuoZuImQlWV7GY2K0Gt18+J+vIxi7hC9v6",
+	"Y2XOpW4iqlnTUEddX3yzIbnpb+LCKFMANLEP+8UqFHMsD3oNnbwolqR6RDqGzR747XbbGDApDTVLFWrR",
+	"NI7JIKbimjROXrw6bnYPu08UCfp9FeyYFuT12zNDKQXXXSChknfuoL3snkuoNraE1/P+++f/7vdv2u33",
+	"fzV/KPw7/+4vdQvq5oWTXz52RlXZkADM62IurtXyW0JsoUqeruqe1vywsIPQyi/etLxJCw/AyN2I1mzp",
+	"Gcfu6+fNNZuoLRbA9kLTlM4rC7Lu+XM6YmfQEC4URlxQJKtbH3MtV0y+9K61KwG7b2dRcqrRKOLmYRqf",
+	"lxYH3Jv+0g5/Eq9YGLZ7y+pBnkv1sCM0HZRYWVL1D1uPs+1g0WnrPM0bdHEFDRfnj4/7G6zDW8XST1sH",
+	"69+8RRWARh+d73Z9YzOW16YdUK9SM5lGt9Oubbe4BNChb0dZet/qpVhwVX/aqlS4+fqhL/T3benJj77H",
+	"hDEoq+SC+vUytbApE9pozWrTPosHPvpelsZbjvXtxdnSgpu3VIZSu9Jgaevz0u4uq4g0DGUGdwBu14x5",
+	"6pNwzMJrFpGYXzNCQUductEC77sZhRGd1utnDCB0YlpryL3piNC+AFOISCMaFaFCzYw5ZW+N99t7gbHv",
+	"S3d/Oe1URGin+3T9BZfvzVKu2RsRz3HrPvreiTs0S940HC2NopQpReSQUE0mUmnSPdivqAKZ4L9mxnQZ",
+	"0TSKbeOQKtYjx5cvTk/hQsknlERSN6mWExLLkMYkoamGq29Kxua95oDYfmJGlSZ6JklMByxWpGGWLLAK",
+	"QeCT2ZiHY3QFK0lmY6pBFyeXQB7OnJGpKpzIv0ybuIAK9w18swF+1cPZBjtVdYVG9D/tp1YoJ+UtcMe4",
+	"fMF4sF/VWY6bP9Hmb+3ms3/797/8f/2s3e4ePvnrV7vP/+O/PwS///8f/6f5/qtGv9/apN3OX/+zUbR7",
+	"X/q7+f6vpR92/qPfb+18tVnTZb3J926aI9lc0mRyn/Ty2WACHKawcxilIKRodm9uiLvUMmu6wKlXv+77",
+	"q6tzgmYN0exGVzfktdQEnaw1Gl9x01XPHks6z9Kzi9pNdWB/L6xjaxQrMpgjxeGdsKHdllfDX3IjujaM",
+	"ZwYhMubw41VBwmSC99vFnI0QAnV7uGrizgwv+ze+O7mqNTPAQi83LO7tdje0CJdeWjLsy2+usfGXHi0b",
+	"/aVn99v7y7ELFY/AZubXgkRAuqv06ru7XLuI5U7KM6uTHd8zGuNyrrTo88WQ194djPlCj17qTLAbvWpH",
+	"/wNcn8+7bWQqEOjy3JAhfk7oiD3v4t9Kpvp5ObRAZLH1oleEfImUUjaFAdzWULF4eJcRdlaM8JbVNL36",
+	"uDx2sCtWtmSUlDwlGLME8UkQkNPr4h/K6+35npaaxl5vv7vkiIhdoFT+LvOKZVpOLFfIm3VWtVpW47yQ",
+	"8bgBYyC76N/eKfOMvWqc0OG+V3uacA71IV3g5eNiZK+/YyPqW+TkhoaazMZMENCIWOSDBLcfchUBBcGQ",
+	"5aFsECKGryGN4Oz08urD1Zur47MPL45ffH/y4erqLPDJAQG2arXLnV5+VcqF0lSE7IkioMEouGiFK4Ms",
+	"gWi+GQ8ZXg9rSdRYzio8dL+7wYIsmuUYheVC13Cx3IbUU9IqFfKpGVSn+7SkNbXIawgNcheRre3Vu6eb",
+	"qHduUBdMMWP9DXk62dKAEGx2vrXtYxbsGm/jt9FQl8xGeIlfGcO6tYdp3tF6XNTothmvjaSpHaEOx9vY",
+	"+BMuyt927sfq/wQzvn4q25jpt05l2QZb62pZaP7R/2c0/euX7RNN+ttW8CGM/H8iq355La1n9Z5uNk6N",
+	"Jk6nzJiTIzZIKQ+JNeQU+SVT2hiQRhD+QMNfM5pGJJZy4p4ZxnLGUgWCMIav1l2P5LdX9npko+uOirsO",
+	"1az8i6UeDosLGHvcjd3EFJEYlHEsaDzX3JjgJ2LEhXl9lkS1o83f9VkuXBaY1QPetpSdn8uEXlnbZcON",
+	"CRvcrzRc+Q15qnQRUFuR5eXR3qopb8udK/v2SRYRLs+Cc9avhPKW75RK2nfRc3W93q84rrdcMLXv6Ybp",
+	"IY7ywjXV/d5TmbX51t7JbH9DBYyw9o5k1T5gSNxdetv07kcqbe9+tr3AKh5dGiZSY60PZ+1dnDNCNzIa",
+	"bSdrL+XcKO98x+YW9U95wVYwo/pz3V13qOEEG6aTyrhsGy26/NaLrvUpHstns9nv33Re9vs3X780fz57",
+	"WT6syz+ufqr2OF+wJKbhHW6x/rmV4XV3WnX0ccnioaHPGifZGq/QJ3oi6w5z7aAgIgmU07osJPyZgLZ7",
+	"ZEP/yYDNpYgMESoG0WvXLAFZopjQyx7usAg7qL7+reA3RYDfRn6aqFY62OkULG1FtID9um4dUFmq2LsH",
+	"t9i77ostH6vVOuYQFeZWyl8htqpXEr8oKVoXdPbKutUhqNM6GsrGQBgypewvHpv/MB58F/I3/IfTt7+d",
+	"dl7zU3UqLg7CF6eHp9fJP/7+4odnLbbXboXdWAwmL9vRP36Aq0MIcFSnwuvtHUJEmnkhBgO6AMJlvbjc",
+	"9TJx/fDuijS+v+weHO60ai8xij4XH75cSrjFKE37SIVt2vHW+PzyGRTxZnYqt0abladWflV51HV0Bk/c",
+	"s1em5majYJibeNJu853VenZuubY3fHKBEjcwA+0ca24b+RbWrM1FO44oOZNTZoTQGruuHENZy7m2Mbq2",
+	"EzgbmmjbOmnuxRJaiNGot3dW7fydQs2AdDbV+nKpurVmbbr5dGsDB7mptQF93cHaMM+/4xq8pmrjtTFP",
+	"faLZUTy6fZzfPVgd+JpbjA4c452NDkduf0qjIz/29TZH5842xwITLYuOP97CqB4LI07j+M3Q6/280Y4v",
+	"Uk1OuwtOLgg94iKMs4g9h0YBxPEcgeJhcxfNSgs2Y0rbJPIpV3wQMwTYcGmSkDW9jSU8oTen2L5T0mIs",
+	"jS67g98vZ3XXHODtxdq9OdUjrsCrfsGozcRY9CjOyQ+ZAJAK4hoTSJYbScEC3/ydR4Xtd9pHJBhSHnMx",
+	"glvTiM4h5sp8l6VM7RwRkcUxgcvTGccIHKfsmTcauwOfN+frVrfkQ14KbKgNyJlgmzqbt9YE7ivgEIbj",
+	"Rurb+MPyVldWq1jXJQrZRvNYJL1PFu6LR2hjOb+G+KuK+0HpNBdrv/D4PQi3pZn8SeXcwjwuWZiy+9tg",
+	"w+LxlZ+81eYQ1N2PpHlWlYNHOX9zecWiHhlrnQD+EsX7kjAPMG3YTOxSSiyNYzlTJEn5lGpGNE1HTKsd",
+	"n3BhvhTanBkbY9pIWBoyoZtMhDJihIo55mQxB1lSiHcYRG9399leq/N0v9XtHLb29ncxW+0Xy4cXHYv7",
+	"T9fJ/X9r/s/7r2ql9epF31hyL5Pzsi/NvbEmV5KPhFkHbONDcIyAbNxxHmsMkr26RrOxYuGHV8Mf//Ys",
+	"ffrdj//1a3o1++Xt+bdPT8/OfzqV3TN6Ri9nXx/LrwfXPx1Gr//ruVdZEny+CDf9avf97/t7H5//ZQO3",
+	"HUzm/Vo573x3C74XrdkkqejiJd9HRQVYdaeXyimPWEpsY4zbnlof34bmsGl+GtUaBBuKu5gqncfc3h6J",
+	"h6n/K+JzzWgIVe5E4v3klj62JJUhU2qtUN0gYBDXtur1zdNDa8JKQ8an2wnyIvRyU03kEp8oeTY3Sbhz",
+	"Uyl2O3do2iH4BTWW97Mq2ktTrC5ysanr2LDp+u7yYMo+RdpP2b3K6in7FxDUJXoquVfdJpe32JhEIyFT",
+	"+MtmXL9fIz6c2rgijhwBJkYSkpBtSrdmcaxaJDC2WuuvgU+ChM4nhpP9NUDEQZUN8jfBlymDKHQaTbhQ",
+	"T3LsK1XIBzslY+21ykEC8IVVVN3HiMUMP1qPRqvw9btvijYwzKIBfCx+dUNXWRgyFlW+yxPWK/MpBmMX",
+	"pKWZ0hstsvok6oXtqVqvHdAZ3KcF4vY9TJyxP9uAzTyr39LM0ulKS7/Y7TCPvvfrkNbKJJ0/WJtgqliY",
+	"pVzPIYHGSlNDBscZRrgP4I7gpWPCP7y78pYQeOx9xDCVExIYjY/AlR7N9HgXfgosSqbDh6ACae0ITVVF",
+	"RkyT/fZejl0J81lAajDam1ln/P5+x+cj3AVVJDi2sBtw+nsE70hIP2u390JoDH+yYKOxopC7dFgCy6c4",
+	"0M/x1VnpfhB78Kcd+9uY3ZDvXx2/aF5+f9w9ODQmf9+zI8K2LfyU0hkgSOCXtg0LMKFMCsjVuby6OD0/",
+	"+fDu5Jvv37z58cPlyYuLk6snyuqJKoe6Q3CO4oIBb0ebxVwKsk74j2yOMAtcDOXyLJ2T44kiFyeXV+T4",
+	"/BQYDlz6+taHhPHk6AJt9UVfvJDCnC+AdoEQ77GMI0TWgjDzHPmlZ1o3yQlipRZwaTYbjEWEjigXSlcR",
+	"38iADWXKCNcWrEYRSsZURDFLW+Q4fxP0bZiN6gtSRsyoy9lrI4+FtDWQ/EGeKeXbU5DjzE1oUsKak8Mh",
+	"ExEXI9OLu30GQEaOgBPYtmWmWkpMGkq0lsppcFSRNwkTZpn3Wm0SsSEXTBGue0UuHdpnLrqKpGyUxTQl",
+	"7CYxZplZdDOOhpIYdmUmWwrFmo25ZiqhIfPJ269enrx8SazTMIL5v/2q3X56QITUOz4JcosqwIwBVfLA",
+	"koax20xfKHNMe5ecZ9TkAJd5Ti5eviD7nW6XBE+b+/BvpxsQczYsVGjDtJqy1AweBjGlKadCA86u6WAh",
+	"6c9yIvPeg71uh5gvB/LGJ4KmqZyxyC4/ws7QJ6pYPGPJov0ZQE7jf45B8MkJ5SJomb7+Bth8BZYurLZi",
+	"Kacx/80skiKG5uBURiyMacoUaQQ8wqWGoQY5olHAbpJYRizowTx4pJ4f+98EO77No7S83zzJbmio4zkJ",
+	"jHQICOQ60lixAAjnosCZcSY6EE5jGWxmxxiLb69eNp/2HAwkfoQ+M5FQSHU1X3UOicrSVI6Muc5USBOG",
+	"1BP0vX4/i562230v2IHuUjbMVPXAmKPJaGS404CZnUwxmCZqkbfiWhi71Z4HfAEC35gj6uByqDbdQQrK",
+	"4T75kX8DeGOrEMUc+Bs3Gk6OpgzYYrnrtA6wrEc65BX/Bs6nTEtsy2He7BwR6rDQ8qEtcIjOXuDnCS42",
+	"8pIYTpo3OAhaBJ0p1HRlXmT4Mx7tgcxEpMBJjFwQ+hlkGijVDuSJQvOvlC+L7hURsfSJOWI5hhoIYq2Q",
+	"pbruSlRvnTE+JOBoJnKSLDgAGTA9Y8aQNuIRu7a4jjDC/KwbTpIFTSQQOJGNTpfA2qL+WWpaxN2Qb16d",
+	"7/RcpOj//h/S9/73//Y9M6lOG7/EV1BVos89+5PtzMep6TEMjAtCHeYxbGmrkB+LWawkpCm4s+pYeqss",
+	"dxbaU0GCfzTtgWueRoZXGZGK2Ovm3OsFlLCGS6PqdJ8uOrrM+AumieBalIyYMOTLIvO+0mCC706ughJt",
+	"Q7Y0UqIiwfcnx98GOAxFJ8yl3Zpls5BccFtmKMEcMsyQtEjqJKF6DECqZkRCajKm0/r09QMgdBIcGwpy",
+	"swfQdJdfhm8Gah5T5a+UnMhLKpp4jpy7+wpe8lpq6IdFgTmFgmSWc8B43ZD2kQu+KTDjJjS9zsdcqJYB",
+	"EYxFm2uD65TLIzzHa6DUABvAgqlZZbVuQTvWflsES3PjQslTmhzqG07FRyow669I8PvHgMxkem1YkZhP",
+	"ZKYgV19E4CgkE6MYNeYyS4lZRASC3sGRUBzikenM/p0jtAIdA86w0jyOyYChwgTL/lYsgk8bfl69O+Qp",
+	"wShcsD174DIWc3NaACxSj9mcRBIID1BjSQO2dacs3aycyDEATXcsJRR0ULwXNp8L/dGK4vy4oFJm2CI+",
+	"Q7gAuXvTLJD4A9IIAFHfWNiKj0SWoK2NcUJNKIdgvjEL3gRN13yySY4BHOBASGFox0FDpHIAjAN4o0WY",
+	"dWZ94Vi3Uv+7lCbjv509UU44Ao5Cfqhx5MonSua+YC5ICOuet9LjVGajMcxuhWVU9GPnSxqwXDTmVFl9",
+	"bic/umDXkbenLcuJ3AKqPFc0YSkwM2R8p+cAk3l6Pj10X5m92T3c3znKOwSqX1hZpGbcV3i1xYqwnwJi",
+	"zec5kUPTn/nRcDTfGBkJNedqEXY+dhUbhnzKEPbNyCQYVV5jQ0kkdkOSdsAWyjKW4bXrqUAOgXtBIjOj",
+	"CCtJRhlTiimikhRUnilLERnS3oeYn+DkqFjOSGQOnxTQmX1li1yNXSWBXKs0b1FMG8aqWuTMEn3OI0Em",
+	"zUuI1nZNNix/0asp5AG63VJFCaMitWFTDttEFYp3/nj1OVfrI+iRPahr4mPABg2vDa3ud4khdst00DjG",
+	"Shv5S5p2VUC9tOcIbAmWup+Q8Ixm5lTPkom4yGO7zyy1VYA5G3lhDvPuYxIctPeCXNBX22opEbXF5WDl",
+	"N/zH56ee71kDxet57Van1QYffL2i6vUODw72Dj/6nkyYoAn3et5eq93as+AF4KzB82oOnUNebILqBz+O",
+	"6i6HXmPgBiQv+TY3G22dkh5gFNKWBz0jT4QEO8PKyq4v5VXLhay40CqagMcWLrJuaYdlR0zD2soJztW+",
+	"GQxkndvfvHoZ+mbqlPEChNx6Gz9w0NQLR+SqagjuNqC2FMXtAdPvF4oCdNvte0MgXXLh18FpY6USBHUR",
+	"6A9aVZ+ori/bdrdoWC7b0yzq9mz0sG0O49zHlah7rlAGSzUU4JHO7Y9UkHbhob3bHypw580T3We3P7GI",
+	"QfzR9w42mVEVHh6e2mB8NajYZW8vHNWSn/fn94bwVDaZ0HTu9TxDHcQ5jouaGO7MazpSEBhu3uC9BxaW",
+	"K0YYDG/JySGGwQ6u5FW7v/Po4y5Y/UAbCzyl5nIbwFZxQFChgzQATLp0k+tsYMKjnYep3/G+QHqsjvBv",
+	"GcuswehGaC+AjBL2ixygP7JFzotvuZkFmyRSg91uzDV0g8xtMRlXw4rmbGrGwxoejQ9VrteWWEr3QVgK",
+	"3EiuANtdmD+H4hUZctFH9nILe2nv3/5EXoXgX5If2YNCaJUX4Tm6K0Myxk7VuHABsstHG7IZFGD+iVHM",
+	"jF2Hhe/QDvYtjLrRRPfaZMJFplkZ3MZ3IbJOOQW9E64lwCkN2n1f2PAcXrLUuu2u71rbr8BVZ7Q1LkoW",
+	"HYDtz8YMHIwSIcRQmRF5r2A6g23YF2i6l4rjaBbH1nFo2yt8oFcB6odyUb8iq6PmVBf+G3PEYymvVXmq",
+	"fZEl6GBgIlIlYEQOJb5ShvXrGGrPi0wN+qzAvRQwXd/IaL4lDPqK1JuNkcVrgWc+Vq9e7c3ug/HeHFq8",
+	"hueeDitU5va7tOiQW8u1IjM6/3Nz4c4G/GexSgo8d7AJ966pCPBnZbEVlnqsrq3TPcc2Te2xyrmp4cW1",
+	"zBSoqoSGmbPXBT66lsvuhgUuVT23vWTWV5UP0fCPQZYKVcqDbMAdmJjj5Q0xxnKZJ7sSgnbUO84zhc7e",
+	"3N2qMmME440wOOYRv1VpmSjwlHIx6oEnzbBbEDwFOxZslo9xWSWz87w37lVB5vIoGaRmBcpj8HIcLm/v",
+	"127z69nJP45fnZ+dwJer/v5E7ufQxTbifvsr6k+6/Z1RZVc+emRKXx5TumSa0AolO+9f6UBvxKE24kc5",
+	"Vt0KZe8GSbFUic4ctHxoyD4rfKRByQ/vrnZa5NiVFbHg0IBaqKpqmtPS+sKqaYV4dgLb9JcrZorOrV4G",
+	"EMrmrGAtnRqNCSPqXM72vStK5bxrL5RpykJNxjJVjAwgRmK+OTeppIlvxEXuzyWGC1TrB4MN/QLt00fO",
+	"9UmcCxWDu2lPcKVRYlIuHA78Y8ifYlZXHOtb+B5uq2yALbG34XlKJn7/RLnrVbDVrC1qL1yHBbxZuZp4",
+	"lbHgEFyBkE0FvO0eeJaN7n10/Ty6fpzrpxzTu+j7QdouSLt0xMoZ8xt4fPzbHcvFMXmoqs/v3eHOM7Br",
+	"b+nOq5ESPkniTFWrcxeBGYjMTIvQEQdOtHx9d27BBh762u62F7p66xu0xUL/m7w0T0xYvt3D2ucQ/ABR",
+	"nRyrFa66xSuBH25RZHyzaWO1+ge96csh6tbe8MFyfIFs+E/JIw11rWOTcGXnoEQcg8TPG3PHWisI4W2U",
+	"jZh0MdHIhaC6i2FBeT3lPMILwpgNc2ytsE3Osf7ZJ5smm8H4tqoYuq7O1Wb4uBubMMulvDayYzr3euAt",
+	"5s6qGziHWmtzrRbO/ZkM89y55YfBIsd42bcXZ5vWWi3E3O6GaMfLKZiPFtejxbWhovgu5aAn2sKKNTyw",
+	"Gs/v9Trt/acHXx9udV2I9Ly5QQbnDi7poMS3zW8ioI+UjK8JnVvDyD6zyvLK2eZGflV36B9trkeb61Ns",
+	"rtVnaQN9otawuYDKJ+5ktMixVSC4wkJXRsGAyOsiCnz5KIyYrj8H7c8sUb/EA/VFHI/b1O3v4KbiTsdj",
+	"SxNcKn36LZiNCdXhuEZRt5cVcDNqFFzfev4wx0ymkABVL3pYxPVKwZO4GjZ3UdcrKrdPUjblCilq0zvH",
+	"hUI6n/mmIMfrX8ENLO7AF8sVHl7MPqrJ9yLbT4qj/jm05N0yhOpoFVqVa2RscaszF14GElJBFGO+A53E",
+	"witFVN1qV+cL1/kf7vG0XsyH9PqV67+vdfzlZsij9vJlai/gLMxToMPikNzXzcoWykyt0/E4ikq3mVWn",
+	"o4URrOcRq7yN5QvLOzscj8mQC0Z4xGhrWyehHcgf5Ce0vTvI8hW6TPm2tt5d+MgqHhWUh1JQLI0WqsCn",
+	"86UadcReBtSkGd2VZ73KI7yAN5Xy2gEHQwrWIqd5js9R6a7kWAd4a6ttjq5RbyBCrN79YR/8LC6QdUk9",
+	"lTvqR6Pn0be4yfG2t/R38564gw24CistizPAuoA2EOc+YgQwTDBHRiZYjCaeV7Kg6RIuAFHZwGJM2Rgp",
+	"gFqQqc3Z6YsAMCJbgt1omz+OXyQpmyK+IgCzUxviKSLMsr5mLHFgZhC7/msVNQpg0Cwkf6QC9OcUuUGU",
+	"DKgOx5BqkyUORqmXQ0BpgP+wQx7xKRN2LSDlB0JMfYsu0BdmdQxPoiOGqBUTDvAVSqbwfyjR7gAkIYQh",
+	"cEAchsPM64JQjRX2Fnbo4c2vZfYEUAdQF1ymRoVskSuHeTVIIVJmMCc8IkoCaSibaCmnLI1psioyxLys",
+	"EhXiiLJXQXh1iJmV0vr1VdO2iB8pQmEWTbvNaTYPMl45QwxQWZHDXlMJo2YeC8XPAPcxAgBwQ6wkSwhA",
+	"aISsBHrUbu8AOMeENhUzk9YMUtukYMWRQIw0QD/rOZQ0pecxW8ZK2yngw7jFDlN8ksRzQgcuQMq2zQMD",
+	"6taDR1WogRwh9FY454WCFqsxQQEqcg7+UfPSh3UT5KVk1voIgFM8Bgf9CwhcMPYzy4adsMXP64RtgVu0",
+	"UXAQRNMRlx+bMoIotyRlI5pGEBwkh8CmEMEmz6Iwii+m80NGKUV42HQkRZdHZEzVGMTgMWRQiCJ9cQke",
+	"61mQgx01swRxkPNEWICcxYoDY9uFw9MBJGXE1bPZsIZ5OywoyMHlJaBAG3lZwEsB3o2FAmoEF8dXJx/O",
+	"Tl+dXn24PP3u9dvzwCedNqE2GZgM5n1hRcbOUZ4dUskrgVyVHKOfxvwa8ZmRlyH6Iv4Ni6FW539A8Z8H",
+	"Sf+oLzt3f0khL/Lx/0GeknJlt1VXPkas3SWkypZT2jak6o61Uv9sXHwDhvxCimHMw8fUuzsmsGTJViIC",
+	"Ye8WzbGNg6NcRTFMcwM2zjVpDOaG2zHDGa/Z3IiMkEZsxxpKeTyVc1ICJOAslZrB1xZzFH/sC4zt5Bat",
+	"tUXAHIErb5A2NuRKj9lEsXjK1JFtbrFMlZaJy/6tY7P4fM5mN4nJyrnGY0zWo9/kU2KyMqS2zY/pxjFZ",
+	"xtJC8jRnEVwYxmTjWtVhtJO6YoE+CSKqacuWDgSQxrGMEfCjL7YqIOgTwEgso5soTTWDBLeawzhi2p7E",
+	"tXk+FyymFh5RZmnIYI5sMliN6WanWLECyyUxVJ01/9Am3PrgNJfc8nhn86XxCYxMuxOT2M5XZ4hxfWTa",
+	"W4iNQhh/IUWTTRI9Bw8V0849ZTmDOXF+TbL9kuS2+ByF5MaaEeZbBy+Nb2mga1WPqXCsxFihpl+E8I+Z",
+	"Bkxt5xzL7TDBWKRIEGZpykQOPoRu2L7Im5WBdoxtKeSsl3ujuF5w2iLkfcMWgWgtvrzAO4XUfqPAMPPM",
+	"3vpnHCrtAhwBjQGmFvFpjf1cGaycYqELs+Z9gW1xzkIWCw/Gt7O77aobo1jGeQKx+dNZ14M5Nj0qI8vU",
+	"P1aA5NqHW31xwhHERTAylTxSi2i6CROkCupgVTUzkcX+QPqAtx21QoWVLXp9AQjGaxBguK4iv/gl0Haq",
+	"yYRGFZQYV/sid0AAYvQ6kJga8QWH564We8ku/9HVRts8vnJre/ueRdoG8ZVfqmB7eJX50dD+YwQ2Skei",
+	"5ASEEnWiEKG6NxPiwB+bkKhuM9SXQCV8L8lqdX+otaIWhTAa04hJeKvoXfLoGnljcZzImKXMunANC3RS",
+	"2fHSiA+H5vVQQUEX4K5Qr2pT0Q1iqy+WZPW9CWKSy+G+WP0M1KRZKYAncloVwFDcAOfoJCCspIyjvnAC",
+	"1QlNqyfZxXdiFn0nq8XirR4MW2vnHj3FLdPVanfxdmLpohjeo2B6FEyPgukzCiZ79rayJjcQRMvO4s1y",
+	"BKxwKqcKrHUebZUsANc9j8kCj8kCj8kCK5IFFo7f50sWyP1LNYxjPYhSiWus4RRQOIinDksJVFxsYNXb",
+	"nU/gJV8OztIj5NEjJ/tTcrI7giXdjYflBVBcrfX16ZEO8y1vXmVJLfLa1Xcs1590rfPyzutLOuVDeWC2",
+	"9TlqHNm5bFDmyM36MdbxXyXWEcpW5oVCSlTtTvry4bsbRNoFG3EFVZ5nUMgiL/lWKnWRlxZD91qEjpvU",
+	"3rzbtAAYjYuEUXndRjy8pBHMxoqFHzAKf69LUioiObHlb7kgA6rY4f5ODyMWq0VEQK3JnW5qLGeKcN0i",
+	"x6JyeVVEYxcrRxr77We2Iu8OegN9VxcNK3pkg3w5bJUoCAEFgOxowoV6UnobjKSx397bQW/X24szM8ix",
+	"1onybXKn0TDC/E6pYdHlsIgxVDvEssQkSfmUaka0seEBMBsWImJQONYMcMcn4ZiFUOR1zARRdMqiVVmi",
+	"C9zjLg6xWjhPs5kJT1jMBWQCmKW6MjTh5E+rwKrznV7dsuGFhkizNPZ6HixVb3f32V6r83S/1e0ctvb2",
+	"d6EE9e4vlva2DbVcmPofFHW5MIpLIPx13jdHVn7p1OSibqtgzJKw3DYgc4mfPOLd3bPL8NED+Ad5AFGw",
+	"lQtvFbzxruJ0pS68cQQp3BENq7DIJbElHdIRFuGd0PnOERFSAx+GEteuZDVEua2C3KuTCptEehYC/cuO",
+	"9nyMycpjNx/gFG0Q07nmiEBezISLJ1BsZA618/Ny60/g9nG/vV+LwHfrsXgwq24TheDxoH25wY8Pcsq2",
+	"c4ksUOzmyH1vL84w2KzUxF8yIWWaZ7ZhqQ4mzGJFR2RZ5hWHHD5BAi7V9pyXuIFfitogHAqlmZdCdVpb",
+	"apOEMaNg5s4LIzfiCvoGc/JqYaBcYwBelthwipSRX7JohLn2+TifKJLKmGHsZKlQJRanhIDEWIqRS+Rz",
+	"c7Fdl31d+AhWW8ptTzBJfbNqUSoTmxgPA/TJINPViWPUyYwrZq3U+ki9e7QV7ebZLOTtQvbuYrf9IQza",
+	"hQV9yYz6ESzxz4JFZAOJP7/5s5tKbd6A3ozt4YpWCKBa/+V3fHqrMYVl+aoeSR/8iDY2r/A4ooOvRhDh",
+	"lFC2XNl4aq5J6kIQlaZzVSqh3N0nY5mlqkcmjIrZmMfMRnJHLOaY6GdvOwZSj2F0VGepYesqoSErgCTA",
+	"M2hGc6mpiGgaEbtAiqiEhXxo+R5RdK5qqqrDyGu9U59R7/0kdxhsW51L7FEl/iJU4gs8dMssLL8VvH9e",
+	"pnaVTnnCVtfW/DtL+ZBbnTe4hNbNS3d+A4LkAykqWHWczqDeuQ+3HcAdzB++S9igYo5unYSmCvTOXl8E",
+	"+nk/a7f3wkzwGzNZKSIF3zB/2rG/jdkNfvVzzXetVut94NtrHUqmHbipYDeN718dv2hefn/cPThsOGbY",
+	"9/BpbZ/FT2bU+EXf29mBkSOn7QsLzz3koyxlkd0NzLIMEBLOnGIb+axlzFIKkDl77TYpV5XfcXwbL0ee",
+	"KBLGMrxukWMyxXWO+gK18gJtw/QC5duR1yZYYh+0fcTc0SkVCvf6CCqwJnANYdV7DnHeNLwWchYzUOjB",
+	"ROgLuBFyMdwhc/WWh5THWcpIA7fWL7i1bwG5KFa0hz3vkFf8G59wgdLgh8s3r3cQ82q/3SYzo8D3BcZh",
+	"w0L1PcsrUXwgL8cSrH0P79qc4y9fghZ5LXUJyINFWOE+HxggpDOhDfNmqj56OmR8ypB+7QjuhDFqr3p6",
+	"ncOnh+2nz5593fa9yDD83u+eHPzCQnzLBEtIdtvttu9hGLphxV6mIs/3OBgp/MPe6++efqu77Kfpj/8V",
+	"y+6L9uTZ/KxzPPJ8T2mqM+X1PJWFIWMRoFzYJ9lUf+iYR7Pi0benXz+b/uPdvLi0sBeAHzjMrVV6z6b2",
+	"C67aiSGn+7NXSotpN6d43VZC98I9vUrUTh1EquuHNIScAc4+8KSdlrepqMu7NBuMS7i9RHkrLBXfQbSU",
+	"3rEoY5Cj5yy67rIAloFQghuLK7QsXD4ZZlxIrMl100xhoex1HjABr7eaAZTIfb/dRmE1ZjTW499WRt0c",
+	"gyqrSBe4jVE8ITUUmaRhIVnSIqe6KM6sZRZinp85rgOqMIPG5sKUmYxhyxMaD2U6YZGF/LNQbUuwRvvt",
+	"dq3v9XsYvnfXE5JzAXm9+bG1fa8CBa0skbe9srdAxnc4BWvQTs74lAkzzCSVA1ai0Xyl12s+SIpASSmj",
+	"0XxTQmJikUTwV0oSs/9W3Bvpi9qKTw7ae4VDalli3QcxXTAacbMa/4z0pJBHWXzvdMqIFa7qjyWu+2ex",
+	"C8zU7sldKRT6MFrhqpK3NqAGw4LM3xbwLJJhZiHTMepkFzwIdhhLAS5MJjEzihmZQR22GsCQIg/Mwsot",
+	"w3ZiztrQZuIXU8XhCWa0TNDPWNTkIs+5KlVtrXnrOVbQtfHdmdA8LrCLS49jAOjy8y8WM05Kz+Sx78uP",
+	"nWAgFOQ1YpKfpWXl52q5UeJzdbP02lxULr/2XV2ImTH05Uw4G0/5dpFcpPstXo8WaVwyEVmuMWDmj0HG",
+	"Y90reYDMCRwwMqGCGm1fyFlrZ2nEJcuxpghvsZ9FaBhpBC5miYxSKnQT/fsnr45Pz4Kd8vaa72temzNz",
+	"jKirHBzsSabhmCmdUi3T8u6VztLH9x//XwAAAP//",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

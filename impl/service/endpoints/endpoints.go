@@ -6,6 +6,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/netip"
+	neturl "net/url"
+	"strings"
 	"time"
 	"unicode/utf8"
 
@@ -14,6 +17,7 @@ import (
 
 	"github.com/junction-dev/junction/gen/db"
 	"github.com/junction-dev/junction/impl/auth"
+	"github.com/junction-dev/junction/impl/outbound"
 	"github.com/junction-dev/junction/impl/service"
 	"github.com/junction-dev/junction/impl/service/internal/core"
 	"github.com/junction-dev/junction/impl/stdwebhook"
@@ -89,9 +93,10 @@ func (s *Service) Create(ctx context.Context, in service.CreateWebhookEndpointIn
 	return service.NewWebhookSecret{Endpoint: toEndpoint(row), Secret: secret}, nil
 }
 
-// Get returns an endpoint of the caller's (any, for an admin); someone else's is ENOTFOUND, as if it did not exist.
+// Get returns an endpoint of the caller's (any, for an admin, who may look but not change); someone else's is
+// ENOTFOUND, as if it did not exist.
 func (s *Service) Get(ctx context.Context, id uuid.UUID) (service.WebhookEndpoint, error) {
-	row, err := s.own(ctx, id)
+	row, err := s.visible(ctx, id)
 	if err != nil {
 		return service.WebhookEndpoint{}, err
 	}
@@ -127,9 +132,10 @@ func (s *Service) List(ctx context.Context, page, limit int) (service.WebhookEnd
 }
 
 // Update changes the given fields of an endpoint of the caller's. Enabling it again clears why Junction had
-// disabled it.
+// disabled it. The event types it ends up with are judged by its owner's role now: a demoted admin cannot keep,
+// or re-point, an endpoint that takes admins' events.
 func (s *Service) Update(ctx context.Context, id uuid.UUID, in service.UpdateWebhookEndpointInput) (service.WebhookEndpoint, error) {
-	actor, err := core.RequireActor(ctx)
+	row, owner, err := s.mine(ctx, id)
 	if err != nil {
 		return service.WebhookEndpoint{}, err
 	}
@@ -143,25 +149,23 @@ func (s *Service) Update(ctx context.Context, id uuid.UUID, in service.UpdateWeb
 	if in.Description != nil {
 		checkDescription(fe, *in.Description)
 	}
-	var forbidden error
-	if in.EventTypes != nil {
-		forbidden = checkEventTypes(fe, in.EventTypes, actor)
+	types := in.EventTypes
+	if types == nil {
+		types = toEndpoint(row).EventTypes
 	}
+	forbidden := checkEventTypes(fe, types, owner)
 	if err := fe.Err(); err != nil {
 		return service.WebhookEndpoint{}, err
 	}
-	if _, err := s.own(ctx, id); err != nil {
-		return service.WebhookEndpoint{}, err
+	if forbidden != nil && !(in.Enabled != nil && !*in.Enabled && in.URL == nil && in.EventTypes == nil) {
+		return service.WebhookEndpoint{}, forbidden // disabling alone is always allowed
 	}
-	if forbidden != nil {
-		return service.WebhookEndpoint{}, forbidden
-	}
-	var types []string
+	var typeNames []string
 	if in.EventTypes != nil {
-		types = typeStrings(in.EventTypes)
+		typeNames = typeStrings(in.EventTypes)
 	}
-	row, err := s.core.Queries.WebhookEndpointUpdate(ctx, s.core.Pool, db.WebhookEndpointUpdateParams{
-		ID: id, Url: in.URL, Description: in.Description, EventTypes: types, Enabled: in.Enabled,
+	updated, err := s.core.Queries.WebhookEndpointUpdate(ctx, s.core.Pool, db.WebhookEndpointUpdateParams{
+		ID: id, Url: in.URL, Description: in.Description, EventTypes: typeNames, Enabled: in.Enabled,
 	})
 	if errors.Is(err, pgx.ErrNoRows) {
 		return service.WebhookEndpoint{}, core.NotFound("Webhook endpoint") // deleted meanwhile
@@ -169,12 +173,12 @@ func (s *Service) Update(ctx context.Context, id uuid.UUID, in service.UpdateWeb
 	if err != nil {
 		return service.WebhookEndpoint{}, fmt.Errorf("update webhook endpoint: %w", err)
 	}
-	return toEndpoint(row), nil
+	return toEndpoint(updated), nil
 }
 
 // Delete deletes an endpoint of the caller's.
 func (s *Service) Delete(ctx context.Context, id uuid.UUID) error {
-	if _, err := s.own(ctx, id); err != nil {
+	if _, _, err := s.mine(ctx, id); err != nil {
 		return err
 	}
 	n, err := s.core.Queries.WebhookEndpointDelete(ctx, s.core.Pool, id)
@@ -190,7 +194,7 @@ func (s *Service) Delete(ctx context.Context, id uuid.UUID) error {
 // RotateSecret gives an endpoint of the caller's a new signing secret and returns it, once. The secret it replaces
 // stays valid for [service.WebhookSecretOverlap], so that a receiver can switch without losing a delivery.
 func (s *Service) RotateSecret(ctx context.Context, id uuid.UUID) (service.NewWebhookSecret, error) {
-	if _, err := s.own(ctx, id); err != nil {
+	if _, _, err := s.mine(ctx, id); err != nil {
 		return service.NewWebhookSecret{}, err
 	}
 	secret, sealed, err := s.newSecret()
@@ -238,15 +242,37 @@ func (s *Service) SigningKeys(ctx context.Context, id uuid.UUID) ([][]byte, erro
 	return keys, nil
 }
 
-// own returns endpoint id if the caller owns it or is an admin; ENOTFOUND otherwise, so that nobody learns which
-// ids exist.
-func (s *Service) own(ctx context.Context, id uuid.UUID) (db.WebhookEndpoint, error) {
+// visible returns endpoint id if the caller owns it or is an admin; ENOTFOUND otherwise, so that nobody learns
+// which ids exist.
+func (s *Service) visible(ctx context.Context, id uuid.UUID) (db.WebhookEndpoint, error) {
 	actor, err := core.RequireActor(ctx)
 	if err != nil {
 		return db.WebhookEndpoint{}, err
 	}
+	row, err := s.get(ctx, id)
+	if err == nil && row.OwnerID != actor.UserID && !actor.IsAdmin() {
+		return db.WebhookEndpoint{}, core.NotFound("Webhook endpoint")
+	}
+	return row, err
+}
+
+// mine returns endpoint id if the caller owns it, with the caller as its owner: a change, a deletion or a
+// rotation (which shows the secret) is the owner's alone, an admin's included. Anyone else's is ENOTFOUND.
+func (s *Service) mine(ctx context.Context, id uuid.UUID) (db.WebhookEndpoint, service.Actor, error) {
+	actor, err := core.RequireActor(ctx)
+	if err != nil {
+		return db.WebhookEndpoint{}, service.Actor{}, err
+	}
+	row, err := s.get(ctx, id)
+	if err == nil && row.OwnerID != actor.UserID {
+		return db.WebhookEndpoint{}, service.Actor{}, core.NotFound("Webhook endpoint")
+	}
+	return row, actor, err
+}
+
+func (s *Service) get(ctx context.Context, id uuid.UUID) (db.WebhookEndpoint, error) {
 	row, err := s.core.Queries.WebhookEndpointGetByID(ctx, s.core.Pool, id)
-	if errors.Is(err, pgx.ErrNoRows) || (err == nil && row.OwnerID != actor.UserID && !actor.IsAdmin()) {
+	if errors.Is(err, pgx.ErrNoRows) {
 		return db.WebhookEndpoint{}, core.NotFound("Webhook endpoint")
 	}
 	if err != nil {
@@ -268,16 +294,36 @@ func (s *Service) newSecret() (secret, sealed string, err error) {
 // checkDestination records why url is not a destination Junction sends to.
 func (s *Service) checkDestination(ctx context.Context, fe core.FieldErrors, url string) {
 	if n := len(url); n < 1 || n > service.WebhookURLMaxLen {
-		fe.Add("url", fmt.Sprintf("must be 1 to %d bytes", service.WebhookURLMaxLen))
+		fe.Add("url", fmt.Sprintf("must be 1 to %d characters", service.WebhookURLMaxLen))
 		return
 	}
-	if !core.ValidText(url) {
-		fe.Add("url", "must be valid text")
+	// A URL is ASCII (RFC 3986): what else a receiver's address holds is percent-encoded. Refusing spaces,
+	// controls and other characters keeps what is stored what is sent (no trailing space, no bidi override that
+	// shows one address and names another), and makes characters and bytes one count.
+	if strings.ContainsFunc(url, func(r rune) bool { return r <= ' ' || r > '~' }) {
+		fe.Add("url", "must be printable ASCII without spaces: percent-encode anything else")
 		return
 	}
-	if err := s.checkURL(ctx, url); err != nil {
+	err := s.checkURL(ctx, url)
+	switch {
+	case err == nil:
+	case (errors.Is(err, outbound.ErrForbiddenAddress) || errors.Is(err, outbound.ErrUnresolvable)) && namesAHost(url):
+		// One answer for every name refused, whatever it resolves to (or whether it resolves at all): the API
+		// must not tell its callers which internal names exist, nor what they point at.
+		fe.Add("url", "must name a host that resolves to public addresses only")
+	default:
 		fe.Add("url", err.Error())
 	}
+}
+
+// namesAHost reports whether raw's host is a name rather than an IP address written out.
+func namesAHost(raw string) bool {
+	u, err := neturl.Parse(raw)
+	if err != nil {
+		return false
+	}
+	_, err = netip.ParseAddr(strings.Trim(u.Hostname(), "[]"))
+	return err != nil
 }
 
 func checkDescription(fe core.FieldErrors, d string) {

@@ -254,3 +254,57 @@ func TestUpdatingAnEndpoint(t *testing.T) {
 	require.Nil(t, got.DisabledReason)
 	require.Equal(t, []service.WebhookEventType{service.WebhookTest}, got.EventTypes)
 }
+
+// TestOnlyTheOwnerChangesAnEndpoint: an admin may look at anyone's endpoint but not change, rotate (which would
+// show them its secret) or delete it; and the event types an endpoint ends up with are judged by its owner's role
+// now, so a demoted admin can neither keep admins' events on a changed endpoint nor re-point one.
+func TestOnlyTheOwnerChangesAnEndpoint(t *testing.T) {
+	t.Parallel()
+	s := servicetest.New(t, dbtest.New(t), servicetest.Options{})
+	ada := signUp(t, s, "Ada", service.RoleUser)
+	root := signUp(t, s, "Root", service.RoleAdmin)
+	e := create(t, s, ada)
+	for name, call := range map[string]func() error{
+		"update": func() error {
+			_, err := s.Endpoints.Update(root, e.Endpoint.ID, service.UpdateWebhookEndpointInput{EventTypes: service.WebhookEventTypes()})
+			return err
+		},
+		"rotate": func() error { _, err := s.Endpoints.RotateSecret(root, e.Endpoint.ID); return err },
+		"delete": func() error { return s.Endpoints.Delete(root, e.Endpoint.ID) },
+	} {
+		require.Equal(t, service.ENOTFOUND, service.ErrorCode(call()), name)
+	}
+
+	admins := create(t, s, root, service.WebhookPaymentSucceeded, service.WebhookUserCreated)
+	actor, _ := service.ActorFromContext(root)
+	actor.Role = service.RoleUser // demoted since
+	demoted := service.NewContextWithActor(context.Background(), actor)
+	_, err := s.Endpoints.Update(demoted, admins.Endpoint.ID, service.UpdateWebhookEndpointInput{URL: new("https://93.184.216.35/elsewhere")})
+	require.Equal(t, service.EFORBIDDEN, service.ErrorCode(err), "no re-pointing admins' events")
+	_, err = s.Endpoints.Update(demoted, admins.Endpoint.ID, service.UpdateWebhookEndpointInput{Enabled: new(false)})
+	require.NoError(t, err, "disabling it is always allowed")
+	_, err = s.Endpoints.Update(demoted, admins.Endpoint.ID, service.UpdateWebhookEndpointInput{EventTypes: []service.WebhookEventType{service.WebhookTest}})
+	require.NoError(t, err, "nor is dropping the admins' types")
+}
+
+// TestRefusedNamesAllReadAlike: a name that resolves to loopback and one that does not resolve get the same
+// answer, so that the API tells nobody which internal names exist or what they point at; an address written out
+// is named as what it is. A URL is printable ASCII, so what is stored is what is sent.
+func TestRefusedNamesAllReadAlike(t *testing.T) {
+	t.Parallel()
+	s := servicetest.New(t, dbtest.New(t), servicetest.Options{})
+	ada := signUp(t, s, "Ada", service.RoleUser)
+	message := func(url string) []string {
+		_, err := s.Endpoints.Create(ada, service.CreateWebhookEndpointInput{URL: url, EventTypes: []service.WebhookEventType{service.WebhookTest}})
+		pe, ok := service.Public(err)
+		require.True(t, ok, "%v", err)
+		require.Equal(t, service.EINVALID, pe.Code)
+		return pe.Fields["url"]
+	}
+	require.Equal(t, message("https://localhost/hook"), message("https://no-such-host.invalid/hook"))
+	require.Contains(t, message("https://127.0.0.1/hook")[0], "loopback", "a literal address is the caller's own words")
+
+	for _, url := range []string{"https://93.184.216.34/" + strings.Repeat("é", 10), "https://93.184.216.34/ ", "https://93.184.216.34/\u202e", "https://93.184.216.34/a b"} {
+		require.NotEmpty(t, message(url), "%q", url)
+	}
+}

@@ -176,14 +176,14 @@ export interface paths {
         post?: never;
         /**
          * Delete a webhook endpoint
-         * @description Deletes one of the caller's endpoints; nothing more is sent to it.
+         * @description Deletes one of the caller's endpoints (only the owner may); nothing more is sent to it.
          */
         delete: operations["deleteWebhookEndpoint"];
         options?: never;
         head?: never;
         /**
          * Change a webhook endpoint
-         * @description Changes the URL, the description, the event types or whether it is enabled. Enabling it again clears why Junction disabled it.
+         * @description Changes the URL, the description, the event types or whether it is enabled; only the owner may (an admin may look at anyone's endpoint, not change it). Enabling it again clears why Junction disabled it. The event types it ends up with are judged by the owner's role now: an account that is no longer an admin may disable an endpoint that takes admins' events, or drop those types, but not change it otherwise (403).
          */
         patch: operations["patchWebhookEndpoint"];
         trace?: never;
@@ -202,7 +202,7 @@ export interface paths {
         put?: never;
         /**
          * Rotate a webhook endpoint's secret
-         * @description Gives the endpoint a new signing secret, shown in this answer only. The one it replaces stays valid for 24 hours: meanwhile every delivery carries both signatures, space-separated, as the Standard Webhooks specification says.
+         * @description Gives one of the caller's endpoints a new signing secret, shown in this answer only (only the owner may rotate it). The one it replaces stays valid for 24 hours: meanwhile every delivery carries both signatures, space-separated, as the Standard Webhooks specification says.
          */
         post: operations["rotateWebhookEndpointSecret"];
         delete?: never;
@@ -714,7 +714,7 @@ export interface components {
          */
         WebhookEventType: "post.published" | "post.updated" | "post.deleted" | "comment.created" | "comment.deleted" | "user.created" | "user.deleted" | "payment.succeeded" | "payment.failed" | "subscription.updated" | "webhook.test";
         /**
-         * @description Where deliveries are POSTed. https to a public address, unless the server allows private targets.
+         * @description Where deliveries are POSTed: https to a public address (unless the server allows private targets), in printable ASCII (percent-encode anything else).
          * @example https://93.184.216.34/hooks/junction
          */
         WebhookEndpointURL: string;
