@@ -4987,6 +4987,7 @@ func (r ConfirmPasswordResetResponse) ContentType() string {
 
 // CreateTokenResponse200Headers the declared response headers of an HTTP 200 response for CreateToken
 type CreateTokenResponse200Headers struct {
+	CacheControl    string
 	RateLimit       *string
 	RateLimitPolicy *string
 }
@@ -6942,6 +6943,7 @@ func (r ListWebhookEndpointsResponse) ContentType() string {
 
 // CreateWebhookEndpointResponse201Headers the declared response headers of an HTTP 201 response for CreateWebhookEndpoint
 type CreateWebhookEndpointResponse201Headers struct {
+	CacheControl    string
 	Location        string
 	RateLimit       *string
 	RateLimitPolicy *string
@@ -7370,6 +7372,7 @@ func (r PatchWebhookEndpointResponse) ContentType() string {
 
 // RotateWebhookEndpointSecretResponse200Headers the declared response headers of an HTTP 200 response for RotateWebhookEndpointSecret
 type RotateWebhookEndpointSecretResponse200Headers struct {
+	CacheControl    string
 	RateLimit       *string
 	RateLimitPolicy *string
 }
@@ -8802,6 +8805,13 @@ func ParseCreateTokenResponse(rsp *http.Response) (*CreateTokenResponse, error) 
 	switch {
 	case rsp.StatusCode == 200:
 		var headers CreateTokenResponse200Headers
+		if values := rsp.Header.Values("Cache-Control"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Cache-Control", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.CacheControl = value
+		}
 		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
 			var value string
 			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
@@ -10789,6 +10799,13 @@ func ParseCreateWebhookEndpointResponse(rsp *http.Response) (*CreateWebhookEndpo
 	switch {
 	case rsp.StatusCode == 201:
 		var headers CreateWebhookEndpointResponse201Headers
+		if values := rsp.Header.Values("Cache-Control"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Cache-Control", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.CacheControl = value
+		}
 		if values := rsp.Header.Values("Location"); len(values) > 0 {
 			var value string
 			if err := runtime.BindStyledParameterWithOptions("simple", "Location", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
@@ -11205,6 +11222,13 @@ func ParseRotateWebhookEndpointSecretResponse(rsp *http.Response) (*RotateWebhoo
 	switch {
 	case rsp.StatusCode == 200:
 		var headers RotateWebhookEndpointSecretResponse200Headers
+		if values := rsp.Header.Values("Cache-Control"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Cache-Control", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.CacheControl = value
+		}
 		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
 			var value string
 			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
@@ -13513,6 +13537,7 @@ type CreateTokenResponseObject interface {
 }
 
 type CreateToken200ResponseHeaders struct {
+	CacheControl    string
 	RateLimit       *string
 	RateLimitPolicy *string
 }
@@ -13529,6 +13554,7 @@ func (response CreateToken200JSONResponse) VisitCreateTokenResponse(w http.Respo
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", fmt.Sprint(response.Headers.CacheControl))
 	if response.Headers.RateLimit != nil {
 		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
 	}
@@ -16051,6 +16077,7 @@ type CreateWebhookEndpointResponseObject interface {
 }
 
 type CreateWebhookEndpoint201ResponseHeaders struct {
+	CacheControl    string
 	Location        string
 	RateLimit       *string
 	RateLimitPolicy *string
@@ -16068,6 +16095,7 @@ func (response CreateWebhookEndpoint201JSONResponse) VisitCreateWebhookEndpointR
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", fmt.Sprint(response.Headers.CacheControl))
 	w.Header().Set("Location", fmt.Sprint(response.Headers.Location))
 	if response.Headers.RateLimit != nil {
 		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
@@ -16618,6 +16646,7 @@ type RotateWebhookEndpointSecretResponseObject interface {
 }
 
 type RotateWebhookEndpointSecret200ResponseHeaders struct {
+	CacheControl    string
 	RateLimit       *string
 	RateLimitPolicy *string
 }
@@ -16634,6 +16663,7 @@ func (response RotateWebhookEndpointSecret200JSONResponse) VisitRotateWebhookEnd
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", fmt.Sprint(response.Headers.CacheControl))
 	if response.Headers.RateLimit != nil {
 		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
 	}
@@ -17937,206 +17967,208 @@ func (sh *strictHandler) GetReadiness(w http.ResponseWriter, r *http.Request) {
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7L2Ldhs3kjf+Ktje+R9TkyZFUpfY1PHZVRw5USLbGkkezyb0usFukETUBDoNNCkmf+9rfM/wPce+2HdQ",
-	"BfSFbFKkJTmTsZJzEpFEN26FuqHqV797oZwkUjChldf73RszGrEU/rygmp3xCdfmQ8RUmPJEcym8nvdu",
-	"TDXhisRsqIkcEj1mJJExD+dPFPk1k5qSRpTSoW5ypofNsdYJTXgzpZrF5o1N202z09npVZ8WdMJ8MuN6",
-	"TII0II2U/ZoxpRVJ2YRywcVoh1ARkUAHpKFYKEWkSCY0j+E92HnKFNNqp0UumdD2Zfl0mufQV9DyfE+F",
-	"YzahZoLshk6SmHk9r+/FcsRF3ztKn+8d6ef7Xc/39DwxvymdcjHyPn70i+XB1y0v0lU+HJwc0WbVaJLE",
-	"nCmiJdFjbqYF89tmvSi51GkW6ixlEXnJWRwpEnOlyWwsFSNcswksoyqtrFvSX8tLmrCUzLiI5Myu6Swg",
-	"DfyC2KV1aziYEzZl6ZyYMTVhUCwiMmEpNdMlszGPTddmJBMOxCHF7Sv86/NO+2j2/LBds8QffS+hKZ0w",
-	"bQlyBTGeajbBuSR0xEyf3Hz9a8bSued7ZiW8ngfDqownYkOaxdrrddu+N5TphGqv53Gh98yGT+gNn2QT",
-	"r9dpt31vwoX9lI+TC81GLAVaeJNGLK2nACVTTSKestB8uWp0El5QOzp4p+d7TJj+f/YofIIv39fR5Tkd",
-	"sfqhdJoDqlgEy0RENhmwdNV4TJP64XRuWSvzz63rdS6VPv22fpSJVPqJIjzKx5ZQPS6GxiPP9wwJ85RF",
-	"Xk+nGSsPNB9clkHLmgWSSl8ymobj5QEck5Aq1uRCMaG45lNGVDbAhx2j01zHK8lM4YvLI5rQmzMmRnps",
-	"KA3Xxn3urByfTHX98gzNeTfcAwhrMG+RK8NOaMrIIJXXTJijyiOiJOyzIsKcWyKnLI1psnLYpr968gtT",
-	"RjWLjnWJBsvfwXKsIMVsEHM1Ntu0OJU3Ip6TxP0Om65Iw2zmDpEpkeZns9ghjWOWPlEE2KMijSGNFdtZ",
-	"Sbd5j+XJ2JENpIwZFTC0t4qlqygwU9Djw1HgOzYYS3l9IqJEcrHyJMywGWG23QOO6aN5WCVSKAas9hsa",
-	"XaCUMJ9CKTQT8CeIrxB4/u4vygy1xNh/91iaytTrmeeJe4GP38J7jQyPDQVNMqXJgBFKpjTmEcEf3n/0",
-	"vQlTClgYrIETj1wRLqCpWYAJ02MZeT3v/M3llefjWvS8XZrwXbN7yi4GU/rUNDsYdsI2fcqeDb6O9sM9",
-	"aqhDU52pFzJiXm/fHEvNJ0xpOkm8ntdtdw+b7U6z3b3qHPTa+732wU/ex/KC/iVlQ6/n/ftuoT7t4q9q",
-	"9wQWARZ1eVPdhCJpzqbUZEJ1OEZdIJJhNmFCH5EAlywoyXE4+KplhlHszlthRfEG23SPg+eKTGhsiIpF",
-	"pGGkPpxDgvTkkyEcYbbTIi9lCqPPNQUFiojMNKGgS6C+ANN6IcUw5qH+vHMJba84MMJuuNKG20dUU5+o",
-	"LBwTqggVSKKoxHFFaJwyGs2JptdMwPBfynTAo4iJzzN+5IxmKIqPBIsIF2SQGXqaA11FqGDiZtgjSsIx",
-	"FSNGqJB6zFLH6cxUYQqnQrNU0Bg7fvBpHAuSCXaTsNAok0DyLfIt05THKNFiORqxyIf5pExnqTCfMhEz",
-	"pUhwfH7+4eT1359HbMpimZiTEyxP4zMekYeYz1Yn6LXUL2UmPsNUX0s8GilTMktDBt2f03ksaXQl5RlN",
-	"UQv9fOd4IKM52KSma7NkVFTX7YmzTRrBTXNCb5rmieZgrpkKfMJixUjAxVC2bpr2ndgCmkKrnSMSWPEU",
-	"EEXnyJiL5b9k6ZSH7K2gU8pjOog/0xKY82tUexJSYUhrYFaFhmNkCkawkQYVRGaajphPKHwlMw2qlpmC",
-	"YukUeYlhbloZphhmacpEOCchTY76ImU6nRM61CwlwYX50Dw2HwJnKbb6on4NPrOMun0x/PK0eZi3NKwc",
-	"vnckJeTsiNw+8a2O6JWUr6iYW/mtPpOsiLkx4pX5j5aSTKiYu1mqIzKjXK+YmxnyW0EzPZYp/419Hs6C",
-	"KqEGa2ZGFY67MeFKgXaRqx4+YTeJUXh9YhQ3Bn/JFCjYiDZD0COjh+Q7HqYsYkJzahnyLJViZDTKkt/r",
-	"3bt3zeNMj027kOoVxjTMgxlDjJbawr631qrihRvkG0ZTsPqXtHFYdJUliUw1i16xiNMraPNHMFRzNILF",
-	"vlDQWkPmgv0CIu/TbAX7Etx19CYNKY/BhiuMASNw+EhQnaUMdWambjMFrAGlds3KJuyf1yiIWMzBu4YT",
-	"J1OW8qFdOtLI5+2TfDw+Ufw3Zsj6h8s3r3eOzC6NjdoK50XLlEUtsDVt/2Z4x2HIErtNSWqYleZo7uG8",
-	"YVOcl8m1rTXsC+r+2T1btJMDQw2o0E8mlhZK+47MBLagPWizw+HBQfNpdDBs7tOvw+Yzus+ah7QdPmNP",
-	"WZd2Op5f0JR3TIZcMMIjRs3mF36I6vZ83Wu3e+32T8ZWNv08i/bDDj1kze7A9BN2ouZT9jVt7g27g07Y",
-	"jp6xp0NDO9KSxuGgM+yGHdbcp+1hc394sNd8Rg8OmoMOa9OuoZuImQlWV7GY2K0Gt18+J+vIxi7hC9v6",
-	"Y2XOpW4iqlnTUEddX3yzIbnpb+LCKFMANLEP+8UqFHMsD3oNnbwolqR6RDqGzR747XbbGDApDTVLFWrR",
-	"NI7JIKbimjROXrw6bnYPu08UCfp9FeyYFuT12zNDKQXXXSChknfuoL3snkuoNraE1/P+++f/7vdv2u33",
-	"fzV/KPw7/+4vdQvq5oWTXz52RlXZkADM62IurtXyW0JsoUqeruqe1vywsIPQyi/etLxJCw/AyN2I1mzp",
-	"Gcfu6+fNNZuoLRbA9kLTlM4rC7Lu+XM6YmfQEC4URlxQJKtbH3MtV0y+9K61KwG7b2dRcqrRKOLmYRqf",
-	"lxYH3Jv+0g5/Eq9YGLZ7y+pBnkv1sCM0HZRYWVL1D1uPs+1g0WnrPM0bdHEFDRfnj4/7G6zDW8XST1sH",
-	"69+8RRWARh+d73Z9YzOW16YdUK9SM5lGt9Oubbe4BNChb0dZet/qpVhwVX/aqlS4+fqhL/T3benJj77H",
-	"hDEoq+SC+vUytbApE9pozWrTPosHPvpelsZbjvXtxdnSgpu3VIZSu9Jgaevz0u4uq4g0DGUGdwBu14x5",
-	"6pNwzMJrFpGYXzNCQUductEC77sZhRGd1utnDCB0YlpryL3piNC+AFOISCMaFaFCzYw5ZW+N99t7gbHv",
-	"S3d/Oe1URGin+3T9BZfvzVKu2RsRz3HrPvreiTs0S940HC2NopQpReSQUE0mUmnSPdivqAKZ4L9mxnQZ",
-	"0TSKbeOQKtYjx5cvTk/hQsknlERSN6mWExLLkMYkoamGq29Kxua95oDYfmJGlSZ6JklMByxWpGGWLLAK",
-	"QeCT2ZiHY3QFK0lmY6pBFyeXQB7OnJGpKpzIv0ybuIAK9w18swF+1cPZBjtVdYVG9D/tp1YoJ+UtcMe4",
-	"fMF4sF/VWY6bP9Hmb+3ms3/797/8f/2s3e4ePvnrV7vP/+O/PwS///8f/6f5/qtGv9/apN3OX/+zUbR7",
-	"X/q7+f6vpR92/qPfb+18tVnTZb3J926aI9lc0mRyn/Ty2WACHKawcxilIKRodm9uiLvUMmu6wKlXv+77",
-	"q6tzgmYN0exGVzfktdQEnaw1Gl9x01XPHks6z9Kzi9pNdWB/L6xjaxQrMpgjxeGdsKHdllfDX3IjujaM",
-	"ZwYhMubw41VBwmSC99vFnI0QAnV7uGrizgwv+ze+O7mqNTPAQi83LO7tdje0CJdeWjLsy2+usfGXHi0b",
-	"/aVn99v7y7ELFY/AZubXgkRAuqv06ru7XLuI5U7KM6uTHd8zGuNyrrTo88WQ194djPlCj17qTLAbvWpH",
-	"/wNcn8+7bWQqEOjy3JAhfk7oiD3v4t9Kpvp5ObRAZLH1oleEfImUUjaFAdzWULF4eJcRdlaM8JbVNL36",
-	"uDx2sCtWtmSUlDwlGLME8UkQkNPr4h/K6+35npaaxl5vv7vkiIhdoFT+LvOKZVpOLFfIm3VWtVpW47yQ",
-	"8bgBYyC76N/eKfOMvWqc0OG+V3uacA71IV3g5eNiZK+/YyPqW+TkhoaazMZMENCIWOSDBLcfchUBBcGQ",
-	"5aFsECKGryGN4Oz08urD1Zur47MPL45ffH/y4erqLPDJAQG2arXLnV5+VcqF0lSE7IkioMEouGiFK4Ms",
-	"gWi+GQ8ZXg9rSdRYzio8dL+7wYIsmuUYheVC13Cx3IbUU9IqFfKpGVSn+7SkNbXIawgNcheRre3Vu6eb",
-	"qHduUBdMMWP9DXk62dKAEGx2vrXtYxbsGm/jt9FQl8xGeIlfGcO6tYdp3tF6XNTothmvjaSpHaEOx9vY",
-	"+BMuyt927sfq/wQzvn4q25jpt05l2QZb62pZaP7R/2c0/euX7RNN+ttW8CGM/H8iq355La1n9Z5uNk6N",
-	"Jk6nzJiTIzZIKQ+JNeQU+SVT2hiQRhD+QMNfM5pGJJZy4p4ZxnLGUgWCMIav1l2P5LdX9npko+uOirsO",
-	"1az8i6UeDosLGHvcjd3EFJEYlHEsaDzX3JjgJ2LEhXl9lkS1o83f9VkuXBaY1QPetpSdn8uEXlnbZcON",
-	"CRvcrzRc+Q15qnQRUFuR5eXR3qopb8udK/v2SRYRLs+Cc9avhPKW75RK2nfRc3W93q84rrdcMLXv6Ybp",
-	"IY7ywjXV/d5TmbX51t7JbH9DBYyw9o5k1T5gSNxdetv07kcqbe9+tr3AKh5dGiZSY60PZ+1dnDNCNzIa",
-	"bSdrL+XcKO98x+YW9U95wVYwo/pz3V13qOEEG6aTyrhsGy26/NaLrvUpHstns9nv33Re9vs3X780fz57",
-	"WT6syz+ufqr2OF+wJKbhHW6x/rmV4XV3WnX0ccnioaHPGifZGq/QJ3oi6w5z7aAgIgmU07osJPyZgLZ7",
-	"ZEP/yYDNpYgMESoG0WvXLAFZopjQyx7usAg7qL7+reA3RYDfRn6aqFY62OkULG1FtID9um4dUFmq2LsH",
-	"t9i77ostH6vVOuYQFeZWyl8htqpXEr8oKVoXdPbKutUhqNM6GsrGQBgypewvHpv/MB58F/I3/IfTt7+d",
-	"dl7zU3UqLg7CF6eHp9fJP/7+4odnLbbXboXdWAwmL9vRP36Aq0MIcFSnwuvtHUJEmnkhBgO6AMJlvbjc",
-	"9TJx/fDuijS+v+weHO60ai8xij4XH75cSrjFKE37SIVt2vHW+PzyGRTxZnYqt0abladWflV51HV0Bk/c",
-	"s1em5majYJibeNJu853VenZuubY3fHKBEjcwA+0ca24b+RbWrM1FO44oOZNTZoTQGruuHENZy7m2Mbq2",
-	"EzgbmmjbOmnuxRJaiNGot3dW7fydQs2AdDbV+nKpurVmbbr5dGsDB7mptQF93cHaMM+/4xq8pmrjtTFP",
-	"faLZUTy6fZzfPVgd+JpbjA4c452NDkduf0qjIz/29TZH5842xwITLYuOP97CqB4LI07j+M3Q6/280Y4v",
-	"Uk1OuwtOLgg94iKMs4g9h0YBxPEcgeJhcxfNSgs2Y0rbJPIpV3wQMwTYcGmSkDW9jSU8oTen2L5T0mIs",
-	"jS67g98vZ3XXHODtxdq9OdUjrsCrfsGozcRY9CjOyQ+ZAJAK4hoTSJYbScEC3/ydR4Xtd9pHJBhSHnMx",
-	"glvTiM4h5sp8l6VM7RwRkcUxgcvTGccIHKfsmTcauwOfN+frVrfkQ14KbKgNyJlgmzqbt9YE7ivgEIbj",
-	"Rurb+MPyVldWq1jXJQrZRvNYJL1PFu6LR2hjOb+G+KuK+0HpNBdrv/D4PQi3pZn8SeXcwjwuWZiy+9tg",
-	"w+LxlZ+81eYQ1N2PpHlWlYNHOX9zecWiHhlrnQD+EsX7kjAPMG3YTOxSSiyNYzlTJEn5lGpGNE1HTKsd",
-	"n3BhvhTanBkbY9pIWBoyoZtMhDJihIo55mQxB1lSiHcYRG9399leq/N0v9XtHLb29ncxW+0Xy4cXHYv7",
-	"T9fJ/X9r/s/7r2ql9epF31hyL5Pzsi/NvbEmV5KPhFkHbONDcIyAbNxxHmsMkr26RrOxYuGHV8Mf//Ys",
-	"ffrdj//1a3o1++Xt+bdPT8/OfzqV3TN6Ri9nXx/LrwfXPx1Gr//ruVdZEny+CDf9avf97/t7H5//ZQO3",
-	"HUzm/Vo573x3C74XrdkkqejiJd9HRQVYdaeXyimPWEpsY4zbnlof34bmsGl+GtUaBBuKu5gqncfc3h6J",
-	"h6n/K+JzzWgIVe5E4v3klj62JJUhU2qtUN0gYBDXtur1zdNDa8JKQ8an2wnyIvRyU03kEp8oeTY3Sbhz",
-	"Uyl2O3do2iH4BTWW97Mq2ktTrC5ysanr2LDp+u7yYMo+RdpP2b3K6in7FxDUJXoquVfdJpe32JhEIyFT",
-	"+MtmXL9fIz6c2rgijhwBJkYSkpBtSrdmcaxaJDC2WuuvgU+ChM4nhpP9NUDEQZUN8jfBlymDKHQaTbhQ",
-	"T3LsK1XIBzslY+21ykEC8IVVVN3HiMUMP1qPRqvw9btvijYwzKIBfCx+dUNXWRgyFlW+yxPWK/MpBmMX",
-	"pKWZ0hstsvok6oXtqVqvHdAZ3KcF4vY9TJyxP9uAzTyr39LM0ulKS7/Y7TCPvvfrkNbKJJ0/WJtgqliY",
-	"pVzPIYHGSlNDBscZRrgP4I7gpWPCP7y78pYQeOx9xDCVExIYjY/AlR7N9HgXfgosSqbDh6ACae0ITVVF",
-	"RkyT/fZejl0J81lAajDam1ln/P5+x+cj3AVVJDi2sBtw+nsE70hIP2u390JoDH+yYKOxopC7dFgCy6c4",
-	"0M/x1VnpfhB78Kcd+9uY3ZDvXx2/aF5+f9w9ODQmf9+zI8K2LfyU0hkgSOCXtg0LMKFMCsjVuby6OD0/",
-	"+fDu5Jvv37z58cPlyYuLk6snyuqJKoe6Q3CO4oIBb0ebxVwKsk74j2yOMAtcDOXyLJ2T44kiFyeXV+T4",
-	"/BQYDlz6+taHhPHk6AJt9UVfvJDCnC+AdoEQ77GMI0TWgjDzHPmlZ1o3yQlipRZwaTYbjEWEjigXSlcR",
-	"38iADWXKCNcWrEYRSsZURDFLW+Q4fxP0bZiN6gtSRsyoy9lrI4+FtDWQ/EGeKeXbU5DjzE1oUsKak8Mh",
-	"ExEXI9OLu30GQEaOgBPYtmWmWkpMGkq0lsppcFSRNwkTZpn3Wm0SsSEXTBGue0UuHdpnLrqKpGyUxTQl",
-	"7CYxZplZdDOOhpIYdmUmWwrFmo25ZiqhIfPJ269enrx8SazTMIL5v/2q3X56QITUOz4JcosqwIwBVfLA",
-	"koax20xfKHNMe5ecZ9TkAJd5Ti5eviD7nW6XBE+b+/BvpxsQczYsVGjDtJqy1AweBjGlKadCA86u6WAh",
-	"6c9yIvPeg71uh5gvB/LGJ4KmqZyxyC4/ws7QJ6pYPGPJov0ZQE7jf45B8MkJ5SJomb7+Bth8BZYurLZi",
-	"Kacx/80skiKG5uBURiyMacoUaQQ8wqWGoQY5olHAbpJYRizowTx4pJ4f+98EO77No7S83zzJbmio4zkJ",
-	"jHQICOQ60lixAAjnosCZcSY6EE5jGWxmxxiLb69eNp/2HAwkfoQ+M5FQSHU1X3UOicrSVI6Muc5USBOG",
-	"1BP0vX4/i562230v2IHuUjbMVPXAmKPJaGS404CZnUwxmCZqkbfiWhi71Z4HfAEC35gj6uByqDbdQQrK",
-	"4T75kX8DeGOrEMUc+Bs3Gk6OpgzYYrnrtA6wrEc65BX/Bs6nTEtsy2He7BwR6rDQ8qEtcIjOXuDnCS42",
-	"8pIYTpo3OAhaBJ0p1HRlXmT4Mx7tgcxEpMBJjFwQ+hlkGijVDuSJQvOvlC+L7hURsfSJOWI5hhoIYq2Q",
-	"pbruSlRvnTE+JOBoJnKSLDgAGTA9Y8aQNuIRu7a4jjDC/KwbTpIFTSQQOJGNTpfA2qL+WWpaxN2Qb16d",
-	"7/RcpOj//h/S9/73//Y9M6lOG7/EV1BVos89+5PtzMep6TEMjAtCHeYxbGmrkB+LWawkpCm4s+pYeqss",
-	"dxbaU0GCfzTtgWueRoZXGZGK2Ovm3OsFlLCGS6PqdJ8uOrrM+AumieBalIyYMOTLIvO+0mCC706ughJt",
-	"Q7Y0UqIiwfcnx98GOAxFJ8yl3Zpls5BccFtmKMEcMsyQtEjqJKF6DECqZkRCajKm0/r09QMgdBIcGwpy",
-	"swfQdJdfhm8Gah5T5a+UnMhLKpp4jpy7+wpe8lpq6IdFgTmFgmSWc8B43ZD2kQu+KTDjJjS9zsdcqJYB",
-	"EYxFm2uD65TLIzzHa6DUABvAgqlZZbVuQTvWflsES3PjQslTmhzqG07FRyow669I8PvHgMxkem1YkZhP",
-	"ZKYgV19E4CgkE6MYNeYyS4lZRASC3sGRUBzikenM/p0jtAIdA86w0jyOyYChwgTL/lYsgk8bfl69O+Qp",
-	"wShcsD174DIWc3NaACxSj9mcRBIID1BjSQO2dacs3aycyDEATXcsJRR0ULwXNp8L/dGK4vy4oFJm2CI+",
-	"Q7gAuXvTLJD4A9IIAFHfWNiKj0SWoK2NcUJNKIdgvjEL3gRN13yySY4BHOBASGFox0FDpHIAjAN4o0WY",
-	"dWZ94Vi3Uv+7lCbjv509UU44Ao5Cfqhx5MonSua+YC5ICOuet9LjVGajMcxuhWVU9GPnSxqwXDTmVFl9",
-	"bic/umDXkbenLcuJ3AKqPFc0YSkwM2R8p+cAk3l6Pj10X5m92T3c3znKOwSqX1hZpGbcV3i1xYqwnwJi",
-	"zec5kUPTn/nRcDTfGBkJNedqEXY+dhUbhnzKEPbNyCQYVV5jQ0kkdkOSdsAWyjKW4bXrqUAOgXtBIjOj",
-	"CCtJRhlTiimikhRUnilLERnS3oeYn+DkqFjOSGQOnxTQmX1li1yNXSWBXKs0b1FMG8aqWuTMEn3OI0Em",
-	"zUuI1nZNNix/0asp5AG63VJFCaMitWFTDttEFYp3/nj1OVfrI+iRPahr4mPABg2vDa3ud4khdst00DjG",
-	"Shv5S5p2VUC9tOcIbAmWup+Q8Ixm5lTPkom4yGO7zyy1VYA5G3lhDvPuYxIctPeCXNBX22opEbXF5WDl",
-	"N/zH56ee71kDxet57Van1QYffL2i6vUODw72Dj/6nkyYoAn3et5eq93as+AF4KzB82oOnUNebILqBz+O",
-	"6i6HXmPgBiQv+TY3G22dkh5gFNKWBz0jT4QEO8PKyq4v5VXLhay40CqagMcWLrJuaYdlR0zD2soJztW+",
-	"GQxkndvfvHoZ+mbqlPEChNx6Gz9w0NQLR+SqagjuNqC2FMXtAdPvF4oCdNvte0MgXXLh18FpY6USBHUR",
-	"6A9aVZ+ori/bdrdoWC7b0yzq9mz0sG0O49zHlah7rlAGSzUU4JHO7Y9UkHbhob3bHypw580T3We3P7GI",
-	"QfzR9w42mVEVHh6e2mB8NajYZW8vHNWSn/fn94bwVDaZ0HTu9TxDHcQ5jouaGO7MazpSEBhu3uC9BxaW",
-	"K0YYDG/JySGGwQ6u5FW7v/Po4y5Y/UAbCzyl5nIbwFZxQFChgzQATLp0k+tsYMKjnYep3/G+QHqsjvBv",
-	"GcuswehGaC+AjBL2ixygP7JFzotvuZkFmyRSg91uzDV0g8xtMRlXw4rmbGrGwxoejQ9VrteWWEr3QVgK",
-	"3EiuANtdmD+H4hUZctFH9nILe2nv3/5EXoXgX5If2YNCaJUX4Tm6K0Myxk7VuHABsstHG7IZFGD+iVHM",
-	"jF2Hhe/QDvYtjLrRRPfaZMJFplkZ3MZ3IbJOOQW9E64lwCkN2n1f2PAcXrLUuu2u71rbr8BVZ7Q1LkoW",
-	"HYDtz8YMHIwSIcRQmRF5r2A6g23YF2i6l4rjaBbH1nFo2yt8oFcB6odyUb8iq6PmVBf+G3PEYymvVXmq",
-	"fZEl6GBgIlIlYEQOJb5ShvXrGGrPi0wN+qzAvRQwXd/IaL4lDPqK1JuNkcVrgWc+Vq9e7c3ug/HeHFq8",
-	"hueeDitU5va7tOiQW8u1IjM6/3Nz4c4G/GexSgo8d7AJ966pCPBnZbEVlnqsrq3TPcc2Te2xyrmp4cW1",
-	"zBSoqoSGmbPXBT66lsvuhgUuVT23vWTWV5UP0fCPQZYKVcqDbMAdmJjj5Q0xxnKZJ7sSgnbUO84zhc7e",
-	"3N2qMmME440wOOYRv1VpmSjwlHIx6oEnzbBbEDwFOxZslo9xWSWz87w37lVB5vIoGaRmBcpj8HIcLm/v",
-	"127z69nJP45fnZ+dwJer/v5E7ufQxTbifvsr6k+6/Z1RZVc+emRKXx5TumSa0AolO+9f6UBvxKE24kc5",
-	"Vt0KZe8GSbFUic4ctHxoyD4rfKRByQ/vrnZa5NiVFbHg0IBaqKpqmtPS+sKqaYV4dgLb9JcrZorOrV4G",
-	"EMrmrGAtnRqNCSPqXM72vStK5bxrL5RpykJNxjJVjAwgRmK+OTeppIlvxEXuzyWGC1TrB4MN/QLt00fO",
-	"9UmcCxWDu2lPcKVRYlIuHA78Y8ifYlZXHOtb+B5uq2yALbG34XlKJn7/RLnrVbDVrC1qL1yHBbxZuZp4",
-	"lbHgEFyBkE0FvO0eeJaN7n10/Ty6fpzrpxzTu+j7QdouSLt0xMoZ8xt4fPzbHcvFMXmoqs/v3eHOM7Br",
-	"b+nOq5ESPkniTFWrcxeBGYjMTIvQEQdOtHx9d27BBh762u62F7p66xu0xUL/m7w0T0xYvt3D2ucQ/ABR",
-	"nRyrFa66xSuBH25RZHyzaWO1+ge96csh6tbe8MFyfIFs+E/JIw11rWOTcGXnoEQcg8TPG3PHWisI4W2U",
-	"jZh0MdHIhaC6i2FBeT3lPMILwpgNc2ytsE3Osf7ZJ5smm8H4tqoYuq7O1Wb4uBubMMulvDayYzr3euAt",
-	"5s6qGziHWmtzrRbO/ZkM89y55YfBIsd42bcXZ5vWWi3E3O6GaMfLKZiPFtejxbWhovgu5aAn2sKKNTyw",
-	"Gs/v9Trt/acHXx9udV2I9Ly5QQbnDi7poMS3zW8ioI+UjK8JnVvDyD6zyvLK2eZGflV36B9trkeb61Ns",
-	"rtVnaQN9otawuYDKJ+5ktMixVSC4wkJXRsGAyOsiCnz5KIyYrj8H7c8sUb/EA/VFHI/b1O3v4KbiTsdj",
-	"SxNcKn36LZiNCdXhuEZRt5cVcDNqFFzfev4wx0ymkABVL3pYxPVKwZO4GjZ3UdcrKrdPUjblCilq0zvH",
-	"hUI6n/mmIMfrX8ENLO7AF8sVHl7MPqrJ9yLbT4qj/jm05N0yhOpoFVqVa2RscaszF14GElJBFGO+A53E",
-	"witFVN1qV+cL1/kf7vG0XsyH9PqV67+vdfzlZsij9vJlai/gLMxToMPikNzXzcoWykyt0/E4ikq3mVWn",
-	"o4URrOcRq7yN5QvLOzscj8mQC0Z4xGhrWyehHcgf5Ce0vTvI8hW6TPm2tt5d+MgqHhWUh1JQLI0WqsCn",
-	"86UadcReBtSkGd2VZ73KI7yAN5Xy2gEHQwrWIqd5js9R6a7kWAd4a6ttjq5RbyBCrN79YR/8LC6QdUk9",
-	"lTvqR6Pn0be4yfG2t/R38564gw24CistizPAuoA2EOc+YgQwTDBHRiZYjCaeV7Kg6RIuAFHZwGJM2Rgp",
-	"gFqQqc3Z6YsAMCJbgt1omz+OXyQpmyK+IgCzUxviKSLMsr5mLHFgZhC7/msVNQpg0Cwkf6QC9OcUuUGU",
-	"DKgOx5BqkyUORqmXQ0BpgP+wQx7xKRN2LSDlB0JMfYsu0BdmdQxPoiOGqBUTDvAVSqbwfyjR7gAkIYQh",
-	"cEAchsPM64JQjRX2Fnbo4c2vZfYEUAdQF1ymRoVskSuHeTVIIVJmMCc8IkoCaSibaCmnLI1psioyxLys",
-	"EhXiiLJXQXh1iJmV0vr1VdO2iB8pQmEWTbvNaTYPMl45QwxQWZHDXlMJo2YeC8XPAPcxAgBwQ6wkSwhA",
-	"aISsBHrUbu8AOMeENhUzk9YMUtukYMWRQIw0QD/rOZQ0pecxW8ZK2yngw7jFDlN8ksRzQgcuQMq2zQMD",
-	"6taDR1WogRwh9FY454WCFqsxQQEqcg7+UfPSh3UT5KVk1voIgFM8Bgf9CwhcMPYzy4adsMXP64RtgVu0",
-	"UXAQRNMRlx+bMoIotyRlI5pGEBwkh8CmEMEmz6Iwii+m80NGKUV42HQkRZdHZEzVGMTgMWRQiCJ9cQke",
-	"61mQgx01swRxkPNEWICcxYoDY9uFw9MBJGXE1bPZsIZ5OywoyMHlJaBAG3lZwEsB3o2FAmoEF8dXJx/O",
-	"Tl+dXn24PP3u9dvzwCedNqE2GZgM5n1hRcbOUZ4dUskrgVyVHKOfxvwa8ZmRlyH6Iv4Ni6FW539A8Z8H",
-	"Sf+oLzt3f0khL/Lx/0GeknJlt1VXPkas3SWkypZT2jak6o61Uv9sXHwDhvxCimHMw8fUuzsmsGTJViIC",
-	"Ye8WzbGNg6NcRTFMcwM2zjVpDOaG2zHDGa/Z3IiMkEZsxxpKeTyVc1ICJOAslZrB1xZzFH/sC4zt5Bat",
-	"tUXAHIErb5A2NuRKj9lEsXjK1JFtbrFMlZaJy/6tY7P4fM5mN4nJyrnGY0zWo9/kU2KyMqS2zY/pxjFZ",
-	"xtJC8jRnEVwYxmTjWtVhtJO6YoE+CSKqacuWDgSQxrGMEfCjL7YqIOgTwEgso5soTTWDBLeawzhi2p7E",
-	"tXk+FyymFh5RZmnIYI5sMliN6WanWLECyyUxVJ01/9Am3PrgNJfc8nhn86XxCYxMuxOT2M5XZ4hxfWTa",
-	"W4iNQhh/IUWTTRI9Bw8V0849ZTmDOXF+TbL9kuS2+ByF5MaaEeZbBy+Nb2mga1WPqXCsxFihpl+E8I+Z",
-	"Bkxt5xzL7TDBWKRIEGZpykQOPoRu2L7Im5WBdoxtKeSsl3ujuF5w2iLkfcMWgWgtvrzAO4XUfqPAMPPM",
-	"3vpnHCrtAhwBjQGmFvFpjf1cGaycYqELs+Z9gW1xzkIWCw/Gt7O77aobo1jGeQKx+dNZ14M5Nj0qI8vU",
-	"P1aA5NqHW31xwhHERTAylTxSi2i6CROkCupgVTUzkcX+QPqAtx21QoWVLXp9AQjGaxBguK4iv/gl0Haq",
-	"yYRGFZQYV/sid0AAYvQ6kJga8QWH564We8ku/9HVRts8vnJre/ueRdoG8ZVfqmB7eJX50dD+YwQ2Skei",
-	"5ASEEnWiEKG6NxPiwB+bkKhuM9SXQCV8L8lqdX+otaIWhTAa04hJeKvoXfLoGnljcZzImKXMunANC3RS",
-	"2fHSiA+H5vVQQUEX4K5Qr2pT0Q1iqy+WZPW9CWKSy+G+WP0M1KRZKYAncloVwFDcAOfoJCCspIyjvnAC",
-	"1QlNqyfZxXdiFn0nq8XirR4MW2vnHj3FLdPVanfxdmLpohjeo2B6FEyPgukzCiZ79rayJjcQRMvO4s1y",
-	"BKxwKqcKrHUebZUsANc9j8kCj8kCj8kCK5IFFo7f50sWyP1LNYxjPYhSiWus4RRQOIinDksJVFxsYNXb",
-	"nU/gJV8OztIj5NEjJ/tTcrI7giXdjYflBVBcrfX16ZEO8y1vXmVJLfLa1Xcs1590rfPyzutLOuVDeWC2",
-	"9TlqHNm5bFDmyM36MdbxXyXWEcpW5oVCSlTtTvry4bsbRNoFG3EFVZ5nUMgiL/lWKnWRlxZD91qEjpvU",
-	"3rzbtAAYjYuEUXndRjy8pBHMxoqFHzAKf69LUioiObHlb7kgA6rY4f5ODyMWq0VEQK3JnW5qLGeKcN0i",
-	"x6JyeVVEYxcrRxr77We2Iu8OegN9VxcNK3pkg3w5bJUoCAEFgOxowoV6UnobjKSx397bQW/X24szM8ix",
-	"1onybXKn0TDC/E6pYdHlsIgxVDvEssQkSfmUaka0seEBMBsWImJQONYMcMcn4ZiFUOR1zARRdMqiVVmi",
-	"C9zjLg6xWjhPs5kJT1jMBWQCmKW6MjTh5E+rwKrznV7dsuGFhkizNPZ6HixVb3f32V6r83S/1e0ctvb2",
-	"d6EE9e4vlva2DbVcmPofFHW5MIpLIPx13jdHVn7p1OSibqtgzJKw3DYgc4mfPOLd3bPL8NED+Ad5AFGw",
-	"lQtvFbzxruJ0pS68cQQp3BENq7DIJbElHdIRFuGd0PnOERFSAx+GEteuZDVEua2C3KuTCptEehYC/cuO",
-	"9nyMycpjNx/gFG0Q07nmiEBezISLJ1BsZA618/Ny60/g9nG/vV+LwHfrsXgwq24TheDxoH25wY8Pcsq2",
-	"c4ksUOzmyH1vL84w2KzUxF8yIWWaZ7ZhqQ4mzGJFR2RZ5hWHHD5BAi7V9pyXuIFfitogHAqlmZdCdVpb",
-	"apOEMaNg5s4LIzfiCvoGc/JqYaBcYwBelthwipSRX7JohLn2+TifKJLKmGHsZKlQJRanhIDEWIqRS+Rz",
-	"c7Fdl31d+AhWW8ptTzBJfbNqUSoTmxgPA/TJINPViWPUyYwrZq3U+ki9e7QV7ebZLOTtQvbuYrf9IQza",
-	"hQV9yYz6ESzxz4JFZAOJP7/5s5tKbd6A3ozt4YpWCKBa/+V3fHqrMYVl+aoeSR/8iDY2r/A4ooOvRhDh",
-	"lFC2XNl4aq5J6kIQlaZzVSqh3N0nY5mlqkcmjIrZmMfMRnJHLOaY6GdvOwZSj2F0VGepYesqoSErgCTA",
-	"M2hGc6mpiGgaEbtAiqiEhXxo+R5RdK5qqqrDyGu9U59R7/0kdxhsW51L7FEl/iJU4gs8dMssLL8VvH9e",
-	"pnaVTnnCVtfW/DtL+ZBbnTe4hNbNS3d+A4LkAykqWHWczqDeuQ+3HcAdzB++S9igYo5unYSmCvTOXl8E",
-	"+nk/a7f3wkzwGzNZKSIF3zB/2rG/jdkNfvVzzXetVut94NtrHUqmHbipYDeN718dv2hefn/cPThsOGbY",
-	"9/BpbZ/FT2bU+EXf29mBkSOn7QsLzz3koyxlkd0NzLIMEBLOnGIb+axlzFIKkDl77TYpV5XfcXwbL0ee",
-	"KBLGMrxukWMyxXWO+gK18gJtw/QC5duR1yZYYh+0fcTc0SkVCvf6CCqwJnANYdV7DnHeNLwWchYzUOjB",
-	"ROgLuBFyMdwhc/WWh5THWcpIA7fWL7i1bwG5KFa0hz3vkFf8G59wgdLgh8s3r3cQ82q/3SYzo8D3BcZh",
-	"w0L1PcsrUXwgL8cSrH0P79qc4y9fghZ5LXUJyINFWOE+HxggpDOhDfNmqj56OmR8ypB+7QjuhDFqr3p6",
-	"ncOnh+2nz5593fa9yDD83u+eHPzCQnzLBEtIdtvttu9hGLphxV6mIs/3OBgp/MPe6++efqu77Kfpj/8V",
-	"y+6L9uTZ/KxzPPJ8T2mqM+X1PJWFIWMRoFzYJ9lUf+iYR7Pi0benXz+b/uPdvLi0sBeAHzjMrVV6z6b2",
-	"C67aiSGn+7NXSotpN6d43VZC98I9vUrUTh1EquuHNIScAc4+8KSdlrepqMu7NBuMS7i9RHkrLBXfQbSU",
-	"3rEoY5Cj5yy67rIAloFQghuLK7QsXD4ZZlxIrMl100xhoex1HjABr7eaAZTIfb/dRmE1ZjTW499WRt0c",
-	"gyqrSBe4jVE8ITUUmaRhIVnSIqe6KM6sZRZinp85rgOqMIPG5sKUmYxhyxMaD2U6YZGF/LNQbUuwRvvt",
-	"dq3v9XsYvnfXE5JzAXm9+bG1fa8CBa0skbe9srdAxnc4BWvQTs74lAkzzCSVA1ai0Xyl12s+SIpASSmj",
-	"0XxTQmJikUTwV0oSs/9W3Bvpi9qKTw7ae4VDalli3QcxXTAacbMa/4z0pJBHWXzvdMqIFa7qjyWu+2ex",
-	"C8zU7sldKRT6MFrhqpK3NqAGw4LM3xbwLJJhZiHTMepkFzwIdhhLAS5MJjEzihmZQR22GsCQIg/Mwsot",
-	"w3ZiztrQZuIXU8XhCWa0TNDPWNTkIs+5KlVtrXnrOVbQtfHdmdA8LrCLS49jAOjy8y8WM05Kz+Sx78uP",
-	"nWAgFOQ1YpKfpWXl52q5UeJzdbP02lxULr/2XV2ImTH05Uw4G0/5dpFcpPstXo8WaVwyEVmuMWDmj0HG",
-	"Y90reYDMCRwwMqGCGm1fyFlrZ2nEJcuxpghvsZ9FaBhpBC5miYxSKnQT/fsnr45Pz4Kd8vaa72temzNz",
-	"jKirHBzsSabhmCmdUi3T8u6VztLH9x//XwAAAP//",
+	"7L2Ldts2tjf+Kjg881+RWkqW5EsSeWWd46ZO69ZJPL5MZlplIojcklBTAEuAktX+c17je4bvOc6LfQsb",
+	"AC8SJUuxnU4nbtdqLYkkgM2NfcPev/27F4hJLDhwJb3u794YaAgJ/vlGXCiRgP4zBBkkLFZMcK/r9blo",
+	"SP1Tv0vUGAjlcgYJCWiSMJCEEglBAorUKFHiGrivv2IjzvjI/lT3yWzMgjHhggQ0GAOZ0Dm5BohJ7fzV",
+	"S3LwdO+5r6/VI5L9Zrve9HwvgV9TlkDodVWSgu/JYAwTqucHPJ143Z89NzHvve+peQxe15MqYXzkffzo",
+	"e+dUwSmbMLW8pHdjqgiTJIKhImKIy4pFxIL5E0l+TYWipBYmdKgaDNSwMVYqpjFrJFRBpJ/YsHRrtNv1",
+	"bvluTifgkxlTY9JP+qSmVwFSSZLAhDJNlDqhPCR91Sc1CYHgoSQpVyzC55jBE5CgZL1JLoAr+7BsOY0z",
+	"HKuvaVSgyQ2dxJEmQc+LxIjxnneYvNg9VC/2Ot5a8pjHLRPpMpuOWRxRmmo0jiP92pUgasz0snB929CL",
+	"kguVpIFKEwjJKwZRKEnEpCKzsZBAmIIJklEWKOtI+muRpDEkZMZ4KGaWprM+qZkviCWto+FgTmAKyZzo",
+	"OTVwUhASEUNCkelmYxbpofVMJgyZQ/DbKfzri3brcPbioFVB4o++F9OETkDZHbaCGU8UTMxaYjoCPSbT",
+	"X/+aQjL3fE9Twut6OK3SfEIY0jRSXrfT8r2hSCZUeV2PcbWrX/iE3rCJ3ibtVsv3JozbT9k8GVcwggR5",
+	"4W0SQlLNAVIkioQsMZtz1ewEPqBydvhMz882LcVP+GXltj2jI6ieSrsxoBJCJBPh6WQAyar56Euqp9O+",
+	"hVb6n1vpdSakOvm2epaxkOqJJCzM5hZTNc6nxsK1si2bXJrilRUEElJdAE2C8fIEjkhAJTQYl8AlU2wK",
+	"RKYDc7MTdIqpaCWbSfPg4owm9OYU+EiNNacZ2rjP7ZXzE4mqJs9Q73ctPZCxBvMmuUQtkgAZJFp96K3K",
+	"QiIFvmdJuN63REwhiWi8ctp6vGr2CxKgCsIjVeDB4ndIjhWsmA4iJsf6NS0u5S2P5iR2v+NLl6SmX2ad",
+	"iIQI/bMmdkCjCJInkqB4lKQ2pJGE+kq+zUYsLsbObCBEBJTj1K4kJKs4MJU44sNx4DsYjIW4PuZhLBhf",
+	"uRNm5jIC9roHnNNHfbOMBZeAovYbGp4bLaE/BYIr4Pgnqq8AZf7OL1JPtSDYf/cgSUTidfX9xD3AN9/i",
+	"c7UOjzQHTVKpyAAIJVMasZCYH95/9L0JSIkiDGng1COThHG8VBNgAmosQq/rnb29uPR8Q4uut0NjtqPf",
+	"nrTEAKlO9GX7w3bQos/g+eBpuBfsUs0diqpUvhQheN09vS0Vm4BUdBJ7Xa/T6hw0Wu1Gq3PZ3u+29rqt",
+	"/Z+8j0WC/iWBodf1/nMntwd3zK9y5xiJgERdfqluQaHQe1MoMqEqGBtbIBRBOgGuDknfkKxf0OO48WVT",
+	"TyN/O1fcquINXtM9Tp5JMqGRZioISU1rfdyHxPCTT4a4haHeJK9EgrPPLAWJhohIFaFoSxh7AZf1UvBh",
+	"xAL1edcS2FHNxAjcMKm0tA+poj6RaTAmVBLKDYsaI45JQqMEaDgnil4Dx+m/EsmAhSHwzzN/Ixn1VLSz",
+	"ACFhnAxSha6B5qvQGJjmZdgtSoIx5SPtggg1hsRJOr1UXMIJV5BwGpmBH3wZR5ykHG5iCLQxiSzfJN+C",
+	"oiwyGi0SoxGEPq4nAZUmXH9KeQRSkv7R2dmH4zd/exHCFCIR653TX17GZ9wiD7GerXbQG6FeiZR/hqW+",
+	"EWZrJCBFmgSAw5/ReSRoeCnEKU2MFfr59vFAhHP0SfXQmmSUl+n2xPkmtf5NY0JvGvqOxmCuQPZ9ApEE",
+	"0md8KJo3DftMcwVeilfVD0nfqqc+kXRuBHNO/gtIpiyAK06nlEV0EH0mEuj9q017ElCuWWugqUKDsREK",
+	"WrGRGuVEpIqOwCcUvxKpQlNLL0FCMjWyRAs3JbVQDNIkAR7MSUDjwx5PQCVzQocKEtI/1x8aR/pD33mK",
+	"zR6vpsFn1lG3E8MvLpsF2ZValOP3jqW4mB2S2xe+1Ra9FOI15XOrv+Vn0hUR00681P9RQpAJ5XO3SnlI",
+	"ZpSpFWvTU77iNFVjkbDf4PNIFmMSYjCMzKg0865NmJRoXWSmh0/gJtYGr0+04Qb4l0iQg7Vq0ww90nZI",
+	"9saDBELgilErkGeJ4CNtURYCee/evWscpWqsrwuoWuFM4zpAO2K0cC2+91uCb1kY5BugCXr9S9Y4El2m",
+	"cSwSBeFrCBm9xGv+CIGqt0Z/cSyjaK0jcw6/oMr7NF/BPsS8dRNNGlIWoQ+XOwNa4bARpypNwNjMIG9z",
+	"BawDJXc0ZWP413UKQogYRtfMwskUEja0pCO1bN0+yebjE8l+A83WP1y8fVM/1G9prM1W3C9KJBA20de0",
+	"4+vpHQUBxPY1xYkWVooZd8+suxgapu7aSsc+5+6f3b35dWKgucEY9JOJ5YXCezfCBF9Ba9CCg+H+fuNZ",
+	"uD9s7NGnQeM53YPGAW0Fz+EZdGi77fk5T3lHZMg4EBYC1S8/j0OUX8/TbqvVbbV+0r6yHud5uBe06QE0",
+	"OgM9TtAOG8/gKW3sDjuDdtAKn8OzoeYdYVnjYNAedoI2NPZoa9jYG+7vNp7T/f3GoA0t2tF8E4JeYJmK",
+	"+cJudbj94j5ZxzaWhC/t1R9Lay4ME1IFDc0dVWOxzabklr9JCKPIAXiJvdnPqZCvsTjpNXzyMidJeYu0",
+	"tZjd91utlnZgEhooSKSxomkUkUFE+TWpHb98fdToHHSeSNLv9WS/rq8gb65ONafkUneBhQrRuf3Wcngu",
+	"pkr7El7X++fP/+z1blqt91/pP6T5O/vuL1UEdesyi1/edtpU2ZAB9OMixq/l8lMCc4UsRLrK77Tih4U3",
+	"iFf5+ZOWX9LCDThzN6M1r/SUmeGr180UTOQWBLCj0CSh8xJB1t1/RkdwihfigcKIcWrY6tbb3JUrFl94",
+	"1lpK4Nu3qygE1WgYMn0zjc4KxMHwpr/0hj9JVixM2z1l9STPhHzYGeoBCqIsLseHbcTZDrAYtHWR5g2G",
+	"uMQLF9dvbvc3oMOVhOTT6GDjm7eYAnjRRxe7XX+xnssbfR1yr5QzkYS38669bpEEOKBvZ1l43mpSLISq",
+	"P40qJWm+fuoL431buPOj7wHXDmWZXYx9vcwtMAWutNUsNx0zv+Gj76VJtOVcr85Plwiun1KaSiWl0dNW",
+	"Z4W3u2wi0iAQKZ4BuLem3VOfBGMIriEkEbsGmzjQYLyJ0Xc9C606bdRPO0AmiGm9IfekQ0J7HF0hIrRq",
+	"lDZHAUJ7arzX2u1r/75w9pfxTkmFtjvP1h9w+d4sYQre8mhuXt1H3zt2m2YpmmZmS8MwASmJGBKqyERI",
+	"RTr7eyVTIOXs11S7LiOahJG9OKASuuTo4uXJCR4o+YSSUKgGVWJCIhHQiMQ0UXj0TclYP1dvEDtOBFQq",
+	"omaCRHQAkSQ1TbK+NQj6LiUDQ8FSkNmYKrTFyQWyh3NnRCLzIPIv04YhoDTvDWOzffNV16y2Xy+bKzSk",
+	"/20/NQMxKb4Ct42LB4z7e2Wb5ajxE2381mo8/4///Mv/10tbrc7Bk6++3nnxX//80P/9///4P433X9d6",
+	"veYm19W/+u9aft37wt+N918Vfqj/V6/XrH+92aXLdpPv3TRGorFkyWQx6eW9ARwDpvjmTJYCF7zRubkh",
+	"7lBL03RBUq9+3PeXl2fEuDVEwY0qv5A3QhETZK2w+PKTrmrxWLB5lu5dtG7KE/tb7h1bp1iSwdxwnDkT",
+	"1rzb9CrkS+ZEV6bxzDBFRm9+c1QQg4jN+Xa+Zq2E0Nwerlq4c8OL8Y3vji8r3Qz00IsX5ud2Oxt6hEsP",
+	"LTj2xSdX+PhLtxad/sK9e6295dyFUkRgM/drQSMYviuN6ruzXEvE4iDFlVXpju+BRoacKz36jBji2ruD",
+	"M5/b0UuDcbhRq97of2Ho80WnZYQKJrq80GxoPsd0BC865m8pEvWimFrA08hG0UtKvsBKCUxxArddKCEa",
+	"3mWG7RUzvIWaelTfkMdOdgVlC05JIVJicpYwPwkTcrod84f0uru+p4Sikdfd6ywFIiKXKJU9Sz9imZdj",
+	"KxWyy9qrrlo247wAWFTDOZAdE9+uF2XGbjlP6GDPq9xNZg3VKV0Y5WN8ZI+/I63qm+T4hgaKzMbACVpE",
+	"EPqowe2HzEQwimAIWSobpoiZx5Ba//Tk4vLD5dvLo9MPL49efn/84fLytO+TfYJi1VqX9W52VMq4VJQH",
+	"8EQStGAkHrTikUEaYzbfjAVgjoeVIHIsZiUZutfZgCCLbrnJwnKpa4ZY7oVUc9IqE/KZnlS786xgNTXJ",
+	"G0wNcgeRze3Nu2ebmHduUucgQXt/Q5ZMtnQgOMzOtvZ9NMGuzWn8NhbqktuID/FLc1hHe1zmHb3HRYtu",
+	"m/naTJrKGapgvI2PP2G8+G37frz+T3Djq5eyjZt+61KWfbC1oZaFyz/6/4qufzXZPtGlv42CD+Hk/wt5",
+	"9cu0tJHVezrZONGWOJ2CdidHMEgoC4h15CT5JZVKO5BaEf5Ag19TmoQkEmLi7hlGYgaJREUY4Vfrjkey",
+	"0yt7PLLRcUcpXGfMrOyLpREO8gMYu9213wSSCJOUccRpNFdMu+DHfMS4fnwah5WzzZ71WQ5cFoTVA562",
+	"FIOfy4xeou2y4wbcJvdLhUd+Q5ZIlSfUlnR5cba3WsrbSufSe/skj8iQZyE465dSeYtnSgXrOx+5TK/3",
+	"K7brLQdMrXs6YXqIrbxwTHW/51SaNt/aM5ntT6hQEFaekax6DyYl7i6jbXr2I6SyZz/bHmDlty5N03Bj",
+	"ZQxn7Vmcc0I3chrtIGsP5dws73zG5oj6pzxgy4VR9b7urNvUuIO10ElEVPSNFkN+61XX+hKP5b3Z6PVu",
+	"2q96vZunr/Sfz18VN+vyj6vvqtzO5xBHNLjDKda/tjG87kyrij8uIBpq/qwIkq2JCn1iJLJqM1dOCjOS",
+	"0DitqkIyPxO0dg9t6j8ZwFzwUDOhBMxeu4YYdYkErpYj3EGedlB+/BVnN3mC30ZxmrBSO9jl5CJtRbaA",
+	"/bqKDsZYKvm7+7f4u+6LLW+rtDrmmBXmKOWvUFvlI4lfpODNczp7bcPqmNRpAw1FZyAIQEr7iwfzH8aD",
+	"7wL2lv1wcvXbSfsNO5En/Hw/eHlycHId//1vL3943oTdVjPoRHwwedUK//4DHh1igqM84V539wAz0vQD",
+	"TTKgSyBctouLQy8z1w/vLknt+4vO/kG9WXmIkY+5ePPFUsGtydK0t5TEpp1vRcwvW0Geb2aXcmu2WXFp",
+	"xUcVZ13FZ3jHPUdlKk42coG5SSTttthZZWTnlmN7LScXOHEDN9CuseK0kW3hzdpatKOQklMxBa2E1vh1",
+	"xRzKSsm1jdO1ncLZ0EXbNkhzL57QQo5Gtb+z6s3fKdUMWWdTqy/Tqltb1nqYT/c2zCQ39TZwrDt4G/r+",
+	"d0xh1FRuTBt91ye6Hfmt2+f53YPXYR5zi9Nh5nhnp8Ox25/S6ci2fbXP0b6zz7EgRIuq44/3MMrbQqvT",
+	"KHo79Lo/b/TGF7km492FIBemHjEeRGkIL/CiPubxHKLhYWsXNaU5zEAqW0Q+ZZINIjAAG65MEqumt/GE",
+	"J/TmxFzfLlgxlkeXw8Hvl6u6Kzbw9mrt3oLqIZMYVT8HaisxFiOKc/JDyg2CjLuYYLHcSHDo+/rvLCts",
+	"r906JP0hZRHjIzw1Dekcc670d2kCsn5IeBpFBA9PZ8xk4DhjTz9R+x3mfr2/bg1LPuShwIbWgJhx2DTY",
+	"vLUlcF8JhzgdN1Pf5h8WX3WJWjldlzhkG8tjkfU+WbkvbqGN9fwa5i8b7vuF3ZzTfuH2e1BuSyv5k+q5",
+	"hXVcIB7Vvb1gLeLNIz/5VetNUHU+kmRVVQ4e5eztxSWEXTJWKkb8JWrOS4IswbRmK7ELJbE0isRMkjhh",
+	"U6qAKJqMQMm6TxjXX3Kl94zNMa3FkATAVQN4IEIglM9NTRY4yJJcveMkujs7z3eb7Wd7zU77oLm7t2Oq",
+	"1X6xcngxsLj3bJ3e/4/G/7z/ulJbryb6xpp7mZ2XY2nuiRW1kiU0Mx+TYzhW446zXGPU7GUazcYSgg+v",
+	"hz/+9Xny7Lsf//Frcjn75ers22cnp2c/nYjOKT2lF7OnR+Lp4Pqng/DNP154JZKY+/N006933v++t/vx",
+	"xV82CNvhYt6v1fMudrcQe1EKJnHJFi/EPkomwKozvURMWQgJsRebvO2pjfFt6A7ry0/CSodgQ3UXUamy",
+	"nNvbM/FM6f+K/Fw9G0Kl25HmfHLLGFuciACkXKtUN0gYNLQtR32z8tCKtNIA2HQ7RZ6nXm5qiVyYOwqR",
+	"zU0K7txS8redBTTtFPycG4vvs6zaC0ssEzl/qevEsB767vpgCp+i7adwr7p6Cv8GirrAT4XwqnvJxVes",
+	"XaIRFwn+ZSuu369RH85sXJFHbgAmRgKLkG1Jt4Iokk3S175a86u+T/oxnU+0JPuqbxAHZTrInoRfJoBZ",
+	"6DScMC6fZNhXMtcPdkna22sWkwTwC2uouo8hRGA+2ohGM4/1u2/ya3Ca+QX4Mf/VTV2mQQAQlr7LCtZL",
+	"68knYwnSVCDVRkSWn8S9+HrK3msbbQb3aYG5fc8UztifbcJmVtVveWZpdyWFX+zr0Le+96uQ1oosnd1Y",
+	"WWAqIUgTpuZYQGO1qWaDo9RkuA/wjOCVE8I/vLv0lhB47HnEMBET0tcWH8EjPZqq8Q7+1LcomQ4fgnLD",
+	"a4fGVZVkBIrstXYz7EpczwJSg7beNJ3N9/c7P9/AXVBJ+kcWdgN3f5eYMxLSS1ut3QAvxj+hv9FcjZK7",
+	"cFgCFTi16oV5dFo4HzQj+NO2/W0MN+T710cvGxffH3X2D7TL3/PsjMy1TfMpoTNEkDBf2mugbwrKBMda",
+	"nYvL85Oz4w/vjr/5/u3bHz9cHL88P758Iq2dKDOoOwPOkR8wmNPRRr6WnK1j9iPMDcwC40OxvEoX5Hgi",
+	"yfnxxSU5OjtBgYOHvr6NIZl8chMCbfZ4j78UXO8vhHbBFO+xiEKDrIVp5hnyS1df3SDHBis1h0uz1WAQ",
+	"EjqijEtVRnwjAxiKBAhTFqxGEkrGlIcRJE1ylD0Jx9bCRvY4KSJmVNXstYyMxbI11Pz9rFLKt7sgw5mb",
+	"0LiANSeGQ+Ah4yM9ijt9RkBGZgAnzLVNvdRCYdJQGG+pWAZHJXkbA9dk3m22SAhDxkESprp5LZ3xz1x2",
+	"FUlglEY0IXATa7dME13PoyaFSbvSiy2kYs3GTIGMaQA+ufr61fGrV8QGDUNc/9XXrdazfcKFqvukn3lU",
+	"fVMxIAsRWFLTfpsey+gcfb0rztNmct+QeU7OX70ke+1Oh/SfNfbw33anT/TesFChNX3VFBI9eZzElCaM",
+	"coU4u3qAhaI/K4n0c/d3O22ivxyIG59wmiRiBqElv4GdoU9kTjztyRr/s481jf89RsUnJpTxflOP9VfE",
+	"5suxdJHaEhJGI/abJpIkmudwV4YQRDQBSWp9FhpS41T7GaJRH27iSITQ7+I6WChfHPnf9Ou+raO0sl/f",
+	"CTc0UNGc9LV26BOsdaSRhD4yznmOM+NcdGSc2jLYTF07i1eXrxrPug4G0nzEMVMeUyx11V+1D4hMk0SM",
+	"tLsOMqAxGO7p97xeLw2ftVo9r1/H4RIYprK8YfTWBBpq6TQA/SYTk0wTNskVv+bab7X7wTzAAN/oLerg",
+	"cqjSw2EJysEe+ZF9g3hjqxDFHPgb0xZOhqaM2GJZ6LQKsKxL2uQ1+wb3p0gKYsth3tQPCXVYaNnUFiRE",
+	"e7fvZwUuNvOSaEmaXbDfbxITTKF6KP0gLZ/N1h6IlIcSg8RGCuI4g1Qhp9qJPJHG/SvUy5rwCg8heaK3",
+	"WIahhopYSSNS3XAFrrfBGB8LcBTwjCVzCUAGoGagHWmtHs3QFtcRZ5jtdS1J0n7DMAjuyFq7Q5C2xv4s",
+	"XJrn3ZBvXp/Vuy5T9H//D+l5//t/e55eVLtlvjSPoLLAn7v2JzuYb5amxjgxxgl1mMf4Spu5/lisYs0w",
+	"46tEerOodxaup5z0/96wG65xEmpZpVWqwV7X+14toITVXBlVu/NsMdCl558LTQOuRckIuGZfCPXzCpPp",
+	"f3d82S/wNlZLG06UpP/98dG3Fhdf0gm4sltNNgvJhadlmhP0JjMVkhZJncRUjRFIVc+IC0XGdFpdvr6P",
+	"jE76R5qD3OoRNN3Vl5knIzePqfRXak4jS0qWeIacu/MaH/JGKBwHwr7ehZykVnLgfN2U9owUfJtjxk1o",
+	"cp3NOTct+4QDhJtbg+uMy0Ozj9dAqSE2gAVTs8ZqFUHb1n9bBEtz8zKap7A4Y284E99wgaa/JP3fP/bJ",
+	"TCTXWhTx+USkEmv1eYiBQjLRhlFtLtKEaCIaIOi6mYltmXCoB7N/ZwityMeIMywViyIyAGMwIdmv+CL4",
+	"tJbn5bNDlhCThYu+ZxdDxnyudwuCRaoxzEkokPEQNZbU8LXWi9rN6okMA1APBwmhaIOac2H9ObcfrSrO",
+	"tosxyrRYNPcQxlHv3jRyJP4+qfURUV972JKNeBobX9vkCTWwHYL+RhO8gZau/mSLHPu4gftccM07Dhoi",
+	"EQMUHCgbLcKsc+vzwLrV+t8lNB7/9fSJdMoRcRSyTW1mLn0iRRYLZpwESPfsKjVORDoa4+pWeEb5OHa9",
+	"pIbkohGj0tpz9Wzrol9Hrk6aVhI5AsqsVjSGBIWZEXwnZwiTeXI2PXBf6Xezc7BXP8wGRK5foKzhZvNe",
+	"8dEWK8J+6hPrPs+JGOrx9I9aovnayYip3leLsPOR69gwZFMwsG9aJ+Gssh4bUhhm1yxpJ2yhLCMRXLuR",
+	"cuQQPBckItWGsBRklIKUIImMEzR5ppAYZEh7HqJ/wp0jIzEjod58guNg9pFNcjl2nQQyq1I/RYLSglU2",
+	"yall+kxGok6aFxCtLU02bH/RrWjkgbbdUkcJbSK18KUctIjMDe/s9vJ9rtdHv0t2sa+JbxI2aHCteXWv",
+	"QzSzW6FjnGPTaSN7SMNSBc1Lu4/Ql4DE/WQYT1tmzvQsuIiLMrbz3HJbCZizljXm0M8+Iv391m4/U/Tl",
+	"a5UQBrXF1WBlJ/xHZyee71kHxet6rWa72cIYfLWh6nUP9vd3Dz76noiB05h5XW+32WruWvACDNaY/ao3",
+	"nUNebKDphz+Oqg6H3pjEDSxe8m1ttvF1CnaANkibHo5sZCIW2GlRVgx9Sa/cLmTFgVZ+CUZs8SDrlutM",
+	"2xF9YWXnBBdq3wwGsirsrx+9DH0zdcZ4DkJuo40fGFrqeSByVTcEdxpQ2Yri9oTp9wtNATqt1r0hkC6F",
+	"8KvgtE2nEgPqwk08qIDTWupPVDWWvXYnv7DYtqeR9+3Z6GZ7Oc5zz1Ci6r7cGCz0UMBb2rffUkLaxZt2",
+	"b78px53Xd3Se337HIgbxR9/b32RFZXh4vGuD+VWgYhejvbhVC3Hen99rxpPpZEKTudf1NHcQFzjOe2K4",
+	"Pa/oSGJiuH6C9x5FWGYYmWR4y04OMQzf4EpZtfM7Cz/uoNePvLEgUyoOtxFs1UwIO3SQGoJJF05ynQ9M",
+	"WFh/mP4d73Okx/IM/5pCah1GN0N7AKSNsF/EwMQjm+Qs/5bpVcAkFgr9du2umTDI3DaTcT2saCamZiyo",
+	"kNHmptLx2pJI6TyISMETyRVguwvrZ9i8IjVS9FG83CJeWnu335F1Ifi3lEd2oxBalkVmH91VIGlnp+xc",
+	"uATZ5a2N1QzYP5DxUQTarzON71wbQRMn1ZbobotMGE8VFMFtfJci64xTtDvxWAKD0mjd97hNz2EFT63T",
+	"6vjuavsVhuq0tcZ4waNDsP3ZGDDAKAyEmDFmeDYqus7oG/a4cd0LzXEURJENHNrrpbmhWwLqx3ZRvxpR",
+	"R/WuzuM3eotHQlzL4lJ7PI1NgAF4KAvAiAxbfCVg+teBsZ4XhRqOWYJ7yWG6vhHhfEsY9BWlNxsji1cC",
+	"z3wsH73ak90Hk70ZtHiFzD0ZlrjMve8C0bG2lilJZnT+55bC7Q3kz2KXFLxvfxPpXdER4M8qYksi9Uhe",
+	"26B7hm2a2G2VSVMtiyuFKXJVAQ0zE68LcnStlN0Jclyqaml7ATZWlU1Ry49BmnBZqIOs4RkYn5vDG6Kd",
+	"5aJMdi0E7azrLjJlgr1ZuFWm2gk2J8IYmDf4rVKJWGKklPFRFyNpWtyi4snFMYdZNsdlk8yu896kVwmZ",
+	"y6NkkGgKFOfgZThc3u6vncbT2fHfj16fnR7jl6v+/kTp59DFNpJ+eyv6T7r3O6PSUj58FEpfnlC6AEVo",
+	"iZNd9K+woTeSUBvJowyrboWxd2NYsdCJTm+0bGpGfJbkSI2SH95d1pvkyLUVseDQiFooy2aas9J63Jpp",
+	"uXp2CluPlxlmks6tXYYQynqvmF46FRaTyahzNdv3bigV6669QCQJBIqMRSKBDDBHYr65NCmViW8kRe4v",
+	"JGYIVBkHwxe6IIRe0mAMjZemjPA2WeKaky+29f439WsfJd4nSTxjUNzN6sKjkIJwc2l0GFczci2CqqZa",
+	"3+L3eMplE3OJPUXPSjnN90+kO5ZFH8/6sPagdpjDohW7kJcFkpmCayyyqWFgh0dZZ7OCH0NGjyEjFzIq",
+	"5gIvxowMb+esXdhixUr7DSJF/u0B6XybPFS36Pduc2eV25Wne2flDAufxFEqy12984QOg+hM85QTB2q0",
+	"fOx3ZkEKHvq477YHuj7tG1z7Fvv7b/LQrKBh+VTQ9EzHpAnMBmWmy+Gq078CaOIWzck3W7bpcv+gJ4QZ",
+	"tN3ak0Ekxxcohv+UMlJz1zoxiUd9DoLECUjzeWPpWOk9GVgcaTMtXS61kULYFUaLoKwPc5YZhunPWjg2",
+	"V/g0Z6Zv2ie7NJvB/zbL2LuuP9ZmuLobuz7LLcA28n/a97rhLVbPqpM7h3Zra7QW9v2pCLKau+Wb0ZM3",
+	"ebZX56eb9mjN1dzOhijJy6Wbjx7Xo8e1oaH4LmFoJ9qGjBUysFwH4HXbrb1n+08PtjpmNPy8uUOG+w4P",
+	"97A1uK2LImiPFJyvCZ1bx8jes8rzysTmRvFYt+kffa5Hn+tTfK7Ve2kDe6LSsTnHjiluZzTJkTUgmDQN",
+	"srSBgRnbefb48lYYgareB63PrFG/xA31RWyP28zt7/CE407bY0sXXEh18i26jTFVwbjCULeHHHiiqg1c",
+	"30b+TG2aSLBwqlr1QMjUSsUTu943dzHXSya3TxKYMmk4atOzyoUGPJ/5hCHD+V8hDSxewRcrFR5ezT6a",
+	"yfei24/zrf45rOSdIvTqaBXKlbtI++LWZs6jDCSgnEgA34FVmoYteTbe6lDnSzf4Hx7xtFHMh4z6FfvG",
+	"rw38ZW7Io/XyZVovGCzMSqeDfJPc18nKFsZMZdDxKAwLp5nloKOFH6yWEauijcUDyzsHHI/IkHEgLATa",
+	"3DZIaCfyB8UJ7egO6nyFLVM8ra0OFz6KikcD5aEMFMujuSnw6XKpwhyxhwEV5Ul3lVmvs8wwlE2FenjE",
+	"zxAcmuQkqw06LJyVHKm+ObVVtrZXmzeYWVYd/rA3fpYQyLpioNIZ9aPT8xhb3GR721P6u0VP3MZGPIaV",
+	"nsUpYmTgNZgfPwKC2CemtkbEpolNNC9VT9MlPAEi04HFprI5UgjRIBJb69PjfcSWbHK4Ubbu3HwRJzA1",
+	"uIwI6E5taigPTXX2NUDsQNAw5/3XMtoUwqdZKP9Q9k08J68pomRAVTDGEp00dvBL3Qw6SiFsiJ3yiE2B",
+	"W1pgqRCmpvoWlaDHNXW0TKIjMGgXE4awF1Ik+H9s7e6AJzGFoe8APLSEmVclr2ov7Arf0MO7X8viCSES",
+	"sJ+4SLQJ2SSXDitrkGCmzGBOWEikQNaQtkBTTCGJaLwqM0Q/rJQV4piyW0KGdUibpZb81d3WtsgfyVNh",
+	"Fl27zXk2S05euUKToLKi9r2ig0bFOhaapiFeZIjA4ZpZSRoThN4IoACW1GrVEdRjQhsS9KIVYEmc4JBv",
+	"CYOthqhpXYeuJtU8gmWMtXoOO8Ys5phkkziaEzpwCVL22iwxoIoeLCxDFGTIorfCQC80wliNJYoQk3OM",
+	"j+qHPmyYIGtBszZGgJLiMTno30DhorOfWjHslK35vE7Z5nhHGyUHYTYdcXW1CRCDjksSGNEkxOQgMUQx",
+	"ZZBvsuoLbfgaGACsRKUGVjYZCd5hIRlTOUY1eISVFzwve1yC1Xrez0CSGmls8JOzAlqEqjWdCsZ2CIfD",
+	"gwjMBo/PVtFq4e0wpLB2lxUABm3mZQ5LhTg5FkKo1j8/ujz+cHry+uTyw8XJd2+uzvo+abcItUXEZDDv",
+	"casy6odZVUmpHgVrXDJsfxqxa4PrbGSZQW00fyMx5Oq6EWwa9CBlI9Xt6u6vmORlNv8/KFJS7Ai36shH",
+	"q7W7pFTZNkzbplTdscfqn02KbyCQXwo+jFjwWLJ3xwKWNN5KRRi4vEV3bOPkKNeJzJTHoRhnitQGcy3t",
+	"QEvGa5hrlRHQEOrWUcryqVyQEqEEZ4lQgF9brFLzY4+b3E5mUV6bBN0RPPJGbWNTrtQYJhKiKchDe7nF",
+	"QJVKxK5quErMmvszMbtJTlYmNR5zsh7jJp+Sk5Uabtt8m26ck6U9LcOeei9iCEO7bEzJKmx3UtVk0Cf9",
+	"kCratC0HEdxxLCIDFNLjWzUe9AliKxZRUaSiCrDArWIzjkDZnbi2zuccImphFUWaBIBrhMlgNRacXWLJ",
+	"Cyy20pBV3vxDu3Drk9Ncccvjmc2XJidMZtqdhMR2sTrNjOsz064wN8rA/3PBGzCJ1RwjVKBceMpKBr3j",
+	"/Ioi/SXNbXE9cs1tek3obx0stXlKzYRW1ZhyJ0q0F6rHNdD/ESjE4nbBscwP4wChJP0gTRLgGWiRCcP2",
+	"eHZZEaBH+5ZczLpZNIqphaCtgcqv2eYRzcWH5zipCAmgDRjQ9+yuv8eh2S7AGNAI4W0Nrq32n0uTFVPT",
+	"IEPTvMfNtWbNXOSER+fb+d2W6topFlFWQKz/dN71YG4uPSwi0lTfloPr2pubPX7MDPgLBzIVLJSLKLwx",
+	"cFIGg7Cmml7I4niofTDabqxCaTpidHsckY/XIMcwVUaM8Qtg71SRCQ1L6DKuZ0YWgECk6XXgMhXqCzfP",
+	"XT32gl/+o+uptnl+5db+9j2rtA3yK79UxfbwJvOjo/3HKGyjHYkUE1RK1KlCA/G9mRJH+djAQnVbob4E",
+	"KuF7cVpp+2OPFrmohI0zbbAMb1W9SxFdrW8s/hMZQwI2hKtFoNPKTpaGbDjUj8fOCyoHhcU+V5uqblRb",
+	"Pb6kq+9NEZNMD/f46nuwl81KBTwR07ICxqYIZo1OAyIlRRT2uFOoTmlaO8kS36lZEztZrRZvjWDYHj33",
+	"GClu6qFWh4u3U0vn+fQeFdOjYnpUTJ9RMdm9t5U3uYEiWg4Wb1YjYJVTsVRgbfBoq2IBPO55LBZ4LBZ4",
+	"LBZYUSywsP0+X7FAFl+qEBzrQZQKUmONpMCGQyxxWEpo4poLrHlb/wRZ8uXgLD1CHj1Ksj+lJLsjWNLd",
+	"ZFjWOMX1aF9fHukw37LLyyKpSd64vpDFvpXu6qwt9PpWUNlUHlhsfY7eSHYtG7RHcqt+zHX8d8l1xHaX",
+	"WYORAle7nb68+e4GkXYOIyaxO/QMG2BkreIKLTKylmQmvBaawE1iT95tWQDOxmXCyKzfo9m8pNafjSUE",
+	"H0wW/m6HJJSHYmLb5jJOBlTCwV69azIWy81H0KzJgm5yLGaSMNUkR7x0eJVnY+eUI7W91nPbybduooG+",
+	"66dmOoGkg4wctrsUpoAisHY4YVw+KTwNZ1Lba+3WTbTr6vxUT3KsVCx9W9ypLYwgO1OqWXQ50/wYuySa",
+	"dsYkTtiUKiBK+/AItI2ECAEbzuoJ1n0SjCHA5rBj4ETSKYSrqkQXpMddAmKVcJ76ZcYshohxrATQpLrU",
+	"POH0TzPHqvOdXd206YWaSdMk8roekqq7s/N8t9l+ttfstA+au3s72Lp65xfLe9umWi4s/Q/KulyYxQUy",
+	"/rrom2Mrv7BrMlV3D4jftydxFpTstomcS3LoESfvnkONj5HDPyhyaBRisdFXLlPvqoZX2tAbZ57i2dKw",
+	"DKdcUHfCISSZpr8TOq8fEi4Uym9sqe1aZGN23CqoviptskmGaG4IfNlZoo+5XFnO5wPsog1yQddsEayn",
+	"mTD+BJubzLFXf9be/QmeWu619iqR+27dFg/mDW5iSDxutC83afJBdtl2oZQFjt0c8e/q/NQkqRUu8Zdc",
+	"T5FkFXGmxQdwTazwkCzrvHyT4ycs3KXK7vOCNPAL2R6EYWM2/VDshmtbe5IgAoru8Tx3jkMmcWx0Qy8X",
+	"JsqUSdxLY5uGkQD5JQ1HpkY/m+cTSRIRgcm5LDTGNM0wMZExEnzkCgDdWuzQxRiZucV0d8p8VnRlfU21",
+	"MBGxLajHCfpkkKrywk22yoxJsN5tdYbfPfqY9uXZ6uXtUv3u4u/9IQLapRN9yYL6EWTxz4JhZBOQP7/7",
+	"s5MIpZ9goiDbwxytUECVcc/v2PRWZ8q0ASxHMn2MP9qcvjxSaQKDFYrILMnolkubh80USVzqolR0Lgst",
+	"mzt7ZCzSRHbJBCifjVkENgM8hIiZAkF7SjIQaoyzoypNtFiXMQ0gB6DAiKKezYWiPKRJSCyBJJExBGxo",
+	"5R6RdC4rurjjzCujWp/R7v2kMBq+tvsMpT2a0l+EKX1uNuuy6MtOIe9fBsodqRIWw+oeoH+DhA2ZtZX7",
+	"F3h148Lt+z4x7IMlMaY7Op1hX3YfT1dQqug/fFcgQvnchINimki0V7s93lcvemmrtRuknN3oxQoeSvwG",
+	"/Gnb/jaGG/PVzxXfNZvN933fHiNRMm3jyQjc1L5/ffSycfH9UWf/oOaEaM8zdyt7r/mkZ22+6Hn1Os7c",
+	"SOget3DgQzZKEwjt2zBVnX0DQad3v820ViKChCJEz26rRYrd7+tO3pvDmCeSBJEIrpvkiEwNncMeN9Z8",
+	"ju6hR8E280ZGx4kIQEr0EgzGj0ool+ZdH2Kn2BiPPaxbwDCvnAbXXMwiQEcAXYsexxMolzMegOsLPaQs",
+	"ShMgNfNq/VzK+xYAjJrO+/jO2+Q1+8YnjBst8sPF2zd1g7G112qRmTb8e9zkfSOhep6VsUbtGB1gWsX2",
+	"PHO25wKGGQma5I1QBeAQCE0n/mxiiMgOXGmhD7I6WzsANgXDv3YGd8I0tUdL3fbBs4PWs+fPn7Z8L9SK",
+	"ovu7Jwa/QGCeMjEtKzutVsv3TNq7FsVeKkPP9xg6N+zD7pvvnn2rOvDT9Md/RKLzsjV5Pj9tH40835OK",
+	"qlR6XU+mQQAQIqqGvROm6kNb35rmt16dPH0+/fu7eX7YYQ8cPzBcW7PwnE39HkO1Y81O9+fnFIhpX07+",
+	"uK2U9bm7e5WKnjpIVjcOqXExQ1x/lEn1prepqsuG1C/YkHB7jXLFLRffQbUUnrGoY4xEz0R01SEDkoFQ",
+	"Yl6sodCycvlkWHMuTA+wm0aChLLHgCgEvO5qAVBg971WyyirMdBIjX9bmeVzhCawJB2UNtpgxVJUIyS1",
+	"CEnjJjlReRNpJdLA1BXq7Tqg0lTs2NqbopDRYnlCo6FIJhBaiEELDbcEo7TXalXGbL/H6Xt33SGZFBDX",
+	"m29bO/YqENISibztjb0FNr7DLliDrnLKpsD1NONEDKDAoxml11s+hhWRkxKg4XxTRgK+yCLmV0pi/f6t",
+	"utfa11grPtlv7eaBrGWNdR/MdA40ZJoa/4r8JI2MsnjiyRSIVa7yj2Wu+xexC8LUvpO7ciiOoa3CVS12",
+	"bQKPSUPSf1uAtVAEqYVoN1kuOxh5sNNYSqgBEUegDTMyw75vFQAled2ZhbFbhgk1NXJDW/mfL9VMj4O2",
+	"MtE+g7DBeFbjVegSW/HUM9Ox1+aTp1yxKMdKLtxuEk6X73+5WOFSuCfLtV++7dgkXmEdpSkqtLws/cws",
+	"10Z8Zm4WHpupyuXHvqtKaWPKoOC5+3xLJJdZf0u0pElqF8BDKzUGoP8YpCxS3ULkSO/AAZAJ5VRb+1zM",
+	"mvWlGRc8x4qmv/n7zFPRSK3vcqTIKKFcNcy5wPHro5PTfr34evX3FY/NhLnJ4CttHDOSSIIxSJVQJZLi",
+	"2yvspY/vP/6/AAAA//8=",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

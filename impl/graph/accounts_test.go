@@ -2,6 +2,8 @@ package graph_test
 
 import (
 	"context"
+	"net/http"
+	"strings"
 	"testing"
 	"time"
 
@@ -67,4 +69,18 @@ func TestPasswordChangeOverGraphQLEndsSessions(t *testing.T) {
 	require.Equal(t, "UNAUTHENTICATED", r.code())
 	d := in.ok(t, "", `mutation { login(email: "ada@example.com", password: "a new password") { accessToken } }`, nil)
 	require.Equal(t, 200, in.do(t, get(d, "login", "accessToken").(string), `query { posts { totalCount } }`, nil).status)
+}
+
+// TestLoginAnswerIsNotStored: GraphQL's answers say Cache-Control: no-store, as REST's token answer does, since
+// one can carry a token (login).
+func TestLoginAnswerIsNotStored(t *testing.T) {
+	t.Parallel()
+	in := setup(t)
+	in.signUp(t, "Ada", "ada@example.com")
+	body := `{"query":"mutation { login(email: \"ada@example.com\", password: \"long enough\") { accessToken } }"}`
+	resp, err := http.Post(in.url+"/graphql", "application/json", strings.NewReader(body))
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	require.Equal(t, http.StatusOK, resp.StatusCode)
+	require.Equal(t, "no-store", resp.Header.Get("Cache-Control"))
 }

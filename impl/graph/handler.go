@@ -130,6 +130,8 @@ func NewHandler(svc Services, broker *Broker, opts Options) *Handler {
 		if refuseTransport(w, r) {
 			return
 		}
+		// An answer can carry a secret (login's token), as REST's token answer does: no cache keeps any.
+		w.Header().Set("Cache-Control", "no-store")
 		api.ServeHTTP(w, r)
 	})}
 }

@@ -25,6 +25,7 @@ func TestLogin(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, http.StatusOK, resp.StatusCode(), string(resp.Body))
 	require.Equal(t, api.Bearer, resp.JSON200.TokenType)
+	require.Equal(t, "no-store", resp.HTTPResponse.Header.Get("Cache-Control"), "no cache keeps a token (RFC 6749, 5.1)")
 	require.Equal(t, 3600, resp.JSON200.ExpiresIn)
 	claims := jwt.MapClaims{}
 	_, _, err = jwt.NewParser().ParseUnverified(resp.JSON200.AccessToken, claims)

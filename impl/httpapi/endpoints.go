@@ -11,6 +11,9 @@ import (
 
 const endpointsPath = "/api/webhook-endpoints"
 
+// noStore is the Cache-Control of an answer that carries a secret (a token, a signing secret): no cache keeps it.
+const noStore = "no-store"
+
 // ListWebhookEndpoints serves GET /api/webhook-endpoints.
 func (s *Server) ListWebhookEndpoints(ctx context.Context, req api.ListWebhookEndpointsRequestObject) (api.ListWebhookEndpointsResponseObject, error) {
 	page, limit := pageParams(req.Params.Page, req.Params.Limit)
@@ -37,7 +40,7 @@ func (s *Server) CreateWebhookEndpoint(ctx context.Context, req api.CreateWebhoo
 	}
 	return api.CreateWebhookEndpoint201JSONResponse{
 		Body:    api.WebhookEndpointSecretData{Data: toAPIEndpointWithSecret(e)},
-		Headers: api.CreateWebhookEndpoint201ResponseHeaders{Location: endpointPath(e.Endpoint.ID)},
+		Headers: api.CreateWebhookEndpoint201ResponseHeaders{Location: endpointPath(e.Endpoint.ID), CacheControl: noStore},
 	}, nil
 }
 
@@ -77,7 +80,10 @@ func (s *Server) RotateWebhookEndpointSecret(ctx context.Context, req api.Rotate
 	if err != nil {
 		return nil, err
 	}
-	return api.RotateWebhookEndpointSecret200JSONResponse{Body: api.WebhookEndpointSecretData{Data: toAPIEndpointWithSecret(e)}}, nil
+	return api.RotateWebhookEndpointSecret200JSONResponse{
+		Body:    api.WebhookEndpointSecretData{Data: toAPIEndpointWithSecret(e)},
+		Headers: api.RotateWebhookEndpointSecret200ResponseHeaders{CacheControl: noStore},
+	}, nil
 }
 
 func endpointPath(id uuid.UUID) string { return endpointsPath + "/" + id.String() }

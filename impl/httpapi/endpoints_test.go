@@ -31,6 +31,7 @@ func TestWebhookEndpointsOverREST(t *testing.T) {
 	e := created.JSON201.Data
 	require.True(t, strings.HasPrefix(e.Secret, "whsec_"))
 	require.Equal(t, "/api/webhook-endpoints/"+e.Id.String(), created.HTTPResponse.Header.Get("Location"))
+	require.Equal(t, "no-store", created.HTTPResponse.Header.Get("Cache-Control"), "no cache keeps a secret")
 	require.Equal(t, ada.Id, e.OwnerId)
 	require.True(t, e.Enabled)
 
@@ -49,6 +50,7 @@ func TestWebhookEndpointsOverREST(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, http.StatusOK, rotated.StatusCode(), string(rotated.Body))
 	require.NotEqual(t, e.Secret, rotated.JSON200.Data.Secret)
+	require.Equal(t, "no-store", rotated.HTTPResponse.Header.Get("Cache-Control"))
 
 	for _, secret := range []string{e.Secret, rotated.JSON200.Data.Secret} {
 		got, err := b.client.GetWebhookEndpointWithResponse(ctx, e.Id, bearer(token))

@@ -124,7 +124,7 @@ func (s *Server) CreateToken(ctx context.Context, req api.CreateTokenRequestObje
 	}
 	return api.CreateToken200JSONResponse{Body: api.Token{
 		AccessToken: tok.AccessToken, TokenType: api.Bearer, ExpiresIn: int(tok.ExpiresIn.Seconds()),
-	}}, nil
+	}, Headers: api.CreateToken200ResponseHeaders{CacheControl: noStore}}, nil
 }
 
 // RequestPasswordReset serves POST /api/auth/password-reset. It answers 202 whether or not the account exists.

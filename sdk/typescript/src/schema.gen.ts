@@ -1161,6 +1161,8 @@ export interface components {
     };
     requestBodies: never;
     headers: {
+        /** @description `no-store`: the answer carries a secret (a token, a signing secret), which no cache may keep (RFC 6749, section 5.1). */
+        NoStore: "no-store";
         /** @description The request's id: the `X-Request-Id` the client sent when it is 1 to 128 printable ASCII characters, otherwise a generated one. Logs and the error envelope's `requestId` carry the same id. */
         XRequestId: string;
         /** @description The quota policy that applies to this request (draft-ietf-httpapi-ratelimit-headers-11): a Structured Fields list whose item names the policy, with `q` (requests per window) and `w` (window seconds). Sent by every rate-limited operation while its limit is on. */
@@ -1255,6 +1257,7 @@ export interface operations {
             /** @description A token. */
             200: {
                 headers: {
+                    "Cache-Control": components["headers"]["NoStore"];
                     "X-Request-Id": components["headers"]["XRequestId"];
                     "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
                     RateLimit: components["headers"]["RateLimit"];
@@ -1455,6 +1458,7 @@ export interface operations {
             /** @description The endpoint, with its secret. */
             201: {
                 headers: {
+                    "Cache-Control": components["headers"]["NoStore"];
                     "X-Request-Id": components["headers"]["XRequestId"];
                     "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
                     RateLimit: components["headers"]["RateLimit"];
@@ -1598,6 +1602,7 @@ export interface operations {
             /** @description The endpoint, with its new secret. */
             200: {
                 headers: {
+                    "Cache-Control": components["headers"]["NoStore"];
                     "X-Request-Id": components["headers"]["XRequestId"];
                     "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
                     RateLimit: components["headers"]["RateLimit"];
