@@ -226,6 +226,7 @@ func TestAdminJobsUI(t *testing.T) {
 	cookies := resp.Cookies()
 	require.NotEmpty(t, cookies)
 	require.True(t, cookies[0].HttpOnly)
+	require.Equal(t, "no-store", resp.Header.Get("Cache-Control"), "no cache keeps the answer that sets the session")
 	resp = get("/admin/jobs/api/jobs?state=completed", func(r *http.Request) { r.AddCookie(cookies[0]) })
 	require.Equal(t, http.StatusOK, resp.StatusCode, "the UI's API, with the session cookie")
 	require.Contains(t, resp.Header.Get("Content-Type"), "json")

@@ -36,6 +36,7 @@ func (s *Server) adminOnly(signIn *authn.Authenticator, limits *ratelimit.Limits
 					return
 				}
 				header = "Bearer " + tok.AccessToken
+				w.Header().Set("Cache-Control", noStore) // the answer sets the session's token as a cookie
 				http.SetCookie(w, &http.Cookie{
 					Name: adminCookie, Value: tok.AccessToken, Path: "/admin", MaxAge: int(tok.ExpiresIn.Seconds()),
 					HttpOnly: true, Secure: r.TLS != nil, SameSite: http.SameSiteStrictMode,

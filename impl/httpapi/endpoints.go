@@ -11,9 +11,6 @@ import (
 
 const endpointsPath = "/api/webhook-endpoints"
 
-// noStore is the Cache-Control of an answer that carries a secret (a token, a signing secret): no cache keeps it.
-const noStore = "no-store"
-
 // ListWebhookEndpoints serves GET /api/webhook-endpoints.
 func (s *Server) ListWebhookEndpoints(ctx context.Context, req api.ListWebhookEndpointsRequestObject) (api.ListWebhookEndpointsResponseObject, error) {
 	page, limit := pageParams(req.Params.Page, req.Params.Limit)

@@ -7,6 +7,10 @@ import (
 	"github.com/go-chi/cors"
 )
 
+// noStore is the Cache-Control of every answer that carries a secret (a token, a signing secret, the admin
+// session's cookie): no cache keeps it. GraphQL's handler sends the same.
+const noStore = "no-store"
+
 // securityHeaders sets the headers every response carries. Pages that run scripts (Swagger UI, GraphiQL, River
 // UI) get a policy that lets their own assets load; everything else is JSON and may load nothing at all.
 func securityHeaders(next http.Handler) http.Handler {

@@ -157,8 +157,9 @@ func (s *Service) Update(ctx context.Context, id uuid.UUID, in service.UpdateWeb
 	if err := fe.Err(); err != nil {
 		return service.WebhookEndpoint{}, err
 	}
-	if forbidden != nil && !(in.Enabled != nil && !*in.Enabled && in.URL == nil && in.EventTypes == nil) {
-		return service.WebhookEndpoint{}, forbidden // disabling alone is always allowed
+	onlyDisables := in.Enabled != nil && !*in.Enabled && in.URL == nil && in.EventTypes == nil
+	if forbidden != nil && !onlyDisables {
+		return service.WebhookEndpoint{}, forbidden
 	}
 	var typeNames []string
 	if in.EventTypes != nil {
