@@ -12,8 +12,8 @@ SELECT c.*, p.author_id AS post_author_id, p.published AS post_published
 FROM comments c JOIN posts p ON p.id = c.post_id
 WHERE c.id = @id;
 
--- name: CommentDelete :execrows
-DELETE FROM comments WHERE id = @id;
+-- name: CommentDelete :one
+DELETE FROM comments WHERE id = @id RETURNING *;
 
 -- name: CommentCountByPost :one
 SELECT count(*) FROM comments WHERE post_id = @post_id;

@@ -22,8 +22,8 @@ SET name = coalesce(sqlc.narg(name), name),
 WHERE id = @id AND email = @seen_email AND password_hash = @seen_password_hash
 RETURNING *;
 
--- name: UserDelete :execrows
-DELETE FROM users WHERE id = @id;
+-- name: UserDelete :one
+DELETE FROM users WHERE id = @id RETURNING *;
 
 -- name: UserCount :one
 -- pattern is a LIKE pattern with wildcards escaped, or NULL for every user; search holds the lower-cased name and

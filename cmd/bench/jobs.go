@@ -48,7 +48,7 @@ func jobThroughput(ctx context.Context, dbURL string, n int) (float64, error) {
 		return 0, err
 	}
 	svcs := wire.New(wire.Deps{Pool: pool, Jobs: client, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
-	*workerServices = jobs.Services{Billing: svcs.Billing, Accounts: svcs.Accounts, Emails: svcs.Emails}
+	*workerServices = jobs.Services{Billing: svcs.Billing, Accounts: svcs.Accounts, Emails: svcs.Emails, Endpoints: svcs.Endpoints}
 	if _, err := pool.Exec(ctx, "DELETE FROM river_job"); err != nil {
 		return 0, err
 	}

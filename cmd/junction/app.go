@@ -97,9 +97,15 @@ func (a *app) wire(ctx context.Context, work bool) error {
 		MailDomain:       cfg.MailDomain(),
 		BaseURL:          cfg.BaseURL,
 		WebhookRetryBase: cfg.Webhooks.RetryBase,
-		Open:             sealer.Open,
-		Services:         workerServices,
-		Logger:           logger,
+		// The dial-time half of the destination policy: every delivery's connection is checked again on the
+		// address actually dialled, whatever the URL resolved to when it was saved.
+		WebhookClient:      outbound.NewClient(webhookTargets(cfg), 0, 0),
+		WebhookConcurrency: cfg.Webhooks.Concurrency,
+		// a.metrics is built after the services it reads; attempts start only after both exist.
+		WebhookObserver: observerFunc(func(outcome string, d time.Duration) { a.metrics.ObserveWebhookAttempt(outcome, d) }),
+		Open:            sealer.Open,
+		Services:        workerServices,
+		Logger:          logger,
 	})
 	if err != nil {
 		return err
@@ -113,14 +119,25 @@ func (a *app) wire(ctx context.Context, work bool) error {
 		PasswordResetTTL: cfg.PasswordResetTTL,
 		AuthCacheTTL:     cfg.JWT.CacheTTL,
 		ListTotalTTL:     cfg.ListTotalTTL,
-		WebhookTargets: outbound.Policy{
-			AllowPrivate: cfg.Webhooks.AllowPrivateTargets, RequireHTTPS: !cfg.Webhooks.AllowPrivateTargets,
-		},
-		Logger: logger,
+		WebhookTargets:   webhookTargets(cfg),
+		WebhookSchedule:  cfg.Webhooks.RetrySchedule,
+		Logger:           logger,
 	})
-	*workerServices = jobs.Services{Billing: a.svc.Billing, Accounts: a.svc.Accounts, Emails: a.svc.Emails}
+	*workerServices = jobs.Services{
+		Billing: a.svc.Billing, Accounts: a.svc.Accounts, Emails: a.svc.Emails, Endpoints: a.svc.Endpoints,
+	}
 	return nil
 }
+
+// webhookTargets is where outgoing webhooks may go: in production, https to public addresses only.
+func webhookTargets(cfg config.Config) outbound.Policy {
+	return outbound.Policy{AllowPrivate: cfg.Webhooks.AllowPrivateTargets, RequireHTTPS: !cfg.Webhooks.AllowPrivateTargets}
+}
+
+// observerFunc adapts a function to jobs.DeliveryObserver.
+type observerFunc func(outcome string, d time.Duration)
+
+func (f observerFunc) ObserveWebhookAttempt(outcome string, d time.Duration) { f(outcome, d) }
 
 // mailSender is the transport MAIL_TRANSPORT chose (config resolves its default from SMTP_URL and APP_ENV).
 func (a *app) mailSender(ctx context.Context, work bool) (mail.Sender, error) {

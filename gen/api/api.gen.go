@@ -39,6 +39,126 @@ func (e AcceptedStatus) Valid() bool {
 	}
 }
 
+// Defines values for CommentCreatedEventType.
+const (
+	CommentCreatedEventTypeCommentCreated CommentCreatedEventType = "comment.created"
+)
+
+// Valid indicates whether the value is a known member of the CommentCreatedEventType enum.
+func (e CommentCreatedEventType) Valid() bool {
+	switch e {
+	case CommentCreatedEventTypeCommentCreated:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for CommentDeletedEventType.
+const (
+	CommentDeletedEventTypeCommentDeleted CommentDeletedEventType = "comment.deleted"
+)
+
+// Valid indicates whether the value is a known member of the CommentDeletedEventType enum.
+func (e CommentDeletedEventType) Valid() bool {
+	switch e {
+	case CommentDeletedEventTypeCommentDeleted:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for PaymentFailedEventType.
+const (
+	PaymentFailedEventTypePaymentFailed PaymentFailedEventType = "payment.failed"
+)
+
+// Valid indicates whether the value is a known member of the PaymentFailedEventType enum.
+func (e PaymentFailedEventType) Valid() bool {
+	switch e {
+	case PaymentFailedEventTypePaymentFailed:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for PaymentSucceededEventType.
+const (
+	PaymentSucceededEventTypePaymentSucceeded PaymentSucceededEventType = "payment.succeeded"
+)
+
+// Valid indicates whether the value is a known member of the PaymentSucceededEventType enum.
+func (e PaymentSucceededEventType) Valid() bool {
+	switch e {
+	case PaymentSucceededEventTypePaymentSucceeded:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for PostDeletedEventType.
+const (
+	PostDeletedEventTypePostDeleted PostDeletedEventType = "post.deleted"
+)
+
+// Valid indicates whether the value is a known member of the PostDeletedEventType enum.
+func (e PostDeletedEventType) Valid() bool {
+	switch e {
+	case PostDeletedEventTypePostDeleted:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for PostPublishedEventType.
+const (
+	PostPublishedEventTypePostPublished PostPublishedEventType = "post.published"
+)
+
+// Valid indicates whether the value is a known member of the PostPublishedEventType enum.
+func (e PostPublishedEventType) Valid() bool {
+	switch e {
+	case PostPublishedEventTypePostPublished:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for PostUpdatedEventType.
+const (
+	PostUpdatedEventTypePostUpdated PostUpdatedEventType = "post.updated"
+)
+
+// Valid indicates whether the value is a known member of the PostUpdatedEventType enum.
+func (e PostUpdatedEventType) Valid() bool {
+	switch e {
+	case PostUpdatedEventTypePostUpdated:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for SubscriptionUpdatedEventType.
+const (
+	SubscriptionUpdatedEventTypeSubscriptionUpdated SubscriptionUpdatedEventType = "subscription.updated"
+)
+
+// Valid indicates whether the value is a known member of the SubscriptionUpdatedEventType enum.
+func (e SubscriptionUpdatedEventType) Valid() bool {
+	switch e {
+	case SubscriptionUpdatedEventTypeSubscriptionUpdated:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for TokenTokenType.
 const (
 	Bearer TokenTokenType = "Bearer"
@@ -48,6 +168,57 @@ const (
 func (e TokenTokenType) Valid() bool {
 	switch e {
 	case Bearer:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for UserCreatedEventType.
+const (
+	UserCreatedEventTypeUserCreated UserCreatedEventType = "user.created"
+)
+
+// Valid indicates whether the value is a known member of the UserCreatedEventType enum.
+func (e UserCreatedEventType) Valid() bool {
+	switch e {
+	case UserCreatedEventTypeUserCreated:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for UserDeletedEventType.
+const (
+	UserDeletedEventTypeUserDeleted UserDeletedEventType = "user.deleted"
+)
+
+// Valid indicates whether the value is a known member of the UserDeletedEventType enum.
+func (e UserDeletedEventType) Valid() bool {
+	switch e {
+	case UserDeletedEventTypeUserDeleted:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for WebhookDeliveryStatus.
+const (
+	WebhookDeliveryStatusFailed    WebhookDeliveryStatus = "failed"
+	WebhookDeliveryStatusPending   WebhookDeliveryStatus = "pending"
+	WebhookDeliveryStatusSucceeded WebhookDeliveryStatus = "succeeded"
+)
+
+// Valid indicates whether the value is a known member of the WebhookDeliveryStatus enum.
+func (e WebhookDeliveryStatus) Valid() bool {
+	switch e {
+	case WebhookDeliveryStatusFailed:
+		return true
+	case WebhookDeliveryStatusPending:
+		return true
+	case WebhookDeliveryStatusSucceeded:
 		return true
 	default:
 		return false
@@ -92,22 +263,22 @@ func (e WebhookEndpointWithSecretDisabledReason) Valid() bool {
 
 // Defines values for WebhookEventStatus.
 const (
-	Failed    WebhookEventStatus = "failed"
-	Ignored   WebhookEventStatus = "ignored"
-	Processed WebhookEventStatus = "processed"
-	Received  WebhookEventStatus = "received"
+	WebhookEventStatusFailed    WebhookEventStatus = "failed"
+	WebhookEventStatusIgnored   WebhookEventStatus = "ignored"
+	WebhookEventStatusProcessed WebhookEventStatus = "processed"
+	WebhookEventStatusReceived  WebhookEventStatus = "received"
 )
 
 // Valid indicates whether the value is a known member of the WebhookEventStatus enum.
 func (e WebhookEventStatus) Valid() bool {
 	switch e {
-	case Failed:
+	case WebhookEventStatusFailed:
 		return true
-	case Ignored:
+	case WebhookEventStatusIgnored:
 		return true
-	case Processed:
+	case WebhookEventStatusProcessed:
 		return true
-	case Received:
+	case WebhookEventStatusReceived:
 		return true
 	default:
 		return false
@@ -168,6 +339,21 @@ const (
 func (e WebhookReceivedReceived) Valid() bool {
 	switch e {
 	case True:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for WebhookTestEventType.
+const (
+	WebhookTestEventTypeWebhookTest WebhookTestEventType = "webhook.test"
+)
+
+// Valid indicates whether the value is a known member of the WebhookTestEventType enum.
+func (e WebhookTestEventType) Valid() bool {
+	switch e {
+	case WebhookTestEventTypeWebhookTest:
 		return true
 	default:
 		return false
@@ -408,6 +594,32 @@ type CommentCreated struct {
 	} `json:"links"`
 }
 
+// CommentCreatedEvent defines model for CommentCreatedEvent.
+type CommentCreatedEvent struct {
+	// Data Example: {"authorId":"0b0e6f55-8d5f-4a7c-9a4e-6a0c9e8e2a11","content":"A fine idea.","createdAt":"2026-01-02T17:00:00Z","id":"9d4c1a6e-2b5f-4c1d-8e7a-3f2b1c0d9e8f","postId":"6b1f2c1e-4a0f-4f53-9a55-b1e0a2f1c0de"}
+	Data Comment `json:"data"`
+
+	// Timestamp When it happened.
+	Timestamp time.Time               `json:"timestamp"`
+	Type      CommentCreatedEventType `json:"type"`
+}
+
+// CommentCreatedEventType defines model for CommentCreatedEvent.Type.
+type CommentCreatedEventType string
+
+// CommentDeletedEvent defines model for CommentDeletedEvent.
+type CommentDeletedEvent struct {
+	// Data Example: {"authorId":"0b0e6f55-8d5f-4a7c-9a4e-6a0c9e8e2a11","content":"A fine idea.","createdAt":"2026-01-02T17:00:00Z","id":"9d4c1a6e-2b5f-4c1d-8e7a-3f2b1c0d9e8f","postId":"6b1f2c1e-4a0f-4f53-9a55-b1e0a2f1c0de"}
+	Data Comment `json:"data"`
+
+	// Timestamp When it happened.
+	Timestamp time.Time               `json:"timestamp"`
+	Type      CommentDeletedEventType `json:"type"`
+}
+
+// CommentDeletedEventType defines model for CommentDeletedEvent.Type.
+type CommentDeletedEventType string
+
 // CommentList defines model for CommentList.
 type CommentList struct {
 	Data  []Comment `json:"data"`
@@ -600,6 +812,53 @@ type PatchWebhookEndpointRequest struct {
 	Url *WebhookEndpointURL `json:"url,omitempty"`
 }
 
+// Payment A payment as Stripe last told Junction of it.
+type Payment struct {
+	// Amount In the currency's smallest unit.
+	Amount    int64     `json:"amount"`
+	CreatedAt time.Time `json:"createdAt"`
+
+	// Currency Example: usd
+	Currency string  `json:"currency"`
+	Customer *string `json:"customer"`
+
+	// Id Stripe's payment intent id (`pi_…`).
+	//
+	// Example: pi_3MtwBwLkdIwHu7ix28a3tqPa
+	Id string `json:"id"`
+
+	// Status Example: succeeded
+	Status    string              `json:"status"`
+	UpdatedAt time.Time           `json:"updatedAt"`
+	UserId    *openapi_types.UUID `json:"userId"`
+}
+
+// PaymentFailedEvent defines model for PaymentFailedEvent.
+type PaymentFailedEvent struct {
+	// Data A payment as Stripe last told Junction of it.
+	Data Payment `json:"data"`
+
+	// Timestamp When it happened.
+	Timestamp time.Time              `json:"timestamp"`
+	Type      PaymentFailedEventType `json:"type"`
+}
+
+// PaymentFailedEventType defines model for PaymentFailedEvent.Type.
+type PaymentFailedEventType string
+
+// PaymentSucceededEvent defines model for PaymentSucceededEvent.
+type PaymentSucceededEvent struct {
+	// Data A payment as Stripe last told Junction of it.
+	Data Payment `json:"data"`
+
+	// Timestamp When it happened.
+	Timestamp time.Time                 `json:"timestamp"`
+	Type      PaymentSucceededEventType `json:"type"`
+}
+
+// PaymentSucceededEventType defines model for PaymentSucceededEvent.Type.
+type PaymentSucceededEventType string
+
 // Post Example: {"authorId":"0b0e6f55-8d5f-4a7c-9a4e-6a0c9e8e2a11","content":"It weaves algebraic patterns just as the Jacquard loom weaves flowers and leaves.","createdAt":"2026-01-02T15:04:05Z","id":"6b1f2c1e-4a0f-4f53-9a55-b1e0a2f1c0de","published":true,"publishedAt":"2026-01-02T16:00:00Z","title":"Notes on the Analytical Engine","updatedAt":"2026-01-02T16:00:00Z"}
 type Post struct {
 	AuthorId openapi_types.UUID `json:"authorId"`
@@ -633,6 +892,19 @@ type PostData struct {
 	Data Post `json:"data"`
 }
 
+// PostDeletedEvent defines model for PostDeletedEvent.
+type PostDeletedEvent struct {
+	// Data Example: {"authorId":"0b0e6f55-8d5f-4a7c-9a4e-6a0c9e8e2a11","content":"It weaves algebraic patterns just as the Jacquard loom weaves flowers and leaves.","createdAt":"2026-01-02T15:04:05Z","id":"6b1f2c1e-4a0f-4f53-9a55-b1e0a2f1c0de","published":true,"publishedAt":"2026-01-02T16:00:00Z","title":"Notes on the Analytical Engine","updatedAt":"2026-01-02T16:00:00Z"}
+	Data Post `json:"data"`
+
+	// Timestamp When it happened.
+	Timestamp time.Time            `json:"timestamp"`
+	Type      PostDeletedEventType `json:"type"`
+}
+
+// PostDeletedEventType defines model for PostDeletedEvent.Type.
+type PostDeletedEventType string
+
 // PostDetail defines model for PostDetail.
 type PostDetail struct {
 	// Data Example: {"authorId":"0b0e6f55-8d5f-4a7c-9a4e-6a0c9e8e2a11","content":"It weaves algebraic patterns just as the Jacquard loom weaves flowers and leaves.","createdAt":"2026-01-02T15:04:05Z","id":"6b1f2c1e-4a0f-4f53-9a55-b1e0a2f1c0de","published":true,"publishedAt":"2026-01-02T16:00:00Z","title":"Notes on the Analytical Engine","updatedAt":"2026-01-02T16:00:00Z"}
@@ -656,10 +928,42 @@ type PostList struct {
 	Pagination Pagination `json:"pagination"`
 }
 
+// PostPublishedEvent defines model for PostPublishedEvent.
+type PostPublishedEvent struct {
+	// Data Example: {"authorId":"0b0e6f55-8d5f-4a7c-9a4e-6a0c9e8e2a11","content":"It weaves algebraic patterns just as the Jacquard loom weaves flowers and leaves.","createdAt":"2026-01-02T15:04:05Z","id":"6b1f2c1e-4a0f-4f53-9a55-b1e0a2f1c0de","published":true,"publishedAt":"2026-01-02T16:00:00Z","title":"Notes on the Analytical Engine","updatedAt":"2026-01-02T16:00:00Z"}
+	Data Post `json:"data"`
+
+	// Timestamp When it happened.
+	Timestamp time.Time              `json:"timestamp"`
+	Type      PostPublishedEventType `json:"type"`
+}
+
+// PostPublishedEventType defines model for PostPublishedEvent.Type.
+type PostPublishedEventType string
+
 // PostTitle 1 to 200 characters, not all blank, no control characters.
 //
 // Example: Notes on the Analytical Engine
 type PostTitle = string
+
+// PostUpdatedEvent defines model for PostUpdatedEvent.
+type PostUpdatedEvent struct {
+	// Data Example: {"authorId":"0b0e6f55-8d5f-4a7c-9a4e-6a0c9e8e2a11","content":"It weaves algebraic patterns just as the Jacquard loom weaves flowers and leaves.","createdAt":"2026-01-02T15:04:05Z","id":"6b1f2c1e-4a0f-4f53-9a55-b1e0a2f1c0de","published":true,"publishedAt":"2026-01-02T16:00:00Z","title":"Notes on the Analytical Engine","updatedAt":"2026-01-02T16:00:00Z"}
+	Data Post `json:"data"`
+
+	// Timestamp When it happened.
+	Timestamp time.Time            `json:"timestamp"`
+	Type      PostUpdatedEventType `json:"type"`
+}
+
+// PostUpdatedEventType defines model for PostUpdatedEvent.Type.
+type PostUpdatedEventType string
+
+// RecoverWebhookDeliveriesRequest defines model for RecoverWebhookDeliveriesRequest.
+type RecoverWebhookDeliveriesRequest struct {
+	// Since Re-send the failed deliveries of events since this time (at most 30 days ago).
+	Since time.Time `json:"since"`
+}
 
 // ReplaceUserRequest defines model for ReplaceUserRequest.
 type ReplaceUserRequest struct {
@@ -686,6 +990,37 @@ type SelfLink struct {
 
 // StripeEvent A Stripe event; fields beyond these are kept as sent.
 type StripeEvent = json.RawMessage
+
+// Subscription A subscription as Stripe last told Junction of it.
+type Subscription struct {
+	CreatedAt        time.Time  `json:"createdAt"`
+	CurrentPeriodEnd *time.Time `json:"currentPeriodEnd"`
+	Customer         *string    `json:"customer"`
+
+	// Id Stripe's subscription id (`sub_…`).
+	//
+	// Example: sub_1MowQVLkdIwHu7ixeRlqHVzs
+	Id    string  `json:"id"`
+	Price *string `json:"price"`
+
+	// Status Example: active
+	Status    string              `json:"status"`
+	UpdatedAt time.Time           `json:"updatedAt"`
+	UserId    *openapi_types.UUID `json:"userId"`
+}
+
+// SubscriptionUpdatedEvent defines model for SubscriptionUpdatedEvent.
+type SubscriptionUpdatedEvent struct {
+	// Data A subscription as Stripe last told Junction of it.
+	Data Subscription `json:"data"`
+
+	// Timestamp When it happened.
+	Timestamp time.Time                    `json:"timestamp"`
+	Type      SubscriptionUpdatedEventType `json:"type"`
+}
+
+// SubscriptionUpdatedEventType defines model for SubscriptionUpdatedEvent.Type.
+type SubscriptionUpdatedEventType string
 
 // Token Example: {"accessToken":"eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.e30.c2lnbmF0dXJl","expiresIn":3600,"tokenType":"Bearer"}
 type Token struct {
@@ -732,11 +1067,37 @@ type UserCreated struct {
 	Links SelfLink `json:"links"`
 }
 
+// UserCreatedEvent defines model for UserCreatedEvent.
+type UserCreatedEvent struct {
+	// Data Example: {"createdAt":"2026-01-02T15:04:05Z","email":"ada@example.com","id":"0b0e6f55-8d5f-4a7c-9a4e-6a0c9e8e2a11","name":"Ada Lovelace","updatedAt":"2026-01-02T15:04:05Z"}
+	Data User `json:"data"`
+
+	// Timestamp When it happened.
+	Timestamp time.Time            `json:"timestamp"`
+	Type      UserCreatedEventType `json:"type"`
+}
+
+// UserCreatedEventType defines model for UserCreatedEvent.Type.
+type UserCreatedEventType string
+
 // UserData defines model for UserData.
 type UserData struct {
 	// Data Example: {"createdAt":"2026-01-02T15:04:05Z","email":"ada@example.com","id":"0b0e6f55-8d5f-4a7c-9a4e-6a0c9e8e2a11","name":"Ada Lovelace","updatedAt":"2026-01-02T15:04:05Z"}
 	Data User `json:"data"`
 }
+
+// UserDeletedEvent defines model for UserDeletedEvent.
+type UserDeletedEvent struct {
+	// Data Example: {"createdAt":"2026-01-02T15:04:05Z","email":"ada@example.com","id":"0b0e6f55-8d5f-4a7c-9a4e-6a0c9e8e2a11","name":"Ada Lovelace","updatedAt":"2026-01-02T15:04:05Z"}
+	Data User `json:"data"`
+
+	// Timestamp When it happened.
+	Timestamp time.Time            `json:"timestamp"`
+	Type      UserDeletedEventType `json:"type"`
+}
+
+// UserDeletedEventType defines model for UserDeletedEvent.Type.
+type UserDeletedEventType string
 
 // UserDetail defines model for UserDetail.
 type UserDetail struct {
@@ -784,6 +1145,64 @@ type UserWithPosts struct {
 	Posts     *[]Post   `json:"posts,omitempty"`
 	UpdatedAt time.Time `json:"updatedAt"`
 }
+
+// WebhookDelivery defines model for WebhookDelivery.
+type WebhookDelivery struct {
+	AttemptCount int32 `json:"attemptCount"`
+
+	// Attempts The latest 20 attempts, oldest first.
+	Attempts   []WebhookDeliveryAttempt `json:"attempts"`
+	CreatedAt  time.Time                `json:"createdAt"`
+	EndpointId openapi_types.UUID       `json:"endpointId"`
+
+	// EventId The event's id, sent as `webhook-id`; the same on every attempt and every endpoint.
+	EventId string `json:"eventId"`
+
+	// EventType What an outgoing webhook tells. `user.*`, `payment.*` and `subscription.*` are for admins' endpoints only.
+	EventType     WebhookEventType   `json:"eventType"`
+	Id            openapi_types.UUID `json:"id"`
+	NextAttemptAt *time.Time         `json:"nextAttemptAt"`
+
+	// Status `pending` while attempts remain (the next is due at `nextAttemptAt`), `succeeded` once one was answered with a 2xx, `failed` when none was and none is due.
+	Status WebhookDeliveryStatus `json:"status"`
+}
+
+// WebhookDeliveryAttempt defines model for WebhookDeliveryAttempt.
+type WebhookDeliveryAttempt struct {
+	// Attempt The attempt's number, from 1.
+	Attempt     int32     `json:"attempt"`
+	AttemptedAt time.Time `json:"attemptedAt"`
+	DurationMs  int32     `json:"durationMs"`
+
+	// Error Why the attempt failed without an answer (a timeout, a refused address, a disabled endpoint), or null.
+	Error *string `json:"error"`
+
+	// NextAttemptAt When the attempt after this one is due, or null when this one was the last.
+	NextAttemptAt *time.Time `json:"nextAttemptAt"`
+
+	// Response The first 1 KiB of the answer's body (bytes that are not UTF-8 replaced by U+FFFD).
+	Response string `json:"response"`
+
+	// StatusCode The receiver's HTTP status, or null when no answer came (see `error`).
+	StatusCode *int32 `json:"statusCode"`
+}
+
+// WebhookDeliveryData defines model for WebhookDeliveryData.
+type WebhookDeliveryData struct {
+	Data WebhookDelivery `json:"data"`
+}
+
+// WebhookDeliveryList defines model for WebhookDeliveryList.
+type WebhookDeliveryList struct {
+	Data  []WebhookDelivery `json:"data"`
+	Links PageLinks         `json:"links"`
+
+	// Pagination Example: {"limit":20,"page":2,"pages":3,"total":42}
+	Pagination Pagination `json:"pagination"`
+}
+
+// WebhookDeliveryStatus `pending` while attempts remain (the next is due at `nextAttemptAt`), `succeeded` once one was answered with a 2xx, `failed` when none was and none is due.
+type WebhookDeliveryStatus string
 
 // WebhookEndpoint defines model for WebhookEndpoint.
 type WebhookEndpoint struct {
@@ -905,6 +1324,11 @@ type WebhookEventType string
 // WebhookEventTypes defines model for WebhookEventTypes.
 type WebhookEventTypes = []WebhookEventType
 
+// WebhookPayload The body of every outgoing webhook: the event's type, when it happened, and the resource as the REST API returns it (a deleted one as it was). Sent with the headers webhook-id, webhook-timestamp and webhook-signature (Standard Webhooks); docs/webhooks.md has an example of each.
+type WebhookPayload struct {
+	union json.RawMessage
+}
+
 // WebhookReceived defines model for WebhookReceived.
 type WebhookReceived struct {
 	Received WebhookReceivedReceived `json:"received"`
@@ -912,6 +1336,34 @@ type WebhookReceived struct {
 
 // WebhookReceivedReceived defines model for WebhookReceived.Received.
 type WebhookReceivedReceived bool
+
+// WebhookRecoveryData defines model for WebhookRecoveryData.
+type WebhookRecoveryData struct {
+	Data struct {
+		// Queued How many failed deliveries are sent again.
+		Queued int32 `json:"queued"`
+	} `json:"data"`
+}
+
+// WebhookTest defines model for WebhookTest.
+type WebhookTest struct {
+	EndpointId openapi_types.UUID `json:"endpointId"`
+
+	// Message Example: This is a test event from Junction.
+	Message string `json:"message"`
+}
+
+// WebhookTestEvent defines model for WebhookTestEvent.
+type WebhookTestEvent struct {
+	Data WebhookTest `json:"data"`
+
+	// Timestamp When it happened.
+	Timestamp time.Time            `json:"timestamp"`
+	Type      WebhookTestEventType `json:"type"`
+}
+
+// WebhookTestEventType defines model for WebhookTestEvent.Type.
+type WebhookTestEventType string
 
 // Limit defines model for Limit.
 type Limit = int32
@@ -957,6 +1409,9 @@ type InternalError = Error
 
 // InternalErrorUnlimited The envelope of every non-2xx response.
 type InternalErrorUnlimited = Error
+
+// MethodNotAllowed The envelope of every non-2xx response.
+type MethodNotAllowed = Error
 
 // NotFound The envelope of every non-2xx response.
 type NotFound = Error
@@ -1127,6 +1582,21 @@ type ListWebhookEndpointsParams struct {
 	Limit *Limit `form:"limit,omitempty" json:"limit,omitempty"`
 }
 
+// ListWebhookDeliveriesParams defines parameters for ListWebhookDeliveries.
+type ListWebhookDeliveriesParams struct {
+	// Page The 1-based page number.
+	Page *Page `form:"page,omitempty" json:"page,omitempty"`
+
+	// Limit Items per page.
+	Limit *Limit `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// Status Only the deliveries in this state.
+	Status *WebhookDeliveryStatus `form:"status,omitempty" json:"status,omitempty"`
+
+	// EventType Only the deliveries of this event type.
+	EventType *WebhookEventType `form:"eventType,omitempty" json:"eventType,omitempty"`
+}
+
 // RequestPasswordResetJSONRequestBody defines body for RequestPasswordReset for application/json ContentType.
 type RequestPasswordResetJSONRequestBody = PasswordResetRequest
 
@@ -1160,8 +1630,436 @@ type CreateWebhookEndpointJSONRequestBody = CreateWebhookEndpointRequest
 // PatchWebhookEndpointJSONRequestBody defines body for PatchWebhookEndpoint for application/json ContentType.
 type PatchWebhookEndpointJSONRequestBody = PatchWebhookEndpointRequest
 
+// RecoverWebhookDeliveriesJSONRequestBody defines body for RecoverWebhookDeliveries for application/json ContentType.
+type RecoverWebhookDeliveriesJSONRequestBody = RecoverWebhookDeliveriesRequest
+
 // ReceiveStripeWebhookJSONRequestBody defines body for ReceiveStripeWebhook for application/json ContentType.
 type ReceiveStripeWebhookJSONRequestBody = StripeEvent
+
+// AsPostPublishedEvent returns the union data inside the WebhookPayload as a PostPublishedEvent
+func (t WebhookPayload) AsPostPublishedEvent() (PostPublishedEvent, error) {
+	var body PostPublishedEvent
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromPostPublishedEvent overwrites any union data inside the WebhookPayload as the provided PostPublishedEvent
+func (t *WebhookPayload) FromPostPublishedEvent(v PostPublishedEvent) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"post.published"}`))
+	t.union = b
+	return err
+}
+
+// MergePostPublishedEvent performs a merge with any union data inside the WebhookPayload, using the provided PostPublishedEvent
+func (t *WebhookPayload) MergePostPublishedEvent(v PostPublishedEvent) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"post.published"}`))
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsPostUpdatedEvent returns the union data inside the WebhookPayload as a PostUpdatedEvent
+func (t WebhookPayload) AsPostUpdatedEvent() (PostUpdatedEvent, error) {
+	var body PostUpdatedEvent
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromPostUpdatedEvent overwrites any union data inside the WebhookPayload as the provided PostUpdatedEvent
+func (t *WebhookPayload) FromPostUpdatedEvent(v PostUpdatedEvent) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"post.updated"}`))
+	t.union = b
+	return err
+}
+
+// MergePostUpdatedEvent performs a merge with any union data inside the WebhookPayload, using the provided PostUpdatedEvent
+func (t *WebhookPayload) MergePostUpdatedEvent(v PostUpdatedEvent) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"post.updated"}`))
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsPostDeletedEvent returns the union data inside the WebhookPayload as a PostDeletedEvent
+func (t WebhookPayload) AsPostDeletedEvent() (PostDeletedEvent, error) {
+	var body PostDeletedEvent
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromPostDeletedEvent overwrites any union data inside the WebhookPayload as the provided PostDeletedEvent
+func (t *WebhookPayload) FromPostDeletedEvent(v PostDeletedEvent) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"post.deleted"}`))
+	t.union = b
+	return err
+}
+
+// MergePostDeletedEvent performs a merge with any union data inside the WebhookPayload, using the provided PostDeletedEvent
+func (t *WebhookPayload) MergePostDeletedEvent(v PostDeletedEvent) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"post.deleted"}`))
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsCommentCreatedEvent returns the union data inside the WebhookPayload as a CommentCreatedEvent
+func (t WebhookPayload) AsCommentCreatedEvent() (CommentCreatedEvent, error) {
+	var body CommentCreatedEvent
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromCommentCreatedEvent overwrites any union data inside the WebhookPayload as the provided CommentCreatedEvent
+func (t *WebhookPayload) FromCommentCreatedEvent(v CommentCreatedEvent) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"comment.created"}`))
+	t.union = b
+	return err
+}
+
+// MergeCommentCreatedEvent performs a merge with any union data inside the WebhookPayload, using the provided CommentCreatedEvent
+func (t *WebhookPayload) MergeCommentCreatedEvent(v CommentCreatedEvent) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"comment.created"}`))
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsCommentDeletedEvent returns the union data inside the WebhookPayload as a CommentDeletedEvent
+func (t WebhookPayload) AsCommentDeletedEvent() (CommentDeletedEvent, error) {
+	var body CommentDeletedEvent
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromCommentDeletedEvent overwrites any union data inside the WebhookPayload as the provided CommentDeletedEvent
+func (t *WebhookPayload) FromCommentDeletedEvent(v CommentDeletedEvent) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"comment.deleted"}`))
+	t.union = b
+	return err
+}
+
+// MergeCommentDeletedEvent performs a merge with any union data inside the WebhookPayload, using the provided CommentDeletedEvent
+func (t *WebhookPayload) MergeCommentDeletedEvent(v CommentDeletedEvent) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"comment.deleted"}`))
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsUserCreatedEvent returns the union data inside the WebhookPayload as a UserCreatedEvent
+func (t WebhookPayload) AsUserCreatedEvent() (UserCreatedEvent, error) {
+	var body UserCreatedEvent
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromUserCreatedEvent overwrites any union data inside the WebhookPayload as the provided UserCreatedEvent
+func (t *WebhookPayload) FromUserCreatedEvent(v UserCreatedEvent) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"user.created"}`))
+	t.union = b
+	return err
+}
+
+// MergeUserCreatedEvent performs a merge with any union data inside the WebhookPayload, using the provided UserCreatedEvent
+func (t *WebhookPayload) MergeUserCreatedEvent(v UserCreatedEvent) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"user.created"}`))
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsUserDeletedEvent returns the union data inside the WebhookPayload as a UserDeletedEvent
+func (t WebhookPayload) AsUserDeletedEvent() (UserDeletedEvent, error) {
+	var body UserDeletedEvent
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromUserDeletedEvent overwrites any union data inside the WebhookPayload as the provided UserDeletedEvent
+func (t *WebhookPayload) FromUserDeletedEvent(v UserDeletedEvent) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"user.deleted"}`))
+	t.union = b
+	return err
+}
+
+// MergeUserDeletedEvent performs a merge with any union data inside the WebhookPayload, using the provided UserDeletedEvent
+func (t *WebhookPayload) MergeUserDeletedEvent(v UserDeletedEvent) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"user.deleted"}`))
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsPaymentSucceededEvent returns the union data inside the WebhookPayload as a PaymentSucceededEvent
+func (t WebhookPayload) AsPaymentSucceededEvent() (PaymentSucceededEvent, error) {
+	var body PaymentSucceededEvent
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromPaymentSucceededEvent overwrites any union data inside the WebhookPayload as the provided PaymentSucceededEvent
+func (t *WebhookPayload) FromPaymentSucceededEvent(v PaymentSucceededEvent) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"payment.succeeded"}`))
+	t.union = b
+	return err
+}
+
+// MergePaymentSucceededEvent performs a merge with any union data inside the WebhookPayload, using the provided PaymentSucceededEvent
+func (t *WebhookPayload) MergePaymentSucceededEvent(v PaymentSucceededEvent) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"payment.succeeded"}`))
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsPaymentFailedEvent returns the union data inside the WebhookPayload as a PaymentFailedEvent
+func (t WebhookPayload) AsPaymentFailedEvent() (PaymentFailedEvent, error) {
+	var body PaymentFailedEvent
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromPaymentFailedEvent overwrites any union data inside the WebhookPayload as the provided PaymentFailedEvent
+func (t *WebhookPayload) FromPaymentFailedEvent(v PaymentFailedEvent) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"payment.failed"}`))
+	t.union = b
+	return err
+}
+
+// MergePaymentFailedEvent performs a merge with any union data inside the WebhookPayload, using the provided PaymentFailedEvent
+func (t *WebhookPayload) MergePaymentFailedEvent(v PaymentFailedEvent) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"payment.failed"}`))
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsSubscriptionUpdatedEvent returns the union data inside the WebhookPayload as a SubscriptionUpdatedEvent
+func (t WebhookPayload) AsSubscriptionUpdatedEvent() (SubscriptionUpdatedEvent, error) {
+	var body SubscriptionUpdatedEvent
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromSubscriptionUpdatedEvent overwrites any union data inside the WebhookPayload as the provided SubscriptionUpdatedEvent
+func (t *WebhookPayload) FromSubscriptionUpdatedEvent(v SubscriptionUpdatedEvent) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"subscription.updated"}`))
+	t.union = b
+	return err
+}
+
+// MergeSubscriptionUpdatedEvent performs a merge with any union data inside the WebhookPayload, using the provided SubscriptionUpdatedEvent
+func (t *WebhookPayload) MergeSubscriptionUpdatedEvent(v SubscriptionUpdatedEvent) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"subscription.updated"}`))
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsWebhookTestEvent returns the union data inside the WebhookPayload as a WebhookTestEvent
+func (t WebhookPayload) AsWebhookTestEvent() (WebhookTestEvent, error) {
+	var body WebhookTestEvent
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromWebhookTestEvent overwrites any union data inside the WebhookPayload as the provided WebhookTestEvent
+func (t *WebhookPayload) FromWebhookTestEvent(v WebhookTestEvent) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"webhook.test"}`))
+	t.union = b
+	return err
+}
+
+// MergeWebhookTestEvent performs a merge with any union data inside the WebhookPayload, using the provided WebhookTestEvent
+func (t *WebhookPayload) MergeWebhookTestEvent(v WebhookTestEvent) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"webhook.test"}`))
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+func (t WebhookPayload) Discriminator() (string, error) {
+	var discriminator struct {
+		Discriminator string `json:"type"`
+	}
+	err := json.Unmarshal(t.union, &discriminator)
+	return discriminator.Discriminator, err
+}
+
+func (t WebhookPayload) ValueByDiscriminator() (interface{}, error) {
+	discriminator, err := t.Discriminator()
+	if err != nil {
+		return nil, err
+	}
+	switch discriminator {
+	case "comment.created":
+		return t.AsCommentCreatedEvent()
+	case "comment.deleted":
+		return t.AsCommentDeletedEvent()
+	case "payment.failed":
+		return t.AsPaymentFailedEvent()
+	case "payment.succeeded":
+		return t.AsPaymentSucceededEvent()
+	case "post.deleted":
+		return t.AsPostDeletedEvent()
+	case "post.published":
+		return t.AsPostPublishedEvent()
+	case "post.updated":
+		return t.AsPostUpdatedEvent()
+	case "subscription.updated":
+		return t.AsSubscriptionUpdatedEvent()
+	case "user.created":
+		return t.AsUserCreatedEvent()
+	case "user.deleted":
+		return t.AsUserDeletedEvent()
+	case "webhook.test":
+		return t.AsWebhookTestEvent()
+	default:
+		return nil, errors.New("unknown discriminator value: " + discriminator)
+	}
+}
+
+func (t WebhookPayload) MarshalJSON() ([]byte, error) {
+	b, err := t.union.MarshalJSON()
+	return b, err
+}
+
+func (t *WebhookPayload) UnmarshalJSON(b []byte) error {
+	err := t.union.UnmarshalJSON(b)
+	return err
+}
 
 // RequestEditorFn is the function signature for the RequestEditor callback function
 type RequestEditorFn func(ctx context.Context, req *http.Request) error
@@ -1599,12 +2497,51 @@ type ClientInterface interface {
 	// Corresponds with PATCH /api/webhook-endpoints/{id} (the `PatchWebhookEndpoint` operationId).
 	PatchWebhookEndpoint(ctx context.Context, id WebhookEndpointID, body PatchWebhookEndpointJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
+	// ListWebhookDeliveries List an endpoint's deliveries
+	//
+	// The deliveries to one of the caller's endpoints (an admin's, any), newest event first, each with its attempts: when, the status code or the error, the duration, the first 1 KiB of the answer and when the next attempt is due. Deliveries are kept for 30 days.
+	//
+	// Corresponds with GET /api/webhook-endpoints/{id}/deliveries (the `ListWebhookDeliveries` operationId).
+	ListWebhookDeliveries(ctx context.Context, id WebhookEndpointID, params *ListWebhookDeliveriesParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// RetryWebhookDelivery Re-send a failed delivery
+	//
+	// Sends a failed delivery to one of the caller's endpoints once more, now (only the owner may): one attempt, with the same `webhook-id` and body. A delivery that is not `failed` is 409, and so is a disabled endpoint.
+	//
+	// Corresponds with POST /api/webhook-endpoints/{id}/deliveries/{deliveryId}/retry (the `RetryWebhookDelivery` operationId).
+	RetryWebhookDelivery(ctx context.Context, id WebhookEndpointID, deliveryId openapi_types.UUID, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// RecoverWebhookDeliveriesWithBody Re-send every failed delivery since a time
+	//
+	// Sends every delivery to one of the caller's endpoints that failed for an event since `since` once more, one at a time in the order of the events (only the owner may; a disabled endpoint is 409). `since` is at most 30 days ago, as long as deliveries are kept, and not in the future.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /api/webhook-endpoints/{id}/recover (the `RecoverWebhookDeliveries` operationId).
+	RecoverWebhookDeliveriesWithBody(ctx context.Context, id WebhookEndpointID, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// RecoverWebhookDeliveries Re-send every failed delivery since a time
+	//
+	// Sends every delivery to one of the caller's endpoints that failed for an event since `since` once more, one at a time in the order of the events (only the owner may; a disabled endpoint is 409). `since` is at most 30 days ago, as long as deliveries are kept, and not in the future.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /api/webhook-endpoints/{id}/recover (the `RecoverWebhookDeliveries` operationId).
+	RecoverWebhookDeliveries(ctx context.Context, id WebhookEndpointID, body RecoverWebhookDeliveriesJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
 	// RotateWebhookEndpointSecret Rotate a webhook endpoint's secret
 	//
 	// Gives one of the caller's endpoints a new signing secret, shown in this answer only (only the owner may rotate it). The one it replaces stays valid for 24 hours: meanwhile every delivery carries both signatures, space-separated, as the Standard Webhooks specification says.
 	//
 	// Corresponds with POST /api/webhook-endpoints/{id}/rotate-secret (the `RotateWebhookEndpointSecret` operationId).
 	RotateWebhookEndpointSecret(ctx context.Context, id WebhookEndpointID, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// TestWebhookEndpoint Send a test event to a webhook endpoint
+	//
+	// Sends a `webhook.test` event to one of the caller's endpoints now (only the owner may), whatever event types it takes, signed and retried as every delivery is. A disabled endpoint is 409: enable it first.
+	//
+	// Corresponds with POST /api/webhook-endpoints/{id}/test (the `TestWebhookEndpoint` operationId).
+	TestWebhookEndpoint(ctx context.Context, id WebhookEndpointID, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// ReceiveStripeWebhookWithBody Receive a Stripe event
 	//
@@ -2391,6 +3328,78 @@ func (c *Client) PatchWebhookEndpoint(ctx context.Context, id WebhookEndpointID,
 	return c.Client.Do(req)
 }
 
+// ListWebhookDeliveries List an endpoint's deliveries
+//
+// The deliveries to one of the caller's endpoints (an admin's, any), newest event first, each with its attempts: when, the status code or the error, the duration, the first 1 KiB of the answer and when the next attempt is due. Deliveries are kept for 30 days.
+//
+// Corresponds with GET /api/webhook-endpoints/{id}/deliveries (the `ListWebhookDeliveries` operationId).
+func (c *Client) ListWebhookDeliveries(ctx context.Context, id WebhookEndpointID, params *ListWebhookDeliveriesParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewListWebhookDeliveriesRequest(c.Server, id, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// RetryWebhookDelivery Re-send a failed delivery
+//
+// Sends a failed delivery to one of the caller's endpoints once more, now (only the owner may): one attempt, with the same `webhook-id` and body. A delivery that is not `failed` is 409, and so is a disabled endpoint.
+//
+// Corresponds with POST /api/webhook-endpoints/{id}/deliveries/{deliveryId}/retry (the `RetryWebhookDelivery` operationId).
+func (c *Client) RetryWebhookDelivery(ctx context.Context, id WebhookEndpointID, deliveryId openapi_types.UUID, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewRetryWebhookDeliveryRequest(c.Server, id, deliveryId)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// RecoverWebhookDeliveriesWithBody Re-send every failed delivery since a time
+//
+// Sends every delivery to one of the caller's endpoints that failed for an event since `since` once more, one at a time in the order of the events (only the owner may; a disabled endpoint is 409). `since` is at most 30 days ago, as long as deliveries are kept, and not in the future.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /api/webhook-endpoints/{id}/recover (the `RecoverWebhookDeliveries` operationId).
+func (c *Client) RecoverWebhookDeliveriesWithBody(ctx context.Context, id WebhookEndpointID, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewRecoverWebhookDeliveriesRequestWithBody(c.Server, id, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// RecoverWebhookDeliveries Re-send every failed delivery since a time
+//
+// Sends every delivery to one of the caller's endpoints that failed for an event since `since` once more, one at a time in the order of the events (only the owner may; a disabled endpoint is 409). `since` is at most 30 days ago, as long as deliveries are kept, and not in the future.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /api/webhook-endpoints/{id}/recover (the `RecoverWebhookDeliveries` operationId).
+func (c *Client) RecoverWebhookDeliveries(ctx context.Context, id WebhookEndpointID, body RecoverWebhookDeliveriesJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewRecoverWebhookDeliveriesRequest(c.Server, id, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
 // RotateWebhookEndpointSecret Rotate a webhook endpoint's secret
 //
 // Gives one of the caller's endpoints a new signing secret, shown in this answer only (only the owner may rotate it). The one it replaces stays valid for 24 hours: meanwhile every delivery carries both signatures, space-separated, as the Standard Webhooks specification says.
@@ -2398,6 +3407,23 @@ func (c *Client) PatchWebhookEndpoint(ctx context.Context, id WebhookEndpointID,
 // Corresponds with POST /api/webhook-endpoints/{id}/rotate-secret (the `RotateWebhookEndpointSecret` operationId).
 func (c *Client) RotateWebhookEndpointSecret(ctx context.Context, id WebhookEndpointID, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewRotateWebhookEndpointSecretRequest(c.Server, id)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// TestWebhookEndpoint Send a test event to a webhook endpoint
+//
+// Sends a `webhook.test` event to one of the caller's endpoints now (only the owner may), whatever event types it takes, signed and retried as every delivery is. A disabled endpoint is 409: enable it first.
+//
+// Corresponds with POST /api/webhook-endpoints/{id}/test (the `TestWebhookEndpoint` operationId).
+func (c *Client) TestWebhookEndpoint(ctx context.Context, id WebhookEndpointID, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewTestWebhookEndpointRequest(c.Server, id)
 	if err != nil {
 		return nil, err
 	}
@@ -3985,6 +5011,191 @@ func NewPatchWebhookEndpointRequestWithBody(server string, id WebhookEndpointID,
 	return req, nil
 }
 
+// NewListWebhookDeliveriesRequest constructs an http.Request for the ListWebhookDeliveries method
+func NewListWebhookDeliveriesRequest(server string, id WebhookEndpointID, params *ListWebhookDeliveriesParams) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: "uuid"})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/webhook-endpoints/%s/deliveries", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.Page != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "page", *params.Page, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: "int32"}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Limit != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "limit", *params.Limit, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: "int32"}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Status != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "status", *params.Status, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.EventType != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "eventType", *params.EventType, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewRetryWebhookDeliveryRequest constructs an http.Request for the RetryWebhookDelivery method
+func NewRetryWebhookDeliveryRequest(server string, id WebhookEndpointID, deliveryId openapi_types.UUID) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: "uuid"})
+	if err != nil {
+		return nil, err
+	}
+
+	var pathParam1 string
+
+	pathParam1, err = runtime.StyleParamWithOptions("simple", false, "deliveryId", deliveryId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: "uuid"})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/webhook-endpoints/%s/deliveries/%s/retry", pathParam0, pathParam1)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewRecoverWebhookDeliveriesRequest calls the generic RecoverWebhookDeliveries builder with application/json body
+func NewRecoverWebhookDeliveriesRequest(server string, id WebhookEndpointID, body RecoverWebhookDeliveriesJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewRecoverWebhookDeliveriesRequestWithBody(server, id, "application/json", bodyReader)
+}
+
+// NewRecoverWebhookDeliveriesRequestWithBody constructs an http.Request for the RecoverWebhookDeliveries method, with any body, and a specified content type
+func NewRecoverWebhookDeliveriesRequestWithBody(server string, id WebhookEndpointID, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: "uuid"})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/webhook-endpoints/%s/recover", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
 // NewRotateWebhookEndpointSecretRequest constructs an http.Request for the RotateWebhookEndpointSecret method
 func NewRotateWebhookEndpointSecretRequest(server string, id WebhookEndpointID) (*http.Request, error) {
 	var err error
@@ -4002,6 +5213,40 @@ func NewRotateWebhookEndpointSecretRequest(server string, id WebhookEndpointID) 
 	}
 
 	operationPath := fmt.Sprintf("/api/webhook-endpoints/%s/rotate-secret", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewTestWebhookEndpointRequest constructs an http.Request for the TestWebhookEndpoint method
+func NewTestWebhookEndpointRequest(server string, id WebhookEndpointID) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: "uuid"})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/webhook-endpoints/%s/test", pathParam0)
 	if operationPath[0] == '/' {
 		operationPath = "." + operationPath
 	}
@@ -4551,6 +5796,42 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with PATCH /api/webhook-endpoints/{id} (the `PatchWebhookEndpoint` operationId).
 	PatchWebhookEndpointWithResponse(ctx context.Context, id WebhookEndpointID, body PatchWebhookEndpointJSONRequestBody, reqEditors ...RequestEditorFn) (*PatchWebhookEndpointResponse, error)
 
+	// ListWebhookDeliveriesWithResponse List an endpoint's deliveries
+	//
+	// The deliveries to one of the caller's endpoints (an admin's, any), newest event first, each with its attempts: when, the status code or the error, the duration, the first 1 KiB of the answer and when the next attempt is due. Deliveries are kept for 30 days.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /api/webhook-endpoints/{id}/deliveries (the `ListWebhookDeliveries` operationId).
+	ListWebhookDeliveriesWithResponse(ctx context.Context, id WebhookEndpointID, params *ListWebhookDeliveriesParams, reqEditors ...RequestEditorFn) (*ListWebhookDeliveriesResponse, error)
+
+	// RetryWebhookDeliveryWithResponse Re-send a failed delivery
+	//
+	// Sends a failed delivery to one of the caller's endpoints once more, now (only the owner may): one attempt, with the same `webhook-id` and body. A delivery that is not `failed` is 409, and so is a disabled endpoint.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/webhook-endpoints/{id}/deliveries/{deliveryId}/retry (the `RetryWebhookDelivery` operationId).
+	RetryWebhookDeliveryWithResponse(ctx context.Context, id WebhookEndpointID, deliveryId openapi_types.UUID, reqEditors ...RequestEditorFn) (*RetryWebhookDeliveryResponse, error)
+
+	// RecoverWebhookDeliveriesWithBodyWithResponse Re-send every failed delivery since a time
+	//
+	// Sends every delivery to one of the caller's endpoints that failed for an event since `since` once more, one at a time in the order of the events (only the owner may; a disabled endpoint is 409). `since` is at most 30 days ago, as long as deliveries are kept, and not in the future.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/webhook-endpoints/{id}/recover (the `RecoverWebhookDeliveries` operationId).
+	RecoverWebhookDeliveriesWithBodyWithResponse(ctx context.Context, id WebhookEndpointID, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*RecoverWebhookDeliveriesResponse, error)
+
+	// RecoverWebhookDeliveriesWithResponse Re-send every failed delivery since a time
+	//
+	// Sends every delivery to one of the caller's endpoints that failed for an event since `since` once more, one at a time in the order of the events (only the owner may; a disabled endpoint is 409). `since` is at most 30 days ago, as long as deliveries are kept, and not in the future.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/webhook-endpoints/{id}/recover (the `RecoverWebhookDeliveries` operationId).
+	RecoverWebhookDeliveriesWithResponse(ctx context.Context, id WebhookEndpointID, body RecoverWebhookDeliveriesJSONRequestBody, reqEditors ...RequestEditorFn) (*RecoverWebhookDeliveriesResponse, error)
+
 	// RotateWebhookEndpointSecretWithResponse Rotate a webhook endpoint's secret
 	//
 	// Gives one of the caller's endpoints a new signing secret, shown in this answer only (only the owner may rotate it). The one it replaces stays valid for 24 hours: meanwhile every delivery carries both signatures, space-separated, as the Standard Webhooks specification says.
@@ -4559,6 +5840,15 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with POST /api/webhook-endpoints/{id}/rotate-secret (the `RotateWebhookEndpointSecret` operationId).
 	RotateWebhookEndpointSecretWithResponse(ctx context.Context, id WebhookEndpointID, reqEditors ...RequestEditorFn) (*RotateWebhookEndpointSecretResponse, error)
+
+	// TestWebhookEndpointWithResponse Send a test event to a webhook endpoint
+	//
+	// Sends a `webhook.test` event to one of the caller's endpoints now (only the owner may), whatever event types it takes, signed and retried as every delivery is. A disabled endpoint is 409: enable it first.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/webhook-endpoints/{id}/test (the `TestWebhookEndpoint` operationId).
+	TestWebhookEndpointWithResponse(ctx context.Context, id WebhookEndpointID, reqEditors ...RequestEditorFn) (*TestWebhookEndpointResponse, error)
 
 	// ReceiveStripeWebhookWithBodyWithResponse Receive a Stripe event
 	//
@@ -7370,6 +8660,328 @@ func (r PatchWebhookEndpointResponse) ContentType() string {
 	return ""
 }
 
+// ListWebhookDeliveriesResponse200Headers the declared response headers of an HTTP 200 response for ListWebhookDeliveries
+type ListWebhookDeliveriesResponse200Headers struct {
+	RateLimit       *string
+	RateLimitPolicy *string
+}
+
+// ListWebhookDeliveriesResponse401Headers the declared response headers of an HTTP 401 response for ListWebhookDeliveries
+type ListWebhookDeliveriesResponse401Headers struct {
+	WWWAuthenticate string
+}
+
+type ListWebhookDeliveriesResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *WebhookDeliveryList
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *NotFound
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyRequests
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *InternalError
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *ServiceUnavailable
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *ListWebhookDeliveriesResponse200Headers
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *ListWebhookDeliveriesResponse401Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ListWebhookDeliveriesResponse) GetJSON200() *WebhookDeliveryList {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r ListWebhookDeliveriesResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r ListWebhookDeliveriesResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r ListWebhookDeliveriesResponse) GetJSON404() *NotFound {
+	return r.JSON404
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r ListWebhookDeliveriesResponse) GetJSON429() *TooManyRequests {
+	return r.JSON429
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r ListWebhookDeliveriesResponse) GetJSON500() *InternalError {
+	return r.JSON500
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r ListWebhookDeliveriesResponse) GetJSON503() *ServiceUnavailable {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r ListWebhookDeliveriesResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ListWebhookDeliveriesResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ListWebhookDeliveriesResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ListWebhookDeliveriesResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// RetryWebhookDeliveryResponse202Headers the declared response headers of an HTTP 202 response for RetryWebhookDelivery
+type RetryWebhookDeliveryResponse202Headers struct {
+	RateLimit       *string
+	RateLimitPolicy *string
+}
+
+// RetryWebhookDeliveryResponse401Headers the declared response headers of an HTTP 401 response for RetryWebhookDelivery
+type RetryWebhookDeliveryResponse401Headers struct {
+	WWWAuthenticate string
+}
+
+type RetryWebhookDeliveryResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON202 the response for an HTTP 202 `application/json` response
+	JSON202 *WebhookDeliveryData
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *NotFound
+	// JSON409 the response for an HTTP 409 `application/json` response
+	JSON409 *Conflict
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyRequests
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *InternalError
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *ServiceUnavailable
+	// Headers202 the parsed response headers for an HTTP 202 response
+	Headers202 *RetryWebhookDeliveryResponse202Headers
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *RetryWebhookDeliveryResponse401Headers
+}
+
+// GetJSON202 returns the response for an HTTP 202 `application/json` response
+func (r RetryWebhookDeliveryResponse) GetJSON202() *WebhookDeliveryData {
+	return r.JSON202
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r RetryWebhookDeliveryResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r RetryWebhookDeliveryResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r RetryWebhookDeliveryResponse) GetJSON404() *NotFound {
+	return r.JSON404
+}
+
+// GetJSON409 returns the response for an HTTP 409 `application/json` response
+func (r RetryWebhookDeliveryResponse) GetJSON409() *Conflict {
+	return r.JSON409
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r RetryWebhookDeliveryResponse) GetJSON429() *TooManyRequests {
+	return r.JSON429
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r RetryWebhookDeliveryResponse) GetJSON500() *InternalError {
+	return r.JSON500
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r RetryWebhookDeliveryResponse) GetJSON503() *ServiceUnavailable {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r RetryWebhookDeliveryResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r RetryWebhookDeliveryResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r RetryWebhookDeliveryResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r RetryWebhookDeliveryResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// RecoverWebhookDeliveriesResponse202Headers the declared response headers of an HTTP 202 response for RecoverWebhookDeliveries
+type RecoverWebhookDeliveriesResponse202Headers struct {
+	RateLimit       *string
+	RateLimitPolicy *string
+}
+
+// RecoverWebhookDeliveriesResponse401Headers the declared response headers of an HTTP 401 response for RecoverWebhookDeliveries
+type RecoverWebhookDeliveriesResponse401Headers struct {
+	WWWAuthenticate string
+}
+
+type RecoverWebhookDeliveriesResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON202 the response for an HTTP 202 `application/json` response
+	JSON202 *WebhookRecoveryData
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *NotFound
+	// JSON409 the response for an HTTP 409 `application/json` response
+	JSON409 *Conflict
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *PayloadTooLarge
+	// JSON415 the response for an HTTP 415 `application/json` response
+	JSON415 *UnsupportedMediaType
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyRequests
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *InternalError
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *ServiceUnavailable
+	// Headers202 the parsed response headers for an HTTP 202 response
+	Headers202 *RecoverWebhookDeliveriesResponse202Headers
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *RecoverWebhookDeliveriesResponse401Headers
+}
+
+// GetJSON202 returns the response for an HTTP 202 `application/json` response
+func (r RecoverWebhookDeliveriesResponse) GetJSON202() *WebhookRecoveryData {
+	return r.JSON202
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r RecoverWebhookDeliveriesResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r RecoverWebhookDeliveriesResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r RecoverWebhookDeliveriesResponse) GetJSON404() *NotFound {
+	return r.JSON404
+}
+
+// GetJSON409 returns the response for an HTTP 409 `application/json` response
+func (r RecoverWebhookDeliveriesResponse) GetJSON409() *Conflict {
+	return r.JSON409
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r RecoverWebhookDeliveriesResponse) GetJSON413() *PayloadTooLarge {
+	return r.JSON413
+}
+
+// GetJSON415 returns the response for an HTTP 415 `application/json` response
+func (r RecoverWebhookDeliveriesResponse) GetJSON415() *UnsupportedMediaType {
+	return r.JSON415
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r RecoverWebhookDeliveriesResponse) GetJSON429() *TooManyRequests {
+	return r.JSON429
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r RecoverWebhookDeliveriesResponse) GetJSON500() *InternalError {
+	return r.JSON500
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r RecoverWebhookDeliveriesResponse) GetJSON503() *ServiceUnavailable {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r RecoverWebhookDeliveriesResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r RecoverWebhookDeliveriesResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r RecoverWebhookDeliveriesResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r RecoverWebhookDeliveriesResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
 // RotateWebhookEndpointSecretResponse200Headers the declared response headers of an HTTP 200 response for RotateWebhookEndpointSecret
 type RotateWebhookEndpointSecretResponse200Headers struct {
 	CacheControl    string
@@ -7463,6 +9075,111 @@ func (r RotateWebhookEndpointSecretResponse) StatusCode() int {
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
 func (r RotateWebhookEndpointSecretResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// TestWebhookEndpointResponse202Headers the declared response headers of an HTTP 202 response for TestWebhookEndpoint
+type TestWebhookEndpointResponse202Headers struct {
+	RateLimit       *string
+	RateLimitPolicy *string
+}
+
+// TestWebhookEndpointResponse401Headers the declared response headers of an HTTP 401 response for TestWebhookEndpoint
+type TestWebhookEndpointResponse401Headers struct {
+	WWWAuthenticate string
+}
+
+type TestWebhookEndpointResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON202 the response for an HTTP 202 `application/json` response
+	JSON202 *WebhookDeliveryData
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *NotFound
+	// JSON409 the response for an HTTP 409 `application/json` response
+	JSON409 *Conflict
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyRequests
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *InternalError
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *ServiceUnavailable
+	// Headers202 the parsed response headers for an HTTP 202 response
+	Headers202 *TestWebhookEndpointResponse202Headers
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *TestWebhookEndpointResponse401Headers
+}
+
+// GetJSON202 returns the response for an HTTP 202 `application/json` response
+func (r TestWebhookEndpointResponse) GetJSON202() *WebhookDeliveryData {
+	return r.JSON202
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r TestWebhookEndpointResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r TestWebhookEndpointResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r TestWebhookEndpointResponse) GetJSON404() *NotFound {
+	return r.JSON404
+}
+
+// GetJSON409 returns the response for an HTTP 409 `application/json` response
+func (r TestWebhookEndpointResponse) GetJSON409() *Conflict {
+	return r.JSON409
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r TestWebhookEndpointResponse) GetJSON429() *TooManyRequests {
+	return r.JSON429
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r TestWebhookEndpointResponse) GetJSON500() *InternalError {
+	return r.JSON500
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r TestWebhookEndpointResponse) GetJSON503() *ServiceUnavailable {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r TestWebhookEndpointResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r TestWebhookEndpointResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r TestWebhookEndpointResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r TestWebhookEndpointResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
@@ -8270,6 +9987,66 @@ func (c *ClientWithResponses) PatchWebhookEndpointWithResponse(ctx context.Conte
 	return ParsePatchWebhookEndpointResponse(rsp)
 }
 
+// ListWebhookDeliveriesWithResponse List an endpoint's deliveries
+//
+// The deliveries to one of the caller's endpoints (an admin's, any), newest event first, each with its attempts: when, the status code or the error, the duration, the first 1 KiB of the answer and when the next attempt is due. Deliveries are kept for 30 days.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /api/webhook-endpoints/{id}/deliveries (the `ListWebhookDeliveries` operationId).
+func (c *ClientWithResponses) ListWebhookDeliveriesWithResponse(ctx context.Context, id WebhookEndpointID, params *ListWebhookDeliveriesParams, reqEditors ...RequestEditorFn) (*ListWebhookDeliveriesResponse, error) {
+	rsp, err := c.ListWebhookDeliveries(ctx, id, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseListWebhookDeliveriesResponse(rsp)
+}
+
+// RetryWebhookDeliveryWithResponse Re-send a failed delivery
+//
+// Sends a failed delivery to one of the caller's endpoints once more, now (only the owner may): one attempt, with the same `webhook-id` and body. A delivery that is not `failed` is 409, and so is a disabled endpoint.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/webhook-endpoints/{id}/deliveries/{deliveryId}/retry (the `RetryWebhookDelivery` operationId).
+func (c *ClientWithResponses) RetryWebhookDeliveryWithResponse(ctx context.Context, id WebhookEndpointID, deliveryId openapi_types.UUID, reqEditors ...RequestEditorFn) (*RetryWebhookDeliveryResponse, error) {
+	rsp, err := c.RetryWebhookDelivery(ctx, id, deliveryId, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseRetryWebhookDeliveryResponse(rsp)
+}
+
+// RecoverWebhookDeliveriesWithBodyWithResponse Re-send every failed delivery since a time
+//
+// Sends every delivery to one of the caller's endpoints that failed for an event since `since` once more, one at a time in the order of the events (only the owner may; a disabled endpoint is 409). `since` is at most 30 days ago, as long as deliveries are kept, and not in the future.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/webhook-endpoints/{id}/recover (the `RecoverWebhookDeliveries` operationId).
+func (c *ClientWithResponses) RecoverWebhookDeliveriesWithBodyWithResponse(ctx context.Context, id WebhookEndpointID, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*RecoverWebhookDeliveriesResponse, error) {
+	rsp, err := c.RecoverWebhookDeliveriesWithBody(ctx, id, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseRecoverWebhookDeliveriesResponse(rsp)
+}
+
+// RecoverWebhookDeliveriesWithResponse Re-send every failed delivery since a time
+//
+// Sends every delivery to one of the caller's endpoints that failed for an event since `since` once more, one at a time in the order of the events (only the owner may; a disabled endpoint is 409). `since` is at most 30 days ago, as long as deliveries are kept, and not in the future.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/webhook-endpoints/{id}/recover (the `RecoverWebhookDeliveries` operationId).
+func (c *ClientWithResponses) RecoverWebhookDeliveriesWithResponse(ctx context.Context, id WebhookEndpointID, body RecoverWebhookDeliveriesJSONRequestBody, reqEditors ...RequestEditorFn) (*RecoverWebhookDeliveriesResponse, error) {
+	rsp, err := c.RecoverWebhookDeliveries(ctx, id, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseRecoverWebhookDeliveriesResponse(rsp)
+}
+
 // RotateWebhookEndpointSecretWithResponse Rotate a webhook endpoint's secret
 //
 // Gives one of the caller's endpoints a new signing secret, shown in this answer only (only the owner may rotate it). The one it replaces stays valid for 24 hours: meanwhile every delivery carries both signatures, space-separated, as the Standard Webhooks specification says.
@@ -8283,6 +10060,21 @@ func (c *ClientWithResponses) RotateWebhookEndpointSecretWithResponse(ctx contex
 		return nil, err
 	}
 	return ParseRotateWebhookEndpointSecretResponse(rsp)
+}
+
+// TestWebhookEndpointWithResponse Send a test event to a webhook endpoint
+//
+// Sends a `webhook.test` event to one of the caller's endpoints now (only the owner may), whatever event types it takes, signed and retried as every delivery is. A disabled endpoint is 409: enable it first.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/webhook-endpoints/{id}/test (the `TestWebhookEndpoint` operationId).
+func (c *ClientWithResponses) TestWebhookEndpointWithResponse(ctx context.Context, id WebhookEndpointID, reqEditors ...RequestEditorFn) (*TestWebhookEndpointResponse, error) {
+	rsp, err := c.TestWebhookEndpoint(ctx, id, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseTestWebhookEndpointResponse(rsp)
 }
 
 // ReceiveStripeWebhookWithBodyWithResponse Receive a Stripe event
@@ -11154,6 +12946,328 @@ func ParsePatchWebhookEndpointResponse(rsp *http.Response) (*PatchWebhookEndpoin
 	return response, nil
 }
 
+// ParseListWebhookDeliveriesResponse parses an HTTP response from a ListWebhookDeliveriesWithResponse call
+func ParseListWebhookDeliveriesResponse(rsp *http.Response) (*ListWebhookDeliveriesResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ListWebhookDeliveriesResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest WebhookDeliveryList
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest InternalError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ServiceUnavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers ListWebhookDeliveriesResponse200Headers
+		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimit = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Policy"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Policy", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitPolicy = &value
+		}
+		response.Headers200 = &headers
+	case rsp.StatusCode == 401:
+		var headers ListWebhookDeliveriesResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = value
+		}
+		response.Headers401 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseRetryWebhookDeliveryResponse parses an HTTP response from a RetryWebhookDeliveryWithResponse call
+func ParseRetryWebhookDeliveryResponse(rsp *http.Response) (*RetryWebhookDeliveryResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &RetryWebhookDeliveryResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 202:
+		var dest WebhookDeliveryData
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON202 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest Conflict
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest InternalError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ServiceUnavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 202:
+		var headers RetryWebhookDeliveryResponse202Headers
+		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimit = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Policy"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Policy", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitPolicy = &value
+		}
+		response.Headers202 = &headers
+	case rsp.StatusCode == 401:
+		var headers RetryWebhookDeliveryResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = value
+		}
+		response.Headers401 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseRecoverWebhookDeliveriesResponse parses an HTTP response from a RecoverWebhookDeliveriesWithResponse call
+func ParseRecoverWebhookDeliveriesResponse(rsp *http.Response) (*RecoverWebhookDeliveriesResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &RecoverWebhookDeliveriesResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 202:
+		var dest WebhookRecoveryData
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON202 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest Conflict
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest PayloadTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
+		var dest UnsupportedMediaType
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON415 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest InternalError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ServiceUnavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 202:
+		var headers RecoverWebhookDeliveriesResponse202Headers
+		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimit = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Policy"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Policy", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitPolicy = &value
+		}
+		response.Headers202 = &headers
+	case rsp.StatusCode == 401:
+		var headers RecoverWebhookDeliveriesResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = value
+		}
+		response.Headers401 = &headers
+	}
+
+	return response, nil
+}
+
 // ParseRotateWebhookEndpointSecretResponse parses an HTTP response from a RotateWebhookEndpointSecretWithResponse call
 func ParseRotateWebhookEndpointSecretResponse(rsp *http.Response) (*RotateWebhookEndpointSecretResponse, error) {
 	bodyBytes, err := io.ReadAll(rsp.Body)
@@ -11246,6 +13360,111 @@ func ParseRotateWebhookEndpointSecretResponse(rsp *http.Response) (*RotateWebhoo
 		response.Headers200 = &headers
 	case rsp.StatusCode == 401:
 		var headers RotateWebhookEndpointSecretResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = value
+		}
+		response.Headers401 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseTestWebhookEndpointResponse parses an HTTP response from a TestWebhookEndpointWithResponse call
+func ParseTestWebhookEndpointResponse(rsp *http.Response) (*TestWebhookEndpointResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &TestWebhookEndpointResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 202:
+		var dest WebhookDeliveryData
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON202 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest Conflict
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest InternalError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ServiceUnavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 202:
+		var headers TestWebhookEndpointResponse202Headers
+		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimit = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Policy"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Policy", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitPolicy = &value
+		}
+		response.Headers202 = &headers
+	case rsp.StatusCode == 401:
+		var headers TestWebhookEndpointResponse401Headers
 		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
 			var value string
 			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
@@ -11476,9 +13695,21 @@ type ServerInterface interface {
 	// PatchWebhookEndpoint Change a webhook endpoint
 	// (PATCH /api/webhook-endpoints/{id})
 	PatchWebhookEndpoint(w http.ResponseWriter, r *http.Request, id WebhookEndpointID)
+	// ListWebhookDeliveries List an endpoint's deliveries
+	// (GET /api/webhook-endpoints/{id}/deliveries)
+	ListWebhookDeliveries(w http.ResponseWriter, r *http.Request, id WebhookEndpointID, params ListWebhookDeliveriesParams)
+	// RetryWebhookDelivery Re-send a failed delivery
+	// (POST /api/webhook-endpoints/{id}/deliveries/{deliveryId}/retry)
+	RetryWebhookDelivery(w http.ResponseWriter, r *http.Request, id WebhookEndpointID, deliveryId openapi_types.UUID)
+	// RecoverWebhookDeliveries Re-send every failed delivery since a time
+	// (POST /api/webhook-endpoints/{id}/recover)
+	RecoverWebhookDeliveries(w http.ResponseWriter, r *http.Request, id WebhookEndpointID)
 	// RotateWebhookEndpointSecret Rotate a webhook endpoint's secret
 	// (POST /api/webhook-endpoints/{id}/rotate-secret)
 	RotateWebhookEndpointSecret(w http.ResponseWriter, r *http.Request, id WebhookEndpointID)
+	// TestWebhookEndpoint Send a test event to a webhook endpoint
+	// (POST /api/webhook-endpoints/{id}/test)
+	TestWebhookEndpoint(w http.ResponseWriter, r *http.Request, id WebhookEndpointID)
 	// ReceiveStripeWebhook Receive a Stripe event
 	// (POST /api/webhooks/stripe)
 	ReceiveStripeWebhook(w http.ResponseWriter, r *http.Request)
@@ -11656,9 +13887,33 @@ func (_ Unimplemented) PatchWebhookEndpoint(w http.ResponseWriter, r *http.Reque
 	w.WriteHeader(http.StatusNotImplemented)
 }
 
+// ListWebhookDeliveries List an endpoint's deliveries
+// (GET /api/webhook-endpoints/{id}/deliveries)
+func (_ Unimplemented) ListWebhookDeliveries(w http.ResponseWriter, r *http.Request, id WebhookEndpointID, params ListWebhookDeliveriesParams) {
+	w.WriteHeader(http.StatusNotImplemented)
+}
+
+// RetryWebhookDelivery Re-send a failed delivery
+// (POST /api/webhook-endpoints/{id}/deliveries/{deliveryId}/retry)
+func (_ Unimplemented) RetryWebhookDelivery(w http.ResponseWriter, r *http.Request, id WebhookEndpointID, deliveryId openapi_types.UUID) {
+	w.WriteHeader(http.StatusNotImplemented)
+}
+
+// RecoverWebhookDeliveries Re-send every failed delivery since a time
+// (POST /api/webhook-endpoints/{id}/recover)
+func (_ Unimplemented) RecoverWebhookDeliveries(w http.ResponseWriter, r *http.Request, id WebhookEndpointID) {
+	w.WriteHeader(http.StatusNotImplemented)
+}
+
 // RotateWebhookEndpointSecret Rotate a webhook endpoint's secret
 // (POST /api/webhook-endpoints/{id}/rotate-secret)
 func (_ Unimplemented) RotateWebhookEndpointSecret(w http.ResponseWriter, r *http.Request, id WebhookEndpointID) {
+	w.WriteHeader(http.StatusNotImplemented)
+}
+
+// TestWebhookEndpoint Send a test event to a webhook endpoint
+// (POST /api/webhook-endpoints/{id}/test)
+func (_ Unimplemented) TestWebhookEndpoint(w http.ResponseWriter, r *http.Request, id WebhookEndpointID) {
 	w.WriteHeader(http.StatusNotImplemented)
 }
 
@@ -12723,6 +14978,148 @@ func (siw *ServerInterfaceWrapper) PatchWebhookEndpoint(w http.ResponseWriter, r
 	handler.ServeHTTP(w, r)
 }
 
+// ListWebhookDeliveries operation middleware
+func (siw *ServerInterfaceWrapper) ListWebhookDeliveries(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "id" -------------
+	var id WebhookEndpointID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", chi.URLParam(r, "id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: r.URL.RawPath == ""})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "id", Err: err})
+		return
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ListWebhookDeliveriesParams
+
+	// ------------- Optional query parameter "page" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "page", r.URL.Query(), &params.Page, runtime.BindQueryParameterOptions{Type: "integer", Format: "int32"})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "page"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "page", Err: err})
+		}
+		return
+	}
+
+	// ------------- Optional query parameter "limit" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "limit", r.URL.Query(), &params.Limit, runtime.BindQueryParameterOptions{Type: "integer", Format: "int32"})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "limit"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "limit", Err: err})
+		}
+		return
+	}
+
+	// ------------- Optional query parameter "status" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "status", r.URL.Query(), &params.Status, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "status"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "status", Err: err})
+		}
+		return
+	}
+
+	// ------------- Optional query parameter "eventType" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "eventType", r.URL.Query(), &params.EventType, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "eventType"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "eventType", Err: err})
+		}
+		return
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.ListWebhookDeliveries(w, r, id, params)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// RetryWebhookDelivery operation middleware
+func (siw *ServerInterfaceWrapper) RetryWebhookDelivery(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "id" -------------
+	var id WebhookEndpointID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", chi.URLParam(r, "id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: r.URL.RawPath == ""})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "id", Err: err})
+		return
+	}
+
+	// ------------- Path parameter "deliveryId" -------------
+	var deliveryId openapi_types.UUID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "deliveryId", chi.URLParam(r, "deliveryId"), &deliveryId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: r.URL.RawPath == ""})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "deliveryId", Err: err})
+		return
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.RetryWebhookDelivery(w, r, id, deliveryId)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// RecoverWebhookDeliveries operation middleware
+func (siw *ServerInterfaceWrapper) RecoverWebhookDeliveries(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "id" -------------
+	var id WebhookEndpointID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", chi.URLParam(r, "id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: r.URL.RawPath == ""})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "id", Err: err})
+		return
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.RecoverWebhookDeliveries(w, r, id)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
 // RotateWebhookEndpointSecret operation middleware
 func (siw *ServerInterfaceWrapper) RotateWebhookEndpointSecret(w http.ResponseWriter, r *http.Request) {
 
@@ -12740,6 +15137,32 @@ func (siw *ServerInterfaceWrapper) RotateWebhookEndpointSecret(w http.ResponseWr
 
 	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		siw.Handler.RotateWebhookEndpointSecret(w, r, id)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// TestWebhookEndpoint operation middleware
+func (siw *ServerInterfaceWrapper) TestWebhookEndpoint(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "id" -------------
+	var id WebhookEndpointID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", chi.URLParam(r, "id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: r.URL.RawPath == ""})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "id", Err: err})
+		return
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.TestWebhookEndpoint(w, r, id)
 	}))
 
 	for _, middleware := range siw.HandlerMiddlewares {
@@ -12986,7 +15409,19 @@ func HandlerWithOptions(si ServerInterface, options ChiServerOptions) http.Handl
 		r.Patch(options.BaseURL+"/api/webhook-endpoints/{id}", wrapper.PatchWebhookEndpoint)
 	})
 	r.Group(func(r chi.Router) {
+		r.Get(options.BaseURL+"/api/webhook-endpoints/{id}/deliveries", wrapper.ListWebhookDeliveries)
+	})
+	r.Group(func(r chi.Router) {
+		r.Post(options.BaseURL+"/api/webhook-endpoints/{id}/deliveries/{deliveryId}/retry", wrapper.RetryWebhookDelivery)
+	})
+	r.Group(func(r chi.Router) {
+		r.Post(options.BaseURL+"/api/webhook-endpoints/{id}/recover", wrapper.RecoverWebhookDeliveries)
+	})
+	r.Group(func(r chi.Router) {
 		r.Post(options.BaseURL+"/api/webhook-endpoints/{id}/rotate-secret", wrapper.RotateWebhookEndpointSecret)
+	})
+	r.Group(func(r chi.Router) {
+		r.Post(options.BaseURL+"/api/webhook-endpoints/{id}/test", wrapper.TestWebhookEndpoint)
 	})
 	r.Group(func(r chi.Router) {
 		r.Post(options.BaseURL+"/api/webhooks/stripe", wrapper.ReceiveStripeWebhook)
@@ -13012,6 +15447,8 @@ type ForbiddenJSONResponse Error
 type InternalErrorJSONResponse Error
 
 type InternalErrorUnlimitedJSONResponse Error
+
+type MethodNotAllowedJSONResponse Error
 
 type NotFoundJSONResponse Error
 
@@ -16637,6 +19074,430 @@ func (response PatchWebhookEndpoint503JSONResponse) VisitPatchWebhookEndpointRes
 	return err
 }
 
+type ListWebhookDeliveriesRequestObject struct {
+	Id     WebhookEndpointID `json:"id"`
+	Params ListWebhookDeliveriesParams
+}
+
+type ListWebhookDeliveriesResponseObject interface {
+	VisitListWebhookDeliveriesResponse(w http.ResponseWriter) error
+}
+
+type ListWebhookDeliveries200ResponseHeaders struct {
+	RateLimit       *string
+	RateLimitPolicy *string
+}
+
+type ListWebhookDeliveries200JSONResponse struct {
+	Body    WebhookDeliveryList
+	Headers ListWebhookDeliveries200ResponseHeaders
+}
+
+func (response ListWebhookDeliveries200JSONResponse) VisitListWebhookDeliveriesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListWebhookDeliveries400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response ListWebhookDeliveries400JSONResponse) VisitListWebhookDeliveriesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListWebhookDeliveries401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response ListWebhookDeliveries401JSONResponse) VisitListWebhookDeliveriesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("WWW-Authenticate", fmt.Sprint(response.Headers.WWWAuthenticate))
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListWebhookDeliveries404JSONResponse struct{ NotFoundJSONResponse }
+
+func (response ListWebhookDeliveries404JSONResponse) VisitListWebhookDeliveriesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListWebhookDeliveries429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response ListWebhookDeliveries429JSONResponse) VisitListWebhookDeliveriesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListWebhookDeliveries500JSONResponse struct{ InternalErrorJSONResponse }
+
+func (response ListWebhookDeliveries500JSONResponse) VisitListWebhookDeliveriesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListWebhookDeliveries503JSONResponse struct{ ServiceUnavailableJSONResponse }
+
+func (response ListWebhookDeliveries503JSONResponse) VisitListWebhookDeliveriesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RetryWebhookDeliveryRequestObject struct {
+	Id         WebhookEndpointID  `json:"id"`
+	DeliveryId openapi_types.UUID `json:"deliveryId"`
+}
+
+type RetryWebhookDeliveryResponseObject interface {
+	VisitRetryWebhookDeliveryResponse(w http.ResponseWriter) error
+}
+
+type RetryWebhookDelivery202ResponseHeaders struct {
+	RateLimit       *string
+	RateLimitPolicy *string
+}
+
+type RetryWebhookDelivery202JSONResponse struct {
+	Body    WebhookDeliveryData
+	Headers RetryWebhookDelivery202ResponseHeaders
+}
+
+func (response RetryWebhookDelivery202JSONResponse) VisitRetryWebhookDeliveryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	w.WriteHeader(202)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RetryWebhookDelivery400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response RetryWebhookDelivery400JSONResponse) VisitRetryWebhookDeliveryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RetryWebhookDelivery401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response RetryWebhookDelivery401JSONResponse) VisitRetryWebhookDeliveryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("WWW-Authenticate", fmt.Sprint(response.Headers.WWWAuthenticate))
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RetryWebhookDelivery404JSONResponse struct{ NotFoundJSONResponse }
+
+func (response RetryWebhookDelivery404JSONResponse) VisitRetryWebhookDeliveryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RetryWebhookDelivery409JSONResponse struct{ ConflictJSONResponse }
+
+func (response RetryWebhookDelivery409JSONResponse) VisitRetryWebhookDeliveryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RetryWebhookDelivery429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response RetryWebhookDelivery429JSONResponse) VisitRetryWebhookDeliveryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RetryWebhookDelivery500JSONResponse struct{ InternalErrorJSONResponse }
+
+func (response RetryWebhookDelivery500JSONResponse) VisitRetryWebhookDeliveryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RetryWebhookDelivery503JSONResponse struct{ ServiceUnavailableJSONResponse }
+
+func (response RetryWebhookDelivery503JSONResponse) VisitRetryWebhookDeliveryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RecoverWebhookDeliveriesRequestObject struct {
+	Id   WebhookEndpointID `json:"id"`
+	Body *RecoverWebhookDeliveriesJSONRequestBody
+}
+
+type RecoverWebhookDeliveriesResponseObject interface {
+	VisitRecoverWebhookDeliveriesResponse(w http.ResponseWriter) error
+}
+
+type RecoverWebhookDeliveries202ResponseHeaders struct {
+	RateLimit       *string
+	RateLimitPolicy *string
+}
+
+type RecoverWebhookDeliveries202JSONResponse struct {
+	Body    WebhookRecoveryData
+	Headers RecoverWebhookDeliveries202ResponseHeaders
+}
+
+func (response RecoverWebhookDeliveries202JSONResponse) VisitRecoverWebhookDeliveriesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	w.WriteHeader(202)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RecoverWebhookDeliveries400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response RecoverWebhookDeliveries400JSONResponse) VisitRecoverWebhookDeliveriesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RecoverWebhookDeliveries401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response RecoverWebhookDeliveries401JSONResponse) VisitRecoverWebhookDeliveriesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("WWW-Authenticate", fmt.Sprint(response.Headers.WWWAuthenticate))
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RecoverWebhookDeliveries404JSONResponse struct{ NotFoundJSONResponse }
+
+func (response RecoverWebhookDeliveries404JSONResponse) VisitRecoverWebhookDeliveriesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RecoverWebhookDeliveries409JSONResponse struct{ ConflictJSONResponse }
+
+func (response RecoverWebhookDeliveries409JSONResponse) VisitRecoverWebhookDeliveriesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RecoverWebhookDeliveries413JSONResponse struct{ PayloadTooLargeJSONResponse }
+
+func (response RecoverWebhookDeliveries413JSONResponse) VisitRecoverWebhookDeliveriesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RecoverWebhookDeliveries415JSONResponse struct {
+	UnsupportedMediaTypeJSONResponse
+}
+
+func (response RecoverWebhookDeliveries415JSONResponse) VisitRecoverWebhookDeliveriesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RecoverWebhookDeliveries429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response RecoverWebhookDeliveries429JSONResponse) VisitRecoverWebhookDeliveriesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RecoverWebhookDeliveries500JSONResponse struct{ InternalErrorJSONResponse }
+
+func (response RecoverWebhookDeliveries500JSONResponse) VisitRecoverWebhookDeliveriesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RecoverWebhookDeliveries503JSONResponse struct{ ServiceUnavailableJSONResponse }
+
+func (response RecoverWebhookDeliveries503JSONResponse) VisitRecoverWebhookDeliveriesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type RotateWebhookEndpointSecretRequestObject struct {
 	Id WebhookEndpointID `json:"id"`
 }
@@ -16749,6 +19610,141 @@ func (response RotateWebhookEndpointSecret500JSONResponse) VisitRotateWebhookEnd
 type RotateWebhookEndpointSecret503JSONResponse struct{ ServiceUnavailableJSONResponse }
 
 func (response RotateWebhookEndpointSecret503JSONResponse) VisitRotateWebhookEndpointSecretResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type TestWebhookEndpointRequestObject struct {
+	Id WebhookEndpointID `json:"id"`
+}
+
+type TestWebhookEndpointResponseObject interface {
+	VisitTestWebhookEndpointResponse(w http.ResponseWriter) error
+}
+
+type TestWebhookEndpoint202ResponseHeaders struct {
+	RateLimit       *string
+	RateLimitPolicy *string
+}
+
+type TestWebhookEndpoint202JSONResponse struct {
+	Body    WebhookDeliveryData
+	Headers TestWebhookEndpoint202ResponseHeaders
+}
+
+func (response TestWebhookEndpoint202JSONResponse) VisitTestWebhookEndpointResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	w.WriteHeader(202)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type TestWebhookEndpoint400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response TestWebhookEndpoint400JSONResponse) VisitTestWebhookEndpointResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type TestWebhookEndpoint401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response TestWebhookEndpoint401JSONResponse) VisitTestWebhookEndpointResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("WWW-Authenticate", fmt.Sprint(response.Headers.WWWAuthenticate))
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type TestWebhookEndpoint404JSONResponse struct{ NotFoundJSONResponse }
+
+func (response TestWebhookEndpoint404JSONResponse) VisitTestWebhookEndpointResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type TestWebhookEndpoint409JSONResponse struct{ ConflictJSONResponse }
+
+func (response TestWebhookEndpoint409JSONResponse) VisitTestWebhookEndpointResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type TestWebhookEndpoint429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response TestWebhookEndpoint429JSONResponse) VisitTestWebhookEndpointResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type TestWebhookEndpoint500JSONResponse struct{ InternalErrorJSONResponse }
+
+func (response TestWebhookEndpoint500JSONResponse) VisitTestWebhookEndpointResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type TestWebhookEndpoint503JSONResponse struct{ ServiceUnavailableJSONResponse }
+
+func (response TestWebhookEndpoint503JSONResponse) VisitTestWebhookEndpointResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response); err != nil {
@@ -17033,9 +20029,21 @@ type StrictServerInterface interface {
 	// PatchWebhookEndpoint Change a webhook endpoint
 	// (PATCH /api/webhook-endpoints/{id})
 	PatchWebhookEndpoint(ctx context.Context, request PatchWebhookEndpointRequestObject) (PatchWebhookEndpointResponseObject, error)
+	// ListWebhookDeliveries List an endpoint's deliveries
+	// (GET /api/webhook-endpoints/{id}/deliveries)
+	ListWebhookDeliveries(ctx context.Context, request ListWebhookDeliveriesRequestObject) (ListWebhookDeliveriesResponseObject, error)
+	// RetryWebhookDelivery Re-send a failed delivery
+	// (POST /api/webhook-endpoints/{id}/deliveries/{deliveryId}/retry)
+	RetryWebhookDelivery(ctx context.Context, request RetryWebhookDeliveryRequestObject) (RetryWebhookDeliveryResponseObject, error)
+	// RecoverWebhookDeliveries Re-send every failed delivery since a time
+	// (POST /api/webhook-endpoints/{id}/recover)
+	RecoverWebhookDeliveries(ctx context.Context, request RecoverWebhookDeliveriesRequestObject) (RecoverWebhookDeliveriesResponseObject, error)
 	// RotateWebhookEndpointSecret Rotate a webhook endpoint's secret
 	// (POST /api/webhook-endpoints/{id}/rotate-secret)
 	RotateWebhookEndpointSecret(ctx context.Context, request RotateWebhookEndpointSecretRequestObject) (RotateWebhookEndpointSecretResponseObject, error)
+	// TestWebhookEndpoint Send a test event to a webhook endpoint
+	// (POST /api/webhook-endpoints/{id}/test)
+	TestWebhookEndpoint(ctx context.Context, request TestWebhookEndpointRequestObject) (TestWebhookEndpointResponseObject, error)
 	// ReceiveStripeWebhook Receive a Stripe event
 	// (POST /api/webhooks/stripe)
 	ReceiveStripeWebhook(ctx context.Context, request ReceiveStripeWebhookRequestObject) (ReceiveStripeWebhookResponseObject, error)
@@ -17857,6 +20865,93 @@ func (sh *strictHandler) PatchWebhookEndpoint(w http.ResponseWriter, r *http.Req
 	}
 }
 
+// ListWebhookDeliveries operation middleware
+func (sh *strictHandler) ListWebhookDeliveries(w http.ResponseWriter, r *http.Request, id WebhookEndpointID, params ListWebhookDeliveriesParams) {
+	var request ListWebhookDeliveriesRequestObject
+
+	request.Id = id
+	request.Params = params
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.ListWebhookDeliveries(ctx, request.(ListWebhookDeliveriesRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListWebhookDeliveries")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(ListWebhookDeliveriesResponseObject); ok {
+		if err := validResponse.VisitListWebhookDeliveriesResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// RetryWebhookDelivery operation middleware
+func (sh *strictHandler) RetryWebhookDelivery(w http.ResponseWriter, r *http.Request, id WebhookEndpointID, deliveryId openapi_types.UUID) {
+	var request RetryWebhookDeliveryRequestObject
+
+	request.Id = id
+	request.DeliveryId = deliveryId
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.RetryWebhookDelivery(ctx, request.(RetryWebhookDeliveryRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "RetryWebhookDelivery")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(RetryWebhookDeliveryResponseObject); ok {
+		if err := validResponse.VisitRetryWebhookDeliveryResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// RecoverWebhookDeliveries operation middleware
+func (sh *strictHandler) RecoverWebhookDeliveries(w http.ResponseWriter, r *http.Request, id WebhookEndpointID) {
+	var request RecoverWebhookDeliveriesRequestObject
+
+	request.Id = id
+
+	var body RecoverWebhookDeliveriesJSONRequestBody
+	if err := runtime.BindJSONBody(r, &body); err != nil {
+		sh.options.RequestErrorHandlerFunc(w, r, fmt.Errorf("can't decode JSON body: %w", err))
+		return
+	}
+	request.Body = &body
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.RecoverWebhookDeliveries(ctx, request.(RecoverWebhookDeliveriesRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "RecoverWebhookDeliveries")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(RecoverWebhookDeliveriesResponseObject); ok {
+		if err := validResponse.VisitRecoverWebhookDeliveriesResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
 // RotateWebhookEndpointSecret operation middleware
 func (sh *strictHandler) RotateWebhookEndpointSecret(w http.ResponseWriter, r *http.Request, id WebhookEndpointID) {
 	var request RotateWebhookEndpointSecretRequestObject
@@ -17876,6 +20971,32 @@ func (sh *strictHandler) RotateWebhookEndpointSecret(w http.ResponseWriter, r *h
 		sh.options.ResponseErrorHandlerFunc(w, r, err)
 	} else if validResponse, ok := response.(RotateWebhookEndpointSecretResponseObject); ok {
 		if err := validResponse.VisitRotateWebhookEndpointSecretResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// TestWebhookEndpoint operation middleware
+func (sh *strictHandler) TestWebhookEndpoint(w http.ResponseWriter, r *http.Request, id WebhookEndpointID) {
+	var request TestWebhookEndpointRequestObject
+
+	request.Id = id
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.TestWebhookEndpoint(ctx, request.(TestWebhookEndpointRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "TestWebhookEndpoint")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(TestWebhookEndpointResponseObject); ok {
+		if err := validResponse.VisitTestWebhookEndpointResponse(w); err != nil {
 			sh.options.ResponseErrorHandlerFunc(w, r, err)
 		}
 	} else if response != nil {
@@ -17967,208 +21088,249 @@ func (sh *strictHandler) GetReadiness(w http.ResponseWriter, r *http.Request) {
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7L2Ldts2tjf+Kjg881+RWkqW5EsSeWWd46ZO69ZJPL5MZlplIojcklBTAEuAktX+c17je4bvOc6LfQsb",
-	"AC8SJUuxnU4nbtdqLYkkgM2NfcPev/27F4hJLDhwJb3u794YaAgJ/vlGXCiRgP4zBBkkLFZMcK/r9blo",
-	"SP1Tv0vUGAjlcgYJCWiSMJCEEglBAorUKFHiGrivv2IjzvjI/lT3yWzMgjHhggQ0GAOZ0Dm5BohJ7fzV",
-	"S3LwdO+5r6/VI5L9Zrve9HwvgV9TlkDodVWSgu/JYAwTqucHPJ143Z89NzHvve+peQxe15MqYXzkffzo",
-	"e+dUwSmbMLW8pHdjqgiTJIKhImKIy4pFxIL5E0l+TYWipBYmdKgaDNSwMVYqpjFrJFRBpJ/YsHRrtNv1",
-	"bvluTifgkxlTY9JP+qSmVwFSSZLAhDJNlDqhPCR91Sc1CYHgoSQpVyzC55jBE5CgZL1JLoAr+7BsOY0z",
-	"HKuvaVSgyQ2dxJEmQc+LxIjxnneYvNg9VC/2Ot5a8pjHLRPpMpuOWRxRmmo0jiP92pUgasz0snB929CL",
-	"kguVpIFKEwjJKwZRKEnEpCKzsZBAmIIJklEWKOtI+muRpDEkZMZ4KGaWprM+qZkviCWto+FgTmAKyZzo",
-	"OTVwUhASEUNCkelmYxbpofVMJgyZQ/DbKfzri3brcPbioFVB4o++F9OETkDZHbaCGU8UTMxaYjoCPSbT",
-	"X/+aQjL3fE9Twut6OK3SfEIY0jRSXrfT8r2hSCZUeV2PcbWrX/iE3rCJ3ibtVsv3JozbT9k8GVcwggR5",
-	"4W0SQlLNAVIkioQsMZtz1ewEPqBydvhMz882LcVP+GXltj2jI6ieSrsxoBJCJBPh6WQAyar56Euqp9O+",
-	"hVb6n1vpdSakOvm2epaxkOqJJCzM5hZTNc6nxsK1si2bXJrilRUEElJdAE2C8fIEjkhAJTQYl8AlU2wK",
-	"RKYDc7MTdIqpaCWbSfPg4owm9OYU+EiNNacZ2rjP7ZXzE4mqJs9Q73ctPZCxBvMmuUQtkgAZJFp96K3K",
-	"QiIFvmdJuN63REwhiWi8ctp6vGr2CxKgCsIjVeDB4ndIjhWsmA4iJsf6NS0u5S2P5iR2v+NLl6SmX2ad",
-	"iIQI/bMmdkCjCJInkqB4lKQ2pJGE+kq+zUYsLsbObCBEBJTj1K4kJKs4MJU44sNx4DsYjIW4PuZhLBhf",
-	"uRNm5jIC9roHnNNHfbOMBZeAovYbGp4bLaE/BYIr4Pgnqq8AZf7OL1JPtSDYf/cgSUTidfX9xD3AN9/i",
-	"c7UOjzQHTVKpyAAIJVMasZCYH95/9L0JSIkiDGng1COThHG8VBNgAmosQq/rnb29uPR8Q4uut0NjtqPf",
-	"nrTEAKlO9GX7w3bQos/g+eBpuBfsUs0diqpUvhQheN09vS0Vm4BUdBJ7Xa/T6hw0Wu1Gq3PZ3u+29rqt",
-	"/Z+8j0WC/iWBodf1/nMntwd3zK9y5xiJgERdfqluQaHQe1MoMqEqGBtbIBRBOgGuDknfkKxf0OO48WVT",
-	"TyN/O1fcquINXtM9Tp5JMqGRZioISU1rfdyHxPCTT4a4haHeJK9EgrPPLAWJhohIFaFoSxh7AZf1UvBh",
-	"xAL1edcS2FHNxAjcMKm0tA+poj6RaTAmVBLKDYsaI45JQqMEaDgnil4Dx+m/EsmAhSHwzzN/Ixn1VLSz",
-	"ACFhnAxSha6B5qvQGJjmZdgtSoIx5SPtggg1hsRJOr1UXMIJV5BwGpmBH3wZR5ykHG5iCLQxiSzfJN+C",
-	"oiwyGi0SoxGEPq4nAZUmXH9KeQRSkv7R2dmH4zd/exHCFCIR653TX17GZ9wiD7GerXbQG6FeiZR/hqW+",
-	"EWZrJCBFmgSAw5/ReSRoeCnEKU2MFfr59vFAhHP0SfXQmmSUl+n2xPkmtf5NY0JvGvqOxmCuQPZ9ApEE",
-	"0md8KJo3DftMcwVeilfVD0nfqqc+kXRuBHNO/gtIpiyAK06nlEV0EH0mEuj9q017ElCuWWugqUKDsREK",
-	"WrGRGuVEpIqOwCcUvxKpQlNLL0FCMjWyRAs3JbVQDNIkAR7MSUDjwx5PQCVzQocKEtI/1x8aR/pD33mK",
-	"zR6vpsFn1lG3E8MvLpsF2ZValOP3jqW4mB2S2xe+1Ra9FOI15XOrv+Vn0hUR00681P9RQpAJ5XO3SnlI",
-	"ZpSpFWvTU77iNFVjkbDf4PNIFmMSYjCMzKg0865NmJRoXWSmh0/gJtYGr0+04Qb4l0iQg7Vq0ww90nZI",
-	"9saDBELgilErkGeJ4CNtURYCee/evWscpWqsrwuoWuFM4zpAO2K0cC2+91uCb1kY5BugCXr9S9Y4El2m",
-	"cSwSBeFrCBm9xGv+CIGqt0Z/cSyjaK0jcw6/oMr7NF/BPsS8dRNNGlIWoQ+XOwNa4bARpypNwNjMIG9z",
-	"BawDJXc0ZWP413UKQogYRtfMwskUEja0pCO1bN0+yebjE8l+A83WP1y8fVM/1G9prM1W3C9KJBA20de0",
-	"4+vpHQUBxPY1xYkWVooZd8+suxgapu7aSsc+5+6f3b35dWKgucEY9JOJ5YXCezfCBF9Ba9CCg+H+fuNZ",
-	"uD9s7NGnQeM53YPGAW0Fz+EZdGi77fk5T3lHZMg4EBYC1S8/j0OUX8/TbqvVbbV+0r6yHud5uBe06QE0",
-	"OgM9TtAOG8/gKW3sDjuDdtAKn8OzoeYdYVnjYNAedoI2NPZoa9jYG+7vNp7T/f3GoA0t2tF8E4JeYJmK",
-	"+cJudbj94j5ZxzaWhC/t1R9Lay4ME1IFDc0dVWOxzabklr9JCKPIAXiJvdnPqZCvsTjpNXzyMidJeYu0",
-	"tZjd91utlnZgEhooSKSxomkUkUFE+TWpHb98fdToHHSeSNLv9WS/rq8gb65ONafkUneBhQrRuf3Wcngu",
-	"pkr7El7X++fP/+z1blqt91/pP6T5O/vuL1UEdesyi1/edtpU2ZAB9OMixq/l8lMCc4UsRLrK77Tih4U3",
-	"iFf5+ZOWX9LCDThzN6M1r/SUmeGr180UTOQWBLCj0CSh8xJB1t1/RkdwihfigcKIcWrY6tbb3JUrFl94",
-	"1lpK4Nu3qygE1WgYMn0zjc4KxMHwpr/0hj9JVixM2z1l9STPhHzYGeoBCqIsLseHbcTZDrAYtHWR5g2G",
-	"uMQLF9dvbvc3oMOVhOTT6GDjm7eYAnjRRxe7XX+xnssbfR1yr5QzkYS38669bpEEOKBvZ1l43mpSLISq",
-	"P40qJWm+fuoL431buPOj7wHXDmWZXYx9vcwtMAWutNUsNx0zv+Gj76VJtOVcr85Plwiun1KaSiWl0dNW",
-	"Z4W3u2wi0iAQKZ4BuLem3VOfBGMIriEkEbsGmzjQYLyJ0Xc9C606bdRPO0AmiGm9IfekQ0J7HF0hIrRq",
-	"lDZHAUJ7arzX2u1r/75w9pfxTkmFtjvP1h9w+d4sYQre8mhuXt1H3zt2m2YpmmZmS8MwASmJGBKqyERI",
-	"RTr7eyVTIOXs11S7LiOahJG9OKASuuTo4uXJCR4o+YSSUKgGVWJCIhHQiMQ0UXj0TclYP1dvEDtOBFQq",
-	"omaCRHQAkSQ1TbK+NQj6LiUDQ8FSkNmYKrTFyQWyh3NnRCLzIPIv04YhoDTvDWOzffNV16y2Xy+bKzSk",
-	"/20/NQMxKb4Ct42LB4z7e2Wb5ajxE2381mo8/4///Mv/10tbrc7Bk6++3nnxX//80P/9///4P433X9d6",
-	"veYm19W/+u9aft37wt+N918Vfqj/V6/XrH+92aXLdpPv3TRGorFkyWQx6eW9ARwDpvjmTJYCF7zRubkh",
-	"7lBL03RBUq9+3PeXl2fEuDVEwY0qv5A3QhETZK2w+PKTrmrxWLB5lu5dtG7KE/tb7h1bp1iSwdxwnDkT",
-	"1rzb9CrkS+ZEV6bxzDBFRm9+c1QQg4jN+Xa+Zq2E0Nwerlq4c8OL8Y3vji8r3Qz00IsX5ud2Oxt6hEsP",
-	"LTj2xSdX+PhLtxad/sK9e6295dyFUkRgM/drQSMYviuN6ruzXEvE4iDFlVXpju+BRoacKz36jBji2ruD",
-	"M5/b0UuDcbhRq97of2Ho80WnZYQKJrq80GxoPsd0BC865m8pEvWimFrA08hG0UtKvsBKCUxxArddKCEa",
-	"3mWG7RUzvIWaelTfkMdOdgVlC05JIVJicpYwPwkTcrod84f0uru+p4Sikdfd6ywFIiKXKJU9Sz9imZdj",
-	"KxWyy9qrrlo247wAWFTDOZAdE9+uF2XGbjlP6GDPq9xNZg3VKV0Y5WN8ZI+/I63qm+T4hgaKzMbACVpE",
-	"EPqowe2HzEQwimAIWSobpoiZx5Ba//Tk4vLD5dvLo9MPL49efn/84fLytO+TfYJi1VqX9W52VMq4VJQH",
-	"8EQStGAkHrTikUEaYzbfjAVgjoeVIHIsZiUZutfZgCCLbrnJwnKpa4ZY7oVUc9IqE/KZnlS786xgNTXJ",
-	"G0wNcgeRze3Nu2ebmHduUucgQXt/Q5ZMtnQgOMzOtvZ9NMGuzWn8NhbqktuID/FLc1hHe1zmHb3HRYtu",
-	"m/naTJrKGapgvI2PP2G8+G37frz+T3Djq5eyjZt+61KWfbC1oZaFyz/6/4qufzXZPtGlv42CD+Hk/wt5",
-	"9cu0tJHVezrZONGWOJ2CdidHMEgoC4h15CT5JZVKO5BaEf5Ag19TmoQkEmLi7hlGYgaJREUY4Vfrjkey",
-	"0yt7PLLRcUcpXGfMrOyLpREO8gMYu9213wSSCJOUccRpNFdMu+DHfMS4fnwah5WzzZ71WQ5cFoTVA562",
-	"FIOfy4xeou2y4wbcJvdLhUd+Q5ZIlSfUlnR5cba3WsrbSufSe/skj8iQZyE465dSeYtnSgXrOx+5TK/3",
-	"K7brLQdMrXs6YXqIrbxwTHW/51SaNt/aM5ntT6hQEFaekax6DyYl7i6jbXr2I6SyZz/bHmDlty5N03Bj",
-	"ZQxn7Vmcc0I3chrtIGsP5dws73zG5oj6pzxgy4VR9b7urNvUuIO10ElEVPSNFkN+61XX+hKP5b3Z6PVu",
-	"2q96vZunr/Sfz18VN+vyj6vvqtzO5xBHNLjDKda/tjG87kyrij8uIBpq/qwIkq2JCn1iJLJqM1dOCjOS",
-	"0DitqkIyPxO0dg9t6j8ZwFzwUDOhBMxeu4YYdYkErpYj3EGedlB+/BVnN3mC30ZxmrBSO9jl5CJtRbaA",
-	"/bqKDsZYKvm7+7f4u+6LLW+rtDrmmBXmKOWvUFvlI4lfpODNczp7bcPqmNRpAw1FZyAIQEr7iwfzH8aD",
-	"7wL2lv1wcvXbSfsNO5En/Hw/eHlycHId//1vL3943oTdVjPoRHwwedUK//4DHh1igqM84V539wAz0vQD",
-	"TTKgSyBctouLQy8z1w/vLknt+4vO/kG9WXmIkY+5ePPFUsGtydK0t5TEpp1vRcwvW0Geb2aXcmu2WXFp",
-	"xUcVZ13FZ3jHPUdlKk42coG5SSTttthZZWTnlmN7LScXOHEDN9CuseK0kW3hzdpatKOQklMxBa2E1vh1",
-	"xRzKSsm1jdO1ncLZ0EXbNkhzL57QQo5Gtb+z6s3fKdUMWWdTqy/Tqltb1nqYT/c2zCQ39TZwrDt4G/r+",
-	"d0xh1FRuTBt91ye6Hfmt2+f53YPXYR5zi9Nh5nhnp8Ox25/S6ci2fbXP0b6zz7EgRIuq44/3MMrbQqvT",
-	"KHo79Lo/b/TGF7km492FIBemHjEeRGkIL/CiPubxHKLhYWsXNaU5zEAqW0Q+ZZINIjAAG65MEqumt/GE",
-	"J/TmxFzfLlgxlkeXw8Hvl6u6Kzbw9mrt3oLqIZMYVT8HaisxFiOKc/JDyg2CjLuYYLHcSHDo+/rvLCts",
-	"r906JP0hZRHjIzw1Dekcc670d2kCsn5IeBpFBA9PZ8xk4DhjTz9R+x3mfr2/bg1LPuShwIbWgJhx2DTY",
-	"vLUlcF8JhzgdN1Pf5h8WX3WJWjldlzhkG8tjkfU+WbkvbqGN9fwa5i8b7vuF3ZzTfuH2e1BuSyv5k+q5",
-	"hXVcIB7Vvb1gLeLNIz/5VetNUHU+kmRVVQ4e5eztxSWEXTJWKkb8JWrOS4IswbRmK7ELJbE0isRMkjhh",
-	"U6qAKJqMQMm6TxjXX3Kl94zNMa3FkATAVQN4IEIglM9NTRY4yJJcveMkujs7z3eb7Wd7zU77oLm7t2Oq",
-	"1X6xcngxsLj3bJ3e/4/G/7z/ulJbryb6xpp7mZ2XY2nuiRW1kiU0Mx+TYzhW446zXGPU7GUazcYSgg+v",
-	"hz/+9Xny7Lsf//Frcjn75ers22cnp2c/nYjOKT2lF7OnR+Lp4Pqng/DNP154JZKY+/N006933v++t/vx",
-	"xV82CNvhYt6v1fMudrcQe1EKJnHJFi/EPkomwKozvURMWQgJsRebvO2pjfFt6A7ry0/CSodgQ3UXUamy",
-	"nNvbM/FM6f+K/Fw9G0Kl25HmfHLLGFuciACkXKtUN0gYNLQtR32z8tCKtNIA2HQ7RZ6nXm5qiVyYOwqR",
-	"zU0K7txS8redBTTtFPycG4vvs6zaC0ssEzl/qevEsB767vpgCp+i7adwr7p6Cv8GirrAT4XwqnvJxVes",
-	"XaIRFwn+ZSuu369RH85sXJFHbgAmRgKLkG1Jt4Iokk3S175a86u+T/oxnU+0JPuqbxAHZTrInoRfJoBZ",
-	"6DScMC6fZNhXMtcPdkna22sWkwTwC2uouo8hRGA+2ohGM4/1u2/ya3Ca+QX4Mf/VTV2mQQAQlr7LCtZL",
-	"68knYwnSVCDVRkSWn8S9+HrK3msbbQb3aYG5fc8UztifbcJmVtVveWZpdyWFX+zr0Le+96uQ1oosnd1Y",
-	"WWAqIUgTpuZYQGO1qWaDo9RkuA/wjOCVE8I/vLv0lhB47HnEMBET0tcWH8EjPZqq8Q7+1LcomQ4fgnLD",
-	"a4fGVZVkBIrstXYz7EpczwJSg7beNJ3N9/c7P9/AXVBJ+kcWdgN3f5eYMxLSS1ut3QAvxj+hv9FcjZK7",
-	"cFgCFTi16oV5dFo4HzQj+NO2/W0MN+T710cvGxffH3X2D7TL3/PsjMy1TfMpoTNEkDBf2mugbwrKBMda",
-	"nYvL85Oz4w/vjr/5/u3bHz9cHL88P758Iq2dKDOoOwPOkR8wmNPRRr6WnK1j9iPMDcwC40OxvEoX5Hgi",
-	"yfnxxSU5OjtBgYOHvr6NIZl8chMCbfZ4j78UXO8vhHbBFO+xiEKDrIVp5hnyS1df3SDHBis1h0uz1WAQ",
-	"EjqijEtVRnwjAxiKBAhTFqxGEkrGlIcRJE1ylD0Jx9bCRvY4KSJmVNXstYyMxbI11Pz9rFLKt7sgw5mb",
-	"0LiANSeGQ+Ah4yM9ijt9RkBGZgAnzLVNvdRCYdJQGG+pWAZHJXkbA9dk3m22SAhDxkESprp5LZ3xz1x2",
-	"FUlglEY0IXATa7dME13PoyaFSbvSiy2kYs3GTIGMaQA+ufr61fGrV8QGDUNc/9XXrdazfcKFqvukn3lU",
-	"fVMxIAsRWFLTfpsey+gcfb0rztNmct+QeU7OX70ke+1Oh/SfNfbw33anT/TesFChNX3VFBI9eZzElCaM",
-	"coU4u3qAhaI/K4n0c/d3O22ivxyIG59wmiRiBqElv4GdoU9kTjztyRr/s481jf89RsUnJpTxflOP9VfE",
-	"5suxdJHaEhJGI/abJpIkmudwV4YQRDQBSWp9FhpS41T7GaJRH27iSITQ7+I6WChfHPnf9Ou+raO0sl/f",
-	"CTc0UNGc9LV26BOsdaSRhD4yznmOM+NcdGSc2jLYTF07i1eXrxrPug4G0nzEMVMeUyx11V+1D4hMk0SM",
-	"tLsOMqAxGO7p97xeLw2ftVo9r1/H4RIYprK8YfTWBBpq6TQA/SYTk0wTNskVv+bab7X7wTzAAN/oLerg",
-	"cqjSw2EJysEe+ZF9g3hjqxDFHPgb0xZOhqaM2GJZ6LQKsKxL2uQ1+wb3p0gKYsth3tQPCXVYaNnUFiRE",
-	"e7fvZwUuNvOSaEmaXbDfbxITTKF6KP0gLZ/N1h6IlIcSg8RGCuI4g1Qhp9qJPJHG/SvUy5rwCg8heaK3",
-	"WIahhopYSSNS3XAFrrfBGB8LcBTwjCVzCUAGoGagHWmtHs3QFtcRZ5jtdS1J0n7DMAjuyFq7Q5C2xv4s",
-	"XJrn3ZBvXp/Vuy5T9H//D+l5//t/e55eVLtlvjSPoLLAn7v2JzuYb5amxjgxxgl1mMf4Spu5/lisYs0w",
-	"46tEerOodxaup5z0/96wG65xEmpZpVWqwV7X+14toITVXBlVu/NsMdCl558LTQOuRckIuGZfCPXzCpPp",
-	"f3d82S/wNlZLG06UpP/98dG3Fhdf0gm4sltNNgvJhadlmhP0JjMVkhZJncRUjRFIVc+IC0XGdFpdvr6P",
-	"jE76R5qD3OoRNN3Vl5knIzePqfRXak4jS0qWeIacu/MaH/JGKBwHwr7ehZykVnLgfN2U9owUfJtjxk1o",
-	"cp3NOTct+4QDhJtbg+uMy0Ozj9dAqSE2gAVTs8ZqFUHb1n9bBEtz8zKap7A4Y284E99wgaa/JP3fP/bJ",
-	"TCTXWhTx+USkEmv1eYiBQjLRhlFtLtKEaCIaIOi6mYltmXCoB7N/ZwityMeIMywViyIyAGMwIdmv+CL4",
-	"tJbn5bNDlhCThYu+ZxdDxnyudwuCRaoxzEkokPEQNZbU8LXWi9rN6okMA1APBwmhaIOac2H9ObcfrSrO",
-	"tosxyrRYNPcQxlHv3jRyJP4+qfURUV972JKNeBobX9vkCTWwHYL+RhO8gZau/mSLHPu4gftccM07Dhoi",
-	"EQMUHCgbLcKsc+vzwLrV+t8lNB7/9fSJdMoRcRSyTW1mLn0iRRYLZpwESPfsKjVORDoa4+pWeEb5OHa9",
-	"pIbkohGj0tpz9Wzrol9Hrk6aVhI5AsqsVjSGBIWZEXwnZwiTeXI2PXBf6Xezc7BXP8wGRK5foKzhZvNe",
-	"8dEWK8J+6hPrPs+JGOrx9I9aovnayYip3leLsPOR69gwZFMwsG9aJ+Gssh4bUhhm1yxpJ2yhLCMRXLuR",
-	"cuQQPBckItWGsBRklIKUIImMEzR5ppAYZEh7HqJ/wp0jIzEjod58guNg9pFNcjl2nQQyq1I/RYLSglU2",
-	"yall+kxGok6aFxCtLU02bH/RrWjkgbbdUkcJbSK18KUctIjMDe/s9vJ9rtdHv0t2sa+JbxI2aHCteXWv",
-	"QzSzW6FjnGPTaSN7SMNSBc1Lu4/Ql4DE/WQYT1tmzvQsuIiLMrbz3HJbCZizljXm0M8+Iv391m4/U/Tl",
-	"a5UQBrXF1WBlJ/xHZyee71kHxet6rWa72cIYfLWh6nUP9vd3Dz76noiB05h5XW+32WruWvACDNaY/ao3",
-	"nUNebKDphz+Oqg6H3pjEDSxe8m1ttvF1CnaANkibHo5sZCIW2GlRVgx9Sa/cLmTFgVZ+CUZs8SDrlutM",
-	"2xF9YWXnBBdq3wwGsirsrx+9DH0zdcZ4DkJuo40fGFrqeSByVTcEdxpQ2Yri9oTp9wtNATqt1r0hkC6F",
-	"8KvgtE2nEgPqwk08qIDTWupPVDWWvXYnv7DYtqeR9+3Z6GZ7Oc5zz1Ci6r7cGCz0UMBb2rffUkLaxZt2",
-	"b78px53Xd3Se337HIgbxR9/b32RFZXh4vGuD+VWgYhejvbhVC3Hen99rxpPpZEKTudf1NHcQFzjOe2K4",
-	"Pa/oSGJiuH6C9x5FWGYYmWR4y04OMQzf4EpZtfM7Cz/uoNePvLEgUyoOtxFs1UwIO3SQGoJJF05ynQ9M",
-	"WFh/mP4d73Okx/IM/5pCah1GN0N7AKSNsF/EwMQjm+Qs/5bpVcAkFgr9du2umTDI3DaTcT2saCamZiyo",
-	"kNHmptLx2pJI6TyISMETyRVguwvrZ9i8IjVS9FG83CJeWnu335F1Ifi3lEd2oxBalkVmH91VIGlnp+xc",
-	"uATZ5a2N1QzYP5DxUQTarzON71wbQRMn1ZbobotMGE8VFMFtfJci64xTtDvxWAKD0mjd97hNz2EFT63T",
-	"6vjuavsVhuq0tcZ4waNDsP3ZGDDAKAyEmDFmeDYqus7oG/a4cd0LzXEURJENHNrrpbmhWwLqx3ZRvxpR",
-	"R/WuzuM3eotHQlzL4lJ7PI1NgAF4KAvAiAxbfCVg+teBsZ4XhRqOWYJ7yWG6vhHhfEsY9BWlNxsji1cC",
-	"z3wsH73ak90Hk70ZtHiFzD0ZlrjMve8C0bG2lilJZnT+55bC7Q3kz2KXFLxvfxPpXdER4M8qYksi9Uhe",
-	"26B7hm2a2G2VSVMtiyuFKXJVAQ0zE68LcnStlN0Jclyqaml7ATZWlU1Ry49BmnBZqIOs4RkYn5vDG6Kd",
-	"5aJMdi0E7azrLjJlgr1ZuFWm2gk2J8IYmDf4rVKJWGKklPFRFyNpWtyi4snFMYdZNsdlk8yu896kVwmZ",
-	"y6NkkGgKFOfgZThc3u6vncbT2fHfj16fnR7jl6v+/kTp59DFNpJ+eyv6T7r3O6PSUj58FEpfnlC6AEVo",
-	"iZNd9K+woTeSUBvJowyrboWxd2NYsdCJTm+0bGpGfJbkSI2SH95d1pvkyLUVseDQiFooy2aas9J63Jpp",
-	"uXp2CluPlxlmks6tXYYQynqvmF46FRaTyahzNdv3bigV6669QCQJBIqMRSKBDDBHYr65NCmViW8kRe4v",
-	"JGYIVBkHwxe6IIRe0mAMjZemjPA2WeKaky+29f439WsfJd4nSTxjUNzN6sKjkIJwc2l0GFczci2CqqZa",
-	"3+L3eMplE3OJPUXPSjnN90+kO5ZFH8/6sPagdpjDohW7kJcFkpmCayyyqWFgh0dZZ7OCH0NGjyEjFzIq",
-	"5gIvxowMb+esXdhixUr7DSJF/u0B6XybPFS36Pduc2eV25Wne2flDAufxFEqy12984QOg+hM85QTB2q0",
-	"fOx3ZkEKHvq477YHuj7tG1z7Fvv7b/LQrKBh+VTQ9EzHpAnMBmWmy+Gq078CaOIWzck3W7bpcv+gJ4QZ",
-	"tN3ak0Ekxxcohv+UMlJz1zoxiUd9DoLECUjzeWPpWOk9GVgcaTMtXS61kULYFUaLoKwPc5YZhunPWjg2",
-	"V/g0Z6Zv2ie7NJvB/zbL2LuuP9ZmuLobuz7LLcA28n/a97rhLVbPqpM7h3Zra7QW9v2pCLKau+Wb0ZM3",
-	"ebZX56eb9mjN1dzOhijJy6Wbjx7Xo8e1oaH4LmFoJ9qGjBUysFwH4HXbrb1n+08PtjpmNPy8uUOG+w4P",
-	"97A1uK2LImiPFJyvCZ1bx8jes8rzysTmRvFYt+kffa5Hn+tTfK7Ve2kDe6LSsTnHjiluZzTJkTUgmDQN",
-	"srSBgRnbefb48lYYgareB63PrFG/xA31RWyP28zt7/CE407bY0sXXEh18i26jTFVwbjCULeHHHiiqg1c",
-	"30b+TG2aSLBwqlr1QMjUSsUTu943dzHXSya3TxKYMmk4atOzyoUGPJ/5hCHD+V8hDSxewRcrFR5ezT6a",
-	"yfei24/zrf45rOSdIvTqaBXKlbtI++LWZs6jDCSgnEgA34FVmoYteTbe6lDnSzf4Hx7xtFHMh4z6FfvG",
-	"rw38ZW7Io/XyZVovGCzMSqeDfJPc18nKFsZMZdDxKAwLp5nloKOFH6yWEauijcUDyzsHHI/IkHEgLATa",
-	"3DZIaCfyB8UJ7egO6nyFLVM8ra0OFz6KikcD5aEMFMujuSnw6XKpwhyxhwEV5Ul3lVmvs8wwlE2FenjE",
-	"zxAcmuQkqw06LJyVHKm+ObVVtrZXmzeYWVYd/rA3fpYQyLpioNIZ9aPT8xhb3GR721P6u0VP3MZGPIaV",
-	"nsUpYmTgNZgfPwKC2CemtkbEpolNNC9VT9MlPAEi04HFprI5UgjRIBJb69PjfcSWbHK4Ubbu3HwRJzA1",
-	"uIwI6E5taigPTXX2NUDsQNAw5/3XMtoUwqdZKP9Q9k08J68pomRAVTDGEp00dvBL3Qw6SiFsiJ3yiE2B",
-	"W1pgqRCmpvoWlaDHNXW0TKIjMGgXE4awF1Ik+H9s7e6AJzGFoe8APLSEmVclr2ov7Arf0MO7X8viCSES",
-	"sJ+4SLQJ2SSXDitrkGCmzGBOWEikQNaQtkBTTCGJaLwqM0Q/rJQV4piyW0KGdUibpZb81d3WtsgfyVNh",
-	"Fl27zXk2S05euUKToLKi9r2ig0bFOhaapiFeZIjA4ZpZSRoThN4IoACW1GrVEdRjQhsS9KIVYEmc4JBv",
-	"CYOthqhpXYeuJtU8gmWMtXoOO8Ys5phkkziaEzpwCVL22iwxoIoeLCxDFGTIorfCQC80wliNJYoQk3OM",
-	"j+qHPmyYIGtBszZGgJLiMTno30DhorOfWjHslK35vE7Z5nhHGyUHYTYdcXW1CRCDjksSGNEkxOQgMUQx",
-	"ZZBvsuoLbfgaGACsRKUGVjYZCd5hIRlTOUY1eISVFzwve1yC1Xrez0CSGmls8JOzAlqEqjWdCsZ2CIfD",
-	"gwjMBo/PVtFq4e0wpLB2lxUABm3mZQ5LhTg5FkKo1j8/ujz+cHry+uTyw8XJd2+uzvo+abcItUXEZDDv",
-	"casy6odZVUmpHgVrXDJsfxqxa4PrbGSZQW00fyMx5Oq6EWwa9CBlI9Xt6u6vmORlNv8/KFJS7Ai36shH",
-	"q7W7pFTZNkzbplTdscfqn02KbyCQXwo+jFjwWLJ3xwKWNN5KRRi4vEV3bOPkKNeJzJTHoRhnitQGcy3t",
-	"QEvGa5hrlRHQEOrWUcryqVyQEqEEZ4lQgF9brFLzY4+b3E5mUV6bBN0RPPJGbWNTrtQYJhKiKchDe7nF",
-	"QJVKxK5quErMmvszMbtJTlYmNR5zsh7jJp+Sk5Uabtt8m26ck6U9LcOeei9iCEO7bEzJKmx3UtVk0Cf9",
-	"kCratC0HEdxxLCIDFNLjWzUe9AliKxZRUaSiCrDArWIzjkDZnbi2zuccImphFUWaBIBrhMlgNRacXWLJ",
-	"Cyy20pBV3vxDu3Drk9Ncccvjmc2XJidMZtqdhMR2sTrNjOsz064wN8rA/3PBGzCJ1RwjVKBceMpKBr3j",
-	"/Ioi/SXNbXE9cs1tek3obx0stXlKzYRW1ZhyJ0q0F6rHNdD/ESjE4nbBscwP4wChJP0gTRLgGWiRCcP2",
-	"eHZZEaBH+5ZczLpZNIqphaCtgcqv2eYRzcWH5zipCAmgDRjQ9+yuv8eh2S7AGNAI4W0Nrq32n0uTFVPT",
-	"IEPTvMfNtWbNXOSER+fb+d2W6topFlFWQKz/dN71YG4uPSwi0lTfloPr2pubPX7MDPgLBzIVLJSLKLwx",
-	"cFIGg7Cmml7I4niofTDabqxCaTpidHsckY/XIMcwVUaM8Qtg71SRCQ1L6DKuZ0YWgECk6XXgMhXqCzfP",
-	"XT32gl/+o+uptnl+5db+9j2rtA3yK79UxfbwJvOjo/3HKGyjHYkUE1RK1KlCA/G9mRJH+djAQnVbob4E",
-	"KuF7cVpp+2OPFrmohI0zbbAMb1W9SxFdrW8s/hMZQwI2hKtFoNPKTpaGbDjUj8fOCyoHhcU+V5uqblRb",
-	"Pb6kq+9NEZNMD/f46nuwl81KBTwR07ICxqYIZo1OAyIlRRT2uFOoTmlaO8kS36lZEztZrRZvjWDYHj33",
-	"GClu6qFWh4u3U0vn+fQeFdOjYnpUTJ9RMdm9t5U3uYEiWg4Wb1YjYJVTsVRgbfBoq2IBPO55LBZ4LBZ4",
-	"LBZYUSywsP0+X7FAFl+qEBzrQZQKUmONpMCGQyxxWEpo4poLrHlb/wRZ8uXgLD1CHj1Ksj+lJLsjWNLd",
-	"ZFjWOMX1aF9fHukw37LLyyKpSd64vpDFvpXu6qwt9PpWUNlUHlhsfY7eSHYtG7RHcqt+zHX8d8l1xHaX",
-	"WYORAle7nb68+e4GkXYOIyaxO/QMG2BkreIKLTKylmQmvBaawE1iT95tWQDOxmXCyKzfo9m8pNafjSUE",
-	"H0wW/m6HJJSHYmLb5jJOBlTCwV69azIWy81H0KzJgm5yLGaSMNUkR7x0eJVnY+eUI7W91nPbybduooG+",
-	"66dmOoGkg4wctrsUpoAisHY4YVw+KTwNZ1Lba+3WTbTr6vxUT3KsVCx9W9ypLYwgO1OqWXQ50/wYuySa",
-	"dsYkTtiUKiBK+/AItI2ECAEbzuoJ1n0SjCHA5rBj4ETSKYSrqkQXpMddAmKVcJ76ZcYshohxrATQpLrU",
-	"POH0TzPHqvOdXd206YWaSdMk8roekqq7s/N8t9l+ttfstA+au3s72Lp65xfLe9umWi4s/Q/KulyYxQUy",
-	"/rrom2Mrv7BrMlV3D4jftydxFpTstomcS3LoESfvnkONj5HDPyhyaBRisdFXLlPvqoZX2tAbZ57i2dKw",
-	"DKdcUHfCISSZpr8TOq8fEi4Uym9sqe1aZGN23CqoviptskmGaG4IfNlZoo+5XFnO5wPsog1yQddsEayn",
-	"mTD+BJubzLFXf9be/QmeWu619iqR+27dFg/mDW5iSDxutC83afJBdtl2oZQFjt0c8e/q/NQkqRUu8Zdc",
-	"T5FkFXGmxQdwTazwkCzrvHyT4ycs3KXK7vOCNPAL2R6EYWM2/VDshmtbe5IgAoru8Tx3jkMmcWx0Qy8X",
-	"JsqUSdxLY5uGkQD5JQ1HpkY/m+cTSRIRgcm5LDTGNM0wMZExEnzkCgDdWuzQxRiZucV0d8p8VnRlfU21",
-	"MBGxLajHCfpkkKrywk22yoxJsN5tdYbfPfqY9uXZ6uXtUv3u4u/9IQLapRN9yYL6EWTxz4JhZBOQP7/7",
-	"s5MIpZ9goiDbwxytUECVcc/v2PRWZ8q0ASxHMn2MP9qcvjxSaQKDFYrILMnolkubh80USVzqolR0Lgst",
-	"mzt7ZCzSRHbJBCifjVkENgM8hIiZAkF7SjIQaoyzoypNtFiXMQ0gB6DAiKKezYWiPKRJSCyBJJExBGxo",
-	"5R6RdC4rurjjzCujWp/R7v2kMBq+tvsMpT2a0l+EKX1uNuuy6MtOIe9fBsodqRIWw+oeoH+DhA2ZtZX7",
-	"F3h148Lt+z4x7IMlMaY7Op1hX3YfT1dQqug/fFcgQvnchINimki0V7s93lcvemmrtRuknN3oxQoeSvwG",
-	"/Gnb/jaGG/PVzxXfNZvN933fHiNRMm3jyQjc1L5/ffSycfH9UWf/oOaEaM8zdyt7r/mkZ22+6Hn1Os7c",
-	"SOget3DgQzZKEwjt2zBVnX0DQad3v820ViKChCJEz26rRYrd7+tO3pvDmCeSBJEIrpvkiEwNncMeN9Z8",
-	"ju6hR8E280ZGx4kIQEr0EgzGj0ool+ZdH2Kn2BiPPaxbwDCvnAbXXMwiQEcAXYsexxMolzMegOsLPaQs",
-	"ShMgNfNq/VzK+xYAjJrO+/jO2+Q1+8YnjBst8sPF2zd1g7G112qRmTb8e9zkfSOhep6VsUbtGB1gWsX2",
-	"PHO25wKGGQma5I1QBeAQCE0n/mxiiMgOXGmhD7I6WzsANgXDv3YGd8I0tUdL3fbBs4PWs+fPn7Z8L9SK",
-	"ovu7Jwa/QGCeMjEtKzutVsv3TNq7FsVeKkPP9xg6N+zD7pvvnn2rOvDT9Md/RKLzsjV5Pj9tH40835OK",
-	"qlR6XU+mQQAQIqqGvROm6kNb35rmt16dPH0+/fu7eX7YYQ8cPzBcW7PwnE39HkO1Y81O9+fnFIhpX07+",
-	"uK2U9bm7e5WKnjpIVjcOqXExQ1x/lEn1prepqsuG1C/YkHB7jXLFLRffQbUUnrGoY4xEz0R01SEDkoFQ",
-	"Yl6sodCycvlkWHMuTA+wm0aChLLHgCgEvO5qAVBg971WyyirMdBIjX9bmeVzhCawJB2UNtpgxVJUIyS1",
-	"CEnjJjlReRNpJdLA1BXq7Tqg0lTs2NqbopDRYnlCo6FIJhBaiEELDbcEo7TXalXGbL/H6Xt33SGZFBDX",
-	"m29bO/YqENISibztjb0FNr7DLliDrnLKpsD1NONEDKDAoxml11s+hhWRkxKg4XxTRgK+yCLmV0pi/f6t",
-	"utfa11grPtlv7eaBrGWNdR/MdA40ZJoa/4r8JI2MsnjiyRSIVa7yj2Wu+xexC8LUvpO7ciiOoa3CVS12",
-	"bQKPSUPSf1uAtVAEqYVoN1kuOxh5sNNYSqgBEUegDTMyw75vFQAled2ZhbFbhgk1NXJDW/mfL9VMj4O2",
-	"MtE+g7DBeFbjVegSW/HUM9Ox1+aTp1yxKMdKLtxuEk6X73+5WOFSuCfLtV++7dgkXmEdpSkqtLws/cws",
-	"10Z8Zm4WHpupyuXHvqtKaWPKoOC5+3xLJJdZf0u0pElqF8BDKzUGoP8YpCxS3ULkSO/AAZAJ5VRb+1zM",
-	"mvWlGRc8x4qmv/n7zFPRSK3vcqTIKKFcNcy5wPHro5PTfr34evX3FY/NhLnJ4CttHDOSSIIxSJVQJZLi",
-	"2yvspY/vP/6/AAAA//8=",
+	"7L1rchs5ljC6FUxOT5jqSlIk9bBNhWNG5ZLLqpJttSV39XTT4wQzQRLlJEAnkKTYdTVxd3F3cCPuz7uF",
+	"b3byreQLnAPkg0y+9Kp2W90RZYpMJICDg/N+/OaFcjSWggmtvM5v3pDRiCXw8TiO5dR8iJgKEz7WXAqv",
+	"410OGRkxPZSRInrIyJjqIRlSRWrvX70kz1ut5o5PWGPQIMGPJ5c+eX1y/INPzo8vX772yQ8nZyeXJ0HD",
+	"872EfUl5wiKvo5OU+Z4Kh2xEzXzsio7GMfM6XvEF7y4uPd/Ts7H5QemEi4F3fe17b+WFlglbXGggZF2Z",
+	"n4IOLJQKNWUJCWmScKYIJYqFCdOkRomWn5nwzVd8ILgY2J92fDId8nBIhCQhDc3G6Yx8ZmyMmz18uv/c",
+	"N8+aGclBo7WzZmMiHXmdv3luYd7Hqg29p5qd8RHXi1v6ZUg14YrErK+J7CP8ZczD2RNFvqRSU1KLEtrX",
+	"dc50vz7UekzHvJ5QzWLzxro93nqrtdMpjxZ0xHwy5XpIgiQgNbMLprQiCRtRboCyQ6iISKADUlMslCJS",
+	"JBWax/AenDxhimm10yAXTGj7smw79XOYCw6/6rC7XiwHXHS9o+TF3pF+sd/2VoIHX1eNoLgc3BzRBmp0",
+	"PI7NsWtJ9JCbbcH+toEXJRc6SUOdJiwirziLI0VirjSZDqVihGs2AjCqAmQdSL8UQTpmCZlyEcmphek0",
+	"IDX8gljQOhj2ZoRNWDIjZk11WBSLiByzhALSTYc8NlOblYw4IIcU6yH85UWreTR9cdisBjHTyey4r1my",
+	"CN0Le/RakinlmvRYXyaMJGYIF4MNb/Z+2/dGXPCRuRDNbA1caDZgCSziL+8RXKdR9RFbaD5RhEeIy8Ff",
+	"6nZM/TQK4Ksw5gaKCtBxyARBELXM8lvtZ2SccKFpL2bk+OLl6SkJhzShoWaJ8onUQ5ZMuWKEkgETBuIG",
+	"9II1yJkcKDg5MwdLEpkQJiYslmP2RJEgcSsPgNrM4DFFR4zwaFPSd9BvhU36jD3vPY32wz3q+d6Yas0S",
+	"s///+lu3e9Vu1bvdq6cnH39r+a32s+s/VJzltRmV0BHTlqgvISynmo0QL8d0wMwaufn6S8qSmed7Bqu9",
+	"jgcoVsKtiPVpGmuv0276Xl8mI6rxGPfM5R3RKzzhVrNZOO9W5Xm/S6IqfDNHrWSiScQTJLTLVifhBZWr",
+	"g3d6fkaAKfwFX1aS4HM6YNVLadV7VLEIwEREOuqxZNl6zCPVy2mtgZX531p4nUulT3+oXuVY2ouRrc1w",
+	"6XxpPFqJhdni0hSerACQVPqC0SQcLi7gmIRUsToXignFNZ8wotIeDnZMS3MdL0UzhS8urmhEr86YGOih",
+	"wTSEjfu7tXR9MtHV4Okb2m1IACBWb9YglyARJIz0EiMKGLLLI6IknLMiwtBgIicsiel46bLNfNXoFybM",
+	"EI9jXcDB4ncAjiWomPZiroasggq+E/GMjN3vcOiK1Mxh7hCZEGl+BiJI45glTxQBVqdIrU9jxXaW4m02",
+	"Y3EzdmU9KWNGBSztg2LJMgxMFcx4fxj4C+sNpfx8IqKx5GLpTZjiY4TZ5+5xTddmsBpLoRiQ2u9pZNmR",
+	"+SuUQjMBH0EUCYF/7/6qzFILhP83D/iJ1zHjiXuBj9/Ce408FhsMGqXK8F9CyYTGPCL4w8dr3xsxpYCE",
+	"FTmlYXxcwKMGACjDex3PStYAi463S8d815yessCwLLiKISlNdapeyshwdHMtNR8xpelo7HW8drN9WG+2",
+	"6s32Zeug09zvNA/+6l0XAfqHhPW9jvevu7kKsou/qt0TAAIAdSnrJ5E0d1NqMqI6HKJcF8kwHTGhj0iA",
+	"IAsKMhlcfNUwy8hP54OwYtUGx3SHi+eKjGhskIpFpGYkOLiHBPHJJ324wmynQV7JBFafSX0KhEqZakJB",
+	"LkTZD7b1Uop+zEP9sHsJ7ay4MMKuuNKG2kdUU5+oNBwSagQmRFEUyLkiNE4YjWZE089MwPJfyaTHo4iJ",
+	"h1k/UkazFKP4sYhwQXqpBjXP4FWEygIehr2iRkYUA6NOgoDoKJ3ZKmzhVBghjcY48b1v41iQVLCrMQuN",
+	"dAoo3yA/ME15jBwtloMBi3zYT8J0mgjzVypiphQJjs/PP528/fOLiIH4am5OsLiNB7wi97GfrW7QG6CL",
+	"b6UG+8dGW64g3vgW8lZq4t5TJsvm+uMzHGkYxceIFE5BVTJNQlam1R/mSTVw/W1J9cGDkWqwDgE9UHCz",
+	"MpI9pBOGG7VgqFExw8dBRiyQcrx+5mcHscJ7jAJ+ZHXk4MeTy4DQWElr7FEkeH1y/EOw0yABHEMAzyMz",
+	"cEYsbhaDTOGt1K9kKh4Azd9KJIv5KYPaMYsljS6lPKMJaiAPR8N7MpqBbclMba4LFeU788TZGGrBVX1E",
+	"r+pmRL0300wFPmGxYiTgoi8bV3X7TnwCHoWndo5IYO9AQBSd4TnkV++CJRMesg+CTiiPjVr+MCAwtNuo",
+	"dSSkwuBUz0CFhkNkCOamGOwkMtV0wHxC4SuZahCzQbdnyQT5iGFsWhmGGKZJwkQ4IyEdH3UFGEgI7WuW",
+	"kAAMLHWwsATO4tPoimoYPLB8sh4YfnHbPMyeNGwcvncoJeT0iKzf+Fbk+VLKN1TMrOymHkhOKJiRtJRk",
+	"ZIiRM+cdoSGsem9myR8ETfVQJvzv7GEoC6oDYNQmU6pw3bURVwoky0zs9Am7GhtlxyeGEzD4JBPAYCPW",
+	"GIQeGBk0O/EwYRETmlPLjKeJRJtfwW/wyy+/1I9TPTTPhVQvMaTAPphRwmnhWTj3TU1k3zOagMVnQRMD",
+	"oKt0PJaJZtEbFnF6Cc/8HgTVXI1gfi4UsqwS+579CuLOzUQN+xI8dbQK9ymP5yQOw3D4QFCdJgz1JabW",
+	"qYFWeVa7BrJj9o+rEEYs5iAB4MbJhCW8b0FHatm+fZKtxyeK/50ZtP7p4t3bnSNzSkOjssB90TJhUQPs",
+	"DHZ+cIiFIRvbYxonhlhpjqo+7rvo4qHu2UqjTo7df3Nj8+dkz2ADKnOjkcWFwrkjMYEjaPaa7LB/cFB/",
+	"Fh306/v0aVh/TvdZ/ZA2w+fsGWvTVsvzc5zyjkmfC0Z4xKg5/NwGVT6ep51ms9Ns/tXzPW7meR7thy16",
+	"yOrtnpknbEX1Z+wpre/1271W2Iyes2d9gzvSosZhr9Vvhy1W36fNfn2/f7BXf04PDuq9FmvStsGbiJkN",
+	"lqGYb2ytscUv3pNVaGNB+NI+fV3ac2GaiGpWN9hRNRffbElu+5uYr4oYAI/YwX4OhXyPxUWvwJOXOUjK",
+	"VwTcHQd+s9ksOTis1kF6MRWfSe3k5Zvjevuw/USRoNtVwY55grz9cGYwJae6cyhUsMweNBdNs0WfxX91",
+	"u1fN5sc/mg8KP2ff/aEKoG5fuPnFa2dElQ0RwLwu5uKzWnxLiE+ogpWzfKYVP8ydIDzl529aPKS5AbBy",
+	"t6JVR4pbP5nYc73V/gvEeNGxjL6xIR2PmWBgINzsbmjLVzOzNs7XsBi7nv7Br8XF+bivFVD5gcXs64RK",
+	"hCu/F6iccbUCGlyzkdoGLDgLTRI6K12eVePP6YCdwYPgeBxwQRGUa4e5J5dclMK7Vt4aQDq7i4LxnUYR",
+	"N4NpfF4ADrhB/AVqcCO+Mrds95blizyX6n5XaCYosL1x2Y9kPVN2gnnnjvNIbTDFJTy4gL7wrb8BHD4o",
+	"ltwMDtYPskZshIeunY9n9cNmLW/Nc4C9Sk1lEq3HXfvcPAhgQt+usvC+5aCYc2ndDColCrZ66XPz/VAY",
+	"ee17TNBePIcuqIstYgszlNhoWGrTOfMB176XJvGWa/3w/mwB4OYtpaVUQhqsMvq8cLqL6gQNQ5mCr9Cd",
+	"GhFy6pNwyMLPLCIx/8xssFidiwZ46cwqjJhlvQMQGALODqs5uzcdEdoVoDYTacQoZU2VLLKRQvvNvaDR",
+	"FUVWk+FOSdxqtZ+tdoT73jThmr0T8QyP7tr3TtylWbC642ppFCVMKSL7hGoykkqT9sF+SWxMBf+SGjV3",
+	"QJMotg+HVLGODaKRIp75hJJI6jrVckRiGdKYjGmiIWiGkqF5r7kgdp6YUaWJnkoS0x6LFalBPI8VHgMX",
+	"hgcuIyXJdEg16G3kAtDDqb4yUbmz6ddJHQGo8NzAiBzgVx3cbbBTFm1pRP/D/tUI5ah4BO4aFwMRDvbL",
+	"8u1x/a+0/vdm/fm//Osf/q2bNpvtwyd//G73xb//16fgt//r+r/rH7+rdbuNTZ7b+eN/1PLnPhY+1z/+",
+	"sfDDzr93u42d7zZ7dFHG9r2r+kDWF8SXzHe1eDdcnJM5ObS6Cynq7asr4pzfBqZzlHr5615fXp4TVIGJ",
+	"Zle6fCBvpSZokK+QsXKPeDV5LMg8S+SzXLopL+zPuSXFGlAU6c0Q4zB2xOBuw6ugL5nBpTJ0cwpxaOby",
+	"o09jzOQY42DyPRsmBKpZf9nGnclmLlK2UiUFa07xwdy/v7uh9WDhpUkxMG9lxNrC0KKBqBgO2NxfjHGa",
+	"E803EbznOALiXWlW38V8WCCWRex8Z1W84zWjMYJzqfUnA4b87N3C8JPL0QuTCXall53ov4OZ/EW7iUQF",
+	"AuJeGDTEv8d0wF608bOSiX5RDEESaWw9LiUmX0ClhE1gAeseVCzu32aFrSUrXANNM6uP4LGLXQLZglJS",
+	"sKphbCPEMULgXqeNH5TX2fM9LTWNvc5+e8FoFbuAyuxd7WYVLo8tVcgeay17alGM80LG4xqsgeyiL2Sn",
+	"SDP2yvGEh/te5W3CPVSHfoJFmIuBDZOJDatvkJMrGtrAWZCIWOQDB7d/ZCICMoI+y8KXIZQUX0Nqwdnp",
+	"xeWny3eXx2efXh6/fH3y6fLyLPDJAQGyaqXLnU4WUsGF0lSE7IkiIMEoCMgA91I6hgjuKQ8ZhpFoSdRQ",
+	"Tks0dL+9AUDmTTgYrelCXBFY7kCqMWmZCPnMRRfnUlODvIUQQhew0NhevHu2iXjnFvWeKWa0vz5PRlsq",
+	"EIJNz7fWfQzAPmPUzjYS6oLaCC/xS2tYBXvY5i21x3mJbpv12oi7yhXqcLiNjj/iovht6260/huo8dVb",
+	"2UZNX7uVRR1spall7vFr/x9R9a8G2w1V+nUQvA8l/x9Iq6+A5WxU6dk4JmP8yah8F+ClJDHokjKOyE+p",
+	"wNQs2SdcL+oldGT4WAVLxMgXF8HxRBE1onHMlDbKry4R7+X89gaOJjdjWXxKVbUHLFVajjBnYq1Qxiv4",
+	"FMILrBwIQw50g/CI1IIx//S//+//d15DHvNPe2/09Pvp2efodPo6fcqv2s/onv5yvkLcL+9GpWHIWMQq",
+	"95SOo21hZuTKaq/bGqBUeeHsywrA9R2WFE4n25hfiuLPF/9xOQ6/Ag/1LVwX7i48lOvCIkfDxhTcqefC",
+	"7uXCocRXCJYcne8WMtbveEd+/1NNpoxOmCI0HrBeQnlIrOlKkV9TBfTT0LyfaPglpUlEYilHbkw/lhBM",
+	"aUT/GL5aFTyQxXbY4IGNggFKDgq8rtkXCzMc5uEJVsDx3kqjJkgk3MeCxjPNQxqTEzHggpUu55J3PUg4",
+	"wpx4do+xCEV3zyJrL8G28pJom0YGATF9niidpxotvTVr2dC28ugNOEIVWZ93R/mlJKdixEUlOS/Da9l1",
+	"XRN+0byj+Iv7uMpzQRx3G8VhYPODpeA3oOuGEFZ6hZedw+2jA3DOh2IkUt1TXAACQ1tV6eZg2Mz1L5W2",
+	"rv9tY13yoQvLxKtZacJfGbbjbJAb2QztJCvjd9wqbx1ikeHW1xhfYRafJaR+VRcsp/d3fsUuHU+roPrt",
+	"VSQf6LthSYmMi7bCeRfYasFmdWr0IuWud7tXrVfd7tXTV+bj81dFUr744/JRS4n9B2ScXxV+WGZ/t9jx",
+	"noVywhJr5fgBg5Q5UzezWCouwgo8e8/qitlSFDb8Ocpmsl5aoRWB4ZhYZTNarPF+r0kiOlOEDuTOplCc",
+	"J6SwtGoQjGMa3iLK5x/bWLgq5qcKHBcs7hsCXuFEXOE1u6GntorbVS4K7EDZdZ23sFmzGqDRkU2hJj02",
+	"k4h0ikEmyGc2BslTGaV4wdIW5iG85dd/EPwqT5bZyK4WVcqSdjs5z18SeWu/roIDqlYlf8DBGn9ATk22",
+	"GlapoyBhcZBaRlbKIRu/Kika7+n0jQ07MKeZ9krG4fnjVIXfb2Q1vbFdU5+zhMvoRERLR65VIO/O6FmC",
+	"A5g8Vdqrsnmar1tv5PRPf86Nnux9/OX1n/+uKlXvhCOdXu8przCP0lDzCftabKOZHRQ3XXHS25hIi6h7",
+	"eyGidBEeSpgoYtX9CBWXztFaNA2GIVPK/uKx2U/D3o8hf8d/Ov3w99PWW36qTsX7g/Dl6eHp5/Ff/vzy",
+	"p+cNttdshO1Y9EavmtFffoLQSUgGVKfC6+wdQvaWeSEmzrlku0UrWXHqRWrz0y+XpPb6on1wuNOoDOLK",
+	"51xWaSwvMocZjXZI6ZLa9VbEPGQ7yM/IbmXtqRS3VnxVcdVLT+iOvdIVkV25QLRJJMG62IFKz/aasGUj",
+	"B81h4gZGYbvHimhLvoVt29bsOY4oOZMTZoTMFVbeYr7hrbnZdgLlhgbbbZ3Ud2IXnYtR35xSm5XcKi0L",
+	"UGdTs0cmNW9tWiqs8xacxC32QTiIYbP3kz1ltnFzQywCYVNDLMx1a0PswwP+XgyxCIybG2LN+F+4hngi",
+	"tfGtMaNuaJHNh26fLXkHBllX02alPRbXeGt7bIZiX6M9NmMI1dbH1q2tj3PstShU/P62xvK1MIJWHL/r",
+	"e52/bXTi81iT4e4cfYGkHC7COI3YC3gogAyXIxBJbfUvA2nBpkxpW4ZxwhXvxQzLDbtCY1B3cBsnwYhe",
+	"neLzrYJ8a3F0MVDqY15SwhobZxUuFa3ZaKxfutCnxUqkK+ry+m64qk7niKk2MGg3iXvOJzKOzHfgQ94Y",
+	"AnPbOMa3lWHSbi5e25uIc66E5GaCGtjBlhUlhh+hxqSPVVeoIoEto1HnUXCUlwKWwoZNW0iBSxa/cStq",
+	"LJ3fqTTbBOVtI4yyK21BvgKSW9g3tjjqCxxUKa8Wjio/iCJIChaJEp7Pb6ks62Y4XUVjl2Disnu1JKMQ",
+	"f3yibM1gn/QTOSKteZNn+QK2VlzA7XA8SrGw0ht1gyu/JH3rlyGWl3X4a50PWeUm4Sru17KCWT6hJGH9",
+	"VLHIZRpCoiBXEIaaIT4WHDL41dgEzxbQdUk8S3bToBgVuEJsDmaUsmxKzHfIfp3acIqYKn3zwBeXHLes",
+	"IHGiNGmRn/n3rkIywu6JwjJCNSigZivZJww4+YfLV/VnJEEHS0R6M/Lhu1evXv2w05jn1O39talYVWWM",
+	"QmYw/okqJunNQUnIvK3CiJGaYszWXQ12KnF7CaCWZWW4S1VG+7mMLpfmVUDyAsDn0WODO35zJWme+26s",
+	"L80NvAPBdmEpX6mMW80eFrt9jJmIuBgEtiWCo+m2fwVmFBtMsNedUE2CEmYEOz4JsnBOI+SFLKMA5SRt",
+	"StpXVz4JkOQF7i5kz0b4B87UKBT9tos0GFwIg14aWrtQ5rpCH9te4Lmz7AFHt98zqqqcTYZDZN6kjMhD",
+	"BcmBFCzwzecMsvut5hGC1ByjTw7QLS37wFnShKmdIyQ9WWeGImjNGy0szT4/bkCU7zP7YUNJS04F2zTG",
+	"9CYOoDuprADLcSv1baGF4lGXoJXDdQFDtjExzqPebWlydoW2pclVyF+20B8UlLOlV/fuSHq+k6+bpLt9",
+	"XECzpTs7YKOx4ytvfNTmElSJkQkrxtYYQez83cUlizpkqPUYmuJQDJMOs0oaNVuaulAnFko9KzJO+IRq",
+	"RjRNBkyrHZ9wsdCRpjZmSciErjMRysjIhTMsVMhcD4fcWgOL6OzuPt9rtJ7tN9qtw8be/i6WcPzV0uH5",
+	"iLH9Z6vMOP9S/++P31UaX5YDfWNDzCI6LwbFuDdWFBAtteryIQtYQInaYVZUBQw1ZRhNh4qFn970f/7T",
+	"8+TZjz//55fkcvrrh/Mfnp2enf/1VLbP6Bm9mD49lk97n/96GL39zxflzjs4Pq+r8d3ux9/2965f/GGD",
+	"+BvYzMdVZpsltvKi0WVNotmyUP5ETnhk5HR8GAvUTGywzoaGktzycdO0BKNEZcVF1pccwHrYK0wthCp3",
+	"I9H0v2WwzDiRIVNqJVPdoDICwnYuz83VTK3QBUGz2oqRb2VKASxydpTc0bFJFUq3laJ5RVdbVszH/DzL",
+	"rL2wxTKQ80NdRYbN1LfnBxN2E24/YXfKqyfsn4BRF/Cp4DBzh1w8Ys/3+EDIZFO9pmjMrCiYg1XXBxIq",
+	"89o6x5rFsWqQAPx1fwx8ErhcvD8G2E6vFIRjvkwYthCIRlyoJ5mZSeX8oTpW3C8HB/vlZA1/odilv1Do",
+	"0S/7c/2yl9GvSCP05zMu/eqgIt+zAGlopvRGQFY3wl5nOy44I1ogM7i/5pDb97BCmP3ZVqawbzxfRdLB",
+	"1JXVlZo/+E7Os54oYqb0s55+zvvrZ135XGMFlw31/uTikhyfn9oSHND2oUaJPQnQ8yl8OaXlBpZmsK1u",
+	"TnJLvp99zjzAMLX7Nq+1XbvQVEQ0iYgFgVFjIxmqrLx2YxRBA1Uqsh4zBgg0hEroETdgGpnrimxzRMdj",
+	"c8C5MzZDrzXFKouBEIuounpwyZm/gKOrk3KLOc9VKL969Fx28NwlXOFBm19y+W6vGDiX4jJHBVYMLAUt",
+	"Lrm3G0Qrzr2mREFWODXnzrdEaVYMmwNTiaqsJg+XTOmMwVleOUN/NJKEa9+Tgm2gClRA3WgD64aUALXJ",
+	"gNJe1w2oujYbjtlqnoWz22TAVjNU36QNRxVv77ohS7F43cBFjPpY7I9gBY0FkSwp/GJ5uOE3H/2qfoVF",
+	"OSgbuELssek7a9wB5W+/pCytynN4LafYNWQxRcdIJ+grHlAuVnsEm2s9JnYBm1UgX7H5S1YlAm/pKy9U",
+	"Q8wVI+h9ZVR0ArECqMeBO9TZihvrK/sVHcFuljW7uUUcWhEmDxWOtka6u3E4GgRjhWnC9Qyqp1oLgxGN",
+	"j1Msb9iDAOlXbtk//XLpLbRps8HYcG7B+buLSwL5SjTVw134KbBtsV0jGSpQ/j5C870iA6bJfnMva1YN",
+	"13WupctQ67EBDn5/t+srRGgc2/48oBF1CAaIk27abO6F8DB8ZMFGa0XF/8IJgBWuKv0CX50Wkp9wBn/S",
+	"sr8N2RV5/eb4Zf3i9XH74NBIhF3PrgifbeBfCZ2C4Ixf2mdYgMKrEWtln1xcvj89P/n0y8n3r9+9+/nT",
+	"xcnL9yeXT5S1namsHyrKuXl0NSbL1PO95KL+mP/MZtiPhYu+XNylu8xPVC57GyUMMtp8GyaFxQQxyq/R",
+	"FV3xUgpzTaEHFHi7hzKOsP0iKgWuRVTHPF0nJ9gcPe+paUsBswjJqdLlXnKuXznXtquVoUNDKqKYJQ1y",
+	"nL0J5ja0WnUFKbbWqSrY3AwytSMAa0iQlcn17S3ImpGO6LjQkFT2++gRNLO41DoIq+DYmQafbZitFqrS",
+	"9iVakIs1kKki78ZMGDDvNZokYn0umNFoOnkhZWQ2rtAESdggjWlC2NU4YUoZoJt11JTEChRms4WqFNMh",
+	"10yNach88uG7VyevXhEbFxfB/j9812w+OyBC6h2fBJmVOcBykaoQZEhqoYyYmQv1cPO8q8xseEmAYJ6R",
+	"969ekv1Wu02CZ/V9+H+rHRBzN2w/aegaOGGJgmw2EZEJTTgVGhrrmwnmKj5bSmTee7DXbhHzZU9e+UTQ",
+	"JIH+iz3brh2g+kTlwCNaWpt8AAWt/2MIeogcUS6ChpnrT9DANW+4bll7wmnM/26ApECrg1sZsTCmCVOk",
+	"FvAIQQ1LDbIAmoBdjWMZsaAD++CRenHsfx/s+LaIthVtzEh2RUMdz0hghJ+AQKFrGisWAOK8zxtSOXkD",
+	"EKe22JVqh3CBgSUd1yvYxpmYOVMxplDn3HzVOiQqTRI5oJoRpkI6Zog9QdfrdtPoWbPZ9YIdmM7F/BQu",
+	"jLmajEaGOvWYOUkXyNIgH8RnIafC3Qd8AXbIMlfU9dWi2kwHKcyH+xA6UwuWtx50HUK5VjkRwSaEeaP/",
+	"is6GHdIib/j3cD9lUiBb01ybp65pYra0OQrR2gv8rLqpLUIDFozsgYOgQdDBRM1U5kWGPuPV7slUYKPK",
+	"GlJBmKeXasBUu5AnCkWpQrF0dDmJiCVPzBXLmi0CI9YKSaqbroD11kHlQ/VVzUSGkjkFID2mp4wJZLM4",
+	"tW3+CyvM7rqhJGlQRwSBG1lrtQmGM4FNrvBonlRMvn9zvtNxRXP+5/8hXe9//r+uZzbVauKX+AqqCvi5",
+	"Z3+yk/m4NT2EhXFBqGuMD0fayPnHfAlzEtIEZPMqkt4o8p2556kgwV/q9sLVT6PAmo7QdmXuvZ5rJ5il",
+	"4bfaz+adf2b9OdHEoDhKBkwY9EWjVWEx2P00x+2KPqidPPzU1lw3YLPWLQgIN5hgLpnttIoBZ9iWNZJ4",
+	"wbPurVWs8AAQPeu2iq+GpquuuHC57aq/lHMiLSmJ41l79d35Jr2BuYWCpJZywHrdkvaRCr7Lm0uOaPI5",
+	"W3MuWgZEMBZtLg2uEi6P8B6v6LkIjSFs10UrrFYBtGVt2vNdFd26kPMUNofyhhPxEQuw6W3w23VApjL5",
+	"bEiRmI1kqqBRg4jAeUpGRjCqzWSaEAPEKKF9rXZcxBMs8chMZj9nbbwBj6EZvdI8jkmPocAEYP8gMpOb",
+	"I54JmwuP5wnBGjxgj++AG13MzG2BrrJ6yGYkkoB40EqY1OBYd4rczfKJrFmomY4lhIIMiqkP5u9cfrSs",
+	"OLsuKJQZsohjCBfAd6/q5qV1eGlAakEsB9woD4HiA5GO0f+ASZL1hCmmzTcG4HWQdM1ftsJ1ABc4EFIY",
+	"3HF9QRLZA8IBtNG2IXeujtxKYLn+jwkdD/909kQ55ghNNLJLjStXPlEy849zQULpeh4rfDyR6WAIu1ui",
+	"GeXz2P2SGoCLxpwqK8/tZFcX9Dry4bRhKZEDoMoKhY9ZAsQMCd/pOfTTPT2fHLqvzNnsHu7vHGUTAtbP",
+	"QRaxGc8VXm0bhdi/AuKMkET2zXzaOhV8o2SMqblXIVWszoViQnHNJ8zcAMDwPp8w7A9peBKs6okiX1Kp",
+	"qQEnILtBSbtg2/M2luFnN1PeNgZipYhMjSCsJBmkTCmmiBonIPJMWILGIBsjYn6Cm6NiOSWRuXxSoEsC",
+	"X9kgl0NmQ8czqdK8RTFtCKtqkDOL9BmNBJ40s/XcAVcQJnCt65zpft1orHTMAcEBv+uWFdRbrQ4J3lPN",
+	"4LX1cxnzcBaAbAfH0/WOvrxoNY+mLw6bRkRqwqEcNonKBe9seHlc8mLvSL/Ybwcdskdi1tc+5iTR8LPB",
+	"1f02MchuiQ4qx4RrNspfUrdQAfHS3iPQJVjifkLEOyqEmxdUxHka235usa3UwbdmFfMdILDHJDho7gUZ",
+	"oy8/q6XElj2uHGUW9Xh8fur5nlVQvI7XbLQaTYhLqBZUvc7hwcHe4bXvyTETdMy9jrfXaDb2bOcKMNbg",
+	"fTWXzvmQ6ljkx/w4qAqYeYu5SRBn7tvC/KjrFOQAI5A2PJgZaSLUGjWkrOgOhGoPmYqz1LKfPwJe7KUG",
+	"4MJzgCzwIBgjvhhtKrdFZOEHm/WLrQqFMK9e7Hs0ccK4nzUPsi6qT1gQOfdUZYaSubW5CIlsZdtVg/mY",
+	"h6vDEbabzTtrVbwQ1lDRQveYjOmA5bWi5ho6Zxd52Vz22d38wWvfm6ceGw+2j8M69xESVeNyYfB7Grlq",
+	"CzCktX5IqSU3DNpbP+iVTHo8ihiEB++3n68fMd+s/Nr3DjbZ0anQLBE0tk2PzagN1lfRPr9o7YWrWrDz",
+	"/u2jQTyVjkY0mXkdz2CHy/rIRRDm7rymAwUpGeYN3kcgYZlghJVALDq5dnFwgktp1e5vPLreBa0fsxTL",
+	"NKUi4A+6MhdS7EgNus4XotucDkx4tJPdVdvwx15VcFQs7y6+rnPvx7wlbHmFf0pZahVGt0IbFGOEsF9l",
+	"z7p3yHn+LTe7YKOx1KC3G3UNzSAzIqBdCFx7VCstmZrysIJG46BSyNECSWnfC0kB39iSrtxz++dGmmIp",
+	"UtFH8rKGvDT31494KzV2R/unpEf2ohBapkV4j25LkIyyU1YuXA744tWGUi4KGj6KQcyMXkdgCOrBPmq7",
+	"IInuNcmIi1SzYmcj32WBO+HUxhVxhUZpkO67woYs84Km1m62/TwKCb4CU52R1rgoaHR8hMFQYGCU2D8O",
+	"hRmRzQqqM+iGXYGquwabDjysGaT0cTMktPZ6GNCx0VQoPRv9HG+xgcevspfbb8wVj6X8rIpb7YoU46IU",
+	"E5EqdMXkkOWYgBEJzVgVRA3mLPX6yXu0fS+j2QYUrVCaaFndoetNRcrKrkPXZU+sjXa7N9p7HIZsrA1V",
+	"WaS5p/0SlrnzLgAdCslyrciUzr5uKtzagP7YWMNLKc9ogvHe+62DTai3SsdjmWgWvWERpy4A8qsksSWS",
+	"eqw+W6N71tg2sdcqo6aGFlcS0xArRmTVojLyOkdHV1LZ3TBvSlZNbS+YtVVlSzT0owcxm3kRuBr4wMQM",
+	"nTfEKMtFmpxlUeOqd5xlCo29mblVpUYJRo8wGOaxea/ScqzAUsrFoAOWNENugfHk5FiwabbGRZHM7vPO",
+	"qFepLZtHSS+BNNPCGrysCZu396Vdfzo9+cvxm/OzE/hy2ecbUj/XWm4j6rdfHe2bne+UKgv56JEofXtE",
+	"6YJpQkuY7Kx/hQu9EYXaiB5ljQqXCHtXiIqodGFPbBHlS0PyWaIjNUp++uVyp0GOXXSf7QwOLStVWUxz",
+	"UlpXWDEtZ8+OYZv5MsFM0ZmVy6B/trkr0EC4SmLCGGFXsPLOBaVi0UkvlEnCQk2GMlGM9CBGYrY5NSnV",
+	"yNyIitydSQwBVGkHgwOdI0IvaThk9ZdYKWsdLXkrL7RMWIkM/RPrtY8U70YUDwWK20ld4AopEDcXRgd2",
+	"NaRrMdMV4YcYOQ5eLpsBQqwXPatWht8/Uc4tCzqe1WGto7afd4jiGjWLRSEIl2Bj4r1NBQM7PdA6m7/w",
+	"aDJ6NBk5k1ExFnjeZoS4naN24YoVi0luYCny1xuk82vCo3uyNrvLnRUnrPTunZcjLHwyjlNVqDuIHmkb",
+	"0IE5czQPOXEdGxbdfue2Dud9u/vWvVAqfSGTjZ59l0S2uuO6l2aJYItewXcintlgFYgG5Qqilpd5/wr9",
+	"4zY/2g23zWgSDr179RBmja1WegYBHN8gGf4qaaTBrlVkElx9rsquI5D498bUsVJ7wjQ2ZSMtXSw1UiGo",
+	"9GdIkAvFDbLIMAh/NsSxsUSngYKot1BpNuuE2ii3IbUV+jdsMbqx6vMy29FW+k/rTi+8LUe9zHPnGn/a",
+	"rNO5e38mQ1rdXubS2cUwzvbDe2heuZwBznU7AhTc3bBh7GJC1KPG9ahxbSgo/pJwkBPHSFgqaGA5D8Dr",
+	"tJr7zw6eHm7lZkR83lwhg3sHzj2t8rwoAvJIQfka0ZlVjOyYZZpXRjY3sse6S/+ocz3qXDfRuZbfpQ3k",
+	"iUrF5r2t1WGxnBxbAYIr0jcQNQIGRGzn0eOLV2HAdPU9aD4wR/0WL9Q3cT3Wids/gofjVtdjSxVcKn36",
+	"A6iNY6rDYYWgbp0c4FE1Aq5vLX+YmyYTSJyqZj0s4nop44H5biuul0RunyRswhVi1Ka+SruI38nDkLU8",
+	"X0INbC2Yb5Yq3D+bfRST74S3n+RX/SGk5N1id6HBssqf7iGji1uZObcykJAKohjzXT8WrK2fR+MtN3W+",
+	"dJP/7hZPa8W8T6uf3ex6w1+mhjxKL9+m9ALGwix1OswvyV15VrYQZiqNjsdRVPBmlo2OtiRzNY1YZm0s",
+	"OixvbXA8Jn0uGOERo41tjYR2Ib+TnbBc/2yZLFP01labCx9JxaOAcl8CisXRXBS4OV2qEEesM6AiPem2",
+	"NOtNFhkGtKmQDw/1M6RgDXKa5QYdFXwlxzpAr622ub1GvIHIsmrzhx34ICaQVclAJR/1o9LzaFvc5Hpb",
+	"L/3trCfuYkM9hqWaxRnUyIBnID5+AC2CqM2tkWPs4B3PStnTdKGeAFFpz9amsjFSUKJBJjbXpysCqLfd",
+	"EOxK27xz/GKcsAnWqoYmN9SGhooIs7M/MzZ2RdAg5v1LudoUlE+z3SojFfiFLmJYbbFHdTiEFJ107Mov",
+	"dbLSURrKhtglD/iECQsLSBWC0FTfViXoCgMdQ5PogGG1ixGHshdKJvCvNPqLK8YNIQyBK+BhKMysKnjV",
+	"aGEf4ITuX/2q6sDGYohxM1sgvVmDXLpaWb0EImV6M8IjoiSghrIJmnLCkpiOl0WGmJeVokIcUnZK1fJd",
+	"ycfid6XW3B9vEj+Sh8LMq3ab42wWnLx0hxigsiT3vaJJbMU+ysv7APUiI2imYpCVpGMCpTdCViiW1Gzu",
+	"QFGPEa0rZjatGaTEScHyK4G11aBqWsdVV1N6FrPFGms7edkxbmuOKT4axzNCey5Ayj6bBQZUwYNH5RIF",
+	"WbX19bVSy71el9dXhxKTM7CPmpfer5kg67K80kYAlOIxOOifgOGCsp9aMuyYLf69itnm9Y42Cg6CaDri",
+	"8moTRrBjAEnYgCYRBAfJPpAprHyTZV8YwRfLAEAmKhbNp8lAijaHIvpDYIPHkHkh8rTHhbJaz4OsSFI9",
+	"HWNPiSyBFkrVYvcmW5c/q8MDXSmwHp/NojXE29WQgtxdXigwaCMv87JUUCfHlhCqBe+PL08+nZ2+Ob38",
+	"dHH649sP54FPWk1CbRIx6c26wrKMnaMsq6SUjwI5Llm/Ixrzz9jrAmkZVm3EzwAMtTxvBPpi30vaiKWN",
+	"c83E7y6Z5GW2/t/JUlKo4L7U5WPY2m1Cqmyn8W1DquBS7jZ7TXbYPzioP4sO+vV9+jSsP6f7rH5Im+Fz",
+	"9oy1aav1TxFStQFBfilFP+bhY8reLRNY0vFWLALL5c2rYxsHR7lm+5geB2Sca1LrzQy1Y4YyfmYzwzJC",
+	"GrEdqyhl8VTOSAmlBKeJ1KzQbt3+2BUY28ltldcGAXUEXN7AbWzIlR6ykWLxhKkj+7itgaq0HLus4Soy",
+	"i+MzMrtJTFZGNR5jsh7tJjeJyUoR2za/phvHZBlNC9HT3EUwYRiVjWtVVdudWMsE1gt/AU9AaUyqaQP/",
+	"wuKOQxljoZCusByv1Ww6Xy6+uFw8NIsuh9qKxaooSlPNIMGt4jIOmLY3cWWez3sWU1tWEdpJwR7ZqLe8",
+	"FpzdYkkLLLYXU1Xa/H2rcKuD01xyy6PP5lujExiZdisisZ2tziDj6sg0bBuE5f+FFHU2GusZWKiYduYp",
+	"SxnMjfMrkvQXOLet65Fzbuw1Yb51ZanxLTU0reohFY6UGC3UzIul/2OmoRa3M45lephgLFIkCNMkYSIr",
+	"WoRm2K7IHisW6DG6pZDTTmaN4nrOaIul8mu2eURj/uV5nVQoCdCFpvPBfnNv9RhXzXaujAGNobwt1rU1",
+	"+nNpsXKCDTIMzLsCn8U9C5kDHpRvp3dbqBulWMZZArH56LTr3gwfPSpWpKkelhfXtYMbXXHCsfiLYGQi",
+	"eaTmq/COmSDlYhBWVDMbmZ8PuA9Y21EqVNgRo9MVUPl4ReUYrssVY/xCsXeqyYhGpeoyrmdGZoCAStOr",
+	"istUsC+4PLfV2At6+c+uz+zm8ZVb69t3zNI2iK/8Vhnb/YvMj4r278OwkTsSJUfAlKhjhVjiezMmDvSx",
+	"DonqNkN9oaiE743TStkferSoeSaMyjTWMlzLehcsuobf2PpPZMgSZk24hgQ6ruxoacT7ffN66Lyg86Kw",
+	"0OdqU9YNbKsrFnj1nTFikvHhrlg+BnrZLGXAIzkpM2BoioB7dBwQICnjqCscQ3VM08pJFviOzaLtZDlb",
+	"XGvBsD167tBS3DBTLTcXb8eW3ufLe2RMj4zpkTE9IGOyd28rbXIDRrRoLN4sR8Ayp2KqwErj0VbJAuDu",
+	"eUwWeEwWeEwWWJIsMHf9Hi5ZILMvVRCO1UWUClRjBaWAhkM8cbWUQMTFB6x4u3MDWvLt1Fl6LHn0SMm+",
+	"Skp2y2JJt6NhWeMU2/V8TXqkq/mWPV4mSQ3y1vWFLPatdE9nbaFXt4LKlnLPZOsheiPZvWzQHsnt+jHW",
+	"8Z8l1hHaXWYNRgpY7W764uW7XYm092zAFXSHnkIDjKxVXKFFRtaSDM1rERpuEut5t2kBsBoXCaOyfo94",
+	"eUktmA4VCz9hFP5emyRURHJk2+ZyQXpUscP9nQ5GLJabj4BYkxnd1FBOFeG6QY5FyXmVR2PnkCO1/eZz",
+	"28l3B62Bvuunhp1A0l4GDttdCkJAobB2NOJCPSm8DVZS22/u7aC168P7M7PIodZj5dvkTiNhhJlPqWar",
+	"y2HzY+iSiO2MyTjhE6oZ0UaHh0LbAIiIQcNZs8Adn4RDFkJz2CETRNEJi5Zlic5Rj9sYxCrLeZrDHPMx",
+	"i7mATAADqkuDE47/NPJadb6Tqxs2vNAgaZrEXscDUHV2d5/vNVrP9hvt1mFjb38XWlfv/mpxb9tQy7mt",
+	"/05Rl3OruADEX2V9c2jlF25NxuruoOL3+iDOApPdNpBzgQ491sm7Y1Pjo+Xwd7IcIkMsNvrKaept2fBS",
+	"GXrjyFPwLfXL5ZQL7E66CknY9HdEZztHREgN9BtaarsW2RAdt6xUXxU32SRCNBcEvu0o0cdYrizm8x5u",
+	"0QaxoCuuCOTTjLh4As1NZtCrP2vv/gS8lvvN/crKfWuvxb1pg5sIEo8X7dsNmryXW7adKWUOYzev+Pfh",
+	"/RkGqRUe8RdUT5lkGXHY4oMJA6zoiCzyvPySw1+QuEu1vecFauAXoj0Ih8Zs5qXQDde29iRhzCiox7Nc",
+	"OY64grlBDb2cWyjXGLiXjm0YRsLIr2k0wBz9bJ1PFElkzDDmstAYE5thQiBjLMXAJQC6vdipizYyHILd",
+	"nTKdFVRZ30AtSuTYJtTDAn3SS3V54xitMuWKWe22OsLvDnVMe3g2e3m7UL/b6Hu/C4F24UTfMqF+LLL4",
+	"tdQwsgHID6/+7EYs5hOWcLbapZA/ZpSYLaW9zPuAJBt8ED6BoOrMDEO1ZqOxVh2wu/k2tI/qVJFQRnkp",
+	"CnMulnOlSCv9QhWkFvmZf5+1/rQZ0cLa8jCq+kq7uQzFj1LWID/kmzOM4zMba9fLOaIztdINko998Kol",
+	"WWXewuFA3CPkyFPNlpbsALh6/nZU1+50doGjrzdbEJwFVwVuvWxVmXlz24WdZAOvH8JZ5OCw3lmUg+FR",
+	"TfgW1QR0IJccq1GRXPwjaAsbs4fd3+zn2Wl0vZswncy2r4pXsQJ/BbuZreqsli/ndh3W/KVtqKHwluvo",
+	"6qZbz/+gUNFIJsyoOtNK+2AHXmH50HyD/8CdBY/Qd9eT0QxaH2RLyPQVTQJcX4A2lOfoKFQSK35lSlNR",
+	"DJ6P6NbJbI60effYv35uqlUyvNuvT76kLGURaoePtPQeYqD/GZ0KdcVEtHiB71+mTlgoJyy5E/K4hjxh",
+	"puLmtAkohwUI+NutB54obqhWAP8ERRKGhMqWQXR5NVDez01jXfgVdO6oigRZQrXTyGbjeSCBFbkJHUjw",
+	"zsdSDAgt8s1MREdKZ0igXVQ/1WnCqigcHEeVwH5jWwqs3OsYynhYb7bqzfZl66DT3O80D/66TbpK9cq2",
+	"Mq/cOWm2q1pKml/LKRlRMZu7WFm1RIZBKEI/0uvHnJWvg0kgGZ2X9JAmIuV7AK4hjc5ex3iU++UdP/LJ",
+	"Wrc2hXCVckyZD5FgIrMyWAsLhmhVuARwS2jlv7QZ8VyTxCWRKm1o/YTGHLlRe58MZZqoDhkxKqZDHrN5",
+	"DufiVXtSD2F11BB95RM1piHLS4EC9zCrudBURDSJiAWQImrMQt63JJKoSgsPrrwyvugBPZA3CmiCY7vL",
+	"oKZHiv1NWCve42VdNEJn8eD3TwM1U/ohxGaaKdkNM2XgzJPrxOdl+rxPpkOqoSD0nFsSXIQ+UCqjwGIQ",
+	"b8LN5wXpnUNZkmUCc8d6X81bMYx/gWqZvayNl/iHUOWPSkZ/YCtOjK+0lj0KkY9K/wY07AI1fp07myBA",
+	"/P7dampX6YSPQTesJjx/Zgnvcxt+EVzA0/ULJ8AEBJEOqizBIwmdguHPh4B9EI/MB9/VHKJihhGGY5oo",
+	"oDWdrgj0i27abO6FqeBXhmpLESn4hvmTlv1tyK7wq79VfNdoND4Gvs1MoGTSgmB7dlV7/eb4Zf3i9XH7",
+	"4LDmpMGuh6O1HYt/mVXjF11vZwdWjlS1K2yHyT4fpAmLLFvBQoEBdjUxYowlBFrGLKFQ9X2v2SSqkEm5",
+	"42g0xvc/USSMZfjZkM8JwjnqCkSAvGC0mcUaEs2axokMmVIQeIJl43VChcKzPiLUiKkQSW8xiUOpEhp+",
+	"FnIaM4gtAf22K8Di6sqQhKxBTjJ1Ik0YqeHR+rm46tueEhROGM+8Rd7w733CBYrDP128e7uDRtz9ZpNM",
+	"h1KxrsBSIgCormfJL8rPKMyiBtP1MtsIYEgGggZ5K3WhFjWLOghFtzBo8smENvyAqeoCICHjE4b4a1dw",
+	"qzZZNluh0zp8dth89vz506bvRYaTdH7zZO9XFuJbRjI172s3m03fw0oqhoB7qYo83+MQL8M/7b398dkP",
+	"us3+Ovn5P2PZftkcPZ+dtY4Hnu+cnh1PpWHIWASFmu1INtGfWmZomg/9cPr0+eQvv8xyl4HNYfnEYW+N",
+	"wns2tfcg1MBfeXehMwVg2sPJX7et3QdHL9M1Jq7Ll5uH1IxAZCgT0KSdhrcpg8ymNAeMINyerXwQFotv",
+	"wV8K75hnNEjRMxJdZT0AMBBK8GARQovM5cadMoUUoIFd1RMAlM0sASLgdZYTgAK67zebyKyGjMZ6+Pel",
+	"UR7HoMsr0gZqYzRvqG6IRNKQkHTcIKeaRJKh40nLNESvlbmuPaqwCJR1SxWJjCHLIxr3ZTJike1aY7uN",
+	"LFTm3282K8OAX8PyvdvekIwKyM+bX1s797K+ViUQeduLiHNofItbsKJg9xmfMGGWOU5kr2jNyiC9WvJB",
+	"VARMShiNZpsiko27KaAI/krJ2Jy/ZfeG+6K04pOD5l4eG7nIse4Cmd4zGnEDjX9EfFJIo2yLymTCiGWu",
+	"6vdFrrsnsXPE1J7JbTEU5jBSYVU158s8JxQzW81n27MjkmFqu35i4uQu2BHsMhZyNJkcx8wIZmSacM2q",
+	"al7nwQq2M8pisAOWXevb8LZ8q7g8wYyUaa0HdS6ysmH2tUZcq3grlBPxXYmSVGge5+33CsOxhsHi+Jfz",
+	"RZMKY7LyLYvDTtARCKX5sE6dxWXlZ2K5EeIzcbPw2oxVLr72l6osaa6xsYob13EmFlusZY3Z18/MMFKQ",
+	"iwm/eqKIuZ5RGjNSOyDKJwdkxIVP9pr4b5sMzXdD6M+S/ReCGP/X/99u/lteATCz58RyYC0+4GXgYuBU",
+	"AxD7QbgP7PqssyY4MmioMrWyMYpIDH3p5mPzYTJLidQiIAsKbUWgXo5medI1qQUuG5gMEip0HSPgT94c",
+	"n54FO0WsM99XvDbjMbjp0n3GmWQSDpnSCdUyKS66cMWvP17/nwAAAP//",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

@@ -69,16 +69,21 @@ func (q *Queries) CommentCreate(ctx context.Context, db DBTX, arg CommentCreateP
 	return i, err
 }
 
-const commentDelete = `-- name: CommentDelete :execrows
-DELETE FROM comments WHERE id = $1
+const commentDelete = `-- name: CommentDelete :one
+DELETE FROM comments WHERE id = $1 RETURNING id, post_id, author_id, content, created_at
 `
 
-func (q *Queries) CommentDelete(ctx context.Context, db DBTX, id uuid.UUID) (int64, error) {
-	result, err := db.Exec(ctx, commentDelete, id)
-	if err != nil {
-		return 0, err
-	}
-	return result.RowsAffected(), nil
+func (q *Queries) CommentDelete(ctx context.Context, db DBTX, id uuid.UUID) (Comment, error) {
+	row := db.QueryRow(ctx, commentDelete, id)
+	var i Comment
+	err := row.Scan(
+		&i.ID,
+		&i.PostID,
+		&i.AuthorID,
+		&i.Content,
+		&i.CreatedAt,
+	)
+	return i, err
 }
 
 const commentGetByID = `-- name: CommentGetByID :one

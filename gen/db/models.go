@@ -100,6 +100,30 @@ type User struct {
 	PasswordChangedAt *time.Time
 }
 
+type WebhookDelivery struct {
+	ID            uuid.UUID
+	MessageID     uuid.UUID
+	EndpointID    uuid.UUID
+	EventType     string
+	Status        string
+	Attempts      int32
+	NextAttemptAt *time.Time
+	EventAt       time.Time
+	CreatedAt     time.Time
+	UpdatedAt     time.Time
+}
+
+type WebhookDeliveryAttempt struct {
+	DeliveryID    uuid.UUID
+	Attempt       int32
+	AttemptedAt   time.Time
+	StatusCode    *int32
+	Error         *string
+	DurationMs    int32
+	Response      string
+	NextAttemptAt *time.Time
+}
+
 type WebhookEndpoint struct {
 	ID                      uuid.UUID
 	OwnerID                 uuid.UUID
@@ -113,6 +137,7 @@ type WebhookEndpoint struct {
 	PreviousSecretExpiresAt *time.Time
 	CreatedAt               time.Time
 	UpdatedAt               time.Time
+	FailingSince            *time.Time
 }
 
 type WebhookEvent struct {
@@ -127,4 +152,13 @@ type WebhookEvent struct {
 	Attempts       int32
 	LastError      *string
 	ProcessedAt    *time.Time
+}
+
+type WebhookMessage struct {
+	ID        uuid.UUID
+	Type      string
+	OwnerID   *uuid.UUID
+	Private   bool
+	Payload   []byte
+	CreatedAt time.Time
 }

@@ -57,16 +57,25 @@ func (q *Queries) UserCreate(ctx context.Context, db DBTX, arg UserCreateParams)
 	return i, err
 }
 
-const userDelete = `-- name: UserDelete :execrows
-DELETE FROM users WHERE id = $1
+const userDelete = `-- name: UserDelete :one
+DELETE FROM users WHERE id = $1 RETURNING id, name, email, password_hash, created_at, updated_at, role, search, password_changed_at
 `
 
-func (q *Queries) UserDelete(ctx context.Context, db DBTX, id uuid.UUID) (int64, error) {
-	result, err := db.Exec(ctx, userDelete, id)
-	if err != nil {
-		return 0, err
-	}
-	return result.RowsAffected(), nil
+func (q *Queries) UserDelete(ctx context.Context, db DBTX, id uuid.UUID) (User, error) {
+	row := db.QueryRow(ctx, userDelete, id)
+	var i User
+	err := row.Scan(
+		&i.ID,
+		&i.Name,
+		&i.Email,
+		&i.PasswordHash,
+		&i.CreatedAt,
+		&i.UpdatedAt,
+		&i.Role,
+		&i.Search,
+		&i.PasswordChangedAt,
+	)
+	return i, err
 }
 
 const userExists = `-- name: UserExists :one

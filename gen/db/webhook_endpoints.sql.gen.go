@@ -27,7 +27,7 @@ const webhookEndpointCreate = `-- name: WebhookEndpointCreate :one
 INSERT INTO webhook_endpoints (owner_id, url, description, event_types, enabled, secret_sealed)
 SELECT $1, $2, $3, $4::text[], $5, $6
 WHERE (SELECT count(*) FROM webhook_endpoints e WHERE e.owner_id = $1) < $7::int
-RETURNING id, owner_id, url, description, event_types, enabled, disabled_reason, secret_sealed, previous_secret_sealed, previous_secret_expires_at, created_at, updated_at
+RETURNING id, owner_id, url, description, event_types, enabled, disabled_reason, secret_sealed, previous_secret_sealed, previous_secret_expires_at, created_at, updated_at, failing_since
 `
 
 type WebhookEndpointCreateParams struct {
@@ -65,6 +65,7 @@ func (q *Queries) WebhookEndpointCreate(ctx context.Context, db DBTX, arg Webhoo
 		&i.PreviousSecretExpiresAt,
 		&i.CreatedAt,
 		&i.UpdatedAt,
+		&i.FailingSince,
 	)
 	return i, err
 }
@@ -82,7 +83,7 @@ func (q *Queries) WebhookEndpointDelete(ctx context.Context, db DBTX, id uuid.UU
 }
 
 const webhookEndpointGetByID = `-- name: WebhookEndpointGetByID :one
-SELECT id, owner_id, url, description, event_types, enabled, disabled_reason, secret_sealed, previous_secret_sealed, previous_secret_expires_at, created_at, updated_at FROM webhook_endpoints WHERE id = $1
+SELECT id, owner_id, url, description, event_types, enabled, disabled_reason, secret_sealed, previous_secret_sealed, previous_secret_expires_at, created_at, updated_at, failing_since FROM webhook_endpoints WHERE id = $1
 `
 
 func (q *Queries) WebhookEndpointGetByID(ctx context.Context, db DBTX, id uuid.UUID) (WebhookEndpoint, error) {
@@ -101,12 +102,13 @@ func (q *Queries) WebhookEndpointGetByID(ctx context.Context, db DBTX, id uuid.U
 		&i.PreviousSecretExpiresAt,
 		&i.CreatedAt,
 		&i.UpdatedAt,
+		&i.FailingSince,
 	)
 	return i, err
 }
 
 const webhookEndpointListByOwner = `-- name: WebhookEndpointListByOwner :many
-SELECT id, owner_id, url, description, event_types, enabled, disabled_reason, secret_sealed, previous_secret_sealed, previous_secret_expires_at, created_at, updated_at FROM webhook_endpoints
+SELECT id, owner_id, url, description, event_types, enabled, disabled_reason, secret_sealed, previous_secret_sealed, previous_secret_expires_at, created_at, updated_at, failing_since FROM webhook_endpoints
 WHERE owner_id = $1
 ORDER BY created_at DESC, id DESC
 LIMIT $3 OFFSET $2
@@ -140,6 +142,7 @@ func (q *Queries) WebhookEndpointListByOwner(ctx context.Context, db DBTX, arg W
 			&i.PreviousSecretExpiresAt,
 			&i.CreatedAt,
 			&i.UpdatedAt,
+			&i.FailingSince,
 		); err != nil {
 			return nil, err
 		}
@@ -170,7 +173,7 @@ UPDATE webhook_endpoints
 SET previous_secret_sealed = secret_sealed, previous_secret_expires_at = $1,
     secret_sealed = $2, updated_at = now()
 WHERE id = $3
-RETURNING id, owner_id, url, description, event_types, enabled, disabled_reason, secret_sealed, previous_secret_sealed, previous_secret_expires_at, created_at, updated_at
+RETURNING id, owner_id, url, description, event_types, enabled, disabled_reason, secret_sealed, previous_secret_sealed, previous_secret_expires_at, created_at, updated_at, failing_since
 `
 
 type WebhookEndpointRotateSecretParams struct {
@@ -196,6 +199,7 @@ func (q *Queries) WebhookEndpointRotateSecret(ctx context.Context, db DBTX, arg 
 		&i.PreviousSecretExpiresAt,
 		&i.CreatedAt,
 		&i.UpdatedAt,
+		&i.FailingSince,
 	)
 	return i, err
 }
@@ -209,7 +213,7 @@ SET url             = coalesce($1, url),
     disabled_reason = CASE WHEN $4::boolean THEN NULL ELSE disabled_reason END,
     updated_at      = now()
 WHERE id = $5
-RETURNING id, owner_id, url, description, event_types, enabled, disabled_reason, secret_sealed, previous_secret_sealed, previous_secret_expires_at, created_at, updated_at
+RETURNING id, owner_id, url, description, event_types, enabled, disabled_reason, secret_sealed, previous_secret_sealed, previous_secret_expires_at, created_at, updated_at, failing_since
 `
 
 type WebhookEndpointUpdateParams struct {
@@ -243,6 +247,7 @@ func (q *Queries) WebhookEndpointUpdate(ctx context.Context, db DBTX, arg Webhoo
 		&i.PreviousSecretExpiresAt,
 		&i.CreatedAt,
 		&i.UpdatedAt,
+		&i.FailingSince,
 	)
 	return i, err
 }

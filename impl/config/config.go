@@ -9,6 +9,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/junction-dev/junction/impl/retry"
 )
 
 // Config is every setting of the service. Each field comes from one environment variable, documented in the README.
@@ -94,6 +96,11 @@ type WebhooksConfig struct {
 	// AllowPrivateTargets lets outgoing webhook endpoints name loopback and private addresses, and plain http
 	// (WEBHOOK_ALLOW_PRIVATE_TARGETS; on by default in development only, for local receivers).
 	AllowPrivateTargets bool
+	// RetrySchedule is the delays between an outgoing delivery's attempts (WEBHOOK_RETRY_SCHEDULE: Go durations,
+	// comma-separated; Svix's 5s,5m,30m,2h,5h,10h,10h by default, each ±20%).
+	RetrySchedule retry.Schedule
+	// Concurrency (WEBHOOK_CONCURRENCY) is how many deliveries one worker process sends at once.
+	Concurrency int
 }
 
 // JobsConfig sets up River.
@@ -285,6 +292,12 @@ func Load(getenv func(string) string) (Config, error) {
 		RetryBase:     p.duration("WEBHOOK_RETRY_BASE", 2*time.Second),
 	}
 	c.Webhooks.AllowPrivateTargets = p.bool("WEBHOOK_ALLOW_PRIVATE_TARGETS", c.Development())
+	c.Webhooks.Concurrency = p.intIn("WEBHOOK_CONCURRENCY", 100, 1, 10_000)
+	schedule, err := retry.ParseSchedule(p.str("WEBHOOK_RETRY_SCHEDULE", retry.WebhookSchedule))
+	if err != nil {
+		p.fail("WEBHOOK_RETRY_SCHEDULE: %v", err)
+	}
+	c.Webhooks.RetrySchedule = schedule
 	c.GraphQL = GraphQLConfig{
 		Introspection:    p.bool("GRAPHQL_INTROSPECTION", true),
 		MaxDepth:         p.int("GRAPHQL_MAX_DEPTH", 10),

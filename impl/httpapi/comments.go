@@ -7,6 +7,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/junction-dev/junction/gen/api"
+	"github.com/junction-dev/junction/impl/apimodel"
 	"github.com/junction-dev/junction/impl/service"
 )
 
@@ -21,7 +22,7 @@ func (s *Server) listComments(
 		return api.CommentList{}, err
 	}
 	pagination, links := paginate(listQuery{path: path, page: p.Page, limit: p.Limit, other: url.Values{"order": {order}}}, res.Total)
-	return api.CommentList{Data: toAPIComments(res.Comments), Pagination: pagination, Links: links}, nil
+	return api.CommentList{Data: apimodel.Comments(res.Comments), Pagination: pagination, Links: links}, nil
 }
 
 // ListPostComments serves GET /api/posts/{id}/comments.
@@ -51,7 +52,7 @@ func (s *Server) CreateComment(ctx context.Context, req api.CreateCommentRequest
 		return nil, err
 	}
 	var body api.CommentCreated
-	body.Data = toAPIComment(c)
+	body.Data = apimodel.Comment(c)
 	body.Links.Post = postPath(c.PostID)
 	body.Links.Comments = postPath(c.PostID) + "/comments"
 	return api.CreateComment201JSONResponse{Body: body}, nil

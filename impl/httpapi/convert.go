@@ -31,45 +31,6 @@ func postLinks(p service.Post) api.PostLinks {
 	return api.PostLinks{Self: self, Author: userPath(p.AuthorID), Comments: self + "/comments"}
 }
 
-func toAPIUser(u service.User) api.User {
-	return api.User{Id: u.ID, Name: u.Name, Email: api.Email(u.Email), CreatedAt: u.CreatedAt, UpdatedAt: u.UpdatedAt}
-}
-
-func toAPIUsers(us []service.User) []api.User {
-	out := make([]api.User, len(us))
-	for i, u := range us {
-		out[i] = toAPIUser(u)
-	}
-	return out
-}
-
-func toAPIPost(p service.Post) api.Post {
-	return api.Post{
-		Id: p.ID, AuthorId: p.AuthorID, Title: p.Title, Content: p.Content, Published: p.Published,
-		CreatedAt: p.CreatedAt, UpdatedAt: p.UpdatedAt, PublishedAt: p.PublishedAt,
-	}
-}
-
-func toAPIPosts(ps []service.Post) []api.Post {
-	out := make([]api.Post, len(ps))
-	for i, p := range ps {
-		out[i] = toAPIPost(p)
-	}
-	return out
-}
-
-func toAPIComment(c service.Comment) api.Comment {
-	return api.Comment{Id: c.ID, PostId: c.PostID, AuthorId: c.AuthorID, Content: c.Content, CreatedAt: c.CreatedAt}
-}
-
-func toAPIComments(cs []service.Comment) []api.Comment {
-	out := make([]api.Comment, len(cs))
-	for i, c := range cs {
-		out[i] = toAPIComment(c)
-	}
-	return out
-}
-
 // listQuery is what a list's links must repeat: its path and every query parameter but the page, with defaults
 // filled in so that links are explicit.
 type listQuery struct {

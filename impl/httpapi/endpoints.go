@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"context"
+	"net/url"
 
 	"github.com/google/uuid"
 
@@ -122,4 +123,81 @@ func toAPIEndpointWithSecret(e service.NewWebhookSecret) api.WebhookEndpointWith
 		out.DisabledReason = new(api.WebhookEndpointWithSecretDisabledReason(*ep.DisabledReason))
 	}
 	return out
+}
+
+// TestWebhookEndpoint serves POST /api/webhook-endpoints/{id}/test.
+func (s *Server) TestWebhookEndpoint(ctx context.Context, req api.TestWebhookEndpointRequestObject) (api.TestWebhookEndpointResponseObject, error) {
+	d, err := s.svc.Endpoints.Test(ctx, req.Id)
+	if err != nil {
+		return nil, err
+	}
+	return api.TestWebhookEndpoint202JSONResponse{Body: api.WebhookDeliveryData{Data: toAPIDelivery(d)}}, nil
+}
+
+// ListWebhookDeliveries serves GET /api/webhook-endpoints/{id}/deliveries.
+func (s *Server) ListWebhookDeliveries(ctx context.Context, req api.ListWebhookDeliveriesRequestObject) (api.ListWebhookDeliveriesResponseObject, error) {
+	page, limit := pageParams(req.Params.Page, req.Params.Limit)
+	p := service.ListWebhookDeliveriesParams{
+		Page: page, Limit: limit,
+		Status:    service.WebhookDeliveryStatus(orString(req.Params.Status, "")),
+		EventType: service.WebhookEventType(orString(req.Params.EventType, "")),
+	}
+	res, err := s.svc.Endpoints.ListDeliveries(ctx, req.Id, p)
+	if err != nil {
+		return nil, err
+	}
+	data := make([]api.WebhookDelivery, len(res.Deliveries))
+	for i, d := range res.Deliveries {
+		data[i] = toAPIDelivery(d)
+	}
+	q := listQuery{path: endpointPath(req.Id) + "/deliveries", page: page, limit: limit, other: url.Values{}}
+	if p.Status != "" {
+		q.other.Set("status", string(p.Status))
+	}
+	if p.EventType != "" {
+		q.other.Set("eventType", string(p.EventType))
+	}
+	pagination, links := paginate(q, res.Total)
+	return api.ListWebhookDeliveries200JSONResponse{Body: api.WebhookDeliveryList{Data: data, Pagination: pagination, Links: links}}, nil
+}
+
+// RetryWebhookDelivery serves POST /api/webhook-endpoints/{id}/deliveries/{deliveryId}/retry.
+func (s *Server) RetryWebhookDelivery(ctx context.Context, req api.RetryWebhookDeliveryRequestObject) (api.RetryWebhookDeliveryResponseObject, error) {
+	d, err := s.svc.Endpoints.Retry(ctx, req.Id, req.DeliveryId)
+	if err != nil {
+		return nil, err
+	}
+	return api.RetryWebhookDelivery202JSONResponse{Body: api.WebhookDeliveryData{Data: toAPIDelivery(d)}}, nil
+}
+
+// RecoverWebhookDeliveries serves POST /api/webhook-endpoints/{id}/recover.
+func (s *Server) RecoverWebhookDeliveries(ctx context.Context, req api.RecoverWebhookDeliveriesRequestObject) (api.RecoverWebhookDeliveriesResponseObject, error) {
+	n, err := s.svc.Endpoints.Recover(ctx, req.Id, req.Body.Since)
+	if err != nil {
+		return nil, err
+	}
+	body := api.WebhookRecoveryData{}
+	body.Data.Queued = int32(n)
+	return api.RecoverWebhookDeliveries202JSONResponse{Body: body}, nil
+}
+
+func toAPIDelivery(d service.WebhookDelivery) api.WebhookDelivery {
+	attempts := make([]api.WebhookDeliveryAttempt, len(d.Attempts))
+	for i, a := range d.Attempts {
+		attempts[i] = api.WebhookDeliveryAttempt{
+			Attempt: int32(a.Attempt), AttemptedAt: a.AttemptedAt, DurationMs: int32(a.Duration.Milliseconds()),
+			Response: a.Response, NextAttemptAt: a.NextAttemptAt,
+		}
+		if a.StatusCode != 0 {
+			attempts[i].StatusCode = new(int32(a.StatusCode))
+		}
+		if a.Error != "" {
+			attempts[i].Error = new(a.Error)
+		}
+	}
+	return api.WebhookDelivery{
+		Id: d.ID, EndpointId: d.EndpointID, EventId: d.EventID.String(), EventType: api.WebhookEventType(d.EventType),
+		Status: api.WebhookDeliveryStatus(d.Status), AttemptCount: int32(d.AttemptCount), NextAttemptAt: d.NextAttemptAt,
+		CreatedAt: d.CreatedAt, Attempts: attempts,
+	}
 }

@@ -8,6 +8,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/junction-dev/junction/gen/api"
+	"github.com/junction-dev/junction/impl/apimodel"
 	"github.com/junction-dev/junction/impl/service"
 )
 
@@ -47,7 +48,7 @@ func (s *Server) listPosts(ctx context.Context, path string, userID *uuid.UUID, 
 		other.Set("search", p.Search)
 	}
 	pagination, links := paginate(listQuery{path: path, page: p.Page, limit: p.Limit, other: other}, page.Total)
-	return api.PostList{Data: toAPIPosts(page.Posts), Pagination: pagination, Links: links}, nil
+	return api.PostList{Data: apimodel.Posts(page.Posts), Pagination: pagination, Links: links}, nil
 }
 
 // ListPosts serves GET /api/posts.
@@ -85,7 +86,7 @@ func (s *Server) CreatePost(ctx context.Context, req api.CreatePostRequestObject
 		return nil, err
 	}
 	return api.CreatePost201JSONResponse{
-		Body:    api.PostDetail{Data: toAPIPost(p), Links: postLinks(p)},
+		Body:    api.PostDetail{Data: apimodel.Post(p), Links: postLinks(p)},
 		Headers: api.CreatePost201ResponseHeaders{Location: postPath(p.ID)},
 	}, nil
 }
@@ -96,7 +97,7 @@ func (s *Server) GetPost(ctx context.Context, req api.GetPostRequestObject) (api
 	if err != nil {
 		return nil, err
 	}
-	return api.GetPost200JSONResponse{Body: api.PostDetail{Data: toAPIPost(p), Links: postLinks(p)}}, nil
+	return api.GetPost200JSONResponse{Body: api.PostDetail{Data: apimodel.Post(p), Links: postLinks(p)}}, nil
 }
 
 // PatchPost serves PATCH /api/posts/{id}.
@@ -105,7 +106,7 @@ func (s *Server) PatchPost(ctx context.Context, req api.PatchPostRequestObject) 
 	if err != nil {
 		return nil, err
 	}
-	return api.PatchPost200JSONResponse{Body: api.PostData{Data: toAPIPost(p)}}, nil
+	return api.PatchPost200JSONResponse{Body: api.PostData{Data: apimodel.Post(p)}}, nil
 }
 
 // DeletePost serves DELETE /api/posts/{id}.
@@ -122,5 +123,5 @@ func (s *Server) PublishPost(ctx context.Context, req api.PublishPostRequestObje
 	if err != nil {
 		return nil, err
 	}
-	return api.PublishPost200JSONResponse{Body: api.PostData{Data: toAPIPost(p)}}, nil
+	return api.PublishPost200JSONResponse{Body: api.PostData{Data: apimodel.Post(p)}}, nil
 }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/google/uuid"
 
@@ -96,6 +97,10 @@ type Endpoints interface {
 	Update(ctx context.Context, id uuid.UUID, in service.UpdateWebhookEndpointInput) (service.WebhookEndpoint, error)
 	Delete(ctx context.Context, id uuid.UUID) error
 	RotateSecret(ctx context.Context, id uuid.UUID) (service.NewWebhookSecret, error)
+	Test(ctx context.Context, id uuid.UUID) (service.WebhookDelivery, error)
+	ListDeliveries(ctx context.Context, id uuid.UUID, p service.ListWebhookDeliveriesParams) (service.WebhookDeliveryPage, error)
+	Retry(ctx context.Context, id, deliveryID uuid.UUID) (service.WebhookDelivery, error)
+	Recover(ctx context.Context, id uuid.UUID, since time.Time) (int, error)
 }
 
 // Ops answers readiness probes (the ops service).

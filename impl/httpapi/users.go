@@ -5,6 +5,7 @@ import (
 	"net/url"
 
 	"github.com/junction-dev/junction/gen/api"
+	"github.com/junction-dev/junction/impl/apimodel"
 	"github.com/junction-dev/junction/impl/service"
 )
 
@@ -22,7 +23,7 @@ func (s *Server) ListUsers(ctx context.Context, req api.ListUsersRequestObject) 
 		pagination, links := paginate(listQuery{
 			path: usersPath, page: 1, limit: max(len(users), 1), lists: map[string][]string{"ids": ids},
 		}, int64(len(users)))
-		return api.ListUsers200JSONResponse{Body: api.UserList{Data: toAPIUsers(users), Pagination: pagination, Links: links}}, nil
+		return api.ListUsers200JSONResponse{Body: api.UserList{Data: apimodel.Users(users), Pagination: pagination, Links: links}}, nil
 	}
 	p := service.ListUsersParams{
 		Sort:   service.UserSort(orString(req.Params.Sort, string(service.UserSortCreatedAt))),
@@ -39,7 +40,7 @@ func (s *Server) ListUsers(ctx context.Context, req api.ListUsersRequestObject) 
 		other.Set("search", p.Search)
 	}
 	pagination, links := paginate(listQuery{path: usersPath, page: p.Page, limit: p.Limit, other: other}, page.Total)
-	return api.ListUsers200JSONResponse{Body: api.UserList{Data: toAPIUsers(page.Users), Pagination: pagination, Links: links}}, nil
+	return api.ListUsers200JSONResponse{Body: api.UserList{Data: apimodel.Users(page.Users), Pagination: pagination, Links: links}}, nil
 }
 
 // CreateUser serves POST /api/users.
@@ -54,7 +55,7 @@ func (s *Server) CreateUser(ctx context.Context, req api.CreateUserRequestObject
 	}
 	self := userPath(u.ID)
 	return api.CreateUser201JSONResponse{
-		Body:    api.UserCreated{Data: toAPIUser(u), Links: api.SelfLink{Self: self}},
+		Body:    api.UserCreated{Data: apimodel.User(u), Links: api.SelfLink{Self: self}},
 		Headers: api.CreateUser201ResponseHeaders{Location: self},
 	}, nil
 }
@@ -68,7 +69,7 @@ func (s *Server) GetUser(ctx context.Context, req api.GetUserRequestObject) (api
 			return nil, err
 		}
 		data = toAPIUserWithPosts(u)
-		data.Posts = new(toAPIPosts(posts))
+		data.Posts = new(apimodel.Posts(posts))
 	} else {
 		u, err := s.svc.Users.Get(ctx, req.Id)
 		if err != nil {
@@ -92,7 +93,7 @@ func (s *Server) ReplaceUser(ctx context.Context, req api.ReplaceUserRequestObje
 	if err != nil {
 		return nil, err
 	}
-	return api.ReplaceUser200JSONResponse{Body: api.UserData{Data: toAPIUser(u)}}, nil
+	return api.ReplaceUser200JSONResponse{Body: api.UserData{Data: apimodel.User(u)}}, nil
 }
 
 // PatchUser serves PATCH /api/users/{id}.
@@ -105,7 +106,7 @@ func (s *Server) PatchUser(ctx context.Context, req api.PatchUserRequestObject) 
 	if err != nil {
 		return nil, err
 	}
-	return api.PatchUser200JSONResponse{Body: api.UserData{Data: toAPIUser(u)}}, nil
+	return api.PatchUser200JSONResponse{Body: api.UserData{Data: apimodel.User(u)}}, nil
 }
 
 // DeleteUser serves DELETE /api/users/{id}.

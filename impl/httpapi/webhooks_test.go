@@ -176,7 +176,7 @@ func TestAdminWebhookEvents(t *testing.T) {
 	require.Len(t, list.JSON200.Data, 1)
 	require.Equal(t, "evt_2", list.JSON200.Data[0].EventId, "newest first")
 	require.Contains(t, *list.JSON200.Links.Next, "type=payment_intent.succeeded")
-	received := api.Received
+	received := api.WebhookEventStatusReceived
 	list, err = b.client.ListWebhookEventsWithResponse(ctx, &api.ListWebhookEventsParams{Status: &received}, bearer(adminToken))
 	require.NoError(t, err)
 	require.EqualValues(t, 3, list.JSON200.Pagination.Total)

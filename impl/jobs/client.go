@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/http"
 	"time"
 
 	"github.com/google/uuid"
@@ -16,6 +17,7 @@ import (
 
 	"github.com/junction-dev/junction/impl/config"
 	"github.com/junction-dev/junction/impl/mail"
+	"github.com/junction-dev/junction/impl/outbound"
 	"github.com/junction-dev/junction/impl/service"
 )
 
@@ -32,6 +34,12 @@ type Config struct {
 
 	// WebhookRetryBase is the first retry delay of webhook processing.
 	WebhookRetryBase time.Duration
+
+	// WebhookClient sends outgoing webhooks (impl/outbound.NewClient: the destination policy, its timeouts);
+	// WebhookConcurrency is how many at once; WebhookObserver counts and times their attempts.
+	WebhookClient      *http.Client
+	WebhookConcurrency int
+	WebhookObserver    DeliveryObserver
 
 	// Services are what the workers call; see [Services].
 	Services *Services
@@ -51,9 +59,10 @@ type Config struct {
 // the client NewClient returns, so one of the two is built first: a working client's Services must be filled in
 // before it starts, and an insert-only client needs none.
 type Services struct {
-	Billing  Billing
-	Accounts Accounts
-	Emails   Emails
+	Billing   Billing
+	Accounts  Accounts
+	Emails    Emails
+	Endpoints Endpoints
 }
 
 // Billing applies stored webhook events (the billing service).
@@ -82,7 +91,7 @@ type Client struct {
 
 // Start works the queues (with Config.Work) until Stop. Config.Services must be complete by then.
 func (c *Client) Start(ctx context.Context) error {
-	if c.work && (c.svcs.Billing == nil || c.svcs.Accounts == nil || c.svcs.Emails == nil) {
+	if c.work && (c.svcs.Billing == nil || c.svcs.Accounts == nil || c.svcs.Emails == nil || c.svcs.Endpoints == nil) {
 		return errors.New("jobs: the workers' services (Config.Services) are not set")
 	}
 	return c.Client.Start(ctx)
@@ -107,6 +116,25 @@ func NewClient(pool *pgxpool.Pool, cfg Config) (*Client, error) {
 	if err := river.AddWorkerSafely(workers, &PasswordResetWorker{svcs: svcs, backoff: cfg.EmailRetryBase}); err != nil {
 		return nil, fmt.Errorf("jobs: register password reset worker: %w", err)
 	}
+	observer := cfg.WebhookObserver
+	if observer == nil {
+		observer = noObserver{}
+	}
+	hc := cfg.WebhookClient
+	if hc == nil {
+		hc = outbound.NewClient(outbound.Policy{RequireHTTPS: true}, 0, 0)
+	}
+	out := &sender{client: hc, observe: observer, now: time.Now}
+	for _, add := range []func() error{
+		func() error { return river.AddWorkerSafely(workers, &FanOutWorker{svcs: svcs}) },
+		func() error { return river.AddWorkerSafely(workers, &DeliveryWorker{svcs: svcs, sender: out}) },
+		func() error { return river.AddWorkerSafely(workers, &RecoverWorker{svcs: svcs, sender: out}) },
+		func() error { return river.AddWorkerSafely(workers, &PruneWorker{svcs: svcs}) },
+	} {
+		if err := add(); err != nil {
+			return nil, fmt.Errorf("jobs: register outgoing webhook worker: %w", err)
+		}
+	}
 	rc := &river.Config{
 		Logger:                      cfg.Logger,
 		Workers:                     workers,
@@ -119,9 +147,13 @@ func NewClient(pool *pgxpool.Pool, cfg Config) (*Client, error) {
 	}
 	if cfg.Work {
 		rc.Queues = map[string]river.QueueConfig{
-			river.QueueDefault: {MaxWorkers: 10, FetchCooldown: cfg.FetchCooldown},
-			service.EmailQueue: {MaxWorkers: cfg.EmailConcurrency, FetchCooldown: cfg.FetchCooldown},
+			river.QueueDefault:   {MaxWorkers: 10, FetchCooldown: cfg.FetchCooldown},
+			service.EmailQueue:   {MaxWorkers: cfg.EmailConcurrency, FetchCooldown: cfg.FetchCooldown},
+			service.WebhookQueue: {MaxWorkers: max(cfg.WebhookConcurrency, 1), FetchCooldown: cfg.FetchCooldown},
 		}
+		// Every worker process schedules the prune; River's leader inserts it once an hour for all of them.
+		rc.PeriodicJobs = []*river.PeriodicJob{river.NewPeriodicJob(river.PeriodicInterval(time.Hour),
+			func() (river.JobArgs, *river.InsertOpts) { return service.WebhookPruneArgs{}, nil }, nil)}
 	}
 	client, err := river.NewClient(riverpgxv5.New(pool), rc)
 	if err != nil {
@@ -129,3 +161,8 @@ func NewClient(pool *pgxpool.Pool, cfg Config) (*Client, error) {
 	}
 	return &Client{Client: client, svcs: svcs, work: cfg.Work}, nil
 }
+
+// noObserver observes nothing, for a client built without metrics.
+type noObserver struct{}
+
+func (noObserver) ObserveWebhookAttempt(string, time.Duration) {}

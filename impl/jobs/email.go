@@ -56,6 +56,7 @@ func (w *EmailWorker) Work(ctx context.Context, job *river.Job[service.EmailArgs
 		Name: a.Name, To: a.To, BaseURL: w.baseURL, Token: token, ExpiresIn: a.ExpiresIn,
 		PostID: a.PostID, PostTitle: a.PostTitle, ActorName: a.ActorName, Excerpt: a.Excerpt,
 		PaymentID: a.PaymentID, Amount: a.Amount, NewEmail: a.NewEmail,
+		EndpointID: a.EndpointID, EndpointURL: a.EndpointURL, DisabledReason: a.DisabledReason,
 	}
 	subject, text, html, err := w.templates.Render(string(a.Type), data)
 	if errors.Is(err, mail.ErrUnknownType) {

@@ -78,7 +78,7 @@ func setupWith(t *testing.T, logTransport bool) *testBundle {
 	tokens, err := auth.NewTokens([]byte(testSecret), "junction", "junction-api", time.Hour)
 	require.NoError(t, err)
 	svc = servicetest.New(t, pool, servicetest.Options{Jobs: client, Tokens: tokens, Sealer: sealer, Logger: logger})
-	*workerServices = jobs.Services{Billing: svc.Billing, Accounts: svc.Accounts, Emails: svc.Emails}
+	*workerServices = jobs.Services{Billing: svc.Billing, Accounts: svc.Accounts, Emails: svc.Emails, Endpoints: svc.Endpoints}
 	servicetest.Start(t, logger, lifecycle.Named{Name: "river workers", Component: client})
 	return &testBundle{pool: pool, river: client, svc: svc, smtp: smtp, logs: logs, tokens: tokens, sealer: sealer}
 }

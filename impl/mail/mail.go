@@ -71,6 +71,8 @@ type Data struct {
 	PaymentID, Amount string
 	// NewEmail is the address an account moved to, for the notice to its old one.
 	NewEmail string
+	// EndpointID, EndpointURL and DisabledReason describe a webhook endpoint Junction disabled.
+	EndpointID, EndpointURL, DisabledReason string
 }
 
 // Render fills in the subject, text and HTML of an email of type typ for data. A template that names a field Data

@@ -22,13 +22,19 @@ import (
 type Counts interface {
 	JobCounts(ctx context.Context) ([]service.Count, error)
 	WebhookEventCounts(ctx context.Context) ([]service.Count, error)
+	// WebhookDeliveryCounts counts outgoing deliveries by status (A); DisabledEndpointCounts counts the
+	// endpoints Junction disabled by reason (A).
+	WebhookDeliveryCounts(ctx context.Context) ([]service.Count, error)
+	DisabledEndpointCounts(ctx context.Context) ([]service.Count, error)
 }
 
 // Metrics is one registry with Junction's collectors.
 type Metrics struct {
-	registry *prometheus.Registry
-	requests *prometheus.CounterVec
-	duration *prometheus.HistogramVec
+	registry        *prometheus.Registry
+	requests        *prometheus.CounterVec
+	duration        *prometheus.HistogramVec
+	attempts        *prometheus.CounterVec
+	attemptDuration *prometheus.HistogramVec
 }
 
 // New registers the collectors for pool and counts.
@@ -42,9 +48,17 @@ func New(pool *pgxpool.Pool, counts Counts, logger *slog.Logger) *Metrics {
 			Name: "junction_http_request_duration_seconds", Help: "HTTP request duration by route pattern and method.",
 			Buckets: []float64{.0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5},
 		}, []string{"route", "method"}),
+		attempts: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "junction_webhook_attempts_total",
+			Help: "Outgoing webhook attempts by outcome: succeeded, rejected (not a 2xx), unreachable (no answer), skipped (endpoint disabled).",
+		}, []string{"outcome"}),
+		attemptDuration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name: "junction_webhook_attempt_duration_seconds", Help: "Outgoing webhook attempt duration by outcome.",
+			Buckets: []float64{.005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10, 15},
+		}, []string{"outcome"}),
 	}
 	m.registry.MustRegister(
-		m.requests, m.duration,
+		m.requests, m.duration, m.attempts, m.attemptDuration,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 		&poolCollector{pool: pool},
 		&countsCollector{counts: counts, logger: logger},
@@ -69,6 +83,12 @@ func (m *Metrics) ObserveRequest(route, method string, status int, elapsed time.
 	m.duration.WithLabelValues(route, method).Observe(elapsed.Seconds())
 }
 
+// ObserveWebhookAttempt counts and times one outgoing webhook attempt by its outcome (impl/jobs reports each).
+func (m *Metrics) ObserveWebhookAttempt(outcome string, elapsed time.Duration) {
+	m.attempts.WithLabelValues(outcome).Inc()
+	m.attemptDuration.WithLabelValues(outcome).Observe(elapsed.Seconds())
+}
+
 // knownMethod is method when HTTP defines it (RFC 9110, and PATCH), else "other".
 func knownMethod(method string) string {
 	switch method {
@@ -88,6 +108,8 @@ var (
 	poolWaitTime = prometheus.NewDesc("junction_db_pool_acquire_wait_seconds_total", "Time spent waiting for a connection.", nil, nil)
 	jobs         = prometheus.NewDesc("junction_river_jobs", "River jobs by kind and state.", []string{"kind", "state"}, nil)
 	webhooks     = prometheus.NewDesc("junction_webhook_events", "Stored webhook events by provider and status.", []string{"provider", "status"}, nil)
+	deliveries   = prometheus.NewDesc("junction_webhook_deliveries", "Outgoing webhook deliveries kept, by status.", []string{"status"}, nil)
+	disabled     = prometheus.NewDesc("junction_webhook_endpoints_disabled", "Webhook endpoints Junction disabled, by reason (gone, failing).", []string{"reason"}, nil)
 )
 
 type poolCollector struct{ pool *pgxpool.Pool }
@@ -116,15 +138,21 @@ type countsCollector struct {
 func (c *countsCollector) Describe(ch chan<- *prometheus.Desc) {
 	ch <- jobs
 	ch <- webhooks
+	ch <- deliveries
+	ch <- disabled
 }
 
 func (c *countsCollector) Collect(ch chan<- prometheus.Metric) {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 	defer cancel()
 	for _, g := range []struct {
-		desc *prometheus.Desc
-		read func(context.Context) ([]service.Count, error)
-	}{{jobs, c.counts.JobCounts}, {webhooks, c.counts.WebhookEventCounts}} {
+		desc   *prometheus.Desc
+		labels int
+		read   func(context.Context) ([]service.Count, error)
+	}{
+		{jobs, 2, c.counts.JobCounts}, {webhooks, 2, c.counts.WebhookEventCounts},
+		{deliveries, 1, c.counts.WebhookDeliveryCounts}, {disabled, 1, c.counts.DisabledEndpointCounts},
+	} {
 		rows, err := g.read(ctx)
 		if err != nil {
 			// A scrape during a database outage reports what it can rather than failing whole.
@@ -132,7 +160,7 @@ func (c *countsCollector) Collect(ch chan<- prometheus.Metric) {
 			continue
 		}
 		for _, r := range rows {
-			ch <- prometheus.MustNewConstMetric(g.desc, prometheus.GaugeValue, float64(r.N), r.A, r.B)
+			ch <- prometheus.MustNewConstMetric(g.desc, prometheus.GaugeValue, float64(r.N), []string{r.A, r.B}[:g.labels]...)
 		}
 	}
 }

@@ -6,6 +6,7 @@ package service
 
 import (
 	"context"
+	"time"
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
@@ -29,6 +30,8 @@ const (
 	EmailEmailChanged EmailKind = "email-changed"
 	// EmailPasswordChanged goes to the address of an account whose password changed while signed in.
 	EmailPasswordChanged EmailKind = "password-changed"
+	// EmailWebhookDisabled tells an endpoint's owner that Junction disabled it (410 Gone, or 5 days of failures).
+	EmailWebhookDisabled EmailKind = "webhook-disabled"
 )
 
 // EmailMaxAttempts is how often an email job runs before it is discarded.
@@ -58,6 +61,11 @@ type EmailArgs struct {
 
 	// NewEmail is the address an account moved to, for the notice to its old one.
 	NewEmail string `json:"new_email,omitempty"`
+
+	// EndpointID, EndpointURL and DisabledReason describe a webhook endpoint Junction disabled.
+	EndpointID     string `json:"endpoint_id,omitempty"`
+	EndpointURL    string `json:"endpoint_url,omitempty"`
+	DisabledReason string `json:"disabled_reason,omitempty"`
 }
 
 // Kind never changes: jobs already queued are found by it.
@@ -105,3 +113,63 @@ type JobInserter interface {
 	InsertTx(ctx context.Context, tx pgx.Tx, args river.JobArgs, opts *river.InsertOpts) (*rivertype.JobInsertResult, error)
 	InsertManyTx(ctx context.Context, tx pgx.Tx, params []river.InsertManyParams) ([]*rivertype.JobInsertResult, error)
 }
+
+// WebhookQueue is the River queue of outgoing webhooks: their fan-outs, deliveries and recoveries.
+const WebhookQueue = "webhooks"
+
+// WebhookOutMaxAttempts bounds the runs of an outgoing webhook's job when the database, not the receiver, fails:
+// a receiver's failures follow the delivery's own schedule (retry.Schedule), one job per attempt.
+const WebhookOutMaxAttempts = 25
+
+// WebhookFanOutArgs is the job that makes a message's deliveries, one per endpoint that takes it: the write that
+// caused the event does the same small work however many endpoints there are.
+type WebhookFanOutArgs struct {
+	MessageID uuid.UUID `json:"message_id"`
+}
+
+// Kind never changes: jobs already queued are found by it.
+func (WebhookFanOutArgs) Kind() string { return "webhook_fanout" }
+
+// InsertOpts puts the job on the webhook queue.
+func (WebhookFanOutArgs) InsertOpts() river.InsertOpts {
+	return river.InsertOpts{Queue: WebhookQueue, MaxAttempts: WebhookOutMaxAttempts}
+}
+
+// WebhookDeliveryArgs is the job that makes one attempt of a delivery. A failed attempt with attempts left on the
+// schedule queues the next one, scheduled, in the transaction that records it.
+type WebhookDeliveryArgs struct {
+	DeliveryID uuid.UUID `json:"delivery_id"`
+	// Final makes the attempt the last whatever the schedule says: a manual re-send is one attempt.
+	Final bool `json:"final,omitempty"`
+}
+
+// Kind never changes: jobs already queued are found by it.
+func (WebhookDeliveryArgs) Kind() string { return "webhook_delivery" }
+
+// InsertOpts puts the job on the webhook queue.
+func (WebhookDeliveryArgs) InsertOpts() river.InsertOpts {
+	return river.InsertOpts{Queue: WebhookQueue, MaxAttempts: WebhookOutMaxAttempts}
+}
+
+// WebhookRecoverArgs is the job that re-sends an endpoint's failed deliveries since a time, one at a time in event
+// order, a batch per run; each run queues the next after the last delivery it sent (AfterAt, AfterID).
+type WebhookRecoverArgs struct {
+	EndpointID uuid.UUID `json:"endpoint_id"`
+	Since      time.Time `json:"since"`
+	AfterAt    time.Time `json:"after_at"`
+	AfterID    uuid.UUID `json:"after_id"`
+}
+
+// Kind never changes: jobs already queued are found by it.
+func (WebhookRecoverArgs) Kind() string { return "webhook_recover" }
+
+// InsertOpts puts the job on the webhook queue.
+func (WebhookRecoverArgs) InsertOpts() river.InsertOpts {
+	return river.InsertOpts{Queue: WebhookQueue, MaxAttempts: WebhookOutMaxAttempts}
+}
+
+// WebhookPruneArgs is the periodic job that deletes events older than [WebhookRetention] with their deliveries.
+type WebhookPruneArgs struct{}
+
+// Kind never changes: jobs already queued are found by it.
+func (WebhookPruneArgs) Kind() string { return "webhook_prune" }

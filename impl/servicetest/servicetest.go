@@ -19,6 +19,7 @@ import (
 	"github.com/junction-dev/junction/impl/logtest"
 	"github.com/junction-dev/junction/impl/outbound"
 	"github.com/junction-dev/junction/impl/password"
+	"github.com/junction-dev/junction/impl/retry"
 	"github.com/junction-dev/junction/impl/service"
 	"github.com/junction-dev/junction/impl/service/wire"
 )
@@ -40,6 +41,10 @@ type Options struct {
 	ListTotalTTL time.Duration
 	// WebhookTargets is the destination policy of webhook endpoints; the zero value refuses private addresses.
 	WebhookTargets outbound.Policy
+	// WebhookSchedule is the delays between a delivery's attempts; the zero value retries nothing.
+	WebhookSchedule retry.Schedule
+	// Now is the services' clock; nil is time.Now.
+	Now func() time.Time
 	// Tokens and Sealer default to ones keyed with Secret.
 	Tokens *auth.Tokens
 	Sealer *auth.Sealer
@@ -72,7 +77,8 @@ func New(t testing.TB, pool *pgxpool.Pool, o Options) *wire.Services {
 	svcs := wire.New(wire.Deps{
 		Pool: pool, Jobs: o.Jobs, Hasher: password.NewHasher(cmp.Or(o.Hash, FastHash)),
 		Tokens: o.Tokens, Sealer: o.Sealer,
-		AuthCacheTTL: o.AuthCacheTTL, ListTotalTTL: o.ListTotalTTL, WebhookTargets: o.WebhookTargets, Logger: o.Logger,
+		AuthCacheTTL: o.AuthCacheTTL, ListTotalTTL: o.ListTotalTTL, WebhookTargets: o.WebhookTargets,
+		WebhookSchedule: o.WebhookSchedule, Now: o.Now, Logger: o.Logger,
 	})
 	Start(t, o.Logger, svcs.Components()...)
 	// Tests then see every commit heard, and the authentication cache on, from their first step.

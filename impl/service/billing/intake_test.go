@@ -15,6 +15,7 @@ import (
 	"github.com/riverqueue/river/riverdriver/riverpgxv5"
 	"github.com/stretchr/testify/require"
 
+	"github.com/junction-dev/junction/impl/apimodel"
 	"github.com/junction-dev/junction/impl/dbtest"
 	"github.com/junction-dev/junction/impl/service"
 	"github.com/junction-dev/junction/impl/service/internal/core"
@@ -42,7 +43,7 @@ func newTestService(t *testing.T) (*Service, *pgxpool.Pool) {
 	pool := dbtest.New(t)
 	inserter, err := river.NewClient(riverpgxv5.New(pool), &river.Config{})
 	require.NoError(t, err)
-	s := New(core.New(pool, inserter, slog.New(slog.NewTextHandler(io.Discard, nil))))
+	s := New(core.New(pool, inserter, apimodel.EncodeWebhook, slog.New(slog.NewTextHandler(io.Discard, nil))))
 	require.NoError(t, s.Start(context.Background()))
 	t.Cleanup(func() { require.NoError(t, s.Stop(context.Background())) })
 	return s, pool

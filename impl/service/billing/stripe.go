@@ -137,6 +137,11 @@ func (s *Service) applyPaymentIntent(ctx context.Context, tx pgx.Tx, ev stripeEv
 	if err != nil {
 		return fmt.Errorf("upsert payment: %w", err)
 	}
+	if t, ok := paymentEvents[ev.Type]; ok {
+		if err := s.core.Publish(ctx, tx, service.WebhookMessage{Type: t, OwnerID: p.UserID, At: created, Data: toPayment(p)}); err != nil {
+			return err
+		}
+	}
 	if ev.Type != "payment_intent.succeeded" {
 		return nil
 	}
@@ -199,14 +204,40 @@ func (s *Service) applySubscription(ctx context.Context, tx pgx.Tx, ev stripeEve
 	if err != nil {
 		return err
 	}
-	_, err = s.core.Queries.SubscriptionUpsert(ctx, tx, db.SubscriptionUpsertParams{
+	row, err := s.core.Queries.SubscriptionUpsert(ctx, tx, db.SubscriptionUpsertParams{
 		StripeID: sub.ID, UserID: userID(user), Customer: sub.Customer, Status: sub.Status, Price: price,
 		CurrentPeriodEnd: end, EventCreatedAt: created, LastEventID: ev.ID,
 	})
-	if err != nil && !errors.Is(err, pgx.ErrNoRows) {
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil // an older event, or this one again
+	}
+	if err != nil {
 		return fmt.Errorf("upsert subscription: %w", err)
 	}
-	return nil
+	return s.core.Publish(ctx, tx, service.WebhookMessage{
+		Type: service.WebhookSubscriptionUpdated, OwnerID: row.UserID, At: created, Data: toSubscription(row),
+	})
+}
+
+// paymentEvents are the outgoing webhooks that Stripe's payment intent events cause.
+var paymentEvents = map[string]service.WebhookEventType{
+	"payment_intent.succeeded":      service.WebhookPaymentSucceeded,
+	"payment_intent.payment_failed": service.WebhookPaymentFailed,
+	"payment_intent.failed":         service.WebhookPaymentFailed,
+}
+
+func toPayment(p db.Payment) service.Payment {
+	return service.Payment{
+		ID: p.StripeID, UserID: p.UserID, Customer: p.Customer, Amount: p.Amount, Currency: p.Currency, Status: p.Status,
+		CreatedAt: p.CreatedAt, UpdatedAt: p.UpdatedAt,
+	}
+}
+
+func toSubscription(r db.Subscription) service.Subscription {
+	return service.Subscription{
+		ID: r.StripeID, UserID: r.UserID, Customer: r.Customer, Status: r.Status, Price: r.Price,
+		CurrentPeriodEnd: r.CurrentPeriodEnd, CreatedAt: r.CreatedAt, UpdatedAt: r.UpdatedAt,
+	}
 }
 
 // linkedUser is the user named by metadata.user_id, or nil when there is none or it does not exist.

@@ -141,6 +141,9 @@ func (s *Service) Create(ctx context.Context, postID uuid.UUID, content string) 
 		if err != nil {
 			return err
 		}
+		if err := announce(ctx, s.core, tx, service.WebhookCommentCreated, row, p.AuthorID, p.Published); err != nil {
+			return err
+		}
 		if p.Published {
 			if err := s.core.Notify(ctx, tx, service.Event{Kind: service.EventCommentAdded, ID: row.ID, PostID: postID}); err != nil {
 				return err
@@ -178,8 +181,11 @@ func (s *Service) Delete(ctx context.Context, id uuid.UUID) error {
 		if c.AuthorID != actor.UserID && c.PostAuthorID != actor.UserID {
 			return core.Forbidden("Only the comment's author or the post's author may delete this comment.")
 		}
-		_, err = s.core.Queries.CommentDelete(ctx, tx, id)
-		return err
+		deleted, err := s.core.Queries.CommentDelete(ctx, tx, id)
+		if err != nil {
+			return err
+		}
+		return announce(ctx, s.core, tx, service.WebhookCommentDeleted, deleted, c.PostAuthorID, c.PostPublished)
 	})
 	var se *service.Error
 	if errors.As(err, &se) {
@@ -189,6 +195,14 @@ func (s *Service) Delete(ctx context.Context, id uuid.UUID) error {
 		return fmt.Errorf("delete comment: %w", err)
 	}
 	return nil
+}
+
+// announce records an outgoing webhook about comment c in tx, for the endpoints of the post's author (and of
+// admins, unless the post is a draft).
+func announce(ctx context.Context, c *core.Core, tx pgx.Tx, t service.WebhookEventType, row db.Comment, postAuthor uuid.UUID, published bool) error {
+	return c.Publish(ctx, tx, service.WebhookMessage{
+		Type: t, OwnerID: &postAuthor, Private: !published, Data: core.ToComment(row),
+	})
 }
 
 // notifyAuthor queues the email that tells a post's author about someone else's comment.

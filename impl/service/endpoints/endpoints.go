@@ -6,8 +6,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"net/netip"
 	neturl "net/url"
+	"slices"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -18,6 +20,7 @@ import (
 	"github.com/junction-dev/junction/gen/db"
 	"github.com/junction-dev/junction/impl/auth"
 	"github.com/junction-dev/junction/impl/outbound"
+	"github.com/junction-dev/junction/impl/retry"
 	"github.com/junction-dev/junction/impl/service"
 	"github.com/junction-dev/junction/impl/service/internal/core"
 	"github.com/junction-dev/junction/impl/stdwebhook"
@@ -27,17 +30,34 @@ import (
 // with a message the endpoint's owner can act on.
 type CheckURL func(ctx context.Context, url string) error
 
-// Service manages webhook endpoints. It is safe for concurrent use.
-type Service struct {
-	core     *core.Core
-	sealer   *auth.Sealer
-	checkURL CheckURL
-	now      func() time.Time
+// Deps are what a Service needs beside the core.
+type Deps struct {
+	// Sealer seals signing secrets at rest.
+	Sealer *auth.Sealer
+	// CheckURL judges destinations when they are saved.
+	CheckURL CheckURL
+	// Schedule is the delays between a delivery's attempts (retry.WebhookSchedule, or WEBHOOK_RETRY_SCHEDULE).
+	Schedule retry.Schedule
+	// Now is the clock (the 5-day rule, rotations, recoveries); Rand spreads retries (math/rand/v2's Float64).
+	Now  func() time.Time
+	Rand func() float64
 }
 
-// New returns a Service over c that seals secrets with sealer and checks destinations with checkURL.
-func New(c *core.Core, sealer *auth.Sealer, checkURL CheckURL, now func() time.Time) *Service {
-	return &Service{core: c, sealer: sealer, checkURL: checkURL, now: now}
+// Service manages webhook endpoints and their deliveries. It is safe for concurrent use.
+type Service struct {
+	core *core.Core
+	deps Deps
+}
+
+// New returns a Service over c.
+func New(c *core.Core, d Deps) *Service {
+	if d.Now == nil {
+		d.Now = time.Now
+	}
+	if d.Rand == nil {
+		d.Rand = rand.Float64
+	}
+	return &Service{core: c, deps: d}
 }
 
 // errOwnerGone answers a create whose caller's account was deleted after their token was checked.
@@ -203,7 +223,7 @@ func (s *Service) RotateSecret(ctx context.Context, id uuid.UUID) (service.NewWe
 		return service.NewWebhookSecret{}, fmt.Errorf("rotate webhook secret: %w", err)
 	}
 	row, err := s.core.Queries.WebhookEndpointRotateSecret(ctx, s.core.Pool, db.WebhookEndpointRotateSecretParams{
-		ID: id, SecretSealed: sealed, PreviousExpiresAt: new(s.now().Add(service.WebhookSecretOverlap)),
+		ID: id, SecretSealed: sealed, PreviousExpiresAt: new(s.deps.Now().Add(service.WebhookSecretOverlap)),
 	})
 	if errors.Is(err, pgx.ErrNoRows) {
 		return service.NewWebhookSecret{}, core.NotFound("Webhook endpoint")
@@ -224,13 +244,19 @@ func (s *Service) SigningKeys(ctx context.Context, id uuid.UUID) ([][]byte, erro
 	if err != nil {
 		return nil, fmt.Errorf("signing keys: %w", err)
 	}
-	sealed := []string{row.SecretSealed}
-	if row.PreviousSecretSealed != nil && row.PreviousSecretExpiresAt != nil && s.now().Before(*row.PreviousSecretExpiresAt) {
-		sealed = append(sealed, *row.PreviousSecretSealed)
+	return s.keys(row.SecretSealed, row.PreviousSecretSealed, row.PreviousSecretExpiresAt)
+}
+
+// keys opens an endpoint's sealed secrets into signing keys, newest first: the previous secret's only while its
+// overlap lasts.
+func (s *Service) keys(current string, previous *string, previousExpires *time.Time) ([][]byte, error) {
+	sealed := []string{current}
+	if previous != nil && previousExpires != nil && s.deps.Now().Before(*previousExpires) {
+		sealed = append(sealed, *previous)
 	}
 	keys := make([][]byte, 0, len(sealed))
 	for _, sl := range sealed {
-		secret, err := s.sealer.Open(sl)
+		secret, err := s.deps.Sealer.Open(sl)
 		if err != nil {
 			return nil, fmt.Errorf("signing keys: open secret: %w", err)
 		}
@@ -286,7 +312,7 @@ func (s *Service) newSecret() (secret, sealed string, err error) {
 	if secret, err = stdwebhook.NewSecret(); err != nil {
 		return "", "", err
 	}
-	if sealed, err = s.sealer.Seal(secret); err != nil {
+	if sealed, err = s.deps.Sealer.Seal(secret); err != nil {
 		return "", "", err
 	}
 	return secret, sealed, nil
@@ -305,7 +331,7 @@ func (s *Service) checkDestination(ctx context.Context, fe core.FieldErrors, url
 		fe.Add("url", "must be printable ASCII without spaces: percent-encode anything else")
 		return
 	}
-	err := s.checkURL(ctx, url)
+	err := s.deps.CheckURL(ctx, url)
 	switch {
 	case err == nil:
 	case (errors.Is(err, outbound.ErrForbiddenAddress) || errors.Is(err, outbound.ErrUnresolvable)) && namesAHost(url):
@@ -341,15 +367,11 @@ func checkEventTypes(fe core.FieldErrors, types []service.WebhookEventType, acto
 		fe.Add("eventTypes", fmt.Sprintf("must name 1 to %d event types", len(all)))
 		return nil
 	}
-	known := make(map[service.WebhookEventType]bool, len(all))
-	for _, t := range all {
-		known[t] = true
-	}
 	seen := make(map[service.WebhookEventType]bool, len(types))
 	var forbidden error
 	for _, t := range types {
 		switch {
-		case !known[t]:
+		case !known(t):
 			fe.Add("eventTypes", "holds an unknown event type")
 			return nil
 		case seen[t]:
@@ -363,6 +385,9 @@ func checkEventTypes(fe core.FieldErrors, types []service.WebhookEventType, acto
 	}
 	return forbidden
 }
+
+// known reports whether t is an event type.
+func known(t service.WebhookEventType) bool { return slices.Contains(service.WebhookEventTypes(), t) }
 
 func typeStrings(types []service.WebhookEventType) []string {
 	out := make([]string, len(types))

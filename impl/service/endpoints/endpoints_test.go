@@ -15,6 +15,7 @@ import (
 	standardwebhooks "github.com/standard-webhooks/standard-webhooks/libraries/go"
 	"github.com/stretchr/testify/require"
 
+	"github.com/junction-dev/junction/impl/apimodel"
 	"github.com/junction-dev/junction/impl/auth"
 	"github.com/junction-dev/junction/impl/dbtest"
 	"github.com/junction-dev/junction/impl/outbound"
@@ -94,8 +95,9 @@ func TestRotationOverlapsForADay(t *testing.T) {
 	require.NoError(t, err)
 	inserter, err := river.NewClient(riverpgxv5.New(pool), &river.Config{})
 	require.NoError(t, err)
-	eps := endpoints.New(core.New(pool, inserter, slog.New(slog.NewTextHandler(io.Discard, nil))), sealer,
-		func(context.Context, string) error { return nil }, clock)
+	eps := endpoints.New(core.New(pool, inserter, apimodel.EncodeWebhook, slog.New(slog.NewTextHandler(io.Discard, nil))), endpoints.Deps{
+		Sealer: sealer, CheckURL: func(context.Context, string) error { return nil }, Now: clock,
+	})
 
 	first, err := eps.Create(ada, service.CreateWebhookEndpointInput{URL: publicURL, EventTypes: []service.WebhookEventType{service.WebhookTest}})
 	require.NoError(t, err)

@@ -15,6 +15,7 @@ import (
 	"github.com/riverqueue/river/riverdriver/riverpgxv5"
 	"github.com/stretchr/testify/require"
 
+	"github.com/junction-dev/junction/impl/apimodel"
 	"github.com/junction-dev/junction/impl/auth"
 	"github.com/junction-dev/junction/impl/dbtest"
 	"github.com/junction-dev/junction/impl/password"
@@ -48,7 +49,7 @@ func newFixture(t *testing.T, cacheTTL time.Duration) *fixture {
 	require.NoError(t, err)
 	sealer, err := auth.NewSealer(secret)
 	require.NoError(t, err)
-	c := core.New(pool, inserter, logger)
+	c := core.New(pool, inserter, apimodel.EncodeWebhook, logger)
 	cache := authcache.New(cacheTTL, 100)
 	hasher := password.NewHasher(password.Params{MemoryKiB: 64, Iterations: 1, Parallelism: 1})
 	f := &fixture{

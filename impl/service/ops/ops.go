@@ -51,3 +51,29 @@ func (s *Service) WebhookEventCounts(ctx context.Context) ([]service.Count, erro
 	}
 	return out, nil
 }
+
+// WebhookDeliveryCounts counts outgoing webhook deliveries by status (A).
+func (s *Service) WebhookDeliveryCounts(ctx context.Context) ([]service.Count, error) {
+	rows, err := s.core.Queries.MetricsWebhookDeliveryCounts(ctx, s.core.Pool)
+	if err != nil {
+		return nil, fmt.Errorf("webhook delivery counts: %w", err)
+	}
+	out := make([]service.Count, len(rows))
+	for i, r := range rows {
+		out[i] = service.Count{A: r.Status, N: r.Deliveries}
+	}
+	return out, nil
+}
+
+// DisabledEndpointCounts counts the webhook endpoints Junction disabled, by reason (A).
+func (s *Service) DisabledEndpointCounts(ctx context.Context) ([]service.Count, error) {
+	rows, err := s.core.Queries.MetricsWebhookEndpointsDisabled(ctx, s.core.Pool)
+	if err != nil {
+		return nil, fmt.Errorf("disabled endpoint counts: %w", err)
+	}
+	out := make([]service.Count, len(rows))
+	for i, r := range rows {
+		out[i] = service.Count{A: r.Reason, N: r.Endpoints}
+	}
+	return out, nil
+}

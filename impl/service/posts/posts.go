@@ -202,6 +202,9 @@ func (s *Service) Create(ctx context.Context, in service.CreatePostInput) (servi
 		if err != nil || !row.Published {
 			return err // drafts are not broadcast
 		}
+		if err := s.announce(ctx, tx, service.WebhookPostPublished, row); err != nil {
+			return err
+		}
 		return s.core.Notify(ctx, tx, service.Event{Kind: service.EventPostCreated, ID: row.ID, PostID: row.ID})
 	})
 	if err != nil {
@@ -227,7 +230,11 @@ func (s *Service) Update(ctx context.Context, id uuid.UUID, in service.UpdatePos
 		return service.Post{}, err
 	}
 	return s.writeOwn(ctx, id, func(tx pgx.Tx, _ db.Post) (db.Post, error) {
-		return s.core.Queries.PostUpdate(ctx, tx, db.PostUpdateParams{ID: id, Title: in.Title, Content: in.Content})
+		updated, err := s.core.Queries.PostUpdate(ctx, tx, db.PostUpdateParams{ID: id, Title: in.Title, Content: in.Content})
+		if err != nil {
+			return updated, err
+		}
+		return updated, s.announce(ctx, tx, service.WebhookPostUpdated, updated)
 	})
 }
 
@@ -242,6 +249,9 @@ func (s *Service) Publish(ctx context.Context, id uuid.UUID) (service.Post, erro
 		if err != nil {
 			return published, err
 		}
+		if err := s.announce(ctx, tx, service.WebhookPostPublished, published); err != nil {
+			return published, err
+		}
 		return published, s.core.Notify(ctx, tx, service.Event{Kind: service.EventPostCreated, ID: id, PostID: id})
 	})
 }
@@ -249,10 +259,20 @@ func (s *Service) Publish(ctx context.Context, id uuid.UUID) (service.Post, erro
 // Delete deletes the caller's post and its comments.
 func (s *Service) Delete(ctx context.Context, id uuid.UUID) error {
 	_, err := s.writeOwn(ctx, id, func(tx pgx.Tx, p db.Post) (db.Post, error) {
-		_, err := s.core.Queries.PostDelete(ctx, tx, id)
-		return p, err
+		if _, err := s.core.Queries.PostDelete(ctx, tx, id); err != nil {
+			return p, err
+		}
+		return p, s.announce(ctx, tx, service.WebhookPostDeleted, p)
 	})
 	return err
+}
+
+// announce records an outgoing webhook about post p in tx: to its author's endpoints, and to admins' unless p is
+// a draft, which nobody else may see.
+func (s *Service) announce(ctx context.Context, tx pgx.Tx, t service.WebhookEventType, p db.Post) error {
+	return s.core.Publish(ctx, tx, service.WebhookMessage{
+		Type: t, OwnerID: &p.AuthorID, Private: !p.Published, Data: core.ToPost(p),
+	})
 }
 
 // writeOwn runs write on post id, locked, in a transaction, after checking that the caller wrote it: a post

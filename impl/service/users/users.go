@@ -224,6 +224,9 @@ func (s *Service) Create(ctx context.Context, in service.CreateUserInput) (servi
 		if err != nil {
 			return err
 		}
+		if err := s.core.Publish(ctx, tx, service.WebhookMessage{Type: service.WebhookUserCreated, OwnerID: &row.ID, Data: core.ToUser(row)}); err != nil {
+			return err
+		}
 		return s.core.Enqueue(ctx, tx, service.EmailArgs{Type: service.EmailWelcome, To: row.Email, Name: row.Name})
 	})
 	if postgres.IsUniqueViolation(err, emailUniqueIndex) {
@@ -381,17 +384,22 @@ func (s *Service) Delete(ctx context.Context, id uuid.UUID) error {
 	if err := s.requireSelf(ctx, id); err != nil {
 		return err
 	}
-	var n int64
 	err := s.core.InTx(ctx, func(tx pgx.Tx) error {
-		var err error
-		n, err = s.core.Queries.UserDelete(ctx, tx, id)
-		return err
+		row, err := s.core.Queries.UserDelete(ctx, tx, id)
+		if errors.Is(err, pgx.ErrNoRows) {
+			return core.NotFound("User")
+		}
+		if err != nil {
+			return err
+		}
+		return s.core.Publish(ctx, tx, service.WebhookMessage{Type: service.WebhookUserDeleted, OwnerID: &row.ID, Data: core.ToUser(row)})
 	})
+	var se *service.Error
+	if errors.As(err, &se) {
+		return se
+	}
 	if err != nil {
 		return fmt.Errorf("delete user: %w", err)
-	}
-	if n == 0 {
-		return core.NotFound("User")
 	}
 	s.sessions.Evict(id) // at once here; other instances hear of it from the database
 	s.totals.Forget(totals.Users)

@@ -16,6 +16,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	junction "github.com/junction-dev/junction"
+	"github.com/junction-dev/junction/impl/apimodel"
 	"github.com/junction-dev/junction/impl/dbtest"
 	"github.com/junction-dev/junction/impl/ecma262"
 	"github.com/junction-dev/junction/impl/password"
@@ -100,7 +101,7 @@ func TestListTotalsLagOnlyOtherInstances(t *testing.T) {
 	pool := dbtest.New(t)
 	inserter, err := river.NewClient(riverpgxv5.New(pool), &river.Config{})
 	require.NoError(t, err)
-	c := core.New(pool, inserter, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	c := core.New(pool, inserter, apimodel.EncodeWebhook, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	hasher := password.NewHasher(password.Params{MemoryKiB: 64, Iterations: 1, Parallelism: 1})
 	var later atomic.Bool // the clock of s's totals, moved past their TTL
 	clock := func() time.Time {

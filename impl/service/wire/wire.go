@@ -9,10 +9,12 @@ import (
 
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/junction-dev/junction/impl/apimodel"
 	"github.com/junction-dev/junction/impl/auth"
 	"github.com/junction-dev/junction/impl/lifecycle"
 	"github.com/junction-dev/junction/impl/outbound"
 	"github.com/junction-dev/junction/impl/password"
+	"github.com/junction-dev/junction/impl/retry"
 	"github.com/junction-dev/junction/impl/service"
 	"github.com/junction-dev/junction/impl/service/accounts"
 	"github.com/junction-dev/junction/impl/service/billing"
@@ -48,7 +50,12 @@ type Deps struct {
 	// WebhookTargets says which destinations webhook endpoints may name (impl/outbound): production refuses
 	// private and loopback ones and plain http.
 	WebhookTargets outbound.Policy
-	Logger         *slog.Logger
+	// WebhookSchedule is the delays between a webhook delivery's attempts.
+	WebhookSchedule retry.Schedule
+	// Now is the clock of the rules that span days (an endpoint disabled after 5 days of failures); nil is
+	// time.Now.
+	Now    func() time.Time
+	Logger *slog.Logger
 }
 
 // Services is the business layer. Listener and Billing have a lifecycle (Start, Stop); Components lists them in
@@ -62,7 +69,7 @@ type Services struct {
 	Emails   *emails.Service
 	Ops      *ops.Service
 	Listener *listener.Listener
-	// Endpoints are where outgoing webhooks go (issue 16: managed here; sending comes next).
+	// Endpoints are where outgoing webhooks go, and their deliveries.
 	Endpoints *endpoints.Service
 }
 
@@ -74,7 +81,7 @@ const totalsMaxEntries = 10_000
 
 // New builds every service over d.
 func New(d Deps) *Services {
-	c := core.New(d.Pool, d.Jobs, d.Logger)
+	c := core.New(d.Pool, d.Jobs, apimodel.EncodeWebhook, d.Logger)
 	sessions := authcache.New(d.AuthCacheTTL, authCacheMaxEntries)
 	counts := totals.New(d.ListTotalTTL, totalsMaxEntries, time.Now)
 	p := posts.New(c, counts)
@@ -89,9 +96,13 @@ func New(d Deps) *Services {
 		Emails:   emails.New(c),
 		Ops:      ops.New(c),
 		Listener: listener.New(d.Pool, sessions, d.Logger),
-		Endpoints: endpoints.New(c, d.Sealer, func(ctx context.Context, url string) error {
-			return outbound.CheckURL(ctx, url, d.WebhookTargets, nil)
-		}, time.Now),
+		Endpoints: endpoints.New(c, endpoints.Deps{
+			Sealer: d.Sealer,
+			CheckURL: func(ctx context.Context, url string) error {
+				return outbound.CheckURL(ctx, url, d.WebhookTargets, nil)
+			},
+			Schedule: d.WebhookSchedule, Now: d.Now,
+		}),
 	}
 }
 

@@ -6,8 +6,10 @@ package core
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"log/slog"
+	"time"
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
@@ -23,12 +25,14 @@ type Core struct {
 	Pool    *pgxpool.Pool
 	Queries *db.Queries
 	Jobs    service.JobInserter
-	Logger  *slog.Logger
+	// EncodeWebhook renders outgoing webhooks' bodies (impl/apimodel.EncodeWebhook).
+	EncodeWebhook service.WebhookEncoder
+	Logger        *slog.Logger
 }
 
-// New returns a Core over pool that inserts jobs through jobs.
-func New(pool *pgxpool.Pool, jobs service.JobInserter, logger *slog.Logger) *Core {
-	return &Core{Pool: pool, Queries: db.New(), Jobs: jobs, Logger: logger}
+// New returns a Core over pool that inserts jobs through jobs and renders webhooks with encode.
+func New(pool *pgxpool.Pool, jobs service.JobInserter, encode service.WebhookEncoder, logger *slog.Logger) *Core {
+	return &Core{Pool: pool, Queries: db.New(), Jobs: jobs, EncodeWebhook: encode, Logger: logger}
 }
 
 // InTx runs fn in a transaction, committing when it returns nil and rolling back otherwise. Every write goes
@@ -71,6 +75,29 @@ func (c *Core) Notify(ctx context.Context, tx pgx.Tx, e service.Event) error {
 	return nil
 }
 
+// Publish records m in tx for the endpoints that take it, with the job that fans it out to them (the outbox): it
+// is sent exactly when tx commits, at least once, and never if tx rolls back. When no enabled endpoint takes it,
+// nothing is kept. Its cost in tx is the same however many endpoints take it.
+func (c *Core) Publish(ctx context.Context, tx pgx.Tx, m service.WebhookMessage) error {
+	if m.At.IsZero() {
+		m.At = time.Now()
+	}
+	body, err := c.EncodeWebhook(m)
+	if err != nil {
+		return fmt.Errorf("publish %s: %w", m.Type, err)
+	}
+	id, err := c.Queries.WebhookMessageInsert(ctx, tx, db.WebhookMessageInsertParams{
+		Type: string(m.Type), OwnerID: m.OwnerID, Private: m.Private, Payload: body,
+	})
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil // nobody listens
+	}
+	if err != nil {
+		return fmt.Errorf("publish %s: %w", m.Type, err)
+	}
+	return c.Enqueue(ctx, tx, service.WebhookFanOutArgs{MessageID: id})
+}
+
 // RequireUser returns ENOTFOUND when user id does not exist.
 func (c *Core) RequireUser(ctx context.Context, id uuid.UUID) error {
 	exists, err := c.Queries.UserExists(ctx, c.Pool, id)
@@ -79,6 +106,14 @@ func (c *Core) RequireUser(ctx context.Context, id uuid.UUID) error {
 	}
 	if !exists {
 		return NotFound("User")
+	}
+	return nil
+}
+
+// EnqueueAt inserts a job in tx, to run at at.
+func (c *Core) EnqueueAt(ctx context.Context, tx pgx.Tx, args river.JobArgs, at time.Time) error {
+	if _, err := c.Jobs.InsertTx(ctx, tx, args, &river.InsertOpts{ScheduledAt: at}); err != nil {
+		return fmt.Errorf("insert %s job: %w", args.Kind(), err)
 	}
 	return nil
 }

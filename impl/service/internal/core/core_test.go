@@ -13,6 +13,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/junction-dev/junction/gen/db"
+	"github.com/junction-dev/junction/impl/apimodel"
 	"github.com/junction-dev/junction/impl/dbtest"
 	"github.com/junction-dev/junction/impl/service"
 	"github.com/junction-dev/junction/impl/service/internal/core"
@@ -25,7 +26,7 @@ func TestJobsCommitAndRollBackWithTheirWrite(t *testing.T) {
 	pool := dbtest.New(t)
 	inserter, err := river.NewClient(riverpgxv5.New(pool), &river.Config{})
 	require.NoError(t, err)
-	c := core.New(pool, inserter, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	c := core.New(pool, inserter, apimodel.EncodeWebhook, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	s := servicetest.New(t, pool, servicetest.Options{Jobs: inserter})
 
 	// A write that rolls back after its job was inserted leaves neither.

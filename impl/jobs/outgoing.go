@@ -1,0 +1,241 @@
+package jobs
+
+// The outgoing webhooks' workers: the fan-out, one attempt of a delivery, a recovery, and the prune.
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"net"
+	"net/http"
+	"os"
+	"strconv"
+	"syscall"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+	"github.com/riverqueue/river"
+
+	"github.com/junction-dev/junction/impl/outbound"
+	"github.com/junction-dev/junction/impl/service"
+	"github.com/junction-dev/junction/impl/stdwebhook"
+)
+
+// Endpoints is what the outgoing webhooks' workers call (the endpoints service).
+type Endpoints interface {
+	FanOut(ctx context.Context, messageID uuid.UUID) (int, error)
+	Target(ctx context.Context, deliveryID uuid.UUID) (service.DeliveryTarget, error)
+	Record(ctx context.Context, r service.AttemptResult) error
+	FailedAfter(ctx context.Context, a service.WebhookRecoverArgs, n int) ([]service.RecoverItem, error)
+	Requeue(ctx context.Context, endpointID, deliveryID uuid.UUID) (bool, error)
+	Prune(ctx context.Context) (int64, error)
+}
+
+// DeliveryObserver counts attempts by outcome and times them (impl/metrics).
+type DeliveryObserver interface {
+	ObserveWebhookAttempt(outcome string, elapsed time.Duration)
+}
+
+// The outcomes of an attempt, as metrics label them.
+const (
+	OutcomeSucceeded = "succeeded"
+	// OutcomeRejected is an answer that is not a 2xx (a 3xx included: redirects are not followed).
+	OutcomeRejected = "rejected"
+	// OutcomeUnreachable is no answer: a refused address, a connection that failed, a timeout.
+	OutcomeUnreachable = "unreachable"
+	// OutcomeSkipped is nothing sent, as the endpoint was disabled.
+	OutcomeSkipped = "skipped"
+)
+
+// UserAgent is what Junction's deliveries say they are.
+const UserAgent = "Junction-Webhooks/1.0 (+https://github.com/junction-dev/junction)"
+
+// sender makes attempts: signs the body anew with this attempt's time, POSTs it with the outbound client (the
+// destination policy, timeouts, no redirects), and reads at most what the log keeps of the answer.
+type sender struct {
+	client  *http.Client
+	observe DeliveryObserver
+	now     func() time.Time
+}
+
+func (s *sender) attempt(ctx context.Context, t service.DeliveryTarget, final bool) service.AttemptResult {
+	r := service.AttemptResult{
+		DeliveryID: t.DeliveryID, EndpointID: t.EndpointID, Attempt: t.Attempt, AttemptedAt: s.now(), Final: final,
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, t.URL, bytes.NewReader(t.Body))
+	if err != nil {
+		r.Err = "the endpoint's URL cannot be requested"
+		s.observe.ObserveWebhookAttempt(OutcomeUnreachable, 0)
+		return r
+	}
+	req.Header = stdwebhook.Headers(t.Keys, t.MessageID.String(), r.AttemptedAt, t.Body)
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("User-Agent", UserAgent)
+	resp, err := s.client.Do(req)
+	if err != nil {
+		r.Duration = s.now().Sub(r.AttemptedAt)
+		r.Err = describe(err)
+		s.observe.ObserveWebhookAttempt(OutcomeUnreachable, r.Duration)
+		return r
+	}
+	r.Response, err = outbound.ReadLimited(resp.Body, service.WebhookResponseKeep)
+	_ = resp.Body.Close()
+	r.Duration = s.now().Sub(r.AttemptedAt)
+	r.StatusCode = resp.StatusCode
+	if err != nil && !r.Succeeded() {
+		r.Err = describe(err)
+	}
+	if resp.StatusCode == http.StatusTooManyRequests || resp.StatusCode == http.StatusServiceUnavailable {
+		r.RetryAfter = retryAfter(resp.Header.Get("Retry-After"), r.AttemptedAt)
+	}
+	outcome := OutcomeRejected
+	if r.Succeeded() {
+		outcome = OutcomeSucceeded
+	}
+	s.observe.ObserveWebhookAttempt(outcome, r.Duration)
+	return r
+}
+
+// describe says why an attempt got no answer, in words for the endpoint's owner: the kind of failure, never an
+// address the name resolved to (which would tell a caller about the network Junction runs in).
+func describe(err error) string {
+	var ne net.Error
+	switch {
+	case errors.Is(err, outbound.ErrForbiddenAddress):
+		return "refused: the host resolves to an address Junction does not send to"
+	case errors.Is(err, outbound.ErrInvalidURL):
+		return "refused: " + err.Error()
+	case errors.Is(err, outbound.ErrUnresolvable):
+		return "the host name does not resolve"
+	case errors.Is(err, context.DeadlineExceeded), errors.As(err, &ne) && ne.Timeout(), errors.Is(err, os.ErrDeadlineExceeded):
+		return "timed out"
+	case errors.Is(err, syscall.ECONNREFUSED):
+		return "connection refused"
+	case errors.Is(err, syscall.ECONNRESET):
+		return "connection reset"
+	case errors.As(err, new(*net.DNSError)):
+		return "the host name does not resolve"
+	}
+	return "the connection failed"
+}
+
+// retryAfter reads a Retry-After header: delay-seconds or an HTTP date; zero when absent or unreadable.
+func retryAfter(v string, now time.Time) time.Duration {
+	if v == "" {
+		return 0
+	}
+	if n, err := strconv.ParseInt(v, 10, 64); err == nil && n > 0 {
+		return time.Duration(min(n, int64(30*24*time.Hour/time.Second))) * time.Second
+	}
+	if t, err := http.ParseTime(v); err == nil && t.After(now) {
+		return t.Sub(now)
+	}
+	return 0
+}
+
+// FanOutWorker makes a message's deliveries.
+type FanOutWorker struct {
+	river.WorkerDefaults[service.WebhookFanOutArgs]
+	svcs *Services
+}
+
+// Work fans the message out; it is idempotent.
+func (w *FanOutWorker) Work(ctx context.Context, job *river.Job[service.WebhookFanOutArgs]) error {
+	_, err := w.svcs.Endpoints.FanOut(ctx, job.Args.MessageID)
+	return err
+}
+
+// DeliveryWorker makes one attempt of a delivery and records it; the record queues the next attempt.
+type DeliveryWorker struct {
+	river.WorkerDefaults[service.WebhookDeliveryArgs]
+	svcs   *Services
+	sender *sender
+}
+
+// Work attempts the delivery once. A job that runs again after a crash finds the attempt unrecorded and makes it
+// again (at least once); one that finds the delivery done does nothing.
+func (w *DeliveryWorker) Work(ctx context.Context, job *river.Job[service.WebhookDeliveryArgs]) error {
+	return deliver(ctx, w.svcs.Endpoints, w.sender, job.Args.DeliveryID, job.Args.Final)
+}
+
+func deliver(ctx context.Context, eps Endpoints, s *sender, id uuid.UUID, final bool) error {
+	t, err := eps.Target(ctx, id)
+	if service.ErrorCode(err) == service.ENOTFOUND {
+		return nil // its endpoint was deleted
+	}
+	if err != nil {
+		return err
+	}
+	if !t.Deliver {
+		if !t.Disabled {
+			return nil // done already
+		}
+		s.observe.ObserveWebhookAttempt(OutcomeSkipped, 0)
+		return eps.Record(ctx, service.AttemptResult{
+			DeliveryID: t.DeliveryID, EndpointID: t.EndpointID, Attempt: t.Attempt, AttemptedAt: s.now(),
+			Err: "not sent: the endpoint is disabled", Final: true, EndpointDisabled: true,
+		})
+	}
+	return eps.Record(ctx, s.attempt(ctx, t, final))
+}
+
+// Timeout leaves room for the exchange's own bound and the record.
+func (w *DeliveryWorker) Timeout(*river.Job[service.WebhookDeliveryArgs]) time.Duration {
+	return outbound.DefaultTotalTimeout + 15*time.Second
+}
+
+// recoverBatch is how many deliveries one run of a recovery re-sends, one after another; the next run takes the
+// rest. At the exchange's bound each, a run stays within its timeout.
+const recoverBatch = 20
+
+// RecoverWorker re-sends an endpoint's failed deliveries in event order, one at a time, a batch per run.
+type RecoverWorker struct {
+	river.WorkerDefaults[service.WebhookRecoverArgs]
+	svcs   *Services
+	sender *sender
+}
+
+// Work re-sends the next batch, then queues the run after it. A run retried after a crash skips what it re-sent
+// already, as those are no longer failed.
+func (w *RecoverWorker) Work(ctx context.Context, job *river.Job[service.WebhookRecoverArgs]) error {
+	a := job.Args
+	items, err := w.svcs.Endpoints.FailedAfter(ctx, a, recoverBatch)
+	if err != nil {
+		return err
+	}
+	for _, it := range items {
+		ok, err := w.svcs.Endpoints.Requeue(ctx, a.EndpointID, it.DeliveryID)
+		if err != nil {
+			return err
+		}
+		if ok {
+			if err := deliver(ctx, w.svcs.Endpoints, w.sender, it.DeliveryID, true); err != nil {
+				return err
+			}
+		}
+		a.AfterAt, a.AfterID = it.EventAt, it.DeliveryID
+	}
+	if len(items) < recoverBatch {
+		return nil
+	}
+	_, err = river.ClientFromContext[pgx.Tx](ctx).Insert(ctx, a, nil)
+	return err
+}
+
+// Timeout bounds a run of a batch at the exchange's bound each.
+func (w *RecoverWorker) Timeout(*river.Job[service.WebhookRecoverArgs]) time.Duration {
+	return recoverBatch*(outbound.DefaultTotalTimeout+5*time.Second) + time.Minute
+}
+
+// PruneWorker deletes events past their retention, with their deliveries.
+type PruneWorker struct {
+	river.WorkerDefaults[service.WebhookPruneArgs]
+	svcs *Services
+}
+
+// Work prunes.
+func (w *PruneWorker) Work(ctx context.Context, _ *river.Job[service.WebhookPruneArgs]) error {
+	_, err := w.svcs.Endpoints.Prune(ctx)
+	return err
+}

@@ -1,0 +1,423 @@
+package endpoints
+
+// The deliveries half: the outbox's fan-out, each attempt's target and record, the delivery log, and re-sending.
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+	"github.com/riverqueue/river"
+
+	"github.com/junction-dev/junction/gen/db"
+	"github.com/junction-dev/junction/impl/service"
+	"github.com/junction-dev/junction/impl/service/internal/core"
+)
+
+// errDisabled refuses to send to an endpoint that is disabled, now: its owner enables it first.
+var errDisabled = &service.Error{Code: service.ECONFLICT, Message: "The webhook endpoint is disabled; enable it first."}
+
+// testMessage is the data of every webhook.test event.
+const testMessage = "This is a test event from Junction."
+
+// FanOut makes message id's deliveries, one per endpoint that takes it now, each with the job of its first
+// attempt, in one transaction: a fan-out that runs twice (its job retried after a crash) makes none twice. For
+// the fan-out worker.
+func (s *Service) FanOut(ctx context.Context, id uuid.UUID) (int, error) {
+	var n int
+	err := s.core.InTx(ctx, func(tx pgx.Tx) error {
+		ids, err := s.core.Queries.WebhookFanOut(ctx, tx, id)
+		if err != nil {
+			return err
+		}
+		n = len(ids)
+		jobs := make([]river.InsertManyParams, len(ids))
+		for i, d := range ids {
+			jobs[i] = river.InsertManyParams{Args: service.WebhookDeliveryArgs{DeliveryID: d}}
+		}
+		return s.core.EnqueueMany(ctx, tx, jobs)
+	})
+	if err != nil {
+		return 0, fmt.Errorf("fan out webhook message %s: %w", id, err)
+	}
+	return n, nil
+}
+
+// Target returns what the next attempt of delivery id sends, and where. A delivery that is gone (its endpoint
+// was deleted) is ENOTFOUND. For the delivery worker.
+func (s *Service) Target(ctx context.Context, id uuid.UUID) (service.DeliveryTarget, error) {
+	row, err := s.core.Queries.WebhookDeliveryTarget(ctx, s.core.Pool, id)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return service.DeliveryTarget{}, core.NotFound("Webhook delivery")
+	}
+	if err != nil {
+		return service.DeliveryTarget{}, fmt.Errorf("webhook delivery target: %w", err)
+	}
+	t := service.DeliveryTarget{
+		DeliveryID: row.ID, EndpointID: row.EndpointID, MessageID: row.MessageID, URL: row.Url, Body: row.Payload,
+		Attempt: int(row.Attempts) + 1, Disabled: !row.Enabled,
+	}
+	t.Deliver = service.WebhookDeliveryStatus(row.Status) == service.DeliveryPending && row.Enabled
+	if !t.Deliver {
+		return t, nil
+	}
+	if t.Keys, err = s.keys(row.SecretSealed, row.PreviousSecretSealed, row.PreviousSecretExpiresAt); err != nil {
+		return service.DeliveryTarget{}, err
+	}
+	return t, nil
+}
+
+// Record keeps what an attempt came to and decides what follows: a success ends the delivery and its endpoint's
+// failing streak; a failure queues the next attempt on the schedule (after Retry-After, within bounds), or ends
+// the delivery failed when none is left. A 410 disables the endpoint at once, and so do 5 days of failures;
+// either way its owner is emailed. An attempt recorded already (its job ran twice) changes nothing. For the
+// delivery worker.
+func (s *Service) Record(ctx context.Context, r service.AttemptResult) error {
+	response := keepable(r.Response)
+	durationMs := int32(min(r.Duration.Milliseconds(), 1<<31-1))
+	if r.Succeeded() {
+		_, err := s.core.Queries.WebhookAttemptSucceeded(ctx, s.core.Pool, db.WebhookAttemptSucceededParams{
+			DeliveryID: r.DeliveryID, Attempt: int32(r.Attempt), AttemptedAt: r.AttemptedAt,
+			StatusCode: new(int32(r.StatusCode)), DurationMs: durationMs, Response: response,
+		})
+		if err != nil {
+			return fmt.Errorf("record webhook attempt: %w", err)
+		}
+		return nil
+	}
+	gone := r.StatusCode == 410
+	var next *time.Time
+	if !r.Final && !gone {
+		if d, ok := s.deps.Schedule.Next(r.Attempt, r.RetryAfter, s.deps.Rand); ok {
+			next = new(r.AttemptedAt.Add(r.Duration).Add(d))
+		}
+	}
+	var code *int32
+	if r.StatusCode != 0 {
+		code = new(int32(r.StatusCode))
+	}
+	var errText *string
+	if r.Err != "" {
+		errText = &r.Err
+	}
+	err := s.core.InTx(ctx, func(tx pgx.Tx) error {
+		_, err := s.core.Queries.WebhookAttemptFailed(ctx, tx, db.WebhookAttemptFailedParams{
+			DeliveryID: r.DeliveryID, Attempt: int32(r.Attempt), AttemptedAt: r.AttemptedAt, StatusCode: code,
+			Error: errText, DurationMs: durationMs, Response: response, NextAttemptAt: next,
+		})
+		if errors.Is(err, pgx.ErrNoRows) {
+			return nil // recorded already, or the delivery is gone
+		}
+		if err != nil {
+			return err
+		}
+		if next != nil {
+			if err := s.core.EnqueueAt(ctx, tx, service.WebhookDeliveryArgs{DeliveryID: r.DeliveryID}, *next); err != nil {
+				return err
+			}
+		}
+		switch {
+		case r.EndpointDisabled:
+			return nil // not the receiver's failure
+		case gone:
+			return s.disable(ctx, tx, r.EndpointID, service.DisabledGone)
+		}
+		since, err := s.core.Queries.WebhookEndpointFailing(ctx, tx, db.WebhookEndpointFailingParams{ID: r.EndpointID, Now: s.deps.Now()})
+		if err != nil {
+			return err
+		}
+		if s.deps.Now().Sub(since) >= service.WebhookFailingDisables {
+			return s.disable(ctx, tx, r.EndpointID, service.DisabledFailing)
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("record webhook attempt: %w", err)
+	}
+	return nil
+}
+
+// disable disables endpoint id for reason and queues the email that tells its owner, once.
+func (s *Service) disable(ctx context.Context, tx pgx.Tx, id uuid.UUID, reason string) error {
+	e, err := s.core.Queries.WebhookEndpointDisable(ctx, tx, db.WebhookEndpointDisableParams{ID: id, Reason: &reason})
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil // disabled already
+	}
+	if err != nil {
+		return fmt.Errorf("disable webhook endpoint: %w", err)
+	}
+	s.core.Logger.WarnContext(ctx, "webhook endpoint disabled", "endpoint", id, "reason", reason)
+	owner, err := s.core.Queries.UserGetByID(ctx, tx, e.OwnerID)
+	if err != nil {
+		return fmt.Errorf("load endpoint owner: %w", err)
+	}
+	return s.core.Enqueue(ctx, tx, service.EmailArgs{
+		Type: service.EmailWebhookDisabled, To: owner.Email, Name: owner.Name,
+		EndpointID: id.String(), EndpointURL: e.Url, DisabledReason: reason,
+	})
+}
+
+// keepable is the start of a receiver's answer as the log keeps it: at most WebhookResponseKeep bytes, valid
+// UTF-8 (what is not becomes U+FFFD), no NUL, which PostgreSQL's text cannot hold.
+func keepable(b []byte) string {
+	b = b[:min(len(b), service.WebhookResponseKeep)]
+	s := strings.ToValidUTF8(string(b), "\uFFFD")
+	s = strings.ReplaceAll(s, "\x00", "\uFFFD")
+	for len(s) > service.WebhookResponseKeep {
+		_, size := utf8.DecodeLastRuneInString(s)
+		s = s[:len(s)-size]
+	}
+	return s
+}
+
+// ListDeliveries returns a page of the deliveries to an endpoint of the caller's (any, for an admin), newest
+// event first, each with its latest attempts.
+func (s *Service) ListDeliveries(ctx context.Context, endpointID uuid.UUID, p service.ListWebhookDeliveriesParams) (service.WebhookDeliveryPage, error) {
+	if _, err := s.visible(ctx, endpointID); err != nil {
+		return service.WebhookDeliveryPage{}, err
+	}
+	fe := core.FieldErrors{}
+	core.CheckPage(fe, &p.Page, &p.Limit)
+	switch p.Status {
+	case "", service.DeliveryPending, service.DeliverySucceeded, service.DeliveryFailed:
+	default:
+		fe.Add("status", "must be pending, succeeded or failed")
+	}
+	if p.EventType != "" && !known(p.EventType) {
+		fe.Add("eventType", "must be an event type")
+	}
+	if err := fe.Err(); err != nil {
+		return service.WebhookDeliveryPage{}, err
+	}
+	status, eventType := optional(string(p.Status)), optional(string(p.EventType))
+	rows, err := s.core.Queries.WebhookDeliveryList(ctx, s.core.Pool, db.WebhookDeliveryListParams{
+		EndpointID: endpointID, Status: status, EventType: eventType,
+		RowLimit: int32(p.Limit), RowOffset: core.Offset(p.Page, p.Limit),
+	})
+	if err != nil {
+		return service.WebhookDeliveryPage{}, fmt.Errorf("list webhook deliveries: %w", err)
+	}
+	total, err := s.core.Queries.WebhookDeliveryCount(ctx, s.core.Pool, db.WebhookDeliveryCountParams{
+		EndpointID: endpointID, Status: status, EventType: eventType,
+	})
+	if err != nil {
+		return service.WebhookDeliveryPage{}, fmt.Errorf("count webhook deliveries: %w", err)
+	}
+	out, err := s.withAttempts(ctx, rows)
+	if err != nil {
+		return service.WebhookDeliveryPage{}, err
+	}
+	return service.WebhookDeliveryPage{Deliveries: out, Total: total}, nil
+}
+
+// Retry sends a failed delivery to an endpoint of the caller's once more, now: one attempt.
+func (s *Service) Retry(ctx context.Context, endpointID, deliveryID uuid.UUID) (service.WebhookDelivery, error) {
+	e, _, err := s.mine(ctx, endpointID)
+	if err != nil {
+		return service.WebhookDelivery{}, err
+	}
+	if !e.Enabled {
+		return service.WebhookDelivery{}, errDisabled
+	}
+	var row db.WebhookDelivery
+	err = s.core.InTx(ctx, func(tx pgx.Tx) error {
+		row, err = s.core.Queries.WebhookDeliveryRequeue(ctx, tx, db.WebhookDeliveryRequeueParams{ID: deliveryID, EndpointID: endpointID})
+		if errors.Is(err, pgx.ErrNoRows) {
+			if _, err := s.core.Queries.WebhookDeliveryGet(ctx, tx, db.WebhookDeliveryGetParams{ID: deliveryID, EndpointID: endpointID}); errors.Is(err, pgx.ErrNoRows) {
+				return core.NotFound("Webhook delivery")
+			}
+			return &service.Error{Code: service.ECONFLICT, Message: "Only a failed delivery can be re-sent."}
+		}
+		if err != nil {
+			return err
+		}
+		return s.core.Enqueue(ctx, tx, service.WebhookDeliveryArgs{DeliveryID: deliveryID, Final: true})
+	})
+	var se *service.Error
+	if errors.As(err, &se) {
+		return service.WebhookDelivery{}, se
+	}
+	if err != nil {
+		return service.WebhookDelivery{}, fmt.Errorf("retry webhook delivery: %w", err)
+	}
+	out, err := s.withAttempts(ctx, []db.WebhookDelivery{row})
+	if err != nil {
+		return service.WebhookDelivery{}, err
+	}
+	return out[0], nil
+}
+
+// Recover re-sends every delivery to an endpoint of the caller's that failed for an event since since, once, one
+// at a time in event order (a job), and returns how many there are now.
+func (s *Service) Recover(ctx context.Context, endpointID uuid.UUID, since time.Time) (int, error) {
+	e, _, err := s.mine(ctx, endpointID)
+	if err != nil {
+		return 0, err
+	}
+	now := s.deps.Now()
+	switch {
+	case since.After(now):
+		return 0, core.Invalid("since", "must not be in the future")
+	case since.Before(now.Add(-service.WebhookRetention)):
+		return 0, core.Invalid("since", "must be at most 30 days ago: older deliveries are not kept")
+	}
+	if !e.Enabled {
+		return 0, errDisabled
+	}
+	var n int64
+	err = s.core.InTx(ctx, func(tx pgx.Tx) error {
+		n, err = s.core.Queries.WebhookDeliveryCountFailedSince(ctx, tx, db.WebhookDeliveryCountFailedSinceParams{EndpointID: endpointID, Since: since})
+		if err != nil || n == 0 {
+			return err
+		}
+		return s.core.Enqueue(ctx, tx, service.WebhookRecoverArgs{EndpointID: endpointID, Since: since, AfterAt: since})
+	})
+	if err != nil {
+		return 0, fmt.Errorf("recover webhook deliveries: %w", err)
+	}
+	return int(n), nil
+}
+
+// FailedAfter returns the next n failed deliveries of a recovery (in event order, after the last one it sent), for
+// the recovery worker, which re-sends each with [Service.Requeue] and a final attempt.
+func (s *Service) FailedAfter(ctx context.Context, a service.WebhookRecoverArgs, n int) ([]service.RecoverItem, error) {
+	rows, err := s.core.Queries.WebhookDeliveryFailedAfter(ctx, s.core.Pool, db.WebhookDeliveryFailedAfterParams{
+		EndpointID: a.EndpointID, Since: a.Since, AfterAt: a.AfterAt, AfterID: a.AfterID, RowLimit: int32(n),
+	})
+	if err != nil {
+		return nil, fmt.Errorf("failed webhook deliveries: %w", err)
+	}
+	out := make([]service.RecoverItem, len(rows))
+	for i, r := range rows {
+		out[i] = service.RecoverItem{DeliveryID: r.ID, EventAt: r.EventAt}
+	}
+	return out, nil
+}
+
+// Requeue makes a failed delivery pending again, for a recovery's attempt; false when it is no longer failed
+// (re-sent meanwhile) or gone.
+func (s *Service) Requeue(ctx context.Context, endpointID, deliveryID uuid.UUID) (bool, error) {
+	_, err := s.core.Queries.WebhookDeliveryRequeue(ctx, s.core.Pool, db.WebhookDeliveryRequeueParams{ID: deliveryID, EndpointID: endpointID})
+	if errors.Is(err, pgx.ErrNoRows) {
+		return false, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("requeue webhook delivery: %w", err)
+	}
+	return true, nil
+}
+
+// Test sends a webhook.test event to an endpoint of the caller's, now, whatever types it takes.
+func (s *Service) Test(ctx context.Context, endpointID uuid.UUID) (service.WebhookDelivery, error) {
+	e, _, err := s.mine(ctx, endpointID)
+	if err != nil {
+		return service.WebhookDelivery{}, err
+	}
+	if !e.Enabled {
+		return service.WebhookDelivery{}, errDisabled
+	}
+	body, err := s.core.EncodeWebhook(service.WebhookMessage{
+		Type: service.WebhookTest, OwnerID: &e.OwnerID, Private: true, At: s.deps.Now(),
+		Data: service.WebhookTestData{EndpointID: endpointID, Message: testMessage},
+	})
+	if err != nil {
+		return service.WebhookDelivery{}, fmt.Errorf("test webhook endpoint: %w", err)
+	}
+	var row db.WebhookDelivery
+	err = s.core.InTx(ctx, func(tx pgx.Tx) error {
+		m, err := s.core.Queries.WebhookMessageInsertFor(ctx, tx, db.WebhookMessageInsertForParams{
+			Type: string(service.WebhookTest), OwnerID: e.OwnerID, Payload: body,
+		})
+		if err != nil {
+			return err
+		}
+		row, err = s.core.Queries.WebhookDeliveryCreate(ctx, tx, db.WebhookDeliveryCreateParams{
+			MessageID: m.ID, EndpointID: endpointID, EventType: string(service.WebhookTest), EventAt: m.CreatedAt,
+		})
+		if err != nil {
+			return err
+		}
+		return s.core.Enqueue(ctx, tx, service.WebhookDeliveryArgs{DeliveryID: row.ID})
+	})
+	if err != nil {
+		return service.WebhookDelivery{}, fmt.Errorf("test webhook endpoint: %w", err)
+	}
+	return toDelivery(row, nil), nil
+}
+
+// Prune deletes the events older than [service.WebhookRetention], with their deliveries, a batch at a time, and
+// returns how many. For the periodic prune job.
+func (s *Service) Prune(ctx context.Context) (int64, error) {
+	const batch = 5000
+	var total int64
+	before := s.deps.Now().Add(-service.WebhookRetention)
+	for {
+		n, err := s.core.Queries.WebhookMessagesPrune(ctx, s.core.Pool, db.WebhookMessagesPruneParams{Before: before, RowLimit: batch})
+		if err != nil {
+			return total, fmt.Errorf("prune webhook messages: %w", err)
+		}
+		total += n
+		if n < batch {
+			return total, nil
+		}
+	}
+}
+
+func (s *Service) withAttempts(ctx context.Context, rows []db.WebhookDelivery) ([]service.WebhookDelivery, error) {
+	ids := make([]uuid.UUID, len(rows))
+	for i, r := range rows {
+		ids[i] = r.ID
+	}
+	attempts, err := s.core.Queries.WebhookAttemptsLatest(ctx, s.core.Pool, db.WebhookAttemptsLatestParams{
+		DeliveryIds: ids, MaxPer: service.WebhookAttemptsShown,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("webhook delivery attempts: %w", err)
+	}
+	byDelivery := make(map[uuid.UUID][]service.WebhookDeliveryAttempt, len(rows))
+	for _, a := range attempts {
+		byDelivery[a.DeliveryID] = append(byDelivery[a.DeliveryID], toAttempt(a))
+	}
+	out := make([]service.WebhookDelivery, len(rows))
+	for i, r := range rows {
+		out[i] = toDelivery(r, byDelivery[r.ID])
+	}
+	return out, nil
+}
+
+func toDelivery(r db.WebhookDelivery, attempts []service.WebhookDeliveryAttempt) service.WebhookDelivery {
+	if attempts == nil {
+		attempts = []service.WebhookDeliveryAttempt{}
+	}
+	return service.WebhookDelivery{
+		ID: r.ID, EndpointID: r.EndpointID, EventID: r.MessageID, EventType: service.WebhookEventType(r.EventType),
+		Status: service.WebhookDeliveryStatus(r.Status), AttemptCount: int(r.Attempts), NextAttemptAt: r.NextAttemptAt,
+		CreatedAt: r.CreatedAt, Attempts: attempts,
+	}
+}
+
+func toAttempt(a db.WebhookDeliveryAttempt) service.WebhookDeliveryAttempt {
+	out := service.WebhookDeliveryAttempt{
+		Attempt: int(a.Attempt), AttemptedAt: a.AttemptedAt, Duration: time.Duration(a.DurationMs) * time.Millisecond,
+		Response: a.Response, NextAttemptAt: a.NextAttemptAt,
+	}
+	if a.StatusCode != nil {
+		out.StatusCode = int(*a.StatusCode)
+	}
+	if a.Error != nil {
+		out.Error = *a.Error
+	}
+	return out
+}
+
+func optional(s string) *string {
+	if s == "" {
+		return nil
+	}
+	return &s
+}

@@ -1,0 +1,150 @@
+-- name: WebhookMessageInsert :one
+-- Records an event in the write's transaction, unless no endpoint would take it now: a write that nobody listens
+-- to costs one statement and keeps nothing. The fan-out decides again which endpoints get it, as it runs.
+INSERT INTO webhook_messages (type, owner_id, private, payload)
+SELECT @type::text, sqlc.narg(owner_id)::uuid, @private::boolean, @payload::bytea
+WHERE EXISTS (
+    SELECT 1 FROM webhook_endpoints e JOIN users u ON u.id = e.owner_id
+    WHERE e.enabled AND e.event_types @> ARRAY[@type::text]
+      AND (e.owner_id = sqlc.narg(owner_id)::uuid OR (NOT @private::boolean AND u.role = 'admin'))
+)
+RETURNING id;
+
+-- name: WebhookMessageInsertFor :one
+-- Records an event for one endpoint, whatever it takes (a test event).
+INSERT INTO webhook_messages (type, owner_id, private, payload)
+VALUES (@type::text, @owner_id::uuid, true, @payload::bytea)
+RETURNING id, created_at;
+
+-- name: WebhookFanOut :many
+-- Makes one delivery of a message to every enabled endpoint that takes its type and may hear of it: its owner's,
+-- and an admin's unless it is private (a draft's). Run again, it makes none twice.
+INSERT INTO webhook_deliveries (message_id, endpoint_id, event_type, event_at, next_attempt_at)
+SELECT m.id, e.id, m.type, m.created_at, now()
+FROM webhook_messages m
+JOIN webhook_endpoints e ON e.enabled AND e.event_types @> ARRAY[m.type]
+JOIN users u ON u.id = e.owner_id
+WHERE m.id = @message_id AND (e.owner_id = m.owner_id OR (NOT m.private AND u.role = 'admin'))
+ON CONFLICT (message_id, endpoint_id) DO NOTHING
+RETURNING id;
+
+-- name: WebhookDeliveryCreate :one
+INSERT INTO webhook_deliveries (message_id, endpoint_id, event_type, event_at, next_attempt_at)
+VALUES (@message_id, @endpoint_id, @event_type, @event_at, now())
+RETURNING *;
+
+-- name: WebhookDeliveryTarget :one
+-- What an attempt needs: the delivery, its message's body and its endpoint's address and secrets.
+SELECT d.id, d.status, d.attempts, d.message_id, d.event_type, d.endpoint_id, m.payload,
+       e.url, e.enabled, e.owner_id, e.secret_sealed, e.previous_secret_sealed, e.previous_secret_expires_at
+FROM webhook_deliveries d
+JOIN webhook_messages m ON m.id = d.message_id
+JOIN webhook_endpoints e ON e.id = d.endpoint_id
+WHERE d.id = @id;
+
+-- name: WebhookAttemptSucceeded :execrows
+-- Records a successful attempt in one statement: the attempt, the delivery's final state, and the end of its
+-- endpoint's failing streak (a write only when there was one, so that a busy endpoint's row is not a hot spot).
+-- Nothing is written if the attempt was recorded already (attempts moved on).
+WITH d AS (
+    UPDATE webhook_deliveries SET status = 'succeeded', attempts = sqlc.arg(attempt)::int, next_attempt_at = NULL, updated_at = now()
+    WHERE webhook_deliveries.id = @delivery_id AND status = 'pending' AND attempts = sqlc.arg(attempt)::int - 1
+    RETURNING webhook_deliveries.id, endpoint_id
+), a AS (
+    INSERT INTO webhook_delivery_attempts (delivery_id, attempt, attempted_at, status_code, duration_ms, response)
+    SELECT d.id, sqlc.arg(attempt)::int, @attempted_at, @status_code, @duration_ms, @response FROM d
+), e AS (
+    UPDATE webhook_endpoints SET failing_since = NULL
+    WHERE webhook_endpoints.id = (SELECT endpoint_id FROM d) AND failing_since IS NOT NULL
+)
+SELECT id FROM d;
+
+-- name: WebhookAttemptFailed :one
+-- Records a failed attempt: the attempt, and the delivery pending until next_attempt_at, or failed with none.
+-- No row if the attempt was recorded already.
+WITH d AS (
+    UPDATE webhook_deliveries
+    SET status = CASE WHEN sqlc.narg(next_attempt_at)::timestamptz IS NULL THEN 'failed' ELSE 'pending' END,
+        attempts = sqlc.arg(attempt)::int, next_attempt_at = sqlc.narg(next_attempt_at)::timestamptz, updated_at = now()
+    WHERE webhook_deliveries.id = @delivery_id AND status = 'pending' AND attempts = sqlc.arg(attempt)::int - 1
+    RETURNING webhook_deliveries.id
+), a AS (
+    INSERT INTO webhook_delivery_attempts (delivery_id, attempt, attempted_at, status_code, error, duration_ms,
+                                           response, next_attempt_at)
+    SELECT d.id, sqlc.arg(attempt)::int, @attempted_at, sqlc.narg(status_code), sqlc.narg(error), @duration_ms, @response,
+           sqlc.narg(next_attempt_at)::timestamptz
+    FROM d
+)
+SELECT id FROM d;
+
+-- name: WebhookEndpointFailing :one
+-- Starts an endpoint's failing streak at now unless one runs, and returns when it began. The row is written only
+-- when a streak starts, so that the failures of a busy endpoint do not queue on its lock.
+WITH started AS (
+    UPDATE webhook_endpoints SET failing_since = @now::timestamptz
+    WHERE id = @id AND failing_since IS NULL
+    RETURNING failing_since
+)
+SELECT coalesce((SELECT s.failing_since FROM started s), (SELECT w.failing_since FROM webhook_endpoints w WHERE w.id = @id),
+                @now::timestamptz)::timestamptz AS failing_since;
+
+-- name: WebhookEndpointDisable :one
+-- Disables an enabled endpoint for reason; no row when it was disabled already, so that its owner hears once.
+UPDATE webhook_endpoints SET enabled = false, disabled_reason = @reason, failing_since = NULL, updated_at = now()
+WHERE id = @id AND enabled
+RETURNING *;
+
+-- name: WebhookDeliveryList :many
+SELECT * FROM webhook_deliveries
+WHERE endpoint_id = @endpoint_id
+  AND (sqlc.narg(status)::text IS NULL OR status = sqlc.narg(status))
+  AND (sqlc.narg(event_type)::text IS NULL OR event_type = sqlc.narg(event_type))
+ORDER BY event_at DESC, id DESC
+LIMIT @row_limit OFFSET @row_offset;
+
+-- name: WebhookDeliveryCount :one
+SELECT count(*) FROM webhook_deliveries
+WHERE endpoint_id = @endpoint_id
+  AND (sqlc.narg(status)::text IS NULL OR status = sqlc.narg(status))
+  AND (sqlc.narg(event_type)::text IS NULL OR event_type = sqlc.narg(event_type));
+
+-- name: WebhookDeliveryGet :one
+SELECT * FROM webhook_deliveries WHERE id = @id AND endpoint_id = @endpoint_id;
+
+-- name: WebhookAttemptsLatest :many
+-- The latest max_per attempts of each delivery, oldest first.
+SELECT a.* FROM unnest(@delivery_ids::uuid[]) AS ids(id)
+CROSS JOIN LATERAL (
+    SELECT * FROM webhook_delivery_attempts w WHERE w.delivery_id = ids.id ORDER BY w.attempt DESC LIMIT @max_per::int
+) a
+ORDER BY a.delivery_id, a.attempt;
+
+-- name: WebhookDeliveryRequeue :one
+-- Makes a failed delivery pending again, for one more attempt now.
+UPDATE webhook_deliveries SET status = 'pending', next_attempt_at = now(), updated_at = now()
+WHERE id = @id AND endpoint_id = @endpoint_id AND status = 'failed'
+RETURNING *;
+
+-- name: WebhookDeliveryCountFailedSince :one
+SELECT count(*) FROM webhook_deliveries
+WHERE endpoint_id = @endpoint_id AND status = 'failed' AND event_at >= @since;
+
+-- name: WebhookDeliveryFailedAfter :many
+-- The next failed deliveries of an endpoint in event order, after (event_at, id), for a recovery.
+SELECT id, event_at FROM webhook_deliveries
+WHERE endpoint_id = @endpoint_id AND status = 'failed' AND event_at >= @since
+  AND (event_at, id) > (@after_at::timestamptz, @after_id::uuid)
+ORDER BY event_at, id
+LIMIT @row_limit;
+
+-- name: WebhookMessagesPrune :execrows
+-- Deletes a batch of messages older than before, with their deliveries and attempts.
+DELETE FROM webhook_messages
+WHERE id IN (SELECT old.id FROM webhook_messages old WHERE old.created_at < @before::timestamptz ORDER BY old.created_at LIMIT @row_limit::int);
+
+-- name: MetricsWebhookDeliveryCounts :many
+SELECT status, count(*) AS deliveries FROM webhook_deliveries GROUP BY status;
+
+-- name: MetricsWebhookEndpointsDisabled :many
+SELECT disabled_reason::text AS reason, count(*) AS endpoints FROM webhook_endpoints
+WHERE NOT enabled AND disabled_reason IS NOT NULL GROUP BY disabled_reason;
