@@ -101,7 +101,7 @@ func (a *app) wire(ctx context.Context, work bool) error {
 		// address actually dialled, whatever the URL resolved to when it was saved.
 		WebhookClient:      outbound.NewClient(webhookTargets(cfg), 0, 0),
 		WebhookConcurrency: cfg.Webhooks.Concurrency,
-		// a.metrics is built after the services it reads; attempts start only after both exist.
+		// a.metrics is built below, after the services it reads, and before any job runs.
 		WebhookObserver: observerFunc(func(outcome string, d time.Duration) { a.metrics.ObserveWebhookAttempt(outcome, d) }),
 		Open:            sealer.Open,
 		Services:        workerServices,
@@ -123,6 +123,7 @@ func (a *app) wire(ctx context.Context, work bool) error {
 		WebhookSchedule:  cfg.Webhooks.RetrySchedule,
 		Logger:           logger,
 	})
+	a.metrics = metrics.New(a.pool, a.svc.Ops, logger)
 	*workerServices = jobs.Services{
 		Billing: a.svc.Billing, Accounts: a.svc.Accounts, Emails: a.svc.Emails, Endpoints: a.svc.Endpoints,
 	}
@@ -177,7 +178,6 @@ func (a *app) mailSender(ctx context.Context, work bool) (mail.Sender, error) {
 // handler is the HTTP surface, River UI and GraphQL included, and the components it needs running: River UI's
 // background services. The subscription broker hears events from the services' listener, which serve starts.
 func (a *app) handler(ctx context.Context) (http.Handler, []lifecycle.Named, error) {
-	a.metrics = metrics.New(a.pool, a.svc.Ops, a.logger)
 	// One set of limits for every entrance: an action costs the same whichever transport it comes through.
 	limits := ratelimit.New(a.cfg.RateLimit, ratelimit.NewMemory(rateLimitKeys, time.Now))
 	gqlServices := graph.Services{Accounts: a.svc.Accounts, Users: a.svc.Users, Posts: a.svc.Posts, Comments: a.svc.Comments}

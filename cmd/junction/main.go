@@ -184,12 +184,23 @@ func work(ctx context.Context, cfg config.Config, logger *slog.Logger) error {
 		return err
 	}
 	defer a.close()
+	failed := make(chan error, 1)
+	var components []lifecycle.Named
+	if cfg.MetricsAddr != "" {
+		// The workers' own metrics (webhook attempts) are counted in this process.
+		aside, err := listenAside("metrics server", cfg.MetricsAddr, a.metrics.Handler(), failed)
+		if err != nil {
+			return err
+		}
+		components = append(components, aside)
+	}
+	components = append(components, lifecycle.Named{Name: "river workers", Component: a.river})
 	group := lifecycle.New(logger)
-	if err := group.Start(ctx, lifecycle.Named{Name: "river workers", Component: a.river}); err != nil {
+	if err := group.Start(ctx, components...); err != nil {
 		return err
 	}
-	logger.InfoContext(ctx, "working jobs", "email_concurrency", cfg.Jobs.EmailConcurrency)
-	return runUntil(ctx, cfg, logger, group, nil)
+	logger.InfoContext(ctx, "working jobs", "email_concurrency", cfg.Jobs.EmailConcurrency, "webhook_concurrency", cfg.Webhooks.Concurrency)
+	return runUntil(ctx, cfg, logger, group, failed)
 }
 
 // runUntil waits for ctx to end (a signal) or a server to fail, then stops group within the shutdown timeout.

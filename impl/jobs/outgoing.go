@@ -186,8 +186,9 @@ func (w *DeliveryWorker) Timeout(*river.Job[service.WebhookDeliveryArgs]) time.D
 }
 
 // recoverBatch is how many deliveries one run of a recovery re-sends, one after another; the next run takes the
-// rest. At the exchange's bound each, a run stays within its timeout.
-const recoverBatch = 20
+// rest. At the exchange's bound each, a run stays within its timeout, and that within JOB_RESCUE_STUCK_AFTER's
+// default (5 min): a run that outlasted it would be rescued while it still runs, and sent twice.
+const recoverBatch = 10
 
 // RecoverWorker re-sends an endpoint's failed deliveries in event order, one at a time, a batch per run.
 type RecoverWorker struct {
@@ -225,7 +226,7 @@ func (w *RecoverWorker) Work(ctx context.Context, job *river.Job[service.Webhook
 
 // Timeout bounds a run of a batch at the exchange's bound each.
 func (w *RecoverWorker) Timeout(*river.Job[service.WebhookRecoverArgs]) time.Duration {
-	return recoverBatch*(outbound.DefaultTotalTimeout+5*time.Second) + time.Minute
+	return recoverBatch*(outbound.DefaultTotalTimeout+5*time.Second) + 30*time.Second
 }
 
 // PruneWorker deletes events past their retention, with their deliveries.

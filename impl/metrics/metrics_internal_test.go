@@ -23,3 +23,15 @@ func TestObserveRequestBoundsItsLabels(t *testing.T) {
 	require.Equal(t, 2, testutil.CollectAndCount(m.requests))
 	require.Equal(t, 2, testutil.CollectAndCount(m.duration))
 }
+
+// TestObserveWebhookAttemptCountsByOutcome: each attempt is counted and timed under its outcome.
+func TestObserveWebhookAttemptCountsByOutcome(t *testing.T) {
+	t.Parallel()
+	m := New(nil, nil, slog.New(slog.DiscardHandler))
+	m.ObserveWebhookAttempt("succeeded", 10*time.Millisecond)
+	m.ObserveWebhookAttempt("succeeded", 20*time.Millisecond)
+	m.ObserveWebhookAttempt("unreachable", time.Second)
+	require.Equal(t, 2.0, testutil.ToFloat64(m.attempts.WithLabelValues("succeeded")))
+	require.Equal(t, 1.0, testutil.ToFloat64(m.attempts.WithLabelValues("unreachable")))
+	require.Equal(t, 2, testutil.CollectAndCount(m.attemptDuration))
+}
