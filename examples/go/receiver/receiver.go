@@ -81,7 +81,7 @@ func (rc *receiver) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 }
 
 // firstTime records id and reports whether it is new. A real receiver keeps this in its database, in the
-// transaction that acts on the event, for at least as long as Junction retries (about 28 hours).
+// transaction that acts on the event, for 30 days: as long as Junction may re-send a delivery.
 func (rc *receiver) firstTime(id string) bool {
 	rc.mu.Lock()
 	defer rc.mu.Unlock()

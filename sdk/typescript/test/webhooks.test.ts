@@ -67,7 +67,7 @@ class Inbox {
  */
 function startReceiver() {
   const inbox = new Inbox();
-  const seen = new Set<string>(); // a real receiver keeps these in its database, for as long as Junction retries
+  const seen = new Set<string>(); // a real receiver keeps these in its database, 30 days (re-sends are possible)
   let verifier: Webhook | undefined;
 
   const server = createServer(async (req, res) => {
