@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 
@@ -114,4 +115,96 @@ func TestWebhookEndpointsRefuseWhatTheyMustNot(t *testing.T) {
 		}
 		require.Equal(t, want, r.status, "endpoint %d: %s", i+1, r.body)
 	}
+}
+
+// TestDeliveryOperationsAreTheOwners: the test, log, retry and recover operations work for the endpoint's owner
+// through the generated client; anyone else's attempt is 404 as if it did not exist, and an admin may read the
+// log but neither send nor re-send; what cannot be done now is 409, bad input 400.
+func TestDeliveryOperationsAreTheOwners(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	ctx := context.Background()
+	_, token := b.signUp("Ada", "ada@example.com")
+	_, grace := b.signUp("Grace", "grace@example.com")
+	_, admin := b.signUp("Admin", "admin@example.com")
+	_, err := b.pool.Exec(ctx, "UPDATE users SET role = 'admin' WHERE email = 'admin@example.com'")
+	require.NoError(t, err)
+	created, err := b.client.CreateWebhookEndpointWithResponse(ctx, api.CreateWebhookEndpointRequest{
+		Url: hookURL, EventTypes: api.WebhookEventTypes{"post.published"},
+	}, bearer(token))
+	require.NoError(t, err)
+	id := created.JSON201.Data.Id
+
+	test, err := b.client.TestWebhookEndpointWithResponse(ctx, id, bearer(token))
+	require.NoError(t, err)
+	require.Equal(t, http.StatusAccepted, test.StatusCode(), string(test.Body))
+	d := test.JSON202.Data
+	require.Equal(t, api.WebhookEventType("webhook.test"), d.EventType, "whatever types the endpoint takes")
+	require.Equal(t, api.WebhookDeliveryStatus("pending"), d.Status)
+	require.Equal(t, id, d.EndpointId)
+
+	pending, failed := api.WebhookDeliveryStatus("pending"), api.WebhookDeliveryStatus("failed")
+	published := api.WebhookEventType("post.published")
+	for _, tt := range []struct {
+		name   string
+		params *api.ListWebhookDeliveriesParams
+		want   int
+	}{
+		{"all", nil, 1},
+		{"pending", &api.ListWebhookDeliveriesParams{Status: &pending}, 1},
+		{"failed", &api.ListWebhookDeliveriesParams{Status: &failed}, 0},
+		{"another type", &api.ListWebhookDeliveriesParams{EventType: &published}, 0},
+	} {
+		list, err := b.client.ListWebhookDeliveriesWithResponse(ctx, id, tt.params, bearer(token))
+		require.NoError(t, err)
+		require.Equal(t, http.StatusOK, list.StatusCode(), string(list.Body))
+		require.Len(t, list.JSON200.Data, tt.want, tt.name)
+		if tt.params != nil && tt.params.Status != nil {
+			require.Contains(t, list.JSON200.Links.Self, "status="+string(*tt.params.Status), "links keep the filter")
+		}
+	}
+	list, err := b.client.ListWebhookDeliveriesWithResponse(ctx, id, nil, bearer(admin))
+	require.NoError(t, err)
+	require.Equal(t, http.StatusOK, list.StatusCode(), "an admin may read any endpoint's log")
+
+	since := time.Now().Add(-time.Hour)
+	for _, who := range []struct{ name, token string }{{"someone else", grace}, {"an admin", admin}} {
+		test, err := b.client.TestWebhookEndpointWithResponse(ctx, id, bearer(who.token))
+		require.NoError(t, err)
+		require.Equal(t, http.StatusNotFound, test.StatusCode(), who.name)
+		retry, err := b.client.RetryWebhookDeliveryWithResponse(ctx, id, d.Id, bearer(who.token))
+		require.NoError(t, err)
+		require.Equal(t, http.StatusNotFound, retry.StatusCode(), who.name)
+		recovered, err := b.client.RecoverWebhookDeliveriesWithResponse(ctx, id, api.RecoverWebhookDeliveriesRequest{Since: since}, bearer(who.token))
+		require.NoError(t, err)
+		require.Equal(t, http.StatusNotFound, recovered.StatusCode(), who.name)
+	}
+	list, err = b.client.ListWebhookDeliveriesWithResponse(ctx, id, nil, bearer(grace))
+	require.NoError(t, err)
+	require.Equal(t, http.StatusNotFound, list.StatusCode())
+
+	retry, err := b.client.RetryWebhookDeliveryWithResponse(ctx, id, d.Id, bearer(token))
+	require.NoError(t, err)
+	require.Equal(t, http.StatusConflict, retry.StatusCode(), "a pending delivery is not re-sent")
+	retry, err = b.client.RetryWebhookDeliveryWithResponse(ctx, id, created.JSON201.Data.OwnerId, bearer(token))
+	require.NoError(t, err)
+	require.Equal(t, http.StatusNotFound, retry.StatusCode(), "no such delivery")
+	recovered, err := b.client.RecoverWebhookDeliveriesWithResponse(ctx, id, api.RecoverWebhookDeliveriesRequest{Since: since}, bearer(token))
+	require.NoError(t, err)
+	require.Equal(t, http.StatusAccepted, recovered.StatusCode(), string(recovered.Body))
+	require.Zero(t, recovered.JSON202.Data.Queued)
+	for _, bad := range []time.Time{time.Now().Add(time.Hour), time.Now().Add(-31 * 24 * time.Hour)} {
+		r, err := b.client.RecoverWebhookDeliveriesWithResponse(ctx, id, api.RecoverWebhookDeliveriesRequest{Since: bad}, bearer(token))
+		require.NoError(t, err)
+		require.Equal(t, http.StatusBadRequest, r.StatusCode(), string(r.Body))
+		require.Contains(t, string(r.Body), "since")
+	}
+	r := b.do(http.MethodGet, "/api/webhook-endpoints/"+id.String()+"/deliveries?status=lost", "", "", withToken(token)...)
+	require.Equal(t, http.StatusBadRequest, r.status, string(r.body))
+
+	_, err = b.client.PatchWebhookEndpointWithResponse(ctx, id, api.PatchWebhookEndpointRequest{Enabled: ptr(false)}, bearer(token))
+	require.NoError(t, err)
+	test, err = b.client.TestWebhookEndpointWithResponse(ctx, id, bearer(token))
+	require.NoError(t, err)
+	require.Equal(t, http.StatusConflict, test.StatusCode(), "a disabled endpoint is enabled first")
 }

@@ -86,7 +86,7 @@ func TestPasswordResetRequestSendsOnlyForAccounts(t *testing.T) {
 // reset token, in any form the templates write it; what it keeps in its place confirms no reset.
 func TestLogTransportKeepsNoUsableResetToken(t *testing.T) {
 	t.Parallel()
-	b := setupWith(t, true)
+	b := setupWith(t, setupOptions{logTransport: true})
 	ctx := context.Background()
 	_, err := b.svc.Users.Create(ctx, service.CreateUserInput{Name: "Ada", Email: "ada@example.com", Password: "long enough"})
 	require.NoError(t, err)

@@ -1,7 +1,9 @@
 package jobs_test
 
 import (
+	"cmp"
 	"context"
+	"net/http"
 	"strconv"
 	"strings"
 	"testing"
@@ -18,6 +20,8 @@ import (
 	"github.com/junction-dev/junction/impl/logtest"
 	"github.com/junction-dev/junction/impl/mail"
 	"github.com/junction-dev/junction/impl/mailtest"
+	"github.com/junction-dev/junction/impl/outbound"
+	"github.com/junction-dev/junction/impl/retry"
 	"github.com/junction-dev/junction/impl/service"
 	"github.com/junction-dev/junction/impl/service/wire"
 	"github.com/junction-dev/junction/impl/servicetest"
@@ -38,11 +42,22 @@ const testSecret = "a test secret that is 32 bytes long"
 // setup works jobs for real: a River client on a fresh database, sending through an SMTP server on loopback.
 func setup(t *testing.T) *testBundle {
 	t.Helper()
-	return setupWith(t, false)
+	return setupWith(t, setupOptions{})
 }
 
-// setupWith is setup; with logTransport, emails go to the log transport (kept in sent_emails) instead of SMTP.
-func setupWith(t *testing.T, logTransport bool) *testBundle {
+// setupOptions change what setupWith builds.
+type setupOptions struct {
+	// logTransport sends emails to the log transport (kept in sent_emails) instead of SMTP.
+	logTransport bool
+	// schedule is the delays between a webhook delivery's attempts (none retries nothing); now the services'
+	// clock; webhookClient what deliveries are sent with (the default allows loopback receivers).
+	schedule      retry.Schedule
+	now           func() time.Time
+	webhookClient *http.Client
+}
+
+// setupWith is setup changed by o.
+func setupWith(t *testing.T, o setupOptions) *testBundle {
 	t.Helper()
 	pool := dbtest.New(t)
 	smtp := mailtest.Start(t)
@@ -51,7 +66,7 @@ func setupWith(t *testing.T, logTransport bool) *testBundle {
 	require.NoError(t, err)
 	var svc *wire.Services
 	var sender mail.Sender
-	if logTransport {
+	if o.logTransport {
 		sender = mail.NewLog(logger, func(ctx context.Context, m mail.Message) error {
 			return svc.Emails.RecordSent(ctx, service.SentEmail{
 				JobID: m.JobID, MessageID: m.MessageID, Type: service.EmailKind(m.Type), To: m.To, Subject: m.Subject, Text: m.Text, HTML: m.HTML,
@@ -69,15 +84,20 @@ func setupWith(t *testing.T, logTransport bool) *testBundle {
 		Work: true, WebhookRetryBase: 20 * time.Millisecond,
 		JobsConfig: config.JobsConfig{
 			EmailConcurrency: 5, EmailRetryBase: 20 * time.Millisecond, CompletedRetention: time.Hour, DiscardedRetention: time.Hour,
-			JobTimeout: 10 * time.Second, RescueStuckAfter: time.Minute,
+			JobTimeout: 10 * time.Second, RescueStuckAfter: time.Minute, FetchCooldown: 10 * time.Millisecond,
 		},
-		Services:  workerServices,
-		Templates: templates, Sender: sender, MailDomain: "junction.test", BaseURL: "http://junction.test", Logger: logger,
+		WebhookClient:      cmp.Or(o.webhookClient, outbound.NewClient(outbound.Policy{AllowPrivate: true}, time.Second, 2*time.Second)),
+		WebhookConcurrency: 10,
+		Services:           workerServices,
+		Templates:          templates, Sender: sender, MailDomain: "junction.test", BaseURL: "http://junction.test", Logger: logger,
 	})
 	require.NoError(t, err)
 	tokens, err := auth.NewTokens([]byte(testSecret), "junction", "junction-api", time.Hour)
 	require.NoError(t, err)
-	svc = servicetest.New(t, pool, servicetest.Options{Jobs: client, Tokens: tokens, Sealer: sealer, Logger: logger})
+	svc = servicetest.New(t, pool, servicetest.Options{
+		Jobs: client, Tokens: tokens, Sealer: sealer, Logger: logger,
+		WebhookTargets: outbound.Policy{AllowPrivate: true}, WebhookSchedule: o.schedule, Now: o.now,
+	})
 	*workerServices = jobs.Services{Billing: svc.Billing, Accounts: svc.Accounts, Emails: svc.Emails, Endpoints: svc.Endpoints}
 	servicetest.Start(t, logger, lifecycle.Named{Name: "river workers", Component: client})
 	return &testBundle{pool: pool, river: client, svc: svc, smtp: smtp, logs: logs, tokens: tokens, sealer: sealer}
