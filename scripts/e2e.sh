@@ -1,8 +1,14 @@
 #!/usr/bin/env bash
 # e2e.sh: builds Junction, starts it on a fresh database, puts Stoplight Prism in front of it, and runs through
-# Prism what API consumers run: the Go example, the TypeScript SDK's typed tests, and the contract's traffic suite
+# Prism what API consumers run: the Go examples, the TypeScript SDK's typed tests, and the contract's traffic suite
 # (sdk/typescript/contract: every operation of openapi.yaml, valid and invalid). It fails on any violation Prism
 # reports.
+#
+# Two of those are webhook receivers (examples/go/receiver, sdk/typescript/test/webhooks.test.ts): each listens on
+# loopback, registers itself as an endpoint and verifies what Junction sends it there, straight from the server.
+# The server runs with APP_ENV=development, whose default lets it send to loopback over plain http
+# (WEBHOOK_ALLOW_PRIVATE_TARGETS), and a retry schedule of seconds, so that a failed first attempt is retried
+# within the receivers' wait.
 #
 # Two Prism proxies (prism-cli, pinned in package-lock.json): one with --errors, for valid requests, which answers
 # an invalid request itself instead of forwarding it; one without, for requests that are invalid on purpose, so
@@ -60,6 +66,7 @@ wait_for() { # URL LOG: until URL answers 200, or fail with LOG
 go build -o bin/junction ./cmd/junction
 secret=whsec_e2e_$$
 server_env=(DATABASE_URL="$db_url" PORT="$port" APP_ENV=development LOG_LEVEL=warn STRIPE_WEBHOOK_SECRET="$secret"
+  WEBHOOK_RETRY_SCHEDULE=1s,2s
   RATE_LIMIT_DEFAULT=100000 RATE_LIMIT_LIST_USERS=100000 RATE_LIMIT_SIGNUP=100000 RATE_LIMIT_LOGIN=100000)
 env "${server_env[@]}" bin/junction serve > .data/e2e-server.log 2>&1 &
 pids+=($!)
@@ -86,7 +93,9 @@ wait_for "$lax/healthz" .data/e2e-prism-lax.log
 
 echo "e2e: Go SDK example, through Prism"
 JUNCTION_URL="$strict" go run ./examples/go
-echo "e2e: TypeScript SDK tests, through Prism"
+echo "e2e: Go webhook receiver (its API calls through Prism, the deliveries straight from the server)"
+JUNCTION_URL="$strict" go run ./examples/go/receiver
+echo "e2e: TypeScript SDK tests and webhook receiver, through Prism"
 (cd sdk/typescript && npm ci --no-audit --no-fund >/dev/null && JUNCTION_URL="$strict" JUNCTION_INVALID_URL="$lax" npm test)
 echo "e2e: the contract's traffic suite, every operation of openapi.yaml, through Prism"
 (cd sdk/typescript && PRISM_URL="$strict" PRISM_LAX_URL="$lax" JUNCTION_SERVER_URL="$server" STRIPE_WEBHOOK_SECRET="$secret" \
