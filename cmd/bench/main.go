@@ -42,6 +42,8 @@ type options struct {
 	dbConns     int
 	bare        string
 	only        string
+	// deliveryConns is the pool of the webhook delivery run, which works 100 deliveries at once.
+	deliveryConns int
 }
 
 func main() {
@@ -57,7 +59,8 @@ func main() {
 	flag.BoolVar(&o.profile, "profile", false, "save a CPU profile of the server for each scenario under artifacts/")
 	flag.IntVar(&o.dbConns, "db-conns", 4, "the server's DB_MAX_CONNS (4 did best on 2 cores: more connections only queue in the kernel instead of the pool)")
 	flag.BoolVar(&o.reuse, "reuse", false, "keep the seeded database of an earlier run at the same scale (for iterating on one scenario)")
-	flag.StringVar(&o.only, "only", "", "run only the scenarios whose name matches this regexp (\"jobs\" and \"pgbench\" name the job run and the ceiling), logging the results instead of writing the report")
+	flag.IntVar(&o.deliveryConns, "delivery-conns", 16, "the database pool of the webhook delivery run")
+	flag.StringVar(&o.only, "only", "", "run only the scenarios whose name matches this regexp (\"jobs\", \"deliveries\" and \"pgbench\" name the job run, the webhook delivery run and the ceiling), logging the results instead of writing the report")
 	flag.Parse()
 	if err := run(context.Background(), o); err != nil {
 		log.Fatal(err)
@@ -176,6 +179,13 @@ func run(ctx context.Context, o options) error {
 			}
 			log.Printf("email jobs: %.0f completed per second", jobsPerSec)
 		}
+		if only.MatchString("deliveries") {
+			perSec, err := deliveryThroughput(ctx, dbURL, o.deliveryConns, 2000, 10)
+			if err != nil {
+				return err
+			}
+			log.Printf("webhook deliveries: %.0f recorded per second", perSec)
+		}
 		if only.MatchString("pgbench") {
 			tps, err := pgbenchCeiling(ctx, o)
 			if err != nil {
@@ -193,7 +203,11 @@ func run(ctx context.Context, o options) error {
 	if err != nil {
 		return err
 	}
-	return writeReport(o, results, bare, tps, jobsPerSec, idle, data, seedTime)
+	deliveriesPerSec, err := deliveryThroughput(ctx, dbURL, o.deliveryConns, 2000, 10)
+	if err != nil {
+		return err
+	}
+	return writeReport(o, results, bare, tps, jobsPerSec, deliveriesPerSec, idle, data, seedTime)
 }
 
 func command(ctx context.Context, env []string, name string, args ...string) *exec.Cmd {

@@ -9,7 +9,7 @@ import (
 	"time"
 )
 
-func writeReport(o options, results []result, bare result, pgbenchTPS, jobsPerSec, idleRSS float64, d dataset, seedTime time.Duration) error {
+func writeReport(o options, results []result, bare result, pgbenchTPS, jobsPerSec, deliveriesPerSec, idleRSS float64, d dataset, seedTime time.Duration) error {
 	var b strings.Builder
 	fmt.Fprintf(&b, "# Benchmarks\n\nWritten by `make bench` (cmd/bench); numbers from one run on one machine: compare them only with each other. What bounds each figure, and what changed them: `docs/performance.md`.\n\n")
 	fmt.Fprintf(&b, "- Date: %s\n- Machine: %s, %d cores, %s; %s\n", time.Now().UTC().Format("2006-01-02 15:04 MST"), cpuModel(), runtime.NumCPU(), memTotal(), pgVersion())
@@ -35,6 +35,7 @@ func writeReport(o options, results []result, bare result, pgbenchTPS, jobsPerSe
 		}
 	}
 	fmt.Fprintf(&b, "| email jobs completed per second (no-op transport, 100 workers) | %.0f |\n", jobsPerSec)
+	fmt.Fprintf(&b, "| webhook deliveries recorded per second (2,000 posts × 10 endpoints, write → signed POST to a local receiver → recorded; 100 workers) | %.0f |\n", deliveriesPerSec)
 	fmt.Fprintf(&b, "| idle RSS after start-up | %.0f MiB |\n", idleRSS)
 	if err := os.MkdirAll("docs", 0o755); err != nil {
 		return err

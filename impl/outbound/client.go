@@ -36,7 +36,7 @@ const (
 //   - connectTimeout (0: [DefaultConnectTimeout]) bounds the lookup and the TCP connect together, over all of
 //     a name's addresses, and the TLS handshake separately; totalTimeout (0: [DefaultTotalTimeout]) bounds the
 //     whole exchange, reading the body included.
-//   - Keep-alives are on, sized for many receivers that each get a few requests: at most 4 idle connections per
+//   - Keep-alives are on, sized for a receiver that takes many deliveries at once: at most 64 idle connections per
 //     host, 256 in all, closed after 60 s idle. Responses are not decompressed and their headers are capped at
 //     64 KiB; read the body with [ReadLimited].
 func NewClient(p Policy, connectTimeout, totalTimeout time.Duration) *http.Client {
@@ -61,7 +61,7 @@ func NewClientWithResolver(p Policy, connectTimeout, totalTimeout time.Duration,
 		TLSHandshakeTimeout:    connectTimeout,
 		ForceAttemptHTTP2:      true,
 		MaxIdleConns:           256,
-		MaxIdleConnsPerHost:    4,
+		MaxIdleConnsPerHost:    64,
 		IdleConnTimeout:        60 * time.Second,
 		ExpectContinueTimeout:  time.Second,
 		MaxResponseHeaderBytes: 64 << 10,
