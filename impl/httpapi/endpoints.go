@@ -196,7 +196,7 @@ func toAPIDelivery(d service.WebhookDelivery) api.WebhookDelivery {
 		}
 	}
 	return api.WebhookDelivery{
-		Id: d.ID, EndpointId: d.EndpointID, EventId: d.EventID.String(), EventType: api.WebhookEventType(d.EventType),
+		Id: d.ID, EndpointId: d.EndpointID, EventId: d.EventID, EventType: api.WebhookEventType(d.EventType),
 		Status: api.WebhookDeliveryStatus(d.Status), AttemptCount: int32(d.AttemptCount), NextAttemptAt: d.NextAttemptAt,
 		CreatedAt: d.CreatedAt, Attempts: attempts,
 	}

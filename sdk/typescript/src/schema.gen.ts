@@ -907,7 +907,10 @@ export interface components {
             id: string;
             /** Format: uuid */
             endpointId: string;
-            /** @description The event's id, sent as `webhook-id`; the same on every attempt and every endpoint. */
+            /**
+             * Format: uuid
+             * @description The event's id, sent as `webhook-id`; the same on every attempt and every endpoint.
+             */
             eventId: string;
             eventType: components["schemas"]["WebhookEventType"];
             status: components["schemas"]["WebhookDeliveryStatus"];
