@@ -24,12 +24,16 @@ CREATE TABLE webhook_deliveries (
     next_attempt_at timestamptz,
     -- when the message was made, copied so that an endpoint's log and its recovery read in event order from here.
     event_at        timestamptz NOT NULL,
+    -- the recovery that claimed this failed delivery to send it once more, until its attempt is recorded: two
+    -- recoveries never send one delivery twice.
+    recovery_id     uuid,
     created_at      timestamptz NOT NULL DEFAULT now(),
     updated_at      timestamptz NOT NULL DEFAULT now(),
     UNIQUE (message_id, endpoint_id)
 );
 CREATE INDEX webhook_deliveries_endpoint ON webhook_deliveries (endpoint_id, event_at DESC, id DESC);
 CREATE INDEX webhook_deliveries_failed ON webhook_deliveries (endpoint_id, event_at, id) WHERE status = 'failed';
+CREATE INDEX webhook_deliveries_recovery ON webhook_deliveries (recovery_id, event_at, id) WHERE recovery_id IS NOT NULL;
 
 CREATE TABLE webhook_delivery_attempts (
     delivery_id     uuid NOT NULL REFERENCES webhook_deliveries (id) ON DELETE CASCADE,

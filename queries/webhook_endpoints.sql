@@ -24,13 +24,15 @@ LIMIT @row_limit OFFSET @row_offset;
 SELECT count(*) FROM webhook_endpoints WHERE owner_id = @owner_id;
 
 -- name: WebhookEndpointUpdate :one
--- Changes the fields given; enabling an endpoint clears the reason Junction disabled it for.
+-- Changes the fields given; enabling an endpoint clears the reason Junction disabled it for, and its failing streak.
 UPDATE webhook_endpoints
 SET url             = coalesce(sqlc.narg(url), url),
     description     = coalesce(sqlc.narg(description), description),
     event_types     = coalesce(sqlc.narg(event_types)::text[], event_types),
     enabled         = coalesce(sqlc.narg(enabled), enabled),
     disabled_reason = CASE WHEN sqlc.narg(enabled)::boolean THEN NULL ELSE disabled_reason END,
+    -- re-enabled, or pointed elsewhere, an endpoint's failures start counting afresh.
+    failing_since   = CASE WHEN sqlc.narg(enabled)::boolean OR sqlc.narg(url)::text IS NOT NULL THEN NULL ELSE failing_since END,
     updated_at      = now()
 WHERE id = @id
 RETURNING *;

@@ -47,7 +47,8 @@ WHERE d.id = @id;
 -- endpoint's failing streak (a write only when there was one, so that a busy endpoint's row is not a hot spot).
 -- Nothing is written if the attempt was recorded already (attempts moved on).
 WITH d AS (
-    UPDATE webhook_deliveries SET status = 'succeeded', attempts = sqlc.arg(attempt)::int, next_attempt_at = NULL, updated_at = now()
+    UPDATE webhook_deliveries SET status = 'succeeded', attempts = sqlc.arg(attempt)::int, next_attempt_at = NULL, recovery_id = NULL,
+        updated_at = now()
     WHERE webhook_deliveries.id = @delivery_id AND status = 'pending' AND attempts = sqlc.arg(attempt)::int - 1
     RETURNING webhook_deliveries.id, endpoint_id
 ), a AS (
@@ -65,7 +66,8 @@ SELECT id FROM d;
 WITH d AS (
     UPDATE webhook_deliveries
     SET status = CASE WHEN sqlc.narg(next_attempt_at)::timestamptz IS NULL THEN 'failed' ELSE 'pending' END,
-        attempts = sqlc.arg(attempt)::int, next_attempt_at = sqlc.narg(next_attempt_at)::timestamptz, updated_at = now()
+        attempts = sqlc.arg(attempt)::int, next_attempt_at = sqlc.narg(next_attempt_at)::timestamptz, recovery_id = NULL,
+        updated_at = now()
     WHERE webhook_deliveries.id = @delivery_id AND status = 'pending' AND attempts = sqlc.arg(attempt)::int - 1
     RETURNING webhook_deliveries.id
 ), a AS (
@@ -125,15 +127,21 @@ UPDATE webhook_deliveries SET status = 'pending', next_attempt_at = now(), updat
 WHERE id = @id AND endpoint_id = @endpoint_id AND status = 'failed'
 RETURNING *;
 
--- name: WebhookDeliveryCountFailedSince :one
-SELECT count(*) FROM webhook_deliveries
-WHERE endpoint_id = @endpoint_id AND status = 'failed' AND event_at >= @since;
+-- name: WebhookDeliveryClaimFailedSince :one
+-- Claims an endpoint's failed deliveries of events since since for recovery recovery_id: pending again, each
+-- sent once more by that recovery alone. Returns how many.
+WITH claimed AS (
+    UPDATE webhook_deliveries
+    SET status = 'pending', next_attempt_at = now(), recovery_id = @recovery_id, updated_at = now()
+    WHERE endpoint_id = @endpoint_id AND status = 'failed' AND event_at >= @since
+    RETURNING 1
+)
+SELECT count(*) FROM claimed;
 
--- name: WebhookDeliveryFailedAfter :many
--- The next failed deliveries of an endpoint in event order, after (event_at, id), for a recovery.
+-- name: WebhookDeliveryRecovering :many
+-- The next deliveries a recovery claimed and has not sent yet, in event order after (event_at, id).
 SELECT id, event_at FROM webhook_deliveries
-WHERE endpoint_id = @endpoint_id AND status = 'failed' AND event_at >= @since
-  AND (event_at, id) > (@after_at::timestamptz, @after_id::uuid)
+WHERE recovery_id = @recovery_id AND (event_at, id) > (@after_at::timestamptz, @after_id::uuid)
 ORDER BY event_at, id
 LIMIT @row_limit;
 

@@ -109,6 +109,7 @@ type WebhookDelivery struct {
 	Attempts      int32
 	NextAttemptAt *time.Time
 	EventAt       time.Time
+	RecoveryID    *uuid.UUID
 	CreatedAt     time.Time
 	UpdatedAt     time.Time
 }

@@ -211,6 +211,8 @@ SET url             = coalesce($1, url),
     event_types     = coalesce($3::text[], event_types),
     enabled         = coalesce($4, enabled),
     disabled_reason = CASE WHEN $4::boolean THEN NULL ELSE disabled_reason END,
+    -- re-enabled, or pointed elsewhere, an endpoint's failures start counting afresh.
+    failing_since   = CASE WHEN $4::boolean OR $1::text IS NOT NULL THEN NULL ELSE failing_since END,
     updated_at      = now()
 WHERE id = $5
 RETURNING id, owner_id, url, description, event_types, enabled, disabled_reason, secret_sealed, previous_secret_sealed, previous_secret_expires_at, created_at, updated_at, failing_since
@@ -224,7 +226,7 @@ type WebhookEndpointUpdateParams struct {
 	ID          uuid.UUID
 }
 
-// Changes the fields given; enabling an endpoint clears the reason Junction disabled it for.
+// Changes the fields given; enabling an endpoint clears the reason Junction disabled it for, and its failing streak.
 func (q *Queries) WebhookEndpointUpdate(ctx context.Context, db DBTX, arg WebhookEndpointUpdateParams) (WebhookEndpoint, error) {
 	row := db.QueryRow(ctx, webhookEndpointUpdate,
 		arg.Url,

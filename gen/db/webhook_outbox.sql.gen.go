@@ -75,7 +75,8 @@ const webhookAttemptFailed = `-- name: WebhookAttemptFailed :one
 WITH d AS (
     UPDATE webhook_deliveries
     SET status = CASE WHEN $1::timestamptz IS NULL THEN 'failed' ELSE 'pending' END,
-        attempts = $2::int, next_attempt_at = $1::timestamptz, updated_at = now()
+        attempts = $2::int, next_attempt_at = $1::timestamptz, recovery_id = NULL,
+        updated_at = now()
     WHERE webhook_deliveries.id = $3 AND status = 'pending' AND attempts = $2::int - 1
     RETURNING webhook_deliveries.id
 ), a AS (
@@ -119,7 +120,8 @@ func (q *Queries) WebhookAttemptFailed(ctx context.Context, db DBTX, arg Webhook
 
 const webhookAttemptSucceeded = `-- name: WebhookAttemptSucceeded :execrows
 WITH d AS (
-    UPDATE webhook_deliveries SET status = 'succeeded', attempts = $1::int, next_attempt_at = NULL, updated_at = now()
+    UPDATE webhook_deliveries SET status = 'succeeded', attempts = $1::int, next_attempt_at = NULL, recovery_id = NULL,
+        updated_at = now()
     WHERE webhook_deliveries.id = $2 AND status = 'pending' AND attempts = $1::int - 1
     RETURNING webhook_deliveries.id, endpoint_id
 ), a AS (
@@ -202,6 +204,31 @@ func (q *Queries) WebhookAttemptsLatest(ctx context.Context, db DBTX, arg Webhoo
 	return items, nil
 }
 
+const webhookDeliveryClaimFailedSince = `-- name: WebhookDeliveryClaimFailedSince :one
+WITH claimed AS (
+    UPDATE webhook_deliveries
+    SET status = 'pending', next_attempt_at = now(), recovery_id = $1, updated_at = now()
+    WHERE endpoint_id = $2 AND status = 'failed' AND event_at >= $3
+    RETURNING 1
+)
+SELECT count(*) FROM claimed
+`
+
+type WebhookDeliveryClaimFailedSinceParams struct {
+	RecoveryID *uuid.UUID
+	EndpointID uuid.UUID
+	Since      time.Time
+}
+
+// Claims an endpoint's failed deliveries of events since since for recovery recovery_id: pending again, each
+// sent once more by that recovery alone. Returns how many.
+func (q *Queries) WebhookDeliveryClaimFailedSince(ctx context.Context, db DBTX, arg WebhookDeliveryClaimFailedSinceParams) (int64, error) {
+	row := db.QueryRow(ctx, webhookDeliveryClaimFailedSince, arg.RecoveryID, arg.EndpointID, arg.Since)
+	var count int64
+	err := row.Scan(&count)
+	return count, err
+}
+
 const webhookDeliveryCount = `-- name: WebhookDeliveryCount :one
 SELECT count(*) FROM webhook_deliveries
 WHERE endpoint_id = $1
@@ -222,27 +249,10 @@ func (q *Queries) WebhookDeliveryCount(ctx context.Context, db DBTX, arg Webhook
 	return count, err
 }
 
-const webhookDeliveryCountFailedSince = `-- name: WebhookDeliveryCountFailedSince :one
-SELECT count(*) FROM webhook_deliveries
-WHERE endpoint_id = $1 AND status = 'failed' AND event_at >= $2
-`
-
-type WebhookDeliveryCountFailedSinceParams struct {
-	EndpointID uuid.UUID
-	Since      time.Time
-}
-
-func (q *Queries) WebhookDeliveryCountFailedSince(ctx context.Context, db DBTX, arg WebhookDeliveryCountFailedSinceParams) (int64, error) {
-	row := db.QueryRow(ctx, webhookDeliveryCountFailedSince, arg.EndpointID, arg.Since)
-	var count int64
-	err := row.Scan(&count)
-	return count, err
-}
-
 const webhookDeliveryCreate = `-- name: WebhookDeliveryCreate :one
 INSERT INTO webhook_deliveries (message_id, endpoint_id, event_type, event_at, next_attempt_at)
 VALUES ($1, $2, $3, $4, now())
-RETURNING id, message_id, endpoint_id, event_type, status, attempts, next_attempt_at, event_at, created_at, updated_at
+RETURNING id, message_id, endpoint_id, event_type, status, attempts, next_attempt_at, event_at, recovery_id, created_at, updated_at
 `
 
 type WebhookDeliveryCreateParams struct {
@@ -269,62 +279,15 @@ func (q *Queries) WebhookDeliveryCreate(ctx context.Context, db DBTX, arg Webhoo
 		&i.Attempts,
 		&i.NextAttemptAt,
 		&i.EventAt,
+		&i.RecoveryID,
 		&i.CreatedAt,
 		&i.UpdatedAt,
 	)
 	return i, err
 }
 
-const webhookDeliveryFailedAfter = `-- name: WebhookDeliveryFailedAfter :many
-SELECT id, event_at FROM webhook_deliveries
-WHERE endpoint_id = $1 AND status = 'failed' AND event_at >= $2
-  AND (event_at, id) > ($3::timestamptz, $4::uuid)
-ORDER BY event_at, id
-LIMIT $5
-`
-
-type WebhookDeliveryFailedAfterParams struct {
-	EndpointID uuid.UUID
-	Since      time.Time
-	AfterAt    time.Time
-	AfterID    uuid.UUID
-	RowLimit   int32
-}
-
-type WebhookDeliveryFailedAfterRow struct {
-	ID      uuid.UUID
-	EventAt time.Time
-}
-
-// The next failed deliveries of an endpoint in event order, after (event_at, id), for a recovery.
-func (q *Queries) WebhookDeliveryFailedAfter(ctx context.Context, db DBTX, arg WebhookDeliveryFailedAfterParams) ([]WebhookDeliveryFailedAfterRow, error) {
-	rows, err := db.Query(ctx, webhookDeliveryFailedAfter,
-		arg.EndpointID,
-		arg.Since,
-		arg.AfterAt,
-		arg.AfterID,
-		arg.RowLimit,
-	)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	items := []WebhookDeliveryFailedAfterRow{}
-	for rows.Next() {
-		var i WebhookDeliveryFailedAfterRow
-		if err := rows.Scan(&i.ID, &i.EventAt); err != nil {
-			return nil, err
-		}
-		items = append(items, i)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, err
-	}
-	return items, nil
-}
-
 const webhookDeliveryGet = `-- name: WebhookDeliveryGet :one
-SELECT id, message_id, endpoint_id, event_type, status, attempts, next_attempt_at, event_at, created_at, updated_at FROM webhook_deliveries WHERE id = $1 AND endpoint_id = $2
+SELECT id, message_id, endpoint_id, event_type, status, attempts, next_attempt_at, event_at, recovery_id, created_at, updated_at FROM webhook_deliveries WHERE id = $1 AND endpoint_id = $2
 `
 
 type WebhookDeliveryGetParams struct {
@@ -344,6 +307,7 @@ func (q *Queries) WebhookDeliveryGet(ctx context.Context, db DBTX, arg WebhookDe
 		&i.Attempts,
 		&i.NextAttemptAt,
 		&i.EventAt,
+		&i.RecoveryID,
 		&i.CreatedAt,
 		&i.UpdatedAt,
 	)
@@ -351,7 +315,7 @@ func (q *Queries) WebhookDeliveryGet(ctx context.Context, db DBTX, arg WebhookDe
 }
 
 const webhookDeliveryList = `-- name: WebhookDeliveryList :many
-SELECT id, message_id, endpoint_id, event_type, status, attempts, next_attempt_at, event_at, created_at, updated_at FROM webhook_deliveries
+SELECT id, message_id, endpoint_id, event_type, status, attempts, next_attempt_at, event_at, recovery_id, created_at, updated_at FROM webhook_deliveries
 WHERE endpoint_id = $1
   AND ($2::text IS NULL OR status = $2)
   AND ($3::text IS NULL OR event_type = $3)
@@ -391,6 +355,7 @@ func (q *Queries) WebhookDeliveryList(ctx context.Context, db DBTX, arg WebhookD
 			&i.Attempts,
 			&i.NextAttemptAt,
 			&i.EventAt,
+			&i.RecoveryID,
 			&i.CreatedAt,
 			&i.UpdatedAt,
 		); err != nil {
@@ -404,10 +369,55 @@ func (q *Queries) WebhookDeliveryList(ctx context.Context, db DBTX, arg WebhookD
 	return items, nil
 }
 
+const webhookDeliveryRecovering = `-- name: WebhookDeliveryRecovering :many
+SELECT id, event_at FROM webhook_deliveries
+WHERE recovery_id = $1 AND (event_at, id) > ($2::timestamptz, $3::uuid)
+ORDER BY event_at, id
+LIMIT $4
+`
+
+type WebhookDeliveryRecoveringParams struct {
+	RecoveryID *uuid.UUID
+	AfterAt    time.Time
+	AfterID    uuid.UUID
+	RowLimit   int32
+}
+
+type WebhookDeliveryRecoveringRow struct {
+	ID      uuid.UUID
+	EventAt time.Time
+}
+
+// The next deliveries a recovery claimed and has not sent yet, in event order after (event_at, id).
+func (q *Queries) WebhookDeliveryRecovering(ctx context.Context, db DBTX, arg WebhookDeliveryRecoveringParams) ([]WebhookDeliveryRecoveringRow, error) {
+	rows, err := db.Query(ctx, webhookDeliveryRecovering,
+		arg.RecoveryID,
+		arg.AfterAt,
+		arg.AfterID,
+		arg.RowLimit,
+	)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []WebhookDeliveryRecoveringRow{}
+	for rows.Next() {
+		var i WebhookDeliveryRecoveringRow
+		if err := rows.Scan(&i.ID, &i.EventAt); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
 const webhookDeliveryRequeue = `-- name: WebhookDeliveryRequeue :one
 UPDATE webhook_deliveries SET status = 'pending', next_attempt_at = now(), updated_at = now()
 WHERE id = $1 AND endpoint_id = $2 AND status = 'failed'
-RETURNING id, message_id, endpoint_id, event_type, status, attempts, next_attempt_at, event_at, created_at, updated_at
+RETURNING id, message_id, endpoint_id, event_type, status, attempts, next_attempt_at, event_at, recovery_id, created_at, updated_at
 `
 
 type WebhookDeliveryRequeueParams struct {
@@ -428,6 +438,7 @@ func (q *Queries) WebhookDeliveryRequeue(ctx context.Context, db DBTX, arg Webho
 		&i.Attempts,
 		&i.NextAttemptAt,
 		&i.EventAt,
+		&i.RecoveryID,
 		&i.CreatedAt,
 		&i.UpdatedAt,
 	)

@@ -18,7 +18,7 @@ import (
 // contract's WebhookPayload and against its own component, and carries the resource as the REST API returns it.
 func TestEveryWebhookPayloadIsItsSchema(t *testing.T) {
 	t.Parallel()
-	doc, err := api.GetSwagger()
+	doc, err := api.GetSpec()
 	require.NoError(t, err)
 	now := time.Date(2026, 12, 1, 12, 0, 0, 123456789, time.FixedZone("CET", 3600))
 	user := uuid.New()

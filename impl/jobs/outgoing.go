@@ -27,8 +27,7 @@ type Endpoints interface {
 	FanOut(ctx context.Context, messageID uuid.UUID) (int, error)
 	Target(ctx context.Context, deliveryID uuid.UUID) (service.DeliveryTarget, error)
 	Record(ctx context.Context, r service.AttemptResult) error
-	FailedAfter(ctx context.Context, a service.WebhookRecoverArgs, n int) ([]service.RecoverItem, error)
-	Requeue(ctx context.Context, endpointID, deliveryID uuid.UUID) (bool, error)
+	Recovering(ctx context.Context, a service.WebhookRecoverArgs, n int) ([]service.RecoverItem, error)
 	Prune(ctx context.Context) (int64, error)
 }
 
@@ -190,7 +189,7 @@ func (w *DeliveryWorker) Timeout(*river.Job[service.WebhookDeliveryArgs]) time.D
 // default (5 min): a run that outlasted it would be rescued while it still runs, and sent twice.
 const recoverBatch = 10
 
-// RecoverWorker re-sends an endpoint's failed deliveries in event order, one at a time, a batch per run.
+// RecoverWorker re-sends the failed deliveries a recovery claimed, in event order, one at a time, a batch per run.
 type RecoverWorker struct {
 	river.WorkerDefaults[service.WebhookRecoverArgs]
 	svcs   *Services
@@ -198,22 +197,16 @@ type RecoverWorker struct {
 }
 
 // Work re-sends the next batch, then queues the run after it. A run retried after a crash skips what it re-sent
-// already, as those are no longer failed.
+// already, as a recorded attempt releases the delivery from the recovery.
 func (w *RecoverWorker) Work(ctx context.Context, job *river.Job[service.WebhookRecoverArgs]) error {
 	a := job.Args
-	items, err := w.svcs.Endpoints.FailedAfter(ctx, a, recoverBatch)
+	items, err := w.svcs.Endpoints.Recovering(ctx, a, recoverBatch)
 	if err != nil {
 		return err
 	}
 	for _, it := range items {
-		ok, err := w.svcs.Endpoints.Requeue(ctx, a.EndpointID, it.DeliveryID)
-		if err != nil {
+		if err := deliver(ctx, w.svcs.Endpoints, w.sender, it.DeliveryID, true); err != nil {
 			return err
-		}
-		if ok {
-			if err := deliver(ctx, w.svcs.Endpoints, w.sender, it.DeliveryID, true); err != nil {
-				return err
-			}
 		}
 		a.AfterAt, a.AfterID = it.EventAt, it.DeliveryID
 	}

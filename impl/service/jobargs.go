@@ -151,11 +151,11 @@ func (WebhookDeliveryArgs) InsertOpts() river.InsertOpts {
 	return river.InsertOpts{Queue: WebhookQueue, MaxAttempts: WebhookOutMaxAttempts}
 }
 
-// WebhookRecoverArgs is the job that re-sends an endpoint's failed deliveries since a time, one at a time in event
-// order, a batch per run; each run queues the next after the last delivery it sent (AfterAt, AfterID).
+// WebhookRecoverArgs is the job that re-sends the failed deliveries a recovery claimed (RecoveryID), one at a time
+// in event order, a batch per run; each run queues the next after the last delivery it sent (AfterAt, AfterID).
 type WebhookRecoverArgs struct {
 	EndpointID uuid.UUID `json:"endpoint_id"`
-	Since      time.Time `json:"since"`
+	RecoveryID uuid.UUID `json:"recovery_id"`
 	AfterAt    time.Time `json:"after_at"`
 	AfterID    uuid.UUID `json:"after_id"`
 }

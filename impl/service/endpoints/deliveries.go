@@ -253,7 +253,8 @@ func (s *Service) Retry(ctx context.Context, endpointID, deliveryID uuid.UUID) (
 }
 
 // Recover re-sends every delivery to an endpoint of the caller's that failed for an event since since, once, one
-// at a time in event order (a job), and returns how many there are now.
+// at a time in event order (a job), and returns how many. It claims them in its transaction, so that a second
+// recovery, even at once, finds none of them to send again.
 func (s *Service) Recover(ctx context.Context, endpointID uuid.UUID, since time.Time) (int, error) {
 	e, _, err := s.mine(ctx, endpointID)
 	if err != nil {
@@ -269,13 +270,16 @@ func (s *Service) Recover(ctx context.Context, endpointID uuid.UUID, since time.
 	if !e.Enabled {
 		return 0, errDisabled
 	}
+	recovery := uuid.New()
 	var n int64
 	err = s.core.InTx(ctx, func(tx pgx.Tx) error {
-		n, err = s.core.Queries.WebhookDeliveryCountFailedSince(ctx, tx, db.WebhookDeliveryCountFailedSinceParams{EndpointID: endpointID, Since: since})
+		n, err = s.core.Queries.WebhookDeliveryClaimFailedSince(ctx, tx, db.WebhookDeliveryClaimFailedSinceParams{
+			EndpointID: endpointID, Since: since, RecoveryID: &recovery,
+		})
 		if err != nil || n == 0 {
 			return err
 		}
-		return s.core.Enqueue(ctx, tx, service.WebhookRecoverArgs{EndpointID: endpointID, Since: since, AfterAt: since})
+		return s.core.Enqueue(ctx, tx, service.WebhookRecoverArgs{EndpointID: endpointID, RecoveryID: recovery})
 	})
 	if err != nil {
 		return 0, fmt.Errorf("recover webhook deliveries: %w", err)
@@ -283,33 +287,20 @@ func (s *Service) Recover(ctx context.Context, endpointID uuid.UUID, since time.
 	return int(n), nil
 }
 
-// FailedAfter returns the next n failed deliveries of a recovery (in event order, after the last one it sent), for
-// the recovery worker, which re-sends each with [Service.Requeue] and a final attempt.
-func (s *Service) FailedAfter(ctx context.Context, a service.WebhookRecoverArgs, n int) ([]service.RecoverItem, error) {
-	rows, err := s.core.Queries.WebhookDeliveryFailedAfter(ctx, s.core.Pool, db.WebhookDeliveryFailedAfterParams{
-		EndpointID: a.EndpointID, Since: a.Since, AfterAt: a.AfterAt, AfterID: a.AfterID, RowLimit: int32(n),
+// Recovering returns the next n deliveries a recovery claimed and has not sent (in event order, after the last
+// one it sent), for the recovery worker, which sends each with a final attempt.
+func (s *Service) Recovering(ctx context.Context, a service.WebhookRecoverArgs, n int) ([]service.RecoverItem, error) {
+	rows, err := s.core.Queries.WebhookDeliveryRecovering(ctx, s.core.Pool, db.WebhookDeliveryRecoveringParams{
+		RecoveryID: &a.RecoveryID, AfterAt: a.AfterAt, AfterID: a.AfterID, RowLimit: int32(n),
 	})
 	if err != nil {
-		return nil, fmt.Errorf("failed webhook deliveries: %w", err)
+		return nil, fmt.Errorf("recovering webhook deliveries: %w", err)
 	}
 	out := make([]service.RecoverItem, len(rows))
 	for i, r := range rows {
 		out[i] = service.RecoverItem{DeliveryID: r.ID, EventAt: r.EventAt}
 	}
 	return out, nil
-}
-
-// Requeue makes a failed delivery pending again, for a recovery's attempt; false when it is no longer failed
-// (re-sent meanwhile) or gone.
-func (s *Service) Requeue(ctx context.Context, endpointID, deliveryID uuid.UUID) (bool, error) {
-	_, err := s.core.Queries.WebhookDeliveryRequeue(ctx, s.core.Pool, db.WebhookDeliveryRequeueParams{ID: deliveryID, EndpointID: endpointID})
-	if errors.Is(err, pgx.ErrNoRows) {
-		return false, nil
-	}
-	if err != nil {
-		return false, fmt.Errorf("requeue webhook delivery: %w", err)
-	}
-	return true, nil
 }
 
 // Test sends a webhook.test event to an endpoint of the caller's, now, whatever types it takes.
