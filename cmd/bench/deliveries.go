@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"sync"
@@ -13,14 +12,7 @@ import (
 
 	"github.com/jackc/pgx/v5/pgxpool"
 
-	"github.com/junction-dev/junction/impl/auth"
-	"github.com/junction-dev/junction/impl/config"
-	"github.com/junction-dev/junction/impl/jobs"
-	"github.com/junction-dev/junction/impl/mail"
-	"github.com/junction-dev/junction/impl/outbound"
-	"github.com/junction-dev/junction/impl/password"
 	"github.com/junction-dev/junction/impl/service"
-	"github.com/junction-dev/junction/impl/service/wire"
 )
 
 // deliveryThroughput measures outgoing webhooks end to end: posts published (writers at once) by an author whose
@@ -38,42 +30,15 @@ func deliveryThroughput(ctx context.Context, dbURL string, dbConns, posts, perPo
 		return 0, err
 	}
 	defer pool.Close()
-	var received atomic.Int64
 	receiver := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		_, _ = io.Copy(io.Discard, r.Body)
-		received.Add(1)
 		w.WriteHeader(http.StatusNoContent)
 	}))
 	defer receiver.Close()
-	templates, err := mail.NewTemplates()
+	client, svcs, err := workers(pool)
 	if err != nil {
 		return 0, err
 	}
-	sealer, err := auth.NewSealer([]byte("a bench secret that is 32 bytes long"))
-	if err != nil {
-		return 0, err
-	}
-	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
-	local := outbound.Policy{AllowPrivate: true}
-	workerServices := &jobs.Services{}
-	client, err := jobs.NewClient(pool, jobs.Config{
-		Work: true, WebhookRetryBase: time.Second,
-		JobsConfig: config.JobsConfig{
-			EmailConcurrency: 10, EmailRetryBase: time.Second, CompletedRetention: time.Hour, DiscardedRetention: time.Hour,
-			JobTimeout: time.Minute, RescueStuckAfter: time.Hour, FetchCooldown: 10 * time.Millisecond,
-		},
-		WebhookClient: outbound.NewClient(local, 0, 0), WebhookConcurrency: 100,
-		Templates: templates, Sender: noopSender{}, MailDomain: "bench.local", BaseURL: "http://bench.local",
-		Services: workerServices, Open: sealer.Open, Logger: logger,
-	})
-	if err != nil {
-		return 0, err
-	}
-	svcs := wire.New(wire.Deps{
-		Pool: pool, Jobs: client, Sealer: sealer, Hasher: password.NewHasher(password.Params{MemoryKiB: 64, Iterations: 1, Parallelism: 1}),
-		WebhookTargets: local, Logger: logger,
-	})
-	*workerServices = jobs.Services{Billing: svcs.Billing, Accounts: svcs.Accounts, Emails: svcs.Emails, Endpoints: svcs.Endpoints}
 	for _, q := range []string{"DELETE FROM river_job", "DELETE FROM webhook_messages"} {
 		if _, err := pool.Exec(ctx, q); err != nil {
 			return 0, err
@@ -117,18 +82,5 @@ func deliveryThroughput(ctx context.Context, dbURL string, dbConns, posts, perPo
 	if err, _ := writeErr.Load().(error); err != nil {
 		return 0, fmt.Errorf("write posts: %w", err)
 	}
-	want := posts * perPost
-	for {
-		var done int
-		if err := pool.QueryRow(ctx, "SELECT count(*) FROM webhook_deliveries WHERE status = 'succeeded'").Scan(&done); err != nil {
-			return 0, err
-		}
-		if done >= want {
-			return float64(want) / time.Since(begin).Seconds(), nil
-		}
-		if time.Since(begin) > 5*time.Minute {
-			return 0, fmt.Errorf("only %d of %d deliveries recorded in 5 minutes (%d received)", done, want, received.Load())
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	return perSecond(ctx, pool, "SELECT count(*) FROM webhook_deliveries WHERE status = 'succeeded'", posts*perPost, begin)
 }

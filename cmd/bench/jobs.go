@@ -10,9 +10,12 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/riverqueue/river"
 
+	"github.com/junction-dev/junction/impl/auth"
 	"github.com/junction-dev/junction/impl/config"
 	"github.com/junction-dev/junction/impl/jobs"
 	"github.com/junction-dev/junction/impl/mail"
+	"github.com/junction-dev/junction/impl/outbound"
+	"github.com/junction-dev/junction/impl/password"
 	"github.com/junction-dev/junction/impl/service"
 	"github.com/junction-dev/junction/impl/service/wire"
 )
@@ -21,18 +24,20 @@ type noopSender struct{}
 
 func (noopSender) Send(context.Context, mail.Message) error { return nil }
 
-// jobThroughput inserts n email jobs, then works them with a no-op transport and returns jobs completed per second.
-func jobThroughput(ctx context.Context, dbURL string, n int) (float64, error) {
-	pool, err := pgxpool.New(ctx, dbURL)
-	if err != nil {
-		return 0, err
-	}
-	defer pool.Close()
+// workers returns a River client that works every queue (100 workers each; email through a no-op transport,
+// webhooks to any address, loopback included) and the services over pool, wired to each other as cmd/junction
+// wires them. The client is not started.
+func workers(pool *pgxpool.Pool) (*jobs.Client, *wire.Services, error) {
 	templates, err := mail.NewTemplates()
 	if err != nil {
-		return 0, err
+		return nil, nil, err
 	}
-	// The email worker records deliveries through the emails service, as in production.
+	sealer, err := auth.NewSealer([]byte("a bench secret that is 32 bytes long"))
+	if err != nil {
+		return nil, nil, err
+	}
+	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
+	local := outbound.Policy{AllowPrivate: true}
 	workerServices := &jobs.Services{}
 	client, err := jobs.NewClient(pool, jobs.Config{
 		Work: true, WebhookRetryBase: time.Second,
@@ -40,15 +45,50 @@ func jobThroughput(ctx context.Context, dbURL string, n int) (float64, error) {
 			EmailConcurrency: 100, EmailRetryBase: time.Second, CompletedRetention: time.Hour, DiscardedRetention: time.Hour,
 			JobTimeout: time.Minute, RescueStuckAfter: time.Hour, FetchCooldown: 10 * time.Millisecond,
 		},
+		WebhookClient: outbound.NewClient(local, 0, 0), WebhookConcurrency: 100,
 		Templates: templates, Sender: noopSender{}, MailDomain: "bench.local", BaseURL: "http://bench.local",
-		Services: workerServices,
-		Logger:   slog.New(slog.NewTextHandler(io.Discard, nil)),
+		Services: workerServices, Open: sealer.Open, Logger: logger,
 	})
+	if err != nil {
+		return nil, nil, err
+	}
+	svcs := wire.New(wire.Deps{
+		Pool: pool, Jobs: client, Sealer: sealer, Hasher: password.NewHasher(password.Params{MemoryKiB: 64, Iterations: 1, Parallelism: 1}),
+		WebhookTargets: local, Logger: logger,
+	})
+	*workerServices = jobs.Services{Billing: svcs.Billing, Accounts: svcs.Accounts, Emails: svcs.Emails, Endpoints: svcs.Endpoints}
+	return client, svcs, nil
+}
+
+// perSecond waits until count (a query returning one number) reaches n, and returns n per second since begin.
+func perSecond(ctx context.Context, pool *pgxpool.Pool, count string, n int, begin time.Time) (float64, error) {
+	for {
+		var done int
+		if err := pool.QueryRow(ctx, count).Scan(&done); err != nil {
+			return 0, err
+		}
+		if done >= n {
+			return float64(n) / time.Since(begin).Seconds(), nil
+		}
+		if time.Since(begin) > 5*time.Minute {
+			return 0, fmt.Errorf("only %d of %d done in 5 minutes (%s)", done, n, count)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// jobThroughput inserts n email jobs, then works them with a no-op transport and returns jobs completed per second.
+func jobThroughput(ctx context.Context, dbURL string, n int) (float64, error) {
+	pool, err := pgxpool.New(ctx, dbURL)
 	if err != nil {
 		return 0, err
 	}
-	svcs := wire.New(wire.Deps{Pool: pool, Jobs: client, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
-	*workerServices = jobs.Services{Billing: svcs.Billing, Accounts: svcs.Accounts, Emails: svcs.Emails, Endpoints: svcs.Endpoints}
+	defer pool.Close()
+	// The email worker records deliveries through the emails service, as in production.
+	client, _, err := workers(pool)
+	if err != nil {
+		return 0, err
+	}
 	if _, err := pool.Exec(ctx, "DELETE FROM river_job"); err != nil {
 		return 0, err
 	}
@@ -66,17 +106,5 @@ func jobThroughput(ctx context.Context, dbURL string, n int) (float64, error) {
 		return 0, err
 	}
 	defer func() { _ = client.Stop(context.WithoutCancel(ctx)) }()
-	for {
-		var done int
-		if err := pool.QueryRow(ctx, "SELECT count(*) FROM river_job WHERE state = 'completed'").Scan(&done); err != nil {
-			return 0, err
-		}
-		if done >= n {
-			return float64(n) / time.Since(begin).Seconds(), nil
-		}
-		if time.Since(begin) > 5*time.Minute {
-			return 0, fmt.Errorf("only %d of %d jobs completed in 5 minutes", done, n)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	return perSecond(ctx, pool, "SELECT count(*) FROM river_job WHERE state = 'completed'", n, begin)
 }

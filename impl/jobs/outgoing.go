@@ -167,14 +167,10 @@ func deliver(ctx context.Context, eps Endpoints, s *sender, id uuid.UUID, final 
 		return err
 	}
 	if !t.Deliver {
-		if !t.Disabled {
-			return nil // done already
+		if t.Skipped {
+			s.observe.ObserveWebhookAttempt(OutcomeSkipped, 0)
 		}
-		s.observe.ObserveWebhookAttempt(OutcomeSkipped, 0)
-		return eps.Record(ctx, service.AttemptResult{
-			DeliveryID: t.DeliveryID, EndpointID: t.EndpointID, Attempt: t.Attempt, AttemptedAt: s.now(),
-			Err: "not sent: the endpoint is disabled", Final: true, EndpointDisabled: true,
-		})
+		return nil
 	}
 	return eps.Record(ctx, s.attempt(ctx, t, final))
 }

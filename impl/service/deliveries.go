@@ -134,9 +134,9 @@ type DeliveryTarget struct {
 	// Attempt is the number of the attempt about to be made.
 	Attempt int
 	// Deliver is false when nothing is to be sent: the delivery is no longer pending, or its endpoint is
-	// disabled (Disabled).
-	Deliver  bool
-	Disabled bool
+	// disabled, in which case Skipped says so (the delivery has been recorded as not sent).
+	Deliver bool
+	Skipped bool
 }
 
 // AttemptResult is what one attempt came to, for the record.

@@ -49,7 +49,8 @@ func (s *Service) FanOut(ctx context.Context, id uuid.UUID) (int, error) {
 }
 
 // Target returns what the next attempt of delivery id sends, and where. A delivery that is gone (its endpoint
-// was deleted) is ENOTFOUND. For the delivery worker.
+// was deleted) is ENOTFOUND. One that is pending for an endpoint disabled meanwhile is not sent: Target records
+// it failed ("not sent"), a final attempt, and says Skipped. For the delivery worker.
 func (s *Service) Target(ctx context.Context, id uuid.UUID) (service.DeliveryTarget, error) {
 	row, err := s.core.Queries.WebhookDeliveryTarget(ctx, s.core.Pool, id)
 	if errors.Is(err, pgx.ErrNoRows) {
@@ -60,15 +61,22 @@ func (s *Service) Target(ctx context.Context, id uuid.UUID) (service.DeliveryTar
 	}
 	t := service.DeliveryTarget{
 		DeliveryID: row.ID, EndpointID: row.EndpointID, MessageID: row.MessageID, URL: row.Url, Body: row.Payload,
-		Attempt: int(row.Attempts) + 1, Disabled: !row.Enabled,
+		Attempt: int(row.Attempts) + 1,
 	}
-	t.Deliver = service.WebhookDeliveryStatus(row.Status) == service.DeliveryPending && row.Enabled
-	if !t.Deliver {
-		return t, nil
+	switch {
+	case service.WebhookDeliveryStatus(row.Status) != service.DeliveryPending:
+		return t, nil // done already
+	case !row.Enabled:
+		t.Skipped = true
+		return t, s.Record(ctx, service.AttemptResult{
+			DeliveryID: t.DeliveryID, EndpointID: t.EndpointID, Attempt: t.Attempt, AttemptedAt: s.deps.Now(),
+			Err: "not sent: the endpoint is disabled", Final: true, EndpointDisabled: true,
+		})
 	}
 	if t.Keys, err = s.keys(row.SecretSealed, row.PreviousSecretSealed, row.PreviousSecretExpiresAt); err != nil {
 		return service.DeliveryTarget{}, err
 	}
+	t.Deliver = true
 	return t, nil
 }
 
