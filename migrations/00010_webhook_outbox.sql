@@ -24,16 +24,12 @@ CREATE TABLE webhook_deliveries (
     next_attempt_at timestamptz,
     -- when the message was made, copied so that an endpoint's log and its recovery read in event order from here.
     event_at        timestamptz NOT NULL,
-    -- the recovery that claimed this failed delivery to send it once more, until its attempt is recorded: two
-    -- recoveries never send one delivery twice.
-    recovery_id     uuid,
     created_at      timestamptz NOT NULL DEFAULT now(),
     updated_at      timestamptz NOT NULL DEFAULT now(),
     UNIQUE (message_id, endpoint_id)
 );
 CREATE INDEX webhook_deliveries_endpoint ON webhook_deliveries (endpoint_id, event_at DESC, id DESC);
 CREATE INDEX webhook_deliveries_failed ON webhook_deliveries (endpoint_id, event_at, id) WHERE status = 'failed';
-CREATE INDEX webhook_deliveries_recovery ON webhook_deliveries (recovery_id, event_at, id) WHERE recovery_id IS NOT NULL;
 
 CREATE TABLE webhook_delivery_attempts (
     delivery_id     uuid NOT NULL REFERENCES webhook_deliveries (id) ON DELETE CASCADE,
@@ -47,19 +43,12 @@ CREATE TABLE webhook_delivery_attempts (
     PRIMARY KEY (delivery_id, attempt)
 );
 
--- The outbox reads the admins' endpoints apart from an owner's, both by owner: admins are few. No query looks
--- endpoints up by event type alone any more, which would grow with everyone's endpoints.
-CREATE INDEX users_admins ON users (id) WHERE role = 'admin';
-DROP INDEX webhook_endpoints_types;
-
 -- failing_since is when an endpoint's deliveries began to fail without a success since: five days of that
 -- disable it.
 ALTER TABLE webhook_endpoints ADD COLUMN failing_since timestamptz;
 
 -- +goose Down
 ALTER TABLE webhook_endpoints DROP COLUMN failing_since;
-DROP INDEX users_admins;
-CREATE INDEX webhook_endpoints_types ON webhook_endpoints USING gin (event_types) WHERE enabled;
 DROP TABLE webhook_delivery_attempts;
 DROP TABLE webhook_deliveries;
 DROP TABLE webhook_messages;

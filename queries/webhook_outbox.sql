@@ -23,50 +23,63 @@ RETURNING id, created_at;
 -- name: WebhookFanOut :many
 -- Makes one delivery of a message to every enabled endpoint that takes its type and may hear of it: its owner's,
 -- and an admin's unless it is private (a draft's); each set found by its own index, as in WebhookMessageInsert.
--- Run again, it makes none twice.
-INSERT INTO webhook_deliveries (message_id, endpoint_id, event_type, event_at, next_attempt_at)
-SELECT m.id, e.id, m.type, m.created_at, now()
-FROM webhook_messages m
-JOIN LATERAL (
-    SELECT o.id FROM webhook_endpoints o
-    WHERE o.owner_id = m.owner_id AND o.enabled AND o.event_types @> ARRAY[m.type]
-    UNION
-    SELECT a.id FROM users u JOIN webhook_endpoints a ON a.owner_id = u.id
-    WHERE NOT m.private AND u.role = 'admin' AND a.enabled AND a.event_types @> ARRAY[m.type]
-) e ON true
-WHERE m.id = @message_id
-ON CONFLICT (message_id, endpoint_id) DO NOTHING
-RETURNING id;
+-- Returns every delivery of the message not yet attempted: the new ones, and, when a fan-out runs again after a
+-- crash, those its first run made (the second SELECT sees the table as it was before this statement). Run again,
+-- it makes none twice.
+WITH made AS (
+    INSERT INTO webhook_deliveries (message_id, endpoint_id, event_type, event_at, next_attempt_at)
+    SELECT m.id, e.id, m.type, m.created_at, now()
+    FROM webhook_messages m
+    JOIN LATERAL (
+        SELECT o.id FROM webhook_endpoints o
+        WHERE o.owner_id = m.owner_id AND o.enabled AND o.event_types @> ARRAY[m.type]
+        UNION
+        SELECT a.id FROM users u JOIN webhook_endpoints a ON a.owner_id = u.id
+        WHERE NOT m.private AND u.role = 'admin' AND a.enabled AND a.event_types @> ARRAY[m.type]
+    ) e ON true
+    WHERE m.id = @message_id
+    ON CONFLICT (message_id, endpoint_id) DO NOTHING
+    RETURNING id
+)
+SELECT id FROM made
+UNION
+SELECT d.id FROM webhook_deliveries d
+WHERE d.message_id = @message_id AND d.status = 'pending' AND d.attempts = 0 AND d.recovery_id IS NULL;
 
 -- name: WebhookDeliveryCreate :one
 INSERT INTO webhook_deliveries (message_id, endpoint_id, event_type, event_at, next_attempt_at)
 VALUES (@message_id, @endpoint_id, @event_type, @event_at, now())
 RETURNING *;
 
--- name: WebhookDeliveryTarget :one
--- What an attempt needs: the delivery, its message's body and its endpoint's address and secrets.
+-- name: WebhookDeliveryTargets :many
+-- What the attempts of deliveries need: each delivery, its message's body and its endpoint's address and secrets.
 SELECT d.id, d.status, d.attempts, d.message_id, d.event_type, d.endpoint_id, m.payload,
        e.url, e.enabled, e.owner_id, e.secret_sealed, e.previous_secret_sealed, e.previous_secret_expires_at
 FROM webhook_deliveries d
 JOIN webhook_messages m ON m.id = d.message_id
 JOIN webhook_endpoints e ON e.id = d.endpoint_id
-WHERE d.id = @id;
+WHERE d.id = ANY(@ids::uuid[]);
 
--- name: WebhookAttemptSucceeded :execrows
--- Records a successful attempt in one statement: the attempt, the delivery's final state, and the end of its
+-- name: WebhookAttemptsSucceeded :execrows
+-- Records successful attempts in one statement: each attempt, its delivery's final state, and the end of its
 -- endpoint's failing streak (a write only when there was one, so that a busy endpoint's row is not a hot spot).
--- Nothing is written if the attempt was recorded already (attempts moved on).
-WITH d AS (
-    UPDATE webhook_deliveries SET status = 'succeeded', attempts = sqlc.arg(attempt)::int, next_attempt_at = NULL, recovery_id = NULL,
-        updated_at = now()
-    WHERE webhook_deliveries.id = @delivery_id AND status = 'pending' AND attempts = sqlc.arg(attempt)::int - 1
-    RETURNING webhook_deliveries.id, endpoint_id
+-- An attempt recorded already (attempts moved on) writes nothing.
+WITH r AS (
+    SELECT unnest(@delivery_ids::uuid[]) AS id, unnest(@attempts::int[]) AS attempt,
+           unnest(@attempted_ats::timestamptz[]) AS attempted_at, unnest(@status_codes::int[]) AS status_code,
+           unnest(@durations_ms::int[]) AS duration_ms, unnest(@responses::text[]) AS response
+), d AS (
+    UPDATE webhook_deliveries w
+    SET status = 'succeeded', attempts = r.attempt, next_attempt_at = NULL, recovery_id = NULL, updated_at = now()
+    FROM r
+    WHERE w.id = r.id AND w.status = 'pending' AND w.attempts = r.attempt - 1
+    RETURNING w.id, w.endpoint_id
 ), a AS (
     INSERT INTO webhook_delivery_attempts (delivery_id, attempt, attempted_at, status_code, duration_ms, response)
-    SELECT d.id, sqlc.arg(attempt)::int, @attempted_at, @status_code, @duration_ms, @response FROM d
+    SELECT r.id, r.attempt, r.attempted_at, r.status_code, r.duration_ms, r.response FROM r JOIN d ON d.id = r.id
 ), e AS (
     UPDATE webhook_endpoints SET failing_since = NULL
-    WHERE webhook_endpoints.id = (SELECT endpoint_id FROM d) AND failing_since IS NOT NULL
+    WHERE id IN (SELECT endpoint_id FROM d) AND failing_since IS NOT NULL
 )
 SELECT id FROM d;
 

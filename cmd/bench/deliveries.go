@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"log"
 	"net/http"
 	"net/http/httptest"
 	"sync"
@@ -82,5 +83,6 @@ func deliveryThroughput(ctx context.Context, dbURL string, dbConns, posts, perPo
 	if err, _ := writeErr.Load().(error); err != nil {
 		return 0, fmt.Errorf("write posts: %w", err)
 	}
+	log.Printf("webhook deliveries: %d posts written in %s, while their deliveries went out", posts, time.Since(begin).Round(time.Millisecond))
 	return perSecond(ctx, pool, "SELECT count(*) FROM webhook_deliveries WHERE status = 'succeeded'", posts*perPost, begin)
 }

@@ -114,8 +114,8 @@ func TestOutboxSurvivesKills(t *testing.T) {
 	require.Eventually(t, func() bool { n, _ := arrived(); return n >= posts/4 }, 60*time.Second, 10*time.Millisecond)
 	kill(worker) // with deliveries in flight
 	var inFlight int
-	require.NoError(t, pool.QueryRow(ctx, "SELECT count(*) FROM river_job WHERE kind = 'webhook_delivery' AND state = 'running'").Scan(&inFlight))
-	t.Logf("at the worker's death: %d of %d events arrived, %d deliveries in flight", func() int { n, _ := arrived(); return n }(), posts, inFlight)
+	require.NoError(t, pool.QueryRow(ctx, "SELECT count(*) FROM river_job WHERE kind IN ('webhook_fanout', 'webhook_delivery') AND state = 'running'").Scan(&inFlight))
+	t.Logf("at the worker's death: %d of %d events arrived, %d fan-out or delivery jobs in flight", func() int { n, _ := arrived(); return n }(), posts, inFlight)
 
 	restarted := start("worker")
 	settled := func() bool {

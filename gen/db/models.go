@@ -109,9 +109,9 @@ type WebhookDelivery struct {
 	Attempts      int32
 	NextAttemptAt *time.Time
 	EventAt       time.Time
-	RecoveryID    *uuid.UUID
 	CreatedAt     time.Time
 	UpdatedAt     time.Time
+	RecoveryID    *uuid.UUID
 }
 
 type WebhookDeliveryAttempt struct {

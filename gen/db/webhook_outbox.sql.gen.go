@@ -118,49 +118,6 @@ func (q *Queries) WebhookAttemptFailed(ctx context.Context, db DBTX, arg Webhook
 	return id, err
 }
 
-const webhookAttemptSucceeded = `-- name: WebhookAttemptSucceeded :execrows
-WITH d AS (
-    UPDATE webhook_deliveries SET status = 'succeeded', attempts = $1::int, next_attempt_at = NULL, recovery_id = NULL,
-        updated_at = now()
-    WHERE webhook_deliveries.id = $2 AND status = 'pending' AND attempts = $1::int - 1
-    RETURNING webhook_deliveries.id, endpoint_id
-), a AS (
-    INSERT INTO webhook_delivery_attempts (delivery_id, attempt, attempted_at, status_code, duration_ms, response)
-    SELECT d.id, $1::int, $3, $4, $5, $6 FROM d
-), e AS (
-    UPDATE webhook_endpoints SET failing_since = NULL
-    WHERE webhook_endpoints.id = (SELECT endpoint_id FROM d) AND failing_since IS NOT NULL
-)
-SELECT id FROM d
-`
-
-type WebhookAttemptSucceededParams struct {
-	Attempt     int32
-	DeliveryID  uuid.UUID
-	AttemptedAt time.Time
-	StatusCode  *int32
-	DurationMs  int32
-	Response    string
-}
-
-// Records a successful attempt in one statement: the attempt, the delivery's final state, and the end of its
-// endpoint's failing streak (a write only when there was one, so that a busy endpoint's row is not a hot spot).
-// Nothing is written if the attempt was recorded already (attempts moved on).
-func (q *Queries) WebhookAttemptSucceeded(ctx context.Context, db DBTX, arg WebhookAttemptSucceededParams) (int64, error) {
-	result, err := db.Exec(ctx, webhookAttemptSucceeded,
-		arg.Attempt,
-		arg.DeliveryID,
-		arg.AttemptedAt,
-		arg.StatusCode,
-		arg.DurationMs,
-		arg.Response,
-	)
-	if err != nil {
-		return 0, err
-	}
-	return result.RowsAffected(), nil
-}
-
 const webhookAttemptsLatest = `-- name: WebhookAttemptsLatest :many
 SELECT a.delivery_id, a.attempt, a.attempted_at, a.status_code, a.error, a.duration_ms, a.response, a.next_attempt_at FROM unnest($1::uuid[]) AS ids(id)
 CROSS JOIN LATERAL (
@@ -202,6 +159,54 @@ func (q *Queries) WebhookAttemptsLatest(ctx context.Context, db DBTX, arg Webhoo
 		return nil, err
 	}
 	return items, nil
+}
+
+const webhookAttemptsSucceeded = `-- name: WebhookAttemptsSucceeded :execrows
+WITH r AS (
+    SELECT unnest($1::uuid[]) AS id, unnest($2::int[]) AS attempt,
+           unnest($3::timestamptz[]) AS attempted_at, unnest($4::int[]) AS status_code,
+           unnest($5::int[]) AS duration_ms, unnest($6::text[]) AS response
+), d AS (
+    UPDATE webhook_deliveries w
+    SET status = 'succeeded', attempts = r.attempt, next_attempt_at = NULL, recovery_id = NULL, updated_at = now()
+    FROM r
+    WHERE w.id = r.id AND w.status = 'pending' AND w.attempts = r.attempt - 1
+    RETURNING w.id, w.endpoint_id
+), a AS (
+    INSERT INTO webhook_delivery_attempts (delivery_id, attempt, attempted_at, status_code, duration_ms, response)
+    SELECT r.id, r.attempt, r.attempted_at, r.status_code, r.duration_ms, r.response FROM r JOIN d ON d.id = r.id
+), e AS (
+    UPDATE webhook_endpoints SET failing_since = NULL
+    WHERE id IN (SELECT endpoint_id FROM d) AND failing_since IS NOT NULL
+)
+SELECT id FROM d
+`
+
+type WebhookAttemptsSucceededParams struct {
+	DeliveryIds  []uuid.UUID
+	Attempts     []int32
+	AttemptedAts []time.Time
+	StatusCodes  []int32
+	DurationsMs  []int32
+	Responses    []string
+}
+
+// Records successful attempts in one statement: each attempt, its delivery's final state, and the end of its
+// endpoint's failing streak (a write only when there was one, so that a busy endpoint's row is not a hot spot).
+// An attempt recorded already (attempts moved on) writes nothing.
+func (q *Queries) WebhookAttemptsSucceeded(ctx context.Context, db DBTX, arg WebhookAttemptsSucceededParams) (int64, error) {
+	result, err := db.Exec(ctx, webhookAttemptsSucceeded,
+		arg.DeliveryIds,
+		arg.Attempts,
+		arg.AttemptedAts,
+		arg.StatusCodes,
+		arg.DurationsMs,
+		arg.Responses,
+	)
+	if err != nil {
+		return 0, err
+	}
+	return result.RowsAffected(), nil
 }
 
 const webhookDeliveryClaimFailedSince = `-- name: WebhookDeliveryClaimFailedSince :one
@@ -252,7 +257,7 @@ func (q *Queries) WebhookDeliveryCount(ctx context.Context, db DBTX, arg Webhook
 const webhookDeliveryCreate = `-- name: WebhookDeliveryCreate :one
 INSERT INTO webhook_deliveries (message_id, endpoint_id, event_type, event_at, next_attempt_at)
 VALUES ($1, $2, $3, $4, now())
-RETURNING id, message_id, endpoint_id, event_type, status, attempts, next_attempt_at, event_at, recovery_id, created_at, updated_at
+RETURNING id, message_id, endpoint_id, event_type, status, attempts, next_attempt_at, event_at, created_at, updated_at, recovery_id
 `
 
 type WebhookDeliveryCreateParams struct {
@@ -279,15 +284,15 @@ func (q *Queries) WebhookDeliveryCreate(ctx context.Context, db DBTX, arg Webhoo
 		&i.Attempts,
 		&i.NextAttemptAt,
 		&i.EventAt,
-		&i.RecoveryID,
 		&i.CreatedAt,
 		&i.UpdatedAt,
+		&i.RecoveryID,
 	)
 	return i, err
 }
 
 const webhookDeliveryGet = `-- name: WebhookDeliveryGet :one
-SELECT id, message_id, endpoint_id, event_type, status, attempts, next_attempt_at, event_at, recovery_id, created_at, updated_at FROM webhook_deliveries WHERE id = $1 AND endpoint_id = $2
+SELECT id, message_id, endpoint_id, event_type, status, attempts, next_attempt_at, event_at, created_at, updated_at, recovery_id FROM webhook_deliveries WHERE id = $1 AND endpoint_id = $2
 `
 
 type WebhookDeliveryGetParams struct {
@@ -307,15 +312,15 @@ func (q *Queries) WebhookDeliveryGet(ctx context.Context, db DBTX, arg WebhookDe
 		&i.Attempts,
 		&i.NextAttemptAt,
 		&i.EventAt,
-		&i.RecoveryID,
 		&i.CreatedAt,
 		&i.UpdatedAt,
+		&i.RecoveryID,
 	)
 	return i, err
 }
 
 const webhookDeliveryList = `-- name: WebhookDeliveryList :many
-SELECT id, message_id, endpoint_id, event_type, status, attempts, next_attempt_at, event_at, recovery_id, created_at, updated_at FROM webhook_deliveries
+SELECT id, message_id, endpoint_id, event_type, status, attempts, next_attempt_at, event_at, created_at, updated_at, recovery_id FROM webhook_deliveries
 WHERE endpoint_id = $1
   AND ($2::text IS NULL OR status = $2)
   AND ($3::text IS NULL OR event_type = $3)
@@ -355,9 +360,9 @@ func (q *Queries) WebhookDeliveryList(ctx context.Context, db DBTX, arg WebhookD
 			&i.Attempts,
 			&i.NextAttemptAt,
 			&i.EventAt,
-			&i.RecoveryID,
 			&i.CreatedAt,
 			&i.UpdatedAt,
+			&i.RecoveryID,
 		); err != nil {
 			return nil, err
 		}
@@ -417,7 +422,7 @@ func (q *Queries) WebhookDeliveryRecovering(ctx context.Context, db DBTX, arg We
 const webhookDeliveryRequeue = `-- name: WebhookDeliveryRequeue :one
 UPDATE webhook_deliveries SET status = 'pending', next_attempt_at = now(), updated_at = now()
 WHERE id = $1 AND endpoint_id = $2 AND status = 'failed'
-RETURNING id, message_id, endpoint_id, event_type, status, attempts, next_attempt_at, event_at, recovery_id, created_at, updated_at
+RETURNING id, message_id, endpoint_id, event_type, status, attempts, next_attempt_at, event_at, created_at, updated_at, recovery_id
 `
 
 type WebhookDeliveryRequeueParams struct {
@@ -438,23 +443,23 @@ func (q *Queries) WebhookDeliveryRequeue(ctx context.Context, db DBTX, arg Webho
 		&i.Attempts,
 		&i.NextAttemptAt,
 		&i.EventAt,
-		&i.RecoveryID,
 		&i.CreatedAt,
 		&i.UpdatedAt,
+		&i.RecoveryID,
 	)
 	return i, err
 }
 
-const webhookDeliveryTarget = `-- name: WebhookDeliveryTarget :one
+const webhookDeliveryTargets = `-- name: WebhookDeliveryTargets :many
 SELECT d.id, d.status, d.attempts, d.message_id, d.event_type, d.endpoint_id, m.payload,
        e.url, e.enabled, e.owner_id, e.secret_sealed, e.previous_secret_sealed, e.previous_secret_expires_at
 FROM webhook_deliveries d
 JOIN webhook_messages m ON m.id = d.message_id
 JOIN webhook_endpoints e ON e.id = d.endpoint_id
-WHERE d.id = $1
+WHERE d.id = ANY($1::uuid[])
 `
 
-type WebhookDeliveryTargetRow struct {
+type WebhookDeliveryTargetsRow struct {
 	ID                      uuid.UUID
 	Status                  string
 	Attempts                int32
@@ -470,26 +475,39 @@ type WebhookDeliveryTargetRow struct {
 	PreviousSecretExpiresAt *time.Time
 }
 
-// What an attempt needs: the delivery, its message's body and its endpoint's address and secrets.
-func (q *Queries) WebhookDeliveryTarget(ctx context.Context, db DBTX, id uuid.UUID) (WebhookDeliveryTargetRow, error) {
-	row := db.QueryRow(ctx, webhookDeliveryTarget, id)
-	var i WebhookDeliveryTargetRow
-	err := row.Scan(
-		&i.ID,
-		&i.Status,
-		&i.Attempts,
-		&i.MessageID,
-		&i.EventType,
-		&i.EndpointID,
-		&i.Payload,
-		&i.Url,
-		&i.Enabled,
-		&i.OwnerID,
-		&i.SecretSealed,
-		&i.PreviousSecretSealed,
-		&i.PreviousSecretExpiresAt,
-	)
-	return i, err
+// What the attempts of deliveries need: each delivery, its message's body and its endpoint's address and secrets.
+func (q *Queries) WebhookDeliveryTargets(ctx context.Context, db DBTX, ids []uuid.UUID) ([]WebhookDeliveryTargetsRow, error) {
+	rows, err := db.Query(ctx, webhookDeliveryTargets, ids)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []WebhookDeliveryTargetsRow{}
+	for rows.Next() {
+		var i WebhookDeliveryTargetsRow
+		if err := rows.Scan(
+			&i.ID,
+			&i.Status,
+			&i.Attempts,
+			&i.MessageID,
+			&i.EventType,
+			&i.EndpointID,
+			&i.Payload,
+			&i.Url,
+			&i.Enabled,
+			&i.OwnerID,
+			&i.SecretSealed,
+			&i.PreviousSecretSealed,
+			&i.PreviousSecretExpiresAt,
+		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
 }
 
 const webhookEndpointDisable = `-- name: WebhookEndpointDisable :one
@@ -550,24 +568,32 @@ func (q *Queries) WebhookEndpointFailing(ctx context.Context, db DBTX, arg Webho
 }
 
 const webhookFanOut = `-- name: WebhookFanOut :many
-INSERT INTO webhook_deliveries (message_id, endpoint_id, event_type, event_at, next_attempt_at)
-SELECT m.id, e.id, m.type, m.created_at, now()
-FROM webhook_messages m
-JOIN LATERAL (
-    SELECT o.id FROM webhook_endpoints o
-    WHERE o.owner_id = m.owner_id AND o.enabled AND o.event_types @> ARRAY[m.type]
-    UNION
-    SELECT a.id FROM users u JOIN webhook_endpoints a ON a.owner_id = u.id
-    WHERE NOT m.private AND u.role = 'admin' AND a.enabled AND a.event_types @> ARRAY[m.type]
-) e ON true
-WHERE m.id = $1
-ON CONFLICT (message_id, endpoint_id) DO NOTHING
-RETURNING id
+WITH made AS (
+    INSERT INTO webhook_deliveries (message_id, endpoint_id, event_type, event_at, next_attempt_at)
+    SELECT m.id, e.id, m.type, m.created_at, now()
+    FROM webhook_messages m
+    JOIN LATERAL (
+        SELECT o.id FROM webhook_endpoints o
+        WHERE o.owner_id = m.owner_id AND o.enabled AND o.event_types @> ARRAY[m.type]
+        UNION
+        SELECT a.id FROM users u JOIN webhook_endpoints a ON a.owner_id = u.id
+        WHERE NOT m.private AND u.role = 'admin' AND a.enabled AND a.event_types @> ARRAY[m.type]
+    ) e ON true
+    WHERE m.id = $1
+    ON CONFLICT (message_id, endpoint_id) DO NOTHING
+    RETURNING id
+)
+SELECT id FROM made
+UNION
+SELECT d.id FROM webhook_deliveries d
+WHERE d.message_id = $1 AND d.status = 'pending' AND d.attempts = 0 AND d.recovery_id IS NULL
 `
 
 // Makes one delivery of a message to every enabled endpoint that takes its type and may hear of it: its owner's,
 // and an admin's unless it is private (a draft's); each set found by its own index, as in WebhookMessageInsert.
-// Run again, it makes none twice.
+// Returns every delivery of the message not yet attempted: the new ones, and, when a fan-out runs again after a
+// crash, those its first run made (the second SELECT sees the table as it was before this statement). Run again,
+// it makes none twice.
 func (q *Queries) WebhookFanOut(ctx context.Context, db DBTX, messageID uuid.UUID) ([]uuid.UUID, error) {
 	rows, err := db.Query(ctx, webhookFanOut, messageID)
 	if err != nil {

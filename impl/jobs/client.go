@@ -124,9 +124,9 @@ func NewClient(pool *pgxpool.Pool, cfg Config) (*Client, error) {
 	if hc == nil {
 		hc = outbound.NewClient(outbound.Policy{RequireHTTPS: true}, 0, 0)
 	}
-	out := &sender{client: hc, observe: observer, now: time.Now}
+	out := newSender(hc, observer, cfg.WebhookConcurrency)
 	for _, add := range []func() error{
-		func() error { return river.AddWorkerSafely(workers, &FanOutWorker{svcs: svcs}) },
+		func() error { return river.AddWorkerSafely(workers, &FanOutWorker{svcs: svcs, sender: out}) },
 		func() error { return river.AddWorkerSafely(workers, &DeliveryWorker{svcs: svcs, sender: out}) },
 		func() error { return river.AddWorkerSafely(workers, &RecoverWorker{svcs: svcs, sender: out}) },
 		func() error { return river.AddWorkerSafely(workers, &PruneWorker{svcs: svcs}) },

@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"os"
 	"strconv"
+	"sync"
 	"syscall"
 	"time"
 
@@ -24,9 +25,10 @@ import (
 
 // Endpoints is what the outgoing webhooks' workers call (the endpoints service).
 type Endpoints interface {
-	FanOut(ctx context.Context, messageID uuid.UUID) (int, error)
+	FanOut(ctx context.Context, messageID uuid.UUID) ([]service.DeliveryTarget, error)
 	Target(ctx context.Context, deliveryID uuid.UUID) (service.DeliveryTarget, error)
 	Record(ctx context.Context, r service.AttemptResult) error
+	RecordAll(ctx context.Context, rs []service.AttemptResult) error
 	Recovering(ctx context.Context, a service.WebhookRecoverArgs, n int) ([]service.RecoverItem, error)
 	Prune(ctx context.Context) (int64, error)
 }
@@ -51,14 +53,52 @@ const (
 const UserAgent = "Junction-Webhooks/1.0 (+https://github.com/junction-dev/junction)"
 
 // sender makes attempts: signs the body anew with this attempt's time, POSTs it with the outbound client (the
-// destination policy, timeouts, no redirects), and reads at most what the log keeps of the answer.
+// destination policy, timeouts, no redirects), and reads at most what the log keeps of the answer. slots bounds
+// the attempts in flight in this process (WEBHOOK_CONCURRENCY), whichever job makes them.
 type sender struct {
 	client  *http.Client
 	observe DeliveryObserver
 	now     func() time.Time
+	slots   chan struct{}
+}
+
+func newSender(client *http.Client, observe DeliveryObserver, concurrency int) *sender {
+	return &sender{client: client, observe: observe, now: time.Now, slots: make(chan struct{}, max(concurrency, 1))}
+}
+
+// attemptAll makes the attempts of ts at once, as slots allow, and returns what came of the ones sent.
+func (s *sender) attemptAll(ctx context.Context, ts []service.DeliveryTarget) []service.AttemptResult {
+	results := make([]service.AttemptResult, len(ts))
+	sent := make([]bool, len(ts))
+	var wg sync.WaitGroup
+	for i, t := range ts {
+		if !t.Deliver {
+			if t.Skipped {
+				s.observe.ObserveWebhookAttempt(OutcomeSkipped, 0)
+			}
+			continue
+		}
+		sent[i] = true
+		wg.Go(func() { results[i] = s.attempt(ctx, t, false) })
+	}
+	wg.Wait()
+	out := results[:0]
+	for i, r := range results {
+		if sent[i] {
+			out = append(out, r)
+		}
+	}
+	return out
 }
 
 func (s *sender) attempt(ctx context.Context, t service.DeliveryTarget, final bool) service.AttemptResult {
+	select {
+	case s.slots <- struct{}{}:
+		defer func() { <-s.slots }()
+	case <-ctx.Done():
+		return service.AttemptResult{DeliveryID: t.DeliveryID, EndpointID: t.EndpointID, Attempt: t.Attempt,
+			AttemptedAt: s.now(), Final: final, Err: "not sent: the worker stopped"}
+	}
 	r := service.AttemptResult{
 		DeliveryID: t.DeliveryID, EndpointID: t.EndpointID, Attempt: t.Attempt, AttemptedAt: s.now(), Final: final,
 	}
@@ -133,16 +173,26 @@ func retryAfter(v string, now time.Time) time.Duration {
 	return 0
 }
 
-// FanOutWorker makes a message's deliveries.
+// FanOutWorker makes a message's deliveries and their first attempts, at once, recording them together: a job
+// per message rather than per delivery. A run retried after a crash sends again what it had not recorded.
 type FanOutWorker struct {
 	river.WorkerDefaults[service.WebhookFanOutArgs]
-	svcs *Services
+	svcs   *Services
+	sender *sender
 }
 
-// Work fans the message out; it is idempotent.
+// Work fans the message out and makes the first attempts.
 func (w *FanOutWorker) Work(ctx context.Context, job *river.Job[service.WebhookFanOutArgs]) error {
-	_, err := w.svcs.Endpoints.FanOut(ctx, job.Args.MessageID)
-	return err
+	targets, err := w.svcs.Endpoints.FanOut(ctx, job.Args.MessageID)
+	if err != nil {
+		return err
+	}
+	return w.svcs.Endpoints.RecordAll(ctx, w.sender.attemptAll(ctx, targets))
+}
+
+// Timeout leaves room for the exchanges, made at once, and the records.
+func (w *FanOutWorker) Timeout(*river.Job[service.WebhookFanOutArgs]) time.Duration {
+	return outbound.DefaultTotalTimeout + 30*time.Second
 }
 
 // DeliveryWorker makes one attempt of a delivery and records it; the record queues the next attempt.

@@ -25,59 +25,114 @@ var errDisabled = &service.Error{Code: service.ECONFLICT, Message: "The webhook 
 // testMessage is the data of every webhook.test event.
 const testMessage = "This is a test event from Junction."
 
-// FanOut makes message id's deliveries, one per endpoint that takes it now, each with the job of its first
-// attempt, in one transaction: a fan-out that runs twice (its job retried after a crash) makes none twice. For
-// the fan-out worker.
-func (s *Service) FanOut(ctx context.Context, id uuid.UUID) (int, error) {
-	var n int
+// FanOutInline is how many of a message's deliveries its fan-out attempts itself; the rest get a job each. Most
+// messages reach a few endpoints (an owner's 10 at most, and the admins'), and sending those from the fan-out
+// saves a job per delivery; a message that reaches many is spread over the workers.
+const FanOutInline = 50
+
+// FanOut makes message id's deliveries, one per endpoint that takes it now, and returns the targets of the first
+// attempts of up to [FanOutInline] of them, for the fan-out worker to make and [Service.RecordAll] to record; the
+// others get a job each, in the same transaction. A fan-out that runs again (its job retried after a crash) makes
+// no delivery twice, and returns the ones its first run made and did not record: each is sent at least once.
+func (s *Service) FanOut(ctx context.Context, id uuid.UUID) ([]service.DeliveryTarget, error) {
+	var ids []uuid.UUID
 	err := s.core.InTx(ctx, func(tx pgx.Tx) error {
-		ids, err := s.core.Queries.WebhookFanOut(ctx, tx, id)
-		if err != nil {
+		var err error
+		if ids, err = s.core.Queries.WebhookFanOut(ctx, tx, id); err != nil || len(ids) <= FanOutInline {
 			return err
 		}
-		n = len(ids)
-		jobs := make([]river.InsertManyParams, len(ids))
-		for i, d := range ids {
+		rest := ids[FanOutInline:]
+		jobs := make([]river.InsertManyParams, len(rest))
+		for i, d := range rest {
 			jobs[i] = river.InsertManyParams{Args: service.WebhookDeliveryArgs{DeliveryID: d}}
 		}
+		ids = ids[:FanOutInline]
 		return s.core.EnqueueMany(ctx, tx, jobs)
 	})
 	if err != nil {
-		return 0, fmt.Errorf("fan out webhook message %s: %w", id, err)
+		return nil, fmt.Errorf("fan out webhook message %s: %w", id, err)
 	}
-	return n, nil
+	targets, err := s.targets(ctx, ids)
+	if err != nil {
+		return nil, fmt.Errorf("fan out webhook message %s: %w", id, err)
+	}
+	return targets, nil
 }
 
 // Target returns what the next attempt of delivery id sends, and where. A delivery that is gone (its endpoint
-// was deleted) is ENOTFOUND. One that is pending for an endpoint disabled meanwhile is not sent: Target records
-// it failed ("not sent"), a final attempt, and says Skipped. For the delivery worker.
+// was deleted) is ENOTFOUND. For the delivery worker.
 func (s *Service) Target(ctx context.Context, id uuid.UUID) (service.DeliveryTarget, error) {
-	row, err := s.core.Queries.WebhookDeliveryTarget(ctx, s.core.Pool, id)
-	if errors.Is(err, pgx.ErrNoRows) {
-		return service.DeliveryTarget{}, core.NotFound("Webhook delivery")
-	}
+	targets, err := s.targets(ctx, []uuid.UUID{id})
 	if err != nil {
 		return service.DeliveryTarget{}, fmt.Errorf("webhook delivery target: %w", err)
 	}
-	t := service.DeliveryTarget{
-		DeliveryID: row.ID, EndpointID: row.EndpointID, MessageID: row.MessageID, URL: row.Url, Body: row.Payload,
-		Attempt: int(row.Attempts) + 1,
+	if len(targets) == 0 {
+		return service.DeliveryTarget{}, core.NotFound("Webhook delivery")
 	}
-	switch {
-	case service.WebhookDeliveryStatus(row.Status) != service.DeliveryPending:
-		return t, nil // done already
-	case !row.Enabled:
-		t.Skipped = true
-		return t, s.Record(ctx, service.AttemptResult{
-			DeliveryID: t.DeliveryID, EndpointID: t.EndpointID, Attempt: t.Attempt, AttemptedAt: s.deps.Now(),
-			Err: "not sent: the endpoint is disabled", Final: true, EndpointDisabled: true,
-		})
+	return targets[0], nil
+}
+
+// targets returns the next attempts of deliveries ids that still exist. One that is pending for an endpoint
+// disabled meanwhile is not sent: it is recorded failed ("not sent"), a final attempt, and its target says
+// Skipped. One no longer pending is neither sent nor Skipped.
+func (s *Service) targets(ctx context.Context, ids []uuid.UUID) ([]service.DeliveryTarget, error) {
+	if len(ids) == 0 {
+		return nil, nil
 	}
-	if t.Keys, err = s.keys(row.SecretSealed, row.PreviousSecretSealed, row.PreviousSecretExpiresAt); err != nil {
-		return service.DeliveryTarget{}, err
+	rows, err := s.core.Queries.WebhookDeliveryTargets(ctx, s.core.Pool, ids)
+	if err != nil {
+		return nil, err
 	}
-	t.Deliver = true
-	return t, nil
+	out := make([]service.DeliveryTarget, len(rows))
+	for i, row := range rows {
+		t := service.DeliveryTarget{
+			DeliveryID: row.ID, EndpointID: row.EndpointID, MessageID: row.MessageID, URL: row.Url, Body: row.Payload,
+			Attempt: int(row.Attempts) + 1,
+		}
+		switch {
+		case service.WebhookDeliveryStatus(row.Status) != service.DeliveryPending:
+			// done already
+		case !row.Enabled:
+			t.Skipped = true
+			if err := s.Record(ctx, service.AttemptResult{
+				DeliveryID: t.DeliveryID, EndpointID: t.EndpointID, Attempt: t.Attempt, AttemptedAt: s.deps.Now(),
+				Err: "not sent: the endpoint is disabled", Final: true, EndpointDisabled: true,
+			}); err != nil {
+				return nil, err
+			}
+		default:
+			if t.Keys, err = s.keys(row.SecretSealed, row.PreviousSecretSealed, row.PreviousSecretExpiresAt); err != nil {
+				return nil, err
+			}
+			t.Deliver = true
+		}
+		out[i] = t
+	}
+	return out, nil
+}
+
+// RecordAll records attempts as [Service.Record] does, the successful ones in one statement.
+func (s *Service) RecordAll(ctx context.Context, rs []service.AttemptResult) error {
+	var ok db.WebhookAttemptsSucceededParams
+	var errs []error
+	for _, r := range rs {
+		if !r.Succeeded() {
+			errs = append(errs, s.Record(ctx, r))
+			continue
+		}
+		ok.DeliveryIds = append(ok.DeliveryIds, r.DeliveryID)
+		ok.Attempts = append(ok.Attempts, int32(r.Attempt))
+		ok.AttemptedAts = append(ok.AttemptedAts, r.AttemptedAt)
+		ok.StatusCodes = append(ok.StatusCodes, int32(r.StatusCode))
+		ok.DurationsMs = append(ok.DurationsMs, durationMs(r.Duration))
+		ok.Responses = append(ok.Responses, keepable(r.Response))
+	}
+	if len(ok.DeliveryIds) > 0 {
+		if _, err := s.core.Queries.WebhookAttemptsSucceeded(ctx, s.core.Pool, ok); err != nil {
+			errs = append(errs, fmt.Errorf("record webhook attempts: %w", err))
+		}
+	}
+	return errors.Join(errs...)
 }
 
 // Record keeps what an attempt came to and decides what follows: a success ends the delivery and its endpoint's
@@ -86,18 +141,10 @@ func (s *Service) Target(ctx context.Context, id uuid.UUID) (service.DeliveryTar
 // either way its owner is emailed. An attempt recorded already (its job ran twice) changes nothing. For the
 // delivery worker.
 func (s *Service) Record(ctx context.Context, r service.AttemptResult) error {
-	response := keepable(r.Response)
-	durationMs := int32(min(r.Duration.Milliseconds(), 1<<31-1))
 	if r.Succeeded() {
-		_, err := s.core.Queries.WebhookAttemptSucceeded(ctx, s.core.Pool, db.WebhookAttemptSucceededParams{
-			DeliveryID: r.DeliveryID, Attempt: int32(r.Attempt), AttemptedAt: r.AttemptedAt,
-			StatusCode: new(int32(r.StatusCode)), DurationMs: durationMs, Response: response,
-		})
-		if err != nil {
-			return fmt.Errorf("record webhook attempt: %w", err)
-		}
-		return nil
+		return s.RecordAll(ctx, []service.AttemptResult{r})
 	}
+	response := keepable(r.Response)
 	gone := r.StatusCode == 410
 	var next *time.Time
 	if !r.Final && !gone {
@@ -116,7 +163,7 @@ func (s *Service) Record(ctx context.Context, r service.AttemptResult) error {
 	err := s.core.InTx(ctx, func(tx pgx.Tx) error {
 		_, err := s.core.Queries.WebhookAttemptFailed(ctx, tx, db.WebhookAttemptFailedParams{
 			DeliveryID: r.DeliveryID, Attempt: int32(r.Attempt), AttemptedAt: r.AttemptedAt, StatusCode: code,
-			Error: errText, DurationMs: durationMs, Response: response, NextAttemptAt: next,
+			Error: errText, DurationMs: durationMs(r.Duration), Response: response, NextAttemptAt: next,
 		})
 		if errors.Is(err, pgx.ErrNoRows) {
 			return nil // recorded already, or the delivery is gone
@@ -169,6 +216,9 @@ func (s *Service) disable(ctx context.Context, tx pgx.Tx, id uuid.UUID, reason s
 		EndpointID: id.String(), EndpointURL: e.Url, DisabledReason: reason,
 	})
 }
+
+// durationMs is d in whole milliseconds, as the log keeps it.
+func durationMs(d time.Duration) int32 { return int32(min(d.Milliseconds(), 1<<31-1)) }
 
 // keepable is the start of a receiver's answer as the log keeps it: at most WebhookResponseKeep bytes, valid
 // UTF-8 (what is not becomes U+FFFD), no NUL, which PostgreSQL's text cannot hold.
