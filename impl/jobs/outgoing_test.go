@@ -3,6 +3,7 @@ package jobs_test
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -504,4 +505,38 @@ func TestTestRetryAndRecover(t *testing.T) {
 	for _, d := range b.deliveries(t, ada, e.Endpoint.ID, 4) {
 		require.Equal(t, service.DeliverySucceeded, d.Status)
 	}
+}
+
+// TestAFanOutToManyEndpointsSpreadsOverJobs: a message that reaches more endpoints than a fan-out sends itself
+// reaches them all; the ones past service.WebhookFanOutInline go out as jobs of their own.
+func TestAFanOutToManyEndpointsSpreadsOverJobs(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	r := newReceiver(t, always(ok))
+	const admins = 6
+	for i := range admins {
+		admin, _ := b.actor(t, fmt.Sprintf("Admin%d", i), true)
+		for range service.WebhookEndpointsPerUser {
+			b.endpoint(t, admin, r.URL, service.WebhookPostPublished)
+		}
+	}
+	ada, _ := b.actor(t, "Ada", false)
+	publish(t, b, ada, "Everyone hears")
+	const want = admins * service.WebhookEndpointsPerUser
+	got := r.wait(t, want)
+	ids := map[string]bool{}
+	for _, d := range got {
+		ids[d.header.Get("webhook-id")] = true
+	}
+	require.Len(t, ids, 1, "one event")
+	require.Eventually(t, func() bool {
+		var n int
+		require.NoError(t, b.pool.QueryRow(context.Background(), "SELECT count(*) FROM webhook_deliveries WHERE status = 'succeeded'").Scan(&n))
+		return n == want
+	}, 20*time.Second, 20*time.Millisecond)
+	var jobs int
+	require.NoError(t, b.pool.QueryRow(context.Background(), "SELECT count(*) FROM river_job WHERE kind = 'webhook_delivery'").Scan(&jobs))
+	require.Equal(t, want-service.WebhookFanOutInline, jobs)
+	time.Sleep(200 * time.Millisecond)
+	require.Equal(t, want, r.count(), "each once")
 }

@@ -74,6 +74,10 @@ const (
 	WebhookAttemptsShown = 20
 	// WebhookRetention is how long events and their deliveries are kept, and so how far back a recovery reaches.
 	WebhookRetention = 30 * 24 * time.Hour
+	// WebhookFanOutInline is how many of a message's deliveries its fan-out attempts itself; the rest get a job
+	// each. Most messages reach a few endpoints (an owner's 10 at most, and the admins'), and sending those from
+	// the fan-out saves a job per delivery; a message that reaches many is spread over the workers.
+	WebhookFanOutInline = 50
 	// WebhookFailingDisables is how long an endpoint's deliveries may all fail before Junction disables it.
 	WebhookFailingDisables = 5 * 24 * time.Hour
 )

@@ -25,28 +25,23 @@ var errDisabled = &service.Error{Code: service.ECONFLICT, Message: "The webhook 
 // testMessage is the data of every webhook.test event.
 const testMessage = "This is a test event from Junction."
 
-// FanOutInline is how many of a message's deliveries its fan-out attempts itself; the rest get a job each. Most
-// messages reach a few endpoints (an owner's 10 at most, and the admins'), and sending those from the fan-out
-// saves a job per delivery; a message that reaches many is spread over the workers.
-const FanOutInline = 50
-
 // FanOut makes message id's deliveries, one per endpoint that takes it now, and returns the targets of the first
-// attempts of up to [FanOutInline] of them, for the fan-out worker to make and [Service.RecordAll] to record; the
-// others get a job each, in the same transaction. A fan-out that runs again (its job retried after a crash) makes
+// attempts of up to [service.WebhookFanOutInline] of them, for the fan-out worker to make and [Service.RecordAll]
+// to record; the others get a job each, in the same transaction. A fan-out that runs again (its job retried after a crash) makes
 // no delivery twice, and returns the ones its first run made and did not record: each is sent at least once.
 func (s *Service) FanOut(ctx context.Context, id uuid.UUID) ([]service.DeliveryTarget, error) {
 	var ids []uuid.UUID
 	err := s.core.InTx(ctx, func(tx pgx.Tx) error {
 		var err error
-		if ids, err = s.core.Queries.WebhookFanOut(ctx, tx, id); err != nil || len(ids) <= FanOutInline {
+		if ids, err = s.core.Queries.WebhookFanOut(ctx, tx, id); err != nil || len(ids) <= service.WebhookFanOutInline {
 			return err
 		}
-		rest := ids[FanOutInline:]
+		rest := ids[service.WebhookFanOutInline:]
 		jobs := make([]river.InsertManyParams, len(rest))
 		for i, d := range rest {
 			jobs[i] = river.InsertManyParams{Args: service.WebhookDeliveryArgs{DeliveryID: d}}
 		}
-		ids = ids[:FanOutInline]
+		ids = ids[:service.WebhookFanOutInline]
 		return s.core.EnqueueMany(ctx, tx, jobs)
 	})
 	if err != nil {
