@@ -1,18 +1,18 @@
 -- name: WebhookMessageInsert :one
--- Records an event in the write's transaction, unless no endpoint would take it now: a write that nobody listens
--- to costs one statement and keeps nothing. The fan-out decides again which endpoints get it, as it runs. The
--- owner's endpoints and the admins' are looked up apart, each by its own index, so that the check does not grow
--- with everyone else's endpoints that take the type.
-INSERT INTO webhook_messages (type, owner_id, private, payload)
-SELECT @type::text, sqlc.narg(owner_id)::uuid, @private::boolean, @payload::bytea
-WHERE EXISTS (
-    SELECT 1 FROM webhook_endpoints e
-    WHERE e.owner_id = sqlc.narg(owner_id)::uuid AND e.enabled AND e.event_types @> ARRAY[@type::text]
-) OR (NOT @private::boolean AND EXISTS (
-    SELECT 1 FROM users u JOIN webhook_endpoints e ON e.owner_id = u.id
-    WHERE u.role = 'admin' AND e.enabled AND e.event_types @> ARRAY[@type::text]
-))
-RETURNING id;
+-- Records an event in the write's transaction, unless nobody would hear of it now (webhook_audience): a write
+-- that nobody listens to keeps nothing. The fan-out decides again who gets it, as it runs. When event is set it
+-- is sent to every instance's listener too (EventNotify's), in the same statement: one round trip for both, so
+-- that the outbox costs a write that notifies anyway nothing more. Always one row; id is null when nothing was
+-- kept.
+WITH m AS (
+    INSERT INTO webhook_messages (type, owner_id, private, payload)
+    SELECT @type::text, sqlc.narg(owner_id)::uuid, @private::boolean, @payload::bytea
+    WHERE EXISTS (SELECT 1 FROM webhook_audience(sqlc.narg(owner_id)::uuid, @type::text, @private::boolean))
+    RETURNING id
+), n AS (
+    SELECT pg_notify('junction_events', sqlc.narg(event)::text) WHERE sqlc.narg(event)::text IS NOT NULL
+)
+SELECT m.id FROM (VALUES (1)) AS one (x) LEFT JOIN n ON true LEFT JOIN m ON true;
 
 -- name: WebhookMessageInsertFor :one
 -- Records an event for one endpoint, whatever it takes (a test event).
@@ -20,31 +20,53 @@ INSERT INTO webhook_messages (type, owner_id, private, payload)
 VALUES (@type::text, @owner_id::uuid, true, @payload::bytea)
 RETURNING id, created_at;
 
--- name: WebhookFanOut :many
--- Makes one delivery of a message to every enabled endpoint that takes its type and may hear of it: its owner's,
--- and an admin's unless it is private (a draft's); each set found by its own index, as in WebhookMessageInsert.
--- Returns every delivery of the message not yet attempted: the new ones, and, when a fan-out runs again after a
--- crash, those its first run made (the second SELECT sees the table as it was before this statement). Run again,
--- it makes none twice.
-WITH made AS (
-    INSERT INTO webhook_deliveries (message_id, endpoint_id, event_type, event_at, next_attempt_at)
-    SELECT m.id, e.id, m.type, m.created_at, now()
-    FROM webhook_messages m
-    JOIN LATERAL (
-        SELECT o.id FROM webhook_endpoints o
-        WHERE o.owner_id = m.owner_id AND o.enabled AND o.event_types @> ARRAY[m.type]
-        UNION
-        SELECT a.id FROM users u JOIN webhook_endpoints a ON a.owner_id = u.id
-        WHERE NOT m.private AND u.role = 'admin' AND a.enabled AND a.event_types @> ARRAY[m.type]
-    ) e ON true
-    WHERE m.id = @message_id
+-- name: WebhookFanOutTargets :many
+-- What a message's fan-out sends, and where: every endpoint that hears of it now (webhook_audience) and has no
+-- delivery of it yet, so that a fan-out run again after a crash sends only what its first run did not record.
+-- Read only: the deliveries are made when their first attempts are recorded. The message's body comes once, on
+-- the first row, rather than once per endpoint.
+SELECT e.id, e.url, e.secret_sealed, e.previous_secret_sealed, e.previous_secret_expires_at,
+       (CASE WHEN row_number() OVER (ORDER BY e.id) = 1 THEN m.payload END)::bytea AS payload
+FROM webhook_messages m
+JOIN LATERAL webhook_audience(m.owner_id, m.type, m.private) t ON true
+JOIN webhook_endpoints e ON e.id = t.endpoint_id
+WHERE m.id = @message_id
+  AND NOT EXISTS (SELECT 1 FROM webhook_deliveries d WHERE d.message_id = m.id AND d.endpoint_id = e.id)
+ORDER BY e.id;
+
+-- name: WebhookDeliveriesMake :many
+-- Makes pending deliveries of a message, with the ids given, to the endpoints given (a pair at each index); one
+-- that exists already is left as it is. Returns the ids made.
+INSERT INTO webhook_deliveries (id, message_id, endpoint_id, event_type, event_at, next_attempt_at)
+SELECT t.id, m.id, t.endpoint_id, m.type, m.created_at, now()
+FROM webhook_messages m,
+     (SELECT unnest(@ids::uuid[]) AS id, unnest(@endpoint_ids::uuid[]) AS endpoint_id) t
+WHERE m.id = @message_id
+ON CONFLICT (message_id, endpoint_id) DO NOTHING
+RETURNING id;
+
+-- name: WebhookFirstAttemptsSucceeded :execrows
+-- Records a message's deliveries whose first attempts succeeded, in one statement: each delivery, made as it ends
+-- (succeeded), its attempt, and the end of its endpoint's failing streak (a write only when there was one). A
+-- delivery that exists already is left as it is (a fan-out that ran twice).
+WITH r AS (
+    SELECT unnest(@delivery_ids::uuid[]) AS id, unnest(@endpoint_ids::uuid[]) AS endpoint_id,
+           unnest(@attempted_ats::timestamptz[]) AS attempted_at, unnest(@status_codes::int[]) AS status_code,
+           unnest(@durations_ms::int[]) AS duration_ms, unnest(@responses::text[]) AS response
+), d AS (
+    INSERT INTO webhook_deliveries (id, message_id, endpoint_id, event_type, event_at, status, attempts)
+    SELECT r.id, m.id, r.endpoint_id, m.type, m.created_at, 'succeeded', 1
+    FROM r JOIN webhook_messages m ON m.id = @message_id
     ON CONFLICT (message_id, endpoint_id) DO NOTHING
-    RETURNING id
+    RETURNING id, endpoint_id
+), a AS (
+    INSERT INTO webhook_delivery_attempts (delivery_id, attempt, attempted_at, status_code, duration_ms, response)
+    SELECT r.id, 1, r.attempted_at, r.status_code, r.duration_ms, r.response FROM r JOIN d ON d.id = r.id
+), e AS (
+    UPDATE webhook_endpoints SET failing_since = NULL
+    WHERE id IN (SELECT endpoint_id FROM d) AND failing_since IS NOT NULL
 )
-SELECT id FROM made
-UNION
-SELECT d.id FROM webhook_deliveries d
-WHERE d.message_id = @message_id AND d.status = 'pending' AND d.attempts = 0 AND d.recovery_id IS NULL;
+SELECT id FROM d;
 
 -- name: WebhookDeliveryCreate :one
 INSERT INTO webhook_deliveries (message_id, endpoint_id, event_type, event_at, next_attempt_at)

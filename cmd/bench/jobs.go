@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"runtime"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -16,6 +17,7 @@ import (
 	"github.com/junction-dev/junction/impl/mail"
 	"github.com/junction-dev/junction/impl/outbound"
 	"github.com/junction-dev/junction/impl/password"
+	"github.com/junction-dev/junction/impl/postgres"
 	"github.com/junction-dev/junction/impl/service"
 	"github.com/junction-dev/junction/impl/service/wire"
 )
@@ -60,6 +62,18 @@ func workers(pool *pgxpool.Pool) (*jobs.Client, *wire.Services, error) {
 	return client, svcs, nil
 }
 
+// servicePool opens a pool as the service does (postgres.Connect: its settings and the types it registers), of
+// conns connections (0 for pgx's default).
+func servicePool(ctx context.Context, dbURL string, conns int32) (*pgxpool.Pool, error) {
+	if conns == 0 {
+		conns = int32(max(4, runtime.NumCPU()))
+	}
+	return postgres.Connect(ctx, dbURL, config.DBConfig{
+		MaxConns: conns, MaxConnIdleTime: time.Minute, MaxConnLifetime: time.Hour, ConnectTimeout: 5 * time.Second,
+		WaitTimeout: 10 * time.Second,
+	}, slog.New(slog.NewTextHandler(io.Discard, nil)))
+}
+
 // perSecond waits until count (a query returning one number) reaches n, and returns n per second since begin.
 func perSecond(ctx context.Context, pool *pgxpool.Pool, count string, n int, begin time.Time) (float64, error) {
 	for {
@@ -79,7 +93,7 @@ func perSecond(ctx context.Context, pool *pgxpool.Pool, count string, n int, beg
 
 // jobThroughput inserts n email jobs, then works them with a no-op transport and returns jobs completed per second.
 func jobThroughput(ctx context.Context, dbURL string, n int) (float64, error) {
-	pool, err := pgxpool.New(ctx, dbURL)
+	pool, err := servicePool(ctx, dbURL, 0)
 	if err != nil {
 		return 0, err
 	}

@@ -17,6 +17,7 @@ import (
 	"os"
 	"os/exec"
 	"regexp"
+	"runtime/pprof"
 	"strconv"
 	"strings"
 	"time"
@@ -180,7 +181,7 @@ func run(ctx context.Context, o options) error {
 			log.Printf("email jobs: %.0f completed per second", jobsPerSec)
 		}
 		if only.MatchString("deliveries") {
-			perSec, err := deliveryThroughput(ctx, dbURL, o.deliveryConns, 2000, 10)
+			perSec, err := deliveryThroughput(ctx, dbURL, o, 2000, 10)
 			if err != nil {
 				return err
 			}
@@ -203,7 +204,7 @@ func run(ctx context.Context, o options) error {
 	if err != nil {
 		return err
 	}
-	deliveriesPerSec, err := deliveryThroughput(ctx, dbURL, o.deliveryConns, 2000, 10)
+	deliveriesPerSec, err := deliveryThroughput(ctx, dbURL, o, 2000, 10)
 	if err != nil {
 		return err
 	}
@@ -463,6 +464,20 @@ func profileCPU(o options, name string) {
 	}
 	defer f.Close()
 	_, _ = io.Copy(f, resp.Body)
+}
+
+// profileSelf starts a CPU profile of this process (for scenarios run in it) and returns what ends and saves it.
+func profileSelf(name string) (func(), error) {
+	_ = os.MkdirAll("artifacts", 0o755)
+	f, err := os.Create("artifacts/cpu-" + name + ".pprof")
+	if err != nil {
+		return nil, err
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("profile %s: %w", name, err)
+	}
+	return func() { pprof.StopCPUProfile(); f.Close() }, nil
 }
 
 // attack runs one scenario at full speed with o.concurrency connections, sampling the server's RSS meanwhile.

@@ -209,6 +209,44 @@ func (q *Queries) WebhookAttemptsSucceeded(ctx context.Context, db DBTX, arg Web
 	return result.RowsAffected(), nil
 }
 
+const webhookDeliveriesMake = `-- name: WebhookDeliveriesMake :many
+INSERT INTO webhook_deliveries (id, message_id, endpoint_id, event_type, event_at, next_attempt_at)
+SELECT t.id, m.id, t.endpoint_id, m.type, m.created_at, now()
+FROM webhook_messages m,
+     (SELECT unnest($1::uuid[]) AS id, unnest($2::uuid[]) AS endpoint_id) t
+WHERE m.id = $3
+ON CONFLICT (message_id, endpoint_id) DO NOTHING
+RETURNING id
+`
+
+type WebhookDeliveriesMakeParams struct {
+	Ids         []uuid.UUID
+	EndpointIds []uuid.UUID
+	MessageID   uuid.UUID
+}
+
+// Makes pending deliveries of a message, with the ids given, to the endpoints given (a pair at each index); one
+// that exists already is left as it is. Returns the ids made.
+func (q *Queries) WebhookDeliveriesMake(ctx context.Context, db DBTX, arg WebhookDeliveriesMakeParams) ([]uuid.UUID, error) {
+	rows, err := db.Query(ctx, webhookDeliveriesMake, arg.Ids, arg.EndpointIds, arg.MessageID)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []uuid.UUID{}
+	for rows.Next() {
+		var id uuid.UUID
+		if err := rows.Scan(&id); err != nil {
+			return nil, err
+		}
+		items = append(items, id)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
 const webhookDeliveryClaimFailedSince = `-- name: WebhookDeliveryClaimFailedSince :one
 WITH claimed AS (
     UPDATE webhook_deliveries
@@ -567,46 +605,50 @@ func (q *Queries) WebhookEndpointFailing(ctx context.Context, db DBTX, arg Webho
 	return failing_since, err
 }
 
-const webhookFanOut = `-- name: WebhookFanOut :many
-WITH made AS (
-    INSERT INTO webhook_deliveries (message_id, endpoint_id, event_type, event_at, next_attempt_at)
-    SELECT m.id, e.id, m.type, m.created_at, now()
-    FROM webhook_messages m
-    JOIN LATERAL (
-        SELECT o.id FROM webhook_endpoints o
-        WHERE o.owner_id = m.owner_id AND o.enabled AND o.event_types @> ARRAY[m.type]
-        UNION
-        SELECT a.id FROM users u JOIN webhook_endpoints a ON a.owner_id = u.id
-        WHERE NOT m.private AND u.role = 'admin' AND a.enabled AND a.event_types @> ARRAY[m.type]
-    ) e ON true
-    WHERE m.id = $1
-    ON CONFLICT (message_id, endpoint_id) DO NOTHING
-    RETURNING id
-)
-SELECT id FROM made
-UNION
-SELECT d.id FROM webhook_deliveries d
-WHERE d.message_id = $1 AND d.status = 'pending' AND d.attempts = 0 AND d.recovery_id IS NULL
+const webhookFanOutTargets = `-- name: WebhookFanOutTargets :many
+SELECT e.id, e.url, e.secret_sealed, e.previous_secret_sealed, e.previous_secret_expires_at,
+       (CASE WHEN row_number() OVER (ORDER BY e.id) = 1 THEN m.payload END)::bytea AS payload
+FROM webhook_messages m
+JOIN LATERAL webhook_audience(m.owner_id, m.type, m.private) t ON true
+JOIN webhook_endpoints e ON e.id = t.endpoint_id
+WHERE m.id = $1
+  AND NOT EXISTS (SELECT 1 FROM webhook_deliveries d WHERE d.message_id = m.id AND d.endpoint_id = e.id)
+ORDER BY e.id
 `
 
-// Makes one delivery of a message to every enabled endpoint that takes its type and may hear of it: its owner's,
-// and an admin's unless it is private (a draft's); each set found by its own index, as in WebhookMessageInsert.
-// Returns every delivery of the message not yet attempted: the new ones, and, when a fan-out runs again after a
-// crash, those its first run made (the second SELECT sees the table as it was before this statement). Run again,
-// it makes none twice.
-func (q *Queries) WebhookFanOut(ctx context.Context, db DBTX, messageID uuid.UUID) ([]uuid.UUID, error) {
-	rows, err := db.Query(ctx, webhookFanOut, messageID)
+type WebhookFanOutTargetsRow struct {
+	ID                      uuid.UUID
+	Url                     string
+	SecretSealed            string
+	PreviousSecretSealed    *string
+	PreviousSecretExpiresAt *time.Time
+	Payload                 []byte
+}
+
+// What a message's fan-out sends, and where: every endpoint that hears of it now (webhook_audience) and has no
+// delivery of it yet, so that a fan-out run again after a crash sends only what
+// its first run did not record. Read only: the deliveries are made when their first attempts are recorded. The
+// message's body comes once, on the first row, rather than once per endpoint.
+func (q *Queries) WebhookFanOutTargets(ctx context.Context, db DBTX, messageID uuid.UUID) ([]WebhookFanOutTargetsRow, error) {
+	rows, err := db.Query(ctx, webhookFanOutTargets, messageID)
 	if err != nil {
 		return nil, err
 	}
 	defer rows.Close()
-	items := []uuid.UUID{}
+	items := []WebhookFanOutTargetsRow{}
 	for rows.Next() {
-		var id uuid.UUID
-		if err := rows.Scan(&id); err != nil {
+		var i WebhookFanOutTargetsRow
+		if err := rows.Scan(
+			&i.ID,
+			&i.Url,
+			&i.SecretSealed,
+			&i.PreviousSecretSealed,
+			&i.PreviousSecretExpiresAt,
+			&i.Payload,
+		); err != nil {
 			return nil, err
 		}
-		items = append(items, id)
+		items = append(items, i)
 	}
 	if err := rows.Err(); err != nil {
 		return nil, err
@@ -614,17 +656,66 @@ func (q *Queries) WebhookFanOut(ctx context.Context, db DBTX, messageID uuid.UUI
 	return items, nil
 }
 
+const webhookFirstAttemptsSucceeded = `-- name: WebhookFirstAttemptsSucceeded :execrows
+WITH r AS (
+    SELECT unnest($1::uuid[]) AS id, unnest($2::uuid[]) AS endpoint_id,
+           unnest($3::timestamptz[]) AS attempted_at, unnest($4::int[]) AS status_code,
+           unnest($5::int[]) AS duration_ms, unnest($6::text[]) AS response
+), d AS (
+    INSERT INTO webhook_deliveries (id, message_id, endpoint_id, event_type, event_at, status, attempts)
+    SELECT r.id, m.id, r.endpoint_id, m.type, m.created_at, 'succeeded', 1
+    FROM r JOIN webhook_messages m ON m.id = $7
+    ON CONFLICT (message_id, endpoint_id) DO NOTHING
+    RETURNING id, endpoint_id
+), a AS (
+    INSERT INTO webhook_delivery_attempts (delivery_id, attempt, attempted_at, status_code, duration_ms, response)
+    SELECT r.id, 1, r.attempted_at, r.status_code, r.duration_ms, r.response FROM r JOIN d ON d.id = r.id
+), e AS (
+    UPDATE webhook_endpoints SET failing_since = NULL
+    WHERE id IN (SELECT endpoint_id FROM d) AND failing_since IS NOT NULL
+)
+SELECT id FROM d
+`
+
+type WebhookFirstAttemptsSucceededParams struct {
+	DeliveryIds  []uuid.UUID
+	EndpointIds  []uuid.UUID
+	AttemptedAts []time.Time
+	StatusCodes  []int32
+	DurationsMs  []int32
+	Responses    []string
+	MessageID    uuid.UUID
+}
+
+// Records a message's deliveries whose first attempts succeeded, in one statement: each delivery, made as it ends
+// (succeeded), its attempt, and the end of its endpoint's failing streak (a write only when there was one). A
+// delivery that exists already is left as it is (a fan-out that ran twice).
+func (q *Queries) WebhookFirstAttemptsSucceeded(ctx context.Context, db DBTX, arg WebhookFirstAttemptsSucceededParams) (int64, error) {
+	result, err := db.Exec(ctx, webhookFirstAttemptsSucceeded,
+		arg.DeliveryIds,
+		arg.EndpointIds,
+		arg.AttemptedAts,
+		arg.StatusCodes,
+		arg.DurationsMs,
+		arg.Responses,
+		arg.MessageID,
+	)
+	if err != nil {
+		return 0, err
+	}
+	return result.RowsAffected(), nil
+}
+
 const webhookMessageInsert = `-- name: WebhookMessageInsert :one
-INSERT INTO webhook_messages (type, owner_id, private, payload)
-SELECT $1::text, $2::uuid, $3::boolean, $4::bytea
-WHERE EXISTS (
-    SELECT 1 FROM webhook_endpoints e
-    WHERE e.owner_id = $2::uuid AND e.enabled AND e.event_types @> ARRAY[$1::text]
-) OR (NOT $3::boolean AND EXISTS (
-    SELECT 1 FROM users u JOIN webhook_endpoints e ON e.owner_id = u.id
-    WHERE u.role = 'admin' AND e.enabled AND e.event_types @> ARRAY[$1::text]
-))
-RETURNING id
+WITH m AS (
+    INSERT INTO webhook_messages (type, owner_id, private, payload)
+    SELECT $1::text, $2::uuid, $3::boolean, $4::bytea
+    WHERE EXISTS (SELECT 1 FROM webhook_audience($2::uuid, $1::text, $3::boolean))
+    RETURNING id
+), n AS (
+    SELECT pg_notify('junction_events', $5::text) WHERE $5::text IS NOT NULL
+)
+SELECT m.id FROM (VALUES (1)) AS one (x) LEFT JOIN n ON true LEFT JOIN m ON true
 `
 
 type WebhookMessageInsertParams struct {
@@ -632,20 +723,23 @@ type WebhookMessageInsertParams struct {
 	OwnerID *uuid.UUID
 	Private bool
 	Payload []byte
+	Event   *string
 }
 
-// Records an event in the write's transaction, unless no endpoint would take it now: a write that nobody listens
-// to costs one statement and keeps nothing. The fan-out decides again which endpoints get it, as it runs. The
-// owner's endpoints and the admins' are looked up apart, each by its own index, so that the check does not grow
-// with everyone else's endpoints that take the type.
-func (q *Queries) WebhookMessageInsert(ctx context.Context, db DBTX, arg WebhookMessageInsertParams) (uuid.UUID, error) {
+// Records an event in the write's transaction, unless nobody would hear of it now (webhook_audience): a write
+// that nobody listens to keeps nothing. The fan-out decides again who gets it, as it runs. When event is set it
+// is sent to every instance's listener too (EventNotify's), in the same statement: one round trip for both, so
+// that the outbox costs a write that notifies anyway nothing more. Always one row; id is null when nothing was
+// kept.
+func (q *Queries) WebhookMessageInsert(ctx context.Context, db DBTX, arg WebhookMessageInsertParams) (*uuid.UUID, error) {
 	row := db.QueryRow(ctx, webhookMessageInsert,
 		arg.Type,
 		arg.OwnerID,
 		arg.Private,
 		arg.Payload,
+		arg.Event,
 	)
-	var id uuid.UUID
+	var id *uuid.UUID
 	err := row.Scan(&id)
 	return id, err
 }

@@ -96,11 +96,12 @@ func (s *sender) attempt(ctx context.Context, t service.DeliveryTarget, final bo
 	case s.slots <- struct{}{}:
 		defer func() { <-s.slots }()
 	case <-ctx.Done():
-		return service.AttemptResult{DeliveryID: t.DeliveryID, EndpointID: t.EndpointID, Attempt: t.Attempt,
-			AttemptedAt: s.now(), Final: final, Err: "not sent: the worker stopped"}
+		return service.AttemptResult{DeliveryID: t.DeliveryID, EndpointID: t.EndpointID, MessageID: t.MessageID, New: t.New,
+			Attempt: t.Attempt, AttemptedAt: s.now(), Final: final, Err: "not sent: the worker stopped"}
 	}
 	r := service.AttemptResult{
-		DeliveryID: t.DeliveryID, EndpointID: t.EndpointID, Attempt: t.Attempt, AttemptedAt: s.now(), Final: final,
+		DeliveryID: t.DeliveryID, EndpointID: t.EndpointID, MessageID: t.MessageID, New: t.New, Attempt: t.Attempt,
+		AttemptedAt: s.now(), Final: final,
 	}
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, t.URL, bytes.NewReader(t.Body))
 	if err != nil {

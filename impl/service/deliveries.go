@@ -141,12 +141,18 @@ type DeliveryTarget struct {
 	// disabled, in which case Skipped says so (the delivery has been recorded as not sent).
 	Deliver bool
 	Skipped bool
+	// New says that the delivery is made only when this, its first attempt, is recorded (a fan-out's): until
+	// then no row has DeliveryID.
+	New bool
 }
 
 // AttemptResult is what one attempt came to, for the record.
 type AttemptResult struct {
-	DeliveryID  uuid.UUID
-	EndpointID  uuid.UUID
+	DeliveryID uuid.UUID
+	EndpointID uuid.UUID
+	MessageID  uuid.UUID
+	// New is the target's: the record makes the delivery.
+	New         bool
 	Attempt     int
 	AttemptedAt time.Time
 	// StatusCode is 0 when no answer came; Err then says why.

@@ -141,13 +141,12 @@ func (s *Service) Create(ctx context.Context, postID uuid.UUID, content string) 
 		if err != nil {
 			return err
 		}
-		if err := announce(ctx, s.core, tx, service.WebhookCommentCreated, row, p.AuthorID, p.Published); err != nil {
-			return err
-		}
+		var added *service.Event // subscribers hear of comments on published posts only
 		if p.Published {
-			if err := s.core.Notify(ctx, tx, service.Event{Kind: service.EventCommentAdded, ID: row.ID, PostID: postID}); err != nil {
-				return err
-			}
+			added = &service.Event{Kind: service.EventCommentAdded, ID: row.ID, PostID: postID}
+		}
+		if err := announce(ctx, s.core, tx, service.WebhookCommentCreated, row, p.AuthorID, p.Published, added); err != nil {
+			return err
 		}
 		if p.AuthorID == actor.UserID {
 			return nil
@@ -185,7 +184,7 @@ func (s *Service) Delete(ctx context.Context, id uuid.UUID) error {
 		if err != nil {
 			return err
 		}
-		return announce(ctx, s.core, tx, service.WebhookCommentDeleted, deleted, c.PostAuthorID, c.PostPublished)
+		return announce(ctx, s.core, tx, service.WebhookCommentDeleted, deleted, c.PostAuthorID, c.PostPublished, nil)
 	})
 	var se *service.Error
 	if errors.As(err, &se) {
@@ -198,11 +197,13 @@ func (s *Service) Delete(ctx context.Context, id uuid.UUID) error {
 }
 
 // announce records an outgoing webhook about comment c in tx, for the endpoints of the post's author (and of
-// admins, unless the post is a draft).
-func announce(ctx context.Context, c *core.Core, tx pgx.Tx, t service.WebhookEventType, row db.Comment, postAuthor uuid.UUID, published bool) error {
-	return c.Publish(ctx, tx, service.WebhookMessage{
-		Type: t, OwnerID: &postAuthor, Private: !published, Data: core.ToComment(row),
-	})
+// admins, unless the post is a draft). A non-nil e goes to every instance's listener too, in the same statement.
+func announce(ctx context.Context, c *core.Core, tx pgx.Tx, t service.WebhookEventType, row db.Comment, postAuthor uuid.UUID, published bool, e *service.Event) error {
+	m := service.WebhookMessage{Type: t, OwnerID: &postAuthor, Private: !published, Data: core.ToComment(row)}
+	if e != nil {
+		return c.PublishNotify(ctx, tx, m, *e)
+	}
+	return c.Publish(ctx, tx, m)
 }
 
 // notifyAuthor queues the email that tells a post's author about someone else's comment.

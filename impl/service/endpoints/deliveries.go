@@ -15,6 +15,7 @@ import (
 	"github.com/riverqueue/river"
 
 	"github.com/junction-dev/junction/gen/db"
+	"github.com/junction-dev/junction/impl/postgres"
 	"github.com/junction-dev/junction/impl/service"
 	"github.com/junction-dev/junction/impl/service/internal/core"
 )
@@ -25,33 +26,57 @@ var errDisabled = &service.Error{Code: service.ECONFLICT, Message: "The webhook 
 // testMessage is the data of every webhook.test event.
 const testMessage = "This is a test event from Junction."
 
-// FanOut makes message id's deliveries, one per endpoint that takes it now, and returns the targets of the first
-// attempts of up to [service.WebhookFanOutInline] of them, for the fan-out worker to make and [Service.RecordAll]
-// to record; the others get a job each, in the same transaction. A fan-out that runs again (its job retried after a crash) makes
-// no delivery twice, and returns the ones its first run made and did not record: each is sent at least once.
+// FanOut returns the first attempts of message id's deliveries, one per endpoint that takes it now, for the
+// fan-out worker to make and [Service.RecordAll] to record: up to [service.WebhookFanOutInline] of them, each
+// delivery New (made as its attempt is recorded, so that a delivery costs one write, not a write and an update).
+// The others are made pending now, with a job each, in one transaction. A fan-out that runs again (its job retried
+// after a crash) returns only what its first run did not record, and so sends those again: at least once.
 func (s *Service) FanOut(ctx context.Context, id uuid.UUID) ([]service.DeliveryTarget, error) {
-	var ids []uuid.UUID
-	err := s.core.InTx(ctx, func(tx pgx.Tx) error {
-		var err error
-		if ids, err = s.core.Queries.WebhookFanOut(ctx, tx, id); err != nil || len(ids) <= service.WebhookFanOutInline {
-			return err
-		}
-		rest := ids[service.WebhookFanOutInline:]
-		jobs := make([]river.InsertManyParams, len(rest))
-		for i, d := range rest {
-			jobs[i] = river.InsertManyParams{Args: service.WebhookDeliveryArgs{DeliveryID: d}}
-		}
-		ids = ids[:service.WebhookFanOutInline]
-		return s.core.EnqueueMany(ctx, tx, jobs)
-	})
+	rows, err := s.core.Queries.WebhookFanOutTargets(ctx, s.core.Pool, id)
 	if err != nil {
 		return nil, fmt.Errorf("fan out webhook message %s: %w", id, err)
 	}
-	targets, err := s.targets(ctx, ids)
-	if err != nil {
-		return nil, fmt.Errorf("fan out webhook message %s: %w", id, err)
+	if len(rows) == 0 {
+		return nil, nil
+	}
+	body := rows[0].Payload
+	if rest := rows[min(len(rows), service.WebhookFanOutInline):]; len(rest) > 0 {
+		if err := s.makePending(ctx, id, rest); err != nil {
+			return nil, fmt.Errorf("fan out webhook message %s: %w", id, err)
+		}
+		rows = rows[:service.WebhookFanOutInline]
+	}
+	targets := make([]service.DeliveryTarget, len(rows))
+	for i, row := range rows {
+		keys, err := s.keys(row.SecretSealed, row.PreviousSecretSealed, row.PreviousSecretExpiresAt)
+		if err != nil {
+			return nil, fmt.Errorf("fan out webhook message %s: %w", id, err)
+		}
+		targets[i] = service.DeliveryTarget{
+			DeliveryID: uuid.New(), EndpointID: row.ID, MessageID: id, URL: row.Url, Body: body, Keys: keys,
+			Attempt: 1, Deliver: true, New: true,
+		}
 	}
 	return targets, nil
+}
+
+// makePending makes message id's deliveries to the endpoints of rows, pending, each with the job that attempts it.
+func (s *Service) makePending(ctx context.Context, id uuid.UUID, rows []db.WebhookFanOutTargetsRow) error {
+	p := db.WebhookDeliveriesMakeParams{MessageID: id, Ids: make([]uuid.UUID, len(rows)), EndpointIds: make([]uuid.UUID, len(rows))}
+	for i, row := range rows {
+		p.Ids[i], p.EndpointIds[i] = uuid.New(), row.ID
+	}
+	return s.core.InTx(ctx, func(tx pgx.Tx) error {
+		made, err := s.core.Queries.WebhookDeliveriesMake(ctx, postgres.CustomPlans(tx), p)
+		if err != nil {
+			return err
+		}
+		jobs := make([]river.InsertManyParams, len(made))
+		for i, d := range made {
+			jobs[i] = river.InsertManyParams{Args: service.WebhookDeliveryArgs{DeliveryID: d}}
+		}
+		return s.core.EnqueueMany(ctx, tx, jobs)
+	})
 }
 
 // Target returns what the next attempt of delivery id sends, and where. A delivery that is gone (its endpoint
@@ -74,7 +99,7 @@ func (s *Service) targets(ctx context.Context, ids []uuid.UUID) ([]service.Deliv
 	if len(ids) == 0 {
 		return nil, nil
 	}
-	rows, err := s.core.Queries.WebhookDeliveryTargets(ctx, s.core.Pool, ids)
+	rows, err := s.core.Queries.WebhookDeliveryTargets(ctx, postgres.CustomPlans(s.core.Pool), ids)
 	if err != nil {
 		return nil, err
 	}
@@ -106,24 +131,46 @@ func (s *Service) targets(ctx context.Context, ids []uuid.UUID) ([]service.Deliv
 	return out, nil
 }
 
-// RecordAll records attempts as [Service.Record] does, the successful ones in one statement.
+// RecordAll records attempts as [Service.Record] does, the successful ones in a statement per kind: first
+// attempts of new deliveries (a fan-out's, all of one message) make them, others update them.
 func (s *Service) RecordAll(ctx context.Context, rs []service.AttemptResult) error {
 	var ok db.WebhookAttemptsSucceededParams
+	first := map[uuid.UUID]*db.WebhookFirstAttemptsSucceededParams{}
 	var errs []error
 	for _, r := range rs {
-		if !r.Succeeded() {
+		switch {
+		case !r.Succeeded():
 			errs = append(errs, s.Record(ctx, r))
-			continue
+		case r.New:
+			p := first[r.MessageID]
+			if p == nil {
+				p = &db.WebhookFirstAttemptsSucceededParams{MessageID: r.MessageID}
+				first[r.MessageID] = p
+			}
+			p.DeliveryIds = append(p.DeliveryIds, r.DeliveryID)
+			p.EndpointIds = append(p.EndpointIds, r.EndpointID)
+			p.AttemptedAts = append(p.AttemptedAts, r.AttemptedAt)
+			p.StatusCodes = append(p.StatusCodes, int32(r.StatusCode))
+			p.DurationsMs = append(p.DurationsMs, durationMs(r.Duration))
+			p.Responses = append(p.Responses, keepable(r.Response))
+		default:
+			ok.DeliveryIds = append(ok.DeliveryIds, r.DeliveryID)
+			ok.Attempts = append(ok.Attempts, int32(r.Attempt))
+			ok.AttemptedAts = append(ok.AttemptedAts, r.AttemptedAt)
+			ok.StatusCodes = append(ok.StatusCodes, int32(r.StatusCode))
+			ok.DurationsMs = append(ok.DurationsMs, durationMs(r.Duration))
+			ok.Responses = append(ok.Responses, keepable(r.Response))
 		}
-		ok.DeliveryIds = append(ok.DeliveryIds, r.DeliveryID)
-		ok.Attempts = append(ok.Attempts, int32(r.Attempt))
-		ok.AttemptedAts = append(ok.AttemptedAts, r.AttemptedAt)
-		ok.StatusCodes = append(ok.StatusCodes, int32(r.StatusCode))
-		ok.DurationsMs = append(ok.DurationsMs, durationMs(r.Duration))
-		ok.Responses = append(ok.Responses, keepable(r.Response))
+	}
+	// Custom plans: these tables start empty, and a generic plan made then (a sequential scan) would be kept as
+	// they grow, until an ANALYZE.
+	for _, p := range first {
+		if _, err := s.core.Queries.WebhookFirstAttemptsSucceeded(ctx, s.core.Pool, *p); err != nil {
+			errs = append(errs, fmt.Errorf("record webhook attempts: %w", err))
+		}
 	}
 	if len(ok.DeliveryIds) > 0 {
-		if _, err := s.core.Queries.WebhookAttemptsSucceeded(ctx, s.core.Pool, ok); err != nil {
+		if _, err := s.core.Queries.WebhookAttemptsSucceeded(ctx, postgres.CustomPlans(s.core.Pool), ok); err != nil {
 			errs = append(errs, fmt.Errorf("record webhook attempts: %w", err))
 		}
 	}
@@ -156,6 +203,14 @@ func (s *Service) Record(ctx context.Context, r service.AttemptResult) error {
 		errText = &r.Err
 	}
 	err := s.core.InTx(ctx, func(tx pgx.Tx) error {
+		if r.New {
+			// A fan-out's first attempt: the delivery is made pending with it, its attempt recorded below.
+			if _, err := s.core.Queries.WebhookDeliveriesMake(ctx, postgres.CustomPlans(tx), db.WebhookDeliveriesMakeParams{
+				MessageID: r.MessageID, Ids: []uuid.UUID{r.DeliveryID}, EndpointIds: []uuid.UUID{r.EndpointID},
+			}); err != nil {
+				return err
+			}
+		}
 		_, err := s.core.Queries.WebhookAttemptFailed(ctx, tx, db.WebhookAttemptFailedParams{
 			DeliveryID: r.DeliveryID, Attempt: int32(r.Attempt), AttemptedAt: r.AttemptedAt, StatusCode: code,
 			Error: errText, DurationMs: durationMs(r.Duration), Response: response, NextAttemptAt: next,

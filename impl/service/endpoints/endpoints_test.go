@@ -19,6 +19,7 @@ import (
 	"github.com/junction-dev/junction/impl/auth"
 	"github.com/junction-dev/junction/impl/dbtest"
 	"github.com/junction-dev/junction/impl/outbound"
+	"github.com/junction-dev/junction/impl/retry"
 	"github.com/junction-dev/junction/impl/service"
 	"github.com/junction-dev/junction/impl/service/endpoints"
 	"github.com/junction-dev/junction/impl/service/internal/core"
@@ -309,4 +310,78 @@ func TestRefusedNamesAllReadAlike(t *testing.T) {
 	for _, url := range []string{"https://93.184.216.34/" + strings.Repeat("é", 10), "https://93.184.216.34/ ", "https://93.184.216.34/\u202e", "https://93.184.216.34/a b"} {
 		require.NotEmpty(t, message(url), "%q", url)
 	}
+}
+
+// TestAFanOutRunAgainSendsOnlyWhatItDidNotRecord: a fan-out's deliveries are made as their first attempts are
+// recorded; a fan-out that runs again (its job retried after a crash) returns only the endpoints whose attempt
+// was not recorded, a success recorded twice makes one delivery, and a failure leaves a pending delivery with
+// its retry queued.
+func TestAFanOutRunAgainSendsOnlyWhatItDidNotRecord(t *testing.T) {
+	t.Parallel()
+	pool := dbtest.New(t)
+	s := servicetest.New(t, pool, servicetest.Options{WebhookSchedule: retry.Schedule{Delays: []time.Duration{time.Hour}}})
+	ada := signUp(t, s, "Ada", service.RoleUser)
+	for range 3 {
+		create(t, s, ada)
+	}
+	_, err := s.Posts.Create(ada, service.CreatePostInput{Title: "Heard", Content: "By three", Published: true})
+	require.NoError(t, err)
+	var msg uuid.UUID
+	require.NoError(t, pool.QueryRow(context.Background(), "SELECT id FROM webhook_messages").Scan(&msg))
+
+	first, err := s.Endpoints.FanOut(context.Background(), msg)
+	require.NoError(t, err)
+	require.Len(t, first, 3)
+	for _, tg := range first {
+		require.True(t, tg.New && tg.Deliver, "made when recorded")
+		require.Equal(t, 1, tg.Attempt)
+		require.Equal(t, first[0].Body, tg.Body, "every endpoint gets the same body")
+		require.Contains(t, string(tg.Body), `"post.published"`)
+	}
+	var made int
+	require.NoError(t, pool.QueryRow(context.Background(), "SELECT count(*) FROM webhook_deliveries").Scan(&made))
+	require.Zero(t, made, "a fan-out writes nothing before its attempts")
+
+	result := func(tg service.DeliveryTarget, status int) service.AttemptResult {
+		return service.AttemptResult{
+			DeliveryID: tg.DeliveryID, EndpointID: tg.EndpointID, MessageID: tg.MessageID, New: tg.New,
+			Attempt: tg.Attempt, AttemptedAt: time.Now(), StatusCode: status, Duration: time.Millisecond, Response: []byte("ok"),
+		}
+	}
+	require.NoError(t, s.Endpoints.RecordAll(context.Background(), []service.AttemptResult{result(first[0], 200), result(first[1], 500)}))
+	again, err := s.Endpoints.FanOut(context.Background(), msg)
+	require.NoError(t, err)
+	require.Len(t, again, 1, "only the unrecorded one again")
+	require.Equal(t, first[2].EndpointID, again[0].EndpointID)
+
+	// The first run's success, recorded once more (its job ran twice), changes nothing.
+	require.NoError(t, s.Endpoints.RecordAll(context.Background(), []service.AttemptResult{result(first[0], 200), result(again[0], 204)}))
+	rows, err := pool.Query(context.Background(), `SELECT d.endpoint_id, d.status, d.attempts, d.next_attempt_at IS NOT NULL,
+		(SELECT count(*) FROM webhook_delivery_attempts a WHERE a.delivery_id = d.id) FROM webhook_deliveries d`)
+	require.NoError(t, err)
+	type state struct {
+		status   string
+		attempts int
+		next     bool
+		logged   int
+	}
+	got := map[uuid.UUID]state{}
+	for rows.Next() {
+		var id uuid.UUID
+		var st state
+		require.NoError(t, rows.Scan(&id, &st.status, &st.attempts, &st.next, &st.logged))
+		got[id] = st
+	}
+	require.NoError(t, rows.Err())
+	require.Equal(t, map[uuid.UUID]state{
+		first[0].EndpointID: {status: "succeeded", attempts: 1, logged: 1},
+		first[1].EndpointID: {status: "pending", attempts: 1, next: true, logged: 1},
+		first[2].EndpointID: {status: "succeeded", attempts: 1, logged: 1},
+	}, got)
+	var retries int
+	require.NoError(t, pool.QueryRow(context.Background(), "SELECT count(*) FROM river_job WHERE kind = 'webhook_delivery'").Scan(&retries))
+	require.Equal(t, 1, retries, "the failure's next attempt is queued with its record")
+	done, err := s.Endpoints.FanOut(context.Background(), msg)
+	require.NoError(t, err)
+	require.Empty(t, done)
 }

@@ -202,10 +202,7 @@ func (s *Service) Create(ctx context.Context, in service.CreatePostInput) (servi
 		if err != nil || !row.Published {
 			return err // drafts are not broadcast
 		}
-		if err := s.announce(ctx, tx, service.WebhookPostPublished, row); err != nil {
-			return err
-		}
-		return s.core.Notify(ctx, tx, service.Event{Kind: service.EventPostCreated, ID: row.ID, PostID: row.ID})
+		return s.announce(ctx, tx, service.WebhookPostPublished, row, &service.Event{Kind: service.EventPostCreated, ID: row.ID, PostID: row.ID})
 	})
 	if err != nil {
 		return service.Post{}, fmt.Errorf("create post: %w", err)
@@ -234,7 +231,7 @@ func (s *Service) Update(ctx context.Context, id uuid.UUID, in service.UpdatePos
 		if err != nil {
 			return updated, err
 		}
-		return updated, s.announce(ctx, tx, service.WebhookPostUpdated, updated)
+		return updated, s.announce(ctx, tx, service.WebhookPostUpdated, updated, nil)
 	})
 }
 
@@ -249,10 +246,7 @@ func (s *Service) Publish(ctx context.Context, id uuid.UUID) (service.Post, erro
 		if err != nil {
 			return published, err
 		}
-		if err := s.announce(ctx, tx, service.WebhookPostPublished, published); err != nil {
-			return published, err
-		}
-		return published, s.core.Notify(ctx, tx, service.Event{Kind: service.EventPostCreated, ID: id, PostID: id})
+		return published, s.announce(ctx, tx, service.WebhookPostPublished, published, &service.Event{Kind: service.EventPostCreated, ID: id, PostID: id})
 	})
 }
 
@@ -262,17 +256,19 @@ func (s *Service) Delete(ctx context.Context, id uuid.UUID) error {
 		if _, err := s.core.Queries.PostDelete(ctx, tx, id); err != nil {
 			return p, err
 		}
-		return p, s.announce(ctx, tx, service.WebhookPostDeleted, p)
+		return p, s.announce(ctx, tx, service.WebhookPostDeleted, p, nil)
 	})
 	return err
 }
 
 // announce records an outgoing webhook about post p in tx: to its author's endpoints, and to admins' unless p is
-// a draft, which nobody else may see.
-func (s *Service) announce(ctx context.Context, tx pgx.Tx, t service.WebhookEventType, p db.Post) error {
-	return s.core.Publish(ctx, tx, service.WebhookMessage{
-		Type: t, OwnerID: &p.AuthorID, Private: !p.Published, Data: core.ToPost(p),
-	})
+// a draft, which nobody else may see. A non-nil e goes to every instance's listener too, in the same statement.
+func (s *Service) announce(ctx context.Context, tx pgx.Tx, t service.WebhookEventType, p db.Post, e *service.Event) error {
+	m := service.WebhookMessage{Type: t, OwnerID: &p.AuthorID, Private: !p.Published, Data: core.ToPost(p)}
+	if e != nil {
+		return s.core.PublishNotify(ctx, tx, m, *e)
+	}
+	return s.core.Publish(ctx, tx, m)
 }
 
 // writeOwn runs write on post id, locked, in a transaction, after checking that the caller wrote it: a post

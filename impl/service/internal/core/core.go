@@ -6,7 +6,6 @@ package core
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"log/slog"
 	"time"
@@ -79,6 +78,19 @@ func (c *Core) Notify(ctx context.Context, tx pgx.Tx, e service.Event) error {
 // is sent exactly when tx commits, at least once, and never if tx rolls back. When no enabled endpoint takes it,
 // nothing is kept. Its cost in tx is the same however many endpoints take it.
 func (c *Core) Publish(ctx context.Context, tx pgx.Tx, m service.WebhookMessage) error {
+	return c.publish(ctx, tx, m, nil)
+}
+
+// PublishNotify is Publish and Notify(e) in one statement, for a write that does both.
+func (c *Core) PublishNotify(ctx context.Context, tx pgx.Tx, m service.WebhookMessage, e service.Event) error {
+	payload, err := json.Marshal(e)
+	if err != nil {
+		return fmt.Errorf("encode event: %w", err)
+	}
+	return c.publish(ctx, tx, m, new(string(payload)))
+}
+
+func (c *Core) publish(ctx context.Context, tx pgx.Tx, m service.WebhookMessage, event *string) error {
 	if m.At.IsZero() {
 		m.At = time.Now()
 	}
@@ -87,15 +99,15 @@ func (c *Core) Publish(ctx context.Context, tx pgx.Tx, m service.WebhookMessage)
 		return fmt.Errorf("publish %s: %w", m.Type, err)
 	}
 	id, err := c.Queries.WebhookMessageInsert(ctx, tx, db.WebhookMessageInsertParams{
-		Type: string(m.Type), OwnerID: m.OwnerID, Private: m.Private, Payload: body,
+		Type: string(m.Type), OwnerID: m.OwnerID, Private: m.Private, Payload: body, Event: event,
 	})
-	if errors.Is(err, pgx.ErrNoRows) {
-		return nil // nobody listens
-	}
 	if err != nil {
 		return fmt.Errorf("publish %s: %w", m.Type, err)
 	}
-	return c.Enqueue(ctx, tx, service.WebhookFanOutArgs{MessageID: id})
+	if id == nil {
+		return nil // nobody listens
+	}
+	return c.Enqueue(ctx, tx, service.WebhookFanOutArgs{MessageID: *id})
 }
 
 // RequireUser returns ENOTFOUND when user id does not exist.
