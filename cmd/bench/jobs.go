@@ -47,7 +47,7 @@ func workers(pool *pgxpool.Pool) (*jobs.Client, *wire.Services, error) {
 			EmailConcurrency: 100, EmailRetryBase: time.Second, CompletedRetention: time.Hour, DiscardedRetention: time.Hour,
 			JobTimeout: time.Minute, RescueStuckAfter: time.Hour, FetchCooldown: 10 * time.Millisecond,
 		},
-		WebhookClient: outbound.NewClient(local, 0, 0), WebhookConcurrency: 100,
+		WebhookClient: outbound.NewClient(local, 0, 0, 100), WebhookConcurrency: 100,
 		Templates: templates, Sender: noopSender{}, MailDomain: "bench.local", BaseURL: "http://bench.local",
 		Services: workerServices, Open: sealer.Open, Logger: logger,
 	})

@@ -45,6 +45,8 @@ type options struct {
 	only        string
 	// deliveryConns is the pool of the webhook delivery run, which works 100 deliveries at once.
 	deliveryConns int
+	// deliveryPosts is how many posts the webhook delivery run writes (ten deliveries each).
+	deliveryPosts int
 }
 
 func main() {
@@ -61,6 +63,7 @@ func main() {
 	flag.IntVar(&o.dbConns, "db-conns", 4, "the server's DB_MAX_CONNS (4 did best on 2 cores: more connections only queue in the kernel instead of the pool)")
 	flag.BoolVar(&o.reuse, "reuse", false, "keep the seeded database of an earlier run at the same scale (for iterating on one scenario)")
 	flag.IntVar(&o.deliveryConns, "delivery-conns", 16, "the database pool of the webhook delivery run")
+	flag.IntVar(&o.deliveryPosts, "delivery-posts", 5000, "posts the webhook delivery run writes, each heard by 10 endpoints")
 	flag.StringVar(&o.only, "only", "", "run only the scenarios whose name matches this regexp (\"jobs\", \"deliveries\" and \"pgbench\" name the job run, the webhook delivery run and the ceiling), logging the results instead of writing the report")
 	flag.Parse()
 	if err := run(context.Background(), o); err != nil {
@@ -181,7 +184,7 @@ func run(ctx context.Context, o options) error {
 			log.Printf("email jobs: %.0f completed per second", jobsPerSec)
 		}
 		if only.MatchString("deliveries") {
-			perSec, err := deliveryThroughput(ctx, dbURL, o, 2000, 10)
+			perSec, err := deliveryThroughput(ctx, dbURL, o, o.deliveryPosts, 10)
 			if err != nil {
 				return err
 			}
@@ -204,7 +207,7 @@ func run(ctx context.Context, o options) error {
 	if err != nil {
 		return err
 	}
-	deliveriesPerSec, err := deliveryThroughput(ctx, dbURL, o, 2000, 10)
+	deliveriesPerSec, err := deliveryThroughput(ctx, dbURL, o, o.deliveryPosts, 10)
 	if err != nil {
 		return err
 	}
@@ -398,6 +401,11 @@ func scenarios(token string, d dataset, duration time.Duration) []scenario {
 		}},
 		{name: "POST /api/webhooks/stripe", note: "verified, stored, job inserted", unique: true,
 			requests: func() []request { return webhooks(8_000*secs, time.Now()) }},
+		// Last, as the posts it writes are the newest (what GET /api/posts reads first).
+		{name: "POST /api/posts", note: "a published post and its NOTIFY; no webhook endpoint listens (the outbox's check)", requests: func() []request {
+			return []request{{method: http.MethodPost, path: "/api/posts", header: jsonAuth,
+				body: []byte(`{"title":"A bench post","content":"Written by the load generator, as published.","published":true}`)}}
+		}},
 	}
 }
 

@@ -99,7 +99,7 @@ func (a *app) wire(ctx context.Context, work bool) error {
 		WebhookRetryBase: cfg.Webhooks.RetryBase,
 		// The dial-time half of the destination policy: every delivery's connection is checked again on the
 		// address actually dialled, whatever the URL resolved to when it was saved.
-		WebhookClient:      outbound.NewClient(webhookTargets(cfg), 0, 0),
+		WebhookClient:      outbound.NewClient(webhookTargets(cfg), 0, 0, cfg.Webhooks.Concurrency),
 		WebhookConcurrency: cfg.Webhooks.Concurrency,
 		// a.metrics is built below, after the services it reads, and before any job runs.
 		WebhookObserver: observerFunc(func(outcome string, d time.Duration) { a.metrics.ObserveWebhookAttempt(outcome, d) }),

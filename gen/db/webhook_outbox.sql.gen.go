@@ -626,9 +626,9 @@ type WebhookFanOutTargetsRow struct {
 }
 
 // What a message's fan-out sends, and where: every endpoint that hears of it now (webhook_audience) and has no
-// delivery of it yet, so that a fan-out run again after a crash sends only what
-// its first run did not record. Read only: the deliveries are made when their first attempts are recorded. The
-// message's body comes once, on the first row, rather than once per endpoint.
+// delivery of it yet, so that a fan-out run again after a crash sends only what its first run did not record.
+// Read only: the deliveries are made when their first attempts are recorded. The message's body comes once, on
+// the first row, rather than once per endpoint.
 func (q *Queries) WebhookFanOutTargets(ctx context.Context, db DBTX, messageID uuid.UUID) ([]WebhookFanOutTargetsRow, error) {
 	rows, err := db.Query(ctx, webhookFanOutTargets, messageID)
 	if err != nil {

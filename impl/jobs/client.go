@@ -122,7 +122,7 @@ func NewClient(pool *pgxpool.Pool, cfg Config) (*Client, error) {
 	}
 	hc := cfg.WebhookClient
 	if hc == nil {
-		hc = outbound.NewClient(outbound.Policy{RequireHTTPS: true}, 0, 0)
+		hc = outbound.NewClient(outbound.Policy{RequireHTTPS: true}, 0, 0, cfg.WebhookConcurrency)
 	}
 	out := newSender(hc, observer, cfg.WebhookConcurrency)
 	for _, add := range []func() error{

@@ -86,7 +86,7 @@ func setupWith(t *testing.T, o setupOptions) *testBundle {
 			EmailConcurrency: 5, EmailRetryBase: 20 * time.Millisecond, CompletedRetention: time.Hour, DiscardedRetention: time.Hour,
 			JobTimeout: 10 * time.Second, RescueStuckAfter: time.Minute, FetchCooldown: 10 * time.Millisecond,
 		},
-		WebhookClient:      cmp.Or(o.webhookClient, outbound.NewClient(outbound.Policy{AllowPrivate: true}, time.Second, 2*time.Second)),
+		WebhookClient:      cmp.Or(o.webhookClient, outbound.NewClient(outbound.Policy{AllowPrivate: true}, time.Second, 2*time.Second, 0)),
 		WebhookConcurrency: 10,
 		Services:           workerServices,
 		Templates:          templates, Sender: sender, MailDomain: "junction.test", BaseURL: "http://junction.test", Logger: logger,

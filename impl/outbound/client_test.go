@@ -116,7 +116,7 @@ func TestClientChecksTheAddressAtConnectTime(t *testing.T) {
 				require.ErrorIs(t, err, tt.saveErr)
 			}
 
-			resp, err := get(t, NewClientWithResolver(tt.policy, time.Second, 5*time.Second, tt.resolver), url)
+			resp, err := get(t, NewClientWithResolver(tt.policy, time.Second, 5*time.Second, 0, tt.resolver), url)
 			if tt.sendErr == nil {
 				require.NoError(t, err)
 				require.Equal(t, http.StatusOK, resp.StatusCode)
@@ -140,10 +140,10 @@ func TestClientRefusesLocalhostWithTheSystemResolver(t *testing.T) {
 	rc := newReceiver(t, nil)
 	url := "http://localhost:" + rc.port() + "/"
 	require.ErrorIs(t, CheckURL(context.Background(), url, Policy{}, nil), ErrForbiddenAddress)
-	_, err := get(t, NewClient(Policy{}, time.Second, 5*time.Second), url)
+	_, err := get(t, NewClient(Policy{}, time.Second, 5*time.Second, 0), url)
 	require.ErrorIs(t, err, ErrForbiddenAddress)
 	require.Contains(t, err.Error(), "localhost resolved at connect time to a loopback address")
-	resp, err := get(t, NewClient(Policy{AllowPrivate: true}, time.Second, 5*time.Second), url)
+	resp, err := get(t, NewClient(Policy{AllowPrivate: true}, time.Second, 5*time.Second, 0), url)
 	require.NoError(t, err)
 	require.Equal(t, http.StatusOK, resp.StatusCode)
 	require.EqualValues(t, 1, rc.requests.Load())
@@ -164,7 +164,7 @@ func TestClientChecksIPLiterals(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(fmt.Sprintf("%s %+v", tt.host, tt.policy), func(t *testing.T) {
-			resp, err := get(t, NewClient(tt.policy, time.Second, 5*time.Second), "http://"+tt.host+":"+rc.port()+"/")
+			resp, err := get(t, NewClient(tt.policy, time.Second, 5*time.Second, 0), "http://"+tt.host+":"+rc.port()+"/")
 			if tt.want != nil {
 				require.ErrorIs(t, err, tt.want)
 				return
@@ -221,7 +221,7 @@ func TestClientTriesEachAddress(t *testing.T) {
 	rc := newReceiver(t, nil)
 	// The receiver listens on 127.0.0.1 only, so 127.0.0.2 (loopback too on Linux) refuses that port.
 	r := resolverOf(map[string][]string{"two.test": {"127.0.0.2", "127.0.0.1"}})
-	resp, err := get(t, NewClientWithResolver(Policy{AllowPrivate: true}, 2*time.Second, 5*time.Second, r), "http://two.test:"+rc.port()+"/")
+	resp, err := get(t, NewClientWithResolver(Policy{AllowPrivate: true}, 2*time.Second, 5*time.Second, 0, r), "http://two.test:"+rc.port()+"/")
 	require.NoError(t, err)
 	require.Equal(t, http.StatusOK, resp.StatusCode)
 }
@@ -237,7 +237,7 @@ func TestClientDoesNotFollowRedirects(t *testing.T) {
 		http.Redirect(w, r, "/target", code)
 	})
 	rc := newReceiver(t, mux.ServeHTTP)
-	c := NewClient(Policy{AllowPrivate: true}, time.Second, 5*time.Second)
+	c := NewClient(Policy{AllowPrivate: true}, time.Second, 5*time.Second, 0)
 	for _, code := range []int{301, 302, 303, 307, 308} {
 		resp, err := get(t, c, fmt.Sprintf("%s/%d", rc.URL, code))
 		require.NoError(t, err)
@@ -270,7 +270,7 @@ func TestClientTotalTimeout(t *testing.T) {
 			})
 			t.Cleanup(func() { close(release) }) // before rc.Close
 			start := time.Now()
-			resp, err := get(t, NewClient(Policy{AllowPrivate: true}, time.Second, total), rc.URL)
+			resp, err := get(t, NewClient(Policy{AllowPrivate: true}, time.Second, total, 0), rc.URL)
 			if err == nil {
 				_, err = ReadLimited(resp.Body, 1<<10)
 			}
@@ -289,7 +289,7 @@ func TestClientRequireHTTPS(t *testing.T) {
 	body := &closeRecorder{Reader: strings.NewReader("{}")}
 	req, err := http.NewRequest(http.MethodPost, rc.URL, body)
 	require.NoError(t, err)
-	_, err = NewClient(Policy{AllowPrivate: true, RequireHTTPS: true}, time.Second, 5*time.Second).Do(req)
+	_, err = NewClient(Policy{AllowPrivate: true, RequireHTTPS: true}, time.Second, 5*time.Second, 0).Do(req)
 	require.ErrorIs(t, err, ErrInvalidURL)
 	require.Contains(t, err.Error(), "must use https")
 	require.True(t, body.closed.Load(), "the request body is closed, as RoundTrip must")
@@ -306,7 +306,7 @@ func (c *closeRecorder) Close() error { c.closed.Store(true); return nil }
 // TLS verifies against the system's roots (httptest's certificate is not among them) and refuses TLS 1.1.
 func TestClientTLS(t *testing.T) {
 	t.Parallel()
-	c := NewClient(Policy{AllowPrivate: true, RequireHTTPS: true}, time.Second, 5*time.Second)
+	c := NewClient(Policy{AllowPrivate: true, RequireHTTPS: true}, time.Second, 5*time.Second, 0)
 
 	untrusted := httptest.NewTLSServer(http.HandlerFunc(func(http.ResponseWriter, *http.Request) {}))
 	t.Cleanup(untrusted.Close)
@@ -327,7 +327,7 @@ func TestClientTLS(t *testing.T) {
 
 func TestClientSettings(t *testing.T) {
 	t.Parallel()
-	c := NewClient(Policy{}, 0, 0)
+	c := NewClient(Policy{}, 0, 0, 0)
 	require.Equal(t, DefaultTotalTimeout, c.Timeout)
 	require.ErrorIs(t, c.CheckRedirect(nil, nil), http.ErrUseLastResponse)
 	tr := c.Transport.(*transport).base
@@ -337,9 +337,14 @@ func TestClientSettings(t *testing.T) {
 	require.False(t, tr.TLSClientConfig.InsecureSkipVerify)
 	require.Equal(t, DefaultConnectTimeout, tr.TLSHandshakeTimeout)
 	require.False(t, tr.DisableKeepAlives)
-	require.Positive(t, tr.MaxIdleConnsPerHost)
+	require.Equal(t, 64, tr.MaxIdleConnsPerHost)
 	require.Positive(t, tr.IdleConnTimeout)
 	c.CloseIdleConnections() // reaches the pool through the wrapper
+	// A sender of 100 attempts at once keeps all their connections to one receiver, rather than closing and
+	// dialling again the ones above the idle bound on every exchange.
+	busy := NewClient(Policy{}, 0, 0, 100).Transport.(*transport).base
+	require.Equal(t, 100, busy.MaxIdleConnsPerHost)
+	require.GreaterOrEqual(t, busy.MaxIdleConns, busy.MaxIdleConnsPerHost)
 }
 
 // A body that ends within the limit is read to its end and its connection reused; a longer one is cut at the limit
@@ -363,7 +368,7 @@ func TestReadLimitedAndConnectionReuse(t *testing.T) {
 			t.Parallel()
 			body := bytes.Repeat([]byte("x"), tt.size)
 			rc := newReceiver(t, func(w http.ResponseWriter, _ *http.Request) { w.Write(body) })
-			c := NewClient(Policy{AllowPrivate: true}, time.Second, 5*time.Second)
+			c := NewClient(Policy{AllowPrivate: true}, time.Second, 5*time.Second, 0)
 			for range 2 {
 				resp, err := get(t, c, rc.URL)
 				require.NoError(t, err)

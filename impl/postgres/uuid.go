@@ -52,11 +52,29 @@ func (u *pgUUID) ScanUUID(v pgtype.UUID) error {
 	return nil
 }
 
+// tryWrapUUIDEncode plans uuid.UUID and *uuid.UUID (a nullable column's). pgx's own pointer wrapper leaves a
+// pointer to a driver.Valuer to its Value method, and pgx keeps the plan it makes for a type, whatever the value
+// it was made with, so the pointer's plan must not depend on whether the first one was nil.
 func tryWrapUUIDEncode(value any) (pgtype.WrappedEncodePlanNextSetter, any, bool) {
-	if u, ok := value.(uuid.UUID); ok {
+	switch u := value.(type) {
+	case uuid.UUID:
 		return &uuidEncodePlan{}, pgUUID(u), true
+	case *uuid.UUID:
+		return &uuidPtrEncodePlan{}, pgUUID{}, true
 	}
 	return nil, nil, false
+}
+
+type uuidPtrEncodePlan struct{ next pgtype.EncodePlan }
+
+func (p *uuidPtrEncodePlan) SetNext(next pgtype.EncodePlan) { p.next = next }
+
+func (p *uuidPtrEncodePlan) Encode(value any, buf []byte) ([]byte, error) {
+	u := value.(*uuid.UUID)
+	if u == nil {
+		return nil, nil // NULL
+	}
+	return p.next.Encode(pgUUID(*u), buf)
 }
 
 type uuidEncodePlan struct{ next pgtype.EncodePlan }

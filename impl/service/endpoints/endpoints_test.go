@@ -385,3 +385,46 @@ func TestAFanOutRunAgainSendsOnlyWhatItDidNotRecord(t *testing.T) {
 	require.NoError(t, err)
 	require.Empty(t, done)
 }
+
+// TestDeletingAnEndpointDeletesItsDeliveries: an endpoint's deliveries go with it, whether it is deleted itself or
+// with its owner's account (a trigger, not a foreign key, does it), and nobody else's are touched.
+func TestDeletingAnEndpointDeletesItsDeliveries(t *testing.T) {
+	t.Parallel()
+	pool := dbtest.New(t)
+	s := servicetest.New(t, pool, servicetest.Options{})
+	ada := signUp(t, s, "Ada", service.RoleUser)
+	grace := signUp(t, s, "Grace", service.RoleUser)
+	deliveries := func(endpoint uuid.UUID) int {
+		var n int
+		require.NoError(t, pool.QueryRow(context.Background(), "SELECT count(*) FROM webhook_deliveries WHERE endpoint_id = $1", endpoint).Scan(&n))
+		return n
+	}
+	deliver := func(ctx context.Context) {
+		_, err := s.Posts.Create(ctx, service.CreatePostInput{Title: "Heard", Content: "Once", Published: true})
+		require.NoError(t, err)
+		var msg uuid.UUID
+		require.NoError(t, pool.QueryRow(context.Background(), "SELECT id FROM webhook_messages ORDER BY created_at DESC LIMIT 1").Scan(&msg))
+		targets, err := s.Endpoints.FanOut(context.Background(), msg)
+		require.NoError(t, err)
+		var rs []service.AttemptResult
+		for _, tg := range targets {
+			rs = append(rs, service.AttemptResult{DeliveryID: tg.DeliveryID, EndpointID: tg.EndpointID, MessageID: tg.MessageID,
+				New: tg.New, Attempt: 1, AttemptedAt: time.Now(), StatusCode: 204})
+		}
+		require.NoError(t, s.Endpoints.RecordAll(context.Background(), rs))
+	}
+	first, second, graces := create(t, s, ada), create(t, s, ada), create(t, s, grace)
+	deliver(ada)
+	deliver(grace)
+	require.Equal(t, 1, deliveries(first.Endpoint.ID))
+	require.Equal(t, 1, deliveries(graces.Endpoint.ID))
+
+	require.NoError(t, s.Endpoints.Delete(ada, first.Endpoint.ID))
+	require.Zero(t, deliveries(first.Endpoint.ID))
+	require.Equal(t, 1, deliveries(second.Endpoint.ID), "the owner's other endpoint keeps its own")
+
+	actor, _ := service.ActorFromContext(grace)
+	require.NoError(t, s.Users.Delete(grace, actor.UserID))
+	require.Zero(t, deliveries(graces.Endpoint.ID), "gone with the account")
+	require.Equal(t, 1, deliveries(second.Endpoint.ID))
+}
