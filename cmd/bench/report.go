@@ -35,7 +35,7 @@ func writeReport(o options, results []result, bare result, pgbenchTPS, jobsPerSe
 		}
 	}
 	fmt.Fprintf(&b, "| email jobs completed per second (no-op transport, 100 workers) | %.0f |\n", jobsPerSec)
-	fmt.Fprintf(&b, "| webhook deliveries recorded per second (2,000 posts × 10 endpoints, write → signed POST to a local receiver → recorded; 100 workers) | %.0f |\n", deliveriesPerSec)
+	fmt.Fprintf(&b, "| webhook deliveries recorded per second (%d posts × 10 endpoints, write → signed POST to a local receiver → recorded; 100 workers; after a warm-up and ANALYZE) | %.0f |\n", o.deliveryPosts, deliveriesPerSec)
 	fmt.Fprintf(&b, "| idle RSS after start-up | %.0f MiB |\n", idleRSS)
 	if err := os.MkdirAll("docs", 0o755); err != nil {
 		return err

@@ -192,11 +192,14 @@ func TestServeEndToEnd(t *testing.T) {
 	require.NotContains(t, metrics, `method="M1"`)
 	require.NotContains(t, metrics, `/nowhere/1`)
 	require.Contains(t, metrics, `method="other"`)
+	require.NotContains(t, metrics, `junction_webhook_deliveries{status="succeeded"}`)
 	for _, series := range []string{
 		`junction_http_requests_total{method="POST",route="/api/users",status="201"} 1`,
 		`junction_http_request_duration_seconds_bucket{method="GET",route="/api/posts"`,
 		`junction_db_pool_total_connections`, `junction_db_pool_waited_acquires_total`,
 		`junction_river_jobs{kind="email",state=`,
+		// Both, even at zero; never the succeeded ones, which would mean reading the whole delivery log.
+		`junction_webhook_deliveries{status="pending"} 0`, `junction_webhook_deliveries{status="failed"} 0`,
 	} {
 		if !strings.Contains(metrics, series) {
 			t.Errorf("/metrics lacks %s", series)

@@ -22,7 +22,7 @@ import (
 type Counts interface {
 	JobCounts(ctx context.Context) ([]service.Count, error)
 	WebhookEventCounts(ctx context.Context) ([]service.Count, error)
-	// WebhookDeliveryCounts counts outgoing deliveries by status (A); DisabledEndpointCounts counts the
+	// WebhookDeliveryCounts counts the outgoing deliveries pending and failed (A); DisabledEndpointCounts counts the
 	// endpoints Junction disabled by reason (A).
 	WebhookDeliveryCounts(ctx context.Context) ([]service.Count, error)
 	DisabledEndpointCounts(ctx context.Context) ([]service.Count, error)
@@ -108,7 +108,7 @@ var (
 	poolWaitTime = prometheus.NewDesc("junction_db_pool_acquire_wait_seconds_total", "Time spent waiting for a connection.", nil, nil)
 	jobs         = prometheus.NewDesc("junction_river_jobs", "River jobs by kind and state.", []string{"kind", "state"}, nil)
 	webhooks     = prometheus.NewDesc("junction_webhook_events", "Stored webhook events by provider and status.", []string{"provider", "status"}, nil)
-	deliveries   = prometheus.NewDesc("junction_webhook_deliveries", "Outgoing webhook deliveries kept, by status.", []string{"status"}, nil)
+	deliveries   = prometheus.NewDesc("junction_webhook_deliveries", "Outgoing webhook deliveries waiting for an attempt (pending) or given up on (failed); successes are junction_webhook_attempts_total.", []string{"status"}, nil)
 	disabled     = prometheus.NewDesc("junction_webhook_endpoints_disabled", "Webhook endpoints Junction disabled, by reason (gone, failing).", []string{"reason"}, nil)
 )
 

@@ -52,7 +52,7 @@ func (s *Service) WebhookEventCounts(ctx context.Context) ([]service.Count, erro
 	return out, nil
 }
 
-// WebhookDeliveryCounts counts outgoing webhook deliveries by status (A).
+// WebhookDeliveryCounts counts the outgoing webhook deliveries pending and failed (A), never the whole log.
 func (s *Service) WebhookDeliveryCounts(ctx context.Context) ([]service.Count, error) {
 	rows, err := s.core.Queries.MetricsWebhookDeliveryCounts(ctx, s.core.Pool)
 	if err != nil {
