@@ -35,10 +35,11 @@ WHERE m.id = @message_id
 ORDER BY e.id;
 
 -- name: WebhookDeliveriesMake :many
--- Makes pending deliveries of a message, with the ids given, to the endpoints given (a pair at each index); one
+-- Makes pending deliveries of a message, with the ids given, to the endpoints given (a pair at each index), made at
+-- made_at (null: now; a fan-out's first attempt gives its own time, so that no attempt predates its delivery); one
 -- that exists already is left as it is. Returns the ids made.
-INSERT INTO webhook_deliveries (id, message_id, endpoint_id, event_type, event_at, next_attempt_at)
-SELECT t.id, m.id, t.endpoint_id, m.type, m.created_at, now()
+INSERT INTO webhook_deliveries (id, message_id, endpoint_id, event_type, event_at, next_attempt_at, created_at, updated_at)
+SELECT t.id, m.id, t.endpoint_id, m.type, m.created_at, now(), coalesce(sqlc.narg(made_at)::timestamptz, now()), now()
 FROM webhook_messages m,
      (SELECT unnest(@ids::uuid[]) AS id, unnest(@endpoint_ids::uuid[]) AS endpoint_id) t
 WHERE m.id = @message_id
@@ -47,15 +48,15 @@ RETURNING id;
 
 -- name: WebhookFirstAttemptsSucceeded :execrows
 -- Records a message's deliveries whose first attempts succeeded, in one statement: each delivery, made as it ends
--- (succeeded), its attempt, and the end of its endpoint's failing streak (a write only when there was one). A
+-- (succeeded; made when its attempt was), its attempt, and the end of its endpoint's failing streak (a write only when there was one). A
 -- delivery that exists already is left as it is (a fan-out that ran twice).
 WITH r AS (
     SELECT unnest(@delivery_ids::uuid[]) AS id, unnest(@endpoint_ids::uuid[]) AS endpoint_id,
            unnest(@attempted_ats::timestamptz[]) AS attempted_at, unnest(@status_codes::int[]) AS status_code,
            unnest(@durations_ms::int[]) AS duration_ms, unnest(@responses::text[]) AS response
 ), d AS (
-    INSERT INTO webhook_deliveries (id, message_id, endpoint_id, event_type, event_at, status, attempts)
-    SELECT r.id, m.id, r.endpoint_id, m.type, m.created_at, 'succeeded', 1
+    INSERT INTO webhook_deliveries (id, message_id, endpoint_id, event_type, event_at, status, attempts, created_at)
+    SELECT r.id, m.id, r.endpoint_id, m.type, m.created_at, 'succeeded', 1, r.attempted_at
     FROM r JOIN webhook_messages m ON m.id = @message_id
     ON CONFLICT (message_id, endpoint_id) DO NOTHING
     RETURNING id, endpoint_id

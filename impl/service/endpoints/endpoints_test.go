@@ -378,6 +378,10 @@ func TestAFanOutRunAgainSendsOnlyWhatItDidNotRecord(t *testing.T) {
 		first[1].EndpointID: {status: "pending", attempts: 1, next: true, logged: 1},
 		first[2].EndpointID: {status: "succeeded", attempts: 1, logged: 1},
 	}, got)
+	var early int
+	require.NoError(t, pool.QueryRow(context.Background(), `SELECT count(*) FROM webhook_deliveries d
+		WHERE d.created_at > (SELECT min(a.attempted_at) FROM webhook_delivery_attempts a WHERE a.delivery_id = d.id)`).Scan(&early))
+	require.Zero(t, early, "no delivery is made after its first attempt, as the log shows them")
 	var retries int
 	require.NoError(t, pool.QueryRow(context.Background(), "SELECT count(*) FROM river_job WHERE kind = 'webhook_delivery'").Scan(&retries))
 	require.Equal(t, 1, retries, "the failure's next attempt is queued with its record")
