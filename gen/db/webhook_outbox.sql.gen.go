@@ -218,7 +218,7 @@ INSERT INTO webhook_deliveries (id, message_id, endpoint_id, event_type, event_a
 SELECT t.id, m.id, t.endpoint_id, m.type, m.created_at, now()
 FROM webhook_messages m,
      (SELECT unnest($1::uuid[]) AS id, unnest($2::uuid[]) AS endpoint_id) t
-WHERE m.id = $3
+WHERE m.id = $3 AND EXISTS (SELECT 1 FROM webhook_endpoints e WHERE e.id = t.endpoint_id)
 ON CONFLICT (message_id, endpoint_id) DO NOTHING
 RETURNING id
 `
@@ -230,7 +230,8 @@ type WebhookDeliveriesMakeParams struct {
 }
 
 // Makes pending deliveries of a message, with the ids given, to the endpoints given (a pair at each index); one
-// that exists already is left as it is. Returns the ids made.
+// that exists already is left as it is, and none is made to an endpoint deleted since the fan-out read it (no
+// foreign key refuses it, and it would stay pending, never attempted). Returns the ids made.
 func (q *Queries) WebhookDeliveriesMake(ctx context.Context, db DBTX, arg WebhookDeliveriesMakeParams) ([]uuid.UUID, error) {
 	rows, err := db.Query(ctx, webhookDeliveriesMake, arg.Ids, arg.EndpointIds, arg.MessageID)
 	if err != nil {
@@ -331,6 +332,21 @@ func (q *Queries) WebhookDeliveryCreate(ctx context.Context, db DBTX, arg Webhoo
 		&i.RecoveryID,
 	)
 	return i, err
+}
+
+const webhookDeliveryDeleteOrphan = `-- name: WebhookDeliveryDeleteOrphan :execrows
+DELETE FROM webhook_deliveries d
+WHERE d.id = $1 AND NOT EXISTS (SELECT 1 FROM webhook_endpoints e WHERE e.id = d.endpoint_id)
+`
+
+// Deletes delivery id if its endpoint is gone: one made while the endpoint was being deleted, after the deletion's
+// trigger ran (webhook_endpoints_deleted), which nothing else would attempt, list or delete before the prune.
+func (q *Queries) WebhookDeliveryDeleteOrphan(ctx context.Context, db DBTX, id uuid.UUID) (int64, error) {
+	result, err := db.Exec(ctx, webhookDeliveryDeleteOrphan, id)
+	if err != nil {
+		return 0, err
+	}
+	return result.RowsAffected(), nil
 }
 
 const webhookDeliveryGet = `-- name: WebhookDeliveryGet :one
@@ -669,6 +685,7 @@ WITH r AS (
     INSERT INTO webhook_deliveries (id, message_id, endpoint_id, event_type, event_at, status, attempts)
     SELECT r.id, m.id, r.endpoint_id, m.type, m.created_at, 'succeeded', 1
     FROM r JOIN webhook_messages m ON m.id = $7
+    WHERE EXISTS (SELECT 1 FROM webhook_endpoints e WHERE e.id = r.endpoint_id)
     ON CONFLICT (message_id, endpoint_id) DO NOTHING
     RETURNING id, endpoint_id
 ), a AS (
@@ -693,7 +710,8 @@ type WebhookFirstAttemptsSucceededParams struct {
 
 // Records a message's deliveries whose first attempts succeeded, in one statement: each delivery, made as it ends
 // (succeeded), its attempt, and the end of its endpoint's failing streak (a write only when there was one). A
-// delivery that exists already is left as it is (a fan-out that ran twice).
+// delivery that exists already is left as it is (a fan-out that ran twice), and none is made to an endpoint
+// deleted since the fan-out read it.
 func (q *Queries) WebhookFirstAttemptsSucceeded(ctx context.Context, db DBTX, arg WebhookFirstAttemptsSucceededParams) (int64, error) {
 	result, err := db.Exec(ctx, webhookFirstAttemptsSucceeded,
 		arg.DeliveryIds,
