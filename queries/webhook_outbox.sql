@@ -37,9 +37,10 @@ ORDER BY e.id;
 -- name: WebhookDeliveriesMake :many
 -- Makes pending deliveries of a message, with the ids given, to the endpoints given (a pair at each index); one
 -- that exists already is left as it is, and none is made to an endpoint deleted since the fan-out read it (no
--- foreign key refuses it, and it would stay pending, never attempted). Returns the ids made.
-INSERT INTO webhook_deliveries (id, message_id, endpoint_id, event_type, event_at, next_attempt_at)
-SELECT t.id, m.id, t.endpoint_id, m.type, m.created_at, now()
+-- foreign key refuses it, and it would stay pending, never attempted). A delivery made with its first attempt's
+-- record is created when that attempt began (created_at), not after it. Returns the ids made.
+INSERT INTO webhook_deliveries (id, message_id, endpoint_id, event_type, event_at, next_attempt_at, created_at)
+SELECT t.id, m.id, t.endpoint_id, m.type, m.created_at, now(), coalesce(sqlc.narg(created_at)::timestamptz, now())
 FROM webhook_messages m,
      (SELECT unnest(@ids::uuid[]) AS id, unnest(@endpoint_ids::uuid[]) AS endpoint_id) t
 WHERE m.id = @message_id AND EXISTS (SELECT 1 FROM webhook_endpoints e WHERE e.id = t.endpoint_id)
@@ -50,14 +51,14 @@ RETURNING id;
 -- Records a message's deliveries whose first attempts succeeded, in one statement: each delivery, made as it ends
 -- (succeeded), its attempt, and the end of its endpoint's failing streak (a write only when there was one). A
 -- delivery that exists already is left as it is (a fan-out that ran twice), and none is made to an endpoint
--- deleted since the fan-out read it.
+-- deleted since the fan-out read it. Each is created when its first attempt began, not after it ended.
 WITH r AS (
     SELECT unnest(@delivery_ids::uuid[]) AS id, unnest(@endpoint_ids::uuid[]) AS endpoint_id,
            unnest(@attempted_ats::timestamptz[]) AS attempted_at, unnest(@status_codes::int[]) AS status_code,
            unnest(@durations_ms::int[]) AS duration_ms, unnest(@responses::text[]) AS response
 ), d AS (
-    INSERT INTO webhook_deliveries (id, message_id, endpoint_id, event_type, event_at, status, attempts)
-    SELECT r.id, m.id, r.endpoint_id, m.type, m.created_at, 'succeeded', 1
+    INSERT INTO webhook_deliveries (id, message_id, endpoint_id, event_type, event_at, status, attempts, created_at)
+    SELECT r.id, m.id, r.endpoint_id, m.type, m.created_at, 'succeeded', 1, r.attempted_at
     FROM r JOIN webhook_messages m ON m.id = @message_id
     WHERE EXISTS (SELECT 1 FROM webhook_endpoints e WHERE e.id = r.endpoint_id)
     ON CONFLICT (message_id, endpoint_id) DO NOTHING

@@ -214,16 +214,17 @@ func (q *Queries) WebhookAttemptsSucceeded(ctx context.Context, db DBTX, arg Web
 }
 
 const webhookDeliveriesMake = `-- name: WebhookDeliveriesMake :many
-INSERT INTO webhook_deliveries (id, message_id, endpoint_id, event_type, event_at, next_attempt_at)
-SELECT t.id, m.id, t.endpoint_id, m.type, m.created_at, now()
+INSERT INTO webhook_deliveries (id, message_id, endpoint_id, event_type, event_at, next_attempt_at, created_at)
+SELECT t.id, m.id, t.endpoint_id, m.type, m.created_at, now(), coalesce($1::timestamptz, now())
 FROM webhook_messages m,
-     (SELECT unnest($1::uuid[]) AS id, unnest($2::uuid[]) AS endpoint_id) t
-WHERE m.id = $3 AND EXISTS (SELECT 1 FROM webhook_endpoints e WHERE e.id = t.endpoint_id)
+     (SELECT unnest($2::uuid[]) AS id, unnest($3::uuid[]) AS endpoint_id) t
+WHERE m.id = $4 AND EXISTS (SELECT 1 FROM webhook_endpoints e WHERE e.id = t.endpoint_id)
 ON CONFLICT (message_id, endpoint_id) DO NOTHING
 RETURNING id
 `
 
 type WebhookDeliveriesMakeParams struct {
+	CreatedAt   *time.Time
 	Ids         []uuid.UUID
 	EndpointIds []uuid.UUID
 	MessageID   uuid.UUID
@@ -231,9 +232,15 @@ type WebhookDeliveriesMakeParams struct {
 
 // Makes pending deliveries of a message, with the ids given, to the endpoints given (a pair at each index); one
 // that exists already is left as it is, and none is made to an endpoint deleted since the fan-out read it (no
-// foreign key refuses it, and it would stay pending, never attempted). Returns the ids made.
+// foreign key refuses it, and it would stay pending, never attempted). A delivery made with its first attempt's
+// record is created when that attempt began (created_at), not after it. Returns the ids made.
 func (q *Queries) WebhookDeliveriesMake(ctx context.Context, db DBTX, arg WebhookDeliveriesMakeParams) ([]uuid.UUID, error) {
-	rows, err := db.Query(ctx, webhookDeliveriesMake, arg.Ids, arg.EndpointIds, arg.MessageID)
+	rows, err := db.Query(ctx, webhookDeliveriesMake,
+		arg.CreatedAt,
+		arg.Ids,
+		arg.EndpointIds,
+		arg.MessageID,
+	)
 	if err != nil {
 		return nil, err
 	}
@@ -682,8 +689,8 @@ WITH r AS (
            unnest($3::timestamptz[]) AS attempted_at, unnest($4::int[]) AS status_code,
            unnest($5::int[]) AS duration_ms, unnest($6::text[]) AS response
 ), d AS (
-    INSERT INTO webhook_deliveries (id, message_id, endpoint_id, event_type, event_at, status, attempts)
-    SELECT r.id, m.id, r.endpoint_id, m.type, m.created_at, 'succeeded', 1
+    INSERT INTO webhook_deliveries (id, message_id, endpoint_id, event_type, event_at, status, attempts, created_at)
+    SELECT r.id, m.id, r.endpoint_id, m.type, m.created_at, 'succeeded', 1, r.attempted_at
     FROM r JOIN webhook_messages m ON m.id = $7
     WHERE EXISTS (SELECT 1 FROM webhook_endpoints e WHERE e.id = r.endpoint_id)
     ON CONFLICT (message_id, endpoint_id) DO NOTHING
@@ -711,7 +718,7 @@ type WebhookFirstAttemptsSucceededParams struct {
 // Records a message's deliveries whose first attempts succeeded, in one statement: each delivery, made as it ends
 // (succeeded), its attempt, and the end of its endpoint's failing streak (a write only when there was one). A
 // delivery that exists already is left as it is (a fan-out that ran twice), and none is made to an endpoint
-// deleted since the fan-out read it.
+// deleted since the fan-out read it. Each is created when its first attempt began, not after it ended.
 func (q *Queries) WebhookFirstAttemptsSucceeded(ctx context.Context, db DBTX, arg WebhookFirstAttemptsSucceededParams) (int64, error) {
 	result, err := db.Exec(ctx, webhookFirstAttemptsSucceeded,
 		arg.DeliveryIds,

@@ -100,3 +100,42 @@ func TestADeliveryToAnEndpointDeletedMeanwhileIsNotKept(t *testing.T) {
 	}
 	require.Zero(t, pendingGauge(t, s.Ops))
 }
+
+// TestADeliveryIsCreatedNoLaterThanItsFirstAttempt: the delivery log shows when each delivery was made and its
+// attempts; a fan-out's delivery, made only as its first attempt is recorded, must not read as made after that
+// attempt (and after it ended), as docs/webhooks.md's example and every delivery before did (found by an outside
+// attack: createdAt was the record's time).
+func TestADeliveryIsCreatedNoLaterThanItsFirstAttempt(t *testing.T) {
+	t.Parallel()
+	pool := dbtest.New(t)
+	s := servicetest.New(t, pool, servicetest.Options{WebhookSchedule: retry.Schedule{Delays: []time.Duration{time.Hour}}})
+	ada := signUp(t, s, "Ada", service.RoleUser)
+	taking, refusing := create(t, s, ada), create(t, s, ada)
+	_, err := s.Posts.Create(ada, service.CreatePostInput{Title: "Heard", Content: "By two", Published: true})
+	require.NoError(t, err)
+	var msg uuid.UUID
+	require.NoError(t, pool.QueryRow(context.Background(), "SELECT id FROM webhook_messages").Scan(&msg))
+	targets, err := s.Endpoints.FanOut(context.Background(), msg)
+	require.NoError(t, err)
+	require.Len(t, targets, 2)
+	attempted := time.Now().Add(-time.Minute).Truncate(time.Microsecond) // a slow exchange, recorded a minute on
+	var rs []service.AttemptResult
+	for _, tg := range targets {
+		r := attemptResult(tg, 200)
+		if tg.EndpointID == refusing.Endpoint.ID {
+			r.StatusCode = 503
+		}
+		r.AttemptedAt, r.Duration = attempted, 10*time.Second
+		rs = append(rs, r)
+	}
+	require.NoError(t, s.Endpoints.RecordAll(context.Background(), rs))
+	for _, e := range []uuid.UUID{taking.Endpoint.ID, refusing.Endpoint.ID} {
+		page, err := s.Endpoints.ListDeliveries(ada, e, service.ListWebhookDeliveriesParams{Page: 1, Limit: 10})
+		require.NoError(t, err)
+		require.Len(t, page.Deliveries, 1)
+		d := page.Deliveries[0]
+		require.Len(t, d.Attempts, 1)
+		require.False(t, d.CreatedAt.After(d.Attempts[0].AttemptedAt),
+			"%s: created %s, after its first attempt at %s", d.Status, d.CreatedAt, d.Attempts[0].AttemptedAt)
+	}
+}

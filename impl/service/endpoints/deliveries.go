@@ -211,6 +211,7 @@ func (s *Service) Record(ctx context.Context, r service.AttemptResult) error {
 			// A fan-out's first attempt: the delivery is made pending with it, its attempt recorded below.
 			if _, err := s.core.Queries.WebhookDeliveriesMake(ctx, postgres.CustomPlans(tx), db.WebhookDeliveriesMakeParams{
 				MessageID: r.MessageID, Ids: []uuid.UUID{r.DeliveryID}, EndpointIds: []uuid.UUID{r.EndpointID},
+				CreatedAt: &r.AttemptedAt,
 			}); err != nil {
 				return err
 			}
