@@ -35,21 +35,23 @@ WHERE m.id = @message_id
 ORDER BY e.id;
 
 -- name: WebhookDeliveriesMake :many
--- Makes pending deliveries of a message, with the ids given, to the endpoints given (a pair at each index), made at
--- made_at (null: now; a fan-out's first attempt gives its own time, so that no attempt predates its delivery); one
--- that exists already is left as it is. Returns the ids made.
-INSERT INTO webhook_deliveries (id, message_id, endpoint_id, event_type, event_at, next_attempt_at, created_at, updated_at)
-SELECT t.id, m.id, t.endpoint_id, m.type, m.created_at, now(), coalesce(sqlc.narg(made_at)::timestamptz, now()), now()
+-- Makes pending deliveries of a message, with the ids given, to the endpoints given (a pair at each index); one
+-- that exists already is left as it is, and none is made to an endpoint deleted since the fan-out read it (no
+-- foreign key refuses it, and it would stay pending, never attempted). A delivery made with its first attempt's
+-- record is created when that attempt began (created_at), not after it. Returns the ids made.
+INSERT INTO webhook_deliveries (id, message_id, endpoint_id, event_type, event_at, next_attempt_at, created_at)
+SELECT t.id, m.id, t.endpoint_id, m.type, m.created_at, now(), coalesce(sqlc.narg(created_at)::timestamptz, now())
 FROM webhook_messages m,
      (SELECT unnest(@ids::uuid[]) AS id, unnest(@endpoint_ids::uuid[]) AS endpoint_id) t
-WHERE m.id = @message_id
+WHERE m.id = @message_id AND EXISTS (SELECT 1 FROM webhook_endpoints e WHERE e.id = t.endpoint_id)
 ON CONFLICT (message_id, endpoint_id) DO NOTHING
 RETURNING id;
 
 -- name: WebhookFirstAttemptsSucceeded :execrows
 -- Records a message's deliveries whose first attempts succeeded, in one statement: each delivery, made as it ends
--- (succeeded; made when its attempt was), its attempt, and the end of its endpoint's failing streak (a write only when there was one). A
--- delivery that exists already is left as it is (a fan-out that ran twice).
+-- (succeeded), its attempt, and the end of its endpoint's failing streak (a write only when there was one). A
+-- delivery that exists already is left as it is (a fan-out that ran twice), and none is made to an endpoint
+-- deleted since the fan-out read it. Each is created when its first attempt began, not after it ended.
 WITH r AS (
     SELECT unnest(@delivery_ids::uuid[]) AS id, unnest(@endpoint_ids::uuid[]) AS endpoint_id,
            unnest(@attempted_ats::timestamptz[]) AS attempted_at, unnest(@status_codes::int[]) AS status_code,
@@ -58,6 +60,7 @@ WITH r AS (
     INSERT INTO webhook_deliveries (id, message_id, endpoint_id, event_type, event_at, status, attempts, created_at)
     SELECT r.id, m.id, r.endpoint_id, m.type, m.created_at, 'succeeded', 1, r.attempted_at
     FROM r JOIN webhook_messages m ON m.id = @message_id
+    WHERE EXISTS (SELECT 1 FROM webhook_endpoints e WHERE e.id = r.endpoint_id)
     ON CONFLICT (message_id, endpoint_id) DO NOTHING
     RETURNING id, endpoint_id
 ), a AS (
@@ -82,6 +85,12 @@ FROM webhook_deliveries d
 JOIN webhook_messages m ON m.id = d.message_id
 JOIN webhook_endpoints e ON e.id = d.endpoint_id
 WHERE d.id = ANY(@ids::uuid[]);
+
+-- name: WebhookDeliveryDeleteOrphan :execrows
+-- Deletes delivery id if its endpoint is gone: one made while the endpoint was being deleted, after the deletion's
+-- trigger ran (webhook_endpoints_deleted), which nothing else would attempt, list or delete before the prune.
+DELETE FROM webhook_deliveries d
+WHERE d.id = @id AND NOT EXISTS (SELECT 1 FROM webhook_endpoints e WHERE e.id = d.endpoint_id);
 
 -- name: WebhookAttemptsSucceeded :execrows
 -- Records successful attempts in one statement: each attempt, its delivery's final state, and the end of its

@@ -214,28 +214,29 @@ func (q *Queries) WebhookAttemptsSucceeded(ctx context.Context, db DBTX, arg Web
 }
 
 const webhookDeliveriesMake = `-- name: WebhookDeliveriesMake :many
-INSERT INTO webhook_deliveries (id, message_id, endpoint_id, event_type, event_at, next_attempt_at, created_at, updated_at)
-SELECT t.id, m.id, t.endpoint_id, m.type, m.created_at, now(), coalesce($1::timestamptz, now()), now()
+INSERT INTO webhook_deliveries (id, message_id, endpoint_id, event_type, event_at, next_attempt_at, created_at)
+SELECT t.id, m.id, t.endpoint_id, m.type, m.created_at, now(), coalesce($1::timestamptz, now())
 FROM webhook_messages m,
      (SELECT unnest($2::uuid[]) AS id, unnest($3::uuid[]) AS endpoint_id) t
-WHERE m.id = $4
+WHERE m.id = $4 AND EXISTS (SELECT 1 FROM webhook_endpoints e WHERE e.id = t.endpoint_id)
 ON CONFLICT (message_id, endpoint_id) DO NOTHING
 RETURNING id
 `
 
 type WebhookDeliveriesMakeParams struct {
-	MadeAt      *time.Time
+	CreatedAt   *time.Time
 	Ids         []uuid.UUID
 	EndpointIds []uuid.UUID
 	MessageID   uuid.UUID
 }
 
-// Makes pending deliveries of a message, with the ids given, to the endpoints given (a pair at each index), made at
-// made_at (null: now; a fan-out's first attempt gives its own time, so that no attempt predates its delivery); one
-// that exists already is left as it is. Returns the ids made.
+// Makes pending deliveries of a message, with the ids given, to the endpoints given (a pair at each index); one
+// that exists already is left as it is, and none is made to an endpoint deleted since the fan-out read it (no
+// foreign key refuses it, and it would stay pending, never attempted). A delivery made with its first attempt's
+// record is created when that attempt began (created_at), not after it. Returns the ids made.
 func (q *Queries) WebhookDeliveriesMake(ctx context.Context, db DBTX, arg WebhookDeliveriesMakeParams) ([]uuid.UUID, error) {
 	rows, err := db.Query(ctx, webhookDeliveriesMake,
-		arg.MadeAt,
+		arg.CreatedAt,
 		arg.Ids,
 		arg.EndpointIds,
 		arg.MessageID,
@@ -338,6 +339,21 @@ func (q *Queries) WebhookDeliveryCreate(ctx context.Context, db DBTX, arg Webhoo
 		&i.RecoveryID,
 	)
 	return i, err
+}
+
+const webhookDeliveryDeleteOrphan = `-- name: WebhookDeliveryDeleteOrphan :execrows
+DELETE FROM webhook_deliveries d
+WHERE d.id = $1 AND NOT EXISTS (SELECT 1 FROM webhook_endpoints e WHERE e.id = d.endpoint_id)
+`
+
+// Deletes delivery id if its endpoint is gone: one made while the endpoint was being deleted, after the deletion's
+// trigger ran (webhook_endpoints_deleted), which nothing else would attempt, list or delete before the prune.
+func (q *Queries) WebhookDeliveryDeleteOrphan(ctx context.Context, db DBTX, id uuid.UUID) (int64, error) {
+	result, err := db.Exec(ctx, webhookDeliveryDeleteOrphan, id)
+	if err != nil {
+		return 0, err
+	}
+	return result.RowsAffected(), nil
 }
 
 const webhookDeliveryGet = `-- name: WebhookDeliveryGet :one
@@ -676,6 +692,7 @@ WITH r AS (
     INSERT INTO webhook_deliveries (id, message_id, endpoint_id, event_type, event_at, status, attempts, created_at)
     SELECT r.id, m.id, r.endpoint_id, m.type, m.created_at, 'succeeded', 1, r.attempted_at
     FROM r JOIN webhook_messages m ON m.id = $7
+    WHERE EXISTS (SELECT 1 FROM webhook_endpoints e WHERE e.id = r.endpoint_id)
     ON CONFLICT (message_id, endpoint_id) DO NOTHING
     RETURNING id, endpoint_id
 ), a AS (
@@ -699,8 +716,9 @@ type WebhookFirstAttemptsSucceededParams struct {
 }
 
 // Records a message's deliveries whose first attempts succeeded, in one statement: each delivery, made as it ends
-// (succeeded; made when its attempt was), its attempt, and the end of its endpoint's failing streak (a write only when there was one). A
-// delivery that exists already is left as it is (a fan-out that ran twice).
+// (succeeded), its attempt, and the end of its endpoint's failing streak (a write only when there was one). A
+// delivery that exists already is left as it is (a fan-out that ran twice), and none is made to an endpoint
+// deleted since the fan-out read it. Each is created when its first attempt began, not after it ended.
 func (q *Queries) WebhookFirstAttemptsSucceeded(ctx context.Context, db DBTX, arg WebhookFirstAttemptsSucceededParams) (int64, error) {
 	result, err := db.Exec(ctx, webhookFirstAttemptsSucceeded,
 		arg.DeliveryIds,

@@ -6,6 +6,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"net"
 	"net/http"
 	"os"
@@ -66,10 +67,11 @@ func newSender(client *http.Client, observe DeliveryObserver, concurrency int) *
 	return &sender{client: client, observe: observe, now: time.Now, slots: make(chan struct{}, max(concurrency, 1))}
 }
 
-// attemptAll makes the attempts of ts at once, as slots allow, and returns what came of the ones sent.
-func (s *sender) attemptAll(ctx context.Context, ts []service.DeliveryTarget) []service.AttemptResult {
+// attemptAll makes the attempts of ts at once, as slots allow, and returns what came of the ones made, and how many
+// were not made because ctx ended first (the job's timeout, or the worker stopping), which are for a re-run.
+func (s *sender) attemptAll(ctx context.Context, ts []service.DeliveryTarget) ([]service.AttemptResult, int) {
 	results := make([]service.AttemptResult, len(ts))
-	sent := make([]bool, len(ts))
+	made := make([]bool, len(ts))
 	var wg sync.WaitGroup
 	for i, t := range ts {
 		if !t.Deliver {
@@ -78,26 +80,30 @@ func (s *sender) attemptAll(ctx context.Context, ts []service.DeliveryTarget) []
 			}
 			continue
 		}
-		sent[i] = true
-		wg.Go(func() { results[i] = s.attempt(ctx, t, false) })
+		wg.Go(func() { results[i], made[i] = s.attempt(ctx, t, false) })
 	}
 	wg.Wait()
-	out := results[:0]
+	out, unmade := results[:0], 0
 	for i, r := range results {
-		if sent[i] {
+		switch {
+		case made[i]:
 			out = append(out, r)
+		case ts[i].Deliver:
+			unmade++
 		}
 	}
-	return out
+	return out, unmade
 }
 
-func (s *sender) attempt(ctx context.Context, t service.DeliveryTarget, final bool) service.AttemptResult {
+// attempt makes t's attempt and returns what came of it, or false when it was not made, or cut short without an
+// answer, because ctx ended (the job's timeout, the worker stopping): that is not the receiver's failure, and is
+// left unrecorded for the job's re-run to make again.
+func (s *sender) attempt(ctx context.Context, t service.DeliveryTarget, final bool) (service.AttemptResult, bool) {
 	select {
 	case s.slots <- struct{}{}:
 		defer func() { <-s.slots }()
 	case <-ctx.Done():
-		return service.AttemptResult{DeliveryID: t.DeliveryID, EndpointID: t.EndpointID, MessageID: t.MessageID, New: t.New,
-			Attempt: t.Attempt, AttemptedAt: s.now(), Final: final, Err: "not sent: the worker stopped"}
+		return service.AttemptResult{}, false
 	}
 	r := service.AttemptResult{
 		DeliveryID: t.DeliveryID, EndpointID: t.EndpointID, MessageID: t.MessageID, New: t.New, Attempt: t.Attempt,
@@ -107,17 +113,20 @@ func (s *sender) attempt(ctx context.Context, t service.DeliveryTarget, final bo
 	if err != nil {
 		r.Err = "the endpoint's URL cannot be requested"
 		s.observe.ObserveWebhookAttempt(OutcomeUnreachable, 0)
-		return r
+		return r, true
 	}
 	req.Header = stdwebhook.Headers(t.Keys, t.MessageID.String(), r.AttemptedAt, t.Body)
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("User-Agent", UserAgent)
 	resp, err := s.client.Do(req)
 	if err != nil {
+		if ctx.Err() != nil {
+			return service.AttemptResult{}, false
+		}
 		r.Duration = s.now().Sub(r.AttemptedAt)
 		r.Err = describe(err)
 		s.observe.ObserveWebhookAttempt(OutcomeUnreachable, r.Duration)
-		return r
+		return r, true
 	}
 	r.Response, err = outbound.ReadLimited(resp.Body, service.WebhookResponseKeep)
 	_ = resp.Body.Close()
@@ -134,7 +143,21 @@ func (s *sender) attempt(ctx context.Context, t service.DeliveryTarget, final bo
 		outcome = OutcomeSucceeded
 	}
 	s.observe.ObserveWebhookAttempt(outcome, r.Duration)
-	return r
+	return r, true
+}
+
+// recordTimeout bounds the record of attempts made, which outlives the job's context: an answer that came just
+// before a job's time ran out is recorded all the same, or its retry would send it again.
+const recordTimeout = 10 * time.Second
+
+// recording is ctx for the record of attempts made: not ended with ctx, bounded by recordTimeout.
+func recording(ctx context.Context) (context.Context, context.CancelFunc) {
+	return context.WithTimeout(context.WithoutCancel(ctx), recordTimeout)
+}
+
+// errUnmade is a job's error when ctx ended before some of its attempts were made: River runs it again.
+func errUnmade(ctx context.Context, n int) error {
+	return fmt.Errorf("%d webhook attempts not made: %w", n, context.Cause(ctx))
 }
 
 // describe says why an attempt got no answer, in words for the endpoint's owner: the kind of failure, never an
@@ -188,10 +211,19 @@ func (w *FanOutWorker) Work(ctx context.Context, job *river.Job[service.WebhookF
 	if err != nil {
 		return err
 	}
-	return w.svcs.Endpoints.RecordAll(ctx, w.sender.attemptAll(ctx, targets))
+	results, unmade := w.sender.attemptAll(ctx, targets)
+	rctx, cancel := recording(ctx)
+	defer cancel()
+	if err := w.svcs.Endpoints.RecordAll(rctx, results); err != nil {
+		return err
+	}
+	if unmade > 0 {
+		return errUnmade(ctx, unmade)
+	}
+	return nil
 }
 
-// Timeout leaves room for the exchanges, made at once, and the records.
+// Timeout leaves room for the exchanges, made at once; the records have recordTimeout besides.
 func (w *FanOutWorker) Timeout(*river.Job[service.WebhookFanOutArgs]) time.Duration {
 	return outbound.DefaultTotalTimeout + 30*time.Second
 }
@@ -223,7 +255,13 @@ func deliver(ctx context.Context, eps Endpoints, s *sender, id uuid.UUID, final 
 		}
 		return nil
 	}
-	return eps.Record(ctx, s.attempt(ctx, t, final))
+	r, made := s.attempt(ctx, t, final)
+	if !made {
+		return errUnmade(ctx, 1)
+	}
+	rctx, cancel := recording(ctx)
+	defer cancel()
+	return eps.Record(rctx, r)
 }
 
 // Timeout leaves room for the exchange's own bound and the record.

@@ -80,13 +80,17 @@ func (s *Service) makePending(ctx context.Context, id uuid.UUID, rows []db.Webho
 }
 
 // Target returns what the next attempt of delivery id sends, and where. A delivery that is gone (its endpoint
-// was deleted) is ENOTFOUND. For the delivery worker.
+// was deleted) is ENOTFOUND; one that outlived its endpoint (made while it was being deleted) is deleted then.
+// For the delivery worker.
 func (s *Service) Target(ctx context.Context, id uuid.UUID) (service.DeliveryTarget, error) {
 	targets, err := s.targets(ctx, []uuid.UUID{id})
 	if err != nil {
 		return service.DeliveryTarget{}, fmt.Errorf("webhook delivery target: %w", err)
 	}
 	if len(targets) == 0 {
+		if _, err := s.core.Queries.WebhookDeliveryDeleteOrphan(ctx, s.core.Pool, id); err != nil {
+			return service.DeliveryTarget{}, fmt.Errorf("webhook delivery target: %w", err)
+		}
 		return service.DeliveryTarget{}, core.NotFound("Webhook delivery")
 	}
 	return targets[0], nil
@@ -207,7 +211,7 @@ func (s *Service) Record(ctx context.Context, r service.AttemptResult) error {
 			// A fan-out's first attempt: the delivery is made pending with it, its attempt recorded below.
 			if _, err := s.core.Queries.WebhookDeliveriesMake(ctx, postgres.CustomPlans(tx), db.WebhookDeliveriesMakeParams{
 				MessageID: r.MessageID, Ids: []uuid.UUID{r.DeliveryID}, EndpointIds: []uuid.UUID{r.EndpointID},
-				MadeAt: &r.AttemptedAt,
+				CreatedAt: &r.AttemptedAt,
 			}); err != nil {
 				return err
 			}
