@@ -4,10 +4,14 @@ SELECT fingerprint, status, headers, body FROM idempotency_keys
 WHERE scope = @scope AND key = @key AND method = @method AND route = @route AND expires_at > now();
 
 -- name: IdempotencyKeyLock :one
--- Takes the key's lock for the rest of the transaction, without waiting: false while another request with the
--- key holds it (it is running). 64 bits of the key's hash: a collision only makes an unrelated request wait its
--- turn (409), never answers it with another's answer, which IdempotencyKeyGet matches exactly.
-SELECT pg_try_advisory_xact_lock(hashtextextended(@lock_key::text, 0));
+-- Takes the key's lock for the rest of the transaction, without waiting, and reads its unexpired answer, in one
+-- round trip: locked is false while another request with the key holds the lock (it is running), and then
+-- nothing is read. 64 bits of the key's hash: a collision only makes an unrelated request wait its turn (409),
+-- never answers it with another's answer, which the rest of the statement matches exactly.
+WITH l AS (SELECT pg_try_advisory_xact_lock(hashtextextended(@lock_key::text, 0)) AS locked)
+SELECT l.locked, k.fingerprint, k.status, k.headers, k.body
+FROM l LEFT JOIN idempotency_keys k
+    ON l.locked AND k.scope = @scope AND k.key = @key AND k.method = @method AND k.route = @route AND k.expires_at > now();
 
 -- name: IdempotencyKeyStore :exec
 -- Stores a key's answer, replacing an expired one; the caller holds the key's lock, so no other is being written.

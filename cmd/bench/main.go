@@ -406,7 +406,7 @@ func scenarios(token string, d dataset, duration time.Duration) []scenario {
 			return []request{{method: http.MethodPost, path: "/api/posts", header: jsonAuth, body: benchPost}}
 		}},
 		{name: "POST /api/posts with an Idempotency-Key", note: "the same, each with its own key: looked up, locked, and its answer stored with the write", unique: true,
-			requests: func() []request { return keyedPosts(token, 2_000*secs, time.Now()) }},
+			requests: func() []request { return keyedPosts(token, 4_000*secs, time.Now()) }},
 	}
 }
 

@@ -48,17 +48,49 @@ func (q *Queries) IdempotencyKeyGet(ctx context.Context, db DBTX, arg Idempotenc
 }
 
 const idempotencyKeyLock = `-- name: IdempotencyKeyLock :one
-SELECT pg_try_advisory_xact_lock(hashtextextended($1::text, 0))
+WITH l AS (SELECT pg_try_advisory_xact_lock(hashtextextended($5::text, 0)) AS locked)
+SELECT l.locked, k.fingerprint, k.status, k.headers, k.body
+FROM l LEFT JOIN idempotency_keys k
+    ON l.locked AND k.scope = $1 AND k.key = $2 AND k.method = $3 AND k.route = $4 AND k.expires_at > now()
 `
 
-// Takes the key's lock for the rest of the transaction, without waiting: false while another request with the
-// key holds it (it is running). 64 bits of the key's hash: a collision only makes an unrelated request wait its
-// turn (409), never answers it with another's answer, which IdempotencyKeyGet matches exactly.
-func (q *Queries) IdempotencyKeyLock(ctx context.Context, db DBTX, lockKey string) (bool, error) {
-	row := db.QueryRow(ctx, idempotencyKeyLock, lockKey)
-	var pg_try_advisory_xact_lock bool
-	err := row.Scan(&pg_try_advisory_xact_lock)
-	return pg_try_advisory_xact_lock, err
+type IdempotencyKeyLockParams struct {
+	Scope   string
+	Key     string
+	Method  string
+	Route   string
+	LockKey string
+}
+
+type IdempotencyKeyLockRow struct {
+	Locked      bool
+	Fingerprint []byte
+	Status      *int32
+	Headers     []byte
+	Body        []byte
+}
+
+// Takes the key's lock for the rest of the transaction, without waiting, and reads its unexpired answer, in one
+// round trip: locked is false while another request with the key holds the lock (it is running), and then
+// nothing is read. 64 bits of the key's hash: a collision only makes an unrelated request wait its turn (409),
+// never answers it with another's answer, which the rest of the statement matches exactly.
+func (q *Queries) IdempotencyKeyLock(ctx context.Context, db DBTX, arg IdempotencyKeyLockParams) (IdempotencyKeyLockRow, error) {
+	row := db.QueryRow(ctx, idempotencyKeyLock,
+		arg.Scope,
+		arg.Key,
+		arg.Method,
+		arg.Route,
+		arg.LockKey,
+	)
+	var i IdempotencyKeyLockRow
+	err := row.Scan(
+		&i.Locked,
+		&i.Fingerprint,
+		&i.Status,
+		&i.Headers,
+		&i.Body,
+	)
+	return i, err
 }
 
 const idempotencyKeyStore = `-- name: IdempotencyKeyStore :exec

@@ -89,23 +89,28 @@ func (c *Core) inUnit(ctx context.Context, u *Unit, fn func(tx pgx.Tx) error) er
 	return nil
 }
 
-// lockKey takes u's key lock in tx and looks for its stored answer, which another request may have committed
-// since the caller's first look; found says that u now holds a replay or a refusal.
+// lockKey takes u's key lock in tx and looks for its stored answer (which another request may have committed
+// since the caller's first look), in one statement; found says that u now holds a replay or a refusal.
 func (c *Core) lockKey(ctx context.Context, tx pgx.Tx, u *Unit) (found bool, err error) {
 	r := u.req
-	locked, err := c.Queries.IdempotencyKeyLock(ctx, tx, lockKey(r))
+	row, err := c.Queries.IdempotencyKeyLock(ctx, tx, db.IdempotencyKeyLockParams{
+		LockKey: lockKey(r), Scope: r.Scope, Key: r.Key, Method: r.Method, Route: r.Route,
+	})
 	if err != nil {
 		return false, fmt.Errorf("lock idempotency key: %w", err)
 	}
-	if !locked {
+	if !row.Locked {
 		u.refusal = service.ErrIdempotencyInFlight
 		return true, nil
 	}
-	answer, err := c.Answer(ctx, tx, r)
-	if err != nil || answer == nil {
+	if row.Status == nil {
+		return false, nil
+	}
+	answer, err := keyAnswer(r, row.Fingerprint, *row.Status, row.Headers, row.Body)
+	if err != nil {
 		return false, err
 	}
-	if errors.Is(answer.Refusal, service.ErrIdempotencyKeyReused) {
+	if answer.Refusal != nil {
 		u.refusal = answer.Refusal
 	} else {
 		u.replay = &answer.StoredAnswer
@@ -164,11 +169,16 @@ func (c *Core) Answer(ctx context.Context, conn db.DBTX, r service.IdempotentReq
 	if err != nil {
 		return nil, fmt.Errorf("look up idempotency key: %w", err)
 	}
-	if !bytes.Equal(row.Fingerprint, r.Fingerprint) {
+	return keyAnswer(r, row.Fingerprint, row.Status, row.Headers, row.Body)
+}
+
+// keyAnswer is what a stored row says of request r.
+func keyAnswer(r service.IdempotentRequest, fingerprint []byte, status int32, headers, body []byte) (*KeyAnswer, error) {
+	if !bytes.Equal(fingerprint, r.Fingerprint) {
 		return &KeyAnswer{Refusal: service.ErrIdempotencyKeyReused}, nil
 	}
-	a := &KeyAnswer{StoredAnswer: service.StoredAnswer{Status: int(row.Status), Body: row.Body}}
-	if err := json.Unmarshal(row.Headers, &a.Header); err != nil {
+	a := &KeyAnswer{StoredAnswer: service.StoredAnswer{Status: int(status), Body: body}}
+	if err := json.Unmarshal(headers, &a.Header); err != nil {
 		return nil, fmt.Errorf("read idempotent answer: %w", err)
 	}
 	return a, nil
