@@ -58,7 +58,7 @@ func workers(pool *pgxpool.Pool) (*jobs.Client, *wire.Services, error) {
 		Pool: pool, Jobs: client, Sealer: sealer, Hasher: password.NewHasher(password.Params{MemoryKiB: 64, Iterations: 1, Parallelism: 1}),
 		WebhookTargets: local, Logger: logger,
 	})
-	*workerServices = jobs.Services{Billing: svcs.Billing, Accounts: svcs.Accounts, Emails: svcs.Emails, Endpoints: svcs.Endpoints}
+	*workerServices = jobs.Services{Billing: svcs.Billing, Accounts: svcs.Accounts, Emails: svcs.Emails, Endpoints: svcs.Endpoints, Idempotency: svcs.Idempotency}
 	return client, svcs, nil
 }
 

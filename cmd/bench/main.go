@@ -401,12 +401,27 @@ func scenarios(token string, d dataset, duration time.Duration) []scenario {
 		}},
 		{name: "POST /api/webhooks/stripe", note: "verified, stored, job inserted", unique: true,
 			requests: func() []request { return webhooks(8_000*secs, time.Now()) }},
-		// Last, as the posts it writes are the newest (what GET /api/posts reads first).
+		// Last, as the posts they write are the newest (what GET /api/posts reads first).
 		{name: "POST /api/posts", note: "a published post and its NOTIFY; no webhook endpoint listens (the outbox's check)", requests: func() []request {
-			return []request{{method: http.MethodPost, path: "/api/posts", header: jsonAuth,
-				body: []byte(`{"title":"A bench post","content":"Written by the load generator, as published.","published":true}`)}}
+			return []request{{method: http.MethodPost, path: "/api/posts", header: jsonAuth, body: benchPost}}
 		}},
+		{name: "POST /api/posts with an Idempotency-Key", note: "the same, each with its own key: looked up, locked, and its answer stored with the write", unique: true,
+			requests: func() []request { return keyedPosts(token, 4_000*secs, time.Now()) }},
 	}
+}
+
+// benchPost is the body of the post-writing scenarios.
+var benchPost = []byte(`{"title":"A bench post","content":"Written by the load generator, as published.","published":true}`)
+
+// keyedPosts are n post writes, each with an Idempotency-Key of its own, unique across runs too.
+func keyedPosts(token string, n int, now time.Time) []request {
+	reqs := make([]request, n)
+	for i := range reqs {
+		h := http.Header{"Authorization": {"Bearer " + token}, "Content-Type": {"application/json"},
+			"Idempotency-Key": {fmt.Sprintf("bench-%d-%d", now.UnixNano(), i)}}
+		reqs[i] = request{method: http.MethodPost, path: "/api/posts", header: h, body: benchPost}
+	}
+	return reqs
 }
 
 // usersByID picks n users at random; repeats are fine, and n is enough for the ids to spread over the table.

@@ -111,21 +111,23 @@ func (a *app) wire(ctx context.Context, work bool) error {
 		return err
 	}
 	a.svc = wire.New(wire.Deps{
-		Pool:             a.pool,
-		Hasher:           password.NewHasher(password.Params(cfg.Argon2)),
-		Tokens:           tokens,
-		Sealer:           sealer,
-		Jobs:             a.river,
-		PasswordResetTTL: cfg.PasswordResetTTL,
-		AuthCacheTTL:     cfg.JWT.CacheTTL,
-		ListTotalTTL:     cfg.ListTotalTTL,
-		WebhookTargets:   webhookTargets(cfg),
-		WebhookSchedule:  cfg.Webhooks.RetrySchedule,
-		Logger:           logger,
+		Pool:              a.pool,
+		Hasher:            password.NewHasher(password.Params(cfg.Argon2)),
+		Tokens:            tokens,
+		Sealer:            sealer,
+		Jobs:              a.river,
+		PasswordResetTTL:  cfg.PasswordResetTTL,
+		AuthCacheTTL:      cfg.JWT.CacheTTL,
+		ListTotalTTL:      cfg.ListTotalTTL,
+		IdempotencyKeyTTL: cfg.IdempotencyKeyTTL,
+		WebhookTargets:    webhookTargets(cfg),
+		WebhookSchedule:   cfg.Webhooks.RetrySchedule,
+		Logger:            logger,
 	})
 	a.metrics = metrics.New(a.pool, a.svc.Ops, logger)
 	*workerServices = jobs.Services{
 		Billing: a.svc.Billing, Accounts: a.svc.Accounts, Emails: a.svc.Emails, Endpoints: a.svc.Endpoints,
+		Idempotency: a.svc.Idempotency,
 	}
 	return nil
 }
@@ -224,7 +226,7 @@ func (a *app) handler(ctx context.Context) (http.Handler, []lifecycle.Named, err
 	}
 	h, err := httpapi.NewHandler(httpapi.Services{
 		Accounts: a.svc.Accounts, Users: a.svc.Users, Posts: a.svc.Posts, Comments: a.svc.Comments,
-		Billing: a.svc.Billing, Endpoints: a.svc.Endpoints, Ops: a.svc.Ops,
+		Billing: a.svc.Billing, Endpoints: a.svc.Endpoints, Ops: a.svc.Ops, Idempotency: a.svc.Idempotency,
 	}, httpapi.Options{
 		Development:    a.cfg.Development(),
 		Logger:         a.logger,

@@ -36,7 +36,7 @@ func run(ctx context.Context, baseURL string) error {
 
 	email := fmt.Sprintf("go-sdk-%d@example.com", time.Now().UnixNano())
 	password := "correct horse battery"
-	signUp, err := client.CreateUserWithResponse(ctx, api.CreateUserRequest{Name: "Go SDK", Email: api.Email(email), Password: &password})
+	signUp, err := client.CreateUserWithResponse(ctx, nil, api.CreateUserRequest{Name: "Go SDK", Email: api.Email(email), Password: &password})
 	if err != nil {
 		return err
 	}
@@ -55,7 +55,7 @@ func run(ctx context.Context, baseURL string) error {
 
 	published := true
 	for i := range 3 {
-		created, err := client.CreatePostWithResponse(ctx, api.CreatePostRequest{
+		created, err := client.CreatePostWithResponse(ctx, nil, api.CreatePostRequest{
 			Title: fmt.Sprintf("Post %d from the Go SDK", i), Content: "Typed end to end.", Published: &published,
 		})
 		if err != nil {
@@ -92,7 +92,7 @@ func run(ctx context.Context, baseURL string) error {
 
 	// A 4xx is typed: the error envelope, with the offending fields. (The request itself is valid, so that a
 	// validating proxy such as Prism, which make e2e puts in front of the server, lets it through.)
-	again, err := client.CreateUserWithResponse(ctx, api.CreateUserRequest{Name: "Go SDK", Email: api.Email(email), Password: &password})
+	again, err := client.CreateUserWithResponse(ctx, nil, api.CreateUserRequest{Name: "Go SDK", Email: api.Email(email), Password: &password})
 	if err != nil {
 		return err
 	}

@@ -1365,6 +1365,9 @@ type WebhookTestEvent struct {
 // WebhookTestEventType defines model for WebhookTestEvent.Type.
 type WebhookTestEventType string
 
+// IdempotencyKey Example: 7f3a9c2e-1b4d-4e8f-a6c5-2d9b0e1f3a47
+type IdempotencyKey = string
+
 // Limit defines model for Limit.
 type Limit = int32
 
@@ -1403,6 +1406,9 @@ type Conflict = Error
 
 // Forbidden The envelope of every non-2xx response.
 type Forbidden = Error
+
+// IdempotencyKeyReused The envelope of every non-2xx response.
+type IdempotencyKeyReused = Error
 
 // InternalError The envelope of every non-2xx response.
 type InternalError = Error
@@ -1450,6 +1456,24 @@ type ListWebhookEventsParams struct {
 	Type *string `form:"type,omitempty" json:"type,omitempty"`
 }
 
+// ReplayWebhookEventParams defines parameters for ReplayWebhookEvent.
+type ReplayWebhookEventParams struct {
+	// IdempotencyKey Makes a retry of this request safe (draft-ietf-httpapi-idempotency-key-header-07, as Stripe does): a key the client chose for this one request, at most 255 printable ASCII characters, bare or as the draft's quoted string (`"..."`, then 257 with its quotes). Keys belong to the caller (the signed-in user, or the client's address when anonymous), the method and the route. The first request runs, and its answer is stored in the same transaction as its write; the same key with the same request (method, path, query and body) within `IDEMPOTENCY_KEY_TTL` (24 h) answers that stored answer again, byte for byte, with `Idempotent-Replayed: true`, and writes nothing. The same key with another request is refused (422); while the first is still running, 409 with `Retry-After`. Answers that are not 2xx are not stored: such a request wrote nothing, and runs again when retried.
+	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
+}
+
+// RequestPasswordResetParams defines parameters for RequestPasswordReset.
+type RequestPasswordResetParams struct {
+	// IdempotencyKey Makes a retry of this request safe (draft-ietf-httpapi-idempotency-key-header-07, as Stripe does): a key the client chose for this one request, at most 255 printable ASCII characters, bare or as the draft's quoted string (`"..."`, then 257 with its quotes). Keys belong to the caller (the signed-in user, or the client's address when anonymous), the method and the route. The first request runs, and its answer is stored in the same transaction as its write; the same key with the same request (method, path, query and body) within `IDEMPOTENCY_KEY_TTL` (24 h) answers that stored answer again, byte for byte, with `Idempotent-Replayed: true`, and writes nothing. The same key with another request is refused (422); while the first is still running, 409 with `Retry-After`. Answers that are not 2xx are not stored: such a request wrote nothing, and runs again when retried.
+	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
+}
+
+// ConfirmPasswordResetParams defines parameters for ConfirmPasswordReset.
+type ConfirmPasswordResetParams struct {
+	// IdempotencyKey Makes a retry of this request safe (draft-ietf-httpapi-idempotency-key-header-07, as Stripe does): a key the client chose for this one request, at most 255 printable ASCII characters, bare or as the draft's quoted string (`"..."`, then 257 with its quotes). Keys belong to the caller (the signed-in user, or the client's address when anonymous), the method and the route. The first request runs, and its answer is stored in the same transaction as its write; the same key with the same request (method, path, query and body) within `IDEMPOTENCY_KEY_TTL` (24 h) answers that stored answer again, byte for byte, with `Idempotent-Replayed: true`, and writes nothing. The same key with another request is refused (422); while the first is still running, 409 with `Retry-After`. Answers that are not 2xx are not stored: such a request wrote nothing, and runs again when retried.
+	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
+}
+
 // ListPostsParams defines parameters for ListPosts.
 type ListPostsParams struct {
 	// Page The 1-based page number.
@@ -1480,6 +1504,18 @@ type ListPostsParamsSort string
 // ListPostsParamsOrder defines parameters for ListPosts.
 type ListPostsParamsOrder string
 
+// CreatePostParams defines parameters for CreatePost.
+type CreatePostParams struct {
+	// IdempotencyKey Makes a retry of this request safe (draft-ietf-httpapi-idempotency-key-header-07, as Stripe does): a key the client chose for this one request, at most 255 printable ASCII characters, bare or as the draft's quoted string (`"..."`, then 257 with its quotes). Keys belong to the caller (the signed-in user, or the client's address when anonymous), the method and the route. The first request runs, and its answer is stored in the same transaction as its write; the same key with the same request (method, path, query and body) within `IDEMPOTENCY_KEY_TTL` (24 h) answers that stored answer again, byte for byte, with `Idempotent-Replayed: true`, and writes nothing. The same key with another request is refused (422); while the first is still running, 409 with `Retry-After`. Answers that are not 2xx are not stored: such a request wrote nothing, and runs again when retried.
+	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
+}
+
+// PatchPostParams defines parameters for PatchPost.
+type PatchPostParams struct {
+	// IdempotencyKey Makes a retry of this request safe (draft-ietf-httpapi-idempotency-key-header-07, as Stripe does): a key the client chose for this one request, at most 255 printable ASCII characters, bare or as the draft's quoted string (`"..."`, then 257 with its quotes). Keys belong to the caller (the signed-in user, or the client's address when anonymous), the method and the route. The first request runs, and its answer is stored in the same transaction as its write; the same key with the same request (method, path, query and body) within `IDEMPOTENCY_KEY_TTL` (24 h) answers that stored answer again, byte for byte, with `Idempotent-Replayed: true`, and writes nothing. The same key with another request is refused (422); while the first is still running, 409 with `Retry-After`. Answers that are not 2xx are not stored: such a request wrote nothing, and runs again when retried.
+	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
+}
+
 // ListPostCommentsParams defines parameters for ListPostComments.
 type ListPostCommentsParams struct {
 	// Page The 1-based page number.
@@ -1494,6 +1530,18 @@ type ListPostCommentsParams struct {
 
 // ListPostCommentsParamsOrder defines parameters for ListPostComments.
 type ListPostCommentsParamsOrder string
+
+// CreateCommentParams defines parameters for CreateComment.
+type CreateCommentParams struct {
+	// IdempotencyKey Makes a retry of this request safe (draft-ietf-httpapi-idempotency-key-header-07, as Stripe does): a key the client chose for this one request, at most 255 printable ASCII characters, bare or as the draft's quoted string (`"..."`, then 257 with its quotes). Keys belong to the caller (the signed-in user, or the client's address when anonymous), the method and the route. The first request runs, and its answer is stored in the same transaction as its write; the same key with the same request (method, path, query and body) within `IDEMPOTENCY_KEY_TTL` (24 h) answers that stored answer again, byte for byte, with `Idempotent-Replayed: true`, and writes nothing. The same key with another request is refused (422); while the first is still running, 409 with `Retry-After`. Answers that are not 2xx are not stored: such a request wrote nothing, and runs again when retried.
+	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
+}
+
+// PublishPostParams defines parameters for PublishPost.
+type PublishPostParams struct {
+	// IdempotencyKey Makes a retry of this request safe (draft-ietf-httpapi-idempotency-key-header-07, as Stripe does): a key the client chose for this one request, at most 255 printable ASCII characters, bare or as the draft's quoted string (`"..."`, then 257 with its quotes). Keys belong to the caller (the signed-in user, or the client's address when anonymous), the method and the route. The first request runs, and its answer is stored in the same transaction as its write; the same key with the same request (method, path, query and body) within `IDEMPOTENCY_KEY_TTL` (24 h) answers that stored answer again, byte for byte, with `Idempotent-Replayed: true`, and writes nothing. The same key with another request is refused (422); while the first is still running, 409 with `Retry-After`. Answers that are not 2xx are not stored: such a request wrote nothing, and runs again when retried.
+	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
+}
 
 // ListUsersParams defines parameters for ListUsers.
 type ListUsersParams struct {
@@ -1522,6 +1570,12 @@ type ListUsersParamsSort string
 // ListUsersParamsOrder defines parameters for ListUsers.
 type ListUsersParamsOrder string
 
+// CreateUserParams defines parameters for CreateUser.
+type CreateUserParams struct {
+	// IdempotencyKey Makes a retry of this request safe (draft-ietf-httpapi-idempotency-key-header-07, as Stripe does): a key the client chose for this one request, at most 255 printable ASCII characters, bare or as the draft's quoted string (`"..."`, then 257 with its quotes). Keys belong to the caller (the signed-in user, or the client's address when anonymous), the method and the route. The first request runs, and its answer is stored in the same transaction as its write; the same key with the same request (method, path, query and body) within `IDEMPOTENCY_KEY_TTL` (24 h) answers that stored answer again, byte for byte, with `Idempotent-Replayed: true`, and writes nothing. The same key with another request is refused (422); while the first is still running, 409 with `Retry-After`. Answers that are not 2xx are not stored: such a request wrote nothing, and runs again when retried.
+	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
+}
+
 // GetUserParams defines parameters for GetUser.
 type GetUserParams struct {
 	// Include Related resources to embed.
@@ -1530,6 +1584,12 @@ type GetUserParams struct {
 
 // GetUserParamsInclude defines parameters for GetUser.
 type GetUserParamsInclude string
+
+// PatchUserParams defines parameters for PatchUser.
+type PatchUserParams struct {
+	// IdempotencyKey Makes a retry of this request safe (draft-ietf-httpapi-idempotency-key-header-07, as Stripe does): a key the client chose for this one request, at most 255 printable ASCII characters, bare or as the draft's quoted string (`"..."`, then 257 with its quotes). Keys belong to the caller (the signed-in user, or the client's address when anonymous), the method and the route. The first request runs, and its answer is stored in the same transaction as its write; the same key with the same request (method, path, query and body) within `IDEMPOTENCY_KEY_TTL` (24 h) answers that stored answer again, byte for byte, with `Idempotent-Replayed: true`, and writes nothing. The same key with another request is refused (422); while the first is still running, 409 with `Retry-After`. Answers that are not 2xx are not stored: such a request wrote nothing, and runs again when retried.
+	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
+}
 
 // ListUserCommentsParams defines parameters for ListUserComments.
 type ListUserCommentsParams struct {
@@ -1582,6 +1642,12 @@ type ListWebhookEndpointsParams struct {
 	Limit *Limit `form:"limit,omitempty" json:"limit,omitempty"`
 }
 
+// PatchWebhookEndpointParams defines parameters for PatchWebhookEndpoint.
+type PatchWebhookEndpointParams struct {
+	// IdempotencyKey Makes a retry of this request safe (draft-ietf-httpapi-idempotency-key-header-07, as Stripe does): a key the client chose for this one request, at most 255 printable ASCII characters, bare or as the draft's quoted string (`"..."`, then 257 with its quotes). Keys belong to the caller (the signed-in user, or the client's address when anonymous), the method and the route. The first request runs, and its answer is stored in the same transaction as its write; the same key with the same request (method, path, query and body) within `IDEMPOTENCY_KEY_TTL` (24 h) answers that stored answer again, byte for byte, with `Idempotent-Replayed: true`, and writes nothing. The same key with another request is refused (422); while the first is still running, 409 with `Retry-After`. Answers that are not 2xx are not stored: such a request wrote nothing, and runs again when retried.
+	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
+}
+
 // ListWebhookDeliveriesParams defines parameters for ListWebhookDeliveries.
 type ListWebhookDeliveriesParams struct {
 	// Page The 1-based page number.
@@ -1595,6 +1661,24 @@ type ListWebhookDeliveriesParams struct {
 
 	// EventType Only the deliveries of this event type.
 	EventType *WebhookEventType `form:"eventType,omitempty" json:"eventType,omitempty"`
+}
+
+// RetryWebhookDeliveryParams defines parameters for RetryWebhookDelivery.
+type RetryWebhookDeliveryParams struct {
+	// IdempotencyKey Makes a retry of this request safe (draft-ietf-httpapi-idempotency-key-header-07, as Stripe does): a key the client chose for this one request, at most 255 printable ASCII characters, bare or as the draft's quoted string (`"..."`, then 257 with its quotes). Keys belong to the caller (the signed-in user, or the client's address when anonymous), the method and the route. The first request runs, and its answer is stored in the same transaction as its write; the same key with the same request (method, path, query and body) within `IDEMPOTENCY_KEY_TTL` (24 h) answers that stored answer again, byte for byte, with `Idempotent-Replayed: true`, and writes nothing. The same key with another request is refused (422); while the first is still running, 409 with `Retry-After`. Answers that are not 2xx are not stored: such a request wrote nothing, and runs again when retried.
+	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
+}
+
+// RecoverWebhookDeliveriesParams defines parameters for RecoverWebhookDeliveries.
+type RecoverWebhookDeliveriesParams struct {
+	// IdempotencyKey Makes a retry of this request safe (draft-ietf-httpapi-idempotency-key-header-07, as Stripe does): a key the client chose for this one request, at most 255 printable ASCII characters, bare or as the draft's quoted string (`"..."`, then 257 with its quotes). Keys belong to the caller (the signed-in user, or the client's address when anonymous), the method and the route. The first request runs, and its answer is stored in the same transaction as its write; the same key with the same request (method, path, query and body) within `IDEMPOTENCY_KEY_TTL` (24 h) answers that stored answer again, byte for byte, with `Idempotent-Replayed: true`, and writes nothing. The same key with another request is refused (422); while the first is still running, 409 with `Retry-After`. Answers that are not 2xx are not stored: such a request wrote nothing, and runs again when retried.
+	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
+}
+
+// TestWebhookEndpointParams defines parameters for TestWebhookEndpoint.
+type TestWebhookEndpointParams struct {
+	// IdempotencyKey Makes a retry of this request safe (draft-ietf-httpapi-idempotency-key-header-07, as Stripe does): a key the client chose for this one request, at most 255 printable ASCII characters, bare or as the draft's quoted string (`"..."`, then 257 with its quotes). Keys belong to the caller (the signed-in user, or the client's address when anonymous), the method and the route. The first request runs, and its answer is stored in the same transaction as its write; the same key with the same request (method, path, query and body) within `IDEMPOTENCY_KEY_TTL` (24 h) answers that stored answer again, byte for byte, with `Idempotent-Replayed: true`, and writes nothing. The same key with another request is refused (422); while the first is still running, 409 with `Retry-After`. Answers that are not 2xx are not stored: such a request wrote nothing, and runs again when retried.
+	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
 }
 
 // RequestPasswordResetJSONRequestBody defines body for RequestPasswordReset for application/json ContentType.
@@ -2147,7 +2231,7 @@ type ClientInterface interface {
 	// Queues the event's processing job again. Processing is idempotent, so a replay never applies an event twice.
 	//
 	// Corresponds with POST /api/admin/webhook-events/{id}/replay (the `ReplayWebhookEvent` operationId).
-	ReplayWebhookEvent(ctx context.Context, id openapi_types.UUID, reqEditors ...RequestEditorFn) (*http.Response, error)
+	ReplayWebhookEvent(ctx context.Context, id openapi_types.UUID, params *ReplayWebhookEventParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// RequestPasswordResetWithBody Ask for a password reset
 	//
@@ -2159,7 +2243,7 @@ type ClientInterface interface {
 	// Takes any type of body and a specified content type.
 	//
 	// Corresponds with POST /api/auth/password-reset (the `RequestPasswordReset` operationId).
-	RequestPasswordResetWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+	RequestPasswordResetWithBody(ctx context.Context, params *RequestPasswordResetParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// RequestPasswordReset Ask for a password reset
 	//
@@ -2171,7 +2255,7 @@ type ClientInterface interface {
 	// Takes a body of the `application/json` content type.
 	//
 	// Corresponds with POST /api/auth/password-reset (the `RequestPasswordReset` operationId).
-	RequestPasswordReset(ctx context.Context, body RequestPasswordResetJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+	RequestPasswordReset(ctx context.Context, params *RequestPasswordResetParams, body RequestPasswordResetJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// ConfirmPasswordResetWithBody Set a new password with a reset token
 	//
@@ -2180,7 +2264,7 @@ type ClientInterface interface {
 	// Takes any type of body and a specified content type.
 	//
 	// Corresponds with POST /api/auth/password-reset/confirm (the `ConfirmPasswordReset` operationId).
-	ConfirmPasswordResetWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+	ConfirmPasswordResetWithBody(ctx context.Context, params *ConfirmPasswordResetParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// ConfirmPasswordReset Set a new password with a reset token
 	//
@@ -2189,7 +2273,7 @@ type ClientInterface interface {
 	// Takes a body of the `application/json` content type.
 	//
 	// Corresponds with POST /api/auth/password-reset/confirm (the `ConfirmPasswordReset` operationId).
-	ConfirmPasswordReset(ctx context.Context, body ConfirmPasswordResetJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+	ConfirmPasswordReset(ctx context.Context, params *ConfirmPasswordResetParams, body ConfirmPasswordResetJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// CreateTokenWithBody Sign in
 	//
@@ -2232,7 +2316,7 @@ type ClientInterface interface {
 	// Takes any type of body and a specified content type.
 	//
 	// Corresponds with POST /api/posts (the `CreatePost` operationId).
-	CreatePostWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+	CreatePostWithBody(ctx context.Context, params *CreatePostParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// CreatePost Write a post
 	//
@@ -2241,7 +2325,7 @@ type ClientInterface interface {
 	// Takes a body of the `application/json` content type.
 	//
 	// Corresponds with POST /api/posts (the `CreatePost` operationId).
-	CreatePost(ctx context.Context, body CreatePostJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+	CreatePost(ctx context.Context, params *CreatePostParams, body CreatePostJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// DeletePost Delete a post
 	//
@@ -2264,7 +2348,7 @@ type ClientInterface interface {
 	// Takes any type of body and a specified content type.
 	//
 	// Corresponds with PATCH /api/posts/{id} (the `PatchPost` operationId).
-	PatchPostWithBody(ctx context.Context, id PostID, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+	PatchPostWithBody(ctx context.Context, id PostID, params *PatchPostParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// PatchPost Edit a post
 	//
@@ -2273,7 +2357,7 @@ type ClientInterface interface {
 	// Takes a body of the `application/json` content type.
 	//
 	// Corresponds with PATCH /api/posts/{id} (the `PatchPost` operationId).
-	PatchPost(ctx context.Context, id PostID, body PatchPostJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+	PatchPost(ctx context.Context, id PostID, params *PatchPostParams, body PatchPostJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// ListPostComments List a post's comments
 	//
@@ -2289,7 +2373,7 @@ type ClientInterface interface {
 	// Takes any type of body and a specified content type.
 	//
 	// Corresponds with POST /api/posts/{id}/comments (the `CreateComment` operationId).
-	CreateCommentWithBody(ctx context.Context, id PostID, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+	CreateCommentWithBody(ctx context.Context, id PostID, params *CreateCommentParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// CreateComment Comment on a post
 	//
@@ -2298,14 +2382,14 @@ type ClientInterface interface {
 	// Takes a body of the `application/json` content type.
 	//
 	// Corresponds with POST /api/posts/{id}/comments (the `CreateComment` operationId).
-	CreateComment(ctx context.Context, id PostID, body CreateCommentJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+	CreateComment(ctx context.Context, id PostID, params *CreateCommentParams, body CreateCommentJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// PublishPost Publish a post
 	//
 	// Makes the post visible to everyone. Idempotent; `publishedAt` is set the first time only.
 	//
 	// Corresponds with POST /api/posts/{id}/publish (the `PublishPost` operationId).
-	PublishPost(ctx context.Context, id PostID, reqEditors ...RequestEditorFn) (*http.Response, error)
+	PublishPost(ctx context.Context, id PostID, params *PublishPostParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// ListUsers List users
 	//
@@ -2329,7 +2413,7 @@ type ClientInterface interface {
 	// Takes any type of body and a specified content type.
 	//
 	// Corresponds with POST /api/users (the `CreateUser` operationId).
-	CreateUserWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+	CreateUserWithBody(ctx context.Context, params *CreateUserParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// CreateUser Sign up
 	//
@@ -2342,7 +2426,7 @@ type ClientInterface interface {
 	// Takes a body of the `application/json` content type.
 	//
 	// Corresponds with POST /api/users (the `CreateUser` operationId).
-	CreateUser(ctx context.Context, body CreateUserJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+	CreateUser(ctx context.Context, params *CreateUserParams, body CreateUserJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// DeleteUser Delete a user
 	//
@@ -2377,7 +2461,7 @@ type ClientInterface interface {
 	// Takes any type of body and a specified content type.
 	//
 	// Corresponds with PATCH /api/users/{id} (the `PatchUser` operationId).
-	PatchUserWithBody(ctx context.Context, id UserID, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+	PatchUserWithBody(ctx context.Context, id UserID, params *PatchUserParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// PatchUser Update some of a user's fields
 	//
@@ -2396,7 +2480,7 @@ type ClientInterface interface {
 	// Takes a body of the `application/json` content type.
 	//
 	// Corresponds with PATCH /api/users/{id} (the `PatchUser` operationId).
-	PatchUser(ctx context.Context, id UserID, body PatchUserJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+	PatchUser(ctx context.Context, id UserID, params *PatchUserParams, body PatchUserJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// ReplaceUserWithBody Replace a user
 	//
@@ -2486,7 +2570,7 @@ type ClientInterface interface {
 	// Takes any type of body and a specified content type.
 	//
 	// Corresponds with PATCH /api/webhook-endpoints/{id} (the `PatchWebhookEndpoint` operationId).
-	PatchWebhookEndpointWithBody(ctx context.Context, id WebhookEndpointID, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+	PatchWebhookEndpointWithBody(ctx context.Context, id WebhookEndpointID, params *PatchWebhookEndpointParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// PatchWebhookEndpoint Change a webhook endpoint
 	//
@@ -2495,7 +2579,7 @@ type ClientInterface interface {
 	// Takes a body of the `application/json` content type.
 	//
 	// Corresponds with PATCH /api/webhook-endpoints/{id} (the `PatchWebhookEndpoint` operationId).
-	PatchWebhookEndpoint(ctx context.Context, id WebhookEndpointID, body PatchWebhookEndpointJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+	PatchWebhookEndpoint(ctx context.Context, id WebhookEndpointID, params *PatchWebhookEndpointParams, body PatchWebhookEndpointJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// ListWebhookDeliveries List an endpoint's deliveries
 	//
@@ -2509,7 +2593,7 @@ type ClientInterface interface {
 	// Sends a failed delivery to one of the caller's endpoints once more, now (only the owner may): one attempt, with the same `webhook-id` and body. A delivery that is not `failed` is 409, and so is a disabled endpoint.
 	//
 	// Corresponds with POST /api/webhook-endpoints/{id}/deliveries/{deliveryId}/retry (the `RetryWebhookDelivery` operationId).
-	RetryWebhookDelivery(ctx context.Context, id WebhookEndpointID, deliveryId openapi_types.UUID, reqEditors ...RequestEditorFn) (*http.Response, error)
+	RetryWebhookDelivery(ctx context.Context, id WebhookEndpointID, deliveryId openapi_types.UUID, params *RetryWebhookDeliveryParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// RecoverWebhookDeliveriesWithBody Re-send every failed delivery since a time
 	//
@@ -2518,7 +2602,7 @@ type ClientInterface interface {
 	// Takes any type of body and a specified content type.
 	//
 	// Corresponds with POST /api/webhook-endpoints/{id}/recover (the `RecoverWebhookDeliveries` operationId).
-	RecoverWebhookDeliveriesWithBody(ctx context.Context, id WebhookEndpointID, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+	RecoverWebhookDeliveriesWithBody(ctx context.Context, id WebhookEndpointID, params *RecoverWebhookDeliveriesParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// RecoverWebhookDeliveries Re-send every failed delivery since a time
 	//
@@ -2527,7 +2611,7 @@ type ClientInterface interface {
 	// Takes a body of the `application/json` content type.
 	//
 	// Corresponds with POST /api/webhook-endpoints/{id}/recover (the `RecoverWebhookDeliveries` operationId).
-	RecoverWebhookDeliveries(ctx context.Context, id WebhookEndpointID, body RecoverWebhookDeliveriesJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+	RecoverWebhookDeliveries(ctx context.Context, id WebhookEndpointID, params *RecoverWebhookDeliveriesParams, body RecoverWebhookDeliveriesJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// RotateWebhookEndpointSecret Rotate a webhook endpoint's secret
 	//
@@ -2541,7 +2625,7 @@ type ClientInterface interface {
 	// Sends a `webhook.test` event to one of the caller's endpoints now (only the owner may), whatever event types it takes, signed and retried as every delivery is. A disabled endpoint is 409: enable it first.
 	//
 	// Corresponds with POST /api/webhook-endpoints/{id}/test (the `TestWebhookEndpoint` operationId).
-	TestWebhookEndpoint(ctx context.Context, id WebhookEndpointID, reqEditors ...RequestEditorFn) (*http.Response, error)
+	TestWebhookEndpoint(ctx context.Context, id WebhookEndpointID, params *TestWebhookEndpointParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// ReceiveStripeWebhookWithBody Receive a Stripe event
 	//
@@ -2608,8 +2692,8 @@ func (c *Client) ListWebhookEvents(ctx context.Context, params *ListWebhookEvent
 // Queues the event's processing job again. Processing is idempotent, so a replay never applies an event twice.
 //
 // Corresponds with POST /api/admin/webhook-events/{id}/replay (the `ReplayWebhookEvent` operationId).
-func (c *Client) ReplayWebhookEvent(ctx context.Context, id openapi_types.UUID, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewReplayWebhookEventRequest(c.Server, id)
+func (c *Client) ReplayWebhookEvent(ctx context.Context, id openapi_types.UUID, params *ReplayWebhookEventParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewReplayWebhookEventRequest(c.Server, id, params)
 	if err != nil {
 		return nil, err
 	}
@@ -2630,8 +2714,8 @@ func (c *Client) ReplayWebhookEvent(ctx context.Context, id openapi_types.UUID, 
 // Takes any type of body and a specified content type.
 //
 // Corresponds with POST /api/auth/password-reset (the `RequestPasswordReset` operationId).
-func (c *Client) RequestPasswordResetWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewRequestPasswordResetRequestWithBody(c.Server, contentType, body)
+func (c *Client) RequestPasswordResetWithBody(ctx context.Context, params *RequestPasswordResetParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewRequestPasswordResetRequestWithBody(c.Server, params, contentType, body)
 	if err != nil {
 		return nil, err
 	}
@@ -2652,8 +2736,8 @@ func (c *Client) RequestPasswordResetWithBody(ctx context.Context, contentType s
 // Takes a body of the `application/json` content type.
 //
 // Corresponds with POST /api/auth/password-reset (the `RequestPasswordReset` operationId).
-func (c *Client) RequestPasswordReset(ctx context.Context, body RequestPasswordResetJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewRequestPasswordResetRequest(c.Server, body)
+func (c *Client) RequestPasswordReset(ctx context.Context, params *RequestPasswordResetParams, body RequestPasswordResetJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewRequestPasswordResetRequest(c.Server, params, body)
 	if err != nil {
 		return nil, err
 	}
@@ -2671,8 +2755,8 @@ func (c *Client) RequestPasswordReset(ctx context.Context, body RequestPasswordR
 // Takes any type of body and a specified content type.
 //
 // Corresponds with POST /api/auth/password-reset/confirm (the `ConfirmPasswordReset` operationId).
-func (c *Client) ConfirmPasswordResetWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewConfirmPasswordResetRequestWithBody(c.Server, contentType, body)
+func (c *Client) ConfirmPasswordResetWithBody(ctx context.Context, params *ConfirmPasswordResetParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewConfirmPasswordResetRequestWithBody(c.Server, params, contentType, body)
 	if err != nil {
 		return nil, err
 	}
@@ -2690,8 +2774,8 @@ func (c *Client) ConfirmPasswordResetWithBody(ctx context.Context, contentType s
 // Takes a body of the `application/json` content type.
 //
 // Corresponds with POST /api/auth/password-reset/confirm (the `ConfirmPasswordReset` operationId).
-func (c *Client) ConfirmPasswordReset(ctx context.Context, body ConfirmPasswordResetJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewConfirmPasswordResetRequest(c.Server, body)
+func (c *Client) ConfirmPasswordReset(ctx context.Context, params *ConfirmPasswordResetParams, body ConfirmPasswordResetJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewConfirmPasswordResetRequest(c.Server, params, body)
 	if err != nil {
 		return nil, err
 	}
@@ -2783,8 +2867,8 @@ func (c *Client) ListPosts(ctx context.Context, params *ListPostsParams, reqEdit
 // Takes any type of body and a specified content type.
 //
 // Corresponds with POST /api/posts (the `CreatePost` operationId).
-func (c *Client) CreatePostWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewCreatePostRequestWithBody(c.Server, contentType, body)
+func (c *Client) CreatePostWithBody(ctx context.Context, params *CreatePostParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewCreatePostRequestWithBody(c.Server, params, contentType, body)
 	if err != nil {
 		return nil, err
 	}
@@ -2802,8 +2886,8 @@ func (c *Client) CreatePostWithBody(ctx context.Context, contentType string, bod
 // Takes a body of the `application/json` content type.
 //
 // Corresponds with POST /api/posts (the `CreatePost` operationId).
-func (c *Client) CreatePost(ctx context.Context, body CreatePostJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewCreatePostRequest(c.Server, body)
+func (c *Client) CreatePost(ctx context.Context, params *CreatePostParams, body CreatePostJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewCreatePostRequest(c.Server, params, body)
 	if err != nil {
 		return nil, err
 	}
@@ -2855,8 +2939,8 @@ func (c *Client) GetPost(ctx context.Context, id PostID, reqEditors ...RequestEd
 // Takes any type of body and a specified content type.
 //
 // Corresponds with PATCH /api/posts/{id} (the `PatchPost` operationId).
-func (c *Client) PatchPostWithBody(ctx context.Context, id PostID, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewPatchPostRequestWithBody(c.Server, id, contentType, body)
+func (c *Client) PatchPostWithBody(ctx context.Context, id PostID, params *PatchPostParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewPatchPostRequestWithBody(c.Server, id, params, contentType, body)
 	if err != nil {
 		return nil, err
 	}
@@ -2874,8 +2958,8 @@ func (c *Client) PatchPostWithBody(ctx context.Context, id PostID, contentType s
 // Takes a body of the `application/json` content type.
 //
 // Corresponds with PATCH /api/posts/{id} (the `PatchPost` operationId).
-func (c *Client) PatchPost(ctx context.Context, id PostID, body PatchPostJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewPatchPostRequest(c.Server, id, body)
+func (c *Client) PatchPost(ctx context.Context, id PostID, params *PatchPostParams, body PatchPostJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewPatchPostRequest(c.Server, id, params, body)
 	if err != nil {
 		return nil, err
 	}
@@ -2910,8 +2994,8 @@ func (c *Client) ListPostComments(ctx context.Context, id PostID, params *ListPo
 // Takes any type of body and a specified content type.
 //
 // Corresponds with POST /api/posts/{id}/comments (the `CreateComment` operationId).
-func (c *Client) CreateCommentWithBody(ctx context.Context, id PostID, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewCreateCommentRequestWithBody(c.Server, id, contentType, body)
+func (c *Client) CreateCommentWithBody(ctx context.Context, id PostID, params *CreateCommentParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewCreateCommentRequestWithBody(c.Server, id, params, contentType, body)
 	if err != nil {
 		return nil, err
 	}
@@ -2929,8 +3013,8 @@ func (c *Client) CreateCommentWithBody(ctx context.Context, id PostID, contentTy
 // Takes a body of the `application/json` content type.
 //
 // Corresponds with POST /api/posts/{id}/comments (the `CreateComment` operationId).
-func (c *Client) CreateComment(ctx context.Context, id PostID, body CreateCommentJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewCreateCommentRequest(c.Server, id, body)
+func (c *Client) CreateComment(ctx context.Context, id PostID, params *CreateCommentParams, body CreateCommentJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewCreateCommentRequest(c.Server, id, params, body)
 	if err != nil {
 		return nil, err
 	}
@@ -2946,8 +3030,8 @@ func (c *Client) CreateComment(ctx context.Context, id PostID, body CreateCommen
 // Makes the post visible to everyone. Idempotent; `publishedAt` is set the first time only.
 //
 // Corresponds with POST /api/posts/{id}/publish (the `PublishPost` operationId).
-func (c *Client) PublishPost(ctx context.Context, id PostID, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewPublishPostRequest(c.Server, id)
+func (c *Client) PublishPost(ctx context.Context, id PostID, params *PublishPostParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewPublishPostRequest(c.Server, id, params)
 	if err != nil {
 		return nil, err
 	}
@@ -2990,8 +3074,8 @@ func (c *Client) ListUsers(ctx context.Context, params *ListUsersParams, reqEdit
 // Takes any type of body and a specified content type.
 //
 // Corresponds with POST /api/users (the `CreateUser` operationId).
-func (c *Client) CreateUserWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewCreateUserRequestWithBody(c.Server, contentType, body)
+func (c *Client) CreateUserWithBody(ctx context.Context, params *CreateUserParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewCreateUserRequestWithBody(c.Server, params, contentType, body)
 	if err != nil {
 		return nil, err
 	}
@@ -3013,8 +3097,8 @@ func (c *Client) CreateUserWithBody(ctx context.Context, contentType string, bod
 // Takes a body of the `application/json` content type.
 //
 // Corresponds with POST /api/users (the `CreateUser` operationId).
-func (c *Client) CreateUser(ctx context.Context, body CreateUserJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewCreateUserRequest(c.Server, body)
+func (c *Client) CreateUser(ctx context.Context, params *CreateUserParams, body CreateUserJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewCreateUserRequest(c.Server, params, body)
 	if err != nil {
 		return nil, err
 	}
@@ -3078,8 +3162,8 @@ func (c *Client) GetUser(ctx context.Context, id UserID, params *GetUserParams, 
 // Takes any type of body and a specified content type.
 //
 // Corresponds with PATCH /api/users/{id} (the `PatchUser` operationId).
-func (c *Client) PatchUserWithBody(ctx context.Context, id UserID, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewPatchUserRequestWithBody(c.Server, id, contentType, body)
+func (c *Client) PatchUserWithBody(ctx context.Context, id UserID, params *PatchUserParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewPatchUserRequestWithBody(c.Server, id, params, contentType, body)
 	if err != nil {
 		return nil, err
 	}
@@ -3107,8 +3191,8 @@ func (c *Client) PatchUserWithBody(ctx context.Context, id UserID, contentType s
 // Takes a body of the `application/json` content type.
 //
 // Corresponds with PATCH /api/users/{id} (the `PatchUser` operationId).
-func (c *Client) PatchUser(ctx context.Context, id UserID, body PatchUserJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewPatchUserRequest(c.Server, id, body)
+func (c *Client) PatchUser(ctx context.Context, id UserID, params *PatchUserParams, body PatchUserJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewPatchUserRequest(c.Server, id, params, body)
 	if err != nil {
 		return nil, err
 	}
@@ -3297,8 +3381,8 @@ func (c *Client) GetWebhookEndpoint(ctx context.Context, id WebhookEndpointID, r
 // Takes any type of body and a specified content type.
 //
 // Corresponds with PATCH /api/webhook-endpoints/{id} (the `PatchWebhookEndpoint` operationId).
-func (c *Client) PatchWebhookEndpointWithBody(ctx context.Context, id WebhookEndpointID, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewPatchWebhookEndpointRequestWithBody(c.Server, id, contentType, body)
+func (c *Client) PatchWebhookEndpointWithBody(ctx context.Context, id WebhookEndpointID, params *PatchWebhookEndpointParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewPatchWebhookEndpointRequestWithBody(c.Server, id, params, contentType, body)
 	if err != nil {
 		return nil, err
 	}
@@ -3316,8 +3400,8 @@ func (c *Client) PatchWebhookEndpointWithBody(ctx context.Context, id WebhookEnd
 // Takes a body of the `application/json` content type.
 //
 // Corresponds with PATCH /api/webhook-endpoints/{id} (the `PatchWebhookEndpoint` operationId).
-func (c *Client) PatchWebhookEndpoint(ctx context.Context, id WebhookEndpointID, body PatchWebhookEndpointJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewPatchWebhookEndpointRequest(c.Server, id, body)
+func (c *Client) PatchWebhookEndpoint(ctx context.Context, id WebhookEndpointID, params *PatchWebhookEndpointParams, body PatchWebhookEndpointJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewPatchWebhookEndpointRequest(c.Server, id, params, body)
 	if err != nil {
 		return nil, err
 	}
@@ -3350,8 +3434,8 @@ func (c *Client) ListWebhookDeliveries(ctx context.Context, id WebhookEndpointID
 // Sends a failed delivery to one of the caller's endpoints once more, now (only the owner may): one attempt, with the same `webhook-id` and body. A delivery that is not `failed` is 409, and so is a disabled endpoint.
 //
 // Corresponds with POST /api/webhook-endpoints/{id}/deliveries/{deliveryId}/retry (the `RetryWebhookDelivery` operationId).
-func (c *Client) RetryWebhookDelivery(ctx context.Context, id WebhookEndpointID, deliveryId openapi_types.UUID, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewRetryWebhookDeliveryRequest(c.Server, id, deliveryId)
+func (c *Client) RetryWebhookDelivery(ctx context.Context, id WebhookEndpointID, deliveryId openapi_types.UUID, params *RetryWebhookDeliveryParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewRetryWebhookDeliveryRequest(c.Server, id, deliveryId, params)
 	if err != nil {
 		return nil, err
 	}
@@ -3369,8 +3453,8 @@ func (c *Client) RetryWebhookDelivery(ctx context.Context, id WebhookEndpointID,
 // Takes any type of body and a specified content type.
 //
 // Corresponds with POST /api/webhook-endpoints/{id}/recover (the `RecoverWebhookDeliveries` operationId).
-func (c *Client) RecoverWebhookDeliveriesWithBody(ctx context.Context, id WebhookEndpointID, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewRecoverWebhookDeliveriesRequestWithBody(c.Server, id, contentType, body)
+func (c *Client) RecoverWebhookDeliveriesWithBody(ctx context.Context, id WebhookEndpointID, params *RecoverWebhookDeliveriesParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewRecoverWebhookDeliveriesRequestWithBody(c.Server, id, params, contentType, body)
 	if err != nil {
 		return nil, err
 	}
@@ -3388,8 +3472,8 @@ func (c *Client) RecoverWebhookDeliveriesWithBody(ctx context.Context, id Webhoo
 // Takes a body of the `application/json` content type.
 //
 // Corresponds with POST /api/webhook-endpoints/{id}/recover (the `RecoverWebhookDeliveries` operationId).
-func (c *Client) RecoverWebhookDeliveries(ctx context.Context, id WebhookEndpointID, body RecoverWebhookDeliveriesJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewRecoverWebhookDeliveriesRequest(c.Server, id, body)
+func (c *Client) RecoverWebhookDeliveries(ctx context.Context, id WebhookEndpointID, params *RecoverWebhookDeliveriesParams, body RecoverWebhookDeliveriesJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewRecoverWebhookDeliveriesRequest(c.Server, id, params, body)
 	if err != nil {
 		return nil, err
 	}
@@ -3422,8 +3506,8 @@ func (c *Client) RotateWebhookEndpointSecret(ctx context.Context, id WebhookEndp
 // Sends a `webhook.test` event to one of the caller's endpoints now (only the owner may), whatever event types it takes, signed and retried as every delivery is. A disabled endpoint is 409: enable it first.
 //
 // Corresponds with POST /api/webhook-endpoints/{id}/test (the `TestWebhookEndpoint` operationId).
-func (c *Client) TestWebhookEndpoint(ctx context.Context, id WebhookEndpointID, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewTestWebhookEndpointRequest(c.Server, id)
+func (c *Client) TestWebhookEndpoint(ctx context.Context, id WebhookEndpointID, params *TestWebhookEndpointParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewTestWebhookEndpointRequest(c.Server, id, params)
 	if err != nil {
 		return nil, err
 	}
@@ -3607,7 +3691,7 @@ func NewListWebhookEventsRequest(server string, params *ListWebhookEventsParams)
 }
 
 // NewReplayWebhookEventRequest constructs an http.Request for the ReplayWebhookEvent method
-func NewReplayWebhookEventRequest(server string, id openapi_types.UUID) (*http.Request, error) {
+func NewReplayWebhookEventRequest(server string, id openapi_types.UUID, params *ReplayWebhookEventParams) (*http.Request, error) {
 	var err error
 
 	var pathParam0 string
@@ -3637,22 +3721,37 @@ func NewReplayWebhookEventRequest(server string, id openapi_types.UUID) (*http.R
 		return nil, err
 	}
 
+	if params != nil {
+
+		if params.IdempotencyKey != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "Idempotency-Key", *params.IdempotencyKey, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("Idempotency-Key", headerParam0)
+		}
+
+	}
+
 	return req, nil
 }
 
 // NewRequestPasswordResetRequest calls the generic RequestPasswordReset builder with application/json body
-func NewRequestPasswordResetRequest(server string, body RequestPasswordResetJSONRequestBody) (*http.Request, error) {
+func NewRequestPasswordResetRequest(server string, params *RequestPasswordResetParams, body RequestPasswordResetJSONRequestBody) (*http.Request, error) {
 	var bodyReader io.Reader
 	buf, err := json.Marshal(body)
 	if err != nil {
 		return nil, err
 	}
 	bodyReader = bytes.NewReader(buf)
-	return NewRequestPasswordResetRequestWithBody(server, "application/json", bodyReader)
+	return NewRequestPasswordResetRequestWithBody(server, params, "application/json", bodyReader)
 }
 
 // NewRequestPasswordResetRequestWithBody constructs an http.Request for the RequestPasswordReset method, with any body, and a specified content type
-func NewRequestPasswordResetRequestWithBody(server string, contentType string, body io.Reader) (*http.Request, error) {
+func NewRequestPasswordResetRequestWithBody(server string, params *RequestPasswordResetParams, contentType string, body io.Reader) (*http.Request, error) {
 	var err error
 
 	serverURL, err := url.Parse(server)
@@ -3677,22 +3776,37 @@ func NewRequestPasswordResetRequestWithBody(server string, contentType string, b
 
 	req.Header.Add("Content-Type", contentType)
 
+	if params != nil {
+
+		if params.IdempotencyKey != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "Idempotency-Key", *params.IdempotencyKey, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("Idempotency-Key", headerParam0)
+		}
+
+	}
+
 	return req, nil
 }
 
 // NewConfirmPasswordResetRequest calls the generic ConfirmPasswordReset builder with application/json body
-func NewConfirmPasswordResetRequest(server string, body ConfirmPasswordResetJSONRequestBody) (*http.Request, error) {
+func NewConfirmPasswordResetRequest(server string, params *ConfirmPasswordResetParams, body ConfirmPasswordResetJSONRequestBody) (*http.Request, error) {
 	var bodyReader io.Reader
 	buf, err := json.Marshal(body)
 	if err != nil {
 		return nil, err
 	}
 	bodyReader = bytes.NewReader(buf)
-	return NewConfirmPasswordResetRequestWithBody(server, "application/json", bodyReader)
+	return NewConfirmPasswordResetRequestWithBody(server, params, "application/json", bodyReader)
 }
 
 // NewConfirmPasswordResetRequestWithBody constructs an http.Request for the ConfirmPasswordReset method, with any body, and a specified content type
-func NewConfirmPasswordResetRequestWithBody(server string, contentType string, body io.Reader) (*http.Request, error) {
+func NewConfirmPasswordResetRequestWithBody(server string, params *ConfirmPasswordResetParams, contentType string, body io.Reader) (*http.Request, error) {
 	var err error
 
 	serverURL, err := url.Parse(server)
@@ -3716,6 +3830,21 @@ func NewConfirmPasswordResetRequestWithBody(server string, contentType string, b
 	}
 
 	req.Header.Add("Content-Type", contentType)
+
+	if params != nil {
+
+		if params.IdempotencyKey != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "Idempotency-Key", *params.IdempotencyKey, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("Idempotency-Key", headerParam0)
+		}
+
+	}
 
 	return req, nil
 }
@@ -3921,18 +4050,18 @@ func NewListPostsRequest(server string, params *ListPostsParams) (*http.Request,
 }
 
 // NewCreatePostRequest calls the generic CreatePost builder with application/json body
-func NewCreatePostRequest(server string, body CreatePostJSONRequestBody) (*http.Request, error) {
+func NewCreatePostRequest(server string, params *CreatePostParams, body CreatePostJSONRequestBody) (*http.Request, error) {
 	var bodyReader io.Reader
 	buf, err := json.Marshal(body)
 	if err != nil {
 		return nil, err
 	}
 	bodyReader = bytes.NewReader(buf)
-	return NewCreatePostRequestWithBody(server, "application/json", bodyReader)
+	return NewCreatePostRequestWithBody(server, params, "application/json", bodyReader)
 }
 
 // NewCreatePostRequestWithBody constructs an http.Request for the CreatePost method, with any body, and a specified content type
-func NewCreatePostRequestWithBody(server string, contentType string, body io.Reader) (*http.Request, error) {
+func NewCreatePostRequestWithBody(server string, params *CreatePostParams, contentType string, body io.Reader) (*http.Request, error) {
 	var err error
 
 	serverURL, err := url.Parse(server)
@@ -3956,6 +4085,21 @@ func NewCreatePostRequestWithBody(server string, contentType string, body io.Rea
 	}
 
 	req.Header.Add("Content-Type", contentType)
+
+	if params != nil {
+
+		if params.IdempotencyKey != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "Idempotency-Key", *params.IdempotencyKey, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("Idempotency-Key", headerParam0)
+		}
+
+	}
 
 	return req, nil
 }
@@ -4029,18 +4173,18 @@ func NewGetPostRequest(server string, id PostID) (*http.Request, error) {
 }
 
 // NewPatchPostRequest calls the generic PatchPost builder with application/json body
-func NewPatchPostRequest(server string, id PostID, body PatchPostJSONRequestBody) (*http.Request, error) {
+func NewPatchPostRequest(server string, id PostID, params *PatchPostParams, body PatchPostJSONRequestBody) (*http.Request, error) {
 	var bodyReader io.Reader
 	buf, err := json.Marshal(body)
 	if err != nil {
 		return nil, err
 	}
 	bodyReader = bytes.NewReader(buf)
-	return NewPatchPostRequestWithBody(server, id, "application/json", bodyReader)
+	return NewPatchPostRequestWithBody(server, id, params, "application/json", bodyReader)
 }
 
 // NewPatchPostRequestWithBody constructs an http.Request for the PatchPost method, with any body, and a specified content type
-func NewPatchPostRequestWithBody(server string, id PostID, contentType string, body io.Reader) (*http.Request, error) {
+func NewPatchPostRequestWithBody(server string, id PostID, params *PatchPostParams, contentType string, body io.Reader) (*http.Request, error) {
 	var err error
 
 	var pathParam0 string
@@ -4071,6 +4215,21 @@ func NewPatchPostRequestWithBody(server string, id PostID, contentType string, b
 	}
 
 	req.Header.Add("Content-Type", contentType)
+
+	if params != nil {
+
+		if params.IdempotencyKey != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "Idempotency-Key", *params.IdempotencyKey, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("Idempotency-Key", headerParam0)
+		}
+
+	}
 
 	return req, nil
 }
@@ -4161,18 +4320,18 @@ func NewListPostCommentsRequest(server string, id PostID, params *ListPostCommen
 }
 
 // NewCreateCommentRequest calls the generic CreateComment builder with application/json body
-func NewCreateCommentRequest(server string, id PostID, body CreateCommentJSONRequestBody) (*http.Request, error) {
+func NewCreateCommentRequest(server string, id PostID, params *CreateCommentParams, body CreateCommentJSONRequestBody) (*http.Request, error) {
 	var bodyReader io.Reader
 	buf, err := json.Marshal(body)
 	if err != nil {
 		return nil, err
 	}
 	bodyReader = bytes.NewReader(buf)
-	return NewCreateCommentRequestWithBody(server, id, "application/json", bodyReader)
+	return NewCreateCommentRequestWithBody(server, id, params, "application/json", bodyReader)
 }
 
 // NewCreateCommentRequestWithBody constructs an http.Request for the CreateComment method, with any body, and a specified content type
-func NewCreateCommentRequestWithBody(server string, id PostID, contentType string, body io.Reader) (*http.Request, error) {
+func NewCreateCommentRequestWithBody(server string, id PostID, params *CreateCommentParams, contentType string, body io.Reader) (*http.Request, error) {
 	var err error
 
 	var pathParam0 string
@@ -4204,11 +4363,26 @@ func NewCreateCommentRequestWithBody(server string, id PostID, contentType strin
 
 	req.Header.Add("Content-Type", contentType)
 
+	if params != nil {
+
+		if params.IdempotencyKey != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "Idempotency-Key", *params.IdempotencyKey, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("Idempotency-Key", headerParam0)
+		}
+
+	}
+
 	return req, nil
 }
 
 // NewPublishPostRequest constructs an http.Request for the PublishPost method
-func NewPublishPostRequest(server string, id PostID) (*http.Request, error) {
+func NewPublishPostRequest(server string, id PostID, params *PublishPostParams) (*http.Request, error) {
 	var err error
 
 	var pathParam0 string
@@ -4236,6 +4410,21 @@ func NewPublishPostRequest(server string, id PostID) (*http.Request, error) {
 	req, err := http.NewRequest(http.MethodPost, queryURL.String(), nil)
 	if err != nil {
 		return nil, err
+	}
+
+	if params != nil {
+
+		if params.IdempotencyKey != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "Idempotency-Key", *params.IdempotencyKey, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("Idempotency-Key", headerParam0)
+		}
+
 	}
 
 	return req, nil
@@ -4356,18 +4545,18 @@ func NewListUsersRequest(server string, params *ListUsersParams) (*http.Request,
 }
 
 // NewCreateUserRequest calls the generic CreateUser builder with application/json body
-func NewCreateUserRequest(server string, body CreateUserJSONRequestBody) (*http.Request, error) {
+func NewCreateUserRequest(server string, params *CreateUserParams, body CreateUserJSONRequestBody) (*http.Request, error) {
 	var bodyReader io.Reader
 	buf, err := json.Marshal(body)
 	if err != nil {
 		return nil, err
 	}
 	bodyReader = bytes.NewReader(buf)
-	return NewCreateUserRequestWithBody(server, "application/json", bodyReader)
+	return NewCreateUserRequestWithBody(server, params, "application/json", bodyReader)
 }
 
 // NewCreateUserRequestWithBody constructs an http.Request for the CreateUser method, with any body, and a specified content type
-func NewCreateUserRequestWithBody(server string, contentType string, body io.Reader) (*http.Request, error) {
+func NewCreateUserRequestWithBody(server string, params *CreateUserParams, contentType string, body io.Reader) (*http.Request, error) {
 	var err error
 
 	serverURL, err := url.Parse(server)
@@ -4391,6 +4580,21 @@ func NewCreateUserRequestWithBody(server string, contentType string, body io.Rea
 	}
 
 	req.Header.Add("Content-Type", contentType)
+
+	if params != nil {
+
+		if params.IdempotencyKey != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "Idempotency-Key", *params.IdempotencyKey, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("Idempotency-Key", headerParam0)
+		}
+
+	}
 
 	return req, nil
 }
@@ -4491,18 +4695,18 @@ func NewGetUserRequest(server string, id UserID, params *GetUserParams) (*http.R
 }
 
 // NewPatchUserRequest calls the generic PatchUser builder with application/json body
-func NewPatchUserRequest(server string, id UserID, body PatchUserJSONRequestBody) (*http.Request, error) {
+func NewPatchUserRequest(server string, id UserID, params *PatchUserParams, body PatchUserJSONRequestBody) (*http.Request, error) {
 	var bodyReader io.Reader
 	buf, err := json.Marshal(body)
 	if err != nil {
 		return nil, err
 	}
 	bodyReader = bytes.NewReader(buf)
-	return NewPatchUserRequestWithBody(server, id, "application/json", bodyReader)
+	return NewPatchUserRequestWithBody(server, id, params, "application/json", bodyReader)
 }
 
 // NewPatchUserRequestWithBody constructs an http.Request for the PatchUser method, with any body, and a specified content type
-func NewPatchUserRequestWithBody(server string, id UserID, contentType string, body io.Reader) (*http.Request, error) {
+func NewPatchUserRequestWithBody(server string, id UserID, params *PatchUserParams, contentType string, body io.Reader) (*http.Request, error) {
 	var err error
 
 	var pathParam0 string
@@ -4533,6 +4737,21 @@ func NewPatchUserRequestWithBody(server string, id UserID, contentType string, b
 	}
 
 	req.Header.Add("Content-Type", contentType)
+
+	if params != nil {
+
+		if params.IdempotencyKey != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "Idempotency-Key", *params.IdempotencyKey, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("Idempotency-Key", headerParam0)
+		}
+
+	}
 
 	return req, nil
 }
@@ -4965,18 +5184,18 @@ func NewGetWebhookEndpointRequest(server string, id WebhookEndpointID) (*http.Re
 }
 
 // NewPatchWebhookEndpointRequest calls the generic PatchWebhookEndpoint builder with application/json body
-func NewPatchWebhookEndpointRequest(server string, id WebhookEndpointID, body PatchWebhookEndpointJSONRequestBody) (*http.Request, error) {
+func NewPatchWebhookEndpointRequest(server string, id WebhookEndpointID, params *PatchWebhookEndpointParams, body PatchWebhookEndpointJSONRequestBody) (*http.Request, error) {
 	var bodyReader io.Reader
 	buf, err := json.Marshal(body)
 	if err != nil {
 		return nil, err
 	}
 	bodyReader = bytes.NewReader(buf)
-	return NewPatchWebhookEndpointRequestWithBody(server, id, "application/json", bodyReader)
+	return NewPatchWebhookEndpointRequestWithBody(server, id, params, "application/json", bodyReader)
 }
 
 // NewPatchWebhookEndpointRequestWithBody constructs an http.Request for the PatchWebhookEndpoint method, with any body, and a specified content type
-func NewPatchWebhookEndpointRequestWithBody(server string, id WebhookEndpointID, contentType string, body io.Reader) (*http.Request, error) {
+func NewPatchWebhookEndpointRequestWithBody(server string, id WebhookEndpointID, params *PatchWebhookEndpointParams, contentType string, body io.Reader) (*http.Request, error) {
 	var err error
 
 	var pathParam0 string
@@ -5007,6 +5226,21 @@ func NewPatchWebhookEndpointRequestWithBody(server string, id WebhookEndpointID,
 	}
 
 	req.Header.Add("Content-Type", contentType)
+
+	if params != nil {
+
+		if params.IdempotencyKey != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "Idempotency-Key", *params.IdempotencyKey, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("Idempotency-Key", headerParam0)
+		}
+
+	}
 
 	return req, nil
 }
@@ -5109,7 +5343,7 @@ func NewListWebhookDeliveriesRequest(server string, id WebhookEndpointID, params
 }
 
 // NewRetryWebhookDeliveryRequest constructs an http.Request for the RetryWebhookDelivery method
-func NewRetryWebhookDeliveryRequest(server string, id WebhookEndpointID, deliveryId openapi_types.UUID) (*http.Request, error) {
+func NewRetryWebhookDeliveryRequest(server string, id WebhookEndpointID, deliveryId openapi_types.UUID, params *RetryWebhookDeliveryParams) (*http.Request, error) {
 	var err error
 
 	var pathParam0 string
@@ -5146,22 +5380,37 @@ func NewRetryWebhookDeliveryRequest(server string, id WebhookEndpointID, deliver
 		return nil, err
 	}
 
+	if params != nil {
+
+		if params.IdempotencyKey != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "Idempotency-Key", *params.IdempotencyKey, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("Idempotency-Key", headerParam0)
+		}
+
+	}
+
 	return req, nil
 }
 
 // NewRecoverWebhookDeliveriesRequest calls the generic RecoverWebhookDeliveries builder with application/json body
-func NewRecoverWebhookDeliveriesRequest(server string, id WebhookEndpointID, body RecoverWebhookDeliveriesJSONRequestBody) (*http.Request, error) {
+func NewRecoverWebhookDeliveriesRequest(server string, id WebhookEndpointID, params *RecoverWebhookDeliveriesParams, body RecoverWebhookDeliveriesJSONRequestBody) (*http.Request, error) {
 	var bodyReader io.Reader
 	buf, err := json.Marshal(body)
 	if err != nil {
 		return nil, err
 	}
 	bodyReader = bytes.NewReader(buf)
-	return NewRecoverWebhookDeliveriesRequestWithBody(server, id, "application/json", bodyReader)
+	return NewRecoverWebhookDeliveriesRequestWithBody(server, id, params, "application/json", bodyReader)
 }
 
 // NewRecoverWebhookDeliveriesRequestWithBody constructs an http.Request for the RecoverWebhookDeliveries method, with any body, and a specified content type
-func NewRecoverWebhookDeliveriesRequestWithBody(server string, id WebhookEndpointID, contentType string, body io.Reader) (*http.Request, error) {
+func NewRecoverWebhookDeliveriesRequestWithBody(server string, id WebhookEndpointID, params *RecoverWebhookDeliveriesParams, contentType string, body io.Reader) (*http.Request, error) {
 	var err error
 
 	var pathParam0 string
@@ -5192,6 +5441,21 @@ func NewRecoverWebhookDeliveriesRequestWithBody(server string, id WebhookEndpoin
 	}
 
 	req.Header.Add("Content-Type", contentType)
+
+	if params != nil {
+
+		if params.IdempotencyKey != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "Idempotency-Key", *params.IdempotencyKey, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("Idempotency-Key", headerParam0)
+		}
+
+	}
 
 	return req, nil
 }
@@ -5231,7 +5495,7 @@ func NewRotateWebhookEndpointSecretRequest(server string, id WebhookEndpointID) 
 }
 
 // NewTestWebhookEndpointRequest constructs an http.Request for the TestWebhookEndpoint method
-func NewTestWebhookEndpointRequest(server string, id WebhookEndpointID) (*http.Request, error) {
+func NewTestWebhookEndpointRequest(server string, id WebhookEndpointID, params *TestWebhookEndpointParams) (*http.Request, error) {
 	var err error
 
 	var pathParam0 string
@@ -5259,6 +5523,21 @@ func NewTestWebhookEndpointRequest(server string, id WebhookEndpointID) (*http.R
 	req, err := http.NewRequest(http.MethodPost, queryURL.String(), nil)
 	if err != nil {
 		return nil, err
+	}
+
+	if params != nil {
+
+		if params.IdempotencyKey != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "Idempotency-Key", *params.IdempotencyKey, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("Idempotency-Key", headerParam0)
+		}
+
 	}
 
 	return req, nil
@@ -5418,7 +5697,7 @@ type ClientWithResponsesInterface interface {
 	// Returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with POST /api/admin/webhook-events/{id}/replay (the `ReplayWebhookEvent` operationId).
-	ReplayWebhookEventWithResponse(ctx context.Context, id openapi_types.UUID, reqEditors ...RequestEditorFn) (*ReplayWebhookEventResponse, error)
+	ReplayWebhookEventWithResponse(ctx context.Context, id openapi_types.UUID, params *ReplayWebhookEventParams, reqEditors ...RequestEditorFn) (*ReplayWebhookEventResponse, error)
 
 	// RequestPasswordResetWithBodyWithResponse Ask for a password reset
 	//
@@ -5430,7 +5709,7 @@ type ClientWithResponsesInterface interface {
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with POST /api/auth/password-reset (the `RequestPasswordReset` operationId).
-	RequestPasswordResetWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*RequestPasswordResetResponse, error)
+	RequestPasswordResetWithBodyWithResponse(ctx context.Context, params *RequestPasswordResetParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*RequestPasswordResetResponse, error)
 
 	// RequestPasswordResetWithResponse Ask for a password reset
 	//
@@ -5442,7 +5721,7 @@ type ClientWithResponsesInterface interface {
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with POST /api/auth/password-reset (the `RequestPasswordReset` operationId).
-	RequestPasswordResetWithResponse(ctx context.Context, body RequestPasswordResetJSONRequestBody, reqEditors ...RequestEditorFn) (*RequestPasswordResetResponse, error)
+	RequestPasswordResetWithResponse(ctx context.Context, params *RequestPasswordResetParams, body RequestPasswordResetJSONRequestBody, reqEditors ...RequestEditorFn) (*RequestPasswordResetResponse, error)
 
 	// ConfirmPasswordResetWithBodyWithResponse Set a new password with a reset token
 	//
@@ -5451,7 +5730,7 @@ type ClientWithResponsesInterface interface {
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with POST /api/auth/password-reset/confirm (the `ConfirmPasswordReset` operationId).
-	ConfirmPasswordResetWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*ConfirmPasswordResetResponse, error)
+	ConfirmPasswordResetWithBodyWithResponse(ctx context.Context, params *ConfirmPasswordResetParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*ConfirmPasswordResetResponse, error)
 
 	// ConfirmPasswordResetWithResponse Set a new password with a reset token
 	//
@@ -5460,7 +5739,7 @@ type ClientWithResponsesInterface interface {
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with POST /api/auth/password-reset/confirm (the `ConfirmPasswordReset` operationId).
-	ConfirmPasswordResetWithResponse(ctx context.Context, body ConfirmPasswordResetJSONRequestBody, reqEditors ...RequestEditorFn) (*ConfirmPasswordResetResponse, error)
+	ConfirmPasswordResetWithResponse(ctx context.Context, params *ConfirmPasswordResetParams, body ConfirmPasswordResetJSONRequestBody, reqEditors ...RequestEditorFn) (*ConfirmPasswordResetResponse, error)
 
 	// CreateTokenWithBodyWithResponse Sign in
 	//
@@ -5507,7 +5786,7 @@ type ClientWithResponsesInterface interface {
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with POST /api/posts (the `CreatePost` operationId).
-	CreatePostWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CreatePostResponse, error)
+	CreatePostWithBodyWithResponse(ctx context.Context, params *CreatePostParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CreatePostResponse, error)
 
 	// CreatePostWithResponse Write a post
 	//
@@ -5516,7 +5795,7 @@ type ClientWithResponsesInterface interface {
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with POST /api/posts (the `CreatePost` operationId).
-	CreatePostWithResponse(ctx context.Context, body CreatePostJSONRequestBody, reqEditors ...RequestEditorFn) (*CreatePostResponse, error)
+	CreatePostWithResponse(ctx context.Context, params *CreatePostParams, body CreatePostJSONRequestBody, reqEditors ...RequestEditorFn) (*CreatePostResponse, error)
 
 	// DeletePostWithResponse Delete a post
 	//
@@ -5543,7 +5822,7 @@ type ClientWithResponsesInterface interface {
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with PATCH /api/posts/{id} (the `PatchPost` operationId).
-	PatchPostWithBodyWithResponse(ctx context.Context, id PostID, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*PatchPostResponse, error)
+	PatchPostWithBodyWithResponse(ctx context.Context, id PostID, params *PatchPostParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*PatchPostResponse, error)
 
 	// PatchPostWithResponse Edit a post
 	//
@@ -5552,7 +5831,7 @@ type ClientWithResponsesInterface interface {
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with PATCH /api/posts/{id} (the `PatchPost` operationId).
-	PatchPostWithResponse(ctx context.Context, id PostID, body PatchPostJSONRequestBody, reqEditors ...RequestEditorFn) (*PatchPostResponse, error)
+	PatchPostWithResponse(ctx context.Context, id PostID, params *PatchPostParams, body PatchPostJSONRequestBody, reqEditors ...RequestEditorFn) (*PatchPostResponse, error)
 
 	// ListPostCommentsWithResponse List a post's comments
 	//
@@ -5570,7 +5849,7 @@ type ClientWithResponsesInterface interface {
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with POST /api/posts/{id}/comments (the `CreateComment` operationId).
-	CreateCommentWithBodyWithResponse(ctx context.Context, id PostID, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CreateCommentResponse, error)
+	CreateCommentWithBodyWithResponse(ctx context.Context, id PostID, params *CreateCommentParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CreateCommentResponse, error)
 
 	// CreateCommentWithResponse Comment on a post
 	//
@@ -5579,7 +5858,7 @@ type ClientWithResponsesInterface interface {
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with POST /api/posts/{id}/comments (the `CreateComment` operationId).
-	CreateCommentWithResponse(ctx context.Context, id PostID, body CreateCommentJSONRequestBody, reqEditors ...RequestEditorFn) (*CreateCommentResponse, error)
+	CreateCommentWithResponse(ctx context.Context, id PostID, params *CreateCommentParams, body CreateCommentJSONRequestBody, reqEditors ...RequestEditorFn) (*CreateCommentResponse, error)
 
 	// PublishPostWithResponse Publish a post
 	//
@@ -5588,7 +5867,7 @@ type ClientWithResponsesInterface interface {
 	// Returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with POST /api/posts/{id}/publish (the `PublishPost` operationId).
-	PublishPostWithResponse(ctx context.Context, id PostID, reqEditors ...RequestEditorFn) (*PublishPostResponse, error)
+	PublishPostWithResponse(ctx context.Context, id PostID, params *PublishPostParams, reqEditors ...RequestEditorFn) (*PublishPostResponse, error)
 
 	// ListUsersWithResponse List users
 	//
@@ -5614,7 +5893,7 @@ type ClientWithResponsesInterface interface {
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with POST /api/users (the `CreateUser` operationId).
-	CreateUserWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CreateUserResponse, error)
+	CreateUserWithBodyWithResponse(ctx context.Context, params *CreateUserParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CreateUserResponse, error)
 
 	// CreateUserWithResponse Sign up
 	//
@@ -5627,7 +5906,7 @@ type ClientWithResponsesInterface interface {
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with POST /api/users (the `CreateUser` operationId).
-	CreateUserWithResponse(ctx context.Context, body CreateUserJSONRequestBody, reqEditors ...RequestEditorFn) (*CreateUserResponse, error)
+	CreateUserWithResponse(ctx context.Context, params *CreateUserParams, body CreateUserJSONRequestBody, reqEditors ...RequestEditorFn) (*CreateUserResponse, error)
 
 	// DeleteUserWithResponse Delete a user
 	//
@@ -5666,7 +5945,7 @@ type ClientWithResponsesInterface interface {
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with PATCH /api/users/{id} (the `PatchUser` operationId).
-	PatchUserWithBodyWithResponse(ctx context.Context, id UserID, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*PatchUserResponse, error)
+	PatchUserWithBodyWithResponse(ctx context.Context, id UserID, params *PatchUserParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*PatchUserResponse, error)
 
 	// PatchUserWithResponse Update some of a user's fields
 	//
@@ -5685,7 +5964,7 @@ type ClientWithResponsesInterface interface {
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with PATCH /api/users/{id} (the `PatchUser` operationId).
-	PatchUserWithResponse(ctx context.Context, id UserID, body PatchUserJSONRequestBody, reqEditors ...RequestEditorFn) (*PatchUserResponse, error)
+	PatchUserWithResponse(ctx context.Context, id UserID, params *PatchUserParams, body PatchUserJSONRequestBody, reqEditors ...RequestEditorFn) (*PatchUserResponse, error)
 
 	// ReplaceUserWithBodyWithResponse Replace a user
 	//
@@ -5785,7 +6064,7 @@ type ClientWithResponsesInterface interface {
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with PATCH /api/webhook-endpoints/{id} (the `PatchWebhookEndpoint` operationId).
-	PatchWebhookEndpointWithBodyWithResponse(ctx context.Context, id WebhookEndpointID, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*PatchWebhookEndpointResponse, error)
+	PatchWebhookEndpointWithBodyWithResponse(ctx context.Context, id WebhookEndpointID, params *PatchWebhookEndpointParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*PatchWebhookEndpointResponse, error)
 
 	// PatchWebhookEndpointWithResponse Change a webhook endpoint
 	//
@@ -5794,7 +6073,7 @@ type ClientWithResponsesInterface interface {
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with PATCH /api/webhook-endpoints/{id} (the `PatchWebhookEndpoint` operationId).
-	PatchWebhookEndpointWithResponse(ctx context.Context, id WebhookEndpointID, body PatchWebhookEndpointJSONRequestBody, reqEditors ...RequestEditorFn) (*PatchWebhookEndpointResponse, error)
+	PatchWebhookEndpointWithResponse(ctx context.Context, id WebhookEndpointID, params *PatchWebhookEndpointParams, body PatchWebhookEndpointJSONRequestBody, reqEditors ...RequestEditorFn) (*PatchWebhookEndpointResponse, error)
 
 	// ListWebhookDeliveriesWithResponse List an endpoint's deliveries
 	//
@@ -5812,7 +6091,7 @@ type ClientWithResponsesInterface interface {
 	// Returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with POST /api/webhook-endpoints/{id}/deliveries/{deliveryId}/retry (the `RetryWebhookDelivery` operationId).
-	RetryWebhookDeliveryWithResponse(ctx context.Context, id WebhookEndpointID, deliveryId openapi_types.UUID, reqEditors ...RequestEditorFn) (*RetryWebhookDeliveryResponse, error)
+	RetryWebhookDeliveryWithResponse(ctx context.Context, id WebhookEndpointID, deliveryId openapi_types.UUID, params *RetryWebhookDeliveryParams, reqEditors ...RequestEditorFn) (*RetryWebhookDeliveryResponse, error)
 
 	// RecoverWebhookDeliveriesWithBodyWithResponse Re-send every failed delivery since a time
 	//
@@ -5821,7 +6100,7 @@ type ClientWithResponsesInterface interface {
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with POST /api/webhook-endpoints/{id}/recover (the `RecoverWebhookDeliveries` operationId).
-	RecoverWebhookDeliveriesWithBodyWithResponse(ctx context.Context, id WebhookEndpointID, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*RecoverWebhookDeliveriesResponse, error)
+	RecoverWebhookDeliveriesWithBodyWithResponse(ctx context.Context, id WebhookEndpointID, params *RecoverWebhookDeliveriesParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*RecoverWebhookDeliveriesResponse, error)
 
 	// RecoverWebhookDeliveriesWithResponse Re-send every failed delivery since a time
 	//
@@ -5830,7 +6109,7 @@ type ClientWithResponsesInterface interface {
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with POST /api/webhook-endpoints/{id}/recover (the `RecoverWebhookDeliveries` operationId).
-	RecoverWebhookDeliveriesWithResponse(ctx context.Context, id WebhookEndpointID, body RecoverWebhookDeliveriesJSONRequestBody, reqEditors ...RequestEditorFn) (*RecoverWebhookDeliveriesResponse, error)
+	RecoverWebhookDeliveriesWithResponse(ctx context.Context, id WebhookEndpointID, params *RecoverWebhookDeliveriesParams, body RecoverWebhookDeliveriesJSONRequestBody, reqEditors ...RequestEditorFn) (*RecoverWebhookDeliveriesResponse, error)
 
 	// RotateWebhookEndpointSecretWithResponse Rotate a webhook endpoint's secret
 	//
@@ -5848,7 +6127,7 @@ type ClientWithResponsesInterface interface {
 	// Returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with POST /api/webhook-endpoints/{id}/test (the `TestWebhookEndpoint` operationId).
-	TestWebhookEndpointWithResponse(ctx context.Context, id WebhookEndpointID, reqEditors ...RequestEditorFn) (*TestWebhookEndpointResponse, error)
+	TestWebhookEndpointWithResponse(ctx context.Context, id WebhookEndpointID, params *TestWebhookEndpointParams, reqEditors ...RequestEditorFn) (*TestWebhookEndpointResponse, error)
 
 	// ReceiveStripeWebhookWithBodyWithResponse Receive a Stripe event
 	//
@@ -5997,8 +6276,9 @@ func (r ListWebhookEventsResponse) ContentType() string {
 
 // ReplayWebhookEventResponse202Headers the declared response headers of an HTTP 202 response for ReplayWebhookEvent
 type ReplayWebhookEventResponse202Headers struct {
-	RateLimit       *string
-	RateLimitPolicy *string
+	IdempotentReplayed *string
+	RateLimit          *string
+	RateLimitPolicy    *string
 }
 
 // ReplayWebhookEventResponse401Headers the declared response headers of an HTTP 401 response for ReplayWebhookEvent
@@ -6019,6 +6299,10 @@ type ReplayWebhookEventResponse struct {
 	JSON403 *Forbidden
 	// JSON404 the response for an HTTP 404 `application/json` response
 	JSON404 *NotFound
+	// JSON409 the response for an HTTP 409 `application/json` response
+	JSON409 *Conflict
+	// JSON422 the response for an HTTP 422 `application/json` response
+	JSON422 *IdempotencyKeyReused
 	// JSON429 the response for an HTTP 429 `application/json` response
 	JSON429 *TooManyRequests
 	// JSON500 the response for an HTTP 500 `application/json` response
@@ -6054,6 +6338,16 @@ func (r ReplayWebhookEventResponse) GetJSON403() *Forbidden {
 // GetJSON404 returns the response for an HTTP 404 `application/json` response
 func (r ReplayWebhookEventResponse) GetJSON404() *NotFound {
 	return r.JSON404
+}
+
+// GetJSON409 returns the response for an HTTP 409 `application/json` response
+func (r ReplayWebhookEventResponse) GetJSON409() *Conflict {
+	return r.JSON409
+}
+
+// GetJSON422 returns the response for an HTTP 422 `application/json` response
+func (r ReplayWebhookEventResponse) GetJSON422() *IdempotencyKeyReused {
+	return r.JSON422
 }
 
 // GetJSON429 returns the response for an HTTP 429 `application/json` response
@@ -6102,8 +6396,9 @@ func (r ReplayWebhookEventResponse) ContentType() string {
 
 // RequestPasswordResetResponse202Headers the declared response headers of an HTTP 202 response for RequestPasswordReset
 type RequestPasswordResetResponse202Headers struct {
-	RateLimit       *string
-	RateLimitPolicy *string
+	IdempotentReplayed *string
+	RateLimit          *string
+	RateLimitPolicy    *string
 }
 
 type RequestPasswordResetResponse struct {
@@ -6113,10 +6408,14 @@ type RequestPasswordResetResponse struct {
 	JSON202 *Accepted
 	// JSON400 the response for an HTTP 400 `application/json` response
 	JSON400 *BadRequest
+	// JSON409 the response for an HTTP 409 `application/json` response
+	JSON409 *Conflict
 	// JSON413 the response for an HTTP 413 `application/json` response
 	JSON413 *PayloadTooLarge
 	// JSON415 the response for an HTTP 415 `application/json` response
 	JSON415 *UnsupportedMediaType
+	// JSON422 the response for an HTTP 422 `application/json` response
+	JSON422 *IdempotencyKeyReused
 	// JSON429 the response for an HTTP 429 `application/json` response
 	JSON429 *TooManyRequests
 	// JSON500 the response for an HTTP 500 `application/json` response
@@ -6137,6 +6436,11 @@ func (r RequestPasswordResetResponse) GetJSON400() *BadRequest {
 	return r.JSON400
 }
 
+// GetJSON409 returns the response for an HTTP 409 `application/json` response
+func (r RequestPasswordResetResponse) GetJSON409() *Conflict {
+	return r.JSON409
+}
+
 // GetJSON413 returns the response for an HTTP 413 `application/json` response
 func (r RequestPasswordResetResponse) GetJSON413() *PayloadTooLarge {
 	return r.JSON413
@@ -6145,6 +6449,11 @@ func (r RequestPasswordResetResponse) GetJSON413() *PayloadTooLarge {
 // GetJSON415 returns the response for an HTTP 415 `application/json` response
 func (r RequestPasswordResetResponse) GetJSON415() *UnsupportedMediaType {
 	return r.JSON415
+}
+
+// GetJSON422 returns the response for an HTTP 422 `application/json` response
+func (r RequestPasswordResetResponse) GetJSON422() *IdempotencyKeyReused {
+	return r.JSON422
 }
 
 // GetJSON429 returns the response for an HTTP 429 `application/json` response
@@ -6193,8 +6502,9 @@ func (r RequestPasswordResetResponse) ContentType() string {
 
 // ConfirmPasswordResetResponse204Headers the declared response headers of an HTTP 204 response for ConfirmPasswordReset
 type ConfirmPasswordResetResponse204Headers struct {
-	RateLimit       *string
-	RateLimitPolicy *string
+	IdempotentReplayed *string
+	RateLimit          *string
+	RateLimitPolicy    *string
 }
 
 type ConfirmPasswordResetResponse struct {
@@ -6202,10 +6512,14 @@ type ConfirmPasswordResetResponse struct {
 	HTTPResponse *http.Response
 	// JSON400 the response for an HTTP 400 `application/json` response
 	JSON400 *BadRequest
+	// JSON409 the response for an HTTP 409 `application/json` response
+	JSON409 *Conflict
 	// JSON413 the response for an HTTP 413 `application/json` response
 	JSON413 *PayloadTooLarge
 	// JSON415 the response for an HTTP 415 `application/json` response
 	JSON415 *UnsupportedMediaType
+	// JSON422 the response for an HTTP 422 `application/json` response
+	JSON422 *IdempotencyKeyReused
 	// JSON429 the response for an HTTP 429 `application/json` response
 	JSON429 *TooManyRequests
 	// JSON500 the response for an HTTP 500 `application/json` response
@@ -6221,6 +6535,11 @@ func (r ConfirmPasswordResetResponse) GetJSON400() *BadRequest {
 	return r.JSON400
 }
 
+// GetJSON409 returns the response for an HTTP 409 `application/json` response
+func (r ConfirmPasswordResetResponse) GetJSON409() *Conflict {
+	return r.JSON409
+}
+
 // GetJSON413 returns the response for an HTTP 413 `application/json` response
 func (r ConfirmPasswordResetResponse) GetJSON413() *PayloadTooLarge {
 	return r.JSON413
@@ -6229,6 +6548,11 @@ func (r ConfirmPasswordResetResponse) GetJSON413() *PayloadTooLarge {
 // GetJSON415 returns the response for an HTTP 415 `application/json` response
 func (r ConfirmPasswordResetResponse) GetJSON415() *UnsupportedMediaType {
 	return r.JSON415
+}
+
+// GetJSON422 returns the response for an HTTP 422 `application/json` response
+func (r ConfirmPasswordResetResponse) GetJSON422() *IdempotencyKeyReused {
+	return r.JSON422
 }
 
 // GetJSON429 returns the response for an HTTP 429 `application/json` response
@@ -6572,9 +6896,10 @@ func (r ListPostsResponse) ContentType() string {
 
 // CreatePostResponse201Headers the declared response headers of an HTTP 201 response for CreatePost
 type CreatePostResponse201Headers struct {
-	Location        string
-	RateLimit       *string
-	RateLimitPolicy *string
+	IdempotentReplayed *string
+	Location           string
+	RateLimit          *string
+	RateLimitPolicy    *string
 }
 
 // CreatePostResponse401Headers the declared response headers of an HTTP 401 response for CreatePost
@@ -6591,10 +6916,14 @@ type CreatePostResponse struct {
 	JSON400 *BadRequest
 	// JSON401 the response for an HTTP 401 `application/json` response
 	JSON401 *Unauthorized
+	// JSON409 the response for an HTTP 409 `application/json` response
+	JSON409 *Conflict
 	// JSON413 the response for an HTTP 413 `application/json` response
 	JSON413 *PayloadTooLarge
 	// JSON415 the response for an HTTP 415 `application/json` response
 	JSON415 *UnsupportedMediaType
+	// JSON422 the response for an HTTP 422 `application/json` response
+	JSON422 *IdempotencyKeyReused
 	// JSON429 the response for an HTTP 429 `application/json` response
 	JSON429 *TooManyRequests
 	// JSON500 the response for an HTTP 500 `application/json` response
@@ -6622,6 +6951,11 @@ func (r CreatePostResponse) GetJSON401() *Unauthorized {
 	return r.JSON401
 }
 
+// GetJSON409 returns the response for an HTTP 409 `application/json` response
+func (r CreatePostResponse) GetJSON409() *Conflict {
+	return r.JSON409
+}
+
 // GetJSON413 returns the response for an HTTP 413 `application/json` response
 func (r CreatePostResponse) GetJSON413() *PayloadTooLarge {
 	return r.JSON413
@@ -6630,6 +6964,11 @@ func (r CreatePostResponse) GetJSON413() *PayloadTooLarge {
 // GetJSON415 returns the response for an HTTP 415 `application/json` response
 func (r CreatePostResponse) GetJSON415() *UnsupportedMediaType {
 	return r.JSON415
+}
+
+// GetJSON422 returns the response for an HTTP 422 `application/json` response
+func (r CreatePostResponse) GetJSON422() *IdempotencyKeyReused {
+	return r.JSON422
 }
 
 // GetJSON429 returns the response for an HTTP 429 `application/json` response
@@ -6874,8 +7213,9 @@ func (r GetPostResponse) ContentType() string {
 
 // PatchPostResponse200Headers the declared response headers of an HTTP 200 response for PatchPost
 type PatchPostResponse200Headers struct {
-	RateLimit       *string
-	RateLimitPolicy *string
+	IdempotentReplayed *string
+	RateLimit          *string
+	RateLimitPolicy    *string
 }
 
 // PatchPostResponse401Headers the declared response headers of an HTTP 401 response for PatchPost
@@ -6896,10 +7236,14 @@ type PatchPostResponse struct {
 	JSON403 *Forbidden
 	// JSON404 the response for an HTTP 404 `application/json` response
 	JSON404 *NotFound
+	// JSON409 the response for an HTTP 409 `application/json` response
+	JSON409 *Conflict
 	// JSON413 the response for an HTTP 413 `application/json` response
 	JSON413 *PayloadTooLarge
 	// JSON415 the response for an HTTP 415 `application/json` response
 	JSON415 *UnsupportedMediaType
+	// JSON422 the response for an HTTP 422 `application/json` response
+	JSON422 *IdempotencyKeyReused
 	// JSON429 the response for an HTTP 429 `application/json` response
 	JSON429 *TooManyRequests
 	// JSON500 the response for an HTTP 500 `application/json` response
@@ -6937,6 +7281,11 @@ func (r PatchPostResponse) GetJSON404() *NotFound {
 	return r.JSON404
 }
 
+// GetJSON409 returns the response for an HTTP 409 `application/json` response
+func (r PatchPostResponse) GetJSON409() *Conflict {
+	return r.JSON409
+}
+
 // GetJSON413 returns the response for an HTTP 413 `application/json` response
 func (r PatchPostResponse) GetJSON413() *PayloadTooLarge {
 	return r.JSON413
@@ -6945,6 +7294,11 @@ func (r PatchPostResponse) GetJSON413() *PayloadTooLarge {
 // GetJSON415 returns the response for an HTTP 415 `application/json` response
 func (r PatchPostResponse) GetJSON415() *UnsupportedMediaType {
 	return r.JSON415
+}
+
+// GetJSON422 returns the response for an HTTP 422 `application/json` response
+func (r PatchPostResponse) GetJSON422() *IdempotencyKeyReused {
+	return r.JSON422
 }
 
 // GetJSON429 returns the response for an HTTP 429 `application/json` response
@@ -7091,8 +7445,9 @@ func (r ListPostCommentsResponse) ContentType() string {
 
 // CreateCommentResponse201Headers the declared response headers of an HTTP 201 response for CreateComment
 type CreateCommentResponse201Headers struct {
-	RateLimit       *string
-	RateLimitPolicy *string
+	IdempotentReplayed *string
+	RateLimit          *string
+	RateLimitPolicy    *string
 }
 
 // CreateCommentResponse401Headers the declared response headers of an HTTP 401 response for CreateComment
@@ -7111,10 +7466,14 @@ type CreateCommentResponse struct {
 	JSON401 *Unauthorized
 	// JSON404 the response for an HTTP 404 `application/json` response
 	JSON404 *NotFound
+	// JSON409 the response for an HTTP 409 `application/json` response
+	JSON409 *Conflict
 	// JSON413 the response for an HTTP 413 `application/json` response
 	JSON413 *PayloadTooLarge
 	// JSON415 the response for an HTTP 415 `application/json` response
 	JSON415 *UnsupportedMediaType
+	// JSON422 the response for an HTTP 422 `application/json` response
+	JSON422 *IdempotencyKeyReused
 	// JSON429 the response for an HTTP 429 `application/json` response
 	JSON429 *TooManyRequests
 	// JSON500 the response for an HTTP 500 `application/json` response
@@ -7147,6 +7506,11 @@ func (r CreateCommentResponse) GetJSON404() *NotFound {
 	return r.JSON404
 }
 
+// GetJSON409 returns the response for an HTTP 409 `application/json` response
+func (r CreateCommentResponse) GetJSON409() *Conflict {
+	return r.JSON409
+}
+
 // GetJSON413 returns the response for an HTTP 413 `application/json` response
 func (r CreateCommentResponse) GetJSON413() *PayloadTooLarge {
 	return r.JSON413
@@ -7155,6 +7519,11 @@ func (r CreateCommentResponse) GetJSON413() *PayloadTooLarge {
 // GetJSON415 returns the response for an HTTP 415 `application/json` response
 func (r CreateCommentResponse) GetJSON415() *UnsupportedMediaType {
 	return r.JSON415
+}
+
+// GetJSON422 returns the response for an HTTP 422 `application/json` response
+func (r CreateCommentResponse) GetJSON422() *IdempotencyKeyReused {
+	return r.JSON422
 }
 
 // GetJSON429 returns the response for an HTTP 429 `application/json` response
@@ -7203,8 +7572,9 @@ func (r CreateCommentResponse) ContentType() string {
 
 // PublishPostResponse200Headers the declared response headers of an HTTP 200 response for PublishPost
 type PublishPostResponse200Headers struct {
-	RateLimit       *string
-	RateLimitPolicy *string
+	IdempotentReplayed *string
+	RateLimit          *string
+	RateLimitPolicy    *string
 }
 
 // PublishPostResponse401Headers the declared response headers of an HTTP 401 response for PublishPost
@@ -7225,6 +7595,10 @@ type PublishPostResponse struct {
 	JSON403 *Forbidden
 	// JSON404 the response for an HTTP 404 `application/json` response
 	JSON404 *NotFound
+	// JSON409 the response for an HTTP 409 `application/json` response
+	JSON409 *Conflict
+	// JSON422 the response for an HTTP 422 `application/json` response
+	JSON422 *IdempotencyKeyReused
 	// JSON429 the response for an HTTP 429 `application/json` response
 	JSON429 *TooManyRequests
 	// JSON500 the response for an HTTP 500 `application/json` response
@@ -7260,6 +7634,16 @@ func (r PublishPostResponse) GetJSON403() *Forbidden {
 // GetJSON404 returns the response for an HTTP 404 `application/json` response
 func (r PublishPostResponse) GetJSON404() *NotFound {
 	return r.JSON404
+}
+
+// GetJSON409 returns the response for an HTTP 409 `application/json` response
+func (r PublishPostResponse) GetJSON409() *Conflict {
+	return r.JSON409
+}
+
+// GetJSON422 returns the response for an HTTP 422 `application/json` response
+func (r PublishPostResponse) GetJSON422() *IdempotencyKeyReused {
+	return r.JSON422
 }
 
 // GetJSON429 returns the response for an HTTP 429 `application/json` response
@@ -7399,9 +7783,10 @@ func (r ListUsersResponse) ContentType() string {
 
 // CreateUserResponse201Headers the declared response headers of an HTTP 201 response for CreateUser
 type CreateUserResponse201Headers struct {
-	Location        string
-	RateLimit       *string
-	RateLimitPolicy *string
+	IdempotentReplayed *string
+	Location           string
+	RateLimit          *string
+	RateLimitPolicy    *string
 }
 
 type CreateUserResponse struct {
@@ -7417,6 +7802,8 @@ type CreateUserResponse struct {
 	JSON413 *PayloadTooLarge
 	// JSON415 the response for an HTTP 415 `application/json` response
 	JSON415 *UnsupportedMediaType
+	// JSON422 the response for an HTTP 422 `application/json` response
+	JSON422 *IdempotencyKeyReused
 	// JSON429 the response for an HTTP 429 `application/json` response
 	JSON429 *TooManyRequests
 	// JSON500 the response for an HTTP 500 `application/json` response
@@ -7450,6 +7837,11 @@ func (r CreateUserResponse) GetJSON413() *PayloadTooLarge {
 // GetJSON415 returns the response for an HTTP 415 `application/json` response
 func (r CreateUserResponse) GetJSON415() *UnsupportedMediaType {
 	return r.JSON415
+}
+
+// GetJSON422 returns the response for an HTTP 422 `application/json` response
+func (r CreateUserResponse) GetJSON422() *IdempotencyKeyReused {
+	return r.JSON422
 }
 
 // GetJSON429 returns the response for an HTTP 429 `application/json` response
@@ -7694,8 +8086,9 @@ func (r GetUserResponse) ContentType() string {
 
 // PatchUserResponse200Headers the declared response headers of an HTTP 200 response for PatchUser
 type PatchUserResponse200Headers struct {
-	RateLimit       *string
-	RateLimitPolicy *string
+	IdempotentReplayed *string
+	RateLimit          *string
+	RateLimitPolicy    *string
 }
 
 // PatchUserResponse401Headers the declared response headers of an HTTP 401 response for PatchUser
@@ -7722,6 +8115,8 @@ type PatchUserResponse struct {
 	JSON413 *PayloadTooLarge
 	// JSON415 the response for an HTTP 415 `application/json` response
 	JSON415 *UnsupportedMediaType
+	// JSON422 the response for an HTTP 422 `application/json` response
+	JSON422 *IdempotencyKeyReused
 	// JSON429 the response for an HTTP 429 `application/json` response
 	JSON429 *TooManyRequests
 	// JSON500 the response for an HTTP 500 `application/json` response
@@ -7772,6 +8167,11 @@ func (r PatchUserResponse) GetJSON413() *PayloadTooLarge {
 // GetJSON415 returns the response for an HTTP 415 `application/json` response
 func (r PatchUserResponse) GetJSON415() *UnsupportedMediaType {
 	return r.JSON415
+}
+
+// GetJSON422 returns the response for an HTTP 422 `application/json` response
+func (r PatchUserResponse) GetJSON422() *IdempotencyKeyReused {
+	return r.JSON422
 }
 
 // GetJSON429 returns the response for an HTTP 429 `application/json` response
@@ -8543,8 +8943,9 @@ func (r GetWebhookEndpointResponse) ContentType() string {
 
 // PatchWebhookEndpointResponse200Headers the declared response headers of an HTTP 200 response for PatchWebhookEndpoint
 type PatchWebhookEndpointResponse200Headers struct {
-	RateLimit       *string
-	RateLimitPolicy *string
+	IdempotentReplayed *string
+	RateLimit          *string
+	RateLimitPolicy    *string
 }
 
 // PatchWebhookEndpointResponse401Headers the declared response headers of an HTTP 401 response for PatchWebhookEndpoint
@@ -8565,10 +8966,14 @@ type PatchWebhookEndpointResponse struct {
 	JSON403 *Forbidden
 	// JSON404 the response for an HTTP 404 `application/json` response
 	JSON404 *NotFound
+	// JSON409 the response for an HTTP 409 `application/json` response
+	JSON409 *Conflict
 	// JSON413 the response for an HTTP 413 `application/json` response
 	JSON413 *PayloadTooLarge
 	// JSON415 the response for an HTTP 415 `application/json` response
 	JSON415 *UnsupportedMediaType
+	// JSON422 the response for an HTTP 422 `application/json` response
+	JSON422 *IdempotencyKeyReused
 	// JSON429 the response for an HTTP 429 `application/json` response
 	JSON429 *TooManyRequests
 	// JSON500 the response for an HTTP 500 `application/json` response
@@ -8606,6 +9011,11 @@ func (r PatchWebhookEndpointResponse) GetJSON404() *NotFound {
 	return r.JSON404
 }
 
+// GetJSON409 returns the response for an HTTP 409 `application/json` response
+func (r PatchWebhookEndpointResponse) GetJSON409() *Conflict {
+	return r.JSON409
+}
+
 // GetJSON413 returns the response for an HTTP 413 `application/json` response
 func (r PatchWebhookEndpointResponse) GetJSON413() *PayloadTooLarge {
 	return r.JSON413
@@ -8614,6 +9024,11 @@ func (r PatchWebhookEndpointResponse) GetJSON413() *PayloadTooLarge {
 // GetJSON415 returns the response for an HTTP 415 `application/json` response
 func (r PatchWebhookEndpointResponse) GetJSON415() *UnsupportedMediaType {
 	return r.JSON415
+}
+
+// GetJSON422 returns the response for an HTTP 422 `application/json` response
+func (r PatchWebhookEndpointResponse) GetJSON422() *IdempotencyKeyReused {
+	return r.JSON422
 }
 
 // GetJSON429 returns the response for an HTTP 429 `application/json` response
@@ -8760,8 +9175,9 @@ func (r ListWebhookDeliveriesResponse) ContentType() string {
 
 // RetryWebhookDeliveryResponse202Headers the declared response headers of an HTTP 202 response for RetryWebhookDelivery
 type RetryWebhookDeliveryResponse202Headers struct {
-	RateLimit       *string
-	RateLimitPolicy *string
+	IdempotentReplayed *string
+	RateLimit          *string
+	RateLimitPolicy    *string
 }
 
 // RetryWebhookDeliveryResponse401Headers the declared response headers of an HTTP 401 response for RetryWebhookDelivery
@@ -8782,6 +9198,8 @@ type RetryWebhookDeliveryResponse struct {
 	JSON404 *NotFound
 	// JSON409 the response for an HTTP 409 `application/json` response
 	JSON409 *Conflict
+	// JSON422 the response for an HTTP 422 `application/json` response
+	JSON422 *IdempotencyKeyReused
 	// JSON429 the response for an HTTP 429 `application/json` response
 	JSON429 *TooManyRequests
 	// JSON500 the response for an HTTP 500 `application/json` response
@@ -8817,6 +9235,11 @@ func (r RetryWebhookDeliveryResponse) GetJSON404() *NotFound {
 // GetJSON409 returns the response for an HTTP 409 `application/json` response
 func (r RetryWebhookDeliveryResponse) GetJSON409() *Conflict {
 	return r.JSON409
+}
+
+// GetJSON422 returns the response for an HTTP 422 `application/json` response
+func (r RetryWebhookDeliveryResponse) GetJSON422() *IdempotencyKeyReused {
+	return r.JSON422
 }
 
 // GetJSON429 returns the response for an HTTP 429 `application/json` response
@@ -8865,8 +9288,9 @@ func (r RetryWebhookDeliveryResponse) ContentType() string {
 
 // RecoverWebhookDeliveriesResponse202Headers the declared response headers of an HTTP 202 response for RecoverWebhookDeliveries
 type RecoverWebhookDeliveriesResponse202Headers struct {
-	RateLimit       *string
-	RateLimitPolicy *string
+	IdempotentReplayed *string
+	RateLimit          *string
+	RateLimitPolicy    *string
 }
 
 // RecoverWebhookDeliveriesResponse401Headers the declared response headers of an HTTP 401 response for RecoverWebhookDeliveries
@@ -8891,6 +9315,8 @@ type RecoverWebhookDeliveriesResponse struct {
 	JSON413 *PayloadTooLarge
 	// JSON415 the response for an HTTP 415 `application/json` response
 	JSON415 *UnsupportedMediaType
+	// JSON422 the response for an HTTP 422 `application/json` response
+	JSON422 *IdempotencyKeyReused
 	// JSON429 the response for an HTTP 429 `application/json` response
 	JSON429 *TooManyRequests
 	// JSON500 the response for an HTTP 500 `application/json` response
@@ -8936,6 +9362,11 @@ func (r RecoverWebhookDeliveriesResponse) GetJSON413() *PayloadTooLarge {
 // GetJSON415 returns the response for an HTTP 415 `application/json` response
 func (r RecoverWebhookDeliveriesResponse) GetJSON415() *UnsupportedMediaType {
 	return r.JSON415
+}
+
+// GetJSON422 returns the response for an HTTP 422 `application/json` response
+func (r RecoverWebhookDeliveriesResponse) GetJSON422() *IdempotencyKeyReused {
+	return r.JSON422
 }
 
 // GetJSON429 returns the response for an HTTP 429 `application/json` response
@@ -9083,8 +9514,9 @@ func (r RotateWebhookEndpointSecretResponse) ContentType() string {
 
 // TestWebhookEndpointResponse202Headers the declared response headers of an HTTP 202 response for TestWebhookEndpoint
 type TestWebhookEndpointResponse202Headers struct {
-	RateLimit       *string
-	RateLimitPolicy *string
+	IdempotentReplayed *string
+	RateLimit          *string
+	RateLimitPolicy    *string
 }
 
 // TestWebhookEndpointResponse401Headers the declared response headers of an HTTP 401 response for TestWebhookEndpoint
@@ -9105,6 +9537,8 @@ type TestWebhookEndpointResponse struct {
 	JSON404 *NotFound
 	// JSON409 the response for an HTTP 409 `application/json` response
 	JSON409 *Conflict
+	// JSON422 the response for an HTTP 422 `application/json` response
+	JSON422 *IdempotencyKeyReused
 	// JSON429 the response for an HTTP 429 `application/json` response
 	JSON429 *TooManyRequests
 	// JSON500 the response for an HTTP 500 `application/json` response
@@ -9140,6 +9574,11 @@ func (r TestWebhookEndpointResponse) GetJSON404() *NotFound {
 // GetJSON409 returns the response for an HTTP 409 `application/json` response
 func (r TestWebhookEndpointResponse) GetJSON409() *Conflict {
 	return r.JSON409
+}
+
+// GetJSON422 returns the response for an HTTP 422 `application/json` response
+func (r TestWebhookEndpointResponse) GetJSON422() *IdempotencyKeyReused {
+	return r.JSON422
 }
 
 // GetJSON429 returns the response for an HTTP 429 `application/json` response
@@ -9387,8 +9826,8 @@ func (c *ClientWithResponses) ListWebhookEventsWithResponse(ctx context.Context,
 // Returns a wrapper object for the known response body format(s).
 //
 // Corresponds with POST /api/admin/webhook-events/{id}/replay (the `ReplayWebhookEvent` operationId).
-func (c *ClientWithResponses) ReplayWebhookEventWithResponse(ctx context.Context, id openapi_types.UUID, reqEditors ...RequestEditorFn) (*ReplayWebhookEventResponse, error) {
-	rsp, err := c.ReplayWebhookEvent(ctx, id, reqEditors...)
+func (c *ClientWithResponses) ReplayWebhookEventWithResponse(ctx context.Context, id openapi_types.UUID, params *ReplayWebhookEventParams, reqEditors ...RequestEditorFn) (*ReplayWebhookEventResponse, error) {
+	rsp, err := c.ReplayWebhookEvent(ctx, id, params, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
@@ -9405,8 +9844,8 @@ func (c *ClientWithResponses) ReplayWebhookEventWithResponse(ctx context.Context
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
 // Corresponds with POST /api/auth/password-reset (the `RequestPasswordReset` operationId).
-func (c *ClientWithResponses) RequestPasswordResetWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*RequestPasswordResetResponse, error) {
-	rsp, err := c.RequestPasswordResetWithBody(ctx, contentType, body, reqEditors...)
+func (c *ClientWithResponses) RequestPasswordResetWithBodyWithResponse(ctx context.Context, params *RequestPasswordResetParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*RequestPasswordResetResponse, error) {
+	rsp, err := c.RequestPasswordResetWithBody(ctx, params, contentType, body, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
@@ -9423,8 +9862,8 @@ func (c *ClientWithResponses) RequestPasswordResetWithBodyWithResponse(ctx conte
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
 // Corresponds with POST /api/auth/password-reset (the `RequestPasswordReset` operationId).
-func (c *ClientWithResponses) RequestPasswordResetWithResponse(ctx context.Context, body RequestPasswordResetJSONRequestBody, reqEditors ...RequestEditorFn) (*RequestPasswordResetResponse, error) {
-	rsp, err := c.RequestPasswordReset(ctx, body, reqEditors...)
+func (c *ClientWithResponses) RequestPasswordResetWithResponse(ctx context.Context, params *RequestPasswordResetParams, body RequestPasswordResetJSONRequestBody, reqEditors ...RequestEditorFn) (*RequestPasswordResetResponse, error) {
+	rsp, err := c.RequestPasswordReset(ctx, params, body, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
@@ -9438,8 +9877,8 @@ func (c *ClientWithResponses) RequestPasswordResetWithResponse(ctx context.Conte
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
 // Corresponds with POST /api/auth/password-reset/confirm (the `ConfirmPasswordReset` operationId).
-func (c *ClientWithResponses) ConfirmPasswordResetWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*ConfirmPasswordResetResponse, error) {
-	rsp, err := c.ConfirmPasswordResetWithBody(ctx, contentType, body, reqEditors...)
+func (c *ClientWithResponses) ConfirmPasswordResetWithBodyWithResponse(ctx context.Context, params *ConfirmPasswordResetParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*ConfirmPasswordResetResponse, error) {
+	rsp, err := c.ConfirmPasswordResetWithBody(ctx, params, contentType, body, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
@@ -9453,8 +9892,8 @@ func (c *ClientWithResponses) ConfirmPasswordResetWithBodyWithResponse(ctx conte
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
 // Corresponds with POST /api/auth/password-reset/confirm (the `ConfirmPasswordReset` operationId).
-func (c *ClientWithResponses) ConfirmPasswordResetWithResponse(ctx context.Context, body ConfirmPasswordResetJSONRequestBody, reqEditors ...RequestEditorFn) (*ConfirmPasswordResetResponse, error) {
-	rsp, err := c.ConfirmPasswordReset(ctx, body, reqEditors...)
+func (c *ClientWithResponses) ConfirmPasswordResetWithResponse(ctx context.Context, params *ConfirmPasswordResetParams, body ConfirmPasswordResetJSONRequestBody, reqEditors ...RequestEditorFn) (*ConfirmPasswordResetResponse, error) {
+	rsp, err := c.ConfirmPasswordReset(ctx, params, body, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
@@ -9530,8 +9969,8 @@ func (c *ClientWithResponses) ListPostsWithResponse(ctx context.Context, params 
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
 // Corresponds with POST /api/posts (the `CreatePost` operationId).
-func (c *ClientWithResponses) CreatePostWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CreatePostResponse, error) {
-	rsp, err := c.CreatePostWithBody(ctx, contentType, body, reqEditors...)
+func (c *ClientWithResponses) CreatePostWithBodyWithResponse(ctx context.Context, params *CreatePostParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CreatePostResponse, error) {
+	rsp, err := c.CreatePostWithBody(ctx, params, contentType, body, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
@@ -9545,8 +9984,8 @@ func (c *ClientWithResponses) CreatePostWithBodyWithResponse(ctx context.Context
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
 // Corresponds with POST /api/posts (the `CreatePost` operationId).
-func (c *ClientWithResponses) CreatePostWithResponse(ctx context.Context, body CreatePostJSONRequestBody, reqEditors ...RequestEditorFn) (*CreatePostResponse, error) {
-	rsp, err := c.CreatePost(ctx, body, reqEditors...)
+func (c *ClientWithResponses) CreatePostWithResponse(ctx context.Context, params *CreatePostParams, body CreatePostJSONRequestBody, reqEditors ...RequestEditorFn) (*CreatePostResponse, error) {
+	rsp, err := c.CreatePost(ctx, params, body, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
@@ -9590,8 +10029,8 @@ func (c *ClientWithResponses) GetPostWithResponse(ctx context.Context, id PostID
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
 // Corresponds with PATCH /api/posts/{id} (the `PatchPost` operationId).
-func (c *ClientWithResponses) PatchPostWithBodyWithResponse(ctx context.Context, id PostID, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*PatchPostResponse, error) {
-	rsp, err := c.PatchPostWithBody(ctx, id, contentType, body, reqEditors...)
+func (c *ClientWithResponses) PatchPostWithBodyWithResponse(ctx context.Context, id PostID, params *PatchPostParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*PatchPostResponse, error) {
+	rsp, err := c.PatchPostWithBody(ctx, id, params, contentType, body, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
@@ -9605,8 +10044,8 @@ func (c *ClientWithResponses) PatchPostWithBodyWithResponse(ctx context.Context,
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
 // Corresponds with PATCH /api/posts/{id} (the `PatchPost` operationId).
-func (c *ClientWithResponses) PatchPostWithResponse(ctx context.Context, id PostID, body PatchPostJSONRequestBody, reqEditors ...RequestEditorFn) (*PatchPostResponse, error) {
-	rsp, err := c.PatchPost(ctx, id, body, reqEditors...)
+func (c *ClientWithResponses) PatchPostWithResponse(ctx context.Context, id PostID, params *PatchPostParams, body PatchPostJSONRequestBody, reqEditors ...RequestEditorFn) (*PatchPostResponse, error) {
+	rsp, err := c.PatchPost(ctx, id, params, body, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
@@ -9635,8 +10074,8 @@ func (c *ClientWithResponses) ListPostCommentsWithResponse(ctx context.Context, 
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
 // Corresponds with POST /api/posts/{id}/comments (the `CreateComment` operationId).
-func (c *ClientWithResponses) CreateCommentWithBodyWithResponse(ctx context.Context, id PostID, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CreateCommentResponse, error) {
-	rsp, err := c.CreateCommentWithBody(ctx, id, contentType, body, reqEditors...)
+func (c *ClientWithResponses) CreateCommentWithBodyWithResponse(ctx context.Context, id PostID, params *CreateCommentParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CreateCommentResponse, error) {
+	rsp, err := c.CreateCommentWithBody(ctx, id, params, contentType, body, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
@@ -9650,8 +10089,8 @@ func (c *ClientWithResponses) CreateCommentWithBodyWithResponse(ctx context.Cont
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
 // Corresponds with POST /api/posts/{id}/comments (the `CreateComment` operationId).
-func (c *ClientWithResponses) CreateCommentWithResponse(ctx context.Context, id PostID, body CreateCommentJSONRequestBody, reqEditors ...RequestEditorFn) (*CreateCommentResponse, error) {
-	rsp, err := c.CreateComment(ctx, id, body, reqEditors...)
+func (c *ClientWithResponses) CreateCommentWithResponse(ctx context.Context, id PostID, params *CreateCommentParams, body CreateCommentJSONRequestBody, reqEditors ...RequestEditorFn) (*CreateCommentResponse, error) {
+	rsp, err := c.CreateComment(ctx, id, params, body, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
@@ -9665,8 +10104,8 @@ func (c *ClientWithResponses) CreateCommentWithResponse(ctx context.Context, id 
 // Returns a wrapper object for the known response body format(s).
 //
 // Corresponds with POST /api/posts/{id}/publish (the `PublishPost` operationId).
-func (c *ClientWithResponses) PublishPostWithResponse(ctx context.Context, id PostID, reqEditors ...RequestEditorFn) (*PublishPostResponse, error) {
-	rsp, err := c.PublishPost(ctx, id, reqEditors...)
+func (c *ClientWithResponses) PublishPostWithResponse(ctx context.Context, id PostID, params *PublishPostParams, reqEditors ...RequestEditorFn) (*PublishPostResponse, error) {
+	rsp, err := c.PublishPost(ctx, id, params, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
@@ -9703,8 +10142,8 @@ func (c *ClientWithResponses) ListUsersWithResponse(ctx context.Context, params 
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
 // Corresponds with POST /api/users (the `CreateUser` operationId).
-func (c *ClientWithResponses) CreateUserWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CreateUserResponse, error) {
-	rsp, err := c.CreateUserWithBody(ctx, contentType, body, reqEditors...)
+func (c *ClientWithResponses) CreateUserWithBodyWithResponse(ctx context.Context, params *CreateUserParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CreateUserResponse, error) {
+	rsp, err := c.CreateUserWithBody(ctx, params, contentType, body, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
@@ -9722,8 +10161,8 @@ func (c *ClientWithResponses) CreateUserWithBodyWithResponse(ctx context.Context
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
 // Corresponds with POST /api/users (the `CreateUser` operationId).
-func (c *ClientWithResponses) CreateUserWithResponse(ctx context.Context, body CreateUserJSONRequestBody, reqEditors ...RequestEditorFn) (*CreateUserResponse, error) {
-	rsp, err := c.CreateUser(ctx, body, reqEditors...)
+func (c *ClientWithResponses) CreateUserWithResponse(ctx context.Context, params *CreateUserParams, body CreateUserJSONRequestBody, reqEditors ...RequestEditorFn) (*CreateUserResponse, error) {
+	rsp, err := c.CreateUser(ctx, params, body, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
@@ -9779,8 +10218,8 @@ func (c *ClientWithResponses) GetUserWithResponse(ctx context.Context, id UserID
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
 // Corresponds with PATCH /api/users/{id} (the `PatchUser` operationId).
-func (c *ClientWithResponses) PatchUserWithBodyWithResponse(ctx context.Context, id UserID, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*PatchUserResponse, error) {
-	rsp, err := c.PatchUserWithBody(ctx, id, contentType, body, reqEditors...)
+func (c *ClientWithResponses) PatchUserWithBodyWithResponse(ctx context.Context, id UserID, params *PatchUserParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*PatchUserResponse, error) {
+	rsp, err := c.PatchUserWithBody(ctx, id, params, contentType, body, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
@@ -9804,8 +10243,8 @@ func (c *ClientWithResponses) PatchUserWithBodyWithResponse(ctx context.Context,
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
 // Corresponds with PATCH /api/users/{id} (the `PatchUser` operationId).
-func (c *ClientWithResponses) PatchUserWithResponse(ctx context.Context, id UserID, body PatchUserJSONRequestBody, reqEditors ...RequestEditorFn) (*PatchUserResponse, error) {
-	rsp, err := c.PatchUser(ctx, id, body, reqEditors...)
+func (c *ClientWithResponses) PatchUserWithResponse(ctx context.Context, id UserID, params *PatchUserParams, body PatchUserJSONRequestBody, reqEditors ...RequestEditorFn) (*PatchUserResponse, error) {
+	rsp, err := c.PatchUser(ctx, id, params, body, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
@@ -9964,8 +10403,8 @@ func (c *ClientWithResponses) GetWebhookEndpointWithResponse(ctx context.Context
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
 // Corresponds with PATCH /api/webhook-endpoints/{id} (the `PatchWebhookEndpoint` operationId).
-func (c *ClientWithResponses) PatchWebhookEndpointWithBodyWithResponse(ctx context.Context, id WebhookEndpointID, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*PatchWebhookEndpointResponse, error) {
-	rsp, err := c.PatchWebhookEndpointWithBody(ctx, id, contentType, body, reqEditors...)
+func (c *ClientWithResponses) PatchWebhookEndpointWithBodyWithResponse(ctx context.Context, id WebhookEndpointID, params *PatchWebhookEndpointParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*PatchWebhookEndpointResponse, error) {
+	rsp, err := c.PatchWebhookEndpointWithBody(ctx, id, params, contentType, body, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
@@ -9979,8 +10418,8 @@ func (c *ClientWithResponses) PatchWebhookEndpointWithBodyWithResponse(ctx conte
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
 // Corresponds with PATCH /api/webhook-endpoints/{id} (the `PatchWebhookEndpoint` operationId).
-func (c *ClientWithResponses) PatchWebhookEndpointWithResponse(ctx context.Context, id WebhookEndpointID, body PatchWebhookEndpointJSONRequestBody, reqEditors ...RequestEditorFn) (*PatchWebhookEndpointResponse, error) {
-	rsp, err := c.PatchWebhookEndpoint(ctx, id, body, reqEditors...)
+func (c *ClientWithResponses) PatchWebhookEndpointWithResponse(ctx context.Context, id WebhookEndpointID, params *PatchWebhookEndpointParams, body PatchWebhookEndpointJSONRequestBody, reqEditors ...RequestEditorFn) (*PatchWebhookEndpointResponse, error) {
+	rsp, err := c.PatchWebhookEndpoint(ctx, id, params, body, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
@@ -10009,8 +10448,8 @@ func (c *ClientWithResponses) ListWebhookDeliveriesWithResponse(ctx context.Cont
 // Returns a wrapper object for the known response body format(s).
 //
 // Corresponds with POST /api/webhook-endpoints/{id}/deliveries/{deliveryId}/retry (the `RetryWebhookDelivery` operationId).
-func (c *ClientWithResponses) RetryWebhookDeliveryWithResponse(ctx context.Context, id WebhookEndpointID, deliveryId openapi_types.UUID, reqEditors ...RequestEditorFn) (*RetryWebhookDeliveryResponse, error) {
-	rsp, err := c.RetryWebhookDelivery(ctx, id, deliveryId, reqEditors...)
+func (c *ClientWithResponses) RetryWebhookDeliveryWithResponse(ctx context.Context, id WebhookEndpointID, deliveryId openapi_types.UUID, params *RetryWebhookDeliveryParams, reqEditors ...RequestEditorFn) (*RetryWebhookDeliveryResponse, error) {
+	rsp, err := c.RetryWebhookDelivery(ctx, id, deliveryId, params, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
@@ -10024,8 +10463,8 @@ func (c *ClientWithResponses) RetryWebhookDeliveryWithResponse(ctx context.Conte
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
 // Corresponds with POST /api/webhook-endpoints/{id}/recover (the `RecoverWebhookDeliveries` operationId).
-func (c *ClientWithResponses) RecoverWebhookDeliveriesWithBodyWithResponse(ctx context.Context, id WebhookEndpointID, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*RecoverWebhookDeliveriesResponse, error) {
-	rsp, err := c.RecoverWebhookDeliveriesWithBody(ctx, id, contentType, body, reqEditors...)
+func (c *ClientWithResponses) RecoverWebhookDeliveriesWithBodyWithResponse(ctx context.Context, id WebhookEndpointID, params *RecoverWebhookDeliveriesParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*RecoverWebhookDeliveriesResponse, error) {
+	rsp, err := c.RecoverWebhookDeliveriesWithBody(ctx, id, params, contentType, body, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
@@ -10039,8 +10478,8 @@ func (c *ClientWithResponses) RecoverWebhookDeliveriesWithBodyWithResponse(ctx c
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
 // Corresponds with POST /api/webhook-endpoints/{id}/recover (the `RecoverWebhookDeliveries` operationId).
-func (c *ClientWithResponses) RecoverWebhookDeliveriesWithResponse(ctx context.Context, id WebhookEndpointID, body RecoverWebhookDeliveriesJSONRequestBody, reqEditors ...RequestEditorFn) (*RecoverWebhookDeliveriesResponse, error) {
-	rsp, err := c.RecoverWebhookDeliveries(ctx, id, body, reqEditors...)
+func (c *ClientWithResponses) RecoverWebhookDeliveriesWithResponse(ctx context.Context, id WebhookEndpointID, params *RecoverWebhookDeliveriesParams, body RecoverWebhookDeliveriesJSONRequestBody, reqEditors ...RequestEditorFn) (*RecoverWebhookDeliveriesResponse, error) {
+	rsp, err := c.RecoverWebhookDeliveries(ctx, id, params, body, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
@@ -10069,8 +10508,8 @@ func (c *ClientWithResponses) RotateWebhookEndpointSecretWithResponse(ctx contex
 // Returns a wrapper object for the known response body format(s).
 //
 // Corresponds with POST /api/webhook-endpoints/{id}/test (the `TestWebhookEndpoint` operationId).
-func (c *ClientWithResponses) TestWebhookEndpointWithResponse(ctx context.Context, id WebhookEndpointID, reqEditors ...RequestEditorFn) (*TestWebhookEndpointResponse, error) {
-	rsp, err := c.TestWebhookEndpoint(ctx, id, reqEditors...)
+func (c *ClientWithResponses) TestWebhookEndpointWithResponse(ctx context.Context, id WebhookEndpointID, params *TestWebhookEndpointParams, reqEditors ...RequestEditorFn) (*TestWebhookEndpointResponse, error) {
+	rsp, err := c.TestWebhookEndpoint(ctx, id, params, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
@@ -10294,6 +10733,20 @@ func ParseReplayWebhookEventResponse(rsp *http.Response) (*ReplayWebhookEventRes
 		}
 		response.JSON404 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest Conflict
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest IdempotencyKeyReused
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON422 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
 		var dest TooManyRequests
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -10320,6 +10773,13 @@ func ParseReplayWebhookEventResponse(rsp *http.Response) (*ReplayWebhookEventRes
 	switch {
 	case rsp.StatusCode == 202:
 		var headers ReplayWebhookEventResponse202Headers
+		if values := rsp.Header.Values("Idempotent-Replayed"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Idempotent-Replayed", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.IdempotentReplayed = &value
+		}
 		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
 			var value string
 			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
@@ -10378,6 +10838,13 @@ func ParseRequestPasswordResetResponse(rsp *http.Response) (*RequestPasswordRese
 		}
 		response.JSON400 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest Conflict
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON409 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
 		var dest PayloadTooLarge
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -10391,6 +10858,13 @@ func ParseRequestPasswordResetResponse(rsp *http.Response) (*RequestPasswordRese
 			return nil, err
 		}
 		response.JSON415 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest IdempotencyKeyReused
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON422 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
 		var dest TooManyRequests
@@ -10418,6 +10892,13 @@ func ParseRequestPasswordResetResponse(rsp *http.Response) (*RequestPasswordRese
 	switch {
 	case rsp.StatusCode == 202:
 		var headers RequestPasswordResetResponse202Headers
+		if values := rsp.Header.Values("Idempotent-Replayed"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Idempotent-Replayed", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.IdempotentReplayed = &value
+		}
 		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
 			var value string
 			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
@@ -10462,6 +10943,13 @@ func ParseConfirmPasswordResetResponse(rsp *http.Response) (*ConfirmPasswordRese
 		}
 		response.JSON400 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest Conflict
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON409 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
 		var dest PayloadTooLarge
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -10475,6 +10963,13 @@ func ParseConfirmPasswordResetResponse(rsp *http.Response) (*ConfirmPasswordRese
 			return nil, err
 		}
 		response.JSON415 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest IdempotencyKeyReused
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON422 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
 		var dest TooManyRequests
@@ -10502,6 +10997,13 @@ func ParseConfirmPasswordResetResponse(rsp *http.Response) (*ConfirmPasswordRese
 	switch {
 	case rsp.StatusCode == 204:
 		var headers ConfirmPasswordResetResponse204Headers
+		if values := rsp.Header.Values("Idempotent-Replayed"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Idempotent-Replayed", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.IdempotentReplayed = &value
+		}
 		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
 			var value string
 			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
@@ -10861,6 +11363,13 @@ func ParseCreatePostResponse(rsp *http.Response) (*CreatePostResponse, error) {
 		}
 		response.JSON401 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest Conflict
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON409 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
 		var dest PayloadTooLarge
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -10874,6 +11383,13 @@ func ParseCreatePostResponse(rsp *http.Response) (*CreatePostResponse, error) {
 			return nil, err
 		}
 		response.JSON415 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest IdempotencyKeyReused
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON422 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
 		var dest TooManyRequests
@@ -10901,6 +11417,13 @@ func ParseCreatePostResponse(rsp *http.Response) (*CreatePostResponse, error) {
 	switch {
 	case rsp.StatusCode == 201:
 		var headers CreatePostResponse201Headers
+		if values := rsp.Header.Values("Idempotent-Replayed"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Idempotent-Replayed", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.IdempotentReplayed = &value
+		}
 		if values := rsp.Header.Values("Location"); len(values) > 0 {
 			var value string
 			if err := runtime.BindStyledParameterWithOptions("simple", "Location", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
@@ -11186,6 +11709,13 @@ func ParsePatchPostResponse(rsp *http.Response) (*PatchPostResponse, error) {
 		}
 		response.JSON404 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest Conflict
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON409 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
 		var dest PayloadTooLarge
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -11199,6 +11729,13 @@ func ParsePatchPostResponse(rsp *http.Response) (*PatchPostResponse, error) {
 			return nil, err
 		}
 		response.JSON415 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest IdempotencyKeyReused
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON422 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
 		var dest TooManyRequests
@@ -11226,6 +11763,13 @@ func ParsePatchPostResponse(rsp *http.Response) (*PatchPostResponse, error) {
 	switch {
 	case rsp.StatusCode == 200:
 		var headers PatchPostResponse200Headers
+		if values := rsp.Header.Values("Idempotent-Replayed"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Idempotent-Replayed", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.IdempotentReplayed = &value
+		}
 		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
 			var value string
 			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
@@ -11396,6 +11940,13 @@ func ParseCreateCommentResponse(rsp *http.Response) (*CreateCommentResponse, err
 		}
 		response.JSON404 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest Conflict
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON409 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
 		var dest PayloadTooLarge
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -11409,6 +11960,13 @@ func ParseCreateCommentResponse(rsp *http.Response) (*CreateCommentResponse, err
 			return nil, err
 		}
 		response.JSON415 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest IdempotencyKeyReused
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON422 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
 		var dest TooManyRequests
@@ -11436,6 +11994,13 @@ func ParseCreateCommentResponse(rsp *http.Response) (*CreateCommentResponse, err
 	switch {
 	case rsp.StatusCode == 201:
 		var headers CreateCommentResponse201Headers
+		if values := rsp.Header.Values("Idempotent-Replayed"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Idempotent-Replayed", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.IdempotentReplayed = &value
+		}
 		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
 			var value string
 			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
@@ -11515,6 +12080,20 @@ func ParsePublishPostResponse(rsp *http.Response) (*PublishPostResponse, error) 
 		}
 		response.JSON404 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest Conflict
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest IdempotencyKeyReused
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON422 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
 		var dest TooManyRequests
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -11541,6 +12120,13 @@ func ParsePublishPostResponse(rsp *http.Response) (*PublishPostResponse, error) 
 	switch {
 	case rsp.StatusCode == 200:
 		var headers PublishPostResponse200Headers
+		if values := rsp.Header.Values("Idempotent-Replayed"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Idempotent-Replayed", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.IdempotentReplayed = &value
+		}
 		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
 			var value string
 			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
@@ -11711,6 +12297,13 @@ func ParseCreateUserResponse(rsp *http.Response) (*CreateUserResponse, error) {
 		}
 		response.JSON415 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest IdempotencyKeyReused
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON422 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
 		var dest TooManyRequests
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -11737,6 +12330,13 @@ func ParseCreateUserResponse(rsp *http.Response) (*CreateUserResponse, error) {
 	switch {
 	case rsp.StatusCode == 201:
 		var headers CreateUserResponse201Headers
+		if values := rsp.Header.Values("Idempotent-Replayed"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Idempotent-Replayed", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.IdempotentReplayed = &value
+		}
 		if values := rsp.Header.Values("Location"); len(values) > 0 {
 			var value string
 			if err := runtime.BindStyledParameterWithOptions("simple", "Location", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
@@ -12033,6 +12633,13 @@ func ParsePatchUserResponse(rsp *http.Response) (*PatchUserResponse, error) {
 		}
 		response.JSON415 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest IdempotencyKeyReused
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON422 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
 		var dest TooManyRequests
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -12059,6 +12666,13 @@ func ParsePatchUserResponse(rsp *http.Response) (*PatchUserResponse, error) {
 	switch {
 	case rsp.StatusCode == 200:
 		var headers PatchUserResponse200Headers
+		if values := rsp.Header.Values("Idempotent-Replayed"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Idempotent-Replayed", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.IdempotentReplayed = &value
+		}
 		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
 			var value string
 			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
@@ -12876,6 +13490,13 @@ func ParsePatchWebhookEndpointResponse(rsp *http.Response) (*PatchWebhookEndpoin
 		}
 		response.JSON404 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest Conflict
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON409 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
 		var dest PayloadTooLarge
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -12889,6 +13510,13 @@ func ParsePatchWebhookEndpointResponse(rsp *http.Response) (*PatchWebhookEndpoin
 			return nil, err
 		}
 		response.JSON415 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest IdempotencyKeyReused
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON422 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
 		var dest TooManyRequests
@@ -12916,6 +13544,13 @@ func ParsePatchWebhookEndpointResponse(rsp *http.Response) (*PatchWebhookEndpoin
 	switch {
 	case rsp.StatusCode == 200:
 		var headers PatchWebhookEndpointResponse200Headers
+		if values := rsp.Header.Values("Idempotent-Replayed"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Idempotent-Replayed", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.IdempotentReplayed = &value
+		}
 		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
 			var value string
 			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
@@ -13093,6 +13728,13 @@ func ParseRetryWebhookDeliveryResponse(rsp *http.Response) (*RetryWebhookDeliver
 		}
 		response.JSON409 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest IdempotencyKeyReused
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON422 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
 		var dest TooManyRequests
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -13119,6 +13761,13 @@ func ParseRetryWebhookDeliveryResponse(rsp *http.Response) (*RetryWebhookDeliver
 	switch {
 	case rsp.StatusCode == 202:
 		var headers RetryWebhookDeliveryResponse202Headers
+		if values := rsp.Header.Values("Idempotent-Replayed"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Idempotent-Replayed", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.IdempotentReplayed = &value
+		}
 		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
 			var value string
 			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
@@ -13212,6 +13861,13 @@ func ParseRecoverWebhookDeliveriesResponse(rsp *http.Response) (*RecoverWebhookD
 		}
 		response.JSON415 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest IdempotencyKeyReused
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON422 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
 		var dest TooManyRequests
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -13238,6 +13894,13 @@ func ParseRecoverWebhookDeliveriesResponse(rsp *http.Response) (*RecoverWebhookD
 	switch {
 	case rsp.StatusCode == 202:
 		var headers RecoverWebhookDeliveriesResponse202Headers
+		if values := rsp.Header.Values("Idempotent-Replayed"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Idempotent-Replayed", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.IdempotentReplayed = &value
+		}
 		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
 			var value string
 			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
@@ -13422,6 +14085,13 @@ func ParseTestWebhookEndpointResponse(rsp *http.Response) (*TestWebhookEndpointR
 		}
 		response.JSON409 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest IdempotencyKeyReused
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON422 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
 		var dest TooManyRequests
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -13448,6 +14118,13 @@ func ParseTestWebhookEndpointResponse(rsp *http.Response) (*TestWebhookEndpointR
 	switch {
 	case rsp.StatusCode == 202:
 		var headers TestWebhookEndpointResponse202Headers
+		if values := rsp.Header.Values("Idempotent-Replayed"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Idempotent-Replayed", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.IdempotentReplayed = &value
+		}
 		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
 			var value string
 			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
@@ -13619,13 +14296,13 @@ type ServerInterface interface {
 	ListWebhookEvents(w http.ResponseWriter, r *http.Request, params ListWebhookEventsParams)
 	// ReplayWebhookEvent Process a webhook event again
 	// (POST /api/admin/webhook-events/{id}/replay)
-	ReplayWebhookEvent(w http.ResponseWriter, r *http.Request, id openapi_types.UUID)
+	ReplayWebhookEvent(w http.ResponseWriter, r *http.Request, id openapi_types.UUID, params ReplayWebhookEventParams)
 	// RequestPasswordReset Ask for a password reset
 	// (POST /api/auth/password-reset)
-	RequestPasswordReset(w http.ResponseWriter, r *http.Request)
+	RequestPasswordReset(w http.ResponseWriter, r *http.Request, params RequestPasswordResetParams)
 	// ConfirmPasswordReset Set a new password with a reset token
 	// (POST /api/auth/password-reset/confirm)
-	ConfirmPasswordReset(w http.ResponseWriter, r *http.Request)
+	ConfirmPasswordReset(w http.ResponseWriter, r *http.Request, params ConfirmPasswordResetParams)
 	// CreateToken Sign in
 	// (POST /api/auth/token)
 	CreateToken(w http.ResponseWriter, r *http.Request)
@@ -13637,7 +14314,7 @@ type ServerInterface interface {
 	ListPosts(w http.ResponseWriter, r *http.Request, params ListPostsParams)
 	// CreatePost Write a post
 	// (POST /api/posts)
-	CreatePost(w http.ResponseWriter, r *http.Request)
+	CreatePost(w http.ResponseWriter, r *http.Request, params CreatePostParams)
 	// DeletePost Delete a post
 	// (DELETE /api/posts/{id})
 	DeletePost(w http.ResponseWriter, r *http.Request, id PostID)
@@ -13646,22 +14323,22 @@ type ServerInterface interface {
 	GetPost(w http.ResponseWriter, r *http.Request, id PostID)
 	// PatchPost Edit a post
 	// (PATCH /api/posts/{id})
-	PatchPost(w http.ResponseWriter, r *http.Request, id PostID)
+	PatchPost(w http.ResponseWriter, r *http.Request, id PostID, params PatchPostParams)
 	// ListPostComments List a post's comments
 	// (GET /api/posts/{id}/comments)
 	ListPostComments(w http.ResponseWriter, r *http.Request, id PostID, params ListPostCommentsParams)
 	// CreateComment Comment on a post
 	// (POST /api/posts/{id}/comments)
-	CreateComment(w http.ResponseWriter, r *http.Request, id PostID)
+	CreateComment(w http.ResponseWriter, r *http.Request, id PostID, params CreateCommentParams)
 	// PublishPost Publish a post
 	// (POST /api/posts/{id}/publish)
-	PublishPost(w http.ResponseWriter, r *http.Request, id PostID)
+	PublishPost(w http.ResponseWriter, r *http.Request, id PostID, params PublishPostParams)
 	// ListUsers List users
 	// (GET /api/users)
 	ListUsers(w http.ResponseWriter, r *http.Request, params ListUsersParams)
 	// CreateUser Sign up
 	// (POST /api/users)
-	CreateUser(w http.ResponseWriter, r *http.Request)
+	CreateUser(w http.ResponseWriter, r *http.Request, params CreateUserParams)
 	// DeleteUser Delete a user
 	// (DELETE /api/users/{id})
 	DeleteUser(w http.ResponseWriter, r *http.Request, id UserID)
@@ -13670,7 +14347,7 @@ type ServerInterface interface {
 	GetUser(w http.ResponseWriter, r *http.Request, id UserID, params GetUserParams)
 	// PatchUser Update some of a user's fields
 	// (PATCH /api/users/{id})
-	PatchUser(w http.ResponseWriter, r *http.Request, id UserID)
+	PatchUser(w http.ResponseWriter, r *http.Request, id UserID, params PatchUserParams)
 	// ReplaceUser Replace a user
 	// (PUT /api/users/{id})
 	ReplaceUser(w http.ResponseWriter, r *http.Request, id UserID)
@@ -13694,22 +14371,22 @@ type ServerInterface interface {
 	GetWebhookEndpoint(w http.ResponseWriter, r *http.Request, id WebhookEndpointID)
 	// PatchWebhookEndpoint Change a webhook endpoint
 	// (PATCH /api/webhook-endpoints/{id})
-	PatchWebhookEndpoint(w http.ResponseWriter, r *http.Request, id WebhookEndpointID)
+	PatchWebhookEndpoint(w http.ResponseWriter, r *http.Request, id WebhookEndpointID, params PatchWebhookEndpointParams)
 	// ListWebhookDeliveries List an endpoint's deliveries
 	// (GET /api/webhook-endpoints/{id}/deliveries)
 	ListWebhookDeliveries(w http.ResponseWriter, r *http.Request, id WebhookEndpointID, params ListWebhookDeliveriesParams)
 	// RetryWebhookDelivery Re-send a failed delivery
 	// (POST /api/webhook-endpoints/{id}/deliveries/{deliveryId}/retry)
-	RetryWebhookDelivery(w http.ResponseWriter, r *http.Request, id WebhookEndpointID, deliveryId openapi_types.UUID)
+	RetryWebhookDelivery(w http.ResponseWriter, r *http.Request, id WebhookEndpointID, deliveryId openapi_types.UUID, params RetryWebhookDeliveryParams)
 	// RecoverWebhookDeliveries Re-send every failed delivery since a time
 	// (POST /api/webhook-endpoints/{id}/recover)
-	RecoverWebhookDeliveries(w http.ResponseWriter, r *http.Request, id WebhookEndpointID)
+	RecoverWebhookDeliveries(w http.ResponseWriter, r *http.Request, id WebhookEndpointID, params RecoverWebhookDeliveriesParams)
 	// RotateWebhookEndpointSecret Rotate a webhook endpoint's secret
 	// (POST /api/webhook-endpoints/{id}/rotate-secret)
 	RotateWebhookEndpointSecret(w http.ResponseWriter, r *http.Request, id WebhookEndpointID)
 	// TestWebhookEndpoint Send a test event to a webhook endpoint
 	// (POST /api/webhook-endpoints/{id}/test)
-	TestWebhookEndpoint(w http.ResponseWriter, r *http.Request, id WebhookEndpointID)
+	TestWebhookEndpoint(w http.ResponseWriter, r *http.Request, id WebhookEndpointID, params TestWebhookEndpointParams)
 	// ReceiveStripeWebhook Receive a Stripe event
 	// (POST /api/webhooks/stripe)
 	ReceiveStripeWebhook(w http.ResponseWriter, r *http.Request)
@@ -13733,19 +14410,19 @@ func (_ Unimplemented) ListWebhookEvents(w http.ResponseWriter, r *http.Request,
 
 // ReplayWebhookEvent Process a webhook event again
 // (POST /api/admin/webhook-events/{id}/replay)
-func (_ Unimplemented) ReplayWebhookEvent(w http.ResponseWriter, r *http.Request, id openapi_types.UUID) {
+func (_ Unimplemented) ReplayWebhookEvent(w http.ResponseWriter, r *http.Request, id openapi_types.UUID, params ReplayWebhookEventParams) {
 	w.WriteHeader(http.StatusNotImplemented)
 }
 
 // RequestPasswordReset Ask for a password reset
 // (POST /api/auth/password-reset)
-func (_ Unimplemented) RequestPasswordReset(w http.ResponseWriter, r *http.Request) {
+func (_ Unimplemented) RequestPasswordReset(w http.ResponseWriter, r *http.Request, params RequestPasswordResetParams) {
 	w.WriteHeader(http.StatusNotImplemented)
 }
 
 // ConfirmPasswordReset Set a new password with a reset token
 // (POST /api/auth/password-reset/confirm)
-func (_ Unimplemented) ConfirmPasswordReset(w http.ResponseWriter, r *http.Request) {
+func (_ Unimplemented) ConfirmPasswordReset(w http.ResponseWriter, r *http.Request, params ConfirmPasswordResetParams) {
 	w.WriteHeader(http.StatusNotImplemented)
 }
 
@@ -13769,7 +14446,7 @@ func (_ Unimplemented) ListPosts(w http.ResponseWriter, r *http.Request, params 
 
 // CreatePost Write a post
 // (POST /api/posts)
-func (_ Unimplemented) CreatePost(w http.ResponseWriter, r *http.Request) {
+func (_ Unimplemented) CreatePost(w http.ResponseWriter, r *http.Request, params CreatePostParams) {
 	w.WriteHeader(http.StatusNotImplemented)
 }
 
@@ -13787,7 +14464,7 @@ func (_ Unimplemented) GetPost(w http.ResponseWriter, r *http.Request, id PostID
 
 // PatchPost Edit a post
 // (PATCH /api/posts/{id})
-func (_ Unimplemented) PatchPost(w http.ResponseWriter, r *http.Request, id PostID) {
+func (_ Unimplemented) PatchPost(w http.ResponseWriter, r *http.Request, id PostID, params PatchPostParams) {
 	w.WriteHeader(http.StatusNotImplemented)
 }
 
@@ -13799,13 +14476,13 @@ func (_ Unimplemented) ListPostComments(w http.ResponseWriter, r *http.Request, 
 
 // CreateComment Comment on a post
 // (POST /api/posts/{id}/comments)
-func (_ Unimplemented) CreateComment(w http.ResponseWriter, r *http.Request, id PostID) {
+func (_ Unimplemented) CreateComment(w http.ResponseWriter, r *http.Request, id PostID, params CreateCommentParams) {
 	w.WriteHeader(http.StatusNotImplemented)
 }
 
 // PublishPost Publish a post
 // (POST /api/posts/{id}/publish)
-func (_ Unimplemented) PublishPost(w http.ResponseWriter, r *http.Request, id PostID) {
+func (_ Unimplemented) PublishPost(w http.ResponseWriter, r *http.Request, id PostID, params PublishPostParams) {
 	w.WriteHeader(http.StatusNotImplemented)
 }
 
@@ -13817,7 +14494,7 @@ func (_ Unimplemented) ListUsers(w http.ResponseWriter, r *http.Request, params 
 
 // CreateUser Sign up
 // (POST /api/users)
-func (_ Unimplemented) CreateUser(w http.ResponseWriter, r *http.Request) {
+func (_ Unimplemented) CreateUser(w http.ResponseWriter, r *http.Request, params CreateUserParams) {
 	w.WriteHeader(http.StatusNotImplemented)
 }
 
@@ -13835,7 +14512,7 @@ func (_ Unimplemented) GetUser(w http.ResponseWriter, r *http.Request, id UserID
 
 // PatchUser Update some of a user's fields
 // (PATCH /api/users/{id})
-func (_ Unimplemented) PatchUser(w http.ResponseWriter, r *http.Request, id UserID) {
+func (_ Unimplemented) PatchUser(w http.ResponseWriter, r *http.Request, id UserID, params PatchUserParams) {
 	w.WriteHeader(http.StatusNotImplemented)
 }
 
@@ -13883,7 +14560,7 @@ func (_ Unimplemented) GetWebhookEndpoint(w http.ResponseWriter, r *http.Request
 
 // PatchWebhookEndpoint Change a webhook endpoint
 // (PATCH /api/webhook-endpoints/{id})
-func (_ Unimplemented) PatchWebhookEndpoint(w http.ResponseWriter, r *http.Request, id WebhookEndpointID) {
+func (_ Unimplemented) PatchWebhookEndpoint(w http.ResponseWriter, r *http.Request, id WebhookEndpointID, params PatchWebhookEndpointParams) {
 	w.WriteHeader(http.StatusNotImplemented)
 }
 
@@ -13895,13 +14572,13 @@ func (_ Unimplemented) ListWebhookDeliveries(w http.ResponseWriter, r *http.Requ
 
 // RetryWebhookDelivery Re-send a failed delivery
 // (POST /api/webhook-endpoints/{id}/deliveries/{deliveryId}/retry)
-func (_ Unimplemented) RetryWebhookDelivery(w http.ResponseWriter, r *http.Request, id WebhookEndpointID, deliveryId openapi_types.UUID) {
+func (_ Unimplemented) RetryWebhookDelivery(w http.ResponseWriter, r *http.Request, id WebhookEndpointID, deliveryId openapi_types.UUID, params RetryWebhookDeliveryParams) {
 	w.WriteHeader(http.StatusNotImplemented)
 }
 
 // RecoverWebhookDeliveries Re-send every failed delivery since a time
 // (POST /api/webhook-endpoints/{id}/recover)
-func (_ Unimplemented) RecoverWebhookDeliveries(w http.ResponseWriter, r *http.Request, id WebhookEndpointID) {
+func (_ Unimplemented) RecoverWebhookDeliveries(w http.ResponseWriter, r *http.Request, id WebhookEndpointID, params RecoverWebhookDeliveriesParams) {
 	w.WriteHeader(http.StatusNotImplemented)
 }
 
@@ -13913,7 +14590,7 @@ func (_ Unimplemented) RotateWebhookEndpointSecret(w http.ResponseWriter, r *htt
 
 // TestWebhookEndpoint Send a test event to a webhook endpoint
 // (POST /api/webhook-endpoints/{id}/test)
-func (_ Unimplemented) TestWebhookEndpoint(w http.ResponseWriter, r *http.Request, id WebhookEndpointID) {
+func (_ Unimplemented) TestWebhookEndpoint(w http.ResponseWriter, r *http.Request, id WebhookEndpointID, params TestWebhookEndpointParams) {
 	w.WriteHeader(http.StatusNotImplemented)
 }
 
@@ -14031,8 +14708,32 @@ func (siw *ServerInterfaceWrapper) ReplayWebhookEvent(w http.ResponseWriter, r *
 		return
 	}
 
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ReplayWebhookEventParams
+
+	headers := r.Header
+
+	// ------------- Optional header parameter "Idempotency-Key" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("Idempotency-Key")]; found {
+		var IdempotencyKey IdempotencyKey
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandlerFunc(w, r, &TooManyValuesForParamError{ParamName: "Idempotency-Key", Count: n})
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "Idempotency-Key", valueList[0], &IdempotencyKey, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "Idempotency-Key", Err: err})
+			return
+		}
+
+		params.IdempotencyKey = &IdempotencyKey
+
+	}
+
 	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		siw.Handler.ReplayWebhookEvent(w, r, id)
+		siw.Handler.ReplayWebhookEvent(w, r, id, params)
 	}))
 
 	for _, middleware := range siw.HandlerMiddlewares {
@@ -14045,8 +14746,35 @@ func (siw *ServerInterfaceWrapper) ReplayWebhookEvent(w http.ResponseWriter, r *
 // RequestPasswordReset operation middleware
 func (siw *ServerInterfaceWrapper) RequestPasswordReset(w http.ResponseWriter, r *http.Request) {
 
+	var err error
+	_ = err
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params RequestPasswordResetParams
+
+	headers := r.Header
+
+	// ------------- Optional header parameter "Idempotency-Key" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("Idempotency-Key")]; found {
+		var IdempotencyKey IdempotencyKey
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandlerFunc(w, r, &TooManyValuesForParamError{ParamName: "Idempotency-Key", Count: n})
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "Idempotency-Key", valueList[0], &IdempotencyKey, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "Idempotency-Key", Err: err})
+			return
+		}
+
+		params.IdempotencyKey = &IdempotencyKey
+
+	}
+
 	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		siw.Handler.RequestPasswordReset(w, r)
+		siw.Handler.RequestPasswordReset(w, r, params)
 	}))
 
 	for _, middleware := range siw.HandlerMiddlewares {
@@ -14059,8 +14787,35 @@ func (siw *ServerInterfaceWrapper) RequestPasswordReset(w http.ResponseWriter, r
 // ConfirmPasswordReset operation middleware
 func (siw *ServerInterfaceWrapper) ConfirmPasswordReset(w http.ResponseWriter, r *http.Request) {
 
+	var err error
+	_ = err
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ConfirmPasswordResetParams
+
+	headers := r.Header
+
+	// ------------- Optional header parameter "Idempotency-Key" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("Idempotency-Key")]; found {
+		var IdempotencyKey IdempotencyKey
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandlerFunc(w, r, &TooManyValuesForParamError{ParamName: "Idempotency-Key", Count: n})
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "Idempotency-Key", valueList[0], &IdempotencyKey, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "Idempotency-Key", Err: err})
+			return
+		}
+
+		params.IdempotencyKey = &IdempotencyKey
+
+	}
+
 	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		siw.Handler.ConfirmPasswordReset(w, r)
+		siw.Handler.ConfirmPasswordReset(w, r, params)
 	}))
 
 	for _, middleware := range siw.HandlerMiddlewares {
@@ -14224,8 +14979,35 @@ func (siw *ServerInterfaceWrapper) ListPosts(w http.ResponseWriter, r *http.Requ
 // CreatePost operation middleware
 func (siw *ServerInterfaceWrapper) CreatePost(w http.ResponseWriter, r *http.Request) {
 
+	var err error
+	_ = err
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params CreatePostParams
+
+	headers := r.Header
+
+	// ------------- Optional header parameter "Idempotency-Key" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("Idempotency-Key")]; found {
+		var IdempotencyKey IdempotencyKey
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandlerFunc(w, r, &TooManyValuesForParamError{ParamName: "Idempotency-Key", Count: n})
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "Idempotency-Key", valueList[0], &IdempotencyKey, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "Idempotency-Key", Err: err})
+			return
+		}
+
+		params.IdempotencyKey = &IdempotencyKey
+
+	}
+
 	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		siw.Handler.CreatePost(w, r)
+		siw.Handler.CreatePost(w, r, params)
 	}))
 
 	for _, middleware := range siw.HandlerMiddlewares {
@@ -14302,8 +15084,32 @@ func (siw *ServerInterfaceWrapper) PatchPost(w http.ResponseWriter, r *http.Requ
 		return
 	}
 
+	// Parameter object where we will unmarshal all parameters from the context
+	var params PatchPostParams
+
+	headers := r.Header
+
+	// ------------- Optional header parameter "Idempotency-Key" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("Idempotency-Key")]; found {
+		var IdempotencyKey IdempotencyKey
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandlerFunc(w, r, &TooManyValuesForParamError{ParamName: "Idempotency-Key", Count: n})
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "Idempotency-Key", valueList[0], &IdempotencyKey, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "Idempotency-Key", Err: err})
+			return
+		}
+
+		params.IdempotencyKey = &IdempotencyKey
+
+	}
+
 	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		siw.Handler.PatchPost(w, r, id)
+		siw.Handler.PatchPost(w, r, id, params)
 	}))
 
 	for _, middleware := range siw.HandlerMiddlewares {
@@ -14396,8 +15202,32 @@ func (siw *ServerInterfaceWrapper) CreateComment(w http.ResponseWriter, r *http.
 		return
 	}
 
+	// Parameter object where we will unmarshal all parameters from the context
+	var params CreateCommentParams
+
+	headers := r.Header
+
+	// ------------- Optional header parameter "Idempotency-Key" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("Idempotency-Key")]; found {
+		var IdempotencyKey IdempotencyKey
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandlerFunc(w, r, &TooManyValuesForParamError{ParamName: "Idempotency-Key", Count: n})
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "Idempotency-Key", valueList[0], &IdempotencyKey, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "Idempotency-Key", Err: err})
+			return
+		}
+
+		params.IdempotencyKey = &IdempotencyKey
+
+	}
+
 	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		siw.Handler.CreateComment(w, r, id)
+		siw.Handler.CreateComment(w, r, id, params)
 	}))
 
 	for _, middleware := range siw.HandlerMiddlewares {
@@ -14422,8 +15252,32 @@ func (siw *ServerInterfaceWrapper) PublishPost(w http.ResponseWriter, r *http.Re
 		return
 	}
 
+	// Parameter object where we will unmarshal all parameters from the context
+	var params PublishPostParams
+
+	headers := r.Header
+
+	// ------------- Optional header parameter "Idempotency-Key" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("Idempotency-Key")]; found {
+		var IdempotencyKey IdempotencyKey
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandlerFunc(w, r, &TooManyValuesForParamError{ParamName: "Idempotency-Key", Count: n})
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "Idempotency-Key", valueList[0], &IdempotencyKey, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "Idempotency-Key", Err: err})
+			return
+		}
+
+		params.IdempotencyKey = &IdempotencyKey
+
+	}
+
 	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		siw.Handler.PublishPost(w, r, id)
+		siw.Handler.PublishPost(w, r, id, params)
 	}))
 
 	for _, middleware := range siw.HandlerMiddlewares {
@@ -14534,8 +15388,35 @@ func (siw *ServerInterfaceWrapper) ListUsers(w http.ResponseWriter, r *http.Requ
 // CreateUser operation middleware
 func (siw *ServerInterfaceWrapper) CreateUser(w http.ResponseWriter, r *http.Request) {
 
+	var err error
+	_ = err
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params CreateUserParams
+
+	headers := r.Header
+
+	// ------------- Optional header parameter "Idempotency-Key" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("Idempotency-Key")]; found {
+		var IdempotencyKey IdempotencyKey
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandlerFunc(w, r, &TooManyValuesForParamError{ParamName: "Idempotency-Key", Count: n})
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "Idempotency-Key", valueList[0], &IdempotencyKey, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "Idempotency-Key", Err: err})
+			return
+		}
+
+		params.IdempotencyKey = &IdempotencyKey
+
+	}
+
 	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		siw.Handler.CreateUser(w, r)
+		siw.Handler.CreateUser(w, r, params)
 	}))
 
 	for _, middleware := range siw.HandlerMiddlewares {
@@ -14628,8 +15509,32 @@ func (siw *ServerInterfaceWrapper) PatchUser(w http.ResponseWriter, r *http.Requ
 		return
 	}
 
+	// Parameter object where we will unmarshal all parameters from the context
+	var params PatchUserParams
+
+	headers := r.Header
+
+	// ------------- Optional header parameter "Idempotency-Key" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("Idempotency-Key")]; found {
+		var IdempotencyKey IdempotencyKey
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandlerFunc(w, r, &TooManyValuesForParamError{ParamName: "Idempotency-Key", Count: n})
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "Idempotency-Key", valueList[0], &IdempotencyKey, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "Idempotency-Key", Err: err})
+			return
+		}
+
+		params.IdempotencyKey = &IdempotencyKey
+
+	}
+
 	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		siw.Handler.PatchUser(w, r, id)
+		siw.Handler.PatchUser(w, r, id, params)
 	}))
 
 	for _, middleware := range siw.HandlerMiddlewares {
@@ -14967,8 +15872,32 @@ func (siw *ServerInterfaceWrapper) PatchWebhookEndpoint(w http.ResponseWriter, r
 		return
 	}
 
+	// Parameter object where we will unmarshal all parameters from the context
+	var params PatchWebhookEndpointParams
+
+	headers := r.Header
+
+	// ------------- Optional header parameter "Idempotency-Key" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("Idempotency-Key")]; found {
+		var IdempotencyKey IdempotencyKey
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandlerFunc(w, r, &TooManyValuesForParamError{ParamName: "Idempotency-Key", Count: n})
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "Idempotency-Key", valueList[0], &IdempotencyKey, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "Idempotency-Key", Err: err})
+			return
+		}
+
+		params.IdempotencyKey = &IdempotencyKey
+
+	}
+
 	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		siw.Handler.PatchWebhookEndpoint(w, r, id)
+		siw.Handler.PatchWebhookEndpoint(w, r, id, params)
 	}))
 
 	for _, middleware := range siw.HandlerMiddlewares {
@@ -15083,8 +16012,32 @@ func (siw *ServerInterfaceWrapper) RetryWebhookDelivery(w http.ResponseWriter, r
 		return
 	}
 
+	// Parameter object where we will unmarshal all parameters from the context
+	var params RetryWebhookDeliveryParams
+
+	headers := r.Header
+
+	// ------------- Optional header parameter "Idempotency-Key" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("Idempotency-Key")]; found {
+		var IdempotencyKey IdempotencyKey
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandlerFunc(w, r, &TooManyValuesForParamError{ParamName: "Idempotency-Key", Count: n})
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "Idempotency-Key", valueList[0], &IdempotencyKey, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "Idempotency-Key", Err: err})
+			return
+		}
+
+		params.IdempotencyKey = &IdempotencyKey
+
+	}
+
 	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		siw.Handler.RetryWebhookDelivery(w, r, id, deliveryId)
+		siw.Handler.RetryWebhookDelivery(w, r, id, deliveryId, params)
 	}))
 
 	for _, middleware := range siw.HandlerMiddlewares {
@@ -15109,8 +16062,32 @@ func (siw *ServerInterfaceWrapper) RecoverWebhookDeliveries(w http.ResponseWrite
 		return
 	}
 
+	// Parameter object where we will unmarshal all parameters from the context
+	var params RecoverWebhookDeliveriesParams
+
+	headers := r.Header
+
+	// ------------- Optional header parameter "Idempotency-Key" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("Idempotency-Key")]; found {
+		var IdempotencyKey IdempotencyKey
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandlerFunc(w, r, &TooManyValuesForParamError{ParamName: "Idempotency-Key", Count: n})
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "Idempotency-Key", valueList[0], &IdempotencyKey, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "Idempotency-Key", Err: err})
+			return
+		}
+
+		params.IdempotencyKey = &IdempotencyKey
+
+	}
+
 	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		siw.Handler.RecoverWebhookDeliveries(w, r, id)
+		siw.Handler.RecoverWebhookDeliveries(w, r, id, params)
 	}))
 
 	for _, middleware := range siw.HandlerMiddlewares {
@@ -15161,8 +16138,32 @@ func (siw *ServerInterfaceWrapper) TestWebhookEndpoint(w http.ResponseWriter, r 
 		return
 	}
 
+	// Parameter object where we will unmarshal all parameters from the context
+	var params TestWebhookEndpointParams
+
+	headers := r.Header
+
+	// ------------- Optional header parameter "Idempotency-Key" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("Idempotency-Key")]; found {
+		var IdempotencyKey IdempotencyKey
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandlerFunc(w, r, &TooManyValuesForParamError{ParamName: "Idempotency-Key", Count: n})
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "Idempotency-Key", valueList[0], &IdempotencyKey, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "Idempotency-Key", Err: err})
+			return
+		}
+
+		params.IdempotencyKey = &IdempotencyKey
+
+	}
+
 	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		siw.Handler.TestWebhookEndpoint(w, r, id)
+		siw.Handler.TestWebhookEndpoint(w, r, id, params)
 	}))
 
 	for _, middleware := range siw.HandlerMiddlewares {
@@ -15444,6 +16445,8 @@ type ConflictJSONResponse Error
 
 type ForbiddenJSONResponse Error
 
+type IdempotencyKeyReusedJSONResponse Error
+
 type InternalErrorJSONResponse Error
 
 type InternalErrorUnlimitedJSONResponse Error
@@ -15595,7 +16598,8 @@ func (response ListWebhookEvents503JSONResponse) VisitListWebhookEventsResponse(
 }
 
 type ReplayWebhookEventRequestObject struct {
-	Id openapi_types.UUID `json:"id"`
+	Id     openapi_types.UUID `json:"id"`
+	Params ReplayWebhookEventParams
 }
 
 type ReplayWebhookEventResponseObject interface {
@@ -15603,8 +16607,9 @@ type ReplayWebhookEventResponseObject interface {
 }
 
 type ReplayWebhookEvent202ResponseHeaders struct {
-	RateLimit       *string
-	RateLimitPolicy *string
+	IdempotentReplayed *string
+	RateLimit          *string
+	RateLimitPolicy    *string
 }
 
 type ReplayWebhookEvent202JSONResponse struct {
@@ -15619,6 +16624,9 @@ func (response ReplayWebhookEvent202JSONResponse) VisitReplayWebhookEventRespons
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.IdempotentReplayed != nil {
+		w.Header().Set("Idempotent-Replayed", fmt.Sprint(*response.Headers.IdempotentReplayed))
+	}
 	if response.Headers.RateLimit != nil {
 		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
 	}
@@ -15687,6 +16695,36 @@ func (response ReplayWebhookEvent404JSONResponse) VisitReplayWebhookEventRespons
 	return err
 }
 
+type ReplayWebhookEvent409JSONResponse struct{ ConflictJSONResponse }
+
+func (response ReplayWebhookEvent409JSONResponse) VisitReplayWebhookEventResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ReplayWebhookEvent422JSONResponse struct {
+	IdempotencyKeyReusedJSONResponse
+}
+
+func (response ReplayWebhookEvent422JSONResponse) VisitReplayWebhookEventResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type ReplayWebhookEvent429JSONResponse struct{ TooManyRequestsJSONResponse }
 
 func (response ReplayWebhookEvent429JSONResponse) VisitReplayWebhookEventResponse(w http.ResponseWriter) error {
@@ -15730,7 +16768,8 @@ func (response ReplayWebhookEvent503JSONResponse) VisitReplayWebhookEventRespons
 }
 
 type RequestPasswordResetRequestObject struct {
-	Body *RequestPasswordResetJSONRequestBody
+	Params RequestPasswordResetParams
+	Body   *RequestPasswordResetJSONRequestBody
 }
 
 type RequestPasswordResetResponseObject interface {
@@ -15738,8 +16777,9 @@ type RequestPasswordResetResponseObject interface {
 }
 
 type RequestPasswordReset202ResponseHeaders struct {
-	RateLimit       *string
-	RateLimitPolicy *string
+	IdempotentReplayed *string
+	RateLimit          *string
+	RateLimitPolicy    *string
 }
 
 type RequestPasswordReset202JSONResponse struct {
@@ -15754,6 +16794,9 @@ func (response RequestPasswordReset202JSONResponse) VisitRequestPasswordResetRes
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.IdempotentReplayed != nil {
+		w.Header().Set("Idempotent-Replayed", fmt.Sprint(*response.Headers.IdempotentReplayed))
+	}
 	if response.Headers.RateLimit != nil {
 		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
 	}
@@ -15775,6 +16818,20 @@ func (response RequestPasswordReset400JSONResponse) VisitRequestPasswordResetRes
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RequestPasswordReset409JSONResponse struct{ ConflictJSONResponse }
+
+func (response RequestPasswordReset409JSONResponse) VisitRequestPasswordResetResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(409)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -15805,6 +16862,22 @@ func (response RequestPasswordReset415JSONResponse) VisitRequestPasswordResetRes
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RequestPasswordReset422JSONResponse struct {
+	IdempotencyKeyReusedJSONResponse
+}
+
+func (response RequestPasswordReset422JSONResponse) VisitRequestPasswordResetResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(422)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -15852,7 +16925,8 @@ func (response RequestPasswordReset503JSONResponse) VisitRequestPasswordResetRes
 }
 
 type ConfirmPasswordResetRequestObject struct {
-	Body *ConfirmPasswordResetJSONRequestBody
+	Params ConfirmPasswordResetParams
+	Body   *ConfirmPasswordResetJSONRequestBody
 }
 
 type ConfirmPasswordResetResponseObject interface {
@@ -15860,8 +16934,9 @@ type ConfirmPasswordResetResponseObject interface {
 }
 
 type ConfirmPasswordReset204ResponseHeaders struct {
-	RateLimit       *string
-	RateLimitPolicy *string
+	IdempotentReplayed *string
+	RateLimit          *string
+	RateLimitPolicy    *string
 }
 
 type ConfirmPasswordReset204Response struct {
@@ -15869,6 +16944,9 @@ type ConfirmPasswordReset204Response struct {
 }
 
 func (response ConfirmPasswordReset204Response) VisitConfirmPasswordResetResponse(w http.ResponseWriter) error {
+	if response.Headers.IdempotentReplayed != nil {
+		w.Header().Set("Idempotent-Replayed", fmt.Sprint(*response.Headers.IdempotentReplayed))
+	}
 	if response.Headers.RateLimit != nil {
 		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
 	}
@@ -15889,6 +16967,20 @@ func (response ConfirmPasswordReset400JSONResponse) VisitConfirmPasswordResetRes
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ConfirmPasswordReset409JSONResponse struct{ ConflictJSONResponse }
+
+func (response ConfirmPasswordReset409JSONResponse) VisitConfirmPasswordResetResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(409)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -15919,6 +17011,22 @@ func (response ConfirmPasswordReset415JSONResponse) VisitConfirmPasswordResetRes
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ConfirmPasswordReset422JSONResponse struct {
+	IdempotencyKeyReusedJSONResponse
+}
+
+func (response ConfirmPasswordReset422JSONResponse) VisitConfirmPasswordResetResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(422)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -16339,7 +17447,8 @@ func (response ListPosts503JSONResponse) VisitListPostsResponse(w http.ResponseW
 }
 
 type CreatePostRequestObject struct {
-	Body *CreatePostJSONRequestBody
+	Params CreatePostParams
+	Body   *CreatePostJSONRequestBody
 }
 
 type CreatePostResponseObject interface {
@@ -16347,9 +17456,10 @@ type CreatePostResponseObject interface {
 }
 
 type CreatePost201ResponseHeaders struct {
-	Location        string
-	RateLimit       *string
-	RateLimitPolicy *string
+	IdempotentReplayed *string
+	Location           string
+	RateLimit          *string
+	RateLimitPolicy    *string
 }
 
 type CreatePost201JSONResponse struct {
@@ -16364,6 +17474,9 @@ func (response CreatePost201JSONResponse) VisitCreatePostResponse(w http.Respons
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.IdempotentReplayed != nil {
+		w.Header().Set("Idempotent-Replayed", fmt.Sprint(*response.Headers.IdempotentReplayed))
+	}
 	w.Header().Set("Location", fmt.Sprint(response.Headers.Location))
 	if response.Headers.RateLimit != nil {
 		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
@@ -16405,6 +17518,20 @@ func (response CreatePost401JSONResponse) VisitCreatePostResponse(w http.Respons
 	return err
 }
 
+type CreatePost409JSONResponse struct{ ConflictJSONResponse }
+
+func (response CreatePost409JSONResponse) VisitCreatePostResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type CreatePost413JSONResponse struct{ PayloadTooLargeJSONResponse }
 
 func (response CreatePost413JSONResponse) VisitCreatePostResponse(w http.ResponseWriter) error {
@@ -16431,6 +17558,22 @@ func (response CreatePost415JSONResponse) VisitCreatePostResponse(w http.Respons
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreatePost422JSONResponse struct {
+	IdempotencyKeyReusedJSONResponse
+}
+
+func (response CreatePost422JSONResponse) VisitCreatePostResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(422)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -16726,8 +17869,9 @@ func (response GetPost503JSONResponse) VisitGetPostResponse(w http.ResponseWrite
 }
 
 type PatchPostRequestObject struct {
-	Id   PostID `json:"id"`
-	Body *PatchPostJSONRequestBody
+	Id     PostID `json:"id"`
+	Params PatchPostParams
+	Body   *PatchPostJSONRequestBody
 }
 
 type PatchPostResponseObject interface {
@@ -16735,8 +17879,9 @@ type PatchPostResponseObject interface {
 }
 
 type PatchPost200ResponseHeaders struct {
-	RateLimit       *string
-	RateLimitPolicy *string
+	IdempotentReplayed *string
+	RateLimit          *string
+	RateLimitPolicy    *string
 }
 
 type PatchPost200JSONResponse struct {
@@ -16751,6 +17896,9 @@ func (response PatchPost200JSONResponse) VisitPatchPostResponse(w http.ResponseW
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.IdempotentReplayed != nil {
+		w.Header().Set("Idempotent-Replayed", fmt.Sprint(*response.Headers.IdempotentReplayed))
+	}
 	if response.Headers.RateLimit != nil {
 		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
 	}
@@ -16819,6 +17967,20 @@ func (response PatchPost404JSONResponse) VisitPatchPostResponse(w http.ResponseW
 	return err
 }
 
+type PatchPost409JSONResponse struct{ ConflictJSONResponse }
+
+func (response PatchPost409JSONResponse) VisitPatchPostResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type PatchPost413JSONResponse struct{ PayloadTooLargeJSONResponse }
 
 func (response PatchPost413JSONResponse) VisitPatchPostResponse(w http.ResponseWriter) error {
@@ -16845,6 +18007,22 @@ func (response PatchPost415JSONResponse) VisitPatchPostResponse(w http.ResponseW
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PatchPost422JSONResponse struct {
+	IdempotencyKeyReusedJSONResponse
+}
+
+func (response PatchPost422JSONResponse) VisitPatchPostResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(422)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -17014,8 +18192,9 @@ func (response ListPostComments503JSONResponse) VisitListPostCommentsResponse(w 
 }
 
 type CreateCommentRequestObject struct {
-	Id   PostID `json:"id"`
-	Body *CreateCommentJSONRequestBody
+	Id     PostID `json:"id"`
+	Params CreateCommentParams
+	Body   *CreateCommentJSONRequestBody
 }
 
 type CreateCommentResponseObject interface {
@@ -17023,8 +18202,9 @@ type CreateCommentResponseObject interface {
 }
 
 type CreateComment201ResponseHeaders struct {
-	RateLimit       *string
-	RateLimitPolicy *string
+	IdempotentReplayed *string
+	RateLimit          *string
+	RateLimitPolicy    *string
 }
 
 type CreateComment201JSONResponse struct {
@@ -17039,6 +18219,9 @@ func (response CreateComment201JSONResponse) VisitCreateCommentResponse(w http.R
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.IdempotentReplayed != nil {
+		w.Header().Set("Idempotent-Replayed", fmt.Sprint(*response.Headers.IdempotentReplayed))
+	}
 	if response.Headers.RateLimit != nil {
 		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
 	}
@@ -17093,6 +18276,20 @@ func (response CreateComment404JSONResponse) VisitCreateCommentResponse(w http.R
 	return err
 }
 
+type CreateComment409JSONResponse struct{ ConflictJSONResponse }
+
+func (response CreateComment409JSONResponse) VisitCreateCommentResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type CreateComment413JSONResponse struct{ PayloadTooLargeJSONResponse }
 
 func (response CreateComment413JSONResponse) VisitCreateCommentResponse(w http.ResponseWriter) error {
@@ -17119,6 +18316,22 @@ func (response CreateComment415JSONResponse) VisitCreateCommentResponse(w http.R
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateComment422JSONResponse struct {
+	IdempotencyKeyReusedJSONResponse
+}
+
+func (response CreateComment422JSONResponse) VisitCreateCommentResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(422)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -17166,7 +18379,8 @@ func (response CreateComment503JSONResponse) VisitCreateCommentResponse(w http.R
 }
 
 type PublishPostRequestObject struct {
-	Id PostID `json:"id"`
+	Id     PostID `json:"id"`
+	Params PublishPostParams
 }
 
 type PublishPostResponseObject interface {
@@ -17174,8 +18388,9 @@ type PublishPostResponseObject interface {
 }
 
 type PublishPost200ResponseHeaders struct {
-	RateLimit       *string
-	RateLimitPolicy *string
+	IdempotentReplayed *string
+	RateLimit          *string
+	RateLimitPolicy    *string
 }
 
 type PublishPost200JSONResponse struct {
@@ -17190,6 +18405,9 @@ func (response PublishPost200JSONResponse) VisitPublishPostResponse(w http.Respo
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.IdempotentReplayed != nil {
+		w.Header().Set("Idempotent-Replayed", fmt.Sprint(*response.Headers.IdempotentReplayed))
+	}
 	if response.Headers.RateLimit != nil {
 		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
 	}
@@ -17254,6 +18472,36 @@ func (response PublishPost404JSONResponse) VisitPublishPostResponse(w http.Respo
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PublishPost409JSONResponse struct{ ConflictJSONResponse }
+
+func (response PublishPost409JSONResponse) VisitPublishPostResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PublishPost422JSONResponse struct {
+	IdempotencyKeyReusedJSONResponse
+}
+
+func (response PublishPost422JSONResponse) VisitPublishPostResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(422)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -17408,7 +18656,8 @@ func (response ListUsers503JSONResponse) VisitListUsersResponse(w http.ResponseW
 }
 
 type CreateUserRequestObject struct {
-	Body *CreateUserJSONRequestBody
+	Params CreateUserParams
+	Body   *CreateUserJSONRequestBody
 }
 
 type CreateUserResponseObject interface {
@@ -17416,9 +18665,10 @@ type CreateUserResponseObject interface {
 }
 
 type CreateUser201ResponseHeaders struct {
-	Location        string
-	RateLimit       *string
-	RateLimitPolicy *string
+	IdempotentReplayed *string
+	Location           string
+	RateLimit          *string
+	RateLimitPolicy    *string
 }
 
 type CreateUser201JSONResponse struct {
@@ -17433,6 +18683,9 @@ func (response CreateUser201JSONResponse) VisitCreateUserResponse(w http.Respons
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.IdempotentReplayed != nil {
+		w.Header().Set("Idempotent-Replayed", fmt.Sprint(*response.Headers.IdempotentReplayed))
+	}
 	w.Header().Set("Location", fmt.Sprint(response.Headers.Location))
 	if response.Headers.RateLimit != nil {
 		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
@@ -17499,6 +18752,22 @@ func (response CreateUser415JSONResponse) VisitCreateUserResponse(w http.Respons
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateUser422JSONResponse struct {
+	IdempotencyKeyReusedJSONResponse
+}
+
+func (response CreateUser422JSONResponse) VisitCreateUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(422)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -17795,8 +19064,9 @@ func (response GetUser503JSONResponse) VisitGetUserResponse(w http.ResponseWrite
 }
 
 type PatchUserRequestObject struct {
-	Id   UserID `json:"id"`
-	Body *PatchUserJSONRequestBody
+	Id     UserID `json:"id"`
+	Params PatchUserParams
+	Body   *PatchUserJSONRequestBody
 }
 
 type PatchUserResponseObject interface {
@@ -17804,8 +19074,9 @@ type PatchUserResponseObject interface {
 }
 
 type PatchUser200ResponseHeaders struct {
-	RateLimit       *string
-	RateLimitPolicy *string
+	IdempotentReplayed *string
+	RateLimit          *string
+	RateLimitPolicy    *string
 }
 
 type PatchUser200JSONResponse struct {
@@ -17820,6 +19091,9 @@ func (response PatchUser200JSONResponse) VisitPatchUserResponse(w http.ResponseW
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.IdempotentReplayed != nil {
+		w.Header().Set("Idempotent-Replayed", fmt.Sprint(*response.Headers.IdempotentReplayed))
+	}
 	if response.Headers.RateLimit != nil {
 		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
 	}
@@ -17928,6 +19202,22 @@ func (response PatchUser415JSONResponse) VisitPatchUserResponse(w http.ResponseW
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PatchUser422JSONResponse struct {
+	IdempotencyKeyReusedJSONResponse
+}
+
+func (response PatchUser422JSONResponse) VisitPatchUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(422)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -18909,8 +20199,9 @@ func (response GetWebhookEndpoint503JSONResponse) VisitGetWebhookEndpointRespons
 }
 
 type PatchWebhookEndpointRequestObject struct {
-	Id   WebhookEndpointID `json:"id"`
-	Body *PatchWebhookEndpointJSONRequestBody
+	Id     WebhookEndpointID `json:"id"`
+	Params PatchWebhookEndpointParams
+	Body   *PatchWebhookEndpointJSONRequestBody
 }
 
 type PatchWebhookEndpointResponseObject interface {
@@ -18918,8 +20209,9 @@ type PatchWebhookEndpointResponseObject interface {
 }
 
 type PatchWebhookEndpoint200ResponseHeaders struct {
-	RateLimit       *string
-	RateLimitPolicy *string
+	IdempotentReplayed *string
+	RateLimit          *string
+	RateLimitPolicy    *string
 }
 
 type PatchWebhookEndpoint200JSONResponse struct {
@@ -18934,6 +20226,9 @@ func (response PatchWebhookEndpoint200JSONResponse) VisitPatchWebhookEndpointRes
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.IdempotentReplayed != nil {
+		w.Header().Set("Idempotent-Replayed", fmt.Sprint(*response.Headers.IdempotentReplayed))
+	}
 	if response.Headers.RateLimit != nil {
 		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
 	}
@@ -19002,6 +20297,20 @@ func (response PatchWebhookEndpoint404JSONResponse) VisitPatchWebhookEndpointRes
 	return err
 }
 
+type PatchWebhookEndpoint409JSONResponse struct{ ConflictJSONResponse }
+
+func (response PatchWebhookEndpoint409JSONResponse) VisitPatchWebhookEndpointResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type PatchWebhookEndpoint413JSONResponse struct{ PayloadTooLargeJSONResponse }
 
 func (response PatchWebhookEndpoint413JSONResponse) VisitPatchWebhookEndpointResponse(w http.ResponseWriter) error {
@@ -19028,6 +20337,22 @@ func (response PatchWebhookEndpoint415JSONResponse) VisitPatchWebhookEndpointRes
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PatchWebhookEndpoint422JSONResponse struct {
+	IdempotencyKeyReusedJSONResponse
+}
+
+func (response PatchWebhookEndpoint422JSONResponse) VisitPatchWebhookEndpointResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(422)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -19199,6 +20524,7 @@ func (response ListWebhookDeliveries503JSONResponse) VisitListWebhookDeliveriesR
 type RetryWebhookDeliveryRequestObject struct {
 	Id         WebhookEndpointID  `json:"id"`
 	DeliveryId openapi_types.UUID `json:"deliveryId"`
+	Params     RetryWebhookDeliveryParams
 }
 
 type RetryWebhookDeliveryResponseObject interface {
@@ -19206,8 +20532,9 @@ type RetryWebhookDeliveryResponseObject interface {
 }
 
 type RetryWebhookDelivery202ResponseHeaders struct {
-	RateLimit       *string
-	RateLimitPolicy *string
+	IdempotentReplayed *string
+	RateLimit          *string
+	RateLimitPolicy    *string
 }
 
 type RetryWebhookDelivery202JSONResponse struct {
@@ -19222,6 +20549,9 @@ func (response RetryWebhookDelivery202JSONResponse) VisitRetryWebhookDeliveryRes
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.IdempotentReplayed != nil {
+		w.Header().Set("Idempotent-Replayed", fmt.Sprint(*response.Headers.IdempotentReplayed))
+	}
 	if response.Headers.RateLimit != nil {
 		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
 	}
@@ -19290,6 +20620,22 @@ func (response RetryWebhookDelivery409JSONResponse) VisitRetryWebhookDeliveryRes
 	return err
 }
 
+type RetryWebhookDelivery422JSONResponse struct {
+	IdempotencyKeyReusedJSONResponse
+}
+
+func (response RetryWebhookDelivery422JSONResponse) VisitRetryWebhookDeliveryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type RetryWebhookDelivery429JSONResponse struct{ TooManyRequestsJSONResponse }
 
 func (response RetryWebhookDelivery429JSONResponse) VisitRetryWebhookDeliveryResponse(w http.ResponseWriter) error {
@@ -19333,8 +20679,9 @@ func (response RetryWebhookDelivery503JSONResponse) VisitRetryWebhookDeliveryRes
 }
 
 type RecoverWebhookDeliveriesRequestObject struct {
-	Id   WebhookEndpointID `json:"id"`
-	Body *RecoverWebhookDeliveriesJSONRequestBody
+	Id     WebhookEndpointID `json:"id"`
+	Params RecoverWebhookDeliveriesParams
+	Body   *RecoverWebhookDeliveriesJSONRequestBody
 }
 
 type RecoverWebhookDeliveriesResponseObject interface {
@@ -19342,8 +20689,9 @@ type RecoverWebhookDeliveriesResponseObject interface {
 }
 
 type RecoverWebhookDeliveries202ResponseHeaders struct {
-	RateLimit       *string
-	RateLimitPolicy *string
+	IdempotentReplayed *string
+	RateLimit          *string
+	RateLimitPolicy    *string
 }
 
 type RecoverWebhookDeliveries202JSONResponse struct {
@@ -19358,6 +20706,9 @@ func (response RecoverWebhookDeliveries202JSONResponse) VisitRecoverWebhookDeliv
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.IdempotentReplayed != nil {
+		w.Header().Set("Idempotent-Replayed", fmt.Sprint(*response.Headers.IdempotentReplayed))
+	}
 	if response.Headers.RateLimit != nil {
 		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
 	}
@@ -19452,6 +20803,22 @@ func (response RecoverWebhookDeliveries415JSONResponse) VisitRecoverWebhookDeliv
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RecoverWebhookDeliveries422JSONResponse struct {
+	IdempotencyKeyReusedJSONResponse
+}
+
+func (response RecoverWebhookDeliveries422JSONResponse) VisitRecoverWebhookDeliveriesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(422)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -19622,7 +20989,8 @@ func (response RotateWebhookEndpointSecret503JSONResponse) VisitRotateWebhookEnd
 }
 
 type TestWebhookEndpointRequestObject struct {
-	Id WebhookEndpointID `json:"id"`
+	Id     WebhookEndpointID `json:"id"`
+	Params TestWebhookEndpointParams
 }
 
 type TestWebhookEndpointResponseObject interface {
@@ -19630,8 +20998,9 @@ type TestWebhookEndpointResponseObject interface {
 }
 
 type TestWebhookEndpoint202ResponseHeaders struct {
-	RateLimit       *string
-	RateLimitPolicy *string
+	IdempotentReplayed *string
+	RateLimit          *string
+	RateLimitPolicy    *string
 }
 
 type TestWebhookEndpoint202JSONResponse struct {
@@ -19646,6 +21015,9 @@ func (response TestWebhookEndpoint202JSONResponse) VisitTestWebhookEndpointRespo
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.IdempotentReplayed != nil {
+		w.Header().Set("Idempotent-Replayed", fmt.Sprint(*response.Headers.IdempotentReplayed))
+	}
 	if response.Headers.RateLimit != nil {
 		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
 	}
@@ -19710,6 +21082,22 @@ func (response TestWebhookEndpoint409JSONResponse) VisitTestWebhookEndpointRespo
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type TestWebhookEndpoint422JSONResponse struct {
+	IdempotencyKeyReusedJSONResponse
+}
+
+func (response TestWebhookEndpoint422JSONResponse) VisitTestWebhookEndpointResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(422)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -20121,10 +21509,11 @@ func (sh *strictHandler) ListWebhookEvents(w http.ResponseWriter, r *http.Reques
 }
 
 // ReplayWebhookEvent operation middleware
-func (sh *strictHandler) ReplayWebhookEvent(w http.ResponseWriter, r *http.Request, id openapi_types.UUID) {
+func (sh *strictHandler) ReplayWebhookEvent(w http.ResponseWriter, r *http.Request, id openapi_types.UUID, params ReplayWebhookEventParams) {
 	var request ReplayWebhookEventRequestObject
 
 	request.Id = id
+	request.Params = params
 
 	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
 		return sh.ssi.ReplayWebhookEvent(ctx, request.(ReplayWebhookEventRequestObject))
@@ -20147,8 +21536,10 @@ func (sh *strictHandler) ReplayWebhookEvent(w http.ResponseWriter, r *http.Reque
 }
 
 // RequestPasswordReset operation middleware
-func (sh *strictHandler) RequestPasswordReset(w http.ResponseWriter, r *http.Request) {
+func (sh *strictHandler) RequestPasswordReset(w http.ResponseWriter, r *http.Request, params RequestPasswordResetParams) {
 	var request RequestPasswordResetRequestObject
+
+	request.Params = params
 
 	var body RequestPasswordResetJSONRequestBody
 	if err := runtime.BindJSONBody(r, &body); err != nil {
@@ -20178,8 +21569,10 @@ func (sh *strictHandler) RequestPasswordReset(w http.ResponseWriter, r *http.Req
 }
 
 // ConfirmPasswordReset operation middleware
-func (sh *strictHandler) ConfirmPasswordReset(w http.ResponseWriter, r *http.Request) {
+func (sh *strictHandler) ConfirmPasswordReset(w http.ResponseWriter, r *http.Request, params ConfirmPasswordResetParams) {
 	var request ConfirmPasswordResetRequestObject
+
+	request.Params = params
 
 	var body ConfirmPasswordResetJSONRequestBody
 	if err := runtime.BindJSONBody(r, &body); err != nil {
@@ -20292,8 +21685,10 @@ func (sh *strictHandler) ListPosts(w http.ResponseWriter, r *http.Request, param
 }
 
 // CreatePost operation middleware
-func (sh *strictHandler) CreatePost(w http.ResponseWriter, r *http.Request) {
+func (sh *strictHandler) CreatePost(w http.ResponseWriter, r *http.Request, params CreatePostParams) {
 	var request CreatePostRequestObject
+
+	request.Params = params
 
 	var body CreatePostJSONRequestBody
 	if err := runtime.BindJSONBody(r, &body); err != nil {
@@ -20375,10 +21770,11 @@ func (sh *strictHandler) GetPost(w http.ResponseWriter, r *http.Request, id Post
 }
 
 // PatchPost operation middleware
-func (sh *strictHandler) PatchPost(w http.ResponseWriter, r *http.Request, id PostID) {
+func (sh *strictHandler) PatchPost(w http.ResponseWriter, r *http.Request, id PostID, params PatchPostParams) {
 	var request PatchPostRequestObject
 
 	request.Id = id
+	request.Params = params
 
 	var body PatchPostJSONRequestBody
 	if err := runtime.BindJSONBody(r, &body); err != nil {
@@ -20435,10 +21831,11 @@ func (sh *strictHandler) ListPostComments(w http.ResponseWriter, r *http.Request
 }
 
 // CreateComment operation middleware
-func (sh *strictHandler) CreateComment(w http.ResponseWriter, r *http.Request, id PostID) {
+func (sh *strictHandler) CreateComment(w http.ResponseWriter, r *http.Request, id PostID, params CreateCommentParams) {
 	var request CreateCommentRequestObject
 
 	request.Id = id
+	request.Params = params
 
 	var body CreateCommentJSONRequestBody
 	if err := runtime.BindJSONBody(r, &body); err != nil {
@@ -20468,10 +21865,11 @@ func (sh *strictHandler) CreateComment(w http.ResponseWriter, r *http.Request, i
 }
 
 // PublishPost operation middleware
-func (sh *strictHandler) PublishPost(w http.ResponseWriter, r *http.Request, id PostID) {
+func (sh *strictHandler) PublishPost(w http.ResponseWriter, r *http.Request, id PostID, params PublishPostParams) {
 	var request PublishPostRequestObject
 
 	request.Id = id
+	request.Params = params
 
 	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
 		return sh.ssi.PublishPost(ctx, request.(PublishPostRequestObject))
@@ -20520,8 +21918,10 @@ func (sh *strictHandler) ListUsers(w http.ResponseWriter, r *http.Request, param
 }
 
 // CreateUser operation middleware
-func (sh *strictHandler) CreateUser(w http.ResponseWriter, r *http.Request) {
+func (sh *strictHandler) CreateUser(w http.ResponseWriter, r *http.Request, params CreateUserParams) {
 	var request CreateUserRequestObject
+
+	request.Params = params
 
 	var body CreateUserJSONRequestBody
 	if err := runtime.BindJSONBody(r, &body); err != nil {
@@ -20604,10 +22004,11 @@ func (sh *strictHandler) GetUser(w http.ResponseWriter, r *http.Request, id User
 }
 
 // PatchUser operation middleware
-func (sh *strictHandler) PatchUser(w http.ResponseWriter, r *http.Request, id UserID) {
+func (sh *strictHandler) PatchUser(w http.ResponseWriter, r *http.Request, id UserID, params PatchUserParams) {
 	var request PatchUserRequestObject
 
 	request.Id = id
+	request.Params = params
 
 	var body PatchUserJSONRequestBody
 	if err := runtime.BindJSONBody(r, &body); err != nil {
@@ -20833,10 +22234,11 @@ func (sh *strictHandler) GetWebhookEndpoint(w http.ResponseWriter, r *http.Reque
 }
 
 // PatchWebhookEndpoint operation middleware
-func (sh *strictHandler) PatchWebhookEndpoint(w http.ResponseWriter, r *http.Request, id WebhookEndpointID) {
+func (sh *strictHandler) PatchWebhookEndpoint(w http.ResponseWriter, r *http.Request, id WebhookEndpointID, params PatchWebhookEndpointParams) {
 	var request PatchWebhookEndpointRequestObject
 
 	request.Id = id
+	request.Params = params
 
 	var body PatchWebhookEndpointJSONRequestBody
 	if err := runtime.BindJSONBody(r, &body); err != nil {
@@ -20893,11 +22295,12 @@ func (sh *strictHandler) ListWebhookDeliveries(w http.ResponseWriter, r *http.Re
 }
 
 // RetryWebhookDelivery operation middleware
-func (sh *strictHandler) RetryWebhookDelivery(w http.ResponseWriter, r *http.Request, id WebhookEndpointID, deliveryId openapi_types.UUID) {
+func (sh *strictHandler) RetryWebhookDelivery(w http.ResponseWriter, r *http.Request, id WebhookEndpointID, deliveryId openapi_types.UUID, params RetryWebhookDeliveryParams) {
 	var request RetryWebhookDeliveryRequestObject
 
 	request.Id = id
 	request.DeliveryId = deliveryId
+	request.Params = params
 
 	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
 		return sh.ssi.RetryWebhookDelivery(ctx, request.(RetryWebhookDeliveryRequestObject))
@@ -20920,10 +22323,11 @@ func (sh *strictHandler) RetryWebhookDelivery(w http.ResponseWriter, r *http.Req
 }
 
 // RecoverWebhookDeliveries operation middleware
-func (sh *strictHandler) RecoverWebhookDeliveries(w http.ResponseWriter, r *http.Request, id WebhookEndpointID) {
+func (sh *strictHandler) RecoverWebhookDeliveries(w http.ResponseWriter, r *http.Request, id WebhookEndpointID, params RecoverWebhookDeliveriesParams) {
 	var request RecoverWebhookDeliveriesRequestObject
 
 	request.Id = id
+	request.Params = params
 
 	var body RecoverWebhookDeliveriesJSONRequestBody
 	if err := runtime.BindJSONBody(r, &body); err != nil {
@@ -20979,10 +22383,11 @@ func (sh *strictHandler) RotateWebhookEndpointSecret(w http.ResponseWriter, r *h
 }
 
 // TestWebhookEndpoint operation middleware
-func (sh *strictHandler) TestWebhookEndpoint(w http.ResponseWriter, r *http.Request, id WebhookEndpointID) {
+func (sh *strictHandler) TestWebhookEndpoint(w http.ResponseWriter, r *http.Request, id WebhookEndpointID, params TestWebhookEndpointParams) {
 	var request TestWebhookEndpointRequestObject
 
 	request.Id = id
+	request.Params = params
 
 	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
 		return sh.ssi.TestWebhookEndpoint(ctx, request.(TestWebhookEndpointRequestObject))
@@ -21088,249 +22493,261 @@ func (sh *strictHandler) GetReadiness(w http.ResponseWriter, r *http.Request) {
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7L1rchs5ljC6FUxOT5jqSlIk9bBNhWNG5ZLLqpJttSV39XTT4wQzQRLlJEAnkKTYdTVxd3F3cCPuz7uF",
-	"b3byreQLnAPkg0y+9Kp2W90RZYpMJICDg/N+/OaFcjSWggmtvM5v3pDRiCXw8TiO5dR8iJgKEz7WXAqv",
-	"410OGRkxPZSRInrIyJjqIRlSRWrvX70kz1ut5o5PWGPQIMGPJ5c+eX1y/INPzo8vX772yQ8nZyeXJ0HD",
-	"872EfUl5wiKvo5OU+Z4Kh2xEzXzsio7GMfM6XvEF7y4uPd/Ts7H5QemEi4F3fe17b+WFlglbXGggZF2Z",
-	"n4IOLJQKNWUJCWmScKYIJYqFCdOkRomWn5nwzVd8ILgY2J92fDId8nBIhCQhDc3G6Yx8ZmyMmz18uv/c",
-	"N8+aGclBo7WzZmMiHXmdv3luYd7Hqg29p5qd8RHXi1v6ZUg14YrErK+J7CP8ZczD2RNFvqRSU1KLEtrX",
-	"dc50vz7UekzHvJ5QzWLzxro93nqrtdMpjxZ0xHwy5XpIgiQgNbMLprQiCRtRboCyQ6iISKADUlMslCJS",
-	"JBWax/AenDxhimm10yAXTGj7smw79XOYCw6/6rC7XiwHXHS9o+TF3pF+sd/2VoIHX1eNoLgc3BzRBmp0",
-	"PI7NsWtJ9JCbbcH+toEXJRc6SUOdJiwirziLI0VirjSZDqVihGs2AjCqAmQdSL8UQTpmCZlyEcmphek0",
-	"IDX8gljQOhj2ZoRNWDIjZk11WBSLiByzhALSTYc8NlOblYw4IIcU6yH85UWreTR9cdisBjHTyey4r1my",
-	"CN0Le/RakinlmvRYXyaMJGYIF4MNb/Z+2/dGXPCRuRDNbA1caDZgCSziL+8RXKdR9RFbaD5RhEeIy8Ff",
-	"6nZM/TQK4Ksw5gaKCtBxyARBELXM8lvtZ2SccKFpL2bk+OLl6SkJhzShoWaJ8onUQ5ZMuWKEkgETBuIG",
-	"9II1yJkcKDg5MwdLEpkQJiYslmP2RJEgcSsPgNrM4DFFR4zwaFPSd9BvhU36jD3vPY32wz3q+d6Yas0S",
-	"s///+lu3e9Vu1bvdq6cnH39r+a32s+s/VJzltRmV0BHTlqgvISynmo0QL8d0wMwaufn6S8qSmed7Bqu9",
-	"jgcoVsKtiPVpGmuv0276Xl8mI6rxGPfM5R3RKzzhVrNZOO9W5Xm/S6IqfDNHrWSiScQTJLTLVifhBZWr",
-	"g3d6fkaAKfwFX1aS4HM6YNVLadV7VLEIwEREOuqxZNl6zCPVy2mtgZX531p4nUulT3+oXuVY2ouRrc1w",
-	"6XxpPFqJhdni0hSerACQVPqC0SQcLi7gmIRUsToXignFNZ8wotIeDnZMS3MdL0UzhS8urmhEr86YGOih",
-	"wTSEjfu7tXR9MtHV4Okb2m1IACBWb9YglyARJIz0EiMKGLLLI6IknLMiwtBgIicsiel46bLNfNXoFybM",
-	"EI9jXcDB4ncAjiWomPZiroasggq+E/GMjN3vcOiK1Mxh7hCZEGl+BiJI45glTxQBVqdIrU9jxXaW4m02",
-	"Y3EzdmU9KWNGBSztg2LJMgxMFcx4fxj4C+sNpfx8IqKx5GLpTZjiY4TZ5+5xTddmsBpLoRiQ2u9pZNmR",
-	"+SuUQjMBH0EUCYF/7/6qzFILhP83D/iJ1zHjiXuBj9/Ce408FhsMGqXK8F9CyYTGPCL4w8dr3xsxpYCE",
-	"FTmlYXxcwKMGACjDex3PStYAi463S8d815yessCwLLiKISlNdapeyshwdHMtNR8xpelo7HW8drN9WG+2",
-	"6s32Zeug09zvNA/+6l0XAfqHhPW9jvevu7kKsou/qt0TAAIAdSnrJ5E0d1NqMqI6HKJcF8kwHTGhj0iA",
-	"IAsKMhlcfNUwy8hP54OwYtUGx3SHi+eKjGhskIpFpGYkOLiHBPHJJ324wmynQV7JBFafSX0KhEqZakJB",
-	"LkTZD7b1Uop+zEP9sHsJ7ay4MMKuuNKG2kdUU5+oNBwSagQmRFEUyLkiNE4YjWZE089MwPJfyaTHo4iJ",
-	"h1k/UkazFKP4sYhwQXqpBjXP4FWEygIehr2iRkYUA6NOgoDoKJ3ZKmzhVBghjcY48b1v41iQVLCrMQuN",
-	"dAoo3yA/ME15jBwtloMBi3zYT8J0mgjzVypiphQJjs/PP528/fOLiIH4am5OsLiNB7wi97GfrW7QG6CL",
-	"b6UG+8dGW64g3vgW8lZq4t5TJsvm+uMzHGkYxceIFE5BVTJNQlam1R/mSTVw/W1J9cGDkWqwDgE9UHCz",
-	"MpI9pBOGG7VgqFExw8dBRiyQcrx+5mcHscJ7jAJ+ZHXk4MeTy4DQWElr7FEkeH1y/EOw0yABHEMAzyMz",
-	"cEYsbhaDTOGt1K9kKh4Azd9KJIv5KYPaMYsljS6lPKMJaiAPR8N7MpqBbclMba4LFeU788TZGGrBVX1E",
-	"r+pmRL0300wFPmGxYiTgoi8bV3X7TnwCHoWndo5IYO9AQBSd4TnkV++CJRMesg+CTiiPjVr+MCAwtNuo",
-	"dSSkwuBUz0CFhkNkCOamGOwkMtV0wHxC4SuZahCzQbdnyQT5iGFsWhmGGKZJwkQ4IyEdH3UFGEgI7WuW",
-	"kAAMLHWwsATO4tPoimoYPLB8sh4YfnHbPMyeNGwcvncoJeT0iKzf+Fbk+VLKN1TMrOymHkhOKJiRtJRk",
-	"ZIiRM+cdoSGsem9myR8ETfVQJvzv7GEoC6oDYNQmU6pw3bURVwoky0zs9Am7GhtlxyeGEzD4JBPAYCPW",
-	"GIQeGBk0O/EwYRETmlPLjKeJRJtfwW/wyy+/1I9TPTTPhVQvMaTAPphRwmnhWTj3TU1k3zOagMVnQRMD",
-	"oKt0PJaJZtEbFnF6Cc/8HgTVXI1gfi4UsqwS+579CuLOzUQN+xI8dbQK9ymP5yQOw3D4QFCdJgz1JabW",
-	"qYFWeVa7BrJj9o+rEEYs5iAB4MbJhCW8b0FHatm+fZKtxyeK/50ZtP7p4t3bnSNzSkOjssB90TJhUQPs",
-	"DHZ+cIiFIRvbYxonhlhpjqo+7rvo4qHu2UqjTo7df3Nj8+dkz2ADKnOjkcWFwrkjMYEjaPaa7LB/cFB/",
-	"Fh306/v0aVh/TvdZ/ZA2w+fsGWvTVsvzc5zyjkmfC0Z4xKg5/NwGVT6ep51ms9Ns/tXzPW7meR7thy16",
-	"yOrtnpknbEX1Z+wpre/1271W2Iyes2d9gzvSosZhr9Vvhy1W36fNfn2/f7BXf04PDuq9FmvStsGbiJkN",
-	"lqGYb2ytscUv3pNVaGNB+NI+fV3ac2GaiGpWN9hRNRffbElu+5uYr4oYAI/YwX4OhXyPxUWvwJOXOUjK",
-	"VwTcHQd+s9ksOTis1kF6MRWfSe3k5Zvjevuw/USRoNtVwY55grz9cGYwJae6cyhUsMweNBdNs0WfxX91",
-	"u1fN5sc/mg8KP2ff/aEKoG5fuPnFa2dElQ0RwLwu5uKzWnxLiE+ogpWzfKYVP8ydIDzl529aPKS5AbBy",
-	"t6JVR4pbP5nYc73V/gvEeNGxjL6xIR2PmWBgINzsbmjLVzOzNs7XsBi7nv7Br8XF+bivFVD5gcXs64RK",
-	"hCu/F6iccbUCGlyzkdoGLDgLTRI6K12eVePP6YCdwYPgeBxwQRGUa4e5J5dclMK7Vt4aQDq7i4LxnUYR",
-	"N4NpfF4ADrhB/AVqcCO+Mrds95blizyX6n5XaCYosL1x2Y9kPVN2gnnnjvNIbTDFJTy4gL7wrb8BHD4o",
-	"ltwMDtYPskZshIeunY9n9cNmLW/Nc4C9Sk1lEq3HXfvcPAhgQt+usvC+5aCYc2ndDColCrZ66XPz/VAY",
-	"ee17TNBePIcuqIstYgszlNhoWGrTOfMB176XJvGWa/3w/mwB4OYtpaVUQhqsMvq8cLqL6gQNQ5mCr9Cd",
-	"GhFy6pNwyMLPLCIx/8xssFidiwZ46cwqjJhlvQMQGALODqs5uzcdEdoVoDYTacQoZU2VLLKRQvvNvaDR",
-	"FUVWk+FOSdxqtZ+tdoT73jThmr0T8QyP7tr3TtylWbC642ppFCVMKSL7hGoykkqT9sF+SWxMBf+SGjV3",
-	"QJMotg+HVLGODaKRIp75hJJI6jrVckRiGdKYjGmiIWiGkqF5r7kgdp6YUaWJnkoS0x6LFalBPI8VHgMX",
-	"hgcuIyXJdEg16G3kAtDDqb4yUbmz6ddJHQGo8NzAiBzgVx3cbbBTFm1pRP/D/tUI5ah4BO4aFwMRDvbL",
-	"8u1x/a+0/vdm/fm//Osf/q2bNpvtwyd//G73xb//16fgt//r+r/rH7+rdbuNTZ7b+eN/1PLnPhY+1z/+",
-	"sfDDzr93u42d7zZ7dFHG9r2r+kDWF8SXzHe1eDdcnJM5ObS6Cynq7asr4pzfBqZzlHr5615fXp4TVIGJ",
-	"Zle6fCBvpSZokK+QsXKPeDV5LMg8S+SzXLopL+zPuSXFGlAU6c0Q4zB2xOBuw6ugL5nBpTJ0cwpxaOby",
-	"o09jzOQY42DyPRsmBKpZf9nGnclmLlK2UiUFa07xwdy/v7uh9WDhpUkxMG9lxNrC0KKBqBgO2NxfjHGa",
-	"E803EbznOALiXWlW38V8WCCWRex8Z1W84zWjMYJzqfUnA4b87N3C8JPL0QuTCXall53ov4OZ/EW7iUQF",
-	"AuJeGDTEv8d0wF608bOSiX5RDEESaWw9LiUmX0ClhE1gAeseVCzu32aFrSUrXANNM6uP4LGLXQLZglJS",
-	"sKphbCPEMULgXqeNH5TX2fM9LTWNvc5+e8FoFbuAyuxd7WYVLo8tVcgeay17alGM80LG4xqsgeyiL2Sn",
-	"SDP2yvGEh/te5W3CPVSHfoJFmIuBDZOJDatvkJMrGtrAWZCIWOQDB7d/ZCICMoI+y8KXIZQUX0Nqwdnp",
-	"xeWny3eXx2efXh6/fH3y6fLyLPDJAQGyaqXLnU4WUsGF0lSE7IkiIMEoCMgA91I6hgjuKQ8ZhpFoSdRQ",
-	"Tks0dL+9AUDmTTgYrelCXBFY7kCqMWmZCPnMRRfnUlODvIUQQhew0NhevHu2iXjnFvWeKWa0vz5PRlsq",
-	"EIJNz7fWfQzAPmPUzjYS6oLaCC/xS2tYBXvY5i21x3mJbpv12oi7yhXqcLiNjj/iovht6260/huo8dVb",
-	"2UZNX7uVRR1spall7vFr/x9R9a8G2w1V+nUQvA8l/x9Iq6+A5WxU6dk4JmP8yah8F+ClJDHokjKOyE+p",
-	"wNQs2SdcL+oldGT4WAVLxMgXF8HxRBE1onHMlDbKry4R7+X89gaOJjdjWXxKVbUHLFVajjBnYq1Qxiv4",
-	"FMILrBwIQw50g/CI1IIx//S//+//d15DHvNPe2/09Pvp2efodPo6fcqv2s/onv5yvkLcL+9GpWHIWMQq",
-	"95SOo21hZuTKaq/bGqBUeeHsywrA9R2WFE4n25hfiuLPF/9xOQ6/Ag/1LVwX7i48lOvCIkfDxhTcqefC",
-	"7uXCocRXCJYcne8WMtbveEd+/1NNpoxOmCI0HrBeQnlIrOlKkV9TBfTT0LyfaPglpUlEYilHbkw/lhBM",
-	"aUT/GL5aFTyQxXbY4IGNggFKDgq8rtkXCzMc5uEJVsDx3kqjJkgk3MeCxjPNQxqTEzHggpUu55J3PUg4",
-	"wpx4do+xCEV3zyJrL8G28pJom0YGATF9niidpxotvTVr2dC28ugNOEIVWZ93R/mlJKdixEUlOS/Da9l1",
-	"XRN+0byj+Iv7uMpzQRx3G8VhYPODpeA3oOuGEFZ6hZedw+2jA3DOh2IkUt1TXAACQ1tV6eZg2Mz1L5W2",
-	"rv9tY13yoQvLxKtZacJfGbbjbJAb2QztJCvjd9wqbx1ikeHW1xhfYRafJaR+VRcsp/d3fsUuHU+roPrt",
-	"VSQf6LthSYmMi7bCeRfYasFmdWr0IuWud7tXrVfd7tXTV+bj81dFUr744/JRS4n9B2ScXxV+WGZ/t9jx",
-	"noVywhJr5fgBg5Q5UzezWCouwgo8e8/qitlSFDb8Ocpmsl5aoRWB4ZhYZTNarPF+r0kiOlOEDuTOUigW",
-	"sOxwf60vBlZaDZFxTMNbBP38Y9sOV4UAVYHjgsV9Q88rfIornGg3dNxWMb/KRYFZKLu98wY3a2UDrDqy",
-	"GdWkx2YScVAxSAz5zMYgiCqjIy8Y3sI8orf8+g+CX+W5MxuZ2aJK0dJuJxcBlgTi2q+r4ICaVsk9cLDG",
-	"PZATl62GVaosSGccpJZRmXIEx69KisZ7On1joxDMaaa9kq14/jhV4fcbGVFvbObU5yzhMjoR0dKRa/XJ",
-	"u7OBluAAFlCV9qpMoObr1hs5/dOfcxsoex9/ef3nv6tKTTzhSLbXO84rrKU01HzCvhZTaWYWxU1XnPQ2",
-	"FtMi6t5epihdhIeSLYpYdT8yxqXzuxYthWHIlLK/eGz207D3Y8jf8Z9OP/z9tPWWn6pT8f4gfHl6ePp5",
-	"/Jc/v/zpeYPtNRthOxa90atm9JefIJIScgPVqfA6e4eQzGVeiHl0Lvdu0WhWnHqR2vz0yyWpvb5oHxzu",
-	"NCpjuvI5lxUey2vOYYKjHVK6pHa9FSEQ2Q7yM7JbWXsqxa0VX1Vc9dITumMndUWgVy4QbRJYsC6UoNLR",
-	"vSaK2chBc5i4gY3Y7rEi+JJvYeq2JXyOI0rO5IQZIXOF0beYfnhrbradQLmh/XZbn/WdmEnnQtY3p9Rm",
-	"JbfK0gLU2dQKkknNW1uaCuu8BSdxi30QDmLY7P0kU5lt3Nwui0DY1C4Lc93aLvvwgL8XuywC4+Z2WTP+",
-	"F64hvEhtfGvMqBsaaPOh2ydP3oF91pW4WWmexTXe2jybodjXaJ7NGEK1MbJ1a2PkHHstChW/v+mxfC2M",
-	"oBXH7/pe528bnfg81mS4O0dfIEeHizBOI/YCHgog4eUIRFJbDMxAWrApU9pWZZxwxXsxw+rDru4YlCHc",
-	"xmcwolen+HyrIN9aHF2Mm/qYV5iwtsdZhYdFazYa65cuEmqxMOmKMr2+G66qsztiqg0M2k3invOJjCPz",
-	"HbiUN4bA3DaO8W1lmLSbi9f2JuKcqyi5maAGdrBlNYrhRyg56WMRFqpIYKtq1HkUHOWVgaWwUdQWUuCh",
-	"xW/cikq8bOV6nIqzTczeNsIpu9L2CFZAdgt7xxZHf4GDKuXXwtHlB1MEScFCUcL7+S2VZd8Mx6to7hLM",
-	"XHbPliQc4o9PlC0p7JN+IkekNW8CLV/I1ooLuR3ORynWXXqjbkAClmR3/TLE6rMOn61vIivsJFxB/lpW",
-	"T8snlCSsnyoWuUREyCPkCqJUs4uA9YgMfjU2wbMFdF0S7pLdPKhVBZ4Sm6IZpSybEtMhsl+nNtoipkrf",
-	"PC7G5c4tq1ecKE1a5Gf+vSugjLB7orDKUA3qq9lC9wkDzv7h8lX9GUnQ4RKR3ox8+O7Vq1c/7DTmOXd7",
-	"f22mVlWVo5AZjH+iijl8c1ASMu+6MGKkphizZVmDnUrcXgKoZUkb7lKV0X4u4ctlgRWQvADwefTY4I7f",
-	"XGma58Yb609zA+9A0F1Yylcq81azh8VmIGMmIi4Gge2Y4Gi6bW+BCccGE+x1J1SToIQZwY5Pgiza0wh9",
-	"IcsoQDmHm5L21ZVPAiR5gbsL2bMR/oEzNQo1we0iDQYXoqSXRt4uVMGu0M+2F4DuLLnA0e33jKoq55Ph",
-	"EJl3KSPyUGByIAULfPM5g+x+q3mEIDXH6JMD9FrLPnCWNGFq5whJT9a4oQha80YLS7PPjxsQ5ftMjthQ",
-	"0pJTwTYNQb2JQ+hOCi/ActxKfVuHoXjUJWjlcF3AkG1MjvOod1uanF2hbWlyFfKXLfYHBWVt6dW9O5Ke",
-	"7+TrJuluHxfQi+nODtho8PjKGx+1uQRVYmTCiqE3RhA7f3dxyaIOGWo9hp45FKOow6zQRs1Wri6UkYVK",
-	"0IqMEz6hmhFNkwHTascnXCw0rKmNWRIyoetMhDIycuEM6xgy1+Iht97AIjq7u8/3Gq1n+41267Cxt7+L",
-	"FR5/tXR4PqBs/9kqs86/1P/743eVxpjlQN/YMLOIzotBMu6NFfVFS528fEgSFlDBdpjVXAHDTRlG06Fi",
-	"4ac3/Z//9Dx59uPP//kluZz++uH8h2enZ+d/PZXtM3pGL6ZPj+XT3ue/HkZv//NFuTEPjs/Lbny3+/G3",
-	"/b3rF3/YIB4HNvNxlRlnie28aIRZk4e2LNI/kRMeGTkdH8b6NRMm9OYG9IIl5KZZC0aJymqPrK9IgOWy",
-	"V5heCFXuRqIrYMvgmXEiQ6bUSqa6QeEEhO1cGpwrqVqhC4JmtRUj38qUAljk7Ci542OTIpVuK0Xziq62",
-	"rJiP+XmWWXthi2Ug54e6igybqW/PDybsJtx+wu6UV0/YPwGjLuBTwYHmDrl4xJ7v8YGQyaZ6TdGYWVFP",
-	"B4uyDyQU7rVlkDWLY9UgAfjv/hj4JHCpen8MsNteKSjHfJkw7DAQjbhQTzIzk8r5Q3UouV+OHfbLuRz+",
-	"Qi1Mf6EOpF/27/plr6NfkWXozydk+tVBRr5nAdLQTOmNgKxuhL3OdlxwTrRAZnB/zSG372EBMfuzLVxh",
-	"33i+iqSDqSsrOzV/8J2cZz1RxEzpZy3/nDfYz5r2ub4LLlnq/cnFJTk+P7UVOqArRI0SexKg51P4ckrL",
-	"/S3NYFv8nOSWfT/7nHmEYWr3bV6Ku3ahqYhoEhELAqPGRjJUWfXtxiiC/qpUZC1oDBBoCIXSI27ANDLX",
-	"FdnmiI7H5oBz52yGXmtqWRYDIxZRdfXgknN/AUdX5+wWU6KrUH716Lnk4blLuMKjNr/k8t1eMXAuA2aO",
-	"CqwYWApiXHJvN4henHtNiYKscHLOnW+J0qwYNgemElVZTR4umdIZg7O8cob+aSQJ174nBdtAFaiAutEG",
-	"1g0pAWqTAaW9rhtQdW02HLPVPAtnt8mArWaovkkbjire3nVDlmLxuoGLGPWx2D7BChoLIllS+MXycMNv",
-	"PvpV7QyLclA2cIXYY7N71rgDyt9+SVlalffwWk6xqchiBo+RTtB3PKBcrPYINtd6TOwCNitQvmLzl6xK",
-	"BN7Sd14olpgrRtAay6joBGIHUI8Dd6izFTfWF/4rOoLdLGt2c4u4tCJMHio8bY10d+PwNAjOCtOE6xkU",
-	"V7UWBiMaH6dY/bAHAdOv3LJ/+uXSW+jiZoOz4dyC83cXlwTyl2iqh7vwU2C7Zrs+M1Sg/H2E5ntFBkyT",
-	"/eZe1ssarutcx5eh1mMDHPz+btdXiNg4tu17QCPqEAwYJ9202dwL4WH4yIKN1oqK/4UTACtcVfoFvjot",
-	"JEPhDP6kZX8bsivy+s3xy/rF6+P2waGRCLueXRE+28C/EjoFwRm/tM+wAIVXI9bKPrm4fH96fvLpl5Pv",
-	"X7979/Oni5OX708unyhrO1NZu1SUc/Noa0yeqed7yUX9Mf+ZzbBdCxd9ubhLd5mfqFz2NkoYZLj5NmwK",
-	"aw1i1F+jK7ripRTmmkKLKPB2D2UcYXdGVApcB6mOebpOTrB3et5y01YKZhGSU6XLreZcO3OubdMrQ4eG",
-	"VEQxSxrkOHsTzG1oteoKUuy8U1XPuRlkakcA1pAgq6Lr21uQ9Sod0XGhX6ns99EjaGZxqXYQVsGxcQ0+",
-	"2zBbLRSt7Uu0IBdLJFNF3o2ZMGDeazRJxPpcMKPRdPI6y8hsXB0KkrBBGtOEsKtxwpQyQDfrqCmJBSrM",
-	"ZgtFK6ZDrpka05D55MN3r05evSI2Ti6C/X/4rtl8dkCE1Ds+CTIrc4DVJFUh6JDUQhkxMxfq4eZ5V7jZ",
-	"8JIAwTwj71+9JPutdpsEz+r78P9WOyDmbth209BUcMISBdltIiITmnAqNPTdNxPMFYS2lMi892Cv3SLm",
-	"y5688omgSQLtGXu2mztA9YnKgUe0tDb5AOpd/8cQ9BA5olwEDTPXn6C/a96P3bL2hNOY/90ASYFWB7cy",
-	"YmFME6ZILeARghqWGmQBNAG7GscyYkEH9sEj9eLY/z7Y8W2NbSvamJHsioY6npHACD8BgTrYNFYsAMR5",
-	"n/ercvIGIE5tsWnVDuECA0s6rpWwjTMxc6ZiTKEMuvmqdUhUmiRyQDUjTIV0zBB7gq7X7abRs2az6wU7",
-	"MJ2L+SlcGHM1GY0Mdeoxc5IukKVBPojPQk6Fuw/4AmygZa6oa7tFtZkOMpwP9yF0phYs70zoGohyrXIi",
-	"gj0KM3dyVePDDmmRN/x7uJ8yKZCtaa7NU9dTMVvaHIVo7QV+VvzU1qgBC0b2wEHQIOhgomYq8yJDn/Fq",
-	"92QqsI9lDakgzNNLNWCqXcgThaJUoZY6upxExJIn5oplvRiBEWuFJNVNV8B666DyoTirZiJDyZwCkB7T",
-	"U8YEslmc2vYGhhVmd91QkjSoI4LAjay12gTDmcAmV3g0TzIm37853+m4mjr/8/+Qrvc//1/XM5tqNfFL",
-	"fAVVBfzcsz/ZyXzcmh7Cwrgg1PXNhyNt5PxjvsI5CWkCsnkVSW8U+c7c81SQ4C91e+Hqp1FgTUdouzL3",
-	"Xs91G8yy9FvtZ/POP7P+nGhiUBwlAyYM+qLRqrAYbI6a43ZFm9ROHo5qS7IbsFnrFgSIG0wwl8w2YsWA",
-	"M+zaGkm84Flz1ypWeACInjVjxVdDT1ZXe7jcldVfyjmRlpTE8az7+u58D9/A3EJBUks5YL1uSftIBd/l",
-	"vSdHNPmcrTkXLQMiGIs2lwZXCZdHeI9XtGSEvhG2KaMVVqsA2rI27fmmi25dyHkKm0N5w4n4iAXYEzf4",
-	"7TogU5l8NqRIzEYyVdDHQUTgPCUjIxjVZjJNiAFilNC+Vjsu4gmWeGQms5+zLt+Ax9CrXmkex6THUGAC",
-	"sH8QmcnNEc+EzYXL84RgiR6wx3fAjS5m5rZA01k9ZDMSSUA86DRManCsO0XuZvlE1kvUTMcSQkEGxVQI",
-	"83cuP1pWnF0XFMoMWcQxhAvgu1d189I6vDQgtSCWA26Uh0DxgUjH6H/ApMl6whTT5hsD8DpIuuYvWwA7",
-	"gAscCCkM7ri2IYnsAeEA2mi7lDtXR24lsFz/x4SOh386e6Icc4QeG9mlxpUrnyiZ+ce5IKF0LZEVPp7I",
-	"dDCE3S3RjPJ57H5JDcBFY06Vled2sqsLeh35cNqwlMgBUGV1xMcsAWKGhO/0HNrtnp5PDt1X5mx2D/d3",
-	"jrIJAevnIIvYjOcKr7Z9ROxfAXFGSCL7Zj5tnQq+UTLG1NyrkCpW50IxobjmE2ZuAGB4n08Yto80PAlW",
-	"9USRL6nU1IATkN2gpF2wbYkby/CzmynvKgOxUkSmRhBWkgxSphRTRI0TEHkmLEFjkI0RMT/BzVGxnJLI",
-	"XD4p0CWBr2yQyyGzoeOZVGneopg2hFU1yJlF+oxGAk+a2XLvgCsIE7jWdc50v240VjrmgOCA33XLCuqt",
-	"VocE76lm8Nr6uYx5OAtAtoPj6XpHX160mkfTF4dNIyI14VAOm0Tlgnc2vDwuebF3pF/st4MO2SMx62sf",
-	"c5Ro+Nng6n6bGGS3RAeVY8I1G+UvqVuogHhp7xHoEixxPyHiHRXCzQsq4jyNbT+32FZq8FuzivkOENhj",
-	"Ehw094KM0Zef1VJiRx9XrTKLejw+P/V8zyooXsdrNlqNJsQlVAuqXufw4GDv8Nr35JgJOuZex9trNBt7",
-	"trEFGGvwvppL53xIdawBZH4cVAXMvMVcJYgz923dftR1CnKAEUgbHsyMNBFKkRpSVnQHQvWHTMVZatnP",
-	"HwEv9lIDcOE5QBZ4EIwRX4w2ldsisvCDzdrJVoVCmFcvtkWaOGHcz3oLWRfVJ6yXnHuqMkPJ3NpchES2",
-	"su2qw3zMw9XhCNvN5p11Ml4Ia6josHtMxnTA8lJSc/2es4u8bC777G7+4LXvzVOPjQfbx2Gd+wiJqnG5",
-	"MPg9jVz1BRjSWj+k1LEbBu2tH/RKJj0eRQzCg/fbz9ePmO9lfu17B5vs6FRolgga257IZtQG66vorl+0",
-	"9sJVLdh5//bRIJ5KRyOazLyOZ7DDZX3kIghzd17TgYKUDPMG7yOQsEwwwsogFp1cNzk4waW0avc3Hl3v",
-	"gtaPWYtlmlIR8AdNmwspd6QGTekL0W1OByY82snuqu0HZK8qOCqWNx9f19j3Y94xtrzCP6UstQqjW6EN",
-	"ijFC2K+yZ9075Dz/lptdsNFYatDbjbqGZpAZEdBNBK49qpWWTE15WEGjcVAp5GiBpLTvhaSAb2xJ0+65",
-	"/XMjTbEUqegjeVlDXpr760e8lRqbp/1T0iN7UQgt0yK8R7clSEbZKSsXLid88WpDaRcF/SDFIGZGryMw",
-	"BPVgH7VdkET3mmTERapZsfGR77LCnXBq44q4QqM0SPddYUOWeUFTazfbfh6FBF+Bqc5Ia1wUNDo+wmAo",
-	"MDBKbC+HwozIZgXVGXTDrkDVXYNNBx7WDFL6uBkSWns9DOjYaCqUno1+jrfYwONX2cvtN+aKx1J+VsWt",
-	"dkWKcVGKiUgVmmZyyHJMwIiEZqwKogZzlloB5S3cvpfRbAOKVihVtKwO0fWmImVlU6LrsifWRrvdG+09",
-	"DkM21oaqLNLc034Jy9x5F4AOdWa5VmRKZ183FW5tQH9srOGllGc0wXjv/dbBJtRbpeOxTDSL3rCIUxcA",
-	"+VWS2BJJPVafrdE963ub2GuVUVNDiyuJaYgVJLLqURl5naOjK6nsbpj3LKumthfM2qqyJRr60YOYzbwo",
-	"XA18YGKGzhtilOUiTc6yqHHVO84yhcbezNyqUqMEo0cYDPPY21dpOVZgKeVi0AFLmiG3wHhycizYNFvj",
-	"okhm93ln1KvUtc2jpJdAmmlhDV7Wo83b+9KuP52e/OX4zfnZCXy57PMNqZ/rPLcR9duvjvbNzndKlYV8",
-	"9EiUvj2idME0oSVMdta/woXeiEJtRI+yPoZLhL0rREVUurBltojypSH5LNGRGiU//XK50yDHLrrPNg6H",
-	"jpaqLKY5Ka0rrJiWs2fHsM18mWCm6MzKZdBe29wV6C9cJTFhjLArYHnnglKxCKUXyiRhoSZDmShGehAj",
-	"MducmpRqZm5ERe7OJIYAqrSDwYHOEaGXNByy+kusnLWOlryVF1omrESG/on12keKdyOKhwLF7aQucIUU",
-	"iJsLowO7GtK1mOmK8EOMHAcvl80AIdaLnlUvw++fKOeWBR3P6rDWUdvPG0hxjZrFohCES7Ax8d6mgoGd",
-	"HmidzV94NBk9moycyagYCzxvM0LczlG7cMWKxSU3sBT56w3S+TXh0T1Zm93lzooVVnr3zssRFj4Zx6kq",
-	"1CFEj7QN6MCcOZqHnLgODotuv3Nbl/O+3X3rXiiVvpDJRs++SyJb7XHdS7NEsEWv4DsRz2ywCkSDcgVR",
-	"y8u8f4X2cpsf7YbbZjQJh969egizvlcrPYMAjm+QDH+VNNJg1yoyCa4+V3XXEUj8e2PqWKk9YRqbspGW",
-	"LpYaqRBU+jMkyIXiBllkGIQ/G+LYWKLTQIHUW6g0mzVKbZS7lNqK/Rt2IN1Y9XmZ7Wgr/ad1pxfelqde",
-	"5rlzfUFt1uncvT+TIa1uN3Pp7GIYZ/vhPfS2XM4A57ofAQrubthPdjEh6lHjetS4NhQUf0k4yIljJCwV",
-	"NLCcB+B1Ws39ZwdPD7dyMyI+b66Qwb0D555WeV4UAXmkoHyN6MwqRnbMMs0rI5sb2WPdpX/UuR51rpvo",
-	"XMvv0gbyRKVi897W6rBYTo6tAMEV6RuIGgEDIrbz6PHFqzBguvoeNB+Yo36LF+qbuB7rxO0fwcNxq+ux",
-	"pQoulT79AdTGMdXhsEJQt04O8KgaAde3lj/MTZMJJE5Vsx4Wcb2U8cB8txXXSyK3TxI24QoxalNfpV3E",
-	"7+RhyDqiL6EGthbMN0sV7p/NPorJd8LbT/Kr/hBS8m6x29BgWeVP95DRxa3MnFsZSEgFUYz5rj8L1tbP",
-	"o/GWmzpfusl/d4untWLep9XPbna94S9TQx6ll29TegFjYZY6HeaX5K48K1sIM5VGx+MoKngzy0ZHW5K5",
-	"mkYsszYWHZa3Njgekz4XjPCI0ca2RkK7kN/JTliuf7ZMlil6a6vNhY+k4lFAuS8BxeJoLgrcnC5ViCPW",
-	"GVCRnnRbmvUmiwwD2lTIh4f6GVKwBjnNcoOOCr6SYx2g11bb3F4j3kBkWbX5ww58EBPIqmSgko/6Uel5",
-	"tC1ucr2tl/521hN3saEew1LN4gxqZMAzEB8/gBZB1ObWyDF29I5npexpulBPgKi0Z2tT2RgpKNEgE5vr",
-	"0xUB1NtuCHalbd45fjFO2ARrVUOTG2pDQ0WE2dmfGRu7ImgQ8/6lXG0KyqfZ7pWRCvxCFzGsttijOhxC",
-	"ik46duWXOlnpKA1lQ+ySB3zChIUFpApBaKpvqxJ0hYGOoUl0wLDaxYhD2QslE/hXGv3FFeOGEIbAFfAw",
-	"FGZWFbxqtLAPcEL3r35VdWBjMcS4mS2Q3qxBLl2trF4CkTK9GeERURJQQ9kETTlhSUzHyyJDzMtKUSEO",
-	"KTulavmu5GPxu1Kr7o83iR/JQ2HmVbvNcTYLTl66QwxQWZL7XtE0tmIf5eV9gHqRETRTMchK0jGB0hsh",
-	"KxRLajZ3oKjHiNYVM5vWDFLipGD5lcDaalA1reOqqyk9i9lijbWdvOwYtzXHFB+N4xmhPRcgZZ/NAgOq",
-	"4MGjcomCrNr6+lqp5d6vy+urQ4nJGdhHzUvv10yQdV1eaSMASvEYHPRPwHBB2U8tGXbMFv9exWzzekcb",
-	"BQdBNB1xebUJI9gxgCRsQJMIgoNkH8gUVr7Jsi+M4ItlACATFYvm02QgRZtDEf0hsMFjyLwQedrjQlmt",
-	"50FWJKmejrGnRJZAC6VqsXuTrcuf1eGBrhRYj89m0Rri7WpIQe4uLxQYtJGXeVkqqJNjSwjVgvfHlyef",
-	"zk7fnF5+ujj98e2H88AnrSahNomY9GZdYVnGzlGWVVLKR4Ecl6zfEY35Z+x1gbQMqzbiZwCGWp43An2y",
-	"7yVtxNLGuebid5dM8jJb/+9kKSlUcF/q8jFs7TYhVbbz+LYhVXApd5u9JjvsHxzUn0UH/fo+fRrWn9N9",
-	"Vj+kzfA5e8batNX6pwip2oAgv5SiH/PwMWXvlgks6XgrFoHl8ubVsY2Do1zzfUyPAzLONan1ZobaMUMZ",
-	"P7OZYRkhjdiOVZSyeCpnpIRSgtNEalZov25/7AqM7eS2ymuDgDoCLm/gNjbkSg/ZSLF4wtSRfdzWQFVa",
-	"jl3WcBWZxfEZmd0kJiujGo8xWY92k5vEZKWIbZtf041jsoymhehp7iKYMIzKxrWqqu1OrGUC64W/gCeg",
-	"NCbVtIF/YXHHoYyxUEhXWI7XajadLxdfXC4emkWXQ23FYlUUpalmkOBWcRkHTNubuDLP5z2LqS2rCO2k",
-	"YI9s1FteC85usaQFFtuLqSpt/r5VuNXBaS655dFn863RCYxMuxWR2M5WZ5BxdWQatg3C8v9CijobjfUM",
-	"LFRMO/OUpQzmxvkVSfoLnNvW9cg5N/aaMN+6stT4lhqaVvWQCkdKjBZq5sXS/zHTUIvbGccyPUwwFikS",
-	"hGmSMJEVLUIzbFdkjxUL9BjdUshpJ7NGcT1ntMVS+TXbPKIx//K8TiqUBOhC0/lgv7m3eoyrZjtXxoDG",
-	"UN4W69oa/bm0WDnBBhkG5l2Bz+KehcwBD8q307st1I1SLOMsgdh8dNp1b4aPHhUr0lQPy4vr2sGNrjjh",
-	"WPxFMDKRPFLzVXjHTJByMQgrqpmNzM8H3Aes7SgVKuyI0ekKqHy8onIM1+WKMX6h2DvVZESjUnUZ1zMj",
-	"M0BApelVxWUq2Bdcnttq7AW9/GfXZ3bz+Mqt9e07ZmkbxFd+q4zt/kXmR0X792HYyB2JkiNgStSxQizx",
-	"vRkTB/pYh0R1m6G+UFTC98ZppewPPVrUPBNGZRprGa5lvQsWXcNvbP0nMmQJsyZcQwIdV3a0NOL9vnk9",
-	"dF7QeVFY6HO1KesGttUVC7z6zhgxyfhwVywfA71sljLgkZyUGTA0RcA9Og4IkJRx1BWOoTqmaeUkC3zH",
-	"ZtF2spwtrrVg2B49d2gpbpiplpuLt2NL7/PlPTKmR8b0yJgekDHZu7eVNrkBI1o0Fm+WI2CZUzFVYKXx",
-	"aKtkAXD3PCYLPCYLPCYLLEkWmLt+D5cskNmXKgjH6iJKBaqxglJAwyGeuFpKIOLiA1a83bkBLfl26iw9",
-	"ljx6pGRfJSW7ZbGk29GwrHGK7Xq+Jj3S1XzLHi+TpAZ56/pCFvtWuqezttCrW0FlS7lnsvUQvZHsXjZo",
-	"j+R2/Rjr+M8S6wjtLrMGIwWsdjd98fLdrkTaezbgCrpDT6EBRtYqrtAiI2tJhua1CA03ifW827QAWI2L",
-	"hFFZv0e8vKQWTIeKhZ8wCn+vTRIqIjmybXO5ID2q2OH+TgcjFsvNR0CsyYxuaiininDdIMei5LzKo7Fz",
-	"yJHafvO57eS7g9ZA3/VTw04gaS8Dh+0uBSGgUFg7GnGhnhTeBiup7Tf3dtDa9eH9mVnkUOux8m1yp5Ew",
-	"wsynVLPV5bD5MXRJxHbGZJzwCdWMaKPDQ6FtAETEoOGsWeCOT8IhC6E57JAJouiERcuyROeox20MYpXl",
-	"PM1hjvmYxVxAJoAB1aXBCcd/GnmtOt/J1Q0bXmiQNE1ir+MBqDq7u8/3Gq1n+41267Cxt78Lrat3f7W4",
-	"t22o5dzWf6eoy7lVXADir7K+ObTyC7cmY3V3UPF7fRBngcluG8i5QIce6+Tdsanx0XL4O1kOkSEWG33l",
-	"NPW2bHipDL1x5Cn4lvrlcsoFdiddhSRs+juis50jIqQG+g0ttV2LbIiOW1aqr4qbbBIhmgsC33aU6GMs",
-	"VxbzeQ+3aINY0BVXBPJpRlw8geYmM+jVn7V3fwJey/3mfmXlvrXX4t60wU0EiceL9u0GTd7LLdvOlDKH",
-	"sZtX/Pvw/gyD1AqP+Auqp0yyjDhs8cGEAVZ0RBZ5Xn7J4S9I3KXa3vMCNfAL0R6EQ2M281Lohmtbe5Iw",
-	"ZhTU41muHEdcwdyghl7OLZRrDNxLxzYMI2Hk1zQaYI5+ts4niiQyZhhzWWiMic0wIZAxlmLgEgDdXuzU",
-	"RRsZDsHuTpnOCqqsb6AWJXJsE+phgT7ppbq8cYxWmXLFrHZbHeF3hzqmPTybvbxdqN9t9L3fhUC7cKJv",
-	"mVA/Fln8WmoY2QDkh1d/diMW8wlLOFvtUsgfM0rMltJe5n1Akg0+CJ9AUHVmhqFas9FYqw7Y3Xwb2kd1",
-	"qkgoo7wUhTkXy7lSpJV+oQpSi/zMv89af9qMaGFteRhVfaXdXIbiRylrkB/yzRnG8ZmNtevlHNGZWukG",
-	"ycc+eNWSrDJv4XAg7hFy5KlmS0t2AFw9fzuqa3c6u8DR15stCM6CqwK3XraqzLy57cJOsoHXD+EscnBY",
-	"7yzKwfCoJnyLagI6kEuO1ahILv4RtIWN2cPub/bz7DS63k2YTmbbV8WrWIG/gt3MVnVWy5dzuw5r/tI2",
-	"1FB4y3V0ddOt539QqGgkE2ZUnWmlfbADr7B8aL7Bf+DOgkfou+vJaAatD7IlZPqKJgGuL0AbynN0FCqJ",
-	"Fb8ypakoBs9HdOtkNkfavHvsXz831SoZ3u3XJ19SlrIItcNHWnoPMdD/jE6FumIiWrzA9y9TJyyUE5bc",
-	"CXlcQ54wU3Fz2gSUwwIE/O3WA08UN1QrgH+CIglDQmXLILq8Gijv56axLvwKOndURYIsodppZLPxPJDA",
-	"ityEDiR452MpBoQW+WYmoiOlMyTQLqqf6jRhVRQOjqNKYL+xLQVW7nUMZTysN1v1ZvuyddBp7neaB3/d",
-	"Jl2lemVbmVfunDTbVS0lza/llIyomM1drKxaIsMgFKEf6fVjzsrXwSSQjM5LekgTkfI9ANeQRmevYzzK",
-	"/fKOH/lkrVubQrhKOabMh0gwkVkZrIUFQ7QqXAK4JbTyX9qMeK5J4pJIlTa0fkJjjtyovU+GMk1Uh4wY",
-	"FdMhj9k8h3Pxqj2ph7A6aoi+8oka05DlpUCBe5jVXGgqIppExAJIETVmIe9bEklUpYUHV14ZX/SAHsgb",
-	"BTTBsd1lUNMjxf4mrBXv8bIuGqGzePD7p4GaKf0QYjPNlOyGmTJw5sl14vMyfd4n0yHVUBB6zi0JLkIf",
-	"KJVRYDGIN+Hm84L0zqEsyTKBuWO9r+atGMa/QLXMXtbGS/xDqPJHJaM/sBUnxldayx6FyEelfwMadoEa",
-	"v86dTRAgfv9uNbWrdMLHoBtWE54/s4T3uQ2/CC7g6fqFE2ACgkgHVZbgkYROwfDnQ8A+iEfmg+9qDlEx",
-	"wwjDMU0U0JpOVwT6RTdtNvfCVPArQ7WliBR8w/xJy/42ZFf41d8qvms0Gh8D32YmUDJpQbA9u6q9fnP8",
-	"sn7x+rh9cFhz0mDXw9HajsW/zKrxi663swMrR6raFbbDZJ8P0oRFlq1gocAAu5oYMcYSAi1jllCo+r7X",
-	"bBJVyKTccTQa4/ufKBLGMvxsyOcE4Rx1BSJAXjDazGINiWZN40SGTCkIPMGy8TqhQuFZHxFqxFSIpLeY",
-	"xKFUCQ0/CzmNGcSWgH7bFWBxdWVIQtYgJ5k6kSaM1PBo/Vxc9W1PCQonjGfeIm/49z7hAsXhny7evd1B",
-	"I+5+s0mmQ6lYV2ApEQBU17PkF+VnFGZRg+l6mW0EMCQDQYO8lbpQi5pFHYSiWxg0+WRCG37AVHUBkJDx",
-	"CUP8tSu4VZssm63QaR0+O2w+e/78adP3IsNJOr95svcrC/EtI5ma97WbzabvYSUVQ8C9VEWe73GIl+Gf",
-	"9t7++OwH3WZ/nfz8n7Fsv2yOns/OWscDz3dOz46n0jBkLIJCzXYkm+hPLTM0zYd+OH36fPKXX2a5y8Dm",
-	"sHzisLdG4T2b2nsQauCvvLvQmQIw7eHkr9vW7oOjl+kaE9fly81DakYgMpQJaNJOw9uUQWZTmgNGEG7P",
-	"Vj4Ii8W34C+Fd8wzGqToGYmush4AGAgleLAIoUXmcuNOmUIK0MCu6gkAymaWABHwOssJQAHd95tNZFZD",
-	"RmM9/PvSKI9j0OUVaQO1MZo3VDdEImlISDpukFNNIsnQ8aRlGqLXylzXHlVYBMq6pYpExpDlEY37Mhmx",
-	"yHatsd1GFirz7zeblWHAr2H53m1vSEYF5OfNr62de1lfqxKIvO1FxDk0vsUtWFGw+4xPmDDLHCeyV7Rm",
-	"ZZBeLfkgKgImJYxGs00RycbdFFAEf6VkbM7fsnvDfVFa8clBcy+PjVzkWHeBTO8ZjbiBxj8iPimkUbZF",
-	"ZTJhxDJX9fsi192T2Dlias/kthgKcxipsKqa82WeE4qZreaz7dkRyTC1XT8xcXIX7Ah2GQs5mkyOY2YE",
-	"MzJNuGZVNa/zYAXbGWUx2AHLrvVteFu+VVyeYEbKtNaDOhdZ2TD7WiOuVbwVyon4rkRJKjSP8/Z7heFY",
-	"w2Bx/Mv5okmFMVn5lsVhJ+gIhNJ8WKfO4rLyM7HcCPGZuFl4bcYqF1/7S1WWNNfYWMWN6zgTiy3Wssbs",
-	"62dmGCnIxYRfPVHEXM8ojRmpHRDlkwMy4sIne038t02G5rsh9GfJ/gtBjP/r/283/y2vAJjZc2I5sBYf",
-	"8DJwMXCqAYj9INwHdn3WWRMcGTRUmVrZGEUkhr5087H5MJmlRGoRkAWFtiJQL0ezPOma1AKXDUwGCRW6",
-	"jhHwJ2+OT8+CnSLWme8rXpvxGNx06T7jTDIJh0zphGqZFBdduOLXH6//TwAAAP//",
+	"7L3rchs5sjD4KvjqzAmJ00WKpC62qXCco7bltrplWyPJ03OhjwusAkm0igBdQIni9PrEvsW+wUbsz32F",
+	"PW+yT/IFMoG6kMWbLna7WzMRbYosFIBE3jOR+asXytFYCia08jq/ekNGI5bAx6M4lhPzIWIqTPhYcym8",
+	"jnc5ZGTE9FBGiughI2Oqh2RIFdk+f/WCPGu1mjWfsMagQYIfji998vr46KVPzo4uX7z2ycvj0+PL46Dh",
+	"+V7CPqU8YZHX0UnKfE+FQzaiZj52Q0fjmHkdr/iCdxeXnu/p6dj8oHTCxcD7/Nn3TiI2GkvNRDg9ZzqZ",
+	"HvU1S+aXfcFCKcySJZlQrkmP9WXCSGKGcDE4JIoJTSZDJmBXoRT9mIeacEUoMWtlSpMJ10P4WdERI0Fh",
+	"6vpPbBoQpXkckyQVgouB2WTFplq+N+KCj9KR12lmG+JCswFLyjvS52wc06mB0ex2AgO0wK3XLFKoCUvM",
+	"cmF9WiYscl/KPqGCMJrEnCXrbsYnkyEPh/h2KRiJeESE1GZ7hA4oFzMbFGZH//TMwrwPVSf1Vl6YZVVs",
+	"Rsg6rDjowILsskOaJJwZ+CsWJkyTbUq0vGLCN1/xgQGy/anmViskCWloUJROyRVjY0TLgyd7z3zzrJmR",
+	"7DdatRUoaDfjFla9oXOq2SkfcT2/pZ+HFHAnZn1t4A+UImMeTrcU+ZRKTcl2lNC+rnOm+/Wh1mM65vWE",
+	"ahabN9YtIdZbrVqnPFrQEfPx9IIkINv2PBVJ2IhyA5QaoSIigQ7ItrJonwrNY3gPTp4wxbSqNcgFoD28",
+	"LNtO/QzmChZgsNf1YjngousdJs93D/Xzvba3FDz4umpWgsvBzRFtoEbH49gcu5aIew5fN4AXJRc6SUOd",
+	"GiJ4xVkcKRJzg/NDqRjhmo0AjKoAWQfST0WQjllCJlxEcmJhOgnINn5BLGgdDHtTwq5ZMiVmTXVYFIuI",
+	"HLOEAtJNhjw2U5uVjDgghxSrIfzpeat5OHl+0KwG8e053po8eK+9kl/97RzBdRJVH7GF5pYiPEJcDv5W",
+	"t2PqJ1GADDfmBoo5F0YQtczyW+2nZJxwoWkvZuTo4sXJCQmHNKGhZonyidRDlky4YoSSARMG4gb0gjXI",
+	"qRwoODkzB0sSmRAmrlksx2xLkSBxKw+A20xzfsijdYXUfr8VNulT9qz3JNoLd6nne2OqNUvM/v/rn93u",
+	"TbtV73Zvnhx/+LXlt9pPP/+p4iw/m1EJHTFtxW+BH//EKojnDb1iKJt0MkUWUyAWRfuskmJ4gc1fsaml",
+	"m3rziU+oMmTDx4xEkikgoys2LZ5OCOTTl0kuFeyEPqGajKTSpL2/v/SwejRhRCZmNvNmWKLliSwiCA+y",
+	"HXS9RqPR9QLfPCVIe/8J0qchIHjWEN5PbKpIj8VSDJBdMBLSOGYJ2YaD5APBojoXJFUs8Qms221mSxEa",
+	"RQlTCvGNCimmI5mqGkxpdZwMdxKZatYgBp/7PFE6g3SSCuXDY2ZpuRi2IpiLHKd0QoWiKIOogucnCdfs",
+	"MH/EALwsmDP2hwvyQeHyyafU8BozbU9G0xoM4oIEJy+P35y9uzx+++LvH386/vvHy8vTgGy398iwZhen",
+	"kM2WVQQQ6D7pTTWer/ngOGKuj9SdQtIhoH/gvmEPyugGQ8NXAEblzVABJJrtBRC1nyoWke29drt2aLmj",
+	"zqALACwoUz7Zaz5zcspgfB24XtAgR8VNGdwyOkr75ib7jBvtEJWGw6Iul0jN3KJxI+YoERKIEoa0OANG",
+	"wA3JIa14vmdkh9fxZlSmBbz8SX+XPgvbrN7q7UX1Pfa0X6cH4X69HT3rNVmrv0v3nni+N6I3p0wM9NDr",
+	"tPefANN1f7cWc5Tv/lQpFxZoJSeajVCojemAZfsCXMq3BfKptJmI9Wkaa6/TbvpeXyYjqlEG7LZx5Sge",
+	"Ws1mQVi0KoXFuySqElaAMzLRJOIJammLVicTPIOK1cE7PT/T3ij8BV9W6m9ndMCql9Kq96jBTgMmItJR",
+	"jyWL1mMeqV5OawWszP9WwutMKn3ysnqVY2mlarY2wxvypfFoqQjLFpem8GQFgKTSF4wm4XB+AUckpIrV",
+	"uVBMKK75NSMq7Vn+bTVezXW8EM0Uvri4oiINWNgUaGDB+mSiq8HTN4qfkQuAWL1pg1yCOZEw0kuMHWF0",
+	"Nh4RJeGcFRFGgSPymiUxHS9ctpmvGv3ChBnN40gXcLD4HYBjASqmvZirYZWp907EUzJ2v8OhK7JtDrNm",
+	"JJo0P+eSb0uhSFVku09jxWoL8TabsbgZu7KelDGjApb2XrFkEQYaufqgGPgz6w2lvDoW0VhysZASJvgY",
+	"Yfa5B1zTZzNYjaVQDPS072lkdVnzVyiFEZTmI9gxISj/O78os9SCVPjVA2XU65jxxL3Ax2/hvcaYiw0G",
+	"jVJllHdCyTWNeUTwhw+ffW/ElAIWVlSzjejkAh41AECtwet41oECsOh4O3TMd8zpKQsMq79XabNKU52q",
+	"FzIy5oAhS81HTGk6Gnsdr91sH9SbrXqzfdna7zT3Os39f3ifiwD9U8L6Xsf7t53c07SDv6qdYwACAHWh",
+	"3QDaKEjyEdXOIRHJMB0xoQ9JgCALCgYdEL5qmGXkp/NeWJtsjWO6x8VzRUY0NkhllB3UXo3mhvjkg7Il",
+	"Bas1yCurnmYmowJ9R6baaC1UMzQcYVsvrHvqy+7FOcVwYYTdcKUNt4+opr7VrxS4mgyKokbGFaFxwmg0",
+	"JZpeMXEIuv/aHrVZPRAUe1GhCNYALq9k0uNRxMSXAYw1NswiwdQw2n4v1eB8MggboQsDT9nSvjGGxIBl",
+	"OrFloQaGsIWy3XfOjJZ8O87yXowTGRoeYSyxF3Z8mW1wRWZgTiZUEVDNzaJnNPdVHAWE04Ycpd3+Yhxl",
+	"Hr+yzaJ3xFhAyGDs0UrrXgXzz68CCdl2XxhDDM0zg+NA5oiVJ8Lo7jTGtT04Zh4Jkgp2M2ahsagBGxrk",
+	"JdOUx6j9xHIwYJGP3lym00SYv1IRG2M4ODo7+3j89q/PIwZ+EsNlg/ltfEF2+hD72YjbvgGMfys1hERu",
+	"S474FvJWauLeM0eL1unAUd5RfCxHQqZkmoSsTIXv74MIm/tfjAiBQEB2KGCWmXgf0muGG7Vg2KZiaump",
+	"Xxb7jhKnGcQK74m50ofWGRv8cHwZEBormXk/gtfHRy+DWoMEcAwBPK8KPh9l3jakqEC8lfqVTMUXQPO3",
+	"EkVofspgok5jSaNLKU9pgtbql5P3hqFBEMNMbciFijLNbDln9nZwUx/Rm7oZUe9NNVOBT1isGAm46MvG",
+	"Td2+E5+AR+Gp2iEJLA0ERNEpnkNOehcsueYhey/oNeWxEWRfBgRGHPeoMiJeGJzqGajQcGg9enzEDHYS",
+	"mWo6YD6h8JVMdc05GRVLrlE1MEqQVkZ5CtMkMaKHhHR82BXouaVGfSnrMi600OiKahh8YV12NTD84rZ5",
+	"mD1pVD50n1qUEnJySFZvfCP2fCnlGyqmVs9XX0j1K8QrtJRkZJiRixsdYsSlem9mye8FTfVQJvxf7Mtw",
+	"FjQdIXoKOg+se3vElQIrJDNRfMJuxsYw9omRBAw+yQQw2GiqBqEHxl7JvekJi5jQnFphPEkkBpcKqQQ/",
+	"//xz/Sg1mrs2W1vgdIN9MKIloYVn4dzXjcV8z2gC3sE5qx2ArtLxWCaaRW9YxOklPPM1GKohjWB2LlSy",
+	"rMPjnP0C6s7tVA37Ejx1DD/2KY9nNA4jcPhAUJ0mDG1rplYp+NbRonYURIp+u86DiMUcNADcOLlmCe9b",
+	"0JHtbN8+ydbjE8X/BaGpHy/eva0dutgA0gsEERrgk7LzQ45MGLKxPaZxYpiV5ugWwn0Xcwmoe7bSAZhj",
+	"9z/d2Pw52TPYgIb/aGRxoXDuyEzgCJq9Jjvo7+/Xn0b7/foefRLWn9E9Vj+gzfAZe8ratNXy/BynvCPS",
+	"54IRHjFqDj/3V5aP50mn2ew0m//wfI+beZ5Fe2GLHrB6u2fmCVtR/Sl7Quu7/XavFTajZ+xp3+COtKhx",
+	"0Gv122GL1fdos1/f6+/v1p/R/f16r8WatG3wJmJmg2Uo5htb6Zjzi3SyDG0sCJ09/Lm058I0EdWsbrCj",
+	"ai6+3pLc9tdxdRYxAB6xg/0cCvkei4tegicvcpCUSQTi6vt+s9ksBWet1UF6MRVXZPv4xZujevugvaVI",
+	"0O2qoGaeIG/fnxpMybnuDAoVvPj7zXk3fjGU9V/d7k2z+eHP5oPCz9l3f6oCqNsXbn6e7IyqsiYCmNfF",
+	"XFyp+beE+IQqeMTLZ1rxw8wJwlN+/qb5Q5oZACt3K1p2pLj142t7rnfaf4EZz2cwYRLGkI7HTGAUdD3a",
+	"0FauZiEQnK9hMXY1/4Nfi4vzcV9LoPKSxezbhEqEK38QqJxytQQaXLOR2gQsOAtNEjotEc+y8Wd0wE7h",
+	"QchwGXBBEZQrh7knFxBK4V1LqQaQzu6iEKihUcTNYBqfFYADITN/jhvcSq7MLNu9ZfEiz6R62BWaCQpi",
+	"b1yOOdoopp1gNhDoopdrTHEJD86hL3zrrwGH94olt4ODjZmtUBvhoc8uHrj8YbOWt+Y5wF6lJjKJVuOu",
+	"fW4WBDChb1dZeN9iUMyEP28HlRIHW770mfleFkZ+9j0maC+eQRe0xeaxhRlObCwste6c+YDPvpcm8YZr",
+	"fX9+Ogdw85bSUiohDV4ZfVY43XlzgoahTCGu7E6NCDnxSThk4RWLSMyvmM1KrnPRgIiuWYVRs2zABzIQ",
+	"ITBmLWf3pkNCuwLMZsioy5K5WWTjXHvN3aDRFUVRk+FOSd1qtZ8uT5rwPUjWeifiKR7dZ987dkQz53XH",
+	"1bosOdkv5PjtldTGVPBPqTFzBzSJYvtwSBXr2ARAKeKpTyiJpK5TLUckliGNyZgmGjKvKBma9xoCsfPE",
+	"jCpN9ESSmPZYrDCjL7DKY5adDuFFJclkSDXYbeQC0MOZvjJReWDyl+s6AlDhuYETOcCvOrjboFZWbWlE",
+	"/9P+1QjlqHgEjoxLiVt7Zf32qP4PWv9Xs/7sf/3bn/69mzab7YOtP3+38/w//utj8Ov/8fm/6x++2+52",
+	"G+s8V/vzf27nz30ofK5/+HPhh9p/dLuN2nfrPTqvY/veTX0g63PqSxa7mqcNl1BrTg697kKKevvmhrhE",
+	"CQPTGU69+HWvLy/PCJrARLMbXT6Qt1ITdMhX6Fh59kQ1eyzoPAv0s1y7KS/sr7knxTpQFOlNEeMwz8jg",
+	"bsOr4C+Zw6XyjsAEEp4N8WNMY8zkGHOm8j0bIQSmWX/Rxp3LZubyTKVJCt6c4oN5LsjOmt6DuZcmxQzw",
+	"panRc0OLDqJi3nlzbz4fbkY1X0fxnpEIiHelWX2XH2SBWFax851VyY7XjMYIzoXenwwY8sq7g+Mn16Pn",
+	"JhPsRi860f8AN/nzdhOZCiRPPjdoiH+P6YA9b+NnJRP9vJiuJtLYRlxKQr6ASgm7hgWselCxuH+XFbYW",
+	"rHAFNM2sPoLHLnYBZAtGScGrhnmwkPMKSZ6dNn5QXmfX97TUNPY6e+05p1Xskm+zd7WbVbg8tlyheDWs",
+	"+ql5Nc4LGY+3YQ1kB2MhtSLP2C3nnh7seZXUhHuoThMGjzAXA5tSFRtR3yDHNzS0NzRAI2IR5k7bPzIV",
+	"AQVBn2X3ZCDtGF9DtoPTk4vLj5fvLo9OP744evH6GPLUfbJPgK1a7bLWyZItuFCaipBtKZduPqKYUUTS",
+	"MeT+T3jIMOVIS6KGclLioXvtNQAy68LBzF6XDo3AcgdSjUmLVMin7hpLrjU1yFtIN3UJC43N1bun66h3",
+	"blHnTDFj/fV5MtrQgBBscrax7WMAdoWJWJtoqHNmI7zEL61hGexhm3e0Hmc1uk3Wa7MzK1eow+EmNv6I",
+	"i+K3rfux+m9hxldvZRMzfeVW5m2wpa6Wmcc/+79F078abLc06VdB8CGM/N+QVV8By+moMrJxRMb4U+E+",
+	"Wwy2pIwj8mMq8P6V7BOu5+0SOjJyrEIk2mvhNoNjSxE1onHMlDbGry4x78Xy9haBJjdjWX1KVXUELFVa",
+	"jvB+zUqljFfIKYQXeDkQhhz4BuER2Q7G/OP//3/+37MW8ph/3H2jJ99PTq+ik8nr9Am/aT+lu/rT2RJ1",
+	"v7wblYYhYxGr3FM6jjaFmdErq6NuK4BSFYWzLysA13dYUjidbGN+6cZHvvgPi3H4FUSo7xC6cLTwpUIX",
+	"FjkaNqfgXiMXdi8XDiW+QbDk6Hy/kLFxx3uK+59oMmH0milC4wHrJZSHxLquFPklVdrd0P2Rhp9SmkQk",
+	"lnLkxvRjCcmURvWP4atlyQNZbodNHlgrGaAUoEByzb6Ym+EgT0+wCo73VhozQSLjPhI0nmoe0pgciwEX",
+	"rEScC971RdIRZtSzB8xFKIZ75kV7CbaVRKLtlUNIiMFrutmghVSzUgxtqo/eQiJUsfXZcJRfuhBXzLio",
+	"ZOdleC0i1xXpF817yr94CFKeSeK43ywOA5uXloPfgq8bRlgZFV50DnfPDsA5v5QgkeqB8gIQGNqaSrcH",
+	"w3qhf6m0Df1vmuuSD51bJpJmpQt/adqO80Gu5TO0kyzN33GrvHOKRYZb32J+hVl8dnn5myKwnN/fO4ld",
+	"OplWwfXby1g+8HcjkhIZF32FsyGw5YrN8mv085y73u3etF51uzdPXpmPz14VWfn8j4tHLWT271FwflP4",
+	"YYX9/WLHOQvlNUusl+MlJilzpm7nsVRchBV4ds7qitm6NTb9OcpmslFaoRWB4Xixyt5osc773SaJ6FQR",
+	"OpC1hVAsYNnB3spYDKy0GiLjmIZ3SPr5bfsOl6UAVYHjgsV9w88rYopLgmi3DNxWCb/KRYFbKKPeWYeb",
+	"9bIBVh3a2/ekx6YScVAxuBhyxcagiCpjI8853sI8o7f8+veC3+R3Z9Zys0WVqqXdTq4CLEjEtV9XwQEt",
+	"rVJ4YH9FeCBnLhsNqzRZkM84SC3iMuUMjl+UFI1zOnljsxDMaaa9kq949jhV4fdbOVFv7ebUZyzhMjoW",
+	"0cKRK+3J+/OBluAAHlCV9qpcoObr1hs5+ctfcx8oO48/vf7rv1SlJZ5wZNurA+cV3lIaan7NvhVXaeYW",
+	"xU1XnPQmHtMi6t5dpygRwpfSLYpY9TA6xqWLuxY9hWHIlLK/eGz647D3Q8jf8R9P3v/rpPWWn6gTcb4f",
+	"vjg5OLka/+2vL3581mC7zUbYjkVv9KoZ/e1HyKSEu4HqRHid3QO4zGVeiPfo3N27eadZcep5bvPjz5dk",
+	"+/VFe/+g1qjM6crnXFThMi9uihcc7ZASkdr1VqRAZDvIz8huZeWpFLdWfFVx1QtP6J6D1BWJXrlCtE5i",
+	"wapUgspA94osZqMHzWDiGj5iu8eK5Eu+gavblns6iig5ldfMKJlLnL7F64d3lmabKZRr+m83jVnfi5t0",
+	"JmV9fU5tVnKnW1qAOut6QTKteWNPU2Gdd5AkbrFfRIIYMfswl6nMNm7vl0UgrOuXhbnu7Jf98oB/EL8s",
+	"AuP2flkz/meuIb1IrU01ZtQtHbT50M0vT96Df9aVuFnqnsU13tk9m6HYt+iezQRCtTOydWdn5Ix4LSoV",
+	"X9/1WCYLo2jF8bu+1/nnWic+izUZ7s7wF7ijw0UYpxF7Dg8FcOEFyzrb+m4G0oJNmNK2guc1V7wXs3Ld",
+	"aihZuUnMYERvTvD5VkG/tTg6nzf1Ia8wYX2P04oIi9ZsNNYvXCbUfBHbJfXgfTdcVd/uiKk2MGg3iXvO",
+	"JzKOzHcQUl4bAjPbOMK3lWHSbs6T7W3UOVd9dD1FDfxgi4rhw49QntTHIixUkcBW1ajzKCjUApfCZlFb",
+	"SEGEFr9xKyrJsqXrcSbOJjl7myin7EbbI1gC2Q38HRsc/QUOqtRfC0eXH0wRJAUPRQnvZ7dU1n0zHK/i",
+	"uQswcxGdLbhwiD9uKVt+2if9RI5Ia9YFWibI1hKC3AznoxTrLr1Rt2ABC253/TzESsUOn21sIivsJFw1",
+	"+u2snpYPtUKxVLy9iAj3CDkUtYwyQsB6RAa/Guvg2Ry6Lkh3ySgPalVlTQ+4IlHKsikLbXjMrxObbRFT",
+	"pW+fF+Puzi2qbZ0oTVrkJ/69K7aNsNtSWGVoG+qrlaviv798VX9KEgy4RKQ3Je+/e/Xq1ctaY1Zyt/dW",
+	"3tSqqnIUMoPxW6p4h28GSkLm7X1GjGwrxmwJ36BWidsLALXo0oYjqjLaz1z4crfACkheAPgseqxB47c3",
+	"mmal8dr208zAe1B055byjeq81eJhvuvUmImIi0Fgm084nm77KOGFY4MJltwJ1SQoYUZQ80mQZXsapS9k",
+	"GQco3+GmpH1z45MAWV7gaCF7NsI/cKZGoX68XaTB4EKW9MLM27mK6RX22eYK0L1dLnB8+5xRVRV8MhIi",
+	"iy5lTB4KTA6kYIFvPmeQ3Ws1DxGk5hh9so9Ra9kHyZImTNUOkfVkHYKKoDVvtLA0+/ywBlN+yMsRa2pa",
+	"ciLYuimotwkI3UvhBViOW6lv6zAUj7oErRyucxiyictxFvXuypMzEtqUJ1chf9ljv18w1haS7v2x9Hwn",
+	"3zZLd/u4gKZ/93bAxoLHV976qA0RVKmRCSum3hhF7OzdxSWLOmSo9Rias1HMog6zQhvbtnJ1oYwsVIJW",
+	"ZJzwa6oZ0TQZMK1qPuFirtnW9pglIRO6zkQoI6MXTrGOIXPtQHLvDSyis7PzbLfRerrXaLcOGrt7O1jh",
+	"8RfLh2cTyvaeLnPr/K/6f1c2JZqDWAHoaztm5tF5PknGvbGivmipZaQPl4QFNujKG2hKEU/LMJoMFQs/",
+	"vun/9JdnydMffvr7p+Ry8sv7s5dPT07P/nEi26f0lF5MnhzJJ72rfxxEb//+vNwBDsfnZTe+2/nw697u",
+	"5+d/WiMfBzbzYZkbZ4HvvOiEWXEPbVGmfyKveWT0dHwY69dcM6HXd6AXPCG3vbVgjKis9sjqigRYLnuJ",
+	"64VQ5SgSQwEbJs/YlgpLheoahRMQtjPX4FxJ1QpbECyrjQT5Rq4UwCLnR8kDH+sUqXRbKbpXdLVnxXzM",
+	"z7Ms2gtbLAM5P9RlbNhMfXd5cM1uI+2v2b3K6mv2OxDUBXwqBNDcIReP2PM9PhAyWdeuKTozK+rpYFH2",
+	"gYTCvbYMsmZxrBokgPjdnwOfBO6q3p8DbOtaSsoxXybYBpFGIy7UVuZmUrl8qE4l98u5w375Loc/VwvT",
+	"n6sD6Zfju3456uhX3DL0Zy9k+tVJRr5nAdLQTOm1gKxuhb3Od1wITmDXa/fXDHL7HhYQsz/bwhX2jWfL",
+	"WDq4urKyU7MH38ll1pYiZko/6y3rosF+3uHT9l1wl6XOjy8uydHZia3QAV0htimxJwF2PjTxNBZ8qZGy",
+	"GWyLn5Pcs+9nn7OIMHbPtN/mpbi3LzQVEU0iYkFgzNhIhiqrvt0YRdBynYqsq5ABAg2hUHrEDZhGhlxR",
+	"bI7oeGwOOA/OZui1opZlMTFiHlWXDy4F9+dwdPmd3eKV6CqUXz565vLwDBEuiajNLrlM20sGztyAmeEC",
+	"SwaWkhgX0O0a2YszrylxkCVBzpnzLXGaJcNmwFTiKsvZwyVTOhNwVlZOMT6NLOGz70nB1jAFKqBurIFV",
+	"Q0qAWmdAaa+rBlSRzZpjNppn7uzWGbDRDNWUtOaoIvWuGrIQi1cNnMeoD8X2CVbRmFPJksIvVoYbefPB",
+	"r2p9WdSDsoFL1B57u2dFOKD87aeUpVX3Hl7LCTYVmb/BY7QTjB0PKBfLI4LNlRETu4D1CpQv2fwlq1KB",
+	"N4ydF4ol5oYRtMYyJjqB3AG04yAc6nzFjdWF/4qBYDfLit3cIS+tCJMvlZ62Qru7dXoaJGeFacL1FIqr",
+	"Wg+DUY2PUqx+2IOE6Vdu2T/+fOnNdXGzydlwbsHZu4tLAveXaKqHO/BTQCbQX971maEC9e9DdN8rMmCa",
+	"7DV3G65jLZDrTMeXodZjAxz8/n7XV8jYOLLte8Ai6hBMGCfdtNncDeFh+MiCtdaKhv+FUwArQlX6Ob46",
+	"LVyGwhn865b9bchuyOs3Ry/qF6+P2vsHRiPsenZF+GwD/0roBBRn/NI+wwJUXo1aK/vk4vL85Oz448/H",
+	"379+9+6njxfHL86PL7eU9Z2phS3R8fJMPd9LruqP+U9siu1auOjL+V06Yt5Sue5tjDC44ebbtCmsNYhZ",
+	"f42u6IoXUhgyhRZREO0eyhh7V1qjwHWQ6pin6+QYvi20Z7WVglmE7FTpcqs52xnSkCg2vTJ8aEhFFLOk",
+	"QY6yN8HchlerriDFzjtV9ZybQWZ2BOANCbIqur6lgqyv7YiOC71tZb+PEUEzi7tqB2kVHBvX4LMNs9VC",
+	"0dq+RA9ysUQyVeTdmAkD5t1Gk0SszwUzFk0nr7OMwsbVoSAJG6QxTQi7GSdMKQN0s45tJbFAhdlsoWjF",
+	"ZMg1U2MaMp+8/+7V8atXxObJRbD/9981m0/3iZC65pMg8zIHWE1SFZIOyXYoI2bmQjvcPO8KNxtZEiCY",
+	"p+T81Quy12q3SfC0vgf/b7UDYmjDtiaHpoLXLFFwu01E5JomnApdM3+YCWYKQltOZN67v9tuEfNlT974",
+	"RNAkgfaMCH5sX0W3VA48oqX1yQdQ7/o/h2CHyBHlImiYuf4CvYDHNKEjBttE0Z5wGvN/GSApsOqAKiMW",
+	"xjRhimwHPEJQw1KDLIEmYDfjWEYs6MA+eKSeH/nfBzXf1ti2qo0ZyW5oqOMpCYzyExCog01jxQJAnPO8",
+	"X5XTNwBxtuebVtUIF5hY0nFtp22eiZkzFWMKZdDNV60DotIkkQOqGWEqpGOG2BN0vW43jZ42m10vqMF0",
+	"LuenQDCGNBmNDHfqMXOSLpGlQd6LKyEnwtEDvgAbaBkSdW23qDbTwQ3ngz1IndkOFncmdA1EuVY5E8Ee",
+	"hVk4uarxYYe0yBv+PdCnTApsa5Jb89T1VMyWNsMhWruBnxU/tTVqwIORPbAfNAgGmKiZyrzI8Gck7Z5M",
+	"Bfax3EYuCPP0Ug2YaheypVCVKtRSx5CTiFiyZUgs68UIglgrZKluugLW2wCVD8VZtW3QbFAy5wCkx/SE",
+	"MYFiFqe2faRhhRmtG06SBnVEEKDI7VabYDoT+OQKj+aXjMn3b85qHVdT53/+L9L1/uf/6XpmU60mfomv",
+	"oKqAn7v2JzuZj1vTQ1gYF4TC8W0pPNJGLj9mK5yTkCagm1ex9EZR7sw8TwUJ/la3BFc/iQLrOkLflaF7",
+	"PdNtMLul32o/nQ3+mfXnTBOT4igZMGHQF51WhcVgc9QctyvapHbydFRbkt2AzXq3IEHcYIIhMtuIFRPO",
+	"sGtrJJHAs+auVaJwHxA9a8aKr4aerK72cLkrq79QciIvKanjWaf+ndkevoGhQkFSyzlgvW5Je8gF3+W9",
+	"J0c0ucrWnKuWARGMRetrg8uUy0Ok4yUtGaFvhG3KaJXVKoC2rE97tumiWxdKnsLmUN9wKj5iAfbEDX79",
+	"HJCJTK4MKxLTkUwV9HEQEQRPycgoRttTmSbEADFKaF+rmst4giUemsns56wjPODxKFXaNnfvMVSYAOzv",
+	"ReZyc8wzYTPp8jwhWKIH/PEdCKOLqaEWaDqrh2xKIgmIB52GyTYca60o3aycyHqJmulYQijooHgVwvyd",
+	"649WFGfkgkqZYYs4hnABcvembl5ah5cGZDuI5YAb4yFQfCDSMcYf8NJkPWGKafONAXgdNF3zly2AHQAB",
+	"B0IKgzuubUgie8A4gDfaxvMu1JF7CazU/yGh4+FfTreUE47QYyMjaly58omSWXycCxJK1xJZ4eOJTAdD",
+	"2N0Cyyifx+6XbAO4aMypsvpcLSNdsOvI+5OG5UQOgCqrIz5mCTAzZHwnZ9Bu9+Ts+sB9Zc5m52CvdphN",
+	"CFg/A1nEZjxXeLXtI2L/CohzQhLZN/NpG1TwjZExpoauQqpYnQvFhOKaXzNDAYDhfX7NsH2kkUmwqi1F",
+	"PqVSUwNOQHaDknbBtiVuLMMrN1PeVQZypYhMjSKsJBmkTCmmiBonoPJcswSdQTZHxPwElKNiOSGRIT4p",
+	"MCSBr2yQyyGzqeOZVmneopg2jFU1yKlF+oxHgkya2nLvgCsIEyDrOme6XzcWKx1zQHDA77oVBfVWq0OC",
+	"c6oZvLZ+JmMeTgPQ7eB4ut7hp+et5uHk+UHTqEhNOJSDJlG54p0NL49Lnu8e6ud77aBDdknM+trHO0o0",
+	"vDK4utcmBtkt00HjmHDNRvlL6hYqoF5aOgJbgiXuJ0S8w0K6ecFEnOWx7WcW20oNfretYV4DBntEgv3m",
+	"bpAJ+vKzWkrs6OOqVWZZj0dnJ57vWQPF63jNRqvRhLyEakXV6xzs7+8efPY9OWaCjrnX8XYbzcaubWwB",
+	"zhqkV0N0LoZUxxpA5sdBVcLMW7yrBHnmvq3bj7ZOQQ8wCmnDg5mRJ0IpUsPKiuFAqP6QmTgLPfv5IxDF",
+	"XugALjwHyAIPgjPik7Gmcl9Eln6wXjvZqlQI8+r5tkjXThn3s95CNkT1Eesl55GqzFEyszaXIZGtbLPq",
+	"MB/ydHU4wnazeW+djOfSGio67B6RMR2wvJTUTL/njJAXzWWf3ckf/Ox7s9xj7cH2cVjnHkKialyuDH5P",
+	"I1d9AYa0Vg8pdeyGQburB72SSY9HEYP04L32s9UjZnuZf/a9/XV2dCI0SwSNbU9kM2qN9VV01y96e4FU",
+	"C37ef34wiKfS0YgmU6/jGexwtz5yFYQ5mtd0oOBKhnmD9wFYWKYYYWUQi06umxyc4EJetfMrjz7vgNWP",
+	"txbLPKUi4Q+aNheu3JFtaEpfyG5zNjDhUS2jVdsPyJIqBCoWNx9f1dj3Q94xtrzCv6QstQajW6FNijFK",
+	"2C+yZ8M75Cz/lptdsNFYarDbjbmGbpApEdBNBMgezUrLpiY8rODROKiUcrQpkz5xCwmn4Nid50ntB+FJ",
+	"EFxb0PV7BoDcqGMsRTZc4E/Z0nUdys9NWbSK2eRDshFFlvXI6AqMrrm3esRbqbGNGwxYgzO+kKIfc4zR",
+	"7bXba7DEEn6eM6PU/T75sGUQhJZ5MPKPuzJiY+SVjSp3F36epUFJGwV9MMUgZsaeJTAE7X8frXzQwHeb",
+	"ZMRFqlmx4ZPvbsM7pdzmU3GFzniwarrCpmrzgoXabrb9PPsKvgIXpdFSuShYsnyESWDgWJXYVg+VOJHN",
+	"Ci4DsIm7Al0WGnxZ8LBmcJWRmyGhjVPAgI7NIkOrQYp4iszHwOMX2cv9VoYzxVJeqeJWuyLFfDDFRKQK",
+	"zUI53O5MwHmG7rsKZg5zllog3Q87h/d+L6PpGpy8UONpUQGnz+vq4pXdnD6XQ9g2TfDBZM5RGLKxNjxj",
+	"Xtac9Eto6hCmcGpQoJdrRSZ0+ih9bsflW2uwTpseeinlKU0wRX+vtb+OmFPpeCwTzaI3LOLU5az+8URL",
+	"SZQcqSsbZMn6HCeWnWRSxMigSiESYsWQrFpYJlZm5MdS6bIT5j3qqqXMBbO+yWyJhm/2IEc3LwK4DTFP",
+	"McVgHZFjJoqyKLs1j6uuOU8kOvcz97pKWeQyACAQg72clZZjBZ5xLgYd8JwaMQMCNxdDgk2yNc6r4Haf",
+	"vx2uXWrz51HSS+BecmETXtbUz9v91K4/mRz/7ejN2ekxfLno8y25vmtVuBbX36tOD88QZEKVPbpHU+CR",
+	"GX8rzPiCaUJLBOi83AVGthZnXosPZ/06Fyj3N0hB6FzA1vAiypeGYqPEP7cp+fHny1qDHLksVtsgHzq3",
+	"qrJa7rTyrrBqea5NOf3KzJcp4opOrR4ObeQNiUMf7SoNGXPhXaHWe9dri8VWvVAmCQs1GcpEMdKDXKDp",
+	"+kywVBt2LeZ3f65fBFClvxcOdIZ3vqDhkNVfYIW4VZzrrbzQMmF/FK/J12GX3zzHQ0XqbtomhPwKzM2l",
+	"i4L/GPlazHRFmi3ekIBorr3pRGy2SFalD7/fUi79AGx667OwCQn9vFEa12gIzit/uAR798NbV5+x0wOv",
+	"s/d0HiMvD+GQ/DZdhMWc91kfIeJ2jtoFEisWUV3DM+ivDrzkZMKjB4qqOOLOinJWRrHPyplEPhnHqSrU",
+	"28TMC5u4hHdDaZ5a5TqVzIe3z2z92YcOa696oVT6QiZrPfsuiWxV01UvzS48zke/34l4apOyIOuZK8jO",
+	"XxTlLrRRXP9o19w2o0k49B40Ep71d1saAQdw/AHZ8DfJIw12LWOTENJ21aUdg8S/1+aOldYTXtdUNqPY",
+	"3RlALgQVLQ0LcinnQZYBCWn+hjk2Ftg0UAj4a3qN1uso3Ci387WtLdZs1bu27fQiA8lGBlTrXjmGreO+",
+	"KELtGuja69kP5Y46lSGtbvB06TyTmNn+/hy6yS4WxTP9xoAYdtbs4Dx/BfEPoaA++ta+PQX554SDfjxG",
+	"hlrB+8v3fLxOq7n3dP/JwUbhdKSe9Q1RYBcQxNYqv/dIQA8rGJ0jOrUGoR2zyOK04mJN97njVY+25qOt",
+	"eRtbczEtraFHVRp057YWj8VycmQVJ65I30DUKFZwIyO/HTJPCgOmq+mg+YUVgT8iQf0hyGOVmfEDRHbu",
+	"RB4buh6k0icvQdMfUx0OKwwUG9yBCLrRy33r8cS7pzKBi5HVoodFXC8UPDDfVzdTSqaGTxJ2za0us25s",
+	"2u7iK4VmgKEsyXy1xaKq2Mpjtus3nu36aB58fZ3mOGdxX8I62Cl2URssqmjsHiLSXVUveJVISAVRjPmu",
+	"7xT2DMmzbRe7tl+4yb+6h9t6rR/Sy2s3u9rRm5lfj1rbH1NrA+dwVhIizInkviJpGyhxlU7moygqRK/L",
+	"TmZbar6aRyzyLucB6t+Cg/mI9LlghEeMNjZ1CtudfCW/cLkw5CIdrhjef2D38CPTelTMfh+KmSWtXAW6",
+	"PT+uUMNszKriuuldefWbLAMSeHKhvgnUQ5KCNUhOu4eFmOCRDjA7QdtaDUatgwzKaneXHXh/JvhXMnHL",
+	"ZWEeOePjlc7fMVuzWTh38xI6hgZ1hRZakqdQ6wmegXs/A2h1R+1dSQmP0TielqqA0Lm6OESlPVtj0eZA",
+	"Qqkhmdi7m10RQN+IhmA32tZPwS/GCbvGngvQrI3a1G8RYZWRK8bGrpgn3OX5VK6aCGVAbRfmSAV+oRsm",
+	"Vg3uUR0O4cplOnZlBDtZCUQN5a/skgf8mgkLC7j6Cannvq2u0xUGOoYX0wHDqk0jDuWblEzgX2nsVddU",
+	"AlKUAleIyjDGaVVyurG638MJPby5XdVJlMWQw2q2QHrTBrl0NR97CWTC9aaER0RJQA1lCw3Ia5bEdLwo",
+	"88u8rJT15ZCyU+r64koXF7+DN/g2rffDbfLD8lS3WVN+fZzNLh8s3CEmoC2o4VLR/LxiH+XlvYe6xxE0",
+	"BTPIStIxgRJSISsU/Ws2a1CcakTriplNawZXnKVgOUlgjVCo/tlxVUKVnsZsvlZoLS+fyW3tTMVH43hK",
+	"aM8lQNpns7ydKnjwqFxqJ+sasrrmd7mH+eI+IVAqeQpufPPSh9VGzGms9gkBp3hM/vsdCFxw7qSWDTth",
+	"i38vE7Z53b61kv8gW5a4OgkJI9j5hiRsQJMIkv9kH9gUVnDLblcZhR/L2UBlAWz+QpOBFG0OzWCGIAaP",
+	"4GaVyG+hz5WHfBZkxf7q6Rh7I2UFEaDkOnYhtP1lsnpy0F0J68raqgiGebtaiFCLgRcK5drM6ry8ItR7",
+	"s6XwtoPzo8vjj6cnb04uP16c/PD2/Vngk1aTUFsUgvSmXWFFRu0wuzVWum8Gd9iyvn005lfYswl5GVYf",
+	"xs8ADLX4Xpgh9d9kvYSMuR5FlJzKaxbTkN3rbbMXGQC+kmes0MpkYWjTyMXfRMqkWcktUiaBPew0e012",
+	"0N/frz+N9vv1PfokrD+je6x+QJvhM/aUtWmr9btImXz0on0b9+zS8UaSDqvXzlqVa+cyakvJeIsXpBHX",
+	"ZLs3NUybGQZ/xaZG8oU0YjVr72Xpj841DpV9J4nUDL62pcPxx67ADHJui643CFhVkKECQtNmSOohGykW",
+	"XzN1aB+3JcmVlmNX1KFKWuB4Ky3WS6HMeNdjCuVjCuVtUihTxLb1yXTtFEpjMCJ6GloET4yxPLlWVa1W",
+	"iHWwYPuO5/AEVKqmmjbwL6y1PJQx1q/qCisuW82mS0HAF5dreWeXYKDUcbFYl9JUM7iHW0GMA6ar9bbZ",
+	"3cbUVjmG7o6wRzbqLS7NardYMmaL3T5VlVPioS3R5bmk7g7eY1bCH41PYCLpnZjEZmaPQcbliaTYxQ+7",
+	"8Qgp6mw01lNwtDHtvGyWMxiK8ytqicxJblt2KZfc2PrJfOu6ROBbttFDrIdUOFZijGkzL3biiZmG1hjO",
+	"x5eZk4KxSJEgTJOEiayWHnqTuyJ7rFj2zZjIQk46mVON6xnfM3au2ba9nBqzL8/LlkPlEqPAMDNmd/kY",
+	"V1x+ptoKjaHaPJaZ1/SKlRYrr7FflYF5V+CzuGchc8CDD8G5DyzUjW0v46zOgfnonAS9KT56WCwYVj0s",
+	"r3VvBze64phjbS7ByLXkkZotij9mgpRr1lhVzWxkdj6QPhA0QK1QYYOqTldAI4Ilhb24Lhf08gu9V6gm",
+	"IxqVin+5FlaZHwUaPyyr/VUhvoB4vrrjoeBe+Mn1jV8/HXpjt8E9y8Q10qErJONjpPgxHfrRX3BHvQOF",
+	"PFFyBLKVOomOjUPW00WAzdehLIitBzJXwsf3xmmlCQOd39SsLoE+AawUvFKDmPOvG7FpiwSSIUuYdagb",
+	"Tu6UCycSIt7vm9dDPyedl5qH7pnraiAgfbtiTuW4N32CZOpEVyweAx3yFuoRI3ld1iOg1RLu0QlygKSM",
+	"o65weoGT/Vbds8B32gK6gBZL95WOGNv5L/PE3N3t3jBTLfa9byYcz/PlfXvi8VGq/ZGk2u9OMFna28go",
+	"XkMQzfu817uhY4VT8aLOUh/YRld1IHb2eFXn8arO41WdBVd1Zsjvy13VydxkFYxjecm6AtdYwimgjSFP",
+	"XOU6UHHxAave1m7BS/44Ve0eC8w9crJvkpPdsTTd3XhY1o5NRNiFf/nlZFdhM3u8zJIa5K3rNl3shu2e",
+	"3lJEsTBhenmDyWwpD8y2vkTHRbuXNZouul0/Zp7+XjJPoYl21r6rgNWO0ueJ724FKc/ZgCuD4WQC7aWy",
+	"BrSFBlRZo1N0r0XouElsAoG9pAGrcQk9KusijcRLtoPJULHwI96J2G2ThIpIjmwzfi5Ijyp2sFfrYP5o",
+	"ubUXqDWZ000N5UQRrhvkSJRicHlufA45sr3XfEZ6bCpFVENvoO+6tGKfrbSXgcP2rISEXGhjEI24UFuF",
+	"t8FKtveauzX0dr0/PzWLHGo9Vr69Wm00jDALjW3bWp7gHcTeyzSOzQ7GCb+mmhFtbHhoawCAiBi0sTcL",
+	"rPkkHLIQWs4PmSCKXrNo0R3tGe5xF4dYZfFkc5hjPmYxF3Avw4Dq0uCEkz+NvLCn7/Tqhs3VNEiaJrHX",
+	"8QBUnZ2dZ7uN1tO9Rrt10Njd2zErVzu/WNzbNG91ZutfKYV1ZhUXgPjLvG8OrfwC1WSi7h76K6xOZC0I",
+	"2U2TWef40GMt0Ht2NT56Dr+S5xAFYrGNZs5T7yqGF+rQayfQQmypXy5eXxB30tVlkxPBoCxb7ZAIqYF/",
+	"jyQ2kFQMIzh8YYHQKmmyTqJrrgj8sZNdH1PSstTVB6CiNVJal5AI3G4acbEFraQMfVAxNWNYrNgWRC33",
+	"mnuV9UJXksWDWYPrKBKPhPbHzf18ECrbzJUyg7Hr1xl9f36KuXaFR/w501Mm2f1EbKjEhAFWdEjmZV5O",
+	"5PAXXKOm2tJ5gRv4hWwPwqH9p3kp9Ni3jbNJGDMK5vE0N44jrmBuMEMvZxbKNeYfpmObhpEw8ksaDbBi",
+	"QrbOLUUSGTNMHS20ncZW05CPGUsxcNcx3V7s1EUfGQ7BXnqZzQqmrG+gFiVybMsbwAJ90kt1eeOYrTLh",
+	"ilnrtjpRcZ79fcXLknj69jL6ZhmLdzEYvwqHd/lICzj9Yy7jY9bHYy7jXSuI2fzxL2/27UQs5tcs4Wx5",
+	"KCV/zBhvG2q5WdQFRRXEXnwCOfGZ+4lqzUZjrTrgb/RtSiPVqSKhjPKCKOZcrMROUUb4hRpkLfIT/z5r",
+	"rG3v5Qvrw8Sk+Bvt5jKSLkpZg7zMN2cE5hUba3DC7jZJRKdqafgnH/vFa+dkddALhwP5nlCpgWq2sHAM",
+	"wNXzNxMWdqfTCxz9eb0FwVlwVdBSFq0qc+tuurDjbODnLxEkc3BYHSTLwfBoHv0RzSMMnJcCylGRXfwW",
+	"rKS1xcPOr/bz9CT6vJMwnUw3r0lZsQJ/ibiZLuvfmS/nbn08F4UnL7D8m+sb7qZbLf+gXNZIJsyYeJNK",
+	"v2gHXmHlkJ/f2YJLx4E7Cx5hzLInoyk0msmWkNlpmgS4vgB9R88wQKok1p3LjMWi9j6bya6T6Qxre4Ai",
+	"ne2HYsPLbBcHMJ98SlnKIjSrHy2Y33JF40fTYCYmVFdMRPN86OFNg4SF8pol98LlV3BZvC+7PosFBmgB",
+	"AukSNoGCKG6YbwD/BEVOjPzW1hR116KgVqabxmZgVLDrwypOavltrZHNxvM8EGs5EDqQkFwRSzEgtCj+",
+	"M0sDGbbh5HZR/VSnCati1HAcd7c77tMVBlv3OobBH9SbrXqzfdna7zT3Os39f2xyXal6axt5x+5dwthV",
+	"LZQwr+WEjKiYzlBmVruUYRKS0I9i57GQ/qMbbH1Zh9JgVu9G1o4M/AsIP6nNGzAr6mFF4A/8emVyBYWk",
+	"qXJmow/5iCLz+Vh/FyYKVgSmcEsYa7q05SW4Jom7yqy0EVnXNOYoVNt7ZCjTRHXIiFExGfKYzQpqlzXd",
+	"k3oIq6NGdimfqDENWV4eGISgWc2FpiKiSUQsgBRRYxbyvmXURFX623DllVluXzAOfqu0Oji2+0yte2T3",
+	"fwjf0TkS63xIILuV8PA8UDOlv4T2TzOXR8NMGThn8SorYJF3xSeTIdVQJH4mOA6Bah84FYtcKnnCzec5",
+	"I4RDjZ9Fen/H5gCYt+JlkjmuZfbyIGHr355j5bAUwwG55MyZSufnoy786IL5ZljxBfpfdB7BhNsWDx+r",
+	"VTtKJ3wMhnY1//wrS3if21ym4AKerl84PSwgiLFQeQ0eSegEvMk+3H4BLc988F0dMiqmmK47pokCltnp",
+	"ikA/76bN5m6YCn5jhI8UkYJvmH/dsr8N2Q1+9c+K7xqNxofAt9d8KLluwc0VdrP9+s3Ri/rF66P2/sG2",
+	"U2q7Ho7Wdiz+ZVaNX3S9Wg1WjsKhK2yT6D4fpAmLrHTE4qEBNqoy2phlR1rGLKHQ0GK32SSqcC255kQN",
+	"XpbZUiSMZXhlpMA1wjnqCkSAvBa+mcU6l82axokMmVKQxYUdMXRChcKzPiTUaNtwLcViEoe6PzS8EnIS",
+	"M0jUAmdBV4Ab39X0CVmDHGdWUZowso1H6+dat2/b5VA4YTzzFnnDv/cJF6jV/3jx7m0NIwN7zSaZDKVi",
+	"XYF1eQBQXc8KATQDUCdHQ6zrZZ4qwJAMBA3yVupCmX0WdRCKbmHQp5sJbaQSU9XVdELGrxnir13BXW4R",
+	"uas/ndbB04Pm02fPnjR9LzLyrPOrJ3u/sBDfMpKpeV+72Wz6HpYlMtzfS1Xk+R6H5DP+cfftD09f6jb7",
+	"x/VPf49l+0Vz9Gx62joaeL6LpHc8lYYhYxGUkLcj2bX+2DJD03zo+5Mnz67/9vM0j0PZC2EfOeytUXjP",
+	"us4zhBoEwe8vjawATHs4+es2daLh6EUm07XrN+nmIdtGrzOcCXhSreGtK12zKc0BIwg3FyvvhcXiO8iX",
+	"wjtmBQ1y9IxFVzlBAAyEEjxYhNC8cLl102chBRiSN/UEAGWvaQET8DqLGUAB3feaTRRWQ0ZjPfzXwtSh",
+	"I3BJKNIGbsNjLORlmaRhIem4QU40iSTDaKaWaYihUEOuPaqwopqNdRaZjGHLIxr3ZTJikW3IZRspzTUd",
+	"2Ws2K3PqX8PyvbtSSMYF5NX6ZGvnXtRpsAQib3P9cgaN70AFS4r4n/JrJswyx4nsFZ1yGaSXaz6IioBJ",
+	"CaPRdF1EsslcBRTBXykZm/O34t5IX9RWfLLf3M0Tjecl1n0g0zmjETfQ+C3ik0IeZbstJ9eMWOGqvi5y",
+	"3T+LnWGm9kzuiqEwh9EKqyq8X+YXrPGauPls2xFFMkxtA2u8hbwDRrxdxtyFZybHMTOKGZkkXLOqOvh5",
+	"Boxt+jSfQYM1DPs2ZzLfKi5PMKNlWidInYusBp99rVHXKt4KtXl8V+8nFZrHeUPUwnAsCDI//sVsBbLC",
+	"mKwW0vywYwzLQp1LLPpocVn5mVpulPhM3Sy8NhOV86/9uarkANfYM8qN6zhPka18tMJ77WfeJCnIxTW/",
+	"2VLEkGeUxoxs7xPlk30y4sInu038t02G5rshtJ7K/guZsf/f/9tu/nteTjNzS8VyYB1XECzhYuBMA1D7",
+	"QbkP7PpswCo4NGioMrOyMYpIDC03Zy+6wGSWE6l5QBYM2orszxzN8goGZDtwV+vJIKFC1/E6yfGbo5PT",
+	"oFbEOvN9xWszGYObLtEzziSTcMiUTqiWSXHRBRL//OHz/w4AAP//",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

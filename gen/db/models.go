@@ -24,6 +24,19 @@ type EmailDelivery struct {
 	SentAt    time.Time
 }
 
+type IdempotencyKey struct {
+	Scope       string
+	Key         string
+	Method      string
+	Route       string
+	Fingerprint []byte
+	Status      int32
+	Headers     []byte
+	Body        []byte
+	CreatedAt   time.Time
+	ExpiresAt   time.Time
+}
+
 type PasswordResetToken struct {
 	ID        uuid.UUID
 	UserID    uuid.UUID

@@ -40,6 +40,9 @@ type Config struct {
 	PasswordResetTTL time.Duration
 	// ListTotalTTL (LIST_TOTAL_CACHE_TTL) is how long an instance remembers a list's total; 0 counts every time.
 	ListTotalTTL time.Duration
+	// IdempotencyKeyTTL (IDEMPOTENCY_KEY_TTL) is how long the answer of a request made with an Idempotency-Key
+	// is replayed to its retries.
+	IdempotencyKeyTTL time.Duration
 
 	Webhooks WebhooksConfig
 
@@ -286,6 +289,10 @@ func Load(getenv func(string) string) (Config, error) {
 	c.BaseURL = strings.TrimSuffix(p.str("BASE_URL", fmt.Sprintf("http://localhost:%d", c.Port)), "/")
 	c.PasswordResetTTL = p.duration("PASSWORD_RESET_TTL", 30*time.Minute)
 	c.ListTotalTTL = p.duration("LIST_TOTAL_CACHE_TTL", 5*time.Second)
+	c.IdempotencyKeyTTL = p.duration("IDEMPOTENCY_KEY_TTL", 24*time.Hour)
+	if c.IdempotencyKeyTTL <= 0 {
+		p.fail("IDEMPOTENCY_KEY_TTL must be positive")
+	}
 	c.Webhooks = WebhooksConfig{
 		StripeSecrets: p.list("STRIPE_WEBHOOK_SECRET"),
 		Tolerance:     p.duration("STRIPE_WEBHOOK_TOLERANCE", 5*time.Minute),

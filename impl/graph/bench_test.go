@@ -42,7 +42,7 @@ func benchServer(b *testing.B) (url, token, userID string) {
 		Introspection: true, MaxDepth: 10, MaxComplexity: 50_000, BodyLimit: 64 << 10, Logger: logger,
 		LoaderWait: 2 * time.Millisecond, Limits: limits,
 	})
-	h, err := httpapi.NewHandler(httpapi.Services{Accounts: all.Accounts, Users: all.Users, Posts: all.Posts, Comments: all.Comments, Billing: all.Billing, Endpoints: all.Endpoints, Ops: all.Ops}, httpapi.Options{Logger: logger, GraphQL: gqlHandler, Limits: limits})
+	h, err := httpapi.NewHandler(httpapi.Services{Accounts: all.Accounts, Users: all.Users, Posts: all.Posts, Comments: all.Comments, Billing: all.Billing, Endpoints: all.Endpoints, Ops: all.Ops, Idempotency: all.Idempotency}, httpapi.Options{Logger: logger, GraphQL: gqlHandler, Limits: limits})
 	require.NoError(b, err)
 	srv := httptest.NewServer(h)
 	b.Cleanup(srv.Close)

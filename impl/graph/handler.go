@@ -200,12 +200,13 @@ func writeError(w http.ResponseWriter, status int, message string, extensions ma
 
 // codes maps service errors to extensions.code, in one table.
 var codes = map[service.Code]string{
-	service.EUNAUTHORIZED: "UNAUTHENTICATED",
-	service.EFORBIDDEN:    "FORBIDDEN",
-	service.ENOTFOUND:     "NOT_FOUND",
-	service.EINVALID:      "BAD_USER_INPUT",
-	service.ECONFLICT:     "CONFLICT",
-	service.EUNAVAILABLE:  "SERVICE_UNAVAILABLE",
+	service.EUNAUTHORIZED:  "UNAUTHENTICATED",
+	service.EFORBIDDEN:     "FORBIDDEN",
+	service.ENOTFOUND:      "NOT_FOUND",
+	service.EINVALID:       "BAD_USER_INPUT",
+	service.ECONFLICT:      "CONFLICT",
+	service.EUNPROCESSABLE: "UNPROCESSABLE",
+	service.EUNAVAILABLE:   "SERVICE_UNAVAILABLE",
 }
 
 func errorPresenter(opts Options) graphql.ErrorPresenterFunc {

@@ -104,7 +104,7 @@ func newInstanceWith(t *testing.T, dbURL string, o instanceOptions) *instance {
 		w(&opts)
 	}
 	gqlHandler := graph.NewHandler(gql, broker, opts)
-	h, err := httpapi.NewHandler(httpapi.Services{Accounts: svc.Accounts, Users: svc.Users, Posts: svc.Posts, Comments: svc.Comments, Billing: svc.Billing, Endpoints: svc.Endpoints, Ops: svc.Ops}, httpapi.Options{
+	h, err := httpapi.NewHandler(httpapi.Services{Accounts: svc.Accounts, Users: svc.Users, Posts: svc.Posts, Comments: svc.Comments, Billing: svc.Billing, Endpoints: svc.Endpoints, Ops: svc.Ops, Idempotency: svc.Idempotency}, httpapi.Options{
 		Logger: logger, GraphQL: gqlHandler, Limits: limits, TrustedProxies: rl.TrustedProxies, MaxConcurrent: o.maxConcurrent,
 	})
 	require.NoError(t, err)

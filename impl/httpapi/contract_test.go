@@ -120,7 +120,7 @@ func TestStoredTextIsTheTextSent(t *testing.T) {
 	b := setup(t)
 	_, token := b.signUp("Ada", "ada@example.com")
 	for _, content := range []string{"\u0085", "\\ud800", "😀", strings.Repeat("é", 50_000)} {
-		resp, err := b.client.CreatePostWithResponse(context.Background(), api.CreatePostRequest{Title: "t", Content: content}, bearer(token))
+		resp, err := b.client.CreatePostWithResponse(context.Background(), nil, api.CreatePostRequest{Title: "t", Content: content}, bearer(token))
 		require.NoError(t, err)
 		require.Equal(t, http.StatusCreated, resp.StatusCode(), string(resp.Body))
 		p := resp.JSON201.Data

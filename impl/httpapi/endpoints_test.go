@@ -42,7 +42,7 @@ func TestWebhookEndpointsOverREST(t *testing.T) {
 	require.Len(t, list.JSON200.Data, 1)
 	require.Equal(t, int64(1), list.JSON200.Pagination.Total)
 
-	patched, err := b.client.PatchWebhookEndpointWithResponse(ctx, e.Id, api.PatchWebhookEndpointRequest{Enabled: ptr(false)}, bearer(token))
+	patched, err := b.client.PatchWebhookEndpointWithResponse(ctx, e.Id, nil, api.PatchWebhookEndpointRequest{Enabled: ptr(false)}, bearer(token))
 	require.NoError(t, err)
 	require.Equal(t, http.StatusOK, patched.StatusCode(), string(patched.Body))
 	require.False(t, patched.JSON200.Data.Enabled)
@@ -135,7 +135,7 @@ func TestDeliveryOperationsAreTheOwners(t *testing.T) {
 	require.NoError(t, err)
 	id := created.JSON201.Data.Id
 
-	test, err := b.client.TestWebhookEndpointWithResponse(ctx, id, bearer(token))
+	test, err := b.client.TestWebhookEndpointWithResponse(ctx, id, nil, bearer(token))
 	require.NoError(t, err)
 	require.Equal(t, http.StatusAccepted, test.StatusCode(), string(test.Body))
 	d := test.JSON202.Data
@@ -169,13 +169,13 @@ func TestDeliveryOperationsAreTheOwners(t *testing.T) {
 
 	since := time.Now().Add(-time.Hour)
 	for _, who := range []struct{ name, token string }{{"someone else", grace}, {"an admin", admin}} {
-		test, err := b.client.TestWebhookEndpointWithResponse(ctx, id, bearer(who.token))
+		test, err := b.client.TestWebhookEndpointWithResponse(ctx, id, nil, bearer(who.token))
 		require.NoError(t, err)
 		require.Equal(t, http.StatusNotFound, test.StatusCode(), who.name)
-		retry, err := b.client.RetryWebhookDeliveryWithResponse(ctx, id, d.Id, bearer(who.token))
+		retry, err := b.client.RetryWebhookDeliveryWithResponse(ctx, id, d.Id, nil, bearer(who.token))
 		require.NoError(t, err)
 		require.Equal(t, http.StatusNotFound, retry.StatusCode(), who.name)
-		recovered, err := b.client.RecoverWebhookDeliveriesWithResponse(ctx, id, api.RecoverWebhookDeliveriesRequest{Since: since}, bearer(who.token))
+		recovered, err := b.client.RecoverWebhookDeliveriesWithResponse(ctx, id, nil, api.RecoverWebhookDeliveriesRequest{Since: since}, bearer(who.token))
 		require.NoError(t, err)
 		require.Equal(t, http.StatusNotFound, recovered.StatusCode(), who.name)
 	}
@@ -183,18 +183,18 @@ func TestDeliveryOperationsAreTheOwners(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, http.StatusNotFound, list.StatusCode())
 
-	retry, err := b.client.RetryWebhookDeliveryWithResponse(ctx, id, d.Id, bearer(token))
+	retry, err := b.client.RetryWebhookDeliveryWithResponse(ctx, id, d.Id, nil, bearer(token))
 	require.NoError(t, err)
 	require.Equal(t, http.StatusConflict, retry.StatusCode(), "a pending delivery is not re-sent")
-	retry, err = b.client.RetryWebhookDeliveryWithResponse(ctx, id, created.JSON201.Data.OwnerId, bearer(token))
+	retry, err = b.client.RetryWebhookDeliveryWithResponse(ctx, id, created.JSON201.Data.OwnerId, nil, bearer(token))
 	require.NoError(t, err)
 	require.Equal(t, http.StatusNotFound, retry.StatusCode(), "no such delivery")
-	recovered, err := b.client.RecoverWebhookDeliveriesWithResponse(ctx, id, api.RecoverWebhookDeliveriesRequest{Since: since}, bearer(token))
+	recovered, err := b.client.RecoverWebhookDeliveriesWithResponse(ctx, id, nil, api.RecoverWebhookDeliveriesRequest{Since: since}, bearer(token))
 	require.NoError(t, err)
 	require.Equal(t, http.StatusAccepted, recovered.StatusCode(), string(recovered.Body))
 	require.Zero(t, recovered.JSON202.Data.Queued)
 	for _, bad := range []time.Time{time.Now().Add(time.Hour), time.Now().Add(-31 * 24 * time.Hour)} {
-		r, err := b.client.RecoverWebhookDeliveriesWithResponse(ctx, id, api.RecoverWebhookDeliveriesRequest{Since: bad}, bearer(token))
+		r, err := b.client.RecoverWebhookDeliveriesWithResponse(ctx, id, nil, api.RecoverWebhookDeliveriesRequest{Since: bad}, bearer(token))
 		require.NoError(t, err)
 		require.Equal(t, http.StatusBadRequest, r.StatusCode(), string(r.Body))
 		require.Contains(t, string(r.Body), "since")
@@ -202,9 +202,9 @@ func TestDeliveryOperationsAreTheOwners(t *testing.T) {
 	r := b.do(http.MethodGet, "/api/webhook-endpoints/"+id.String()+"/deliveries?status=lost", "", "", withToken(token)...)
 	require.Equal(t, http.StatusBadRequest, r.status, string(r.body))
 
-	_, err = b.client.PatchWebhookEndpointWithResponse(ctx, id, api.PatchWebhookEndpointRequest{Enabled: ptr(false)}, bearer(token))
+	_, err = b.client.PatchWebhookEndpointWithResponse(ctx, id, nil, api.PatchWebhookEndpointRequest{Enabled: ptr(false)}, bearer(token))
 	require.NoError(t, err)
-	test, err = b.client.TestWebhookEndpointWithResponse(ctx, id, bearer(token))
+	test, err = b.client.TestWebhookEndpointWithResponse(ctx, id, nil, bearer(token))
 	require.NoError(t, err)
 	require.Equal(t, http.StatusConflict, test.StatusCode(), "a disabled endpoint is enabled first")
 }

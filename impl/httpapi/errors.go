@@ -23,12 +23,13 @@ const statusClientClosedRequest = 499
 
 // statusFor is the one table from service error codes to HTTP statuses.
 var statusFor = map[service.Code]int{
-	service.ENOTFOUND:     http.StatusNotFound,
-	service.ECONFLICT:     http.StatusConflict,
-	service.EINVALID:      http.StatusBadRequest,
-	service.EUNAUTHORIZED: http.StatusUnauthorized,
-	service.EFORBIDDEN:    http.StatusForbidden,
-	service.EUNAVAILABLE:  http.StatusServiceUnavailable,
+	service.ENOTFOUND:      http.StatusNotFound,
+	service.ECONFLICT:      http.StatusConflict,
+	service.EINVALID:       http.StatusBadRequest,
+	service.EUNAUTHORIZED:  http.StatusUnauthorized,
+	service.EFORBIDDEN:     http.StatusForbidden,
+	service.EUNAVAILABLE:   http.StatusServiceUnavailable,
+	service.EUNPROCESSABLE: http.StatusUnprocessableEntity,
 }
 
 // errorWriter renders the error envelope. In development a 500 carries the internal error's text; elsewhere the

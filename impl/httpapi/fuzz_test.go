@@ -32,7 +32,7 @@ func FuzzRequestDecoding(f *testing.F) {
 		f.Fatal(err)
 	}
 	errs := errorWriter{logger: slog.New(slog.NewTextHandler(io.Discard, nil))}
-	g, err := newGate(doc, ratelimit.New(config.RateLimitConfig{}, nil), &authenticator{}, errs)
+	g, err := newGate(doc, ratelimit.New(config.RateLimitConfig{}, nil), &authenticator{}, nil, errs)
 	if err != nil {
 		f.Fatal(err)
 	}

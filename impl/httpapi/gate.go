@@ -24,9 +24,10 @@ type gate struct {
 	authn    *authenticator
 	validate *validator
 	errs     errorWriter
+	idem     Idempotency
 }
 
-func newGate(doc *openapi3.T, limits *ratelimit.Limits, authn *authenticator, errs errorWriter) (*gate, error) {
+func newGate(doc *openapi3.T, limits *ratelimit.Limits, authn *authenticator, idem Idempotency, errs errorWriter) (*gate, error) {
 	rules, err := compileRules(doc)
 	if err != nil {
 		return nil, err
@@ -37,7 +38,7 @@ func newGate(doc *openapi3.T, limits *ratelimit.Limits, authn *authenticator, er
 			routes[method+" "+path] = &routers.Route{Spec: doc, Path: path, PathItem: item, Method: method, Operation: op}
 		}
 	}
-	return &gate{routes: routes, rules: rules, limits: limits, authn: authn, validate: newValidator(doc), errs: errs}, nil
+	return &gate{routes: routes, rules: rules, limits: limits, authn: authn, validate: newValidator(doc), errs: errs, idem: idem}, nil
 }
 
 // maxBodyLimit is the largest body any operation accepts.
@@ -77,6 +78,10 @@ func (g *gate) middleware(next http.Handler) http.Handler {
 			return
 		}
 		if !g.validate.check(w, r, route, pathParams, body, errs) {
+			return
+		}
+		if rules.idempotent && r.Header.Get(idempotencyKeyHeader) != "" {
+			g.idempotent(w, r, next, rctx.RoutePattern(), body, errs)
 			return
 		}
 		next.ServeHTTP(w, r)

@@ -82,7 +82,10 @@ func (s *statusRecorder) Unwrap() http.ResponseWriter { return s.ResponseWriter 
 // responseStarted reports whether a status has already been sent on w, found through its wrappers' Unwrap.
 func responseStarted(w http.ResponseWriter) bool {
 	for w != nil {
-		if rec, ok := w.(*statusRecorder); ok {
+		switch rec := w.(type) {
+		case *statusRecorder:
+			return rec.status != 0
+		case *answerRecorder:
 			return rec.status != 0
 		}
 		u, ok := w.(interface{ Unwrap() http.ResponseWriter })

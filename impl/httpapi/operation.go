@@ -35,6 +35,8 @@ type opRules struct {
 	bodyLimit int64
 	rejection *rejection
 	limit     limitRule
+	// idempotent: the operation declares the Idempotency-Key header.
+	idempotent bool
 }
 
 // rejection replaces the status and error title of every 4xx the gate answers for an operation (but 429).
@@ -52,7 +54,7 @@ func compileRules(doc *openapi3.T) (map[*openapi3.Operation]opRules, error) {
 	var err error
 	for path, item := range doc.Paths.Map() {
 		for method, op := range item.Operations() {
-			r := opRules{bodyLimit: defaultLimit}
+			r := opRules{bodyLimit: defaultLimit, idempotent: takesIdempotencyKey(op)}
 			if v, ok := op.Extensions[opBodyLimitExtension]; ok {
 				if r.bodyLimit, ok = positiveNumber(v); !ok {
 					return nil, fmt.Errorf("openapi.yaml: %s %s: %s must be a positive number", method, path, opBodyLimitExtension)

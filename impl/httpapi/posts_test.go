@@ -18,7 +18,7 @@ import (
 // createPost writes a post as token's user.
 func (b *testBundle) createPost(token, title string, published bool) api.Post {
 	b.t.Helper()
-	resp, err := b.client.CreatePostWithResponse(context.Background(), api.CreatePostRequest{
+	resp, err := b.client.CreatePostWithResponse(context.Background(), nil, api.CreatePostRequest{
 		Title: title, Content: "Content of " + title, Published: &published,
 	}, bearer(token))
 	require.NoError(b.t, err)
@@ -28,7 +28,7 @@ func (b *testBundle) createPost(token, title string, published bool) api.Post {
 
 func (b *testBundle) createComment(token string, post uuid.UUID, content string) api.Comment {
 	b.t.Helper()
-	resp, err := b.client.CreateCommentWithResponse(context.Background(), post, api.CreateCommentRequest{Content: content}, bearer(token))
+	resp, err := b.client.CreateCommentWithResponse(context.Background(), post, nil, api.CreateCommentRequest{Content: content}, bearer(token))
 	require.NoError(b.t, err)
 	require.Equal(b.t, http.StatusCreated, resp.StatusCode(), string(resp.Body))
 	return resp.JSON201.Data
@@ -40,7 +40,7 @@ func TestCreateAndGetPost(t *testing.T) {
 	ctx := context.Background()
 	ada, token := b.signUp("Ada", "ada@example.com")
 
-	resp, err := b.client.CreatePostWithResponse(ctx, api.CreatePostRequest{Title: "Notes", Content: "On the engine."}, bearer(token))
+	resp, err := b.client.CreatePostWithResponse(ctx, nil, api.CreatePostRequest{Title: "Notes", Content: "On the engine."}, bearer(token))
 	require.NoError(t, err)
 	require.Equal(t, http.StatusCreated, resp.StatusCode(), string(resp.Body))
 	p := resp.JSON201.Data
@@ -163,19 +163,19 @@ func TestPublishPostIsIdempotent(t *testing.T) {
 	_, token := b.signUp("Ada", "ada@example.com")
 	draft := b.createPost(token, "Draft", false)
 
-	first, err := b.client.PublishPostWithResponse(ctx, draft.Id, bearer(token))
+	first, err := b.client.PublishPostWithResponse(ctx, draft.Id, nil, bearer(token))
 	require.NoError(t, err)
 	require.Equal(t, http.StatusOK, first.StatusCode(), string(first.Body))
 	require.True(t, first.JSON200.Data.Published)
 	require.NotNil(t, first.JSON200.Data.PublishedAt)
 
-	second, err := b.client.PublishPostWithResponse(ctx, draft.Id, bearer(token))
+	second, err := b.client.PublishPostWithResponse(ctx, draft.Id, nil, bearer(token))
 	require.NoError(t, err)
 	require.Equal(t, http.StatusOK, second.StatusCode())
 	require.Equal(t, first.JSON200.Data, second.JSON200.Data, "publishing again changes nothing, publishedAt included")
 
 	// Editing keeps the publication time.
-	patched, err := b.client.PatchPostWithResponse(ctx, draft.Id, api.PatchPostRequest{Title: new("Renamed")}, bearer(token))
+	patched, err := b.client.PatchPostWithResponse(ctx, draft.Id, nil, api.PatchPostRequest{Title: new("Renamed")}, bearer(token))
 	require.NoError(t, err)
 	require.Equal(t, http.StatusOK, patched.StatusCode(), string(patched.Body))
 	require.Equal(t, "Renamed", patched.JSON200.Data.Title)

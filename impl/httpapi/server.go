@@ -74,7 +74,7 @@ func NewHandler(svc Services, opts Options) (http.Handler, error) {
 	}
 	signIn := authn.New(svc.Accounts)
 	authr := &authenticator{authn: signIn, stripe: opts.StripeVerifier}
-	gate, err := newGate(doc, opts.Limits, authr, errs)
+	gate, err := newGate(doc, opts.Limits, authr, svc.Idempotency, errs)
 	if err != nil {
 		return nil, err
 	}

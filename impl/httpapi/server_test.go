@@ -203,5 +203,5 @@ func TestSecurityHeadersAndCORS(t *testing.T) {
 func TestNewHandlerNeedsEveryService(t *testing.T) {
 	t.Parallel()
 	_, err := httpapi.NewHandler(httpapi.Services{}, httpapi.Options{})
-	require.ErrorContains(t, err, "Accounts, Billing, Comments, Endpoints, Ops, Posts, Users")
+	require.ErrorContains(t, err, "Accounts, Billing, Comments, Endpoints, Idempotency, Ops, Posts, Users")
 }

@@ -23,6 +23,8 @@ type Services struct {
 	Billing   Billing
 	Endpoints Endpoints
 	Ops       Ops
+	// Idempotency runs the requests that carry an Idempotency-Key.
+	Idempotency Idempotency
 }
 
 // missing names the services that are not set: a handler calling one would fail only when its route is hit.
@@ -31,6 +33,7 @@ func (s Services) missing() error {
 	for name, set := range map[string]bool{
 		"Accounts": s.Accounts != nil, "Users": s.Users != nil, "Posts": s.Posts != nil,
 		"Comments": s.Comments != nil, "Billing": s.Billing != nil, "Endpoints": s.Endpoints != nil, "Ops": s.Ops != nil,
+		"Idempotency": s.Idempotency != nil,
 	} {
 		if !set {
 			names = append(names, name)
@@ -41,6 +44,13 @@ func (s Services) missing() error {
 	}
 	slices.Sort(names)
 	return fmt.Errorf("httpapi: services not set: %s", strings.Join(names, ", "))
+}
+
+// Idempotency stores and replays the answers of keyed requests (the idempotency service).
+type Idempotency interface {
+	Begin(ctx context.Context, r service.IdempotentRequest) (context.Context, *service.StoredAnswer, error)
+	Found(ctx context.Context) (*service.StoredAnswer, error)
+	Finish(ctx context.Context, answer *service.StoredAnswer) error
 }
 
 // Accounts signs callers in (the accounts service).

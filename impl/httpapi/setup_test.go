@@ -84,7 +84,7 @@ func setup(t *testing.T, opts ...setupOptions) *testBundle {
 	if o.rateLimit != nil {
 		limits = *o.rateLimit
 	}
-	handler, err := httpapi.NewHandler(httpapi.Services{Accounts: svc.Accounts, Users: svc.Users, Posts: svc.Posts, Comments: svc.Comments, Billing: svc.Billing, Endpoints: svc.Endpoints, Ops: svc.Ops}, httpapi.Options{
+	handler, err := httpapi.NewHandler(httpapi.Services{Accounts: svc.Accounts, Users: svc.Users, Posts: svc.Posts, Comments: svc.Comments, Billing: svc.Billing, Endpoints: svc.Endpoints, Ops: svc.Ops, Idempotency: svc.Idempotency}, httpapi.Options{
 		Development: o.development, Logger: logger, CORSOrigins: o.cors,
 		Limits: ratelimit.New(limits, ratelimit.NewMemory(1<<16, time.Now)), TrustedProxies: limits.TrustedProxies,
 		StripeVerifier: webhook.NewVerifier([]string{"whsec_old", webhookSecret}, 5*time.Minute, time.Now),
@@ -145,7 +145,7 @@ func bearer(token string) api.RequestEditorFn {
 // createUser creates a user through the API and returns it.
 func (b *testBundle) createUser(name, email string) api.User {
 	b.t.Helper()
-	resp, err := b.client.CreateUserWithResponse(context.Background(), api.CreateUserJSONRequestBody{
+	resp, err := b.client.CreateUserWithResponse(context.Background(), nil, api.CreateUserJSONRequestBody{
 		Name: name, Email: api.Email(email), Password: ptr(testPassword),
 	})
 	require.NoError(b.t, err)

@@ -21,7 +21,7 @@ func TestCreateAndGetUser(t *testing.T) {
 	b := setup(t)
 	ctx := context.Background()
 
-	created, err := b.client.CreateUserWithResponse(ctx, api.CreateUserJSONRequestBody{
+	created, err := b.client.CreateUserWithResponse(ctx, nil, api.CreateUserJSONRequestBody{
 		Name: "Ada Lovelace", Email: "Ada@Example.com", Password: ptr(testPassword),
 	})
 	require.NoError(t, err)

@@ -184,7 +184,7 @@ func TestAdminWebhookEvents(t *testing.T) {
 	require.Equal(t, http.StatusBadRequest, r.status)
 
 	event := list.JSON200.Data[0]
-	replay, err := b.client.ReplayWebhookEventWithResponse(ctx, event.Id, bearer(adminToken))
+	replay, err := b.client.ReplayWebhookEventWithResponse(ctx, event.Id, nil, bearer(adminToken))
 	require.NoError(t, err)
 	require.Equal(t, http.StatusAccepted, replay.StatusCode(), string(replay.Body))
 	require.Equal(t, event.Id, replay.JSON202.Data.Id)

@@ -59,10 +59,16 @@ type Config struct {
 // the client NewClient returns, so one of the two is built first: a working client's Services must be filled in
 // before it starts, and an insert-only client needs none.
 type Services struct {
-	Billing   Billing
-	Accounts  Accounts
-	Emails    Emails
-	Endpoints Endpoints
+	Billing     Billing
+	Accounts    Accounts
+	Emails      Emails
+	Endpoints   Endpoints
+	Idempotency Idempotency
+}
+
+// Idempotency deletes expired keys (the idempotency service).
+type Idempotency interface {
+	Prune(ctx context.Context) (int64, error)
 }
 
 // Billing applies stored webhook events (the billing service).
@@ -91,7 +97,8 @@ type Client struct {
 
 // Start works the queues (with Config.Work) until Stop. Config.Services must be complete by then.
 func (c *Client) Start(ctx context.Context) error {
-	if c.work && (c.svcs.Billing == nil || c.svcs.Accounts == nil || c.svcs.Emails == nil || c.svcs.Endpoints == nil) {
+	if c.work && (c.svcs.Billing == nil || c.svcs.Accounts == nil || c.svcs.Emails == nil || c.svcs.Endpoints == nil ||
+		c.svcs.Idempotency == nil) {
 		return errors.New("jobs: the workers' services (Config.Services) are not set")
 	}
 	return c.Client.Start(ctx)
@@ -130,6 +137,7 @@ func NewClient(pool *pgxpool.Pool, cfg Config) (*Client, error) {
 		func() error { return river.AddWorkerSafely(workers, &DeliveryWorker{svcs: svcs, sender: out}) },
 		func() error { return river.AddWorkerSafely(workers, &RecoverWorker{svcs: svcs, sender: out}) },
 		func() error { return river.AddWorkerSafely(workers, &PruneWorker{svcs: svcs}) },
+		func() error { return river.AddWorkerSafely(workers, &IdempotencyPruneWorker{svcs: svcs}) },
 	} {
 		if err := add(); err != nil {
 			return nil, fmt.Errorf("jobs: register outgoing webhook worker: %w", err)
@@ -151,9 +159,13 @@ func NewClient(pool *pgxpool.Pool, cfg Config) (*Client, error) {
 			service.EmailQueue:   {MaxWorkers: cfg.EmailConcurrency, FetchCooldown: cfg.FetchCooldown},
 			service.WebhookQueue: {MaxWorkers: max(cfg.WebhookConcurrency, 1), FetchCooldown: cfg.FetchCooldown},
 		}
-		// Every worker process schedules the prune; River's leader inserts it once an hour for all of them.
-		rc.PeriodicJobs = []*river.PeriodicJob{river.NewPeriodicJob(river.PeriodicInterval(time.Hour),
-			func() (river.JobArgs, *river.InsertOpts) { return service.WebhookPruneArgs{}, nil }, nil)}
+		// Every worker process schedules the prunes; River's leader inserts each once an hour for all of them.
+		rc.PeriodicJobs = []*river.PeriodicJob{
+			river.NewPeriodicJob(river.PeriodicInterval(time.Hour),
+				func() (river.JobArgs, *river.InsertOpts) { return service.WebhookPruneArgs{}, nil }, nil),
+			river.NewPeriodicJob(river.PeriodicInterval(time.Hour),
+				func() (river.JobArgs, *river.InsertOpts) { return service.IdempotencyPruneArgs{}, nil }, nil),
+		}
 	}
 	client, err := river.NewClient(riverpgxv5.New(pool), rc)
 	if err != nil {

@@ -98,7 +98,7 @@ func setupWith(t *testing.T, o setupOptions) *testBundle {
 		Jobs: client, Tokens: tokens, Sealer: sealer, Logger: logger,
 		WebhookTargets: outbound.Policy{AllowPrivate: true}, WebhookSchedule: o.schedule, Now: o.now,
 	})
-	*workerServices = jobs.Services{Billing: svc.Billing, Accounts: svc.Accounts, Emails: svc.Emails, Endpoints: svc.Endpoints}
+	*workerServices = jobs.Services{Billing: svc.Billing, Accounts: svc.Accounts, Emails: svc.Emails, Endpoints: svc.Endpoints, Idempotency: svc.Idempotency}
 	servicetest.Start(t, logger, lifecycle.Named{Name: "river workers", Component: client})
 	return &testBundle{pool: pool, river: client, svc: svc, smtp: smtp, logs: logs, tokens: tokens, sealer: sealer}
 }

@@ -318,3 +318,15 @@ func (w *PruneWorker) Work(ctx context.Context, _ *river.Job[service.WebhookPrun
 	_, err := w.svcs.Endpoints.Prune(ctx)
 	return err
 }
+
+// IdempotencyPruneWorker deletes the stored answers of keyed requests past their TTL.
+type IdempotencyPruneWorker struct {
+	river.WorkerDefaults[service.IdempotencyPruneArgs]
+	svcs *Services
+}
+
+// Work prunes.
+func (w *IdempotencyPruneWorker) Work(ctx context.Context, _ *river.Job[service.IdempotencyPruneArgs]) error {
+	_, err := w.svcs.Idempotency.Prune(ctx)
+	return err
+}

@@ -21,7 +21,10 @@ const (
 	EUNAUTHORIZED Code = "unauthorized"
 	EFORBIDDEN    Code = "forbidden"
 	EUNAVAILABLE  Code = "unavailable"
-	EINTERNAL     Code = "internal"
+	// EUNPROCESSABLE is a request that is well formed but cannot be carried out as sent: an Idempotency-Key
+	// reused for another request.
+	EUNPROCESSABLE Code = "unprocessable"
+	EINTERNAL      Code = "internal"
 )
 
 // Error is an expected failure whose Message is safe to show to the caller.

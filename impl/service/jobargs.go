@@ -173,3 +173,10 @@ type WebhookPruneArgs struct{}
 
 // Kind never changes: jobs already queued are found by it.
 func (WebhookPruneArgs) Kind() string { return "webhook_prune" }
+
+// IdempotencyPruneArgs is the periodic job that deletes the stored answers of keyed requests past
+// IDEMPOTENCY_KEY_TTL.
+type IdempotencyPruneArgs struct{}
+
+// Kind never changes: jobs already queued are found by it.
+func (IdempotencyPruneArgs) Kind() string { return "idempotency_prune" }

@@ -106,7 +106,7 @@ func run(ctx context.Context, baseURL string, out io.Writer) error {
 func trigger(ctx context.Context, author, reader *api.ClientWithResponses, endpointID api.WebhookEndpointID) (map[subject]bool, error) {
 	expected := map[subject]bool{}
 
-	test, err := author.TestWebhookEndpointWithResponse(ctx, endpointID)
+	test, err := author.TestWebhookEndpointWithResponse(ctx, endpointID, nil)
 	if err != nil {
 		return nil, fmt.Errorf("send a test event: %w", err)
 	}
@@ -117,7 +117,7 @@ func trigger(ctx context.Context, author, reader *api.ClientWithResponses, endpo
 
 	// A draft tells nobody but its author; publishing it is the event.
 	draft := false
-	post, err := author.CreatePostWithResponse(ctx, api.CreatePostRequest{
+	post, err := author.CreatePostWithResponse(ctx, nil, api.CreatePostRequest{
 		Title: "Webhooks, received", Content: "Verified before decoded.", Published: &draft,
 	})
 	if err != nil {
@@ -127,7 +127,7 @@ func trigger(ctx context.Context, author, reader *api.ClientWithResponses, endpo
 		return nil, fmt.Errorf("write a draft: %s %s", post.Status(), post.Body)
 	}
 	postID := post.JSON201.Data.Id
-	published, err := author.PublishPostWithResponse(ctx, postID)
+	published, err := author.PublishPostWithResponse(ctx, postID, nil)
 	if err != nil {
 		return nil, fmt.Errorf("publish the post: %w", err)
 	}
@@ -137,7 +137,7 @@ func trigger(ctx context.Context, author, reader *api.ClientWithResponses, endpo
 	expected[subject{string(api.WebhookEventTypePostPublished), postID.String()}] = true
 
 	title := "Webhooks, received and verified"
-	patched, err := author.PatchPostWithResponse(ctx, postID, api.PatchPostRequest{Title: &title})
+	patched, err := author.PatchPostWithResponse(ctx, postID, nil, api.PatchPostRequest{Title: &title})
 	if err != nil {
 		return nil, fmt.Errorf("edit the post: %w", err)
 	}
@@ -147,7 +147,7 @@ func trigger(ctx context.Context, author, reader *api.ClientWithResponses, endpo
 	expected[subject{string(api.WebhookEventTypePostUpdated), postID.String()}] = true
 
 	// Someone else's comment on the author's post reaches the author's endpoints.
-	comment, err := reader.CreateCommentWithResponse(ctx, postID, api.CreateCommentRequest{Content: "Signed, sealed, delivered."})
+	comment, err := reader.CreateCommentWithResponse(ctx, postID, nil, api.CreateCommentRequest{Content: "Signed, sealed, delivered."})
 	if err != nil {
 		return nil, fmt.Errorf("comment: %w", err)
 	}
@@ -280,7 +280,7 @@ func signUp(ctx context.Context, baseURL, name string) (*api.ClientWithResponses
 	}
 	email := fmt.Sprintf("go-receiver-%d@example.com", time.Now().UnixNano())
 	password := "correct horse battery"
-	created, err := client.CreateUserWithResponse(ctx, api.CreateUserRequest{Name: name, Email: email, Password: &password})
+	created, err := client.CreateUserWithResponse(ctx, nil, api.CreateUserRequest{Name: name, Email: email, Password: &password})
 	if err != nil {
 		return nil, fmt.Errorf("sign up: %w", err)
 	}

@@ -185,8 +185,14 @@ func (s *Service) Update(ctx context.Context, id uuid.UUID, in service.UpdateWeb
 	if in.EventTypes != nil {
 		typeNames = typeStrings(in.EventTypes)
 	}
-	updated, err := s.core.Queries.WebhookEndpointUpdate(ctx, s.core.Pool, db.WebhookEndpointUpdateParams{
-		ID: id, Url: in.URL, Description: in.Description, EventTypes: typeNames, Enabled: in.Enabled,
+	var updated db.WebhookEndpoint
+	// One statement, in a transaction all the same: every write does, so that a keyed request's answer is
+	// stored with it.
+	err = s.core.InTx(ctx, func(tx pgx.Tx) error {
+		updated, err = s.core.Queries.WebhookEndpointUpdate(ctx, tx, db.WebhookEndpointUpdateParams{
+			ID: id, Url: in.URL, Description: in.Description, EventTypes: typeNames, Enabled: in.Enabled,
+		})
+		return err
 	})
 	if errors.Is(err, pgx.ErrNoRows) {
 		return service.WebhookEndpoint{}, core.NotFound("Webhook endpoint") // deleted meanwhile

@@ -3,6 +3,7 @@
 package wire
 
 import (
+	"cmp"
 	"context"
 	"log/slog"
 	"time"
@@ -21,6 +22,7 @@ import (
 	"github.com/junction-dev/junction/impl/service/comments"
 	"github.com/junction-dev/junction/impl/service/emails"
 	"github.com/junction-dev/junction/impl/service/endpoints"
+	"github.com/junction-dev/junction/impl/service/idempotency"
 	"github.com/junction-dev/junction/impl/service/internal/authcache"
 	"github.com/junction-dev/junction/impl/service/internal/core"
 	"github.com/junction-dev/junction/impl/service/internal/totals"
@@ -52,6 +54,8 @@ type Deps struct {
 	WebhookTargets outbound.Policy
 	// WebhookSchedule is the delays between a webhook delivery's attempts.
 	WebhookSchedule retry.Schedule
+	// IdempotencyKeyTTL is how long the answer of a request made with an Idempotency-Key is replayed; 0 is a day.
+	IdempotencyKeyTTL time.Duration
 	// Now is the clock of the rules that span days (an endpoint disabled after 5 days of failures); nil is
 	// time.Now.
 	Now    func() time.Time
@@ -71,6 +75,8 @@ type Services struct {
 	Listener *listener.Listener
 	// Endpoints are where outgoing webhooks go, and their deliveries.
 	Endpoints *endpoints.Service
+	// Idempotency stores and replays the answers of requests made with an Idempotency-Key.
+	Idempotency *idempotency.Service
 }
 
 // authCacheMaxEntries bounds the authentication cache: about 100 bytes an entry.
@@ -103,6 +109,7 @@ func New(d Deps) *Services {
 			},
 			Schedule: d.WebhookSchedule, Now: d.Now,
 		}),
+		Idempotency: idempotency.New(c, cmp.Or(d.IdempotencyKeyTTL, 24*time.Hour)),
 	}
 }
 

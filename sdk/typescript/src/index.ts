@@ -1,6 +1,7 @@
 // Junction's TypeScript SDK: openapi-fetch over types generated from openapi.yaml (src/schema.gen.ts, by
 // `make generate`). Every path, parameter, body and response is typed; errors are the API's error envelope.
 import createClient, { type Middleware } from "openapi-fetch";
+import { keyedOperations } from "./keyed.gen.js";
 import type { components, paths } from "./schema.gen.js";
 
 export type { components, paths };
@@ -17,9 +18,111 @@ export type ApiError = components["schemas"]["Error"];
  */
 export const querySerializer = { array: { style: "form", explode: false } } as const;
 
-/** Creates a client for the Junction API at baseUrl; token, when given, is sent as a bearer token. */
-export function createJunctionClient(baseUrl: string, token?: () => string | undefined) {
-  const client = createClient<paths>({ baseUrl, querySerializer });
+/** How the client retries (see {@link retryingFetch}); `false` sends every request once. */
+export interface RetryOptions {
+  /** The most tries of one request, the first included (default 3). */
+  attempts?: number;
+  /** Bounds one request's tries and waits together, in milliseconds (default 30,000). */
+  deadlineMs?: number;
+  /** Before retry n, a random wait in [0, min(maxDelayMs, baseDelayMs·2ⁿ)] (defaults 200 and 5,000). */
+  baseDelayMs?: number;
+  maxDelayMs?: number;
+  /** Sends each try; the global fetch by default. */
+  fetch?: (request: Request) => Promise<Response>;
+}
+
+export const idempotencyKeyHeader = "Idempotency-Key";
+
+const keyed = keyedOperations.map(
+  ([method, path]) => [method, new RegExp("^" + path.replace(/[.*+?^$()|[\]\\]/g, "\\$&").replace(/\{[^/]+\}/g, "[^/]+") + "$")] as const,
+);
+
+/**
+ * A fetch that retries what a real network loses, and only what is safe to send twice: a connection error, a 429,
+ * a 503, and the 409 of a request whose Idempotency-Key is still running, waiting at least what Retry-After says,
+ * otherwise exponentially longer with full jitter, within `attempts` and `deadlineMs`. GET, HEAD, PUT, DELETE and
+ * OPTIONS are retried; POST and PATCH only where openapi.yaml takes an Idempotency-Key, which it adds (a random
+ * UUID) unless the caller set one, and sends unchanged on every retry, so that the server answers a retry of a
+ * request that did reach it with its first answer.
+ */
+export function retryingFetch(options: RetryOptions = {}): (request: Request) => Promise<Response> {
+  const attempts = options.attempts ?? 3;
+  const deadlineMs = options.deadlineMs ?? 30_000;
+  const baseDelayMs = options.baseDelayMs ?? 200;
+  const maxDelayMs = options.maxDelayMs ?? 5_000;
+  const send = options.fetch ?? ((r: Request) => fetch(r));
+  return async (request: Request) => {
+    let retriable = ["GET", "HEAD", "PUT", "DELETE", "OPTIONS"].includes(request.method);
+    if (request.method === "POST" || request.method === "PATCH") {
+      const path = new URL(request.url).pathname;
+      if (keyed.some(([m, re]) => m === request.method && re.test(path))) {
+        retriable = true;
+        if (!request.headers.has(idempotencyKeyHeader)) {
+          const headers = new Headers(request.headers);
+          headers.set(idempotencyKeyHeader, crypto.randomUUID());
+          request = new Request(request, { headers });
+        }
+      }
+    }
+    if (!retriable || attempts <= 1) return send(request);
+    const deadline = Date.now() + deadlineMs;
+    for (let attempt = 0; ; attempt++) {
+      let response: Response | undefined;
+      let failure: unknown;
+      try {
+        response = await send(request.clone());
+      } catch (err) {
+        if (request.signal?.aborted) throw err;
+        failure = err;
+      }
+      const wait = verdict(request, response);
+      const last = attempt + 1 >= attempts;
+      if (wait === undefined || last) {
+        if (response) return response;
+        throw failure;
+      }
+      const backoff = Math.random() * Math.min(maxDelayMs, baseDelayMs * 2 ** attempt);
+      const delay = Math.max(wait, backoff);
+      if (Date.now() + delay > deadline) {
+        if (response) return response;
+        throw failure;
+      }
+      await response?.body?.cancel();
+      await new Promise((resolve) => setTimeout(resolve, delay));
+    }
+  };
+}
+
+/** The least wait before a retry of this outcome, in milliseconds; undefined when it is not retried. */
+function verdict(request: Request, response: Response | undefined): number | undefined {
+  if (!response) return 0; // a connection error
+  const after = retryAfterMs(response.headers.get("Retry-After"));
+  switch (response.status) {
+    case 429:
+    case 503:
+      return after ?? 0;
+    case 409:
+      // Only the 409 of a key still running says Retry-After; an email already taken does not.
+      return request.headers.has(idempotencyKeyHeader) && after !== undefined ? after : undefined;
+  }
+  return undefined;
+}
+
+function retryAfterMs(value: string | null): number | undefined {
+  if (value === null || value.trim() === "") return undefined;
+  const seconds = Number(value);
+  if (Number.isInteger(seconds) && seconds >= 0) return seconds * 1000;
+  const at = Date.parse(value);
+  return Number.isNaN(at) ? undefined : Math.max(at - Date.now(), 0);
+}
+
+/**
+ * Creates a client for the Junction API at baseUrl; token, when given, is sent as a bearer token. Requests are
+ * retried as {@link retryingFetch} says unless `retry` is false.
+ */
+export function createJunctionClient(baseUrl: string, token?: () => string | undefined, options: { retry?: RetryOptions | false } = {}) {
+  const retry = options.retry ?? {};
+  const client = createClient<paths>({ baseUrl, querySerializer, ...(retry === false ? {} : { fetch: retryingFetch(retry) }) });
   if (token) {
     const auth: Middleware = {
       onRequest({ request }) {

@@ -1285,6 +1285,29 @@ export interface components {
         };
     };
     responses: {
+        /** @description The `Idempotency-Key` was used before, by this caller on this route, for another request (another body, path or query). */
+        IdempotencyKeyReused: {
+            headers: {
+                "X-Request-Id": components["headers"]["XRequestId"];
+                "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                RateLimit: components["headers"]["RateLimit"];
+                [name: string]: unknown;
+            };
+            content: {
+                /**
+                 * @example {
+                 *       "error": "Unprocessable Content",
+                 *       "statusCode": 422,
+                 *       "message": "This Idempotency-Key was used for another request.",
+                 *       "path": "/api/posts",
+                 *       "method": "POST",
+                 *       "timestamp": "2026-01-02T15:04:05Z",
+                 *       "requestId": "5f1c0a8e9b7d4c3a"
+                 *     }
+                 */
+                "application/json": components["schemas"]["Error"];
+            };
+        };
         /** @description The delivery failed verification (signature, timestamp, size or JSON); nothing was stored. */
         WebhookRejected: {
             headers: {
@@ -1417,12 +1440,13 @@ export interface components {
                 "application/json": components["schemas"]["Error"];
             };
         };
-        /** @description The request conflicts with existing data, such as an email that is already taken. */
+        /** @description The request conflicts with existing data, such as an email that is already taken; or a request with the same `Idempotency-Key` is still running (then with `Retry-After`). */
         Conflict: {
             headers: {
                 "X-Request-Id": components["headers"]["XRequestId"];
                 "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
                 RateLimit: components["headers"]["RateLimit"];
+                "Retry-After": components["headers"]["IdempotencyRetryAfter"];
                 [name: string]: unknown;
             };
             content: {
@@ -1504,6 +1528,8 @@ export interface components {
         };
     };
     parameters: {
+        /** @description Makes a retry of this request safe (draft-ietf-httpapi-idempotency-key-header-07, as Stripe does): a key the client chose for this one request, at most 255 printable ASCII characters, bare or as the draft's quoted string (`"..."`, then 257 with its quotes). Keys belong to the caller (the signed-in user, or the client's address when anonymous), the method and the route. The first request runs, and its answer is stored in the same transaction as its write; the same key with the same request (method, path, query and body) within `IDEMPOTENCY_KEY_TTL` (24 h) answers that stored answer again, byte for byte, with `Idempotent-Replayed: true`, and writes nothing. The same key with another request is refused (422); while the first is still running, 409 with `Retry-After`. Answers that are not 2xx are not stored: such a request wrote nothing, and runs again when retried. */
+        IdempotencyKey: string;
         /** @description The webhook endpoint's id. */
         WebhookEndpointID: string;
         /** @description The post's id. */
@@ -1525,6 +1551,10 @@ export interface components {
     };
     requestBodies: never;
     headers: {
+        /** @description `true` when this answer is the stored answer of an earlier request with the same `Idempotency-Key`, which this one did not run again. */
+        IdempotentReplayed: "true";
+        /** @description Seconds to wait before retrying; sent when the conflict is a request with the same `Idempotency-Key` still running. */
+        IdempotencyRetryAfter: number;
         /** @description `no-store`: the answer carries a secret (a token, a signing secret), which no cache may keep (RFC 6749, section 5.1). */
         NoStore: "no-store";
         /** @description The request's id: the `X-Request-Id` the client sent when it is 1 to 128 printable ASCII characters, otherwise a generated one. Logs and the error envelope's `requestId` carry the same id. */
@@ -1643,7 +1673,10 @@ export interface operations {
     requestPasswordReset: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Makes a retry of this request safe (draft-ietf-httpapi-idempotency-key-header-07, as Stripe does): a key the client chose for this one request, at most 255 printable ASCII characters, bare or as the draft's quoted string (`"..."`, then 257 with its quotes). Keys belong to the caller (the signed-in user, or the client's address when anonymous), the method and the route. The first request runs, and its answer is stored in the same transaction as its write; the same key with the same request (method, path, query and body) within `IDEMPOTENCY_KEY_TTL` (24 h) answers that stored answer again, byte for byte, with `Idempotent-Replayed: true`, and writes nothing. The same key with another request is refused (422); while the first is still running, 409 with `Retry-After`. Answers that are not 2xx are not stored: such a request wrote nothing, and runs again when retried. */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
             path?: never;
             cookie?: never;
         };
@@ -1662,6 +1695,7 @@ export interface operations {
             202: {
                 headers: {
                     "X-Request-Id": components["headers"]["XRequestId"];
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
                     "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
                     RateLimit: components["headers"]["RateLimit"];
                     [name: string]: unknown;
@@ -1671,8 +1705,10 @@ export interface operations {
                 };
             };
             400: components["responses"]["BadRequest"];
+            409: components["responses"]["Conflict"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["IdempotencyKeyReused"];
             429: components["responses"]["TooManyRequests"];
             500: components["responses"]["InternalError"];
             503: components["responses"]["ServiceUnavailable"];
@@ -1681,7 +1717,10 @@ export interface operations {
     confirmPasswordReset: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Makes a retry of this request safe (draft-ietf-httpapi-idempotency-key-header-07, as Stripe does): a key the client chose for this one request, at most 255 printable ASCII characters, bare or as the draft's quoted string (`"..."`, then 257 with its quotes). Keys belong to the caller (the signed-in user, or the client's address when anonymous), the method and the route. The first request runs, and its answer is stored in the same transaction as its write; the same key with the same request (method, path, query and body) within `IDEMPOTENCY_KEY_TTL` (24 h) answers that stored answer again, byte for byte, with `Idempotent-Replayed: true`, and writes nothing. The same key with another request is refused (422); while the first is still running, 409 with `Retry-After`. Answers that are not 2xx are not stored: such a request wrote nothing, and runs again when retried. */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
             path?: never;
             cookie?: never;
         };
@@ -1701,6 +1740,7 @@ export interface operations {
             204: {
                 headers: {
                     "X-Request-Id": components["headers"]["XRequestId"];
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
                     "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
                     RateLimit: components["headers"]["RateLimit"];
                     [name: string]: unknown;
@@ -1708,8 +1748,10 @@ export interface operations {
                 content?: never;
             };
             400: components["responses"]["BadRequest"];
+            409: components["responses"]["Conflict"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["IdempotencyKeyReused"];
             429: components["responses"]["TooManyRequests"];
             500: components["responses"]["InternalError"];
             503: components["responses"]["ServiceUnavailable"];
@@ -1910,7 +1952,10 @@ export interface operations {
     patchWebhookEndpoint: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Makes a retry of this request safe (draft-ietf-httpapi-idempotency-key-header-07, as Stripe does): a key the client chose for this one request, at most 255 printable ASCII characters, bare or as the draft's quoted string (`"..."`, then 257 with its quotes). Keys belong to the caller (the signed-in user, or the client's address when anonymous), the method and the route. The first request runs, and its answer is stored in the same transaction as its write; the same key with the same request (method, path, query and body) within `IDEMPOTENCY_KEY_TTL` (24 h) answers that stored answer again, byte for byte, with `Idempotent-Replayed: true`, and writes nothing. The same key with another request is refused (422); while the first is still running, 409 with `Retry-After`. Answers that are not 2xx are not stored: such a request wrote nothing, and runs again when retried. */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
             path: {
                 /** @description The webhook endpoint's id. */
                 id: components["parameters"]["WebhookEndpointID"];
@@ -1932,6 +1977,7 @@ export interface operations {
             200: {
                 headers: {
                     "X-Request-Id": components["headers"]["XRequestId"];
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
                     "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
                     RateLimit: components["headers"]["RateLimit"];
                     [name: string]: unknown;
@@ -1944,8 +1990,10 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["IdempotencyKeyReused"];
             429: components["responses"]["TooManyRequests"];
             500: components["responses"]["InternalError"];
             503: components["responses"]["ServiceUnavailable"];
@@ -1987,7 +2035,10 @@ export interface operations {
     testWebhookEndpoint: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Makes a retry of this request safe (draft-ietf-httpapi-idempotency-key-header-07, as Stripe does): a key the client chose for this one request, at most 255 printable ASCII characters, bare or as the draft's quoted string (`"..."`, then 257 with its quotes). Keys belong to the caller (the signed-in user, or the client's address when anonymous), the method and the route. The first request runs, and its answer is stored in the same transaction as its write; the same key with the same request (method, path, query and body) within `IDEMPOTENCY_KEY_TTL` (24 h) answers that stored answer again, byte for byte, with `Idempotent-Replayed: true`, and writes nothing. The same key with another request is refused (422); while the first is still running, 409 with `Retry-After`. Answers that are not 2xx are not stored: such a request wrote nothing, and runs again when retried. */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
             path: {
                 /** @description The webhook endpoint's id. */
                 id: components["parameters"]["WebhookEndpointID"];
@@ -2000,6 +2051,7 @@ export interface operations {
             202: {
                 headers: {
                     "X-Request-Id": components["headers"]["XRequestId"];
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
                     "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
                     RateLimit: components["headers"]["RateLimit"];
                     [name: string]: unknown;
@@ -2012,6 +2064,7 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             404: components["responses"]["NotFound"];
             409: components["responses"]["Conflict"];
+            422: components["responses"]["IdempotencyKeyReused"];
             429: components["responses"]["TooManyRequests"];
             500: components["responses"]["InternalError"];
             503: components["responses"]["ServiceUnavailable"];
@@ -2061,7 +2114,10 @@ export interface operations {
     retryWebhookDelivery: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Makes a retry of this request safe (draft-ietf-httpapi-idempotency-key-header-07, as Stripe does): a key the client chose for this one request, at most 255 printable ASCII characters, bare or as the draft's quoted string (`"..."`, then 257 with its quotes). Keys belong to the caller (the signed-in user, or the client's address when anonymous), the method and the route. The first request runs, and its answer is stored in the same transaction as its write; the same key with the same request (method, path, query and body) within `IDEMPOTENCY_KEY_TTL` (24 h) answers that stored answer again, byte for byte, with `Idempotent-Replayed: true`, and writes nothing. The same key with another request is refused (422); while the first is still running, 409 with `Retry-After`. Answers that are not 2xx are not stored: such a request wrote nothing, and runs again when retried. */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
             path: {
                 /** @description The webhook endpoint's id. */
                 id: components["parameters"]["WebhookEndpointID"];
@@ -2076,6 +2132,7 @@ export interface operations {
             202: {
                 headers: {
                     "X-Request-Id": components["headers"]["XRequestId"];
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
                     "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
                     RateLimit: components["headers"]["RateLimit"];
                     [name: string]: unknown;
@@ -2088,6 +2145,7 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             404: components["responses"]["NotFound"];
             409: components["responses"]["Conflict"];
+            422: components["responses"]["IdempotencyKeyReused"];
             429: components["responses"]["TooManyRequests"];
             500: components["responses"]["InternalError"];
             503: components["responses"]["ServiceUnavailable"];
@@ -2096,7 +2154,10 @@ export interface operations {
     recoverWebhookDeliveries: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Makes a retry of this request safe (draft-ietf-httpapi-idempotency-key-header-07, as Stripe does): a key the client chose for this one request, at most 255 printable ASCII characters, bare or as the draft's quoted string (`"..."`, then 257 with its quotes). Keys belong to the caller (the signed-in user, or the client's address when anonymous), the method and the route. The first request runs, and its answer is stored in the same transaction as its write; the same key with the same request (method, path, query and body) within `IDEMPOTENCY_KEY_TTL` (24 h) answers that stored answer again, byte for byte, with `Idempotent-Replayed: true`, and writes nothing. The same key with another request is refused (422); while the first is still running, 409 with `Retry-After`. Answers that are not 2xx are not stored: such a request wrote nothing, and runs again when retried. */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
             path: {
                 /** @description The webhook endpoint's id. */
                 id: components["parameters"]["WebhookEndpointID"];
@@ -2118,6 +2179,7 @@ export interface operations {
             202: {
                 headers: {
                     "X-Request-Id": components["headers"]["XRequestId"];
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
                     "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
                     RateLimit: components["headers"]["RateLimit"];
                     [name: string]: unknown;
@@ -2132,6 +2194,7 @@ export interface operations {
             409: components["responses"]["Conflict"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["IdempotencyKeyReused"];
             429: components["responses"]["TooManyRequests"];
             500: components["responses"]["InternalError"];
             503: components["responses"]["ServiceUnavailable"];
@@ -2177,7 +2240,10 @@ export interface operations {
     replayWebhookEvent: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Makes a retry of this request safe (draft-ietf-httpapi-idempotency-key-header-07, as Stripe does): a key the client chose for this one request, at most 255 printable ASCII characters, bare or as the draft's quoted string (`"..."`, then 257 with its quotes). Keys belong to the caller (the signed-in user, or the client's address when anonymous), the method and the route. The first request runs, and its answer is stored in the same transaction as its write; the same key with the same request (method, path, query and body) within `IDEMPOTENCY_KEY_TTL` (24 h) answers that stored answer again, byte for byte, with `Idempotent-Replayed: true`, and writes nothing. The same key with another request is refused (422); while the first is still running, 409 with `Retry-After`. Answers that are not 2xx are not stored: such a request wrote nothing, and runs again when retried. */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
             path: {
                 /** @description The stored event's id (not the provider's event id). */
                 id: string;
@@ -2190,6 +2256,7 @@ export interface operations {
             202: {
                 headers: {
                     "X-Request-Id": components["headers"]["XRequestId"];
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
                     "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
                     RateLimit: components["headers"]["RateLimit"];
                     [name: string]: unknown;
@@ -2202,6 +2269,8 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            422: components["responses"]["IdempotencyKeyReused"];
             429: components["responses"]["TooManyRequests"];
             500: components["responses"]["InternalError"];
             503: components["responses"]["ServiceUnavailable"];
@@ -2251,7 +2320,10 @@ export interface operations {
     createUser: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Makes a retry of this request safe (draft-ietf-httpapi-idempotency-key-header-07, as Stripe does): a key the client chose for this one request, at most 255 printable ASCII characters, bare or as the draft's quoted string (`"..."`, then 257 with its quotes). Keys belong to the caller (the signed-in user, or the client's address when anonymous), the method and the route. The first request runs, and its answer is stored in the same transaction as its write; the same key with the same request (method, path, query and body) within `IDEMPOTENCY_KEY_TTL` (24 h) answers that stored answer again, byte for byte, with `Idempotent-Replayed: true`, and writes nothing. The same key with another request is refused (422); while the first is still running, 409 with `Retry-After`. Answers that are not 2xx are not stored: such a request wrote nothing, and runs again when retried. */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
             path?: never;
             cookie?: never;
         };
@@ -2272,6 +2344,7 @@ export interface operations {
             201: {
                 headers: {
                     "X-Request-Id": components["headers"]["XRequestId"];
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
                     "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
                     RateLimit: components["headers"]["RateLimit"];
                     /** @description The new user's URL. */
@@ -2286,6 +2359,7 @@ export interface operations {
             409: components["responses"]["Conflict"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["IdempotencyKeyReused"];
             429: components["responses"]["TooManyRequests"];
             500: components["responses"]["InternalError"];
             503: components["responses"]["ServiceUnavailable"];
@@ -2406,7 +2480,10 @@ export interface operations {
     patchUser: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Makes a retry of this request safe (draft-ietf-httpapi-idempotency-key-header-07, as Stripe does): a key the client chose for this one request, at most 255 printable ASCII characters, bare or as the draft's quoted string (`"..."`, then 257 with its quotes). Keys belong to the caller (the signed-in user, or the client's address when anonymous), the method and the route. The first request runs, and its answer is stored in the same transaction as its write; the same key with the same request (method, path, query and body) within `IDEMPOTENCY_KEY_TTL` (24 h) answers that stored answer again, byte for byte, with `Idempotent-Replayed: true`, and writes nothing. The same key with another request is refused (422); while the first is still running, 409 with `Retry-After`. Answers that are not 2xx are not stored: such a request wrote nothing, and runs again when retried. */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
             path: {
                 /** @description The user's id. */
                 id: components["parameters"]["UserID"];
@@ -2428,6 +2505,7 @@ export interface operations {
             200: {
                 headers: {
                     "X-Request-Id": components["headers"]["XRequestId"];
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
                     "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
                     RateLimit: components["headers"]["RateLimit"];
                     [name: string]: unknown;
@@ -2443,6 +2521,7 @@ export interface operations {
             409: components["responses"]["Conflict"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["IdempotencyKeyReused"];
             429: components["responses"]["TooManyRequests"];
             500: components["responses"]["InternalError"];
             503: components["responses"]["ServiceUnavailable"];
@@ -2578,7 +2657,10 @@ export interface operations {
     createPost: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Makes a retry of this request safe (draft-ietf-httpapi-idempotency-key-header-07, as Stripe does): a key the client chose for this one request, at most 255 printable ASCII characters, bare or as the draft's quoted string (`"..."`, then 257 with its quotes). Keys belong to the caller (the signed-in user, or the client's address when anonymous), the method and the route. The first request runs, and its answer is stored in the same transaction as its write; the same key with the same request (method, path, query and body) within `IDEMPOTENCY_KEY_TTL` (24 h) answers that stored answer again, byte for byte, with `Idempotent-Replayed: true`, and writes nothing. The same key with another request is refused (422); while the first is still running, 409 with `Retry-After`. Answers that are not 2xx are not stored: such a request wrote nothing, and runs again when retried. */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
             path?: never;
             cookie?: never;
         };
@@ -2599,6 +2681,7 @@ export interface operations {
             201: {
                 headers: {
                     "X-Request-Id": components["headers"]["XRequestId"];
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
                     "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
                     RateLimit: components["headers"]["RateLimit"];
                     /** @description The new post's URL. */
@@ -2611,8 +2694,10 @@ export interface operations {
             };
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
+            409: components["responses"]["Conflict"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["IdempotencyKeyReused"];
             429: components["responses"]["TooManyRequests"];
             500: components["responses"]["InternalError"];
             503: components["responses"]["ServiceUnavailable"];
@@ -2684,7 +2769,10 @@ export interface operations {
     patchPost: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Makes a retry of this request safe (draft-ietf-httpapi-idempotency-key-header-07, as Stripe does): a key the client chose for this one request, at most 255 printable ASCII characters, bare or as the draft's quoted string (`"..."`, then 257 with its quotes). Keys belong to the caller (the signed-in user, or the client's address when anonymous), the method and the route. The first request runs, and its answer is stored in the same transaction as its write; the same key with the same request (method, path, query and body) within `IDEMPOTENCY_KEY_TTL` (24 h) answers that stored answer again, byte for byte, with `Idempotent-Replayed: true`, and writes nothing. The same key with another request is refused (422); while the first is still running, 409 with `Retry-After`. Answers that are not 2xx are not stored: such a request wrote nothing, and runs again when retried. */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
             path: {
                 /** @description The post's id. */
                 id: components["parameters"]["PostID"];
@@ -2706,6 +2794,7 @@ export interface operations {
             200: {
                 headers: {
                     "X-Request-Id": components["headers"]["XRequestId"];
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
                     "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
                     RateLimit: components["headers"]["RateLimit"];
                     [name: string]: unknown;
@@ -2718,8 +2807,10 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["IdempotencyKeyReused"];
             429: components["responses"]["TooManyRequests"];
             500: components["responses"]["InternalError"];
             503: components["responses"]["ServiceUnavailable"];
@@ -2728,7 +2819,10 @@ export interface operations {
     publishPost: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Makes a retry of this request safe (draft-ietf-httpapi-idempotency-key-header-07, as Stripe does): a key the client chose for this one request, at most 255 printable ASCII characters, bare or as the draft's quoted string (`"..."`, then 257 with its quotes). Keys belong to the caller (the signed-in user, or the client's address when anonymous), the method and the route. The first request runs, and its answer is stored in the same transaction as its write; the same key with the same request (method, path, query and body) within `IDEMPOTENCY_KEY_TTL` (24 h) answers that stored answer again, byte for byte, with `Idempotent-Replayed: true`, and writes nothing. The same key with another request is refused (422); while the first is still running, 409 with `Retry-After`. Answers that are not 2xx are not stored: such a request wrote nothing, and runs again when retried. */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
             path: {
                 /** @description The post's id. */
                 id: components["parameters"]["PostID"];
@@ -2741,6 +2835,7 @@ export interface operations {
             200: {
                 headers: {
                     "X-Request-Id": components["headers"]["XRequestId"];
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
                     "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
                     RateLimit: components["headers"]["RateLimit"];
                     [name: string]: unknown;
@@ -2753,6 +2848,8 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            422: components["responses"]["IdempotencyKeyReused"];
             429: components["responses"]["TooManyRequests"];
             500: components["responses"]["InternalError"];
             503: components["responses"]["ServiceUnavailable"];
@@ -2800,7 +2897,10 @@ export interface operations {
     createComment: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Makes a retry of this request safe (draft-ietf-httpapi-idempotency-key-header-07, as Stripe does): a key the client chose for this one request, at most 255 printable ASCII characters, bare or as the draft's quoted string (`"..."`, then 257 with its quotes). Keys belong to the caller (the signed-in user, or the client's address when anonymous), the method and the route. The first request runs, and its answer is stored in the same transaction as its write; the same key with the same request (method, path, query and body) within `IDEMPOTENCY_KEY_TTL` (24 h) answers that stored answer again, byte for byte, with `Idempotent-Replayed: true`, and writes nothing. The same key with another request is refused (422); while the first is still running, 409 with `Retry-After`. Answers that are not 2xx are not stored: such a request wrote nothing, and runs again when retried. */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
             path: {
                 /** @description The post's id. */
                 id: components["parameters"]["PostID"];
@@ -2822,6 +2922,7 @@ export interface operations {
             201: {
                 headers: {
                     "X-Request-Id": components["headers"]["XRequestId"];
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
                     "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
                     RateLimit: components["headers"]["RateLimit"];
                     [name: string]: unknown;
@@ -2833,8 +2934,10 @@ export interface operations {
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
             404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["IdempotencyKeyReused"];
             429: components["responses"]["TooManyRequests"];
             500: components["responses"]["InternalError"];
             503: components["responses"]["ServiceUnavailable"];

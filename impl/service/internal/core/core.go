@@ -35,8 +35,12 @@ func New(pool *pgxpool.Pool, jobs service.JobInserter, encode service.WebhookEnc
 }
 
 // InTx runs fn in a transaction, committing when it returns nil and rolling back otherwise. Every write goes
-// through it so that later steps (job inserts, notifications) join the same commit.
+// through it so that later steps (job inserts, notifications) join the same commit. In a request made with an
+// Idempotency-Key (a [Unit] in ctx) the request's transactions are one, committed with its answer by [Core.Finish].
 func (c *Core) InTx(ctx context.Context, fn func(tx pgx.Tx) error) error {
+	if u := UnitFrom(ctx); u != nil {
+		return c.inUnit(ctx, u, fn)
+	}
 	if err := pgx.BeginFunc(ctx, c.Pool, fn); err != nil {
 		return fmt.Errorf("tx: %w", err)
 	}

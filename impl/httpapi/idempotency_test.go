@@ -1,0 +1,150 @@
+package httpapi_test
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+)
+
+// TestAnIdempotencyKeyReplaysTheFirstAnswer: a retry with the same key and request gets the first answer byte
+// for byte, marked replayed, and writes nothing; the draft's quoted form is the same key; the key with another
+// body is refused (422); another caller's key of the same text is theirs.
+func TestAnIdempotencyKeyReplaysTheFirstAnswer(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	_, ada := b.signUp("Ada", "ada@example.com")
+	_, grace := b.signUp("Grace", "grace@example.com")
+	post := `{"title":"Once","content":"Only once.","published":true}`
+	key := []string{"Idempotency-Key", "8e0c4e1a-5b7f-4c1d-9a3e-2f6b8d0c1e57"}
+	headers := append(withToken(ada), key...)
+
+	first := b.doJSON(http.MethodPost, "/api/posts", post, headers...)
+	require.Equal(t, http.StatusCreated, first.status, string(first.body))
+	require.Empty(t, first.header.Get("Idempotent-Replayed"))
+	again := b.doJSON(http.MethodPost, "/api/posts", post, headers...)
+	require.Equal(t, http.StatusCreated, again.status)
+	require.Equal(t, "true", again.header.Get("Idempotent-Replayed"))
+	require.Equal(t, string(first.body), string(again.body), "byte for byte")
+	require.Equal(t, first.header.Get("Location"), again.header.Get("Location"))
+	require.Equal(t, first.header.Get("Content-Type"), again.header.Get("Content-Type"))
+	require.NotEqual(t, first.header.Get("X-Request-Id"), again.header.Get("X-Request-Id"), "the replay's own request")
+	quoted := b.doJSON(http.MethodPost, "/api/posts", post, append(withToken(ada), "Idempotency-Key", `"`+key[1]+`"`)...)
+	require.Equal(t, "true", quoted.header.Get("Idempotent-Replayed"), "the draft's quoted form is the same key")
+	require.Equal(t, 1, b.count("posts"))
+
+	other := b.doJSON(http.MethodPost, "/api/posts", `{"title":"Twice","content":"Another.","published":true}`, headers...)
+	require.Equal(t, http.StatusUnprocessableEntity, other.status, string(other.body))
+	other.envelope(t)
+	require.Contains(t, string(other.body), "was used for another request")
+	require.Equal(t, 1, b.count("posts"))
+
+	theirs := b.doJSON(http.MethodPost, "/api/posts", post, append(withToken(grace), key...)...)
+	require.Equal(t, http.StatusCreated, theirs.status)
+	require.Empty(t, theirs.header.Get("Idempotent-Replayed"), "keys are the caller's")
+	require.Equal(t, 2, b.count("posts"))
+
+	// Anonymous callers' keys are their address's: a sign-up retried is one account.
+	signUp := `{"name":"Hopper","email":"hopper@example.com","password":"long enough"}`
+	for i := range 2 {
+		r := b.doJSON(http.MethodPost, "/api/users", signUp, "Idempotency-Key", "sign-up-1")
+		require.Equal(t, http.StatusCreated, r.status, string(r.body))
+		require.Equal(t, i == 1, r.header.Get("Idempotent-Replayed") == "true")
+	}
+	var n int
+	require.NoError(t, b.pool.QueryRow(context.Background(), "SELECT count(*) FROM users WHERE email = 'hopper@example.com'").Scan(&n))
+	require.Equal(t, 1, n)
+}
+
+// TestOneKeyAtOnceRunsOnce: 100 requests at once with one key make one post; each answer is the stored one
+// (replayed) or a 409 with Retry-After for a request that came while the first was running.
+func TestOneKeyAtOnceRunsOnce(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	_, ada := b.signUp("Ada", "ada@example.com")
+	headers := append(withToken(ada), "Idempotency-Key", "at-once")
+	const n = 100
+	var wg sync.WaitGroup
+	answers := make([]response, n)
+	for i := range n {
+		wg.Go(func() {
+			answers[i] = b.doJSON(http.MethodPost, "/api/posts", `{"title":"At once","content":"Once.","published":false}`, headers...)
+		})
+	}
+	wg.Wait()
+	var created, replayed, running int
+	var body string
+	for _, a := range answers {
+		switch a.status {
+		case http.StatusCreated:
+			if a.header.Get("Idempotent-Replayed") == "true" {
+				replayed++
+			} else {
+				created++
+			}
+			if body == "" {
+				body = string(a.body)
+			}
+			require.Equal(t, body, string(a.body))
+		case http.StatusConflict:
+			running++
+			require.Equal(t, "1", a.header.Get("Retry-After"))
+			a.envelope(t)
+		default:
+			t.Fatalf("unexpected %d: %s", a.status, a.body)
+		}
+	}
+	require.Equal(t, 1, created, "one execution")
+	require.Equal(t, n, created+replayed+running)
+	require.Equal(t, 1, b.count("posts"))
+	require.Equal(t, 1, b.count("idempotency_keys"))
+}
+
+// TestOnlySuccessesAreStored: a keyed request that fails (a 404, a 400) stores nothing and runs again when
+// retried; a keyed request past its key's time runs again.
+func TestOnlySuccessesAreStored(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	_, ada := b.signUp("Ada", "ada@example.com")
+	headers := append(withToken(ada), "Idempotency-Key", "fails")
+	missing := "/api/posts/6b1f2c1e-4a0f-4f53-9a55-b1e0a2f1c0de/publish"
+	for range 2 {
+		r := b.doJSON(http.MethodPost, missing, "", headers...)
+		require.Equal(t, http.StatusNotFound, r.status, string(r.body))
+		require.Empty(t, r.header.Get("Idempotent-Replayed"))
+	}
+	bad := b.doJSON(http.MethodPost, "/api/posts", `{"title":""}`, headers...)
+	require.Equal(t, http.StatusBadRequest, bad.status)
+	require.Zero(t, b.count("idempotency_keys"))
+
+	post := `{"title":"Kept","content":"A day.","published":true}`
+	kept := append(withToken(ada), "Idempotency-Key", "expires")
+	require.Equal(t, http.StatusCreated, b.doJSON(http.MethodPost, "/api/posts", post, kept...).status)
+	_, err := b.pool.Exec(context.Background(), "UPDATE idempotency_keys SET expires_at = now() - interval '1 second'")
+	require.NoError(t, err)
+	again := b.doJSON(http.MethodPost, "/api/posts", post, kept...)
+	require.Equal(t, http.StatusCreated, again.status)
+	require.Empty(t, again.header.Get("Idempotent-Replayed"), "past its time the key runs again")
+	require.Equal(t, 2, b.count("posts"))
+	require.Equal(t, "true", b.doJSON(http.MethodPost, "/api/posts", post, kept...).header.Get("Idempotent-Replayed"))
+}
+
+// TestIdempotencyKeysAreChecked: a key longer than 255 characters, with a space, empty quotes or a non-ASCII
+// character is a 400 before anything runs.
+func TestIdempotencyKeysAreChecked(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	_, ada := b.signUp("Ada", "ada@example.com")
+	for _, key := range []string{strings.Repeat("k", 256), "two words", `""`, "caf\u00e9", `"a"b"`} {
+		r := b.doJSON(http.MethodPost, "/api/posts", `{"title":"T","content":"C"}`, append(withToken(ada), "Idempotency-Key", key)...)
+		require.Equal(t, http.StatusBadRequest, r.status, fmt.Sprintf("%q: %s", key, r.body))
+		r.envelope(t)
+	}
+	ok := b.doJSON(http.MethodPost, "/api/posts", `{"title":"T","content":"C"}`, append(withToken(ada), "Idempotency-Key", strings.Repeat("k", 255))...)
+	require.Equal(t, http.StatusCreated, ok.status, string(ok.body))
+	require.Equal(t, 1, b.count("posts"))
+}
