@@ -3,23 +3,22 @@
 SELECT fingerprint, status, headers, body FROM idempotency_keys
 WHERE scope = @scope AND key = @key AND method = @method AND route = @route AND expires_at > now();
 
--- name: IdempotencyKeyLock :one
--- Takes the key's lock for the rest of the transaction, without waiting, and reads its unexpired answer, in one
--- round trip: locked is false while another request with the key holds the lock (it is running), and then
--- nothing is read. 64 bits of the key's hash: a collision only makes an unrelated request wait its turn (409),
--- never answers it with another's answer, which the rest of the statement matches exactly.
-WITH l AS (SELECT pg_try_advisory_xact_lock(hashtextextended(@lock_key::text, 0)) AS locked)
-SELECT l.locked, k.fingerprint, k.status, k.headers, k.body
-FROM l LEFT JOIN idempotency_keys k
-    ON l.locked AND k.scope = @scope AND k.key = @key AND k.method = @method AND k.route = @route AND k.expires_at > now();
-
 -- name: IdempotencyKeyStore :exec
--- Stores a key's answer, replacing an expired one; the caller holds the key's lock, so no other is being written.
-INSERT INTO idempotency_keys (scope, key, method, route, fingerprint, status, headers, body, expires_at)
-VALUES (@scope, @key, @method, @route, @fingerprint, @status, @headers, @body, @expires_at)
-ON CONFLICT (scope, key, method, route) DO UPDATE
-SET fingerprint = excluded.fingerprint, status = excluded.status, headers = excluded.headers, body = excluded.body,
-    created_at = now(), expires_at = excluded.expires_at;
+-- Stores a key's answer, replacing an expired one. The caller holds the key's lock; a key that holds a live
+-- answer all the same (a request that stored it before this one took the lock) fails the statement (division by
+-- zero, 22012), and so the transaction, which the unit sends COMMIT in the same batch after: it is then rolled
+-- back, and the stored answer replayed.
+WITH s AS (
+    INSERT INTO idempotency_keys (scope, key, method, route, fingerprint, status, headers, body, expires_at)
+    VALUES (@scope, @key, @method, @route, @fingerprint, @status, @headers, @body, @expires_at)
+    ON CONFLICT (scope, key, method, route) DO UPDATE
+    SET fingerprint = excluded.fingerprint, status = excluded.status, headers = excluded.headers,
+        body = excluded.body, created_at = now(), expires_at = excluded.expires_at
+    WHERE idempotency_keys.expires_at <= now()
+    RETURNING 1
+)
+-- (A count, not a constant 1 / 0, which PostgreSQL may fold while planning, in either case.)
+SELECT 1 / (SELECT count(*) FROM s)::int;
 
 -- name: IdempotencyKeysPrune :execrows
 -- Deletes a batch of expired keys.

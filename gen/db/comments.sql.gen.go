@@ -12,7 +12,7 @@ import (
 	"github.com/google/uuid"
 )
 
-const commentCountByAuthor = `-- name: CommentCountByAuthor :one
+const CommentCountByAuthor = `-- name: CommentCountByAuthor :one
 SELECT count(*) FROM comments c JOIN posts p ON p.id = c.post_id
 WHERE c.author_id = $1 AND (p.published OR p.author_id = $2::uuid)
 `
@@ -24,24 +24,24 @@ type CommentCountByAuthorParams struct {
 
 // Comments by an author on posts visible to viewer.
 func (q *Queries) CommentCountByAuthor(ctx context.Context, db DBTX, arg CommentCountByAuthorParams) (int64, error) {
-	row := db.QueryRow(ctx, commentCountByAuthor, arg.AuthorID, arg.Viewer)
+	row := db.QueryRow(ctx, CommentCountByAuthor, arg.AuthorID, arg.Viewer)
 	var count int64
 	err := row.Scan(&count)
 	return count, err
 }
 
-const commentCountByPost = `-- name: CommentCountByPost :one
+const CommentCountByPost = `-- name: CommentCountByPost :one
 SELECT count(*) FROM comments WHERE post_id = $1
 `
 
 func (q *Queries) CommentCountByPost(ctx context.Context, db DBTX, postID uuid.UUID) (int64, error) {
-	row := db.QueryRow(ctx, commentCountByPost, postID)
+	row := db.QueryRow(ctx, CommentCountByPost, postID)
 	var count int64
 	err := row.Scan(&count)
 	return count, err
 }
 
-const commentCreate = `-- name: CommentCreate :one
+const CommentCreate = `-- name: CommentCreate :one
 
 INSERT INTO comments (post_id, author_id, content)
 VALUES ($1, $2, $3)
@@ -57,7 +57,7 @@ type CommentCreateParams struct {
 // Queries on comments. Each list is scoped by an indexed key (the post, or the author), so the few rows it selects
 // are ordered with a whitelisted CASE rather than one query per direction.
 func (q *Queries) CommentCreate(ctx context.Context, db DBTX, arg CommentCreateParams) (Comment, error) {
-	row := db.QueryRow(ctx, commentCreate, arg.PostID, arg.AuthorID, arg.Content)
+	row := db.QueryRow(ctx, CommentCreate, arg.PostID, arg.AuthorID, arg.Content)
 	var i Comment
 	err := row.Scan(
 		&i.ID,
@@ -69,12 +69,12 @@ func (q *Queries) CommentCreate(ctx context.Context, db DBTX, arg CommentCreateP
 	return i, err
 }
 
-const commentDelete = `-- name: CommentDelete :one
+const CommentDelete = `-- name: CommentDelete :one
 DELETE FROM comments WHERE id = $1 RETURNING id, post_id, author_id, content, created_at
 `
 
 func (q *Queries) CommentDelete(ctx context.Context, db DBTX, id uuid.UUID) (Comment, error) {
-	row := db.QueryRow(ctx, commentDelete, id)
+	row := db.QueryRow(ctx, CommentDelete, id)
 	var i Comment
 	err := row.Scan(
 		&i.ID,
@@ -86,12 +86,12 @@ func (q *Queries) CommentDelete(ctx context.Context, db DBTX, id uuid.UUID) (Com
 	return i, err
 }
 
-const commentGetByID = `-- name: CommentGetByID :one
+const CommentGetByID = `-- name: CommentGetByID :one
 SELECT id, post_id, author_id, content, created_at FROM comments WHERE id = $1
 `
 
 func (q *Queries) CommentGetByID(ctx context.Context, db DBTX, id uuid.UUID) (Comment, error) {
-	row := db.QueryRow(ctx, commentGetByID, id)
+	row := db.QueryRow(ctx, CommentGetByID, id)
 	var i Comment
 	err := row.Scan(
 		&i.ID,
@@ -103,7 +103,7 @@ func (q *Queries) CommentGetByID(ctx context.Context, db DBTX, id uuid.UUID) (Co
 	return i, err
 }
 
-const commentGetWithPost = `-- name: CommentGetWithPost :one
+const CommentGetWithPost = `-- name: CommentGetWithPost :one
 SELECT c.id, c.post_id, c.author_id, c.content, c.created_at, p.author_id AS post_author_id, p.published AS post_published
 FROM comments c JOIN posts p ON p.id = c.post_id
 WHERE c.id = $1
@@ -121,7 +121,7 @@ type CommentGetWithPostRow struct {
 
 // The comment with what deciding a delete needs: the post's author and whether it is published.
 func (q *Queries) CommentGetWithPost(ctx context.Context, db DBTX, id uuid.UUID) (CommentGetWithPostRow, error) {
-	row := db.QueryRow(ctx, commentGetWithPost, id)
+	row := db.QueryRow(ctx, CommentGetWithPost, id)
 	var i CommentGetWithPostRow
 	err := row.Scan(
 		&i.ID,
@@ -135,7 +135,7 @@ func (q *Queries) CommentGetWithPost(ctx context.Context, db DBTX, id uuid.UUID)
 	return i, err
 }
 
-const commentListByAuthor = `-- name: CommentListByAuthor :many
+const CommentListByAuthor = `-- name: CommentListByAuthor :many
 SELECT c.id, c.post_id, c.author_id, c.content, c.created_at FROM comments c JOIN posts p ON p.id = c.post_id
 WHERE c.author_id = $1 AND (p.published OR p.author_id = $2::uuid)
 ORDER BY CASE WHEN $3::boolean THEN c.created_at END DESC,
@@ -153,7 +153,7 @@ type CommentListByAuthorParams struct {
 }
 
 func (q *Queries) CommentListByAuthor(ctx context.Context, db DBTX, arg CommentListByAuthorParams) ([]Comment, error) {
-	rows, err := db.Query(ctx, commentListByAuthor,
+	rows, err := db.Query(ctx, CommentListByAuthor,
 		arg.AuthorID,
 		arg.Viewer,
 		arg.Descending,
@@ -184,7 +184,7 @@ func (q *Queries) CommentListByAuthor(ctx context.Context, db DBTX, arg CommentL
 	return items, nil
 }
 
-const commentListByPost = `-- name: CommentListByPost :many
+const CommentListByPost = `-- name: CommentListByPost :many
 SELECT id, post_id, author_id, content, created_at FROM comments
 WHERE post_id = $1
 ORDER BY CASE WHEN $2::boolean THEN created_at END DESC,
@@ -201,7 +201,7 @@ type CommentListByPostParams struct {
 }
 
 func (q *Queries) CommentListByPost(ctx context.Context, db DBTX, arg CommentListByPostParams) ([]Comment, error) {
-	rows, err := db.Query(ctx, commentListByPost,
+	rows, err := db.Query(ctx, CommentListByPost,
 		arg.PostID,
 		arg.Descending,
 		arg.RowOffset,
@@ -231,7 +231,7 @@ func (q *Queries) CommentListByPost(ctx context.Context, db DBTX, arg CommentLis
 	return items, nil
 }
 
-const commentListByPosts = `-- name: CommentListByPosts :many
+const CommentListByPosts = `-- name: CommentListByPosts :many
 SELECT c.id, c.post_id, c.author_id, c.content, c.created_at FROM unnest($1::uuid[]) AS x(id)
 CROSS JOIN LATERAL (
     SELECT id, post_id, author_id, content, created_at FROM comments WHERE comments.post_id = x.id ORDER BY comments.created_at, comments.id LIMIT $2
@@ -245,7 +245,7 @@ type CommentListByPostsParams struct {
 
 // Each post's first comments, at most per_post each, in one statement, for dataloaders.
 func (q *Queries) CommentListByPosts(ctx context.Context, db DBTX, arg CommentListByPostsParams) ([]Comment, error) {
-	rows, err := db.Query(ctx, commentListByPosts, arg.PostIds, arg.PerPost)
+	rows, err := db.Query(ctx, CommentListByPosts, arg.PostIds, arg.PerPost)
 	if err != nil {
 		return nil, err
 	}

@@ -9,7 +9,7 @@ import (
 	"context"
 )
 
-const emailDeliveryCreate = `-- name: EmailDeliveryCreate :exec
+const EmailDeliveryCreate = `-- name: EmailDeliveryCreate :exec
 WITH async AS (SELECT set_config('synchronous_commit', 'off', true))
 INSERT INTO email_deliveries (job_id, message_id)
 SELECT $1::bigint, $2::text FROM async
@@ -26,16 +26,16 @@ type EmailDeliveryCreateParams struct {
 // written after it, is lost too (WAL is written in order), so the job runs again and may send its email again:
 // the at-least-once River promises in any case.
 func (q *Queries) EmailDeliveryCreate(ctx context.Context, db DBTX, arg EmailDeliveryCreateParams) error {
-	_, err := db.Exec(ctx, emailDeliveryCreate, arg.JobID, arg.MessageID)
+	_, err := db.Exec(ctx, EmailDeliveryCreate, arg.JobID, arg.MessageID)
 	return err
 }
 
-const emailDeliveryExists = `-- name: EmailDeliveryExists :one
+const EmailDeliveryExists = `-- name: EmailDeliveryExists :one
 SELECT EXISTS (SELECT 1 FROM email_deliveries WHERE job_id = $1)
 `
 
 func (q *Queries) EmailDeliveryExists(ctx context.Context, db DBTX, jobID int64) (bool, error) {
-	row := db.QueryRow(ctx, emailDeliveryExists, jobID)
+	row := db.QueryRow(ctx, EmailDeliveryExists, jobID)
 	var exists bool
 	err := row.Scan(&exists)
 	return exists, err

@@ -10,7 +10,7 @@ import (
 	"time"
 )
 
-const idempotencyKeyGet = `-- name: IdempotencyKeyGet :one
+const IdempotencyKeyGet = `-- name: IdempotencyKeyGet :one
 SELECT fingerprint, status, headers, body FROM idempotency_keys
 WHERE scope = $1 AND key = $2 AND method = $3 AND route = $4 AND expires_at > now()
 `
@@ -31,7 +31,7 @@ type IdempotencyKeyGetRow struct {
 
 // The stored answer of a key, unless it has expired.
 func (q *Queries) IdempotencyKeyGet(ctx context.Context, db DBTX, arg IdempotencyKeyGetParams) (IdempotencyKeyGetRow, error) {
-	row := db.QueryRow(ctx, idempotencyKeyGet,
+	row := db.QueryRow(ctx, IdempotencyKeyGet,
 		arg.Scope,
 		arg.Key,
 		arg.Method,
@@ -47,58 +47,17 @@ func (q *Queries) IdempotencyKeyGet(ctx context.Context, db DBTX, arg Idempotenc
 	return i, err
 }
 
-const idempotencyKeyLock = `-- name: IdempotencyKeyLock :one
-WITH l AS (SELECT pg_try_advisory_xact_lock(hashtextextended($5::text, 0)) AS locked)
-SELECT l.locked, k.fingerprint, k.status, k.headers, k.body
-FROM l LEFT JOIN idempotency_keys k
-    ON l.locked AND k.scope = $1 AND k.key = $2 AND k.method = $3 AND k.route = $4 AND k.expires_at > now()
-`
-
-type IdempotencyKeyLockParams struct {
-	Scope   string
-	Key     string
-	Method  string
-	Route   string
-	LockKey string
-}
-
-type IdempotencyKeyLockRow struct {
-	Locked      bool
-	Fingerprint []byte
-	Status      *int32
-	Headers     []byte
-	Body        []byte
-}
-
-// Takes the key's lock for the rest of the transaction, without waiting, and reads its unexpired answer, in one
-// round trip: locked is false while another request with the key holds the lock (it is running), and then
-// nothing is read. 64 bits of the key's hash: a collision only makes an unrelated request wait its turn (409),
-// never answers it with another's answer, which the rest of the statement matches exactly.
-func (q *Queries) IdempotencyKeyLock(ctx context.Context, db DBTX, arg IdempotencyKeyLockParams) (IdempotencyKeyLockRow, error) {
-	row := db.QueryRow(ctx, idempotencyKeyLock,
-		arg.Scope,
-		arg.Key,
-		arg.Method,
-		arg.Route,
-		arg.LockKey,
-	)
-	var i IdempotencyKeyLockRow
-	err := row.Scan(
-		&i.Locked,
-		&i.Fingerprint,
-		&i.Status,
-		&i.Headers,
-		&i.Body,
-	)
-	return i, err
-}
-
-const idempotencyKeyStore = `-- name: IdempotencyKeyStore :exec
-INSERT INTO idempotency_keys (scope, key, method, route, fingerprint, status, headers, body, expires_at)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
-ON CONFLICT (scope, key, method, route) DO UPDATE
-SET fingerprint = excluded.fingerprint, status = excluded.status, headers = excluded.headers, body = excluded.body,
-    created_at = now(), expires_at = excluded.expires_at
+const IdempotencyKeyStore = `-- name: IdempotencyKeyStore :exec
+WITH s AS (
+    INSERT INTO idempotency_keys (scope, key, method, route, fingerprint, status, headers, body, expires_at)
+    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+    ON CONFLICT (scope, key, method, route) DO UPDATE
+    SET fingerprint = excluded.fingerprint, status = excluded.status, headers = excluded.headers,
+        body = excluded.body, created_at = now(), expires_at = excluded.expires_at
+    WHERE idempotency_keys.expires_at <= now()
+    RETURNING 1
+)
+SELECT 1 / (SELECT count(*) FROM s)::int
 `
 
 type IdempotencyKeyStoreParams struct {
@@ -113,9 +72,13 @@ type IdempotencyKeyStoreParams struct {
 	ExpiresAt   time.Time
 }
 
-// Stores a key's answer, replacing an expired one; the caller holds the key's lock, so no other is being written.
+// Stores a key's answer, replacing an expired one. The caller holds the key's lock; a key that holds a live
+// answer all the same (a request that stored it before this one took the lock) fails the statement (division by
+// zero, 22012), and so the transaction, which the unit sends COMMIT in the same batch after: it is then rolled
+// back, and the stored answer replayed.
+// (A count, not a constant 1 / 0, which PostgreSQL may fold while planning, in either case.)
 func (q *Queries) IdempotencyKeyStore(ctx context.Context, db DBTX, arg IdempotencyKeyStoreParams) error {
-	_, err := db.Exec(ctx, idempotencyKeyStore,
+	_, err := db.Exec(ctx, IdempotencyKeyStore,
 		arg.Scope,
 		arg.Key,
 		arg.Method,
@@ -129,7 +92,7 @@ func (q *Queries) IdempotencyKeyStore(ctx context.Context, db DBTX, arg Idempote
 	return err
 }
 
-const idempotencyKeysPrune = `-- name: IdempotencyKeysPrune :execrows
+const IdempotencyKeysPrune = `-- name: IdempotencyKeysPrune :execrows
 DELETE FROM idempotency_keys
 WHERE (scope, key, method, route) IN (
     SELECT scope, key, method, route FROM idempotency_keys WHERE expires_at <= now() LIMIT $1::int
@@ -138,7 +101,7 @@ WHERE (scope, key, method, route) IN (
 
 // Deletes a batch of expired keys.
 func (q *Queries) IdempotencyKeysPrune(ctx context.Context, db DBTX, rowLimit int32) (int64, error) {
-	result, err := db.Exec(ctx, idempotencyKeysPrune, rowLimit)
+	result, err := db.Exec(ctx, IdempotencyKeysPrune, rowLimit)
 	if err != nil {
 		return 0, err
 	}

@@ -9,7 +9,7 @@ import (
 	"context"
 )
 
-const metricsJobCounts = `-- name: MetricsJobCounts :many
+const MetricsJobCounts = `-- name: MetricsJobCounts :many
 
 SELECT kind, state::text AS state, count(*) AS jobs FROM river_job GROUP BY kind, state
 `
@@ -22,7 +22,7 @@ type MetricsJobCountsRow struct {
 
 // Counts for /metrics, read at scrape time.
 func (q *Queries) MetricsJobCounts(ctx context.Context, db DBTX) ([]MetricsJobCountsRow, error) {
-	rows, err := db.Query(ctx, metricsJobCounts)
+	rows, err := db.Query(ctx, MetricsJobCounts)
 	if err != nil {
 		return nil, err
 	}
@@ -41,7 +41,7 @@ func (q *Queries) MetricsJobCounts(ctx context.Context, db DBTX) ([]MetricsJobCo
 	return items, nil
 }
 
-const metricsWebhookEventCounts = `-- name: MetricsWebhookEventCounts :many
+const MetricsWebhookEventCounts = `-- name: MetricsWebhookEventCounts :many
 SELECT provider, status, count(*) AS events FROM webhook_events GROUP BY provider, status
 `
 
@@ -52,7 +52,7 @@ type MetricsWebhookEventCountsRow struct {
 }
 
 func (q *Queries) MetricsWebhookEventCounts(ctx context.Context, db DBTX) ([]MetricsWebhookEventCountsRow, error) {
-	rows, err := db.Query(ctx, metricsWebhookEventCounts)
+	rows, err := db.Query(ctx, MetricsWebhookEventCounts)
 	if err != nil {
 		return nil, err
 	}

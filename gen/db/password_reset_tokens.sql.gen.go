@@ -12,7 +12,7 @@ import (
 	"github.com/google/uuid"
 )
 
-const passwordResetTokenCreate = `-- name: PasswordResetTokenCreate :exec
+const PasswordResetTokenCreate = `-- name: PasswordResetTokenCreate :exec
 INSERT INTO password_reset_tokens (user_id, token_hash, expires_at)
 VALUES ($1, $2, $3)
 `
@@ -24,11 +24,11 @@ type PasswordResetTokenCreateParams struct {
 }
 
 func (q *Queries) PasswordResetTokenCreate(ctx context.Context, db DBTX, arg PasswordResetTokenCreateParams) error {
-	_, err := db.Exec(ctx, passwordResetTokenCreate, arg.UserID, arg.TokenHash, arg.ExpiresAt)
+	_, err := db.Exec(ctx, PasswordResetTokenCreate, arg.UserID, arg.TokenHash, arg.ExpiresAt)
 	return err
 }
 
-const passwordResetTokenGetUsable = `-- name: PasswordResetTokenGetUsable :one
+const PasswordResetTokenGetUsable = `-- name: PasswordResetTokenGetUsable :one
 SELECT id, user_id, token_hash, expires_at, used_at, created_at FROM password_reset_tokens
 WHERE token_hash = $1 AND used_at IS NULL AND expires_at > now()
 FOR UPDATE
@@ -36,7 +36,7 @@ FOR UPDATE
 
 // A token that exists, is unused and has not expired, locked so that it is used once.
 func (q *Queries) PasswordResetTokenGetUsable(ctx context.Context, db DBTX, tokenHash []byte) (PasswordResetToken, error) {
-	row := db.QueryRow(ctx, passwordResetTokenGetUsable, tokenHash)
+	row := db.QueryRow(ctx, PasswordResetTokenGetUsable, tokenHash)
 	var i PasswordResetToken
 	err := row.Scan(
 		&i.ID,
@@ -49,12 +49,12 @@ func (q *Queries) PasswordResetTokenGetUsable(ctx context.Context, db DBTX, toke
 	return i, err
 }
 
-const passwordResetTokenUseAll = `-- name: PasswordResetTokenUseAll :exec
+const PasswordResetTokenUseAll = `-- name: PasswordResetTokenUseAll :exec
 UPDATE password_reset_tokens SET used_at = now() WHERE user_id = $1 AND used_at IS NULL
 `
 
 // Burns every open token of the user: the one used, and any older ones.
 func (q *Queries) PasswordResetTokenUseAll(ctx context.Context, db DBTX, userID uuid.UUID) error {
-	_, err := db.Exec(ctx, passwordResetTokenUseAll, userID)
+	_, err := db.Exec(ctx, PasswordResetTokenUseAll, userID)
 	return err
 }

@@ -12,12 +12,12 @@ import (
 	"github.com/google/uuid"
 )
 
-const paymentGet = `-- name: PaymentGet :one
+const PaymentGet = `-- name: PaymentGet :one
 SELECT stripe_id, user_id, customer, amount, currency, status, event_created_at, last_event_id, created_at, updated_at FROM payments WHERE stripe_id = $1
 `
 
 func (q *Queries) PaymentGet(ctx context.Context, db DBTX, stripeID string) (Payment, error) {
-	row := db.QueryRow(ctx, paymentGet, stripeID)
+	row := db.QueryRow(ctx, PaymentGet, stripeID)
 	var i Payment
 	err := row.Scan(
 		&i.StripeID,
@@ -34,7 +34,7 @@ func (q *Queries) PaymentGet(ctx context.Context, db DBTX, stripeID string) (Pay
 	return i, err
 }
 
-const paymentUpsert = `-- name: PaymentUpsert :one
+const PaymentUpsert = `-- name: PaymentUpsert :one
 INSERT INTO payments (stripe_id, user_id, customer, amount, currency, status, event_created_at, last_event_id)
 VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
 ON CONFLICT (stripe_id) DO UPDATE
@@ -65,7 +65,7 @@ type PaymentUpsertParams struct {
 // Applies an event to a payment unless the row was set by a newer event (by the event's created time) or by this
 // very event (a replay). No row comes back when nothing changed.
 func (q *Queries) PaymentUpsert(ctx context.Context, db DBTX, arg PaymentUpsertParams) (Payment, error) {
-	row := db.QueryRow(ctx, paymentUpsert,
+	row := db.QueryRow(ctx, PaymentUpsert,
 		arg.StripeID,
 		arg.UserID,
 		arg.Customer,

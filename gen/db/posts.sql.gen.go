@@ -12,17 +12,17 @@ import (
 	"github.com/google/uuid"
 )
 
-const eventNotify = `-- name: EventNotify :exec
+const EventNotify = `-- name: EventNotify :exec
 SELECT pg_notify('junction_events', $1::text)
 `
 
 // Sends an event to every instance's listener when the transaction commits, and never if it rolls back.
 func (q *Queries) EventNotify(ctx context.Context, db DBTX, payload string) error {
-	_, err := db.Exec(ctx, eventNotify, payload)
+	_, err := db.Exec(ctx, EventNotify, payload)
 	return err
 }
 
-const postCount = `-- name: PostCount :one
+const PostCount = `-- name: PostCount :one
 SELECT count(*) FROM posts
 WHERE (published OR author_id = $1::uuid)
   AND ($2::boolean IS NULL OR published = $2)
@@ -38,7 +38,7 @@ type PostCountParams struct {
 }
 
 func (q *Queries) PostCount(ctx context.Context, db DBTX, arg PostCountParams) (int64, error) {
-	row := db.QueryRow(ctx, postCount,
+	row := db.QueryRow(ctx, PostCount,
 		arg.Viewer,
 		arg.Published,
 		arg.AuthorID,
@@ -49,7 +49,7 @@ func (q *Queries) PostCount(ctx context.Context, db DBTX, arg PostCountParams) (
 	return count, err
 }
 
-const postCreate = `-- name: PostCreate :one
+const PostCreate = `-- name: PostCreate :one
 
 INSERT INTO posts (author_id, title, content, published, published_at)
 VALUES ($1, $2, $3, $4, CASE WHEN $4::boolean THEN now() END)
@@ -66,7 +66,7 @@ type PostCreateParams struct {
 // Queries on posts. A post is visible to everyone once published, and to its author always; viewer is the caller's
 // user id, NULL for anonymous callers.
 func (q *Queries) PostCreate(ctx context.Context, db DBTX, arg PostCreateParams) (Post, error) {
-	row := db.QueryRow(ctx, postCreate,
+	row := db.QueryRow(ctx, PostCreate,
 		arg.AuthorID,
 		arg.Title,
 		arg.Content,
@@ -86,24 +86,24 @@ func (q *Queries) PostCreate(ctx context.Context, db DBTX, arg PostCreateParams)
 	return i, err
 }
 
-const postDelete = `-- name: PostDelete :execrows
+const PostDelete = `-- name: PostDelete :execrows
 DELETE FROM posts WHERE id = $1
 `
 
 func (q *Queries) PostDelete(ctx context.Context, db DBTX, id uuid.UUID) (int64, error) {
-	result, err := db.Exec(ctx, postDelete, id)
+	result, err := db.Exec(ctx, PostDelete, id)
 	if err != nil {
 		return 0, err
 	}
 	return result.RowsAffected(), nil
 }
 
-const postGetByID = `-- name: PostGetByID :one
+const PostGetByID = `-- name: PostGetByID :one
 SELECT id, author_id, title, content, published, created_at, updated_at, published_at FROM posts WHERE id = $1
 `
 
 func (q *Queries) PostGetByID(ctx context.Context, db DBTX, id uuid.UUID) (Post, error) {
-	row := db.QueryRow(ctx, postGetByID, id)
+	row := db.QueryRow(ctx, PostGetByID, id)
 	var i Post
 	err := row.Scan(
 		&i.ID,
@@ -118,13 +118,13 @@ func (q *Queries) PostGetByID(ctx context.Context, db DBTX, id uuid.UUID) (Post,
 	return i, err
 }
 
-const postGetForKeyShare = `-- name: PostGetForKeyShare :one
+const PostGetForKeyShare = `-- name: PostGetForKeyShare :one
 SELECT id, author_id, title, content, published, created_at, updated_at, published_at FROM posts WHERE id = $1 FOR KEY SHARE
 `
 
 // Holds off a concurrent delete (as a foreign key check would) without blocking other readers and commenters.
 func (q *Queries) PostGetForKeyShare(ctx context.Context, db DBTX, id uuid.UUID) (Post, error) {
-	row := db.QueryRow(ctx, postGetForKeyShare, id)
+	row := db.QueryRow(ctx, PostGetForKeyShare, id)
 	var i Post
 	err := row.Scan(
 		&i.ID,
@@ -139,12 +139,12 @@ func (q *Queries) PostGetForKeyShare(ctx context.Context, db DBTX, id uuid.UUID)
 	return i, err
 }
 
-const postGetForUpdate = `-- name: PostGetForUpdate :one
+const PostGetForUpdate = `-- name: PostGetForUpdate :one
 SELECT id, author_id, title, content, published, created_at, updated_at, published_at FROM posts WHERE id = $1 FOR UPDATE
 `
 
 func (q *Queries) PostGetForUpdate(ctx context.Context, db DBTX, id uuid.UUID) (Post, error) {
-	row := db.QueryRow(ctx, postGetForUpdate, id)
+	row := db.QueryRow(ctx, PostGetForUpdate, id)
 	var i Post
 	err := row.Scan(
 		&i.ID,
@@ -159,7 +159,7 @@ func (q *Queries) PostGetForUpdate(ctx context.Context, db DBTX, id uuid.UUID) (
 	return i, err
 }
 
-const postKeysetBackward = `-- name: PostKeysetBackward :many
+const PostKeysetBackward = `-- name: PostKeysetBackward :many
 SELECT id, author_id, title, content, published, created_at, updated_at, published_at FROM posts
 WHERE (published OR author_id = $1::uuid)
   AND ($2::boolean IS NULL OR published = $2)
@@ -176,7 +176,7 @@ type PostKeysetBackwardParams struct {
 }
 
 func (q *Queries) PostKeysetBackward(ctx context.Context, db DBTX, arg PostKeysetBackwardParams) ([]Post, error) {
-	rows, err := db.Query(ctx, postKeysetBackward,
+	rows, err := db.Query(ctx, PostKeysetBackward,
 		arg.Viewer,
 		arg.Published,
 		arg.CursorTime,
@@ -210,7 +210,7 @@ func (q *Queries) PostKeysetBackward(ctx context.Context, db DBTX, arg PostKeyse
 	return items, nil
 }
 
-const postKeysetForward = `-- name: PostKeysetForward :many
+const PostKeysetForward = `-- name: PostKeysetForward :many
 SELECT id, author_id, title, content, published, created_at, updated_at, published_at FROM posts
 WHERE (published OR author_id = $1::uuid)
   AND ($2::boolean IS NULL OR published = $2)
@@ -228,7 +228,7 @@ type PostKeysetForwardParams struct {
 
 // Keyset pages for Relay cursors, as UserKeysetForward, with the visibility rule and the published filter.
 func (q *Queries) PostKeysetForward(ctx context.Context, db DBTX, arg PostKeysetForwardParams) ([]Post, error) {
-	rows, err := db.Query(ctx, postKeysetForward,
+	rows, err := db.Query(ctx, PostKeysetForward,
 		arg.Viewer,
 		arg.Published,
 		arg.CursorTime,
@@ -262,7 +262,7 @@ func (q *Queries) PostKeysetForward(ctx context.Context, db DBTX, arg PostKeyset
 	return items, nil
 }
 
-const postListByAuthors = `-- name: PostListByAuthors :many
+const PostListByAuthors = `-- name: PostListByAuthors :many
 SELECT p.id, p.author_id, p.title, p.content, p.published, p.created_at, p.updated_at, p.published_at FROM unnest($1::uuid[]) AS a(id)
 CROSS JOIN LATERAL (
     SELECT id, author_id, title, content, published, created_at, updated_at, published_at FROM posts
@@ -280,7 +280,7 @@ type PostListByAuthorsParams struct {
 
 // Each author's newest posts visible to viewer, at most per_author each, in one statement, for dataloaders.
 func (q *Queries) PostListByAuthors(ctx context.Context, db DBTX, arg PostListByAuthorsParams) ([]Post, error) {
-	rows, err := db.Query(ctx, postListByAuthors, arg.AuthorIds, arg.Viewer, arg.PerAuthor)
+	rows, err := db.Query(ctx, PostListByAuthors, arg.AuthorIds, arg.Viewer, arg.PerAuthor)
 	if err != nil {
 		return nil, err
 	}
@@ -308,7 +308,7 @@ func (q *Queries) PostListByAuthors(ctx context.Context, db DBTX, arg PostListBy
 	return items, nil
 }
 
-const postListByCreatedAtAsc = `-- name: PostListByCreatedAtAsc :many
+const PostListByCreatedAtAsc = `-- name: PostListByCreatedAtAsc :many
 
 SELECT id, author_id, title, content, published, created_at, updated_at, published_at FROM posts
 WHERE (published OR author_id = $1::uuid)
@@ -330,7 +330,7 @@ type PostListByCreatedAtAscParams struct {
 // One static query per (sort, order) pair, chosen from a whitelist in the service, so that each walks its own
 // index; the filters are those of PostCount.
 func (q *Queries) PostListByCreatedAtAsc(ctx context.Context, db DBTX, arg PostListByCreatedAtAscParams) ([]Post, error) {
-	rows, err := db.Query(ctx, postListByCreatedAtAsc,
+	rows, err := db.Query(ctx, PostListByCreatedAtAsc,
 		arg.Viewer,
 		arg.Published,
 		arg.AuthorID,
@@ -365,7 +365,7 @@ func (q *Queries) PostListByCreatedAtAsc(ctx context.Context, db DBTX, arg PostL
 	return items, nil
 }
 
-const postListByCreatedAtDesc = `-- name: PostListByCreatedAtDesc :many
+const PostListByCreatedAtDesc = `-- name: PostListByCreatedAtDesc :many
 SELECT id, author_id, title, content, published, created_at, updated_at, published_at FROM posts
 WHERE (published OR author_id = $1::uuid)
   AND ($2::boolean IS NULL OR published = $2)
@@ -384,7 +384,7 @@ type PostListByCreatedAtDescParams struct {
 }
 
 func (q *Queries) PostListByCreatedAtDesc(ctx context.Context, db DBTX, arg PostListByCreatedAtDescParams) ([]Post, error) {
-	rows, err := db.Query(ctx, postListByCreatedAtDesc,
+	rows, err := db.Query(ctx, PostListByCreatedAtDesc,
 		arg.Viewer,
 		arg.Published,
 		arg.AuthorID,
@@ -419,7 +419,7 @@ func (q *Queries) PostListByCreatedAtDesc(ctx context.Context, db DBTX, arg Post
 	return items, nil
 }
 
-const postListByIDs = `-- name: PostListByIDs :many
+const PostListByIDs = `-- name: PostListByIDs :many
 SELECT id, author_id, title, content, published, created_at, updated_at, published_at FROM posts WHERE id = ANY($1::uuid[]) AND (published OR author_id = $2::uuid)
 `
 
@@ -430,7 +430,7 @@ type PostListByIDsParams struct {
 
 // A batch of posts visible to viewer, for dataloaders.
 func (q *Queries) PostListByIDs(ctx context.Context, db DBTX, arg PostListByIDsParams) ([]Post, error) {
-	rows, err := db.Query(ctx, postListByIDs, arg.Ids, arg.Viewer)
+	rows, err := db.Query(ctx, PostListByIDs, arg.Ids, arg.Viewer)
 	if err != nil {
 		return nil, err
 	}
@@ -458,7 +458,7 @@ func (q *Queries) PostListByIDs(ctx context.Context, db DBTX, arg PostListByIDsP
 	return items, nil
 }
 
-const postListByTitleAsc = `-- name: PostListByTitleAsc :many
+const PostListByTitleAsc = `-- name: PostListByTitleAsc :many
 SELECT id, author_id, title, content, published, created_at, updated_at, published_at FROM posts
 WHERE (published OR author_id = $1::uuid)
   AND ($2::boolean IS NULL OR published = $2)
@@ -477,7 +477,7 @@ type PostListByTitleAscParams struct {
 }
 
 func (q *Queries) PostListByTitleAsc(ctx context.Context, db DBTX, arg PostListByTitleAscParams) ([]Post, error) {
-	rows, err := db.Query(ctx, postListByTitleAsc,
+	rows, err := db.Query(ctx, PostListByTitleAsc,
 		arg.Viewer,
 		arg.Published,
 		arg.AuthorID,
@@ -512,7 +512,7 @@ func (q *Queries) PostListByTitleAsc(ctx context.Context, db DBTX, arg PostListB
 	return items, nil
 }
 
-const postListByTitleDesc = `-- name: PostListByTitleDesc :many
+const PostListByTitleDesc = `-- name: PostListByTitleDesc :many
 SELECT id, author_id, title, content, published, created_at, updated_at, published_at FROM posts
 WHERE (published OR author_id = $1::uuid)
   AND ($2::boolean IS NULL OR published = $2)
@@ -531,7 +531,7 @@ type PostListByTitleDescParams struct {
 }
 
 func (q *Queries) PostListByTitleDesc(ctx context.Context, db DBTX, arg PostListByTitleDescParams) ([]Post, error) {
-	rows, err := db.Query(ctx, postListByTitleDesc,
+	rows, err := db.Query(ctx, PostListByTitleDesc,
 		arg.Viewer,
 		arg.Published,
 		arg.AuthorID,
@@ -566,7 +566,7 @@ func (q *Queries) PostListByTitleDesc(ctx context.Context, db DBTX, arg PostList
 	return items, nil
 }
 
-const postPublish = `-- name: PostPublish :one
+const PostPublish = `-- name: PostPublish :one
 UPDATE posts
 SET published = true,
     published_at = coalesce(published_at, now()),
@@ -577,7 +577,7 @@ RETURNING id, author_id, title, content, published, created_at, updated_at, publ
 
 // Idempotent: published_at is set the first time only.
 func (q *Queries) PostPublish(ctx context.Context, db DBTX, id uuid.UUID) (Post, error) {
-	row := db.QueryRow(ctx, postPublish, id)
+	row := db.QueryRow(ctx, PostPublish, id)
 	var i Post
 	err := row.Scan(
 		&i.ID,
@@ -592,7 +592,7 @@ func (q *Queries) PostPublish(ctx context.Context, db DBTX, id uuid.UUID) (Post,
 	return i, err
 }
 
-const postUpdate = `-- name: PostUpdate :one
+const PostUpdate = `-- name: PostUpdate :one
 UPDATE posts
 SET title = coalesce($1, title),
     content = coalesce($2, content),
@@ -609,7 +609,7 @@ type PostUpdateParams struct {
 
 // A NULL argument keeps the stored value.
 func (q *Queries) PostUpdate(ctx context.Context, db DBTX, arg PostUpdateParams) (Post, error) {
-	row := db.QueryRow(ctx, postUpdate, arg.Title, arg.Content, arg.ID)
+	row := db.QueryRow(ctx, PostUpdate, arg.Title, arg.Content, arg.ID)
 	var i Post
 	err := row.Scan(
 		&i.ID,

@@ -9,7 +9,7 @@ import (
 	"context"
 )
 
-const sentEmailCreate = `-- name: SentEmailCreate :exec
+const SentEmailCreate = `-- name: SentEmailCreate :exec
 INSERT INTO sent_emails (job_id, message_id, type, to_address, subject, text_body, html_body)
 VALUES ($1, $2, $3, $4, $5, $6, $7)
 `
@@ -25,7 +25,7 @@ type SentEmailCreateParams struct {
 }
 
 func (q *Queries) SentEmailCreate(ctx context.Context, db DBTX, arg SentEmailCreateParams) error {
-	_, err := db.Exec(ctx, sentEmailCreate,
+	_, err := db.Exec(ctx, SentEmailCreate,
 		arg.JobID,
 		arg.MessageID,
 		arg.Type,
@@ -37,12 +37,12 @@ func (q *Queries) SentEmailCreate(ctx context.Context, db DBTX, arg SentEmailCre
 	return err
 }
 
-const sentEmailListByRecipient = `-- name: SentEmailListByRecipient :many
+const SentEmailListByRecipient = `-- name: SentEmailListByRecipient :many
 SELECT id, job_id, message_id, type, to_address, subject, text_body, html_body, created_at FROM sent_emails WHERE lower(to_address) = lower($1) ORDER BY created_at DESC, id DESC LIMIT 50
 `
 
 func (q *Queries) SentEmailListByRecipient(ctx context.Context, db DBTX, toAddress string) ([]SentEmail, error) {
-	rows, err := db.Query(ctx, sentEmailListByRecipient, toAddress)
+	rows, err := db.Query(ctx, SentEmailListByRecipient, toAddress)
 	if err != nil {
 		return nil, err
 	}

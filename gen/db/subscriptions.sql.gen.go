@@ -12,12 +12,12 @@ import (
 	"github.com/google/uuid"
 )
 
-const subscriptionGet = `-- name: SubscriptionGet :one
+const SubscriptionGet = `-- name: SubscriptionGet :one
 SELECT stripe_id, user_id, customer, status, price, current_period_end, event_created_at, last_event_id, created_at, updated_at FROM subscriptions WHERE stripe_id = $1
 `
 
 func (q *Queries) SubscriptionGet(ctx context.Context, db DBTX, stripeID string) (Subscription, error) {
-	row := db.QueryRow(ctx, subscriptionGet, stripeID)
+	row := db.QueryRow(ctx, SubscriptionGet, stripeID)
 	var i Subscription
 	err := row.Scan(
 		&i.StripeID,
@@ -34,7 +34,7 @@ func (q *Queries) SubscriptionGet(ctx context.Context, db DBTX, stripeID string)
 	return i, err
 }
 
-const subscriptionUpsert = `-- name: SubscriptionUpsert :one
+const SubscriptionUpsert = `-- name: SubscriptionUpsert :one
 INSERT INTO subscriptions (stripe_id, user_id, customer, status, price, current_period_end, event_created_at, last_event_id)
 VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
 ON CONFLICT (stripe_id) DO UPDATE
@@ -64,7 +64,7 @@ type SubscriptionUpsertParams struct {
 
 // As PaymentUpsert: an older event, or the same one again, changes nothing and returns no row.
 func (q *Queries) SubscriptionUpsert(ctx context.Context, db DBTX, arg SubscriptionUpsertParams) (Subscription, error) {
-	row := db.QueryRow(ctx, subscriptionUpsert,
+	row := db.QueryRow(ctx, SubscriptionUpsert,
 		arg.StripeID,
 		arg.UserID,
 		arg.Customer,

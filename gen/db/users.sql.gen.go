@@ -12,7 +12,7 @@ import (
 	"github.com/google/uuid"
 )
 
-const userCount = `-- name: UserCount :one
+const UserCount = `-- name: UserCount :one
 SELECT count(*) FROM users
 WHERE $1::text IS NULL OR search LIKE lower($1)
 `
@@ -20,13 +20,13 @@ WHERE $1::text IS NULL OR search LIKE lower($1)
 // pattern is a LIKE pattern with wildcards escaped, or NULL for every user; search holds the lower-cased name and
 // email (migrations/00007), so lower(pattern) matches either regardless of case.
 func (q *Queries) UserCount(ctx context.Context, db DBTX, pattern *string) (int64, error) {
-	row := db.QueryRow(ctx, userCount, pattern)
+	row := db.QueryRow(ctx, UserCount, pattern)
 	var count int64
 	err := row.Scan(&count)
 	return count, err
 }
 
-const userCreate = `-- name: UserCreate :one
+const UserCreate = `-- name: UserCreate :one
 
 INSERT INTO users (name, email, password_hash)
 VALUES ($1, $2, $3)
@@ -41,7 +41,7 @@ type UserCreateParams struct {
 
 // Queries on users. Reads return whole rows; the service layer drops password_hash before anything leaves it.
 func (q *Queries) UserCreate(ctx context.Context, db DBTX, arg UserCreateParams) (User, error) {
-	row := db.QueryRow(ctx, userCreate, arg.Name, arg.Email, arg.PasswordHash)
+	row := db.QueryRow(ctx, UserCreate, arg.Name, arg.Email, arg.PasswordHash)
 	var i User
 	err := row.Scan(
 		&i.ID,
@@ -57,12 +57,12 @@ func (q *Queries) UserCreate(ctx context.Context, db DBTX, arg UserCreateParams)
 	return i, err
 }
 
-const userDelete = `-- name: UserDelete :one
+const UserDelete = `-- name: UserDelete :one
 DELETE FROM users WHERE id = $1 RETURNING id, name, email, password_hash, created_at, updated_at, role, search, password_changed_at
 `
 
 func (q *Queries) UserDelete(ctx context.Context, db DBTX, id uuid.UUID) (User, error) {
-	row := db.QueryRow(ctx, userDelete, id)
+	row := db.QueryRow(ctx, UserDelete, id)
 	var i User
 	err := row.Scan(
 		&i.ID,
@@ -78,18 +78,18 @@ func (q *Queries) UserDelete(ctx context.Context, db DBTX, id uuid.UUID) (User, 
 	return i, err
 }
 
-const userExists = `-- name: UserExists :one
+const UserExists = `-- name: UserExists :one
 SELECT EXISTS (SELECT 1 FROM users WHERE id = $1)
 `
 
 func (q *Queries) UserExists(ctx context.Context, db DBTX, id uuid.UUID) (bool, error) {
-	row := db.QueryRow(ctx, userExists, id)
+	row := db.QueryRow(ctx, UserExists, id)
 	var exists bool
 	err := row.Scan(&exists)
 	return exists, err
 }
 
-const userGetAuth = `-- name: UserGetAuth :one
+const UserGetAuth = `-- name: UserGetAuth :one
 SELECT role, password_changed_at FROM users WHERE id = $1
 `
 
@@ -101,18 +101,18 @@ type UserGetAuthRow struct {
 // What authenticating a token needs to know of its user: that they exist, their role, and since when their
 // earlier tokens are void.
 func (q *Queries) UserGetAuth(ctx context.Context, db DBTX, id uuid.UUID) (UserGetAuthRow, error) {
-	row := db.QueryRow(ctx, userGetAuth, id)
+	row := db.QueryRow(ctx, UserGetAuth, id)
 	var i UserGetAuthRow
 	err := row.Scan(&i.Role, &i.PasswordChangedAt)
 	return i, err
 }
 
-const userGetByEmail = `-- name: UserGetByEmail :one
+const UserGetByEmail = `-- name: UserGetByEmail :one
 SELECT id, name, email, password_hash, created_at, updated_at, role, search, password_changed_at FROM users WHERE lower(email) = lower($1)
 `
 
 func (q *Queries) UserGetByEmail(ctx context.Context, db DBTX, email string) (User, error) {
-	row := db.QueryRow(ctx, userGetByEmail, email)
+	row := db.QueryRow(ctx, UserGetByEmail, email)
 	var i User
 	err := row.Scan(
 		&i.ID,
@@ -128,12 +128,12 @@ func (q *Queries) UserGetByEmail(ctx context.Context, db DBTX, email string) (Us
 	return i, err
 }
 
-const userGetByID = `-- name: UserGetByID :one
+const UserGetByID = `-- name: UserGetByID :one
 SELECT id, name, email, password_hash, created_at, updated_at, role, search, password_changed_at FROM users WHERE id = $1
 `
 
 func (q *Queries) UserGetByID(ctx context.Context, db DBTX, id uuid.UUID) (User, error) {
-	row := db.QueryRow(ctx, userGetByID, id)
+	row := db.QueryRow(ctx, UserGetByID, id)
 	var i User
 	err := row.Scan(
 		&i.ID,
@@ -149,7 +149,7 @@ func (q *Queries) UserGetByID(ctx context.Context, db DBTX, id uuid.UUID) (User,
 	return i, err
 }
 
-const userGetWithPosts = `-- name: UserGetWithPosts :one
+const UserGetWithPosts = `-- name: UserGetWithPosts :one
 SELECT u.id, u.name, u.email, u.created_at, u.updated_at,
        coalesce(json_agg(p ORDER BY p.created_at DESC, p.id DESC) FILTER (WHERE p.id IS NOT NULL), '[]')::json AS posts
 FROM users u
@@ -181,7 +181,7 @@ type UserGetWithPostsRow struct {
 // The user and its newest posts visible to viewer (NULL for anonymous) in one statement: a LEFT JOIN on a bounded
 // lateral subquery, aggregated with json_agg. posts is a JSON array of posts rows.
 func (q *Queries) UserGetWithPosts(ctx context.Context, db DBTX, arg UserGetWithPostsParams) (UserGetWithPostsRow, error) {
-	row := db.QueryRow(ctx, userGetWithPosts, arg.Viewer, arg.MaxPosts, arg.ID)
+	row := db.QueryRow(ctx, UserGetWithPosts, arg.Viewer, arg.MaxPosts, arg.ID)
 	var i UserGetWithPostsRow
 	err := row.Scan(
 		&i.ID,
@@ -194,7 +194,7 @@ func (q *Queries) UserGetWithPosts(ctx context.Context, db DBTX, arg UserGetWith
 	return i, err
 }
 
-const userKeysetBackward = `-- name: UserKeysetBackward :many
+const UserKeysetBackward = `-- name: UserKeysetBackward :many
 SELECT id, name, email, password_hash, created_at, updated_at, role, search, password_changed_at FROM users
 WHERE ($1::text IS NULL OR search LIKE lower($1))
   AND ($2::timestamptz IS NULL OR (created_at, id) > ($2, $3::uuid))
@@ -209,7 +209,7 @@ type UserKeysetBackwardParams struct {
 }
 
 func (q *Queries) UserKeysetBackward(ctx context.Context, db DBTX, arg UserKeysetBackwardParams) ([]User, error) {
-	rows, err := db.Query(ctx, userKeysetBackward,
+	rows, err := db.Query(ctx, UserKeysetBackward,
 		arg.Pattern,
 		arg.CursorTime,
 		arg.CursorID,
@@ -243,7 +243,7 @@ func (q *Queries) UserKeysetBackward(ctx context.Context, db DBTX, arg UserKeyse
 	return items, nil
 }
 
-const userKeysetForward = `-- name: UserKeysetForward :many
+const UserKeysetForward = `-- name: UserKeysetForward :many
 
 SELECT id, name, email, password_hash, created_at, updated_at, role, search, password_changed_at FROM users
 WHERE ($1::text IS NULL OR search LIKE lower($1))
@@ -261,7 +261,7 @@ type UserKeysetForwardParams struct {
 // Keyset pages for Relay cursors, newest first: forward walks to older users after a cursor, backward to newer
 // ones before it (ascending; the caller reverses). A NULL cursor starts at the newest (or oldest) end.
 func (q *Queries) UserKeysetForward(ctx context.Context, db DBTX, arg UserKeysetForwardParams) ([]User, error) {
-	rows, err := db.Query(ctx, userKeysetForward,
+	rows, err := db.Query(ctx, UserKeysetForward,
 		arg.Pattern,
 		arg.CursorTime,
 		arg.CursorID,
@@ -295,7 +295,7 @@ func (q *Queries) UserKeysetForward(ctx context.Context, db DBTX, arg UserKeyset
 	return items, nil
 }
 
-const userListByCreatedAtAsc = `-- name: UserListByCreatedAtAsc :many
+const UserListByCreatedAtAsc = `-- name: UserListByCreatedAtAsc :many
 
 SELECT id, name, email, password_hash, created_at, updated_at, role, search, password_changed_at FROM users
 WHERE $1::text IS NULL OR search LIKE lower($1)
@@ -311,7 +311,7 @@ type UserListByCreatedAtAscParams struct {
 // The list is one static query per (sort, order) pair, chosen from a whitelist in the service, so that each one
 // walks its own index (a CASE in ORDER BY would sort the whole table) and nothing is built from strings.
 func (q *Queries) UserListByCreatedAtAsc(ctx context.Context, db DBTX, arg UserListByCreatedAtAscParams) ([]User, error) {
-	rows, err := db.Query(ctx, userListByCreatedAtAsc, arg.Pattern, arg.RowOffset, arg.RowLimit)
+	rows, err := db.Query(ctx, UserListByCreatedAtAsc, arg.Pattern, arg.RowOffset, arg.RowLimit)
 	if err != nil {
 		return nil, err
 	}
@@ -340,7 +340,7 @@ func (q *Queries) UserListByCreatedAtAsc(ctx context.Context, db DBTX, arg UserL
 	return items, nil
 }
 
-const userListByCreatedAtDesc = `-- name: UserListByCreatedAtDesc :many
+const UserListByCreatedAtDesc = `-- name: UserListByCreatedAtDesc :many
 SELECT id, name, email, password_hash, created_at, updated_at, role, search, password_changed_at FROM users
 WHERE $1::text IS NULL OR search LIKE lower($1)
 ORDER BY created_at DESC, id DESC LIMIT $3 OFFSET $2
@@ -353,7 +353,7 @@ type UserListByCreatedAtDescParams struct {
 }
 
 func (q *Queries) UserListByCreatedAtDesc(ctx context.Context, db DBTX, arg UserListByCreatedAtDescParams) ([]User, error) {
-	rows, err := db.Query(ctx, userListByCreatedAtDesc, arg.Pattern, arg.RowOffset, arg.RowLimit)
+	rows, err := db.Query(ctx, UserListByCreatedAtDesc, arg.Pattern, arg.RowOffset, arg.RowLimit)
 	if err != nil {
 		return nil, err
 	}
@@ -382,7 +382,7 @@ func (q *Queries) UserListByCreatedAtDesc(ctx context.Context, db DBTX, arg User
 	return items, nil
 }
 
-const userListByEmailAsc = `-- name: UserListByEmailAsc :many
+const UserListByEmailAsc = `-- name: UserListByEmailAsc :many
 SELECT id, name, email, password_hash, created_at, updated_at, role, search, password_changed_at FROM users
 WHERE $1::text IS NULL OR search LIKE lower($1)
 ORDER BY lower(email) ASC LIMIT $3 OFFSET $2
@@ -395,7 +395,7 @@ type UserListByEmailAscParams struct {
 }
 
 func (q *Queries) UserListByEmailAsc(ctx context.Context, db DBTX, arg UserListByEmailAscParams) ([]User, error) {
-	rows, err := db.Query(ctx, userListByEmailAsc, arg.Pattern, arg.RowOffset, arg.RowLimit)
+	rows, err := db.Query(ctx, UserListByEmailAsc, arg.Pattern, arg.RowOffset, arg.RowLimit)
 	if err != nil {
 		return nil, err
 	}
@@ -424,7 +424,7 @@ func (q *Queries) UserListByEmailAsc(ctx context.Context, db DBTX, arg UserListB
 	return items, nil
 }
 
-const userListByEmailDesc = `-- name: UserListByEmailDesc :many
+const UserListByEmailDesc = `-- name: UserListByEmailDesc :many
 SELECT id, name, email, password_hash, created_at, updated_at, role, search, password_changed_at FROM users
 WHERE $1::text IS NULL OR search LIKE lower($1)
 ORDER BY lower(email) DESC LIMIT $3 OFFSET $2
@@ -437,7 +437,7 @@ type UserListByEmailDescParams struct {
 }
 
 func (q *Queries) UserListByEmailDesc(ctx context.Context, db DBTX, arg UserListByEmailDescParams) ([]User, error) {
-	rows, err := db.Query(ctx, userListByEmailDesc, arg.Pattern, arg.RowOffset, arg.RowLimit)
+	rows, err := db.Query(ctx, UserListByEmailDesc, arg.Pattern, arg.RowOffset, arg.RowLimit)
 	if err != nil {
 		return nil, err
 	}
@@ -466,13 +466,13 @@ func (q *Queries) UserListByEmailDesc(ctx context.Context, db DBTX, arg UserList
 	return items, nil
 }
 
-const userListByIDs = `-- name: UserListByIDs :many
+const UserListByIDs = `-- name: UserListByIDs :many
 SELECT id, name, email, password_hash, created_at, updated_at, role, search, password_changed_at FROM users WHERE id = ANY($1::uuid[]) ORDER BY created_at DESC, id DESC
 `
 
 // A batch lookup in one statement; unknown ids are simply absent.
 func (q *Queries) UserListByIDs(ctx context.Context, db DBTX, ids []uuid.UUID) ([]User, error) {
-	rows, err := db.Query(ctx, userListByIDs, ids)
+	rows, err := db.Query(ctx, UserListByIDs, ids)
 	if err != nil {
 		return nil, err
 	}
@@ -501,7 +501,7 @@ func (q *Queries) UserListByIDs(ctx context.Context, db DBTX, ids []uuid.UUID) (
 	return items, nil
 }
 
-const userListByNameAsc = `-- name: UserListByNameAsc :many
+const UserListByNameAsc = `-- name: UserListByNameAsc :many
 SELECT id, name, email, password_hash, created_at, updated_at, role, search, password_changed_at FROM users
 WHERE $1::text IS NULL OR search LIKE lower($1)
 ORDER BY name ASC, id ASC LIMIT $3 OFFSET $2
@@ -514,7 +514,7 @@ type UserListByNameAscParams struct {
 }
 
 func (q *Queries) UserListByNameAsc(ctx context.Context, db DBTX, arg UserListByNameAscParams) ([]User, error) {
-	rows, err := db.Query(ctx, userListByNameAsc, arg.Pattern, arg.RowOffset, arg.RowLimit)
+	rows, err := db.Query(ctx, UserListByNameAsc, arg.Pattern, arg.RowOffset, arg.RowLimit)
 	if err != nil {
 		return nil, err
 	}
@@ -543,7 +543,7 @@ func (q *Queries) UserListByNameAsc(ctx context.Context, db DBTX, arg UserListBy
 	return items, nil
 }
 
-const userListByNameDesc = `-- name: UserListByNameDesc :many
+const UserListByNameDesc = `-- name: UserListByNameDesc :many
 SELECT id, name, email, password_hash, created_at, updated_at, role, search, password_changed_at FROM users
 WHERE $1::text IS NULL OR search LIKE lower($1)
 ORDER BY name DESC, id DESC LIMIT $3 OFFSET $2
@@ -556,7 +556,7 @@ type UserListByNameDescParams struct {
 }
 
 func (q *Queries) UserListByNameDesc(ctx context.Context, db DBTX, arg UserListByNameDescParams) ([]User, error) {
-	rows, err := db.Query(ctx, userListByNameDesc, arg.Pattern, arg.RowOffset, arg.RowLimit)
+	rows, err := db.Query(ctx, UserListByNameDesc, arg.Pattern, arg.RowOffset, arg.RowLimit)
 	if err != nil {
 		return nil, err
 	}
@@ -585,7 +585,7 @@ func (q *Queries) UserListByNameDesc(ctx context.Context, db DBTX, arg UserListB
 	return items, nil
 }
 
-const userSetPassword = `-- name: UserSetPassword :exec
+const UserSetPassword = `-- name: UserSetPassword :exec
 UPDATE users SET password_hash = $1, password_changed_at = now(), updated_at = now() WHERE id = $2
 `
 
@@ -596,11 +596,11 @@ type UserSetPasswordParams struct {
 
 // Also ends every session: tokens issued before password_changed_at are refused.
 func (q *Queries) UserSetPassword(ctx context.Context, db DBTX, arg UserSetPasswordParams) error {
-	_, err := db.Exec(ctx, userSetPassword, arg.PasswordHash, arg.ID)
+	_, err := db.Exec(ctx, UserSetPassword, arg.PasswordHash, arg.ID)
 	return err
 }
 
-const userSetRoleByEmail = `-- name: UserSetRoleByEmail :execrows
+const UserSetRoleByEmail = `-- name: UserSetRoleByEmail :execrows
 UPDATE users SET role = $1, updated_at = now() WHERE lower(email) = lower($2)
 `
 
@@ -610,14 +610,14 @@ type UserSetRoleByEmailParams struct {
 }
 
 func (q *Queries) UserSetRoleByEmail(ctx context.Context, db DBTX, arg UserSetRoleByEmailParams) (int64, error) {
-	result, err := db.Exec(ctx, userSetRoleByEmail, arg.Role, arg.Email)
+	result, err := db.Exec(ctx, UserSetRoleByEmail, arg.Role, arg.Email)
 	if err != nil {
 		return 0, err
 	}
 	return result.RowsAffected(), nil
 }
 
-const userUpdate = `-- name: UserUpdate :one
+const UserUpdate = `-- name: UserUpdate :one
 UPDATE users
 SET name = coalesce($1, name),
     email = coalesce($2, email),
@@ -642,7 +642,7 @@ type UserUpdateParams struct {
 // that the service read and checked the current password against (no row otherwise), so that a concurrent change
 // cannot slip between that check and this write.
 func (q *Queries) UserUpdate(ctx context.Context, db DBTX, arg UserUpdateParams) (User, error) {
-	row := db.QueryRow(ctx, userUpdate,
+	row := db.QueryRow(ctx, UserUpdate,
 		arg.Name,
 		arg.Email,
 		arg.PasswordHash,

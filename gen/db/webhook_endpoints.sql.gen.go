@@ -12,18 +12,18 @@ import (
 	"github.com/google/uuid"
 )
 
-const webhookEndpointCountByOwner = `-- name: WebhookEndpointCountByOwner :one
+const WebhookEndpointCountByOwner = `-- name: WebhookEndpointCountByOwner :one
 SELECT count(*) FROM webhook_endpoints WHERE owner_id = $1
 `
 
 func (q *Queries) WebhookEndpointCountByOwner(ctx context.Context, db DBTX, ownerID uuid.UUID) (int64, error) {
-	row := db.QueryRow(ctx, webhookEndpointCountByOwner, ownerID)
+	row := db.QueryRow(ctx, WebhookEndpointCountByOwner, ownerID)
 	var count int64
 	err := row.Scan(&count)
 	return count, err
 }
 
-const webhookEndpointCreate = `-- name: WebhookEndpointCreate :one
+const WebhookEndpointCreate = `-- name: WebhookEndpointCreate :one
 INSERT INTO webhook_endpoints (owner_id, url, description, event_types, enabled, secret_sealed)
 SELECT $1, $2, $3, $4::text[], $5, $6
 WHERE (SELECT count(*) FROM webhook_endpoints e WHERE e.owner_id = $1) < $7::int
@@ -42,7 +42,7 @@ type WebhookEndpointCreateParams struct {
 
 // Creates an endpoint unless its owner already has max_per_owner: no row then.
 func (q *Queries) WebhookEndpointCreate(ctx context.Context, db DBTX, arg WebhookEndpointCreateParams) (WebhookEndpoint, error) {
-	row := db.QueryRow(ctx, webhookEndpointCreate,
+	row := db.QueryRow(ctx, WebhookEndpointCreate,
 		arg.OwnerID,
 		arg.Url,
 		arg.Description,
@@ -70,24 +70,24 @@ func (q *Queries) WebhookEndpointCreate(ctx context.Context, db DBTX, arg Webhoo
 	return i, err
 }
 
-const webhookEndpointDelete = `-- name: WebhookEndpointDelete :execrows
+const WebhookEndpointDelete = `-- name: WebhookEndpointDelete :execrows
 DELETE FROM webhook_endpoints WHERE id = $1
 `
 
 func (q *Queries) WebhookEndpointDelete(ctx context.Context, db DBTX, id uuid.UUID) (int64, error) {
-	result, err := db.Exec(ctx, webhookEndpointDelete, id)
+	result, err := db.Exec(ctx, WebhookEndpointDelete, id)
 	if err != nil {
 		return 0, err
 	}
 	return result.RowsAffected(), nil
 }
 
-const webhookEndpointGetByID = `-- name: WebhookEndpointGetByID :one
+const WebhookEndpointGetByID = `-- name: WebhookEndpointGetByID :one
 SELECT id, owner_id, url, description, event_types, enabled, disabled_reason, secret_sealed, previous_secret_sealed, previous_secret_expires_at, created_at, updated_at, failing_since FROM webhook_endpoints WHERE id = $1
 `
 
 func (q *Queries) WebhookEndpointGetByID(ctx context.Context, db DBTX, id uuid.UUID) (WebhookEndpoint, error) {
-	row := db.QueryRow(ctx, webhookEndpointGetByID, id)
+	row := db.QueryRow(ctx, WebhookEndpointGetByID, id)
 	var i WebhookEndpoint
 	err := row.Scan(
 		&i.ID,
@@ -107,7 +107,7 @@ func (q *Queries) WebhookEndpointGetByID(ctx context.Context, db DBTX, id uuid.U
 	return i, err
 }
 
-const webhookEndpointListByOwner = `-- name: WebhookEndpointListByOwner :many
+const WebhookEndpointListByOwner = `-- name: WebhookEndpointListByOwner :many
 SELECT id, owner_id, url, description, event_types, enabled, disabled_reason, secret_sealed, previous_secret_sealed, previous_secret_expires_at, created_at, updated_at, failing_since FROM webhook_endpoints
 WHERE owner_id = $1
 ORDER BY created_at DESC, id DESC
@@ -121,7 +121,7 @@ type WebhookEndpointListByOwnerParams struct {
 }
 
 func (q *Queries) WebhookEndpointListByOwner(ctx context.Context, db DBTX, arg WebhookEndpointListByOwnerParams) ([]WebhookEndpoint, error) {
-	rows, err := db.Query(ctx, webhookEndpointListByOwner, arg.OwnerID, arg.RowOffset, arg.RowLimit)
+	rows, err := db.Query(ctx, WebhookEndpointListByOwner, arg.OwnerID, arg.RowOffset, arg.RowLimit)
 	if err != nil {
 		return nil, err
 	}
@@ -154,7 +154,7 @@ func (q *Queries) WebhookEndpointListByOwner(ctx context.Context, db DBTX, arg W
 	return items, nil
 }
 
-const webhookEndpointLockOwner = `-- name: WebhookEndpointLockOwner :one
+const WebhookEndpointLockOwner = `-- name: WebhookEndpointLockOwner :one
 SELECT id FROM users WHERE id = $1 FOR UPDATE
 `
 
@@ -162,13 +162,13 @@ SELECT id FROM users WHERE id = $1 FOR UPDATE
 // then takes, in a statement of its own and so a snapshot taken after the lock, sees every endpoint committed
 // before it: concurrent creates cannot both slip under the limit.
 func (q *Queries) WebhookEndpointLockOwner(ctx context.Context, db DBTX, ownerID uuid.UUID) (uuid.UUID, error) {
-	row := db.QueryRow(ctx, webhookEndpointLockOwner, ownerID)
+	row := db.QueryRow(ctx, WebhookEndpointLockOwner, ownerID)
 	var id uuid.UUID
 	err := row.Scan(&id)
 	return id, err
 }
 
-const webhookEndpointRotateSecret = `-- name: WebhookEndpointRotateSecret :one
+const WebhookEndpointRotateSecret = `-- name: WebhookEndpointRotateSecret :one
 UPDATE webhook_endpoints
 SET previous_secret_sealed = secret_sealed, previous_secret_expires_at = $1,
     secret_sealed = $2, updated_at = now()
@@ -184,7 +184,7 @@ type WebhookEndpointRotateSecretParams struct {
 
 // Makes secret the signing secret; the one it replaces stays valid until previous_expires_at.
 func (q *Queries) WebhookEndpointRotateSecret(ctx context.Context, db DBTX, arg WebhookEndpointRotateSecretParams) (WebhookEndpoint, error) {
-	row := db.QueryRow(ctx, webhookEndpointRotateSecret, arg.PreviousExpiresAt, arg.SecretSealed, arg.ID)
+	row := db.QueryRow(ctx, WebhookEndpointRotateSecret, arg.PreviousExpiresAt, arg.SecretSealed, arg.ID)
 	var i WebhookEndpoint
 	err := row.Scan(
 		&i.ID,
@@ -204,7 +204,7 @@ func (q *Queries) WebhookEndpointRotateSecret(ctx context.Context, db DBTX, arg 
 	return i, err
 }
 
-const webhookEndpointUpdate = `-- name: WebhookEndpointUpdate :one
+const WebhookEndpointUpdate = `-- name: WebhookEndpointUpdate :one
 UPDATE webhook_endpoints
 SET url             = coalesce($1, url),
     description     = coalesce($2, description),
@@ -228,7 +228,7 @@ type WebhookEndpointUpdateParams struct {
 
 // Changes the fields given; enabling an endpoint clears the reason Junction disabled it for, and its failing streak.
 func (q *Queries) WebhookEndpointUpdate(ctx context.Context, db DBTX, arg WebhookEndpointUpdateParams) (WebhookEndpoint, error) {
-	row := db.QueryRow(ctx, webhookEndpointUpdate,
+	row := db.QueryRow(ctx, WebhookEndpointUpdate,
 		arg.Url,
 		arg.Description,
 		arg.EventTypes,

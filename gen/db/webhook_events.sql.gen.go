@@ -12,7 +12,7 @@ import (
 	"github.com/google/uuid"
 )
 
-const webhookEventCount = `-- name: WebhookEventCount :one
+const WebhookEventCount = `-- name: WebhookEventCount :one
 SELECT count(*) FROM webhook_events
 WHERE ($1::text IS NULL OR status = $1)
   AND ($2::text IS NULL OR type = $2)
@@ -24,13 +24,13 @@ type WebhookEventCountParams struct {
 }
 
 func (q *Queries) WebhookEventCount(ctx context.Context, db DBTX, arg WebhookEventCountParams) (int64, error) {
-	row := db.QueryRow(ctx, webhookEventCount, arg.Status, arg.Type)
+	row := db.QueryRow(ctx, WebhookEventCount, arg.Status, arg.Type)
 	var count int64
 	err := row.Scan(&count)
 	return count, err
 }
 
-const webhookEventFail = `-- name: WebhookEventFail :exec
+const WebhookEventFail = `-- name: WebhookEventFail :exec
 UPDATE webhook_events
 SET status = 'failed', attempts = attempts + 1, last_error = $1
 WHERE id = $2
@@ -42,11 +42,11 @@ type WebhookEventFailParams struct {
 }
 
 func (q *Queries) WebhookEventFail(ctx context.Context, db DBTX, arg WebhookEventFailParams) error {
-	_, err := db.Exec(ctx, webhookEventFail, arg.LastError, arg.ID)
+	_, err := db.Exec(ctx, WebhookEventFail, arg.LastError, arg.ID)
 	return err
 }
 
-const webhookEventFinish = `-- name: WebhookEventFinish :exec
+const WebhookEventFinish = `-- name: WebhookEventFinish :exec
 UPDATE webhook_events
 SET status = $1, attempts = attempts + 1, last_error = NULL, processed_at = now()
 WHERE id = $2
@@ -58,16 +58,16 @@ type WebhookEventFinishParams struct {
 }
 
 func (q *Queries) WebhookEventFinish(ctx context.Context, db DBTX, arg WebhookEventFinishParams) error {
-	_, err := db.Exec(ctx, webhookEventFinish, arg.Status, arg.ID)
+	_, err := db.Exec(ctx, WebhookEventFinish, arg.Status, arg.ID)
 	return err
 }
 
-const webhookEventGetByID = `-- name: WebhookEventGetByID :one
+const WebhookEventGetByID = `-- name: WebhookEventGetByID :one
 SELECT id, provider, event_id, type, payload, event_created_at, received_at, status, attempts, last_error, processed_at FROM webhook_events WHERE id = $1
 `
 
 func (q *Queries) WebhookEventGetByID(ctx context.Context, db DBTX, id uuid.UUID) (WebhookEvent, error) {
-	row := db.QueryRow(ctx, webhookEventGetByID, id)
+	row := db.QueryRow(ctx, WebhookEventGetByID, id)
 	var i WebhookEvent
 	err := row.Scan(
 		&i.ID,
@@ -85,12 +85,12 @@ func (q *Queries) WebhookEventGetByID(ctx context.Context, db DBTX, id uuid.UUID
 	return i, err
 }
 
-const webhookEventGetForUpdate = `-- name: WebhookEventGetForUpdate :one
+const WebhookEventGetForUpdate = `-- name: WebhookEventGetForUpdate :one
 SELECT id, provider, event_id, type, payload, event_created_at, received_at, status, attempts, last_error, processed_at FROM webhook_events WHERE id = $1 FOR UPDATE
 `
 
 func (q *Queries) WebhookEventGetForUpdate(ctx context.Context, db DBTX, id uuid.UUID) (WebhookEvent, error) {
-	row := db.QueryRow(ctx, webhookEventGetForUpdate, id)
+	row := db.QueryRow(ctx, WebhookEventGetForUpdate, id)
 	var i WebhookEvent
 	err := row.Scan(
 		&i.ID,
@@ -108,7 +108,7 @@ func (q *Queries) WebhookEventGetForUpdate(ctx context.Context, db DBTX, id uuid
 	return i, err
 }
 
-const webhookEventInsertMany = `-- name: WebhookEventInsertMany :many
+const WebhookEventInsertMany = `-- name: WebhookEventInsertMany :many
 INSERT INTO webhook_events (provider, event_id, type, payload, event_created_at)
 SELECT unnest($1::text[]), unnest($2::text[]), unnest($3::text[]), unnest($4::jsonb[]),
        unnest($5::timestamptz[])
@@ -132,7 +132,7 @@ type WebhookEventInsertManyRow struct {
 // Stores a batch of deliveries in one statement, each once: the rows that were new come back with their event
 // ids (repeats, within the batch or of stored events, insert nothing).
 func (q *Queries) WebhookEventInsertMany(ctx context.Context, db DBTX, arg WebhookEventInsertManyParams) ([]WebhookEventInsertManyRow, error) {
-	rows, err := db.Query(ctx, webhookEventInsertMany,
+	rows, err := db.Query(ctx, WebhookEventInsertMany,
 		arg.Providers,
 		arg.EventIds,
 		arg.Types,
@@ -157,7 +157,7 @@ func (q *Queries) WebhookEventInsertMany(ctx context.Context, db DBTX, arg Webho
 	return items, nil
 }
 
-const webhookEventList = `-- name: WebhookEventList :many
+const WebhookEventList = `-- name: WebhookEventList :many
 SELECT id, provider, event_id, type, payload, event_created_at, received_at, status, attempts, last_error, processed_at FROM webhook_events
 WHERE ($1::text IS NULL OR status = $1)
   AND ($2::text IS NULL OR type = $2)
@@ -173,7 +173,7 @@ type WebhookEventListParams struct {
 }
 
 func (q *Queries) WebhookEventList(ctx context.Context, db DBTX, arg WebhookEventListParams) ([]WebhookEvent, error) {
-	rows, err := db.Query(ctx, webhookEventList,
+	rows, err := db.Query(ctx, WebhookEventList,
 		arg.Status,
 		arg.Type,
 		arg.RowOffset,

@@ -12,7 +12,7 @@ import (
 	"github.com/google/uuid"
 )
 
-const metricsWebhookDeliveryCounts = `-- name: MetricsWebhookDeliveryCounts :many
+const MetricsWebhookDeliveryCounts = `-- name: MetricsWebhookDeliveryCounts :many
 SELECT 'pending'::text AS status, count(*) AS deliveries FROM webhook_deliveries WHERE status = 'pending'
 UNION ALL
 SELECT 'failed'::text, count(*) FROM webhook_deliveries WHERE status = 'failed'
@@ -26,7 +26,7 @@ type MetricsWebhookDeliveryCountsRow struct {
 // The deliveries waiting for an attempt and those given up on, each counted through its partial index, so that a
 // scrape never reads the whole log (30 days of every delivery). Successes are junction_webhook_attempts_total's.
 func (q *Queries) MetricsWebhookDeliveryCounts(ctx context.Context, db DBTX) ([]MetricsWebhookDeliveryCountsRow, error) {
-	rows, err := db.Query(ctx, metricsWebhookDeliveryCounts)
+	rows, err := db.Query(ctx, MetricsWebhookDeliveryCounts)
 	if err != nil {
 		return nil, err
 	}
@@ -45,7 +45,7 @@ func (q *Queries) MetricsWebhookDeliveryCounts(ctx context.Context, db DBTX) ([]
 	return items, nil
 }
 
-const metricsWebhookEndpointsDisabled = `-- name: MetricsWebhookEndpointsDisabled :many
+const MetricsWebhookEndpointsDisabled = `-- name: MetricsWebhookEndpointsDisabled :many
 SELECT disabled_reason::text AS reason, count(*) AS endpoints FROM webhook_endpoints
 WHERE NOT enabled AND disabled_reason IS NOT NULL GROUP BY disabled_reason
 `
@@ -56,7 +56,7 @@ type MetricsWebhookEndpointsDisabledRow struct {
 }
 
 func (q *Queries) MetricsWebhookEndpointsDisabled(ctx context.Context, db DBTX) ([]MetricsWebhookEndpointsDisabledRow, error) {
-	rows, err := db.Query(ctx, metricsWebhookEndpointsDisabled)
+	rows, err := db.Query(ctx, MetricsWebhookEndpointsDisabled)
 	if err != nil {
 		return nil, err
 	}
@@ -75,7 +75,7 @@ func (q *Queries) MetricsWebhookEndpointsDisabled(ctx context.Context, db DBTX) 
 	return items, nil
 }
 
-const webhookAttemptFailed = `-- name: WebhookAttemptFailed :one
+const WebhookAttemptFailed = `-- name: WebhookAttemptFailed :one
 WITH d AS (
     UPDATE webhook_deliveries
     SET status = CASE WHEN $1::timestamptz IS NULL THEN 'failed' ELSE 'pending' END,
@@ -107,7 +107,7 @@ type WebhookAttemptFailedParams struct {
 // Records a failed attempt: the attempt, and the delivery pending until next_attempt_at, or failed with none.
 // No row if the attempt was recorded already.
 func (q *Queries) WebhookAttemptFailed(ctx context.Context, db DBTX, arg WebhookAttemptFailedParams) (uuid.UUID, error) {
-	row := db.QueryRow(ctx, webhookAttemptFailed,
+	row := db.QueryRow(ctx, WebhookAttemptFailed,
 		arg.NextAttemptAt,
 		arg.Attempt,
 		arg.DeliveryID,
@@ -122,7 +122,7 @@ func (q *Queries) WebhookAttemptFailed(ctx context.Context, db DBTX, arg Webhook
 	return id, err
 }
 
-const webhookAttemptsLatest = `-- name: WebhookAttemptsLatest :many
+const WebhookAttemptsLatest = `-- name: WebhookAttemptsLatest :many
 SELECT a.delivery_id, a.attempt, a.attempted_at, a.status_code, a.error, a.duration_ms, a.response, a.next_attempt_at FROM unnest($1::uuid[]) AS ids(id)
 CROSS JOIN LATERAL (
     SELECT delivery_id, attempt, attempted_at, status_code, error, duration_ms, response, next_attempt_at FROM webhook_delivery_attempts w WHERE w.delivery_id = ids.id ORDER BY w.attempt DESC LIMIT $2::int
@@ -137,7 +137,7 @@ type WebhookAttemptsLatestParams struct {
 
 // The latest max_per attempts of each delivery, oldest first.
 func (q *Queries) WebhookAttemptsLatest(ctx context.Context, db DBTX, arg WebhookAttemptsLatestParams) ([]WebhookDeliveryAttempt, error) {
-	rows, err := db.Query(ctx, webhookAttemptsLatest, arg.DeliveryIds, arg.MaxPer)
+	rows, err := db.Query(ctx, WebhookAttemptsLatest, arg.DeliveryIds, arg.MaxPer)
 	if err != nil {
 		return nil, err
 	}
@@ -165,7 +165,7 @@ func (q *Queries) WebhookAttemptsLatest(ctx context.Context, db DBTX, arg Webhoo
 	return items, nil
 }
 
-const webhookAttemptsSucceeded = `-- name: WebhookAttemptsSucceeded :execrows
+const WebhookAttemptsSucceeded = `-- name: WebhookAttemptsSucceeded :execrows
 WITH r AS (
     SELECT unnest($1::uuid[]) AS id, unnest($2::int[]) AS attempt,
            unnest($3::timestamptz[]) AS attempted_at, unnest($4::int[]) AS status_code,
@@ -199,7 +199,7 @@ type WebhookAttemptsSucceededParams struct {
 // endpoint's failing streak (a write only when there was one, so that a busy endpoint's row is not a hot spot).
 // An attempt recorded already (attempts moved on) writes nothing.
 func (q *Queries) WebhookAttemptsSucceeded(ctx context.Context, db DBTX, arg WebhookAttemptsSucceededParams) (int64, error) {
-	result, err := db.Exec(ctx, webhookAttemptsSucceeded,
+	result, err := db.Exec(ctx, WebhookAttemptsSucceeded,
 		arg.DeliveryIds,
 		arg.Attempts,
 		arg.AttemptedAts,
@@ -213,7 +213,7 @@ func (q *Queries) WebhookAttemptsSucceeded(ctx context.Context, db DBTX, arg Web
 	return result.RowsAffected(), nil
 }
 
-const webhookDeliveriesMake = `-- name: WebhookDeliveriesMake :many
+const WebhookDeliveriesMake = `-- name: WebhookDeliveriesMake :many
 INSERT INTO webhook_deliveries (id, message_id, endpoint_id, event_type, event_at, next_attempt_at, created_at)
 SELECT t.id, m.id, t.endpoint_id, m.type, m.created_at, now(), coalesce($1::timestamptz, now())
 FROM webhook_messages m,
@@ -235,7 +235,7 @@ type WebhookDeliveriesMakeParams struct {
 // foreign key refuses it, and it would stay pending, never attempted). A delivery made with its first attempt's
 // record is created when that attempt began (created_at), not after it. Returns the ids made.
 func (q *Queries) WebhookDeliveriesMake(ctx context.Context, db DBTX, arg WebhookDeliveriesMakeParams) ([]uuid.UUID, error) {
-	rows, err := db.Query(ctx, webhookDeliveriesMake,
+	rows, err := db.Query(ctx, WebhookDeliveriesMake,
 		arg.CreatedAt,
 		arg.Ids,
 		arg.EndpointIds,
@@ -259,7 +259,7 @@ func (q *Queries) WebhookDeliveriesMake(ctx context.Context, db DBTX, arg Webhoo
 	return items, nil
 }
 
-const webhookDeliveryClaimFailedSince = `-- name: WebhookDeliveryClaimFailedSince :one
+const WebhookDeliveryClaimFailedSince = `-- name: WebhookDeliveryClaimFailedSince :one
 WITH claimed AS (
     UPDATE webhook_deliveries
     SET status = 'pending', next_attempt_at = now(), recovery_id = $1, updated_at = now()
@@ -278,13 +278,13 @@ type WebhookDeliveryClaimFailedSinceParams struct {
 // Claims an endpoint's failed deliveries of events since since for recovery recovery_id: pending again, each
 // sent once more by that recovery alone. Returns how many.
 func (q *Queries) WebhookDeliveryClaimFailedSince(ctx context.Context, db DBTX, arg WebhookDeliveryClaimFailedSinceParams) (int64, error) {
-	row := db.QueryRow(ctx, webhookDeliveryClaimFailedSince, arg.RecoveryID, arg.EndpointID, arg.Since)
+	row := db.QueryRow(ctx, WebhookDeliveryClaimFailedSince, arg.RecoveryID, arg.EndpointID, arg.Since)
 	var count int64
 	err := row.Scan(&count)
 	return count, err
 }
 
-const webhookDeliveryCount = `-- name: WebhookDeliveryCount :one
+const WebhookDeliveryCount = `-- name: WebhookDeliveryCount :one
 SELECT count(*) FROM webhook_deliveries
 WHERE endpoint_id = $1
   AND ($2::text IS NULL OR status = $2)
@@ -298,13 +298,13 @@ type WebhookDeliveryCountParams struct {
 }
 
 func (q *Queries) WebhookDeliveryCount(ctx context.Context, db DBTX, arg WebhookDeliveryCountParams) (int64, error) {
-	row := db.QueryRow(ctx, webhookDeliveryCount, arg.EndpointID, arg.Status, arg.EventType)
+	row := db.QueryRow(ctx, WebhookDeliveryCount, arg.EndpointID, arg.Status, arg.EventType)
 	var count int64
 	err := row.Scan(&count)
 	return count, err
 }
 
-const webhookDeliveryCreate = `-- name: WebhookDeliveryCreate :one
+const WebhookDeliveryCreate = `-- name: WebhookDeliveryCreate :one
 INSERT INTO webhook_deliveries (message_id, endpoint_id, event_type, event_at, next_attempt_at)
 VALUES ($1, $2, $3, $4, now())
 RETURNING id, message_id, endpoint_id, event_type, status, attempts, next_attempt_at, event_at, created_at, updated_at, recovery_id
@@ -318,7 +318,7 @@ type WebhookDeliveryCreateParams struct {
 }
 
 func (q *Queries) WebhookDeliveryCreate(ctx context.Context, db DBTX, arg WebhookDeliveryCreateParams) (WebhookDelivery, error) {
-	row := db.QueryRow(ctx, webhookDeliveryCreate,
+	row := db.QueryRow(ctx, WebhookDeliveryCreate,
 		arg.MessageID,
 		arg.EndpointID,
 		arg.EventType,
@@ -341,7 +341,7 @@ func (q *Queries) WebhookDeliveryCreate(ctx context.Context, db DBTX, arg Webhoo
 	return i, err
 }
 
-const webhookDeliveryDeleteOrphan = `-- name: WebhookDeliveryDeleteOrphan :execrows
+const WebhookDeliveryDeleteOrphan = `-- name: WebhookDeliveryDeleteOrphan :execrows
 DELETE FROM webhook_deliveries d
 WHERE d.id = $1 AND NOT EXISTS (SELECT 1 FROM webhook_endpoints e WHERE e.id = d.endpoint_id)
 `
@@ -349,14 +349,14 @@ WHERE d.id = $1 AND NOT EXISTS (SELECT 1 FROM webhook_endpoints e WHERE e.id = d
 // Deletes delivery id if its endpoint is gone: one made while the endpoint was being deleted, after the deletion's
 // trigger ran (webhook_endpoints_deleted), which nothing else would attempt, list or delete before the prune.
 func (q *Queries) WebhookDeliveryDeleteOrphan(ctx context.Context, db DBTX, id uuid.UUID) (int64, error) {
-	result, err := db.Exec(ctx, webhookDeliveryDeleteOrphan, id)
+	result, err := db.Exec(ctx, WebhookDeliveryDeleteOrphan, id)
 	if err != nil {
 		return 0, err
 	}
 	return result.RowsAffected(), nil
 }
 
-const webhookDeliveryGet = `-- name: WebhookDeliveryGet :one
+const WebhookDeliveryGet = `-- name: WebhookDeliveryGet :one
 SELECT id, message_id, endpoint_id, event_type, status, attempts, next_attempt_at, event_at, created_at, updated_at, recovery_id FROM webhook_deliveries WHERE id = $1 AND endpoint_id = $2
 `
 
@@ -366,7 +366,7 @@ type WebhookDeliveryGetParams struct {
 }
 
 func (q *Queries) WebhookDeliveryGet(ctx context.Context, db DBTX, arg WebhookDeliveryGetParams) (WebhookDelivery, error) {
-	row := db.QueryRow(ctx, webhookDeliveryGet, arg.ID, arg.EndpointID)
+	row := db.QueryRow(ctx, WebhookDeliveryGet, arg.ID, arg.EndpointID)
 	var i WebhookDelivery
 	err := row.Scan(
 		&i.ID,
@@ -384,7 +384,7 @@ func (q *Queries) WebhookDeliveryGet(ctx context.Context, db DBTX, arg WebhookDe
 	return i, err
 }
 
-const webhookDeliveryList = `-- name: WebhookDeliveryList :many
+const WebhookDeliveryList = `-- name: WebhookDeliveryList :many
 SELECT id, message_id, endpoint_id, event_type, status, attempts, next_attempt_at, event_at, created_at, updated_at, recovery_id FROM webhook_deliveries
 WHERE endpoint_id = $1
   AND ($2::text IS NULL OR status = $2)
@@ -402,7 +402,7 @@ type WebhookDeliveryListParams struct {
 }
 
 func (q *Queries) WebhookDeliveryList(ctx context.Context, db DBTX, arg WebhookDeliveryListParams) ([]WebhookDelivery, error) {
-	rows, err := db.Query(ctx, webhookDeliveryList,
+	rows, err := db.Query(ctx, WebhookDeliveryList,
 		arg.EndpointID,
 		arg.Status,
 		arg.EventType,
@@ -439,7 +439,7 @@ func (q *Queries) WebhookDeliveryList(ctx context.Context, db DBTX, arg WebhookD
 	return items, nil
 }
 
-const webhookDeliveryRecovering = `-- name: WebhookDeliveryRecovering :many
+const WebhookDeliveryRecovering = `-- name: WebhookDeliveryRecovering :many
 SELECT id, event_at FROM webhook_deliveries
 WHERE recovery_id = $1 AND (event_at, id) > ($2::timestamptz, $3::uuid)
 ORDER BY event_at, id
@@ -460,7 +460,7 @@ type WebhookDeliveryRecoveringRow struct {
 
 // The next deliveries a recovery claimed and has not sent yet, in event order after (event_at, id).
 func (q *Queries) WebhookDeliveryRecovering(ctx context.Context, db DBTX, arg WebhookDeliveryRecoveringParams) ([]WebhookDeliveryRecoveringRow, error) {
-	rows, err := db.Query(ctx, webhookDeliveryRecovering,
+	rows, err := db.Query(ctx, WebhookDeliveryRecovering,
 		arg.RecoveryID,
 		arg.AfterAt,
 		arg.AfterID,
@@ -484,7 +484,7 @@ func (q *Queries) WebhookDeliveryRecovering(ctx context.Context, db DBTX, arg We
 	return items, nil
 }
 
-const webhookDeliveryRequeue = `-- name: WebhookDeliveryRequeue :one
+const WebhookDeliveryRequeue = `-- name: WebhookDeliveryRequeue :one
 UPDATE webhook_deliveries SET status = 'pending', next_attempt_at = now(), updated_at = now()
 WHERE id = $1 AND endpoint_id = $2 AND status = 'failed'
 RETURNING id, message_id, endpoint_id, event_type, status, attempts, next_attempt_at, event_at, created_at, updated_at, recovery_id
@@ -497,7 +497,7 @@ type WebhookDeliveryRequeueParams struct {
 
 // Makes a failed delivery pending again, for one more attempt now.
 func (q *Queries) WebhookDeliveryRequeue(ctx context.Context, db DBTX, arg WebhookDeliveryRequeueParams) (WebhookDelivery, error) {
-	row := db.QueryRow(ctx, webhookDeliveryRequeue, arg.ID, arg.EndpointID)
+	row := db.QueryRow(ctx, WebhookDeliveryRequeue, arg.ID, arg.EndpointID)
 	var i WebhookDelivery
 	err := row.Scan(
 		&i.ID,
@@ -515,7 +515,7 @@ func (q *Queries) WebhookDeliveryRequeue(ctx context.Context, db DBTX, arg Webho
 	return i, err
 }
 
-const webhookDeliveryTargets = `-- name: WebhookDeliveryTargets :many
+const WebhookDeliveryTargets = `-- name: WebhookDeliveryTargets :many
 SELECT d.id, d.status, d.attempts, d.message_id, d.event_type, d.endpoint_id, m.payload,
        e.url, e.enabled, e.owner_id, e.secret_sealed, e.previous_secret_sealed, e.previous_secret_expires_at
 FROM webhook_deliveries d
@@ -542,7 +542,7 @@ type WebhookDeliveryTargetsRow struct {
 
 // What the attempts of deliveries need: each delivery, its message's body and its endpoint's address and secrets.
 func (q *Queries) WebhookDeliveryTargets(ctx context.Context, db DBTX, ids []uuid.UUID) ([]WebhookDeliveryTargetsRow, error) {
-	rows, err := db.Query(ctx, webhookDeliveryTargets, ids)
+	rows, err := db.Query(ctx, WebhookDeliveryTargets, ids)
 	if err != nil {
 		return nil, err
 	}
@@ -575,7 +575,7 @@ func (q *Queries) WebhookDeliveryTargets(ctx context.Context, db DBTX, ids []uui
 	return items, nil
 }
 
-const webhookEndpointDisable = `-- name: WebhookEndpointDisable :one
+const WebhookEndpointDisable = `-- name: WebhookEndpointDisable :one
 UPDATE webhook_endpoints SET enabled = false, disabled_reason = $1, failing_since = NULL, updated_at = now()
 WHERE id = $2 AND enabled
 RETURNING id, owner_id, url, description, event_types, enabled, disabled_reason, secret_sealed, previous_secret_sealed, previous_secret_expires_at, created_at, updated_at, failing_since
@@ -588,7 +588,7 @@ type WebhookEndpointDisableParams struct {
 
 // Disables an enabled endpoint for reason; no row when it was disabled already, so that its owner hears once.
 func (q *Queries) WebhookEndpointDisable(ctx context.Context, db DBTX, arg WebhookEndpointDisableParams) (WebhookEndpoint, error) {
-	row := db.QueryRow(ctx, webhookEndpointDisable, arg.Reason, arg.ID)
+	row := db.QueryRow(ctx, WebhookEndpointDisable, arg.Reason, arg.ID)
 	var i WebhookEndpoint
 	err := row.Scan(
 		&i.ID,
@@ -608,7 +608,7 @@ func (q *Queries) WebhookEndpointDisable(ctx context.Context, db DBTX, arg Webho
 	return i, err
 }
 
-const webhookEndpointFailing = `-- name: WebhookEndpointFailing :one
+const WebhookEndpointFailing = `-- name: WebhookEndpointFailing :one
 WITH started AS (
     UPDATE webhook_endpoints SET failing_since = $2::timestamptz
     WHERE id = $1 AND failing_since IS NULL
@@ -626,13 +626,13 @@ type WebhookEndpointFailingParams struct {
 // Starts an endpoint's failing streak at now unless one runs, and returns when it began. The row is written only
 // when a streak starts, so that the failures of a busy endpoint do not queue on its lock.
 func (q *Queries) WebhookEndpointFailing(ctx context.Context, db DBTX, arg WebhookEndpointFailingParams) (time.Time, error) {
-	row := db.QueryRow(ctx, webhookEndpointFailing, arg.ID, arg.Now)
+	row := db.QueryRow(ctx, WebhookEndpointFailing, arg.ID, arg.Now)
 	var failing_since time.Time
 	err := row.Scan(&failing_since)
 	return failing_since, err
 }
 
-const webhookFanOutTargets = `-- name: WebhookFanOutTargets :many
+const WebhookFanOutTargets = `-- name: WebhookFanOutTargets :many
 SELECT e.id, e.url, e.secret_sealed, e.previous_secret_sealed, e.previous_secret_expires_at,
        (CASE WHEN row_number() OVER (ORDER BY e.id) = 1 THEN m.payload END)::bytea AS payload
 FROM webhook_messages m
@@ -657,7 +657,7 @@ type WebhookFanOutTargetsRow struct {
 // Read only: the deliveries are made when their first attempts are recorded. The message's body comes once, on
 // the first row, rather than once per endpoint.
 func (q *Queries) WebhookFanOutTargets(ctx context.Context, db DBTX, messageID uuid.UUID) ([]WebhookFanOutTargetsRow, error) {
-	rows, err := db.Query(ctx, webhookFanOutTargets, messageID)
+	rows, err := db.Query(ctx, WebhookFanOutTargets, messageID)
 	if err != nil {
 		return nil, err
 	}
@@ -683,7 +683,7 @@ func (q *Queries) WebhookFanOutTargets(ctx context.Context, db DBTX, messageID u
 	return items, nil
 }
 
-const webhookFirstAttemptsSucceeded = `-- name: WebhookFirstAttemptsSucceeded :execrows
+const WebhookFirstAttemptsSucceeded = `-- name: WebhookFirstAttemptsSucceeded :execrows
 WITH r AS (
     SELECT unnest($1::uuid[]) AS id, unnest($2::uuid[]) AS endpoint_id,
            unnest($3::timestamptz[]) AS attempted_at, unnest($4::int[]) AS status_code,
@@ -720,7 +720,7 @@ type WebhookFirstAttemptsSucceededParams struct {
 // delivery that exists already is left as it is (a fan-out that ran twice), and none is made to an endpoint
 // deleted since the fan-out read it. Each is created when its first attempt began, not after it ended.
 func (q *Queries) WebhookFirstAttemptsSucceeded(ctx context.Context, db DBTX, arg WebhookFirstAttemptsSucceededParams) (int64, error) {
-	result, err := db.Exec(ctx, webhookFirstAttemptsSucceeded,
+	result, err := db.Exec(ctx, WebhookFirstAttemptsSucceeded,
 		arg.DeliveryIds,
 		arg.EndpointIds,
 		arg.AttemptedAts,
@@ -735,7 +735,7 @@ func (q *Queries) WebhookFirstAttemptsSucceeded(ctx context.Context, db DBTX, ar
 	return result.RowsAffected(), nil
 }
 
-const webhookMessageInsert = `-- name: WebhookMessageInsert :one
+const WebhookMessageInsert = `-- name: WebhookMessageInsert :one
 WITH m AS (
     INSERT INTO webhook_messages (type, owner_id, private, payload)
     SELECT $1::text, $2::uuid, $3::boolean, $4::bytea
@@ -761,7 +761,7 @@ type WebhookMessageInsertParams struct {
 // that the outbox costs a write that notifies anyway nothing more. Always one row; id is null when nothing was
 // kept.
 func (q *Queries) WebhookMessageInsert(ctx context.Context, db DBTX, arg WebhookMessageInsertParams) (*uuid.UUID, error) {
-	row := db.QueryRow(ctx, webhookMessageInsert,
+	row := db.QueryRow(ctx, WebhookMessageInsert,
 		arg.Type,
 		arg.OwnerID,
 		arg.Private,
@@ -773,7 +773,7 @@ func (q *Queries) WebhookMessageInsert(ctx context.Context, db DBTX, arg Webhook
 	return id, err
 }
 
-const webhookMessageInsertFor = `-- name: WebhookMessageInsertFor :one
+const WebhookMessageInsertFor = `-- name: WebhookMessageInsertFor :one
 INSERT INTO webhook_messages (type, owner_id, private, payload)
 VALUES ($1::text, $2::uuid, true, $3::bytea)
 RETURNING id, created_at
@@ -792,13 +792,13 @@ type WebhookMessageInsertForRow struct {
 
 // Records an event for one endpoint, whatever it takes (a test event).
 func (q *Queries) WebhookMessageInsertFor(ctx context.Context, db DBTX, arg WebhookMessageInsertForParams) (WebhookMessageInsertForRow, error) {
-	row := db.QueryRow(ctx, webhookMessageInsertFor, arg.Type, arg.OwnerID, arg.Payload)
+	row := db.QueryRow(ctx, WebhookMessageInsertFor, arg.Type, arg.OwnerID, arg.Payload)
 	var i WebhookMessageInsertForRow
 	err := row.Scan(&i.ID, &i.CreatedAt)
 	return i, err
 }
 
-const webhookMessagesPrune = `-- name: WebhookMessagesPrune :execrows
+const WebhookMessagesPrune = `-- name: WebhookMessagesPrune :execrows
 DELETE FROM webhook_messages
 WHERE id IN (SELECT old.id FROM webhook_messages old WHERE old.created_at < $1::timestamptz ORDER BY old.created_at LIMIT $2::int)
 `
@@ -810,7 +810,7 @@ type WebhookMessagesPruneParams struct {
 
 // Deletes a batch of messages older than before, with their deliveries and attempts.
 func (q *Queries) WebhookMessagesPrune(ctx context.Context, db DBTX, arg WebhookMessagesPruneParams) (int64, error) {
-	result, err := db.Exec(ctx, webhookMessagesPrune, arg.Before, arg.RowLimit)
+	result, err := db.Exec(ctx, WebhookMessagesPrune, arg.Before, arg.RowLimit)
 	if err != nil {
 		return 0, err
 	}

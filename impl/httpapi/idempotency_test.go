@@ -95,7 +95,7 @@ func TestOneKeyAtOnceRunsOnce(t *testing.T) {
 			require.Equal(t, "1", a.header.Get("Retry-After"))
 			a.envelope(t)
 		default:
-			t.Fatalf("unexpected %d: %s", a.status, a.body)
+			t.Fatalf("unexpected %d: %s\n%s", a.status, a.body, unavailableLines(b.logs.String()))
 		}
 	}
 	require.Equal(t, 1, created, "one execution")
@@ -147,4 +147,34 @@ func TestIdempotencyKeysAreChecked(t *testing.T) {
 	ok := b.doJSON(http.MethodPost, "/api/posts", `{"title":"T","content":"C"}`, append(withToken(ada), "Idempotency-Key", strings.Repeat("k", 255))...)
 	require.Equal(t, http.StatusCreated, ok.status, string(ok.body))
 	require.Equal(t, 1, b.count("posts"))
+}
+
+// TestARetriedPasswordChangeGetsItsFirstAnswer: the retry of a password change, whose current password is no
+// longer current once the first one ran, is answered with the first 200 (its key's answer), not a refusal of
+// the password; the key reused for another change is a 422.
+func TestARetriedPasswordChangeGetsItsFirstAnswer(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	ada, token := b.signUp("Ada", "ada@example.com")
+	change := fmt.Sprintf(`{"password":"a new long one","currentPassword":%q}`, testPassword)
+	headers := append(withToken(token), "Idempotency-Key", "change-password")
+	first := b.doJSON(http.MethodPatch, "/api/users/"+ada.Id.String(), change, headers...)
+	require.Equal(t, http.StatusOK, first.status, string(first.body))
+	again := b.doJSON(http.MethodPatch, "/api/users/"+ada.Id.String(), change, headers...)
+	require.Equal(t, http.StatusOK, again.status, string(again.body))
+	require.Equal(t, "true", again.header.Get("Idempotent-Replayed"))
+	require.Equal(t, string(first.body), string(again.body))
+	other := b.doJSON(http.MethodPatch, "/api/users/"+ada.Id.String(), `{"password":"another long one","currentPassword":"wrong"}`, headers...)
+	require.Equal(t, http.StatusUnprocessableEntity, other.status, string(other.body))
+	b.login("ada@example.com", "a new long one")
+}
+
+func unavailableLines(logs string) string {
+	var out []string
+	for _, l := range strings.Split(logs, "\n") {
+		if strings.Contains(l, "unavailable") || strings.Contains(l, "ERROR") {
+			out = append(out, l)
+		}
+	}
+	return strings.Join(out[:min(len(out), 5)], "\n")
 }

@@ -57,22 +57,14 @@ func (g *gate) idempotent(w http.ResponseWriter, r *http.Request, next http.Hand
 	req := service.IdempotentRequest{
 		Scope: scope(r), Key: key, Method: r.Method, Route: route, Fingerprint: fingerprint(r, body),
 	}
-	ctx, stored, err := g.idem.Begin(r.Context(), req)
-	if err != nil {
-		errs.service(w, r, err)
-		return
-	}
-	if stored != nil {
-		replay(w, stored)
-		return
-	}
+	ctx := g.idem.Begin(r.Context(), req)
 	rec := &answerRecorder{header: http.Header{}}
 	next.ServeHTTP(rec, r.WithContext(ctx))
 	found, refusal := g.idem.Found(ctx)
 	switch {
 	case found != nil || refusal != nil:
 		// Its first write met the key's lock or answer: whatever the handler made of that is not the answer.
-		_ = g.idem.Finish(ctx, nil)
+		_, _ = g.idem.Finish(ctx, nil)
 		if found != nil {
 			replay(w, found)
 			return
@@ -87,12 +79,17 @@ func (g *gate) idempotent(w http.ResponseWriter, r *http.Request, next http.Hand
 	if rec.status >= 200 && rec.status < 300 {
 		answer = &service.StoredAnswer{Status: rec.status, Header: storedHeaders(rec.header), Body: rec.body.Bytes()}
 	}
-	if err := g.idem.Finish(ctx, answer); err != nil {
-		// Nothing was committed: the answer the handler made would tell of a write that did not happen.
+	earlier, err := g.idem.Finish(ctx, answer)
+	switch {
+	case err != nil:
+		// Nothing was committed (or the key answered another request): the answer the handler made would
+		// tell of a write that did not happen.
 		errs.service(w, r, err)
-		return
+	case earlier != nil:
+		replay(w, earlier) // it wrote nothing this time: the key's first answer is the answer
+	default:
+		rec.copyTo(w)
 	}
-	rec.copyTo(w)
 }
 
 // scope is whose key it is: the signed-in user's, else the client address's.

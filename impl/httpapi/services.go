@@ -48,9 +48,9 @@ func (s Services) missing() error {
 
 // Idempotency stores and replays the answers of keyed requests (the idempotency service).
 type Idempotency interface {
-	Begin(ctx context.Context, r service.IdempotentRequest) (context.Context, *service.StoredAnswer, error)
+	Begin(ctx context.Context, r service.IdempotentRequest) context.Context
 	Found(ctx context.Context) (*service.StoredAnswer, error)
-	Finish(ctx context.Context, answer *service.StoredAnswer) error
+	Finish(ctx context.Context, answer *service.StoredAnswer) (*service.StoredAnswer, error)
 }
 
 // Accounts signs callers in (the accounts service).

@@ -21,41 +21,49 @@ type Service struct {
 // New returns a Service over c whose answers are kept for ttl (IDEMPOTENCY_KEY_TTL).
 func New(c *core.Core, ttl time.Duration) *Service { return &Service{core: c, ttl: ttl} }
 
-// Begin starts keyed request r. When its key holds an answer already, it returns that answer to replay, or
-// [service.ErrIdempotencyKeyReused] when the answer was to another request; the request must not run. Otherwise
-// it returns ctx for the request to run in: its transactions become one, which [Service.Finish] commits.
-func (s *Service) Begin(ctx context.Context, r service.IdempotentRequest) (context.Context, *service.StoredAnswer, error) {
-	answer, err := s.core.Answer(ctx, s.core.Pool, r)
-	switch {
-	case err != nil:
-		return ctx, nil, fmt.Errorf("idempotent request: %w", err)
-	case answer == nil:
-		return core.WithUnit(ctx, core.NewUnit(r)), nil, nil
-	case answer.Refusal != nil:
-		return ctx, nil, answer.Refusal
-	}
-	return ctx, &answer.StoredAnswer, nil
+// Begin starts keyed request r: it returns ctx for the request to run in, whose transactions become one, which
+// [Service.Finish] commits with the request's answer. Nothing is read: the request's first write takes the key's
+// lock in its BEGIN, and a key that holds an answer already shows when Finish stores this one.
+func (s *Service) Begin(ctx context.Context, r service.IdempotentRequest) context.Context {
+	return core.WithUnit(ctx, core.NewUnit(r))
 }
 
-// Found returns what the request of ctx met when its first write took its key: the answer another request with
-// the key stored meanwhile (replay it), or a refusal ([service.ErrIdempotencyInFlight] while that request runs,
-// [service.ErrIdempotencyKeyReused]). Neither when it ran, or ctx has no keyed request.
+// Found returns [service.ErrIdempotencyInFlight] when the request of ctx found its key held by another request,
+// still running, at its first write; nil otherwise. Its first result is always nil.
 func (s *Service) Found(ctx context.Context) (*service.StoredAnswer, error) {
+	if u := core.UnitFrom(ctx); u != nil {
+		return nil, u.Refusal()
+	}
+	return nil, nil
+}
+
+// Finish ends the request of ctx. When it wrote: with answer (a 2xx) it stores it with the request's writes and
+// commits them together, with nil it rolls the writes back; an error means that nothing was committed. Either
+// way, when the key holds an earlier request's answer, that is what a retry must get rather than this run's
+// outcome (a retried post would be a second post, a retried password change would fail its current-password
+// check): Finish returns that answer to replay, or [service.ErrIdempotencyKeyReused] when it answered another
+// request.
+func (s *Service) Finish(ctx context.Context, answer *service.StoredAnswer) (*service.StoredAnswer, error) {
 	u := core.UnitFrom(ctx)
 	if u == nil {
 		return nil, nil
 	}
-	return u.Found()
-}
-
-// Finish ends the request of ctx: with answer (a 2xx), it stores it with the request's writes and commits them
-// together; with nil, it rolls the writes back. An error means that nothing was committed.
-func (s *Service) Finish(ctx context.Context, answer *service.StoredAnswer) error {
-	u := core.UnitFrom(ctx)
-	if u == nil {
-		return nil
+	if u.Wrote() && answer != nil {
+		return s.core.Finish(ctx, u, answer, s.ttl)
 	}
-	return s.core.Finish(ctx, u, answer, s.ttl)
+	if _, err := s.core.Finish(ctx, u, nil, s.ttl); err != nil {
+		return nil, err
+	}
+	stored, err := s.core.Answer(ctx, s.core.Pool, u.Request())
+	switch {
+	case err != nil:
+		return nil, fmt.Errorf("idempotent request: %w", err)
+	case stored == nil:
+		return nil, nil
+	case stored.Refusal != nil:
+		return nil, stored.Refusal
+	}
+	return &stored.StoredAnswer, nil
 }
 
 // Prune deletes the expired keys, a batch at a time, and returns how many. For the periodic prune job.

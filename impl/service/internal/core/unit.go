@@ -6,26 +6,34 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"hash/fnv"
+	"strconv"
 	"sync"
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/junction-dev/junction/gen/db"
 	"github.com/junction-dev/junction/impl/service"
 )
 
 // Unit is one request made with an Idempotency-Key, carried in its context. The first transaction its services
-// open (InTx) takes the key's lock and checks for a stored answer; it then stays open after its work, and every
-// later one of the request joins it (as a savepoint), until Finish stores the request's answer in it and commits:
-// a committed write always has its answer, and a rolled-back one leaves none.
+// open (InTx) takes the key's lock; it then stays open after its work, and every later one of the request joins
+// it (as a savepoint), until Finish stores the request's answer in it and commits: a committed write always has
+// its answer, and a rolled-back one leaves none.
+//
+// A keyed write costs the round trips of an unkeyed one: the lock is taken in BEGIN's round trip, and the answer
+// is stored in COMMIT's. Nothing is read first: a key that holds an answer already makes the store fail, and the
+// request's writes are rolled back and that answer replayed instead.
 type Unit struct {
 	req service.IdempotentRequest
 
-	mu sync.Mutex
-	tx pgx.Tx
-	// found is what the first transaction met instead of running: a stored answer to replay, or a refusal.
-	replay  *service.StoredAnswer
+	mu   sync.Mutex
+	conn *pgxpool.Conn
+	tx   pgx.Tx
+	// refusal is what the first transaction met instead of running: another request holds the key.
 	refusal error
 	done    bool
 }
@@ -46,111 +54,132 @@ func UnitFrom(ctx context.Context) *Unit {
 // NewUnit starts the unit of request r.
 func NewUnit(r service.IdempotentRequest) *Unit { return &Unit{req: r} }
 
-// errFound stops the work of a request whose key turned out, once locked, to have an answer or a refusal (the
-// unit holds which): a public error, so that whatever the caller renders of it is plain, and the transport
-// answers from the unit instead.
-var errFound = &service.Error{Code: service.ECONFLICT, Message: "This request was answered already."}
+// errFound stops the work of a request whose key another request holds: a public error, so that whatever the
+// caller renders of it is plain, and the transport answers from the unit instead.
+var errFound = &service.Error{Code: service.ECONFLICT, Message: "Another request holds this Idempotency-Key."}
 
-// Found returns what the request's first transaction met instead of running: the stored answer to replay, or a
-// refusal ([service.ErrIdempotencyInFlight], [service.ErrIdempotencyKeyReused]); neither when it ran.
-func (u *Unit) Found() (*service.StoredAnswer, error) {
+// Wrote reports whether the request opened a transaction (and so holds its key's lock until Finish).
+func (u *Unit) Wrote() bool {
 	u.mu.Lock()
 	defer u.mu.Unlock()
-	return u.replay, u.refusal
+	return u.tx != nil
+}
+
+// Request is the keyed request u runs.
+func (u *Unit) Request() service.IdempotentRequest { return u.req }
+
+// Refusal is [service.ErrIdempotencyInFlight] when the request's first write found its key held by another
+// request, which is running; nil otherwise.
+func (u *Unit) Refusal() error {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	return u.refusal
 }
 
 func (c *Core) inUnit(ctx context.Context, u *Unit, fn func(tx pgx.Tx) error) error {
 	u.mu.Lock()
 	defer u.mu.Unlock()
 	switch {
-	case u.replay != nil || u.refusal != nil:
+	case u.refusal != nil:
 		return errFound
 	case u.tx != nil:
 		return pgx.BeginFunc(ctx, u.tx, fn)
 	case u.done:
 		return errors.New("idempotent request: a transaction after its answer was stored")
 	}
-	tx, err := c.Pool.Begin(ctx)
+	conn, err := c.Pool.Acquire(ctx)
 	if err != nil {
 		return fmt.Errorf("tx: %w", err)
 	}
-	found, err := c.lockKey(ctx, tx, u)
-	if err == nil && !found {
-		err = fn(tx)
-	}
-	if err != nil || found {
-		_ = tx.Rollback(context.WithoutCancel(ctx))
-		if found {
+	tx, err := conn.Conn().BeginTx(ctx, pgx.TxOptions{BeginQuery: beginLocked(u.req)})
+	if err != nil {
+		if divisionByZero(err) {
+			// The lock is held: another request with the key is running. Leave the connection idle, not in
+			// the aborted transaction, so that the pool keeps it.
+			_, _ = conn.Exec(context.WithoutCancel(ctx), "ROLLBACK")
+			conn.Release()
+			u.refusal = service.ErrIdempotencyInFlight
 			return errFound
 		}
+		conn.Release()
 		return fmt.Errorf("tx: %w", err)
 	}
-	u.tx = tx
+	if err := fn(tx); err != nil {
+		_ = tx.Rollback(context.WithoutCancel(ctx))
+		conn.Release()
+		return fmt.Errorf("tx: %w", err)
+	}
+	u.conn, u.tx = conn, tx
 	return nil
 }
 
-// lockKey takes u's key lock in tx and looks for its stored answer (which another request may have committed
-// since the caller's first look), in one statement; found says that u now holds a replay or a refusal.
-func (c *Core) lockKey(ctx context.Context, tx pgx.Tx, u *Unit) (found bool, err error) {
-	r := u.req
-	row, err := c.Queries.IdempotencyKeyLock(ctx, tx, db.IdempotencyKeyLockParams{
-		LockKey: lockKey(r), Scope: r.Scope, Key: r.Key, Method: r.Method, Route: r.Route,
-	})
-	if err != nil {
-		return false, fmt.Errorf("lock idempotency key: %w", err)
-	}
-	if !row.Locked {
-		u.refusal = service.ErrIdempotencyInFlight
-		return true, nil
-	}
-	if row.Status == nil {
-		return false, nil
-	}
-	answer, err := keyAnswer(r, row.Fingerprint, *row.Status, row.Headers, row.Body)
-	if err != nil {
-		return false, err
-	}
-	if answer.Refusal != nil {
-		u.refusal = answer.Refusal
-	} else {
-		u.replay = &answer.StoredAnswer
-	}
-	return true, nil
+// beginLocked is BEGIN and the key's lock, without waiting, as one simple-protocol round trip: 1 / false fails
+// it (division by zero) while another request holds the lock. The lock is 64 bits of a hash of the key, computed
+// here so that no text of the caller's is in the statement; a collision only makes an unrelated request wait its
+// turn (409), never answers it with another's answer, which the stored row matches exactly.
+func beginLocked(r service.IdempotentRequest) string {
+	h := fnv.New64a()
+	_, _ = h.Write([]byte(r.Scope + " " + r.Method + " " + r.Route + " " + r.Key)) // none holds a space
+	return "BEGIN; SELECT 1 / pg_try_advisory_xact_lock(" + strconv.FormatInt(int64(h.Sum64()), 10) + ")::int"
 }
 
-// Finish ends u: it stores answer in u's transaction and commits it, or rolls it back when answer is nil (the
-// request failed, so its writes go too). A request that wrote nothing stores nothing. The commit outlives the
-// request's cancellation (a client that hung up after its write was done), within a few seconds.
-func (c *Core) Finish(ctx context.Context, u *Unit, answer *service.StoredAnswer, ttl time.Duration) error {
+func divisionByZero(err error) bool {
+	var pgErr *pgconn.PgError
+	return errors.As(err, &pgErr) && pgErr.Code == "22012"
+}
+
+// Finish ends u: it stores answer in u's transaction and commits it, in one round trip, or rolls it back when
+// answer is nil (the request failed, so its writes go too). When the key holds a live answer of an earlier
+// request (which stored it before this one took the lock), this request's writes are rolled back and Finish
+// returns that answer, for the caller to replay, or [service.ErrIdempotencyKeyReused] when it answered another
+// request. An error means that nothing was committed. A request that wrote nothing stores nothing. The commit
+// outlives the request's cancellation (a client that hung up after its write was done), within a few seconds.
+func (c *Core) Finish(ctx context.Context, u *Unit, answer *service.StoredAnswer, ttl time.Duration) (*service.StoredAnswer, error) {
 	u.mu.Lock()
 	defer u.mu.Unlock()
-	tx := u.tx
-	u.tx, u.done = nil, true
+	tx, conn := u.tx, u.conn
+	u.tx, u.conn, u.done = nil, nil, true
 	if tx == nil {
-		return nil
+		return nil, nil
 	}
+	defer conn.Release()
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
 	defer cancel()
 	if answer == nil {
-		return tx.Rollback(ctx)
+		return nil, tx.Rollback(ctx)
 	}
 	headers, err := json.Marshal(answer.Header)
 	if err != nil {
 		_ = tx.Rollback(ctx)
-		return fmt.Errorf("store idempotent answer: %w", err)
+		return nil, fmt.Errorf("store idempotent answer: %w", err)
 	}
 	r := u.req
-	if err := c.Queries.IdempotencyKeyStore(ctx, tx, db.IdempotencyKeyStoreParams{
-		Scope: r.Scope, Key: r.Key, Method: r.Method, Route: r.Route, Fingerprint: r.Fingerprint,
-		Status: int32(answer.Status), Headers: headers, Body: answer.Body, ExpiresAt: time.Now().Add(ttl),
-	}); err != nil {
-		_ = tx.Rollback(ctx)
-		return fmt.Errorf("store idempotent answer: %w", err)
+	b := &pgx.Batch{}
+	b.Queue(db.IdempotencyKeyStore, r.Scope, r.Key, r.Method, r.Route, r.Fingerprint, int32(answer.Status), headers,
+		answer.Body, time.Now().Add(ttl))
+	b.Queue("COMMIT")
+	err = tx.SendBatch(ctx, b).Close()
+	if err == nil {
+		// Committed; pgx's transaction is left as it is, its connection idle again, which the pool keeps.
+		return nil, nil
 	}
-	if err := tx.Commit(ctx); err != nil {
-		return fmt.Errorf("commit idempotent request: %w", err)
+	// The store failed, and COMMIT did not run: the transaction is aborted.
+	_ = tx.Rollback(ctx)
+	if !divisionByZero(err) {
+		return nil, fmt.Errorf("store idempotent answer: %w", err)
 	}
-	return nil
+	// On this connection, idle again, not another from the pool: every request finishing at once, each holding
+	// one and waiting for a second, would wait for each other.
+	earlier, err := c.Answer(ctx, conn, r)
+	switch {
+	case err != nil:
+		return nil, err
+	case earlier == nil:
+		return nil, errors.New("store idempotent answer: the key's answer is gone") // it expired meanwhile
+	case earlier.Refusal != nil:
+		return nil, earlier.Refusal
+	}
+	return &earlier.StoredAnswer, nil
 }
 
 // KeyAnswer is what a key's store says of a request: its stored answer, or, when the key answered another
@@ -169,22 +198,12 @@ func (c *Core) Answer(ctx context.Context, conn db.DBTX, r service.IdempotentReq
 	if err != nil {
 		return nil, fmt.Errorf("look up idempotency key: %w", err)
 	}
-	return keyAnswer(r, row.Fingerprint, row.Status, row.Headers, row.Body)
-}
-
-// keyAnswer is what a stored row says of request r.
-func keyAnswer(r service.IdempotentRequest, fingerprint []byte, status int32, headers, body []byte) (*KeyAnswer, error) {
-	if !bytes.Equal(fingerprint, r.Fingerprint) {
+	if !bytes.Equal(row.Fingerprint, r.Fingerprint) {
 		return &KeyAnswer{Refusal: service.ErrIdempotencyKeyReused}, nil
 	}
-	a := &KeyAnswer{StoredAnswer: service.StoredAnswer{Status: int(status), Body: body}}
-	if err := json.Unmarshal(headers, &a.Header); err != nil {
+	a := &KeyAnswer{StoredAnswer: service.StoredAnswer{Status: int(row.Status), Body: row.Body}}
+	if err := json.Unmarshal(row.Headers, &a.Header); err != nil {
 		return nil, fmt.Errorf("read idempotent answer: %w", err)
 	}
 	return a, nil
-}
-
-// lockKey is the advisory lock's text for r's key: everything that tells keys apart.
-func lockKey(r service.IdempotentRequest) string {
-	return r.Scope + " " + r.Method + " " + r.Route + " " + r.Key // none holds a space
 }
