@@ -26,7 +26,9 @@ import (
 //
 // A keyed write costs the round trips of an unkeyed one: the lock is taken in BEGIN's round trip, and the answer
 // is stored in COMMIT's. Nothing is read first: a key that holds an answer already makes the store fail, and the
-// request's writes are rolled back and that answer replayed instead.
+// request's writes are rolled back and that answer replayed instead. While a unit holds its connection, its
+// request must not wait for another from the pool (no keyed handler reads after its write): requests each
+// holding one and waiting for a second would wait for each other.
 type Unit struct {
 	req service.IdempotentRequest
 
