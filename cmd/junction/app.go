@@ -182,7 +182,7 @@ func (a *app) mailSender(ctx context.Context, work bool) (mail.Sender, error) {
 func (a *app) handler(ctx context.Context) (http.Handler, []lifecycle.Named, error) {
 	// One set of limits for every entrance: an action costs the same whichever transport it comes through.
 	limits := ratelimit.New(a.cfg.RateLimit, ratelimit.NewMemory(rateLimitKeys, time.Now))
-	gqlServices := graph.Services{Accounts: a.svc.Accounts, Users: a.svc.Users, Posts: a.svc.Posts, Comments: a.svc.Comments}
+	gqlServices := graph.Services{Accounts: a.svc.Accounts, Users: a.svc.Users, Posts: a.svc.Posts, Comments: a.svc.Comments, Idempotency: a.svc.Idempotency}
 	broker := graph.NewBroker(gqlServices, a.logger)
 	a.svc.Listener.Handle(broker.Handle)
 	a.graphql = graph.NewHandler(gqlServices, broker, graph.Options{

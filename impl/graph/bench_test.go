@@ -34,7 +34,7 @@ func benchServer(b *testing.B) (url, token, userID string) {
 	tokens, err := auth.NewTokens([]byte("a bench secret that is 32 bytes long"), "junction", "junction-api", time.Hour)
 	require.NoError(b, err)
 	all := servicetest.New(b, pool, servicetest.Options{Tokens: tokens, Logger: logger})
-	svc := graph.Services{Accounts: all.Accounts, Users: all.Users, Posts: all.Posts, Comments: all.Comments}
+	svc := graph.Services{Accounts: all.Accounts, Users: all.Users, Posts: all.Posts, Comments: all.Comments, Idempotency: all.Idempotency}
 	broker := graph.NewBroker(svc, logger)
 	limits := ratelimit.New(config.RateLimitConfig{Window: time.Minute, Default: 1e9, ListUsers: 1e9, SignUp: 1e9, Login: 1e9, PasswordReset: 1e9},
 		ratelimit.NewMemory(1<<16, time.Now))

@@ -61,8 +61,8 @@ func (h *Handler) CloseSockets(ctx context.Context) error { return h.caps.closeA
 // assets (mount it at Path and under AssetsPath). It panics when a service is not set: a wiring mistake, caught at
 // start-up rather than by the first query that needs it.
 func NewHandler(svc Services, broker *Broker, opts Options) *Handler {
-	if svc.Accounts == nil || svc.Users == nil || svc.Posts == nil || svc.Comments == nil {
-		panic("graph: NewHandler needs every service (Accounts, Users, Posts, Comments)")
+	if svc.Accounts == nil || svc.Users == nil || svc.Posts == nil || svc.Comments == nil || svc.Idempotency == nil {
+		panic("graph: NewHandler needs every service (Accounts, Users, Posts, Comments, Idempotency)")
 	}
 	signIn := authn.New(svc.Accounts)
 	srv := handler.New(gql.NewExecutableSchema(gql.Config{
@@ -109,7 +109,8 @@ func NewHandler(svc Services, broker *Broker, opts Options) *Handler {
 	})
 
 	page, assets := graphiQL()
-	api := withLimitHeaders(authenticate(signIn, opts.Limits, withLoaders(svc, cmp.Or(opts.LoaderWait, 2*time.Millisecond), srv)))
+	api := withLimitHeaders(authenticate(signIn, opts.Limits,
+		withIdempotency(svc.Idempotency, withLoaders(svc, cmp.Or(opts.LoaderWait, 2*time.Millisecond), srv))))
 	caps := newWSCaps(opts.WebSocket)
 	return &Handler{caps: caps, Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if strings.HasPrefix(r.URL.Path, AssetsPath) {

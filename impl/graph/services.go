@@ -6,6 +6,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/junction-dev/junction/impl/authn"
+	"github.com/junction-dev/junction/impl/idempotent"
 	"github.com/junction-dev/junction/impl/service"
 )
 
@@ -16,6 +17,8 @@ type Services struct {
 	Users    Users
 	Posts    Posts
 	Comments Comments
+	// Idempotency runs the mutations sent with an Idempotency-Key (the idempotency service).
+	Idempotency idempotent.Store
 }
 
 // Accounts signs callers in and rechecks long sessions (the accounts service).

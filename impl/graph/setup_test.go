@@ -90,7 +90,7 @@ func newInstanceWith(t *testing.T, dbURL string, o instanceOptions) *instance {
 	sealer, err := auth.NewSealer([]byte(servicetest.Secret))
 	require.NoError(t, err)
 	svc := servicetest.New(t, pool, servicetest.Options{Tokens: tokens, Sealer: sealer, Logger: logger})
-	gql := graph.Services{Accounts: svc.Accounts, Users: svc.Users, Posts: svc.Posts, Comments: svc.Comments}
+	gql := graph.Services{Accounts: svc.Accounts, Users: svc.Users, Posts: svc.Posts, Comments: svc.Comments, Idempotency: svc.Idempotency}
 	broker := graph.NewBroker(gql, logger)
 	svc.Listener.Handle(broker.Handle)
 	limits := ratelimit.New(rl, ratelimit.NewMemory(1<<16, time.Now))

@@ -7,6 +7,7 @@ import (
 	"github.com/getkin/kin-openapi/routers"
 	"github.com/go-chi/chi/v5"
 
+	"github.com/junction-dev/junction/impl/idempotent"
 	"github.com/junction-dev/junction/impl/ratelimit"
 )
 
@@ -24,10 +25,10 @@ type gate struct {
 	authn    *authenticator
 	validate *validator
 	errs     errorWriter
-	idem     Idempotency
+	idem     idempotent.Store
 }
 
-func newGate(doc *openapi3.T, limits *ratelimit.Limits, authn *authenticator, idem Idempotency, errs errorWriter) (*gate, error) {
+func newGate(doc *openapi3.T, limits *ratelimit.Limits, authn *authenticator, idem idempotent.Store, errs errorWriter) (*gate, error) {
 	rules, err := compileRules(doc)
 	if err != nil {
 		return nil, err
@@ -80,7 +81,7 @@ func (g *gate) middleware(next http.Handler) http.Handler {
 		if !g.validate.check(w, r, route, pathParams, body, errs) {
 			return
 		}
-		if rules.idempotent && r.Header.Get(idempotencyKeyHeader) != "" {
+		if rules.idempotent && r.Header.Get(idempotent.KeyHeader) != "" {
 			g.idempotent(w, r, next, rctx.RoutePattern(), body, errs)
 			return
 		}

@@ -85,8 +85,8 @@ func responseStarted(w http.ResponseWriter) bool {
 		switch rec := w.(type) {
 		case *statusRecorder:
 			return rec.status != 0
-		case *answerRecorder:
-			return rec.status != 0
+		case interface{ Started() bool }: // impl/idempotent's, which keeps a keyed request's answer
+			return rec.Started()
 		}
 		u, ok := w.(interface{ Unwrap() http.ResponseWriter })
 		if !ok {

@@ -10,6 +10,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/junction-dev/junction/impl/authn"
+	"github.com/junction-dev/junction/impl/idempotent"
 	"github.com/junction-dev/junction/impl/service"
 )
 
@@ -47,11 +48,7 @@ func (s Services) missing() error {
 }
 
 // Idempotency stores and replays the answers of keyed requests (the idempotency service).
-type Idempotency interface {
-	Begin(ctx context.Context, r service.IdempotentRequest) context.Context
-	Found(ctx context.Context) (*service.StoredAnswer, error)
-	Finish(ctx context.Context, answer *service.StoredAnswer) (*service.StoredAnswer, error)
-}
+type Idempotency = idempotent.Store
 
 // Accounts signs callers in (the accounts service).
 type Accounts interface {
