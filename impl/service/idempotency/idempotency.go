@@ -81,4 +81,3 @@ func (s *Service) Prune(ctx context.Context) (int64, error) {
 		}
 	}
 }
-

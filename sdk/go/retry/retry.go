@@ -45,8 +45,8 @@ type Transport struct {
 	// (defaults 200 ms and 5 s).
 	BaseDelay, MaxDelay time.Duration
 
-	keyed []route
-	sleep func(context.Context, time.Duration) error
+	keyed  []route
+	sleep  func(context.Context, time.Duration) error
 	jitter func(time.Duration) time.Duration
 }
 
