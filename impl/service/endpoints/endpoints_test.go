@@ -342,20 +342,14 @@ func TestAFanOutRunAgainSendsOnlyWhatItDidNotRecord(t *testing.T) {
 	require.NoError(t, pool.QueryRow(context.Background(), "SELECT count(*) FROM webhook_deliveries").Scan(&made))
 	require.Zero(t, made, "a fan-out writes nothing before its attempts")
 
-	result := func(tg service.DeliveryTarget, status int) service.AttemptResult {
-		return service.AttemptResult{
-			DeliveryID: tg.DeliveryID, EndpointID: tg.EndpointID, MessageID: tg.MessageID, New: tg.New,
-			Attempt: tg.Attempt, AttemptedAt: time.Now(), StatusCode: status, Duration: time.Millisecond, Response: []byte("ok"),
-		}
-	}
-	require.NoError(t, s.Endpoints.RecordAll(context.Background(), []service.AttemptResult{result(first[0], 200), result(first[1], 500)}))
+	require.NoError(t, s.Endpoints.RecordAll(context.Background(), []service.AttemptResult{attemptResult(first[0], 200), attemptResult(first[1], 500)}))
 	again, err := s.Endpoints.FanOut(context.Background(), msg)
 	require.NoError(t, err)
 	require.Len(t, again, 1, "only the unrecorded one again")
 	require.Equal(t, first[2].EndpointID, again[0].EndpointID)
 
 	// The first run's success, recorded once more (its job ran twice), changes nothing.
-	require.NoError(t, s.Endpoints.RecordAll(context.Background(), []service.AttemptResult{result(first[0], 200), result(again[0], 204)}))
+	require.NoError(t, s.Endpoints.RecordAll(context.Background(), []service.AttemptResult{attemptResult(first[0], 200), attemptResult(again[0], 204)}))
 	rows, err := pool.Query(context.Background(), `SELECT d.endpoint_id, d.status, d.attempts, d.next_attempt_at IS NOT NULL,
 		(SELECT count(*) FROM webhook_delivery_attempts a WHERE a.delivery_id = d.id) FROM webhook_deliveries d`)
 	require.NoError(t, err)
@@ -412,8 +406,7 @@ func TestDeletingAnEndpointDeletesItsDeliveries(t *testing.T) {
 		require.NoError(t, err)
 		var rs []service.AttemptResult
 		for _, tg := range targets {
-			rs = append(rs, service.AttemptResult{DeliveryID: tg.DeliveryID, EndpointID: tg.EndpointID, MessageID: tg.MessageID,
-				New: tg.New, Attempt: 1, AttemptedAt: time.Now(), StatusCode: 204})
+			rs = append(rs, attemptResult(tg, 204))
 		}
 		require.NoError(t, s.Endpoints.RecordAll(context.Background(), rs))
 	}
