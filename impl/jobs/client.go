@@ -136,8 +136,17 @@ func NewClient(pool *pgxpool.Pool, cfg Config) (*Client, error) {
 		func() error { return river.AddWorkerSafely(workers, &FanOutWorker{svcs: svcs, sender: out}) },
 		func() error { return river.AddWorkerSafely(workers, &DeliveryWorker{svcs: svcs, sender: out}) },
 		func() error { return river.AddWorkerSafely(workers, &RecoverWorker{svcs: svcs, sender: out}) },
-		func() error { return river.AddWorkerSafely(workers, &PruneWorker{svcs: svcs}) },
-		func() error { return river.AddWorkerSafely(workers, &IdempotencyPruneWorker{svcs: svcs}) },
+		func() error {
+			// The services are set after the workers are registered (jobs.Client.Start checks): read them at work.
+			return river.AddWorkerSafely(workers, &pruneWorker[service.WebhookPruneArgs]{
+				prune: func(ctx context.Context) (int64, error) { return svcs.Endpoints.Prune(ctx) },
+			})
+		},
+		func() error {
+			return river.AddWorkerSafely(workers, &pruneWorker[service.IdempotencyPruneArgs]{
+				prune: func(ctx context.Context) (int64, error) { return svcs.Idempotency.Prune(ctx) },
+			})
+		},
 	} {
 		if err := add(); err != nil {
 			return nil, fmt.Errorf("jobs: register outgoing webhook worker: %w", err)

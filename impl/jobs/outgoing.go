@@ -306,27 +306,3 @@ func (w *RecoverWorker) Work(ctx context.Context, job *river.Job[service.Webhook
 func (w *RecoverWorker) Timeout(*river.Job[service.WebhookRecoverArgs]) time.Duration {
 	return recoverBatch*(outbound.DefaultTotalTimeout+5*time.Second) + 30*time.Second
 }
-
-// PruneWorker deletes events past their retention, with their deliveries.
-type PruneWorker struct {
-	river.WorkerDefaults[service.WebhookPruneArgs]
-	svcs *Services
-}
-
-// Work prunes.
-func (w *PruneWorker) Work(ctx context.Context, _ *river.Job[service.WebhookPruneArgs]) error {
-	_, err := w.svcs.Endpoints.Prune(ctx)
-	return err
-}
-
-// IdempotencyPruneWorker deletes the stored answers of keyed requests past their TTL.
-type IdempotencyPruneWorker struct {
-	river.WorkerDefaults[service.IdempotencyPruneArgs]
-	svcs *Services
-}
-
-// Work prunes.
-func (w *IdempotencyPruneWorker) Work(ctx context.Context, _ *river.Job[service.IdempotencyPruneArgs]) error {
-	_, err := w.svcs.Idempotency.Prune(ctx)
-	return err
-}
