@@ -959,6 +959,43 @@ type PostUpdatedEvent struct {
 // PostUpdatedEventType defines model for PostUpdatedEvent.Type.
 type PostUpdatedEventType string
 
+// Problem An error as RFC 9457 problem details (`application/problem+json`): what every non-2xx response carries instead of the `Error` envelope when the request's `Accept` prefers `application/problem+json` to `application/json`. `errors` and `requestId` are extension members, as in the envelope. Other members may be added to a problem type later (RFC 9457, section 3.2), so the schema is open: a client ignores the members it does not know.
+type Problem struct {
+	// Detail What went wrong this time, for people: the envelope's `message`.
+	//
+	// Example: User not found
+	Detail *string `json:"detail,omitempty"`
+
+	// Errors Validation messages by JSON field name, as in the envelope.
+	Errors *map[string][]string `json:"errors,omitempty"`
+
+	// Instance The request's path.
+	//
+	// Example: /api/users/0b0e6f55-8d5f-4a7c-9a4e-6a0c9e8e2a11
+	Instance string `json:"instance"`
+
+	// RequestId The response's `X-Request-Id`.
+	//
+	// Example: 5f1c0a8e9b7d4c3a
+	RequestId string `json:"requestId"`
+
+	// Status The HTTP status of the response.
+	//
+	// Example: 404
+	Status int `json:"status"`
+
+	// Title The problem type's summary, the same for every occurrence.
+	//
+	// Example: Not found
+	Title string `json:"title"`
+
+	// Type The problem type, one of `x-problem-types` (`https://junction.dev/problems/<name>`).
+	//
+	// Example: https://junction.dev/problems/not-found
+	Type                 string                 `json:"type"`
+	AdditionalProperties map[string]interface{} `json:"-"`
+}
+
 // RecoverWebhookDeliveriesRequest defines model for RecoverWebhookDeliveriesRequest.
 type RecoverWebhookDeliveriesRequest struct {
 	// Since Re-send the failed deliveries of events since this time (at most 30 days ago).
@@ -1395,53 +1432,101 @@ type UserID = openapi_types.UUID
 // WebhookEndpointID defines model for WebhookEndpointID.
 type WebhookEndpointID = openapi_types.UUID
 
-// BadRequest The envelope of every non-2xx response.
-type BadRequest = Error
+// BadRequestApplicationJSON The envelope of every non-2xx response.
+type BadRequestApplicationJSON = Error
 
-// BadRequestUnlimited The envelope of every non-2xx response.
-type BadRequestUnlimited = Error
+// BadRequestApplicationProblemPlusJSON An error as RFC 9457 problem details (`application/problem+json`): what every non-2xx response carries instead of the `Error` envelope when the request's `Accept` prefers `application/problem+json` to `application/json`. `errors` and `requestId` are extension members, as in the envelope. Other members may be added to a problem type later (RFC 9457, section 3.2), so the schema is open: a client ignores the members it does not know.
+type BadRequestApplicationProblemPlusJSON = Problem
 
-// Conflict The envelope of every non-2xx response.
-type Conflict = Error
+// BadRequestUnlimitedApplicationJSON The envelope of every non-2xx response.
+type BadRequestUnlimitedApplicationJSON = Error
 
-// Forbidden The envelope of every non-2xx response.
-type Forbidden = Error
+// BadRequestUnlimitedApplicationProblemPlusJSON An error as RFC 9457 problem details (`application/problem+json`): what every non-2xx response carries instead of the `Error` envelope when the request's `Accept` prefers `application/problem+json` to `application/json`. `errors` and `requestId` are extension members, as in the envelope. Other members may be added to a problem type later (RFC 9457, section 3.2), so the schema is open: a client ignores the members it does not know.
+type BadRequestUnlimitedApplicationProblemPlusJSON = Problem
 
-// IdempotencyKeyReused The envelope of every non-2xx response.
-type IdempotencyKeyReused = Error
+// ConflictApplicationJSON The envelope of every non-2xx response.
+type ConflictApplicationJSON = Error
 
-// InternalError The envelope of every non-2xx response.
-type InternalError = Error
+// ConflictApplicationProblemPlusJSON An error as RFC 9457 problem details (`application/problem+json`): what every non-2xx response carries instead of the `Error` envelope when the request's `Accept` prefers `application/problem+json` to `application/json`. `errors` and `requestId` are extension members, as in the envelope. Other members may be added to a problem type later (RFC 9457, section 3.2), so the schema is open: a client ignores the members it does not know.
+type ConflictApplicationProblemPlusJSON = Problem
 
-// InternalErrorUnlimited The envelope of every non-2xx response.
-type InternalErrorUnlimited = Error
+// ForbiddenApplicationJSON The envelope of every non-2xx response.
+type ForbiddenApplicationJSON = Error
 
-// MethodNotAllowed The envelope of every non-2xx response.
-type MethodNotAllowed = Error
+// ForbiddenApplicationProblemPlusJSON An error as RFC 9457 problem details (`application/problem+json`): what every non-2xx response carries instead of the `Error` envelope when the request's `Accept` prefers `application/problem+json` to `application/json`. `errors` and `requestId` are extension members, as in the envelope. Other members may be added to a problem type later (RFC 9457, section 3.2), so the schema is open: a client ignores the members it does not know.
+type ForbiddenApplicationProblemPlusJSON = Problem
 
-// NotFound The envelope of every non-2xx response.
-type NotFound = Error
+// IdempotencyKeyReusedApplicationJSON The envelope of every non-2xx response.
+type IdempotencyKeyReusedApplicationJSON = Error
 
-// PayloadTooLarge The envelope of every non-2xx response.
-type PayloadTooLarge = Error
+// IdempotencyKeyReusedApplicationProblemPlusJSON An error as RFC 9457 problem details (`application/problem+json`): what every non-2xx response carries instead of the `Error` envelope when the request's `Accept` prefers `application/problem+json` to `application/json`. `errors` and `requestId` are extension members, as in the envelope. Other members may be added to a problem type later (RFC 9457, section 3.2), so the schema is open: a client ignores the members it does not know.
+type IdempotencyKeyReusedApplicationProblemPlusJSON = Problem
 
-// ServiceUnavailable The envelope of every non-2xx response.
-type ServiceUnavailable = Error
+// InternalErrorApplicationJSON The envelope of every non-2xx response.
+type InternalErrorApplicationJSON = Error
 
-// ServiceUnavailableUnlimited The envelope of every non-2xx response.
-type ServiceUnavailableUnlimited = Error
+// InternalErrorApplicationProblemPlusJSON An error as RFC 9457 problem details (`application/problem+json`): what every non-2xx response carries instead of the `Error` envelope when the request's `Accept` prefers `application/problem+json` to `application/json`. `errors` and `requestId` are extension members, as in the envelope. Other members may be added to a problem type later (RFC 9457, section 3.2), so the schema is open: a client ignores the members it does not know.
+type InternalErrorApplicationProblemPlusJSON = Problem
 
-// TooManyRequests The envelope of every non-2xx response.
-type TooManyRequests = Error
+// InternalErrorUnlimitedApplicationJSON The envelope of every non-2xx response.
+type InternalErrorUnlimitedApplicationJSON = Error
 
-// Unauthorized The envelope of every non-2xx response.
-type Unauthorized = Error
+// InternalErrorUnlimitedApplicationProblemPlusJSON An error as RFC 9457 problem details (`application/problem+json`): what every non-2xx response carries instead of the `Error` envelope when the request's `Accept` prefers `application/problem+json` to `application/json`. `errors` and `requestId` are extension members, as in the envelope. Other members may be added to a problem type later (RFC 9457, section 3.2), so the schema is open: a client ignores the members it does not know.
+type InternalErrorUnlimitedApplicationProblemPlusJSON = Problem
 
-// UnsupportedMediaType The envelope of every non-2xx response.
-type UnsupportedMediaType = Error
+// MethodNotAllowedApplicationJSON The envelope of every non-2xx response.
+type MethodNotAllowedApplicationJSON = Error
 
-// WebhookRejected The envelope of every non-2xx response.
-type WebhookRejected = Error
+// MethodNotAllowedApplicationProblemPlusJSON An error as RFC 9457 problem details (`application/problem+json`): what every non-2xx response carries instead of the `Error` envelope when the request's `Accept` prefers `application/problem+json` to `application/json`. `errors` and `requestId` are extension members, as in the envelope. Other members may be added to a problem type later (RFC 9457, section 3.2), so the schema is open: a client ignores the members it does not know.
+type MethodNotAllowedApplicationProblemPlusJSON = Problem
+
+// NotFoundApplicationJSON The envelope of every non-2xx response.
+type NotFoundApplicationJSON = Error
+
+// NotFoundApplicationProblemPlusJSON An error as RFC 9457 problem details (`application/problem+json`): what every non-2xx response carries instead of the `Error` envelope when the request's `Accept` prefers `application/problem+json` to `application/json`. `errors` and `requestId` are extension members, as in the envelope. Other members may be added to a problem type later (RFC 9457, section 3.2), so the schema is open: a client ignores the members it does not know.
+type NotFoundApplicationProblemPlusJSON = Problem
+
+// PayloadTooLargeApplicationJSON The envelope of every non-2xx response.
+type PayloadTooLargeApplicationJSON = Error
+
+// PayloadTooLargeApplicationProblemPlusJSON An error as RFC 9457 problem details (`application/problem+json`): what every non-2xx response carries instead of the `Error` envelope when the request's `Accept` prefers `application/problem+json` to `application/json`. `errors` and `requestId` are extension members, as in the envelope. Other members may be added to a problem type later (RFC 9457, section 3.2), so the schema is open: a client ignores the members it does not know.
+type PayloadTooLargeApplicationProblemPlusJSON = Problem
+
+// ServiceUnavailableApplicationJSON The envelope of every non-2xx response.
+type ServiceUnavailableApplicationJSON = Error
+
+// ServiceUnavailableApplicationProblemPlusJSON An error as RFC 9457 problem details (`application/problem+json`): what every non-2xx response carries instead of the `Error` envelope when the request's `Accept` prefers `application/problem+json` to `application/json`. `errors` and `requestId` are extension members, as in the envelope. Other members may be added to a problem type later (RFC 9457, section 3.2), so the schema is open: a client ignores the members it does not know.
+type ServiceUnavailableApplicationProblemPlusJSON = Problem
+
+// ServiceUnavailableUnlimitedApplicationJSON The envelope of every non-2xx response.
+type ServiceUnavailableUnlimitedApplicationJSON = Error
+
+// ServiceUnavailableUnlimitedApplicationProblemPlusJSON An error as RFC 9457 problem details (`application/problem+json`): what every non-2xx response carries instead of the `Error` envelope when the request's `Accept` prefers `application/problem+json` to `application/json`. `errors` and `requestId` are extension members, as in the envelope. Other members may be added to a problem type later (RFC 9457, section 3.2), so the schema is open: a client ignores the members it does not know.
+type ServiceUnavailableUnlimitedApplicationProblemPlusJSON = Problem
+
+// TooManyRequestsApplicationJSON The envelope of every non-2xx response.
+type TooManyRequestsApplicationJSON = Error
+
+// TooManyRequestsApplicationProblemPlusJSON An error as RFC 9457 problem details (`application/problem+json`): what every non-2xx response carries instead of the `Error` envelope when the request's `Accept` prefers `application/problem+json` to `application/json`. `errors` and `requestId` are extension members, as in the envelope. Other members may be added to a problem type later (RFC 9457, section 3.2), so the schema is open: a client ignores the members it does not know.
+type TooManyRequestsApplicationProblemPlusJSON = Problem
+
+// UnauthorizedApplicationJSON The envelope of every non-2xx response.
+type UnauthorizedApplicationJSON = Error
+
+// UnauthorizedApplicationProblemPlusJSON An error as RFC 9457 problem details (`application/problem+json`): what every non-2xx response carries instead of the `Error` envelope when the request's `Accept` prefers `application/problem+json` to `application/json`. `errors` and `requestId` are extension members, as in the envelope. Other members may be added to a problem type later (RFC 9457, section 3.2), so the schema is open: a client ignores the members it does not know.
+type UnauthorizedApplicationProblemPlusJSON = Problem
+
+// UnsupportedMediaTypeApplicationJSON The envelope of every non-2xx response.
+type UnsupportedMediaTypeApplicationJSON = Error
+
+// UnsupportedMediaTypeApplicationProblemPlusJSON An error as RFC 9457 problem details (`application/problem+json`): what every non-2xx response carries instead of the `Error` envelope when the request's `Accept` prefers `application/problem+json` to `application/json`. `errors` and `requestId` are extension members, as in the envelope. Other members may be added to a problem type later (RFC 9457, section 3.2), so the schema is open: a client ignores the members it does not know.
+type UnsupportedMediaTypeApplicationProblemPlusJSON = Problem
+
+// WebhookRejectedApplicationJSON The envelope of every non-2xx response.
+type WebhookRejectedApplicationJSON = Error
+
+// WebhookRejectedApplicationProblemPlusJSON An error as RFC 9457 problem details (`application/problem+json`): what every non-2xx response carries instead of the `Error` envelope when the request's `Accept` prefers `application/problem+json` to `application/json`. `errors` and `requestId` are extension members, as in the envelope. Other members may be added to a problem type later (RFC 9457, section 3.2), so the schema is open: a client ignores the members it does not know.
+type WebhookRejectedApplicationProblemPlusJSON = Problem
 
 // ListWebhookEventsParams defines parameters for ListWebhookEvents.
 type ListWebhookEventsParams struct {
@@ -1719,6 +1804,154 @@ type RecoverWebhookDeliveriesJSONRequestBody = RecoverWebhookDeliveriesRequest
 
 // ReceiveStripeWebhookJSONRequestBody defines body for ReceiveStripeWebhook for application/json ContentType.
 type ReceiveStripeWebhookJSONRequestBody = StripeEvent
+
+// Getter for additional properties for Problem. Returns the specified
+// element and whether it was found
+func (a Problem) Get(fieldName string) (value interface{}, found bool) {
+	if a.AdditionalProperties != nil {
+		value, found = a.AdditionalProperties[fieldName]
+	}
+	return
+}
+
+// Setter for additional properties for Problem
+func (a *Problem) Set(fieldName string, value interface{}) {
+	if a.AdditionalProperties == nil {
+		a.AdditionalProperties = make(map[string]interface{})
+	}
+	a.AdditionalProperties[fieldName] = value
+}
+
+// Override default JSON handling for Problem to handle AdditionalProperties
+func (a *Problem) UnmarshalJSON(b []byte) error {
+	object := make(map[string]json.RawMessage)
+	err := json.Unmarshal(b, &object)
+	if err != nil {
+		return err
+	}
+
+	if raw, found := object["detail"]; found {
+		err = json.Unmarshal(raw, &a.Detail)
+		if err != nil {
+			return fmt.Errorf("error reading 'detail': %w", err)
+		}
+		delete(object, "detail")
+	}
+
+	if raw, found := object["errors"]; found {
+		err = json.Unmarshal(raw, &a.Errors)
+		if err != nil {
+			return fmt.Errorf("error reading 'errors': %w", err)
+		}
+		delete(object, "errors")
+	}
+
+	if raw, found := object["instance"]; found {
+		err = json.Unmarshal(raw, &a.Instance)
+		if err != nil {
+			return fmt.Errorf("error reading 'instance': %w", err)
+		}
+		delete(object, "instance")
+	}
+
+	if raw, found := object["requestId"]; found {
+		err = json.Unmarshal(raw, &a.RequestId)
+		if err != nil {
+			return fmt.Errorf("error reading 'requestId': %w", err)
+		}
+		delete(object, "requestId")
+	}
+
+	if raw, found := object["status"]; found {
+		err = json.Unmarshal(raw, &a.Status)
+		if err != nil {
+			return fmt.Errorf("error reading 'status': %w", err)
+		}
+		delete(object, "status")
+	}
+
+	if raw, found := object["title"]; found {
+		err = json.Unmarshal(raw, &a.Title)
+		if err != nil {
+			return fmt.Errorf("error reading 'title': %w", err)
+		}
+		delete(object, "title")
+	}
+
+	if raw, found := object["type"]; found {
+		err = json.Unmarshal(raw, &a.Type)
+		if err != nil {
+			return fmt.Errorf("error reading 'type': %w", err)
+		}
+		delete(object, "type")
+	}
+
+	if len(object) != 0 {
+		a.AdditionalProperties = make(map[string]interface{})
+		for fieldName, fieldBuf := range object {
+			var fieldVal interface{}
+			err := json.Unmarshal(fieldBuf, &fieldVal)
+			if err != nil {
+				return fmt.Errorf("error unmarshaling field %s: %w", fieldName, err)
+			}
+			a.AdditionalProperties[fieldName] = fieldVal
+		}
+	}
+	return nil
+}
+
+// Override default JSON handling for Problem to handle AdditionalProperties
+func (a Problem) MarshalJSON() ([]byte, error) {
+	var err error
+	object := make(map[string]json.RawMessage)
+
+	if a.Detail != nil {
+		object["detail"], err = json.Marshal(a.Detail)
+		if err != nil {
+			return nil, fmt.Errorf("error marshaling 'detail': %w", err)
+		}
+	}
+
+	if a.Errors != nil {
+		object["errors"], err = json.Marshal(a.Errors)
+		if err != nil {
+			return nil, fmt.Errorf("error marshaling 'errors': %w", err)
+		}
+	}
+
+	object["instance"], err = json.Marshal(a.Instance)
+	if err != nil {
+		return nil, fmt.Errorf("error marshaling 'instance': %w", err)
+	}
+
+	object["requestId"], err = json.Marshal(a.RequestId)
+	if err != nil {
+		return nil, fmt.Errorf("error marshaling 'requestId': %w", err)
+	}
+
+	object["status"], err = json.Marshal(a.Status)
+	if err != nil {
+		return nil, fmt.Errorf("error marshaling 'status': %w", err)
+	}
+
+	object["title"], err = json.Marshal(a.Title)
+	if err != nil {
+		return nil, fmt.Errorf("error marshaling 'title': %w", err)
+	}
+
+	object["type"], err = json.Marshal(a.Type)
+	if err != nil {
+		return nil, fmt.Errorf("error marshaling 'type': %w", err)
+	}
+
+	for fieldName, field := range a.AdditionalProperties {
+		object[fieldName], err = json.Marshal(field)
+		if err != nil {
+			return nil, fmt.Errorf("error marshaling '%s': %w", fieldName, err)
+		}
+	}
+	return json.Marshal(object)
+}
 
 // AsPostPublishedEvent returns the union data inside the WebhookPayload as a PostPublishedEvent
 func (t WebhookPayload) AsPostPublishedEvent() (PostPublishedEvent, error) {
@@ -2634,7 +2867,8 @@ type ClientInterface interface {
 	// the configured secrets and `t` is within the tolerance (300 s by default) of the server's clock. A verified
 	// event is stored and queued for processing in one transaction; a repeated event id is acknowledged again
 	// and stored once. Every failure (header, signature, time, a body over 1 MiB, invalid JSON) is a 400 whose
-	// `error` is "Webhook validation failed", and nothing is stored. Not rate limited: the signature authenticates.
+	// `error` is "Webhook validation failed" (the problem type `webhook-rejected`, which `x-rejection` names), and
+	// nothing is stored. Not rate limited: the signature authenticates.
 	//
 	// Takes any type of body and a specified content type.
 	//
@@ -2648,7 +2882,8 @@ type ClientInterface interface {
 	// the configured secrets and `t` is within the tolerance (300 s by default) of the server's clock. A verified
 	// event is stored and queued for processing in one transaction; a repeated event id is acknowledged again
 	// and stored once. Every failure (header, signature, time, a body over 1 MiB, invalid JSON) is a 400 whose
-	// `error` is "Webhook validation failed", and nothing is stored. Not rate limited: the signature authenticates.
+	// `error` is "Webhook validation failed" (the problem type `webhook-rejected`, which `x-rejection` names), and
+	// nothing is stored. Not rate limited: the signature authenticates.
 	//
 	// Takes a body of the `application/json` content type.
 	//
@@ -3525,7 +3760,8 @@ func (c *Client) TestWebhookEndpoint(ctx context.Context, id WebhookEndpointID, 
 // the configured secrets and `t` is within the tolerance (300 s by default) of the server's clock. A verified
 // event is stored and queued for processing in one transaction; a repeated event id is acknowledged again
 // and stored once. Every failure (header, signature, time, a body over 1 MiB, invalid JSON) is a 400 whose
-// `error` is "Webhook validation failed", and nothing is stored. Not rate limited: the signature authenticates.
+// `error` is "Webhook validation failed" (the problem type `webhook-rejected`, which `x-rejection` names), and
+// nothing is stored. Not rate limited: the signature authenticates.
 //
 // Takes any type of body and a specified content type.
 //
@@ -3549,7 +3785,8 @@ func (c *Client) ReceiveStripeWebhookWithBody(ctx context.Context, contentType s
 // the configured secrets and `t` is within the tolerance (300 s by default) of the server's clock. A verified
 // event is stored and queued for processing in one transaction; a repeated event id is acknowledged again
 // and stored once. Every failure (header, signature, time, a body over 1 MiB, invalid JSON) is a 400 whose
-// `error` is "Webhook validation failed", and nothing is stored. Not rate limited: the signature authenticates.
+// `error` is "Webhook validation failed" (the problem type `webhook-rejected`, which `x-rejection` names), and
+// nothing is stored. Not rate limited: the signature authenticates.
 //
 // Takes a body of the `application/json` content type.
 //
@@ -6136,7 +6373,8 @@ type ClientWithResponsesInterface interface {
 	// the configured secrets and `t` is within the tolerance (300 s by default) of the server's clock. A verified
 	// event is stored and queued for processing in one transaction; a repeated event id is acknowledged again
 	// and stored once. Every failure (header, signature, time, a body over 1 MiB, invalid JSON) is a 400 whose
-	// `error` is "Webhook validation failed", and nothing is stored. Not rate limited: the signature authenticates.
+	// `error` is "Webhook validation failed" (the problem type `webhook-rejected`, which `x-rejection` names), and
+	// nothing is stored. Not rate limited: the signature authenticates.
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -6150,7 +6388,8 @@ type ClientWithResponsesInterface interface {
 	// the configured secrets and `t` is within the tolerance (300 s by default) of the server's clock. A verified
 	// event is stored and queued for processing in one transaction; a repeated event id is acknowledged again
 	// and stored once. Every failure (header, signature, time, a body over 1 MiB, invalid JSON) is a 400 whose
-	// `error` is "Webhook validation failed", and nothing is stored. Not rate limited: the signature authenticates.
+	// `error` is "Webhook validation failed" (the problem type `webhook-rejected`, which `x-rejection` names), and
+	// nothing is stored. Not rate limited: the signature authenticates.
 	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -6193,17 +6432,29 @@ type ListWebhookEventsResponse struct {
 	// JSON200 the response for an HTTP 200 `application/json` response
 	JSON200 *WebhookEventList
 	// JSON400 the response for an HTTP 400 `application/json` response
-	JSON400 *BadRequest
+	JSON400 *BadRequestApplicationJSON
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *BadRequestApplicationProblemPlusJSON
 	// JSON401 the response for an HTTP 401 `application/json` response
-	JSON401 *Unauthorized
+	JSON401 *UnauthorizedApplicationJSON
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *UnauthorizedApplicationProblemPlusJSON
 	// JSON403 the response for an HTTP 403 `application/json` response
-	JSON403 *Forbidden
+	JSON403 *ForbiddenApplicationJSON
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *ForbiddenApplicationProblemPlusJSON
 	// JSON429 the response for an HTTP 429 `application/json` response
-	JSON429 *TooManyRequests
+	JSON429 *TooManyRequestsApplicationJSON
+	// ApplicationproblemJSON429 the response for an HTTP 429 `application/problem+json` response
+	ApplicationproblemJSON429 *TooManyRequestsApplicationProblemPlusJSON
 	// JSON500 the response for an HTTP 500 `application/json` response
-	JSON500 *InternalError
+	JSON500 *InternalErrorApplicationJSON
+	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
+	ApplicationproblemJSON500 *InternalErrorApplicationProblemPlusJSON
 	// JSON503 the response for an HTTP 503 `application/json` response
-	JSON503 *ServiceUnavailable
+	JSON503 *ServiceUnavailableApplicationJSON
+	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
+	ApplicationproblemJSON503 *ServiceUnavailableApplicationProblemPlusJSON
 	// Headers200 the parsed response headers for an HTTP 200 response
 	Headers200 *ListWebhookEventsResponse200Headers
 	// Headers401 the parsed response headers for an HTTP 401 response
@@ -6216,33 +6467,63 @@ func (r ListWebhookEventsResponse) GetJSON200() *WebhookEventList {
 }
 
 // GetJSON400 returns the response for an HTTP 400 `application/json` response
-func (r ListWebhookEventsResponse) GetJSON400() *BadRequest {
+func (r ListWebhookEventsResponse) GetJSON400() *BadRequestApplicationJSON {
 	return r.JSON400
 }
 
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r ListWebhookEventsResponse) GetApplicationproblemJSON400() *BadRequestApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSON400
+}
+
 // GetJSON401 returns the response for an HTTP 401 `application/json` response
-func (r ListWebhookEventsResponse) GetJSON401() *Unauthorized {
+func (r ListWebhookEventsResponse) GetJSON401() *UnauthorizedApplicationJSON {
 	return r.JSON401
 }
 
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r ListWebhookEventsResponse) GetApplicationproblemJSON401() *UnauthorizedApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSON401
+}
+
 // GetJSON403 returns the response for an HTTP 403 `application/json` response
-func (r ListWebhookEventsResponse) GetJSON403() *Forbidden {
+func (r ListWebhookEventsResponse) GetJSON403() *ForbiddenApplicationJSON {
 	return r.JSON403
 }
 
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r ListWebhookEventsResponse) GetApplicationproblemJSON403() *ForbiddenApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSON403
+}
+
 // GetJSON429 returns the response for an HTTP 429 `application/json` response
-func (r ListWebhookEventsResponse) GetJSON429() *TooManyRequests {
+func (r ListWebhookEventsResponse) GetJSON429() *TooManyRequestsApplicationJSON {
 	return r.JSON429
 }
 
+// GetApplicationproblemJSON429 returns the response for an HTTP 429 `application/problem+json` response
+func (r ListWebhookEventsResponse) GetApplicationproblemJSON429() *TooManyRequestsApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSON429
+}
+
 // GetJSON500 returns the response for an HTTP 500 `application/json` response
-func (r ListWebhookEventsResponse) GetJSON500() *InternalError {
+func (r ListWebhookEventsResponse) GetJSON500() *InternalErrorApplicationJSON {
 	return r.JSON500
 }
 
+// GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
+func (r ListWebhookEventsResponse) GetApplicationproblemJSON500() *InternalErrorApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSON500
+}
+
 // GetJSON503 returns the response for an HTTP 503 `application/json` response
-func (r ListWebhookEventsResponse) GetJSON503() *ServiceUnavailable {
+func (r ListWebhookEventsResponse) GetJSON503() *ServiceUnavailableApplicationJSON {
 	return r.JSON503
+}
+
+// GetApplicationproblemJSON503 returns the response for an HTTP 503 `application/problem+json` response
+func (r ListWebhookEventsResponse) GetApplicationproblemJSON503() *ServiceUnavailableApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSON503
 }
 
 // GetBody returns the raw response body bytes
@@ -6292,23 +6573,41 @@ type ReplayWebhookEventResponse struct {
 	// JSON202 the response for an HTTP 202 `application/json` response
 	JSON202 *WebhookEventData
 	// JSON400 the response for an HTTP 400 `application/json` response
-	JSON400 *BadRequest
+	JSON400 *BadRequestApplicationJSON
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *BadRequestApplicationProblemPlusJSON
 	// JSON401 the response for an HTTP 401 `application/json` response
-	JSON401 *Unauthorized
+	JSON401 *UnauthorizedApplicationJSON
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *UnauthorizedApplicationProblemPlusJSON
 	// JSON403 the response for an HTTP 403 `application/json` response
-	JSON403 *Forbidden
+	JSON403 *ForbiddenApplicationJSON
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *ForbiddenApplicationProblemPlusJSON
 	// JSON404 the response for an HTTP 404 `application/json` response
-	JSON404 *NotFound
+	JSON404 *NotFoundApplicationJSON
+	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationproblemJSON404 *NotFoundApplicationProblemPlusJSON
 	// JSON409 the response for an HTTP 409 `application/json` response
-	JSON409 *Conflict
+	JSON409 *ConflictApplicationJSON
+	// ApplicationproblemJSON409 the response for an HTTP 409 `application/problem+json` response
+	ApplicationproblemJSON409 *ConflictApplicationProblemPlusJSON
 	// JSON422 the response for an HTTP 422 `application/json` response
-	JSON422 *IdempotencyKeyReused
+	JSON422 *IdempotencyKeyReusedApplicationJSON
+	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationproblemJSON422 *IdempotencyKeyReusedApplicationProblemPlusJSON
 	// JSON429 the response for an HTTP 429 `application/json` response
-	JSON429 *TooManyRequests
+	JSON429 *TooManyRequestsApplicationJSON
+	// ApplicationproblemJSON429 the response for an HTTP 429 `application/problem+json` response
+	ApplicationproblemJSON429 *TooManyRequestsApplicationProblemPlusJSON
 	// JSON500 the response for an HTTP 500 `application/json` response
-	JSON500 *InternalError
+	JSON500 *InternalErrorApplicationJSON
+	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
+	ApplicationproblemJSON500 *InternalErrorApplicationProblemPlusJSON
 	// JSON503 the response for an HTTP 503 `application/json` response
-	JSON503 *ServiceUnavailable
+	JSON503 *ServiceUnavailableApplicationJSON
+	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
+	ApplicationproblemJSON503 *ServiceUnavailableApplicationProblemPlusJSON
 	// Headers202 the parsed response headers for an HTTP 202 response
 	Headers202 *ReplayWebhookEventResponse202Headers
 	// Headers401 the parsed response headers for an HTTP 401 response
@@ -6321,48 +6620,93 @@ func (r ReplayWebhookEventResponse) GetJSON202() *WebhookEventData {
 }
 
 // GetJSON400 returns the response for an HTTP 400 `application/json` response
-func (r ReplayWebhookEventResponse) GetJSON400() *BadRequest {
+func (r ReplayWebhookEventResponse) GetJSON400() *BadRequestApplicationJSON {
 	return r.JSON400
 }
 
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r ReplayWebhookEventResponse) GetApplicationproblemJSON400() *BadRequestApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSON400
+}
+
 // GetJSON401 returns the response for an HTTP 401 `application/json` response
-func (r ReplayWebhookEventResponse) GetJSON401() *Unauthorized {
+func (r ReplayWebhookEventResponse) GetJSON401() *UnauthorizedApplicationJSON {
 	return r.JSON401
 }
 
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r ReplayWebhookEventResponse) GetApplicationproblemJSON401() *UnauthorizedApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSON401
+}
+
 // GetJSON403 returns the response for an HTTP 403 `application/json` response
-func (r ReplayWebhookEventResponse) GetJSON403() *Forbidden {
+func (r ReplayWebhookEventResponse) GetJSON403() *ForbiddenApplicationJSON {
 	return r.JSON403
 }
 
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r ReplayWebhookEventResponse) GetApplicationproblemJSON403() *ForbiddenApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSON403
+}
+
 // GetJSON404 returns the response for an HTTP 404 `application/json` response
-func (r ReplayWebhookEventResponse) GetJSON404() *NotFound {
+func (r ReplayWebhookEventResponse) GetJSON404() *NotFoundApplicationJSON {
 	return r.JSON404
 }
 
+// GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r ReplayWebhookEventResponse) GetApplicationproblemJSON404() *NotFoundApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSON404
+}
+
 // GetJSON409 returns the response for an HTTP 409 `application/json` response
-func (r ReplayWebhookEventResponse) GetJSON409() *Conflict {
+func (r ReplayWebhookEventResponse) GetJSON409() *ConflictApplicationJSON {
 	return r.JSON409
 }
 
+// GetApplicationproblemJSON409 returns the response for an HTTP 409 `application/problem+json` response
+func (r ReplayWebhookEventResponse) GetApplicationproblemJSON409() *ConflictApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSON409
+}
+
 // GetJSON422 returns the response for an HTTP 422 `application/json` response
-func (r ReplayWebhookEventResponse) GetJSON422() *IdempotencyKeyReused {
+func (r ReplayWebhookEventResponse) GetJSON422() *IdempotencyKeyReusedApplicationJSON {
 	return r.JSON422
 }
 
+// GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r ReplayWebhookEventResponse) GetApplicationproblemJSON422() *IdempotencyKeyReusedApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSON422
+}
+
 // GetJSON429 returns the response for an HTTP 429 `application/json` response
-func (r ReplayWebhookEventResponse) GetJSON429() *TooManyRequests {
+func (r ReplayWebhookEventResponse) GetJSON429() *TooManyRequestsApplicationJSON {
 	return r.JSON429
 }
 
+// GetApplicationproblemJSON429 returns the response for an HTTP 429 `application/problem+json` response
+func (r ReplayWebhookEventResponse) GetApplicationproblemJSON429() *TooManyRequestsApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSON429
+}
+
 // GetJSON500 returns the response for an HTTP 500 `application/json` response
-func (r ReplayWebhookEventResponse) GetJSON500() *InternalError {
+func (r ReplayWebhookEventResponse) GetJSON500() *InternalErrorApplicationJSON {
 	return r.JSON500
 }
 
+// GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
+func (r ReplayWebhookEventResponse) GetApplicationproblemJSON500() *InternalErrorApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSON500
+}
+
 // GetJSON503 returns the response for an HTTP 503 `application/json` response
-func (r ReplayWebhookEventResponse) GetJSON503() *ServiceUnavailable {
+func (r ReplayWebhookEventResponse) GetJSON503() *ServiceUnavailableApplicationJSON {
 	return r.JSON503
+}
+
+// GetApplicationproblemJSON503 returns the response for an HTTP 503 `application/problem+json` response
+func (r ReplayWebhookEventResponse) GetApplicationproblemJSON503() *ServiceUnavailableApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSON503
 }
 
 // GetBody returns the raw response body bytes
@@ -6407,21 +6751,37 @@ type RequestPasswordResetResponse struct {
 	// JSON202 the response for an HTTP 202 `application/json` response
 	JSON202 *Accepted
 	// JSON400 the response for an HTTP 400 `application/json` response
-	JSON400 *BadRequest
+	JSON400 *BadRequestApplicationJSON
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *BadRequestApplicationProblemPlusJSON
 	// JSON409 the response for an HTTP 409 `application/json` response
-	JSON409 *Conflict
+	JSON409 *ConflictApplicationJSON
+	// ApplicationproblemJSON409 the response for an HTTP 409 `application/problem+json` response
+	ApplicationproblemJSON409 *ConflictApplicationProblemPlusJSON
 	// JSON413 the response for an HTTP 413 `application/json` response
-	JSON413 *PayloadTooLarge
+	JSON413 *PayloadTooLargeApplicationJSON
+	// ApplicationproblemJSON413 the response for an HTTP 413 `application/problem+json` response
+	ApplicationproblemJSON413 *PayloadTooLargeApplicationProblemPlusJSON
 	// JSON415 the response for an HTTP 415 `application/json` response
-	JSON415 *UnsupportedMediaType
+	JSON415 *UnsupportedMediaTypeApplicationJSON
+	// ApplicationproblemJSON415 the response for an HTTP 415 `application/problem+json` response
+	ApplicationproblemJSON415 *UnsupportedMediaTypeApplicationProblemPlusJSON
 	// JSON422 the response for an HTTP 422 `application/json` response
-	JSON422 *IdempotencyKeyReused
+	JSON422 *IdempotencyKeyReusedApplicationJSON
+	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationproblemJSON422 *IdempotencyKeyReusedApplicationProblemPlusJSON
 	// JSON429 the response for an HTTP 429 `application/json` response
-	JSON429 *TooManyRequests
+	JSON429 *TooManyRequestsApplicationJSON
+	// ApplicationproblemJSON429 the response for an HTTP 429 `application/problem+json` response
+	ApplicationproblemJSON429 *TooManyRequestsApplicationProblemPlusJSON
 	// JSON500 the response for an HTTP 500 `application/json` response
-	JSON500 *InternalError
+	JSON500 *InternalErrorApplicationJSON
+	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
+	ApplicationproblemJSON500 *InternalErrorApplicationProblemPlusJSON
 	// JSON503 the response for an HTTP 503 `application/json` response
-	JSON503 *ServiceUnavailable
+	JSON503 *ServiceUnavailableApplicationJSON
+	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
+	ApplicationproblemJSON503 *ServiceUnavailableApplicationProblemPlusJSON
 	// Headers202 the parsed response headers for an HTTP 202 response
 	Headers202 *RequestPasswordResetResponse202Headers
 }
@@ -6432,43 +6792,83 @@ func (r RequestPasswordResetResponse) GetJSON202() *Accepted {
 }
 
 // GetJSON400 returns the response for an HTTP 400 `application/json` response
-func (r RequestPasswordResetResponse) GetJSON400() *BadRequest {
+func (r RequestPasswordResetResponse) GetJSON400() *BadRequestApplicationJSON {
 	return r.JSON400
 }
 
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r RequestPasswordResetResponse) GetApplicationproblemJSON400() *BadRequestApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSON400
+}
+
 // GetJSON409 returns the response for an HTTP 409 `application/json` response
-func (r RequestPasswordResetResponse) GetJSON409() *Conflict {
+func (r RequestPasswordResetResponse) GetJSON409() *ConflictApplicationJSON {
 	return r.JSON409
 }
 
+// GetApplicationproblemJSON409 returns the response for an HTTP 409 `application/problem+json` response
+func (r RequestPasswordResetResponse) GetApplicationproblemJSON409() *ConflictApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSON409
+}
+
 // GetJSON413 returns the response for an HTTP 413 `application/json` response
-func (r RequestPasswordResetResponse) GetJSON413() *PayloadTooLarge {
+func (r RequestPasswordResetResponse) GetJSON413() *PayloadTooLargeApplicationJSON {
 	return r.JSON413
 }
 
+// GetApplicationproblemJSON413 returns the response for an HTTP 413 `application/problem+json` response
+func (r RequestPasswordResetResponse) GetApplicationproblemJSON413() *PayloadTooLargeApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSON413
+}
+
 // GetJSON415 returns the response for an HTTP 415 `application/json` response
-func (r RequestPasswordResetResponse) GetJSON415() *UnsupportedMediaType {
+func (r RequestPasswordResetResponse) GetJSON415() *UnsupportedMediaTypeApplicationJSON {
 	return r.JSON415
 }
 
+// GetApplicationproblemJSON415 returns the response for an HTTP 415 `application/problem+json` response
+func (r RequestPasswordResetResponse) GetApplicationproblemJSON415() *UnsupportedMediaTypeApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSON415
+}
+
 // GetJSON422 returns the response for an HTTP 422 `application/json` response
-func (r RequestPasswordResetResponse) GetJSON422() *IdempotencyKeyReused {
+func (r RequestPasswordResetResponse) GetJSON422() *IdempotencyKeyReusedApplicationJSON {
 	return r.JSON422
 }
 
+// GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r RequestPasswordResetResponse) GetApplicationproblemJSON422() *IdempotencyKeyReusedApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSON422
+}
+
 // GetJSON429 returns the response for an HTTP 429 `application/json` response
-func (r RequestPasswordResetResponse) GetJSON429() *TooManyRequests {
+func (r RequestPasswordResetResponse) GetJSON429() *TooManyRequestsApplicationJSON {
 	return r.JSON429
 }
 
+// GetApplicationproblemJSON429 returns the response for an HTTP 429 `application/problem+json` response
+func (r RequestPasswordResetResponse) GetApplicationproblemJSON429() *TooManyRequestsApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSON429
+}
+
 // GetJSON500 returns the response for an HTTP 500 `application/json` response
-func (r RequestPasswordResetResponse) GetJSON500() *InternalError {
+func (r RequestPasswordResetResponse) GetJSON500() *InternalErrorApplicationJSON {
 	return r.JSON500
 }
 
+// GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
+func (r RequestPasswordResetResponse) GetApplicationproblemJSON500() *InternalErrorApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSON500
+}
+
 // GetJSON503 returns the response for an HTTP 503 `application/json` response
-func (r RequestPasswordResetResponse) GetJSON503() *ServiceUnavailable {
+func (r RequestPasswordResetResponse) GetJSON503() *ServiceUnavailableApplicationJSON {
 	return r.JSON503
+}
+
+// GetApplicationproblemJSON503 returns the response for an HTTP 503 `application/problem+json` response
+func (r RequestPasswordResetResponse) GetApplicationproblemJSON503() *ServiceUnavailableApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSON503
 }
 
 // GetBody returns the raw response body bytes
@@ -6511,63 +6911,119 @@ type ConfirmPasswordResetResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
 	// JSON400 the response for an HTTP 400 `application/json` response
-	JSON400 *BadRequest
+	JSON400 *BadRequestApplicationJSON
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *BadRequestApplicationProblemPlusJSON
 	// JSON409 the response for an HTTP 409 `application/json` response
-	JSON409 *Conflict
+	JSON409 *ConflictApplicationJSON
+	// ApplicationproblemJSON409 the response for an HTTP 409 `application/problem+json` response
+	ApplicationproblemJSON409 *ConflictApplicationProblemPlusJSON
 	// JSON413 the response for an HTTP 413 `application/json` response
-	JSON413 *PayloadTooLarge
+	JSON413 *PayloadTooLargeApplicationJSON
+	// ApplicationproblemJSON413 the response for an HTTP 413 `application/problem+json` response
+	ApplicationproblemJSON413 *PayloadTooLargeApplicationProblemPlusJSON
 	// JSON415 the response for an HTTP 415 `application/json` response
-	JSON415 *UnsupportedMediaType
+	JSON415 *UnsupportedMediaTypeApplicationJSON
+	// ApplicationproblemJSON415 the response for an HTTP 415 `application/problem+json` response
+	ApplicationproblemJSON415 *UnsupportedMediaTypeApplicationProblemPlusJSON
 	// JSON422 the response for an HTTP 422 `application/json` response
-	JSON422 *IdempotencyKeyReused
+	JSON422 *IdempotencyKeyReusedApplicationJSON
+	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationproblemJSON422 *IdempotencyKeyReusedApplicationProblemPlusJSON
 	// JSON429 the response for an HTTP 429 `application/json` response
-	JSON429 *TooManyRequests
+	JSON429 *TooManyRequestsApplicationJSON
+	// ApplicationproblemJSON429 the response for an HTTP 429 `application/problem+json` response
+	ApplicationproblemJSON429 *TooManyRequestsApplicationProblemPlusJSON
 	// JSON500 the response for an HTTP 500 `application/json` response
-	JSON500 *InternalError
+	JSON500 *InternalErrorApplicationJSON
+	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
+	ApplicationproblemJSON500 *InternalErrorApplicationProblemPlusJSON
 	// JSON503 the response for an HTTP 503 `application/json` response
-	JSON503 *ServiceUnavailable
+	JSON503 *ServiceUnavailableApplicationJSON
+	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
+	ApplicationproblemJSON503 *ServiceUnavailableApplicationProblemPlusJSON
 	// Headers204 the parsed response headers for an HTTP 204 response
 	Headers204 *ConfirmPasswordResetResponse204Headers
 }
 
 // GetJSON400 returns the response for an HTTP 400 `application/json` response
-func (r ConfirmPasswordResetResponse) GetJSON400() *BadRequest {
+func (r ConfirmPasswordResetResponse) GetJSON400() *BadRequestApplicationJSON {
 	return r.JSON400
 }
 
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r ConfirmPasswordResetResponse) GetApplicationproblemJSON400() *BadRequestApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSON400
+}
+
 // GetJSON409 returns the response for an HTTP 409 `application/json` response
-func (r ConfirmPasswordResetResponse) GetJSON409() *Conflict {
+func (r ConfirmPasswordResetResponse) GetJSON409() *ConflictApplicationJSON {
 	return r.JSON409
 }
 
+// GetApplicationproblemJSON409 returns the response for an HTTP 409 `application/problem+json` response
+func (r ConfirmPasswordResetResponse) GetApplicationproblemJSON409() *ConflictApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSON409
+}
+
 // GetJSON413 returns the response for an HTTP 413 `application/json` response
-func (r ConfirmPasswordResetResponse) GetJSON413() *PayloadTooLarge {
+func (r ConfirmPasswordResetResponse) GetJSON413() *PayloadTooLargeApplicationJSON {
 	return r.JSON413
 }
 
+// GetApplicationproblemJSON413 returns the response for an HTTP 413 `application/problem+json` response
+func (r ConfirmPasswordResetResponse) GetApplicationproblemJSON413() *PayloadTooLargeApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSON413
+}
+
 // GetJSON415 returns the response for an HTTP 415 `application/json` response
-func (r ConfirmPasswordResetResponse) GetJSON415() *UnsupportedMediaType {
+func (r ConfirmPasswordResetResponse) GetJSON415() *UnsupportedMediaTypeApplicationJSON {
 	return r.JSON415
 }
 
+// GetApplicationproblemJSON415 returns the response for an HTTP 415 `application/problem+json` response
+func (r ConfirmPasswordResetResponse) GetApplicationproblemJSON415() *UnsupportedMediaTypeApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSON415
+}
+
 // GetJSON422 returns the response for an HTTP 422 `application/json` response
-func (r ConfirmPasswordResetResponse) GetJSON422() *IdempotencyKeyReused {
+func (r ConfirmPasswordResetResponse) GetJSON422() *IdempotencyKeyReusedApplicationJSON {
 	return r.JSON422
 }
 
+// GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r ConfirmPasswordResetResponse) GetApplicationproblemJSON422() *IdempotencyKeyReusedApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSON422
+}
+
 // GetJSON429 returns the response for an HTTP 429 `application/json` response
-func (r ConfirmPasswordResetResponse) GetJSON429() *TooManyRequests {
+func (r ConfirmPasswordResetResponse) GetJSON429() *TooManyRequestsApplicationJSON {
 	return r.JSON429
 }
 
+// GetApplicationproblemJSON429 returns the response for an HTTP 429 `application/problem+json` response
+func (r ConfirmPasswordResetResponse) GetApplicationproblemJSON429() *TooManyRequestsApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSON429
+}
+
 // GetJSON500 returns the response for an HTTP 500 `application/json` response
-func (r ConfirmPasswordResetResponse) GetJSON500() *InternalError {
+func (r ConfirmPasswordResetResponse) GetJSON500() *InternalErrorApplicationJSON {
 	return r.JSON500
 }
 
+// GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
+func (r ConfirmPasswordResetResponse) GetApplicationproblemJSON500() *InternalErrorApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSON500
+}
+
 // GetJSON503 returns the response for an HTTP 503 `application/json` response
-func (r ConfirmPasswordResetResponse) GetJSON503() *ServiceUnavailable {
+func (r ConfirmPasswordResetResponse) GetJSON503() *ServiceUnavailableApplicationJSON {
 	return r.JSON503
+}
+
+// GetApplicationproblemJSON503 returns the response for an HTTP 503 `application/problem+json` response
+func (r ConfirmPasswordResetResponse) GetApplicationproblemJSON503() *ServiceUnavailableApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSON503
 }
 
 // GetBody returns the raw response body bytes
@@ -6617,19 +7073,33 @@ type CreateTokenResponse struct {
 	// JSON200 the response for an HTTP 200 `application/json` response
 	JSON200 *Token
 	// JSON400 the response for an HTTP 400 `application/json` response
-	JSON400 *BadRequest
+	JSON400 *BadRequestApplicationJSON
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *BadRequestApplicationProblemPlusJSON
 	// JSON401 the response for an HTTP 401 `application/json` response
-	JSON401 *Unauthorized
+	JSON401 *UnauthorizedApplicationJSON
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *UnauthorizedApplicationProblemPlusJSON
 	// JSON413 the response for an HTTP 413 `application/json` response
-	JSON413 *PayloadTooLarge
+	JSON413 *PayloadTooLargeApplicationJSON
+	// ApplicationproblemJSON413 the response for an HTTP 413 `application/problem+json` response
+	ApplicationproblemJSON413 *PayloadTooLargeApplicationProblemPlusJSON
 	// JSON415 the response for an HTTP 415 `application/json` response
-	JSON415 *UnsupportedMediaType
+	JSON415 *UnsupportedMediaTypeApplicationJSON
+	// ApplicationproblemJSON415 the response for an HTTP 415 `application/problem+json` response
+	ApplicationproblemJSON415 *UnsupportedMediaTypeApplicationProblemPlusJSON
 	// JSON429 the response for an HTTP 429 `application/json` response
-	JSON429 *TooManyRequests
+	JSON429 *TooManyRequestsApplicationJSON
+	// ApplicationproblemJSON429 the response for an HTTP 429 `application/problem+json` response
+	ApplicationproblemJSON429 *TooManyRequestsApplicationProblemPlusJSON
 	// JSON500 the response for an HTTP 500 `application/json` response
-	JSON500 *InternalError
+	JSON500 *InternalErrorApplicationJSON
+	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
+	ApplicationproblemJSON500 *InternalErrorApplicationProblemPlusJSON
 	// JSON503 the response for an HTTP 503 `application/json` response
-	JSON503 *ServiceUnavailable
+	JSON503 *ServiceUnavailableApplicationJSON
+	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
+	ApplicationproblemJSON503 *ServiceUnavailableApplicationProblemPlusJSON
 	// Headers200 the parsed response headers for an HTTP 200 response
 	Headers200 *CreateTokenResponse200Headers
 	// Headers401 the parsed response headers for an HTTP 401 response
@@ -6642,38 +7112,73 @@ func (r CreateTokenResponse) GetJSON200() *Token {
 }
 
 // GetJSON400 returns the response for an HTTP 400 `application/json` response
-func (r CreateTokenResponse) GetJSON400() *BadRequest {
+func (r CreateTokenResponse) GetJSON400() *BadRequestApplicationJSON {
 	return r.JSON400
 }
 
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r CreateTokenResponse) GetApplicationproblemJSON400() *BadRequestApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSON400
+}
+
 // GetJSON401 returns the response for an HTTP 401 `application/json` response
-func (r CreateTokenResponse) GetJSON401() *Unauthorized {
+func (r CreateTokenResponse) GetJSON401() *UnauthorizedApplicationJSON {
 	return r.JSON401
 }
 
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r CreateTokenResponse) GetApplicationproblemJSON401() *UnauthorizedApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSON401
+}
+
 // GetJSON413 returns the response for an HTTP 413 `application/json` response
-func (r CreateTokenResponse) GetJSON413() *PayloadTooLarge {
+func (r CreateTokenResponse) GetJSON413() *PayloadTooLargeApplicationJSON {
 	return r.JSON413
 }
 
+// GetApplicationproblemJSON413 returns the response for an HTTP 413 `application/problem+json` response
+func (r CreateTokenResponse) GetApplicationproblemJSON413() *PayloadTooLargeApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSON413
+}
+
 // GetJSON415 returns the response for an HTTP 415 `application/json` response
-func (r CreateTokenResponse) GetJSON415() *UnsupportedMediaType {
+func (r CreateTokenResponse) GetJSON415() *UnsupportedMediaTypeApplicationJSON {
 	return r.JSON415
 }
 
+// GetApplicationproblemJSON415 returns the response for an HTTP 415 `application/problem+json` response
+func (r CreateTokenResponse) GetApplicationproblemJSON415() *UnsupportedMediaTypeApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSON415
+}
+
 // GetJSON429 returns the response for an HTTP 429 `application/json` response
-func (r CreateTokenResponse) GetJSON429() *TooManyRequests {
+func (r CreateTokenResponse) GetJSON429() *TooManyRequestsApplicationJSON {
 	return r.JSON429
 }
 
+// GetApplicationproblemJSON429 returns the response for an HTTP 429 `application/problem+json` response
+func (r CreateTokenResponse) GetApplicationproblemJSON429() *TooManyRequestsApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSON429
+}
+
 // GetJSON500 returns the response for an HTTP 500 `application/json` response
-func (r CreateTokenResponse) GetJSON500() *InternalError {
+func (r CreateTokenResponse) GetJSON500() *InternalErrorApplicationJSON {
 	return r.JSON500
 }
 
+// GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
+func (r CreateTokenResponse) GetApplicationproblemJSON500() *InternalErrorApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSON500
+}
+
 // GetJSON503 returns the response for an HTTP 503 `application/json` response
-func (r CreateTokenResponse) GetJSON503() *ServiceUnavailable {
+func (r CreateTokenResponse) GetJSON503() *ServiceUnavailableApplicationJSON {
 	return r.JSON503
+}
+
+// GetApplicationproblemJSON503 returns the response for an HTTP 503 `application/problem+json` response
+func (r CreateTokenResponse) GetApplicationproblemJSON503() *ServiceUnavailableApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSON503
 }
 
 // GetBody returns the raw response body bytes
@@ -6720,19 +7225,33 @@ type DeleteCommentResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
 	// JSON400 the response for an HTTP 400 `application/json` response
-	JSON400 *BadRequest
+	JSON400 *BadRequestApplicationJSON
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *BadRequestApplicationProblemPlusJSON
 	// JSON401 the response for an HTTP 401 `application/json` response
-	JSON401 *Unauthorized
+	JSON401 *UnauthorizedApplicationJSON
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *UnauthorizedApplicationProblemPlusJSON
 	// JSON403 the response for an HTTP 403 `application/json` response
-	JSON403 *Forbidden
+	JSON403 *ForbiddenApplicationJSON
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *ForbiddenApplicationProblemPlusJSON
 	// JSON404 the response for an HTTP 404 `application/json` response
-	JSON404 *NotFound
+	JSON404 *NotFoundApplicationJSON
+	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationproblemJSON404 *NotFoundApplicationProblemPlusJSON
 	// JSON429 the response for an HTTP 429 `application/json` response
-	JSON429 *TooManyRequests
+	JSON429 *TooManyRequestsApplicationJSON
+	// ApplicationproblemJSON429 the response for an HTTP 429 `application/problem+json` response
+	ApplicationproblemJSON429 *TooManyRequestsApplicationProblemPlusJSON
 	// JSON500 the response for an HTTP 500 `application/json` response
-	JSON500 *InternalError
+	JSON500 *InternalErrorApplicationJSON
+	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
+	ApplicationproblemJSON500 *InternalErrorApplicationProblemPlusJSON
 	// JSON503 the response for an HTTP 503 `application/json` response
-	JSON503 *ServiceUnavailable
+	JSON503 *ServiceUnavailableApplicationJSON
+	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
+	ApplicationproblemJSON503 *ServiceUnavailableApplicationProblemPlusJSON
 	// Headers204 the parsed response headers for an HTTP 204 response
 	Headers204 *DeleteCommentResponse204Headers
 	// Headers401 the parsed response headers for an HTTP 401 response
@@ -6740,38 +7259,73 @@ type DeleteCommentResponse struct {
 }
 
 // GetJSON400 returns the response for an HTTP 400 `application/json` response
-func (r DeleteCommentResponse) GetJSON400() *BadRequest {
+func (r DeleteCommentResponse) GetJSON400() *BadRequestApplicationJSON {
 	return r.JSON400
 }
 
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r DeleteCommentResponse) GetApplicationproblemJSON400() *BadRequestApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSON400
+}
+
 // GetJSON401 returns the response for an HTTP 401 `application/json` response
-func (r DeleteCommentResponse) GetJSON401() *Unauthorized {
+func (r DeleteCommentResponse) GetJSON401() *UnauthorizedApplicationJSON {
 	return r.JSON401
 }
 
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r DeleteCommentResponse) GetApplicationproblemJSON401() *UnauthorizedApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSON401
+}
+
 // GetJSON403 returns the response for an HTTP 403 `application/json` response
-func (r DeleteCommentResponse) GetJSON403() *Forbidden {
+func (r DeleteCommentResponse) GetJSON403() *ForbiddenApplicationJSON {
 	return r.JSON403
 }
 
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r DeleteCommentResponse) GetApplicationproblemJSON403() *ForbiddenApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSON403
+}
+
 // GetJSON404 returns the response for an HTTP 404 `application/json` response
-func (r DeleteCommentResponse) GetJSON404() *NotFound {
+func (r DeleteCommentResponse) GetJSON404() *NotFoundApplicationJSON {
 	return r.JSON404
 }
 
+// GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r DeleteCommentResponse) GetApplicationproblemJSON404() *NotFoundApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSON404
+}
+
 // GetJSON429 returns the response for an HTTP 429 `application/json` response
-func (r DeleteCommentResponse) GetJSON429() *TooManyRequests {
+func (r DeleteCommentResponse) GetJSON429() *TooManyRequestsApplicationJSON {
 	return r.JSON429
 }
 
+// GetApplicationproblemJSON429 returns the response for an HTTP 429 `application/problem+json` response
+func (r DeleteCommentResponse) GetApplicationproblemJSON429() *TooManyRequestsApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSON429
+}
+
 // GetJSON500 returns the response for an HTTP 500 `application/json` response
-func (r DeleteCommentResponse) GetJSON500() *InternalError {
+func (r DeleteCommentResponse) GetJSON500() *InternalErrorApplicationJSON {
 	return r.JSON500
 }
 
+// GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
+func (r DeleteCommentResponse) GetApplicationproblemJSON500() *InternalErrorApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSON500
+}
+
 // GetJSON503 returns the response for an HTTP 503 `application/json` response
-func (r DeleteCommentResponse) GetJSON503() *ServiceUnavailable {
+func (r DeleteCommentResponse) GetJSON503() *ServiceUnavailableApplicationJSON {
 	return r.JSON503
+}
+
+// GetApplicationproblemJSON503 returns the response for an HTTP 503 `application/problem+json` response
+func (r DeleteCommentResponse) GetApplicationproblemJSON503() *ServiceUnavailableApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSON503
 }
 
 // GetBody returns the raw response body bytes
@@ -6820,15 +7374,25 @@ type ListPostsResponse struct {
 	// JSON200 the response for an HTTP 200 `application/json` response
 	JSON200 *PostList
 	// JSON400 the response for an HTTP 400 `application/json` response
-	JSON400 *BadRequest
+	JSON400 *BadRequestApplicationJSON
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *BadRequestApplicationProblemPlusJSON
 	// JSON401 the response for an HTTP 401 `application/json` response
-	JSON401 *Unauthorized
+	JSON401 *UnauthorizedApplicationJSON
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *UnauthorizedApplicationProblemPlusJSON
 	// JSON429 the response for an HTTP 429 `application/json` response
-	JSON429 *TooManyRequests
+	JSON429 *TooManyRequestsApplicationJSON
+	// ApplicationproblemJSON429 the response for an HTTP 429 `application/problem+json` response
+	ApplicationproblemJSON429 *TooManyRequestsApplicationProblemPlusJSON
 	// JSON500 the response for an HTTP 500 `application/json` response
-	JSON500 *InternalError
+	JSON500 *InternalErrorApplicationJSON
+	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
+	ApplicationproblemJSON500 *InternalErrorApplicationProblemPlusJSON
 	// JSON503 the response for an HTTP 503 `application/json` response
-	JSON503 *ServiceUnavailable
+	JSON503 *ServiceUnavailableApplicationJSON
+	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
+	ApplicationproblemJSON503 *ServiceUnavailableApplicationProblemPlusJSON
 	// Headers200 the parsed response headers for an HTTP 200 response
 	Headers200 *ListPostsResponse200Headers
 	// Headers401 the parsed response headers for an HTTP 401 response
@@ -6841,28 +7405,53 @@ func (r ListPostsResponse) GetJSON200() *PostList {
 }
 
 // GetJSON400 returns the response for an HTTP 400 `application/json` response
-func (r ListPostsResponse) GetJSON400() *BadRequest {
+func (r ListPostsResponse) GetJSON400() *BadRequestApplicationJSON {
 	return r.JSON400
 }
 
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r ListPostsResponse) GetApplicationproblemJSON400() *BadRequestApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSON400
+}
+
 // GetJSON401 returns the response for an HTTP 401 `application/json` response
-func (r ListPostsResponse) GetJSON401() *Unauthorized {
+func (r ListPostsResponse) GetJSON401() *UnauthorizedApplicationJSON {
 	return r.JSON401
 }
 
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r ListPostsResponse) GetApplicationproblemJSON401() *UnauthorizedApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSON401
+}
+
 // GetJSON429 returns the response for an HTTP 429 `application/json` response
-func (r ListPostsResponse) GetJSON429() *TooManyRequests {
+func (r ListPostsResponse) GetJSON429() *TooManyRequestsApplicationJSON {
 	return r.JSON429
 }
 
+// GetApplicationproblemJSON429 returns the response for an HTTP 429 `application/problem+json` response
+func (r ListPostsResponse) GetApplicationproblemJSON429() *TooManyRequestsApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSON429
+}
+
 // GetJSON500 returns the response for an HTTP 500 `application/json` response
-func (r ListPostsResponse) GetJSON500() *InternalError {
+func (r ListPostsResponse) GetJSON500() *InternalErrorApplicationJSON {
 	return r.JSON500
 }
 
+// GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
+func (r ListPostsResponse) GetApplicationproblemJSON500() *InternalErrorApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSON500
+}
+
 // GetJSON503 returns the response for an HTTP 503 `application/json` response
-func (r ListPostsResponse) GetJSON503() *ServiceUnavailable {
+func (r ListPostsResponse) GetJSON503() *ServiceUnavailableApplicationJSON {
 	return r.JSON503
+}
+
+// GetApplicationproblemJSON503 returns the response for an HTTP 503 `application/problem+json` response
+func (r ListPostsResponse) GetApplicationproblemJSON503() *ServiceUnavailableApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSON503
 }
 
 // GetBody returns the raw response body bytes
@@ -6913,23 +7502,41 @@ type CreatePostResponse struct {
 	// JSON201 the response for an HTTP 201 `application/json` response
 	JSON201 *PostDetail
 	// JSON400 the response for an HTTP 400 `application/json` response
-	JSON400 *BadRequest
+	JSON400 *BadRequestApplicationJSON
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *BadRequestApplicationProblemPlusJSON
 	// JSON401 the response for an HTTP 401 `application/json` response
-	JSON401 *Unauthorized
+	JSON401 *UnauthorizedApplicationJSON
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *UnauthorizedApplicationProblemPlusJSON
 	// JSON409 the response for an HTTP 409 `application/json` response
-	JSON409 *Conflict
+	JSON409 *ConflictApplicationJSON
+	// ApplicationproblemJSON409 the response for an HTTP 409 `application/problem+json` response
+	ApplicationproblemJSON409 *ConflictApplicationProblemPlusJSON
 	// JSON413 the response for an HTTP 413 `application/json` response
-	JSON413 *PayloadTooLarge
+	JSON413 *PayloadTooLargeApplicationJSON
+	// ApplicationproblemJSON413 the response for an HTTP 413 `application/problem+json` response
+	ApplicationproblemJSON413 *PayloadTooLargeApplicationProblemPlusJSON
 	// JSON415 the response for an HTTP 415 `application/json` response
-	JSON415 *UnsupportedMediaType
+	JSON415 *UnsupportedMediaTypeApplicationJSON
+	// ApplicationproblemJSON415 the response for an HTTP 415 `application/problem+json` response
+	ApplicationproblemJSON415 *UnsupportedMediaTypeApplicationProblemPlusJSON
 	// JSON422 the response for an HTTP 422 `application/json` response
-	JSON422 *IdempotencyKeyReused
+	JSON422 *IdempotencyKeyReusedApplicationJSON
+	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationproblemJSON422 *IdempotencyKeyReusedApplicationProblemPlusJSON
 	// JSON429 the response for an HTTP 429 `application/json` response
-	JSON429 *TooManyRequests
+	JSON429 *TooManyRequestsApplicationJSON
+	// ApplicationproblemJSON429 the response for an HTTP 429 `application/problem+json` response
+	ApplicationproblemJSON429 *TooManyRequestsApplicationProblemPlusJSON
 	// JSON500 the response for an HTTP 500 `application/json` response
-	JSON500 *InternalError
+	JSON500 *InternalErrorApplicationJSON
+	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
+	ApplicationproblemJSON500 *InternalErrorApplicationProblemPlusJSON
 	// JSON503 the response for an HTTP 503 `application/json` response
-	JSON503 *ServiceUnavailable
+	JSON503 *ServiceUnavailableApplicationJSON
+	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
+	ApplicationproblemJSON503 *ServiceUnavailableApplicationProblemPlusJSON
 	// Headers201 the parsed response headers for an HTTP 201 response
 	Headers201 *CreatePostResponse201Headers
 	// Headers401 the parsed response headers for an HTTP 401 response
@@ -6942,48 +7549,93 @@ func (r CreatePostResponse) GetJSON201() *PostDetail {
 }
 
 // GetJSON400 returns the response for an HTTP 400 `application/json` response
-func (r CreatePostResponse) GetJSON400() *BadRequest {
+func (r CreatePostResponse) GetJSON400() *BadRequestApplicationJSON {
 	return r.JSON400
 }
 
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r CreatePostResponse) GetApplicationproblemJSON400() *BadRequestApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSON400
+}
+
 // GetJSON401 returns the response for an HTTP 401 `application/json` response
-func (r CreatePostResponse) GetJSON401() *Unauthorized {
+func (r CreatePostResponse) GetJSON401() *UnauthorizedApplicationJSON {
 	return r.JSON401
 }
 
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r CreatePostResponse) GetApplicationproblemJSON401() *UnauthorizedApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSON401
+}
+
 // GetJSON409 returns the response for an HTTP 409 `application/json` response
-func (r CreatePostResponse) GetJSON409() *Conflict {
+func (r CreatePostResponse) GetJSON409() *ConflictApplicationJSON {
 	return r.JSON409
 }
 
+// GetApplicationproblemJSON409 returns the response for an HTTP 409 `application/problem+json` response
+func (r CreatePostResponse) GetApplicationproblemJSON409() *ConflictApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSON409
+}
+
 // GetJSON413 returns the response for an HTTP 413 `application/json` response
-func (r CreatePostResponse) GetJSON413() *PayloadTooLarge {
+func (r CreatePostResponse) GetJSON413() *PayloadTooLargeApplicationJSON {
 	return r.JSON413
 }
 
+// GetApplicationproblemJSON413 returns the response for an HTTP 413 `application/problem+json` response
+func (r CreatePostResponse) GetApplicationproblemJSON413() *PayloadTooLargeApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSON413
+}
+
 // GetJSON415 returns the response for an HTTP 415 `application/json` response
-func (r CreatePostResponse) GetJSON415() *UnsupportedMediaType {
+func (r CreatePostResponse) GetJSON415() *UnsupportedMediaTypeApplicationJSON {
 	return r.JSON415
 }
 
+// GetApplicationproblemJSON415 returns the response for an HTTP 415 `application/problem+json` response
+func (r CreatePostResponse) GetApplicationproblemJSON415() *UnsupportedMediaTypeApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSON415
+}
+
 // GetJSON422 returns the response for an HTTP 422 `application/json` response
-func (r CreatePostResponse) GetJSON422() *IdempotencyKeyReused {
+func (r CreatePostResponse) GetJSON422() *IdempotencyKeyReusedApplicationJSON {
 	return r.JSON422
 }
 
+// GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r CreatePostResponse) GetApplicationproblemJSON422() *IdempotencyKeyReusedApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSON422
+}
+
 // GetJSON429 returns the response for an HTTP 429 `application/json` response
-func (r CreatePostResponse) GetJSON429() *TooManyRequests {
+func (r CreatePostResponse) GetJSON429() *TooManyRequestsApplicationJSON {
 	return r.JSON429
 }
 
+// GetApplicationproblemJSON429 returns the response for an HTTP 429 `application/problem+json` response
+func (r CreatePostResponse) GetApplicationproblemJSON429() *TooManyRequestsApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSON429
+}
+
 // GetJSON500 returns the response for an HTTP 500 `application/json` response
-func (r CreatePostResponse) GetJSON500() *InternalError {
+func (r CreatePostResponse) GetJSON500() *InternalErrorApplicationJSON {
 	return r.JSON500
 }
 
+// GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
+func (r CreatePostResponse) GetApplicationproblemJSON500() *InternalErrorApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSON500
+}
+
 // GetJSON503 returns the response for an HTTP 503 `application/json` response
-func (r CreatePostResponse) GetJSON503() *ServiceUnavailable {
+func (r CreatePostResponse) GetJSON503() *ServiceUnavailableApplicationJSON {
 	return r.JSON503
+}
+
+// GetApplicationproblemJSON503 returns the response for an HTTP 503 `application/problem+json` response
+func (r CreatePostResponse) GetApplicationproblemJSON503() *ServiceUnavailableApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSON503
 }
 
 // GetBody returns the raw response body bytes
@@ -7030,19 +7682,33 @@ type DeletePostResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
 	// JSON400 the response for an HTTP 400 `application/json` response
-	JSON400 *BadRequest
+	JSON400 *BadRequestApplicationJSON
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *BadRequestApplicationProblemPlusJSON
 	// JSON401 the response for an HTTP 401 `application/json` response
-	JSON401 *Unauthorized
+	JSON401 *UnauthorizedApplicationJSON
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *UnauthorizedApplicationProblemPlusJSON
 	// JSON403 the response for an HTTP 403 `application/json` response
-	JSON403 *Forbidden
+	JSON403 *ForbiddenApplicationJSON
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *ForbiddenApplicationProblemPlusJSON
 	// JSON404 the response for an HTTP 404 `application/json` response
-	JSON404 *NotFound
+	JSON404 *NotFoundApplicationJSON
+	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationproblemJSON404 *NotFoundApplicationProblemPlusJSON
 	// JSON429 the response for an HTTP 429 `application/json` response
-	JSON429 *TooManyRequests
+	JSON429 *TooManyRequestsApplicationJSON
+	// ApplicationproblemJSON429 the response for an HTTP 429 `application/problem+json` response
+	ApplicationproblemJSON429 *TooManyRequestsApplicationProblemPlusJSON
 	// JSON500 the response for an HTTP 500 `application/json` response
-	JSON500 *InternalError
+	JSON500 *InternalErrorApplicationJSON
+	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
+	ApplicationproblemJSON500 *InternalErrorApplicationProblemPlusJSON
 	// JSON503 the response for an HTTP 503 `application/json` response
-	JSON503 *ServiceUnavailable
+	JSON503 *ServiceUnavailableApplicationJSON
+	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
+	ApplicationproblemJSON503 *ServiceUnavailableApplicationProblemPlusJSON
 	// Headers204 the parsed response headers for an HTTP 204 response
 	Headers204 *DeletePostResponse204Headers
 	// Headers401 the parsed response headers for an HTTP 401 response
@@ -7050,38 +7716,73 @@ type DeletePostResponse struct {
 }
 
 // GetJSON400 returns the response for an HTTP 400 `application/json` response
-func (r DeletePostResponse) GetJSON400() *BadRequest {
+func (r DeletePostResponse) GetJSON400() *BadRequestApplicationJSON {
 	return r.JSON400
 }
 
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r DeletePostResponse) GetApplicationproblemJSON400() *BadRequestApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSON400
+}
+
 // GetJSON401 returns the response for an HTTP 401 `application/json` response
-func (r DeletePostResponse) GetJSON401() *Unauthorized {
+func (r DeletePostResponse) GetJSON401() *UnauthorizedApplicationJSON {
 	return r.JSON401
 }
 
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r DeletePostResponse) GetApplicationproblemJSON401() *UnauthorizedApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSON401
+}
+
 // GetJSON403 returns the response for an HTTP 403 `application/json` response
-func (r DeletePostResponse) GetJSON403() *Forbidden {
+func (r DeletePostResponse) GetJSON403() *ForbiddenApplicationJSON {
 	return r.JSON403
 }
 
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r DeletePostResponse) GetApplicationproblemJSON403() *ForbiddenApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSON403
+}
+
 // GetJSON404 returns the response for an HTTP 404 `application/json` response
-func (r DeletePostResponse) GetJSON404() *NotFound {
+func (r DeletePostResponse) GetJSON404() *NotFoundApplicationJSON {
 	return r.JSON404
 }
 
+// GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r DeletePostResponse) GetApplicationproblemJSON404() *NotFoundApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSON404
+}
+
 // GetJSON429 returns the response for an HTTP 429 `application/json` response
-func (r DeletePostResponse) GetJSON429() *TooManyRequests {
+func (r DeletePostResponse) GetJSON429() *TooManyRequestsApplicationJSON {
 	return r.JSON429
 }
 
+// GetApplicationproblemJSON429 returns the response for an HTTP 429 `application/problem+json` response
+func (r DeletePostResponse) GetApplicationproblemJSON429() *TooManyRequestsApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSON429
+}
+
 // GetJSON500 returns the response for an HTTP 500 `application/json` response
-func (r DeletePostResponse) GetJSON500() *InternalError {
+func (r DeletePostResponse) GetJSON500() *InternalErrorApplicationJSON {
 	return r.JSON500
 }
 
+// GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
+func (r DeletePostResponse) GetApplicationproblemJSON500() *InternalErrorApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSON500
+}
+
 // GetJSON503 returns the response for an HTTP 503 `application/json` response
-func (r DeletePostResponse) GetJSON503() *ServiceUnavailable {
+func (r DeletePostResponse) GetJSON503() *ServiceUnavailableApplicationJSON {
 	return r.JSON503
+}
+
+// GetApplicationproblemJSON503 returns the response for an HTTP 503 `application/problem+json` response
+func (r DeletePostResponse) GetApplicationproblemJSON503() *ServiceUnavailableApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSON503
 }
 
 // GetBody returns the raw response body bytes
@@ -7130,17 +7831,29 @@ type GetPostResponse struct {
 	// JSON200 the response for an HTTP 200 `application/json` response
 	JSON200 *PostDetail
 	// JSON400 the response for an HTTP 400 `application/json` response
-	JSON400 *BadRequest
+	JSON400 *BadRequestApplicationJSON
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *BadRequestApplicationProblemPlusJSON
 	// JSON401 the response for an HTTP 401 `application/json` response
-	JSON401 *Unauthorized
+	JSON401 *UnauthorizedApplicationJSON
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *UnauthorizedApplicationProblemPlusJSON
 	// JSON404 the response for an HTTP 404 `application/json` response
-	JSON404 *NotFound
+	JSON404 *NotFoundApplicationJSON
+	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationproblemJSON404 *NotFoundApplicationProblemPlusJSON
 	// JSON429 the response for an HTTP 429 `application/json` response
-	JSON429 *TooManyRequests
+	JSON429 *TooManyRequestsApplicationJSON
+	// ApplicationproblemJSON429 the response for an HTTP 429 `application/problem+json` response
+	ApplicationproblemJSON429 *TooManyRequestsApplicationProblemPlusJSON
 	// JSON500 the response for an HTTP 500 `application/json` response
-	JSON500 *InternalError
+	JSON500 *InternalErrorApplicationJSON
+	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
+	ApplicationproblemJSON500 *InternalErrorApplicationProblemPlusJSON
 	// JSON503 the response for an HTTP 503 `application/json` response
-	JSON503 *ServiceUnavailable
+	JSON503 *ServiceUnavailableApplicationJSON
+	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
+	ApplicationproblemJSON503 *ServiceUnavailableApplicationProblemPlusJSON
 	// Headers200 the parsed response headers for an HTTP 200 response
 	Headers200 *GetPostResponse200Headers
 	// Headers401 the parsed response headers for an HTTP 401 response
@@ -7153,33 +7866,63 @@ func (r GetPostResponse) GetJSON200() *PostDetail {
 }
 
 // GetJSON400 returns the response for an HTTP 400 `application/json` response
-func (r GetPostResponse) GetJSON400() *BadRequest {
+func (r GetPostResponse) GetJSON400() *BadRequestApplicationJSON {
 	return r.JSON400
 }
 
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r GetPostResponse) GetApplicationproblemJSON400() *BadRequestApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSON400
+}
+
 // GetJSON401 returns the response for an HTTP 401 `application/json` response
-func (r GetPostResponse) GetJSON401() *Unauthorized {
+func (r GetPostResponse) GetJSON401() *UnauthorizedApplicationJSON {
 	return r.JSON401
 }
 
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r GetPostResponse) GetApplicationproblemJSON401() *UnauthorizedApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSON401
+}
+
 // GetJSON404 returns the response for an HTTP 404 `application/json` response
-func (r GetPostResponse) GetJSON404() *NotFound {
+func (r GetPostResponse) GetJSON404() *NotFoundApplicationJSON {
 	return r.JSON404
 }
 
+// GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r GetPostResponse) GetApplicationproblemJSON404() *NotFoundApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSON404
+}
+
 // GetJSON429 returns the response for an HTTP 429 `application/json` response
-func (r GetPostResponse) GetJSON429() *TooManyRequests {
+func (r GetPostResponse) GetJSON429() *TooManyRequestsApplicationJSON {
 	return r.JSON429
 }
 
+// GetApplicationproblemJSON429 returns the response for an HTTP 429 `application/problem+json` response
+func (r GetPostResponse) GetApplicationproblemJSON429() *TooManyRequestsApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSON429
+}
+
 // GetJSON500 returns the response for an HTTP 500 `application/json` response
-func (r GetPostResponse) GetJSON500() *InternalError {
+func (r GetPostResponse) GetJSON500() *InternalErrorApplicationJSON {
 	return r.JSON500
 }
 
+// GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
+func (r GetPostResponse) GetApplicationproblemJSON500() *InternalErrorApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSON500
+}
+
 // GetJSON503 returns the response for an HTTP 503 `application/json` response
-func (r GetPostResponse) GetJSON503() *ServiceUnavailable {
+func (r GetPostResponse) GetJSON503() *ServiceUnavailableApplicationJSON {
 	return r.JSON503
+}
+
+// GetApplicationproblemJSON503 returns the response for an HTTP 503 `application/problem+json` response
+func (r GetPostResponse) GetApplicationproblemJSON503() *ServiceUnavailableApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSON503
 }
 
 // GetBody returns the raw response body bytes
@@ -7229,27 +7972,49 @@ type PatchPostResponse struct {
 	// JSON200 the response for an HTTP 200 `application/json` response
 	JSON200 *PostData
 	// JSON400 the response for an HTTP 400 `application/json` response
-	JSON400 *BadRequest
+	JSON400 *BadRequestApplicationJSON
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *BadRequestApplicationProblemPlusJSON
 	// JSON401 the response for an HTTP 401 `application/json` response
-	JSON401 *Unauthorized
+	JSON401 *UnauthorizedApplicationJSON
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *UnauthorizedApplicationProblemPlusJSON
 	// JSON403 the response for an HTTP 403 `application/json` response
-	JSON403 *Forbidden
+	JSON403 *ForbiddenApplicationJSON
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *ForbiddenApplicationProblemPlusJSON
 	// JSON404 the response for an HTTP 404 `application/json` response
-	JSON404 *NotFound
+	JSON404 *NotFoundApplicationJSON
+	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationproblemJSON404 *NotFoundApplicationProblemPlusJSON
 	// JSON409 the response for an HTTP 409 `application/json` response
-	JSON409 *Conflict
+	JSON409 *ConflictApplicationJSON
+	// ApplicationproblemJSON409 the response for an HTTP 409 `application/problem+json` response
+	ApplicationproblemJSON409 *ConflictApplicationProblemPlusJSON
 	// JSON413 the response for an HTTP 413 `application/json` response
-	JSON413 *PayloadTooLarge
+	JSON413 *PayloadTooLargeApplicationJSON
+	// ApplicationproblemJSON413 the response for an HTTP 413 `application/problem+json` response
+	ApplicationproblemJSON413 *PayloadTooLargeApplicationProblemPlusJSON
 	// JSON415 the response for an HTTP 415 `application/json` response
-	JSON415 *UnsupportedMediaType
+	JSON415 *UnsupportedMediaTypeApplicationJSON
+	// ApplicationproblemJSON415 the response for an HTTP 415 `application/problem+json` response
+	ApplicationproblemJSON415 *UnsupportedMediaTypeApplicationProblemPlusJSON
 	// JSON422 the response for an HTTP 422 `application/json` response
-	JSON422 *IdempotencyKeyReused
+	JSON422 *IdempotencyKeyReusedApplicationJSON
+	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationproblemJSON422 *IdempotencyKeyReusedApplicationProblemPlusJSON
 	// JSON429 the response for an HTTP 429 `application/json` response
-	JSON429 *TooManyRequests
+	JSON429 *TooManyRequestsApplicationJSON
+	// ApplicationproblemJSON429 the response for an HTTP 429 `application/problem+json` response
+	ApplicationproblemJSON429 *TooManyRequestsApplicationProblemPlusJSON
 	// JSON500 the response for an HTTP 500 `application/json` response
-	JSON500 *InternalError
+	JSON500 *InternalErrorApplicationJSON
+	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
+	ApplicationproblemJSON500 *InternalErrorApplicationProblemPlusJSON
 	// JSON503 the response for an HTTP 503 `application/json` response
-	JSON503 *ServiceUnavailable
+	JSON503 *ServiceUnavailableApplicationJSON
+	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
+	ApplicationproblemJSON503 *ServiceUnavailableApplicationProblemPlusJSON
 	// Headers200 the parsed response headers for an HTTP 200 response
 	Headers200 *PatchPostResponse200Headers
 	// Headers401 the parsed response headers for an HTTP 401 response
@@ -7262,58 +8027,113 @@ func (r PatchPostResponse) GetJSON200() *PostData {
 }
 
 // GetJSON400 returns the response for an HTTP 400 `application/json` response
-func (r PatchPostResponse) GetJSON400() *BadRequest {
+func (r PatchPostResponse) GetJSON400() *BadRequestApplicationJSON {
 	return r.JSON400
 }
 
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r PatchPostResponse) GetApplicationproblemJSON400() *BadRequestApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSON400
+}
+
 // GetJSON401 returns the response for an HTTP 401 `application/json` response
-func (r PatchPostResponse) GetJSON401() *Unauthorized {
+func (r PatchPostResponse) GetJSON401() *UnauthorizedApplicationJSON {
 	return r.JSON401
 }
 
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r PatchPostResponse) GetApplicationproblemJSON401() *UnauthorizedApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSON401
+}
+
 // GetJSON403 returns the response for an HTTP 403 `application/json` response
-func (r PatchPostResponse) GetJSON403() *Forbidden {
+func (r PatchPostResponse) GetJSON403() *ForbiddenApplicationJSON {
 	return r.JSON403
 }
 
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r PatchPostResponse) GetApplicationproblemJSON403() *ForbiddenApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSON403
+}
+
 // GetJSON404 returns the response for an HTTP 404 `application/json` response
-func (r PatchPostResponse) GetJSON404() *NotFound {
+func (r PatchPostResponse) GetJSON404() *NotFoundApplicationJSON {
 	return r.JSON404
 }
 
+// GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r PatchPostResponse) GetApplicationproblemJSON404() *NotFoundApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSON404
+}
+
 // GetJSON409 returns the response for an HTTP 409 `application/json` response
-func (r PatchPostResponse) GetJSON409() *Conflict {
+func (r PatchPostResponse) GetJSON409() *ConflictApplicationJSON {
 	return r.JSON409
 }
 
+// GetApplicationproblemJSON409 returns the response for an HTTP 409 `application/problem+json` response
+func (r PatchPostResponse) GetApplicationproblemJSON409() *ConflictApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSON409
+}
+
 // GetJSON413 returns the response for an HTTP 413 `application/json` response
-func (r PatchPostResponse) GetJSON413() *PayloadTooLarge {
+func (r PatchPostResponse) GetJSON413() *PayloadTooLargeApplicationJSON {
 	return r.JSON413
 }
 
+// GetApplicationproblemJSON413 returns the response for an HTTP 413 `application/problem+json` response
+func (r PatchPostResponse) GetApplicationproblemJSON413() *PayloadTooLargeApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSON413
+}
+
 // GetJSON415 returns the response for an HTTP 415 `application/json` response
-func (r PatchPostResponse) GetJSON415() *UnsupportedMediaType {
+func (r PatchPostResponse) GetJSON415() *UnsupportedMediaTypeApplicationJSON {
 	return r.JSON415
 }
 
+// GetApplicationproblemJSON415 returns the response for an HTTP 415 `application/problem+json` response
+func (r PatchPostResponse) GetApplicationproblemJSON415() *UnsupportedMediaTypeApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSON415
+}
+
 // GetJSON422 returns the response for an HTTP 422 `application/json` response
-func (r PatchPostResponse) GetJSON422() *IdempotencyKeyReused {
+func (r PatchPostResponse) GetJSON422() *IdempotencyKeyReusedApplicationJSON {
 	return r.JSON422
 }
 
+// GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r PatchPostResponse) GetApplicationproblemJSON422() *IdempotencyKeyReusedApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSON422
+}
+
 // GetJSON429 returns the response for an HTTP 429 `application/json` response
-func (r PatchPostResponse) GetJSON429() *TooManyRequests {
+func (r PatchPostResponse) GetJSON429() *TooManyRequestsApplicationJSON {
 	return r.JSON429
 }
 
+// GetApplicationproblemJSON429 returns the response for an HTTP 429 `application/problem+json` response
+func (r PatchPostResponse) GetApplicationproblemJSON429() *TooManyRequestsApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSON429
+}
+
 // GetJSON500 returns the response for an HTTP 500 `application/json` response
-func (r PatchPostResponse) GetJSON500() *InternalError {
+func (r PatchPostResponse) GetJSON500() *InternalErrorApplicationJSON {
 	return r.JSON500
 }
 
+// GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
+func (r PatchPostResponse) GetApplicationproblemJSON500() *InternalErrorApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSON500
+}
+
 // GetJSON503 returns the response for an HTTP 503 `application/json` response
-func (r PatchPostResponse) GetJSON503() *ServiceUnavailable {
+func (r PatchPostResponse) GetJSON503() *ServiceUnavailableApplicationJSON {
 	return r.JSON503
+}
+
+// GetApplicationproblemJSON503 returns the response for an HTTP 503 `application/problem+json` response
+func (r PatchPostResponse) GetApplicationproblemJSON503() *ServiceUnavailableApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSON503
 }
 
 // GetBody returns the raw response body bytes
@@ -7362,17 +8182,29 @@ type ListPostCommentsResponse struct {
 	// JSON200 the response for an HTTP 200 `application/json` response
 	JSON200 *CommentList
 	// JSON400 the response for an HTTP 400 `application/json` response
-	JSON400 *BadRequest
+	JSON400 *BadRequestApplicationJSON
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *BadRequestApplicationProblemPlusJSON
 	// JSON401 the response for an HTTP 401 `application/json` response
-	JSON401 *Unauthorized
+	JSON401 *UnauthorizedApplicationJSON
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *UnauthorizedApplicationProblemPlusJSON
 	// JSON404 the response for an HTTP 404 `application/json` response
-	JSON404 *NotFound
+	JSON404 *NotFoundApplicationJSON
+	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationproblemJSON404 *NotFoundApplicationProblemPlusJSON
 	// JSON429 the response for an HTTP 429 `application/json` response
-	JSON429 *TooManyRequests
+	JSON429 *TooManyRequestsApplicationJSON
+	// ApplicationproblemJSON429 the response for an HTTP 429 `application/problem+json` response
+	ApplicationproblemJSON429 *TooManyRequestsApplicationProblemPlusJSON
 	// JSON500 the response for an HTTP 500 `application/json` response
-	JSON500 *InternalError
+	JSON500 *InternalErrorApplicationJSON
+	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
+	ApplicationproblemJSON500 *InternalErrorApplicationProblemPlusJSON
 	// JSON503 the response for an HTTP 503 `application/json` response
-	JSON503 *ServiceUnavailable
+	JSON503 *ServiceUnavailableApplicationJSON
+	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
+	ApplicationproblemJSON503 *ServiceUnavailableApplicationProblemPlusJSON
 	// Headers200 the parsed response headers for an HTTP 200 response
 	Headers200 *ListPostCommentsResponse200Headers
 	// Headers401 the parsed response headers for an HTTP 401 response
@@ -7385,33 +8217,63 @@ func (r ListPostCommentsResponse) GetJSON200() *CommentList {
 }
 
 // GetJSON400 returns the response for an HTTP 400 `application/json` response
-func (r ListPostCommentsResponse) GetJSON400() *BadRequest {
+func (r ListPostCommentsResponse) GetJSON400() *BadRequestApplicationJSON {
 	return r.JSON400
 }
 
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r ListPostCommentsResponse) GetApplicationproblemJSON400() *BadRequestApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSON400
+}
+
 // GetJSON401 returns the response for an HTTP 401 `application/json` response
-func (r ListPostCommentsResponse) GetJSON401() *Unauthorized {
+func (r ListPostCommentsResponse) GetJSON401() *UnauthorizedApplicationJSON {
 	return r.JSON401
 }
 
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r ListPostCommentsResponse) GetApplicationproblemJSON401() *UnauthorizedApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSON401
+}
+
 // GetJSON404 returns the response for an HTTP 404 `application/json` response
-func (r ListPostCommentsResponse) GetJSON404() *NotFound {
+func (r ListPostCommentsResponse) GetJSON404() *NotFoundApplicationJSON {
 	return r.JSON404
 }
 
+// GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r ListPostCommentsResponse) GetApplicationproblemJSON404() *NotFoundApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSON404
+}
+
 // GetJSON429 returns the response for an HTTP 429 `application/json` response
-func (r ListPostCommentsResponse) GetJSON429() *TooManyRequests {
+func (r ListPostCommentsResponse) GetJSON429() *TooManyRequestsApplicationJSON {
 	return r.JSON429
 }
 
+// GetApplicationproblemJSON429 returns the response for an HTTP 429 `application/problem+json` response
+func (r ListPostCommentsResponse) GetApplicationproblemJSON429() *TooManyRequestsApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSON429
+}
+
 // GetJSON500 returns the response for an HTTP 500 `application/json` response
-func (r ListPostCommentsResponse) GetJSON500() *InternalError {
+func (r ListPostCommentsResponse) GetJSON500() *InternalErrorApplicationJSON {
 	return r.JSON500
 }
 
+// GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
+func (r ListPostCommentsResponse) GetApplicationproblemJSON500() *InternalErrorApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSON500
+}
+
 // GetJSON503 returns the response for an HTTP 503 `application/json` response
-func (r ListPostCommentsResponse) GetJSON503() *ServiceUnavailable {
+func (r ListPostCommentsResponse) GetJSON503() *ServiceUnavailableApplicationJSON {
 	return r.JSON503
+}
+
+// GetApplicationproblemJSON503 returns the response for an HTTP 503 `application/problem+json` response
+func (r ListPostCommentsResponse) GetApplicationproblemJSON503() *ServiceUnavailableApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSON503
 }
 
 // GetBody returns the raw response body bytes
@@ -7461,25 +8323,45 @@ type CreateCommentResponse struct {
 	// JSON201 the response for an HTTP 201 `application/json` response
 	JSON201 *CommentCreated
 	// JSON400 the response for an HTTP 400 `application/json` response
-	JSON400 *BadRequest
+	JSON400 *BadRequestApplicationJSON
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *BadRequestApplicationProblemPlusJSON
 	// JSON401 the response for an HTTP 401 `application/json` response
-	JSON401 *Unauthorized
+	JSON401 *UnauthorizedApplicationJSON
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *UnauthorizedApplicationProblemPlusJSON
 	// JSON404 the response for an HTTP 404 `application/json` response
-	JSON404 *NotFound
+	JSON404 *NotFoundApplicationJSON
+	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationproblemJSON404 *NotFoundApplicationProblemPlusJSON
 	// JSON409 the response for an HTTP 409 `application/json` response
-	JSON409 *Conflict
+	JSON409 *ConflictApplicationJSON
+	// ApplicationproblemJSON409 the response for an HTTP 409 `application/problem+json` response
+	ApplicationproblemJSON409 *ConflictApplicationProblemPlusJSON
 	// JSON413 the response for an HTTP 413 `application/json` response
-	JSON413 *PayloadTooLarge
+	JSON413 *PayloadTooLargeApplicationJSON
+	// ApplicationproblemJSON413 the response for an HTTP 413 `application/problem+json` response
+	ApplicationproblemJSON413 *PayloadTooLargeApplicationProblemPlusJSON
 	// JSON415 the response for an HTTP 415 `application/json` response
-	JSON415 *UnsupportedMediaType
+	JSON415 *UnsupportedMediaTypeApplicationJSON
+	// ApplicationproblemJSON415 the response for an HTTP 415 `application/problem+json` response
+	ApplicationproblemJSON415 *UnsupportedMediaTypeApplicationProblemPlusJSON
 	// JSON422 the response for an HTTP 422 `application/json` response
-	JSON422 *IdempotencyKeyReused
+	JSON422 *IdempotencyKeyReusedApplicationJSON
+	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationproblemJSON422 *IdempotencyKeyReusedApplicationProblemPlusJSON
 	// JSON429 the response for an HTTP 429 `application/json` response
-	JSON429 *TooManyRequests
+	JSON429 *TooManyRequestsApplicationJSON
+	// ApplicationproblemJSON429 the response for an HTTP 429 `application/problem+json` response
+	ApplicationproblemJSON429 *TooManyRequestsApplicationProblemPlusJSON
 	// JSON500 the response for an HTTP 500 `application/json` response
-	JSON500 *InternalError
+	JSON500 *InternalErrorApplicationJSON
+	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
+	ApplicationproblemJSON500 *InternalErrorApplicationProblemPlusJSON
 	// JSON503 the response for an HTTP 503 `application/json` response
-	JSON503 *ServiceUnavailable
+	JSON503 *ServiceUnavailableApplicationJSON
+	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
+	ApplicationproblemJSON503 *ServiceUnavailableApplicationProblemPlusJSON
 	// Headers201 the parsed response headers for an HTTP 201 response
 	Headers201 *CreateCommentResponse201Headers
 	// Headers401 the parsed response headers for an HTTP 401 response
@@ -7492,53 +8374,103 @@ func (r CreateCommentResponse) GetJSON201() *CommentCreated {
 }
 
 // GetJSON400 returns the response for an HTTP 400 `application/json` response
-func (r CreateCommentResponse) GetJSON400() *BadRequest {
+func (r CreateCommentResponse) GetJSON400() *BadRequestApplicationJSON {
 	return r.JSON400
 }
 
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r CreateCommentResponse) GetApplicationproblemJSON400() *BadRequestApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSON400
+}
+
 // GetJSON401 returns the response for an HTTP 401 `application/json` response
-func (r CreateCommentResponse) GetJSON401() *Unauthorized {
+func (r CreateCommentResponse) GetJSON401() *UnauthorizedApplicationJSON {
 	return r.JSON401
 }
 
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r CreateCommentResponse) GetApplicationproblemJSON401() *UnauthorizedApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSON401
+}
+
 // GetJSON404 returns the response for an HTTP 404 `application/json` response
-func (r CreateCommentResponse) GetJSON404() *NotFound {
+func (r CreateCommentResponse) GetJSON404() *NotFoundApplicationJSON {
 	return r.JSON404
 }
 
+// GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r CreateCommentResponse) GetApplicationproblemJSON404() *NotFoundApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSON404
+}
+
 // GetJSON409 returns the response for an HTTP 409 `application/json` response
-func (r CreateCommentResponse) GetJSON409() *Conflict {
+func (r CreateCommentResponse) GetJSON409() *ConflictApplicationJSON {
 	return r.JSON409
 }
 
+// GetApplicationproblemJSON409 returns the response for an HTTP 409 `application/problem+json` response
+func (r CreateCommentResponse) GetApplicationproblemJSON409() *ConflictApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSON409
+}
+
 // GetJSON413 returns the response for an HTTP 413 `application/json` response
-func (r CreateCommentResponse) GetJSON413() *PayloadTooLarge {
+func (r CreateCommentResponse) GetJSON413() *PayloadTooLargeApplicationJSON {
 	return r.JSON413
 }
 
+// GetApplicationproblemJSON413 returns the response for an HTTP 413 `application/problem+json` response
+func (r CreateCommentResponse) GetApplicationproblemJSON413() *PayloadTooLargeApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSON413
+}
+
 // GetJSON415 returns the response for an HTTP 415 `application/json` response
-func (r CreateCommentResponse) GetJSON415() *UnsupportedMediaType {
+func (r CreateCommentResponse) GetJSON415() *UnsupportedMediaTypeApplicationJSON {
 	return r.JSON415
 }
 
+// GetApplicationproblemJSON415 returns the response for an HTTP 415 `application/problem+json` response
+func (r CreateCommentResponse) GetApplicationproblemJSON415() *UnsupportedMediaTypeApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSON415
+}
+
 // GetJSON422 returns the response for an HTTP 422 `application/json` response
-func (r CreateCommentResponse) GetJSON422() *IdempotencyKeyReused {
+func (r CreateCommentResponse) GetJSON422() *IdempotencyKeyReusedApplicationJSON {
 	return r.JSON422
 }
 
+// GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r CreateCommentResponse) GetApplicationproblemJSON422() *IdempotencyKeyReusedApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSON422
+}
+
 // GetJSON429 returns the response for an HTTP 429 `application/json` response
-func (r CreateCommentResponse) GetJSON429() *TooManyRequests {
+func (r CreateCommentResponse) GetJSON429() *TooManyRequestsApplicationJSON {
 	return r.JSON429
 }
 
+// GetApplicationproblemJSON429 returns the response for an HTTP 429 `application/problem+json` response
+func (r CreateCommentResponse) GetApplicationproblemJSON429() *TooManyRequestsApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSON429
+}
+
 // GetJSON500 returns the response for an HTTP 500 `application/json` response
-func (r CreateCommentResponse) GetJSON500() *InternalError {
+func (r CreateCommentResponse) GetJSON500() *InternalErrorApplicationJSON {
 	return r.JSON500
 }
 
+// GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
+func (r CreateCommentResponse) GetApplicationproblemJSON500() *InternalErrorApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSON500
+}
+
 // GetJSON503 returns the response for an HTTP 503 `application/json` response
-func (r CreateCommentResponse) GetJSON503() *ServiceUnavailable {
+func (r CreateCommentResponse) GetJSON503() *ServiceUnavailableApplicationJSON {
 	return r.JSON503
+}
+
+// GetApplicationproblemJSON503 returns the response for an HTTP 503 `application/problem+json` response
+func (r CreateCommentResponse) GetApplicationproblemJSON503() *ServiceUnavailableApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSON503
 }
 
 // GetBody returns the raw response body bytes
@@ -7588,23 +8520,41 @@ type PublishPostResponse struct {
 	// JSON200 the response for an HTTP 200 `application/json` response
 	JSON200 *PostData
 	// JSON400 the response for an HTTP 400 `application/json` response
-	JSON400 *BadRequest
+	JSON400 *BadRequestApplicationJSON
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *BadRequestApplicationProblemPlusJSON
 	// JSON401 the response for an HTTP 401 `application/json` response
-	JSON401 *Unauthorized
+	JSON401 *UnauthorizedApplicationJSON
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *UnauthorizedApplicationProblemPlusJSON
 	// JSON403 the response for an HTTP 403 `application/json` response
-	JSON403 *Forbidden
+	JSON403 *ForbiddenApplicationJSON
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *ForbiddenApplicationProblemPlusJSON
 	// JSON404 the response for an HTTP 404 `application/json` response
-	JSON404 *NotFound
+	JSON404 *NotFoundApplicationJSON
+	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationproblemJSON404 *NotFoundApplicationProblemPlusJSON
 	// JSON409 the response for an HTTP 409 `application/json` response
-	JSON409 *Conflict
+	JSON409 *ConflictApplicationJSON
+	// ApplicationproblemJSON409 the response for an HTTP 409 `application/problem+json` response
+	ApplicationproblemJSON409 *ConflictApplicationProblemPlusJSON
 	// JSON422 the response for an HTTP 422 `application/json` response
-	JSON422 *IdempotencyKeyReused
+	JSON422 *IdempotencyKeyReusedApplicationJSON
+	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationproblemJSON422 *IdempotencyKeyReusedApplicationProblemPlusJSON
 	// JSON429 the response for an HTTP 429 `application/json` response
-	JSON429 *TooManyRequests
+	JSON429 *TooManyRequestsApplicationJSON
+	// ApplicationproblemJSON429 the response for an HTTP 429 `application/problem+json` response
+	ApplicationproblemJSON429 *TooManyRequestsApplicationProblemPlusJSON
 	// JSON500 the response for an HTTP 500 `application/json` response
-	JSON500 *InternalError
+	JSON500 *InternalErrorApplicationJSON
+	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
+	ApplicationproblemJSON500 *InternalErrorApplicationProblemPlusJSON
 	// JSON503 the response for an HTTP 503 `application/json` response
-	JSON503 *ServiceUnavailable
+	JSON503 *ServiceUnavailableApplicationJSON
+	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
+	ApplicationproblemJSON503 *ServiceUnavailableApplicationProblemPlusJSON
 	// Headers200 the parsed response headers for an HTTP 200 response
 	Headers200 *PublishPostResponse200Headers
 	// Headers401 the parsed response headers for an HTTP 401 response
@@ -7617,48 +8567,93 @@ func (r PublishPostResponse) GetJSON200() *PostData {
 }
 
 // GetJSON400 returns the response for an HTTP 400 `application/json` response
-func (r PublishPostResponse) GetJSON400() *BadRequest {
+func (r PublishPostResponse) GetJSON400() *BadRequestApplicationJSON {
 	return r.JSON400
 }
 
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r PublishPostResponse) GetApplicationproblemJSON400() *BadRequestApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSON400
+}
+
 // GetJSON401 returns the response for an HTTP 401 `application/json` response
-func (r PublishPostResponse) GetJSON401() *Unauthorized {
+func (r PublishPostResponse) GetJSON401() *UnauthorizedApplicationJSON {
 	return r.JSON401
 }
 
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r PublishPostResponse) GetApplicationproblemJSON401() *UnauthorizedApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSON401
+}
+
 // GetJSON403 returns the response for an HTTP 403 `application/json` response
-func (r PublishPostResponse) GetJSON403() *Forbidden {
+func (r PublishPostResponse) GetJSON403() *ForbiddenApplicationJSON {
 	return r.JSON403
 }
 
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r PublishPostResponse) GetApplicationproblemJSON403() *ForbiddenApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSON403
+}
+
 // GetJSON404 returns the response for an HTTP 404 `application/json` response
-func (r PublishPostResponse) GetJSON404() *NotFound {
+func (r PublishPostResponse) GetJSON404() *NotFoundApplicationJSON {
 	return r.JSON404
 }
 
+// GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r PublishPostResponse) GetApplicationproblemJSON404() *NotFoundApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSON404
+}
+
 // GetJSON409 returns the response for an HTTP 409 `application/json` response
-func (r PublishPostResponse) GetJSON409() *Conflict {
+func (r PublishPostResponse) GetJSON409() *ConflictApplicationJSON {
 	return r.JSON409
 }
 
+// GetApplicationproblemJSON409 returns the response for an HTTP 409 `application/problem+json` response
+func (r PublishPostResponse) GetApplicationproblemJSON409() *ConflictApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSON409
+}
+
 // GetJSON422 returns the response for an HTTP 422 `application/json` response
-func (r PublishPostResponse) GetJSON422() *IdempotencyKeyReused {
+func (r PublishPostResponse) GetJSON422() *IdempotencyKeyReusedApplicationJSON {
 	return r.JSON422
 }
 
+// GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r PublishPostResponse) GetApplicationproblemJSON422() *IdempotencyKeyReusedApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSON422
+}
+
 // GetJSON429 returns the response for an HTTP 429 `application/json` response
-func (r PublishPostResponse) GetJSON429() *TooManyRequests {
+func (r PublishPostResponse) GetJSON429() *TooManyRequestsApplicationJSON {
 	return r.JSON429
 }
 
+// GetApplicationproblemJSON429 returns the response for an HTTP 429 `application/problem+json` response
+func (r PublishPostResponse) GetApplicationproblemJSON429() *TooManyRequestsApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSON429
+}
+
 // GetJSON500 returns the response for an HTTP 500 `application/json` response
-func (r PublishPostResponse) GetJSON500() *InternalError {
+func (r PublishPostResponse) GetJSON500() *InternalErrorApplicationJSON {
 	return r.JSON500
 }
 
+// GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
+func (r PublishPostResponse) GetApplicationproblemJSON500() *InternalErrorApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSON500
+}
+
 // GetJSON503 returns the response for an HTTP 503 `application/json` response
-func (r PublishPostResponse) GetJSON503() *ServiceUnavailable {
+func (r PublishPostResponse) GetJSON503() *ServiceUnavailableApplicationJSON {
 	return r.JSON503
+}
+
+// GetApplicationproblemJSON503 returns the response for an HTTP 503 `application/problem+json` response
+func (r PublishPostResponse) GetApplicationproblemJSON503() *ServiceUnavailableApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSON503
 }
 
 // GetBody returns the raw response body bytes
@@ -7707,15 +8702,25 @@ type ListUsersResponse struct {
 	// JSON200 the response for an HTTP 200 `application/json` response
 	JSON200 *UserList
 	// JSON400 the response for an HTTP 400 `application/json` response
-	JSON400 *BadRequest
+	JSON400 *BadRequestApplicationJSON
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *BadRequestApplicationProblemPlusJSON
 	// JSON401 the response for an HTTP 401 `application/json` response
-	JSON401 *Unauthorized
+	JSON401 *UnauthorizedApplicationJSON
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *UnauthorizedApplicationProblemPlusJSON
 	// JSON429 the response for an HTTP 429 `application/json` response
-	JSON429 *TooManyRequests
+	JSON429 *TooManyRequestsApplicationJSON
+	// ApplicationproblemJSON429 the response for an HTTP 429 `application/problem+json` response
+	ApplicationproblemJSON429 *TooManyRequestsApplicationProblemPlusJSON
 	// JSON500 the response for an HTTP 500 `application/json` response
-	JSON500 *InternalError
+	JSON500 *InternalErrorApplicationJSON
+	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
+	ApplicationproblemJSON500 *InternalErrorApplicationProblemPlusJSON
 	// JSON503 the response for an HTTP 503 `application/json` response
-	JSON503 *ServiceUnavailable
+	JSON503 *ServiceUnavailableApplicationJSON
+	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
+	ApplicationproblemJSON503 *ServiceUnavailableApplicationProblemPlusJSON
 	// Headers200 the parsed response headers for an HTTP 200 response
 	Headers200 *ListUsersResponse200Headers
 	// Headers401 the parsed response headers for an HTTP 401 response
@@ -7728,28 +8733,53 @@ func (r ListUsersResponse) GetJSON200() *UserList {
 }
 
 // GetJSON400 returns the response for an HTTP 400 `application/json` response
-func (r ListUsersResponse) GetJSON400() *BadRequest {
+func (r ListUsersResponse) GetJSON400() *BadRequestApplicationJSON {
 	return r.JSON400
 }
 
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r ListUsersResponse) GetApplicationproblemJSON400() *BadRequestApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSON400
+}
+
 // GetJSON401 returns the response for an HTTP 401 `application/json` response
-func (r ListUsersResponse) GetJSON401() *Unauthorized {
+func (r ListUsersResponse) GetJSON401() *UnauthorizedApplicationJSON {
 	return r.JSON401
 }
 
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r ListUsersResponse) GetApplicationproblemJSON401() *UnauthorizedApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSON401
+}
+
 // GetJSON429 returns the response for an HTTP 429 `application/json` response
-func (r ListUsersResponse) GetJSON429() *TooManyRequests {
+func (r ListUsersResponse) GetJSON429() *TooManyRequestsApplicationJSON {
 	return r.JSON429
 }
 
+// GetApplicationproblemJSON429 returns the response for an HTTP 429 `application/problem+json` response
+func (r ListUsersResponse) GetApplicationproblemJSON429() *TooManyRequestsApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSON429
+}
+
 // GetJSON500 returns the response for an HTTP 500 `application/json` response
-func (r ListUsersResponse) GetJSON500() *InternalError {
+func (r ListUsersResponse) GetJSON500() *InternalErrorApplicationJSON {
 	return r.JSON500
 }
 
+// GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
+func (r ListUsersResponse) GetApplicationproblemJSON500() *InternalErrorApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSON500
+}
+
 // GetJSON503 returns the response for an HTTP 503 `application/json` response
-func (r ListUsersResponse) GetJSON503() *ServiceUnavailable {
+func (r ListUsersResponse) GetJSON503() *ServiceUnavailableApplicationJSON {
 	return r.JSON503
+}
+
+// GetApplicationproblemJSON503 returns the response for an HTTP 503 `application/problem+json` response
+func (r ListUsersResponse) GetApplicationproblemJSON503() *ServiceUnavailableApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSON503
 }
 
 // GetBody returns the raw response body bytes
@@ -7795,21 +8825,37 @@ type CreateUserResponse struct {
 	// JSON201 the response for an HTTP 201 `application/json` response
 	JSON201 *UserCreated
 	// JSON400 the response for an HTTP 400 `application/json` response
-	JSON400 *BadRequest
+	JSON400 *BadRequestApplicationJSON
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *BadRequestApplicationProblemPlusJSON
 	// JSON409 the response for an HTTP 409 `application/json` response
-	JSON409 *Conflict
+	JSON409 *ConflictApplicationJSON
+	// ApplicationproblemJSON409 the response for an HTTP 409 `application/problem+json` response
+	ApplicationproblemJSON409 *ConflictApplicationProblemPlusJSON
 	// JSON413 the response for an HTTP 413 `application/json` response
-	JSON413 *PayloadTooLarge
+	JSON413 *PayloadTooLargeApplicationJSON
+	// ApplicationproblemJSON413 the response for an HTTP 413 `application/problem+json` response
+	ApplicationproblemJSON413 *PayloadTooLargeApplicationProblemPlusJSON
 	// JSON415 the response for an HTTP 415 `application/json` response
-	JSON415 *UnsupportedMediaType
+	JSON415 *UnsupportedMediaTypeApplicationJSON
+	// ApplicationproblemJSON415 the response for an HTTP 415 `application/problem+json` response
+	ApplicationproblemJSON415 *UnsupportedMediaTypeApplicationProblemPlusJSON
 	// JSON422 the response for an HTTP 422 `application/json` response
-	JSON422 *IdempotencyKeyReused
+	JSON422 *IdempotencyKeyReusedApplicationJSON
+	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationproblemJSON422 *IdempotencyKeyReusedApplicationProblemPlusJSON
 	// JSON429 the response for an HTTP 429 `application/json` response
-	JSON429 *TooManyRequests
+	JSON429 *TooManyRequestsApplicationJSON
+	// ApplicationproblemJSON429 the response for an HTTP 429 `application/problem+json` response
+	ApplicationproblemJSON429 *TooManyRequestsApplicationProblemPlusJSON
 	// JSON500 the response for an HTTP 500 `application/json` response
-	JSON500 *InternalError
+	JSON500 *InternalErrorApplicationJSON
+	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
+	ApplicationproblemJSON500 *InternalErrorApplicationProblemPlusJSON
 	// JSON503 the response for an HTTP 503 `application/json` response
-	JSON503 *ServiceUnavailable
+	JSON503 *ServiceUnavailableApplicationJSON
+	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
+	ApplicationproblemJSON503 *ServiceUnavailableApplicationProblemPlusJSON
 	// Headers201 the parsed response headers for an HTTP 201 response
 	Headers201 *CreateUserResponse201Headers
 }
@@ -7820,43 +8866,83 @@ func (r CreateUserResponse) GetJSON201() *UserCreated {
 }
 
 // GetJSON400 returns the response for an HTTP 400 `application/json` response
-func (r CreateUserResponse) GetJSON400() *BadRequest {
+func (r CreateUserResponse) GetJSON400() *BadRequestApplicationJSON {
 	return r.JSON400
 }
 
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r CreateUserResponse) GetApplicationproblemJSON400() *BadRequestApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSON400
+}
+
 // GetJSON409 returns the response for an HTTP 409 `application/json` response
-func (r CreateUserResponse) GetJSON409() *Conflict {
+func (r CreateUserResponse) GetJSON409() *ConflictApplicationJSON {
 	return r.JSON409
 }
 
+// GetApplicationproblemJSON409 returns the response for an HTTP 409 `application/problem+json` response
+func (r CreateUserResponse) GetApplicationproblemJSON409() *ConflictApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSON409
+}
+
 // GetJSON413 returns the response for an HTTP 413 `application/json` response
-func (r CreateUserResponse) GetJSON413() *PayloadTooLarge {
+func (r CreateUserResponse) GetJSON413() *PayloadTooLargeApplicationJSON {
 	return r.JSON413
 }
 
+// GetApplicationproblemJSON413 returns the response for an HTTP 413 `application/problem+json` response
+func (r CreateUserResponse) GetApplicationproblemJSON413() *PayloadTooLargeApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSON413
+}
+
 // GetJSON415 returns the response for an HTTP 415 `application/json` response
-func (r CreateUserResponse) GetJSON415() *UnsupportedMediaType {
+func (r CreateUserResponse) GetJSON415() *UnsupportedMediaTypeApplicationJSON {
 	return r.JSON415
 }
 
+// GetApplicationproblemJSON415 returns the response for an HTTP 415 `application/problem+json` response
+func (r CreateUserResponse) GetApplicationproblemJSON415() *UnsupportedMediaTypeApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSON415
+}
+
 // GetJSON422 returns the response for an HTTP 422 `application/json` response
-func (r CreateUserResponse) GetJSON422() *IdempotencyKeyReused {
+func (r CreateUserResponse) GetJSON422() *IdempotencyKeyReusedApplicationJSON {
 	return r.JSON422
 }
 
+// GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r CreateUserResponse) GetApplicationproblemJSON422() *IdempotencyKeyReusedApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSON422
+}
+
 // GetJSON429 returns the response for an HTTP 429 `application/json` response
-func (r CreateUserResponse) GetJSON429() *TooManyRequests {
+func (r CreateUserResponse) GetJSON429() *TooManyRequestsApplicationJSON {
 	return r.JSON429
 }
 
+// GetApplicationproblemJSON429 returns the response for an HTTP 429 `application/problem+json` response
+func (r CreateUserResponse) GetApplicationproblemJSON429() *TooManyRequestsApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSON429
+}
+
 // GetJSON500 returns the response for an HTTP 500 `application/json` response
-func (r CreateUserResponse) GetJSON500() *InternalError {
+func (r CreateUserResponse) GetJSON500() *InternalErrorApplicationJSON {
 	return r.JSON500
 }
 
+// GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
+func (r CreateUserResponse) GetApplicationproblemJSON500() *InternalErrorApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSON500
+}
+
 // GetJSON503 returns the response for an HTTP 503 `application/json` response
-func (r CreateUserResponse) GetJSON503() *ServiceUnavailable {
+func (r CreateUserResponse) GetJSON503() *ServiceUnavailableApplicationJSON {
 	return r.JSON503
+}
+
+// GetApplicationproblemJSON503 returns the response for an HTTP 503 `application/problem+json` response
+func (r CreateUserResponse) GetApplicationproblemJSON503() *ServiceUnavailableApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSON503
 }
 
 // GetBody returns the raw response body bytes
@@ -7903,19 +8989,33 @@ type DeleteUserResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
 	// JSON400 the response for an HTTP 400 `application/json` response
-	JSON400 *BadRequest
+	JSON400 *BadRequestApplicationJSON
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *BadRequestApplicationProblemPlusJSON
 	// JSON401 the response for an HTTP 401 `application/json` response
-	JSON401 *Unauthorized
+	JSON401 *UnauthorizedApplicationJSON
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *UnauthorizedApplicationProblemPlusJSON
 	// JSON403 the response for an HTTP 403 `application/json` response
-	JSON403 *Forbidden
+	JSON403 *ForbiddenApplicationJSON
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *ForbiddenApplicationProblemPlusJSON
 	// JSON404 the response for an HTTP 404 `application/json` response
-	JSON404 *NotFound
+	JSON404 *NotFoundApplicationJSON
+	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationproblemJSON404 *NotFoundApplicationProblemPlusJSON
 	// JSON429 the response for an HTTP 429 `application/json` response
-	JSON429 *TooManyRequests
+	JSON429 *TooManyRequestsApplicationJSON
+	// ApplicationproblemJSON429 the response for an HTTP 429 `application/problem+json` response
+	ApplicationproblemJSON429 *TooManyRequestsApplicationProblemPlusJSON
 	// JSON500 the response for an HTTP 500 `application/json` response
-	JSON500 *InternalError
+	JSON500 *InternalErrorApplicationJSON
+	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
+	ApplicationproblemJSON500 *InternalErrorApplicationProblemPlusJSON
 	// JSON503 the response for an HTTP 503 `application/json` response
-	JSON503 *ServiceUnavailable
+	JSON503 *ServiceUnavailableApplicationJSON
+	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
+	ApplicationproblemJSON503 *ServiceUnavailableApplicationProblemPlusJSON
 	// Headers204 the parsed response headers for an HTTP 204 response
 	Headers204 *DeleteUserResponse204Headers
 	// Headers401 the parsed response headers for an HTTP 401 response
@@ -7923,38 +9023,73 @@ type DeleteUserResponse struct {
 }
 
 // GetJSON400 returns the response for an HTTP 400 `application/json` response
-func (r DeleteUserResponse) GetJSON400() *BadRequest {
+func (r DeleteUserResponse) GetJSON400() *BadRequestApplicationJSON {
 	return r.JSON400
 }
 
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r DeleteUserResponse) GetApplicationproblemJSON400() *BadRequestApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSON400
+}
+
 // GetJSON401 returns the response for an HTTP 401 `application/json` response
-func (r DeleteUserResponse) GetJSON401() *Unauthorized {
+func (r DeleteUserResponse) GetJSON401() *UnauthorizedApplicationJSON {
 	return r.JSON401
 }
 
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r DeleteUserResponse) GetApplicationproblemJSON401() *UnauthorizedApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSON401
+}
+
 // GetJSON403 returns the response for an HTTP 403 `application/json` response
-func (r DeleteUserResponse) GetJSON403() *Forbidden {
+func (r DeleteUserResponse) GetJSON403() *ForbiddenApplicationJSON {
 	return r.JSON403
 }
 
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r DeleteUserResponse) GetApplicationproblemJSON403() *ForbiddenApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSON403
+}
+
 // GetJSON404 returns the response for an HTTP 404 `application/json` response
-func (r DeleteUserResponse) GetJSON404() *NotFound {
+func (r DeleteUserResponse) GetJSON404() *NotFoundApplicationJSON {
 	return r.JSON404
 }
 
+// GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r DeleteUserResponse) GetApplicationproblemJSON404() *NotFoundApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSON404
+}
+
 // GetJSON429 returns the response for an HTTP 429 `application/json` response
-func (r DeleteUserResponse) GetJSON429() *TooManyRequests {
+func (r DeleteUserResponse) GetJSON429() *TooManyRequestsApplicationJSON {
 	return r.JSON429
 }
 
+// GetApplicationproblemJSON429 returns the response for an HTTP 429 `application/problem+json` response
+func (r DeleteUserResponse) GetApplicationproblemJSON429() *TooManyRequestsApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSON429
+}
+
 // GetJSON500 returns the response for an HTTP 500 `application/json` response
-func (r DeleteUserResponse) GetJSON500() *InternalError {
+func (r DeleteUserResponse) GetJSON500() *InternalErrorApplicationJSON {
 	return r.JSON500
 }
 
+// GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
+func (r DeleteUserResponse) GetApplicationproblemJSON500() *InternalErrorApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSON500
+}
+
 // GetJSON503 returns the response for an HTTP 503 `application/json` response
-func (r DeleteUserResponse) GetJSON503() *ServiceUnavailable {
+func (r DeleteUserResponse) GetJSON503() *ServiceUnavailableApplicationJSON {
 	return r.JSON503
+}
+
+// GetApplicationproblemJSON503 returns the response for an HTTP 503 `application/problem+json` response
+func (r DeleteUserResponse) GetApplicationproblemJSON503() *ServiceUnavailableApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSON503
 }
 
 // GetBody returns the raw response body bytes
@@ -8003,17 +9138,29 @@ type GetUserResponse struct {
 	// JSON200 the response for an HTTP 200 `application/json` response
 	JSON200 *UserDetail
 	// JSON400 the response for an HTTP 400 `application/json` response
-	JSON400 *BadRequest
+	JSON400 *BadRequestApplicationJSON
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *BadRequestApplicationProblemPlusJSON
 	// JSON401 the response for an HTTP 401 `application/json` response
-	JSON401 *Unauthorized
+	JSON401 *UnauthorizedApplicationJSON
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *UnauthorizedApplicationProblemPlusJSON
 	// JSON404 the response for an HTTP 404 `application/json` response
-	JSON404 *NotFound
+	JSON404 *NotFoundApplicationJSON
+	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationproblemJSON404 *NotFoundApplicationProblemPlusJSON
 	// JSON429 the response for an HTTP 429 `application/json` response
-	JSON429 *TooManyRequests
+	JSON429 *TooManyRequestsApplicationJSON
+	// ApplicationproblemJSON429 the response for an HTTP 429 `application/problem+json` response
+	ApplicationproblemJSON429 *TooManyRequestsApplicationProblemPlusJSON
 	// JSON500 the response for an HTTP 500 `application/json` response
-	JSON500 *InternalError
+	JSON500 *InternalErrorApplicationJSON
+	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
+	ApplicationproblemJSON500 *InternalErrorApplicationProblemPlusJSON
 	// JSON503 the response for an HTTP 503 `application/json` response
-	JSON503 *ServiceUnavailable
+	JSON503 *ServiceUnavailableApplicationJSON
+	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
+	ApplicationproblemJSON503 *ServiceUnavailableApplicationProblemPlusJSON
 	// Headers200 the parsed response headers for an HTTP 200 response
 	Headers200 *GetUserResponse200Headers
 	// Headers401 the parsed response headers for an HTTP 401 response
@@ -8026,33 +9173,63 @@ func (r GetUserResponse) GetJSON200() *UserDetail {
 }
 
 // GetJSON400 returns the response for an HTTP 400 `application/json` response
-func (r GetUserResponse) GetJSON400() *BadRequest {
+func (r GetUserResponse) GetJSON400() *BadRequestApplicationJSON {
 	return r.JSON400
 }
 
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r GetUserResponse) GetApplicationproblemJSON400() *BadRequestApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSON400
+}
+
 // GetJSON401 returns the response for an HTTP 401 `application/json` response
-func (r GetUserResponse) GetJSON401() *Unauthorized {
+func (r GetUserResponse) GetJSON401() *UnauthorizedApplicationJSON {
 	return r.JSON401
 }
 
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r GetUserResponse) GetApplicationproblemJSON401() *UnauthorizedApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSON401
+}
+
 // GetJSON404 returns the response for an HTTP 404 `application/json` response
-func (r GetUserResponse) GetJSON404() *NotFound {
+func (r GetUserResponse) GetJSON404() *NotFoundApplicationJSON {
 	return r.JSON404
 }
 
+// GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r GetUserResponse) GetApplicationproblemJSON404() *NotFoundApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSON404
+}
+
 // GetJSON429 returns the response for an HTTP 429 `application/json` response
-func (r GetUserResponse) GetJSON429() *TooManyRequests {
+func (r GetUserResponse) GetJSON429() *TooManyRequestsApplicationJSON {
 	return r.JSON429
 }
 
+// GetApplicationproblemJSON429 returns the response for an HTTP 429 `application/problem+json` response
+func (r GetUserResponse) GetApplicationproblemJSON429() *TooManyRequestsApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSON429
+}
+
 // GetJSON500 returns the response for an HTTP 500 `application/json` response
-func (r GetUserResponse) GetJSON500() *InternalError {
+func (r GetUserResponse) GetJSON500() *InternalErrorApplicationJSON {
 	return r.JSON500
 }
 
+// GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
+func (r GetUserResponse) GetApplicationproblemJSON500() *InternalErrorApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSON500
+}
+
 // GetJSON503 returns the response for an HTTP 503 `application/json` response
-func (r GetUserResponse) GetJSON503() *ServiceUnavailable {
+func (r GetUserResponse) GetJSON503() *ServiceUnavailableApplicationJSON {
 	return r.JSON503
+}
+
+// GetApplicationproblemJSON503 returns the response for an HTTP 503 `application/problem+json` response
+func (r GetUserResponse) GetApplicationproblemJSON503() *ServiceUnavailableApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSON503
 }
 
 // GetBody returns the raw response body bytes
@@ -8102,27 +9279,49 @@ type PatchUserResponse struct {
 	// JSON200 the response for an HTTP 200 `application/json` response
 	JSON200 *UserData
 	// JSON400 the response for an HTTP 400 `application/json` response
-	JSON400 *BadRequest
+	JSON400 *BadRequestApplicationJSON
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *BadRequestApplicationProblemPlusJSON
 	// JSON401 the response for an HTTP 401 `application/json` response
-	JSON401 *Unauthorized
+	JSON401 *UnauthorizedApplicationJSON
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *UnauthorizedApplicationProblemPlusJSON
 	// JSON403 the response for an HTTP 403 `application/json` response
-	JSON403 *Forbidden
+	JSON403 *ForbiddenApplicationJSON
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *ForbiddenApplicationProblemPlusJSON
 	// JSON404 the response for an HTTP 404 `application/json` response
-	JSON404 *NotFound
+	JSON404 *NotFoundApplicationJSON
+	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationproblemJSON404 *NotFoundApplicationProblemPlusJSON
 	// JSON409 the response for an HTTP 409 `application/json` response
-	JSON409 *Conflict
+	JSON409 *ConflictApplicationJSON
+	// ApplicationproblemJSON409 the response for an HTTP 409 `application/problem+json` response
+	ApplicationproblemJSON409 *ConflictApplicationProblemPlusJSON
 	// JSON413 the response for an HTTP 413 `application/json` response
-	JSON413 *PayloadTooLarge
+	JSON413 *PayloadTooLargeApplicationJSON
+	// ApplicationproblemJSON413 the response for an HTTP 413 `application/problem+json` response
+	ApplicationproblemJSON413 *PayloadTooLargeApplicationProblemPlusJSON
 	// JSON415 the response for an HTTP 415 `application/json` response
-	JSON415 *UnsupportedMediaType
+	JSON415 *UnsupportedMediaTypeApplicationJSON
+	// ApplicationproblemJSON415 the response for an HTTP 415 `application/problem+json` response
+	ApplicationproblemJSON415 *UnsupportedMediaTypeApplicationProblemPlusJSON
 	// JSON422 the response for an HTTP 422 `application/json` response
-	JSON422 *IdempotencyKeyReused
+	JSON422 *IdempotencyKeyReusedApplicationJSON
+	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationproblemJSON422 *IdempotencyKeyReusedApplicationProblemPlusJSON
 	// JSON429 the response for an HTTP 429 `application/json` response
-	JSON429 *TooManyRequests
+	JSON429 *TooManyRequestsApplicationJSON
+	// ApplicationproblemJSON429 the response for an HTTP 429 `application/problem+json` response
+	ApplicationproblemJSON429 *TooManyRequestsApplicationProblemPlusJSON
 	// JSON500 the response for an HTTP 500 `application/json` response
-	JSON500 *InternalError
+	JSON500 *InternalErrorApplicationJSON
+	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
+	ApplicationproblemJSON500 *InternalErrorApplicationProblemPlusJSON
 	// JSON503 the response for an HTTP 503 `application/json` response
-	JSON503 *ServiceUnavailable
+	JSON503 *ServiceUnavailableApplicationJSON
+	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
+	ApplicationproblemJSON503 *ServiceUnavailableApplicationProblemPlusJSON
 	// Headers200 the parsed response headers for an HTTP 200 response
 	Headers200 *PatchUserResponse200Headers
 	// Headers401 the parsed response headers for an HTTP 401 response
@@ -8135,58 +9334,113 @@ func (r PatchUserResponse) GetJSON200() *UserData {
 }
 
 // GetJSON400 returns the response for an HTTP 400 `application/json` response
-func (r PatchUserResponse) GetJSON400() *BadRequest {
+func (r PatchUserResponse) GetJSON400() *BadRequestApplicationJSON {
 	return r.JSON400
 }
 
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r PatchUserResponse) GetApplicationproblemJSON400() *BadRequestApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSON400
+}
+
 // GetJSON401 returns the response for an HTTP 401 `application/json` response
-func (r PatchUserResponse) GetJSON401() *Unauthorized {
+func (r PatchUserResponse) GetJSON401() *UnauthorizedApplicationJSON {
 	return r.JSON401
 }
 
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r PatchUserResponse) GetApplicationproblemJSON401() *UnauthorizedApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSON401
+}
+
 // GetJSON403 returns the response for an HTTP 403 `application/json` response
-func (r PatchUserResponse) GetJSON403() *Forbidden {
+func (r PatchUserResponse) GetJSON403() *ForbiddenApplicationJSON {
 	return r.JSON403
 }
 
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r PatchUserResponse) GetApplicationproblemJSON403() *ForbiddenApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSON403
+}
+
 // GetJSON404 returns the response for an HTTP 404 `application/json` response
-func (r PatchUserResponse) GetJSON404() *NotFound {
+func (r PatchUserResponse) GetJSON404() *NotFoundApplicationJSON {
 	return r.JSON404
 }
 
+// GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r PatchUserResponse) GetApplicationproblemJSON404() *NotFoundApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSON404
+}
+
 // GetJSON409 returns the response for an HTTP 409 `application/json` response
-func (r PatchUserResponse) GetJSON409() *Conflict {
+func (r PatchUserResponse) GetJSON409() *ConflictApplicationJSON {
 	return r.JSON409
 }
 
+// GetApplicationproblemJSON409 returns the response for an HTTP 409 `application/problem+json` response
+func (r PatchUserResponse) GetApplicationproblemJSON409() *ConflictApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSON409
+}
+
 // GetJSON413 returns the response for an HTTP 413 `application/json` response
-func (r PatchUserResponse) GetJSON413() *PayloadTooLarge {
+func (r PatchUserResponse) GetJSON413() *PayloadTooLargeApplicationJSON {
 	return r.JSON413
 }
 
+// GetApplicationproblemJSON413 returns the response for an HTTP 413 `application/problem+json` response
+func (r PatchUserResponse) GetApplicationproblemJSON413() *PayloadTooLargeApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSON413
+}
+
 // GetJSON415 returns the response for an HTTP 415 `application/json` response
-func (r PatchUserResponse) GetJSON415() *UnsupportedMediaType {
+func (r PatchUserResponse) GetJSON415() *UnsupportedMediaTypeApplicationJSON {
 	return r.JSON415
 }
 
+// GetApplicationproblemJSON415 returns the response for an HTTP 415 `application/problem+json` response
+func (r PatchUserResponse) GetApplicationproblemJSON415() *UnsupportedMediaTypeApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSON415
+}
+
 // GetJSON422 returns the response for an HTTP 422 `application/json` response
-func (r PatchUserResponse) GetJSON422() *IdempotencyKeyReused {
+func (r PatchUserResponse) GetJSON422() *IdempotencyKeyReusedApplicationJSON {
 	return r.JSON422
 }
 
+// GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r PatchUserResponse) GetApplicationproblemJSON422() *IdempotencyKeyReusedApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSON422
+}
+
 // GetJSON429 returns the response for an HTTP 429 `application/json` response
-func (r PatchUserResponse) GetJSON429() *TooManyRequests {
+func (r PatchUserResponse) GetJSON429() *TooManyRequestsApplicationJSON {
 	return r.JSON429
 }
 
+// GetApplicationproblemJSON429 returns the response for an HTTP 429 `application/problem+json` response
+func (r PatchUserResponse) GetApplicationproblemJSON429() *TooManyRequestsApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSON429
+}
+
 // GetJSON500 returns the response for an HTTP 500 `application/json` response
-func (r PatchUserResponse) GetJSON500() *InternalError {
+func (r PatchUserResponse) GetJSON500() *InternalErrorApplicationJSON {
 	return r.JSON500
 }
 
+// GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
+func (r PatchUserResponse) GetApplicationproblemJSON500() *InternalErrorApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSON500
+}
+
 // GetJSON503 returns the response for an HTTP 503 `application/json` response
-func (r PatchUserResponse) GetJSON503() *ServiceUnavailable {
+func (r PatchUserResponse) GetJSON503() *ServiceUnavailableApplicationJSON {
 	return r.JSON503
+}
+
+// GetApplicationproblemJSON503 returns the response for an HTTP 503 `application/problem+json` response
+func (r PatchUserResponse) GetApplicationproblemJSON503() *ServiceUnavailableApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSON503
 }
 
 // GetBody returns the raw response body bytes
@@ -8235,25 +9489,45 @@ type ReplaceUserResponse struct {
 	// JSON200 the response for an HTTP 200 `application/json` response
 	JSON200 *UserData
 	// JSON400 the response for an HTTP 400 `application/json` response
-	JSON400 *BadRequest
+	JSON400 *BadRequestApplicationJSON
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *BadRequestApplicationProblemPlusJSON
 	// JSON401 the response for an HTTP 401 `application/json` response
-	JSON401 *Unauthorized
+	JSON401 *UnauthorizedApplicationJSON
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *UnauthorizedApplicationProblemPlusJSON
 	// JSON403 the response for an HTTP 403 `application/json` response
-	JSON403 *Forbidden
+	JSON403 *ForbiddenApplicationJSON
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *ForbiddenApplicationProblemPlusJSON
 	// JSON404 the response for an HTTP 404 `application/json` response
-	JSON404 *NotFound
+	JSON404 *NotFoundApplicationJSON
+	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationproblemJSON404 *NotFoundApplicationProblemPlusJSON
 	// JSON409 the response for an HTTP 409 `application/json` response
-	JSON409 *Conflict
+	JSON409 *ConflictApplicationJSON
+	// ApplicationproblemJSON409 the response for an HTTP 409 `application/problem+json` response
+	ApplicationproblemJSON409 *ConflictApplicationProblemPlusJSON
 	// JSON413 the response for an HTTP 413 `application/json` response
-	JSON413 *PayloadTooLarge
+	JSON413 *PayloadTooLargeApplicationJSON
+	// ApplicationproblemJSON413 the response for an HTTP 413 `application/problem+json` response
+	ApplicationproblemJSON413 *PayloadTooLargeApplicationProblemPlusJSON
 	// JSON415 the response for an HTTP 415 `application/json` response
-	JSON415 *UnsupportedMediaType
+	JSON415 *UnsupportedMediaTypeApplicationJSON
+	// ApplicationproblemJSON415 the response for an HTTP 415 `application/problem+json` response
+	ApplicationproblemJSON415 *UnsupportedMediaTypeApplicationProblemPlusJSON
 	// JSON429 the response for an HTTP 429 `application/json` response
-	JSON429 *TooManyRequests
+	JSON429 *TooManyRequestsApplicationJSON
+	// ApplicationproblemJSON429 the response for an HTTP 429 `application/problem+json` response
+	ApplicationproblemJSON429 *TooManyRequestsApplicationProblemPlusJSON
 	// JSON500 the response for an HTTP 500 `application/json` response
-	JSON500 *InternalError
+	JSON500 *InternalErrorApplicationJSON
+	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
+	ApplicationproblemJSON500 *InternalErrorApplicationProblemPlusJSON
 	// JSON503 the response for an HTTP 503 `application/json` response
-	JSON503 *ServiceUnavailable
+	JSON503 *ServiceUnavailableApplicationJSON
+	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
+	ApplicationproblemJSON503 *ServiceUnavailableApplicationProblemPlusJSON
 	// Headers200 the parsed response headers for an HTTP 200 response
 	Headers200 *ReplaceUserResponse200Headers
 	// Headers401 the parsed response headers for an HTTP 401 response
@@ -8266,53 +9540,103 @@ func (r ReplaceUserResponse) GetJSON200() *UserData {
 }
 
 // GetJSON400 returns the response for an HTTP 400 `application/json` response
-func (r ReplaceUserResponse) GetJSON400() *BadRequest {
+func (r ReplaceUserResponse) GetJSON400() *BadRequestApplicationJSON {
 	return r.JSON400
 }
 
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r ReplaceUserResponse) GetApplicationproblemJSON400() *BadRequestApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSON400
+}
+
 // GetJSON401 returns the response for an HTTP 401 `application/json` response
-func (r ReplaceUserResponse) GetJSON401() *Unauthorized {
+func (r ReplaceUserResponse) GetJSON401() *UnauthorizedApplicationJSON {
 	return r.JSON401
 }
 
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r ReplaceUserResponse) GetApplicationproblemJSON401() *UnauthorizedApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSON401
+}
+
 // GetJSON403 returns the response for an HTTP 403 `application/json` response
-func (r ReplaceUserResponse) GetJSON403() *Forbidden {
+func (r ReplaceUserResponse) GetJSON403() *ForbiddenApplicationJSON {
 	return r.JSON403
 }
 
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r ReplaceUserResponse) GetApplicationproblemJSON403() *ForbiddenApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSON403
+}
+
 // GetJSON404 returns the response for an HTTP 404 `application/json` response
-func (r ReplaceUserResponse) GetJSON404() *NotFound {
+func (r ReplaceUserResponse) GetJSON404() *NotFoundApplicationJSON {
 	return r.JSON404
 }
 
+// GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r ReplaceUserResponse) GetApplicationproblemJSON404() *NotFoundApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSON404
+}
+
 // GetJSON409 returns the response for an HTTP 409 `application/json` response
-func (r ReplaceUserResponse) GetJSON409() *Conflict {
+func (r ReplaceUserResponse) GetJSON409() *ConflictApplicationJSON {
 	return r.JSON409
 }
 
+// GetApplicationproblemJSON409 returns the response for an HTTP 409 `application/problem+json` response
+func (r ReplaceUserResponse) GetApplicationproblemJSON409() *ConflictApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSON409
+}
+
 // GetJSON413 returns the response for an HTTP 413 `application/json` response
-func (r ReplaceUserResponse) GetJSON413() *PayloadTooLarge {
+func (r ReplaceUserResponse) GetJSON413() *PayloadTooLargeApplicationJSON {
 	return r.JSON413
 }
 
+// GetApplicationproblemJSON413 returns the response for an HTTP 413 `application/problem+json` response
+func (r ReplaceUserResponse) GetApplicationproblemJSON413() *PayloadTooLargeApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSON413
+}
+
 // GetJSON415 returns the response for an HTTP 415 `application/json` response
-func (r ReplaceUserResponse) GetJSON415() *UnsupportedMediaType {
+func (r ReplaceUserResponse) GetJSON415() *UnsupportedMediaTypeApplicationJSON {
 	return r.JSON415
 }
 
+// GetApplicationproblemJSON415 returns the response for an HTTP 415 `application/problem+json` response
+func (r ReplaceUserResponse) GetApplicationproblemJSON415() *UnsupportedMediaTypeApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSON415
+}
+
 // GetJSON429 returns the response for an HTTP 429 `application/json` response
-func (r ReplaceUserResponse) GetJSON429() *TooManyRequests {
+func (r ReplaceUserResponse) GetJSON429() *TooManyRequestsApplicationJSON {
 	return r.JSON429
 }
 
+// GetApplicationproblemJSON429 returns the response for an HTTP 429 `application/problem+json` response
+func (r ReplaceUserResponse) GetApplicationproblemJSON429() *TooManyRequestsApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSON429
+}
+
 // GetJSON500 returns the response for an HTTP 500 `application/json` response
-func (r ReplaceUserResponse) GetJSON500() *InternalError {
+func (r ReplaceUserResponse) GetJSON500() *InternalErrorApplicationJSON {
 	return r.JSON500
 }
 
+// GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
+func (r ReplaceUserResponse) GetApplicationproblemJSON500() *InternalErrorApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSON500
+}
+
 // GetJSON503 returns the response for an HTTP 503 `application/json` response
-func (r ReplaceUserResponse) GetJSON503() *ServiceUnavailable {
+func (r ReplaceUserResponse) GetJSON503() *ServiceUnavailableApplicationJSON {
 	return r.JSON503
+}
+
+// GetApplicationproblemJSON503 returns the response for an HTTP 503 `application/problem+json` response
+func (r ReplaceUserResponse) GetApplicationproblemJSON503() *ServiceUnavailableApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSON503
 }
 
 // GetBody returns the raw response body bytes
@@ -8361,17 +9685,29 @@ type ListUserCommentsResponse struct {
 	// JSON200 the response for an HTTP 200 `application/json` response
 	JSON200 *CommentList
 	// JSON400 the response for an HTTP 400 `application/json` response
-	JSON400 *BadRequest
+	JSON400 *BadRequestApplicationJSON
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *BadRequestApplicationProblemPlusJSON
 	// JSON401 the response for an HTTP 401 `application/json` response
-	JSON401 *Unauthorized
+	JSON401 *UnauthorizedApplicationJSON
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *UnauthorizedApplicationProblemPlusJSON
 	// JSON404 the response for an HTTP 404 `application/json` response
-	JSON404 *NotFound
+	JSON404 *NotFoundApplicationJSON
+	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationproblemJSON404 *NotFoundApplicationProblemPlusJSON
 	// JSON429 the response for an HTTP 429 `application/json` response
-	JSON429 *TooManyRequests
+	JSON429 *TooManyRequestsApplicationJSON
+	// ApplicationproblemJSON429 the response for an HTTP 429 `application/problem+json` response
+	ApplicationproblemJSON429 *TooManyRequestsApplicationProblemPlusJSON
 	// JSON500 the response for an HTTP 500 `application/json` response
-	JSON500 *InternalError
+	JSON500 *InternalErrorApplicationJSON
+	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
+	ApplicationproblemJSON500 *InternalErrorApplicationProblemPlusJSON
 	// JSON503 the response for an HTTP 503 `application/json` response
-	JSON503 *ServiceUnavailable
+	JSON503 *ServiceUnavailableApplicationJSON
+	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
+	ApplicationproblemJSON503 *ServiceUnavailableApplicationProblemPlusJSON
 	// Headers200 the parsed response headers for an HTTP 200 response
 	Headers200 *ListUserCommentsResponse200Headers
 	// Headers401 the parsed response headers for an HTTP 401 response
@@ -8384,33 +9720,63 @@ func (r ListUserCommentsResponse) GetJSON200() *CommentList {
 }
 
 // GetJSON400 returns the response for an HTTP 400 `application/json` response
-func (r ListUserCommentsResponse) GetJSON400() *BadRequest {
+func (r ListUserCommentsResponse) GetJSON400() *BadRequestApplicationJSON {
 	return r.JSON400
 }
 
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r ListUserCommentsResponse) GetApplicationproblemJSON400() *BadRequestApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSON400
+}
+
 // GetJSON401 returns the response for an HTTP 401 `application/json` response
-func (r ListUserCommentsResponse) GetJSON401() *Unauthorized {
+func (r ListUserCommentsResponse) GetJSON401() *UnauthorizedApplicationJSON {
 	return r.JSON401
 }
 
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r ListUserCommentsResponse) GetApplicationproblemJSON401() *UnauthorizedApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSON401
+}
+
 // GetJSON404 returns the response for an HTTP 404 `application/json` response
-func (r ListUserCommentsResponse) GetJSON404() *NotFound {
+func (r ListUserCommentsResponse) GetJSON404() *NotFoundApplicationJSON {
 	return r.JSON404
 }
 
+// GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r ListUserCommentsResponse) GetApplicationproblemJSON404() *NotFoundApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSON404
+}
+
 // GetJSON429 returns the response for an HTTP 429 `application/json` response
-func (r ListUserCommentsResponse) GetJSON429() *TooManyRequests {
+func (r ListUserCommentsResponse) GetJSON429() *TooManyRequestsApplicationJSON {
 	return r.JSON429
 }
 
+// GetApplicationproblemJSON429 returns the response for an HTTP 429 `application/problem+json` response
+func (r ListUserCommentsResponse) GetApplicationproblemJSON429() *TooManyRequestsApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSON429
+}
+
 // GetJSON500 returns the response for an HTTP 500 `application/json` response
-func (r ListUserCommentsResponse) GetJSON500() *InternalError {
+func (r ListUserCommentsResponse) GetJSON500() *InternalErrorApplicationJSON {
 	return r.JSON500
 }
 
+// GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
+func (r ListUserCommentsResponse) GetApplicationproblemJSON500() *InternalErrorApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSON500
+}
+
 // GetJSON503 returns the response for an HTTP 503 `application/json` response
-func (r ListUserCommentsResponse) GetJSON503() *ServiceUnavailable {
+func (r ListUserCommentsResponse) GetJSON503() *ServiceUnavailableApplicationJSON {
 	return r.JSON503
+}
+
+// GetApplicationproblemJSON503 returns the response for an HTTP 503 `application/problem+json` response
+func (r ListUserCommentsResponse) GetApplicationproblemJSON503() *ServiceUnavailableApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSON503
 }
 
 // GetBody returns the raw response body bytes
@@ -8459,17 +9825,29 @@ type ListUserPostsResponse struct {
 	// JSON200 the response for an HTTP 200 `application/json` response
 	JSON200 *PostList
 	// JSON400 the response for an HTTP 400 `application/json` response
-	JSON400 *BadRequest
+	JSON400 *BadRequestApplicationJSON
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *BadRequestApplicationProblemPlusJSON
 	// JSON401 the response for an HTTP 401 `application/json` response
-	JSON401 *Unauthorized
+	JSON401 *UnauthorizedApplicationJSON
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *UnauthorizedApplicationProblemPlusJSON
 	// JSON404 the response for an HTTP 404 `application/json` response
-	JSON404 *NotFound
+	JSON404 *NotFoundApplicationJSON
+	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationproblemJSON404 *NotFoundApplicationProblemPlusJSON
 	// JSON429 the response for an HTTP 429 `application/json` response
-	JSON429 *TooManyRequests
+	JSON429 *TooManyRequestsApplicationJSON
+	// ApplicationproblemJSON429 the response for an HTTP 429 `application/problem+json` response
+	ApplicationproblemJSON429 *TooManyRequestsApplicationProblemPlusJSON
 	// JSON500 the response for an HTTP 500 `application/json` response
-	JSON500 *InternalError
+	JSON500 *InternalErrorApplicationJSON
+	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
+	ApplicationproblemJSON500 *InternalErrorApplicationProblemPlusJSON
 	// JSON503 the response for an HTTP 503 `application/json` response
-	JSON503 *ServiceUnavailable
+	JSON503 *ServiceUnavailableApplicationJSON
+	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
+	ApplicationproblemJSON503 *ServiceUnavailableApplicationProblemPlusJSON
 	// Headers200 the parsed response headers for an HTTP 200 response
 	Headers200 *ListUserPostsResponse200Headers
 	// Headers401 the parsed response headers for an HTTP 401 response
@@ -8482,33 +9860,63 @@ func (r ListUserPostsResponse) GetJSON200() *PostList {
 }
 
 // GetJSON400 returns the response for an HTTP 400 `application/json` response
-func (r ListUserPostsResponse) GetJSON400() *BadRequest {
+func (r ListUserPostsResponse) GetJSON400() *BadRequestApplicationJSON {
 	return r.JSON400
 }
 
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r ListUserPostsResponse) GetApplicationproblemJSON400() *BadRequestApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSON400
+}
+
 // GetJSON401 returns the response for an HTTP 401 `application/json` response
-func (r ListUserPostsResponse) GetJSON401() *Unauthorized {
+func (r ListUserPostsResponse) GetJSON401() *UnauthorizedApplicationJSON {
 	return r.JSON401
 }
 
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r ListUserPostsResponse) GetApplicationproblemJSON401() *UnauthorizedApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSON401
+}
+
 // GetJSON404 returns the response for an HTTP 404 `application/json` response
-func (r ListUserPostsResponse) GetJSON404() *NotFound {
+func (r ListUserPostsResponse) GetJSON404() *NotFoundApplicationJSON {
 	return r.JSON404
 }
 
+// GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r ListUserPostsResponse) GetApplicationproblemJSON404() *NotFoundApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSON404
+}
+
 // GetJSON429 returns the response for an HTTP 429 `application/json` response
-func (r ListUserPostsResponse) GetJSON429() *TooManyRequests {
+func (r ListUserPostsResponse) GetJSON429() *TooManyRequestsApplicationJSON {
 	return r.JSON429
 }
 
+// GetApplicationproblemJSON429 returns the response for an HTTP 429 `application/problem+json` response
+func (r ListUserPostsResponse) GetApplicationproblemJSON429() *TooManyRequestsApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSON429
+}
+
 // GetJSON500 returns the response for an HTTP 500 `application/json` response
-func (r ListUserPostsResponse) GetJSON500() *InternalError {
+func (r ListUserPostsResponse) GetJSON500() *InternalErrorApplicationJSON {
 	return r.JSON500
 }
 
+// GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
+func (r ListUserPostsResponse) GetApplicationproblemJSON500() *InternalErrorApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSON500
+}
+
 // GetJSON503 returns the response for an HTTP 503 `application/json` response
-func (r ListUserPostsResponse) GetJSON503() *ServiceUnavailable {
+func (r ListUserPostsResponse) GetJSON503() *ServiceUnavailableApplicationJSON {
 	return r.JSON503
+}
+
+// GetApplicationproblemJSON503 returns the response for an HTTP 503 `application/problem+json` response
+func (r ListUserPostsResponse) GetApplicationproblemJSON503() *ServiceUnavailableApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSON503
 }
 
 // GetBody returns the raw response body bytes
@@ -8557,15 +9965,25 @@ type ListWebhookEndpointsResponse struct {
 	// JSON200 the response for an HTTP 200 `application/json` response
 	JSON200 *WebhookEndpointList
 	// JSON400 the response for an HTTP 400 `application/json` response
-	JSON400 *BadRequest
+	JSON400 *BadRequestApplicationJSON
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *BadRequestApplicationProblemPlusJSON
 	// JSON401 the response for an HTTP 401 `application/json` response
-	JSON401 *Unauthorized
+	JSON401 *UnauthorizedApplicationJSON
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *UnauthorizedApplicationProblemPlusJSON
 	// JSON429 the response for an HTTP 429 `application/json` response
-	JSON429 *TooManyRequests
+	JSON429 *TooManyRequestsApplicationJSON
+	// ApplicationproblemJSON429 the response for an HTTP 429 `application/problem+json` response
+	ApplicationproblemJSON429 *TooManyRequestsApplicationProblemPlusJSON
 	// JSON500 the response for an HTTP 500 `application/json` response
-	JSON500 *InternalError
+	JSON500 *InternalErrorApplicationJSON
+	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
+	ApplicationproblemJSON500 *InternalErrorApplicationProblemPlusJSON
 	// JSON503 the response for an HTTP 503 `application/json` response
-	JSON503 *ServiceUnavailable
+	JSON503 *ServiceUnavailableApplicationJSON
+	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
+	ApplicationproblemJSON503 *ServiceUnavailableApplicationProblemPlusJSON
 	// Headers200 the parsed response headers for an HTTP 200 response
 	Headers200 *ListWebhookEndpointsResponse200Headers
 	// Headers401 the parsed response headers for an HTTP 401 response
@@ -8578,28 +9996,53 @@ func (r ListWebhookEndpointsResponse) GetJSON200() *WebhookEndpointList {
 }
 
 // GetJSON400 returns the response for an HTTP 400 `application/json` response
-func (r ListWebhookEndpointsResponse) GetJSON400() *BadRequest {
+func (r ListWebhookEndpointsResponse) GetJSON400() *BadRequestApplicationJSON {
 	return r.JSON400
 }
 
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r ListWebhookEndpointsResponse) GetApplicationproblemJSON400() *BadRequestApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSON400
+}
+
 // GetJSON401 returns the response for an HTTP 401 `application/json` response
-func (r ListWebhookEndpointsResponse) GetJSON401() *Unauthorized {
+func (r ListWebhookEndpointsResponse) GetJSON401() *UnauthorizedApplicationJSON {
 	return r.JSON401
 }
 
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r ListWebhookEndpointsResponse) GetApplicationproblemJSON401() *UnauthorizedApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSON401
+}
+
 // GetJSON429 returns the response for an HTTP 429 `application/json` response
-func (r ListWebhookEndpointsResponse) GetJSON429() *TooManyRequests {
+func (r ListWebhookEndpointsResponse) GetJSON429() *TooManyRequestsApplicationJSON {
 	return r.JSON429
 }
 
+// GetApplicationproblemJSON429 returns the response for an HTTP 429 `application/problem+json` response
+func (r ListWebhookEndpointsResponse) GetApplicationproblemJSON429() *TooManyRequestsApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSON429
+}
+
 // GetJSON500 returns the response for an HTTP 500 `application/json` response
-func (r ListWebhookEndpointsResponse) GetJSON500() *InternalError {
+func (r ListWebhookEndpointsResponse) GetJSON500() *InternalErrorApplicationJSON {
 	return r.JSON500
 }
 
+// GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
+func (r ListWebhookEndpointsResponse) GetApplicationproblemJSON500() *InternalErrorApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSON500
+}
+
 // GetJSON503 returns the response for an HTTP 503 `application/json` response
-func (r ListWebhookEndpointsResponse) GetJSON503() *ServiceUnavailable {
+func (r ListWebhookEndpointsResponse) GetJSON503() *ServiceUnavailableApplicationJSON {
 	return r.JSON503
+}
+
+// GetApplicationproblemJSON503 returns the response for an HTTP 503 `application/problem+json` response
+func (r ListWebhookEndpointsResponse) GetApplicationproblemJSON503() *ServiceUnavailableApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSON503
 }
 
 // GetBody returns the raw response body bytes
@@ -8650,23 +10093,41 @@ type CreateWebhookEndpointResponse struct {
 	// JSON201 the response for an HTTP 201 `application/json` response
 	JSON201 *WebhookEndpointSecretData
 	// JSON400 the response for an HTTP 400 `application/json` response
-	JSON400 *BadRequest
+	JSON400 *BadRequestApplicationJSON
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *BadRequestApplicationProblemPlusJSON
 	// JSON401 the response for an HTTP 401 `application/json` response
-	JSON401 *Unauthorized
+	JSON401 *UnauthorizedApplicationJSON
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *UnauthorizedApplicationProblemPlusJSON
 	// JSON403 the response for an HTTP 403 `application/json` response
-	JSON403 *Forbidden
+	JSON403 *ForbiddenApplicationJSON
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *ForbiddenApplicationProblemPlusJSON
 	// JSON409 the response for an HTTP 409 `application/json` response
-	JSON409 *Conflict
+	JSON409 *ConflictApplicationJSON
+	// ApplicationproblemJSON409 the response for an HTTP 409 `application/problem+json` response
+	ApplicationproblemJSON409 *ConflictApplicationProblemPlusJSON
 	// JSON413 the response for an HTTP 413 `application/json` response
-	JSON413 *PayloadTooLarge
+	JSON413 *PayloadTooLargeApplicationJSON
+	// ApplicationproblemJSON413 the response for an HTTP 413 `application/problem+json` response
+	ApplicationproblemJSON413 *PayloadTooLargeApplicationProblemPlusJSON
 	// JSON415 the response for an HTTP 415 `application/json` response
-	JSON415 *UnsupportedMediaType
+	JSON415 *UnsupportedMediaTypeApplicationJSON
+	// ApplicationproblemJSON415 the response for an HTTP 415 `application/problem+json` response
+	ApplicationproblemJSON415 *UnsupportedMediaTypeApplicationProblemPlusJSON
 	// JSON429 the response for an HTTP 429 `application/json` response
-	JSON429 *TooManyRequests
+	JSON429 *TooManyRequestsApplicationJSON
+	// ApplicationproblemJSON429 the response for an HTTP 429 `application/problem+json` response
+	ApplicationproblemJSON429 *TooManyRequestsApplicationProblemPlusJSON
 	// JSON500 the response for an HTTP 500 `application/json` response
-	JSON500 *InternalError
+	JSON500 *InternalErrorApplicationJSON
+	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
+	ApplicationproblemJSON500 *InternalErrorApplicationProblemPlusJSON
 	// JSON503 the response for an HTTP 503 `application/json` response
-	JSON503 *ServiceUnavailable
+	JSON503 *ServiceUnavailableApplicationJSON
+	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
+	ApplicationproblemJSON503 *ServiceUnavailableApplicationProblemPlusJSON
 	// Headers201 the parsed response headers for an HTTP 201 response
 	Headers201 *CreateWebhookEndpointResponse201Headers
 	// Headers401 the parsed response headers for an HTTP 401 response
@@ -8679,48 +10140,93 @@ func (r CreateWebhookEndpointResponse) GetJSON201() *WebhookEndpointSecretData {
 }
 
 // GetJSON400 returns the response for an HTTP 400 `application/json` response
-func (r CreateWebhookEndpointResponse) GetJSON400() *BadRequest {
+func (r CreateWebhookEndpointResponse) GetJSON400() *BadRequestApplicationJSON {
 	return r.JSON400
 }
 
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r CreateWebhookEndpointResponse) GetApplicationproblemJSON400() *BadRequestApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSON400
+}
+
 // GetJSON401 returns the response for an HTTP 401 `application/json` response
-func (r CreateWebhookEndpointResponse) GetJSON401() *Unauthorized {
+func (r CreateWebhookEndpointResponse) GetJSON401() *UnauthorizedApplicationJSON {
 	return r.JSON401
 }
 
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r CreateWebhookEndpointResponse) GetApplicationproblemJSON401() *UnauthorizedApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSON401
+}
+
 // GetJSON403 returns the response for an HTTP 403 `application/json` response
-func (r CreateWebhookEndpointResponse) GetJSON403() *Forbidden {
+func (r CreateWebhookEndpointResponse) GetJSON403() *ForbiddenApplicationJSON {
 	return r.JSON403
 }
 
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r CreateWebhookEndpointResponse) GetApplicationproblemJSON403() *ForbiddenApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSON403
+}
+
 // GetJSON409 returns the response for an HTTP 409 `application/json` response
-func (r CreateWebhookEndpointResponse) GetJSON409() *Conflict {
+func (r CreateWebhookEndpointResponse) GetJSON409() *ConflictApplicationJSON {
 	return r.JSON409
 }
 
+// GetApplicationproblemJSON409 returns the response for an HTTP 409 `application/problem+json` response
+func (r CreateWebhookEndpointResponse) GetApplicationproblemJSON409() *ConflictApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSON409
+}
+
 // GetJSON413 returns the response for an HTTP 413 `application/json` response
-func (r CreateWebhookEndpointResponse) GetJSON413() *PayloadTooLarge {
+func (r CreateWebhookEndpointResponse) GetJSON413() *PayloadTooLargeApplicationJSON {
 	return r.JSON413
 }
 
+// GetApplicationproblemJSON413 returns the response for an HTTP 413 `application/problem+json` response
+func (r CreateWebhookEndpointResponse) GetApplicationproblemJSON413() *PayloadTooLargeApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSON413
+}
+
 // GetJSON415 returns the response for an HTTP 415 `application/json` response
-func (r CreateWebhookEndpointResponse) GetJSON415() *UnsupportedMediaType {
+func (r CreateWebhookEndpointResponse) GetJSON415() *UnsupportedMediaTypeApplicationJSON {
 	return r.JSON415
 }
 
+// GetApplicationproblemJSON415 returns the response for an HTTP 415 `application/problem+json` response
+func (r CreateWebhookEndpointResponse) GetApplicationproblemJSON415() *UnsupportedMediaTypeApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSON415
+}
+
 // GetJSON429 returns the response for an HTTP 429 `application/json` response
-func (r CreateWebhookEndpointResponse) GetJSON429() *TooManyRequests {
+func (r CreateWebhookEndpointResponse) GetJSON429() *TooManyRequestsApplicationJSON {
 	return r.JSON429
 }
 
+// GetApplicationproblemJSON429 returns the response for an HTTP 429 `application/problem+json` response
+func (r CreateWebhookEndpointResponse) GetApplicationproblemJSON429() *TooManyRequestsApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSON429
+}
+
 // GetJSON500 returns the response for an HTTP 500 `application/json` response
-func (r CreateWebhookEndpointResponse) GetJSON500() *InternalError {
+func (r CreateWebhookEndpointResponse) GetJSON500() *InternalErrorApplicationJSON {
 	return r.JSON500
 }
 
+// GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
+func (r CreateWebhookEndpointResponse) GetApplicationproblemJSON500() *InternalErrorApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSON500
+}
+
 // GetJSON503 returns the response for an HTTP 503 `application/json` response
-func (r CreateWebhookEndpointResponse) GetJSON503() *ServiceUnavailable {
+func (r CreateWebhookEndpointResponse) GetJSON503() *ServiceUnavailableApplicationJSON {
 	return r.JSON503
+}
+
+// GetApplicationproblemJSON503 returns the response for an HTTP 503 `application/problem+json` response
+func (r CreateWebhookEndpointResponse) GetApplicationproblemJSON503() *ServiceUnavailableApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSON503
 }
 
 // GetBody returns the raw response body bytes
@@ -8767,17 +10273,29 @@ type DeleteWebhookEndpointResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
 	// JSON400 the response for an HTTP 400 `application/json` response
-	JSON400 *BadRequest
+	JSON400 *BadRequestApplicationJSON
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *BadRequestApplicationProblemPlusJSON
 	// JSON401 the response for an HTTP 401 `application/json` response
-	JSON401 *Unauthorized
+	JSON401 *UnauthorizedApplicationJSON
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *UnauthorizedApplicationProblemPlusJSON
 	// JSON404 the response for an HTTP 404 `application/json` response
-	JSON404 *NotFound
+	JSON404 *NotFoundApplicationJSON
+	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationproblemJSON404 *NotFoundApplicationProblemPlusJSON
 	// JSON429 the response for an HTTP 429 `application/json` response
-	JSON429 *TooManyRequests
+	JSON429 *TooManyRequestsApplicationJSON
+	// ApplicationproblemJSON429 the response for an HTTP 429 `application/problem+json` response
+	ApplicationproblemJSON429 *TooManyRequestsApplicationProblemPlusJSON
 	// JSON500 the response for an HTTP 500 `application/json` response
-	JSON500 *InternalError
+	JSON500 *InternalErrorApplicationJSON
+	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
+	ApplicationproblemJSON500 *InternalErrorApplicationProblemPlusJSON
 	// JSON503 the response for an HTTP 503 `application/json` response
-	JSON503 *ServiceUnavailable
+	JSON503 *ServiceUnavailableApplicationJSON
+	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
+	ApplicationproblemJSON503 *ServiceUnavailableApplicationProblemPlusJSON
 	// Headers204 the parsed response headers for an HTTP 204 response
 	Headers204 *DeleteWebhookEndpointResponse204Headers
 	// Headers401 the parsed response headers for an HTTP 401 response
@@ -8785,33 +10303,63 @@ type DeleteWebhookEndpointResponse struct {
 }
 
 // GetJSON400 returns the response for an HTTP 400 `application/json` response
-func (r DeleteWebhookEndpointResponse) GetJSON400() *BadRequest {
+func (r DeleteWebhookEndpointResponse) GetJSON400() *BadRequestApplicationJSON {
 	return r.JSON400
 }
 
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r DeleteWebhookEndpointResponse) GetApplicationproblemJSON400() *BadRequestApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSON400
+}
+
 // GetJSON401 returns the response for an HTTP 401 `application/json` response
-func (r DeleteWebhookEndpointResponse) GetJSON401() *Unauthorized {
+func (r DeleteWebhookEndpointResponse) GetJSON401() *UnauthorizedApplicationJSON {
 	return r.JSON401
 }
 
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r DeleteWebhookEndpointResponse) GetApplicationproblemJSON401() *UnauthorizedApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSON401
+}
+
 // GetJSON404 returns the response for an HTTP 404 `application/json` response
-func (r DeleteWebhookEndpointResponse) GetJSON404() *NotFound {
+func (r DeleteWebhookEndpointResponse) GetJSON404() *NotFoundApplicationJSON {
 	return r.JSON404
 }
 
+// GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r DeleteWebhookEndpointResponse) GetApplicationproblemJSON404() *NotFoundApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSON404
+}
+
 // GetJSON429 returns the response for an HTTP 429 `application/json` response
-func (r DeleteWebhookEndpointResponse) GetJSON429() *TooManyRequests {
+func (r DeleteWebhookEndpointResponse) GetJSON429() *TooManyRequestsApplicationJSON {
 	return r.JSON429
 }
 
+// GetApplicationproblemJSON429 returns the response for an HTTP 429 `application/problem+json` response
+func (r DeleteWebhookEndpointResponse) GetApplicationproblemJSON429() *TooManyRequestsApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSON429
+}
+
 // GetJSON500 returns the response for an HTTP 500 `application/json` response
-func (r DeleteWebhookEndpointResponse) GetJSON500() *InternalError {
+func (r DeleteWebhookEndpointResponse) GetJSON500() *InternalErrorApplicationJSON {
 	return r.JSON500
 }
 
+// GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
+func (r DeleteWebhookEndpointResponse) GetApplicationproblemJSON500() *InternalErrorApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSON500
+}
+
 // GetJSON503 returns the response for an HTTP 503 `application/json` response
-func (r DeleteWebhookEndpointResponse) GetJSON503() *ServiceUnavailable {
+func (r DeleteWebhookEndpointResponse) GetJSON503() *ServiceUnavailableApplicationJSON {
 	return r.JSON503
+}
+
+// GetApplicationproblemJSON503 returns the response for an HTTP 503 `application/problem+json` response
+func (r DeleteWebhookEndpointResponse) GetApplicationproblemJSON503() *ServiceUnavailableApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSON503
 }
 
 // GetBody returns the raw response body bytes
@@ -8860,17 +10408,29 @@ type GetWebhookEndpointResponse struct {
 	// JSON200 the response for an HTTP 200 `application/json` response
 	JSON200 *WebhookEndpointData
 	// JSON400 the response for an HTTP 400 `application/json` response
-	JSON400 *BadRequest
+	JSON400 *BadRequestApplicationJSON
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *BadRequestApplicationProblemPlusJSON
 	// JSON401 the response for an HTTP 401 `application/json` response
-	JSON401 *Unauthorized
+	JSON401 *UnauthorizedApplicationJSON
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *UnauthorizedApplicationProblemPlusJSON
 	// JSON404 the response for an HTTP 404 `application/json` response
-	JSON404 *NotFound
+	JSON404 *NotFoundApplicationJSON
+	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationproblemJSON404 *NotFoundApplicationProblemPlusJSON
 	// JSON429 the response for an HTTP 429 `application/json` response
-	JSON429 *TooManyRequests
+	JSON429 *TooManyRequestsApplicationJSON
+	// ApplicationproblemJSON429 the response for an HTTP 429 `application/problem+json` response
+	ApplicationproblemJSON429 *TooManyRequestsApplicationProblemPlusJSON
 	// JSON500 the response for an HTTP 500 `application/json` response
-	JSON500 *InternalError
+	JSON500 *InternalErrorApplicationJSON
+	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
+	ApplicationproblemJSON500 *InternalErrorApplicationProblemPlusJSON
 	// JSON503 the response for an HTTP 503 `application/json` response
-	JSON503 *ServiceUnavailable
+	JSON503 *ServiceUnavailableApplicationJSON
+	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
+	ApplicationproblemJSON503 *ServiceUnavailableApplicationProblemPlusJSON
 	// Headers200 the parsed response headers for an HTTP 200 response
 	Headers200 *GetWebhookEndpointResponse200Headers
 	// Headers401 the parsed response headers for an HTTP 401 response
@@ -8883,33 +10443,63 @@ func (r GetWebhookEndpointResponse) GetJSON200() *WebhookEndpointData {
 }
 
 // GetJSON400 returns the response for an HTTP 400 `application/json` response
-func (r GetWebhookEndpointResponse) GetJSON400() *BadRequest {
+func (r GetWebhookEndpointResponse) GetJSON400() *BadRequestApplicationJSON {
 	return r.JSON400
 }
 
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r GetWebhookEndpointResponse) GetApplicationproblemJSON400() *BadRequestApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSON400
+}
+
 // GetJSON401 returns the response for an HTTP 401 `application/json` response
-func (r GetWebhookEndpointResponse) GetJSON401() *Unauthorized {
+func (r GetWebhookEndpointResponse) GetJSON401() *UnauthorizedApplicationJSON {
 	return r.JSON401
 }
 
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r GetWebhookEndpointResponse) GetApplicationproblemJSON401() *UnauthorizedApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSON401
+}
+
 // GetJSON404 returns the response for an HTTP 404 `application/json` response
-func (r GetWebhookEndpointResponse) GetJSON404() *NotFound {
+func (r GetWebhookEndpointResponse) GetJSON404() *NotFoundApplicationJSON {
 	return r.JSON404
 }
 
+// GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r GetWebhookEndpointResponse) GetApplicationproblemJSON404() *NotFoundApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSON404
+}
+
 // GetJSON429 returns the response for an HTTP 429 `application/json` response
-func (r GetWebhookEndpointResponse) GetJSON429() *TooManyRequests {
+func (r GetWebhookEndpointResponse) GetJSON429() *TooManyRequestsApplicationJSON {
 	return r.JSON429
 }
 
+// GetApplicationproblemJSON429 returns the response for an HTTP 429 `application/problem+json` response
+func (r GetWebhookEndpointResponse) GetApplicationproblemJSON429() *TooManyRequestsApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSON429
+}
+
 // GetJSON500 returns the response for an HTTP 500 `application/json` response
-func (r GetWebhookEndpointResponse) GetJSON500() *InternalError {
+func (r GetWebhookEndpointResponse) GetJSON500() *InternalErrorApplicationJSON {
 	return r.JSON500
 }
 
+// GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
+func (r GetWebhookEndpointResponse) GetApplicationproblemJSON500() *InternalErrorApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSON500
+}
+
 // GetJSON503 returns the response for an HTTP 503 `application/json` response
-func (r GetWebhookEndpointResponse) GetJSON503() *ServiceUnavailable {
+func (r GetWebhookEndpointResponse) GetJSON503() *ServiceUnavailableApplicationJSON {
 	return r.JSON503
+}
+
+// GetApplicationproblemJSON503 returns the response for an HTTP 503 `application/problem+json` response
+func (r GetWebhookEndpointResponse) GetApplicationproblemJSON503() *ServiceUnavailableApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSON503
 }
 
 // GetBody returns the raw response body bytes
@@ -8959,27 +10549,49 @@ type PatchWebhookEndpointResponse struct {
 	// JSON200 the response for an HTTP 200 `application/json` response
 	JSON200 *WebhookEndpointData
 	// JSON400 the response for an HTTP 400 `application/json` response
-	JSON400 *BadRequest
+	JSON400 *BadRequestApplicationJSON
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *BadRequestApplicationProblemPlusJSON
 	// JSON401 the response for an HTTP 401 `application/json` response
-	JSON401 *Unauthorized
+	JSON401 *UnauthorizedApplicationJSON
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *UnauthorizedApplicationProblemPlusJSON
 	// JSON403 the response for an HTTP 403 `application/json` response
-	JSON403 *Forbidden
+	JSON403 *ForbiddenApplicationJSON
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *ForbiddenApplicationProblemPlusJSON
 	// JSON404 the response for an HTTP 404 `application/json` response
-	JSON404 *NotFound
+	JSON404 *NotFoundApplicationJSON
+	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationproblemJSON404 *NotFoundApplicationProblemPlusJSON
 	// JSON409 the response for an HTTP 409 `application/json` response
-	JSON409 *Conflict
+	JSON409 *ConflictApplicationJSON
+	// ApplicationproblemJSON409 the response for an HTTP 409 `application/problem+json` response
+	ApplicationproblemJSON409 *ConflictApplicationProblemPlusJSON
 	// JSON413 the response for an HTTP 413 `application/json` response
-	JSON413 *PayloadTooLarge
+	JSON413 *PayloadTooLargeApplicationJSON
+	// ApplicationproblemJSON413 the response for an HTTP 413 `application/problem+json` response
+	ApplicationproblemJSON413 *PayloadTooLargeApplicationProblemPlusJSON
 	// JSON415 the response for an HTTP 415 `application/json` response
-	JSON415 *UnsupportedMediaType
+	JSON415 *UnsupportedMediaTypeApplicationJSON
+	// ApplicationproblemJSON415 the response for an HTTP 415 `application/problem+json` response
+	ApplicationproblemJSON415 *UnsupportedMediaTypeApplicationProblemPlusJSON
 	// JSON422 the response for an HTTP 422 `application/json` response
-	JSON422 *IdempotencyKeyReused
+	JSON422 *IdempotencyKeyReusedApplicationJSON
+	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationproblemJSON422 *IdempotencyKeyReusedApplicationProblemPlusJSON
 	// JSON429 the response for an HTTP 429 `application/json` response
-	JSON429 *TooManyRequests
+	JSON429 *TooManyRequestsApplicationJSON
+	// ApplicationproblemJSON429 the response for an HTTP 429 `application/problem+json` response
+	ApplicationproblemJSON429 *TooManyRequestsApplicationProblemPlusJSON
 	// JSON500 the response for an HTTP 500 `application/json` response
-	JSON500 *InternalError
+	JSON500 *InternalErrorApplicationJSON
+	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
+	ApplicationproblemJSON500 *InternalErrorApplicationProblemPlusJSON
 	// JSON503 the response for an HTTP 503 `application/json` response
-	JSON503 *ServiceUnavailable
+	JSON503 *ServiceUnavailableApplicationJSON
+	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
+	ApplicationproblemJSON503 *ServiceUnavailableApplicationProblemPlusJSON
 	// Headers200 the parsed response headers for an HTTP 200 response
 	Headers200 *PatchWebhookEndpointResponse200Headers
 	// Headers401 the parsed response headers for an HTTP 401 response
@@ -8992,58 +10604,113 @@ func (r PatchWebhookEndpointResponse) GetJSON200() *WebhookEndpointData {
 }
 
 // GetJSON400 returns the response for an HTTP 400 `application/json` response
-func (r PatchWebhookEndpointResponse) GetJSON400() *BadRequest {
+func (r PatchWebhookEndpointResponse) GetJSON400() *BadRequestApplicationJSON {
 	return r.JSON400
 }
 
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r PatchWebhookEndpointResponse) GetApplicationproblemJSON400() *BadRequestApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSON400
+}
+
 // GetJSON401 returns the response for an HTTP 401 `application/json` response
-func (r PatchWebhookEndpointResponse) GetJSON401() *Unauthorized {
+func (r PatchWebhookEndpointResponse) GetJSON401() *UnauthorizedApplicationJSON {
 	return r.JSON401
 }
 
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r PatchWebhookEndpointResponse) GetApplicationproblemJSON401() *UnauthorizedApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSON401
+}
+
 // GetJSON403 returns the response for an HTTP 403 `application/json` response
-func (r PatchWebhookEndpointResponse) GetJSON403() *Forbidden {
+func (r PatchWebhookEndpointResponse) GetJSON403() *ForbiddenApplicationJSON {
 	return r.JSON403
 }
 
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r PatchWebhookEndpointResponse) GetApplicationproblemJSON403() *ForbiddenApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSON403
+}
+
 // GetJSON404 returns the response for an HTTP 404 `application/json` response
-func (r PatchWebhookEndpointResponse) GetJSON404() *NotFound {
+func (r PatchWebhookEndpointResponse) GetJSON404() *NotFoundApplicationJSON {
 	return r.JSON404
 }
 
+// GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r PatchWebhookEndpointResponse) GetApplicationproblemJSON404() *NotFoundApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSON404
+}
+
 // GetJSON409 returns the response for an HTTP 409 `application/json` response
-func (r PatchWebhookEndpointResponse) GetJSON409() *Conflict {
+func (r PatchWebhookEndpointResponse) GetJSON409() *ConflictApplicationJSON {
 	return r.JSON409
 }
 
+// GetApplicationproblemJSON409 returns the response for an HTTP 409 `application/problem+json` response
+func (r PatchWebhookEndpointResponse) GetApplicationproblemJSON409() *ConflictApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSON409
+}
+
 // GetJSON413 returns the response for an HTTP 413 `application/json` response
-func (r PatchWebhookEndpointResponse) GetJSON413() *PayloadTooLarge {
+func (r PatchWebhookEndpointResponse) GetJSON413() *PayloadTooLargeApplicationJSON {
 	return r.JSON413
 }
 
+// GetApplicationproblemJSON413 returns the response for an HTTP 413 `application/problem+json` response
+func (r PatchWebhookEndpointResponse) GetApplicationproblemJSON413() *PayloadTooLargeApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSON413
+}
+
 // GetJSON415 returns the response for an HTTP 415 `application/json` response
-func (r PatchWebhookEndpointResponse) GetJSON415() *UnsupportedMediaType {
+func (r PatchWebhookEndpointResponse) GetJSON415() *UnsupportedMediaTypeApplicationJSON {
 	return r.JSON415
 }
 
+// GetApplicationproblemJSON415 returns the response for an HTTP 415 `application/problem+json` response
+func (r PatchWebhookEndpointResponse) GetApplicationproblemJSON415() *UnsupportedMediaTypeApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSON415
+}
+
 // GetJSON422 returns the response for an HTTP 422 `application/json` response
-func (r PatchWebhookEndpointResponse) GetJSON422() *IdempotencyKeyReused {
+func (r PatchWebhookEndpointResponse) GetJSON422() *IdempotencyKeyReusedApplicationJSON {
 	return r.JSON422
 }
 
+// GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r PatchWebhookEndpointResponse) GetApplicationproblemJSON422() *IdempotencyKeyReusedApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSON422
+}
+
 // GetJSON429 returns the response for an HTTP 429 `application/json` response
-func (r PatchWebhookEndpointResponse) GetJSON429() *TooManyRequests {
+func (r PatchWebhookEndpointResponse) GetJSON429() *TooManyRequestsApplicationJSON {
 	return r.JSON429
 }
 
+// GetApplicationproblemJSON429 returns the response for an HTTP 429 `application/problem+json` response
+func (r PatchWebhookEndpointResponse) GetApplicationproblemJSON429() *TooManyRequestsApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSON429
+}
+
 // GetJSON500 returns the response for an HTTP 500 `application/json` response
-func (r PatchWebhookEndpointResponse) GetJSON500() *InternalError {
+func (r PatchWebhookEndpointResponse) GetJSON500() *InternalErrorApplicationJSON {
 	return r.JSON500
 }
 
+// GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
+func (r PatchWebhookEndpointResponse) GetApplicationproblemJSON500() *InternalErrorApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSON500
+}
+
 // GetJSON503 returns the response for an HTTP 503 `application/json` response
-func (r PatchWebhookEndpointResponse) GetJSON503() *ServiceUnavailable {
+func (r PatchWebhookEndpointResponse) GetJSON503() *ServiceUnavailableApplicationJSON {
 	return r.JSON503
+}
+
+// GetApplicationproblemJSON503 returns the response for an HTTP 503 `application/problem+json` response
+func (r PatchWebhookEndpointResponse) GetApplicationproblemJSON503() *ServiceUnavailableApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSON503
 }
 
 // GetBody returns the raw response body bytes
@@ -9092,17 +10759,29 @@ type ListWebhookDeliveriesResponse struct {
 	// JSON200 the response for an HTTP 200 `application/json` response
 	JSON200 *WebhookDeliveryList
 	// JSON400 the response for an HTTP 400 `application/json` response
-	JSON400 *BadRequest
+	JSON400 *BadRequestApplicationJSON
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *BadRequestApplicationProblemPlusJSON
 	// JSON401 the response for an HTTP 401 `application/json` response
-	JSON401 *Unauthorized
+	JSON401 *UnauthorizedApplicationJSON
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *UnauthorizedApplicationProblemPlusJSON
 	// JSON404 the response for an HTTP 404 `application/json` response
-	JSON404 *NotFound
+	JSON404 *NotFoundApplicationJSON
+	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationproblemJSON404 *NotFoundApplicationProblemPlusJSON
 	// JSON429 the response for an HTTP 429 `application/json` response
-	JSON429 *TooManyRequests
+	JSON429 *TooManyRequestsApplicationJSON
+	// ApplicationproblemJSON429 the response for an HTTP 429 `application/problem+json` response
+	ApplicationproblemJSON429 *TooManyRequestsApplicationProblemPlusJSON
 	// JSON500 the response for an HTTP 500 `application/json` response
-	JSON500 *InternalError
+	JSON500 *InternalErrorApplicationJSON
+	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
+	ApplicationproblemJSON500 *InternalErrorApplicationProblemPlusJSON
 	// JSON503 the response for an HTTP 503 `application/json` response
-	JSON503 *ServiceUnavailable
+	JSON503 *ServiceUnavailableApplicationJSON
+	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
+	ApplicationproblemJSON503 *ServiceUnavailableApplicationProblemPlusJSON
 	// Headers200 the parsed response headers for an HTTP 200 response
 	Headers200 *ListWebhookDeliveriesResponse200Headers
 	// Headers401 the parsed response headers for an HTTP 401 response
@@ -9115,33 +10794,63 @@ func (r ListWebhookDeliveriesResponse) GetJSON200() *WebhookDeliveryList {
 }
 
 // GetJSON400 returns the response for an HTTP 400 `application/json` response
-func (r ListWebhookDeliveriesResponse) GetJSON400() *BadRequest {
+func (r ListWebhookDeliveriesResponse) GetJSON400() *BadRequestApplicationJSON {
 	return r.JSON400
 }
 
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r ListWebhookDeliveriesResponse) GetApplicationproblemJSON400() *BadRequestApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSON400
+}
+
 // GetJSON401 returns the response for an HTTP 401 `application/json` response
-func (r ListWebhookDeliveriesResponse) GetJSON401() *Unauthorized {
+func (r ListWebhookDeliveriesResponse) GetJSON401() *UnauthorizedApplicationJSON {
 	return r.JSON401
 }
 
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r ListWebhookDeliveriesResponse) GetApplicationproblemJSON401() *UnauthorizedApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSON401
+}
+
 // GetJSON404 returns the response for an HTTP 404 `application/json` response
-func (r ListWebhookDeliveriesResponse) GetJSON404() *NotFound {
+func (r ListWebhookDeliveriesResponse) GetJSON404() *NotFoundApplicationJSON {
 	return r.JSON404
 }
 
+// GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r ListWebhookDeliveriesResponse) GetApplicationproblemJSON404() *NotFoundApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSON404
+}
+
 // GetJSON429 returns the response for an HTTP 429 `application/json` response
-func (r ListWebhookDeliveriesResponse) GetJSON429() *TooManyRequests {
+func (r ListWebhookDeliveriesResponse) GetJSON429() *TooManyRequestsApplicationJSON {
 	return r.JSON429
 }
 
+// GetApplicationproblemJSON429 returns the response for an HTTP 429 `application/problem+json` response
+func (r ListWebhookDeliveriesResponse) GetApplicationproblemJSON429() *TooManyRequestsApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSON429
+}
+
 // GetJSON500 returns the response for an HTTP 500 `application/json` response
-func (r ListWebhookDeliveriesResponse) GetJSON500() *InternalError {
+func (r ListWebhookDeliveriesResponse) GetJSON500() *InternalErrorApplicationJSON {
 	return r.JSON500
 }
 
+// GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
+func (r ListWebhookDeliveriesResponse) GetApplicationproblemJSON500() *InternalErrorApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSON500
+}
+
 // GetJSON503 returns the response for an HTTP 503 `application/json` response
-func (r ListWebhookDeliveriesResponse) GetJSON503() *ServiceUnavailable {
+func (r ListWebhookDeliveriesResponse) GetJSON503() *ServiceUnavailableApplicationJSON {
 	return r.JSON503
+}
+
+// GetApplicationproblemJSON503 returns the response for an HTTP 503 `application/problem+json` response
+func (r ListWebhookDeliveriesResponse) GetApplicationproblemJSON503() *ServiceUnavailableApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSON503
 }
 
 // GetBody returns the raw response body bytes
@@ -9191,21 +10900,37 @@ type RetryWebhookDeliveryResponse struct {
 	// JSON202 the response for an HTTP 202 `application/json` response
 	JSON202 *WebhookDeliveryData
 	// JSON400 the response for an HTTP 400 `application/json` response
-	JSON400 *BadRequest
+	JSON400 *BadRequestApplicationJSON
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *BadRequestApplicationProblemPlusJSON
 	// JSON401 the response for an HTTP 401 `application/json` response
-	JSON401 *Unauthorized
+	JSON401 *UnauthorizedApplicationJSON
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *UnauthorizedApplicationProblemPlusJSON
 	// JSON404 the response for an HTTP 404 `application/json` response
-	JSON404 *NotFound
+	JSON404 *NotFoundApplicationJSON
+	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationproblemJSON404 *NotFoundApplicationProblemPlusJSON
 	// JSON409 the response for an HTTP 409 `application/json` response
-	JSON409 *Conflict
+	JSON409 *ConflictApplicationJSON
+	// ApplicationproblemJSON409 the response for an HTTP 409 `application/problem+json` response
+	ApplicationproblemJSON409 *ConflictApplicationProblemPlusJSON
 	// JSON422 the response for an HTTP 422 `application/json` response
-	JSON422 *IdempotencyKeyReused
+	JSON422 *IdempotencyKeyReusedApplicationJSON
+	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationproblemJSON422 *IdempotencyKeyReusedApplicationProblemPlusJSON
 	// JSON429 the response for an HTTP 429 `application/json` response
-	JSON429 *TooManyRequests
+	JSON429 *TooManyRequestsApplicationJSON
+	// ApplicationproblemJSON429 the response for an HTTP 429 `application/problem+json` response
+	ApplicationproblemJSON429 *TooManyRequestsApplicationProblemPlusJSON
 	// JSON500 the response for an HTTP 500 `application/json` response
-	JSON500 *InternalError
+	JSON500 *InternalErrorApplicationJSON
+	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
+	ApplicationproblemJSON500 *InternalErrorApplicationProblemPlusJSON
 	// JSON503 the response for an HTTP 503 `application/json` response
-	JSON503 *ServiceUnavailable
+	JSON503 *ServiceUnavailableApplicationJSON
+	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
+	ApplicationproblemJSON503 *ServiceUnavailableApplicationProblemPlusJSON
 	// Headers202 the parsed response headers for an HTTP 202 response
 	Headers202 *RetryWebhookDeliveryResponse202Headers
 	// Headers401 the parsed response headers for an HTTP 401 response
@@ -9218,43 +10943,83 @@ func (r RetryWebhookDeliveryResponse) GetJSON202() *WebhookDeliveryData {
 }
 
 // GetJSON400 returns the response for an HTTP 400 `application/json` response
-func (r RetryWebhookDeliveryResponse) GetJSON400() *BadRequest {
+func (r RetryWebhookDeliveryResponse) GetJSON400() *BadRequestApplicationJSON {
 	return r.JSON400
 }
 
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r RetryWebhookDeliveryResponse) GetApplicationproblemJSON400() *BadRequestApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSON400
+}
+
 // GetJSON401 returns the response for an HTTP 401 `application/json` response
-func (r RetryWebhookDeliveryResponse) GetJSON401() *Unauthorized {
+func (r RetryWebhookDeliveryResponse) GetJSON401() *UnauthorizedApplicationJSON {
 	return r.JSON401
 }
 
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r RetryWebhookDeliveryResponse) GetApplicationproblemJSON401() *UnauthorizedApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSON401
+}
+
 // GetJSON404 returns the response for an HTTP 404 `application/json` response
-func (r RetryWebhookDeliveryResponse) GetJSON404() *NotFound {
+func (r RetryWebhookDeliveryResponse) GetJSON404() *NotFoundApplicationJSON {
 	return r.JSON404
 }
 
+// GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r RetryWebhookDeliveryResponse) GetApplicationproblemJSON404() *NotFoundApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSON404
+}
+
 // GetJSON409 returns the response for an HTTP 409 `application/json` response
-func (r RetryWebhookDeliveryResponse) GetJSON409() *Conflict {
+func (r RetryWebhookDeliveryResponse) GetJSON409() *ConflictApplicationJSON {
 	return r.JSON409
 }
 
+// GetApplicationproblemJSON409 returns the response for an HTTP 409 `application/problem+json` response
+func (r RetryWebhookDeliveryResponse) GetApplicationproblemJSON409() *ConflictApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSON409
+}
+
 // GetJSON422 returns the response for an HTTP 422 `application/json` response
-func (r RetryWebhookDeliveryResponse) GetJSON422() *IdempotencyKeyReused {
+func (r RetryWebhookDeliveryResponse) GetJSON422() *IdempotencyKeyReusedApplicationJSON {
 	return r.JSON422
 }
 
+// GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r RetryWebhookDeliveryResponse) GetApplicationproblemJSON422() *IdempotencyKeyReusedApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSON422
+}
+
 // GetJSON429 returns the response for an HTTP 429 `application/json` response
-func (r RetryWebhookDeliveryResponse) GetJSON429() *TooManyRequests {
+func (r RetryWebhookDeliveryResponse) GetJSON429() *TooManyRequestsApplicationJSON {
 	return r.JSON429
 }
 
+// GetApplicationproblemJSON429 returns the response for an HTTP 429 `application/problem+json` response
+func (r RetryWebhookDeliveryResponse) GetApplicationproblemJSON429() *TooManyRequestsApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSON429
+}
+
 // GetJSON500 returns the response for an HTTP 500 `application/json` response
-func (r RetryWebhookDeliveryResponse) GetJSON500() *InternalError {
+func (r RetryWebhookDeliveryResponse) GetJSON500() *InternalErrorApplicationJSON {
 	return r.JSON500
 }
 
+// GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
+func (r RetryWebhookDeliveryResponse) GetApplicationproblemJSON500() *InternalErrorApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSON500
+}
+
 // GetJSON503 returns the response for an HTTP 503 `application/json` response
-func (r RetryWebhookDeliveryResponse) GetJSON503() *ServiceUnavailable {
+func (r RetryWebhookDeliveryResponse) GetJSON503() *ServiceUnavailableApplicationJSON {
 	return r.JSON503
+}
+
+// GetApplicationproblemJSON503 returns the response for an HTTP 503 `application/problem+json` response
+func (r RetryWebhookDeliveryResponse) GetApplicationproblemJSON503() *ServiceUnavailableApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSON503
 }
 
 // GetBody returns the raw response body bytes
@@ -9304,25 +11069,45 @@ type RecoverWebhookDeliveriesResponse struct {
 	// JSON202 the response for an HTTP 202 `application/json` response
 	JSON202 *WebhookRecoveryData
 	// JSON400 the response for an HTTP 400 `application/json` response
-	JSON400 *BadRequest
+	JSON400 *BadRequestApplicationJSON
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *BadRequestApplicationProblemPlusJSON
 	// JSON401 the response for an HTTP 401 `application/json` response
-	JSON401 *Unauthorized
+	JSON401 *UnauthorizedApplicationJSON
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *UnauthorizedApplicationProblemPlusJSON
 	// JSON404 the response for an HTTP 404 `application/json` response
-	JSON404 *NotFound
+	JSON404 *NotFoundApplicationJSON
+	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationproblemJSON404 *NotFoundApplicationProblemPlusJSON
 	// JSON409 the response for an HTTP 409 `application/json` response
-	JSON409 *Conflict
+	JSON409 *ConflictApplicationJSON
+	// ApplicationproblemJSON409 the response for an HTTP 409 `application/problem+json` response
+	ApplicationproblemJSON409 *ConflictApplicationProblemPlusJSON
 	// JSON413 the response for an HTTP 413 `application/json` response
-	JSON413 *PayloadTooLarge
+	JSON413 *PayloadTooLargeApplicationJSON
+	// ApplicationproblemJSON413 the response for an HTTP 413 `application/problem+json` response
+	ApplicationproblemJSON413 *PayloadTooLargeApplicationProblemPlusJSON
 	// JSON415 the response for an HTTP 415 `application/json` response
-	JSON415 *UnsupportedMediaType
+	JSON415 *UnsupportedMediaTypeApplicationJSON
+	// ApplicationproblemJSON415 the response for an HTTP 415 `application/problem+json` response
+	ApplicationproblemJSON415 *UnsupportedMediaTypeApplicationProblemPlusJSON
 	// JSON422 the response for an HTTP 422 `application/json` response
-	JSON422 *IdempotencyKeyReused
+	JSON422 *IdempotencyKeyReusedApplicationJSON
+	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationproblemJSON422 *IdempotencyKeyReusedApplicationProblemPlusJSON
 	// JSON429 the response for an HTTP 429 `application/json` response
-	JSON429 *TooManyRequests
+	JSON429 *TooManyRequestsApplicationJSON
+	// ApplicationproblemJSON429 the response for an HTTP 429 `application/problem+json` response
+	ApplicationproblemJSON429 *TooManyRequestsApplicationProblemPlusJSON
 	// JSON500 the response for an HTTP 500 `application/json` response
-	JSON500 *InternalError
+	JSON500 *InternalErrorApplicationJSON
+	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
+	ApplicationproblemJSON500 *InternalErrorApplicationProblemPlusJSON
 	// JSON503 the response for an HTTP 503 `application/json` response
-	JSON503 *ServiceUnavailable
+	JSON503 *ServiceUnavailableApplicationJSON
+	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
+	ApplicationproblemJSON503 *ServiceUnavailableApplicationProblemPlusJSON
 	// Headers202 the parsed response headers for an HTTP 202 response
 	Headers202 *RecoverWebhookDeliveriesResponse202Headers
 	// Headers401 the parsed response headers for an HTTP 401 response
@@ -9335,53 +11120,103 @@ func (r RecoverWebhookDeliveriesResponse) GetJSON202() *WebhookRecoveryData {
 }
 
 // GetJSON400 returns the response for an HTTP 400 `application/json` response
-func (r RecoverWebhookDeliveriesResponse) GetJSON400() *BadRequest {
+func (r RecoverWebhookDeliveriesResponse) GetJSON400() *BadRequestApplicationJSON {
 	return r.JSON400
 }
 
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r RecoverWebhookDeliveriesResponse) GetApplicationproblemJSON400() *BadRequestApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSON400
+}
+
 // GetJSON401 returns the response for an HTTP 401 `application/json` response
-func (r RecoverWebhookDeliveriesResponse) GetJSON401() *Unauthorized {
+func (r RecoverWebhookDeliveriesResponse) GetJSON401() *UnauthorizedApplicationJSON {
 	return r.JSON401
 }
 
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r RecoverWebhookDeliveriesResponse) GetApplicationproblemJSON401() *UnauthorizedApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSON401
+}
+
 // GetJSON404 returns the response for an HTTP 404 `application/json` response
-func (r RecoverWebhookDeliveriesResponse) GetJSON404() *NotFound {
+func (r RecoverWebhookDeliveriesResponse) GetJSON404() *NotFoundApplicationJSON {
 	return r.JSON404
 }
 
+// GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r RecoverWebhookDeliveriesResponse) GetApplicationproblemJSON404() *NotFoundApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSON404
+}
+
 // GetJSON409 returns the response for an HTTP 409 `application/json` response
-func (r RecoverWebhookDeliveriesResponse) GetJSON409() *Conflict {
+func (r RecoverWebhookDeliveriesResponse) GetJSON409() *ConflictApplicationJSON {
 	return r.JSON409
 }
 
+// GetApplicationproblemJSON409 returns the response for an HTTP 409 `application/problem+json` response
+func (r RecoverWebhookDeliveriesResponse) GetApplicationproblemJSON409() *ConflictApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSON409
+}
+
 // GetJSON413 returns the response for an HTTP 413 `application/json` response
-func (r RecoverWebhookDeliveriesResponse) GetJSON413() *PayloadTooLarge {
+func (r RecoverWebhookDeliveriesResponse) GetJSON413() *PayloadTooLargeApplicationJSON {
 	return r.JSON413
 }
 
+// GetApplicationproblemJSON413 returns the response for an HTTP 413 `application/problem+json` response
+func (r RecoverWebhookDeliveriesResponse) GetApplicationproblemJSON413() *PayloadTooLargeApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSON413
+}
+
 // GetJSON415 returns the response for an HTTP 415 `application/json` response
-func (r RecoverWebhookDeliveriesResponse) GetJSON415() *UnsupportedMediaType {
+func (r RecoverWebhookDeliveriesResponse) GetJSON415() *UnsupportedMediaTypeApplicationJSON {
 	return r.JSON415
 }
 
+// GetApplicationproblemJSON415 returns the response for an HTTP 415 `application/problem+json` response
+func (r RecoverWebhookDeliveriesResponse) GetApplicationproblemJSON415() *UnsupportedMediaTypeApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSON415
+}
+
 // GetJSON422 returns the response for an HTTP 422 `application/json` response
-func (r RecoverWebhookDeliveriesResponse) GetJSON422() *IdempotencyKeyReused {
+func (r RecoverWebhookDeliveriesResponse) GetJSON422() *IdempotencyKeyReusedApplicationJSON {
 	return r.JSON422
 }
 
+// GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r RecoverWebhookDeliveriesResponse) GetApplicationproblemJSON422() *IdempotencyKeyReusedApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSON422
+}
+
 // GetJSON429 returns the response for an HTTP 429 `application/json` response
-func (r RecoverWebhookDeliveriesResponse) GetJSON429() *TooManyRequests {
+func (r RecoverWebhookDeliveriesResponse) GetJSON429() *TooManyRequestsApplicationJSON {
 	return r.JSON429
 }
 
+// GetApplicationproblemJSON429 returns the response for an HTTP 429 `application/problem+json` response
+func (r RecoverWebhookDeliveriesResponse) GetApplicationproblemJSON429() *TooManyRequestsApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSON429
+}
+
 // GetJSON500 returns the response for an HTTP 500 `application/json` response
-func (r RecoverWebhookDeliveriesResponse) GetJSON500() *InternalError {
+func (r RecoverWebhookDeliveriesResponse) GetJSON500() *InternalErrorApplicationJSON {
 	return r.JSON500
 }
 
+// GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
+func (r RecoverWebhookDeliveriesResponse) GetApplicationproblemJSON500() *InternalErrorApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSON500
+}
+
 // GetJSON503 returns the response for an HTTP 503 `application/json` response
-func (r RecoverWebhookDeliveriesResponse) GetJSON503() *ServiceUnavailable {
+func (r RecoverWebhookDeliveriesResponse) GetJSON503() *ServiceUnavailableApplicationJSON {
 	return r.JSON503
+}
+
+// GetApplicationproblemJSON503 returns the response for an HTTP 503 `application/problem+json` response
+func (r RecoverWebhookDeliveriesResponse) GetApplicationproblemJSON503() *ServiceUnavailableApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSON503
 }
 
 // GetBody returns the raw response body bytes
@@ -9431,17 +11266,29 @@ type RotateWebhookEndpointSecretResponse struct {
 	// JSON200 the response for an HTTP 200 `application/json` response
 	JSON200 *WebhookEndpointSecretData
 	// JSON400 the response for an HTTP 400 `application/json` response
-	JSON400 *BadRequest
+	JSON400 *BadRequestApplicationJSON
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *BadRequestApplicationProblemPlusJSON
 	// JSON401 the response for an HTTP 401 `application/json` response
-	JSON401 *Unauthorized
+	JSON401 *UnauthorizedApplicationJSON
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *UnauthorizedApplicationProblemPlusJSON
 	// JSON404 the response for an HTTP 404 `application/json` response
-	JSON404 *NotFound
+	JSON404 *NotFoundApplicationJSON
+	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationproblemJSON404 *NotFoundApplicationProblemPlusJSON
 	// JSON429 the response for an HTTP 429 `application/json` response
-	JSON429 *TooManyRequests
+	JSON429 *TooManyRequestsApplicationJSON
+	// ApplicationproblemJSON429 the response for an HTTP 429 `application/problem+json` response
+	ApplicationproblemJSON429 *TooManyRequestsApplicationProblemPlusJSON
 	// JSON500 the response for an HTTP 500 `application/json` response
-	JSON500 *InternalError
+	JSON500 *InternalErrorApplicationJSON
+	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
+	ApplicationproblemJSON500 *InternalErrorApplicationProblemPlusJSON
 	// JSON503 the response for an HTTP 503 `application/json` response
-	JSON503 *ServiceUnavailable
+	JSON503 *ServiceUnavailableApplicationJSON
+	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
+	ApplicationproblemJSON503 *ServiceUnavailableApplicationProblemPlusJSON
 	// Headers200 the parsed response headers for an HTTP 200 response
 	Headers200 *RotateWebhookEndpointSecretResponse200Headers
 	// Headers401 the parsed response headers for an HTTP 401 response
@@ -9454,33 +11301,63 @@ func (r RotateWebhookEndpointSecretResponse) GetJSON200() *WebhookEndpointSecret
 }
 
 // GetJSON400 returns the response for an HTTP 400 `application/json` response
-func (r RotateWebhookEndpointSecretResponse) GetJSON400() *BadRequest {
+func (r RotateWebhookEndpointSecretResponse) GetJSON400() *BadRequestApplicationJSON {
 	return r.JSON400
 }
 
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r RotateWebhookEndpointSecretResponse) GetApplicationproblemJSON400() *BadRequestApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSON400
+}
+
 // GetJSON401 returns the response for an HTTP 401 `application/json` response
-func (r RotateWebhookEndpointSecretResponse) GetJSON401() *Unauthorized {
+func (r RotateWebhookEndpointSecretResponse) GetJSON401() *UnauthorizedApplicationJSON {
 	return r.JSON401
 }
 
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r RotateWebhookEndpointSecretResponse) GetApplicationproblemJSON401() *UnauthorizedApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSON401
+}
+
 // GetJSON404 returns the response for an HTTP 404 `application/json` response
-func (r RotateWebhookEndpointSecretResponse) GetJSON404() *NotFound {
+func (r RotateWebhookEndpointSecretResponse) GetJSON404() *NotFoundApplicationJSON {
 	return r.JSON404
 }
 
+// GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r RotateWebhookEndpointSecretResponse) GetApplicationproblemJSON404() *NotFoundApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSON404
+}
+
 // GetJSON429 returns the response for an HTTP 429 `application/json` response
-func (r RotateWebhookEndpointSecretResponse) GetJSON429() *TooManyRequests {
+func (r RotateWebhookEndpointSecretResponse) GetJSON429() *TooManyRequestsApplicationJSON {
 	return r.JSON429
 }
 
+// GetApplicationproblemJSON429 returns the response for an HTTP 429 `application/problem+json` response
+func (r RotateWebhookEndpointSecretResponse) GetApplicationproblemJSON429() *TooManyRequestsApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSON429
+}
+
 // GetJSON500 returns the response for an HTTP 500 `application/json` response
-func (r RotateWebhookEndpointSecretResponse) GetJSON500() *InternalError {
+func (r RotateWebhookEndpointSecretResponse) GetJSON500() *InternalErrorApplicationJSON {
 	return r.JSON500
 }
 
+// GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
+func (r RotateWebhookEndpointSecretResponse) GetApplicationproblemJSON500() *InternalErrorApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSON500
+}
+
 // GetJSON503 returns the response for an HTTP 503 `application/json` response
-func (r RotateWebhookEndpointSecretResponse) GetJSON503() *ServiceUnavailable {
+func (r RotateWebhookEndpointSecretResponse) GetJSON503() *ServiceUnavailableApplicationJSON {
 	return r.JSON503
+}
+
+// GetApplicationproblemJSON503 returns the response for an HTTP 503 `application/problem+json` response
+func (r RotateWebhookEndpointSecretResponse) GetApplicationproblemJSON503() *ServiceUnavailableApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSON503
 }
 
 // GetBody returns the raw response body bytes
@@ -9530,21 +11407,37 @@ type TestWebhookEndpointResponse struct {
 	// JSON202 the response for an HTTP 202 `application/json` response
 	JSON202 *WebhookDeliveryData
 	// JSON400 the response for an HTTP 400 `application/json` response
-	JSON400 *BadRequest
+	JSON400 *BadRequestApplicationJSON
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *BadRequestApplicationProblemPlusJSON
 	// JSON401 the response for an HTTP 401 `application/json` response
-	JSON401 *Unauthorized
+	JSON401 *UnauthorizedApplicationJSON
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *UnauthorizedApplicationProblemPlusJSON
 	// JSON404 the response for an HTTP 404 `application/json` response
-	JSON404 *NotFound
+	JSON404 *NotFoundApplicationJSON
+	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationproblemJSON404 *NotFoundApplicationProblemPlusJSON
 	// JSON409 the response for an HTTP 409 `application/json` response
-	JSON409 *Conflict
+	JSON409 *ConflictApplicationJSON
+	// ApplicationproblemJSON409 the response for an HTTP 409 `application/problem+json` response
+	ApplicationproblemJSON409 *ConflictApplicationProblemPlusJSON
 	// JSON422 the response for an HTTP 422 `application/json` response
-	JSON422 *IdempotencyKeyReused
+	JSON422 *IdempotencyKeyReusedApplicationJSON
+	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationproblemJSON422 *IdempotencyKeyReusedApplicationProblemPlusJSON
 	// JSON429 the response for an HTTP 429 `application/json` response
-	JSON429 *TooManyRequests
+	JSON429 *TooManyRequestsApplicationJSON
+	// ApplicationproblemJSON429 the response for an HTTP 429 `application/problem+json` response
+	ApplicationproblemJSON429 *TooManyRequestsApplicationProblemPlusJSON
 	// JSON500 the response for an HTTP 500 `application/json` response
-	JSON500 *InternalError
+	JSON500 *InternalErrorApplicationJSON
+	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
+	ApplicationproblemJSON500 *InternalErrorApplicationProblemPlusJSON
 	// JSON503 the response for an HTTP 503 `application/json` response
-	JSON503 *ServiceUnavailable
+	JSON503 *ServiceUnavailableApplicationJSON
+	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
+	ApplicationproblemJSON503 *ServiceUnavailableApplicationProblemPlusJSON
 	// Headers202 the parsed response headers for an HTTP 202 response
 	Headers202 *TestWebhookEndpointResponse202Headers
 	// Headers401 the parsed response headers for an HTTP 401 response
@@ -9557,43 +11450,83 @@ func (r TestWebhookEndpointResponse) GetJSON202() *WebhookDeliveryData {
 }
 
 // GetJSON400 returns the response for an HTTP 400 `application/json` response
-func (r TestWebhookEndpointResponse) GetJSON400() *BadRequest {
+func (r TestWebhookEndpointResponse) GetJSON400() *BadRequestApplicationJSON {
 	return r.JSON400
 }
 
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r TestWebhookEndpointResponse) GetApplicationproblemJSON400() *BadRequestApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSON400
+}
+
 // GetJSON401 returns the response for an HTTP 401 `application/json` response
-func (r TestWebhookEndpointResponse) GetJSON401() *Unauthorized {
+func (r TestWebhookEndpointResponse) GetJSON401() *UnauthorizedApplicationJSON {
 	return r.JSON401
 }
 
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r TestWebhookEndpointResponse) GetApplicationproblemJSON401() *UnauthorizedApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSON401
+}
+
 // GetJSON404 returns the response for an HTTP 404 `application/json` response
-func (r TestWebhookEndpointResponse) GetJSON404() *NotFound {
+func (r TestWebhookEndpointResponse) GetJSON404() *NotFoundApplicationJSON {
 	return r.JSON404
 }
 
+// GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r TestWebhookEndpointResponse) GetApplicationproblemJSON404() *NotFoundApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSON404
+}
+
 // GetJSON409 returns the response for an HTTP 409 `application/json` response
-func (r TestWebhookEndpointResponse) GetJSON409() *Conflict {
+func (r TestWebhookEndpointResponse) GetJSON409() *ConflictApplicationJSON {
 	return r.JSON409
 }
 
+// GetApplicationproblemJSON409 returns the response for an HTTP 409 `application/problem+json` response
+func (r TestWebhookEndpointResponse) GetApplicationproblemJSON409() *ConflictApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSON409
+}
+
 // GetJSON422 returns the response for an HTTP 422 `application/json` response
-func (r TestWebhookEndpointResponse) GetJSON422() *IdempotencyKeyReused {
+func (r TestWebhookEndpointResponse) GetJSON422() *IdempotencyKeyReusedApplicationJSON {
 	return r.JSON422
 }
 
+// GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r TestWebhookEndpointResponse) GetApplicationproblemJSON422() *IdempotencyKeyReusedApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSON422
+}
+
 // GetJSON429 returns the response for an HTTP 429 `application/json` response
-func (r TestWebhookEndpointResponse) GetJSON429() *TooManyRequests {
+func (r TestWebhookEndpointResponse) GetJSON429() *TooManyRequestsApplicationJSON {
 	return r.JSON429
 }
 
+// GetApplicationproblemJSON429 returns the response for an HTTP 429 `application/problem+json` response
+func (r TestWebhookEndpointResponse) GetApplicationproblemJSON429() *TooManyRequestsApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSON429
+}
+
 // GetJSON500 returns the response for an HTTP 500 `application/json` response
-func (r TestWebhookEndpointResponse) GetJSON500() *InternalError {
+func (r TestWebhookEndpointResponse) GetJSON500() *InternalErrorApplicationJSON {
 	return r.JSON500
 }
 
+// GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
+func (r TestWebhookEndpointResponse) GetApplicationproblemJSON500() *InternalErrorApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSON500
+}
+
 // GetJSON503 returns the response for an HTTP 503 `application/json` response
-func (r TestWebhookEndpointResponse) GetJSON503() *ServiceUnavailable {
+func (r TestWebhookEndpointResponse) GetJSON503() *ServiceUnavailableApplicationJSON {
 	return r.JSON503
+}
+
+// GetApplicationproblemJSON503 returns the response for an HTTP 503 `application/problem+json` response
+func (r TestWebhookEndpointResponse) GetApplicationproblemJSON503() *ServiceUnavailableApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSON503
 }
 
 // GetBody returns the raw response body bytes
@@ -9631,11 +11564,17 @@ type ReceiveStripeWebhookResponse struct {
 	// JSON200 the response for an HTTP 200 `application/json` response
 	JSON200 *WebhookReceived
 	// JSON400 the response for an HTTP 400 `application/json` response
-	JSON400 *WebhookRejected
+	JSON400 *WebhookRejectedApplicationJSON
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *WebhookRejectedApplicationProblemPlusJSON
 	// JSON500 the response for an HTTP 500 `application/json` response
-	JSON500 *InternalErrorUnlimited
+	JSON500 *InternalErrorUnlimitedApplicationJSON
+	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
+	ApplicationproblemJSON500 *InternalErrorUnlimitedApplicationProblemPlusJSON
 	// JSON503 the response for an HTTP 503 `application/json` response
-	JSON503 *ServiceUnavailableUnlimited
+	JSON503 *ServiceUnavailableUnlimitedApplicationJSON
+	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
+	ApplicationproblemJSON503 *ServiceUnavailableUnlimitedApplicationProblemPlusJSON
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -9644,18 +11583,33 @@ func (r ReceiveStripeWebhookResponse) GetJSON200() *WebhookReceived {
 }
 
 // GetJSON400 returns the response for an HTTP 400 `application/json` response
-func (r ReceiveStripeWebhookResponse) GetJSON400() *WebhookRejected {
+func (r ReceiveStripeWebhookResponse) GetJSON400() *WebhookRejectedApplicationJSON {
 	return r.JSON400
 }
 
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r ReceiveStripeWebhookResponse) GetApplicationproblemJSON400() *WebhookRejectedApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSON400
+}
+
 // GetJSON500 returns the response for an HTTP 500 `application/json` response
-func (r ReceiveStripeWebhookResponse) GetJSON500() *InternalErrorUnlimited {
+func (r ReceiveStripeWebhookResponse) GetJSON500() *InternalErrorUnlimitedApplicationJSON {
 	return r.JSON500
 }
 
+// GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
+func (r ReceiveStripeWebhookResponse) GetApplicationproblemJSON500() *InternalErrorUnlimitedApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSON500
+}
+
 // GetJSON503 returns the response for an HTTP 503 `application/json` response
-func (r ReceiveStripeWebhookResponse) GetJSON503() *ServiceUnavailableUnlimited {
+func (r ReceiveStripeWebhookResponse) GetJSON503() *ServiceUnavailableUnlimitedApplicationJSON {
 	return r.JSON503
+}
+
+// GetApplicationproblemJSON503 returns the response for an HTTP 503 `application/problem+json` response
+func (r ReceiveStripeWebhookResponse) GetApplicationproblemJSON503() *ServiceUnavailableUnlimitedApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSON503
 }
 
 // GetBody returns the raw response body bytes
@@ -9693,9 +11647,13 @@ type GetHealthResponse struct {
 	// JSON200 the response for an HTTP 200 `application/json` response
 	JSON200 *Health
 	// JSON400 the response for an HTTP 400 `application/json` response
-	JSON400 *BadRequestUnlimited
+	JSON400 *BadRequestUnlimitedApplicationJSON
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *BadRequestUnlimitedApplicationProblemPlusJSON
 	// JSON500 the response for an HTTP 500 `application/json` response
-	JSON500 *InternalErrorUnlimited
+	JSON500 *InternalErrorUnlimitedApplicationJSON
+	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
+	ApplicationproblemJSON500 *InternalErrorUnlimitedApplicationProblemPlusJSON
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -9704,13 +11662,23 @@ func (r GetHealthResponse) GetJSON200() *Health {
 }
 
 // GetJSON400 returns the response for an HTTP 400 `application/json` response
-func (r GetHealthResponse) GetJSON400() *BadRequestUnlimited {
+func (r GetHealthResponse) GetJSON400() *BadRequestUnlimitedApplicationJSON {
 	return r.JSON400
 }
 
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r GetHealthResponse) GetApplicationproblemJSON400() *BadRequestUnlimitedApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSON400
+}
+
 // GetJSON500 returns the response for an HTTP 500 `application/json` response
-func (r GetHealthResponse) GetJSON500() *InternalErrorUnlimited {
+func (r GetHealthResponse) GetJSON500() *InternalErrorUnlimitedApplicationJSON {
 	return r.JSON500
+}
+
+// GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
+func (r GetHealthResponse) GetApplicationproblemJSON500() *InternalErrorUnlimitedApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSON500
 }
 
 // GetBody returns the raw response body bytes
@@ -9748,11 +11716,17 @@ type GetReadinessResponse struct {
 	// JSON200 the response for an HTTP 200 `application/json` response
 	JSON200 *Health
 	// JSON400 the response for an HTTP 400 `application/json` response
-	JSON400 *BadRequestUnlimited
+	JSON400 *BadRequestUnlimitedApplicationJSON
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *BadRequestUnlimitedApplicationProblemPlusJSON
 	// JSON500 the response for an HTTP 500 `application/json` response
-	JSON500 *InternalErrorUnlimited
+	JSON500 *InternalErrorUnlimitedApplicationJSON
+	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
+	ApplicationproblemJSON500 *InternalErrorUnlimitedApplicationProblemPlusJSON
 	// JSON503 the response for an HTTP 503 `application/json` response
-	JSON503 *ServiceUnavailableUnlimited
+	JSON503 *ServiceUnavailableUnlimitedApplicationJSON
+	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
+	ApplicationproblemJSON503 *ServiceUnavailableUnlimitedApplicationProblemPlusJSON
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -9761,18 +11735,33 @@ func (r GetReadinessResponse) GetJSON200() *Health {
 }
 
 // GetJSON400 returns the response for an HTTP 400 `application/json` response
-func (r GetReadinessResponse) GetJSON400() *BadRequestUnlimited {
+func (r GetReadinessResponse) GetJSON400() *BadRequestUnlimitedApplicationJSON {
 	return r.JSON400
 }
 
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r GetReadinessResponse) GetApplicationproblemJSON400() *BadRequestUnlimitedApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSON400
+}
+
 // GetJSON500 returns the response for an HTTP 500 `application/json` response
-func (r GetReadinessResponse) GetJSON500() *InternalErrorUnlimited {
+func (r GetReadinessResponse) GetJSON500() *InternalErrorUnlimitedApplicationJSON {
 	return r.JSON500
 }
 
+// GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
+func (r GetReadinessResponse) GetApplicationproblemJSON500() *InternalErrorUnlimitedApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSON500
+}
+
 // GetJSON503 returns the response for an HTTP 503 `application/json` response
-func (r GetReadinessResponse) GetJSON503() *ServiceUnavailableUnlimited {
+func (r GetReadinessResponse) GetJSON503() *ServiceUnavailableUnlimitedApplicationJSON {
 	return r.JSON503
+}
+
+// GetApplicationproblemJSON503 returns the response for an HTTP 503 `application/problem+json` response
+func (r GetReadinessResponse) GetApplicationproblemJSON503() *ServiceUnavailableUnlimitedApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSON503
 }
 
 // GetBody returns the raw response body bytes
@@ -10523,7 +12512,8 @@ func (c *ClientWithResponses) TestWebhookEndpointWithResponse(ctx context.Contex
 // the configured secrets and `t` is within the tolerance (300 s by default) of the server's clock. A verified
 // event is stored and queued for processing in one transaction; a repeated event id is acknowledged again
 // and stored once. Every failure (header, signature, time, a body over 1 MiB, invalid JSON) is a 400 whose
-// `error` is "Webhook validation failed", and nothing is stored. Not rate limited: the signature authenticates.
+// `error` is "Webhook validation failed" (the problem type `webhook-rejected`, which `x-rejection` names), and
+// nothing is stored. Not rate limited: the signature authenticates.
 //
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
@@ -10543,7 +12533,8 @@ func (c *ClientWithResponses) ReceiveStripeWebhookWithBodyWithResponse(ctx conte
 // the configured secrets and `t` is within the tolerance (300 s by default) of the server's clock. A verified
 // event is stored and queued for processing in one transaction; a repeated event id is acknowledged again
 // and stored once. Every failure (header, signature, time, a body over 1 MiB, invalid JSON) is a 400 whose
-// `error` is "Webhook validation failed", and nothing is stored. Not rate limited: the signature authenticates.
+// `error` is "Webhook validation failed" (the problem type `webhook-rejected`, which `x-rejection` names), and
+// nothing is stored. Not rate limited: the signature authenticates.
 //
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
@@ -10607,47 +12598,89 @@ func ParseListWebhookEventsResponse(rsp *http.Response) (*ListWebhookEventsRespo
 		}
 		response.JSON200 = &dest
 
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
-		var dest BadRequest
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 400:
+		var dest BadRequestApplicationJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON400 = &dest
 
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
-		var dest Unauthorized
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 400:
+		var dest BadRequestApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 401:
+		var dest UnauthorizedApplicationJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON401 = &dest
 
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
-		var dest Forbidden
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 401:
+		var dest UnauthorizedApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 403:
+		var dest ForbiddenApplicationJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON403 = &dest
 
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
-		var dest TooManyRequests
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 403:
+		var dest ForbiddenApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 429:
+		var dest TooManyRequestsApplicationJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON429 = &dest
 
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
-		var dest InternalError
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 429:
+		var dest TooManyRequestsApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON429 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 500:
+		var dest InternalErrorApplicationJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON500 = &dest
 
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
-		var dest ServiceUnavailable
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 500:
+		var dest InternalErrorApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON500 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 503:
+		var dest ServiceUnavailableApplicationJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON503 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 503:
+		var dest ServiceUnavailableApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON503 = &dest
 
 	}
 
@@ -10705,68 +12738,131 @@ func ParseReplayWebhookEventResponse(rsp *http.Response) (*ReplayWebhookEventRes
 		}
 		response.JSON202 = &dest
 
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
-		var dest BadRequest
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 400:
+		var dest BadRequestApplicationJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON400 = &dest
 
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
-		var dest Unauthorized
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 400:
+		var dest BadRequestApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 401:
+		var dest UnauthorizedApplicationJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON401 = &dest
 
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
-		var dest Forbidden
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 401:
+		var dest UnauthorizedApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 403:
+		var dest ForbiddenApplicationJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON403 = &dest
 
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
-		var dest NotFound
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 403:
+		var dest ForbiddenApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 404:
+		var dest NotFoundApplicationJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON404 = &dest
 
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
-		var dest Conflict
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 404:
+		var dest NotFoundApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON404 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 409:
+		var dest ConflictApplicationJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON409 = &dest
 
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
-		var dest IdempotencyKeyReused
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 409:
+		var dest ConflictApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON409 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 422:
+		var dest IdempotencyKeyReusedApplicationJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON422 = &dest
 
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
-		var dest TooManyRequests
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 422:
+		var dest IdempotencyKeyReusedApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON422 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 429:
+		var dest TooManyRequestsApplicationJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON429 = &dest
 
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
-		var dest InternalError
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 429:
+		var dest TooManyRequestsApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON429 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 500:
+		var dest InternalErrorApplicationJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON500 = &dest
 
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
-		var dest ServiceUnavailable
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 500:
+		var dest InternalErrorApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON500 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 503:
+		var dest ServiceUnavailableApplicationJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON503 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 503:
+		var dest ServiceUnavailableApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON503 = &dest
 
 	}
 
@@ -10831,61 +12927,117 @@ func ParseRequestPasswordResetResponse(rsp *http.Response) (*RequestPasswordRese
 		}
 		response.JSON202 = &dest
 
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
-		var dest BadRequest
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 400:
+		var dest BadRequestApplicationJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON400 = &dest
 
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
-		var dest Conflict
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 400:
+		var dest BadRequestApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 409:
+		var dest ConflictApplicationJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON409 = &dest
 
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
-		var dest PayloadTooLarge
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 409:
+		var dest ConflictApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON409 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 413:
+		var dest PayloadTooLargeApplicationJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON413 = &dest
 
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
-		var dest UnsupportedMediaType
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 413:
+		var dest PayloadTooLargeApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON413 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 415:
+		var dest UnsupportedMediaTypeApplicationJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON415 = &dest
 
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
-		var dest IdempotencyKeyReused
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 415:
+		var dest UnsupportedMediaTypeApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON415 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 422:
+		var dest IdempotencyKeyReusedApplicationJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON422 = &dest
 
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
-		var dest TooManyRequests
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 422:
+		var dest IdempotencyKeyReusedApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON422 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 429:
+		var dest TooManyRequestsApplicationJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON429 = &dest
 
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
-		var dest InternalError
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 429:
+		var dest TooManyRequestsApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON429 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 500:
+		var dest InternalErrorApplicationJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON500 = &dest
 
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
-		var dest ServiceUnavailable
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 500:
+		var dest InternalErrorApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON500 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 503:
+		var dest ServiceUnavailableApplicationJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON503 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 503:
+		var dest ServiceUnavailableApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON503 = &dest
 
 	}
 
@@ -10936,61 +13088,117 @@ func ParseConfirmPasswordResetResponse(rsp *http.Response) (*ConfirmPasswordRese
 	case rsp.StatusCode == 204:
 		break // No content-type
 
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
-		var dest BadRequest
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 400:
+		var dest BadRequestApplicationJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON400 = &dest
 
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
-		var dest Conflict
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 400:
+		var dest BadRequestApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 409:
+		var dest ConflictApplicationJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON409 = &dest
 
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
-		var dest PayloadTooLarge
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 409:
+		var dest ConflictApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON409 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 413:
+		var dest PayloadTooLargeApplicationJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON413 = &dest
 
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
-		var dest UnsupportedMediaType
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 413:
+		var dest PayloadTooLargeApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON413 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 415:
+		var dest UnsupportedMediaTypeApplicationJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON415 = &dest
 
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
-		var dest IdempotencyKeyReused
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 415:
+		var dest UnsupportedMediaTypeApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON415 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 422:
+		var dest IdempotencyKeyReusedApplicationJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON422 = &dest
 
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
-		var dest TooManyRequests
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 422:
+		var dest IdempotencyKeyReusedApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON422 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 429:
+		var dest TooManyRequestsApplicationJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON429 = &dest
 
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
-		var dest InternalError
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 429:
+		var dest TooManyRequestsApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON429 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 500:
+		var dest InternalErrorApplicationJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON500 = &dest
 
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
-		var dest ServiceUnavailable
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 500:
+		var dest InternalErrorApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON500 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 503:
+		var dest ServiceUnavailableApplicationJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON503 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 503:
+		var dest ServiceUnavailableApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON503 = &dest
 
 	}
 
@@ -11045,54 +13253,103 @@ func ParseCreateTokenResponse(rsp *http.Response) (*CreateTokenResponse, error) 
 		}
 		response.JSON200 = &dest
 
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
-		var dest BadRequest
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 400:
+		var dest BadRequestApplicationJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON400 = &dest
 
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
-		var dest Unauthorized
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 400:
+		var dest BadRequestApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 401:
+		var dest UnauthorizedApplicationJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON401 = &dest
 
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
-		var dest PayloadTooLarge
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 401:
+		var dest UnauthorizedApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 413:
+		var dest PayloadTooLargeApplicationJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON413 = &dest
 
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
-		var dest UnsupportedMediaType
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 413:
+		var dest PayloadTooLargeApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON413 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 415:
+		var dest UnsupportedMediaTypeApplicationJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON415 = &dest
 
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
-		var dest TooManyRequests
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 415:
+		var dest UnsupportedMediaTypeApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON415 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 429:
+		var dest TooManyRequestsApplicationJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON429 = &dest
 
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
-		var dest InternalError
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 429:
+		var dest TooManyRequestsApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON429 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 500:
+		var dest InternalErrorApplicationJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON500 = &dest
 
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
-		var dest ServiceUnavailable
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 500:
+		var dest InternalErrorApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON500 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 503:
+		var dest ServiceUnavailableApplicationJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON503 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 503:
+		var dest ServiceUnavailableApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON503 = &dest
 
 	}
 
@@ -11153,54 +13410,103 @@ func ParseDeleteCommentResponse(rsp *http.Response) (*DeleteCommentResponse, err
 	case rsp.StatusCode == 204:
 		break // No content-type
 
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
-		var dest BadRequest
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 400:
+		var dest BadRequestApplicationJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON400 = &dest
 
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
-		var dest Unauthorized
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 400:
+		var dest BadRequestApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 401:
+		var dest UnauthorizedApplicationJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON401 = &dest
 
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
-		var dest Forbidden
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 401:
+		var dest UnauthorizedApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 403:
+		var dest ForbiddenApplicationJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON403 = &dest
 
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
-		var dest NotFound
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 403:
+		var dest ForbiddenApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 404:
+		var dest NotFoundApplicationJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON404 = &dest
 
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
-		var dest TooManyRequests
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 404:
+		var dest NotFoundApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON404 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 429:
+		var dest TooManyRequestsApplicationJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON429 = &dest
 
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
-		var dest InternalError
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 429:
+		var dest TooManyRequestsApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON429 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 500:
+		var dest InternalErrorApplicationJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON500 = &dest
 
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
-		var dest ServiceUnavailable
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 500:
+		var dest InternalErrorApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON500 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 503:
+		var dest ServiceUnavailableApplicationJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON503 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 503:
+		var dest ServiceUnavailableApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON503 = &dest
 
 	}
 
@@ -11258,40 +13564,75 @@ func ParseListPostsResponse(rsp *http.Response) (*ListPostsResponse, error) {
 		}
 		response.JSON200 = &dest
 
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
-		var dest BadRequest
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 400:
+		var dest BadRequestApplicationJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON400 = &dest
 
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
-		var dest Unauthorized
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 400:
+		var dest BadRequestApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 401:
+		var dest UnauthorizedApplicationJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON401 = &dest
 
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
-		var dest TooManyRequests
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 401:
+		var dest UnauthorizedApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 429:
+		var dest TooManyRequestsApplicationJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON429 = &dest
 
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
-		var dest InternalError
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 429:
+		var dest TooManyRequestsApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON429 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 500:
+		var dest InternalErrorApplicationJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON500 = &dest
 
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
-		var dest ServiceUnavailable
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 500:
+		var dest InternalErrorApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON500 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 503:
+		var dest ServiceUnavailableApplicationJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON503 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 503:
+		var dest ServiceUnavailableApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON503 = &dest
 
 	}
 
@@ -11349,68 +13690,131 @@ func ParseCreatePostResponse(rsp *http.Response) (*CreatePostResponse, error) {
 		}
 		response.JSON201 = &dest
 
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
-		var dest BadRequest
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 400:
+		var dest BadRequestApplicationJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON400 = &dest
 
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
-		var dest Unauthorized
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 400:
+		var dest BadRequestApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 401:
+		var dest UnauthorizedApplicationJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON401 = &dest
 
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
-		var dest Conflict
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 401:
+		var dest UnauthorizedApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 409:
+		var dest ConflictApplicationJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON409 = &dest
 
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
-		var dest PayloadTooLarge
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 409:
+		var dest ConflictApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON409 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 413:
+		var dest PayloadTooLargeApplicationJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON413 = &dest
 
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
-		var dest UnsupportedMediaType
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 413:
+		var dest PayloadTooLargeApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON413 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 415:
+		var dest UnsupportedMediaTypeApplicationJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON415 = &dest
 
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
-		var dest IdempotencyKeyReused
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 415:
+		var dest UnsupportedMediaTypeApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON415 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 422:
+		var dest IdempotencyKeyReusedApplicationJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON422 = &dest
 
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
-		var dest TooManyRequests
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 422:
+		var dest IdempotencyKeyReusedApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON422 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 429:
+		var dest TooManyRequestsApplicationJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON429 = &dest
 
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
-		var dest InternalError
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 429:
+		var dest TooManyRequestsApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON429 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 500:
+		var dest InternalErrorApplicationJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON500 = &dest
 
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
-		var dest ServiceUnavailable
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 500:
+		var dest InternalErrorApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON500 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 503:
+		var dest ServiceUnavailableApplicationJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON503 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 503:
+		var dest ServiceUnavailableApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON503 = &dest
 
 	}
 
@@ -11478,54 +13882,103 @@ func ParseDeletePostResponse(rsp *http.Response) (*DeletePostResponse, error) {
 	case rsp.StatusCode == 204:
 		break // No content-type
 
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
-		var dest BadRequest
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 400:
+		var dest BadRequestApplicationJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON400 = &dest
 
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
-		var dest Unauthorized
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 400:
+		var dest BadRequestApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 401:
+		var dest UnauthorizedApplicationJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON401 = &dest
 
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
-		var dest Forbidden
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 401:
+		var dest UnauthorizedApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 403:
+		var dest ForbiddenApplicationJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON403 = &dest
 
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
-		var dest NotFound
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 403:
+		var dest ForbiddenApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 404:
+		var dest NotFoundApplicationJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON404 = &dest
 
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
-		var dest TooManyRequests
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 404:
+		var dest NotFoundApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON404 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 429:
+		var dest TooManyRequestsApplicationJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON429 = &dest
 
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
-		var dest InternalError
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 429:
+		var dest TooManyRequestsApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON429 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 500:
+		var dest InternalErrorApplicationJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON500 = &dest
 
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
-		var dest ServiceUnavailable
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 500:
+		var dest InternalErrorApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON500 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 503:
+		var dest ServiceUnavailableApplicationJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON503 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 503:
+		var dest ServiceUnavailableApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON503 = &dest
 
 	}
 
@@ -11583,47 +14036,89 @@ func ParseGetPostResponse(rsp *http.Response) (*GetPostResponse, error) {
 		}
 		response.JSON200 = &dest
 
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
-		var dest BadRequest
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 400:
+		var dest BadRequestApplicationJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON400 = &dest
 
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
-		var dest Unauthorized
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 400:
+		var dest BadRequestApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 401:
+		var dest UnauthorizedApplicationJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON401 = &dest
 
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
-		var dest NotFound
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 401:
+		var dest UnauthorizedApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 404:
+		var dest NotFoundApplicationJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON404 = &dest
 
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
-		var dest TooManyRequests
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 404:
+		var dest NotFoundApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON404 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 429:
+		var dest TooManyRequestsApplicationJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON429 = &dest
 
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
-		var dest InternalError
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 429:
+		var dest TooManyRequestsApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON429 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 500:
+		var dest InternalErrorApplicationJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON500 = &dest
 
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
-		var dest ServiceUnavailable
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 500:
+		var dest InternalErrorApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON500 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 503:
+		var dest ServiceUnavailableApplicationJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON503 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 503:
+		var dest ServiceUnavailableApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON503 = &dest
 
 	}
 
@@ -11681,82 +14176,159 @@ func ParsePatchPostResponse(rsp *http.Response) (*PatchPostResponse, error) {
 		}
 		response.JSON200 = &dest
 
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
-		var dest BadRequest
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 400:
+		var dest BadRequestApplicationJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON400 = &dest
 
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
-		var dest Unauthorized
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 400:
+		var dest BadRequestApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 401:
+		var dest UnauthorizedApplicationJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON401 = &dest
 
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
-		var dest Forbidden
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 401:
+		var dest UnauthorizedApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 403:
+		var dest ForbiddenApplicationJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON403 = &dest
 
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
-		var dest NotFound
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 403:
+		var dest ForbiddenApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 404:
+		var dest NotFoundApplicationJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON404 = &dest
 
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
-		var dest Conflict
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 404:
+		var dest NotFoundApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON404 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 409:
+		var dest ConflictApplicationJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON409 = &dest
 
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
-		var dest PayloadTooLarge
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 409:
+		var dest ConflictApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON409 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 413:
+		var dest PayloadTooLargeApplicationJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON413 = &dest
 
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
-		var dest UnsupportedMediaType
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 413:
+		var dest PayloadTooLargeApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON413 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 415:
+		var dest UnsupportedMediaTypeApplicationJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON415 = &dest
 
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
-		var dest IdempotencyKeyReused
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 415:
+		var dest UnsupportedMediaTypeApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON415 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 422:
+		var dest IdempotencyKeyReusedApplicationJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON422 = &dest
 
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
-		var dest TooManyRequests
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 422:
+		var dest IdempotencyKeyReusedApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON422 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 429:
+		var dest TooManyRequestsApplicationJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON429 = &dest
 
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
-		var dest InternalError
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 429:
+		var dest TooManyRequestsApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON429 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 500:
+		var dest InternalErrorApplicationJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON500 = &dest
 
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
-		var dest ServiceUnavailable
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 500:
+		var dest InternalErrorApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON500 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 503:
+		var dest ServiceUnavailableApplicationJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON503 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 503:
+		var dest ServiceUnavailableApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON503 = &dest
 
 	}
 
@@ -11821,47 +14393,89 @@ func ParseListPostCommentsResponse(rsp *http.Response) (*ListPostCommentsRespons
 		}
 		response.JSON200 = &dest
 
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
-		var dest BadRequest
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 400:
+		var dest BadRequestApplicationJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON400 = &dest
 
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
-		var dest Unauthorized
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 400:
+		var dest BadRequestApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 401:
+		var dest UnauthorizedApplicationJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON401 = &dest
 
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
-		var dest NotFound
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 401:
+		var dest UnauthorizedApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 404:
+		var dest NotFoundApplicationJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON404 = &dest
 
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
-		var dest TooManyRequests
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 404:
+		var dest NotFoundApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON404 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 429:
+		var dest TooManyRequestsApplicationJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON429 = &dest
 
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
-		var dest InternalError
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 429:
+		var dest TooManyRequestsApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON429 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 500:
+		var dest InternalErrorApplicationJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON500 = &dest
 
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
-		var dest ServiceUnavailable
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 500:
+		var dest InternalErrorApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON500 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 503:
+		var dest ServiceUnavailableApplicationJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON503 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 503:
+		var dest ServiceUnavailableApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON503 = &dest
 
 	}
 
@@ -11919,75 +14533,145 @@ func ParseCreateCommentResponse(rsp *http.Response) (*CreateCommentResponse, err
 		}
 		response.JSON201 = &dest
 
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
-		var dest BadRequest
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 400:
+		var dest BadRequestApplicationJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON400 = &dest
 
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
-		var dest Unauthorized
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 400:
+		var dest BadRequestApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 401:
+		var dest UnauthorizedApplicationJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON401 = &dest
 
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
-		var dest NotFound
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 401:
+		var dest UnauthorizedApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 404:
+		var dest NotFoundApplicationJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON404 = &dest
 
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
-		var dest Conflict
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 404:
+		var dest NotFoundApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON404 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 409:
+		var dest ConflictApplicationJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON409 = &dest
 
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
-		var dest PayloadTooLarge
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 409:
+		var dest ConflictApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON409 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 413:
+		var dest PayloadTooLargeApplicationJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON413 = &dest
 
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
-		var dest UnsupportedMediaType
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 413:
+		var dest PayloadTooLargeApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON413 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 415:
+		var dest UnsupportedMediaTypeApplicationJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON415 = &dest
 
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
-		var dest IdempotencyKeyReused
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 415:
+		var dest UnsupportedMediaTypeApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON415 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 422:
+		var dest IdempotencyKeyReusedApplicationJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON422 = &dest
 
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
-		var dest TooManyRequests
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 422:
+		var dest IdempotencyKeyReusedApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON422 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 429:
+		var dest TooManyRequestsApplicationJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON429 = &dest
 
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
-		var dest InternalError
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 429:
+		var dest TooManyRequestsApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON429 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 500:
+		var dest InternalErrorApplicationJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON500 = &dest
 
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
-		var dest ServiceUnavailable
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 500:
+		var dest InternalErrorApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON500 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 503:
+		var dest ServiceUnavailableApplicationJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON503 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 503:
+		var dest ServiceUnavailableApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON503 = &dest
 
 	}
 
@@ -12052,68 +14736,131 @@ func ParsePublishPostResponse(rsp *http.Response) (*PublishPostResponse, error) 
 		}
 		response.JSON200 = &dest
 
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
-		var dest BadRequest
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 400:
+		var dest BadRequestApplicationJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON400 = &dest
 
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
-		var dest Unauthorized
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 400:
+		var dest BadRequestApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 401:
+		var dest UnauthorizedApplicationJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON401 = &dest
 
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
-		var dest Forbidden
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 401:
+		var dest UnauthorizedApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 403:
+		var dest ForbiddenApplicationJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON403 = &dest
 
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
-		var dest NotFound
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 403:
+		var dest ForbiddenApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 404:
+		var dest NotFoundApplicationJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON404 = &dest
 
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
-		var dest Conflict
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 404:
+		var dest NotFoundApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON404 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 409:
+		var dest ConflictApplicationJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON409 = &dest
 
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
-		var dest IdempotencyKeyReused
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 409:
+		var dest ConflictApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON409 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 422:
+		var dest IdempotencyKeyReusedApplicationJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON422 = &dest
 
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
-		var dest TooManyRequests
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 422:
+		var dest IdempotencyKeyReusedApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON422 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 429:
+		var dest TooManyRequestsApplicationJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON429 = &dest
 
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
-		var dest InternalError
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 429:
+		var dest TooManyRequestsApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON429 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 500:
+		var dest InternalErrorApplicationJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON500 = &dest
 
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
-		var dest ServiceUnavailable
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 500:
+		var dest InternalErrorApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON500 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 503:
+		var dest ServiceUnavailableApplicationJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON503 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 503:
+		var dest ServiceUnavailableApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON503 = &dest
 
 	}
 
@@ -12178,40 +14925,75 @@ func ParseListUsersResponse(rsp *http.Response) (*ListUsersResponse, error) {
 		}
 		response.JSON200 = &dest
 
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
-		var dest BadRequest
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 400:
+		var dest BadRequestApplicationJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON400 = &dest
 
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
-		var dest Unauthorized
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 400:
+		var dest BadRequestApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 401:
+		var dest UnauthorizedApplicationJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON401 = &dest
 
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
-		var dest TooManyRequests
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 401:
+		var dest UnauthorizedApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 429:
+		var dest TooManyRequestsApplicationJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON429 = &dest
 
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
-		var dest InternalError
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 429:
+		var dest TooManyRequestsApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON429 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 500:
+		var dest InternalErrorApplicationJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON500 = &dest
 
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
-		var dest ServiceUnavailable
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 500:
+		var dest InternalErrorApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON500 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 503:
+		var dest ServiceUnavailableApplicationJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON503 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 503:
+		var dest ServiceUnavailableApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON503 = &dest
 
 	}
 
@@ -12269,61 +15051,117 @@ func ParseCreateUserResponse(rsp *http.Response) (*CreateUserResponse, error) {
 		}
 		response.JSON201 = &dest
 
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
-		var dest BadRequest
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 400:
+		var dest BadRequestApplicationJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON400 = &dest
 
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
-		var dest Conflict
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 400:
+		var dest BadRequestApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 409:
+		var dest ConflictApplicationJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON409 = &dest
 
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
-		var dest PayloadTooLarge
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 409:
+		var dest ConflictApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON409 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 413:
+		var dest PayloadTooLargeApplicationJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON413 = &dest
 
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
-		var dest UnsupportedMediaType
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 413:
+		var dest PayloadTooLargeApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON413 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 415:
+		var dest UnsupportedMediaTypeApplicationJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON415 = &dest
 
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
-		var dest IdempotencyKeyReused
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 415:
+		var dest UnsupportedMediaTypeApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON415 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 422:
+		var dest IdempotencyKeyReusedApplicationJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON422 = &dest
 
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
-		var dest TooManyRequests
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 422:
+		var dest IdempotencyKeyReusedApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON422 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 429:
+		var dest TooManyRequestsApplicationJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON429 = &dest
 
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
-		var dest InternalError
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 429:
+		var dest TooManyRequestsApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON429 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 500:
+		var dest InternalErrorApplicationJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON500 = &dest
 
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
-		var dest ServiceUnavailable
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 500:
+		var dest InternalErrorApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON500 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 503:
+		var dest ServiceUnavailableApplicationJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON503 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 503:
+		var dest ServiceUnavailableApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON503 = &dest
 
 	}
 
@@ -12381,54 +15219,103 @@ func ParseDeleteUserResponse(rsp *http.Response) (*DeleteUserResponse, error) {
 	case rsp.StatusCode == 204:
 		break // No content-type
 
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
-		var dest BadRequest
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 400:
+		var dest BadRequestApplicationJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON400 = &dest
 
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
-		var dest Unauthorized
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 400:
+		var dest BadRequestApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 401:
+		var dest UnauthorizedApplicationJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON401 = &dest
 
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
-		var dest Forbidden
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 401:
+		var dest UnauthorizedApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 403:
+		var dest ForbiddenApplicationJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON403 = &dest
 
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
-		var dest NotFound
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 403:
+		var dest ForbiddenApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 404:
+		var dest NotFoundApplicationJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON404 = &dest
 
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
-		var dest TooManyRequests
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 404:
+		var dest NotFoundApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON404 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 429:
+		var dest TooManyRequestsApplicationJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON429 = &dest
 
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
-		var dest InternalError
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 429:
+		var dest TooManyRequestsApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON429 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 500:
+		var dest InternalErrorApplicationJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON500 = &dest
 
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
-		var dest ServiceUnavailable
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 500:
+		var dest InternalErrorApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON500 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 503:
+		var dest ServiceUnavailableApplicationJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON503 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 503:
+		var dest ServiceUnavailableApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON503 = &dest
 
 	}
 
@@ -12486,47 +15373,89 @@ func ParseGetUserResponse(rsp *http.Response) (*GetUserResponse, error) {
 		}
 		response.JSON200 = &dest
 
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
-		var dest BadRequest
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 400:
+		var dest BadRequestApplicationJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON400 = &dest
 
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
-		var dest Unauthorized
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 400:
+		var dest BadRequestApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 401:
+		var dest UnauthorizedApplicationJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON401 = &dest
 
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
-		var dest NotFound
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 401:
+		var dest UnauthorizedApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 404:
+		var dest NotFoundApplicationJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON404 = &dest
 
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
-		var dest TooManyRequests
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 404:
+		var dest NotFoundApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON404 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 429:
+		var dest TooManyRequestsApplicationJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON429 = &dest
 
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
-		var dest InternalError
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 429:
+		var dest TooManyRequestsApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON429 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 500:
+		var dest InternalErrorApplicationJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON500 = &dest
 
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
-		var dest ServiceUnavailable
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 500:
+		var dest InternalErrorApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON500 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 503:
+		var dest ServiceUnavailableApplicationJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON503 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 503:
+		var dest ServiceUnavailableApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON503 = &dest
 
 	}
 
@@ -12584,82 +15513,159 @@ func ParsePatchUserResponse(rsp *http.Response) (*PatchUserResponse, error) {
 		}
 		response.JSON200 = &dest
 
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
-		var dest BadRequest
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 400:
+		var dest BadRequestApplicationJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON400 = &dest
 
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
-		var dest Unauthorized
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 400:
+		var dest BadRequestApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 401:
+		var dest UnauthorizedApplicationJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON401 = &dest
 
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
-		var dest Forbidden
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 401:
+		var dest UnauthorizedApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 403:
+		var dest ForbiddenApplicationJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON403 = &dest
 
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
-		var dest NotFound
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 403:
+		var dest ForbiddenApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 404:
+		var dest NotFoundApplicationJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON404 = &dest
 
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
-		var dest Conflict
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 404:
+		var dest NotFoundApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON404 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 409:
+		var dest ConflictApplicationJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON409 = &dest
 
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
-		var dest PayloadTooLarge
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 409:
+		var dest ConflictApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON409 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 413:
+		var dest PayloadTooLargeApplicationJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON413 = &dest
 
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
-		var dest UnsupportedMediaType
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 413:
+		var dest PayloadTooLargeApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON413 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 415:
+		var dest UnsupportedMediaTypeApplicationJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON415 = &dest
 
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
-		var dest IdempotencyKeyReused
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 415:
+		var dest UnsupportedMediaTypeApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON415 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 422:
+		var dest IdempotencyKeyReusedApplicationJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON422 = &dest
 
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
-		var dest TooManyRequests
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 422:
+		var dest IdempotencyKeyReusedApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON422 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 429:
+		var dest TooManyRequestsApplicationJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON429 = &dest
 
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
-		var dest InternalError
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 429:
+		var dest TooManyRequestsApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON429 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 500:
+		var dest InternalErrorApplicationJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON500 = &dest
 
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
-		var dest ServiceUnavailable
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 500:
+		var dest InternalErrorApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON500 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 503:
+		var dest ServiceUnavailableApplicationJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON503 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 503:
+		var dest ServiceUnavailableApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON503 = &dest
 
 	}
 
@@ -12724,75 +15730,145 @@ func ParseReplaceUserResponse(rsp *http.Response) (*ReplaceUserResponse, error) 
 		}
 		response.JSON200 = &dest
 
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
-		var dest BadRequest
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 400:
+		var dest BadRequestApplicationJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON400 = &dest
 
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
-		var dest Unauthorized
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 400:
+		var dest BadRequestApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 401:
+		var dest UnauthorizedApplicationJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON401 = &dest
 
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
-		var dest Forbidden
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 401:
+		var dest UnauthorizedApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 403:
+		var dest ForbiddenApplicationJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON403 = &dest
 
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
-		var dest NotFound
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 403:
+		var dest ForbiddenApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 404:
+		var dest NotFoundApplicationJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON404 = &dest
 
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
-		var dest Conflict
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 404:
+		var dest NotFoundApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON404 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 409:
+		var dest ConflictApplicationJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON409 = &dest
 
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
-		var dest PayloadTooLarge
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 409:
+		var dest ConflictApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON409 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 413:
+		var dest PayloadTooLargeApplicationJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON413 = &dest
 
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
-		var dest UnsupportedMediaType
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 413:
+		var dest PayloadTooLargeApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON413 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 415:
+		var dest UnsupportedMediaTypeApplicationJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON415 = &dest
 
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
-		var dest TooManyRequests
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 415:
+		var dest UnsupportedMediaTypeApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON415 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 429:
+		var dest TooManyRequestsApplicationJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON429 = &dest
 
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
-		var dest InternalError
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 429:
+		var dest TooManyRequestsApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON429 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 500:
+		var dest InternalErrorApplicationJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON500 = &dest
 
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
-		var dest ServiceUnavailable
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 500:
+		var dest InternalErrorApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON500 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 503:
+		var dest ServiceUnavailableApplicationJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON503 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 503:
+		var dest ServiceUnavailableApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON503 = &dest
 
 	}
 
@@ -12850,47 +15926,89 @@ func ParseListUserCommentsResponse(rsp *http.Response) (*ListUserCommentsRespons
 		}
 		response.JSON200 = &dest
 
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
-		var dest BadRequest
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 400:
+		var dest BadRequestApplicationJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON400 = &dest
 
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
-		var dest Unauthorized
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 400:
+		var dest BadRequestApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 401:
+		var dest UnauthorizedApplicationJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON401 = &dest
 
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
-		var dest NotFound
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 401:
+		var dest UnauthorizedApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 404:
+		var dest NotFoundApplicationJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON404 = &dest
 
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
-		var dest TooManyRequests
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 404:
+		var dest NotFoundApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON404 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 429:
+		var dest TooManyRequestsApplicationJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON429 = &dest
 
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
-		var dest InternalError
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 429:
+		var dest TooManyRequestsApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON429 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 500:
+		var dest InternalErrorApplicationJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON500 = &dest
 
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
-		var dest ServiceUnavailable
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 500:
+		var dest InternalErrorApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON500 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 503:
+		var dest ServiceUnavailableApplicationJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON503 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 503:
+		var dest ServiceUnavailableApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON503 = &dest
 
 	}
 
@@ -12948,47 +16066,89 @@ func ParseListUserPostsResponse(rsp *http.Response) (*ListUserPostsResponse, err
 		}
 		response.JSON200 = &dest
 
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
-		var dest BadRequest
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 400:
+		var dest BadRequestApplicationJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON400 = &dest
 
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
-		var dest Unauthorized
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 400:
+		var dest BadRequestApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 401:
+		var dest UnauthorizedApplicationJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON401 = &dest
 
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
-		var dest NotFound
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 401:
+		var dest UnauthorizedApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 404:
+		var dest NotFoundApplicationJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON404 = &dest
 
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
-		var dest TooManyRequests
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 404:
+		var dest NotFoundApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON404 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 429:
+		var dest TooManyRequestsApplicationJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON429 = &dest
 
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
-		var dest InternalError
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 429:
+		var dest TooManyRequestsApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON429 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 500:
+		var dest InternalErrorApplicationJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON500 = &dest
 
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
-		var dest ServiceUnavailable
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 500:
+		var dest InternalErrorApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON500 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 503:
+		var dest ServiceUnavailableApplicationJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON503 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 503:
+		var dest ServiceUnavailableApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON503 = &dest
 
 	}
 
@@ -13046,40 +16206,75 @@ func ParseListWebhookEndpointsResponse(rsp *http.Response) (*ListWebhookEndpoint
 		}
 		response.JSON200 = &dest
 
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
-		var dest BadRequest
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 400:
+		var dest BadRequestApplicationJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON400 = &dest
 
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
-		var dest Unauthorized
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 400:
+		var dest BadRequestApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 401:
+		var dest UnauthorizedApplicationJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON401 = &dest
 
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
-		var dest TooManyRequests
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 401:
+		var dest UnauthorizedApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 429:
+		var dest TooManyRequestsApplicationJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON429 = &dest
 
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
-		var dest InternalError
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 429:
+		var dest TooManyRequestsApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON429 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 500:
+		var dest InternalErrorApplicationJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON500 = &dest
 
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
-		var dest ServiceUnavailable
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 500:
+		var dest InternalErrorApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON500 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 503:
+		var dest ServiceUnavailableApplicationJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON503 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 503:
+		var dest ServiceUnavailableApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON503 = &dest
 
 	}
 
@@ -13137,68 +16332,131 @@ func ParseCreateWebhookEndpointResponse(rsp *http.Response) (*CreateWebhookEndpo
 		}
 		response.JSON201 = &dest
 
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
-		var dest BadRequest
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 400:
+		var dest BadRequestApplicationJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON400 = &dest
 
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
-		var dest Unauthorized
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 400:
+		var dest BadRequestApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 401:
+		var dest UnauthorizedApplicationJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON401 = &dest
 
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
-		var dest Forbidden
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 401:
+		var dest UnauthorizedApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 403:
+		var dest ForbiddenApplicationJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON403 = &dest
 
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
-		var dest Conflict
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 403:
+		var dest ForbiddenApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 409:
+		var dest ConflictApplicationJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON409 = &dest
 
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
-		var dest PayloadTooLarge
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 409:
+		var dest ConflictApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON409 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 413:
+		var dest PayloadTooLargeApplicationJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON413 = &dest
 
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
-		var dest UnsupportedMediaType
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 413:
+		var dest PayloadTooLargeApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON413 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 415:
+		var dest UnsupportedMediaTypeApplicationJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON415 = &dest
 
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
-		var dest TooManyRequests
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 415:
+		var dest UnsupportedMediaTypeApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON415 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 429:
+		var dest TooManyRequestsApplicationJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON429 = &dest
 
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
-		var dest InternalError
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 429:
+		var dest TooManyRequestsApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON429 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 500:
+		var dest InternalErrorApplicationJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON500 = &dest
 
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
-		var dest ServiceUnavailable
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 500:
+		var dest InternalErrorApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON500 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 503:
+		var dest ServiceUnavailableApplicationJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON503 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 503:
+		var dest ServiceUnavailableApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON503 = &dest
 
 	}
 
@@ -13266,47 +16524,89 @@ func ParseDeleteWebhookEndpointResponse(rsp *http.Response) (*DeleteWebhookEndpo
 	case rsp.StatusCode == 204:
 		break // No content-type
 
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
-		var dest BadRequest
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 400:
+		var dest BadRequestApplicationJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON400 = &dest
 
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
-		var dest Unauthorized
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 400:
+		var dest BadRequestApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 401:
+		var dest UnauthorizedApplicationJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON401 = &dest
 
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
-		var dest NotFound
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 401:
+		var dest UnauthorizedApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 404:
+		var dest NotFoundApplicationJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON404 = &dest
 
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
-		var dest TooManyRequests
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 404:
+		var dest NotFoundApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON404 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 429:
+		var dest TooManyRequestsApplicationJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON429 = &dest
 
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
-		var dest InternalError
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 429:
+		var dest TooManyRequestsApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON429 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 500:
+		var dest InternalErrorApplicationJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON500 = &dest
 
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
-		var dest ServiceUnavailable
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 500:
+		var dest InternalErrorApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON500 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 503:
+		var dest ServiceUnavailableApplicationJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON503 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 503:
+		var dest ServiceUnavailableApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON503 = &dest
 
 	}
 
@@ -13364,47 +16664,89 @@ func ParseGetWebhookEndpointResponse(rsp *http.Response) (*GetWebhookEndpointRes
 		}
 		response.JSON200 = &dest
 
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
-		var dest BadRequest
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 400:
+		var dest BadRequestApplicationJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON400 = &dest
 
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
-		var dest Unauthorized
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 400:
+		var dest BadRequestApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 401:
+		var dest UnauthorizedApplicationJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON401 = &dest
 
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
-		var dest NotFound
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 401:
+		var dest UnauthorizedApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 404:
+		var dest NotFoundApplicationJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON404 = &dest
 
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
-		var dest TooManyRequests
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 404:
+		var dest NotFoundApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON404 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 429:
+		var dest TooManyRequestsApplicationJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON429 = &dest
 
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
-		var dest InternalError
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 429:
+		var dest TooManyRequestsApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON429 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 500:
+		var dest InternalErrorApplicationJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON500 = &dest
 
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
-		var dest ServiceUnavailable
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 500:
+		var dest InternalErrorApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON500 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 503:
+		var dest ServiceUnavailableApplicationJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON503 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 503:
+		var dest ServiceUnavailableApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON503 = &dest
 
 	}
 
@@ -13462,82 +16804,159 @@ func ParsePatchWebhookEndpointResponse(rsp *http.Response) (*PatchWebhookEndpoin
 		}
 		response.JSON200 = &dest
 
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
-		var dest BadRequest
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 400:
+		var dest BadRequestApplicationJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON400 = &dest
 
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
-		var dest Unauthorized
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 400:
+		var dest BadRequestApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 401:
+		var dest UnauthorizedApplicationJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON401 = &dest
 
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
-		var dest Forbidden
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 401:
+		var dest UnauthorizedApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 403:
+		var dest ForbiddenApplicationJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON403 = &dest
 
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
-		var dest NotFound
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 403:
+		var dest ForbiddenApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 404:
+		var dest NotFoundApplicationJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON404 = &dest
 
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
-		var dest Conflict
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 404:
+		var dest NotFoundApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON404 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 409:
+		var dest ConflictApplicationJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON409 = &dest
 
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
-		var dest PayloadTooLarge
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 409:
+		var dest ConflictApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON409 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 413:
+		var dest PayloadTooLargeApplicationJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON413 = &dest
 
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
-		var dest UnsupportedMediaType
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 413:
+		var dest PayloadTooLargeApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON413 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 415:
+		var dest UnsupportedMediaTypeApplicationJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON415 = &dest
 
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
-		var dest IdempotencyKeyReused
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 415:
+		var dest UnsupportedMediaTypeApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON415 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 422:
+		var dest IdempotencyKeyReusedApplicationJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON422 = &dest
 
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
-		var dest TooManyRequests
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 422:
+		var dest IdempotencyKeyReusedApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON422 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 429:
+		var dest TooManyRequestsApplicationJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON429 = &dest
 
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
-		var dest InternalError
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 429:
+		var dest TooManyRequestsApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON429 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 500:
+		var dest InternalErrorApplicationJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON500 = &dest
 
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
-		var dest ServiceUnavailable
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 500:
+		var dest InternalErrorApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON500 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 503:
+		var dest ServiceUnavailableApplicationJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON503 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 503:
+		var dest ServiceUnavailableApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON503 = &dest
 
 	}
 
@@ -13602,47 +17021,89 @@ func ParseListWebhookDeliveriesResponse(rsp *http.Response) (*ListWebhookDeliver
 		}
 		response.JSON200 = &dest
 
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
-		var dest BadRequest
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 400:
+		var dest BadRequestApplicationJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON400 = &dest
 
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
-		var dest Unauthorized
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 400:
+		var dest BadRequestApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 401:
+		var dest UnauthorizedApplicationJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON401 = &dest
 
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
-		var dest NotFound
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 401:
+		var dest UnauthorizedApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 404:
+		var dest NotFoundApplicationJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON404 = &dest
 
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
-		var dest TooManyRequests
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 404:
+		var dest NotFoundApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON404 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 429:
+		var dest TooManyRequestsApplicationJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON429 = &dest
 
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
-		var dest InternalError
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 429:
+		var dest TooManyRequestsApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON429 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 500:
+		var dest InternalErrorApplicationJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON500 = &dest
 
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
-		var dest ServiceUnavailable
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 500:
+		var dest InternalErrorApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON500 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 503:
+		var dest ServiceUnavailableApplicationJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON503 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 503:
+		var dest ServiceUnavailableApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON503 = &dest
 
 	}
 
@@ -13700,61 +17161,117 @@ func ParseRetryWebhookDeliveryResponse(rsp *http.Response) (*RetryWebhookDeliver
 		}
 		response.JSON202 = &dest
 
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
-		var dest BadRequest
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 400:
+		var dest BadRequestApplicationJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON400 = &dest
 
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
-		var dest Unauthorized
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 400:
+		var dest BadRequestApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 401:
+		var dest UnauthorizedApplicationJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON401 = &dest
 
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
-		var dest NotFound
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 401:
+		var dest UnauthorizedApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 404:
+		var dest NotFoundApplicationJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON404 = &dest
 
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
-		var dest Conflict
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 404:
+		var dest NotFoundApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON404 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 409:
+		var dest ConflictApplicationJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON409 = &dest
 
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
-		var dest IdempotencyKeyReused
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 409:
+		var dest ConflictApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON409 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 422:
+		var dest IdempotencyKeyReusedApplicationJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON422 = &dest
 
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
-		var dest TooManyRequests
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 422:
+		var dest IdempotencyKeyReusedApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON422 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 429:
+		var dest TooManyRequestsApplicationJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON429 = &dest
 
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
-		var dest InternalError
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 429:
+		var dest TooManyRequestsApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON429 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 500:
+		var dest InternalErrorApplicationJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON500 = &dest
 
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
-		var dest ServiceUnavailable
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 500:
+		var dest InternalErrorApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON500 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 503:
+		var dest ServiceUnavailableApplicationJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON503 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 503:
+		var dest ServiceUnavailableApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON503 = &dest
 
 	}
 
@@ -13819,75 +17336,145 @@ func ParseRecoverWebhookDeliveriesResponse(rsp *http.Response) (*RecoverWebhookD
 		}
 		response.JSON202 = &dest
 
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
-		var dest BadRequest
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 400:
+		var dest BadRequestApplicationJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON400 = &dest
 
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
-		var dest Unauthorized
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 400:
+		var dest BadRequestApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 401:
+		var dest UnauthorizedApplicationJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON401 = &dest
 
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
-		var dest NotFound
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 401:
+		var dest UnauthorizedApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 404:
+		var dest NotFoundApplicationJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON404 = &dest
 
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
-		var dest Conflict
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 404:
+		var dest NotFoundApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON404 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 409:
+		var dest ConflictApplicationJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON409 = &dest
 
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
-		var dest PayloadTooLarge
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 409:
+		var dest ConflictApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON409 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 413:
+		var dest PayloadTooLargeApplicationJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON413 = &dest
 
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
-		var dest UnsupportedMediaType
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 413:
+		var dest PayloadTooLargeApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON413 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 415:
+		var dest UnsupportedMediaTypeApplicationJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON415 = &dest
 
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
-		var dest IdempotencyKeyReused
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 415:
+		var dest UnsupportedMediaTypeApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON415 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 422:
+		var dest IdempotencyKeyReusedApplicationJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON422 = &dest
 
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
-		var dest TooManyRequests
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 422:
+		var dest IdempotencyKeyReusedApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON422 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 429:
+		var dest TooManyRequestsApplicationJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON429 = &dest
 
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
-		var dest InternalError
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 429:
+		var dest TooManyRequestsApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON429 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 500:
+		var dest InternalErrorApplicationJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON500 = &dest
 
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
-		var dest ServiceUnavailable
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 500:
+		var dest InternalErrorApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON500 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 503:
+		var dest ServiceUnavailableApplicationJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON503 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 503:
+		var dest ServiceUnavailableApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON503 = &dest
 
 	}
 
@@ -13952,47 +17539,89 @@ func ParseRotateWebhookEndpointSecretResponse(rsp *http.Response) (*RotateWebhoo
 		}
 		response.JSON200 = &dest
 
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
-		var dest BadRequest
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 400:
+		var dest BadRequestApplicationJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON400 = &dest
 
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
-		var dest Unauthorized
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 400:
+		var dest BadRequestApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 401:
+		var dest UnauthorizedApplicationJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON401 = &dest
 
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
-		var dest NotFound
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 401:
+		var dest UnauthorizedApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 404:
+		var dest NotFoundApplicationJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON404 = &dest
 
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
-		var dest TooManyRequests
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 404:
+		var dest NotFoundApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON404 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 429:
+		var dest TooManyRequestsApplicationJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON429 = &dest
 
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
-		var dest InternalError
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 429:
+		var dest TooManyRequestsApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON429 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 500:
+		var dest InternalErrorApplicationJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON500 = &dest
 
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
-		var dest ServiceUnavailable
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 500:
+		var dest InternalErrorApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON500 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 503:
+		var dest ServiceUnavailableApplicationJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON503 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 503:
+		var dest ServiceUnavailableApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON503 = &dest
 
 	}
 
@@ -14057,61 +17686,117 @@ func ParseTestWebhookEndpointResponse(rsp *http.Response) (*TestWebhookEndpointR
 		}
 		response.JSON202 = &dest
 
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
-		var dest BadRequest
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 400:
+		var dest BadRequestApplicationJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON400 = &dest
 
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
-		var dest Unauthorized
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 400:
+		var dest BadRequestApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 401:
+		var dest UnauthorizedApplicationJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON401 = &dest
 
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
-		var dest NotFound
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 401:
+		var dest UnauthorizedApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 404:
+		var dest NotFoundApplicationJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON404 = &dest
 
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
-		var dest Conflict
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 404:
+		var dest NotFoundApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON404 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 409:
+		var dest ConflictApplicationJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON409 = &dest
 
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
-		var dest IdempotencyKeyReused
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 409:
+		var dest ConflictApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON409 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 422:
+		var dest IdempotencyKeyReusedApplicationJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON422 = &dest
 
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
-		var dest TooManyRequests
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 422:
+		var dest IdempotencyKeyReusedApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON422 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 429:
+		var dest TooManyRequestsApplicationJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON429 = &dest
 
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
-		var dest InternalError
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 429:
+		var dest TooManyRequestsApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON429 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 500:
+		var dest InternalErrorApplicationJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON500 = &dest
 
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
-		var dest ServiceUnavailable
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 500:
+		var dest InternalErrorApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON500 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 503:
+		var dest ServiceUnavailableApplicationJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON503 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 503:
+		var dest ServiceUnavailableApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON503 = &dest
 
 	}
 
@@ -14176,26 +17861,47 @@ func ParseReceiveStripeWebhookResponse(rsp *http.Response) (*ReceiveStripeWebhoo
 		}
 		response.JSON200 = &dest
 
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
-		var dest WebhookRejected
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 400:
+		var dest WebhookRejectedApplicationJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON400 = &dest
 
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
-		var dest InternalErrorUnlimited
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 400:
+		var dest WebhookRejectedApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 500:
+		var dest InternalErrorUnlimitedApplicationJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON500 = &dest
 
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
-		var dest ServiceUnavailableUnlimited
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 500:
+		var dest InternalErrorUnlimitedApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON500 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 503:
+		var dest ServiceUnavailableUnlimitedApplicationJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON503 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 503:
+		var dest ServiceUnavailableUnlimitedApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON503 = &dest
 
 	}
 
@@ -14223,19 +17929,33 @@ func ParseGetHealthResponse(rsp *http.Response) (*GetHealthResponse, error) {
 		}
 		response.JSON200 = &dest
 
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
-		var dest BadRequestUnlimited
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 400:
+		var dest BadRequestUnlimitedApplicationJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON400 = &dest
 
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
-		var dest InternalErrorUnlimited
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 400:
+		var dest BadRequestUnlimitedApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 500:
+		var dest InternalErrorUnlimitedApplicationJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON500 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 500:
+		var dest InternalErrorUnlimitedApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON500 = &dest
 
 	}
 
@@ -14263,26 +17983,47 @@ func ParseGetReadinessResponse(rsp *http.Response) (*GetReadinessResponse, error
 		}
 		response.JSON200 = &dest
 
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
-		var dest BadRequestUnlimited
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 400:
+		var dest BadRequestUnlimitedApplicationJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON400 = &dest
 
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
-		var dest InternalErrorUnlimited
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 400:
+		var dest BadRequestUnlimitedApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 500:
+		var dest InternalErrorUnlimitedApplicationJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON500 = &dest
 
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
-		var dest ServiceUnavailableUnlimited
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 500:
+		var dest InternalErrorUnlimitedApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON500 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 503:
+		var dest ServiceUnavailableUnlimitedApplicationJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON503 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 503:
+		var dest ServiceUnavailableUnlimitedApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON503 = &dest
 
 	}
 
@@ -16438,30 +20179,43 @@ func HandlerWithOptions(si ServerInterface, options ChiServerOptions) http.Handl
 }
 
 type BadRequestJSONResponse Error
+type BadRequestApplicationProblemPlusJSONResponse Problem
 
 type BadRequestUnlimitedJSONResponse Error
+type BadRequestUnlimitedApplicationProblemPlusJSONResponse Problem
 
 type ConflictJSONResponse Error
+type ConflictApplicationProblemPlusJSONResponse Problem
 
 type ForbiddenJSONResponse Error
+type ForbiddenApplicationProblemPlusJSONResponse Problem
 
 type IdempotencyKeyReusedJSONResponse Error
+type IdempotencyKeyReusedApplicationProblemPlusJSONResponse Problem
 
 type InternalErrorJSONResponse Error
+type InternalErrorApplicationProblemPlusJSONResponse Problem
 
 type InternalErrorUnlimitedJSONResponse Error
+type InternalErrorUnlimitedApplicationProblemPlusJSONResponse Problem
 
 type MethodNotAllowedJSONResponse Error
+type MethodNotAllowedApplicationProblemPlusJSONResponse Problem
 
 type NotFoundJSONResponse Error
+type NotFoundApplicationProblemPlusJSONResponse Problem
 
 type PayloadTooLargeJSONResponse Error
+type PayloadTooLargeApplicationProblemPlusJSONResponse Problem
 
 type ServiceUnavailableJSONResponse Error
+type ServiceUnavailableApplicationProblemPlusJSONResponse Problem
 
 type ServiceUnavailableUnlimitedJSONResponse Error
+type ServiceUnavailableUnlimitedApplicationProblemPlusJSONResponse Problem
 
 type TooManyRequestsJSONResponse Error
+type TooManyRequestsApplicationProblemPlusJSONResponse Problem
 
 type UnauthorizedResponseHeaders struct {
 	WWWAuthenticate string
@@ -16471,10 +20225,17 @@ type UnauthorizedJSONResponse struct {
 
 	Headers UnauthorizedResponseHeaders
 }
+type UnauthorizedApplicationProblemPlusJSONResponse struct {
+	Body Problem
+
+	Headers UnauthorizedResponseHeaders
+}
 
 type UnsupportedMediaTypeJSONResponse Error
+type UnsupportedMediaTypeApplicationProblemPlusJSONResponse Problem
 
 type WebhookRejectedJSONResponse Error
+type WebhookRejectedApplicationProblemPlusJSONResponse Problem
 
 type ListWebhookEventsRequestObject struct {
 	Params ListWebhookEventsParams
@@ -16526,6 +20287,22 @@ func (response ListWebhookEvents400JSONResponse) VisitListWebhookEventsResponse(
 	return err
 }
 
+type ListWebhookEvents400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response ListWebhookEvents400ApplicationProblemPlusJSONResponse) VisitListWebhookEventsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type ListWebhookEvents401JSONResponse struct{ UnauthorizedJSONResponse }
 
 func (response ListWebhookEvents401JSONResponse) VisitListWebhookEventsResponse(w http.ResponseWriter) error {
@@ -16535,6 +20312,23 @@ func (response ListWebhookEvents401JSONResponse) VisitListWebhookEventsResponse(
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("WWW-Authenticate", fmt.Sprint(response.Headers.WWWAuthenticate))
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListWebhookEvents401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response ListWebhookEvents401ApplicationProblemPlusJSONResponse) VisitListWebhookEventsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
 	w.Header().Set("WWW-Authenticate", fmt.Sprint(response.Headers.WWWAuthenticate))
 	w.WriteHeader(401)
 	_, err := buf.WriteTo(w)
@@ -16555,6 +20349,22 @@ func (response ListWebhookEvents403JSONResponse) VisitListWebhookEventsResponse(
 	return err
 }
 
+type ListWebhookEvents403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response ListWebhookEvents403ApplicationProblemPlusJSONResponse) VisitListWebhookEventsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type ListWebhookEvents429JSONResponse struct{ TooManyRequestsJSONResponse }
 
 func (response ListWebhookEvents429JSONResponse) VisitListWebhookEventsResponse(w http.ResponseWriter) error {
@@ -16564,6 +20374,22 @@ func (response ListWebhookEvents429JSONResponse) VisitListWebhookEventsResponse(
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListWebhookEvents429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response ListWebhookEvents429ApplicationProblemPlusJSONResponse) VisitListWebhookEventsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(429)
 	_, err := buf.WriteTo(w)
 	return err
@@ -16583,6 +20409,22 @@ func (response ListWebhookEvents500JSONResponse) VisitListWebhookEventsResponse(
 	return err
 }
 
+type ListWebhookEvents500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response ListWebhookEvents500ApplicationProblemPlusJSONResponse) VisitListWebhookEventsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type ListWebhookEvents503JSONResponse struct{ ServiceUnavailableJSONResponse }
 
 func (response ListWebhookEvents503JSONResponse) VisitListWebhookEventsResponse(w http.ResponseWriter) error {
@@ -16592,6 +20434,22 @@ func (response ListWebhookEvents503JSONResponse) VisitListWebhookEventsResponse(
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListWebhookEvents503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response ListWebhookEvents503ApplicationProblemPlusJSONResponse) VisitListWebhookEventsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
@@ -16652,6 +20510,22 @@ func (response ReplayWebhookEvent400JSONResponse) VisitReplayWebhookEventRespons
 	return err
 }
 
+type ReplayWebhookEvent400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response ReplayWebhookEvent400ApplicationProblemPlusJSONResponse) VisitReplayWebhookEventResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type ReplayWebhookEvent401JSONResponse struct{ UnauthorizedJSONResponse }
 
 func (response ReplayWebhookEvent401JSONResponse) VisitReplayWebhookEventResponse(w http.ResponseWriter) error {
@@ -16661,6 +20535,23 @@ func (response ReplayWebhookEvent401JSONResponse) VisitReplayWebhookEventRespons
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("WWW-Authenticate", fmt.Sprint(response.Headers.WWWAuthenticate))
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ReplayWebhookEvent401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response ReplayWebhookEvent401ApplicationProblemPlusJSONResponse) VisitReplayWebhookEventResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
 	w.Header().Set("WWW-Authenticate", fmt.Sprint(response.Headers.WWWAuthenticate))
 	w.WriteHeader(401)
 	_, err := buf.WriteTo(w)
@@ -16681,6 +20572,22 @@ func (response ReplayWebhookEvent403JSONResponse) VisitReplayWebhookEventRespons
 	return err
 }
 
+type ReplayWebhookEvent403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response ReplayWebhookEvent403ApplicationProblemPlusJSONResponse) VisitReplayWebhookEventResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type ReplayWebhookEvent404JSONResponse struct{ NotFoundJSONResponse }
 
 func (response ReplayWebhookEvent404JSONResponse) VisitReplayWebhookEventResponse(w http.ResponseWriter) error {
@@ -16695,6 +20602,22 @@ func (response ReplayWebhookEvent404JSONResponse) VisitReplayWebhookEventRespons
 	return err
 }
 
+type ReplayWebhookEvent404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response ReplayWebhookEvent404ApplicationProblemPlusJSONResponse) VisitReplayWebhookEventResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type ReplayWebhookEvent409JSONResponse struct{ ConflictJSONResponse }
 
 func (response ReplayWebhookEvent409JSONResponse) VisitReplayWebhookEventResponse(w http.ResponseWriter) error {
@@ -16704,6 +20627,22 @@ func (response ReplayWebhookEvent409JSONResponse) VisitReplayWebhookEventRespons
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ReplayWebhookEvent409ApplicationProblemPlusJSONResponse struct {
+	ConflictApplicationProblemPlusJSONResponse
+}
+
+func (response ReplayWebhookEvent409ApplicationProblemPlusJSONResponse) VisitReplayWebhookEventResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(409)
 	_, err := buf.WriteTo(w)
 	return err
@@ -16725,6 +20664,22 @@ func (response ReplayWebhookEvent422JSONResponse) VisitReplayWebhookEventRespons
 	return err
 }
 
+type ReplayWebhookEvent422ApplicationProblemPlusJSONResponse struct {
+	IdempotencyKeyReusedApplicationProblemPlusJSONResponse
+}
+
+func (response ReplayWebhookEvent422ApplicationProblemPlusJSONResponse) VisitReplayWebhookEventResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type ReplayWebhookEvent429JSONResponse struct{ TooManyRequestsJSONResponse }
 
 func (response ReplayWebhookEvent429JSONResponse) VisitReplayWebhookEventResponse(w http.ResponseWriter) error {
@@ -16734,6 +20689,22 @@ func (response ReplayWebhookEvent429JSONResponse) VisitReplayWebhookEventRespons
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ReplayWebhookEvent429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response ReplayWebhookEvent429ApplicationProblemPlusJSONResponse) VisitReplayWebhookEventResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(429)
 	_, err := buf.WriteTo(w)
 	return err
@@ -16753,6 +20724,22 @@ func (response ReplayWebhookEvent500JSONResponse) VisitReplayWebhookEventRespons
 	return err
 }
 
+type ReplayWebhookEvent500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response ReplayWebhookEvent500ApplicationProblemPlusJSONResponse) VisitReplayWebhookEventResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type ReplayWebhookEvent503JSONResponse struct{ ServiceUnavailableJSONResponse }
 
 func (response ReplayWebhookEvent503JSONResponse) VisitReplayWebhookEventResponse(w http.ResponseWriter) error {
@@ -16762,6 +20749,22 @@ func (response ReplayWebhookEvent503JSONResponse) VisitReplayWebhookEventRespons
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ReplayWebhookEvent503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response ReplayWebhookEvent503ApplicationProblemPlusJSONResponse) VisitReplayWebhookEventResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
@@ -16822,6 +20825,22 @@ func (response RequestPasswordReset400JSONResponse) VisitRequestPasswordResetRes
 	return err
 }
 
+type RequestPasswordReset400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response RequestPasswordReset400ApplicationProblemPlusJSONResponse) VisitRequestPasswordResetResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type RequestPasswordReset409JSONResponse struct{ ConflictJSONResponse }
 
 func (response RequestPasswordReset409JSONResponse) VisitRequestPasswordResetResponse(w http.ResponseWriter) error {
@@ -16836,6 +20855,22 @@ func (response RequestPasswordReset409JSONResponse) VisitRequestPasswordResetRes
 	return err
 }
 
+type RequestPasswordReset409ApplicationProblemPlusJSONResponse struct {
+	ConflictApplicationProblemPlusJSONResponse
+}
+
+func (response RequestPasswordReset409ApplicationProblemPlusJSONResponse) VisitRequestPasswordResetResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type RequestPasswordReset413JSONResponse struct{ PayloadTooLargeJSONResponse }
 
 func (response RequestPasswordReset413JSONResponse) VisitRequestPasswordResetResponse(w http.ResponseWriter) error {
@@ -16845,6 +20880,22 @@ func (response RequestPasswordReset413JSONResponse) VisitRequestPasswordResetRes
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RequestPasswordReset413ApplicationProblemPlusJSONResponse struct {
+	PayloadTooLargeApplicationProblemPlusJSONResponse
+}
+
+func (response RequestPasswordReset413ApplicationProblemPlusJSONResponse) VisitRequestPasswordResetResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(413)
 	_, err := buf.WriteTo(w)
 	return err
@@ -16866,6 +20917,22 @@ func (response RequestPasswordReset415JSONResponse) VisitRequestPasswordResetRes
 	return err
 }
 
+type RequestPasswordReset415ApplicationProblemPlusJSONResponse struct {
+	UnsupportedMediaTypeApplicationProblemPlusJSONResponse
+}
+
+func (response RequestPasswordReset415ApplicationProblemPlusJSONResponse) VisitRequestPasswordResetResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type RequestPasswordReset422JSONResponse struct {
 	IdempotencyKeyReusedJSONResponse
 }
@@ -16877,6 +20944,22 @@ func (response RequestPasswordReset422JSONResponse) VisitRequestPasswordResetRes
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RequestPasswordReset422ApplicationProblemPlusJSONResponse struct {
+	IdempotencyKeyReusedApplicationProblemPlusJSONResponse
+}
+
+func (response RequestPasswordReset422ApplicationProblemPlusJSONResponse) VisitRequestPasswordResetResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(422)
 	_, err := buf.WriteTo(w)
 	return err
@@ -16896,6 +20979,22 @@ func (response RequestPasswordReset429JSONResponse) VisitRequestPasswordResetRes
 	return err
 }
 
+type RequestPasswordReset429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response RequestPasswordReset429ApplicationProblemPlusJSONResponse) VisitRequestPasswordResetResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type RequestPasswordReset500JSONResponse struct{ InternalErrorJSONResponse }
 
 func (response RequestPasswordReset500JSONResponse) VisitRequestPasswordResetResponse(w http.ResponseWriter) error {
@@ -16910,6 +21009,22 @@ func (response RequestPasswordReset500JSONResponse) VisitRequestPasswordResetRes
 	return err
 }
 
+type RequestPasswordReset500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response RequestPasswordReset500ApplicationProblemPlusJSONResponse) VisitRequestPasswordResetResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type RequestPasswordReset503JSONResponse struct{ ServiceUnavailableJSONResponse }
 
 func (response RequestPasswordReset503JSONResponse) VisitRequestPasswordResetResponse(w http.ResponseWriter) error {
@@ -16919,6 +21034,22 @@ func (response RequestPasswordReset503JSONResponse) VisitRequestPasswordResetRes
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RequestPasswordReset503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response RequestPasswordReset503ApplicationProblemPlusJSONResponse) VisitRequestPasswordResetResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
@@ -16971,6 +21102,22 @@ func (response ConfirmPasswordReset400JSONResponse) VisitConfirmPasswordResetRes
 	return err
 }
 
+type ConfirmPasswordReset400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response ConfirmPasswordReset400ApplicationProblemPlusJSONResponse) VisitConfirmPasswordResetResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type ConfirmPasswordReset409JSONResponse struct{ ConflictJSONResponse }
 
 func (response ConfirmPasswordReset409JSONResponse) VisitConfirmPasswordResetResponse(w http.ResponseWriter) error {
@@ -16985,6 +21132,22 @@ func (response ConfirmPasswordReset409JSONResponse) VisitConfirmPasswordResetRes
 	return err
 }
 
+type ConfirmPasswordReset409ApplicationProblemPlusJSONResponse struct {
+	ConflictApplicationProblemPlusJSONResponse
+}
+
+func (response ConfirmPasswordReset409ApplicationProblemPlusJSONResponse) VisitConfirmPasswordResetResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type ConfirmPasswordReset413JSONResponse struct{ PayloadTooLargeJSONResponse }
 
 func (response ConfirmPasswordReset413JSONResponse) VisitConfirmPasswordResetResponse(w http.ResponseWriter) error {
@@ -16994,6 +21157,22 @@ func (response ConfirmPasswordReset413JSONResponse) VisitConfirmPasswordResetRes
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ConfirmPasswordReset413ApplicationProblemPlusJSONResponse struct {
+	PayloadTooLargeApplicationProblemPlusJSONResponse
+}
+
+func (response ConfirmPasswordReset413ApplicationProblemPlusJSONResponse) VisitConfirmPasswordResetResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(413)
 	_, err := buf.WriteTo(w)
 	return err
@@ -17015,6 +21194,22 @@ func (response ConfirmPasswordReset415JSONResponse) VisitConfirmPasswordResetRes
 	return err
 }
 
+type ConfirmPasswordReset415ApplicationProblemPlusJSONResponse struct {
+	UnsupportedMediaTypeApplicationProblemPlusJSONResponse
+}
+
+func (response ConfirmPasswordReset415ApplicationProblemPlusJSONResponse) VisitConfirmPasswordResetResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type ConfirmPasswordReset422JSONResponse struct {
 	IdempotencyKeyReusedJSONResponse
 }
@@ -17026,6 +21221,22 @@ func (response ConfirmPasswordReset422JSONResponse) VisitConfirmPasswordResetRes
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ConfirmPasswordReset422ApplicationProblemPlusJSONResponse struct {
+	IdempotencyKeyReusedApplicationProblemPlusJSONResponse
+}
+
+func (response ConfirmPasswordReset422ApplicationProblemPlusJSONResponse) VisitConfirmPasswordResetResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(422)
 	_, err := buf.WriteTo(w)
 	return err
@@ -17045,6 +21256,22 @@ func (response ConfirmPasswordReset429JSONResponse) VisitConfirmPasswordResetRes
 	return err
 }
 
+type ConfirmPasswordReset429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response ConfirmPasswordReset429ApplicationProblemPlusJSONResponse) VisitConfirmPasswordResetResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type ConfirmPasswordReset500JSONResponse struct{ InternalErrorJSONResponse }
 
 func (response ConfirmPasswordReset500JSONResponse) VisitConfirmPasswordResetResponse(w http.ResponseWriter) error {
@@ -17059,6 +21286,22 @@ func (response ConfirmPasswordReset500JSONResponse) VisitConfirmPasswordResetRes
 	return err
 }
 
+type ConfirmPasswordReset500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response ConfirmPasswordReset500ApplicationProblemPlusJSONResponse) VisitConfirmPasswordResetResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type ConfirmPasswordReset503JSONResponse struct{ ServiceUnavailableJSONResponse }
 
 func (response ConfirmPasswordReset503JSONResponse) VisitConfirmPasswordResetResponse(w http.ResponseWriter) error {
@@ -17068,6 +21311,22 @@ func (response ConfirmPasswordReset503JSONResponse) VisitConfirmPasswordResetRes
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ConfirmPasswordReset503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response ConfirmPasswordReset503ApplicationProblemPlusJSONResponse) VisitConfirmPasswordResetResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
@@ -17125,6 +21384,22 @@ func (response CreateToken400JSONResponse) VisitCreateTokenResponse(w http.Respo
 	return err
 }
 
+type CreateToken400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response CreateToken400ApplicationProblemPlusJSONResponse) VisitCreateTokenResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type CreateToken401JSONResponse struct{ UnauthorizedJSONResponse }
 
 func (response CreateToken401JSONResponse) VisitCreateTokenResponse(w http.ResponseWriter) error {
@@ -17140,6 +21415,23 @@ func (response CreateToken401JSONResponse) VisitCreateTokenResponse(w http.Respo
 	return err
 }
 
+type CreateToken401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response CreateToken401ApplicationProblemPlusJSONResponse) VisitCreateTokenResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("WWW-Authenticate", fmt.Sprint(response.Headers.WWWAuthenticate))
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type CreateToken413JSONResponse struct{ PayloadTooLargeJSONResponse }
 
 func (response CreateToken413JSONResponse) VisitCreateTokenResponse(w http.ResponseWriter) error {
@@ -17149,6 +21441,22 @@ func (response CreateToken413JSONResponse) VisitCreateTokenResponse(w http.Respo
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateToken413ApplicationProblemPlusJSONResponse struct {
+	PayloadTooLargeApplicationProblemPlusJSONResponse
+}
+
+func (response CreateToken413ApplicationProblemPlusJSONResponse) VisitCreateTokenResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(413)
 	_, err := buf.WriteTo(w)
 	return err
@@ -17170,6 +21478,22 @@ func (response CreateToken415JSONResponse) VisitCreateTokenResponse(w http.Respo
 	return err
 }
 
+type CreateToken415ApplicationProblemPlusJSONResponse struct {
+	UnsupportedMediaTypeApplicationProblemPlusJSONResponse
+}
+
+func (response CreateToken415ApplicationProblemPlusJSONResponse) VisitCreateTokenResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type CreateToken429JSONResponse struct{ TooManyRequestsJSONResponse }
 
 func (response CreateToken429JSONResponse) VisitCreateTokenResponse(w http.ResponseWriter) error {
@@ -17179,6 +21503,22 @@ func (response CreateToken429JSONResponse) VisitCreateTokenResponse(w http.Respo
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateToken429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response CreateToken429ApplicationProblemPlusJSONResponse) VisitCreateTokenResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(429)
 	_, err := buf.WriteTo(w)
 	return err
@@ -17198,6 +21538,22 @@ func (response CreateToken500JSONResponse) VisitCreateTokenResponse(w http.Respo
 	return err
 }
 
+type CreateToken500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response CreateToken500ApplicationProblemPlusJSONResponse) VisitCreateTokenResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type CreateToken503JSONResponse struct{ ServiceUnavailableJSONResponse }
 
 func (response CreateToken503JSONResponse) VisitCreateTokenResponse(w http.ResponseWriter) error {
@@ -17207,6 +21563,22 @@ func (response CreateToken503JSONResponse) VisitCreateTokenResponse(w http.Respo
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateToken503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response CreateToken503ApplicationProblemPlusJSONResponse) VisitCreateTokenResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
@@ -17254,6 +21626,22 @@ func (response DeleteComment400JSONResponse) VisitDeleteCommentResponse(w http.R
 	return err
 }
 
+type DeleteComment400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response DeleteComment400ApplicationProblemPlusJSONResponse) VisitDeleteCommentResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type DeleteComment401JSONResponse struct{ UnauthorizedJSONResponse }
 
 func (response DeleteComment401JSONResponse) VisitDeleteCommentResponse(w http.ResponseWriter) error {
@@ -17263,6 +21651,23 @@ func (response DeleteComment401JSONResponse) VisitDeleteCommentResponse(w http.R
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("WWW-Authenticate", fmt.Sprint(response.Headers.WWWAuthenticate))
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteComment401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response DeleteComment401ApplicationProblemPlusJSONResponse) VisitDeleteCommentResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
 	w.Header().Set("WWW-Authenticate", fmt.Sprint(response.Headers.WWWAuthenticate))
 	w.WriteHeader(401)
 	_, err := buf.WriteTo(w)
@@ -17283,6 +21688,22 @@ func (response DeleteComment403JSONResponse) VisitDeleteCommentResponse(w http.R
 	return err
 }
 
+type DeleteComment403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response DeleteComment403ApplicationProblemPlusJSONResponse) VisitDeleteCommentResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type DeleteComment404JSONResponse struct{ NotFoundJSONResponse }
 
 func (response DeleteComment404JSONResponse) VisitDeleteCommentResponse(w http.ResponseWriter) error {
@@ -17292,6 +21713,22 @@ func (response DeleteComment404JSONResponse) VisitDeleteCommentResponse(w http.R
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteComment404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response DeleteComment404ApplicationProblemPlusJSONResponse) VisitDeleteCommentResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(404)
 	_, err := buf.WriteTo(w)
 	return err
@@ -17311,6 +21748,22 @@ func (response DeleteComment429JSONResponse) VisitDeleteCommentResponse(w http.R
 	return err
 }
 
+type DeleteComment429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response DeleteComment429ApplicationProblemPlusJSONResponse) VisitDeleteCommentResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type DeleteComment500JSONResponse struct{ InternalErrorJSONResponse }
 
 func (response DeleteComment500JSONResponse) VisitDeleteCommentResponse(w http.ResponseWriter) error {
@@ -17325,6 +21778,22 @@ func (response DeleteComment500JSONResponse) VisitDeleteCommentResponse(w http.R
 	return err
 }
 
+type DeleteComment500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response DeleteComment500ApplicationProblemPlusJSONResponse) VisitDeleteCommentResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type DeleteComment503JSONResponse struct{ ServiceUnavailableJSONResponse }
 
 func (response DeleteComment503JSONResponse) VisitDeleteCommentResponse(w http.ResponseWriter) error {
@@ -17334,6 +21803,22 @@ func (response DeleteComment503JSONResponse) VisitDeleteCommentResponse(w http.R
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteComment503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response DeleteComment503ApplicationProblemPlusJSONResponse) VisitDeleteCommentResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
@@ -17389,6 +21874,22 @@ func (response ListPosts400JSONResponse) VisitListPostsResponse(w http.ResponseW
 	return err
 }
 
+type ListPosts400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response ListPosts400ApplicationProblemPlusJSONResponse) VisitListPostsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type ListPosts401JSONResponse struct{ UnauthorizedJSONResponse }
 
 func (response ListPosts401JSONResponse) VisitListPostsResponse(w http.ResponseWriter) error {
@@ -17398,6 +21899,23 @@ func (response ListPosts401JSONResponse) VisitListPostsResponse(w http.ResponseW
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("WWW-Authenticate", fmt.Sprint(response.Headers.WWWAuthenticate))
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListPosts401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response ListPosts401ApplicationProblemPlusJSONResponse) VisitListPostsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
 	w.Header().Set("WWW-Authenticate", fmt.Sprint(response.Headers.WWWAuthenticate))
 	w.WriteHeader(401)
 	_, err := buf.WriteTo(w)
@@ -17418,6 +21936,22 @@ func (response ListPosts429JSONResponse) VisitListPostsResponse(w http.ResponseW
 	return err
 }
 
+type ListPosts429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response ListPosts429ApplicationProblemPlusJSONResponse) VisitListPostsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type ListPosts500JSONResponse struct{ InternalErrorJSONResponse }
 
 func (response ListPosts500JSONResponse) VisitListPostsResponse(w http.ResponseWriter) error {
@@ -17432,6 +21966,22 @@ func (response ListPosts500JSONResponse) VisitListPostsResponse(w http.ResponseW
 	return err
 }
 
+type ListPosts500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response ListPosts500ApplicationProblemPlusJSONResponse) VisitListPostsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type ListPosts503JSONResponse struct{ ServiceUnavailableJSONResponse }
 
 func (response ListPosts503JSONResponse) VisitListPostsResponse(w http.ResponseWriter) error {
@@ -17441,6 +21991,22 @@ func (response ListPosts503JSONResponse) VisitListPostsResponse(w http.ResponseW
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListPosts503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response ListPosts503ApplicationProblemPlusJSONResponse) VisitListPostsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
@@ -17503,6 +22069,22 @@ func (response CreatePost400JSONResponse) VisitCreatePostResponse(w http.Respons
 	return err
 }
 
+type CreatePost400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response CreatePost400ApplicationProblemPlusJSONResponse) VisitCreatePostResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type CreatePost401JSONResponse struct{ UnauthorizedJSONResponse }
 
 func (response CreatePost401JSONResponse) VisitCreatePostResponse(w http.ResponseWriter) error {
@@ -17512,6 +22094,23 @@ func (response CreatePost401JSONResponse) VisitCreatePostResponse(w http.Respons
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("WWW-Authenticate", fmt.Sprint(response.Headers.WWWAuthenticate))
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreatePost401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response CreatePost401ApplicationProblemPlusJSONResponse) VisitCreatePostResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
 	w.Header().Set("WWW-Authenticate", fmt.Sprint(response.Headers.WWWAuthenticate))
 	w.WriteHeader(401)
 	_, err := buf.WriteTo(w)
@@ -17532,6 +22131,22 @@ func (response CreatePost409JSONResponse) VisitCreatePostResponse(w http.Respons
 	return err
 }
 
+type CreatePost409ApplicationProblemPlusJSONResponse struct {
+	ConflictApplicationProblemPlusJSONResponse
+}
+
+func (response CreatePost409ApplicationProblemPlusJSONResponse) VisitCreatePostResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type CreatePost413JSONResponse struct{ PayloadTooLargeJSONResponse }
 
 func (response CreatePost413JSONResponse) VisitCreatePostResponse(w http.ResponseWriter) error {
@@ -17541,6 +22156,22 @@ func (response CreatePost413JSONResponse) VisitCreatePostResponse(w http.Respons
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreatePost413ApplicationProblemPlusJSONResponse struct {
+	PayloadTooLargeApplicationProblemPlusJSONResponse
+}
+
+func (response CreatePost413ApplicationProblemPlusJSONResponse) VisitCreatePostResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(413)
 	_, err := buf.WriteTo(w)
 	return err
@@ -17562,6 +22193,22 @@ func (response CreatePost415JSONResponse) VisitCreatePostResponse(w http.Respons
 	return err
 }
 
+type CreatePost415ApplicationProblemPlusJSONResponse struct {
+	UnsupportedMediaTypeApplicationProblemPlusJSONResponse
+}
+
+func (response CreatePost415ApplicationProblemPlusJSONResponse) VisitCreatePostResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type CreatePost422JSONResponse struct {
 	IdempotencyKeyReusedJSONResponse
 }
@@ -17573,6 +22220,22 @@ func (response CreatePost422JSONResponse) VisitCreatePostResponse(w http.Respons
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreatePost422ApplicationProblemPlusJSONResponse struct {
+	IdempotencyKeyReusedApplicationProblemPlusJSONResponse
+}
+
+func (response CreatePost422ApplicationProblemPlusJSONResponse) VisitCreatePostResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(422)
 	_, err := buf.WriteTo(w)
 	return err
@@ -17592,6 +22255,22 @@ func (response CreatePost429JSONResponse) VisitCreatePostResponse(w http.Respons
 	return err
 }
 
+type CreatePost429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response CreatePost429ApplicationProblemPlusJSONResponse) VisitCreatePostResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type CreatePost500JSONResponse struct{ InternalErrorJSONResponse }
 
 func (response CreatePost500JSONResponse) VisitCreatePostResponse(w http.ResponseWriter) error {
@@ -17606,6 +22285,22 @@ func (response CreatePost500JSONResponse) VisitCreatePostResponse(w http.Respons
 	return err
 }
 
+type CreatePost500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response CreatePost500ApplicationProblemPlusJSONResponse) VisitCreatePostResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type CreatePost503JSONResponse struct{ ServiceUnavailableJSONResponse }
 
 func (response CreatePost503JSONResponse) VisitCreatePostResponse(w http.ResponseWriter) error {
@@ -17615,6 +22310,22 @@ func (response CreatePost503JSONResponse) VisitCreatePostResponse(w http.Respons
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreatePost503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response CreatePost503ApplicationProblemPlusJSONResponse) VisitCreatePostResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
@@ -17662,6 +22373,22 @@ func (response DeletePost400JSONResponse) VisitDeletePostResponse(w http.Respons
 	return err
 }
 
+type DeletePost400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response DeletePost400ApplicationProblemPlusJSONResponse) VisitDeletePostResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type DeletePost401JSONResponse struct{ UnauthorizedJSONResponse }
 
 func (response DeletePost401JSONResponse) VisitDeletePostResponse(w http.ResponseWriter) error {
@@ -17671,6 +22398,23 @@ func (response DeletePost401JSONResponse) VisitDeletePostResponse(w http.Respons
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("WWW-Authenticate", fmt.Sprint(response.Headers.WWWAuthenticate))
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeletePost401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response DeletePost401ApplicationProblemPlusJSONResponse) VisitDeletePostResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
 	w.Header().Set("WWW-Authenticate", fmt.Sprint(response.Headers.WWWAuthenticate))
 	w.WriteHeader(401)
 	_, err := buf.WriteTo(w)
@@ -17691,6 +22435,22 @@ func (response DeletePost403JSONResponse) VisitDeletePostResponse(w http.Respons
 	return err
 }
 
+type DeletePost403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response DeletePost403ApplicationProblemPlusJSONResponse) VisitDeletePostResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type DeletePost404JSONResponse struct{ NotFoundJSONResponse }
 
 func (response DeletePost404JSONResponse) VisitDeletePostResponse(w http.ResponseWriter) error {
@@ -17700,6 +22460,22 @@ func (response DeletePost404JSONResponse) VisitDeletePostResponse(w http.Respons
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeletePost404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response DeletePost404ApplicationProblemPlusJSONResponse) VisitDeletePostResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(404)
 	_, err := buf.WriteTo(w)
 	return err
@@ -17719,6 +22495,22 @@ func (response DeletePost429JSONResponse) VisitDeletePostResponse(w http.Respons
 	return err
 }
 
+type DeletePost429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response DeletePost429ApplicationProblemPlusJSONResponse) VisitDeletePostResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type DeletePost500JSONResponse struct{ InternalErrorJSONResponse }
 
 func (response DeletePost500JSONResponse) VisitDeletePostResponse(w http.ResponseWriter) error {
@@ -17733,6 +22525,22 @@ func (response DeletePost500JSONResponse) VisitDeletePostResponse(w http.Respons
 	return err
 }
 
+type DeletePost500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response DeletePost500ApplicationProblemPlusJSONResponse) VisitDeletePostResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type DeletePost503JSONResponse struct{ ServiceUnavailableJSONResponse }
 
 func (response DeletePost503JSONResponse) VisitDeletePostResponse(w http.ResponseWriter) error {
@@ -17742,6 +22550,22 @@ func (response DeletePost503JSONResponse) VisitDeletePostResponse(w http.Respons
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeletePost503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response DeletePost503ApplicationProblemPlusJSONResponse) VisitDeletePostResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
@@ -17797,6 +22621,22 @@ func (response GetPost400JSONResponse) VisitGetPostResponse(w http.ResponseWrite
 	return err
 }
 
+type GetPost400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response GetPost400ApplicationProblemPlusJSONResponse) VisitGetPostResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type GetPost401JSONResponse struct{ UnauthorizedJSONResponse }
 
 func (response GetPost401JSONResponse) VisitGetPostResponse(w http.ResponseWriter) error {
@@ -17806,6 +22646,23 @@ func (response GetPost401JSONResponse) VisitGetPostResponse(w http.ResponseWrite
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("WWW-Authenticate", fmt.Sprint(response.Headers.WWWAuthenticate))
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetPost401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response GetPost401ApplicationProblemPlusJSONResponse) VisitGetPostResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
 	w.Header().Set("WWW-Authenticate", fmt.Sprint(response.Headers.WWWAuthenticate))
 	w.WriteHeader(401)
 	_, err := buf.WriteTo(w)
@@ -17826,6 +22683,22 @@ func (response GetPost404JSONResponse) VisitGetPostResponse(w http.ResponseWrite
 	return err
 }
 
+type GetPost404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response GetPost404ApplicationProblemPlusJSONResponse) VisitGetPostResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type GetPost429JSONResponse struct{ TooManyRequestsJSONResponse }
 
 func (response GetPost429JSONResponse) VisitGetPostResponse(w http.ResponseWriter) error {
@@ -17835,6 +22708,22 @@ func (response GetPost429JSONResponse) VisitGetPostResponse(w http.ResponseWrite
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetPost429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response GetPost429ApplicationProblemPlusJSONResponse) VisitGetPostResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(429)
 	_, err := buf.WriteTo(w)
 	return err
@@ -17854,6 +22743,22 @@ func (response GetPost500JSONResponse) VisitGetPostResponse(w http.ResponseWrite
 	return err
 }
 
+type GetPost500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response GetPost500ApplicationProblemPlusJSONResponse) VisitGetPostResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type GetPost503JSONResponse struct{ ServiceUnavailableJSONResponse }
 
 func (response GetPost503JSONResponse) VisitGetPostResponse(w http.ResponseWriter) error {
@@ -17863,6 +22768,22 @@ func (response GetPost503JSONResponse) VisitGetPostResponse(w http.ResponseWrite
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetPost503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response GetPost503ApplicationProblemPlusJSONResponse) VisitGetPostResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
@@ -17924,6 +22845,22 @@ func (response PatchPost400JSONResponse) VisitPatchPostResponse(w http.ResponseW
 	return err
 }
 
+type PatchPost400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response PatchPost400ApplicationProblemPlusJSONResponse) VisitPatchPostResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type PatchPost401JSONResponse struct{ UnauthorizedJSONResponse }
 
 func (response PatchPost401JSONResponse) VisitPatchPostResponse(w http.ResponseWriter) error {
@@ -17933,6 +22870,23 @@ func (response PatchPost401JSONResponse) VisitPatchPostResponse(w http.ResponseW
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("WWW-Authenticate", fmt.Sprint(response.Headers.WWWAuthenticate))
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PatchPost401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response PatchPost401ApplicationProblemPlusJSONResponse) VisitPatchPostResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
 	w.Header().Set("WWW-Authenticate", fmt.Sprint(response.Headers.WWWAuthenticate))
 	w.WriteHeader(401)
 	_, err := buf.WriteTo(w)
@@ -17953,6 +22907,22 @@ func (response PatchPost403JSONResponse) VisitPatchPostResponse(w http.ResponseW
 	return err
 }
 
+type PatchPost403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response PatchPost403ApplicationProblemPlusJSONResponse) VisitPatchPostResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type PatchPost404JSONResponse struct{ NotFoundJSONResponse }
 
 func (response PatchPost404JSONResponse) VisitPatchPostResponse(w http.ResponseWriter) error {
@@ -17962,6 +22932,22 @@ func (response PatchPost404JSONResponse) VisitPatchPostResponse(w http.ResponseW
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PatchPost404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response PatchPost404ApplicationProblemPlusJSONResponse) VisitPatchPostResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(404)
 	_, err := buf.WriteTo(w)
 	return err
@@ -17981,6 +22967,22 @@ func (response PatchPost409JSONResponse) VisitPatchPostResponse(w http.ResponseW
 	return err
 }
 
+type PatchPost409ApplicationProblemPlusJSONResponse struct {
+	ConflictApplicationProblemPlusJSONResponse
+}
+
+func (response PatchPost409ApplicationProblemPlusJSONResponse) VisitPatchPostResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type PatchPost413JSONResponse struct{ PayloadTooLargeJSONResponse }
 
 func (response PatchPost413JSONResponse) VisitPatchPostResponse(w http.ResponseWriter) error {
@@ -17990,6 +22992,22 @@ func (response PatchPost413JSONResponse) VisitPatchPostResponse(w http.ResponseW
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PatchPost413ApplicationProblemPlusJSONResponse struct {
+	PayloadTooLargeApplicationProblemPlusJSONResponse
+}
+
+func (response PatchPost413ApplicationProblemPlusJSONResponse) VisitPatchPostResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(413)
 	_, err := buf.WriteTo(w)
 	return err
@@ -18011,6 +23029,22 @@ func (response PatchPost415JSONResponse) VisitPatchPostResponse(w http.ResponseW
 	return err
 }
 
+type PatchPost415ApplicationProblemPlusJSONResponse struct {
+	UnsupportedMediaTypeApplicationProblemPlusJSONResponse
+}
+
+func (response PatchPost415ApplicationProblemPlusJSONResponse) VisitPatchPostResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type PatchPost422JSONResponse struct {
 	IdempotencyKeyReusedJSONResponse
 }
@@ -18022,6 +23056,22 @@ func (response PatchPost422JSONResponse) VisitPatchPostResponse(w http.ResponseW
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PatchPost422ApplicationProblemPlusJSONResponse struct {
+	IdempotencyKeyReusedApplicationProblemPlusJSONResponse
+}
+
+func (response PatchPost422ApplicationProblemPlusJSONResponse) VisitPatchPostResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(422)
 	_, err := buf.WriteTo(w)
 	return err
@@ -18041,6 +23091,22 @@ func (response PatchPost429JSONResponse) VisitPatchPostResponse(w http.ResponseW
 	return err
 }
 
+type PatchPost429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response PatchPost429ApplicationProblemPlusJSONResponse) VisitPatchPostResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type PatchPost500JSONResponse struct{ InternalErrorJSONResponse }
 
 func (response PatchPost500JSONResponse) VisitPatchPostResponse(w http.ResponseWriter) error {
@@ -18055,6 +23121,22 @@ func (response PatchPost500JSONResponse) VisitPatchPostResponse(w http.ResponseW
 	return err
 }
 
+type PatchPost500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response PatchPost500ApplicationProblemPlusJSONResponse) VisitPatchPostResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type PatchPost503JSONResponse struct{ ServiceUnavailableJSONResponse }
 
 func (response PatchPost503JSONResponse) VisitPatchPostResponse(w http.ResponseWriter) error {
@@ -18064,6 +23146,22 @@ func (response PatchPost503JSONResponse) VisitPatchPostResponse(w http.ResponseW
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PatchPost503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response PatchPost503ApplicationProblemPlusJSONResponse) VisitPatchPostResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
@@ -18120,6 +23218,22 @@ func (response ListPostComments400JSONResponse) VisitListPostCommentsResponse(w 
 	return err
 }
 
+type ListPostComments400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response ListPostComments400ApplicationProblemPlusJSONResponse) VisitListPostCommentsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type ListPostComments401JSONResponse struct{ UnauthorizedJSONResponse }
 
 func (response ListPostComments401JSONResponse) VisitListPostCommentsResponse(w http.ResponseWriter) error {
@@ -18129,6 +23243,23 @@ func (response ListPostComments401JSONResponse) VisitListPostCommentsResponse(w 
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("WWW-Authenticate", fmt.Sprint(response.Headers.WWWAuthenticate))
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListPostComments401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response ListPostComments401ApplicationProblemPlusJSONResponse) VisitListPostCommentsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
 	w.Header().Set("WWW-Authenticate", fmt.Sprint(response.Headers.WWWAuthenticate))
 	w.WriteHeader(401)
 	_, err := buf.WriteTo(w)
@@ -18149,6 +23280,22 @@ func (response ListPostComments404JSONResponse) VisitListPostCommentsResponse(w 
 	return err
 }
 
+type ListPostComments404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response ListPostComments404ApplicationProblemPlusJSONResponse) VisitListPostCommentsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type ListPostComments429JSONResponse struct{ TooManyRequestsJSONResponse }
 
 func (response ListPostComments429JSONResponse) VisitListPostCommentsResponse(w http.ResponseWriter) error {
@@ -18158,6 +23305,22 @@ func (response ListPostComments429JSONResponse) VisitListPostCommentsResponse(w 
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListPostComments429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response ListPostComments429ApplicationProblemPlusJSONResponse) VisitListPostCommentsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(429)
 	_, err := buf.WriteTo(w)
 	return err
@@ -18177,6 +23340,22 @@ func (response ListPostComments500JSONResponse) VisitListPostCommentsResponse(w 
 	return err
 }
 
+type ListPostComments500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response ListPostComments500ApplicationProblemPlusJSONResponse) VisitListPostCommentsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type ListPostComments503JSONResponse struct{ ServiceUnavailableJSONResponse }
 
 func (response ListPostComments503JSONResponse) VisitListPostCommentsResponse(w http.ResponseWriter) error {
@@ -18186,6 +23365,22 @@ func (response ListPostComments503JSONResponse) VisitListPostCommentsResponse(w 
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListPostComments503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response ListPostComments503ApplicationProblemPlusJSONResponse) VisitListPostCommentsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
@@ -18247,6 +23442,22 @@ func (response CreateComment400JSONResponse) VisitCreateCommentResponse(w http.R
 	return err
 }
 
+type CreateComment400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response CreateComment400ApplicationProblemPlusJSONResponse) VisitCreateCommentResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type CreateComment401JSONResponse struct{ UnauthorizedJSONResponse }
 
 func (response CreateComment401JSONResponse) VisitCreateCommentResponse(w http.ResponseWriter) error {
@@ -18256,6 +23467,23 @@ func (response CreateComment401JSONResponse) VisitCreateCommentResponse(w http.R
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("WWW-Authenticate", fmt.Sprint(response.Headers.WWWAuthenticate))
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateComment401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response CreateComment401ApplicationProblemPlusJSONResponse) VisitCreateCommentResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
 	w.Header().Set("WWW-Authenticate", fmt.Sprint(response.Headers.WWWAuthenticate))
 	w.WriteHeader(401)
 	_, err := buf.WriteTo(w)
@@ -18276,6 +23504,22 @@ func (response CreateComment404JSONResponse) VisitCreateCommentResponse(w http.R
 	return err
 }
 
+type CreateComment404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response CreateComment404ApplicationProblemPlusJSONResponse) VisitCreateCommentResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type CreateComment409JSONResponse struct{ ConflictJSONResponse }
 
 func (response CreateComment409JSONResponse) VisitCreateCommentResponse(w http.ResponseWriter) error {
@@ -18290,6 +23534,22 @@ func (response CreateComment409JSONResponse) VisitCreateCommentResponse(w http.R
 	return err
 }
 
+type CreateComment409ApplicationProblemPlusJSONResponse struct {
+	ConflictApplicationProblemPlusJSONResponse
+}
+
+func (response CreateComment409ApplicationProblemPlusJSONResponse) VisitCreateCommentResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type CreateComment413JSONResponse struct{ PayloadTooLargeJSONResponse }
 
 func (response CreateComment413JSONResponse) VisitCreateCommentResponse(w http.ResponseWriter) error {
@@ -18299,6 +23559,22 @@ func (response CreateComment413JSONResponse) VisitCreateCommentResponse(w http.R
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateComment413ApplicationProblemPlusJSONResponse struct {
+	PayloadTooLargeApplicationProblemPlusJSONResponse
+}
+
+func (response CreateComment413ApplicationProblemPlusJSONResponse) VisitCreateCommentResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(413)
 	_, err := buf.WriteTo(w)
 	return err
@@ -18320,6 +23596,22 @@ func (response CreateComment415JSONResponse) VisitCreateCommentResponse(w http.R
 	return err
 }
 
+type CreateComment415ApplicationProblemPlusJSONResponse struct {
+	UnsupportedMediaTypeApplicationProblemPlusJSONResponse
+}
+
+func (response CreateComment415ApplicationProblemPlusJSONResponse) VisitCreateCommentResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type CreateComment422JSONResponse struct {
 	IdempotencyKeyReusedJSONResponse
 }
@@ -18331,6 +23623,22 @@ func (response CreateComment422JSONResponse) VisitCreateCommentResponse(w http.R
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateComment422ApplicationProblemPlusJSONResponse struct {
+	IdempotencyKeyReusedApplicationProblemPlusJSONResponse
+}
+
+func (response CreateComment422ApplicationProblemPlusJSONResponse) VisitCreateCommentResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(422)
 	_, err := buf.WriteTo(w)
 	return err
@@ -18350,6 +23658,22 @@ func (response CreateComment429JSONResponse) VisitCreateCommentResponse(w http.R
 	return err
 }
 
+type CreateComment429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response CreateComment429ApplicationProblemPlusJSONResponse) VisitCreateCommentResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type CreateComment500JSONResponse struct{ InternalErrorJSONResponse }
 
 func (response CreateComment500JSONResponse) VisitCreateCommentResponse(w http.ResponseWriter) error {
@@ -18364,6 +23688,22 @@ func (response CreateComment500JSONResponse) VisitCreateCommentResponse(w http.R
 	return err
 }
 
+type CreateComment500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response CreateComment500ApplicationProblemPlusJSONResponse) VisitCreateCommentResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type CreateComment503JSONResponse struct{ ServiceUnavailableJSONResponse }
 
 func (response CreateComment503JSONResponse) VisitCreateCommentResponse(w http.ResponseWriter) error {
@@ -18373,6 +23713,22 @@ func (response CreateComment503JSONResponse) VisitCreateCommentResponse(w http.R
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateComment503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response CreateComment503ApplicationProblemPlusJSONResponse) VisitCreateCommentResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
@@ -18433,6 +23789,22 @@ func (response PublishPost400JSONResponse) VisitPublishPostResponse(w http.Respo
 	return err
 }
 
+type PublishPost400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response PublishPost400ApplicationProblemPlusJSONResponse) VisitPublishPostResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type PublishPost401JSONResponse struct{ UnauthorizedJSONResponse }
 
 func (response PublishPost401JSONResponse) VisitPublishPostResponse(w http.ResponseWriter) error {
@@ -18442,6 +23814,23 @@ func (response PublishPost401JSONResponse) VisitPublishPostResponse(w http.Respo
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("WWW-Authenticate", fmt.Sprint(response.Headers.WWWAuthenticate))
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PublishPost401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response PublishPost401ApplicationProblemPlusJSONResponse) VisitPublishPostResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
 	w.Header().Set("WWW-Authenticate", fmt.Sprint(response.Headers.WWWAuthenticate))
 	w.WriteHeader(401)
 	_, err := buf.WriteTo(w)
@@ -18462,6 +23851,22 @@ func (response PublishPost403JSONResponse) VisitPublishPostResponse(w http.Respo
 	return err
 }
 
+type PublishPost403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response PublishPost403ApplicationProblemPlusJSONResponse) VisitPublishPostResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type PublishPost404JSONResponse struct{ NotFoundJSONResponse }
 
 func (response PublishPost404JSONResponse) VisitPublishPostResponse(w http.ResponseWriter) error {
@@ -18476,6 +23881,22 @@ func (response PublishPost404JSONResponse) VisitPublishPostResponse(w http.Respo
 	return err
 }
 
+type PublishPost404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response PublishPost404ApplicationProblemPlusJSONResponse) VisitPublishPostResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type PublishPost409JSONResponse struct{ ConflictJSONResponse }
 
 func (response PublishPost409JSONResponse) VisitPublishPostResponse(w http.ResponseWriter) error {
@@ -18485,6 +23906,22 @@ func (response PublishPost409JSONResponse) VisitPublishPostResponse(w http.Respo
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PublishPost409ApplicationProblemPlusJSONResponse struct {
+	ConflictApplicationProblemPlusJSONResponse
+}
+
+func (response PublishPost409ApplicationProblemPlusJSONResponse) VisitPublishPostResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(409)
 	_, err := buf.WriteTo(w)
 	return err
@@ -18506,6 +23943,22 @@ func (response PublishPost422JSONResponse) VisitPublishPostResponse(w http.Respo
 	return err
 }
 
+type PublishPost422ApplicationProblemPlusJSONResponse struct {
+	IdempotencyKeyReusedApplicationProblemPlusJSONResponse
+}
+
+func (response PublishPost422ApplicationProblemPlusJSONResponse) VisitPublishPostResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type PublishPost429JSONResponse struct{ TooManyRequestsJSONResponse }
 
 func (response PublishPost429JSONResponse) VisitPublishPostResponse(w http.ResponseWriter) error {
@@ -18515,6 +23968,22 @@ func (response PublishPost429JSONResponse) VisitPublishPostResponse(w http.Respo
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PublishPost429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response PublishPost429ApplicationProblemPlusJSONResponse) VisitPublishPostResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(429)
 	_, err := buf.WriteTo(w)
 	return err
@@ -18534,6 +24003,22 @@ func (response PublishPost500JSONResponse) VisitPublishPostResponse(w http.Respo
 	return err
 }
 
+type PublishPost500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response PublishPost500ApplicationProblemPlusJSONResponse) VisitPublishPostResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type PublishPost503JSONResponse struct{ ServiceUnavailableJSONResponse }
 
 func (response PublishPost503JSONResponse) VisitPublishPostResponse(w http.ResponseWriter) error {
@@ -18543,6 +24028,22 @@ func (response PublishPost503JSONResponse) VisitPublishPostResponse(w http.Respo
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PublishPost503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response PublishPost503ApplicationProblemPlusJSONResponse) VisitPublishPostResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
@@ -18598,6 +24099,22 @@ func (response ListUsers400JSONResponse) VisitListUsersResponse(w http.ResponseW
 	return err
 }
 
+type ListUsers400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response ListUsers400ApplicationProblemPlusJSONResponse) VisitListUsersResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type ListUsers401JSONResponse struct{ UnauthorizedJSONResponse }
 
 func (response ListUsers401JSONResponse) VisitListUsersResponse(w http.ResponseWriter) error {
@@ -18607,6 +24124,23 @@ func (response ListUsers401JSONResponse) VisitListUsersResponse(w http.ResponseW
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("WWW-Authenticate", fmt.Sprint(response.Headers.WWWAuthenticate))
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListUsers401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response ListUsers401ApplicationProblemPlusJSONResponse) VisitListUsersResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
 	w.Header().Set("WWW-Authenticate", fmt.Sprint(response.Headers.WWWAuthenticate))
 	w.WriteHeader(401)
 	_, err := buf.WriteTo(w)
@@ -18627,6 +24161,22 @@ func (response ListUsers429JSONResponse) VisitListUsersResponse(w http.ResponseW
 	return err
 }
 
+type ListUsers429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response ListUsers429ApplicationProblemPlusJSONResponse) VisitListUsersResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type ListUsers500JSONResponse struct{ InternalErrorJSONResponse }
 
 func (response ListUsers500JSONResponse) VisitListUsersResponse(w http.ResponseWriter) error {
@@ -18641,6 +24191,22 @@ func (response ListUsers500JSONResponse) VisitListUsersResponse(w http.ResponseW
 	return err
 }
 
+type ListUsers500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response ListUsers500ApplicationProblemPlusJSONResponse) VisitListUsersResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type ListUsers503JSONResponse struct{ ServiceUnavailableJSONResponse }
 
 func (response ListUsers503JSONResponse) VisitListUsersResponse(w http.ResponseWriter) error {
@@ -18650,6 +24216,22 @@ func (response ListUsers503JSONResponse) VisitListUsersResponse(w http.ResponseW
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListUsers503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response ListUsers503ApplicationProblemPlusJSONResponse) VisitListUsersResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
@@ -18712,6 +24294,22 @@ func (response CreateUser400JSONResponse) VisitCreateUserResponse(w http.Respons
 	return err
 }
 
+type CreateUser400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response CreateUser400ApplicationProblemPlusJSONResponse) VisitCreateUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type CreateUser409JSONResponse struct{ ConflictJSONResponse }
 
 func (response CreateUser409JSONResponse) VisitCreateUserResponse(w http.ResponseWriter) error {
@@ -18726,6 +24324,22 @@ func (response CreateUser409JSONResponse) VisitCreateUserResponse(w http.Respons
 	return err
 }
 
+type CreateUser409ApplicationProblemPlusJSONResponse struct {
+	ConflictApplicationProblemPlusJSONResponse
+}
+
+func (response CreateUser409ApplicationProblemPlusJSONResponse) VisitCreateUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type CreateUser413JSONResponse struct{ PayloadTooLargeJSONResponse }
 
 func (response CreateUser413JSONResponse) VisitCreateUserResponse(w http.ResponseWriter) error {
@@ -18735,6 +24349,22 @@ func (response CreateUser413JSONResponse) VisitCreateUserResponse(w http.Respons
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateUser413ApplicationProblemPlusJSONResponse struct {
+	PayloadTooLargeApplicationProblemPlusJSONResponse
+}
+
+func (response CreateUser413ApplicationProblemPlusJSONResponse) VisitCreateUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(413)
 	_, err := buf.WriteTo(w)
 	return err
@@ -18756,6 +24386,22 @@ func (response CreateUser415JSONResponse) VisitCreateUserResponse(w http.Respons
 	return err
 }
 
+type CreateUser415ApplicationProblemPlusJSONResponse struct {
+	UnsupportedMediaTypeApplicationProblemPlusJSONResponse
+}
+
+func (response CreateUser415ApplicationProblemPlusJSONResponse) VisitCreateUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type CreateUser422JSONResponse struct {
 	IdempotencyKeyReusedJSONResponse
 }
@@ -18767,6 +24413,22 @@ func (response CreateUser422JSONResponse) VisitCreateUserResponse(w http.Respons
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateUser422ApplicationProblemPlusJSONResponse struct {
+	IdempotencyKeyReusedApplicationProblemPlusJSONResponse
+}
+
+func (response CreateUser422ApplicationProblemPlusJSONResponse) VisitCreateUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(422)
 	_, err := buf.WriteTo(w)
 	return err
@@ -18786,6 +24448,22 @@ func (response CreateUser429JSONResponse) VisitCreateUserResponse(w http.Respons
 	return err
 }
 
+type CreateUser429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response CreateUser429ApplicationProblemPlusJSONResponse) VisitCreateUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type CreateUser500JSONResponse struct{ InternalErrorJSONResponse }
 
 func (response CreateUser500JSONResponse) VisitCreateUserResponse(w http.ResponseWriter) error {
@@ -18800,6 +24478,22 @@ func (response CreateUser500JSONResponse) VisitCreateUserResponse(w http.Respons
 	return err
 }
 
+type CreateUser500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response CreateUser500ApplicationProblemPlusJSONResponse) VisitCreateUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type CreateUser503JSONResponse struct{ ServiceUnavailableJSONResponse }
 
 func (response CreateUser503JSONResponse) VisitCreateUserResponse(w http.ResponseWriter) error {
@@ -18809,6 +24503,22 @@ func (response CreateUser503JSONResponse) VisitCreateUserResponse(w http.Respons
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateUser503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response CreateUser503ApplicationProblemPlusJSONResponse) VisitCreateUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
@@ -18856,6 +24566,22 @@ func (response DeleteUser400JSONResponse) VisitDeleteUserResponse(w http.Respons
 	return err
 }
 
+type DeleteUser400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response DeleteUser400ApplicationProblemPlusJSONResponse) VisitDeleteUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type DeleteUser401JSONResponse struct{ UnauthorizedJSONResponse }
 
 func (response DeleteUser401JSONResponse) VisitDeleteUserResponse(w http.ResponseWriter) error {
@@ -18865,6 +24591,23 @@ func (response DeleteUser401JSONResponse) VisitDeleteUserResponse(w http.Respons
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("WWW-Authenticate", fmt.Sprint(response.Headers.WWWAuthenticate))
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteUser401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response DeleteUser401ApplicationProblemPlusJSONResponse) VisitDeleteUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
 	w.Header().Set("WWW-Authenticate", fmt.Sprint(response.Headers.WWWAuthenticate))
 	w.WriteHeader(401)
 	_, err := buf.WriteTo(w)
@@ -18885,6 +24628,22 @@ func (response DeleteUser403JSONResponse) VisitDeleteUserResponse(w http.Respons
 	return err
 }
 
+type DeleteUser403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response DeleteUser403ApplicationProblemPlusJSONResponse) VisitDeleteUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type DeleteUser404JSONResponse struct{ NotFoundJSONResponse }
 
 func (response DeleteUser404JSONResponse) VisitDeleteUserResponse(w http.ResponseWriter) error {
@@ -18894,6 +24653,22 @@ func (response DeleteUser404JSONResponse) VisitDeleteUserResponse(w http.Respons
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteUser404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response DeleteUser404ApplicationProblemPlusJSONResponse) VisitDeleteUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(404)
 	_, err := buf.WriteTo(w)
 	return err
@@ -18913,6 +24688,22 @@ func (response DeleteUser429JSONResponse) VisitDeleteUserResponse(w http.Respons
 	return err
 }
 
+type DeleteUser429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response DeleteUser429ApplicationProblemPlusJSONResponse) VisitDeleteUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type DeleteUser500JSONResponse struct{ InternalErrorJSONResponse }
 
 func (response DeleteUser500JSONResponse) VisitDeleteUserResponse(w http.ResponseWriter) error {
@@ -18927,6 +24718,22 @@ func (response DeleteUser500JSONResponse) VisitDeleteUserResponse(w http.Respons
 	return err
 }
 
+type DeleteUser500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response DeleteUser500ApplicationProblemPlusJSONResponse) VisitDeleteUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type DeleteUser503JSONResponse struct{ ServiceUnavailableJSONResponse }
 
 func (response DeleteUser503JSONResponse) VisitDeleteUserResponse(w http.ResponseWriter) error {
@@ -18936,6 +24743,22 @@ func (response DeleteUser503JSONResponse) VisitDeleteUserResponse(w http.Respons
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteUser503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response DeleteUser503ApplicationProblemPlusJSONResponse) VisitDeleteUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
@@ -18992,6 +24815,22 @@ func (response GetUser400JSONResponse) VisitGetUserResponse(w http.ResponseWrite
 	return err
 }
 
+type GetUser400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response GetUser400ApplicationProblemPlusJSONResponse) VisitGetUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type GetUser401JSONResponse struct{ UnauthorizedJSONResponse }
 
 func (response GetUser401JSONResponse) VisitGetUserResponse(w http.ResponseWriter) error {
@@ -19001,6 +24840,23 @@ func (response GetUser401JSONResponse) VisitGetUserResponse(w http.ResponseWrite
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("WWW-Authenticate", fmt.Sprint(response.Headers.WWWAuthenticate))
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetUser401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response GetUser401ApplicationProblemPlusJSONResponse) VisitGetUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
 	w.Header().Set("WWW-Authenticate", fmt.Sprint(response.Headers.WWWAuthenticate))
 	w.WriteHeader(401)
 	_, err := buf.WriteTo(w)
@@ -19021,6 +24877,22 @@ func (response GetUser404JSONResponse) VisitGetUserResponse(w http.ResponseWrite
 	return err
 }
 
+type GetUser404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response GetUser404ApplicationProblemPlusJSONResponse) VisitGetUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type GetUser429JSONResponse struct{ TooManyRequestsJSONResponse }
 
 func (response GetUser429JSONResponse) VisitGetUserResponse(w http.ResponseWriter) error {
@@ -19030,6 +24902,22 @@ func (response GetUser429JSONResponse) VisitGetUserResponse(w http.ResponseWrite
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetUser429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response GetUser429ApplicationProblemPlusJSONResponse) VisitGetUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(429)
 	_, err := buf.WriteTo(w)
 	return err
@@ -19049,6 +24937,22 @@ func (response GetUser500JSONResponse) VisitGetUserResponse(w http.ResponseWrite
 	return err
 }
 
+type GetUser500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response GetUser500ApplicationProblemPlusJSONResponse) VisitGetUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type GetUser503JSONResponse struct{ ServiceUnavailableJSONResponse }
 
 func (response GetUser503JSONResponse) VisitGetUserResponse(w http.ResponseWriter) error {
@@ -19058,6 +24962,22 @@ func (response GetUser503JSONResponse) VisitGetUserResponse(w http.ResponseWrite
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetUser503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response GetUser503ApplicationProblemPlusJSONResponse) VisitGetUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
@@ -19119,6 +25039,22 @@ func (response PatchUser400JSONResponse) VisitPatchUserResponse(w http.ResponseW
 	return err
 }
 
+type PatchUser400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response PatchUser400ApplicationProblemPlusJSONResponse) VisitPatchUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type PatchUser401JSONResponse struct{ UnauthorizedJSONResponse }
 
 func (response PatchUser401JSONResponse) VisitPatchUserResponse(w http.ResponseWriter) error {
@@ -19128,6 +25064,23 @@ func (response PatchUser401JSONResponse) VisitPatchUserResponse(w http.ResponseW
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("WWW-Authenticate", fmt.Sprint(response.Headers.WWWAuthenticate))
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PatchUser401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response PatchUser401ApplicationProblemPlusJSONResponse) VisitPatchUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
 	w.Header().Set("WWW-Authenticate", fmt.Sprint(response.Headers.WWWAuthenticate))
 	w.WriteHeader(401)
 	_, err := buf.WriteTo(w)
@@ -19148,6 +25101,22 @@ func (response PatchUser403JSONResponse) VisitPatchUserResponse(w http.ResponseW
 	return err
 }
 
+type PatchUser403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response PatchUser403ApplicationProblemPlusJSONResponse) VisitPatchUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type PatchUser404JSONResponse struct{ NotFoundJSONResponse }
 
 func (response PatchUser404JSONResponse) VisitPatchUserResponse(w http.ResponseWriter) error {
@@ -19157,6 +25126,22 @@ func (response PatchUser404JSONResponse) VisitPatchUserResponse(w http.ResponseW
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PatchUser404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response PatchUser404ApplicationProblemPlusJSONResponse) VisitPatchUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(404)
 	_, err := buf.WriteTo(w)
 	return err
@@ -19176,6 +25161,22 @@ func (response PatchUser409JSONResponse) VisitPatchUserResponse(w http.ResponseW
 	return err
 }
 
+type PatchUser409ApplicationProblemPlusJSONResponse struct {
+	ConflictApplicationProblemPlusJSONResponse
+}
+
+func (response PatchUser409ApplicationProblemPlusJSONResponse) VisitPatchUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type PatchUser413JSONResponse struct{ PayloadTooLargeJSONResponse }
 
 func (response PatchUser413JSONResponse) VisitPatchUserResponse(w http.ResponseWriter) error {
@@ -19185,6 +25186,22 @@ func (response PatchUser413JSONResponse) VisitPatchUserResponse(w http.ResponseW
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PatchUser413ApplicationProblemPlusJSONResponse struct {
+	PayloadTooLargeApplicationProblemPlusJSONResponse
+}
+
+func (response PatchUser413ApplicationProblemPlusJSONResponse) VisitPatchUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(413)
 	_, err := buf.WriteTo(w)
 	return err
@@ -19206,6 +25223,22 @@ func (response PatchUser415JSONResponse) VisitPatchUserResponse(w http.ResponseW
 	return err
 }
 
+type PatchUser415ApplicationProblemPlusJSONResponse struct {
+	UnsupportedMediaTypeApplicationProblemPlusJSONResponse
+}
+
+func (response PatchUser415ApplicationProblemPlusJSONResponse) VisitPatchUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type PatchUser422JSONResponse struct {
 	IdempotencyKeyReusedJSONResponse
 }
@@ -19217,6 +25250,22 @@ func (response PatchUser422JSONResponse) VisitPatchUserResponse(w http.ResponseW
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PatchUser422ApplicationProblemPlusJSONResponse struct {
+	IdempotencyKeyReusedApplicationProblemPlusJSONResponse
+}
+
+func (response PatchUser422ApplicationProblemPlusJSONResponse) VisitPatchUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(422)
 	_, err := buf.WriteTo(w)
 	return err
@@ -19236,6 +25285,22 @@ func (response PatchUser429JSONResponse) VisitPatchUserResponse(w http.ResponseW
 	return err
 }
 
+type PatchUser429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response PatchUser429ApplicationProblemPlusJSONResponse) VisitPatchUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type PatchUser500JSONResponse struct{ InternalErrorJSONResponse }
 
 func (response PatchUser500JSONResponse) VisitPatchUserResponse(w http.ResponseWriter) error {
@@ -19250,6 +25315,22 @@ func (response PatchUser500JSONResponse) VisitPatchUserResponse(w http.ResponseW
 	return err
 }
 
+type PatchUser500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response PatchUser500ApplicationProblemPlusJSONResponse) VisitPatchUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type PatchUser503JSONResponse struct{ ServiceUnavailableJSONResponse }
 
 func (response PatchUser503JSONResponse) VisitPatchUserResponse(w http.ResponseWriter) error {
@@ -19259,6 +25340,22 @@ func (response PatchUser503JSONResponse) VisitPatchUserResponse(w http.ResponseW
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PatchUser503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response PatchUser503ApplicationProblemPlusJSONResponse) VisitPatchUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
@@ -19315,6 +25412,22 @@ func (response ReplaceUser400JSONResponse) VisitReplaceUserResponse(w http.Respo
 	return err
 }
 
+type ReplaceUser400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response ReplaceUser400ApplicationProblemPlusJSONResponse) VisitReplaceUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type ReplaceUser401JSONResponse struct{ UnauthorizedJSONResponse }
 
 func (response ReplaceUser401JSONResponse) VisitReplaceUserResponse(w http.ResponseWriter) error {
@@ -19324,6 +25437,23 @@ func (response ReplaceUser401JSONResponse) VisitReplaceUserResponse(w http.Respo
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("WWW-Authenticate", fmt.Sprint(response.Headers.WWWAuthenticate))
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ReplaceUser401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response ReplaceUser401ApplicationProblemPlusJSONResponse) VisitReplaceUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
 	w.Header().Set("WWW-Authenticate", fmt.Sprint(response.Headers.WWWAuthenticate))
 	w.WriteHeader(401)
 	_, err := buf.WriteTo(w)
@@ -19344,6 +25474,22 @@ func (response ReplaceUser403JSONResponse) VisitReplaceUserResponse(w http.Respo
 	return err
 }
 
+type ReplaceUser403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response ReplaceUser403ApplicationProblemPlusJSONResponse) VisitReplaceUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type ReplaceUser404JSONResponse struct{ NotFoundJSONResponse }
 
 func (response ReplaceUser404JSONResponse) VisitReplaceUserResponse(w http.ResponseWriter) error {
@@ -19353,6 +25499,22 @@ func (response ReplaceUser404JSONResponse) VisitReplaceUserResponse(w http.Respo
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ReplaceUser404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response ReplaceUser404ApplicationProblemPlusJSONResponse) VisitReplaceUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(404)
 	_, err := buf.WriteTo(w)
 	return err
@@ -19372,6 +25534,22 @@ func (response ReplaceUser409JSONResponse) VisitReplaceUserResponse(w http.Respo
 	return err
 }
 
+type ReplaceUser409ApplicationProblemPlusJSONResponse struct {
+	ConflictApplicationProblemPlusJSONResponse
+}
+
+func (response ReplaceUser409ApplicationProblemPlusJSONResponse) VisitReplaceUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type ReplaceUser413JSONResponse struct{ PayloadTooLargeJSONResponse }
 
 func (response ReplaceUser413JSONResponse) VisitReplaceUserResponse(w http.ResponseWriter) error {
@@ -19381,6 +25559,22 @@ func (response ReplaceUser413JSONResponse) VisitReplaceUserResponse(w http.Respo
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ReplaceUser413ApplicationProblemPlusJSONResponse struct {
+	PayloadTooLargeApplicationProblemPlusJSONResponse
+}
+
+func (response ReplaceUser413ApplicationProblemPlusJSONResponse) VisitReplaceUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(413)
 	_, err := buf.WriteTo(w)
 	return err
@@ -19402,6 +25596,22 @@ func (response ReplaceUser415JSONResponse) VisitReplaceUserResponse(w http.Respo
 	return err
 }
 
+type ReplaceUser415ApplicationProblemPlusJSONResponse struct {
+	UnsupportedMediaTypeApplicationProblemPlusJSONResponse
+}
+
+func (response ReplaceUser415ApplicationProblemPlusJSONResponse) VisitReplaceUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type ReplaceUser429JSONResponse struct{ TooManyRequestsJSONResponse }
 
 func (response ReplaceUser429JSONResponse) VisitReplaceUserResponse(w http.ResponseWriter) error {
@@ -19411,6 +25621,22 @@ func (response ReplaceUser429JSONResponse) VisitReplaceUserResponse(w http.Respo
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ReplaceUser429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response ReplaceUser429ApplicationProblemPlusJSONResponse) VisitReplaceUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(429)
 	_, err := buf.WriteTo(w)
 	return err
@@ -19430,6 +25656,22 @@ func (response ReplaceUser500JSONResponse) VisitReplaceUserResponse(w http.Respo
 	return err
 }
 
+type ReplaceUser500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response ReplaceUser500ApplicationProblemPlusJSONResponse) VisitReplaceUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type ReplaceUser503JSONResponse struct{ ServiceUnavailableJSONResponse }
 
 func (response ReplaceUser503JSONResponse) VisitReplaceUserResponse(w http.ResponseWriter) error {
@@ -19439,6 +25681,22 @@ func (response ReplaceUser503JSONResponse) VisitReplaceUserResponse(w http.Respo
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ReplaceUser503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response ReplaceUser503ApplicationProblemPlusJSONResponse) VisitReplaceUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
@@ -19495,6 +25753,22 @@ func (response ListUserComments400JSONResponse) VisitListUserCommentsResponse(w 
 	return err
 }
 
+type ListUserComments400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response ListUserComments400ApplicationProblemPlusJSONResponse) VisitListUserCommentsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type ListUserComments401JSONResponse struct{ UnauthorizedJSONResponse }
 
 func (response ListUserComments401JSONResponse) VisitListUserCommentsResponse(w http.ResponseWriter) error {
@@ -19504,6 +25778,23 @@ func (response ListUserComments401JSONResponse) VisitListUserCommentsResponse(w 
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("WWW-Authenticate", fmt.Sprint(response.Headers.WWWAuthenticate))
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListUserComments401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response ListUserComments401ApplicationProblemPlusJSONResponse) VisitListUserCommentsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
 	w.Header().Set("WWW-Authenticate", fmt.Sprint(response.Headers.WWWAuthenticate))
 	w.WriteHeader(401)
 	_, err := buf.WriteTo(w)
@@ -19524,6 +25815,22 @@ func (response ListUserComments404JSONResponse) VisitListUserCommentsResponse(w 
 	return err
 }
 
+type ListUserComments404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response ListUserComments404ApplicationProblemPlusJSONResponse) VisitListUserCommentsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type ListUserComments429JSONResponse struct{ TooManyRequestsJSONResponse }
 
 func (response ListUserComments429JSONResponse) VisitListUserCommentsResponse(w http.ResponseWriter) error {
@@ -19533,6 +25840,22 @@ func (response ListUserComments429JSONResponse) VisitListUserCommentsResponse(w 
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListUserComments429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response ListUserComments429ApplicationProblemPlusJSONResponse) VisitListUserCommentsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(429)
 	_, err := buf.WriteTo(w)
 	return err
@@ -19552,6 +25875,22 @@ func (response ListUserComments500JSONResponse) VisitListUserCommentsResponse(w 
 	return err
 }
 
+type ListUserComments500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response ListUserComments500ApplicationProblemPlusJSONResponse) VisitListUserCommentsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type ListUserComments503JSONResponse struct{ ServiceUnavailableJSONResponse }
 
 func (response ListUserComments503JSONResponse) VisitListUserCommentsResponse(w http.ResponseWriter) error {
@@ -19561,6 +25900,22 @@ func (response ListUserComments503JSONResponse) VisitListUserCommentsResponse(w 
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListUserComments503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response ListUserComments503ApplicationProblemPlusJSONResponse) VisitListUserCommentsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
@@ -19617,6 +25972,22 @@ func (response ListUserPosts400JSONResponse) VisitListUserPostsResponse(w http.R
 	return err
 }
 
+type ListUserPosts400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response ListUserPosts400ApplicationProblemPlusJSONResponse) VisitListUserPostsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type ListUserPosts401JSONResponse struct{ UnauthorizedJSONResponse }
 
 func (response ListUserPosts401JSONResponse) VisitListUserPostsResponse(w http.ResponseWriter) error {
@@ -19626,6 +25997,23 @@ func (response ListUserPosts401JSONResponse) VisitListUserPostsResponse(w http.R
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("WWW-Authenticate", fmt.Sprint(response.Headers.WWWAuthenticate))
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListUserPosts401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response ListUserPosts401ApplicationProblemPlusJSONResponse) VisitListUserPostsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
 	w.Header().Set("WWW-Authenticate", fmt.Sprint(response.Headers.WWWAuthenticate))
 	w.WriteHeader(401)
 	_, err := buf.WriteTo(w)
@@ -19646,6 +26034,22 @@ func (response ListUserPosts404JSONResponse) VisitListUserPostsResponse(w http.R
 	return err
 }
 
+type ListUserPosts404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response ListUserPosts404ApplicationProblemPlusJSONResponse) VisitListUserPostsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type ListUserPosts429JSONResponse struct{ TooManyRequestsJSONResponse }
 
 func (response ListUserPosts429JSONResponse) VisitListUserPostsResponse(w http.ResponseWriter) error {
@@ -19655,6 +26059,22 @@ func (response ListUserPosts429JSONResponse) VisitListUserPostsResponse(w http.R
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListUserPosts429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response ListUserPosts429ApplicationProblemPlusJSONResponse) VisitListUserPostsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(429)
 	_, err := buf.WriteTo(w)
 	return err
@@ -19674,6 +26094,22 @@ func (response ListUserPosts500JSONResponse) VisitListUserPostsResponse(w http.R
 	return err
 }
 
+type ListUserPosts500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response ListUserPosts500ApplicationProblemPlusJSONResponse) VisitListUserPostsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type ListUserPosts503JSONResponse struct{ ServiceUnavailableJSONResponse }
 
 func (response ListUserPosts503JSONResponse) VisitListUserPostsResponse(w http.ResponseWriter) error {
@@ -19683,6 +26119,22 @@ func (response ListUserPosts503JSONResponse) VisitListUserPostsResponse(w http.R
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListUserPosts503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response ListUserPosts503ApplicationProblemPlusJSONResponse) VisitListUserPostsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
@@ -19738,6 +26190,22 @@ func (response ListWebhookEndpoints400JSONResponse) VisitListWebhookEndpointsRes
 	return err
 }
 
+type ListWebhookEndpoints400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response ListWebhookEndpoints400ApplicationProblemPlusJSONResponse) VisitListWebhookEndpointsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type ListWebhookEndpoints401JSONResponse struct{ UnauthorizedJSONResponse }
 
 func (response ListWebhookEndpoints401JSONResponse) VisitListWebhookEndpointsResponse(w http.ResponseWriter) error {
@@ -19747,6 +26215,23 @@ func (response ListWebhookEndpoints401JSONResponse) VisitListWebhookEndpointsRes
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("WWW-Authenticate", fmt.Sprint(response.Headers.WWWAuthenticate))
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListWebhookEndpoints401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response ListWebhookEndpoints401ApplicationProblemPlusJSONResponse) VisitListWebhookEndpointsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
 	w.Header().Set("WWW-Authenticate", fmt.Sprint(response.Headers.WWWAuthenticate))
 	w.WriteHeader(401)
 	_, err := buf.WriteTo(w)
@@ -19767,6 +26252,22 @@ func (response ListWebhookEndpoints429JSONResponse) VisitListWebhookEndpointsRes
 	return err
 }
 
+type ListWebhookEndpoints429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response ListWebhookEndpoints429ApplicationProblemPlusJSONResponse) VisitListWebhookEndpointsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type ListWebhookEndpoints500JSONResponse struct{ InternalErrorJSONResponse }
 
 func (response ListWebhookEndpoints500JSONResponse) VisitListWebhookEndpointsResponse(w http.ResponseWriter) error {
@@ -19781,6 +26282,22 @@ func (response ListWebhookEndpoints500JSONResponse) VisitListWebhookEndpointsRes
 	return err
 }
 
+type ListWebhookEndpoints500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response ListWebhookEndpoints500ApplicationProblemPlusJSONResponse) VisitListWebhookEndpointsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type ListWebhookEndpoints503JSONResponse struct{ ServiceUnavailableJSONResponse }
 
 func (response ListWebhookEndpoints503JSONResponse) VisitListWebhookEndpointsResponse(w http.ResponseWriter) error {
@@ -19790,6 +26307,22 @@ func (response ListWebhookEndpoints503JSONResponse) VisitListWebhookEndpointsRes
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListWebhookEndpoints503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response ListWebhookEndpoints503ApplicationProblemPlusJSONResponse) VisitListWebhookEndpointsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
@@ -19849,6 +26382,22 @@ func (response CreateWebhookEndpoint400JSONResponse) VisitCreateWebhookEndpointR
 	return err
 }
 
+type CreateWebhookEndpoint400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response CreateWebhookEndpoint400ApplicationProblemPlusJSONResponse) VisitCreateWebhookEndpointResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type CreateWebhookEndpoint401JSONResponse struct{ UnauthorizedJSONResponse }
 
 func (response CreateWebhookEndpoint401JSONResponse) VisitCreateWebhookEndpointResponse(w http.ResponseWriter) error {
@@ -19858,6 +26407,23 @@ func (response CreateWebhookEndpoint401JSONResponse) VisitCreateWebhookEndpointR
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("WWW-Authenticate", fmt.Sprint(response.Headers.WWWAuthenticate))
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateWebhookEndpoint401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response CreateWebhookEndpoint401ApplicationProblemPlusJSONResponse) VisitCreateWebhookEndpointResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
 	w.Header().Set("WWW-Authenticate", fmt.Sprint(response.Headers.WWWAuthenticate))
 	w.WriteHeader(401)
 	_, err := buf.WriteTo(w)
@@ -19878,6 +26444,22 @@ func (response CreateWebhookEndpoint403JSONResponse) VisitCreateWebhookEndpointR
 	return err
 }
 
+type CreateWebhookEndpoint403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response CreateWebhookEndpoint403ApplicationProblemPlusJSONResponse) VisitCreateWebhookEndpointResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type CreateWebhookEndpoint409JSONResponse struct{ ConflictJSONResponse }
 
 func (response CreateWebhookEndpoint409JSONResponse) VisitCreateWebhookEndpointResponse(w http.ResponseWriter) error {
@@ -19892,6 +26474,22 @@ func (response CreateWebhookEndpoint409JSONResponse) VisitCreateWebhookEndpointR
 	return err
 }
 
+type CreateWebhookEndpoint409ApplicationProblemPlusJSONResponse struct {
+	ConflictApplicationProblemPlusJSONResponse
+}
+
+func (response CreateWebhookEndpoint409ApplicationProblemPlusJSONResponse) VisitCreateWebhookEndpointResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type CreateWebhookEndpoint413JSONResponse struct{ PayloadTooLargeJSONResponse }
 
 func (response CreateWebhookEndpoint413JSONResponse) VisitCreateWebhookEndpointResponse(w http.ResponseWriter) error {
@@ -19901,6 +26499,22 @@ func (response CreateWebhookEndpoint413JSONResponse) VisitCreateWebhookEndpointR
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateWebhookEndpoint413ApplicationProblemPlusJSONResponse struct {
+	PayloadTooLargeApplicationProblemPlusJSONResponse
+}
+
+func (response CreateWebhookEndpoint413ApplicationProblemPlusJSONResponse) VisitCreateWebhookEndpointResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(413)
 	_, err := buf.WriteTo(w)
 	return err
@@ -19922,6 +26536,22 @@ func (response CreateWebhookEndpoint415JSONResponse) VisitCreateWebhookEndpointR
 	return err
 }
 
+type CreateWebhookEndpoint415ApplicationProblemPlusJSONResponse struct {
+	UnsupportedMediaTypeApplicationProblemPlusJSONResponse
+}
+
+func (response CreateWebhookEndpoint415ApplicationProblemPlusJSONResponse) VisitCreateWebhookEndpointResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type CreateWebhookEndpoint429JSONResponse struct{ TooManyRequestsJSONResponse }
 
 func (response CreateWebhookEndpoint429JSONResponse) VisitCreateWebhookEndpointResponse(w http.ResponseWriter) error {
@@ -19931,6 +26561,22 @@ func (response CreateWebhookEndpoint429JSONResponse) VisitCreateWebhookEndpointR
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateWebhookEndpoint429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response CreateWebhookEndpoint429ApplicationProblemPlusJSONResponse) VisitCreateWebhookEndpointResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(429)
 	_, err := buf.WriteTo(w)
 	return err
@@ -19950,6 +26596,22 @@ func (response CreateWebhookEndpoint500JSONResponse) VisitCreateWebhookEndpointR
 	return err
 }
 
+type CreateWebhookEndpoint500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response CreateWebhookEndpoint500ApplicationProblemPlusJSONResponse) VisitCreateWebhookEndpointResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type CreateWebhookEndpoint503JSONResponse struct{ ServiceUnavailableJSONResponse }
 
 func (response CreateWebhookEndpoint503JSONResponse) VisitCreateWebhookEndpointResponse(w http.ResponseWriter) error {
@@ -19959,6 +26621,22 @@ func (response CreateWebhookEndpoint503JSONResponse) VisitCreateWebhookEndpointR
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateWebhookEndpoint503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response CreateWebhookEndpoint503ApplicationProblemPlusJSONResponse) VisitCreateWebhookEndpointResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
@@ -20006,6 +26684,22 @@ func (response DeleteWebhookEndpoint400JSONResponse) VisitDeleteWebhookEndpointR
 	return err
 }
 
+type DeleteWebhookEndpoint400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response DeleteWebhookEndpoint400ApplicationProblemPlusJSONResponse) VisitDeleteWebhookEndpointResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type DeleteWebhookEndpoint401JSONResponse struct{ UnauthorizedJSONResponse }
 
 func (response DeleteWebhookEndpoint401JSONResponse) VisitDeleteWebhookEndpointResponse(w http.ResponseWriter) error {
@@ -20015,6 +26709,23 @@ func (response DeleteWebhookEndpoint401JSONResponse) VisitDeleteWebhookEndpointR
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("WWW-Authenticate", fmt.Sprint(response.Headers.WWWAuthenticate))
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteWebhookEndpoint401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response DeleteWebhookEndpoint401ApplicationProblemPlusJSONResponse) VisitDeleteWebhookEndpointResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
 	w.Header().Set("WWW-Authenticate", fmt.Sprint(response.Headers.WWWAuthenticate))
 	w.WriteHeader(401)
 	_, err := buf.WriteTo(w)
@@ -20035,6 +26746,22 @@ func (response DeleteWebhookEndpoint404JSONResponse) VisitDeleteWebhookEndpointR
 	return err
 }
 
+type DeleteWebhookEndpoint404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response DeleteWebhookEndpoint404ApplicationProblemPlusJSONResponse) VisitDeleteWebhookEndpointResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type DeleteWebhookEndpoint429JSONResponse struct{ TooManyRequestsJSONResponse }
 
 func (response DeleteWebhookEndpoint429JSONResponse) VisitDeleteWebhookEndpointResponse(w http.ResponseWriter) error {
@@ -20044,6 +26771,22 @@ func (response DeleteWebhookEndpoint429JSONResponse) VisitDeleteWebhookEndpointR
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteWebhookEndpoint429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response DeleteWebhookEndpoint429ApplicationProblemPlusJSONResponse) VisitDeleteWebhookEndpointResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(429)
 	_, err := buf.WriteTo(w)
 	return err
@@ -20063,6 +26806,22 @@ func (response DeleteWebhookEndpoint500JSONResponse) VisitDeleteWebhookEndpointR
 	return err
 }
 
+type DeleteWebhookEndpoint500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response DeleteWebhookEndpoint500ApplicationProblemPlusJSONResponse) VisitDeleteWebhookEndpointResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type DeleteWebhookEndpoint503JSONResponse struct{ ServiceUnavailableJSONResponse }
 
 func (response DeleteWebhookEndpoint503JSONResponse) VisitDeleteWebhookEndpointResponse(w http.ResponseWriter) error {
@@ -20072,6 +26831,22 @@ func (response DeleteWebhookEndpoint503JSONResponse) VisitDeleteWebhookEndpointR
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteWebhookEndpoint503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response DeleteWebhookEndpoint503ApplicationProblemPlusJSONResponse) VisitDeleteWebhookEndpointResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
@@ -20127,6 +26902,22 @@ func (response GetWebhookEndpoint400JSONResponse) VisitGetWebhookEndpointRespons
 	return err
 }
 
+type GetWebhookEndpoint400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response GetWebhookEndpoint400ApplicationProblemPlusJSONResponse) VisitGetWebhookEndpointResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type GetWebhookEndpoint401JSONResponse struct{ UnauthorizedJSONResponse }
 
 func (response GetWebhookEndpoint401JSONResponse) VisitGetWebhookEndpointResponse(w http.ResponseWriter) error {
@@ -20136,6 +26927,23 @@ func (response GetWebhookEndpoint401JSONResponse) VisitGetWebhookEndpointRespons
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("WWW-Authenticate", fmt.Sprint(response.Headers.WWWAuthenticate))
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetWebhookEndpoint401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response GetWebhookEndpoint401ApplicationProblemPlusJSONResponse) VisitGetWebhookEndpointResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
 	w.Header().Set("WWW-Authenticate", fmt.Sprint(response.Headers.WWWAuthenticate))
 	w.WriteHeader(401)
 	_, err := buf.WriteTo(w)
@@ -20156,6 +26964,22 @@ func (response GetWebhookEndpoint404JSONResponse) VisitGetWebhookEndpointRespons
 	return err
 }
 
+type GetWebhookEndpoint404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response GetWebhookEndpoint404ApplicationProblemPlusJSONResponse) VisitGetWebhookEndpointResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type GetWebhookEndpoint429JSONResponse struct{ TooManyRequestsJSONResponse }
 
 func (response GetWebhookEndpoint429JSONResponse) VisitGetWebhookEndpointResponse(w http.ResponseWriter) error {
@@ -20165,6 +26989,22 @@ func (response GetWebhookEndpoint429JSONResponse) VisitGetWebhookEndpointRespons
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetWebhookEndpoint429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response GetWebhookEndpoint429ApplicationProblemPlusJSONResponse) VisitGetWebhookEndpointResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(429)
 	_, err := buf.WriteTo(w)
 	return err
@@ -20184,6 +27024,22 @@ func (response GetWebhookEndpoint500JSONResponse) VisitGetWebhookEndpointRespons
 	return err
 }
 
+type GetWebhookEndpoint500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response GetWebhookEndpoint500ApplicationProblemPlusJSONResponse) VisitGetWebhookEndpointResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type GetWebhookEndpoint503JSONResponse struct{ ServiceUnavailableJSONResponse }
 
 func (response GetWebhookEndpoint503JSONResponse) VisitGetWebhookEndpointResponse(w http.ResponseWriter) error {
@@ -20193,6 +27049,22 @@ func (response GetWebhookEndpoint503JSONResponse) VisitGetWebhookEndpointRespons
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetWebhookEndpoint503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response GetWebhookEndpoint503ApplicationProblemPlusJSONResponse) VisitGetWebhookEndpointResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
@@ -20254,6 +27126,22 @@ func (response PatchWebhookEndpoint400JSONResponse) VisitPatchWebhookEndpointRes
 	return err
 }
 
+type PatchWebhookEndpoint400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response PatchWebhookEndpoint400ApplicationProblemPlusJSONResponse) VisitPatchWebhookEndpointResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type PatchWebhookEndpoint401JSONResponse struct{ UnauthorizedJSONResponse }
 
 func (response PatchWebhookEndpoint401JSONResponse) VisitPatchWebhookEndpointResponse(w http.ResponseWriter) error {
@@ -20263,6 +27151,23 @@ func (response PatchWebhookEndpoint401JSONResponse) VisitPatchWebhookEndpointRes
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("WWW-Authenticate", fmt.Sprint(response.Headers.WWWAuthenticate))
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PatchWebhookEndpoint401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response PatchWebhookEndpoint401ApplicationProblemPlusJSONResponse) VisitPatchWebhookEndpointResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
 	w.Header().Set("WWW-Authenticate", fmt.Sprint(response.Headers.WWWAuthenticate))
 	w.WriteHeader(401)
 	_, err := buf.WriteTo(w)
@@ -20283,6 +27188,22 @@ func (response PatchWebhookEndpoint403JSONResponse) VisitPatchWebhookEndpointRes
 	return err
 }
 
+type PatchWebhookEndpoint403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response PatchWebhookEndpoint403ApplicationProblemPlusJSONResponse) VisitPatchWebhookEndpointResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type PatchWebhookEndpoint404JSONResponse struct{ NotFoundJSONResponse }
 
 func (response PatchWebhookEndpoint404JSONResponse) VisitPatchWebhookEndpointResponse(w http.ResponseWriter) error {
@@ -20292,6 +27213,22 @@ func (response PatchWebhookEndpoint404JSONResponse) VisitPatchWebhookEndpointRes
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PatchWebhookEndpoint404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response PatchWebhookEndpoint404ApplicationProblemPlusJSONResponse) VisitPatchWebhookEndpointResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(404)
 	_, err := buf.WriteTo(w)
 	return err
@@ -20311,6 +27248,22 @@ func (response PatchWebhookEndpoint409JSONResponse) VisitPatchWebhookEndpointRes
 	return err
 }
 
+type PatchWebhookEndpoint409ApplicationProblemPlusJSONResponse struct {
+	ConflictApplicationProblemPlusJSONResponse
+}
+
+func (response PatchWebhookEndpoint409ApplicationProblemPlusJSONResponse) VisitPatchWebhookEndpointResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type PatchWebhookEndpoint413JSONResponse struct{ PayloadTooLargeJSONResponse }
 
 func (response PatchWebhookEndpoint413JSONResponse) VisitPatchWebhookEndpointResponse(w http.ResponseWriter) error {
@@ -20320,6 +27273,22 @@ func (response PatchWebhookEndpoint413JSONResponse) VisitPatchWebhookEndpointRes
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PatchWebhookEndpoint413ApplicationProblemPlusJSONResponse struct {
+	PayloadTooLargeApplicationProblemPlusJSONResponse
+}
+
+func (response PatchWebhookEndpoint413ApplicationProblemPlusJSONResponse) VisitPatchWebhookEndpointResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(413)
 	_, err := buf.WriteTo(w)
 	return err
@@ -20341,6 +27310,22 @@ func (response PatchWebhookEndpoint415JSONResponse) VisitPatchWebhookEndpointRes
 	return err
 }
 
+type PatchWebhookEndpoint415ApplicationProblemPlusJSONResponse struct {
+	UnsupportedMediaTypeApplicationProblemPlusJSONResponse
+}
+
+func (response PatchWebhookEndpoint415ApplicationProblemPlusJSONResponse) VisitPatchWebhookEndpointResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type PatchWebhookEndpoint422JSONResponse struct {
 	IdempotencyKeyReusedJSONResponse
 }
@@ -20352,6 +27337,22 @@ func (response PatchWebhookEndpoint422JSONResponse) VisitPatchWebhookEndpointRes
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PatchWebhookEndpoint422ApplicationProblemPlusJSONResponse struct {
+	IdempotencyKeyReusedApplicationProblemPlusJSONResponse
+}
+
+func (response PatchWebhookEndpoint422ApplicationProblemPlusJSONResponse) VisitPatchWebhookEndpointResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(422)
 	_, err := buf.WriteTo(w)
 	return err
@@ -20371,6 +27372,22 @@ func (response PatchWebhookEndpoint429JSONResponse) VisitPatchWebhookEndpointRes
 	return err
 }
 
+type PatchWebhookEndpoint429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response PatchWebhookEndpoint429ApplicationProblemPlusJSONResponse) VisitPatchWebhookEndpointResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type PatchWebhookEndpoint500JSONResponse struct{ InternalErrorJSONResponse }
 
 func (response PatchWebhookEndpoint500JSONResponse) VisitPatchWebhookEndpointResponse(w http.ResponseWriter) error {
@@ -20385,6 +27402,22 @@ func (response PatchWebhookEndpoint500JSONResponse) VisitPatchWebhookEndpointRes
 	return err
 }
 
+type PatchWebhookEndpoint500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response PatchWebhookEndpoint500ApplicationProblemPlusJSONResponse) VisitPatchWebhookEndpointResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type PatchWebhookEndpoint503JSONResponse struct{ ServiceUnavailableJSONResponse }
 
 func (response PatchWebhookEndpoint503JSONResponse) VisitPatchWebhookEndpointResponse(w http.ResponseWriter) error {
@@ -20394,6 +27427,22 @@ func (response PatchWebhookEndpoint503JSONResponse) VisitPatchWebhookEndpointRes
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PatchWebhookEndpoint503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response PatchWebhookEndpoint503ApplicationProblemPlusJSONResponse) VisitPatchWebhookEndpointResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
@@ -20450,6 +27499,22 @@ func (response ListWebhookDeliveries400JSONResponse) VisitListWebhookDeliveriesR
 	return err
 }
 
+type ListWebhookDeliveries400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response ListWebhookDeliveries400ApplicationProblemPlusJSONResponse) VisitListWebhookDeliveriesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type ListWebhookDeliveries401JSONResponse struct{ UnauthorizedJSONResponse }
 
 func (response ListWebhookDeliveries401JSONResponse) VisitListWebhookDeliveriesResponse(w http.ResponseWriter) error {
@@ -20459,6 +27524,23 @@ func (response ListWebhookDeliveries401JSONResponse) VisitListWebhookDeliveriesR
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("WWW-Authenticate", fmt.Sprint(response.Headers.WWWAuthenticate))
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListWebhookDeliveries401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response ListWebhookDeliveries401ApplicationProblemPlusJSONResponse) VisitListWebhookDeliveriesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
 	w.Header().Set("WWW-Authenticate", fmt.Sprint(response.Headers.WWWAuthenticate))
 	w.WriteHeader(401)
 	_, err := buf.WriteTo(w)
@@ -20479,6 +27561,22 @@ func (response ListWebhookDeliveries404JSONResponse) VisitListWebhookDeliveriesR
 	return err
 }
 
+type ListWebhookDeliveries404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response ListWebhookDeliveries404ApplicationProblemPlusJSONResponse) VisitListWebhookDeliveriesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type ListWebhookDeliveries429JSONResponse struct{ TooManyRequestsJSONResponse }
 
 func (response ListWebhookDeliveries429JSONResponse) VisitListWebhookDeliveriesResponse(w http.ResponseWriter) error {
@@ -20488,6 +27586,22 @@ func (response ListWebhookDeliveries429JSONResponse) VisitListWebhookDeliveriesR
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListWebhookDeliveries429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response ListWebhookDeliveries429ApplicationProblemPlusJSONResponse) VisitListWebhookDeliveriesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(429)
 	_, err := buf.WriteTo(w)
 	return err
@@ -20507,6 +27621,22 @@ func (response ListWebhookDeliveries500JSONResponse) VisitListWebhookDeliveriesR
 	return err
 }
 
+type ListWebhookDeliveries500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response ListWebhookDeliveries500ApplicationProblemPlusJSONResponse) VisitListWebhookDeliveriesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type ListWebhookDeliveries503JSONResponse struct{ ServiceUnavailableJSONResponse }
 
 func (response ListWebhookDeliveries503JSONResponse) VisitListWebhookDeliveriesResponse(w http.ResponseWriter) error {
@@ -20516,6 +27646,22 @@ func (response ListWebhookDeliveries503JSONResponse) VisitListWebhookDeliveriesR
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListWebhookDeliveries503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response ListWebhookDeliveries503ApplicationProblemPlusJSONResponse) VisitListWebhookDeliveriesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
@@ -20577,6 +27723,22 @@ func (response RetryWebhookDelivery400JSONResponse) VisitRetryWebhookDeliveryRes
 	return err
 }
 
+type RetryWebhookDelivery400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response RetryWebhookDelivery400ApplicationProblemPlusJSONResponse) VisitRetryWebhookDeliveryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type RetryWebhookDelivery401JSONResponse struct{ UnauthorizedJSONResponse }
 
 func (response RetryWebhookDelivery401JSONResponse) VisitRetryWebhookDeliveryResponse(w http.ResponseWriter) error {
@@ -20586,6 +27748,23 @@ func (response RetryWebhookDelivery401JSONResponse) VisitRetryWebhookDeliveryRes
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("WWW-Authenticate", fmt.Sprint(response.Headers.WWWAuthenticate))
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RetryWebhookDelivery401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response RetryWebhookDelivery401ApplicationProblemPlusJSONResponse) VisitRetryWebhookDeliveryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
 	w.Header().Set("WWW-Authenticate", fmt.Sprint(response.Headers.WWWAuthenticate))
 	w.WriteHeader(401)
 	_, err := buf.WriteTo(w)
@@ -20606,6 +27785,22 @@ func (response RetryWebhookDelivery404JSONResponse) VisitRetryWebhookDeliveryRes
 	return err
 }
 
+type RetryWebhookDelivery404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response RetryWebhookDelivery404ApplicationProblemPlusJSONResponse) VisitRetryWebhookDeliveryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type RetryWebhookDelivery409JSONResponse struct{ ConflictJSONResponse }
 
 func (response RetryWebhookDelivery409JSONResponse) VisitRetryWebhookDeliveryResponse(w http.ResponseWriter) error {
@@ -20615,6 +27810,22 @@ func (response RetryWebhookDelivery409JSONResponse) VisitRetryWebhookDeliveryRes
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RetryWebhookDelivery409ApplicationProblemPlusJSONResponse struct {
+	ConflictApplicationProblemPlusJSONResponse
+}
+
+func (response RetryWebhookDelivery409ApplicationProblemPlusJSONResponse) VisitRetryWebhookDeliveryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(409)
 	_, err := buf.WriteTo(w)
 	return err
@@ -20636,6 +27847,22 @@ func (response RetryWebhookDelivery422JSONResponse) VisitRetryWebhookDeliveryRes
 	return err
 }
 
+type RetryWebhookDelivery422ApplicationProblemPlusJSONResponse struct {
+	IdempotencyKeyReusedApplicationProblemPlusJSONResponse
+}
+
+func (response RetryWebhookDelivery422ApplicationProblemPlusJSONResponse) VisitRetryWebhookDeliveryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type RetryWebhookDelivery429JSONResponse struct{ TooManyRequestsJSONResponse }
 
 func (response RetryWebhookDelivery429JSONResponse) VisitRetryWebhookDeliveryResponse(w http.ResponseWriter) error {
@@ -20645,6 +27872,22 @@ func (response RetryWebhookDelivery429JSONResponse) VisitRetryWebhookDeliveryRes
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RetryWebhookDelivery429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response RetryWebhookDelivery429ApplicationProblemPlusJSONResponse) VisitRetryWebhookDeliveryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(429)
 	_, err := buf.WriteTo(w)
 	return err
@@ -20664,6 +27907,22 @@ func (response RetryWebhookDelivery500JSONResponse) VisitRetryWebhookDeliveryRes
 	return err
 }
 
+type RetryWebhookDelivery500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response RetryWebhookDelivery500ApplicationProblemPlusJSONResponse) VisitRetryWebhookDeliveryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type RetryWebhookDelivery503JSONResponse struct{ ServiceUnavailableJSONResponse }
 
 func (response RetryWebhookDelivery503JSONResponse) VisitRetryWebhookDeliveryResponse(w http.ResponseWriter) error {
@@ -20673,6 +27932,22 @@ func (response RetryWebhookDelivery503JSONResponse) VisitRetryWebhookDeliveryRes
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RetryWebhookDelivery503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response RetryWebhookDelivery503ApplicationProblemPlusJSONResponse) VisitRetryWebhookDeliveryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
@@ -20734,6 +28009,22 @@ func (response RecoverWebhookDeliveries400JSONResponse) VisitRecoverWebhookDeliv
 	return err
 }
 
+type RecoverWebhookDeliveries400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response RecoverWebhookDeliveries400ApplicationProblemPlusJSONResponse) VisitRecoverWebhookDeliveriesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type RecoverWebhookDeliveries401JSONResponse struct{ UnauthorizedJSONResponse }
 
 func (response RecoverWebhookDeliveries401JSONResponse) VisitRecoverWebhookDeliveriesResponse(w http.ResponseWriter) error {
@@ -20743,6 +28034,23 @@ func (response RecoverWebhookDeliveries401JSONResponse) VisitRecoverWebhookDeliv
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("WWW-Authenticate", fmt.Sprint(response.Headers.WWWAuthenticate))
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RecoverWebhookDeliveries401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response RecoverWebhookDeliveries401ApplicationProblemPlusJSONResponse) VisitRecoverWebhookDeliveriesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
 	w.Header().Set("WWW-Authenticate", fmt.Sprint(response.Headers.WWWAuthenticate))
 	w.WriteHeader(401)
 	_, err := buf.WriteTo(w)
@@ -20763,6 +28071,22 @@ func (response RecoverWebhookDeliveries404JSONResponse) VisitRecoverWebhookDeliv
 	return err
 }
 
+type RecoverWebhookDeliveries404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response RecoverWebhookDeliveries404ApplicationProblemPlusJSONResponse) VisitRecoverWebhookDeliveriesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type RecoverWebhookDeliveries409JSONResponse struct{ ConflictJSONResponse }
 
 func (response RecoverWebhookDeliveries409JSONResponse) VisitRecoverWebhookDeliveriesResponse(w http.ResponseWriter) error {
@@ -20777,6 +28101,22 @@ func (response RecoverWebhookDeliveries409JSONResponse) VisitRecoverWebhookDeliv
 	return err
 }
 
+type RecoverWebhookDeliveries409ApplicationProblemPlusJSONResponse struct {
+	ConflictApplicationProblemPlusJSONResponse
+}
+
+func (response RecoverWebhookDeliveries409ApplicationProblemPlusJSONResponse) VisitRecoverWebhookDeliveriesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type RecoverWebhookDeliveries413JSONResponse struct{ PayloadTooLargeJSONResponse }
 
 func (response RecoverWebhookDeliveries413JSONResponse) VisitRecoverWebhookDeliveriesResponse(w http.ResponseWriter) error {
@@ -20786,6 +28126,22 @@ func (response RecoverWebhookDeliveries413JSONResponse) VisitRecoverWebhookDeliv
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RecoverWebhookDeliveries413ApplicationProblemPlusJSONResponse struct {
+	PayloadTooLargeApplicationProblemPlusJSONResponse
+}
+
+func (response RecoverWebhookDeliveries413ApplicationProblemPlusJSONResponse) VisitRecoverWebhookDeliveriesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(413)
 	_, err := buf.WriteTo(w)
 	return err
@@ -20807,6 +28163,22 @@ func (response RecoverWebhookDeliveries415JSONResponse) VisitRecoverWebhookDeliv
 	return err
 }
 
+type RecoverWebhookDeliveries415ApplicationProblemPlusJSONResponse struct {
+	UnsupportedMediaTypeApplicationProblemPlusJSONResponse
+}
+
+func (response RecoverWebhookDeliveries415ApplicationProblemPlusJSONResponse) VisitRecoverWebhookDeliveriesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type RecoverWebhookDeliveries422JSONResponse struct {
 	IdempotencyKeyReusedJSONResponse
 }
@@ -20818,6 +28190,22 @@ func (response RecoverWebhookDeliveries422JSONResponse) VisitRecoverWebhookDeliv
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RecoverWebhookDeliveries422ApplicationProblemPlusJSONResponse struct {
+	IdempotencyKeyReusedApplicationProblemPlusJSONResponse
+}
+
+func (response RecoverWebhookDeliveries422ApplicationProblemPlusJSONResponse) VisitRecoverWebhookDeliveriesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(422)
 	_, err := buf.WriteTo(w)
 	return err
@@ -20837,6 +28225,22 @@ func (response RecoverWebhookDeliveries429JSONResponse) VisitRecoverWebhookDeliv
 	return err
 }
 
+type RecoverWebhookDeliveries429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response RecoverWebhookDeliveries429ApplicationProblemPlusJSONResponse) VisitRecoverWebhookDeliveriesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type RecoverWebhookDeliveries500JSONResponse struct{ InternalErrorJSONResponse }
 
 func (response RecoverWebhookDeliveries500JSONResponse) VisitRecoverWebhookDeliveriesResponse(w http.ResponseWriter) error {
@@ -20851,6 +28255,22 @@ func (response RecoverWebhookDeliveries500JSONResponse) VisitRecoverWebhookDeliv
 	return err
 }
 
+type RecoverWebhookDeliveries500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response RecoverWebhookDeliveries500ApplicationProblemPlusJSONResponse) VisitRecoverWebhookDeliveriesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type RecoverWebhookDeliveries503JSONResponse struct{ ServiceUnavailableJSONResponse }
 
 func (response RecoverWebhookDeliveries503JSONResponse) VisitRecoverWebhookDeliveriesResponse(w http.ResponseWriter) error {
@@ -20860,6 +28280,22 @@ func (response RecoverWebhookDeliveries503JSONResponse) VisitRecoverWebhookDeliv
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RecoverWebhookDeliveries503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response RecoverWebhookDeliveries503ApplicationProblemPlusJSONResponse) VisitRecoverWebhookDeliveriesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
@@ -20917,6 +28353,22 @@ func (response RotateWebhookEndpointSecret400JSONResponse) VisitRotateWebhookEnd
 	return err
 }
 
+type RotateWebhookEndpointSecret400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response RotateWebhookEndpointSecret400ApplicationProblemPlusJSONResponse) VisitRotateWebhookEndpointSecretResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type RotateWebhookEndpointSecret401JSONResponse struct{ UnauthorizedJSONResponse }
 
 func (response RotateWebhookEndpointSecret401JSONResponse) VisitRotateWebhookEndpointSecretResponse(w http.ResponseWriter) error {
@@ -20926,6 +28378,23 @@ func (response RotateWebhookEndpointSecret401JSONResponse) VisitRotateWebhookEnd
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("WWW-Authenticate", fmt.Sprint(response.Headers.WWWAuthenticate))
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RotateWebhookEndpointSecret401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response RotateWebhookEndpointSecret401ApplicationProblemPlusJSONResponse) VisitRotateWebhookEndpointSecretResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
 	w.Header().Set("WWW-Authenticate", fmt.Sprint(response.Headers.WWWAuthenticate))
 	w.WriteHeader(401)
 	_, err := buf.WriteTo(w)
@@ -20946,6 +28415,22 @@ func (response RotateWebhookEndpointSecret404JSONResponse) VisitRotateWebhookEnd
 	return err
 }
 
+type RotateWebhookEndpointSecret404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response RotateWebhookEndpointSecret404ApplicationProblemPlusJSONResponse) VisitRotateWebhookEndpointSecretResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type RotateWebhookEndpointSecret429JSONResponse struct{ TooManyRequestsJSONResponse }
 
 func (response RotateWebhookEndpointSecret429JSONResponse) VisitRotateWebhookEndpointSecretResponse(w http.ResponseWriter) error {
@@ -20955,6 +28440,22 @@ func (response RotateWebhookEndpointSecret429JSONResponse) VisitRotateWebhookEnd
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RotateWebhookEndpointSecret429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response RotateWebhookEndpointSecret429ApplicationProblemPlusJSONResponse) VisitRotateWebhookEndpointSecretResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(429)
 	_, err := buf.WriteTo(w)
 	return err
@@ -20974,6 +28475,22 @@ func (response RotateWebhookEndpointSecret500JSONResponse) VisitRotateWebhookEnd
 	return err
 }
 
+type RotateWebhookEndpointSecret500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response RotateWebhookEndpointSecret500ApplicationProblemPlusJSONResponse) VisitRotateWebhookEndpointSecretResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type RotateWebhookEndpointSecret503JSONResponse struct{ ServiceUnavailableJSONResponse }
 
 func (response RotateWebhookEndpointSecret503JSONResponse) VisitRotateWebhookEndpointSecretResponse(w http.ResponseWriter) error {
@@ -20983,6 +28500,22 @@ func (response RotateWebhookEndpointSecret503JSONResponse) VisitRotateWebhookEnd
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RotateWebhookEndpointSecret503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response RotateWebhookEndpointSecret503ApplicationProblemPlusJSONResponse) VisitRotateWebhookEndpointSecretResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
@@ -21043,6 +28576,22 @@ func (response TestWebhookEndpoint400JSONResponse) VisitTestWebhookEndpointRespo
 	return err
 }
 
+type TestWebhookEndpoint400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response TestWebhookEndpoint400ApplicationProblemPlusJSONResponse) VisitTestWebhookEndpointResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type TestWebhookEndpoint401JSONResponse struct{ UnauthorizedJSONResponse }
 
 func (response TestWebhookEndpoint401JSONResponse) VisitTestWebhookEndpointResponse(w http.ResponseWriter) error {
@@ -21052,6 +28601,23 @@ func (response TestWebhookEndpoint401JSONResponse) VisitTestWebhookEndpointRespo
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("WWW-Authenticate", fmt.Sprint(response.Headers.WWWAuthenticate))
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type TestWebhookEndpoint401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response TestWebhookEndpoint401ApplicationProblemPlusJSONResponse) VisitTestWebhookEndpointResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
 	w.Header().Set("WWW-Authenticate", fmt.Sprint(response.Headers.WWWAuthenticate))
 	w.WriteHeader(401)
 	_, err := buf.WriteTo(w)
@@ -21072,6 +28638,22 @@ func (response TestWebhookEndpoint404JSONResponse) VisitTestWebhookEndpointRespo
 	return err
 }
 
+type TestWebhookEndpoint404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response TestWebhookEndpoint404ApplicationProblemPlusJSONResponse) VisitTestWebhookEndpointResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type TestWebhookEndpoint409JSONResponse struct{ ConflictJSONResponse }
 
 func (response TestWebhookEndpoint409JSONResponse) VisitTestWebhookEndpointResponse(w http.ResponseWriter) error {
@@ -21081,6 +28663,22 @@ func (response TestWebhookEndpoint409JSONResponse) VisitTestWebhookEndpointRespo
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type TestWebhookEndpoint409ApplicationProblemPlusJSONResponse struct {
+	ConflictApplicationProblemPlusJSONResponse
+}
+
+func (response TestWebhookEndpoint409ApplicationProblemPlusJSONResponse) VisitTestWebhookEndpointResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(409)
 	_, err := buf.WriteTo(w)
 	return err
@@ -21102,6 +28700,22 @@ func (response TestWebhookEndpoint422JSONResponse) VisitTestWebhookEndpointRespo
 	return err
 }
 
+type TestWebhookEndpoint422ApplicationProblemPlusJSONResponse struct {
+	IdempotencyKeyReusedApplicationProblemPlusJSONResponse
+}
+
+func (response TestWebhookEndpoint422ApplicationProblemPlusJSONResponse) VisitTestWebhookEndpointResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type TestWebhookEndpoint429JSONResponse struct{ TooManyRequestsJSONResponse }
 
 func (response TestWebhookEndpoint429JSONResponse) VisitTestWebhookEndpointResponse(w http.ResponseWriter) error {
@@ -21111,6 +28725,22 @@ func (response TestWebhookEndpoint429JSONResponse) VisitTestWebhookEndpointRespo
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type TestWebhookEndpoint429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response TestWebhookEndpoint429ApplicationProblemPlusJSONResponse) VisitTestWebhookEndpointResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(429)
 	_, err := buf.WriteTo(w)
 	return err
@@ -21130,6 +28760,22 @@ func (response TestWebhookEndpoint500JSONResponse) VisitTestWebhookEndpointRespo
 	return err
 }
 
+type TestWebhookEndpoint500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response TestWebhookEndpoint500ApplicationProblemPlusJSONResponse) VisitTestWebhookEndpointResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type TestWebhookEndpoint503JSONResponse struct{ ServiceUnavailableJSONResponse }
 
 func (response TestWebhookEndpoint503JSONResponse) VisitTestWebhookEndpointResponse(w http.ResponseWriter) error {
@@ -21139,6 +28785,22 @@ func (response TestWebhookEndpoint503JSONResponse) VisitTestWebhookEndpointRespo
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type TestWebhookEndpoint503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response TestWebhookEndpoint503ApplicationProblemPlusJSONResponse) VisitTestWebhookEndpointResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
@@ -21180,6 +28842,22 @@ func (response ReceiveStripeWebhook400JSONResponse) VisitReceiveStripeWebhookRes
 	return err
 }
 
+type ReceiveStripeWebhook400ApplicationProblemPlusJSONResponse struct {
+	WebhookRejectedApplicationProblemPlusJSONResponse
+}
+
+func (response ReceiveStripeWebhook400ApplicationProblemPlusJSONResponse) VisitReceiveStripeWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type ReceiveStripeWebhook500JSONResponse struct {
 	InternalErrorUnlimitedJSONResponse
 }
@@ -21196,6 +28874,22 @@ func (response ReceiveStripeWebhook500JSONResponse) VisitReceiveStripeWebhookRes
 	return err
 }
 
+type ReceiveStripeWebhook500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorUnlimitedApplicationProblemPlusJSONResponse
+}
+
+func (response ReceiveStripeWebhook500ApplicationProblemPlusJSONResponse) VisitReceiveStripeWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type ReceiveStripeWebhook503JSONResponse struct {
 	ServiceUnavailableUnlimitedJSONResponse
 }
@@ -21207,6 +28901,22 @@ func (response ReceiveStripeWebhook503JSONResponse) VisitReceiveStripeWebhookRes
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ReceiveStripeWebhook503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableUnlimitedApplicationProblemPlusJSONResponse
+}
+
+func (response ReceiveStripeWebhook503ApplicationProblemPlusJSONResponse) VisitReceiveStripeWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
@@ -21249,6 +28959,22 @@ func (response GetHealth400JSONResponse) VisitGetHealthResponse(w http.ResponseW
 	return err
 }
 
+type GetHealth400ApplicationProblemPlusJSONResponse struct {
+	BadRequestUnlimitedApplicationProblemPlusJSONResponse
+}
+
+func (response GetHealth400ApplicationProblemPlusJSONResponse) VisitGetHealthResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type GetHealth500JSONResponse struct {
 	InternalErrorUnlimitedJSONResponse
 }
@@ -21260,6 +28986,22 @@ func (response GetHealth500JSONResponse) VisitGetHealthResponse(w http.ResponseW
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetHealth500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorUnlimitedApplicationProblemPlusJSONResponse
+}
+
+func (response GetHealth500ApplicationProblemPlusJSONResponse) VisitGetHealthResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(500)
 	_, err := buf.WriteTo(w)
 	return err
@@ -21302,6 +29044,22 @@ func (response GetReadiness400JSONResponse) VisitGetReadinessResponse(w http.Res
 	return err
 }
 
+type GetReadiness400ApplicationProblemPlusJSONResponse struct {
+	BadRequestUnlimitedApplicationProblemPlusJSONResponse
+}
+
+func (response GetReadiness400ApplicationProblemPlusJSONResponse) VisitGetReadinessResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type GetReadiness500JSONResponse struct {
 	InternalErrorUnlimitedJSONResponse
 }
@@ -21318,6 +29076,22 @@ func (response GetReadiness500JSONResponse) VisitGetReadinessResponse(w http.Res
 	return err
 }
 
+type GetReadiness500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorUnlimitedApplicationProblemPlusJSONResponse
+}
+
+func (response GetReadiness500ApplicationProblemPlusJSONResponse) VisitGetReadinessResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type GetReadiness503JSONResponse struct {
 	ServiceUnavailableUnlimitedJSONResponse
 }
@@ -21329,6 +29103,22 @@ func (response GetReadiness503JSONResponse) VisitGetReadinessResponse(w http.Res
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetReadiness503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableUnlimitedApplicationProblemPlusJSONResponse
+}
+
+func (response GetReadiness503ApplicationProblemPlusJSONResponse) VisitGetReadinessResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
@@ -22493,261 +30283,309 @@ func (sh *strictHandler) GetReadiness(w http.ResponseWriter, r *http.Request) {
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7L3rchs5sjD4KvjqzAmJ00WKpC62qXCco7bltrplWyPJ03OhjwusAkm0igBdQIni9PrEvsW+wUbsz32F",
-	"PW+yT/IFMoG6kMWbLna7WzMRbYosFIBE3jOR+asXytFYCia08jq/ekNGI5bAx6M4lhPzIWIqTPhYcym8",
-	"jnc5ZGTE9FBGiughI2Oqh2RIFdk+f/WCPGu1mjWfsMagQYIfji998vr46KVPzo4uX7z2ycvj0+PL46Dh",
-	"+V7CPqU8YZHX0UnKfE+FQzaiZj52Q0fjmHkdr/iCdxeXnu/p6dj8oHTCxcD7/Nn3TiI2GkvNRDg9ZzqZ",
-	"HvU1S+aXfcFCKcySJZlQrkmP9WXCSGKGcDE4JIoJTSZDJmBXoRT9mIeacEUoMWtlSpMJ10P4WdERI0Fh",
-	"6vpPbBoQpXkckyQVgouB2WTFplq+N+KCj9KR12lmG+JCswFLyjvS52wc06mB0ex2AgO0wK3XLFKoCUvM",
-	"cmF9WiYscl/KPqGCMJrEnCXrbsYnkyEPh/h2KRiJeESE1GZ7hA4oFzMbFGZH//TMwrwPVSf1Vl6YZVVs",
-	"Rsg6rDjowILsskOaJJwZ+CsWJkyTbUq0vGLCN1/xgQGy/anmViskCWloUJROyRVjY0TLgyd7z3zzrJmR",
-	"7DdatRUoaDfjFla9oXOq2SkfcT2/pZ+HFHAnZn1t4A+UImMeTrcU+ZRKTcl2lNC+rnOm+/Wh1mM65vWE",
-	"ahabN9YtIdZbrVqnPFrQEfPx9IIkINv2PBVJ2IhyA5QaoSIigQ7ItrJonwrNY3gPTp4wxbSqNcgFoD28",
-	"LNtO/QzmChZgsNf1YjngousdJs93D/Xzvba3FDz4umpWgsvBzRFtoEbH49gcu5aIew5fN4AXJRc6SUOd",
-	"GiJ4xVkcKRJzg/NDqRjhmo0AjKoAWQfST0WQjllCJlxEcmJhOgnINn5BLGgdDHtTwq5ZMiVmTXVYFIuI",
-	"HLOEAtJNhjw2U5uVjDgghxSrIfzpeat5OHl+0KwG8e053po8eK+9kl/97RzBdRJVH7GF5pYiPEJcDv5W",
-	"t2PqJ1GADDfmBoo5F0YQtczyW+2nZJxwoWkvZuTo4sXJCQmHNKGhZonyidRDlky4YoSSARMG4gb0gjXI",
-	"qRwoODkzB0sSmRAmrlksx2xLkSBxKw+A20xzfsijdYXUfr8VNulT9qz3JNoLd6nne2OqNUvM/v/rn93u",
-	"TbtV73Zvnhx/+LXlt9pPP/+p4iw/m1EJHTFtxW+BH//EKojnDb1iKJt0MkUWUyAWRfuskmJ4gc1fsaml",
-	"m3rziU+oMmTDx4xEkikgoys2LZ5OCOTTl0kuFeyEPqGajKTSpL2/v/SwejRhRCZmNvNmWKLliSwiCA+y",
-	"HXS9RqPR9QLfPCVIe/8J0qchIHjWEN5PbKpIj8VSDJBdMBLSOGYJ2YaD5APBojoXJFUs8Qms221mSxEa",
-	"RQlTCvGNCimmI5mqGkxpdZwMdxKZatYgBp/7PFE6g3SSCuXDY2ZpuRi2IpiLHKd0QoWiKIOogucnCdfs",
-	"MH/EALwsmDP2hwvyQeHyyafU8BozbU9G0xoM4oIEJy+P35y9uzx+++LvH386/vvHy8vTgGy398iwZhen",
-	"kM2WVQQQ6D7pTTWer/ngOGKuj9SdQtIhoH/gvmEPyugGQ8NXAEblzVABJJrtBRC1nyoWke29drt2aLmj",
-	"zqALACwoUz7Zaz5zcspgfB24XtAgR8VNGdwyOkr75ib7jBvtEJWGw6Iul0jN3KJxI+YoERKIEoa0OANG",
-	"wA3JIa14vmdkh9fxZlSmBbz8SX+XPgvbrN7q7UX1Pfa0X6cH4X69HT3rNVmrv0v3nni+N6I3p0wM9NDr",
-	"tPefANN1f7cWc5Tv/lQpFxZoJSeajVCojemAZfsCXMq3BfKptJmI9Wkaa6/TbvpeXyYjqlEG7LZx5Sge",
-	"Ws1mQVi0KoXFuySqElaAMzLRJOIJammLVicTPIOK1cE7PT/T3ij8BV9W6m9ndMCql9Kq96jBTgMmItJR",
-	"jyWL1mMeqV5OawWszP9WwutMKn3ysnqVY2mlarY2wxvypfFoqQjLFpem8GQFgKTSF4wm4XB+AUckpIrV",
-	"uVBMKK75NSMq7Vn+bTVezXW8EM0Uvri4oiINWNgUaGDB+mSiq8HTN4qfkQuAWL1pg1yCOZEw0kuMHWF0",
-	"Nh4RJeGcFRFGgSPymiUxHS9ctpmvGv3ChBnN40gXcLD4HYBjASqmvZirYZWp907EUzJ2v8OhK7JtDrNm",
-	"JJo0P+eSb0uhSFVku09jxWoL8TabsbgZu7KelDGjApb2XrFkEQYaufqgGPgz6w2lvDoW0VhysZASJvgY",
-	"Yfa5B1zTZzNYjaVQDPS072lkdVnzVyiFEZTmI9gxISj/O78os9SCVPjVA2XU65jxxL3Ax2/hvcaYiw0G",
-	"jVJllHdCyTWNeUTwhw+ffW/ElAIWVlSzjejkAh41AECtwet41oECsOh4O3TMd8zpKQsMq79XabNKU52q",
-	"FzIy5oAhS81HTGk6Gnsdr91sH9SbrXqzfdna7zT3Os39f3ifiwD9U8L6Xsf7t53c07SDv6qdYwACAHWh",
-	"3QDaKEjyEdXOIRHJMB0xoQ9JgCALCgYdEL5qmGXkp/NeWJtsjWO6x8VzRUY0NkhllB3UXo3mhvjkg7Il",
-	"Bas1yCurnmYmowJ9R6baaC1UMzQcYVsvrHvqy+7FOcVwYYTdcKUNt4+opr7VrxS4mgyKokbGFaFxwmg0",
-	"JZpeMXEIuv/aHrVZPRAUe1GhCNYALq9k0uNRxMSXAYw1NswiwdQw2n4v1eB8MggboQsDT9nSvjGGxIBl",
-	"OrFloQaGsIWy3XfOjJZ8O87yXowTGRoeYSyxF3Z8mW1wRWZgTiZUEVDNzaJnNPdVHAWE04Ycpd3+Yhxl",
-	"Hr+yzaJ3xFhAyGDs0UrrXgXzz68CCdl2XxhDDM0zg+NA5oiVJ8Lo7jTGtT04Zh4Jkgp2M2ahsagBGxrk",
-	"JdOUx6j9xHIwYJGP3lym00SYv1IRG2M4ODo7+3j89q/PIwZ+EsNlg/ltfEF2+hD72YjbvgGMfys1hERu",
-	"S474FvJWauLeM0eL1unAUd5RfCxHQqZkmoSsTIXv74MIm/tfjAiBQEB2KGCWmXgf0muGG7Vg2KZiaump",
-	"Xxb7jhKnGcQK74m50ofWGRv8cHwZEBormXk/gtfHRy+DWoMEcAwBPK8KPh9l3jakqEC8lfqVTMUXQPO3",
-	"EkVofspgok5jSaNLKU9pgtbql5P3hqFBEMNMbciFijLNbDln9nZwUx/Rm7oZUe9NNVOBT1isGAm46MvG",
-	"Td2+E5+AR+Gp2iEJLA0ERNEpnkNOehcsueYhey/oNeWxEWRfBgRGHPeoMiJeGJzqGajQcGg9enzEDHYS",
-	"mWo6YD6h8JVMdc05GRVLrlE1MEqQVkZ5CtMkMaKHhHR82BXouaVGfSnrMi600OiKahh8YV12NTD84rZ5",
-	"mD1pVD50n1qUEnJySFZvfCP2fCnlGyqmVs9XX0j1K8QrtJRkZJiRixsdYsSlem9mye8FTfVQJvxf7Mtw",
-	"FjQdIXoKOg+se3vElQIrJDNRfMJuxsYw9omRBAw+yQQw2GiqBqEHxl7JvekJi5jQnFphPEkkBpcKqQQ/",
-	"//xz/Sg1mrs2W1vgdIN9MKIloYVn4dzXjcV8z2gC3sE5qx2ArtLxWCaaRW9YxOklPPM1GKohjWB2LlSy",
-	"rMPjnP0C6s7tVA37Ejx1DD/2KY9nNA4jcPhAUJ0mDG1rplYp+NbRonYURIp+u86DiMUcNADcOLlmCe9b",
-	"0JHtbN8+ydbjE8X/BaGpHy/eva0dutgA0gsEERrgk7LzQ45MGLKxPaZxYpiV5ugWwn0Xcwmoe7bSAZhj",
-	"9z/d2Pw52TPYgIb/aGRxoXDuyEzgCJq9Jjvo7+/Xn0b7/foefRLWn9E9Vj+gzfAZe8ratNXy/BynvCPS",
-	"54IRHjFqDj/3V5aP50mn2ew0m//wfI+beZ5Fe2GLHrB6u2fmCVtR/Sl7Quu7/XavFTajZ+xp3+COtKhx",
-	"0Gv122GL1fdos1/f6+/v1p/R/f16r8WatG3wJmJmg2Uo5htb6Zjzi3SyDG0sCJ09/Lm058I0EdWsbrCj",
-	"ai6+3pLc9tdxdRYxAB6xg/0cCvkei4tegicvcpCUSQTi6vt+s9ksBWet1UF6MRVXZPv4xZujevugvaVI",
-	"0O2qoGaeIG/fnxpMybnuDAoVvPj7zXk3fjGU9V/d7k2z+eHP5oPCz9l3f6oCqNsXbn6e7IyqsiYCmNfF",
-	"XFyp+beE+IQqeMTLZ1rxw8wJwlN+/qb5Q5oZACt3K1p2pLj142t7rnfaf4EZz2cwYRLGkI7HTGAUdD3a",
-	"0FauZiEQnK9hMXY1/4Nfi4vzcV9LoPKSxezbhEqEK38QqJxytQQaXLOR2gQsOAtNEjotEc+y8Wd0wE7h",
-	"QchwGXBBEZQrh7knFxBK4V1LqQaQzu6iEKihUcTNYBqfFYADITN/jhvcSq7MLNu9ZfEiz6R62BWaCQpi",
-	"b1yOOdoopp1gNhDoopdrTHEJD86hL3zrrwGH94olt4ODjZmtUBvhoc8uHrj8YbOWt+Y5wF6lJjKJVuOu",
-	"fW4WBDChb1dZeN9iUMyEP28HlRIHW770mfleFkZ+9j0maC+eQRe0xeaxhRlObCwste6c+YDPvpcm8YZr",
-	"fX9+Ogdw85bSUiohDV4ZfVY43XlzgoahTCGu7E6NCDnxSThk4RWLSMyvmM1KrnPRgIiuWYVRs2zABzIQ",
-	"ITBmLWf3pkNCuwLMZsioy5K5WWTjXHvN3aDRFUVRk+FOSd1qtZ8uT5rwPUjWeifiKR7dZ987dkQz53XH",
-	"1bosOdkv5PjtldTGVPBPqTFzBzSJYvtwSBXr2ARAKeKpTyiJpK5TLUckliGNyZgmGjKvKBma9xoCsfPE",
-	"jCpN9ESSmPZYrDCjL7DKY5adDuFFJclkSDXYbeQC0MOZvjJReWDyl+s6AlDhuYETOcCvOrjboFZWbWlE",
-	"/9P+1QjlqHgEjoxLiVt7Zf32qP4PWv9Xs/7sf/3bn/69mzab7YOtP3+38/w//utj8Ov/8fm/6x++2+52",
-	"G+s8V/vzf27nz30ofK5/+HPhh9p/dLuN2nfrPTqvY/veTX0g63PqSxa7mqcNl1BrTg697kKKevvmhrhE",
-	"CQPTGU69+HWvLy/PCJrARLMbXT6Qt1ITdMhX6Fh59kQ1eyzoPAv0s1y7KS/sr7knxTpQFOlNEeMwz8jg",
-	"bsOr4C+Zw6XyjsAEEp4N8WNMY8zkGHOm8j0bIQSmWX/Rxp3LZubyTKVJCt6c4oN5LsjOmt6DuZcmxQzw",
-	"panRc0OLDqJi3nlzbz4fbkY1X0fxnpEIiHelWX2XH2SBWFax851VyY7XjMYIzoXenwwY8sq7g+Mn16Pn",
-	"JhPsRi860f8AN/nzdhOZCiRPPjdoiH+P6YA9b+NnJRP9vJiuJtLYRlxKQr6ASgm7hgWselCxuH+XFbYW",
-	"rHAFNM2sPoLHLnYBZAtGScGrhnmwkPMKSZ6dNn5QXmfX97TUNPY6e+05p1Xskm+zd7WbVbg8tlyheDWs",
-	"+ql5Nc4LGY+3YQ1kB2MhtSLP2C3nnh7seZXUhHuoThMGjzAXA5tSFRtR3yDHNzS0NzRAI2IR5k7bPzIV",
-	"AQVBn2X3ZCDtGF9DtoPTk4vLj5fvLo9OP744evH6GPLUfbJPgK1a7bLWyZItuFCaipBtKZduPqKYUUTS",
-	"MeT+T3jIMOVIS6KGclLioXvtNQAy68LBzF6XDo3AcgdSjUmLVMin7hpLrjU1yFtIN3UJC43N1bun66h3",
-	"blHnTDFj/fV5MtrQgBBscrax7WMAdoWJWJtoqHNmI7zEL61hGexhm3e0Hmc1uk3Wa7MzK1eow+EmNv6I",
-	"i+K3rfux+m9hxldvZRMzfeVW5m2wpa6Wmcc/+79F078abLc06VdB8CGM/N+QVV8By+moMrJxRMb4U+E+",
-	"Wwy2pIwj8mMq8P6V7BOu5+0SOjJyrEIk2mvhNoNjSxE1onHMlDbGry4x78Xy9haBJjdjWX1KVXUELFVa",
-	"jvB+zUqljFfIKYQXeDkQhhz4BuER2Q7G/OP//3/+37MW8ph/3H2jJ99PTq+ik8nr9Am/aT+lu/rT2RJ1",
-	"v7wblYYhYxGr3FM6jjaFmdErq6NuK4BSFYWzLysA13dYUjidbGN+6cZHvvgPi3H4FUSo7xC6cLTwpUIX",
-	"FjkaNqfgXiMXdi8XDiW+QbDk6Hy/kLFxx3uK+59oMmH0milC4wHrJZSHxLquFPklVdrd0P2Rhp9SmkQk",
-	"lnLkxvRjCcmURvWP4atlyQNZbodNHlgrGaAUoEByzb6Ym+EgT0+wCo73VhozQSLjPhI0nmoe0pgciwEX",
-	"rEScC971RdIRZtSzB8xFKIZ75kV7CbaVRKLtlUNIiMFrutmghVSzUgxtqo/eQiJUsfXZcJRfuhBXzLio",
-	"ZOdleC0i1xXpF817yr94CFKeSeK43ywOA5uXloPfgq8bRlgZFV50DnfPDsA5v5QgkeqB8gIQGNqaSrcH",
-	"w3qhf6m0Df1vmuuSD51bJpJmpQt/adqO80Gu5TO0kyzN33GrvHOKRYZb32J+hVl8dnn5myKwnN/fO4ld",
-	"OplWwfXby1g+8HcjkhIZF32FsyGw5YrN8mv085y73u3etF51uzdPXpmPz14VWfn8j4tHLWT271FwflP4",
-	"YYX9/WLHOQvlNUusl+MlJilzpm7nsVRchBV4ds7qitm6NTb9OcpmslFaoRWB4Xixyt5osc773SaJ6FQR",
-	"OpC1hVAsYNnB3spYDKy0GiLjmIZ3SPr5bfsOl6UAVYHjgsV9w88rYopLgmi3DNxWCb/KRYFbKKPeWYeb",
-	"9bIBVh3a2/ekx6YScVAxuBhyxcagiCpjI8853sI8o7f8+veC3+R3Z9Zys0WVqqXdTq4CLEjEtV9XwQEt",
-	"rVJ4YH9FeCBnLhsNqzRZkM84SC3iMuUMjl+UFI1zOnljsxDMaaa9kq949jhV4fdbOVFv7ebUZyzhMjoW",
-	"0cKRK+3J+/OBluAAHlCV9qpcoObr1hs5+ctfcx8oO48/vf7rv1SlJZ5wZNurA+cV3lIaan7NvhVXaeYW",
-	"xU1XnPQmHtMi6t5dpygRwpfSLYpY9TA6xqWLuxY9hWHIlLK/eGz647D3Q8jf8R9P3v/rpPWWn6gTcb4f",
-	"vjg5OLka/+2vL3581mC7zUbYjkVv9KoZ/e1HyKSEu4HqRHid3QO4zGVeiPfo3N27eadZcep5bvPjz5dk",
-	"+/VFe/+g1qjM6crnXFThMi9uihcc7ZASkdr1VqRAZDvIz8huZeWpFLdWfFVx1QtP6J6D1BWJXrlCtE5i",
-	"wapUgspA94osZqMHzWDiGj5iu8eK5Eu+gavblns6iig5ldfMKJlLnL7F64d3lmabKZRr+m83jVnfi5t0",
-	"JmV9fU5tVnKnW1qAOut6QTKteWNPU2Gdd5AkbrFfRIIYMfswl6nMNm7vl0UgrOuXhbnu7Jf98oB/EL8s",
-	"AuP2flkz/meuIb1IrU01ZtQtHbT50M0vT96Df9aVuFnqnsU13tk9m6HYt+iezQRCtTOydWdn5Ix4LSoV",
-	"X9/1WCYLo2jF8bu+1/nnWic+izUZ7s7wF7ijw0UYpxF7Dg8FcOEFyzrb+m4G0oJNmNK2guc1V7wXs3Ld",
-	"aihZuUnMYERvTvD5VkG/tTg6nzf1Ia8wYX2P04oIi9ZsNNYvXCbUfBHbJfXgfTdcVd/uiKk2MGg3iXvO",
-	"JzKOzHcQUl4bAjPbOMK3lWHSbs6T7W3UOVd9dD1FDfxgi4rhw49QntTHIixUkcBW1ajzKCjUApfCZlFb",
-	"SEGEFr9xKyrJsqXrcSbOJjl7myin7EbbI1gC2Q38HRsc/QUOqtRfC0eXH0wRJAUPRQnvZ7dU1n0zHK/i",
-	"uQswcxGdLbhwiD9uKVt+2if9RI5Ia9YFWibI1hKC3AznoxTrLr1Rt2ABC253/TzESsUOn21sIivsJFw1",
-	"+u2snpYPtUKxVLy9iAj3CDkUtYwyQsB6RAa/Guvg2Ry6Lkh3ySgPalVlTQ+4IlHKsikLbXjMrxObbRFT",
-	"pW+fF+Puzi2qbZ0oTVrkJ/69K7aNsNtSWGVoG+qrlaviv798VX9KEgy4RKQ3Je+/e/Xq1ctaY1Zyt/dW",
-	"3tSqqnIUMoPxW6p4h28GSkLm7X1GjGwrxmwJ36BWidsLALXo0oYjqjLaz1z4crfACkheAPgseqxB47c3",
-	"mmal8dr208zAe1B055byjeq81eJhvuvUmImIi0Fgm084nm77KOGFY4MJltwJ1SQoYUZQ80mQZXsapS9k",
-	"GQco3+GmpH1z45MAWV7gaCF7NsI/cKZGoX68XaTB4EKW9MLM27mK6RX22eYK0L1dLnB8+5xRVRV8MhIi",
-	"iy5lTB4KTA6kYIFvPmeQ3Ws1DxGk5hh9so9Ra9kHyZImTNUOkfVkHYKKoDVvtLA0+/ywBlN+yMsRa2pa",
-	"ciLYuimotwkI3UvhBViOW6lv6zAUj7oErRyucxiyictxFvXuypMzEtqUJ1chf9ljv18w1haS7v2x9Hwn",
-	"3zZLd/u4gKZ/93bAxoLHV976qA0RVKmRCSum3hhF7OzdxSWLOmSo9Rias1HMog6zQhvbtnJ1oYwsVIJW",
-	"ZJzwa6oZ0TQZMK1qPuFirtnW9pglIRO6zkQoI6MXTrGOIXPtQHLvDSyis7PzbLfRerrXaLcOGrt7O1jh",
-	"8RfLh2cTyvaeLnPr/K/6f1c2JZqDWAHoaztm5tF5PknGvbGivmipZaQPl4QFNujKG2hKEU/LMJoMFQs/",
-	"vun/9JdnydMffvr7p+Ry8sv7s5dPT07P/nEi26f0lF5MnhzJJ72rfxxEb//+vNwBDsfnZTe+2/nw697u",
-	"5+d/WiMfBzbzYZkbZ4HvvOiEWXEPbVGmfyKveWT0dHwY69dcM6HXd6AXPCG3vbVgjKis9sjqigRYLnuJ",
-	"64VQ5SgSQwEbJs/YlgpLheoahRMQtjPX4FxJ1QpbECyrjQT5Rq4UwCLnR8kDH+sUqXRbKbpXdLVnxXzM",
-	"z7Ms2gtbLAM5P9RlbNhMfXd5cM1uI+2v2b3K6mv2OxDUBXwqBNDcIReP2PM9PhAyWdeuKTozK+rpYFH2",
-	"gYTCvbYMsmZxrBokgPjdnwOfBO6q3p8DbOtaSsoxXybYBpFGIy7UVuZmUrl8qE4l98u5w375Loc/VwvT",
-	"n6sD6Zfju3456uhX3DL0Zy9k+tVJRr5nAdLQTOm1gKxuhb3Od1wITmDXa/fXDHL7HhYQsz/bwhX2jWfL",
-	"WDq4urKyU7MH38ll1pYiZko/6y3rosF+3uHT9l1wl6XOjy8uydHZia3QAV0htimxJwF2PjTxNBZ8qZGy",
-	"GWyLn5Pcs+9nn7OIMHbPtN/mpbi3LzQVEU0iYkFgzNhIhiqrvt0YRdBynYqsq5ABAg2hUHrEDZhGhlxR",
-	"bI7oeGwOOA/OZui1opZlMTFiHlWXDy4F9+dwdPmd3eKV6CqUXz565vLwDBEuiajNLrlM20sGztyAmeEC",
-	"SwaWkhgX0O0a2YszrylxkCVBzpnzLXGaJcNmwFTiKsvZwyVTOhNwVlZOMT6NLOGz70nB1jAFKqBurIFV",
-	"Q0qAWmdAaa+rBlSRzZpjNppn7uzWGbDRDNWUtOaoIvWuGrIQi1cNnMeoD8X2CVbRmFPJksIvVoYbefPB",
-	"r2p9WdSDsoFL1B57u2dFOKD87aeUpVX3Hl7LCTYVmb/BY7QTjB0PKBfLI4LNlRETu4D1CpQv2fwlq1KB",
-	"N4ydF4ol5oYRtMYyJjqB3AG04yAc6nzFjdWF/4qBYDfLit3cIS+tCJMvlZ62Qru7dXoaJGeFacL1FIqr",
-	"Wg+DUY2PUqx+2IOE6Vdu2T/+fOnNdXGzydlwbsHZu4tLAveXaKqHO/BTQCbQX971maEC9e9DdN8rMmCa",
-	"7DV3G65jLZDrTMeXodZjAxz8/n7XV8jYOLLte8Ai6hBMGCfdtNncDeFh+MiCtdaKhv+FUwArQlX6Ob46",
-	"LVyGwhn865b9bchuyOs3Ry/qF6+P2vsHRiPsenZF+GwD/0roBBRn/NI+wwJUXo1aK/vk4vL85Oz448/H",
-	"379+9+6njxfHL86PL7eU9Z2phS3R8fJMPd9LruqP+U9siu1auOjL+V06Yt5Sue5tjDC44ebbtCmsNYhZ",
-	"f42u6IoXUhgyhRZREO0eyhh7V1qjwHWQ6pin6+QYvi20Z7WVglmE7FTpcqs52xnSkCg2vTJ8aEhFFLOk",
-	"QY6yN8HchlerriDFzjtV9ZybQWZ2BOANCbIqur6lgqyv7YiOC71tZb+PEUEzi7tqB2kVHBvX4LMNs9VC",
-	"0dq+RA9ysUQyVeTdmAkD5t1Gk0SszwUzFk0nr7OMwsbVoSAJG6QxTQi7GSdMKQN0s45tJbFAhdlsoWjF",
-	"ZMg1U2MaMp+8/+7V8atXxObJRbD/9981m0/3iZC65pMg8zIHWE1SFZIOyXYoI2bmQjvcPO8KNxtZEiCY",
-	"p+T81Quy12q3SfC0vgf/b7UDYmjDtiaHpoLXLFFwu01E5JomnApdM3+YCWYKQltOZN67v9tuEfNlT974",
-	"RNAkgfaMCH5sX0W3VA48oqX1yQdQ7/o/h2CHyBHlImiYuf4CvYDHNKEjBttE0Z5wGvN/GSApsOqAKiMW",
-	"xjRhimwHPEJQw1KDLIEmYDfjWEYs6MA+eKSeH/nfBzXf1ti2qo0ZyW5oqOMpCYzyExCog01jxQJAnPO8",
-	"X5XTNwBxtuebVtUIF5hY0nFtp22eiZkzFWMKZdDNV60DotIkkQOqGWEqpGOG2BN0vW43jZ42m10vqMF0",
-	"LuenQDCGNBmNDHfqMXOSLpGlQd6LKyEnwtEDvgAbaBkSdW23qDbTwQ3ngz1IndkOFncmdA1EuVY5E8Ee",
-	"hVk4uarxYYe0yBv+PdCnTApsa5Jb89T1VMyWNsMhWruBnxU/tTVqwIORPbAfNAgGmKiZyrzI8Gck7Z5M",
-	"Bfax3EYuCPP0Ug2YaheypVCVKtRSx5CTiFiyZUgs68UIglgrZKluugLW2wCVD8VZtW3QbFAy5wCkx/SE",
-	"MYFiFqe2faRhhRmtG06SBnVEEKDI7VabYDoT+OQKj+aXjMn3b85qHVdT53/+L9L1/uf/6XpmU60mfomv",
-	"oKqAn7v2JzuZj1vTQ1gYF4TC8W0pPNJGLj9mK5yTkCagm1ex9EZR7sw8TwUJ/la3BFc/iQLrOkLflaF7",
-	"PdNtMLul32o/nQ3+mfXnTBOT4igZMGHQF51WhcVgc9QctyvapHbydFRbkt2AzXq3IEHcYIIhMtuIFRPO",
-	"sGtrJJHAs+auVaJwHxA9a8aKr4aerK72cLkrq79QciIvKanjWaf+ndkevoGhQkFSyzlgvW5Je8gF3+W9",
-	"J0c0ucrWnKuWARGMRetrg8uUy0Ok4yUtGaFvhG3KaJXVKoC2rE97tumiWxdKnsLmUN9wKj5iAfbEDX79",
-	"HJCJTK4MKxLTkUwV9HEQEQRPycgoRttTmSbEADFKaF+rmst4giUemsns56wjPODxKFXaNnfvMVSYAOzv",
-	"ReZyc8wzYTPp8jwhWKIH/PEdCKOLqaEWaDqrh2xKIgmIB52GyTYca60o3aycyHqJmulYQijooHgVwvyd",
-	"649WFGfkgkqZYYs4hnABcvembl5ah5cGZDuI5YAb4yFQfCDSMcYf8NJkPWGKafONAXgdNF3zly2AHQAB",
-	"B0IKgzuubUgie8A4gDfaxvMu1JF7CazU/yGh4+FfTreUE47QYyMjaly58omSWXycCxJK1xJZ4eOJTAdD",
-	"2N0Cyyifx+6XbAO4aMypsvpcLSNdsOvI+5OG5UQOgCqrIz5mCTAzZHwnZ9Bu9+Ts+sB9Zc5m52CvdphN",
-	"CFg/A1nEZjxXeLXtI2L/CohzQhLZN/NpG1TwjZExpoauQqpYnQvFhOKaXzNDAYDhfX7NsH2kkUmwqi1F",
-	"PqVSUwNOQHaDknbBtiVuLMMrN1PeVQZypYhMjSKsJBmkTCmmiBonoPJcswSdQTZHxPwElKNiOSGRIT4p",
-	"MCSBr2yQyyGzqeOZVmneopg2jFU1yKlF+oxHgkya2nLvgCsIEyDrOme6XzcWKx1zQHDA77oVBfVWq0OC",
-	"c6oZvLZ+JmMeTgPQ7eB4ut7hp+et5uHk+UHTqEhNOJSDJlG54p0NL49Lnu8e6ud77aBDdknM+trHO0o0",
-	"vDK4utcmBtkt00HjmHDNRvlL6hYqoF5aOgJbgiXuJ0S8w0K6ecFEnOWx7WcW20oNfretYV4DBntEgv3m",
-	"bpAJ+vKzWkrs6OOqVWZZj0dnJ57vWQPF63jNRqvRhLyEakXV6xzs7+8efPY9OWaCjrnX8XYbzcaubWwB",
-	"zhqkV0N0LoZUxxpA5sdBVcLMW7yrBHnmvq3bj7ZOQQ8wCmnDg5mRJ0IpUsPKiuFAqP6QmTgLPfv5IxDF",
-	"XugALjwHyAIPgjPik7Gmcl9Eln6wXjvZqlQI8+r5tkjXThn3s95CNkT1Eesl55GqzFEyszaXIZGtbLPq",
-	"MB/ydHU4wnazeW+djOfSGio67B6RMR2wvJTUTL/njJAXzWWf3ckf/Ox7s9xj7cH2cVjnHkKialyuDH5P",
-	"I1d9AYa0Vg8pdeyGQburB72SSY9HEYP04L32s9UjZnuZf/a9/XV2dCI0SwSNbU9kM2qN9VV01y96e4FU",
-	"C37ef34wiKfS0YgmU6/jGexwtz5yFYQ5mtd0oOBKhnmD9wFYWKYYYWUQi06umxyc4EJetfMrjz7vgNWP",
-	"txbLPKUi4Q+aNheu3JFtaEpfyG5zNjDhUS2jVdsPyJIqBCoWNx9f1dj3Q94xtrzCv6QstQajW6FNijFK",
-	"2C+yZ8M75Cz/lptdsNFYarDbjbmGbpApEdBNBMgezUrLpiY8rODROKiUcrQpkz5xCwmn4Nid50ntB+FJ",
-	"EFxb0PV7BoDcqGMsRTZc4E/Z0nUdys9NWbSK2eRDshFFlvXI6AqMrrm3esRbqbGNGwxYgzO+kKIfc4zR",
-	"7bXba7DEEn6eM6PU/T75sGUQhJZ5MPKPuzJiY+SVjSp3F36epUFJGwV9MMUgZsaeJTAE7X8frXzQwHeb",
-	"ZMRFqlmx4ZPvbsM7pdzmU3GFzniwarrCpmrzgoXabrb9PPsKvgIXpdFSuShYsnyESWDgWJXYVg+VOJHN",
-	"Ci4DsIm7Al0WGnxZ8LBmcJWRmyGhjVPAgI7NIkOrQYp4iszHwOMX2cv9VoYzxVJeqeJWuyLFfDDFRKQK",
-	"zUI53O5MwHmG7rsKZg5zllog3Q87h/d+L6PpGpy8UONpUQGnz+vq4pXdnD6XQ9g2TfDBZM5RGLKxNjxj",
-	"Xtac9Eto6hCmcGpQoJdrRSZ0+ih9bsflW2uwTpseeinlKU0wRX+vtb+OmFPpeCwTzaI3LOLU5az+8URL",
-	"SZQcqSsbZMn6HCeWnWRSxMigSiESYsWQrFpYJlZm5MdS6bIT5j3qqqXMBbO+yWyJhm/2IEc3LwK4DTFP",
-	"McVgHZFjJoqyKLs1j6uuOU8kOvcz97pKWeQyACAQg72clZZjBZ5xLgYd8JwaMQMCNxdDgk2yNc6r4Haf",
-	"vx2uXWrz51HSS+BecmETXtbUz9v91K4/mRz/7ejN2ekxfLno8y25vmtVuBbX36tOD88QZEKVPbpHU+CR",
-	"GX8rzPiCaUJLBOi83AVGthZnXosPZ/06Fyj3N0hB6FzA1vAiypeGYqPEP7cp+fHny1qDHLksVtsgHzq3",
-	"qrJa7rTyrrBqea5NOf3KzJcp4opOrR4ObeQNiUMf7SoNGXPhXaHWe9dri8VWvVAmCQs1GcpEMdKDXKDp",
-	"+kywVBt2LeZ3f65fBFClvxcOdIZ3vqDhkNVfYIW4VZzrrbzQMmF/FK/J12GX3zzHQ0XqbtomhPwKzM2l",
-	"i4L/GPlazHRFmi3ekIBorr3pRGy2SFalD7/fUi79AGx667OwCQn9vFEa12gIzit/uAR798NbV5+x0wOv",
-	"s/d0HiMvD+GQ/DZdhMWc91kfIeJ2jtoFEisWUV3DM+ivDrzkZMKjB4qqOOLOinJWRrHPyplEPhnHqSrU",
-	"28TMC5u4hHdDaZ5a5TqVzIe3z2z92YcOa696oVT6QiZrPfsuiWxV01UvzS48zke/34l4apOyIOuZK8jO",
-	"XxTlLrRRXP9o19w2o0k49B40Ep71d1saAQdw/AHZ8DfJIw12LWOTENJ21aUdg8S/1+aOldYTXtdUNqPY",
-	"3RlALgQVLQ0LcinnQZYBCWn+hjk2Ftg0UAj4a3qN1uso3Ci387WtLdZs1bu27fQiA8lGBlTrXjmGreO+",
-	"KELtGuja69kP5Y46lSGtbvB06TyTmNn+/hy6yS4WxTP9xoAYdtbs4Dx/BfEPoaA++ta+PQX554SDfjxG",
-	"hlrB+8v3fLxOq7n3dP/JwUbhdKSe9Q1RYBcQxNYqv/dIQA8rGJ0jOrUGoR2zyOK04mJN97njVY+25qOt",
-	"eRtbczEtraFHVRp057YWj8VycmQVJ65I30DUKFZwIyO/HTJPCgOmq+mg+YUVgT8iQf0hyGOVmfEDRHbu",
-	"RB4buh6k0icvQdMfUx0OKwwUG9yBCLrRy33r8cS7pzKBi5HVoodFXC8UPDDfVzdTSqaGTxJ2za0us25s",
-	"2u7iK4VmgKEsyXy1xaKq2Mpjtus3nu36aB58fZ3mOGdxX8I62Cl2URssqmjsHiLSXVUveJVISAVRjPmu",
-	"7xT2DMmzbRe7tl+4yb+6h9t6rR/Sy2s3u9rRm5lfj1rbH1NrA+dwVhIizInkviJpGyhxlU7moygqRK/L",
-	"TmZbar6aRyzyLucB6t+Cg/mI9LlghEeMNjZ1CtudfCW/cLkw5CIdrhjef2D38CPTelTMfh+KmSWtXAW6",
-	"PT+uUMNszKriuuldefWbLAMSeHKhvgnUQ5KCNUhOu4eFmOCRDjA7QdtaDUatgwzKaneXHXh/JvhXMnHL",
-	"ZWEeOePjlc7fMVuzWTh38xI6hgZ1hRZakqdQ6wmegXs/A2h1R+1dSQmP0TielqqA0Lm6OESlPVtj0eZA",
-	"Qqkhmdi7m10RQN+IhmA32tZPwS/GCbvGngvQrI3a1G8RYZWRK8bGrpgn3OX5VK6aCGVAbRfmSAV+oRsm",
-	"Vg3uUR0O4cplOnZlBDtZCUQN5a/skgf8mgkLC7j6Cannvq2u0xUGOoYX0wHDqk0jDuWblEzgX2nsVddU",
-	"AlKUAleIyjDGaVVyurG638MJPby5XdVJlMWQw2q2QHrTBrl0NR97CWTC9aaER0RJQA1lCw3Ia5bEdLwo",
-	"88u8rJT15ZCyU+r64koXF7+DN/g2rffDbfLD8lS3WVN+fZzNLh8s3CEmoC2o4VLR/LxiH+XlvYe6xxE0",
-	"BTPIStIxgRJSISsU/Ws2a1CcakTriplNawZXnKVgOUlgjVCo/tlxVUKVnsZsvlZoLS+fyW3tTMVH43hK",
-	"aM8lQNpns7ydKnjwqFxqJ+sasrrmd7mH+eI+IVAqeQpufPPSh9VGzGms9gkBp3hM/vsdCFxw7qSWDTth",
-	"i38vE7Z53b61kv8gW5a4OgkJI9j5hiRsQJMIkv9kH9gUVnDLblcZhR/L2UBlAWz+QpOBFG0OzWCGIAaP",
-	"4GaVyG+hz5WHfBZkxf7q6Rh7I2UFEaDkOnYhtP1lsnpy0F0J68raqgiGebtaiFCLgRcK5drM6ry8ItR7",
-	"s6XwtoPzo8vjj6cnb04uP16c/PD2/Vngk1aTUFsUgvSmXWFFRu0wuzVWum8Gd9iyvn005lfYswl5GVYf",
-	"xs8ADLX4Xpgh9d9kvYSMuR5FlJzKaxbTkN3rbbMXGQC+kmes0MpkYWjTyMXfRMqkWcktUiaBPew0e012",
-	"0N/frz+N9vv1PfokrD+je6x+QJvhM/aUtWmr9btImXz0on0b9+zS8UaSDqvXzlqVa+cyakvJeIsXpBHX",
-	"ZLs3NUybGQZ/xaZG8oU0YjVr72Xpj841DpV9J4nUDL62pcPxx67ADHJui643CFhVkKECQtNmSOohGykW",
-	"XzN1aB+3JcmVlmNX1KFKWuB4Ky3WS6HMeNdjCuVjCuVtUihTxLb1yXTtFEpjMCJ6GloET4yxPLlWVa1W",
-	"iHWwYPuO5/AEVKqmmjbwL6y1PJQx1q/qCisuW82mS0HAF5dreWeXYKDUcbFYl9JUM7iHW0GMA6ar9bbZ",
-	"3cbUVjmG7o6wRzbqLS7NardYMmaL3T5VlVPioS3R5bmk7g7eY1bCH41PYCLpnZjEZmaPQcbliaTYxQ+7",
-	"8Qgp6mw01lNwtDHtvGyWMxiK8ytqicxJblt2KZfc2PrJfOu6ROBbttFDrIdUOFZijGkzL3biiZmG1hjO",
-	"x5eZk4KxSJEgTJOEiayWHnqTuyJ7rFj2zZjIQk46mVON6xnfM3au2ba9nBqzL8/LlkPlEqPAMDNmd/kY",
-	"V1x+ptoKjaHaPJaZ1/SKlRYrr7FflYF5V+CzuGchc8CDD8G5DyzUjW0v46zOgfnonAS9KT56WCwYVj0s",
-	"r3VvBze64phjbS7ByLXkkZotij9mgpRr1lhVzWxkdj6QPhA0QK1QYYOqTldAI4Ilhb24Lhf08gu9V6gm",
-	"IxqVin+5FlaZHwUaPyyr/VUhvoB4vrrjoeBe+Mn1jV8/HXpjt8E9y8Q10qErJONjpPgxHfrRX3BHvQOF",
-	"PFFyBLKVOomOjUPW00WAzdehLIitBzJXwsf3xmmlCQOd39SsLoE+AawUvFKDmPOvG7FpiwSSIUuYdagb",
-	"Tu6UCycSIt7vm9dDPyedl5qH7pnraiAgfbtiTuW4N32CZOpEVyweAx3yFuoRI3ld1iOg1RLu0QlygKSM",
-	"o65weoGT/Vbds8B32gK6gBZL95WOGNv5L/PE3N3t3jBTLfa9byYcz/PlfXvi8VGq/ZGk2u9OMFna28go",
-	"XkMQzfu817uhY4VT8aLOUh/YRld1IHb2eFXn8arO41WdBVd1Zsjvy13VydxkFYxjecm6AtdYwimgjSFP",
-	"XOU6UHHxAave1m7BS/44Ve0eC8w9crJvkpPdsTTd3XhY1o5NRNiFf/nlZFdhM3u8zJIa5K3rNl3shu2e",
-	"3lJEsTBhenmDyWwpD8y2vkTHRbuXNZouul0/Zp7+XjJPoYl21r6rgNWO0ueJ724FKc/ZgCuD4WQC7aWy",
-	"BrSFBlRZo1N0r0XouElsAoG9pAGrcQk9KusijcRLtoPJULHwI96J2G2ThIpIjmwzfi5Ijyp2sFfrYP5o",
-	"ubUXqDWZ000N5UQRrhvkSJRicHlufA45sr3XfEZ6bCpFVENvoO+6tGKfrbSXgcP2rISEXGhjEI24UFuF",
-	"t8FKtveauzX0dr0/PzWLHGo9Vr69Wm00jDALjW3bWp7gHcTeyzSOzQ7GCb+mmhFtbHhoawCAiBi0sTcL",
-	"rPkkHLIQWs4PmSCKXrNo0R3tGe5xF4dYZfFkc5hjPmYxF3Avw4Dq0uCEkz+NvLCn7/Tqhs3VNEiaJrHX",
-	"8QBUnZ2dZ7uN1tO9Rrt10Njd2zErVzu/WNzbNG91ZutfKYV1ZhUXgPjLvG8OrfwC1WSi7h76K6xOZC0I",
-	"2U2TWef40GMt0Ht2NT56Dr+S5xAFYrGNZs5T7yqGF+rQayfQQmypXy5eXxB30tVlkxPBoCxb7ZAIqYF/",
-	"jyQ2kFQMIzh8YYHQKmmyTqJrrgj8sZNdH1PSstTVB6CiNVJal5AI3G4acbEFraQMfVAxNWNYrNgWRC33",
-	"mnuV9UJXksWDWYPrKBKPhPbHzf18ECrbzJUyg7Hr1xl9f36KuXaFR/w501Mm2f1EbKjEhAFWdEjmZV5O",
-	"5PAXXKOm2tJ5gRv4hWwPwqH9p3kp9Ni3jbNJGDMK5vE0N44jrmBuMEMvZxbKNeYfpmObhpEw8ksaDbBi",
-	"QrbOLUUSGTNMHS20ncZW05CPGUsxcNcx3V7s1EUfGQ7BXnqZzQqmrG+gFiVybMsbwAJ90kt1eeOYrTLh",
-	"ilnrtjpRcZ79fcXLknj69jL6ZhmLdzEYvwqHd/lICzj9Yy7jY9bHYy7jXSuI2fzxL2/27UQs5tcs4Wx5",
-	"KCV/zBhvG2q5WdQFRRXEXnwCOfGZ+4lqzUZjrTrgb/RtSiPVqSKhjPKCKOZcrMROUUb4hRpkLfIT/z5r",
-	"rG3v5Qvrw8Sk+Bvt5jKSLkpZg7zMN2cE5hUba3DC7jZJRKdqafgnH/vFa+dkddALhwP5nlCpgWq2sHAM",
-	"wNXzNxMWdqfTCxz9eb0FwVlwVdBSFq0qc+tuurDjbODnLxEkc3BYHSTLwfBoHv0RzSMMnJcCylGRXfwW",
-	"rKS1xcPOr/bz9CT6vJMwnUw3r0lZsQJ/ibiZLuvfmS/nbn08F4UnL7D8m+sb7qZbLf+gXNZIJsyYeJNK",
-	"v2gHXmHlkJ/f2YJLx4E7Cx5hzLInoyk0msmWkNlpmgS4vgB9R88wQKok1p3LjMWi9j6bya6T6Qxre4Ai",
-	"ne2HYsPLbBcHMJ98SlnKIjSrHy2Y33JF40fTYCYmVFdMRPN86OFNg4SF8pol98LlV3BZvC+7PosFBmgB",
-	"AukSNoGCKG6YbwD/BEVOjPzW1hR116KgVqabxmZgVLDrwypOavltrZHNxvM8EGs5EDqQkFwRSzEgtCj+",
-	"M0sDGbbh5HZR/VSnCati1HAcd7c77tMVBlv3OobBH9SbrXqzfdna7zT3Os39f2xyXal6axt5x+5dwthV",
-	"LZQwr+WEjKiYzlBmVruUYRKS0I9i57GQ/qMbbH1Zh9JgVu9G1o4M/AsIP6nNGzAr6mFF4A/8emVyBYWk",
-	"qXJmow/5iCLz+Vh/FyYKVgSmcEsYa7q05SW4Jom7yqy0EVnXNOYoVNt7ZCjTRHXIiFExGfKYzQpqlzXd",
-	"k3oIq6NGdimfqDENWV4eGISgWc2FpiKiSUQsgBRRYxbyvmXURFX623DllVluXzAOfqu0Oji2+0yte2T3",
-	"fwjf0TkS63xIILuV8PA8UDOlv4T2TzOXR8NMGThn8SorYJF3xSeTIdVQJH4mOA6Bah84FYtcKnnCzec5",
-	"I4RDjZ9Fen/H5gCYt+JlkjmuZfbyIGHr355j5bAUwwG55MyZSufnoy786IL5ZljxBfpfdB7BhNsWDx+r",
-	"VTtKJ3wMhnY1//wrS3if21ym4AKerl84PSwgiLFQeQ0eSegEvMk+3H4BLc988F0dMiqmmK47pokCltnp",
-	"ikA/76bN5m6YCn5jhI8UkYJvmH/dsr8N2Q1+9c+K7xqNxofAt9d8KLluwc0VdrP9+s3Ri/rF66P2/sG2",
-	"U2q7Ho7Wdiz+ZVaNX3S9Wg1WjsKhK2yT6D4fpAmLrHTE4qEBNqoy2phlR1rGLKHQ0GK32SSqcC255kQN",
-	"XpbZUiSMZXhlpMA1wjnqCkSAvBa+mcU6l82axokMmVKQxYUdMXRChcKzPiTUaNtwLcViEoe6PzS8EnIS",
-	"M0jUAmdBV4Ab39X0CVmDHGdWUZowso1H6+dat2/b5VA4YTzzFnnDv/cJF6jV/3jx7m0NIwN7zSaZDKVi",
-	"XYF1eQBQXc8KATQDUCdHQ6zrZZ4qwJAMBA3yVupCmX0WdRCKbmHQp5sJbaQSU9XVdELGrxnir13BXW4R",
-	"uas/ndbB04Pm02fPnjR9LzLyrPOrJ3u/sBDfMpKpeV+72Wz6HpYlMtzfS1Xk+R6H5DP+cfftD09f6jb7",
-	"x/VPf49l+0Vz9Gx62joaeL6LpHc8lYYhYxGUkLcj2bX+2DJD03zo+5Mnz67/9vM0j0PZC2EfOeytUXjP",
-	"us4zhBoEwe8vjawATHs4+es2daLh6EUm07XrN+nmIdtGrzOcCXhSreGtK12zKc0BIwg3FyvvhcXiO8iX",
-	"wjtmBQ1y9IxFVzlBAAyEEjxYhNC8cLl102chBRiSN/UEAGWvaQET8DqLGUAB3feaTRRWQ0ZjPfzXwtSh",
-	"I3BJKNIGbsNjLORlmaRhIem4QU40iSTDaKaWaYihUEOuPaqwopqNdRaZjGHLIxr3ZTJikW3IZRspzTUd",
-	"2Ws2K3PqX8PyvbtSSMYF5NX6ZGvnXtRpsAQib3P9cgaN70AFS4r4n/JrJswyx4nsFZ1yGaSXaz6IioBJ",
-	"CaPRdF1EsslcBRTBXykZm/O34t5IX9RWfLLf3M0Tjecl1n0g0zmjETfQ+C3ik0IeZbstJ9eMWOGqvi5y",
-	"3T+LnWGm9kzuiqEwh9EKqyq8X+YXrPGauPls2xFFMkxtA2u8hbwDRrxdxtyFZybHMTOKGZkkXLOqOvh5",
-	"Boxt+jSfQYM1DPs2ZzLfKi5PMKNlWidInYusBp99rVHXKt4KtXl8V+8nFZrHeUPUwnAsCDI//sVsBbLC",
-	"mKwW0vywYwzLQp1LLPpocVn5mVpulPhM3Sy8NhOV86/9uarkANfYM8qN6zhPka18tMJ77WfeJCnIxTW/",
-	"2VLEkGeUxoxs7xPlk30y4sInu038t02G5rshtJ7K/guZsf/f/9tu/nteTjNzS8VyYB1XECzhYuBMA1D7",
-	"QbkP7PpswCo4NGioMrOyMYpIDC03Zy+6wGSWE6l5QBYM2orszxzN8goGZDtwV+vJIKFC1/E6yfGbo5PT",
-	"oFbEOvN9xWszGYObLtEzziSTcMiUTqiWSXHRBRL//OHz/w4AAP//",
+	"7L3rchu31ij4Kjg8+5TJnSZFUhfbVLm+T3HkRIkv2pa8sy/y5wa7QRJRE6AbaFFMxqfmLeYNpmp+zivM",
+	"eZN5klNYC+hGk82bLrGdaO+qWCQbDWBhYd0vv9UiOZ5IwYRWtd5vtRGjMUvhz6MkkVPzR8xUlPKJ5lLU",
+	"erXzESNjpkcyVkSPGJlQPSIjqkj97Yvn5Gmn024EhLWGLRJ+f3wekB+Oj74LyOnR+fMfAvLd8cvj8+Ow",
+	"VQtqKfuY8ZTFtZ5OMxbUVDRiY2rmY9d0PElYrVfzX/Dm7LwW1PRsYn5QOuViWPv0KaidxGw8kZqJaPaW",
+	"6XR2NNAsXVz2GYukMEuWZEq5Jn02kCkjqRnCxfCQKCY0mY6YgF1FUgwSHmnCFaHErJUpTaZcj+BnRceM",
+	"hN7UzZ/YLCRK8yQhaSYEF0OzyYpNdYLamAs+zsa1XjvfEBeaDVla3pF+yyYJnRkYzW8nNEAL3XrNIoWa",
+	"stQsF9anZcpi96UcECoIo2nCWbrpZgIyHfFohG+XgpGYx0RIbbZH6JByMbdBYXb075pZWO191Um9lmdm",
+	"WRWbEbIJKw57sCC77IimKWcG/opFKdOkTomWl0wE5is+NEC2PzXcaoUkEY0MitIZuWRsgmh58HjvaWCe",
+	"NTOS/VansQYF7Wbcwqo39JZq9pKPuV7c0s8jCriTsIE28IebIhMezR4p8jGTmpJ6nNKBbnKmB82R1hM6",
+	"4c2UapaYNzbtRWx2Oo1eebSgYxbg6YVpSOr2PBVJ2ZhyA5QGoSImoQ5JXVm0z4TmCbwHJ0+ZYlo1WuQM",
+	"0B5elm+neQpzhUswuHZRS+SQi4vaYfps91A/2+vWVoIHX1dNSnA5uDmiDdToZJKYY9cScc/h6xbwouRM",
+	"p1mkM3MJXnCWxIok3OD8SCpGuGZjAKPyIOtA+tEH6YSlZMpFLKcWptOQ1PELYkHrYNifEXbF0hkxa2rC",
+	"olhM5ISlFJBuOuKJmdqsZMwBOaRYD+GPzzrtw+mzg3Y1iG9O8TakwXvdtfTqH28RXCdx9RFbaD5ShMeI",
+	"y+E/mnZM8yQOkeAm3ECxoMIIoo5Zfqf7hExSLjTtJ4wcnT0/OSHRiKY00ixVAZF6xNIpV4xQMmTCQNyA",
+	"XrAWeSmHCk7OzMHSVKaEiSuWyAl7pEiYupWHQG1mBT3k8aZMan/Qidr0CXvafxzvRbu0FtQmVGuWmv3/",
+	"178vLq67nebFxfXj4/e/dYJO98mnv1Sc5SczKqVjpi379ejxT6zi8ryilwx5k05nSGK8y6LogFXeGO6R",
+	"+Us2s/em2X4cEKrMteETRmLJFFyjSzbzTyeC6zOQacEV7IQBoZqMpdKku7+/8rD6NGVEpmY282ZYoqWJ",
+	"LCYID1IPL2qtVuuiFgbmKUG6+4/xfpoLBM+ai/cTmynSZ4kUQyQXjEQ0SVhK6nCQfChY3OSCZIqlAYF1",
+	"u808UoTGccqUQnyjQorZWGaqAVNaGSfHnVRmmrWIwecBT5XOIZ1mQgXwmFlawYYtC+aiwCmdUqEo8iCq",
+	"4PlpyjU7LB4xAC8z5pz84YICELgC8jEztMZM25fxrAGDuCDhyXfHr07fnB+/fv7PDz8d//PD+fnLkNS7",
+	"e2TUsItTSGbLIgIw9ID0ZxrP1/zhKGIhjzSdQNIjIH/gvmEPysgGI0NXAEblzVABVzTfCyDqIFMsJvW9",
+	"brdxaKmjzqELAPSEqYDstZ86PmUwvglUL2yRI39TBreMjNK9vs7/xo32iMqikS/LpVIzt2jciDlKhASi",
+	"hLlanAEh4ObK4V2pBTXDO2q92pzItISWPx7s0qdRlzU7/b24uceeDJr0INpvduOn/TbrDHbp3uNaUBvT",
+	"65dMDPWo1uvuPwai6z53llOUb/5SyReWSCUnmo2RqU3okOX7AlwqtgX8qbSZmA1oluhar9sOagOZjqlG",
+	"HrDbxZUje+i02x6z6FQyizdpXMWsAGdkqknMU5TSlq1OpngGFauDd9aCXHqj8Am+rJTfTumQVS+l0+xT",
+	"g50GTERk4z5Ll63HPFK9nM4aWJn/rYXXqVT65LvqVU6k5ar52gxtKJbG45UsLF9clsGTFQCSSp8xmkaj",
+	"xQUckYgq1uRCMaG45leMqKxv6beVeDXXyVI0U/hif0X+HbCw8e7AkvXJVFeDZ2AEP8MXALH6sxY5B3Ui",
+	"ZaSfGj3CyGw8JkrCOSsijABH5BVLEzpZumwzXzX6RSkzkseR9nDQ/w7AsQQVs37C1ahK1XsjkhmZuN/h",
+	"0BWpm8NsGI4mzc8F53ukkKUqUh/QRLHGUrzNZ/Q3Y1fWlzJhVMDS3imWLsNAw1fvFQN/Zv2RlJfHIp5I",
+	"LpbehCk+Rph97h7X9MkMVhMpFAM57VsaW1nWfIqkMIzS/Al6TATC/84vyizV4wq/1UAYrfXMeOJeEOC3",
+	"8F6jzCUGg8aZMsI7oeSKJjwm+MP7T0FtzJQCEuaL2YZ1cgGPGgCg1FDr1awBBWDRq+3QCd8xp6csMKz8",
+	"XiXNKk11pp7L2KgD5lpqPmZK0/Gk1qt1292DZrvTbHfPO/u99l6vvf+v2icfoH9J2aDWq/33ncLStIO/",
+	"qp1jAIKBqQ+tSSr7CRt/UwG1mGkAy4odbwVCLpSmImI3AkkODp0sP4QChYwIrno7O79kAjlczK7cXtWO",
+	"fbxp37A5DE/xDYiaS7UvkOlBHhpT7cw6sYyyMRP6kIQItdBTi4F8qhY5MXowzkHMTszewrnVhi2z3uIq",
+	"vBNWAd7gTnwJmIK0sffvGkcYUTJlSdI0tIDFVta2FGAea0aMJnr06x8SZ7giY5pYKNRR9SpAEYCmIAVr",
+	"tMgLq1vl9g4FwrrMDCyNPo5Wj22w6bk1wX4eFFJ22nwJKhuPqUGSfGGojrBrrrSReWKqzTFf0SQrI+AR",
+	"sEmn1nGF5IfQJGU0nuEL1BLKxVX+nKaXTNwN0XpaIODqzWyEhTmUDGjn7QtcNAcJH47mYDinOpWVvSVQ",
+	"nDNcc0Xm3zKvNR5a64gayVQnMxQIyrADceqGsFu3ic3u8FKAweW80/vsTkpVnHZgFWQFvgLAUG2N2CUM",
+	"JPXS9Q3dO8PGIZh1NnaWLKr4YOlZ1PHnZ1wKsbABhOOFTPs8jpn4IpiP4SiMxQBWGo+5IDSKZCZ0FTbC",
+	"AztWmm2yK3DLbYGcuwVyvjZsLEnklG3MTgY54O4K8aw1zhw12OIIF6SfafDOGD4bo40fOYmFH4lGVAxZ",
+	"bjSyOobB0SXsI183Mo6y5fQty9RGckiFbP5OTFIZGSm7nzDy3I4vC94VZGhKFQHjltnVnO1rnUy+FT2y",
+	"Mnm3+6XI5DcAxm0JMm6+miCnbNnMN6XO+MY7ux+LVDEHF7prAtKfIa+zV0lafy/Yo4OqrZG6+6Iv4xna",
+	"iw1lBtGtsUwCq9ynvU9Cs1TQBBHj89PUI0Eywa4nLNIstk4dGUVZmjpb7a0wat+Xz93ecZrN5XIcdSd4",
+	"UrHdFvkOgIHGrEQOhywO0DnPdJYK8ykTCVOKhEenpx+OX//9WczA7WXUvXCpGI7Lrjj2L0mh2+b8QXD5",
+	"9eHwS4d/W2XNx5JXwMteS31kZY0bMVp8CzEyy1Eus8xxWeuQcxo6PlbQQ6ZklkaszF/f3QV7be9/Qex1",
+	"cyjcWtPZL26CPR+xvUyJ620KqZtu5F0xT2BsqD2DUJlbuEb0iiE8LLTqVMwsHxyULV+Og85ywHrvSbjS",
+	"hzaqI/z++DwkNFEyd6OGPxwffRc2WiQEnA3heeU5j5V524gus6Etggav1GupX8hMfAmk9p1iKYBiAAta",
+	"YnrYaffb7GCwv998Eu8Pmnv0cdR8SvdY84C2o6fsCevSTmcbzNsrqzFu8o0QzoATB9wFnr2WqBbnF6v6",
+	"KPNJ8QRP6SyRND6X8iVN0cf4BRlBjVhIcpO4Dds42N/fPQC3v2rVbm9i6nia6Ft/Xi0lSQAoG57nBGHZ",
+	"1FI2ceBdW0VgXVzhsgxnpKLMHh+5mK16eN0c0+umGdEEWIUBYYlihisOZOvaWTDxCXgUnmocmusO7Cwk",
+	"9RCPJWwQRWdIMFYx3AUIIJKdsfSKR+ydoFeUJ0ZD/ULwTOHCIBbVaBUpTXkyI1mx0Lu3y+37pg8LGX/G",
+	"TbHNH3JXeBZTTftUMRJRYWhp36AejUY2OoiPmWFQRGaaDllAKHwlM91wAUsGoGhFoRqihiIpQNwV0YxE",
+	"dOLASQeapXO2MxuluAS1vO0uQ6ovzZWTQ9OKQABKs9Dbi/5fMwoFPrKYldsnNb3EuCpH7YScboQvt1MS",
+	"FhDrXMpXVMwsL1BfAjJJScZG8nPRvr0SWA5yUFTZaTM92oFY9G0sVZ7rYGHyTbHLjy6+OzOtF3yr51d2",
+	"iOHD25AVf5F4/O+EAZlM+a9fDCGB4wMXJ1cK/A/WDUnAFj3hd2NO2mt3imM/yvSICW2XSvIolM1JS/EC",
+	"dmcSLu4a4TGlCvGgnoMldwEHDiwBMaowg79kCiwJXJxckaEUrFGE2qYsNsul1loxTaUYLicZ/uYg+8BL",
+	"R/r555+bHviWBO7Bhs3ZEv9lQLk2jef+ltGUpVWRP4DHKptMZKpZ/IrFnJ7DM1+weD+3mDuR7T3DgAcP",
+	"MjYAgfPcHJ/z0U0Y3YRh9yXgG34YzkMkXIqOVWtDamaj0t6yX8AudzObl30J3j6kBwPKkznTl1FA+VBQ",
+	"naUMQ3dQQVvlQ7L+Q7WjIJz/K43wWrbzefS94W7nAnFWncZGuOyctqlDijuT/VjCwQSF6yFXLOUDx0Hq",
+	"OYgCkh9aQBT/FZIsfjx787px6KLckbhDOPwSpJ/fhEH3fB+YFRpFbGJxfpIa4VBzDJZxYC2y56h7tjLk",
+	"taDF/3Zji+dk3ywAw4DGY3uxPCxBaQJOeEPjU35Ba0dkwAUjPGbU4FMRoVvG9ce9drvXbv/LoJyZ52m8",
+	"F3XoAWt2+2aeqBM3n7DHtLk76PY7UTt+yp4MzEWUFvMO+p1BN+qw5h5tD5p7g/3d5lO6v9/sd1ibdg1a",
+	"xkDqylAsNrY2FDXwic4qBLMgdP7rT6U9e9PERmwzWFQ1F99sSW77mwT3+hgAj9jBQQGFYo/+olfgyfMC",
+	"JOWrBJlk+0G73S6lI1mTNuknVFyS+vHzV0fN7kH3kSLhxYUKG+YJ8vrdS4jPymWEORTy4tb324uB637y",
+	"xn9dXFy32+//av5Q+Hf+3V+qAOr2hZtfvHYQqbUZApjXJVxcqsW3RPiE8mLAy2da8cPcCcJTQfGmxUOa",
+	"G2BjzHBFq44Ut358Zc/1Vvv3ONtizi6mHY7oZMIECv+b3Q1tpcA86B/na1mMXU//nNCULy7Afa2Ayncs",
+	"YV8nVGJc+b1A5SVXK6DBNRurbcCCs9A0pbPS5VnJzumQvYQHIadzyAVFUK4d5p5cclG8d628NYB0dhde",
+	"agKNY24G0+TUAw4kiQQL1OBGfGVu2e4tyxd5KtX9rtBM4LG9STnLxubt2AnmU19y2XD9FOfw4AL6wrfB",
+	"BnB4p1h6MzjYQOE1Mjg89MllwKx+2KzltXkOsFepqUzj9bhrn5sHAUwY2FV671sOirmEn5tBpUTBVi99",
+	"br7vvJGfghoTtJ/MoQtaDhaxBaI1z2cTpjadsxjwKahlabLlWt+9fbkAcPOW0lIqIQ2+A33qne6i2mGj",
+	"VB8p4k6NCDkNSDRi0SWLScIvma3D0eSiBTlMZhVGzLIRnJBzD5HE1hzk3nRI6IUAWxDkkOflS1hsw3/3",
+	"2rth60L4rCbHnZK41ek+WZ0mGNQgPfmNSGZ4dJ+C2rG7NAuxNjYy3+aFy4GX1b5XEhszwT9mjKRsSNM4",
+	"sQ9HVLGeTXmXIpkFhJJY6ibVckwSGdGETGiqIdeYkpF5r7kgdp6EUaWJnkqS0D5LFOawh1Z4zOuxQDy2",
+	"kmQ6ohr0O3IG6OE0V5mqIpL7l6smAlDhuUG0Q4hf9XC3YaMs2tKY/qf91Irk2D8Cd41Lqcp7Zfn2qPkv",
+	"2vy13Xz63/77X/7HRdZudw8e/fWbnWf/8V8fwt/+j0//s/n+m/rFRWuT5xp//c968dx77+/m+796PzT+",
+	"4+Ki1fhms0cXZeygdt0cyuaC+JKHOy7eDVdCwpwchocIKZrd62viUgMNTOco9fLX/XB+fkpQBSaaXevy",
+	"gbyWmrwoR0AUiyxSRqrJoyfzLJHPCummvLC/F4YQa41SpD9DjMPMWoO7rVoFfcmtV5VVcaZQ4sNcfgy+",
+	"mTA5Qe9dseeFuJOFxTv711y5qEqVFExj/oPbh64svDT1a56sLAayMNS3tvmVViDsZS4DfE4030TwnuMI",
+	"LnbRmzVwGbEWiGURu9hZFe/4AdLdVlp/cmDIy9otDD+FHL0wmWDXetmJ/gf4nZ5120hUoFzAM4OG+HlC",
+	"h+xZF/9WMtXP/ARtkSU2kKLE5D1UStkVLGDdg4olg9ussLNkhWugaWYNEDx2sUsg6yklnlUNKz9AlQco",
+	"a9Dr4h+q1tsNalpqmtR6e90Fo1Xiyk3k7+q2q3B5YqmCXwyt+qlFMa4WMZ7UYQ1kB33PDZ9m7JarLRzs",
+	"1SpvE+6hujAGGJm5GNr018Sw+hY5vqaRrUkEEhGLsVqI/ZCLCMgIBiyvDAWFNvA1pB6+PDk7/3D+5vzo",
+	"5YfnR89/OIbKLAHZJ0BWrXTZ6OXR/M7M/Ui5AitjiilYJJtAtZspjxjmaGlJ1EhOSzR0r7sBQOZNOFjL",
+	"whUAQWC5A6nGpGUi5BNXuKmQmlrkNRRYcGHKre3FuyebiHduUW+ZYkb7G/B0vKUCIdj0dGvdxwDsErPO",
+	"tpFQF9RGG1bgr2EV7GGbt9Qe5yW6bdZrk+krV6ij0TY6/pgL/9vO3Wj9N1Djq7eyjZq+diuLOthKU8vc",
+	"45+CL1H1rwbbDVX6dRC8DyX/C9LqK2A5G1d6No7IBH/yKrgloEvKJCY/Wm+l0VW4XtRL6NjwsQqWaAuh",
+	"2jjDR4qoMU0SprRRfnWJeC/ntzdwNLkZy+JTpqo9YJnScowVpdYKZbyCTyG8wMqBMORANwiPST2c8A//",
+	"///5f89ryBP+YfeVnn47fXkZn0x/yB7z6+4Tuqs/nq4Q98u7UVkUMRazyj1lk3hbmBm5strrtgYoVV44",
+	"+zIPuIHDEu908o0FpRpHxeLfL8fhF+DJvoXrwt2F38t1YZGjZUMC7tRzYfdy5lDiKwRLgc53Cxnrd7wj",
+	"v/+JJlNGr5giNBmyfkp5RKzpSpFfMqVdTcofafQxo2lMEinHbswgkZD1Y0T/BL5aFTyQB8rY4IGNggFK",
+	"Dgq8rvkXCzMcFOEJXq4MU5gLxsiRoMlM84gm5FgMuWCly7nkXb9LOMKceHaPsQi+u2eRtZdgW3lJtC2y",
+	"B4EzWJgyH7T01qxlQ9vKozfgCFVkfd4dFZRKwPkRF5XkvAyvZdd1TfhF+47iL+7jKs8FcdxtFIeBzXeW",
+	"gt+ArhtCWOkVXnYOt48OwDl/L0Yi1T3FBSAwtFWVbg6GzVz/Umnr+t821qUYurBMvJqVJvyVYTvOBrmR",
+	"zdBOsjJ+x63y1iEWOW59jfEVZvF5uc6v6oIV9P7Or9i542kVVL+7iuQDfTcsKZWJbyucd4GtFmxWF45d",
+	"pNzNi4vrzouLi+vHL8yfT1/4pHzxx+WjlhL7d8g4vyr8sMz+jrHDRjcvNfeglLToioe6HlQRaCuzt/84",
+	"j1aObfmLergspDxs9NA/Xu2czTuLcKE0o7ErVxyCyzcs3Lt5O5iihUGIAdAhmaRsAFUAli7C4H5VukFe",
+	"axM6SngtCGjKCLvWTCj0uo77cF+oclXk3cJa5A34COwj4BnoM0LjGOMvaDmyO6HggnCALBqh7La6jYAo",
+	"rJyPeAd9KSZM9Ah1aWF8KGTKXGEDnNEvk3Ap0PUwb57TlVEWcz5gLMeAGYyFN7hX2u4jVWRPb+sn/twO",
+	"8srjq3KaF2kNq3toTCimMt3Gm11oTilvAh4zM/M6N3fVsvBGmRMq9fQor3Bzr/j6AAl7V/1Ai7ILPS+x",
+	"vv/0qVdeHbM9KtzrlYwL6ot4d+iRIrZ4ZVDUNISidUBhbPkhEbHF2I2lqOlo8OqZAwiRkgMSXjft9xCr",
+	"okJSD1enpFxk7fZuZLAQ/mLzhsxNC2mUEaa2MXdAfTM3E+YYvi7G4C2L5BVLrWH8O8x/4UzdzMmleOWt",
+	"esuaitnmHjazJs5nsoE9QisCwwsqRerO37vbJjGdKUKHsrGU8XqCycHeWvc9rLQaIpOERreIE/2y3U2r",
+	"okarwHHGkoFRASrCUFbEXdww1qdKX6pcFHgScoFv3kdjHTOAVYe2uDbps5lEHFQM2P8lm4DtQjFR4auJ",
+	"iiSQ8uvfCX7t56tv4JmJK60RdjsFN1ySu2G/roIDGudKHuX9NR7lghZuNazSyoXEx0FqmWBaDvqDzNi3",
+	"dPrKBq6Z08z6Jffi/HEq7/cb+d1u7BnTpyzlMj4W8dKRa02Qd+c2K8EBnGYq61d5zczXnVdy+re/F24z",
+	"9jb5+MPff1WVxtuUI9leH2tV4WCjkeZX7GvxruUsEjddcdLbONl81L29Glq6CL+XOupj1f2opecuVMd3",
+	"LkURU8r+UmOzH0f97yP+hv948u7Xk85rfqJOxNv96PnJwcnl5B9/f/7j0xbbbbeibiL64xft+B8/QvA9",
+	"1EhQJ6LW2z0AodO8EAsFuOICi34Wf+pFavPjz+ek/sNZd/+g0arUcoo5l7UBLDpAYqEHO6R0Se16K6Lm",
+	"8h0UZ2S3svZU/K35r/JXvfSE7jiuqSI2uBCINolFWxd9VhkbtSbxxchBc5i4gVvR7rEiXp9v4R21PXGO",
+	"YkpeyitmhMwVfkI//f/W3Gw7gXJDl9+2YU534lmby3LanFKbldwqsRdQZ1PDeS41b+2c8NZ5C07iFvu7",
+	"cBDDZu8n/9Zs4+auPATCpq48mOvWrrzfH/D34spDYNzclWfG/8w1RKSqjW+NGXVDn14xdPt8+ztw6blC",
+	"VSs9erjGW3v0chT7Gj16OUOo9l91bu2/mmOvvlDx+b1V5WthBK0keTOo9f690YnPY02Ou3P0BdI6uYiS",
+	"LGbP4KEQciSx963t8WEgLdiUKW3bHF5xxfsJKzf3hSJA27iZx/T6BJ/vePKtxdHFUNv3RYUna3ucVTjl",
+	"tWbjiX7ugmcXO32uaJoduOFL7N0J1QYG3TZxzwVEJrH5DqKQNobA3DaO8G1lmHTbi9f2JuKca9G4maAG",
+	"drBlbgX4EXo4BliMjnq1iXgceg2TpbAmeAspcKrhN25FJV62cj1OxdkmzHsb4ZRda3sEKyC7hb1ji6M/",
+	"w0GV8qt3dMXB+CDxLBQlvJ/fUln2zXG8iuYuwcxl92xJjjr++EjZHr0BGaRyTDrzJtDyheysuJDb4Xyc",
+	"YWnUV+oGJGBJQvDPI2zn6vDZ+iby2qvCteyu54WCA+i6hf20be46pJ5z6FsU5xcB6zIa/GptgmcL6Lok",
+	"QjK/eVA3Ne8MzxWJM5ZP6Zzp9tepDdBLqNI3D6V0XsBlDYBTpUmH/MS/dW5DhN0jhTUB61Cdu9w6/N35",
+	"i+YTkqLDJSb9GXn3zYsXL75rtOY5d3dvbXJvlcc0YgbjHynfqzkHJeGaDJDI0Li6YsxGDYSNStxeAqhl",
+	"eX7uUpXRfi5H2CUOe0juAXwePTa44zdXmua58cb609zAOxB0F5bylcq81exhAWXDCRMxF8PQduh3NJ2k",
+	"bEy5wBoVBhPsdSdUk7CEGWEjIGGeIGCEvojlFKBc9oOS7vV1QEIkeaG7C/mzMX7AmVpek227SIPBXmLN",
+	"0mSNhbbSFfrZ9gLQneWjObr9llFV5XwyHCL3LuVEHtoTDKVgYWD+ziG712kfIkjNMQZkH73WcgCcJUuZ",
+	"ahwi6YG84ylXJdCaN1pYQvfbDYjyfebTbShpyalgm2Yt3MQhdCe1emA5bqWBLd3jH3UJWgVcFzBkG5Pj",
+	"POrdlibnV2hbmlyF/GWL/b6nrC29undH0oudfN0k3e3jjEUpu7sDNho8vvLGR20uQZUYmTI/9MYIYqdv",
+	"zs5Z3CMQoWQjGrN+wqO8NlPdtjjz+mNAEyVFJim/opoRTdMh06oREC7Ml0JDF08sz1SfsDRiQjeZiGRs",
+	"5MIZlshliWJLwqSe7rY6T/Za3c5Ba3dvB2sOu9Cp+RjkvSerzDr/rfk/339TaYxZDvSNDTOL6LwYJOPe",
+	"WFFAnQ+FgQM+E0BdCYEBjHmZLjDclGE0HSkWfXg1+OlvT9Mn3//0z4/p+fSXd6ffPTl5efqvE9l9SV/S",
+	"s+njI/m4f/mvg/j1P5/VSiDB8UWlpm923v+2t/vp2V82iMeBzbxfZcZZYjv3jTBrUpeXJYel8orHRk7H",
+	"hzHM84oJvbkB3bOE3DTRzShRebmq9UVssJ/QCtMLocrdSHQFbBk8Y7vmrmSqG9TaQdjOZU67It8VuiBo",
+	"Vlsx8q1MKYBFzo5SOD42qWvstuKbV3S1ZcX8WZxnmbV7WywDuTjUVWTYTH17fnDFbsLtr9id8uor9gdg",
+	"1B4+eQ40d8j+EdeCGkbhb6jX+MbMivB77DY1lFAT3ha+1yxJVIuE4L/7axhA3zHI7v6rzVQoBeX8FdMV",
+	"oHtiPOZCPcrNTKrgD9XZR0E53SQop/8FC+WTg4XSwUHZvxuUvY5BRWJ6MJ/DH1QHGQU1C5CWZkpvBGR1",
+	"I+x1tmPPOdEBmcF9mkPuoIY1J+3PttaRfePpKpIOpq68UuH8wfcKnvVI2Yjz6Zw3GAte2bB76IPo8mvf",
+	"Hp+dk6PTE1vUCRJD6pTYkwA9n8KXU6oaLXIGeR9G1zeDbXcXUlj2g/zv3CMMU7tvi4YQ9TNNRUzTmFgQ",
+	"GDU2llHeiEG1xjEZgd0g7yxvgEAjSJ+IuQHT2FxXZJtjOpmYAy6cszl6rSl/7AdGLKLq6sEl5/4Cjq4u",
+	"8+BX0ahC+dWj5+pNzF3CFR61+SWX7/aKgXNJk3NUYMXAUhDjknu7QfTi3GtKFGSFk3PufEuUZsWwOTCV",
+	"qMpq8nDOlM4ZnOWVM/RP11x/HCnYBqpABdSNNrBuSAlQmwwo7XXdgKprs+GYreZZOLtNBmw1Q/VN2nCU",
+	"f3vXDVmKxesGLmLUe799kRU0FkSy1PvF8nDDb94vlr2ek4PygSvEHpvds8YdUP72Y8ayqryHH+QUm9Ut",
+	"ZvAY6QR9x0PKxWqPYHutx8QuYLOeFis2f86qROAtfedefd1CMYLu4EZFJxA7gHocuEOdrbi1vlas7wh2",
+	"s6zZzS3i0nyY/F7haWukuxuHp0FwVpSlXM+gHre1MBjR+CjDgrl9CJh+4Zb948/ntYW8ZxucDecWnr45",
+	"Oydz/SZDMh1JxfJ+e1Sg/H2I5ntFhkyTvfaugRA2wzPXda6l3UjriQEOfn+36/MiNo5sy0fQiHoEA8YJ",
+	"ZiXCwzYtcaO1ouJ/5gTACleVfoavzrxkKJwhuOrY30bsmvzw6uh58+yHo+7+gZEIL2p2RfhsCz+ldAqC",
+	"M35pn2EhCq82I/Ps/O3J6fGHn4+//eHNm58+nB0/f3t8/khZ25ltVma2AHJuEW2NyTPNYi+FqD/hP7EZ",
+	"dgLjYiAXd+ku8yNVyN5GCYMMt8CGTWF5Woz6a12IC/FcCnNNoYsreLtHMon9/FXX5LVnnm6SY/jW9c/j",
+	"yhWXZzGSU6XLbfRJnw1kyswVxb60hg6NqIgTlrbIUf4mmNvQanUhiN9rraoFQBv1TupqAdT7LJHThr0A",
+	"eRb9mE4g0xoVEjkYoDMwT7Gbman0iHFsh4bPtswuvQzugUTjsV9QnyryZsKEgfBuq01iNuCCGWWmV1Tl",
+	"Rz7jqhaRlA2zhEL70JQpZeBtZq8rieWMzD69EkfTEddMTWjEAvLumxfHL14QGyIXw9bffdNuP9knQupG",
+	"QMLcwBxi7WHlxRuSeiRjZuZCFdw878r8GzYSIoRnUE1hr9PtkvBJcw/+3+mGxFwLJIGkbp66YinUIDCL",
+	"uKIpp0I3zAczwVz7AEuEzHv3d7sdYr7sy+uACJqmcoohFEV9gUeqAB7R0prjQ+iO8J8jUEHkmHIRtsxc",
+	"f8sMHk5oSscMtolcPeU04b8aIClQ6OBCxixKaMoUqYc8RlDDUsM8diZk15NExizswT54rJ4dBd+GjcB2",
+	"ZLBSjRnJrmmkkxkJjdwTEuiaQBPFQkAcr6O9EzUAceqL5R4ahAuMKenl/WUxxMTMmYkJhaYZ5qvOAVFZ",
+	"msoh1YwwFdEJQ+wJL2oXF1n8pN2+qIUNmM6F+3h3xStm0WfmJF0MS4u8E5dCToW7EvgC7PBnbqfrj0m1",
+	"mQ6Smw/2IGqmHi5vaU+sB4ZrVdAP7Gife5KrOub3SIe84t+aqaDgQ06xpoUiT10z/nxpc8ShsxsGeals",
+	"W9EMi124B/bDFkHfEjVTmRcZ0oxXuy8zEaOxAgkgzNPPNGCqXcgjhVKU13kDvU0iZukjc8Xyzv3Ag7VC",
+	"auqm86tqoG8qgFLemokcJQsKQPpMTxkTyGFxatwMrjC/64aSZGETEQRuZL3TJRjJBOY479Eiv5h8++q0",
+	"0XMV2P7X/0Uuav/r/7momU112vglvoIqDz937U92sgC3pkewMC4IheN7pPBIWwXrWFpyJafmXDg2qqfS",
+	"4GrKjOCArcYDEhkiLxztWKy/AvuGiiadTjvHAMGGUnN4R0A+Nq9okjGLXDyJI5qaQ7cUttFbWloGb93S",
+	"wi548KGtbBPaM24U5WJs4ZSNSsQAKVogGwFhrWHL7bZHlr7hsLhsUGqEJlM6U0FlPZvFbeXFcgyeCZlD",
+	"N7DX6K87fw0hNg0+wslD7QlCdRGCO2V8ONItArPlJw5ANKc+I+HfaTrrEftuQ3HsFsx5Qlddy8Cn8/1B",
+	"JDZZFJoPOEuhoP4lF0DjAIsCknCl8RbAEs0ltIVCwGTJdcJy76WTVsy0i8U0PE9yymiMhM2vxKFA7LXS",
+	"RMoaPRJaiu5oZEjqe+224b0LjVTzX+bbXJsfOpZd93kcGxG/vtfebcBlC/MqHPDtHsgB0LWjaX4BsmJf",
+	"sm9+i6QYJDzClTw13/CYjSdSMxHNmpds1uSiOUjMgblHYJpJCvIyJFg2XfxVfa/Txao8+W808frCQyKE",
+	"I8wzBkKK9UM1tZRNoOHwGrebJU2VzSP7VYtNmeFy5vdu1/xeaixvvsUtCiNO0CQk9f12uxBUMkGvKAcv",
+	"I/y02whQXDDKyZalU1okROIQOj5QVZ0Id+kKnYRztGtC9SgoBNe5l2DNIPxxoTSUwcW5Cju+nL5IZMsP",
+	"W1M72vrNpdJzXf/zqiad7pP5YAm4yLmkiUHElAyZMDwfjfzeYsLvj89DTyCAZlWIJYqEPxwffRf2Ctrh",
+	"3VXrDYCEGsM+DZ1AVLcBugA/KDtlVmSQb0SvqruH7YN0QMIjcz/c7oFWuPYe+GaFRgUVlDQNpJMlk0VO",
+	"1XZewcDXUh/Zu2fEFUEyK2LBGt0y9vCU3jhgKDKm6WW+zkL9DolgLN5cY16lgB+iwLOifT+0Y7MN/K1C",
+	"XwXEjvX7zXfed+tCEd3bHCpmzgyCJ29grkj426eQTGV6aWQ2MRvLTEF7NBFDgAkZG+WxPpNZSgwQ45QO",
+	"tGq4qFBY4qGZzP6NCMGxTAr2uleaJwnpM1QqAezvRO6WcFJmyuZSinhKsPIl+Cx7EGokZuaGsETBNZmR",
+	"WAKysWuuNKnDsTZ8NcAK1EZqt6QJGBWNUAwxY83nQse2Okt+RZD5mSuOYwgXQEeumwW9C0k9TOSQG9Eg",
+	"VHwosgn6aDGxvGmkJ8O3QwPwJlgDzCfbVwaZeCikMLjjuvGlso/SkZnNvJPlQrhnSbXq0fcpnYz+9tIR",
+	"KoWt6/KLjCtXUE3OxRBxQSKAe/6UHqUyG45gd0usR8U8dr+kjjQ74VRZxbeR+yPB9kXenbQs9XEAVHl7",
+	"ngmD+2yJ3cmpUXDJyenVQS6lsZTsHOw1DvMJAevnIIvYjOcKr7bt+eynkDhHDZEDKyIAFQuIoSLU3KuI",
+	"KtbkQjGhuOZXzNwAwPABv2LYvT0vuvdIkY+Z1BSL81ENRNsuOKLC4FQio0s3U9GsEeJJicw0FvYbZkwp",
+	"poiapKAbGukGDOY2js78BDdHJXJKYnP5JArm9pUtcj5iNr0mV7/NWxTThpiqFnlpkT6nkVbswy5KgCsI",
+	"E7jWTc70oGm4L51wQHDA76Yl/81Op0fCt1QzeG3zVCY8moWgBMPxXNQOPz7rtA+nzw7aRpdsw6EctIkq",
+	"GH8+vDwufbZ7qJ/tdcMe2SUJG+gA8zhpdGlwda9LDLJbooMGRMI1GxcvaVqogB5u7xEYXVjqfkLEO/RS",
+	"cjwz2jyN7T612PaW6XTWPBpoloakbo2XDSCwRyTcb++GOXMvP6ulxEaZrgh8Hhl+dHpSC2rWklPr1dqt",
+	"TqsNsVvVGn2td7C/v3vwKajJCRN0wmu92m6r3dq1/eLAoI331Vw652dvYp008+OwKqjwNeZzQi5OYNth",
+	"oVHIl9NnWBUxp4lQ4d+QMj9kAirk5Lagpd7P4hGI9FnqJPOeA2SBB8Fg+zFj6ayw1+YhWqjo3SRczLx6",
+	"scTplbNaBHnLTuvG/4BtSApvfm5MnlubiyLLV7ZdBa33RUoPHGG33Z5rtDSvLkIA6dZwgNAvMGsv9q4Z",
+	"sqLcntmmpQTm9flFXjaXfXanePBTUJunHhsPto/DOvcQElXjCmHwWxq7CjUwpLN+yDtBrZDHYhy0u37Q",
+	"C6cbwoju0/UjzqV8RcXMiShm3P4mOzqxuhSGH8KoDdZ3xtIrHrF3hcJV8ojBVfV8Yf9+bxDPFtSs9WoG",
+	"O1xmXCGCMHfnNR0qSFszb6i9BxKWC0ZYPcmik2vSDCe4lFbt/MbjTztgHsXM7jJNqQiK1tLQrCItmdQN",
+	"B/YjgJ2xkPC4kd9V22bTXlVw5hbeRQx7La7SGrevgdjENkQpr/BvGcus98Ot0AYOGiHsF9m3LnByWnzL",
+	"zS6srq1BUqBoL54RAU364Npbex2SqSmPKmg0DiqFZW5LpE8KpR+cX4s0qXsvNAkCECpokq3A6gOQG3GM",
+	"ZUiGPfqUL103oUTnjMXriE0xJB/hk6wHQucRuvbe+hGvpcbuyDBgA8r43JrIkJR2NyCJJfx8CyapPyYd",
+	"tgSC0DINRvpxW0JslLyyUuXqhSySNCj7paC9vBgmzOizBIag/h+glg8S+G6bjLnINPP7qAauYogTym3M",
+	"KVfotQSt5kLYdBbuaajddjcoIlThK/DlGCnVlvFGTRYqlk9HDDxQEquQoxAn8lnBZAA68YVAk4VXNl0z",
+	"SPfmZkhkHbowoOebDcEugcTHwOMX2S+CcQ1lSqS8VP5WL0SGMbOKiVh5Pfj5AO3WBDPwUWuYJ+YwZ6mz",
+	"6N2Qc3jvtzKebUDJvTp4y4rcfdpUFq9skvqpHOZjQ6nvjeeg38PQjEVeczIooalDGO/UoO8F14pM6eyB",
+	"+9yMync2IJ02hP5cypc0xTSmvc7+Jmwud2m8YjGnLq7/z8daSqzkSF1ab7Sj+UjAfS5ieFAlE4mwqlJe",
+	"UTFnK3P8YyV32YmK1s/VXOaMWdtkvkRDN/uQx1AUSq2ja2CGjlZojuHzoryyCK664SyRaNzPzesqY7GL",
+	"kgLny4iKIWgWEwWWcS6GPbCcGjYDDLdgQ4JN8zUuiuB2n18O1S51z65R0k+hdoO3iVreK7u2+7HbfDw9",
+	"/sfRq9OXx/Dlsr9vSPVdB/CNqP7ekoYMDkGmVNmje1AFHojx10KMz5gmtHQBnZXbI2QbUeaN6HDeBn+J",
+	"cH+NNwiNCyDlGPqQLw3ZRol+1in58efzRoscuUh/QymbRiCnl0yVxXInlV8IK5YX0pSTr8x8uSCu6MzK",
+	"4ROaYq9PCD+pkpAxX8gVs75zudYvSF2LZJqySJORTBUjfQianG1OBEv1szcifndn+kUAVdp74UDnaOdz",
+	"Go1Y8zlW0VxHuV7LMy1T9mexmnwecvnVUzwUpG4nbYLLzyNuLqQe7MdI1xKmK1IRMIsMvLk2G5TYaJG8",
+	"kil+/0i58APQ6a3NwgYkDIr+w1yjIrgo/OESbH5cbVN5xk4PtM7mMj54Xu7DIPl1mgj9vKB5GyHidoHa",
+	"3hXzC01vYBkM1jteimvC43vyqrjLnRcurvRin5YjiQIySTLl1STGyAsbuISBwLQIrXLdnBbd26e2Rvd9",
+	"u7XXvVAqfSbTjZ59k8a28vO6l+ZJ4Yve7zcimdmgLAjx5goymJZ5ub3u5Jsf7YbbZjSNRrV79YTnbZNX",
+	"esABHH9CMvxV0kiDXavIJLi0XQV+RyDx88bUsVJ7wpR2ZVMvXIIEUiGo+mtIkMvNCfMISAxbTrMKFy7q",
+	"NFAs/XNajfInV3b3h0ZqRbUJ2/7HBT+taRS9se70PAfJVgpU504phu11scxDbU4fzFFY4+C+zFEvZUSr",
+	"m+CdO8skpgC9e/uytZIVz/VkhMuwc9DvDLpRhzX3aHvQ3Bvs7zaf0v39Zr/D2rQ76ETtuLoLz59CQH2w",
+	"rX19AvLPKQf5eIIEtYL2lxMia71Oe+/J/uODrdzpeHs2V0SBXIATW6siN5yAHOYpnWM6swqhHbNM47Ts",
+	"YkPzuaNVD7rmg655E11z+V3aQI6qVOje2nplFsvJkRWcuMKG3UawgoyMIjtk8SoMma6+B+3fWRD4M16o",
+	"P8X1WKdmfA+enVtdjy1ND1Lpk+9A0p9QHY0qFBTr3AEPupHLA2vxxBRtmUIecTXrYTHXSxkPzPfZ1ZSS",
+	"qhGQlF1xK8ts6pu2u/hMrhkgKCsiX21BvSqy8hDt+pVHuz6oB59fpjkuSNzvoR3s+J0mh8uqvruHiHQ1",
+	"PTyrEomoIIqxwPXmw75KRbTtctP2czf5Z7dwW6v1fVp57WbXG3pz9etBavtzSm1gHM5r50TFJbkrT9oW",
+	"Qlylkfkojj3vddnIbNtxVNOIZdblwkH9JRiYj8iAY2UZ2trWKGx38pnswuXiuctkON+9f8/m4Qei9SCY",
+	"/TEEM3u1ChHo5vS4QgyzPquKdNPb0upXeQQk0GSvvgkUjpOCtUhxdw89n+CRDjE6QdtaDUasgwjKanOX",
+	"HXh3KvhnUnHLZWEeKONDSucfmKzZKJzbWQkdQYO6Qks1yZdQ6wmegbyfIbQDpTZXUk6wgFwyK1UBoQt1",
+	"cYjK+rYYrY2BhFJDMrW5mxcihN46LcGuta2fgl9MUnaFfWmgoaUtUgh5kOapS8YmruAx5PJ8LJeXhVLJ",
+	"tlN9rGyZxyJHlJI+1dEIUi6ziau32strxWoof2WXPORXTFhYQOonhJ4HtrrOhTDQMbQYqsaZ9Y85lG9S",
+	"MoV/pdFXXeMdCFEKXSEqQxhnVcHpRut+Byd0/+p2VbdllkAMq9kC6c9a5NwVx+2nEAnXnxEeEyUBNZQt",
+	"NCCvWJrQybLIL/OyUtSXQ8peqTOWK+/ufwdvCGxY7/ubxIcVoW7zqvzmOJsnHyzdIQagLanh0mm319Vw",
+	"WVjeO6gNH0PjRIOsJJsQKCEVMa/QH5SjNIINbSpmNq1Z7Kqy5jDAYspQJrnnyikrPUvYYlHlRlFnmNsi",
+	"w4qPJ8mM0L4LgLTP5nE7VfDgcbnUTt5ZaX1fhKKVkoXakl5KUE5+BmZ889L7lUbMaay3CQGleAj++wMw",
+	"XDDuZJYMO2aLn1cx26Ju30bBfxAtS1ydhJQR7A5GUjakaQzBf3IAZAoruOXZVUbgx3I2UFkAG2TRdChF",
+	"l0PDrBGwwSPIrBJFFvpCecinYV7sr5lNsH9cXhAB2lJgp1bbgyuvJwcd6LAAt62KYIi3q4UItRi4V1Hc",
+	"RlYX5RWh3psthVcP3x6dH394efLq5PzD2cn3r9+dhgHptAm1RSGg/L9lGY3DPGuslG8GOWx5b1Oa8Evs",
+	"a4e0DMu0498ADLU8L8xc9S+yXkJOXI9iSl7KK5bQiN1pttnzHACfyTLmtXta6to0fPGLCJk0K7lByCSQ",
+	"h512v80OBvv7zSfx/qC5Rx9Hzad0jzUPaDt6yp6wLu10/hAhkw9WtK8jzy6bbMXpsHrtvFa5cSyjtjc5",
+	"sHX9oeo7qfdnhmgzQ+Av2cxwvojGrGH1vTz80ZnGobLvNJWawde2xwL+eCEwgpzb7hQtAloVRKgA07QR",
+	"knrExoolV0wd2sdt7wal5cQVdajiFjjecovNQihz2vUQQvkQQnmTEMoMsW3za7pxCKVRGBE9zV0ES4zR",
+	"PKF9wmI7KmINLNiF4xk8AZWqqaYt/IS1lkcywfpVF8Kyy0677UIQ8MXlWt55EgyUOvaLdSlNNYM83IrL",
+	"OGS6Wm6b321CbZVj6IALe2Tj/vLSrHaLJWXW74isqowS962Jro4ldTl4D1EJfzY6gYGktyIS26k9BhlX",
+	"B5Jip1NsWyakaLLxRM/A0Ma0s7JZymBuXFBRS2SBc9uySwXnxvZ45lvXGQLfUkcLsR5R4UiJUabNvNiy",
+	"LGEa2mE4G1+uTgrGYkXCKEtTJvJaemhNvhD5Y37ZN6MiCznt5UY1rudsz9jiq257h7TmX16ULYfKJUaA",
+	"YWbM7uoxrrj8XLUVmkC1eSwzr+klKy1WXmFPP2iOIvBZ3LOQBeDBhuDMBxbqRreXSV7nwPzpjAT9GT56",
+	"6BcMqx5W1Lq3g1sX4phjbS7ByJXksZovij9hgpRr1lhRDZoRzc0H3AecBigVKuzk17sQ0IhgRWEvrssF",
+	"vQKv3wrVZEzjUvEv14kqt6NA44dVtb8q2Bdcns9uePDMCz9Za+wW4dBbmw3umCduEA5dwRkfPMUP4dAP",
+	"9oJbyh3I5ImSY+Ct1HF0bByymSwCZL4JZUFsPZCFEj5BbZJVqjDQIlPNyxJoE8BKwWsliAX7umGbtkgg",
+	"GbGUWYO6oeROuHAsIeYDaBEI/Zx0UWoeWiNuKoEA970QCyLHnckTJBcnLsTyMdBKdKkcMZZXZTkCWi3h",
+	"Hh0jB0jKJL4QTi5wvN+Kexb4TlpAE9By7r7WEGNbpOaWmNub3VtmquW29+2Y49tieV8fe3zgan8mrvaH",
+	"Y0z27m2lFG/AiBZt3ptl6Fjm5CfqrLSBbZWqA76zh1Sdh1Sdh1SdJak6c9fv90vVyc1kFYRjdck6j2qs",
+	"oBTQxpCnrnIdiLj4gBVvGzegJX+eqnYPBeYeKNlXScluWZrudjQsb8cm4onka5OTXYXN/PEySWqR167D",
+	"tN8B2z39SBHFopTp1Q0m86XcM9n6PTou2r1s0HTR7foh8vSPEnkKTbTz9l0eVrubvnj5bleQ8i0bcmUw",
+	"nEyhvVTegNZrQJU3OkXzWoyGm9QGENgkDViNC+hReRdpvLykHk5HikUfMCdit0tSKmI5JlAlgXBB+lSx",
+	"g71GD+NHy629QKzJjW5qJKeKcN0iR6Lkgyti4wvIkfpe+ynps5kUcQOtgYHr0op9trJ+Dg7bsxICcqGN",
+	"QTzmQj3y3gYrqe+1dxto7Xr39qVZ5EjriQpsarWRMKLcNVa3tTzBOoi9l2mSmB1MUn5FNSPa6PDQ1gAA",
+	"EbMrlsiJWWAjINGIRdByfsQEUfSKxctytOeox20MYpXFk81hTviEJVxAXoYB1bnBCcd/WkVhz8DJ1S0b",
+	"q2mQNEuTWq8GoOrt7DzdbXWe7LW6nYPW7t6OWbna+cXi3rZxq3Nb/0whrHOrOAPEX2V9c2gVeLcmZ3V3",
+	"0F9hfSCrx2S3DWZdoEMPtUDv2NT4YDn8TJZDZIh+G82Cpt6WDS+VoTcOoAXf0qBcvN5jd9LVZZNTwaAs",
+	"W+OQCKmBfo8lNpBUDD04fGmB0CpuskmgayEI/LmDXR9C0vLQ1Xu4RRuEtK64IpDdNObiEbSSMveDipkZ",
+	"wxLFHoHXcq+9V1kvdO21uDdtcBNB4uGi/XljP+/llm1nSpnD2M3rjL57+xJj7bxHggXVU6Z5fiI2VGLC",
+	"ACs+JIs8r7jk8AnSqKm299yjBoEX7UE4tP80L4Ue+7ZxNokSRkE9nhXKccwVzA1q6PncQrnG+MNsYsMw",
+	"UkZ+yeIhVkzI1/lIkVQmDENHvbbT2Goa4jETKYYuHdPtxU7t28hwCPbSy3VWUGUDA7U4lRNb3gAWGJB+",
+	"pssbx2iVKVfMarfVgYqL5O8zJkvi6dtk9O0iFm+jMH4WCu/ikZZQ+odYxoeoj4dYxttWELPx47+/2rcT",
+	"s4RfsZSz1a6U4jGjvG0p5eZeF2RV4HsJCMTE5+YnqjUbT7Tqgb0xsCGNVGeKRDIuCqKYc7EcO0MeEXg1",
+	"yDrkJ/5t3ljb5uULa8PEoPhr7eYynC7OWIt8V2zOMMxLNtFghN1tk5jO1Er3TzH2d6+dk9dB9w4H4j2h",
+	"UgPVbGnhGIBrLdiOWdidzs5w9KfNFgRnwZUnpSxbVW7W3XZhx/nAT7+Hk8zBYb2TrADDg3r0Z1SP0HFe",
+	"cijHPrn4ErSkjdnDzm/279lJ/GknZTqdbV+TsmIFwQp2M1vVv7NYzu36eC5zT55h+TfXN9xNt57/Qbms",
+	"sUyZUfGmlXbRHrzC8qGgyNmCpOPQnQWP0WfZl/EMGs3kS8j1NE1CXF+ItqOn6CBVEuvO5cqiL73PR7Lr",
+	"dDZH2u6hSGf3vsjwKt3FASwgHzOWsRjV6gcN5kuuaPygGsz5hJqKiXiRDt2/apCySF6x9E6o/Boqi/my",
+	"m5NYIIAWIBAuYQMoiOKG+IbwT+hTYqS3tqaoS4uCWpluGhuBUUGuD6soqaW3jVY+Gy/iQKzmQOhQQnBF",
+	"IsWQUJ/955oGEmxDye2iBpnOUlZFqOE4bq933KUpDLZe6xkCf9Bsd5rt7nlnv9fe67X3/7VNulL11ray",
+	"jt05h7GrWsphfpBTMqZiNncz89qlDIOQhH5gOw+F9B/MYJvzOuQG83I3knYk4L8D85PavAGjou6XBX7P",
+	"r9YGV1AImipHNgYQjyhym4+1d2GgYIVjCreEvqZzW16Ca5K6VGalDcu6oglHptrdIyOZpapHxoyK6Ygn",
+	"bJ5Ru6jpvtQjWB01vEsFRE1oxIrywMAEzWrONBUxTWNiAaSImrCIDyyhJqrS3oYrr4xy+x394DcKq4Nj",
+	"u8vQugdy/6ewHb3Fy7roEsizEu6fBmqm9O8h/dPc5NEyU4bOWLxOC1hmXQnIdEQ1FImfc46DozoASsVi",
+	"F0qecvP3ghLCocbPMrm/Z2MAzFsxmWSBapm93Ivb+sszrByWfDjAl5w6U2n8fJCFH0wwXw0pPkP7iy48",
+	"mJBtcf++WrWjdMonoGhX08+/s5QPuI1lCs/g6eaZk8NCghgLldfgkZROwZocQPYLSHnmj8DVIaNihuG6",
+	"E5oqIJm9CxHqZxdZu70bZYJfG+YjRazgGxZcdexvI3aNX/274rtWq/U+DGyaDyVXHchcYdf1H14dPW+e",
+	"/XDU3T+oO6H2ooajtR2Ln8yq8YuLWqMBK0fmcCFsk+gBH2Ypiy13xOKhITaqMtKYJUdaJiyl0NBit90m",
+	"yktLbjhWg8kyjxSJEhldGi5whXCOLwQiQFEL38xijctmTZNURkwpiOLCjhg6pULhWR8SaqRtSEuxmMSh",
+	"7g+NLoWcJgwCtcBYcCHAjO9q+kSsRY5zrShLGanj0QaF1B3YdjkUThjPvENe8W8DwgVK9T+evXndQM/A",
+	"XrtNpiOp2IXAujwAqIuaZQKoBqBMjorYRQ0yvs0O+wkbA08tXBUp+4VFmsVwyjwakfDafselCCF3SzXA",
+	"1HUhXEh4DsQWeS21V6ifxT08B7c16PTNhDZ8janqejwR41cMb4Ddw23ykFzyUK9z8OSg/eTp08ftoBYb",
+	"jtj7rSb7ZmPwlrHMzPu67XY7qGFhI8M/apmKa0GNQ/ga/7D7+vsn3+ku+9fVT/9MZPd5e/x09rJzNKwF",
+	"zhffq6ksihiLoQi9Hcmu9IeOGZoVQ9+dPH569Y+fZ4Uny6aUfeCwt5b3nk3Nbwg1cKPfXSCaB0x7OMXr",
+	"tjXD4ehlSteV61jp5iF1Ixka2gZUrdGqbcqf8ykRm2/GmN4Ji8W34FDeO+ZZFfKEnMhXmVEADIQSPFiE",
+	"0CJ7unHbaCEFqKLeFQcWhZSh1qvNUwXL2kaMJnr069JAoyMwYCjSBdrEEyz7ZUmqIRfZpEVONIklQ9+n",
+	"llmEjlNzNftUYf016xn1CYoh4mOaDGQ6ZrFt32XbLi20KNlrtysj8H+A5dduexvyGy8vN7+idu5lfQlL",
+	"IKptL43OoewtMH5Fyf+X/IoJs0yDKL4JL4f0ajkJ0Q4wKWU0nm2KSDb0y0MR/JWSiTl/KxwYXo2yTUD2",
+	"27tFWPIid7oLZHrLaMwNNL5EfFJIj2xv5vSKEctI1edFrrsnp3OE057JbTEU5jAyZFU9+PMiHRuTys3f",
+	"tnlRLKPMtrvGnOUdUPntMhbSo5mcJMyIcWSacs2qquYX8TK2RdRivA1WPBzYCMtiq7g8wYxMak0mTS7y",
+	"in32tUY0q3grVPIJXHWgTGieFO1TveFYPmRx/PP5emXemLxy0uKwY3TiQlVMLBFpcVkFuRBvRP5ctPRe",
+	"m7PFxdf+XFWggGvsMOXG9ZxdydZJWmPrDnLbkxTk7IpfP1LEXM84Sxip7xMVkH0y5iIgu238t0tG5rsR",
+	"NKrK/wtxtP/f/9tt/4+i+GZuxErk0Jq5wLXCxdApEqAkgCoQ2vVZ91Z4aNBQ5UpoaxyTBBp0zqfFwGSW",
+	"EqlFQHrqb0WsaIFmRb0DUg9dIj4ZplToJiafHL86OnkZNnysM99XvDbnMbjp0n3GmWQajZjSKdUy9Rft",
+	"XfFPcMetONPUWGkASDLaSCojpC2FJO4pC56pDdVCTScgykgs2NgMS7q6WC6aAFPD7mkt8pbpdOYqy0NY",
+	"mJtgypME5JsRS6D7pWMAe+2nQU1zDZnyzqDjDokrbd4GKkyuOriKCA7orZhd7dh9q53IswkN8qyEFZV2",
+	"YJ94BbiATJ8xncFSYwn0LYATsBiTV023tVxtfSFo51Ha1W6xK8OJoYYFizfdxcDPp+CF1ap5yWZNLpqD",
+	"hA9HVTKEB/BSdJ5n+Wr+xGYhqsXwm6uhOGZ6JK19WWaaNRADzMGlmRBwC+GACR1olpIQPjSPzIfQWVhQ",
+	"B4bwPDJk9vphmLtd2SMnbCzFgrm1ltewKQSXA60CoilaAiuxZBF0Rmszz1tNLcAsNa4cQknr2gQoBjbU",
+	"B9HFnU7dfYF2rQnVI6P6gVTW8O5R6dr0iA2qEmxKLtnM0U3z0b64BNNudzlMccdVa7spgNPcmsqtIFQl",
+	"4pJMsOsJ6FeYFtEi2KMFw08SORwaggOaEGQnm0+2JEx4dHr64fj13595JV9Cf8f77ba3Y7sKnGbjXbm1",
+	"wz7AntR0gFlJQXP1bgxdk0uCUeASQZyImrIBgN96igxPvqJJxhSpew0htJREjWSqGy1iy1BboxSyTzkY",
+	"IHfE8uE9Z0TD1sT9Gbz3x7M3rxG/6qErPB1xPQsbATSfcJ1vZersrnYgNhkJzRvDXM6C9xtGYOS3hJWv",
+	"sAd8HzJcOVPe5odQBvynoIbEqSmkbjpSWnkcsFNgHApoeX4sIwoFubmydO6QhEfmRaEnJuAv4HMbUVXe",
+	"3H6xuVdIKMX2ZL1iF5+Cmvk4AMfHwpZeS+S9rg0TpCllotzS35kO4B3QZBzT8/tQCl0RdMU0AAuFfaGB",
+	"U3mDe2WGhQvacF/FDiC8HySyppaymUDI0cqL40Q6eNQWgC+J9I+U7YRaD+ftPmEANQhIyMVAtq4dwuAT",
+	"8Cg81TgkYQxUJoRYDXg/vLMEgo7Hs9/6qzMXEXeyITwWQWDgkgKL5ObxJpqnqxh4/gxNPJbpDyb18GTQ",
+	"fGXoTBgQ8/c7MZYxqAnNMwjrbHiIL5PYcWWLRC47FoOTwBOBDWaxlZg2DAgUPGQQFStSzmJe9Aez7dqh",
+	"gc6MaRAwMNbGSFMkPD6nwxBqqxRHm1s1uCZaxnRWPg+Pf536+7fA2/QwKuD+KagV2vAyWuK67lraZ/PN",
+	"G1A7Dci3uVwfM6mp88H4OOu8J+k6kalFwtw3a/ETYTsBR22ZpXti0rmUGMnpzmRTgJR2/imoZcL3VFRT",
+	"IXTFRCmLzXM0UT1oOgxOo6CwKwWEXU84uH9Soul4AjYlaE+A0czgvcH+eVyRoRQMyJLrvIDahUy9llZn",
+	"zJXJC3/++efmkbfUsEzBOgVsvKcMwuSugQ0hNA8RBFLuiK1ONnWWOtsBom8uHDWqMQQV8DESb5lpOgSH",
+	"l/lKZrrhCwcIFop0O5LCOWdIRCeboFJJGPLImTUuEX8Xm8Oi8EAbOORhoc0xizlt4ls2IfEGLND1BAai",
+	"M650bWxNhno4bz1ENbqgDB439uJUvfduvrvK7XwKFt0BFbTaedNzy4UN/0SjjUW+uivv6Dk8lbkbAVH8",
+	"V0gSBhdnUXbKKBjOyVhMYh1FaU40MfQHZEmaOIWPY1Cmc3jW58lSycXZCCwPwFp6InaRmNje3G7LsIFU",
+	"js3ylgp8Sz2wmx5ElfflfwcAAP//",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

@@ -8,8 +8,8 @@ import (
 )
 
 // TestSpecIsAProduct keeps openapi.yaml complete for the people who read it: every operation is named, summarized,
-// tagged and described; every body has an example; every error is the envelope; limited operations document
-// their rate-limit headers, every response its X-Request-Id.
+// tagged and described; every body has an example; every error is the envelope or, negotiated, a problem, with an
+// example of it; limited operations document their rate-limit headers, every response its X-Request-Id.
 func TestSpecIsAProduct(t *testing.T) {
 	t.Parallel()
 	doc, err := Contract()
@@ -32,8 +32,13 @@ func TestSpecIsAProduct(t *testing.T) {
 				status, err := strconv.Atoi(code)
 				require.NoError(t, err, where)
 				if status >= 400 {
+					require.Len(t, resp.Value.Content, 2, "%s %s: the envelope and the problem, nothing else", where, code)
 					schema := resp.Value.Content.Get("application/json").Schema
 					require.Equal(t, "#/components/schemas/Error", schema.Ref, "%s %s: the error envelope", where, code)
+					problem := resp.Value.Content.Get("application/problem+json")
+					require.NotNil(t, problem, "%s %s: problem details", where, code)
+					require.Equal(t, "#/components/schemas/Problem", problem.Schema.Ref, "%s %s: problem details", where, code)
+					require.True(t, problem.Example != nil || len(problem.Examples) > 0, "%s %s: a problem's example", where, code)
 				}
 				headers := resp.Value.Headers
 				require.Contains(t, headers, "X-Request-Id", "%s %s", where, code)
@@ -53,6 +58,44 @@ func TestSpecIsAProduct(t *testing.T) {
 					require.True(t, headers["Retry-After"].Value.Required, "%s %s", where, code)
 				}
 			}
+		}
+	}
+}
+
+// TestProblemTypesAreDocumented: every problem type of x-problem-types has a description and is named in
+// info.description, which is what Swagger UI shows (it does not show extensions); every example of a problem
+// names one of them, with its status and title.
+func TestProblemTypesAreDocumented(t *testing.T) {
+	t.Parallel()
+	doc, err := Contract()
+	require.NoError(t, err)
+	registry, ok := doc.Extensions["x-problem-types"].(map[string]any)
+	require.True(t, ok, "x-problem-types")
+	byURI := map[string]map[string]any{}
+	for name, v := range registry {
+		entry := v.(map[string]any)
+		require.NotEmpty(t, entry["description"], name)
+		uri := entry["type"].(string)
+		require.Equal(t, "https://junction.dev/problems/"+name, uri, "a type's URI ends in its name")
+		require.Contains(t, doc.Info.Description, "`"+name+"` (", "info.description lists %s with its status", name)
+		byURI[uri] = entry
+	}
+	for name, resp := range doc.Components.Responses {
+		mt := resp.Value.Content.Get("application/problem+json")
+		require.NotNil(t, mt, name)
+		examples := []any{mt.Example}
+		if mt.Example == nil {
+			examples = examples[:0]
+			for _, ex := range mt.Examples {
+				examples = append(examples, ex.Value.Value)
+			}
+		}
+		for _, ex := range examples {
+			p := ex.(map[string]any)
+			entry, ok := byURI[p["type"].(string)]
+			require.True(t, ok, "%s: the example's type %v is in x-problem-types", name, p["type"])
+			require.EqualValues(t, entry["status"], p["status"], name)
+			require.Equal(t, entry["title"], p["title"], name)
 		}
 	}
 }

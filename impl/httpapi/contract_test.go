@@ -382,7 +382,7 @@ func maxJSONBytes(s *openapi3.Schema) (int64, bool) {
 }
 
 // TestFieldErrorsAreCapped: a body of 100,000 unknown keys (N4 of the second review: a 3.2 MB answer) names at
-// most 50 of them.
+// most 50 of them, in the envelope and in problem details alike.
 func TestFieldErrorsAreCapped(t *testing.T) {
 	t.Parallel()
 	b := setup(t)
@@ -397,4 +397,8 @@ func TestFieldErrorsAreCapped(t *testing.T) {
 	require.Equal(t, http.StatusBadRequest, r.status)
 	require.Less(t, len(r.body), 8<<10, "%.300s", r.body)
 	require.Len(t, *r.envelope(t).Errors, 51)
+	r = b.do(http.MethodPost, "/api/posts", "application/json", body.String(), "Authorization", "Bearer "+token, "Accept", problemJSON)
+	require.Equal(t, http.StatusBadRequest, r.status)
+	require.Less(t, len(r.body), 8<<10, "%.300s", r.body)
+	require.Len(t, *r.problem(t).Errors, 51)
 }

@@ -21,7 +21,8 @@ import (
 // the answer (nginx's convention); the client never sees it.
 const statusClientClosedRequest = 499
 
-// statusFor is the one table from service error codes to HTTP statuses.
+// statusFor is the one table from service error codes to HTTP statuses. An error's problem type follows from its
+// status (problemForStatus) unless problemOfError names its own.
 var statusFor = map[service.Code]int{
 	service.ENOTFOUND:      http.StatusNotFound,
 	service.ECONFLICT:      http.StatusConflict,
@@ -32,12 +33,16 @@ var statusFor = map[service.Code]int{
 	service.EUNPROCESSABLE: http.StatusUnprocessableEntity,
 }
 
-// errorWriter renders the error envelope. In development a 500 carries the internal error's text; elsewhere the
-// text reaches only the log.
+// errorWriter renders every REST error, in the representation the client prefers: RFC 9457 problem details
+// (application/problem+json) when its Accept weighs them above application/json, else the envelope, as before
+// problem details existed. In development a 500 carries the internal error's text; elsewhere the text reaches
+// only the log.
 type errorWriter struct {
 	dev       bool
 	logger    *slog.Logger
 	rejection *rejection
+	// problems are openapi.yaml's x-problem-types; a type missing from them is answered as about:blank.
+	problems problemTypes
 }
 
 // with returns the writer for an operation with its own rejection status (nil for none).
@@ -46,9 +51,43 @@ func (e errorWriter) with(r *rejection) errorWriter {
 	return e
 }
 
-// write sends status with the envelope. fields may be nil.
+// write sends status with the error of its status's problem type. fields may be nil.
 func (e errorWriter) write(w http.ResponseWriter, r *http.Request, status int, message string, fields map[string][]string) {
-	status, title := e.rejection.statusOf(status)
+	e.writeProblem(w, r, status, "", message, fields)
+}
+
+// writeProblem is write for an error with a problem type of its own (problem; "" for its status's): one of the
+// statuses that mean more than one thing.
+func (e errorWriter) writeProblem(w http.ResponseWriter, r *http.Request, status int, problem, message string, fields map[string][]string) {
+	if problem == "" {
+		problem = problemForStatus[status]
+	}
+	status, title, problem := e.rejection.apply(status, problem)
+	if len(fields) > 0 {
+		fields = capFields(fields)
+	}
+	// The same URL answers either representation: a cache must tell them apart.
+	varyOn(w.Header(), "Accept")
+	if status == http.StatusUnauthorized && w.Header().Get("WWW-Authenticate") == "" {
+		w.Header().Set("WWW-Authenticate", `Bearer realm="junction"`)
+	}
+	var body any
+	if wantsProblem(r) {
+		body = problemDetails(r, e.problems.of(problem, status), status, message, fields)
+		w.Header().Set("Content-Type", problemJSON)
+	} else {
+		body = envelope(r, status, title, message, fields)
+		w.Header().Set("Content-Type", envelopeJSON)
+	}
+	w.WriteHeader(status)
+	if err := json.NewEncoder(w).Encode(body); err != nil {
+		e.logger.DebugContext(r.Context(), "write error response", "err", err)
+	}
+}
+
+// envelope is the error as the envelope (components/schemas/Error), which clients get unless they ask for problem
+// details.
+func envelope(r *http.Request, status int, title, message string, fields map[string][]string) api.Error {
 	body := api.Error{
 		Error:      title,
 		StatusCode: status,
@@ -61,17 +100,29 @@ func (e errorWriter) write(w http.ResponseWriter, r *http.Request, status int, m
 		body.Message = &message
 	}
 	if len(fields) > 0 {
-		fields = capFields(fields)
 		body.Errors = &fields
 	}
-	w.Header().Set("Content-Type", "application/json")
-	if status == http.StatusUnauthorized && w.Header().Get("WWW-Authenticate") == "" {
-		w.Header().Set("WWW-Authenticate", `Bearer realm="junction"`)
+	return body
+}
+
+// problemDetails is the error as RFC 9457 problem details of type t (components/schemas/Problem): the envelope's
+// message as detail, the request's path as instance, and the envelope's field errors and request id as extension
+// members.
+func problemDetails(r *http.Request, t problemType, status int, message string, fields map[string][]string) api.Problem {
+	body := api.Problem{
+		Type:      t.uri,
+		Title:     t.title,
+		Status:    status,
+		Instance:  r.URL.EscapedPath(),
+		RequestId: RequestIDFromContext(r.Context()),
 	}
-	w.WriteHeader(status)
-	if err := json.NewEncoder(w).Encode(body); err != nil {
-		e.logger.DebugContext(r.Context(), "write error response", "err", err)
+	if message != "" {
+		body.Detail = &message
 	}
+	if len(fields) > 0 {
+		body.Errors = &fields
+	}
+	return body
 }
 
 // service renders err, which a handler or the service returned. Expected failures keep their message; an outage
@@ -113,10 +164,10 @@ func (e errorWriter) service(w http.ResponseWriter, r *http.Request, err error) 
 		e.internal(w, r, err)
 		return
 	}
-	e.write(w, r, status, se.Message, se.Fields)
+	e.writeProblem(w, r, status, problemOf(err), se.Message, se.Fields)
 }
 
-// maxFieldErrors is the most fields an envelope names: a body of 100,000 unknown keys would otherwise answer
+// maxFieldErrors is the most fields an error names: a body of 100,000 unknown keys would otherwise answer
 // 3 MB of "is not a known field".
 const maxFieldErrors = 50
 

@@ -31,7 +31,11 @@ func FuzzRequestDecoding(f *testing.F) {
 	if err != nil {
 		f.Fatal(err)
 	}
-	errs := errorWriter{logger: slog.New(slog.NewTextHandler(io.Discard, nil))}
+	problems, err := loadProblemTypes(doc)
+	if err != nil {
+		f.Fatal(err)
+	}
+	errs := errorWriter{logger: slog.New(slog.NewTextHandler(io.Discard, nil)), problems: problems}
 	g, err := newGate(doc, ratelimit.New(config.RateLimitConfig{}, nil), &authenticator{}, nil, errs)
 	if err != nil {
 		f.Fatal(err)

@@ -29,7 +29,7 @@ type gate struct {
 }
 
 func newGate(doc *openapi3.T, limits *ratelimit.Limits, authn *authenticator, idem idempotent.Store, errs errorWriter) (*gate, error) {
-	rules, err := compileRules(doc)
+	rules, err := compileRules(doc, errs.problems)
 	if err != nil {
 		return nil, err
 	}

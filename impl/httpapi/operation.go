@@ -14,8 +14,9 @@ const (
 	bodyLimitExtension = "x-request-body-max-bytes"
 	// opBodyLimitExtension on an operation: its own body limit.
 	opBodyLimitExtension = "x-max-body-bytes"
-	// rejectionExtension on an operation: {status, error} for every request the gate refuses (webhooks answer
-	// their senders with one status whatever went wrong).
+	// rejectionExtension on an operation: {problem} for every request the gate refuses, a problem type of
+	// x-problem-types whose status and title replace the refusal's (webhooks answer their senders with one status
+	// whatever went wrong).
 	rejectionExtension = "x-rejection"
 )
 
@@ -39,13 +40,16 @@ type opRules struct {
 	idempotent bool
 }
 
-// rejection replaces the status and error title of every 4xx the gate answers for an operation (but 429).
+// rejection replaces the status, error title and problem type of every 4xx the gate answers for an operation
+// (but 429).
 type rejection struct {
-	status int
-	title  string
+	status  int
+	title   string
+	problem string
 }
 
-func compileRules(doc *openapi3.T) (map[*openapi3.Operation]opRules, error) {
+// compileRules reads each operation's rules; problems are x-problem-types, which rejections name.
+func compileRules(doc *openapi3.T, problems problemTypes) (map[*openapi3.Operation]opRules, error) {
 	defaultLimit, ok := positiveNumber(doc.Info.Extensions[bodyLimitExtension])
 	if !ok {
 		return nil, fmt.Errorf("openapi.yaml: info.%s must be a positive number of bytes", bodyLimitExtension)
@@ -65,12 +69,12 @@ func compileRules(doc *openapi3.T) (map[*openapi3.Operation]opRules, error) {
 			}
 			if v, ok := op.Extensions[rejectionExtension]; ok {
 				m, _ := v.(map[string]any)
-				status, okStatus := positiveNumber(m["status"])
-				title, okTitle := m["error"].(string)
-				if !okStatus || !okTitle || status < 400 || status > 499 {
-					return nil, fmt.Errorf("openapi.yaml: %s %s: %s needs a 4xx status and an error", method, path, rejectionExtension)
+				name, _ := m["problem"].(string)
+				t, ok := problems[name]
+				if !ok || t.status < 400 || t.status > 499 || len(m) != 1 {
+					return nil, fmt.Errorf("openapi.yaml: %s %s: %s needs only a problem, one of %s with a 4xx status", method, path, rejectionExtension, problemTypesExtension)
 				}
-				r.rejection = &rejection{status: int(status), title: title}
+				r.rejection = &rejection{status: t.status, title: t.title, problem: name}
 			}
 			reqs := doc.Security
 			if op.Security != nil {
@@ -111,10 +115,11 @@ func positiveNumber(v any) (int64, bool) {
 	return 0, false
 }
 
-// statusOf applies a rejection to a status the gate is about to answer.
-func (r *rejection) statusOf(status int) (int, string) {
+// apply applies a rejection to the status and problem type of an error about to be answered: it returns the
+// status, the envelope's title and the problem type to answer.
+func (r *rejection) apply(status int, problem string) (int, string, string) {
 	if r == nil || status < 400 || status > 499 || status == http.StatusTooManyRequests {
-		return status, http.StatusText(status)
+		return status, http.StatusText(status), problem
 	}
-	return r.status, r.title
+	return r.status, r.title, r.problem
 }

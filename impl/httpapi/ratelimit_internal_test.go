@@ -15,7 +15,9 @@ func TestEveryOperationNamesItsAction(t *testing.T) {
 	t.Parallel()
 	doc, err := api.GetSpec()
 	require.NoError(t, err)
-	rules, err := compileRules(doc)
+	problems, err := loadProblemTypes(doc)
+	require.NoError(t, err)
+	rules, err := compileRules(doc, problems)
 	require.NoError(t, err)
 	byID := map[string]limitRule{}
 	for _, item := range doc.Paths.Map() {
@@ -40,6 +42,6 @@ func TestEveryOperationNamesItsAction(t *testing.T) {
 	}
 
 	delete(doc.Paths.Value("/api/posts").Get.Extensions, rateLimitExtension)
-	_, err = compileRules(doc)
+	_, err = compileRules(doc, problems)
 	require.ErrorContains(t, err, "x-rate-limit", "an operation without its action")
 }

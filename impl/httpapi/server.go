@@ -67,11 +67,15 @@ func NewHandler(svc Services, opts Options) (http.Handler, error) {
 	if err := svc.missing(); err != nil {
 		return nil, err
 	}
-	errs := errorWriter{dev: opts.Development, logger: opts.Logger}
 	doc, err := api.GetSpec()
 	if err != nil {
 		return nil, fmt.Errorf("load embedded spec: %w", err)
 	}
+	problems, err := loadProblemTypes(doc)
+	if err != nil {
+		return nil, err
+	}
+	errs := errorWriter{dev: opts.Development, logger: opts.Logger, problems: problems}
 	signIn := authn.New(svc.Accounts)
 	authr := &authenticator{authn: signIn, stripe: opts.StripeVerifier}
 	gate, err := newGate(doc, opts.Limits, authr, svc.Idempotency, errs)

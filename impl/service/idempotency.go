@@ -1,6 +1,7 @@
 package service
 
 import (
+	"hash/fnv"
 	"net/http"
 	"time"
 )
@@ -36,3 +37,12 @@ var (
 	// ErrIdempotencyKeyReused: the key answered another request.
 	ErrIdempotencyKeyReused = &Error{Code: EUNPROCESSABLE, Message: "This Idempotency-Key was used for another request."}
 )
+
+// LockID is the advisory lock that a running request with r's key holds: 64 bits of a hash of everything that
+// tells keys apart. A collision only makes an unrelated request wait its turn (409), never answers it with
+// another's answer, which the stored row matches exactly.
+func (r IdempotentRequest) LockID() int64 {
+	h := fnv.New64a()
+	_, _ = h.Write([]byte(r.Scope + " " + r.Method + " " + r.Route + " " + r.Key)) // none holds a space
+	return int64(h.Sum64())
+}

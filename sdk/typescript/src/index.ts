@@ -1,5 +1,7 @@
 // Junction's TypeScript SDK: openapi-fetch over types generated from openapi.yaml (src/schema.gen.ts, by
-// `make generate`). Every path, parameter, body and response is typed; errors are the API's error envelope.
+// `make generate`). Every path, parameter, body and response is typed; errors are the API's error envelope (the
+// client sends no Accept: application/problem+json, so the server answers the envelope; ApiProblem types the
+// RFC 9457 problem details that a client asking for them gets instead).
 import createClient, { type Middleware } from "openapi-fetch";
 import { keyedOperations } from "./keyed.gen.js";
 import type { components, paths } from "./schema.gen.js";
@@ -9,6 +11,7 @@ export type User = components["schemas"]["User"];
 export type Post = components["schemas"]["Post"];
 export type Comment = components["schemas"]["Comment"];
 export type ApiError = components["schemas"]["Error"];
+export type ApiProblem = components["schemas"]["Problem"];
 
 /**
  * How the SDK writes array query parameters: as openapi.yaml declares every one of them (`ids`), `form` style
@@ -122,7 +125,9 @@ function retryAfterMs(value: string | null): number | undefined {
  */
 export function createJunctionClient(baseUrl: string, token?: () => string | undefined, options: { retry?: RetryOptions | false } = {}) {
   const retry = options.retry ?? {};
-  const client = createClient<paths>({ baseUrl, querySerializer, ...(retry === false ? {} : { fetch: retryingFetch(retry) }) });
+  // "application/json": the responses the client reads are the envelope's media type, not problem+json's, which it
+  // does not ask for.
+  const client = createClient<paths, "application/json">({ baseUrl, querySerializer, ...(retry === false ? {} : { fetch: retryingFetch(retry) }) });
   if (token) {
     const auth: Middleware = {
       onRequest({ request }) {

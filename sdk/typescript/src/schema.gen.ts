@@ -124,7 +124,8 @@ export interface paths {
          *     the configured secrets and `t` is within the tolerance (300 s by default) of the server's clock. A verified
          *     event is stored and queued for processing in one transaction; a repeated event id is acknowledged again
          *     and stored once. Every failure (header, signature, time, a body over 1 MiB, invalid JSON) is a 400 whose
-         *     `error` is "Webhook validation failed", and nothing is stored. Not rate limited: the signature authenticates.
+         *     `error` is "Webhook validation failed" (the problem type `webhook-rejected`, which `x-rejection` names), and
+         *     nothing is stored. Not rate limited: the signature authenticates.
          */
         post: operations["receiveStripeWebhook"];
         delete?: never;
@@ -640,6 +641,47 @@ export interface components {
             timestamp: string;
             /** @example 5f1c0a8e9b7d4c3a */
             requestId: string;
+        };
+        /** @description An error as RFC 9457 problem details (`application/problem+json`): what every non-2xx response carries instead of the `Error` envelope when the request's `Accept` prefers `application/problem+json` to `application/json`. `errors` and `requestId` are extension members, as in the envelope. Other members may be added to a problem type later (RFC 9457, section 3.2), so the schema is open: a client ignores the members it does not know. */
+        Problem: {
+            /**
+             * Format: uri
+             * @description The problem type, one of `x-problem-types` (`https://junction.dev/problems/<name>`).
+             * @example https://junction.dev/problems/not-found
+             */
+            type: string;
+            /**
+             * @description The problem type's summary, the same for every occurrence.
+             * @example Not found
+             */
+            title: string;
+            /**
+             * @description The HTTP status of the response.
+             * @example 404
+             */
+            status: number;
+            /**
+             * @description What went wrong this time, for people: the envelope's `message`.
+             * @example User not found
+             */
+            detail?: string;
+            /**
+             * Format: uri-reference
+             * @description The request's path.
+             * @example /api/users/0b0e6f55-8d5f-4a7c-9a4e-6a0c9e8e2a11
+             */
+            instance: string;
+            /** @description Validation messages by JSON field name, as in the envelope. */
+            errors?: {
+                [key: string]: string[];
+            };
+            /**
+             * @description The response's `X-Request-Id`.
+             * @example 5f1c0a8e9b7d4c3a
+             */
+            requestId: string;
+        } & {
+            [key: string]: unknown;
         };
         /**
          * @example {
@@ -1285,7 +1327,7 @@ export interface components {
         };
     };
     responses: {
-        /** @description The `Idempotency-Key` was used before, by this caller on this route, for another request (another body, path or query). */
+        /** @description The `Idempotency-Key` was used before, by this caller on this route, for another request (another body, path or query). Its problem type is `idempotency-key-reused`. */
         IdempotencyKeyReused: {
             headers: {
                 "X-Request-Id": components["headers"]["XRequestId"];
@@ -1306,9 +1348,20 @@ export interface components {
                  *     }
                  */
                 "application/json": components["schemas"]["Error"];
+                /**
+                 * @example {
+                 *       "type": "https://junction.dev/problems/idempotency-key-reused",
+                 *       "title": "Idempotency-Key reused for another request",
+                 *       "status": 422,
+                 *       "detail": "This Idempotency-Key was used for another request.",
+                 *       "instance": "/api/posts",
+                 *       "requestId": "5f1c0a8e9b7d4c3a"
+                 *     }
+                 */
+                "application/problem+json": components["schemas"]["Problem"];
             };
         };
-        /** @description The delivery failed verification (signature, timestamp, size or JSON); nothing was stored. */
+        /** @description The delivery failed verification (signature, timestamp, size or JSON); nothing was stored. Its problem type is `webhook-rejected`. */
         WebhookRejected: {
             headers: {
                 "X-Request-Id": components["headers"]["XRequestId"];
@@ -1327,9 +1380,20 @@ export interface components {
                  *     }
                  */
                 "application/json": components["schemas"]["Error"];
+                /**
+                 * @example {
+                 *       "type": "https://junction.dev/problems/webhook-rejected",
+                 *       "title": "Webhook validation failed",
+                 *       "status": 400,
+                 *       "detail": "No signature matches.",
+                 *       "instance": "/api/webhooks/stripe",
+                 *       "requestId": "5f1c0a8e9b7d4c3a"
+                 *     }
+                 */
+                "application/problem+json": components["schemas"]["Problem"];
             };
         };
-        /** @description No valid token was sent (missing, malformed, expired, tampered, or its user is gone), or the credentials are wrong. */
+        /** @description No valid token was sent (missing, malformed, expired, tampered, or its user is gone), or the credentials are wrong. Its problem type is `unauthenticated`. */
         Unauthorized: {
             headers: {
                 "X-Request-Id": components["headers"]["XRequestId"];
@@ -1341,9 +1405,20 @@ export interface components {
             };
             content: {
                 "application/json": components["schemas"]["Error"];
+                /**
+                 * @example {
+                 *       "type": "https://junction.dev/problems/unauthenticated",
+                 *       "title": "Authentication required",
+                 *       "status": 401,
+                 *       "detail": "The token is missing, invalid or expired.",
+                 *       "instance": "/api/posts",
+                 *       "requestId": "5f1c0a8e9b7d4c3a"
+                 *     }
+                 */
+                "application/problem+json": components["schemas"]["Problem"];
             };
         };
-        /** @description The caller is signed in but may not do this, for example change another user's data. */
+        /** @description The caller is signed in but may not do this, for example change another user's data. Its problem type is `forbidden`. */
         Forbidden: {
             headers: {
                 "X-Request-Id": components["headers"]["XRequestId"];
@@ -1353,9 +1428,20 @@ export interface components {
             };
             content: {
                 "application/json": components["schemas"]["Error"];
+                /**
+                 * @example {
+                 *       "type": "https://junction.dev/problems/forbidden",
+                 *       "title": "Not allowed",
+                 *       "status": 403,
+                 *       "detail": "This needs an admin account.",
+                 *       "instance": "/api/admin/webhook-events",
+                 *       "requestId": "5f1c0a8e9b7d4c3a"
+                 *     }
+                 */
+                "application/problem+json": components["schemas"]["Problem"];
             };
         };
-        /** @description The client sent too many requests; wait `Retry-After` seconds. */
+        /** @description The client sent too many requests; wait `Retry-After` seconds. Its problem type is `rate-limited`. */
         TooManyRequests: {
             headers: {
                 "X-Request-Id": components["headers"]["XRequestId"];
@@ -1366,9 +1452,20 @@ export interface components {
             };
             content: {
                 "application/json": components["schemas"]["Error"];
+                /**
+                 * @example {
+                 *       "type": "https://junction.dev/problems/rate-limited",
+                 *       "title": "Too many requests",
+                 *       "status": 429,
+                 *       "detail": "Too many requests: retry after 6 seconds.",
+                 *       "instance": "/api/auth/token",
+                 *       "requestId": "5f1c0a8e9b7d4c3a"
+                 *     }
+                 */
+                "application/problem+json": components["schemas"]["Problem"];
             };
         };
-        /** @description The request does not match this document; `errors` names the fields. */
+        /** @description The request does not match this document; `errors` names the fields. Its problem type is `invalid-request`. */
         BadRequest: {
             headers: {
                 "X-Request-Id": components["headers"]["XRequestId"];
@@ -1394,9 +1491,25 @@ export interface components {
                  *     }
                  */
                 "application/json": components["schemas"]["Error"];
+                /**
+                 * @example {
+                 *       "type": "https://junction.dev/problems/invalid-request",
+                 *       "title": "The request is invalid",
+                 *       "status": 400,
+                 *       "detail": "The request is invalid.",
+                 *       "instance": "/api/users",
+                 *       "errors": {
+                 *         "email": [
+                 *           "must be a valid email"
+                 *         ]
+                 *       },
+                 *       "requestId": "5f1c0a8e9b7d4c3a"
+                 *     }
+                 */
+                "application/problem+json": components["schemas"]["Problem"];
             };
         };
-        /** @description The request is malformed (its query string, for one). For the operations without a rate limit. */
+        /** @description The request is malformed (its query string, for one). For the operations without a rate limit. Its problem type is `invalid-request`. */
         BadRequestUnlimited: {
             headers: {
                 "X-Request-Id": components["headers"]["XRequestId"];
@@ -1404,9 +1517,25 @@ export interface components {
             };
             content: {
                 "application/json": components["schemas"]["Error"];
+                /**
+                 * @example {
+                 *       "type": "https://junction.dev/problems/invalid-request",
+                 *       "title": "The request is invalid",
+                 *       "status": 400,
+                 *       "detail": "The request is invalid.",
+                 *       "instance": "/healthz",
+                 *       "errors": {
+                 *         "query": [
+                 *           "is not a well-formed query string"
+                 *         ]
+                 *       },
+                 *       "requestId": "5f1c0a8e9b7d4c3a"
+                 *     }
+                 */
+                "application/problem+json": components["schemas"]["Problem"];
             };
         };
-        /** @description No such resource. */
+        /** @description No such resource. Its problem type is `not-found`. */
         NotFound: {
             headers: {
                 "X-Request-Id": components["headers"]["XRequestId"];
@@ -1416,9 +1545,20 @@ export interface components {
             };
             content: {
                 "application/json": components["schemas"]["Error"];
+                /**
+                 * @example {
+                 *       "type": "https://junction.dev/problems/not-found",
+                 *       "title": "Not found",
+                 *       "status": 404,
+                 *       "detail": "User not found",
+                 *       "instance": "/api/users/0b0e6f55-8d5f-4a7c-9a4e-6a0c9e8e2a11",
+                 *       "requestId": "5f1c0a8e9b7d4c3a"
+                 *     }
+                 */
+                "application/problem+json": components["schemas"]["Problem"];
             };
         };
-        /** @description The path exists but does not have this method (any path of this document, for any method it does not list; every `GET` also answers `HEAD`). `Allow` lists the methods it has. */
+        /** @description The path exists but does not have this method (any path of this document, for any method it does not list; every `GET` also answers `HEAD`). `Allow` lists the methods it has. Its problem type is `method-not-allowed`. */
         MethodNotAllowed: {
             headers: {
                 "X-Request-Id": components["headers"]["XRequestId"];
@@ -1438,9 +1578,20 @@ export interface components {
                  *     }
                  */
                 "application/json": components["schemas"]["Error"];
+                /**
+                 * @example {
+                 *       "type": "https://junction.dev/problems/method-not-allowed",
+                 *       "title": "Method not allowed",
+                 *       "status": 405,
+                 *       "detail": "This method is not allowed on this resource.",
+                 *       "instance": "/api/posts",
+                 *       "requestId": "5f1c0a8e9b7d4c3a"
+                 *     }
+                 */
+                "application/problem+json": components["schemas"]["Problem"];
             };
         };
-        /** @description The request conflicts with existing data, such as an email that is already taken; or a request with the same `Idempotency-Key` is still running (then with `Retry-After`). */
+        /** @description The request conflicts with existing data, such as an email that is already taken (problem type `conflict`); or a request with the same `Idempotency-Key` is still running, then with `Retry-After` (problem type `idempotency-key-in-flight`). */
         Conflict: {
             headers: {
                 "X-Request-Id": components["headers"]["XRequestId"];
@@ -1451,9 +1602,10 @@ export interface components {
             };
             content: {
                 "application/json": components["schemas"]["Error"];
+                "application/problem+json": components["schemas"]["Problem"];
             };
         };
-        /** @description The request body is larger than the operation's limit (`x-max-body-bytes`, else `info.x-request-body-max-bytes`); `message` says the limit. */
+        /** @description The request body is larger than the operation's limit (`x-max-body-bytes`, else `info.x-request-body-max-bytes`); `message` (`detail`) says the limit. Its problem type is `payload-too-large`. */
         PayloadTooLarge: {
             headers: {
                 "X-Request-Id": components["headers"]["XRequestId"];
@@ -1463,9 +1615,20 @@ export interface components {
             };
             content: {
                 "application/json": components["schemas"]["Error"];
+                /**
+                 * @example {
+                 *       "type": "https://junction.dev/problems/payload-too-large",
+                 *       "title": "Request body too large",
+                 *       "status": 413,
+                 *       "detail": "The request body must be at most 65536 bytes.",
+                 *       "instance": "/api/users",
+                 *       "requestId": "5f1c0a8e9b7d4c3a"
+                 *     }
+                 */
+                "application/problem+json": components["schemas"]["Problem"];
             };
         };
-        /** @description The request body is not `application/json`. */
+        /** @description The request body is not `application/json`. Its problem type is `unsupported-media-type`. */
         UnsupportedMediaType: {
             headers: {
                 "X-Request-Id": components["headers"]["XRequestId"];
@@ -1475,12 +1638,20 @@ export interface components {
             };
             content: {
                 "application/json": components["schemas"]["Error"];
+                /**
+                 * @example {
+                 *       "type": "https://junction.dev/problems/unsupported-media-type",
+                 *       "title": "Unsupported media type",
+                 *       "status": 415,
+                 *       "detail": "The request body must be application/json.",
+                 *       "instance": "/api/users",
+                 *       "requestId": "5f1c0a8e9b7d4c3a"
+                 *     }
+                 */
+                "application/problem+json": components["schemas"]["Problem"];
             };
         };
-        /**
-         * @description The database cannot be reached in time (an outage, a timeout) or the server is at its concurrency cap;
-         *     retry after `Retry-After` seconds.
-         */
+        /** @description The database cannot be reached in time (an outage, a timeout) or the server is at its concurrency cap; retry after `Retry-After` seconds. Its problem type is `unavailable`. */
         ServiceUnavailable: {
             headers: {
                 "X-Request-Id": components["headers"]["XRequestId"];
@@ -1491,9 +1662,20 @@ export interface components {
             };
             content: {
                 "application/json": components["schemas"]["Error"];
+                /**
+                 * @example {
+                 *       "type": "https://junction.dev/problems/unavailable",
+                 *       "title": "Service unavailable",
+                 *       "status": 503,
+                 *       "detail": "The service is temporarily unavailable; retry shortly.",
+                 *       "instance": "/api/posts",
+                 *       "requestId": "5f1c0a8e9b7d4c3a"
+                 *     }
+                 */
+                "application/problem+json": components["schemas"]["Problem"];
             };
         };
-        /** @description The database cannot be reached in time, or the service cannot take the request now; retry after `Retry-After` seconds. For the operations without a rate limit. */
+        /** @description The database cannot be reached in time, or the service cannot take the request now; retry after `Retry-After` seconds. For the operations without a rate limit. Its problem type is `unavailable`. */
         ServiceUnavailableUnlimited: {
             headers: {
                 "X-Request-Id": components["headers"]["XRequestId"];
@@ -1502,9 +1684,20 @@ export interface components {
             };
             content: {
                 "application/json": components["schemas"]["Error"];
+                /**
+                 * @example {
+                 *       "type": "https://junction.dev/problems/unavailable",
+                 *       "title": "Service unavailable",
+                 *       "status": 503,
+                 *       "detail": "The database is not reachable.",
+                 *       "instance": "/readyz",
+                 *       "requestId": "5f1c0a8e9b7d4c3a"
+                 *     }
+                 */
+                "application/problem+json": components["schemas"]["Problem"];
             };
         };
-        /** @description An unexpected error. Details are logged, not returned, unless `APP_ENV=development`. */
+        /** @description An unexpected error. Details are logged, not returned, unless `APP_ENV=development`. Its problem type is `internal`. */
         InternalError: {
             headers: {
                 "X-Request-Id": components["headers"]["XRequestId"];
@@ -1514,9 +1707,20 @@ export interface components {
             };
             content: {
                 "application/json": components["schemas"]["Error"];
+                /**
+                 * @example {
+                 *       "type": "https://junction.dev/problems/internal",
+                 *       "title": "Internal error",
+                 *       "status": 500,
+                 *       "detail": "An unexpected error occurred.",
+                 *       "instance": "/api/posts",
+                 *       "requestId": "5f1c0a8e9b7d4c3a"
+                 *     }
+                 */
+                "application/problem+json": components["schemas"]["Problem"];
             };
         };
-        /** @description An unexpected error. Details are logged, not returned, unless `APP_ENV=development`. For the operations without a rate limit. */
+        /** @description An unexpected error. Details are logged, not returned, unless `APP_ENV=development`. For the operations without a rate limit. Its problem type is `internal`. */
         InternalErrorUnlimited: {
             headers: {
                 "X-Request-Id": components["headers"]["XRequestId"];
@@ -1524,6 +1728,17 @@ export interface components {
             };
             content: {
                 "application/json": components["schemas"]["Error"];
+                /**
+                 * @example {
+                 *       "type": "https://junction.dev/problems/internal",
+                 *       "title": "Internal error",
+                 *       "status": 500,
+                 *       "detail": "An unexpected error occurred.",
+                 *       "instance": "/readyz",
+                 *       "requestId": "5f1c0a8e9b7d4c3a"
+                 *     }
+                 */
+                "application/problem+json": components["schemas"]["Problem"];
             };
         };
     };

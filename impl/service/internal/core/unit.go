@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"hash/fnv"
 	"strconv"
 	"sync"
 	"time"
@@ -116,13 +115,10 @@ func (c *Core) inUnit(ctx context.Context, u *Unit, fn func(tx pgx.Tx) error) er
 }
 
 // beginLocked is BEGIN and the key's lock, without waiting, as one simple-protocol round trip: 1 / false fails
-// it (division by zero) while another request holds the lock. The lock is 64 bits of a hash of the key, computed
-// here so that no text of the caller's is in the statement; a collision only makes an unrelated request wait its
-// turn (409), never answers it with another's answer, which the stored row matches exactly.
+// it (division by zero) while another request holds the lock. The lock is a number ([service.IdempotentRequest.LockID]),
+// so that no text of the caller's is in the statement.
 func beginLocked(r service.IdempotentRequest) string {
-	h := fnv.New64a()
-	_, _ = h.Write([]byte(r.Scope + " " + r.Method + " " + r.Route + " " + r.Key)) // none holds a space
-	return "BEGIN; SELECT 1 / pg_try_advisory_xact_lock(" + strconv.FormatInt(int64(h.Sum64()), 10) + ")::int"
+	return "BEGIN; SELECT 1 / pg_try_advisory_xact_lock(" + strconv.FormatInt(r.LockID(), 10) + ")::int"
 }
 
 func divisionByZero(err error) bool {
