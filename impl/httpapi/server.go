@@ -67,6 +67,10 @@ func NewHandler(svc Services, opts Options) (http.Handler, error) {
 	if err := svc.missing(); err != nil {
 		return nil, err
 	}
+	if opts.Logger == nil {
+		// Every request logs through it: a handler built without one would panic on its first request.
+		opts.Logger = slog.New(slog.DiscardHandler)
+	}
 	doc, err := api.GetSpec()
 	if err != nil {
 		return nil, fmt.Errorf("load embedded spec: %w", err)

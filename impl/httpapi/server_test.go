@@ -5,14 +5,18 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 
 	junction "github.com/junction-dev/junction"
 	"github.com/junction-dev/junction/impl/dbtest"
 	"github.com/junction-dev/junction/impl/httpapi"
+	"github.com/junction-dev/junction/impl/ratelimit"
+	"github.com/junction-dev/junction/impl/servicetest"
 )
 
 func TestHealthAndReadiness(t *testing.T) {
@@ -204,4 +208,21 @@ func TestNewHandlerNeedsEveryService(t *testing.T) {
 	t.Parallel()
 	_, err := httpapi.NewHandler(httpapi.Services{}, httpapi.Options{})
 	require.ErrorContains(t, err, "Accounts, Billing, Comments, Endpoints, Idempotency, Ops, Posts, Users")
+}
+
+// TestNewHandlerWithoutALogger: a handler built without a logger answers (and logs nowhere) rather than panicking
+// on its first request.
+func TestNewHandlerWithoutALogger(t *testing.T) {
+	t.Parallel()
+	svc := servicetest.New(t, dbtest.New(t), servicetest.Options{})
+	h, err := httpapi.NewHandler(httpapi.Services{Accounts: svc.Accounts, Users: svc.Users, Posts: svc.Posts, Comments: svc.Comments,
+		Billing: svc.Billing, Endpoints: svc.Endpoints, Ops: svc.Ops, Idempotency: svc.Idempotency}, httpapi.Options{
+		Limits: ratelimit.New(noLimits, ratelimit.NewMemory(1<<10, time.Now)),
+	})
+	require.NoError(t, err)
+	for _, path := range []string{"/openapi.yaml", "/nowhere", "/api/posts"} {
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, path, nil))
+		require.Less(t, rec.Code, 500, path)
+	}
 }
