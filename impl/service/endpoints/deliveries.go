@@ -457,19 +457,14 @@ func (s *Service) Test(ctx context.Context, endpointID uuid.UUID) (service.Webho
 // Prune deletes the events older than [service.WebhookRetention], with their deliveries, a batch at a time, and
 // returns how many. For the periodic prune job.
 func (s *Service) Prune(ctx context.Context) (int64, error) {
-	const batch = 5000
-	var total int64
 	before := s.deps.Now().Add(-service.WebhookRetention)
-	for {
-		n, err := s.core.Queries.WebhookMessagesPrune(ctx, s.core.Pool, db.WebhookMessagesPruneParams{Before: before, RowLimit: batch})
-		if err != nil {
-			return total, fmt.Errorf("prune webhook messages: %w", err)
-		}
-		total += n
-		if n < batch {
-			return total, nil
-		}
+	n, err := core.Prune(ctx, 5000, func(ctx context.Context, limit int32) (int64, error) {
+		return s.core.Queries.WebhookMessagesPrune(ctx, s.core.Pool, db.WebhookMessagesPruneParams{Before: before, RowLimit: limit})
+	})
+	if err != nil {
+		return n, fmt.Errorf("prune webhook messages: %w", err)
 	}
+	return n, nil
 }
 
 func (s *Service) withAttempts(ctx context.Context, rows []db.WebhookDelivery) ([]service.WebhookDelivery, error) {

@@ -68,16 +68,11 @@ func (s *Service) Finish(ctx context.Context, answer *service.StoredAnswer) (*se
 
 // Prune deletes the expired keys, a batch at a time, and returns how many. For the periodic prune job.
 func (s *Service) Prune(ctx context.Context) (int64, error) {
-	const batch = 5000
-	var total int64
-	for {
-		n, err := s.core.Queries.IdempotencyKeysPrune(ctx, s.core.Pool, int32(batch))
-		total += n
-		if err != nil {
-			return total, fmt.Errorf("prune idempotency keys: %w", err)
-		}
-		if n < batch {
-			return total, nil
-		}
+	n, err := core.Prune(ctx, 5000, func(ctx context.Context, limit int32) (int64, error) {
+		return s.core.Queries.IdempotencyKeysPrune(ctx, s.core.Pool, limit)
+	})
+	if err != nil {
+		return n, fmt.Errorf("prune idempotency keys: %w", err)
 	}
+	return n, nil
 }

@@ -133,3 +133,16 @@ func (c *Core) EnqueueAt(ctx context.Context, tx pgx.Tx, args river.JobArgs, at 
 	}
 	return nil
 }
+
+// Prune deletes in batches of batch rows, through del, until a batch comes back short, and returns how many it
+// deleted: one long DELETE would hold its locks, and its WAL, for the whole backlog at once.
+func Prune(ctx context.Context, batch int32, del func(ctx context.Context, limit int32) (int64, error)) (int64, error) {
+	var total int64
+	for {
+		n, err := del(ctx, batch)
+		total += n
+		if err != nil || n < int64(batch) {
+			return total, err
+		}
+	}
+}
