@@ -13,7 +13,11 @@ FROM comments c JOIN posts p ON p.id = c.post_id
 WHERE c.id = @id;
 
 -- name: CommentDelete :one
-DELETE FROM comments WHERE id = @id RETURNING *;
+-- if_match, unless NULL, holds the versions the caller accepts (If-Match): no row is deleted unless the comment
+-- has one of them.
+DELETE FROM comments
+WHERE id = @id AND (sqlc.narg(if_match)::bigint[] IS NULL OR version = ANY(sqlc.narg(if_match)::bigint[]))
+RETURNING *;
 
 -- name: CommentCountByPost :one
 SELECT count(*) FROM comments WHERE post_id = @post_id;

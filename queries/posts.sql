@@ -17,12 +17,13 @@ SELECT * FROM posts WHERE id = @id FOR UPDATE;
 SELECT * FROM posts WHERE id = @id FOR KEY SHARE;
 
 -- name: PostUpdate :one
--- A NULL argument keeps the stored value.
+-- A NULL argument keeps the stored value. if_match, unless NULL, holds the versions the caller accepts (If-Match):
+-- the row changes only while it has one of them, and otherwise there is no row.
 UPDATE posts
 SET title = coalesce(sqlc.narg(title), title),
     content = coalesce(sqlc.narg(content), content),
     updated_at = now()
-WHERE id = @id
+WHERE id = @id AND (sqlc.narg(if_match)::bigint[] IS NULL OR version = ANY(sqlc.narg(if_match)::bigint[]))
 RETURNING *;
 
 -- name: PostPublish :one
@@ -35,7 +36,9 @@ WHERE id = @id
 RETURNING *;
 
 -- name: PostDelete :execrows
-DELETE FROM posts WHERE id = @id;
+-- if_match as in PostUpdate: no row is deleted unless the post has one of its versions.
+DELETE FROM posts
+WHERE id = @id AND (sqlc.narg(if_match)::bigint[] IS NULL OR version = ANY(sqlc.narg(if_match)::bigint[]));
 
 -- name: PostCount :one
 SELECT count(*) FROM posts

@@ -12,7 +12,8 @@ SELECT * FROM users WHERE id = @id;
 -- Changes name, email and password; a NULL argument keeps the stored value, so PUT and PATCH share it. A new
 -- password ends every session (password_changed_at). The row changes only while it still holds the email and hash
 -- that the service read and checked the current password against (no row otherwise), so that a concurrent change
--- cannot slip between that check and this write.
+-- cannot slip between that check and this write. if_match, unless NULL, holds the versions the caller accepts
+-- (If-Match): the row changes only while it has one of them.
 UPDATE users
 SET name = coalesce(sqlc.narg(name), name),
     email = coalesce(sqlc.narg(email), email),
@@ -20,10 +21,14 @@ SET name = coalesce(sqlc.narg(name), name),
     password_changed_at = CASE WHEN sqlc.narg(password_hash)::text IS NULL THEN password_changed_at ELSE now() END,
     updated_at = now()
 WHERE id = @id AND email = @seen_email AND password_hash = @seen_password_hash
+  AND (sqlc.narg(if_match)::bigint[] IS NULL OR version = ANY(sqlc.narg(if_match)::bigint[]))
 RETURNING *;
 
 -- name: UserDelete :one
-DELETE FROM users WHERE id = @id RETURNING *;
+-- if_match as in UserUpdate: no row is deleted unless the user has one of its versions.
+DELETE FROM users
+WHERE id = @id AND (sqlc.narg(if_match)::bigint[] IS NULL OR version = ANY(sqlc.narg(if_match)::bigint[]))
+RETURNING *;
 
 -- name: UserCount :one
 -- pattern is a LIKE pattern with wildcards escaped, or NULL for every user; search holds the lower-cased name and
@@ -77,7 +82,7 @@ SELECT * FROM users WHERE id = ANY(@ids::uuid[]) ORDER BY created_at DESC, id DE
 -- name: UserGetWithPosts :one
 -- The user and its newest posts visible to viewer (NULL for anonymous) in one statement: a LEFT JOIN on a bounded
 -- lateral subquery, aggregated with json_agg. posts is a JSON array of posts rows.
-SELECT u.id, u.name, u.email, u.created_at, u.updated_at,
+SELECT u.id, u.name, u.email, u.created_at, u.updated_at, u.version,
        coalesce(json_agg(p ORDER BY p.created_at DESC, p.id DESC) FILTER (WHERE p.id IS NOT NULL), '[]')::json AS posts
 FROM users u
 LEFT JOIN LATERAL (

@@ -587,11 +587,8 @@ type CommentContent = string
 // CommentCreated defines model for CommentCreated.
 type CommentCreated struct {
 	// Data Example: {"authorId":"0b0e6f55-8d5f-4a7c-9a4e-6a0c9e8e2a11","content":"A fine idea.","createdAt":"2026-01-02T17:00:00Z","id":"9d4c1a6e-2b5f-4c1d-8e7a-3f2b1c0d9e8f","postId":"6b1f2c1e-4a0f-4f53-9a55-b1e0a2f1c0de"}
-	Data  Comment `json:"data"`
-	Links struct {
-		Comments string `json:"comments"`
-		Post     string `json:"post"`
-	} `json:"links"`
+	Data  Comment      `json:"data"`
+	Links CommentLinks `json:"links"`
 }
 
 // CommentCreatedEvent defines model for CommentCreatedEvent.
@@ -619,6 +616,22 @@ type CommentDeletedEvent struct {
 
 // CommentDeletedEventType defines model for CommentDeletedEvent.Type.
 type CommentDeletedEventType string
+
+// CommentDetail defines model for CommentDetail.
+type CommentDetail struct {
+	// Data Example: {"authorId":"0b0e6f55-8d5f-4a7c-9a4e-6a0c9e8e2a11","content":"A fine idea.","createdAt":"2026-01-02T17:00:00Z","id":"9d4c1a6e-2b5f-4c1d-8e7a-3f2b1c0d9e8f","postId":"6b1f2c1e-4a0f-4f53-9a55-b1e0a2f1c0de"}
+	Data  Comment      `json:"data"`
+	Links CommentLinks `json:"links"`
+}
+
+// CommentLinks defines model for CommentLinks.
+type CommentLinks struct {
+	Comments string `json:"comments"`
+	Post     string `json:"post"`
+
+	// Self Example: /api/comments/9d4c1a6e-2b5f-4c1d-8e7a-3f2b1c0d9e8f
+	Self string `json:"self"`
+}
 
 // CommentList defines model for CommentList.
 type CommentList struct {
@@ -1405,6 +1418,12 @@ type WebhookTestEventType string
 // IdempotencyKey Example: 7f3a9c2e-1b4d-4e8f-a6c5-2d9b0e1f3a47
 type IdempotencyKey = string
 
+// IfMatch Example: "3"
+type IfMatch = string
+
+// IfNoneMatch Example: "3"
+type IfNoneMatch = string
+
 // Limit defines model for Limit.
 type Limit = int32
 
@@ -1492,6 +1511,12 @@ type PayloadTooLargeApplicationJSON = Error
 // PayloadTooLargeApplicationProblemPlusJSON An error as RFC 9457 problem details (`application/problem+json`): what every non-2xx response carries instead of the `Error` envelope when the request's `Accept` prefers `application/problem+json` to `application/json`. `errors` and `requestId` are extension members, as in the envelope. Other members may be added to a problem type later (RFC 9457, section 3.2), so the schema is open: a client ignores the members it does not know.
 type PayloadTooLargeApplicationProblemPlusJSON = Problem
 
+// PreconditionFailedApplicationJSON The envelope of every non-2xx response.
+type PreconditionFailedApplicationJSON = Error
+
+// PreconditionFailedApplicationProblemPlusJSON An error as RFC 9457 problem details (`application/problem+json`): what every non-2xx response carries instead of the `Error` envelope when the request's `Accept` prefers `application/problem+json` to `application/json`. `errors` and `requestId` are extension members, as in the envelope. Other members may be added to a problem type later (RFC 9457, section 3.2), so the schema is open: a client ignores the members it does not know.
+type PreconditionFailedApplicationProblemPlusJSON = Problem
+
 // ServiceUnavailableApplicationJSON The envelope of every non-2xx response.
 type ServiceUnavailableApplicationJSON = Error
 
@@ -1559,6 +1584,18 @@ type ConfirmPasswordResetParams struct {
 	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
 }
 
+// DeleteCommentParams defines parameters for DeleteComment.
+type DeleteCommentParams struct {
+	// IfMatch Makes this write conditional (RFC 9110, section 13.1.1): it is carried out only while the resource's current `ETag` is one of the listed entity-tags, compared strongly (a weak tag, `W/"..."`, never matches), or, with `*`, while the resource exists. Otherwise the answer is `412` with the current `ETag`, and nothing changes. The comparison is part of the write's own statement, so that of two writers sending the same tag one succeeds and the other gets `412`. What the request would be answered without the header when it is not a success (`400`, `403`, `404`) comes first. At most 4,096 characters.
+	IfMatch *IfMatch `json:"If-Match,omitempty"`
+}
+
+// GetCommentParams defines parameters for GetComment.
+type GetCommentParams struct {
+	// IfNoneMatch Makes this read conditional (RFC 9110, section 13.1.2): when the resource's current `ETag` is one of the listed entity-tags, compared weakly (`W/"3"` matches `"3"`), or, with `*`, whenever the resource exists, the answer is `304` with that `ETag` and no body. At most 4,096 characters.
+	IfNoneMatch *IfNoneMatch `json:"If-None-Match,omitempty"`
+}
+
 // ListPostsParams defines parameters for ListPosts.
 type ListPostsParams struct {
 	// Page The 1-based page number.
@@ -1595,10 +1632,25 @@ type CreatePostParams struct {
 	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
 }
 
+// DeletePostParams defines parameters for DeletePost.
+type DeletePostParams struct {
+	// IfMatch Makes this write conditional (RFC 9110, section 13.1.1): it is carried out only while the resource's current `ETag` is one of the listed entity-tags, compared strongly (a weak tag, `W/"..."`, never matches), or, with `*`, while the resource exists. Otherwise the answer is `412` with the current `ETag`, and nothing changes. The comparison is part of the write's own statement, so that of two writers sending the same tag one succeeds and the other gets `412`. What the request would be answered without the header when it is not a success (`400`, `403`, `404`) comes first. At most 4,096 characters.
+	IfMatch *IfMatch `json:"If-Match,omitempty"`
+}
+
+// GetPostParams defines parameters for GetPost.
+type GetPostParams struct {
+	// IfNoneMatch Makes this read conditional (RFC 9110, section 13.1.2): when the resource's current `ETag` is one of the listed entity-tags, compared weakly (`W/"3"` matches `"3"`), or, with `*`, whenever the resource exists, the answer is `304` with that `ETag` and no body. At most 4,096 characters.
+	IfNoneMatch *IfNoneMatch `json:"If-None-Match,omitempty"`
+}
+
 // PatchPostParams defines parameters for PatchPost.
 type PatchPostParams struct {
 	// IdempotencyKey Makes a retry of this request safe (draft-ietf-httpapi-idempotency-key-header-07, as Stripe does): a key the client chose for this one request, at most 255 printable ASCII characters, bare or as the draft's quoted string (`"..."`, then 257 with its quotes). Keys belong to the caller (the signed-in user, or the client's address when anonymous), the method and the route. The first request runs, and its answer is stored in the same transaction as its write; the same key with the same request (method, path, query and body) within `IDEMPOTENCY_KEY_TTL` (24 h) answers that stored answer again, byte for byte, with `Idempotent-Replayed: true`, and writes nothing. The same key with another request is refused (422); while the first is still running, 409 with `Retry-After`. Answers that are not 2xx are not stored: such a request wrote nothing, and runs again when retried.
 	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
+
+	// IfMatch Makes this write conditional (RFC 9110, section 13.1.1): it is carried out only while the resource's current `ETag` is one of the listed entity-tags, compared strongly (a weak tag, `W/"..."`, never matches), or, with `*`, while the resource exists. Otherwise the answer is `412` with the current `ETag`, and nothing changes. The comparison is part of the write's own statement, so that of two writers sending the same tag one succeeds and the other gets `412`. What the request would be answered without the header when it is not a success (`400`, `403`, `404`) comes first. At most 4,096 characters.
+	IfMatch *IfMatch `json:"If-Match,omitempty"`
 }
 
 // ListPostCommentsParams defines parameters for ListPostComments.
@@ -1661,10 +1713,19 @@ type CreateUserParams struct {
 	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
 }
 
+// DeleteUserParams defines parameters for DeleteUser.
+type DeleteUserParams struct {
+	// IfMatch Makes this write conditional (RFC 9110, section 13.1.1): it is carried out only while the resource's current `ETag` is one of the listed entity-tags, compared strongly (a weak tag, `W/"..."`, never matches), or, with `*`, while the resource exists. Otherwise the answer is `412` with the current `ETag`, and nothing changes. The comparison is part of the write's own statement, so that of two writers sending the same tag one succeeds and the other gets `412`. What the request would be answered without the header when it is not a success (`400`, `403`, `404`) comes first. At most 4,096 characters.
+	IfMatch *IfMatch `json:"If-Match,omitempty"`
+}
+
 // GetUserParams defines parameters for GetUser.
 type GetUserParams struct {
 	// Include Related resources to embed.
 	Include *GetUserParamsInclude `form:"include,omitempty" json:"include,omitempty"`
+
+	// IfNoneMatch Makes this read conditional (RFC 9110, section 13.1.2): when the resource's current `ETag` is one of the listed entity-tags, compared weakly (`W/"3"` matches `"3"`), or, with `*`, whenever the resource exists, the answer is `304` with that `ETag` and no body. At most 4,096 characters.
+	IfNoneMatch *IfNoneMatch `json:"If-None-Match,omitempty"`
 }
 
 // GetUserParamsInclude defines parameters for GetUser.
@@ -1674,6 +1735,15 @@ type GetUserParamsInclude string
 type PatchUserParams struct {
 	// IdempotencyKey Makes a retry of this request safe (draft-ietf-httpapi-idempotency-key-header-07, as Stripe does): a key the client chose for this one request, at most 255 printable ASCII characters, bare or as the draft's quoted string (`"..."`, then 257 with its quotes). Keys belong to the caller (the signed-in user, or the client's address when anonymous), the method and the route. The first request runs, and its answer is stored in the same transaction as its write; the same key with the same request (method, path, query and body) within `IDEMPOTENCY_KEY_TTL` (24 h) answers that stored answer again, byte for byte, with `Idempotent-Replayed: true`, and writes nothing. The same key with another request is refused (422); while the first is still running, 409 with `Retry-After`. Answers that are not 2xx are not stored: such a request wrote nothing, and runs again when retried.
 	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
+
+	// IfMatch Makes this write conditional (RFC 9110, section 13.1.1): it is carried out only while the resource's current `ETag` is one of the listed entity-tags, compared strongly (a weak tag, `W/"..."`, never matches), or, with `*`, while the resource exists. Otherwise the answer is `412` with the current `ETag`, and nothing changes. The comparison is part of the write's own statement, so that of two writers sending the same tag one succeeds and the other gets `412`. What the request would be answered without the header when it is not a success (`400`, `403`, `404`) comes first. At most 4,096 characters.
+	IfMatch *IfMatch `json:"If-Match,omitempty"`
+}
+
+// ReplaceUserParams defines parameters for ReplaceUser.
+type ReplaceUserParams struct {
+	// IfMatch Makes this write conditional (RFC 9110, section 13.1.1): it is carried out only while the resource's current `ETag` is one of the listed entity-tags, compared strongly (a weak tag, `W/"..."`, never matches), or, with `*`, while the resource exists. Otherwise the answer is `412` with the current `ETag`, and nothing changes. The comparison is part of the write's own statement, so that of two writers sending the same tag one succeeds and the other gets `412`. What the request would be answered without the header when it is not a success (`400`, `403`, `404`) comes first. At most 4,096 characters.
+	IfMatch *IfMatch `json:"If-Match,omitempty"`
 }
 
 // ListUserCommentsParams defines parameters for ListUserComments.
@@ -2533,7 +2603,14 @@ type ClientInterface interface {
 	// Deletes a comment. Allowed to the comment's author and to the author of the post it is on.
 	//
 	// Corresponds with DELETE /api/comments/{id} (the `DeleteComment` operationId).
-	DeleteComment(ctx context.Context, id openapi_types.UUID, reqEditors ...RequestEditorFn) (*http.Response, error)
+	DeleteComment(ctx context.Context, id openapi_types.UUID, params *DeleteCommentParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetComment Get a comment
+	//
+	// Returns a comment on a post the caller can see; one on someone else's draft is not found.
+	//
+	// Corresponds with GET /api/comments/{id} (the `GetComment` operationId).
+	GetComment(ctx context.Context, id openapi_types.UUID, params *GetCommentParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// ListPosts List posts
 	//
@@ -2565,14 +2642,14 @@ type ClientInterface interface {
 	// Deletes a post and its comments. Only the author may delete a post.
 	//
 	// Corresponds with DELETE /api/posts/{id} (the `DeletePost` operationId).
-	DeletePost(ctx context.Context, id PostID, reqEditors ...RequestEditorFn) (*http.Response, error)
+	DeletePost(ctx context.Context, id PostID, params *DeletePostParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// GetPost Get a post
 	//
 	// Returns a post. A draft is found by its author only.
 	//
 	// Corresponds with GET /api/posts/{id} (the `GetPost` operationId).
-	GetPost(ctx context.Context, id PostID, reqEditors ...RequestEditorFn) (*http.Response, error)
+	GetPost(ctx context.Context, id PostID, params *GetPostParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// PatchPostWithBody Edit a post
 	//
@@ -2667,12 +2744,14 @@ type ClientInterface interface {
 	// on their posts. Users may only delete themselves; their tokens stop working.
 	//
 	// Corresponds with DELETE /api/users/{id} (the `DeleteUser` operationId).
-	DeleteUser(ctx context.Context, id UserID, reqEditors ...RequestEditorFn) (*http.Response, error)
+	DeleteUser(ctx context.Context, id UserID, params *DeleteUserParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// GetUser Get a user
 	//
 	// Returns one user with links to its posts and comments. With `include=posts`, `data.posts` also holds the
-	// user's 100 newest posts visible to the caller, read in the same statement.
+	// user's 100 newest posts visible to the caller, read in the same statement. That representation's `ETag`
+	// changes with the user and with any of those posts: it serves `If-None-Match`, while `If-Match` on a write
+	// takes the user's own `ETag` (without `include`).
 	//
 	// Corresponds with GET /api/users/{id} (the `GetUser` operationId).
 	GetUser(ctx context.Context, id UserID, params *GetUserParams, reqEditors ...RequestEditorFn) (*http.Response, error)
@@ -2727,7 +2806,7 @@ type ClientInterface interface {
 	// Takes any type of body and a specified content type.
 	//
 	// Corresponds with PUT /api/users/{id} (the `ReplaceUser` operationId).
-	ReplaceUserWithBody(ctx context.Context, id UserID, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+	ReplaceUserWithBody(ctx context.Context, id UserID, params *ReplaceUserParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// ReplaceUser Replace a user
 	//
@@ -2741,7 +2820,7 @@ type ClientInterface interface {
 	// Takes a body of the `application/json` content type.
 	//
 	// Corresponds with PUT /api/users/{id} (the `ReplaceUser` operationId).
-	ReplaceUser(ctx context.Context, id UserID, body ReplaceUserJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+	ReplaceUser(ctx context.Context, id UserID, params *ReplaceUserParams, body ReplaceUserJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// ListUserComments List a user's comments
 	//
@@ -3066,8 +3145,25 @@ func (c *Client) CreateToken(ctx context.Context, body CreateTokenJSONRequestBod
 // Deletes a comment. Allowed to the comment's author and to the author of the post it is on.
 //
 // Corresponds with DELETE /api/comments/{id} (the `DeleteComment` operationId).
-func (c *Client) DeleteComment(ctx context.Context, id openapi_types.UUID, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewDeleteCommentRequest(c.Server, id)
+func (c *Client) DeleteComment(ctx context.Context, id openapi_types.UUID, params *DeleteCommentParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewDeleteCommentRequest(c.Server, id, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetComment Get a comment
+//
+// Returns a comment on a post the caller can see; one on someone else's draft is not found.
+//
+// Corresponds with GET /api/comments/{id} (the `GetComment` operationId).
+func (c *Client) GetComment(ctx context.Context, id openapi_types.UUID, params *GetCommentParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetCommentRequest(c.Server, id, params)
 	if err != nil {
 		return nil, err
 	}
@@ -3138,8 +3234,8 @@ func (c *Client) CreatePost(ctx context.Context, params *CreatePostParams, body 
 // Deletes a post and its comments. Only the author may delete a post.
 //
 // Corresponds with DELETE /api/posts/{id} (the `DeletePost` operationId).
-func (c *Client) DeletePost(ctx context.Context, id PostID, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewDeletePostRequest(c.Server, id)
+func (c *Client) DeletePost(ctx context.Context, id PostID, params *DeletePostParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewDeletePostRequest(c.Server, id, params)
 	if err != nil {
 		return nil, err
 	}
@@ -3155,8 +3251,8 @@ func (c *Client) DeletePost(ctx context.Context, id PostID, reqEditors ...Reques
 // Returns a post. A draft is found by its author only.
 //
 // Corresponds with GET /api/posts/{id} (the `GetPost` operationId).
-func (c *Client) GetPost(ctx context.Context, id PostID, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewGetPostRequest(c.Server, id)
+func (c *Client) GetPost(ctx context.Context, id PostID, params *GetPostParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetPostRequest(c.Server, id, params)
 	if err != nil {
 		return nil, err
 	}
@@ -3350,8 +3446,8 @@ func (c *Client) CreateUser(ctx context.Context, params *CreateUserParams, body 
 // on their posts. Users may only delete themselves; their tokens stop working.
 //
 // Corresponds with DELETE /api/users/{id} (the `DeleteUser` operationId).
-func (c *Client) DeleteUser(ctx context.Context, id UserID, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewDeleteUserRequest(c.Server, id)
+func (c *Client) DeleteUser(ctx context.Context, id UserID, params *DeleteUserParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewDeleteUserRequest(c.Server, id, params)
 	if err != nil {
 		return nil, err
 	}
@@ -3365,7 +3461,9 @@ func (c *Client) DeleteUser(ctx context.Context, id UserID, reqEditors ...Reques
 // GetUser Get a user
 //
 // Returns one user with links to its posts and comments. With `include=posts`, `data.posts` also holds the
-// user's 100 newest posts visible to the caller, read in the same statement.
+// user's 100 newest posts visible to the caller, read in the same statement. That representation's `ETag`
+// changes with the user and with any of those posts: it serves `If-None-Match`, while `If-Match` on a write
+// takes the user's own `ETag` (without `include`).
 //
 // Corresponds with GET /api/users/{id} (the `GetUser` operationId).
 func (c *Client) GetUser(ctx context.Context, id UserID, params *GetUserParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
@@ -3450,8 +3548,8 @@ func (c *Client) PatchUser(ctx context.Context, id UserID, params *PatchUserPara
 // Takes any type of body and a specified content type.
 //
 // Corresponds with PUT /api/users/{id} (the `ReplaceUser` operationId).
-func (c *Client) ReplaceUserWithBody(ctx context.Context, id UserID, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewReplaceUserRequestWithBody(c.Server, id, contentType, body)
+func (c *Client) ReplaceUserWithBody(ctx context.Context, id UserID, params *ReplaceUserParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewReplaceUserRequestWithBody(c.Server, id, params, contentType, body)
 	if err != nil {
 		return nil, err
 	}
@@ -3474,8 +3572,8 @@ func (c *Client) ReplaceUserWithBody(ctx context.Context, id UserID, contentType
 // Takes a body of the `application/json` content type.
 //
 // Corresponds with PUT /api/users/{id} (the `ReplaceUser` operationId).
-func (c *Client) ReplaceUser(ctx context.Context, id UserID, body ReplaceUserJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewReplaceUserRequest(c.Server, id, body)
+func (c *Client) ReplaceUser(ctx context.Context, id UserID, params *ReplaceUserParams, body ReplaceUserJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewReplaceUserRequest(c.Server, id, params, body)
 	if err != nil {
 		return nil, err
 	}
@@ -4127,7 +4225,7 @@ func NewCreateTokenRequestWithBody(server string, contentType string, body io.Re
 }
 
 // NewDeleteCommentRequest constructs an http.Request for the DeleteComment method
-func NewDeleteCommentRequest(server string, id openapi_types.UUID) (*http.Request, error) {
+func NewDeleteCommentRequest(server string, id openapi_types.UUID, params *DeleteCommentParams) (*http.Request, error) {
 	var err error
 
 	var pathParam0 string
@@ -4155,6 +4253,70 @@ func NewDeleteCommentRequest(server string, id openapi_types.UUID) (*http.Reques
 	req, err := http.NewRequest(http.MethodDelete, queryURL.String(), nil)
 	if err != nil {
 		return nil, err
+	}
+
+	if params != nil {
+
+		if params.IfMatch != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "If-Match", *params.IfMatch, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("If-Match", headerParam0)
+		}
+
+	}
+
+	return req, nil
+}
+
+// NewGetCommentRequest constructs an http.Request for the GetComment method
+func NewGetCommentRequest(server string, id openapi_types.UUID, params *GetCommentParams) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: "uuid"})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/comments/%s", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+
+		if params.IfNoneMatch != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "If-None-Match", *params.IfNoneMatch, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("If-None-Match", headerParam0)
+		}
+
 	}
 
 	return req, nil
@@ -4342,7 +4504,7 @@ func NewCreatePostRequestWithBody(server string, params *CreatePostParams, conte
 }
 
 // NewDeletePostRequest constructs an http.Request for the DeletePost method
-func NewDeletePostRequest(server string, id PostID) (*http.Request, error) {
+func NewDeletePostRequest(server string, id PostID, params *DeletePostParams) (*http.Request, error) {
 	var err error
 
 	var pathParam0 string
@@ -4372,11 +4534,26 @@ func NewDeletePostRequest(server string, id PostID) (*http.Request, error) {
 		return nil, err
 	}
 
+	if params != nil {
+
+		if params.IfMatch != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "If-Match", *params.IfMatch, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("If-Match", headerParam0)
+		}
+
+	}
+
 	return req, nil
 }
 
 // NewGetPostRequest constructs an http.Request for the GetPost method
-func NewGetPostRequest(server string, id PostID) (*http.Request, error) {
+func NewGetPostRequest(server string, id PostID, params *GetPostParams) (*http.Request, error) {
 	var err error
 
 	var pathParam0 string
@@ -4404,6 +4581,21 @@ func NewGetPostRequest(server string, id PostID) (*http.Request, error) {
 	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
 	if err != nil {
 		return nil, err
+	}
+
+	if params != nil {
+
+		if params.IfNoneMatch != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "If-None-Match", *params.IfNoneMatch, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("If-None-Match", headerParam0)
+		}
+
 	}
 
 	return req, nil
@@ -4464,6 +4656,17 @@ func NewPatchPostRequestWithBody(server string, id PostID, params *PatchPostPara
 			}
 
 			req.Header.Set("Idempotency-Key", headerParam0)
+		}
+
+		if params.IfMatch != nil {
+			var headerParam1 string
+
+			headerParam1, err = runtime.StyleParamWithOptions("simple", false, "If-Match", *params.IfMatch, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("If-Match", headerParam1)
 		}
 
 	}
@@ -4837,7 +5040,7 @@ func NewCreateUserRequestWithBody(server string, params *CreateUserParams, conte
 }
 
 // NewDeleteUserRequest constructs an http.Request for the DeleteUser method
-func NewDeleteUserRequest(server string, id UserID) (*http.Request, error) {
+func NewDeleteUserRequest(server string, id UserID, params *DeleteUserParams) (*http.Request, error) {
 	var err error
 
 	var pathParam0 string
@@ -4865,6 +5068,21 @@ func NewDeleteUserRequest(server string, id UserID) (*http.Request, error) {
 	req, err := http.NewRequest(http.MethodDelete, queryURL.String(), nil)
 	if err != nil {
 		return nil, err
+	}
+
+	if params != nil {
+
+		if params.IfMatch != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "If-Match", *params.IfMatch, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("If-Match", headerParam0)
+		}
+
 	}
 
 	return req, nil
@@ -4928,6 +5146,21 @@ func NewGetUserRequest(server string, id UserID, params *GetUserParams) (*http.R
 		return nil, err
 	}
 
+	if params != nil {
+
+		if params.IfNoneMatch != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "If-None-Match", *params.IfNoneMatch, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("If-None-Match", headerParam0)
+		}
+
+	}
+
 	return req, nil
 }
 
@@ -4988,24 +5221,35 @@ func NewPatchUserRequestWithBody(server string, id UserID, params *PatchUserPara
 			req.Header.Set("Idempotency-Key", headerParam0)
 		}
 
+		if params.IfMatch != nil {
+			var headerParam1 string
+
+			headerParam1, err = runtime.StyleParamWithOptions("simple", false, "If-Match", *params.IfMatch, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("If-Match", headerParam1)
+		}
+
 	}
 
 	return req, nil
 }
 
 // NewReplaceUserRequest calls the generic ReplaceUser builder with application/json body
-func NewReplaceUserRequest(server string, id UserID, body ReplaceUserJSONRequestBody) (*http.Request, error) {
+func NewReplaceUserRequest(server string, id UserID, params *ReplaceUserParams, body ReplaceUserJSONRequestBody) (*http.Request, error) {
 	var bodyReader io.Reader
 	buf, err := json.Marshal(body)
 	if err != nil {
 		return nil, err
 	}
 	bodyReader = bytes.NewReader(buf)
-	return NewReplaceUserRequestWithBody(server, id, "application/json", bodyReader)
+	return NewReplaceUserRequestWithBody(server, id, params, "application/json", bodyReader)
 }
 
 // NewReplaceUserRequestWithBody constructs an http.Request for the ReplaceUser method, with any body, and a specified content type
-func NewReplaceUserRequestWithBody(server string, id UserID, contentType string, body io.Reader) (*http.Request, error) {
+func NewReplaceUserRequestWithBody(server string, id UserID, params *ReplaceUserParams, contentType string, body io.Reader) (*http.Request, error) {
 	var err error
 
 	var pathParam0 string
@@ -5036,6 +5280,21 @@ func NewReplaceUserRequestWithBody(server string, id UserID, contentType string,
 	}
 
 	req.Header.Add("Content-Type", contentType)
+
+	if params != nil {
+
+		if params.IfMatch != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "If-Match", *params.IfMatch, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("If-Match", headerParam0)
+		}
+
+	}
 
 	return req, nil
 }
@@ -6005,7 +6264,16 @@ type ClientWithResponsesInterface interface {
 	// Returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with DELETE /api/comments/{id} (the `DeleteComment` operationId).
-	DeleteCommentWithResponse(ctx context.Context, id openapi_types.UUID, reqEditors ...RequestEditorFn) (*DeleteCommentResponse, error)
+	DeleteCommentWithResponse(ctx context.Context, id openapi_types.UUID, params *DeleteCommentParams, reqEditors ...RequestEditorFn) (*DeleteCommentResponse, error)
+
+	// GetCommentWithResponse Get a comment
+	//
+	// Returns a comment on a post the caller can see; one on someone else's draft is not found.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /api/comments/{id} (the `GetComment` operationId).
+	GetCommentWithResponse(ctx context.Context, id openapi_types.UUID, params *GetCommentParams, reqEditors ...RequestEditorFn) (*GetCommentResponse, error)
 
 	// ListPostsWithResponse List posts
 	//
@@ -6041,7 +6309,7 @@ type ClientWithResponsesInterface interface {
 	// Returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with DELETE /api/posts/{id} (the `DeletePost` operationId).
-	DeletePostWithResponse(ctx context.Context, id PostID, reqEditors ...RequestEditorFn) (*DeletePostResponse, error)
+	DeletePostWithResponse(ctx context.Context, id PostID, params *DeletePostParams, reqEditors ...RequestEditorFn) (*DeletePostResponse, error)
 
 	// GetPostWithResponse Get a post
 	//
@@ -6050,7 +6318,7 @@ type ClientWithResponsesInterface interface {
 	// Returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with GET /api/posts/{id} (the `GetPost` operationId).
-	GetPostWithResponse(ctx context.Context, id PostID, reqEditors ...RequestEditorFn) (*GetPostResponse, error)
+	GetPostWithResponse(ctx context.Context, id PostID, params *GetPostParams, reqEditors ...RequestEditorFn) (*GetPostResponse, error)
 
 	// PatchPostWithBodyWithResponse Edit a post
 	//
@@ -6153,12 +6421,14 @@ type ClientWithResponsesInterface interface {
 	// Returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with DELETE /api/users/{id} (the `DeleteUser` operationId).
-	DeleteUserWithResponse(ctx context.Context, id UserID, reqEditors ...RequestEditorFn) (*DeleteUserResponse, error)
+	DeleteUserWithResponse(ctx context.Context, id UserID, params *DeleteUserParams, reqEditors ...RequestEditorFn) (*DeleteUserResponse, error)
 
 	// GetUserWithResponse Get a user
 	//
 	// Returns one user with links to its posts and comments. With `include=posts`, `data.posts` also holds the
-	// user's 100 newest posts visible to the caller, read in the same statement.
+	// user's 100 newest posts visible to the caller, read in the same statement. That representation's `ETag`
+	// changes with the user and with any of those posts: it serves `If-None-Match`, while `If-Match` on a write
+	// takes the user's own `ETag` (without `include`).
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
@@ -6215,7 +6485,7 @@ type ClientWithResponsesInterface interface {
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with PUT /api/users/{id} (the `ReplaceUser` operationId).
-	ReplaceUserWithBodyWithResponse(ctx context.Context, id UserID, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*ReplaceUserResponse, error)
+	ReplaceUserWithBodyWithResponse(ctx context.Context, id UserID, params *ReplaceUserParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*ReplaceUserResponse, error)
 
 	// ReplaceUserWithResponse Replace a user
 	//
@@ -6229,7 +6499,7 @@ type ClientWithResponsesInterface interface {
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with PUT /api/users/{id} (the `ReplaceUser` operationId).
-	ReplaceUserWithResponse(ctx context.Context, id UserID, body ReplaceUserJSONRequestBody, reqEditors ...RequestEditorFn) (*ReplaceUserResponse, error)
+	ReplaceUserWithResponse(ctx context.Context, id UserID, params *ReplaceUserParams, body ReplaceUserJSONRequestBody, reqEditors ...RequestEditorFn) (*ReplaceUserResponse, error)
 
 	// ListUserCommentsWithResponse List a user's comments
 	//
@@ -7221,6 +7491,11 @@ type DeleteCommentResponse401Headers struct {
 	WWWAuthenticate string
 }
 
+// DeleteCommentResponse412Headers the declared response headers of an HTTP 412 response for DeleteComment
+type DeleteCommentResponse412Headers struct {
+	ETag string
+}
+
 type DeleteCommentResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -7240,6 +7515,10 @@ type DeleteCommentResponse struct {
 	JSON404 *NotFoundApplicationJSON
 	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
 	ApplicationproblemJSON404 *NotFoundApplicationProblemPlusJSON
+	// JSON412 the response for an HTTP 412 `application/json` response
+	JSON412 *PreconditionFailedApplicationJSON
+	// ApplicationproblemJSON412 the response for an HTTP 412 `application/problem+json` response
+	ApplicationproblemJSON412 *PreconditionFailedApplicationProblemPlusJSON
 	// JSON429 the response for an HTTP 429 `application/json` response
 	JSON429 *TooManyRequestsApplicationJSON
 	// ApplicationproblemJSON429 the response for an HTTP 429 `application/problem+json` response
@@ -7256,6 +7535,8 @@ type DeleteCommentResponse struct {
 	Headers204 *DeleteCommentResponse204Headers
 	// Headers401 the parsed response headers for an HTTP 401 response
 	Headers401 *DeleteCommentResponse401Headers
+	// Headers412 the parsed response headers for an HTTP 412 response
+	Headers412 *DeleteCommentResponse412Headers
 }
 
 // GetJSON400 returns the response for an HTTP 400 `application/json` response
@@ -7296,6 +7577,16 @@ func (r DeleteCommentResponse) GetJSON404() *NotFoundApplicationJSON {
 // GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
 func (r DeleteCommentResponse) GetApplicationproblemJSON404() *NotFoundApplicationProblemPlusJSON {
 	return r.ApplicationproblemJSON404
+}
+
+// GetJSON412 returns the response for an HTTP 412 `application/json` response
+func (r DeleteCommentResponse) GetJSON412() *PreconditionFailedApplicationJSON {
+	return r.JSON412
+}
+
+// GetApplicationproblemJSON412 returns the response for an HTTP 412 `application/problem+json` response
+func (r DeleteCommentResponse) GetApplicationproblemJSON412() *PreconditionFailedApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSON412
 }
 
 // GetJSON429 returns the response for an HTTP 429 `application/json` response
@@ -7351,6 +7642,154 @@ func (r DeleteCommentResponse) StatusCode() int {
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
 func (r DeleteCommentResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// GetCommentResponse200Headers the declared response headers of an HTTP 200 response for GetComment
+type GetCommentResponse200Headers struct {
+	ETag            string
+	RateLimit       *string
+	RateLimitPolicy *string
+}
+
+// GetCommentResponse304Headers the declared response headers of an HTTP 304 response for GetComment
+type GetCommentResponse304Headers struct {
+	ETag string
+}
+
+// GetCommentResponse401Headers the declared response headers of an HTTP 401 response for GetComment
+type GetCommentResponse401Headers struct {
+	WWWAuthenticate string
+}
+
+type GetCommentResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *CommentDetail
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequestApplicationJSON
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *BadRequestApplicationProblemPlusJSON
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *UnauthorizedApplicationJSON
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *UnauthorizedApplicationProblemPlusJSON
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *NotFoundApplicationJSON
+	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationproblemJSON404 *NotFoundApplicationProblemPlusJSON
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyRequestsApplicationJSON
+	// ApplicationproblemJSON429 the response for an HTTP 429 `application/problem+json` response
+	ApplicationproblemJSON429 *TooManyRequestsApplicationProblemPlusJSON
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *InternalErrorApplicationJSON
+	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
+	ApplicationproblemJSON500 *InternalErrorApplicationProblemPlusJSON
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *ServiceUnavailableApplicationJSON
+	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
+	ApplicationproblemJSON503 *ServiceUnavailableApplicationProblemPlusJSON
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *GetCommentResponse200Headers
+	// Headers304 the parsed response headers for an HTTP 304 response
+	Headers304 *GetCommentResponse304Headers
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *GetCommentResponse401Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetCommentResponse) GetJSON200() *CommentDetail {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r GetCommentResponse) GetJSON400() *BadRequestApplicationJSON {
+	return r.JSON400
+}
+
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r GetCommentResponse) GetApplicationproblemJSON400() *BadRequestApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r GetCommentResponse) GetJSON401() *UnauthorizedApplicationJSON {
+	return r.JSON401
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r GetCommentResponse) GetApplicationproblemJSON401() *UnauthorizedApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSON401
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r GetCommentResponse) GetJSON404() *NotFoundApplicationJSON {
+	return r.JSON404
+}
+
+// GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r GetCommentResponse) GetApplicationproblemJSON404() *NotFoundApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSON404
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r GetCommentResponse) GetJSON429() *TooManyRequestsApplicationJSON {
+	return r.JSON429
+}
+
+// GetApplicationproblemJSON429 returns the response for an HTTP 429 `application/problem+json` response
+func (r GetCommentResponse) GetApplicationproblemJSON429() *TooManyRequestsApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSON429
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r GetCommentResponse) GetJSON500() *InternalErrorApplicationJSON {
+	return r.JSON500
+}
+
+// GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
+func (r GetCommentResponse) GetApplicationproblemJSON500() *InternalErrorApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSON500
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r GetCommentResponse) GetJSON503() *ServiceUnavailableApplicationJSON {
+	return r.JSON503
+}
+
+// GetApplicationproblemJSON503 returns the response for an HTTP 503 `application/problem+json` response
+func (r GetCommentResponse) GetApplicationproblemJSON503() *ServiceUnavailableApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r GetCommentResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetCommentResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetCommentResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetCommentResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
@@ -7485,6 +7924,7 @@ func (r ListPostsResponse) ContentType() string {
 
 // CreatePostResponse201Headers the declared response headers of an HTTP 201 response for CreatePost
 type CreatePostResponse201Headers struct {
+	ETag               string
 	IdempotentReplayed *string
 	Location           string
 	RateLimit          *string
@@ -7678,6 +8118,11 @@ type DeletePostResponse401Headers struct {
 	WWWAuthenticate string
 }
 
+// DeletePostResponse412Headers the declared response headers of an HTTP 412 response for DeletePost
+type DeletePostResponse412Headers struct {
+	ETag string
+}
+
 type DeletePostResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -7697,6 +8142,10 @@ type DeletePostResponse struct {
 	JSON404 *NotFoundApplicationJSON
 	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
 	ApplicationproblemJSON404 *NotFoundApplicationProblemPlusJSON
+	// JSON412 the response for an HTTP 412 `application/json` response
+	JSON412 *PreconditionFailedApplicationJSON
+	// ApplicationproblemJSON412 the response for an HTTP 412 `application/problem+json` response
+	ApplicationproblemJSON412 *PreconditionFailedApplicationProblemPlusJSON
 	// JSON429 the response for an HTTP 429 `application/json` response
 	JSON429 *TooManyRequestsApplicationJSON
 	// ApplicationproblemJSON429 the response for an HTTP 429 `application/problem+json` response
@@ -7713,6 +8162,8 @@ type DeletePostResponse struct {
 	Headers204 *DeletePostResponse204Headers
 	// Headers401 the parsed response headers for an HTTP 401 response
 	Headers401 *DeletePostResponse401Headers
+	// Headers412 the parsed response headers for an HTTP 412 response
+	Headers412 *DeletePostResponse412Headers
 }
 
 // GetJSON400 returns the response for an HTTP 400 `application/json` response
@@ -7753,6 +8204,16 @@ func (r DeletePostResponse) GetJSON404() *NotFoundApplicationJSON {
 // GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
 func (r DeletePostResponse) GetApplicationproblemJSON404() *NotFoundApplicationProblemPlusJSON {
 	return r.ApplicationproblemJSON404
+}
+
+// GetJSON412 returns the response for an HTTP 412 `application/json` response
+func (r DeletePostResponse) GetJSON412() *PreconditionFailedApplicationJSON {
+	return r.JSON412
+}
+
+// GetApplicationproblemJSON412 returns the response for an HTTP 412 `application/problem+json` response
+func (r DeletePostResponse) GetApplicationproblemJSON412() *PreconditionFailedApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSON412
 }
 
 // GetJSON429 returns the response for an HTTP 429 `application/json` response
@@ -7816,8 +8277,14 @@ func (r DeletePostResponse) ContentType() string {
 
 // GetPostResponse200Headers the declared response headers of an HTTP 200 response for GetPost
 type GetPostResponse200Headers struct {
+	ETag            string
 	RateLimit       *string
 	RateLimitPolicy *string
+}
+
+// GetPostResponse304Headers the declared response headers of an HTTP 304 response for GetPost
+type GetPostResponse304Headers struct {
+	ETag string
 }
 
 // GetPostResponse401Headers the declared response headers of an HTTP 401 response for GetPost
@@ -7856,6 +8323,8 @@ type GetPostResponse struct {
 	ApplicationproblemJSON503 *ServiceUnavailableApplicationProblemPlusJSON
 	// Headers200 the parsed response headers for an HTTP 200 response
 	Headers200 *GetPostResponse200Headers
+	// Headers304 the parsed response headers for an HTTP 304 response
+	Headers304 *GetPostResponse304Headers
 	// Headers401 the parsed response headers for an HTTP 401 response
 	Headers401 *GetPostResponse401Headers
 }
@@ -7956,6 +8425,7 @@ func (r GetPostResponse) ContentType() string {
 
 // PatchPostResponse200Headers the declared response headers of an HTTP 200 response for PatchPost
 type PatchPostResponse200Headers struct {
+	ETag               string
 	IdempotentReplayed *string
 	RateLimit          *string
 	RateLimitPolicy    *string
@@ -7964,6 +8434,11 @@ type PatchPostResponse200Headers struct {
 // PatchPostResponse401Headers the declared response headers of an HTTP 401 response for PatchPost
 type PatchPostResponse401Headers struct {
 	WWWAuthenticate string
+}
+
+// PatchPostResponse412Headers the declared response headers of an HTTP 412 response for PatchPost
+type PatchPostResponse412Headers struct {
+	ETag string
 }
 
 type PatchPostResponse struct {
@@ -7991,6 +8466,10 @@ type PatchPostResponse struct {
 	JSON409 *ConflictApplicationJSON
 	// ApplicationproblemJSON409 the response for an HTTP 409 `application/problem+json` response
 	ApplicationproblemJSON409 *ConflictApplicationProblemPlusJSON
+	// JSON412 the response for an HTTP 412 `application/json` response
+	JSON412 *PreconditionFailedApplicationJSON
+	// ApplicationproblemJSON412 the response for an HTTP 412 `application/problem+json` response
+	ApplicationproblemJSON412 *PreconditionFailedApplicationProblemPlusJSON
 	// JSON413 the response for an HTTP 413 `application/json` response
 	JSON413 *PayloadTooLargeApplicationJSON
 	// ApplicationproblemJSON413 the response for an HTTP 413 `application/problem+json` response
@@ -8019,6 +8498,8 @@ type PatchPostResponse struct {
 	Headers200 *PatchPostResponse200Headers
 	// Headers401 the parsed response headers for an HTTP 401 response
 	Headers401 *PatchPostResponse401Headers
+	// Headers412 the parsed response headers for an HTTP 412 response
+	Headers412 *PatchPostResponse412Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -8074,6 +8555,16 @@ func (r PatchPostResponse) GetJSON409() *ConflictApplicationJSON {
 // GetApplicationproblemJSON409 returns the response for an HTTP 409 `application/problem+json` response
 func (r PatchPostResponse) GetApplicationproblemJSON409() *ConflictApplicationProblemPlusJSON {
 	return r.ApplicationproblemJSON409
+}
+
+// GetJSON412 returns the response for an HTTP 412 `application/json` response
+func (r PatchPostResponse) GetJSON412() *PreconditionFailedApplicationJSON {
+	return r.JSON412
+}
+
+// GetApplicationproblemJSON412 returns the response for an HTTP 412 `application/problem+json` response
+func (r PatchPostResponse) GetApplicationproblemJSON412() *PreconditionFailedApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSON412
 }
 
 // GetJSON413 returns the response for an HTTP 413 `application/json` response
@@ -8307,6 +8798,7 @@ func (r ListPostCommentsResponse) ContentType() string {
 
 // CreateCommentResponse201Headers the declared response headers of an HTTP 201 response for CreateComment
 type CreateCommentResponse201Headers struct {
+	ETag               string
 	IdempotentReplayed *string
 	RateLimit          *string
 	RateLimitPolicy    *string
@@ -8504,6 +8996,7 @@ func (r CreateCommentResponse) ContentType() string {
 
 // PublishPostResponse200Headers the declared response headers of an HTTP 200 response for PublishPost
 type PublishPostResponse200Headers struct {
+	ETag               string
 	IdempotentReplayed *string
 	RateLimit          *string
 	RateLimitPolicy    *string
@@ -8813,6 +9306,7 @@ func (r ListUsersResponse) ContentType() string {
 
 // CreateUserResponse201Headers the declared response headers of an HTTP 201 response for CreateUser
 type CreateUserResponse201Headers struct {
+	ETag               string
 	IdempotentReplayed *string
 	Location           string
 	RateLimit          *string
@@ -8985,6 +9479,11 @@ type DeleteUserResponse401Headers struct {
 	WWWAuthenticate string
 }
 
+// DeleteUserResponse412Headers the declared response headers of an HTTP 412 response for DeleteUser
+type DeleteUserResponse412Headers struct {
+	ETag string
+}
+
 type DeleteUserResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -9004,6 +9503,10 @@ type DeleteUserResponse struct {
 	JSON404 *NotFoundApplicationJSON
 	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
 	ApplicationproblemJSON404 *NotFoundApplicationProblemPlusJSON
+	// JSON412 the response for an HTTP 412 `application/json` response
+	JSON412 *PreconditionFailedApplicationJSON
+	// ApplicationproblemJSON412 the response for an HTTP 412 `application/problem+json` response
+	ApplicationproblemJSON412 *PreconditionFailedApplicationProblemPlusJSON
 	// JSON429 the response for an HTTP 429 `application/json` response
 	JSON429 *TooManyRequestsApplicationJSON
 	// ApplicationproblemJSON429 the response for an HTTP 429 `application/problem+json` response
@@ -9020,6 +9523,8 @@ type DeleteUserResponse struct {
 	Headers204 *DeleteUserResponse204Headers
 	// Headers401 the parsed response headers for an HTTP 401 response
 	Headers401 *DeleteUserResponse401Headers
+	// Headers412 the parsed response headers for an HTTP 412 response
+	Headers412 *DeleteUserResponse412Headers
 }
 
 // GetJSON400 returns the response for an HTTP 400 `application/json` response
@@ -9060,6 +9565,16 @@ func (r DeleteUserResponse) GetJSON404() *NotFoundApplicationJSON {
 // GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
 func (r DeleteUserResponse) GetApplicationproblemJSON404() *NotFoundApplicationProblemPlusJSON {
 	return r.ApplicationproblemJSON404
+}
+
+// GetJSON412 returns the response for an HTTP 412 `application/json` response
+func (r DeleteUserResponse) GetJSON412() *PreconditionFailedApplicationJSON {
+	return r.JSON412
+}
+
+// GetApplicationproblemJSON412 returns the response for an HTTP 412 `application/problem+json` response
+func (r DeleteUserResponse) GetApplicationproblemJSON412() *PreconditionFailedApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSON412
 }
 
 // GetJSON429 returns the response for an HTTP 429 `application/json` response
@@ -9123,8 +9638,14 @@ func (r DeleteUserResponse) ContentType() string {
 
 // GetUserResponse200Headers the declared response headers of an HTTP 200 response for GetUser
 type GetUserResponse200Headers struct {
+	ETag            string
 	RateLimit       *string
 	RateLimitPolicy *string
+}
+
+// GetUserResponse304Headers the declared response headers of an HTTP 304 response for GetUser
+type GetUserResponse304Headers struct {
+	ETag string
 }
 
 // GetUserResponse401Headers the declared response headers of an HTTP 401 response for GetUser
@@ -9163,6 +9684,8 @@ type GetUserResponse struct {
 	ApplicationproblemJSON503 *ServiceUnavailableApplicationProblemPlusJSON
 	// Headers200 the parsed response headers for an HTTP 200 response
 	Headers200 *GetUserResponse200Headers
+	// Headers304 the parsed response headers for an HTTP 304 response
+	Headers304 *GetUserResponse304Headers
 	// Headers401 the parsed response headers for an HTTP 401 response
 	Headers401 *GetUserResponse401Headers
 }
@@ -9263,6 +9786,7 @@ func (r GetUserResponse) ContentType() string {
 
 // PatchUserResponse200Headers the declared response headers of an HTTP 200 response for PatchUser
 type PatchUserResponse200Headers struct {
+	ETag               string
 	IdempotentReplayed *string
 	RateLimit          *string
 	RateLimitPolicy    *string
@@ -9271,6 +9795,11 @@ type PatchUserResponse200Headers struct {
 // PatchUserResponse401Headers the declared response headers of an HTTP 401 response for PatchUser
 type PatchUserResponse401Headers struct {
 	WWWAuthenticate string
+}
+
+// PatchUserResponse412Headers the declared response headers of an HTTP 412 response for PatchUser
+type PatchUserResponse412Headers struct {
+	ETag string
 }
 
 type PatchUserResponse struct {
@@ -9298,6 +9827,10 @@ type PatchUserResponse struct {
 	JSON409 *ConflictApplicationJSON
 	// ApplicationproblemJSON409 the response for an HTTP 409 `application/problem+json` response
 	ApplicationproblemJSON409 *ConflictApplicationProblemPlusJSON
+	// JSON412 the response for an HTTP 412 `application/json` response
+	JSON412 *PreconditionFailedApplicationJSON
+	// ApplicationproblemJSON412 the response for an HTTP 412 `application/problem+json` response
+	ApplicationproblemJSON412 *PreconditionFailedApplicationProblemPlusJSON
 	// JSON413 the response for an HTTP 413 `application/json` response
 	JSON413 *PayloadTooLargeApplicationJSON
 	// ApplicationproblemJSON413 the response for an HTTP 413 `application/problem+json` response
@@ -9326,6 +9859,8 @@ type PatchUserResponse struct {
 	Headers200 *PatchUserResponse200Headers
 	// Headers401 the parsed response headers for an HTTP 401 response
 	Headers401 *PatchUserResponse401Headers
+	// Headers412 the parsed response headers for an HTTP 412 response
+	Headers412 *PatchUserResponse412Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -9381,6 +9916,16 @@ func (r PatchUserResponse) GetJSON409() *ConflictApplicationJSON {
 // GetApplicationproblemJSON409 returns the response for an HTTP 409 `application/problem+json` response
 func (r PatchUserResponse) GetApplicationproblemJSON409() *ConflictApplicationProblemPlusJSON {
 	return r.ApplicationproblemJSON409
+}
+
+// GetJSON412 returns the response for an HTTP 412 `application/json` response
+func (r PatchUserResponse) GetJSON412() *PreconditionFailedApplicationJSON {
+	return r.JSON412
+}
+
+// GetApplicationproblemJSON412 returns the response for an HTTP 412 `application/problem+json` response
+func (r PatchUserResponse) GetApplicationproblemJSON412() *PreconditionFailedApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSON412
 }
 
 // GetJSON413 returns the response for an HTTP 413 `application/json` response
@@ -9474,6 +10019,7 @@ func (r PatchUserResponse) ContentType() string {
 
 // ReplaceUserResponse200Headers the declared response headers of an HTTP 200 response for ReplaceUser
 type ReplaceUserResponse200Headers struct {
+	ETag            string
 	RateLimit       *string
 	RateLimitPolicy *string
 }
@@ -9481,6 +10027,11 @@ type ReplaceUserResponse200Headers struct {
 // ReplaceUserResponse401Headers the declared response headers of an HTTP 401 response for ReplaceUser
 type ReplaceUserResponse401Headers struct {
 	WWWAuthenticate string
+}
+
+// ReplaceUserResponse412Headers the declared response headers of an HTTP 412 response for ReplaceUser
+type ReplaceUserResponse412Headers struct {
+	ETag string
 }
 
 type ReplaceUserResponse struct {
@@ -9508,6 +10059,10 @@ type ReplaceUserResponse struct {
 	JSON409 *ConflictApplicationJSON
 	// ApplicationproblemJSON409 the response for an HTTP 409 `application/problem+json` response
 	ApplicationproblemJSON409 *ConflictApplicationProblemPlusJSON
+	// JSON412 the response for an HTTP 412 `application/json` response
+	JSON412 *PreconditionFailedApplicationJSON
+	// ApplicationproblemJSON412 the response for an HTTP 412 `application/problem+json` response
+	ApplicationproblemJSON412 *PreconditionFailedApplicationProblemPlusJSON
 	// JSON413 the response for an HTTP 413 `application/json` response
 	JSON413 *PayloadTooLargeApplicationJSON
 	// ApplicationproblemJSON413 the response for an HTTP 413 `application/problem+json` response
@@ -9532,6 +10087,8 @@ type ReplaceUserResponse struct {
 	Headers200 *ReplaceUserResponse200Headers
 	// Headers401 the parsed response headers for an HTTP 401 response
 	Headers401 *ReplaceUserResponse401Headers
+	// Headers412 the parsed response headers for an HTTP 412 response
+	Headers412 *ReplaceUserResponse412Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -9587,6 +10144,16 @@ func (r ReplaceUserResponse) GetJSON409() *ConflictApplicationJSON {
 // GetApplicationproblemJSON409 returns the response for an HTTP 409 `application/problem+json` response
 func (r ReplaceUserResponse) GetApplicationproblemJSON409() *ConflictApplicationProblemPlusJSON {
 	return r.ApplicationproblemJSON409
+}
+
+// GetJSON412 returns the response for an HTTP 412 `application/json` response
+func (r ReplaceUserResponse) GetJSON412() *PreconditionFailedApplicationJSON {
+	return r.JSON412
+}
+
+// GetApplicationproblemJSON412 returns the response for an HTTP 412 `application/problem+json` response
+func (r ReplaceUserResponse) GetApplicationproblemJSON412() *PreconditionFailedApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSON412
 }
 
 // GetJSON413 returns the response for an HTTP 413 `application/json` response
@@ -11928,12 +12495,27 @@ func (c *ClientWithResponses) CreateTokenWithResponse(ctx context.Context, body 
 // Returns a wrapper object for the known response body format(s).
 //
 // Corresponds with DELETE /api/comments/{id} (the `DeleteComment` operationId).
-func (c *ClientWithResponses) DeleteCommentWithResponse(ctx context.Context, id openapi_types.UUID, reqEditors ...RequestEditorFn) (*DeleteCommentResponse, error) {
-	rsp, err := c.DeleteComment(ctx, id, reqEditors...)
+func (c *ClientWithResponses) DeleteCommentWithResponse(ctx context.Context, id openapi_types.UUID, params *DeleteCommentParams, reqEditors ...RequestEditorFn) (*DeleteCommentResponse, error) {
+	rsp, err := c.DeleteComment(ctx, id, params, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
 	return ParseDeleteCommentResponse(rsp)
+}
+
+// GetCommentWithResponse Get a comment
+//
+// Returns a comment on a post the caller can see; one on someone else's draft is not found.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /api/comments/{id} (the `GetComment` operationId).
+func (c *ClientWithResponses) GetCommentWithResponse(ctx context.Context, id openapi_types.UUID, params *GetCommentParams, reqEditors ...RequestEditorFn) (*GetCommentResponse, error) {
+	rsp, err := c.GetComment(ctx, id, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetCommentResponse(rsp)
 }
 
 // ListPostsWithResponse List posts
@@ -11988,8 +12570,8 @@ func (c *ClientWithResponses) CreatePostWithResponse(ctx context.Context, params
 // Returns a wrapper object for the known response body format(s).
 //
 // Corresponds with DELETE /api/posts/{id} (the `DeletePost` operationId).
-func (c *ClientWithResponses) DeletePostWithResponse(ctx context.Context, id PostID, reqEditors ...RequestEditorFn) (*DeletePostResponse, error) {
-	rsp, err := c.DeletePost(ctx, id, reqEditors...)
+func (c *ClientWithResponses) DeletePostWithResponse(ctx context.Context, id PostID, params *DeletePostParams, reqEditors ...RequestEditorFn) (*DeletePostResponse, error) {
+	rsp, err := c.DeletePost(ctx, id, params, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
@@ -12003,8 +12585,8 @@ func (c *ClientWithResponses) DeletePostWithResponse(ctx context.Context, id Pos
 // Returns a wrapper object for the known response body format(s).
 //
 // Corresponds with GET /api/posts/{id} (the `GetPost` operationId).
-func (c *ClientWithResponses) GetPostWithResponse(ctx context.Context, id PostID, reqEditors ...RequestEditorFn) (*GetPostResponse, error) {
-	rsp, err := c.GetPost(ctx, id, reqEditors...)
+func (c *ClientWithResponses) GetPostWithResponse(ctx context.Context, id PostID, params *GetPostParams, reqEditors ...RequestEditorFn) (*GetPostResponse, error) {
+	rsp, err := c.GetPost(ctx, id, params, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
@@ -12166,8 +12748,8 @@ func (c *ClientWithResponses) CreateUserWithResponse(ctx context.Context, params
 // Returns a wrapper object for the known response body format(s).
 //
 // Corresponds with DELETE /api/users/{id} (the `DeleteUser` operationId).
-func (c *ClientWithResponses) DeleteUserWithResponse(ctx context.Context, id UserID, reqEditors ...RequestEditorFn) (*DeleteUserResponse, error) {
-	rsp, err := c.DeleteUser(ctx, id, reqEditors...)
+func (c *ClientWithResponses) DeleteUserWithResponse(ctx context.Context, id UserID, params *DeleteUserParams, reqEditors ...RequestEditorFn) (*DeleteUserResponse, error) {
+	rsp, err := c.DeleteUser(ctx, id, params, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
@@ -12177,7 +12759,9 @@ func (c *ClientWithResponses) DeleteUserWithResponse(ctx context.Context, id Use
 // GetUserWithResponse Get a user
 //
 // Returns one user with links to its posts and comments. With `include=posts`, `data.posts` also holds the
-// user's 100 newest posts visible to the caller, read in the same statement.
+// user's 100 newest posts visible to the caller, read in the same statement. That representation's `ETag`
+// changes with the user and with any of those posts: it serves `If-None-Match`, while `If-Match` on a write
+// takes the user's own `ETag` (without `include`).
 //
 // Returns a wrapper object for the known response body format(s).
 //
@@ -12252,8 +12836,8 @@ func (c *ClientWithResponses) PatchUserWithResponse(ctx context.Context, id User
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
 // Corresponds with PUT /api/users/{id} (the `ReplaceUser` operationId).
-func (c *ClientWithResponses) ReplaceUserWithBodyWithResponse(ctx context.Context, id UserID, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*ReplaceUserResponse, error) {
-	rsp, err := c.ReplaceUserWithBody(ctx, id, contentType, body, reqEditors...)
+func (c *ClientWithResponses) ReplaceUserWithBodyWithResponse(ctx context.Context, id UserID, params *ReplaceUserParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*ReplaceUserResponse, error) {
+	rsp, err := c.ReplaceUserWithBody(ctx, id, params, contentType, body, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
@@ -12272,8 +12856,8 @@ func (c *ClientWithResponses) ReplaceUserWithBodyWithResponse(ctx context.Contex
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
 // Corresponds with PUT /api/users/{id} (the `ReplaceUser` operationId).
-func (c *ClientWithResponses) ReplaceUserWithResponse(ctx context.Context, id UserID, body ReplaceUserJSONRequestBody, reqEditors ...RequestEditorFn) (*ReplaceUserResponse, error) {
-	rsp, err := c.ReplaceUser(ctx, id, body, reqEditors...)
+func (c *ClientWithResponses) ReplaceUserWithResponse(ctx context.Context, id UserID, params *ReplaceUserParams, body ReplaceUserJSONRequestBody, reqEditors ...RequestEditorFn) (*ReplaceUserResponse, error) {
+	rsp, err := c.ReplaceUser(ctx, id, params, body, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
@@ -13466,6 +14050,20 @@ func ParseDeleteCommentResponse(rsp *http.Response) (*DeleteCommentResponse, err
 		}
 		response.ApplicationproblemJSON404 = &dest
 
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 412:
+		var dest PreconditionFailedApplicationJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON412 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 412:
+		var dest PreconditionFailedApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON412 = &dest
+
 	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 429:
 		var dest TooManyRequestsApplicationJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -13530,6 +14128,176 @@ func ParseDeleteCommentResponse(rsp *http.Response) (*DeleteCommentResponse, err
 		response.Headers204 = &headers
 	case rsp.StatusCode == 401:
 		var headers DeleteCommentResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 412:
+		var headers DeleteCommentResponse412Headers
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = value
+		}
+		response.Headers412 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseGetCommentResponse parses an HTTP response from a GetCommentWithResponse call
+func ParseGetCommentResponse(rsp *http.Response) (*GetCommentResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetCommentResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest CommentDetail
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case rsp.StatusCode == 304:
+		break // No content-type
+
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 400:
+		var dest BadRequestApplicationJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 400:
+		var dest BadRequestApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 401:
+		var dest UnauthorizedApplicationJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 401:
+		var dest UnauthorizedApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 404:
+		var dest NotFoundApplicationJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 404:
+		var dest NotFoundApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON404 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 429:
+		var dest TooManyRequestsApplicationJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 429:
+		var dest TooManyRequestsApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON429 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 500:
+		var dest InternalErrorApplicationJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 500:
+		var dest InternalErrorApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON500 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 503:
+		var dest ServiceUnavailableApplicationJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 503:
+		var dest ServiceUnavailableApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers GetCommentResponse200Headers
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = value
+		}
+		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimit = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Policy"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Policy", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitPolicy = &value
+		}
+		response.Headers200 = &headers
+	case rsp.StatusCode == 304:
+		var headers GetCommentResponse304Headers
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = value
+		}
+		response.Headers304 = &headers
+	case rsp.StatusCode == 401:
+		var headers GetCommentResponse401Headers
 		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
 			var value string
 			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
@@ -13821,6 +14589,13 @@ func ParseCreatePostResponse(rsp *http.Response) (*CreatePostResponse, error) {
 	switch {
 	case rsp.StatusCode == 201:
 		var headers CreatePostResponse201Headers
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = value
+		}
 		if values := rsp.Header.Values("Idempotent-Replayed"); len(values) > 0 {
 			var value string
 			if err := runtime.BindStyledParameterWithOptions("simple", "Idempotent-Replayed", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
@@ -13938,6 +14713,20 @@ func ParseDeletePostResponse(rsp *http.Response) (*DeletePostResponse, error) {
 		}
 		response.ApplicationproblemJSON404 = &dest
 
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 412:
+		var dest PreconditionFailedApplicationJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON412 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 412:
+		var dest PreconditionFailedApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON412 = &dest
+
 	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 429:
 		var dest TooManyRequestsApplicationJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -14010,6 +14799,16 @@ func ParseDeletePostResponse(rsp *http.Response) (*DeletePostResponse, error) {
 			headers.WWWAuthenticate = value
 		}
 		response.Headers401 = &headers
+	case rsp.StatusCode == 412:
+		var headers DeletePostResponse412Headers
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = value
+		}
+		response.Headers412 = &headers
 	}
 
 	return response, nil
@@ -14035,6 +14834,9 @@ func ParseGetPostResponse(rsp *http.Response) (*GetPostResponse, error) {
 			return nil, err
 		}
 		response.JSON200 = &dest
+
+	case rsp.StatusCode == 304:
+		break // No content-type
 
 	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 400:
 		var dest BadRequestApplicationJSON
@@ -14125,6 +14927,13 @@ func ParseGetPostResponse(rsp *http.Response) (*GetPostResponse, error) {
 	switch {
 	case rsp.StatusCode == 200:
 		var headers GetPostResponse200Headers
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = value
+		}
 		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
 			var value string
 			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
@@ -14140,6 +14949,16 @@ func ParseGetPostResponse(rsp *http.Response) (*GetPostResponse, error) {
 			headers.RateLimitPolicy = &value
 		}
 		response.Headers200 = &headers
+	case rsp.StatusCode == 304:
+		var headers GetPostResponse304Headers
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = value
+		}
+		response.Headers304 = &headers
 	case rsp.StatusCode == 401:
 		var headers GetPostResponse401Headers
 		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
@@ -14246,6 +15065,20 @@ func ParsePatchPostResponse(rsp *http.Response) (*PatchPostResponse, error) {
 		}
 		response.ApplicationproblemJSON409 = &dest
 
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 412:
+		var dest PreconditionFailedApplicationJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON412 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 412:
+		var dest PreconditionFailedApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON412 = &dest
+
 	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 413:
 		var dest PayloadTooLargeApplicationJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -14335,6 +15168,13 @@ func ParsePatchPostResponse(rsp *http.Response) (*PatchPostResponse, error) {
 	switch {
 	case rsp.StatusCode == 200:
 		var headers PatchPostResponse200Headers
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = value
+		}
 		if values := rsp.Header.Values("Idempotent-Replayed"); len(values) > 0 {
 			var value string
 			if err := runtime.BindStyledParameterWithOptions("simple", "Idempotent-Replayed", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
@@ -14367,6 +15207,16 @@ func ParsePatchPostResponse(rsp *http.Response) (*PatchPostResponse, error) {
 			headers.WWWAuthenticate = value
 		}
 		response.Headers401 = &headers
+	case rsp.StatusCode == 412:
+		var headers PatchPostResponse412Headers
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = value
+		}
+		response.Headers412 = &headers
 	}
 
 	return response, nil
@@ -14678,6 +15528,13 @@ func ParseCreateCommentResponse(rsp *http.Response) (*CreateCommentResponse, err
 	switch {
 	case rsp.StatusCode == 201:
 		var headers CreateCommentResponse201Headers
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = value
+		}
 		if values := rsp.Header.Values("Idempotent-Replayed"); len(values) > 0 {
 			var value string
 			if err := runtime.BindStyledParameterWithOptions("simple", "Idempotent-Replayed", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
@@ -14867,6 +15724,13 @@ func ParsePublishPostResponse(rsp *http.Response) (*PublishPostResponse, error) 
 	switch {
 	case rsp.StatusCode == 200:
 		var headers PublishPostResponse200Headers
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = value
+		}
 		if values := rsp.Header.Values("Idempotent-Replayed"); len(values) > 0 {
 			var value string
 			if err := runtime.BindStyledParameterWithOptions("simple", "Idempotent-Replayed", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
@@ -15168,6 +16032,13 @@ func ParseCreateUserResponse(rsp *http.Response) (*CreateUserResponse, error) {
 	switch {
 	case rsp.StatusCode == 201:
 		var headers CreateUserResponse201Headers
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = value
+		}
 		if values := rsp.Header.Values("Idempotent-Replayed"); len(values) > 0 {
 			var value string
 			if err := runtime.BindStyledParameterWithOptions("simple", "Idempotent-Replayed", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
@@ -15275,6 +16146,20 @@ func ParseDeleteUserResponse(rsp *http.Response) (*DeleteUserResponse, error) {
 		}
 		response.ApplicationproblemJSON404 = &dest
 
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 412:
+		var dest PreconditionFailedApplicationJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON412 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 412:
+		var dest PreconditionFailedApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON412 = &dest
+
 	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 429:
 		var dest TooManyRequestsApplicationJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -15347,6 +16232,16 @@ func ParseDeleteUserResponse(rsp *http.Response) (*DeleteUserResponse, error) {
 			headers.WWWAuthenticate = value
 		}
 		response.Headers401 = &headers
+	case rsp.StatusCode == 412:
+		var headers DeleteUserResponse412Headers
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = value
+		}
+		response.Headers412 = &headers
 	}
 
 	return response, nil
@@ -15372,6 +16267,9 @@ func ParseGetUserResponse(rsp *http.Response) (*GetUserResponse, error) {
 			return nil, err
 		}
 		response.JSON200 = &dest
+
+	case rsp.StatusCode == 304:
+		break // No content-type
 
 	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 400:
 		var dest BadRequestApplicationJSON
@@ -15462,6 +16360,13 @@ func ParseGetUserResponse(rsp *http.Response) (*GetUserResponse, error) {
 	switch {
 	case rsp.StatusCode == 200:
 		var headers GetUserResponse200Headers
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = value
+		}
 		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
 			var value string
 			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
@@ -15477,6 +16382,16 @@ func ParseGetUserResponse(rsp *http.Response) (*GetUserResponse, error) {
 			headers.RateLimitPolicy = &value
 		}
 		response.Headers200 = &headers
+	case rsp.StatusCode == 304:
+		var headers GetUserResponse304Headers
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = value
+		}
+		response.Headers304 = &headers
 	case rsp.StatusCode == 401:
 		var headers GetUserResponse401Headers
 		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
@@ -15583,6 +16498,20 @@ func ParsePatchUserResponse(rsp *http.Response) (*PatchUserResponse, error) {
 		}
 		response.ApplicationproblemJSON409 = &dest
 
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 412:
+		var dest PreconditionFailedApplicationJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON412 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 412:
+		var dest PreconditionFailedApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON412 = &dest
+
 	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 413:
 		var dest PayloadTooLargeApplicationJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -15672,6 +16601,13 @@ func ParsePatchUserResponse(rsp *http.Response) (*PatchUserResponse, error) {
 	switch {
 	case rsp.StatusCode == 200:
 		var headers PatchUserResponse200Headers
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = value
+		}
 		if values := rsp.Header.Values("Idempotent-Replayed"); len(values) > 0 {
 			var value string
 			if err := runtime.BindStyledParameterWithOptions("simple", "Idempotent-Replayed", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
@@ -15704,6 +16640,16 @@ func ParsePatchUserResponse(rsp *http.Response) (*PatchUserResponse, error) {
 			headers.WWWAuthenticate = value
 		}
 		response.Headers401 = &headers
+	case rsp.StatusCode == 412:
+		var headers PatchUserResponse412Headers
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = value
+		}
+		response.Headers412 = &headers
 	}
 
 	return response, nil
@@ -15800,6 +16746,20 @@ func ParseReplaceUserResponse(rsp *http.Response) (*ReplaceUserResponse, error) 
 		}
 		response.ApplicationproblemJSON409 = &dest
 
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 412:
+		var dest PreconditionFailedApplicationJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON412 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 412:
+		var dest PreconditionFailedApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON412 = &dest
+
 	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 413:
 		var dest PayloadTooLargeApplicationJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -15875,6 +16835,13 @@ func ParseReplaceUserResponse(rsp *http.Response) (*ReplaceUserResponse, error) 
 	switch {
 	case rsp.StatusCode == 200:
 		var headers ReplaceUserResponse200Headers
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = value
+		}
 		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
 			var value string
 			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
@@ -15900,6 +16867,16 @@ func ParseReplaceUserResponse(rsp *http.Response) (*ReplaceUserResponse, error) 
 			headers.WWWAuthenticate = value
 		}
 		response.Headers401 = &headers
+	case rsp.StatusCode == 412:
+		var headers ReplaceUserResponse412Headers
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = value
+		}
+		response.Headers412 = &headers
 	}
 
 	return response, nil
@@ -18049,7 +19026,10 @@ type ServerInterface interface {
 	CreateToken(w http.ResponseWriter, r *http.Request)
 	// DeleteComment Delete a comment
 	// (DELETE /api/comments/{id})
-	DeleteComment(w http.ResponseWriter, r *http.Request, id openapi_types.UUID)
+	DeleteComment(w http.ResponseWriter, r *http.Request, id openapi_types.UUID, params DeleteCommentParams)
+	// GetComment Get a comment
+	// (GET /api/comments/{id})
+	GetComment(w http.ResponseWriter, r *http.Request, id openapi_types.UUID, params GetCommentParams)
 	// ListPosts List posts
 	// (GET /api/posts)
 	ListPosts(w http.ResponseWriter, r *http.Request, params ListPostsParams)
@@ -18058,10 +19038,10 @@ type ServerInterface interface {
 	CreatePost(w http.ResponseWriter, r *http.Request, params CreatePostParams)
 	// DeletePost Delete a post
 	// (DELETE /api/posts/{id})
-	DeletePost(w http.ResponseWriter, r *http.Request, id PostID)
+	DeletePost(w http.ResponseWriter, r *http.Request, id PostID, params DeletePostParams)
 	// GetPost Get a post
 	// (GET /api/posts/{id})
-	GetPost(w http.ResponseWriter, r *http.Request, id PostID)
+	GetPost(w http.ResponseWriter, r *http.Request, id PostID, params GetPostParams)
 	// PatchPost Edit a post
 	// (PATCH /api/posts/{id})
 	PatchPost(w http.ResponseWriter, r *http.Request, id PostID, params PatchPostParams)
@@ -18082,7 +19062,7 @@ type ServerInterface interface {
 	CreateUser(w http.ResponseWriter, r *http.Request, params CreateUserParams)
 	// DeleteUser Delete a user
 	// (DELETE /api/users/{id})
-	DeleteUser(w http.ResponseWriter, r *http.Request, id UserID)
+	DeleteUser(w http.ResponseWriter, r *http.Request, id UserID, params DeleteUserParams)
 	// GetUser Get a user
 	// (GET /api/users/{id})
 	GetUser(w http.ResponseWriter, r *http.Request, id UserID, params GetUserParams)
@@ -18091,7 +19071,7 @@ type ServerInterface interface {
 	PatchUser(w http.ResponseWriter, r *http.Request, id UserID, params PatchUserParams)
 	// ReplaceUser Replace a user
 	// (PUT /api/users/{id})
-	ReplaceUser(w http.ResponseWriter, r *http.Request, id UserID)
+	ReplaceUser(w http.ResponseWriter, r *http.Request, id UserID, params ReplaceUserParams)
 	// ListUserComments List a user's comments
 	// (GET /api/users/{id}/comments)
 	ListUserComments(w http.ResponseWriter, r *http.Request, id UserID, params ListUserCommentsParams)
@@ -18175,7 +19155,13 @@ func (_ Unimplemented) CreateToken(w http.ResponseWriter, r *http.Request) {
 
 // DeleteComment Delete a comment
 // (DELETE /api/comments/{id})
-func (_ Unimplemented) DeleteComment(w http.ResponseWriter, r *http.Request, id openapi_types.UUID) {
+func (_ Unimplemented) DeleteComment(w http.ResponseWriter, r *http.Request, id openapi_types.UUID, params DeleteCommentParams) {
+	w.WriteHeader(http.StatusNotImplemented)
+}
+
+// GetComment Get a comment
+// (GET /api/comments/{id})
+func (_ Unimplemented) GetComment(w http.ResponseWriter, r *http.Request, id openapi_types.UUID, params GetCommentParams) {
 	w.WriteHeader(http.StatusNotImplemented)
 }
 
@@ -18193,13 +19179,13 @@ func (_ Unimplemented) CreatePost(w http.ResponseWriter, r *http.Request, params
 
 // DeletePost Delete a post
 // (DELETE /api/posts/{id})
-func (_ Unimplemented) DeletePost(w http.ResponseWriter, r *http.Request, id PostID) {
+func (_ Unimplemented) DeletePost(w http.ResponseWriter, r *http.Request, id PostID, params DeletePostParams) {
 	w.WriteHeader(http.StatusNotImplemented)
 }
 
 // GetPost Get a post
 // (GET /api/posts/{id})
-func (_ Unimplemented) GetPost(w http.ResponseWriter, r *http.Request, id PostID) {
+func (_ Unimplemented) GetPost(w http.ResponseWriter, r *http.Request, id PostID, params GetPostParams) {
 	w.WriteHeader(http.StatusNotImplemented)
 }
 
@@ -18241,7 +19227,7 @@ func (_ Unimplemented) CreateUser(w http.ResponseWriter, r *http.Request, params
 
 // DeleteUser Delete a user
 // (DELETE /api/users/{id})
-func (_ Unimplemented) DeleteUser(w http.ResponseWriter, r *http.Request, id UserID) {
+func (_ Unimplemented) DeleteUser(w http.ResponseWriter, r *http.Request, id UserID, params DeleteUserParams) {
 	w.WriteHeader(http.StatusNotImplemented)
 }
 
@@ -18259,7 +19245,7 @@ func (_ Unimplemented) PatchUser(w http.ResponseWriter, r *http.Request, id User
 
 // ReplaceUser Replace a user
 // (PUT /api/users/{id})
-func (_ Unimplemented) ReplaceUser(w http.ResponseWriter, r *http.Request, id UserID) {
+func (_ Unimplemented) ReplaceUser(w http.ResponseWriter, r *http.Request, id UserID, params ReplaceUserParams) {
 	w.WriteHeader(http.StatusNotImplemented)
 }
 
@@ -18595,8 +19581,82 @@ func (siw *ServerInterfaceWrapper) DeleteComment(w http.ResponseWriter, r *http.
 		return
 	}
 
+	// Parameter object where we will unmarshal all parameters from the context
+	var params DeleteCommentParams
+
+	headers := r.Header
+
+	// ------------- Optional header parameter "If-Match" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("If-Match")]; found {
+		var IfMatch IfMatch
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandlerFunc(w, r, &TooManyValuesForParamError{ParamName: "If-Match", Count: n})
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "If-Match", valueList[0], &IfMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "If-Match", Err: err})
+			return
+		}
+
+		params.IfMatch = &IfMatch
+
+	}
+
 	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		siw.Handler.DeleteComment(w, r, id)
+		siw.Handler.DeleteComment(w, r, id, params)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// GetComment operation middleware
+func (siw *ServerInterfaceWrapper) GetComment(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "id" -------------
+	var id openapi_types.UUID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", chi.URLParam(r, "id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: r.URL.RawPath == ""})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "id", Err: err})
+		return
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params GetCommentParams
+
+	headers := r.Header
+
+	// ------------- Optional header parameter "If-None-Match" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("If-None-Match")]; found {
+		var IfNoneMatch IfNoneMatch
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandlerFunc(w, r, &TooManyValuesForParamError{ParamName: "If-None-Match", Count: n})
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "If-None-Match", valueList[0], &IfNoneMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "If-None-Match", Err: err})
+			return
+		}
+
+		params.IfNoneMatch = &IfNoneMatch
+
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.GetComment(w, r, id, params)
 	}))
 
 	for _, middleware := range siw.HandlerMiddlewares {
@@ -18773,8 +19833,32 @@ func (siw *ServerInterfaceWrapper) DeletePost(w http.ResponseWriter, r *http.Req
 		return
 	}
 
+	// Parameter object where we will unmarshal all parameters from the context
+	var params DeletePostParams
+
+	headers := r.Header
+
+	// ------------- Optional header parameter "If-Match" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("If-Match")]; found {
+		var IfMatch IfMatch
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandlerFunc(w, r, &TooManyValuesForParamError{ParamName: "If-Match", Count: n})
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "If-Match", valueList[0], &IfMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "If-Match", Err: err})
+			return
+		}
+
+		params.IfMatch = &IfMatch
+
+	}
+
 	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		siw.Handler.DeletePost(w, r, id)
+		siw.Handler.DeletePost(w, r, id, params)
 	}))
 
 	for _, middleware := range siw.HandlerMiddlewares {
@@ -18799,8 +19883,32 @@ func (siw *ServerInterfaceWrapper) GetPost(w http.ResponseWriter, r *http.Reques
 		return
 	}
 
+	// Parameter object where we will unmarshal all parameters from the context
+	var params GetPostParams
+
+	headers := r.Header
+
+	// ------------- Optional header parameter "If-None-Match" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("If-None-Match")]; found {
+		var IfNoneMatch IfNoneMatch
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandlerFunc(w, r, &TooManyValuesForParamError{ParamName: "If-None-Match", Count: n})
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "If-None-Match", valueList[0], &IfNoneMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "If-None-Match", Err: err})
+			return
+		}
+
+		params.IfNoneMatch = &IfNoneMatch
+
+	}
+
 	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		siw.Handler.GetPost(w, r, id)
+		siw.Handler.GetPost(w, r, id, params)
 	}))
 
 	for _, middleware := range siw.HandlerMiddlewares {
@@ -18846,6 +19954,25 @@ func (siw *ServerInterfaceWrapper) PatchPost(w http.ResponseWriter, r *http.Requ
 		}
 
 		params.IdempotencyKey = &IdempotencyKey
+
+	}
+
+	// ------------- Optional header parameter "If-Match" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("If-Match")]; found {
+		var IfMatch IfMatch
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandlerFunc(w, r, &TooManyValuesForParamError{ParamName: "If-Match", Count: n})
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "If-Match", valueList[0], &IfMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "If-Match", Err: err})
+			return
+		}
+
+		params.IfMatch = &IfMatch
 
 	}
 
@@ -19182,8 +20309,32 @@ func (siw *ServerInterfaceWrapper) DeleteUser(w http.ResponseWriter, r *http.Req
 		return
 	}
 
+	// Parameter object where we will unmarshal all parameters from the context
+	var params DeleteUserParams
+
+	headers := r.Header
+
+	// ------------- Optional header parameter "If-Match" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("If-Match")]; found {
+		var IfMatch IfMatch
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandlerFunc(w, r, &TooManyValuesForParamError{ParamName: "If-Match", Count: n})
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "If-Match", valueList[0], &IfMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "If-Match", Err: err})
+			return
+		}
+
+		params.IfMatch = &IfMatch
+
+	}
+
 	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		siw.Handler.DeleteUser(w, r, id)
+		siw.Handler.DeleteUser(w, r, id, params)
 	}))
 
 	for _, middleware := range siw.HandlerMiddlewares {
@@ -19222,6 +20373,27 @@ func (siw *ServerInterfaceWrapper) GetUser(w http.ResponseWriter, r *http.Reques
 			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "include", Err: err})
 		}
 		return
+	}
+
+	headers := r.Header
+
+	// ------------- Optional header parameter "If-None-Match" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("If-None-Match")]; found {
+		var IfNoneMatch IfNoneMatch
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandlerFunc(w, r, &TooManyValuesForParamError{ParamName: "If-None-Match", Count: n})
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "If-None-Match", valueList[0], &IfNoneMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "If-None-Match", Err: err})
+			return
+		}
+
+		params.IfNoneMatch = &IfNoneMatch
+
 	}
 
 	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -19274,6 +20446,25 @@ func (siw *ServerInterfaceWrapper) PatchUser(w http.ResponseWriter, r *http.Requ
 
 	}
 
+	// ------------- Optional header parameter "If-Match" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("If-Match")]; found {
+		var IfMatch IfMatch
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandlerFunc(w, r, &TooManyValuesForParamError{ParamName: "If-Match", Count: n})
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "If-Match", valueList[0], &IfMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "If-Match", Err: err})
+			return
+		}
+
+		params.IfMatch = &IfMatch
+
+	}
+
 	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		siw.Handler.PatchUser(w, r, id, params)
 	}))
@@ -19300,8 +20491,32 @@ func (siw *ServerInterfaceWrapper) ReplaceUser(w http.ResponseWriter, r *http.Re
 		return
 	}
 
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ReplaceUserParams
+
+	headers := r.Header
+
+	// ------------- Optional header parameter "If-Match" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("If-Match")]; found {
+		var IfMatch IfMatch
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandlerFunc(w, r, &TooManyValuesForParamError{ParamName: "If-Match", Count: n})
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "If-Match", valueList[0], &IfMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "If-Match", Err: err})
+			return
+		}
+
+		params.IfMatch = &IfMatch
+
+	}
+
 	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		siw.Handler.ReplaceUser(w, r, id)
+		siw.Handler.ReplaceUser(w, r, id, params)
 	}))
 
 	for _, middleware := range siw.HandlerMiddlewares {
@@ -20088,6 +21303,9 @@ func HandlerWithOptions(si ServerInterface, options ChiServerOptions) http.Handl
 		r.Delete(options.BaseURL+"/api/comments/{id}", wrapper.DeleteComment)
 	})
 	r.Group(func(r chi.Router) {
+		r.Get(options.BaseURL+"/api/comments/{id}", wrapper.GetComment)
+	})
+	r.Group(func(r chi.Router) {
 		r.Get(options.BaseURL+"/api/posts", wrapper.ListPosts)
 	})
 	r.Group(func(r chi.Router) {
@@ -20205,8 +21423,29 @@ type MethodNotAllowedApplicationProblemPlusJSONResponse Problem
 type NotFoundJSONResponse Error
 type NotFoundApplicationProblemPlusJSONResponse Problem
 
+type NotModifiedResponseHeaders struct {
+	ETag string
+}
+type NotModifiedResponse struct {
+	Headers NotModifiedResponseHeaders
+}
+
 type PayloadTooLargeJSONResponse Error
 type PayloadTooLargeApplicationProblemPlusJSONResponse Problem
+
+type PreconditionFailedResponseHeaders struct {
+	ETag string
+}
+type PreconditionFailedJSONResponse struct {
+	Body Error
+
+	Headers PreconditionFailedResponseHeaders
+}
+type PreconditionFailedApplicationProblemPlusJSONResponse struct {
+	Body Problem
+
+	Headers PreconditionFailedResponseHeaders
+}
 
 type ServiceUnavailableJSONResponse Error
 type ServiceUnavailableApplicationProblemPlusJSONResponse Problem
@@ -21585,7 +22824,8 @@ func (response CreateToken503ApplicationProblemPlusJSONResponse) VisitCreateToke
 }
 
 type DeleteCommentRequestObject struct {
-	Id openapi_types.UUID `json:"id"`
+	Id     openapi_types.UUID `json:"id"`
+	Params DeleteCommentParams
 }
 
 type DeleteCommentResponseObject interface {
@@ -21734,6 +22974,38 @@ func (response DeleteComment404ApplicationProblemPlusJSONResponse) VisitDeleteCo
 	return err
 }
 
+type DeleteComment412JSONResponse struct{ PreconditionFailedJSONResponse }
+
+func (response DeleteComment412JSONResponse) VisitDeleteCommentResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("ETag", fmt.Sprint(response.Headers.ETag))
+	w.WriteHeader(412)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteComment412ApplicationProblemPlusJSONResponse struct {
+	PreconditionFailedApplicationProblemPlusJSONResponse
+}
+
+func (response DeleteComment412ApplicationProblemPlusJSONResponse) VisitDeleteCommentResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("ETag", fmt.Sprint(response.Headers.ETag))
+	w.WriteHeader(412)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type DeleteComment429JSONResponse struct{ TooManyRequestsJSONResponse }
 
 func (response DeleteComment429JSONResponse) VisitDeleteCommentResponse(w http.ResponseWriter) error {
@@ -21813,6 +23085,235 @@ type DeleteComment503ApplicationProblemPlusJSONResponse struct {
 }
 
 func (response DeleteComment503ApplicationProblemPlusJSONResponse) VisitDeleteCommentResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetCommentRequestObject struct {
+	Id     openapi_types.UUID `json:"id"`
+	Params GetCommentParams
+}
+
+type GetCommentResponseObject interface {
+	VisitGetCommentResponse(w http.ResponseWriter) error
+}
+
+type GetComment200ResponseHeaders struct {
+	ETag            string
+	RateLimit       *string
+	RateLimitPolicy *string
+}
+
+type GetComment200JSONResponse struct {
+	Body    CommentDetail
+	Headers GetComment200ResponseHeaders
+}
+
+func (response GetComment200JSONResponse) VisitGetCommentResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("ETag", fmt.Sprint(response.Headers.ETag))
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetComment304Response = NotModifiedResponse
+
+func (response GetComment304Response) VisitGetCommentResponse(w http.ResponseWriter) error {
+	w.Header().Set("ETag", fmt.Sprint(response.Headers.ETag))
+	w.WriteHeader(304)
+	return nil
+}
+
+type GetComment400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response GetComment400JSONResponse) VisitGetCommentResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetComment400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response GetComment400ApplicationProblemPlusJSONResponse) VisitGetCommentResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetComment401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response GetComment401JSONResponse) VisitGetCommentResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("WWW-Authenticate", fmt.Sprint(response.Headers.WWWAuthenticate))
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetComment401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response GetComment401ApplicationProblemPlusJSONResponse) VisitGetCommentResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("WWW-Authenticate", fmt.Sprint(response.Headers.WWWAuthenticate))
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetComment404JSONResponse struct{ NotFoundJSONResponse }
+
+func (response GetComment404JSONResponse) VisitGetCommentResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetComment404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response GetComment404ApplicationProblemPlusJSONResponse) VisitGetCommentResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetComment429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response GetComment429JSONResponse) VisitGetCommentResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetComment429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response GetComment429ApplicationProblemPlusJSONResponse) VisitGetCommentResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetComment500JSONResponse struct{ InternalErrorJSONResponse }
+
+func (response GetComment500JSONResponse) VisitGetCommentResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetComment500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response GetComment500ApplicationProblemPlusJSONResponse) VisitGetCommentResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetComment503JSONResponse struct{ ServiceUnavailableJSONResponse }
+
+func (response GetComment503JSONResponse) VisitGetCommentResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetComment503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response GetComment503ApplicationProblemPlusJSONResponse) VisitGetCommentResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response); err != nil {
@@ -22022,6 +23523,7 @@ type CreatePostResponseObject interface {
 }
 
 type CreatePost201ResponseHeaders struct {
+	ETag               string
 	IdempotentReplayed *string
 	Location           string
 	RateLimit          *string
@@ -22040,6 +23542,7 @@ func (response CreatePost201JSONResponse) VisitCreatePostResponse(w http.Respons
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("ETag", fmt.Sprint(response.Headers.ETag))
 	if response.Headers.IdempotentReplayed != nil {
 		w.Header().Set("Idempotent-Replayed", fmt.Sprint(*response.Headers.IdempotentReplayed))
 	}
@@ -22332,7 +23835,8 @@ func (response CreatePost503ApplicationProblemPlusJSONResponse) VisitCreatePostR
 }
 
 type DeletePostRequestObject struct {
-	Id PostID `json:"id"`
+	Id     PostID `json:"id"`
+	Params DeletePostParams
 }
 
 type DeletePostResponseObject interface {
@@ -22481,6 +23985,38 @@ func (response DeletePost404ApplicationProblemPlusJSONResponse) VisitDeletePostR
 	return err
 }
 
+type DeletePost412JSONResponse struct{ PreconditionFailedJSONResponse }
+
+func (response DeletePost412JSONResponse) VisitDeletePostResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("ETag", fmt.Sprint(response.Headers.ETag))
+	w.WriteHeader(412)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeletePost412ApplicationProblemPlusJSONResponse struct {
+	PreconditionFailedApplicationProblemPlusJSONResponse
+}
+
+func (response DeletePost412ApplicationProblemPlusJSONResponse) VisitDeletePostResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("ETag", fmt.Sprint(response.Headers.ETag))
+	w.WriteHeader(412)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type DeletePost429JSONResponse struct{ TooManyRequestsJSONResponse }
 
 func (response DeletePost429JSONResponse) VisitDeletePostResponse(w http.ResponseWriter) error {
@@ -22572,7 +24108,8 @@ func (response DeletePost503ApplicationProblemPlusJSONResponse) VisitDeletePostR
 }
 
 type GetPostRequestObject struct {
-	Id PostID `json:"id"`
+	Id     PostID `json:"id"`
+	Params GetPostParams
 }
 
 type GetPostResponseObject interface {
@@ -22580,6 +24117,7 @@ type GetPostResponseObject interface {
 }
 
 type GetPost200ResponseHeaders struct {
+	ETag            string
 	RateLimit       *string
 	RateLimitPolicy *string
 }
@@ -22596,6 +24134,7 @@ func (response GetPost200JSONResponse) VisitGetPostResponse(w http.ResponseWrite
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("ETag", fmt.Sprint(response.Headers.ETag))
 	if response.Headers.RateLimit != nil {
 		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
 	}
@@ -22605,6 +24144,14 @@ func (response GetPost200JSONResponse) VisitGetPostResponse(w http.ResponseWrite
 	w.WriteHeader(200)
 	_, err := buf.WriteTo(w)
 	return err
+}
+
+type GetPost304Response = NotModifiedResponse
+
+func (response GetPost304Response) VisitGetPostResponse(w http.ResponseWriter) error {
+	w.Header().Set("ETag", fmt.Sprint(response.Headers.ETag))
+	w.WriteHeader(304)
+	return nil
 }
 
 type GetPost400JSONResponse struct{ BadRequestJSONResponse }
@@ -22800,6 +24347,7 @@ type PatchPostResponseObject interface {
 }
 
 type PatchPost200ResponseHeaders struct {
+	ETag               string
 	IdempotentReplayed *string
 	RateLimit          *string
 	RateLimitPolicy    *string
@@ -22817,6 +24365,7 @@ func (response PatchPost200JSONResponse) VisitPatchPostResponse(w http.ResponseW
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("ETag", fmt.Sprint(response.Headers.ETag))
 	if response.Headers.IdempotentReplayed != nil {
 		w.Header().Set("Idempotent-Replayed", fmt.Sprint(*response.Headers.IdempotentReplayed))
 	}
@@ -22979,6 +24528,38 @@ func (response PatchPost409ApplicationProblemPlusJSONResponse) VisitPatchPostRes
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PatchPost412JSONResponse struct{ PreconditionFailedJSONResponse }
+
+func (response PatchPost412JSONResponse) VisitPatchPostResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("ETag", fmt.Sprint(response.Headers.ETag))
+	w.WriteHeader(412)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PatchPost412ApplicationProblemPlusJSONResponse struct {
+	PreconditionFailedApplicationProblemPlusJSONResponse
+}
+
+func (response PatchPost412ApplicationProblemPlusJSONResponse) VisitPatchPostResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("ETag", fmt.Sprint(response.Headers.ETag))
+	w.WriteHeader(412)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -23397,6 +24978,7 @@ type CreateCommentResponseObject interface {
 }
 
 type CreateComment201ResponseHeaders struct {
+	ETag               string
 	IdempotentReplayed *string
 	RateLimit          *string
 	RateLimitPolicy    *string
@@ -23414,6 +24996,7 @@ func (response CreateComment201JSONResponse) VisitCreateCommentResponse(w http.R
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("ETag", fmt.Sprint(response.Headers.ETag))
 	if response.Headers.IdempotentReplayed != nil {
 		w.Header().Set("Idempotent-Replayed", fmt.Sprint(*response.Headers.IdempotentReplayed))
 	}
@@ -23744,6 +25327,7 @@ type PublishPostResponseObject interface {
 }
 
 type PublishPost200ResponseHeaders struct {
+	ETag               string
 	IdempotentReplayed *string
 	RateLimit          *string
 	RateLimitPolicy    *string
@@ -23761,6 +25345,7 @@ func (response PublishPost200JSONResponse) VisitPublishPostResponse(w http.Respo
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("ETag", fmt.Sprint(response.Headers.ETag))
 	if response.Headers.IdempotentReplayed != nil {
 		w.Header().Set("Idempotent-Replayed", fmt.Sprint(*response.Headers.IdempotentReplayed))
 	}
@@ -24247,6 +25832,7 @@ type CreateUserResponseObject interface {
 }
 
 type CreateUser201ResponseHeaders struct {
+	ETag               string
 	IdempotentReplayed *string
 	Location           string
 	RateLimit          *string
@@ -24265,6 +25851,7 @@ func (response CreateUser201JSONResponse) VisitCreateUserResponse(w http.Respons
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("ETag", fmt.Sprint(response.Headers.ETag))
 	if response.Headers.IdempotentReplayed != nil {
 		w.Header().Set("Idempotent-Replayed", fmt.Sprint(*response.Headers.IdempotentReplayed))
 	}
@@ -24525,7 +26112,8 @@ func (response CreateUser503ApplicationProblemPlusJSONResponse) VisitCreateUserR
 }
 
 type DeleteUserRequestObject struct {
-	Id UserID `json:"id"`
+	Id     UserID `json:"id"`
+	Params DeleteUserParams
 }
 
 type DeleteUserResponseObject interface {
@@ -24674,6 +26262,38 @@ func (response DeleteUser404ApplicationProblemPlusJSONResponse) VisitDeleteUserR
 	return err
 }
 
+type DeleteUser412JSONResponse struct{ PreconditionFailedJSONResponse }
+
+func (response DeleteUser412JSONResponse) VisitDeleteUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("ETag", fmt.Sprint(response.Headers.ETag))
+	w.WriteHeader(412)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteUser412ApplicationProblemPlusJSONResponse struct {
+	PreconditionFailedApplicationProblemPlusJSONResponse
+}
+
+func (response DeleteUser412ApplicationProblemPlusJSONResponse) VisitDeleteUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("ETag", fmt.Sprint(response.Headers.ETag))
+	w.WriteHeader(412)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type DeleteUser429JSONResponse struct{ TooManyRequestsJSONResponse }
 
 func (response DeleteUser429JSONResponse) VisitDeleteUserResponse(w http.ResponseWriter) error {
@@ -24774,6 +26394,7 @@ type GetUserResponseObject interface {
 }
 
 type GetUser200ResponseHeaders struct {
+	ETag            string
 	RateLimit       *string
 	RateLimitPolicy *string
 }
@@ -24790,6 +26411,7 @@ func (response GetUser200JSONResponse) VisitGetUserResponse(w http.ResponseWrite
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("ETag", fmt.Sprint(response.Headers.ETag))
 	if response.Headers.RateLimit != nil {
 		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
 	}
@@ -24799,6 +26421,14 @@ func (response GetUser200JSONResponse) VisitGetUserResponse(w http.ResponseWrite
 	w.WriteHeader(200)
 	_, err := buf.WriteTo(w)
 	return err
+}
+
+type GetUser304Response = NotModifiedResponse
+
+func (response GetUser304Response) VisitGetUserResponse(w http.ResponseWriter) error {
+	w.Header().Set("ETag", fmt.Sprint(response.Headers.ETag))
+	w.WriteHeader(304)
+	return nil
 }
 
 type GetUser400JSONResponse struct{ BadRequestJSONResponse }
@@ -24994,6 +26624,7 @@ type PatchUserResponseObject interface {
 }
 
 type PatchUser200ResponseHeaders struct {
+	ETag               string
 	IdempotentReplayed *string
 	RateLimit          *string
 	RateLimitPolicy    *string
@@ -25011,6 +26642,7 @@ func (response PatchUser200JSONResponse) VisitPatchUserResponse(w http.ResponseW
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("ETag", fmt.Sprint(response.Headers.ETag))
 	if response.Headers.IdempotentReplayed != nil {
 		w.Header().Set("Idempotent-Replayed", fmt.Sprint(*response.Headers.IdempotentReplayed))
 	}
@@ -25173,6 +26805,38 @@ func (response PatchUser409ApplicationProblemPlusJSONResponse) VisitPatchUserRes
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PatchUser412JSONResponse struct{ PreconditionFailedJSONResponse }
+
+func (response PatchUser412JSONResponse) VisitPatchUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("ETag", fmt.Sprint(response.Headers.ETag))
+	w.WriteHeader(412)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PatchUser412ApplicationProblemPlusJSONResponse struct {
+	PreconditionFailedApplicationProblemPlusJSONResponse
+}
+
+func (response PatchUser412ApplicationProblemPlusJSONResponse) VisitPatchUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("ETag", fmt.Sprint(response.Headers.ETag))
+	w.WriteHeader(412)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -25362,8 +27026,9 @@ func (response PatchUser503ApplicationProblemPlusJSONResponse) VisitPatchUserRes
 }
 
 type ReplaceUserRequestObject struct {
-	Id   UserID `json:"id"`
-	Body *ReplaceUserJSONRequestBody
+	Id     UserID `json:"id"`
+	Params ReplaceUserParams
+	Body   *ReplaceUserJSONRequestBody
 }
 
 type ReplaceUserResponseObject interface {
@@ -25371,6 +27036,7 @@ type ReplaceUserResponseObject interface {
 }
 
 type ReplaceUser200ResponseHeaders struct {
+	ETag            string
 	RateLimit       *string
 	RateLimitPolicy *string
 }
@@ -25387,6 +27053,7 @@ func (response ReplaceUser200JSONResponse) VisitReplaceUserResponse(w http.Respo
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("ETag", fmt.Sprint(response.Headers.ETag))
 	if response.Headers.RateLimit != nil {
 		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
 	}
@@ -25546,6 +27213,38 @@ func (response ReplaceUser409ApplicationProblemPlusJSONResponse) VisitReplaceUse
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ReplaceUser412JSONResponse struct{ PreconditionFailedJSONResponse }
+
+func (response ReplaceUser412JSONResponse) VisitReplaceUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("ETag", fmt.Sprint(response.Headers.ETag))
+	w.WriteHeader(412)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ReplaceUser412ApplicationProblemPlusJSONResponse struct {
+	PreconditionFailedApplicationProblemPlusJSONResponse
+}
+
+func (response ReplaceUser412ApplicationProblemPlusJSONResponse) VisitReplaceUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("ETag", fmt.Sprint(response.Headers.ETag))
+	w.WriteHeader(412)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -29144,6 +30843,9 @@ type StrictServerInterface interface {
 	// DeleteComment Delete a comment
 	// (DELETE /api/comments/{id})
 	DeleteComment(ctx context.Context, request DeleteCommentRequestObject) (DeleteCommentResponseObject, error)
+	// GetComment Get a comment
+	// (GET /api/comments/{id})
+	GetComment(ctx context.Context, request GetCommentRequestObject) (GetCommentResponseObject, error)
 	// ListPosts List posts
 	// (GET /api/posts)
 	ListPosts(ctx context.Context, request ListPostsRequestObject) (ListPostsResponseObject, error)
@@ -29423,10 +31125,11 @@ func (sh *strictHandler) CreateToken(w http.ResponseWriter, r *http.Request) {
 }
 
 // DeleteComment operation middleware
-func (sh *strictHandler) DeleteComment(w http.ResponseWriter, r *http.Request, id openapi_types.UUID) {
+func (sh *strictHandler) DeleteComment(w http.ResponseWriter, r *http.Request, id openapi_types.UUID, params DeleteCommentParams) {
 	var request DeleteCommentRequestObject
 
 	request.Id = id
+	request.Params = params
 
 	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
 		return sh.ssi.DeleteComment(ctx, request.(DeleteCommentRequestObject))
@@ -29441,6 +31144,33 @@ func (sh *strictHandler) DeleteComment(w http.ResponseWriter, r *http.Request, i
 		sh.options.ResponseErrorHandlerFunc(w, r, err)
 	} else if validResponse, ok := response.(DeleteCommentResponseObject); ok {
 		if err := validResponse.VisitDeleteCommentResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// GetComment operation middleware
+func (sh *strictHandler) GetComment(w http.ResponseWriter, r *http.Request, id openapi_types.UUID, params GetCommentParams) {
+	var request GetCommentRequestObject
+
+	request.Id = id
+	request.Params = params
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.GetComment(ctx, request.(GetCommentRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetComment")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(GetCommentResponseObject); ok {
+		if err := validResponse.VisitGetCommentResponse(w); err != nil {
 			sh.options.ResponseErrorHandlerFunc(w, r, err)
 		}
 	} else if response != nil {
@@ -29508,10 +31238,11 @@ func (sh *strictHandler) CreatePost(w http.ResponseWriter, r *http.Request, para
 }
 
 // DeletePost operation middleware
-func (sh *strictHandler) DeletePost(w http.ResponseWriter, r *http.Request, id PostID) {
+func (sh *strictHandler) DeletePost(w http.ResponseWriter, r *http.Request, id PostID, params DeletePostParams) {
 	var request DeletePostRequestObject
 
 	request.Id = id
+	request.Params = params
 
 	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
 		return sh.ssi.DeletePost(ctx, request.(DeletePostRequestObject))
@@ -29534,10 +31265,11 @@ func (sh *strictHandler) DeletePost(w http.ResponseWriter, r *http.Request, id P
 }
 
 // GetPost operation middleware
-func (sh *strictHandler) GetPost(w http.ResponseWriter, r *http.Request, id PostID) {
+func (sh *strictHandler) GetPost(w http.ResponseWriter, r *http.Request, id PostID, params GetPostParams) {
 	var request GetPostRequestObject
 
 	request.Id = id
+	request.Params = params
 
 	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
 		return sh.ssi.GetPost(ctx, request.(GetPostRequestObject))
@@ -29741,10 +31473,11 @@ func (sh *strictHandler) CreateUser(w http.ResponseWriter, r *http.Request, para
 }
 
 // DeleteUser operation middleware
-func (sh *strictHandler) DeleteUser(w http.ResponseWriter, r *http.Request, id UserID) {
+func (sh *strictHandler) DeleteUser(w http.ResponseWriter, r *http.Request, id UserID, params DeleteUserParams) {
 	var request DeleteUserRequestObject
 
 	request.Id = id
+	request.Params = params
 
 	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
 		return sh.ssi.DeleteUser(ctx, request.(DeleteUserRequestObject))
@@ -29828,10 +31561,11 @@ func (sh *strictHandler) PatchUser(w http.ResponseWriter, r *http.Request, id Us
 }
 
 // ReplaceUser operation middleware
-func (sh *strictHandler) ReplaceUser(w http.ResponseWriter, r *http.Request, id UserID) {
+func (sh *strictHandler) ReplaceUser(w http.ResponseWriter, r *http.Request, id UserID, params ReplaceUserParams) {
 	var request ReplaceUserRequestObject
 
 	request.Id = id
+	request.Params = params
 
 	var body ReplaceUserJSONRequestBody
 	if err := runtime.BindJSONBody(r, &body); err != nil {
@@ -30283,309 +32017,325 @@ func (sh *strictHandler) GetReadiness(w http.ResponseWriter, r *http.Request) {
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7L3rchu31ij4Kjg8+5TJnSZFUhfbVLm+T3HkRIkv2pa8sy/y5wa7QRJRE6AbaFFMxqfmLeYNpmp+zivM",
-	"eZN5klNYC+hGk82bLrGdaO+qWCQbDWBhYd0vv9UiOZ5IwYRWtd5vtRGjMUvhz6MkkVPzR8xUlPKJ5lLU",
-	"erXzESNjpkcyVkSPGJlQPSIjqkj97Yvn5Gmn024EhLWGLRJ+f3wekB+Oj74LyOnR+fMfAvLd8cvj8+Ow",
-	"VQtqKfuY8ZTFtZ5OMxbUVDRiY2rmY9d0PElYrVfzX/Dm7LwW1PRsYn5QOuViWPv0KaidxGw8kZqJaPaW",
-	"6XR2NNAsXVz2GYukMEuWZEq5Jn02kCkjqRnCxfCQKCY0mY6YgF1FUgwSHmnCFaHErJUpTaZcj+BnRceM",
-	"hN7UzZ/YLCRK8yQhaSYEF0OzyYpNdYLamAs+zsa1XjvfEBeaDVla3pF+yyYJnRkYzW8nNEAL3XrNIoWa",
-	"stQsF9anZcpi96UcECoIo2nCWbrpZgIyHfFohG+XgpGYx0RIbbZH6JByMbdBYXb075pZWO191Um9lmdm",
-	"WRWbEbIJKw57sCC77IimKWcG/opFKdOkTomWl0wE5is+NEC2PzXcaoUkEY0MitIZuWRsgmh58HjvaWCe",
-	"NTOS/VansQYF7Wbcwqo39JZq9pKPuV7c0s8jCriTsIE28IebIhMezR4p8jGTmpJ6nNKBbnKmB82R1hM6",
-	"4c2UapaYNzbtRWx2Oo1eebSgYxbg6YVpSOr2PBVJ2ZhyA5QGoSImoQ5JXVm0z4TmCbwHJ0+ZYlo1WuQM",
-	"0B5elm+neQpzhUswuHZRS+SQi4vaYfps91A/2+vWVoIHX1dNSnA5uDmiDdToZJKYY9cScc/h6xbwouRM",
-	"p1mkM3MJXnCWxIok3OD8SCpGuGZjAKPyIOtA+tEH6YSlZMpFLKcWptOQ1PELYkHrYNifEXbF0hkxa2rC",
-	"olhM5ISlFJBuOuKJmdqsZMwBOaRYD+GPzzrtw+mzg3Y1iG9O8TakwXvdtfTqH28RXCdx9RFbaD5ShMeI",
-	"y+E/mnZM8yQOkeAm3ECxoMIIoo5Zfqf7hExSLjTtJ4wcnT0/OSHRiKY00ixVAZF6xNIpV4xQMmTCQNyA",
-	"XrAWeSmHCk7OzMHSVKaEiSuWyAl7pEiYupWHQG1mBT3k8aZMan/Qidr0CXvafxzvRbu0FtQmVGuWmv3/",
-	"178vLq67nebFxfXj4/e/dYJO98mnv1Sc5SczKqVjpi379ejxT6zi8ryilwx5k05nSGK8y6LogFXeGO6R",
-	"+Us2s/em2X4cEKrMteETRmLJFFyjSzbzTyeC6zOQacEV7IQBoZqMpdKku7+/8rD6NGVEpmY282ZYoqWJ",
-	"LCYID1IPL2qtVuuiFgbmKUG6+4/xfpoLBM+ai/cTmynSZ4kUQyQXjEQ0SVhK6nCQfChY3OSCZIqlAYF1",
-	"u808UoTGccqUQnyjQorZWGaqAVNaGSfHnVRmmrWIwecBT5XOIZ1mQgXwmFlawYYtC+aiwCmdUqEo8iCq",
-	"4PlpyjU7LB4xAC8z5pz84YICELgC8jEztMZM25fxrAGDuCDhyXfHr07fnB+/fv7PDz8d//PD+fnLkNS7",
-	"e2TUsItTSGbLIgIw9ID0ZxrP1/zhKGIhjzSdQNIjIH/gvmEPysgGI0NXAEblzVABVzTfCyDqIFMsJvW9",
-	"brdxaKmjzqELAPSEqYDstZ86PmUwvglUL2yRI39TBreMjNK9vs7/xo32iMqikS/LpVIzt2jciDlKhASi",
-	"hLlanAEh4ObK4V2pBTXDO2q92pzItISWPx7s0qdRlzU7/b24uceeDJr0INpvduOn/TbrDHbp3uNaUBvT",
-	"65dMDPWo1uvuPwai6z53llOUb/5SyReWSCUnmo2RqU3okOX7AlwqtgX8qbSZmA1oluhar9sOagOZjqlG",
-	"HrDbxZUje+i02x6z6FQyizdpXMWsAGdkqknMU5TSlq1OpngGFauDd9aCXHqj8Am+rJTfTumQVS+l0+xT",
-	"g50GTERk4z5Ll63HPFK9nM4aWJn/rYXXqVT65LvqVU6k5ar52gxtKJbG45UsLF9clsGTFQCSSp8xmkaj",
-	"xQUckYgq1uRCMaG45leMqKxv6beVeDXXyVI0U/hif0X+HbCw8e7AkvXJVFeDZ2AEP8MXALH6sxY5B3Ui",
-	"ZaSfGj3CyGw8JkrCOSsijABH5BVLEzpZumwzXzX6RSkzkseR9nDQ/w7AsQQVs37C1ahK1XsjkhmZuN/h",
-	"0BWpm8NsGI4mzc8F53ukkKUqUh/QRLHGUrzNZ/Q3Y1fWlzJhVMDS3imWLsNAw1fvFQN/Zv2RlJfHIp5I",
-	"LpbehCk+Rph97h7X9MkMVhMpFAM57VsaW1nWfIqkMIzS/Al6TATC/84vyizV4wq/1UAYrfXMeOJeEOC3",
-	"8F6jzCUGg8aZMsI7oeSKJjwm+MP7T0FtzJQCEuaL2YZ1cgGPGgCg1FDr1awBBWDRq+3QCd8xp6csMKz8",
-	"XiXNKk11pp7L2KgD5lpqPmZK0/Gk1qt1292DZrvTbHfPO/u99l6vvf+v2icfoH9J2aDWq/33ncLStIO/",
-	"qp1jAIKBqQ+tSSr7CRt/UwG1mGkAy4odbwVCLpSmImI3AkkODp0sP4QChYwIrno7O79kAjlczK7cXtWO",
-	"fbxp37A5DE/xDYiaS7UvkOlBHhpT7cw6sYyyMRP6kIQItdBTi4F8qhY5MXowzkHMTszewrnVhi2z3uIq",
-	"vBNWAd7gTnwJmIK0sffvGkcYUTJlSdI0tIDFVta2FGAea0aMJnr06x8SZ7giY5pYKNRR9SpAEYCmIAVr",
-	"tMgLq1vl9g4FwrrMDCyNPo5Wj22w6bk1wX4eFFJ22nwJKhuPqUGSfGGojrBrrrSReWKqzTFf0SQrI+AR",
-	"sEmn1nGF5IfQJGU0nuEL1BLKxVX+nKaXTNwN0XpaIODqzWyEhTmUDGjn7QtcNAcJH47mYDinOpWVvSVQ",
-	"nDNcc0Xm3zKvNR5a64gayVQnMxQIyrADceqGsFu3ic3u8FKAweW80/vsTkpVnHZgFWQFvgLAUG2N2CUM",
-	"JPXS9Q3dO8PGIZh1NnaWLKr4YOlZ1PHnZ1wKsbABhOOFTPs8jpn4IpiP4SiMxQBWGo+5IDSKZCZ0FTbC",
-	"AztWmm2yK3DLbYGcuwVyvjZsLEnklG3MTgY54O4K8aw1zhw12OIIF6SfafDOGD4bo40fOYmFH4lGVAxZ",
-	"bjSyOobB0SXsI183Mo6y5fQty9RGckiFbP5OTFIZGSm7nzDy3I4vC94VZGhKFQHjltnVnO1rnUy+FT2y",
-	"Mnm3+6XI5DcAxm0JMm6+miCnbNnMN6XO+MY7ux+LVDEHF7prAtKfIa+zV0lafy/Yo4OqrZG6+6Iv4xna",
-	"iw1lBtGtsUwCq9ynvU9Cs1TQBBHj89PUI0Eywa4nLNIstk4dGUVZmjpb7a0wat+Xz93ecZrN5XIcdSd4",
-	"UrHdFvkOgIHGrEQOhywO0DnPdJYK8ykTCVOKhEenpx+OX//9WczA7WXUvXCpGI7Lrjj2L0mh2+b8QXD5",
-	"9eHwS4d/W2XNx5JXwMteS31kZY0bMVp8CzEyy1Eus8xxWeuQcxo6PlbQQ6ZklkaszF/f3QV7be9/Qex1",
-	"cyjcWtPZL26CPR+xvUyJ620KqZtu5F0xT2BsqD2DUJlbuEb0iiE8LLTqVMwsHxyULV+Og85ywHrvSbjS",
-	"hzaqI/z++DwkNFEyd6OGPxwffRc2WiQEnA3heeU5j5V524gus6Etggav1GupX8hMfAmk9p1iKYBiAAta",
-	"YnrYaffb7GCwv998Eu8Pmnv0cdR8SvdY84C2o6fsCevSTmcbzNsrqzFu8o0QzoATB9wFnr2WqBbnF6v6",
-	"KPNJ8QRP6SyRND6X8iVN0cf4BRlBjVhIcpO4Dds42N/fPQC3v2rVbm9i6nia6Ft/Xi0lSQAoG57nBGHZ",
-	"1FI2ceBdW0VgXVzhsgxnpKLMHh+5mK16eN0c0+umGdEEWIUBYYlihisOZOvaWTDxCXgUnmocmusO7Cwk",
-	"9RCPJWwQRWdIMFYx3AUIIJKdsfSKR+ydoFeUJ0ZD/ULwTOHCIBbVaBUpTXkyI1mx0Lu3y+37pg8LGX/G",
-	"TbHNH3JXeBZTTftUMRJRYWhp36AejUY2OoiPmWFQRGaaDllAKHwlM91wAUsGoGhFoRqihiIpQNwV0YxE",
-	"dOLASQeapXO2MxuluAS1vO0uQ6ovzZWTQ9OKQABKs9Dbi/5fMwoFPrKYldsnNb3EuCpH7YScboQvt1MS",
-	"FhDrXMpXVMwsL1BfAjJJScZG8nPRvr0SWA5yUFTZaTM92oFY9G0sVZ7rYGHyTbHLjy6+OzOtF3yr51d2",
-	"iOHD25AVf5F4/O+EAZlM+a9fDCGB4wMXJ1cK/A/WDUnAFj3hd2NO2mt3imM/yvSICW2XSvIolM1JS/EC",
-	"dmcSLu4a4TGlCvGgnoMldwEHDiwBMaowg79kCiwJXJxckaEUrFGE2qYsNsul1loxTaUYLicZ/uYg+8BL",
-	"R/r555+bHviWBO7Bhs3ZEv9lQLk2jef+ltGUpVWRP4DHKptMZKpZ/IrFnJ7DM1+weD+3mDuR7T3DgAcP",
-	"MjYAgfPcHJ/z0U0Y3YRh9yXgG34YzkMkXIqOVWtDamaj0t6yX8AudzObl30J3j6kBwPKkznTl1FA+VBQ",
-	"naUMQ3dQQVvlQ7L+Q7WjIJz/K43wWrbzefS94W7nAnFWncZGuOyctqlDijuT/VjCwQSF6yFXLOUDx0Hq",
-	"OYgCkh9aQBT/FZIsfjx787px6KLckbhDOPwSpJ/fhEH3fB+YFRpFbGJxfpIa4VBzDJZxYC2y56h7tjLk",
-	"taDF/3Zji+dk3ywAw4DGY3uxPCxBaQJOeEPjU35Ba0dkwAUjPGbU4FMRoVvG9ce9drvXbv/LoJyZ52m8",
-	"F3XoAWt2+2aeqBM3n7DHtLk76PY7UTt+yp4MzEWUFvMO+p1BN+qw5h5tD5p7g/3d5lO6v9/sd1ibdg1a",
-	"xkDqylAsNrY2FDXwic4qBLMgdP7rT6U9e9PERmwzWFQ1F99sSW77mwT3+hgAj9jBQQGFYo/+olfgyfMC",
-	"JOWrBJlk+0G73S6lI1mTNuknVFyS+vHzV0fN7kH3kSLhxYUKG+YJ8vrdS4jPymWEORTy4tb324uB637y",
-	"xn9dXFy32+//av5Q+Hf+3V+qAOr2hZtfvHYQqbUZApjXJVxcqsW3RPiE8mLAy2da8cPcCcJTQfGmxUOa",
-	"G2BjzHBFq44Ut358Zc/1Vvv3ONtizi6mHY7oZMIECv+b3Q1tpcA86B/na1mMXU//nNCULy7Afa2Ayncs",
-	"YV8nVGJc+b1A5SVXK6DBNRurbcCCs9A0pbPS5VnJzumQvYQHIadzyAVFUK4d5p5cclG8d628NYB0dhde",
-	"agKNY24G0+TUAw4kiQQL1OBGfGVu2e4tyxd5KtX9rtBM4LG9STnLxubt2AnmU19y2XD9FOfw4AL6wrfB",
-	"BnB4p1h6MzjYQOE1Mjg89MllwKx+2KzltXkOsFepqUzj9bhrn5sHAUwY2FV671sOirmEn5tBpUTBVi99",
-	"br7vvJGfghoTtJ/MoQtaDhaxBaI1z2cTpjadsxjwKahlabLlWt+9fbkAcPOW0lIqIQ2+A33qne6i2mGj",
-	"VB8p4k6NCDkNSDRi0SWLScIvma3D0eSiBTlMZhVGzLIRnJBzD5HE1hzk3nRI6IUAWxDkkOflS1hsw3/3",
-	"2rth60L4rCbHnZK41ek+WZ0mGNQgPfmNSGZ4dJ+C2rG7NAuxNjYy3+aFy4GX1b5XEhszwT9mjKRsSNM4",
-	"sQ9HVLGeTXmXIpkFhJJY6ibVckwSGdGETGiqIdeYkpF5r7kgdp6EUaWJnkqS0D5LFOawh1Z4zOuxQDy2",
-	"kmQ6ohr0O3IG6OE0V5mqIpL7l6smAlDhuUG0Q4hf9XC3YaMs2tKY/qf91Irk2D8Cd41Lqcp7Zfn2qPkv",
-	"2vy13Xz63/77X/7HRdZudw8e/fWbnWf/8V8fwt/+j0//s/n+m/rFRWuT5xp//c968dx77+/m+796PzT+",
-	"4+Ki1fhms0cXZeygdt0cyuaC+JKHOy7eDVdCwpwchocIKZrd62viUgMNTOco9fLX/XB+fkpQBSaaXevy",
-	"gbyWmrwoR0AUiyxSRqrJoyfzLJHPCummvLC/F4YQa41SpD9DjMPMWoO7rVoFfcmtV5VVcaZQ4sNcfgy+",
-	"mTA5Qe9dseeFuJOFxTv711y5qEqVFExj/oPbh64svDT1a56sLAayMNS3tvmVViDsZS4DfE4030TwnuMI",
-	"LnbRmzVwGbEWiGURu9hZFe/4AdLdVlp/cmDIy9otDD+FHL0wmWDXetmJ/gf4nZ5120hUoFzAM4OG+HlC",
-	"h+xZF/9WMtXP/ARtkSU2kKLE5D1UStkVLGDdg4olg9ussLNkhWugaWYNEDx2sUsg6yklnlUNKz9AlQco",
-	"a9Dr4h+q1tsNalpqmtR6e90Fo1Xiyk3k7+q2q3B5YqmCXwyt+qlFMa4WMZ7UYQ1kB33PDZ9m7JarLRzs",
-	"1SpvE+6hujAGGJm5GNr018Sw+hY5vqaRrUkEEhGLsVqI/ZCLCMgIBiyvDAWFNvA1pB6+PDk7/3D+5vzo",
-	"5YfnR89/OIbKLAHZJ0BWrXTZ6OXR/M7M/Ui5AitjiilYJJtAtZspjxjmaGlJ1EhOSzR0r7sBQOZNOFjL",
-	"whUAQWC5A6nGpGUi5BNXuKmQmlrkNRRYcGHKre3FuyebiHduUW+ZYkb7G/B0vKUCIdj0dGvdxwDsErPO",
-	"tpFQF9RGG1bgr2EV7GGbt9Qe5yW6bdZrk+krV6ij0TY6/pgL/9vO3Wj9N1Djq7eyjZq+diuLOthKU8vc",
-	"45+CL1H1rwbbDVX6dRC8DyX/C9LqK2A5G1d6No7IBH/yKrgloEvKJCY/Wm+l0VW4XtRL6NjwsQqWaAuh",
-	"2jjDR4qoMU0SprRRfnWJeC/ntzdwNLkZy+JTpqo9YJnScowVpdYKZbyCTyG8wMqBMORANwiPST2c8A//",
-	"///5f89ryBP+YfeVnn47fXkZn0x/yB7z6+4Tuqs/nq4Q98u7UVkUMRazyj1lk3hbmBm5strrtgYoVV44",
-	"+zIPuIHDEu908o0FpRpHxeLfL8fhF+DJvoXrwt2F38t1YZGjZUMC7tRzYfdy5lDiKwRLgc53Cxnrd7wj",
-	"v/+JJlNGr5giNBmyfkp5RKzpSpFfMqVdTcofafQxo2lMEinHbswgkZD1Y0T/BL5aFTyQB8rY4IGNggFK",
-	"Dgq8rvkXCzMcFOEJXq4MU5gLxsiRoMlM84gm5FgMuWCly7nkXb9LOMKceHaPsQi+u2eRtZdgW3lJtC2y",
-	"B4EzWJgyH7T01qxlQ9vKozfgCFVkfd4dFZRKwPkRF5XkvAyvZdd1TfhF+47iL+7jKs8FcdxtFIeBzXeW",
-	"gt+ArhtCWOkVXnYOt48OwDl/L0Yi1T3FBSAwtFWVbg6GzVz/Umnr+t821qUYurBMvJqVJvyVYTvOBrmR",
-	"zdBOsjJ+x63y1iEWOW59jfEVZvF5uc6v6oIV9P7Or9i542kVVL+7iuQDfTcsKZWJbyucd4GtFmxWF45d",
-	"pNzNi4vrzouLi+vHL8yfT1/4pHzxx+WjlhL7d8g4vyr8sMz+jrHDRjcvNfeglLToioe6HlQRaCuzt/84",
-	"j1aObfmLergspDxs9NA/Xu2czTuLcKE0o7ErVxyCyzcs3Lt5O5iihUGIAdAhmaRsAFUAli7C4H5VukFe",
-	"axM6SngtCGjKCLvWTCj0uo77cF+oclXk3cJa5A34COwj4BnoM0LjGOMvaDmyO6HggnCALBqh7La6jYAo",
-	"rJyPeAd9KSZM9Ah1aWF8KGTKXGEDnNEvk3Ap0PUwb57TlVEWcz5gLMeAGYyFN7hX2u4jVWRPb+sn/twO",
-	"8srjq3KaF2kNq3toTCimMt3Gm11oTilvAh4zM/M6N3fVsvBGmRMq9fQor3Bzr/j6AAl7V/1Ai7ILPS+x",
-	"vv/0qVdeHbM9KtzrlYwL6ot4d+iRIrZ4ZVDUNISidUBhbPkhEbHF2I2lqOlo8OqZAwiRkgMSXjft9xCr",
-	"okJSD1enpFxk7fZuZLAQ/mLzhsxNC2mUEaa2MXdAfTM3E+YYvi7G4C2L5BVLrWH8O8x/4UzdzMmleOWt",
-	"esuaitnmHjazJs5nsoE9QisCwwsqRerO37vbJjGdKUKHsrGU8XqCycHeWvc9rLQaIpOERreIE/2y3U2r",
-	"okarwHHGkoFRASrCUFbEXdww1qdKX6pcFHgScoFv3kdjHTOAVYe2uDbps5lEHFQM2P8lm4DtQjFR4auJ",
-	"iiSQ8uvfCX7t56tv4JmJK60RdjsFN1ySu2G/roIDGudKHuX9NR7lghZuNazSyoXEx0FqmWBaDvqDzNi3",
-	"dPrKBq6Z08z6Jffi/HEq7/cb+d1u7BnTpyzlMj4W8dKRa02Qd+c2K8EBnGYq61d5zczXnVdy+re/F24z",
-	"9jb5+MPff1WVxtuUI9leH2tV4WCjkeZX7GvxruUsEjddcdLbONl81L29Glq6CL+XOupj1f2opecuVMd3",
-	"LkURU8r+UmOzH0f97yP+hv948u7Xk85rfqJOxNv96PnJwcnl5B9/f/7j0xbbbbeibiL64xft+B8/QvA9",
-	"1EhQJ6LW2z0AodO8EAsFuOICi34Wf+pFavPjz+ek/sNZd/+g0arUcoo5l7UBLDpAYqEHO6R0Se16K6Lm",
-	"8h0UZ2S3svZU/K35r/JXvfSE7jiuqSI2uBCINolFWxd9VhkbtSbxxchBc5i4gVvR7rEiXp9v4R21PXGO",
-	"YkpeyitmhMwVfkI//f/W3Gw7gXJDl9+2YU534lmby3LanFKbldwqsRdQZ1PDeS41b+2c8NZ5C07iFvu7",
-	"cBDDZu8n/9Zs4+auPATCpq48mOvWrrzfH/D34spDYNzclWfG/8w1RKSqjW+NGXVDn14xdPt8+ztw6blC",
-	"VSs9erjGW3v0chT7Gj16OUOo9l91bu2/mmOvvlDx+b1V5WthBK0keTOo9f690YnPY02Ou3P0BdI6uYiS",
-	"LGbP4KEQciSx963t8WEgLdiUKW3bHF5xxfsJKzf3hSJA27iZx/T6BJ/vePKtxdHFUNv3RYUna3ucVTjl",
-	"tWbjiX7ugmcXO32uaJoduOFL7N0J1QYG3TZxzwVEJrH5DqKQNobA3DaO8G1lmHTbi9f2JuKca9G4maAG",
-	"drBlbgX4EXo4BliMjnq1iXgceg2TpbAmeAspcKrhN25FJV62cj1OxdkmzHsb4ZRda3sEKyC7hb1ji6M/",
-	"w0GV8qt3dMXB+CDxLBQlvJ/fUln2zXG8iuYuwcxl92xJjjr++EjZHr0BGaRyTDrzJtDyheysuJDb4Xyc",
-	"YWnUV+oGJGBJQvDPI2zn6vDZ+iby2qvCteyu54WCA+i6hf20be46pJ5z6FsU5xcB6zIa/GptgmcL6Lok",
-	"QjK/eVA3Ne8MzxWJM5ZP6Zzp9tepDdBLqNI3D6V0XsBlDYBTpUmH/MS/dW5DhN0jhTUB61Cdu9w6/N35",
-	"i+YTkqLDJSb9GXn3zYsXL75rtOY5d3dvbXJvlcc0YgbjHynfqzkHJeGaDJDI0Li6YsxGDYSNStxeAqhl",
-	"eX7uUpXRfi5H2CUOe0juAXwePTa44zdXmua58cb609zAOxB0F5bylcq81exhAWXDCRMxF8PQduh3NJ2k",
-	"bEy5wBoVBhPsdSdUk7CEGWEjIGGeIGCEvojlFKBc9oOS7vV1QEIkeaG7C/mzMX7AmVpek227SIPBXmLN",
-	"0mSNhbbSFfrZ9gLQneWjObr9llFV5XwyHCL3LuVEHtoTDKVgYWD+ziG712kfIkjNMQZkH73WcgCcJUuZ",
-	"ahwi6YG84ylXJdCaN1pYQvfbDYjyfebTbShpyalgm2Yt3MQhdCe1emA5bqWBLd3jH3UJWgVcFzBkG5Pj",
-	"POrdlibnV2hbmlyF/GWL/b6nrC29undH0oudfN0k3e3jjEUpu7sDNho8vvLGR20uQZUYmTI/9MYIYqdv",
-	"zs5Z3CMQoWQjGrN+wqO8NlPdtjjz+mNAEyVFJim/opoRTdMh06oREC7Ml0JDF08sz1SfsDRiQjeZiGRs",
-	"5MIZlshliWJLwqSe7rY6T/Za3c5Ba3dvB2sOu9Cp+RjkvSerzDr/rfk/339TaYxZDvSNDTOL6LwYJOPe",
-	"WFFAnQ+FgQM+E0BdCYEBjHmZLjDclGE0HSkWfXg1+OlvT9Mn3//0z4/p+fSXd6ffPTl5efqvE9l9SV/S",
-	"s+njI/m4f/mvg/j1P5/VSiDB8UWlpm923v+2t/vp2V82iMeBzbxfZcZZYjv3jTBrUpeXJYel8orHRk7H",
-	"hzHM84oJvbkB3bOE3DTRzShRebmq9UVssJ/QCtMLocrdSHQFbBk8Y7vmrmSqG9TaQdjOZU67It8VuiBo",
-	"Vlsx8q1MKYBFzo5SOD42qWvstuKbV3S1ZcX8WZxnmbV7WywDuTjUVWTYTH17fnDFbsLtr9id8uor9gdg",
-	"1B4+eQ40d8j+EdeCGkbhb6jX+MbMivB77DY1lFAT3ha+1yxJVIuE4L/7axhA3zHI7v6rzVQoBeX8FdMV",
-	"oHtiPOZCPcrNTKrgD9XZR0E53SQop/8FC+WTg4XSwUHZvxuUvY5BRWJ6MJ/DH1QHGQU1C5CWZkpvBGR1",
-	"I+x1tmPPOdEBmcF9mkPuoIY1J+3PttaRfePpKpIOpq68UuH8wfcKnvVI2Yjz6Zw3GAte2bB76IPo8mvf",
-	"Hp+dk6PTE1vUCRJD6pTYkwA9n8KXU6oaLXIGeR9G1zeDbXcXUlj2g/zv3CMMU7tvi4YQ9TNNRUzTmFgQ",
-	"GDU2llHeiEG1xjEZgd0g7yxvgEAjSJ+IuQHT2FxXZJtjOpmYAy6cszl6rSl/7AdGLKLq6sEl5/4Cjq4u",
-	"8+BX0ahC+dWj5+pNzF3CFR61+SWX7/aKgXNJk3NUYMXAUhDjknu7QfTi3GtKFGSFk3PufEuUZsWwOTCV",
-	"qMpq8nDOlM4ZnOWVM/RP11x/HCnYBqpABdSNNrBuSAlQmwwo7XXdgKprs+GYreZZOLtNBmw1Q/VN2nCU",
-	"f3vXDVmKxesGLmLUe799kRU0FkSy1PvF8nDDb94vlr2ek4PygSvEHpvds8YdUP72Y8ayqryHH+QUm9Ut",
-	"ZvAY6QR9x0PKxWqPYHutx8QuYLOeFis2f86qROAtfedefd1CMYLu4EZFJxA7gHocuEOdrbi1vlas7wh2",
-	"s6zZzS3i0nyY/F7haWukuxuHp0FwVpSlXM+gHre1MBjR+CjDgrl9CJh+4Zb948/ntYW8ZxucDecWnr45",
-	"Oydz/SZDMh1JxfJ+e1Sg/H2I5ntFhkyTvfaugRA2wzPXda6l3UjriQEOfn+36/MiNo5sy0fQiHoEA8YJ",
-	"ZiXCwzYtcaO1ouJ/5gTACleVfoavzrxkKJwhuOrY30bsmvzw6uh58+yHo+7+gZEIL2p2RfhsCz+ldAqC",
-	"M35pn2EhCq82I/Ps/O3J6fGHn4+//eHNm58+nB0/f3t8/khZ25ltVma2AHJuEW2NyTPNYi+FqD/hP7EZ",
-	"dgLjYiAXd+ku8yNVyN5GCYMMt8CGTWF5Woz6a12IC/FcCnNNoYsreLtHMon9/FXX5LVnnm6SY/jW9c/j",
-	"yhWXZzGSU6XLbfRJnw1kyswVxb60hg6NqIgTlrbIUf4mmNvQanUhiN9rraoFQBv1TupqAdT7LJHThr0A",
-	"eRb9mE4g0xoVEjkYoDMwT7Gbman0iHFsh4bPtswuvQzugUTjsV9QnyryZsKEgfBuq01iNuCCGWWmV1Tl",
-	"Rz7jqhaRlA2zhEL70JQpZeBtZq8rieWMzD69EkfTEddMTWjEAvLumxfHL14QGyIXw9bffdNuP9knQupG",
-	"QMLcwBxi7WHlxRuSeiRjZuZCFdw878r8GzYSIoRnUE1hr9PtkvBJcw/+3+mGxFwLJIGkbp66YinUIDCL",
-	"uKIpp0I3zAczwVz7AEuEzHv3d7sdYr7sy+uACJqmcoohFEV9gUeqAB7R0prjQ+iO8J8jUEHkmHIRtsxc",
-	"f8sMHk5oSscMtolcPeU04b8aIClQ6OBCxixKaMoUqYc8RlDDUsM8diZk15NExizswT54rJ4dBd+GjcB2",
-	"ZLBSjRnJrmmkkxkJjdwTEuiaQBPFQkAcr6O9EzUAceqL5R4ahAuMKenl/WUxxMTMmYkJhaYZ5qvOAVFZ",
-	"msoh1YwwFdEJQ+wJL2oXF1n8pN2+qIUNmM6F+3h3xStm0WfmJF0MS4u8E5dCToW7EvgC7PBnbqfrj0m1",
-	"mQ6Smw/2IGqmHi5vaU+sB4ZrVdAP7Gife5KrOub3SIe84t+aqaDgQ06xpoUiT10z/nxpc8ShsxsGeals",
-	"W9EMi124B/bDFkHfEjVTmRcZ0oxXuy8zEaOxAgkgzNPPNGCqXcgjhVKU13kDvU0iZukjc8Xyzv3Ag7VC",
-	"auqm86tqoG8qgFLemokcJQsKQPpMTxkTyGFxatwMrjC/64aSZGETEQRuZL3TJRjJBOY479Eiv5h8++q0",
-	"0XMV2P7X/0Uuav/r/7momU112vglvoIqDz937U92sgC3pkewMC4IheN7pPBIWwXrWFpyJafmXDg2qqfS",
-	"4GrKjOCArcYDEhkiLxztWKy/AvuGiiadTjvHAMGGUnN4R0A+Nq9okjGLXDyJI5qaQ7cUttFbWloGb93S",
-	"wi548KGtbBPaM24U5WJs4ZSNSsQAKVogGwFhrWHL7bZHlr7hsLhsUGqEJlM6U0FlPZvFbeXFcgyeCZlD",
-	"N7DX6K87fw0hNg0+wslD7QlCdRGCO2V8ONItArPlJw5ANKc+I+HfaTrrEftuQ3HsFsx5Qlddy8Cn8/1B",
-	"JDZZFJoPOEuhoP4lF0DjAIsCknCl8RbAEs0ltIVCwGTJdcJy76WTVsy0i8U0PE9yymiMhM2vxKFA7LXS",
-	"RMoaPRJaiu5oZEjqe+224b0LjVTzX+bbXJsfOpZd93kcGxG/vtfebcBlC/MqHPDtHsgB0LWjaX4BsmJf",
-	"sm9+i6QYJDzClTw13/CYjSdSMxHNmpds1uSiOUjMgblHYJpJCvIyJFg2XfxVfa/Txao8+W808frCQyKE",
-	"I8wzBkKK9UM1tZRNoOHwGrebJU2VzSP7VYtNmeFy5vdu1/xeaixvvsUtCiNO0CQk9f12uxBUMkGvKAcv",
-	"I/y02whQXDDKyZalU1okROIQOj5QVZ0Id+kKnYRztGtC9SgoBNe5l2DNIPxxoTSUwcW5Cju+nL5IZMsP",
-	"W1M72vrNpdJzXf/zqiad7pP5YAm4yLmkiUHElAyZMDwfjfzeYsLvj89DTyCAZlWIJYqEPxwffRf2Ctrh",
-	"3VXrDYCEGsM+DZ1AVLcBugA/KDtlVmSQb0SvqruH7YN0QMIjcz/c7oFWuPYe+GaFRgUVlDQNpJMlk0VO",
-	"1XZewcDXUh/Zu2fEFUEyK2LBGt0y9vCU3jhgKDKm6WW+zkL9DolgLN5cY16lgB+iwLOifT+0Y7MN/K1C",
-	"XwXEjvX7zXfed+tCEd3bHCpmzgyCJ29grkj426eQTGV6aWQ2MRvLTEF7NBFDgAkZG+WxPpNZSgwQ45QO",
-	"tGq4qFBY4qGZzP6NCMGxTAr2uleaJwnpM1QqAezvRO6WcFJmyuZSinhKsPIl+Cx7EGokZuaGsETBNZmR",
-	"WAKysWuuNKnDsTZ8NcAK1EZqt6QJGBWNUAwxY83nQse2Okt+RZD5mSuOYwgXQEeumwW9C0k9TOSQG9Eg",
-	"VHwosgn6aDGxvGmkJ8O3QwPwJlgDzCfbVwaZeCikMLjjuvGlso/SkZnNvJPlQrhnSbXq0fcpnYz+9tIR",
-	"KoWt6/KLjCtXUE3OxRBxQSKAe/6UHqUyG45gd0usR8U8dr+kjjQ74VRZxbeR+yPB9kXenbQs9XEAVHl7",
-	"ngmD+2yJ3cmpUXDJyenVQS6lsZTsHOw1DvMJAevnIIvYjOcKr7bt+eynkDhHDZEDKyIAFQuIoSLU3KuI",
-	"KtbkQjGhuOZXzNwAwPABv2LYvT0vuvdIkY+Z1BSL81ENRNsuOKLC4FQio0s3U9GsEeJJicw0FvYbZkwp",
-	"poiapKAbGukGDOY2js78BDdHJXJKYnP5JArm9pUtcj5iNr0mV7/NWxTThpiqFnlpkT6nkVbswy5KgCsI",
-	"E7jWTc70oGm4L51wQHDA76Yl/81Op0fCt1QzeG3zVCY8moWgBMPxXNQOPz7rtA+nzw7aRpdsw6EctIkq",
-	"GH8+vDwufbZ7qJ/tdcMe2SUJG+gA8zhpdGlwda9LDLJbooMGRMI1GxcvaVqogB5u7xEYXVjqfkLEO/RS",
-	"cjwz2jyN7T612PaW6XTWPBpoloakbo2XDSCwRyTcb++GOXMvP6ulxEaZrgh8Hhl+dHpSC2rWklPr1dqt",
-	"TqsNsVvVGn2td7C/v3vwKajJCRN0wmu92m6r3dq1/eLAoI331Vw652dvYp008+OwKqjwNeZzQi5OYNth",
-	"oVHIl9NnWBUxp4lQ4d+QMj9kAirk5Lagpd7P4hGI9FnqJPOeA2SBB8Fg+zFj6ayw1+YhWqjo3SRczLx6",
-	"scTplbNaBHnLTuvG/4BtSApvfm5MnlubiyLLV7ZdBa33RUoPHGG33Z5rtDSvLkIA6dZwgNAvMGsv9q4Z",
-	"sqLcntmmpQTm9flFXjaXfXanePBTUJunHhsPto/DOvcQElXjCmHwWxq7CjUwpLN+yDtBrZDHYhy0u37Q",
-	"C6cbwoju0/UjzqV8RcXMiShm3P4mOzqxuhSGH8KoDdZ3xtIrHrF3hcJV8ojBVfV8Yf9+bxDPFtSs9WoG",
-	"O1xmXCGCMHfnNR0qSFszb6i9BxKWC0ZYPcmik2vSDCe4lFbt/MbjTztgHsXM7jJNqQiK1tLQrCItmdQN",
-	"B/YjgJ2xkPC4kd9V22bTXlVw5hbeRQx7La7SGrevgdjENkQpr/BvGcus98Ot0AYOGiHsF9m3LnByWnzL",
-	"zS6srq1BUqBoL54RAU364Npbex2SqSmPKmg0DiqFZW5LpE8KpR+cX4s0qXsvNAkCECpokq3A6gOQG3GM",
-	"ZUiGPfqUL103oUTnjMXriE0xJB/hk6wHQucRuvbe+hGvpcbuyDBgA8r43JrIkJR2NyCJJfx8CyapPyYd",
-	"tgSC0DINRvpxW0JslLyyUuXqhSySNCj7paC9vBgmzOizBIag/h+glg8S+G6bjLnINPP7qAauYogTym3M",
-	"KVfotQSt5kLYdBbuaajddjcoIlThK/DlGCnVlvFGTRYqlk9HDDxQEquQoxAn8lnBZAA68YVAk4VXNl0z",
-	"SPfmZkhkHbowoOebDcEugcTHwOMX2S+CcQ1lSqS8VP5WL0SGMbOKiVh5Pfj5AO3WBDPwUWuYJ+YwZ6mz",
-	"6N2Qc3jvtzKebUDJvTp4y4rcfdpUFq9skvqpHOZjQ6nvjeeg38PQjEVeczIooalDGO/UoO8F14pM6eyB",
-	"+9yMync2IJ02hP5cypc0xTSmvc7+Jmwud2m8YjGnLq7/z8daSqzkSF1ab7Sj+UjAfS5ieFAlE4mwqlJe",
-	"UTFnK3P8YyV32YmK1s/VXOaMWdtkvkRDN/uQx1AUSq2ja2CGjlZojuHzoryyCK664SyRaNzPzesqY7GL",
-	"kgLny4iKIWgWEwWWcS6GPbCcGjYDDLdgQ4JN8zUuiuB2n18O1S51z65R0k+hdoO3iVreK7u2+7HbfDw9",
-	"/sfRq9OXx/Dlsr9vSPVdB/CNqP7ekoYMDkGmVNmje1AFHojx10KMz5gmtHQBnZXbI2QbUeaN6HDeBn+J",
-	"cH+NNwiNCyDlGPqQLw3ZRol+1in58efzRoscuUh/QymbRiCnl0yVxXInlV8IK5YX0pSTr8x8uSCu6MzK",
-	"4ROaYq9PCD+pkpAxX8gVs75zudYvSF2LZJqySJORTBUjfQianG1OBEv1szcifndn+kUAVdp74UDnaOdz",
-	"Go1Y8zlW0VxHuV7LMy1T9mexmnwecvnVUzwUpG4nbYLLzyNuLqQe7MdI1xKmK1IRMIsMvLk2G5TYaJG8",
-	"kil+/0i58APQ6a3NwgYkDIr+w1yjIrgo/OESbH5cbVN5xk4PtM7mMj54Xu7DIPl1mgj9vKB5GyHidoHa",
-	"3hXzC01vYBkM1jteimvC43vyqrjLnRcurvRin5YjiQIySTLl1STGyAsbuISBwLQIrXLdnBbd26e2Rvd9",
-	"u7XXvVAqfSbTjZ59k8a28vO6l+ZJ4Yve7zcimdmgLAjx5goymJZ5ub3u5Jsf7YbbZjSNRrV79YTnbZNX",
-	"esABHH9CMvxV0kiDXavIJLi0XQV+RyDx88bUsVJ7wpR2ZVMvXIIEUiGo+mtIkMvNCfMISAxbTrMKFy7q",
-	"NFAs/XNajfInV3b3h0ZqRbUJ2/7HBT+taRS9se70PAfJVgpU504phu11scxDbU4fzFFY4+C+zFEvZUSr",
-	"m+CdO8skpgC9e/uytZIVz/VkhMuwc9DvDLpRhzX3aHvQ3Bvs7zaf0v39Zr/D2rQ76ETtuLoLz59CQH2w",
-	"rX19AvLPKQf5eIIEtYL2lxMia71Oe+/J/uODrdzpeHs2V0SBXIATW6siN5yAHOYpnWM6swqhHbNM47Ts",
-	"YkPzuaNVD7rmg655E11z+V3aQI6qVOje2nplFsvJkRWcuMKG3UawgoyMIjtk8SoMma6+B+3fWRD4M16o",
-	"P8X1WKdmfA+enVtdjy1ND1Lpk+9A0p9QHY0qFBTr3AEPupHLA2vxxBRtmUIecTXrYTHXSxkPzPfZ1ZSS",
-	"qhGQlF1xK8ts6pu2u/hMrhkgKCsiX21BvSqy8hDt+pVHuz6oB59fpjkuSNzvoR3s+J0mh8uqvruHiHQ1",
-	"PTyrEomoIIqxwPXmw75KRbTtctP2czf5Z7dwW6v1fVp57WbXG3pz9etBavtzSm1gHM5r50TFJbkrT9oW",
-	"Qlylkfkojj3vddnIbNtxVNOIZdblwkH9JRiYj8iAY2UZ2trWKGx38pnswuXiuctkON+9f8/m4Qei9SCY",
-	"/TEEM3u1ChHo5vS4QgyzPquKdNPb0upXeQQk0GSvvgkUjpOCtUhxdw89n+CRDjE6QdtaDUasgwjKanOX",
-	"HXh3KvhnUnHLZWEeKONDSucfmKzZKJzbWQkdQYO6Qks1yZdQ6wmegbyfIbQDpTZXUk6wgFwyK1UBoQt1",
-	"cYjK+rYYrY2BhFJDMrW5mxcihN46LcGuta2fgl9MUnaFfWmgoaUtUgh5kOapS8YmruAx5PJ8LJeXhVLJ",
-	"tlN9rGyZxyJHlJI+1dEIUi6ziau32strxWoof2WXPORXTFhYQOonhJ4HtrrOhTDQMbQYqsaZ9Y85lG9S",
-	"MoV/pdFXXeMdCFEKXSEqQxhnVcHpRut+Byd0/+p2VbdllkAMq9kC6c9a5NwVx+2nEAnXnxEeEyUBNZQt",
-	"NCCvWJrQybLIL/OyUtSXQ8peqTOWK+/ufwdvCGxY7/ubxIcVoW7zqvzmOJsnHyzdIQagLanh0mm319Vw",
-	"WVjeO6gNH0PjRIOsJJsQKCEVMa/QH5SjNIINbSpmNq1Z7Kqy5jDAYspQJrnnyikrPUvYYlHlRlFnmNsi",
-	"w4qPJ8mM0L4LgLTP5nE7VfDgcbnUTt5ZaX1fhKKVkoXakl5KUE5+BmZ889L7lUbMaay3CQGleAj++wMw",
-	"XDDuZJYMO2aLn1cx26Ju30bBfxAtS1ydhJQR7A5GUjakaQzBf3IAZAoruOXZVUbgx3I2UFkAG2TRdChF",
-	"l0PDrBGwwSPIrBJFFvpCecinYV7sr5lNsH9cXhAB2lJgp1bbgyuvJwcd6LAAt62KYIi3q4UItRi4V1Hc",
-	"RlYX5RWh3psthVcP3x6dH394efLq5PzD2cn3r9+dhgHptAm1RSGg/L9lGY3DPGuslG8GOWx5b1Oa8Evs",
-	"a4e0DMu0498ADLU8L8xc9S+yXkJOXI9iSl7KK5bQiN1pttnzHACfyTLmtXta6to0fPGLCJk0K7lByCSQ",
-	"h512v80OBvv7zSfx/qC5Rx9Hzad0jzUPaDt6yp6wLu10/hAhkw9WtK8jzy6bbMXpsHrtvFa5cSyjtjc5",
-	"sHX9oeo7qfdnhmgzQ+Av2cxwvojGrGH1vTz80ZnGobLvNJWawde2xwL+eCEwgpzb7hQtAloVRKgA07QR",
-	"knrExoolV0wd2sdt7wal5cQVdajiFjjecovNQihz2vUQQvkQQnmTEMoMsW3za7pxCKVRGBE9zV0ES4zR",
-	"PKF9wmI7KmINLNiF4xk8AZWqqaYt/IS1lkcywfpVF8Kyy0677UIQ8MXlWt55EgyUOvaLdSlNNYM83IrL",
-	"OGS6Wm6b321CbZVj6IALe2Tj/vLSrHaLJWXW74isqowS962Jro4ldTl4D1EJfzY6gYGktyIS26k9BhlX",
-	"B5Jip1NsWyakaLLxRM/A0Ma0s7JZymBuXFBRS2SBc9uySwXnxvZ45lvXGQLfUkcLsR5R4UiJUabNvNiy",
-	"LGEa2mE4G1+uTgrGYkXCKEtTJvJaemhNvhD5Y37ZN6MiCznt5UY1rudsz9jiq257h7TmX16ULYfKJUaA",
-	"YWbM7uoxrrj8XLUVmkC1eSwzr+klKy1WXmFPP2iOIvBZ3LOQBeDBhuDMBxbqRreXSV7nwPzpjAT9GT56",
-	"6BcMqx5W1Lq3g1sX4phjbS7ByJXksZovij9hgpRr1lhRDZoRzc0H3AecBigVKuzk17sQ0IhgRWEvrssF",
-	"vQKv3wrVZEzjUvEv14kqt6NA44dVtb8q2Bdcns9uePDMCz9Za+wW4dBbmw3umCduEA5dwRkfPMUP4dAP",
-	"9oJbyh3I5ImSY+Ct1HF0bByymSwCZL4JZUFsPZCFEj5BbZJVqjDQIlPNyxJoE8BKwWsliAX7umGbtkgg",
-	"GbGUWYO6oeROuHAsIeYDaBEI/Zx0UWoeWiNuKoEA970QCyLHnckTJBcnLsTyMdBKdKkcMZZXZTkCWi3h",
-	"Hh0jB0jKJL4QTi5wvN+Kexb4TlpAE9By7r7WEGNbpOaWmNub3VtmquW29+2Y49tieV8fe3zgan8mrvaH",
-	"Y0z27m2lFG/AiBZt3ptl6Fjm5CfqrLSBbZWqA76zh1Sdh1Sdh1SdJak6c9fv90vVyc1kFYRjdck6j2qs",
-	"oBTQxpCnrnIdiLj4gBVvGzegJX+eqnYPBeYeKNlXScluWZrudjQsb8cm4onka5OTXYXN/PEySWqR167D",
-	"tN8B2z39SBHFopTp1Q0m86XcM9n6PTou2r1s0HTR7foh8vSPEnkKTbTz9l0eVrubvnj5bleQ8i0bcmUw",
-	"nEyhvVTegNZrQJU3OkXzWoyGm9QGENgkDViNC+hReRdpvLykHk5HikUfMCdit0tSKmI5JlAlgXBB+lSx",
-	"g71GD+NHy629QKzJjW5qJKeKcN0iR6Lkgyti4wvIkfpe+ynps5kUcQOtgYHr0op9trJ+Dg7bsxICcqGN",
-	"QTzmQj3y3gYrqe+1dxto7Xr39qVZ5EjriQpsarWRMKLcNVa3tTzBOoi9l2mSmB1MUn5FNSPa6PDQ1gAA",
-	"EbMrlsiJWWAjINGIRdByfsQEUfSKxctytOeox20MYpXFk81hTviEJVxAXoYB1bnBCcd/WkVhz8DJ1S0b",
-	"q2mQNEuTWq8GoOrt7DzdbXWe7LW6nYPW7t6OWbna+cXi3rZxq3Nb/0whrHOrOAPEX2V9c2gVeLcmZ3V3",
-	"0F9hfSCrx2S3DWZdoEMPtUDv2NT4YDn8TJZDZIh+G82Cpt6WDS+VoTcOoAXf0qBcvN5jd9LVZZNTwaAs",
-	"W+OQCKmBfo8lNpBUDD04fGmB0CpuskmgayEI/LmDXR9C0vLQ1Xu4RRuEtK64IpDdNObiEbSSMveDipkZ",
-	"wxLFHoHXcq+9V1kvdO21uDdtcBNB4uGi/XljP+/llm1nSpnD2M3rjL57+xJj7bxHggXVU6Z5fiI2VGLC",
-	"ACs+JIs8r7jk8AnSqKm299yjBoEX7UE4tP80L4Ue+7ZxNokSRkE9nhXKccwVzA1q6PncQrnG+MNsYsMw",
-	"UkZ+yeIhVkzI1/lIkVQmDENHvbbT2Goa4jETKYYuHdPtxU7t28hwCPbSy3VWUGUDA7U4lRNb3gAWGJB+",
-	"pssbx2iVKVfMarfVgYqL5O8zJkvi6dtk9O0iFm+jMH4WCu/ikZZQ+odYxoeoj4dYxttWELPx47+/2rcT",
-	"s4RfsZSz1a6U4jGjvG0p5eZeF2RV4HsJCMTE5+YnqjUbT7Tqgb0xsCGNVGeKRDIuCqKYc7EcO0MeEXg1",
-	"yDrkJ/5t3ljb5uULa8PEoPhr7eYynC7OWIt8V2zOMMxLNtFghN1tk5jO1Er3TzH2d6+dk9dB9w4H4j2h",
-	"UgPVbGnhGIBrLdiOWdidzs5w9KfNFgRnwZUnpSxbVW7W3XZhx/nAT7+Hk8zBYb2TrADDg3r0Z1SP0HFe",
-	"cijHPrn4ErSkjdnDzm/279lJ/GknZTqdbV+TsmIFwQp2M1vVv7NYzu36eC5zT55h+TfXN9xNt57/Qbms",
-	"sUyZUfGmlXbRHrzC8qGgyNmCpOPQnQWP0WfZl/EMGs3kS8j1NE1CXF+ItqOn6CBVEuvO5cqiL73PR7Lr",
-	"dDZH2u6hSGf3vsjwKt3FASwgHzOWsRjV6gcN5kuuaPygGsz5hJqKiXiRDt2/apCySF6x9E6o/Boqi/my",
-	"m5NYIIAWIBAuYQMoiOKG+IbwT+hTYqS3tqaoS4uCWpluGhuBUUGuD6soqaW3jVY+Gy/iQKzmQOhQQnBF",
-	"IsWQUJ/955oGEmxDye2iBpnOUlZFqOE4bq933KUpDLZe6xkCf9Bsd5rt7nlnv9fe67X3/7VNulL11ray",
-	"jt05h7GrWsphfpBTMqZiNncz89qlDIOQhH5gOw+F9B/MYJvzOuQG83I3knYk4L8D85PavAGjou6XBX7P",
-	"r9YGV1AImipHNgYQjyhym4+1d2GgYIVjCreEvqZzW16Ca5K6VGalDcu6oglHptrdIyOZpapHxoyK6Ygn",
-	"bJ5Ru6jpvtQjWB01vEsFRE1oxIrywMAEzWrONBUxTWNiAaSImrCIDyyhJqrS3oYrr4xy+x394DcKq4Nj",
-	"u8vQugdy/6ewHb3Fy7roEsizEu6fBmqm9O8h/dPc5NEyU4bOWLxOC1hmXQnIdEQ1FImfc46DozoASsVi",
-	"F0qecvP3ghLCocbPMrm/Z2MAzFsxmWSBapm93Ivb+sszrByWfDjAl5w6U2n8fJCFH0wwXw0pPkP7iy48",
-	"mJBtcf++WrWjdMonoGhX08+/s5QPuI1lCs/g6eaZk8NCghgLldfgkZROwZocQPYLSHnmj8DVIaNihuG6",
-	"E5oqIJm9CxHqZxdZu70bZYJfG+YjRazgGxZcdexvI3aNX/274rtWq/U+DGyaDyVXHchcYdf1H14dPW+e",
-	"/XDU3T+oO6H2ooajtR2Ln8yq8YuLWqMBK0fmcCFsk+gBH2Ypiy13xOKhITaqMtKYJUdaJiyl0NBit90m",
-	"yktLbjhWg8kyjxSJEhldGi5whXCOLwQiQFEL38xijctmTZNURkwpiOLCjhg6pULhWR8SaqRtSEuxmMSh",
-	"7g+NLoWcJgwCtcBYcCHAjO9q+kSsRY5zrShLGanj0QaF1B3YdjkUThjPvENe8W8DwgVK9T+evXndQM/A",
-	"XrtNpiOp2IXAujwAqIuaZQKoBqBMjorYRQ0yvs0O+wkbA08tXBUp+4VFmsVwyjwakfDafselCCF3SzXA",
-	"1HUhXEh4DsQWeS21V6ifxT08B7c16PTNhDZ8janqejwR41cMb4Ddw23ykFzyUK9z8OSg/eTp08ftoBYb",
-	"jtj7rSb7ZmPwlrHMzPu67XY7qGFhI8M/apmKa0GNQ/ga/7D7+vsn3+ku+9fVT/9MZPd5e/x09rJzNKwF",
-	"zhffq6ksihiLoQi9Hcmu9IeOGZoVQ9+dPH569Y+fZ4Uny6aUfeCwt5b3nk3Nbwg1cKPfXSCaB0x7OMXr",
-	"tjXD4ehlSteV61jp5iF1Ixka2gZUrdGqbcqf8ykRm2/GmN4Ji8W34FDeO+ZZFfKEnMhXmVEADIQSPFiE",
-	"0CJ7unHbaCEFqKLeFQcWhZSh1qvNUwXL2kaMJnr069JAoyMwYCjSBdrEEyz7ZUmqIRfZpEVONIklQ9+n",
-	"llmEjlNzNftUYf016xn1CYoh4mOaDGQ6ZrFt32XbLi20KNlrtysj8H+A5dduexvyGy8vN7+idu5lfQlL",
-	"IKptL43OoewtMH5Fyf+X/IoJs0yDKL4JL4f0ajkJ0Q4wKWU0nm2KSDb0y0MR/JWSiTl/KxwYXo2yTUD2",
-	"27tFWPIid7oLZHrLaMwNNL5EfFJIj2xv5vSKEctI1edFrrsnp3OE057JbTEU5jAyZFU9+PMiHRuTys3f",
-	"tnlRLKPMtrvGnOUdUPntMhbSo5mcJMyIcWSacs2qquYX8TK2RdRivA1WPBzYCMtiq7g8wYxMak0mTS7y",
-	"in32tUY0q3grVPIJXHWgTGieFO1TveFYPmRx/PP5emXemLxy0uKwY3TiQlVMLBFpcVkFuRBvRP5ctPRe",
-	"m7PFxdf+XFWggGvsMOXG9ZxdydZJWmPrDnLbkxTk7IpfP1LEXM84Sxip7xMVkH0y5iIgu238t0tG5rsR",
-	"NKrK/wtxtP/f/9tt/4+i+GZuxErk0Jq5wLXCxdApEqAkgCoQ2vVZ91Z4aNBQ5UpoaxyTBBp0zqfFwGSW",
-	"EqlFQHrqb0WsaIFmRb0DUg9dIj4ZplToJiafHL86OnkZNnysM99XvDbnMbjp0n3GmWQajZjSKdUy9Rft",
-	"XfFPcMetONPUWGkASDLaSCojpC2FJO4pC56pDdVCTScgykgs2NgMS7q6WC6aAFPD7mkt8pbpdOYqy0NY",
-	"mJtgypME5JsRS6D7pWMAe+2nQU1zDZnyzqDjDokrbd4GKkyuOriKCA7orZhd7dh9q53IswkN8qyEFZV2",
-	"YJ94BbiATJ8xncFSYwn0LYATsBiTV023tVxtfSFo51Ha1W6xK8OJoYYFizfdxcDPp+CF1ap5yWZNLpqD",
-	"hA9HVTKEB/BSdJ5n+Wr+xGYhqsXwm6uhOGZ6JK19WWaaNRADzMGlmRBwC+GACR1olpIQPjSPzIfQWVhQ",
-	"B4bwPDJk9vphmLtd2SMnbCzFgrm1ltewKQSXA60CoilaAiuxZBF0Rmszz1tNLcAsNa4cQknr2gQoBjbU",
-	"B9HFnU7dfYF2rQnVI6P6gVTW8O5R6dr0iA2qEmxKLtnM0U3z0b64BNNudzlMccdVa7spgNPcmsqtIFQl",
-	"4pJMsOsJ6FeYFtEi2KMFw08SORwaggOaEGQnm0+2JEx4dHr64fj13595JV9Cf8f77ba3Y7sKnGbjXbm1",
-	"wz7AntR0gFlJQXP1bgxdk0uCUeASQZyImrIBgN96igxPvqJJxhSpew0htJREjWSqGy1iy1BboxSyTzkY",
-	"IHfE8uE9Z0TD1sT9Gbz3x7M3rxG/6qErPB1xPQsbATSfcJ1vZersrnYgNhkJzRvDXM6C9xtGYOS3hJWv",
-	"sAd8HzJcOVPe5odQBvynoIbEqSmkbjpSWnkcsFNgHApoeX4sIwoFubmydO6QhEfmRaEnJuAv4HMbUVXe",
-	"3H6xuVdIKMX2ZL1iF5+Cmvk4AMfHwpZeS+S9rg0TpCllotzS35kO4B3QZBzT8/tQCl0RdMU0AAuFfaGB",
-	"U3mDe2WGhQvacF/FDiC8HySyppaymUDI0cqL40Q6eNQWgC+J9I+U7YRaD+ftPmEANQhIyMVAtq4dwuAT",
-	"8Cg81TgkYQxUJoRYDXg/vLMEgo7Hs9/6qzMXEXeyITwWQWDgkgKL5ObxJpqnqxh4/gxNPJbpDyb18GTQ",
-	"fGXoTBgQ8/c7MZYxqAnNMwjrbHiIL5PYcWWLRC47FoOTwBOBDWaxlZg2DAgUPGQQFStSzmJe9Aez7dqh",
-	"gc6MaRAwMNbGSFMkPD6nwxBqqxRHm1s1uCZaxnRWPg+Pf536+7fA2/QwKuD+KagV2vAyWuK67lraZ/PN",
-	"G1A7Dci3uVwfM6mp88H4OOu8J+k6kalFwtw3a/ETYTsBR22ZpXti0rmUGMnpzmRTgJR2/imoZcL3VFRT",
-	"IXTFRCmLzXM0UT1oOgxOo6CwKwWEXU84uH9Soul4AjYlaE+A0czgvcH+eVyRoRQMyJLrvIDahUy9llZn",
-	"zJXJC3/++efmkbfUsEzBOgVsvKcMwuSugQ0hNA8RBFLuiK1ONnWWOtsBom8uHDWqMQQV8DESb5lpOgSH",
-	"l/lKZrrhCwcIFop0O5LCOWdIRCeboFJJGPLImTUuEX8Xm8Oi8EAbOORhoc0xizlt4ls2IfEGLND1BAai",
-	"M650bWxNhno4bz1ENbqgDB439uJUvfduvrvK7XwKFt0BFbTaedNzy4UN/0SjjUW+uivv6Dk8lbkbAVH8",
-	"V0gSBhdnUXbKKBjOyVhMYh1FaU40MfQHZEmaOIWPY1Cmc3jW58lSycXZCCwPwFp6InaRmNje3G7LsIFU",
-	"js3ylgp8Sz2wmx5ElfflfwcAAP//",
+	"7L3pchu3uij6Kjg8+5TIpEmR1GCbKtfeiiMnSjxtS15eg7zdYDdIImoCdAMtisnxqfsW9w1u1f15X+Ge",
+	"N7lPcgvfB3SjyeYkyVOitapikewB+PDN4x+1SI4nUjChVa33R23EaMxS+PM4SeTU/BEzFaV8orkUtV7t",
+	"fMTImOmRjBXRI0YmVI/IiCpSf/30CXnU6bQbAWGtYYuEP52cB+Tnk+MfA/Lq+PzJzwH58eTZyflJ2KoF",
+	"tZR9yHjK4lpPpxkLaioasTE172PXdDxJWK1X8x/w8uy8FtT0bGJ+UDrlYlj7+DGonZzTYfUqU6ZklkZs",
+	"RxGlUymGhAnN9ayp6bBYbUAUi8xd5GHrYWuvEZAxjRkZpHIM+7tiqTK/mr9jqmmfKkYuGZsoIgeEa0JF",
+	"TFLKFVNkyvWIsCuWzkg0omLIeoQK9zcZ8iumCCWCTYmmwxY5YyI2T+jT6JJwQcLTQfOFFKz5nOpoFBIt",
+	"ScpoDK92myFSJDMyHTFh7jRwx6fHASzEPqV4gH23TEnMEqaZuQseQRWZyQxfwPWmJ3JR27uo1YLahGrN",
+	"UgPp/7qo/evi4rrbMf/Za15cXD84eff9Re3fKk/rNGbjidRMRLPXTKez44Fm6eLxnbFICoNgkkypgRAb",
+	"yNQAQaczLoZHRDGhEQoGOJEUg4RHmnADX7MPpjSehvlZ0TEjoffq5q9sFhKleZKQNBOCi6EBQMWGO0Ft",
+	"zAUfZ+Nar51viAvNhiwt70i/ZpOEzgz85rcTGoCGbr1mkUJNWWqWC+vTMmWx+1IOCBWE0TThLN10MwGZ",
+	"jng0wqdLwUjMYyKkNtsjdEi5mNugMDv6V80srPau6qReyDOzrIrNCNmEFYc9WJBddkTTlAN+KxalTJM6",
+	"JVpeMhGYr/jQANn+1HCrFZJENDIMhc6AppAsDx/sPyrI8qDVaaxBT7sZt7DqDb2mmj3jY64Xt/R2RAF3",
+	"EjbQBv7A12TCo9mOIh8yqSmpxykd6CZnetAcaT2hE95MqWaJeWLTss1mp9Pole8WdMwCPL0wDUndnqci",
+	"KRtTboDSAMINdUjqyqJ9JjRP4Dn48pQpplUDOIZFhTDfTvMVvCtcgsG1i1oih1xc1I7Sx3tH+vF+t7YS",
+	"PPi4apaKy8HNEW2gRieTxBy7loh7Dl+3gBclZzrNIp0ZInjKWRIrknCD8yOpDMNiYwCj8iDrQPrBB+mE",
+	"pWTKRSynFqbTkNTxC2JB62DYn1k+bdbUhEWxmMgJSykg3XTEE/Nqs5IxB+SQYj2EPzzutI+mjw/b1SC+",
+	"OcfbkD/vd9fyq7+/RnCdxsukJvy8owiPEZfDvzftPc3TOESGm3ADxYILI4g6Zvmd7kMySbnQtJ8wcnz2",
+	"5PTUSKGURpqlKiBSj1g65YoRSoZMGIgb0AvWIs/kUMHJmXewNJUpYeKKJXJihHiYupWHwG1mBT/k8aYC",
+	"7GDQidr0IXvUfxDvR3u0LMtQklkh9kcn6HQffqwSZB/NXSkdM22VJY8f/8oqiOc5vWQom3Q6QxbjEYui",
+	"A1ZJMdxj85dsZumm2X4QGPl9plM+YSSWTAEZXbKZfzoRkM9ApoVUsC8MCNVkLJUm3YODlYfVpykoDxSJ",
+	"D5ZoeSKLCcKD1MOLWqvVuqiFgblKkO7BA6RPQ0BwrSG8X9lMkT5LjCYG7IKRiCYJS0kdDpIPBYubXJBM",
+	"sTQgsG63mR1FaBynTCnENyqkmI1lphrwSquR5riTykyzFjH4POCp0jmk00woqylpXwxbEcxFgVM6pUJR",
+	"lEFUwfXTlGt2VFxiAF4WzDn7wwUFoB4H5ENmeI15bV/GswbcBKrajyfPX708P3nx5B/vfz35x/vz82ch",
+	"qXf3yahhF6eQzZZVBBDoAenPNJ6v+cNxxEIfaTqFpEdA/8B9wx6U0Q1Ghq8AjMqboQJINN8LIOogUywm",
+	"9f1ut3FkuaPOoQsA9JSpgOy3Hzk5ZTC+CVwvbJFjf1MGt4yO0r2+zv/GjfaIyqKRr8ulUjO3aNyIOUqE",
+	"BKKEIS3OgBFwQ3JIK7WgZmRHrVebU5mW8PIHgz36KOqyZqe/Hzf32cNBkx5GB81u/KjfZp3BHt1/UAtq",
+	"Y3r9jImhHtV63YMHwHTd585yjvL9EqV4APr6Mq4B1AvHZhTdmJsfaVJlwXT2Wp2WEanIjlEli4nMtDMb",
+	"3Ll5tlGUpalhF6GxpEJiOYXVgowcZrFnOKmAGIuRpkj+UgyTmVH1poxeGqsmIOHb3YIdCCNlydhsjxla",
+	"lanD0+9QZ51bD2HXXGnVIi9zKeHpmFyRcL/TDQuiKy8eEcNiiTV9FKI4LporKcxTJjTNFT2A7I4iciqI",
+	"0lSzMRM6IEoikpqrphKvSpURebF5eMEm6BAAprIoYiwu5BcS0ZBpu+gWATVTFzKWTGWWxKTv9sdi2Jg5",
+	"LnMVIrAvXw2BUHyTUqQe7rfbYUDC/fYe/rMfNsxGmUK6bJFjy+b3g/ajQ4+xLycSazvWVpt/Hvrvtx8d",
+	"lu3BC/Vd/eLiu/9Zf7vb+Pcq6/C7i1rdXBXApSuuanzXMJcsoxpjK6+nHLBwNyGcbqNXmJR3QiCGKAx5",
+	"AEnsXdRCRwkkxM8VFMGQZCqIIpgnhb32fk4KNF8fkgAImpshQOGC+AawYIlFd6rZGA2CCR2yfLcgh4vN",
+	"gm5f2mTMBjRLdK3XbQe1gUzHVKP+vNfFDaNq3Wm3PUW7U6lov0zjKkUf5K1MNYl5iti3bHUyxZOpWB08",
+	"sxbkli+FT/Blpe37ig5Z9VI6zT41kt2AiYhs3GfpsvWYS6qX01kDK/O/tfB6JZU+/bF6lRNpLZJ8bUav",
+	"KpbG45Xqf764LIMrKwAklT5jNK3iJcckooo1uVBMKK75lWH2fav7WjaguU6WopnCB/sr8vUHCxtPf1iy",
+	"PpnqavAMjNFsdGpArP6sRc7BFZMy0k/lJRPG3uWxkWnmEJUVy/KKpQmdLF22eV81+kUpM1bbsfZw0P8O",
+	"wLEEFbN+wtWoyk320ugoE/c7HLoidXOYDWMNgApTWA07Cs0RReoDmijWWIq3+Rv9zdiV9aVMGBWwtDeK",
+	"pcsw0NgknxQD37L+SMrLExFPJBdLKWGKlxFmr/uEa/poblYTKRQDG/cHGls/gPkUSWGMDPMn+IAicJzs",
+	"/qbMUj1p8UcNDPlaz9xP3AMC/Baey8aUJwaDxpnSoA2RK5rwmOAP7z4GtTFTCliY76IwMpALuNQAAC2u",
+	"Wq9mQwUAi15tl074rjk9ZYFhfR9VngCj/mXqiYyZkWhtg8djpjQdT2q9WrfdPWy2O81297xz0Gvv99oH",
+	"/6x99AH6bykb1Hq1/75bxFR28Ve1ewJAMDD1oTVJZT9h4+8roBYzDWBZseOtQMiF0lRE7EYgycGhk+WH",
+	"UKDQSOuJ6u3u/pYJlHAxu3J7Vbv28qZ9wuYwfIVPQNRc6rkCfwioyqBsoRIYyygzev0RCRFqoedSBPap",
+	"WuRUK2JXScxOQMmaW23YMustSOGNsM7DDWjia8AU5I29f9Vyc2LKkqRpeAGLrZ/CcoB5rBkxmujR739K",
+	"nOGKjGlioVBHt1UBigC8LFKwRos8tX6p3FescqONgjcZPcbbYNMTG776Miik7GvzJahsPKYGSfKF2cCm",
+	"sUKMzhNTbY75iiZZGQGPQUw6k4QrZD+EJsYGmznbvppzcZVfp+klE3fDtB4VCLh6MxthYQ4lA9p53ywX",
+	"zUHCh6M5GM65ncqOsiVQnAv6cUXmnzLvcTuynmU1kqlOZqgQlGEH6tQNYbduE5vR8FKAAXHeKT27k1IV",
+	"px1Y56KCOCtgqLYBwBIGknqJfEP3zLBxBC7xjQPNi+5R8JIv+kfn37gUYmEDGMdTmfZ5HDPxVQgfI1Gs",
+	"B4zQeMwFoVEkM6GrsBEu2LXabJNdQQLKFsi5VyDnCyPGkkRO2cbiZJAD7q4Qz0YyzFFDHINwQfqZhsi2",
+	"kbMxxkdRklj4ueQM53C3NobB0SXiI183Co5y1Ok1y9RGekiFbv5GTFIZGS27nzDyxN5fVrwr2NCUKgKB",
+	"AbOrubjBOp18K35kdfJu92vRyW8AjNsyZNx8NUNO2bI335Q74xPvjD4WuWIOLgx1B6Q/Q1lnSUnaXBmI",
+	"5QVVWyN190VfxjOMtRnODKpbY5kGVrlPS09Cs1TQBBHjy/PUY0Eywa4nLAIfMwTEZQT+6PgOMOrA18/d",
+	"3vE1m+vleNed4EnFdlvkRwAGOrMSOYRMN0hsYjpLhfmUiYQpRcLjV6/en7z42+OYQcqAMffCpWo4Lrvi",
+	"2L8mg26b8wfF5ff7wy8d/m2NNR9LnoMseyH1sdU1biRo8SnE6CzHuc4yJ2VtMoOz0PGygh/aqFBZvr65",
+	"C/HaPviKxOvmULi1pXNQUII9H7G9TonrbQqpm+7OuxKeINjQegalMvdwjegVQ3hYaNWpmFk5OCh7vpwE",
+	"neWA9Z6TcKWPbEZc+NPJeUhoomSeghL+fHL8Y9hokRBwNoTrlZd4o2wy8hJCWgQNktQLqZ/KTHwNrPaN",
+	"YimAYgALWuJ62G332+xwcHDQfBgfDJr79EHUfET3WfOQtqNH7CHr0k5nG8zbL5sx7uUbIZwBJ95wF3j2",
+	"QqJZnBNW9VHmL81P8LmM+YCzeHUSPqSqG/jadPUeJFSVQ+oYxZ5LgscAe4u8wJD2kdEZydRcOZMZEIBh",
+	"AV7dgisIqIKDvWwXrvmIkdFZIml8LuUzmmKQ9Cvy4podk9ynb2P5hwcHe4eQ86Vatdv7yDqeKf3af6+W",
+	"kiQAlA0RcoKwbGopm3jjXbt1YF1c4bKMaKeiLN93XMJuPbxujul109zRBFiFAWGJYkasD2Tr2rlg8Qq4",
+	"FK5qHBl+BfI4JPUQjyVsEEVnymZ8LNcYFiCAVPIqZXkCylPKk68mWmAkpV9EQhQXEaZcuUwgSHAytppR",
+	"MJdK293DfmfQjTqsuU/bg+b+4GCv+YgeHDT7HdamXYN+MdsGKT1b14ceGSD4NsVI79amvfUucNKrsSlk",
+	"sUxswnSJ5y1C1qbn2sobUpdG8LhEIgdtCNBzrRrlnDbz0zTlWjPR8rinnwonBetV1A3ZnFHzsJhFPDZM",
+	"lIHxDDejJwrdlDanfxmOL8I0vBULPmPpFY/YG0GvKE9oP/lauLDChQGA2XgiU5ryZEayYqF373Y/8D2b",
+	"FjL+GzfFfP+Wu+LCeflbRIXB+L5BLxqNbOI0HzOjfxKZaTpkAaHwlcx0w+VyG4Cik5RqkP+RFIi20YxE",
+	"dOLASQeapXOucVvAsQQpve0iy11Eqq8tUptD01o4AEqz0Ntb9t8yCgU+spiV2ys1vWSl5Fkhpxvhy+18",
+	"AAuIdS7lcypmVlNSXwMySUnGxrBzhVC9ElgOc1BUhWEyPdqFMr1tHNFeZHDh5Ztil194dXdRGK8uSc+v",
+	"7Agrq7ZhK/4i8fjfCAMymfLfvxpGAscHGQxcKQgv2iwDAqGmCb8bb/F+u1Mc+3GmR0xou1SSJ5ltzlqK",
+	"B7A7M2Bx1wgPoykBHtRzsOQZHoEDS0A0HU8Y/CVB38IMBq7IUArWKKqQUhab5VLrjJymUgyXswx/c/PK",
+	"0du3b5se+Jbk5cKGzdkS/2HAuTYtdfuB0ZSlVYl9gMcqm0xkqln8nMWcnsM1X7HxO7eYO7F8Pb+fBw8y",
+	"NgCB89wcn/O7m3B3E277VOavkYfhPETCpehYtTbkZjbp9DX7DdzuN3Np24cg9dGylVZ4tl9IiIxTnaXM",
+	"lUGsCxHb9AC1q6DS8RtN4Fy283n0veFu5/LsVp3GRrjscjJShxR3pvuxhIOHGddDrljKB06C1HMQBSQ/",
+	"tIAo/jvUn/5y9vJF46hkBmOl4BKkn9+EQfd8H9jeJIrYxOL8JDXKoeaYC+fAWjQWoO7ayoz2ghf/y91b",
+	"XCf7ZgGY5TceW8LysAS1CTjhDX3LOYHWjsmAC0Z4zKjBpyIBv4zrD3rtdq/d/qdBOfOeR/F+1KGHrNnt",
+	"m/dEnbj5kD2gzb1Bt9+J2vEj9nBgCFFazNvItfMxmINisbG1meaBz3RWIZgFoUtP+Vjas/ea2KhtBouq",
+	"3sU3W5Lb/ia5+z4GwCX25qCAQrFHf9Er8ORJAZIyKUGR/UHQbrdLldo2YkX6CRWXpH7y5Plxs3vY3VEk",
+	"vLhQYcNcQV68eQbpl7mOMIdCXlnKQXuxLsWva/2vi4vrdvvdd+YPhX/n3/1bFUDdvnDzi2QHiZibIYB5",
+	"XMLFpdrw+mdw7fxJ2cxPfNCqk8AVn1zZ47jVsj2BtNiFxDX1mUyYQJ19M5TWVnnLS3HwfS2LaOvZltN1",
+	"8sUFuK8VUPkR2gl9i1DBRkifCioo9L8Z5H7m3lRer4WV8iqlyqyx8gfFkkHZBgHFxj1sd0PJs0bEmpfY",
+	"RQTFQlfuUa1AUa7ZWG2Dq/gWmqZ0tvFZvaJDZg/KsNEhFxTxe+1t7solB+w9a+VpAyewu/CquGjsyqJf",
+	"ecCBerpgASVuJKPnlu2esnyRr6T6tCs0L/BUiEm5INGWONoXzFcJ5nr2+lecw4ULPAW+DTaAwxvF0pvB",
+	"wdZUrLFn4KKPrlhw9cVmLS/MdYC9Sk1lGq/HXXvdPAjghYFdpfe85aCYq428GVRKYmX10ufe96N358eg",
+	"xgTtJ3Pogl6YRWyBxPbz2YSpTd9Z3PAxqGVpsuVa37x+tgBw85TSUiohjeHDV97pLppwNqF/RxF3akTI",
+	"aUCiEYsuWUwSfslsu7cmFy0o9zSr8DoRQmsnKLqwrjX3pCNCLwT41SAZJO+SZ7tiYJuL1oXw5X+OOyXV",
+	"tdN9uLqiOqhBO4+XIpnh0X0MaieOaBbSEm0Rk20/JAde86T9kgqeCf4hYyRlQ5rGib04oor1bGclKZJZ",
+	"QCiJpW5SLcckkRFNsBsJFTGhZGSeawjEvidhVGloQJLQPksUtkoKrSKet/2D0hUlMS/G2MrkDNDDeQFk",
+	"qoqil9+umghAhecGiWEhftXD3YaNsplAY/of9lMrkmP/CBwZlzri7JdthePmP2nz93bz0X/77//2Py6y",
+	"drt7uPPd97uP//2/3od//M+P/6v57vv6xUVrk+sa3/1Hvbjunfd389133g+Nf7+4aDW+3+zSRXslqF03",
+	"h7K5oOHkmeGLtOE6lZmTw0w6IUWze31NXBW1gekcp17+uJ/Pz18RdCcQza51+UBeSE2elpPFikUW1XXV",
+	"7NHTeZYozYV2U17Y3wqnkvXsKdKfIcZhEwKDu61aBX/JPYGVzRen0EnOED/mKU6YnGAktNjzQorewuKd",
+	"L3Guh2yleQ9uxgVVdassv4WHpn5rvZU95xZVZ89z6Tf0gwzBuWYZc/bSJtbQnERwad7eWwPXPMACsWz3",
+	"FDurkh0/Q2XwSk9aDgx5WbuFE63QoxdeJti1Xnai/w4xvMfdNjIV6Kzy2KAhfp7QIXvcxb+VTPVjv5eF",
+	"yBKblFIS8h4qpewKFrDuwiXm0cYr7CxZ4Ub2EoDHLnYJZD2jxPNQYpMcaIgDHWB6XfxD1Xp7QU1LTZNa",
+	"b7+74ABMXGee/FnddhUuTyxX8HvuVl+1qMbVIsaTOqyB7GIcv+HzjL1yY5rD/VolNeEeqnsIgcPedfwa",
+	"8AS6J5GTaxrZ1pegEbn+y/ZDriKgIBiwvAEp9CTCx5B6+Oz07Pz9+cvz42fvnxw/+fkEGgAG5IAAW7Xa",
+	"ZaOXFz65kMGOcn38xhSrVUk2gaaKUx7ZRFotiRrJaYmH7nc3AMgc/ti2P65XEgLLHUg1Ji1TIR+6/qBe",
+	"IyryAlLdXEVHa3v17uEm6p1b1GummLH+Bjwdb2lACDZ9tbXtYwB2iQW622ioC2ajTdHw17AK9rDNW1qP",
+	"8xrdNuu1fUcqV6ij0TY2/pgL/9vO3Vj9NzDjq7eyjZm+diuLNthKV8vc5R+Dr9H0rwbbDU36dRD8FEb+",
+	"V2TVV8ByNq6MEh2TCf7kNQpOwJaUSUx+sZFfHGGwaJfQsZFjFSJReKnG0N9cjWmSMKWN8atLzHu5vL1B",
+	"0M69saw+Zao6mpgpLcfYfG+tUsYr5BTCC7wcCEMOfIPwmNTDCX////0f/9e8hTzh7/ee6+kP02eX8en0",
+	"5+wBv+4+pHv6w6sV6n55N7aDKKvcUzaJt4WZ0SurI5hrgFIV0bQP84AbOCzxTiffWFBqB1cs/t1yHMbC",
+	"iFvEkxwtfK54kkWOlk2vuNNwkt3LmUOJbxAsBTrfLWRs8OmOcihONZkyCoNZkiHrp5RHxLquFPktU9q1",
+	"Pv+FRh8ymsYkkXLs7hkkEgokjeqfwFerEjHypCObiLFhzYwXoEByzb9YeMNhkerhlRUyRewAm2NBk5nm",
+	"EU3IiRhywUrEueRZnyW1Y049+4R5HX64Z1G0l2BbSSTa1U1Nqe2zXPSsXEo1a8XQtvroDSRCFVufD0cF",
+	"pW6ZfvZKJTsvw2sZua5JZWnfUS7LpyDluYSYu82IMbD50XLwG/B1wwgro8LLzuH2KRv4zs8lSKT6RMka",
+	"CIybZ2o4MGwW+pfqpjkaxa0Ly0TSrHThr8zdcD7IjXyG9iVrsixwlbdOschx61vMrzCLzzsbf1MEVvD7",
+	"OyexcyfTKrh+dxXLB/5uRFIqk7mm9aUQ2GrFZnWP7UXO3by4uO48vbi4fvDU/Pnoqc/KF39cftdSZv8G",
+	"Bec3hR9W2N8xdthM8aXuHtSSFkPx0AKJKgIjHPYPHuSZ37HtFFQPl6XnhzDegeolwdl8gB0XSjMau87u",
+	"IYR8wyK8642IcJOyQkwmD8kkZQNomLJ0EQb3q0o38rbEMLjMm3RFU0bYtWZCYdR13Ad6ocoNK3ILszNT",
+	"3CUQGegzQuMY8y9oOUs+oRCCcIAsZmHstboNO/7EliFRaNAxYaJHqCux40MhU+Z6wOAb/Y4ylwJDD/Pu",
+	"OV2ZZTEXA8bONVgNWkSDe6Xt7qiiT8O2ceIvHSCvPL6qoHlRIrJ6VNuEYlnYbaLZheWU8ibgMTNvXhfm",
+	"rmz5AhRlTqg0Oq68ws2j4usTJCyt+okW5RB6Po3i4NEjbxIFVs5UhNcrBRd0zPBoaEcR2+c3KNq/Qn9P",
+	"4DC2U5uI2GLuxlLUdDx49ZsDN4ImvG7a7yFXRYWkHq4u77nI2u29yGAh/MXmHZmb9hwqI0xtY+mA9mbu",
+	"JswxfF2OwWsWySuWWsf4j1hLxJm6WZALunEswvk1aypm5zfZKqU4f5NN7BFa5c08LJcidRfv3WuTmM4U",
+	"oUPZWCp4PcXkcH9t+B5WWg2RSUKjW+SJft3hplVZo1XgOGPJwJgAFWkoK/IubpjrU2UvVS4KIgm5wjcf",
+	"o7GBGcCqIzuHgPTZTCIOKgbi/5JNwHehmKiI1URFQU358W8Ev/Zr/zeIzMSV3gi7nUIauv3NQcF+XQUH",
+	"dM6VIsoHayLKBS/c6rZKLxcyHwepZYppOekPqoxf0+lzm7hmTjPrl8KL88epvN9vFHe7cWRMv2Ipl/GJ",
+	"iJfeudYFeXdhsxIcIGimsn5V1Mx83Xkup//5tyJsxl4nH37+2++q0nmbcmTb63OtKgJsNNL8in0r0bVc",
+	"ROKmK056myCbj7q3N0NLhPC5zFEfqz6NWXruUnX84BIMW7S/1Njsl1H/p4i/5L+cvvn9tPOCn6pT8fog",
+	"enJ6eHo5+fvfnvzyqMX22q2om4j++Gk7/vsvkHwP/SbUqaj19g5B6TQPxKYLrlHDYpzFf/Uit/nl7Tmp",
+	"/3zWPThstCqtnOKdy6ZNF4PGsWmGvaVEpHa9FVlz+Q6KM7JbWXsq/tb8R/mrXnpCd5zXVJEbXChEm+Si",
+	"rcs+q8yNWlP4YvSgOUzcIKxo91iRr8+3iI7a8WHHMSXP5BUzSuaKOKHfSuHW0mw7hXLDkN+2aU53Elmb",
+	"q3LanFObldyqSBpQZ1PHea41bx2c8NZ5C0niFvtZJIgRs5+mKNps4+ahPATCpqE8eNetQ3mfH/CfJJSH",
+	"wLh5KM/c/5ZryEhVG1ONueuGMb3i1u2Lru8gpOeafq2M6OEabx3Ry1HsW4zo5QKhOn7VuXX8ak68+krF",
+	"l49WlcnCKFpJ8nJQ6/1roxOfx5ocd+f4C5R1chElWcwew0Uh1EgegUpqxyEZSAs2ZUrbibBXXPF+Ar3R",
+	"immw0FBpmzDzmF6f4vUdT7+1OLqYavuu6JZlfY+ziqC81mw80U9c8uziUGTneK7UqO3tS/zdCdUGBt02",
+	"cdcFRCax+Q6nvW8KgbltHOPTyjDpthfJ9ibqnJtmu5miBn6wZWEF+BHG3QbY2I96fZ54HB4VPngprAve",
+	"QgqCaviNW1FJlq1cjzNxtknz3kY5ZdfaHsEKyG7h79ji6M/wpkr91Tu64mB8kHgeihLez2+prPvmOF7F",
+	"c5dg5jI6W1Kjjj/uKDvOPCCDVI5JZ94FWibIzgqC3A7n4wzbzD5XN2ABSwqC345w8rXDZxubyPvYClsr",
+	"T+p50+UABhQOYMKWrV2H0nMOI97inBCwx6XBr9YmeLaArksyJHPKgx60ECmxVf1xxvJXumC6/XVqE/QS",
+	"qvTNUyldFHDZrPRUadIhv/IfXNgQYbejsL9iHeYAYA0dTRlI9jfnT5sPSYoBl5j0Z+TN90+fPv2x0ZqX",
+	"3N39tcW9VRHTiBmM31F+VHMOSsLNYyGR4XF1xZjNGggblbi9BFDL6vwcUZXRfq5G2BUOe0juAXwePTag",
+	"8ZsbTfPSeGP7ae7GO1B0F5byjeq81eJhAWXDCRMxF8OQTEc8yWldkZSNKRfYo8JggiV3QjUJS5gRNgIS",
+	"5gUCRumLWM4Bym0/KOleXwcktJMGHC3k18b4Ad8EGrbLXsJFGgz2CmuWFmssTOCvsM+2V4DurB7N8e3X",
+	"jKqq4JOREHl0KWfyMAhlKAULA/N3Dtn9TvsIQWqOMSAHGLWWA5AsWcpU4whZD9QdT7kqgdY80cISBoVv",
+	"wJQ/ZT3dhpqWnAq2adXCTQJCd9KrB5bjVhrY1j3+UZegVcB1AUO2cTnOo95teXJOQtvy5CrkL3vsDzxj",
+	"bSnp3h1LL3bybbN0t48zFqXs7g7YWPD4yBsftSGCKjUyZX7qjVHEXr08O2dxj0CGks1ozPoJj/LeTHU7",
+	"DdKbNQLz5hSZpPyKakY0TYcMpupwYb4UGgYeY3um+oSlERO6yUQkY6MXzrDdMEsUW5Im9Wiv1Xm43+p2",
+	"Dlt7+7vYv9mlTs3nIO8/XOXW+W/N//Xu+0pnzHKgb+yYWUTnxSQZ98SKZvR8KAwc8JoA+koITGDM23SB",
+	"46YMo+lIsej988Gv//koffjTr//4kJ5Pf3vz6seHp89e/fNUdp/RZ/Rs+uBYPuhf/vMwfvGPx7USSPD+",
+	"olPT97vv/tjf+/j43zbIx4HNvFvlxlniO/edMGtKl5cVh6XyisdGT8eLMc3zigm9uQPd84TctNDNGFF5",
+	"u6r1TWxwctkK1wuhylEkhgK2TJ6xA8ZXCtUNeu0gbOcqp13D9ApbECyrrQT5Vq4UwCLnRykCH5v0iHZb",
+	"8d0rutqzYv4szrMs2r0tloFcHOoqNmxefXt5cMVuIu2v2J3K6iv2JxDUHj55ATR3yP4R14IaZuFvaNf4",
+	"zsyK9Huc3DWU0F/fDhHQLElUi4QQv/suDGDCIVR3f2crFUpJOd9huQIMmo3HXKid3M2kCvlQXX0UlMtN",
+	"gnL5X7DQ0zpY6OcclOO7QTnqGFQUpgfzNfxBdZJRULMAaWmm9EZAVjfCXuc79oITHdAZ3Kc55A5q2HPS",
+	"/mx7HdknvlrF0sHVlXcqnD/4XiGzdpTNOJ/ORYOx4VV5xiCqXq9Pzs7J8atT29QJCkPqlNiTADufwpdT",
+	"qhotcgZ1H8bWNzfbSTmk8OwH+d95RBhe7b4thmvUzzQVMU1jYkFgzNhYRvlQC9UaxzCVkQpixQcAgUZQ",
+	"PhFzA6axIVcUm2M6mZgDLoKzOXqtaX/sJ0Ysourqm0vB/QUcXd3mwe+iUYXyq++e6zcxR4QrImrzSy7T",
+	"9oob54om57jAihtLSYxL6HaD7MW5x5Q4yIog59z5ljjNitvmwFTiKqvZwzlTOhdwVlbOMD5dc7OGpGAb",
+	"mAIVUDfWwLpbSoDa5IbSXtfdUEU2G96z1XsWzm6TG7Z6QzUlbXiXT73rblmKxetuXMSod/4oKKtoLKhk",
+	"qfeLleFG3rxbbHs9pwflN65Qe2x1z5pwQPnbDxnLquoefpZTHPy3WMFjtBOMHQ8pF6sjgu21ERO7gMVt",
+	"bakHn7MqFXjL2LnXX7cwjM6NfW5MdAK5A2jHQTjU+Ypb63vF+oFg95Y1u7lFXpoPk8+VnrZGu7txehok",
+	"Z0VZyvUM+nFbD4NRjY8zbJjbh4Tpp27Zv7w9ry3UPdvkbDi38NXLs3MyN7szJNORVCyfXUgF6t9H6L5X",
+	"ZMg02W/vGQjhYEFDrnPjAUdaTwxw8Pu7XZ+XsXFsx2eCRdQjmDBOsCoRLrZliRutFQ3/M6cAVoSq9GN8",
+	"dOYVQ+EbgquO/W3ErsnPz4+fNM9+Pu4eHBqN8KJmV4TXtvBTSqegOOOX9hoWovJqKzLPzl+fvjp5//bk",
+	"h59fvvz1/dnJk9cn5zvK+s7s4DezBdBzi2xrLJ5pFnspVP0J/5XNcKoaFwO5uEtHzDuq0L2NEQYVboFN",
+	"m8L2tJj117oQF+KJFIZMYSIuRLtHMon9+lU3MLdnrm6SE/jWzSLkyjWXZzGyU6XRHxjLKIOueX02kCkz",
+	"JIozfg0fGlERJyxtkeP8SfBuw6vVhSD+3LqqEQBttDup6wVQ77NEThuWAPIq+jGdQKU1GiRyMMBgYF5i",
+	"NzOv0iPGcbQcXtsyu/QquAcSncd+Q32qyMsJEwbCe602idmAC2aMmV7RlR/ljOtaRFI2zBIKo1hTppSB",
+	"t3l7XUlsZ2T26bU4mo64ZmpCIxaQN98/PXn6lNgUuRi2/ub7dvvhARFSNwIS5g7mEHsPKy/fkNQjGTPz",
+	"LjTBzfWuzb8RIyFCeAbdFPY73S4JHzb34f+dbkgMWSALJHVz1RVLoQeBWcQVTTkVumE+mBfMjQ+wTMg8",
+	"92Cv2yHmy768DoigaSqnmEJR9BfYUQXwiJbWHR/CdIT/GIEJIseUi7Bl3vWfmcHDCU3pmME2UaqnnCb8",
+	"dwMkBQYdEGTMooSmTJF6yGMENSw1zHNnQnY9SWTMwh7sg8fq8XHwQ2jn7lNitRpzJ7umkU5mJDR6T0hg",
+	"agJNFAsBcV4XQzqdqgGIU19s99AgXGBOSS+f1YspJuadmZhQGJphvuocEpWlqRxSzQhTEZ0wxJ7wonZx",
+	"kcUP2+2LWtiA17l0H49WvGYWfWZO0uWwtMgbcSnkVDiSwAfgtERDnW7WKNXmdVDcfLgPWTP18Lppabdp",
+	"rmqO6XUTkmbCBrERGK5VwT+IguCyiyTDA+AeczPe2CMd8pz/YF4FDR9yjjUtDHlKEpoOWVosbY45dPbC",
+	"IG+VbTuaYbMLd8FB2CIYW6LmVeZBhjUjafdlJmJ0ViADhPf0Mw2Yaheyo1CL8iZvYLRJxCzdMSQGCUx8",
+	"zDXIYK2Qm7rX+V01MDYVQCtvzUSOkgUHIH2mp4wJlLD4atwMrjCndcNJsrCJCAIUWe90CWYygTvOu7So",
+	"LyY/PH/V6LkObP/7/yQXtf/9f1/UzKY6bfwSH0GVh5979if7sgC3pkewMC4IhePbUXikrUJ0LG25knNz",
+	"LpwY1VNpcDVlRnHAse0BiQyTF453LPZfgX1DR5NOp51jgGBDqTk8IyAfmlc0yZhFLp7EEU3NoVsO2+gt",
+	"bS2DVLe0sQsefGg724T2jBtFuxjbOGWjFjHAihbYRkBYa9hyu+2RpU84KogNWo3QZEpnKqjsZ7O4rbxZ",
+	"jsEzIXPoBpaMvtv9LoTcNPgIJw+9JwjVRQrulPHhSLcIvC0/cQCiOfUZCf9G01mP2GcbjmO3YM4TJhRb",
+	"AT6dnw8icWCl0HzAWQoN9S+5AB4HWBSQhCuNVABLNERoG4WAy5LrhOXRS6etmNcuNtPwIskpozEyNr8T",
+	"hwK112oTKWv0SGg5uuORIanvt9tG9i4Mpc1/mR8Zbn7oWHHd53FsVPz6fnuvAcQW5l044Nt90ANgakfT",
+	"/AJsxT7kwPwWSTFIeIQreWS+4TEbT6RmIpo1L9msyUVzkJgDc5fAayYp6MtQYNl0+Vf1/U43INQZ1+Hp",
+	"oPmc6mgEKV024NTUUjaBWcP1btlLJlGbSw6qVpUyI87M792u+b00jd98i3sRRm+gSUjqB+12oZFkgl5R",
+	"DuFE+GmvEaBeYKyQLXuktEiIXCB0DL+qDRHu0nU0CeeY1ITqUVBoqHMPweZA+ONCDyiDdHOtdHyFfJGb",
+	"li+2PnV06hvq8dgRjsh37Us63YfzWRFAsblKidnClAyZMMIdvfneYsKfTs5DT/LDVCqU04qEP58c/xj2",
+	"CibhEaV1+0PljJGThiEgTttMXIAf9JcyKxLS2P1X1WPCDkANIOGxIQS3e2AKbo4HPlmh90AFJZMCGWLJ",
+	"N5Gzr93ncOMLqY8tkRm9RJDM6lKwRreMfTyllw4Yioxpepmvs7CzQyKYIaVNTeNVlvYRajZjrhQ3zHJM",
+	"E6Pvsjiwxd0xzF2j4wnDuWzGcq8CYscG+N6+fds89piTWxfq4t7m0AJz/g48eQNzRcI/PoZkKtNLo5yJ",
+	"2VhmCuagiRgyScjYWIn1mcxSYoAYp3SgVcOlf8ISj8zL7N+IEBz7oZBxpjRRmicJ6TO0HgHsb0Qef3Dq",
+	"ZMrmaod4SrDFJQQne5BTJGaGQliigExmJJaAbOyaK03qcKwNX9+3mrNRzy1rAolEI9Q3zL3mc2FMW+Mk",
+	"JxGUcobE8R7CBfCR62bB70JSDxM55EYHCBUfimyCwVisIG8aNckI6NAAvAlmv/lkB8igtA6FFAZ33Ni9",
+	"VPZRDTJvM89kubbtuUytHfRTSiej/3zmGJXCGXU5IePKFbSNc8lCXJAI4J5fpUepzIYj2N0SN1HxHrtf",
+	"UkeenXCqrIXbyAOP4OQib05blvs4AKp8Ds+EAT1bZnf6yliy5PTV1WGujrGU7B7uN47yFwLWz0EWsRnP",
+	"FR5t5/DZTyFxERkiB1YXAC4WEMNFqKGriCrW5EIxobjmV8xQAGD4gF8xHHmfd9fbUeRDJjXFLnxUA9O2",
+	"C46oMDiVyOjSvamYygiJo0RmGjv4DTOmFFNETVIwAo0aA55xmzBnfgLKUYmcktgQn0QN3D6yRc5HzNbR",
+	"5Ha2eYpi2jBT1SLPLNLnPNLqdzguCXAFYQJk3eRMD5pG+tIJBwQH/G5a9t/sdHokfE01g8c2X8mER7MQ",
+	"rF04nova0YfHnfbR9PFh2xiNbTiUwzZRheDPby/flz7eO9KP97thj+yRhA10gAWbNLo0uLrfJQbZLdNB",
+	"TyHhmo2LhzQtVMDgtnQE3hWWup8Q8Y682hvPXzbPY7uPLLa9ZjqdNY8HmqUhqVsvZQMY7DEJD9p7YS7c",
+	"y9dqKXEipuv2nqeAH786rQU167Kp9WrtVqfVhiStatO91js8ONg7/BjU5IQJOuG1Xm2v1W7t2cFw4LlG",
+	"ejVE5wLqTWyIZn4cVmUPvsDCTSi6CezcK/T++Ar5DNsf5jwRWvkbVubnRkArnNzpszTMWVwCKT1Lo2He",
+	"dYAscCF4Zj9kLJ0Vjtk8FwstupvkhZlHL/YyvXLuiSCfzWnj9e9x3kgRts+9xnNrc+li+cq2a5X1rqjd",
+	"gSPstttzE5Xm7ULIFN0aDpDjBf7rxSE1Q1b01TPbtJzAPD4n5GXvstfuFhd+DGrz3GPjm+3lsM59hETV",
+	"fYUy+AONXSsauKWz/pY3glolj8V40976m546IxDu6D5af8e5lM+pmDkVxdx3sMmOTq0thXmGcNcG6ztj",
+	"6RWP2JvC4CqFvoBUvaDXv94ZxLOdM2u9msEOVwJXqCDM0bymQwX1aeYJtXfAwnLFCNskWXRy05jhBJfy",
+	"qt0/ePxxF/ygWMJd5ikV2c9aGp5V1B+TupHAfqqv8woSHjdyWrXzNC2pQtS2CCNifmtBSmviuwZibux+",
+	"eYX/mbHMhjncCm2GoFHCfpN9G+smr4pvudmFtbU1aAoUHcMzImAaH5C9dcwhm5ryqIJH402l/MttmfRp",
+	"YfRDlGuRJ3U/CU+CTIMKnmRbrfoA5EYdYxmyYY8/5UvXTejFOWPxOmZT3JLf4bOse0bnMbr2/vo7XkiN",
+	"Y5Dhhg044xPrC0NW2t2AJZbw8zW4pP6cfNgyCELLPBj5x20ZsTHyykaVawyyyNKgv5eCOfJimDBjzxK4",
+	"Be3/AK180MD32mTMRaaZPzA1cK1BnFJuk0u5wvAkWDUXwtatcM9C7ba7QZGKCl9B0MZoqbZfN1qy0Jp8",
+	"OmIQapLYbhyVOJG/FVwGYBNfCHRZeP3RNYO6bm5uiWzkFm7o+W5D8Esg8zHw+E32i6xbw5kSKS+Vv9UL",
+	"kWFyrGIiVt6wfT5ABzXBUnu0GuaZObyzNEL0btg5PPcHGc824ORew7tl3ew+bqqLV05D/VjO57E5059M",
+	"5mCAw/CMRVlzOiihqUMY79RgwAXXikzp7F763IzLdzZgnTZX/lzKZzTFeqX9zsEmYi4PaTxnMacugf+v",
+	"J1pKouRYXdqws+P5yMB9KWJkUKUQibB9Ut46MRcrc/JjpXTZjYoZz9VS5oxZ32S+RMM3+1CwUHRErWNo",
+	"YIYRVZiC4cuivIUIrrrhPJHo3M/d6ypjsUuHguDLiIohWBYTBZ5xLoY98JwaMQMCtxBDgk3zNS6q4Haf",
+	"Xw/XLo3JrlHST6FJg7eJWj4Uu7b3odt8MD35+/HzV89O4Mtlf9+Q67tR3xtx/f0lkxccgkypskd3bwrc",
+	"M+NvhRmfMU1oiQCdl9tjZBtx5o34cD7vfolyf40UhM4F0HIMf8iXhmKjxD/rlPzy9rzRIscu68BwyqZR",
+	"yOklU2W13GnlF8Kq5YU25fQr875cEVd0ZvXwCU1xqCfkmVRpyFgY5LpW37le63eerkUyTVmkyUimipE+",
+	"ZEfONmeCpUbZGzG/u3P9IoAq/b1woHO88wmNRqz5BNtlruNcL+SZlin7q3hNvgy7/OY5HipSt9M2IeTn",
+	"MTeXOw/+Y+RrCdMVNQdYLgbRXFv2SWy2SN6yFL/fUS79AGx667OwCQmDYtAw12gILip/uARbCLe91jeA",
+	"zK0qn+sSTcguHLikLXe8j9l8CldmZwON5ZWXnoeFg9+wX9KvOpp3TCJBFfTk0bXfxnoDd2RQHaV+bevU",
+	"8zcQ6dKYvRbDJKKCKMaOMEdZECXHzCUL7ShMcDCUms8eXCTYobFIbkqtL6RgSyn27sR3XlcLXdWXhEgc",
+	"aytT/8k5Ha6jXbjmy4rvvQ3p8bmM+YA7qv9c3GVbXvFNEvzHYDXN/wRGyx0Q/NrwbiGMefyJYrdOhcj7",
+	"oFdyoVflfMWATJJMefwH87tseiTWFdAigdMNh1tMonllW/5/6uSZdQ+USp/JdKNrX6axbSS/7qF5j4nF",
+	"HJuXIpnZ1E+oGOEKCiKX5dIgGUKV8+ZHu+G2GU0/NdfOp7CvzLMBcPwFVbY/JY+ExBk30MMxSPy8MXes",
+	"9NFghwzlVCBbb4VcCJqIg6ZjS/3CPM8aiyPSrCJRBD0nMHvhS/qm8ytrp5pMGb0ym0yGrJ9SHhFbggr0",
+	"4TWvsdPEXIrlmrnzG3tonuQg2cpN07lTjrFayYPTB6c3tky5hbZ3Zw7yZzKi1fM3z12sBKsP37x+1lop",
+	"tufGwQLh7B72O4Nu1GHNfdoeNPcHB3vNR/TgoNnvsDbtDjpRO64eAPaXMHzvvf3fnvX8NuVgPE+Q+VbI",
+	"iXItdq3Xae8/PHhwuFWCD1LP5q4xYC2QVqNV0ZaCgM7mucHGdGYdTfaeZT6wm4mWrR1gOUe8937de78+",
+	"s/drOQHf3u8FpEWOCx8W+K+M5geFaUWRXKVL64bE95n8WZvpOfeerHtP1if0ZN2KeLf03EilT38EmpoA",
+	"dS3adzYCD2lOxqwJbFgKG2bIFLo6VEtjFnO9VBbD++7Eygu2FN43NAhLRl1AUnbFrSa4aa6R3fAXCrUD",
+	"b1tRyWA7od6Ww91XOnzjlQ630KjubbgvrwOeFEz3c5hwu/4k4uGyqSDuopXB0sDNbsW5e0WRxvJYxRP3",
+	"8i8esrBhiM8QbF3vuc9t5L+gxXmvRzpvf95bLSqI5K5Co1uolZVRg+M49lMoSlEDO66pmkcsCxfcOFPi",
+	"k0QMjsmAY+cx2trWy2938oUc/eXm6msyOr42f/89g7sT/e9eifviStyT+dyym/PuCpXNBiwrOhrclq8/",
+	"z5PsgX97LbSgCakUrEUK2j3yAsLHOsTUFG3bARkVEJL0q12J9sa7CxN/Iau73Hnsnovedxi4Z4HYYgAJ",
+	"43b+UMf8oM3dUgv1GbQehGugDHUIY6ipLd2XcBlNklmpKRVdaNNGVNa3TdBtSj50vpOpbSVwIUKY6dYS",
+	"7Frbdl74xSRlVzgPDQYp2+a4UJZvrrpkbOIa7UNp6YdyW3No0f8WGoXxWNn2wkXLAkr6VEcj6ACQTVyf",
+	"717eo1xDN0a75CG/YsLCAjoRQCVUYJu9XQgDHcO3oYmpWf+YQzdBJVP4Vxo72A18g1y20PVFNEx0VlUr",
+	"Zaz5N3BCn96Mr5ryzxIoqTBbIP1Zi5y7puz9FFIm+zPCY6IkoIayfW/kFUsTOlmWImgeVkoPdEjZK01k",
+	"dGNF/O/gCYGtMnl3k0TCIidy3kWwOc7mtXBLd4iZiktainXa7XUtxRaW9wZmksQwsNcgK8kmBDoaRszr",
+	"OwttkI0SRJuKmU1rFrtu4DkMsIk/tOfvuTb+Ss8SttjMv1H0t+e2ub3i40kyI7TvMmXttXmCVxU8eFzu",
+	"/JZP9Fs/j6cY4WehtmSGH4wxmUEUwjz002ou5jTW+5qAU9xnif4JBC44jTLLhp2wxc+rhG3RRnajLFFI",
+	"qyaubU/KCE6lJCkb0jSGLFE5ADaFDUXzYl9jHGB3NWh0g4MZaTqUosthUOMIxOAxFPqKoinKQrfiR2He",
+	"e7aZTXBuad6fB8Yh4YRwO/sxb28Kk09x8INt0mOYt2vNC62BuDfJwqbgF91+of2o7cxaD18fn5+8f3b6",
+	"/PT8/dnpTy/evAoD0mkTansUwdgZKzIaR3kRc6n8GUqq85naNOGXOE8VeRmOB8G/ARhqeZmyIfWvsn1P",
+	"zlyPY0qeySuW0IjdafHzkxwAX8jj5o0ZXBqZNXLxm8utNau+QW4tsJLddr/NDgcHB82H8cGguU8fRM1H",
+	"dJ81D2k7esQesi7tdP4UubX33rlvo0Q8m2wlFbHx+rwFunHSq7ZUH9jZMzCZhNT7M8PgmREGl2xmpGRE",
+	"Y9awtmGeJ+vc89CUfppKzeBrOwcIf7wQWJbA7QSlFgELDPJ2QMDaVFo9YmPFkiumjuzldr6Q0nLi+hFV",
+	"SRa8/2aSZetc25xD3ufa3ufafuZc2wxRfHPesHGurbFoEbMNAwBXkTGNYa7Q4pxGYj1AOJ7qMVwBkx2o",
+	"pi38hLMJRjLBfo8XwsroTrvtci/wweXZF3k5F4wG8JtbKk01w74V50YjLo/h2lEkNIpHeCFcI5+8Uxns",
+	"K2du0DVtYD1RsISeYXgwQUDB4KAXUjA7PQjmqSXMmyeEcZJpyjW7EEWjH7s7owHjOkg9t/4tmGBAR1We",
+	"cjXjmj+nhNp5BjDUHk6HjfvLm7Dbt5b8BM4FlPs1t/f3fLb8aBxxvSo/2pXN3udH3+e13C3DxeToW3Hb",
+	"7dQQg+yrk6NxljoORhVSNNl4omfgUmXa+VMtEzIMIKhoYragd9l+j4XehQN4zbduJBU+pY6xAD2iwvHk",
+	"iKIjH4eiJkzDHC7nzc0dB4KxWJEwytKUibyJL8YNLkR+md9vdkQVEXLay92nXM9FGXCIaN0OLWvNP7yY",
+	"lwIt04z6ycw9e6vvcVNt5tq80QTG3OB8G8PwS4uVVzg1GKayCbwW9yxkAXjwFjlHkYU6Nyw8yRssmT+d",
+	"O6g/w0uP/E6l1bcVQ3bsza0LccKxKahg5EryWM1P45kwQcrN8qyiDeMO594HYhzCQ6jTK5wV3LsQMAFp",
+	"RUdRI1T9TqKBN+iNajKmcanrqJt1mXvMYOLUqqajFdIUiOdOXEyfKdPf8zn9al30W6T4b+1LumPxvEGK",
+	"/y2F9H2qwX2K/73/6ctpQqh2QE8xI+2p0zFwhtpm2hEInib0LrJNixa6GQa1SVZpncJYcDWv3aCPCYcm",
+	"rNVpFmI7RpDbfslkxFJmgzlGtjh1xwmpmA9gLDKMttTF1B1otbapTgT6wIVYUILuTMMhuYJzIZbfA+PT",
+	"l2o2Y3lV1mxg6iTu0akWAEmZxBfCaSpOG7EKqAW+01/Qpbhc31jr2LNj4e/As3f7YFHLLHJ5xGg76f26",
+	"2NifW37fi917sftnbe67WnJaEt/Kj7CBpFwM8mxWFmelp18dt9L/ulV9HASW7+vj7uvj7uvjltTHzZHf",
+	"56uPyz2LFYxjdeNPj2us4BQwcpqnrv8n6OB4gdW/GzfgJX+d3qD3bTrvOdk3yclu2eDzdjwsH50r4onk",
+	"azsCuD7F+eVlltQiL6Szvd1Acyryq3cUUSxKmV49DDxfyidmW59jOrbdywYDst2u79Oy/yxp2TOZpcWo",
+	"VQ+rHaUvEt/t2vq+ZkOuDIaTKYwC/SUTcLM/LDQfSo/+vxg9S6lNXrEVTLAal8GmIIbExdASL6mH05Fi",
+	"0XssGNrrkpSKWI4JtCYhXJA+Vexwv9HD5OryGFZQa3KvoBrJqSJct8ixKIUti8KRAnKkvt9+RPpsJkXc",
+	"QHdl4Cbq40zUrJ+Dw84Xh2x1GDkVj7lQO97TYCX1/fZeA91xb14/M4scaT1Rge1nYDSMKI8m1m1HZHBf",
+	"shQGaSeJ2cEk5VdUM6KNDQ8jqAAQMbtiiZyYBTYCEo1YdMli7Oyu6BWLlzVGmOMet5lFVdmC3hzmhE9Y",
+	"wgUULRlQnRuccPKnVbRHDpxe3bKJzAZJszSp9WoAqt7u7qO9VufhfqvbOWzt7e+alavd3yzubZvUPbf1",
+	"L5TfPbeKM0D8VU4+h1aBRzW5qLuDWVjrM7c9Ibtt9vYCH7rvknzHXspvI2H8T+g5RIHojzwveOptxfBS",
+	"HXrjjHEIfg3KI0A8cSdde0Y5FQy6MzaOiJAa+PdY4rBvxTDExJe2Tq6SJpvkZxeKwF87R/s+iy9Pm/4E",
+	"VLRBOvUKEoHSvzEXOzD209AHFTNvZhdXZL+9X9nUeC1ZfDJrcBNF4p7Q/rrpsp+EyrZzpcxh7Obtht+8",
+	"fobpid4lwYLpKdO8eBeHXzJhgBUfkUWZVxA5fIIeA1RbOve4QeCloxAOo9rNQ42s5NrOXI8SRsE8nhXG",
+	"ccwVvBvM0PO5hXKNKZvZxOaJpIz8lsVDbCeSr3NHkVQmDLNti/pjNHIhUYYkUgxdrbLbi3217yPDW7Ac",
+	"IrdZwZQNDNTiVE5sxQUsMCD9TJc3juk0U66YtW6rczsX2d8XrCTG07edGrbL3LyNwfhFOLxLmFrC6e/z",
+	"NL/1hJH7ZMsv34rPptx/frNvN2YJv2IpZ6tDKcVlxnjbUsvNoy4oqiD2EhAoI8jdT1RrNp5o1QN/Y2Bz",
+	"LqnOFIlkXHQLMudiJXaGMiLwmvl1yK/8B7c017RCWB8m1hFca/cuI+nijLXIj8XmjMC8ZBMNTti9Nonp",
+	"TK0M/xT3fvbGUvk4BO9wICEV2phQzZZ2VQK41oLthIXd6ewM7/642YLgLLjytJRlq8rdutsu7CS/8ePn",
+	"CJI5OKwPkhVguDeP/ormEQbOSwHl2GcXX4OVtLF42P3D/j07jT/upkyns+2bu1asIFghbmarpiAXy7nd",
+	"NORl4ckz7I1IBpAhmy9pvfyDXnJjmTJj4k0r/aI9eISVQ0FR5gYF76E7Cx5jzLIv4xlMw8qXkNtpmoS4",
+	"vhB9R48wQKokNmXMjUVfe59PtdfpbI61fYJut91PxYZX2S4OYAH5kLGMxWhW31swX3Nr8HvTYC4m1FRM",
+	"xIt86NObBimL5BVL74TLr+GyWGK8OYsFBmgBAukSNoGCKG6Ybwj/hD4nRn5rG+66ui1oJOteYzMwKtj1",
+	"URUntfy20crfxos8EGs5EDqUkFyRSDEk1Bf/uaWBDNtwcruoQaazlFUxajiO29sdd+kKg63XeobBHzbb",
+	"nWa7e9456LX3e+2Df25TFVW9ta28Y3cuYeyqlkqYn+WUjKmYzVFm3tiXYRKS0Pdi534ixb0bbHNZh9Jg",
+	"Xu9G1o4M/DMIP6nNEzAr6tOKwJ/41drkCgpJU+XMxgDyEUXu87H+LkwUrAhM4ZYw1nRuO3Jw6KeFtdZK",
+	"G5F1RROOQrW7T0YyS1WPjBkV2A9rTlC7rOm+1CNYHTWySwVETWjEit7ZIATNas40FTFNY2IBpIiasIgP",
+	"LKMmqtLfhiuvzHL7jHHwG6XVwbHdZWrdPbv/S/iOXiOxLoYE8qqET88DNVP6c2j/NHd5tMwrQ+csXmcF",
+	"LPOuBGQ6ohomKMwFxyFQHQCnYrFLJU+5+XvBCOHQFmmZ3t+zOQDmqVhMssC1zF4+Sdj663OsHJViOCCX",
+	"nDlT6fy814XvXTDfDCs+Q/+LLiKYUG3x6WO1alfplE/A0K7mn39jKR9wm8sUnsHVzTOnh4UEMRaa1cEl",
+	"KZ2CNzmA6hfQ8swfgWvdRsUM03UnNFXAMnsXItSPL7J2ey/KBL82wkeKWME3LLjq2N9G7Bq/+lfFd61W",
+	"6x20VGXmHeSqA5Ur7Lr+8/PjJ82zn4+7B4d1p9Re1PBube/FT2bV+MVFrdGAlaNwuBB2VvyAD7OUxVY6",
+	"YuPaECe+GW3MsiMtE5ZSmPay124T5ZUlN5yowWKZHUWiREaXRgpcIZzjC4EIUAyKMG+xzmWzpkkqI6YU",
+	"ZHHhuBidUqHwrI8INdo2lKVYTOLQmIhGl0JOEwaJWuAsuBDgxndNhyLWIie5VZSljNTxaINC6w7sLCkK",
+	"J4xn3iHP+Q8B4QK1+l/OXr5oYGRgv90m05FU7EJg4yAA1EXNCgE0A1AnR0PsogYV32aH/YSNQaYWoYqU",
+	"/cYizWJsnBuNSHhtv+NShFC7pRrg6roQLiU8B2KLvJDam2LB4h6eg9saDPxnQhu5xlR1w6CI8SuGFGD3",
+	"cJs6JFc81OscPjxsP3z06EE7qMVGIvb+qMm+2Rg8ZSwz87xuu90Oath5yciPWqbiWlDjkL7G3++9+Onh",
+	"j7rL/nn16z8S2X3SHj+aPescD2uBi8X3aiqLIsZimNBg72RX+n3H3JoVt745ffDo6u9vZ0Uky5aUveew",
+	"t5b3nE3dbwg1CKPfXSKaB0x7OMXjtnXD4d3LjK4rNybWvYfUjWZoeBtwtUZr4za6+SsRm28mmN4Ii8W3",
+	"kFDeM+ZFFcqEnMlXuVEADIQSPFiE0KJ4uvGsdiEFmKIeiYOIQs5Q69XmuYIVbSNGEz36fWmi0TE4MBTp",
+	"Am/iCfYlsyzVsIts0iKnmsSSYexTyyzCwKkhzT5V2CDORkZ9hmKY+JgmA5mOWWxn29mZZAvze/bb7coM",
+	"/J9h+bXbUkNO8fJycxK171424LMEohs0jZ5D2Vtg/IoZF8/4FRNmmQZRfBdeDunVehKiHWBSymg82xSR",
+	"bOqXhyL4KyUTc/5WOTCyGnWbgBy094q05EXpdBfI9JrRmBtofI34pJAf2YHo6RUjVpCqL4tcd89O5xin",
+	"PZPbYii8w+iQVR39z4tybCwqxwEE4MKNZZTZGfNYs7wLJr9dxkJ5NJOThBk1DucSVE1sKPJl7Py0xXwb",
+	"bMk4sBmWxVZxeYIZndS6TJpc5I0B7WONalbxVOjkE7juQJnQPCnmEHu3Y/uQxfufzPcr8+7JOyct3naC",
+	"QVxo24k9LC0uqyBX4o3Kn6uW3mNzsbj42LdVDQq4xrkP7r6e8yvZPklrfN1B7nuSgpxd8esdRQx5xlnC",
+	"SP2AqIAckDEXAdlr479dMjLfjWCKW/5fyKP9f/+fbvt/FN1BcydWIofWzQWhFS6GzpAAIwFMgdCuz4a3",
+	"wiODhio3QlvjmCQwvXa+LAZeZjmRWgSkZ/5W5IoWaFb0OyD10BXik2FKhW5i8cnJ8+PTZ2HDxzrzfcVj",
+	"cxmDmy7RM75JptGIKZ1SLVN/0R6JfwQat+pMU2OnAWDJ6COpzJC2HJK4qyx4pjZVCy2dgCijseDUP+w5",
+	"63K5aAJCDUcLtshrptOZa8YPaWHuBVOeJKDfjFgCo2GdANhvPwpqmmuolHcOHXdIXGnzNDBhctPBdURw",
+	"QG/F7GrX7lvtRp5PaJBXJazotAP7RBLgAip9xnQGS40l8LcATsBiTN5o3jabtf2FYJRMaVd7xa6MJIYe",
+	"FizedBcDv56CF16r5iWbNbloDhI+HFXpEB7AS9l5nuer+SubhWgWw2+uh+KY6ZG0/mWZadZADDAHl2ZC",
+	"ABXCARM60CwlIXxoHpsPofOwoA0M6XlkyCz5YZq7XdmOUzaWYsHcWstr2BSCy4FWAdEUPYGVWLIIOmO1",
+	"meutpRZglRpXDqGkDW0CFAOb6oPo4k6n7r5Av9aE6pEx/UAra3h0VCKbHrFJVYJNySWbOb5pPtoHl2Da",
+	"7S6HKe64am03BXCae1O5VYSqVFySCXY9AfsKyyJaBMfmYPpJIodDw3DAEoLqZPPJtoQJj1+9en/y4m+P",
+	"vZYvob/jg3bb27FdBb5m4125tcM+wJ/UdIBZyUFz824MI8VLilHgCkGcipqyAYDfRoqMTL6iScYUqXsz",
+	"NLSURI1kqhstYvtkW6cUik85GKB0xP7mPedEw7nd/Rk895ezly8Qv+qh64wdcT0LGwHM63BjoWXq/K72",
+	"RpzLEponhrmeBc83gsDobwkrk7AHfB8yXDlX3uaHUAb8x6CGzKkppG46Vlp5HLBTEBwKeHl+LCMKHcO5",
+	"snzuiITH5kGhpybgLxBzG1FV3txBsbnnyCjF9my9Yhcfg5r5OIDAx8KWXkiUvW6QFpQpZSLXSXG0oXUd",
+	"wDNgAj+W5/ehV7siGIppABYK+0ADp/IG98sCCxe04b6KHUB6P2hkTS1lM4GUo5WE41Q6uNR2qC+p9DvK",
+	"jgmuh/N+nzCAHgQk5GIgW9cOYfAKuBSuahyRMAYuE0KuBjwfnlkCQceT2a/91RlCxJ1sCI9FEBi4eA2s",
+	"m+ierhLg+TU0QQNpR/kD3QqElknspK1FDlf1iklHEGHAqco4nq7I2gRPthFj5gXaaG7neelZPpvOdRNz",
+	"j99RxHbpN3yrDDlP0vh9uq0XfmOwVUDoY1Ar7NZlVO+GR1suZSvDG9DlDBitIYMPmdTURUt87HJxjnSd",
+	"ctMiYR5FtZiEcYMJhFTLwtdTaM6lxJxL55DYFCClnX8MapnwYwrV/AKDJlHKYnMdTVQPZmdDeCcoPEAB",
+	"YdcTDoGalGg6noD3ByYdYN4xxFlwGiFXZCgFAwbihjigHSBTb17XGXMN7cK3b982j72lhmVe0ylg411l",
+	"ECZ34m8IoXmIIJDykGl1WajzqdlhEn2D49QYsRD+52NkszLTdAihKfOVzHTDF+MIFoocNpLChVFIRCeb",
+	"oFJJbfEYj3UDEX8Xm8OiiBUbOOQJnM0xizlt4lM2YcYGLDBABW7EsFmJbGz3hHo47+dDg7fgDJ7c9DJK",
+	"veduvrvK7XwMFh33FVzVxb1zH4NN1ET3ikW+umvE6IUmlaGNgCj+O5TzQjDyqMRDXTiweIkN6aS50xaT",
+	"dEDrM1wdTTOO6ZMuNFmfZ0ulYGQjsFwdu96J2OVM4pR+uy2j0adybJa3VDVbGivd9CCq4iT/fwAAAP//",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

@@ -45,7 +45,7 @@ const CommentCreate = `-- name: CommentCreate :one
 
 INSERT INTO comments (post_id, author_id, content)
 VALUES ($1, $2, $3)
-RETURNING id, post_id, author_id, content, created_at
+RETURNING id, post_id, author_id, content, created_at, version
 `
 
 type CommentCreateParams struct {
@@ -65,16 +65,26 @@ func (q *Queries) CommentCreate(ctx context.Context, db DBTX, arg CommentCreateP
 		&i.AuthorID,
 		&i.Content,
 		&i.CreatedAt,
+		&i.Version,
 	)
 	return i, err
 }
 
 const CommentDelete = `-- name: CommentDelete :one
-DELETE FROM comments WHERE id = $1 RETURNING id, post_id, author_id, content, created_at
+DELETE FROM comments
+WHERE id = $1 AND ($2::bigint[] IS NULL OR version = ANY($2::bigint[]))
+RETURNING id, post_id, author_id, content, created_at, version
 `
 
-func (q *Queries) CommentDelete(ctx context.Context, db DBTX, id uuid.UUID) (Comment, error) {
-	row := db.QueryRow(ctx, CommentDelete, id)
+type CommentDeleteParams struct {
+	ID      uuid.UUID
+	IfMatch []int64
+}
+
+// if_match, unless NULL, holds the versions the caller accepts (If-Match): no row is deleted unless the comment
+// has one of them.
+func (q *Queries) CommentDelete(ctx context.Context, db DBTX, arg CommentDeleteParams) (Comment, error) {
+	row := db.QueryRow(ctx, CommentDelete, arg.ID, arg.IfMatch)
 	var i Comment
 	err := row.Scan(
 		&i.ID,
@@ -82,12 +92,13 @@ func (q *Queries) CommentDelete(ctx context.Context, db DBTX, id uuid.UUID) (Com
 		&i.AuthorID,
 		&i.Content,
 		&i.CreatedAt,
+		&i.Version,
 	)
 	return i, err
 }
 
 const CommentGetByID = `-- name: CommentGetByID :one
-SELECT id, post_id, author_id, content, created_at FROM comments WHERE id = $1
+SELECT id, post_id, author_id, content, created_at, version FROM comments WHERE id = $1
 `
 
 func (q *Queries) CommentGetByID(ctx context.Context, db DBTX, id uuid.UUID) (Comment, error) {
@@ -99,12 +110,13 @@ func (q *Queries) CommentGetByID(ctx context.Context, db DBTX, id uuid.UUID) (Co
 		&i.AuthorID,
 		&i.Content,
 		&i.CreatedAt,
+		&i.Version,
 	)
 	return i, err
 }
 
 const CommentGetWithPost = `-- name: CommentGetWithPost :one
-SELECT c.id, c.post_id, c.author_id, c.content, c.created_at, p.author_id AS post_author_id, p.published AS post_published
+SELECT c.id, c.post_id, c.author_id, c.content, c.created_at, c.version, p.author_id AS post_author_id, p.published AS post_published
 FROM comments c JOIN posts p ON p.id = c.post_id
 WHERE c.id = $1
 `
@@ -115,6 +127,7 @@ type CommentGetWithPostRow struct {
 	AuthorID      uuid.UUID
 	Content       string
 	CreatedAt     time.Time
+	Version       int64
 	PostAuthorID  uuid.UUID
 	PostPublished bool
 }
@@ -129,6 +142,7 @@ func (q *Queries) CommentGetWithPost(ctx context.Context, db DBTX, id uuid.UUID)
 		&i.AuthorID,
 		&i.Content,
 		&i.CreatedAt,
+		&i.Version,
 		&i.PostAuthorID,
 		&i.PostPublished,
 	)
@@ -136,7 +150,7 @@ func (q *Queries) CommentGetWithPost(ctx context.Context, db DBTX, id uuid.UUID)
 }
 
 const CommentListByAuthor = `-- name: CommentListByAuthor :many
-SELECT c.id, c.post_id, c.author_id, c.content, c.created_at FROM comments c JOIN posts p ON p.id = c.post_id
+SELECT c.id, c.post_id, c.author_id, c.content, c.created_at, c.version FROM comments c JOIN posts p ON p.id = c.post_id
 WHERE c.author_id = $1 AND (p.published OR p.author_id = $2::uuid)
 ORDER BY CASE WHEN $3::boolean THEN c.created_at END DESC,
          CASE WHEN $3::boolean THEN c.id END DESC,
@@ -173,6 +187,7 @@ func (q *Queries) CommentListByAuthor(ctx context.Context, db DBTX, arg CommentL
 			&i.AuthorID,
 			&i.Content,
 			&i.CreatedAt,
+			&i.Version,
 		); err != nil {
 			return nil, err
 		}
@@ -185,7 +200,7 @@ func (q *Queries) CommentListByAuthor(ctx context.Context, db DBTX, arg CommentL
 }
 
 const CommentListByPost = `-- name: CommentListByPost :many
-SELECT id, post_id, author_id, content, created_at FROM comments
+SELECT id, post_id, author_id, content, created_at, version FROM comments
 WHERE post_id = $1
 ORDER BY CASE WHEN $2::boolean THEN created_at END DESC,
          CASE WHEN $2::boolean THEN id END DESC,
@@ -220,6 +235,7 @@ func (q *Queries) CommentListByPost(ctx context.Context, db DBTX, arg CommentLis
 			&i.AuthorID,
 			&i.Content,
 			&i.CreatedAt,
+			&i.Version,
 		); err != nil {
 			return nil, err
 		}
@@ -232,9 +248,9 @@ func (q *Queries) CommentListByPost(ctx context.Context, db DBTX, arg CommentLis
 }
 
 const CommentListByPosts = `-- name: CommentListByPosts :many
-SELECT c.id, c.post_id, c.author_id, c.content, c.created_at FROM unnest($1::uuid[]) AS x(id)
+SELECT c.id, c.post_id, c.author_id, c.content, c.created_at, c.version FROM unnest($1::uuid[]) AS x(id)
 CROSS JOIN LATERAL (
-    SELECT id, post_id, author_id, content, created_at FROM comments WHERE comments.post_id = x.id ORDER BY comments.created_at, comments.id LIMIT $2
+    SELECT id, post_id, author_id, content, created_at, version FROM comments WHERE comments.post_id = x.id ORDER BY comments.created_at, comments.id LIMIT $2
 ) c
 `
 
@@ -259,6 +275,7 @@ func (q *Queries) CommentListByPosts(ctx context.Context, db DBTX, arg CommentLi
 			&i.AuthorID,
 			&i.Content,
 			&i.CreatedAt,
+			&i.Version,
 		); err != nil {
 			return nil, err
 		}

@@ -16,6 +16,7 @@ type Comment struct {
 	AuthorID  uuid.UUID
 	Content   string
 	CreatedAt time.Time
+	Version   int64
 }
 
 type EmailDelivery struct {
@@ -68,6 +69,7 @@ type Post struct {
 	CreatedAt   time.Time
 	UpdatedAt   time.Time
 	PublishedAt *time.Time
+	Version     int64
 }
 
 type RiverJob struct {
@@ -111,6 +113,7 @@ type User struct {
 	Role              string
 	Search            string
 	PasswordChangedAt *time.Time
+	Version           int64
 }
 
 type WebhookDelivery struct {

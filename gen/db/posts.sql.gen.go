@@ -53,7 +53,7 @@ const PostCreate = `-- name: PostCreate :one
 
 INSERT INTO posts (author_id, title, content, published, published_at)
 VALUES ($1, $2, $3, $4, CASE WHEN $4::boolean THEN now() END)
-RETURNING id, author_id, title, content, published, created_at, updated_at, published_at
+RETURNING id, author_id, title, content, published, created_at, updated_at, published_at, version
 `
 
 type PostCreateParams struct {
@@ -82,16 +82,24 @@ func (q *Queries) PostCreate(ctx context.Context, db DBTX, arg PostCreateParams)
 		&i.CreatedAt,
 		&i.UpdatedAt,
 		&i.PublishedAt,
+		&i.Version,
 	)
 	return i, err
 }
 
 const PostDelete = `-- name: PostDelete :execrows
-DELETE FROM posts WHERE id = $1
+DELETE FROM posts
+WHERE id = $1 AND ($2::bigint[] IS NULL OR version = ANY($2::bigint[]))
 `
 
-func (q *Queries) PostDelete(ctx context.Context, db DBTX, id uuid.UUID) (int64, error) {
-	result, err := db.Exec(ctx, PostDelete, id)
+type PostDeleteParams struct {
+	ID      uuid.UUID
+	IfMatch []int64
+}
+
+// if_match as in PostUpdate: no row is deleted unless the post has one of its versions.
+func (q *Queries) PostDelete(ctx context.Context, db DBTX, arg PostDeleteParams) (int64, error) {
+	result, err := db.Exec(ctx, PostDelete, arg.ID, arg.IfMatch)
 	if err != nil {
 		return 0, err
 	}
@@ -99,7 +107,7 @@ func (q *Queries) PostDelete(ctx context.Context, db DBTX, id uuid.UUID) (int64,
 }
 
 const PostGetByID = `-- name: PostGetByID :one
-SELECT id, author_id, title, content, published, created_at, updated_at, published_at FROM posts WHERE id = $1
+SELECT id, author_id, title, content, published, created_at, updated_at, published_at, version FROM posts WHERE id = $1
 `
 
 func (q *Queries) PostGetByID(ctx context.Context, db DBTX, id uuid.UUID) (Post, error) {
@@ -114,12 +122,13 @@ func (q *Queries) PostGetByID(ctx context.Context, db DBTX, id uuid.UUID) (Post,
 		&i.CreatedAt,
 		&i.UpdatedAt,
 		&i.PublishedAt,
+		&i.Version,
 	)
 	return i, err
 }
 
 const PostGetForKeyShare = `-- name: PostGetForKeyShare :one
-SELECT id, author_id, title, content, published, created_at, updated_at, published_at FROM posts WHERE id = $1 FOR KEY SHARE
+SELECT id, author_id, title, content, published, created_at, updated_at, published_at, version FROM posts WHERE id = $1 FOR KEY SHARE
 `
 
 // Holds off a concurrent delete (as a foreign key check would) without blocking other readers and commenters.
@@ -135,12 +144,13 @@ func (q *Queries) PostGetForKeyShare(ctx context.Context, db DBTX, id uuid.UUID)
 		&i.CreatedAt,
 		&i.UpdatedAt,
 		&i.PublishedAt,
+		&i.Version,
 	)
 	return i, err
 }
 
 const PostGetForUpdate = `-- name: PostGetForUpdate :one
-SELECT id, author_id, title, content, published, created_at, updated_at, published_at FROM posts WHERE id = $1 FOR UPDATE
+SELECT id, author_id, title, content, published, created_at, updated_at, published_at, version FROM posts WHERE id = $1 FOR UPDATE
 `
 
 func (q *Queries) PostGetForUpdate(ctx context.Context, db DBTX, id uuid.UUID) (Post, error) {
@@ -155,12 +165,13 @@ func (q *Queries) PostGetForUpdate(ctx context.Context, db DBTX, id uuid.UUID) (
 		&i.CreatedAt,
 		&i.UpdatedAt,
 		&i.PublishedAt,
+		&i.Version,
 	)
 	return i, err
 }
 
 const PostKeysetBackward = `-- name: PostKeysetBackward :many
-SELECT id, author_id, title, content, published, created_at, updated_at, published_at FROM posts
+SELECT id, author_id, title, content, published, created_at, updated_at, published_at, version FROM posts
 WHERE (published OR author_id = $1::uuid)
   AND ($2::boolean IS NULL OR published = $2)
   AND ($3::timestamptz IS NULL OR (created_at, id) > ($3, $4::uuid))
@@ -199,6 +210,7 @@ func (q *Queries) PostKeysetBackward(ctx context.Context, db DBTX, arg PostKeyse
 			&i.CreatedAt,
 			&i.UpdatedAt,
 			&i.PublishedAt,
+			&i.Version,
 		); err != nil {
 			return nil, err
 		}
@@ -211,7 +223,7 @@ func (q *Queries) PostKeysetBackward(ctx context.Context, db DBTX, arg PostKeyse
 }
 
 const PostKeysetForward = `-- name: PostKeysetForward :many
-SELECT id, author_id, title, content, published, created_at, updated_at, published_at FROM posts
+SELECT id, author_id, title, content, published, created_at, updated_at, published_at, version FROM posts
 WHERE (published OR author_id = $1::uuid)
   AND ($2::boolean IS NULL OR published = $2)
   AND ($3::timestamptz IS NULL OR (created_at, id) < ($3, $4::uuid))
@@ -251,6 +263,7 @@ func (q *Queries) PostKeysetForward(ctx context.Context, db DBTX, arg PostKeyset
 			&i.CreatedAt,
 			&i.UpdatedAt,
 			&i.PublishedAt,
+			&i.Version,
 		); err != nil {
 			return nil, err
 		}
@@ -263,9 +276,9 @@ func (q *Queries) PostKeysetForward(ctx context.Context, db DBTX, arg PostKeyset
 }
 
 const PostListByAuthors = `-- name: PostListByAuthors :many
-SELECT p.id, p.author_id, p.title, p.content, p.published, p.created_at, p.updated_at, p.published_at FROM unnest($1::uuid[]) AS a(id)
+SELECT p.id, p.author_id, p.title, p.content, p.published, p.created_at, p.updated_at, p.published_at, p.version FROM unnest($1::uuid[]) AS a(id)
 CROSS JOIN LATERAL (
-    SELECT id, author_id, title, content, published, created_at, updated_at, published_at FROM posts
+    SELECT id, author_id, title, content, published, created_at, updated_at, published_at, version FROM posts
     WHERE posts.author_id = a.id AND (posts.published OR posts.author_id = $2::uuid)
     ORDER BY posts.created_at DESC, posts.id DESC
     LIMIT $3
@@ -297,6 +310,7 @@ func (q *Queries) PostListByAuthors(ctx context.Context, db DBTX, arg PostListBy
 			&i.CreatedAt,
 			&i.UpdatedAt,
 			&i.PublishedAt,
+			&i.Version,
 		); err != nil {
 			return nil, err
 		}
@@ -310,7 +324,7 @@ func (q *Queries) PostListByAuthors(ctx context.Context, db DBTX, arg PostListBy
 
 const PostListByCreatedAtAsc = `-- name: PostListByCreatedAtAsc :many
 
-SELECT id, author_id, title, content, published, created_at, updated_at, published_at FROM posts
+SELECT id, author_id, title, content, published, created_at, updated_at, published_at, version FROM posts
 WHERE (published OR author_id = $1::uuid)
   AND ($2::boolean IS NULL OR published = $2)
   AND ($3::uuid IS NULL OR author_id = $3)
@@ -354,6 +368,7 @@ func (q *Queries) PostListByCreatedAtAsc(ctx context.Context, db DBTX, arg PostL
 			&i.CreatedAt,
 			&i.UpdatedAt,
 			&i.PublishedAt,
+			&i.Version,
 		); err != nil {
 			return nil, err
 		}
@@ -366,7 +381,7 @@ func (q *Queries) PostListByCreatedAtAsc(ctx context.Context, db DBTX, arg PostL
 }
 
 const PostListByCreatedAtDesc = `-- name: PostListByCreatedAtDesc :many
-SELECT id, author_id, title, content, published, created_at, updated_at, published_at FROM posts
+SELECT id, author_id, title, content, published, created_at, updated_at, published_at, version FROM posts
 WHERE (published OR author_id = $1::uuid)
   AND ($2::boolean IS NULL OR published = $2)
   AND ($3::uuid IS NULL OR author_id = $3)
@@ -408,6 +423,7 @@ func (q *Queries) PostListByCreatedAtDesc(ctx context.Context, db DBTX, arg Post
 			&i.CreatedAt,
 			&i.UpdatedAt,
 			&i.PublishedAt,
+			&i.Version,
 		); err != nil {
 			return nil, err
 		}
@@ -420,7 +436,7 @@ func (q *Queries) PostListByCreatedAtDesc(ctx context.Context, db DBTX, arg Post
 }
 
 const PostListByIDs = `-- name: PostListByIDs :many
-SELECT id, author_id, title, content, published, created_at, updated_at, published_at FROM posts WHERE id = ANY($1::uuid[]) AND (published OR author_id = $2::uuid)
+SELECT id, author_id, title, content, published, created_at, updated_at, published_at, version FROM posts WHERE id = ANY($1::uuid[]) AND (published OR author_id = $2::uuid)
 `
 
 type PostListByIDsParams struct {
@@ -447,6 +463,7 @@ func (q *Queries) PostListByIDs(ctx context.Context, db DBTX, arg PostListByIDsP
 			&i.CreatedAt,
 			&i.UpdatedAt,
 			&i.PublishedAt,
+			&i.Version,
 		); err != nil {
 			return nil, err
 		}
@@ -459,7 +476,7 @@ func (q *Queries) PostListByIDs(ctx context.Context, db DBTX, arg PostListByIDsP
 }
 
 const PostListByTitleAsc = `-- name: PostListByTitleAsc :many
-SELECT id, author_id, title, content, published, created_at, updated_at, published_at FROM posts
+SELECT id, author_id, title, content, published, created_at, updated_at, published_at, version FROM posts
 WHERE (published OR author_id = $1::uuid)
   AND ($2::boolean IS NULL OR published = $2)
   AND ($3::uuid IS NULL OR author_id = $3)
@@ -501,6 +518,7 @@ func (q *Queries) PostListByTitleAsc(ctx context.Context, db DBTX, arg PostListB
 			&i.CreatedAt,
 			&i.UpdatedAt,
 			&i.PublishedAt,
+			&i.Version,
 		); err != nil {
 			return nil, err
 		}
@@ -513,7 +531,7 @@ func (q *Queries) PostListByTitleAsc(ctx context.Context, db DBTX, arg PostListB
 }
 
 const PostListByTitleDesc = `-- name: PostListByTitleDesc :many
-SELECT id, author_id, title, content, published, created_at, updated_at, published_at FROM posts
+SELECT id, author_id, title, content, published, created_at, updated_at, published_at, version FROM posts
 WHERE (published OR author_id = $1::uuid)
   AND ($2::boolean IS NULL OR published = $2)
   AND ($3::uuid IS NULL OR author_id = $3)
@@ -555,6 +573,7 @@ func (q *Queries) PostListByTitleDesc(ctx context.Context, db DBTX, arg PostList
 			&i.CreatedAt,
 			&i.UpdatedAt,
 			&i.PublishedAt,
+			&i.Version,
 		); err != nil {
 			return nil, err
 		}
@@ -572,7 +591,7 @@ SET published = true,
     published_at = coalesce(published_at, now()),
     updated_at = CASE WHEN published THEN updated_at ELSE now() END
 WHERE id = $1
-RETURNING id, author_id, title, content, published, created_at, updated_at, published_at
+RETURNING id, author_id, title, content, published, created_at, updated_at, published_at, version
 `
 
 // Idempotent: published_at is set the first time only.
@@ -588,6 +607,7 @@ func (q *Queries) PostPublish(ctx context.Context, db DBTX, id uuid.UUID) (Post,
 		&i.CreatedAt,
 		&i.UpdatedAt,
 		&i.PublishedAt,
+		&i.Version,
 	)
 	return i, err
 }
@@ -597,19 +617,26 @@ UPDATE posts
 SET title = coalesce($1, title),
     content = coalesce($2, content),
     updated_at = now()
-WHERE id = $3
-RETURNING id, author_id, title, content, published, created_at, updated_at, published_at
+WHERE id = $3 AND ($4::bigint[] IS NULL OR version = ANY($4::bigint[]))
+RETURNING id, author_id, title, content, published, created_at, updated_at, published_at, version
 `
 
 type PostUpdateParams struct {
 	Title   *string
 	Content *string
 	ID      uuid.UUID
+	IfMatch []int64
 }
 
-// A NULL argument keeps the stored value.
+// A NULL argument keeps the stored value. if_match, unless NULL, holds the versions the caller accepts (If-Match):
+// the row changes only while it has one of them, and otherwise there is no row.
 func (q *Queries) PostUpdate(ctx context.Context, db DBTX, arg PostUpdateParams) (Post, error) {
-	row := db.QueryRow(ctx, PostUpdate, arg.Title, arg.Content, arg.ID)
+	row := db.QueryRow(ctx, PostUpdate,
+		arg.Title,
+		arg.Content,
+		arg.ID,
+		arg.IfMatch,
+	)
 	var i Post
 	err := row.Scan(
 		&i.ID,
@@ -620,6 +647,7 @@ func (q *Queries) PostUpdate(ctx context.Context, db DBTX, arg PostUpdateParams)
 		&i.CreatedAt,
 		&i.UpdatedAt,
 		&i.PublishedAt,
+		&i.Version,
 	)
 	return i, err
 }

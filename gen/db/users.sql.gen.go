@@ -30,7 +30,7 @@ const UserCreate = `-- name: UserCreate :one
 
 INSERT INTO users (name, email, password_hash)
 VALUES ($1, $2, $3)
-RETURNING id, name, email, password_hash, created_at, updated_at, role, search, password_changed_at
+RETURNING id, name, email, password_hash, created_at, updated_at, role, search, password_changed_at, version
 `
 
 type UserCreateParams struct {
@@ -53,16 +53,25 @@ func (q *Queries) UserCreate(ctx context.Context, db DBTX, arg UserCreateParams)
 		&i.Role,
 		&i.Search,
 		&i.PasswordChangedAt,
+		&i.Version,
 	)
 	return i, err
 }
 
 const UserDelete = `-- name: UserDelete :one
-DELETE FROM users WHERE id = $1 RETURNING id, name, email, password_hash, created_at, updated_at, role, search, password_changed_at
+DELETE FROM users
+WHERE id = $1 AND ($2::bigint[] IS NULL OR version = ANY($2::bigint[]))
+RETURNING id, name, email, password_hash, created_at, updated_at, role, search, password_changed_at, version
 `
 
-func (q *Queries) UserDelete(ctx context.Context, db DBTX, id uuid.UUID) (User, error) {
-	row := db.QueryRow(ctx, UserDelete, id)
+type UserDeleteParams struct {
+	ID      uuid.UUID
+	IfMatch []int64
+}
+
+// if_match as in UserUpdate: no row is deleted unless the user has one of its versions.
+func (q *Queries) UserDelete(ctx context.Context, db DBTX, arg UserDeleteParams) (User, error) {
+	row := db.QueryRow(ctx, UserDelete, arg.ID, arg.IfMatch)
 	var i User
 	err := row.Scan(
 		&i.ID,
@@ -74,6 +83,7 @@ func (q *Queries) UserDelete(ctx context.Context, db DBTX, id uuid.UUID) (User, 
 		&i.Role,
 		&i.Search,
 		&i.PasswordChangedAt,
+		&i.Version,
 	)
 	return i, err
 }
@@ -108,7 +118,7 @@ func (q *Queries) UserGetAuth(ctx context.Context, db DBTX, id uuid.UUID) (UserG
 }
 
 const UserGetByEmail = `-- name: UserGetByEmail :one
-SELECT id, name, email, password_hash, created_at, updated_at, role, search, password_changed_at FROM users WHERE lower(email) = lower($1)
+SELECT id, name, email, password_hash, created_at, updated_at, role, search, password_changed_at, version FROM users WHERE lower(email) = lower($1)
 `
 
 func (q *Queries) UserGetByEmail(ctx context.Context, db DBTX, email string) (User, error) {
@@ -124,12 +134,13 @@ func (q *Queries) UserGetByEmail(ctx context.Context, db DBTX, email string) (Us
 		&i.Role,
 		&i.Search,
 		&i.PasswordChangedAt,
+		&i.Version,
 	)
 	return i, err
 }
 
 const UserGetByID = `-- name: UserGetByID :one
-SELECT id, name, email, password_hash, created_at, updated_at, role, search, password_changed_at FROM users WHERE id = $1
+SELECT id, name, email, password_hash, created_at, updated_at, role, search, password_changed_at, version FROM users WHERE id = $1
 `
 
 func (q *Queries) UserGetByID(ctx context.Context, db DBTX, id uuid.UUID) (User, error) {
@@ -145,16 +156,17 @@ func (q *Queries) UserGetByID(ctx context.Context, db DBTX, id uuid.UUID) (User,
 		&i.Role,
 		&i.Search,
 		&i.PasswordChangedAt,
+		&i.Version,
 	)
 	return i, err
 }
 
 const UserGetWithPosts = `-- name: UserGetWithPosts :one
-SELECT u.id, u.name, u.email, u.created_at, u.updated_at,
+SELECT u.id, u.name, u.email, u.created_at, u.updated_at, u.version,
        coalesce(json_agg(p ORDER BY p.created_at DESC, p.id DESC) FILTER (WHERE p.id IS NOT NULL), '[]')::json AS posts
 FROM users u
 LEFT JOIN LATERAL (
-    SELECT id, author_id, title, content, published, created_at, updated_at, published_at FROM posts
+    SELECT id, author_id, title, content, published, created_at, updated_at, published_at, version FROM posts
     WHERE posts.author_id = u.id AND (posts.published OR posts.author_id = $1::uuid)
     ORDER BY posts.created_at DESC, posts.id DESC
     LIMIT $2
@@ -175,6 +187,7 @@ type UserGetWithPostsRow struct {
 	Email     string
 	CreatedAt time.Time
 	UpdatedAt time.Time
+	Version   int64
 	Posts     []byte
 }
 
@@ -189,13 +202,14 @@ func (q *Queries) UserGetWithPosts(ctx context.Context, db DBTX, arg UserGetWith
 		&i.Email,
 		&i.CreatedAt,
 		&i.UpdatedAt,
+		&i.Version,
 		&i.Posts,
 	)
 	return i, err
 }
 
 const UserKeysetBackward = `-- name: UserKeysetBackward :many
-SELECT id, name, email, password_hash, created_at, updated_at, role, search, password_changed_at FROM users
+SELECT id, name, email, password_hash, created_at, updated_at, role, search, password_changed_at, version FROM users
 WHERE ($1::text IS NULL OR search LIKE lower($1))
   AND ($2::timestamptz IS NULL OR (created_at, id) > ($2, $3::uuid))
 ORDER BY created_at ASC, id ASC LIMIT $4
@@ -232,6 +246,7 @@ func (q *Queries) UserKeysetBackward(ctx context.Context, db DBTX, arg UserKeyse
 			&i.Role,
 			&i.Search,
 			&i.PasswordChangedAt,
+			&i.Version,
 		); err != nil {
 			return nil, err
 		}
@@ -245,7 +260,7 @@ func (q *Queries) UserKeysetBackward(ctx context.Context, db DBTX, arg UserKeyse
 
 const UserKeysetForward = `-- name: UserKeysetForward :many
 
-SELECT id, name, email, password_hash, created_at, updated_at, role, search, password_changed_at FROM users
+SELECT id, name, email, password_hash, created_at, updated_at, role, search, password_changed_at, version FROM users
 WHERE ($1::text IS NULL OR search LIKE lower($1))
   AND ($2::timestamptz IS NULL OR (created_at, id) < ($2, $3::uuid))
 ORDER BY created_at DESC, id DESC LIMIT $4
@@ -284,6 +299,7 @@ func (q *Queries) UserKeysetForward(ctx context.Context, db DBTX, arg UserKeyset
 			&i.Role,
 			&i.Search,
 			&i.PasswordChangedAt,
+			&i.Version,
 		); err != nil {
 			return nil, err
 		}
@@ -297,7 +313,7 @@ func (q *Queries) UserKeysetForward(ctx context.Context, db DBTX, arg UserKeyset
 
 const UserListByCreatedAtAsc = `-- name: UserListByCreatedAtAsc :many
 
-SELECT id, name, email, password_hash, created_at, updated_at, role, search, password_changed_at FROM users
+SELECT id, name, email, password_hash, created_at, updated_at, role, search, password_changed_at, version FROM users
 WHERE $1::text IS NULL OR search LIKE lower($1)
 ORDER BY created_at ASC, id ASC LIMIT $3 OFFSET $2
 `
@@ -329,6 +345,7 @@ func (q *Queries) UserListByCreatedAtAsc(ctx context.Context, db DBTX, arg UserL
 			&i.Role,
 			&i.Search,
 			&i.PasswordChangedAt,
+			&i.Version,
 		); err != nil {
 			return nil, err
 		}
@@ -341,7 +358,7 @@ func (q *Queries) UserListByCreatedAtAsc(ctx context.Context, db DBTX, arg UserL
 }
 
 const UserListByCreatedAtDesc = `-- name: UserListByCreatedAtDesc :many
-SELECT id, name, email, password_hash, created_at, updated_at, role, search, password_changed_at FROM users
+SELECT id, name, email, password_hash, created_at, updated_at, role, search, password_changed_at, version FROM users
 WHERE $1::text IS NULL OR search LIKE lower($1)
 ORDER BY created_at DESC, id DESC LIMIT $3 OFFSET $2
 `
@@ -371,6 +388,7 @@ func (q *Queries) UserListByCreatedAtDesc(ctx context.Context, db DBTX, arg User
 			&i.Role,
 			&i.Search,
 			&i.PasswordChangedAt,
+			&i.Version,
 		); err != nil {
 			return nil, err
 		}
@@ -383,7 +401,7 @@ func (q *Queries) UserListByCreatedAtDesc(ctx context.Context, db DBTX, arg User
 }
 
 const UserListByEmailAsc = `-- name: UserListByEmailAsc :many
-SELECT id, name, email, password_hash, created_at, updated_at, role, search, password_changed_at FROM users
+SELECT id, name, email, password_hash, created_at, updated_at, role, search, password_changed_at, version FROM users
 WHERE $1::text IS NULL OR search LIKE lower($1)
 ORDER BY lower(email) ASC LIMIT $3 OFFSET $2
 `
@@ -413,6 +431,7 @@ func (q *Queries) UserListByEmailAsc(ctx context.Context, db DBTX, arg UserListB
 			&i.Role,
 			&i.Search,
 			&i.PasswordChangedAt,
+			&i.Version,
 		); err != nil {
 			return nil, err
 		}
@@ -425,7 +444,7 @@ func (q *Queries) UserListByEmailAsc(ctx context.Context, db DBTX, arg UserListB
 }
 
 const UserListByEmailDesc = `-- name: UserListByEmailDesc :many
-SELECT id, name, email, password_hash, created_at, updated_at, role, search, password_changed_at FROM users
+SELECT id, name, email, password_hash, created_at, updated_at, role, search, password_changed_at, version FROM users
 WHERE $1::text IS NULL OR search LIKE lower($1)
 ORDER BY lower(email) DESC LIMIT $3 OFFSET $2
 `
@@ -455,6 +474,7 @@ func (q *Queries) UserListByEmailDesc(ctx context.Context, db DBTX, arg UserList
 			&i.Role,
 			&i.Search,
 			&i.PasswordChangedAt,
+			&i.Version,
 		); err != nil {
 			return nil, err
 		}
@@ -467,7 +487,7 @@ func (q *Queries) UserListByEmailDesc(ctx context.Context, db DBTX, arg UserList
 }
 
 const UserListByIDs = `-- name: UserListByIDs :many
-SELECT id, name, email, password_hash, created_at, updated_at, role, search, password_changed_at FROM users WHERE id = ANY($1::uuid[]) ORDER BY created_at DESC, id DESC
+SELECT id, name, email, password_hash, created_at, updated_at, role, search, password_changed_at, version FROM users WHERE id = ANY($1::uuid[]) ORDER BY created_at DESC, id DESC
 `
 
 // A batch lookup in one statement; unknown ids are simply absent.
@@ -490,6 +510,7 @@ func (q *Queries) UserListByIDs(ctx context.Context, db DBTX, ids []uuid.UUID) (
 			&i.Role,
 			&i.Search,
 			&i.PasswordChangedAt,
+			&i.Version,
 		); err != nil {
 			return nil, err
 		}
@@ -502,7 +523,7 @@ func (q *Queries) UserListByIDs(ctx context.Context, db DBTX, ids []uuid.UUID) (
 }
 
 const UserListByNameAsc = `-- name: UserListByNameAsc :many
-SELECT id, name, email, password_hash, created_at, updated_at, role, search, password_changed_at FROM users
+SELECT id, name, email, password_hash, created_at, updated_at, role, search, password_changed_at, version FROM users
 WHERE $1::text IS NULL OR search LIKE lower($1)
 ORDER BY name ASC, id ASC LIMIT $3 OFFSET $2
 `
@@ -532,6 +553,7 @@ func (q *Queries) UserListByNameAsc(ctx context.Context, db DBTX, arg UserListBy
 			&i.Role,
 			&i.Search,
 			&i.PasswordChangedAt,
+			&i.Version,
 		); err != nil {
 			return nil, err
 		}
@@ -544,7 +566,7 @@ func (q *Queries) UserListByNameAsc(ctx context.Context, db DBTX, arg UserListBy
 }
 
 const UserListByNameDesc = `-- name: UserListByNameDesc :many
-SELECT id, name, email, password_hash, created_at, updated_at, role, search, password_changed_at FROM users
+SELECT id, name, email, password_hash, created_at, updated_at, role, search, password_changed_at, version FROM users
 WHERE $1::text IS NULL OR search LIKE lower($1)
 ORDER BY name DESC, id DESC LIMIT $3 OFFSET $2
 `
@@ -574,6 +596,7 @@ func (q *Queries) UserListByNameDesc(ctx context.Context, db DBTX, arg UserListB
 			&i.Role,
 			&i.Search,
 			&i.PasswordChangedAt,
+			&i.Version,
 		); err != nil {
 			return nil, err
 		}
@@ -625,7 +648,8 @@ SET name = coalesce($1, name),
     password_changed_at = CASE WHEN $3::text IS NULL THEN password_changed_at ELSE now() END,
     updated_at = now()
 WHERE id = $4 AND email = $5 AND password_hash = $6
-RETURNING id, name, email, password_hash, created_at, updated_at, role, search, password_changed_at
+  AND ($7::bigint[] IS NULL OR version = ANY($7::bigint[]))
+RETURNING id, name, email, password_hash, created_at, updated_at, role, search, password_changed_at, version
 `
 
 type UserUpdateParams struct {
@@ -635,12 +659,14 @@ type UserUpdateParams struct {
 	ID               uuid.UUID
 	SeenEmail        string
 	SeenPasswordHash string
+	IfMatch          []int64
 }
 
 // Changes name, email and password; a NULL argument keeps the stored value, so PUT and PATCH share it. A new
 // password ends every session (password_changed_at). The row changes only while it still holds the email and hash
 // that the service read and checked the current password against (no row otherwise), so that a concurrent change
-// cannot slip between that check and this write.
+// cannot slip between that check and this write. if_match, unless NULL, holds the versions the caller accepts
+// (If-Match): the row changes only while it has one of them.
 func (q *Queries) UserUpdate(ctx context.Context, db DBTX, arg UserUpdateParams) (User, error) {
 	row := db.QueryRow(ctx, UserUpdate,
 		arg.Name,
@@ -649,6 +675,7 @@ func (q *Queries) UserUpdate(ctx context.Context, db DBTX, arg UserUpdateParams)
 		arg.ID,
 		arg.SeenEmail,
 		arg.SeenPasswordHash,
+		arg.IfMatch,
 	)
 	var i User
 	err := row.Scan(
@@ -661,6 +688,7 @@ func (q *Queries) UserUpdate(ctx context.Context, db DBTX, arg UserUpdateParams)
 		&i.Role,
 		&i.Search,
 		&i.PasswordChangedAt,
+		&i.Version,
 	)
 	return i, err
 }

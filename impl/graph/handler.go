@@ -207,6 +207,7 @@ var codes = map[service.Code]string{
 	service.EINVALID:       "BAD_USER_INPUT",
 	service.ECONFLICT:      "CONFLICT",
 	service.EUNPROCESSABLE: "UNPROCESSABLE",
+	service.EPRECONDITION:  "PRECONDITION_FAILED",
 	service.EUNAVAILABLE:   "SERVICE_UNAVAILABLE",
 }
 

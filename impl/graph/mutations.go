@@ -44,7 +44,8 @@ func (r mutationResolver) DeleteUser(ctx context.Context, id string) (bool, erro
 	if err != nil {
 		return false, err
 	}
-	if err := r.svc.Users.Delete(ctx, uid); err != nil {
+	// GraphQL has no entity-tags: its writes are unconditional.
+	if err := r.svc.Users.Delete(ctx, uid, service.MatchAny()); err != nil {
 		return false, err
 	}
 	return true, nil

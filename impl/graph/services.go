@@ -37,7 +37,7 @@ type Users interface {
 	Count(ctx context.Context, search string) (int64, error)
 	Create(ctx context.Context, in service.CreateUserInput) (service.User, error)
 	Update(ctx context.Context, id uuid.UUID, in service.UpdateUserInput) (service.User, error)
-	Delete(ctx context.Context, id uuid.UUID) error
+	Delete(ctx context.Context, id uuid.UUID, m service.Match) error
 }
 
 // Posts is the post resource (the posts service).

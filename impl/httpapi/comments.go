@@ -8,6 +8,7 @@ import (
 
 	"github.com/junction-dev/junction/gen/api"
 	"github.com/junction-dev/junction/impl/apimodel"
+	"github.com/junction-dev/junction/impl/etag"
 	"github.com/junction-dev/junction/impl/service"
 )
 
@@ -51,16 +52,39 @@ func (s *Server) CreateComment(ctx context.Context, req api.CreateCommentRequest
 	if err != nil {
 		return nil, err
 	}
-	var body api.CommentCreated
-	body.Data = apimodel.Comment(c)
-	body.Links.Post = postPath(c.PostID)
-	body.Links.Comments = postPath(c.PostID) + "/comments"
-	return api.CreateComment201JSONResponse{Body: body}, nil
+	return api.CreateComment201JSONResponse{
+		Body:    api.CommentCreated{Data: apimodel.Comment(c), Links: commentLinks(c)},
+		Headers: api.CreateComment201ResponseHeaders{ETag: etag.Of(c.Version)},
+	}, nil
+}
+
+// GetComment serves GET /api/comments/{id}.
+func (s *Server) GetComment(ctx context.Context, req api.GetCommentRequestObject) (api.GetCommentResponseObject, error) {
+	c, err := s.svc.Comments.Get(ctx, req.Id)
+	if err != nil {
+		return nil, err
+	}
+	tag := etag.Of(c.Version)
+	if notModified(req.Params.IfNoneMatch, tag) {
+		return api.GetComment304Response{Headers: api.NotModifiedResponseHeaders{ETag: tag}}, nil
+	}
+	return api.GetComment200JSONResponse{
+		Body:    api.CommentDetail{Data: apimodel.Comment(c), Links: commentLinks(c)},
+		Headers: api.GetComment200ResponseHeaders{ETag: tag},
+	}, nil
+}
+
+func commentLinks(c service.Comment) api.CommentLinks {
+	return api.CommentLinks{Self: "/api/comments/" + c.ID.String(), Post: postPath(c.PostID), Comments: postPath(c.PostID) + "/comments"}
 }
 
 // DeleteComment serves DELETE /api/comments/{id}.
 func (s *Server) DeleteComment(ctx context.Context, req api.DeleteCommentRequestObject) (api.DeleteCommentResponseObject, error) {
-	if err := s.svc.Comments.Delete(ctx, req.Id); err != nil {
+	m, err := ifMatch(req.Params.IfMatch)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.svc.Comments.Delete(ctx, req.Id, m); err != nil {
 		return nil, err
 	}
 	return api.DeleteComment204Response{}, nil

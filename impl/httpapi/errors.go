@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/junction-dev/junction/gen/api"
+	"github.com/junction-dev/junction/impl/etag"
 	"github.com/junction-dev/junction/impl/ratelimit"
 	"github.com/junction-dev/junction/impl/service"
 )
@@ -31,6 +32,7 @@ var statusFor = map[service.Code]int{
 	service.EFORBIDDEN:     http.StatusForbidden,
 	service.EUNAVAILABLE:   http.StatusServiceUnavailable,
 	service.EUNPROCESSABLE: http.StatusUnprocessableEntity,
+	service.EPRECONDITION:  http.StatusPreconditionFailed,
 }
 
 // errorWriter renders every REST error, in the representation the client prefers: RFC 9457 problem details
@@ -158,6 +160,10 @@ func (e errorWriter) service(w http.ResponseWriter, r *http.Request, err error) 
 		e.logger.WarnContext(r.Context(), "unavailable", "err", err, "method", r.Method, "path", r.URL.Path,
 			"request_id", RequestIDFromContext(r.Context()))
 		w.Header().Set("Retry-After", "1")
+	}
+	if se.Code == service.EPRECONDITION {
+		// What the client needs to read the resource again and decide (components/responses/PreconditionFailed).
+		w.Header().Set("ETag", etag.Of(se.CurrentVersion))
 	}
 	status, ok := statusFor[se.Code]
 	if !ok {

@@ -67,6 +67,7 @@ func (g *gate) middleware(next http.Handler) http.Handler {
 		for i, k := range rctx.URLParams.Keys {
 			pathParams[k] = rctx.URLParams.Values[i]
 		}
+		joinListHeaders(r.Header)
 		op := route.Operation
 		rules := g.rules[op]
 		errs := g.errs.with(rules.rejection)

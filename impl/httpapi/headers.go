@@ -1,9 +1,12 @@
 package httpapi
 
 import (
+	"maps"
 	"net/http"
+	"slices"
 	"strings"
 
+	"github.com/getkin/kin-openapi/openapi3"
 	"github.com/go-chi/cors"
 )
 
@@ -34,16 +37,51 @@ func servesPage(r *http.Request) bool {
 }
 
 // corsFor allows cross-origin calls from the listed origins only; with none listed, browsers on other origins
-// cannot call the API at all (the default).
-func corsFor(origins []string) func(http.Handler) http.Handler {
+// cannot call the API at all (the default). What a browser may send and read is what the contract declares
+// (contractHeaders), so that a header added to openapi.yaml (Idempotency-Key, If-Match, ETag) works from a page
+// without a second list to keep.
+func corsFor(origins []string, doc *openapi3.T) func(http.Handler) http.Handler {
 	if len(origins) == 0 {
 		return func(next http.Handler) http.Handler { return next }
 	}
+	sent, answered := contractHeaders(doc)
 	return cors.Handler(cors.Options{
 		AllowedOrigins: origins,
 		AllowedMethods: []string{http.MethodGet, http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete, http.MethodOptions},
-		AllowedHeaders: []string{"Authorization", "Content-Type", "X-Request-Id"},
-		ExposedHeaders: []string{"X-Request-Id", "Location", "RateLimit-Policy", "RateLimit", "Retry-After", "Allow"},
+		// Authorization is the bearer scheme's, Content-Type every body's and X-Request-Id the client's own id
+		// (components/headers/XRequestId); the rest are the operations' header parameters.
+		AllowedHeaders: append([]string{"Authorization", "Content-Type", "X-Request-Id"}, sent...),
+		ExposedHeaders: answered,
 		MaxAge:         600,
 	})
+}
+
+// contractHeaders are the header parameters of doc's operations and the headers of its responses, each once,
+// sorted. Content-Type is left out of the answered ones: a browser shows it to scripts anyway.
+func contractHeaders(doc *openapi3.T) (sent, answered []string) {
+	in, out := map[string]bool{}, map[string]bool{}
+	addResponses := func(rs map[string]*openapi3.ResponseRef) {
+		for _, r := range rs {
+			if r.Value == nil {
+				continue
+			}
+			for name := range r.Value.Headers {
+				out[http.CanonicalHeaderKey(name)] = true
+			}
+		}
+	}
+	for _, item := range doc.Paths.Map() {
+		for _, op := range item.Operations() {
+			for _, p := range append(item.Parameters, op.Parameters...) {
+				if p.Value != nil && p.Value.In == openapi3.ParameterInHeader {
+					in[http.CanonicalHeaderKey(p.Value.Name)] = true
+				}
+			}
+			if op.Responses != nil {
+				addResponses(op.Responses.Map())
+			}
+		}
+	}
+	delete(out, "Content-Type")
+	return slices.Sorted(maps.Keys(in)), slices.Sorted(maps.Keys(out))
 }

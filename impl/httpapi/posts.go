@@ -9,6 +9,7 @@ import (
 
 	"github.com/junction-dev/junction/gen/api"
 	"github.com/junction-dev/junction/impl/apimodel"
+	"github.com/junction-dev/junction/impl/etag"
 	"github.com/junction-dev/junction/impl/service"
 )
 
@@ -87,7 +88,7 @@ func (s *Server) CreatePost(ctx context.Context, req api.CreatePostRequestObject
 	}
 	return api.CreatePost201JSONResponse{
 		Body:    api.PostDetail{Data: apimodel.Post(p), Links: postLinks(p)},
-		Headers: api.CreatePost201ResponseHeaders{Location: postPath(p.ID)},
+		Headers: api.CreatePost201ResponseHeaders{Location: postPath(p.ID), ETag: etag.Of(p.Version)},
 	}, nil
 }
 
@@ -97,21 +98,39 @@ func (s *Server) GetPost(ctx context.Context, req api.GetPostRequestObject) (api
 	if err != nil {
 		return nil, err
 	}
-	return api.GetPost200JSONResponse{Body: api.PostDetail{Data: apimodel.Post(p), Links: postLinks(p)}}, nil
+	tag := etag.Of(p.Version)
+	if notModified(req.Params.IfNoneMatch, tag) {
+		return api.GetPost304Response{Headers: api.NotModifiedResponseHeaders{ETag: tag}}, nil
+	}
+	return api.GetPost200JSONResponse{
+		Body:    api.PostDetail{Data: apimodel.Post(p), Links: postLinks(p)},
+		Headers: api.GetPost200ResponseHeaders{ETag: tag},
+	}, nil
 }
 
 // PatchPost serves PATCH /api/posts/{id}.
 func (s *Server) PatchPost(ctx context.Context, req api.PatchPostRequestObject) (api.PatchPostResponseObject, error) {
-	p, err := s.svc.Posts.Update(ctx, req.Id, service.UpdatePostInput{Title: req.Body.Title, Content: req.Body.Content})
+	m, err := ifMatch(req.Params.IfMatch)
 	if err != nil {
 		return nil, err
 	}
-	return api.PatchPost200JSONResponse{Body: api.PostData{Data: apimodel.Post(p)}}, nil
+	p, err := s.svc.Posts.Update(ctx, req.Id, service.UpdatePostInput{Title: req.Body.Title, Content: req.Body.Content, IfMatch: m})
+	if err != nil {
+		return nil, err
+	}
+	return api.PatchPost200JSONResponse{
+		Body:    api.PostData{Data: apimodel.Post(p)},
+		Headers: api.PatchPost200ResponseHeaders{ETag: etag.Of(p.Version)},
+	}, nil
 }
 
 // DeletePost serves DELETE /api/posts/{id}.
 func (s *Server) DeletePost(ctx context.Context, req api.DeletePostRequestObject) (api.DeletePostResponseObject, error) {
-	if err := s.svc.Posts.Delete(ctx, req.Id); err != nil {
+	m, err := ifMatch(req.Params.IfMatch)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.svc.Posts.Delete(ctx, req.Id, m); err != nil {
 		return nil, err
 	}
 	return api.DeletePost204Response{}, nil
@@ -123,5 +142,8 @@ func (s *Server) PublishPost(ctx context.Context, req api.PublishPostRequestObje
 	if err != nil {
 		return nil, err
 	}
-	return api.PublishPost200JSONResponse{Body: api.PostData{Data: apimodel.Post(p)}}, nil
+	return api.PublishPost200JSONResponse{
+		Body:    api.PostData{Data: apimodel.Post(p)},
+		Headers: api.PublishPost200ResponseHeaders{ETag: etag.Of(p.Version)},
+	}, nil
 }

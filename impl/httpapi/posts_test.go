@@ -52,7 +52,7 @@ func TestCreateAndGetPost(t *testing.T) {
 		Self: "/api/posts/" + p.Id.String(), Author: "/api/users/" + ada.Id.String(), Comments: "/api/posts/" + p.Id.String() + "/comments",
 	}, resp.JSON201.Links)
 
-	got, err := b.client.GetPostWithResponse(ctx, p.Id, bearer(token))
+	got, err := b.client.GetPostWithResponse(ctx, p.Id, nil, bearer(token))
 	require.NoError(t, err)
 	require.Equal(t, http.StatusOK, got.StatusCode())
 	require.Equal(t, p, got.JSON200.Data)
@@ -363,7 +363,7 @@ func TestDeletingAUserCascades(t *testing.T) {
 	b.createComment(adaToken, gracePost.Id, "Ada on Grace's post")
 	b.createComment(graceToken, gracePost.Id, "Grace on her own post")
 
-	del, err := b.client.DeleteUserWithResponse(ctx, ada.Id, bearer(adaToken))
+	del, err := b.client.DeleteUserWithResponse(ctx, ada.Id, nil, bearer(adaToken))
 	require.NoError(t, err)
 	require.Equal(t, http.StatusNoContent, del.StatusCode())
 

@@ -31,6 +31,7 @@ const (
 	problemMethodNotAllowed       = "method-not-allowed"
 	problemConflict               = "conflict"
 	problemIdempotencyKeyInFlight = "idempotency-key-in-flight"
+	problemPreconditionFailed     = "precondition-failed"
 	problemPayloadTooLarge        = "payload-too-large"
 	problemUnsupportedMediaType   = "unsupported-media-type"
 	problemIdempotencyKeyReused   = "idempotency-key-reused"
@@ -49,6 +50,7 @@ var problemForStatus = map[int]string{
 	http.StatusNotFound:              problemNotFound,
 	http.StatusMethodNotAllowed:      problemMethodNotAllowed,
 	http.StatusConflict:              problemConflict,
+	http.StatusPreconditionFailed:    problemPreconditionFailed,
 	http.StatusRequestEntityTooLarge: problemPayloadTooLarge,
 	http.StatusUnsupportedMediaType:  problemUnsupportedMediaType,
 	http.StatusTooManyRequests:       problemRateLimited,

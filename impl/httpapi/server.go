@@ -94,7 +94,7 @@ func NewHandler(svc Services, opts Options) (http.Handler, error) {
 	r := chi.NewRouter()
 	// GetHead first: every GET route answers HEAD through the same handler, so with the same status and headers
 	// (net/http drops the body).
-	r.Use(middleware.GetHead, requestID, clientip.Middleware(opts.TrustedProxies), accessLog(opts.Logger), recoverer(errs), securityHeaders, corsFor(opts.CORSOrigins),
+	r.Use(middleware.GetHead, requestID, clientip.Middleware(opts.TrustedProxies), accessLog(opts.Logger), recoverer(errs), securityHeaders, corsFor(opts.CORSOrigins, doc),
 		bodyFirst(gate.maxBodyLimit(), bodyBudget, errs), concurrencyCap(opts.MaxConcurrent, errs), deadline(opts.RequestTimeout))
 	if opts.Metrics != nil {
 		r.Use(countRequests(opts.Metrics))

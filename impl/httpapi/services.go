@@ -67,7 +67,7 @@ type Users interface {
 	List(ctx context.Context, p service.ListUsersParams) (service.UserPage, error)
 	Create(ctx context.Context, in service.CreateUserInput) (service.User, error)
 	Update(ctx context.Context, id uuid.UUID, in service.UpdateUserInput) (service.User, error)
-	Delete(ctx context.Context, id uuid.UUID) error
+	Delete(ctx context.Context, id uuid.UUID, m service.Match) error
 }
 
 // Posts is the post resource (the posts service).
@@ -78,15 +78,16 @@ type Posts interface {
 	Create(ctx context.Context, in service.CreatePostInput) (service.Post, error)
 	Update(ctx context.Context, id uuid.UUID, in service.UpdatePostInput) (service.Post, error)
 	Publish(ctx context.Context, id uuid.UUID) (service.Post, error)
-	Delete(ctx context.Context, id uuid.UUID) error
+	Delete(ctx context.Context, id uuid.UUID, m service.Match) error
 }
 
 // Comments is the comment resource (the comments service).
 type Comments interface {
 	ListByPost(ctx context.Context, postID uuid.UUID, p service.ListCommentsParams) (service.CommentPage, error)
 	ListByAuthor(ctx context.Context, userID uuid.UUID, p service.ListCommentsParams) (service.CommentPage, error)
+	Get(ctx context.Context, id uuid.UUID) (service.Comment, error)
 	Create(ctx context.Context, postID uuid.UUID, content string) (service.Comment, error)
-	Delete(ctx context.Context, id uuid.UUID) error
+	Delete(ctx context.Context, id uuid.UUID, m service.Match) error
 }
 
 // Billing takes Stripe's events and shows them to admins (the billing service).

@@ -6,6 +6,7 @@ import (
 
 	"github.com/junction-dev/junction/gen/api"
 	"github.com/junction-dev/junction/impl/apimodel"
+	"github.com/junction-dev/junction/impl/etag"
 	"github.com/junction-dev/junction/impl/service"
 )
 
@@ -56,28 +57,44 @@ func (s *Server) CreateUser(ctx context.Context, req api.CreateUserRequestObject
 	self := userPath(u.ID)
 	return api.CreateUser201JSONResponse{
 		Body:    api.UserCreated{Data: apimodel.User(u), Links: api.SelfLink{Self: self}},
-		Headers: api.CreateUser201ResponseHeaders{Location: self},
+		Headers: api.CreateUser201ResponseHeaders{Location: self, ETag: etag.Of(u.Version)},
 	}, nil
 }
 
 // GetUser serves GET /api/users/{id}, with include=posts embedding the user's posts.
 func (s *Server) GetUser(ctx context.Context, req api.GetUserRequestObject) (api.GetUserResponseObject, error) {
-	var data api.UserWithPosts
+	var u service.User
+	var posts []service.Post
+	var tag string
+	var err error
 	if req.Params.Include != nil && *req.Params.Include == api.Posts {
-		u, posts, err := s.svc.Users.GetWithPosts(ctx, req.Id)
+		u, posts, err = s.svc.Users.GetWithPosts(ctx, req.Id)
 		if err != nil {
 			return nil, err
 		}
-		data = toAPIUserWithPosts(u)
-		data.Posts = new(apimodel.Posts(posts))
+		members := make([]etag.Member, len(posts))
+		for i, p := range posts {
+			members[i] = etag.Member{ID: p.ID, Version: p.Version}
+		}
+		tag = etag.WithMembers(u.Version, members)
 	} else {
-		u, err := s.svc.Users.Get(ctx, req.Id)
+		u, err = s.svc.Users.Get(ctx, req.Id)
 		if err != nil {
 			return nil, err
 		}
-		data = toAPIUserWithPosts(u)
+		tag = etag.Of(u.Version)
 	}
-	return api.GetUser200JSONResponse{Body: api.UserDetail{Data: data, Links: userLinks(req.Id)}}, nil
+	if notModified(req.Params.IfNoneMatch, tag) {
+		return api.GetUser304Response{Headers: api.NotModifiedResponseHeaders{ETag: tag}}, nil
+	}
+	data := toAPIUserWithPosts(u)
+	if posts != nil {
+		data.Posts = new(apimodel.Posts(posts))
+	}
+	return api.GetUser200JSONResponse{
+		Body:    api.UserDetail{Data: data, Links: userLinks(req.Id)},
+		Headers: api.GetUser200ResponseHeaders{ETag: tag},
+	}, nil
 }
 
 func toAPIUserWithPosts(u service.User) api.UserWithPosts {
@@ -86,19 +103,30 @@ func toAPIUserWithPosts(u service.User) api.UserWithPosts {
 
 // ReplaceUser serves PUT /api/users/{id}.
 func (s *Server) ReplaceUser(ctx context.Context, req api.ReplaceUserRequestObject) (api.ReplaceUserResponseObject, error) {
+	m, err := ifMatch(req.Params.IfMatch)
+	if err != nil {
+		return nil, err
+	}
 	email := string(req.Body.Email)
 	u, err := s.svc.Users.Update(ctx, req.Id, service.UpdateUserInput{
-		Name: &req.Body.Name, Email: &email, CurrentPassword: req.Body.CurrentPassword,
+		Name: &req.Body.Name, Email: &email, CurrentPassword: req.Body.CurrentPassword, IfMatch: m,
 	})
 	if err != nil {
 		return nil, err
 	}
-	return api.ReplaceUser200JSONResponse{Body: api.UserData{Data: apimodel.User(u)}}, nil
+	return api.ReplaceUser200JSONResponse{
+		Body:    api.UserData{Data: apimodel.User(u)},
+		Headers: api.ReplaceUser200ResponseHeaders{ETag: etag.Of(u.Version)},
+	}, nil
 }
 
 // PatchUser serves PATCH /api/users/{id}.
 func (s *Server) PatchUser(ctx context.Context, req api.PatchUserRequestObject) (api.PatchUserResponseObject, error) {
-	in := service.UpdateUserInput{Name: req.Body.Name, Password: req.Body.Password, CurrentPassword: req.Body.CurrentPassword}
+	m, err := ifMatch(req.Params.IfMatch)
+	if err != nil {
+		return nil, err
+	}
+	in := service.UpdateUserInput{Name: req.Body.Name, Password: req.Body.Password, CurrentPassword: req.Body.CurrentPassword, IfMatch: m}
 	if req.Body.Email != nil {
 		in.Email = new(string(*req.Body.Email))
 	}
@@ -106,12 +134,19 @@ func (s *Server) PatchUser(ctx context.Context, req api.PatchUserRequestObject) 
 	if err != nil {
 		return nil, err
 	}
-	return api.PatchUser200JSONResponse{Body: api.UserData{Data: apimodel.User(u)}}, nil
+	return api.PatchUser200JSONResponse{
+		Body:    api.UserData{Data: apimodel.User(u)},
+		Headers: api.PatchUser200ResponseHeaders{ETag: etag.Of(u.Version)},
+	}, nil
 }
 
 // DeleteUser serves DELETE /api/users/{id}.
 func (s *Server) DeleteUser(ctx context.Context, req api.DeleteUserRequestObject) (api.DeleteUserResponseObject, error) {
-	if err := s.svc.Users.Delete(ctx, req.Id); err != nil {
+	m, err := ifMatch(req.Params.IfMatch)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.svc.Users.Delete(ctx, req.Id, m); err != nil {
 		return nil, err
 	}
 	return api.DeleteUser204Response{}, nil

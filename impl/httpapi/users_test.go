@@ -99,7 +99,7 @@ func TestReplaceUser(t *testing.T) {
 	u, token := b.signUp("Ada", "ada@example.com")
 	b.createUser("Grace", "grace@example.com")
 
-	resp, err := b.client.ReplaceUserWithResponse(ctx, u.Id, api.ReplaceUserRequest{
+	resp, err := b.client.ReplaceUserWithResponse(ctx, u.Id, nil, api.ReplaceUserRequest{
 		Name: "Ada King", Email: "ada.king@example.com", CurrentPassword: new(testPassword),
 	}, bearer(token))
 	require.NoError(t, err)
@@ -185,7 +185,7 @@ func TestDeleteUser(t *testing.T) {
 	u, token := b.signUp("Ada", "ada@example.com")
 	_, other := b.signUp("Grace", "grace@example.com")
 
-	del, err := b.client.DeleteUserWithResponse(ctx, u.Id, bearer(token))
+	del, err := b.client.DeleteUserWithResponse(ctx, u.Id, nil, bearer(token))
 	require.NoError(t, err)
 	require.Equal(t, http.StatusNoContent, del.StatusCode())
 	require.Empty(t, del.Body)

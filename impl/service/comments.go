@@ -16,6 +16,8 @@ type Comment struct {
 	AuthorID  uuid.UUID
 	Content   string
 	CreatedAt time.Time
+	// Version is raised by the database with every change of the comment (its ETag).
+	Version int64
 }
 
 // ListCommentsParams selects a page of comments, ordered by time.

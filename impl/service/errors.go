@@ -24,7 +24,9 @@ const (
 	// EUNPROCESSABLE is a request that is well formed but cannot be carried out as sent: an Idempotency-Key
 	// reused for another request.
 	EUNPROCESSABLE Code = "unprocessable"
-	EINTERNAL      Code = "internal"
+	// EPRECONDITION is a conditional write whose precondition ([Match]) does not hold: the resource has changed.
+	EPRECONDITION Code = "precondition_failed"
+	EINTERNAL     Code = "internal"
 )
 
 // Error is an expected failure whose Message is safe to show to the caller.
@@ -33,6 +35,8 @@ type Error struct {
 	Message string
 	// Fields holds validation messages by field name (the JSON names of the API), for EINVALID.
 	Fields map[string][]string
+	// CurrentVersion is the resource's version now, for EPRECONDITION.
+	CurrentVersion int64
 }
 
 func (e *Error) Error() string { return fmt.Sprintf("%s: %s", e.Code, e.Message) }

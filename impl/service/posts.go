@@ -22,6 +22,8 @@ type Post struct {
 	CreatedAt   time.Time
 	UpdatedAt   time.Time
 	PublishedAt *time.Time
+	// Version is raised by the database with every change of the post (its ETag).
+	Version int64
 }
 
 // PostSort is a whitelisted sort key for post lists.
@@ -64,4 +66,6 @@ type CreatePostInput struct {
 type UpdatePostInput struct {
 	Title   *string
 	Content *string
+	// IfMatch is the versions the post may have for the change to go ahead (the zero value: any).
+	IfMatch Match
 }

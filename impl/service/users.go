@@ -25,6 +25,8 @@ type User struct {
 	Email     string
 	CreatedAt time.Time
 	UpdatedAt time.Time
+	// Version is raised by the database with every change of the user (its ETag).
+	Version int64
 }
 
 // UserSort is a whitelisted sort key for user lists.
@@ -73,6 +75,8 @@ type UpdateUserInput struct {
 	// log): on its own it must not be enough to move the account to another address or lock its owner out, so
 	// changing the email or the password needs this too.
 	CurrentPassword *string
+	// IfMatch is the versions the user may have for the change to go ahead (the zero value: any).
+	IfMatch Match
 }
 
 // Token is a bearer token, how long it is valid, and whom it is for.

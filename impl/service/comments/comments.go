@@ -163,8 +163,8 @@ func (s *Service) Create(ctx context.Context, postID uuid.UUID, content string) 
 	return core.ToComment(row), nil
 }
 
-// Delete deletes a comment; allowed to its author and to the author of its post.
-func (s *Service) Delete(ctx context.Context, id uuid.UUID) error {
+// Delete deletes a comment, if its version meets m; allowed to its author and to the author of its post.
+func (s *Service) Delete(ctx context.Context, id uuid.UUID, m service.Match) error {
 	actor, err := core.RequireActor(ctx)
 	if err != nil {
 		return err
@@ -180,7 +180,18 @@ func (s *Service) Delete(ctx context.Context, id uuid.UUID) error {
 		if c.AuthorID != actor.UserID && c.PostAuthorID != actor.UserID {
 			return core.Forbidden("Only the comment's author or the post's author may delete this comment.")
 		}
-		deleted, err := s.core.Queries.CommentDelete(ctx, tx, id)
+		deleted, err := s.core.Queries.CommentDelete(ctx, tx, db.CommentDeleteParams{ID: id, IfMatch: m.Arg()})
+		if errors.Is(err, pgx.ErrNoRows) {
+			// Deleted meanwhile, or kept by If-Match: the row, if any, says which.
+			now, gerr := s.core.Queries.CommentGetByID(ctx, tx, id)
+			if errors.Is(gerr, pgx.ErrNoRows) {
+				return core.NotFound("Comment")
+			}
+			if gerr != nil {
+				return gerr
+			}
+			return service.PreconditionFailed("comment", now.Version)
+		}
 		if err != nil {
 			return err
 		}

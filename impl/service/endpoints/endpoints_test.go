@@ -421,7 +421,7 @@ func TestDeletingAnEndpointDeletesItsDeliveries(t *testing.T) {
 	require.Equal(t, 1, deliveries(second.Endpoint.ID), "the owner's other endpoint keeps its own")
 
 	actor, _ := service.ActorFromContext(grace)
-	require.NoError(t, s.Users.Delete(grace, actor.UserID))
+	require.NoError(t, s.Users.Delete(grace, actor.UserID, service.MatchAny()))
 	require.Zero(t, deliveries(graces.Endpoint.ID), "gone with the account")
 	require.Equal(t, 1, deliveries(second.Endpoint.ID))
 }

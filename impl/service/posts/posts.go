@@ -226,8 +226,14 @@ func (s *Service) Update(ctx context.Context, id uuid.UUID, in service.UpdatePos
 	if err := fe.Err(); err != nil {
 		return service.Post{}, err
 	}
-	return s.writeOwn(ctx, id, func(tx pgx.Tx, _ db.Post) (db.Post, error) {
-		updated, err := s.core.Queries.PostUpdate(ctx, tx, db.PostUpdateParams{ID: id, Title: in.Title, Content: in.Content})
+	return s.writeOwn(ctx, id, func(tx pgx.Tx, p db.Post) (db.Post, error) {
+		updated, err := s.core.Queries.PostUpdate(ctx, tx, db.PostUpdateParams{
+			ID: id, Title: in.Title, Content: in.Content, IfMatch: in.IfMatch.Arg(),
+		})
+		if errors.Is(err, pgx.ErrNoRows) {
+			// writeOwn holds the row locked: only the statement's If-Match can have left it unchanged.
+			return updated, service.PreconditionFailed("post", p.Version)
+		}
 		if err != nil {
 			return updated, err
 		}
@@ -250,11 +256,15 @@ func (s *Service) Publish(ctx context.Context, id uuid.UUID) (service.Post, erro
 	})
 }
 
-// Delete deletes the caller's post and its comments.
-func (s *Service) Delete(ctx context.Context, id uuid.UUID) error {
+// Delete deletes the caller's post and its comments, if its version meets m.
+func (s *Service) Delete(ctx context.Context, id uuid.UUID, m service.Match) error {
 	_, err := s.writeOwn(ctx, id, func(tx pgx.Tx, p db.Post) (db.Post, error) {
-		if _, err := s.core.Queries.PostDelete(ctx, tx, id); err != nil {
+		n, err := s.core.Queries.PostDelete(ctx, tx, db.PostDeleteParams{ID: id, IfMatch: m.Arg()})
+		if err != nil {
 			return p, err
+		}
+		if n == 0 { // the row is locked: only If-Match can have kept it
+			return p, service.PreconditionFailed("post", p.Version)
 		}
 		return p, s.announce(ctx, tx, service.WebhookPostDeleted, p, nil)
 	})

@@ -76,7 +76,7 @@ func (s *Service) GetWithPosts(ctx context.Context, id uuid.UUID) (service.User,
 	for i, r := range rows {
 		posts[i] = service.Post(r)
 	}
-	u := service.User{ID: row.ID, Name: row.Name, Email: row.Email, CreatedAt: row.CreatedAt, UpdatedAt: row.UpdatedAt}
+	u := service.User{ID: row.ID, Name: row.Name, Email: row.Email, CreatedAt: row.CreatedAt, UpdatedAt: row.UpdatedAt, Version: row.Version}
 	return u, posts, nil
 }
 
@@ -271,6 +271,10 @@ func (s *Service) Update(ctx context.Context, id uuid.UUID, in service.UpdateUse
 	if err != nil {
 		return service.User{}, fmt.Errorf("update user: %w", err)
 	}
+	if !in.IfMatch.Holds(cur.Version) {
+		// Before the password check: a stale write is refused without spending a hash on it.
+		return service.User{}, service.PreconditionFailed("user", cur.Version)
+	}
 	emailChanges := in.Email != nil && !sameEmail(*in.Email, cur.Email)
 	passwordChanges := in.Password != nil
 	var newHash *string
@@ -291,7 +295,7 @@ func (s *Service) Update(ctx context.Context, id uuid.UUID, in service.UpdateUse
 		var err error
 		row, err = s.core.Queries.UserUpdate(ctx, tx, db.UserUpdateParams{
 			ID: id, Name: in.Name, Email: in.Email, PasswordHash: newHash,
-			SeenEmail: cur.Email, SeenPasswordHash: cur.PasswordHash,
+			SeenEmail: cur.Email, SeenPasswordHash: cur.PasswordHash, IfMatch: in.IfMatch.Arg(),
 		})
 		if err != nil {
 			return err
@@ -314,13 +318,16 @@ func (s *Service) Update(ctx context.Context, id uuid.UUID, in service.UpdateUse
 	})
 	switch {
 	case errors.Is(err, pgx.ErrNoRows):
-		// Deleted, or its email or password changed since it was read: either way this request's check is stale.
-		exists, xerr := s.core.Queries.UserExists(ctx, s.core.Pool, id)
-		if xerr != nil {
-			return service.User{}, fmt.Errorf("update user: %w", xerr)
-		}
-		if !exists {
+		// Deleted, changed past If-Match, or its email or password changed since it was read: the row says which.
+		now, gerr := s.core.Queries.UserGetByID(ctx, s.core.Pool, id)
+		if errors.Is(gerr, pgx.ErrNoRows) {
 			return service.User{}, core.NotFound("User")
+		}
+		if gerr != nil {
+			return service.User{}, fmt.Errorf("update user: %w", gerr)
+		}
+		if !in.IfMatch.Holds(now.Version) {
+			return service.User{}, service.PreconditionFailed("user", now.Version)
 		}
 		return service.User{}, &service.Error{Code: service.ECONFLICT, Message: "The account changed while this request was checked; retry."}
 	case postgres.IsUniqueViolation(err, emailUniqueIndex):
@@ -379,15 +386,24 @@ func sameEmail(a, b string) bool {
 	return true
 }
 
-// Delete deletes user id with their posts and comments. Users may only delete themselves.
-func (s *Service) Delete(ctx context.Context, id uuid.UUID) error {
+// Delete deletes user id with their posts and comments, if the user's version meets m. Users may only delete
+// themselves.
+func (s *Service) Delete(ctx context.Context, id uuid.UUID, m service.Match) error {
 	if err := s.requireSelf(ctx, id); err != nil {
 		return err
 	}
 	err := s.core.InTx(ctx, func(tx pgx.Tx) error {
-		row, err := s.core.Queries.UserDelete(ctx, tx, id)
+		row, err := s.core.Queries.UserDelete(ctx, tx, db.UserDeleteParams{ID: id, IfMatch: m.Arg()})
 		if errors.Is(err, pgx.ErrNoRows) {
-			return core.NotFound("User")
+			// Deleted meanwhile, or kept by If-Match: the row, if any, says which.
+			now, gerr := s.core.Queries.UserGetByID(ctx, tx, id)
+			if errors.Is(gerr, pgx.ErrNoRows) {
+				return core.NotFound("User")
+			}
+			if gerr != nil {
+				return gerr
+			}
+			return service.PreconditionFailed("user", now.Version)
 		}
 		if err != nil {
 			return err

@@ -394,7 +394,9 @@ export interface paths {
         /**
          * Get a user
          * @description Returns one user with links to its posts and comments. With `include=posts`, `data.posts` also holds the
-         *     user's 100 newest posts visible to the caller, read in the same statement.
+         *     user's 100 newest posts visible to the caller, read in the same statement. That representation's `ETag`
+         *     changes with the user and with any of those posts: it serves `If-None-Match`, while `If-Match` on a write
+         *     takes the user's own `ETag` (without `include`).
          */
         get: operations["getUser"];
         /**
@@ -594,7 +596,11 @@ export interface paths {
             };
             cookie?: never;
         };
-        get?: never;
+        /**
+         * Get a comment
+         * @description Returns a comment on a post the caller can see; one on someone else's draft is not found.
+         */
+        get: operations["getComment"];
         put?: never;
         post?: never;
         /**
@@ -1315,10 +1321,17 @@ export interface components {
         };
         CommentCreated: {
             data: components["schemas"]["Comment"];
-            links: {
-                post: string;
-                comments: string;
-            };
+            links: components["schemas"]["CommentLinks"];
+        };
+        CommentDetail: {
+            data: components["schemas"]["Comment"];
+            links: components["schemas"]["CommentLinks"];
+        };
+        CommentLinks: {
+            /** @example /api/comments/9d4c1a6e-2b5f-4c1d-8e7a-3f2b1c0d9e8f */
+            self: string;
+            post: string;
+            comments: string;
         };
         CommentList: {
             data: components["schemas"]["Comment"][];
@@ -1605,6 +1618,41 @@ export interface components {
                 "application/problem+json": components["schemas"]["Problem"];
             };
         };
+        /** @description The resource has not changed: its `ETag` is one that `If-None-Match` listed. No body; use what you have. */
+        NotModified: {
+            headers: {
+                "X-Request-Id": components["headers"]["XRequestId"];
+                ETag: components["headers"]["ETag"];
+                "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                RateLimit: components["headers"]["RateLimit"];
+                [name: string]: unknown;
+            };
+            content?: never;
+        };
+        /** @description `If-Match` does not hold: the resource has changed since the client read it (or no listed tag was ever its), and nothing was written. `ETag` is the current one: read the resource again, and decide whether the change still applies. Its problem type is `precondition-failed`. */
+        PreconditionFailed: {
+            headers: {
+                "X-Request-Id": components["headers"]["XRequestId"];
+                ETag: components["headers"]["ETag"];
+                "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                RateLimit: components["headers"]["RateLimit"];
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["Error"];
+                /**
+                 * @example {
+                 *       "type": "https://junction.dev/problems/precondition-failed",
+                 *       "title": "Precondition failed",
+                 *       "status": 412,
+                 *       "detail": "The post has changed since the If-Match tag was read.",
+                 *       "instance": "/api/posts/6b1f2c1e-4a0f-4f53-9a55-b1e0a2f1c0de",
+                 *       "requestId": "5f1c0a8e9b7d4c3a"
+                 *     }
+                 */
+                "application/problem+json": components["schemas"]["Problem"];
+            };
+        };
         /** @description The request body is larger than the operation's limit (`x-max-body-bytes`, else `info.x-request-body-max-bytes`); `message` (`detail`) says the limit. Its problem type is `payload-too-large`. */
         PayloadTooLarge: {
             headers: {
@@ -1745,6 +1793,10 @@ export interface components {
     parameters: {
         /** @description Makes a retry of this request safe (draft-ietf-httpapi-idempotency-key-header-07, as Stripe does): a key the client chose for this one request, at most 255 printable ASCII characters, bare or as the draft's quoted string (`"..."`, then 257 with its quotes). Keys belong to the caller (the signed-in user, or the client's address when anonymous), the method and the route. The first request runs, and its answer is stored in the same transaction as its write; the same key with the same request (method, path, query and body) within `IDEMPOTENCY_KEY_TTL` (24 h) answers that stored answer again, byte for byte, with `Idempotent-Replayed: true`, and writes nothing. The same key with another request is refused (422); while the first is still running, 409 with `Retry-After`. Answers that are not 2xx are not stored: such a request wrote nothing, and runs again when retried. */
         IdempotencyKey: string;
+        /** @description Makes this write conditional (RFC 9110, section 13.1.1): it is carried out only while the resource's current `ETag` is one of the listed entity-tags, compared strongly (a weak tag, `W/"..."`, never matches), or, with `*`, while the resource exists. Otherwise the answer is `412` with the current `ETag`, and nothing changes. The comparison is part of the write's own statement, so that of two writers sending the same tag one succeeds and the other gets `412`. What the request would be answered without the header when it is not a success (`400`, `403`, `404`) comes first. At most 4,096 characters. */
+        IfMatch: string;
+        /** @description Makes this read conditional (RFC 9110, section 13.1.2): when the resource's current `ETag` is one of the listed entity-tags, compared weakly (`W/"3"` matches `"3"`), or, with `*`, whenever the resource exists, the answer is `304` with that `ETag` and no body. At most 4,096 characters. */
+        IfNoneMatch: string;
         /** @description The webhook endpoint's id. */
         WebhookEndpointID: string;
         /** @description The post's id. */
@@ -1770,6 +1822,8 @@ export interface components {
         IdempotentReplayed: "true";
         /** @description Seconds to wait before retrying; sent when the conflict is a request with the same `Idempotency-Key` still running. */
         IdempotencyRetryAfter: number;
+        /** @description The resource's strong entity-tag (RFC 9110, section 8.8.3), made from the version the database keeps of it and raises with every change: any change gives a new tag. Send it back in `If-None-Match` to read the resource only when it has changed, and in `If-Match` to change or delete it only as you read it. */
+        ETag: string;
         /** @description `no-store`: the answer carries a secret (a token, a signing secret), which no cache may keep (RFC 6749, section 5.1). */
         NoStore: "no-store";
         /** @description The request's id: the `X-Request-Id` the client sent when it is 1 to 128 printable ASCII characters, otherwise a generated one. Logs and the error envelope's `requestId` carry the same id. */
@@ -2559,6 +2613,7 @@ export interface operations {
             201: {
                 headers: {
                     "X-Request-Id": components["headers"]["XRequestId"];
+                    ETag: components["headers"]["ETag"];
                     "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
                     "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
                     RateLimit: components["headers"]["RateLimit"];
@@ -2586,7 +2641,10 @@ export interface operations {
                 /** @description Related resources to embed. */
                 include?: "posts";
             };
-            header?: never;
+            header?: {
+                /** @description Makes this read conditional (RFC 9110, section 13.1.2): when the resource's current `ETag` is one of the listed entity-tags, compared weakly (`W/"3"` matches `"3"`), or, with `*`, whenever the resource exists, the answer is `304` with that `ETag` and no body. At most 4,096 characters. */
+                "If-None-Match"?: components["parameters"]["IfNoneMatch"];
+            };
             path: {
                 /** @description The user's id. */
                 id: components["parameters"]["UserID"];
@@ -2599,6 +2657,7 @@ export interface operations {
             200: {
                 headers: {
                     "X-Request-Id": components["headers"]["XRequestId"];
+                    ETag: components["headers"]["ETag"];
                     "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
                     RateLimit: components["headers"]["RateLimit"];
                     [name: string]: unknown;
@@ -2607,6 +2666,7 @@ export interface operations {
                     "application/json": components["schemas"]["UserDetail"];
                 };
             };
+            304: components["responses"]["NotModified"];
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
             404: components["responses"]["NotFound"];
@@ -2618,7 +2678,10 @@ export interface operations {
     replaceUser: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Makes this write conditional (RFC 9110, section 13.1.1): it is carried out only while the resource's current `ETag` is one of the listed entity-tags, compared strongly (a weak tag, `W/"..."`, never matches), or, with `*`, while the resource exists. Otherwise the answer is `412` with the current `ETag`, and nothing changes. The comparison is part of the write's own statement, so that of two writers sending the same tag one succeeds and the other gets `412`. What the request would be answered without the header when it is not a success (`400`, `403`, `404`) comes first. At most 4,096 characters. */
+                "If-Match"?: components["parameters"]["IfMatch"];
+            };
             path: {
                 /** @description The user's id. */
                 id: components["parameters"]["UserID"];
@@ -2641,6 +2704,7 @@ export interface operations {
             200: {
                 headers: {
                     "X-Request-Id": components["headers"]["XRequestId"];
+                    ETag: components["headers"]["ETag"];
                     "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
                     RateLimit: components["headers"]["RateLimit"];
                     [name: string]: unknown;
@@ -2654,6 +2718,7 @@ export interface operations {
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
             409: components["responses"]["Conflict"];
+            412: components["responses"]["PreconditionFailed"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
             429: components["responses"]["TooManyRequests"];
@@ -2664,7 +2729,10 @@ export interface operations {
     deleteUser: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Makes this write conditional (RFC 9110, section 13.1.1): it is carried out only while the resource's current `ETag` is one of the listed entity-tags, compared strongly (a weak tag, `W/"..."`, never matches), or, with `*`, while the resource exists. Otherwise the answer is `412` with the current `ETag`, and nothing changes. The comparison is part of the write's own statement, so that of two writers sending the same tag one succeeds and the other gets `412`. What the request would be answered without the header when it is not a success (`400`, `403`, `404`) comes first. At most 4,096 characters. */
+                "If-Match"?: components["parameters"]["IfMatch"];
+            };
             path: {
                 /** @description The user's id. */
                 id: components["parameters"]["UserID"];
@@ -2687,6 +2755,7 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
+            412: components["responses"]["PreconditionFailed"];
             429: components["responses"]["TooManyRequests"];
             500: components["responses"]["InternalError"];
             503: components["responses"]["ServiceUnavailable"];
@@ -2698,6 +2767,8 @@ export interface operations {
             header?: {
                 /** @description Makes a retry of this request safe (draft-ietf-httpapi-idempotency-key-header-07, as Stripe does): a key the client chose for this one request, at most 255 printable ASCII characters, bare or as the draft's quoted string (`"..."`, then 257 with its quotes). Keys belong to the caller (the signed-in user, or the client's address when anonymous), the method and the route. The first request runs, and its answer is stored in the same transaction as its write; the same key with the same request (method, path, query and body) within `IDEMPOTENCY_KEY_TTL` (24 h) answers that stored answer again, byte for byte, with `Idempotent-Replayed: true`, and writes nothing. The same key with another request is refused (422); while the first is still running, 409 with `Retry-After`. Answers that are not 2xx are not stored: such a request wrote nothing, and runs again when retried. */
                 "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+                /** @description Makes this write conditional (RFC 9110, section 13.1.1): it is carried out only while the resource's current `ETag` is one of the listed entity-tags, compared strongly (a weak tag, `W/"..."`, never matches), or, with `*`, while the resource exists. Otherwise the answer is `412` with the current `ETag`, and nothing changes. The comparison is part of the write's own statement, so that of two writers sending the same tag one succeeds and the other gets `412`. What the request would be answered without the header when it is not a success (`400`, `403`, `404`) comes first. At most 4,096 characters. */
+                "If-Match"?: components["parameters"]["IfMatch"];
             };
             path: {
                 /** @description The user's id. */
@@ -2720,6 +2791,7 @@ export interface operations {
             200: {
                 headers: {
                     "X-Request-Id": components["headers"]["XRequestId"];
+                    ETag: components["headers"]["ETag"];
                     "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
                     "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
                     RateLimit: components["headers"]["RateLimit"];
@@ -2734,6 +2806,7 @@ export interface operations {
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
             409: components["responses"]["Conflict"];
+            412: components["responses"]["PreconditionFailed"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
             422: components["responses"]["IdempotencyKeyReused"];
@@ -2896,6 +2969,7 @@ export interface operations {
             201: {
                 headers: {
                     "X-Request-Id": components["headers"]["XRequestId"];
+                    ETag: components["headers"]["ETag"];
                     "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
                     "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
                     RateLimit: components["headers"]["RateLimit"];
@@ -2921,7 +2995,10 @@ export interface operations {
     getPost: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Makes this read conditional (RFC 9110, section 13.1.2): when the resource's current `ETag` is one of the listed entity-tags, compared weakly (`W/"3"` matches `"3"`), or, with `*`, whenever the resource exists, the answer is `304` with that `ETag` and no body. At most 4,096 characters. */
+                "If-None-Match"?: components["parameters"]["IfNoneMatch"];
+            };
             path: {
                 /** @description The post's id. */
                 id: components["parameters"]["PostID"];
@@ -2934,6 +3011,7 @@ export interface operations {
             200: {
                 headers: {
                     "X-Request-Id": components["headers"]["XRequestId"];
+                    ETag: components["headers"]["ETag"];
                     "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
                     RateLimit: components["headers"]["RateLimit"];
                     [name: string]: unknown;
@@ -2942,6 +3020,7 @@ export interface operations {
                     "application/json": components["schemas"]["PostDetail"];
                 };
             };
+            304: components["responses"]["NotModified"];
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
             404: components["responses"]["NotFound"];
@@ -2953,7 +3032,10 @@ export interface operations {
     deletePost: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Makes this write conditional (RFC 9110, section 13.1.1): it is carried out only while the resource's current `ETag` is one of the listed entity-tags, compared strongly (a weak tag, `W/"..."`, never matches), or, with `*`, while the resource exists. Otherwise the answer is `412` with the current `ETag`, and nothing changes. The comparison is part of the write's own statement, so that of two writers sending the same tag one succeeds and the other gets `412`. What the request would be answered without the header when it is not a success (`400`, `403`, `404`) comes first. At most 4,096 characters. */
+                "If-Match"?: components["parameters"]["IfMatch"];
+            };
             path: {
                 /** @description The post's id. */
                 id: components["parameters"]["PostID"];
@@ -2976,6 +3058,7 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
+            412: components["responses"]["PreconditionFailed"];
             429: components["responses"]["TooManyRequests"];
             500: components["responses"]["InternalError"];
             503: components["responses"]["ServiceUnavailable"];
@@ -2987,6 +3070,8 @@ export interface operations {
             header?: {
                 /** @description Makes a retry of this request safe (draft-ietf-httpapi-idempotency-key-header-07, as Stripe does): a key the client chose for this one request, at most 255 printable ASCII characters, bare or as the draft's quoted string (`"..."`, then 257 with its quotes). Keys belong to the caller (the signed-in user, or the client's address when anonymous), the method and the route. The first request runs, and its answer is stored in the same transaction as its write; the same key with the same request (method, path, query and body) within `IDEMPOTENCY_KEY_TTL` (24 h) answers that stored answer again, byte for byte, with `Idempotent-Replayed: true`, and writes nothing. The same key with another request is refused (422); while the first is still running, 409 with `Retry-After`. Answers that are not 2xx are not stored: such a request wrote nothing, and runs again when retried. */
                 "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+                /** @description Makes this write conditional (RFC 9110, section 13.1.1): it is carried out only while the resource's current `ETag` is one of the listed entity-tags, compared strongly (a weak tag, `W/"..."`, never matches), or, with `*`, while the resource exists. Otherwise the answer is `412` with the current `ETag`, and nothing changes. The comparison is part of the write's own statement, so that of two writers sending the same tag one succeeds and the other gets `412`. What the request would be answered without the header when it is not a success (`400`, `403`, `404`) comes first. At most 4,096 characters. */
+                "If-Match"?: components["parameters"]["IfMatch"];
             };
             path: {
                 /** @description The post's id. */
@@ -3009,6 +3094,7 @@ export interface operations {
             200: {
                 headers: {
                     "X-Request-Id": components["headers"]["XRequestId"];
+                    ETag: components["headers"]["ETag"];
                     "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
                     "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
                     RateLimit: components["headers"]["RateLimit"];
@@ -3023,6 +3109,7 @@ export interface operations {
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
             409: components["responses"]["Conflict"];
+            412: components["responses"]["PreconditionFailed"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
             422: components["responses"]["IdempotencyKeyReused"];
@@ -3050,6 +3137,7 @@ export interface operations {
             200: {
                 headers: {
                     "X-Request-Id": components["headers"]["XRequestId"];
+                    ETag: components["headers"]["ETag"];
                     "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
                     "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
                     RateLimit: components["headers"]["RateLimit"];
@@ -3137,6 +3225,7 @@ export interface operations {
             201: {
                 headers: {
                     "X-Request-Id": components["headers"]["XRequestId"];
+                    ETag: components["headers"]["ETag"];
                     "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
                     "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
                     RateLimit: components["headers"]["RateLimit"];
@@ -3158,10 +3247,50 @@ export interface operations {
             503: components["responses"]["ServiceUnavailable"];
         };
     };
+    getComment: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Makes this read conditional (RFC 9110, section 13.1.2): when the resource's current `ETag` is one of the listed entity-tags, compared weakly (`W/"3"` matches `"3"`), or, with `*`, whenever the resource exists, the answer is `304` with that `ETag` and no body. At most 4,096 characters. */
+                "If-None-Match"?: components["parameters"]["IfNoneMatch"];
+            };
+            path: {
+                /** @description The comment's id. */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The comment. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    ETag: components["headers"]["ETag"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CommentDetail"];
+                };
+            };
+            304: components["responses"]["NotModified"];
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
     deleteComment: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Makes this write conditional (RFC 9110, section 13.1.1): it is carried out only while the resource's current `ETag` is one of the listed entity-tags, compared strongly (a weak tag, `W/"..."`, never matches), or, with `*`, while the resource exists. Otherwise the answer is `412` with the current `ETag`, and nothing changes. The comparison is part of the write's own statement, so that of two writers sending the same tag one succeeds and the other gets `412`. What the request would be answered without the header when it is not a success (`400`, `403`, `404`) comes first. At most 4,096 characters. */
+                "If-Match"?: components["parameters"]["IfMatch"];
+            };
             path: {
                 /** @description The comment's id. */
                 id: string;
@@ -3184,6 +3313,7 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
+            412: components["responses"]["PreconditionFailed"];
             429: components["responses"]["TooManyRequests"];
             500: components["responses"]["InternalError"];
             503: components["responses"]["ServiceUnavailable"];

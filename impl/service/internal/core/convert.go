@@ -11,7 +11,7 @@ import (
 
 // ToUser drops the password hash: it is the only way a db.User leaves the services.
 func ToUser(r db.User) service.User {
-	return service.User{ID: r.ID, Name: r.Name, Email: r.Email, CreatedAt: r.CreatedAt, UpdatedAt: r.UpdatedAt}
+	return service.User{ID: r.ID, Name: r.Name, Email: r.Email, CreatedAt: r.CreatedAt, UpdatedAt: r.UpdatedAt, Version: r.Version}
 }
 
 // ToUsers converts rows with ToUser.
@@ -21,7 +21,7 @@ func ToUsers(rows []db.User) []service.User { return convert(rows, ToUser) }
 func ToPost(r db.Post) service.Post {
 	return service.Post{
 		ID: r.ID, AuthorID: r.AuthorID, Title: r.Title, Content: r.Content, Published: r.Published,
-		CreatedAt: r.CreatedAt, UpdatedAt: r.UpdatedAt, PublishedAt: r.PublishedAt,
+		CreatedAt: r.CreatedAt, UpdatedAt: r.UpdatedAt, PublishedAt: r.PublishedAt, Version: r.Version,
 	}
 }
 
@@ -38,11 +38,12 @@ type PostJSON struct {
 	CreatedAt   time.Time  `json:"created_at"`
 	UpdatedAt   time.Time  `json:"updated_at"`
 	PublishedAt *time.Time `json:"published_at"`
+	Version     int64      `json:"version"`
 }
 
 // ToComment converts a comments row.
 func ToComment(r db.Comment) service.Comment {
-	return service.Comment{ID: r.ID, PostID: r.PostID, AuthorID: r.AuthorID, Content: r.Content, CreatedAt: r.CreatedAt}
+	return service.Comment{ID: r.ID, PostID: r.PostID, AuthorID: r.AuthorID, Content: r.Content, CreatedAt: r.CreatedAt, Version: r.Version}
 }
 
 // ToComments converts rows with ToComment.

@@ -1,0 +1,52 @@
+package service
+
+import "fmt"
+
+// Match is the precondition of a conditional write (HTTP's If-Match): the versions of the resource it may change.
+// The zero value holds for every version, as does [MatchAny]. Writes pass it to their own UPDATE or DELETE
+// statement ([Match.Arg]), so that of two writers holding the same version only one finds it there.
+type Match struct {
+	versions []int64
+	// limited is false for the zero value and MatchAny, whose versions are all.
+	limited bool
+}
+
+// MatchAny holds for any version of a resource that exists (If-Match: *).
+func MatchAny() Match { return Match{} }
+
+// MatchVersions holds for the given versions only; with none, for no version at all.
+func MatchVersions(versions ...int64) Match {
+	return Match{versions: append(make([]int64, 0, len(versions)), versions...), limited: true}
+}
+
+// Holds reports whether a resource at version v meets m.
+func (m Match) Holds(v int64) bool {
+	if !m.limited {
+		return true
+	}
+	for _, x := range m.versions {
+		if x == v {
+			return true
+		}
+	}
+	return false
+}
+
+// Arg is m as a statement's if_match argument: nil (SQL NULL) for every version, else the versions, an empty
+// array matching none.
+func (m Match) Arg() []int64 {
+	if !m.limited {
+		return nil
+	}
+	return m.versions
+}
+
+// PreconditionFailed is the error of a conditional write whose [Match] does not hold for the resource's current
+// version, which it carries for the caller to read again.
+func PreconditionFailed(resource string, current int64) *Error {
+	return &Error{
+		Code:           EPRECONDITION,
+		Message:        fmt.Sprintf("The %s has changed since the If-Match tag was read.", resource),
+		CurrentVersion: current,
+	}
+}
