@@ -5,9 +5,9 @@
 package etag
 
 import (
+	"crypto/sha256"
 	"encoding/binary"
 	"encoding/hex"
-	"hash/fnv"
 	"strconv"
 	"strings"
 
@@ -29,14 +29,15 @@ type Member struct {
 // their order: it changes when the resource does and when any member changes, goes or comes. It never equals a
 // plain [Of] tag, so a write's If-Match cannot be met with it.
 func WithMembers(v int64, members []Member) string {
-	h := fnv.New128a()
+	h := sha256.New()
 	var b [24]byte
 	for _, m := range members {
 		copy(b[:16], m.ID[:])
 		binary.BigEndian.PutUint64(b[16:], uint64(m.Version))
 		_, _ = h.Write(b[:])
 	}
-	return `"` + strconv.FormatInt(v, 10) + "-" + hex.EncodeToString(h.Sum(nil)) + `"`
+	// 128 bits of the digest: two representations share a tag only by a collision no one will meet.
+	return `"` + strconv.FormatInt(v, 10) + "-" + hex.EncodeToString(h.Sum(nil)[:16]) + `"`
 }
 
 // IfMatch is the precondition that an If-Match field value (its lines joined with commas) sets on a write:

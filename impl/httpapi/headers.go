@@ -56,8 +56,8 @@ func corsFor(origins []string, doc *openapi3.T) func(http.Handler) http.Handler 
 	})
 }
 
-// contractHeaders are the header parameters of doc's operations and the headers of its responses, each once,
-// sorted. Content-Type is left out of the answered ones: a browser shows it to scripts anyway.
+// contractHeaders are the header parameters of doc's operations and the headers of its responses (with the
+// middleware's), each once, sorted. Content-Type is left out of the answered ones: scripts may read it anyway.
 func contractHeaders(doc *openapi3.T) (sent, answered []string) {
 	in, out := map[string]bool{}, map[string]bool{}
 	addResponses := func(rs map[string]*openapi3.ResponseRef) {
@@ -81,6 +81,10 @@ func contractHeaders(doc *openapi3.T) (sent, answered []string) {
 				addResponses(op.Responses.Map())
 			}
 		}
+	}
+	// The middleware's own headers, which the overlay keeps out of the document the server embeds.
+	for _, h := range []string{"X-Request-Id", "RateLimit-Policy", "RateLimit", "Retry-After", "Allow"} {
+		out[http.CanonicalHeaderKey(h)] = true
 	}
 	delete(out, "Content-Type")
 	return slices.Sorted(maps.Keys(in)), slices.Sorted(maps.Keys(out))
