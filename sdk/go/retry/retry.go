@@ -7,7 +7,12 @@
 // waiting at least what Retry-After says, otherwise exponentially longer with full jitter, within Attempts and a
 // total Deadline. GET, HEAD, PUT, DELETE and OPTIONS are retried; POST and PATCH only where the contract takes an
 // Idempotency-Key, which Transport adds (a random UUID) unless the caller set one, and sends again unchanged on
-// every retry: the server then answers a retry of a request that did reach it with its first answer.
+// every retry: the server then answers a retry of a request that did reach it with its first answer. A POST or
+// PATCH elsewhere is retried when the caller gave it a key of its own, as for a GraphQL mutation.
+//
+// Conditional requests need nothing of this package: the generated client takes If-Match and If-None-Match as
+// parameters, and each answer's ETag is in its HTTPResponse.Header. A retried PATCH with If-Match keeps its key,
+// so a lost answer comes back as the first 200, not as a 412 against the version that write made.
 package retry
 
 import (
@@ -116,12 +121,17 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	case http.MethodGet, http.MethodHead, http.MethodPut, http.MethodDelete, http.MethodOptions:
 		retriable = true
 	case http.MethodPost, http.MethodPatch:
-		if t.takesKey(req) {
+		switch {
+		case t.takesKey(req):
 			retriable = true
 			if req.Header.Get(KeyHeader) == "" {
 				req = req.Clone(req.Context())
 				req.Header.Set(KeyHeader, uuid.NewString())
 			}
+		case req.Header.Get(KeyHeader) != "":
+			// The caller's own key on a route the contract does not list (a GraphQL mutation): the caller says
+			// the server takes it there.
+			retriable = true
 		}
 	}
 	base := t.Base

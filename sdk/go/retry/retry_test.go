@@ -1,15 +1,12 @@
 package retry_test
 
 import (
-	"bufio"
 	"context"
 	"io"
 	"log/slog"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -19,75 +16,12 @@ import (
 	"github.com/junction-dev/junction/impl/config"
 	"github.com/junction-dev/junction/impl/dbtest"
 	"github.com/junction-dev/junction/impl/httpapi"
+	"github.com/junction-dev/junction/impl/lossyproxy"
 	"github.com/junction-dev/junction/impl/ratelimit"
 	"github.com/junction-dev/junction/impl/servicetest"
 	"github.com/junction-dev/junction/impl/webhook"
 	"github.com/junction-dev/junction/sdk/go/retry"
 )
-
-// cutter is a TCP proxy in front of the server that, while cutting is on, forwards each request whole, reads
-// the server's whole answer, and closes the client's connection without sending it: the request was served (its
-// write committed) and the client saw only a broken connection.
-type cutter struct {
-	ln      net.Listener
-	target  string
-	cutting atomic.Int32 // answers left to drop
-	cut     atomic.Int32
-}
-
-func newCutter(t *testing.T, target string) *cutter {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	c := &cutter{ln: ln, target: target}
-	t.Cleanup(func() { ln.Close() })
-	go func() {
-		for {
-			conn, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			go c.serve(conn)
-		}
-	}()
-	return c
-}
-
-func (c *cutter) serve(client net.Conn) {
-	defer client.Close()
-	server, err := net.Dial("tcp", c.target)
-	if err != nil {
-		return
-	}
-	defer server.Close()
-	in, out := bufio.NewReader(client), bufio.NewReader(server)
-	for {
-		req, err := http.ReadRequest(in)
-		if err != nil {
-			return
-		}
-		if err := req.Write(server); err != nil {
-			return
-		}
-		resp, err := http.ReadResponse(out, req)
-		if err != nil {
-			return
-		}
-		body, _ := io.ReadAll(resp.Body)
-		resp.Body.Close()
-		if c.cutting.Add(-1) >= 0 {
-			c.cut.Add(1)
-			return // the answer never reaches the client
-		}
-		resp.Body = io.NopCloser(bytesReader(body))
-		resp.ContentLength = int64(len(body))
-		if err := resp.Write(client); err != nil {
-			return
-		}
-	}
-}
-
-func (c *cutter) url() string { return "http://" + c.ln.Addr().String() }
 
 // server starts Junction's REST API over real HTTP on a fresh database.
 func server(t *testing.T) (string, func(table string) int) {
@@ -130,38 +64,38 @@ func client(t *testing.T, url string, tr http.RoundTripper, token string) *api.C
 func TestALostAnswerIsRetriedIntoTheFirstOne(t *testing.T) {
 	t.Parallel()
 	url, count := server(t)
-	proxy := newCutter(t, url[len("http://"):])
+	proxy := lossyproxy.New(t, url[len("http://"):])
 	tr := retry.New(nil)
 	tr.BaseDelay = time.Millisecond
-	anon := client(t, proxy.url(), tr, "")
+	anon := client(t, proxy.URL(), tr, "")
 
-	proxy.cutting.Store(1)
+	proxy.Drop(1)
 	signUp, err := anon.CreateUserWithResponse(context.Background(), nil, api.CreateUserJSONRequestBody{
 		Name: "Ada", Email: "ada@example.com", Password: new("long enough"),
 	})
 	require.NoError(t, err)
 	require.Equal(t, http.StatusCreated, signUp.StatusCode(), string(signUp.Body))
 	require.Equal(t, "true", signUp.HTTPResponse.Header.Get("Idempotent-Replayed"), "the first answer, replayed")
-	require.EqualValues(t, 1, proxy.cut.Load())
+	require.Equal(t, 1, proxy.Dropped())
 	require.Equal(t, 1, count("users"))
 
 	tok, err := client(t, url, nil, "").CreateTokenWithResponse(context.Background(), api.TokenRequest{Email: "ada@example.com", Password: new("long enough")})
 	require.NoError(t, err)
-	ada := client(t, proxy.url(), tr, tok.JSON200.AccessToken)
+	ada := client(t, proxy.URL(), tr, tok.JSON200.AccessToken)
 
-	proxy.cutting.Store(2) // two answers lost in a row: the third try gets it
+	proxy.Drop(2) // two answers lost in a row: the third try gets it
 	post, err := ada.CreatePostWithResponse(context.Background(), nil, api.CreatePostJSONRequestBody{Title: "Once", Content: "Only once."})
 	require.NoError(t, err)
 	require.Equal(t, http.StatusCreated, post.StatusCode(), string(post.Body))
 	require.Equal(t, 1, count("posts"))
 
-	proxy.cutting.Store(1)
+	proxy.Drop(1)
 	comment, err := ada.CreateCommentWithResponse(context.Background(), post.JSON201.Data.Id, nil, api.CreateCommentJSONRequestBody{Content: "Once too."})
 	require.NoError(t, err)
 	require.Equal(t, http.StatusCreated, comment.StatusCode(), string(comment.Body))
 	require.Equal(t, 1, count("comments"))
 
-	proxy.cutting.Store(1)
+	proxy.Drop(1)
 	published, err := ada.PublishPostWithResponse(context.Background(), post.JSON201.Data.Id, nil)
 	require.NoError(t, err)
 	require.Equal(t, http.StatusOK, published.StatusCode(), string(published.Body))
@@ -174,7 +108,7 @@ func TestALostAnswerIsRetriedIntoTheFirstOne(t *testing.T) {
 func TestWhatIsNotSafeIsNotRetried(t *testing.T) {
 	t.Parallel()
 	url, count := server(t)
-	proxy := newCutter(t, url[len("http://"):])
+	proxy := lossyproxy.New(t, url[len("http://"):])
 	tr := retry.New(nil)
 	tr.BaseDelay = time.Millisecond
 	var seen sync.Map
@@ -185,17 +119,17 @@ func TestWhatIsNotSafeIsNotRetried(t *testing.T) {
 		return http.DefaultTransport.RoundTrip(req)
 	})
 	tr.Base = counting
-	anon := client(t, proxy.url(), tr, "")
+	anon := client(t, proxy.URL(), tr, "")
 	_, err := client(t, url, nil, "").CreateUserWithResponse(context.Background(), nil, api.CreateUserJSONRequestBody{
 		Name: "Ada", Email: "ada@example.com", Password: new("long enough"),
 	})
 	require.NoError(t, err)
-	proxy.cutting.Store(1)
+	proxy.Drop(1)
 	_, err = anon.CreateTokenWithResponse(context.Background(), api.TokenRequest{Email: "ada@example.com", Password: new("long enough")})
 	require.Error(t, err, "sign-in takes no key: its lost answer is the caller's to handle")
-	require.EqualValues(t, 1, proxy.cut.Load())
+	require.Equal(t, 1, proxy.Dropped())
 
-	proxy.cutting.Store(1)
+	proxy.Drop(1)
 	_, err = anon.CreateUserWithResponse(context.Background(), &api.CreateUserParams{IdempotencyKey: new("mine")}, api.CreateUserJSONRequestBody{
 		Name: "Grace", Email: "grace@example.com", Password: new("long enough"),
 	})
@@ -209,16 +143,3 @@ func TestWhatIsNotSafeIsNotRetried(t *testing.T) {
 type roundTripFunc func(*http.Request) (*http.Response, error)
 
 func (f roundTripFunc) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
-
-func bytesReader(b []byte) io.Reader { return &sliceReader{b: b} }
-
-type sliceReader struct{ b []byte }
-
-func (s *sliceReader) Read(p []byte) (int, error) {
-	if len(s.b) == 0 {
-		return 0, io.EOF
-	}
-	n := copy(p, s.b)
-	s.b = s.b[n:]
-	return n, nil
-}

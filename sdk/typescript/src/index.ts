@@ -46,7 +46,8 @@ const keyed = keyedOperations.map(
  * otherwise exponentially longer with full jitter, within `attempts` and `deadlineMs`. GET, HEAD, PUT, DELETE and
  * OPTIONS are retried; POST and PATCH only where openapi.yaml takes an Idempotency-Key, which it adds (a random
  * UUID) unless the caller set one, and sends unchanged on every retry, so that the server answers a retry of a
- * request that did reach it with its first answer.
+ * request that did reach it with its first answer. A POST or PATCH elsewhere is retried when the caller gave it a
+ * key of its own, as for a GraphQL mutation.
  */
 export function retryingFetch(options: RetryOptions = {}): (request: Request) => Promise<Response> {
   const attempts = options.attempts ?? 3;
@@ -65,6 +66,9 @@ export function retryingFetch(options: RetryOptions = {}): (request: Request) =>
           headers.set(idempotencyKeyHeader, crypto.randomUUID());
           request = new Request(request, { headers });
         }
+      } else if (request.headers.has(idempotencyKeyHeader)) {
+        // The caller's own key where the contract lists none (a GraphQL mutation): the caller says it is taken.
+        retriable = true;
       }
     }
     if (!retriable || attempts <= 1) return send(request);
@@ -117,6 +121,15 @@ function retryAfterMs(value: string | null): number | undefined {
   if (Number.isInteger(seconds) && seconds >= 0) return seconds * 1000;
   const at = Date.parse(value);
   return Number.isNaN(at) ? undefined : Math.max(at - Date.now(), 0);
+}
+
+/**
+ * The strong entity-tag of what a call read or wrote (its `ETag`), to send back as `If-None-Match` on a read
+ * (`params: { header: { "If-None-Match": tag } }`, answered 304 while unchanged) or `If-Match` on a write
+ * (answered 412, with the current tag, when someone else changed it first).
+ */
+export function etagOf(result: { response: Response }): string | undefined {
+  return result.response.headers.get("ETag") ?? undefined;
 }
 
 /**

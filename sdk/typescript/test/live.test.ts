@@ -2,7 +2,7 @@
 // same) for requests that are invalid on purpose.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { createJunctionClient, type ApiError, type Post } from "../src/index.js";
+import { createJunctionClient, etagOf, type ApiError, type Post } from "../src/index.js";
 
 const baseUrl = process.env.JUNCTION_URL ?? "http://localhost:8080";
 
@@ -78,4 +78,36 @@ test("batch lookup: ids with several values, serialized as the spec says, and li
   assert.equal(self.status, 200);
   const again = (await self.json()) as { data: { id: string }[] };
   assert.deepEqual(again.data.map((u) => u.id).sort(), [...ids].sort());
+});
+
+test("conditional requests: the ETag read, 304 while unchanged, 412 for a stale If-Match", async () => {
+  let token: string | undefined;
+  const api = createJunctionClient(baseUrl, () => token);
+  const email = `ts-etag-${Date.now()}-${Math.random().toString(16).slice(2)}@example.com`;
+  await api.POST("/api/users", { body: { name: "ETag", email, password: "correct horse battery" } });
+  token = (await api.POST("/api/auth/token", { body: { email, password: "correct horse battery" } })).data?.accessToken;
+
+  const created = await api.POST("/api/posts", { body: { title: "Versioned", content: "One." } });
+  const id = created.data!.data.id;
+  const tag = etagOf(created);
+  assert.match(tag ?? "", /^"\d+"$/);
+  const read = await api.GET("/api/posts/{id}", { params: { path: { id } } });
+  assert.equal(etagOf(read), tag);
+
+  const unchanged = await api.GET("/api/posts/{id}", { params: { path: { id }, header: { "If-None-Match": tag } } });
+  assert.equal(unchanged.response.status, 304);
+  assert.equal(etagOf(unchanged), tag);
+
+  const edited = await api.PATCH("/api/posts/{id}", { params: { path: { id }, header: { "If-Match": tag } }, body: { title: "Edited" } });
+  assert.equal(edited.response.status, 200);
+  const next = etagOf(edited);
+  assert.notEqual(next, tag);
+
+  const stale = await api.PATCH("/api/posts/{id}", { params: { path: { id }, header: { "If-Match": tag } }, body: { title: "Lost update" } });
+  assert.equal(stale.response.status, 412);
+  assert.equal(stale.error?.statusCode, 412);
+  assert.equal(etagOf(stale), next, "the current tag, to read again");
+
+  const deleted = await api.DELETE("/api/posts/{id}", { params: { path: { id }, header: { "If-Match": next } } });
+  assert.equal(deleted.response.status, 204);
 });

@@ -16,13 +16,14 @@ async function listen(handler: (req: IncomingMessage, res: ServerResponse) => vo
 }
 
 test("what is retried, with one key, and for how long", async (t) => {
-  const cases: { name: string; method: string; path: string; answers: [number, string?][]; tries: number; status: number }[] = [
+  const cases: { name: string; method: string; path: string; answers: [number, string?][]; tries: number; status: number; key?: string }[] = [
     { name: "a GET through 503s", method: "GET", path: "/api/posts", answers: [[503], [503], [200]], tries: 3, status: 200 },
     { name: "at most three tries", method: "DELETE", path: "/api/posts/x", answers: [[503], [503], [503], [200]], tries: 3, status: 503 },
     { name: "a 500 is the answer", method: "GET", path: "/api/posts", answers: [[500], [200]], tries: 1, status: 500 },
     { name: "a running key's 409", method: "POST", path: "/api/posts", answers: [[409, "0"], [201]], tries: 2, status: 201 },
     { name: "a 409 without Retry-After is the answer", method: "POST", path: "/api/users", answers: [[409], [201]], tries: 1, status: 409 },
     { name: "a POST the contract gives no key", method: "POST", path: "/api/auth/token", answers: [[503], [200]], tries: 1, status: 503 },
+    { name: "a GraphQL mutation with the caller's key", method: "POST", path: "/graphql", answers: [[503], [200]], tries: 2, status: 200, key: "mutation-1" },
     { name: "Retry-After past the deadline", method: "GET", path: "/api/posts", answers: [[429, "60"], [200]], tries: 1, status: 429 },
   ];
   for (const c of cases) {
@@ -36,12 +37,14 @@ test("what is retried, with one key, and for how long", async (t) => {
       });
       try {
         const send = retryingFetch({ baseDelayMs: 1, deadlineMs: 10_000 });
-        const response = await send(new Request(server.url + c.path, { method: c.method, body: c.method === "GET" ? undefined : "{}" }));
+        const headers = c.key ? { [idempotencyKeyHeader]: c.key } : undefined;
+        const response = await send(new Request(server.url + c.path, { method: c.method, headers, body: c.method === "GET" ? undefined : "{}" }));
         assert.equal(response.status, c.status);
         assert.equal(keys.length, c.tries);
         if (c.method === "POST" && c.tries > 1) {
           assert.ok(keys[0], "a key the SDK chose");
           assert.ok(keys.every((k) => k === keys[0]), "the same key on every try");
+          if (c.key) assert.equal(keys[0], c.key, "the caller's key");
         }
       } finally {
         server.close();
