@@ -390,6 +390,10 @@ func scenarios(token string, d dataset, duration time.Duration) []scenario {
 	graphql := []byte(`{"query":"{ users(limit: 20) { edges { node { posts { comments { author { id } } } } } } }"}`)
 	return []scenario{
 		{name: "GET /api/users/{id}", requests: func() []request { return usersByID(d.users, auth, 20_000) }},
+		// Seeded users are at version 1: each read is the same by-id read, answered 304 without a body.
+		{name: "GET /api/users/{id} with If-None-Match", note: "the same reads, each answered 304 (its ETag unchanged)", requests: func() []request {
+			return usersByID(d.users, http.Header{"Authorization": {"Bearer " + token}, "If-None-Match": {`"1"`}}, 20_000)
+		}},
 		{name: "GET /api/users?search=…&limit=20", note: "trigram search and an exact count", requests: func() []request { return searches(auth) }},
 		{name: "GET /api/posts?published=true", note: "newest published posts and an exact count", requests: func() []request {
 			return []request{{method: http.MethodGet, path: "/api/posts?published=true"}}
