@@ -181,16 +181,14 @@ func (s *Service) Delete(ctx context.Context, id uuid.UUID, m service.Match) err
 			return core.Forbidden("Only the comment's author or the post's author may delete this comment.")
 		}
 		deleted, err := s.core.Queries.CommentDelete(ctx, tx, db.CommentDeleteParams{ID: id, IfMatch: m.Arg()})
-		if errors.Is(err, pgx.ErrNoRows) {
-			// Deleted meanwhile, or kept by If-Match: the row, if any, says which.
-			now, gerr := s.core.Queries.CommentGetByID(ctx, tx, id)
-			if errors.Is(gerr, pgx.ErrNoRows) {
-				return core.NotFound("Comment")
+		if errors.Is(err, pgx.ErrNoRows) { // deleted meanwhile, or kept by If-Match
+			if why := core.Unwritten("Comment", m, func() (int64, error) {
+				now, err := s.core.Queries.CommentGetByID(ctx, tx, id)
+				return now.Version, err
+			}); why != nil {
+				return why
 			}
-			if gerr != nil {
-				return gerr
-			}
-			return service.PreconditionFailed("comment", now.Version)
+			return errors.New("delete comment: no row deleted")
 		}
 		if err != nil {
 			return err

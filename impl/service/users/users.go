@@ -319,15 +319,11 @@ func (s *Service) Update(ctx context.Context, id uuid.UUID, in service.UpdateUse
 	switch {
 	case errors.Is(err, pgx.ErrNoRows):
 		// Deleted, changed past If-Match, or its email or password changed since it was read: the row says which.
-		now, gerr := s.core.Queries.UserGetByID(ctx, s.core.Pool, id)
-		if errors.Is(gerr, pgx.ErrNoRows) {
-			return service.User{}, core.NotFound("User")
-		}
-		if gerr != nil {
-			return service.User{}, fmt.Errorf("update user: %w", gerr)
-		}
-		if !in.IfMatch.Holds(now.Version) {
-			return service.User{}, service.PreconditionFailed("user", now.Version)
+		if why := core.Unwritten("User", in.IfMatch, func() (int64, error) {
+			now, err := s.core.Queries.UserGetByID(ctx, s.core.Pool, id)
+			return now.Version, err
+		}); why != nil {
+			return service.User{}, why
 		}
 		return service.User{}, &service.Error{Code: service.ECONFLICT, Message: "The account changed while this request was checked; retry."}
 	case postgres.IsUniqueViolation(err, emailUniqueIndex):
@@ -394,16 +390,14 @@ func (s *Service) Delete(ctx context.Context, id uuid.UUID, m service.Match) err
 	}
 	err := s.core.InTx(ctx, func(tx pgx.Tx) error {
 		row, err := s.core.Queries.UserDelete(ctx, tx, db.UserDeleteParams{ID: id, IfMatch: m.Arg()})
-		if errors.Is(err, pgx.ErrNoRows) {
-			// Deleted meanwhile, or kept by If-Match: the row, if any, says which.
-			now, gerr := s.core.Queries.UserGetByID(ctx, tx, id)
-			if errors.Is(gerr, pgx.ErrNoRows) {
-				return core.NotFound("User")
+		if errors.Is(err, pgx.ErrNoRows) { // deleted meanwhile, or kept by If-Match
+			if why := core.Unwritten("User", m, func() (int64, error) {
+				now, err := s.core.Queries.UserGetByID(ctx, tx, id)
+				return now.Version, err
+			}); why != nil {
+				return why
 			}
-			if gerr != nil {
-				return gerr
-			}
-			return service.PreconditionFailed("user", now.Version)
+			return errors.New("delete user: no row deleted")
 		}
 		if err != nil {
 			return err

@@ -2,8 +2,11 @@ package core
 
 import (
 	"context"
+	"errors"
+	"strings"
 
 	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
 
 	"github.com/junction-dev/junction/impl/service"
 )
@@ -66,6 +69,23 @@ func RequireAdmin(ctx context.Context) (service.Actor, error) {
 func Viewer(ctx context.Context) *uuid.UUID {
 	if a, ok := service.ActorFromContext(ctx); ok {
 		return &a.UserID
+	}
+	return nil
+}
+
+// Unwritten says why a conditional write's statement found no row to change: what (a resource, as NotFound names
+// it) is gone, ENOTFOUND; or it is there at a version m does not hold, EPRECONDITION with that version. current
+// reads its version now (pgx.ErrNoRows when it is gone). nil means it is there and m holds: something else kept
+// the row, which the caller names.
+func Unwritten(what string, m service.Match, current func() (int64, error)) error {
+	v, err := current()
+	switch {
+	case errors.Is(err, pgx.ErrNoRows):
+		return NotFound(what)
+	case err != nil:
+		return err
+	case !m.Holds(v):
+		return service.PreconditionFailed(strings.ToLower(what), v)
 	}
 	return nil
 }
