@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"sync/atomic"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -40,6 +41,8 @@ type app struct {
 	metrics *metrics.Metrics
 	// graphql is the GraphQL endpoint, whose WebSockets serve ends when it stops.
 	graphql *graph.Handler
+	// draining is set when serve has been told to stop: /readyz answers 503 from then on.
+	draining atomic.Bool
 }
 
 // newApp connects to the database, migrates it and wires everything. work says whether this process works jobs.
@@ -239,6 +242,7 @@ func (a *app) handler(ctx context.Context) (http.Handler, []lifecycle.Named, err
 		AdminJobs:      ui,
 		GraphQL:        a.graphql,
 		Metrics:        a.metrics,
+		Draining:       a.draining.Load,
 	})
 	if err != nil {
 		return nil, nil, err

@@ -174,7 +174,15 @@ func serve(ctx context.Context, cfg config.Config, logger *slog.Logger) error {
 			logger.InfoContext(ctx, c.Name, "addr", s.ln.Addr().String())
 		}
 	}
-	return runUntil(ctx, cfg, logger, group, failed)
+	drain := func() {
+		// Still serving, but no longer ready: the load balancer's checks take this instance out meanwhile.
+		a.draining.Store(true)
+		if cfg.HTTP.DrainDelay > 0 {
+			logger.Info("draining", "delay", cfg.HTTP.DrainDelay.String())
+			time.Sleep(cfg.HTTP.DrainDelay)
+		}
+	}
+	return runUntil(ctx, cfg, logger, group, failed, drain)
 }
 
 // work runs the job workers only, until ctx ends.
@@ -200,16 +208,20 @@ func work(ctx context.Context, cfg config.Config, logger *slog.Logger) error {
 		return err
 	}
 	logger.InfoContext(ctx, "working jobs", "email_concurrency", cfg.Jobs.EmailConcurrency, "webhook_concurrency", cfg.Webhooks.Concurrency)
-	return runUntil(ctx, cfg, logger, group, failed)
+	return runUntil(ctx, cfg, logger, group, failed, nil)
 }
 
-// runUntil waits for ctx to end (a signal) or a server to fail, then stops group within the shutdown timeout.
-func runUntil(ctx context.Context, cfg config.Config, logger *slog.Logger, group *lifecycle.Group, failed <-chan error) error {
+// runUntil waits for ctx to end (a signal) or a server to fail, then stops group within the shutdown timeout;
+// after a signal, drain (when not nil) runs first.
+func runUntil(ctx context.Context, cfg config.Config, logger *slog.Logger, group *lifecycle.Group, failed <-chan error, drain func()) error {
 	var serveErr error
 	select {
 	case serveErr = <-failed:
 		logger.ErrorContext(ctx, "a server failed; shutting down", "err", serveErr)
 	case <-ctx.Done():
+		if drain != nil {
+			drain()
+		}
 	}
 	logger.Info("shutting down", "timeout", cfg.HTTP.ShutdownTimeout.String())
 	stopCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), cfg.HTTP.ShutdownTimeout)

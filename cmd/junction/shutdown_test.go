@@ -107,6 +107,50 @@ func TestGracefulShutdown(t *testing.T) {
 	require.GreaterOrEqual(t, completed, 1)
 }
 
+// TestADrainingServerLeavesTheBalancerFirst: with SHUTDOWN_DRAIN_DELAY, a SIGTERM turns /readyz to 503 at once
+// while every other request, on new connections too, is still served; the server stops taking connections only
+// after the delay, and exits 0.
+func TestADrainingServerLeavesTheBalancerFirst(t *testing.T) {
+	t.Parallel()
+	bin := buildJunction(t)
+	port := freePort(t)
+	cmd := exec.Command(bin, "serve")
+	cmd.Env = append(os.Environ(), "DATABASE_URL="+dbtest.NewURL(t), fmt.Sprintf("PORT=%d", port),
+		"JWT_SECRET=a drain test secret, 32 bytes long ok", "LOG_LEVEL=warn", "SHUTDOWN_DRAIN_DELAY=3s", "MAIL_TRANSPORT=log")
+	logs := &logtest.Buffer{}
+	cmd.Stdout, cmd.Stderr = logs, logs
+	require.NoError(t, cmd.Start())
+	t.Cleanup(func() { _ = cmd.Process.Kill() })
+	base := fmt.Sprintf("http://127.0.0.1:%d", port)
+	get := func(path string) int {
+		// A new connection each time, as a balancer's check opens.
+		c := &http.Client{Transport: &http.Transport{DisableKeepAlives: true}, Timeout: 5 * time.Second}
+		resp, err := c.Get(base + path)
+		if err != nil {
+			return 0
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	require.Eventually(t, func() bool { return get("/readyz") == http.StatusOK }, 30*time.Second, 50*time.Millisecond, "%s", logs)
+
+	require.NoError(t, cmd.Process.Signal(syscall.SIGTERM))
+	require.Eventually(t, func() bool { return get("/readyz") == http.StatusServiceUnavailable }, 2*time.Second, 20*time.Millisecond,
+		"no longer ready at once")
+	require.Equal(t, http.StatusOK, get("/api/posts"), "still serving while the balancer takes it out")
+	require.Equal(t, http.StatusOK, get("/healthz"), "alive all the same")
+
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	select {
+	case err := <-done:
+		require.NoError(t, err, "%s", logs.String())
+	case <-time.After(30 * time.Second):
+		t.Fatalf("the process did not exit\n%s", logs.String())
+	}
+	require.Equal(t, 0, get("/api/posts"), "no connection once stopped")
+}
+
 var build struct {
 	once sync.Once
 	dir  string

@@ -194,6 +194,9 @@ type HTTPConfig struct {
 	WriteTimeout      time.Duration
 	IdleTimeout       time.Duration
 	ShutdownTimeout   time.Duration
+	// DrainDelay is how long a stopping server keeps serving with /readyz at 503, before it stops taking
+	// connections: long enough for a load balancer's health checks to take it out.
+	DrainDelay time.Duration
 	// RequestTimeout is the deadline of each request's context (WebSockets excepted).
 	RequestTimeout time.Duration
 	// MaxConcurrent caps the requests served at once; more are answered 503 at once.
@@ -243,6 +246,7 @@ func Load(getenv func(string) string) (Config, error) {
 			WriteTimeout:      p.duration("HTTP_WRITE_TIMEOUT", 30*time.Second),
 			IdleTimeout:       p.duration("HTTP_IDLE_TIMEOUT", 2*time.Minute),
 			ShutdownTimeout:   p.duration("SHUTDOWN_TIMEOUT", 20*time.Second),
+			DrainDelay:        p.duration("SHUTDOWN_DRAIN_DELAY", 0),
 			RequestTimeout:    p.duration("REQUEST_TIMEOUT", 15*time.Second),
 			MaxConcurrent:     p.int("MAX_CONCURRENT_REQUESTS", 1000),
 		},

@@ -19,12 +19,14 @@ import (
 	"github.com/junction-dev/junction/impl/authn"
 	"github.com/junction-dev/junction/impl/clientip"
 	"github.com/junction-dev/junction/impl/ratelimit"
+	"github.com/junction-dev/junction/impl/service"
 	"github.com/junction-dev/junction/impl/webhook"
 )
 
 // Server implements the REST operations of openapi.yaml on top of the services.
 type Server struct {
-	svc Services
+	svc      Services
+	draining func() bool
 }
 
 var _ api.StrictServerInterface = (*Server)(nil)
@@ -52,6 +54,9 @@ type Options struct {
 	GraphQL http.Handler
 	// AdminJobs is River UI, mounted at AdminJobsPath for admins only; nil mounts nothing.
 	AdminJobs http.Handler
+	// Draining, when set and true, makes /readyz answer 503 while everything else still serves: a load balancer
+	// takes the instance out before it stops taking connections (SHUTDOWN_DRAIN_DELAY).
+	Draining func() bool
 }
 
 // Metrics counts requests (impl/metrics).
@@ -113,7 +118,7 @@ func NewHandler(svc Services, opts Options) (http.Handler, error) {
 		return nil, err
 	}
 
-	server := &Server{svc: svc}
+	server := &Server{svc: svc, draining: opts.Draining}
 	if opts.GraphQL != nil {
 		r.Handle(graphQLPath, opts.GraphQL)
 		r.Get(graphQLPath+"/assets/*", opts.GraphQL.ServeHTTP) // GraphiQL's scripts and styles
@@ -187,8 +192,11 @@ func (s *Server) GetHealth(context.Context, api.GetHealthRequestObject) (api.Get
 	return api.GetHealth200JSONResponse{Status: "ok"}, nil
 }
 
-// GetReadiness answers 200 when the database answers within a second.
+// GetReadiness answers 200 when the database answers within a second, and the process is not shutting down.
 func (s *Server) GetReadiness(ctx context.Context, _ api.GetReadinessRequestObject) (api.GetReadinessResponseObject, error) {
+	if s.draining != nil && s.draining() {
+		return nil, &service.Error{Code: service.EUNAVAILABLE, Message: "The service is shutting down."}
+	}
 	ctx, cancel := context.WithTimeout(ctx, time.Second)
 	defer cancel()
 	if err := s.svc.Ops.Ready(ctx); err != nil {

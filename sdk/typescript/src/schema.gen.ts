@@ -33,7 +33,7 @@ export interface paths {
         };
         /**
          * Readiness probe
-         * @description Answers 200 when the database answers a ping within one second, 503 otherwise. Not rate limited. A malformed query string is answered with 400.
+         * @description Answers 200 when the database answers a ping within one second, 503 otherwise, and 503 from the moment the process is told to stop (SIGTERM) for `SHUTDOWN_DRAIN_DELAY`, while it still serves every other request, so that a load balancer takes it out before it stops taking connections. Not rate limited. A malformed query string is answered with 400.
          */
         get: operations["getReadiness"];
         put?: never;
