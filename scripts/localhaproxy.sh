@@ -5,9 +5,13 @@
 #
 # Health checks ask each backend's /readyz every 500 ms: two failures take it out, two successes bring it back. A
 # Junction instance told to stop answers 503 there for SHUTDOWN_DRAIN_DELAY while it still serves, so it leaves
-# the rotation before it stops taking connections. A request that could not connect (the instance is gone) is
-# sent to another backend (redispatch); one that reached a backend is never sent twice, as a POST may have
-# written.
+# the rotation before it stops taking connections.
+#
+# A request whose instance died under it (no answer, or a refused connection) is sent to another instance, but
+# only if sending it twice is safe, as openapi.yaml says: a GET, HEAD, PUT, DELETE or OPTIONS, a POST or PATCH
+# with an Idempotency-Key (the second instance replays the first one's stored answer, or runs it if it never
+# committed), and Stripe's deliveries (kept once by their event id). Any other POST that reached a dying
+# instance is answered 502: it may have written.
 set -euo pipefail
 dir=${1:?usage: localhaproxy.sh DIR PORT BACKEND...}
 port=${2:?usage: localhaproxy.sh DIR PORT BACKEND...}
@@ -37,14 +41,20 @@ defaults
   # WebSockets (GraphQL subscriptions) stay open this long without traffic.
   timeout tunnel 1h
   timeout http-keep-alive 10s
-  # Connection failures only: a request that reached an instance is not replayed on another.
   retries 3
-  retry-on conn-failure
-  option redispatch
+  retry-on conn-failure empty-response junk-response response-timeout
+  # Each retry goes to another instance; the request is read whole first, so that it can be sent again.
+  option redispatch 1
+  option http-buffer-request
   option forwardfor
 
 frontend junction
   bind 127.0.0.1:$port
+  # A write without a key may have committed on the instance that died: never send it again.
+  acl keyed req.hdr(idempotency-key) -m found
+  acl stripe path /api/webhooks/stripe
+  http-request disable-l7-retry if METH_POST !keyed !stripe
+  http-request disable-l7-retry if { method PATCH } !keyed
   default_backend instances
 
 backend instances
