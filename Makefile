@@ -28,6 +28,10 @@ run: ## Start the service (a project-local PostgreSQL unless DATABASE_URL is set
 	echo "Junction: API http://localhost:$${PORT:-8080}/api/users  docs http://localhost:$${PORT:-8080}/docs"; \
 	exec bin/junction serve
 
+.PHONY: cluster
+cluster: ## Run PostgreSQL, PgBouncer, Redis, three instances and HAProxy on loopback, HAProxy on CLUSTER_PORT (8080)
+	scripts/cluster.sh
+
 .PHONY: test
 test: ## Run every test against a project-local PostgreSQL (or TEST_DATABASE_URL)
 	@if [ -z "$${TEST_DATABASE_URL:-}" ]; then \
