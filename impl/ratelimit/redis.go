@@ -149,15 +149,22 @@ func (r *Redis) Allow(ctx context.Context, p Policy, key string) (Decision, erro
 // (what is left is what fits in the window beside the time until the quota is whole, Window − Reset), allowing
 // for that microsecond.
 func decisionOf(p Policy, res *redis_rate.Result) Decision {
-	d := Decision{Policy: p, Reset: max(0, res.ResetAfter.Round(time.Microsecond))}
+	d := Decision{Policy: p, Reset: micros(res.ResetAfter)}
 	if res.Allowed == 0 {
-		d.RetryAfter = max(0, res.RetryAfter.Round(time.Microsecond))
+		d.RetryAfter = micros(res.RetryAfter)
 		return d
 	}
 	d.Allowed = true
 	interval := max(p.Window/time.Duration(p.Quota), 1)
 	d.Remaining = min(max(0, int((p.Window-d.Reset+time.Microsecond)/interval)), p.Quota-1)
 	return d
+}
+
+// micros rounds a duration from Redis to its clock's microseconds, and keeps it above zero: both are for a time
+// still to come (a refused request's wait, a quota not yet whole), and the RateLimit fields round them up to the
+// second, so a quota of more than one a microsecond must still show t=1, as Memory's does.
+func micros(d time.Duration) time.Duration {
+	return max(d.Round(time.Microsecond), min(d, time.Microsecond), 1)
 }
 
 // fallBack switches to the fallback store, logging and reporting it once, whoever else meets the same outage.

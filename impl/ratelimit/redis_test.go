@@ -3,6 +3,7 @@ package ratelimit_test
 import (
 	"context"
 	"fmt"
+	"net/http"
 	"net/netip"
 	"strings"
 	"sync/atomic"
@@ -60,6 +61,21 @@ func TestRedisDecidesAsMemory(t *testing.T) {
 				within(t, want.RetryAfter, d.RetryAfter, took, "RetryAfter of request %d", i)
 			}
 		})
+	}
+}
+
+// TestRedisShowsHugeQuotasAsMemory: a quota of more than one a microsecond (one back every 60 ns) shows t=1 in
+// the RateLimit field from both stores, not t=0 from Redis's microseconds.
+func TestRedisShowsHugeQuotasAsMemory(t *testing.T) {
+	t.Parallel()
+	cfg := config.RateLimitConfig{Window: time.Minute, Default: 1_000_000_000}
+	ctx := clientip.NewContext(context.Background(), netip.MustParseAddr("203.0.113.5"))
+	for _, kind := range []string{"memory", "redis"} {
+		res, err := ratelimit.New(cfg, newStore(t, kind)).Check(ctx, ratelimit.ActionDefault, "")
+		require.NoError(t, err)
+		h := http.Header{}
+		res.SetHeaders(h)
+		require.Equal(t, `"default";r=999999999;t=1`, h.Get("RateLimit"), kind)
 	}
 }
 
