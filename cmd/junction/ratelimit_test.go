@@ -92,6 +92,9 @@ func TestRateLimitsSharedThroughRedis(t *testing.T) {
 	} {
 		try(i, g)
 	}
+	for _, s := range []*server{a, b} {
+		require.Equal(t, 1, strings.Count(s.logs.String(), "Redis does not answer"), "no second fallback after the recovery")
+	}
 }
 
 // postRaw posts a JSON body to s and returns the response, its body read and closed.

@@ -26,6 +26,10 @@ import (
 // outage (and waits at most [RedisConfig.Timeout] then), after which a background probe alone asks Redis whether
 // it is back.
 //
+// redis_rate computes in floating-point seconds since 2017, which resolve about a tenth of a microsecond: a quota
+// of more than a million a second per key (one back every microsecond or less) is not counted exactly, where
+// Memory's nanoseconds would be. No limit of Junction's comes near.
+//
 // Redis is a component: [Redis.Start] finds out whether Redis answers and starts the probe; until then, and after
 // [Redis.Stop], decisions are the fallback's.
 type Redis struct {
@@ -200,11 +204,18 @@ func (r *Redis) observeFallback() {
 	}
 }
 
-// ping asks Redis whether it answers, within the timeout.
+// ping asks Redis whether it answers a check, within the timeout: the limiter's own script and write, on a key of
+// the probe's, rather than a PING, which a Redis that refuses writes (a replica after a failover, out of memory)
+// or scripts (its ACL) still answers. Sharing again on a PING would only fall back at the next request, and log
+// both switches, every probe.
 func (r *Redis) ping(ctx context.Context) error {
 	ctx, cancel := context.WithTimeout(ctx, r.timeout)
 	defer cancel()
-	return r.client.Ping(ctx).Err()
+	// A limit no probe reaches, whose key expires a second after each probe. Not a larger one: the script adds
+	// the interval to a time in seconds since 2017 as a float, and below about a microsecond it adds nothing
+	// and skips its write.
+	_, err := r.limiter.Allow(ctx, r.prefix+"\x00probe", redis_rate.Limit{Rate: 1000, Burst: 1000, Period: time.Second})
+	return err
 }
 
 // Start asks Redis whether it answers, and starts the probe that brings the limits back to Redis after an outage.

@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/redis/go-redis/v9"
 	"github.com/stretchr/testify/require"
 
 	"github.com/junction-dev/junction/impl/clientip"
@@ -226,6 +227,39 @@ func TestRedisHung(t *testing.T) {
 
 	srv.Resume()
 	require.Eventually(t, r.Shared, 10*time.Second, 10*time.Millisecond, "back once it answers")
+}
+
+// TestRedisRefusingWrites: a Redis that answers PING but refuses the limiter's writes (as a replica after a
+// failover does, or one out of memory) is a Redis down: the limits stay in process, logged once, until it takes
+// writes again, rather than switching back and forth at every probe.
+func TestRedisRefusingWrites(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	srv := redistest.Start(t)
+	opt, err := redis.ParseURL(srv.URL())
+	require.NoError(t, err)
+	admin := redis.NewClient(opt)
+	defer admin.Close()
+	logger, logs := logtest.New()
+	r := startRedis(t, ratelimit.RedisConfig{URL: srv.URL(), Prefix: redistest.Prefix(), ProbeEvery: 10 * time.Millisecond, Logger: logger})
+	p := ratelimit.Policy{Name: "login", Quota: 10, Window: time.Minute}
+	_, err = r.Allow(ctx, p, "k")
+	require.NoError(t, err)
+	require.True(t, r.Shared())
+
+	require.NoError(t, admin.ConfigSet(ctx, "min-replicas-to-write", "1").Err()) // no replica: every write refused
+	require.NoError(t, admin.Ping(ctx).Err())
+	d, err := r.Allow(ctx, p, "k")
+	require.NoError(t, err)
+	require.True(t, d.Allowed, "decided in process")
+	require.False(t, r.Shared())
+	time.Sleep(200 * time.Millisecond) // some probes, however few a slow machine runs
+	require.False(t, r.Shared(), "a PING is no proof that Redis takes the limiter's writes")
+	require.Equal(t, 1, strings.Count(logs.String(), "Redis does not answer"), logs.String())
+
+	require.NoError(t, admin.ConfigSet(ctx, "min-replicas-to-write", "0").Err())
+	require.Eventually(t, r.Shared, 10*time.Second, 10*time.Millisecond)
+	require.Equal(t, 1, strings.Count(logs.String(), "Redis answers again"), logs.String())
 }
 
 // TestRedisStartsWithoutRedis: an instance whose Redis does not answer at start starts all the same, limiting on
