@@ -7,6 +7,8 @@ SHELL := /usr/bin/env bash
 DEV_PG_PORT  ?= 54329
 TEST_PG_PORT ?= 54330
 TEST_PG_OPTS := -c fsync=off -c synchronous_commit=off -c full_page_writes=off
+# A project-local Redis for the tests of the limits shared through it (scripts/localredis.sh); `make run` uses none.
+TEST_REDIS_PORT ?= 6390
 GRAPHIQL_FILES := node_modules/graphiql/graphiql.min.js node_modules/graphiql/graphiql.min.css \
 	node_modules/react/umd/react.production.min.js node_modules/react-dom/umd/react-dom.production.min.js
 SWAGGER_UI   := node_modules/swagger-ui-dist
@@ -33,10 +35,14 @@ cluster: ## Run PostgreSQL, PgBouncer, Redis, three instances and HAProxy on loo
 	scripts/cluster.sh
 
 .PHONY: test
-test: ## Run every test against a project-local PostgreSQL (or TEST_DATABASE_URL)
+test: ## Run every test against a project-local PostgreSQL and Redis (or TEST_DATABASE_URL and TEST_REDIS_URL)
 	@if [ -z "$${TEST_DATABASE_URL:-}" ]; then \
 		url=$$(PG_EXTRA_OPTS="$(TEST_PG_OPTS)" scripts/localpg.sh pgtest $(TEST_PG_PORT)) || exit 1; \
 		export TEST_DATABASE_URL=$$url; \
+	fi; \
+	if [ -z "$${TEST_REDIS_URL:-}" ]; then \
+		url=$$(scripts/localredis.sh redistest $(TEST_REDIS_PORT)) || exit 1; \
+		export TEST_REDIS_URL=$$url; \
 	fi; \
 	go test -race -count=1 ./...
 
@@ -99,8 +105,9 @@ e2e: node_modules ## Run the SDK examples and the spec-walking traffic suite thr
 	scripts/e2e.sh
 
 .PHONY: db-stop
-db-stop: ## Stop the project-local PostgreSQL clusters
+db-stop: ## Stop the project-local PostgreSQL clusters and Redis servers
 	@scripts/localpg.sh --stop
+	@scripts/localredis.sh --stop
 
 .PHONY: lint
 lint: node_modules ## go vet, staticcheck and the OpenAPI lint (Redocly)

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/redis/go-redis/v9"
 	"riverqueue.com/riverui"
 
 	"github.com/junction-dev/junction/impl/auth"
@@ -184,7 +185,11 @@ func (a *app) mailSender(ctx context.Context, work bool) (mail.Sender, error) {
 // background services. The subscription broker hears events from the services' listener, which serve starts.
 func (a *app) handler(ctx context.Context) (http.Handler, []lifecycle.Named, error) {
 	// One set of limits for every entrance: an action costs the same whichever transport it comes through.
-	limits := ratelimit.New(a.cfg.RateLimit, ratelimit.NewMemory(rateLimitKeys, time.Now))
+	store, storeParts, err := a.rateLimitStore()
+	if err != nil {
+		return nil, nil, err
+	}
+	limits := ratelimit.New(a.cfg.RateLimit, store)
 	gqlServices := graph.Services{Accounts: a.svc.Accounts, Users: a.svc.Users, Posts: a.svc.Posts, Comments: a.svc.Comments, Idempotency: a.svc.Idempotency}
 	broker := graph.NewBroker(gqlServices, a.logger)
 	a.svc.Listener.Handle(broker.Handle)
@@ -247,7 +252,34 @@ func (a *app) handler(ctx context.Context) (http.Handler, []lifecycle.Named, err
 	if err != nil {
 		return nil, nil, err
 	}
-	return h, []lifecycle.Named{uiComponent}, nil
+	return h, append(storeParts, uiComponent), nil
+}
+
+// rateLimitStore is where the limits are counted: with REDIS_URL in Redis, shared by every instance, with this
+// instance's memory to fall back on while Redis does not answer; without it in this instance's memory alone. The
+// Redis store is a component (it probes Redis during an outage), started before the API server takes requests.
+func (a *app) rateLimitStore() (ratelimit.Store, []lifecycle.Named, error) {
+	local := ratelimit.NewMemory(rateLimitKeys, time.Now)
+	if a.cfg.Redis.URL == "" {
+		return local, nil, nil
+	}
+	// go-redis logs some failures itself (each failed dial), to stderr and process-wide: at debug level here,
+	// since the store logs each switch once.
+	redis.SetLogger(redisLog{a.logger})
+	store, err := ratelimit.NewRedis(ratelimit.RedisConfig{
+		URL: a.cfg.Redis.URL, Timeout: a.cfg.Redis.Timeout, Fallback: local, Observer: a.metrics, Logger: a.logger,
+	})
+	if err != nil {
+		return nil, nil, err
+	}
+	return store, []lifecycle.Named{{Name: "rate-limit store", Component: store}}, nil
+}
+
+// redisLog is go-redis's logger, at debug level.
+type redisLog struct{ logger *slog.Logger }
+
+func (l redisLog) Printf(ctx context.Context, format string, v ...any) {
+	l.logger.DebugContext(ctx, fmt.Sprintf(format, v...), "component", "go-redis")
 }
 
 // rateLimitKeys bounds the in-process limiter's memory (about 120 bytes a key, 31 MB in all, measured): clients

@@ -104,7 +104,8 @@ func newLogger(w io.Writer, level string) *slog.Logger {
 //  1. the debug and metrics servers, so that a start-up or a shutdown can be watched;
 //  2. the event listener, so that the authentication cache and subscribers hear every change before a request
 //     arrives, and the webhook intake;
-//  3. River UI's background services, then River's workers (WORKERS_ENABLED);
+//  3. the rate-limit store when REDIS_URL is set (its probe of Redis), River UI's background services, then River's
+//     workers (WORKERS_ENABLED);
 //  4. the WebSockets, which only stop: once the API server has drained, they are ended with 1001 (Going Away),
 //     while the listener still feeds them, since http.Server.Shutdown does not reach hijacked connections;
 //  5. the API server, last: it takes requests only once everything they reach runs. Stopping it first drains the

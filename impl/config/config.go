@@ -31,6 +31,8 @@ type Config struct {
 
 	RateLimit RateLimitConfig
 
+	Redis RedisConfig
+
 	Jobs JobsConfig
 	Mail MailConfig
 
@@ -167,6 +169,16 @@ type RateLimitConfig struct {
 	TrustedProxies []netip.Prefix
 }
 
+// RedisConfig is the Redis that every instance keeps its rate limits in (impl/ratelimit), so that N instances
+// together allow what one would. Without a URL each instance limits on its own, in its memory.
+type RedisConfig struct {
+	// URL is REDIS_URL: redis://[user:password@]host:port[/db], rediss:// (TLS) or unix:///path.
+	URL string
+	// Timeout (REDIS_TIMEOUT) bounds connecting and each command: how long a request can wait on a Redis that
+	// stopped answering before its instance falls back to its own limits.
+	Timeout time.Duration
+}
+
 // DBConfig sizes the pgx pool and bounds how long start-up waits for the database.
 type DBConfig struct {
 	MaxConns        int32
@@ -266,6 +278,10 @@ func Load(getenv func(string) string) (Config, error) {
 		Login:          p.int("RATE_LIMIT_LOGIN", 10),
 		PasswordReset:  p.int("RATE_LIMIT_PASSWORD_RESET", 10),
 		TrustedProxies: p.prefixes("TRUSTED_PROXIES"),
+	}
+	c.Redis = RedisConfig{
+		URL:     p.str("REDIS_URL", ""),
+		Timeout: p.duration("REDIS_TIMEOUT", 100*time.Millisecond),
 	}
 	c.Jobs = JobsConfig{
 		WorkersEnabled:     p.bool("WORKERS_ENABLED", true),
@@ -372,6 +388,9 @@ func (c Config) check(p *parser) {
 	if c.RateLimit.Default < 0 || c.RateLimit.ListUsers < 0 || c.RateLimit.SignUp < 0 || c.RateLimit.Login < 0 ||
 		c.RateLimit.PasswordReset < 0 {
 		p.fail("RATE_LIMIT_* limits must be 0 (off) or more")
+	}
+	if c.Redis.Timeout <= 0 {
+		p.fail("REDIS_TIMEOUT must be positive")
 	}
 	if c.Jobs.EmailConcurrency < 1 || c.Jobs.EmailRetryBase <= 0 || c.Jobs.JobTimeout <= 0 {
 		p.fail("EMAIL_CONCURRENCY, EMAIL_RETRY_BASE and JOB_TIMEOUT must be positive")

@@ -91,6 +91,7 @@ func TestLoadDefaults(t *testing.T) {
 	require.Equal(t, Argon2Config{MemoryKiB: 19456, Iterations: 2, Parallelism: 1}, c.Argon2)
 	require.Equal(t, JWTConfig{Secret: strings.Repeat("s", 32), Issuer: "junction", Audience: "junction-api", TTL: time.Hour, CacheTTL: 10 * time.Second}, c.JWT)
 	require.Equal(t, RateLimitConfig{Window: time.Minute, Default: 300, ListUsers: 100, SignUp: 10, Login: 10, PasswordReset: 10}, c.RateLimit)
+	require.Equal(t, RedisConfig{Timeout: 100 * time.Millisecond}, c.Redis, "no Redis: each instance limits on its own")
 	require.Equal(t, WebSocketConfig{MaxConnections: 1000, MaxConnectionsPerIP: 50, MaxSubscriptions: 20, MessageRate: 10}, c.WebSocket)
 	require.Equal(t, GraphQLConfig{
 		Introspection: true, MaxDepth: 10, MaxComplexity: 50_000, MaxResponseBytes: 4 << 20, BodyLimit: 1 << 20,
@@ -111,7 +112,8 @@ func TestLoadOverridesAndErrors(t *testing.T) {
 			env: map[string]string{"DATABASE_URL": "postgres://db", "APP_ENV": "development", "PORT": "9000",
 				"DB_MAX_CONNS": "50", "DB_MIN_CONNS": "0", "DB_CONNECT_TIMEOUT": "500ms", "ARGON2_MEMORY_KIB": "65536",
 				"TRUSTED_PROXIES": "10.0.0.0/8, 192.168.1.7", "RATE_LIMIT_SIGNUP": "0",
-				"WS_MAX_CONNECTIONS": "0", "WS_MAX_CONNECTIONS_PER_IP": "5", "WS_MAX_SUBSCRIPTIONS": "3", "WS_MESSAGE_RATE": "7"},
+				"WS_MAX_CONNECTIONS": "0", "WS_MAX_CONNECTIONS_PER_IP": "5", "WS_MAX_SUBSCRIPTIONS": "3", "WS_MESSAGE_RATE": "7",
+				"REDIS_URL": "redis://redis:6379/2", "REDIS_TIMEOUT": "50ms"},
 			check: func(t *testing.T, c Config) {
 				require.True(t, c.Development())
 				require.Equal(t, 9000, c.Port)
@@ -123,6 +125,7 @@ func TestLoadOverridesAndErrors(t *testing.T) {
 				require.Equal(t, []netip.Prefix{netip.MustParsePrefix("10.0.0.0/8"), netip.MustParsePrefix("192.168.1.7/32")}, c.RateLimit.TrustedProxies)
 				require.Zero(t, c.RateLimit.SignUp)
 				require.Equal(t, WebSocketConfig{MaxConnections: 0, MaxConnectionsPerIP: 5, MaxSubscriptions: 3, MessageRate: 7}, c.WebSocket)
+				require.Equal(t, RedisConfig{URL: "redis://redis:6379/2", Timeout: 50 * time.Millisecond}, c.Redis)
 			},
 		},
 		{name: "no database", env: map[string]string{}, wantErr: []string{"DATABASE_URL is required"}},
@@ -134,6 +137,7 @@ func TestLoadOverridesAndErrors(t *testing.T) {
 			wantErr: []string{"PORT", "DB_MAX_CONN_IDLE_TIME"},
 		},
 		{name: "negative websocket cap", env: map[string]string{"DATABASE_URL": "x", "WS_MESSAGE_RATE": "-1"}, wantErr: []string{"WS_*"}},
+		{name: "no Redis timeout", env: map[string]string{"DATABASE_URL": "x", "REDIS_TIMEOUT": "0s"}, wantErr: []string{"REDIS_TIMEOUT"}},
 		{name: "min above max", env: map[string]string{"DATABASE_URL": "x", "DB_MIN_CONNS": "30"}, wantErr: []string{"DB_MIN_CONNS"}},
 		{name: "no response cap", env: map[string]string{"DATABASE_URL": "x", "GRAPHQL_MAX_RESPONSE_BYTES": "0"}, wantErr: []string{"GRAPHQL_MAX_RESPONSE_BYTES"}},
 		{name: "argon2 parallelism out of range", env: map[string]string{"DATABASE_URL": "x", "ARGON2_PARALLELISM": "300"}, wantErr: []string{"ARGON2_PARALLELISM"}},

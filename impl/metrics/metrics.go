@@ -1,6 +1,7 @@
 // Package metrics exposes Junction's Prometheus metrics: HTTP requests by route and status, the database pool,
-// River jobs by kind and state, and webhook events by status. Counts that live in the database are read at scrape
-// time, so every instance reports the same totals and nothing has to be kept in step.
+// River jobs by kind and state, webhook events by status, and whether the rate limits are shared through Redis.
+// Counts that live in the database are read at scrape time, so every instance reports the same totals and nothing
+// has to be kept in step.
 package metrics
 
 import (
@@ -35,6 +36,11 @@ type Metrics struct {
 	duration        *prometheus.HistogramVec
 	attempts        *prometheus.CounterVec
 	attemptDuration *prometheus.HistogramVec
+	// The rate limits' store (impl/ratelimit): whether they are shared through Redis, how often they fell back
+	// to the instance's own, and how many decisions were taken there.
+	limitsShared    prometheus.Gauge
+	limitFallbacks  prometheus.Counter
+	limitLocalCalls prometheus.Counter
 }
 
 // New registers the collectors for pool and counts.
@@ -56,9 +62,21 @@ func New(pool *pgxpool.Pool, counts Counts, logger *slog.Logger) *Metrics {
 			Name: "junction_webhook_attempt_duration_seconds", Help: "Outgoing webhook attempt duration by outcome.",
 			Buckets: []float64{.005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10, 15},
 		}, []string{"outcome"}),
+		limitsShared: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "junction_rate_limit_shared",
+			Help: "1 while the rate limits are kept in Redis, shared by every instance; 0 while this instance limits on its own (no REDIS_URL, or Redis not answering).",
+		}),
+		limitFallbacks: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "junction_rate_limit_fallbacks_total",
+			Help: "Times the rate limits fell back to this instance's own because Redis did not answer (at start included).",
+		}),
+		limitLocalCalls: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "junction_rate_limit_fallback_decisions_total",
+			Help: "Rate-limit decisions taken by this instance alone because Redis did not answer.",
+		}),
 	}
 	m.registry.MustRegister(
-		m.requests, m.duration, m.attempts, m.attemptDuration,
+		m.requests, m.duration, m.attempts, m.attemptDuration, m.limitsShared, m.limitFallbacks, m.limitLocalCalls,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 		&poolCollector{pool: pool},
 		&countsCollector{counts: counts, logger: logger},
@@ -88,6 +106,20 @@ func (m *Metrics) ObserveWebhookAttempt(outcome string, elapsed time.Duration) {
 	m.attempts.WithLabelValues(outcome).Inc()
 	m.attemptDuration.WithLabelValues(outcome).Observe(elapsed.Seconds())
 }
+
+// ObserveRateLimitShared records that the rate limits are shared through Redis now, or that they fell back to
+// this instance's own (impl/ratelimit.Redis reports each switch).
+func (m *Metrics) ObserveRateLimitShared(shared bool) {
+	if shared {
+		m.limitsShared.Set(1)
+		return
+	}
+	m.limitsShared.Set(0)
+	m.limitFallbacks.Inc()
+}
+
+// ObserveRateLimitFallback counts one rate-limit decision taken by this instance alone while Redis did not answer.
+func (m *Metrics) ObserveRateLimitFallback() { m.limitLocalCalls.Inc() }
 
 // knownMethod is method when HTTP defines it (RFC 9110, and PATCH), else "other".
 func knownMethod(method string) string {

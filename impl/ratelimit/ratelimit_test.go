@@ -16,6 +16,7 @@ import (
 	"github.com/junction-dev/junction/impl/clientip"
 	"github.com/junction-dev/junction/impl/config"
 	"github.com/junction-dev/junction/impl/ratelimit"
+	"github.com/junction-dev/junction/impl/redistest"
 )
 
 type clock struct {
@@ -98,10 +99,43 @@ func TestMemoryStaysBounded(t *testing.T) {
 	require.True(t, d.Allowed, "keys whose quota came back are forgotten, and the room is reused")
 }
 
+// TestLimits holds for both stores: the same answers, to the header, whether the limits are kept in this process
+// or in Redis.
 func TestLimits(t *testing.T) {
 	t.Parallel()
-	c := newClock()
-	limits := ratelimit.New(config.RateLimitConfig{Window: time.Minute, Login: 2, Default: 0}, ratelimit.NewMemory(1000, c.Now))
+	for _, store := range []string{"memory", "redis"} {
+		t.Run(store, func(t *testing.T) {
+			t.Parallel()
+			testLimits(t, newStore(t, store))
+		})
+	}
+}
+
+// newStore is a Memory, its clock stopped, or a started Redis store on the shared test server with keys of its
+// own.
+func newStore(t *testing.T, kind string) ratelimit.Store {
+	t.Helper()
+	if kind == "memory" {
+		return ratelimit.NewMemory(1000, newClock().Now)
+	}
+	return startRedis(t, ratelimit.RedisConfig{URL: redistest.URL(t), Prefix: redistest.Prefix()})
+}
+
+// startRedis starts a Redis store for cfg (with a fallback of its own unless cfg has one) until t ends.
+func startRedis(t *testing.T, cfg ratelimit.RedisConfig) *ratelimit.Redis {
+	t.Helper()
+	if cfg.Fallback == nil {
+		cfg.Fallback = ratelimit.NewMemory(1000, time.Now)
+	}
+	r, err := ratelimit.NewRedis(cfg)
+	require.NoError(t, err)
+	require.NoError(t, r.Start(context.Background()))
+	t.Cleanup(func() { require.NoError(t, r.Stop(context.Background())) })
+	return r
+}
+
+func testLimits(t *testing.T, store ratelimit.Store) {
+	limits := ratelimit.New(config.RateLimitConfig{Window: time.Minute, Login: 2, Default: 0}, store)
 	from := func(ip string) context.Context {
 		return clientip.NewContext(context.Background(), netip.MustParseAddr(ip))
 	}
@@ -141,21 +175,4 @@ func TestLimits(t *testing.T) {
 	require.NoError(t, check("2001:db8::2", "").Err())
 	require.Error(t, check("2001:db8::3", "").Err())
 	require.NoError(t, check("2001:db8:0:1::1", "").Err())
-}
-
-func BenchmarkMemoryAllow(b *testing.B) {
-	m := ratelimit.NewMemory(1<<20, time.Now)
-	p := ratelimit.Policy{Name: "default", Quota: 1_000_000_000, Window: time.Minute}
-	keys := make([]string, 1024)
-	for i := range keys {
-		keys[i] = fmt.Sprintf("198.51.100.%d", i)
-	}
-	b.ReportAllocs()
-	b.RunParallel(func(pb *testing.PB) {
-		i := 0
-		for pb.Next() {
-			_, _ = m.Allow(context.Background(), p, keys[i%len(keys)])
-			i++
-		}
-	})
 }

@@ -1,7 +1,8 @@
-// Package listener hears what every instance commits: the events the services announce (for subscriptions) and
-// the users that changed (a trigger on users), over one dedicated PostgreSQL connection. It keeps the
-// authentication cache coherent, trusting it only while connected, and hands every event to its handlers in
-// commit order.
+// Package listener hears what every instance commits: the events the services announce (for subscriptions), the
+// users that changed (a trigger on users) and the lists whose totals changed (triggers on users and posts), over
+// one dedicated PostgreSQL connection. It keeps the authentication cache coherent, trusting it only while
+// connected, makes the totals cache forget what another instance's write changed, and hands every event to its
+// handlers in commit order.
 package listener
 
 import (
@@ -21,14 +22,29 @@ import (
 	"github.com/junction-dev/junction/impl/retry"
 	"github.com/junction-dev/junction/impl/service"
 	"github.com/junction-dev/junction/impl/service/internal/authcache"
+	"github.com/junction-dev/junction/impl/service/internal/totals"
 )
 
 // The PostgreSQL NOTIFY channels every instance listens on: events for subscribers (queries/posts.sql,
-// EventNotify), and the ids of users deleted or whose role or password changed (a trigger, migrations/00006).
+// EventNotify), the ids of users deleted or whose role or password changed (a trigger, migrations/00006), and the
+// tables whose list totals changed (triggers, migrations/00016).
 const (
 	eventsChannel = "junction_events"
 	usersChannel  = "junction_users"
+	totalsChannel = "junction_totals"
 )
+
+// totalsOf is the prefix of the totals that a change to table (a junction_totals payload) makes stale: for a
+// table it does not know, every total's ("") rather than none.
+func totalsOf(table string) string {
+	switch table {
+	case "users":
+		return totals.Users
+	case "posts":
+		return totals.Posts
+	}
+	return ""
+}
 
 // Handler is called with each event, one at a time, in commit order. It must not block for long: the next event
 // waits for it.
@@ -40,6 +56,7 @@ type Handler func(ctx context.Context, e service.Event)
 type Listener struct {
 	config *pgx.ConnConfig
 	cache  *authcache.Cache
+	totals *totals.Cache
 	logger *slog.Logger
 
 	mu       sync.Mutex
@@ -51,9 +68,10 @@ type Listener struct {
 	once      sync.Once
 }
 
-// New returns a Listener that connects as pool does and keeps cache coherent.
-func New(pool *pgxpool.Pool, cache *authcache.Cache, logger *slog.Logger) *Listener {
-	return &Listener{config: pool.Config().ConnConfig.Copy(), cache: cache, logger: logger, listening: make(chan struct{})}
+// New returns a Listener that connects as pool does and keeps cache and counts coherent with every instance's
+// writes.
+func New(pool *pgxpool.Pool, cache *authcache.Cache, counts *totals.Cache, logger *slog.Logger) *Listener {
+	return &Listener{config: pool.Config().ConnConfig.Copy(), cache: cache, totals: counts, logger: logger, listening: make(chan struct{})}
 }
 
 // Listening is closed once the listener first listens: from then on every commit is heard (and the cache is on)
@@ -133,14 +151,16 @@ func (l *Listener) run(ctx context.Context) {
 			if err != nil {
 				return err
 			}
-			_, err = conn.Exec(ctx, "LISTEN "+eventsChannel+"; LISTEN "+usersChannel)
+			_, err = conn.Exec(ctx, "LISTEN "+eventsChannel+"; LISTEN "+usersChannel+"; LISTEN "+totalsChannel)
 			return err
 		}, retry.Policy{MaxAttempts: math.MaxInt, Initial: 100 * time.Millisecond, Max: 5 * time.Second, Retryable: func(error) bool { return true }})
 		if err != nil {
 			return // ctx ended
 		}
-		l.logger.InfoContext(ctx, "listening for events", "channels", []string{eventsChannel, usersChannel})
+		l.logger.InfoContext(ctx, "listening for events", "channels", []string{eventsChannel, usersChannel, totalsChannel})
 		l.cache.Trust(true)
+		// Whatever was written while the listener was away went unheard.
+		l.totals.Forget("")
 		l.once.Do(func() { close(l.listening) })
 		l.deliver(ctx, service.Event{Kind: service.EventResync})
 		err = l.receive(ctx, conn)
@@ -157,6 +177,10 @@ func (l *Listener) receive(ctx context.Context, conn *pgx.Conn) error {
 		n, err := conn.WaitForNotification(ctx)
 		if err != nil {
 			return err
+		}
+		if n.Channel == totalsChannel {
+			l.totals.Forget(totalsOf(n.Payload))
+			continue
 		}
 		if n.Channel == usersChannel {
 			if id, err := uuid.Parse(n.Payload); err == nil {

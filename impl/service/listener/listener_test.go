@@ -53,7 +53,7 @@ func newFixture(t *testing.T, cacheTTL time.Duration) *fixture {
 	cache := authcache.New(cacheTTL, 100)
 	hasher := password.NewHasher(password.Params{MemoryKiB: 64, Iterations: 1, Parallelism: 1})
 	f := &fixture{
-		pool: pool, core: c, cache: cache, l: New(pool, cache, logger), tokens: tokens,
+		pool: pool, core: c, cache: cache, l: New(pool, cache, totals.New(0, 1, time.Now), logger), tokens: tokens,
 		users:    users.New(c, hasher, cache, totals.New(0, 1, time.Now)),
 		accounts: accounts.New(c, accounts.Deps{Hasher: hasher, Tokens: tokens, Sealer: sealer, Cache: cache}),
 	}

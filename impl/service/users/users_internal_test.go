@@ -94,8 +94,9 @@ func TestSameEmail(t *testing.T) {
 	}
 }
 
-// TestListTotalsLagOnlyOtherInstances: with the totals cache on, this instance's own writes show in the next total
-// at once; another instance's show once the TTL has passed.
+// TestListTotalsLagOnlyOtherInstances: with the totals cache on and no listener (as while it is down), this
+// instance's own writes show in the next total at once; another instance's show once the TTL has passed. With
+// the listener they show as soon as it hears of them (wire's TestListTotalsForgottenOnEveryInstance).
 func TestListTotalsLagOnlyOtherInstances(t *testing.T) {
 	t.Parallel()
 	pool := dbtest.New(t)

@@ -47,7 +47,8 @@ type Deps struct {
 	// The cache is used only while the Listener runs: every instance hears of a deletion or a role change at once.
 	AuthCacheTTL time.Duration
 	// ListTotalTTL is how long a list's total is remembered; 0 counts on every request. This instance's writes
-	// forget the totals they change; other instances' writes show within ListTotalTTL.
+	// forget the totals they change at once, other instances' writes as soon as the Listener hears of them (and,
+	// while it is down, within twice ListTotalTTL).
 	ListTotalTTL time.Duration
 	// WebhookTargets says which destinations webhook endpoints may name (impl/outbound): production refuses
 	// private and loopback ones and plain http.
@@ -101,7 +102,7 @@ func New(d Deps) *Services {
 		Billing:  billing.New(c),
 		Emails:   emails.New(c),
 		Ops:      ops.New(c),
-		Listener: listener.New(d.Pool, sessions, d.Logger),
+		Listener: listener.New(d.Pool, sessions, counts, d.Logger),
 		Endpoints: endpoints.New(c, endpoints.Deps{
 			Sealer: d.Sealer,
 			CheckURL: func(ctx context.Context, url string) error {

@@ -1,4 +1,5 @@
-// Package totals remembers list totals briefly, for the users and posts services.
+// Package totals remembers list totals briefly, for the users and posts services; the listener makes it forget
+// what other instances' writes change.
 package totals
 
 import (
@@ -18,9 +19,11 @@ const (
 
 // Cache remembers list totals for a short while. An exact count(*) costs as much as the rows it counts (10–60 ms
 // over 100k users or 350k published posts) while the page itself is a short index walk, and paging through a
-// result asks for the same total again and again. A total may therefore lag other instances' writes by up to
-// twice the TTL (see Get); this instance's own writes forget the totals they change. Concurrent misses of one key
-// share one count.
+// result asks for the same total again and again. This instance's own writes forget the totals they change; every
+// instance's committed writes reach every instance's listener (triggers on users and posts, NOTIFY sent on
+// commit), which forgets them too, as soon as it hears. Only while the listener is down can a total lag another
+// instance's write, by up to twice the TTL (see Get); it forgets everything when it reconnects. Concurrent misses
+// of one key share one count, and a count that began before a Forget is not kept.
 type Cache struct {
 	ttl time.Duration
 	max int
