@@ -27,6 +27,7 @@ import (
 	"github.com/junction-dev/junction/impl/dbtest"
 	"github.com/junction-dev/junction/impl/logtest"
 	"github.com/junction-dev/junction/impl/mailtest"
+	"github.com/junction-dev/junction/impl/redistest"
 	"github.com/junction-dev/junction/impl/webhook"
 	"github.com/junction-dev/junction/sdk/go/retry"
 )
@@ -149,9 +150,9 @@ func send(client *http.Client, what, method, url, body string, headers ...string
 	return c
 }
 
-// TestAClusterLosesNothingWhenInstancesDie: mixed traffic (sign-ups, posts, comments, Stripe webhooks in,
-// webhooks out, a GraphQL subscription) through HAProxy while one instance is killed (SIGKILL) and another told
-// to stop (SIGTERM). The only failures are requests in flight on the killed process; the stopped one drains with
+// TestAClusterLosesNothingWhenInstancesDie: three instances sharing one Redis spend one sign-in budget; then
+// mixed traffic (sign-ups, posts, comments, Stripe webhooks in, webhooks out, a GraphQL subscription) goes
+// through HAProxy while one instance is killed (SIGKILL) and another told to stop (SIGTERM). The only failures are requests in flight on the killed process; the stopped one drains with
 // none; every committed write is there, every job of it ran (welcome emails, outgoing webhooks), and the
 // subscriber on the surviving instance heard of every post.
 func TestAClusterLosesNothingWhenInstancesDie(t *testing.T) {
@@ -159,6 +160,7 @@ func TestAClusterLosesNothingWhenInstancesDie(t *testing.T) {
 	ctx := context.Background()
 	smtp := mailtest.Start(t)
 	const stripeSecret = "whsec_cluster_test"
+	const signInQuota = 6
 
 	var mu sync.Mutex
 	published := map[string]bool{} // post ids the receiver heard of, verified
@@ -183,8 +185,8 @@ func TestAClusterLosesNothingWhenInstancesDie(t *testing.T) {
 	}))
 	t.Cleanup(receiver.Close)
 
-	c := startCluster(t, 3, "SMTP_URL="+smtp.URL(), "STRIPE_WEBHOOK_SECRET="+stripeSecret,
-		"RATE_LIMIT_DEFAULT=1000000", "RATE_LIMIT_SIGNUP=1000000", "RATE_LIMIT_LOGIN=1000000")
+	c := startCluster(t, 3, "SMTP_URL="+smtp.URL(), "STRIPE_WEBHOOK_SECRET="+stripeSecret, "REDIS_URL="+redistest.Start(t).URL(),
+		"RATE_LIMIT_DEFAULT=1000000", "RATE_LIMIT_SIGNUP=1000000", "RATE_LIMIT_LOGIN="+strconv.Itoa(signInQuota))
 	killed, stopped, survivor := c.instances[0], c.instances[1], c.instances[2]
 	// The Go SDK's transport, as a client of the API would have: it keys every write the contract takes a key for.
 	tr := retry.New(nil)
@@ -211,6 +213,16 @@ func TestAClusterLosesNothingWhenInstancesDie(t *testing.T) {
 	mu.Unlock()
 	first := send(client, "post", http.MethodPost, c.lb+"/api/posts", `{"title":"The first","content":"x","published":true}`, bearer...)
 	require.Equal(t, http.StatusCreated, first.status)
+
+	// Sign-in guesses, spread by HAProxy over the three instances, spend one budget kept in Redis: the client's
+	// quota less the sign-in above, not three times it.
+	guesses := map[int]int{}
+	plain := &http.Client{Timeout: 10 * time.Second}
+	for range 3 * signInQuota {
+		guesses[send(plain, "guess", http.MethodPost, c.lb+"/api/auth/token", `{"email":"ada@example.com","password":"a wrong guess"}`).status]++
+	}
+	require.Equal(t, map[int]int{http.StatusUnauthorized: signInQuota - 1, http.StatusTooManyRequests: 2*signInQuota + 1}, guesses,
+		"one sign-in budget for the cluster")
 
 	// The subscriber listens on the instance that survives; the posts reach it from the others through the
 	// database's NOTIFY.

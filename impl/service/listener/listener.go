@@ -27,7 +27,7 @@ import (
 
 // The PostgreSQL NOTIFY channels every instance listens on: events for subscribers (queries/posts.sql,
 // EventNotify), the ids of users deleted or whose role or password changed (a trigger, migrations/00006), and the
-// tables whose list totals changed (triggers, migrations/00016).
+// tables whose list totals changed (triggers, migrations/00017).
 const (
 	eventsChannel = "junction_events"
 	usersChannel  = "junction_users"

@@ -10,7 +10,7 @@ import (
 	"github.com/junction-dev/junction/impl/dbtest"
 )
 
-// TestTotalsNotifications: the triggers of migrations/00016 tell junction_totals which table's counts a committed
+// TestTotalsNotifications: the triggers of migrations/00017 tell junction_totals which table's counts a committed
 // write changed: once per table and transaction, never for a rollback, and not for a change that no count
 // filters on. Each case's notifications are read up to a sentinel sent after it, so that "none" needs no waiting.
 func TestTotalsNotifications(t *testing.T) {

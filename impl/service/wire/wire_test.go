@@ -102,13 +102,13 @@ func TestListTotalsForgottenOnEveryInstance(t *testing.T) {
 
 	g, ok := service.ActorFromContext(grace)
 	require.True(t, ok)
-	require.NoError(t, b.Users.Delete(grace, g.UserID))
+	require.NoError(t, b.Users.Delete(grace, g.UserID, service.MatchAny()))
 	afterHearing(2, users, "b deletes a user")
 	afterHearing(0, published, "and with them their posts")
 }
 
 // BenchmarkWriteNotifiesTotals is what telling every instance costs a write: a post written with the triggers
-// of migrations/00016 and without them, four writers per core; a draft sent no NOTIFY before its table's trigger
+// of migrations/00017 and without them, four writers per core; a draft sent no NOTIFY before its table's trigger
 // did, a published post sent one already (its subscription event). Run it against a durable cluster too: a
 // transaction that notifies holds PostgreSQL's notify-queue lock through its commit's flush, so notifying commits
 // are flushed one at a time.
