@@ -6,6 +6,8 @@ SHELL := /usr/bin/env bash
 # Project-local PostgreSQL clusters (scripts/localpg.sh): one for `make run`, a faster, non-durable one for tests.
 DEV_PG_PORT  ?= 54329
 TEST_PG_PORT ?= 54330
+# PgBouncer in transaction pooling mode in front of the test cluster (scripts/localpgbouncer.sh).
+TEST_PGBOUNCER_PORT ?= 6433
 TEST_PG_OPTS := -c fsync=off -c synchronous_commit=off -c full_page_writes=off
 GRAPHIQL_FILES := node_modules/graphiql/graphiql.min.js node_modules/graphiql/graphiql.min.css \
 	node_modules/react/umd/react.production.min.js node_modules/react-dom/umd/react-dom.production.min.js
@@ -29,10 +31,14 @@ run: ## Start the service (a project-local PostgreSQL unless DATABASE_URL is set
 	exec bin/junction serve
 
 .PHONY: test
-test: ## Run every test against a project-local PostgreSQL (or TEST_DATABASE_URL)
+test: ## Run every test against a project-local PostgreSQL (or TEST_DATABASE_URL), some through a local PgBouncer too
 	@if [ -z "$${TEST_DATABASE_URL:-}" ]; then \
 		url=$$(PG_EXTRA_OPTS="$(TEST_PG_OPTS)" scripts/localpg.sh pgtest $(TEST_PG_PORT)) || exit 1; \
 		export TEST_DATABASE_URL=$$url; \
+	fi; \
+	if [ -z "$${TEST_PGBOUNCER_URL:-}" ]; then \
+		url=$$(scripts/localpgbouncer.sh pgbouncertest $(TEST_PGBOUNCER_PORT) "$$TEST_DATABASE_URL") || exit 1; \
+		export TEST_PGBOUNCER_URL=$$url; \
 	fi; \
 	go test -race -count=1 ./...
 
@@ -95,7 +101,8 @@ e2e: node_modules ## Run the SDK examples and the spec-walking traffic suite thr
 	scripts/e2e.sh
 
 .PHONY: db-stop
-db-stop: ## Stop the project-local PostgreSQL clusters
+db-stop: ## Stop the project-local PostgreSQL clusters and PgBouncers
+	@scripts/localpgbouncer.sh --stop
 	@scripts/localpg.sh --stop
 
 .PHONY: lint
