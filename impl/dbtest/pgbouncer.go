@@ -3,6 +3,7 @@ package dbtest
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"net/url"
 	"os"
 	"strings"
@@ -10,6 +11,10 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/junction-dev/junction/impl/config"
+	"github.com/junction-dev/junction/impl/postgres"
 )
 
 // EnvPgBouncerURL names the variable that holds a connection string through a PgBouncer in transaction pooling
@@ -40,6 +45,32 @@ func pgBouncerURL(t testing.TB) *url.URL {
 		t.Fatalf("dbtest: %s is not a URL: %v", EnvPgBouncerURL, err)
 	}
 	return u
+}
+
+// NewThroughPgBouncer returns a pool on a fresh, migrated database through the PgBouncer of TEST_PGBOUNCER_URL,
+// configured as the service configures its own for a transaction pooler (postgres.Connect with
+// TransactionPooling), and a pool of direct connections to the same database (postgres.ConnectSession) for what
+// holds a session. Both are closed when t ends; t is skipped when TEST_PGBOUNCER_URL is not set.
+func NewThroughPgBouncer(t testing.TB) (pool, session *pgxpool.Pool) {
+	t.Helper()
+	direct := NewURL(t)
+	through := ThroughPgBouncer(t, direct)
+	ctx := context.Background()
+	logger := slog.New(slog.DiscardHandler)
+	cfg := config.DBConfig{
+		MaxConns: 8, MaxConnIdleTime: time.Minute, MaxConnLifetime: time.Hour, ConnectTimeout: 5 * time.Second,
+		WaitTimeout: 10 * time.Second, TransactionPooling: true,
+	}
+	pool, err := postgres.Connect(ctx, through, cfg, logger)
+	if err != nil {
+		t.Fatalf("dbtest: through PgBouncer: %v", err)
+	}
+	t.Cleanup(pool.Close)
+	if session, err = postgres.ConnectSession(ctx, direct, cfg, logger); err != nil {
+		t.Fatalf("dbtest: %v", err)
+	}
+	t.Cleanup(session.Close)
+	return pool, session
 }
 
 // Pool is what PgBouncer's admin console says of one database's pool.

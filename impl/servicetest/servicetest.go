@@ -34,6 +34,9 @@ var FastHash = password.Params{MemoryKiB: 64, Iterations: 1, Parallelism: 1}
 type Options struct {
 	// Jobs inserts the services' jobs; nil builds an insert-only River client (no job runs).
 	Jobs service.JobInserter
+	// Session is where the listener connects when the pool goes through a transaction pooler (dbtest's
+	// NewThroughPgBouncer); nil is the pool.
+	Session *pgxpool.Pool
 	// Hash is the argon2 cost; zero takes FastHash.
 	Hash password.Params
 	// AuthCacheTTL and ListTotalTTL are the caches' lives; zero turns a cache off.
@@ -75,7 +78,7 @@ func New(t testing.TB, pool *pgxpool.Pool, o Options) *wire.Services {
 		}
 	}
 	svcs := wire.New(wire.Deps{
-		Pool: pool, Jobs: o.Jobs, Hasher: password.NewHasher(cmp.Or(o.Hash, FastHash)),
+		Pool: pool, Session: o.Session, Jobs: o.Jobs, Hasher: password.NewHasher(cmp.Or(o.Hash, FastHash)),
 		Tokens: o.Tokens, Sealer: o.Sealer,
 		AuthCacheTTL: o.AuthCacheTTL, ListTotalTTL: o.ListTotalTTL, WebhookTargets: o.WebhookTargets,
 		WebhookSchedule: o.WebhookSchedule, Now: o.Now, Logger: o.Logger,

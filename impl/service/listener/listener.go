@@ -51,7 +51,9 @@ type Listener struct {
 	once      sync.Once
 }
 
-// New returns a Listener that connects as pool does and keeps cache coherent.
+// New returns a Listener that connects as pool does and keeps cache coherent. pool must reach the server directly
+// (DATABASE_SESSION_URL), not through a transaction pooler: a LISTEN there would stay on a server connection that
+// other clients then use, and its notifications reach none of this listener's.
 func New(pool *pgxpool.Pool, cache *authcache.Cache, logger *slog.Logger) *Listener {
 	return &Listener{config: pool.Config().ConnConfig.Copy(), cache: cache, logger: logger, listening: make(chan struct{})}
 }
