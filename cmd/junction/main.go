@@ -64,7 +64,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 
 	switch args[0] {
 	case "migrate":
-		pool, err := postgres.Connect(ctx, cfg.DatabaseURL, cfg.DB, logger)
+		// The migrations' lock is a session's: over the direct connection.
+		cfg.DB.TransactionPooling = false
+		pool, err := postgres.Connect(ctx, cfg.DatabaseSessionURL, cfg.DB, logger)
 		if err != nil {
 			return err
 		}
