@@ -82,6 +82,11 @@ func TestConnectThroughPgBouncer(t *testing.T) {
 	defer pool.Close()
 	require.Contains(t, logs.String(), "statements outside transactions run with the server's statement_timeout",
 		"the server's own timeout is none: said at start")
+	require.Equal(t, pgx.QueryExecModeCacheDescribe, pool.Config().ConnConfig.DefaultQueryExecMode)
+	chosen, err := postgres.Connect(ctx, through+"&default_query_exec_mode=exec", cfg, logger)
+	require.NoError(t, err)
+	require.Equal(t, pgx.QueryExecModeExec, chosen.Config().ConnConfig.DefaultQueryExecMode, "the URL's own choice")
+	chosen.Close()
 
 	// Eight clients, fewer server connections: each statement runs wherever it lands, again and again.
 	var wg sync.WaitGroup

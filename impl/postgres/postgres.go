@@ -30,7 +30,7 @@ import (
 //
 // With cfg.TransactionPooling the pool's connections keep no session state, since a transaction pooler hands each
 // transaction whichever server connection is free: statements run as unnamed ones (pgx's
-// QueryExecModeCacheDescribe, unless url chose another mode that needs no session) and the statement timeout is
+// QueryExecModeCacheDescribe, unless url names another with default_query_exec_mode) and the statement timeout is
 // not a startup parameter, which PgBouncer would refuse. The transactions the services open set it themselves
 // ([BeginQuery]); the statements outside them get the server's own setting, which Connect then checks.
 func Connect(ctx context.Context, url string, cfg config.DBConfig, logger *slog.Logger) (*pgxpool.Pool, error) {
@@ -56,7 +56,9 @@ func Connect(ctx context.Context, url string, cfg config.DBConfig, logger *slog.
 		// A named statement prepared on one server connection is missing on the next (or already exists there,
 		// prepared by another client). CacheDescribe is one round trip too, keeps the binary formats (and
 		// RegisterUUID's codec), and knows each parameter's type from the server rather than guessing it from Go's.
-		if pcfg.ConnConfig.DefaultQueryExecMode == pgx.QueryExecModeCacheStatement {
+		// A URL that names its mode keeps it: cache_statement suits a pooler that tracks prepared statements
+		// itself (PgBouncer 1.21 and later, with max_prepared_statements).
+		if !strings.Contains(url, "default_query_exec_mode=") {
 			pcfg.ConnConfig.DefaultQueryExecMode = pgx.QueryExecModeCacheDescribe
 		}
 	case cfg.StatementTimeout > 0:
