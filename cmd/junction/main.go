@@ -65,8 +65,11 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	switch args[0] {
 	case "migrate":
 		// The migrations' lock is a session's: over the direct connection.
-		cfg.DB.TransactionPooling = false
-		pool, err := postgres.Connect(ctx, cfg.DatabaseSessionURL, cfg.DB, logger)
+		connect := postgres.Connect
+		if cfg.DB.TransactionPooling {
+			connect = postgres.ConnectSession
+		}
+		pool, err := connect(ctx, cfg.DatabaseSessionURL, cfg.DB, logger)
 		if err != nil {
 			return err
 		}

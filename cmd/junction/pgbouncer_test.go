@@ -170,6 +170,29 @@ func TestThroughPgBouncer(t *testing.T) {
 	require.NoError(t, b.stop())
 }
 
+// TestMigrateThroughPgBouncer: `junction migrate` takes its lock and migrates over DATABASE_SESSION_URL; with
+// DATABASE_URL through PgBouncer and no session URL it is refused at once, and told what to set.
+func TestMigrateThroughPgBouncer(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	direct := dbtest.NewURL(t)
+	through := dbtest.ThroughPgBouncer(t, direct)
+	conn, err := pgxpool.New(ctx, direct)
+	require.NoError(t, err)
+	t.Cleanup(conn.Close)
+	_, err = conn.Exec(ctx, "DROP SCHEMA public CASCADE; CREATE SCHEMA public")
+	require.NoError(t, err)
+
+	var out strings.Builder
+	err = run(ctx, []string{"migrate"}, env(map[string]string{"DATABASE_URL": through, "DB_WAIT_TIMEOUT": "1s"}), &out)
+	require.ErrorContains(t, err, "set DATABASE_SESSION_URL")
+	require.NoError(t, run(ctx, []string{"migrate"}, env(map[string]string{"DATABASE_URL": through, "DATABASE_SESSION_URL": direct}), &out))
+	require.Contains(t, out.String(), "migration applied")
+	var version int64
+	require.NoError(t, conn.QueryRow(ctx, "SELECT max(version_id) FROM goose_db_version").Scan(&version))
+	require.Positive(t, version)
+}
+
 // answer is one HTTP exchange.
 type answer struct {
 	status int

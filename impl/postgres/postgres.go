@@ -93,6 +93,9 @@ func refusedStartupParameter(err error) bool {
 // of its own: LISTEN and the migrations' advisory lock. Each such user holds one connection at most, briefly or
 // for good (River's notifier takes one out of the pool), so two are enough and none is kept idle.
 func ConnectSession(ctx context.Context, url string, cfg config.DBConfig, logger *slog.Logger) (*pgxpool.Pool, error) {
+	if _, err := pgxpool.ParseConfig(url); err != nil {
+		return nil, errors.New("postgres: DATABASE_SESSION_URL is not a valid connection string") // nor its password
+	}
 	cfg.TransactionPooling = false
 	cfg.MinConns, cfg.MaxConns = 0, 2
 	pool, err := Connect(ctx, url, cfg, logger)
