@@ -6,6 +6,8 @@ SHELL := /usr/bin/env bash
 # Project-local PostgreSQL clusters (scripts/localpg.sh): one for `make run`, a faster, non-durable one for tests.
 DEV_PG_PORT  ?= 54329
 TEST_PG_PORT ?= 54330
+# PgBouncer in transaction pooling mode in front of the test cluster (scripts/localpgbouncer.sh).
+TEST_PGBOUNCER_PORT ?= 6433
 TEST_PG_OPTS := -c fsync=off -c synchronous_commit=off -c full_page_writes=off
 # A project-local Redis for the tests of the limits shared through it (scripts/localredis.sh); `make run` uses none.
 TEST_REDIS_PORT ?= 6390
@@ -35,7 +37,7 @@ cluster: ## Run PostgreSQL, PgBouncer, Redis, three instances and HAProxy on loo
 	scripts/cluster.sh
 
 .PHONY: test
-test: ## Run every test against a project-local PostgreSQL and Redis (or TEST_DATABASE_URL and TEST_REDIS_URL)
+test: ## Run every test against a project-local PostgreSQL, Redis and PgBouncer (or TEST_DATABASE_URL, TEST_REDIS_URL, TEST_PGBOUNCER_URL)
 	@if [ -z "$${TEST_DATABASE_URL:-}" ]; then \
 		url=$$(PG_EXTRA_OPTS="$(TEST_PG_OPTS)" scripts/localpg.sh pgtest $(TEST_PG_PORT)) || exit 1; \
 		export TEST_DATABASE_URL=$$url; \
@@ -43,6 +45,10 @@ test: ## Run every test against a project-local PostgreSQL and Redis (or TEST_DA
 	if [ -z "$${TEST_REDIS_URL:-}" ]; then \
 		url=$$(scripts/localredis.sh redistest $(TEST_REDIS_PORT)) || exit 1; \
 		export TEST_REDIS_URL=$$url; \
+	fi; \
+	if [ -z "$${TEST_PGBOUNCER_URL:-}" ]; then \
+		url=$$(scripts/localpgbouncer.sh pgbouncertest $(TEST_PGBOUNCER_PORT) "$$TEST_DATABASE_URL") || exit 1; \
+		export TEST_PGBOUNCER_URL=$$url; \
 	fi; \
 	go test -race -count=1 ./...
 
@@ -105,7 +111,8 @@ e2e: node_modules ## Run the SDK examples and the spec-walking traffic suite thr
 	scripts/e2e.sh
 
 .PHONY: db-stop
-db-stop: ## Stop the project-local PostgreSQL clusters and Redis servers
+db-stop: ## Stop the project-local PostgreSQL clusters, Redis servers and PgBouncers
+	@scripts/localpgbouncer.sh --stop
 	@scripts/localpg.sh --stop
 	@scripts/localredis.sh --stop
 

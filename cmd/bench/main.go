@@ -14,6 +14,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"net/http"
+	"net/url"
 	"os"
 	"os/exec"
 	"regexp"
@@ -47,6 +48,9 @@ type options struct {
 	deliveryConns int
 	// deliveryPosts is how many posts the webhook delivery run writes (ten deliveries each).
 	deliveryPosts int
+	// pgbouncerURL, when set, is a PgBouncer in front of the admin URL's server that the server under test reaches
+	// the database through (DATABASE_URL), with DATABASE_SESSION_URL direct.
+	pgbouncerURL string
 }
 
 func main() {
@@ -65,6 +69,7 @@ func main() {
 	flag.IntVar(&o.deliveryConns, "delivery-conns", 16, "the database pool of the webhook delivery run")
 	flag.IntVar(&o.deliveryPosts, "delivery-posts", 5000, "posts the webhook delivery run writes, each heard by 10 endpoints")
 	flag.StringVar(&o.only, "only", "", "run only the scenarios whose name matches this regexp (\"jobs\", \"deliveries\" and \"pgbench\" name the job run, the webhook delivery run and the ceiling), logging the results instead of writing the report")
+	flag.StringVar(&o.pgbouncerURL, "pgbouncer-url", os.Getenv("BENCH_PGBOUNCER_URL"), "a PgBouncer (transaction pooling) in front of the admin URL's server: the server under test reaches the database through it, DATABASE_SESSION_URL direct (scripts/localpgbouncer.sh)")
 	flag.Parse()
 	if err := run(context.Background(), o); err != nil {
 		log.Fatal(err)
@@ -114,6 +119,13 @@ func run(ctx context.Context, o options) error {
 		"RATE_LIMIT_LOGIN=1000000000", "RATE_LIMIT_PASSWORD_RESET=1000000000", "MAIL_TRANSPORT=log",
 		"WORKERS_ENABLED=false", "DB_MAX_CONNS="+strconv.Itoa(o.dbConns), "DB_MIN_CONNS="+strconv.Itoa(o.dbConns), "DEBUG_ADDR="+debugAddr(o),
 	)
+	if o.pgbouncerURL != "" {
+		through, err := throughPgBouncer(o.pgbouncerURL, dbURL)
+		if err != nil {
+			return err
+		}
+		env = append(env, "DATABASE_URL="+through, "DATABASE_SESSION_URL="+dbURL)
+	}
 	if out, err := command(ctx, env, o.binary, "migrate").CombinedOutput(); err != nil {
 		return fmt.Errorf("migrate: %w\n%s", err, out)
 	}
@@ -232,6 +244,20 @@ func recreate(ctx context.Context, adminURL, name string) (string, error) {
 		}
 	}
 	return databaseURL(adminURL, name), nil
+}
+
+// throughPgBouncer is dbURL's database reached through the PgBouncer of bouncerURL.
+func throughPgBouncer(bouncerURL, dbURL string) (string, error) {
+	b, err := url.Parse(bouncerURL)
+	if err != nil {
+		return "", fmt.Errorf("-pgbouncer-url: %w", err)
+	}
+	d, err := url.Parse(dbURL)
+	if err != nil {
+		return "", err
+	}
+	b.Path = d.Path
+	return b.String(), nil
 }
 
 func databaseURL(adminURL, name string) string {

@@ -31,13 +31,16 @@ import (
 	"github.com/junction-dev/junction/impl/webhook"
 )
 
-// app is the wired program: the pool, the River client and the services over them.
+// app is the wired program: the pools, the River client and the services over them.
 type app struct {
 	cfg    config.Config
 	logger *slog.Logger
 	pool   *pgxpool.Pool
-	river  *jobs.Client
-	svc    *wire.Services
+	// session is the pool of direct connections for what holds a session (LISTEN, the migrations' lock): pool
+	// itself unless DATABASE_SESSION_URL names another connection.
+	session *pgxpool.Pool
+	river   *jobs.Client
+	svc     *wire.Services
 	// metrics counts requests; serve shows them on METRICS_ADDR.
 	metrics *metrics.Metrics
 	// graphql is the GraphQL endpoint, whose WebSockets serve ends when it stops.
@@ -48,21 +51,39 @@ type app struct {
 
 // newApp connects to the database, migrates it and wires everything. work says whether this process works jobs.
 func newApp(ctx context.Context, cfg config.Config, logger *slog.Logger, work bool) (*app, error) {
-	pool, err := postgres.Connect(ctx, cfg.DatabaseURL, cfg.DB, logger)
+	pool, session, err := connect(ctx, cfg, logger)
 	if err != nil {
 		return nil, err
 	}
-	a := &app{cfg: cfg, logger: logger, pool: pool}
+	a := &app{cfg: cfg, logger: logger, pool: pool, session: session}
 	if err := a.wire(ctx, work); err != nil {
-		pool.Close()
+		a.close()
 		return nil, err
 	}
 	return a, nil
 }
 
+// connect opens the pool on DATABASE_URL and, when DATABASE_SESSION_URL names another connection (DATABASE_URL
+// goes through a transaction pooler), the small pool of direct connections on it; otherwise session is pool.
+func connect(ctx context.Context, cfg config.Config, logger *slog.Logger) (pool, session *pgxpool.Pool, err error) {
+	pool, err = postgres.Connect(ctx, cfg.DatabaseURL, cfg.DB, logger)
+	if err != nil {
+		return nil, nil, err
+	}
+	if !cfg.DB.TransactionPooling {
+		return pool, pool, nil
+	}
+	session, err = postgres.ConnectSession(ctx, cfg.DatabaseSessionURL, cfg.DB, logger)
+	if err != nil {
+		pool.Close()
+		return nil, nil, err
+	}
+	return pool, session, nil
+}
+
 func (a *app) wire(ctx context.Context, work bool) error {
 	cfg, logger := a.cfg, a.logger
-	if err := postgres.Migrate(ctx, a.pool, logger); err != nil {
+	if err := postgres.Migrate(ctx, a.session, logger); err != nil {
 		return err
 	}
 	secret := []byte(cfg.JWT.Secret)
@@ -109,6 +130,7 @@ func (a *app) wire(ctx context.Context, work bool) error {
 		WebhookObserver: observerFunc(func(outcome string, d time.Duration) { a.metrics.ObserveWebhookAttempt(outcome, d) }),
 		Open:            sealer.Open,
 		Services:        workerServices,
+		Listen:          a.session,
 		Logger:          logger,
 	})
 	if err != nil {
@@ -116,6 +138,8 @@ func (a *app) wire(ctx context.Context, work bool) error {
 	}
 	a.svc = wire.New(wire.Deps{
 		Pool:              a.pool,
+		Session:           a.session,
+		StatementTimeout:  cfg.DB.StatementTimeout,
 		Hasher:            password.NewHasher(password.Params(cfg.Argon2)),
 		Tokens:            tokens,
 		Sealer:            sealer,
@@ -286,4 +310,9 @@ func (l redisLog) Printf(ctx context.Context, format string, v ...any) {
 // and accounts seen within one window.
 const rateLimitKeys = 1 << 18
 
-func (a *app) close() { a.pool.Close() }
+func (a *app) close() {
+	if a.session != a.pool {
+		a.session.Close()
+	}
+	a.pool.Close()
+}

@@ -32,8 +32,9 @@ import (
 	"github.com/junction-dev/junction/sdk/go/retry"
 )
 
-// cluster is three `junction serve` processes over one database behind a real HAProxy (scripts/localhaproxy.sh),
-// as `make cluster` runs them.
+// cluster is `junction serve` processes over one database behind a real HAProxy (scripts/localhaproxy.sh), as
+// `make cluster` runs them: their queries through PgBouncer in transaction pooling mode (TEST_PGBOUNCER_URL; the
+// test is skipped without it), what needs a session straight to PostgreSQL.
 type cluster struct {
 	t         *testing.T
 	lb        string
@@ -53,6 +54,7 @@ func startCluster(t *testing.T, n int, env ...string) *cluster {
 	t.Helper()
 	bin := buildJunction(t)
 	dbURL := dbtest.NewURL(t)
+	pooled := dbtest.ThroughPgBouncer(t, dbURL)
 	pool, err := pgxpool.New(context.Background(), dbURL)
 	require.NoError(t, err)
 	t.Cleanup(pool.Close)
@@ -61,7 +63,7 @@ func startCluster(t *testing.T, n int, env ...string) *cluster {
 	for range n {
 		port := freePort(t)
 		cmd := exec.Command(bin, "serve")
-		cmd.Env = append(os.Environ(), "DATABASE_URL="+dbURL, "PORT="+strconv.Itoa(port), "LOG_LEVEL=warn",
+		cmd.Env = append(os.Environ(), "DATABASE_URL="+pooled, "DATABASE_SESSION_URL="+dbURL, "PORT="+strconv.Itoa(port), "LOG_LEVEL=warn",
 			"JWT_SECRET=one secret for the whole cluster, 32+", "ARGON2_MEMORY_KIB=64", "ARGON2_ITERATIONS=1",
 			"SHUTDOWN_DRAIN_DELAY=2s", "APP_ENV=development", "WEBHOOK_RETRY_SCHEDULE=200ms,200ms,200ms",
 			// A job running on an instance that died returns to the queue once its term ends.
@@ -114,8 +116,8 @@ type call struct {
 
 func (c call) failed() bool { return c.err != nil || c.status >= 500 }
 
-// send makes one JSON request and returns its call, the answer's data.id (or id) when there is one.
-func send(client *http.Client, what, method, url, body string, headers ...string) call {
+// callAPI makes one JSON request and returns its call, the answer's data.id (or id) when there is one.
+func callAPI(client *http.Client, what, method, url, body string, headers ...string) call {
 	c := call{what: what, start: time.Now()}
 	req, err := http.NewRequest(method, url, strings.NewReader(body))
 	if err != nil {
@@ -193,9 +195,9 @@ func TestAClusterLosesNothingWhenInstancesDie(t *testing.T) {
 	tr.BaseDelay = 50 * time.Millisecond
 	client := &http.Client{Timeout: 20 * time.Second, Transport: tr}
 
-	signUp := send(client, "sign-up", http.MethodPost, c.lb+"/api/users", `{"name":"Ada","email":"ada@example.com","password":"long enough"}`)
+	signUp := callAPI(client, "sign-up", http.MethodPost, c.lb+"/api/users", `{"name":"Ada","email":"ada@example.com","password":"long enough"}`)
 	require.Equal(t, http.StatusCreated, signUp.status, "%v", signUp.err)
-	token := send(client, "sign-in", http.MethodPost, c.lb+"/api/auth/token", `{"email":"ada@example.com","password":"long enough"}`).id
+	token := callAPI(client, "sign-in", http.MethodPost, c.lb+"/api/auth/token", `{"email":"ada@example.com","password":"long enough"}`).id
 	require.NotEmpty(t, token)
 	bearer := []string{"Authorization", "Bearer " + token}
 	req, _ := http.NewRequest(http.MethodPost, c.lb+"/api/webhook-endpoints",
@@ -211,7 +213,7 @@ func TestAClusterLosesNothingWhenInstancesDie(t *testing.T) {
 	mu.Lock()
 	endpointSecret = ep.Data.Secret
 	mu.Unlock()
-	first := send(client, "post", http.MethodPost, c.lb+"/api/posts", `{"title":"The first","content":"x","published":true}`, bearer...)
+	first := callAPI(client, "post", http.MethodPost, c.lb+"/api/posts", `{"title":"The first","content":"x","published":true}`, bearer...)
 	require.Equal(t, http.StatusCreated, first.status)
 
 	// Sign-in guesses, spread by HAProxy over the three instances, spend one budget kept in Redis: the client's
@@ -219,7 +221,7 @@ func TestAClusterLosesNothingWhenInstancesDie(t *testing.T) {
 	guesses := map[int]int{}
 	plain := &http.Client{Timeout: 10 * time.Second}
 	for range 3 * signInQuota {
-		guesses[send(plain, "guess", http.MethodPost, c.lb+"/api/auth/token", `{"email":"ada@example.com","password":"a wrong guess"}`).status]++
+		guesses[callAPI(plain, "guess", http.MethodPost, c.lb+"/api/auth/token", `{"email":"ada@example.com","password":"a wrong guess"}`).status]++
 	}
 	require.Equal(t, map[int]int{http.StatusUnauthorized: signInQuota - 1, http.StatusTooManyRequests: 2*signInQuota + 1}, guesses,
 		"one sign-in budget for the cluster")
@@ -240,18 +242,18 @@ func TestAClusterLosesNothingWhenInstancesDie(t *testing.T) {
 				n := seq.Add(1)
 				switch i % 4 {
 				case 0:
-					record(send(client, "post", http.MethodPost, c.lb+"/api/posts",
+					record(callAPI(client, "post", http.MethodPost, c.lb+"/api/posts",
 						fmt.Sprintf(`{"title":"Post %d","content":"x","published":true}`, n), bearer...))
 				case 1:
-					record(send(client, "sign-up", http.MethodPost, c.lb+"/api/users",
+					record(callAPI(client, "sign-up", http.MethodPost, c.lb+"/api/users",
 						fmt.Sprintf(`{"name":"U%d","email":"u%d@example.com","password":"long enough"}`, n, n)))
 				case 2:
-					record(send(client, "comment", http.MethodPost, c.lb+"/api/posts/"+first.id+"/comments",
+					record(callAPI(client, "comment", http.MethodPost, c.lb+"/api/posts/"+first.id+"/comments",
 						fmt.Sprintf(`{"content":"Comment %d from worker %d"}`, n, w), bearer...))
 				case 3:
 					now := time.Now()
 					body := fmt.Sprintf(`{"id":"evt_%d","object":"event","type":"payment_intent.succeeded","created":%d,"livemode":false,"data":{"object":{"id":"pi_%d","amount":100,"currency":"usd","status":"succeeded"}}}`, n, now.Unix(), n)
-					cl := send(client, "stripe", http.MethodPost, c.lb+"/api/webhooks/stripe", body,
+					cl := callAPI(client, "stripe", http.MethodPost, c.lb+"/api/webhooks/stripe", body,
 						"Stripe-Signature", webhook.Sign([]byte(stripeSecret), now, []byte(body)))
 					cl.id = fmt.Sprintf("evt_%d", n)
 					record(cl)

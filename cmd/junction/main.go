@@ -64,7 +64,12 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 
 	switch args[0] {
 	case "migrate":
-		pool, err := postgres.Connect(ctx, cfg.DatabaseURL, cfg.DB, logger)
+		// The migrations' lock is a session's: over the direct connection.
+		connect := postgres.Connect
+		if cfg.DB.TransactionPooling {
+			connect = postgres.ConnectSession
+		}
+		pool, err := connect(ctx, cfg.DatabaseSessionURL, cfg.DB, logger)
 		if err != nil {
 			return err
 		}

@@ -54,6 +54,9 @@ func TestRunErrors(t *testing.T) {
 		{"no database", []string{"serve"}, map[string]string{}, "DATABASE_URL is required"},
 		{"no JWT secret outside development", []string{"serve"}, map[string]string{"DATABASE_URL": "postgres://x"}, "JWT_SECRET is required"},
 		{"bad setting", []string{"serve"}, map[string]string{"DATABASE_URL": "postgres://x", "DB_MAX_CONNS": "many"}, "DB_MAX_CONNS"},
+		{"bad session URL", []string{"migrate"}, map[string]string{
+			"DATABASE_URL": "postgres://x", "DATABASE_SESSION_URL": "postgres://junction:s3cret@[::1", "APP_ENV": "development",
+		}, "DATABASE_SESSION_URL is not a valid connection string"},
 		{"database never answers", []string{"migrate"}, map[string]string{
 			"DATABASE_URL": "postgres://junction:s3cret@127.0.0.1:1/junction", "DB_WAIT_TIMEOUT": "300ms", "APP_ENV": "development",
 		}, "not reachable"},

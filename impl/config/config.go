@@ -21,7 +21,12 @@ type Config struct {
 	LogLevel string
 
 	DatabaseURL string
-	DB          DBConfig
+	// DatabaseSessionURL (DATABASE_SESSION_URL, by default DATABASE_URL) is a direct connection for what holds a
+	// session: the event listener's and River's LISTEN, and the migrations' advisory lock. A transaction pooler
+	// (PgBouncer's pool_mode=transaction) gives each transaction whichever server connection is free, so none of
+	// these works through it.
+	DatabaseSessionURL string
+	DB                 DBConfig
 
 	Argon2 Argon2Config
 
@@ -190,6 +195,11 @@ type DBConfig struct {
 	StatementTimeout time.Duration
 	// WaitTimeout is how long start-up retries an unreachable database (with exponential backoff) before giving up.
 	WaitTimeout time.Duration
+	// TransactionPooling says that the pool's connections go through a transaction pooler, so that they can keep
+	// no session state: no named prepared statements, no statement_timeout as a startup parameter (PgBouncer
+	// refuses one it does not know). Load sets it when DATABASE_SESSION_URL names another connection than
+	// DATABASE_URL, which is what a separate session connection is for.
+	TransactionPooling bool
 }
 
 // Argon2Config are the argon2id cost parameters for password hashes.
@@ -263,6 +273,8 @@ func Load(getenv func(string) string) (Config, error) {
 			MaxConcurrent:     p.int("MAX_CONCURRENT_REQUESTS", 1000),
 		},
 	}
+	c.DatabaseSessionURL = p.str("DATABASE_SESSION_URL", c.DatabaseURL)
+	c.DB.TransactionPooling = c.DatabaseSessionURL != c.DatabaseURL
 	c.JWT = JWTConfig{
 		Secret:   p.str("JWT_SECRET", ""),
 		Issuer:   p.str("JWT_ISSUER", "junction"),

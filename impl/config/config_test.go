@@ -1,6 +1,7 @@
 package config
 
 import (
+	"cmp"
 	"net/netip"
 	"strings"
 	"testing"
@@ -88,6 +89,7 @@ func TestLoadDefaults(t *testing.T) {
 		MaxConns: 20, MinConns: 5, MaxConnIdleTime: 30 * time.Second, MaxConnLifetime: time.Hour,
 		ConnectTimeout: 2 * time.Second, WaitTimeout: 30 * time.Second, StatementTimeout: 10 * time.Second,
 	}, c.DB)
+	require.Equal(t, "postgres://db", c.DatabaseSessionURL, "one direct URL for everything, sessions included")
 	require.Equal(t, Argon2Config{MemoryKiB: 19456, Iterations: 2, Parallelism: 1}, c.Argon2)
 	require.Equal(t, JWTConfig{Secret: strings.Repeat("s", 32), Issuer: "junction", Audience: "junction-api", TTL: time.Hour, CacheTTL: 10 * time.Second}, c.JWT)
 	require.Equal(t, RateLimitConfig{Window: time.Minute, Default: 300, ListUsers: 100, SignUp: 10, Login: 10, PasswordReset: 10}, c.RateLimit)
@@ -97,6 +99,21 @@ func TestLoadDefaults(t *testing.T) {
 		Introspection: true, MaxDepth: 10, MaxComplexity: 50_000, MaxResponseBytes: 4 << 20, BodyLimit: 1 << 20,
 		LoaderWait: 2 * time.Millisecond,
 	}, c.GraphQL)
+}
+
+// TestSessionURLMeansTransactionPooling: a session URL of its own says that DATABASE_URL cannot hold one.
+func TestSessionURLMeansTransactionPooling(t *testing.T) {
+	t.Parallel()
+	for _, tt := range []struct {
+		session string
+		pooled  bool
+	}{{"", false}, {"postgres://db", false}, {"postgres://direct", true}} {
+		vars := map[string]string{"DATABASE_URL": "postgres://db", "DATABASE_SESSION_URL": tt.session}
+		c, err := Load(func(k string) string { return vars[k] })
+		require.NoError(t, err)
+		require.Equal(t, tt.pooled, c.DB.TransactionPooling, "DATABASE_SESSION_URL=%q", tt.session)
+		require.Equal(t, cmp.Or(tt.session, "postgres://db"), c.DatabaseSessionURL)
+	}
 }
 
 func TestLoadOverridesAndErrors(t *testing.T) {

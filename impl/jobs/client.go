@@ -12,7 +12,6 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/riverqueue/river"
-	"github.com/riverqueue/river/riverdriver/riverpgxv5"
 	"github.com/riverqueue/river/rivertype"
 
 	"github.com/junction-dev/junction/impl/config"
@@ -43,6 +42,10 @@ type Config struct {
 
 	// Services are what the workers call; see [Services].
 	Services *Services
+
+	// Listen is a pool of direct connections (DATABASE_SESSION_URL) for River's LISTEN, when the client's pool
+	// goes through a transaction pooler; nil listens on the client's pool.
+	Listen *pgxpool.Pool
 
 	// Open decrypts the secrets that the service sealed into job args (auth.Sealer.Open).
 	Open func(sealed string) (string, error)
@@ -176,7 +179,7 @@ func NewClient(pool *pgxpool.Pool, cfg Config) (*Client, error) {
 				func() (river.JobArgs, *river.InsertOpts) { return service.IdempotencyPruneArgs{}, nil }, nil),
 		}
 	}
-	client, err := river.NewClient(riverpgxv5.New(pool), rc)
+	client, err := river.NewClient(newDriver(pool, cfg.Listen), rc)
 	if err != nil {
 		return nil, fmt.Errorf("jobs: river client: %w", err)
 	}

@@ -28,13 +28,15 @@ import (
 )
 
 type testBundle struct {
-	pool   *pgxpool.Pool
-	river  *jobs.Client
-	svc    *wire.Services
-	smtp   *mailtest.Server
-	logs   *logtest.Buffer
-	tokens *auth.Tokens
-	sealer *auth.Sealer
+	pool *pgxpool.Pool
+	// session is the pool of direct connections River listens on, with throughPgBouncer; nil otherwise.
+	session *pgxpool.Pool
+	river   *jobs.Client
+	svc     *wire.Services
+	smtp    *mailtest.Server
+	logs    *logtest.Buffer
+	tokens  *auth.Tokens
+	sealer  *auth.Sealer
 }
 
 const testSecret = "a test secret that is 32 bytes long"
@@ -54,12 +56,20 @@ type setupOptions struct {
 	schedule      retry.Schedule
 	now           func() time.Time
 	webhookClient *http.Client
+	// throughPgBouncer runs River and the services through the tests' PgBouncer (transaction pooling), and
+	// listens on direct connections, as the service does with DATABASE_SESSION_URL.
+	throughPgBouncer bool
 }
 
 // setupWith is setup changed by o.
 func setupWith(t *testing.T, o setupOptions) *testBundle {
 	t.Helper()
-	pool := dbtest.New(t)
+	var pool, session *pgxpool.Pool
+	if o.throughPgBouncer {
+		pool, session = dbtest.NewThroughPgBouncer(t)
+	} else {
+		pool = dbtest.New(t)
+	}
 	smtp := mailtest.Start(t)
 	logger, logs := logtest.New()
 	templates, err := mail.NewTemplates()
@@ -89,18 +99,19 @@ func setupWith(t *testing.T, o setupOptions) *testBundle {
 		WebhookClient:      cmp.Or(o.webhookClient, outbound.NewClient(outbound.Policy{AllowPrivate: true}, time.Second, 2*time.Second, 0)),
 		WebhookConcurrency: 10,
 		Services:           workerServices,
+		Listen:             session,
 		Templates:          templates, Sender: sender, MailDomain: "junction.test", BaseURL: "http://junction.test", Logger: logger,
 	})
 	require.NoError(t, err)
 	tokens, err := auth.NewTokens([]byte(testSecret), "junction", "junction-api", time.Hour)
 	require.NoError(t, err)
 	svc = servicetest.New(t, pool, servicetest.Options{
-		Jobs: client, Tokens: tokens, Sealer: sealer, Logger: logger,
+		Jobs: client, Session: session, Tokens: tokens, Sealer: sealer, Logger: logger,
 		WebhookTargets: outbound.Policy{AllowPrivate: true}, WebhookSchedule: o.schedule, Now: o.now,
 	})
 	*workerServices = jobs.Services{Billing: svc.Billing, Accounts: svc.Accounts, Emails: svc.Emails, Endpoints: svc.Endpoints, Idempotency: svc.Idempotency}
 	servicetest.Start(t, logger, lifecycle.Named{Name: "river workers", Component: client})
-	return &testBundle{pool: pool, river: client, svc: svc, smtp: smtp, logs: logs, tokens: tokens, sealer: sealer}
+	return &testBundle{pool: pool, session: session, river: client, svc: svc, smtp: smtp, logs: logs, tokens: tokens, sealer: sealer}
 }
 
 // waitJob waits until the only email job reaches state and returns its attempt count.

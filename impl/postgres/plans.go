@@ -20,7 +20,8 @@ type DBTX interface {
 // generic plan can neither drop the unused ones nor judge how selective a search term is, so it may walk the
 // wrong index. Every other statement keeps pgx's named, cached statements, whose generic plans PostgreSQL adopts
 // after a few runs and then never re-plans (a lookup by primary key costs about a third less that way). It is one
-// round trip either way: pgx caches the statement's description.
+// round trip either way: pgx caches the statement's description. Through a transaction pooler every statement runs
+// unnamed anyway (Connect with TransactionPooling), and this changes nothing.
 func CustomPlans(db DBTX) DBTX { return customPlans{db: db} }
 
 type customPlans struct{ db DBTX }

@@ -34,6 +34,11 @@ var FastHash = password.Params{MemoryKiB: 64, Iterations: 1, Parallelism: 1}
 type Options struct {
 	// Jobs inserts the services' jobs; nil builds an insert-only River client (no job runs).
 	Jobs service.JobInserter
+	// Session is where the listener connects when the pool goes through a transaction pooler (dbtest's
+	// NewThroughPgBouncer); nil is the pool.
+	Session *pgxpool.Pool
+	// StatementTimeout bounds the statements of the services' transactions; zero leaves them the pool's.
+	StatementTimeout time.Duration
 	// Hash is the argon2 cost; zero takes FastHash.
 	Hash password.Params
 	// AuthCacheTTL and ListTotalTTL are the caches' lives; zero turns a cache off.
@@ -75,7 +80,7 @@ func New(t testing.TB, pool *pgxpool.Pool, o Options) *wire.Services {
 		}
 	}
 	svcs := wire.New(wire.Deps{
-		Pool: pool, Jobs: o.Jobs, Hasher: password.NewHasher(cmp.Or(o.Hash, FastHash)),
+		Pool: pool, Session: o.Session, StatementTimeout: o.StatementTimeout, Jobs: o.Jobs, Hasher: password.NewHasher(cmp.Or(o.Hash, FastHash)),
 		Tokens: o.Tokens, Sealer: o.Sealer,
 		AuthCacheTTL: o.AuthCacheTTL, ListTotalTTL: o.ListTotalTTL, WebhookTargets: o.WebhookTargets,
 		WebhookSchedule: o.WebhookSchedule, Now: o.Now, Logger: o.Logger,

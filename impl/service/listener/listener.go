@@ -69,7 +69,9 @@ type Listener struct {
 }
 
 // New returns a Listener that connects as pool does and keeps cache and counts coherent with every instance's
-// writes.
+// writes. pool must reach the server directly (DATABASE_SESSION_URL), not through a transaction pooler: a LISTEN
+// there would stay on a server connection that other clients then use, and its notifications reach none of this
+// listener's.
 func New(pool *pgxpool.Pool, cache *authcache.Cache, counts *totals.Cache, logger *slog.Logger) *Listener {
 	return &Listener{config: pool.Config().ConnConfig.Copy(), cache: cache, totals: counts, logger: logger, listening: make(chan struct{})}
 }

@@ -34,9 +34,15 @@ import (
 
 // Deps are what the services need.
 type Deps struct {
-	Pool   *pgxpool.Pool
-	Hasher *password.Hasher
-	Tokens *auth.Tokens
+	Pool *pgxpool.Pool
+	// Session is a pool of direct connections (DATABASE_SESSION_URL) that the listener connects as, since LISTEN
+	// needs a session of its own and Pool may go through a transaction pooler; nil is Pool.
+	Session *pgxpool.Pool
+	// StatementTimeout bounds each statement of the services' transactions (SET LOCAL, which holds through a
+	// transaction pooler too); 0 leaves them the connection's limit.
+	StatementTimeout time.Duration
+	Hasher           *password.Hasher
+	Tokens           *auth.Tokens
 	// Sealer encrypts secrets that travel in job args.
 	Sealer *auth.Sealer
 	// Jobs inserts background jobs in the same transaction as the writes that cause them.
@@ -89,6 +95,8 @@ const totalsMaxEntries = 10_000
 // New builds every service over d.
 func New(d Deps) *Services {
 	c := core.New(d.Pool, d.Jobs, apimodel.EncodeWebhook, d.Logger)
+	c.StatementTimeout = d.StatementTimeout
+	session := cmp.Or(d.Session, d.Pool)
 	sessions := authcache.New(d.AuthCacheTTL, authCacheMaxEntries)
 	counts := totals.New(d.ListTotalTTL, totalsMaxEntries, time.Now)
 	p := posts.New(c, counts)
@@ -102,7 +110,7 @@ func New(d Deps) *Services {
 		Billing:  billing.New(c),
 		Emails:   emails.New(c),
 		Ops:      ops.New(c),
-		Listener: listener.New(d.Pool, sessions, counts, d.Logger),
+		Listener: listener.New(session, sessions, counts, d.Logger),
 		Endpoints: endpoints.New(c, endpoints.Deps{
 			Sealer: d.Sealer,
 			CheckURL: func(ctx context.Context, url string) error {

@@ -16,6 +16,7 @@ import (
 	"github.com/riverqueue/river"
 
 	"github.com/junction-dev/junction/gen/db"
+	"github.com/junction-dev/junction/impl/postgres"
 	"github.com/junction-dev/junction/impl/service"
 )
 
@@ -27,6 +28,10 @@ type Core struct {
 	// EncodeWebhook renders outgoing webhooks' bodies (impl/apimodel.EncodeWebhook).
 	EncodeWebhook service.WebhookEncoder
 	Logger        *slog.Logger
+	// StatementTimeout bounds each statement of the transactions InTx opens, set in BEGIN's own round trip
+	// (postgres.BeginQuery): through a transaction pooler the pool's connections carry no timeout of their own.
+	// 0 leaves them the connection's.
+	StatementTimeout time.Duration
 }
 
 // New returns a Core over pool that inserts jobs through jobs and renders webhooks with encode.
@@ -41,7 +46,7 @@ func (c *Core) InTx(ctx context.Context, fn func(tx pgx.Tx) error) error {
 	if u := UnitFrom(ctx); u != nil {
 		return c.inUnit(ctx, u, fn)
 	}
-	if err := pgx.BeginFunc(ctx, c.Pool, fn); err != nil {
+	if err := pgx.BeginTxFunc(ctx, c.Pool, pgx.TxOptions{BeginQuery: postgres.BeginQuery(c.StatementTimeout)}, fn); err != nil {
 		return fmt.Errorf("tx: %w", err)
 	}
 	return nil

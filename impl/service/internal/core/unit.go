@@ -15,6 +15,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/junction-dev/junction/gen/db"
+	"github.com/junction-dev/junction/impl/postgres"
 	"github.com/junction-dev/junction/impl/service"
 )
 
@@ -92,7 +93,7 @@ func (c *Core) inUnit(ctx context.Context, u *Unit, fn func(tx pgx.Tx) error) er
 	if err != nil {
 		return fmt.Errorf("tx: %w", err)
 	}
-	tx, err := conn.Conn().BeginTx(ctx, pgx.TxOptions{BeginQuery: beginLocked(u.req)})
+	tx, err := conn.Conn().BeginTx(ctx, pgx.TxOptions{BeginQuery: beginLocked(u.req, c.StatementTimeout)})
 	if err != nil {
 		if divisionByZero(err) {
 			// The lock is held: another request with the key is running. Leave the connection idle, not in
@@ -114,11 +115,13 @@ func (c *Core) inUnit(ctx context.Context, u *Unit, fn func(tx pgx.Tx) error) er
 	return nil
 }
 
-// beginLocked is BEGIN and the key's lock, without waiting, as one simple-protocol round trip: 1 / false fails
-// it (division by zero) while another request holds the lock. The lock is a number ([service.IdempotentRequest.LockID]),
-// so that no text of the caller's is in the statement.
-func beginLocked(r service.IdempotentRequest) string {
-	return "BEGIN; SELECT 1 / pg_try_advisory_xact_lock(" + strconv.FormatInt(r.LockID(), 10) + ")::int"
+// beginLocked is BEGIN (with the statement timeout) and the key's lock, without waiting, as one simple-protocol
+// round trip: 1 / false fails it (division by zero) while another request holds the lock. The lock is a number
+// ([service.IdempotentRequest.LockID]), so that no text of the caller's is in the statement. It is the
+// transaction's, released by its COMMIT or ROLLBACK, so that it holds through a transaction pooler too: a
+// session's lock would stay on a server connection that other clients then use.
+func beginLocked(r service.IdempotentRequest, timeout time.Duration) string {
+	return postgres.BeginQuery(timeout) + "; SELECT 1 / pg_try_advisory_xact_lock(" + strconv.FormatInt(r.LockID(), 10) + ")::int"
 }
 
 func divisionByZero(err error) bool {
