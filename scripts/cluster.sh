@@ -35,8 +35,11 @@ cleanup() {
   local pid
   for pid in "${pids[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
   for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
-  scripts/localpgbouncer.sh --stop >/dev/null 2>&1 || true
-  scripts/localredis.sh --stop >/dev/null 2>&1 || true
+  # This cluster's own PgBouncer and Redis only (their scripts' --stop would stop the tests' too).
+  local f
+  for f in .data/pgbcluster/pgbouncer.pid .data/rediscluster/redis.pid; do
+    [ -s "$f" ] && kill -INT "$(cat "$f")" 2>/dev/null || true
+  done
   say "stopped (PostgreSQL keeps running: make db-stop)"
 }
 trap cleanup INT TERM EXIT
