@@ -10,6 +10,8 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/multitracer"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/jackc/pgx/v5/stdlib"
 	"github.com/pressly/goose/v3"
@@ -23,8 +25,9 @@ import (
 )
 
 // Connect opens a pool on url sized by cfg and waits, with exponential backoff, until the database answers a ping
-// or cfg.WaitTimeout has passed, so that a service started alongside its database does not crash.
-func Connect(ctx context.Context, url string, cfg config.DBConfig, logger *slog.Logger) (*pgxpool.Pool, error) {
+// or cfg.WaitTimeout has passed, so that a service started alongside its database does not crash. tracers see
+// every statement, connection and acquire besides the pool's own error log (see [Tracer]).
+func Connect(ctx context.Context, url string, cfg config.DBConfig, logger *slog.Logger, tracers ...pgx.QueryTracer) (*pgxpool.Pool, error) {
 	pcfg, err := pgxpool.ParseConfig(url)
 	if err != nil {
 		// The URL may hold a password: never include it in the error.
@@ -41,6 +44,10 @@ func Connect(ctx context.Context, url string, cfg config.DBConfig, logger *slog.
 	}
 	pcfg.ConnConfig.RuntimeParams["application_name"] = "junction"
 	pcfg.ConnConfig.Tracer = errorLogger{logger: logger}
+	if len(tracers) > 0 {
+		// Only then: with tracing off, a statement pays for no tracer but the error log.
+		pcfg.ConnConfig.Tracer = multitracer.New(append([]pgx.QueryTracer{errorLogger{logger: logger}}, tracers...)...)
+	}
 	pcfg.AfterConnect = AfterConnect
 	if cfg.StatementTimeout > 0 {
 		pcfg.ConnConfig.RuntimeParams["statement_timeout"] = strconv.FormatInt(cfg.StatementTimeout.Milliseconds(), 10)
