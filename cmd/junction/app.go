@@ -154,7 +154,7 @@ func (a *app) mailSender(ctx context.Context, work bool) (mail.Sender, error) {
 				return nil, err
 			}
 		}
-		return mail.NewSMTP(cfg.Mail.SMTPURL, cfg.Mail.From, roots)
+		return mail.NewSMTP(cfg.Mail.SMTPURL, cfg.Mail.From, roots, nil)
 	case config.MailLog:
 		if cfg.Mail.SMTPURL != "" {
 			logger.WarnContext(ctx, "MAIL_TRANSPORT=log: SMTP_URL is set but not used")

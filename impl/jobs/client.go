@@ -14,6 +14,7 @@ import (
 	"github.com/riverqueue/river"
 	"github.com/riverqueue/river/riverdriver/riverpgxv5"
 	"github.com/riverqueue/river/rivertype"
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/junction-dev/junction/impl/config"
 	"github.com/junction-dev/junction/impl/mail"
@@ -43,6 +44,11 @@ type Config struct {
 
 	// Services are what the workers call; see [Services].
 	Services *Services
+
+	// TracerProvider, when set, traces inserts and work (River's OpenTelemetry middleware, the work a child of the
+	// inserting span), outgoing webhook attempts (with a traceparent for their receiver) and, through the Sender,
+	// emails. nil traces nothing and costs nothing.
+	TracerProvider trace.TracerProvider
 
 	// Open decrypts the secrets that the service sealed into job args (auth.Sealer.Open).
 	Open func(sealed string) (string, error)
@@ -131,7 +137,7 @@ func NewClient(pool *pgxpool.Pool, cfg Config) (*Client, error) {
 	if hc == nil {
 		hc = outbound.NewClient(outbound.Policy{RequireHTTPS: true}, 0, 0, cfg.WebhookConcurrency)
 	}
-	out := newSender(hc, observer, cfg.WebhookConcurrency)
+	out := newSender(hc, observer, cfg.WebhookConcurrency, cfg.TracerProvider)
 	for _, add := range []func() error{
 		func() error { return river.AddWorkerSafely(workers, &FanOutWorker{svcs: svcs, sender: out}) },
 		func() error { return river.AddWorkerSafely(workers, &DeliveryWorker{svcs: svcs, sender: out}) },
@@ -161,6 +167,10 @@ func NewClient(pool *pgxpool.Pool, cfg Config) (*Client, error) {
 		CancelledJobRetentionPeriod: cfg.DiscardedRetention,
 		JobTimeout:                  cfg.JobTimeout,
 		RescueStuckJobsAfter:        cfg.RescueStuckAfter,
+	}
+	if cfg.TracerProvider != nil {
+		// Outside the log middleware, so that a job's outcome line is written in its span, with its trace id.
+		rc.Middleware = append(tracingMiddleware(cfg.TracerProvider), rc.Middleware...)
 	}
 	if cfg.Work {
 		rc.Queues = map[string]river.QueueConfig{

@@ -11,6 +11,7 @@ import (
 
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/stretchr/testify/require"
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/junction-dev/junction/impl/auth"
 	"github.com/junction-dev/junction/impl/config"
@@ -54,6 +55,8 @@ type setupOptions struct {
 	schedule      retry.Schedule
 	now           func() time.Time
 	webhookClient *http.Client
+	// tracerProvider traces inserts, work and attempts (nil: none).
+	tracerProvider trace.TracerProvider
 }
 
 // setupWith is setup changed by o.
@@ -73,7 +76,7 @@ func setupWith(t *testing.T, o setupOptions) *testBundle {
 			})
 		})
 	} else {
-		sender, err = mail.NewSMTP(smtp.URL(), "Junction <no-reply@junction.test>", nil)
+		sender, err = mail.NewSMTP(smtp.URL(), "Junction <no-reply@junction.test>", nil, o.tracerProvider)
 		require.NoError(t, err)
 	}
 	sealer, err := auth.NewSealer([]byte(testSecret))
@@ -89,6 +92,7 @@ func setupWith(t *testing.T, o setupOptions) *testBundle {
 		WebhookClient:      cmp.Or(o.webhookClient, outbound.NewClient(outbound.Policy{AllowPrivate: true}, time.Second, 2*time.Second, 0)),
 		WebhookConcurrency: 10,
 		Services:           workerServices,
+		TracerProvider:     o.tracerProvider,
 		Templates:          templates, Sender: sender, MailDomain: "junction.test", BaseURL: "http://junction.test", Logger: logger,
 	})
 	require.NoError(t, err)
