@@ -9,7 +9,9 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
+	"go.opentelemetry.io/otel/trace"
 	"riverqueue.com/riverui"
 
 	"github.com/junction-dev/junction/impl/auth"
@@ -26,6 +28,7 @@ import (
 	"github.com/junction-dev/junction/impl/ratelimit"
 	"github.com/junction-dev/junction/impl/service"
 	"github.com/junction-dev/junction/impl/service/wire"
+	"github.com/junction-dev/junction/impl/tracing"
 	"github.com/junction-dev/junction/impl/webhook"
 )
 
@@ -33,22 +36,25 @@ import (
 type app struct {
 	cfg    config.Config
 	logger *slog.Logger
-	pool   *pgxpool.Pool
-	river  *jobs.Client
-	svc    *wire.Services
+	// tp traces every part that takes it; nil when tracing is off, and then no part adds instrumentation.
+	tp    trace.TracerProvider
+	pool  *pgxpool.Pool
+	river *jobs.Client
+	svc   *wire.Services
 	// metrics counts requests; serve shows them on METRICS_ADDR.
 	metrics *metrics.Metrics
 	// graphql is the GraphQL endpoint, whose WebSockets serve ends when it stops.
 	graphql *graph.Handler
 }
 
-// newApp connects to the database, migrates it and wires everything. work says whether this process works jobs.
-func newApp(ctx context.Context, cfg config.Config, logger *slog.Logger, work bool) (*app, error) {
-	pool, err := postgres.Connect(ctx, cfg.DatabaseURL, cfg.DB, logger)
+// newApp connects to the database, migrates it and wires everything, traced by tr. work says whether this
+// process works jobs.
+func newApp(ctx context.Context, cfg config.Config, logger *slog.Logger, tr *tracing.Tracing, work bool) (*app, error) {
+	pool, err := postgres.Connect(ctx, cfg.DatabaseURL, cfg.DB, logger, sqlTracers(tr)...)
 	if err != nil {
 		return nil, err
 	}
-	a := &app{cfg: cfg, logger: logger, pool: pool}
+	a := &app{cfg: cfg, logger: logger, tp: tr.TracerProvider(), pool: pool}
 	if err := a.wire(ctx, work); err != nil {
 		pool.Close()
 		return nil, err
@@ -103,6 +109,7 @@ func (a *app) wire(ctx context.Context, work bool) error {
 		WebhookConcurrency: cfg.Webhooks.Concurrency,
 		// a.metrics is built below, after the services it reads, and before any job runs.
 		WebhookObserver: observerFunc(func(outcome string, d time.Duration) { a.metrics.ObserveWebhookAttempt(outcome, d) }),
+		TracerProvider:  a.tp,
 		Open:            sealer.Open,
 		Services:        workerServices,
 		Logger:          logger,
@@ -154,7 +161,7 @@ func (a *app) mailSender(ctx context.Context, work bool) (mail.Sender, error) {
 				return nil, err
 			}
 		}
-		return mail.NewSMTP(cfg.Mail.SMTPURL, cfg.Mail.From, roots, nil)
+		return mail.NewSMTP(cfg.Mail.SMTPURL, cfg.Mail.From, roots, a.tp)
 	case config.MailLog:
 		if cfg.Mail.SMTPURL != "" {
 			logger.WarnContext(ctx, "MAIL_TRANSPORT=log: SMTP_URL is set but not used")
@@ -195,6 +202,7 @@ func (a *app) handler(ctx context.Context) (http.Handler, []lifecycle.Named, err
 		Limits:           limits,
 		Development:      a.cfg.Development(),
 		Logger:           a.logger,
+		TracerProvider:   a.tp,
 		WebSocket: graph.WebSocketOptions{
 			MaxConnections:      a.cfg.WebSocket.MaxConnections,
 			MaxConnectionsPerIP: a.cfg.WebSocket.MaxConnectionsPerIP,
@@ -239,6 +247,8 @@ func (a *app) handler(ctx context.Context) (http.Handler, []lifecycle.Named, err
 		AdminJobs:      ui,
 		GraphQL:        a.graphql,
 		Metrics:        a.metrics,
+		TracerProvider: a.tp,
+		Propagator:     tracing.Propagator(),
 	})
 	if err != nil {
 		return nil, nil, err
@@ -251,3 +261,11 @@ func (a *app) handler(ctx context.Context) (http.Handler, []lifecycle.Named, err
 const rateLimitKeys = 1 << 18
 
 func (a *app) close() { a.pool.Close() }
+
+// sqlTracers are the pool's tracers besides its error log: a span per statement when tracing is on, none off.
+func sqlTracers(tr *tracing.Tracing) []pgx.QueryTracer {
+	if tp := tr.TracerProvider(); tp != nil {
+		return []pgx.QueryTracer{postgres.Tracer(tp)}
+	}
+	return nil
+}

@@ -35,7 +35,7 @@ func TestServeStartsAndStopsInOrder(t *testing.T) {
 			stopped = append(stopped, line.Component)
 		}
 	}
-	want := []string{"metrics server", "event listener", "webhook intake", "river ui", "river workers", "websockets", "api server"}
+	want := []string{"tracer provider", "metrics server", "event listener", "webhook intake", "river ui", "river workers", "websockets", "api server"}
 	require.Equal(t, want, started)
 	for i, j := 0, len(want)-1; i < j; i, j = i+1, j-1 {
 		want[i], want[j] = want[j], want[i]

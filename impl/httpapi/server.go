@@ -13,12 +13,15 @@ import (
 	"github.com/getkin/kin-openapi/openapi3"
 	"github.com/go-chi/chi/v5"
 	"github.com/go-chi/chi/v5/middleware"
+	"go.opentelemetry.io/otel/propagation"
+	"go.opentelemetry.io/otel/trace"
 
 	junction "github.com/junction-dev/junction"
 	"github.com/junction-dev/junction/gen/api"
 	"github.com/junction-dev/junction/impl/authn"
 	"github.com/junction-dev/junction/impl/clientip"
 	"github.com/junction-dev/junction/impl/ratelimit"
+	"github.com/junction-dev/junction/impl/tracing"
 	"github.com/junction-dev/junction/impl/webhook"
 )
 
@@ -52,6 +55,11 @@ type Options struct {
 	GraphQL http.Handler
 	// AdminJobs is River UI, mounted at AdminJobsPath for admins only; nil mounts nothing.
 	AdminJobs http.Handler
+	// TracerProvider, when set, makes a server span of every request but WebSocket upgrades, named by its
+	// route, continuing an incoming traceparent (tracing.go). nil adds no middleware at all.
+	TracerProvider trace.TracerProvider
+	// Propagator reads an incoming trace context; nil is [tracing.Propagator]'s W3C Trace Context and Baggage.
+	Propagator propagation.TextMapPropagator
 }
 
 // Metrics counts requests (impl/metrics).
@@ -92,9 +100,20 @@ func NewHandler(svc Services, opts Options) (http.Handler, error) {
 	}
 
 	r := chi.NewRouter()
+	if opts.TracerProvider != nil {
+		prop := opts.Propagator
+		if prop == nil {
+			prop = tracing.Propagator()
+		}
+		r.Use(traceRequests(opts.TracerProvider, prop))
+	}
 	// GetHead first: every GET route answers HEAD through the same handler, so with the same status and headers
 	// (net/http drops the body).
-	r.Use(middleware.GetHead, requestID, clientip.Middleware(opts.TrustedProxies), accessLog(opts.Logger), recoverer(errs), securityHeaders, corsFor(opts.CORSOrigins),
+	r.Use(middleware.GetHead, requestID, clientip.Middleware(opts.TrustedProxies))
+	if opts.TracerProvider != nil {
+		r.Use(spanDetails)
+	}
+	r.Use(accessLog(opts.Logger), recoverer(errs), securityHeaders, corsFor(opts.CORSOrigins),
 		bodyFirst(gate.maxBodyLimit(), bodyBudget, errs), concurrencyCap(opts.MaxConcurrent, errs), deadline(opts.RequestTimeout))
 	if opts.Metrics != nil {
 		r.Use(countRequests(opts.Metrics))

@@ -1,5 +1,5 @@
 // Package tracing owns Junction's OpenTelemetry tracer provider: built from [config.TracingConfig] (the OTEL_*
-// variables), exporting over OTLP/HTTP in batches, flushed when it stops, and a no-op when tracing is off. It
+// variables), exporting over OTLP/HTTP in batches, flushed when it stops, and absent when tracing is off. It
 // also owns the propagation format (W3C Trace Context and Baggage) and the log handler that puts a sampled
 // span's ids on every log line written in its context.
 //

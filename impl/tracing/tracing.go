@@ -14,7 +14,6 @@ import (
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	semconv "go.opentelemetry.io/otel/semconv/v1.43.0"
 	"go.opentelemetry.io/otel/trace"
-	"go.opentelemetry.io/otel/trace/noop"
 
 	"github.com/junction-dev/junction/impl/config"
 )
@@ -28,19 +27,16 @@ type Options struct {
 	Logger *slog.Logger
 }
 
-// Tracing is the process's tracer provider. The zero value is not usable; [New] returns one that is off when
-// nothing would receive its spans.
+// Tracing is the process's tracer provider. [New] returns one that is off when nothing would receive its spans.
 type Tracing struct {
-	provider trace.TracerProvider
 	// sdk is nil when tracing is off.
 	sdk *sdktrace.TracerProvider
 }
 
-// New returns the tracer provider cfg describes: off (a no-op provider, whose spans cost next to nothing and
-// record nothing) unless cfg has an endpoint or o has a span processor.
+// New returns the tracer provider cfg describes: off unless cfg has an endpoint or o has a span processor.
 func New(ctx context.Context, cfg config.TracingConfig, o Options) (*Tracing, error) {
 	if !cfg.Enabled() && len(o.SpanProcessors) == 0 {
-		return &Tracing{provider: noop.NewTracerProvider()}, nil
+		return &Tracing{}, nil
 	}
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
@@ -63,17 +59,22 @@ func New(ctx context.Context, cfg config.TracingConfig, o Options) (*Tracing, er
 	for _, sp := range o.SpanProcessors {
 		opts = append(opts, sdktrace.WithSpanProcessor(sp))
 	}
-	tp := sdktrace.NewTracerProvider(opts...)
-	return &Tracing{provider: tp, sdk: tp}, nil
+	return &Tracing{sdk: sdktrace.NewTracerProvider(opts...)}, nil
 }
 
-// Enabled reports whether spans are recorded and sent anywhere. When it is false the instrumentations that cost
-// something per request even with a no-op provider (the HTTP middleware, the pgx tracer, River's middleware, the
-// log handler) are left out altogether.
+// Enabled reports whether spans are recorded and sent anywhere.
 func (t *Tracing) Enabled() bool { return t.sdk != nil }
 
-// TracerProvider is what every instrumentation starts its spans from.
-func (t *Tracing) TracerProvider() trace.TracerProvider { return t.provider }
+// TracerProvider is what every instrumentation starts its spans from, or nil when tracing is off. Each
+// constructor that takes one adds no instrumentation for nil: the middlewares of HTTP, pgx and River, which would
+// cost something per request even over a no-op provider, are left out altogether, and the few spans made by hand
+// (an SMTP send, a webhook attempt) start from a no-op provider, which records nothing.
+func (t *Tracing) TracerProvider() trace.TracerProvider {
+	if t.sdk == nil {
+		return nil
+	}
+	return t.sdk
+}
 
 // Start does nothing: the provider works from New on. It is a lifecycle component for its Stop.
 func (t *Tracing) Start(context.Context) error { return nil }
