@@ -95,7 +95,7 @@ func run(ctx context.Context, o options) error {
 	if err != nil {
 		return fmt.Errorf("-only: %w", err)
 	}
-	w, err := newWrkRunner(o)
+	w, err := newWrkRunner()
 	if err != nil {
 		return err
 	}
@@ -513,7 +513,7 @@ func attack(ctx context.Context, w *wrkRunner, s scenario, o options, pid int) (
 	if o.profile {
 		go profileCPU(o, s.name)
 	}
-	sum, err := w.run(ctx, file)
+	sum, err := w.run(ctx, o, file)
 	r := result{name: s.name, note: s.note, peakRSSMiB: peak()}
 	if err != nil {
 		return r, fmt.Errorf("%s: %w", s.name, err)
