@@ -100,18 +100,15 @@ func NewHandler(svc Services, opts Options) (http.Handler, error) {
 	}
 
 	r := chi.NewRouter()
+	// GetHead first: every GET route answers HEAD through the same handler, so with the same status and headers
+	// (net/http drops the body).
+	r.Use(middleware.GetHead, requestID, clientip.Middleware(opts.TrustedProxies))
 	if opts.TracerProvider != nil {
 		prop := opts.Propagator
 		if prop == nil {
 			prop = tracing.Propagator()
 		}
 		r.Use(traceRequests(opts.TracerProvider, prop))
-	}
-	// GetHead first: every GET route answers HEAD through the same handler, so with the same status and headers
-	// (net/http drops the body).
-	r.Use(middleware.GetHead, requestID, clientip.Middleware(opts.TrustedProxies))
-	if opts.TracerProvider != nil {
-		r.Use(spanDetails)
 	}
 	r.Use(accessLog(opts.Logger), recoverer(errs), securityHeaders, corsFor(opts.CORSOrigins),
 		bodyFirst(gate.maxBodyLimit(), bodyBudget, errs), concurrencyCap(opts.MaxConcurrent, errs), deadline(opts.RequestTimeout))
