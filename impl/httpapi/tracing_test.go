@@ -26,7 +26,7 @@ func serverSpans(rec *tracetest.SpanRecorder) map[string]sdktrace.ReadOnlySpan {
 func attr(s sdktrace.ReadOnlySpan, key attribute.Key) string {
 	for _, a := range s.Attributes() {
 		if a.Key == key {
-			return a.Value.Emit()
+			return a.Value.String()
 		}
 	}
 	return ""
