@@ -46,8 +46,8 @@ type Config struct {
 	Services *Services
 
 	// TracerProvider, when set, traces inserts and work (River's OpenTelemetry middleware, the work a child of the
-	// inserting span), outgoing webhook attempts (with a traceparent for their receiver) and, through the Sender,
-	// emails. nil traces nothing and costs nothing.
+	// inserting span) and outgoing webhook attempts (with a traceparent for their receiver); an email's send is
+	// the Sender's span (mail.NewSMTP takes the provider too). nil adds no middleware and makes no spans.
 	TracerProvider trace.TracerProvider
 
 	// Open decrypts the secrets that the service sealed into job args (auth.Sealer.Open).
