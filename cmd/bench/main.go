@@ -51,6 +51,8 @@ type options struct {
 	// pgbouncerURL, when set, is a PgBouncer in front of the admin URL's server that the server under test reaches
 	// the database through (DATABASE_URL), with DATABASE_SESSION_URL direct.
 	pgbouncerURL string
+	// tracingPairs is how many off/on pairs of the by-id read the tracing comparison runs.
+	tracingPairs int
 }
 
 func main() {
@@ -70,6 +72,8 @@ func main() {
 	flag.IntVar(&o.deliveryPosts, "delivery-posts", 5000, "posts the webhook delivery run writes, each heard by 10 endpoints")
 	flag.StringVar(&o.only, "only", "", "run only the scenarios whose name matches this regexp (\"jobs\", \"deliveries\" and \"pgbench\" name the job run, the webhook delivery run and the ceiling), logging the results instead of writing the report")
 	flag.StringVar(&o.pgbouncerURL, "pgbouncer-url", os.Getenv("BENCH_PGBOUNCER_URL"), "a PgBouncer (transaction pooling) in front of the admin URL's server: the server under test reaches the database through it, DATABASE_SESSION_URL direct (scripts/localpgbouncer.sh)")
+	flag.IntVar(&o.tracingPairs, "tracing-pairs", 3, "pairs of by-id runs, tracing off and on (10% sampled, exported to a local OTLP sink), alternating which goes first")
+	flag.StringVar(&o.only, "only", "", "run only the scenarios whose name matches this regexp (\"jobs\", \"deliveries\", \"tracing\" and \"pgbench\" name the job run, the webhook delivery run, the by-id read with tracing off and on, and the ceiling), logging the results instead of writing the report")
 	flag.Parse()
 	if err := run(context.Background(), o); err != nil {
 		log.Fatal(err)
@@ -84,7 +88,10 @@ type result struct {
 	errors     uint64
 	requests   uint64
 	peakRSSMiB float64
-	note       string
+	// cpuPerRequest is the server process's CPU time (user and system) over the run, per request: on a machine
+	// that others share, a steadier measure of what a request costs than requests/s.
+	cpuPerRequest time.Duration
+	note          string
 }
 
 const (
@@ -100,7 +107,7 @@ func run(ctx context.Context, o options) error {
 	if err != nil {
 		return fmt.Errorf("-only: %w", err)
 	}
-	w, err := newWrkRunner(o)
+	w, err := newWrkRunner()
 	if err != nil {
 		return err
 	}
@@ -111,7 +118,7 @@ func run(ctx context.Context, o options) error {
 	} else if dbURL, err = recreate(ctx, o.adminURL, "junction_bench"); err != nil {
 		return err
 	}
-	env := append(os.Environ(),
+	env := append(withoutOTEL(os.Environ()),
 		"DATABASE_URL="+dbURL, "PORT="+strconv.Itoa(o.port), "APP_ENV=production", "LOG_LEVEL=warn",
 		"JWT_SECRET=benchmark-secret-benchmark-secret-32", "STRIPE_WEBHOOK_SECRET="+webhookSecret,
 		// Limits on, as in production, but too high to refuse: what they cost is part of the figures.
@@ -182,7 +189,14 @@ func run(ctx context.Context, o options) error {
 			results = append(results, bare)
 		}
 	}
+	var traced tracingResult
+	if only.MatchString(tracingName) && o.tracingPairs > 0 {
+		if traced, err = tracingCost(ctx, w, o, env, token, data); err != nil {
+			return err
+		}
+	}
 	if o.only != "" {
+		logTracing(traced)
 		for _, r := range results {
 			log.Printf("%s: %.0f req/s, p50 %s, p95 %s, p99 %s, %d errors of %d, peak RSS %.0f MiB%s",
 				r.name, r.rps, r.p50.Round(10*time.Microsecond), r.p95.Round(10*time.Microsecond), r.p99.Round(10*time.Microsecond),
@@ -223,7 +237,8 @@ func run(ctx context.Context, o options) error {
 	if err != nil {
 		return err
 	}
-	return writeReport(o, results, bare, tps, jobsPerSec, deliveriesPerSec, idle, data, seedTime)
+	logTracing(traced)
+	return writeReport(o, results, bare, traced, tps, jobsPerSec, deliveriesPerSec, idle, data, seedTime)
 }
 
 func command(ctx context.Context, env []string, name string, args ...string) *exec.Cmd {
@@ -543,12 +558,16 @@ func attack(ctx context.Context, w *wrkRunner, s scenario, o options, pid int) (
 	if o.profile {
 		go profileCPU(o, s.name)
 	}
-	sum, err := w.run(ctx, file)
+	cpu0 := processCPU(pid)
+	sum, err := w.run(ctx, o, file)
 	r := result{name: s.name, note: s.note, peakRSSMiB: peak()}
 	if err != nil {
 		return r, fmt.Errorf("%s: %w", s.name, err)
 	}
 	r.requests, r.errors = sum.Requests, sum.SocketErrors+sum.StatusErrors
+	if r.requests > 0 {
+		r.cpuPerRequest = (processCPU(pid) - cpu0) / time.Duration(r.requests)
+	}
 	r.rps = float64(sum.Requests) / (float64(sum.DurationMicros) / 1e6)
 	r.p50, r.p95, r.p99 = microseconds(sum.P50Micros), microseconds(sum.P95Micros), microseconds(sum.P99Micros)
 	if s.unique && sum.Repeated > 0 {
@@ -578,6 +597,25 @@ func sampleRSS(pid int) func() float64 {
 		close(stop)
 		return <-peak
 	}
+}
+
+// processCPU is the user and system CPU time pid has used, from /proc/PID/stat (in clock ticks of 10 ms, Linux's
+// USER_HZ everywhere it runs).
+func processCPU(pid int) time.Duration {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return 0
+	}
+	// The fields after the command's name, which is in parentheses and may hold spaces: utime and stime are the
+	// 14th and 15th of the line, the 12th and 13th after it.
+	i := strings.LastIndexByte(string(b), ')')
+	fields := strings.Fields(string(b[i+1:]))
+	if i < 0 || len(fields) < 13 {
+		return 0
+	}
+	utime, _ := strconv.ParseInt(fields[11], 10, 64)
+	stime, _ := strconv.ParseInt(fields[12], 10, 64)
+	return time.Duration(utime+stime) * 10 * time.Millisecond
 }
 
 func rssMiB(pid int, field string) float64 {

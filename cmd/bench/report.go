@@ -9,7 +9,7 @@ import (
 	"time"
 )
 
-func writeReport(o options, results []result, bare result, pgbenchTPS, jobsPerSec, deliveriesPerSec, idleRSS float64, d dataset, seedTime time.Duration) error {
+func writeReport(o options, results []result, bare result, traced tracingResult, pgbenchTPS, jobsPerSec, deliveriesPerSec, idleRSS float64, d dataset, seedTime time.Duration) error {
 	var b strings.Builder
 	fmt.Fprintf(&b, "# Benchmarks\n\nWritten by `make bench` (cmd/bench); numbers from one run on one machine: compare them only with each other. What bounds each figure, and what changed them: `docs/performance.md`.\n\n")
 	fmt.Fprintf(&b, "- Date: %s\n- Machine: %s, %d cores, %s; %s\n", time.Now().UTC().Format("2006-01-02 15:04 MST"), cpuModel(), runtime.NumCPU(), memTotal(), pgVersion())
@@ -33,6 +33,17 @@ func writeReport(o options, results []result, bare result, pgbenchTPS, jobsPerSe
 		if len(results) > 0 {
 			fmt.Fprintf(&b, "| Junction's by-id read / bare server | %.0f%% |\n", 100*results[0].rps/bare.rps)
 		}
+	}
+	if len(traced.on) > 0 {
+		var pairs []string
+		for i := range traced.on {
+			pairs = append(pairs, fmt.Sprintf("%.0f → %.0f req/s, %s → %s", traced.off[i].rps, traced.on[i].rps,
+				traced.off[i].cpuPerRequest.Round(time.Microsecond), traced.on[i].cpuPerRequest.Round(time.Microsecond)))
+		}
+		fmt.Fprintf(&b, "| by-id read, tracing on (OTLP/HTTP to a local sink, %.0f%% of requests sampled) / tracing off, median of %d alternating pairs of %s runs (off → on: %s) | %.1f%% of the requests/s, %.1f%% of the server's CPU a request |\n",
+			100*traceRatio, len(traced.on), traced.durationPerRun, strings.Join(pairs, "; "), 100*median(traced.ratios()), 100*median(traced.cpuRatios()))
+		fmt.Fprintf(&b, "| spans the sink received from the traced server (traces: %.1f%% of its %d requests) | %d in %d traces |\n",
+			100*float64(traced.traces)/float64(traced.onRequests), traced.onRequests, traced.spans, traced.traces)
 	}
 	fmt.Fprintf(&b, "| email jobs completed per second (no-op transport, 100 workers) | %.0f |\n", jobsPerSec)
 	fmt.Fprintf(&b, "| webhook deliveries recorded per second (%d posts × 10 endpoints, write → signed POST to a local receiver → recorded; 100 workers; after a warm-up and ANALYZE) | %.0f |\n", o.deliveryPosts, deliveriesPerSec)

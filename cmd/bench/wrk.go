@@ -55,11 +55,10 @@ type wrkSummary struct {
 
 // wrkRunner runs wrk from a temporary directory holding the script and the requests of the current scenario.
 type wrkRunner struct {
-	o   options
 	dir string
 }
 
-func newWrkRunner(o options) (*wrkRunner, error) {
+func newWrkRunner() (*wrkRunner, error) {
 	if _, err := exec.LookPath("wrk"); err != nil {
 		return nil, fmt.Errorf("the load generator: %w (scripts/ensure-wrk.sh installs it)", err)
 	}
@@ -67,7 +66,7 @@ func newWrkRunner(o options) (*wrkRunner, error) {
 	if err != nil {
 		return nil, err
 	}
-	w := &wrkRunner{o: o, dir: dir}
+	w := &wrkRunner{dir: dir}
 	if err := os.WriteFile(w.script(), wrkScript, 0o600); err != nil {
 		w.close()
 		return nil, err
@@ -120,9 +119,10 @@ func encodeRequest(b *bytes.Buffer, r request) error {
 	return nil
 }
 
-// run drives the server with the requests in file for o.duration.
-func (w *wrkRunner) run(ctx context.Context, file string) (wrkSummary, error) {
-	out, err := exec.CommandContext(ctx, "wrk", wrkArgs(w.o, w.script(), file)...).CombinedOutput()
+// run drives the server on o.port with the requests in file for o.duration. The options are the scenario's, not
+// the runner's: a reference server listens on a port of its own.
+func (w *wrkRunner) run(ctx context.Context, o options, file string) (wrkSummary, error) {
+	out, err := exec.CommandContext(ctx, "wrk", wrkArgs(o, w.script(), file)...).CombinedOutput()
 	if err != nil {
 		return wrkSummary{}, fmt.Errorf("wrk: %w\n%s", err, out)
 	}

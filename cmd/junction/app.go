@@ -10,8 +10,10 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/redis/go-redis/v9"
+	"go.opentelemetry.io/otel/trace"
 	"riverqueue.com/riverui"
 
 	"github.com/junction-dev/junction/impl/auth"
@@ -28,6 +30,7 @@ import (
 	"github.com/junction-dev/junction/impl/ratelimit"
 	"github.com/junction-dev/junction/impl/service"
 	"github.com/junction-dev/junction/impl/service/wire"
+	"github.com/junction-dev/junction/impl/tracing"
 	"github.com/junction-dev/junction/impl/webhook"
 )
 
@@ -35,7 +38,9 @@ import (
 type app struct {
 	cfg    config.Config
 	logger *slog.Logger
-	pool   *pgxpool.Pool
+	// tp traces every part that takes it; nil when tracing is off, and then no part adds instrumentation.
+	tp   trace.TracerProvider
+	pool *pgxpool.Pool
 	// session is the pool of direct connections for what holds a session (LISTEN, the migrations' lock): pool
 	// itself unless DATABASE_SESSION_URL names another connection.
 	session *pgxpool.Pool
@@ -49,13 +54,14 @@ type app struct {
 	draining atomic.Bool
 }
 
-// newApp connects to the database, migrates it and wires everything. work says whether this process works jobs.
-func newApp(ctx context.Context, cfg config.Config, logger *slog.Logger, work bool) (*app, error) {
-	pool, session, err := connect(ctx, cfg, logger)
+// newApp connects to the database, migrates it and wires everything, traced by tr. work says whether this
+// process works jobs.
+func newApp(ctx context.Context, cfg config.Config, logger *slog.Logger, tr *tracing.Tracing, work bool) (*app, error) {
+	pool, session, err := connect(ctx, cfg, logger, sqlTracers(tr))
 	if err != nil {
 		return nil, err
 	}
-	a := &app{cfg: cfg, logger: logger, pool: pool, session: session}
+	a := &app{cfg: cfg, logger: logger, tp: tr.TracerProvider(), pool: pool, session: session}
 	if err := a.wire(ctx, work); err != nil {
 		a.close()
 		return nil, err
@@ -65,8 +71,8 @@ func newApp(ctx context.Context, cfg config.Config, logger *slog.Logger, work bo
 
 // connect opens the pool on DATABASE_URL and, when DATABASE_SESSION_URL names another connection (DATABASE_URL
 // goes through a transaction pooler), the small pool of direct connections on it; otherwise session is pool.
-func connect(ctx context.Context, cfg config.Config, logger *slog.Logger) (pool, session *pgxpool.Pool, err error) {
-	pool, err = postgres.Connect(ctx, cfg.DatabaseURL, cfg.DB, logger)
+func connect(ctx context.Context, cfg config.Config, logger *slog.Logger, tracers []pgx.QueryTracer) (pool, session *pgxpool.Pool, err error) {
+	pool, err = postgres.Connect(ctx, cfg.DatabaseURL, cfg.DB, logger, tracers...)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -128,6 +134,7 @@ func (a *app) wire(ctx context.Context, work bool) error {
 		WebhookConcurrency: cfg.Webhooks.Concurrency,
 		// a.metrics is built below, after the services it reads, and before any job runs.
 		WebhookObserver: observerFunc(func(outcome string, d time.Duration) { a.metrics.ObserveWebhookAttempt(outcome, d) }),
+		TracerProvider:  a.tp,
 		Open:            sealer.Open,
 		Services:        workerServices,
 		Listen:          a.session,
@@ -182,7 +189,7 @@ func (a *app) mailSender(ctx context.Context, work bool) (mail.Sender, error) {
 				return nil, err
 			}
 		}
-		return mail.NewSMTP(cfg.Mail.SMTPURL, cfg.Mail.From, roots)
+		return mail.NewSMTP(cfg.Mail.SMTPURL, cfg.Mail.From, roots, a.tp)
 	case config.MailLog:
 		if cfg.Mail.SMTPURL != "" {
 			logger.WarnContext(ctx, "MAIL_TRANSPORT=log: SMTP_URL is set but not used")
@@ -227,6 +234,7 @@ func (a *app) handler(ctx context.Context) (http.Handler, []lifecycle.Named, err
 		Limits:           limits,
 		Development:      a.cfg.Development(),
 		Logger:           a.logger,
+		TracerProvider:   a.tp,
 		WebSocket: graph.WebSocketOptions{
 			MaxConnections:      a.cfg.WebSocket.MaxConnections,
 			MaxConnectionsPerIP: a.cfg.WebSocket.MaxConnectionsPerIP,
@@ -272,6 +280,8 @@ func (a *app) handler(ctx context.Context) (http.Handler, []lifecycle.Named, err
 		GraphQL:        a.graphql,
 		Metrics:        a.metrics,
 		Draining:       a.draining.Load,
+		TracerProvider: a.tp,
+		Propagator:     tracing.Propagator(),
 	})
 	if err != nil {
 		return nil, nil, err
@@ -315,4 +325,12 @@ func (a *app) close() {
 		a.session.Close()
 	}
 	a.pool.Close()
+}
+
+// sqlTracers are the pool's tracers besides its error log: a span per statement when tracing is on, none off.
+func sqlTracers(tr *tracing.Tracing) []pgx.QueryTracer {
+	if tp := tr.TracerProvider(); tp != nil {
+		return []pgx.QueryTracer{postgres.Tracer(tp)}
+	}
+	return nil
 }

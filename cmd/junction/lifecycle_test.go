@@ -22,8 +22,8 @@ func TestServeStartsAndStopsInOrder(t *testing.T) {
 		redis bool
 		want  []string
 	}{
-		{"limits in process", false, []string{"metrics server", "event listener", "webhook intake", "river ui", "river workers", "websockets", "api server"}},
-		{"limits in Redis", true, []string{"metrics server", "event listener", "webhook intake", "rate-limit store", "river ui", "river workers", "websockets", "api server"}},
+		{"limits in process", false, []string{"tracer provider", "metrics server", "event listener", "webhook intake", "river ui", "river workers", "websockets", "api server"}},
+		{"limits in Redis", true, []string{"tracer provider", "metrics server", "event listener", "webhook intake", "rate-limit store", "river ui", "river workers", "websockets", "api server"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

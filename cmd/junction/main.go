@@ -24,9 +24,14 @@ import (
 	"syscall"
 	"time"
 
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+
 	"github.com/junction-dev/junction/impl/config"
 	"github.com/junction-dev/junction/impl/lifecycle"
 	"github.com/junction-dev/junction/impl/postgres"
+	"github.com/junction-dev/junction/impl/tracing"
 )
 
 func main() {
@@ -43,6 +48,12 @@ const usage = "usage: junction migrate | serve | worker | grant-admin EMAIL"
 // run is the whole program, with its inputs passed in so that tests can start it on port 0 with their own
 // environment. It returns when the command is done or ctx is cancelled (serve shuts down gracefully then).
 func run(ctx context.Context, args []string, getenv func(string) string, stdout io.Writer) error {
+	return runWith(ctx, args, getenv, stdout, nil)
+}
+
+// runWith is run with spans handed to processors besides the exporter that OTEL_* configures, which turn tracing
+// on by themselves: the tests record a run's spans in process with one.
+func runWith(ctx context.Context, args []string, getenv func(string) string, stdout io.Writer, processors []sdktrace.SpanProcessor) error {
 	if len(args) == 0 || (args[0] == "grant-admin") != (len(args) == 2) || len(args) > 2 {
 		return errors.New(usage)
 	}
@@ -51,6 +62,24 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 		return err
 	}
 	logger := newLogger(stdout, cfg.LogLevel)
+	tr, err := tracing.New(ctx, cfg.Tracing, tracing.Options{SpanProcessors: processors, Logger: logger})
+	if err != nil {
+		return err
+	}
+	// serve and worker stop the provider last of their components, within the shutdown's budget; this covers the
+	// other commands, and a start-up that fails. A second stop does nothing.
+	defer func() {
+		stopCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), cfg.HTTP.ShutdownTimeout)
+		defer cancel()
+		if err := tr.Stop(stopCtx); err != nil {
+			logger.Warn("tracing did not stop cleanly", "err", err)
+		}
+	}()
+	if tr.Enabled() {
+		logger = slog.New(tracing.LogHandler(logger.Handler()))
+		logger.InfoContext(ctx, "tracing on", "exporting", cfg.Tracing.Enabled(), "sampler", cfg.Tracing.Sampler,
+			"sampler_arg", cfg.Tracing.SamplerArg, "service", cfg.Tracing.ServiceName)
+	}
 	if args[0] != "migrate" {
 		if err := cfg.RequireJWTSecret(); err != nil {
 			return err
@@ -65,22 +94,24 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	switch args[0] {
 	case "migrate":
 		// The migrations' lock is a session's: over the direct connection.
-		connect := postgres.Connect
+		var pool *pgxpool.Pool
+		var err error
 		if cfg.DB.TransactionPooling {
-			connect = postgres.ConnectSession
+			pool, err = postgres.ConnectSession(ctx, cfg.DatabaseSessionURL, cfg.DB, logger)
+		} else {
+			pool, err = postgres.Connect(ctx, cfg.DatabaseSessionURL, cfg.DB, logger, sqlTracers(tr)...)
 		}
-		pool, err := connect(ctx, cfg.DatabaseSessionURL, cfg.DB, logger)
 		if err != nil {
 			return err
 		}
 		defer pool.Close()
 		return postgres.Migrate(ctx, pool, logger)
 	case "serve":
-		return serve(ctx, cfg, logger)
+		return serve(ctx, cfg, logger, tr)
 	case "worker":
-		return work(ctx, cfg, logger)
+		return work(ctx, cfg, logger, tr)
 	case "grant-admin":
-		a, err := newApp(ctx, cfg, logger, false)
+		a, err := newApp(ctx, cfg, logger, tr, false)
 		if err != nil {
 			return err
 		}
@@ -106,6 +137,8 @@ func newLogger(w io.Writer, level string) *slog.Logger {
 // serve runs the API until ctx ends. Its components start in this order and stop in reverse, each after what it
 // uses and before it (the pool opens first and closes last, in newApp and close):
 //
+//  0. the tracer provider, which works from its creation on and stops last, flushing the spans of the last
+//     requests and jobs (tracerComponent);
 //  1. the debug and metrics servers, so that a start-up or a shutdown can be watched;
 //  2. the event listener, so that the authentication cache and subscribers hear every change before a request
 //     arrives, and the webhook intake;
@@ -115,8 +148,8 @@ func newLogger(w io.Writer, level string) *slog.Logger {
 //     while the listener still feeds them, since http.Server.Shutdown does not reach hijacked connections;
 //  5. the API server, last: it takes requests only once everything they reach runs. Stopping it first drains the
 //     requests in flight, whose jobs and deliveries the later stops then finish.
-func serve(ctx context.Context, cfg config.Config, logger *slog.Logger) error {
-	a, err := newApp(ctx, cfg, logger, cfg.Jobs.WorkersEnabled)
+func serve(ctx context.Context, cfg config.Config, logger *slog.Logger, tr *tracing.Tracing) error {
+	a, err := newApp(ctx, cfg, logger, tr, cfg.Jobs.WorkersEnabled)
 	if err != nil {
 		return err
 	}
@@ -126,7 +159,7 @@ func serve(ctx context.Context, cfg config.Config, logger *slog.Logger) error {
 		return err
 	}
 	failed := make(chan error, 3)
-	var components []lifecycle.Named
+	components := []lifecycle.Named{tracerComponent(tr)}
 	if cfg.DebugAddr != "" {
 		aside, err := listenAside("debug server", cfg.DebugAddr, debugHandler(), failed)
 		if err != nil {
@@ -191,15 +224,15 @@ func serve(ctx context.Context, cfg config.Config, logger *slog.Logger) error {
 	return runUntil(ctx, cfg, logger, group, failed, drain)
 }
 
-// work runs the job workers only, until ctx ends.
-func work(ctx context.Context, cfg config.Config, logger *slog.Logger) error {
-	a, err := newApp(ctx, cfg, logger, true)
+// work runs the job workers only, until ctx ends; the tracer provider stops after them, as in serve.
+func work(ctx context.Context, cfg config.Config, logger *slog.Logger, tr *tracing.Tracing) error {
+	a, err := newApp(ctx, cfg, logger, tr, true)
 	if err != nil {
 		return err
 	}
 	defer a.close()
 	failed := make(chan error, 1)
-	var components []lifecycle.Named
+	components := []lifecycle.Named{tracerComponent(tr)}
 	if cfg.MetricsAddr != "" {
 		// The workers' own metrics (webhook attempts) are counted in this process.
 		aside, err := listenAside("metrics server", cfg.MetricsAddr, a.metrics.Handler(), failed)
@@ -215,6 +248,12 @@ func work(ctx context.Context, cfg config.Config, logger *slog.Logger) error {
 	}
 	logger.InfoContext(ctx, "working jobs", "email_concurrency", cfg.Jobs.EmailConcurrency, "webhook_concurrency", cfg.Webhooks.Concurrency)
 	return runUntil(ctx, cfg, logger, group, failed, nil)
+}
+
+// tracerComponent is the tracer provider as the first component to start and so the last to stop: its Stop
+// exports what the servers and workers stopped before it left queued.
+func tracerComponent(tr *tracing.Tracing) lifecycle.Named {
+	return lifecycle.Named{Name: "tracer provider", Component: tr}
 }
 
 // runUntil waits for ctx to end (a signal) or a server to fail, then stops group within the shutdown timeout;

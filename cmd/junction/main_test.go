@@ -14,6 +14,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/stretchr/testify/require"
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 
 	"github.com/junction-dev/junction/impl/dbtest"
 	"github.com/junction-dev/junction/impl/logtest"
@@ -82,6 +83,12 @@ type server struct {
 // startServe runs `junction serve` against dbURL until the test ends.
 func startServe(t *testing.T, vars map[string]string) *server {
 	t.Helper()
+	return startServeWith(t, vars, nil)
+}
+
+// startServeWith is startServe with every span also handed to processors (which turn tracing on).
+func startServeWith(t *testing.T, vars map[string]string, processors []sdktrace.SpanProcessor) *server {
+	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	logs := &logtest.Buffer{}
 	logR, logW := io.Pipe()
@@ -97,7 +104,7 @@ func startServe(t *testing.T, vars map[string]string) *server {
 		base[k] = v
 	}
 	go func() {
-		done <- run(ctx, []string{"serve"}, env(base), logW)
+		done <- runWith(ctx, []string{"serve"}, env(base), logW, processors)
 		logW.Close()
 	}()
 	addr := make(chan string, 1)

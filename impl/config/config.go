@@ -64,6 +64,9 @@ type Config struct {
 	DebugAddr string
 	// MetricsAddr, when set (e.g. 127.0.0.1:9090), serves /metrics there, apart from the API.
 	MetricsAddr string
+
+	// Tracing exports OpenTelemetry spans when an OTLP endpoint is set (tracing.go).
+	Tracing TracingConfig
 }
 
 // GraphQLConfig bounds the GraphQL endpoint.
@@ -354,6 +357,7 @@ func Load(getenv func(string) string) (Config, error) {
 	c.DebugAddr = p.str("DEBUG_ADDR", "")
 	c.MetricsAddr = p.str("METRICS_ADDR", "")
 	c.CORSOrigins = p.list("CORS_ALLOWED_ORIGINS")
+	c.Tracing = p.tracing()
 	c.check(&p)
 	if len(p.errs) > 0 {
 		return Config{}, fmt.Errorf("config: %w", errors.Join(p.errs...))

@@ -17,6 +17,7 @@ import (
 	"github.com/99designs/gqlgen/graphql/handler/transport"
 	"github.com/vektah/gqlparser/v2/ast"
 	"github.com/vektah/gqlparser/v2/gqlerror"
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/junction-dev/junction/gen/gql"
 	"github.com/junction-dev/junction/impl/authn"
@@ -42,6 +43,9 @@ type Options struct {
 	Limits *ratelimit.Limits
 	// WebSocket caps the subscription sockets.
 	WebSocket WebSocketOptions
+	// TracerProvider, when set, makes a span of each operation (tracing.go); the HTTP request's span, which
+	// httpapi makes, holds it. nil: none.
+	TracerProvider trace.TracerProvider
 }
 
 // Path is where the endpoint is mounted: POST for operations, GET for GraphiQL and WebSocket subscriptions.
@@ -100,6 +104,9 @@ func NewHandler(svc Services, broker *Broker, opts Options) *Handler {
 	srv.Use(depthLimit{max: opts.MaxDepth})
 	srv.Use(&costLimit{limit: opts.MaxComplexity})
 	srv.Use(sizeCap{max: cmp.Or(opts.MaxResponseBytes, 4<<20), logger: opts.Logger})
+	if opts.TracerProvider != nil {
+		srv.Use(operationSpans{tracer: opts.TracerProvider.Tracer(tracerName)})
+	}
 	present := errorPresenter(opts)
 	srv.Use(introspectionLimit{limits: opts.Limits, present: present})
 	srv.SetErrorPresenter(present)

@@ -15,6 +15,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/stretchr/testify/require"
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/junction-dev/junction/impl/auth"
 	"github.com/junction-dev/junction/impl/config"
@@ -57,6 +58,8 @@ type instanceOptions struct {
 	limits *config.RateLimitConfig
 	// graph changes the GraphQL options, which are otherwise production's.
 	graph []func(*graph.Options)
+	// tracerProvider traces the requests and their operations (nil: tracing is off).
+	tracerProvider trace.TracerProvider
 }
 
 // noLimits keeps rate limits out of the way of tests that are not about them.
@@ -98,7 +101,8 @@ func newInstanceWith(t *testing.T, dbURL string, o instanceOptions) *instance {
 		Introspection: true, MaxDepth: 8, MaxComplexity: 50_000, MaxResponseBytes: 4 << 20, BodyLimit: 16 << 10, Logger: logger,
 		Limits: limits, WebSocket: o.webSocket,
 		// Generous, so that a slow machine (CI, the race detector) never splits a batch and flakes the count.
-		LoaderWait: 50 * time.Millisecond,
+		LoaderWait:     50 * time.Millisecond,
+		TracerProvider: o.tracerProvider,
 	}
 	for _, w := range o.graph {
 		w(&opts)
@@ -106,6 +110,7 @@ func newInstanceWith(t *testing.T, dbURL string, o instanceOptions) *instance {
 	gqlHandler := graph.NewHandler(gql, broker, opts)
 	h, err := httpapi.NewHandler(httpapi.Services{Accounts: svc.Accounts, Users: svc.Users, Posts: svc.Posts, Comments: svc.Comments, Billing: svc.Billing, Endpoints: svc.Endpoints, Ops: svc.Ops, Idempotency: svc.Idempotency}, httpapi.Options{
 		Logger: logger, GraphQL: gqlHandler, Limits: limits, TrustedProxies: rl.TrustedProxies, MaxConcurrent: o.maxConcurrent,
+		TracerProvider: o.tracerProvider,
 	})
 	require.NoError(t, err)
 	srv := httptest.NewServer(h)

@@ -13,6 +13,8 @@ import (
 	"github.com/getkin/kin-openapi/openapi3"
 	"github.com/go-chi/chi/v5"
 	"github.com/go-chi/chi/v5/middleware"
+	"go.opentelemetry.io/otel/propagation"
+	"go.opentelemetry.io/otel/trace"
 
 	junction "github.com/junction-dev/junction"
 	"github.com/junction-dev/junction/gen/api"
@@ -20,6 +22,7 @@ import (
 	"github.com/junction-dev/junction/impl/clientip"
 	"github.com/junction-dev/junction/impl/ratelimit"
 	"github.com/junction-dev/junction/impl/service"
+	"github.com/junction-dev/junction/impl/tracing"
 	"github.com/junction-dev/junction/impl/webhook"
 )
 
@@ -57,6 +60,11 @@ type Options struct {
 	// Draining, when set and true, makes /readyz answer 503 while everything else still serves: a load balancer
 	// takes the instance out before it stops taking connections (SHUTDOWN_DRAIN_DELAY).
 	Draining func() bool
+	// TracerProvider, when set, makes a server span of every request but WebSocket upgrades, named by its
+	// route, continuing an incoming traceparent (tracing.go). nil adds no middleware at all.
+	TracerProvider trace.TracerProvider
+	// Propagator reads an incoming trace context; nil is [tracing.Propagator]'s W3C Trace Context and Baggage.
+	Propagator propagation.TextMapPropagator
 }
 
 // Metrics counts requests (impl/metrics).
@@ -99,7 +107,15 @@ func NewHandler(svc Services, opts Options) (http.Handler, error) {
 	r := chi.NewRouter()
 	// GetHead first: every GET route answers HEAD through the same handler, so with the same status and headers
 	// (net/http drops the body).
-	r.Use(middleware.GetHead, requestID, clientip.Middleware(opts.TrustedProxies), accessLog(opts.Logger), recoverer(errs), securityHeaders, corsFor(opts.CORSOrigins, doc),
+	r.Use(middleware.GetHead, requestID, clientip.Middleware(opts.TrustedProxies))
+	if opts.TracerProvider != nil {
+		prop := opts.Propagator
+		if prop == nil {
+			prop = tracing.Propagator()
+		}
+		r.Use(traceRequests(opts.TracerProvider, prop))
+	}
+	r.Use(accessLog(opts.Logger), recoverer(errs), securityHeaders, corsFor(opts.CORSOrigins, doc),
 		bodyFirst(gate.maxBodyLimit(), bodyBudget, errs), concurrencyCap(opts.MaxConcurrent, errs), deadline(opts.RequestTimeout))
 	if opts.Metrics != nil {
 		r.Use(countRequests(opts.Metrics))

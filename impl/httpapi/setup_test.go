@@ -13,6 +13,7 @@ import (
 
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/stretchr/testify/require"
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/junction-dev/junction/gen/api"
 	"github.com/junction-dev/junction/impl/apitest"
@@ -43,6 +44,8 @@ type setupOptions struct {
 	rateLimit   *config.RateLimitConfig
 	slowHash    bool // production-like argon2 cost, for timing tests
 	cors        []string
+	// tracerProvider traces the requests (nil: tracing is off).
+	tracerProvider trace.TracerProvider
 }
 
 // testSecret signs the tests' tokens; tokens.go makes forged ones with it.
@@ -88,6 +91,7 @@ func setup(t *testing.T, opts ...setupOptions) *testBundle {
 		Development: o.development, Logger: logger, CORSOrigins: o.cors,
 		Limits: ratelimit.New(limits, ratelimit.NewMemory(1<<16, time.Now)), TrustedProxies: limits.TrustedProxies,
 		StripeVerifier: webhook.NewVerifier([]string{"whsec_old", webhookSecret}, 5*time.Minute, time.Now),
+		TracerProvider: o.tracerProvider,
 	})
 	require.NoError(t, err)
 	srv := httptest.NewServer(handler)

@@ -13,6 +13,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/riverqueue/river"
 	"github.com/riverqueue/river/rivertype"
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/junction-dev/junction/impl/config"
 	"github.com/junction-dev/junction/impl/mail"
@@ -46,6 +47,10 @@ type Config struct {
 	// Listen is a pool of direct connections (DATABASE_SESSION_URL) for River's LISTEN, when the client's pool
 	// goes through a transaction pooler; nil listens on the client's pool.
 	Listen *pgxpool.Pool
+	// TracerProvider, when set, traces inserts and work (River's OpenTelemetry middleware, the work a child of the
+	// inserting span) and outgoing webhook attempts (with a traceparent for their receiver); an email's send is
+	// the Sender's span (mail.NewSMTP takes the provider too). nil adds no middleware and makes no spans.
+	TracerProvider trace.TracerProvider
 
 	// Open decrypts the secrets that the service sealed into job args (auth.Sealer.Open).
 	Open func(sealed string) (string, error)
@@ -134,7 +139,7 @@ func NewClient(pool *pgxpool.Pool, cfg Config) (*Client, error) {
 	if hc == nil {
 		hc = outbound.NewClient(outbound.Policy{RequireHTTPS: true}, 0, 0, cfg.WebhookConcurrency)
 	}
-	out := newSender(hc, observer, cfg.WebhookConcurrency)
+	out := newSender(hc, observer, cfg.WebhookConcurrency, cfg.TracerProvider)
 	for _, add := range []func() error{
 		func() error { return river.AddWorkerSafely(workers, &FanOutWorker{svcs: svcs, sender: out}) },
 		func() error { return river.AddWorkerSafely(workers, &DeliveryWorker{svcs: svcs, sender: out}) },
@@ -164,6 +169,10 @@ func NewClient(pool *pgxpool.Pool, cfg Config) (*Client, error) {
 		CancelledJobRetentionPeriod: cfg.DiscardedRetention,
 		JobTimeout:                  cfg.JobTimeout,
 		RescueStuckJobsAfter:        cfg.RescueStuckAfter,
+	}
+	if cfg.TracerProvider != nil {
+		// Outside the log middleware, so that a job's outcome line is written in its span, with its trace id.
+		rc.Middleware = append(tracingMiddleware(cfg.TracerProvider), rc.Middleware...)
 	}
 	if cfg.Work {
 		rc.Queues = map[string]river.QueueConfig{

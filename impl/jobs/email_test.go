@@ -11,6 +11,7 @@ import (
 
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/stretchr/testify/require"
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/junction-dev/junction/impl/auth"
 	"github.com/junction-dev/junction/impl/config"
@@ -59,6 +60,8 @@ type setupOptions struct {
 	// throughPgBouncer runs River and the services through the tests' PgBouncer (transaction pooling), and
 	// listens on direct connections, as the service does with DATABASE_SESSION_URL.
 	throughPgBouncer bool
+	// tracerProvider traces inserts, work and attempts (nil: none).
+	tracerProvider trace.TracerProvider
 }
 
 // setupWith is setup changed by o.
@@ -83,7 +86,7 @@ func setupWith(t *testing.T, o setupOptions) *testBundle {
 			})
 		})
 	} else {
-		sender, err = mail.NewSMTP(smtp.URL(), "Junction <no-reply@junction.test>", nil)
+		sender, err = mail.NewSMTP(smtp.URL(), "Junction <no-reply@junction.test>", nil, o.tracerProvider)
 		require.NoError(t, err)
 	}
 	sealer, err := auth.NewSealer([]byte(testSecret))
@@ -100,6 +103,7 @@ func setupWith(t *testing.T, o setupOptions) *testBundle {
 		WebhookConcurrency: 10,
 		Services:           workerServices,
 		Listen:             session,
+		TracerProvider:     o.tracerProvider,
 		Templates:          templates, Sender: sender, MailDomain: "junction.test", BaseURL: "http://junction.test", Logger: logger,
 	})
 	require.NoError(t, err)

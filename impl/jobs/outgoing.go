@@ -4,11 +4,13 @@ package jobs
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"strconv"
 	"sync"
@@ -18,6 +20,12 @@ import (
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 	"github.com/riverqueue/river"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/codes"
+	"go.opentelemetry.io/otel/propagation"
+	semconv "go.opentelemetry.io/otel/semconv/v1.43.0"
+	"go.opentelemetry.io/otel/trace"
+	"go.opentelemetry.io/otel/trace/noop"
 
 	"github.com/junction-dev/junction/impl/outbound"
 	"github.com/junction-dev/junction/impl/service"
@@ -55,16 +63,22 @@ const UserAgent = "Junction-Webhooks/1.0 (+https://github.com/junction-dev/junct
 
 // sender makes attempts: signs the body anew with this attempt's time, POSTs it with the outbound client (the
 // destination policy, timeouts, no redirects), and reads at most what the log keeps of the answer. slots bounds
-// the attempts in flight in this process (WEBHOOK_CONCURRENCY), whichever job makes them.
+// the attempts in flight in this process (WEBHOOK_CONCURRENCY), whichever job makes them. Each attempt is a span
+// whose context goes to the receiver in a traceparent header.
 type sender struct {
 	client  *http.Client
 	observe DeliveryObserver
+	tracer  trace.Tracer
 	now     func() time.Time
 	slots   chan struct{}
 }
 
-func newSender(client *http.Client, observe DeliveryObserver, concurrency int) *sender {
-	return &sender{client: client, observe: observe, now: time.Now, slots: make(chan struct{}, max(concurrency, 1))}
+// newSender returns a sender; tp nil makes no spans.
+func newSender(client *http.Client, observe DeliveryObserver, concurrency int, tp trace.TracerProvider) *sender {
+	if tp == nil {
+		tp = noop.NewTracerProvider()
+	}
+	return &sender{client: client, observe: observe, tracer: tp.Tracer(tracerName), now: time.Now, slots: make(chan struct{}, max(concurrency, 1))}
 }
 
 // attemptAll makes the attempts of ts at once, as slots allow, and returns what came of the ones made, and how many
@@ -109,6 +123,9 @@ func (s *sender) attempt(ctx context.Context, t service.DeliveryTarget, final bo
 		DeliveryID: t.DeliveryID, EndpointID: t.EndpointID, MessageID: t.MessageID, New: t.New, Attempt: t.Attempt,
 		AttemptedAt: s.now(), Final: final,
 	}
+	ctx, span := s.startAttempt(ctx, t)
+	made := true
+	defer func() { endAttempt(span, r, made) }()
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, t.URL, bytes.NewReader(t.Body))
 	if err != nil {
 		r.Err = "the endpoint's URL cannot be requested"
@@ -118,9 +135,13 @@ func (s *sender) attempt(ctx context.Context, t service.DeliveryTarget, final bo
 	req.Header = stdwebhook.Headers(t.Keys, t.MessageID.String(), r.AttemptedAt, t.Body)
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("User-Agent", UserAgent)
+	// The signature covers the id, the timestamp and the body, not the headers: a traceparent leaves it valid.
+	// Trace context only: the baggage of whoever made the write is not the receiver's business.
+	propagation.TraceContext{}.Inject(ctx, propagation.HeaderCarrier(req.Header))
 	resp, err := s.client.Do(req)
 	if err != nil {
 		if ctx.Err() != nil {
+			made = false
 			return service.AttemptResult{}, false
 		}
 		r.Duration = s.now().Sub(r.AttemptedAt)
@@ -144,6 +165,37 @@ func (s *sender) attempt(ctx context.Context, t service.DeliveryTarget, final bo
 	}
 	s.observe.ObserveWebhookAttempt(outcome, r.Duration)
 	return r, true
+}
+
+// startAttempt starts an attempt's client span. It names the endpoint, the message and the receiver's host, never
+// the URL's path or query, which may hold the receiver's own secret.
+func (s *sender) startAttempt(ctx context.Context, t service.DeliveryTarget) (context.Context, trace.Span) {
+	attrs := []attribute.KeyValue{
+		semconv.HTTPRequestMethodPost,
+		attribute.String("webhook.endpoint_id", t.EndpointID.String()),
+		attribute.String("webhook.message_id", t.MessageID.String()),
+		attribute.String("webhook.delivery_id", t.DeliveryID.String()),
+		attribute.Int("webhook.attempt", t.Attempt),
+	}
+	if u, err := url.Parse(t.URL); err == nil {
+		attrs = append(attrs, semconv.ServerAddress(u.Hostname()))
+	}
+	return s.tracer.Start(ctx, "webhook attempt", trace.WithSpanKind(trace.SpanKindClient), trace.WithAttributes(attrs...))
+}
+
+// endAttempt ends an attempt's span with what came of it: the status, or why there was none (describe's words),
+// or that it was cut short (made false), to be made again.
+func endAttempt(span trace.Span, r service.AttemptResult, made bool) {
+	switch {
+	case !made:
+		span.SetStatus(codes.Error, "cut short: the job's time ran out or its worker stopped")
+	case !r.Succeeded():
+		span.SetStatus(codes.Error, cmp.Or(r.Err, "rejected"))
+	}
+	if r.StatusCode != 0 {
+		span.SetAttributes(semconv.HTTPResponseStatusCode(r.StatusCode))
+	}
+	span.End()
 }
 
 // recordTimeout bounds the record of attempts made, which outlives the job's context: an answer that came just

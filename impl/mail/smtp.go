@@ -12,15 +12,22 @@ import (
 	"time"
 
 	gomail "github.com/wneessen/go-mail"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/codes"
+	semconv "go.opentelemetry.io/otel/semconv/v1.43.0"
+	"go.opentelemetry.io/otel/trace"
+	"go.opentelemetry.io/otel/trace/noop"
 
 	"github.com/junction-dev/junction/impl/retry"
 )
 
 // SMTP sends messages through an SMTP server.
 type SMTP struct {
-	from string
-	opts []gomail.Option
-	host string
+	from   string
+	opts   []gomail.Option
+	host   string
+	port   int
+	tracer trace.Tracer
 }
 
 // NewSMTP returns an SMTP sender for rawURL:
@@ -29,8 +36,8 @@ type SMTP struct {
 //	smtps://[user:pass@]host[:port]                                      implicit TLS (default port 465)
 //
 // from is the From address of every message. roots are the certificate authorities the server's certificate must
-// chain to; nil means the system's.
-func NewSMTP(rawURL, from string, roots *x509.CertPool) (*SMTP, error) {
+// chain to; nil means the system's. Each send is a span of tp (nil: none).
+func NewSMTP(rawURL, from string, roots *x509.CertPool, tp trace.TracerProvider) (*SMTP, error) {
 	u, err := url.Parse(rawURL)
 	if err != nil || u.Hostname() == "" {
 		return nil, errors.New("mail: SMTP_URL must look like smtp://user:pass@host:587") // the URL may hold a password
@@ -68,11 +75,28 @@ func NewSMTP(rawURL, from string, roots *x509.CertPool) (*SMTP, error) {
 		opts = append(opts, gomail.WithSMTPAuth(gomail.SMTPAuthPlain),
 			gomail.WithUsername(u.User.Username()), gomail.WithPassword(pass))
 	}
-	return &SMTP{from: from, opts: opts, host: u.Hostname()}, nil
+	if tp == nil {
+		tp = noop.NewTracerProvider()
+	}
+	return &SMTP{from: from, opts: opts, host: u.Hostname(), port: port, tracer: tp.Tracer(tracerName)}, nil
 }
 
-// Send delivers m, multipart text and HTML, with m.MessageID as its Message-ID.
-func (s *SMTP) Send(ctx context.Context, m Message) error {
+// tracerName is the instrumentation scope of the send spans.
+const tracerName = "github.com/junction-dev/junction/impl/mail"
+
+// Send delivers m, multipart text and HTML, with m.MessageID as its Message-ID. It is one span, whatever the
+// attempts within it; the span says which email and server, never the recipient or the message.
+func (s *SMTP) Send(ctx context.Context, m Message) (err error) {
+	ctx, span := s.tracer.Start(ctx, "smtp send", trace.WithSpanKind(trace.SpanKindClient), trace.WithAttributes(
+		semconv.ServerAddress(s.host), semconv.ServerPort(s.port), attribute.String("email.type", m.Type),
+		attribute.Int64("email.job_id", m.JobID)))
+	defer func() {
+		if err != nil {
+			span.RecordError(err)
+			span.SetStatus(codes.Error, "send failed")
+		}
+		span.End()
+	}()
 	msg := gomail.NewMsg()
 	if err := msg.From(s.from); err != nil {
 		return fmt.Errorf("mail: from: %w", err)
@@ -92,9 +116,12 @@ func (s *SMTP) Send(ctx context.Context, m Message) error {
 	}
 	// Within one job attempt, retry only what failed on the way (a refused or reset connection, a timeout);
 	// what the server answered, such as a 4xx, is the job's retry policy's business.
+	attempts := 0
 	err = retry.Do(ctx, func(ctx context.Context) error {
+		attempts++
 		return client.DialAndSendWithContext(ctx, msg)
 	}, retry.Policy{MaxAttempts: 3, Initial: 200 * time.Millisecond, Max: 2 * time.Second})
+	span.SetAttributes(attribute.Int("smtp.attempts", attempts))
 	if err != nil {
 		return fmt.Errorf("mail: send: %w", err)
 	}

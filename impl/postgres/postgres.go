@@ -13,6 +13,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/multitracer"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/jackc/pgx/v5/stdlib"
 	"github.com/pressly/goose/v3"
@@ -33,7 +34,9 @@ import (
 // QueryExecModeCacheDescribe, unless url names another with default_query_exec_mode) and the statement timeout is
 // not a startup parameter, which PgBouncer would refuse. The transactions the services open set it themselves
 // ([BeginQuery]); the statements outside them get the server's own setting, which Connect then checks.
-func Connect(ctx context.Context, url string, cfg config.DBConfig, logger *slog.Logger) (*pgxpool.Pool, error) {
+//
+// tracers see every statement, connection and acquire besides the pool's own error log (see [Tracer]).
+func Connect(ctx context.Context, url string, cfg config.DBConfig, logger *slog.Logger, tracers ...pgx.QueryTracer) (*pgxpool.Pool, error) {
 	pcfg, err := pgxpool.ParseConfig(url)
 	if err != nil {
 		// The URL may hold a password: never include it in the error.
@@ -50,6 +53,10 @@ func Connect(ctx context.Context, url string, cfg config.DBConfig, logger *slog.
 	}
 	pcfg.ConnConfig.RuntimeParams["application_name"] = "junction"
 	pcfg.ConnConfig.Tracer = errorLogger{logger: logger}
+	if len(tracers) > 0 {
+		// Only then: with tracing off, a statement pays for no tracer but the error log.
+		pcfg.ConnConfig.Tracer = multitracer.New(append([]pgx.QueryTracer{errorLogger{logger: logger}}, tracers...)...)
+	}
 	pcfg.AfterConnect = AfterConnect
 	switch {
 	case cfg.TransactionPooling:

@@ -1,0 +1,227 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"slices"
+	"strconv"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	collectortrace "go.opentelemetry.io/proto/otlp/collector/trace/v1"
+	"google.golang.org/protobuf/proto"
+)
+
+// tracingName is the by-id read's paired comparison, tracing off against tracing on.
+const tracingName = "tracing"
+
+// traceRatio is the sampling of the traced server: parent-based, 10% of the requests that come without a trace.
+const traceRatio = 0.1
+
+// tracingResult is the comparison: each pair's requests/s, off and on, and what the sink received.
+type tracingResult struct {
+	off, on         []result
+	spans, traces   int64
+	onRequests      uint64
+	durationPerRun  time.Duration
+	exportedBatches int64
+}
+
+// ratios are each pair's on/off requests/s.
+func (r tracingResult) ratios() []float64 {
+	out := make([]float64, len(r.on))
+	for i := range r.on {
+		out[i] = r.on[i].rps / r.off[i].rps
+	}
+	return out
+}
+
+// cpuRatios are each pair's on/off server CPU per request.
+func (r tracingResult) cpuRatios() []float64 {
+	out := make([]float64, len(r.on))
+	for i := range r.on {
+		out[i] = float64(r.on[i].cpuPerRequest) / float64(r.off[i].cpuPerRequest)
+	}
+	return out
+}
+
+// median is the middle of xs (the mean of the middle two for an even count).
+func median(xs []float64) float64 {
+	s := slices.Clone(xs)
+	slices.Sort(s)
+	if len(s)%2 == 1 {
+		return s[len(s)/2]
+	}
+	return (s[len(s)/2-1] + s[len(s)/2]) / 2
+}
+
+// otlpSink is an OTLP/HTTP endpoint that decodes each export, counts its spans and the traces' roots, and
+// discards them: the traced server's exporter does all its real work (batching, encoding, POSTing), and the
+// counts show that what was sampled arrived.
+type otlpSink struct {
+	srv                   *http.Server
+	url                   string
+	spans, roots, batches atomic.Int64
+}
+
+func startSink() (*otlpSink, error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return nil, fmt.Errorf("the OTLP sink: %w", err)
+	}
+	s := &otlpSink{url: "http://" + ln.Addr().String()}
+	s.srv = &http.Server{ReadHeaderTimeout: 5 * time.Second, Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, err := io.ReadAll(r.Body)
+		var req collectortrace.ExportTraceServiceRequest
+		if err != nil || r.URL.Path != "/v1/traces" || proto.Unmarshal(body, &req) != nil {
+			http.Error(w, "not an OTLP/HTTP protobuf export", http.StatusBadRequest)
+			return
+		}
+		for _, rs := range req.ResourceSpans {
+			for _, ss := range rs.ScopeSpans {
+				for _, sp := range ss.Spans {
+					s.spans.Add(1)
+					if len(sp.ParentSpanId) == 0 {
+						s.roots.Add(1)
+					}
+				}
+			}
+		}
+		s.batches.Add(1)
+		w.Header().Set("Content-Type", "application/x-protobuf")
+	})}
+	go func() { _ = s.srv.Serve(ln) }()
+	return s, nil
+}
+
+func (s *otlpSink) close() { _ = s.srv.Close() }
+
+// tracingCost runs the by-id read against two servers over the same database, one with tracing off and one
+// exporting 10% of its requests' traces to an in-process OTLP sink, in alternating pairs, so that each pair was
+// measured under the same load from the rest of the machine.
+func tracingCost(ctx context.Context, w *wrkRunner, o options, env []string, token string, d dataset) (tracingResult, error) {
+	sink, err := startSink()
+	if err != nil {
+		return tracingResult{}, err
+	}
+	defer sink.close()
+	offPort, onPort := o.port+3, o.port+4
+	off, err := startServer(ctx, o, append(slices.Clone(env), "PORT="+strconv.Itoa(offPort), "DEBUG_ADDR="))
+	if err != nil {
+		return tracingResult{}, err
+	}
+	defer off.stop()
+	on, err := startServer(ctx, o, append(slices.Clone(env), "PORT="+strconv.Itoa(onPort), "DEBUG_ADDR=",
+		"OTEL_EXPORTER_OTLP_ENDPOINT="+sink.url, "OTEL_TRACES_SAMPLER=parentbased_traceidratio",
+		"OTEL_TRACES_SAMPLER_ARG="+strconv.FormatFloat(traceRatio, 'f', -1, 64), "OTEL_SERVICE_NAME=junction-bench"))
+	if err != nil {
+		return tracingResult{}, err
+	}
+	defer on.stop()
+
+	auth := http.Header{"Authorization": {"Bearer " + token}}
+	s := scenario{name: "GET /api/users/{id}", requests: func() []request { return usersByID(d.users, auth, 20_000) }}
+	res := tracingResult{durationPerRun: o.duration}
+	runOne := func(port, pid int, traced bool) error {
+		ro := o
+		ro.port, ro.profile = port, false
+		label := map[bool]string{false: "off", true: "on, 10% sampled"}[traced]
+		log.Printf("scenario: GET /api/users/{id}, tracing %s", label)
+		r, err := attack(ctx, w, s, ro, pid)
+		if err != nil {
+			return err
+		}
+		r.name = "GET /api/users/{id}, tracing " + label
+		if traced {
+			res.on, res.onRequests = append(res.on, r), res.onRequests+r.requests
+		} else {
+			res.off = append(res.off, r)
+		}
+		return nil
+	}
+	for i := range o.tracingPairs {
+		order := []bool{false, true}
+		if i%2 == 1 {
+			order = []bool{true, false}
+		}
+		for _, traced := range order {
+			port, pid := offPort, off.cmd.Process.Pid
+			if traced {
+				port, pid = onPort, on.cmd.Process.Pid
+			}
+			if err := runOne(port, pid, traced); err != nil {
+				return res, err
+			}
+		}
+	}
+	// Stopping flushes what the traced server still holds; its log line says whether any export failed.
+	on.stop()
+	res.spans, res.traces, res.exportedBatches = sink.spans.Load(), sink.roots.Load(), sink.batches.Load()
+	if res.traces == 0 {
+		return res, fmt.Errorf("tracing: the sink received no trace (%d spans in %d exports)", res.spans, res.exportedBatches)
+	}
+	return res, nil
+}
+
+// benchServer is a production build serving on its own port.
+type benchServer struct {
+	cmd     *exec.Cmd
+	stopped bool
+}
+
+func startServer(ctx context.Context, o options, env []string) (*benchServer, error) {
+	port := ""
+	for _, kv := range env {
+		if p, ok := strings.CutPrefix(kv, "PORT="); ok {
+			port = p
+		}
+	}
+	cmd := command(ctx, env, o.binary, "serve")
+	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
+	if err := cmd.Start(); err != nil {
+		return nil, err
+	}
+	s := &benchServer{cmd: cmd}
+	if err := waitReady("http://127.0.0.1:" + port); err != nil {
+		s.stop()
+		return nil, err
+	}
+	return s, nil
+}
+
+// stop interrupts the server, which shuts down gracefully (the traced one exports what it holds), and waits.
+func (s *benchServer) stop() {
+	if s.stopped {
+		return
+	}
+	s.stopped = true
+	_ = s.cmd.Process.Signal(os.Interrupt)
+	_ = s.cmd.Wait()
+}
+
+// withoutOTEL drops the OpenTelemetry variables of the caller's environment: the servers under test trace only
+// when the bench says so.
+func withoutOTEL(env []string) []string {
+	return slices.DeleteFunc(slices.Clone(env), func(kv string) bool { return strings.HasPrefix(kv, "OTEL_") })
+}
+
+// logTracing logs the comparison's figures, if it ran.
+func logTracing(r tracingResult) {
+	if len(r.on) == 0 {
+		return
+	}
+	for i := range r.on {
+		log.Printf("tracing pair %d: off %.0f req/s (p99 %s, %s CPU a request), on %.0f req/s (p99 %s, %s CPU a request): %+.1f%% req/s, %+.1f%% CPU",
+			i+1, r.off[i].rps, r.off[i].p99.Round(10*time.Microsecond), r.off[i].cpuPerRequest, r.on[i].rps,
+			r.on[i].p99.Round(10*time.Microsecond), r.on[i].cpuPerRequest, 100*(r.ratios()[i]-1), 100*(r.cpuRatios()[i]-1))
+	}
+	log.Printf("tracing: median on/off %.3f in req/s, %.3f in CPU a request; the sink received %d spans in %d traces (%.1f%% of %d traced-server requests) in %d exports",
+		median(r.ratios()), median(r.cpuRatios()), r.spans, r.traces, 100*float64(r.traces)/float64(r.onRequests), r.onRequests, r.exportedBatches)
+}
