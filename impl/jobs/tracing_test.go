@@ -36,18 +36,22 @@ func TestAWriteIsOneTraceToItsWebhooks(t *testing.T) {
 	got := r.wait(t, 2)
 
 	attempts := map[trace.SpanID]sdktrace.ReadOnlySpan{}
+	byID := map[trace.SpanID]sdktrace.ReadOnlySpan{}
+	// Until both attempts and the jobs' work around them have ended: a work span ends after its attempt's.
 	require.Eventually(t, func() bool {
 		for _, s := range rec.Ended() {
+			byID[s.SpanContext().SpanID()] = s
 			if s.Name() == "webhook attempt" {
 				attempts[s.SpanContext().SpanID()] = s
 			}
 		}
+		for _, a := range attempts {
+			if byID[a.Parent().SpanID()] == nil {
+				return false
+			}
+		}
 		return len(attempts) == 2
 	}, 10*time.Second, 10*time.Millisecond)
-	byID := map[trace.SpanID]sdktrace.ReadOnlySpan{}
-	for _, s := range rec.Ended() {
-		byID[s.SpanContext().SpanID()] = s
-	}
 	for _, d := range got {
 		verify(t, e.Secret, d)
 		sc := trace.SpanContextFromContext(propagation.TraceContext{}.Extract(context.Background(), propagation.HeaderCarrier(d.header)))
