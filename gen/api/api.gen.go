@@ -1588,11 +1588,14 @@ type ConfirmPasswordResetParams struct {
 type DeleteCommentParams struct {
 	// IfMatch Makes this write conditional (RFC 9110, section 13.1.1): it is carried out only while the resource's current `ETag` is one of the listed entity-tags, compared strongly (a weak tag, `W/"..."`, never matches), or, with `*`, while the resource exists. Otherwise the answer is `412` with the current `ETag`, and nothing changes. The comparison is part of the write's own statement, so that of two writers sending the same tag one succeeds and the other gets `412`. What the request would be answered without the header when it is not a success (`400`, `403`, `404`) comes first. At most 4,096 characters.
 	IfMatch *IfMatch `json:"If-Match,omitempty"`
+
+	// IfNoneMatch Makes this request conditional (RFC 9110, section 13.1.2): when the resource's current `ETag` is one of the listed entity-tags, compared weakly (`W/"3"` matches `"3"`), or, with `*`, whenever the resource exists, a read answers `304` with that `ETag` and no body, and a write answers `412` with it and changes nothing (`*` on a write: never change what exists). A write compares it as it does `If-Match`, after the checks that answer `400`, `403` and `404`. At most 4,096 characters.
+	IfNoneMatch *IfNoneMatch `json:"If-None-Match,omitempty"`
 }
 
 // GetCommentParams defines parameters for GetComment.
 type GetCommentParams struct {
-	// IfNoneMatch Makes this read conditional (RFC 9110, section 13.1.2): when the resource's current `ETag` is one of the listed entity-tags, compared weakly (`W/"3"` matches `"3"`), or, with `*`, whenever the resource exists, the answer is `304` with that `ETag` and no body. At most 4,096 characters.
+	// IfNoneMatch Makes this request conditional (RFC 9110, section 13.1.2): when the resource's current `ETag` is one of the listed entity-tags, compared weakly (`W/"3"` matches `"3"`), or, with `*`, whenever the resource exists, a read answers `304` with that `ETag` and no body, and a write answers `412` with it and changes nothing (`*` on a write: never change what exists). A write compares it as it does `If-Match`, after the checks that answer `400`, `403` and `404`. At most 4,096 characters.
 	IfNoneMatch *IfNoneMatch `json:"If-None-Match,omitempty"`
 }
 
@@ -1636,11 +1639,14 @@ type CreatePostParams struct {
 type DeletePostParams struct {
 	// IfMatch Makes this write conditional (RFC 9110, section 13.1.1): it is carried out only while the resource's current `ETag` is one of the listed entity-tags, compared strongly (a weak tag, `W/"..."`, never matches), or, with `*`, while the resource exists. Otherwise the answer is `412` with the current `ETag`, and nothing changes. The comparison is part of the write's own statement, so that of two writers sending the same tag one succeeds and the other gets `412`. What the request would be answered without the header when it is not a success (`400`, `403`, `404`) comes first. At most 4,096 characters.
 	IfMatch *IfMatch `json:"If-Match,omitempty"`
+
+	// IfNoneMatch Makes this request conditional (RFC 9110, section 13.1.2): when the resource's current `ETag` is one of the listed entity-tags, compared weakly (`W/"3"` matches `"3"`), or, with `*`, whenever the resource exists, a read answers `304` with that `ETag` and no body, and a write answers `412` with it and changes nothing (`*` on a write: never change what exists). A write compares it as it does `If-Match`, after the checks that answer `400`, `403` and `404`. At most 4,096 characters.
+	IfNoneMatch *IfNoneMatch `json:"If-None-Match,omitempty"`
 }
 
 // GetPostParams defines parameters for GetPost.
 type GetPostParams struct {
-	// IfNoneMatch Makes this read conditional (RFC 9110, section 13.1.2): when the resource's current `ETag` is one of the listed entity-tags, compared weakly (`W/"3"` matches `"3"`), or, with `*`, whenever the resource exists, the answer is `304` with that `ETag` and no body. At most 4,096 characters.
+	// IfNoneMatch Makes this request conditional (RFC 9110, section 13.1.2): when the resource's current `ETag` is one of the listed entity-tags, compared weakly (`W/"3"` matches `"3"`), or, with `*`, whenever the resource exists, a read answers `304` with that `ETag` and no body, and a write answers `412` with it and changes nothing (`*` on a write: never change what exists). A write compares it as it does `If-Match`, after the checks that answer `400`, `403` and `404`. At most 4,096 characters.
 	IfNoneMatch *IfNoneMatch `json:"If-None-Match,omitempty"`
 }
 
@@ -1651,6 +1657,9 @@ type PatchPostParams struct {
 
 	// IfMatch Makes this write conditional (RFC 9110, section 13.1.1): it is carried out only while the resource's current `ETag` is one of the listed entity-tags, compared strongly (a weak tag, `W/"..."`, never matches), or, with `*`, while the resource exists. Otherwise the answer is `412` with the current `ETag`, and nothing changes. The comparison is part of the write's own statement, so that of two writers sending the same tag one succeeds and the other gets `412`. What the request would be answered without the header when it is not a success (`400`, `403`, `404`) comes first. At most 4,096 characters.
 	IfMatch *IfMatch `json:"If-Match,omitempty"`
+
+	// IfNoneMatch Makes this request conditional (RFC 9110, section 13.1.2): when the resource's current `ETag` is one of the listed entity-tags, compared weakly (`W/"3"` matches `"3"`), or, with `*`, whenever the resource exists, a read answers `304` with that `ETag` and no body, and a write answers `412` with it and changes nothing (`*` on a write: never change what exists). A write compares it as it does `If-Match`, after the checks that answer `400`, `403` and `404`. At most 4,096 characters.
+	IfNoneMatch *IfNoneMatch `json:"If-None-Match,omitempty"`
 }
 
 // ListPostCommentsParams defines parameters for ListPostComments.
@@ -1678,6 +1687,12 @@ type CreateCommentParams struct {
 type PublishPostParams struct {
 	// IdempotencyKey Makes a retry of this request safe (draft-ietf-httpapi-idempotency-key-header-07, as Stripe does): a key the client chose for this one request, at most 255 printable ASCII characters, bare or as the draft's quoted string (`"..."`, then 257 with its quotes). Keys belong to the caller (the signed-in user, or the client's address when anonymous), the method and the route. The first request runs, and its answer is stored in the same transaction as its write; the same key with the same request (method, path, query and body) within `IDEMPOTENCY_KEY_TTL` (24 h) answers that stored answer again, byte for byte, with `Idempotent-Replayed: true`, and writes nothing. The same key with another request is refused (422); while the first is still running, 409 with `Retry-After`. Answers that are not 2xx are not stored: such a request wrote nothing, and runs again when retried.
 	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
+
+	// IfMatch Makes this write conditional (RFC 9110, section 13.1.1): it is carried out only while the resource's current `ETag` is one of the listed entity-tags, compared strongly (a weak tag, `W/"..."`, never matches), or, with `*`, while the resource exists. Otherwise the answer is `412` with the current `ETag`, and nothing changes. The comparison is part of the write's own statement, so that of two writers sending the same tag one succeeds and the other gets `412`. What the request would be answered without the header when it is not a success (`400`, `403`, `404`) comes first. At most 4,096 characters.
+	IfMatch *IfMatch `json:"If-Match,omitempty"`
+
+	// IfNoneMatch Makes this request conditional (RFC 9110, section 13.1.2): when the resource's current `ETag` is one of the listed entity-tags, compared weakly (`W/"3"` matches `"3"`), or, with `*`, whenever the resource exists, a read answers `304` with that `ETag` and no body, and a write answers `412` with it and changes nothing (`*` on a write: never change what exists). A write compares it as it does `If-Match`, after the checks that answer `400`, `403` and `404`. At most 4,096 characters.
+	IfNoneMatch *IfNoneMatch `json:"If-None-Match,omitempty"`
 }
 
 // ListUsersParams defines parameters for ListUsers.
@@ -1717,6 +1732,9 @@ type CreateUserParams struct {
 type DeleteUserParams struct {
 	// IfMatch Makes this write conditional (RFC 9110, section 13.1.1): it is carried out only while the resource's current `ETag` is one of the listed entity-tags, compared strongly (a weak tag, `W/"..."`, never matches), or, with `*`, while the resource exists. Otherwise the answer is `412` with the current `ETag`, and nothing changes. The comparison is part of the write's own statement, so that of two writers sending the same tag one succeeds and the other gets `412`. What the request would be answered without the header when it is not a success (`400`, `403`, `404`) comes first. At most 4,096 characters.
 	IfMatch *IfMatch `json:"If-Match,omitempty"`
+
+	// IfNoneMatch Makes this request conditional (RFC 9110, section 13.1.2): when the resource's current `ETag` is one of the listed entity-tags, compared weakly (`W/"3"` matches `"3"`), or, with `*`, whenever the resource exists, a read answers `304` with that `ETag` and no body, and a write answers `412` with it and changes nothing (`*` on a write: never change what exists). A write compares it as it does `If-Match`, after the checks that answer `400`, `403` and `404`. At most 4,096 characters.
+	IfNoneMatch *IfNoneMatch `json:"If-None-Match,omitempty"`
 }
 
 // GetUserParams defines parameters for GetUser.
@@ -1724,7 +1742,7 @@ type GetUserParams struct {
 	// Include Related resources to embed.
 	Include *GetUserParamsInclude `form:"include,omitempty" json:"include,omitempty"`
 
-	// IfNoneMatch Makes this read conditional (RFC 9110, section 13.1.2): when the resource's current `ETag` is one of the listed entity-tags, compared weakly (`W/"3"` matches `"3"`), or, with `*`, whenever the resource exists, the answer is `304` with that `ETag` and no body. At most 4,096 characters.
+	// IfNoneMatch Makes this request conditional (RFC 9110, section 13.1.2): when the resource's current `ETag` is one of the listed entity-tags, compared weakly (`W/"3"` matches `"3"`), or, with `*`, whenever the resource exists, a read answers `304` with that `ETag` and no body, and a write answers `412` with it and changes nothing (`*` on a write: never change what exists). A write compares it as it does `If-Match`, after the checks that answer `400`, `403` and `404`. At most 4,096 characters.
 	IfNoneMatch *IfNoneMatch `json:"If-None-Match,omitempty"`
 }
 
@@ -1738,12 +1756,18 @@ type PatchUserParams struct {
 
 	// IfMatch Makes this write conditional (RFC 9110, section 13.1.1): it is carried out only while the resource's current `ETag` is one of the listed entity-tags, compared strongly (a weak tag, `W/"..."`, never matches), or, with `*`, while the resource exists. Otherwise the answer is `412` with the current `ETag`, and nothing changes. The comparison is part of the write's own statement, so that of two writers sending the same tag one succeeds and the other gets `412`. What the request would be answered without the header when it is not a success (`400`, `403`, `404`) comes first. At most 4,096 characters.
 	IfMatch *IfMatch `json:"If-Match,omitempty"`
+
+	// IfNoneMatch Makes this request conditional (RFC 9110, section 13.1.2): when the resource's current `ETag` is one of the listed entity-tags, compared weakly (`W/"3"` matches `"3"`), or, with `*`, whenever the resource exists, a read answers `304` with that `ETag` and no body, and a write answers `412` with it and changes nothing (`*` on a write: never change what exists). A write compares it as it does `If-Match`, after the checks that answer `400`, `403` and `404`. At most 4,096 characters.
+	IfNoneMatch *IfNoneMatch `json:"If-None-Match,omitempty"`
 }
 
 // ReplaceUserParams defines parameters for ReplaceUser.
 type ReplaceUserParams struct {
 	// IfMatch Makes this write conditional (RFC 9110, section 13.1.1): it is carried out only while the resource's current `ETag` is one of the listed entity-tags, compared strongly (a weak tag, `W/"..."`, never matches), or, with `*`, while the resource exists. Otherwise the answer is `412` with the current `ETag`, and nothing changes. The comparison is part of the write's own statement, so that of two writers sending the same tag one succeeds and the other gets `412`. What the request would be answered without the header when it is not a success (`400`, `403`, `404`) comes first. At most 4,096 characters.
 	IfMatch *IfMatch `json:"If-Match,omitempty"`
+
+	// IfNoneMatch Makes this request conditional (RFC 9110, section 13.1.2): when the resource's current `ETag` is one of the listed entity-tags, compared weakly (`W/"3"` matches `"3"`), or, with `*`, whenever the resource exists, a read answers `304` with that `ETag` and no body, and a write answers `412` with it and changes nothing (`*` on a write: never change what exists). A write compares it as it does `If-Match`, after the checks that answer `400`, `403` and `404`. At most 4,096 characters.
+	IfNoneMatch *IfNoneMatch `json:"If-None-Match,omitempty"`
 }
 
 // ListUserCommentsParams defines parameters for ListUserComments.
@@ -2696,7 +2720,8 @@ type ClientInterface interface {
 
 	// PublishPost Publish a post
 	//
-	// Makes the post visible to everyone. Idempotent; `publishedAt` is set the first time only.
+	// Makes the post visible to everyone. Idempotent; `publishedAt` is set the first time only. With `If-Match`,
+	// only the version the caller read is published: an edit made since answers `412`.
 	//
 	// Corresponds with POST /api/posts/{id}/publish (the `PublishPost` operationId).
 	PublishPost(ctx context.Context, id PostID, params *PublishPostParams, reqEditors ...RequestEditorFn) (*http.Response, error)
@@ -3358,7 +3383,8 @@ func (c *Client) CreateComment(ctx context.Context, id PostID, params *CreateCom
 
 // PublishPost Publish a post
 //
-// Makes the post visible to everyone. Idempotent; `publishedAt` is set the first time only.
+// Makes the post visible to everyone. Idempotent; `publishedAt` is set the first time only. With `If-Match`,
+// only the version the caller read is published: an edit made since answers `412`.
 //
 // Corresponds with POST /api/posts/{id}/publish (the `PublishPost` operationId).
 func (c *Client) PublishPost(ctx context.Context, id PostID, params *PublishPostParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
@@ -4268,6 +4294,17 @@ func NewDeleteCommentRequest(server string, id openapi_types.UUID, params *Delet
 			req.Header.Set("If-Match", headerParam0)
 		}
 
+		if params.IfNoneMatch != nil {
+			var headerParam1 string
+
+			headerParam1, err = runtime.StyleParamWithOptions("simple", false, "If-None-Match", *params.IfNoneMatch, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("If-None-Match", headerParam1)
+		}
+
 	}
 
 	return req, nil
@@ -4547,6 +4584,17 @@ func NewDeletePostRequest(server string, id PostID, params *DeletePostParams) (*
 			req.Header.Set("If-Match", headerParam0)
 		}
 
+		if params.IfNoneMatch != nil {
+			var headerParam1 string
+
+			headerParam1, err = runtime.StyleParamWithOptions("simple", false, "If-None-Match", *params.IfNoneMatch, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("If-None-Match", headerParam1)
+		}
+
 	}
 
 	return req, nil
@@ -4667,6 +4715,17 @@ func NewPatchPostRequestWithBody(server string, id PostID, params *PatchPostPara
 			}
 
 			req.Header.Set("If-Match", headerParam1)
+		}
+
+		if params.IfNoneMatch != nil {
+			var headerParam2 string
+
+			headerParam2, err = runtime.StyleParamWithOptions("simple", false, "If-None-Match", *params.IfNoneMatch, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("If-None-Match", headerParam2)
 		}
 
 	}
@@ -4863,6 +4922,28 @@ func NewPublishPostRequest(server string, id PostID, params *PublishPostParams) 
 			}
 
 			req.Header.Set("Idempotency-Key", headerParam0)
+		}
+
+		if params.IfMatch != nil {
+			var headerParam1 string
+
+			headerParam1, err = runtime.StyleParamWithOptions("simple", false, "If-Match", *params.IfMatch, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("If-Match", headerParam1)
+		}
+
+		if params.IfNoneMatch != nil {
+			var headerParam2 string
+
+			headerParam2, err = runtime.StyleParamWithOptions("simple", false, "If-None-Match", *params.IfNoneMatch, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("If-None-Match", headerParam2)
 		}
 
 	}
@@ -5083,6 +5164,17 @@ func NewDeleteUserRequest(server string, id UserID, params *DeleteUserParams) (*
 			req.Header.Set("If-Match", headerParam0)
 		}
 
+		if params.IfNoneMatch != nil {
+			var headerParam1 string
+
+			headerParam1, err = runtime.StyleParamWithOptions("simple", false, "If-None-Match", *params.IfNoneMatch, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("If-None-Match", headerParam1)
+		}
+
 	}
 
 	return req, nil
@@ -5232,6 +5324,17 @@ func NewPatchUserRequestWithBody(server string, id UserID, params *PatchUserPara
 			req.Header.Set("If-Match", headerParam1)
 		}
 
+		if params.IfNoneMatch != nil {
+			var headerParam2 string
+
+			headerParam2, err = runtime.StyleParamWithOptions("simple", false, "If-None-Match", *params.IfNoneMatch, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("If-None-Match", headerParam2)
+		}
+
 	}
 
 	return req, nil
@@ -5292,6 +5395,17 @@ func NewReplaceUserRequestWithBody(server string, id UserID, params *ReplaceUser
 			}
 
 			req.Header.Set("If-Match", headerParam0)
+		}
+
+		if params.IfNoneMatch != nil {
+			var headerParam1 string
+
+			headerParam1, err = runtime.StyleParamWithOptions("simple", false, "If-None-Match", *params.IfNoneMatch, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("If-None-Match", headerParam1)
 		}
 
 	}
@@ -6367,7 +6481,8 @@ type ClientWithResponsesInterface interface {
 
 	// PublishPostWithResponse Publish a post
 	//
-	// Makes the post visible to everyone. Idempotent; `publishedAt` is set the first time only.
+	// Makes the post visible to everyone. Idempotent; `publishedAt` is set the first time only. With `If-Match`,
+	// only the version the caller read is published: an edit made since answers `412`.
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
@@ -9007,6 +9122,11 @@ type PublishPostResponse401Headers struct {
 	WWWAuthenticate string
 }
 
+// PublishPostResponse412Headers the declared response headers of an HTTP 412 response for PublishPost
+type PublishPostResponse412Headers struct {
+	ETag string
+}
+
 type PublishPostResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -9032,6 +9152,10 @@ type PublishPostResponse struct {
 	JSON409 *ConflictApplicationJSON
 	// ApplicationproblemJSON409 the response for an HTTP 409 `application/problem+json` response
 	ApplicationproblemJSON409 *ConflictApplicationProblemPlusJSON
+	// JSON412 the response for an HTTP 412 `application/json` response
+	JSON412 *PreconditionFailedApplicationJSON
+	// ApplicationproblemJSON412 the response for an HTTP 412 `application/problem+json` response
+	ApplicationproblemJSON412 *PreconditionFailedApplicationProblemPlusJSON
 	// JSON422 the response for an HTTP 422 `application/json` response
 	JSON422 *IdempotencyKeyReusedApplicationJSON
 	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
@@ -9052,6 +9176,8 @@ type PublishPostResponse struct {
 	Headers200 *PublishPostResponse200Headers
 	// Headers401 the parsed response headers for an HTTP 401 response
 	Headers401 *PublishPostResponse401Headers
+	// Headers412 the parsed response headers for an HTTP 412 response
+	Headers412 *PublishPostResponse412Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -9107,6 +9233,16 @@ func (r PublishPostResponse) GetJSON409() *ConflictApplicationJSON {
 // GetApplicationproblemJSON409 returns the response for an HTTP 409 `application/problem+json` response
 func (r PublishPostResponse) GetApplicationproblemJSON409() *ConflictApplicationProblemPlusJSON {
 	return r.ApplicationproblemJSON409
+}
+
+// GetJSON412 returns the response for an HTTP 412 `application/json` response
+func (r PublishPostResponse) GetJSON412() *PreconditionFailedApplicationJSON {
+	return r.JSON412
+}
+
+// GetApplicationproblemJSON412 returns the response for an HTTP 412 `application/problem+json` response
+func (r PublishPostResponse) GetApplicationproblemJSON412() *PreconditionFailedApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSON412
 }
 
 // GetJSON422 returns the response for an HTTP 422 `application/json` response
@@ -12670,7 +12806,8 @@ func (c *ClientWithResponses) CreateCommentWithResponse(ctx context.Context, id 
 
 // PublishPostWithResponse Publish a post
 //
-// Makes the post visible to everyone. Idempotent; `publishedAt` is set the first time only.
+// Makes the post visible to everyone. Idempotent; `publishedAt` is set the first time only. With `If-Match`,
+// only the version the caller read is published: an edit made since answers `412`.
 //
 // Returns a wrapper object for the known response body format(s).
 //
@@ -15663,6 +15800,20 @@ func ParsePublishPostResponse(rsp *http.Response) (*PublishPostResponse, error) 
 		}
 		response.ApplicationproblemJSON409 = &dest
 
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 412:
+		var dest PreconditionFailedApplicationJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON412 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 412:
+		var dest PreconditionFailedApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON412 = &dest
+
 	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 422:
 		var dest IdempotencyKeyReusedApplicationJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -15763,6 +15914,16 @@ func ParsePublishPostResponse(rsp *http.Response) (*PublishPostResponse, error) 
 			headers.WWWAuthenticate = value
 		}
 		response.Headers401 = &headers
+	case rsp.StatusCode == 412:
+		var headers PublishPostResponse412Headers
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = value
+		}
+		response.Headers412 = &headers
 	}
 
 	return response, nil
@@ -19605,6 +19766,25 @@ func (siw *ServerInterfaceWrapper) DeleteComment(w http.ResponseWriter, r *http.
 
 	}
 
+	// ------------- Optional header parameter "If-None-Match" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("If-None-Match")]; found {
+		var IfNoneMatch IfNoneMatch
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandlerFunc(w, r, &TooManyValuesForParamError{ParamName: "If-None-Match", Count: n})
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "If-None-Match", valueList[0], &IfNoneMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "If-None-Match", Err: err})
+			return
+		}
+
+		params.IfNoneMatch = &IfNoneMatch
+
+	}
+
 	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		siw.Handler.DeleteComment(w, r, id, params)
 	}))
@@ -19857,6 +20037,25 @@ func (siw *ServerInterfaceWrapper) DeletePost(w http.ResponseWriter, r *http.Req
 
 	}
 
+	// ------------- Optional header parameter "If-None-Match" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("If-None-Match")]; found {
+		var IfNoneMatch IfNoneMatch
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandlerFunc(w, r, &TooManyValuesForParamError{ParamName: "If-None-Match", Count: n})
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "If-None-Match", valueList[0], &IfNoneMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "If-None-Match", Err: err})
+			return
+		}
+
+		params.IfNoneMatch = &IfNoneMatch
+
+	}
+
 	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		siw.Handler.DeletePost(w, r, id, params)
 	}))
@@ -19973,6 +20172,25 @@ func (siw *ServerInterfaceWrapper) PatchPost(w http.ResponseWriter, r *http.Requ
 		}
 
 		params.IfMatch = &IfMatch
+
+	}
+
+	// ------------- Optional header parameter "If-None-Match" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("If-None-Match")]; found {
+		var IfNoneMatch IfNoneMatch
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandlerFunc(w, r, &TooManyValuesForParamError{ParamName: "If-None-Match", Count: n})
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "If-None-Match", valueList[0], &IfNoneMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "If-None-Match", Err: err})
+			return
+		}
+
+		params.IfNoneMatch = &IfNoneMatch
 
 	}
 
@@ -20141,6 +20359,44 @@ func (siw *ServerInterfaceWrapper) PublishPost(w http.ResponseWriter, r *http.Re
 		}
 
 		params.IdempotencyKey = &IdempotencyKey
+
+	}
+
+	// ------------- Optional header parameter "If-Match" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("If-Match")]; found {
+		var IfMatch IfMatch
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandlerFunc(w, r, &TooManyValuesForParamError{ParamName: "If-Match", Count: n})
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "If-Match", valueList[0], &IfMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "If-Match", Err: err})
+			return
+		}
+
+		params.IfMatch = &IfMatch
+
+	}
+
+	// ------------- Optional header parameter "If-None-Match" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("If-None-Match")]; found {
+		var IfNoneMatch IfNoneMatch
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandlerFunc(w, r, &TooManyValuesForParamError{ParamName: "If-None-Match", Count: n})
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "If-None-Match", valueList[0], &IfNoneMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "If-None-Match", Err: err})
+			return
+		}
+
+		params.IfNoneMatch = &IfNoneMatch
 
 	}
 
@@ -20333,6 +20589,25 @@ func (siw *ServerInterfaceWrapper) DeleteUser(w http.ResponseWriter, r *http.Req
 
 	}
 
+	// ------------- Optional header parameter "If-None-Match" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("If-None-Match")]; found {
+		var IfNoneMatch IfNoneMatch
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandlerFunc(w, r, &TooManyValuesForParamError{ParamName: "If-None-Match", Count: n})
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "If-None-Match", valueList[0], &IfNoneMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "If-None-Match", Err: err})
+			return
+		}
+
+		params.IfNoneMatch = &IfNoneMatch
+
+	}
+
 	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		siw.Handler.DeleteUser(w, r, id, params)
 	}))
@@ -20465,6 +20740,25 @@ func (siw *ServerInterfaceWrapper) PatchUser(w http.ResponseWriter, r *http.Requ
 
 	}
 
+	// ------------- Optional header parameter "If-None-Match" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("If-None-Match")]; found {
+		var IfNoneMatch IfNoneMatch
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandlerFunc(w, r, &TooManyValuesForParamError{ParamName: "If-None-Match", Count: n})
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "If-None-Match", valueList[0], &IfNoneMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "If-None-Match", Err: err})
+			return
+		}
+
+		params.IfNoneMatch = &IfNoneMatch
+
+	}
+
 	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		siw.Handler.PatchUser(w, r, id, params)
 	}))
@@ -20512,6 +20806,25 @@ func (siw *ServerInterfaceWrapper) ReplaceUser(w http.ResponseWriter, r *http.Re
 		}
 
 		params.IfMatch = &IfMatch
+
+	}
+
+	// ------------- Optional header parameter "If-None-Match" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("If-None-Match")]; found {
+		var IfNoneMatch IfNoneMatch
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandlerFunc(w, r, &TooManyValuesForParamError{ParamName: "If-None-Match", Count: n})
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "If-None-Match", valueList[0], &IfNoneMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "If-None-Match", Err: err})
+			return
+		}
+
+		params.IfNoneMatch = &IfNoneMatch
 
 	}
 
@@ -25508,6 +25821,38 @@ func (response PublishPost409ApplicationProblemPlusJSONResponse) VisitPublishPos
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PublishPost412JSONResponse struct{ PreconditionFailedJSONResponse }
+
+func (response PublishPost412JSONResponse) VisitPublishPostResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("ETag", fmt.Sprint(response.Headers.ETag))
+	w.WriteHeader(412)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PublishPost412ApplicationProblemPlusJSONResponse struct {
+	PreconditionFailedApplicationProblemPlusJSONResponse
+}
+
+func (response PublishPost412ApplicationProblemPlusJSONResponse) VisitPublishPostResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("ETag", fmt.Sprint(response.Headers.ETag))
+	w.WriteHeader(412)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -32048,295 +32393,298 @@ var swaggerSpec = []string{
 	"lanD0+9QZ51bD2HXXGnVIi9zKeHpmFyRcL/TDQuiKy8eEcNiiTV9FKI4LporKcxTJjTNFT2A7I4iciqI",
 	"0lSzMRM6IEoikpqrphKvSpURebF5eMEm6BAAprIoYiwu5BcS0ZBpu+gWATVTFzKWTGWWxKTv9sdi2Jg5",
 	"LnMVIrAvXw2BUHyTUqQe7rfbYUDC/fYe/rMfNsxGmUK6bJFjy+b3g/ajQ4+xLycSazvWVpt/Hvrvtx8d",
-	"ljC+fnGhvru4+M788z//dXGhgnff1d/uNv69ylD87qJWt9cEG1zb+M5e1FhGScZ+Xk9NYPVuQkzdRq8w",
-	"M++EaAyhGJIBMtm7qIWOOkiInyuohCEZVRBKME8ee+39nDxovj4kCxA+N0OKwi3xjWLGEsvvVLMxGg4T",
-	"OmQ5BEBeFwAAG6C08ZgNaJboWq/bDmoDmY6pRj17r4tAQBW80257CnmnUiF/mcZVBgHIZZlqEvMUMXLZ",
-	"6mSKp1WxOnhmLcgtZAqf4MtKG/kVHbLqpXSafWo0AAMmIrJxn6XL1mMuqV5OZw2szP/WwuuVVPr0x+pV",
-	"TqS1XPK1Gf2rWBqPV5oJ+eKyDK6sAJBU+ozRtIq/HJOIKtbkQjGhuOZXRij0rY5sWYPmOlmKZgof7K/I",
-	"1zMsbDw9Y8n6ZKqrwTMwxrXRvQGx+rMWOQeXTcpIP5WXTBi7mMdG9plDVFZ8yyuWJnSydNnmfdXoF6XM",
-	"WHfH2sNB/zsAxxJUzPoJV6Mqd9pLo8tM3O9w6IrUzWE2jNUAqk5hXewoNFsUqQ9oolhjKd7mb/Q3Y1fW",
-	"lzJhVMDS3iiWLsNAY7t8Ugx8y/ojKS9PRDyRXCylhCleRpi97hOu6aO5WU2kUAxs4R9obP0F5lMkhTFG",
-	"zJ/gK4rAwbL7mzJL9STIHzUw+Gs9cz9xDwjwW3guG1OeGAwaZ0qD1kSuaMJjgj+8+xjUxkwpYGG+K8PI",
-	"RS7gUgMAtMxqvZoNKQAserVdOuG75vSUBYb1kVR5DIyamKknMmZGyrUNHo+Z0nQ8qfVq3Xb3sNnuNNvd",
-	"885Br73fax/8s/bRB+i/pWxQ69X++24Re9nFX9XuCQDBwNSH1iSV/YSNv6+AWsw0gGXFjrcCIRdKUxGx",
-	"G4EkB4dOlh9CgUIjrSeqt7v7WyZQwsXsyu1V7drLm/YJm8PwFT4BUXOphwv8JqBSgwKGimEso8zo/0ck",
-	"RKiFnusR2KdqkVOtiF0lMTsBxWtutWHLrLcghTfCOhk3oImvAVOQN/b+VcvNjilLkqbhBSy2/gzLAeax",
-	"ZsRooke//ylxhisypomFQh3dWwUoAvDGSMEaLfLU+q9yn7LKjTsKXmf0LG+DTU9smOvLoJCyr82XoLLx",
-	"mBokyRdmA6DGMjE6T0y1OeYrmmRlBDwGMenMFK6Q/RCaGLts5nwA1ZyLq/w6TS+ZuBum9ahAwNWb2QgL",
-	"cygZ0M77cLloDhI+HM3BcM49VXaoLYHiXHCQKzL/lHnP3JH1QKuRTHUyQ4WgDDtQp24Iu3Wb2IyGlwIM",
-	"iPNO6dmdlKo47cA6IRXEYwFDtQ0UljCQ1EvkG7pnho0jcJ1vHJBedKOCN33Rjzr/xqUQCxvAOJ7KtM/j",
-	"mImvQvgYiWI9ZYTGYy4IjSKZCV2FjXDBrtVmm+wKElW2QM69AjlfGDGWJHLKNhYngxxwd4V4NuJhjhri",
-	"HYQL0s80RMCNnI0xjoqSxMLPJXE4x7y1MQyOLhEf+bpRcJSjU69ZpjbSQyp08zdiksrIaNn9hJEn9v6y",
-	"4l3BhqZUEQggmF3NxRfW6eRb8SOrk3e7X4tOfgNg3JYh4+arGXLKlr35ptwZn3hn9LHIFXNwYUg8IP0Z",
-	"yjpLStLm1EDML6jaGqm7L/oynmFMznBmUN0ayzSwyn1aehKapYImiBhfnqceC5IJdj1hEfidIXAuI/BR",
-	"x3eAUQe+fu72jq/ZXC/Hu+4ETyq22yI/AjDQmZXIIWTEQQIU01kqzKdMJEwpEh6/evX+5MXfHscMUguM",
-	"uRcuVcNx2RXH/jUZdNucPyguv98ffunwb2us+VjyHGTZC6mPra5xI0GLTyFGZznOdZY5KWuTHpyFjpcV",
-	"/NBGisry9c1diNf2wVckXjeHwq0tnYOCEuz5iO11SlxvU0jddHfelfAEwYbWMyiVuYdrRK8YwsNCq07F",
-	"zMrBQdnz5SToLAes95yEK31kM+fCn07OQ0ITJfNUlfDnk+Mfw0aLhICzIVyvvAQdZZOWlxDSImiQpF5I",
-	"/VRm4mtgtW8USwEUA1jQEtfDbrvfZoeDg4Pmw/hg0NynD6LmI7rPmoe0HT1iD1mXdjrbYN5+2YxxL98I",
-	"4Qw48Ya7wLMXEs3inLCqjzJ/aX6Cz2XMB5zFq5P1IaXdwNemtfcg8aocZsfI9lyyPAbdW+QFhrmPjM5I",
-	"pubKmcyAAAwL8OobXOFAFRzsZbtwzUeMjM4SSeNzKZ/RFIOkX5EX1+yY5D59G98/PDjYO4TcMNWq3d5H",
-	"1vFM6df+e7WUJAGgbIiQE4RlU0vZxBvv2q0D6+IKl2VEOxVl+b7jEnvr4XVzTK+b5o4mwCoMCEsUM2J9",
-	"IFvXzgWLV8ClcFXjyPArkMchqYd4LGGDKDpTNgtkucawAAGkklcpy5NSnlKefDXRAiMp/WIToriIMDXL",
-	"ZQxBIpSx1YyCuVTa7h72O4Nu1GHNfdoeNPcHB3vNR/TgoNnvsDbtGvSL2TZI6dm6PvTIAMG3KUZ6tzbt",
-	"rXeBk14tTiGLZWITq0s8bxGyNo3XVuiQujSCxyUXOWhDgJ5r1SjnvpmfpinXmomWxz39lDkpWK+ivsjm",
-	"lpqHxSzisWGiDIxnuBk9UeimtLn/y3B8EabhrVjwGUuveMTeCHpFeUL7ydfChRUuDADMxhOZ0pQnM5IV",
-	"C717t/uB79m0kPHfuCnm+7fcFRfOy+QiKgzG9w160WhkE6z5mBn9k8hM0yELCIWvZKYbLufbABSdpFSD",
-	"/I+kQLSNZiSiEwdOOtAsnXON20KPJUjpbRdZ7iJSfW2R2hya1sIBUJqF3t6y/5ZRKPCRxazcXqnpJSsl",
-	"2Qo53QhfbucDWECscymfUzGzmpL6GpBJSjI2hp0rmOqVwHKYg6IqDJPp0S6U823jiPYigwsv3xS7/AKt",
-	"u4vCePVLen5lR1iBtQ1b8ReJx/9GGJDJlP/+1TASOD7IYOBKQXjRZhkQCDVN+N14i/fbneLYjzM9YkLb",
-	"pZI8yWxz1lI8gN2ZAYu7RngYTQnwoJ6DJc/wCBxYAqLpeMLgLwn6FmYwcEWGUrBGUa2Ustgsl1pn5DSV",
-	"YricZfibm1eO3r592/TAtyQvFzZszpb4DwPOtWlJ3A+MpiytSuwDPFbZZCJTzeLnLOb0HK75io3fucXc",
-	"ieXr+f08eJCxAQic5+b4nN/dhLubcNunMn+NPAznIRIuRceqtSE3s0mnr9lv4Ha/mUvbPgSpj5attMKz",
-	"/UJCZJzqLGWuNGJdiNimB6hdBRWR32gC57Kdz6PvDXc7l2e36jQ2wmWXk5E6pLgz3Y8lHDzMuB5yxVI+",
-	"cBKknoMoIPmhBUTx36FO9Zezly8aRyUzGCsKlyD9/CYMuuf7wDYoUcQmFucnqVEONcdcOAfWogEBdddW",
-	"ZrQXvPhf7t7iOtk3C8Asv/HYEpaHJahNwAlv6FvOCbR2TAZcMMJjRg0+FQn4ZVx/0Gu3e+32Pw3Kmfc8",
-	"ivejDj1kzW7fvCfqxM2H7AFt7g26/U7Ujh+xhwNDiNJi3kaunY/BHBSLja3NNA98prMKwSwIXXrKx9Ke",
-	"vdfERm0zWFT1Lr7Zktz2N8nd9zEALrE3BwUUij36i16BJ08KkJRJCYrxD4J2u12q6LYRK9JPqLgk9ZMn",
-	"z4+b3cPujiLhxYUKG+YK8uLNM0i/zHWEORTyylIO2ot1KX79639dXFy32+++M38o/Dv/7t+qAOr2hZtf",
-	"JDtIxNwMAczjEi4u1YbXP4Nr50/KZn7ig1adBK745Moex62W7QmkxW4lrvnPZMIE6uybobS2ylteioPv",
-	"a1lEW8+2nK6TLy7Afa2Ayo/QduhbhAo2TPpUUEGh/80g9zP3pvJ6LayUVylVZo2VPyiWDMo2CCg27mG7",
-	"G0qeNSLWvMQuIigWunKPagWKcs3GahtcxbfQNKWzjc/qFR0ye1CGjQ65oIjfa29zVy45YO9ZK08bOIHd",
-	"hVfFRWNXKv3KAw7U0wULKHEjGT23bPeU5Yt8JdWnXaF5gadCTMoFibbE0b5gvkow17PXv+IcLlzgKfBt",
-	"sAEc3iiW3gwOtqZijT0DF310xYKrLzZreWGuA+xVairTeD3u2uvmQQAvDOwqvectB8VcbeTNoFISK6uX",
-	"Pve+H707PwY1Jmg/mUMX9MIsYgsktp/PJkxt+s7iho9BLUuTLdf65vWzBYCbp5SWUglpDB++8k530YSz",
-	"Cf07irhTI0JOAxKNWHTJYpLwS2bbwjW5aEG5p1mF17EQWkBB0YV1rbknHRF6IcCvBskgeTc92z0D22G0",
-	"LoQv/3PcKamune7D1RXVQQ3afrwUyQyP7mNQO3FEs5CWaIuYbJsiOfCaLO2XVPBM8A8ZIykb0jRO7MUR",
-	"VaxnOzBJkcwCQkksdZNqOSaJjGiCXUuoiAklI/NcQyD2PQmjSkOjkoT2WaKwpVJoFfG8PSCUriiJeTHG",
-	"ViZngB7OCyBTVRS9/HbVRAAqPDdIDAvxqx7uNmyUzQQa0/+wn1qRHPtH4Mi41Dlnv2wrHDf/SZu/t5uP",
-	"/tt//7f/cZG1293Dne++33387//1Pvzjf378X81339cvLlqbXNf47j/qxXXvvL+b777zfmj8+8VFq/H9",
-	"Zpcu2itB7bo5lM0FDSfPDF+kDdfRzJwcZtIJKZrd62viqqgNTOc49fLH/Xx+/oqgO4Fodq3LB/JCavK0",
-	"nCxWLLKorqtmj57Os0RpLrSb8sL+VjiVrGdPkf4MMQ6bEBjcbdUq+EvuCaxs0jiFjnOG+DFPccLkBCOh",
-	"xZ4XUvQWFu98iXO9ZivNe3AzLqiqW2X5LTw09VvwrexNt6g6e55Lv/EfZAjONcuYs5c2sYbmJIJL8/be",
-	"GrjmARaIZbun2FmV7PgZKoNXetJyYMjL2i2caIUevfAywa71shP9d4jhPe62kalAZ5XHBg3x84QO2eMu",
-	"/q1kqh/7vSxEltiklJKQ91ApZVewgHUXLjGPNl5hZ8kKN7KXADx2sUsg6xklnocSm+RAQxzoANPr4h+q",
-	"1tsLalpqmtR6+90FB2DiOvPkz+q2q3B5YrmC35u3+qpFNa4WMZ7UYQ1kF+P4DZ9n7JUb0xzu1yqpCfdQ",
-	"3UMIHPauM9iAJ9BRiZxc08i2yASNyPVpth9yFQEFwYDljUqhJxE+htTDZ6dn5+/PX54fP3v/5PjJzyfQ",
-	"KDAgBwTYqtUuG7288MmFDHaU6/c3plitSrIJNF+c8sgm0mpJ1EhOSzx0v7sBQObwx7b9cb2SEFjuQKox",
-	"aZkK+dD1EfWaU5EXkOrmKjpa26t3DzdR79yiXjPFjPU34Ol4SwNCsOmrrW0fA7BLLNDdRkNdMBttioa/",
-	"hlWwh23e0nqc1+i2Wa/tO1K5Qh2NtrHxx1z433buxuq/gRlfvZVtzPS1W1m0wVa6WuYu/xh8jaZ/Ndhu",
-	"aNKvg+CnMPK/Iqu+ApazcWWU6JhM8CevoXACtqRMYvKLjfziqINFu4SOjRyrEInCSzWGPuhqTJOEKW2M",
-	"X11i3svl7Q2Cdu6NZfUpU9XRxExpOcbme2uVMl4hpxBe4OVAGHLgG4THpB5O+Pv/7//4v+Yt5Al/v/dc",
-	"T3+YPruMT6c/Zw/4dfch3dMfXq1Q98u7sZ1GWeWeskm8LcyMXlkdwVwDlKqIpn2YB9zAYYl3OvnGglI7",
-	"uGLx75bjMBZG3CKe5Gjhc8WTLHK0bHrFnYaT7F7OHEp8g2Ap0PluIWODT3eUQ3GqyZRRGOCSDFk/pTwi",
-	"1nWlyG+Z0q5F+i80+pDRNCaJlGN3zyCRUCBpVP8EvlqViJEnHdlEjA1rZrwABZJr/sXCGw6LVA+vrJAp",
-	"YgfdHAuazDSPaEJOxJALViLOJc/6LKkdc+rZJ8zr8MM9i6K9BNtKItGubmpKbT/momflUqpZK4a21Udv",
-	"IBGq2Pp8OCoodcv0s1cq2XkZXsvIdU0qS/uOclk+BSnPJcTcbUaMgc2PloPfgK8bRlgZFV52DrdP2cB3",
-	"fi5BItUnStZAYNw8U8OBYbPQv1Q3zdEobl1YJpJmpQt/Ze6G80Fu5DO0L1mTZYGrvHWKRY5b32J+hVl8",
-	"3tn4myKwgt/fOYmdO5lWwfW7q1g+8HcjklKZzDWyL4XAVis2q3tsL3Lu5sXFdefpxcX1g6fmz0dPfVa+",
-	"+OPyu5Yy+zcoOL8p/LDC/o6xw2aKL3X3oJa0GIqHFkhUERjrsH/wIM/8jm2noHq4LD0/hJEPVC8JzuaD",
-	"7rhQmtHYdXYPIeQbFuFdb2yEm6gVYjJ5SCYpG0DDlKWLMLhfVbqRtyWGAWfeRCyaMsKuNRMKo67jPtAL",
-	"VW6okVuYna3iLoHIQJ8RGseYf0HLWfIJhRCEA2QxH2Ov1W3YMSm2DIlCg44JEz1CXYkdHwqZMtcDBt/o",
-	"d5S5FBh6mHfP6cosi7kYMHauwWrQIhrcK213RxV9GraNE3/pAHnl8VUFzYsSkdUj3SYUy8JuE80uLKeU",
-	"NwGPmXnzujB3ZcsXoChzQqURc+UVbh4VX58gYWnVT7Qoh9DzaRQHjx55kyiwcqYivF4puKBjhkdDO4rY",
-	"Pr9B0f4V+nsCh7Gd2kTEFnM3lqKm48Gr3xy4sTThddN+D7kqKiT1cHV5z0XWbu9FBgvhLzbvyNy051AZ",
-	"YWobSwe0N3M3YY7h63IMXrNIXrHUOsZ/xFoiztTNglzQjWMRzq9ZUzE758lWKcX5m2xij9Aqb+ZhuRSp",
-	"u3jvXpvEdKYIHcrGUsHrKSaH+2vD97DSaohMEhrdIk/06w43rcoarQLHGUsGxgSoSENZkXdxw1yfKnup",
-	"clEQScgVvvkYjQ3MAFYd2TkEpM9mEnFQMRD/l2wCvgvFREWsJioKasqPfyP4tV/7v0FkJq70RtjtFNLQ",
-	"7W8OCvbrKjigc64UUT5YE1EueOFWt1V6uZD5OEgtU0zLSX9QZfyaTp/bxDVzmlm/FF6cP07l/X6juNuN",
-	"I2P6FUu5jE9EvPTOtS7IuwubleAAQTOV9auiZubrznM5/c+/FWEz9jr58PPffleVztuUI9ten2tVEWCj",
-	"keZX7FuJruUiEjddcdLbBNl81L29GVoihM9ljvpY9WnM0nOXquMHl2Aoo/2lxma/jPo/Rfwl/+X0ze+n",
-	"nRf8VJ2K1wfRk9PD08vJ3//25JdHLbbXbkXdRPTHT9vx33+B5HvoN6FORa23dwhKp3kgNl1wjRoW4yz+",
-	"qxe5zS9vz0n957PuwWGjVWnlFO9cNpW6GEiOTTPsLSUiteutyJrLd1Cckd3K2lPxt+Y/yl/10hO647ym",
-	"itzgQiHaJBdtXfZZZW7UmsIXowfNYeIGYUW7x4p8fb5FdNSODzuOKXkmr5hRMlfECf1WCreWZtsplBuG",
-	"/LZNc7qTyNpcldPmnNqs5FZF0oA6mzrOc6156+CEt85bSBK32M8iQYyY/TRF0WYbNw/lIRA2DeXBu24d",
-	"yvv8gP8koTwExs1Deeb+t1xDRqramGrMXTeM6RW3bl90fQchPdf0a2VED9d464hejmLfYkQvFwjV8avO",
-	"reNXc+LVVyq+fLSqTBZG0UqSl4Na718bnfg81uS4O8dfoKyTiyjJYvYYLgqhRvIIVFI7DslAWrApU9pO",
-	"hL3iivcT6I1WTIOFhkrbhJnH9PoUr+94+q3F0cVU23dFtyzre5xVBOW1ZuOJfuKSZxeHIjvHc6VGbW9f",
-	"4u9OqDYw6LaJuy4gMonNdzgVflMIzG3jGJ9Whkm3vUi2N1Hn3DTbzRQ18IMtCyvAjzDuNsDGftTr88Tj",
-	"8KjwwUthXfAWUhBUw2/cikqybOV6nImzTZr3Nsopu9b2CFZAdgt/xxZHf4Y3Veqv3tEVB+ODxPNQlPB+",
-	"fktl3TfH8SqeuwQzl9HZkhp1/HFH2XHmARmkckw68y7QMkF2VhDkdjgfZ9hm9rm6AQtYUhD8doSTrx0+",
-	"29hE3sdW2Fp5Us+bLgcwoHAAE7Zs7TqUnnMY8RbnhIA9Lg1+tTbBswV0XZIhmVMe9KCFSImt6o8zlr/S",
-	"BdPtr1OboJdQpW+eSumigMtmpadKkw75lf/gwoYIux2F/RXrMAcAa+hoykCyvzl/2nxIUgy4xKQ/I2++",
-	"f/r06Y+N1rzk7u6vLe6tiphGzGD8jvKjmnNQEm4eC4kMj6srxmzWQNioxO0lgFpW5+eIqoz2czXCrnDY",
-	"Q3IP4PPosQGN39xompfGG9tPczfegaK7sJRvVOetFg8LKBtOmIi5GIZkOuJJTuuKpGxMucAeFQYTLLkT",
-	"qklYwoywEZAwLxAwSl/Ecg5QbvtBSff6OiChnTTgaCG/NsYP+CbQsF32Ei7SYLBXWLO0WGNhAn+Ffba9",
-	"AnRn9WiOb79mVFUFn4yEyKNLOZOHQShDKVgYmL9zyO532kcIUnOMATnAqLUcgGTJUqYaR8h6oO54ylUJ",
-	"tOaJFpYwKHwDpvwp6+k21LTkVLBNqxZuEhC6k149sBy30sC27vGPugStAq4LGLKNy3Ee9W7Lk3MS2pYn",
-	"VyF/2WN/4BlrS0n37lh6sZNvm6W7fZyxKGV3d8DGgsdH3vioDRFUqZEp81NvjCL26uXZOYt7BDKUbEZj",
-	"1k94lPdmqttpkN6sEZg3p8gk5VdUM6JpOmQwVYcL86XQMPAY2zPVJyyNmNBNJiIZG71whu2GWaLYkjSp",
-	"R3utzsP9Vrdz2Nrb38X+zS51aj4Hef/hKrfOf2v+r3ffVzpjlgN9Y8fMIjovJsm4J1Y0o+dDYeCA1wTQ",
-	"V0JgAmPepgscN2UYTUeKRe+fD379z0fpw59+/ceH9Hz625tXPz48ffbqn6ey+4w+o2fTB8fyQf/yn4fx",
-	"i388rpVAgvcXnZq+3333x/7ex8f/tkE+Dmzm3So3zhLfue+EWVO6vKw4LJVXPDZ6Ol6MaZ5XTOjNHeie",
-	"J+SmhW7GiMrbVa1vYoOTy1a4XghVjiIxFLBl8owdML5SqG7QawdhO1c57RqmV9iCYFltJci3cqUAFjk/",
-	"ShH42KRHtNuK717R1Z4V82dxnmXR7m2xDOTiUFexYfPq28uDK3YTaX/F7lRWX7E/gaD28MkLoLlD9o+4",
-	"FtQwC39Du8Z3Zlak3+PkrqGE/vp2iIBmSaJaJIT43XdhABMOobr7O1upUErK+Q7LFWDQbDzmQu3kbiZV",
-	"yIfq6qOgXG4SlMv/goWe1sFCP+egHN8NylHHoKIwPZiv4Q+qk4yCmgVISzOlNwKyuhH2Ot+xF5zogM7g",
-	"Ps0hd1DDnpP2Z9vryD7x1SqWDq6uvFPh/MH3Cpm1o2zG+XQuGowNr8ozBlH1en1ydk6OX53apk5QGFKn",
-	"xJ4E2PkUvpxS1WiRM6j7MLa+udlOyiGFZz/I/84jwvBq920xXKN+pqmIaRoTCwJjxsYyyodaqNY4hqmM",
-	"VBArPgAINILyiZgbMI0NuaLYHNPJxBxwEZzN0WtN+2M/MWIRVVffXAruL+Do6jYPfheNKpRfffdcv4k5",
-	"IlwRUZtfcpm2V9w4VzQ5xwVW3FhKYlxCtxtkL849psRBVgQ55863xGlW3DYHphJXWc0ezpnSuYCzsnKG",
-	"8emamzUkBdvAFKiAurEG1t1SAtQmN5T2uu6GKrLZ8J6t3rNwdpvcsNUbqilpw7t86l13y1IsXnfjIka9",
-	"80dBWUVjQSVLvV+sDDfy5t1i2+s5PSi/cYXaY6t71oQDyt9+yFhWVffws5zi4L/FCh6jnWDseEi5WB0R",
-	"bK+NmNgFLG5rSz34nFWpwFvGzr3+uoVhdG7sc2OiE8gdQDsOwqHOV9xa3yvWDwS7t6zZzS3y0nyYfK70",
-	"tDXa3Y3T0yA5K8pSrmfQj9t6GIxqfJxhw9w+JEw/dcv+5e15baHu2SZnw7mFr16enZO52Z0hmY6kYvns",
-	"QipQ/z5C970iQ6bJfnvPQAgHCxpynRsPONJ6YoCD39/t+ryMjWM7PhMsoh7BhHGCVYlwsS1L3GitaPif",
-	"OQWwIlSlH+OjM68YCt8QXHXsbyN2TX5+fvykefbzcffg0GiEFzW7Iry2hZ9SOgXFGb+017AQlVdbkXl2",
-	"/vr01cn7tyc//Pzy5a/vz06evD4531HWd2YHv5ktgJ5bZFtj8Uyz2Euh6k/4r2yGU9W4GMjFXTpi3lGF",
-	"7m2MMKhwC2zaFLanxay/1oW4EE+kMGQKE3Eh2j2SSezXr7qBuT1zdZOcwLduFiFXrrk8i5GdKo3+wFhG",
-	"GXTN67OBTJkhUZzxa/jQiIo4YWmLHOdPgncbXq0uBPHn1lWNAGij3UldL4B6nyVy2rAEkFfRj+kEKq3R",
-	"IJGDAQYD8xK7mXmVHjGOo+Xw2pbZpVfBPZDoPPYb6lNFXk6YMBDea7VJzAZcMGPM9Iqu/ChnXNcikrJh",
-	"llAYxZoypQy8zdvrSmI7I7NPr8XRdMQ1UxMasYC8+f7pydOnxKbIxbD1N9+32w8PiJC6EZAwdzCH2HtY",
-	"efmGpB7JmJl3oQlurndt/o0YCRHCM+imsN/pdkn4sLkP/+90Q2LIAlkgqZurrlgKPQjMIq5oyqnQDfPB",
-	"vGBufIBlQua5B3vdDjFf9uV1QARNUznFFIqiv8COKoBHtLTu+BCmI/zHCEwQOaZchC3zrv/MDB5OaErH",
-	"DLaJUj3lNOG/GyApMOiAIGMWJTRlitRDHiOoYalhnjsTsutJImMW9mAfPFaPj4MfQjt3nxKr1Zg72TWN",
-	"dDIjodF7QgJTE2iiWAiI87oY0ulUDUCc+mK7hwbhAnNKevmsXkwxMe/MxITC0AzzVeeQqCxN5ZBqRpiK",
-	"6IQh9oQXtYuLLH7Ybl/Uwga8zqX7eLTiNbPoM3OSLoelRd6ISyGnwpEEPgCnJRrqdLNGqTavg+Lmw33I",
-	"mqmH101Lu01zVXNMr5uQNBM2iI3AcK0K/kEUBJddJBkeAPeYm/HGHumQ5/wH8ypo+JBzrGlhyFOS0HTI",
-	"0mJpc8yhsxcGeats29EMm124Cw7CFsHYEjWvMg8yrBlJuy8zEaOzAhkgvKefacBUu5AdhVqUN3kDo00i",
-	"ZumOITFIYOJjrkEGa4Xc1L3O76qBsakAWnlrJnKULDgA6TM9ZUyghMVX42ZwhTmtG06ShU1EEKDIeqdL",
-	"MJMJ3HHepUV9Mfnh+atGz3Vg+9//J7mo/e//+6JmNtVp45f4CKo8/NyzP9mXBbg1PYKFcUEoHN+OwiNt",
-	"FaJjacuVnJtz4cSonkqDqykzigOObQ9IZJi8cLxjsf8K7Bs6mnQ67RwDBBtKzeEZAfnQvKJJxixy8SSO",
-	"aGoO3XLYRm9paxmkuqWNXfDgQ9vZJrRn3CjaxdjGKRu1iAFWtMA2AsJaw5bbbY8sfcJRQWzQaoQmUzpT",
-	"QWU/m8Vt5c1yDJ4JmUM3sGT03e53IeSmwUc4eeg9QaguUnCnjA9HukXgbfmJAxDNqc9I+DeaznrEPttw",
-	"HLsFc54wodgK8On8fBCJAyuF5gPOUmiof8kF8DjAooAkXGmkAliiIULbKARcllwnLI9eOm3FvHaxmYYX",
-	"SU4ZjZGx+Z04FKi9VptIWaNHQsvRHY8MSX2/3Tayd2Eobf7L/Mhw80PHius+j2Oj4tf323sNILYw78IB",
-	"3+6DHgBTO5rmF2Ar9iEH5rdIikHCI1zJI/MNj9l4IjUT0ax5yWZNLpqDxByYuwReM0lBX4YCy6bLv6rv",
-	"d7oBoc64Dk8HzedURyNI6bIBp6aWsgnMGq53y14yidpcclC1qpQZcWZ+73bN76Vp/OZb3IswegNNQlI/",
-	"aLcLjSQT9IpyCCfCT3uNAPUCY4Vs2SOlRULkAqFj+FVtiHCXrqNJOMekJlSPgkJDnXsINgfCHxd6QBmk",
-	"m2ul4yvki9y0fLH1qaNT31CPx45wRL5rX9LpPpzPigCKzVVKzBamZMiEEe7ozfcWE/50ch56kh+mUqGc",
-	"ViT8+eT4x7BXMAmPKK3bHypnjJw0DAFx2mbiAvygv5RZkZDG7r+qHhN2AGoACY8NIbjdA1NwczzwyQq9",
-	"ByoomRTIEEu+iZx97T6HG19IfWyJzOglgmRWl4I1umXs4ym9dMBQZEzTy3ydhZ0dEsEMKW1qGq+ytI9Q",
-	"sxlzpbhhlmOaGH2XxYEt7o5h7hodTxjOZTOWexUQOzbA9/bt2+axx5zculAX9zaHFpjzd+DJG5grEv7x",
-	"MSRTmV4a5UzMxjJTMAdNxJBJQsbGSqzPZJYSA8Q4pQOtGi79E5Z4ZF5m/0aE4NgPhYwzpYnSPElIn6H1",
-	"CGB/I/L4g1MnUzZXO8RTgi0uITjZg5wiMTMUwhIFZDIjsQRkY9dcaVKHY234+r7VnI16blkTSCQaob5h",
-	"7jWfC2PaGic5iaCUMySO9xAugI9cNwt+F5J6mMghNzpAqPhQZBMMxmIFedOoSUZAhwbgTTD7zSc7QAal",
-	"dSikMLjjxu6lso9qkHmbeSbLtW3PZWrtoJ9SOhn95zPHqBTOqMsJGVeuoG2cSxbigkQA9/wqPUplNhzB",
-	"7pa4iYr32P2SOvLshFNlLdxGHngEJxd5c9qy3McBUOVzeCYM6Nkyu9NXxpIlp6+uDnN1jKVk93C/cZS/",
-	"ELB+DrKIzXiu8Gg7h89+ComLyBA5sLoAcLGAGC5CDV1FVLEmF4oJxTW/YoYCAMMH/IrhyPu8u96OIh8y",
-	"qSl24aMamLZdcESFwalERpfuTcVURkgcJTLT2MFvmDGlmCJqkoIRaNQY8IzbhDnzE1COSuSUxIb4JGrg",
-	"9pEtcj5ito4mt7PNUxTThpmqFnlmkT7nkVa/w3FJgCsIEyDrJmd60DTSl044IDjgd9Oy/2an0yPha6oZ",
-	"PLb5SiY8moVg7cLxXNSOPjzutI+mjw/bxmhsw6EctokqBH9+e/m+9PHekX683w17ZI8kbKADLNik0aXB",
-	"1f0uMchumQ56CgnXbFw8pGmhAga3pSPwrrDU/YSId+TV3nj+snke231kse010+mseTzQLA1J3XopG8Bg",
-	"j0l40N4Lc+FevlZLiRMxXbf3PAX8+NVpLahZl02tV2u3Oq02JGlVm+613uHBwd7hx6AmJ0zQCa/1anut",
-	"dmvPDoYDzzXSqyE6F1BvYkM08+OwKnvwBRZuQtFNYOdeoffHV8hn2P4w54nQyt+wMj83Alrh5E6fpWHO",
-	"4hJI6VkaDfOuA2SBC8Ez+yFj6axwzOa5WGjR3SQvzDx6sZfplXNPBPlsThuvf4/zRoqwfe41nlubSxfL",
-	"V7Zdq6x3Re0OHGG33Z6bqDRvF0Km6NZwgBwv8F8vDqkZsqKvntmm5QTm8TkhL3uXvXa3uPBjUJvnHhvf",
-	"bC+Hde4jJKruK5TBH2jsWtHALZ31t7wR1Cp5LMab9tbf9NQZgXBH99H6O86lfE7FzKko5r6DTXZ0am0p",
-	"zDOEuzZY3xlLr3jE3hQGVyn0BaTqBb3+9c4gnu2cWevVDHa4ErhCBWGO5jUdKqhPM0+ovQMWlitG2CbJ",
-	"opObxgwnuJRX7f7B44+74AfFEu4yT6nIftbS8Kyi/pjUjQT2U32dV5DwuJHTqp2naUkVorZFGBHzWwtS",
-	"WhPfNRBzY/fLK/zPjGU2zOFWaDMEjRL2m+zbWDd5VXzLzS6sra1BU6DoGJ4RAdP4gOytYw7Z1JRHFTwa",
-	"byrlX27LpE8Lox+iXIs8qftJeBJkGlTwJNtq1QcgN+oYy5ANe/wpX7puQi/OGYvXMZvilvwOn2XdMzqP",
-	"0bX319/xQmocgww3bMAZn1hfGLLS7gYssYSfr8El9efkw5ZBEFrmwcg/bsuIjZFXNqpcY5BFlgb9vRTM",
-	"kRfDhBl7lsAtaP8HaOWDBr7XJmMuMs38gamBaw3ilHKbXMoVhifBqrkQtm6FexZqt90NilRU+AqCNkZL",
-	"tf260ZKF1uTTEYNQk8R246jEifyt4DIAm/hCoMvC64+uGdR1c3NLZCO3cEPPdxuCXwKZj4HHb7JfZN0a",
-	"zpRIean8rV6IDJNjFROx8obt8wE6qAmW2qPVMM/M4Z2lEaJ3w87huT/IeLYBJ/ca3i3rZvdxU128chrq",
-	"x3I+j82Z/mQyBwMchmcsyprTQQlNHcJ4pwYDLrhWZEpn99LnZly+swHrtLny51I+oynWK+13DjYRc3lI",
-	"4zmLOXUJ/H890VISJcfq0oadHc9HBu5LESODKoVIhO2T8taJuViZkx8rpctuVMx4rpYyZ8z6JvMlGr7Z",
-	"h4KFoiNqHUMDM4yowhQMXxblLURw1Q3niUTnfu5eVxmLXToUBF9GVAzBspgo8IxzMeyB59SIGRC4hRgS",
-	"bJqvcVEFt/v8erh2aUx2jZJ+Ck0avE3U8qHYtb0P3eaD6cnfj5+/enYCXy77+4Zc34363ojr7y+ZvOAQ",
-	"ZEqVPbp7U+CeGX8rzPiMaUJLBOi83B4j24gzb8SH83n3S5T7a6QgdC6AlmP4Q740FBsl/lmn5Je3540W",
-	"OXZZB4ZTNo1CTi+ZKqvlTiu/EFYtL7Qpp1+Z9+WKuKIzq4dPaIpDPSHPpEpDxsIg17X6zvVav/N0LZJp",
-	"yiJNRjJVjPQhO3K2ORMsNcreiPndnesXAVTp74UDneOdT2g0Ys0n2C5zHed6Ic+0TNlfxWvyZdjlN8/x",
-	"UJG6nbYJIT+PubncefAfI19LmK6oOcByMYjm2rJPYrNF8pal+P2OcukHYNNbn4VNSBgUg4a5RkNwUfnD",
-	"JdhCuO21vgFkblX5XJdoQnbhwCVtueN9zOZTuDI7G2gsr7z0PCwc/Ib9kn7V0bxjEgmqoCePrv021hu4",
-	"I4PqKPVrW6eev4FIl8bstRgmERVEMXaEOcqCKDlmLlloR2GCg6HUfPbgIsEOjUVyU2p9IQVbSrF3J77z",
-	"ulroqr4kROJYW5n6T87pcB3twjVfVnzvbUiPz2XMB9xR/efiLtvyim+S4D8Gq2n+JzBa7oDg14Z3C2HM",
-	"408Uu3UqRN4HvZILvSrnKwZkkmTK4z+Y32XTI7GugBYJnG443GISzSvb8v9TJ8+se6BU+kymG137Mo1t",
-	"I/l1D817TCzm2LwUycymfkLFCFdQELkslwbJEKqcNz/aDbfNaPqpuXY+hX1lng2A4y+osv0peSQkzriB",
-	"Ho5B4ueNuWOljwY7ZCinAtl6K+RC0EQcNB1b6hfmedZYHJFmFYki6DmB2Qtf0jedX1k71WTK6JXZZDJk",
-	"/ZTyiNgSVKAPr3mNnSbmUizXzJ3f2EPzJAfJVm6azp1yjNVKHpw+OL2xZcottL07c5A/kxGtnr957mIl",
-	"WH345vWz1kqxPTcOFghn97DfGXSjDmvu0/aguT842Gs+ogcHzX6HtWl30InacfUAsL+E4Xvv7f/2rOe3",
-	"KQfjeYLMt0JOlGuxa71Oe//hwYPDrRJ8kHo2d40Ba4G0Gq2KthQEdDbPDTamM+tosvcs84HdTLRs7QDL",
-	"OeK99+ve+/WZvV/LCfj2fi8gLXJc+LDAf2U0PyhMK4rkKl1aNyS+z+TP2kzPufdk3XuyPqEn61bEu6Xn",
-	"Rip9+iPQ1ASoa9G+sxF4SHMyZk1gw1LYMEOm0NWhWhqzmOulshjedydWXrCl8L6hQVgy6gKSsituNcFN",
-	"c43shr9QqB1424pKBtsJ9bYc7r7S4RuvdLiFRnVvw315HfCkYLqfw4Tb9ScRD5dNBXEXrQyWBm52K87d",
-	"K4o0lscqnriXf/GQhQ1DfIZg63rPfW4j/wUtzns90nn7895qUUEkdxUa3UKtrIwaHMexn0JRihrYcU3V",
-	"PGJZuODGmRKfJGJwTAYcO4/R1rZefruTL+ToLzdXX5PR8bX5++8Z3J3of/dK3BdX4p7M55bdnHdXqGw2",
-	"YFnR0eC2fP15nmQP/NtroQVNSKVgLVLQ7pEXED7WIaamaNsOyKiAkKRf7Uq0N95dmPgLWd3lzmP3XPS+",
-	"w8A9C8QWA0gYt/OHOuYHbe6WWqjPoPUgXANlqEMYQ01t6b6Ey2iSzEpNqehCmzaisr5tgm5T8qHznUxt",
-	"K4ELEcJMt5Zg19q288IvJim7wnloMEjZNseFsnxz1SVjE9doH0pLP5TbmkOL/rfQKIzHyrYXLloWUNKn",
-	"OhpBB4Bs4vp89/Ie5Rq6MdolD/kVExYW0IkAKqEC2+ztQhjoGL4NTUzN+sccugkqmcK/0tjBbuAb5LKF",
-	"ri+iYaKzqlopY82/gRP69GZ81ZR/lkBJhdkC6c9a5Nw1Ze+nkDLZnxEeEyUBNZTteyOvWJrQybIUQfOw",
-	"UnqgQ8peaSKjGyvifwdPCGyVybubJBIWOZHzLoLNcTavhVu6Q8xUXNJSrNNur2sptrC8NzCTJIaBvQZZ",
-	"STYh0NEwYl7fWWiDbJQg2lTMbFqz2HUDz2GATfyhPX/PtfFXepawxWb+jaK/PbfN7RUfT5IZoX2XKWuv",
-	"zRO8quDB43Lnt3yi3/p5PMUIPwu1JTP8YIzJDKIQ5qGfVnMxp7He1wSc4j5L9E8gcMFplFk27IQtfl4l",
-	"bIs2shtliUJaNXFte1JGcColSdmQpjFkicoBsClsKJoX+xrjALurQaMbHMxI06EUXQ6DGkcgBo+h0FcU",
-	"TVEWuhU/CvPes81sgnNL8/48MA4JJ4Tb2Y95e1OYfIqDH2yTHsO8XWteaA3EvUkWNgW/6PYL7UdtZ9Z6",
-	"+Pr4/OT9s9Pnp+fvz05/evHmVRiQTptQ26MIxs5YkdE4youYS+XPUFKdz9SmCb/EearIy3A8CP4NwFDL",
-	"y5QNqX+V7Xty5nocU/JMXrGERuxOi5+f5AD4Qh43b8zg0siskYvfXG6tWfUNcmuBley2+212ODg4aD6M",
-	"DwbNffogaj6i+6x5SNvRI/aQdWmn86fIrb33zn0bJeLZZCupiI3X5y3QjZNetaX6wM6egckkpN6fGQbP",
-	"jDC4ZDMjJSMas4a1DfM8Weeeh6b001RqBl/bOUD444XAsgRuJyi1CFhgkLcDAtam0uoRGyuWXDF1ZC+3",
-	"84WUlhPXj6hKsuD9N5MsW+fa5hzyPtf2Ptf2M+faZojim/OGjXNtjUWLmG0YALiKjGkMc4UW5zQS6wHC",
-	"8VSP4QqY7EA1beEnnE0wkgn2e7wQVkZ32m2Xe4EPLs++yMu5YDSA39xSaaoZ9q04NxpxeQzXjiKhUTzC",
-	"C+Ea+eSdymBfOXODrmkD64mCJfQMw4MJAgoGB72QgtnpQTBPLWHePCGMk0xTrtmFKBr92N0ZDRjXQeq5",
-	"9W/BBAM6qvKUqxnX/Dkl1M4zgKH2cDps3F/ehN2+teQncC6g3K+5vb/ns+VH44jrVfnRrmz2Pj/6Pq/l",
-	"bhkuJkffittup4YYZF+dHI2z1HEwqpCiycYTPQOXKtPOn2qZkGEAQUUTswW9y/Z7LPQuHMBrvnUjqfAp",
-	"dYwF6BEVjidHFB35OBQ1YRrmcDlvbu44EIzFioRRlqZM5E18MW5wIfLL/H6zI6qIkNNe7j7lei7KgENE",
-	"63ZoWWv+4cW8FGiZZtRPZu7ZW32Pm2oz1+aNJjDmBufbGIZfWqy8wqnBMJVN4LW4ZyELwIO3yDmKLNS5",
-	"YeFJ3mDJ/OncQf0ZXnrkdyqtvq0YsmNvbl2IE45NQQUjV5LHan4az4QJUm6WZxVtGHc49z4Q4xAeQp1e",
-	"4azg3oWACUgrOooaoep3Eg28QW9UkzGNS11H3azL3GMGE6dWNR2tkKZAPHfiYvpMmf6ez+lX66LfIsV/",
-	"a1/SHYvnDVL8bymk71MN7lP87/1PX04TQrUDeooZaU+djoEz1DbTjkDwNKF3kW1atNDNMKhNskrrFMaC",
-	"q3ntBn1MODRhrU6zENsxgtz2SyYjljIbzDGyxak7TkjFfABjkWG0pS6m7kCrtU11ItAHLsSCEnRnGg7J",
-	"FZwLsfweGJ++VLMZy6uyZgNTJ3GPTrUASMokvhBOU3HaiFVALfCd/oIuxeX6xlrHnh0LfweevdsHi1pm",
-	"kcsjRttJ79fFxv7c8vte7N6L3T9rc9/VktOS+FZ+hA0k5WKQZ7OyOCs9/eq4lf7XrerjILB8Xx93Xx93",
-	"Xx+3pD5ujvw+X31c7lmsYByrG396XGMFp4CR0zx1/T9BB8cLrP7duAEv+ev0Br1v03nPyb5JTnbLBp+3",
-	"42H56FwRTyRf2xHA9SnOLy+zpBZ5IZ3t7QaaU5FfvaOIYlHK9Oph4PlSPjHb+hzTse1eNhiQ7XZ9n5b9",
-	"Z0nLnsksLUateljtKH2R+G7X1vc1G3JlMJxMYRToL5mAm/1hoflQevT/xehZSm3yiq1ggtW4DDYFMSQu",
-	"hpZ4ST2cjhSL3mPB0F6XpFTEckygNQnhgvSpYof7jR4mV5fHsIJak3sF1UhOFeG6RY5FKWxZFI4UkCP1",
-	"/fYj0mczKeIGuisDN1EfZ6Jm/Rwcdr44ZKvDyKl4zIXa8Z4GK6nvt/ca6I578/qZWeRI64kKbD8Do2FE",
-	"eTSxbjsig/uSpTBIO0nMDiYpv6KaEW1seBhBBYCI2RVL5MQssBGQaMSiSxZjZ3dFr1i8rDHCHPe4zSyq",
-	"yhb05jAnfMISLqBoyYDq3OCEkz+toj1y4PTqlk1kNkiapUmtVwNQ9XZ3H+21Og/3W93OYWtvf9esXO3+",
-	"ZnFv26Tuua1/ofzuuVWcAeKvcvI5tAo8qslF3R3Mwlqfue0J2W2ztxf40H2X5Dv2Un4bCeN/Qs8hCkR/",
-	"5HnBU28rhpfq0BtnjEPwa1AeAeKJO+naM8qpYNCdsXFEhNTAv8cSh30rhiEmvrR1cpU02SQ/u1AE/to5",
-	"2vdZfHna9Cegog3SqVeQCJT+jbnYgbGfhj6omHkzu7gi++39yqbGa8nik1mDmygS94T2102X/SRUtp0r",
-	"ZQ5jN283/Ob1M0xP9C4JFkxPmebFuzj8kgkDrPiILMq8gsjhE/QYoNrSuccNAi8dhXAY1W4eamQl13bm",
-	"epQwCubxrDCOY67g3WCGns8tlGtM2cwmNk8kZeS3LB5iO5F8nTuKpDJhmG1b1B+jkQuJMiSRYuhqld1e",
-	"7Kt9HxneguUQuc0KpmxgoBancmIrLmCBAelnurxxTKeZcsWsdVud27nI/r5gJTGevu3UsF3m5m0Mxi/C",
-	"4V3C1BJOf5+n+a0njNwnW375Vnw25f7zm327MUv4FUs5Wx1KKS4zxtuWWm4edUFRBbGXgEAZQe5+olqz",
-	"8USrHvgbA5tzSXWmSCTjoluQORcrsTOUEYHXzK9DfuU/uKW5phXC+jCxjuBau3cZSRdnrEV+LDZnBOYl",
-	"m2hwwu61SUxnamX4p7j3szeWyscheIcDCanQxoRqtrSrEsC1FmwnLOxOZ2d498fNFgRnwZWnpSxbVe7W",
-	"3XZhJ/mNHz9HkMzBYX2QrADDvXn0VzSPMHBeCijHPrv4GqykjcXD7h/279lp/HE3ZTqdbd/ctWIFwQpx",
-	"M1s1BblYzu2mIS8LT55hb0QygAzZfEnr5R/0khvLlBkTb1rpF+3BI6wcCooyNyh4D91Z8Bhjln0Zz2Aa",
-	"Vr6E3E7TJMT1heg7eoQBUiWxKWNuLPra+3yqvU5nc6ztE3S77X4qNrzKdnEAC8iHjGUsRrP63oL5mluD",
-	"35sGczGhpmIiXuRDn940SFkkr1h6J1x+DZfFEuPNWSwwQAsQSJewCRREccN8Q/gn9Dkx8lvbcNfVbUEj",
-	"Wfcam4FRwa6Pqjip5beNVv42XuSBWMuB0KGE5IpEiiGhvvjPLQ1k2IaT20UNMp2lrIpRw3Hc3u64S1cY",
-	"bL3WMwz+sNnuNNvd885Br73fax/8c5uqqOqtbeUdu3MJY1e1VML8LKdkTMVsjjLzxr4Mk5CEvhc79xMp",
-	"7t1gm8s6lAbzejeydmTgn0H4SW2egFlRn1YE/sSv1iZXUEiaKmc2BpCPKHKfj/V3YaJgRWAKt4SxpnPb",
-	"kYNDPy2stVbaiKwrmnAUqt19MpJZqnpkzKjAflhzgtplTfelHsHqqJFdKiBqQiNW9M4GIWhWc6apiGka",
-	"EwsgRdSERXxgGTVRlf42XHlllttnjIPfKK0Oju0uU+vu2f1fwnf0Gol1MSSQVyV8eh6omdKfQ/unucuj",
-	"ZV4ZOmfxOitgmXclINMR1TBBYS44DoHqADgVi10qecrN3wtGCIe2SMv0/p7NATBPxWKSBa5l9vJJwtZf",
-	"n2PlqBTDAbnkzJlK5+e9LnzvgvlmWPEZ+l90EcGEaotPH6tVu0qnfAKGdjX//BtL+YDbXKbwDK5unjk9",
-	"LCSIsdCsDi5J6RS8yQFUv4CWZ/4IXOs2KmaYrjuhqQKW2bsQoX58kbXbe1Em+LURPlLECr5hwVXH/jZi",
-	"1/jVvyq+a7Va76ClKjPvIFcdqFxh1/Wfnx8/aZ79fNw9OKw7pfaihndrey9+MqvGLy5qjQasHIXDhbCz",
-	"4gd8mKUsttIRG9eGOPHNaGOWHWmZsJTCtJe9dpsoryy54UQNFsvsKBIlMro0UuAK4RxfCESAYlCEeYt1",
-	"Lps1TVIZMaUgiwvHxeiUCoVnfUSo0bahLMViEofGRDS6FHKaMEjUAmfBhQA3vms6FLEWOcmtoixlpI5H",
-	"GxRad2BnSVE4YTzzDnnOfwgIF6jV/3L28kUDIwP77TaZjqRiFwIbBwGgLmpWCKAZgDo5GmIXNaj4Njvs",
-	"J2wMMrUIVaTsNxZpFmPj3GhEwmv7HZcihNot1QBX14VwKeE5EFvkhdTeFAsW9/Ac3NZg4D8T2sg1pqob",
-	"BkWMXzGkALuH29QhueKhXufw4WH74aNHD9pBLTYSsfdHTfbNxuApY5mZ53Xb7XZQw85LRn7UMhXXghqH",
-	"9DX+fu/FTw9/1F32z6tf/5HI7pP2+NHsWed4WAtcLL5XU1kUMRbDhAZ7J7vS7zvm1qy49c3pg0dXf387",
-	"KyJZtqTsPYe9tbznbOp+Q6hBGP3uEtE8YNrDKR63rRsO715mdF25MbHuPaRuNEPD24CrNVobt9HNX4nY",
-	"fDPB9EZYLL6FhPKeMS+qUCbkTL7KjQJgIJTgwSKEFsXTjWe1CynAFPVIHEQUcoZarzbPFaxoGzGa6NHv",
-	"SxONjsGBoUgXeBNPsC+ZZamGXWSTFjnVJJYMY59aZhEGTg1p9qnCBnE2MuozFMPExzQZyHTMYjvbzs4k",
-	"W5jfs99uV2bg/wzLr92WGnKKl5ebk6h997IBnyUQ3aBp9BzK3gLjV8y4eMavmDDLNIjiu/BySK/WkxDt",
-	"AJNSRuPZpohkU788FMFfKZmY87fKgZHVqNsE5KC9V6QlL0qnu0Cm14zG3EDja8QnhfzIDkRPrxixglR9",
-	"WeS6e3Y6xzjtmdwWQ+EdRoes6uh/XpRjY1E5DiAAF24so8zOmMea5V0w+e0yFsqjmZwkzKhxOJegamJD",
-	"kS9j56ct5ttgS8aBzbAstorLE8zopNZl0uQibwxoH2tUs4qnQiefwHUHyoTmSTGH2Lsd24cs3v9kvl+Z",
-	"d0/eOWnxthMM4kLbTuxhaXFZBbkSb1T+XLX0HpuLxcXHvq1qUMA1zn1w9/WcX8n2SVrj6w5y35MU5OyK",
-	"X+8oYsgzzhJG6gdEBeSAjLkIyF4b/+2SkfluBFPc8v9CHu3/+/902/+j6A6aO7ESObRuLgitcDF0hgQY",
-	"CWAKhHZ9NrwVHhk0VLkR2hrHJIHptfNlMfAyy4nUIiA987ciV7RAs6LfAamHrhCfDFMqdBOLT06eH58+",
-	"Cxs+1pnvKx6byxjcdIme8U0yjUZM6ZRqmfqL9kj8I9C4VWeaGjsNAEtGH0llhrTlkMRdZcEztalaaOkE",
-	"RBmNBaf+Yc9Zl8tFExBqOFqwRV4znc5cM35IC3MvmPIkAf1mxBIYDesEwH77UVDTXEOlvHPouEPiSpun",
-	"gQmTmw6uI4IDeitmV7t232o38nxCg7wqYUWnHdgnkgAXUOkzpjNYaiyBvwVwAhZj8kbzttms7S8Eo2RK",
-	"u9ordmUkMfSwYPGmuxj49RS88Fo1L9msyUVzkPDhqEqH8ABeys7zPF/NX9ksRLMYfnM9FMdMj6T1L8tM",
-	"swZigDm4NBMCqBAOmNCBZikJ4UPz2HwInYcFbWBIzyNDZskP09ztynacsrEUC+bWWl7DphBcDrQKiKbo",
-	"CazEkkXQGavNXG8ttQCr1LhyCCVtaBOgGNhUH0QXdzp19wX6tSZUj4zpB1pZw6OjEtn0iE2qEmxKLtnM",
-	"8U3z0T64BNNudzlMccdVa7spgNPcm8qtIlSl4pJMsOsJ2FdYFtEiODYH008SORwahgOWEFQnm0+2JUx4",
-	"/OrV+5MXf3vstXwJ/R0ftNveju0q8DUb78qtHfYB/qSmA8xKDpqbd2MYKV5SjAJXCOJU1JQNAPw2UmRk",
-	"8hVNMqZI3ZuhoaUkaiRT3WgR2yfbOqVQfMrBAKUj9jfvOScazu3uz+C5v5y9fIH4VQ9dZ+yI61nYCGBe",
-	"hxsLLVPnd7U34lyW0DwxzPUseL4RBEZ/S1iZhD3g+5DhyrnyNj+EMuA/BjVkTk0hddOx0srjgJ2C4FDA",
-	"y/NjGVHoGM6V5XNHJDw2Dwo9NQF/gZjbiKry5g6KzT1HRim2Z+sVu/gY1MzHAQQ+Frb0QqLsdYO0oEwp",
-	"E7lOiqMNresAngET+LE8vw+92hXBUEwDsFDYBxo4lTe4XxZYuKAN91XsANL7QSNraimbCaQcrSQcp9LB",
-	"pbZDfUml31F2THA9nPf7hAH0ICAhFwPZunYIg1fApXBV44iEMXCZEHI14PnwzBIIOp7Mfu2vzhAi7mRD",
-	"eCyCwMDFa2DdRPd0lQDPr6EJGkg7yh/oViC0TGInbS1yuKpXTDqCCANOVcbxdEXWJniyjRgzL9BGczvP",
-	"S8/y2XSum5h7/I4itku/4VtlyHmSxu/Tbb3wG4OtAkIfg1phty6jejc82nIpWxnegC5nwGgNGXzIpKYu",
-	"WuJjl4tzpOuUmxYJ8yiqxSSMG0wgpFoWvp5Ccy4l5lw6h8SmACnt/GNQy4QfU6jmFxg0iVIWm+toonow",
-	"OxvCO0HhAQoIu55wCNSkRNPxBLw/MOkA844hzoLTCLkiQykYMBA3xAHtAJl687rOmGtoF759+7Z57C01",
-	"LPOaTgEb7yqDMLkTf0MIzUMEgZSHTKvLQp1PzQ6T6Bscp8aIhfA/HyOblZmmQwhNma9kphu+GEewUOSw",
-	"kRQujEIiOtkElUpqi8d4rBuI+LvYHBZFrNjAIU/gbI5ZzGkTn7IJMzZggQEqcCOGzUpkY7sn1MN5Px8a",
-	"vAVn8OSml1HqPXfz3VVu52Ow6Liv4Kou7p37GGyiJrpXLPLVXSNGLzSpDG0ERPHfoZwXgpFHJR7qwoHF",
-	"S2xIJ82dtpikA1qf4epomnFMn3Shyfo8WyoFIxuB5erY9U7ELmcSp/TbbRmNPpVjs7ylqtnSWOmmB1EV",
-	"J/n/AwAA//8=",
+	"ljC+fnGhvru4+M788z//dXGhgnff1d/uNv69ylD87qJWt9cEG1zb+M5e1FhGScZ+Xk9N7gA2oaduo1dY",
+	"mndCN4ZWDNUApexd1EJHICTEzxWEwpCSKmglADZJ41xghHvt/ZxEaL5AJA0QQEgn1DKV/L6CtKxbw1JQ",
+	"TlH18LuQGHGId/YseVsfw9S8DNfUaJHjnGXBrhU8E/5r9BXPSxEQaoQDkvOIRZdOOiDN+0iOWr3B85uh",
+	"duFc+Ubxe4n9eqrZGM2fCR2yHAKgdRQAAEumtPGYDWiW6Fqv2w5qA5mOqUZrYa+LQEBDotNue2ZFp9Ks",
+	"eJnGVWYNaBcy1STmKRLVstXJFE+rYnXwzFqQ2/kUPsGXlZb+Kzpk1UvpNPvU6DEGTERk4z5Ll63HXFK9",
+	"nM4aWJn/rYXXK6n06Y/Vq5xIa3/lazNaZLE0Hq80dvLFZRlcWQEgqfQZo2kVlzwmEVWsyYViQnHNr4xo",
+	"61tN33I3zXWyFM0UPthfka8tWdh42tKS9clUV4NnwFkSGwsCEKs/a5FzcDyljPRTecmEse55bCS4OURl",
+	"uZS8YmlCJ0uXbd5XjX5RyoyNeqw9HPS/A3AsQcWsn3A1qnIKvjQa2cT9DoeuSN0cZsPYPqCwFTbSjkLj",
+	"S5H6gCaKNZbibf5GfzN2ZX0pE0YFLO2NYukyDDQW2CfFwLesP5Ly8kTEE8nFUkqY4mWE2es+4Zo+mpvV",
+	"RArFwKL/gcbW62E+RVIYk8r8CR6vCNxEu78ps1RPgvxRA7dFrWfuJ+4BAX4Lz2VjyhODQeNMadD9yBVN",
+	"eEzwh3cfg9qYKQUszHfIGAWDC7jUAADty1qvZgMjAItebZdO+K45PWWBYT09VX4Po+xm6omMmZFybYPH",
+	"Y6Y0HU9qvVq33T1stjvNdve8c9Br7/faB/+sffQB+m8pG9R6tf++W0SQdvFXtXsCQDAw9aE1SWU/YePv",
+	"K6AWMw1gWbHjrUDIhdJUROxGIMnBoZPlh1Cg0Ejriert7v6WCZRwMbtye1W79vKmfcLmMHyFT0DUXOqn",
+	"Q23KGAagQ6J6G8soM1bMEQkRaqHnQAX2qVrkVCtiV0nMTsC6mltt2DLrLUjhjbCu0g1o4mvAFOSNvX/V",
+	"cuNpypKkaXgBi61XxnKAeawZMZro0e9/SpzhioxpYqFQRyddAYoAfEpSsEaLPLVeuNwzrnITlYLvHP3j",
+	"22DTExus+zIopOxr8yWobDymBknyhdkwrjFkjM4TU22O+YomWRkBj0FMOkOLK2Q/hCbGGps5T0Y15+Iq",
+	"v07TSybuhmk9KhBw9WY2wsIcSga0855oLpqDhA9HczCcc7KV3YJLoDgX4uSKzD9l3r94ZP3oaiRTncxQ",
+	"ISjDDtSpG8Ju3SY2o+GlAAPivFN6dielKk47sK5UBVFlwFBtw50lDCT1EvmG7plh4wgCABuH1RedwRAT",
+	"WPQGz79xKcTCBjCOpzLt8zhm4qsQPkaiWH8fofGYC0KjSGZCV2EjXLBrtdkmu4J0my2Qc69AzhdGjCWJ",
+	"nLKNxckgB9xdIZ6N25ijhqgN4YL0Mw1xfCNnY4wGoySx8HNuIhdesDaGwdEl4iNfNwqOcoztNcvURnpI",
+	"hW7+RkxSGRktu58w8sTeX1a8K9jQlCoCYRCzq7koyTqdfCt+ZHXybvdr0clvAIzbMmTcfDVDTtmyN9+U",
+	"O+MT74w+FrliDi4M7AekP0NZZ0lJ2swgiFwGVVsjdfcFunAh8U6mqLo1lmlglfu09CQ0SwVNEDG+PE89",
+	"FiQT7HrCInCdQ/hfRuBmj+8Aow58/dztHV+zuV6Od90JnlRst0V+BGCgMyuRQ8jrgzQuprNUmE+ZSJhS",
+	"JDx+9er9yYu/PY4ZJEgYcy9cqobjsiuO/Wsy6LY5f1Bcfr8//NLh39ZY87HkOciyF1IfW13jRoIWn0KM",
+	"znKc6yxzUtambjgLHS8r+KENdpXl65u7EK/tg69IvG4OhVtbOgcFJdjzEdvrlLjeppC66e68K+EJgg2t",
+	"Z1Aqcw/XiF4xhIeFVp2KmZWDg7Lny0nQWQ5Y7zkJV/rI5v+FP52ch4QmShZx0J9Pjn8MGy0SAs6GcL3y",
+	"0oyUTb1eQkiLoEGSeiH1U5mJr4HVvlEsBVAMYEFLXA+77X6bHQ4ODpoP44NBc58+iJqP6D5rHtJ29Ig9",
+	"ZF3a6WyDeftlM8a9fCOEM+DEG+4Cz15INItzwqo+yvyl+Qk+lzEfcBavLjmAxHwDX5uc34P0sXKmAMbm",
+	"51L+MW+gRV5goP7I6IwYWJ/JDAjAsACvSsOVP1TBwV62C9d8xMjoLJE0PpfyGU0xSPoVeXHNjknu07fx",
+	"/cODg71DyHBTrdrtfWQdz5R+7b9XS0kSAMqGCDlBWDa1lE288a7dOrAurnBZRrRTUZbvOy49uR5eN8f0",
+	"umnuaAKswoCwRDEj1geyde1csHgFXApXNY4MvwJ5HJJ6iMcSNoiiM2UTWZZrDAsQQCp5lbI8r+Yp5clX",
+	"Ey2wcXWXuOMqe4oICmOauLwUY1qViHOp7N097HcG3ajDmvu0PWjuDw72mo/owUGz32Ft2jXIGLNtUNSz",
+	"fH1YkgECc1P89G5t2lvvAkO9+qJCMsvEJouXOKDlfkRxETE/NdlWHZG6NGLIZUtpOgQ7GcL1XGO+YCWL",
+	"xHRcd5BQzyUxPfC7sFHOAjQPnKZcayZaHgf2kwelYL2KSiubZWseFrOIx4YRMzDAMVUJvFno6rRVEMvo",
+	"ZPEkwlux8TOWXvGIvRH0ivKE9pOvhZMrXBgAmI0nMqUpT2YkKxZ69677A987aiHjv3FTevFvuStOnhcM",
+	"RlQYOukb9KLRyKaa8zEzOiyRmaZDFhAKX8lMN1z2uwEoOlqpRpyXAtE2mpGIThw4MYWu7F63JS9LkNLb",
+	"LrLtRaT62qK9OTStlQSgNAu9vXfgW0ahwEcWs3J7paaXrJRuLOR0I3y5nR9hAbHOpXxOxcxqW+prQCYp",
+	"ydgYh650rFcCy2EOiqpQTqZHu1DYuI0z24suLrx8U+zyS9XuLpLjVXLp+ZUdYS3aNmzFXyQe/xthQCZT",
+	"/vtXw0jg+CALgisFIUqbqUAgXDXhd+Nx3m93imM/zvSICW2XSvJEtc1ZS/EAdmdGMO4a4WE0JcCDeg6W",
+	"PEskcGAJiKbjCYO/JGhpmAXBFRlKwRpF3VbKYrNcah2a01SK4XKW4W9uXjl6+/Zt0wPfktxe2LA5W+I/",
+	"DDjXpsWBPzCasrQqORDwWGWTiUw1i5+zmNNzuOYrNqDnFnMn1rPnO/TgQcYGIHCem+NzfncT7m7CbZ/K",
+	"hDbyMJyHSLgUHavWhtzMJq6+Zr+B6/5mbnH7EKQ+WrbtCu/4CwnRdaqzlLkKkXVhZptioHYV1IZ+o0mg",
+	"y3Y+j7433O1crt6q09gIl11eR+qQ4s50P5Zw8FLjesgVS/nASZB6DqKA5IcWEMV/h4rdX85evmgclcxg",
+	"rK1cgvTzmzDonu8DG8JEEZtYnJ+kRjnUHPPpHFiLVgzUXVuZFV/w4n+5e4vrZN8sADMFx2NLWB6WoDYB",
+	"J7yhfzon0NoxGXDBCI8ZNfhUJPGXcf1Br93utdv/NChn3vMo3o869JA1u33znqgTNx+yB7S5N+j2O1E7",
+	"fsQeDgwhSot5GzmEPgZzUCw2tjZbPfCZzioEsyB0KS4fS3v2XhMbtc1gUdW7+GZLctvfJP/fxwC4xN4c",
+	"FFAo9ugvegWePClAUiYlaEtwELTb7VJtu416kX5CxSWpnzx5ftzsHnZ3FAkvLlTYMFeQF2+eQQpnriPM",
+	"oZBX2nLQXqxt8SuB/+vi4rrdfved+UPh3/l3/1YFULcv3Pwi2UEy52YIYB6XcHGpNrz+GVw7f1I2exQf",
+	"tOokcMUnV/Y4brVsTyAt9m1xbZAmEyZQZ98MpbVV3vJyHnxfyyLaerbldJ18cQHuawVUfoQGTN8iVLB1",
+	"1KeCCgr9bwa5n7k3lddrYaW8aqsya6z8QbFkULZBQLFxD9vdUPKsEbHmJXYRQbHQlXtUK1CUazZW2+Aq",
+	"voWmKZ1tfFav6JDZgzJsdMgFRfxee5u7cskBe89aedrACewuvEowGruK8VcecKAmL1hAiRvJ6Lllu6cs",
+	"X+QrqT7tCs0LPBViUi5qtGWS9gXzlYa5nr3+Fedw4QJPgW+DDeDwRrH0ZnCwdRlr7Bm46KMrOFx9sVnL",
+	"C3MdYK9SU5nG63HXXjcPAnhhYFfpPW85KObqK28GlZJYWb30uff96N35MagxQfvJHLqgF2YRWyA5/nw2",
+	"YWrTdxY3fAxqWZpsudY3r58tANw8pbSUSkhj+PCVd7qLJpwtCthRxJ0aEXIaYKcDFpOEXzLbIK/JRQtK",
+	"Rs0qvN6N0AwLCjesa8096YjQCwF+NUgoyfsK2j4i2DOhdSF8+Z/jTkl17XQfrq7KDmrQzeGlSGZ4dB+D",
+	"2okjmoXURlsIZRs2yYHXbmq/pIJngn/IGEnZkKZxYi+OqGI924tKimQWEEpiqZtUyzFJZEQT7N+CPSxG",
+	"5rmGQOx7EkaVhpYtCe2zRGFzqdAq4nmjRCh/URJza4ytTM4APZwXQKaqKJz57aqJAFR4bpBcFuJXPdxt",
+	"2CibCTSm/2E/tSI59o/AkXGph9B+2VY4bv6TNn9vNx/9t//+b//jImu3u4c7332/+/jf/+t9+Mf//Pi/",
+	"mu++r19ctDa5rvHdf9SL6955fzfffef90Pj3i4tW4/vNLl20V4LadXMomwsaTp5dvkgbrrebOTnMxhNS",
+	"NLvX18RVYhuYznHq5Y/7+fz8FUF3AtHsWpcP5IXU5Gk54axYZFGhV80ePZ1nidJcaDflhf2tcCpZz54i",
+	"/RliHDYyMLjbqlXwl9wTWNmucgq99wzxY67jhMkJRkKLPS+k+S0s3vkS57ruVpr34GZcUFW3yhRceGjq",
+	"NyNc2aVvUXX2PJd+C0TIMpxruDFnL21iDc1JBJcq7r01cA0ILBDLdk+xsyrZ8TNUF6/0pOXAkJe1WzjR",
+	"Cj164WWCXetlJ/rvEMN73G0jU4HuLI8NGuLnCR2yx138W8lUP/b7YYgssUkpJSHvoVLKrmAB6y5cYh5t",
+	"vMLOkhVuZC8BeOxil0DWM0o8DyU22oGmOtBFptfFP1SttxfUtNQ0qfX2uwsOwMR198mf1W1X4fLEcgW/",
+	"S3H1VYtqXC1iPKnDGsguxvEbPs/YKze3OdyvVVIT7qG6DxE47F2PtAFPoCsTObmmkW0WChqR61htP+Qq",
+	"AgqCActbtkJfI3wMqYfPTs/O35+/PD9+9v7J8ZOfT6BlYkAOCLBVq102ennxlAsZ7CjX+XBMseKVZBNo",
+	"QznlkU3G1ZKokZyWeOh+dwOAzOGPbR3k+i0hsNyBVGPSMhXyoeuo6jW4Ii8gQc5VhbS2V+8ebqLeuUW9",
+	"ZooZ62/A0/GWBoRg01db2z4GYJdY5LuNhrpgNtoUDX8Nq2AP27yl9Tiv0W2zXtu7pHKFOhptY+OPufC/",
+	"7dyN1X8DM756K9uY6Wu3smiDrXS1zF3+MfgaTf9qsN3QpF8HwU9h5H9FVn0FLGfjyijRMZngT15r5QRs",
+	"SZnE5Bcb+cWhD4t2CR0bOVYhEoWXagwd4dWYJglT2hi/usS8l8vbGwTt3BvL6lOmqqOJmdJyjA381ipl",
+	"vEJOIbzAy4Ew5MA3CI9JPZzw9//f//F/zVvIE/5+77me/jB9dhmfTn/OHvDr7kO6pz+8WqHul3dje66y",
+	"yj1lk3hbmBm9sjqCuQYoVRFN+zAPuIHDEu908o0FpZZyxeLfLcdhLK64RTzJ0cLniidZ5GjZ9Io7DSfZ",
+	"vZw5lPgGwVKg891Cxgaf7iiH4lSTKaMwyiYZsn5KeUSs60qR3zKlXbP4X2j0IaNpTBIpx+6eQSKhyNKo",
+	"/gl8tSoRI086sokYG1baeAEKJNf8i4U3HBapHl5pIlPEjvw5FjSZaR7RhJyIIResRJxLnvVZUjvm1LNP",
+	"mNfhh3sWRXsJtpVEom3tFSQhYcf4/KalVLNWDG2rj95AIlSx9flwVFDquOlnr1Sy8zK8lpHrmlSW9h3l",
+	"snwKUp5LiLnbjBgDmx8tB78BXzeMsDIqvOwcbp+yge/8XIJEqk+UrIHAuHmmhgPDZqF/qW6ao1HcurBM",
+	"JM1KF/7K3A3ng9zIZ2hfsibLAld56xSLHLe+xfwKs/i8O/I3RWAFv79zEjt3Mq2C63dXsXzg70YkpTKZ",
+	"a4ZfCoGtVmxW9+le5NzNi4vrztOLi+sHT82fj576rHzxx+V3LWX2b1BwflP4YYX9HWOHzRRf6u5BLWkx",
+	"FA9tlKgiMN1i/+BBnvkd225D9XBZen4Iky+oXhKczUf+caE0o7HrDh9CyDcswrve9Aw3WyzEZPKQTFI2",
+	"gKYrSxdhcL+qdCNvbQxDIbzZYDRlhF1rJhRGXcd9oBeq3HgntzA7ZcZdApGBPiM0jjH/gpaz5BMKIQgH",
+	"yGJMyF6r27ADY2wZEoUmHxMmeoS6Ejs+FDJlro8MvtHvSnMpMPQw757TlVkWczFg7H6D1aBFNLhX2u6O",
+	"Kno9bBsn/tIB8srjqwqaFyUiq4fbTSiWhd0mml1YTilvAh4z8+Z1Ye7KtjFAUeaESsP2yivcPCq+PkHC",
+	"0qqfaFEOoecTLQ4ePfKmWWDlTEV4vVJwQdcNj4Z2FLG9goOihSz0CAUOY7u9iYgt5m4sRU3Hg1e/OXDT",
+	"ecLrpv0eclVUSOrh6vKei6zd3osMFsJfbN6RuWnfojLC1DaWDmhv5m7CHMPX5Ri8ZpG8Yql1jP+ItUSc",
+	"qZsFuaCHxyKcX7OmYnbila1SivM32cQeoVXeAsRyKVJ38d69NonpTBE6lI2lgtdTTA7314bvYaXVEJkk",
+	"NLpFnujXHW5alTVaBY4zlgyMCVCRhrIi7+KGuT5V9lLloiCSkCt88zEaG5gBrDqyswxIn80k4qBiIP4v",
+	"2QR8F4qJilhNVBTUlB//RvBrv/Z/g8hMXOmNsNsppKHb3xwU7NdVcEDnXCmifLAmolzwwq1uq/RyIfNx",
+	"kFqmmJaT/qDK+DWdPreJa+Y0s34pvDh/nMr7/UZxtxtHxvQrlnIZn4h46Z1rXZB3FzYrwQGCZirrV0XN",
+	"zNed53L6n38rwmbsdfLh57/9riqdtylHtr0+16oiwEYjza/YtxJdy0UkbrripLcJsvmoe3sztEQIn8sc",
+	"9bHq05il5y5Vxw8uwXhK+0uNzX4Z9X+K+Ev+y+mb3087L/ipOhWvD6Inp4enl5O//+3JL49abK/dirqJ",
+	"6I+ftuO//wLJ99BvQp2KWm/vEJRO80BsuuAaNSzGWfxXL3KbX96ek/rPZ92Dw0ar0sop3rlsPncxmh2b",
+	"ZthbSkRq11uRNZfvoDgju5W1p+JvzX+Uv+qlJ3THeU0VucGFQrRJLtq67LPK3Kg1hS9GD5rDxA3CinaP",
+	"Ffn6fIvoqB1BdhxT8kxeMaNkrogT+q0Ubi3NtlMoNwz5bZvmdCeRtbkqp805tVnJrYqkAXU2dZznWvPW",
+	"wQlvnbeQJG6xn0WCGDH7aYqizTZuHspDIGwayoN33TqU9/kB/0lCeQiMm4fyzP1vuYaMVLUx1Zi7bhjT",
+	"K27dvuj6DkJ6runXyogervHWEb0cxb7FiF4uEKrjV51bx6/mxKuvVHz5aFWZLIyilSQvB7XevzY68Xms",
+	"yXF3jr9AWScXUZLF7DFcFEKN5BGopHakkoG0YFOmtJ0qe8UV7yfQG62YKAsNlbYJM4/p9Sle3/H0W4uj",
+	"i6m274puWdb3OKsIymvNxhP9xCXPLg5Wdo7nSo3a3r7E351QbWDQbRN3XUBkEpvvcD7+phCY28YxPq0M",
+	"k257kWxvos65ibibKWrgB1sWVoAfYWRugI39qNfnicfhUeGDl8K64C2kIKiG37gVlWTZyvU4E2ebNO9t",
+	"lFN2re0RrIDsFv6OLY7+DG+q1F+9oysOxgeJ56Eo4f38lsq6b47jVTx3CWYuo7MlNer4446yI9EDMkjl",
+	"mHTmXaBlguysIMjtcD7OsM3sc3UDFrCkIPjtCKdnO3y2sYm8j62wtfKknjddDmDI4QCmdNnadSg95zAm",
+	"Ls4JAXtcGvxqbYJnC+i6JEMypzzoQQuRElvVH2csf6ULpttfpzZBL6FK3zyV0kUBl81bT5UmHfIr/8GF",
+	"DRF2Owr7K9ZhlgDW0NGUgWR/c/60+ZCkGHCJSX9G3nz/9OnTHxutecnd3V9b3FsVMY2Ywfgd5Uc156Ak",
+	"3EwXEhkeV1eM2ayBsFGJ20sAtazOzxFVGe3naoRd4bCH5B7A59FjAxq/udE0L403tp/mbrwDRXdhKd+o",
+	"zlstHhZQNpwwEXMxDMl0xJOc1hVJ2ZhygT0qDCZYcidUk7CEGWEjIGFeIGCUvojlHKDc9oOS7vV1QEI7",
+	"acDRQn5tjB/wTaBhu+wlXKTBYK+wZmmxxsIU/wr7bHsF6M7q0Rzffs2oqgo+GQmRR5dyJg/DVIZSsDAw",
+	"f+eQ3e+0jxCk5hgDcoBRazkAyZKlTDWOkPVA3fGUqxJozRMtLGHY+AZM+VPW022oacmpYJtWLdwkIHQn",
+	"vXpgOW6lgW3d4x91CVoFXBcwZBuX4zzq3ZYn5yS0LU+uQv6yx/7AM9aWku7dsfRiJ982S3f7OGNRyu7u",
+	"gI0Fj4+88VEbIqhSI1Pmp94YRezVy7NzFvcIZCjZjMasn/Ao781UtxMlvVkjMLNOkUnKr6hmRNN0yGAW",
+	"DxfmS6FhaDK2Z6pPWBoxoZtMRDI2euEM2w2zRLElaVKP9lqdh/utbuewtbe/i/2bXerUfA7y/sNVbp3/",
+	"1vxf776vdMYsB/rGjplFdF5MknFPrGhGz4fCwAGvCaCvhMAExrxNFzhuyjCajhSL3j8f/Pqfj9KHP/36",
+	"jw/p+fS3N69+fHj67NU/T2X3GX1Gz6YPjuWD/uU/D+MX/3hcK4EE7y86NX2/++6P/b2Pj/9tg3wc2My7",
+	"VW6cJb5z3wmzpnR5WXFYKq94bPR0vBjTPK+Y0Js70D1PyE0L3YwRlberWt/EBqefrXC9EKocRWIoYMvk",
+	"GTukfKVQ3aDXDsJ2rnLaNUyvsAXBstpKkG/lSgEscn6UIvCxSY9otxXfvaKrPSvmz+I8y6Ld22IZyMWh",
+	"rmLD5tW3lwdX7CbS/ordqay+Yn8CQe3hkxdAc4fsH3EtqGEW/oZ2je/MrEi/x8ldQwn99e0QAc2SRLVI",
+	"CPG778IApiRCdfd3tlKhlJTzHZYrwLDaeMyF2sndTKqQD9XVR0G53CQol/8FCz2tg4V+zkE5vhuUo45B",
+	"RWF6MF/DH1QnGQU1C5CWZkpvBGR1I+x1vmMvONEBncF9mkPuoIY9J+3PtteRfeKrVSwdXF15p8L5g+8V",
+	"MmtH2Yzz6Vw0GBtelWcMour1+uTsnBy/OrVNnaAwpE6JPQmw8yl8OaWq0SJnUPdhbH1zs52UQwrPfpD/",
+	"nUeE4dXu22K4Rv1MUxHTNCYWBMaMjWWUD7VQrXEMsxypIFZ8ABAoDsSMuQHT2JAris0xnUzMARfB2Ry9",
+	"1rQ/9hMjFlF19c2l4P4Cjq5u8+B30ahC+dV3z/WbmCPCFRG1+SWXaXvFjXNFk3NcYMWNpSTGJXS7Qfbi",
+	"3GNKHGRFkHPufEucZsVtc2AqcZXV7OGcKZ0LOCsrZxifrrlZQ1KwDUyBCqgba2DdLSVAbXJDaa/rbqgi",
+	"mw3v2eo9C2e3yQ1bvaGakja8y6fedbcsxeJ1Ny5i1Dt/FJRVNBZUstT7xcpwI2/eLba9ntOD8htXqD22",
+	"umdNOKD87YeMZVV1Dz/LKQ7+W6zgMdoJxo6HlIvVEcH22oiJXcDitrbUg89ZlQq8Zezc669bGEbnxj43",
+	"JjqB3AG04yAc6nzFrfW9Yv1AsHvLmt3cIi/Nh8nnSk9bo93dOD0NkrOiLOV6Bv24rYfBqMbHGTbM7UPC",
+	"9FO37F/entcW6p5tcjacW/jq5dk5mZvdGZLpSCqWzy6kAvXvI3TfKzJkmuy39wyEcLCgIde58YAjrScG",
+	"OPj93a7Py9g4tuMzwSLqEUwYJ1iVCBfbssSN1oqG/5lTACtCVfoxPjrziqHwDcFVx/42Ytfk5+fHT5pn",
+	"Px93Dw6NRnhRsyvCa1v4KaVTUJzxS3sNC1F5tRWZZ+evT1+dvH978sPPL1/++v7s5Mnrk/MdZX1ndvCb",
+	"2QLouUW2NRbPNIu9FKr+hP/KZjhVjYuBXNylI+YdVejexgiDCrfApk1he1rM+mtdiAvxRApDpjARF6Ld",
+	"I5nEfv2qG5jbM1c3yQl862YRcuWay7MY2anS6A+MZZRB17w+G8iUGRLFGb+GD42oiBOWtshx/iR4t+HV",
+	"6kIQf25d1QiANtqd1PUCqPdZIqcNSwB5Ff2YTqDSGg0SORhgMDAvsZuZV+kR4zhaDq9tmV16FdwDic5j",
+	"v6E+VeTlhAkD4b1Wm8RswAUzxkyv6MqPcsZ1LSIpG2YJhVGsKVPKwNu8va4ktjMy+/RaHE1HXDM1oREL",
+	"yJvvn548fUpsilwMW3/zfbv98IAIqRsBCXMHc4i9h5WXb0jqkYyZeRea4OZ61+bfiJEQITyDbgr7nW6X",
+	"hA+b+/D/TjckhiyQBZK6ueqKpdCDwCziiqacCt0wH8wL5sYHWCZknnuw1+0Q82VfXgdE0DSVU0yhKPoL",
+	"7KgCeERL644PYTrCf4zABJFjykXYMu/6z8zg4YSmdMxgmyjVU04T/rsBkgKDDggyZlFCU6ZIPeQxghqW",
+	"Gua5MyG7niQyZmEP9sFj9fg4+MHN3afEajXmTnZNI53MSGj0nhCm+UOlSQiI87oY0ulUDUCc+mK7hwbh",
+	"AnNKevmsXkwxMe/MxITC0AzzVeeQqCxN5ZBqRpiK6IQh9oQXtYuLLH7Ybl/Uwga8zqX7eLTiNbPoM3OS",
+	"LoelRd6ISyGnwpEEPgCnJRrqdLNGqTavg+Lmw33ImqmH101Lu01zVXNMr5uQNBM2iI3AcK0K/kEUBJdd",
+	"JBkeAPeYm/HGHumQ5/wH8ypo+JBzrGlhyFOS0HTI0mJpc8yhsxcGeats29EMm124Cw7CFsHYEjWvMg8y",
+	"rBlJuy8zEaOzAhkgvKefacBUu5AdhVqUN3kDo00iZumOITFIYOJjrkEGa4Xc1L3O76qBsakAWnlrJnKU",
+	"LDgA6TM9ZUyghMVX42ZwhTmtG06ShU1EEKDIeqdLMJMJ3HHepUV9Mfnh+atGz3Vg+9//J7mo/e//+6Jm",
+	"NtVp45f4CKo8/NyzP9mXBbg1PYKFcUEoHN+OwiNtFaJjacuVnJtz4cSonkqDqykzigOObQ9IZJi8cLxj",
+	"sf8K7Bs6mnQ67RwDBBtKzeEZAfnQvKJJxixy8SSOaGoO3XLYRm9paxmkuqWNXfDgQ9vZJrRn3CjaxdjG",
+	"KRu1iAFWtMA2AsJaw5bbbY8sfcJRQWzQaoQmUzpTQWU/m8Vt5c1yDJ4JmUM3sGT03e53IeSmwUc4eeg9",
+	"QaguUnCnjA9HukXgbfmJAxDNqc9I+DeaznrEPttwHLsFc54wodgK8On8fBCJAyuF5gPOUmiof8kF8DjA",
+	"ooAkXGmkAliiIULbKARcllwnLI9eOm3FvHaxmYYXSU4ZjZGx+Z04FKi9VptIWaNHQsvRHY8MSX2/3Tay",
+	"d2Eobf7L/Mhw80PHius+j2Oj4tf323sNILYw78IB3+6DHgBTO5rmF2Ar9iEH5rdIikHCI1zJI/MNj9l4",
+	"IjUT0ax5yWZNLpqDxByYuwReM0lBX4YCy6bLv6rvd7oBoc64Dk8HzedURyNI6bIBp6aWsgnMGq53y14y",
+	"idpcclC1qpQZcWZ+73bN76Vp/OZb3IswegNNQlI/aLcLjSQT9IpyCCfCT3uNAPUCY4Vs2SOlRULkAqFj",
+	"+FVtiHCXrqNJOMekJlSPgkJDnXsINgfCHxd6QBmkm2ul4yvki9y0fLH1qaNT31CPx45wRL5rX9LpPpzP",
+	"igCKzVVKzBamZMiEEe7ozfcWE/50ch56kh+mUqGcViT8+eT4x7BXMAmPKK3bHypnjJw0DAFx2mbiAvyg",
+	"v5RZkZDG7r+qHhN2AGoACY8NIbjdA1NwczzwyQq9ByoomRTIEEu+iZx97T6HG19IfWyJzOglgmRWl4I1",
+	"umXs4ym9dMBQZEzTy3ydhZ0dEsEMKW1qGq+ytI9QsxlzpbhhlmOaGH2XxYEt7o5h7hodTxjOZTOWexUQ",
+	"OzbA9/bt2+axx5zculAX9zaHFpjzd+DJG5grEv7xMSRTmV4a5UzMxjJTMAdNxJBJQsbGSqzPZJYSA8Q4",
+	"pQOtGi79E5Z4ZF5m/0aE4NgPhYwzpYnSPElIn6H1CGB/I/L4g1MnUzZXO8RTgi0uITjZg5wiMTMUwhIF",
+	"ZDIjsQRkY9dcaVKHY234+r7VnI16blkTSCQaob5h7jWfC2PaGic5iaCUMySO9xAugI9cNwt+F5J6mMgh",
+	"NzpAqPhQZBMMxmIFedOoSUZAhwbgTTD7zSc7QAaldSikMLjjxu6lso9qkHmbeSbLtW3PZWrtoJ9SOhn9",
+	"5zPHqBTOqMsJGVeuoG2cSxbigkQA9/wqPUplNhzB7pa4iYr32P2SOvLshFNlLdxGHngEJxd5c9qy3McB",
+	"UOVzeCYM6Nkyu9NXxpIlp6+uDnN1jKVk93C/cZS/ELB+DrKIzXiu8Gg7h89+ComLyBA5sLoAcLGAGC5C",
+	"DV1FVLEmF4oJxTW/YoYCAMMH/IrhyPu8u96OIh8yqSl24aMamLZdcESFwalERpfuTcVURkgcJTLT2MFv",
+	"mDGlmCJqkoIRaNQY8IzbhDnzE1COSuSUxIb4JGrg9pEtcj5ito4mt7PNUxTThpmqFnlmkT7nkVa/w3FJ",
+	"gCsIEyDrJmd60DTSl044IDjgd9Oy/2an0yPha6oZPLb5SiY8moVg7cLxXNSOPjzutI+mjw/bxmhsw6Ec",
+	"tokqBH9+e/m+9PHekX683w17ZI8kbKADLNik0aXB1f0uMchumQ56CgnXbFw8pGmhAga3pSPwrrDU/YSI",
+	"d+TV3nj+snke231kse010+mseTzQLA1J3XopG8Bgj0l40N4Lc+FevlZLiRMxXbf3PAX8+NVpLahZl02t",
+	"V2u3Oq02JGlVm+613uHBwd7hx6AmJ0zQCa/1anutdmvPDoYDzzXSqyE6F1BvYkM08+OwKnvwBRZuQtFN",
+	"YOdeoffHV8hn2P4w54nQyt+wMj83Alrh5E6fpWHO4hJI6VkaDfOuA2SBC8Ez+yFj6axwzOa5WGjR3SQv",
+	"zDx6sZfplXNPBPlsThuvf4/zRoqwfe41nlubSxfLV7Zdq6x3Re0OHGG33Z6bqDRvF0Km6NZwgBwv8F8v",
+	"DqkZsqKvntmm5QTm8TkhL3uXvXa3uPBjUJvnHhvfbC+Hde4jJKruK5TBH2jsWtHALZ31t7wR1Cp5LMab",
+	"9tbf9NQZgXBH99H6O86lfE7FzKko5r6DTXZ0am0pzDOEuzZY3xlLr3jE3hQGVyn0BaTqBb3+9c4gnu2c",
+	"WevVDHa4ErhCBWGO5jUdKqhPM0+ovQMWlitG2CbJopObxgwnuJRX7f7B44+74AfFEu4yT6nIftbS8Kyi",
+	"/pjUjQT2U32dV5DwuJHTqp2naUkVorZFGBHzWwtSWhPfNRBzY/fLK/zPjGU2zOFWaDMEjRL2m+zbWDd5",
+	"VXzLzS6sra1BU6DoGJ4RAdP4gOytYw7Z1JRHFTwabyrlX27LpE8Lox+iXIs8qftJeBJkGlTwJNtq1Qcg",
+	"N+oYy5ANe/wpX7puQi/OGYvXMZvilvwOn2XdMzqP0bX319/xQmocgww3bMAZn1hfGLLS7gYssYSfr8El",
+	"9efkw5ZBEFrmwcg/bsuIjZFXNqpcY5BFlgb9vRTMkRfDhBl7lsAtaP8HaOWDBr7XJmMuMs38gamBaw3i",
+	"lHKbXMoVhifBqrkQtm6FexZqt90NilRU+AqCNkZLtf260ZKF1uTTEYNQk8R246jEifyt4DIAm/hCoMvC",
+	"64+uGdR1c3NLZCO3cEPPdxuCXwKZj4HHb7JfZN0azpRIean8rV6IDJNjFROx8obt8wE6qAmW2qPVMM/M",
+	"4Z2lEaJ3w87huT/IeLYBJ/ca3i3rZvdxU128chrqx3I+j82Z/mQyBwMchmcsyprTQQlNHcJ4pwYDLrhW",
+	"ZEpn99LnZly+swHrtLny51I+oynWK+13DjYRc3lI4zmLOXUJ/H890VISJcfq0oadHc9HBu5LESODKoVI",
+	"hO2T8taJuViZkx8rpctuVMx4rpYyZ8z6JvMlGr7Zh4KFoiNqHUMDM4yowhQMXxblLURw1Q3niUTnfu5e",
+	"VxmLXToUBF9GVAzBspgo8IxzMeyB59SIGRC4hRgSbJqvcVEFt/v8erh2aUx2jZJ+Ck0avE3U8qHYtb0P",
+	"3eaD6cnfj5+/enYCXy77+4Zc34363ojr7y+ZvOAQZEqVPbp7U+CeGX8rzPiMaUJLBOi83B4j24gzb8SH",
+	"83n3S5T7a6QgdC6AlmP4Q740FBsl/lmn5Je3540WOXZZB4ZTNo1CTi+ZKqvlTiu/EFYtL7Qpp1+Z9+WK",
+	"uKIzq4dPaIpDPSHPpEpDxsIg17X6zvVav/N0LZJpyiJNRjJVjPQhO3K2ORMsNcreiPndnesXAVTp74UD",
+	"neOdT2g0Ys0n2C5zHed6Ic+0TNlfxWvyZdjlN8/xUJG6nbYJIT+PubncefAfI19LmK6oOcByMYjm2rJP",
+	"YrNF8pal+P2OcukHYNNbn4VNSBgUg4a5RkNwUfnDJdhCuO21vgFkbm0SIjsdvJCC2cvfbao42X0CU7XV",
+	"kfchnk/h+exsoOC88rL5sM7wG3Zj+kVK835MpL+C/Dw24He93sB7GVQHtV/bsvb8DUS6rGevIzGJqCCK",
+	"sSNMaRZEyTFzuUU7CvMhDGHnowoX6XtoDJibEvdKir07aZ+X4UIT9iURFccJy9R/ck6H62gXrvmy0n5v",
+	"Q3p8LmM+4I7qPxd32ZZXfJMEb0TUKpr/CWycOyD4tdHgQnbz+BOFep3GkbdNr+RCr8rpjQGZJJny+A+m",
+	"g9lsSixDoEW+p5slt5hz88pOCPjUuTbrHiiVPpPpRte+TGPbd37dQ/OWFIspOS9FMrOZolBgwhXUTy5L",
+	"vUEyhKLozY92w20zmn5qrp0PbV+ZlgPg+AuqbH9KHgl5Nm7+h2OQ+Hlj7ljp0sGGGsqpQLY8C7kQ9BwH",
+	"TcdWBoZ5WjbWUqRZRV4JOlpgVMOXdGXnV9ZONZkyemU2mQxZP6U8IrZiFejD63Vjh4+5jMw1Y+o3dug8",
+	"yUGylVenc6ccY7WSB6cPPnLssHILbe/O/OnPZESrx3Weu9AKFiu+ef2stVJsz02PBcLZPex3Bt2ow5r7",
+	"tD1o7g8O9pqP6MFBs99hbdoddKJ2XD0v7C9h+N4HB7496/ltysF4niDzrZAT5dLtWq/T3n948OBwq3wg",
+	"pJ7NPWnAWiALR6uiiwUBnc3zmo3pzDqa7D3LXGY3Ey2f2l+WM9B7Z9m9s+wzO8uW0/vt3WRAieS4cHmB",
+	"u8soilD2VpTgVXrAbkirn8n9tZladO/4und8fULH162Id0tHj1T69EegqQlQ16I5aOP7kERlrKDABr2w",
+	"HYdMoWdEtfBmMddLRTe8706MwuDTyvobmpslkzEgKbviVs/cNPHJwucLxf2BFa4oq7BtWW/LEO/LLr7x",
+	"sotbKGD3FuKXVxlPCh79OQzEXX8s8nDZiBJ30cpQbOAGyeIQwKJiZHkk5Il7+RcPiNggx2cI5a6PC+QW",
+	"+F/QQL1XO10sIW/0FhVEcleB1y200MqYxHEc+wkapZiEnR1VzSOWBSNunIfxSeIRx2TAsQ0abW0bQ7A7",
+	"+UJhhHKn9zX5Il9bNOGewd2J/nevxH1xJe7JfObazXl3hcpmw6EV7RVuy9ef5xn/wL+9fl7QEVUK1iIF",
+	"7R554eZjHWLii7a9iYwKCBUD4Hkkb6EpT97OMLgQ0jkoXOdjT1pAQyWuSP74HtQzGNV4TGNGFBcRKzrf",
+	"7Xe6YVVFgb39W3BqfCGnQbmL270QuHcb3CRuc8/8S50ekKZu5zh2bB+6DS61zZ9BB0i4BqqBhzANnNoO",
+	"ChIuo0kyK/UGowvd8ojK+rYXva2MgAaEMrUdHS5ECKP1WoJda9tVDb+YpOwKx9LBPGvboxi6I5irLhmb",
+	"uHkHUOH7odxdHiYloGjgsbJdnovOEZT0DYuERgzZxLVb7+Wt4jU0xbRLHvIrJiwsoCEEFKQFtufehTDQ",
+	"MRILesma9Y85NHVUMoV/ZRqz1M3dgxzB0LWnNPx3ViVgEq70GzihT+/AWGTe2NVWS2K2QPqzFjl3vfH7",
+	"KaSi9meEx0RJQA1l2w/JK5YmdLIs9dI8rJR26ZCyVxqM6aa7+N/BEwJb7PPuJgmaRa7pvHNkc5zNSxKX",
+	"7hAzQJd0duu02+s6uy0s7w2MholhbrJBVpJNCDSWjJjX/he6URv1jzYVM5vWLHZN2XMY4CwFmJLQc9MU",
+	"lJ4lbHGmQqMYM8DtjAHFx5NkRmjfZSDba/PEuSp48LjcgC8frLh+LFIxSdFCbckoRZgmM4P4i3nop1V6",
+	"zGms97IBp7jPvv0TCFxwl2WWDTthi59XCduim+9G2beQrk5c96SUERwOSlI2pGkM2bdyAGwK+7rmNdfG",
+	"LMImd2Dy4HxMmg6l6HKYlzkCMXgM9dai6E2z0DT6UZi3AG5mExwfm7dJgqlUOKjdjuDMu8zCAFqcv2F7",
+	"JRnm7TokQ4cm7g0UsaUNRdNl6AJrG+TWw9fH5yfvn50+Pz1/f3b604s3r8KAdNqE2lZRMP3HiozGUV5L",
+	"XqpCh8r2fLQ5TfgljrVFXoZTWvBvAIZaXi1uSP2r7KKUM9fjmJJn8oolNGJ3WoP+JAfAF/I1etMel8ak",
+	"jVz85nKWzapvkLMMrGS33W+zw8HBQfNhfDBo7tMHUfMR3WfNQ9qOHrGHrEs7nT9FzvK9X/LbqNTPJltJ",
+	"Rex/P2+BbpxMrC3VB3YEEAyIIfX+zDB4ZoTBJZsZKRnRmDWsbZjnH7vABMwGmKZSM/jajmPCHy8E+gq5",
+	"HWTVImCBQYITCFiboqxHbKxYcsXUkb3cjnlSWk5cW6gqyYL330yyfOoc5pyh3ucw3+cwf+Yc5gwpYnNW",
+	"snEOszGAEbMNvwDPkrGkYRrU4nRNG0uwQ8UewxUwj4Nq2sJPOFFiJBPs0nkhrEjvtNsuSQUfXJ5YklfV",
+	"YfxBlGfpMOw2cm4U6PLwtB1FQqOnhBfCtV/K+8vBvnJeCL3uBtZxBUvoGf4Icx8UxEcMV3BBEjId8YR5",
+	"YRMMKE1TrtmFKNoz2d0ZhRnXQeq5s8CCCcaqVOV/V/O5+XNKqJ1CIbM0YnA6bNxf3jrfvrXkVnAeo9wN",
+	"ur176LPFTXAw+aq8c1e9fJ93fp8AdLcMF5POb8Vtt9NaDLKvTjrHCfg4zlZI0WTjiZ6BB5Zp5361TMgw",
+	"gKCi9dyCmma7dBZqGo5NNt+6QWL4lDqGDvSICseTI4p+fxxlmzAN09Oc8zf3MwjGYkXCKEtTJvLWyxhm",
+	"uBD5ZX6X4BFVRMhpL/e2cj0XlMDRr3U7aq41//Biyg00ujPaKjP37K2+x80immvORxMYToRTiQzDLy1W",
+	"XuGsZ5ilJ/Ba3LOQBeDBueT8Shbq3LDwJG+LZf503qP+DC898vvLVt9WjEayN7cuxAnHVq6CkSvJYzU/",
+	"Q2nCBCm3OLR6OQypnHsfiHGIJqEJoHDCc+9CwNyqFX1gjVD1+78G3ng+arMIvF6xbkJp7mCDOWGrWsVW",
+	"pRsY4rkTj9TXWUHhebR+tQGALUontvZU3bE036B04pYy/T4H4r504t679eUUJ9RSoBOcUQ6oU0lwUN5m",
+	"yhTIqSZ0nLKtphZaVga1SVZpzMLsdzWvDKEHCydjrFWBFiJHRu7bpthkxFJmQ0VGFDntyMm0mA9g9jXM",
+	"L9XFaCVokLepCgXqw4VY0JnuTCEiuT50IZbfAzPylypCY3lVVoRgtCju0WkiAEmZxBfCKTZOebH6qgW+",
+	"U3fQYblcPVnrNrSz/z+/3/D2kauW2dPy8NV2wv51AYc/t7i/l9L3UvrP2vB5taC1JL6Vl2IDwboYcdqs",
+	"OtEKW79IcaV3d6syRYhy35cp3pcp3pcpLilTnCO/z1emmPstKxjH6u6uHtdYwSlgDDlPXZNXLFiRnrre",
+	"uAEv+es0gL3vxXrPyb5JTnbLLq6342H5OGURTyRf25jBNaPOLy+zpBZ5IZ2p7obcU5FfvaOIYlHK9OoB",
+	"8flSPjHb+hwT0+1eNhia7nZ9nyP+Z8kRn8ksLcbveljtKH2R+G7Xu/k1G3JlMJxMYTzsL5mAm/0BsjgB",
+	"fDZh6C6M0RGV2tQYW04Fq3HpdAoiVFwMLfGSejgdKRa9x+qlvS5JqYjlmECHGMIF6VPFDvcbPcz0Lo/m",
+	"BbUmdyKqkZwqwnWLHItSULSoYikgR+r77Uekz2ZSxA30bgZkQmeQwwdzcrN+Dg47cx5S52EMWTzmQu14",
+	"T4OV1Pfbew303r15/cwscqT1RAW2rYTRMKI8Vlm3ba/B28lSGK6eJGYHk5RfUc2INjY8jCUDQMTsiiVy",
+	"YhbYCEg0YtEli7F9v6JXLF7Wn2KOe9xmPlnlnAFzmBM+YQkXUEFlQHVucMLJn1bRAztwenXLZlUbJM3S",
+	"pNarAah6u7uP9lqdh/utbuewtbe/a1audn+zuLdthvnc1r9QsvncKs4A8Vc5+RxaBR7V5KLuDuajrU8j",
+	"94TstqnkC3zovhX2HXspv43s9T+h5xAFoj8Gv+CptxXDS3XojdPXIVY2KM958cRd3rNCTgWDnpqNIyKk",
+	"Bv49ljgAXjGMSPGl/bGrpMkm2d+FIvDXzgC/zxHMk7I/ARVtkKy9gkSgDnHMxQ6MgjX0QcXMG8zGFdlv",
+	"71e2ol5LFp/MGtxEkbgntL9uMu4nobLtXClzGLt5k+g3r59h8qN3SbBgeso0ryTGgahMGGDFR2RR5hVE",
+	"Dp+g4QHVls49bhB42SuEw/h+81AjK7m2c/ijhFEwj2eFcRxzBe8GM/R8bqFcY0JoNrFpJSkjv2XxEHub",
+	"5OvcUSSVCcNc3qIYGo1cyKshiRRDVzjt9mJf7fvI8BYstshtVjBlAwO1OJUTW88BCwxIP9PljWP2zZQr",
+	"Zq3b6szRRfb3Bcua8fRt24jtEj1vYzB+EQ7v8quWcPr7tM5vPWHkPjfzy3dEtAn9n9/s241Zwq9Yytnq",
+	"UEpxmTHettRy86gLiiqIvQQEihRy9xPVmo0nWvXA3xjYFE2qM0UiGReti8y5WImdoYwIvJ6KHfIr/8Et",
+	"zXXQENaHiVUK19q9y0i6OGMt8mOxOSMwL9lEgxN2r01iOlMrwz/FvZ+9y1U+xMI7HMhfhZ4qVLOlLZ4A",
+	"rrVgO2Fhdzo7w7s/brYgOAuuPC1l2apyt+62CzvJb/z4OYJkDg7rg2QFGO7No7+ieYSB81JAOfbZxddg",
+	"JW0sHnb/sH/PTuOPuynT6Wz7HrsVKwhWiJvZqlHXxXJuN/J6WXjyDBs1kgFkyOZLWi//oLHdWKbMmHjT",
+	"Sr9oDx5h5VBQFNFBOX3ozoLHGLPsy3gGM8zyJeR2miYhri9E39EjDJAqiR0ic2PR197nM/N1OptjbXdj",
+	"XZXYcPdTseFVtosDWEA+ZCxjMZrV9xbM19yh/d40mIsJNRUT8SIf+vSmQcoiecXSO+Hya7gsFjBvzmKB",
+	"AVqAQLqETaCwvc9D+Cf0OTHyW9v915V5QVdb9xqbgVHBro+qOKnlt41W/jZe5IFYy4HQoYTkikSKIaG+",
+	"+M8tDWTYhpPbRQ0ynaWsilHDcdze7rhLVxhsvdYzDP6w2e40293zzkGvvd9rH/xzm6qo6q1t5R27cwlj",
+	"V7VUwvwsp2RMxWyOMvMuwwyTkIS+Fzv3g0Hu3WCbyzqUBvN6tx1rAQz8Mwg/qc0TMCvq04rAn/jV2uQK",
+	"CklT5czGAPIRRe7zsf4uTBSsCEzhljDWdG77fXDo1oWl2UobkXVFE45CtbtPRjJLVY+MGRXYbWtOULus",
+	"6b7UI1gdNbJLBURNaMSKRt4gBM1qzjQVMU1jYgGkiJqwiA8soyaq0t+GK6/McvuMcfAbpdXBsd1lat09",
+	"u/9L+I5eI7EuhgTyqoRPzwM1U/pzaP80d3m0zCtD5yxeZwUs864EZDqiGsY5zAXHIVAdAKdisUslT7n5",
+	"e8EI4dB0aZne37M5AOapWEyywLXMXj5J2Prrc6wclWI4IJecOVPp/LzXhe9dMN8MKz5D/4suIphQbfHp",
+	"Y7VqV+mUT8DQruaff2MpH3CbyxSewdXNM6eHhQQxFlrhwSUpnYI3OYDqF9DyzB+BawxHxQzTdSc0VcAy",
+	"exci1I8vsnZ7L8oEvzbCR4pYwTcsuOrY30bsGr/6V8V3rVbrHTRsZeYd5KoDlSvsuv7z8+MnzbOfj7sH",
+	"h3Wn1F7U8G5t78VPZtX4xUWt0YCVo3C4EHbC/4APs5TFVjpiW9wQB+8ZbcyyIy0TllIYPbPXbhPllSU3",
+	"nKjBYpkdRaJERpdGClwhnOMLgQhQTK0wb7HOZbOmSSojphRkceHsGp1SofCsjwg12jaUpVhM4tDHiEaX",
+	"Qk4TBola4Cy4EODGdz2KItYiJ7lVlKWM1PFog0LrDuxgKwonjGfeIc/5DwHhArX6X85evmhgZGC/3SbT",
+	"kVTsQmCfIQDURc0KATQDUCdHQ+yiBhXfZof9hI1BphahipT9xiLNYmzLG41IeG2/41KEULulGuDquhAu",
+	"JTwHYou8kNobqcHiHp6D2xoxLJAJbeQaU9X9hSLGrxhSgN3DbeqQXPFQr3P48LD98NGjB+2gFhuJ2Puj",
+	"JvtmY/CUsczM87rtdjuoYaMmIz9qmYprQY1D+hp/v/fip4c/6i7759Wv/0hk90l7/Gj2rHM8rAUuFt+r",
+	"qSyKGIthXIS9k13p9x1za1bc+ub0waOrv7+dFZEsW1L2nsPeWt5zNnW/IdQgjH53iWgeMO3hFI/b1g2H",
+	"dy8zuq7ctF73HlI3mqHhbcDVGq2Nm/Tmr0RsvplgeiMsFt9CQnnPmBdVKBNyJl/lRgEwEErwYBFCi+Lp",
+	"xiPzhRRginokDiIKOUOtV5vnCla0jRhN9Oj3pYlGx3ZkaRd4E0+wjZllqYZdZJMWOdUklgxjn1pmEQZO",
+	"DWn2qcJ+cjYy6jMUw8THNBnIdMxiO2jPDkhbGCa0325XZuD/DMuv3ZYacoqXl5uTqH33skGlJRDdoCX1",
+	"HMreAuNXDNx4xq+YMMs0iOK78HJIr9aTEO0Ak1JG49mmiGRTvzwUwV8pmZjzt8qBkdWo2wTkoL1XpCUv",
+	"Sqe7QKbXjMbcQONrxCeF/MjOpU+vGLGCVH1Z5Lp7djrHOO2Z3BZD4R1Gh6yaF3BelGNjUTmONwAXbiyj",
+	"zI76x5rlXTD57TIWyqOZnCTMqHE49aBqHkSRL2OHuS3m22AHx4HNsCy2issTzOik1mXS5CJvDGgfa1Sz",
+	"iqdCJ5/AdQfKhOZJMU/Zux3bhyze/2S+X5l3T945afG2EwziQpdPbHlpcVkFuRJvVP5ctfQem4vFxce+",
+	"rWpQwDVOlXD39ZxfyfZJWuPrDnLfkxTk7Ipf7yhiyDPOEkbqB0QF5ICMuQjIXhv/7ZKR+W4EI+Xy/0Ie",
+	"7f/7/3Tb/6NoJpo7sRI5tG4uCK1wMXSGBBgJYAqEdn02vBUeGTRUuRHaGsckgVG682Ux8DLLidQiID3z",
+	"tyJXtECzot8BqYeuEJ8MUyp0E4tPTp4fnz4LGz7Wme8rHpvLGNx0iZ7xTTKNRkzplGqZ+ov2SPwj0LhV",
+	"Z5oaOw0AS0YfSWWGtOWQxF1lwTO1qVpo6QREGY0FRxBii1qXy0UTEGo457BFXjOdzlyrf0gLcy+Y8iQB",
+	"/WbEEphT6wTAfvtRUNNcQ6W8c+i4Q+JKm6eBCZObDq4jggN6K2ZXu3bfajfyfEKDvCphRacd2CeSABdQ",
+	"6TOmM1hqLIG/BXACFmPyNva2N63tLwSDakq72it2ZSQx9LBg8aa7GPj1FLzwWjUv2azJRXOQ8OGoSofw",
+	"AF7KzvM8X81f2SxEsxh+cz0Ux0yPpPUvy0yzBmKAObg0EwKoEA6Y0IFmKQnhQ/PYfAidhwVtYEjPI0Nm",
+	"yQ/T3O3KdpyysRQL5tZaXsOmEFwOtAqIpugJrMSSRdAZq81cby21AKvUuHIIJW1oE6AY2FQfRBd3OnX3",
+	"Bfq1JlSPjOkHWlnDo6MS2fSITaoSbEou2czxTfPRPrgE0253OUxxx1VruymA09ybyq0iVKXikkyw6wnY",
+	"V1gW0SI4lAfTTxI5HBqGA5YQVCebT7YlTHj86tX7kxd/e+y1fAn9HR+0296O7SrwNRvvyq0d9gH+pKYD",
+	"zEoOmpt3Y5hvXlKMAlcI4lTUlA0A/DZSZGTyFU0ypkjdm9ChpSRqJFPdaBHbVts6pVB8ysEApSO2Q+85",
+	"JxoOEe/P4Lm/nL18gfhVD10j7YjrWdgIYBqIm1EtU+d3tTfi1JfQPDHM9Sx4vhEERn9LWJmEPeD7kOHK",
+	"ufI2P4Qy4D8GNWROTSF107HSyuOAnYLgUMDL82MZUWgwzpXlc0ckPDYPCj01AX+BmNuIqvLmDorNPUdG",
+	"KbZn6xW7+BjUzMcBBD4WtvRCoux1Y7qgTCkTuU6Kcxat6wCeYY7Pluf3obW7IhiKaQAWCvtAA6fyBvfL",
+	"AgsXtOG+ih1Aej9oZE0tZTOBlKOVhONUOrjUNrQvqfQ7ys4srofzfp8wgB4EJORiIFvXDmHwCrgUrmoc",
+	"kTAGLhNCrgY8H55ZAkHHk9mv/dUZQsSdbAiPRRAYuHgNrJvonq4S4Pk1NEEDaUf54+LqMp0fKtfwsFwm",
+	"sRPBFmNcKSxmIkHYAec+40Q8DU/ELFBqrA3FcRhnfkDsGgfpNPKkT3CEGylo1qeN4neeV67lg/NcMzK3",
+	"kB1F7EwAw/bKgPcEld/m2zrxN4Z6BYA/BrXC7F3GNNwgbMvkbGF5A5qkAZ82VPQhk5q6YIuPnC5Mkq7T",
+	"jVokzIOwFhEx7DCBiGxZdnv60LmUmLLp/BmbAqS0849BLRN+SKKa3WDMJUpZbK6jierBHHCIDgWFAykg",
+	"7HrCIc6TEk3HE3AewVwFTFuGMA2OSuSKDKVgwH/cyAg0I2TqDRM7Y64fXvj27dvmsbfUsMyqOgVsvKsM",
+	"wuQxgA0hNA8RBFIeca2uKnUuOTu6om9wnBobGLIH+Bi5tMw0HUJky3wlM93wtQDmaM6gViSFi8KQiE42",
+	"QaWS1uPxLetFIv4uNodFEWo2cMjzP5tjFnPaxKdswssNWGBcC9yIUbcS2djmC/Vw3k2I9nLBGTyx6yWk",
+	"es/dfHeV2/kYLPr9K5iyC5vnLgqb54neGYt8ddfH0YtsKkMbAVH8d6gGhljmUYmHumhi8RIbEUpzny/m",
+	"+IDSaIQCWnYcsy9dZLM+z5ZKscxGYPk/Ns0TsUu51CxJ8hwXYxCkcmyWt1SzWxpq3fQgqsIs/38AAAD/",
+	"/w==",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

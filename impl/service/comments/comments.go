@@ -180,7 +180,7 @@ func (s *Service) Delete(ctx context.Context, id uuid.UUID, m service.Match) err
 		if c.AuthorID != actor.UserID && c.PostAuthorID != actor.UserID {
 			return core.Forbidden("Only the comment's author or the post's author may delete this comment.")
 		}
-		deleted, err := s.core.Queries.CommentDelete(ctx, tx, db.CommentDeleteParams{ID: id, IfMatch: m.Arg()})
+		deleted, err := s.core.Queries.CommentDelete(ctx, tx, db.CommentDeleteParams{ID: id, IfMatch: m.Arg(), IfNoneMatch: m.ExceptArg()})
 		if errors.Is(err, pgx.ErrNoRows) {
 			// Deleted meanwhile, or kept by If-Match: the row, if any, says which.
 			now, gerr := s.core.Queries.CommentGetByID(ctx, tx, id)
