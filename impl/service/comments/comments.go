@@ -182,7 +182,7 @@ func (s *Service) Delete(ctx context.Context, id uuid.UUID, m service.Match) err
 		}
 		deleted, err := s.core.Queries.CommentDelete(ctx, tx, db.CommentDeleteParams{ID: id, IfMatch: m.Arg(), IfNoneMatch: m.ExceptArg()})
 		if errors.Is(err, pgx.ErrNoRows) {
-			// Deleted meanwhile, or kept by If-Match: the row, if any, says which.
+			// Deleted meanwhile, or kept by its precondition: the row, if any, says which.
 			now, gerr := s.core.Queries.CommentGetByID(ctx, tx, id)
 			if errors.Is(gerr, pgx.ErrNoRows) {
 				return core.NotFound("Comment")

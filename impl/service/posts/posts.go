@@ -231,7 +231,8 @@ func (s *Service) Update(ctx context.Context, id uuid.UUID, in service.UpdatePos
 			ID: id, Title: in.Title, Content: in.Content, IfMatch: in.IfMatch.Arg(), IfNoneMatch: in.IfMatch.ExceptArg(),
 		})
 		if errors.Is(err, pgx.ErrNoRows) {
-			// writeOwn holds the row locked: only the statement's If-Match can have left it unchanged.
+			// writeOwn holds the row locked: only the statement's precondition (If-Match, If-None-Match) can have
+			// left it unchanged.
 			return updated, service.PreconditionFailed("post", p.Version)
 		}
 		if err != nil {

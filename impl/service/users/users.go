@@ -396,7 +396,7 @@ func (s *Service) Delete(ctx context.Context, id uuid.UUID, m service.Match) err
 	err := s.core.InTx(ctx, func(tx pgx.Tx) error {
 		row, err := s.core.Queries.UserDelete(ctx, tx, db.UserDeleteParams{ID: id, IfMatch: m.Arg(), IfNoneMatch: m.ExceptArg()})
 		if errors.Is(err, pgx.ErrNoRows) {
-			// Deleted meanwhile, or kept by If-Match: the row, if any, says which.
+			// Deleted meanwhile, or kept by its precondition: the row, if any, says which.
 			now, gerr := s.core.Queries.UserGetByID(ctx, tx, id)
 			if errors.Is(gerr, pgx.ErrNoRows) {
 				return core.NotFound("User")
