@@ -13,10 +13,11 @@ FROM comments c JOIN posts p ON p.id = c.post_id
 WHERE c.id = @id;
 
 -- name: CommentDelete :one
--- if_match, unless NULL, holds the versions the caller accepts (If-Match): no row is deleted unless the comment
--- has one of them.
+-- if_match, unless NULL, holds the versions the caller accepts (If-Match), and if_none_match, unless NULL, those
+-- it refuses (If-None-Match): no row is deleted unless the comment has one of the first and none of the second.
 DELETE FROM comments
 WHERE id = @id AND (sqlc.narg(if_match)::bigint[] IS NULL OR version = ANY(sqlc.narg(if_match)::bigint[]))
+  AND (sqlc.narg(if_none_match)::bigint[] IS NULL OR version <> ALL(sqlc.narg(if_none_match)::bigint[]))
 RETURNING *;
 
 -- name: CommentCountByPost :one

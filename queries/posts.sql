@@ -17,13 +17,15 @@ SELECT * FROM posts WHERE id = @id FOR UPDATE;
 SELECT * FROM posts WHERE id = @id FOR KEY SHARE;
 
 -- name: PostUpdate :one
--- A NULL argument keeps the stored value. if_match, unless NULL, holds the versions the caller accepts (If-Match):
--- the row changes only while it has one of them, and otherwise there is no row.
+-- A NULL argument keeps the stored value. if_match, unless NULL, holds the versions the caller accepts (If-Match),
+-- and if_none_match, unless NULL, those it refuses (If-None-Match): the row changes only while it has one of the
+-- first and none of the second, and otherwise there is no row.
 UPDATE posts
 SET title = coalesce(sqlc.narg(title), title),
     content = coalesce(sqlc.narg(content), content),
     updated_at = now()
 WHERE id = @id AND (sqlc.narg(if_match)::bigint[] IS NULL OR version = ANY(sqlc.narg(if_match)::bigint[]))
+  AND (sqlc.narg(if_none_match)::bigint[] IS NULL OR version <> ALL(sqlc.narg(if_none_match)::bigint[]))
 RETURNING *;
 
 -- name: PostPublish :one
@@ -36,9 +38,10 @@ WHERE id = @id
 RETURNING *;
 
 -- name: PostDelete :execrows
--- if_match as in PostUpdate: no row is deleted unless the post has one of its versions.
+-- if_match and if_none_match as in PostUpdate: no row is deleted unless the post's version meets them.
 DELETE FROM posts
-WHERE id = @id AND (sqlc.narg(if_match)::bigint[] IS NULL OR version = ANY(sqlc.narg(if_match)::bigint[]));
+WHERE id = @id AND (sqlc.narg(if_match)::bigint[] IS NULL OR version = ANY(sqlc.narg(if_match)::bigint[]))
+  AND (sqlc.narg(if_none_match)::bigint[] IS NULL OR version <> ALL(sqlc.narg(if_none_match)::bigint[]));
 
 -- name: PostCount :one
 SELECT count(*) FROM posts

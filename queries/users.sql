@@ -13,7 +13,8 @@ SELECT * FROM users WHERE id = @id;
 -- password ends every session (password_changed_at). The row changes only while it still holds the email and hash
 -- that the service read and checked the current password against (no row otherwise), so that a concurrent change
 -- cannot slip between that check and this write. if_match, unless NULL, holds the versions the caller accepts
--- (If-Match): the row changes only while it has one of them.
+-- (If-Match), and if_none_match, unless NULL, those it refuses (If-None-Match): the row changes only while it has
+-- one of the first and none of the second.
 UPDATE users
 SET name = coalesce(sqlc.narg(name), name),
     email = coalesce(sqlc.narg(email), email),
@@ -22,12 +23,14 @@ SET name = coalesce(sqlc.narg(name), name),
     updated_at = now()
 WHERE id = @id AND email = @seen_email AND password_hash = @seen_password_hash
   AND (sqlc.narg(if_match)::bigint[] IS NULL OR version = ANY(sqlc.narg(if_match)::bigint[]))
+  AND (sqlc.narg(if_none_match)::bigint[] IS NULL OR version <> ALL(sqlc.narg(if_none_match)::bigint[]))
 RETURNING *;
 
 -- name: UserDelete :one
--- if_match as in UserUpdate: no row is deleted unless the user has one of its versions.
+-- if_match and if_none_match as in UserUpdate: no row is deleted unless the user's version meets them.
 DELETE FROM users
 WHERE id = @id AND (sqlc.narg(if_match)::bigint[] IS NULL OR version = ANY(sqlc.narg(if_match)::bigint[]))
+  AND (sqlc.narg(if_none_match)::bigint[] IS NULL OR version <> ALL(sqlc.narg(if_none_match)::bigint[]))
 RETURNING *;
 
 -- name: UserCount :one

@@ -1588,11 +1588,14 @@ type ConfirmPasswordResetParams struct {
 type DeleteCommentParams struct {
 	// IfMatch Makes this write conditional (RFC 9110, section 13.1.1): it is carried out only while the resource's current `ETag` is one of the listed entity-tags, compared strongly (a weak tag, `W/"..."`, never matches), or, with `*`, while the resource exists. Otherwise the answer is `412` with the current `ETag`, and nothing changes. The comparison is part of the write's own statement, so that of two writers sending the same tag one succeeds and the other gets `412`. What the request would be answered without the header when it is not a success (`400`, `403`, `404`) comes first. At most 4,096 characters.
 	IfMatch *IfMatch `json:"If-Match,omitempty"`
+
+	// IfNoneMatch Makes this request conditional (RFC 9110, section 13.1.2): when the resource's current `ETag` is one of the listed entity-tags, compared weakly (`W/"3"` matches `"3"`), or, with `*`, whenever the resource exists, a read answers `304` with that `ETag` and no body, and a write answers `412` with it and changes nothing (`*` on a write: never change what exists). A write compares it as it does `If-Match`, after the checks that answer `400`, `403` and `404`. At most 4,096 characters.
+	IfNoneMatch *IfNoneMatch `json:"If-None-Match,omitempty"`
 }
 
 // GetCommentParams defines parameters for GetComment.
 type GetCommentParams struct {
-	// IfNoneMatch Makes this read conditional (RFC 9110, section 13.1.2): when the resource's current `ETag` is one of the listed entity-tags, compared weakly (`W/"3"` matches `"3"`), or, with `*`, whenever the resource exists, the answer is `304` with that `ETag` and no body. At most 4,096 characters.
+	// IfNoneMatch Makes this request conditional (RFC 9110, section 13.1.2): when the resource's current `ETag` is one of the listed entity-tags, compared weakly (`W/"3"` matches `"3"`), or, with `*`, whenever the resource exists, a read answers `304` with that `ETag` and no body, and a write answers `412` with it and changes nothing (`*` on a write: never change what exists). A write compares it as it does `If-Match`, after the checks that answer `400`, `403` and `404`. At most 4,096 characters.
 	IfNoneMatch *IfNoneMatch `json:"If-None-Match,omitempty"`
 }
 
@@ -1636,11 +1639,14 @@ type CreatePostParams struct {
 type DeletePostParams struct {
 	// IfMatch Makes this write conditional (RFC 9110, section 13.1.1): it is carried out only while the resource's current `ETag` is one of the listed entity-tags, compared strongly (a weak tag, `W/"..."`, never matches), or, with `*`, while the resource exists. Otherwise the answer is `412` with the current `ETag`, and nothing changes. The comparison is part of the write's own statement, so that of two writers sending the same tag one succeeds and the other gets `412`. What the request would be answered without the header when it is not a success (`400`, `403`, `404`) comes first. At most 4,096 characters.
 	IfMatch *IfMatch `json:"If-Match,omitempty"`
+
+	// IfNoneMatch Makes this request conditional (RFC 9110, section 13.1.2): when the resource's current `ETag` is one of the listed entity-tags, compared weakly (`W/"3"` matches `"3"`), or, with `*`, whenever the resource exists, a read answers `304` with that `ETag` and no body, and a write answers `412` with it and changes nothing (`*` on a write: never change what exists). A write compares it as it does `If-Match`, after the checks that answer `400`, `403` and `404`. At most 4,096 characters.
+	IfNoneMatch *IfNoneMatch `json:"If-None-Match,omitempty"`
 }
 
 // GetPostParams defines parameters for GetPost.
 type GetPostParams struct {
-	// IfNoneMatch Makes this read conditional (RFC 9110, section 13.1.2): when the resource's current `ETag` is one of the listed entity-tags, compared weakly (`W/"3"` matches `"3"`), or, with `*`, whenever the resource exists, the answer is `304` with that `ETag` and no body. At most 4,096 characters.
+	// IfNoneMatch Makes this request conditional (RFC 9110, section 13.1.2): when the resource's current `ETag` is one of the listed entity-tags, compared weakly (`W/"3"` matches `"3"`), or, with `*`, whenever the resource exists, a read answers `304` with that `ETag` and no body, and a write answers `412` with it and changes nothing (`*` on a write: never change what exists). A write compares it as it does `If-Match`, after the checks that answer `400`, `403` and `404`. At most 4,096 characters.
 	IfNoneMatch *IfNoneMatch `json:"If-None-Match,omitempty"`
 }
 
@@ -1651,6 +1657,9 @@ type PatchPostParams struct {
 
 	// IfMatch Makes this write conditional (RFC 9110, section 13.1.1): it is carried out only while the resource's current `ETag` is one of the listed entity-tags, compared strongly (a weak tag, `W/"..."`, never matches), or, with `*`, while the resource exists. Otherwise the answer is `412` with the current `ETag`, and nothing changes. The comparison is part of the write's own statement, so that of two writers sending the same tag one succeeds and the other gets `412`. What the request would be answered without the header when it is not a success (`400`, `403`, `404`) comes first. At most 4,096 characters.
 	IfMatch *IfMatch `json:"If-Match,omitempty"`
+
+	// IfNoneMatch Makes this request conditional (RFC 9110, section 13.1.2): when the resource's current `ETag` is one of the listed entity-tags, compared weakly (`W/"3"` matches `"3"`), or, with `*`, whenever the resource exists, a read answers `304` with that `ETag` and no body, and a write answers `412` with it and changes nothing (`*` on a write: never change what exists). A write compares it as it does `If-Match`, after the checks that answer `400`, `403` and `404`. At most 4,096 characters.
+	IfNoneMatch *IfNoneMatch `json:"If-None-Match,omitempty"`
 }
 
 // ListPostCommentsParams defines parameters for ListPostComments.
@@ -1678,6 +1687,12 @@ type CreateCommentParams struct {
 type PublishPostParams struct {
 	// IdempotencyKey Makes a retry of this request safe (draft-ietf-httpapi-idempotency-key-header-07, as Stripe does): a key the client chose for this one request, at most 255 printable ASCII characters, bare or as the draft's quoted string (`"..."`, then 257 with its quotes). Keys belong to the caller (the signed-in user, or the client's address when anonymous), the method and the route. The first request runs, and its answer is stored in the same transaction as its write; the same key with the same request (method, path, query and body) within `IDEMPOTENCY_KEY_TTL` (24 h) answers that stored answer again, byte for byte, with `Idempotent-Replayed: true`, and writes nothing. The same key with another request is refused (422); while the first is still running, 409 with `Retry-After`. Answers that are not 2xx are not stored: such a request wrote nothing, and runs again when retried.
 	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
+
+	// IfMatch Makes this write conditional (RFC 9110, section 13.1.1): it is carried out only while the resource's current `ETag` is one of the listed entity-tags, compared strongly (a weak tag, `W/"..."`, never matches), or, with `*`, while the resource exists. Otherwise the answer is `412` with the current `ETag`, and nothing changes. The comparison is part of the write's own statement, so that of two writers sending the same tag one succeeds and the other gets `412`. What the request would be answered without the header when it is not a success (`400`, `403`, `404`) comes first. At most 4,096 characters.
+	IfMatch *IfMatch `json:"If-Match,omitempty"`
+
+	// IfNoneMatch Makes this request conditional (RFC 9110, section 13.1.2): when the resource's current `ETag` is one of the listed entity-tags, compared weakly (`W/"3"` matches `"3"`), or, with `*`, whenever the resource exists, a read answers `304` with that `ETag` and no body, and a write answers `412` with it and changes nothing (`*` on a write: never change what exists). A write compares it as it does `If-Match`, after the checks that answer `400`, `403` and `404`. At most 4,096 characters.
+	IfNoneMatch *IfNoneMatch `json:"If-None-Match,omitempty"`
 }
 
 // ListUsersParams defines parameters for ListUsers.
@@ -1717,6 +1732,9 @@ type CreateUserParams struct {
 type DeleteUserParams struct {
 	// IfMatch Makes this write conditional (RFC 9110, section 13.1.1): it is carried out only while the resource's current `ETag` is one of the listed entity-tags, compared strongly (a weak tag, `W/"..."`, never matches), or, with `*`, while the resource exists. Otherwise the answer is `412` with the current `ETag`, and nothing changes. The comparison is part of the write's own statement, so that of two writers sending the same tag one succeeds and the other gets `412`. What the request would be answered without the header when it is not a success (`400`, `403`, `404`) comes first. At most 4,096 characters.
 	IfMatch *IfMatch `json:"If-Match,omitempty"`
+
+	// IfNoneMatch Makes this request conditional (RFC 9110, section 13.1.2): when the resource's current `ETag` is one of the listed entity-tags, compared weakly (`W/"3"` matches `"3"`), or, with `*`, whenever the resource exists, a read answers `304` with that `ETag` and no body, and a write answers `412` with it and changes nothing (`*` on a write: never change what exists). A write compares it as it does `If-Match`, after the checks that answer `400`, `403` and `404`. At most 4,096 characters.
+	IfNoneMatch *IfNoneMatch `json:"If-None-Match,omitempty"`
 }
 
 // GetUserParams defines parameters for GetUser.
@@ -1724,7 +1742,7 @@ type GetUserParams struct {
 	// Include Related resources to embed.
 	Include *GetUserParamsInclude `form:"include,omitempty" json:"include,omitempty"`
 
-	// IfNoneMatch Makes this read conditional (RFC 9110, section 13.1.2): when the resource's current `ETag` is one of the listed entity-tags, compared weakly (`W/"3"` matches `"3"`), or, with `*`, whenever the resource exists, the answer is `304` with that `ETag` and no body. At most 4,096 characters.
+	// IfNoneMatch Makes this request conditional (RFC 9110, section 13.1.2): when the resource's current `ETag` is one of the listed entity-tags, compared weakly (`W/"3"` matches `"3"`), or, with `*`, whenever the resource exists, a read answers `304` with that `ETag` and no body, and a write answers `412` with it and changes nothing (`*` on a write: never change what exists). A write compares it as it does `If-Match`, after the checks that answer `400`, `403` and `404`. At most 4,096 characters.
 	IfNoneMatch *IfNoneMatch `json:"If-None-Match,omitempty"`
 }
 
@@ -1738,12 +1756,18 @@ type PatchUserParams struct {
 
 	// IfMatch Makes this write conditional (RFC 9110, section 13.1.1): it is carried out only while the resource's current `ETag` is one of the listed entity-tags, compared strongly (a weak tag, `W/"..."`, never matches), or, with `*`, while the resource exists. Otherwise the answer is `412` with the current `ETag`, and nothing changes. The comparison is part of the write's own statement, so that of two writers sending the same tag one succeeds and the other gets `412`. What the request would be answered without the header when it is not a success (`400`, `403`, `404`) comes first. At most 4,096 characters.
 	IfMatch *IfMatch `json:"If-Match,omitempty"`
+
+	// IfNoneMatch Makes this request conditional (RFC 9110, section 13.1.2): when the resource's current `ETag` is one of the listed entity-tags, compared weakly (`W/"3"` matches `"3"`), or, with `*`, whenever the resource exists, a read answers `304` with that `ETag` and no body, and a write answers `412` with it and changes nothing (`*` on a write: never change what exists). A write compares it as it does `If-Match`, after the checks that answer `400`, `403` and `404`. At most 4,096 characters.
+	IfNoneMatch *IfNoneMatch `json:"If-None-Match,omitempty"`
 }
 
 // ReplaceUserParams defines parameters for ReplaceUser.
 type ReplaceUserParams struct {
 	// IfMatch Makes this write conditional (RFC 9110, section 13.1.1): it is carried out only while the resource's current `ETag` is one of the listed entity-tags, compared strongly (a weak tag, `W/"..."`, never matches), or, with `*`, while the resource exists. Otherwise the answer is `412` with the current `ETag`, and nothing changes. The comparison is part of the write's own statement, so that of two writers sending the same tag one succeeds and the other gets `412`. What the request would be answered without the header when it is not a success (`400`, `403`, `404`) comes first. At most 4,096 characters.
 	IfMatch *IfMatch `json:"If-Match,omitempty"`
+
+	// IfNoneMatch Makes this request conditional (RFC 9110, section 13.1.2): when the resource's current `ETag` is one of the listed entity-tags, compared weakly (`W/"3"` matches `"3"`), or, with `*`, whenever the resource exists, a read answers `304` with that `ETag` and no body, and a write answers `412` with it and changes nothing (`*` on a write: never change what exists). A write compares it as it does `If-Match`, after the checks that answer `400`, `403` and `404`. At most 4,096 characters.
+	IfNoneMatch *IfNoneMatch `json:"If-None-Match,omitempty"`
 }
 
 // ListUserCommentsParams defines parameters for ListUserComments.
@@ -2696,7 +2720,8 @@ type ClientInterface interface {
 
 	// PublishPost Publish a post
 	//
-	// Makes the post visible to everyone. Idempotent; `publishedAt` is set the first time only.
+	// Makes the post visible to everyone. Idempotent; `publishedAt` is set the first time only. With `If-Match`,
+	// only the version the caller read is published: an edit made since answers `412`.
 	//
 	// Corresponds with POST /api/posts/{id}/publish (the `PublishPost` operationId).
 	PublishPost(ctx context.Context, id PostID, params *PublishPostParams, reqEditors ...RequestEditorFn) (*http.Response, error)
@@ -3358,7 +3383,8 @@ func (c *Client) CreateComment(ctx context.Context, id PostID, params *CreateCom
 
 // PublishPost Publish a post
 //
-// Makes the post visible to everyone. Idempotent; `publishedAt` is set the first time only.
+// Makes the post visible to everyone. Idempotent; `publishedAt` is set the first time only. With `If-Match`,
+// only the version the caller read is published: an edit made since answers `412`.
 //
 // Corresponds with POST /api/posts/{id}/publish (the `PublishPost` operationId).
 func (c *Client) PublishPost(ctx context.Context, id PostID, params *PublishPostParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
@@ -4268,6 +4294,17 @@ func NewDeleteCommentRequest(server string, id openapi_types.UUID, params *Delet
 			req.Header.Set("If-Match", headerParam0)
 		}
 
+		if params.IfNoneMatch != nil {
+			var headerParam1 string
+
+			headerParam1, err = runtime.StyleParamWithOptions("simple", false, "If-None-Match", *params.IfNoneMatch, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("If-None-Match", headerParam1)
+		}
+
 	}
 
 	return req, nil
@@ -4547,6 +4584,17 @@ func NewDeletePostRequest(server string, id PostID, params *DeletePostParams) (*
 			req.Header.Set("If-Match", headerParam0)
 		}
 
+		if params.IfNoneMatch != nil {
+			var headerParam1 string
+
+			headerParam1, err = runtime.StyleParamWithOptions("simple", false, "If-None-Match", *params.IfNoneMatch, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("If-None-Match", headerParam1)
+		}
+
 	}
 
 	return req, nil
@@ -4667,6 +4715,17 @@ func NewPatchPostRequestWithBody(server string, id PostID, params *PatchPostPara
 			}
 
 			req.Header.Set("If-Match", headerParam1)
+		}
+
+		if params.IfNoneMatch != nil {
+			var headerParam2 string
+
+			headerParam2, err = runtime.StyleParamWithOptions("simple", false, "If-None-Match", *params.IfNoneMatch, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("If-None-Match", headerParam2)
 		}
 
 	}
@@ -4863,6 +4922,28 @@ func NewPublishPostRequest(server string, id PostID, params *PublishPostParams) 
 			}
 
 			req.Header.Set("Idempotency-Key", headerParam0)
+		}
+
+		if params.IfMatch != nil {
+			var headerParam1 string
+
+			headerParam1, err = runtime.StyleParamWithOptions("simple", false, "If-Match", *params.IfMatch, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("If-Match", headerParam1)
+		}
+
+		if params.IfNoneMatch != nil {
+			var headerParam2 string
+
+			headerParam2, err = runtime.StyleParamWithOptions("simple", false, "If-None-Match", *params.IfNoneMatch, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("If-None-Match", headerParam2)
 		}
 
 	}
@@ -5083,6 +5164,17 @@ func NewDeleteUserRequest(server string, id UserID, params *DeleteUserParams) (*
 			req.Header.Set("If-Match", headerParam0)
 		}
 
+		if params.IfNoneMatch != nil {
+			var headerParam1 string
+
+			headerParam1, err = runtime.StyleParamWithOptions("simple", false, "If-None-Match", *params.IfNoneMatch, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("If-None-Match", headerParam1)
+		}
+
 	}
 
 	return req, nil
@@ -5232,6 +5324,17 @@ func NewPatchUserRequestWithBody(server string, id UserID, params *PatchUserPara
 			req.Header.Set("If-Match", headerParam1)
 		}
 
+		if params.IfNoneMatch != nil {
+			var headerParam2 string
+
+			headerParam2, err = runtime.StyleParamWithOptions("simple", false, "If-None-Match", *params.IfNoneMatch, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("If-None-Match", headerParam2)
+		}
+
 	}
 
 	return req, nil
@@ -5292,6 +5395,17 @@ func NewReplaceUserRequestWithBody(server string, id UserID, params *ReplaceUser
 			}
 
 			req.Header.Set("If-Match", headerParam0)
+		}
+
+		if params.IfNoneMatch != nil {
+			var headerParam1 string
+
+			headerParam1, err = runtime.StyleParamWithOptions("simple", false, "If-None-Match", *params.IfNoneMatch, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("If-None-Match", headerParam1)
 		}
 
 	}
@@ -6367,7 +6481,8 @@ type ClientWithResponsesInterface interface {
 
 	// PublishPostWithResponse Publish a post
 	//
-	// Makes the post visible to everyone. Idempotent; `publishedAt` is set the first time only.
+	// Makes the post visible to everyone. Idempotent; `publishedAt` is set the first time only. With `If-Match`,
+	// only the version the caller read is published: an edit made since answers `412`.
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
@@ -9007,6 +9122,11 @@ type PublishPostResponse401Headers struct {
 	WWWAuthenticate string
 }
 
+// PublishPostResponse412Headers the declared response headers of an HTTP 412 response for PublishPost
+type PublishPostResponse412Headers struct {
+	ETag string
+}
+
 type PublishPostResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -9032,6 +9152,10 @@ type PublishPostResponse struct {
 	JSON409 *ConflictApplicationJSON
 	// ApplicationproblemJSON409 the response for an HTTP 409 `application/problem+json` response
 	ApplicationproblemJSON409 *ConflictApplicationProblemPlusJSON
+	// JSON412 the response for an HTTP 412 `application/json` response
+	JSON412 *PreconditionFailedApplicationJSON
+	// ApplicationproblemJSON412 the response for an HTTP 412 `application/problem+json` response
+	ApplicationproblemJSON412 *PreconditionFailedApplicationProblemPlusJSON
 	// JSON422 the response for an HTTP 422 `application/json` response
 	JSON422 *IdempotencyKeyReusedApplicationJSON
 	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
@@ -9052,6 +9176,8 @@ type PublishPostResponse struct {
 	Headers200 *PublishPostResponse200Headers
 	// Headers401 the parsed response headers for an HTTP 401 response
 	Headers401 *PublishPostResponse401Headers
+	// Headers412 the parsed response headers for an HTTP 412 response
+	Headers412 *PublishPostResponse412Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -9107,6 +9233,16 @@ func (r PublishPostResponse) GetJSON409() *ConflictApplicationJSON {
 // GetApplicationproblemJSON409 returns the response for an HTTP 409 `application/problem+json` response
 func (r PublishPostResponse) GetApplicationproblemJSON409() *ConflictApplicationProblemPlusJSON {
 	return r.ApplicationproblemJSON409
+}
+
+// GetJSON412 returns the response for an HTTP 412 `application/json` response
+func (r PublishPostResponse) GetJSON412() *PreconditionFailedApplicationJSON {
+	return r.JSON412
+}
+
+// GetApplicationproblemJSON412 returns the response for an HTTP 412 `application/problem+json` response
+func (r PublishPostResponse) GetApplicationproblemJSON412() *PreconditionFailedApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSON412
 }
 
 // GetJSON422 returns the response for an HTTP 422 `application/json` response
@@ -12670,7 +12806,8 @@ func (c *ClientWithResponses) CreateCommentWithResponse(ctx context.Context, id 
 
 // PublishPostWithResponse Publish a post
 //
-// Makes the post visible to everyone. Idempotent; `publishedAt` is set the first time only.
+// Makes the post visible to everyone. Idempotent; `publishedAt` is set the first time only. With `If-Match`,
+// only the version the caller read is published: an edit made since answers `412`.
 //
 // Returns a wrapper object for the known response body format(s).
 //
@@ -15663,6 +15800,20 @@ func ParsePublishPostResponse(rsp *http.Response) (*PublishPostResponse, error) 
 		}
 		response.ApplicationproblemJSON409 = &dest
 
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 412:
+		var dest PreconditionFailedApplicationJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON412 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 412:
+		var dest PreconditionFailedApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON412 = &dest
+
 	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 422:
 		var dest IdempotencyKeyReusedApplicationJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -15763,6 +15914,16 @@ func ParsePublishPostResponse(rsp *http.Response) (*PublishPostResponse, error) 
 			headers.WWWAuthenticate = value
 		}
 		response.Headers401 = &headers
+	case rsp.StatusCode == 412:
+		var headers PublishPostResponse412Headers
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = value
+		}
+		response.Headers412 = &headers
 	}
 
 	return response, nil
@@ -19605,6 +19766,25 @@ func (siw *ServerInterfaceWrapper) DeleteComment(w http.ResponseWriter, r *http.
 
 	}
 
+	// ------------- Optional header parameter "If-None-Match" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("If-None-Match")]; found {
+		var IfNoneMatch IfNoneMatch
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandlerFunc(w, r, &TooManyValuesForParamError{ParamName: "If-None-Match", Count: n})
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "If-None-Match", valueList[0], &IfNoneMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "If-None-Match", Err: err})
+			return
+		}
+
+		params.IfNoneMatch = &IfNoneMatch
+
+	}
+
 	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		siw.Handler.DeleteComment(w, r, id, params)
 	}))
@@ -19857,6 +20037,25 @@ func (siw *ServerInterfaceWrapper) DeletePost(w http.ResponseWriter, r *http.Req
 
 	}
 
+	// ------------- Optional header parameter "If-None-Match" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("If-None-Match")]; found {
+		var IfNoneMatch IfNoneMatch
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandlerFunc(w, r, &TooManyValuesForParamError{ParamName: "If-None-Match", Count: n})
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "If-None-Match", valueList[0], &IfNoneMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "If-None-Match", Err: err})
+			return
+		}
+
+		params.IfNoneMatch = &IfNoneMatch
+
+	}
+
 	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		siw.Handler.DeletePost(w, r, id, params)
 	}))
@@ -19973,6 +20172,25 @@ func (siw *ServerInterfaceWrapper) PatchPost(w http.ResponseWriter, r *http.Requ
 		}
 
 		params.IfMatch = &IfMatch
+
+	}
+
+	// ------------- Optional header parameter "If-None-Match" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("If-None-Match")]; found {
+		var IfNoneMatch IfNoneMatch
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandlerFunc(w, r, &TooManyValuesForParamError{ParamName: "If-None-Match", Count: n})
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "If-None-Match", valueList[0], &IfNoneMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "If-None-Match", Err: err})
+			return
+		}
+
+		params.IfNoneMatch = &IfNoneMatch
 
 	}
 
@@ -20141,6 +20359,44 @@ func (siw *ServerInterfaceWrapper) PublishPost(w http.ResponseWriter, r *http.Re
 		}
 
 		params.IdempotencyKey = &IdempotencyKey
+
+	}
+
+	// ------------- Optional header parameter "If-Match" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("If-Match")]; found {
+		var IfMatch IfMatch
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandlerFunc(w, r, &TooManyValuesForParamError{ParamName: "If-Match", Count: n})
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "If-Match", valueList[0], &IfMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "If-Match", Err: err})
+			return
+		}
+
+		params.IfMatch = &IfMatch
+
+	}
+
+	// ------------- Optional header parameter "If-None-Match" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("If-None-Match")]; found {
+		var IfNoneMatch IfNoneMatch
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandlerFunc(w, r, &TooManyValuesForParamError{ParamName: "If-None-Match", Count: n})
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "If-None-Match", valueList[0], &IfNoneMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "If-None-Match", Err: err})
+			return
+		}
+
+		params.IfNoneMatch = &IfNoneMatch
 
 	}
 
@@ -20333,6 +20589,25 @@ func (siw *ServerInterfaceWrapper) DeleteUser(w http.ResponseWriter, r *http.Req
 
 	}
 
+	// ------------- Optional header parameter "If-None-Match" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("If-None-Match")]; found {
+		var IfNoneMatch IfNoneMatch
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandlerFunc(w, r, &TooManyValuesForParamError{ParamName: "If-None-Match", Count: n})
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "If-None-Match", valueList[0], &IfNoneMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "If-None-Match", Err: err})
+			return
+		}
+
+		params.IfNoneMatch = &IfNoneMatch
+
+	}
+
 	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		siw.Handler.DeleteUser(w, r, id, params)
 	}))
@@ -20465,6 +20740,25 @@ func (siw *ServerInterfaceWrapper) PatchUser(w http.ResponseWriter, r *http.Requ
 
 	}
 
+	// ------------- Optional header parameter "If-None-Match" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("If-None-Match")]; found {
+		var IfNoneMatch IfNoneMatch
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandlerFunc(w, r, &TooManyValuesForParamError{ParamName: "If-None-Match", Count: n})
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "If-None-Match", valueList[0], &IfNoneMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "If-None-Match", Err: err})
+			return
+		}
+
+		params.IfNoneMatch = &IfNoneMatch
+
+	}
+
 	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		siw.Handler.PatchUser(w, r, id, params)
 	}))
@@ -20512,6 +20806,25 @@ func (siw *ServerInterfaceWrapper) ReplaceUser(w http.ResponseWriter, r *http.Re
 		}
 
 		params.IfMatch = &IfMatch
+
+	}
+
+	// ------------- Optional header parameter "If-None-Match" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("If-None-Match")]; found {
+		var IfNoneMatch IfNoneMatch
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandlerFunc(w, r, &TooManyValuesForParamError{ParamName: "If-None-Match", Count: n})
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "If-None-Match", valueList[0], &IfNoneMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "If-None-Match", Err: err})
+			return
+		}
+
+		params.IfNoneMatch = &IfNoneMatch
 
 	}
 
@@ -25508,6 +25821,38 @@ func (response PublishPost409ApplicationProblemPlusJSONResponse) VisitPublishPos
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PublishPost412JSONResponse struct{ PreconditionFailedJSONResponse }
+
+func (response PublishPost412JSONResponse) VisitPublishPostResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("ETag", fmt.Sprint(response.Headers.ETag))
+	w.WriteHeader(412)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PublishPost412ApplicationProblemPlusJSONResponse struct {
+	PreconditionFailedApplicationProblemPlusJSONResponse
+}
+
+func (response PublishPost412ApplicationProblemPlusJSONResponse) VisitPublishPostResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("ETag", fmt.Sprint(response.Headers.ETag))
+	w.WriteHeader(412)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -32048,296 +32393,299 @@ var swaggerSpec = []string{
 	"ytTh6Q+os86th7BrrrRqkNeZlPB0TK5IuN9qhznRFRePiGGxxJo+ClEcF82VFOYpY5pmih5AdkcRORVE",
 	"aarZiAkdECURSc1VU4lXpcqIvNg8PGcTdAAAU5MoYizO5RcS0YBpu+gGATVT5zKWTOUkiUnP7Y/FsDFz",
 	"XOYqRGBfvhoCofgmpUg13G82w4CE+809/Gc/rJmNMoV02SDHls3vB81Hhx5jX04k1nasrDb/PPTfbz46",
-	"LGB8tdtVP3S7P5h//ue/ul0VvP+h+m639u9lhuIP3UrVXhNscG3tB3tRbRklGft5PTWB1bsJMbVrndzM",
-	"vBOiMYRiSAbIZK9bCR11kBA/l1AJQzIqIZRgnjz2mvsZedBsfUgWIHxuhhS5W+I7xYwllt+pZiM0HMZ0",
-	"wDIIgLzOAQA2QGHjMevTSaIrnXYzqPRlOqIa9ey9NgIBVfBWs+kp5K1Shfx1GpcZBCCXZapJzFPEyGWr",
-	"kymeVsnq4JmVILOQKXyCL0tt5DM6YOVLadV71GgABkxETEY9li5bj7mkfDmtNbAy/1sLrzOp9OnT8lWO",
-	"pbVcsrUZ/StfGo9XmgnZ4iYTuLIEQFLpc0bTMv5yTCKqWJ0LxYTiml8ZodCzOrJlDZrrZCmaKXywvyJf",
-	"z7Cw8fSMJeuTqS4HT98Y10b3BsTqzRrkAlw2KSO9VF4yYexiHhvZZw5RWfEtr1ia0PHSZZv3laNflDJj",
-	"3R1rDwf97wAcS1Bx0ku4Gpa5014bXWbsfodDV6RqDrNmrAZQdXLrYkeh2aJItU8TxWpL8TZ7o78Zu7Ke",
-	"lAmjApb2VrF0GQYa2+WzYuA71htKeXki4rHkYiklTPEywux1n3FNn8zNaiyFYmAL/0Rj6y8wnyIpjDFi",
-	"/gRfUQQOlt3flFmqJ0H+qIDBX+mY+4l7QIDfwnPZiPLEYNBoojRoTeSKJjwm+MP7T0FlxJQCFua7Moxc",
-	"5AIuNQBAy6zSqdiQAsCiU9mlY75rTk9ZYFgfSZnHwKiJE/VExsxIuabB4xFTmo7GlU6l3Wwf1puterN9",
-	"0TroNPc7zYN/Vj75AP23lPUrncp/381jL7v4q9o9ASAYmPrQGqeyl7DRjyVQi5kGsKzY8VYg5EJpKiJ2",
-	"I5Bk4NDJ8kPIUWio9Vh1dnd/mwiUcDG7cntVu/byun3C5jA8wycgai71cIHfBFRqUMBQMYxlNDH6/xEJ",
-	"EWqh53oE9qka5FQrYldJzE5A8Zpbbdgw681J4a2wTsYNaOJbwBTkjZ1/VTKzY8qSpG54AYutP8NygHms",
-	"GTKa6OHvf0qc4YqMaGKhUEX3Vg6KALwxUrBagzyz/qvMp6wy446C1xk9y9tg0xMb5vo6KKTsa7MlqMlo",
-	"RA2SZAuzAVBjmRidJ6baHPMVTSZFBDwGMenMFK6Q/RCaGLts5nwA5ZyLq+w6TS+ZuBum9ShHwNWb2QgL",
-	"MygZ0M77cLmo9xM+GM7BcM49VXSoLYHiXHCQKzL/lHnP3JH1QKuhTHUyQ4WgCDtQp24Iu3Wb2IyGlwIM",
-	"iPNO6dmdlCo57cA6IRXEYwFDtQ0UFjCQVAvkG7pnhrUjcJ1vHJBedKOCN33Rjzr/xqUQC2vAOJ7JtMfj",
-	"mIlvQvgYiWI9ZYTGIy4IjSI5EboMG+GCXavN1tkVJKpsgZx7OXK+MmIsSeSUbSxO+hng7grxbMTDHDXE",
-	"OwgXpDfREAE3cjbGOCpKEgs/l8ThHPPWxjA4ukR8ZOtGwVGMTr1hE7WRHlKim78V41RGRsvuJYw8sfcX",
-	"Fe8SNjSlikAAwexqLr6wTiffih9Znbzd/lZ08hsA47YMGTdfzpBTtuzNN+XO+MQ7o49FrpiBC0PiAenN",
-	"UNZZUpI2pwZifkHZ1kjVfdGT8QxjcoYzg+pWW6aBle7T0pPQLBU0QcT4+jz1WJCJYNdjFoHfGQLnMgIf",
-	"dXwHGHXg6+du7/iazfVyvOtO8KRkuw3yFICBzqxEDiAjDhKgmJ6kwnyaiIQpRcLjs7MPJ6/+9jhmkFpg",
-	"zL1wqRqOyy459m/JoNvm/EFx+f3+8AuHf1tjzceSlyDLXkl9bHWNGwlafAoxOstxprPMSVmb9OAsdLws",
-	"54c2UlSUr2/vQrw2D74h8bo5FG5t6RzklGDPR2yvU+J660LqurvzroQnCDa0nkGpzDxcQ3rFEB4WWlUq",
-	"ZlYO9oueLydBZxlgveckXOkjmzkX/nxyERKaKJmlqoTPT46fhrUGCQFnQ7heeQk6yiYtLyGkRdAgSb2S",
-	"+pmciG+B1b5VLAVQ9GFBS1wPu81ekx32Dw7qD+ODfn2fPojqj+g+qx/SZvSIPWRt2mptg3n7RTPGvXwj",
-	"hDPgxBvuAs9eSTSLM8IqP8rspdkJvpQx73MWr07Wh5R2A1+b1t6BxKtimB0j23PJ8hh0b5BXGOY+Mjoj",
-	"mZorZ3ICBGBYgFff4AoHyuBgL9uFaz5hZHSWSBpfSPmCphgk/Ya8uGbHJPPp2/j+4cHB3iHkhqlG5fY+",
-	"spZnSr/x36ulJAkAZUOEHCMs61rKOt54124dWBdXuCwj2qkoyvcdl9hbDa/rI3pdN3fUAVZhQFiimBHr",
-	"fdm4di5YvAIuhatqR4ZfgTwOSTXEYwlrRNGZslkgyzWGBQgglZylLEtKeUZ58s1EC4yk9ItNiOIiwtQs",
-	"lzEEiVDGVjMK5lJpu3vYa/XbUYvV92mzX9/vH+zVH9GDg3qvxZq0bdAvZtsgpWfr+tAjfQTfphjp3Vq3",
-	"t94FTnq1OLkslolNrC7wvEXI2jReW6FDqtIIHpdc5KANAXquVa2Y+2Z+mqZcayYaHvf0U+akYJ2S+iKb",
-	"W2oeFrOIx4aJMjCe4Wb0RKGb0ub+L8PxRZiGt2LB5yy94hF7K+gV5QntJd8KF1a4MAAwG41lSlOezMgk",
-	"X+jdu90PfM+mhYz/xk0x37/lrrhwViYXUWEwvmfQi0ZDm2DNR8zon0RONB2wgFD4Sk50zeV8G4Cik5Rq",
-	"kP+RFIi20YxEdOzASfuapXOucVvosQQpve0iy11Eqm8tUptB01o4AEqz0Ntb9t8zCgU+spiV2ys1vWSF",
-	"JFshpxvhy+18AAuIdSHlSypmVlNS3wIySUlGxrBzBVOdAlgOM1CUhWEmergL5XzbOKK9yODCyzfFLr9A",
-	"6+6iMF79kp5f2RFWYG3DVvxF4vG/FQZkMuW/fzOMBI4PMhi4UhBetFkGBEJNY3433uL9Zis/9uOJHjKh",
-	"7VJJlmS2OWvJH8DuzIDFXSM8jKYEeFDNwJJleAQOLAHRdDRm8JcEfQszGLgiAylYLa9WSllslkutM3Ka",
-	"SjFYzjL8zc0rR+/evat74FuSlwsbNmdL/IcB59q0JO4nRlOWliX2AR6ryXgsU83ilyzm9AKu+YaN37nF",
-	"3Inl6/n9PHiQkQEInOfm+JzdXYe763Db5zJ/jTwM5yESLkXHsrUhN7NJp2/Yb+B2v5lL2z4EqY8WrbTc",
-	"s/1KQmSc6knKXGnEuhCxTQ9QuwoqIr/TBM5lO59H3xvudi7PbtVpbITLLicjdUhxZ7ofSzh4mHE95Iql",
-	"vO8kSDUDUUCyQwuI4r9Dneov569f1Y4KZjBWFC5B+vlNGHTP9oFtUKKIjS3Oj1OjHGqOuXAOrHkDAuqu",
-	"Lc1oz3nxv9y9+XWyZxaAWX6jkSUsD0tQm4AT3tC3nBFo5Zj0uWCEx4wafMoT8Iu4/qDTbHaazX8alDPv",
-	"eRTvRy16yOrtnnlP1IrrD9kDWt/rt3utqBk/Yg/7hhClxbyNXDufgjko5htbm2ke+ExnFYJZELr0lE+F",
-	"PXuviY3aZrCo7F18syW57W+Su+9jAFxibw5yKOR79Be9Ak+e5CApkhIU4x8EzWazUNFtI1akl1BxSaon",
-	"T14e19uH7R1Fwm5XhTVzBXn19gWkX2Y6whwKeWUpB83FuhS//vW/ut3rZvP9D+YPhX9n3/1bGUDdvnDz",
-	"i2QHiZibIYB5XMLFpdrw+hdw7fxJ2cxPfNCqk8AVn1zZ47jVsj2BtNitxDX/GY+ZQJ19M5TWVnnLSnHw",
-	"fQ2LaOvZltN1ssUFuK8VUHkKbYe+R6hgw6TPBRUU+t8Ncr9wbyqu18JKeZVSRdZY+oNiSb9og4Bi4x62",
-	"u6HkWSNizUvsIoJ8oSv3qFagKNdspLbBVXwLTVM62/iszuiA2YMybHTABUX8Xnubu3LJAXvPWnnawAns",
-	"LrwqLhq7UukzDzhQTxcsoMSNZPTcst1Tli/yTKrPu0LzAk+FGBcLEm2Jo33BfJVgpmevf8UFXLjAU+Db",
-	"YAM4vFUsvRkcbE3FGnsGLvrkigVXX2zW8spcB9ir1FSm8XrctdfNgwBeGNhVes9bDoq52sibQaUgVlYv",
-	"fe59T707PwUVJmgvmUMX9MIsYgsktl/Mxkxt+s78hk9BZZImW6717ZsXCwA3TykspRTSGD4880530YSz",
-	"Cf07irhTI0JOAxINWXTJYpLwS2bbwtW5aEC5p1mF17EQWkBB0YV1rbknHRHaFeBXg2SQrJue7Z6B7TAa",
-	"XeHL/wx3Cqprq/1wdUV1UIG2H69FMsOj+xRUThzRLKQl2iIm26ZI9r0mS/sFFXwi+McJIykb0DRO7MUR",
-	"VaxjOzBJkcwCQkksdZ1qOSKJjGiCXUuoiAklQ/NcQyD2PQmjSkOjkoT2WKKwpVJoFfGsPSCUriiJeTHG",
-	"VibngB7OCyBTlRe9/HZVRwAqPDdIDAvxqw7uNqwVzQQa0/+wnxqRHPlH4Mi40Dlnv2grHNf/Seu/N+uP",
-	"/tt//7f/0Z00m+3DnR9+3H387//1Ifzjf376X/X3P1a73cYm19V++I9qft177+/6+x+8H2r/3u02aj9u",
-	"dumivRJUrusDWV/QcLLM8EXacB3NzMlhJp2Qot6+viauitrAdI5TL3/c84uLM4LuBKLZtS4eyCupybNi",
-	"sli+yLy6rpw9ejrPEqU5126KC/tb7lSynj1FejPEOGxCYHC3USnhL5knsLRJ4xQ6zhnixzzFMZNjjITm",
-	"e15I0VtYvPMlzvWaLTXvwc24oKpuleW38NDUb8G3sjfdourseS79xn+QITjXLGPOXtrEGpqTCC7N23tr",
-	"4JoHWCAW7Z58Z2Wy4zlUBq/0pGXAkJeVWzjRcj164WWCXetlJ/rvEMN73G4iU4HOKo8NGuLnMR2wx238",
-	"W8lUP/Z7WYhJYpNSCkLeQ6WUXcEC1l24xDzaeIWtJSvcyF4C8NjFLoGsZ5R4HkpskgMNcaADTKeNf6hK",
-	"Zy+oaKlpUunstxccgInrzJM9q90sw+Wx5Qp+b97yqxbVuErEeFKFNZBdjOPXfJ6xV2xMc7hfKaUm3EN5",
-	"DyFw2LvOYH2eQEclcnJNI9siEzQi16fZfshUBBQEfZY1KoWeRPgYUg1fnJ5ffLh4fXH84sOT4yfPT6BR",
-	"YEAOCLBVq13WOlnhkwsZ7CjX729EsVqVTMbQfHHKI5tIqyVRQzkt8ND99gYAmcMf2/bH9UpCYLkDKcek",
-	"ZSrkQ9dH1GtORV5Bqpur6Ghsr9493ES9c4t6wxQz1l+fp6MtDQjBpmdb2z4GYJdYoLuNhrpgNtoUDX8N",
-	"q2AP27yl9Tiv0W2zXtt3pHSFOhpuY+OPuPC/bd2N1X8DM758K9uY6Wu3smiDrXS1zF3+KfgWTf9ysN3Q",
-	"pF8Hwc9h5H9DVn0JLGej0ijRMRnjT15D4QRsSZnE5Bcb+cVRB4t2CR0ZOVYiEoWXagx90NWIJglT2hi/",
-	"usC8l8vbGwTt3BuL6tNElUcTJ0rLETbfW6uU8RI5hfACLwfCkAPfIDwm1XDMP/x//8f/NW8hj/mHvZd6",
-	"+tP0xWV8On0+ecCv2w/pnv54tkLdL+7GdhplpXuajONtYWb0yvII5hqglEU07cM84AYOS7zTyTYWFNrB",
-	"5Yt/vxyHsTDiFvEkRwtfKp5kkaNh0yvuNJxk93LuUOI7BEuOzncLGRt8uqMcilNNpozCAJdkwHop5RGx",
-	"ritFfpso7Vqk/0KjjxOaxiSRcuTu6ScSCiSN6p/AV6sSMbKkI5uIsWHNjBegQHLNvlh4w2Ge6uGVFTJF",
-	"7KCbY0GTmeYRTciJGHDBCsS55FlfJLVjTj37jHkdfrhnUbQXYFtKJNrVTU2p7cec96xcSjVrxdC2+ugN",
-	"JEIZW58PRwWFbpl+9kopOy/Caxm5rkllad5RLsvnIOW5hJi7zYgxsHlqOfgN+LphhKVR4WXncPuUDXzn",
-	"lxIkUn2mZA0Exs0zNRwYNgv9S3XTHI381oVlImmWuvBX5m44H+RGPkP7kjVZFrjKW6dYZLj1PeZXmMVn",
-	"nY2/KwLL+f2dk9iFk2klXL+9iuUDfzciKZXJXCP7QghstWKzusf2Iueud7vXrWfd7vWDZ+bPR898Vr74",
-	"4/K7ljL7tyg4vyv8sML+jrHDZoovdfeglrQYiocWSFQRGOuwf/Agy/yObaegargsPT+EkQ9ULwnOZoPu",
-	"uFCa0dh1dg8h5Bvm4V1vbISbqBViMnlIxinrQ8OUpYswuF9WupG1JYYBZ95ELJoywq41EwqjrqMe0AtV",
-	"bqiRW5idreIugchAjxEax5h/QYtZ8gmFEIQDZD4fY6/RrtkxKbYMiUKDjjETHUJdiR0fCJky1wMG3+h3",
-	"lLkUGHqYd8/p0iyLuRgwdq7BatA8GtwpbHdH5X0ato0Tf+0AeenxlQXN8xKR1SPdxhTLwm4Tzc4tp5TX",
-	"AY+ZefO6MHdpyxegKHNChRFzxRVuHhVfnyBhadVPtCiG0LNpFAePHnmTKLBypiS8Xiq4oGOGR0M7itg+",
-	"v0He/hX6ewKHsZ3aRMQWczeWoqbjwavfHLixNOF13X4PuSoqJNVwdXlPd9Js7kUGC+EvNu/I3LTnUBFh",
-	"KhtLB7Q3MzdhhuHrcgzesEhesdQ6xp9iLRFn6mZBLujGsQjnN6yumJ3zZKuU4uxNNrFHaJU187BcilRd",
-	"vHevSWI6U4QOZG2p4PUUk8P9teF7WGk5RMYJjW6RJ/pth5tWZY2WgeOcJX1jApSkoazIu7hhrk+ZvVS6",
-	"KIgkZArffIzGBmYAq47sHALSYzOJOKgYiP9LNgbfhWKiJFYT5QU1xce/Ffzar/3fIDITl3oj7HZyaej2",
-	"NwcF+3UZHNA5V4goH6yJKOe8cKvbSr1cyHwcpJYppsWkP6gyfkOnL23imjnNSa8QXpw/TuX9fqO4240j",
-	"Y/qMpVzGJyJeeudaF+Tdhc0KcICgmZr0yqJm5uvWSzn9z7/lYTP2Jvn4/G+/q1LnbcqRba/PtSoJsNFI",
-	"8yv2vUTXMhGJmy456W2CbD7q3t4MLRDClzJHfaz6PGbphUvV8YNLMJTR/lJhs1+GvZ8j/pr/cvr299PW",
-	"K36qTsWbg+jJ6eHp5fjvf3vyy6MG22s2onYieqNnzfjvv0DyPfSbUKei0tk7BKXTPBCbLrhGDYtxFv/V",
-	"i9zml3cXpPr8vH1wWGuUWjn5O5dNpc4HkmPTDHtLgUjtekuy5rId5Gdkt7L2VPyt+Y/yV730hO44r6kk",
-	"NzhXiDbJRVuXfVaaG7Wm8MXoQXOYuEFY0e6xJF+fbxEdtePDjmNKXsgrZpTMFXFCv5XCraXZdgrlhiG/",
-	"bdOc7iSyNlfltDmnNiu5VZE0oM6mjvNMa946OOGt8xaSxC32i0gQI2Y/T1G02cbNQ3kIhE1DefCuW4fy",
-	"vjzgP0soD4Fx81Ceuf8d15CRqjamGnPXDWN6+a3bF13fQUjPNf1aGdHDNd46opeh2PcY0csEQnn8qnXr",
-	"+NWcePWViq8frSqShVG0kuR1v9L510YnPo81Ge7O8Rco6+QiSiYxewwXhVAjeQQqqR2HZCAt2JQpbSfC",
-	"XnHFewn0RsunwUJDpW3CzCN6fYrXtzz91uLoYqrt+7xblvU9zkqC8lqz0Vg/ccmzi0ORneO5VKO2ty/x",
-	"dydUGxi0m8RdFxCZxOY7nAq/KQTmtnGMTyvCpN1cJNubqHNumu1mihr4wZaFFeBHGHcbYGM/6vV54nF4",
-	"lPvgpbAueAspCKrhN25FBVm2cj3OxNkmzXsb5ZRda3sEKyC7hb9ji6M/x5tK9Vfv6PKD8UHieSgKeD+/",
-	"paLum+F4Gc9dgpnL6GxJjTr+uKPsOPOA9FM5Iq15F2iRIFsrCHI7nI8n2Gb2pboBC1hSEPxuiJOvHT7b",
-	"2ETWx1bYWnlSzZouBzCgsA8TtmztOpSecxjxFmeEgD0uDX41NsGzBXRdkiGZUR70oIVIia3qjycse6UL",
-	"pttfpzZBL6FK3zyV0kUBl81KT5UmLfIr/8mFDRF2Owr7K1ZhDgDW0NGUgWR/e/Gs/pCkGHCJSW9G3v74",
-	"7Nmzp7XGvORu768t7i2LmEbMYPyO8qOac1ASbh4LiQyPqyrGbNZAWCvF7SWAWlbn54iqiPZzNcKucNhD",
-	"cg/g8+ixAY3f3Gial8Yb209zN96BoruwlO9U5y0XDwsoG46ZiLkYhGQ65ElG64qkbES5wB4VBhMsuROq",
-	"SVjAjLAWkDArEDBKX8QyDlBs+0FJ+/o6IKGdNOBoIbs2xg/4JtCwXfYSLtJgsFdYs7RYY2ECf4l9tr0C",
-	"dGf1aI5vv2FUlQWfjITIoksZk4dBKAMpWBiYvzPI7reaRwhSc4wBOcCoteyDZJmkTNWOkPVA3fGUqwJo",
-	"zRMtLGFQ+AZM+XPW022oacmpYJtWLdwkIHQnvXpgOW6lgW3d4x91AVo5XBcwZBuX4zzq3ZYnZyS0LU8u",
-	"Q/6ix/7AM9aWku7dsfR8J983S3f7OGdRyu7ugI0Fj4+88VEbIihTI1Pmp94YRezs9fkFizsEMpRsRuOk",
-	"l/Ao681UtdMgvVkjMG9OkXHKr6hmRNN0wGCqDhfmS6Fh4DG2Z6qOWRoxoetMRDI2euEM2w2zRLElaVKP",
-	"9hqth/uNduuwsbe/i/2bXerUfA7y/sNVbp3/Vv9f738sdcYsB/rGjplFdF5MknFPLGlGzwfCwAGvCaCv",
-	"hMAExqxNFzhuijCaDhWLPrzs//qfj9KHP//6j4/pxfS3t2dPH56+OPvnqWy/oC/o+fTBsXzQu/znYfzq",
-	"H48rBZDg/Xmnph933/+xv/fp8b9tkI8Dm3m/yo2zxHfuO2HWlC4vKw5L5RWPjZ6OF2Oa5xUTenMHuucJ",
-	"uWmhmzGisnZV65vY4OSyFa4XQpWjSAwFbJk8YweMrxSqG/TaQdjOVU67hukltiBYVlsJ8q1cKYBFzo+S",
-	"Bz426RHttuK7V3S5Z8X8mZ9nUbR7WywCOT/UVWzYvPr28uCK3UTaX7E7ldVX7E8gqD188gJo7pD9I64E",
-	"FczC39Cu8Z2ZJen3OLlrIKG/vh0ioFmSqAYJIX73QxjAhEOo7v7BVioUknJ+wHIFGDQbj7hQO5mbSeXy",
-	"obz6KCiWmwTF8r9goad1sNDPOSjGd4Ni1DEoKUwP5mv4g/Iko6BiAdLQTOmNgKxuhL3Od+wFJ1qgM7hP",
-	"c8gdVLDnpP3Z9jqyTzxbxdLB1ZV1Kpw/+E4us3aUzTifzkWDseFVccYgql5vTs4vyPHZqW3qBIUhVUrs",
-	"SYCdT+HLKVW1BjmHug9j65ub7aQcknv2g+zvLCIMr3bf5sM1queaipimMbEgMGZsLKNsqIVqjGKYykgF",
-	"seIDgEAjKJ+IuQHTyJAris0RHY/NAefB2Qy91rQ/9hMjFlF19c2F4P4Cjq5u8+B30ShD+dV3z/WbmCPC",
-	"FRG1+SUXaXvFjXNFk3NcYMWNhSTGJXS7Qfbi3GMKHGRFkHPufAucZsVtc2AqcJXV7OGCKZ0JOCsrZxif",
-	"rrhZQ1KwDUyBEqgba2DdLQVAbXJDYa/rbigjmw3v2eo9C2e3yQ1bvaGckja8y6fedbcsxeJ1Ny5i1Ht/",
-	"FJRVNBZUstT7xcpwI2/eL7a9ntODshtXqD22umdNOKD47ccJm5TVPTyXUxz8t1jBY7QTjB0PKBerI4LN",
-	"tRETu4DFbW2pB1+wMhV4y9i51183N4wujH1uTHQCuQNox0E41PmKG+t7xfqBYPeWNbu5RV6aD5MvlZ62",
-	"Rru7cXoaJGdFk5TrGfTjth4GoxofT7Bhbg8Spp+5Zf/y7qKyUPdsk7Ph3MKz1+cXZG52Z0imQ6lYNruQ",
-	"CtS/j9B9r8iAabLf3DMQwsGChlznxgMOtR4b4OD3d7s+L2Pj2I7PBIuoQzBhnGBVIlxsyxI3Wisa/udO",
-	"ASwJVenH+OiJVwyFbwiuWva3Ibsmz18eP6mfPz9uHxwajbBbsSvCaxv4KaVTUJzxS3sNC1F5tRWZ5xdv",
-	"Ts9OPrw7+en569e/fjg/efLm5GJHWd+ZHfxmtgB6bp5tjcUz9Xwvuao/5r+yGU5V46IvF3fpiHlH5bq3",
-	"McKgwi2waVPYnhaz/hpd0RVPpDBkChNxIdo9lEns16+6gbkdc3WdnMC3bhYhV665PIuRnSqN/sBYRhPo",
-	"mtdjfZkyQ6I449fwoSEVccLSBjnOngTvNrxadQXx59aVjQBoot1JXS+Aao8lclqzBJBV0Y/oGCqt0SCR",
-	"/T4GA7MSu5l5lR4yjqPl8NqG2aVXwd2X6Dz2G+pTRV6PmTAQ3ms0Scz6XDBjzHTyrvwoZ1zXIpKywSSh",
-	"MIo1ZUoZeJu3V5XEdkZmn16Lo+mQa6bGNGIBefvjs5Nnz4hNkYth629/bDYfHhAhdS0gYeZgDrH3sPLy",
-	"DUk1kjEz70IT3Fzv2vwbMRIihGfQTWG/1W6T8GF9H/7faofEkAWyQFI1V12xFHoQmEVc0ZRToWvmg3nB",
-	"3PgAy4TMcw/22i1ivuzJ64AImqZyiikUeX+BHZUDj2hp3fEhTEf4jyGYIHJEuQgb5l3/OTF4OKYpHTHY",
-	"Jkr1lNOE/26ApMCgA4KMWZTQlClSDXmMoIalhlnuTMiux4mMWdiBffBYPT4Ofgrt3H1KrFZj7mTXNNLJ",
-	"jIRG7wkJTE2giWIhIM6bfEinUzUAcaqL7R5qhAvMKelks3oxxcS8cyLGFIZmmK9ah0RN0lQOqGaEqYiO",
-	"GWJP2K10u5P4YbPZrYQ1eJ1L9/FoxWtm0WPmJF0OS4O8FZdCToUjCXwATks01OlmjVJtXgfFzYf7kDVT",
-	"Da/rlnbr5qr6iF7XIWkmrBEbgeFa5fyDKAguu0gyPADuMTfjjR3SIi/5T+ZV0PAh41jT3JCnJKHpgKX5",
-	"0uaYQ2svDLJW2bajGTa7cBcchA2CsSVqXmUeZFgzknZPTkSMzgpkgPCe3kQDptqF7CjUorzJGxhtEjFL",
-	"dwyJQQITH3ENMlgr5KbudX5XDYxNBdDKWzORoWTOAUiP6SljAiUsvho3gyvMaN1wkklYRwQBiqy22gQz",
-	"mcAd512a1xeTn16e1TquA9v//j9Jt/K//+9uxWyq1cQv8RFUefi5Z3+yLwtwa3oIC+OCUDi+HYVH2shF",
-	"x9KWKxk358KJUT2VBldTZhQHHNsekMgweeF4x2L/Fdg3dDRptZoZBgg2kJrDMwLysX5FkwmzyMWTOKKp",
-	"OXTLYWudpa1lkOqWNnbBgw9tZ5vQnnEtbxdjG6ds1CIGWNEC2wgIawwabrcdsvQJRzmxQasRmkzpTAWl",
-	"/WwWt5U1yzF4JmQG3cCS0Q+7P4SQmwYf4eSh9wShOk/BnTI+GOoGgbdlJw5ANKc+I+HfaDrrEPtsw3Hs",
-	"Fsx5woRiK8Cn8/NBJA6sFJr3OUuhof4lF8DjAIsCknClkQpgiYYIbaMQcFlynbAseum0FfPaxWYaXiQ5",
-	"ZTRGxuZ34lCg9lptImW1DgktR3c8MiTV/WbTyN6FobTZL/Mjw80PLSuuezyOjYpf3W/u1YDYwqwLB3y7",
-	"D3oATO2om1+ArdiHHJjfIin6CY9wJY/MNzxmo7HUTESz+iWb1bmo9xNzYO4SeM04BX0ZCizrLv+qut9q",
-	"B4Q64zo87ddfUh0NIaXLBpzqWso6MGu43i17ySRqc8lB2apSZsSZ+b3dNr8XpvGbb3EvwugNNAlJ9aDZ",
-	"zDWSiaBXlEM4EX7aqwWoFxgrZMseKQ0SIhcIHcMva0OEu3QdTcI5JjWmehjkGurcQ7A5EP640APKIN1c",
-	"Kx1fIV/kpsWLrU8dnfqGejx2hCPyXfuSVvvhfFYEUGymUmK2MCUDJoxwR2++t5jw55OL0JP8MJUK5bQi",
-	"4fOT46dhJ2cSHlFatz9Uzhg5aRgC4rTNxAX4QX8psyIhjd1/VT4m7ADUABIeG0Jwuwem4OZ44JMVeg9U",
-	"UDApkCEWfBMZ+9p9CTe+kvrYEpnRSwSZWF0K1uiWsY+n9NoBQ5ERTS+zdeZ2dkgEM6S0qWm8ytI+Qs1m",
-	"xJXihlmOaGL0XRYHtrg7hrlrdDRmOJfNWO5lQGzZAN+7d+/qxx5zcutCXdzbHFpgzt+BJ29grkj4x6eQ",
-	"TGV6aZQzMRvJiYI5aCKGTBIyMlZidSYnKTFAjFPa16rm0j9hiUfmZfZvRAiO/VDIaKI0UZonCekxtB4B",
-	"7G9FFn9w6mTK5mqHeEqwxSUEJzuQUyRmhkJYooBMZiSWgGzsmitNqnCsNV/ft5qzUc8tawKJRCPUN8y9",
-	"5nNuTFvjJCMRlHKGxPEewgXwket6zu9CUg0TOeBGBwgVH4jJGIOxWEFeN2qSEdChAXgdzH7zyQ6QQWkd",
-	"CikM7rixe6nsoRpk3maeyTJt23OZWjvo55SOh//5wjEqhTPqMkLGlStoG+eShbggEcA9u0oPUzkZDGF3",
-	"S9xE+XvsfkkVeXbCqbIWbi0LPIKTi7w9bVju4wCosjk8Ywb0bJnd6ZmxZMnp2dVhpo6xlOwe7teOshcC",
-	"1s9BFrEZzxUebefw2U8hcREZIvtWFwAuFhDDRaihq4gqVudCMaG45lfMUABgeJ9fMRx5n3XX21Hk40Rq",
-	"il34qAambRccUWFwKpHRpXtTPpUREkeJnGjs4DeYMKWYImqcghFo1BjwjNuEOfMTUI5K5JTEhvgkauD2",
-	"kQ1yMWS2jiazs81TFNOGmaoGeWGRPuORVr/DcUmAKwgTIOs6Z7pfN9KXjjkgOOB33bL/eqvVIeEbqhk8",
-	"tn4mEx7NQrB24Xi6laOPj1vNo+njw6YxGptwKIdNonLBn91evC99vHekH++3ww7ZIwnr6wALNml0aXB1",
-	"v00Mslumg55CwjUb5Q+pW6iAwW3pCLwrLHU/IeIdebU3nr9snse2H1lse8N0Oqsf9zVLQ1K1XsoaMNhj",
-	"Eh4098JMuBev1VLiREzX7T1LAT8+O60EFeuyqXQqzUar0YQkrXLTvdI5PDjYO/wUVOSYCTrmlU5lr9Fs",
-	"7NnBcOC5Rno1ROcC6nVsiGZ+HJRlD77Cwk0ougns3Cv0/vgK+QzbH2Y8EVr5G1bm50ZAK5zM6bM0zJlf",
-	"Aik9S6Nh3nWALHAheGY/Tlg6yx2zWS4WWnQ3yQszj17sZXrl3BNBNpvTxus/4LyRPGyfeY3n1ubSxbKV",
-	"bdcq631euwNH2G425yYqzduFkCm6NRwgxwv814tDagYs76tntmk5gXl8RsjL3mWv3c0v/BRU5rnHxjfb",
-	"y2Gd+wiJsvtyZfAnGrtWNHBLa/0tbwW1Sh6L8aa99Tc9c0Yg3NF+tP6OCylfUjFzKoq572CTHZ1aWwrz",
-	"DOGuDdZ3ztIrHrG3ucFVCH0BqXpBr3+9N4hnO2dWOhWDHa4ELldBmKN5TQcK6tPMEyrvgYVlihG2SbLo",
-	"5KYxwwku5VW7f/D40y74QbGEu8hTSrKftTQ8K68/JlUjgf1UX+cVJDyuZbRq52laUoWobR5GxPzWnJTW",
-	"xHcNxNzY/eIK/3PCJjbM4VZoMwSNEvab7NlYNznLv+VmF9bW1qApUHQMz4iAaXxA9tYxh2xqyqMSHo03",
-	"FfIvt2XSp7nRD1GuRZ7U/iw8CTINSniSbbXqA5AbdYxNkA17/Clbuq5DL84Zi9cxm/yW7A6fZd0zOo/R",
-	"NffX3/FKahyDDDdswBmfWF8YstL2BiyxgJ9vwCX15+TDlkEQWuTByD9uy4iNkVc0qlxjkEWWBv29FMyR",
-	"F4OEGXuWwC1o/wdo5YMGvtckIy4mmvkDUwPXGsQp5Ta5lCsMT4JV0xW2boV7Fmq72Q7yVFT4CoI2Rku1",
-	"/brRkoXW5NMhg1CTxHbjqMSJ7K3gMgCbuCvQZeH1R9cM6rq5uSWykVu4oeO7DcEvgczHwOM32cuzbg1n",
-	"SqS8VP5Wu2KCybGKiVh5w/Z5Hx3UBEvt0WqYZ+bwzsII0bth5/Dcn2Q824CTew3vlnWz+7SpLl46DfVT",
-	"MZ/H5kx/NpmDAQ7DMxZlzWm/gKYOYbxTgwEXXCsypbN76XMzLt/agHXaXPkLKV/QFOuV9lsHm4i5LKTx",
-	"ksWcugT+v55oKYiSY3Vpw86O5yMD96WIkUGlQiTC9klZ68RMrMzJj5XSZTfKZzyXS5lzZn2T2RIN3+xB",
-	"wULeEbWKoYEZRlRhCoYvi7IWIrjqmvNEonM/c6+rCYtdOhQEX4ZUDMCyGCvwjHMx6IDn1IgZELi5GBJs",
-	"mq1xUQW3+/x2uHZhTHaFkl4KTRq8TVSyodiVvY/t+oPpyd+PX569OIEvl/19Q67vRn1vxPX3l0xecAgy",
-	"pcoe3b0pcM+MvxdmfM40oQUCdF5uj5FtxJk34sPZvPslyv01UhA6F0DLMfwhWxqKjQL/rFLyy7uLWoMc",
-	"u6wDwynrRiGnl0wV1XKnlXeFVctzbcrpV+Z9mSKu6Mzq4WOa4lBPyDMp05CxMMh1rb5zvdbvPF2JZJqy",
-	"SJOhTBUjPciOnG3OBAuNsjdifnfn+kUAlfp74UDneOcTGg1Z/Qm2y1zHuV7Jcy1T9lfxmnwddvndczxU",
-	"pG6nbULIz2NuLnce/MfI1xKmS2oOsFwMorm27JPYbJGsZSl+v6Nc+gHY9NZnYRMS+vmgYa7REFxU/nAJ",
-	"thBue62vD5lbZT7XJZqQXThwSVvueB+z+RyuzNYGGsuZl56HhYPfsV/Srzqad0wiQeX05NG138Z6A3dk",
-	"UB6lfmPr1LM3EOnSmL0WwySigijGjjBHWRAlR8wlC+0oTHAwlJrNHlwk2IGxSG5Kra+kYEsp9u7Ed1ZX",
-	"C13Vl4RIHGsrUv/JBR2so1245uuK770N6fGljHmfO6r/UtxlW17xXRL8p2A1zf8MRssdEPza8G4ujHn8",
-	"mWK3ToXI+qCXcqGzYr5iQMbJRHn8B/O7bHok1hXQPIHTDYdbTKI5sy3/P3fyzLoHSqXPZbrRta/T2DaS",
-	"X/fQrMfEYo7Na5HMbOonVIxwBQWRy3JpkAyhynnzo91w24ymn5trZ1PYV+bZADj+girbn5JHQuKMG+jh",
-	"GCR+3pg7lvposEOGciqQrbdCLgRNxEHTsaV+YZZnjcUR6aQkUQQ9JzB74Wv6prMrK6eaTBm9MptMBqyX",
-	"Uh4RW4IK9OE1r7HTxFyK5Zq58xt7aJ5kINnKTdO6U46xWsmD0wenN7ZMuYW2d2cO8hcyouXzNy9crASr",
-	"D9++edFYKbbnxsEC4ewe9lr9dtRi9X3a7Nf3+wd79Uf04KDea7EmbfdbUTMuHwD2lzB8773935/1/C7l",
-	"YDyPkfmWyIliLXal02ruPzx4cLhVgg9Sz+auMWAtkFajVd6WgoDO5rnBRnRmHU32nmU+sJuJlq0dYBlH",
-	"vPd+3Xu/vrD3azkB397vBaRFjnMfFvivjOYHhWl5kVypS+uGxPeF/Fmb6Tn3nqx7T9Zn9GTdini39NxI",
-	"pU+fAk2NgboW7TsbgYc0J2PWBDYshQ0zZApdHcqlMYu5XiqL4X13YuUFWwrvGxqEBaMuICm74lYT3DTX",
-	"yG74K4XagbetqGSwnVBvy+HuKx2+80qHW2hU9zbc19cBT3Km+yVMuF1/EvFg2VQQd9HKYGngZrfi3L28",
-	"SGN5rOKJe/lXD1nYMMQXCLau99xnNvJf0OK81yOdtz/rrRblRHJXodEt1MrSqMFxHPspFIWogR3XVM4j",
-	"loULbpwp8VkiBsekz7HzGG1s6+W3O/lKjv5ic/U1GR3fmr//nsHdif53r8R9dSXuyXxu2c15d4nKZgOW",
-	"JR0NbsvXX2ZJ9sC/vRZa0IRUCtYgOe0eeQHhYx1iaoq27YCMCghJ+uWuRHvj3YWJv5LVXew8ds9F7zsM",
-	"3LNAbDGAhHE7f6hjftDmbqmF+gJaD8I1UIY6gDHU1JbuS7iMJsms0JSKLrRpI2rSs03QbUo+dL6TqW0l",
-	"0BUhzHRrCHatbTsv/GKcsiuchwaDlG1zXCjLN1ddMjZ2jfahtPRjsa05tOh/B43CeKxse+G8ZQElPaqj",
-	"IXQAmIxdn+9O1qNcQzdGu+QBv2LCwgI6EUAlVGCbvXWFgY7h29DE1Kx/xKGboJIp/CuNHewGvkEuW+j6",
-	"IhomOiurlTLW/Fs4oc9vxpdN+WcJlFSYLZDerEEuXFP2Xgopk70Z4TFRElBD2b438oqlCR0vSxE0Dyuk",
-	"Bzqk7BQmMrqxIv538ITAVpm8v0kiYZ4TOe8i2Bxns1q4pTvETMUlLcVazea6lmILy3sLM0liGNhrkJVM",
-	"xgQ6GkbM6zsLbZCNEkTriplNaxa7buAZDLCJP7Tn77g2/krPErbYzL+W97fntrm94qNxMiO05zJl7bVZ",
-	"glcZPHhc7PyWTfRbP48nH+FnobZkhh+MMZlBFMI89PNqLuY01vuagFPcZ4n+CQQuOI0mlg07YYufVwnb",
-	"vI3sRlmikFZNXNuelBGcSklSNqBpDFmisg9sChuKZsW+xjjA7mrQ6AYHM9J0IEWbw6DGIYjBYyj0FXlT",
-	"lIVuxY/CrPdsfTLGuaVZfx4Yh4QTwu3sx6y9KUw+xcEPtkmPYd6uNS+0BuLeJAubgp93+4X2o7YzazV8",
-	"c3xx8uHF6cvTiw/npz+/ensWBqTVJNT2KIKxM1Zk1I6yIuZC+TOUVGcztWnCL3GeKvIyHA+CfwMw1PIy",
-	"ZUPq32T7noy5HseUvJBXLKERu9Pi5ycZAL6Sx80bM7g0Mmvk4neXW2tWfYPcWmAlu81ekx32Dw7qD+OD",
-	"fn2fPojqj+g+qx/SZvSIPWRt2mr9KXJr771z30eJ+GS8lVTExuvzFujGSa/aUn1gZ8/AZBJS7c0Mg2dG",
-	"GFyymZGSEY1ZzdqGWZ6sc89DU/ppKjWDr+0cIPyxK7AsgdsJSg0CFhjk7YCAtam0eshGiiVXTB3Zy+18",
-	"IaXl2PUjKpMseP/NJMvWubYZh7zPtb3Ptf3CubYTRPHNecPGubbGokXMNgwAXEXGNIa5QotzGon1AOF4",
-	"qsdwBUx2oJo28BPOJhjKBPs9doWV0a1m0+Ve4IOLsy+yci4YDeA3t1SaaoZ9Ky6MRlwcw7WjSGgUj7Ar",
-	"XCOfrFMZ7CtjbtA1rW89UbCEjmF4MEFAweCgV1IwOz0I5qklzJsnhHGSaco164q80Y/dndGAcR2kmln/",
-	"FkwwoKMsT7mccc2fU0LtPAMYag+nw0a95U3Y7VsLfgLnAsr8mtv7e75YfjSOuF6VH+3KZu/zo+/zWu6W",
-	"4WJy9K247XZqiEH21cnROEsdB6MKKepsNNYzcKky7fyplgkZBhCUNDFb0Ltsv8dc78IBvOZbN5IKn1LF",
-	"WIAeUuF4ckTRkY9DUROmYQ6X8+ZmjgPBWKxIGE3SlImsiS/GDboiu8zvNzukigg57WTuU67nogw4RLRq",
-	"h5Y15h+ez0uBlmlG/WTmnr3V97ipNnNt3mgCY25wvo1h+IXFyiucGgxT2QRei3sWMgc8eIuco8hCnRsW",
-	"nmQNlsyfzh3Um+GlR36n0vLb8iE79uZGV5xwbAoqGLmSPFbz03jGTJBiszyraMO4w7n3gRiH8BDq9Apn",
-	"BXe6AiYgregoaoSq30k08Aa9UU1GNC50HXWzLjOPGUycWtV0tESaAvHciYvpC2X6ez6nX62LfosU/619",
-	"SXcsnjdI8b+lkL5PNbhP8b/3P309TQjVDugpZqQ9dToGzlDbTDsCwVOH3kW2adFCN8OgMp6UWqcwFlzN",
-	"azfoY8KhCWt1moXYjhHktl8yGbKU2WCOkS1O3XFCKuZ9GIsMoy11PnUHWq1tqhOBPtAVC0rQnWk4JFNw",
-	"umL5PTA+falmM5JXRc0Gpk7iHp1qAZCUSdwVTlNx2ohVQC3wnf6CLsXl+sZax54dC38Hnr3bB4saZpHL",
-	"I0bbSe83+cb+3PL7Xuzei90/a3Pf1ZLTkvhWfoQNJOVikGezsjgrPf3quJX+163q4yCwfF8fd18fd18f",
-	"t6Q+bo78vlx9XOZZLGEcqxt/elxjBaeAkdM8df0/QQfHC6z+XbsBL/nr9Aa9b9N5z8m+S052ywaft+Nh",
-	"2ehcEY8lX9sRwPUpzi4vsqQGeSWd7e0GmlORXb2jiGJRyvTqYeDZUj4z2/oS07HtXjYYkO12fZ+W/WdJ",
-	"y57JSZqPWvWw2lH6IvHdrq3vGzbgymA4mcIo0F8mAm72h4VmQ+nR/xejZym1ySu2gglW4zLYFMSQuBhY",
-	"4iXVcDpULPqABUN7bZJSEcsRgdYkhAvSo4od7tc6mFxdHMMKak3mFVRDOVWE6wY5FoWwZV44kkOOVPeb",
-	"j0iPzaSIa+iuDNxEfZyJOull4LDzxSFbHUZOxSMu1I73NFhJdb+5V0N33Ns3L8wih1qPVWD7GRgNI8qi",
-	"iVXbERnclyyFQdpJYnYwTvkV1YxoY8PDCCoARMyuWCLHZoG1gERDFl2yGDu7K3rF4mWNEea4x21mUZW2",
-	"oDeHOeZjlnABRUsGVBcGJ5z8aeTtkQOnVzdsIrNB0kmaVDoVAFVnd/fRXqP1cL/Rbh029vZ3zcrV7m8W",
-	"97ZN6p7b+lfK755bxTkg/ionn0OrwKOaTNTdwSys9ZnbnpDdNnt7gQ/dd0m+Yy/l95Ew/if0HKJA9Eee",
-	"5zz1tmJ4qQ69ccY4BL/6xREgnriTrj2jnAoG3RlrR0RIDfx7JHHYt2IYYuJLWyeXSZNN8rNzReCvnaN9",
-	"n8WXpU1/BiraIJ16BYlA6d+Iix0Y+2nog4qZN7OLK7Lf3C9taryWLD6bNbiJInFPaH/ddNnPQmXbuVLm",
-	"MHbzdsNv37zA9ETvkmDB9JRpVryLwy+ZMMCKj8iizMuJHD5BjwGqLZ173CDw0lEIh1Ht5qFGVnJtZ65H",
-	"CaNgHs9y4zjmCt4NZujF3EK5xpTNydjmiaSM/DaJB9hOJFvnjiKpTBhm2+b1x2jkQqIMSaQYuFpltxf7",
-	"at9HhrdgOURms4IpGxioxakc24oLWGBAehNd3Dim00y5Yta6Lc/tXGR/X7GSGE/fdmrYLnPzNgbjV+Hw",
-	"LmFqCae/z9P83hNG7pMtv34rPpty/+XNvt2YJfyKpZytDqXklxnjbUstN4u6oKiC2EtAoIwgcz9Rrdlo",
-	"rFUH/I2BzbmkeqJIJOO8W5A5FyuxJygjAq+ZX4v8yn9yS3NNK4T1YWIdwbV27zKSLp6wBnmab84IzEs2",
-	"1uCE3WuSmM7UyvBPfu8XbyyVjUPwDgcSUqGNCdVsaVclgGsl2E5Y2J3OzvHuT5stCM6CK09LWbaqzK27",
-	"7cJOshs/fYkgmYPD+iBZDoZ78+ivaB5h4LwQUI59dvEtWEkbi4fdP+zfs9P4027KdDrbvrlryQqCFeJm",
-	"tmoKcr6c201DXhaePMfeiKQPGbLZktbLP+glN5IpMybetNQv2oFHWDkU5GVuUPAeurPgMcYsezKewTSs",
-	"bAmZnaZJiOsL0Xf0CAOkSmJTxsxY9LX3+VR7nc7mWNtn6Hbb/lxseJXt4gAWkI8TNmExmtX3Fsy33Br8",
-	"3jSYiwnVFRPxIh/6/KZByiJ5xdI74fJruCyWGG/OYoEBWoBAuoRNoCCKG+Ybwj+hz4mR39qGu65uCxrJ",
-	"utfYDIwSdn1Uxkktv601srfxPA/EWg6EDiQkVyRSDAj1xX9maSDDNpzcLqo/0ZOUlTFqOI7b2x136QqD",
-	"rVc6hsEf1puterN90TroNPc7zYN/blMVVb61rbxjdy5h7KqWSpjnckpGVMzmKDNr7MswCUnoe7FzP5Hi",
-	"3g22uaxDaTCvdyNrRwb+BYSf1OYJmBX1eUXgz/xqbXIFhaSpYmZjAPmIIvP5WH8XJgqWBKZwSxhrurAd",
-	"OTj008Jaa6WNyLqiCUeh2t4nQzlJVYeMGBXYD2tOULus6Z7UQ1gdNbJLBUSNacTy3tkgBM1qzjUVMU1j",
-	"YgGkiBqziPctoyaq1N+GKy/NcvuCcfAbpdXBsd1lat09u/9L+I7eILEuhgSyqoTPzwM1U/pLaP80c3k0",
-	"zCtD5yxeZwUs864EZDqkGiYozAXHIVAdAKdisUslT7n5e8EI4dAWaZne37E5AOapWEyywLXMXj5L2Prb",
-	"c6wcFWI4IJecOVPq/LzXhe9dMN8NKz5H/4vOI5hQbfH5Y7VqV+mUj8HQLueff2Mp73ObyxSew9X1c6eH",
-	"hQQxFprVwSUpnYI3OYDqF9DyzB+Ba91GxQzTdcc0VcAyO10R6sfdSbO5F00EvzbCR4pYwTcsuGrZ34bs",
-	"Gr/6V8l3jUbjPbRUZeYd5KoFlSvsuvr85fGT+vnz4/bBYdUptd0K3q3tvfjJrBq/6FZqNVg5CoeusLPi",
-	"+3wwSVlspSM2rg1x4pvRxiw70jJhKYVpL3vNJlFeWXLNiRosltlRJEpkdGmkwBXCOe4KRIB8UIR5i3Uu",
-	"mzWNUxkxpSCLC8fF6JQKhWd9RKjRtqEsxWISh8ZENLoUcpowSNQCZ0FXgBvfNR2KWIOcZFbRJGWkikcb",
-	"5Fp3YGdJUThhPPMWecl/CggXqNX/cv76VQ0jA/vNJpkOpWJdgY2DAFDdihUCaAagTo6GWLcCFd9mh72E",
-	"jUCm5qGKlP3GIs1ibJwbDUl4bb/jUoRQu6Vq4OrqCpcSngGxQV5J7U2xYHEHz8FtDQb+M6GNXGOqvGFQ",
-	"xPgVQwqwe7hNHZIrHuq0Dh8eNh8+evSgGVRiIxE7f1Rkz2wMnjKSE/O8drPZDCrYecnIj8pExZWgwiF9",
-	"jX/Ye/Xzw6e6zf559es/Etl+0hw9mr1oHQ8qgYvFdypqEkWMxTChwd7JrvSHlrl1kt/69vTBo6u/v5vl",
-	"kSxbUvaBw94a3nM2db8h1CCMfneJaB4w7eHkj9vWDYd3LzO6rtyYWPceUjWaoeFtwNVqjY3b6GavRGy+",
-	"mWB6KywW30JCec+YF1UoEzImX+ZGATAQSvBgEUKL4unGs9qFFGCKeiQOIgo5Q6VTmecKVrQNGU308Pel",
-	"iUbH4MBQpA28iSfYl8yyVMMuJuMGOdUklgxjn1pOIgycGtLsUYUN4mxk1GcohomPaNKX6YjFdradnUm2",
-	"ML9nv9kszcB/Dsuv3JYaMoqXl5uTqH33sgGfBRDdoGn0HMreAuNXzLh4wa+YMMs0iOK78DJIr9aTEO0A",
-	"k1JG49mmiGRTvzwUwV8pGZvzt8qBkdWo2wTkoLmXpyVjgMZ8lTUDHEk3+8IHvWvPC83tquenP1+cvHmJ",
-	"qkp4/vztxdPX7159ePrm+PTVh6cnL47/kTWZh4a5PElcL3p/DKOVYH6X4kTSmPRoYrSY1OZec03kRC90",
-	"4NX00mwxkkIgnapFWXsXpPGG0Zibs/0WqUMhd7Xj3dMr5oCqvi6p3L1wmBMD9kxuS2/wDqMRl80nuMiL",
-	"y7FEHlEYHNKxjCZ2Yj5WYO+CA8MuY6HYm8lxwoxSilMWyuZP5Nk/dhrcYvYQNpjs23zRfKu4PMGMhm0d",
-	"QHUusjaH9rFG0Sx5KvQlClyvo4nQPMmnKnu3YzOUxfufzHdf8+7J+kAt3naCIWngO8gOLC6rIDNJjAGT",
-	"KcreYzMhv/jYd2XtFrjGKRbuvo7zktmuT2s890HmSZOCnF/x6x1FDHnGk4SR6gFRATkgIy4CstfEf9tk",
-	"aL4bwky67L+QFfz//j/t5v/Ie51mLrlEDqzTDgJFXAycWQQmDxg2oV2fDdaFRwYNVWZSN0YxSWAW73yR",
-	"D7zMciK1CEjPmC/JfM3RLO/eQKqhaytABikVuo6lNCcvj09fhDUf68z3JY/NJCZuukDP+CaZRkOmdEq1",
-	"TP1FeyT+CWjcKmd1jX0TgCWjx6c039tySOKusuCZ2sQztNsCooz+hTMMsYOuy0yjCYhoHJTYIG+YTmdu",
-	"tAAkubkXTI3cM9rakCUw6NYJgP3mo6CiuYa6f+eecofElTZPA4MsM4RcfwcH9EbMrnbtvtVu5Hm4+lmN",
-	"xYq+QbBPJAEuoG5pRGew1FgCfwvgBCzGZG3zbetc2y0JBuMUdrWX78pIYujIweJNd9H3q0N47oOrX7JZ",
-	"nYt6P+GDYZlG5AG8kGvo+fHqv7JZiEY+/OY6Qo6YHkrrLZcTzWqIAebg0okQQIVwwIT2NUtJCB/qx+ZD",
-	"6PxFaNFDsiEZMEt+mLRvV7bjlI2lWDC31uIaNoXgcqCVQDRFv2YpliyCztig5nqrhgVYc8eVQyhpA7UA",
-	"xcAmLhXUPFJ1X6CXbkz10BiyoJXVPDoqkE2H2BQxwabkks0c3zQf7YMLMG23l8MUd1y2tpsCOM18w9wq",
-	"QmUKO5kIdj0GaxGLPBoEhwBhMk0iBwPDcMCug1pr88k2uAmPz84+nLz622OvgU3o7/ig2fR2bFeBr9l4",
-	"V27tsA/wjtUdYFZy0MxYHcGA9IJiFLiyFqeipqwP4LdxLyOTr2gyYYpUvYkgWkqihjLVtQaxXb+tiw3F",
-	"p+z3UTpit/aOcwniFPLeDJ77y/nrV4hf1dD1+Y64noW1AKaPuCHXMnVeZHsjTpkJzRPDTM+C5xtBYPS3",
-	"hBVJ2AO+DxmunGNy80MoAv5TUEHmVBdS1x0rLT0O2CkIDgW8PDuWIYX+51xZPndEwmPzoNBTE/AXsLKG",
-	"VBU3d5Bv7iUySrE9Wy/ZxaegYj72IYyzsKVXEmWvGwsGRVcTkemkOKjROkLgGeb4bLOBHnSeVwQDSzXA",
-	"QmEfaOBU3OB+UWDhgjbcV74DKFYAjayupawnkEC1knCcSgeX2n77BZV+R9mhx9Vw3osVBtBRgYRc9GXj",
-	"2iEMXgGXwlW1IxLGwGVCyDyB58MzCyBoeTL7jb86Q4i4kw3hsQgCAxevHXcdne1lAjy7hiZoIO0ofzxd",
-	"jtAyiZ20tcjhangxhQriJTgjGoft5Tmo4Jc3Ysy8QBvN7SIrpMsm7bneaO7xO4rYmQOGbxUh50kav+u4",
-	"jSlsDLYSCH0KKrnduozq3Shsy6VsnXsNerYBozVk8HEiNXWxHx+7XNQmXafcNEiYxYQtJmEUZAwB4qLw",
-	"9RSaCykxg9Q5JDYFSGHnn4LKRPgRknJ+gSGgKGWxuY4mqgOTwCFYFeQeoICw6zGHsFNKNB2NwfsDcxsw",
-	"ixqiRjhbkSsykIIBA3EjKdAOkKk3feycufZ84bt37+rH3lLDIq9p5bDxrjIIk4UkNoTQPEQQSFkAuLzI",
-	"1XkI7WiMnsFxaoxYSGbgI2SzcqLpAAJt5is50TVfjCNYKHLYSAoXFCIRHW+CSgW1xWM81g1E/F1sDos8",
-	"8m3gkKWj1kcs5rSOT9mEGRuwwDgYuBGDgAWysf7Iajjv50ODN+cMntz08mO9526+u9LtfAoWwxAlXNVF",
-	"8TMfg007RfeKRb6qayvpBVqVoY2AKP47FCdDaPWowENdcDN/iQ1QpZkLGj29oPUZro6mGcdkUBdorc6z",
-	"pUJotRZYro49/ETsMkA1S5Is5cZo9KkcmeUtVc2WRn43PYiyqM//HwAA//8=",
+	"LGB8tdtVP3S7P5h//ue/ul0VvP+h+m639u9lhuIP3UrVXhNscG3tB3tRbRklGft5PTW5A9iEntq1Tm5p",
+	"3gndGFoxVAOUstethI5ASIifSwiFISWV0EoAbJLGmcAI95r7GYnQbIFIGiCAkE6oZSrZfTlpWbeGpaCM",
+	"oqrhDyEx4hDv7Fjytj6GqXkZrqnWIMcZy4JdK3gm/NfoK56XIiDUCAck5yGLLp10QJr3kRy1eoPnN0Pt",
+	"3LnyneL3Evv1VLMRmj9jOmAZBEDryAEAlkxh4zHr00miK512M6j0ZTqiGq2FvTYCAQ2JVrPpmRWtUrPi",
+	"dRqXmTWgXchUk5inSFTLVidTPK2S1cEzK0Fm51P4BF+WWvpndMDKl9Kq96jRYwyYiJiMeixdth5zSfly",
+	"WmtgZf63Fl5nUunTp+WrHEtrf2VrM1pkvjQerzR2ssVNJnBlCYCk0ueMpmVc8phEVLE6F4oJxTW/MqKt",
+	"ZzV9y90018lSNFP4YH9FvrZkYeNpS0vWJ1NdDp4+Z0lsLAhArN6sQS7A8ZQy0kvlJRPGuuexkeDmEJXl",
+	"UvKKpQkdL122eV85+kUpMzbqsfZw0P8OwLEEFSe9hKthmVPwtdHIxu53OHRFquYwa8b2AYUtt5F2FBpf",
+	"ilT7NFGsthRvszf6m7Er60mZMCpgaW8VS5dhoLHAPisGvmO9oZSXJyIeSy6WUsIULyPMXvcZ1/TJ3KzG",
+	"UigGFv1PNLZeD/MpksKYVOZP8HhF4Cba/U2ZpXoS5I8KuC0qHXM/cQ8I8Ft4LhtRnhgMGk2UBt2PXNGE",
+	"xwR/eP8pqIyYUsDCfIeMUTC4gEsNANC+rHQqNjACsOhUdumY75rTUxYY1tNT5vcwyu5EPZExM1KuafB4",
+	"xJSmo3GlU2k324f1ZqvebF+0DjrN/U7z4J+VTz5A/y1l/Uqn8t938wjSLv6qdk8ACAamPrTGqewlbPRj",
+	"CdRipgEsK3a8FQi5UJqKiN0IJBk4dLL8EHIUGmo9Vp3d3d8mAiVczK7cXtWuvbxun7A5DM/wCYiaS/10",
+	"qE0ZwwB0SFRvYxlNjBVzREKEWug5UIF9qgY51YrYVRKzE7Cu5lYbNsx6c1J4K6yrdAOa+BYwBXlj51+V",
+	"zHiasiSpG17AYuuVsRxgHmuGjCZ6+PufEme4IiOaWChU0UmXgyIAn5IUrNYgz6wXLvOMq8xEpeA7R//4",
+	"Ntj0xAbrvg4KKfvabAlqMhpRgyTZwmwY1xgyRueJqTbHfEWTSREBj0FMOkOLK2Q/hCbGGps5T0Y55+Iq",
+	"u07TSybuhmk9yhFw9WY2wsIMSga0855oLur9hA+GczCcc7IV3YJLoDgX4uSKzD9l3r94ZP3oaihTncxQ",
+	"ISjCDtSpG8Ju3SY2o+GlAAPivFN6dielSk47sK5UBVFlwFBtw50FDCTVAvmG7plh7QgCABuH1RedwRAT",
+	"WPQGz79xKcTCGjCOZzLt8Thm4psQPkaiWH8fofGIC0KjSE6ELsNGuGDXarN1dgXpNlsg516OnK+MGEsS",
+	"OWUbi5N+Bri7QjwbtzFHDVEbwgXpTTTE8Y2cjTEajJLEws+5iVx4wdoYBkeXiI9s3Sg4ijG2N2yiNtJD",
+	"SnTzt2Kcysho2b2EkSf2/qLiXcKGplQRCIOYXc1FSdbp5FvxI6uTt9vfik5+A2DcliHj5ssZcsqWvfmm",
+	"3BmfeGf0scgVM3BhYD8gvRnKOktK0mYGQeQyKNsaqbov0IULiXcyRdWttkwDK92npSehWSpogojx9Xnq",
+	"sSATwa7HLALXOYT/ZQRu9vgOMOrA18/d3vE1m+vleNed4EnJdhvkKQADnVmJHEBeH6RxMT1Jhfk0EQlT",
+	"ioTHZ2cfTl797XHMIEHCmHvhUjUcl11y7N+SQbfN+YPi8vv94RcO/7bGmo8lL0GWvZL62OoaNxK0+BRi",
+	"dJbjTGeZk7I2dcNZ6HhZzg9tsKsoX9/ehXhtHnxD4nVzKNza0jnIKcGej9hep8T11oXUdXfnXQlPEGxo",
+	"PYNSmXm4hvSKITwstKpUzKwc7Bc9X06CzjLAes9JuNJHNv8v/PnkIiQ0UTKPgz4/OX4a1hokBJwN4Xrl",
+	"pRkpm3q9hJAWQYMk9UrqZ3IivgVW+1axFEDRhwUtcT3sNntNdtg/OKg/jA/69X36IKo/ovusfkib0SP2",
+	"kLVpq7UN5u0XzRj38o0QzoATb7gLPHsl0SzOCKv8KLOXZif4Usa8z1m8uuQAEvMNfG1yfgfSx4qZAhib",
+	"n0v5x7yBBnmFgfojozNiYH0mJ0AAhgV4VRqu/KEMDvayXbjmE0ZGZ4mk8YWUL2iKQdJvyItrdkwyn76N",
+	"7x8eHOwdQoabalRu7yNreab0G/+9WkqSAFA2RMgxwrKupazjjXft1oF1cYXLMqKdiqJ833HpydXwuj6i",
+	"13VzRx1gFQaEJYoZsd6XjWvngsUr4FK4qnZk+BXI45BUQzyWsEYUnSmbyLJcY1iAAFLJWcqyvJpnlCff",
+	"TLTAxtVd4o6r7MkjKIxp4vJSjGlVIM6lsnf3sNfqt6MWq+/TZr++3z/Yqz+iBwf1Xos1adsgY8y2QVHP",
+	"8vVhSfoIzE3x07u1bm+9Cwz16otyySwTmyxe4ICW+xHFRcT81GRbdUSq0oghly2l6QDsZAjXc435gqUs",
+	"EtNx3UFCPZfE9MAfwloxC9A8cJpyrZloeBzYTx6UgnVKKq1slq15WMwiHhtGzMAAx1Ql8Gahq9NWQSyj",
+	"k8WTCG/Fxs9ZesUj9lbQK8oT2ku+FU6ucGEAYDYay5SmPJmRSb7Qu3fdH/jeUQsZ/42b0ot/y11x8qxg",
+	"MKLC0EnPoBeNhjbVnI+Y0WGJnGg6YAGh8JWc6JrLfjcARUcr1YjzUiDaRjMS0bEDJ6bQFd3rtuRlCVJ6",
+	"20W2vYhU31q0N4OmtZIAlGaht/cOfM8oFPjIYlZur9T0khXSjYWcboQvt/MjLCDWhZQvqZhZbUt9C8gk",
+	"JRkZ49CVjnUKYDnMQFEWypno4S4UNm7jzPaiiwsv3xS7/FK1u4vkeJVcen5lR1iLtg1b8ReJx/9WGJDJ",
+	"lP/+zTASOD7IguBKQYjSZioQCFeN+d14nPebrfzYjyd6yIS2SyVZotrmrCV/ALszIxh3jfAwmhLgQTUD",
+	"S5YlEjiwBETT0ZjBXxK0NMyC4IoMpGC1vG4rZbFZLrUOzWkqxWA5y/A3N68cvXv3ru6Bb0luL2zYnC3x",
+	"Hwaca9PiwJ8YTVlalhwIeKwm47FMNYtfspjTC7jmGzag5xZzJ9az5zv04EFGBiBwnpvjc3Z3He6uw22f",
+	"y4Q28jCch0i4FB3L1obczCauvmG/gev+Zm5x+xCkPlq07XLv+CsJ0XWqJylzFSLrwsw2xUDtKqgN/U6T",
+	"QJftfB59b7jbuVy9VaexES67vI7UIcWd6X4s4eClxvWQK5byvpMg1QxEAckOLSCK/w4Vu7+cv35VOyqY",
+	"wVhbuQTp5zdh0D3bBzaEiSI2tjg/To1yqDnm0zmw5q0YqLu2NCs+58X/cvfm18meWQBmCo5GlrA8LEFt",
+	"Ak54Q/90RqCVY9LnghEeM2rwKU/iL+L6g06z2Wk2/2lQzrznUbwfteghq7d75j1RK64/ZA9ofa/f7rWi",
+	"ZvyIPewbQpQW8zZyCH0K5qCYb2xttnrgM51VCGZB6FJcPhX27L0mNmqbwaKyd/HNluS2v0n+v48BcIm9",
+	"OcihkO/RX/QKPHmSg6RIStCW4CBoNpuF2nYb9SK9hIpLUj158vK43j5s7ygSdrsqrJkryKu3LyCFM9MR",
+	"5lDIK205aC7WtviVwP/V7V43m+9/MH8o/Dv77t/KAOr2hZtfJDtI5twMAczjEi4u1YbXv4Br50/KZo/i",
+	"g1adBK745Moex62W7Qmkxb4trg3SeMwE6uybobS2yltWzoPva1hEW8+2nK6TLS7Afa2AylNowPQ9QgVb",
+	"R30uqKDQ/26Q+4V7U3G9FlbKq7YqssbSHxRL+kUbBBQb97DdDSXPGhFrXmIXEeQLXblHtQJFuWYjtQ2u",
+	"4ltomtLZxmd1RgfMHpRhowMuKOL32tvclUsO2HvWytMGTmB34VWC0dhVjJ95wIGavGABJW4ko+eW7Z6y",
+	"fJFnUn3eFZoXeCrEuFjUaMsk7QvmKw0zPXv9Ky7gwgWeAt8GG8DhrWLpzeBg6zLW2DNw0SdXcLj6YrOW",
+	"V+Y6wF6lpjKN1+OuvW4eBPDCwK7Se95yUMzVV94MKgWxsnrpc+976t35KagwQXvJHLqgF2YRWyA5/mI2",
+	"ZmrTd+Y3fAoqkzTZcq1v37xYALh5SmEppZDG8OGZd7qLJpwtCthRxJ0aEXIaYKcDFpOEXzLbIK/ORQNK",
+	"Rs0qvN6N0AwLCjesa8096YjQrgC/GiSUZH0FbR8R7JnQ6Apf/me4U1BdW+2Hq6uygwp0c3gtkhke3aeg",
+	"cuKIZiG10RZC2YZNsu+1m9ovqOATwT9OGEnZgKZxYi+OqGId24tKimQWEEpiqetUyxFJZEQT7N+CPSyG",
+	"5rmGQOx7EkaVhpYtCe2xRGFzqdAq4lmjRCh/URJza4ytTM4BPZwXQKYqL5z57aqOAFR4bpBcFuJXHdxt",
+	"WCuaCTSm/2E/NSI58o/AkXGhh9B+0VY4rv+T1n9v1h/9t//+b/+jO2k224c7P/y4+/jf/+tD+Mf//PS/",
+	"6u9/rHa7jU2uq/3wH9X8uvfe3/X3P3g/1P69223Uftzs0kV7Jahc1weyvqDhZNnli7TheruZk8NsPCFF",
+	"vX19TVwltoHpHKde/rjnFxdnBN0JRLNrXTyQV1KTZ8WEs3yReYVeOXv0dJ4lSnOu3RQX9rfcqWQ9e4r0",
+	"Zohx2MjA4G6jUsJfMk9gabvKKfTeM8SPuY5jJscYCc33vJDmt7B450uc67pbat6Dm3FBVd0qU3Dhoanf",
+	"jHBll75F1dnzXPotECHLcK7hxpy9tIk1NCcRXKq499bANSCwQCzaPfnOymTHc6guXulJy4AhLyu3cKLl",
+	"evTCywS71stO9N8hhve43USmAt1ZHhs0xM9jOmCP2/i3kql+7PfDEJPEJqUUhLyHSim7ggWsu3CJebTx",
+	"CltLVriRvQTgsYtdAlnPKPE8lNhoB5rqQBeZThv/UJXOXlDRUtOk0tlvLzgAE9fdJ3tWu1mGy2PLFfwu",
+	"xeVXLapxlYjxpAprILsYx6/5PGOv2NzmcL9SSk24h/I+ROCwdz3S+jyBrkzk5JpGtlkoaESuY7X9kKkI",
+	"KAj6LGvZCn2N8DGkGr44Pb/4cPH64vjFhyfHT56fQMvEgBwQYKtWu6x1suIpFzLYUa7z4YhixSuZjKEN",
+	"5ZRHNhlXS6KGclrgofvtDQAyhz+2dZDrt4TAcgdSjknLVMiHrqOq1+CKvIIEOVcV0thevXu4iXrnFvWG",
+	"KWasvz5PR1saEIJNz7a2fQzALrHIdxsNdcFstCka/hpWwR62eUvrcV6j22a9tndJ6Qp1NNzGxh9x4X/b",
+	"uhur/wZmfPlWtjHT125l0QZb6WqZu/xT8C2a/uVgu6FJvw6Cn8PI/4as+hJYzkalUaJjMsafvNbKCdiS",
+	"MonJLzbyi0MfFu0SOjJyrEQkCi/VGDrCqxFNEqa0MX51gXkvl7c3CNq5NxbVp4kqjyZOlJYjbOC3Vinj",
+	"JXIK4QVeDoQhB75BeEyq4Zh/+P/+j/9r3kIe8w97L/X0p+mLy/h0+nzygF+3H9I9/fFshbpf3I3tucpK",
+	"9zQZx9vCzOiV5RHMNUApi2jah3nADRyWeKeTbSwotJTLF/9+OQ5jccUt4kmOFr5UPMkiR8OmV9xpOMnu",
+	"5dyhxHcIlhyd7xYyNvh0RzkUp5pMGYVRNsmA9VLKI2JdV4r8NlHaNYv/hUYfJzSNSSLlyN3TTyQUWRrV",
+	"P4GvViViZElHNhFjw0obL0CB5Jp9sfCGwzzVwytNZIrYkT/HgiYzzSOakBMx4IIViHPJs75IasecevYZ",
+	"8zr8cM+iaC/AtpRItK29giQk7Bif3bSUataKoW310RtIhDK2Ph+OCgodN/3slVJ2XoTXMnJdk8rSvKNc",
+	"ls9BynMJMXebEWNg89Ry8BvwdcMIS6PCy87h9ikb+M4vJUik+kzJGgiMm2dqODBsFvqX6qY5GvmtC8tE",
+	"0ix14a/M3XA+yI18hvYla7IscJW3TrHIcOt7zK8wi8+6I39XBJbz+zsnsQsn00q4fnsVywf+bkRSKpO5",
+	"ZviFENhqxWZ1n+5Fzl3vdq9bz7rd6wfPzJ+PnvmsfPHH5XctZfZvUXB+V/hhhf0dY4fNFF/q7kEtaTEU",
+	"D22UqCIw3WL/4EGW+R3bbkPVcFl6fgiTL6heEpzNRv5xoTSjsesOH0LIN8zDu970DDdbLMRk8pCMU9aH",
+	"pitLF2Fwv6x0I2ttDEMhvNlgNGWEXWsmFEZdRz2gF6rceCe3MDtlxl0CkYEeIzSOMf+CFrPkEwohCAfI",
+	"fEzIXqNdswNjbBkShSYfYyY6hLoSOz4QMmWujwy+0e9Kcykw9DDvntOlWRZzMWDsfoPVoHk0uFPY7o7K",
+	"ez1sGyf+2gHy0uMrC5rnJSKrh9uNKZaF3SaanVtOKa8DHjPz5nVh7tK2MUBR5oQKw/aKK9w8Kr4+QcLS",
+	"qp9oUQyhZxMtDh498qZZYOVMSXi9VHBB1w2PhnYUsb2Cg7yFLPQIBQ5ju72JiC3mbixFTceDV785cNN5",
+	"wuu6/R5yVVRIquHq8p7upNnciwwWwl9s3pG5ad+iIsJUNpYOaG9mbsIMw9flGLxhkbxiqXWMP8VaIs7U",
+	"zYJc0MNjEc5vWF0xO/HKVinF2ZtsYo/QKmsBYrkUqbp4716TxHSmCB3I2lLB6ykmh/trw/ew0nKIjBMa",
+	"3SJP9NsON63KGi0DxzlL+sYEKElDWZF3ccNcnzJ7qXRREEnIFL75GI0NzABWHdlZBqTHZhJxUDEQ/5ds",
+	"DL4LxURJrCbKC2qKj38r+LVf+79BZCYu9UbY7eTS0O1vDgr26zI4oHOuEFE+WBNRznnhVreVermQ+ThI",
+	"LVNMi0l/UGX8hk5f2sQ1c5qTXiG8OH+cyvv9RnG3G0fG9BlLuYxPRLz0zrUuyLsLmxXgAEEzNemVRc3M",
+	"162Xcvqff8vDZuxN8vH5335Xpc7blCPbXp9rVRJgo5HmV+x7ia5lIhI3XXLS2wTZfNS9vRlaIIQvZY76",
+	"WPV5zNILl6rjB5dgPKX9pcJmvwx7P0f8Nf/l9O3vp61X/FSdijcH0ZPTw9PL8d//9uSXRw2212xE7UT0",
+	"Rs+a8d9/geR76DehTkWls3cISqd5IDZdcI0aFuMs/qsXuc0v7y5I9fl5++Cw1ii1cvJ3LpvPnY9mx6YZ",
+	"9pYCkdr1lmTNZTvIz8huZe2p+FvzH+WveukJ3XFeU0lucK4QbZKLti77rDQ3ak3hi9GD5jBxg7Ci3WNJ",
+	"vj7fIjpqR5Adx5S8kFfMKJkr4oR+K4VbS7PtFMoNQ37bpjndSWRtrsppc05tVnKrImlAnU0d55nWvHVw",
+	"wlvnLSSJW+wXkSBGzH6eomizjZuH8hAIm4by4F23DuV9ecB/llAeAuPmoTxz/zuuISNVbUw15q4bxvTy",
+	"W7cvur6DkJ5r+rUyoodrvHVEL0Ox7zGilwmE8vhV69bxqznx6isVXz9aVSQLo2glyet+pfOvjU58Hmsy",
+	"3J3jL1DWyUWUTGL2GC4KoUbyCFRSO1LJQFqwKVPaTpW94or3EuiNlk+UhYZK24SZR/T6FK9vefqtxdHF",
+	"VNv3ebcs63uclQTltWajsX7ikmcXBys7x3OpRm1vX+LvTqg2MGg3ibsuIDKJzXc4H39TCMxt4xifVoRJ",
+	"u7lItjdR59xE3M0UNfCDLQsrwI8wMjfAxn7U6/PE4/Ao98FLYV3wFlIQVMNv3IoKsmzlepyJs02a9zbK",
+	"KbvW9ghWQHYLf8cWR3+ON5Xqr97R5Qfjg8TzUBTwfn5LRd03w/EynrsEM5fR2ZIadfxxR9mR6AHpp3JE",
+	"WvMu0CJBtlYQ5HY4H0+wzexLdQMWsKQg+N0Qp2c7fLaxiayPrbC18qSaNV0OYMhhH6Z02dp1KD3nMCYu",
+	"zggBe1wa/GpsgmcL6LokQzKjPOhBC5ESW9UfT1j2ShdMt79ObYJeQpW+eSqliwIum7eeKk1a5Ff+kwsb",
+	"Iux2FPZXrMIsAayhoykDyf724ln9IUkx4BKT3oy8/fHZs2dPa415yd3eX1vcWxYxjZjB+B3lRzXnoCTc",
+	"TBcSGR5XVYzZrIGwVorbSwC1rM7PEVUR7edqhF3hsIfkHsDn0WMDGr+50TQvjTe2n+ZuvANFd2Ep36nO",
+	"Wy4eFlA2HDMRczEIyXTIk4zWFUnZiHKBPSoMJlhyJ1STsIAZYS0gYVYgYJS+iGUcoNj2g5L29XVAQjtp",
+	"wNFCdm2MH/BNoGG77CVcpMFgr7BmabHGwhT/EvtsewXozurRHN9+w6gqCz4ZCZFFlzImD8NUBlKwMDB/",
+	"Z5DdbzWPEKTmGANygFFr2QfJMkmZqh0h64G64ylXBdCaJ1pYwrDxDZjy56yn21DTklPBNq1auElA6E56",
+	"9cBy3EoD27rHP+oCtHK4LmDINi7HedS7LU/OSGhbnlyG/EWP/YFnrC0l3btj6flOvm+W7vZxzqKU3d0B",
+	"GwseH3njozZEUKZGpsxPvTGK2Nnr8wsWdwhkKNmMxkkv4VHWm6lqJ0p6s0ZgZp0i45RfUc2IpumAwSwe",
+	"LsyXQsPQZGzPVB2zNGJC15mIZGz0whm2G2aJYkvSpB7tNVoP9xvt1mFjb38X+ze71Kn5HOT9h6vcOv+t",
+	"/r/e/1jqjFkO9I0dM4vovJgk455Y0oyeD4SBA14TQF8JgQmMWZsucNwUYTQdKhZ9eNn/9T8fpQ9//vUf",
+	"H9OL6W9vz54+PH1x9s9T2X5BX9Dz6YNj+aB3+c/D+NU/HlcKIMH7805NP+6+/2N/79Pjf9sgHwc2836V",
+	"G2eJ79x3wqwpXV5WHJbKKx4bPR0vxjTPKyb05g50zxNy00I3Y0Rl7arWN7HB6WcrXC+EKkeRGArYMnnG",
+	"DilfKVQ36LWDsJ2rnHYN00tsQbCsthLkW7lSAIucHyUPfGzSI9ptxXev6HLPivkzP8+iaPe2WARyfqir",
+	"2LB59e3lwRW7ibS/Yncqq6/Yn0BQe/jkBdDcIftHXAkqmIW/oV3jOzNL0u9xctdAQn99O0RAsyRRDRJC",
+	"/O6HMIApiVDd/YOtVCgk5fyA5QowrDYecaF2MjeTyuVDefVRUCw3CYrlf8FCT+tgoZ9zUIzvBsWoY1BS",
+	"mB7M1/AH5UlGQcUCpKGZ0hsBWd0Ie53v2AtOtEBncJ/mkDuoYM9J+7PtdWSfeLaKpYOrK+tUOH/wnVxm",
+	"7SibcT6diwZjw6vijEFUvd6cnF+Q47NT29QJCkOqlNiTADufwpdTqmoNcg51H8bWNzfbSTkk9+wH2d9Z",
+	"RBhe7b7Nh2tUzzUVMU1jYkFgzNhYRtlQC9UYxTDLkQpixQcAgeJAzJgbMI0MuaLYHNHx2BxwHpzN0GtN",
+	"+2M/MWIRVVffXAjuL+Do6jYPfheNMpRfffdcv4k5IlwRUZtfcpG2V9w4VzQ5xwVW3FhIYlxCtxtkL849",
+	"psBBVgQ55863wGlW3DYHpgJXWc0eLpjSmYCzsnKG8emKmzUkBdvAFCiBurEG1t1SANQmNxT2uu6GMrLZ",
+	"8J6t3rNwdpvcsNUbyilpw7t86l13y1IsXnfjIka990dBWUVjQSVLvV+sDDfy5v1i2+s5PSi7cYXaY6t7",
+	"1oQDit9+nLBJWd3DcznFwX+LFTxGO8HY8YBysToi2FwbMbELWNzWlnrwBStTgbeMnXv9dXPD6MLY58ZE",
+	"J5A7gHYchEOdr7ixvlesHwh2b1mzm1vkpfkw+VLpaWu0uxunp0FyVjRJuZ5BP27rYTCq8fEEG+b2IGH6",
+	"mVv2L+8uKgt1zzY5G84tPHt9fkHmZneGZDqUimWzC6lA/fsI3feKDJgm+809AyEcLGjIdW484FDrsQEO",
+	"fn+36/MyNo7t+EywiDoEE8YJViXCxbYscaO1ouF/7hTAklCVfoyPnnjFUPiG4Kplfxuya/L85fGT+vnz",
+	"4/bBodEIuxW7Iry2gZ9SOgXFGb+017AQlVdbkXl+8eb07OTDu5Ofnr9+/euH85Mnb04udpT1ndnBb2YL",
+	"oOfm2dZYPFPP95Kr+mP+K5vhVDUu+nJxl46Yd1SuexsjDCrcAps2he1pMeuv0RVd8UQKQ6YwERei3UOZ",
+	"xH79qhuY2zFX18kJfOtmEXLlmsuzGNmp0ugPjGU0ga55PdaXKTMkijN+DR8aUhEnLG2Q4+xJ8G7Dq1VX",
+	"EH9uXdkIgCbandT1Aqj2WCKnNUsAWRX9iI6h0hoNEtnvYzAwK7GbmVfpIeM4Wg6vbZhdehXcfYnOY7+h",
+	"PlXk9ZgJA+G9RpPErM8FM8ZMJ+/Kj3LGdS0iKRtMEgqjWFOmlIG3eXtVSWxnZPbptTiaDrlmakwjFpC3",
+	"Pz47efaM2BS5GLb+9sdm8+EBEVLXAhJmDuYQew8rL9+QVCMZM/MuNMHN9a7NvxEjIUJ4Bt0U9lvtNgkf",
+	"1vfh/612SAxZIAskVXPVFUuhB4FZxBVNORW6Zj6YF8yND7BMyDz3YK/dIubLnrwOiKBpKqeYQpH3F9hR",
+	"OfCIltYdH8J0hP8YggkiR5SLsGHe9Z8Tg4djmtIRg22iVE85TfjvBkgKDDogyJhFCU2ZItWQxwhqWGqY",
+	"5c6E7HqcyJiFHdgHj9Xj4+AnN3efEqvVmDvZNY10MiOh0XtCmOYPlSYhIM6bfEinUzUAcaqL7R5qhAvM",
+	"Kelks3oxxcS8cyLGFIZmmK9ah0RN0lQOqGaEqYiOGWJP2K10u5P4YbPZrYQ1eJ1L9/FoxWtm0WPmJF0O",
+	"S4O8FZdCToUjCXwATks01OlmjVJtXgfFzYf7kDVTDa/rlnbr5qr6iF7XIWkmrBEbgeFa5fyDKAguu0gy",
+	"PADuMTfjjR3SIi/5T+ZV0PAh41jT3JCnJKHpgKX50uaYQ2svDLJW2bajGTa7cBcchA2CsSVqXmUeZFgz",
+	"knZPTkSMzgpkgPCe3kQDptqF7CjUorzJGxhtEjFLdwyJQQITH3ENMlgr5KbudX5XDYxNBdDKWzORoWTO",
+	"AUiP6SljAiUsvho3gyvMaN1wkklYRwQBiqy22gQzmcAd512a1xeTn16e1TquA9v//j9Jt/K//+9uxWyq",
+	"1cQv8RFUefi5Z3+yLwtwa3oIC+OCUDi+HYVH2shFx9KWKxk358KJUT2VBldTZhQHHNsekMgweeF4x2L/",
+	"Fdg3dDRptZoZBgg2kJrDMwLysX5FkwmzyMWTOKKpOXTLYWudpa1lkOqWNnbBgw9tZ5vQnnEtbxdjG6ds",
+	"1CIGWNEC2wgIawwabrcdsvQJRzmxQasRmkzpTAWl/WwWt5U1yzF4JmQG3cCS0Q+7P4SQmwYf4eSh9wSh",
+	"Ok/BnTI+GOoGgbdlJw5ANKc+I+HfaDrrEPtsw3HsFsx5woRiK8Cn8/NBJA6sFJr3OUuhof4lF8DjAIsC",
+	"knClkQpgiYYIbaMQcFlynbAseum0FfPaxWYaXiQ5ZTRGxuZ34lCg9lptImW1DgktR3c8MiTV/WbTyN6F",
+	"obTZL/Mjw80PLSuuezyOjYpf3W/u1YDYwqwLB3y7D3oATO2om1+ArdiHHJjfIin6CY9wJY/MNzxmo7HU",
+	"TESz+iWb1bmo9xNzYO4SeM04BX0ZCizrLv+qut9qB4Q64zo87ddfUh0NIaXLBpzqWso6MGu43i17ySRq",
+	"c8lB2apSZsSZ+b3dNr8XpvGbb3EvwugNNAlJ9aDZzDWSiaBXlEM4EX7aqwWoFxgrZMseKQ0SIhcIHcMv",
+	"a0OEu3QdTcI5JjWmehjkGurcQ7A5EP640APKIN1cKx1fIV/kpsWLrU8dnfqGejx2hCPyXfuSVvvhfFYE",
+	"UGymUmK2MCUDJoxwR2++t5jw55OL0JP8MJUK5bQi4fOT46dhJ2cSHlFatz9Uzhg5aRgC4rTNxAX4QX8p",
+	"syIhjd1/VT4m7ADUABIeG0Jwuwem4OZ44JMVeg9UUDApkCEWfBMZ+9p9CTe+kvrYEpnRSwSZWF0K1uiW",
+	"sY+n9NoBQ5ERTS+zdeZ2dkgEM6S0qWm8ytI+Qs1mxJXihlmOaGL0XRYHtrg7hrlrdDRmOJfNWO5lQGzZ",
+	"AN+7d+/qxx5zcutCXdzbHFpgzt+BJ29grkj4x6eQTGV6aZQzMRvJiYI5aCKGTBIyMlZidSYnKTFAjFPa",
+	"16rm0j9hiUfmZfZvRAiO/VDIaKI0UZonCekxtB4B7G9FFn9w6mTK5mqHeEqwxSUEJzuQUyRmhkJYooBM",
+	"ZiSWgGzsmitNqnCsNV/ft5qzUc8tawKJRCPUN8y95nNuTFvjJCMRlHKGxPEewgXwket6zu9CUg0TOeBG",
+	"BwgVH4jJGIOxWEFeN2qSEdChAXgdzH7zyQ6QQWkdCikM7rixe6nsoRpk3maeyTJt23OZWjvo55SOh//5",
+	"wjEqhTPqMkLGlStoG+eShbggEcA9u0oPUzkZDGF3S9xE+XvsfkkVeXbCqbIWbi0LPIKTi7w9bVju4wCo",
+	"sjk8Ywb0bJnd6ZmxZMnp2dVhpo6xlOwe7teOshcC1s9BFrEZzxUebefw2U8hcREZIvtWFwAuFhDDRaih",
+	"q4gqVudCMaG45lfMUABgeJ9fMRx5n3XX21Hk40Rqil34qAambRccUWFwKpHRpXtTPpUREkeJnGjs4DeY",
+	"MKWYImqcghFo1BjwjNuEOfMTUI5K5JTEhvgkauD2kQ1yMWS2jiazs81TFNOGmaoGeWGRPuORVr/DcUmA",
+	"KwgTIOs6Z7pfN9KXjjkgOOB33bL/eqvVIeEbqhk8tn4mEx7NQrB24Xi6laOPj1vNo+njw6YxGptwKIdN",
+	"onLBn91evC99vHekH++3ww7ZIwnr6wALNml0aXB1v00Mslumg55CwjUb5Q+pW6iAwW3pCLwrLHU/IeId",
+	"ebU3nr9snse2H1lse8N0Oqsf9zVLQ1K1XsoaMNhjEh4098JMuBev1VLiREzX7T1LAT8+O60EFeuyqXQq",
+	"zUar0YQkrXLTvdI5PDjYO/wUVOSYCTrmlU5lr9Fs7NnBcOC5Rno1ROcC6nVsiGZ+HJRlD77Cwk0ougns",
+	"3Cv0/vgK+QzbH2Y8EVr5G1bm50ZAK5zM6bM0zJlfAik9S6Nh3nWALHAheGY/Tlg6yx2zWS4WWnQ3yQsz",
+	"j17sZXrl3BNBNpvTxus/4LyRPGyfeY3n1ubSxbKVbdcq631euwNH2G425yYqzduFkCm6NRwgxwv814tD",
+	"agYs76tntmk5gXl8RsjL3mWv3c0v/BRU5rnHxjfby2Gd+wiJsvtyZfAnGrtWNHBLa/0tbwW1Sh6L8aa9",
+	"9Tc9c0Yg3NF+tP6OCylfUjFzKoq572CTHZ1aWwrzDOGuDdZ3ztIrHrG3ucFVCH0BqXpBr3+9N4hnO2dW",
+	"OhWDHa4ELldBmKN5TQcK6tPMEyrvgYVlihG2SbLo5KYxwwku5VW7f/D40y74QbGEu8hTSrKftTQ8K68/",
+	"JlUjgf1UX+cVJDyuZbRq52laUoWobR5GxPzWnJTWxHcNxNzY/eIK/3PCJjbM4VZoMwSNEvab7NlYNznL",
+	"v+VmF9bW1qApUHQMz4iAaXxA9tYxh2xqyqMSHo03FfIvt2XSp7nRD1GuRZ7U/iw8CTINSniSbbXqA5Ab",
+	"dYxNkA17/Clbuq5DL84Zi9cxm/yW7A6fZd0zOo/RNffX3/FKahyDDDdswBmfWF8YstL2BiyxgJ9vwCX1",
+	"5+TDlkEQWuTByD9uy4iNkVc0qlxjkEWWBv29FMyRF4OEGXuWwC1o/wdo5YMGvtckIy4mmvkDUwPXGsQp",
+	"5Ta5lCsMT4JV0xW2boV7Fmq72Q7yVFT4CoI2Rku1/brRkoXW5NMhg1CTxHbjqMSJ7K3gMgCbuCvQZeH1",
+	"R9cM6rq5uSWykVu4oeO7DcEvgczHwOM32cuzbg1nSqS8VP5Wu2KCybGKiVh5w/Z5Hx3UBEvt0WqYZ+bw",
+	"zsII0bth5/Dcn2Q824CTew3vlnWz+7SpLl46DfVTMZ/H5kx/NpmDAQ7DMxZlzWm/gKYOYbxTgwEXXCsy",
+	"pbN76XMzLt/agHXaXPkLKV/QFOuV9lsHm4i5LKTxksWcugT+v55oKYiSY3Vpw86O5yMD96WIkUGlQiTC",
+	"9klZ68RMrMzJj5XSZTfKZzyXS5lzZn2T2RIN3+xBwULeEbWKoYEZRlRhCoYvi7IWIrjqmvNEonM/c6+r",
+	"CYtdOhQEX4ZUDMCyGCvwjHMx6IDn1IgZELi5GBJsmq1xUQW3+/x2uHZhTHaFkl4KTRq8TVSyodiVvY/t",
+	"+oPpyd+PX569OIEvl/19Q67vRn1vxPX3l0xecAgypcoe3b0pcM+MvxdmfM40oQUCdF5uj5FtxJk34sPZ",
+	"vPslyv01UhA6F0DLMfwhWxqKjQL/rFLyy7uLWoMcu6wDwynrRiGnl0wV1XKnlXeFVctzbcrpV+Z9mSKu",
+	"6Mzq4WOa4lBPyDMp05CxMMh1rb5zvdbvPF2JZJqySJOhTBUjPciOnG3OBAuNsjdifnfn+kUAlfp74UDn",
+	"eOcTGg1Z/Qm2y1zHuV7Jcy1T9lfxmnwddvndczxUpG6nbULIz2NuLnce/MfI1xKmS2oOsFwMorm27JPY",
+	"bJGsZSl+v6Nc+gHY9NZnYRMS+vmgYa7REFxU/nAJthBue62vD5lbm4TITvuvpGD28vebKk52n8BUbXXk",
+	"fYjnc3g+WxsoOGdeNh/WGX7Hbky/SGnej4n0l5Ofxwb8rtcbeC+D8qD2G1vWnr2BSJf17HUkJhEVRDF2",
+	"hCnNgig5Yi63aEdhPoQh7GxU4SJ9D4wBc1PiXkmxdyftszJcaMK+JKLiOGGR+k8u6GAd7cI1X1fa721I",
+	"jy9lzPvcUf2X4i7b8orvkuCNiFpF8z+DjXMHBL82GpzLbh5/plCv0ziytumlXOismN4YkHEyUR7/wXQw",
+	"m02JZQg0z/d0s+QWc27O7ISAz51rs+6BUulzmW507es0tn3n1z00a0mxmJLzWiQzmykKBSZcQf3kstQb",
+	"JEMoit78aDfcNqPp5+ba2dD2lWk5AI6/oMr2p+SRkGfj5n84BomfN+aOpS4dbKihnApky7OQC0HPcdB0",
+	"bGVgmKVlYy1FOinJK0FHC4xq+Jqu7OzKyqkmU0avzCaTAeullEfEVqwCfXi9buzwMZeRuWZM/cYOnScZ",
+	"SLby6rTulGOsVvLg9MFHjh1WbqHt3Zk//YWMaPm4zgsXWsFixbdvXjRWiu256bFAOLuHvVa/HbVYfZ82",
+	"+/X9/sFe/RE9OKj3WqxJ2/1W1IzL54X9JQzf++DA92c9v0s5GM9jZL4lcqJYul3ptJr7Dw8eHG6VD4TU",
+	"s7knDVgLZOFolXexIKCzeV6zEZ1ZR5O9Z5nL7Gai5XP7yzIGeu8su3eWfWFn2XJ6v72bDCiRHOcuL3B3",
+	"GUURyt7yErxSD9gNafULub82U4vuHV/3jq/P6Pi6FfFu6eiRSp8+BZoaA3UtmoM2vg9JVMYKCmzQC9tx",
+	"yBR6RpQLbxZzvVR0w/vuxCgMPq+sv6G5WTAZA5KyK271zE0Tnyx8vlLcH1jhirIK25b1tgzxvuziOy+7",
+	"uIUCdm8hfn2V8STn0V/CQNz1xyIPlo0ocRetDMUGbpAsDgHMK0aWR0KeuJd/9YCIDXJ8gVDu+rhAZoH/",
+	"BQ3Ue7XTxRKyRm9RTiR3FXjdQgstjUkcx7GfoFGISdjZUeU8Ylkw4sZ5GJ8lHnFM+hzboNHGtjEEu5Ov",
+	"FEYodnpfky/yrUUT7hncneh/90rcV1finsxnrt2cd5eobDYcWtJe4bZ8/WWW8Q/82+vnBR1RpWANktPu",
+	"kRduPtYhJr5o25vIqIBQMQCeR/IOmvJk7QyDrpDOQeE6H3vSAhoqcUWyx3egnsGoxiMaM6K4iFje+W6/",
+	"1Q7LKgrs7d+DU+MrOQ2KXdzuhcC92+AmcZt75l/o9IA0dTvHsWP70G1wqW3+AjpAwjVQDTyAaeDUdlCQ",
+	"cBlNklmhNxhd6JZH1KRne9HbyghoQChT29GhK0IYrdcQ7Frbrmr4xThlVziWDuZZ2x7F0B3BXHXJ2NjN",
+	"O4AK34/F7vIwKQFFA4+V7fKcd46gpGdYJDRimIxdu/VO1ipeQ1NMu+QBv2LCwgIaQkBBWmB77nWFgY6R",
+	"WNBL1qx/xKGpo5Ip/CvTmKVu7h7kCIauPaXhv7MyAZNwpd/CCX1+B8Yi88autloSswXSmzXIheuN30sh",
+	"FbU3IzwmSgJqKNt+SF6xNKHjZamX5mGFtEuHlJ3CYEw33cX/Dp4Q2GKf9zdJ0MxzTeedI5vjbFaSuHSH",
+	"mAG6pLNbq9lc19ltYXlvYTRMDHOTDbKSyZhAY8mIee1/oRu1Uf9oXTGzac1i15Q9gwHOUoApCR03TUHp",
+	"WcIWZyrU8jED3M4YUHw0TmaE9lwGsr02S5wrgwePiw34ssGK68ci5ZMULdSWjFKEaTIziL+Yh35epcec",
+	"xnovG3CK++zbP4HABXfZxLJhJ2zx8yphm3fz3Sj7FtLVieuelDKCw0FJygY0jSH7VvaBTWFf16zm2phF",
+	"2OQOTB6cj0nTgRRtDvMyhyAGj6HeWuS9aRaaRj8KsxbA9ckYx8dmbZJgKhUOarcjOLMuszCAFudv2F5J",
+	"hnm7DsnQoYl7A0VsaUPedBm6wNoGudXwzfHFyYcXpy9PLz6cn/786u1ZGJBWk1DbKgqm/1iRUTvKaskL",
+	"VehQ2Z6NNqcJv8SxtsjLcEoL/g3AUMurxQ2pf5NdlDLmehxT8kJesYRG7E5r0J9kAPhKvkZv2uPSmLSR",
+	"i99dzrJZ9Q1yloGV7DZ7TXbYPzioP4wP+vV9+iCqP6L7rH5Im9Ej9pC1aav1p8hZvvdLfh+V+pPxVlIR",
+	"+9/PW6AbJxNrS/WBHQEEA2JItTczDJ4ZYXDJZkZKRjRmNWsbZvnHLjABswGmqdQMvrbjmPDHrkBfIbeD",
+	"rBoELDBIcAIBa1OU9ZCNFEuumDqyl9sxT0rLsWsLVSZZ8P6bSZbPncOcMdT7HOb7HOYvnMM8QYrYnJVs",
+	"nMNsDGDEbMMvwLNkLGmYBrU4XdPGEuxQscdwBczjoJo28BNOlBjKBLt0doUV6a1m0yWp4IOLE0uyqjqM",
+	"P4jiLB2G3UYujAJdHJ62o0ho9JSwK1z7pay/HOwr44XQ665vHVewhI7hjzD3QUF8xHAFFyQh0yFPmBc2",
+	"wYDSNOWadUXensnuzijMuA5SzZwFFkwwVqUs/7ucz82fU0LtFAo5SSMGp8NGveWt8+1bC24F5zHK3KDb",
+	"u4e+WNwEB5Ovyjt31cv3eef3CUB3y3Ax6fxW3HY7rcUg++qkc5yAj+NshRR1NhrrGXhgmXbuV8uEDAMI",
+	"SlrPLahptktnrqbh2GTzrRskhk+pYuhAD6lwPDmi6PfHUbYJ0zA9zTl/Mz+DYCxWJIwmacpE1noZwwxd",
+	"kV3mdwkeUkWEnHYybyvXc0EJHP1ataPmGvMPz6fcQKM7o60yc8/e6nvcLKK55nw0geFEOJXIMPzCYuUV",
+	"znqGWXoCr8U9C5kDHpxLzq9koc4NC0+ytljmT+c96s3w0iO/v2z5bfloJHtzoytOOLZyFYxcSR6r+RlK",
+	"YyZIscWh1cthSOXc+0CMQzQJTQCFE547XQFzq1b0gTVC1e//Gnjj+ajNIvB6xboJpZmDDeaErWoVW5Zu",
+	"YIjnTjxS32YFhefR+tUGALYondjaU3XH0nyD0olbyvT7HIj70ol779bXU5xQS4FOcEY5oE4lwUF5mylT",
+	"IKfq0HHKtppaaFkZVMaTUmMWZr+reWUIPVg4GWOtCrQQOTJy3zbFJkOWMhsqMqLIaUdOpsW8D7OvYX6p",
+	"zkcrQYO8TVUoUB+6YkFnujOFiGT6UFcsvwdm5C9VhEbyqqgIwWhR3KPTRACSMom7wik2Tnmx+qoFvlN3",
+	"0GG5XD1Z6za0s/+/vN/w9pGrhtnT8vDVdsL+TQ6HP7e4v5fS91L6z9rwebWgtSS+lZdiA8G6GHHarDrR",
+	"Clu/SHGld3erMkWIct+XKd6XKd6XKS4pU5wjvy9Xppj5LUsYx+rurh7XWMEpYAw5T12TVyxYkZ66XrsB",
+	"L/nrNIC978V6z8m+S052yy6ut+Nh2ThlEY8lX9uYwTWjzi4vsqQGeSWdqe6G3FORXb2jiGJRyvTqAfHZ",
+	"Uj4z2/oSE9PtXjYYmu52fZ8j/mfJEZ/JSZqP3/Ww2lH6IvHdrnfzGzbgymA4mcJ42F8mAm72B8jiBPDZ",
+	"mKG7MEZHVGpTY2w5FazGpdMpiFBxMbDES6rhdKhY9AGrl/baJKUiliMCHWIIF6RHFTvcr3Uw07s4mhfU",
+	"msyJqIZyqgjXDXIsCkHRvIolhxyp7jcfkR6bSRHX0LsZkDGdQQ4fzMmd9DJw2JnzkDoPY8jiERdqx3sa",
+	"rKS639yroffu7ZsXZpFDrccqsG0ljIYRZbHKqm17Dd5OlsJw9SQxOxin/IpqRrSx4WEsGQAiZlcskWOz",
+	"wFpAoiGLLlmM7fsVvWLxsv4Uc9zjNvPJSucMmMMc8zFLuIAKKgOqC4MTTv408h7YgdOrGzar2iDpJE0q",
+	"nQqAqrO7+2iv0Xq432i3Dht7+7tm5Wr3N4t722aYz239KyWbz63iHBB/lZPPoVXgUU0m6u5gPtr6NHJP",
+	"yG6bSr7Ah+5bYd+xl/L7yF7/E3oOUSD6Y/BznnpbMbxUh944fR1iZf3inBdP3GU9K+RUMOipWTsiQmrg",
+	"3yOJA+AVw4gUX9ofu0yabJL9nSsCf+0M8PscwSwp+zNQ0QbJ2itIBOoQR1zswChYQx9UzLzBbFyR/eZ+",
+	"aSvqtWTx2azBTRSJe0L76ybjfhYq286VMoexmzeJfvvmBSY/epcEC6anTLNKYhyIyoQBVnxEFmVeTuTw",
+	"CRoeUG3p3OMGgZe9QjiM7zcPNbKSazuHP0oYBfN4lhvHMVfwbjBDL+YWyjUmhE7GNq0kZeS3STzA3ibZ",
+	"OncUSWXCMJc3L4ZGIxfyakgixcAVTru92Ff7PjK8BYstMpsVTNnAQC1O5djWc8ACA9Kb6OLGMftmyhWz",
+	"1m155ugi+/uKZc14+rZtxHaJnrcxGL8Kh3f5VUs4/X1a5/eeMHKfm/n1OyLahP4vb/btxizhVyzlbHUo",
+	"Jb/MGG9barlZ1AVFFcReAgJFCpn7iWrNRmOtOuBvDGyKJtUTRSIZ562LzLlYiT1BGRF4PRVb5Ff+k1ua",
+	"66AhrA8TqxSutXuXkXTxhDXI03xzRmBesrEGJ+xek8R0plaGf/J7v3iXq2yIhXc4kL8KPVWoZktbPAFc",
+	"K8F2wsLudHaOd3/abEFwFlx5WsqyVWVu3W0XdpLd+OlLBMkcHNYHyXIw3JtHf0XzCAPnhYBy7LOLb8FK",
+	"2lg87P5h/56dxp92U6bT2fY9dktWEKwQN7NVo67z5dxu5PWy8OQ5NmokfciQzZa0Xv5BY7uRTJkx8aal",
+	"ftEOPMLKoSAvooNy+tCdBY8xZtmT8QxmmGVLyOw0TUJcX4i+o0cYIFUSO0RmxqKvvc9n5ut0Nsfa7sa6",
+	"KrDh9udiw6tsFwewgHycsAmL0ay+t2C+5Q7t96bBXEyorpiIF/nQ5zcNUhbJK5beCZdfw2WxgHlzFgsM",
+	"0AIE0iVsAoXtfR7CP6HPiZHf2u6/rswLutq619gMjBJ2fVTGSS2/rTWyt/E8D8RaDoQOJCRXJFIMCPXF",
+	"f2ZpIMM2nNwuqj/Rk5SVMWo4jtvbHXfpCoOtVzqGwR/Wm616s33ROug09zvNg39uUxVVvrWtvGN3LmHs",
+	"qpZKmOdySkZUzOYoM+syzDAJSeh7sXM/GOTeDba5rENpMK9327EWwMC/gPCT2jwBs6I+rwj8mV+tTa6g",
+	"kDRVzGwMIB9RZD4f6+/CRMGSwBRuCWNNF7bfB4duXViarbQRWVc04ShU2/tkKCep6pARowK7bc0Japc1",
+	"3ZN6CKujRnapgKgxjVjeyBuEoFnNuaYipmlMLIAUUWMW8b5l1ESV+ttw5aVZbl8wDn6jtDo4trtMrbtn",
+	"938J39EbJNbFkEBWlfD5eaBmSn8J7Z9mLo+GeWXonMXrrIBl3pWATIdUwziHueA4BKoD4FQsdqnkKTd/",
+	"LxghHJouLdP7OzYHwDwVi0kWuJbZy2cJW397jpWjQgwH5JIzZ0qdn/e68L0L5rthxefof9F5BBOqLT5/",
+	"rFbtKp3yMRja5fzzbyzlfW5zmcJzuLp+7vSwkCDGQis8uCSlU/AmB1D9Alqe+SNwjeGomGG67pimClhm",
+	"pytC/bg7aTb3oong10b4SBEr+IYFVy3725Bd41f/Kvmu0Wi8h4atzLyDXLWgcoVdV5+/PH5SP39+3D44",
+	"rDqltlvBu7W9Fz+ZVeMX3UqtBitH4dAVdsJ/nw8mKYutdMS2uCEO3jPamGVHWiYspTB6Zq/ZJMorS645",
+	"UYPFMjuKRImMLo0UuEI4x12BCJBPrTBvsc5ls6ZxKiOmFGRx4ewanVKh8KyPCDXaNpSlWEzi0MeIRpdC",
+	"ThMGiVrgLOgKcOO7HkURa5CTzCqapIxU8WiDXOsO7GArCieMZ94iL/lPAeECtfpfzl+/qmFkYL/ZJNOh",
+	"VKwrsM8QAKpbsUIAzQDUydEQ61ag4tvssJewEcjUPFSRst9YpFmMbXmjIQmv7XdcihBqt1QNXF1d4VLC",
+	"MyA2yCupvZEaLO7gObitEcMCmdBGrjFV3l8oYvyKIQXYPdymDskVD3Vahw8Pmw8fPXrQDCqxkYidPyqy",
+	"ZzYGTxnJiXleu9lsBhVs1GTkR2Wi4kpQ4ZC+xj/svfr54VPdZv+8+vUfiWw/aY4ezV60jgeVwMXiOxU1",
+	"iSLGYhgXYe9kV/pDy9w6yW99e/rg0dXf383ySJYtKfvAYW8N7zmbut8QahBGv7tENA+Y9nDyx23rhsO7",
+	"lxldV25ar3sPqRrN0PA24Gq1xsZNerNXIjbfTDC9FRaLbyGhvGfMiyqUCRmTL3OjABgIJXiwCKFF8XTj",
+	"kflCCjBFPRIHEYWcodKpzHMFK9qGjCZ6+PvSRKNjO7K0DbyJJ9jGzLJUwy4m4wY51SSWDGOfWk4iDJwa",
+	"0uxRhf3kbGTUZyiGiY9o0pfpiMV20J4dkLYwTGi/2SzNwH8Oy6/clhoyipeXm5OoffeyQaUFEN2gJfUc",
+	"yt4C41cM3HjBr5gwyzSI4rvwMkiv1pMQ7QCTUkbj2aaIZFO/PBTBXykZm/O3yoGR1ajbBOSguZenJWOA",
+	"xnyV9Q4cSTeIwwe9a/4LvfCq56c/X5y8eYmqSnj+/O3F09fvXn14+ub49NWHpycvjv+RtbCHdrw8SVyn",
+	"e38mpJVgfg/kRNKY9GhitJjU5l5zTeREL/T31fTSbDGSQiCdqkVZexek8YbRmJuz/RapQyF3tVP20yvm",
+	"gKq+LqncvXCYEwP2TG5Lb/AOoxGXTT+4yIvLsUQeURgc0rGMJiMUPViBvQsODLuMhWJvJscJM0opznAo",
+	"m26RZ//Y0XSL2UPYj7Jv80XzreLyBDMatnUA1bnI2hzaxxpFs+Sp0JcocL2OJkLzJJ8O7d2OzVAW738y",
+	"333NuyfrA7V42wmGpIHvIDuwuKyCzCQxBkymKHuPzYT84mPflbVb4BpnZLj7Os5LZrs+rfHcB5knTQpy",
+	"fsWvdxQx5BlPEkaqB0QF5ICMuAjIXhP/bZOh+W4IA/Ky/0JW8P/7/7Sb/yNvjZq55BI5sE47CBRxMXBm",
+	"EZg8YNiEdn02WBceGTRUmUndGMUkgcHA80U+8DLLidQiID1jviTzNUezvHsDqYaurQAZpFToOpbSnLw8",
+	"Pn0R1nysM9+XPDaTmLjpAj3jm2QaDZnSKdUy9RftkfgnoHGrnNU19k0Alowen9J8b8shibvKgmdqE8/Q",
+	"bguIMvoXDlTEhrsuM40mIKJxamODvGE6nbnBBZDk5l4wNXLPaGtDlsDUXScA9puPgormGur+nXvKHRJX",
+	"2jwNDLLMEHL9HRzQGzG72rX7VruR5+HqZzUWK/oGwT6RBLiAuqURncFSYwn8LYATsBiTNeW3nXZttyQY",
+	"u1PY1V6+KyOJoSMHizfdRd+vDuG5D65+yWZ1Lur9hA+GZRqRB/BCrqHnx6v/ymYhGvnwm+sIOWJ6KK23",
+	"XE40qyEGmINLJ0IAFcIBE9rXLCUhfKgfmw+h8xehRQ/JhmTALPlh0r5d2Y5TNpZiwdxai2vYFILLgVYC",
+	"0RT9mqVYsgg6Y4Oa660aFmDNHVcOoaQN1AIUA5u4VFDzSNV9gV66MdVDY8iCVlbz6KhANh1iU8QEm5JL",
+	"NnN803y0Dy7AtN1eDlPccdnabgrgNPMNc6sIlSnsZCLY9RisRSzyaBAcMYTJNIkcDAzDAbsOaq3NJ9vg",
+	"Jjw+O/tw8upvj70GNqG/44Nm09uxXQW+ZuNdubXDPsA7VneAWclBM2N1BNPaC4pR4MpanIqasj6A38a9",
+	"jEy+osmEKVL15o1oKYkaylTXGsQ2CbcuNhSfst9H6YjN3TvOJYgj0XszeO4v569fIX5VQ9cWPOJ6FtYC",
+	"mG3iJm7L1HmR7Y04wyY0TwwzPQuebwSB0d8SViRhD/g+ZLhyjsnND6EI+E9BBZlTXUhdd6y09DhgpyA4",
+	"FPDy7FiGFNqlc2X53BEJj82DQk9NwF/AyhpSVdzcQb65l8goxfZsvWQXn4KK+diHMM7Cll5JlL1u6BgU",
+	"XU1EppPi1EjrCIFnmOOzzQZ60KheEQws1QALhX2ggVNxg/tFgYUL2nBf+Q6gWAE0srqWsp5AAtVKwnEq",
+	"HVxq2/MXVPodZScwV8N5L1YYQEcFEnLRl41rhzB4BVwKV9WOSBgDlwkh8wSeD88sgKDlyew3/uoMIeJO",
+	"NoTHIggMXLx23HV0tpcJ8OwamqCBtKP84XdVmc6PyKt5WC6T2IlgizGusBfzqiCIglOscb6fhidiTis1",
+	"1obiOFo0OyB2jWOBalkKK7j1jRQ069NG8bvI6vCyMYCutZpbyI4idsKBYXtFwHuCym9abkMSG0O9BMCf",
+	"gkpu9i5jGm6st2Vytky+Bi3fgE8bKvo4kZq60JGPnC7ok67TjRokzELKFhExiDKG+HJRdnv60IWUmIDq",
+	"/BmbAqSw809BZSL8AEs5u8EIUpSy2FxHE9WBqeYQ6wpyB1JA2PWYQ9QqJZqOxuA8gikRmIQNQScc/MgV",
+	"GUjBgP+4ARhoRsjUG412zlx3v/Ddu3f1Y2+pYZFVtXLYeFcZhMkiGhtCaB4iCKQsflxeI+scjHYQR8/g",
+	"ODU2MORC8BFyaTnRdABxOvOVnOiarwUwR3MGtSIpXEyJRHS8CSoVtB6Pb1kvEvF3sTks8sC5gUOWzVof",
+	"sZjTOj5lE15uwALDZ+BGjCEWyMa6M6vhvJsQ7eWcM3hi10uv9Z67+e5Kt/MpWIxilDBllwSQuShs1ip6",
+	"ZyzyVV1XSi9OqwxtBETx36G2GSKzRwUe6mKj+UtsfCvNPNjoKAal0QgFtOw45pK6OG11ni0VIrO1wPJ/",
+	"bAEoYpdAqlmSZBk7xiBI5cgsb6lmtzRwvOlBlAWN/v8AAAD//w==",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

@@ -73,18 +73,20 @@ func (q *Queries) CommentCreate(ctx context.Context, db DBTX, arg CommentCreateP
 const CommentDelete = `-- name: CommentDelete :one
 DELETE FROM comments
 WHERE id = $1 AND ($2::bigint[] IS NULL OR version = ANY($2::bigint[]))
+  AND ($3::bigint[] IS NULL OR version <> ALL($3::bigint[]))
 RETURNING id, post_id, author_id, content, created_at, version
 `
 
 type CommentDeleteParams struct {
-	ID      uuid.UUID
-	IfMatch []int64
+	ID          uuid.UUID
+	IfMatch     []int64
+	IfNoneMatch []int64
 }
 
-// if_match, unless NULL, holds the versions the caller accepts (If-Match): no row is deleted unless the comment
-// has one of them.
+// if_match, unless NULL, holds the versions the caller accepts (If-Match), and if_none_match, unless NULL, those
+// it refuses (If-None-Match): no row is deleted unless the comment has one of the first and none of the second.
 func (q *Queries) CommentDelete(ctx context.Context, db DBTX, arg CommentDeleteParams) (Comment, error) {
-	row := db.QueryRow(ctx, CommentDelete, arg.ID, arg.IfMatch)
+	row := db.QueryRow(ctx, CommentDelete, arg.ID, arg.IfMatch, arg.IfNoneMatch)
 	var i Comment
 	err := row.Scan(
 		&i.ID,

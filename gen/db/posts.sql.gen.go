@@ -90,16 +90,18 @@ func (q *Queries) PostCreate(ctx context.Context, db DBTX, arg PostCreateParams)
 const PostDelete = `-- name: PostDelete :execrows
 DELETE FROM posts
 WHERE id = $1 AND ($2::bigint[] IS NULL OR version = ANY($2::bigint[]))
+  AND ($3::bigint[] IS NULL OR version <> ALL($3::bigint[]))
 `
 
 type PostDeleteParams struct {
-	ID      uuid.UUID
-	IfMatch []int64
+	ID          uuid.UUID
+	IfMatch     []int64
+	IfNoneMatch []int64
 }
 
-// if_match as in PostUpdate: no row is deleted unless the post has one of its versions.
+// if_match and if_none_match as in PostUpdate: no row is deleted unless the post's version meets them.
 func (q *Queries) PostDelete(ctx context.Context, db DBTX, arg PostDeleteParams) (int64, error) {
-	result, err := db.Exec(ctx, PostDelete, arg.ID, arg.IfMatch)
+	result, err := db.Exec(ctx, PostDelete, arg.ID, arg.IfMatch, arg.IfNoneMatch)
 	if err != nil {
 		return 0, err
 	}
@@ -618,24 +620,28 @@ SET title = coalesce($1, title),
     content = coalesce($2, content),
     updated_at = now()
 WHERE id = $3 AND ($4::bigint[] IS NULL OR version = ANY($4::bigint[]))
+  AND ($5::bigint[] IS NULL OR version <> ALL($5::bigint[]))
 RETURNING id, author_id, title, content, published, created_at, updated_at, published_at, version
 `
 
 type PostUpdateParams struct {
-	Title   *string
-	Content *string
-	ID      uuid.UUID
-	IfMatch []int64
+	Title       *string
+	Content     *string
+	ID          uuid.UUID
+	IfMatch     []int64
+	IfNoneMatch []int64
 }
 
-// A NULL argument keeps the stored value. if_match, unless NULL, holds the versions the caller accepts (If-Match):
-// the row changes only while it has one of them, and otherwise there is no row.
+// A NULL argument keeps the stored value. if_match, unless NULL, holds the versions the caller accepts (If-Match),
+// and if_none_match, unless NULL, those it refuses (If-None-Match): the row changes only while it has one of the
+// first and none of the second, and otherwise there is no row.
 func (q *Queries) PostUpdate(ctx context.Context, db DBTX, arg PostUpdateParams) (Post, error) {
 	row := db.QueryRow(ctx, PostUpdate,
 		arg.Title,
 		arg.Content,
 		arg.ID,
 		arg.IfMatch,
+		arg.IfNoneMatch,
 	)
 	var i Post
 	err := row.Scan(

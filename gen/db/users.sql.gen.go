@@ -61,17 +61,19 @@ func (q *Queries) UserCreate(ctx context.Context, db DBTX, arg UserCreateParams)
 const UserDelete = `-- name: UserDelete :one
 DELETE FROM users
 WHERE id = $1 AND ($2::bigint[] IS NULL OR version = ANY($2::bigint[]))
+  AND ($3::bigint[] IS NULL OR version <> ALL($3::bigint[]))
 RETURNING id, name, email, password_hash, created_at, updated_at, role, search, password_changed_at, version
 `
 
 type UserDeleteParams struct {
-	ID      uuid.UUID
-	IfMatch []int64
+	ID          uuid.UUID
+	IfMatch     []int64
+	IfNoneMatch []int64
 }
 
-// if_match as in UserUpdate: no row is deleted unless the user has one of its versions.
+// if_match and if_none_match as in UserUpdate: no row is deleted unless the user's version meets them.
 func (q *Queries) UserDelete(ctx context.Context, db DBTX, arg UserDeleteParams) (User, error) {
-	row := db.QueryRow(ctx, UserDelete, arg.ID, arg.IfMatch)
+	row := db.QueryRow(ctx, UserDelete, arg.ID, arg.IfMatch, arg.IfNoneMatch)
 	var i User
 	err := row.Scan(
 		&i.ID,
@@ -649,6 +651,7 @@ SET name = coalesce($1, name),
     updated_at = now()
 WHERE id = $4 AND email = $5 AND password_hash = $6
   AND ($7::bigint[] IS NULL OR version = ANY($7::bigint[]))
+  AND ($8::bigint[] IS NULL OR version <> ALL($8::bigint[]))
 RETURNING id, name, email, password_hash, created_at, updated_at, role, search, password_changed_at, version
 `
 
@@ -660,13 +663,15 @@ type UserUpdateParams struct {
 	SeenEmail        string
 	SeenPasswordHash string
 	IfMatch          []int64
+	IfNoneMatch      []int64
 }
 
 // Changes name, email and password; a NULL argument keeps the stored value, so PUT and PATCH share it. A new
 // password ends every session (password_changed_at). The row changes only while it still holds the email and hash
 // that the service read and checked the current password against (no row otherwise), so that a concurrent change
 // cannot slip between that check and this write. if_match, unless NULL, holds the versions the caller accepts
-// (If-Match): the row changes only while it has one of them.
+// (If-Match), and if_none_match, unless NULL, those it refuses (If-None-Match): the row changes only while it has
+// one of the first and none of the second.
 func (q *Queries) UserUpdate(ctx context.Context, db DBTX, arg UserUpdateParams) (User, error) {
 	row := db.QueryRow(ctx, UserUpdate,
 		arg.Name,
@@ -676,6 +681,7 @@ func (q *Queries) UserUpdate(ctx context.Context, db DBTX, arg UserUpdateParams)
 		arg.SeenEmail,
 		arg.SeenPasswordHash,
 		arg.IfMatch,
+		arg.IfNoneMatch,
 	)
 	var i User
 	err := row.Scan(

@@ -20,13 +20,15 @@ func TestTransportRejectsWhatTheSpecDoesNot(t *testing.T) {
 		body    string
 		wantErr bool
 		noID    bool // leave out X-Request-Id
+		noETag  bool // leave out the ETag a user's read answers with
 	}{
-		{"documented", http.StatusOK, `{"data":` + user + `,"links":{"self":"a","posts":"b","comments":"c"}}`, false, false},
-		{"undocumented status", http.StatusTeapot, `{}`, true, false},
-		{"missing required field", http.StatusOK, `{"data":` + user + `}`, true, false},
-		{"field of the wrong type", http.StatusOK, `{"data":{"id":1},"links":{"self":"a","posts":"b","comments":"c"}}`, true, false},
-		{"error without the envelope", http.StatusNotFound, `{"message":"nope"}`, true, false},
-		{"no X-Request-Id", http.StatusOK, `{"data":` + user + `,"links":{"self":"a","posts":"b","comments":"c"}}`, true, true},
+		{"documented", http.StatusOK, `{"data":` + user + `,"links":{"self":"a","posts":"b","comments":"c"}}`, false, false, false},
+		{"undocumented status", http.StatusTeapot, `{}`, true, false, false},
+		{"missing required field", http.StatusOK, `{"data":` + user + `}`, true, false, false},
+		{"field of the wrong type", http.StatusOK, `{"data":{"id":1},"links":{"self":"a","posts":"b","comments":"c"}}`, true, false, false},
+		{"error without the envelope", http.StatusNotFound, `{"message":"nope"}`, true, false, false},
+		{"no X-Request-Id", http.StatusOK, `{"data":` + user + `,"links":{"self":"a","posts":"b","comments":"c"}}`, true, true, false},
+		{"no ETag", http.StatusOK, `{"data":` + user + `,"links":{"self":"a","posts":"b","comments":"c"}}`, true, false, true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -35,6 +37,9 @@ func TestTransportRejectsWhatTheSpecDoesNot(t *testing.T) {
 				w.Header().Set("Content-Type", "application/json")
 				if !tt.noID {
 					w.Header().Set("X-Request-Id", "5f1c0a8e9b7d4c3a")
+				}
+				if tt.status == http.StatusOK && !tt.noETag {
+					w.Header().Set("ETag", `"1"`)
 				}
 				w.WriteHeader(tt.status)
 				_, _ = w.Write([]byte(tt.body))

@@ -66,6 +66,26 @@ func IfMatch(value string) (m service.Match, ok bool) {
 	return service.MatchVersions(versions...), true
 }
 
+// IfNoneMatch is the precondition that an If-None-Match field value (its lines joined with commas) adds to m
+// (If-Match's) on a write: m itself for "" (no header); no version at all for "*", as whatever a write finds exists;
+// otherwise m except the versions of the listed tags of [Of]'s form, weak ones included, as RFC 9110 compares
+// If-None-Match weakly. ok is false when the value is neither "*" nor a list of entity-tags.
+func IfNoneMatch(value string, m service.Match) (_ service.Match, ok bool) {
+	if star(value) {
+		return service.MatchVersions(), true
+	}
+	var versions []int64
+	ok = each(value, func(tag string, _ bool) {
+		if v, isOurs := version(tag); isOurs {
+			versions = append(versions, v)
+		}
+	})
+	if !ok {
+		return service.Match{}, false
+	}
+	return m.Except(versions...), true
+}
+
 // NoneMatch reports whether an If-None-Match field value (its lines joined with commas) holds a tag that weakly
 // matches current, the tag of the representation that would be sent, or is "*", which any representation
 // matches: then a GET answers 304. ok is false when the value is neither "*" nor a list of entity-tags; the

@@ -86,6 +86,48 @@ func TestNoneMatch(t *testing.T) {
 	}
 }
 
+// TestIfNoneMatchOnAWrite: on a write, If-None-Match takes versions away from If-Match's precondition: every
+// version for "*", the listed ones (weakly compared) otherwise.
+func TestIfNoneMatchOnAWrite(t *testing.T) {
+	tests := []struct {
+		ifMatch, value string
+		ok             bool
+		holds, refuses []int64
+	}{
+		{value: "", ok: true, holds: []int64{1, 7}},
+		{value: "*", ok: true, refuses: []int64{1, 7}},
+		{value: `"3"`, ok: true, holds: []int64{1, 4}, refuses: []int64{3}},
+		{value: `W/"3", "5"`, ok: true, holds: []int64{4}, refuses: []int64{3, 5}},
+		{value: `"3-0123456789abcdef0123456789abcdef", "abc"`, ok: true, holds: []int64{3}},
+		{ifMatch: `"3", "4"`, value: `"3"`, ok: true, holds: []int64{4}, refuses: []int64{3, 5}},
+		{ifMatch: `"3"`, value: "*", ok: true, refuses: []int64{3}},
+		{value: `3`, ok: false},
+		{value: `*, "3"`, ok: false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.ifMatch+"|"+tt.value, func(t *testing.T) {
+			m, ok := etag.IfMatch(tt.ifMatch)
+			if !ok {
+				t.Fatalf("If-Match %q refused", tt.ifMatch)
+			}
+			m, ok = etag.IfNoneMatch(tt.value, m)
+			if ok != tt.ok {
+				t.Fatalf("ok = %v, want %v", ok, tt.ok)
+			}
+			for _, v := range tt.holds {
+				if !m.Holds(v) {
+					t.Errorf("does not hold for version %d", v)
+				}
+			}
+			for _, v := range tt.refuses {
+				if m.Holds(v) {
+					t.Errorf("holds for version %d", v)
+				}
+			}
+		})
+	}
+}
+
 func TestWithMembersChangesWithEveryMember(t *testing.T) {
 	a, b := uuid.New(), uuid.New()
 	base := etag.WithMembers(2, []etag.Member{{a, 1}, {b, 1}})

@@ -49,7 +49,7 @@ type Posts interface {
 	ByCursor(ctx context.Context, published *bool, p service.KeysetParams) (service.Page[service.Post], error)
 	Count(ctx context.Context, published *bool) (int64, error)
 	Create(ctx context.Context, in service.CreatePostInput) (service.Post, error)
-	Publish(ctx context.Context, id uuid.UUID) (service.Post, error)
+	Publish(ctx context.Context, id uuid.UUID, m service.Match) (service.Post, error)
 }
 
 // Comments is the comment resource (the comments service).

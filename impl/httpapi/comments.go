@@ -80,7 +80,7 @@ func commentLinks(c service.Comment) api.CommentLinks {
 
 // DeleteComment serves DELETE /api/comments/{id}.
 func (s *Server) DeleteComment(ctx context.Context, req api.DeleteCommentRequestObject) (api.DeleteCommentResponseObject, error) {
-	m, err := ifMatch(req.Params.IfMatch)
+	m, err := preconditions(req.Params.IfMatch, req.Params.IfNoneMatch)
 	if err != nil {
 		return nil, err
 	}

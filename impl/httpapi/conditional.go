@@ -24,18 +24,29 @@ func joinListHeaders(h http.Header) {
 	}
 }
 
-// ifMatch is the precondition a write's If-Match header sets (nil: none). The contract's pattern has refused a
-// value that is not a list of entity-tags before this runs; a caller that skipped validation is refused here.
-func ifMatch(h *string) (service.Match, error) {
-	if h == nil {
-		return service.MatchAny(), nil
+// preconditions is what a write's If-Match and If-None-Match headers (nil: absent) allow: the versions it may
+// change. The contract's pattern has refused a value that is not a list of entity-tags before this runs; a caller
+// that skipped validation is refused here.
+func preconditions(ifMatchValue, ifNoneMatchValue *string) (service.Match, error) {
+	m := service.MatchAny()
+	if ifMatchValue != nil {
+		var ok bool
+		if m, ok = etag.IfMatch(*ifMatchValue); !ok {
+			return service.Match{}, notATagList(ifMatchHeader)
+		}
 	}
-	m, ok := etag.IfMatch(*h)
-	if !ok {
-		return service.Match{}, &service.Error{Code: service.EINVALID, Message: "If-Match is not * or a list of entity-tags.",
-			Fields: map[string][]string{ifMatchHeader: {"is not * or a list of entity-tags"}}}
+	if ifNoneMatchValue != nil {
+		var ok bool
+		if m, ok = etag.IfNoneMatch(*ifNoneMatchValue, m); !ok {
+			return service.Match{}, notATagList(ifNoneMatchHeader)
+		}
 	}
 	return m, nil
+}
+
+func notATagList(header string) error {
+	return &service.Error{Code: service.EINVALID, Message: header + " is not * or a list of entity-tags.",
+		Fields: map[string][]string{header: {"is not * or a list of entity-tags"}}}
 }
 
 // notModified reports whether a read's If-None-Match header (nil: none) lists current, the tag of what it would

@@ -110,7 +110,7 @@ func (s *Server) GetPost(ctx context.Context, req api.GetPostRequestObject) (api
 
 // PatchPost serves PATCH /api/posts/{id}.
 func (s *Server) PatchPost(ctx context.Context, req api.PatchPostRequestObject) (api.PatchPostResponseObject, error) {
-	m, err := ifMatch(req.Params.IfMatch)
+	m, err := preconditions(req.Params.IfMatch, req.Params.IfNoneMatch)
 	if err != nil {
 		return nil, err
 	}
@@ -126,7 +126,7 @@ func (s *Server) PatchPost(ctx context.Context, req api.PatchPostRequestObject) 
 
 // DeletePost serves DELETE /api/posts/{id}.
 func (s *Server) DeletePost(ctx context.Context, req api.DeletePostRequestObject) (api.DeletePostResponseObject, error) {
-	m, err := ifMatch(req.Params.IfMatch)
+	m, err := preconditions(req.Params.IfMatch, req.Params.IfNoneMatch)
 	if err != nil {
 		return nil, err
 	}
@@ -138,7 +138,11 @@ func (s *Server) DeletePost(ctx context.Context, req api.DeletePostRequestObject
 
 // PublishPost serves POST /api/posts/{id}/publish.
 func (s *Server) PublishPost(ctx context.Context, req api.PublishPostRequestObject) (api.PublishPostResponseObject, error) {
-	p, err := s.svc.Posts.Publish(ctx, req.Id)
+	m, err := preconditions(req.Params.IfMatch, req.Params.IfNoneMatch)
+	if err != nil {
+		return nil, err
+	}
+	p, err := s.svc.Posts.Publish(ctx, req.Id, m)
 	if err != nil {
 		return nil, err
 	}

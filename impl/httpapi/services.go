@@ -77,7 +77,7 @@ type Posts interface {
 	ListByAuthor(ctx context.Context, userID uuid.UUID, p service.ListPostsParams) (service.PostPage, error)
 	Create(ctx context.Context, in service.CreatePostInput) (service.Post, error)
 	Update(ctx context.Context, id uuid.UUID, in service.UpdatePostInput) (service.Post, error)
-	Publish(ctx context.Context, id uuid.UUID) (service.Post, error)
+	Publish(ctx context.Context, id uuid.UUID, m service.Match) (service.Post, error)
 	Delete(ctx context.Context, id uuid.UUID, m service.Match) error
 }
 

@@ -103,7 +103,7 @@ func toAPIUserWithPosts(u service.User) api.UserWithPosts {
 
 // ReplaceUser serves PUT /api/users/{id}.
 func (s *Server) ReplaceUser(ctx context.Context, req api.ReplaceUserRequestObject) (api.ReplaceUserResponseObject, error) {
-	m, err := ifMatch(req.Params.IfMatch)
+	m, err := preconditions(req.Params.IfMatch, req.Params.IfNoneMatch)
 	if err != nil {
 		return nil, err
 	}
@@ -122,7 +122,7 @@ func (s *Server) ReplaceUser(ctx context.Context, req api.ReplaceUserRequestObje
 
 // PatchUser serves PATCH /api/users/{id}.
 func (s *Server) PatchUser(ctx context.Context, req api.PatchUserRequestObject) (api.PatchUserResponseObject, error) {
-	m, err := ifMatch(req.Params.IfMatch)
+	m, err := preconditions(req.Params.IfMatch, req.Params.IfNoneMatch)
 	if err != nil {
 		return nil, err
 	}
@@ -142,7 +142,7 @@ func (s *Server) PatchUser(ctx context.Context, req api.PatchUserRequestObject) 
 
 // DeleteUser serves DELETE /api/users/{id}.
 func (s *Server) DeleteUser(ctx context.Context, req api.DeleteUserRequestObject) (api.DeleteUserResponseObject, error) {
-	m, err := ifMatch(req.Params.IfMatch)
+	m, err := preconditions(req.Params.IfMatch, req.Params.IfNoneMatch)
 	if err != nil {
 		return nil, err
 	}

@@ -406,7 +406,7 @@ func TestWhoHearsOfWhat(t *testing.T) {
 	require.NoError(t, err)
 	_, err = b.svc.Comments.Create(ada, draft.ID, "a note to self")
 	require.NoError(t, err)
-	_, err = b.svc.Posts.Publish(ada, draft.ID)
+	_, err = b.svc.Posts.Publish(ada, draft.ID, service.MatchAny())
 	require.NoError(t, err)
 	_, err = b.svc.Comments.Create(bob, draft.ID, "Nice")
 	require.NoError(t, err)

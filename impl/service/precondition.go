@@ -2,25 +2,39 @@ package service
 
 import "fmt"
 
-// Match is the precondition of a conditional write (HTTP's If-Match): the versions of the resource it may change.
-// The zero value holds for every version, as does [MatchAny]. Writes pass it to their own UPDATE or DELETE
-// statement ([Match.Arg]), so that of two writers holding the same version only one finds it there.
+// Match is the precondition of a conditional write (HTTP's If-Match and If-None-Match): the versions of the
+// resource it may change. The zero value holds for every version, as does [MatchAny]. Writes pass it to their own
+// UPDATE or DELETE statement ([Match.Arg], [Match.ExceptArg]), so that of two writers holding the same version
+// only one finds it there.
 type Match struct {
 	versions []int64
 	// limited is false for the zero value and MatchAny, whose versions are all.
 	limited bool
+	// except are versions it never holds for, whatever versions says (If-None-Match's tags).
+	except []int64
 }
 
 // MatchAny holds for any version of a resource that exists (If-Match: *).
 func MatchAny() Match { return Match{} }
 
-// MatchVersions holds for the given versions only; with none, for no version at all.
+// MatchVersions holds for the given versions only; with none, for no version at all (If-None-Match: *).
 func MatchVersions(versions ...int64) Match {
 	return Match{versions: append(make([]int64, 0, len(versions)), versions...), limited: true}
 }
 
+// Except is m, which no longer holds for the given versions (If-None-Match listing them beside If-Match).
+func (m Match) Except(versions ...int64) Match {
+	m.except = append(append(make([]int64, 0, len(m.except)+len(versions)), m.except...), versions...)
+	return m
+}
+
 // Holds reports whether a resource at version v meets m.
 func (m Match) Holds(v int64) bool {
+	for _, x := range m.except {
+		if x == v {
+			return false
+		}
+	}
 	if !m.limited {
 		return true
 	}
@@ -41,12 +55,21 @@ func (m Match) Arg() []int64 {
 	return m.versions
 }
 
+// ExceptArg is m as a statement's if_none_match argument: nil (SQL NULL) when no version is excepted, else the
+// versions that the row must not have.
+func (m Match) ExceptArg() []int64 {
+	if len(m.except) == 0 {
+		return nil
+	}
+	return m.except
+}
+
 // PreconditionFailed is the error of a conditional write whose [Match] does not hold for the resource's current
 // version, which it carries for the caller to read again.
 func PreconditionFailed(resource string, current int64) *Error {
 	return &Error{
 		Code:           EPRECONDITION,
-		Message:        fmt.Sprintf("The %s has changed since the If-Match tag was read.", resource),
+		Message:        fmt.Sprintf("The %s's current version does not meet If-Match or If-None-Match.", resource),
 		CurrentVersion: current,
 	}
 }

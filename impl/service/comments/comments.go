@@ -180,8 +180,8 @@ func (s *Service) Delete(ctx context.Context, id uuid.UUID, m service.Match) err
 		if c.AuthorID != actor.UserID && c.PostAuthorID != actor.UserID {
 			return core.Forbidden("Only the comment's author or the post's author may delete this comment.")
 		}
-		deleted, err := s.core.Queries.CommentDelete(ctx, tx, db.CommentDeleteParams{ID: id, IfMatch: m.Arg()})
-		if errors.Is(err, pgx.ErrNoRows) { // deleted meanwhile, or kept by If-Match
+		deleted, err := s.core.Queries.CommentDelete(ctx, tx, db.CommentDeleteParams{ID: id, IfMatch: m.Arg(), IfNoneMatch: m.ExceptArg()})
+		if errors.Is(err, pgx.ErrNoRows) { // deleted meanwhile, or kept by its precondition
 			if why := core.Unwritten("Comment", m, func() (int64, error) {
 				now, err := s.core.Queries.CommentGetByID(ctx, tx, id)
 				return now.Version, err

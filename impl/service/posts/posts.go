@@ -228,10 +228,11 @@ func (s *Service) Update(ctx context.Context, id uuid.UUID, in service.UpdatePos
 	}
 	return s.writeOwn(ctx, id, func(tx pgx.Tx, p db.Post) (db.Post, error) {
 		updated, err := s.core.Queries.PostUpdate(ctx, tx, db.PostUpdateParams{
-			ID: id, Title: in.Title, Content: in.Content, IfMatch: in.IfMatch.Arg(),
+			ID: id, Title: in.Title, Content: in.Content, IfMatch: in.IfMatch.Arg(), IfNoneMatch: in.IfMatch.ExceptArg(),
 		})
 		if errors.Is(err, pgx.ErrNoRows) {
-			// writeOwn holds the row locked: only the statement's If-Match can have left it unchanged.
+			// writeOwn holds the row locked: only the statement's precondition (If-Match, If-None-Match) can have
+			// left it unchanged.
 			return updated, service.PreconditionFailed("post", p.Version)
 		}
 		if err != nil {
@@ -241,10 +242,14 @@ func (s *Service) Update(ctx context.Context, id uuid.UUID, in service.UpdatePos
 	})
 }
 
-// Publish makes the caller's post visible to everyone, announcing it when it commits. Publishing twice changes
-// nothing.
-func (s *Service) Publish(ctx context.Context, id uuid.UUID) (service.Post, error) {
+// Publish makes the caller's post visible to everyone, announcing it when it commits, if its version meets m:
+// so that what is published is the version the caller read. Publishing twice changes nothing.
+func (s *Service) Publish(ctx context.Context, id uuid.UUID, m service.Match) (service.Post, error) {
 	return s.writeOwn(ctx, id, func(tx pgx.Tx, p db.Post) (db.Post, error) {
+		if !m.Holds(p.Version) {
+			// writeOwn holds the row locked: no edit can come between this comparison and the publish.
+			return p, service.PreconditionFailed("post", p.Version)
+		}
 		if p.Published {
 			return p, nil
 		}
@@ -259,7 +264,7 @@ func (s *Service) Publish(ctx context.Context, id uuid.UUID) (service.Post, erro
 // Delete deletes the caller's post and its comments, if its version meets m.
 func (s *Service) Delete(ctx context.Context, id uuid.UUID, m service.Match) error {
 	_, err := s.writeOwn(ctx, id, func(tx pgx.Tx, p db.Post) (db.Post, error) {
-		n, err := s.core.Queries.PostDelete(ctx, tx, db.PostDeleteParams{ID: id, IfMatch: m.Arg()})
+		n, err := s.core.Queries.PostDelete(ctx, tx, db.PostDeleteParams{ID: id, IfMatch: m.Arg(), IfNoneMatch: m.ExceptArg()})
 		if err != nil {
 			return p, err
 		}

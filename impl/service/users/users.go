@@ -271,31 +271,32 @@ func (s *Service) Update(ctx context.Context, id uuid.UUID, in service.UpdateUse
 	if err != nil {
 		return service.User{}, fmt.Errorf("update user: %w", err)
 	}
-	if !in.IfMatch.Holds(cur.Version) {
-		// Before the password check: a stale write is refused without spending a hash on it.
-		return service.User{}, service.PreconditionFailed("user", cur.Version)
-	}
 	emailChanges := in.Email != nil && !sameEmail(*in.Email, cur.Email)
 	passwordChanges := in.Password != nil
-	var newHash *string
 	if emailChanges || passwordChanges {
 		if err := s.checkCurrentPassword(ctx, in.CurrentPassword, cur.PasswordHash); err != nil {
 			return service.User{}, err
 		}
-		if passwordChanges {
-			hash, err := s.hasher.Hash(ctx, *in.Password)
-			if err != nil {
-				return service.User{}, fmt.Errorf("update user: %w", err)
-			}
-			newHash = &hash
+	}
+	if !in.IfMatch.Holds(cur.Version) {
+		// After the checks that the request would fail without If-Match (400 and 403 come first, RFC 9110,
+		// section 13.2.1), before the new password's hash: a stale write spends none.
+		return service.User{}, service.PreconditionFailed("user", cur.Version)
+	}
+	var newHash *string
+	if passwordChanges {
+		hash, err := s.hasher.Hash(ctx, *in.Password)
+		if err != nil {
+			return service.User{}, fmt.Errorf("update user: %w", err)
 		}
+		newHash = &hash
 	}
 	var row db.User
 	err = s.core.InTx(ctx, func(tx pgx.Tx) error {
 		var err error
 		row, err = s.core.Queries.UserUpdate(ctx, tx, db.UserUpdateParams{
 			ID: id, Name: in.Name, Email: in.Email, PasswordHash: newHash,
-			SeenEmail: cur.Email, SeenPasswordHash: cur.PasswordHash, IfMatch: in.IfMatch.Arg(),
+			SeenEmail: cur.Email, SeenPasswordHash: cur.PasswordHash, IfMatch: in.IfMatch.Arg(), IfNoneMatch: in.IfMatch.ExceptArg(),
 		})
 		if err != nil {
 			return err
@@ -389,8 +390,8 @@ func (s *Service) Delete(ctx context.Context, id uuid.UUID, m service.Match) err
 		return err
 	}
 	err := s.core.InTx(ctx, func(tx pgx.Tx) error {
-		row, err := s.core.Queries.UserDelete(ctx, tx, db.UserDeleteParams{ID: id, IfMatch: m.Arg()})
-		if errors.Is(err, pgx.ErrNoRows) { // deleted meanwhile, or kept by If-Match
+		row, err := s.core.Queries.UserDelete(ctx, tx, db.UserDeleteParams{ID: id, IfMatch: m.Arg(), IfNoneMatch: m.ExceptArg()})
+		if errors.Is(err, pgx.ErrNoRows) { // deleted meanwhile, or kept by its precondition
 			if why := core.Unwritten("User", m, func() (int64, error) {
 				now, err := s.core.Queries.UserGetByID(ctx, tx, id)
 				return now.Version, err

@@ -12,7 +12,9 @@
 //
 // Conditional requests need nothing of this package: the generated client takes If-Match and If-None-Match as
 // parameters, and each answer's ETag is in its HTTPResponse.Header. A retried PATCH with If-Match keeps its key,
-// so a lost answer comes back as the first 200, not as a 412 against the version that write made.
+// so a lost answer comes back as the first 200, not as a 412 against the version that write made. A PUT or
+// DELETE takes no key: retried after its answer was lost, a conditional one answers 412 (or 404) for the change
+// it made itself, so read the resource again before taking a 412 for someone else's change.
 package retry
 
 import (

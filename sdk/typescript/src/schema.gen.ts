@@ -550,7 +550,8 @@ export interface paths {
         put?: never;
         /**
          * Publish a post
-         * @description Makes the post visible to everyone. Idempotent; `publishedAt` is set the first time only.
+         * @description Makes the post visible to everyone. Idempotent; `publishedAt` is set the first time only. With `If-Match`,
+         *     only the version the caller read is published: an edit made since answers `412`.
          */
         post: operations["publishPost"];
         delete?: never;
@@ -1629,7 +1630,7 @@ export interface components {
             };
             content?: never;
         };
-        /** @description `If-Match` does not hold: the resource has changed since the client read it (or no listed tag was ever its), and nothing was written. `ETag` is the current one: read the resource again, and decide whether the change still applies. Its problem type is `precondition-failed`. */
+        /** @description `If-Match` does not hold: the resource has changed since the client read it (or no listed tag was ever its), or `If-None-Match` lists its current tag (or is `*`), and nothing was written. `ETag` is the current one: read the resource again, and decide whether the change still applies. Its problem type is `precondition-failed`. */
         PreconditionFailed: {
             headers: {
                 "X-Request-Id": components["headers"]["XRequestId"];
@@ -1645,7 +1646,7 @@ export interface components {
                  *       "type": "https://junction.dev/problems/precondition-failed",
                  *       "title": "Precondition failed",
                  *       "status": 412,
-                 *       "detail": "The post has changed since the If-Match tag was read.",
+                 *       "detail": "The post's current version does not meet If-Match or If-None-Match.",
                  *       "instance": "/api/posts/6b1f2c1e-4a0f-4f53-9a55-b1e0a2f1c0de",
                  *       "requestId": "5f1c0a8e9b7d4c3a"
                  *     }
@@ -1795,7 +1796,7 @@ export interface components {
         IdempotencyKey: string;
         /** @description Makes this write conditional (RFC 9110, section 13.1.1): it is carried out only while the resource's current `ETag` is one of the listed entity-tags, compared strongly (a weak tag, `W/"..."`, never matches), or, with `*`, while the resource exists. Otherwise the answer is `412` with the current `ETag`, and nothing changes. The comparison is part of the write's own statement, so that of two writers sending the same tag one succeeds and the other gets `412`. What the request would be answered without the header when it is not a success (`400`, `403`, `404`) comes first. At most 4,096 characters. */
         IfMatch: string;
-        /** @description Makes this read conditional (RFC 9110, section 13.1.2): when the resource's current `ETag` is one of the listed entity-tags, compared weakly (`W/"3"` matches `"3"`), or, with `*`, whenever the resource exists, the answer is `304` with that `ETag` and no body. At most 4,096 characters. */
+        /** @description Makes this request conditional (RFC 9110, section 13.1.2): when the resource's current `ETag` is one of the listed entity-tags, compared weakly (`W/"3"` matches `"3"`), or, with `*`, whenever the resource exists, a read answers `304` with that `ETag` and no body, and a write answers `412` with it and changes nothing (`*` on a write: never change what exists). A write compares it as it does `If-Match`, after the checks that answer `400`, `403` and `404`. At most 4,096 characters. */
         IfNoneMatch: string;
         /** @description The webhook endpoint's id. */
         WebhookEndpointID: string;
@@ -2642,7 +2643,7 @@ export interface operations {
                 include?: "posts";
             };
             header?: {
-                /** @description Makes this read conditional (RFC 9110, section 13.1.2): when the resource's current `ETag` is one of the listed entity-tags, compared weakly (`W/"3"` matches `"3"`), or, with `*`, whenever the resource exists, the answer is `304` with that `ETag` and no body. At most 4,096 characters. */
+                /** @description Makes this request conditional (RFC 9110, section 13.1.2): when the resource's current `ETag` is one of the listed entity-tags, compared weakly (`W/"3"` matches `"3"`), or, with `*`, whenever the resource exists, a read answers `304` with that `ETag` and no body, and a write answers `412` with it and changes nothing (`*` on a write: never change what exists). A write compares it as it does `If-Match`, after the checks that answer `400`, `403` and `404`. At most 4,096 characters. */
                 "If-None-Match"?: components["parameters"]["IfNoneMatch"];
             };
             path: {
@@ -2681,6 +2682,8 @@ export interface operations {
             header?: {
                 /** @description Makes this write conditional (RFC 9110, section 13.1.1): it is carried out only while the resource's current `ETag` is one of the listed entity-tags, compared strongly (a weak tag, `W/"..."`, never matches), or, with `*`, while the resource exists. Otherwise the answer is `412` with the current `ETag`, and nothing changes. The comparison is part of the write's own statement, so that of two writers sending the same tag one succeeds and the other gets `412`. What the request would be answered without the header when it is not a success (`400`, `403`, `404`) comes first. At most 4,096 characters. */
                 "If-Match"?: components["parameters"]["IfMatch"];
+                /** @description Makes this request conditional (RFC 9110, section 13.1.2): when the resource's current `ETag` is one of the listed entity-tags, compared weakly (`W/"3"` matches `"3"`), or, with `*`, whenever the resource exists, a read answers `304` with that `ETag` and no body, and a write answers `412` with it and changes nothing (`*` on a write: never change what exists). A write compares it as it does `If-Match`, after the checks that answer `400`, `403` and `404`. At most 4,096 characters. */
+                "If-None-Match"?: components["parameters"]["IfNoneMatch"];
             };
             path: {
                 /** @description The user's id. */
@@ -2732,6 +2735,8 @@ export interface operations {
             header?: {
                 /** @description Makes this write conditional (RFC 9110, section 13.1.1): it is carried out only while the resource's current `ETag` is one of the listed entity-tags, compared strongly (a weak tag, `W/"..."`, never matches), or, with `*`, while the resource exists. Otherwise the answer is `412` with the current `ETag`, and nothing changes. The comparison is part of the write's own statement, so that of two writers sending the same tag one succeeds and the other gets `412`. What the request would be answered without the header when it is not a success (`400`, `403`, `404`) comes first. At most 4,096 characters. */
                 "If-Match"?: components["parameters"]["IfMatch"];
+                /** @description Makes this request conditional (RFC 9110, section 13.1.2): when the resource's current `ETag` is one of the listed entity-tags, compared weakly (`W/"3"` matches `"3"`), or, with `*`, whenever the resource exists, a read answers `304` with that `ETag` and no body, and a write answers `412` with it and changes nothing (`*` on a write: never change what exists). A write compares it as it does `If-Match`, after the checks that answer `400`, `403` and `404`. At most 4,096 characters. */
+                "If-None-Match"?: components["parameters"]["IfNoneMatch"];
             };
             path: {
                 /** @description The user's id. */
@@ -2769,6 +2774,8 @@ export interface operations {
                 "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
                 /** @description Makes this write conditional (RFC 9110, section 13.1.1): it is carried out only while the resource's current `ETag` is one of the listed entity-tags, compared strongly (a weak tag, `W/"..."`, never matches), or, with `*`, while the resource exists. Otherwise the answer is `412` with the current `ETag`, and nothing changes. The comparison is part of the write's own statement, so that of two writers sending the same tag one succeeds and the other gets `412`. What the request would be answered without the header when it is not a success (`400`, `403`, `404`) comes first. At most 4,096 characters. */
                 "If-Match"?: components["parameters"]["IfMatch"];
+                /** @description Makes this request conditional (RFC 9110, section 13.1.2): when the resource's current `ETag` is one of the listed entity-tags, compared weakly (`W/"3"` matches `"3"`), or, with `*`, whenever the resource exists, a read answers `304` with that `ETag` and no body, and a write answers `412` with it and changes nothing (`*` on a write: never change what exists). A write compares it as it does `If-Match`, after the checks that answer `400`, `403` and `404`. At most 4,096 characters. */
+                "If-None-Match"?: components["parameters"]["IfNoneMatch"];
             };
             path: {
                 /** @description The user's id. */
@@ -2996,7 +3003,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description Makes this read conditional (RFC 9110, section 13.1.2): when the resource's current `ETag` is one of the listed entity-tags, compared weakly (`W/"3"` matches `"3"`), or, with `*`, whenever the resource exists, the answer is `304` with that `ETag` and no body. At most 4,096 characters. */
+                /** @description Makes this request conditional (RFC 9110, section 13.1.2): when the resource's current `ETag` is one of the listed entity-tags, compared weakly (`W/"3"` matches `"3"`), or, with `*`, whenever the resource exists, a read answers `304` with that `ETag` and no body, and a write answers `412` with it and changes nothing (`*` on a write: never change what exists). A write compares it as it does `If-Match`, after the checks that answer `400`, `403` and `404`. At most 4,096 characters. */
                 "If-None-Match"?: components["parameters"]["IfNoneMatch"];
             };
             path: {
@@ -3035,6 +3042,8 @@ export interface operations {
             header?: {
                 /** @description Makes this write conditional (RFC 9110, section 13.1.1): it is carried out only while the resource's current `ETag` is one of the listed entity-tags, compared strongly (a weak tag, `W/"..."`, never matches), or, with `*`, while the resource exists. Otherwise the answer is `412` with the current `ETag`, and nothing changes. The comparison is part of the write's own statement, so that of two writers sending the same tag one succeeds and the other gets `412`. What the request would be answered without the header when it is not a success (`400`, `403`, `404`) comes first. At most 4,096 characters. */
                 "If-Match"?: components["parameters"]["IfMatch"];
+                /** @description Makes this request conditional (RFC 9110, section 13.1.2): when the resource's current `ETag` is one of the listed entity-tags, compared weakly (`W/"3"` matches `"3"`), or, with `*`, whenever the resource exists, a read answers `304` with that `ETag` and no body, and a write answers `412` with it and changes nothing (`*` on a write: never change what exists). A write compares it as it does `If-Match`, after the checks that answer `400`, `403` and `404`. At most 4,096 characters. */
+                "If-None-Match"?: components["parameters"]["IfNoneMatch"];
             };
             path: {
                 /** @description The post's id. */
@@ -3072,6 +3081,8 @@ export interface operations {
                 "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
                 /** @description Makes this write conditional (RFC 9110, section 13.1.1): it is carried out only while the resource's current `ETag` is one of the listed entity-tags, compared strongly (a weak tag, `W/"..."`, never matches), or, with `*`, while the resource exists. Otherwise the answer is `412` with the current `ETag`, and nothing changes. The comparison is part of the write's own statement, so that of two writers sending the same tag one succeeds and the other gets `412`. What the request would be answered without the header when it is not a success (`400`, `403`, `404`) comes first. At most 4,096 characters. */
                 "If-Match"?: components["parameters"]["IfMatch"];
+                /** @description Makes this request conditional (RFC 9110, section 13.1.2): when the resource's current `ETag` is one of the listed entity-tags, compared weakly (`W/"3"` matches `"3"`), or, with `*`, whenever the resource exists, a read answers `304` with that `ETag` and no body, and a write answers `412` with it and changes nothing (`*` on a write: never change what exists). A write compares it as it does `If-Match`, after the checks that answer `400`, `403` and `404`. At most 4,096 characters. */
+                "If-None-Match"?: components["parameters"]["IfNoneMatch"];
             };
             path: {
                 /** @description The post's id. */
@@ -3124,6 +3135,10 @@ export interface operations {
             header?: {
                 /** @description Makes a retry of this request safe (draft-ietf-httpapi-idempotency-key-header-07, as Stripe does): a key the client chose for this one request, at most 255 printable ASCII characters, bare or as the draft's quoted string (`"..."`, then 257 with its quotes). Keys belong to the caller (the signed-in user, or the client's address when anonymous), the method and the route. The first request runs, and its answer is stored in the same transaction as its write; the same key with the same request (method, path, query and body) within `IDEMPOTENCY_KEY_TTL` (24 h) answers that stored answer again, byte for byte, with `Idempotent-Replayed: true`, and writes nothing. The same key with another request is refused (422); while the first is still running, 409 with `Retry-After`. Answers that are not 2xx are not stored: such a request wrote nothing, and runs again when retried. */
                 "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+                /** @description Makes this write conditional (RFC 9110, section 13.1.1): it is carried out only while the resource's current `ETag` is one of the listed entity-tags, compared strongly (a weak tag, `W/"..."`, never matches), or, with `*`, while the resource exists. Otherwise the answer is `412` with the current `ETag`, and nothing changes. The comparison is part of the write's own statement, so that of two writers sending the same tag one succeeds and the other gets `412`. What the request would be answered without the header when it is not a success (`400`, `403`, `404`) comes first. At most 4,096 characters. */
+                "If-Match"?: components["parameters"]["IfMatch"];
+                /** @description Makes this request conditional (RFC 9110, section 13.1.2): when the resource's current `ETag` is one of the listed entity-tags, compared weakly (`W/"3"` matches `"3"`), or, with `*`, whenever the resource exists, a read answers `304` with that `ETag` and no body, and a write answers `412` with it and changes nothing (`*` on a write: never change what exists). A write compares it as it does `If-Match`, after the checks that answer `400`, `403` and `404`. At most 4,096 characters. */
+                "If-None-Match"?: components["parameters"]["IfNoneMatch"];
             };
             path: {
                 /** @description The post's id. */
@@ -3152,6 +3167,7 @@ export interface operations {
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
             409: components["responses"]["Conflict"];
+            412: components["responses"]["PreconditionFailed"];
             422: components["responses"]["IdempotencyKeyReused"];
             429: components["responses"]["TooManyRequests"];
             500: components["responses"]["InternalError"];
@@ -3251,7 +3267,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description Makes this read conditional (RFC 9110, section 13.1.2): when the resource's current `ETag` is one of the listed entity-tags, compared weakly (`W/"3"` matches `"3"`), or, with `*`, whenever the resource exists, the answer is `304` with that `ETag` and no body. At most 4,096 characters. */
+                /** @description Makes this request conditional (RFC 9110, section 13.1.2): when the resource's current `ETag` is one of the listed entity-tags, compared weakly (`W/"3"` matches `"3"`), or, with `*`, whenever the resource exists, a read answers `304` with that `ETag` and no body, and a write answers `412` with it and changes nothing (`*` on a write: never change what exists). A write compares it as it does `If-Match`, after the checks that answer `400`, `403` and `404`. At most 4,096 characters. */
                 "If-None-Match"?: components["parameters"]["IfNoneMatch"];
             };
             path: {
@@ -3290,6 +3306,8 @@ export interface operations {
             header?: {
                 /** @description Makes this write conditional (RFC 9110, section 13.1.1): it is carried out only while the resource's current `ETag` is one of the listed entity-tags, compared strongly (a weak tag, `W/"..."`, never matches), or, with `*`, while the resource exists. Otherwise the answer is `412` with the current `ETag`, and nothing changes. The comparison is part of the write's own statement, so that of two writers sending the same tag one succeeds and the other gets `412`. What the request would be answered without the header when it is not a success (`400`, `403`, `404`) comes first. At most 4,096 characters. */
                 "If-Match"?: components["parameters"]["IfMatch"];
+                /** @description Makes this request conditional (RFC 9110, section 13.1.2): when the resource's current `ETag` is one of the listed entity-tags, compared weakly (`W/"3"` matches `"3"`), or, with `*`, whenever the resource exists, a read answers `304` with that `ETag` and no body, and a write answers `412` with it and changes nothing (`*` on a write: never change what exists). A write compares it as it does `If-Match`, after the checks that answer `400`, `403` and `404`. At most 4,096 characters. */
+                "If-None-Match"?: components["parameters"]["IfNoneMatch"];
             };
             path: {
                 /** @description The comment's id. */
