@@ -118,7 +118,8 @@ func tracingCost(ctx context.Context, w *wrkRunner, o options, env []string, tok
 		return tracingResult{}, err
 	}
 	defer off.stop()
-	on, err := startServer(ctx, o, append(slices.Clone(env), "PORT="+strconv.Itoa(onPort), "DEBUG_ADDR=",
+	// The traced server's profiles (-profile) come from its own debug port, the one after its API's.
+	on, err := startServer(ctx, o, append(slices.Clone(env), "PORT="+strconv.Itoa(onPort), "DEBUG_ADDR=127.0.0.1:"+strconv.Itoa(onPort+1),
 		"OTEL_EXPORTER_OTLP_ENDPOINT="+sink.url, "OTEL_TRACES_SAMPLER=parentbased_traceidratio",
 		"OTEL_TRACES_SAMPLER_ARG="+strconv.FormatFloat(traceRatio, 'f', -1, 64), "OTEL_SERVICE_NAME=junction-bench"))
 	if err != nil {
@@ -131,10 +132,12 @@ func tracingCost(ctx context.Context, w *wrkRunner, o options, env []string, tok
 	res := tracingResult{durationPerRun: o.duration}
 	runOne := func(port, pid int, traced bool) error {
 		ro := o
-		ro.port, ro.profile = port, false
+		ro.port, ro.profile = port, o.profile && traced
 		label := map[bool]string{false: "off", true: "on, 10% sampled"}[traced]
 		log.Printf("scenario: GET /api/users/{id}, tracing %s", label)
-		r, err := attack(ctx, w, s, ro, pid)
+		run := s
+		run.name = "GET /api/users/{id}, tracing " + label
+		r, err := attack(ctx, w, run, ro, pid)
 		if err != nil {
 			return err
 		}

@@ -226,9 +226,15 @@ func TestAClusterLosesNothingWhenInstancesDie(t *testing.T) {
 	require.Equal(t, map[int]int{http.StatusUnauthorized: signInQuota - 1, http.StatusTooManyRequests: 2*signInQuota + 1}, guesses,
 		"one sign-in budget for the cluster")
 
-	// The subscriber listens on the instance that survives; the posts reach it from the others through the
-	// database's NOTIFY.
-	heard := subscribePosts(t, survivor.base, token)
+	// One subscriber on the instance that survives, and three through HAProxy, which spreads them over the three
+	// instances: the posts reach every instance's subscribers from the others through the database's NOTIFY.
+	heard, _ := subscribePosts(t, survivor.base, token)
+	type viaLB struct{ heard, ended func(string) bool }
+	var balanced []viaLB
+	for range 3 {
+		h, e := subscribePosts(t, c.lb, token)
+		balanced = append(balanced, viaLB{h, func(string) bool { return e() }})
+	}
 
 	var calls []call
 	var callsMu sync.Mutex
@@ -356,6 +362,26 @@ func TestAClusterLosesNothingWhenInstancesDie(t *testing.T) {
 		}
 		return true
 	}, 10*time.Second, 50*time.Millisecond, "the survivor's subscriber heard of every post")
+	// Through HAProxy: the subscriptions on the instances that went away ended (a client reconnects); the one
+	// that stayed heard of every post too.
+	var open, ended int
+	for _, b := range balanced {
+		if b.ended("") {
+			ended++
+			continue
+		}
+		open++
+		require.Eventually(t, func() bool {
+			for _, p := range posts {
+				if p != first.id && !b.heard(p) {
+					return false
+				}
+			}
+			return true
+		}, 10*time.Second, 50*time.Millisecond, "a subscriber through HAProxy that stayed connected heard of every post")
+	}
+	require.Equal(t, 1, open, "one subscription through HAProxy was on the survivor")
+	require.Equal(t, 2, ended, "the others ended with their instances")
 	t.Logf("%d users, %d posts; emails, webhooks and subscription events for all", len(users), len(posts))
 }
 
@@ -375,8 +401,8 @@ func column(t *testing.T, pool *pgxpool.Pool, query string) []string {
 }
 
 // subscribePosts subscribes to postCreated over graphql-transport-ws at base and returns whether a post id has
-// been heard.
-func subscribePosts(t *testing.T, base, token string) func(id string) bool {
+// been heard, and whether the subscription has ended (its connection closed).
+func subscribePosts(t *testing.T, base, token string) (heard func(id string) bool, ended func() bool) {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	t.Cleanup(cancel)
@@ -391,8 +417,10 @@ func subscribePosts(t *testing.T, base, token string) func(id string) bool {
 	require.NoError(t, wsjson.Write(ctx, conn, map[string]any{"id": "1", "type": "subscribe",
 		"payload": map[string]any{"query": "subscription { postCreated { id } }"}}))
 	var mu sync.Mutex
-	heard := map[string]bool{}
+	seen := map[string]bool{}
+	var closed atomic.Bool
 	go func() {
+		defer closed.Store(true)
 		for {
 			var msg struct {
 				Type    string `json:"type"`
@@ -409,11 +437,11 @@ func subscribePosts(t *testing.T, base, token string) func(id string) bool {
 			}
 			if msg.Type == "next" {
 				mu.Lock()
-				heard[msg.Payload.Data.PostCreated.ID] = true
+				seen[msg.Payload.Data.PostCreated.ID] = true
 				mu.Unlock()
 			}
 		}
 	}()
 	time.Sleep(300 * time.Millisecond) // registered before the traffic starts
-	return func(id string) bool { mu.Lock(); defer mu.Unlock(); return heard[id] }
+	return func(id string) bool { mu.Lock(); defer mu.Unlock(); return seen[id] }, closed.Load
 }
