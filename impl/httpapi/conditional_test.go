@@ -143,19 +143,7 @@ func TestIfMatchGuardsEveryWrite(t *testing.T) {
 		method, body string
 		path         func(t *testing.T) (path, token string)
 	}
-	newPost := func(t *testing.T) (string, string) {
-		_, token := b.signUp("Author", fmt.Sprintf("author-%s@example.com", uuid.NewString()))
-		return fmt.Sprintf("/api/posts/%s", b.createPost(token, "Notes", true).Id), token
-	}
-	newUser := func(t *testing.T) (string, string) {
-		u, token := b.signUp("User", fmt.Sprintf("user-%s@example.com", uuid.NewString()))
-		return fmt.Sprintf("/api/users/%s", u.Id), token
-	}
-	newComment := func(t *testing.T) (string, string) {
-		_, token := b.signUp("Commenter", fmt.Sprintf("commenter-%s@example.com", uuid.NewString()))
-		p := b.createPost(token, "Notes", true)
-		return fmt.Sprintf("/api/comments/%s", b.createComment(token, p.Id, "Hello").Id), token
-	}
+	newPost, newUser, newComment := b.newPost, b.newUser, b.newComment
 	writes := []write{
 		{"PATCH post", http.MethodPatch, `{"title":"Changed"}`, newPost},
 		{"DELETE post", http.MethodDelete, "", newPost},
@@ -298,6 +286,24 @@ func TestAKeyedConditionalWriteReplaysItsAnswer(t *testing.T) {
 	require.Equal(t, "true", again.header.Get("Idempotent-Replayed"))
 	require.Equal(t, first.header.Get("ETag"), again.header.Get("ETag"))
 	require.Equal(t, first.header.Get("ETag"), b.doJSON(http.MethodGet, path, "").header.Get("ETag"), "written once")
+}
+
+// newPost, newUser and newComment make a resource of its own for one conditional case, by an author of its own,
+// and return its path and that author's token.
+func (b *testBundle) newPost(*testing.T) (string, string) {
+	_, token := b.signUp("Author", fmt.Sprintf("author-%s@example.com", uuid.NewString()))
+	return fmt.Sprintf("/api/posts/%s", b.createPost(token, "Notes", true).Id), token
+}
+
+func (b *testBundle) newUser(*testing.T) (string, string) {
+	u, token := b.signUp("User", fmt.Sprintf("user-%s@example.com", uuid.NewString()))
+	return fmt.Sprintf("/api/users/%s", u.Id), token
+}
+
+func (b *testBundle) newComment(*testing.T) (string, string) {
+	_, token := b.signUp("Commenter", fmt.Sprintf("commenter-%s@example.com", uuid.NewString()))
+	p := b.createPost(token, "Notes", true)
+	return fmt.Sprintf("/api/comments/%s", b.createComment(token, p.Id, "Hello").Id), token
 }
 
 func uniq(xs []string) map[string]bool {

@@ -7,7 +7,6 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/google/uuid"
 	"github.com/stretchr/testify/require"
 )
 
@@ -19,19 +18,7 @@ func TestIfNoneMatchGuardsEveryWrite(t *testing.T) {
 	t.Parallel()
 	b := setup(t)
 	_, grace := b.signUp("Grace", "grace@example.com")
-	newPost := func(t *testing.T) (string, string) {
-		_, token := b.signUp("Author", fmt.Sprintf("author-%s@example.com", uuid.NewString()))
-		return fmt.Sprintf("/api/posts/%s", b.createPost(token, "Notes", true).Id), token
-	}
-	newUser := func(t *testing.T) (string, string) {
-		u, token := b.signUp("User", fmt.Sprintf("user-%s@example.com", uuid.NewString()))
-		return fmt.Sprintf("/api/users/%s", u.Id), token
-	}
-	newComment := func(t *testing.T) (string, string) {
-		_, token := b.signUp("Commenter", fmt.Sprintf("commenter-%s@example.com", uuid.NewString()))
-		p := b.createPost(token, "Notes", true)
-		return fmt.Sprintf("/api/comments/%s", b.createComment(token, p.Id, "Hello").Id), token
-	}
+	newPost, newUser, newComment := b.newPost, b.newUser, b.newComment
 	writes := []struct {
 		name         string
 		method, body string
