@@ -146,7 +146,7 @@ func (a *app) wire(ctx context.Context, work bool) error {
 	a.svc = wire.New(wire.Deps{
 		Pool:              a.pool,
 		Session:           a.session,
-		StatementTimeout:  cfg.DB.StatementTimeout,
+		StatementTimeout:  transactionTimeout(cfg.DB),
 		Hasher:            password.NewHasher(password.Params(cfg.Argon2)),
 		Tokens:            tokens,
 		Sealer:            sealer,
@@ -325,6 +325,16 @@ func (a *app) close() {
 		a.session.Close()
 	}
 	a.pool.Close()
+}
+
+// transactionTimeout is the statement timeout the services' transactions set themselves: through a transaction
+// pooler, whose connections carry none; a direct connection has it from its startup (postgres.Connect), and a
+// SET LOCAL in every BEGIN would only repeat it.
+func transactionTimeout(db config.DBConfig) time.Duration {
+	if db.TransactionPooling {
+		return db.StatementTimeout
+	}
+	return 0
 }
 
 // sqlTracers are the pool's tracers besides its error log: a span per statement when tracing is on, none off.

@@ -114,7 +114,7 @@ func (s *Server) PatchPost(ctx context.Context, req api.PatchPostRequestObject) 
 	if err != nil {
 		return nil, err
 	}
-	p, err := s.svc.Posts.Update(ctx, req.Id, service.UpdatePostInput{Title: req.Body.Title, Content: req.Body.Content, IfMatch: m})
+	p, err := s.svc.Posts.Update(ctx, req.Id, service.UpdatePostInput{Title: req.Body.Title, Content: req.Body.Content, Precondition: m})
 	if err != nil {
 		return nil, err
 	}

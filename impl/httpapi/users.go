@@ -109,7 +109,7 @@ func (s *Server) ReplaceUser(ctx context.Context, req api.ReplaceUserRequestObje
 	}
 	email := string(req.Body.Email)
 	u, err := s.svc.Users.Update(ctx, req.Id, service.UpdateUserInput{
-		Name: &req.Body.Name, Email: &email, CurrentPassword: req.Body.CurrentPassword, IfMatch: m,
+		Name: &req.Body.Name, Email: &email, CurrentPassword: req.Body.CurrentPassword, Precondition: m,
 	})
 	if err != nil {
 		return nil, err
@@ -126,7 +126,7 @@ func (s *Server) PatchUser(ctx context.Context, req api.PatchUserRequestObject) 
 	if err != nil {
 		return nil, err
 	}
-	in := service.UpdateUserInput{Name: req.Body.Name, Password: req.Body.Password, CurrentPassword: req.Body.CurrentPassword, IfMatch: m}
+	in := service.UpdateUserInput{Name: req.Body.Name, Password: req.Body.Password, CurrentPassword: req.Body.CurrentPassword, Precondition: m}
 	if req.Body.Email != nil {
 		in.Email = new(string(*req.Body.Email))
 	}

@@ -73,11 +73,11 @@ func Tracer(tp trace.TracerProvider) pgx.QueryTracer {
 type sampledOnly struct{ inner *otelpgx.Tracer }
 
 var (
-	_ pgx.QueryTracer       = sampledOnly{}
-	_ pgx.BatchTracer       = sampledOnly{}
-	_ pgx.CopyFromTracer    = sampledOnly{}
-	_ pgx.PrepareTracer     = sampledOnly{}
-	_ pgx.ConnectTracer     = sampledOnly{}
+	_ pgx.QueryTracer    = sampledOnly{}
+	_ pgx.BatchTracer    = sampledOnly{}
+	_ pgx.CopyFromTracer = sampledOnly{}
+	_ pgx.PrepareTracer  = sampledOnly{}
+	_ pgx.ConnectTracer  = sampledOnly{}
 )
 
 func recording(ctx context.Context) bool { return trace.SpanFromContext(ctx).IsRecording() }

@@ -66,7 +66,7 @@ type CreatePostInput struct {
 type UpdatePostInput struct {
 	Title   *string
 	Content *string
-	// IfMatch is the versions the post may have for the change to go ahead (If-Match and If-None-Match; the zero
+	// Precondition is the versions the post may have for the change to go ahead (If-Match and If-None-Match; the zero
 	// value: any).
-	IfMatch Match
+	Precondition Match
 }

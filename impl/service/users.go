@@ -75,9 +75,9 @@ type UpdateUserInput struct {
 	// log): on its own it must not be enough to move the account to another address or lock its owner out, so
 	// changing the email or the password needs this too.
 	CurrentPassword *string
-	// IfMatch is the versions the user may have for the change to go ahead (If-Match and If-None-Match; the zero
+	// Precondition is the versions the user may have for the change to go ahead (If-Match and If-None-Match; the zero
 	// value: any).
-	IfMatch Match
+	Precondition Match
 }
 
 // Token is a bearer token, how long it is valid, and whom it is for.

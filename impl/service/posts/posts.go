@@ -228,7 +228,7 @@ func (s *Service) Update(ctx context.Context, id uuid.UUID, in service.UpdatePos
 	}
 	return s.writeOwn(ctx, id, func(tx pgx.Tx, p db.Post) (db.Post, error) {
 		updated, err := s.core.Queries.PostUpdate(ctx, tx, db.PostUpdateParams{
-			ID: id, Title: in.Title, Content: in.Content, IfMatch: in.IfMatch.Arg(), IfNoneMatch: in.IfMatch.ExceptArg(),
+			ID: id, Title: in.Title, Content: in.Content, IfMatch: in.Precondition.Arg(), IfNoneMatch: in.Precondition.ExceptArg(),
 		})
 		if errors.Is(err, pgx.ErrNoRows) {
 			// writeOwn holds the row locked: only the statement's precondition (If-Match, If-None-Match) can have
@@ -268,7 +268,7 @@ func (s *Service) Delete(ctx context.Context, id uuid.UUID, m service.Match) err
 		if err != nil {
 			return p, err
 		}
-		if n == 0 { // the row is locked: only If-Match can have kept it
+		if n == 0 { // the row is locked: only its precondition can have kept it
 			return p, service.PreconditionFailed("post", p.Version)
 		}
 		return p, s.announce(ctx, tx, service.WebhookPostDeleted, p, nil)

@@ -278,7 +278,7 @@ func (s *Service) Update(ctx context.Context, id uuid.UUID, in service.UpdateUse
 			return service.User{}, err
 		}
 	}
-	if !in.IfMatch.Holds(cur.Version) {
+	if !in.Precondition.Holds(cur.Version) {
 		// After the checks that the request would fail without If-Match (400 and 403 come first, RFC 9110,
 		// section 13.2.1), before the new password's hash: a stale write spends none.
 		return service.User{}, service.PreconditionFailed("user", cur.Version)
@@ -296,7 +296,7 @@ func (s *Service) Update(ctx context.Context, id uuid.UUID, in service.UpdateUse
 		var err error
 		row, err = s.core.Queries.UserUpdate(ctx, tx, db.UserUpdateParams{
 			ID: id, Name: in.Name, Email: in.Email, PasswordHash: newHash,
-			SeenEmail: cur.Email, SeenPasswordHash: cur.PasswordHash, IfMatch: in.IfMatch.Arg(), IfNoneMatch: in.IfMatch.ExceptArg(),
+			SeenEmail: cur.Email, SeenPasswordHash: cur.PasswordHash, IfMatch: in.Precondition.Arg(), IfNoneMatch: in.Precondition.ExceptArg(),
 		})
 		if err != nil {
 			return err
@@ -320,7 +320,7 @@ func (s *Service) Update(ctx context.Context, id uuid.UUID, in service.UpdateUse
 	switch {
 	case errors.Is(err, pgx.ErrNoRows):
 		// Deleted, changed past If-Match, or its email or password changed since it was read: the row says which.
-		if why := core.Unwritten("User", in.IfMatch, func() (int64, error) {
+		if why := core.Unwritten("User", in.Precondition, func() (int64, error) {
 			now, err := s.core.Queries.UserGetByID(ctx, s.core.Pool, id)
 			return now.Version, err
 		}); why != nil {
