@@ -19,7 +19,6 @@ import (
 	junction "github.com/junction-dev/junction"
 	"github.com/junction-dev/junction/gen/api"
 	"github.com/junction-dev/junction/impl/authn"
-	"github.com/junction-dev/junction/impl/clientip"
 	"github.com/junction-dev/junction/impl/ratelimit"
 	"github.com/junction-dev/junction/impl/service"
 	"github.com/junction-dev/junction/impl/tracing"
@@ -107,7 +106,7 @@ func NewHandler(svc Services, opts Options) (http.Handler, error) {
 	r := chi.NewRouter()
 	// GetHead first: every GET route answers HEAD through the same handler, so with the same status and headers
 	// (net/http drops the body).
-	r.Use(middleware.GetHead, requestID, clientip.Middleware(opts.TrustedProxies))
+	r.Use(middleware.GetHead, requestContext(opts.TrustedProxies))
 	if opts.TracerProvider != nil {
 		prop := opts.Propagator
 		if prop == nil {
@@ -115,7 +114,7 @@ func NewHandler(svc Services, opts Options) (http.Handler, error) {
 		}
 		r.Use(traceRequests(opts.TracerProvider, prop))
 	}
-	r.Use(accessLog(opts.Logger), recoverer(errs), securityHeaders, corsFor(opts.CORSOrigins, doc),
+	r.Use(accessLog(opts.Logger), recoverer(errs), securityHeaders(), corsFor(opts.CORSOrigins, doc),
 		bodyFirst(gate.maxBodyLimit(), bodyBudget, errs), concurrencyCap(opts.MaxConcurrent, errs), deadline(opts.RequestTimeout))
 	if opts.Metrics != nil {
 		r.Use(countRequests(opts.Metrics))
