@@ -12,9 +12,13 @@ import (
 	"github.com/getkin/kin-openapi/routers"
 	"github.com/go-chi/chi/v5"
 	"github.com/stretchr/testify/require"
+	"go.opentelemetry.io/otel/baggage"
+	"go.opentelemetry.io/otel/propagation"
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/junction-dev/junction/gen/api"
 	"github.com/junction-dev/junction/impl/clientip"
+	"github.com/junction-dev/junction/impl/tracing"
 )
 
 // TestSecurityHeadersAreSharedSafely: the shared values reach every response as Header.Set would have stored
@@ -147,3 +151,30 @@ func TestValidationWithoutTheSecurityStepDecidesAlike(t *testing.T) {
 }
 
 var pathParam = regexp.MustCompile(`\{([^}]+)\}`)
+
+// TestTraceHeadersReadAsHeaderCarrier: the request span's carrier gives the propagators what
+// propagation.HeaderCarrier gives them, for the trace headers and any other, so the same trace is continued.
+func TestTraceHeadersReadAsHeaderCarrier(t *testing.T) {
+	t.Parallel()
+	prop := tracing.Propagator()
+	for name, h := range map[string]http.Header{
+		"none":    {},
+		"parent":  {"Traceparent": {"00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"}, "Tracestate": {"congo=t61rcWkgMzE"}},
+		"baggage": {"Baggage": {"a=1", "b=2,c=3"}, "Traceparent": {"00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-00"}},
+		"garbled": {"Traceparent": {"00-zz-00f067aa0ba902b7-01"}, "Baggage": {"=;;"}},
+		"twice":   {"Traceparent": {"00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01", "00-5bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"}},
+		"lower":   {"traceparent": {"00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"}}, // not canonical: neither finds it
+	} {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			want := prop.Extract(context.Background(), propagation.HeaderCarrier(h))
+			got := prop.Extract(context.Background(), traceHeaders(h))
+			require.Equal(t, trace.SpanContextFromContext(want), trace.SpanContextFromContext(got))
+			require.ElementsMatch(t, baggage.FromContext(want).Members(), baggage.FromContext(got).Members())
+			for _, k := range []string{"traceparent", "tracestate", "baggage", "x-other"} {
+				require.Equal(t, propagation.HeaderCarrier(h).Get(k), traceHeaders(h).Get(k), k)
+				require.Equal(t, propagation.HeaderCarrier(h).Values(k), traceHeaders(h).Values(k), k)
+			}
+		})
+	}
+}
