@@ -195,11 +195,12 @@ func run(ctx context.Context, o options) error {
 		}
 	}
 	if o.only != "" {
+		log.Printf("idle RSS after start-up: %.1f MiB (%.1f MB)", idle, idle*1024*1024/1e6)
 		logTracing(traced)
 		for _, r := range results {
-			log.Printf("%s: %.0f req/s, p50 %s, p95 %s, p99 %s, %d errors of %d, peak RSS %.0f MiB%s",
+			log.Printf("%s: %.0f req/s, p50 %s, p95 %s, p99 %s, %d errors of %d, server CPU %s a request, peak RSS %.0f MiB%s",
 				r.name, r.rps, r.p50.Round(10*time.Microsecond), r.p95.Round(10*time.Microsecond), r.p99.Round(10*time.Microsecond),
-				r.errors, r.requests, r.peakRSSMiB, strings.TrimSuffix("; "+r.note, "; "))
+				r.errors, r.requests, r.cpuPerRequest.Round(100*time.Nanosecond), r.peakRSSMiB, strings.TrimSuffix("; "+r.note, "; "))
 		}
 		if only.MatchString("jobs") {
 			jobsPerSec, err := jobThroughput(ctx, dbURL, 20000)

@@ -6,10 +6,13 @@ import (
 	"encoding/hex"
 	"log/slog"
 	"net/http"
+	"net/netip"
 	"runtime/debug"
 	"time"
 
 	"github.com/go-chi/chi/v5"
+
+	"github.com/junction-dev/junction/impl/clientip"
 )
 
 type requestIDKey struct{}
@@ -20,17 +23,23 @@ func RequestIDFromContext(ctx context.Context) string {
 	return id
 }
 
-// requestID honours a sane X-Request-Id from the client (so ids can follow a request across services) and
-// generates one otherwise; either way it is echoed in the response and available to logs and error envelopes.
-func requestID(next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		id := r.Header.Get("X-Request-Id")
-		if !validRequestID(id) {
-			id = newRequestID()
-		}
-		w.Header().Set("X-Request-Id", id)
-		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), requestIDKey{}, id)))
-	})
+// requestContext puts the request id and the client's address ([clientip]) in the request's context, in one copy
+// of the request (each r.WithContext copies the whole request).
+//
+// The request id honours a sane X-Request-Id from the client (so ids can follow a request across services) and is
+// generated otherwise; either way it is echoed in the response and available to logs and error envelopes.
+func requestContext(trusted []netip.Prefix) func(http.Handler) http.Handler {
+	return func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			id := r.Header.Get("X-Request-Id")
+			if !validRequestID(id) {
+				id = newRequestID()
+			}
+			w.Header()["X-Request-Id"] = []string{id} // Set, without canonicalizing a canonical key
+			ctx := clientip.NewContext(context.WithValue(r.Context(), requestIDKey{}, id), clientip.Of(r, trusted))
+			next.ServeHTTP(w, r.WithContext(ctx))
+		})
+	}
 }
 
 // validRequestID accepts 1..128 printable ASCII characters, so a client cannot inject newlines or bulk into logs.
@@ -47,9 +56,11 @@ func validRequestID(id string) bool {
 }
 
 func newRequestID() string {
-	b := make([]byte, 12)
-	_, _ = rand.Read(b) // crypto/rand.Read never fails on supported platforms
-	return hex.EncodeToString(b)
+	var b [12]byte
+	_, _ = rand.Read(b[:]) // crypto/rand.Read never fails on supported platforms
+	var id [24]byte
+	hex.Encode(id[:], b[:])
+	return string(id[:])
 }
 
 // statusRecorder remembers the status and size of a response, for the access log and the metrics: the status is
@@ -122,14 +133,18 @@ func accessLog(logger *slog.Logger) func(http.Handler) http.Handler {
 			start := time.Now()
 			rec := &statusRecorder{ResponseWriter: w}
 			next.ServeHTTP(rec, r)
-			route := routePattern(r)
-			if route == "" {
-				route = r.URL.Path
-			}
 			status := rec.code()
 			level := slog.LevelInfo
 			if status >= 500 {
 				level = slog.LevelError
+			}
+			// Asked first, so that a line the level leaves out (LOG_LEVEL=warn) costs no attributes.
+			if !logger.Enabled(r.Context(), level) {
+				return
+			}
+			route := routePattern(r)
+			if route == "" {
+				route = r.URL.Path
 			}
 			logger.LogAttrs(r.Context(), level, "request",
 				slog.String("method", r.Method),
@@ -144,12 +159,18 @@ func accessLog(logger *slog.Logger) func(http.Handler) http.Handler {
 }
 
 // countRequests reports each request that reaches it to m, with its route pattern, method, status and duration.
+// Under the access log it reads the access log's recorder rather than wrapping the writer again: nothing between
+// the two writes a status before calling on, so both would record the same one.
 func countRequests(m Metrics) func(http.Handler) http.Handler {
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			start := time.Now()
-			rec := &statusRecorder{ResponseWriter: w}
-			next.ServeHTTP(rec, r)
+			rec, ok := w.(*statusRecorder)
+			if !ok || rec.status != 0 {
+				rec = &statusRecorder{ResponseWriter: w}
+				w = rec
+			}
+			next.ServeHTTP(w, r)
 			m.ObserveRequest(routePattern(r), r.Method, rec.code(), time.Since(start))
 		})
 	}

@@ -31,7 +31,7 @@ func BenchmarkRequestSpans(b *testing.B) {
 				sdktrace.WithBatcher(discardExporter{}))
 			b.Cleanup(func() { _ = tp.Shutdown(context.Background()) })
 			r := chi.NewRouter()
-			r.Use(requestID)
+			r.Use(requestContext(nil))
 			switch variant {
 			case "traced":
 				r.Use(traceRequests(tp, tracing.Propagator()))

@@ -3,6 +3,7 @@ package metrics
 import (
 	"log/slog"
 	"net/http"
+	"sync"
 	"testing"
 	"time"
 
@@ -34,4 +35,27 @@ func TestObserveWebhookAttemptCountsByOutcome(t *testing.T) {
 	require.Equal(t, 2.0, testutil.ToFloat64(m.attempts.WithLabelValues("succeeded")))
 	require.Equal(t, 1.0, testutil.ToFloat64(m.attempts.WithLabelValues("unreachable")))
 	require.Equal(t, 2, testutil.CollectAndCount(m.attemptDuration))
+}
+
+// TestObserveRequestCountsEachSeries: the series looked up once keep counting, apart by route, method and status,
+// from any number of goroutines.
+func TestObserveRequestCountsEachSeries(t *testing.T) {
+	t.Parallel()
+	m := New(nil, nil, slog.New(slog.DiscardHandler))
+	var wg sync.WaitGroup
+	for range 8 {
+		wg.Go(func() {
+			for range 100 {
+				m.ObserveRequest("/api/users/{id}", http.MethodGet, http.StatusOK, time.Millisecond)
+				m.ObserveRequest("/api/users/{id}", http.MethodGet, http.StatusNotModified, time.Millisecond)
+				m.ObserveRequest("/api/users/{id}", http.MethodHead, http.StatusOK, time.Millisecond)
+			}
+		})
+	}
+	wg.Wait()
+	require.Equal(t, 800.0, testutil.ToFloat64(m.requests.WithLabelValues("/api/users/{id}", http.MethodGet, "200")))
+	require.Equal(t, 800.0, testutil.ToFloat64(m.requests.WithLabelValues("/api/users/{id}", http.MethodGet, "304")))
+	require.Equal(t, 800.0, testutil.ToFloat64(m.requests.WithLabelValues("/api/users/{id}", http.MethodHead, "200")))
+	require.Equal(t, 3, testutil.CollectAndCount(m.requests))
+	require.Equal(t, 2, testutil.CollectAndCount(m.duration))
 }

@@ -150,22 +150,50 @@ func (r Result) Err() error {
 
 // SetHeaders writes the RateLimit-Policy and RateLimit fields of draft-ietf-httpapi-ratelimit-headers-11, e.g.
 // `RateLimit-Policy: "login";q=10;w=60` and `RateLimit: "login";r=3;t=42`.
+//
+// The fields are built without fmt, and stored under their canonical keys as Header.Set would, without Set's
+// canonicalization (which allocates for these mixed-case names): every request sets them, and fmt's and the
+// builders' allocations were 5% of a by-id read's.
 func (r Result) SetHeaders(h http.Header) {
 	if len(r.Decisions) == 0 {
 		return
 	}
-	var policy, state strings.Builder
+	// Both fields in one buffer, then one string and one slice for the two values: two allocations in all.
+	var buf [192]byte
+	b := buf[:0]
 	for i, d := range r.Decisions {
 		if i > 0 {
-			policy.WriteString(", ")
-			state.WriteString(", ")
+			b = append(b, ", "...)
 		}
-		fmt.Fprintf(&policy, "%q;q=%d;w=%d", d.Policy.Name, d.Policy.Quota, seconds(d.Policy.Window))
-		fmt.Fprintf(&state, "%q;r=%d;t=%d", d.Policy.Name, d.Remaining, seconds(d.Reset))
+		b = strconv.AppendQuote(b, d.Policy.Name)
+		b = append(b, ";q="...)
+		b = strconv.AppendInt(b, int64(d.Policy.Quota), 10)
+		b = append(b, ";w="...)
+		b = strconv.AppendInt(b, int64(seconds(d.Policy.Window)), 10)
 	}
-	h.Set("RateLimit-Policy", policy.String())
-	h.Set("RateLimit", state.String())
+	n := len(b)
+	for i, d := range r.Decisions {
+		if i > 0 {
+			b = append(b, ", "...)
+		}
+		b = strconv.AppendQuote(b, d.Policy.Name)
+		b = append(b, ";r="...)
+		b = strconv.AppendInt(b, int64(d.Remaining), 10)
+		b = append(b, ";t="...)
+		b = strconv.AppendInt(b, int64(seconds(d.Reset)), 10)
+	}
+	s := string(b)
+	values := []string{s[:n], s[n:]}
+	// Full slice expressions: an Add to either field copies its value instead of overwriting the other.
+	h[policyHeader] = values[0:1:1]
+	h[stateHeader] = values[1:2:2]
 }
+
+// The canonical forms (http.CanonicalHeaderKey) of RateLimit-Policy and RateLimit, as Header.Set stores them.
+const (
+	policyHeader = "Ratelimit-Policy"
+	stateHeader  = "Ratelimit"
+)
 
 // ExceededError is a request refused by a rate limit. Each transport renders it once: REST as 429 with
 // Retry-After, GraphQL as an error whose extensions carry the same numbers.

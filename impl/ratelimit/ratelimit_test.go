@@ -176,3 +176,37 @@ func testLimits(t *testing.T, store ratelimit.Store) {
 	require.Error(t, check("2001:db8::3", "").Err())
 	require.NoError(t, check("2001:db8:0:1::1", "").Err())
 }
+
+// TestSetHeadersWritesWhatFmtWrote: the fields built without fmt are byte for byte what the fmt-built ones were
+// (`%q;q=%d;w=%d` and `%q;r=%d;t=%d`, joined by ", "), under the keys Header.Set uses, and an Add to one field
+// leaves the other alone (the two share one backing array).
+func TestSetHeadersWritesWhatFmtWrote(t *testing.T) {
+	t.Parallel()
+	fmtFields := func(ds []ratelimit.Decision) (string, string) {
+		var policy, state []string
+		secs := func(d time.Duration) int { return int((d + time.Second - 1) / time.Second) }
+		for _, d := range ds {
+			policy = append(policy, fmt.Sprintf("%q;q=%d;w=%d", d.Policy.Name, d.Policy.Quota, secs(d.Policy.Window)))
+			state = append(state, fmt.Sprintf("%q;r=%d;t=%d", d.Policy.Name, d.Remaining, secs(d.Reset)))
+		}
+		return strings.Join(policy, ", "), strings.Join(state, ", ")
+	}
+	login := ratelimit.Policy{Name: "login", Quota: 10, Window: time.Minute}
+	for name, ds := range map[string][]ratelimit.Decision{
+		"one":        {{Policy: login, Allowed: true, Remaining: 9, Reset: 6 * time.Second}},
+		"two":        {{Policy: login, Remaining: 0, Reset: 59*time.Second + time.Millisecond}, {Policy: ratelimit.Policy{Name: "login-account", Quota: 50, Window: time.Hour}, Remaining: 49, Reset: time.Nanosecond}},
+		"odd name":   {{Policy: ratelimit.Policy{Name: "a \"quoted\" é\n", Quota: 1 << 40, Window: 1500 * time.Millisecond}, Remaining: -1, Reset: -time.Second}},
+		"long names": {{Policy: ratelimit.Policy{Name: strings.Repeat("x", 300), Quota: 3, Window: time.Second}}, {Policy: login}},
+	} {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			h := http.Header{}
+			ratelimit.Result{Decisions: ds}.SetHeaders(h)
+			policy, state := fmtFields(ds)
+			require.Equal(t, http.Header{"Ratelimit-Policy": {policy}, "Ratelimit": {state}}, h)
+			h.Add("RateLimit-Policy", "more")
+			require.Equal(t, []string{state}, h.Values("RateLimit"))
+			require.Equal(t, []string{policy, "more"}, h.Values("RateLimit-Policy"))
+		})
+	}
+}
