@@ -435,6 +435,7 @@ func scenarios(token string, d dataset, duration time.Duration) []scenario {
 			return usersByID(d.users, http.Header{"Authorization": {"Bearer " + token}, "If-None-Match": {`"1"`}}, 20_000)
 		}},
 		{name: "GET /api/users?search=…&limit=20", note: "trigram search and an exact count", requests: func() []request { return searches(auth) }},
+		{name: "GET /api/users?search=<rare>&limit=20", note: "a term matching about 20 users (the digits of their emails), and an exact count", requests: func() []request { return rareSearches(auth) }},
 		{name: "GET /api/posts?published=true", note: "newest published posts and an exact count", requests: func() []request {
 			return []request{{method: http.MethodGet, path: "/api/posts?published=true"}}
 		}},
@@ -480,6 +481,16 @@ func usersByID(users []uuid.UUID, h http.Header, n int) []request {
 func searches(h http.Header) []request {
 	var reqs []request
 	for _, term := range []string{"ada", "hopper", "turing", "knuth", "liskov", "grace", "ritchie", "perl"} {
+		reqs = append(reqs, request{method: http.MethodGet, path: "/api/users?limit=20&search=" + term, header: h})
+	}
+	return reqs
+}
+
+// rareSearches search for terms that each match a handful of the seeded users: the digits of their emails
+// (first.last.<i>@example.com, i below 100,000 at scale 1), e.g. 4242 in 4242, 14242, …, 94242 and 42420–42429.
+func rareSearches(h http.Header) []request {
+	var reqs []request
+	for _, term := range []string{"4242", "1717", "3141", "2718", "9001", "5150", "8086", "6502"} {
 		reqs = append(reqs, request{method: http.MethodGet, path: "/api/users?limit=20&search=" + term, header: h})
 	}
 	return reqs

@@ -610,6 +610,90 @@ func (q *Queries) UserListByNameDesc(ctx context.Context, db DBTX, arg UserListB
 	return items, nil
 }
 
+const UserSearchFew = `-- name: UserSearchFew :many
+WITH matches AS MATERIALIZED (
+    SELECT id, name, email, password_hash, created_at, updated_at, role, search, password_changed_at, version FROM users WHERE search LIKE (SELECT lower($3::text))
+), o AS MATERIALIZED (
+    SELECT $4::text AS sort_key, $5::bool AS descending
+)
+SELECT matches.id, matches.name, matches.email, matches.password_hash, matches.created_at, matches.updated_at, matches.role, matches.search, matches.password_changed_at, matches.version FROM matches, o
+ORDER BY CASE WHEN o.sort_key = 'createdAt' AND NOT o.descending THEN matches.created_at END ASC,
+         CASE WHEN o.sort_key = 'createdAt' AND o.descending THEN matches.created_at END DESC,
+         CASE WHEN o.sort_key = 'name' AND NOT o.descending THEN matches.name END ASC,
+         CASE WHEN o.sort_key = 'name' AND o.descending THEN matches.name END DESC,
+         CASE WHEN o.sort_key = 'email' AND NOT o.descending THEN lower(matches.email) END ASC,
+         CASE WHEN o.sort_key = 'email' AND o.descending THEN lower(matches.email) END DESC,
+         CASE WHEN NOT o.descending THEN matches.id END ASC,
+         CASE WHEN o.descending THEN matches.id END DESC
+LIMIT (SELECT $2::int) OFFSET (SELECT $1::int)
+`
+
+type UserSearchFewParams struct {
+	RowOffset  int32
+	RowLimit   int32
+	Pattern    string
+	SortKey    string
+	Descending bool
+}
+
+type UserSearchFewRow struct {
+	ID                uuid.UUID
+	Name              string
+	Email             string
+	PasswordHash      string
+	CreatedAt         time.Time
+	UpdatedAt         time.Time
+	Role              string
+	Search            string
+	PasswordChangedAt *time.Time
+	Version           int64
+}
+
+// A page of the users matching pattern (never NULL) when they are few (the service knows from the term's cached
+// total): all of them are read through the trigram index and sorted, which costs what they number, whereas
+// walking a sort index costs what the table holds for a rare term. It runs as a named statement whose generic plan
+// PostgreSQL caches, so it is never planned again, which for a rare term cost more than the work itself. For that
+// the planner must price every run alike: the pattern, the order and the bounds reach it only as sub-selects it
+// cannot look into, so each custom plan costs what the generic one does, and PostgreSQL keeps the generic plan
+// after its five trial runs. MATERIALIZED keeps the matches apart from the ORDER BY, so that no plan can walk a
+// sort index instead. The CASEs sort only the matches, not the table. sort_key is one of createdAt, name, email.
+func (q *Queries) UserSearchFew(ctx context.Context, db DBTX, arg UserSearchFewParams) ([]UserSearchFewRow, error) {
+	rows, err := db.Query(ctx, UserSearchFew,
+		arg.RowOffset,
+		arg.RowLimit,
+		arg.Pattern,
+		arg.SortKey,
+		arg.Descending,
+	)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []UserSearchFewRow{}
+	for rows.Next() {
+		var i UserSearchFewRow
+		if err := rows.Scan(
+			&i.ID,
+			&i.Name,
+			&i.Email,
+			&i.PasswordHash,
+			&i.CreatedAt,
+			&i.UpdatedAt,
+			&i.Role,
+			&i.Search,
+			&i.PasswordChangedAt,
+			&i.Version,
+		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
 const UserSetPassword = `-- name: UserSetPassword :exec
 UPDATE users SET password_hash = $1, password_changed_at = now(), updated_at = now() WHERE id = $2
 `

@@ -115,3 +115,43 @@ func TestUserQueriesUseIndexes(t *testing.T) {
 		})
 	}
 }
+
+// TestUserSearchFewKeepsAGenericPlan: the statement for a term with few matches is planned once per connection.
+// After PostgreSQL's five trial runs it keeps the generic plan, whatever the terms (rare or common), and that plan
+// reads the trigram index; a statement whose values the planner could see would be re-planned on every call,
+// since each custom plan of a rare term is priced below the generic one.
+func TestUserSearchFewKeepsAGenericPlan(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	pool := dbtest.New(t)
+	_, err := pool.Exec(ctx, `
+		INSERT INTO users (name, email, password_hash, created_at)
+		SELECT 'User ' || md5(i::text), 'user' || i || '@example.com', 'x', now() - i * interval '1 minute'
+		FROM generate_series(1, 20000) AS i`)
+	require.NoError(t, err)
+	_, err = pool.Exec(ctx, "VACUUM ANALYZE users")
+	require.NoError(t, err)
+	conn, err := pool.Acquire(ctx)
+	require.NoError(t, err)
+	defer conn.Release()
+
+	q := db.New()
+	for i, term := range []string{"user4242", "user", "ab", "user1", "user777", "user4242", "zz", "user12", "user13", "user14"} {
+		rows, err := q.UserSearchFew(ctx, conn, db.UserSearchFewParams{Pattern: *ContainsPattern(term), SortKey: "createdAt", Descending: i%2 == 0, RowLimit: 21})
+		require.NoError(t, err)
+		if term == "user4242" {
+			require.Len(t, rows, 1)
+		}
+	}
+	var name string
+	var generic, custom int64
+	require.NoError(t, conn.QueryRow(ctx, "SELECT name, generic_plans, custom_plans FROM pg_prepared_statements WHERE statement = $1", db.UserSearchFew).
+		Scan(&name, &generic, &custom))
+	require.Equal(t, int64(5), custom, "only PostgreSQL's trial runs are planned for their values")
+	require.Equal(t, int64(5), generic, "every later run takes the generic plan")
+
+	e := &explainer{t: t, conn: conn}
+	e.explain(ctx, "EXECUTE "+pgx.Identifier{name}.Sanitize()+"(0, 21, '%user4242%', 'name', false)")
+	require.Contains(t, e.plans[0], "users_search_trgm_idx")
+	require.NotContains(t, e.plans[0], "Seq Scan")
+}
