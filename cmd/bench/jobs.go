@@ -8,8 +8,10 @@ import (
 	"runtime"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/riverdriver/riverpgxv5"
 
 	"github.com/junction-dev/junction/impl/auth"
 	"github.com/junction-dev/junction/impl/config"
@@ -25,6 +27,15 @@ import (
 type noopSender struct{}
 
 func (noopSender) Send(context.Context, mail.Message) error { return nil }
+
+// benchJobs are the job settings of the bench's River clients: Junction's, and River's own yardstick beside it.
+var benchJobs = config.JobsConfig{
+	EmailConcurrency: 100, EmailRetryBase: time.Second, CompletedRetention: time.Hour, DiscardedRetention: time.Hour,
+	JobTimeout: time.Minute, RescueStuckAfter: time.Hour, FetchCooldown: 10 * time.Millisecond,
+}
+
+// benchWebhookWorkers is the webhook queue's worker count in the bench.
+const benchWebhookWorkers = 100
 
 // workers returns a River client that works every queue (100 workers each; email through a no-op transport,
 // webhooks to any address, loopback included) and the services over pool, wired to each other as cmd/junction
@@ -42,12 +53,8 @@ func workers(pool *pgxpool.Pool) (*jobs.Client, *wire.Services, error) {
 	local := outbound.Policy{AllowPrivate: true}
 	workerServices := &jobs.Services{}
 	client, err := jobs.NewClient(pool, jobs.Config{
-		Work: true, WebhookRetryBase: time.Second,
-		JobsConfig: config.JobsConfig{
-			EmailConcurrency: 100, EmailRetryBase: time.Second, CompletedRetention: time.Hour, DiscardedRetention: time.Hour,
-			JobTimeout: time.Minute, RescueStuckAfter: time.Hour, FetchCooldown: 10 * time.Millisecond,
-		},
-		WebhookClient: outbound.NewClient(local, 0, 0, 100), WebhookConcurrency: 100,
+		Work: true, WebhookRetryBase: time.Second, JobsConfig: benchJobs,
+		WebhookClient: outbound.NewClient(local, 0, 0, benchWebhookWorkers), WebhookConcurrency: benchWebhookWorkers,
 		Templates: templates, Sender: noopSender{}, MailDomain: "bench.local", BaseURL: "http://bench.local",
 		Services: workerServices, Open: sealer.Open, Logger: logger,
 	})
@@ -91,8 +98,28 @@ func perSecond(ctx context.Context, pool *pgxpool.Pool, count string, n int, beg
 	}
 }
 
-// jobThroughput inserts n email jobs, then works them with a no-op transport and returns jobs completed per second.
-func jobThroughput(ctx context.Context, dbURL string, n int) (float64, error) {
+// jobRates are email jobs completed per second and, in the same run, River's own rate for jobs that do nothing.
+type jobRates struct {
+	email, river float64
+}
+
+// jobThroughput works n email jobs with a no-op transport, and n jobs of a no-op worker on a bare River client
+// with the same settings over a pool of the same size: what River itself reaches here, and so what Junction's
+// email work costs beyond it.
+func jobThroughput(ctx context.Context, dbURL string, n int) (jobRates, error) {
+	var r jobRates
+	var err error
+	if r.river, err = riverThroughput(ctx, dbURL, n); err != nil {
+		return r, fmt.Errorf("river's own: %w", err)
+	}
+	if r.email, err = emailThroughput(ctx, dbURL, n); err != nil {
+		return r, fmt.Errorf("email jobs: %w", err)
+	}
+	return r, nil
+}
+
+// emailThroughput inserts n email jobs, then works them with a no-op transport and returns jobs completed per second.
+func emailThroughput(ctx context.Context, dbURL string, n int) (float64, error) {
 	pool, err := servicePool(ctx, dbURL, 0)
 	if err != nil {
 		return 0, err
@@ -103,15 +130,70 @@ func jobThroughput(ctx context.Context, dbURL string, n int) (float64, error) {
 	if err != nil {
 		return 0, err
 	}
-	if _, err := pool.Exec(ctx, "DELETE FROM river_job"); err != nil {
-		return 0, err
-	}
 	params := make([]river.InsertManyParams, n)
 	for i := range params {
 		params[i] = river.InsertManyParams{Args: service.EmailArgs{Type: service.EmailWelcome, To: fmt.Sprintf("u%d@example.com", i), Name: "Bench"}}
 	}
-	for start := 0; start < n; start += 1000 {
-		if _, err := client.InsertMany(ctx, params[start:min(start+1000, n)]); err != nil {
+	return workAll(ctx, pool, client.Client, params)
+}
+
+// noopArgs is the job of River's yardstick: it does nothing, on the email queue.
+type noopArgs struct{}
+
+func (noopArgs) Kind() string { return "bench_noop" }
+
+func (noopArgs) InsertOpts() river.InsertOpts { return river.InsertOpts{Queue: service.EmailQueue} }
+
+type noopWorker struct {
+	river.WorkerDefaults[noopArgs]
+}
+
+func (noopWorker) Work(context.Context, *river.Job[noopArgs]) error { return nil }
+
+// riverThroughput is River's own rate here: n jobs of a worker that does nothing, on a River client with the
+// queues, worker counts, fetch cooldown, timeouts and retention of Junction's, over a pool of the same size; no
+// middleware.
+func riverThroughput(ctx context.Context, dbURL string, n int) (float64, error) {
+	pool, err := servicePool(ctx, dbURL, 0)
+	if err != nil {
+		return 0, err
+	}
+	defer pool.Close()
+	w := river.NewWorkers()
+	if err := river.AddWorkerSafely(w, noopWorker{}); err != nil {
+		return 0, err
+	}
+	client, err := river.NewClient(riverpgxv5.New(pool), &river.Config{
+		Logger:  slog.New(slog.NewTextHandler(io.Discard, nil)),
+		Workers: w,
+		Queues: map[string]river.QueueConfig{
+			river.QueueDefault:   {MaxWorkers: 10, FetchCooldown: benchJobs.FetchCooldown},
+			service.EmailQueue:   {MaxWorkers: benchJobs.EmailConcurrency, FetchCooldown: benchJobs.FetchCooldown},
+			service.WebhookQueue: {MaxWorkers: benchWebhookWorkers, FetchCooldown: benchJobs.FetchCooldown},
+		},
+		CompletedJobRetentionPeriod: benchJobs.CompletedRetention,
+		DiscardedJobRetentionPeriod: benchJobs.DiscardedRetention,
+		CancelledJobRetentionPeriod: benchJobs.DiscardedRetention,
+		JobTimeout:                  benchJobs.JobTimeout,
+		RescueStuckJobsAfter:        benchJobs.RescueStuckAfter,
+	})
+	if err != nil {
+		return 0, err
+	}
+	params := make([]river.InsertManyParams, n)
+	for i := range params {
+		params[i] = river.InsertManyParams{Args: noopArgs{}}
+	}
+	return workAll(ctx, pool, client, params)
+}
+
+// workAll empties the job table, inserts params, then starts client and returns the jobs completed per second.
+func workAll(ctx context.Context, pool *pgxpool.Pool, client *river.Client[pgx.Tx], params []river.InsertManyParams) (float64, error) {
+	if _, err := pool.Exec(ctx, "DELETE FROM river_job"); err != nil {
+		return 0, err
+	}
+	for start := 0; start < len(params); start += 1000 {
+		if _, err := client.InsertMany(ctx, params[start:min(start+1000, len(params))]); err != nil {
 			return 0, fmt.Errorf("insert jobs: %w", err)
 		}
 	}
@@ -120,5 +202,5 @@ func jobThroughput(ctx context.Context, dbURL string, n int) (float64, error) {
 		return 0, err
 	}
 	defer func() { _ = client.Stop(context.WithoutCancel(ctx)) }()
-	return perSecond(ctx, pool, "SELECT count(*) FROM river_job WHERE state = 'completed'", n, begin)
+	return perSecond(ctx, pool, "SELECT count(*) FROM river_job WHERE state = 'completed'", len(params), begin)
 }

@@ -202,11 +202,12 @@ func run(ctx context.Context, o options) error {
 				r.errors, r.requests, r.peakRSSMiB, strings.TrimSuffix("; "+r.note, "; "))
 		}
 		if only.MatchString("jobs") {
-			jobsPerSec, err := jobThroughput(ctx, dbURL, 20000)
+			rates, err := jobThroughput(ctx, dbURL, 20000)
 			if err != nil {
 				return err
 			}
-			log.Printf("email jobs: %.0f completed per second", jobsPerSec)
+			log.Printf("email jobs: %.0f completed per second, against River's own %.0f/s (a no-op worker, same settings and pool): %.0f%%",
+				rates.email, rates.river, 100*rates.email/rates.river)
 		}
 		if only.MatchString("deliveries") {
 			perSec, err := deliveryThroughput(ctx, dbURL, o, o.deliveryPosts, 10)
@@ -228,7 +229,7 @@ func run(ctx context.Context, o options) error {
 	if err != nil {
 		return err
 	}
-	jobsPerSec, err := jobThroughput(ctx, dbURL, 20000)
+	rates, err := jobThroughput(ctx, dbURL, 20000)
 	if err != nil {
 		return err
 	}
@@ -237,7 +238,7 @@ func run(ctx context.Context, o options) error {
 		return err
 	}
 	logTracing(traced)
-	return writeReport(o, results, bare, traced, tps, jobsPerSec, deliveriesPerSec, idle, data, seedTime)
+	return writeReport(o, results, bare, traced, tps, rates, deliveriesPerSec, idle, data, seedTime)
 }
 
 func command(ctx context.Context, env []string, name string, args ...string) *exec.Cmd {
