@@ -81,12 +81,13 @@ ORDER BY lower(email) DESC LIMIT @row_limit OFFSET @row_offset;
 -- cannot look into, so each custom plan costs what the generic one does, and PostgreSQL keeps the generic plan
 -- after its five trial runs. MATERIALIZED keeps the matches apart from the ORDER BY, so that no plan can walk a
 -- sort index instead. The CASEs sort only the matches, not the table. sort_key is one of createdAt, name, email.
+-- Only the columns a listed user shows are read: a page of 20 decodes 80 fields fewer, the hashes among them.
 WITH matches AS MATERIALIZED (
-    SELECT * FROM users WHERE search LIKE (SELECT lower(@pattern::text))
+    SELECT id, name, email, created_at, updated_at, version FROM users WHERE search LIKE (SELECT lower(@pattern::text))
 ), o AS MATERIALIZED (
     SELECT @sort_key::text AS sort_key, @descending::bool AS descending
 )
-SELECT matches.* FROM matches, o
+SELECT matches.id, matches.name, matches.email, matches.created_at, matches.updated_at, matches.version FROM matches, o
 ORDER BY CASE WHEN o.sort_key = 'createdAt' AND NOT o.descending THEN matches.created_at END ASC,
          CASE WHEN o.sort_key = 'createdAt' AND o.descending THEN matches.created_at END DESC,
          CASE WHEN o.sort_key = 'name' AND NOT o.descending THEN matches.name END ASC,

@@ -53,6 +53,8 @@ type options struct {
 	pgbouncerURL string
 	// tracingPairs is how many off/on pairs of the by-id read the tracing comparison runs.
 	tracingPairs int
+	// postmaster is the pid of the PostgreSQL server's main process, when it runs on this machine (0 otherwise).
+	postmaster int
 }
 
 func main() {
@@ -90,6 +92,8 @@ type result struct {
 	// cpuPerRequest is the server process's CPU time (user and system) over the run, per request: on a machine
 	// that others share, a steadier measure of what a request costs than requests/s.
 	cpuPerRequest time.Duration
+	// dbCPUPerRequest is PostgreSQL's CPU time (every process of its server) over the run, per request.
+	dbCPUPerRequest time.Duration
 	note          string
 }
 
@@ -140,6 +144,7 @@ func run(ctx context.Context, o options) error {
 		return err
 	}
 	defer pool.Close()
+	o.postmaster = postmasterPID(ctx, pool)
 	start := time.Now()
 	data, err := reload(ctx, pool, o.scale)
 	if err != nil || len(data.users) == 0 {
@@ -168,7 +173,7 @@ func run(ctx context.Context, o options) error {
 	}
 
 	var results []result
-	for _, s := range scenarios(token, data, o.duration) {
+	for _, s := range scenarios(token, data, o.duration, pool) {
 		if !only.MatchString(s.name) {
 			continue
 		}
@@ -197,17 +202,19 @@ func run(ctx context.Context, o options) error {
 	if o.only != "" {
 		logTracing(traced)
 		for _, r := range results {
-			log.Printf("%s: %.0f req/s, p50 %s, p95 %s, p99 %s, %d errors of %d, peak RSS %.0f MiB%s",
+			log.Printf("%s: %.0f req/s, p50 %s, p95 %s, p99 %s, %d errors of %d, peak RSS %.0f MiB, CPU a request: server %s, PostgreSQL %s%s",
 				r.name, r.rps, r.p50.Round(10*time.Microsecond), r.p95.Round(10*time.Microsecond), r.p99.Round(10*time.Microsecond),
-				r.errors, r.requests, r.peakRSSMiB, strings.TrimSuffix("; "+r.note, "; "))
+				r.errors, r.requests, r.peakRSSMiB, r.cpuPerRequest.Round(time.Microsecond), r.dbCPUPerRequest.Round(time.Microsecond), strings.TrimSuffix("; "+r.note, "; "))
 		}
 		if only.MatchString("jobs") {
-			rates, err := jobThroughput(ctx, dbURL, 20000)
+			rates, err := jobThroughput(ctx, dbURL, o, 20000)
 			if err != nil {
 				return err
 			}
-			log.Printf("email jobs: %.0f completed per second, against River's own %.0f/s (a no-op worker, same settings and pool): %.0f%%",
-				rates.email, rates.river, 100*rates.email/rates.river)
+			log.Printf("email jobs: %.0f completed per second, against River's own %.0f/s (a no-op worker, same settings and pool): %.0f%%; "+
+				"CPU a job: bench process %s against %s, PostgreSQL %s against %s",
+				rates.email, rates.river, 100*rates.email/rates.river, rates.emailCPU.Round(time.Microsecond), rates.riverCPU.Round(time.Microsecond),
+				rates.emailDBCPU.Round(time.Microsecond), rates.riverDBCPU.Round(time.Microsecond))
 		}
 		if only.MatchString("deliveries") {
 			perSec, err := deliveryThroughput(ctx, dbURL, o, o.deliveryPosts, 10)
@@ -229,7 +236,7 @@ func run(ctx context.Context, o options) error {
 	if err != nil {
 		return err
 	}
-	rates, err := jobThroughput(ctx, dbURL, 20000)
+	rates, err := jobThroughput(ctx, dbURL, o, 20000)
 	if err != nil {
 		return err
 	}
@@ -422,12 +429,16 @@ type scenario struct {
 	note     string
 	unique   bool // a repeated request would be a different workload (a duplicate sign-up or webhook)
 	requests func() []request
+	// stored, when set, counts what the server stored of the run's requests, each distinct: a figure that
+	// duplicates cannot inflate.
+	stored func(ctx context.Context) (int64, error)
 }
 
-func scenarios(token string, d dataset, duration time.Duration) []scenario {
+func scenarios(token string, d dataset, duration time.Duration, pool *pgxpool.Pool) []scenario {
 	secs := int(math.Ceil(duration.Seconds()))
 	auth := http.Header{"Authorization": {"Bearer " + token}}
 	jsonAuth := http.Header{"Authorization": {"Bearer " + token}, "Content-Type": {"application/json"}}
+	var stripeRun string // the event ids' prefix of the webhook run
 	graphql := []byte(`{"query":"{ users(limit: 20) { edges { node { posts { comments { author { id } } } } } } }"}`)
 	return []scenario{
 		{name: "GET /api/users/{id}", requests: func() []request { return usersByID(d.users, auth, 20_000) }},
@@ -445,8 +456,17 @@ func scenarios(token string, d dataset, duration time.Duration) []scenario {
 		{name: "POST /graphql (users → posts → comments → author)", note: "20 users, dataloaders", requests: func() []request {
 			return []request{{method: http.MethodPost, path: "/graphql", header: jsonAuth, body: graphql}}
 		}},
-		{name: "POST /api/webhooks/stripe", note: "verified, stored, job inserted", unique: true,
-			requests: func() []request { return webhooks(8_000*secs, time.Now()) }},
+		{name: "POST /api/webhooks/stripe", note: "verified, stored, job inserted; every delivery a distinct event", unique: true,
+			requests: func() []request {
+				now := time.Now()
+				stripeRun = webhookRun(now)
+				return webhooks(8_000*secs, now)
+			},
+			stored: func(ctx context.Context) (int64, error) {
+				var n int64
+				err := pool.QueryRow(ctx, "SELECT count(*) FROM webhook_events WHERE provider = 'stripe' AND starts_with(event_id, $1)", stripeRun).Scan(&n)
+				return n, err
+			}},
 		// Last, as the posts they write are the newest (what GET /api/posts reads first).
 		{name: "POST /api/posts", note: "a published post and its NOTIFY; no webhook endpoint listens (the outbox's check)", requests: func() []request {
 			return []request{{method: http.MethodPost, path: "/api/posts", header: jsonAuth, body: benchPost}}
@@ -509,14 +529,17 @@ func signUps(n int, now time.Time) []request {
 	return reqs
 }
 
+// webhookRun is the prefix of the event ids of a webhook run generated at now.
+func webhookRun(now time.Time) string { return fmt.Sprintf("evt_bench_%d_", now.UnixNano()) }
+
 // webhooks are n Stripe events with ids unique across runs, so that the server stores each rather than
 // answering a duplicate. They are all signed now, just before the scenario runs: the server accepts a timestamp
 // for 300 s, so a -duration of 5m or more would see the last ones rejected (counted as errors).
 func webhooks(n int, now time.Time) []request {
 	reqs := make([]request, n)
 	for i := range reqs {
-		body := fmt.Appendf(nil, `{"id":"evt_bench_%d_%d","type":"payment_intent.succeeded","created":%d,"data":{"object":{"id":"pi_%d","amount":2000,"currency":"usd","status":"succeeded"}}}`,
-			now.UnixNano(), i, now.Unix(), i)
+		body := fmt.Appendf(nil, `{"id":"%s%d","type":"payment_intent.succeeded","created":%d,"data":{"object":{"id":"pi_%d","amount":2000,"currency":"usd","status":"succeeded"}}}`,
+			webhookRun(now), i, now.Unix(), i)
 		reqs[i] = request{method: http.MethodPost, path: "/api/webhooks/stripe", body: body, header: http.Header{
 			"Content-Type": {"application/json"}, "Stripe-Signature": {webhook.Sign([]byte(webhookSecret), now, body)},
 		}}
@@ -569,7 +592,7 @@ func attack(ctx context.Context, w *wrkRunner, s scenario, o options, pid int) (
 	if o.profile {
 		go profileCPU(o, s.name)
 	}
-	cpu0 := processCPU(pid)
+	cpu0, db0 := processCPU(pid), serverCPU(o.postmaster)
 	sum, err := w.run(ctx, o, file)
 	r := result{name: s.name, note: s.note, peakRSSMiB: peak()}
 	if err != nil {
@@ -578,12 +601,24 @@ func attack(ctx context.Context, w *wrkRunner, s scenario, o options, pid int) (
 	r.requests, r.errors = sum.Requests, sum.SocketErrors+sum.StatusErrors
 	if r.requests > 0 {
 		r.cpuPerRequest = (processCPU(pid) - cpu0) / time.Duration(r.requests)
+		r.dbCPUPerRequest = (serverCPU(o.postmaster) - db0) / time.Duration(r.requests)
 	}
 	r.rps = float64(sum.Requests) / (float64(sum.DurationMicros) / 1e6)
 	r.p50, r.p95, r.p99 = microseconds(sum.P50Micros), microseconds(sum.P95Micros), microseconds(sum.P99Micros)
 	if s.unique && sum.Repeated > 0 {
-		// Said rather than hidden: the repeats measured the server answering duplicates, a different workload.
-		r.note = strings.TrimPrefix(r.note+fmt.Sprintf("; %d requests repeated earlier ones (the generated list ran out)", sum.Repeated), "; ")
+		// The repeats measured the server answering duplicates, a different workload: the rate counts only the
+		// unique requests (so it errs low), and says so.
+		r.rps = float64(sum.Requests-min(sum.Repeated, sum.Requests)) / (float64(sum.DurationMicros) / 1e6)
+		r.note = strings.TrimPrefix(r.note+fmt.Sprintf("; %d requests repeated earlier ones (the generated list ran out) and are not counted in requests/s", sum.Repeated), "; ")
+	}
+	if s.stored != nil {
+		n, err := s.stored(ctx)
+		if err != nil {
+			return r, fmt.Errorf("%s: count what was stored: %w", s.name, err)
+		}
+		// A request that wrk sent as the run ended may be stored without being counted, so n may exceed the
+		// requests by up to the connection count; fewer would mean answers for deliveries not stored.
+		r.note += fmt.Sprintf("; %d distinct deliveries stored", n)
 	}
 	return r, nil
 }
@@ -627,6 +662,58 @@ func processCPU(pid int) time.Duration {
 	utime, _ := strconv.ParseInt(fields[11], 10, 64)
 	stime, _ := strconv.ParseInt(fields[12], 10, 64)
 	return time.Duration(utime+stime) * 10 * time.Millisecond
+}
+
+// postmasterPID is the pid of the main process of pool's PostgreSQL server (the parent of a backend), or 0 when
+// it does not run on this machine.
+func postmasterPID(ctx context.Context, pool *pgxpool.Pool) int {
+	var backend int
+	if err := pool.QueryRow(ctx, "SELECT pg_backend_pid()").Scan(&backend); err != nil {
+		return 0
+	}
+	parent, ok := parentPID(backend)
+	if !ok {
+		return 0
+	}
+	return parent
+}
+
+// parentPID is pid's parent, from /proc/PID/stat.
+func parentPID(pid int) (int, bool) {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return 0, false
+	}
+	i := strings.LastIndexByte(string(b), ')')
+	fields := strings.Fields(string(b[i+1:]))
+	if i < 0 || len(fields) < 2 {
+		return 0, false
+	}
+	ppid, err := strconv.Atoi(fields[1])
+	return ppid, err == nil
+}
+
+// serverCPU is the CPU time of a PostgreSQL server: its main process and every child (backends, WAL writer,
+// checkpointer...). A backend that exits takes its time with it, but the pools measured keep theirs.
+func serverCPU(postmaster int) time.Duration {
+	if postmaster == 0 {
+		return 0
+	}
+	entries, err := os.ReadDir("/proc")
+	if err != nil {
+		return 0
+	}
+	total := processCPU(postmaster)
+	for _, e := range entries {
+		pid, err := strconv.Atoi(e.Name())
+		if err != nil {
+			continue
+		}
+		if parent, ok := parentPID(pid); ok && parent == postmaster {
+			total += processCPU(pid)
+		}
+	}
+	return total
 }
 
 func rssMiB(pid int, field string) float64 {

@@ -119,17 +119,19 @@ func (s *Service) List(ctx context.Context, p service.ListUsersParams) (service.
 		total, known = page.Total, true
 	}
 	limit, offset := int32(p.Limit)+1, core.Offset(p.Page, p.Limit) // one more, to know whether a next page exists
-	var rows []db.User
+	var users []service.User
 	if pattern != nil && known && total <= fewMatches {
-		rows, err = s.searchFew(ctx, *pattern, p.Sort, p.Order, limit, offset)
+		users, err = s.searchFew(ctx, *pattern, p.Sort, p.Order, limit, offset)
 	} else {
+		var rows []db.User
 		rows, err = s.walk(ctx, db.UserListByCreatedAtAscParams{Pattern: pattern, RowLimit: limit, RowOffset: offset}, p.Sort, p.Order)
+		users = core.ToUsers(rows)
 	}
 	if err != nil {
 		return service.UserPage{}, fmt.Errorf("list users: %w", err)
 	}
-	page.HasMore = len(rows) > p.Limit
-	page.Users = core.ToUsers(rows[:min(len(rows), p.Limit)])
+	page.HasMore = len(users) > p.Limit
+	page.Users = users[:min(len(users), p.Limit)]
 	return page, nil
 }
 
@@ -140,16 +142,16 @@ func (s *Service) List(ctx context.Context, p service.ListUsersParams) (service.
 const fewMatches = 500
 
 // searchFew reads a page of the users matching pattern, which are few, through one cached generic plan.
-func (s *Service) searchFew(ctx context.Context, pattern string, sort service.UserSort, order service.SortOrder, limit, offset int32) ([]db.User, error) {
+func (s *Service) searchFew(ctx context.Context, pattern string, sort service.UserSort, order service.SortOrder, limit, offset int32) ([]service.User, error) {
 	rows, err := s.core.Queries.UserSearchFew(ctx, s.core.Pool, db.UserSearchFewParams{
 		Pattern: pattern, SortKey: string(sort), Descending: order == service.Desc, RowLimit: limit, RowOffset: offset,
 	})
 	if err != nil {
 		return nil, err
 	}
-	users := make([]db.User, len(rows))
+	users := make([]service.User, len(rows))
 	for i, r := range rows {
-		users[i] = db.User(r)
+		users[i] = service.User(r)
 	}
 	return users, nil
 }

@@ -159,10 +159,10 @@ func TestSearchFewReadsTheWalksPages(t *testing.T) {
 	hasher := password.NewHasher(password.Params{MemoryKiB: 64, Iterations: 1, Parallelism: 1})
 	s := New(c, hasher, authcache.New(0, 1), totals.New(time.Hour, 100, time.Now))
 	pattern := core.ContainsPattern("zq")
-	ids := func(rows []db.User) []uuid.UUID {
-		out := make([]uuid.UUID, len(rows))
-		for i, r := range rows {
-			out[i] = r.ID
+	ids := func(users []service.User) []uuid.UUID {
+		out := make([]uuid.UUID, len(users))
+		for i, u := range users {
+			out[i] = u.ID
 		}
 		return out
 	}
@@ -173,8 +173,8 @@ func TestSearchFewReadsTheWalksPages(t *testing.T) {
 				require.NoError(t, err)
 				few, err := s.searchFew(ctx, *pattern, sort, order, 11, offset)
 				require.NoError(t, err)
-				require.Equal(t, ids(walked), ids(few), "%s %s from %d", sort, order, offset)
-				require.Equal(t, walked, few)
+				require.Equal(t, ids(core.ToUsers(walked)), ids(few), "%s %s from %d", sort, order, offset)
+				require.Equal(t, core.ToUsers(walked), few)
 			}
 		}
 	}
