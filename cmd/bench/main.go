@@ -94,7 +94,7 @@ type result struct {
 	cpuPerRequest time.Duration
 	// dbCPUPerRequest is PostgreSQL's CPU time (every process of its server) over the run, per request.
 	dbCPUPerRequest time.Duration
-	note          string
+	note            string
 }
 
 const (
