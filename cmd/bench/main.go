@@ -693,8 +693,8 @@ func parentPID(pid int) (int, bool) {
 	return ppid, err == nil
 }
 
-// serverCPU is the CPU time of a PostgreSQL server: its main process and every child (backends, WAL writer,
-// checkpointer...). A backend that exits takes its time with it, but the pools measured keep theirs.
+// serverCPU is the CPU time of a PostgreSQL server: its main process, every child that runs (backends, WAL
+// writer, autovacuum...) and every child that has exited (which the main process has waited for).
 func serverCPU(postmaster int) time.Duration {
 	if postmaster == 0 {
 		return 0
@@ -703,7 +703,7 @@ func serverCPU(postmaster int) time.Duration {
 	if err != nil {
 		return 0
 	}
-	total := processCPU(postmaster)
+	total := processCPU(postmaster) + childrenCPU(postmaster)
 	for _, e := range entries {
 		pid, err := strconv.Atoi(e.Name())
 		if err != nil {
@@ -714,6 +714,23 @@ func serverCPU(postmaster int) time.Duration {
 		}
 	}
 	return total
+}
+
+// childrenCPU is the user and system CPU time of pid's children that have exited and been waited for
+// (cutime and cstime, the 16th and 17th fields of /proc/PID/stat).
+func childrenCPU(pid int) time.Duration {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return 0
+	}
+	i := strings.LastIndexByte(string(b), ')')
+	fields := strings.Fields(string(b[i+1:]))
+	if i < 0 || len(fields) < 15 {
+		return 0
+	}
+	cutime, _ := strconv.ParseInt(fields[13], 10, 64)
+	cstime, _ := strconv.ParseInt(fields[14], 10, 64)
+	return time.Duration(cutime+cstime) * 10 * time.Millisecond
 }
 
 func rssMiB(pid int, field string) float64 {

@@ -610,33 +610,21 @@ func (q *Queries) UserListByNameDesc(ctx context.Context, db DBTX, arg UserListB
 	return items, nil
 }
 
-const UserSearchFew = `-- name: UserSearchFew :many
+const UserSearchFewByCreatedAtAsc = `-- name: UserSearchFewByCreatedAtAsc :many
+
 WITH matches AS MATERIALIZED (
     SELECT id, name, email, created_at, updated_at, version FROM users WHERE search LIKE (SELECT lower($3::text))
-), o AS MATERIALIZED (
-    SELECT $4::text AS sort_key, $5::bool AS descending
 )
-SELECT matches.id, matches.name, matches.email, matches.created_at, matches.updated_at, matches.version FROM matches, o
-ORDER BY CASE WHEN o.sort_key = 'createdAt' AND NOT o.descending THEN matches.created_at END ASC,
-         CASE WHEN o.sort_key = 'createdAt' AND o.descending THEN matches.created_at END DESC,
-         CASE WHEN o.sort_key = 'name' AND NOT o.descending THEN matches.name END ASC,
-         CASE WHEN o.sort_key = 'name' AND o.descending THEN matches.name END DESC,
-         CASE WHEN o.sort_key = 'email' AND NOT o.descending THEN lower(matches.email) END ASC,
-         CASE WHEN o.sort_key = 'email' AND o.descending THEN lower(matches.email) END DESC,
-         CASE WHEN NOT o.descending THEN matches.id END ASC,
-         CASE WHEN o.descending THEN matches.id END DESC
-LIMIT (SELECT $2::int) OFFSET (SELECT $1::int)
+SELECT id, name, email, created_at, updated_at, version FROM matches ORDER BY created_at ASC, id ASC LIMIT (SELECT $2::int) OFFSET (SELECT $1::int)
 `
 
-type UserSearchFewParams struct {
-	RowOffset  int32
-	RowLimit   int32
-	Pattern    string
-	SortKey    string
-	Descending bool
+type UserSearchFewByCreatedAtAscParams struct {
+	RowOffset int32
+	RowLimit  int32
+	Pattern   string
 }
 
-type UserSearchFewRow struct {
+type UserSearchFewByCreatedAtAscRow struct {
 	ID        uuid.UUID
 	Name      string
 	Email     string
@@ -645,30 +633,269 @@ type UserSearchFewRow struct {
 	Version   int64
 }
 
-// A page of the users matching pattern (never NULL) when they are few (the service knows from the term's cached
-// total): all of them are read through the trigram index and sorted, which costs what they number, whereas
-// walking a sort index costs what the table holds for a rare term. It runs as a named statement whose generic plan
-// PostgreSQL caches, so it is never planned again, which for a rare term cost more than the work itself. For that
-// the planner must price every run alike: the pattern, the order and the bounds reach it only as sub-selects it
-// cannot look into, so each custom plan costs what the generic one does, and PostgreSQL keeps the generic plan
-// after its five trial runs. MATERIALIZED keeps the matches apart from the ORDER BY, so that no plan can walk a
-// sort index instead. The CASEs sort only the matches, not the table. sort_key is one of createdAt, name, email.
-// Only the columns a listed user shows are read: a page of 20 decodes 80 fields fewer, the hashes among them.
-func (q *Queries) UserSearchFew(ctx context.Context, db DBTX, arg UserSearchFewParams) ([]UserSearchFewRow, error) {
-	rows, err := db.Query(ctx, UserSearchFew,
-		arg.RowOffset,
-		arg.RowLimit,
-		arg.Pattern,
-		arg.SortKey,
-		arg.Descending,
-	)
+// Pages of the users matching pattern (never NULL) when they are few (the service knows from the term's cached
+// total), one static query per (sort, order) pair as above: all the matches are read through the trigram index and
+// sorted, which costs what they number, whereas walking a sort index costs what the table holds for a rare term.
+// Each runs as a named statement whose generic plan PostgreSQL caches, so it is never planned again, which for a
+// rare term cost more than the work itself. For that the planner must price every run alike: the pattern and the
+// bounds reach it only as sub-selects it cannot look into, so each custom plan costs what the generic one does, and
+// PostgreSQL keeps the generic plan after its five trial runs. MATERIALIZED keeps the matches apart from the ORDER
+// BY, so that no plan can walk a sort index instead. Only the columns a listed user shows are read: a page of 20
+// decodes 80 fields fewer, the hashes among them.
+func (q *Queries) UserSearchFewByCreatedAtAsc(ctx context.Context, db DBTX, arg UserSearchFewByCreatedAtAscParams) ([]UserSearchFewByCreatedAtAscRow, error) {
+	rows, err := db.Query(ctx, UserSearchFewByCreatedAtAsc, arg.RowOffset, arg.RowLimit, arg.Pattern)
 	if err != nil {
 		return nil, err
 	}
 	defer rows.Close()
-	items := []UserSearchFewRow{}
+	items := []UserSearchFewByCreatedAtAscRow{}
 	for rows.Next() {
-		var i UserSearchFewRow
+		var i UserSearchFewByCreatedAtAscRow
+		if err := rows.Scan(
+			&i.ID,
+			&i.Name,
+			&i.Email,
+			&i.CreatedAt,
+			&i.UpdatedAt,
+			&i.Version,
+		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
+const UserSearchFewByCreatedAtDesc = `-- name: UserSearchFewByCreatedAtDesc :many
+WITH matches AS MATERIALIZED (
+    SELECT id, name, email, created_at, updated_at, version FROM users WHERE search LIKE (SELECT lower($3::text))
+)
+SELECT id, name, email, created_at, updated_at, version FROM matches ORDER BY created_at DESC, id DESC LIMIT (SELECT $2::int) OFFSET (SELECT $1::int)
+`
+
+type UserSearchFewByCreatedAtDescParams struct {
+	RowOffset int32
+	RowLimit  int32
+	Pattern   string
+}
+
+type UserSearchFewByCreatedAtDescRow struct {
+	ID        uuid.UUID
+	Name      string
+	Email     string
+	CreatedAt time.Time
+	UpdatedAt time.Time
+	Version   int64
+}
+
+func (q *Queries) UserSearchFewByCreatedAtDesc(ctx context.Context, db DBTX, arg UserSearchFewByCreatedAtDescParams) ([]UserSearchFewByCreatedAtDescRow, error) {
+	rows, err := db.Query(ctx, UserSearchFewByCreatedAtDesc, arg.RowOffset, arg.RowLimit, arg.Pattern)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []UserSearchFewByCreatedAtDescRow{}
+	for rows.Next() {
+		var i UserSearchFewByCreatedAtDescRow
+		if err := rows.Scan(
+			&i.ID,
+			&i.Name,
+			&i.Email,
+			&i.CreatedAt,
+			&i.UpdatedAt,
+			&i.Version,
+		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
+const UserSearchFewByEmailAsc = `-- name: UserSearchFewByEmailAsc :many
+WITH matches AS MATERIALIZED (
+    SELECT id, name, email, created_at, updated_at, version FROM users WHERE search LIKE (SELECT lower($3::text))
+)
+SELECT id, name, email, created_at, updated_at, version FROM matches ORDER BY lower(email) ASC LIMIT (SELECT $2::int) OFFSET (SELECT $1::int)
+`
+
+type UserSearchFewByEmailAscParams struct {
+	RowOffset int32
+	RowLimit  int32
+	Pattern   string
+}
+
+type UserSearchFewByEmailAscRow struct {
+	ID        uuid.UUID
+	Name      string
+	Email     string
+	CreatedAt time.Time
+	UpdatedAt time.Time
+	Version   int64
+}
+
+func (q *Queries) UserSearchFewByEmailAsc(ctx context.Context, db DBTX, arg UserSearchFewByEmailAscParams) ([]UserSearchFewByEmailAscRow, error) {
+	rows, err := db.Query(ctx, UserSearchFewByEmailAsc, arg.RowOffset, arg.RowLimit, arg.Pattern)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []UserSearchFewByEmailAscRow{}
+	for rows.Next() {
+		var i UserSearchFewByEmailAscRow
+		if err := rows.Scan(
+			&i.ID,
+			&i.Name,
+			&i.Email,
+			&i.CreatedAt,
+			&i.UpdatedAt,
+			&i.Version,
+		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
+const UserSearchFewByEmailDesc = `-- name: UserSearchFewByEmailDesc :many
+WITH matches AS MATERIALIZED (
+    SELECT id, name, email, created_at, updated_at, version FROM users WHERE search LIKE (SELECT lower($3::text))
+)
+SELECT id, name, email, created_at, updated_at, version FROM matches ORDER BY lower(email) DESC LIMIT (SELECT $2::int) OFFSET (SELECT $1::int)
+`
+
+type UserSearchFewByEmailDescParams struct {
+	RowOffset int32
+	RowLimit  int32
+	Pattern   string
+}
+
+type UserSearchFewByEmailDescRow struct {
+	ID        uuid.UUID
+	Name      string
+	Email     string
+	CreatedAt time.Time
+	UpdatedAt time.Time
+	Version   int64
+}
+
+func (q *Queries) UserSearchFewByEmailDesc(ctx context.Context, db DBTX, arg UserSearchFewByEmailDescParams) ([]UserSearchFewByEmailDescRow, error) {
+	rows, err := db.Query(ctx, UserSearchFewByEmailDesc, arg.RowOffset, arg.RowLimit, arg.Pattern)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []UserSearchFewByEmailDescRow{}
+	for rows.Next() {
+		var i UserSearchFewByEmailDescRow
+		if err := rows.Scan(
+			&i.ID,
+			&i.Name,
+			&i.Email,
+			&i.CreatedAt,
+			&i.UpdatedAt,
+			&i.Version,
+		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
+const UserSearchFewByNameAsc = `-- name: UserSearchFewByNameAsc :many
+WITH matches AS MATERIALIZED (
+    SELECT id, name, email, created_at, updated_at, version FROM users WHERE search LIKE (SELECT lower($3::text))
+)
+SELECT id, name, email, created_at, updated_at, version FROM matches ORDER BY name ASC, id ASC LIMIT (SELECT $2::int) OFFSET (SELECT $1::int)
+`
+
+type UserSearchFewByNameAscParams struct {
+	RowOffset int32
+	RowLimit  int32
+	Pattern   string
+}
+
+type UserSearchFewByNameAscRow struct {
+	ID        uuid.UUID
+	Name      string
+	Email     string
+	CreatedAt time.Time
+	UpdatedAt time.Time
+	Version   int64
+}
+
+func (q *Queries) UserSearchFewByNameAsc(ctx context.Context, db DBTX, arg UserSearchFewByNameAscParams) ([]UserSearchFewByNameAscRow, error) {
+	rows, err := db.Query(ctx, UserSearchFewByNameAsc, arg.RowOffset, arg.RowLimit, arg.Pattern)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []UserSearchFewByNameAscRow{}
+	for rows.Next() {
+		var i UserSearchFewByNameAscRow
+		if err := rows.Scan(
+			&i.ID,
+			&i.Name,
+			&i.Email,
+			&i.CreatedAt,
+			&i.UpdatedAt,
+			&i.Version,
+		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
+const UserSearchFewByNameDesc = `-- name: UserSearchFewByNameDesc :many
+WITH matches AS MATERIALIZED (
+    SELECT id, name, email, created_at, updated_at, version FROM users WHERE search LIKE (SELECT lower($3::text))
+)
+SELECT id, name, email, created_at, updated_at, version FROM matches ORDER BY name DESC, id DESC LIMIT (SELECT $2::int) OFFSET (SELECT $1::int)
+`
+
+type UserSearchFewByNameDescParams struct {
+	RowOffset int32
+	RowLimit  int32
+	Pattern   string
+}
+
+type UserSearchFewByNameDescRow struct {
+	ID        uuid.UUID
+	Name      string
+	Email     string
+	CreatedAt time.Time
+	UpdatedAt time.Time
+	Version   int64
+}
+
+func (q *Queries) UserSearchFewByNameDesc(ctx context.Context, db DBTX, arg UserSearchFewByNameDescParams) ([]UserSearchFewByNameDescRow, error) {
+	rows, err := db.Query(ctx, UserSearchFewByNameDesc, arg.RowOffset, arg.RowLimit, arg.Pattern)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []UserSearchFewByNameDescRow{}
+	for rows.Next() {
+		var i UserSearchFewByNameDescRow
 		if err := rows.Scan(
 			&i.ID,
 			&i.Name,

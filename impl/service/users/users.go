@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"net/mail"
+	"time"
 	"unicode/utf8"
 
 	"github.com/google/uuid"
@@ -141,11 +142,41 @@ func (s *Service) List(ctx context.Context, p service.ListUsersParams) (service.
 // by this for any page, where a walk's grows with the offset.
 const fewMatches = 500
 
-// searchFew reads a page of the users matching pattern, which are few, through one cached generic plan.
+// searchFew reads a page of the users matching pattern, which are few, through cached generic plans.
 func (s *Service) searchFew(ctx context.Context, pattern string, sort service.UserSort, order service.SortOrder, limit, offset int32) ([]service.User, error) {
-	rows, err := s.core.Queries.UserSearchFew(ctx, s.core.Pool, db.UserSearchFewParams{
-		Pattern: pattern, SortKey: string(sort), Descending: order == service.Desc, RowLimit: limit, RowOffset: offset,
-	})
+	q, conn := s.core.Queries, s.core.Pool
+	args := db.UserSearchFewByCreatedAtAscParams{Pattern: pattern, RowLimit: limit, RowOffset: offset}
+	switch {
+	case sort == service.UserSortCreatedAt && order == service.Asc:
+		return listed(q.UserSearchFewByCreatedAtAsc(ctx, conn, args))
+	case sort == service.UserSortCreatedAt && order == service.Desc:
+		return listed(q.UserSearchFewByCreatedAtDesc(ctx, conn, db.UserSearchFewByCreatedAtDescParams(args)))
+	case sort == service.UserSortName && order == service.Asc:
+		return listed(q.UserSearchFewByNameAsc(ctx, conn, db.UserSearchFewByNameAscParams(args)))
+	case sort == service.UserSortName && order == service.Desc:
+		return listed(q.UserSearchFewByNameDesc(ctx, conn, db.UserSearchFewByNameDescParams(args)))
+	case sort == service.UserSortEmail && order == service.Asc:
+		return listed(q.UserSearchFewByEmailAsc(ctx, conn, db.UserSearchFewByEmailAscParams(args)))
+	case sort == service.UserSortEmail && order == service.Desc:
+		return listed(q.UserSearchFewByEmailDesc(ctx, conn, db.UserSearchFewByEmailDescParams(args)))
+	}
+	return nil, fmt.Errorf("unknown order %s %s", sort, order) // normalize lets none through
+}
+
+// listedRow is a row of the UserSearchFew queries: the columns a listed user shows.
+type listedRow interface {
+	~struct {
+		ID        uuid.UUID
+		Name      string
+		Email     string
+		CreatedAt time.Time
+		UpdatedAt time.Time
+		Version   int64
+	}
+}
+
+// listed converts the rows of a UserSearchFew query.
+func listed[R listedRow](rows []R, err error) ([]service.User, error) {
 	if err != nil {
 		return nil, err
 	}
