@@ -603,12 +603,9 @@ func attack(ctx context.Context, w *wrkRunner, s scenario, o options, pid int) (
 		r.cpuPerRequest = (processCPU(pid) - cpu0) / time.Duration(r.requests)
 		r.dbCPUPerRequest = (serverCPU(o.postmaster) - db0) / time.Duration(r.requests)
 	}
-	r.rps = float64(sum.Requests) / (float64(sum.DurationMicros) / 1e6)
+	r.rps = requestRate(sum, s.unique)
 	r.p50, r.p95, r.p99 = microseconds(sum.P50Micros), microseconds(sum.P95Micros), microseconds(sum.P99Micros)
 	if s.unique && sum.Repeated > 0 {
-		// The repeats measured the server answering duplicates, a different workload: the rate counts only the
-		// unique requests (so it errs low), and says so.
-		r.rps = float64(sum.Requests-min(sum.Repeated, sum.Requests)) / (float64(sum.DurationMicros) / 1e6)
 		r.note = strings.TrimPrefix(r.note+fmt.Sprintf("; %d requests repeated earlier ones (the generated list ran out) and are not counted in requests/s", sum.Repeated), "; ")
 	}
 	if s.stored != nil {
@@ -621,6 +618,16 @@ func attack(ctx context.Context, w *wrkRunner, s scenario, o options, pid int) (
 		r.note += fmt.Sprintf("; %d distinct deliveries stored", n)
 	}
 	return r, nil
+}
+
+// requestRate is a run's requests per second. Of a scenario whose requests must be unique it counts only those
+// that were: the repeats measured the server answering duplicates, a different workload, so the rate errs low.
+func requestRate(sum wrkSummary, unique bool) float64 {
+	n := sum.Requests
+	if unique {
+		n -= min(sum.Repeated, n)
+	}
+	return float64(n) / (float64(sum.DurationMicros) / 1e6)
 }
 
 // sampleRSS samples pid's resident set every 100 ms until the returned function is called, which returns the peak.

@@ -136,7 +136,7 @@ func (s *Service) List(ctx context.Context, p service.ListUsersParams) (service.
 	return page, nil
 }
 
-// fewMatches is the most matches a search reads all of through the trigram index and sorts (UserSearchFew)
+// fewMatches is the most matches a search reads all of through the trigram index and sorts (UserSearchFewBy…)
 // rather than walk a sort index and filter, which reads about (offset+limit) × users / matches rows: at 100,000
 // users the two cost about the same for a first page at a few hundred matches, and the sort's cost stays bounded
 // by this for any page, where a walk's grows with the offset.
@@ -163,7 +163,7 @@ func (s *Service) searchFew(ctx context.Context, pattern string, sort service.Us
 	return nil, fmt.Errorf("unknown order %s %s", sort, order) // normalize lets none through
 }
 
-// listedRow is a row of the UserSearchFew queries: the columns a listed user shows.
+// listedRow is a row of the UserSearchFewBy… queries: the columns a listed user shows.
 type listedRow interface {
 	~struct {
 		ID        uuid.UUID
@@ -175,7 +175,7 @@ type listedRow interface {
 	}
 }
 
-// listed converts the rows of a UserSearchFew query.
+// listed converts the rows of a UserSearchFewBy… query.
 func listed[R listedRow](rows []R, err error) ([]service.User, error) {
 	if err != nil {
 		return nil, err

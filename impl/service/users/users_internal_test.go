@@ -137,7 +137,7 @@ func TestListTotalsLagOnlyOtherInstances(t *testing.T) {
 	require.Equal(t, int64(3), total(), "and shows after it")
 }
 
-// TestSearchFewReadsTheWalksPages: a term with few matches is read through UserSearchFew, whose pages are the
+// TestSearchFewReadsTheWalksPages: a term with few matches is read through the UserSearchFewBy… queries, whose pages are the
 // ones the sort-index walk gives, in every order and at every offset (ties in name and time broken by id alike).
 // A sign-up that matches shows on the next page at once, even on an instance whose total of the term lags it.
 func TestSearchFewReadsTheWalksPages(t *testing.T) {
@@ -179,7 +179,7 @@ func TestSearchFewReadsTheWalksPages(t *testing.T) {
 		}
 	}
 
-	// The same through List, whose total (42) sends it to UserSearchFew; then another instance signs up a match.
+	// The same through List, whose total (42) sends it to UserSearchFewBy…; then another instance signs up a match.
 	other := New(c, hasher, authcache.New(0, 1), totals.New(0, 100, time.Now))
 	actx := service.NewContextWithActor(ctx, service.Actor{UserID: uuid.New(), Role: service.RoleUser})
 	page, err := s.List(actx, service.ListUsersParams{Search: "ZQ", Limit: 5})
