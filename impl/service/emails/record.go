@@ -24,6 +24,9 @@ type recorder struct {
 
 // record is one delivery waiting to be written, and where its outcome goes.
 type record struct {
+	// ctx is the job's, without its cancellation: a batch's statement runs in the context (and so the trace) of
+	// the record that heads it.
+	ctx       context.Context
 	jobID     int64
 	messageID string
 	done      chan error
@@ -40,7 +43,7 @@ const (
 // add queues the record of jobID's message and waits until it is written, or fails. ctx ends the wait, not the
 // write: the record may still be written, which a later attempt of the job then finds.
 func (r *recorder) add(ctx context.Context, jobID int64, messageID string) error {
-	rec := &record{jobID: jobID, messageID: messageID, done: make(chan error, 1)}
+	rec := &record{ctx: context.WithoutCancel(ctx), jobID: jobID, messageID: messageID, done: make(chan error, 1)}
 	r.mu.Lock()
 	r.pending = append(r.pending, rec)
 	start := !r.busy
@@ -77,7 +80,7 @@ func (r *recorder) drain() {
 // flush writes batch. Should it fail, each record is written alone, so that one that cannot be (its job gone) or
 // a failure of the moment fails only its own caller.
 func (r *recorder) flush(batch []*record) {
-	ctx, cancel := context.WithTimeout(context.Background(), recordTimeout)
+	ctx, cancel := context.WithTimeout(batch[0].ctx, recordTimeout)
 	defer cancel()
 	err := r.write(ctx, batch)
 	if err != nil && len(batch) > 1 {
