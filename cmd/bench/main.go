@@ -53,6 +53,8 @@ type options struct {
 	pgbouncerURL string
 	// tracingPairs is how many off/on pairs of the by-id read the tracing comparison runs.
 	tracingPairs int
+	// postmaster is the pid of the PostgreSQL server's main process, when it runs on this machine (0 otherwise).
+	postmaster int
 }
 
 func main() {
@@ -90,7 +92,9 @@ type result struct {
 	// cpuPerRequest is the server process's CPU time (user and system) over the run, per request: on a machine
 	// that others share, a steadier measure of what a request costs than requests/s.
 	cpuPerRequest time.Duration
-	note          string
+	// dbCPUPerRequest is PostgreSQL's CPU time (every process of its server) over the run, per request.
+	dbCPUPerRequest time.Duration
+	note            string
 }
 
 const (
@@ -140,6 +144,7 @@ func run(ctx context.Context, o options) error {
 		return err
 	}
 	defer pool.Close()
+	o.postmaster = postmasterPID(ctx, pool)
 	start := time.Now()
 	data, err := reload(ctx, pool, o.scale)
 	if err != nil || len(data.users) == 0 {
@@ -168,7 +173,7 @@ func run(ctx context.Context, o options) error {
 	}
 
 	var results []result
-	for _, s := range scenarios(token, data, o.duration) {
+	for _, s := range scenarios(token, data, o.duration, pool) {
 		if !only.MatchString(s.name) {
 			continue
 		}
@@ -198,16 +203,19 @@ func run(ctx context.Context, o options) error {
 		log.Printf("idle RSS after start-up: %.1f MiB (%.1f MB)", idle, idle*1024*1024/1e6)
 		logTracing(traced)
 		for _, r := range results {
-			log.Printf("%s: %.0f req/s, p50 %s, p95 %s, p99 %s, %d errors of %d, server CPU %s a request, peak RSS %.0f MiB%s",
+			log.Printf("%s: %.0f req/s, p50 %s, p95 %s, p99 %s, %d errors of %d, peak RSS %.0f MiB, CPU a request: server %s, PostgreSQL %s%s",
 				r.name, r.rps, r.p50.Round(10*time.Microsecond), r.p95.Round(10*time.Microsecond), r.p99.Round(10*time.Microsecond),
-				r.errors, r.requests, r.cpuPerRequest.Round(100*time.Nanosecond), r.peakRSSMiB, strings.TrimSuffix("; "+r.note, "; "))
+				r.errors, r.requests, r.peakRSSMiB, r.cpuPerRequest.Round(time.Microsecond), r.dbCPUPerRequest.Round(time.Microsecond), strings.TrimSuffix("; "+r.note, "; "))
 		}
 		if only.MatchString("jobs") {
-			jobsPerSec, err := jobThroughput(ctx, dbURL, 20000)
+			rates, err := jobThroughput(ctx, dbURL, o, 20000)
 			if err != nil {
 				return err
 			}
-			log.Printf("email jobs: %.0f completed per second", jobsPerSec)
+			log.Printf("email jobs: %.0f completed per second, against River's own %.0f/s (a no-op worker, same settings and pool): %.0f%%; "+
+				"CPU a job: bench process %s against %s, PostgreSQL %s against %s",
+				rates.email, rates.river, 100*rates.email/rates.river, rates.emailCPU.Round(time.Microsecond), rates.riverCPU.Round(time.Microsecond),
+				rates.emailDBCPU.Round(time.Microsecond), rates.riverDBCPU.Round(time.Microsecond))
 		}
 		if only.MatchString("deliveries") {
 			perSec, err := deliveryThroughput(ctx, dbURL, o, o.deliveryPosts, 10)
@@ -229,7 +237,7 @@ func run(ctx context.Context, o options) error {
 	if err != nil {
 		return err
 	}
-	jobsPerSec, err := jobThroughput(ctx, dbURL, 20000)
+	rates, err := jobThroughput(ctx, dbURL, o, 20000)
 	if err != nil {
 		return err
 	}
@@ -238,7 +246,7 @@ func run(ctx context.Context, o options) error {
 		return err
 	}
 	logTracing(traced)
-	return writeReport(o, results, bare, traced, tps, jobsPerSec, deliveriesPerSec, idle, data, seedTime)
+	return writeReport(o, results, bare, traced, tps, rates, deliveriesPerSec, idle, data, seedTime)
 }
 
 func command(ctx context.Context, env []string, name string, args ...string) *exec.Cmd {
@@ -422,12 +430,16 @@ type scenario struct {
 	note     string
 	unique   bool // a repeated request would be a different workload (a duplicate sign-up or webhook)
 	requests func() []request
+	// stored, when set, counts what the server stored of the run's requests, each distinct: a figure that
+	// duplicates cannot inflate.
+	stored func(ctx context.Context) (int64, error)
 }
 
-func scenarios(token string, d dataset, duration time.Duration) []scenario {
+func scenarios(token string, d dataset, duration time.Duration, pool *pgxpool.Pool) []scenario {
 	secs := int(math.Ceil(duration.Seconds()))
 	auth := http.Header{"Authorization": {"Bearer " + token}}
 	jsonAuth := http.Header{"Authorization": {"Bearer " + token}, "Content-Type": {"application/json"}}
+	var stripeRun string // the event ids' prefix of the webhook run
 	graphql := []byte(`{"query":"{ users(limit: 20) { edges { node { posts { comments { author { id } } } } } } }"}`)
 	return []scenario{
 		{name: "GET /api/users/{id}", requests: func() []request { return usersByID(d.users, auth, 20_000) }},
@@ -436,6 +448,7 @@ func scenarios(token string, d dataset, duration time.Duration) []scenario {
 			return usersByID(d.users, http.Header{"Authorization": {"Bearer " + token}, "If-None-Match": {`"1"`}}, 20_000)
 		}},
 		{name: "GET /api/users?search=…&limit=20", note: "trigram search and an exact count", requests: func() []request { return searches(auth) }},
+		{name: "GET /api/users?search=<rare>&limit=20", note: "a term matching about 20 users (the digits of their emails), and an exact count", requests: func() []request { return rareSearches(auth) }},
 		{name: "GET /api/posts?published=true", note: "newest published posts and an exact count", requests: func() []request {
 			return []request{{method: http.MethodGet, path: "/api/posts?published=true"}}
 		}},
@@ -444,8 +457,17 @@ func scenarios(token string, d dataset, duration time.Duration) []scenario {
 		{name: "POST /graphql (users → posts → comments → author)", note: "20 users, dataloaders", requests: func() []request {
 			return []request{{method: http.MethodPost, path: "/graphql", header: jsonAuth, body: graphql}}
 		}},
-		{name: "POST /api/webhooks/stripe", note: "verified, stored, job inserted", unique: true,
-			requests: func() []request { return webhooks(8_000*secs, time.Now()) }},
+		{name: "POST /api/webhooks/stripe", note: "verified, stored, job inserted; every delivery a distinct event", unique: true,
+			requests: func() []request {
+				now := time.Now()
+				stripeRun = webhookRun(now)
+				return webhooks(8_000*secs, now)
+			},
+			stored: func(ctx context.Context) (int64, error) {
+				var n int64
+				err := pool.QueryRow(ctx, "SELECT count(*) FROM webhook_events WHERE provider = 'stripe' AND starts_with(event_id, $1)", stripeRun).Scan(&n)
+				return n, err
+			}},
 		// Last, as the posts they write are the newest (what GET /api/posts reads first).
 		{name: "POST /api/posts", note: "a published post and its NOTIFY; no webhook endpoint listens (the outbox's check)", requests: func() []request {
 			return []request{{method: http.MethodPost, path: "/api/posts", header: jsonAuth, body: benchPost}}
@@ -486,6 +508,16 @@ func searches(h http.Header) []request {
 	return reqs
 }
 
+// rareSearches search for terms that each match a handful of the seeded users: the digits of their emails
+// (first.last.<i>@example.com, i below 100,000 at scale 1), e.g. 4242 in 4242, 14242, …, 94242 and 42420–42429.
+func rareSearches(h http.Header) []request {
+	var reqs []request
+	for _, term := range []string{"4242", "1717", "3141", "2718", "9001", "5150", "8086", "6502"} {
+		reqs = append(reqs, request{method: http.MethodGet, path: "/api/users?limit=20&search=" + term, header: h})
+	}
+	return reqs
+}
+
 // signUps are n sign-ups with emails unique across runs too; the "bench-" prefix keeps them apart from the
 // seeded users (see reload).
 func signUps(n int, now time.Time) []request {
@@ -498,14 +530,17 @@ func signUps(n int, now time.Time) []request {
 	return reqs
 }
 
+// webhookRun is the prefix of the event ids of a webhook run generated at now.
+func webhookRun(now time.Time) string { return fmt.Sprintf("evt_bench_%d_", now.UnixNano()) }
+
 // webhooks are n Stripe events with ids unique across runs, so that the server stores each rather than
 // answering a duplicate. They are all signed now, just before the scenario runs: the server accepts a timestamp
 // for 300 s, so a -duration of 5m or more would see the last ones rejected (counted as errors).
 func webhooks(n int, now time.Time) []request {
 	reqs := make([]request, n)
 	for i := range reqs {
-		body := fmt.Appendf(nil, `{"id":"evt_bench_%d_%d","type":"payment_intent.succeeded","created":%d,"data":{"object":{"id":"pi_%d","amount":2000,"currency":"usd","status":"succeeded"}}}`,
-			now.UnixNano(), i, now.Unix(), i)
+		body := fmt.Appendf(nil, `{"id":"%s%d","type":"payment_intent.succeeded","created":%d,"data":{"object":{"id":"pi_%d","amount":2000,"currency":"usd","status":"succeeded"}}}`,
+			webhookRun(now), i, now.Unix(), i)
 		reqs[i] = request{method: http.MethodPost, path: "/api/webhooks/stripe", body: body, header: http.Header{
 			"Content-Type": {"application/json"}, "Stripe-Signature": {webhook.Sign([]byte(webhookSecret), now, body)},
 		}}
@@ -558,7 +593,7 @@ func attack(ctx context.Context, w *wrkRunner, s scenario, o options, pid int) (
 	if o.profile {
 		go profileCPU(o, s.name)
 	}
-	cpu0 := processCPU(pid)
+	cpu0, db0 := processCPU(pid), serverCPU(o.postmaster)
 	sum, err := w.run(ctx, o, file)
 	r := result{name: s.name, note: s.note, peakRSSMiB: peak()}
 	if err != nil {
@@ -567,14 +602,33 @@ func attack(ctx context.Context, w *wrkRunner, s scenario, o options, pid int) (
 	r.requests, r.errors = sum.Requests, sum.SocketErrors+sum.StatusErrors
 	if r.requests > 0 {
 		r.cpuPerRequest = (processCPU(pid) - cpu0) / time.Duration(r.requests)
+		r.dbCPUPerRequest = (serverCPU(o.postmaster) - db0) / time.Duration(r.requests)
 	}
-	r.rps = float64(sum.Requests) / (float64(sum.DurationMicros) / 1e6)
+	r.rps = requestRate(sum, s.unique)
 	r.p50, r.p95, r.p99 = microseconds(sum.P50Micros), microseconds(sum.P95Micros), microseconds(sum.P99Micros)
 	if s.unique && sum.Repeated > 0 {
-		// Said rather than hidden: the repeats measured the server answering duplicates, a different workload.
-		r.note = strings.TrimPrefix(r.note+fmt.Sprintf("; %d requests repeated earlier ones (the generated list ran out)", sum.Repeated), "; ")
+		r.note = strings.TrimPrefix(r.note+fmt.Sprintf("; %d requests repeated earlier ones (the generated list ran out) and are not counted in requests/s", sum.Repeated), "; ")
+	}
+	if s.stored != nil {
+		n, err := s.stored(ctx)
+		if err != nil {
+			return r, fmt.Errorf("%s: count what was stored: %w", s.name, err)
+		}
+		// A request that wrk sent as the run ended may be stored without being counted, so n may exceed the
+		// requests by up to the connection count; fewer would mean answers for deliveries not stored.
+		r.note += fmt.Sprintf("; %d distinct deliveries stored", n)
 	}
 	return r, nil
+}
+
+// requestRate is a run's requests per second. Of a scenario whose requests must be unique it counts only those
+// that were: the repeats measured the server answering duplicates, a different workload, so the rate errs low.
+func requestRate(sum wrkSummary, unique bool) float64 {
+	n := sum.Requests
+	if unique {
+		n -= min(sum.Repeated, n)
+	}
+	return float64(n) / (float64(sum.DurationMicros) / 1e6)
 }
 
 // sampleRSS samples pid's resident set every 100 ms until the returned function is called, which returns the peak.
@@ -616,6 +670,75 @@ func processCPU(pid int) time.Duration {
 	utime, _ := strconv.ParseInt(fields[11], 10, 64)
 	stime, _ := strconv.ParseInt(fields[12], 10, 64)
 	return time.Duration(utime+stime) * 10 * time.Millisecond
+}
+
+// postmasterPID is the pid of the main process of pool's PostgreSQL server (the parent of a backend), or 0 when
+// it does not run on this machine.
+func postmasterPID(ctx context.Context, pool *pgxpool.Pool) int {
+	var backend int
+	if err := pool.QueryRow(ctx, "SELECT pg_backend_pid()").Scan(&backend); err != nil {
+		return 0
+	}
+	parent, ok := parentPID(backend)
+	if !ok {
+		return 0
+	}
+	return parent
+}
+
+// parentPID is pid's parent, from /proc/PID/stat.
+func parentPID(pid int) (int, bool) {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return 0, false
+	}
+	i := strings.LastIndexByte(string(b), ')')
+	fields := strings.Fields(string(b[i+1:]))
+	if i < 0 || len(fields) < 2 {
+		return 0, false
+	}
+	ppid, err := strconv.Atoi(fields[1])
+	return ppid, err == nil
+}
+
+// serverCPU is the CPU time of a PostgreSQL server: its main process, every child that runs (backends, WAL
+// writer, autovacuum...) and every child that has exited (which the main process has waited for).
+func serverCPU(postmaster int) time.Duration {
+	if postmaster == 0 {
+		return 0
+	}
+	entries, err := os.ReadDir("/proc")
+	if err != nil {
+		return 0
+	}
+	total := processCPU(postmaster) + childrenCPU(postmaster)
+	for _, e := range entries {
+		pid, err := strconv.Atoi(e.Name())
+		if err != nil {
+			continue
+		}
+		if parent, ok := parentPID(pid); ok && parent == postmaster {
+			total += processCPU(pid)
+		}
+	}
+	return total
+}
+
+// childrenCPU is the user and system CPU time of pid's children that have exited and been waited for
+// (cutime and cstime, the 16th and 17th fields of /proc/PID/stat).
+func childrenCPU(pid int) time.Duration {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return 0
+	}
+	i := strings.LastIndexByte(string(b), ')')
+	fields := strings.Fields(string(b[i+1:]))
+	if i < 0 || len(fields) < 15 {
+		return 0
+	}
+	cutime, _ := strconv.ParseInt(fields[13], 10, 64)
+	cstime, _ := strconv.ParseInt(fields[14], 10, 64)
+	return time.Duration(cutime+cstime) * 10 * time.Millisecond
 }
 
 func rssMiB(pid int, field string) float64 {

@@ -9,7 +9,7 @@ import (
 	"time"
 )
 
-func writeReport(o options, results []result, bare result, traced tracingResult, pgbenchTPS, jobsPerSec, deliveriesPerSec, idleRSS float64, d dataset, seedTime time.Duration) error {
+func writeReport(o options, results []result, bare result, traced tracingResult, pgbenchTPS float64, jobs jobRates, deliveriesPerSec, idleRSS float64, d dataset, seedTime time.Duration) error {
 	var b strings.Builder
 	fmt.Fprintf(&b, "# Benchmarks\n\nWritten by `make bench` (cmd/bench); numbers from one run on one machine: compare them only with each other. What bounds each figure, and what changed them: `docs/performance.md`.\n\n")
 	fmt.Fprintf(&b, "- Date: %s\n- Machine: %s, %d cores, %s; %s\n", time.Now().UTC().Format("2006-01-02 15:04 MST"), cpuModel(), runtime.NumCPU(), memTotal(), pgVersion())
@@ -45,7 +45,11 @@ func writeReport(o options, results []result, bare result, traced tracingResult,
 		fmt.Fprintf(&b, "| spans the sink received from the traced server (traces: %.1f%% of its %d requests) | %d in %d traces |\n",
 			100*float64(traced.traces)/float64(traced.onRequests), traced.onRequests, traced.spans, traced.traces)
 	}
-	fmt.Fprintf(&b, "| email jobs completed per second (no-op transport, 100 workers) | %.0f |\n", jobsPerSec)
+	fmt.Fprintf(&b, "| email jobs completed per second (no-op transport, 100 workers) | %.0f |\n", jobs.email)
+	fmt.Fprintf(&b, "| River's own rate: a worker that does nothing, same client settings and pool | %.0f jobs/s |\n", jobs.river)
+	if jobs.river > 0 {
+		fmt.Fprintf(&b, "| email jobs / River's own | %.0f%% |\n", 100*jobs.email/jobs.river)
+	}
 	fmt.Fprintf(&b, "| webhook deliveries recorded per second (%d posts × 10 endpoints, write → signed POST to a local receiver → recorded; 100 workers; after a warm-up and ANALYZE) | %.0f |\n", o.deliveryPosts, deliveriesPerSec)
 	fmt.Fprintf(&b, "| idle RSS after start-up | %.0f MiB |\n", idleRSS)
 	if err := os.MkdirAll("docs", 0o755); err != nil {

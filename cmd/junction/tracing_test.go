@@ -162,7 +162,7 @@ func TestSignUpIsOneTrace(t *testing.T) {
 	}
 	require.Contains(t, reqSQL, "UserCreate", "the request's statements, by their sqlc names")
 	require.Contains(t, insertSQL, "JobInsertFastMany", "River's insert statement")
-	require.Contains(t, workSQL, "EmailDeliveryCreate", "the worker's record of the send")
+	require.Contains(t, workSQL, "EmailDeliveryCreateMany", "the worker's record of the send (a batch's, in the trace of the job that heads it)")
 
 	access := logLines(t, s, "request")
 	require.Len(t, access, 1)

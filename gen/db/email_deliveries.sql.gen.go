@@ -9,24 +9,25 @@ import (
 	"context"
 )
 
-const EmailDeliveryCreate = `-- name: EmailDeliveryCreate :exec
+const EmailDeliveryCreateMany = `-- name: EmailDeliveryCreateMany :exec
 WITH async AS (SELECT set_config('synchronous_commit', 'off', true))
 INSERT INTO email_deliveries (job_id, message_id)
-SELECT $1::bigint, $2::text FROM async
+SELECT unnest($1::bigint[]), unnest($2::text[]) FROM async
 ON CONFLICT (job_id) DO NOTHING
 `
 
-type EmailDeliveryCreateParams struct {
-	JobID     int64
-	MessageID string
+type EmailDeliveryCreateManyParams struct {
+	JobIds     []int64
+	MessageIds []string
 }
 
-// The record commits without waiting for its WAL flush (synchronous_commit off for this statement's transaction
-// only; the flush cost one disk sync per email). Should the database crash and lose it, the job's completion,
-// written after it, is lost too (WAL is written in order), so the job runs again and may send its email again:
-// the at-least-once River promises in any case.
-func (q *Queries) EmailDeliveryCreate(ctx context.Context, db DBTX, arg EmailDeliveryCreateParams) error {
-	_, err := db.Exec(ctx, EmailDeliveryCreate, arg.JobID, arg.MessageID)
+// The records of emails sent together, in one statement and one transaction (impl/service/emails). They commit
+// without waiting for their WAL flush (synchronous_commit off for this statement's transaction only; the flush
+// cost one disk sync per email). Should the database crash and lose them, the jobs' completions, written after
+// them, are lost too (WAL is written in order), so the jobs run again and may send their emails again: the
+// at-least-once River promises in any case. A job listed twice, or recorded already, is recorded once.
+func (q *Queries) EmailDeliveryCreateMany(ctx context.Context, db DBTX, arg EmailDeliveryCreateManyParams) error {
+	_, err := db.Exec(ctx, EmailDeliveryCreateMany, arg.JobIds, arg.MessageIds)
 	return err
 }
 

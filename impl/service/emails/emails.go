@@ -13,11 +13,16 @@ import (
 
 // Service records sent emails. It is safe for concurrent use.
 type Service struct {
-	core *core.Core
+	core     *core.Core
+	recorder *recorder
 }
 
 // New returns a Service over c.
-func New(c *core.Core) *Service { return &Service{core: c} }
+func New(c *core.Core) *Service {
+	s := &Service{core: c}
+	s.recorder = &recorder{write: s.writeRecords}
+	return s
+}
 
 // Delivered reports whether the message of email job jobID was accepted by a mail server.
 func (s *Service) Delivered(ctx context.Context, jobID int64) (bool, error) {
@@ -28,10 +33,10 @@ func (s *Service) Delivered(ctx context.Context, jobID int64) (bool, error) {
 	return sent, nil
 }
 
-// RecordDelivery remembers that the message of email job jobID, messageID, was accepted by a mail server.
+// RecordDelivery remembers that the message of email job jobID, messageID, was accepted by a mail server. It
+// returns once the record is committed; records made at the same moment share a statement and a commit.
 func (s *Service) RecordDelivery(ctx context.Context, jobID int64, messageID string) error {
-	err := s.core.Queries.EmailDeliveryCreate(ctx, s.core.Pool, db.EmailDeliveryCreateParams{JobID: jobID, MessageID: messageID})
-	if err != nil {
+	if err := s.recorder.add(ctx, jobID, messageID); err != nil {
 		return fmt.Errorf("record the delivery: %w", err)
 	}
 	return nil

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"net/mail"
+	"time"
 	"unicode/utf8"
 
 	"github.com/google/uuid"
@@ -104,38 +105,107 @@ func (s *Service) List(ctx context.Context, p service.ListUsersParams) (service.
 	if err != nil {
 		return service.UserPage{}, err
 	}
-	args := db.UserListByCreatedAtAscParams{
-		Pattern:   core.ContainsPattern(p.Search),
-		RowLimit:  int32(p.Limit) + 1, // one more, to know whether a next page exists
-		RowOffset: core.Offset(p.Page, p.Limit),
+	pattern := core.ContainsPattern(p.Search)
+	page := service.UserPage{Total: -1}
+	// The term's total, counted or remembered, says whether its matches are few. A remembered one may lag the
+	// table by a few seconds; it only chooses how to read the page, which is read afresh and exact either way.
+	var total int64
+	known := false
+	if p.SkipTotal {
+		total, known = s.totals.Peek(countKey(pattern))
+	} else {
+		if page.Total, err = s.count(ctx, pattern); err != nil {
+			return service.UserPage{}, fmt.Errorf("count users: %w", err)
+		}
+		total, known = page.Total, true
 	}
-	var rows []db.User
-	q, conn := s.core.Queries, postgres.CustomPlans(s.core.Pool)
-	switch {
-	case p.Sort == service.UserSortCreatedAt && p.Order == service.Asc:
-		rows, err = q.UserListByCreatedAtAsc(ctx, conn, args)
-	case p.Sort == service.UserSortCreatedAt && p.Order == service.Desc:
-		rows, err = q.UserListByCreatedAtDesc(ctx, conn, db.UserListByCreatedAtDescParams(args))
-	case p.Sort == service.UserSortName && p.Order == service.Asc:
-		rows, err = q.UserListByNameAsc(ctx, conn, db.UserListByNameAscParams(args))
-	case p.Sort == service.UserSortName && p.Order == service.Desc:
-		rows, err = q.UserListByNameDesc(ctx, conn, db.UserListByNameDescParams(args))
-	case p.Sort == service.UserSortEmail && p.Order == service.Asc:
-		rows, err = q.UserListByEmailAsc(ctx, conn, db.UserListByEmailAscParams(args))
-	case p.Sort == service.UserSortEmail && p.Order == service.Desc:
-		rows, err = q.UserListByEmailDesc(ctx, conn, db.UserListByEmailDescParams(args))
+	limit, offset := int32(p.Limit)+1, core.Offset(p.Page, p.Limit) // one more, to know whether a next page exists
+	var users []service.User
+	if pattern != nil && known && total <= fewMatches {
+		users, err = s.searchFew(ctx, *pattern, p.Sort, p.Order, limit, offset)
+	} else {
+		var rows []db.User
+		rows, err = s.walk(ctx, db.UserListByCreatedAtAscParams{Pattern: pattern, RowLimit: limit, RowOffset: offset}, p.Sort, p.Order)
+		users = core.ToUsers(rows)
 	}
 	if err != nil {
 		return service.UserPage{}, fmt.Errorf("list users: %w", err)
 	}
-	page := service.UserPage{Total: -1, HasMore: len(rows) > p.Limit}
-	page.Users = core.ToUsers(rows[:min(len(rows), p.Limit)])
-	if !p.SkipTotal {
-		if page.Total, err = s.count(ctx, args.Pattern); err != nil {
-			return service.UserPage{}, fmt.Errorf("count users: %w", err)
-		}
-	}
+	page.HasMore = len(users) > p.Limit
+	page.Users = users[:min(len(users), p.Limit)]
 	return page, nil
+}
+
+// fewMatches is the most matches a search reads all of through the trigram index and sorts (UserSearchFewBy…)
+// rather than walk a sort index and filter, which reads about (offset+limit) × users / matches rows: at 100,000
+// users the two cost about the same for a first page at a few hundred matches, and the sort's cost stays bounded
+// by this for any page, where a walk's grows with the offset.
+const fewMatches = 500
+
+// searchFew reads a page of the users matching pattern, which are few, through cached generic plans.
+func (s *Service) searchFew(ctx context.Context, pattern string, sort service.UserSort, order service.SortOrder, limit, offset int32) ([]service.User, error) {
+	q, conn := s.core.Queries, s.core.Pool
+	args := db.UserSearchFewByCreatedAtAscParams{Pattern: pattern, RowLimit: limit, RowOffset: offset}
+	switch {
+	case sort == service.UserSortCreatedAt && order == service.Asc:
+		return listed(q.UserSearchFewByCreatedAtAsc(ctx, conn, args))
+	case sort == service.UserSortCreatedAt && order == service.Desc:
+		return listed(q.UserSearchFewByCreatedAtDesc(ctx, conn, db.UserSearchFewByCreatedAtDescParams(args)))
+	case sort == service.UserSortName && order == service.Asc:
+		return listed(q.UserSearchFewByNameAsc(ctx, conn, db.UserSearchFewByNameAscParams(args)))
+	case sort == service.UserSortName && order == service.Desc:
+		return listed(q.UserSearchFewByNameDesc(ctx, conn, db.UserSearchFewByNameDescParams(args)))
+	case sort == service.UserSortEmail && order == service.Asc:
+		return listed(q.UserSearchFewByEmailAsc(ctx, conn, db.UserSearchFewByEmailAscParams(args)))
+	case sort == service.UserSortEmail && order == service.Desc:
+		return listed(q.UserSearchFewByEmailDesc(ctx, conn, db.UserSearchFewByEmailDescParams(args)))
+	}
+	return nil, fmt.Errorf("unknown order %s %s", sort, order) // normalize lets none through
+}
+
+// listedRow is a row of the UserSearchFewBy… queries: the columns a listed user shows.
+type listedRow interface {
+	~struct {
+		ID        uuid.UUID
+		Name      string
+		Email     string
+		CreatedAt time.Time
+		UpdatedAt time.Time
+		Version   int64
+	}
+}
+
+// listed converts the rows of a UserSearchFewBy… query.
+func listed[R listedRow](rows []R, err error) ([]service.User, error) {
+	if err != nil {
+		return nil, err
+	}
+	users := make([]service.User, len(rows))
+	for i, r := range rows {
+		users[i] = service.User(r)
+	}
+	return users, nil
+}
+
+// walk reads a page by walking the index of its order, filtering on the pattern (nil: every user). Each run is
+// planned for its values (postgres.CustomPlans): whether to walk or to read the trigram index depends on the term.
+func (s *Service) walk(ctx context.Context, args db.UserListByCreatedAtAscParams, sort service.UserSort, order service.SortOrder) ([]db.User, error) {
+	q, conn := s.core.Queries, postgres.CustomPlans(s.core.Pool)
+	switch {
+	case sort == service.UserSortCreatedAt && order == service.Asc:
+		return q.UserListByCreatedAtAsc(ctx, conn, args)
+	case sort == service.UserSortCreatedAt && order == service.Desc:
+		return q.UserListByCreatedAtDesc(ctx, conn, db.UserListByCreatedAtDescParams(args))
+	case sort == service.UserSortName && order == service.Asc:
+		return q.UserListByNameAsc(ctx, conn, db.UserListByNameAscParams(args))
+	case sort == service.UserSortName && order == service.Desc:
+		return q.UserListByNameDesc(ctx, conn, db.UserListByNameDescParams(args))
+	case sort == service.UserSortEmail && order == service.Asc:
+		return q.UserListByEmailAsc(ctx, conn, db.UserListByEmailAscParams(args))
+	case sort == service.UserSortEmail && order == service.Desc:
+		return q.UserListByEmailDesc(ctx, conn, db.UserListByEmailDescParams(args))
+	}
+	return nil, fmt.Errorf("unknown order %s %s", sort, order) // normalize lets none through
 }
 
 // normalize fills defaults and rejects values outside the whitelist, so that only known queries run.
@@ -197,10 +267,14 @@ func (s *Service) Count(ctx context.Context, search string) (int64, error) {
 
 // count counts the users matching pattern (nil: all), through the totals cache.
 func (s *Service) count(ctx context.Context, pattern *string) (int64, error) {
-	key := totals.Key(totals.Users, totals.Filter(pattern, func(p string) string { return p }))
-	return s.totals.Get(ctx, key, func(ctx context.Context) (int64, error) {
+	return s.totals.Get(ctx, countKey(pattern), func(ctx context.Context) (int64, error) {
 		return s.core.Queries.UserCount(ctx, postgres.CustomPlans(s.core.Pool), pattern)
 	})
+}
+
+// countKey is the totals cache's key for the users matching pattern (nil: all).
+func countKey(pattern *string) string {
+	return totals.Key(totals.Users, totals.Filter(pattern, func(p string) string { return p }))
 }
 
 // Create validates in, hashes the password and inserts the user, queuing the welcome email in the same

@@ -10,12 +10,14 @@ import (
 	"time"
 
 	"github.com/getkin/kin-openapi/openapi3"
+	"github.com/google/uuid"
 	"github.com/riverqueue/river"
 	"github.com/riverqueue/river/riverdriver/riverpgxv5"
 
 	"github.com/stretchr/testify/require"
 
 	junction "github.com/junction-dev/junction"
+	"github.com/junction-dev/junction/gen/db"
 	"github.com/junction-dev/junction/impl/apimodel"
 	"github.com/junction-dev/junction/impl/dbtest"
 	"github.com/junction-dev/junction/impl/ecma262"
@@ -133,4 +135,74 @@ func TestListTotalsLagOnlyOtherInstances(t *testing.T) {
 	require.Equal(t, int64(2), total(), "another instance's write waits for the TTL")
 	later.Store(true)
 	require.Equal(t, int64(3), total(), "and shows after it")
+}
+
+// TestSearchFewReadsTheWalksPages: a term with few matches is read through the UserSearchFewBy… queries, whose pages are the
+// ones the sort-index walk gives, in every order and at every offset (ties in name and time broken by id alike).
+// A sign-up that matches shows on the next page at once, even on an instance whose total of the term lags it.
+func TestSearchFewReadsTheWalksPages(t *testing.T) {
+	t.Parallel()
+	pool := dbtest.New(t)
+	ctx := context.Background()
+	// 40 users match "zq": pairs share a name and a creation time, so that only the id orders them.
+	_, err := pool.Exec(ctx, `
+		INSERT INTO users (name, email, password_hash, created_at)
+		SELECT CASE WHEN i % 2 = 0 THEN 'Zq ' || (i / 2) ELSE 'Other ' || i END, 'u' || i || '@example.com', 'x',
+		       timestamptz '2026-01-01' + (i / 2) * interval '1 minute'
+		FROM generate_series(1, 80) AS i;
+		INSERT INTO users (name, email, password_hash, created_at)
+		VALUES ('Ada', 'ada.zq@example.com', 'x', now() - interval '2 seconds'), ('Bob', 'Bob.ZQ@example.com', 'x', now() - interval '1 second')`)
+	require.NoError(t, err)
+	inserter, err := river.NewClient(riverpgxv5.New(pool), &river.Config{})
+	require.NoError(t, err)
+	c := core.New(pool, inserter, apimodel.EncodeWebhook, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	hasher := password.NewHasher(password.Params{MemoryKiB: 64, Iterations: 1, Parallelism: 1})
+	s := New(c, hasher, authcache.New(0, 1), totals.New(time.Hour, 100, time.Now))
+	pattern := core.ContainsPattern("zq")
+	ids := func(users []service.User) []uuid.UUID {
+		out := make([]uuid.UUID, len(users))
+		for i, u := range users {
+			out[i] = u.ID
+		}
+		return out
+	}
+	for _, sort := range []service.UserSort{service.UserSortCreatedAt, service.UserSortName, service.UserSortEmail} {
+		for _, order := range []service.SortOrder{service.Asc, service.Desc} {
+			for _, offset := range []int32{0, 7, 35, 50} {
+				walked, err := s.walk(ctx, db.UserListByCreatedAtAscParams{Pattern: pattern, RowLimit: 11, RowOffset: offset}, sort, order)
+				require.NoError(t, err)
+				few, err := s.searchFew(ctx, *pattern, sort, order, 11, offset)
+				require.NoError(t, err)
+				require.Equal(t, ids(core.ToUsers(walked)), ids(few), "%s %s from %d", sort, order, offset)
+				require.Equal(t, core.ToUsers(walked), few)
+			}
+		}
+	}
+
+	// The same through List, whose total (42) sends it to UserSearchFewBy…; then another instance signs up a match.
+	other := New(c, hasher, authcache.New(0, 1), totals.New(0, 100, time.Now))
+	actx := service.NewContextWithActor(ctx, service.Actor{UserID: uuid.New(), Role: service.RoleUser})
+	page, err := s.List(actx, service.ListUsersParams{Search: "ZQ", Limit: 5})
+	require.NoError(t, err)
+	require.Equal(t, int64(42), page.Total)
+	require.LessOrEqual(t, page.Total, int64(fewMatches))
+	require.True(t, page.HasMore)
+	require.Equal(t, []string{"Bob", "Ada", "Zq 40", "Zq 39", "Zq 38"}, names(page.Users))
+	newest, err := other.Create(ctx, service.CreateUserInput{Name: "Zq Newest", Email: "newest@example.com", Password: "long enough"})
+	require.NoError(t, err)
+	page, err = s.List(actx, service.ListUsersParams{Search: "ZQ", Limit: 5})
+	require.NoError(t, err)
+	require.Equal(t, int64(42), page.Total, "this instance's total lags, as it may without its listener")
+	require.Equal(t, newest.ID, page.Users[0].ID, "but the page shows the new user at once")
+	page, err = s.List(actx, service.ListUsersParams{Search: "zq", Limit: 5, SkipTotal: true})
+	require.NoError(t, err)
+	require.Equal(t, newest.ID, page.Users[0].ID)
+}
+
+func names(users []service.User) []string {
+	out := make([]string, len(users))
+	for i, u := range users {
+		out[i] = u.Name
+	}
+	return out
 }

@@ -115,3 +115,74 @@ func TestUserQueriesUseIndexes(t *testing.T) {
 		})
 	}
 }
+
+// TestUserSearchFewKeepsAGenericPlan: the statements for a term with few matches are planned once per
+// connection. After PostgreSQL's five trial runs each keeps its generic plan, whatever the terms (rare or common),
+// and that plan reads the trigram index; a statement whose values the planner could see would be re-planned on
+// every call, since each custom plan of a rare term is priced below the generic one.
+func TestUserSearchFewKeepsAGenericPlan(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	pool := dbtest.New(t)
+	_, err := pool.Exec(ctx, `
+		INSERT INTO users (name, email, password_hash, created_at)
+		SELECT 'User ' || md5(i::text), 'user' || i || '@example.com', 'x', now() - i * interval '1 minute'
+		FROM generate_series(1, 20000) AS i`)
+	require.NoError(t, err)
+	_, err = pool.Exec(ctx, "VACUUM ANALYZE users")
+	require.NoError(t, err)
+	conn, err := pool.Acquire(ctx)
+	require.NoError(t, err)
+	defer conn.Release()
+
+	q := db.New()
+	queries := []struct {
+		sql string
+		run func(db.UserSearchFewByCreatedAtAscParams) (int, error)
+	}{
+		{db.UserSearchFewByCreatedAtAsc, func(p db.UserSearchFewByCreatedAtAscParams) (int, error) {
+			rows, err := q.UserSearchFewByCreatedAtAsc(ctx, conn, p)
+			return len(rows), err
+		}},
+		{db.UserSearchFewByCreatedAtDesc, func(p db.UserSearchFewByCreatedAtAscParams) (int, error) {
+			rows, err := q.UserSearchFewByCreatedAtDesc(ctx, conn, db.UserSearchFewByCreatedAtDescParams(p))
+			return len(rows), err
+		}},
+		{db.UserSearchFewByNameAsc, func(p db.UserSearchFewByCreatedAtAscParams) (int, error) {
+			rows, err := q.UserSearchFewByNameAsc(ctx, conn, db.UserSearchFewByNameAscParams(p))
+			return len(rows), err
+		}},
+		{db.UserSearchFewByNameDesc, func(p db.UserSearchFewByCreatedAtAscParams) (int, error) {
+			rows, err := q.UserSearchFewByNameDesc(ctx, conn, db.UserSearchFewByNameDescParams(p))
+			return len(rows), err
+		}},
+		{db.UserSearchFewByEmailAsc, func(p db.UserSearchFewByCreatedAtAscParams) (int, error) {
+			rows, err := q.UserSearchFewByEmailAsc(ctx, conn, db.UserSearchFewByEmailAscParams(p))
+			return len(rows), err
+		}},
+		{db.UserSearchFewByEmailDesc, func(p db.UserSearchFewByCreatedAtAscParams) (int, error) {
+			rows, err := q.UserSearchFewByEmailDesc(ctx, conn, db.UserSearchFewByEmailDescParams(p))
+			return len(rows), err
+		}},
+	}
+	for _, query := range queries {
+		for _, term := range []string{"user4242", "user", "ab", "user1", "user777", "user4242", "zz", "user12", "user13", "user14"} {
+			n, err := query.run(db.UserSearchFewByCreatedAtAscParams{Pattern: *ContainsPattern(term), RowLimit: 21})
+			require.NoError(t, err)
+			if term == "user4242" {
+				require.Equal(t, 1, n)
+			}
+		}
+		var name string
+		var generic, custom int64
+		require.NoError(t, conn.QueryRow(ctx, "SELECT name, generic_plans, custom_plans FROM pg_prepared_statements WHERE statement = $1", query.sql).
+			Scan(&name, &generic, &custom))
+		require.Equal(t, int64(5), custom, "only PostgreSQL's trial runs are planned for their values")
+		require.Equal(t, int64(5), generic, "every later run takes the generic plan")
+
+		e := &explainer{t: t, conn: conn}
+		e.explain(ctx, "EXECUTE "+pgx.Identifier{name}.Sanitize()+"(0, 21, '%user4242%')")
+		require.Contains(t, e.plans[0], "users_search_trgm_idx")
+		require.NotContains(t, e.plans[0], "Seq Scan")
+	}
+}

@@ -68,6 +68,21 @@ func (t *Cache) Get(ctx context.Context, key string, count func(context.Context)
 	return v.(int64), err
 }
 
+// Peek returns the total for key when the cache holds one young enough for Get to return (younger than twice the
+// TTL), without counting. A caller may use it as a hint, never as the answer: it can lag the list.
+func (t *Cache) Peek(key string) (int64, bool) {
+	if t.ttl <= 0 {
+		return 0, false
+	}
+	t.mu.Lock()
+	e, ok := t.entries[key]
+	t.mu.Unlock()
+	if !ok || !t.now().Before(e.expires.Add(t.ttl)) {
+		return 0, false
+	}
+	return e.n, true
+}
+
 // count counts key's list and keeps the total, unless a write forgot the list meanwhile.
 func (t *Cache) count(ctx context.Context, key string, count func(context.Context) (int64, error)) (int64, error) {
 	t.mu.Lock()

@@ -108,3 +108,33 @@ func TestTotals(t *testing.T) {
 		require.Equal(t, int64(7), got)
 	})
 }
+
+// TestPeek: a peek returns what Get would without counting, and nothing once the total is past twice its TTL,
+// forgotten, or never counted, or when the cache is off.
+func TestPeek(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	now := time.Now()
+	tc := New(time.Minute, 10, func() time.Time { return now })
+	_, ok := tc.Peek("users\x00")
+	require.False(t, ok, "never counted")
+	_, err := tc.Get(ctx, "users\x00", func(context.Context) (int64, error) { return 20, nil })
+	require.NoError(t, err)
+	for _, tt := range []struct {
+		age  time.Duration
+		want bool
+	}{{0, true}, {90 * time.Second, true}, {2 * time.Minute, false}} {
+		tc.now = func() time.Time { return now.Add(tt.age) }
+		n, ok := tc.Peek("users\x00")
+		require.Equal(t, tt.want, ok, "at %s", tt.age)
+		if ok {
+			require.Equal(t, int64(20), n)
+		}
+	}
+	tc.now = func() time.Time { return now }
+	tc.Forget(Users)
+	_, ok = tc.Peek("users\x00")
+	require.False(t, ok, "forgotten")
+	_, ok = New(0, 10, time.Now).Peek("users\x00")
+	require.False(t, ok, "off")
+}
