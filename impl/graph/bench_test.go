@@ -20,6 +20,7 @@ import (
 	"github.com/junction-dev/junction/impl/graph"
 	"github.com/junction-dev/junction/impl/httpapi"
 	"github.com/junction-dev/junction/impl/logtest"
+	"github.com/junction-dev/junction/impl/postgres"
 	"github.com/junction-dev/junction/impl/ratelimit"
 	"github.com/junction-dev/junction/impl/servicetest"
 )
@@ -28,7 +29,10 @@ import (
 // with the seed statements given. It builds the services as every test does (servicetest).
 func benchServer(b *testing.B, seed ...string) (url, token, userID string) {
 	b.Helper()
-	pool, err := pgxpool.New(context.Background(), dbtest.NewURL(b))
+	cfg, err := pgxpool.ParseConfig(dbtest.NewURL(b))
+	require.NoError(b, err)
+	cfg.AfterConnect = postgres.AfterConnect // as production's pool
+	pool, err := pgxpool.NewWithConfig(context.Background(), cfg)
 	require.NoError(b, err)
 	b.Cleanup(pool.Close)
 	logger, _ := logtest.New()

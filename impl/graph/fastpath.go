@@ -192,7 +192,15 @@ type fastExec struct {
 	// What earlier levels read, kept for the later ones as the dataloaders keep it for the whole request.
 	gotPosts    map[childrenKey][]service.Post
 	gotComments map[childrenKey][]service.Comment
-	gotUsers    map[uuid.UUID]service.User
+	gotUsers    map[uuid.UUID]*gql.User
+	collected   map[selKey][]graphql.CollectedField
+	perParent   map[*ast.Field]fastLimit
+}
+
+// fastLimit is a User.posts or Post.comments field's limit, read once per field of the operation.
+type fastLimit struct {
+	n   int
+	err error
 }
 
 // fastObj is one object of the answer: its value, the fields selected on it, and what each resolved to.
@@ -244,7 +252,7 @@ func (x *fastExec) run(ctx context.Context, fc *graphql.FieldContext, typ string
 	}
 	fc.Result = res
 	level := []*fastObj{root}
-	root.fields = graphql.CollectFields(x.oc, fc.Field.Selections, []string{typ})
+	root.fields = x.collect(fc.Field.Selections, typ)
 	for len(level) > 0 {
 		for _, o := range level {
 			if !x.expand(ctx, o) {
@@ -274,9 +282,6 @@ func rootAction(field string) string {
 // expand resolves o's fields that need no read, counting each against the size cap as sizeCap does, and
 // gathers those that need one; it recurses into the objects it resolves. false: the cap is passed.
 func (x *fastExec) expand(ctx context.Context, o *fastObj) bool {
-	if o.fields == nil {
-		o.fields = graphql.CollectFields(x.oc, o.parent.fields[o.field].Selections, []string{o.typ})
-	}
 	o.kids = make([]fastKid, len(o.fields))
 	for i, f := range o.fields {
 		if f.Name == "__typename" {
@@ -414,8 +419,17 @@ func (x *fastExec) want(o *fastObj, i int) {
 // wantChildren queues User.posts or Post.comments for parent id, with the field's limit checked as its
 // resolver checks it: a bad limit fails that field alone.
 func (x *fastExec) wantChildren(o *fastObj, i int, id string, into *[]fastWant[childrenKey]) {
-	limit, _ := optional(o.fields[i].ArgumentMap(x.oc.Variables)["limit"], graphql.UnmarshalInt) // read by fastSupported
-	err := service.CheckPerParent("limit", perParent(limit))
+	f := o.fields[i].Field
+	l, ok := x.perParent[f]
+	if !ok {
+		limit, _ := optional(f.ArgumentMap(x.oc.Variables)["limit"], graphql.UnmarshalInt) // read by fastSupported
+		l = fastLimit{n: perParent(limit), err: service.CheckPerParent("limit", perParent(limit))}
+		if x.perParent == nil {
+			x.perParent = map[*ast.Field]fastLimit{}
+		}
+		x.perParent[f] = l
+	}
+	err := l.err
 	var pid uuid.UUID
 	if err == nil {
 		pid, err = uuid.Parse(id)
@@ -424,42 +438,77 @@ func (x *fastExec) wantChildren(o *fastObj, i int, id string, into *[]fastWant[c
 		x.fail(o, i, err)
 		return
 	}
-	*into = append(*into, fastWant[childrenKey]{o: o, i: i, key: childrenKey{parent: pid, limit: perParent(limit)}})
+	*into = append(*into, fastWant[childrenKey]{o: o, i: i, key: childrenKey{parent: pid, limit: l.n}})
 }
 
 // children are the objects of type typ that o's field i resolved to (v: a slice of them, or one).
 func (x *fastExec) children(o *fastObj, i int, typ string, v any) fastKid {
-	k := fastKid{}
-	add := func(j int, val any) {
-		k.objs = append(k.objs, &fastObj{typ: typ, v: val, parent: o, field: i, index: j})
-	}
+	fields := x.collect(o.fields[i].Selections, typ)
+	var items []any
+	k := fastKid{list: true}
 	switch v := v.(type) {
 	case []*gql.UserEdge:
-		k.list = true
+		items = make([]any, len(v))
 		for j, e := range v {
-			add(j, e)
+			items[j] = e
 		}
 	case []*gql.PostEdge:
-		k.list = true
+		items = make([]any, len(v))
 		for j, e := range v {
-			add(j, e)
+			items[j] = e
 		}
 	case []*gql.Post:
-		k.list = true
+		items = make([]any, len(v))
 		for j, p := range v {
-			add(j, p)
+			items[j] = p
 		}
 	case []*gql.Comment:
-		k.list = true
+		items = make([]any, len(v))
 		for j, c := range v {
-			add(j, c)
+			items[j] = c
 		}
 	default:
+		k.list = false
 		if !isNil(v) {
-			add(-1, v)
+			items = []any{v}
 		}
 	}
+	objs := make([]fastObj, len(items)) // one allocation for the list's objects
+	k.objs = make([]*fastObj, len(items))
+	for j, item := range items {
+		objs[j] = fastObj{typ: typ, v: item, fields: fields, parent: o, field: i, index: j}
+		if !k.list {
+			objs[j].index = -1
+		}
+		k.objs[j] = &objs[j]
+	}
 	return k
+}
+
+// selKey names a selection set as gqlgen's CollectFields cache does: by where its items are, which is stable for
+// one operation.
+type selKey struct {
+	first *ast.Selection
+	n     int
+	typ   string
+}
+
+// collect is graphql.CollectFields, once per selection set and type for the whole answer rather than once per
+// object.
+func (x *fastExec) collect(sel ast.SelectionSet, typ string) []graphql.CollectedField {
+	if len(sel) == 0 {
+		return nil
+	}
+	k := selKey{first: &sel[0], n: len(sel), typ: typ}
+	if f, ok := x.collected[k]; ok {
+		return f
+	}
+	if x.collected == nil {
+		x.collected = map[selKey][]graphql.CollectedField{}
+	}
+	f := graphql.CollectFields(x.oc, sel, []string{typ})
+	x.collected[k] = f
+	return f
 }
 
 // fail reports err at o's field i, as resolveField reports a resolver's error, and makes the field null.
@@ -525,21 +574,21 @@ func (x *fastExec) load(ctx context.Context) []*fastObj {
 			case !ok:
 				x.fail(w.o, w.i, &service.Error{Code: service.ENOTFOUND, Message: "User not found"})
 			default:
-				next = x.resolved(next, w.o, w.i, "User", toGQLUser(u))
+				next = x.resolved(next, w.o, w.i, "User", u)
 			}
 		}
 	}
 	return next
 }
 
-func (x *fastExec) usersByID(ctx context.Context, ids []uuid.UUID) (map[uuid.UUID]service.User, error) {
+func (x *fastExec) usersByID(ctx context.Context, ids []uuid.UUID) (map[uuid.UUID]*gql.User, error) {
 	users, err := x.r.svc.Users.ByIDs(ctx, ids)
 	if err != nil {
 		return nil, err
 	}
-	byID := make(map[uuid.UUID]service.User, len(users))
+	byID := make(map[uuid.UUID]*gql.User, len(users))
 	for _, u := range users {
-		byID[u.ID] = u
+		byID[u.ID] = toGQLUser(u) // once per user, however many comments it wrote
 	}
 	return byID, nil
 }
