@@ -219,7 +219,7 @@ type fastObj struct {
 // fastKid is what an object-valued field resolved to: a list's items or the one object, or an error (then the
 // field is null).
 type fastKid struct {
-	objs []*fastObj
+	objs []fastObj
 	list bool
 	err  error
 }
@@ -265,6 +265,9 @@ func (x *fastExec) run(ctx context.Context, fc *graphql.FieldContext, typ string
 		level = x.load(ctx)
 	}
 	var w fastWriter
+	if x.budget != nil {
+		w.buf.Grow(int(min(x.budget.used.Load(), x.budget.limit))) // about the answer's length
+	}
 	if !w.object(root) {
 		return graphql.Null
 	}
@@ -282,7 +285,9 @@ func rootAction(field string) string {
 // expand resolves o's fields that need no read, counting each against the size cap as sizeCap does, and
 // gathers those that need one; it recurses into the objects it resolves. false: the cap is passed.
 func (x *fastExec) expand(ctx context.Context, o *fastObj) bool {
-	o.kids = make([]fastKid, len(o.fields))
+	if o.kids == nil {
+		o.kids = make([]fastKid, len(o.fields))
+	}
 	for i, f := range o.fields {
 		if f.Name == "__typename" {
 			continue
@@ -297,8 +302,8 @@ func (x *fastExec) expand(ctx context.Context, o *fastObj) bool {
 		}
 		if child := fastFields[o.typ][f.Name]; child != "" {
 			o.kids[i] = x.children(o, i, child, v)
-			for _, c := range o.kids[i].objs {
-				if !x.expand(ctx, c) {
+			for j := range o.kids[i].objs {
+				if !x.expand(ctx, &o.kids[i].objs[j]) {
 					return false
 				}
 			}
@@ -444,45 +449,33 @@ func (x *fastExec) wantChildren(o *fastObj, i int, id string, into *[]fastWant[c
 // children are the objects of type typ that o's field i resolved to (v: a slice of them, or one).
 func (x *fastExec) children(o *fastObj, i int, typ string, v any) fastKid {
 	fields := x.collect(o.fields[i].Selections, typ)
-	var items []any
-	k := fastKid{list: true}
 	switch v := v.(type) {
 	case []*gql.UserEdge:
-		items = make([]any, len(v))
-		for j, e := range v {
-			items[j] = e
-		}
+		return listOf(o, i, typ, fields, v)
 	case []*gql.PostEdge:
-		items = make([]any, len(v))
-		for j, e := range v {
-			items[j] = e
-		}
+		return listOf(o, i, typ, fields, v)
 	case []*gql.Post:
-		items = make([]any, len(v))
-		for j, p := range v {
-			items[j] = p
-		}
+		return listOf(o, i, typ, fields, v)
 	case []*gql.Comment:
-		items = make([]any, len(v))
-		for j, c := range v {
-			items[j] = c
-		}
-	default:
-		k.list = false
-		if !isNil(v) {
-			items = []any{v}
-		}
+		return listOf(o, i, typ, fields, v)
 	}
-	objs := make([]fastObj, len(items)) // one allocation for the list's objects
-	k.objs = make([]*fastObj, len(items))
-	for j, item := range items {
-		objs[j] = fastObj{typ: typ, v: item, fields: fields, parent: o, field: i, index: j}
-		if !k.list {
-			objs[j].index = -1
-		}
-		k.objs[j] = &objs[j]
+	if isNil(v) {
+		return fastKid{}
 	}
+	k := listOf(o, i, typ, fields, []any{v})
+	k.list, k.objs[0].index = false, -1
 	return k
+}
+
+// listOf makes the objects of a list, with one allocation for them all and one for their fields' results.
+func listOf[T any](o *fastObj, i int, typ string, fields []graphql.CollectedField, items []T) fastKid {
+	objs := make([]fastObj, len(items))
+	kids := make([]fastKid, len(items)*len(fields))
+	for j, item := range items {
+		objs[j] = fastObj{typ: typ, v: item, fields: fields, kids: kids[j*len(fields) : (j+1)*len(fields) : (j+1)*len(fields)],
+			parent: o, field: i, index: j}
+	}
+	return fastKid{objs: objs, list: true}
 }
 
 // selKey names a selection set as gqlgen's CollectFields cache does: by where its items are, which is stable for
@@ -555,12 +548,7 @@ func (x *fastExec) load(ctx context.Context) []*fastObj {
 				x.fail(w.o, w.i, err)
 				continue
 			}
-			cs := x.gotComments[w.key]
-			out := make([]*gql.Comment, len(cs))
-			for j, c := range cs {
-				out[j] = toGQLComment(c)
-			}
-			next = x.resolved(next, w.o, w.i, "Comment", out)
+			next = x.resolved(next, w.o, w.i, "Comment", toGQLComments(x.gotComments[w.key]))
 		}
 	}
 	if wants := x.users; len(wants) > 0 {
@@ -593,19 +581,23 @@ func (x *fastExec) usersByID(ctx context.Context, ids []uuid.UUID) (map[uuid.UUI
 	return byID, nil
 }
 
-// fetchMissing reads, in one call of fetch, the keys of wants that got does not hold yet, and adds them to it.
+// fetchMissing reads, in one call of fetch, the keys of wants that got does not hold yet, and adds them to it
+// (a key fetch does not return stays out of it).
 func fetchMissing[K comparable, V any](ctx context.Context, wants []fastWant[K], got *map[K]V, fetch func(context.Context, []K) (map[K]V, error)) error {
 	if *got == nil {
 		*got = make(map[K]V, len(wants))
 	}
 	var missing []K
-	seen := make(map[K]struct{}, len(wants))
+	var asked map[K]struct{}
 	for _, w := range wants {
 		if _, ok := (*got)[w.key]; ok {
 			continue
 		}
-		if _, ok := seen[w.key]; !ok {
-			seen[w.key] = struct{}{}
+		if asked == nil {
+			asked = make(map[K]struct{}, len(wants))
+		}
+		if _, ok := asked[w.key]; !ok {
+			asked[w.key] = struct{}{}
 			missing = append(missing, w.key)
 		}
 	}
@@ -628,7 +620,10 @@ func (x *fastExec) resolved(next []*fastObj, o *fastObj, i int, typ string, v an
 		return next
 	}
 	o.kids[i] = x.children(o, i, typ, v)
-	return append(next, o.kids[i].objs...)
+	for j := range o.kids[i].objs {
+		next = append(next, &o.kids[i].objs[j])
+	}
+	return next
 }
 
 func isNil(v any) bool {
@@ -701,14 +696,14 @@ func (w *fastWriter) field(o *fastObj, i int) bool {
 				w.buf.WriteString("null")
 				return false
 			}
-			return w.nested(k.objs[0])
+			return w.nested(&k.objs[0])
 		}
 		w.buf.WriteByte('[')
-		for j, c := range k.objs {
+		for j := range k.objs {
 			if j > 0 {
 				w.buf.WriteByte(',')
 			}
-			if !w.nested(c) {
+			if !w.nested(&k.objs[j]) {
 				return false // a list of non-null items with a null one is null
 			}
 		}
