@@ -204,9 +204,9 @@ func run(ctx context.Context, o options) error {
 	if o.only != "" {
 		logTracing(traced)
 		for _, r := range results {
-			log.Printf("%s: %.0f req/s, p50 %s, p95 %s, p99 %s, %d errors of %d, peak RSS %.0f MiB%s",
+			log.Printf("%s: %.0f req/s, p50 %s, p95 %s, p99 %s, %d errors of %d, peak RSS %.0f MiB, server CPU %s per request%s",
 				r.name, r.rps, r.p50.Round(10*time.Microsecond), r.p95.Round(10*time.Microsecond), r.p99.Round(10*time.Microsecond),
-				r.errors, r.requests, r.peakRSSMiB, strings.TrimSuffix("; "+r.note, "; "))
+				r.errors, r.requests, r.peakRSSMiB, r.cpuPerRequest.Round(10*time.Microsecond), strings.TrimSuffix("; "+r.note, "; "))
 		}
 		if only.MatchString("jobs") {
 			jobsPerSec, err := jobThroughput(ctx, dbURL, 20000)
