@@ -90,7 +90,10 @@ type result struct {
 	// cpuPerRequest is the server process's CPU time (user and system) over the run, per request: on a machine
 	// that others share, a steadier measure of what a request costs than requests/s.
 	cpuPerRequest time.Duration
-	note          string
+	// dbCPUPerRequest is the same for the database's backends serving the server (when PostgreSQL runs on this
+	// machine, as the bench's does).
+	dbCPUPerRequest time.Duration
+	note            string
 }
 
 const (
@@ -180,9 +183,13 @@ func run(ctx context.Context, o options) error {
 			}
 			s.note = strings.TrimPrefix(s.note+"; "+note, "; ")
 		}
+		db0 := backendsCPU(ctx, pool)
 		r, err := attack(ctx, w, s, o, srv.Process.Pid)
 		if err != nil {
 			return err
+		}
+		if r.requests > 0 {
+			r.dbCPUPerRequest = (backendsCPU(ctx, pool) - db0) / time.Duration(r.requests)
 		}
 		results = append(results, r)
 	}
@@ -204,9 +211,10 @@ func run(ctx context.Context, o options) error {
 	if o.only != "" {
 		logTracing(traced)
 		for _, r := range results {
-			log.Printf("%s: %.0f req/s, p50 %s, p95 %s, p99 %s, %d errors of %d, peak RSS %.0f MiB, server CPU %s per request%s",
+			log.Printf("%s: %.0f req/s, p50 %s, p95 %s, p99 %s, %d errors of %d, peak RSS %.0f MiB, CPU per request %s in the server, %s in PostgreSQL%s",
 				r.name, r.rps, r.p50.Round(10*time.Microsecond), r.p95.Round(10*time.Microsecond), r.p99.Round(10*time.Microsecond),
-				r.errors, r.requests, r.peakRSSMiB, r.cpuPerRequest.Round(10*time.Microsecond), strings.TrimSuffix("; "+r.note, "; "))
+				r.errors, r.requests, r.peakRSSMiB, r.cpuPerRequest.Round(10*time.Microsecond), r.dbCPUPerRequest.Round(10*time.Microsecond),
+				strings.TrimSuffix("; "+r.note, "; "))
 		}
 		if only.MatchString("jobs") {
 			jobsPerSec, err := jobThroughput(ctx, dbURL, 20000)
@@ -633,6 +641,24 @@ func processCPU(pid int) time.Duration {
 	utime, _ := strconv.ParseInt(fields[11], 10, 64)
 	stime, _ := strconv.ParseInt(fields[12], 10, 64)
 	return time.Duration(utime+stime) * 10 * time.Millisecond
+}
+
+// backendsCPU is the CPU time used so far by the backends connected to pool's database, other than the one that
+// asks (the server's pool keeps its connections open, so that the difference over a scenario is theirs).
+func backendsCPU(ctx context.Context, pool *pgxpool.Pool) time.Duration {
+	rows, err := pool.Query(ctx, "SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()")
+	if err != nil {
+		return 0
+	}
+	pids, err := pgx.CollectRows(rows, pgx.RowTo[int32])
+	if err != nil {
+		return 0
+	}
+	var total time.Duration
+	for _, pid := range pids {
+		total += processCPU(int(pid))
+	}
+	return total
 }
 
 func rssMiB(pid int, field string) float64 {

@@ -542,7 +542,11 @@ func (x *fastExec) load(ctx context.Context) []*fastObj {
 	}
 	if wants := x.comments; len(wants) > 0 {
 		x.comments = nil
-		err := fetchMissing(ctx, wants, &x.gotComments, children(x.r.svc.Comments.ByPosts))
+		fetch := x.r.svc.Comments.ByPosts
+		if x.authorsWanted(wants) {
+			fetch = x.commentsWithAuthors
+		}
+		err := fetchMissing(ctx, wants, &x.gotComments, children(fetch))
 		for _, w := range wants {
 			if err != nil {
 				x.fail(w.o, w.i, err)
@@ -567,6 +571,46 @@ func (x *fastExec) load(ctx context.Context) []*fastObj {
 		}
 	}
 	return next
+}
+
+// authorsWanted reports whether the comments the level asks for will have their authors asked for too, by a
+// signed-in caller (users are theirs only): then they are read together, in one statement.
+func (x *fastExec) authorsWanted(wants []fastWant[childrenKey]) bool {
+	if _, ok := service.ActorFromContext(x.rootCtx); !ok {
+		return false
+	}
+	var seen *ast.Field
+	for _, w := range wants {
+		f := w.o.fields[w.i]
+		if f.Field == seen {
+			continue
+		}
+		seen = f.Field
+		for _, c := range x.collect(f.Selections, "Comment") {
+			if c.Name == "author" {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// commentsWithAuthors reads comments with their authors, keeping the authors for the next level's
+// Comment.author.
+func (x *fastExec) commentsWithAuthors(ctx context.Context, postIDs []uuid.UUID, perPost int) (map[uuid.UUID][]service.Comment, error) {
+	comments, authors, err := x.r.svc.Comments.ByPostsWithAuthors(ctx, postIDs, perPost)
+	if err != nil {
+		return nil, err
+	}
+	if x.gotUsers == nil {
+		x.gotUsers = make(map[uuid.UUID]*gql.User, len(authors))
+	}
+	for id, u := range authors {
+		if _, ok := x.gotUsers[id]; !ok {
+			x.gotUsers[id] = toGQLUser(u)
+		}
+	}
+	return comments, nil
 }
 
 func (x *fastExec) usersByID(ctx context.Context, ids []uuid.UUID) (map[uuid.UUID]*gql.User, error) {
