@@ -69,6 +69,10 @@ func (f fastReads) InterceptRootField(ctx context.Context, next graphql.RootReso
 	if !ok || oc.Operation == nil || oc.Operation.Operation != ast.Query || !fastSupported(oc, rf.Field.Selections, typ) {
 		return next(ctx)
 	}
+	action, ok := rootAction(rf.Field)
+	if !ok {
+		return next(ctx)
+	}
 	args, resolve, ok := f.root(rf.Field, oc.Variables)
 	if !ok {
 		return next(ctx) // gqlgen coerces the arguments, and reports what is wrong with them
@@ -77,7 +81,7 @@ func (f fastReads) InterceptRootField(ctx context.Context, next graphql.RootReso
 	ctx = graphql.WithFieldContext(ctx, fc)
 	x := &fastExec{r: f.r, limits: f.limits, oc: oc, rootCtx: ctx}
 	x.budget, _ = ctx.Value(sizeBudgetKey{}).(*sizeBudget)
-	return x.run(ctx, fc, typ, resolve)
+	return x.run(ctx, fc, typ, action, resolve)
 }
 
 // fastSupported reports whether every field selected under sel, on an object of type typ, is one fastReads
@@ -231,7 +235,7 @@ type fastWant[K any] struct {
 	key K
 }
 
-func (x *fastExec) run(ctx context.Context, fc *graphql.FieldContext, typ string, resolve func(context.Context) (any, error)) (ret graphql.Marshaler) {
+func (x *fastExec) run(ctx context.Context, fc *graphql.FieldContext, typ, action string, resolve func(context.Context) (any, error)) (ret graphql.Marshaler) {
 	defer func() {
 		if p := recover(); p != nil {
 			x.oc.Error(ctx, x.oc.Recover(ctx, p))
@@ -240,7 +244,7 @@ func (x *fastExec) run(ctx context.Context, fc *graphql.FieldContext, typ string
 	}()
 	// As gqlgen's resolveField: the field middleware (sizeCap), then @rateLimit, then the resolver.
 	res, err := x.oc.ResolverMiddleware(ctx, func(ctx context.Context) (any, error) {
-		return rateLimit(x.limits)(ctx, nil, resolve, rootAction(fc.Field.Name), nil)
+		return rateLimit(x.limits)(ctx, nil, resolve, action, nil)
 	})
 	if err != nil {
 		x.oc.Error(ctx, graphql.AddFieldLocationToError(ctx, err))
@@ -274,12 +278,21 @@ func (x *fastExec) run(ctx context.Context, fc *graphql.FieldContext, typ string
 	return rawJSON(w.buf.Bytes())
 }
 
-// rootAction is the @rateLimit action of a root field fastReads answers (schema.graphqls).
-func rootAction(field string) string {
-	if field == "users" {
-		return "list-users"
+// rootAction is the @rateLimit action schema.graphqls gives a root field; ok is false when it has none or names
+// an account argument (which the generated code reads, and fastReads does not).
+func rootAction(f graphql.CollectedField) (action string, ok bool) {
+	if f.Definition == nil {
+		return "", false
 	}
-	return "default"
+	d := f.Definition.Directives.ForName("rateLimit")
+	if d == nil || d.Arguments.ForName("account") != nil {
+		return "", false
+	}
+	a := d.Arguments.ForName("action")
+	if a == nil || a.Value == nil || a.Value.Kind != ast.StringValue {
+		return "", false
+	}
+	return a.Value.Raw, true
 }
 
 // expand resolves o's fields that need no read, counting each against the size cap as sizeCap does, and
