@@ -53,3 +53,16 @@ CROSS JOIN LATERAL (
 
 -- name: CommentGetByID :one
 SELECT * FROM comments WHERE id = @id;
+
+-- name: CommentListByPostsWithAuthors :many
+-- As CommentListByPosts, each comment with its author's public fields (never the password hash), for a GraphQL
+-- selection that asks for the authors: one statement instead of two.
+SELECT c.id, c.post_id, c.author_id, c.content, c.created_at, c.version,
+       c.author_name, c.author_email, c.author_created_at, c.author_updated_at, c.author_version
+FROM unnest(@post_ids::uuid[]) AS x(id)
+CROSS JOIN LATERAL (
+    SELECT comments.*, u.name AS author_name, u.email AS author_email, u.created_at AS author_created_at,
+           u.updated_at AS author_updated_at, u.version AS author_version
+    FROM comments JOIN users u ON u.id = comments.author_id
+    WHERE comments.post_id = x.id ORDER BY comments.created_at, comments.id LIMIT @per_post
+) c;

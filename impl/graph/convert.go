@@ -18,10 +18,24 @@ func toGQLPost(p service.Post) *gql.Post {
 	}
 }
 
+// toGQLPosts converts a list with one allocation for its posts.
 func toGQLPosts(ps []service.Post) []*gql.Post {
 	out := make([]*gql.Post, len(ps))
+	all := make([]gql.Post, len(ps))
 	for i, p := range ps {
-		out[i] = toGQLPost(p)
+		all[i] = *toGQLPost(p)
+		out[i] = &all[i]
+	}
+	return out
+}
+
+// toGQLComments converts a list with one allocation for its comments.
+func toGQLComments(cs []service.Comment) []*gql.Comment {
+	out := make([]*gql.Comment, len(cs))
+	all := make([]gql.Comment, len(cs))
+	for i, c := range cs {
+		all[i] = gql.Comment{ID: c.ID.String(), Content: c.Content, CreatedAt: c.CreatedAt, AuthorID: c.AuthorID, PostID: c.PostID}
+		out[i] = &all[i]
 	}
 	return out
 }

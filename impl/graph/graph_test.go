@@ -170,30 +170,40 @@ func TestPaging(t *testing.T) {
 	require.EqualValues(t, 1, get(d, "posts", "totalCount"))
 }
 
-// TestNestedQueryCostsTheSameStatements proves the dataloaders: the statements for users → posts → comments →
-// author do not grow with the number of users.
+// TestNestedQueryCostsTheSameStatements proves the batching: the statements for users → posts → comments →
+// author do not grow with the number of users, of their posts or of the posts' comments.
 func TestNestedQueryCostsTheSameStatements(t *testing.T) {
 	t.Parallel()
 	const query = `query { users(limit: 20) { edges { node { posts { comments { author { id } } } } } } }`
-	count := func(users int) int64 {
+	count := func(users, posts, comments int) int64 {
 		in := setup(t)
 		var token string
 		for i := range users {
-			_, tok := in.signUp(t, fmt.Sprintf("U%d", i), fmt.Sprintf("u%d@example.com", i))
-			token = tok
-			for j := range 2 {
-				d := in.ok(t, tok, fmt.Sprintf(`mutation { createPost(input: {title: "P%d", content: "C", published: true}) { id } }`, j), nil)
-				in.ok(t, tok, `mutation($p: ID!) { createComment(input: {postId: $p, content: "c"}) { id } }`, map[string]any{"p": get(d, "createPost", "id")})
-			}
+			_, token = in.signUp(t, fmt.Sprintf("U%d", i), fmt.Sprintf("u%d@example.com", i))
 		}
+		ctx := context.Background()
+		_, err := in.pool.Exec(ctx, `INSERT INTO posts (author_id, title, content, published, published_at)
+			SELECT u.id, 'P' || g, 'C', true, now() FROM users u, generate_series(1, $1::int) g`, posts)
+		require.NoError(t, err)
+		// Each comment by another user than the last one's, so that the authors are many.
+		_, err = in.pool.Exec(ctx, `INSERT INTO comments (post_id, author_id, content)
+			SELECT p.id, (SELECT id FROM users ORDER BY md5(p.id::text || g) LIMIT 1), 'c' FROM posts p, generate_series(1, $1::int) g`, comments)
+		require.NoError(t, err)
 		before := in.count.n.Load()
 		d := in.ok(t, token, query, nil)
 		require.Len(t, get(d, "users", "edges"), users)
+		n := 0
+		for _, e := range get(d, "users", "edges").([]any) {
+			for _, p := range get(e, "node", "posts").([]any) {
+				n += len(get(p, "comments").([]any))
+			}
+		}
+		require.Equal(t, users*posts*comments, n)
 		return in.count.n.Load() - before
 	}
-	two, twenty := count(2), count(20)
-	require.Equal(t, two, twenty, "the statement count does not depend on the number of users")
-	require.LessOrEqual(t, twenty, int64(5))
+	small, large := count(2, 1, 1), count(20, 5, 5)
+	require.Equal(t, small, large, "the statement count does not depend on the number of users, posts or comments")
+	require.LessOrEqual(t, large, int64(5))
 }
 
 func TestLimits(t *testing.T) {

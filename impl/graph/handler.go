@@ -36,9 +36,12 @@ type Options struct {
 	// BodyLimit bounds a request body in bytes (and a WebSocket message).
 	BodyLimit int64
 	// LoaderWait is how long dataloaders collect keys before querying (default 2 ms).
-	LoaderWait  time.Duration
-	Development bool
-	Logger      *slog.Logger
+	LoaderWait time.Duration
+	// GeneratedExecutorOnly answers every field through gqlgen's generated executor, without the fast path of
+	// the read root fields (fastpath.go): the reference the fast path is tested against.
+	GeneratedExecutorOnly bool
+	Development           bool
+	Logger                *slog.Logger
 	// Limits is the rate-limit policy shared with REST; schema.graphqls' @rateLimit says what each root field counts as.
 	Limits *ratelimit.Limits
 	// WebSocket caps the subscription sockets.
@@ -69,8 +72,9 @@ func NewHandler(svc Services, broker *Broker, opts Options) *Handler {
 		panic("graph: NewHandler needs every service (Accounts, Users, Posts, Comments, Idempotency)")
 	}
 	signIn := authn.New(svc.Accounts)
+	resolver := &Resolver{svc: svc, broker: broker}
 	srv := handler.New(gql.NewExecutableSchema(gql.Config{
-		Resolvers:  &Resolver{svc: svc, broker: broker},
+		Resolvers:  resolver,
 		Directives: gql.DirectiveRoot{RateLimit: rateLimit(opts.Limits)},
 		Complexity: costs(),
 	}))
@@ -104,6 +108,9 @@ func NewHandler(svc Services, broker *Broker, opts Options) *Handler {
 	srv.Use(depthLimit{max: opts.MaxDepth})
 	srv.Use(&costLimit{limit: opts.MaxComplexity})
 	srv.Use(sizeCap{max: cmp.Or(opts.MaxResponseBytes, 4<<20), logger: opts.Logger})
+	if !opts.GeneratedExecutorOnly {
+		srv.Use(fastReads{r: resolver, limits: opts.Limits})
+	}
 	if opts.TracerProvider != nil {
 		srv.Use(operationSpans{tracer: opts.TracerProvider.Tracer(tracerName)})
 	}

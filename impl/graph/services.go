@@ -56,5 +56,7 @@ type Posts interface {
 type Comments interface {
 	Get(ctx context.Context, id uuid.UUID) (service.Comment, error)
 	ByPosts(ctx context.Context, postIDs []uuid.UUID, perPost int) (map[uuid.UUID][]service.Comment, error)
+	// ByPostsWithAuthors is ByPosts with the comments' authors, in one statement; signed-in callers only.
+	ByPostsWithAuthors(ctx context.Context, postIDs []uuid.UUID, perPost int) (map[uuid.UUID][]service.Comment, map[uuid.UUID]service.User, error)
 	Create(ctx context.Context, postID uuid.UUID, content string) (service.Comment, error)
 }

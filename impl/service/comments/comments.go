@@ -115,6 +115,31 @@ func (s *Service) ByPosts(ctx context.Context, postIDs []uuid.UUID, perPost int)
 	return out, nil
 }
 
+// ByPostsWithAuthors is ByPosts with each comment's author, read in the same statement. Users are visible to
+// signed-in callers only, as through the users service: an anonymous caller is refused, whose comments ByPosts
+// still serves.
+func (s *Service) ByPostsWithAuthors(ctx context.Context, postIDs []uuid.UUID, perPost int) (map[uuid.UUID][]service.Comment, map[uuid.UUID]service.User, error) {
+	if _, err := core.RequireActor(ctx); err != nil {
+		return nil, nil, err
+	}
+	if err := service.CheckPerParent("limit", perPost); err != nil {
+		return nil, nil, err
+	}
+	rows, err := s.core.Queries.CommentListByPostsWithAuthors(ctx, s.core.Pool, db.CommentListByPostsWithAuthorsParams{PostIds: postIDs, PerPost: int32(perPost)})
+	if err != nil {
+		return nil, nil, fmt.Errorf("comments with authors by posts: %w", err)
+	}
+	comments := make(map[uuid.UUID][]service.Comment, len(postIDs))
+	authors := make(map[uuid.UUID]service.User, len(rows))
+	for _, r := range rows {
+		comments[r.PostID] = append(comments[r.PostID], service.Comment{ID: r.ID, PostID: r.PostID, AuthorID: r.AuthorID,
+			Content: r.Content, CreatedAt: r.CreatedAt, Version: r.Version})
+		authors[r.AuthorID] = service.User{ID: r.AuthorID, Name: r.AuthorName, Email: r.AuthorEmail,
+			CreatedAt: r.AuthorCreatedAt, UpdatedAt: r.AuthorUpdatedAt, Version: r.AuthorVersion}
+	}
+	return comments, authors, nil
+}
+
 // Create adds the caller's comment to a post they may see. In its transaction it announces a comment on a
 // published post and queues the email that tells the post's author, unless they wrote it.
 func (s *Service) Create(ctx context.Context, postID uuid.UUID, content string) (service.Comment, error) {

@@ -51,3 +51,50 @@ func TestGetCommentKeepsItsErrorCodes(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, "seen", c.Content)
 }
+
+// TestByPostsWithAuthors: the comments with their authors in one read are ByPosts' comments, in the same order and
+// limits, and the users service's authors; an anonymous caller is refused, as by Users.ByIDs.
+func TestByPostsWithAuthors(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	s := servicetest.New(t, dbtest.New(t), servicetest.Options{})
+	var asUser []context.Context
+	for _, name := range []string{"Ada", "Grace", "Alan"} {
+		u, err := s.Users.Create(ctx, service.CreateUserInput{Name: name, Email: name + "@example.com", Password: "long enough"})
+		require.NoError(t, err)
+		asUser = append(asUser, service.NewContextWithActor(ctx, service.Actor{UserID: u.ID, Role: service.RoleUser}))
+	}
+	var posts []uuid.UUID
+	for i := range 2 {
+		p, err := s.Posts.Create(asUser[i], service.CreatePostInput{Title: "T", Content: "C", Published: true})
+		require.NoError(t, err)
+		posts = append(posts, p.ID)
+		for j := range 5 {
+			_, err := s.Comments.Create(asUser[j%3], p.ID, "c")
+			require.NoError(t, err)
+		}
+	}
+	for _, limit := range []int{1, 3, 20} {
+		want, err := s.Comments.ByPosts(asUser[0], posts, limit)
+		require.NoError(t, err)
+		got, authors, err := s.Comments.ByPostsWithAuthors(asUser[0], posts, limit)
+		require.NoError(t, err)
+		require.Equal(t, want, got, "limit %d", limit)
+		var authorIDs []uuid.UUID
+		for _, cs := range got {
+			for _, c := range cs {
+				authorIDs = append(authorIDs, c.AuthorID)
+			}
+		}
+		users, err := s.Users.ByIDs(asUser[0], authorIDs)
+		require.NoError(t, err)
+		require.Len(t, authors, len(users))
+		for _, u := range users {
+			require.Equal(t, u, authors[u.ID])
+		}
+	}
+	_, _, err := s.Comments.ByPostsWithAuthors(ctx, posts, 20)
+	require.Equal(t, service.EUNAUTHORIZED, service.ErrorCode(err), "users are for signed-in callers")
+	_, _, err = s.Comments.ByPostsWithAuthors(asUser[0], posts, 0)
+	require.Equal(t, service.EINVALID, service.ErrorCode(err))
+}
