@@ -1,7 +1,7 @@
 -- name: IdempotencyKeyGet :one
--- The stored answer of a key, unless it has expired.
+-- The stored answer of a key (id: the digest of its identity), unless it has expired.
 SELECT fingerprint, status, headers, body FROM idempotency_keys
-WHERE scope = @scope AND key = @key AND method = @method AND route = @route AND expires_at > now();
+WHERE id = @id AND expires_at > now();
 
 -- name: IdempotencyKeyStore :exec
 -- Stores a key's answer, replacing an expired one. The caller holds the key's lock; a key that holds a live
@@ -9,9 +9,9 @@ WHERE scope = @scope AND key = @key AND method = @method AND route = @route AND 
 -- zero, 22012), and so the transaction, which the unit sends COMMIT in the same batch after: it is then rolled
 -- back, and the stored answer replayed.
 WITH s AS (
-    INSERT INTO idempotency_keys (scope, key, method, route, fingerprint, status, headers, body, expires_at)
-    VALUES (@scope, @key, @method, @route, @fingerprint, @status, @headers, @body, @expires_at)
-    ON CONFLICT (scope, key, method, route) DO UPDATE
+    INSERT INTO idempotency_keys (id, fingerprint, status, headers, body, expires_at)
+    VALUES (@id, @fingerprint, @status, @headers, @body, @expires_at)
+    ON CONFLICT (id) DO UPDATE
     SET fingerprint = excluded.fingerprint, status = excluded.status, headers = excluded.headers,
         body = excluded.body, created_at = now(), expires_at = excluded.expires_at
     WHERE idempotency_keys.expires_at <= now()
@@ -23,6 +23,4 @@ SELECT 1 / (SELECT count(*) FROM s)::int;
 -- name: IdempotencyKeysPrune :execrows
 -- Deletes a batch of expired keys.
 DELETE FROM idempotency_keys
-WHERE (scope, key, method, route) IN (
-    SELECT scope, key, method, route FROM idempotency_keys WHERE expires_at <= now() LIMIT @row_limit::int
-);
+WHERE id IN (SELECT id FROM idempotency_keys WHERE expires_at <= now() LIMIT @row_limit::int);

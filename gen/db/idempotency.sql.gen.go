@@ -12,15 +12,8 @@ import (
 
 const IdempotencyKeyGet = `-- name: IdempotencyKeyGet :one
 SELECT fingerprint, status, headers, body FROM idempotency_keys
-WHERE scope = $1 AND key = $2 AND method = $3 AND route = $4 AND expires_at > now()
+WHERE id = $1 AND expires_at > now()
 `
-
-type IdempotencyKeyGetParams struct {
-	Scope  string
-	Key    string
-	Method string
-	Route  string
-}
 
 type IdempotencyKeyGetRow struct {
 	Fingerprint []byte
@@ -29,14 +22,9 @@ type IdempotencyKeyGetRow struct {
 	Body        []byte
 }
 
-// The stored answer of a key, unless it has expired.
-func (q *Queries) IdempotencyKeyGet(ctx context.Context, db DBTX, arg IdempotencyKeyGetParams) (IdempotencyKeyGetRow, error) {
-	row := db.QueryRow(ctx, IdempotencyKeyGet,
-		arg.Scope,
-		arg.Key,
-		arg.Method,
-		arg.Route,
-	)
+// The stored answer of a key (id: the digest of its identity), unless it has expired.
+func (q *Queries) IdempotencyKeyGet(ctx context.Context, db DBTX, id []byte) (IdempotencyKeyGetRow, error) {
+	row := db.QueryRow(ctx, IdempotencyKeyGet, id)
 	var i IdempotencyKeyGetRow
 	err := row.Scan(
 		&i.Fingerprint,
@@ -49,9 +37,9 @@ func (q *Queries) IdempotencyKeyGet(ctx context.Context, db DBTX, arg Idempotenc
 
 const IdempotencyKeyStore = `-- name: IdempotencyKeyStore :exec
 WITH s AS (
-    INSERT INTO idempotency_keys (scope, key, method, route, fingerprint, status, headers, body, expires_at)
-    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
-    ON CONFLICT (scope, key, method, route) DO UPDATE
+    INSERT INTO idempotency_keys (id, fingerprint, status, headers, body, expires_at)
+    VALUES ($1, $2, $3, $4, $5, $6)
+    ON CONFLICT (id) DO UPDATE
     SET fingerprint = excluded.fingerprint, status = excluded.status, headers = excluded.headers,
         body = excluded.body, created_at = now(), expires_at = excluded.expires_at
     WHERE idempotency_keys.expires_at <= now()
@@ -61,10 +49,7 @@ SELECT 1 / (SELECT count(*) FROM s)::int
 `
 
 type IdempotencyKeyStoreParams struct {
-	Scope       string
-	Key         string
-	Method      string
-	Route       string
+	ID          []byte
 	Fingerprint []byte
 	Status      int32
 	Headers     []byte
@@ -79,10 +64,7 @@ type IdempotencyKeyStoreParams struct {
 // (A count, not a constant 1 / 0, which PostgreSQL may fold while planning, in either case.)
 func (q *Queries) IdempotencyKeyStore(ctx context.Context, db DBTX, arg IdempotencyKeyStoreParams) error {
 	_, err := db.Exec(ctx, IdempotencyKeyStore,
-		arg.Scope,
-		arg.Key,
-		arg.Method,
-		arg.Route,
+		arg.ID,
 		arg.Fingerprint,
 		arg.Status,
 		arg.Headers,
@@ -94,9 +76,7 @@ func (q *Queries) IdempotencyKeyStore(ctx context.Context, db DBTX, arg Idempote
 
 const IdempotencyKeysPrune = `-- name: IdempotencyKeysPrune :execrows
 DELETE FROM idempotency_keys
-WHERE (scope, key, method, route) IN (
-    SELECT scope, key, method, route FROM idempotency_keys WHERE expires_at <= now() LIMIT $1::int
-)
+WHERE id IN (SELECT id FROM idempotency_keys WHERE expires_at <= now() LIMIT $1::int)
 `
 
 // Deletes a batch of expired keys.

@@ -26,16 +26,13 @@ type EmailDelivery struct {
 }
 
 type IdempotencyKey struct {
-	Scope       string
-	Key         string
-	Method      string
-	Route       string
 	Fingerprint []byte
 	Status      int32
 	Headers     []byte
 	Body        []byte
 	CreatedAt   time.Time
 	ExpiresAt   time.Time
+	ID          []byte
 }
 
 type PasswordResetToken struct {

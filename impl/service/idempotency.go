@@ -1,6 +1,7 @@
 package service
 
 import (
+	"crypto/sha256"
 	"hash/fnv"
 	"net/http"
 	"time"
@@ -38,11 +39,22 @@ var (
 	ErrIdempotencyKeyReused = &Error{Code: EUNPROCESSABLE, Message: "This Idempotency-Key was used for another request."}
 )
 
-// LockID is the advisory lock that a running request with r's key holds: 64 bits of a hash of everything that
-// tells keys apart. A collision only makes an unrelated request wait its turn (409), never answers it with
-// another's answer, which the stored row matches exactly.
+// identity is everything that tells r's key apart from every other: whose it is, its method, route and key.
+// None of them holds a space (a key is printable ASCII without one), so that no two identities join alike.
+func (r IdempotentRequest) identity() string { return r.Scope + " " + r.Method + " " + r.Route + " " + r.Key }
+
+// ID is what r's stored answer is found by: the SHA-256 of its identity. migrations/00019 computes it the same
+// way, in SQL, for the answers stored before it.
+func (r IdempotentRequest) ID() []byte {
+	sum := sha256.Sum256([]byte(r.identity()))
+	return sum[:]
+}
+
+// LockID is the advisory lock that a running request with r's key holds: 64 bits of a hash of its identity. A
+// collision only makes an unrelated request wait its turn (409), never answers it with another's answer, which
+// is found by [IdempotentRequest.ID].
 func (r IdempotentRequest) LockID() int64 {
 	h := fnv.New64a()
-	_, _ = h.Write([]byte(r.Scope + " " + r.Method + " " + r.Route + " " + r.Key)) // none holds a space
+	_, _ = h.Write([]byte(r.identity()))
 	return int64(h.Sum64())
 }

@@ -7,6 +7,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/junction-dev/junction/impl/dbtest"
+	"github.com/junction-dev/junction/impl/service"
 	"github.com/junction-dev/junction/impl/servicetest"
 )
 
@@ -16,8 +17,8 @@ func TestPruneDeletesOnlyExpiredKeys(t *testing.T) {
 	t.Parallel()
 	pool := dbtest.New(t)
 	s := servicetest.New(t, pool, servicetest.Options{})
-	_, err := pool.Exec(context.Background(), `INSERT INTO idempotency_keys (scope, key, method, route, fingerprint, status, body, expires_at)
-		SELECT 'user:x', 'k' || i, 'POST', '/api/posts', '\x00', 201, '\x7b7d', now() + CASE WHEN i % 3 = 0 THEN interval '1 hour' ELSE interval '-1 second' END
+	_, err := pool.Exec(context.Background(), `INSERT INTO idempotency_keys (id, fingerprint, status, body, expires_at)
+		SELECT sha256(convert_to('k' || i, 'UTF8')), '\x00', 201, '\x7b7d', now() + CASE WHEN i % 3 = 0 THEN interval '1 hour' ELSE interval '-1 second' END
 		FROM generate_series(1, 12000) i`)
 	require.NoError(t, err)
 	n, err := s.Idempotency.Prune(context.Background())
@@ -28,4 +29,23 @@ func TestPruneDeletesOnlyExpiredKeys(t *testing.T) {
 	require.Equal(t, 4000, left)
 	require.NoError(t, pool.QueryRow(context.Background(), "SELECT count(*) FROM idempotency_keys").Scan(&left))
 	require.Equal(t, 4000, left)
+}
+
+// TestAnAnswerStoredBeforeTheDigestIsFoundByIt: migrations/00019 gave the answers stored before it the digest of
+// their key's identity, in SQL; the service must find them by the same digest, computed in Go.
+func TestAnAnswerStoredBeforeTheDigestIsFoundByIt(t *testing.T) {
+	t.Parallel()
+	pool := dbtest.New(t)
+	for _, r := range []service.IdempotentRequest{
+		{Scope: "user:7f0c7a0e-9f4e-4d8a-8f8e-2b1a3c4d5e6f", Method: "POST", Route: "/api/posts", Key: "3f2b8c1e-key"},
+		{Scope: "ip:203.0.113.7", Method: "PATCH", Route: "/api/posts/{id}", Key: `~!#$%&'()*+,-./:;<=>?@[\\]^_{|}`},
+		{Scope: "ip:2001:db8::/64", Method: "POST", Route: "/graphql", Key: "k"},
+	} {
+		var digest []byte
+		// The expression of migrations/00019's UPDATE.
+		require.NoError(t, pool.QueryRow(context.Background(),
+			"SELECT sha256(convert_to($1::text || ' ' || $2::text || ' ' || $3::text || ' ' || $4::text, 'UTF8'))",
+			r.Scope, r.Method, r.Route, r.Key).Scan(&digest))
+		require.Equal(t, digest, r.ID(), "%+v", r)
+	}
 }

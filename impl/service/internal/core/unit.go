@@ -156,7 +156,7 @@ func (c *Core) Finish(ctx context.Context, u *Unit, answer *service.StoredAnswer
 	}
 	r := u.req
 	b := &pgx.Batch{}
-	b.Queue(db.IdempotencyKeyStore, r.Scope, r.Key, r.Method, r.Route, r.Fingerprint, int32(answer.Status), headers,
+	b.Queue(db.IdempotencyKeyStore, r.ID(), r.Fingerprint, int32(answer.Status), headers,
 		answer.Body, time.Now().Add(ttl))
 	b.Queue("COMMIT")
 	err = tx.SendBatch(ctx, b).Close()
@@ -192,7 +192,7 @@ type KeyAnswer struct {
 
 // Answer returns what the store holds for r's key, unexpired, or nil when nothing.
 func (c *Core) Answer(ctx context.Context, conn db.DBTX, r service.IdempotentRequest) (*KeyAnswer, error) {
-	row, err := c.Queries.IdempotencyKeyGet(ctx, conn, db.IdempotencyKeyGetParams{Scope: r.Scope, Key: r.Key, Method: r.Method, Route: r.Route})
+	row, err := c.Queries.IdempotencyKeyGet(ctx, conn, r.ID())
 	if errors.Is(err, pgx.ErrNoRows) {
 		return nil, nil
 	}
