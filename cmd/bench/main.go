@@ -490,7 +490,7 @@ func scenarios(token string, d dataset, duration time.Duration, pool *pgxpool.Po
 		{name: "POST /api/posts", note: "a published post and its NOTIFY; no webhook endpoint listens (the outbox's check)", requests: func() []request {
 			return []request{{method: http.MethodPost, path: "/api/posts", header: jsonAuth, body: benchPost}}
 		}},
-		{name: "POST /api/posts with an Idempotency-Key", note: "the same, each with its own key: looked up, locked, and its answer stored with the write", unique: true,
+		{name: "POST /api/posts with an Idempotency-Key", note: "the same, each with its own key: locked in BEGIN's round trip, its answer stored with the write in COMMIT's", unique: true,
 			requests: func() []request { return keyedPosts(token, 4_000*secs, time.Now()) }},
 	}
 }

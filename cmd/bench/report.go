@@ -18,9 +18,10 @@ func writeReport(o options, results []result, bare result, traced tracingResult,
 	fmt.Fprintf(&b, "- Server: production build, `LOG_LEVEL=warn`, rate limits, authentication, validation, logging and metrics on (limits too high to refuse), `DB_MAX_CONNS=%d`; the load generator and PostgreSQL share the same 2 cores.\n", o.dbConns)
 	fmt.Fprintf(&b, "- Load generator: %s, %s, %d keep-alive connections, for each scenario `wrk %s`; wrk.lua cycles through requests generated beforehand (random user ids, unique sign-ups, unique signed webhooks).\n\n",
 		wrkVersion(), count(wrkThreads, "thread"), o.concurrency, strings.Join(wrkArgs(o, "cmd/bench/wrk.lua", "<requests>"), " "))
-	fmt.Fprintf(&b, "| scenario | requests/s | p50 | p95 | p99 | errors | peak RSS | note |\n|---|---:|---:|---:|---:|---:|---:|---|\n")
+	fmt.Fprintf(&b, "| scenario | requests/s | p50 | p95 | p99 | errors | peak RSS | CPU a request: server / PostgreSQL | note |\n|---|---:|---:|---:|---:|---:|---:|---:|---|\n")
 	for _, r := range results {
-		fmt.Fprintf(&b, "| %s | %.0f | %s | %s | %s | %d / %d | %.0f MiB | %s |\n", r.name, r.rps, ms(r.p50), ms(r.p95), ms(r.p99), r.errors, r.requests, r.peakRSSMiB, r.note)
+		fmt.Fprintf(&b, "| %s | %.0f | %s | %s | %s | %d / %d | %.0f MiB | %s / %s | %s |\n", r.name, r.rps, ms(r.p50), ms(r.p95), ms(r.p99), r.errors, r.requests, r.peakRSSMiB,
+			r.cpuPerRequest.Round(time.Microsecond), r.dbCPUPerRequest.Round(time.Microsecond), r.note)
 	}
 	fmt.Fprintf(&b, "\n| measure | value |\n|---|---:|\n")
 	fmt.Fprintf(&b, "| `pgbench -S -M prepared -c %d -j 2` (the database's ceiling) | %.0f TPS |\n", o.concurrency, pgbenchTPS)
@@ -33,6 +34,13 @@ func writeReport(o options, results []result, bare result, traced tracingResult,
 		if len(results) > 0 {
 			fmt.Fprintf(&b, "| Junction's by-id read / bare server | %.0f%% |\n", 100*results[0].rps/bare.rps)
 		}
+	}
+	// The goals that compare two scenarios of the run (issue 17): a key's cost and a 304 against a 200.
+	if plain, keyed, ok := pair(results, "POST /api/posts", "POST /api/posts with an Idempotency-Key"); ok {
+		fmt.Fprintf(&b, "| POST /api/posts with an Idempotency-Key against without: time a request (1 / requests/s) | %+.1f%% |\n", 100*(plain.rps/keyed.rps-1))
+	}
+	if full, notModified, ok := pair(results, "GET /api/users/{id}", "GET /api/users/{id} with If-None-Match"); ok {
+		fmt.Fprintf(&b, "| GET /api/users/{id} answered 304 against 200: requests/s | %.2f× |\n", notModified.rps/full.rps)
 	}
 	if len(traced.on) > 0 {
 		var pairs []string
@@ -51,7 +59,7 @@ func writeReport(o options, results []result, bare result, traced tracingResult,
 		fmt.Fprintf(&b, "| email jobs / River's own | %.0f%% |\n", 100*jobs.email/jobs.river)
 	}
 	fmt.Fprintf(&b, "| webhook deliveries recorded per second (%d posts × 10 endpoints, write → signed POST to a local receiver → recorded; 100 workers; after a warm-up and ANALYZE) | %.0f |\n", o.deliveryPosts, deliveriesPerSec)
-	fmt.Fprintf(&b, "| idle RSS after start-up | %.0f MiB |\n", idleRSS)
+	fmt.Fprintf(&b, "| idle RSS after start-up | %.1f MiB (%.1f MB) |\n", idleRSS, idleRSS*1024*1024/1e6)
 	if err := os.MkdirAll("docs", 0o755); err != nil {
 		return err
 	}
@@ -99,4 +107,18 @@ func pgVersion() string {
 		return "PostgreSQL ?"
 	}
 	return strings.TrimSpace(strings.Replace(string(out), "pgbench (PostgreSQL)", "PostgreSQL", 1))
+}
+
+// pair finds the results named a and b, both with requests.
+func pair(results []result, a, b string) (ra, rb result, ok bool) {
+	var okA, okB bool
+	for _, r := range results {
+		switch r.name {
+		case a:
+			ra, okA = r, r.rps > 0
+		case b:
+			rb, okB = r, r.rps > 0
+		}
+	}
+	return ra, rb, okA && okB
 }
