@@ -41,7 +41,9 @@ var (
 
 // identity is everything that tells r's key apart from every other: whose it is, its method, route and key.
 // None of them holds a space (a key is printable ASCII without one), so that no two identities join alike.
-func (r IdempotentRequest) identity() string { return r.Scope + " " + r.Method + " " + r.Route + " " + r.Key }
+func (r IdempotentRequest) identity() string {
+	return r.Scope + " " + r.Method + " " + r.Route + " " + r.Key
+}
 
 // ID is what r's stored answer is found by: the SHA-256 of its identity. migrations/00019 computes it the same
 // way, in SQL, for the answers stored before it.
