@@ -681,23 +681,39 @@ func sampleRSS(pid int) func() float64 {
 	}
 }
 
-// processCPU is the user and system CPU time pid has used, from /proc/PID/stat (in clock ticks of 10 ms, Linux's
-// USER_HZ everywhere it runs).
-func processCPU(pid int) time.Duration {
+// procStat is the fields of /proc/PID/stat after the command's name, which is in parentheses and may hold spaces:
+// the line's 3rd field is the first of them. ok is false when pid is gone.
+func procStat(pid int) (fields []string, ok bool) {
 	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
 	if err != nil {
-		return 0
+		return nil, false
 	}
-	// The fields after the command's name, which is in parentheses and may hold spaces: utime and stime are the
-	// 14th and 15th of the line, the 12th and 13th after it.
 	i := strings.LastIndexByte(string(b), ')')
-	fields := strings.Fields(string(b[i+1:]))
-	if i < 0 || len(fields) < 13 {
+	if i < 0 {
+		return nil, false
+	}
+	fields = strings.Fields(string(b[i+1:]))
+	return fields, len(fields) >= 15
+}
+
+// ticks is the sum of the clock-tick fields at a and b of a procStat, as time (ticks of 10 ms, Linux's USER_HZ
+// everywhere it runs).
+func ticks(fields []string, a, b int) time.Duration {
+	x, _ := strconv.ParseInt(fields[a], 10, 64)
+	y, _ := strconv.ParseInt(fields[b], 10, 64)
+	return time.Duration(x+y) * 10 * time.Millisecond
+}
+
+// ownCPU is a procStat's user and system CPU time (utime and stime, the line's 14th and 15th fields).
+func ownCPU(fields []string) time.Duration { return ticks(fields, 11, 12) }
+
+// processCPU is the user and system CPU time pid has used.
+func processCPU(pid int) time.Duration {
+	fields, ok := procStat(pid)
+	if !ok {
 		return 0
 	}
-	utime, _ := strconv.ParseInt(fields[11], 10, 64)
-	stime, _ := strconv.ParseInt(fields[12], 10, 64)
-	return time.Duration(utime+stime) * 10 * time.Millisecond
+	return ownCPU(fields)
 }
 
 // postmasterPID is the pid of the main process of pool's PostgreSQL server (the parent of a backend), or 0 when
@@ -714,59 +730,49 @@ func postmasterPID(ctx context.Context, pool *pgxpool.Pool) int {
 	return parent
 }
 
-// parentPID is pid's parent, from /proc/PID/stat.
+// parentPID is pid's parent (ppid, the line's 4th field of /proc/PID/stat).
 func parentPID(pid int) (int, bool) {
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
-	if err != nil {
+	fields, ok := procStat(pid)
+	if !ok {
 		return 0, false
 	}
-	i := strings.LastIndexByte(string(b), ')')
-	fields := strings.Fields(string(b[i+1:]))
-	if i < 0 || len(fields) < 2 {
-		return 0, false
-	}
+	return parentOf(fields)
+}
+
+func parentOf(fields []string) (int, bool) {
 	ppid, err := strconv.Atoi(fields[1])
 	return ppid, err == nil
 }
 
 // serverCPU is the CPU time of a PostgreSQL server: its main process, every child that runs (backends, WAL
-// writer, autovacuum...) and every child that has exited (which the main process has waited for).
+// writer, autovacuum...) and every child that has exited and been waited for (cutime and cstime, the line's 16th
+// and 17th fields of the main process).
 func serverCPU(postmaster int) time.Duration {
 	if postmaster == 0 {
+		return 0
+	}
+	main, ok := procStat(postmaster)
+	if !ok {
 		return 0
 	}
 	entries, err := os.ReadDir("/proc")
 	if err != nil {
 		return 0
 	}
-	total := processCPU(postmaster) + childrenCPU(postmaster)
+	total := ownCPU(main) + ticks(main, 13, 14)
 	for _, e := range entries {
 		pid, err := strconv.Atoi(e.Name())
 		if err != nil {
 			continue
 		}
-		if parent, ok := parentPID(pid); ok && parent == postmaster {
-			total += processCPU(pid)
+		// One read of each process's line for both its parent and its time.
+		if fields, ok := procStat(pid); ok {
+			if parent, ok := parentOf(fields); ok && parent == postmaster {
+				total += ownCPU(fields)
+			}
 		}
 	}
 	return total
-}
-
-// childrenCPU is the user and system CPU time of pid's children that have exited and been waited for
-// (cutime and cstime, the 16th and 17th fields of /proc/PID/stat).
-func childrenCPU(pid int) time.Duration {
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
-	if err != nil {
-		return 0
-	}
-	i := strings.LastIndexByte(string(b), ')')
-	fields := strings.Fields(string(b[i+1:]))
-	if i < 0 || len(fields) < 15 {
-		return 0
-	}
-	cutime, _ := strconv.ParseInt(fields[13], 10, 64)
-	cstime, _ := strconv.ParseInt(fields[14], 10, 64)
-	return time.Duration(cutime+cstime) * 10 * time.Millisecond
 }
 
 func rssMiB(pid int, field string) float64 {
