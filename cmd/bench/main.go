@@ -53,8 +53,12 @@ type options struct {
 	pgbouncerURL string
 	// tracingPairs is how many off/on pairs of the by-id read the tracing comparison runs.
 	tracingPairs int
+	// keyPairs is how many unkeyed/keyed pairs of post writes the key's cost comparison runs.
+	keyPairs int
 	// postmaster is the pid of the PostgreSQL server's main process, when it runs on this machine (0 otherwise).
 	postmaster int
+	// db is the bench's own pool on the database under test: for the WAL a scenario writes.
+	db *pgxpool.Pool
 }
 
 func main() {
@@ -74,7 +78,8 @@ func main() {
 	flag.IntVar(&o.deliveryPosts, "delivery-posts", 5000, "posts the webhook delivery run writes, each heard by 10 endpoints")
 	flag.StringVar(&o.pgbouncerURL, "pgbouncer-url", os.Getenv("BENCH_PGBOUNCER_URL"), "a PgBouncer (transaction pooling) in front of the admin URL's server: the server under test reaches the database through it, DATABASE_SESSION_URL direct (scripts/localpgbouncer.sh)")
 	flag.IntVar(&o.tracingPairs, "tracing-pairs", 3, "pairs of by-id runs, tracing off and on (10% sampled, exported to a local OTLP sink), alternating which goes first")
-	flag.StringVar(&o.only, "only", "", "run only the scenarios whose name matches this regexp (\"jobs\", \"deliveries\", \"tracing\" and \"pgbench\" name the job run, the webhook delivery run, the by-id read with tracing off and on, and the ceiling), logging the results instead of writing the report")
+	flag.IntVar(&o.keyPairs, "key-pairs", 3, "pairs of post-writing runs, without and with an Idempotency-Key, alternating which goes first")
+	flag.StringVar(&o.only, "only", "", "run only the scenarios whose name matches this regexp (\"jobs\", \"deliveries\", \"tracing\", \"key cost\" and \"pgbench\" name the job run, the webhook delivery run, the by-id read with tracing off and on, the paired post writes without and with a key, and the ceiling), logging the results instead of writing the report")
 	flag.Parse()
 	if err := run(context.Background(), o); err != nil {
 		log.Fatal(err)
@@ -94,7 +99,9 @@ type result struct {
 	cpuPerRequest time.Duration
 	// dbCPUPerRequest is PostgreSQL's CPU time (every process of its server) over the run, per request.
 	dbCPUPerRequest time.Duration
-	note            string
+	// walPerRequest is the WAL the database wrote over the run, in bytes, per request.
+	walPerRequest float64
+	note          string
 }
 
 const (
@@ -144,7 +151,7 @@ func run(ctx context.Context, o options) error {
 		return err
 	}
 	defer pool.Close()
-	o.postmaster = postmasterPID(ctx, pool)
+	o.postmaster, o.db = postmasterPID(ctx, pool), pool
 	start := time.Now()
 	data, err := reload(ctx, pool, o.scale)
 	if err != nil || len(data.users) == 0 {
@@ -212,13 +219,20 @@ func run(ctx context.Context, o options) error {
 			return err
 		}
 	}
+	var keyed keyCostResult
+	if only.MatchString(keyCostName) && o.keyPairs > 0 {
+		if keyed, err = keyCost(ctx, w, o, srv.Process.Pid, pool, token); err != nil {
+			return err
+		}
+	}
 	if o.only != "" {
+		logKeyCost(keyed)
 		log.Printf("idle RSS after start-up: %.1f MiB (%.1f MB)", idle, idle*1024*1024/1e6)
 		logTracing(traced)
 		for _, r := range results {
-			log.Printf("%s: %.0f req/s, p50 %s, p95 %s, p99 %s, %d errors of %d, peak RSS %.0f MiB, CPU a request: server %s, PostgreSQL %s%s",
+			log.Printf("%s: %.0f req/s, p50 %s, p95 %s, p99 %s, %d errors of %d, peak RSS %.0f MiB, CPU a request: server %s, PostgreSQL %s, WAL %s%s",
 				r.name, r.rps, r.p50.Round(10*time.Microsecond), r.p95.Round(10*time.Microsecond), r.p99.Round(10*time.Microsecond),
-				r.errors, r.requests, r.peakRSSMiB, r.cpuPerRequest.Round(time.Microsecond), r.dbCPUPerRequest.Round(time.Microsecond), strings.TrimSuffix("; "+r.note, "; "))
+				r.errors, r.requests, r.peakRSSMiB, r.cpuPerRequest.Round(time.Microsecond), r.dbCPUPerRequest.Round(time.Microsecond), walSize(r.walPerRequest), strings.TrimSuffix("; "+r.note, "; "))
 		}
 		if only.MatchString("jobs") {
 			rates, err := jobThroughput(ctx, dbURL, o, 20000)
@@ -259,7 +273,7 @@ func run(ctx context.Context, o options) error {
 		return err
 	}
 	logTracing(traced)
-	return writeReport(o, results, bare, traced, tps, rates, deliveriesPerSec, idle, data, seedTime)
+	return writeReport(o, results, bare, traced, keyed, tps, rates, deliveriesPerSec, idle, data, seedTime)
 }
 
 func command(ctx context.Context, env []string, name string, args ...string) *exec.Cmd {
@@ -501,19 +515,20 @@ func scenarios(token string, d dataset, duration time.Duration, pool *pgxpool.Po
 			return []request{{method: http.MethodPost, path: "/api/posts", header: jsonAuth, body: benchPost}}
 		}},
 		{name: "POST /api/posts with an Idempotency-Key", note: "the same, each with its own key: locked in BEGIN's round trip, its answer stored with the write in COMMIT's", unique: true,
-			requests: func() []request { return keyedPosts(token, 4_000*secs, time.Now()) }},
+			requests: func() []request { return keyedPosts(token, 4_000*secs) }},
 	}
 }
 
 // benchPost is the body of the post-writing scenarios.
 var benchPost = []byte(`{"title":"A bench post","content":"Written by the load generator, as published.","published":true}`)
 
-// keyedPosts are n post writes, each with an Idempotency-Key of its own, unique across runs too.
-func keyedPosts(token string, n int, now time.Time) []request {
+// keyedPosts are n post writes, each with an Idempotency-Key of its own, unique across runs too: UUIDv7s, as
+// the SDKs make them, made now and in order (wrk sends them in that order, a few milliseconds' worth at a time).
+func keyedPosts(token string, n int) []request {
 	reqs := make([]request, n)
 	for i := range reqs {
 		h := http.Header{"Authorization": {"Bearer " + token}, "Content-Type": {"application/json"},
-			"Idempotency-Key": {fmt.Sprintf("bench-%d-%d", now.UnixNano(), i)}}
+			"Idempotency-Key": {uuid.Must(uuid.NewV7()).String()}}
 		reqs[i] = request{method: http.MethodPost, path: "/api/posts", header: h, body: benchPost}
 	}
 	return reqs
@@ -621,7 +636,7 @@ func attack(ctx context.Context, w *wrkRunner, s scenario, o options, pid int) (
 	if o.profile {
 		go profileCPU(o, s.name)
 	}
-	cpu0, db0 := processCPU(pid), serverCPU(o.postmaster)
+	cpu0, db0, wal0 := processCPU(pid), serverCPU(o.postmaster), walLSN(ctx, o.db)
 	sum, err := w.run(ctx, o, file)
 	r := result{name: s.name, note: s.note, peakRSSMiB: peak()}
 	if err != nil {
@@ -631,6 +646,7 @@ func attack(ctx context.Context, w *wrkRunner, s scenario, o options, pid int) (
 	if r.requests > 0 {
 		r.cpuPerRequest = (processCPU(pid) - cpu0) / time.Duration(r.requests)
 		r.dbCPUPerRequest = (serverCPU(o.postmaster) - db0) / time.Duration(r.requests)
+		r.walPerRequest = float64(walLSN(ctx, o.db)-wal0) / float64(r.requests)
 	}
 	r.rps = requestRate(sum, s.unique)
 	r.p50, r.p95, r.p99 = microseconds(sum.P50Micros), microseconds(sum.P95Micros), microseconds(sum.P99Micros)
@@ -647,6 +663,18 @@ func attack(ctx context.Context, w *wrkRunner, s scenario, o options, pid int) (
 		r.note += fmt.Sprintf("; %d distinct deliveries stored", n)
 	}
 	return r, nil
+}
+
+// walLSN is where the database's WAL ends now, in bytes from its start; 0 without a pool.
+func walLSN(ctx context.Context, pool *pgxpool.Pool) int64 {
+	if pool == nil {
+		return 0
+	}
+	var n int64
+	if err := pool.QueryRow(ctx, "SELECT pg_wal_lsn_diff(pg_current_wal_lsn(), '0/0')::bigint").Scan(&n); err != nil {
+		return 0
+	}
+	return n
 }
 
 // requestRate is a run's requests per second. Of a scenario whose requests must be unique it counts only those

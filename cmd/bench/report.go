@@ -9,7 +9,7 @@ import (
 	"time"
 )
 
-func writeReport(o options, results []result, bare result, traced tracingResult, pgbenchTPS float64, jobs jobRates, deliveriesPerSec, idleRSS float64, d dataset, seedTime time.Duration) error {
+func writeReport(o options, results []result, bare result, traced tracingResult, keyed keyCostResult, pgbenchTPS float64, jobs jobRates, deliveriesPerSec, idleRSS float64, d dataset, seedTime time.Duration) error {
 	var b strings.Builder
 	fmt.Fprintf(&b, "# Benchmarks\n\nWritten by `make bench` (cmd/bench); numbers from one run on one machine: compare them only with each other. What bounds each figure, and what changed them: `docs/performance.md`.\n\n")
 	fmt.Fprintf(&b, "- Date: %s\n- Machine: %s, %d cores, %s; %s\n", time.Now().UTC().Format("2006-01-02 15:04 MST"), cpuModel(), runtime.NumCPU(), memTotal(), pgVersion())
@@ -18,10 +18,10 @@ func writeReport(o options, results []result, bare result, traced tracingResult,
 	fmt.Fprintf(&b, "- Server: production build, `LOG_LEVEL=warn`, rate limits, authentication, validation, logging and metrics on (limits too high to refuse), `DB_MAX_CONNS=%d`; the load generator and PostgreSQL share the same 2 cores.\n", o.dbConns)
 	fmt.Fprintf(&b, "- Load generator: %s, %s, %d keep-alive connections, for each scenario `wrk %s`; wrk.lua cycles through requests generated beforehand (random user ids, unique sign-ups, unique signed webhooks).\n\n",
 		wrkVersion(), count(wrkThreads, "thread"), o.concurrency, strings.Join(wrkArgs(o, "cmd/bench/wrk.lua", "<requests>"), " "))
-	fmt.Fprintf(&b, "| scenario | requests/s | p50 | p95 | p99 | errors | peak RSS | CPU a request: server / PostgreSQL | note |\n|---|---:|---:|---:|---:|---:|---:|---:|---|\n")
+	fmt.Fprintf(&b, "| scenario | requests/s | p50 | p95 | p99 | errors | peak RSS | CPU a request: server / PostgreSQL | WAL a request | note |\n|---|---:|---:|---:|---:|---:|---:|---:|---:|---|\n")
 	for _, r := range results {
-		fmt.Fprintf(&b, "| %s | %.0f | %s | %s | %s | %d / %d | %.0f MiB | %s / %s | %s |\n", r.name, r.rps, ms(r.p50), ms(r.p95), ms(r.p99), r.errors, r.requests, r.peakRSSMiB,
-			r.cpuPerRequest.Round(time.Microsecond), r.dbCPUPerRequest.Round(time.Microsecond), r.note)
+		fmt.Fprintf(&b, "| %s | %.0f | %s | %s | %s | %d / %d | %.0f MiB | %s / %s | %s | %s |\n", r.name, r.rps, ms(r.p50), ms(r.p95), ms(r.p99), r.errors, r.requests, r.peakRSSMiB,
+			r.cpuPerRequest.Round(time.Microsecond), r.dbCPUPerRequest.Round(time.Microsecond), walSize(r.walPerRequest), r.note)
 	}
 	fmt.Fprintf(&b, "\n| measure | value |\n|---|---:|\n")
 	fmt.Fprintf(&b, "| `pgbench -S -M prepared -c %d -j 2` (the database's ceiling) | %.0f TPS |\n", o.concurrency, pgbenchTPS)
@@ -36,8 +36,12 @@ func writeReport(o options, results []result, bare result, traced tracingResult,
 		}
 	}
 	// The goals that compare two scenarios of the run (issue 17): a key's cost and a 304 against a 200.
-	if plain, keyed, ok := pair(results, "POST /api/posts", "POST /api/posts with an Idempotency-Key"); ok {
-		fmt.Fprintf(&b, "| POST /api/posts with an Idempotency-Key against without: time a request (1 / requests/s) | %+.1f%% |\n", 100*(plain.rps/keyed.rps-1))
+	if plain, withKey, ok := pair(results, "POST /api/posts", "POST /api/posts with an Idempotency-Key"); ok {
+		fmt.Fprintf(&b, "| POST /api/posts with an Idempotency-Key against without, the two scenarios above: time a request (1 / requests/s) | %+.1f%% |\n", 100*(plain.rps/withKey.rps-1))
+	}
+	if len(keyed.keyed) > 0 {
+		fmt.Fprintf(&b, "| POST /api/posts with an Idempotency-Key against without, median of %d alternating pairs of %s runs on one server, each from a checkpoint (without → with: %s) | %+.1f%% time a request, %+.1f%% CPU a request (server and PostgreSQL) |\n",
+			len(keyed.keyed), keyed.durationPerRun, keyed.pairs(), 100*(median(keyed.ratios())-1), 100*(median(keyed.cpuRatios())-1))
 	}
 	if full, notModified, ok := pair(results, "GET /api/users/{id}", "GET /api/users/{id} with If-None-Match"); ok {
 		fmt.Fprintf(&b, "| GET /api/users/{id} answered 304 against 200: requests/s | %.2f× |\n", notModified.rps/full.rps)
@@ -76,6 +80,9 @@ func count(n int, noun string) string {
 	}
 	return fmt.Sprintf("%d %ss", n, noun)
 }
+
+// walSize is a count of WAL bytes, in KB.
+func walSize(n float64) string { return fmt.Sprintf("%.1f KB", n/1e3) }
 
 func ms(d time.Duration) string { return fmt.Sprintf("%.1f ms", float64(d.Microseconds())/1000) }
 

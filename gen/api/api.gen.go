@@ -2828,6 +2828,12 @@ type ClientInterface interface {
 	// (`errors.currentPassword`). A bearer token alone cannot move the account to another address. The old
 	// address is told of the change by email, and open password-reset tokens stop working.
 	//
+	// A replacement whose `If-Match` fails while the user already has exactly the name and email it asks for
+	// answers `200` with the user and its current `ETag`, and changes nothing, as RFC 9110 (section 13.1.1)
+	// allows for a change already made: a retry whose first answer was lost (a `PUT` takes no
+	// `Idempotency-Key`) is not told that its own change is a conflict. A failed `If-None-Match` is always
+	// `412`.
+	//
 	// Takes any type of body and a specified content type.
 	//
 	// Corresponds with PUT /api/users/{id} (the `ReplaceUser` operationId).
@@ -2841,6 +2847,12 @@ type ClientInterface interface {
 	// `currentPassword`: without it the answer is `400` (`errors.currentPassword`), with a wrong one `403`
 	// (`errors.currentPassword`). A bearer token alone cannot move the account to another address. The old
 	// address is told of the change by email, and open password-reset tokens stop working.
+	//
+	// A replacement whose `If-Match` fails while the user already has exactly the name and email it asks for
+	// answers `200` with the user and its current `ETag`, and changes nothing, as RFC 9110 (section 13.1.1)
+	// allows for a change already made: a retry whose first answer was lost (a `PUT` takes no
+	// `Idempotency-Key`) is not told that its own change is a conflict. A failed `If-None-Match` is always
+	// `412`.
 	//
 	// Takes a body of the `application/json` content type.
 	//
@@ -3571,6 +3583,12 @@ func (c *Client) PatchUser(ctx context.Context, id UserID, params *PatchUserPara
 // (`errors.currentPassword`). A bearer token alone cannot move the account to another address. The old
 // address is told of the change by email, and open password-reset tokens stop working.
 //
+// A replacement whose `If-Match` fails while the user already has exactly the name and email it asks for
+// answers `200` with the user and its current `ETag`, and changes nothing, as RFC 9110 (section 13.1.1)
+// allows for a change already made: a retry whose first answer was lost (a `PUT` takes no
+// `Idempotency-Key`) is not told that its own change is a conflict. A failed `If-None-Match` is always
+// `412`.
+//
 // Takes any type of body and a specified content type.
 //
 // Corresponds with PUT /api/users/{id} (the `ReplaceUser` operationId).
@@ -3594,6 +3612,12 @@ func (c *Client) ReplaceUserWithBody(ctx context.Context, id UserID, params *Rep
 // `currentPassword`: without it the answer is `400` (`errors.currentPassword`), with a wrong one `403`
 // (`errors.currentPassword`). A bearer token alone cannot move the account to another address. The old
 // address is told of the change by email, and open password-reset tokens stop working.
+//
+// A replacement whose `If-Match` fails while the user already has exactly the name and email it asks for
+// answers `200` with the user and its current `ETag`, and changes nothing, as RFC 9110 (section 13.1.1)
+// allows for a change already made: a retry whose first answer was lost (a `PUT` takes no
+// `Idempotency-Key`) is not told that its own change is a conflict. A failed `If-None-Match` is always
+// `412`.
 //
 // Takes a body of the `application/json` content type.
 //
@@ -6597,6 +6621,12 @@ type ClientWithResponsesInterface interface {
 	// (`errors.currentPassword`). A bearer token alone cannot move the account to another address. The old
 	// address is told of the change by email, and open password-reset tokens stop working.
 	//
+	// A replacement whose `If-Match` fails while the user already has exactly the name and email it asks for
+	// answers `200` with the user and its current `ETag`, and changes nothing, as RFC 9110 (section 13.1.1)
+	// allows for a change already made: a retry whose first answer was lost (a `PUT` takes no
+	// `Idempotency-Key`) is not told that its own change is a conflict. A failed `If-None-Match` is always
+	// `412`.
+	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with PUT /api/users/{id} (the `ReplaceUser` operationId).
@@ -6610,6 +6640,12 @@ type ClientWithResponsesInterface interface {
 	// `currentPassword`: without it the answer is `400` (`errors.currentPassword`), with a wrong one `403`
 	// (`errors.currentPassword`). A bearer token alone cannot move the account to another address. The old
 	// address is told of the change by email, and open password-reset tokens stop working.
+	//
+	// A replacement whose `If-Match` fails while the user already has exactly the name and email it asks for
+	// answers `200` with the user and its current `ETag`, and changes nothing, as RFC 9110 (section 13.1.1)
+	// allows for a change already made: a retry whose first answer was lost (a `PUT` takes no
+	// `Idempotency-Key`) is not told that its own change is a conflict. A failed `If-None-Match` is always
+	// `412`.
 	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -12970,6 +13006,12 @@ func (c *ClientWithResponses) PatchUserWithResponse(ctx context.Context, id User
 // (`errors.currentPassword`). A bearer token alone cannot move the account to another address. The old
 // address is told of the change by email, and open password-reset tokens stop working.
 //
+// A replacement whose `If-Match` fails while the user already has exactly the name and email it asks for
+// answers `200` with the user and its current `ETag`, and changes nothing, as RFC 9110 (section 13.1.1)
+// allows for a change already made: a retry whose first answer was lost (a `PUT` takes no
+// `Idempotency-Key`) is not told that its own change is a conflict. A failed `If-None-Match` is always
+// `412`.
+//
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
 // Corresponds with PUT /api/users/{id} (the `ReplaceUser` operationId).
@@ -12989,6 +13031,12 @@ func (c *ClientWithResponses) ReplaceUserWithBodyWithResponse(ctx context.Contex
 // `currentPassword`: without it the answer is `400` (`errors.currentPassword`), with a wrong one `403`
 // (`errors.currentPassword`). A bearer token alone cannot move the account to another address. The old
 // address is told of the change by email, and open password-reset tokens stop working.
+//
+// A replacement whose `If-Match` fails while the user already has exactly the name and email it asks for
+// answers `200` with the user and its current `ETag`, and changes nothing, as RFC 9110 (section 13.1.1)
+// allows for a change already made: a retry whose first answer was lost (a `PUT` takes no
+// `Idempotency-Key`) is not told that its own change is a conflict. A failed `If-None-Match` is always
+// `412`.
 //
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
@@ -32616,76 +32664,79 @@ var swaggerSpec = []string{
 	"YIjnTjxS32YFhefR+tUGALYondjaU3XH0nyD0olbyvT7HIj70ol779bXU5xQS4FOcEY5oE4lwUF5mylT",
 	"IKfq0HHKtppaaFkZVMaTUmMWZr+reWUIPVg4GWOtCrQQOTJy3zbFJkOWMhsqMqLIaUdOpsW8D7OvYX6p",
 	"zkcrQYO8TVUoUB+6YkFnujOFiGT6UFcsvwdm5C9VhEbyqqgIwWhR3KPTRACSMom7wik2Tnmx+qoFvlN3",
-	"0GG5XD1Z6za0s/+/vN/w9pGrhtnT8vDVdsL+TQ6HP7e4v5fS91L6z9rwebWgtSS+lZdiA8G6GHHarDrR",
-	"Clu/SHGld3erMkWIct+XKd6XKd6XKS4pU5wjvy9Xppj5LUsYx+rurh7XWMEpYAw5T12TVyxYkZ66XrsB",
-	"L/nrNIC978V6z8m+S052yy6ut+Nh2ThlEY8lX9uYwTWjzi4vsqQGeSWdqe6G3FORXb2jiGJRyvTqAfHZ",
-	"Uj4z2/oSE9PtXjYYmu52fZ8j/mfJEZ/JSZqP3/Ww2lH6IvHdrnfzGzbgymA4mcJ42F8mAm72B8jiBPDZ",
-	"mKG7MEZHVGpTY2w5FazGpdMpiFBxMbDES6rhdKhY9AGrl/baJKUiliMCHWIIF6RHFTvcr3Uw07s4mhfU",
-	"msyJqIZyqgjXDXIsCkHRvIolhxyp7jcfkR6bSRHX0LsZkDGdQQ4fzMmd9DJw2JnzkDoPY8jiERdqx3sa",
-	"rKS639yroffu7ZsXZpFDrccqsG0ljIYRZbHKqm17Dd5OlsJw9SQxOxin/IpqRrSx4WEsGQAiZlcskWOz",
-	"wFpAoiGLLlmM7fsVvWLxsv4Uc9zjNvPJSucMmMMc8zFLuIAKKgOqC4MTTv408h7YgdOrGzar2iDpJE0q",
-	"nQqAqrO7+2iv0Xq432i3Dht7+7tm5Wr3N4t722aYz239KyWbz63iHBB/lZPPoVXgUU0m6u5gPtr6NHJP",
-	"yG6bSr7Ah+5bYd+xl/L7yF7/E3oOUSD6Y/BznnpbMbxUh944fR1iZf3inBdP3GU9K+RUMOipWTsiQmrg",
-	"3yOJA+AVw4gUX9ofu0yabJL9nSsCf+0M8PscwSwp+zNQ0QbJ2itIBOoQR1zswChYQx9UzLzBbFyR/eZ+",
-	"aSvqtWTx2azBTRSJe0L76ybjfhYq286VMoexmzeJfvvmBSY/epcEC6anTLNKYhyIyoQBVnxEFmVeTuTw",
-	"CRoeUG3p3OMGgZe9QjiM7zcPNbKSazuHP0oYBfN4lhvHMVfwbjBDL+YWyjUmhE7GNq0kZeS3STzA3ibZ",
-	"OncUSWXCMJc3L4ZGIxfyakgixcAVTru92Ff7PjK8BYstMpsVTNnAQC1O5djWc8ACA9Kb6OLGMftmyhWz",
-	"1m155ugi+/uKZc14+rZtxHaJnrcxGL8Kh3f5VUs4/X1a5/eeMHKfm/n1OyLahP4vb/btxizhVyzlbHUo",
-	"Jb/MGG9barlZ1AVFFcReAgJFCpn7iWrNRmOtOuBvDGyKJtUTRSIZ562LzLlYiT1BGRF4PRVb5Ff+k1ua",
-	"66AhrA8TqxSutXuXkXTxhDXI03xzRmBesrEGJ+xek8R0plaGf/J7v3iXq2yIhXc4kL8KPVWoZktbPAFc",
-	"K8F2wsLudHaOd3/abEFwFlx5WsqyVWVu3W0XdpLd+OlLBMkcHNYHyXIw3JtHf0XzCAPnhYBy7LOLb8FK",
-	"2lg87P5h/56dxp92U6bT2fY9dktWEKwQN7NVo67z5dxu5PWy8OQ5NmokfciQzZa0Xv5BY7uRTJkx8aal",
-	"ftEOPMLKoSAvooNy+tCdBY8xZtmT8QxmmGVLyOw0TUJcX4i+o0cYIFUSO0RmxqKvvc9n5ut0Nsfa7sa6",
-	"KrDh9udiw6tsFwewgHycsAmL0ay+t2C+5Q7t96bBXEyorpiIF/nQ5zcNUhbJK5beCZdfw2WxgHlzFgsM",
-	"0AIE0iVsAoXtfR7CP6HPiZHf2u6/rswLutq619gMjBJ2fVTGSS2/rTWyt/E8D8RaDoQOJCRXJFIMCPXF",
-	"f2ZpIMM2nNwuqj/Rk5SVMWo4jtvbHXfpCoOtVzqGwR/Wm616s33ROug09zvNg39uUxVVvrWtvGN3LmHs",
-	"qpZKmOdySkZUzOYoM+syzDAJSeh7sXM/GOTeDba5rENpMK9327EWwMC/gPCT2jwBs6I+rwj8mV+tTa6g",
-	"kDRVzGwMIB9RZD4f6+/CRMGSwBRuCWNNF7bfB4duXViarbQRWVc04ShU2/tkKCep6pARowK7bc0Japc1",
-	"3ZN6CKujRnapgKgxjVjeyBuEoFnNuaYipmlMLIAUUWMW8b5l1ESV+ttw5aVZbl8wDn6jtDo4trtMrbtn",
-	"938J39EbJNbFkEBWlfD5eaBmSn8J7Z9mLo+GeWXonMXrrIBl3pWATIdUwziHueA4BKoD4FQsdqnkKTd/",
-	"LxghHJouLdP7OzYHwDwVi0kWuJbZy2cJW397jpWjQgwH5JIzZ0qdn/e68L0L5rthxefof9F5BBOqLT5/",
-	"rFbtKp3yMRja5fzzbyzlfW5zmcJzuLp+7vSwkCDGQis8uCSlU/AmB1D9Alqe+SNwjeGomGG67pimClhm",
-	"pytC/bg7aTb3oong10b4SBEr+IYFVy3725Bd41f/Kvmu0Wi8h4atzLyDXLWgcoVdV5+/PH5SP39+3D44",
-	"rDqltlvBu7W9Fz+ZVeMX3UqtBitH4dAVdsJ/nw8mKYutdMS2uCEO3jPamGVHWiYspTB6Zq/ZJMorS645",
-	"UYPFMjuKRImMLo0UuEI4x12BCJBPrTBvsc5ls6ZxKiOmFGRx4ewanVKh8KyPCDXaNpSlWEzi0MeIRpdC",
-	"ThMGiVrgLOgKcOO7HkURa5CTzCqapIxU8WiDXOsO7GArCieMZ94iL/lPAeECtfpfzl+/qmFkYL/ZJNOh",
-	"VKwrsM8QAKpbsUIAzQDUydEQ61ag4tvssJewEcjUPFSRst9YpFmMbXmjIQmv7XdcihBqt1QNXF1d4VLC",
-	"MyA2yCupvZEaLO7gObitEcMCmdBGrjFV3l8oYvyKIQXYPdymDskVD3Vahw8Pmw8fPXrQDCqxkYidPyqy",
-	"ZzYGTxnJiXleu9lsBhVs1GTkR2Wi4kpQ4ZC+xj/svfr54VPdZv+8+vUfiWw/aY4ezV60jgeVwMXiOxU1",
-	"iSLGYhgXYe9kV/pDy9w6yW99e/rg0dXf383ySJYtKfvAYW8N7zmbut8QahBGv7tENA+Y9nDyx23rhsO7",
-	"lxldV25ar3sPqRrN0PA24Gq1xsZNerNXIjbfTDC9FRaLbyGhvGfMiyqUCRmTL3OjABgIJXiwCKFF8XTj",
-	"kflCCjBFPRIHEYWcodKpzHMFK9qGjCZ6+PvSRKNjO7K0DbyJJ9jGzLJUwy4m4wY51SSWDGOfWk4iDJwa",
-	"0uxRhf3kbGTUZyiGiY9o0pfpiMV20J4dkLYwTGi/2SzNwH8Oy6/clhoyipeXm5OoffeyQaUFEN2gJfUc",
-	"yt4C41cM3HjBr5gwyzSI4rvwMkiv1pMQ7QCTUkbj2aaIZFO/PBTBXykZm/O3yoGR1ajbBOSguZenJWOA",
-	"xnyV9Q4cSTeIwwe9a/4LvfCq56c/X5y8eYmqSnj+/O3F09fvXn14+ub49NWHpycvjv+RtbCHdrw8SVyn",
-	"e38mpJVgfg/kRNKY9GhitJjU5l5zTeREL/T31fTSbDGSQiCdqkVZexek8YbRmJuz/RapQyF3tVP20yvm",
-	"gKq+LqncvXCYEwP2TG5Lb/AOoxGXTT+4yIvLsUQeURgc0rGMJiMUPViBvQsODLuMhWJvJscJM0opznAo",
-	"m26RZ//Y0XSL2UPYj7Jv80XzreLyBDMatnUA1bnI2hzaxxpFs+Sp0JcocL2OJkLzJJ8O7d2OzVAW738y",
-	"333NuyfrA7V42wmGpIHvIDuwuKyCzCQxBkymKHuPzYT84mPflbVb4BpnZLj7Os5LZrs+rfHcB5knTQpy",
-	"fsWvdxQx5BlPEkaqB0QF5ICMuAjIXhP/bZOh+W4IA/Ky/0JW8P/7/7Sb/yNvjZq55BI5sE47CBRxMXBm",
-	"EZg8YNiEdn02WBceGTRUmUndGMUkgcHA80U+8DLLidQiID1jviTzNUezvHsDqYaurQAZpFToOpbSnLw8",
-	"Pn0R1nysM9+XPDaTmLjpAj3jm2QaDZnSKdUy9RftkfgnoHGrnNU19k0Alowen9J8b8shibvKgmdqE8/Q",
-	"bguIMvoXDlTEhrsuM40mIKJxamODvGE6nbnBBZDk5l4wNXLPaGtDlsDUXScA9puPgormGur+nXvKHRJX",
-	"2jwNDLLMEHL9HRzQGzG72rX7VruR5+HqZzUWK/oGwT6RBLiAuqURncFSYwn8LYATsBiTNeW3nXZttyQY",
-	"u1PY1V6+KyOJoSMHizfdRd+vDuG5D65+yWZ1Lur9hA+GZRqRB/BCrqHnx6v/ymYhGvnwm+sIOWJ6KK23",
-	"XE40qyEGmINLJ0IAFcIBE9rXLCUhfKgfmw+h8xehRQ/JhmTALPlh0r5d2Y5TNpZiwdxai2vYFILLgVYC",
-	"0RT9mqVYsgg6Y4Oa660aFmDNHVcOoaQN1AIUA5u4VFDzSNV9gV66MdVDY8iCVlbz6KhANh1iU8QEm5JL",
-	"NnN803y0Dy7AtN1eDlPccdnabgrgNPMNc6sIlSnsZCLY9RisRSzyaBAcMYTJNIkcDAzDAbsOaq3NJ9vg",
-	"Jjw+O/tw8upvj70GNqG/44Nm09uxXQW+ZuNdubXDPsA7VneAWclBM2N1BNPaC4pR4MpanIqasj6A38a9",
-	"jEy+osmEKVL15o1oKYkaylTXGsQ2CbcuNhSfst9H6YjN3TvOJYgj0XszeO4v569fIX5VQ9cWPOJ6FtYC",
-	"mG3iJm7L1HmR7Y04wyY0TwwzPQuebwSB0d8SViRhD/g+ZLhyjsnND6EI+E9BBZlTXUhdd6y09DhgpyA4",
-	"FPDy7FiGFNqlc2X53BEJj82DQk9NwF/AyhpSVdzcQb65l8goxfZsvWQXn4KK+diHMM7Cll5JlL1u6BgU",
-	"XU1EppPi1EjrCIFnmOOzzQZ60KheEQws1QALhX2ggVNxg/tFgYUL2nBf+Q6gWAE0srqWsp5AAtVKwnEq",
-	"HVxq2/MXVPodZScwV8N5L1YYQEcFEnLRl41rhzB4BVwKV9WOSBgDlwkh8wSeD88sgKDlyew3/uoMIeJO",
-	"NoTHIggMXLx23HV0tpcJ8OwamqCBtKP84XdVmc6PyKt5WC6T2IlgizGusBfzqiCIglOscb6fhidiTis1",
-	"1obiOFo0OyB2jWOBalkKK7j1jRQ069NG8bvI6vCyMYCutZpbyI4idsKBYXtFwHuCym9abkMSG0O9BMCf",
-	"gkpu9i5jGm6st2Vytky+Bi3fgE8bKvo4kZq60JGPnC7ok67TjRokzELKFhExiDKG+HJRdnv60IWUmIDq",
-	"/BmbAqSw809BZSL8AEs5u8EIUpSy2FxHE9WBqeYQ6wpyB1JA2PWYQ9QqJZqOxuA8gikRmIQNQScc/MgV",
-	"GUjBgP+4ARhoRsjUG412zlx3v/Ddu3f1Y2+pYZFVtXLYeFcZhMkiGhtCaB4iCKQsflxeI+scjHYQR8/g",
-	"ODU2MORC8BFyaTnRdABxOvOVnOiarwUwR3MGtSIpXEyJRHS8CSoVtB6Pb1kvEvF3sTks8sC5gUOWzVof",
-	"sZjTOj5lE15uwALDZ+BGjCEWyMa6M6vhvJsQ7eWcM3hi10uv9Z67+e5Kt/MpWIxilDBllwSQuShs1ip6",
-	"ZyzyVV1XSi9OqwxtBETx36G2GSKzRwUe6mKj+UtsfCvNPNjoKAal0QgFtOw45pK6OG11ni0VIrO1wPJ/",
-	"bAEoYpdAqlmSZBk7xiBI5cgsb6lmtzRwvOlBlAWN/v8AAAD//w==",
+	"0GG5XD2ZdxuaU7Dj/jGXGkx6z1TvQ6AQLfjcEZCkjMYzUDPzLBY2hygGxlRdwnB5N0lFkbBt4LzoWICm",
+	"DQhAa/7jXpwrwgAGNCCqSDa+vaoYjjJs7TVajVbNqI+JnHrz7FH/wuUadakDLa11OrNbxRRPiwZTqkgi",
+	"lSZVSsKztxehbR4tZFeEHguq/8pmYc0hNuqSOLwF3Re5nkmJG6ztdaaec5DAdTB9vSuWJoHaQ/ry/tzb",
+	"RxQbBteWhxW3U8Le5HD4c6th99rTvfb0Z23EvVoBsiS+lfdoA4VnMRK4WdWoVYL84tGVXvetykch++C+",
+	"fPS+fPS+fHRJ+egc+X258tHMn1zCOFZ33fW4xgpOAePheeqa72IhkfTMqNoNeMlfpzHvfY/ce072XXKy",
+	"W3bXvR0Py8Zci3gs+dqGGa5JeHZ5kSU1yCvpbOeIpqkbB22v3lFEsShlevXg/mwpn5ltfYlJ9nYvGwyz",
+	"d7u+z93/s+Tuz+Qkzccie1jtKH2R+G7XU/sNG3BlMJxMYWzvLxOB3jBvsC9OZp+NGbpxY3SqpTZlyZa5",
+	"wWpcmqOCyCEXA0u8pBpOh4pFH7CqbK9NUipiOSLQuYdwQXpUscP9Wgcz8Isjk0GtyZy7aiininDdIMei",
+	"EKzOq4tyyJHqfvMR6bGZFHENvc4BGdMZOCphfvGkl4EDd4olDeD8i0dcqB3vabCS6n5zr4Ze1bdvXphF",
+	"DrUeq8C2+zAaRpTFkKu2HTl4oVkKQ+/RvThO+RXVjGhjw8O4OABEzK5YIsdmgbWAREMWXbIYxyooesXi",
+	"ZX1D5rjHbebGlc5/MIc55mOWcAGVbQZUFwYnnPxp5L3JA6dXN2y2u0HSSZpUOhUAVWd399Feo/Vwv9Fu",
+	"HTb29nfNytXubxb3ts38n9v6VyoCmFvFOSD+KiefQ6vAo5pM1N3B3Lr16f2ekN02xX+BD923KL9jL+X3",
+	"UVXwJ/QcokAkdEEO34EYXqpDb1xWADHMfnH+jifusl4icioY9DqtHbm4FxlJHMyvGEYK+dK+5WXSZJOs",
+	"/FwR+Gtn5t/nbmbJ8p+BijZIol9BIlAfOuJiB0b0GvqgYuYNzOOK7Df3S1uEryWLz2YNbqJI3BPaXzdJ",
+	"+rNQ2XaulDmM3bx599s3LzAp1bskWDA9ZZpVeOOgWiYMsOIjsijzciKHT9CIgmpL5x43CLysIsJ1rUFO",
+	"zEONrOSaYNJrlDAK5vEsN45jruDdYIZezC2Ua0zUnYxtuk/KyG+TeIA9Z7J17iiSyoRhjnVepG6zQCBx",
+	"OZFi4Ara3V7sq30fGd6CaSaZzQqmbGCgFqdybOtsYIEB6U10ceOYFTXlilnrtjyjd5H9fcVyczx9285j",
+	"uwTc2xiMX4XDu7y3JZz+Pt32e08Yuc+Z/fqdKm2i35c3+3ZjlvArlnK2OpSSX2aMty213CzqgqIKYi8B",
+	"geKRzP1EtWajsVYd8DcGNnWW6okikYzzllLmXKzEnqCMCLxely3yK//JLc11NhHWh4nVI9favctIunjC",
+	"GuRpvjkjMC/ZWIMTdq9JYjpTK8M/+b1fvPtYNlzEOxzIK4ZeN1Szpa23AK6VYDthYXc6O8e7P222IDgL",
+	"rjwtZdmqMrfutgs7yW789CWCZA4O64NkORjuzaO/onmEgfNCQDn22cW3YCVtLB52/7B/z07jT7uQg759",
+	"7+OSFQQrxM1s1QjyfDm3G0W+LDx5jg00Xda7e916+QcNB0cyZcbEm5b6RTvwCCuHgrycANochO4seIwx",
+	"y56MZzBbLltCZqdpEuL6QvQdPcIAqZKYvZ8Zi772Pp+Zr9PZHGu7G+uqwIbbn4sNr7JdHMAC8nHCJixG",
+	"s/regvmWO+ffmwZzMaG6YiJe5EOf3zRIWSSvWHonXH4Nl8XC8s1ZLDBACxBIl7AJFLYnfQj/hD4nRn5r",
+	"uzK78jvoNuxeYzMwStj1URkntfy21sjexvM8EGs5EDqQkFyRSDEg1Bf/maWBDNtwcruo/kRPUlbGqOE4",
+	"bm933KUrDLZe6RgGf1hvturN9kXroNPc7zQP/rlNVVT51rbyjt25hLGrWiphnsspGVExm6PMrPszwyQk",
+	"oe/Fzv3Alns32OayDqXBvN5tx40AA/8Cwk9q8wTMivq8IvBnfrU2uYJC0lQxszGAfESR+XysvwsTBUsC",
+	"U7gljDVd2D4sXLv6afAZzRS5oglHodreJ0M5SVWHjBgVWEM9J6hd1nRP6iGsjhrZpQKixjRieYN1EIJm",
+	"NeeaipimMbEAUkSNWcT7llETVepvw5WXZrl9wTj4jdLq4NjuMrXunt3/JXxHb5BYF0MCWVXC5+eBmin9",
+	"JbR/mrk8GuaVoXMWr7MClnlXAjIdUg1jNuaC4xCoDoBTsdilkqfc/L1ghHBohrVM7+/YHADzVCwmWeBa",
+	"Zi+fJWz97TlWjgoxHJBLzpwpdX7e68L3LpjvhhWfo/9F5xFMqLb4/LFatat0ysdgaJfzz7+xlPe5zWUK",
+	"z+Hq+rnTw0KCGAstCuGSlE7BmxxA9QtoeeaPwDXso2KG6bpjmipgmZ2uCPXj7qTZ3Ismgl8b4SNFrOAb",
+	"Fly17G9Ddo1f/avku0aj8R4a6TLzDnLVgsoVdl19/vL4Sf38+XH74LDqlNpuBe/W9l78ZFaNX3QrtRqs",
+	"HIVDV4B0kKLPB5OUxVY6YrviEAciGm3MsiMtE5ZSGAm012wS5ZUl15yowWKZHUWiREaXRgpcIZzjrkAE",
+	"yKeJmLdY57JZ0ziVEVMKsrhwppBOqVB41kfQvGcMZSkWkzj0l6LRpZDThEGiFjgLugLc+K53VMQa5CSz",
+	"iiYpI1U82iDXugM7cIzCCeOZt8hL/lNAuECt/pfz169qGBnYbzaxhVBXYP8nAFS3YoUAmgGok6Mh1q1A",
+	"xbfZYS9hI5CpeagiZb+xSLMY2yVHQxJe2++4FCHUbqkauLq6wqWEZ0BskFdSe6NOWNzBc3BbI4YFMqGN",
+	"XGOqvL9QxPgVQwqwe7hNHZIrHuq0Dh8eNh8+evSgGVRiIxE7f1Rkz2wMnjKSE/O8drPZDCrY/8nIj8pE",
+	"xZWgwiF9jX/Ye/Xzw6e6zf559es/Etl+0hw9mr1oHQ8qgYvFdypqEkWMxTDGw97JrvSHlrl1kt/69vTB",
+	"o6u/v5vlkSxbUvaBw94a3nM2db8h1CCMfneJaB4w7eHkj9vWDYd3LzO6rtwUZfceUjWaoeFtwNVqjY2b",
+	"J2evRGy+mWB6KywW30JCec+YF1UoEzImX+ZGATAQSvBgEUKL4slKpRG9rhuOUYeCyEqn1dx/ePDgcIXA",
+	"ElKAKeqROIgo5AyVTmWeK1jRNmQ00cPflyYaHdsea23gTa5lm2Wphl1Mxg1yqkksmWtdNokwcGpIs0cV",
+	"tm+zkVGfoRgmPqJJX6YjFtsBiHZw3cKQp/1mszQD/zksv3JbasgoXl5uTqL23csGyBZAdINW4XMoewuM",
+	"XzEI5QW/YsIs0yCK78LLIL1aT0K0A0yChnibIpJN/fJQBH+lZGzO3yoHRlajbhOQg+ZenpaMARrzVdbT",
+	"cSTdgBQf9K4pM/QorJ6f/nxx8uYlqirh+fO3F09fv3v14emb49NXH56evDj+RzZaANok8yRxEwj8WZ1W",
+	"gvm9qRNJY9KjidFiUpt7zTWRE73Qd1nTS7PFSAqBdKoWZe1dkMYbRmNuzvZbpA6F3JVEVCCEHVDV1yWV",
+	"uxcOc2LAnslt6Q3eYTTisqkUF3lxOZbIIwqDQzqW0WSEogcrsHfBgWGXsVDszeQ4YUYpxdkaZVNH8uwf",
+	"OzJwMXsI+4T2bb5ovlVcnmBGw7YOoDoXWZtD+1ijaJY8FfoSBa7X0URonuRTu73bsRnK4v1P5ruvefdk",
+	"faAWbzvBkDTwHWQHFpdVkJkkxoDJFGXvsZmQX3zsu7J2C675p7uv47xktuvTGs99kHnSpCDnV/x6RxFD",
+	"nvEkYaR6QFRADsiIi4DsNfHfNhma74YwuDD7L2QF/7//T7v5P/KWtZlLLpED67SDQBEXA2cWgckDhk1o",
+	"12eDdeGRQUOVmdSNUUwSGNg8X+QDL7OcSC0C0jPmSzJfczTLuzeQaujaCpBBSoWuYynNycvj0xdhzcc6",
+	"833JYzOJiZsu0DO+SabRkCmdUi1Tf9EeiX8CGrfKWV1j3wRgyejxKc33thwya/9qwTO1iWdotwVEGf0L",
+	"B11iz1yXmeZ61sI0zQZ5w3Q6cwMlIMnNvWBq5J7R1oYsgWnITgDsNx8FFc011P0795Q7JK60eRoYZJkh",
+	"5Po7OKA3Yna1a/etdiPPw9XPaixW9A2CfSIJcAF1SyM6g6XGEvhbACdgMSZr1ms7INtuSTAOqbCrvXxX",
+	"RhJDRw4Wb7qLvl8dwr2WvpdsVuei3k/4YFimEXkAL+QazrcFRiMffnMdIUdMD6X1lsuJZjXEAHNw6UQI",
+	"oEI4YEL7mqUkhA/1Y/MhdP4itOixdfGAWfLDpH27sh2nbCzFgrm1FtewKQSXA60Eoin6NUuxZBF0xgY1",
+	"11s1LMCaO64cQkkbqAUoBjZxqaDmkar7Ar10Y6qHxpAFrazm0VGBbDrEpogJNiWXbOb4pvloH1yAabu9",
+	"HKa447K13RTAaeYb5lYRKlPYyUSw6zFYi1jk0SA4+gmTaRI5GBiGA3Yd1FqbT7bBTXh8dvbh5NXfHnsN",
+	"bEJ/xwfNprdjuwp8zca7cmuHfYB3rO4As5KDZsbqCKboFxSjwJW1OBU1ZX0Av417GZl8RZMJU6TqzYHR",
+	"UhI1lKmuNYht3m5dbCg+Zb+P0hGb7necSxBH1fdm8Nxfzl+/Qvyqhq5de8T1LKwFMHPGTUKXqfMi2xtx",
+	"tlBonhhmehY83wgCo78lrEjCHvB9yHDlHJObH0IR8J+CCjKnupC67lhp6XHATkFwKODl2bEMKbSx58ry",
+	"uSMSHpsHhZ6agL+AlTWkqri5g3xzL5FRiu3ZeskuPgUV87EPYZyFLb2SKHvdMDgoupqITCfFaZ7WEQLP",
+	"MMdnmw30JtjrHQNLNcBCYR9o4FTc4H5RYOGCNtxXvgMoVgCNrK6lrCeQQLWScJxKB5fasQkFlX5H2cnY",
+	"1XDeixUG0FGBhFz0ZePaIQxeAZfCVbUjEsbAZULIPIHnwzMLIGh5MvuNvzpDiLiTDeGxCAIDF68ddx2d",
+	"7WUCPLuGJmgg7Sh/0kFVpvOd+WselsskdiLYYowr7MW8Kgii4HRxnLuo4YmY00qNtaE4jnzNDohd47im",
+	"WpbCCm59IwXN+rRR/C6yOrxsPKNrreYWspMPTpCiyDlanqDym5bbkMTGUC8B8Kegkpu9y5iGG7dumZwt",
+	"k69Byzfg04aKPk6kpi505COnC/qk63SjBgmzkLJFRAyijCG+XJTdnj50ISUmoDp/xqYAKez8U1CZCD/A",
+	"Us5uMIIUpSw219FEdWDaPMS6gtyBFBB2PeYQtUqJpqMxOI9gegcmYePcCpibwRUZSMGA/7jBJGhGyNQb",
+	"WXfOXHe/8N27d/Vjb6lhkVW1cth4VxmEySIaG0JoHiIIpCx+XF4j6xyMdkBKz+A4NTYw5ELwEXJpOdF0",
+	"AHE685Wc6JqvBTBHczBQRAoXUyIRHW+CSgWtx+Nb1otE/F1sDos8cG7gkGWz1kcs5rSOT9mElxuwwFAg",
+	"uBFjiAWyse7MajjvJkR7OecMntj10mu9526+u9LtfAoWoxglTNklAWQuCpu1it4Zi3xV15XSi9MqQxsB",
+	"Ufx3qG2GyOxRgYe62Gj+EhvfSjMPNjqKQWk0QgEtO465pC5OW51nS4XIbC2w/B9bAIrYJZBqliRZxo4x",
+	"CFI5MstbqtktDRxvehBlQaP/PwAA//8=",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

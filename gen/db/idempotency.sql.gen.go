@@ -10,6 +10,19 @@ import (
 	"time"
 )
 
+const IdempotencyKeyDeleteExpired = `-- name: IdempotencyKeyDeleteExpired :execrows
+DELETE FROM idempotency_keys WHERE id = $1 AND expires_at <= now()
+`
+
+// Deletes a key's answer if it has expired.
+func (q *Queries) IdempotencyKeyDeleteExpired(ctx context.Context, db DBTX, id []byte) (int64, error) {
+	result, err := db.Exec(ctx, IdempotencyKeyDeleteExpired, id)
+	if err != nil {
+		return 0, err
+	}
+	return result.RowsAffected(), nil
+}
+
 const IdempotencyKeyGet = `-- name: IdempotencyKeyGet :one
 SELECT fingerprint, status, headers, body FROM idempotency_keys
 WHERE id = $1 AND expires_at > now()
@@ -36,16 +49,8 @@ func (q *Queries) IdempotencyKeyGet(ctx context.Context, db DBTX, id []byte) (Id
 }
 
 const IdempotencyKeyStore = `-- name: IdempotencyKeyStore :exec
-WITH s AS (
-    INSERT INTO idempotency_keys (id, fingerprint, status, headers, body, expires_at)
-    VALUES ($1, $2, $3, $4, $5, $6)
-    ON CONFLICT (id) DO UPDATE
-    SET fingerprint = excluded.fingerprint, status = excluded.status, headers = excluded.headers,
-        body = excluded.body, created_at = now(), expires_at = excluded.expires_at
-    WHERE idempotency_keys.expires_at <= now()
-    RETURNING 1
-)
-SELECT 1 / (SELECT count(*) FROM s)::int
+INSERT INTO idempotency_keys (id, fingerprint, status, headers, body, expires_at)
+VALUES ($1, $2, $3, $4, $5, $6)
 `
 
 type IdempotencyKeyStoreParams struct {
@@ -57,11 +62,11 @@ type IdempotencyKeyStoreParams struct {
 	ExpiresAt   time.Time
 }
 
-// Stores a key's answer, replacing an expired one. The caller holds the key's lock; a key that holds a live
-// answer all the same (a request that stored it before this one took the lock) fails the statement (division by
-// zero, 22012), and so the transaction, which the unit sends COMMIT in the same batch after: it is then rolled
-// back, and the stored answer replayed.
-// (A count, not a constant 1 / 0, which PostgreSQL may fold while planning, in either case.)
+// Stores a key's answer: a plain INSERT, the cheapest write there is. The caller holds the key's lock; a key that
+// holds an answer all the same (one stored before this request took the lock, or an expired one the prune job has
+// not deleted yet) fails it (unique violation, 23505), and so the transaction, which the unit sends COMMIT in the
+// same batch after: it is then rolled back, and the stored answer replayed, or the expired one deleted
+// (IdempotencyKeyDeleteExpired) and the request run again.
 func (q *Queries) IdempotencyKeyStore(ctx context.Context, db DBTX, arg IdempotencyKeyStoreParams) error {
 	_, err := db.Exec(ctx, IdempotencyKeyStore,
 		arg.ID,

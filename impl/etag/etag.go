@@ -72,7 +72,7 @@ func IfMatch(value string) (m service.Match, ok bool) {
 // If-None-Match weakly. ok is false when the value is neither "*" nor a list of entity-tags.
 func IfNoneMatch(value string, m service.Match) (_ service.Match, ok bool) {
 	if star(value) {
-		return service.MatchVersions(), true
+		return service.MatchVersions().FromNoneMatch(), true
 	}
 	var versions []int64
 	ok = each(value, func(tag string, _ bool) {
@@ -83,7 +83,7 @@ func IfNoneMatch(value string, m service.Match) (_ service.Match, ok bool) {
 	if !ok {
 		return service.Match{}, false
 	}
-	return m.Except(versions...), true
+	return m.Except(versions...).FromNoneMatch(), true
 }
 
 // NoneMatch reports whether an If-None-Match field value (its lines joined with commas) holds a tag that weakly

@@ -41,7 +41,7 @@ func withIdempotency(store idempotent.Store, next http.Handler) http.Handler {
 			writeError(w, http.StatusBadRequest, "An Idempotency-Key takes a request of one mutation.", map[string]any{"code": "BAD_REQUEST"})
 			return
 		}
-		idempotent.Serve(w, r, store, idempotent.Request(r, graphQLRoute, key, body), next, refuseKeyed)
+		idempotent.Serve(w, r, store, idempotent.Request(r, graphQLRoute, key, body), body, next, refuseKeyed)
 	})
 }
 
@@ -69,7 +69,7 @@ func oneMutation(body []byte) bool {
 // refuseKeyed answers a keyed mutation's refusal in GraphQL's error shape, with REST's status for it.
 func refuseKeyed(w http.ResponseWriter, _ *http.Request, err error) {
 	switch {
-	case errors.Is(err, service.ErrIdempotencyInFlight):
+	case errors.Is(err, service.ErrIdempotencyInFlight), errors.Is(err, service.ErrIdempotencyRunAgain):
 		writeError(w, http.StatusConflict, service.ErrIdempotencyInFlight.Message, map[string]any{"code": codes[service.ECONFLICT]})
 	case errors.Is(err, service.ErrIdempotencyKeyReused):
 		writeError(w, http.StatusUnprocessableEntity, service.ErrIdempotencyKeyReused.Message, map[string]any{"code": codes[service.EUNPROCESSABLE]})

@@ -75,4 +75,18 @@ func TestAKeyedMutationRunsOnce(t *testing.T) {
 		require.Contains(t, []int{http.StatusOK, http.StatusConflict}, s)
 	}
 	require.Equal(t, 2, posts(), "one execution for 50 at once")
+
+	// Past its time the key runs the mutation again, with the body it came with, and its new answer replaces
+	// the old.
+	_, err := in.pool.Exec(context.Background(), "UPDATE idempotency_keys SET expires_at = now() - interval '1 second'")
+	require.NoError(t, err)
+	status, replayed, rerun := in.keyed(t, token, "gql-1", create)
+	require.Equal(t, http.StatusOK, status, rerun)
+	require.Empty(t, replayed, "past its time the key runs again")
+	require.NotEqual(t, first, rerun, "a new post")
+	require.Contains(t, rerun, `"title":"Once"`)
+	require.Equal(t, 3, posts())
+	status, replayed, again = in.keyed(t, token, "gql-1", create)
+	require.Equal(t, "true", replayed)
+	require.Equal(t, rerun, again)
 }

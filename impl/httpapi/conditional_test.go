@@ -196,10 +196,54 @@ func TestIfMatchGuardsEveryWrite(t *testing.T) {
 			require.Equal(t, http.StatusOK, ok.status, string(ok.body))
 			next := ok.header.Get("ETag")
 			require.NotEqual(t, current, next)
-			require.Equal(t, http.StatusPreconditionFailed, run(path, token, current).status, "the tag it replaced is stale")
+			again := run(path, token, current)
+			if w.method == http.MethodPut {
+				// Its own retry, its answer lost: the change is made already (RFC 9110, section 13.1.1).
+				require.Equal(t, http.StatusOK, again.status, "a PUT whose change is in place: %s", again.body)
+				require.Equal(t, next, again.header.Get("ETag"), "changed nothing")
+			} else {
+				require.Equal(t, http.StatusPreconditionFailed, again.status, "the tag it replaced is stale")
+			}
 			require.Equal(t, http.StatusOK, run(path, token, "*").status, "* while it exists")
 		})
 	}
+}
+
+// TestAReplacementAlreadyMadeAnswers200: a PUT whose If-Match fails while the user already holds exactly what it
+// asks (its own retry, its first answer lost) answers 200 with the user, as RFC 9110 (section 13.1.1) allows, and
+// changes nothing; one that asks for anything else, or that If-None-Match refuses, is a 412.
+func TestAReplacementAlreadyMadeAnswers200(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	ada, token := b.signUp("Ada", "ada@example.com")
+	path := "/api/users/" + ada.Id.String()
+	first := b.doJSON(http.MethodGet, path, "", withToken(token)...).header.Get("ETag")
+	put := func(body string, more ...string) response {
+		return b.doJSON(http.MethodPut, path, body, append(withToken(token), more...)...)
+	}
+	made := put(`{"name":"Ada L.","email":"ada@example.com"}`, "If-Match", first)
+	require.Equal(t, http.StatusOK, made.status, string(made.body))
+	tag := made.header.Get("ETag")
+
+	cases := []struct {
+		name    string
+		body    string
+		headers []string
+		status  int
+	}{
+		{"the same replacement, the tag it replaced", `{"name":"Ada L.","email":"ada@example.com"}`, []string{"If-Match", first}, http.StatusOK},
+		{"another name", `{"name":"Ada","email":"ada@example.com"}`, []string{"If-Match", first}, http.StatusPreconditionFailed},
+		{"the email in other case", `{"name":"Ada L.","email":"ADA@example.com"}`, []string{"If-Match", first}, http.StatusPreconditionFailed},
+		{"If-None-Match of the current tag", `{"name":"Ada L.","email":"ada@example.com"}`, []string{"If-None-Match", tag}, http.StatusPreconditionFailed},
+		{"If-None-Match: *", `{"name":"Ada L.","email":"ada@example.com"}`, []string{"If-None-Match", "*"}, http.StatusPreconditionFailed},
+		{"If-Match failing and If-None-Match", `{"name":"Ada L.","email":"ada@example.com"}`, []string{"If-Match", first, "If-None-Match", `"999"`}, http.StatusPreconditionFailed},
+	}
+	for _, c := range cases {
+		r := put(c.body, c.headers...)
+		require.Equal(t, c.status, r.status, "%s: %s", c.name, r.body)
+		require.Equal(t, tag, r.header.Get("ETag"), "%s: the current tag", c.name)
+	}
+	require.Equal(t, tag, b.doJSON(http.MethodGet, path, "", withToken(token)...).header.Get("ETag"), "nothing changed")
 }
 
 // TestTwoWritersWithOneTagOneWins: two PATCHes of one post (or user) at once with the same If-Match: one 200,

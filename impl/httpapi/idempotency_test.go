@@ -2,8 +2,10 @@ package httpapi_test
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"net/http"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -130,8 +132,33 @@ func TestOnlySuccessesAreStored(t *testing.T) {
 	again := b.doJSON(http.MethodPost, "/api/posts", post, kept...)
 	require.Equal(t, http.StatusCreated, again.status)
 	require.Empty(t, again.header.Get("Idempotent-Replayed"), "past its time the key runs again")
-	require.Equal(t, 2, b.count("posts"))
+	require.Equal(t, 2, b.count("posts"), "the run that met the expired answer was rolled back, then run again")
+	require.Equal(t, 1, b.count("idempotency_keys"), "the expired answer replaced")
 	require.Equal(t, "true", b.doJSON(http.MethodPost, "/api/posts", post, kept...).header.Get("Idempotent-Replayed"))
+}
+
+// TestAKeyCoversThePreconditions: a key's request is its preconditions too. Retried with the same If-Match it
+// replays; with another If-Match, or none, or with If-None-Match, it is another request (422).
+func TestAKeyCoversThePreconditions(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	_, ada := b.signUp("Ada", "ada@example.com")
+	created := b.doJSON(http.MethodPost, "/api/posts", `{"title":"Draft","content":"Text."}`, withToken(ada)...)
+	require.Equal(t, http.StatusCreated, created.status, string(created.body))
+	var p struct{ Data struct{ ID string } }
+	require.NoError(t, json.Unmarshal(created.body, &p))
+	path, tag := "/api/posts/"+p.Data.ID, created.header.Get("ETag")
+	body := `{"title":"Edited"}`
+	keyed := append(withToken(ada), "Idempotency-Key", "edit-1")
+
+	first := b.doJSON(http.MethodPatch, path, body, append(keyed, "If-Match", tag)...)
+	require.Equal(t, http.StatusOK, first.status, string(first.body))
+	again := b.doJSON(http.MethodPatch, path, body, append(keyed, "If-Match", tag)...)
+	require.Equal(t, "true", again.header.Get("Idempotent-Replayed"), string(again.body))
+	for _, other := range [][]string{{"If-Match", `"999"`}, nil, {"If-None-Match", `"999"`}, {"If-Match", tag, "If-None-Match", `"999"`}} {
+		r := b.doJSON(http.MethodPatch, path, body, append(slices.Clone(keyed), other...)...)
+		require.Equal(t, http.StatusUnprocessableEntity, r.status, "%v: %s", other, r.body)
+	}
 }
 
 // TestIdempotencyKeysAreChecked: a key longer than 255 characters, with a space, empty quotes or a non-ASCII

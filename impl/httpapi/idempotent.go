@@ -29,5 +29,5 @@ func (g *gate) idempotent(w http.ResponseWriter, r *http.Request, next http.Hand
 		})
 		return
 	}
-	idempotent.Serve(w, r, g.idem, idempotent.Request(r, route, key, body), next, errs.service)
+	idempotent.Serve(w, r, g.idem, idempotent.Request(r, route, key, body), body, next, errs.service)
 }

@@ -131,6 +131,7 @@ var problemOfError = []struct {
 	problem string
 }{
 	{service.ErrIdempotencyInFlight, problemIdempotencyKeyInFlight},
+	{service.ErrIdempotencyRunAgain, problemIdempotencyKeyInFlight}, // a retry succeeds, as after one in flight
 	{service.ErrIdempotencyKeyReused, problemIdempotencyKeyReused},
 }
 

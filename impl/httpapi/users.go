@@ -109,7 +109,7 @@ func (s *Server) ReplaceUser(ctx context.Context, req api.ReplaceUserRequestObje
 	}
 	email := string(req.Body.Email)
 	u, err := s.svc.Users.Update(ctx, req.Id, service.UpdateUserInput{
-		Name: &req.Body.Name, Email: &email, CurrentPassword: req.Body.CurrentPassword, Precondition: m,
+		Name: &req.Body.Name, Email: &email, CurrentPassword: req.Body.CurrentPassword, Precondition: m, Replace: true,
 	})
 	if err != nil {
 		return nil, err

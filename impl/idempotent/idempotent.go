@@ -9,8 +9,10 @@ import (
 	"context"
 	"crypto/sha256"
 	"errors"
+	"io"
 	"net/http"
 	"strconv"
+	"strings"
 
 	"github.com/junction-dev/junction/impl/clientip"
 	"github.com/junction-dev/junction/impl/service"
@@ -60,9 +62,20 @@ func scope(r *http.Request) string {
 	return "ip:" + clientip.Key(clientip.FromContext(r.Context()))
 }
 
-// fingerprint identifies the request a key was sent with: its method, path, query and body.
+// fingerprint identifies the request a key was sent with: its method, path, query, preconditions and body. The
+// preconditions (If-Match, If-None-Match) decide what a write does as much as its body: a retry must send them as
+// the first request did. A request without them hashes as before they counted (an answer stored then still
+// matches its retry); with them, a leading byte that no method starts with keeps the two forms apart.
 func fingerprint(r *http.Request, body []byte) []byte {
 	h := sha256.New()
+	ifMatch, ifNoneMatch := r.Header.Values("If-Match"), r.Header.Values("If-None-Match")
+	if len(ifMatch)+len(ifNoneMatch) > 0 {
+		h.Write([]byte{1})
+		for _, part := range []string{strings.Join(ifMatch, ", "), strings.Join(ifNoneMatch, ", ")} {
+			h.Write([]byte(part))
+			h.Write([]byte{0})
+		}
+	}
 	for _, part := range []string{r.Method, r.URL.EscapedPath(), r.URL.RawQuery} {
 		h.Write([]byte(part))
 		h.Write([]byte{0})
@@ -71,38 +84,53 @@ func fingerprint(r *http.Request, body []byte) []byte {
 	return h.Sum(nil)
 }
 
-// Serve runs keyed request req (r) through next once per key: it has the answer stored with the request's
-// writes, or replays the one its key holds. refuse answers a refusal in the entrance's own shape:
-// [service.ErrIdempotencyInFlight] (with Retry-After set), [service.ErrIdempotencyKeyReused], or a failure to
-// commit.
-func Serve(w http.ResponseWriter, r *http.Request, store Store, req service.IdempotentRequest, next http.Handler, refuse func(http.ResponseWriter, *http.Request, error)) {
-	ctx := store.Begin(r.Context(), req)
-	rec := &Recorder{header: http.Header{}}
-	next.ServeHTTP(rec, r.WithContext(ctx))
-	if _, refusal := store.Found(ctx); refusal != nil {
-		// Its first write found the key held: whatever the handler made of that is not the answer.
-		_, _ = store.Finish(ctx, nil)
-		if errors.Is(refusal, service.ErrIdempotencyInFlight) {
-			w.Header().Set("Retry-After", strconv.Itoa(int(service.IdempotencyRetryAfter.Seconds())))
+// Serve runs keyed request req (r, whose body, read already, is body) through next once per key: it has the
+// answer stored with the request's writes, or replays the one its key holds. A request whose key held an expired
+// answer (not yet pruned) runs again, once, after that answer is deleted: its first run's writes were rolled
+// back. refuse answers a refusal in the entrance's own shape: [service.ErrIdempotencyInFlight] (with Retry-After
+// set), [service.ErrIdempotencyKeyReused], or a failure to commit.
+func Serve(w http.ResponseWriter, r *http.Request, store Store, req service.IdempotentRequest, body []byte, next http.Handler, refuse func(http.ResponseWriter, *http.Request, error)) {
+	for run := 1; ; run++ {
+		ctx := store.Begin(r.Context(), req)
+		rec := &Recorder{header: http.Header{}}
+		rr := r.WithContext(ctx)
+		if run > 1 {
+			rr.Body = io.NopCloser(bytes.NewReader(body))
 		}
-		refuse(w, r, refusal)
+		next.ServeHTTP(rec, rr)
+		if _, refusal := store.Found(ctx); refusal != nil {
+			// Its first write found the key held: whatever the handler made of that is not the answer.
+			_, _ = store.Finish(ctx, nil)
+			refuseKeyed(w, r, refusal, refuse)
+			return
+		}
+		var answer *service.StoredAnswer
+		if rec.status >= 200 && rec.status < 300 {
+			answer = &service.StoredAnswer{Status: rec.status, Header: storedHeaders(rec.header), Body: rec.body.Bytes()}
+		}
+		earlier, err := store.Finish(ctx, answer)
+		switch {
+		case errors.Is(err, service.ErrIdempotencyRunAgain) && run == 1:
+			continue
+		case err != nil:
+			// Nothing was committed (or the key answered another request): the answer the handler made would
+			// tell of a write that did not happen.
+			refuseKeyed(w, r, err, refuse)
+		case earlier != nil:
+			replay(w, earlier) // the key's first answer is the answer
+		default:
+			rec.copyTo(w)
+		}
 		return
 	}
-	var answer *service.StoredAnswer
-	if rec.status >= 200 && rec.status < 300 {
-		answer = &service.StoredAnswer{Status: rec.status, Header: storedHeaders(rec.header), Body: rec.body.Bytes()}
+}
+
+// refuseKeyed answers refusal with refuse, and with Retry-After when the request may be retried as it is.
+func refuseKeyed(w http.ResponseWriter, r *http.Request, refusal error, refuse func(http.ResponseWriter, *http.Request, error)) {
+	if errors.Is(refusal, service.ErrIdempotencyInFlight) || errors.Is(refusal, service.ErrIdempotencyRunAgain) {
+		w.Header().Set("Retry-After", strconv.Itoa(int(service.IdempotencyRetryAfter.Seconds())))
 	}
-	earlier, err := store.Finish(ctx, answer)
-	switch {
-	case err != nil:
-		// Nothing was committed (or the key answered another request): the answer the handler made would tell
-		// of a write that did not happen.
-		refuse(w, r, err)
-	case earlier != nil:
-		replay(w, earlier) // the key's first answer is the answer
-	default:
-		rec.copyTo(w)
-	}
+	refuse(w, r, refusal)
 }
 
 // storedHeaders are the headers of an answer that belong to it, and so are replayed: not those of the request

@@ -12,6 +12,8 @@ type Match struct {
 	limited bool
 	// except are versions it never holds for, whatever versions says (If-None-Match's tags).
 	except []int64
+	// noneMatch is set when If-None-Match made m (see [Match.MayAnswerApplied]).
+	noneMatch bool
 }
 
 // MatchAny holds for any version of a resource that exists (If-Match: *).
@@ -27,6 +29,18 @@ func (m Match) Except(versions ...int64) Match {
 	m.except = append(append(make([]int64, 0, len(m.except)+len(versions)), m.except...), versions...)
 	return m
 }
+
+// FromNoneMatch is m, marked as made by If-None-Match too.
+func (m Match) FromNoneMatch() Match {
+	m.noneMatch = true
+	return m
+}
+
+// MayAnswerApplied reports whether a write that m does not hold for may answer as done when the resource is
+// already as the write would leave it: RFC 9110 (section 13.1.1) lets a failed If-Match do so, as a retry whose
+// first answer was lost would otherwise be told that its own change is a conflict. A failed If-None-Match must
+// answer 412 (section 13.1.2).
+func (m Match) MayAnswerApplied() bool { return m.limited && !m.noneMatch }
 
 // Holds reports whether a resource at version v meets m.
 func (m Match) Holds(v int64) bool {

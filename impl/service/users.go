@@ -78,6 +78,10 @@ type UpdateUserInput struct {
 	// Precondition is the versions the user may have for the change to go ahead (If-Match and If-None-Match; the zero
 	// value: any).
 	Precondition Match
+	// Replace is set when the input states all that a user may change but the password (PUT): then a write whose
+	// If-Match fails while the user already holds exactly that answers with the user, not 412 (see
+	// [Match.MayAnswerApplied]).
+	Replace bool
 }
 
 // Token is a bearer token, how long it is valid, and whom it is for.

@@ -2,7 +2,11 @@ package idempotency_test
 
 import (
 	"context"
+	"crypto/sha256"
 	"testing"
+	"time"
+
+	"github.com/google/uuid"
 
 	"github.com/stretchr/testify/require"
 
@@ -48,4 +52,37 @@ func TestAnAnswerStoredBeforeTheDigestIsFoundByIt(t *testing.T) {
 			r.Scope, r.Method, r.Route, r.Key).Scan(&digest))
 		require.Equal(t, digest, r.ID(), "%+v", r)
 	}
+}
+
+// TestAUUIDv7KeyIsFiledUnderItsTime: a key that is a UUIDv7 leads its answer's id with the key's 6-byte time, so
+// that answers stored one after another sit side by side in the index; any other key's id is its digest alone.
+func TestAUUIDv7KeyIsFiledUnderItsTime(t *testing.T) {
+	t.Parallel()
+	base := service.IdempotentRequest{Scope: "user:7f0c7a0e-9f4e-4d8a-8f8e-2b1a3c4d5e6f", Method: "POST", Route: "/api/posts"}
+	with := func(key string) service.IdempotentRequest { r := base; r.Key = key; return r }
+	cases := []struct {
+		key    string
+		prefix []byte // nil: the digest alone
+	}{
+		{"01932c07-a5e4-7b3c-9d2e-4f5a6b7c8d9e", []byte{0x01, 0x93, 0x2c, 0x07, 0xa5, 0xe4}},
+		{"01932C07-A5E4-7B3C-AD2E-4F5A6B7C8D9E", []byte{0x01, 0x93, 0x2c, 0x07, 0xa5, 0xe4}},
+		{"01932c07-a5e4-4b3c-9d2e-4f5a6b7c8d9e", nil}, // version 4
+		{"01932c07-a5e4-7b3c-cd2e-4f5a6b7c8d9e", nil}, // variant 110
+		{"01932c07a5e47b3c9d2e4f5a6b7c8d9e", nil},     // not the text form
+		{"{01932c07-a5e4-7b3c-9d2e-4f5a6b7c8d9}", nil},
+		{"01932c07-a5e4-7b3c-9d2e-4f5a6b7c8d9g", nil},
+		{"key-1", nil},
+	}
+	for _, c := range cases {
+		r := with(c.key)
+		id := r.ID()
+		digest := sha256.Sum256([]byte(r.Scope + " " + r.Method + " " + r.Route + " " + r.Key))
+		require.Equal(t, append(c.prefix, digest[:]...), id, c.key)
+		require.Equal(t, id, with(c.key).ID(), "the same key, the same id")
+	}
+	a, b := with(uuid.Must(uuid.NewV7()).String()), with(uuid.Must(uuid.NewV7()).String())
+	time.Sleep(2 * time.Millisecond)
+	c := with(uuid.Must(uuid.NewV7()).String())
+	require.Less(t, string(a.ID()[:6]), string(c.ID()[:6]), "later keys file later")
+	require.NotEqual(t, a.ID(), b.ID())
 }

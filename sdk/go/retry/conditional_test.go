@@ -15,7 +15,8 @@ import (
 
 // TestConditionalRequestsThroughTheSDK: the generated client reads a resource's ETag, sends it back in
 // If-None-Match (304) and If-Match (412 with the current tag, typed), and a conditional PATCH whose answer the
-// network loses is retried into its first 200 rather than a 412 against the version it made.
+// network loses is retried into its first 200 rather than a 412 against the version it made: a PATCH by its key's
+// replay, a PUT as a change already made.
 func TestConditionalRequestsThroughTheSDK(t *testing.T) {
 	t.Parallel()
 	url, _ := server(t)
@@ -24,7 +25,7 @@ func TestConditionalRequestsThroughTheSDK(t *testing.T) {
 	tr.BaseDelay = time.Millisecond
 	ctx := context.Background()
 	anon := client(t, url, nil, "")
-	_, err := anon.CreateUserWithResponse(ctx, nil, api.CreateUserJSONRequestBody{Name: "Ada", Email: "ada@example.com", Password: new("long enough")})
+	signedUp, err := anon.CreateUserWithResponse(ctx, nil, api.CreateUserJSONRequestBody{Name: "Ada", Email: "ada@example.com", Password: new("long enough")})
 	require.NoError(t, err)
 	tok, err := anon.CreateTokenWithResponse(ctx, api.TokenRequest{Email: "ada@example.com", Password: new("long enough")})
 	require.NoError(t, err)
@@ -61,4 +62,27 @@ func TestConditionalRequestsThroughTheSDK(t *testing.T) {
 	deleted, err := ada.DeletePostWithResponse(ctx, id, &api.DeletePostParams{IfMatch: &next})
 	require.NoError(t, err)
 	require.Equal(t, http.StatusNoContent, deleted.StatusCode(), string(deleted.Body))
+
+	// A PUT takes no key: retried after its answer was lost, it finds the user as it asks, and RFC 9110 lets a
+	// failed If-Match answer 200 for a change already made, rather than 412 against the version it made.
+	uid := signedUp.JSON201.Data.Id
+	me, err := ada.GetUserWithResponse(ctx, uid, nil)
+	require.NoError(t, err)
+	userTag := me.HTTPResponse.Header.Get("ETag")
+	proxy.Drop(1)
+	replaced, err := ada.ReplaceUserWithResponse(ctx, uid, &api.ReplaceUserParams{IfMatch: &userTag},
+		api.ReplaceUserJSONRequestBody{Name: "Ada Lovelace", Email: "ada@example.com"})
+	require.NoError(t, err)
+	require.Equal(t, 2, proxy.Dropped())
+	require.Equal(t, http.StatusOK, replaced.StatusCode(), string(replaced.Body))
+	require.Equal(t, "Ada Lovelace", replaced.JSON200.Data.Name)
+	made := replaced.HTTPResponse.Header.Get("ETag")
+	require.NotEqual(t, userTag, made)
+	after, err := ada.GetUserWithResponse(ctx, uid, nil)
+	require.NoError(t, err)
+	require.Equal(t, made, after.HTTPResponse.Header.Get("ETag"), "changed once")
+	other, err := ada.ReplaceUserWithResponse(ctx, uid, &api.ReplaceUserParams{IfMatch: &userTag},
+		api.ReplaceUserJSONRequestBody{Name: "Someone else", Email: "ada@example.com"})
+	require.NoError(t, err)
+	require.Equal(t, http.StatusPreconditionFailed, other.StatusCode(), "another change with the stale tag")
 }

@@ -6,15 +6,16 @@
 // It retries a connection error, a 429, a 503, and the 409 of a request whose Idempotency-Key is still running,
 // waiting at least what Retry-After says, otherwise exponentially longer with full jitter, within Attempts and a
 // total Deadline. GET, HEAD, PUT, DELETE and OPTIONS are retried; POST and PATCH only where the contract takes an
-// Idempotency-Key, which Transport adds (a random UUID) unless the caller set one, and sends again unchanged on
+// Idempotency-Key, which Transport adds (a UUIDv7: random, and filed by the server under its time, which keeps
+// its index of keys growing at one end) unless the caller set one, and sends again unchanged on
 // every retry: the server then answers a retry of a request that did reach it with its first answer. A POST or
 // PATCH elsewhere is retried when the caller gave it a key of its own, as for a GraphQL mutation.
 //
 // Conditional requests need nothing of this package: the generated client takes If-Match and If-None-Match as
 // parameters, and each answer's ETag is in its HTTPResponse.Header. A retried PATCH with If-Match keeps its key,
-// so a lost answer comes back as the first 200, not as a 412 against the version that write made. A PUT or
-// DELETE takes no key: retried after its answer was lost, a conditional one answers 412 (or 404) for the change
-// it made itself, so read the resource again before taking a 412 for someone else's change.
+// so a lost answer comes back as the first 200, not as a 412 against the version that write made. A PUT takes no
+// key: retried after its answer was lost, it finds its change made, which the server answers 200 (RFC 9110,
+// section 13.1.1). A DELETE retried so answers 404: the resource is gone, whoever deleted it.
 package retry
 
 import (
@@ -128,7 +129,11 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 			retriable = true
 			if req.Header.Get(KeyHeader) == "" {
 				req = req.Clone(req.Context())
-				req.Header.Set(KeyHeader, uuid.NewString())
+				key, err := uuid.NewV7()
+				if err != nil {
+					return nil, fmt.Errorf("retry: make an Idempotency-Key: %w", err)
+				}
+				req.Header.Set(KeyHeader, key.String())
 			}
 		case req.Header.Get(KeyHeader) != "":
 			// The caller's own key on a route the contract does not list (a GraphQL mutation): the caller says

@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/uuid"
 	"github.com/stretchr/testify/require"
 
 	"github.com/junction-dev/junction/gen/api"
@@ -138,6 +139,21 @@ func TestWhatIsNotSafeIsNotRetried(t *testing.T) {
 	seen.Range(func(k, _ any) bool { keys++; require.Equal(t, "mine", k); return true })
 	require.Equal(t, 1, keys, "the caller's key, on both tries")
 	require.Equal(t, 2, count("users"))
+
+	// A key the SDK makes is a UUIDv7, which the server files under its time.
+	seen.Clear()
+	_, err = anon.CreateUserWithResponse(context.Background(), nil, api.CreateUserJSONRequestBody{
+		Name: "Hopper", Email: "hopper@example.com", Password: new("long enough"),
+	})
+	require.NoError(t, err)
+	seen.Range(func(k, _ any) bool {
+		u, err := uuid.Parse(k.(string))
+		require.NoError(t, err)
+		require.Equal(t, uuid.Version(7), u.Version(), k)
+		keys++
+		return true
+	})
+	require.Equal(t, 2, keys)
 }
 
 type roundTripFunc func(*http.Request) (*http.Response, error)

@@ -41,11 +41,28 @@ const keyed = keyedOperations.map(
 );
 
 /**
+ * A UUIDv7 (RFC 9562): 48 bits of Unix time in milliseconds, then 74 random bits. The server files a stored answer
+ * under its key's time when the key is one, so that keys made one after another sit side by side in its index.
+ */
+export function uuidV7(now: number = Date.now()): string {
+  const b = crypto.getRandomValues(new Uint8Array(16));
+  let t = now;
+  for (let i = 5; i >= 0; i--) {
+    b[i] = t % 256;
+    t = Math.floor(t / 256);
+  }
+  b[6] = 0x70 | (b[6] & 0x0f);
+  b[8] = 0x80 | (b[8] & 0x3f);
+  const hex = Array.from(b, (x) => x.toString(16).padStart(2, "0")).join("");
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+}
+
+/**
  * A fetch that retries what a real network loses, and only what is safe to send twice: a connection error, a 429,
  * a 503, and the 409 of a request whose Idempotency-Key is still running, waiting at least what Retry-After says,
  * otherwise exponentially longer with full jitter, within `attempts` and `deadlineMs`. GET, HEAD, PUT, DELETE and
- * OPTIONS are retried; POST and PATCH only where openapi.yaml takes an Idempotency-Key, which it adds (a random
- * UUID) unless the caller set one, and sends unchanged on every retry, so that the server answers a retry of a
+ * OPTIONS are retried; POST and PATCH only where openapi.yaml takes an Idempotency-Key, which it adds (a UUIDv7:
+ * random, and filed by the server under its time) unless the caller set one, and sends unchanged on every retry, so that the server answers a retry of a
  * request that did reach it with its first answer. A POST or PATCH elsewhere is retried when the caller gave it a
  * key of its own, as for a GraphQL mutation.
  */
@@ -63,7 +80,7 @@ export function retryingFetch(options: RetryOptions = {}): (request: Request) =>
         retriable = true;
         if (!request.headers.has(idempotencyKeyHeader)) {
           const headers = new Headers(request.headers);
-          headers.set(idempotencyKeyHeader, crypto.randomUUID());
+          headers.set(idempotencyKeyHeader, uuidV7());
           request = new Request(request, { headers });
         }
       } else if (request.headers.has(idempotencyKeyHeader)) {

@@ -407,6 +407,12 @@ export interface paths {
          *     `currentPassword`: without it the answer is `400` (`errors.currentPassword`), with a wrong one `403`
          *     (`errors.currentPassword`). A bearer token alone cannot move the account to another address. The old
          *     address is told of the change by email, and open password-reset tokens stop working.
+         *
+         *     A replacement whose `If-Match` fails while the user already has exactly the name and email it asks for
+         *     answers `200` with the user and its current `ETag`, and changes nothing, as RFC 9110 (section 13.1.1)
+         *     allows for a change already made: a retry whose first answer was lost (a `PUT` takes no
+         *     `Idempotency-Key`) is not told that its own change is a conflict. A failed `If-None-Match` is always
+         *     `412`.
          */
         put: operations["replaceUser"];
         post?: never;

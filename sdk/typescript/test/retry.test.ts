@@ -4,7 +4,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
-import { createJunctionClient, idempotencyKeyHeader, retryingFetch } from "../src/index.js";
+import { createJunctionClient, idempotencyKeyHeader, retryingFetch, uuidV7 } from "../src/index.js";
 
 const baseUrl = process.env.JUNCTION_URL ?? "http://localhost:8080";
 
@@ -43,6 +43,7 @@ test("what is retried, with one key, and for how long", async (t) => {
         assert.equal(keys.length, c.tries);
         if (c.method === "POST" && c.tries > 1) {
           assert.ok(keys[0], "a key the SDK chose");
+          if (!c.key) assert.match(keys[0]!, /^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/, "a UUIDv7");
           assert.ok(keys.every((k) => k === keys[0]), "the same key on every try");
           if (c.key) assert.equal(keys[0], c.key, "the caller's key");
         }
@@ -51,6 +52,13 @@ test("what is retried, with one key, and for how long", async (t) => {
       }
     });
   }
+});
+
+test("a UUIDv7 leads with its time in milliseconds", () => {
+  const key = uuidV7(0x01932c07a5e4);
+  assert.match(key, /^01932c07-a5e4-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+  assert.notEqual(uuidV7(0x01932c07a5e4), key, "random after its time");
+  assert.ok(uuidV7(Date.now() + 10) > uuidV7(Date.now() - 10), "later keys sort later");
 });
 
 test("a write whose answer is lost is retried into its first answer, once", async () => {

@@ -25,8 +25,9 @@ import (
 // its answer, and a rolled-back one leaves none.
 //
 // A keyed write costs the round trips of an unkeyed one: the lock is taken in BEGIN's round trip, and the answer
-// is stored in COMMIT's. Nothing is read first: a key that holds an answer already makes the store fail, and the
-// request's writes are rolled back and that answer replayed instead. While a unit holds its connection, its
+// is stored in COMMIT's, by a plain INSERT. Nothing is read first: a key that holds an answer already makes the
+// store fail, and the request's writes are rolled back and that answer replayed instead (or, when it had expired,
+// the request run again). While a unit holds its connection, its
 // request must not wait for another from the pool (no keyed handler reads after its write): requests each
 // holding one and waiting for a second would wait for each other.
 type Unit struct {
@@ -133,8 +134,11 @@ func divisionByZero(err error) bool {
 // answer is nil (the request failed, so its writes go too). When the key holds a live answer of an earlier
 // request (which stored it before this one took the lock), this request's writes are rolled back and Finish
 // returns that answer, for the caller to replay, or [service.ErrIdempotencyKeyReused] when it answered another
-// request. An error means that nothing was committed. A request that wrote nothing stores nothing. The commit
-// outlives the request's cancellation (a client that hung up after its write was done), within a few seconds.
+// request. When the key holds an expired answer that the prune job has not deleted yet, the writes are rolled back
+// too, that answer is deleted, and Finish returns [service.ErrIdempotencyRunAgain]: the request must run again,
+// with a unit of its own. An error means that nothing was committed. A request that wrote nothing stores
+// nothing. The commit outlives the request's cancellation (a client that hung up after its write was done),
+// within a few seconds.
 func (c *Core) Finish(ctx context.Context, u *Unit, answer *service.StoredAnswer, ttl time.Duration) (*service.StoredAnswer, error) {
 	u.mu.Lock()
 	defer u.mu.Unlock()
@@ -166,7 +170,7 @@ func (c *Core) Finish(ctx context.Context, u *Unit, answer *service.StoredAnswer
 	}
 	// The store failed, and COMMIT did not run: the transaction is aborted.
 	_ = tx.Rollback(ctx)
-	if !divisionByZero(err) {
+	if !postgres.IsUniqueViolation(err, keysPrimaryKey) {
 		return nil, fmt.Errorf("store idempotent answer: %w", err)
 	}
 	// On this connection, idle again, not another from the pool: every request finishing at once, each holding
@@ -176,12 +180,20 @@ func (c *Core) Finish(ctx context.Context, u *Unit, answer *service.StoredAnswer
 	case err != nil:
 		return nil, err
 	case earlier == nil:
-		return nil, errors.New("store idempotent answer: the key's answer is gone") // it expired meanwhile
+		// Expired. Deleted here, outside the key's lock: a request that takes the lock meanwhile runs, and this
+		// one, run again, then waits for it (409) or replays its answer.
+		if _, err := c.Queries.IdempotencyKeyDeleteExpired(ctx, conn, r.ID()); err != nil {
+			return nil, fmt.Errorf("delete expired idempotent answer: %w", err)
+		}
+		return nil, service.ErrIdempotencyRunAgain
 	case earlier.Refusal != nil:
 		return nil, earlier.Refusal
 	}
 	return &earlier.StoredAnswer, nil
 }
+
+// keysPrimaryKey is the constraint that a second answer for a key violates.
+const keysPrimaryKey = "idempotency_keys_pkey"
 
 // KeyAnswer is what a key's store says of a request: its stored answer, or, when the key answered another
 // request, Refusal ([service.ErrIdempotencyKeyReused]).
