@@ -78,7 +78,7 @@ func main() {
 	flag.IntVar(&o.deliveryPosts, "delivery-posts", 5000, "posts the webhook delivery run writes, each heard by 10 endpoints")
 	flag.StringVar(&o.pgbouncerURL, "pgbouncer-url", os.Getenv("BENCH_PGBOUNCER_URL"), "a PgBouncer (transaction pooling) in front of the admin URL's server: the server under test reaches the database through it, DATABASE_SESSION_URL direct (scripts/localpgbouncer.sh)")
 	flag.IntVar(&o.tracingPairs, "tracing-pairs", 3, "pairs of by-id runs, tracing off and on (10% sampled, exported to a local OTLP sink), alternating which goes first")
-	flag.IntVar(&o.keyPairs, "key-pairs", 3, "pairs of post-writing runs, without and with an Idempotency-Key, alternating which goes first")
+	flag.IntVar(&o.keyPairs, "key-pairs", 4, "pairs of post-writing runs, without and with an Idempotency-Key, alternating which goes first")
 	flag.StringVar(&o.only, "only", "", "run only the scenarios whose name matches this regexp (\"jobs\", \"deliveries\", \"tracing\", \"key cost\" and \"pgbench\" name the job run, the webhook delivery run, the by-id read with tracing off and on, the paired post writes without and with a key, and the ceiling), logging the results instead of writing the report")
 	flag.Parse()
 	if err := run(context.Background(), o); err != nil {

@@ -87,6 +87,7 @@ func TestAKeyedMutationRunsOnce(t *testing.T) {
 	require.Contains(t, rerun, `"title":"Once"`)
 	require.Equal(t, 3, posts())
 	status, replayed, again = in.keyed(t, token, "gql-1", create)
+	require.Equal(t, http.StatusOK, status)
 	require.Equal(t, "true", replayed)
 	require.Equal(t, rerun, again)
 }
