@@ -40,7 +40,7 @@ func writeReport(o options, results []result, bare result, traced tracingResult,
 		fmt.Fprintf(&b, "| POST /api/posts with an Idempotency-Key against without, the two scenarios above: time a request (1 / requests/s) | %+.1f%% |\n", 100*(plain.rps/withKey.rps-1))
 	}
 	if len(keyed.keyed) > 0 {
-		fmt.Fprintf(&b, "| POST /api/posts with an Idempotency-Key against without, median of %d alternating pairs of %s runs on one server, each from a checkpoint (without → with: %s) | %+.1f%% time a request, %+.1f%% CPU a request (server and PostgreSQL) |\n",
+		fmt.Fprintf(&b, "| POST /api/posts with an Idempotency-Key against without, median of %d alternating pairs of %s runs on one server, each from the same start (tables vacuumed, the trigram index's pending list merged, a checkpoint; without → with: %s) | %+.1f%% time a request, %+.1f%% CPU a request (server and PostgreSQL) |\n",
 			len(keyed.keyed), keyed.durationPerRun, keyed.pairs(), 100*(median(keyed.ratios())-1), 100*(median(keyed.cpuRatios())-1))
 	}
 	if full, notModified, ok := pair(results, "GET /api/users/{id}", "GET /api/users/{id} with If-None-Match"); ok {
