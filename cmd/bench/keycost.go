@@ -22,20 +22,12 @@ type keyCostResult struct {
 
 // ratios are each pair's keyed/unkeyed time a request (1 / requests/s).
 func (r keyCostResult) ratios() []float64 {
-	out := make([]float64, len(r.keyed))
-	for i := range r.keyed {
-		out[i] = r.plain[i].rps / r.keyed[i].rps
-	}
-	return out
+	return pairRatios(r.plain, r.keyed, func(x result) float64 { return x.rps })
 }
 
 // cpuRatios are each pair's keyed/unkeyed CPU a request, the server's and PostgreSQL's together.
 func (r keyCostResult) cpuRatios() []float64 {
-	out := make([]float64, len(r.keyed))
-	for i := range r.keyed {
-		out[i] = float64(r.keyed[i].cpuPerRequest+r.keyed[i].dbCPUPerRequest) / float64(r.plain[i].cpuPerRequest+r.plain[i].dbCPUPerRequest)
-	}
-	return out
+	return pairRatios(r.keyed, r.plain, func(x result) float64 { return float64(x.cpuPerRequest + x.dbCPUPerRequest) })
 }
 
 // keyCost writes posts with and without a key, alternating which goes first (A B B A …), each run from the same

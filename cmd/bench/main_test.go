@@ -1,6 +1,7 @@
 package main
 
 import (
+	"math"
 	"os"
 	"testing"
 	"time"
@@ -44,4 +45,19 @@ func TestServerCPU(t *testing.T) {
 	own, all := processCPU(os.Getpid()), serverCPU(os.Getpid())
 	require.GreaterOrEqual(t, all, own)
 	require.Zero(t, serverCPU(0), "no server")
+}
+
+// TestKeyCostRatios: a pair's time ratio is the unkeyed run's requests/s over the keyed one's (time a request),
+// its CPU ratio the keyed run's CPU a request, server and PostgreSQL together, over the unkeyed one's.
+func TestKeyCostRatios(t *testing.T) {
+	r := keyCostResult{
+		plain: []result{{rps: 1000, cpuPerRequest: 600 * time.Microsecond, dbCPUPerRequest: 400 * time.Microsecond}},
+		keyed: []result{{rps: 800, cpuPerRequest: 700 * time.Microsecond, dbCPUPerRequest: 500 * time.Microsecond}},
+	}
+	if got := r.ratios(); len(got) != 1 || got[0] != 1.25 {
+		t.Fatalf("time ratio %v, want [1.25]", got)
+	}
+	if got := r.cpuRatios(); len(got) != 1 || math.Abs(got[0]-1.2) > 1e-9 {
+		t.Fatalf("CPU ratio %v, want [1.2]", got)
+	}
 }

@@ -36,18 +36,19 @@ type tracingResult struct {
 
 // ratios are each pair's on/off requests/s.
 func (r tracingResult) ratios() []float64 {
-	out := make([]float64, len(r.on))
-	for i := range r.on {
-		out[i] = r.on[i].rps / r.off[i].rps
-	}
-	return out
+	return pairRatios(r.on, r.off, func(x result) float64 { return x.rps })
 }
 
 // cpuRatios are each pair's on/off server CPU per request.
 func (r tracingResult) cpuRatios() []float64 {
-	out := make([]float64, len(r.on))
-	for i := range r.on {
-		out[i] = float64(r.on[i].cpuPerRequest) / float64(r.off[i].cpuPerRequest)
+	return pairRatios(r.on, r.off, func(x result) float64 { return float64(x.cpuPerRequest) })
+}
+
+// pairRatios are measure(a[i]) / measure(b[i]) for each pair of runs.
+func pairRatios(a, b []result, measure func(result) float64) []float64 {
+	out := make([]float64, len(a))
+	for i := range a {
+		out[i] = measure(a[i]) / measure(b[i])
 	}
 	return out
 }
