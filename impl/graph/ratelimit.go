@@ -13,6 +13,7 @@ import (
 	"github.com/vektah/gqlparser/v2/ast"
 	"github.com/vektah/gqlparser/v2/gqlerror"
 
+	"github.com/junction-dev/junction/impl/idempotent"
 	"github.com/junction-dev/junction/impl/ratelimit"
 )
 
@@ -21,11 +22,16 @@ import (
 // runs.
 func rateLimit(limits *ratelimit.Limits) func(context.Context, any, graphql.Resolver, string, *string) (any, error) {
 	return func(ctx context.Context, _ any, next graphql.Resolver, action string, account *string) (any, error) {
+		fc := graphql.GetFieldContext(ctx)
 		target := ""
 		if account != nil {
-			target, _ = graphql.GetFieldContext(ctx).Args[*account].(string)
+			target, _ = fc.Args[*account].(string)
 		}
-		if err := countAction(ctx, limits, ratelimit.Action(action), target); err != nil {
+		// A keyed mutation run again (impl/idempotent) is still one request: its fields are counted once.
+		err := idempotent.Once(ctx, func() string { return "rateLimit " + fc.Path().String() }, func() error {
+			return countAction(ctx, limits, ratelimit.Action(action), target)
+		})
+		if err != nil {
 			return nil, err
 		}
 		return next(ctx)

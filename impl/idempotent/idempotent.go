@@ -13,6 +13,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/junction-dev/junction/impl/clientip"
 	"github.com/junction-dev/junction/impl/service"
@@ -90,8 +91,9 @@ func fingerprint(r *http.Request, body []byte) []byte {
 // back. refuse answers a refusal in the entrance's own shape: [service.ErrIdempotencyInFlight] (with Retry-After
 // set), [service.ErrIdempotencyKeyReused], or a failure to commit.
 func Serve(w http.ResponseWriter, r *http.Request, store Store, req service.IdempotentRequest, body []byte, next http.Handler, refuse func(http.ResponseWriter, *http.Request, error)) {
+	runs := context.WithValue(r.Context(), onceKey{}, &once{})
 	for run := 1; ; run++ {
-		ctx := store.Begin(r.Context(), req)
+		ctx := store.Begin(runs, req)
 		rec := &Recorder{header: http.Header{}}
 		rr := r.WithContext(ctx)
 		if run > 1 {
@@ -123,6 +125,37 @@ func Serve(w http.ResponseWriter, r *http.Request, store Store, req service.Idem
 		}
 		return
 	}
+}
+
+type onceKey struct{}
+
+// once is what the runs of one keyed request did once: the result of each [Once] key.
+type once struct {
+	mu   sync.Mutex
+	done map[string]error
+}
+
+// Once calls f once per keyed request for what key names: a run of the request after the first (its key held an
+// expired answer) gets the error that the first run's f returned, without calling f. What counts the client's
+// request rather than its work, a rate limit, must not count it twice, nor let the second run do what the first
+// was refused. Outside a keyed request it calls f. key is computed only inside one.
+func Once(ctx context.Context, key func() string, f func() error) error {
+	o, ok := ctx.Value(onceKey{}).(*once)
+	if !ok {
+		return f()
+	}
+	k := key()
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if err, done := o.done[k]; done {
+		return err
+	}
+	err := f()
+	if o.done == nil {
+		o.done = map[string]error{}
+	}
+	o.done[k] = err
+	return err
 }
 
 // refuseKeyed answers refusal with refuse, and with Retry-After when the request may be retried as it is.

@@ -321,7 +321,7 @@ func (s *Service) ListDeliveries(ctx context.Context, endpointID uuid.UUID, p se
 	if err != nil {
 		return service.WebhookDeliveryPage{}, fmt.Errorf("count webhook deliveries: %w", err)
 	}
-	out, err := s.withAttempts(ctx, rows)
+	out, err := s.withAttempts(ctx, s.core.Pool, rows)
 	if err != nil {
 		return service.WebhookDeliveryPage{}, err
 	}
@@ -337,9 +337,9 @@ func (s *Service) Retry(ctx context.Context, endpointID, deliveryID uuid.UUID) (
 	if !e.Enabled {
 		return service.WebhookDelivery{}, errDisabled
 	}
-	var row db.WebhookDelivery
+	var out []service.WebhookDelivery
 	err = s.core.InTx(ctx, func(tx pgx.Tx) error {
-		row, err = s.core.Queries.WebhookDeliveryRequeue(ctx, tx, db.WebhookDeliveryRequeueParams{ID: deliveryID, EndpointID: endpointID})
+		row, err := s.core.Queries.WebhookDeliveryRequeue(ctx, tx, db.WebhookDeliveryRequeueParams{ID: deliveryID, EndpointID: endpointID})
 		if errors.Is(err, pgx.ErrNoRows) {
 			if _, err := s.core.Queries.WebhookDeliveryGet(ctx, tx, db.WebhookDeliveryGetParams{ID: deliveryID, EndpointID: endpointID}); errors.Is(err, pgx.ErrNoRows) {
 				return core.NotFound("Webhook delivery")
@@ -349,7 +349,13 @@ func (s *Service) Retry(ctx context.Context, endpointID, deliveryID uuid.UUID) (
 		if err != nil {
 			return err
 		}
-		return s.core.Enqueue(ctx, tx, service.WebhookDeliveryArgs{DeliveryID: deliveryID, Final: true})
+		if err := s.core.Enqueue(ctx, tx, service.WebhookDeliveryArgs{DeliveryID: deliveryID, Final: true}); err != nil {
+			return err
+		}
+		// In the transaction, not from the pool after it: a keyed request keeps its connection until its
+		// answer is stored, and as many at once as the pool has would each wait for a second.
+		out, err = s.withAttempts(ctx, tx, []db.WebhookDelivery{row})
+		return err
 	})
 	var se *service.Error
 	if errors.As(err, &se) {
@@ -357,10 +363,6 @@ func (s *Service) Retry(ctx context.Context, endpointID, deliveryID uuid.UUID) (
 	}
 	if err != nil {
 		return service.WebhookDelivery{}, fmt.Errorf("retry webhook delivery: %w", err)
-	}
-	out, err := s.withAttempts(ctx, []db.WebhookDelivery{row})
-	if err != nil {
-		return service.WebhookDelivery{}, err
 	}
 	return out[0], nil
 }
@@ -467,12 +469,12 @@ func (s *Service) Prune(ctx context.Context) (int64, error) {
 	return n, nil
 }
 
-func (s *Service) withAttempts(ctx context.Context, rows []db.WebhookDelivery) ([]service.WebhookDelivery, error) {
+func (s *Service) withAttempts(ctx context.Context, q db.DBTX, rows []db.WebhookDelivery) ([]service.WebhookDelivery, error) {
 	ids := make([]uuid.UUID, len(rows))
 	for i, r := range rows {
 		ids[i] = r.ID
 	}
-	attempts, err := s.core.Queries.WebhookAttemptsLatest(ctx, s.core.Pool, db.WebhookAttemptsLatestParams{
+	attempts, err := s.core.Queries.WebhookAttemptsLatest(ctx, q, db.WebhookAttemptsLatestParams{
 		DeliveryIds: ids, MaxPer: service.WebhookAttemptsShown,
 	})
 	if err != nil {
