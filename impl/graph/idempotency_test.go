@@ -4,9 +4,11 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"sync"
+	"time"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -90,4 +92,45 @@ func TestAKeyedMutationRunsOnce(t *testing.T) {
 	require.Equal(t, http.StatusOK, status)
 	require.Equal(t, "true", replayed)
 	require.Equal(t, rerun, again)
+}
+
+// TestKeyedMutationsWithNestedFieldsDoNotWaitForEachOther: a keyed mutation holds its connection until its answer
+// is stored, and its selection's nested fields read after its write (the dataloaders). Those reads go through
+// its own transaction: from the pool, as many such requests at once as the pool has connections each waited
+// for a second, for ever, and every request of the instance with them. They also see the mutation's write.
+func TestKeyedMutationsWithNestedFieldsDoNotWaitForEachOther(t *testing.T) {
+	t.Parallel()
+	in := setup(t)
+	_, token := in.signUp(t, "Ada", "ada@example.com")
+	const n = 16
+	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+	defer cancel()
+	statuses, bodies := make([]int, n), make([]string, n)
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Go(func() {
+			body, _ := json.Marshal(map[string]any{"query": `mutation { createPost(input: {title: "T", content: "C"}) { id author { name posts(limit: 5) { title } } } }`})
+			req, err := http.NewRequestWithContext(ctx, http.MethodPost, in.url+"/graphql", bytes.NewReader(body))
+			if err != nil {
+				return
+			}
+			req.Header.Set("Content-Type", "application/json")
+			req.Header.Set("Authorization", "Bearer "+token)
+			req.Header.Set("Idempotency-Key", fmt.Sprintf("nested-%d", i))
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				bodies[i] = err.Error()
+				return
+			}
+			defer resp.Body.Close()
+			data, _ := io.ReadAll(resp.Body)
+			statuses[i], bodies[i] = resp.StatusCode, string(data)
+		})
+	}
+	wg.Wait()
+	for i := range n {
+		require.Equal(t, http.StatusOK, statuses[i], bodies[i])
+		require.Contains(t, bodies[i], `"name":"Ada"`)
+		require.NotContains(t, bodies[i], `"errors"`)
+	}
 }

@@ -59,7 +59,7 @@ func (s *Service) Login(ctx context.Context, email, password string) (service.To
 	if !possibleEmail(email) || utf8.RuneCountInString(password) > service.PasswordMaxLen {
 		return service.Token{}, errBadCredentials
 	}
-	row, err := s.core.Queries.UserGetByEmail(ctx, s.core.Pool, email)
+	row, err := s.core.Queries.UserGetByEmail(ctx, s.core.DB, email)
 	if errors.Is(err, pgx.ErrNoRows) {
 		if err := s.hasher.VerifyNothing(ctx, password); err != nil {
 			return service.Token{}, fmt.Errorf("login: %w", err)
@@ -115,7 +115,7 @@ func (s *Service) Authenticate(ctx context.Context, token string) (service.Actor
 	}
 	u, gen, ok := s.cache.Get(id)
 	if !ok {
-		row, err := s.core.Queries.UserGetAuth(ctx, s.core.Pool, id)
+		row, err := s.core.Queries.UserGetAuth(ctx, s.core.DB, id)
 		if errors.Is(err, pgx.ErrNoRows) {
 			return service.Actor{}, errInvalidToken
 		}
@@ -152,7 +152,7 @@ func (s *Service) Recheck(ctx context.Context, a service.Actor) error {
 	if !a.TokenExpiresAt.IsZero() && !time.Now().Before(a.TokenExpiresAt) {
 		return errSessionExpired
 	}
-	row, err := s.core.Queries.UserGetAuth(ctx, s.core.Pool, a.UserID)
+	row, err := s.core.Queries.UserGetAuth(ctx, s.core.DB, a.UserID)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return errSessionUserGone
 	}
@@ -182,7 +182,7 @@ func (s *Service) AuthenticateAdmin(ctx context.Context, token string) (service.
 
 // GrantAdmin makes the user with email an admin; ENOTFOUND when there is none.
 func (s *Service) GrantAdmin(ctx context.Context, email string) error {
-	n, err := s.core.Queries.UserSetRoleByEmail(ctx, s.core.Pool, db.UserSetRoleByEmailParams{Role: string(service.RoleAdmin), Email: email})
+	n, err := s.core.Queries.UserSetRoleByEmail(ctx, s.core.DB, db.UserSetRoleByEmailParams{Role: string(service.RoleAdmin), Email: email})
 	if err != nil {
 		return fmt.Errorf("grant admin: %w", err)
 	}

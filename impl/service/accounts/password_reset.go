@@ -38,7 +38,7 @@ func (s *Service) RequestPasswordReset(ctx context.Context, email string) error 
 // token, hashed, and queues the email that carries it (sealed), in one transaction; for an unknown email it does
 // nothing.
 func (s *Service) SendPasswordReset(ctx context.Context, email string) error {
-	user, err := s.core.Queries.UserGetByEmail(ctx, s.core.Pool, email)
+	user, err := s.core.Queries.UserGetByEmail(ctx, s.core.DB, email)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return nil
 	}

@@ -94,7 +94,7 @@ func (s *Service) Process(ctx context.Context, id uuid.UUID) error {
 	}
 	if err != nil {
 		// The transaction rolled back: record the failure apart, so admins see it while the job retries.
-		if ferr := s.core.Queries.WebhookEventFail(context.WithoutCancel(ctx), s.core.Pool, db.WebhookEventFailParams{
+		if ferr := s.core.Queries.WebhookEventFail(context.WithoutCancel(ctx), s.core.DB, db.WebhookEventFailParams{
 			ID: id, LastError: new(truncate(err.Error(), 2000)),
 		}); ferr != nil {
 			s.core.Logger.ErrorContext(ctx, "record webhook failure", "event", id, "err", ferr)
@@ -286,13 +286,13 @@ func (s *Service) List(ctx context.Context, p service.ListWebhookEventsParams) (
 		return service.WebhookEventPage{}, err
 	}
 	status, typ := optional(string(p.Status)), optional(p.Type)
-	rows, err := s.core.Queries.WebhookEventList(ctx, postgres.CustomPlans(s.core.Pool), db.WebhookEventListParams{
+	rows, err := s.core.Queries.WebhookEventList(ctx, postgres.CustomPlans(s.core.DB), db.WebhookEventListParams{
 		Status: status, Type: typ, RowLimit: int32(p.Limit), RowOffset: core.Offset(p.Page, p.Limit),
 	})
 	if err != nil {
 		return service.WebhookEventPage{}, fmt.Errorf("list webhook events: %w", err)
 	}
-	total, err := s.core.Queries.WebhookEventCount(ctx, postgres.CustomPlans(s.core.Pool), db.WebhookEventCountParams{Status: status, Type: typ})
+	total, err := s.core.Queries.WebhookEventCount(ctx, postgres.CustomPlans(s.core.DB), db.WebhookEventCountParams{Status: status, Type: typ})
 	if err != nil {
 		return service.WebhookEventPage{}, fmt.Errorf("count webhook events: %w", err)
 	}

@@ -44,13 +44,13 @@ func (s *Service) ListByPost(ctx context.Context, postID uuid.UUID, p service.Li
 	if _, err := s.posts.Get(ctx, postID); err != nil {
 		return service.CommentPage{}, err
 	}
-	rows, err := s.core.Queries.CommentListByPost(ctx, s.core.Pool, db.CommentListByPostParams{
+	rows, err := s.core.Queries.CommentListByPost(ctx, s.core.DB, db.CommentListByPostParams{
 		PostID: postID, Descending: p.Order == service.Desc, RowLimit: int32(p.Limit), RowOffset: core.Offset(p.Page, p.Limit),
 	})
 	if err != nil {
 		return service.CommentPage{}, fmt.Errorf("list comments: %w", err)
 	}
-	total, err := s.core.Queries.CommentCountByPost(ctx, s.core.Pool, postID)
+	total, err := s.core.Queries.CommentCountByPost(ctx, s.core.DB, postID)
 	if err != nil {
 		return service.CommentPage{}, fmt.Errorf("count comments: %w", err)
 	}
@@ -66,14 +66,14 @@ func (s *Service) ListByAuthor(ctx context.Context, userID uuid.UUID, p service.
 		return service.CommentPage{}, err
 	}
 	viewer := core.Viewer(ctx)
-	rows, err := s.core.Queries.CommentListByAuthor(ctx, s.core.Pool, db.CommentListByAuthorParams{
+	rows, err := s.core.Queries.CommentListByAuthor(ctx, s.core.DB, db.CommentListByAuthorParams{
 		AuthorID: userID, Viewer: viewer, Descending: p.Order == service.Desc,
 		RowLimit: int32(p.Limit), RowOffset: core.Offset(p.Page, p.Limit),
 	})
 	if err != nil {
 		return service.CommentPage{}, fmt.Errorf("list comments: %w", err)
 	}
-	total, err := s.core.Queries.CommentCountByAuthor(ctx, s.core.Pool, db.CommentCountByAuthorParams{AuthorID: userID, Viewer: viewer})
+	total, err := s.core.Queries.CommentCountByAuthor(ctx, s.core.DB, db.CommentCountByAuthorParams{AuthorID: userID, Viewer: viewer})
 	if err != nil {
 		return service.CommentPage{}, fmt.Errorf("count comments: %w", err)
 	}
@@ -83,7 +83,7 @@ func (s *Service) ListByAuthor(ctx context.Context, userID uuid.UUID, p service.
 // Get returns a comment on a post the caller may see. Only a comment that is not there (or on a post the caller
 // cannot see) is ENOTFOUND: an outage keeps its code.
 func (s *Service) Get(ctx context.Context, id uuid.UUID) (service.Comment, error) {
-	row, err := s.core.Queries.CommentGetByID(ctx, s.core.Pool, id)
+	row, err := s.core.Queries.CommentGetByID(ctx, s.core.DB, id)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return service.Comment{}, core.NotFound("Comment")
 	}
@@ -104,7 +104,7 @@ func (s *Service) ByPosts(ctx context.Context, postIDs []uuid.UUID, perPost int)
 	if err := service.CheckPerParent("limit", perPost); err != nil {
 		return nil, err
 	}
-	rows, err := s.core.Queries.CommentListByPosts(ctx, s.core.Pool, db.CommentListByPostsParams{PostIds: postIDs, PerPost: int32(perPost)})
+	rows, err := s.core.Queries.CommentListByPosts(ctx, s.core.DB, db.CommentListByPostsParams{PostIds: postIDs, PerPost: int32(perPost)})
 	if err != nil {
 		return nil, fmt.Errorf("comments by posts: %w", err)
 	}
@@ -125,7 +125,7 @@ func (s *Service) ByPostsWithAuthors(ctx context.Context, postIDs []uuid.UUID, p
 	if err := service.CheckPerParent("limit", perPost); err != nil {
 		return nil, nil, err
 	}
-	rows, err := s.core.Queries.CommentListByPostsWithAuthors(ctx, s.core.Pool, db.CommentListByPostsWithAuthorsParams{PostIds: postIDs, PerPost: int32(perPost)})
+	rows, err := s.core.Queries.CommentListByPostsWithAuthors(ctx, s.core.DB, db.CommentListByPostsWithAuthorsParams{PostIds: postIDs, PerPost: int32(perPost)})
 	if err != nil {
 		return nil, nil, fmt.Errorf("comments with authors by posts: %w", err)
 	}

@@ -26,7 +26,7 @@ func New(c *core.Core) *Service {
 
 // Delivered reports whether the message of email job jobID was accepted by a mail server.
 func (s *Service) Delivered(ctx context.Context, jobID int64) (bool, error) {
-	sent, err := s.core.Queries.EmailDeliveryExists(ctx, s.core.Pool, jobID)
+	sent, err := s.core.Queries.EmailDeliveryExists(ctx, s.core.DB, jobID)
 	if err != nil {
 		return false, fmt.Errorf("look up the delivery: %w", err)
 	}
@@ -44,7 +44,7 @@ func (s *Service) RecordDelivery(ctx context.Context, jobID int64, messageID str
 
 // RecordSent keeps an email that was "sent" without a mail server, so that development and tests can read it.
 func (s *Service) RecordSent(ctx context.Context, e service.SentEmail) error {
-	err := s.core.Queries.SentEmailCreate(ctx, s.core.Pool, db.SentEmailCreateParams{
+	err := s.core.Queries.SentEmailCreate(ctx, s.core.DB, db.SentEmailCreateParams{
 		JobID: e.JobID, MessageID: e.MessageID, Type: string(e.Type), ToAddress: e.To, Subject: e.Subject, TextBody: e.Text, HtmlBody: e.HTML,
 	})
 	if err != nil {
@@ -55,7 +55,7 @@ func (s *Service) RecordSent(ctx context.Context, e service.SentEmail) error {
 
 // SentTo returns the newest emails the log transport kept for address.
 func (s *Service) SentTo(ctx context.Context, address string) ([]service.SentEmail, error) {
-	rows, err := s.core.Queries.SentEmailListByRecipient(ctx, s.core.Pool, address)
+	rows, err := s.core.Queries.SentEmailListByRecipient(ctx, s.core.DB, address)
 	if err != nil {
 		return nil, fmt.Errorf("sent emails: %w", err)
 	}

@@ -100,7 +100,7 @@ func (s *Service) writeRecords(ctx context.Context, batch []*record) error {
 	for i, rec := range batch {
 		p.JobIds[i], p.MessageIds[i] = rec.jobID, rec.messageID
 	}
-	if err := s.core.Queries.EmailDeliveryCreateMany(ctx, s.core.Pool, p); err != nil {
+	if err := s.core.Queries.EmailDeliveryCreateMany(ctx, s.core.DB, p); err != nil {
 		return fmt.Errorf("record %d deliveries: %w", len(batch), err)
 	}
 	return nil

@@ -32,7 +32,7 @@ const testMessage = "This is a test event from Junction."
 // The others are made pending now, with a job each, in one transaction. A fan-out that runs again (its job retried
 // after a crash) returns only what its first run did not record, and so sends those again: at least once.
 func (s *Service) FanOut(ctx context.Context, id uuid.UUID) ([]service.DeliveryTarget, error) {
-	rows, err := s.core.Queries.WebhookFanOutTargets(ctx, s.core.Pool, id)
+	rows, err := s.core.Queries.WebhookFanOutTargets(ctx, s.core.DB, id)
 	if err != nil {
 		return nil, fmt.Errorf("fan out webhook message %s: %w", id, err)
 	}
@@ -88,7 +88,7 @@ func (s *Service) Target(ctx context.Context, id uuid.UUID) (service.DeliveryTar
 		return service.DeliveryTarget{}, fmt.Errorf("webhook delivery target: %w", err)
 	}
 	if len(targets) == 0 {
-		if _, err := s.core.Queries.WebhookDeliveryDeleteOrphan(ctx, s.core.Pool, id); err != nil {
+		if _, err := s.core.Queries.WebhookDeliveryDeleteOrphan(ctx, s.core.DB, id); err != nil {
 			return service.DeliveryTarget{}, fmt.Errorf("webhook delivery target: %w", err)
 		}
 		return service.DeliveryTarget{}, core.NotFound("Webhook delivery")
@@ -103,7 +103,7 @@ func (s *Service) targets(ctx context.Context, ids []uuid.UUID) ([]service.Deliv
 	if len(ids) == 0 {
 		return nil, nil
 	}
-	rows, err := s.core.Queries.WebhookDeliveryTargets(ctx, postgres.CustomPlans(s.core.Pool), ids)
+	rows, err := s.core.Queries.WebhookDeliveryTargets(ctx, postgres.CustomPlans(s.core.DB), ids)
 	if err != nil {
 		return nil, err
 	}
@@ -169,12 +169,12 @@ func (s *Service) RecordAll(ctx context.Context, rs []service.AttemptResult) err
 	// Custom plans: these tables start empty, and a generic plan made then (a sequential scan) would be kept as
 	// they grow, until an ANALYZE.
 	for _, p := range first {
-		if _, err := s.core.Queries.WebhookFirstAttemptsSucceeded(ctx, s.core.Pool, *p); err != nil {
+		if _, err := s.core.Queries.WebhookFirstAttemptsSucceeded(ctx, s.core.DB, *p); err != nil {
 			errs = append(errs, fmt.Errorf("record webhook attempts: %w", err))
 		}
 	}
 	if len(ok.DeliveryIds) > 0 {
-		if _, err := s.core.Queries.WebhookAttemptsSucceeded(ctx, postgres.CustomPlans(s.core.Pool), ok); err != nil {
+		if _, err := s.core.Queries.WebhookAttemptsSucceeded(ctx, postgres.CustomPlans(s.core.DB), ok); err != nil {
 			errs = append(errs, fmt.Errorf("record webhook attempts: %w", err))
 		}
 	}
@@ -308,20 +308,20 @@ func (s *Service) ListDeliveries(ctx context.Context, endpointID uuid.UUID, p se
 		return service.WebhookDeliveryPage{}, err
 	}
 	status, eventType := optional(string(p.Status)), optional(string(p.EventType))
-	rows, err := s.core.Queries.WebhookDeliveryList(ctx, s.core.Pool, db.WebhookDeliveryListParams{
+	rows, err := s.core.Queries.WebhookDeliveryList(ctx, s.core.DB, db.WebhookDeliveryListParams{
 		EndpointID: endpointID, Status: status, EventType: eventType,
 		RowLimit: int32(p.Limit), RowOffset: core.Offset(p.Page, p.Limit),
 	})
 	if err != nil {
 		return service.WebhookDeliveryPage{}, fmt.Errorf("list webhook deliveries: %w", err)
 	}
-	total, err := s.core.Queries.WebhookDeliveryCount(ctx, s.core.Pool, db.WebhookDeliveryCountParams{
+	total, err := s.core.Queries.WebhookDeliveryCount(ctx, s.core.DB, db.WebhookDeliveryCountParams{
 		EndpointID: endpointID, Status: status, EventType: eventType,
 	})
 	if err != nil {
 		return service.WebhookDeliveryPage{}, fmt.Errorf("count webhook deliveries: %w", err)
 	}
-	out, err := s.withAttempts(ctx, s.core.Pool, rows)
+	out, err := s.withAttempts(ctx, s.core.DB, rows)
 	if err != nil {
 		return service.WebhookDeliveryPage{}, err
 	}
@@ -405,7 +405,7 @@ func (s *Service) Recover(ctx context.Context, endpointID uuid.UUID, since time.
 // Recovering returns the next n deliveries a recovery claimed and has not sent (in event order, after the last
 // one it sent), for the recovery worker, which sends each with a final attempt.
 func (s *Service) Recovering(ctx context.Context, a service.WebhookRecoverArgs, n int) ([]service.RecoverItem, error) {
-	rows, err := s.core.Queries.WebhookDeliveryRecovering(ctx, s.core.Pool, db.WebhookDeliveryRecoveringParams{
+	rows, err := s.core.Queries.WebhookDeliveryRecovering(ctx, s.core.DB, db.WebhookDeliveryRecoveringParams{
 		RecoveryID: &a.RecoveryID, AfterAt: a.AfterAt, AfterID: a.AfterID, RowLimit: int32(n),
 	})
 	if err != nil {
@@ -461,7 +461,7 @@ func (s *Service) Test(ctx context.Context, endpointID uuid.UUID) (service.Webho
 func (s *Service) Prune(ctx context.Context) (int64, error) {
 	before := s.deps.Now().Add(-service.WebhookRetention)
 	n, err := core.Prune(ctx, 5000, func(ctx context.Context, limit int32) (int64, error) {
-		return s.core.Queries.WebhookMessagesPrune(ctx, s.core.Pool, db.WebhookMessagesPruneParams{Before: before, RowLimit: limit})
+		return s.core.Queries.WebhookMessagesPrune(ctx, s.core.DB, db.WebhookMessagesPruneParams{Before: before, RowLimit: limit})
 	})
 	if err != nil {
 		return n, fmt.Errorf("prune webhook messages: %w", err)

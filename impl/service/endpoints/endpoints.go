@@ -134,13 +134,13 @@ func (s *Service) List(ctx context.Context, page, limit int) (service.WebhookEnd
 	if err := fe.Err(); err != nil {
 		return service.WebhookEndpointPage{}, err
 	}
-	rows, err := s.core.Queries.WebhookEndpointListByOwner(ctx, s.core.Pool, db.WebhookEndpointListByOwnerParams{
+	rows, err := s.core.Queries.WebhookEndpointListByOwner(ctx, s.core.DB, db.WebhookEndpointListByOwnerParams{
 		OwnerID: actor.UserID, RowLimit: int32(limit), RowOffset: core.Offset(page, limit),
 	})
 	if err != nil {
 		return service.WebhookEndpointPage{}, fmt.Errorf("list webhook endpoints: %w", err)
 	}
-	total, err := s.core.Queries.WebhookEndpointCountByOwner(ctx, s.core.Pool, actor.UserID)
+	total, err := s.core.Queries.WebhookEndpointCountByOwner(ctx, s.core.DB, actor.UserID)
 	if err != nil {
 		return service.WebhookEndpointPage{}, fmt.Errorf("count webhook endpoints: %w", err)
 	}
@@ -208,7 +208,7 @@ func (s *Service) Delete(ctx context.Context, id uuid.UUID) error {
 	if _, _, err := s.mine(ctx, id); err != nil {
 		return err
 	}
-	n, err := s.core.Queries.WebhookEndpointDelete(ctx, s.core.Pool, id)
+	n, err := s.core.Queries.WebhookEndpointDelete(ctx, s.core.DB, id)
 	if err != nil {
 		return fmt.Errorf("delete webhook endpoint: %w", err)
 	}
@@ -228,7 +228,7 @@ func (s *Service) RotateSecret(ctx context.Context, id uuid.UUID) (service.NewWe
 	if err != nil {
 		return service.NewWebhookSecret{}, fmt.Errorf("rotate webhook secret: %w", err)
 	}
-	row, err := s.core.Queries.WebhookEndpointRotateSecret(ctx, s.core.Pool, db.WebhookEndpointRotateSecretParams{
+	row, err := s.core.Queries.WebhookEndpointRotateSecret(ctx, s.core.DB, db.WebhookEndpointRotateSecretParams{
 		ID: id, SecretSealed: sealed, PreviousExpiresAt: new(s.deps.Now().Add(service.WebhookSecretOverlap)),
 	})
 	if errors.Is(err, pgx.ErrNoRows) {
@@ -243,7 +243,7 @@ func (s *Service) RotateSecret(ctx context.Context, id uuid.UUID) (service.NewWe
 // SigningKeys returns the keys that sign a delivery to endpoint id now, newest first: the current secret's, and
 // the previous one's while its overlap lasts. For the delivery worker; it checks no caller.
 func (s *Service) SigningKeys(ctx context.Context, id uuid.UUID) ([][]byte, error) {
-	row, err := s.core.Queries.WebhookEndpointGetByID(ctx, s.core.Pool, id)
+	row, err := s.core.Queries.WebhookEndpointGetByID(ctx, s.core.DB, id)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return nil, core.NotFound("Webhook endpoint")
 	}
@@ -304,7 +304,7 @@ func (s *Service) mine(ctx context.Context, id uuid.UUID) (db.WebhookEndpoint, s
 }
 
 func (s *Service) get(ctx context.Context, id uuid.UUID) (db.WebhookEndpoint, error) {
-	row, err := s.core.Queries.WebhookEndpointGetByID(ctx, s.core.Pool, id)
+	row, err := s.core.Queries.WebhookEndpointGetByID(ctx, s.core.DB, id)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return db.WebhookEndpoint{}, core.NotFound("Webhook endpoint")
 	}

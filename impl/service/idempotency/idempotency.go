@@ -69,7 +69,7 @@ func (s *Service) Finish(ctx context.Context, answer *service.StoredAnswer) (*se
 // Prune deletes the expired keys, a batch at a time, and returns how many. For the periodic prune job.
 func (s *Service) Prune(ctx context.Context) (int64, error) {
 	n, err := core.Prune(ctx, 5000, func(ctx context.Context, limit int32) (int64, error) {
-		return s.core.Queries.IdempotencyKeysPrune(ctx, s.core.Pool, limit)
+		return s.core.Queries.IdempotencyKeysPrune(ctx, s.core.DB, limit)
 	})
 	if err != nil {
 		return n, fmt.Errorf("prune idempotency keys: %w", err)

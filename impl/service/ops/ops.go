@@ -28,7 +28,7 @@ func (s *Service) Ready(ctx context.Context) error {
 
 // JobCounts counts River jobs by kind (A) and state (B).
 func (s *Service) JobCounts(ctx context.Context) ([]service.Count, error) {
-	rows, err := s.core.Queries.MetricsJobCounts(ctx, s.core.Pool)
+	rows, err := s.core.Queries.MetricsJobCounts(ctx, s.core.DB)
 	if err != nil {
 		return nil, fmt.Errorf("job counts: %w", err)
 	}
@@ -41,7 +41,7 @@ func (s *Service) JobCounts(ctx context.Context) ([]service.Count, error) {
 
 // WebhookEventCounts counts stored webhook events by provider (A) and status (B).
 func (s *Service) WebhookEventCounts(ctx context.Context) ([]service.Count, error) {
-	rows, err := s.core.Queries.MetricsWebhookEventCounts(ctx, s.core.Pool)
+	rows, err := s.core.Queries.MetricsWebhookEventCounts(ctx, s.core.DB)
 	if err != nil {
 		return nil, fmt.Errorf("webhook event counts: %w", err)
 	}
@@ -54,7 +54,7 @@ func (s *Service) WebhookEventCounts(ctx context.Context) ([]service.Count, erro
 
 // WebhookDeliveryCounts counts the outgoing webhook deliveries pending and failed (A), never the whole log.
 func (s *Service) WebhookDeliveryCounts(ctx context.Context) ([]service.Count, error) {
-	rows, err := s.core.Queries.MetricsWebhookDeliveryCounts(ctx, s.core.Pool)
+	rows, err := s.core.Queries.MetricsWebhookDeliveryCounts(ctx, s.core.DB)
 	if err != nil {
 		return nil, fmt.Errorf("webhook delivery counts: %w", err)
 	}
@@ -67,7 +67,7 @@ func (s *Service) WebhookDeliveryCounts(ctx context.Context) ([]service.Count, e
 
 // DisabledEndpointCounts counts the webhook endpoints Junction disabled, by reason (A).
 func (s *Service) DisabledEndpointCounts(ctx context.Context) ([]service.Count, error) {
-	rows, err := s.core.Queries.MetricsWebhookEndpointsDisabled(ctx, s.core.Pool)
+	rows, err := s.core.Queries.MetricsWebhookEndpointsDisabled(ctx, s.core.DB)
 	if err != nil {
 		return nil, fmt.Errorf("disabled endpoint counts: %w", err)
 	}

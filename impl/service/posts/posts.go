@@ -58,7 +58,7 @@ func (s *Service) List(ctx context.Context, p service.ListPostsParams) (service.
 		RowLimit:  int32(p.Limit) + 1, // one more, to know whether a next page exists
 		RowOffset: core.Offset(p.Page, p.Limit),
 	}
-	q, conn := s.core.Queries, postgres.CustomPlans(s.core.Pool)
+	q, conn := s.core.Queries, postgres.CustomPlans(s.core.DB)
 	var rows []db.Post
 	var err error
 	switch {
@@ -104,7 +104,7 @@ func (s *Service) ByCursor(ctx context.Context, published *bool, p service.Keyse
 	}
 	viewer := core.Viewer(ctx)
 	t, id, limit := k.Args()
-	conn := postgres.CustomPlans(s.core.Pool)
+	conn := postgres.CustomPlans(s.core.DB)
 	var rows []db.Post
 	if k.Forward {
 		rows, err = s.core.Queries.PostKeysetForward(ctx, conn, db.PostKeysetForwardParams{Viewer: viewer, Published: published, CursorTime: t, CursorID: id, RowLimit: limit})
@@ -135,13 +135,13 @@ func (s *Service) count(ctx context.Context, p db.PostCountParams) (int64, error
 	key := totals.Key(totals.Posts, viewer, totals.Filter(p.Published, strconv.FormatBool),
 		totals.Filter(p.AuthorID, uuid.UUID.String), totals.Filter(p.Pattern, func(p string) string { return p }))
 	return s.totals.Get(ctx, key, func(ctx context.Context) (int64, error) {
-		return s.core.Queries.PostCount(ctx, postgres.CustomPlans(s.core.Pool), p)
+		return s.core.Queries.PostCount(ctx, postgres.CustomPlans(s.core.DB), p)
 	})
 }
 
 // Get returns a post the caller may see; a draft of someone else's is ENOTFOUND, as if it did not exist.
 func (s *Service) Get(ctx context.Context, id uuid.UUID) (service.Post, error) {
-	row, err := s.core.Queries.PostGetByID(ctx, s.core.Pool, id)
+	row, err := s.core.Queries.PostGetByID(ctx, s.core.DB, id)
 	if errors.Is(err, pgx.ErrNoRows) || (err == nil && !core.Visible(row, core.Viewer(ctx))) {
 		return service.Post{}, core.NotFound("Post")
 	}
@@ -153,7 +153,7 @@ func (s *Service) Get(ctx context.Context, id uuid.UUID) (service.Post, error) {
 
 // ByIDs returns those of the posts among ids that the caller may see, in one statement.
 func (s *Service) ByIDs(ctx context.Context, ids []uuid.UUID) (map[uuid.UUID]service.Post, error) {
-	rows, err := s.core.Queries.PostListByIDs(ctx, s.core.Pool, db.PostListByIDsParams{Ids: ids, Viewer: core.Viewer(ctx)})
+	rows, err := s.core.Queries.PostListByIDs(ctx, s.core.DB, db.PostListByIDsParams{Ids: ids, Viewer: core.Viewer(ctx)})
 	if err != nil {
 		return nil, fmt.Errorf("posts by ids: %w", err)
 	}
@@ -169,7 +169,7 @@ func (s *Service) ByAuthors(ctx context.Context, authorIDs []uuid.UUID, perAutho
 	if err := service.CheckPerParent("limit", perAuthor); err != nil {
 		return nil, err
 	}
-	rows, err := s.core.Queries.PostListByAuthors(ctx, s.core.Pool, db.PostListByAuthorsParams{
+	rows, err := s.core.Queries.PostListByAuthors(ctx, s.core.DB, db.PostListByAuthorsParams{
 		AuthorIds: authorIDs, Viewer: core.Viewer(ctx), PerAuthor: int32(perAuthor),
 	})
 	if err != nil {

@@ -45,7 +45,7 @@ func (s *Service) Get(ctx context.Context, id uuid.UUID) (service.User, error) {
 	if _, err := core.RequireActor(ctx); err != nil {
 		return service.User{}, err
 	}
-	row, err := s.core.Queries.UserGetByID(ctx, s.core.Pool, id)
+	row, err := s.core.Queries.UserGetByID(ctx, s.core.DB, id)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return service.User{}, core.NotFound("User")
 	}
@@ -60,7 +60,7 @@ func (s *Service) GetWithPosts(ctx context.Context, id uuid.UUID) (service.User,
 	if _, err := core.RequireActor(ctx); err != nil {
 		return service.User{}, nil, err
 	}
-	row, err := s.core.Queries.UserGetWithPosts(ctx, s.core.Pool, db.UserGetWithPostsParams{
+	row, err := s.core.Queries.UserGetWithPosts(ctx, s.core.DB, db.UserGetWithPostsParams{
 		ID: id, Viewer: core.Viewer(ctx), MaxPosts: service.MaxIncludedPosts,
 	})
 	if errors.Is(err, pgx.ErrNoRows) {
@@ -88,7 +88,7 @@ func (s *Service) ByIDs(ctx context.Context, ids []uuid.UUID) ([]service.User, e
 	if _, err := core.RequireActor(ctx); err != nil {
 		return nil, err
 	}
-	rows, err := s.core.Queries.UserListByIDs(ctx, s.core.Pool, ids)
+	rows, err := s.core.Queries.UserListByIDs(ctx, s.core.DB, ids)
 	if err != nil {
 		return nil, fmt.Errorf("users by ids: %w", err)
 	}
@@ -144,7 +144,7 @@ const fewMatches = 500
 
 // searchFew reads a page of the users matching pattern, which are few, through cached generic plans.
 func (s *Service) searchFew(ctx context.Context, pattern string, sort service.UserSort, order service.SortOrder, limit, offset int32) ([]service.User, error) {
-	q, conn := s.core.Queries, s.core.Pool
+	q, conn := s.core.Queries, s.core.DB
 	args := db.UserSearchFewByCreatedAtAscParams{Pattern: pattern, RowLimit: limit, RowOffset: offset}
 	switch {
 	case sort == service.UserSortCreatedAt && order == service.Asc:
@@ -190,7 +190,7 @@ func listed[R listedRow](rows []R, err error) ([]service.User, error) {
 // walk reads a page by walking the index of its order, filtering on the pattern (nil: every user). Each run is
 // planned for its values (postgres.CustomPlans): whether to walk or to read the trigram index depends on the term.
 func (s *Service) walk(ctx context.Context, args db.UserListByCreatedAtAscParams, sort service.UserSort, order service.SortOrder) ([]db.User, error) {
-	q, conn := s.core.Queries, postgres.CustomPlans(s.core.Pool)
+	q, conn := s.core.Queries, postgres.CustomPlans(s.core.DB)
 	switch {
 	case sort == service.UserSortCreatedAt && order == service.Asc:
 		return q.UserListByCreatedAtAsc(ctx, conn, args)
@@ -240,7 +240,7 @@ func (s *Service) ByCursor(ctx context.Context, search string, p service.KeysetP
 		return service.Page[service.User]{}, err
 	}
 	t, id, limit := k.Args()
-	pattern, conn := core.ContainsPattern(search), postgres.CustomPlans(s.core.Pool)
+	pattern, conn := core.ContainsPattern(search), postgres.CustomPlans(s.core.DB)
 	var rows []db.User
 	if k.Forward {
 		rows, err = s.core.Queries.UserKeysetForward(ctx, conn, db.UserKeysetForwardParams{Pattern: pattern, CursorTime: t, CursorID: id, RowLimit: limit})
@@ -268,7 +268,7 @@ func (s *Service) Count(ctx context.Context, search string) (int64, error) {
 // count counts the users matching pattern (nil: all), through the totals cache.
 func (s *Service) count(ctx context.Context, pattern *string) (int64, error) {
 	return s.totals.Get(ctx, countKey(pattern), func(ctx context.Context) (int64, error) {
-		return s.core.Queries.UserCount(ctx, postgres.CustomPlans(s.core.Pool), pattern)
+		return s.core.Queries.UserCount(ctx, postgres.CustomPlans(s.core.DB), pattern)
 	})
 }
 
@@ -338,7 +338,7 @@ func (s *Service) Update(ctx context.Context, id uuid.UUID, in service.UpdateUse
 	if err := fe.Err(); err != nil {
 		return service.User{}, err
 	}
-	cur, err := s.core.Queries.UserGetByID(ctx, s.core.Pool, id)
+	cur, err := s.core.Queries.UserGetByID(ctx, s.core.DB, id)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return service.User{}, core.NotFound("User")
 	}
@@ -399,7 +399,7 @@ func (s *Service) Update(ctx context.Context, id uuid.UUID, in service.UpdateUse
 	case errors.Is(err, pgx.ErrNoRows):
 		// Deleted, changed past If-Match, or its email or password changed since it was read: the row says which.
 		if why := core.Unwritten("User", in.Precondition, func() (int64, error) {
-			now, err := s.core.Queries.UserGetByID(ctx, s.core.Pool, id)
+			now, err := s.core.Queries.UserGetByID(ctx, s.core.DB, id)
 			return now.Version, err
 		}); why != nil {
 			return service.User{}, why

@@ -22,7 +22,10 @@ import (
 
 // Core is the shared part of every service. It is safe for concurrent use.
 type Core struct {
-	Pool    *pgxpool.Pool
+	Pool *pgxpool.Pool
+	// DB is what reads run on: the pool, or the open transaction of the keyed request of their context (see
+	// [Unit]). A read outside a transaction takes it, never Pool.
+	DB      db.DBTX
 	Queries *db.Queries
 	Jobs    service.JobInserter
 	// EncodeWebhook renders outgoing webhooks' bodies (impl/apimodel.EncodeWebhook).
@@ -36,7 +39,7 @@ type Core struct {
 
 // New returns a Core over pool that inserts jobs through jobs and renders webhooks with encode.
 func New(pool *pgxpool.Pool, jobs service.JobInserter, encode service.WebhookEncoder, logger *slog.Logger) *Core {
-	return &Core{Pool: pool, Queries: db.New(), Jobs: jobs, EncodeWebhook: encode, Logger: logger}
+	return &Core{Pool: pool, DB: unitDB{pool: pool}, Queries: db.New(), Jobs: jobs, EncodeWebhook: encode, Logger: logger}
 }
 
 // InTx runs fn in a transaction, committing when it returns nil and rolling back otherwise. Every write goes
@@ -121,7 +124,7 @@ func (c *Core) publish(ctx context.Context, tx pgx.Tx, m service.WebhookMessage,
 
 // RequireUser returns ENOTFOUND when user id does not exist.
 func (c *Core) RequireUser(ctx context.Context, id uuid.UUID) error {
-	exists, err := c.Queries.UserExists(ctx, c.Pool, id)
+	exists, err := c.Queries.UserExists(ctx, c.DB, id)
 	if err != nil {
 		return fmt.Errorf("check user: %w", err)
 	}

@@ -27,15 +27,24 @@ import (
 // A keyed write costs the round trips of an unkeyed one: the lock is taken in BEGIN's round trip, and the answer
 // is stored in COMMIT's, by a plain INSERT. Nothing is read first: a key that holds an answer already makes the
 // store fail, and the request's writes are rolled back and that answer replayed instead (or, when it had expired,
-// the request run again). While a unit holds its connection, its
-// request must not wait for another from the pool (no keyed handler reads after its write): requests each
-// holding one and waiting for a second would wait for each other.
+// the request run again).
+//
+// While a unit holds its connection, its request must not wait for another from the pool: requests each holding
+// one and waiting for a second would wait for each other, for ever. So the reads made through [Core.DB] after
+// the request's first write (GraphQL's nested fields, read after the mutation) go through the unit's
+// transaction, one at a time, and see its writes.
 type Unit struct {
 	req service.IdempotentRequest
 
+	// use is held by whatever runs on the unit's connection: a transaction of the request (inUnit), a read
+	// (unitDB), the store and commit (Finish). mu guards the fields below, briefly; use is taken first.
+	use  sync.Mutex
 	mu   sync.Mutex
 	conn *pgxpool.Conn
 	tx   pgx.Tx
+	// writing is set while one of the request's transactions runs: a read made meanwhile (from within it, so
+	// on its goroutine) goes to the pool, as it did before the unit held a connection, rather than wait for use.
+	writing bool
 	// refusal is what the first transaction met instead of running: another request holds the key.
 	refusal error
 	done    bool
@@ -80,15 +89,27 @@ func (u *Unit) Refusal() error {
 }
 
 func (c *Core) inUnit(ctx context.Context, u *Unit, fn func(tx pgx.Tx) error) error {
+	u.use.Lock()
+	defer u.use.Unlock()
 	u.mu.Lock()
-	defer u.mu.Unlock()
 	switch {
 	case u.refusal != nil:
+		u.mu.Unlock()
 		return errFound
-	case u.tx != nil:
-		return pgx.BeginFunc(ctx, u.tx, fn)
 	case u.done:
+		u.mu.Unlock()
 		return errors.New("idempotent request: a transaction after its answer was stored")
+	}
+	open := u.tx
+	u.writing = true
+	u.mu.Unlock()
+	defer func() {
+		u.mu.Lock()
+		u.writing = false
+		u.mu.Unlock()
+	}()
+	if open != nil {
+		return pgx.BeginFunc(ctx, open, fn)
 	}
 	conn, err := c.Pool.Acquire(ctx)
 	if err != nil {
@@ -101,7 +122,9 @@ func (c *Core) inUnit(ctx context.Context, u *Unit, fn func(tx pgx.Tx) error) er
 			// the aborted transaction, so that the pool keeps it.
 			_, _ = conn.Exec(context.WithoutCancel(ctx), "ROLLBACK")
 			conn.Release()
+			u.mu.Lock()
 			u.refusal = service.ErrIdempotencyInFlight
+			u.mu.Unlock()
 			return errFound
 		}
 		conn.Release()
@@ -112,7 +135,9 @@ func (c *Core) inUnit(ctx context.Context, u *Unit, fn func(tx pgx.Tx) error) er
 		conn.Release()
 		return fmt.Errorf("tx: %w", err)
 	}
+	u.mu.Lock()
 	u.conn, u.tx = conn, tx
+	u.mu.Unlock()
 	return nil
 }
 
@@ -140,10 +165,12 @@ func divisionByZero(err error) bool {
 // nothing. The commit outlives the request's cancellation (a client that hung up after its write was done),
 // within a few seconds.
 func (c *Core) Finish(ctx context.Context, u *Unit, answer *service.StoredAnswer, ttl time.Duration) (*service.StoredAnswer, error) {
+	u.use.Lock() // after the reads still running on the connection
+	defer u.use.Unlock()
 	u.mu.Lock()
-	defer u.mu.Unlock()
 	tx, conn := u.tx, u.conn
 	u.tx, u.conn, u.done = nil, nil, true
+	u.mu.Unlock()
 	if tx == nil {
 		return nil, nil
 	}
