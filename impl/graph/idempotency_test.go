@@ -8,8 +8,8 @@ import (
 	"io"
 	"net/http"
 	"sync"
-	"time"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 )
