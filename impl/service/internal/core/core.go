@@ -23,8 +23,8 @@ import (
 // Core is the shared part of every service. It is safe for concurrent use.
 type Core struct {
 	Pool *pgxpool.Pool
-	// DB is what reads run on: the pool, or the open transaction of the keyed request of their context (see
-	// [Unit]). A read outside a transaction takes it, never Pool.
+	// DB is what the statements outside a transaction run on: the pool, or the open transaction of the keyed
+	// request of their context (see [Unit]). They take it, never Pool.
 	DB      db.DBTX
 	Queries *db.Queries
 	Jobs    service.JobInserter

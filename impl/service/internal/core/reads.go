@@ -20,26 +20,27 @@ type unitDB struct{ pool *pgxpool.Pool }
 // on returns what a read of ctx runs on, and what ends it (nil for the pool).
 func (d unitDB) on(ctx context.Context) (db.DBTX, func()) {
 	u := UnitFrom(ctx)
-	if u == nil || !u.readable() {
+	if u == nil || u.readableTx() == nil {
 		return d.pool, nil
 	}
 	u.use.Lock()
-	if !u.readable() { // its answer was stored meanwhile, or a transaction of the request began
+	tx := u.readableTx() // again: its answer may have been stored meanwhile, or a transaction of the request begun
+	if tx == nil {
 		u.use.Unlock()
 		return d.pool, nil
 	}
-	u.mu.Lock()
-	tx := u.tx
-	u.mu.Unlock()
 	return tx, u.use.Unlock
 }
 
-// readable reports whether u's transaction is open and no transaction of the request runs (a read from within
-// one goes to the pool, on the goroutine that holds use).
-func (u *Unit) readable() bool {
+// readableTx is u's transaction while it is open and no transaction of the request runs (a read from within one
+// goes to the pool, on the goroutine that holds use); nil otherwise.
+func (u *Unit) readableTx() pgx.Tx {
 	u.mu.Lock()
 	defer u.mu.Unlock()
-	return u.tx != nil && !u.done && !u.writing
+	if u.tx == nil || u.done || u.writing {
+		return nil
+	}
+	return u.tx
 }
 
 func (d unitDB) Exec(ctx context.Context, sql string, args ...any) (pgconn.CommandTag, error) {
