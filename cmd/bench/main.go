@@ -53,6 +53,10 @@ type options struct {
 	pgbouncerURL string
 	// tracingPairs is how many off/on pairs of the by-id read the tracing comparison runs.
 	tracingPairs int
+	// traceRatio is the traced server's sampling in the tracing comparison.
+	traceRatio float64
+	// tracingRun is the length of each run of the tracing comparison.
+	tracingRun time.Duration
 	// keyPairs is how many unkeyed/keyed pairs of post writes the key's cost comparison runs.
 	keyPairs int
 	// postmaster is the pid of the PostgreSQL server's main process, when it runs on this machine (0 otherwise).
@@ -77,7 +81,9 @@ func main() {
 	flag.IntVar(&o.deliveryConns, "delivery-conns", 16, "the database pool of the webhook delivery run")
 	flag.IntVar(&o.deliveryPosts, "delivery-posts", 5000, "posts the webhook delivery run writes, each heard by 10 endpoints")
 	flag.StringVar(&o.pgbouncerURL, "pgbouncer-url", os.Getenv("BENCH_PGBOUNCER_URL"), "a PgBouncer (transaction pooling) in front of the admin URL's server: the server under test reaches the database through it, DATABASE_SESSION_URL direct (scripts/localpgbouncer.sh)")
-	flag.IntVar(&o.tracingPairs, "tracing-pairs", 3, "pairs of by-id runs, tracing off and on (10% sampled, exported to a local OTLP sink), alternating which goes first")
+	flag.IntVar(&o.tracingPairs, "tracing-pairs", 8, "pairs of by-id runs, tracing off and on (10% sampled, exported to a local OTLP sink), alternating which goes first")
+	flag.DurationVar(&o.tracingRun, "tracing-run", 5*time.Second, "the length of each run of the tracing pairs: many short pairs give a steadier median than a few long ones")
+	flag.Float64Var(&o.traceRatio, "trace-ratio", traceRatio, "the traced server's sampling in the tracing comparison (issue 18's goal is at 0.1; 0 shows what an unsampled request pays, 1 a sampled one)")
 	flag.IntVar(&o.keyPairs, "key-pairs", 4, "pairs of post-writing runs, without and with an Idempotency-Key, alternating which goes first")
 	flag.StringVar(&o.only, "only", "", "run only the scenarios whose name matches this regexp (\"jobs\", \"deliveries\", \"tracing\", \"key cost\" and \"pgbench\" name the job run, the webhook delivery run, the by-id read with tracing off and on, the paired post writes without and with a key, and the ceiling), logging the results instead of writing the report")
 	flag.Parse()

@@ -53,7 +53,7 @@ func writeReport(o options, results []result, bare result, traced tracingResult,
 				traced.off[i].cpuPerRequest.Round(time.Microsecond), traced.on[i].cpuPerRequest.Round(time.Microsecond)))
 		}
 		fmt.Fprintf(&b, "| by-id read, tracing on (OTLP/HTTP to a local sink, %.0f%% of requests sampled) / tracing off, median of %d alternating pairs of %s runs (off → on: %s) | %.1f%% of the requests/s, %.1f%% of the server's CPU a request |\n",
-			100*traceRatio, len(traced.on), traced.durationPerRun, strings.Join(pairs, "; "), 100*median(traced.ratios()), 100*median(traced.cpuRatios()))
+			100*o.traceRatio, len(traced.on), traced.durationPerRun, strings.Join(pairs, "; "), 100*median(traced.ratios()), 100*median(traced.cpuRatios()))
 		fmt.Fprintf(&b, "| spans the sink received from the traced server (traces: %.1f%% of its %d requests) | %d in %d traces |\n",
 			100*float64(traced.traces)/float64(traced.onRequests), traced.onRequests, traced.spans, traced.traces)
 	}

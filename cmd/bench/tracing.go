@@ -22,7 +22,8 @@ import (
 // tracingName is the by-id read's paired comparison, tracing off against tracing on.
 const tracingName = "tracing"
 
-// traceRatio is the sampling of the traced server: parent-based, 10% of the requests that come without a trace.
+// traceRatio is the sampling of the traced server issue 18 sets the goal at: parent-based, 10% of the requests
+// that come without a trace. -trace-ratio measures others (0: what an unsampled request pays; 1: a sampled one).
 const traceRatio = 0.1
 
 // tracingResult is the comparison: each pair's requests/s, off and on, and what the sink received.
@@ -141,7 +142,7 @@ func tracingCost(ctx context.Context, w *wrkRunner, o options, env []string, tok
 	// The traced server's profiles (-profile) come from its own debug port, the one after its API's.
 	on, err := startServer(ctx, o, append(slices.Clone(env), "PORT="+strconv.Itoa(onPort), "DEBUG_ADDR=127.0.0.1:"+strconv.Itoa(onPort+1),
 		"OTEL_EXPORTER_OTLP_ENDPOINT="+sink.url, "OTEL_TRACES_SAMPLER=parentbased_traceidratio",
-		"OTEL_TRACES_SAMPLER_ARG="+strconv.FormatFloat(traceRatio, 'f', -1, 64), "OTEL_SERVICE_NAME=junction-bench"))
+		"OTEL_TRACES_SAMPLER_ARG="+strconv.FormatFloat(o.traceRatio, 'f', -1, 64), "OTEL_SERVICE_NAME=junction-bench"))
 	if err != nil {
 		return tracingResult{}, err
 	}
@@ -149,11 +150,14 @@ func tracingCost(ctx context.Context, w *wrkRunner, o options, env []string, tok
 
 	auth := http.Header{"Authorization": {"Bearer " + token}}
 	s := scenario{name: "GET /api/users/{id}", requests: func() []request { return usersByID(d.users, auth, 20_000) }}
-	res := tracingResult{durationPerRun: o.duration}
+	res := tracingResult{durationPerRun: o.tracingRun}
 	runOne := func(port, pid int, traced bool) error {
 		ro := o
-		ro.port, ro.profile = port, o.profile && traced
-		label := map[bool]string{false: "off", true: "on, 10% sampled"}[traced]
+		ro.port, ro.profile, ro.duration = port, o.profile && traced, o.tracingRun
+		label := "off"
+		if traced {
+			label = "on, " + strconv.FormatFloat(100*o.traceRatio, 'f', -1, 64) + "% sampled"
+		}
 		log.Printf("scenario: GET /api/users/{id}, tracing %s", label)
 		run := s
 		run.name = "GET /api/users/{id}, tracing " + label
@@ -189,7 +193,7 @@ func tracingCost(ctx context.Context, w *wrkRunner, o options, env []string, tok
 	if res.spans, res.traces, res.exportedBatches, err = sink.count(); err != nil {
 		return res, err
 	}
-	if res.traces == 0 {
+	if res.traces == 0 && o.traceRatio > 0 {
 		return res, fmt.Errorf("tracing: the sink received no trace (%d spans in %d exports)", res.spans, res.exportedBatches)
 	}
 	return res, nil

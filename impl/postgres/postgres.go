@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"math"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -55,6 +56,12 @@ func Connect(ctx context.Context, url string, cfg config.DBConfig, logger *slog.
 	pcfg.ConnConfig.Tracer = errorLogger{logger: logger}
 	if len(tracers) > 0 {
 		// Only then: with tracing off, a statement pays for no tracer but the error log.
+		tracers = slices.Clone(tracers)
+		for i, t := range tracers {
+			if s, ok := t.(sampledOnly); ok {
+				tracers[i] = s.forPool(pcfg.ConnConfig)
+			}
+		}
 		pcfg.ConnConfig.Tracer = multitracer.New(append([]pgx.QueryTracer{errorLogger{logger: logger}}, tracers...)...)
 	}
 	pcfg.AfterConnect = AfterConnect

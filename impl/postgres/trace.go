@@ -10,6 +10,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"go.opentelemetry.io/otel/metric/noop"
+	semconv "go.opentelemetry.io/otel/semconv/v1.43.0"
 	"go.opentelemetry.io/otel/trace"
 )
 
@@ -54,14 +55,27 @@ func (l errorLogger) TraceAcquireEnd(ctx context.Context, _ *pgxpool.Pool, data 
 // under a recording span, named by the sqlc query it runs ("UserGet", River's "JobInsertFastMany"), else by its
 // SQL verb. A span holds the statement's text, never its arguments: they carry password hashes, sealed tokens
 // and addresses. Statements run outside any recording span (an unsampled request, River's polling, the event
-// listener) make none, and cost one look-up of the context's span.
+// listener) make none, and cost one look-up of the context's span. Given to [Connect], its spans carry the pool's
+// server, port, database and user, worked out once for the pool.
 func Tracer(tp trace.TracerProvider) pgx.QueryTracer {
-	return sampledOnly{inner: otelpgx.NewTracer(
+	return sampledOnly{tp: tp, inner: newOtelpgx(tp)}
+}
+
+func newOtelpgx(tp trace.TracerProvider, opts ...otelpgx.Option) *otelpgx.Tracer {
+	return otelpgx.NewTracer(append([]otelpgx.Option{
 		otelpgx.WithTracerProvider(tp),
 		// Junction's database metrics are Prometheus's (impl/metrics); the global meter would be a no-op anyway.
 		otelpgx.WithMeterProvider(noop.NewMeterProvider()),
 		otelpgx.WithSpanNameCtxFunc(queryName),
-	)}
+	}, opts...)...)
+}
+
+// forPool is t with the attributes of the connections pool cc makes set once: otelpgx would otherwise read them
+// from the connection for every span, through pgx's Conn.Config, which copies the whole configuration (a fifth
+// of otelpgx's own time a sampled statement). They are the ones otelpgx sets.
+func (t sampledOnly) forPool(cc *pgx.ConnConfig) pgx.QueryTracer {
+	return sampledOnly{tp: t.tp, inner: newOtelpgx(t.tp, otelpgx.WithDisableConnectionDetailsInAttributes(),
+		otelpgx.WithTracerAttributes(semconv.ServerAddress(cc.Host), semconv.ServerPort(int(cc.Port)), semconv.UserName(cc.User), semconv.DBNamespace(cc.Database)))}
 }
 
 // sampledOnly calls otelpgx only under a recording span, and not for pool acquires: a span per acquire was a
@@ -70,7 +84,10 @@ func Tracer(tp trace.TracerProvider) pgx.QueryTracer {
 // or not (a start time boxed into the context, and several look-ups of a deep request context, for its metrics):
 // at 10% sampling that was 4% of the server's CPU on the by-id read. Start and End see the same context's span,
 // so they agree on whether otelpgx saw the statement.
-type sampledOnly struct{ inner *otelpgx.Tracer }
+type sampledOnly struct {
+	tp    trace.TracerProvider
+	inner *otelpgx.Tracer
+}
 
 var (
 	_ pgx.QueryTracer    = sampledOnly{}

@@ -5,9 +5,11 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"strconv"
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/stretchr/testify/require"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	"go.opentelemetry.io/otel/sdk/trace/tracetest"
@@ -52,6 +54,18 @@ func TestTracer(t *testing.T) {
 	require.Equal(t, parent.SpanContext().SpanID(), probe.Parent().SpanID())
 	require.Contains(t, fmt.Sprint(probe.Attributes()), "SELECT length($1::text)", "the statement's text is kept")
 	require.Contains(t, names, "SELECT", "a statement without an sqlc name is named by its verb")
+
+	// The connection's attributes, set once for the pool, are otelpgx's own.
+	attrs := map[string]string{}
+	for _, a := range probe.Attributes() {
+		attrs[string(a.Key)] = a.Value.Emit()
+	}
+	cc, err := pgx.ParseConfig(dbtest.NewURL(t))
+	require.NoError(t, err)
+	for k, v := range map[string]string{"db.system.name": "postgresql", "server.address": cc.Host,
+		"server.port": strconv.Itoa(int(cc.Port)), "user.name": cc.User, "db.namespace": pool.Config().ConnConfig.Database} {
+		require.Equal(t, v, attrs[k], k)
+	}
 }
 
 func keys(m map[string]sdktrace.ReadOnlySpan) []string {
