@@ -58,7 +58,7 @@ func TestTracer(t *testing.T) {
 	// The connection's attributes, set once for the pool, are otelpgx's own.
 	attrs := map[string]string{}
 	for _, a := range probe.Attributes() {
-		attrs[string(a.Key)] = a.Value.Emit()
+		attrs[string(a.Key)] = a.Value.String()
 	}
 	cc, err := pgx.ParseConfig(dbtest.NewURL(t))
 	require.NoError(t, err)
