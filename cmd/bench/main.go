@@ -18,6 +18,7 @@ import (
 	"os"
 	"os/exec"
 	"regexp"
+	"runtime/debug"
 	"runtime/pprof"
 	"strconv"
 	"strings"
@@ -27,6 +28,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/junction-dev/junction/impl/config"
 	"github.com/junction-dev/junction/impl/password"
 	"github.com/junction-dev/junction/impl/webhook"
 )
@@ -66,6 +68,11 @@ type options struct {
 }
 
 func main() {
+	if os.Getenv("GOGC") == "" {
+		// The job scenarios run Junction's workers, and River's yardstick beside them, in this process: with the
+		// collector setting that cmd/junction gives a worker.
+		debug.SetGCPercent(config.DefaultGCPercent)
+	}
 	var o options
 	flag.StringVar(&o.adminURL, "admin-url", os.Getenv("BENCH_ADMIN_URL"), "admin connection string of the PostgreSQL to use")
 	flag.Float64Var(&o.scale, "scale", 1, "data size: 1 = 100,000 users, 500,000 posts, 2,000,000 comments")
@@ -850,7 +857,12 @@ func bareReference(ctx context.Context, w *wrkRunner, o options, dbURL, token st
 	bo := o
 	bo.port = o.port + 2
 	bo.profile = false
-	srv := command(ctx, append(os.Environ(), "DATABASE_URL="+dbURL, "PORT="+strconv.Itoa(bo.port), "DB_MAX_CONNS="+strconv.Itoa(o.dbConns)), o.bare)
+	env := append(os.Environ(), "DATABASE_URL="+dbURL, "PORT="+strconv.Itoa(bo.port), "DB_MAX_CONNS="+strconv.Itoa(o.dbConns))
+	if os.Getenv("GOGC") == "" {
+		// Junction's own default (cmd/junction sets it), so that the two servers' collectors work alike.
+		env = append(env, "GOGC="+strconv.Itoa(config.DefaultGCPercent))
+	}
+	srv := command(ctx, env, o.bare)
 	srv.Stdout, srv.Stderr = os.Stderr, os.Stderr
 	if err := srv.Start(); err != nil {
 		return result{}, fmt.Errorf("the bare reference server: %w", err)

@@ -36,6 +36,7 @@ import (
 )
 
 func main() {
+	tuneMemory(os.Getenv)
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	if err := run(ctx, os.Args[1:], os.Getenv, os.Stdout); err != nil {
@@ -90,6 +91,8 @@ func runWith(ctx context.Context, args []string, getenv func(string) string, std
 		if err := cfg.RequireMailTransport(); err != nil {
 			return err
 		}
+		gcPercent, memoryLimit := memorySettings()
+		logger.InfoContext(ctx, "memory", "gc_percent", gcPercent, "memory_limit_bytes", memoryLimit)
 	}
 
 	switch args[0] {

@@ -545,3 +545,9 @@ func (p *parser) duration(key string, def time.Duration) time.Duration {
 	}
 	return d
 }
+
+// DefaultGCPercent is the garbage collector's GOGC for Junction's processes when the environment sets none: a
+// server's live heap is small and its allocation rate high, so at Go's default of 100 it collects several times a
+// second, each collection's fixed work paid by the requests of the moment. cmd/junction sets it at start-up; the
+// bench gives its bare reference server the same, so that the comparison is of the code, not of the collector.
+const DefaultGCPercent = 300
