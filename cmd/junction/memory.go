@@ -19,8 +19,7 @@ const memoryLimitRatio = 0.9
 // [config.DefaultGCPercent] unless the environment sets it (the runtime has read it already), and GOMEMLIMIT to
 // memoryLimitRatio of the cgroup's memory limit unless GOMEMLIMIT is set, AUTOMEMLIMIT=off, or there is no limit
 // (make run, the bench); AUTOMEMLIMIT (a ratio) changes the share. At GOGC=300 the nested GraphQL query's server
-// CPU fell by a quarter, and a traced server's extra allocations stopped showing as extra collections
-// (docs/performance.md, "The garbage collector's default"). The heap may then grow to four times what is live,
+// CPU fell by a third (docs/performance.md, "The garbage collector's default"). The heap may then grow to four times what is live,
 // which the memory limit bounds where the process has one.
 func tuneMemory(getenv func(string) string) {
 	if getenv("GOGC") == "" {
