@@ -151,7 +151,7 @@ func tracingCost(ctx context.Context, w *wrkRunner, o options, env []string, tok
 	auth := http.Header{"Authorization": {"Bearer " + token}}
 	s := scenario{name: "GET /api/users/{id}", requests: func() []request { return usersByID(d.users, auth, 20_000) }}
 	res := tracingResult{durationPerRun: o.tracingRun}
-	runOne := func(port, pid int, traced bool) error {
+	runOne := func(port, pid, pair int, traced bool) error {
 		ro := o
 		ro.port, ro.profile, ro.duration = port, o.profile && traced, o.tracingRun
 		label := "off"
@@ -161,6 +161,10 @@ func tracingCost(ctx context.Context, w *wrkRunner, o options, env []string, tok
 		log.Printf("scenario: GET /api/users/{id}, tracing %s", label)
 		run := s
 		run.name = "GET /api/users/{id}, tracing " + label
+		if ro.profile {
+			// A profile per pair, to compare the pairs that cost more with those that do not.
+			run.name += fmt.Sprintf(" pair %d", pair)
+		}
 		r, err := attack(ctx, w, run, ro, pid)
 		if err != nil {
 			return err
@@ -183,7 +187,7 @@ func tracingCost(ctx context.Context, w *wrkRunner, o options, env []string, tok
 			if traced {
 				port, pid = onPort, on.cmd.Process.Pid
 			}
-			if err := runOne(port, pid, traced); err != nil {
+			if err := runOne(port, pid, i+1, traced); err != nil {
 				return res, err
 			}
 		}
