@@ -134,33 +134,31 @@ func tracingCost(ctx context.Context, w *wrkRunner, o options, env []string, tok
 	}
 	defer sink.close()
 	offPort, onPort := o.port+3, o.port+4
-	off, err := startServer(ctx, o, append(slices.Clone(env), "PORT="+strconv.Itoa(offPort), "DEBUG_ADDR="))
-	if err != nil {
-		return tracingResult{}, err
-	}
-	defer off.stop()
+	offEnv := append(slices.Clone(env), "PORT="+strconv.Itoa(offPort), "DEBUG_ADDR=")
 	// The traced server's profiles (-profile) come from its own debug port, the one after its API's.
-	on, err := startServer(ctx, o, append(slices.Clone(env), "PORT="+strconv.Itoa(onPort), "DEBUG_ADDR=127.0.0.1:"+strconv.Itoa(onPort+1),
+	onEnv := append(slices.Clone(env), "PORT="+strconv.Itoa(onPort), "DEBUG_ADDR=127.0.0.1:"+strconv.Itoa(onPort+1),
 		"OTEL_EXPORTER_OTLP_ENDPOINT="+sink.url, "OTEL_TRACES_SAMPLER=parentbased_traceidratio",
-		"OTEL_TRACES_SAMPLER_ARG="+strconv.FormatFloat(o.traceRatio, 'f', -1, 64), "OTEL_SERVICE_NAME=junction-bench"))
-	if err != nil {
-		return tracingResult{}, err
-	}
-	defer on.stop()
+		"OTEL_TRACES_SAMPLER_ARG="+strconv.FormatFloat(o.traceRatio, 'f', -1, 64), "OTEL_SERVICE_NAME=junction-bench")
 
 	auth := http.Header{"Authorization": {"Bearer " + token}}
 	s := scenario{name: "GET /api/users/{id}", requests: func() []request { return usersByID(d.users, auth, 20_000) }}
 	res := tracingResult{durationPerRun: o.tracingRun}
-	runOne := func(port, pid, pair int, traced bool) error {
-		ro := o
-		ro.port, ro.profile, ro.duration = port, o.profile && traced, o.tracingRun
-		label := "off"
+	label := func(traced bool) string {
 		if traced {
-			label = "on, " + strconv.FormatFloat(100*o.traceRatio, 'f', -1, 64) + "% sampled"
+			return "on, " + strconv.FormatFloat(100*o.traceRatio, 'f', -1, 64) + "% sampled"
 		}
-		log.Printf("scenario: GET /api/users/{id}, tracing %s", label)
+		return "off"
+	}
+	runOne := func(port, pid, pair int, traced bool, d time.Duration, warmUp bool) error {
+		ro := o
+		ro.port, ro.profile, ro.duration = port, o.profile && traced && !warmUp, d
 		run := s
-		run.name = "GET /api/users/{id}, tracing " + label
+		run.name = "GET /api/users/{id}, tracing " + label(traced)
+		if warmUp {
+			log.Printf("scenario: %s, warming up (pair %d)", run.name, pair)
+		} else {
+			log.Printf("scenario: %s", run.name)
+		}
 		if ro.profile {
 			// A profile per pair, to compare the pairs that cost more with those that do not.
 			run.name += fmt.Sprintf(" pair %d", pair)
@@ -169,7 +167,13 @@ func tracingCost(ctx context.Context, w *wrkRunner, o options, env []string, tok
 		if err != nil {
 			return err
 		}
-		r.name = "GET /api/users/{id}, tracing " + label
+		if warmUp {
+			if traced { // its requests' traces reach the sink too
+				res.onRequests += r.requests
+			}
+			return nil
+		}
+		r.name = "GET /api/users/{id}, tracing " + label(traced)
 		if traced {
 			res.on, res.onRequests = append(res.on, r), res.onRequests+r.requests
 		} else {
@@ -177,23 +181,52 @@ func tracingCost(ctx context.Context, w *wrkRunner, o options, env []string, tok
 		}
 		return nil
 	}
+	// Each pair has two new processes: a process that ran slower than its twin (the same code, every function
+	// alike, in its profile) stayed so for its life, and with one pair of processes for all the pairs it decided
+	// every pair of an invocation. A short run first warms each (its caches, its connections, its heap).
 	for i := range o.tracingPairs {
 		order := []bool{false, true}
 		if i%2 == 1 {
 			order = []bool{true, false}
 		}
+		servers := map[bool]*benchServer{}
 		for _, traced := range order {
-			port, pid := offPort, off.cmd.Process.Pid
+			e := offEnv
 			if traced {
-				port, pid = onPort, on.cmd.Process.Pid
+				e = onEnv
 			}
-			if err := runOne(port, pid, i+1, traced); err != nil {
+			srv, err := startServer(ctx, o, e)
+			if err != nil {
+				for _, started := range servers {
+					started.stop()
+				}
 				return res, err
 			}
+			servers[traced] = srv
+		}
+		err := func() error {
+			for _, warm := range []bool{true, false} {
+				for _, traced := range order {
+					port := map[bool]int{false: offPort, true: onPort}[traced]
+					d := o.tracingRun
+					if warm {
+						d = time.Second
+					}
+					if err := runOne(port, servers[traced].cmd.Process.Pid, i+1, traced, d, warm); err != nil {
+						return err
+					}
+				}
+			}
+			return nil
+		}()
+		// Stopping flushes what the traced server still holds; its log line says whether any export failed.
+		for _, srv := range servers {
+			srv.stop()
+		}
+		if err != nil {
+			return res, err
 		}
 	}
-	// Stopping flushes what the traced server still holds; its log line says whether any export failed.
-	on.stop()
 	if res.spans, res.traces, res.exportedBatches, err = sink.count(); err != nil {
 		return res, err
 	}
