@@ -135,6 +135,15 @@ func TestPostAndCommentQueriesUseIndexes(t *testing.T) {
 			return err
 		}},
 		{"users batch", func(x db.DBTX) error { _, err := q.UserListByIDs(ctx, x, users[:100]); return err }},
+		{"comments of posts with their authors (GraphQL)", func(x db.DBTX) error {
+			_, err := q.CommentListByPostsWithAuthors(ctx, x, db.CommentListByPostsWithAuthorsParams{PostIds: posts[:70], PerPost: 20})
+			return err
+		}},
+	}
+	// What some plans must also say.
+	wants := map[string]string{
+		// Each author from the index alone (migration 00021), not an index look-up and a heap page.
+		"comments of posts with their authors (GraphQL)": "Index Only Scan using users_public_by_id_idx",
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -149,6 +158,9 @@ func TestPostAndCommentQueriesUseIndexes(t *testing.T) {
 			}
 			if !strings.Contains(plan, "Index") {
 				t.Fatalf("no index used:\n%s", plan)
+			}
+			if want := wants[tt.name]; !strings.Contains(plan, want) {
+				t.Fatalf("the plan does not say %q:\n%s", want, plan)
 			}
 		})
 	}
