@@ -125,8 +125,8 @@ func (s *otlpSink) count() (spans, roots, batches int64, err error) {
 func (s *otlpSink) close() { _ = s.srv.Close() }
 
 // tracingCost runs the by-id read against two servers over the same database, one with tracing off and one
-// exporting 10% of its requests' traces to an in-process OTLP sink, in alternating pairs, so that each pair was
-// measured under the same load from the rest of the machine.
+// exporting 10% of its requests' traces to an in-process OTLP sink, in alternating pairs (each on two new
+// processes), so that each pair was measured under the same load from the rest of the machine.
 func tracingCost(ctx context.Context, w *wrkRunner, o options, env []string, token string, d dataset) (tracingResult, error) {
 	sink, err := startSink()
 	if err != nil {
@@ -149,15 +149,20 @@ func tracingCost(ctx context.Context, w *wrkRunner, o options, env []string, tok
 		}
 		return "off"
 	}
-	runOne := func(port, pid, pair int, traced bool, d time.Duration, warmUp bool) error {
+	ports := map[bool]int{false: offPort, true: onPort}
+	envs := map[bool][]string{false: offEnv, true: onEnv}
+	// runOne measures one run of the server at pid, or only warms it up (1 s, not counted but for the sink's share).
+	runOne := func(pid, pair int, traced, warmUp bool) error {
+		name := "GET /api/users/{id}, tracing " + label(traced)
 		ro := o
-		ro.port, ro.profile, ro.duration = port, o.profile && traced && !warmUp, d
+		ro.port, ro.profile, ro.duration = ports[traced], o.profile && traced && !warmUp, o.tracingRun
 		run := s
-		run.name = "GET /api/users/{id}, tracing " + label(traced)
+		run.name = name
 		if warmUp {
-			log.Printf("scenario: %s, warming up (pair %d)", run.name, pair)
+			ro.duration = time.Second
+			log.Printf("scenario: %s, warming up (pair %d)", name, pair)
 		} else {
-			log.Printf("scenario: %s", run.name)
+			log.Printf("scenario: %s", name)
 		}
 		if ro.profile {
 			// A profile per pair, to compare the pairs that cost more with those that do not.
@@ -167,16 +172,13 @@ func tracingCost(ctx context.Context, w *wrkRunner, o options, env []string, tok
 		if err != nil {
 			return err
 		}
-		if warmUp {
-			if traced { // its requests' traces reach the sink too
-				res.onRequests += r.requests
-			}
-			return nil
-		}
-		r.name = "GET /api/users/{id}, tracing " + label(traced)
-		if traced {
+		r.name = name
+		switch {
+		case traced && warmUp:
+			res.onRequests += r.requests // its requests' traces reach the sink too
+		case traced:
 			res.on, res.onRequests = append(res.on, r), res.onRequests+r.requests
-		} else {
+		case !warmUp:
 			res.off = append(res.off, r)
 		}
 		return nil
@@ -190,29 +192,17 @@ func tracingCost(ctx context.Context, w *wrkRunner, o options, env []string, tok
 			order = []bool{true, false}
 		}
 		servers := map[bool]*benchServer{}
-		for _, traced := range order {
-			e := offEnv
-			if traced {
-				e = onEnv
-			}
-			srv, err := startServer(ctx, o, e)
-			if err != nil {
-				for _, started := range servers {
-					started.stop()
-				}
-				return res, err
-			}
-			servers[traced] = srv
-		}
 		err := func() error {
-			for _, warm := range []bool{true, false} {
+			for _, traced := range order {
+				srv, err := startServer(ctx, o, envs[traced])
+				if err != nil {
+					return err
+				}
+				servers[traced] = srv
+			}
+			for _, warmUp := range []bool{true, false} {
 				for _, traced := range order {
-					port := map[bool]int{false: offPort, true: onPort}[traced]
-					d := o.tracingRun
-					if warm {
-						d = time.Second
-					}
-					if err := runOne(port, servers[traced].cmd.Process.Pid, i+1, traced, d, warm); err != nil {
+					if err := runOne(servers[traced].cmd.Process.Pid, i+1, traced, warmUp); err != nil {
 						return err
 					}
 				}
